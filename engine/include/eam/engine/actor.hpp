@@ -1,0 +1,113 @@
+#pragma once
+/// Class actors: derive from `actor<Sigs...>`, listing what the actor accepts, and write one
+/// `handle_call` or `handle_cast` overload per message type.
+///
+///   struct counter : eam::actor<int(get), void(add)> {
+///     int n = 0;
+///     void init(int start) { n = start; }          // optional; gets spawn's arguments
+///     int handle_call(get) { return n; }            // R(M): a call answered with R
+///     void handle_cast(add a) { n += a.n; }          // void(M): a cast
+///     void terminate(const eam::exit_reason&) {}     // optional
+///   };
+///   auto ref = system.spawn<counter>(5);            // eam::typed_ref<int(get), void(add)>
+///
+/// `handle_call` may return `task<R>` instead of R to `co_await` other actors. A class without
+/// `init` is constructed from spawn's arguments instead. `context()` is valid from `init` on.
+
+#include <eam/engine/detail/actor_impl.hpp>
+#include <eam/engine/detail/signatures.hpp>
+
+#include <tuple>
+#include <utility>
+
+namespace eam {
+
+namespace detail {
+template <class A, class... Args>
+class class_impl;
+
+class actor_base {
+ protected:
+  /// The actor's own context: self(), spawn of children, stop, system.
+  [[nodiscard]] actor_context& context() const noexcept { return *ctx_; }
+
+ private:
+  template <class A, class... Args>
+  friend class class_impl;
+  actor_context* ctx_ = nullptr;
+};
+}  // namespace detail
+
+template <class... Sigs>
+class actor : public detail::actor_base {
+ public:
+  using signatures = detail::type_list<Sigs...>;
+  static_assert(detail::unique_messages<typename detail::signature_traits<Sigs>::message...>::value,
+                "an actor lists each message type once");
+};
+
+namespace detail {
+
+template <class A, class List>
+struct class_dispatch;
+template <class A, class... Sigs>
+struct class_dispatch<A, type_list<Sigs...>> {
+  static bool dispatch(A& a, envelope& e) { return (... || try_one<Sigs>(a, e)); }
+  static bool handles(const message_type* t) noexcept {
+    return (... || (t == &message_type_of<typename signature_traits<Sigs>::message>));
+  }
+  template <class Sig>
+  static bool try_one(A& a, envelope& e) {
+    using M = typename signature_traits<Sig>::message;
+    if (e.type != &message_type_of<M>) return false;
+    if constexpr (signature_traits<Sig>::is_cast)
+      invoke_handler<M>(e, [&a](M&& m) { return a.handle_cast(std::move(m)); });
+    else
+      invoke_handler<M>(e, [&a](M&& m) { return a.handle_call(std::move(m)); });
+    return true;
+  }
+};
+
+template <class A, class... Args>
+class class_impl final : public actor_impl {
+  using dispatcher = class_dispatch<A, typename A::signatures>;
+
+ public:
+  template <class... T>
+  explicit class_impl(T&&... args) : args_(std::forward<T>(args)...) {}
+  ~class_impl() override {
+    if (constructed_) actor_.~A();
+  }
+
+  void init(actor_context& ctx) override {
+    if constexpr (requires(A& a, Args&&... args) { a.init(std::move(args)...); }) {
+      ::new (&actor_) A();
+      constructed_ = true;
+      static_cast<actor_base&>(actor_).ctx_ = &ctx;
+      std::apply([&](Args&... args) { actor_.init(std::move(args)...); }, args_);
+    } else {
+      std::apply([&](Args&... args) { ::new (&actor_) A(std::move(args)...); }, args_);
+      constructed_ = true;
+      static_cast<actor_base&>(actor_).ctx_ = &ctx;
+    }
+  }
+  bool dispatch(envelope& e) override { return dispatcher::dispatch(actor_, e); }
+  bool handles(const message_type* t) const noexcept override { return dispatcher::handles(t); }
+  void terminate(const exit_reason& why) noexcept override {
+    if constexpr (requires(A& a) { a.terminate(why); }) {
+      if (constructed_) actor_.terminate(why);
+    }
+  }
+  std::string_view type_name() const noexcept override { return eam::type_name<A>(); }
+
+ private:
+  std::tuple<Args...> args_;
+  union {
+    A actor_;
+  };
+  bool constructed_ = false;
+};
+
+}  // namespace detail
+
+}  // namespace eam

@@ -1,0 +1,79 @@
+#pragma once
+/// `actor_context`: what a running actor can do to itself and its children. Handed to a
+/// functional actor's factory and reachable from a class actor as `context()`. Use it only from
+/// the actor's own handlers.
+
+#include <eam/engine/detail/spawn.hpp>
+
+#include <memory>
+#include <vector>
+
+namespace eam {
+
+class actor_context {
+ public:
+  explicit actor_context(detail::actor_cell* cell) noexcept : cell_(cell) {}
+  actor_context(const actor_context&) = delete;
+  actor_context& operator=(const actor_context&) = delete;
+
+  [[nodiscard]] actor_ref self() const noexcept;
+  [[nodiscard]] std::uint64_t id() const noexcept { return detail::cell_id(cell_); }
+  [[nodiscard]] actor_system& system() const noexcept;
+
+  /// Spawns a child: it stops before this actor does, and this actor hears when it exits.
+  template <class F, class... A>
+    requires detail::actor_factory<F, A...>
+  auto spawn(F&& factory, A&&... args) {
+    return detail::spawn_functional(state(), cell_, {}, std::forward<F>(factory), std::forward<A>(args)...);
+  }
+  template <class F, class... A>
+    requires detail::actor_factory<F, A...>
+  auto spawn(const spawn_options& opts, F&& factory, A&&... args) {
+    return detail::spawn_functional(state(), cell_, opts, std::forward<F>(factory), std::forward<A>(args)...);
+  }
+  template <detail::class_actor T, class... A>
+  auto spawn(A&&... args)
+    requires(detail::not_spawn_options<A> && ...)
+  {
+    return detail::spawn_class<T>(state(), cell_, {}, std::forward<A>(args)...);
+  }
+  template <detail::class_actor T, class... A>
+  auto spawn(const spawn_options& opts, A&&... args) {
+    return detail::spawn_class<T>(state(), cell_, opts, std::forward<A>(args)...);
+  }
+
+  /// This actor's live children, oldest first.
+  [[nodiscard]] std::vector<actor_ref> children() const;
+  /// Stops this actor (reason normal) once the current handler returns.
+  void stop() noexcept;
+  /// Stops another actor, typically a child (reason normal). Asynchronous.
+  void stop(const actor_ref& other) noexcept;
+
+  /// State owned by the actor, destroyed after it stops: the closure state of a functional
+  /// actor lives here so its handlers can share it by reference.
+  template <class T, class... A>
+  T& make_state(A&&... args) {
+    auto owned = std::make_unique<holder<T>>(std::forward<A>(args)...);
+    T& ref = owned->value;
+    adopt_state(std::move(owned));
+    return ref;
+  }
+
+ private:
+  struct state_base {
+    virtual ~state_base() = default;
+  };
+  template <class T>
+  struct holder final : state_base {
+    template <class... A>
+    explicit holder(A&&... args) : value(std::forward<A>(args)...) {}
+    T value;
+  };
+  void adopt_state(std::unique_ptr<state_base> s);
+  detail::system_state& state() const noexcept;
+
+  friend class detail::actor_cell;
+  detail::actor_cell* cell_;
+};
+
+}  // namespace eam

@@ -1,0 +1,104 @@
+#pragma once
+/// Envelopes: one allocation holding the mailbox link, the routing header and the message
+/// itself, stored inline right after the header.
+
+#include <eam/engine/fwd.hpp>
+#include <eam/engine/message.hpp>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <new>
+#include <utility>
+
+namespace eam::detail {
+
+/// The link of the intrusive MPSC mailbox. First member of every envelope.
+struct mpsc_node {
+  std::atomic<mpsc_node*> next{nullptr};
+};
+
+enum class envelope_kind : std::uint8_t {
+  cast,          ///< ordinary message, no reply
+  call,          ///< ordinary message whose handler's result goes to `reply`
+  reply,         ///< system: the answer to a call the receiver awaits (payload: R or eam::error)
+  call_timeout,  ///< system: the deadline of the call the receiver awaits passed
+  stop,          ///< system: exit with the eam::exit_reason in the payload
+  child_exited,  ///< system: a child finished (payload: the child's id and reason)
+};
+
+enum class reply_kind : std::uint8_t {
+  none,   ///< nothing waits for an answer
+  slot,   ///< a thread outside the pool blocks on a reply_slot
+  actor,  ///< an actor awaits; `target` is a strong reference to its cell
+};
+
+/// Where a call's answer goes. Moved, never copied: exactly one answer per call.
+struct reply_address {
+  reply_kind kind = reply_kind::none;
+  void* target = nullptr;
+  std::uint64_t request_id = 0;
+
+  reply_address() = default;
+  reply_address(reply_kind k, void* t, std::uint64_t id) : kind(k), target(t), request_id(id) {}
+  reply_address(reply_address&& o) noexcept : kind(o.kind), target(o.target), request_id(o.request_id) {
+    o.kind = reply_kind::none;
+  }
+  reply_address& operator=(reply_address&& o) noexcept {
+    std::swap(kind, o.kind);
+    std::swap(target, o.target);
+    std::swap(request_id, o.request_id);
+    return *this;
+  }
+  reply_address(const reply_address&) = delete;
+  reply_address& operator=(const reply_address&) = delete;
+  [[nodiscard]] bool pending() const noexcept { return kind != reply_kind::none; }
+};
+
+struct envelope : mpsc_node {
+  const message_type* type = nullptr;
+  envelope_kind kind = envelope_kind::cast;
+  reply_address reply;
+
+  static constexpr std::size_t payload_offset(std::size_t align) noexcept {
+    return (sizeof(envelope) + align - 1) & ~(align - 1);
+  }
+  [[nodiscard]] void* payload() noexcept {
+    return reinterpret_cast<char*>(this) + payload_offset(type->align);
+  }
+  template <class M>
+  [[nodiscard]] M& as() noexcept {
+    return *static_cast<M*>(payload());
+  }
+};
+
+/// Raw storage for an envelope; mimalloc when enabled. Never returns null (aborts on OOM).
+void* allocate_envelope(std::size_t bytes, std::size_t align);
+/// Destroys the payload and frees the envelope. A call still waiting for its answer is
+/// answered with actor_not_found first, so no caller waits for a reply that cannot come.
+void free_envelope(envelope* e) noexcept;
+
+template <class M, class... A>
+envelope* make_envelope(envelope_kind kind, A&&... args) {
+  constexpr std::size_t offset = envelope::payload_offset(alignof(M));
+  void* mem = allocate_envelope(offset + sizeof(M), alignof(M) > alignof(envelope) ? alignof(M) : alignof(envelope));
+  auto* e = ::new (mem) envelope;
+  e->type = &message_type_of<M>;
+  e->kind = kind;
+  try {
+    ::new (static_cast<char*>(mem) + offset) M(std::forward<A>(args)...);
+  } catch (...) {
+    e->type = &message_type_of<char>;  // nothing to destroy
+    free_envelope(e);
+    throw;
+  }
+  return e;
+}
+
+/// Mailbox entry points (engine/src). `send` delivers an ordinary message, `send_system` one
+/// that goes ahead of ordinary ones. A dead target answers calls with actor_not_found and
+/// drops the rest; both take ownership of `e`.
+void send(actor_cell* target, envelope* e) noexcept;
+void send_system(actor_cell* target, envelope* e) noexcept;
+
+}  // namespace eam::detail

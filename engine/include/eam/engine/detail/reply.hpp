@@ -1,0 +1,95 @@
+#pragma once
+/// How a call's answer travels back: to a thread outside the pool through a `reply_slot`, or
+/// to an awaiting actor as a system envelope.
+
+#include <eam/engine/detail/envelope.hpp>
+#include <eam/engine/result.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+
+namespace eam::detail {
+
+/// Shared by the blocked caller and the request envelope; freed by whichever lets go last.
+///
+/// Shared:  state_  the futex word: pending -> ready (by the replier) or pending -> abandoned
+///                  (by a caller whose deadline passed); `sleeping` is or-ed in by a caller
+///                  about to block so the replier knows to wake it.
+///          refs_   two owners: the caller and the reply_address in flight.
+/// Orderings: the replier writes the value, then publishes it with a release exchange on
+///            state_ [R1]; the caller's acquire load of state_ [R2] pairs with it.
+class reply_slot_base {
+ public:
+  static constexpr std::uint32_t pending = 0, ready = 1, abandoned = 2, sleeping = 4;
+
+  /// Replier side: makes the value or error visible and wakes the caller if it sleeps.
+  void publish() noexcept;
+  /// Caller side: waits until `deadline`. True when the answer is there; false when the
+  /// deadline passed first (the slot is then abandoned and a late answer is discarded).
+  bool wait_until(std::chrono::steady_clock::time_point deadline) noexcept;
+  /// Drops one owner; the last frees the slot.
+  void release() noexcept;
+  /// Whether the caller already gave up (the replier then skips the work of answering).
+  [[nodiscard]] bool is_abandoned() const noexcept {
+    return (state_.load(std::memory_order_relaxed) & abandoned) != 0;
+  }
+
+  void (*set_error)(reply_slot_base*, error&&) = nullptr;
+  void (*destroy)(reply_slot_base*) noexcept = nullptr;
+
+ protected:
+  std::atomic<std::uint32_t> state_{pending};
+  std::atomic<std::uint32_t> refs_{2};
+};
+
+template <class R>
+class reply_slot final : public reply_slot_base {
+ public:
+  reply_slot() {
+    set_error = [](reply_slot_base* s, error&& e) { static_cast<reply_slot*>(s)->value.emplace(std::move(e)); };
+    destroy = [](reply_slot_base* s) noexcept { delete static_cast<reply_slot*>(s); };
+  }
+  std::optional<result<R>> value;
+};
+
+/// Answers a call with a value. Consumes `to`.
+template <class R>
+void complete_call(reply_address& to, R&& value);
+
+/// Answers a call with an error. Consumes `to`. Safe on a non-pending address (no-op).
+void complete_error(reply_address& to, error&& e) noexcept;
+
+/// Drops the strong reference an actor reply address holds (engine/src).
+void release_cell(actor_cell* c) noexcept;
+
+template <class R>
+void complete_call(reply_address& to, R&& value) {
+  using V = std::remove_cvref_t<R>;
+  switch (to.kind) {
+    case reply_kind::none:
+      return;
+    case reply_kind::slot: {
+      auto* slot = static_cast<reply_slot<V>*>(to.target);
+      to.kind = reply_kind::none;
+      if (!slot->is_abandoned()) {
+        slot->value.emplace(std::forward<R>(value));
+        slot->publish();
+      }
+      slot->release();
+      return;
+    }
+    case reply_kind::actor: {
+      auto* caller = static_cast<actor_cell*>(to.target);
+      to.kind = reply_kind::none;
+      envelope* e = make_envelope<V>(envelope_kind::reply, std::forward<R>(value));
+      e->reply.request_id = to.request_id;  // kind stays none: a reply is never answered
+      send_system(caller, e);
+      release_cell(caller);
+      return;
+    }
+  }
+}
+
+}  // namespace eam::detail

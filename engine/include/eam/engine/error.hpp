@@ -1,0 +1,96 @@
+#pragma once
+/// Typed errors with stable codes, and the reasons an actor exits.
+///
+/// Why not std::error_code? Errors cross the wire once the cluster lands, so they must be plain
+/// values (a code plus text) that serialise without a category registry, and every layer shares
+/// one code space whose numbers never change.
+
+#include <cstdint>
+#include <exception>
+#include <string>
+#include <string_view>
+
+namespace eam {
+
+/// Why an operation failed. Values go on the wire: append, never renumber.
+enum class errc : std::uint8_t {
+  /// The target actor does not exist or has exited; the message was dropped.
+  actor_not_found = 1,
+  /// A name lookup found nothing.
+  registry_lookup_failed = 2,
+  /// A call got no reply before its deadline.
+  timeout = 3,
+  /// The system is shutting down and accepts no new spawns or calls.
+  system_shutting_down = 4,
+  /// The transport could not deliver a message.
+  transport_error = 5,
+  /// The node named by a ref is not a member of the cluster.
+  peer_not_found = 6,
+  /// A remote spawn named an actor type this node does not know.
+  actor_class_not_registered = 7,
+  /// A peer presented the wrong cookie.
+  authentication_failed = 8,
+  /// Placement found no node with the requested role.
+  no_role_match = 9,
+  /// The actor cannot save and restore its state.
+  actor_not_migratable = 10,
+  /// The operation needs an actor without children.
+  actor_has_children = 11,
+  /// A supervisor already runs its maximum number of children.
+  max_children = 12,
+  /// The target's bounded mailbox is full.
+  mailbox_full = 13,
+  /// The handler that served the call threw: the actor crashed and the text says why.
+  actor_crashed = 14,
+  /// Another live actor already holds the requested name.
+  name_taken = 15,
+  /// The actor has no handler for the message's type (possible only through untyped sends).
+  unhandled_message = 16,
+};
+
+/// The stable snake_case name of a code, e.g. "actor_not_found".
+std::string_view to_string(errc code) noexcept;
+
+/// An error value: a stable code plus human-readable context. Also thrown by the throwing
+/// accessors (`result::value()`, `actor_system::spawn`).
+class error : public std::exception {
+ public:
+  error(errc code, std::string context = {});
+  [[nodiscard]] errc code() const noexcept { return code_; }
+  [[nodiscard]] const std::string& context() const noexcept { return context_; }
+  /// "code: context".
+  [[nodiscard]] const char* what() const noexcept override { return what_.c_str(); }
+  friend bool operator==(const error& a, errc b) noexcept { return a.code_ == b; }
+
+ private:
+  errc code_;
+  std::string context_;
+  std::string what_;
+};
+
+/// Why an actor stopped: normal, killed, error (a crash, with its text) or a custom reason.
+class exit_reason {
+ public:
+  enum class kind : std::uint8_t { normal, killed, error, custom };
+
+  exit_reason() = default;
+  static exit_reason normal() { return {}; }
+  static exit_reason killed() { return exit_reason(kind::killed, {}); }
+  static exit_reason crashed(std::string what) { return exit_reason(kind::error, std::move(what)); }
+  static exit_reason custom(std::string text) { return exit_reason(kind::custom, std::move(text)); }
+
+  [[nodiscard]] kind type() const noexcept { return kind_; }
+  [[nodiscard]] bool is_normal() const noexcept { return kind_ == kind::normal; }
+  /// The crash message or custom text; empty for normal and killed.
+  [[nodiscard]] const std::string& text() const noexcept { return text_; }
+  /// "normal", "killed", "error: <what>" or the custom text.
+  [[nodiscard]] std::string to_string() const;
+  friend bool operator==(const exit_reason&, const exit_reason&) = default;
+
+ private:
+  exit_reason(kind k, std::string text) : kind_(k), text_(std::move(text)) {}
+  kind kind_ = kind::normal;
+  std::string text_;
+};
+
+}  // namespace eam

@@ -1,0 +1,104 @@
+#pragma once
+/// `actor_system`: the worker pool, the actors on it, their names, and shutdown.
+///
+///   eam::actor_system system;                       // workers = hardware threads
+///   auto ref = system.spawn(factory, args...);      // or system.spawn<my_actor>(args...)
+///   system.shutdown();                              // drains, then stops children first
+
+#include <eam/engine/context.hpp>
+#include <eam/engine/detail/spawn.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string_view>
+
+namespace eam {
+
+struct system_config {
+  /// Worker threads; 0 means one per hardware thread.
+  unsigned workers = 0;
+  /// The most messages a worker handles from one actor before it runs another (as Akka's
+  /// dispatcher throughput): higher favours throughput, lower favours fairness.
+  unsigned throughput = 100;
+};
+
+struct shutdown_options {
+  /// How long shutdown waits in all (draining, then stopping) before it gives up waiting.
+  std::chrono::milliseconds timeout{5000};
+  /// Let actors work through their mailboxes before they are stopped.
+  bool drain_mailboxes = true;
+};
+
+class actor_system {
+ public:
+  explicit actor_system(system_config config = {});
+  /// Shuts down (default options) if `shutdown` was not called.
+  ~actor_system();
+  actor_system(const actor_system&) = delete;
+  actor_system& operator=(const actor_system&) = delete;
+
+  /// Spawns a top-level functional actor: `factory(ctx, args...)` runs on a worker as the
+  /// actor's init and returns its behavior. Throws eam::error (system_shutting_down, name_taken).
+  template <class F, class... A>
+    requires detail::actor_factory<F, A...>
+  auto spawn(F&& factory, A&&... args) {
+    return detail::spawn_functional(*state_, nullptr, {}, std::forward<F>(factory), std::forward<A>(args)...);
+  }
+  template <class F, class... A>
+    requires detail::actor_factory<F, A...>
+  auto spawn(const spawn_options& opts, F&& factory, A&&... args) {
+    return detail::spawn_functional(*state_, nullptr, opts, std::forward<F>(factory), std::forward<A>(args)...);
+  }
+  /// Spawns a top-level class actor; its `init(args...)` runs on a worker.
+  template <detail::class_actor T, class... A>
+  auto spawn(A&&... args)
+    requires(detail::not_spawn_options<A> && ...)
+  {
+    return detail::spawn_class<T>(*state_, nullptr, {}, std::forward<A>(args)...);
+  }
+  template <detail::class_actor T, class... A>
+  auto spawn(const spawn_options& opts, A&&... args) {
+    return detail::spawn_class<T>(*state_, nullptr, opts, std::forward<A>(args)...);
+  }
+
+  /// The live actor registered under `name`.
+  [[nodiscard]] std::optional<actor_ref> whereis(std::string_view name) const;
+  /// The same, typed: registry_lookup_failed when no actor has the name or it does not
+  /// handle every message of Ref.
+  template <class Ref>
+    requires is_typed_ref_v<Ref>
+  [[nodiscard]] result<Ref> whereis(std::string_view name) const {
+    auto found = whereis(name);
+    if (!found) return error(errc::registry_lookup_failed, std::string(name));
+    if (!handles_all(*found, typename Ref::signatures{}))
+      return error(errc::registry_lookup_failed, std::string(name) + " does not handle the requested messages");
+    return Ref(std::move(*found), detail::adopt_t{});
+  }
+
+  /// Stops an actor (reason normal): its children first, then its terminate. Asynchronous.
+  void stop(const actor_ref& ref) noexcept;
+
+  /// Stops accepting spawns and calls, optionally lets mailboxes drain, stops every actor
+  /// children-first, then joins the workers. Idempotent.
+  void shutdown(shutdown_options options = {});
+  [[nodiscard]] bool is_running() const noexcept;
+  [[nodiscard]] bool is_shutting_down() const noexcept;
+
+  /// Live actors right now.
+  [[nodiscard]] std::size_t actor_count() const noexcept;
+  [[nodiscard]] unsigned worker_count() const noexcept;
+  [[nodiscard]] const system_config& config() const noexcept;
+
+ private:
+  template <class... Sigs>
+  static bool handles_all(const actor_ref& ref, detail::type_list<Sigs...>) {
+    return (handles(ref, &detail::message_type_of<typename detail::signature_traits<Sigs>::message>) && ...);
+  }
+  static bool handles(const actor_ref& ref, const detail::message_type* t) noexcept;
+
+  std::unique_ptr<detail::system_state> state_;
+};
+
+}  // namespace eam

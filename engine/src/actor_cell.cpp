@@ -1,0 +1,305 @@
+#include "actor_cell.hpp"
+
+#include "allocator.hpp"
+#include "system_state.hpp"
+
+
+namespace eam::detail {
+
+namespace {
+thread_local actor_cell* tls_cell = nullptr;       // the actor whose turn runs on this thread
+thread_local reply_address tls_reply;              // a call's reply, on its way into a task
+
+// Sets the running actor for the duration of a turn.
+struct running_scope {
+  actor_cell* saved;
+  explicit running_scope(actor_cell* c) noexcept : saved(tls_cell) { tls_cell = c; }
+  ~running_scope() { tls_cell = saved; }
+};
+
+std::string describe(std::exception_ptr e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    return ex.what();
+  } catch (...) {
+    return "unknown exception";
+  }
+}
+}  // namespace
+
+actor_cell* current_cell() noexcept { return tls_cell; }
+
+void set_current_reply(reply_address&& r) noexcept { tls_reply = std::move(r); }
+reply_address take_current_reply() noexcept { return std::move(tls_reply); }
+
+void report_crash(reply_address& to, std::exception_ptr e) noexcept {
+  std::string what = describe(e);
+  complete_error(to, error(errc::actor_crashed, what));
+  if (tls_cell != nullptr) tls_cell->record_crash(std::move(what));
+}
+
+actor_cell::actor_cell(system_state& sys, std::uint64_t id, actor_cell* parent) noexcept
+    : sys_(&sys), id_(id), parent_(parent) {
+  if (parent_ != nullptr) parent_->add_ref();
+}
+
+actor_cell::~actor_cell() {
+  if (phase_ != phase::finished) {  // never ran: spawn failed
+    if (impl_ != nullptr) impl_->~actor_impl();
+    if (parent_ != nullptr) parent_->release();
+  }
+}
+
+void actor_cell::release() noexcept {
+  if (refs_.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  this->~actor_cell();
+  internal::deallocate(this);
+}
+
+actor_cell::extras& actor_cell::more() {
+  if (!extras_) extras_ = std::make_unique<extras>();
+  return *extras_;
+}
+
+// -- senders ---------------------------------------------------------------------------------
+
+void actor_cell::deliver(envelope* e) noexcept {
+  if (dead_.load(std::memory_order_acquire)) {  // fast path for a known-dead target
+    free_envelope(e);
+    return;
+  }
+  if (mailbox_.push(e)) on_claimed();
+}
+
+void actor_cell::deliver_system(envelope* e) noexcept {
+  system_.push(e);
+  if (mailbox_.try_claim()) on_claimed();
+}
+
+void actor_cell::on_claimed() noexcept {
+  // We hold the consumer role (mailbox.hpp M-I1). A live actor goes to a worker; a dead one is
+  // drained right here, never scheduled (C-I2).
+  if (dead_.load(std::memory_order_acquire))
+    drain_dead();
+  else
+    sys_->scheduler.schedule(this);
+}
+
+void actor_cell::drain_dead() noexcept {
+  for (;;) {
+    while (envelope* e = system_.pop()) free_envelope(e);
+    while (envelope* e = mailbox_.pop()) free_envelope(e);  // answers calls: actor_not_found (C-I3)
+    if (!mailbox_.try_mark_empty()) continue;
+    if (system_.looks_empty() || !mailbox_.try_claim()) return;
+  }
+}
+
+// -- the turn ----------------------------------------------------------------------------------
+
+internal::turn_result actor_cell::run_turn(unsigned budget) noexcept {
+  running_scope scope(this);
+  if (phase_ == phase::created) run_init();
+  for (;;) {
+    while (envelope* e = system_.pop()) handle_system(e);
+    if (phase_ == phase::stopping && (!extras_ || extras_->children.empty())) {
+      finish();
+      return internal::turn_result::done;
+    }
+    if (phase_ == phase::running && !awaiting()) {
+      if (envelope* e = next_ordinary()) {
+        handle_ordinary(e);
+        if (--budget == 0) return internal::turn_result::yield;
+        continue;
+      }
+    } else {
+      // Awaiting a reply, or stopping: set arrivals aside, in order, so they do not keep
+      // waking us (and so the mailbox can be marked empty).
+      while (envelope* e = mailbox_.pop()) defer(e);
+    }
+    // Nothing to do now: give the consumer role back.
+    if (!mailbox_.try_mark_empty()) continue;  // a message arrived or is half pushed
+    // Dekker with deliver_system (mailbox.hpp [M4]/[M5]): recheck the system queue.
+    if (system_.looks_empty() || !mailbox_.try_claim()) return internal::turn_result::idle;
+  }
+}
+
+envelope* actor_cell::next_ordinary() noexcept {
+  if (deferred_head_ != nullptr) {
+    envelope* e = deferred_head_;
+    deferred_head_ = static_cast<envelope*>(e->next.load(std::memory_order_relaxed));
+    if (deferred_head_ == nullptr) deferred_tail_ = nullptr;
+    return e;
+  }
+  return mailbox_.pop();
+}
+
+void actor_cell::defer(envelope* e) noexcept {
+  e->next.store(nullptr, std::memory_order_relaxed);  // consumer-private from here on
+  if (deferred_tail_ != nullptr)
+    deferred_tail_->next.store(e, std::memory_order_relaxed);
+  else
+    deferred_head_ = e;
+  deferred_tail_ = e;
+}
+
+void actor_cell::run_init() noexcept {
+  phase_ = phase::running;
+  try {
+    impl_->init(ctx_);
+  } catch (...) {
+    record_crash(describe(std::current_exception()));
+  }
+  after_handler();
+}
+
+void actor_cell::handle_ordinary(envelope* e) noexcept {
+  try {
+    if (!impl_->dispatch(*e)) {
+      complete_error(e->reply, error(errc::unhandled_message, std::string(e->type->name)));
+    }
+  } catch (...) {
+    std::string what = describe(std::current_exception());
+    complete_error(e->reply, error(errc::actor_crashed, what));
+    record_crash(std::move(what));
+  }
+  free_envelope(e);
+  after_handler();
+}
+
+void actor_cell::after_handler() noexcept {
+  if (crashed_) {
+    crashed_ = false;
+    begin_exit(exit_reason::crashed(std::move(extras_->crash)));
+  } else if (stop_requested_) {
+    stop_requested_ = false;
+    begin_exit(exit_reason::normal());
+  }
+}
+
+void actor_cell::record_crash(std::string what) noexcept {
+  if (crashed_) return;
+  crashed_ = true;
+  more().crash = std::move(what);
+}
+
+void actor_cell::handle_system(envelope* e) noexcept {
+  switch (e->kind) {
+    case envelope_kind::reply:
+      if (awaiting() && e->reply.request_id == extras_->await.request_id && phase_ == phase::running)
+        resume_await(e);
+      break;
+    case envelope_kind::call_timeout:
+      if (awaiting() && e->reply.request_id == extras_->await.request_id && phase_ == phase::running)
+        resume_await(nullptr);
+      break;
+    case envelope_kind::stop:
+      begin_exit(std::move(e->as<exit_reason>()));
+      break;
+    case envelope_kind::child_exited:
+      on_child_exit(e->as<internal::child_exit>());
+      break;
+    case envelope_kind::cast:
+    case envelope_kind::call:
+      break;  // never sent as system messages
+  }
+  free_envelope(e);
+}
+
+std::uint64_t actor_cell::begin_await(std::coroutine_handle<> h, void* awaiter, void (*accept)(void*, envelope*),
+                                      std::chrono::milliseconds timeout) {
+  extras& x = more();
+  await_state& a = x.await;
+  a.request_id = ++x.next_request_id;
+  a.handle = h;
+  a.awaiter = awaiter;
+  a.accept = accept;
+  a.timer = sys_->timers.arm_call_timeout(internal::clock::now() + timeout, this, a.request_id);
+  return a.request_id;
+}
+
+void actor_cell::resume_await(envelope* reply) noexcept {
+  await_state a = extras_->await;
+  extras_->await = {};
+  sys_->timers.cancel(a.timer);
+  try {
+    a.accept(a.awaiter, reply);
+  } catch (...) {
+    // Moving the reply out threw: the awaiting handler cannot go on.
+    record_crash(describe(std::current_exception()));
+    a.handle.destroy();
+    after_handler();
+    return;
+  }
+  a.handle.resume();  // exceptions inside the task end in its promise (task.hpp)
+  after_handler();
+}
+
+// -- exit ------------------------------------------------------------------------------------
+
+void actor_cell::begin_exit(exit_reason why) noexcept {
+  if (phase_ == phase::stopping || phase_ == phase::finished) return;
+  phase_ = phase::stopping;
+  more().reason = std::move(why);
+  stop_youngest_child();
+}
+
+void actor_cell::stop_youngest_child() noexcept {
+  if (!extras_ || extras_->children.empty()) return;
+  const actor_ref& child = extras_->children.back();
+  if (extras_->stopping_child == child.id()) return;  // already asked; waiting for its report
+  extras_->stopping_child = child.id();
+  child.cell()->deliver_system(make_envelope<exit_reason>(envelope_kind::stop, exit_reason::normal()));
+}
+
+void actor_cell::on_child_exit(internal::child_exit& c) noexcept {
+  auto& kids = more().children;
+  for (auto it = kids.begin(); it != kids.end(); ++it) {
+    if (it->id() == c.child_id) {
+      kids.erase(it);
+      break;
+    }
+  }
+  // Supervision (otp/) hooks in here: today a child's exit only updates the tree.
+  if (phase_ == phase::stopping) stop_youngest_child();
+}
+
+void actor_cell::finish() noexcept {
+  exit_reason reason = std::move(extras_ ? extras_->reason : exit_reason{});
+  if (awaiting()) {
+    sys_->timers.cancel(extras_->await.timer);
+    std::coroutine_handle<> h = extras_->await.handle;
+    extras_->await = {};
+    h.destroy();  // its promise answers its caller with actor_not_found
+  }
+  impl_->terminate(reason);
+  phase_ = phase::finished;
+  impl_->~actor_impl();
+  if (extras_) extras_->states.clear();
+  while (envelope* e = next_ordinary()) free_envelope(e);  // deferred ones (mailbox: drain_dead)
+  const std::string* name = extras_ && !extras_->name.empty() ? &extras_->name : nullptr;
+  if (name != nullptr) sys_->registry.unregister_name(*name, this);
+  if (parent_ != nullptr) {
+    parent_->deliver_system(make_envelope<internal::child_exit>(envelope_kind::child_exited,
+                                                                internal::child_exit{id_, std::move(reason)}));
+    parent_->release();
+  }
+  extras_.reset();
+  dead_.store(true, std::memory_order_release);
+  sys_->registry.remove(this);
+  drain_dead();  // gives up the consumer role for good
+}
+
+// -- the actor's own handlers ------------------------------------------------------------------
+
+void actor_cell::add_child(actor_ref child) { more().children.push_back(std::move(child)); }
+
+std::vector<actor_ref> actor_cell::children() const {
+  return extras_ ? extras_->children : std::vector<actor_ref>{};
+}
+
+void actor_cell::adopt_state(std::unique_ptr<actor_context::state_base> s) { more().states.push_back(std::move(s)); }
+
+void actor_cell::set_name(std::string name) { more().name = std::move(name); }
+
+}  // namespace eam::detail

@@ -1,0 +1,156 @@
+#pragma once
+// actor_cell: the engine's side of an actor: its two queues, its place in the tree (parent,
+// children), its lifecycle, and the loop a worker runs to give it a turn.
+//
+// Lifecycle (phase_, consumer-only):
+//   created --first turn: init--> running --stop / crash / init failure--> stopping
+//   stopping: stops its children one at a time, youngest first, and waits for each to report
+//   (children before parents, depth-first); then `finish`: terminate, mark dead, answer every
+//   queued call with actor_not_found, tell the parent, leave the registry.
+//
+// Shared:  refs_   counted references (actor_ref copies, the parent's child list, reply
+//                  addresses, timers, and one "alive" reference dropped after finish).
+//          dead_   set once by finish before it gives up the consumer role; read by senders.
+//          mailbox_, system_  producers push, the consumer role (mailbox.hpp M-I1) pops.
+// Consumer only (the worker holding the consumer role): everything else.
+// Invariants:
+//   C-I1  A cell is freed only when refs_ reaches 0, which needs dead_ (the alive ref is
+//         dropped after finish) and no sender in flight (each holds a ref while it pushes).
+//   C-I2  A dead cell is never scheduled: a sender that claims its consumer role drains it
+//         in place (drain_dead) instead.
+//   C-I3  Every call envelope is answered exactly once: by its handler, or with an error when
+//         it is dropped (free_envelope answers what is still pending).
+#include "mailbox.hpp"
+
+#include <eam/engine/context.hpp>
+#include <eam/engine/error.hpp>
+
+#include <atomic>
+#include <coroutine>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace eam::detail {
+class system_state;
+}
+
+namespace eam::internal {
+
+class timer_entry;
+
+/// Payload of a child_exited system message.
+struct child_exit {
+  std::uint64_t child_id;
+  exit_reason reason;
+};
+
+enum class turn_result : std::uint8_t {
+  idle,   ///< nothing left to do; the consumer role was given up
+  yield,  ///< used its throughput budget with work left: run it again later
+  done,   ///< finished: the worker drops the alive reference
+};
+
+}  // namespace eam::internal
+
+namespace eam::detail {
+
+class actor_cell {
+ public:
+  actor_cell(system_state& sys, std::uint64_t id, actor_cell* parent) noexcept;
+  ~actor_cell();
+  actor_cell(const actor_cell&) = delete;
+  actor_cell& operator=(const actor_cell&) = delete;
+
+  // -- any thread ------------------------------------------------------------------------
+  void deliver(envelope* e) noexcept;
+  void deliver_system(envelope* e) noexcept;
+  void add_ref() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }  // a holder exists already
+  void release() noexcept;
+  [[nodiscard]] bool is_dead() const noexcept { return dead_.load(std::memory_order_acquire); }
+  [[nodiscard]] std::uint64_t id() const noexcept { return id_; }
+  [[nodiscard]] system_state& system() const noexcept { return *sys_; }
+  [[nodiscard]] actor_cell* parent() const noexcept { return parent_; }
+  [[nodiscard]] bool is_idle() const noexcept { return mailbox_.is_marked_empty(); }
+  [[nodiscard]] actor_impl* impl() const noexcept { return impl_; }
+  void set_impl(actor_impl* impl) noexcept { impl_ = impl; }
+
+  // -- the worker holding the consumer role ---------------------------------------------
+  /// Gives the actor one turn of at most `budget` ordinary messages.
+  internal::turn_result run_turn(unsigned budget) noexcept;
+
+  // -- the actor's own handlers (consumer role) -----------------------------------------
+  void request_stop() noexcept { stop_requested_ = true; }
+  void record_crash(std::string what) noexcept;
+  void add_child(actor_ref child);
+  void set_name(std::string name);
+  [[nodiscard]] std::vector<actor_ref> children() const;
+  void adopt_state(std::unique_ptr<actor_context::state_base> s);
+  std::uint64_t begin_await(std::coroutine_handle<> h, void* awaiter, void (*accept)(void*, envelope*),
+                            std::chrono::milliseconds timeout);
+  actor_context& context() noexcept { return ctx_; }
+
+  // Intrusive links of the registry shard that lists this actor (guarded by its mutex).
+  actor_cell* registry_prev = nullptr;
+  actor_cell* registry_next = nullptr;
+
+ private:
+  struct await_state {
+    std::uint64_t request_id = 0;  // 0: not awaiting
+    std::coroutine_handle<> handle;
+    void* awaiter = nullptr;
+    void (*accept)(void*, envelope*) = nullptr;
+    internal::timer_entry* timer = nullptr;
+  };
+  // Rarely used state, allocated on first use so an idle actor stays small.
+  struct extras {
+    std::vector<actor_ref> children;
+    std::vector<std::unique_ptr<actor_context::state_base>> states;
+    await_state await;
+    std::uint64_t next_request_id = 0;
+    std::uint64_t stopping_child = 0;
+    exit_reason reason;
+    std::string crash;
+    std::string name;
+  };
+  extras& more();
+  [[nodiscard]] bool awaiting() const noexcept { return extras_ && extras_->await.request_id != 0; }
+
+  void on_claimed() noexcept;
+  void drain_dead() noexcept;
+  void run_init() noexcept;
+  void handle_ordinary(envelope* e) noexcept;
+  void handle_system(envelope* e) noexcept;
+  void resume_await(envelope* reply) noexcept;
+  void after_handler() noexcept;
+  void begin_exit(exit_reason why) noexcept;
+  void stop_youngest_child() noexcept;
+  void on_child_exit(internal::child_exit& c) noexcept;
+  void finish() noexcept;
+  envelope* next_ordinary() noexcept;
+  void defer(envelope* e) noexcept;
+
+  enum class phase : std::uint8_t { created, running, stopping, finished };
+
+  // -- set at spawn, then read-only --------------------------------------------------------
+  system_state* const sys_;
+  const std::uint64_t id_;
+  actor_cell* const parent_;  // counted while the child lives
+  actor_impl* impl_ = nullptr;
+  // -- shared --------------------------------------------------------------------------------
+  std::atomic<std::uint32_t> refs_{1};
+  std::atomic<bool> dead_{false};
+  internal::mailbox mailbox_{false};
+  internal::system_queue system_;
+  // -- consumer only -------------------------------------------------------------------------
+  phase phase_ = phase::created;
+  bool stop_requested_ = false;
+  bool crashed_ = false;
+  envelope* deferred_head_ = nullptr;  // ordinary messages that arrived while awaiting
+  envelope* deferred_tail_ = nullptr;
+  std::unique_ptr<extras> extras_;
+  actor_context ctx_{this};
+};
+
+}  // namespace eam::detail

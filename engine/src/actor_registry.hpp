@@ -1,0 +1,57 @@
+#pragma once
+// actor_registry: every live actor (for shutdown, counting and, later, introspection) and the
+// names actors are registered under. Not on the message path: spawn and exit take a lock on
+// one of many shards; name operations take the name table's lock.
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace eam::detail {
+class actor_cell;
+}
+
+namespace eam::internal {
+
+using detail::actor_cell;
+
+class actor_registry {
+ public:
+  void add(actor_cell* c) noexcept;
+  void remove(actor_cell* c) noexcept;
+  [[nodiscard]] std::size_t count() const noexcept { return live_.load(std::memory_order_acquire); }
+  /// Counted references to every live actor without a parent.
+  [[nodiscard]] std::vector<actor_cell*> roots() const;
+  /// Whether every live actor is idle with an empty mailbox (a snapshot, not atomic as a whole).
+  [[nodiscard]] bool all_idle() const;
+
+  /// False when another actor holds the name.
+  bool register_name(const std::string& name, actor_cell* c);
+  void unregister_name(const std::string& name, const actor_cell* c) noexcept;
+  /// A counted reference, or null.
+  [[nodiscard]] actor_cell* whereis(std::string_view name) const;
+
+ private:
+  struct alignas(64) shard {
+    mutable std::mutex mutex;
+    actor_cell* head = nullptr;
+  };
+  static constexpr std::size_t shard_count = 64;
+  shard& shard_of(const actor_cell* c) noexcept;
+
+  std::array<shard, shard_count> shards_;
+  std::atomic<std::size_t> live_{0};
+
+  struct name_hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  };
+  mutable std::mutex names_mutex_;
+  std::unordered_map<std::string, actor_cell*, name_hash, std::equal_to<>> names_;
+};
+
+}  // namespace eam::internal

@@ -1,0 +1,77 @@
+// The engine entry points that public templates call: envelopes, sends, replies, refs.
+#include "actor_cell.hpp"
+#include "allocator.hpp"
+#include "system_state.hpp"
+
+namespace eam::detail {
+
+void* allocate_envelope(std::size_t bytes, std::size_t align) { return internal::allocate(bytes, align); }
+
+void free_envelope(envelope* e) noexcept {
+  if (e->reply.pending()) complete_error(e->reply, error(errc::actor_not_found, "the actor exited before handling the call"));
+  e->type->destroy(e->payload());
+  internal::deallocate(e);
+}
+
+void send(actor_cell* target, envelope* e) noexcept {
+  if (target == nullptr) {
+    free_envelope(e);
+    return;
+  }
+  target->deliver(e);
+}
+
+void send_system(actor_cell* target, envelope* e) noexcept { target->deliver_system(e); }
+
+void complete_error(reply_address& to, error&& err) noexcept {
+  switch (to.kind) {
+    case reply_kind::none:
+      return;
+    case reply_kind::slot: {
+      auto* slot = static_cast<reply_slot_base*>(to.target);
+      to.kind = reply_kind::none;
+      if (!slot->is_abandoned()) {
+        slot->set_error(slot, std::move(err));
+        slot->publish();
+      }
+      slot->release();
+      return;
+    }
+    case reply_kind::actor: {
+      auto* caller = static_cast<actor_cell*>(to.target);
+      to.kind = reply_kind::none;
+      try {
+        envelope* e = make_envelope<error>(envelope_kind::reply, std::move(err));
+        e->reply.request_id = to.request_id;
+        caller->deliver_system(e);
+      } catch (...) {
+        // Out of memory: the caller's timeout answers instead.
+      }
+      caller->release();
+      return;
+    }
+  }
+}
+
+void add_ref(actor_cell* c) noexcept { c->add_ref(); }
+void release_cell(actor_cell* c) noexcept { c->release(); }
+std::uint64_t cell_id(const actor_cell* c) noexcept { return c->id(); }
+bool cell_is_dead(const actor_cell* c) noexcept { return c->is_dead(); }
+
+errc refuse_call(const actor_cell* target) noexcept {
+  switch (target->system().current_phase()) {
+    case system_state::phase::running:
+      return errc{};
+    case system_state::phase::draining:  // actors finish their work while mailboxes drain
+      return current_cell() != nullptr ? errc{} : errc::system_shutting_down;
+    default:
+      return errc::system_shutting_down;
+  }
+}
+
+std::uint64_t begin_await(actor_cell* self, std::coroutine_handle<> h, void* awaiter,
+                          void (*accept)(void*, envelope*), std::chrono::milliseconds timeout) {
+  return self->begin_await(h, awaiter, accept, timeout);
+}
+
+}  // namespace eam::detail

@@ -1,0 +1,42 @@
+#include <eam/engine/error.hpp>
+
+namespace eam {
+
+std::string_view to_string(errc code) noexcept {
+  switch (code) {
+    case errc::actor_not_found: return "actor_not_found";
+    case errc::registry_lookup_failed: return "registry_lookup_failed";
+    case errc::timeout: return "timeout";
+    case errc::system_shutting_down: return "system_shutting_down";
+    case errc::transport_error: return "transport_error";
+    case errc::peer_not_found: return "peer_not_found";
+    case errc::actor_class_not_registered: return "actor_class_not_registered";
+    case errc::authentication_failed: return "authentication_failed";
+    case errc::no_role_match: return "no_role_match";
+    case errc::actor_not_migratable: return "actor_not_migratable";
+    case errc::actor_has_children: return "actor_has_children";
+    case errc::max_children: return "max_children";
+    case errc::mailbox_full: return "mailbox_full";
+    case errc::actor_crashed: return "actor_crashed";
+    case errc::name_taken: return "name_taken";
+    case errc::unhandled_message: return "unhandled_message";
+  }
+  return "unknown";
+}
+
+error::error(errc code, std::string context) : code_(code), context_(std::move(context)) {
+  what_ = std::string(to_string(code_));
+  if (!context_.empty()) what_ += ": " + context_;
+}
+
+std::string exit_reason::to_string() const {
+  switch (kind_) {
+    case kind::normal: return "normal";
+    case kind::killed: return "killed";
+    case kind::error: return "error: " + text_;
+    case kind::custom: return text_;
+  }
+  return "unknown";
+}
+
+}  // namespace eam

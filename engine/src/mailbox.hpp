@@ -1,0 +1,147 @@
+#pragma once
+// mailbox: an intrusive MPSC queue of envelopes whose empty -> non-empty transition tells the
+// pushing thread to schedule the owner, so an actor is scheduled exactly once per wake-up.
+//
+// Design: Dmitry Vyukov's intrusive node-based MPSC queue (1024cores.net, "Intrusive MPSC
+// node-based queue"), with the "empty" bit on head borrowed from Pony's actor message queue
+// (ponyc src/libponyrt/actor/messageq.c). One atomic exchange per push, no CAS loop, no lock.
+//
+// Shared:  head_  producers exchange it; bit 0 set means "empty and nobody consumes: whoever
+//                 clears it owns the consumer role". The consumer CASes it to set the bit.
+//          node->next  written once by the producer that linked the node, read by the consumer.
+// Consumer only: tail_, stub_ (re-linked by the consumer when the queue runs dry).
+// Invariants:
+//   M-I1  At most one thread holds the consumer role: the one that cleared the empty bit (by a
+//         push or try_claim) keeps it until its try_mark_empty succeeds.
+//   M-I2  Every push lands after exactly one predecessor (the exchange totally orders pushes),
+//         so pushes of one thread are popped in the order it made them: FIFO per sender, even
+//         when the sender migrates between threads (the migration's own release/acquire puts
+//         its earlier pushes first in head_'s modification order).
+// Orderings:
+//   [M1] push: head_ exchange, seq_cst (acq_rel would do for the queue itself; seq_cst is
+//        for the Dekker check of [M4], and costs nothing more on x86). Release publishes the node's payload to the consumer
+//        ([M3]); acquire pairs with [M4] so a thread that clears the bit sees everything the
+//        previous consumer did before it went idle.
+//   [M2] push: prev->next store, release -> [M3].
+//   [M3] pop: next loads, acquire <- [M2]: the payload behind a link is visible.
+//   [M4] try_mark_empty: head_ CAS, seq_cst (release part: hand-over to the next consumer).
+//        seq_cst because of the Dekker pattern with the system queue: the consumer does
+//        "CAS head_ (set bit); then load the system queue", a system sender does "push the
+//        system queue; then load head_" ([M5]). With both sides seq_cst at least one sees the
+//        other, so a system message is never left behind an idle actor.
+//   [M5] try_claim: head_ load and CAS, seq_cst (see [M4]).
+#include <eam/engine/detail/envelope.hpp>
+
+#include <atomic>
+#include <cstdint>
+
+namespace eam::internal {
+
+using detail::envelope;
+using detail::mpsc_node;
+
+class mailbox {
+ public:
+  /// `starts_empty`: whether the first push should schedule the owner. A new actor's mailbox
+  /// starts claimed (not empty) because spawn schedules it directly.
+  explicit mailbox(bool starts_empty) noexcept
+      : head_(reinterpret_cast<std::uintptr_t>(&stub_) | (starts_empty ? empty_bit : 0)), tail_(&stub_) {}
+  mailbox(const mailbox&) = delete;
+  mailbox& operator=(const mailbox&) = delete;
+
+  // -- any thread ------------------------------------------------------------------------
+
+  /// Appends `e`. True when the mailbox was marked empty: the caller now holds the consumer
+  /// role (M-I1) and must schedule the owner (or drain a dead one). Never allocates.
+  bool push(mpsc_node* n) noexcept {
+    n->next.store(nullptr, std::memory_order_relaxed);
+    const std::uintptr_t prev = head_.exchange(reinterpret_cast<std::uintptr_t>(n), std::memory_order_seq_cst);  // [M1]
+    reinterpret_cast<mpsc_node*>(prev & ~empty_bit)->next.store(n, std::memory_order_release);          // [M2]
+    return (prev & empty_bit) != 0;
+  }
+
+  /// Clears the empty bit if set. True when this call cleared it: the caller now holds the
+  /// consumer role (M-I1). Used by senders of system messages, which travel in another queue.
+  bool try_claim() noexcept {
+    std::uintptr_t h = head_.load(std::memory_order_seq_cst);  // [M5]
+    while ((h & empty_bit) != 0) {
+      if (head_.compare_exchange_weak(h, h & ~empty_bit, std::memory_order_seq_cst, std::memory_order_seq_cst))
+        return true;
+    }
+    return false;
+  }
+
+  // -- consumer only ---------------------------------------------------------------------
+
+  /// The oldest envelope, or null when none is ready (empty, or a producer is between its
+  /// exchange and its link; then try_mark_empty fails and the caller comes back).
+  envelope* pop() noexcept {
+    mpsc_node* tail = tail_;
+    mpsc_node* next = tail->next.load(std::memory_order_acquire);  // [M3]
+    if (tail == &stub_) {
+      if (next == nullptr) return nullptr;
+      tail_ = next;
+      tail = next;
+      next = next->next.load(std::memory_order_acquire);  // [M3]
+    }
+    if (next != nullptr) {
+      tail_ = next;
+      return static_cast<envelope*>(tail);
+    }
+    // `tail` is the last linked node. Unless a push is half done, put the stub behind it so
+    // `tail` can be handed out while the queue keeps a node.
+    if (tail != head_node()) return nullptr;
+    push(&stub_);
+    next = tail->next.load(std::memory_order_acquire);  // [M3]
+    if (next != nullptr) {
+      tail_ = next;
+      return static_cast<envelope*>(tail);
+    }
+    return nullptr;
+  }
+
+  /// Gives up the consumer role if nothing is queued. True on success; false when a message
+  /// is queued or being pushed (keep consuming).
+  bool try_mark_empty() noexcept {
+    if (tail_ != &stub_) return false;
+    auto expected = reinterpret_cast<std::uintptr_t>(&stub_);
+    return head_.compare_exchange_strong(expected, expected | empty_bit, std::memory_order_seq_cst,
+                                         std::memory_order_relaxed);  // [M4]
+  }
+
+  /// Whether nothing is queued. Consumer only, or anyone as a hint.
+  [[nodiscard]] bool looks_empty() const noexcept {
+    const std::uintptr_t h = head_.load(std::memory_order_seq_cst);  // pairs with [M1] for the Dekker check
+    return (h & ~empty_bit) == reinterpret_cast<std::uintptr_t>(&stub_) && tail_ == &stub_;
+  }
+  /// Whether the consumer role is free (the owner is idle with nothing queued). A hint.
+  [[nodiscard]] bool is_marked_empty() const noexcept {
+    return (head_.load(std::memory_order_acquire) & empty_bit) != 0;
+  }
+
+ private:
+  static constexpr std::uintptr_t empty_bit = 1;
+  mpsc_node* head_node() const noexcept {
+    return reinterpret_cast<mpsc_node*>(head_.load(std::memory_order_acquire) & ~empty_bit);
+  }
+
+  std::atomic<std::uintptr_t> head_;  // producers
+  mpsc_node* tail_;                   // consumer
+  mpsc_node stub_;                    // consumer (re-linked by pop)
+};
+
+/// The second queue of an actor, for system messages (stop, replies to an awaited call, child
+/// exits). Same structure without the empty bit: scheduling goes through the main mailbox's
+/// bit via try_claim, so one bit governs the consumer role.
+class system_queue {
+ public:
+  system_queue() noexcept : q_(false) {}
+  void push(mpsc_node* n) noexcept { (void)q_.push(n); }
+  envelope* pop() noexcept { return q_.pop(); }
+  [[nodiscard]] bool looks_empty() const noexcept { return q_.looks_empty(); }
+
+ private:
+  mailbox q_;
+};
+
+}  // namespace eam::internal

@@ -1,0 +1,72 @@
+// The blocking side of a call from outside the pool: spin briefly (the reply usually comes in
+// a microsecond or two while a worker is awake), then sleep on a futex with the deadline.
+#include <eam/engine/detail/reply.hpp>
+
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <ctime>
+#include <thread>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
+
+namespace eam::detail {
+
+namespace {
+constexpr int spin_iterations = 2000;
+
+void futex_wake(std::atomic<std::uint32_t>* word) noexcept {
+  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(word), FUTEX_WAKE_PRIVATE, INT_MAX, nullptr, nullptr, 0);
+}
+
+// Sleeps while *word == expected, at most until `deadline`.
+void futex_wait(std::atomic<std::uint32_t>* word, std::uint32_t expected,
+                std::chrono::steady_clock::time_point deadline) noexcept {
+  const auto left = deadline - std::chrono::steady_clock::now();
+  if (left <= std::chrono::steady_clock::duration::zero()) return;
+  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
+  timespec ts{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
+  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(word), FUTEX_WAIT_PRIVATE, expected, &ts, nullptr, 0);
+}
+}  // namespace
+
+void reply_slot_base::publish() noexcept {
+  const std::uint32_t prev = state_.exchange(ready, std::memory_order_acq_rel);  // [R1]
+  if ((prev & sleeping) != 0) futex_wake(&state_);
+}
+
+bool reply_slot_base::wait_until(std::chrono::steady_clock::time_point deadline) noexcept {
+  for (int i = 0; i < spin_iterations; ++i) {
+    if (state_.load(std::memory_order_acquire) == ready) return true;  // [R2]
+#if defined(__x86_64__) || defined(__i386__)
+    _mm_pause();
+#endif
+    if (i % 256 == 255) std::this_thread::yield();  // on a busy machine, let the worker run
+  }
+  for (;;) {
+    std::uint32_t s = state_.load(std::memory_order_acquire);  // [R2]
+    if (s == ready) return true;
+    if (std::chrono::steady_clock::now() >= deadline) {
+      // Give up unless the reply lands first.
+      if (state_.compare_exchange_strong(s, abandoned, std::memory_order_acq_rel, std::memory_order_acquire))
+        return false;
+      if (s == ready) return true;
+      continue;
+    }
+    if (s == pending &&
+        !state_.compare_exchange_strong(s, pending | sleeping, std::memory_order_acq_rel, std::memory_order_acquire))
+      continue;
+    futex_wait(&state_, pending | sleeping, deadline);
+  }
+}
+
+void reply_slot_base::release() noexcept {
+  if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) destroy(this);
+}
+
+}  // namespace eam::detail

@@ -1,0 +1,79 @@
+#include "scheduler.hpp"
+
+#include "actor_cell.hpp"
+#include "worker.hpp"
+
+namespace eam::internal {
+
+namespace {
+thread_local worker* tls_worker = nullptr;
+}
+
+worker* current_worker() noexcept { return tls_worker; }
+void set_current_worker(worker* w) noexcept { tls_worker = w; }
+
+scheduler::scheduler(unsigned workers, unsigned throughput) : throughput_(throughput == 0 ? 1 : throughput) {
+  if (workers == 0) workers = 1;
+  workers_.reserve(workers);
+  for (unsigned i = 0; i < workers; ++i) workers_.push_back(std::make_unique<worker>(*this, i));
+}
+
+scheduler::~scheduler() { stop(); }
+
+void scheduler::start() {
+  for (auto& w : workers_) w->start();
+}
+
+void scheduler::stop() {
+  if (stopping_.exchange(true)) return;
+  idle_sem_.signal(static_cast<std::ptrdiff_t>(workers_.size()));
+  for (auto& w : workers_) w->join();
+}
+
+bool scheduler::on_worker() const noexcept {
+  const worker* w = tls_worker;
+  return w != nullptr && &w->owner() == this;
+}
+
+void scheduler::schedule(actor_cell* c) noexcept {
+  worker* w = tls_worker;
+  if (w != nullptr && &w->owner() == this) {
+    w->schedule_local(c);
+    return;
+  }
+  push_global(c);
+}
+
+void scheduler::push_global(actor_cell* c) noexcept {
+  while (!global_.enqueue(c)) {
+  }  // only fails when allocation fails; moodycamel then retries on the next call
+  notify();
+}
+
+void scheduler::notify() noexcept {
+  std::atomic_thread_fence(std::memory_order_seq_cst);  // [S1]
+  if (searching_.load(std::memory_order_relaxed) != 0) return;
+  std::uint32_t s = sleepers_.load(std::memory_order_relaxed);
+  while (s != 0) {
+    if (sleepers_.compare_exchange_weak(s, s - 1, std::memory_order_seq_cst, std::memory_order_relaxed)) {
+      searching_.fetch_add(1, std::memory_order_seq_cst);  // the woken worker starts as a searcher
+      idle_sem_.signal();
+      return;
+    }
+  }
+}
+
+bool scheduler::any_work_visible() const noexcept {
+  if (global_.size_approx() != 0) return true;
+  for (const auto& w : workers_)
+    if (w->has_queued_work()) return true;
+  return false;
+}
+
+std::uint64_t scheduler::turns() const noexcept {
+  std::uint64_t sum = 0;
+  for (const auto& w : workers_) sum += w->turns();
+  return sum;
+}
+
+}  // namespace eam::internal

@@ -1,0 +1,74 @@
+#pragma once
+// scheduler: a fixed pool of workers that run actors' turns.
+//
+// Where a runnable actor goes (schedule):
+//   - from a worker thread: that worker's LIFO slot (the actor just messaged runs next, while
+//     the message is hot in cache); the slot's previous occupant moves to the worker's local
+//     run_queue, where idle workers can steal it;
+//   - from any other thread, and on local overflow: the global injection queue (moodycamel's
+//     ConcurrentQueue: order across producers does not matter there).
+// How idle workers sleep and wake (the Tokio idle protocol, multi_thread/idle.rs, reduced to
+// two counters):
+//   searching_  workers looking for work (stealing); advisory.
+//   sleepers_   workers parked, or about to park, on idle_sem_.
+//   notify(): after work is published, wake one sleeper only when no worker is searching; the
+//   woken worker is counted as searching before it runs, so a burst of pushes wakes one
+//   worker, not all. A searcher that finds work and was the last searcher calls notify(), so
+//   wake-ups chain while work remains.
+// Orderings (the lost-wake-up argument):
+//   [S1] notify: seq_cst fence between publishing work and loading searching_/sleepers_.
+//   [S2] park: sleepers_ increment and searching_ decrement are seq_cst RMWs, then every queue
+//        is checked again. Store->load on both sides: either notify sees the parker (and
+//        wakes it) or the parker sees the work. Acquire/release would not order the stores
+//        before the loads.
+#include "run_queue.hpp"
+
+#include <concurrentqueue/concurrentqueue.h>
+#include <concurrentqueue/lightweightsemaphore.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+namespace eam::internal {
+
+class worker;
+
+class scheduler {
+ public:
+  scheduler(unsigned workers, unsigned throughput);
+  ~scheduler();
+  scheduler(const scheduler&) = delete;
+  scheduler& operator=(const scheduler&) = delete;
+
+  void start();
+  /// Stops and joins the workers. Call once no actor is runnable; not from a worker.
+  void stop();
+
+  /// Makes `c` runnable. Any thread; the caller holds `c`'s consumer role and hands it over.
+  void schedule(actor_cell* c) noexcept;
+
+  [[nodiscard]] unsigned size() const noexcept { return static_cast<unsigned>(workers_.size()); }
+  [[nodiscard]] unsigned throughput() const noexcept { return throughput_; }
+  /// Total actor turns run so far: a change means activity (used to detect quiescence).
+  [[nodiscard]] std::uint64_t turns() const noexcept;
+  /// Whether the calling thread is one of this scheduler's workers.
+  [[nodiscard]] bool on_worker() const noexcept;
+
+ private:
+  friend class worker;
+  void notify() noexcept;
+  void push_global(actor_cell* c) noexcept;
+  bool any_work_visible() const noexcept;
+
+  const unsigned throughput_;
+  std::vector<std::unique_ptr<worker>> workers_;
+  moodycamel::ConcurrentQueue<actor_cell*> global_;
+  moodycamel::LightweightSemaphore idle_sem_;
+  alignas(64) std::atomic<std::uint32_t> searching_{0};
+  alignas(64) std::atomic<std::uint32_t> sleepers_{0};
+  std::atomic<bool> stopping_{false};
+};
+
+}  // namespace eam::internal

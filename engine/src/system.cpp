@@ -1,0 +1,146 @@
+#include <eam/engine/system.hpp>
+
+#include "actor_cell.hpp"
+#include "allocator.hpp"
+#include "system_state.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+#include <thread>
+
+namespace eam {
+
+namespace detail {
+
+system_state::system_state(const system_config& cfg)
+    : config(cfg),
+      scheduler(cfg.workers != 0 ? cfg.workers : std::max(1u, std::thread::hardware_concurrency()), cfg.throughput) {}
+
+actor_cell* spawn_cell(system_state& sys, actor_cell* parent, const spawn_options& opts, std::size_t size,
+                       std::size_t align, void* closure, impl_constructor construct) {
+  // Outside actors, spawning stops when shutdown begins; an actor may still spawn while
+  // mailboxes drain (its work in flight may need it), not once actors are being stopped.
+  const auto phase = sys.current_phase();
+  if (phase != system_state::phase::running && (current_cell() == nullptr || phase != system_state::phase::draining))
+    throw error(errc::system_shutting_down, "spawn refused");
+
+  constexpr std::size_t cell_size = (sizeof(actor_cell) + alignof(std::max_align_t) - 1) & ~(alignof(std::max_align_t) - 1);
+  const std::size_t impl_offset = (cell_size + align - 1) & ~(align - 1);
+  void* mem = internal::allocate(impl_offset + size, std::max(align, alignof(actor_cell)));
+  auto* cell = ::new (mem) actor_cell(sys, sys.next_actor_id.fetch_add(1, std::memory_order_relaxed), parent);
+  try {
+    cell->set_impl(construct(closure, static_cast<char*>(mem) + impl_offset));
+  } catch (...) {
+    cell->release();
+    throw;
+  }
+  if (!opts.name.empty()) {
+    if (!sys.registry.register_name(opts.name, cell)) {
+      cell->release();
+      throw error(errc::name_taken, opts.name);
+    }
+    cell->set_name(opts.name);
+  }
+  // References: the alive one (dropped by the worker after finish), the caller's, and the
+  // parent's child list.
+  cell->add_ref();
+  if (parent != nullptr) {
+    cell->add_ref();
+    parent->add_child(actor_ref(cell, adopt_t{}));
+  }
+  sys.registry.add(cell);
+  sys.scheduler.schedule(cell);  // the mailbox starts claimed: this is the first wake-up
+  return cell;
+}
+
+}  // namespace detail
+
+actor_system::actor_system(system_config config) : state_(std::make_unique<detail::system_state>(config)) {
+  state_->handle = this;
+  state_->scheduler.start();
+}
+
+actor_system::~actor_system() { shutdown(); }
+
+std::optional<actor_ref> actor_system::whereis(std::string_view name) const {
+  detail::actor_cell* c = state_->registry.whereis(name);
+  if (c == nullptr) return std::nullopt;
+  return actor_ref(c, detail::adopt_t{});
+}
+
+bool actor_system::handles(const actor_ref& ref, const detail::message_type* t) noexcept {
+  // The impl lives until the actor finishes; a dead actor handles nothing.
+  return ref && !ref.cell()->is_dead() && ref.cell()->impl()->handles(t);
+}
+
+void actor_system::stop(const actor_ref& ref) noexcept {
+  if (!ref) return;
+  ref.cell()->deliver_system(detail::make_envelope<exit_reason>(detail::envelope_kind::stop, exit_reason::normal()));
+}
+
+namespace {
+using phase = detail::system_state::phase;
+
+// Waits, with a growing pause, until `done()` or the deadline. Shutdown is not a hot path;
+// the pause keeps the waiting thread off the cores the workers need.
+template <class Pred>
+bool wait_until(std::chrono::steady_clock::time_point deadline, Pred done) {
+  auto pause = std::chrono::microseconds(50);
+  while (!done()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::microseconds(5000));
+  }
+  return true;
+}
+}  // namespace
+
+void actor_system::shutdown(shutdown_options options) {
+  auto& s = *state_;
+  phase expected = phase::running;
+  if (!s.state.compare_exchange_strong(expected, phase::draining)) return;  // already done or under way
+  if (s.scheduler.on_worker()) {
+    std::fputs("eam: actor_system::shutdown called from inside an actor; it must run outside the pool\n", stderr);
+    std::abort();
+  }
+  const auto deadline = std::chrono::steady_clock::now() + options.timeout;
+
+  // 1. Drain: quiescent when every actor is idle with an empty mailbox and no worker ran a
+  //    turn while we looked (the turn counter rules out a send racing with the scan).
+  if (options.drain_mailboxes) {
+    wait_until(deadline, [&] {
+      const auto before = s.scheduler.turns();
+      return s.registry.all_idle() && s.scheduler.turns() == before;
+    });
+  }
+
+  // 2. Stop every root; each stops its children first, depth-first. Repeat for stragglers
+  //    spawned while we looked.
+  s.state.store(phase::stopping, std::memory_order_release);
+  wait_until(deadline, [&] {
+    if (s.registry.count() == 0) return true;
+    for (detail::actor_cell* root : s.registry.roots()) {
+      stop(actor_ref(root, detail::adopt_t{}));
+    }
+    return wait_until(std::min(deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(50)),
+                      [&] { return s.registry.count() == 0; });
+  });
+  if (s.registry.count() != 0)
+    std::fprintf(stderr, "eam: shutdown timed out with %zu actors still running\n", s.registry.count());
+
+  // 3. Workers and timers.
+  s.scheduler.stop();
+  s.timers.stop();
+  s.state.store(phase::stopped, std::memory_order_release);
+}
+
+bool actor_system::is_running() const noexcept { return state_->current_phase() == phase::running; }
+bool actor_system::is_shutting_down() const noexcept {
+  const auto p = state_->current_phase();
+  return p == phase::draining || p == phase::stopping;
+}
+std::size_t actor_system::actor_count() const noexcept { return state_->registry.count(); }
+unsigned actor_system::worker_count() const noexcept { return state_->scheduler.size(); }
+const system_config& actor_system::config() const noexcept { return state_->config; }
+
+}  // namespace eam

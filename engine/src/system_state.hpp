@@ -1,0 +1,37 @@
+#pragma once
+// system_state: what an actor_system owns. Cells point at it; the public actor_system is a
+// handle to it.
+#include "actor_registry.hpp"
+#include "scheduler.hpp"
+#include "timer_service.hpp"
+
+#include <eam/engine/system.hpp>
+
+#include <atomic>
+#include <cstdint>
+
+namespace eam::detail {
+
+class system_state {
+ public:
+  enum class phase : std::uint8_t {
+    running,   ///< normal operation
+    draining,  ///< shutdown began: no spawns or calls from outside; actors finish their mail
+    stopping,  ///< actors are being stopped: no spawns or calls at all
+    stopped,   ///< workers joined
+  };
+
+  explicit system_state(const system_config& cfg);
+
+  system_config config;
+  internal::scheduler scheduler;
+  internal::timer_service timers;
+  internal::actor_registry registry;
+  std::atomic<phase> state{phase::running};
+  std::atomic<std::uint64_t> next_actor_id{1};
+  actor_system* handle = nullptr;
+
+  [[nodiscard]] phase current_phase() const noexcept { return state.load(std::memory_order_acquire); }
+};
+
+}  // namespace eam::detail

@@ -1,0 +1,90 @@
+#include "timer_service.hpp"
+
+#include "actor_cell.hpp"
+
+#include <algorithm>
+
+namespace eam::internal {
+
+timer_service::timer_service() : thread_([this] { run(); }) {}
+
+timer_service::~timer_service() { stop(); }
+
+void timer_service::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  if (thread_.joinable()) thread_.join();
+  for (slot& s : heap_) drop(s.entry);
+  heap_.clear();
+}
+
+timer_entry* timer_service::arm_call_timeout(clock::time_point deadline, actor_cell* target, std::uint64_t request_id) {
+  target->add_ref();
+  auto* t = new timer_entry(target, request_id);
+  bool earliest = false;
+  {
+    std::lock_guard lock(mutex_);
+    if (cancelled_in_heap_.load(std::memory_order_relaxed) > 1024 &&
+        2 * cancelled_in_heap_.load(std::memory_order_relaxed) > heap_.size())
+      compact_locked();
+    heap_.push_back({deadline, seq_++, t});
+    std::push_heap(heap_.begin(), heap_.end(), later{});
+    earliest = heap_.front().entry == t;
+  }
+  if (earliest) wake_.notify_one();  // only an earlier deadline changes how long the thread sleeps
+  return t;
+}
+
+void timer_service::cancel(timer_entry* t) noexcept {
+  if (!t->cancelled_.exchange(true, std::memory_order_acq_rel)) cancelled_in_heap_.fetch_add(1, std::memory_order_relaxed);
+  drop(t);
+}
+
+void timer_service::drop(timer_entry* t) noexcept {
+  if (t->refs_.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  t->target_->release();
+  delete t;
+}
+
+void timer_service::compact_locked() {
+  auto live_end = std::partition(heap_.begin(), heap_.end(), [](const slot& s) { return !s.entry->cancelled(); });
+  for (auto it = live_end; it != heap_.end(); ++it) drop(it->entry);
+  cancelled_in_heap_.fetch_sub(static_cast<std::size_t>(heap_.end() - live_end), std::memory_order_relaxed);
+  heap_.erase(live_end, heap_.end());
+  std::make_heap(heap_.begin(), heap_.end(), later{});
+}
+
+void timer_service::run() {
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    if (heap_.empty()) {
+      wake_.wait(lock);
+      continue;
+    }
+    const auto now = clock::now();
+    if (heap_.front().deadline > now) {
+      wake_.wait_until(lock, heap_.front().deadline);
+      continue;
+    }
+    std::pop_heap(heap_.begin(), heap_.end(), later{});
+    timer_entry* t = heap_.back().entry;
+    heap_.pop_back();
+    if (t->cancelled_.exchange(true, std::memory_order_acq_rel)) {  // fired: a later cancel is a no-op
+      cancelled_in_heap_.fetch_sub(1, std::memory_order_relaxed);
+      drop(t);
+      continue;
+    }
+    lock.unlock();  // never send while holding the lock: delivery may run a dead actor's drain
+    detail::envelope* e = detail::make_envelope<std::uint64_t>(detail::envelope_kind::call_timeout, t->request_id_);
+    e->reply.request_id = t->request_id_;
+    t->target_->deliver_system(e);
+    drop(t);
+    lock.lock();
+  }
+}
+
+}  // namespace eam::internal

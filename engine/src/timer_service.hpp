@@ -1,0 +1,79 @@
+#pragma once
+// timer_service: one thread for the whole system that fires deadlines. Today it drives the
+// timeouts of calls awaited inside actors; send_after and friends build on it later.
+//
+// A binary heap under one mutex, ordered by deadline then arming order (so timers due at the
+// same time fire in the order they were armed). Cancelling is O(1): a flag on the entry; the
+// heap drops cancelled entries lazily, and compacts when they outnumber the live ones so a
+// burst of cancelled calls cannot pile up until their deadlines.
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace eam::detail {
+class actor_cell;
+}
+
+namespace eam::internal {
+
+using detail::actor_cell;
+using clock = std::chrono::steady_clock;
+
+/// One armed timer. Owned by the heap and by its arming site until `cancel`.
+class timer_entry {
+ public:
+  timer_entry(actor_cell* target, std::uint64_t request_id) noexcept : target_(target), request_id_(request_id) {}
+  [[nodiscard]] bool cancelled() const noexcept { return cancelled_.load(std::memory_order_acquire); }
+
+ private:
+  friend class timer_service;
+  actor_cell* target_;  // counted until the entry is dropped
+  std::uint64_t request_id_;
+  std::atomic<bool> cancelled_{false};
+  std::atomic<std::uint32_t> refs_{2};  // the heap and the arming site
+};
+
+class timer_service {
+ public:
+  timer_service();
+  ~timer_service();
+  timer_service(const timer_service&) = delete;
+  timer_service& operator=(const timer_service&) = delete;
+
+  /// At `deadline`, sends `target` a call_timeout system message for `request_id`, unless
+  /// cancelled first. Takes a reference to `target`. Any thread.
+  timer_entry* arm_call_timeout(clock::time_point deadline, actor_cell* target, std::uint64_t request_id);
+  /// Stops the timer if it has not fired, and drops the arming site's ownership. Any thread.
+  void cancel(timer_entry* t) noexcept;
+  /// Joins the thread; pending timers are dropped without firing.
+  void stop();
+
+ private:
+  struct slot {
+    clock::time_point deadline;
+    std::uint64_t seq;
+    timer_entry* entry;
+  };
+  struct later {
+    bool operator()(const slot& a, const slot& b) const noexcept {
+      return a.deadline != b.deadline ? a.deadline > b.deadline : a.seq > b.seq;
+    }
+  };
+  void run();
+  void drop(timer_entry* t) noexcept;
+  void compact_locked();
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::vector<slot> heap_;
+  std::uint64_t seq_ = 0;
+  bool stopping_ = false;
+  std::atomic<std::size_t> cancelled_in_heap_{0};
+  std::thread thread_;
+};
+
+}  // namespace eam::internal

@@ -1,0 +1,166 @@
+#include "worker.hpp"
+
+#include "actor_cell.hpp"
+#include "scheduler.hpp"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define EAM_CPU_RELAX() _mm_pause()
+#else
+#define EAM_CPU_RELAX() std::atomic_signal_fence(std::memory_order_seq_cst)
+#endif
+
+namespace eam::internal {
+
+worker* current_worker() noexcept;
+void set_current_worker(worker* w) noexcept;
+
+namespace {
+// How long an idle worker keeps looking before it parks: rounds of (steal attempt on every
+// victim + global queue check), with a short pause between them. Short enough that an idle
+// system burns well under 1% of a core; long enough that a request/reply partner on another
+// thread finds the worker awake.
+constexpr unsigned search_rounds = 64;
+constexpr unsigned pause_per_round = 64;
+
+std::uint64_t next_random(std::uint64_t& s) noexcept {  // xorshift64
+  s ^= s << 13;
+  s ^= s >> 7;
+  s ^= s << 17;
+  return s;
+}
+}  // namespace
+
+worker::worker(scheduler& sched, unsigned index)
+    : sched_(sched), index_(index), rng_(0x9E3779B97F4A7C15ull * (index + 1)) {}
+
+void worker::start() {
+  thread_ = std::thread([this] { run(); });
+}
+
+void worker::join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+void worker::schedule_local(actor_cell* c) noexcept {
+  actor_cell* prev = lifo_;
+  lifo_ = c;
+  if (prev != nullptr) requeue(prev);
+}
+
+void worker::requeue(actor_cell* c) noexcept {
+  if (!queue_.push(c)) {
+    sched_.push_global(c);  // overflow: notifies on its own
+    return;
+  }
+  sched_.notify();
+}
+
+actor_cell* worker::take_global() noexcept {
+  actor_cell* c = nullptr;
+  return sched_.global_.try_dequeue(c) ? c : nullptr;
+}
+
+actor_cell* worker::next_local() noexcept {
+  if (++tick_ % global_check_interval == 0) {
+    if (actor_cell* c = take_global()) return c;
+  }
+  if (lifo_ != nullptr) {
+    actor_cell* c = lifo_;
+    lifo_ = nullptr;
+    if (lifo_streak_ < max_lifo_streak) {
+      ++lifo_streak_;
+      return c;
+    }
+    requeue(c);  // fairness: to the back of the queue
+  }
+  lifo_streak_ = 0;
+  if (actor_cell* c = queue_.pop()) return c;
+  return take_global();
+}
+
+actor_cell* worker::search() noexcept {
+  const auto n = static_cast<unsigned>(sched_.workers_.size());
+  // Tokio's rule: at most half the workers search at once; the rest park straight away.
+  if (!searching_) {
+    if (2 * sched_.searching_.load(std::memory_order_relaxed) >= n && n > 1) return nullptr;
+    sched_.searching_.fetch_add(1, std::memory_order_seq_cst);
+    searching_ = true;
+  }
+  for (unsigned round = 0; round < search_rounds; ++round) {
+    const auto start = static_cast<unsigned>(next_random(rng_) % n);
+    for (unsigned i = 0; i < n; ++i) {
+      const unsigned victim = (start + i) % n;
+      if (victim == index_) continue;
+      if (actor_cell* c = sched_.workers_[victim]->queue_.steal_into(queue_)) return c;
+    }
+    if (actor_cell* c = take_global()) return c;
+    if (sched_.stopping_.load(std::memory_order_relaxed)) return nullptr;
+    for (unsigned i = 0; i < pause_per_round; ++i) EAM_CPU_RELAX();
+    if (round % 8 == 7) std::this_thread::yield();  // let a caller thread on this core run
+  }
+  return nullptr;
+}
+
+void worker::stop_searching() noexcept {
+  if (!searching_) return;
+  searching_ = false;
+  // The last searcher to find work wakes another: more may be queued behind it.
+  if (sched_.searching_.fetch_sub(1, std::memory_order_seq_cst) == 1) sched_.notify();
+}
+
+bool worker::park() noexcept {
+  sched_.sleepers_.fetch_add(1, std::memory_order_seq_cst);  // [S2]
+  if (searching_) {
+    searching_ = false;
+    sched_.searching_.fetch_sub(1, std::memory_order_seq_cst);  // [S2]
+  }
+  if (sched_.any_work_visible() || sched_.stopping_.load(std::memory_order_seq_cst)) {
+    // Take our registration back unless a notifier already claimed a sleeper (then its
+    // signal is ours to consume below).
+    std::uint32_t s = sched_.sleepers_.load(std::memory_order_relaxed);
+    while (s != 0) {
+      if (sched_.sleepers_.compare_exchange_weak(s, s - 1, std::memory_order_seq_cst, std::memory_order_relaxed)) {
+        sched_.searching_.fetch_add(1, std::memory_order_seq_cst);
+        searching_ = true;
+        return !sched_.stopping_.load(std::memory_order_relaxed);
+      }
+    }
+  }
+  sched_.idle_sem_.wait();
+  searching_ = true;  // the notifier counted us as a searcher
+  if (sched_.stopping_.load(std::memory_order_relaxed)) {
+    searching_ = false;
+    return false;
+  }
+  return true;
+}
+
+void worker::run() noexcept {
+  set_current_worker(this);
+  for (;;) {
+    actor_cell* c = next_local();
+    if (c == nullptr) {
+      c = search();
+      if (c == nullptr) {
+        if (!park()) break;
+        continue;
+      }
+    }
+    stop_searching();
+    turns_.store(turns_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    switch (c->run_turn(sched_.throughput_)) {
+      case turn_result::idle:
+        break;
+      case turn_result::yield:
+        requeue(c);
+        break;
+      case turn_result::done:
+        c->release();  // the alive reference (actor_cell.hpp C-I1)
+        break;
+    }
+  }
+  set_current_worker(nullptr);
+}
+
+}  // namespace eam::internal

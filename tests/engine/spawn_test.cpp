@@ -1,0 +1,86 @@
+#include <doctest/doctest.h>
+#include <eam/eam.hpp>
+
+#include <string>
+
+namespace {
+struct get {};
+struct add {
+  int n;
+};
+struct greet {
+  std::string who;
+};
+
+struct counter : eam::actor<int(get), void(add)> {
+  int n = 0;
+  void init(int start) { n = start; }
+  int handle_call(get) { return n; }
+  void handle_cast(add a) { n += a.n; }
+};
+
+// A class without init is constructed from spawn's arguments.
+struct greeter : eam::actor<std::string(greet)> {
+  explicit greeter(std::string prefix) : prefix(std::move(prefix)) {}
+  std::string handle_call(const greet& g) { return prefix + g.who; }
+  std::string prefix;
+};
+}  // namespace
+
+TEST_SUITE("engine.spawn") {
+  TEST_CASE("a functional actor keeps its closure state across messages") {
+    eam::actor_system system({.workers = 2});
+    auto ref = system.spawn(
+        [](eam::actor_context& ctx, int start) {
+          auto& count = ctx.make_state<int>(start);
+          return eam::behavior{
+              [&count](get) { return count; },
+              [&count](add a) { count += a.n; },
+          };
+        },
+        40);
+    ref.cast(add{1});
+    ref.cast(add{1});
+    CHECK(ref.call(get{}).get().value() == 42);
+  }
+
+  TEST_CASE("a class actor gets spawn's arguments in init and answers through handle_call") {
+    eam::actor_system system({.workers = 1});
+    auto ref = system.spawn<counter>(5);
+    ref.cast(add{3});
+    CHECK(ref.call(get{}).get().value() == 8);
+  }
+
+  TEST_CASE("a class actor without init is constructed from spawn's arguments") {
+    eam::actor_system system({.workers = 1});
+    auto ref = system.spawn<greeter>(std::string("hello, "));
+    CHECK(ref.call(greet{"joe"}).get().value() == "hello, joe");
+  }
+
+  TEST_CASE("each spawned actor gets a distinct id and counts as live until it stops") {
+    eam::actor_system system({.workers = 2});
+    auto a = system.spawn<counter>(0);
+    auto b = system.spawn<counter>(0);
+    CHECK(a.id() != b.id());
+    CHECK(system.actor_count() == 2);
+    CHECK(a.is_alive());
+  }
+
+  TEST_CASE("state made with make_state is destroyed when the actor stops") {
+    static std::atomic<int> alive{0};
+    struct tracked {
+      tracked() { ++alive; }
+      ~tracked() { --alive; }
+    };
+    eam::actor_system system({.workers = 1});
+    auto ref = system.spawn([](eam::actor_context& ctx) {
+      auto& t = ctx.make_state<tracked>();
+      return eam::behavior{[&t](get) { return &t != nullptr ? 1 : 0; }};
+    });
+    CHECK(ref.call(get{}).get().value() == 1);
+    CHECK(alive.load() == 1);
+    system.stop(ref);
+    system.shutdown();
+    CHECK(alive.load() == 0);
+  }
+}
