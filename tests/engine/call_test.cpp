@@ -1,1 +1,86 @@
 #include <doctest/doctest.h>
+#include <eam/eam.hpp>
+
+#include "../support/eventually.hpp"
+
+#include <thread>
+#include <vector>
+
+namespace {
+struct echo {
+  int n;
+};
+struct hold {
+  std::chrono::milliseconds for_how_long;
+};
+struct stop_now {};
+
+using echo_ref = eam::typed_ref<int(echo), int(hold), void(stop_now)>;
+
+auto echo_actor(eam::actor_context& ctx) {
+  return eam::behavior{
+      [](echo e) { return e.n; },
+      [](hold h) {
+        std::this_thread::sleep_for(h.for_how_long);  // simulates a slow handler
+        return 0;
+      },
+      [&ctx](stop_now) { ctx.stop(); },
+  };
+}
+}  // namespace
+
+TEST_SUITE("engine.call") {
+  TEST_CASE("a call from outside the pool returns the handler's reply") {
+    eam::actor_system system({.workers = 2});
+    auto ref = system.spawn(echo_actor);
+    for (int i = 0; i < 1000; ++i) CHECK(ref.call(echo{i}).get().value() == i);
+  }
+
+  TEST_CASE("a call with no reply within its timeout fails with timeout; the late reply is discarded") {
+    eam::actor_system system({.workers = 1});
+    auto ref = system.spawn(echo_actor);
+    auto r = ref.call(hold{std::chrono::milliseconds(100)}, std::chrono::milliseconds(10)).get();
+    CHECK(r.code() == eam::errc::timeout);
+    CHECK(ref.call(echo{7}).get().value() == 7);
+  }
+
+  TEST_CASE("a call to an actor that has exited fails with actor_not_found") {
+    eam::actor_system system({.workers = 2});
+    auto ref = system.spawn(echo_actor);
+    ref.cast(stop_now{});
+    REQUIRE(eam::test::eventually([&] { return !ref.is_alive(); }));
+    auto r = ref.call(echo{1}).get();
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.code() == eam::errc::actor_not_found);
+  }
+
+  TEST_CASE("calls queued behind a stop are answered with actor_not_found, not left to time out") {
+    eam::actor_system system({.workers = 1});
+    auto ref = system.spawn(echo_actor);
+    ref.cast(stop_now{});
+    std::vector<eam::result<int>> results;
+    for (int i = 0; i < 5; ++i) results.push_back(ref.call(echo{i}, std::chrono::seconds(30)).get());
+    for (auto& r : results) CHECK(r.code() == eam::errc::actor_not_found);
+  }
+
+  TEST_CASE("a call through an empty ref fails with actor_not_found") {
+    eam::actor_system system({.workers = 1});
+    echo_ref nobody;
+    CHECK(nobody.call(echo{1}).get().code() == eam::errc::actor_not_found);
+  }
+
+  TEST_CASE("many threads calling one actor each get their own replies" * doctest::test_suite("concurrency")) {
+    eam::actor_system system({.workers = 2});
+    auto ref = system.spawn(echo_actor);
+    std::vector<std::thread> threads;
+    std::atomic<int> wrong{0};
+    for (int t = 0; t < 4; ++t) {
+      threads.emplace_back([&, t] {
+        for (int i = 0; i < 2000; ++i)
+          if (ref.call(echo{t * 100000 + i}).get().value() != t * 100000 + i) ++wrong;
+      });
+    }
+    for (auto& t : threads) t.join();
+    CHECK(wrong.load() == 0);
+  }
+}

@@ -1,1 +1,148 @@
 #include <doctest/doctest.h>
+#include <eam/eam.hpp>
+
+#include "../support/eventually.hpp"
+
+#include <atomic>
+#include <thread>
+#include <vector>
+
+namespace {
+struct item {
+  int sender;
+  int seq;
+};
+struct report {};
+struct summary {
+  long received = 0;
+  bool in_order = true;
+};
+struct go {};
+
+// The stealing test: tokens hop between relays `hops` times.
+constexpr int relays = 200;
+constexpr int tokens = 2000;
+constexpr int hops = 20;
+
+using sink_ref = eam::typed_ref<void(item), summary(report)>;
+
+// Records the last sequence number seen from every sender.
+auto sink(eam::actor_context& ctx, int senders) {
+  struct state {
+    std::vector<int> next;
+    summary s;
+  };
+  auto& st = ctx.make_state<state>();
+  st.next.assign(static_cast<std::size_t>(senders), 0);
+  return eam::behavior{
+      [&st](item m) {
+        st.s.in_order = st.s.in_order && m.seq == st.next[static_cast<std::size_t>(m.sender)];
+        st.next[static_cast<std::size_t>(m.sender)] = m.seq + 1;
+        ++st.s.received;
+      },
+      [&st](report) { return st.s; },
+  };
+}
+
+// Sends `total` numbered items in batches; between batches it casts itself `go`, so its turns
+// end and other workers may steal it: the sender moves between threads mid-stream.
+auto batch_sender(eam::actor_context& ctx, sink_ref to, int me, int total, int batch) {
+  auto& next = ctx.make_state<int>(0);
+  auto self = eam::typed_ref<void(go)>(ctx.self(), eam::detail::adopt_t{});
+  return eam::behavior{[&next, to, me, total, batch, self](go) {
+    for (int i = 0; i < batch && next < total; ++i) to.cast(item{me, next++});
+    if (next < total) self.cast(go{});
+  }};
+}
+
+void run_fifo_case(unsigned workers) {
+  constexpr int actor_senders = 6;
+  constexpr int thread_senders = 2;
+  constexpr int per_sender = 20000;
+  eam::actor_system system({.workers = workers, .throughput = 8});
+  auto to = system.spawn(sink, actor_senders + thread_senders);
+  std::vector<eam::typed_ref<void(go)>> senders;
+  for (int s = 0; s < actor_senders; ++s) senders.push_back(system.spawn(batch_sender, sink_ref(to), s, per_sender, 7));
+  for (auto& s : senders) s.cast(go{});
+  std::vector<std::thread> threads;
+  for (int t = 0; t < thread_senders; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < per_sender; ++i) to.cast(item{actor_senders + t, i});
+    });
+  }
+  for (auto& t : threads) t.join();
+  const long expected = long{actor_senders + thread_senders} * per_sender;
+  summary s;
+  REQUIRE(eam::test::eventually([&] {
+    s = to.call(report{}).get().value();
+    return s.received >= expected;
+  }));
+  CHECK(s.received == expected);
+  CHECK(s.in_order);
+}
+}  // namespace
+
+TEST_SUITE("engine.cast") {
+  TEST_CASE("messages from each sender arrive in order with 1 worker" * doctest::test_suite("concurrency")) {
+    run_fifo_case(1);
+  }
+  TEST_CASE("messages from each sender arrive in order with 2 workers" * doctest::test_suite("concurrency")) {
+    run_fifo_case(2);
+  }
+  TEST_CASE("messages from each sender arrive in order with 8 workers" * doctest::test_suite("concurrency")) {
+    run_fifo_case(8);
+  }
+
+  TEST_CASE("under work stealing no message is lost or duplicated" * doctest::test_suite("concurrency")) {
+    // Tokens hop through many relay actors spread over the workers; every token must reach the
+    // collector exactly once.
+    struct token {
+      int id;
+      int hops_left;
+    };
+    struct count {};
+    eam::actor_system system({.workers = 4, .throughput = 4});
+    auto collector = system.spawn([](eam::actor_context& ctx) {
+      auto& seen = ctx.make_state<std::vector<int>>(tokens, 0);
+      return eam::behavior{
+          [&seen](token t) { ++seen[static_cast<std::size_t>(t.id)]; },
+          [&seen](count) {
+            int exactly_once = 0;
+            for (int n : seen) exactly_once += n == 1;
+            long total = 0;
+            for (int n : seen) total += n;
+            return std::pair<int, long>(exactly_once, total);
+          },
+      };
+    });
+    using relay_ref = eam::typed_ref<void(token), void(std::vector<eam::typed_ref<void(token)>>)>;
+    std::vector<relay_ref> ring;
+    for (int i = 0; i < relays; ++i) {
+      ring.push_back(system.spawn([collector](eam::actor_context& ctx) {
+        auto& next = ctx.make_state<std::vector<eam::typed_ref<void(token)>>>();
+        return eam::behavior{
+            [&next, collector](token t) {
+              if (t.hops_left == 0) {
+                collector.cast(t);
+                return;
+              }
+              next[static_cast<std::size_t>(t.id) % next.size()].cast(token{t.id, t.hops_left - 1});
+            },
+            [&next](std::vector<eam::typed_ref<void(token)>> all) { next = std::move(all); },
+        };
+      }));
+    }
+    std::vector<eam::typed_ref<void(token)>> all(ring.begin(), ring.end());
+    for (auto& r : ring) r.cast(all);
+    // Each relay gets its peer list before any token: this thread sent the lists first, and a
+    // forwarded token happens after the token that caused it.
+    for (int i = 0; i < tokens; ++i) ring[static_cast<std::size_t>(i) % relays].cast(token{i, hops});
+    std::pair<int, long> result;
+    REQUIRE(eam::test::eventually([&] {
+      result = collector.call(count{}).get().value();
+      return result.second >= tokens;
+    }));
+    CHECK(result.first == tokens);
+    CHECK(result.second == tokens);
+  }
+}

@@ -1,1 +1,71 @@
 #include <doctest/doctest.h>
+
+#include "run_queue.hpp"
+
+#include <atomic>
+#include <thread>
+#include <vector>
+
+using eam::internal::actor_cell;
+using eam::internal::run_queue;
+
+namespace {
+actor_cell* fake(std::uintptr_t i) { return reinterpret_cast<actor_cell*>(i * 8); }
+std::uintptr_t index_of(actor_cell* c) { return reinterpret_cast<std::uintptr_t>(c) / 8; }
+}  // namespace
+
+TEST_SUITE("engine.run_queue") {
+  TEST_CASE("the owner pops in FIFO order and a full queue refuses pushes") {
+    run_queue q;
+    for (std::uintptr_t i = 1; i <= run_queue::capacity; ++i) CHECK(q.push(fake(i)));
+    CHECK_FALSE(q.push(fake(999)));
+    for (std::uintptr_t i = 1; i <= run_queue::capacity; ++i) CHECK(q.pop() == fake(i));
+    CHECK(q.pop() == nullptr);
+  }
+
+  TEST_CASE("a thief takes half, rounded up, returns the oldest and queues the rest in its own queue") {
+    run_queue victim, thief;
+    for (std::uintptr_t i = 1; i <= 5; ++i) victim.push(fake(i));
+    CHECK(victim.steal_into(thief) == fake(1));
+    CHECK(thief.pop() == fake(2));
+    CHECK(thief.pop() == fake(3));
+    CHECK(thief.pop() == nullptr);
+    CHECK(victim.pop() == fake(4));
+    CHECK(victim.pop() == fake(5));
+    CHECK(victim.steal_into(thief) == nullptr);
+  }
+
+  TEST_CASE("under concurrent stealing every pushed item is taken exactly once" * doctest::test_suite("concurrency")) {
+    constexpr std::uintptr_t total = 200000;
+    run_queue owner_q;
+    std::vector<std::atomic<int>> seen(total + 1);
+    std::atomic<bool> done{false};
+    auto take = [&](actor_cell* c) { seen[index_of(c)].fetch_add(1); };
+    std::vector<std::thread> thieves;
+    for (int t = 0; t < 2; ++t) {
+      thieves.emplace_back([&] {
+        run_queue mine;
+        while (!done.load()) {
+          if (actor_cell* c = owner_q.steal_into(mine)) {
+            take(c);
+            while (actor_cell* d = mine.pop()) take(d);
+          }
+        }
+      });
+    }
+    for (std::uintptr_t i = 1; i <= total;) {
+      if (owner_q.push(fake(i))) {
+        ++i;
+      } else if (actor_cell* c = owner_q.pop()) {
+        take(c);
+      }
+    }
+    while (actor_cell* c = owner_q.pop()) take(c);
+    // Thieves may still hold a claimed batch: stop only after they have drained it.
+    done = true;
+    for (auto& t : thieves) t.join();
+    int wrong = 0;
+    for (std::uintptr_t i = 1; i <= total; ++i) wrong += seen[i].load() != 1;
+    CHECK(wrong == 0);
+  }
+}
