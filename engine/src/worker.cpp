@@ -105,8 +105,10 @@ actor_cell* worker::search() noexcept {
 void worker::stop_searching() noexcept {
   if (!searching_) return;
   searching_ = false;
-  // The last searcher to find work wakes another: more may be queued behind it.
-  if (sched_.searching_.fetch_sub(1, std::memory_order_seq_cst) == 1) sched_.notify();
+  // The last searcher to find work wakes another if more is queued: pushes made while we
+  // searched skipped their own notify. Dekker with notify ([S1]): the seq_cst decrement comes
+  // before the queue check, so either the pusher saw no searcher or we see its work.
+  if (sched_.searching_.fetch_sub(1, std::memory_order_seq_cst) == 1 && sched_.any_work_visible()) sched_.notify();
 }
 
 bool worker::park() noexcept {

@@ -1,0 +1,139 @@
+// Actor hot paths on a live system: cast throughput, ping-pong, fan-in, calls from outside and
+// inside actors, spawn + stop, the 2^20 spawn tree, and the bytes an idle actor costs.
+// Workloads come from bench/workloads/eam_workloads.hpp and verify their own results.
+#include <benchmark/benchmark.h>
+
+#include "../workloads/eam_workloads.hpp"
+
+#include <fstream>
+#include <string>
+#include <thread>
+#include <unistd.h>
+
+namespace {
+using namespace eam::bench;
+
+eam::system_config config_for(const benchmark::State& st) {
+  return {.workers = static_cast<unsigned>(st.range(0))};
+}
+
+void check(benchmark::State& st, std::int64_t got, std::int64_t want) {
+  if (got != want) st.SkipWithError(("wrong result: " + std::to_string(got) + " != " + std::to_string(want)).c_str());
+}
+
+// Casts from `threads` outside threads into one actor, until it has counted them all.
+void BM_cast_throughput(benchmark::State& st) {
+  const int threads = static_cast<int>(st.range(1));
+  constexpr std::int64_t per_thread = 200'000;
+  eam::actor_system sys(config_for(st));
+  for (auto _ : st) {
+    done_latch done;
+    const std::int64_t expect = threads * per_thread;
+    auto sink = sys.spawn(
+        [](eam::actor_context& ctx, done_latch* d, std::int64_t n) {
+          auto& count = ctx.make_state<std::int64_t>(0);
+          return eam::behavior{[&count, d, n](tick) {
+            if (++count == n) d->set(count);
+          }};
+        },
+        &done, expect);
+    std::vector<std::thread> ts;
+    for (int t = 0; t < threads; ++t)
+      ts.emplace_back([&] {
+        for (std::int64_t i = 0; i < per_thread; ++i) sink.cast(tick{1});
+      });
+    for (auto& t : ts) t.join();
+    check(st, done.wait(), expect);
+    sys.stop(sink);
+  }
+  st.SetItemsProcessed(st.iterations() * threads * per_thread);
+}
+BENCHMARK(BM_cast_throughput)->ArgsProduct({{1, 2}, {1, 2}})->ArgNames({"workers", "threads"})->UseRealTime()->Unit(benchmark::kMillisecond);
+
+void BM_ping_pong(benchmark::State& st) {
+  constexpr std::int64_t round_trips = 500'000;
+  eam::actor_system sys(config_for(st));
+  for (auto _ : st) check(st, ping_pong(sys, round_trips), 1);
+  st.SetItemsProcessed(st.iterations() * round_trips);
+  st.counters["round_trips/s"] = benchmark::Counter(static_cast<double>(st.iterations() * round_trips), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_ping_pong)->Arg(1)->Arg(2)->ArgName("workers")->UseRealTime()->Unit(benchmark::kMillisecond);
+
+void BM_fan_in(benchmark::State& st) {
+  constexpr int senders = 20;
+  const std::int64_t per_sender = st.range(1);
+  eam::actor_system sys(config_for(st));
+  for (auto _ : st) check(st, fan_in(sys, senders, per_sender), senders * per_sender);
+  st.SetItemsProcessed(st.iterations() * senders * per_sender);
+}
+BENCHMARK(BM_fan_in)->Args({2, 1'000'000})->ArgNames({"workers", "per_sender"})->UseRealTime()->Unit(benchmark::kMillisecond);
+
+void BM_call_outside(benchmark::State& st) {
+  constexpr std::int64_t calls = 100'000;
+  eam::actor_system sys(config_for(st));
+  for (auto _ : st) check(st, calls_outside(sys, calls), calls);
+  st.SetItemsProcessed(st.iterations() * calls);
+}
+BENCHMARK(BM_call_outside)->Arg(1)->Arg(2)->ArgName("workers")->UseRealTime()->Unit(benchmark::kMillisecond);
+
+void BM_call_inside(benchmark::State& st) {
+  constexpr std::int64_t calls = 200'000;
+  const int clients = static_cast<int>(st.range(0));
+  eam::actor_system sys(config_for(st));
+  for (auto _ : st) check(st, calls_inside(sys, clients, calls), clients * calls);
+  st.SetItemsProcessed(st.iterations() * clients * calls);
+}
+BENCHMARK(BM_call_inside)->Arg(1)->Arg(2)->ArgName("workers")->UseRealTime()->Unit(benchmark::kMillisecond);
+
+// Spawn an actor, let it initialise, stop it: one at a time, from outside.
+void BM_spawn_stop(benchmark::State& st) {
+  eam::actor_system sys(config_for(st));
+  constexpr int batch = 10'000;
+  for (auto _ : st) {
+    for (int i = 0; i < batch; ++i) sys.stop(sys.spawn(echo_server));
+    while (sys.actor_count() != 0) std::this_thread::yield();
+  }
+  st.SetItemsProcessed(st.iterations() * batch);
+}
+BENCHMARK(BM_spawn_stop)->Arg(1)->Arg(2)->ArgName("workers")->UseRealTime()->Unit(benchmark::kMillisecond);
+
+void BM_spawn_tree(benchmark::State& st) {
+  const int depth = static_cast<int>(st.range(1));
+  eam::actor_system sys(config_for(st));
+  for (auto _ : st) {
+    check(st, spawn_tree(sys, depth), std::int64_t{1} << depth);
+    while (sys.actor_count() != 0) std::this_thread::yield();
+  }
+  st.SetItemsProcessed(st.iterations() * ((std::int64_t{2} << depth) - 1));  // actors spawned
+}
+BENCHMARK(BM_spawn_tree)->Args({2, 20})->ArgNames({"workers", "depth"})->UseRealTime()->Unit(benchmark::kMillisecond);
+
+long resident_bytes() {
+  std::ifstream statm("/proc/self/statm");
+  long pages = 0, resident = 0;
+  statm >> pages >> resident;
+  return resident * sysconf(_SC_PAGESIZE);
+}
+
+// Resident memory per idle actor (cell, mailbox, behavior), measured over a million actors.
+void BM_idle_actor_bytes(benchmark::State& st) {
+  constexpr int actors = 1'000'000;
+  eam::actor_system sys({.workers = 1});
+  std::vector<eam::typed_ref<std::int64_t(request)>> refs;
+  refs.reserve(actors);
+  double per_actor = 0;
+  for (auto _ : st) {
+    const long before = resident_bytes();
+    for (int i = 0; i < actors; ++i) refs.push_back(sys.spawn(echo_server));
+    (void)refs.back().call(request{1}).get();  // the last one has run init: all have (FIFO)
+    per_actor = static_cast<double>(resident_bytes() - before) / actors;
+    st.PauseTiming();
+    for (auto& r : refs) sys.stop(r);
+    refs.clear();
+    while (sys.actor_count() != 0) std::this_thread::yield();
+    st.ResumeTiming();
+  }
+  st.counters["bytes_per_actor"] = per_actor;
+}
+BENCHMARK(BM_idle_actor_bytes)->Iterations(1)->UseRealTime()->Unit(benchmark::kMillisecond);
+}  // namespace

@@ -1,0 +1,87 @@
+// Mailbox push/pop against a mutex + std::deque baseline (the shape of CAF's work-stealing
+// deque and of a naive actor inbox).
+#include <benchmark/benchmark.h>
+
+#include "mailbox.hpp"
+
+#include <deque>
+#include <mutex>
+#include <vector>
+
+namespace {
+using eam::detail::envelope;
+using eam::internal::mailbox;
+
+struct mutex_deque {
+  std::mutex m;
+  std::deque<envelope*> q;
+  void push(envelope* e) {
+    std::lock_guard l(m);
+    q.push_back(e);
+  }
+  envelope* pop() {
+    std::lock_guard l(m);
+    if (q.empty()) return nullptr;
+    envelope* e = q.front();
+    q.pop_front();
+    return e;
+  }
+};
+
+void BM_mailbox_push_pop(benchmark::State& st) {
+  mailbox mb(false);
+  envelope e;
+  for (auto _ : st) {
+    benchmark::DoNotOptimize(mb.push(&e));
+    benchmark::DoNotOptimize(mb.pop());
+  }
+  st.SetItemsProcessed(st.iterations());
+}
+BENCHMARK(BM_mailbox_push_pop);
+
+void BM_mutex_deque_push_pop(benchmark::State& st) {
+  mutex_deque q;
+  envelope e;
+  for (auto _ : st) {
+    q.push(&e);
+    benchmark::DoNotOptimize(q.pop());
+  }
+  st.SetItemsProcessed(st.iterations());
+}
+BENCHMARK(BM_mutex_deque_push_pop);
+
+// Every thread but one pushes freshly allocated envelopes; thread 0 pops and frees them. Items
+// are counted where they are popped.
+mailbox shared_mailbox(false);
+mutex_deque shared_deque;
+
+template <class Q>
+void contended(benchmark::State& st, Q& q) {
+  if (st.thread_index() == 0) {
+    std::int64_t taken = 0;
+    for (auto _ : st) {
+      for (int i = 0; i < 64; ++i) {
+        envelope* e = q.pop();
+        if (e == nullptr) break;
+        delete e;
+        ++taken;
+      }
+    }
+    st.SetItemsProcessed(taken);
+    return;
+  }
+  for (auto _ : st) q.push(new envelope);
+}
+void BM_mailbox_push_contended(benchmark::State& st) {
+  if (st.thread_index() == 0)
+    while (envelope* e = shared_mailbox.pop()) delete e;  // leftovers of the previous run
+  contended(st, shared_mailbox);
+}
+void BM_mutex_deque_push_contended(benchmark::State& st) {
+  if (st.thread_index() == 0)
+    while (envelope* e = shared_deque.pop()) delete e;
+  contended(st, shared_deque);
+}
+BENCHMARK(BM_mailbox_push_contended)->Threads(2)->Threads(3)->UseRealTime();
+BENCHMARK(BM_mutex_deque_push_contended)->Threads(2)->Threads(3)->UseRealTime();  // baseline
+}  // namespace
