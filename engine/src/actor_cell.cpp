@@ -74,7 +74,7 @@ void actor_cell::deliver(envelope* e) noexcept {
 
 void actor_cell::deliver_system(envelope* e) noexcept {
   system_.push(e);
-  if (mailbox_.try_claim()) on_claimed();
+  if (mailbox_.flag_system_and_claim()) on_claimed();
 }
 
 void actor_cell::on_claimed() noexcept {
@@ -88,10 +88,17 @@ void actor_cell::on_claimed() noexcept {
 
 void actor_cell::drain_dead() noexcept {
   for (;;) {
-    while (envelope* e = system_.pop()) free_envelope(e);
-    while (envelope* e = mailbox_.pop()) free_envelope(e);  // answers calls: actor_not_found (C-I3)
-    if (!mailbox_.try_mark_empty()) continue;
-    if (system_.looks_empty() || !mailbox_.try_claim()) return;
+    bool any = false;
+    while (envelope* e = system_.pop()) {
+      free_envelope(e);
+      any = true;
+    }
+    while (envelope* e = mailbox_.pop()) {
+      free_envelope(e);  // answers calls: actor_not_found (C-I3)
+      any = true;
+    }
+    // Only after a round that found nothing (mailbox.hpp M-I3); hands off from here (M-I1).
+    if (!any && mailbox_.try_mark_empty()) return;
   }
 }
 
@@ -114,13 +121,18 @@ internal::turn_result actor_cell::run_turn(unsigned budget) noexcept {
       }
     } else {
       // Awaiting a reply, or stopping: set arrivals aside, in order, so they do not keep
-      // waking us (and so the mailbox can be marked empty).
-      while (envelope* e = mailbox_.pop()) defer(e);
+      // waking us (and so the mailbox can be marked empty). After any pop, look at the system
+      // queue again before going idle (mailbox.hpp M-I3).
+      bool moved = false;
+      while (envelope* e = mailbox_.pop()) {
+        defer(e);
+        moved = true;
+      }
+      if (moved) continue;
     }
-    // Nothing to do now: give the consumer role back.
-    if (!mailbox_.try_mark_empty()) continue;  // a message arrived or is half pushed
-    // Dekker with deliver_system (mailbox.hpp [M4]/[M5]): recheck the system queue.
-    if (system_.looks_empty() || !mailbox_.try_claim()) return internal::turn_result::idle;
+    // Nothing to do now: give the consumer role back. It fails when a message arrived, is
+    // half pushed, or a system message was flagged (mailbox.hpp M-I3): go round again.
+    if (mailbox_.try_mark_empty()) return internal::turn_result::idle;  // M-I1: hands off now
   }
 }
 

@@ -6,30 +6,35 @@
 // node-based queue"), with the "empty" bit on head borrowed from Pony's actor message queue
 // (ponyc src/libponyrt/actor/messageq.c). One atomic exchange per push, no CAS loop, no lock.
 //
-// Shared:  head_  producers exchange it; bit 0 set means "empty and nobody consumes: whoever
-//                 clears it owns the consumer role". The consumer CASes it to set the bit.
+// Shared:  head_  producers exchange it. Tag bits (nodes are 8-aligned):
+//                 empty_bit   "idle, nothing queued, nobody consumes": whoever clears it owns
+//                             the consumer role. Set by the consumer's CAS [M4].
+//                 system_bit  "a system message was queued in the actor's other queue": set
+//                             by system senders [M5] so the consumer's [M4] CAS fails and it
+//                             looks at that queue before going idle.
 //          node->next  written once by the producer that linked the node, read by the consumer.
 // Consumer only: tail_, stub_ (re-linked by the consumer when the queue runs dry).
 // Invariants:
 //   M-I1  At most one thread holds the consumer role: the one that cleared the empty bit (by a
-//         push or try_claim) keeps it until its try_mark_empty succeeds.
+//         push or try_claim) keeps it until its try_mark_empty succeeds. After that it must not
+//         touch the actor: another thread may claim, finish and free it at once.
 //   M-I2  Every push lands after exactly one predecessor (the exchange totally orders pushes),
 //         so pushes of one thread are popped in the order it made them: FIFO per sender, even
 //         when the sender migrates between threads (the migration's own release/acquire puts
 //         its earlier pushes first in head_'s modification order).
-// Orderings:
-//   [M1] push: head_ exchange, seq_cst (acq_rel would do for the queue itself; seq_cst is
-//        for the Dekker check of [M4], and costs nothing more on x86). Release publishes the node's payload to the consumer
-//        ([M3]); acquire pairs with [M4] so a thread that clears the bit sees everything the
+//   M-I3  A system message queued before try_mark_empty succeeds is seen by the consumer: its
+//         sender set system_bit after queueing it, and [M4] only succeeds on an untagged
+//         stub. An exchange may drop the bit, but only by pushing a node the consumer must pop
+//         first, and the consumer checks the system queue after every pop (actor_cell).
+// Orderings (all on head_, all seq_cst RMWs, which cost the same as acq_rel on x86):
+//   [M1] push: head_ exchange. Release publishes the node's payload to the consumer ([M3]);
+//        acquire pairs with [M4] so a thread that clears the empty bit sees everything the
 //        previous consumer did before it went idle.
 //   [M2] push: prev->next store, release -> [M3].
 //   [M3] pop: next loads, acquire <- [M2]: the payload behind a link is visible.
-//   [M4] try_mark_empty: head_ CAS, seq_cst (release part: hand-over to the next consumer).
-//        seq_cst because of the Dekker pattern with the system queue: the consumer does
-//        "CAS head_ (set bit); then load the system queue", a system sender does "push the
-//        system queue; then load head_" ([M5]). With both sides seq_cst at least one sees the
-//        other, so a system message is never left behind an idle actor.
-//   [M5] try_claim: head_ load and CAS, seq_cst (see [M4]).
+//   [M4] try_mark_empty: head_ CAS stub -> stub|empty (release: hand-over to the next consumer).
+//   [M5] try_claim: head_ CAS loop that sets system_bit and clears empty_bit; the system
+//        queue's own push happened before it, so whoever observes the bit sees the message.
 #include <eam/engine/detail/envelope.hpp>
 
 #include <atomic>
@@ -56,19 +61,20 @@ class mailbox {
   bool push(mpsc_node* n) noexcept {
     n->next.store(nullptr, std::memory_order_relaxed);
     const std::uintptr_t prev = head_.exchange(reinterpret_cast<std::uintptr_t>(n), std::memory_order_seq_cst);  // [M1]
-    reinterpret_cast<mpsc_node*>(prev & ~empty_bit)->next.store(n, std::memory_order_release);          // [M2]
+    reinterpret_cast<mpsc_node*>(prev & ~tag_bits)->next.store(n, std::memory_order_release);           // [M2]
     return (prev & empty_bit) != 0;
   }
 
-  /// Clears the empty bit if set. True when this call cleared it: the caller now holds the
-  /// consumer role (M-I1). Used by senders of system messages, which travel in another queue.
-  bool try_claim() noexcept {
-    std::uintptr_t h = head_.load(std::memory_order_seq_cst);  // [M5]
-    while ((h & empty_bit) != 0) {
-      if (head_.compare_exchange_weak(h, h & ~empty_bit, std::memory_order_seq_cst, std::memory_order_seq_cst))
-        return true;
+  /// Flags a queued system message (M-I3) and clears the empty bit if set. True when this
+  /// call cleared it: the caller now holds the consumer role (M-I1) and must schedule the
+  /// owner. Used by senders of system messages, which travel in the actor's other queue.
+  bool flag_system_and_claim() noexcept {
+    std::uintptr_t h = head_.load(std::memory_order_seq_cst);
+    for (;;) {
+      const std::uintptr_t next = (h | system_bit) & ~empty_bit;
+      if (head_.compare_exchange_weak(h, next, std::memory_order_seq_cst, std::memory_order_seq_cst))  // [M5]
+        return (h & empty_bit) != 0;
     }
-    return false;
   }
 
   // -- consumer only ---------------------------------------------------------------------
@@ -100,19 +106,27 @@ class mailbox {
     return nullptr;
   }
 
-  /// Gives up the consumer role if nothing is queued. True on success; false when a message
-  /// is queued or being pushed (keep consuming).
+  /// Gives up the consumer role if nothing is queued and no system message was flagged. True
+  /// on success (then M-I1: hands off the actor). False when a message is queued or being
+  /// pushed, or a system message was flagged (the flag is cleared: look at the system queue).
   bool try_mark_empty() noexcept {
     if (tail_ != &stub_) return false;
     auto expected = reinterpret_cast<std::uintptr_t>(&stub_);
-    return head_.compare_exchange_strong(expected, expected | empty_bit, std::memory_order_seq_cst,
-                                         std::memory_order_relaxed);  // [M4]
+    if (head_.compare_exchange_strong(expected, expected | empty_bit, std::memory_order_seq_cst,
+                                      std::memory_order_seq_cst))  // [M4]
+      return true;
+    if (expected == (reinterpret_cast<std::uintptr_t>(&stub_) | system_bit))
+      (void)head_.compare_exchange_strong(expected, reinterpret_cast<std::uintptr_t>(&stub_),
+                                          std::memory_order_seq_cst, std::memory_order_seq_cst);
+    return false;
   }
 
-  /// Whether nothing is queued. Consumer only, or anyone as a hint.
+  /// Whether nothing is queued or being pushed. Any thread: reads only head_, which points at
+  /// the stub exactly when no push happened since the consumer last ran the queue dry (pop
+  /// re-links the stub behind the last node it hands out).
   [[nodiscard]] bool looks_empty() const noexcept {
-    const std::uintptr_t h = head_.load(std::memory_order_seq_cst);  // pairs with [M1] for the Dekker check
-    return (h & ~empty_bit) == reinterpret_cast<std::uintptr_t>(&stub_) && tail_ == &stub_;
+    const std::uintptr_t h = head_.load(std::memory_order_acquire);
+    return (h & ~tag_bits) == reinterpret_cast<std::uintptr_t>(&stub_);
   }
   /// Whether the consumer role is free (the owner is idle with nothing queued). A hint.
   [[nodiscard]] bool is_marked_empty() const noexcept {
@@ -121,8 +135,10 @@ class mailbox {
 
  private:
   static constexpr std::uintptr_t empty_bit = 1;
+  static constexpr std::uintptr_t system_bit = 2;
+  static constexpr std::uintptr_t tag_bits = empty_bit | system_bit;
   mpsc_node* head_node() const noexcept {
-    return reinterpret_cast<mpsc_node*>(head_.load(std::memory_order_acquire) & ~empty_bit);
+    return reinterpret_cast<mpsc_node*>(head_.load(std::memory_order_acquire) & ~tag_bits);
   }
 
   std::atomic<std::uintptr_t> head_;  // producers
@@ -131,8 +147,8 @@ class mailbox {
 };
 
 /// The second queue of an actor, for system messages (stop, replies to an awaited call, child
-/// exits). Same structure without the empty bit: scheduling goes through the main mailbox's
-/// bit via try_claim, so one bit governs the consumer role.
+/// exits). Same structure without tag bits: scheduling goes through the main mailbox's head
+/// (flag_system_and_claim), so one word governs the consumer role.
 class system_queue {
  public:
   system_queue() noexcept : q_(false) {}

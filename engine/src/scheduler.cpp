@@ -45,8 +45,7 @@ void scheduler::schedule(actor_cell* c) noexcept {
 }
 
 void scheduler::push_global(actor_cell* c) noexcept {
-  while (!global_.enqueue(c)) {
-  }  // only fails when allocation fails; moodycamel then retries on the next call
+  global_.push(c);
   notify();
 }
 

@@ -23,6 +23,9 @@
 //        before the loads.
 #include "run_queue.hpp"
 
+#include "inject_queue.hpp"
+
+// lightweightsemaphore.h relies on macros and includes of concurrentqueue.h.
 #include <concurrentqueue/concurrentqueue.h>
 #include <concurrentqueue/lightweightsemaphore.h>
 
@@ -64,7 +67,7 @@ class scheduler {
 
   const unsigned throughput_;
   std::vector<std::unique_ptr<worker>> workers_;
-  moodycamel::ConcurrentQueue<actor_cell*> global_;
+  inject_queue global_;
   moodycamel::LightweightSemaphore idle_sem_;
   alignas(64) std::atomic<std::uint32_t> searching_{0};
   alignas(64) std::atomic<std::uint32_t> sleepers_{0};

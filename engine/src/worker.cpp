@@ -57,8 +57,7 @@ void worker::requeue(actor_cell* c) noexcept {
 }
 
 actor_cell* worker::take_global() noexcept {
-  actor_cell* c = nullptr;
-  return sched_.global_.try_dequeue(c) ? c : nullptr;
+  return sched_.global_.try_pop();
 }
 
 actor_cell* worker::next_local() noexcept {

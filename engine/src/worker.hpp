@@ -4,8 +4,6 @@
 // nothing is found after a short spin, park on the scheduler's semaphore.
 #include "run_queue.hpp"
 
-#include <concurrentqueue/concurrentqueue.h>
-
 #include <atomic>
 #include <cstdint>
 #include <thread>

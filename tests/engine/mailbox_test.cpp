@@ -40,12 +40,18 @@ TEST_SUITE("engine.mailbox") {
     CHECK(mb.try_mark_empty());
   }
 
-  TEST_CASE("try_claim clears the empty mark exactly once") {
+  TEST_CASE("flagging a system message claims an idle mailbox exactly once") {
     mailbox mb(true);
-    CHECK(mb.try_claim());
-    CHECK_FALSE(mb.try_claim());
-    CHECK(mb.try_mark_empty());
-    CHECK(mb.try_claim());
+    CHECK(mb.flag_system_and_claim());
+    CHECK_FALSE(mb.flag_system_and_claim());
+  }
+
+  TEST_CASE("a flagged system message stops the consumer from going idle once") {
+    mailbox mb(false);
+    CHECK_FALSE(mb.flag_system_and_claim());  // the consumer is active: no claim
+    CHECK_FALSE(mb.try_mark_empty());         // must look at the system queue first
+    CHECK(mb.try_mark_empty());               // the flag was consumed
+    CHECK(mb.flag_system_and_claim());        // idle again: the next system message claims
   }
 
   TEST_CASE("concurrent producers: nothing lost, FIFO per producer, one wake-up per empty period" *
