@@ -65,9 +65,9 @@ void timer_service::run() {
       wake_.wait(lock);
       continue;
     }
-    const auto now = clock::now();
-    if (heap_.front().deadline > now) {
-      wake_.wait_until(lock, heap_.front().deadline);
+    const clock::time_point next = heap_.front().deadline;  // a copy: the heap may grow while we wait
+    if (next > clock::now()) {
+      wake_.wait_until(lock, next);
       continue;
     }
     std::pop_heap(heap_.begin(), heap_.end(), later{});
