@@ -30,6 +30,49 @@ std::string describe(std::exception_ptr e) {
 
 actor_cell* current_cell() noexcept { return tls_cell; }
 
+}  // namespace eam::detail
+
+namespace eam::internal {
+
+namespace {
+thread_local outbox tls_outbox;
+}
+
+outbox& local_outbox() noexcept { return tls_outbox; }
+
+void outbox::send(actor_cell* target, envelope* e) noexcept {
+  if (target == chain_target_) {
+    last_->next.store(e, std::memory_order_relaxed);  // published by push_chain's [M1]/[M2]
+    last_ = e;
+    if (++length_ == max_chain) flush();
+    return;
+  }
+  if (target == last_direct_) {  // the second message in a row to one target: start a chain
+    flush();
+    target->add_ref();
+    chain_target_ = target;
+    first_ = last_ = e;
+    length_ = 1;
+    return;
+  }
+  flush();
+  last_direct_ = target;
+  target->push_chain(e, e);
+}
+
+void outbox::flush() noexcept {
+  if (chain_target_ == nullptr) return;
+  actor_cell* target = chain_target_;
+  chain_target_ = nullptr;
+  last_direct_ = target;  // later messages to it may chain again
+  target->push_chain(first_, last_);
+  target->release();
+}
+
+}  // namespace eam::internal
+
+namespace eam::detail {
+
 void set_current_reply(reply_address&& r) noexcept { tls_reply = std::move(r); }
 reply_address take_current_reply() noexcept { return std::move(tls_reply); }
 
@@ -69,7 +112,15 @@ void actor_cell::deliver(envelope* e) noexcept {
     free_envelope(e);
     return;
   }
+  if (tls_cell != nullptr) {
+    internal::local_outbox().send(this, e);
+    return;
+  }
   if (mailbox_.push(e)) on_claimed();
+}
+
+void actor_cell::push_chain(envelope* first, envelope* last) noexcept {
+  if (mailbox_.push_chain(first, last)) on_claimed();
 }
 
 void actor_cell::deliver_system(envelope* e) noexcept {
@@ -180,6 +231,7 @@ void actor_cell::handle_ordinary(envelope* e) noexcept {
 }
 
 void actor_cell::after_handler() noexcept {
+  internal::local_outbox().end_handler();
   if (crashed_) {
     crashed_ = false;
     begin_exit(exit_reason::crashed(std::move(extras_->crash)));

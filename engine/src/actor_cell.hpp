@@ -21,6 +21,7 @@
 //   C-I3  Every call envelope is answered exactly once: by its handler, or with an error when
 //         it is dropped (free_envelope answers what is still pending).
 #include "mailbox.hpp"
+#include "outbox.hpp"
 
 #include <eam/engine/context.hpp>
 #include <eam/engine/error.hpp>
@@ -64,7 +65,10 @@ class actor_cell {
   actor_cell& operator=(const actor_cell&) = delete;
 
   // -- any thread ------------------------------------------------------------------------
+  /// Sends an ordinary message. Inside an actor's turn it goes through the worker's outbox.
   void deliver(envelope* e) noexcept;
+  /// Pushes a linked chain of ordinary messages now (the outbox's flush).
+  void push_chain(envelope* first, envelope* last) noexcept;
   void deliver_system(envelope* e) noexcept;
   void add_ref() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }  // a holder exists already
   void release() noexcept;

@@ -21,6 +21,15 @@ void send(actor_cell* target, envelope* e) noexcept {
   target->deliver(e);
 }
 
+void send_now(actor_cell* target, envelope* e) noexcept {
+  if (current_cell() != nullptr) internal::local_outbox().flush();  // what the handler sent first goes first
+  if (target == nullptr) {
+    free_envelope(e);
+    return;
+  }
+  target->push_chain(e, e);
+}
+
 void send_system(actor_cell* target, envelope* e) noexcept { target->deliver_system(e); }
 
 void complete_error(reply_address& to, error&& err) noexcept {

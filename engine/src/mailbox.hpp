@@ -58,10 +58,14 @@ class mailbox {
 
   /// Appends `e`. True when the mailbox was marked empty: the caller now holds the consumer
   /// role (M-I1) and must schedule the owner (or drain a dead one). Never allocates.
-  bool push(mpsc_node* n) noexcept {
-    n->next.store(nullptr, std::memory_order_relaxed);
-    const std::uintptr_t prev = head_.exchange(reinterpret_cast<std::uintptr_t>(n), std::memory_order_seq_cst);  // [M1]
-    reinterpret_cast<mpsc_node*>(prev & ~tag_bits)->next.store(n, std::memory_order_release);           // [M2]
+  bool push(mpsc_node* n) noexcept { return push_chain(n, n); }
+
+  /// Appends the chain first..last, already linked through `next`, with one exchange. Same
+  /// contract as push; the links inside the chain are published by [M2] with the rest.
+  bool push_chain(mpsc_node* first, mpsc_node* last) noexcept {
+    last->next.store(nullptr, std::memory_order_relaxed);
+    const std::uintptr_t prev = head_.exchange(reinterpret_cast<std::uintptr_t>(last), std::memory_order_seq_cst);  // [M1]
+    reinterpret_cast<mpsc_node*>(prev & ~tag_bits)->next.store(first, std::memory_order_release);       // [M2]
     return (prev & empty_bit) != 0;
   }
 

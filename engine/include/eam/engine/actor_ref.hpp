@@ -85,7 +85,7 @@ class [[nodiscard]] call_op {
     auto* slot = new detail::reply_slot<R>;
     detail::envelope* e = detail::make_envelope<M>(detail::envelope_kind::call, std::move(msg_));
     e->reply = detail::reply_address(detail::reply_kind::slot, slot, 0);
-    detail::send(target_.cell(), e);
+    detail::send_now(target_.cell(), e);
     const bool answered = slot->wait_until(std::chrono::steady_clock::now() + timeout_);
     result<R> r = answered ? std::move(*slot->value)
                            : result<R>(error(errc::timeout, "no reply within the call's timeout"));

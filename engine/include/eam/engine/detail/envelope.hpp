@@ -100,5 +100,8 @@ envelope* make_envelope(envelope_kind kind, A&&... args) {
 /// drops the rest; both take ownership of `e`.
 void send(actor_cell* target, envelope* e) noexcept;
 void send_system(actor_cell* target, envelope* e) noexcept;
+/// Like send, but pushed before returning even inside a handler (where sends are otherwise
+/// coalesced until it returns): for a caller about to block.
+void send_now(actor_cell* target, envelope* e) noexcept;
 
 }  // namespace eam::detail

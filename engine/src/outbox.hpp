@@ -1,0 +1,49 @@
+#pragma once
+// outbox: coalesces the ordinary messages one handler sends to the same actor in a row into a
+// chain pushed with one exchange (mailbox push_chain), instead of one exchange each.
+//
+// Why: in a fan-in, every push is an exchange on the receiver's head cache line, which the
+// other cores' pushes and the receiver's pops keep pulling away; a chain of 64 pays that once.
+// The first message to a target still goes out at once (nothing is delayed for the common
+// one-message handler, e.g. ping-pong); only from the second message to the same target in a
+// row does a chain start, and every chain is pushed when the target changes, when it reaches
+// max_chain, and when the handler returns (actor_cell::after_handler). Per-sender FIFO holds:
+// messages to one target leave in the order they were sent, in at most one pending chain.
+//
+// Owned by one worker thread (thread_local), used only inside an actor's turn.
+#include <eam/engine/detail/envelope.hpp>
+
+namespace eam::detail {
+class actor_cell;
+}
+
+namespace eam::internal {
+
+using detail::actor_cell;
+using detail::envelope;
+
+class outbox {
+ public:
+  /// Sends `e` to `target` now or as part of a chain. The caller holds a reference to target.
+  void send(actor_cell* target, envelope* e) noexcept;
+  /// Pushes the pending chain, if any.
+  void flush() noexcept;
+  /// Pushes the pending chain and forgets the last target: the handler is done.
+  void end_handler() noexcept {
+    flush();
+    last_direct_ = nullptr;
+  }
+
+ private:
+  static constexpr unsigned max_chain = 64;
+  actor_cell* last_direct_ = nullptr;   // compared, never dereferenced: may be gone by now
+  actor_cell* chain_target_ = nullptr;  // counted while its chain is pending
+  envelope* first_ = nullptr;
+  envelope* last_ = nullptr;
+  unsigned length_ = 0;
+};
+
+/// The outbox of the calling worker thread.
+outbox& local_outbox() noexcept;
+
+}  // namespace eam::internal
