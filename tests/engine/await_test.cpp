@@ -46,7 +46,7 @@ TEST_SUITE("engine.await") {
     CHECK(a.call(ask{20}).get().value() == 42);
   }
 
-  TEST_CASE("messages that arrive while an actor awaits are handled after the reply, in order") {
+  TEST_CASE("messages that arrive while an actor awaits are handled after the reply and in order") {
     eam::actor_system system({.workers = 2});
     // The slow actor keeps the waiter awaiting while the notes arrive.
     struct begin {};

@@ -54,7 +54,7 @@ TEST_SUITE("engine.call") {
     CHECK(r.code() == eam::errc::actor_not_found);
   }
 
-  TEST_CASE("calls queued behind a stop are answered with actor_not_found, not left to time out") {
+  TEST_CASE("calls queued behind a stop are answered with actor_not_found instead of timing out") {
     eam::actor_system system({.workers = 1});
     auto ref = system.spawn(echo_actor);
     ref.cast(stop_now{});

@@ -38,7 +38,7 @@ using node_ref = eam::ref_of<node>;
 }  // namespace
 
 TEST_SUITE("engine.children") {
-  TEST_CASE("stopping a parent stops its children first, depth-first, youngest first, parent last") {
+  TEST_CASE("stopping a parent stops its children first: depth-first and youngest first with the parent last") {
     journal j;
     eam::actor_system system({.workers = 2});
     auto root = system.spawn<node>(&j, std::string("root"));

@@ -41,7 +41,7 @@ TEST_SUITE("engine.crash") {
     CHECK(system.actor_count() == 0);
   }
 
-  TEST_CASE("a crash discards the mailbox: calls queued behind it fail, none is handled") {
+  TEST_CASE("a crash discards the mailbox: calls queued behind it fail and none is handled") {
     eam::actor_system system({.workers = 1});
     auto ref = system.spawn(fragile);
     std::vector<eam::result<int>> results;

@@ -54,7 +54,7 @@ TEST_SUITE("engine.mailbox") {
     CHECK(mb.flag_system_and_claim());        // idle again: the next system message claims
   }
 
-  TEST_CASE("concurrent producers: nothing lost, FIFO per producer, one wake-up per empty period" *
+  TEST_CASE("concurrent producers lose nothing and keep FIFO per producer" *
             doctest::test_suite("concurrency")) {
     constexpr int producers = 4;
     constexpr int per_producer = 20000;

@@ -12,7 +12,7 @@ auto named(eam::actor_context&, int v) {
 }  // namespace
 
 TEST_SUITE("engine.registry") {
-  TEST_CASE("a named actor is found by whereis, typed and untyped") {
+  TEST_CASE("a named actor is found by typed and untyped whereis") {
     eam::actor_system system({.workers = 1});
     auto ref = system.spawn({.name = "answer"}, named, 42);
     auto found = system.whereis("answer");

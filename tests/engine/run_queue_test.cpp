@@ -23,7 +23,7 @@ TEST_SUITE("engine.run_queue") {
     CHECK(q.pop() == nullptr);
   }
 
-  TEST_CASE("a thief takes half, rounded up, returns the oldest and queues the rest in its own queue") {
+  TEST_CASE("a thief takes half rounded up: it returns the oldest and queues the rest in its own queue") {
     run_queue victim, thief;
     for (std::uintptr_t i = 1; i <= 5; ++i) victim.push(fake(i));
     CHECK(victim.steal_into(thief) == fake(1));

@@ -18,7 +18,7 @@ struct tracked {
 }  // namespace
 
 TEST_SUITE("engine.scale") {
-  TEST_CASE("one million actors are spawned, messaged and stopped, and their state is freed") {
+  TEST_CASE("one million actors are spawned and messaged and stopped and their state is freed") {
     // Under ASan the leak checker also proves every cell and envelope was freed.
     constexpr int actors = 1'000'000;
     std::atomic<long> handled{0};

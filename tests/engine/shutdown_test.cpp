@@ -36,7 +36,7 @@ TEST_SUITE("engine.shutdown") {
     CHECK(seen_at_terminate == 100000);
   }
 
-  TEST_CASE("after shutdown, spawn and call fail with system_shutting_down") {
+  TEST_CASE("after shutdown spawn and call fail with system_shutting_down") {
     eam::actor_system system({.workers = 1});
     auto ref = system.spawn([](eam::actor_context&) { return eam::behavior{[](get) { return 1; }}; });
     system.shutdown();

@@ -37,7 +37,7 @@ TEST_SUITE("engine.typed_ref") {
     CHECK(true);
   }
 
-  TEST_CASE("a ref converts to one that accepts fewer messages, never more") {
+  TEST_CASE("a ref converts to one that accepts fewer messages but never more") {
     using getter = eam::typed_ref<int(get)>;
     static_assert(std::convertible_to<store_ref, getter>);
     static_assert(!std::convertible_to<getter, store_ref>);
@@ -49,7 +49,7 @@ TEST_SUITE("engine.typed_ref") {
     CHECK(narrow == full);
   }
 
-  TEST_CASE("handlers may take their message by value, const reference or rvalue reference") {
+  TEST_CASE("handlers may take their message by value or const reference or rvalue reference") {
     eam::actor_system system({.workers = 1});
     auto ref = system.spawn([](eam::actor_context& ctx) {
       auto& v = ctx.make_state<int>(0);
