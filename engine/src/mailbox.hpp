@@ -125,13 +125,6 @@ class mailbox {
     return false;
   }
 
-  /// Whether nothing is queued or being pushed. Any thread: reads only head_, which points at
-  /// the stub exactly when no push happened since the consumer last ran the queue dry (pop
-  /// re-links the stub behind the last node it hands out).
-  [[nodiscard]] bool looks_empty() const noexcept {
-    const std::uintptr_t h = head_.load(std::memory_order_acquire);
-    return (h & ~tag_bits) == reinterpret_cast<std::uintptr_t>(&stub_);
-  }
   /// Whether the consumer role is free (the owner is idle with nothing queued). A hint.
   [[nodiscard]] bool is_marked_empty() const noexcept {
     return (head_.load(std::memory_order_acquire) & empty_bit) != 0;
@@ -158,7 +151,6 @@ class system_queue {
   system_queue() noexcept : q_(false) {}
   void push(mpsc_node* n) noexcept { (void)q_.push(n); }
   envelope* pop() noexcept { return q_.pop(); }
-  [[nodiscard]] bool looks_empty() const noexcept { return q_.looks_empty(); }
 
  private:
   mailbox q_;

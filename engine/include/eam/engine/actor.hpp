@@ -17,6 +17,7 @@
 #include <eam/engine/detail/actor_impl.hpp>
 #include <eam/engine/detail/signatures.hpp>
 
+#include <optional>
 #include <tuple>
 #include <utility>
 
@@ -74,7 +75,7 @@ class class_impl final : public actor_impl {
 
  public:
   template <class... T>
-  explicit class_impl(T&&... args) : args_(std::forward<T>(args)...) {}
+  explicit class_impl(T&&... args) : args_(std::in_place, std::forward<T>(args)...) {}
   ~class_impl() override {
     if (constructed_) actor_.~A();
   }
@@ -84,12 +85,13 @@ class class_impl final : public actor_impl {
       ::new (&actor_) A();
       constructed_ = true;
       static_cast<actor_base&>(actor_).ctx_ = &ctx;
-      std::apply([&](Args&... args) { actor_.init(std::move(args)...); }, args_);
+      std::apply([&](Args&... args) { actor_.init(std::move(args)...); }, *args_);
     } else {
-      std::apply([&](Args&... args) { ::new (&actor_) A(std::move(args)...); }, args_);
+      std::apply([&](Args&... args) { ::new (&actor_) A(std::move(args)...); }, *args_);
       constructed_ = true;
       static_cast<actor_base&>(actor_).ctx_ = &ctx;
     }
+    args_.reset();  // spawn's arguments are not kept for the actor's whole life
   }
   bool dispatch(envelope& e) override { return dispatcher::dispatch(actor_, e); }
   bool handles(const message_type* t) const noexcept override { return dispatcher::handles(t); }
@@ -101,7 +103,7 @@ class class_impl final : public actor_impl {
   std::string_view type_name() const noexcept override { return eam::type_name<A>(); }
 
  private:
-  std::tuple<Args...> args_;
+  std::optional<std::tuple<Args...>> args_;
   union {
     A actor_;
   };
