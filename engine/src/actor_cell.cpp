@@ -1,14 +1,15 @@
 #include "actor_cell.hpp"
 
 #include "allocator.hpp"
+#include "tls.hpp"
 #include "system_state.hpp"
 
 
 namespace eam::detail {
 
 namespace {
-thread_local actor_cell* tls_cell = nullptr;       // the actor whose turn runs on this thread
-thread_local reply_address tls_reply;              // a call's reply, on its way into a task
+EAM_TLS actor_cell* tls_cell = nullptr;      // the actor whose turn runs on this thread
+EAM_TLS reply_address tls_reply;             // a call's reply, on its way into a task
 
 // Sets the running actor for the duration of a turn.
 struct running_scope {
@@ -35,7 +36,7 @@ actor_cell* current_cell() noexcept { return tls_cell; }
 namespace eam::internal {
 
 namespace {
-thread_local outbox tls_outbox;
+EAM_TLS outbox tls_outbox;
 }
 
 outbox& local_outbox() noexcept { return tls_outbox; }
@@ -160,7 +161,7 @@ internal::turn_result actor_cell::run_turn(unsigned budget) noexcept {
   if (phase_ == phase::created) run_init();
   for (;;) {
     while (envelope* e = system_.pop()) handle_system(e);
-    if (phase_ == phase::stopping && (!extras_ || extras_->children.empty())) {
+    if (phase_ == phase::stopping && !has_children()) {
       finish();
       return internal::turn_result::done;
     }
@@ -309,21 +310,21 @@ void actor_cell::begin_exit(exit_reason why) noexcept {
 }
 
 void actor_cell::stop_youngest_child() noexcept {
-  if (!extras_ || extras_->children.empty()) return;
-  const actor_ref& child = extras_->children.back();
-  if (extras_->stopping_child == child.id()) return;  // already asked; waiting for its report
-  extras_->stopping_child = child.id();
-  child.cell()->deliver_system(make_envelope<exit_reason>(envelope_kind::stop, exit_reason::normal()));
+  if (!has_children()) return;
+  actor_cell* child = extras_->last_child;
+  if (extras_->stopping_child == child) return;  // already asked; waiting for its report
+  extras_->stopping_child = child;
+  child->deliver_system(make_envelope<exit_reason>(envelope_kind::stop, exit_reason::normal()));
 }
 
 void actor_cell::on_child_exit(internal::child_exit& c) noexcept {
-  auto& kids = more().children;
-  for (auto it = kids.begin(); it != kids.end(); ++it) {
-    if (it->id() == c.child_id) {
-      kids.erase(it);
-      break;
-    }
-  }
+  extras& x = more();
+  actor_cell* child = c.child;
+  (child->sibling_prev_ != nullptr ? child->sibling_prev_->sibling_next_ : x.first_child) = child->sibling_next_;
+  (child->sibling_next_ != nullptr ? child->sibling_next_->sibling_prev_ : x.last_child) = child->sibling_prev_;
+  child->sibling_prev_ = child->sibling_next_ = nullptr;
+  if (x.stopping_child == child) x.stopping_child = nullptr;
+  child->release();  // the list's reference
   // Supervision (otp/) hooks in here: today a child's exit only updates the tree.
   if (phase_ == phase::stopping) stop_youngest_child();
 }
@@ -345,7 +346,7 @@ void actor_cell::finish() noexcept {
   if (name != nullptr) sys_->registry.unregister_name(*name, this);
   if (parent_ != nullptr) {
     parent_->deliver_system(make_envelope<internal::child_exit>(envelope_kind::child_exited,
-                                                                internal::child_exit{id_, std::move(reason)}));
+                                                                internal::child_exit{this, std::move(reason)}));
     parent_->release();
   }
   extras_.reset();
@@ -356,10 +357,20 @@ void actor_cell::finish() noexcept {
 
 // -- the actor's own handlers ------------------------------------------------------------------
 
-void actor_cell::add_child(actor_ref child) { more().children.push_back(std::move(child)); }
+void actor_cell::add_child(actor_cell* child) noexcept {
+  extras& x = more();
+  child->sibling_prev_ = x.last_child;
+  (x.last_child != nullptr ? x.last_child->sibling_next_ : x.first_child) = child;
+  x.last_child = child;
+}
 
 std::vector<actor_ref> actor_cell::children() const {
-  return extras_ ? extras_->children : std::vector<actor_ref>{};
+  std::vector<actor_ref> out;
+  for (actor_cell* c = extras_ ? extras_->first_child : nullptr; c != nullptr; c = c->sibling_next_) {
+    c->add_ref();
+    out.emplace_back(c, adopt_t{});
+  }
+  return out;
 }
 
 void actor_cell::adopt_state(std::unique_ptr<actor_context::state_base> s) { more().states.push_back(std::move(s)); }

@@ -41,9 +41,9 @@ namespace eam::internal {
 
 class timer_entry;
 
-/// Payload of a child_exited system message.
+/// Payload of a child_exited system message. The parent still counts a reference to the child.
 struct child_exit {
-  std::uint64_t child_id;
+  detail::actor_cell* child;
   exit_reason reason;
 };
 
@@ -87,7 +87,8 @@ class actor_cell {
   // -- the actor's own handlers (consumer role) -----------------------------------------
   void request_stop() noexcept { stop_requested_ = true; }
   void record_crash(std::string what) noexcept;
-  void add_child(actor_ref child);
+  /// Links a child that holds a counted reference for this list (taken over).
+  void add_child(actor_cell* child) noexcept;
   void set_name(std::string name);
   [[nodiscard]] std::vector<actor_ref> children() const;
   void adopt_state(std::unique_ptr<actor_context::state_base> s);
@@ -109,17 +110,21 @@ class actor_cell {
   };
   // Rarely used state, allocated on first use so an idle actor stays small.
   struct extras {
-    std::vector<actor_ref> children;
+    // Children, oldest first: an intrusive list through the children's sibling links, each
+    // holding a counted reference. O(1) to add, to remove on exit and to find the youngest.
+    actor_cell* first_child = nullptr;
+    actor_cell* last_child = nullptr;
     std::vector<std::unique_ptr<actor_context::state_base>> states;
     await_state await;
     std::uint64_t next_request_id = 0;
-    std::uint64_t stopping_child = 0;
+    actor_cell* stopping_child = nullptr;
     exit_reason reason;
     std::string crash;
     std::string name;
   };
   extras& more();
   [[nodiscard]] bool awaiting() const noexcept { return extras_ && extras_->await.request_id != 0; }
+  [[nodiscard]] bool has_children() const noexcept { return extras_ && extras_->first_child != nullptr; }
 
   void on_claimed() noexcept;
   void drain_dead() noexcept;
@@ -147,6 +152,9 @@ class actor_cell {
   std::atomic<bool> dead_{false};
   internal::mailbox mailbox_{false};
   internal::system_queue system_;
+  // -- the parent's consumer role: links in the parent's list of children -------------------
+  actor_cell* sibling_prev_ = nullptr;
+  actor_cell* sibling_next_ = nullptr;
   // -- consumer only -------------------------------------------------------------------------
   phase phase_ = phase::created;
   bool stop_requested_ = false;

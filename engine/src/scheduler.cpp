@@ -1,12 +1,13 @@
 #include "scheduler.hpp"
 
 #include "actor_cell.hpp"
+#include "tls.hpp"
 #include "worker.hpp"
 
 namespace eam::internal {
 
 namespace {
-thread_local worker* tls_worker = nullptr;
+EAM_TLS worker* tls_worker = nullptr;
 }
 
 worker* current_worker() noexcept { return tls_worker; }

@@ -46,7 +46,7 @@ actor_cell* spawn_cell(system_state& sys, actor_cell* parent, const spawn_option
   cell->add_ref();
   if (parent != nullptr) {
     cell->add_ref();
-    parent->add_child(actor_ref(cell, adopt_t{}));
+    parent->add_child(cell);
   }
   sys.registry.add(cell);
   sys.scheduler.schedule(cell);  // the mailbox starts claimed: this is the first wake-up

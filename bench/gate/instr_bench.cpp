@@ -1,0 +1,201 @@
+// Hot paths run a fixed number of times with callgrind's client requests around them, so the
+// instruction counts the gate (tools/gate.py) reads cover exactly the measured work. Run under
+// `valgrind --tool=callgrind --instr-atstart=no --separate-threads=yes`; run plainly it just
+// executes the workloads (the client requests are no-ops) and prints how many operations each
+// region holds, as JSON on stdout.
+//
+// Every actor workload runs on a one-worker system, driven from inside actors, so the worker
+// never idles inside a region and the count is the same on every run of the same binary.
+// Each runs once unmeasured first, so first-touch costs (allocator pages, lazy statics) stay out.
+#include "../workloads/eam_workloads.hpp"
+
+#include "mailbox.hpp"
+#include "timer_service.hpp"
+
+#include <valgrind/callgrind.h>
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+namespace {
+using namespace eam::bench;
+
+bool measuring = false;  // false on the warm-up pass
+
+void region_begin() {
+  if (!measuring) return;
+  CALLGRIND_ZERO_STATS;
+  CALLGRIND_START_INSTRUMENTATION;
+}
+void region_end(const char* name) {
+  if (!measuring) return;
+  CALLGRIND_STOP_INSTRUMENTATION;
+  CALLGRIND_DUMP_STATS_AT(name);
+}
+
+struct run {
+  std::int64_t n;
+};
+
+// cast: one actor casts n messages to another, which handles them (enqueue, chain push,
+// schedule, dispatch, free). Per message.
+void cast_workload(std::int64_t n) {
+  eam::actor_system sys({.workers = 1});
+  done_latch done;
+  auto sink = sys.spawn(
+      [](eam::actor_context& ctx, done_latch* d, std::int64_t expect) {
+        auto& count = ctx.make_state<std::int64_t>(0);
+        return eam::behavior{[&count, d, expect](tick) {
+          if (++count == expect) {
+            region_end("cast");
+            d->set(count);
+          }
+        }};
+      },
+      &done, n);
+  auto driver = sys.spawn([sink = eam::typed_ref<void(tick)>(sink)](eam::actor_context&) {
+    return eam::behavior{[sink](run r) {
+      region_begin();
+      for (std::int64_t i = 0; i < r.n; ++i) sink.cast(tick{1});
+    }};
+  });
+  driver.cast(run{n});
+  done.wait();
+}
+
+// ping_pong: one message per handler, each waking the other actor. Per message.
+auto gate_player(eam::actor_context& ctx, done_latch* done) {
+  auto& peer = ctx.make_state<player_ref>();
+  return eam::behavior{
+      [&peer, done](ball b) {
+        if (b.left == 0) {
+          region_end("ping_pong");
+          done->set(1);
+          return;
+        }
+        peer.cast(ball{b.left - 1});
+      },
+      [&peer](set_peer p) { peer = std::move(p.peer); },
+  };
+}
+void ping_pong_workload(std::int64_t messages) {
+  eam::actor_system sys({.workers = 1});
+  done_latch done;
+  auto a = sys.spawn(gate_player, &done);
+  auto b = sys.spawn(gate_player, &done);
+  a.cast(set_peer{b});
+  b.cast(set_peer{a});
+  struct start {};
+  auto kick = sys.spawn([a = player_ref(a), messages](eam::actor_context&) {
+    return eam::behavior{[a, messages](start) {
+      region_begin();
+      a.cast(ball{messages});
+    }};
+  });
+  kick.cast(start{});
+  done.wait();
+}
+
+// call: an actor awaits n sequential calls to another (request, reply, timeout arm and
+// cancel, coroutine suspend and resume). Per round trip.
+void call_workload(std::int64_t n) {
+  eam::actor_system sys({.workers = 1});
+  done_latch done;
+  auto server = sys.spawn(echo_server);
+  auto client = sys.spawn(
+      [](eam::actor_context&, eam::typed_ref<std::int64_t(request)> to, done_latch* d) {
+        return eam::behavior{[to, d](run r) -> eam::task<> {
+          region_begin();
+          std::int64_t sum = 0;
+          for (std::int64_t i = 0; i < r.n; ++i) sum += (co_await to.call(request{1})).value();
+          region_end("call");
+          d->set(sum);
+        }};
+      },
+      eam::typed_ref<std::int64_t(request)>(server), &done);
+  client.cast(run{n});
+  done.wait();
+}
+
+// spawn_stop: an actor spawns a child and stops it, n times; each child runs init and
+// terminate and reports its exit to the parent. Per child.
+struct counted_child : eam::actor<void(tick)> {
+  done_latch* done = nullptr;
+  std::int64_t* left = nullptr;
+  void init(done_latch* d, std::int64_t* l) {
+    done = d;
+    left = l;
+  }
+  void handle_cast(tick) {}
+  void terminate(const eam::exit_reason&) {
+    if (--*left == 0) {
+      region_end("spawn_stop");
+      done->set(1);
+    }
+  }
+};
+void spawn_stop_workload(std::int64_t n) {
+  eam::actor_system sys({.workers = 1});
+  done_latch done;
+  std::int64_t left = n;
+  auto parent = sys.spawn([&done, &left](eam::actor_context& ctx) {
+    return eam::behavior{[&ctx, &done, &left](run r) {
+      region_begin();
+      for (std::int64_t i = 0; i < r.n; ++i) ctx.stop(ctx.spawn<counted_child>(&done, &left));
+    }};
+  });
+  parent.cast(run{n});
+  done.wait();
+}
+
+// mailbox: one push and one pop on an uncontended mailbox. Per push+pop.
+void mailbox_workload(std::int64_t n) {
+  eam::internal::mailbox mb(false);
+  eam::detail::envelope e;
+  region_begin();
+  for (std::int64_t i = 0; i < n; ++i) {
+    (void)mb.push(&e);
+    (void)mb.pop();
+  }
+  region_end("mailbox_push_pop");
+}
+
+// timer: arm a call timeout and cancel it. Per arm+cancel.
+void timer_workload(std::int64_t n) {
+  eam::actor_system sys({.workers = 1});
+  auto target = sys.spawn(echo_server);
+  (void)target.call(request{1}).get();
+  eam::internal::timer_service timers;
+  const auto far = eam::internal::clock::now() + std::chrono::hours(1);
+  region_begin();
+  for (std::int64_t i = 0; i < n; ++i) timers.cancel(timers.arm_call_timeout(far, target.cell(), static_cast<std::uint64_t>(i)));
+  region_end("timer_arm_cancel");
+}
+
+struct workload {
+  const char* name;
+  std::int64_t ops;
+  void (*body)(std::int64_t);
+};
+}  // namespace
+
+int main() {
+  const std::vector<workload> all = {
+      {"cast", 20000, cast_workload},
+      {"ping_pong", 20000, ping_pong_workload},
+      {"call", 5000, call_workload},
+      {"spawn_stop", 5000, spawn_stop_workload},
+      {"mailbox_push_pop", 20000, mailbox_workload},
+      {"timer_arm_cancel", 5000, timer_workload},
+  };
+  std::string json = "{";
+  for (const workload& w : all) {
+    measuring = false;
+    w.body(w.ops);
+    measuring = true;
+    w.body(w.ops);
+    json += std::string(json.size() > 1 ? ", " : "") + "\"" + w.name + "\": " + std::to_string(w.ops);
+  }
+  std::printf("%s}\n", json.c_str());
+}
