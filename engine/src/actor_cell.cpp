@@ -35,11 +35,7 @@ actor_cell* current_cell() noexcept { return tls_cell; }
 
 namespace eam::internal {
 
-namespace {
 EAM_TLS outbox tls_outbox;
-}
-
-outbox& local_outbox() noexcept { return tls_outbox; }
 
 void outbox::send(actor_cell* target, envelope* e) noexcept {
   if (target == chain_target_) {
@@ -61,8 +57,7 @@ void outbox::send(actor_cell* target, envelope* e) noexcept {
   target->push_chain(e, e);
 }
 
-void outbox::flush() noexcept {
-  if (chain_target_ == nullptr) return;
+void outbox::push_chain() noexcept {
   actor_cell* target = chain_target_;
   chain_target_ = nullptr;
   last_direct_ = target;  // later messages to it may chain again

@@ -9,7 +9,7 @@ void* allocate_envelope(std::size_t bytes, std::size_t align) { return internal:
 
 void free_envelope(envelope* e) noexcept {
   if (e->reply.pending()) complete_error(e->reply, error(errc::actor_not_found, "the actor exited before handling the call"));
-  e->type->destroy(e->payload());
+  if (e->type->destroy != nullptr) e->type->destroy(e->payload());
   internal::deallocate(e);
 }
 

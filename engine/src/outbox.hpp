@@ -11,6 +11,8 @@
 // messages to one target leave in the order they were sent, in at most one pending chain.
 //
 // Owned by one worker thread (thread_local), used only inside an actor's turn.
+#include "tls.hpp"
+
 #include <eam/engine/detail/envelope.hpp>
 
 namespace eam::detail {
@@ -27,7 +29,9 @@ class outbox {
   /// Sends `e` to `target` now or as part of a chain. The caller holds a reference to target.
   void send(actor_cell* target, envelope* e) noexcept;
   /// Pushes the pending chain, if any.
-  void flush() noexcept;
+  void flush() noexcept {
+    if (chain_target_ != nullptr) push_chain();
+  }
   /// Pushes the pending chain and forgets the last target: the handler is done.
   void end_handler() noexcept {
     flush();
@@ -35,6 +39,8 @@ class outbox {
   }
 
  private:
+  void push_chain() noexcept;
+
   static constexpr unsigned max_chain = 64;
   actor_cell* last_direct_ = nullptr;   // compared, never dereferenced: may be gone by now
   actor_cell* chain_target_ = nullptr;  // counted while its chain is pending
@@ -44,6 +50,7 @@ class outbox {
 };
 
 /// The outbox of the calling worker thread.
-outbox& local_outbox() noexcept;
+extern EAM_TLS outbox tls_outbox;
+inline outbox& local_outbox() noexcept { return tls_outbox; }
 
 }  // namespace eam::internal

@@ -61,10 +61,15 @@ struct class_dispatch<A, type_list<Sigs...>> {
   static bool try_one(A& a, envelope& e) {
     using M = typename signature_traits<Sig>::message;
     if (e.type != &message_type_of<M>) return false;
-    if constexpr (signature_traits<Sig>::is_cast)
+    if constexpr (signature_traits<Sig>::is_cast) {
       invoke_handler<M>(e, [&a](M&& m) { return a.handle_cast(std::move(m)); });
-    else
+    } else {
+      using returned = decltype(a.handle_call(std::declval<M&&>()));
+      static_assert(std::is_same_v<std::remove_cvref_t<typename task_traits<returned>::value_type>,
+                                   typename signature_traits<Sig>::reply>,
+                    "handle_call must return the reply type its signature R(M) declares (or task<R>)");
       invoke_handler<M>(e, [&a](M&& m) { return a.handle_call(std::move(m)); });
+    }
     return true;
   }
 };

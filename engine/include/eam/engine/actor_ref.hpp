@@ -17,8 +17,6 @@
 
 namespace eam {
 
-using namespace std::chrono_literals;
-
 /// How long a call waits for its reply unless told otherwise (as in libeam and gen_server).
 inline constexpr std::chrono::milliseconds default_call_timeout{5000};
 

@@ -20,8 +20,8 @@ constexpr std::string_view type_name() noexcept {
 
 namespace detail {
 
-/// Run-time descriptor of a message type: how to destroy a payload, where it sits in an
-/// envelope, and its name.
+/// Run-time descriptor of a message type: how to destroy a payload (null when there is nothing
+/// to do, which spares most messages an indirect call), where it sits in an envelope, its name.
 struct message_type {
   void (*destroy)(void* payload) noexcept;
   std::uint32_t size;
@@ -35,8 +35,8 @@ void destroy_payload(void* p) noexcept {
 }
 
 template <class M>
-inline constexpr message_type message_type_of{&destroy_payload<M>, sizeof(M), alignof(M),
-                                              type_name<M>()};
+inline constexpr message_type message_type_of{
+    std::is_trivially_destructible_v<M> ? nullptr : &destroy_payload<M>, sizeof(M), alignof(M), type_name<M>()};
 
 }  // namespace detail
 
