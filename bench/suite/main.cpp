@@ -1,0 +1,69 @@
+// The command line of every system's suite binary:
+//   <binary> --list
+//   <binary> --workload NAME --workers N [--PARAM VALUE ...]
+// A run prints one JSON line: {"workload", "seconds", "items", "ok", "detail"}; it exits 1 when
+// the workload's own check fails, 2 on bad arguments.
+#include "workload.hpp"
+
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <string>
+
+namespace eam::suite {
+std::vector<workload>& registry() {
+  static std::vector<workload> all;
+  return all;
+}
+}  // namespace eam::suite
+
+namespace {
+std::string json_escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out;
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace eam::suite;
+  std::string name;
+  unsigned workers = 2;
+  std::map<std::string, std::int64_t> values;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--list") {
+      for (const workload& w : registry()) std::printf("%s\n", w.name);
+      return 0;
+    }
+    if (arg.rfind("--", 0) != 0 || i + 1 >= argc) {
+      std::fprintf(stderr, "usage: %s --list | --workload NAME --workers N [--PARAM VALUE ...]\n", argv[0]);
+      return 2;
+    }
+    const std::string key = arg.substr(2), value = argv[++i];
+    if (key == "workload")
+      name = value;
+    else if (key == "workers")
+      workers = static_cast<unsigned>(std::stoul(value));
+    else
+      values[key] = std::stoll(value);
+  }
+  for (const workload& w : registry()) {
+    if (name != w.name) continue;
+    outcome o;
+    try {
+      o = w.run(workers, params(values));
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "%s: %s\n", w.name, e.what());
+      return 2;
+    }
+    std::printf("{\"workload\": \"%s\", \"seconds\": %.6f, \"items\": %lld, \"ok\": %s, \"detail\": \"%s\"}\n", w.name,
+                o.seconds, static_cast<long long>(o.items), o.ok ? "true" : "false", json_escape(o.detail).c_str());
+    return o.ok ? 0 : 1;
+  }
+  std::fprintf(stderr, "unknown workload '%s' (see --list)\n", name.c_str());
+  return 2;
+}
