@@ -1,0 +1,193 @@
+// The raw-threads baseline: the suite's message-passing workloads written without an actor
+// library, one std::thread per actor and a mutex + condition-variable mailbox each, as a
+// programmer would write them with the standard library. Only the workloads whose actor count
+// a thread per actor can bear: ping-pong, counting, fork-join throughput, thread ring, fan-in.
+#include "../common.hpp"
+#include "../workload.hpp"
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace {
+using namespace eam::suite;
+
+// A blocking mailbox. The receiver takes everything queued at once, which is how a thread
+// program amortises its lock.
+template <class T>
+class mailbox {
+ public:
+  void push(T v) {
+    bool was_empty;
+    {
+      std::lock_guard l(m_);
+      was_empty = q_.empty();
+      q_.push_back(std::move(v));
+    }
+    if (was_empty) cv_.notify_one();
+  }
+  void take_all(std::deque<T>& out) {
+    std::unique_lock l(m_);
+    cv_.wait(l, [&] { return !q_.empty(); });
+    out.swap(q_);
+  }
+
+ private:
+  std::mutex m_;
+  std::condition_variable cv_;
+  std::deque<T> q_;
+};
+
+outcome ping_pong(unsigned, const params& p) {
+  const std::int64_t n = p["n"];
+  mailbox<std::int64_t> to_ping, to_pong;
+  std::int64_t games = 0;
+  const double s = seconds_of([&] {
+    std::thread pong([&] {
+      std::deque<std::int64_t> batch;
+      for (;;) {
+        to_pong.take_all(batch);
+        for (std::int64_t v : batch) {
+          to_ping.push(v);
+          if (v == 0) return;
+        }
+        batch.clear();
+      }
+    });
+    std::deque<std::int64_t> batch;
+    for (std::int64_t left = n - 1; left >= 0; --left) {
+      to_pong.push(left);
+      to_ping.take_all(batch);
+      batch.clear();
+    }
+    pong.join();
+    games = 1;
+  });
+  return checked(s, n, games, 1);
+}
+EAM_SUITE_WORKLOAD("ping-pong", ping_pong);
+
+outcome counting(unsigned, const params& p) {
+  const std::int64_t n = p["n"];
+  mailbox<std::int64_t> counter_box;  // 1: increment, -1: report
+  std::int64_t got = 0;
+  const double s = seconds_of([&] {
+    std::thread counter([&] {
+      std::deque<std::int64_t> batch;
+      std::int64_t count = 0;
+      for (;;) {
+        counter_box.take_all(batch);
+        for (std::int64_t v : batch) {
+          if (v < 0) {
+            got = count;
+            return;
+          }
+          ++count;
+        }
+        batch.clear();
+      }
+    });
+    std::thread producer([&] {
+      for (std::int64_t i = 0; i < n; ++i) counter_box.push(1);
+      counter_box.push(-1);
+    });
+    producer.join();
+    counter.join();
+  });
+  return checked(s, n, got, n);
+}
+EAM_SUITE_WORKLOAD("counting", counting);
+
+outcome fork_join_throughput(unsigned, const params& p) {
+  const std::int64_t actors = p["actors"], n = p["n"];
+  std::vector<std::unique_ptr<mailbox<double>>> boxes;
+  for (std::int64_t a = 0; a < actors; ++a) boxes.push_back(std::make_unique<mailbox<double>>());
+  std::atomic<std::int64_t> handled{0};
+  const double s = seconds_of([&] {
+    std::vector<std::thread> pool;
+    for (auto& box : boxes)
+      pool.emplace_back([&, b = box.get()] {
+        std::deque<double> batch;
+        std::int64_t seen = 0;
+        double sum = 0;
+        while (seen < n) {
+          b->take_all(batch);
+          for (double theta : batch) sum += fork_join_work(theta);
+          seen += static_cast<std::int64_t>(batch.size());
+          batch.clear();
+        }
+        handled.fetch_add(seen);
+      });
+    for (std::int64_t i = 0; i < n; ++i)
+      for (auto& box : boxes) box->push(static_cast<double>(i));
+    for (auto& t : pool) t.join();
+  });
+  return checked(s, actors * n, handled.load(), actors * n);
+}
+EAM_SUITE_WORKLOAD("fork-join-throughput", fork_join_throughput);
+
+outcome thread_ring(unsigned, const params& p) {
+  const std::int64_t actors = p["actors"], hops = p["hops"];
+  std::vector<std::unique_ptr<mailbox<std::int64_t>>> boxes;
+  for (std::int64_t a = 0; a < actors; ++a) boxes.push_back(std::make_unique<mailbox<std::int64_t>>());
+  std::int64_t got = 0;
+  const double s = seconds_of([&] {
+    std::vector<std::thread> ring;
+    for (std::int64_t a = 0; a < actors; ++a)
+      ring.emplace_back([&, a] {
+        auto& mine = *boxes[static_cast<std::size_t>(a)];
+        auto& next = *boxes[static_cast<std::size_t>((a + 1) % actors)];
+        std::deque<std::int64_t> batch;
+        for (;;) {
+          mine.take_all(batch);
+          for (std::int64_t left : batch) {
+            if (left < 0) {  // shutdown, passed on around the ring
+              next.push(-1);
+              return;
+            }
+            if (left == 0) {
+              got = hops;
+              next.push(-1);
+              return;
+            }
+            next.push(left - 1);
+          }
+          batch.clear();
+        }
+      });
+    boxes[0]->push(hops);
+    for (auto& t : ring) t.join();
+  });
+  return checked(s, hops, got, hops);
+}
+EAM_SUITE_WORKLOAD("thread-ring", thread_ring);
+
+outcome fan_in(unsigned, const params& p) {
+  const std::int64_t senders = p["senders"], n = p["n"];
+  mailbox<std::int64_t> sink;
+  std::int64_t sum = 0;
+  const double s = seconds_of([&] {
+    std::vector<std::thread> ts;
+    for (std::int64_t t = 0; t < senders; ++t)
+      ts.emplace_back([&] {
+        for (std::int64_t i = 0; i < n; ++i) sink.push(1);
+      });
+    std::deque<std::int64_t> batch;
+    std::int64_t seen = 0;
+    while (seen < senders * n) {
+      sink.take_all(batch);
+      for (std::int64_t v : batch) sum += v;
+      seen += static_cast<std::int64_t>(batch.size());
+      batch.clear();
+    }
+    for (auto& t : ts) t.join();
+  });
+  return checked(s, senders * n, sum, senders * n);
+}
+EAM_SUITE_WORKLOAD("fan-in", fan_in);
+
+}  // namespace
