@@ -131,7 +131,7 @@ def main():
     parser.add_argument("--workloads", help="comma-separated names (default: all)")
     parser.add_argument("--groups", help="comma-separated groups: micro, caf-paper, extra")
     parser.add_argument("--systems", default=",".join(SYSTEMS), help="comma-separated: " + ", ".join(SYSTEMS))
-    parser.add_argument("--reps", type=int, default=3, help="runs per workload and system (default 3)")
+    parser.add_argument("--reps", type=int, default=5, help="runs per workload and system (default 5)")
     parser.add_argument("--workers", type=int, default=os.cpu_count(), help="worker threads for every system")
     parser.add_argument("--size", type=float, default=1.0, help="scales every workload (1 = published defaults)")
     parser.add_argument("--quick", action="store_true", help="size 0.1, one run each, no worker scaling")
@@ -317,7 +317,8 @@ set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.8
 set logscale y
-set ytics (0.5, 1, 2, 5, 10, 20, 50, 100)
+set yrange [0.1:*]
+set ytics (0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
 set grid ytics
 set xtics rotate by -35
 set key top left
