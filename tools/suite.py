@@ -22,9 +22,12 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
-# name: (group, unit, Savina / CAF-paper default parameters, parameters scaled by --size).
-# Depth-like parameters scale logarithmically (see scaled()).
+# name: (group, unit, Savina / CAF-paper default parameters, how parameters scale with --size).
+# Scaling rules: "x" linear; "x:log2" / "x:log10" adds log_base(size) (depths, tree levels);
+# "x:cbrt:M" scales with the cube root of size, rounded to a multiple of M (cubic work);
+# "x:cbrt:pow2" the same, rounded to a power of two.
 WORKLOADS = {
+    # Savina micro
     "ping-pong": ("micro", "round trips", {"n": 40000}, ["n"]),
     "counting": ("micro", "messages", {"n": 1000000}, ["n"]),
     "fork-join-throughput": ("micro", "messages", {"actors": 60, "n": 10000}, ["n"]),
@@ -32,25 +35,58 @@ WORKLOADS = {
     "thread-ring": ("micro", "hops", {"actors": 100, "hops": 100000}, ["hops"]),
     "chameneos": ("micro", "meetings", {"chameneos": 100, "meetings": 200000}, ["meetings"]),
     "big": ("micro", "pings", {"actors": 120, "pings": 20000}, ["pings"]),
-    "actor-creation": ("caf-paper", "actors", {"depth": 20}, ["depth:2"]),
+    # Savina concurrency
+    "concurrent-dictionary": ("concurrency", "operations", {"clients": 20, "ops": 10000, "write_percent": 10}, ["ops"]),
+    "bounded-buffer": ("concurrency", "items",
+                       {"buffer": 50, "producers": 40, "consumers": 40, "items": 1000, "cost": 25}, ["items"]),
+    "dining-philosophers": ("concurrency", "meals", {"philosophers": 20, "rounds": 10000}, ["rounds"]),
+    "sleeping-barber": ("concurrency", "haircuts", {"customers": 5000, "room": 1000, "cost": 1000}, ["customers"]),
+    "cigarette-smokers": ("concurrency", "rounds", {"rounds": 1000, "smokers": 200}, ["rounds"]),
+    "bank-transaction": ("concurrency", "transfers", {"accounts": 1000, "transactions": 50000}, ["transactions"]),
+    "logistic-map": ("concurrency", "terms", {"terms": 25000, "series": 10}, ["terms"]),
+    # Savina parallelism
+    "trapezoid": ("parallelism", "pieces", {"pieces": 10000000, "workers_n": 100}, ["pieces"]),
+    "precise-pi": ("parallelism", "terms", {"digits": 5000, "workers_n": 20}, ["digits"]),
+    "quicksort": ("parallelism", "values", {"n": 1000000, "threshold": 2048}, ["n"]),
+    "radix-sort": ("parallelism", "value-bits", {"n": 100000, "bits": 60}, ["n"]),
+    "recursive-matmul": ("parallelism", "multiply-adds", {"n": 1024, "threshold": 16384}, ["n:cbrt:pow2"]),
+    "n-queens": ("parallelism", "solutions", {"n": 12, "threshold": 4}, ["n:log4"]),
+    "fibonacci": ("parallelism", "actors", {"n": 25}, ["n:log2"]),
+    "sieve": ("parallelism", "candidates", {"limit": 100000, "per_filter": 1000}, ["limit"]),
+    "apsp": ("parallelism", "relaxations", {"n": 300, "block": 50}, ["n:cbrt:50"]),
+    "unbalanced-tree": ("parallelism", "nodes", {"depth": 18, "breadth": 4}, ["depth:log2"]),
+    # The CAF paper
+    "actor-creation": ("caf-paper", "actors", {"depth": 20}, ["depth:log2"]),
     "fan-in": ("caf-paper", "messages", {"senders": 20, "n": 1000000}, ["n"]),
     "mixed-case": ("caf-paper", "token hops", {"rings": 20, "ring_size": 50, "hops": 10000, "jobs": 10}, ["hops", "jobs"]),
-    "skynet": ("extra", "actors", {"levels": 6}, ["levels:10"]),
+    # Beyond both
+    "skynet": ("extra", "actors", {"levels": 6}, ["levels:log10"]),
     "calls-inside": ("extra", "calls", {"clients": 2, "calls": 200000}, ["calls"]),
     "calls-outside": ("extra", "calls", {"calls": 100000}, ["calls"]),
 }
 SYSTEMS = ["libeam", "caf", "erlang", "threads"]
+# What bench/suite/erlang/eam_suite.erl implements (the C++ binaries answer --list themselves).
+ERLANG_WORKLOADS = {"ping-pong", "counting", "fork-join-throughput", "fork-join-create", "thread-ring", "chameneos",
+                    "big", "actor-creation", "fan-in", "mixed-case", "skynet", "calls-inside", "calls-outside"}
 
 
 def scaled(defaults, scaling, size):
-    """Parameters at `size`: linear ones multiply, "name:base" ones add log_base(size)."""
+    """Parameters at `size` (see the scaling rules above WORKLOADS)."""
     out = dict(defaults)
     for rule in scaling:
-        name, _, base = rule.partition(":")
-        if base:
-            out[name] = max(2, defaults[name] + round(math.log(size, int(base))))
+        name, *how = rule.split(":")
+        base = defaults[name]
+        if not how:
+            out[name] = max(1, round(base * size))
+        elif how[0].startswith("log"):
+            out[name] = max(2, base + round(math.log(size, int(how[0][3:]))))
+        elif how == ["cbrt", "pow2"]:
+            out[name] = max(2, 2 ** round(math.log2(base * size ** (1 / 3))))
+        elif how[0] == "cbrt":
+            step = int(how[1])
+            out[name] = max(step, step * round(base * size ** (1 / 3) / step))
         else:
-            out[name] = max(1, round(defaults[name] * size))
+            raise ValueError(f"unknown scaling rule {rule}")
     return out
 
 
@@ -73,7 +109,7 @@ class System:
     def workloads(self):
         if self._list is None:
             if self.name == "erlang":
-                self._list = set(WORKLOADS)  # eam_suite.erl implements every workload
+                self._list = ERLANG_WORKLOADS
             else:
                 out = subprocess.run([self.binary, "--list"], capture_output=True, text=True, check=True)
                 self._list = set(out.stdout.split())
@@ -128,8 +164,9 @@ def fmt_rate(x):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--list", action="store_true", help="list workloads and systems, then exit")
+    parser.add_argument("--names", action="store_true", help=argparse.SUPPRESS)  # for CMake
     parser.add_argument("--workloads", help="comma-separated names (default: all)")
-    parser.add_argument("--groups", help="comma-separated groups: micro, caf-paper, extra")
+    parser.add_argument("--groups", help="comma-separated: micro, concurrency, parallelism, caf-paper, extra")
     parser.add_argument("--systems", default=",".join(SYSTEMS), help="comma-separated: " + ", ".join(SYSTEMS))
     parser.add_argument("--reps", type=int, default=5, help="runs per workload and system (default 5)")
     parser.add_argument("--workers", type=int, default=os.cpu_count(), help="worker threads for every system")
@@ -146,10 +183,13 @@ def main():
     if args.quick:
         args.size, args.reps, args.scaling = min(args.size, 0.1), 1, False
 
+    if args.names:
+        print(";".join(WORKLOADS))
+        return 0
     if args.list:
-        print(f"{'workload':<22} {'group':<10} {'unit':<12} parameters at size 1")
+        print(f"{'workload':<22} {'group':<12} {'unit':<14} parameters at size 1")
         for name, (group, unit, defaults, _) in WORKLOADS.items():
-            print(f"{name:<22} {group:<10} {unit:<12} " + " ".join(f"{k}={v}" for k, v in defaults.items()))
+            print(f"{name:<22} {group:<12} {unit:<14} " + " ".join(f"{k}={v}" for k, v in defaults.items()))
         print("systems: " + ", ".join(SYSTEMS))
         return 0
 

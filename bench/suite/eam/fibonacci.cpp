@@ -1,0 +1,62 @@
+// Savina "fib": fib(n) by naive recursion where every call is an actor that spawns two children.
+#include "../../workloads/done_latch.hpp"
+#include "../workload.hpp"
+
+#include <eam/eam.hpp>
+
+namespace {
+using namespace eam;
+using namespace eam::suite;
+using eam::bench::done_latch;
+
+struct result {
+  std::int64_t value;
+};
+using fib_ref = typed_ref<void(result)>;
+
+struct fib_actor : actor<void(result)> {
+  fib_ref parent;
+  done_latch* done = nullptr;
+  std::int64_t sum = 0;
+  int reports = 0;
+  void init(std::int64_t n, fib_ref p, done_latch* d) {
+    parent = std::move(p);
+    done = d;
+    if (n <= 2) {
+      report(1);
+      return;
+    }
+    auto self = fib_ref(context().self(), detail::adopt_t{});
+    context().spawn<fib_actor>(n - 1, self, done);
+    context().spawn<fib_actor>(n - 2, self, done);
+  }
+  void handle_cast(result r) {
+    sum += r.value;
+    if (++reports == 2) report(sum);
+  }
+  void report(std::int64_t v) {
+    if (parent)
+      parent.cast(result{v});
+    else
+      done->set(v);
+    context().stop();
+  }
+};
+
+std::int64_t fib(std::int64_t n) { return n <= 2 ? 1 : fib(n - 1) + fib(n - 2); }
+std::int64_t calls(std::int64_t n) { return n <= 2 ? 1 : 1 + calls(n - 1) + calls(n - 2); }
+
+outcome fibonacci(unsigned workers, const params& p) {
+  const std::int64_t n = p["n"];
+  actor_system sys({.workers = workers});
+  done_latch done;
+  std::int64_t got = 0;
+  const double s = seconds_of([&] {
+    (void)sys.spawn<fib_actor>(n, fib_ref{}, &done);
+    got = done.wait();
+  });
+  return checked(s, calls(n), got, fib(n));
+}
+EAM_SUITE_WORKLOAD("fibonacci", fibonacci);
+
+}  // namespace

@@ -1,0 +1,92 @@
+// Savina "nqueenk": counts the placements of n queens; above `threshold` placed queens every
+// partial board is an actor that spawns one child per safe column, below it a child counts
+// sequentially. The check is the known solution count.
+#include "../../workloads/done_latch.hpp"
+#include "../workload.hpp"
+
+#include <eam/eam.hpp>
+
+#include <vector>
+
+namespace {
+using namespace eam;
+using namespace eam::suite;
+using eam::bench::done_latch;
+
+struct solutions {
+  std::int64_t n;
+};
+using board_ref = typed_ref<void(solutions)>;
+
+bool safe(const std::vector<int>& rows, int col) {
+  const int r = static_cast<int>(rows.size());
+  for (int i = 0; i < r; ++i) {
+    const int c = rows[static_cast<std::size_t>(i)];
+    if (c == col || c - col == r - i || col - c == r - i) return false;
+  }
+  return true;
+}
+
+std::int64_t count_from(std::vector<int>& rows, int n) {
+  if (static_cast<int>(rows.size()) == n) return 1;
+  std::int64_t total = 0;
+  for (int c = 0; c < n; ++c) {
+    if (!safe(rows, c)) continue;
+    rows.push_back(c);
+    total += count_from(rows, n);
+    rows.pop_back();
+  }
+  return total;
+}
+
+struct board : actor<void(solutions)> {
+  board_ref parent;
+  done_latch* done = nullptr;
+  std::int64_t sum = 0;
+  int expected = 0, reports = 0;
+  void init(std::vector<int> rows, int n, int threshold, board_ref p, done_latch* d) {
+    parent = std::move(p);
+    done = d;
+    if (static_cast<int>(rows.size()) >= threshold || static_cast<int>(rows.size()) == n) {
+      report(count_from(rows, n));
+      return;
+    }
+    auto self = board_ref(context().self(), detail::adopt_t{});
+    for (int c = 0; c < n; ++c) {
+      if (!safe(rows, c)) continue;
+      auto next = rows;
+      next.push_back(c);
+      ++expected;
+      context().spawn<board>(std::move(next), n, threshold, self, done);
+    }
+    if (expected == 0) report(0);
+  }
+  void handle_cast(solutions s) {
+    sum += s.n;
+    if (++reports == expected) report(sum);
+  }
+  void report(std::int64_t v) {
+    if (parent)
+      parent.cast(solutions{v});
+    else
+      done->set(v);
+    context().stop();
+  }
+};
+
+outcome n_queens(unsigned workers, const params& p) {
+  static const std::int64_t known[] = {1, 1, 0, 0, 2, 10, 4, 40, 92, 352, 724, 2680, 14200, 73712, 365596, 2279184};
+  const auto n = static_cast<int>(p["n"]), threshold = static_cast<int>(p["threshold"]);
+  if (n < 1 || n > 15) throw std::invalid_argument("n-queens: n must be 1..15");
+  actor_system sys({.workers = workers});
+  done_latch done;
+  std::int64_t got = 0;
+  const double s = seconds_of([&] {
+    (void)sys.spawn<board>(std::vector<int>{}, n, threshold, board_ref{}, &done);
+    got = done.wait();
+  });
+  return checked(s, known[n], got, known[n]);
+}
+EAM_SUITE_WORKLOAD("n-queens", n_queens);
+
+}  // namespace
