@@ -165,6 +165,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--list", action="store_true", help="list workloads and systems, then exit")
     parser.add_argument("--names", action="store_true", help=argparse.SUPPRESS)  # for CMake
+    parser.add_argument("--replot", action="store_true", help="redraw the charts of --out/results.json and exit")
     parser.add_argument("--workloads", help="comma-separated names (default: all)")
     parser.add_argument("--groups", help="comma-separated: micro, concurrency, parallelism, caf-paper, extra")
     parser.add_argument("--systems", default=",".join(SYSTEMS), help="comma-separated: " + ", ".join(SYSTEMS))
@@ -183,6 +184,10 @@ def main():
     if args.quick:
         args.size, args.reps, args.scaling = min(args.size, 0.1), 1, False
 
+    if args.replot:
+        with open(os.path.join(args.out, "results.json")) as f:
+            charts(json.load(f), args.out)
+        return 0
     if args.names:
         print(";".join(WORKLOADS))
         return 0
@@ -365,29 +370,31 @@ set key top left
 plot {cols}
 """
     plots = [script]
-    if results.get("scaling"):
-        lines = []
-        for name, per_system in results["scaling"].items():
+    scaling = {name: series for name, series in (results.get("scaling") or {}).items() if series}
+    if scaling:
+        # One panel per workload, one line per system.
+        cols = 3
+        rows = (len(scaling) + cols - 1) // cols
+        panels = []
+        for name, per_system in scaling.items():
+            lines = []
             for sname, series in per_system.items():
                 path = os.path.join(out, f"scaling-{name}-{sname}.dat")
                 with open(path, "w") as f:
                     for w, v in sorted(series.items(), key=lambda kv: int(kv[0])):
                         f.write(f"{w} {v}\n")
-                lines.append(f"'{path}' using 1:2 with linespoints title '{name} {sname}'")
-        if lines:
-            plots.append(f"""
-set terminal pngcairo size 1200,700
+                lines.append(f"'{path}' using 1:2 with linespoints title '{sname}'")
+            panels.append(f"set title '{name}'\nplot " + ", ".join(lines))
+        plots.append(f"""
+set terminal pngcairo size 1500,{420 * rows}
 set output '{os.path.join(out, "scaling.png")}'
-set title 'micro group: throughput vs worker threads'
+set multiplot layout {rows},{cols} title 'micro group: throughput (work units/s) vs worker threads'
 set style data linespoints
 unset logscale
 set logscale y
-set xlabel 'worker threads'
-set ylabel 'work units / s'
 set xtics 1
-set key outside right
-plot {", ".join(lines)}
-""")
+set key bottom left
+""" + "\n".join(panels) + "\nunset multiplot\n")
     for i, text in enumerate(plots):
         path = os.path.join(out, f"chart{i}.gp")
         with open(path, "w") as f:
