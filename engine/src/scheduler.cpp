@@ -51,7 +51,11 @@ void scheduler::push_global(actor_cell* c) noexcept {
 }
 
 void scheduler::notify() noexcept {
+#if defined(__SANITIZE_THREAD__)
+  (void)searching_.fetch_add(0, std::memory_order_seq_cst);  // [S1] as an RMW: TSan does not model fences
+#else
   std::atomic_thread_fence(std::memory_order_seq_cst);  // [S1]
+#endif
   if (searching_.load(std::memory_order_relaxed) != 0) return;
   std::uint32_t s = sleepers_.load(std::memory_order_relaxed);
   while (s != 0) {
