@@ -35,4 +35,25 @@ struct lcg {
   }
 };
 
+/// Deterministic busy work of `iterations` steps (Savina's "cost" of producing, consuming,
+/// smoking, cutting hair). Returns a bit of the result so the loop cannot be optimised away.
+inline std::int64_t busy_work(std::int64_t iterations, std::uint64_t seed) {
+  lcg g{seed};
+  std::uint64_t acc = 0;
+  for (std::int64_t i = 0; i < iterations; ++i) acc += g.next();
+  return static_cast<std::int64_t>(acc & 1);
+}
+
+/// Skynet's tree: 10^levels leaves numbered from 0, and how many actors that takes in all.
+struct skynet_shape {
+  std::int64_t leaves = 1, actors = 0;
+  explicit skynet_shape(int levels) {
+    for (int i = 0; i <= levels; ++i) {
+      actors += leaves;
+      if (i < levels) leaves *= 10;
+    }
+  }
+  [[nodiscard]] std::int64_t leaf_sum() const { return leaves * (leaves - 1) / 2; }
+};
+
 }  // namespace eam::suite

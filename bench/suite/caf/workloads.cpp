@@ -376,11 +376,7 @@ caf::behavior skynet_node(caf::stateful_actor<skynet_state>* self, std::int64_t 
 }
 outcome skynet(unsigned workers, const params& p) {
   const int levels = static_cast<int>(p["levels"]);
-  std::int64_t leaves = 1, actors = 0;
-  for (int i = 0; i <= levels; ++i) {
-    actors += leaves;
-    if (i < levels) leaves *= 10;
-  }
+  const skynet_shape shape(levels);
   caf_system c(workers);
   done_latch done;
   std::int64_t got = 0;
@@ -388,7 +384,7 @@ outcome skynet(unsigned workers, const params& p) {
     c.sys.spawn(skynet_node, std::int64_t{0}, levels, caf::actor{}, &done);
     got = done.wait();
   });
-  return checked(s, actors, got, leaves * (leaves - 1) / 2);
+  return checked(s, shape.actors, got, shape.leaf_sum());
 }
 EAM_SUITE_WORKLOAD("skynet", skynet);
 

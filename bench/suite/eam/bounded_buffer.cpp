@@ -35,13 +35,6 @@ struct consumer_total {
 };
 using manager_ref = typed_ref<void(data), void(producer_exit), void(consumer_ready), void(consumer_total)>;
 
-std::int64_t work(std::int64_t cost, std::int64_t seed) {
-  lcg g{static_cast<std::uint64_t>(seed)};
-  std::uint64_t acc = 0;
-  for (std::int64_t i = 0; i < cost; ++i) acc += g.next();
-  return static_cast<std::int64_t>(acc % 2);
-}
-
 outcome bounded_buffer(unsigned workers, const params& p) {
   const std::int64_t capacity = p["buffer"], producers = p["producers"], consumers = p["consumers"], items = p["items"],
                      cost = p["cost"];
@@ -118,7 +111,7 @@ outcome bounded_buffer(unsigned workers, const params& p) {
       auto self = consumer_ref(ctx.self(), detail::adopt_t{});
       return behavior{
           [&st, m, c_cost, self](item i) {
-            st.sink += work(c_cost, i.value);
+            st.sink += busy_work(c_cost, static_cast<std::uint64_t>(i.value));
             ++st.count;
             st.sum += i.value;
             m.cast(consumer_ready{self});
@@ -142,7 +135,7 @@ outcome bounded_buffer(unsigned workers, const params& p) {
           return;
         }
         const std::int64_t value = first + st.made++;
-        st.sink += work(p_cost, value);
+        st.sink += busy_work(p_cost, static_cast<std::uint64_t>(value));
         m.cast(data{value, self});
       }};
     }, manager_ref(manager), i * items + 1, items, cost));

@@ -27,13 +27,6 @@ struct table_set {
   std::vector<smoker_ref> smokers;
 };
 
-std::int64_t busy_work(std::int64_t iterations) {
-  lcg g{static_cast<std::uint64_t>(iterations) + 7};
-  std::uint64_t acc = 0;
-  for (std::int64_t i = 0; i < iterations; ++i) acc += g.next();
-  return static_cast<std::int64_t>(acc & 1);
-}
-
 outcome cigarette_smokers(unsigned workers, const params& p) {
   const std::int64_t rounds = p["rounds"], smokers = p["smokers"];
   actor_system sys({.workers = workers});
@@ -78,7 +71,7 @@ outcome cigarette_smokers(unsigned workers, const params& p) {
       return behavior{
           [&st, arb](smoke s) {
             arb.cast(started{});
-            st.sink += busy_work(s.busy);
+            st.sink += busy_work(s.busy, static_cast<std::uint64_t>(s.busy) + 7);
             ++st.smoked;
           },
           [&st, arb](go_home) { arb.cast(smoked_total{st.smoked}); },

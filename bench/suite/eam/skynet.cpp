@@ -44,11 +44,7 @@ struct skynet_node : actor<void(sum_up)> {
 };
 outcome skynet(unsigned workers, const params& p) {
   const int levels = static_cast<int>(p["levels"]);
-  std::int64_t leaves = 1, actors = 0;
-  for (int i = 0; i <= levels; ++i) {
-    actors += leaves;
-    if (i < levels) leaves *= 10;
-  }
+  const skynet_shape shape(levels);
   actor_system sys({.workers = workers});
   done_latch done;
   std::int64_t got = 0;
@@ -56,7 +52,7 @@ outcome skynet(unsigned workers, const params& p) {
     (void)sys.spawn<skynet_node>(std::int64_t{0}, levels, skynet_ref{}, &done);
     got = done.wait();
   });
-  return checked(s, actors, got, leaves * (leaves - 1) / 2);
+  return checked(s, shape.actors, got, shape.leaf_sum());
 }
 EAM_SUITE_WORKLOAD("skynet", skynet);
 

@@ -38,13 +38,6 @@ struct open_shop {
 };
 using factory_ref = typed_ref<void(returned), void(served), void(open_shop)>;
 
-std::int64_t busy(std::int64_t cost, std::uint64_t seed) {
-  lcg g{seed};
-  std::uint64_t acc = 0;
-  for (std::int64_t i = 0; i < cost; ++i) acc += g.next();
-  return static_cast<std::int64_t>(acc & 1);
-}
-
 outcome sleeping_barber(unsigned workers, const params& p) {
   const std::int64_t customers = p["customers"], chairs = p["room"], cost = p["cost"];
   actor_system sys({.workers = workers});
@@ -81,7 +74,7 @@ outcome sleeping_barber(unsigned workers, const params& p) {
   auto barber = sys.spawn([](actor_context& ctx, room_ref r, std::int64_t c) {
     auto& sink = ctx.make_state<std::int64_t>(0);
     return behavior{[&sink, r, c](cut x) {
-      sink += busy(c, static_cast<std::uint64_t>(sink) + 1);
+      sink += busy_work(c, static_cast<std::uint64_t>(sink) + 1);
       x.who.cast(haircut_done{});
       r.cast(next_please{});
     }};
@@ -107,7 +100,7 @@ outcome sleeping_barber(unsigned workers, const params& p) {
                   },
               };
             });
-            st.sink += busy(c, static_cast<std::uint64_t>(i) + 1);  // time between arrivals
+            st.sink += busy_work(c, static_cast<std::uint64_t>(i) + 1);  // time between arrivals
             r.cast(arrive{customer});
           }
         },
