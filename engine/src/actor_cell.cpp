@@ -1,6 +1,8 @@
 #include "actor_cell.hpp"
 
 #include "allocator.hpp"
+
+#include <algorithm>
 #include "tls.hpp"
 #include "system_state.hpp"
 
@@ -137,16 +139,36 @@ void actor_cell::drain_dead() noexcept {
   for (;;) {
     bool any = false;
     while (envelope* e = system_.pop()) {
-      free_envelope(e);
+      reject(e);
       any = true;
     }
     while (envelope* e = mailbox_.pop()) {
-      free_envelope(e);  // answers calls: actor_not_found (C-I3)
+      reject(e);  // answers calls: actor_not_found (C-I3)
       any = true;
     }
     // Only after a round that found nothing (mailbox.hpp M-I3); hands off from here (M-I1).
     if (!any && mailbox_.try_mark_empty()) return;
   }
+}
+
+void actor_cell::reject(envelope* e) noexcept {
+  // A watch or link request that reaches a dead actor is answered as Erlang does: noproc.
+  try {
+    if (e->kind == envelope_kind::watch) {
+      auto& w = e->as<internal::watch_request>();
+      add_ref();
+      w.watcher.cell()->deliver(make_envelope<down>(envelope_kind::cast,
+                                                    down{watch_ref{w.id}, actor_ref(this, adopt_t{}), exit_reason::noproc()}));
+    } else if (e->kind == envelope_kind::link) {
+      auto& l = e->as<internal::link_request>();
+      add_ref();
+      l.other.cell()->deliver_system(make_envelope<internal::exit_request>(
+          envelope_kind::exit, internal::exit_request{actor_ref(this, adopt_t{}), exit_reason::noproc(), true}));
+    }
+  } catch (...) {
+    // Out of memory: the requester hears nothing; nothing else is lost.
+  }
+  free_envelope(e);
 }
 
 // -- the turn ----------------------------------------------------------------------------------
@@ -213,6 +235,12 @@ void actor_cell::run_init() noexcept {
 }
 
 void actor_cell::handle_ordinary(envelope* e) noexcept {
+  if (e->type == &message_type_of<down>) [[unlikely]] {
+    if (!forget_watch(e->as<down>().ref.id)) {  // unwatched while the down was queued
+      free_envelope(e);
+      return;
+    }
+  }
   try {
     if (!impl_->dispatch(*e)) {
       complete_error(e->reply, error(errc::unhandled_message, std::string(e->type->name)));
@@ -258,6 +286,31 @@ void actor_cell::handle_system(envelope* e) noexcept {
       break;
     case envelope_kind::child_exited:
       on_child_exit(e->as<internal::child_exit>());
+      break;
+    case envelope_kind::watch: {
+      auto& w = e->as<internal::watch_request>();
+      more().watchers.push_back({std::move(w.watcher), w.id});
+      break;
+    }
+    case envelope_kind::unwatch: {
+      auto& u = e->as<internal::unwatch_request>();
+      if (extras_)
+        std::erase_if(extras_->watchers, [&](const extras::watcher& w) { return w.id == u.id && w.who.cell() == u.watcher; });
+      break;
+    }
+    case envelope_kind::link: {
+      auto& l = e->as<internal::link_request>();
+      auto& links = more().links;
+      if (std::find(links.begin(), links.end(), l.other) == links.end()) links.push_back(std::move(l.other));
+      break;
+    }
+    case envelope_kind::unlink: {
+      auto& u = e->as<internal::unlink_request>();
+      if (extras_) std::erase_if(extras_->links, [&](const actor_ref& r) { return r.cell() == u.other; });
+      break;
+    }
+    case envelope_kind::exit:
+      on_exit_signal(e->as<internal::exit_request>());
       break;
     case envelope_kind::cast:
     case envelope_kind::call:
@@ -333,6 +386,7 @@ void actor_cell::finish() noexcept {
     h.destroy();  // its promise answers its caller with actor_not_found
   }
   impl_->terminate(reason);
+  tell_watchers_and_links(reason);
   phase_ = phase::finished;
   impl_->~actor_impl();
   if (extras_) extras_->states.clear();
@@ -345,6 +399,7 @@ void actor_cell::finish() noexcept {
     parent_->release();
   }
   extras_.reset();
+  internal::local_outbox().end_handler();  // the downs above leave now, not after some later handler
   dead_.store(true, std::memory_order_release);
   sys_->registry.remove(this);
   drain_dead();  // gives up the consumer role for good
@@ -371,5 +426,100 @@ std::vector<actor_ref> actor_cell::children() const {
 void actor_cell::adopt_state(std::unique_ptr<actor_context::state_base> s) { more().states.push_back(std::move(s)); }
 
 void actor_cell::set_name(std::string name) { more().name = std::move(name); }
+
+// -- monitors, links, exit signals -----------------------------------------------------------------
+
+watch_ref actor_cell::watch(const actor_ref& target) {
+  extras& x = more();
+  const std::uint64_t id = ++x.next_request_id;
+  x.watching.push_back({id, target});
+  add_ref();
+  actor_ref self(this, adopt_t{});
+  if (!target) {
+    deliver(make_envelope<down>(envelope_kind::cast, down{watch_ref{id}, target, exit_reason::noproc()}));
+  } else {
+    target.cell()->deliver_system(
+        make_envelope<internal::watch_request>(envelope_kind::watch, internal::watch_request{std::move(self), id}));
+  }
+  return watch_ref{id};
+}
+
+void actor_cell::unwatch(watch_ref ref) {
+  if (!extras_) return;
+  auto& w = extras_->watching;
+  auto it = std::find_if(w.begin(), w.end(), [&](const extras::watched& x) { return x.id == ref.id; });
+  if (it == w.end()) return;
+  if (it->target)
+    it->target.cell()->deliver_system(
+        make_envelope<internal::unwatch_request>(envelope_kind::unwatch, internal::unwatch_request{this, ref.id}));
+  w.erase(it);
+}
+
+bool actor_cell::forget_watch(std::uint64_t id) noexcept {
+  if (!extras_) return false;
+  auto& w = extras_->watching;
+  auto it = std::find_if(w.begin(), w.end(), [&](const extras::watched& x) { return x.id == id; });
+  if (it == w.end()) return false;
+  w.erase(it);
+  return true;
+}
+
+void actor_cell::link(const actor_ref& other) {
+  if (!other || other.cell() == this) return;
+  auto& links = more().links;
+  if (std::find(links.begin(), links.end(), other) != links.end()) return;
+  links.push_back(other);
+  add_ref();
+  other.cell()->deliver_system(
+      make_envelope<internal::link_request>(envelope_kind::link, internal::link_request{actor_ref(this, adopt_t{})}));
+}
+
+void actor_cell::unlink(const actor_ref& other) {
+  if (!extras_ || !other) return;
+  if (std::erase(extras_->links, other) == 0) return;
+  other.cell()->deliver_system(make_envelope<internal::unlink_request>(envelope_kind::unlink, internal::unlink_request{this}));
+}
+
+void actor_cell::on_exit_signal(internal::exit_request& x) noexcept {
+  if (x.via_link) {
+    // An unlinked actor's end does not concern us (its signal may have crossed our unlink).
+    if (!extras_ || std::erase(extras_->links, x.from) == 0) return;
+  }
+  if (!x.via_link && x.reason.type() == exit_reason::kind::kill) {  // untrappable
+    begin_exit(exit_reason::killed());
+    return;
+  }
+  if (trap_exit_) {
+    try {  // in order with the rest of the mailbox, as an info message
+      (void)mailbox_.push(make_envelope<exit_signal>(envelope_kind::cast, exit_signal{std::move(x.from), std::move(x.reason)}));
+    } catch (...) {
+    }
+    return;
+  }
+  if (x.reason.is_normal()) {
+    if (!x.via_link && x.from.cell() == this) begin_exit(exit_reason::normal());  // exit(self, normal)
+    return;
+  }
+  begin_exit(std::move(x.reason));
+}
+
+void actor_cell::tell_watchers_and_links(const exit_reason& why) noexcept {
+  if (!extras_) return;
+  try {
+    for (auto& w : extras_->watchers) {
+      add_ref();
+      w.who.cell()->deliver(make_envelope<down>(envelope_kind::cast, down{watch_ref{w.id}, actor_ref(this, adopt_t{}), why}));
+    }
+    for (auto& l : extras_->links) {
+      add_ref();
+      l.cell()->deliver_system(make_envelope<internal::exit_request>(
+          envelope_kind::exit, internal::exit_request{actor_ref(this, adopt_t{}), why, true}));
+    }
+  } catch (...) {
+    // Out of memory while dying: the remaining watchers and links hear nothing.
+  }
+  extras_->watchers.clear();
+  extras_->links.clear();
+}
 
 }  // namespace eam::detail

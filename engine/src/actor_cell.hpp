@@ -25,6 +25,7 @@
 
 #include <eam/engine/context.hpp>
 #include <eam/engine/error.hpp>
+#include <eam/engine/info.hpp>
 
 #include <atomic>
 #include <coroutine>
@@ -45,6 +46,27 @@ class timer_entry;
 struct child_exit {
   detail::actor_cell* child;
   exit_reason reason;
+};
+
+/// Payloads of the monitor, link and exit-signal system messages.
+struct watch_request {
+  actor_ref watcher;
+  std::uint64_t id;
+};
+struct unwatch_request {
+  const detail::actor_cell* watcher;  // compared only
+  std::uint64_t id;
+};
+struct link_request {
+  actor_ref other;
+};
+struct unlink_request {
+  const detail::actor_cell* other;  // compared only
+};
+struct exit_request {
+  actor_ref from;       // empty when sent from outside any actor
+  exit_reason reason;
+  bool via_link;        // the end of a linked actor, not exit(ref, reason)
 };
 
 enum class turn_result : std::uint8_t {
@@ -86,6 +108,11 @@ class actor_cell {
 
   // -- the actor's own handlers (consumer role) -----------------------------------------
   void request_stop() noexcept { stop_requested_ = true; }
+  watch_ref watch(const actor_ref& target);
+  void unwatch(watch_ref ref);
+  void link(const actor_ref& other);
+  void unlink(const actor_ref& other);
+  void set_trap_exit(bool trap) noexcept { trap_exit_ = trap; }
   void record_crash(std::string what) noexcept;
   /// Links a child that holds a counted reference for this list (taken over).
   void add_child(actor_cell* child) noexcept;
@@ -121,6 +148,18 @@ class actor_cell {
     exit_reason reason;
     std::string crash;
     std::string name;
+    // Monitors and links. Small vectors: an actor rarely has many.
+    struct watcher {
+      actor_ref who;
+      std::uint64_t id;
+    };
+    std::vector<watcher> watchers;          // who watches this actor
+    struct watched {
+      std::uint64_t id;
+      actor_ref target;
+    };
+    std::vector<watched> watching;          // this actor's own live watches
+    std::vector<actor_ref> links;
   };
   extras& more();
   [[nodiscard]] bool awaiting() const noexcept { return extras_ && extras_->await.request_id != 0; }
@@ -128,6 +167,10 @@ class actor_cell {
 
   void on_claimed() noexcept;
   void drain_dead() noexcept;
+  void reject(envelope* e) noexcept;
+  void on_exit_signal(internal::exit_request& x) noexcept;
+  bool forget_watch(std::uint64_t id) noexcept;
+  void tell_watchers_and_links(const exit_reason& why) noexcept;
   void run_init() noexcept;
   void handle_ordinary(envelope* e) noexcept;
   void handle_system(envelope* e) noexcept;
@@ -159,6 +202,7 @@ class actor_cell {
   phase phase_ = phase::created;
   bool stop_requested_ = false;
   bool crashed_ = false;
+  bool trap_exit_ = false;
   envelope* deferred_head_ = nullptr;  // ordinary messages that arrived while awaiting
   envelope* deferred_tail_ = nullptr;
   std::unique_ptr<extras> extras_;

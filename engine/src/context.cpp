@@ -26,6 +26,17 @@ void actor_context::stop(const actor_ref& other) noexcept {
   if (other) other.cell()->deliver_system(detail::make_envelope<exit_reason>(detail::envelope_kind::stop, exit_reason::normal()));
 }
 
+watch_ref actor_context::watch(const actor_ref& target) { return cell_->watch(target); }
+void actor_context::unwatch(watch_ref ref) { cell_->unwatch(ref); }
+void actor_context::link(const actor_ref& other) { cell_->link(other); }
+void actor_context::unlink(const actor_ref& other) { cell_->unlink(other); }
+void actor_context::set_trap_exit(bool trap) noexcept { cell_->set_trap_exit(trap); }
+void actor_context::exit(const actor_ref& target, exit_reason reason) {
+  if (!target) return;
+  target.cell()->deliver_system(detail::make_envelope<internal::exit_request>(
+      detail::envelope_kind::exit, internal::exit_request{self(), std::move(reason), false}));
+}
+
 void actor_context::adopt_state(std::unique_ptr<state_base> s) { cell_->adopt_state(std::move(s)); }
 
 }  // namespace eam

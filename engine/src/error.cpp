@@ -35,6 +35,8 @@ std::string exit_reason::to_string() const {
     case kind::killed: return "killed";
     case kind::error: return "error: " + text_;
     case kind::custom: return text_;
+    case kind::kill: return "kill";
+    case kind::noproc: return "noproc";
   }
   return "unknown";
 }

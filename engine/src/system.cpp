@@ -78,6 +78,12 @@ void actor_system::stop(const actor_ref& ref) noexcept {
   ref.cell()->deliver_system(detail::make_envelope<exit_reason>(detail::envelope_kind::stop, exit_reason::normal()));
 }
 
+void actor_system::exit(const actor_ref& ref, exit_reason reason) {
+  if (!ref) return;
+  ref.cell()->deliver_system(detail::make_envelope<internal::exit_request>(
+      detail::envelope_kind::exit, internal::exit_request{actor_ref{}, std::move(reason), false}));
+}
+
 namespace {
 using phase = detail::system_state::phase;
 

@@ -6,6 +6,7 @@
 #include <eam/engine/behavior.hpp>
 #include <eam/engine/context.hpp>
 #include <eam/engine/error.hpp>
+#include <eam/engine/info.hpp>
 #include <eam/engine/result.hpp>
 #include <eam/engine/system.hpp>
 #include <eam/engine/task.hpp>

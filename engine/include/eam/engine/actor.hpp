@@ -7,6 +7,7 @@
 ///     void init(int start) { n = start; }          // optional; gets spawn's arguments
 ///     int handle_call(get) { return n; }            // R(M): a call answered with R
 ///     void handle_cast(add a) { n += a.n; }          // void(M): a cast
+///     void handle_info(const eam::down&) {}          // optional: info messages
 ///     void terminate(const eam::exit_reason&) {}     // optional
 ///   };
 ///   auto ref = system.spawn<counter>(5);            // eam::typed_ref<int(get), void(add)>
@@ -16,6 +17,7 @@
 
 #include <eam/engine/detail/actor_impl.hpp>
 #include <eam/engine/detail/signatures.hpp>
+#include <eam/engine/info.hpp>
 
 #include <optional>
 #include <tuple>
@@ -53,7 +55,16 @@ template <class A, class List>
 struct class_dispatch;
 template <class A, class... Sigs>
 struct class_dispatch<A, type_list<Sigs...>> {
-  static bool dispatch(A& a, envelope& e) { return (... || try_one<Sigs>(a, e)); }
+  static bool dispatch(A& a, envelope& e) {
+    return (... || try_one<Sigs>(a, e)) || try_info<down>(a, e) || try_info<exit_signal>(a, e);
+  }
+  // An info message goes to a matching handle_info overload, or is dropped.
+  template <class M>
+  static bool try_info(A& a, envelope& e) {
+    if (e.type != &message_type_of<M>) return false;
+    if constexpr (requires { a.handle_info(std::declval<M&&>()); }) a.handle_info(std::move(e.as<M>()));
+    return true;
+  }
   static bool handles(const message_type* t) noexcept {
     return (... || (t == &message_type_of<typename signature_traits<Sigs>::message>));
   }

@@ -12,15 +12,31 @@
 ///   counter.cast(add{2});
 ///   int n = counter.call(get{}).get().value();
 ///
-/// A handler returning `task<R>` may `co_await` calls to other actors.
+/// A handler returning `task<R>` may `co_await` calls to other actors. A handler taking
+/// `eam::down` or `eam::exit_signal` receives those info messages (and is not part of the ref's
+/// interface).
 
 #include <eam/engine/detail/actor_impl.hpp>
 #include <eam/engine/detail/signatures.hpp>
+#include <eam/engine/info.hpp>
 
 #include <tuple>
 #include <utility>
 
 namespace eam {
+
+namespace detail {
+/// The signatures of a behavior's handlers without the info handlers (down, exit_signal):
+/// those are for the engine to deliver, not for others to send.
+template <class Out, class... Sigs>
+struct public_signatures {
+  using type = Out;
+};
+template <class... Out, class S, class... Rest>
+struct public_signatures<type_list<Out...>, S, Rest...>
+    : std::conditional_t<is_info_message_v<typename signature_traits<S>::message>,
+                         public_signatures<type_list<Out...>, Rest...>, public_signatures<type_list<Out..., S>, Rest...>> {};
+}  // namespace detail
 
 template <class... Fs>
 class behavior {
@@ -28,7 +44,7 @@ class behavior {
                 "two handlers of one behavior take the same message type");
 
  public:
-  using signatures = detail::type_list<detail::signature_of<Fs>...>;
+  using signatures = typename detail::public_signatures<detail::type_list<>, detail::signature_of<Fs>...>::type;
 
   explicit behavior(Fs... handlers) : handlers_(std::move(handlers)...) {}
 

@@ -4,6 +4,7 @@
 /// the actor's own handlers.
 
 #include <eam/engine/detail/spawn.hpp>
+#include <eam/engine/info.hpp>
 
 #include <memory>
 #include <vector>
@@ -48,6 +49,24 @@ class actor_context {
   void stop() noexcept;
   /// Stops another actor, typically a child (reason normal). Asynchronous.
   void stop(const actor_ref& other) noexcept;
+
+  /// Monitors `target`: when it ends, this actor gets exactly one `eam::down` with the reason
+  /// (`noproc` at once if it is already gone). Links nothing: this actor is not affected.
+  watch_ref watch(const actor_ref& target);
+  /// Stops a watch. A `down` for it that is already queued is dropped too.
+  void unwatch(watch_ref ref);
+  /// Links this actor and `other`: when either ends abnormally, the other gets an exit signal
+  /// and ends with the same reason, unless it traps exits. Linking to a gone actor signals
+  /// `noproc`.
+  void link(const actor_ref& other);
+  void unlink(const actor_ref& other);
+  /// While trapping, exit signals arrive as `eam::exit_signal` info messages instead of ending
+  /// the actor (except `exit_reason::kill()`, which cannot be trapped).
+  void set_trap_exit(bool trap) noexcept;
+  /// Sends `target` an exit signal. `normal` is ignored unless `target` is this actor; `kill`
+  /// ends it with `killed` even when it traps exits; any other reason ends it with that reason
+  /// unless it traps exits.
+  void exit(const actor_ref& target, exit_reason reason);
 
   /// State owned by the actor, destroyed after it stops: the closure state of a functional
   /// actor lives here so its handlers can share it by reference.

@@ -71,13 +71,17 @@ class error : public std::exception {
 /// Why an actor stopped: normal, killed, error (a crash, with its text) or a custom reason.
 class exit_reason {
  public:
-  enum class kind : std::uint8_t { normal, killed, error, custom };
+  enum class kind : std::uint8_t { normal, killed, error, custom, kill, noproc };
 
   exit_reason() = default;
   static exit_reason normal() { return {}; }
   static exit_reason killed() { return exit_reason(kind::killed, {}); }
   static exit_reason crashed(std::string what) { return exit_reason(kind::error, std::move(what)); }
   static exit_reason custom(std::string text) { return exit_reason(kind::custom, std::move(text)); }
+  /// As the reason of `exit(ref, ...)`: an untrappable kill; the target dies with `killed`.
+  static exit_reason kill() { return exit_reason(kind::kill, {}); }
+  /// The actor did not exist (any more) when it was watched or linked.
+  static exit_reason noproc() { return exit_reason(kind::noproc, {}); }
 
   [[nodiscard]] kind type() const noexcept { return kind_; }
   [[nodiscard]] bool is_normal() const noexcept { return kind_ == kind::normal; }

@@ -79,6 +79,8 @@ class actor_system {
 
   /// Stops an actor (reason normal): its children first, then its terminate. Asynchronous.
   void stop(const actor_ref& ref) noexcept;
+  /// Sends an exit signal from outside any actor (see actor_context::exit).
+  void exit(const actor_ref& ref, exit_reason reason);
 
   /// Stops accepting spawns and calls, optionally lets mailboxes drain, stops every actor
   /// children-first, then joins the workers. Idempotent.

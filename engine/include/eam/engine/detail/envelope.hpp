@@ -25,6 +25,11 @@ enum class envelope_kind : std::uint8_t {
   call_timeout,  ///< system: the deadline of the call the receiver awaits passed
   stop,          ///< system: exit with the eam::exit_reason in the payload
   child_exited,  ///< system: a child finished (payload: the child's id and reason)
+  watch,         ///< system: start telling the sender when this actor ends
+  unwatch,       ///< system: stop that
+  link,          ///< system: link the sender and this actor
+  unlink,        ///< system: remove that link
+  exit,          ///< system: an exit signal (from a linked actor's end, or `exit(ref, reason)`)
 };
 
 enum class reply_kind : std::uint8_t {

@@ -1,0 +1,126 @@
+#include <doctest/doctest.h>
+#include <eam/eam.hpp>
+
+#include "../support/eventually.hpp"
+#include "../support/probe.hpp"
+
+#include <stdexcept>
+
+namespace {
+using eam::test::eventually;
+using eam::test::probe;
+using eam::test::probe_log;
+using eam::test::sync_probe;
+using eam::test::watch_this;
+
+struct crash {};
+struct ping {};
+auto fragile(eam::actor_context&) {
+  return eam::behavior{[](crash) { throw std::runtime_error("boom"); }, [](ping) { return 1; }};
+}
+}  // namespace
+
+TEST_SUITE("engine.monitor") {
+  TEST_CASE("a watcher gets exactly one down with reason normal when the target stops") {
+    eam::actor_system system({.workers = 2});
+    auto log = std::make_shared<probe_log>();
+    auto p = system.spawn(probe, log, false);
+    auto target = system.spawn(fragile);
+    p.cast(watch_this{target});
+    (void)p.call(sync_probe{}).get();
+    system.stop(target);
+    REQUIRE(eventually([&] { return log->size() == 1; }));
+    CHECK(log->snapshot()[0] == "down " + std::to_string(target.id()) + " normal");
+  }
+
+  TEST_CASE("a crash reaches the watcher as a down with the error and its text") {
+    eam::actor_system system({.workers = 2});
+    auto log = std::make_shared<probe_log>();
+    auto p = system.spawn(probe, log, false);
+    auto target = system.spawn(fragile);
+    p.cast(watch_this{target});
+    (void)p.call(sync_probe{}).get();
+    target.cast(crash{});
+    REQUIRE(eventually([&] { return log->size() == 1; }));
+    CHECK(log->snapshot()[0] == "down " + std::to_string(target.id()) + " error: boom");
+  }
+
+  TEST_CASE("watching an actor that is already gone gives an immediate down with noproc") {
+    eam::actor_system system({.workers = 2});
+    auto log = std::make_shared<probe_log>();
+    auto target = system.spawn(fragile);
+    system.stop(target);
+    REQUIRE(eventually([&] { return !target.is_alive(); }));
+    auto p = system.spawn(probe, log, false);
+    p.cast(watch_this{target});
+    REQUIRE(eventually([&] { return log->size() == 1; }));
+    CHECK(log->snapshot()[0] == "down " + std::to_string(target.id()) + " noproc");
+  }
+
+  TEST_CASE("several watchers each get their own down") {
+    eam::actor_system system({.workers = 2});
+    auto log = std::make_shared<probe_log>();
+    auto a = system.spawn(probe, log, false);
+    auto b = system.spawn(probe, log, false);
+    auto target = system.spawn(fragile);
+    a.cast(watch_this{target});
+    b.cast(watch_this{target});
+    a.cast(watch_this{target});  // a second watch of a is a second down
+    (void)a.call(sync_probe{}).get();
+    (void)b.call(sync_probe{}).get();
+    target.cast(crash{});
+    REQUIRE(eventually([&] { return log->size() == 3; }));
+  }
+
+  TEST_CASE("unwatch drops the down even when it is already queued") {
+    struct start_watching {
+      eam::actor_ref target;
+    };
+    struct unwatch_once_gone {
+      eam::actor_ref target;
+    };
+    struct seen {};
+    eam::actor_system system({.workers = 2});
+    auto target = system.spawn(fragile);
+    auto watcher = system.spawn([](eam::actor_context& ctx) {
+      struct state {
+        eam::watch_ref ref;
+        int downs = 0;
+      };
+      auto& st = ctx.make_state<state>();
+      return eam::behavior{
+          [&ctx, &st](start_watching w) { st.ref = ctx.watch(w.target); },
+          [&ctx, &st](unwatch_once_gone u) {
+            // Hold this handler until the target (run by the other worker) has ended: its down
+            // is then in our mailbox, behind this message, when we unwatch.
+            (void)eventually([&] { return !u.target.is_alive(); });
+            ctx.unwatch(st.ref);
+          },
+          [&st](eam::down) { ++st.downs; },
+          [&st](seen) { return st.downs; },
+      };
+    });
+    watcher.cast(start_watching{target});
+    (void)watcher.call(seen{}).get();  // the watch request is queued at the target
+    watcher.cast(unwatch_once_gone{target});
+    system.stop(target);
+    REQUIRE(eventually([&] { return !target.is_alive(); }));
+    CHECK(watcher.call(seen{}).get().value() == 0);
+  }
+
+  TEST_CASE("a class actor receives down through handle_info") {
+    struct watcher : eam::actor<void(watch_this), int(ping)> {
+      int downs = 0;
+      void handle_cast(watch_this w) { (void)context().watch(w.target); }
+      int handle_call(ping) { return downs; }
+      void handle_info(const eam::down& d) { downs += d.reason.type() == eam::exit_reason::kind::error ? 1 : 100; }
+    };
+    eam::actor_system system({.workers = 2});
+    auto w = system.spawn<watcher>();
+    auto target = system.spawn(fragile);
+    w.cast(watch_this{target});
+    (void)w.call(ping{}).get();  // the watch request is queued at the target
+    target.cast(crash{});
+    REQUIRE(eventually([&] { return w.call(ping{}).get().value() == 1; }));
+  }
+}
