@@ -176,6 +176,7 @@ void actor_cell::reject(envelope* e) noexcept {
 internal::turn_result actor_cell::run_turn(unsigned budget) noexcept {
   running_scope scope(this);
   if (phase_ == phase::created) run_init();
+  const std::uint64_t handled_before = handled_;
   for (;;) {
     while (envelope* e = system_.pop()) handle_system(e);
     if (phase_ == phase::stopping && !has_children()) {
@@ -201,6 +202,8 @@ internal::turn_result actor_cell::run_turn(unsigned budget) noexcept {
     }
     // Nothing to do now: give the consumer role back. It fails when a message arrived, is
     // half pushed, or a system message was flagged (mailbox.hpp M-I3): go round again.
+    if (idle_watch_ && handled_ != handled_before) [[unlikely]]
+      extras_->idle_since = internal::clock::now();  // before the hand-off: after it, hands off
     if (mailbox_.try_mark_empty()) return internal::turn_result::idle;  // M-I1: hands off now
   }
 }
@@ -235,7 +238,13 @@ void actor_cell::run_init() noexcept {
 }
 
 void actor_cell::handle_ordinary(envelope* e) noexcept {
-  if (e->type == &message_type_of<down>) [[unlikely]] {
+  ++handled_;
+  if (e->kind == envelope_kind::timer) [[unlikely]] {
+    if (!take_timer_message(e->reply.request_id)) {  // cancelled after it fired
+      free_envelope(e);
+      return;
+    }
+  } else if (e->type == &message_type_of<down>) [[unlikely]] {
     if (!forget_watch(e->as<down>().ref.id)) {  // unwatched while the down was queued
       free_envelope(e);
       return;
@@ -312,6 +321,11 @@ void actor_cell::handle_system(envelope* e) noexcept {
     case envelope_kind::exit:
       on_exit_signal(e->as<internal::exit_request>());
       break;
+    case envelope_kind::idle_check:
+      on_idle_check(e->reply.request_id);
+      break;
+    case envelope_kind::timer:
+      break;  // never sent as a system message
     case envelope_kind::cast:
     case envelope_kind::call:
       break;  // never sent as system messages
@@ -353,7 +367,8 @@ void actor_cell::resume_await(envelope* reply) noexcept {
 void actor_cell::begin_exit(exit_reason why) noexcept {
   if (phase_ == phase::stopping || phase_ == phase::finished) return;
   phase_ = phase::stopping;
-  more().reason = std::move(why);
+  // A normal exit of an actor without extras needs none: finish reads a missing reason as normal.
+  if (!why.is_normal() || extras_) more().reason = std::move(why);
   stop_youngest_child();
 }
 
@@ -384,6 +399,10 @@ void actor_cell::finish() noexcept {
     std::coroutine_handle<> h = extras_->await.handle;
     extras_->await = {};
     h.destroy();  // its promise answers its caller with actor_not_found
+  }
+  if (extras_) {
+    cancel_all_timers();
+    if (idle_watch_) set_idle_timeout(std::chrono::milliseconds(0));
   }
   impl_->terminate(reason);
   tell_watchers_and_links(reason);
@@ -426,6 +445,104 @@ std::vector<actor_ref> actor_cell::children() const {
 void actor_cell::adopt_state(std::unique_ptr<actor_context::state_base> s) { more().states.push_back(std::move(s)); }
 
 void actor_cell::set_name(std::string name) { more().name = std::move(name); }
+
+// -- timers and the idle timeout ---------------------------------------------------------------------
+
+namespace {
+// The idle timeout's own check travels as a system message, so it is not ordinary activity.
+class idle_check_factory final : public message_factory {
+ public:
+  envelope* make(std::uint64_t id) const override {
+    envelope* e = make_envelope<std::uint64_t>(envelope_kind::idle_check, id);
+    e->reply.request_id = id;
+    return e;
+  }
+};
+}  // namespace
+
+std::uint64_t arm_timer(actor_cell* self, std::unique_ptr<message_factory> message, std::chrono::milliseconds delay,
+                        bool periodic) {
+  return self->arm_timer(std::move(message), delay, periodic);
+}
+
+std::uint64_t actor_cell::arm_timer(std::unique_ptr<message_factory> message, std::chrono::milliseconds delay, bool periodic) {
+  extras& x = more();
+  const std::uint64_t id = ++x.next_request_id;
+  const auto period = periodic ? internal::clock::duration(delay) : internal::clock::duration::zero();
+  x.timers.push_back({id, sys_->timers.arm_message(internal::clock::now() + delay, period, this, id, std::move(message)), periodic});
+  return id;
+}
+
+bool actor_cell::cancel_timer(std::uint64_t id) noexcept {
+  if (!extras_) return false;
+  auto& t = extras_->timers;
+  auto it = std::find_if(t.begin(), t.end(), [&](const extras::armed_timer& a) { return a.id == id; });
+  if (it == t.end()) return false;
+  sys_->timers.cancel(it->entry);
+  t.erase(it);
+  return true;
+}
+
+void actor_cell::cancel_all_timers() noexcept {
+  if (!extras_) return;
+  for (auto& a : extras_->timers) sys_->timers.cancel(a.entry);
+  extras_->timers.clear();
+}
+
+bool actor_cell::take_timer_message(std::uint64_t id) noexcept {
+  if (!extras_) return false;
+  auto& t = extras_->timers;
+  auto it = std::find_if(t.begin(), t.end(), [&](const extras::armed_timer& a) { return a.id == id; });
+  if (it == t.end()) return false;
+  if (!it->periodic) {  // delivered: the timer is done
+    sys_->timers.cancel(it->entry);
+    t.erase(it);
+  }
+  return true;
+}
+
+void actor_cell::set_idle_timeout(std::chrono::milliseconds idle) {
+  if (!extras_ && idle.count() == 0) return;
+  extras& x = more();
+  if (x.idle_timer != nullptr) sys_->timers.cancel(x.idle_timer);
+  x.idle_timer = nullptr;
+  x.idle = idle;
+  idle_watch_ = idle.count() > 0;
+  if (!idle_watch_) return;
+  x.handled_at_arm = handled_;
+  x.idle_since = internal::clock::now();
+  arm_idle_check(x.idle_since + idle);
+}
+
+void actor_cell::arm_idle_check(internal::clock::time_point deadline) {
+  extras& x = *extras_;
+  x.idle_timer_id = ++x.next_request_id;
+  x.idle_timer = sys_->timers.arm_message(deadline, internal::clock::duration::zero(), this, x.idle_timer_id,
+                                          std::make_unique<idle_check_factory>());
+}
+
+void actor_cell::on_idle_check(std::uint64_t id) noexcept {
+  if (!extras_ || extras_->idle_timer_id != id || extras_->idle_timer == nullptr) return;  // stale
+  extras& x = *extras_;
+  sys_->timers.cancel(x.idle_timer);  // it fired; drop our hold on it
+  x.idle_timer = nullptr;
+  const auto now = internal::clock::now();
+  try {
+    if (handled_ != x.handled_at_arm) {  // activity since: count the idle time from its end
+      x.handled_at_arm = handled_;
+      if (x.idle_since + x.idle > now) {
+        arm_idle_check(x.idle_since + x.idle);
+        return;
+      }
+    }
+    // In order with the rest of the mailbox, as an info message; it counts as handled itself.
+    (void)mailbox_.push(make_envelope<timeout>(envelope_kind::cast, timeout{x.idle}));
+    x.handled_at_arm = handled_ + 1;
+    arm_idle_check(now + x.idle);
+  } catch (...) {
+    // Out of memory: the idle timeout stops firing.
+  }
+}
 
 // -- monitors, links, exit signals -----------------------------------------------------------------
 

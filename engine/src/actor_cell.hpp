@@ -22,6 +22,7 @@
 //         it is dropped (free_envelope answers what is still pending).
 #include "mailbox.hpp"
 #include "outbox.hpp"
+#include "timer_service.hpp"
 
 #include <eam/engine/context.hpp>
 #include <eam/engine/error.hpp>
@@ -39,8 +40,6 @@ class system_state;
 }
 
 namespace eam::internal {
-
-class timer_entry;
 
 /// Payload of a child_exited system message. The parent still counts a reference to the child.
 struct child_exit {
@@ -113,6 +112,10 @@ class actor_cell {
   void link(const actor_ref& other);
   void unlink(const actor_ref& other);
   void set_trap_exit(bool trap) noexcept { trap_exit_ = trap; }
+  std::uint64_t arm_timer(std::unique_ptr<detail::message_factory> message, std::chrono::milliseconds delay, bool periodic);
+  bool cancel_timer(std::uint64_t id) noexcept;
+  void cancel_all_timers() noexcept;
+  void set_idle_timeout(std::chrono::milliseconds idle);
   void record_crash(std::string what) noexcept;
   /// Links a child that holds a counted reference for this list (taken over).
   void add_child(actor_cell* child) noexcept;
@@ -160,6 +163,18 @@ class actor_cell {
     };
     std::vector<watched> watching;          // this actor's own live watches
     std::vector<actor_ref> links;
+    // Timers, and the idle timeout.
+    struct armed_timer {
+      std::uint64_t id;
+      internal::timer_entry* entry;
+      bool periodic;
+    };
+    std::vector<armed_timer> timers;
+    std::chrono::milliseconds idle{0};
+    internal::timer_entry* idle_timer = nullptr;
+    std::uint64_t idle_timer_id = 0;
+    std::uint64_t handled_at_arm = 0;  // handled_ when the idle check was armed
+    internal::clock::time_point idle_since{};
   };
   extras& more();
   [[nodiscard]] bool awaiting() const noexcept { return extras_ && extras_->await.request_id != 0; }
@@ -170,6 +185,9 @@ class actor_cell {
   void reject(envelope* e) noexcept;
   void on_exit_signal(internal::exit_request& x) noexcept;
   bool forget_watch(std::uint64_t id) noexcept;
+  bool take_timer_message(std::uint64_t id) noexcept;
+  void on_idle_check(std::uint64_t id) noexcept;
+  void arm_idle_check(internal::clock::time_point deadline);
   void tell_watchers_and_links(const exit_reason& why) noexcept;
   void run_init() noexcept;
   void handle_ordinary(envelope* e) noexcept;
@@ -203,6 +221,8 @@ class actor_cell {
   bool stop_requested_ = false;
   bool crashed_ = false;
   bool trap_exit_ = false;
+  bool idle_watch_ = false;      // an idle timeout is set: note when turns end
+  std::uint64_t handled_ = 0;    // ordinary messages handled so far
   envelope* deferred_head_ = nullptr;  // ordinary messages that arrived while awaiting
   envelope* deferred_tail_ = nullptr;
   std::unique_ptr<extras> extras_;

@@ -37,6 +37,10 @@ void actor_context::exit(const actor_ref& target, exit_reason reason) {
       detail::envelope_kind::exit, internal::exit_request{self(), std::move(reason), false}));
 }
 
+bool actor_context::cancel_timer(timer_ref timer) noexcept { return cell_->cancel_timer(timer.id); }
+void actor_context::cancel_all_timers() noexcept { cell_->cancel_all_timers(); }
+void actor_context::set_idle_timeout(std::chrono::milliseconds idle) { cell_->set_idle_timeout(idle); }
+
 void actor_context::adopt_state(std::unique_ptr<state_base> s) { cell_->adopt_state(std::move(s)); }
 
 }  // namespace eam

@@ -24,7 +24,16 @@ void timer_service::stop() {
 
 timer_entry* timer_service::arm_call_timeout(clock::time_point deadline, actor_cell* target, std::uint64_t request_id) {
   target->add_ref();
-  auto* t = new timer_entry(target, request_id);
+  return arm(deadline, new timer_entry(target, request_id, nullptr, clock::duration::zero()));
+}
+
+timer_entry* timer_service::arm_message(clock::time_point deadline, clock::duration period, actor_cell* target,
+                                        std::uint64_t timer_id, std::unique_ptr<detail::message_factory> message) {
+  target->add_ref();
+  return arm(deadline, new timer_entry(target, timer_id, std::move(message), period));
+}
+
+timer_entry* timer_service::arm(clock::time_point deadline, timer_entry* t) {
   bool earliest = false;
   {
     std::lock_guard lock(mutex_);
@@ -71,19 +80,49 @@ void timer_service::run() {
       continue;
     }
     std::pop_heap(heap_.begin(), heap_.end(), later{});
-    timer_entry* t = heap_.back().entry;
+    const slot due = heap_.back();
     heap_.pop_back();
-    if (t->cancelled_.exchange(true, std::memory_order_acq_rel)) {  // fired: a later cancel is a no-op
+    timer_entry* t = due.entry;
+    // A one-shot is fired or cancelled, never both: whoever flips the flag first decides. A
+    // periodic timer stays armed until cancelled; a message racing a cancel is dropped by the
+    // actor, which forgets a timer id as soon as it cancels it.
+    const bool was_cancelled = t->period_ == clock::duration::zero() ? t->cancelled_.exchange(true, std::memory_order_acq_rel)
+                                                                     : t->cancelled();
+    if (was_cancelled) {
       cancelled_in_heap_.fetch_sub(1, std::memory_order_relaxed);
       drop(t);
       continue;
     }
     lock.unlock();  // never send while holding the lock: delivery may run a dead actor's drain
-    detail::envelope* e = detail::make_envelope<std::uint64_t>(detail::envelope_kind::call_timeout, t->request_id_);
-    e->reply.request_id = t->request_id_;
-    t->target_->deliver_system(e);
-    drop(t);
+    fire(t);
     lock.lock();
+    if (t->period_ == clock::duration::zero()) {
+      drop(t);
+    } else if (t->cancelled()) {
+      cancelled_in_heap_.fetch_sub(1, std::memory_order_relaxed);  // counted by cancel, never re-armed
+      drop(t);
+    } else {
+      heap_.push_back({due.deadline + t->period_, seq_++, t});
+      std::push_heap(heap_.begin(), heap_.end(), later{});
+    }
+  }
+}
+
+void timer_service::fire(timer_entry* t) noexcept {
+  try {
+    if (t->message_) {
+      detail::envelope* e = t->message_->make(t->id_);
+      if (e->kind == detail::envelope_kind::timer)
+        t->target_->deliver(e);
+      else
+        t->target_->deliver_system(e);
+    } else {
+      detail::envelope* e = detail::make_envelope<std::uint64_t>(detail::envelope_kind::call_timeout, t->id_);
+      e->reply.request_id = t->id_;
+      t->target_->deliver_system(e);
+    }
+  } catch (...) {
+    // Out of memory: this firing is lost; a periodic timer tries again next period.
   }
 }
 

@@ -1,15 +1,18 @@
 #pragma once
-// timer_service: one thread for the whole system that fires deadlines. Today it drives the
-// timeouts of calls awaited inside actors; send_after and friends build on it later.
+// timer_service: one thread for the whole system that fires deadlines: the timeouts of calls
+// awaited inside actors, and the actors' own timers (send_after, send_interval).
 //
 // A binary heap under one mutex, ordered by deadline then arming order (so timers due at the
 // same time fire in the order they were armed). Cancelling is O(1): a flag on the entry; the
 // heap drops cancelled entries lazily, and compacts when they outnumber the live ones so a
 // burst of cancelled calls cannot pile up until their deadlines.
+#include <eam/engine/detail/timer.hpp>
+
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -26,13 +29,17 @@ using clock = std::chrono::steady_clock;
 /// One armed timer. Owned by the heap and by its arming site until `cancel`.
 class timer_entry {
  public:
-  timer_entry(actor_cell* target, std::uint64_t request_id) noexcept : target_(target), request_id_(request_id) {}
+  timer_entry(actor_cell* target, std::uint64_t id, std::unique_ptr<detail::message_factory> message,
+              clock::duration period) noexcept
+      : target_(target), id_(id), message_(std::move(message)), period_(period) {}
   [[nodiscard]] bool cancelled() const noexcept { return cancelled_.load(std::memory_order_acquire); }
 
  private:
   friend class timer_service;
   actor_cell* target_;  // counted until the entry is dropped
-  std::uint64_t request_id_;
+  std::uint64_t id_;    // the awaited request's id, or the actor's timer id
+  std::unique_ptr<detail::message_factory> message_;  // null: a call timeout
+  clock::duration period_;                            // zero: fires once
   std::atomic<bool> cancelled_{false};
   std::atomic<std::uint32_t> refs_{2};  // the heap and the arming site
 };
@@ -47,6 +54,10 @@ class timer_service {
   /// At `deadline`, sends `target` a call_timeout system message for `request_id`, unless
   /// cancelled first. Takes a reference to `target`. Any thread.
   timer_entry* arm_call_timeout(clock::time_point deadline, actor_cell* target, std::uint64_t request_id);
+  /// At `deadline` (and every `period` after, unless zero), delivers a fresh copy of the message
+  /// to `target` as an ordinary timer envelope carrying `timer_id`. Takes a reference to target.
+  timer_entry* arm_message(clock::time_point deadline, clock::duration period, actor_cell* target,
+                           std::uint64_t timer_id, std::unique_ptr<detail::message_factory> message);
   /// Stops the timer if it has not fired, and drops the arming site's ownership. Any thread.
   void cancel(timer_entry* t) noexcept;
   /// Joins the thread; pending timers are dropped without firing.
@@ -63,6 +74,8 @@ class timer_service {
       return a.deadline != b.deadline ? a.deadline > b.deadline : a.seq > b.seq;
     }
   };
+  timer_entry* arm(clock::time_point deadline, timer_entry* t);
+  void fire(timer_entry* t) noexcept;
   void run();
   void drop(timer_entry* t) noexcept;
   void compact_locked();

@@ -56,7 +56,8 @@ struct class_dispatch;
 template <class A, class... Sigs>
 struct class_dispatch<A, type_list<Sigs...>> {
   static bool dispatch(A& a, envelope& e) {
-    return (... || try_one<Sigs>(a, e)) || try_info<down>(a, e) || try_info<exit_signal>(a, e);
+    return (... || try_one<Sigs>(a, e)) || try_info<down>(a, e) || try_info<exit_signal>(a, e) ||
+           try_info<timeout>(a, e);
   }
   // An info message goes to a matching handle_info overload, or is dropped.
   template <class M>

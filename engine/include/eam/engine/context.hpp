@@ -4,6 +4,7 @@
 /// the actor's own handlers.
 
 #include <eam/engine/detail/spawn.hpp>
+#include <eam/engine/detail/timer.hpp>
 #include <eam/engine/info.hpp>
 
 #include <memory>
@@ -67,6 +68,26 @@ class actor_context {
   /// ends it with `killed` even when it traps exits; any other reason ends it with that reason
   /// unless it traps exits.
   void exit(const actor_ref& target, exit_reason reason);
+
+  /// Sends `msg` to this actor after `delay`, as an ordinary message in its mailbox (it needs
+  /// a handler for M, or it is dropped). Timers die with their actor.
+  template <class M>
+  timer_ref send_after(M msg, std::chrono::milliseconds delay) {
+    return {detail::arm_timer(cell_, std::make_unique<detail::message_copy<M>>(std::move(msg)), delay, false)};
+  }
+  /// Sends a copy of `msg` to this actor every `period` until cancelled.
+  template <class M>
+  timer_ref send_interval(M msg, std::chrono::milliseconds period) {
+    return {detail::arm_timer(cell_, std::make_unique<detail::message_copy<M>>(std::move(msg)), period, true)};
+  }
+  /// True when the timer was armed and its message will now not be delivered (even one that
+  /// already fired and waits in the mailbox); false when it was already delivered, cancelled
+  /// or unknown.
+  bool cancel_timer(timer_ref timer) noexcept;
+  void cancel_all_timers() noexcept;
+  /// After `idle` without an ordinary message, this actor gets an `eam::timeout` info message,
+  /// again every `idle` while nothing else arrives. Zero turns it off.
+  void set_idle_timeout(std::chrono::milliseconds idle);
 
   /// State owned by the actor, destroyed after it stops: the closure state of a functional
   /// actor lives here so its handlers can share it by reference.

@@ -7,6 +7,7 @@
 #include <eam/engine/actor_ref.hpp>
 #include <eam/engine/error.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <type_traits>
 
@@ -16,6 +17,12 @@ namespace eam {
 struct watch_ref {
   std::uint64_t id = 0;
   friend bool operator==(watch_ref, watch_ref) = default;
+};
+
+/// Names one timer of an actor, returned by send_after / send_interval.
+struct timer_ref {
+  std::uint64_t id = 0;
+  friend bool operator==(timer_ref, timer_ref) = default;
 };
 
 /// A watched actor ended. Exactly one per watch, unless unwatched first.
@@ -31,7 +38,14 @@ struct exit_signal {
   exit_reason reason;
 };
 
+/// The actor got no message for its idle timeout (see actor_context::set_idle_timeout); sent
+/// again every idle period while it stays idle.
+struct timeout {
+  std::chrono::milliseconds idle;
+};
+
 template <class T>
-inline constexpr bool is_info_message_v = std::is_same_v<T, down> || std::is_same_v<T, exit_signal>;
+inline constexpr bool is_info_message_v =
+    std::is_same_v<T, down> || std::is_same_v<T, exit_signal> || std::is_same_v<T, timeout>;
 
 }  // namespace eam

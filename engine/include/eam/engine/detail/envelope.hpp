@@ -30,6 +30,8 @@ enum class envelope_kind : std::uint8_t {
   link,          ///< system: link the sender and this actor
   unlink,        ///< system: remove that link
   exit,          ///< system: an exit signal (from a linked actor's end, or `exit(ref, reason)`)
+  timer,         ///< ordinary: a timer of the receiver fired (reply.request_id: the timer's id)
+  idle_check,    ///< system: the receiver's idle timeout may have passed
 };
 
 enum class reply_kind : std::uint8_t {

@@ -1,0 +1,209 @@
+#include <doctest/doctest.h>
+#include <eam/eam.hpp>
+
+#include "../support/eventually.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <vector>
+
+using namespace std::chrono_literals;
+
+namespace {
+using eam::test::eventually;
+
+struct tick {};
+struct numbered {
+  int n;
+};
+struct marker {};
+struct arm_after {
+  std::chrono::milliseconds delay;
+};
+struct arm_interval {
+  std::chrono::milliseconds period;
+};
+struct cancel_last {};
+struct cancel_everything {};
+struct arm_marker {
+  std::chrono::milliseconds delay;
+};
+struct report {};
+struct summary {
+  int ticks = 0;
+  int markers = 0;
+  std::vector<int> order;
+  bool last_cancel = false;
+};
+
+// An actor that arms timers on request and counts what they deliver.
+auto timed(eam::actor_context& ctx) {
+  struct state {
+    summary s;
+    eam::timer_ref last;
+  };
+  auto& st = ctx.make_state<state>();
+  return eam::behavior{
+      [&ctx, &st](arm_after a) { st.last = ctx.send_after(tick{}, a.delay); },
+      [&ctx, &st](arm_interval a) { st.last = ctx.send_interval(tick{}, a.period); },
+      [&ctx, &st](arm_marker a) { (void)ctx.send_after(marker{}, a.delay); },
+      [&ctx, &st](cancel_last) { st.s.last_cancel = ctx.cancel_timer(st.last); },
+      [&ctx](cancel_everything) { ctx.cancel_all_timers(); },
+      [&st](tick) { ++st.s.ticks; },
+      [&st](marker) { ++st.s.markers; },
+      [&st](numbered n) { st.s.order.push_back(n.n); },
+      [&st](report) { return st.s; },
+  };
+}
+}  // namespace
+
+TEST_SUITE("engine.timer") {
+  TEST_CASE("send_after delivers the message once, not before its delay") {
+    eam::actor_system system({.workers = 2});
+    auto a = system.spawn(timed);
+    const auto start = std::chrono::steady_clock::now();
+    a.cast(arm_after{30ms});
+    REQUIRE(eventually([&] { return a.call(report{}).get().value().ticks == 1; }));
+    CHECK(std::chrono::steady_clock::now() - start >= 30ms);
+    // A marker armed after it, three times as far, proves no second tick followed.
+    a.cast(arm_marker{90ms});
+    REQUIRE(eventually([&] { return a.call(report{}).get().value().markers == 1; }));
+    CHECK(a.call(report{}).get().value().ticks == 1);
+  }
+
+  TEST_CASE("send_interval repeats until cancelled, and cancel_timer then returns true") {
+    eam::actor_system system({.workers = 2});
+    auto a = system.spawn(timed);
+    a.cast(arm_interval{10ms});
+    REQUIRE(eventually([&] { return a.call(report{}).get().value().ticks >= 3; }));
+    a.cast(cancel_last{});
+    const int at_cancel = a.call(report{}).get().value().ticks;
+    CHECK(a.call(report{}).get().value().last_cancel);
+    a.cast(arm_marker{50ms});
+    REQUIRE(eventually([&] { return a.call(report{}).get().value().markers == 1; }));
+    CHECK(a.call(report{}).get().value().ticks == at_cancel);
+  }
+
+  TEST_CASE("a timer cancelled before it fires never delivers; cancelling it after delivery returns false") {
+    eam::actor_system system({.workers = 2});
+    auto a = system.spawn(timed);
+    a.cast(arm_after{40ms});
+    a.cast(cancel_last{});
+    CHECK(a.call(report{}).get().value().last_cancel);
+    a.cast(arm_marker{120ms});
+    REQUIRE(eventually([&] { return a.call(report{}).get().value().markers == 1; }));
+    CHECK(a.call(report{}).get().value().ticks == 0);
+
+    a.cast(arm_after{1ms});
+    REQUIRE(eventually([&] { return a.call(report{}).get().value().ticks == 1; }));
+    a.cast(cancel_last{});
+    CHECK_FALSE(a.call(report{}).get().value().last_cancel);
+  }
+
+  TEST_CASE("cancel_all_timers stops every timer of the actor") {
+    eam::actor_system system({.workers = 2});
+    auto a = system.spawn(timed);
+    a.cast(arm_interval{10ms});
+    a.cast(arm_interval{15ms});
+    a.cast(arm_after{30ms});
+    a.cast(cancel_everything{});
+    const int at_cancel = a.call(report{}).get().value().ticks;
+    a.cast(arm_marker{100ms});
+    REQUIRE(eventually([&] { return a.call(report{}).get().value().markers == 1; }));
+    CHECK(a.call(report{}).get().value().ticks == at_cancel);
+  }
+
+  TEST_CASE("one-shot timers due together fire in the order they were armed") {
+    struct arm_many {};
+    eam::actor_system system({.workers = 2});
+    auto a = system.spawn([](eam::actor_context& ctx) {
+      auto& order = ctx.make_state<std::vector<int>>();
+      return eam::behavior{
+          [&ctx](arm_many) {
+            for (int i = 0; i < 100; ++i) (void)ctx.send_after(numbered{i}, 5ms);
+          },
+          [&order](numbered n) { order.push_back(n.n); },
+          [&order](report) { return order; },
+      };
+    });
+    a.cast(arm_many{});
+    std::vector<int> got;
+    REQUIRE(eventually([&] {
+      got = a.call(report{}).get().value();
+      return got.size() == 100;
+    }));
+    std::vector<int> expected(100);
+    for (int i = 0; i < 100; ++i) expected[static_cast<std::size_t>(i)] = i;
+    CHECK(got == expected);
+  }
+
+  TEST_CASE("timers die with their actor") {
+    eam::actor_system system({.workers = 2});
+    auto ticks = std::make_shared<std::atomic<int>>(0);
+    auto a = system.spawn([ticks](eam::actor_context& ctx) {
+      (void)ctx.send_interval(tick{}, 5ms);
+      return eam::behavior{[ticks](tick) { ticks->fetch_add(1); }};
+    });
+    REQUIRE(eventually([&] { return ticks->load() >= 2; }));
+    system.stop(a);
+    REQUIRE(eventually([&] { return system.actor_count() == 0; }));
+    const int at_stop = ticks->load();
+    auto clock = system.spawn(timed);
+    clock.cast(arm_marker{50ms});
+    REQUIRE(eventually([&] { return clock.call(report{}).get().value().markers == 1; }));
+    CHECK(ticks->load() == at_stop);
+  }
+
+  // The idle tests watch a shared counter instead of calling the actor: a call is a message,
+  // and any message resets the idle timeout.
+  TEST_CASE("an idle actor gets a timeout info message, again while it stays idle") {
+    eam::actor_system system({.workers = 2});
+    auto seen = std::make_shared<std::atomic<int>>(0);
+    auto idle_ms = std::make_shared<std::atomic<long>>(0);
+    auto a = system.spawn([seen, idle_ms](eam::actor_context& ctx) {
+      ctx.set_idle_timeout(20ms);
+      return eam::behavior{[seen, idle_ms](eam::timeout t) {
+        idle_ms->store(static_cast<long>(t.idle.count()));
+        seen->fetch_add(1);
+      }};
+    });
+    REQUIRE(eventually([&] { return seen->load() >= 2; }));
+    CHECK(idle_ms->load() == 20);
+  }
+
+  TEST_CASE("an idle timeout of zero turns it off") {
+    struct off {};
+    eam::actor_system system({.workers = 2});
+    auto seen = std::make_shared<std::atomic<int>>(0);
+    auto a = system.spawn([seen](eam::actor_context& ctx) {
+      ctx.set_idle_timeout(10ms);
+      return eam::behavior{[seen](eam::timeout) { seen->fetch_add(1); }, [&ctx](off) { ctx.set_idle_timeout(0ms); }};
+    });
+    REQUIRE(eventually([&] { return seen->load() >= 1; }));
+    a.cast(off{});
+    auto clock = system.spawn(timed);
+    (void)clock.call(report{}).get();
+    const int at_off = seen->load();  // at most one more may have been queued before `off`
+    clock.cast(arm_marker{60ms});
+    REQUIRE(eventually([&] { return clock.call(report{}).get().value().markers == 1; }));
+    CHECK(seen->load() <= at_off + 1);
+  }
+
+  TEST_CASE("a class actor gets its idle timeout through handle_info") {
+    struct count {};
+    auto seen = std::make_shared<std::atomic<int>>(0);
+    struct sleepy : eam::actor<int(count)> {
+      std::shared_ptr<std::atomic<int>> seen;
+      void init(std::shared_ptr<std::atomic<int>> s) {
+        seen = std::move(s);
+        context().set_idle_timeout(10ms);
+      }
+      int handle_call(count) { return seen->load(); }
+      void handle_info(const eam::timeout&) { seen->fetch_add(1); }
+    };
+    eam::actor_system system({.workers = 2});
+    auto a = system.spawn<sleepy>(seen);
+    REQUIRE(eventually([&] { return seen->load() >= 1; }));
+  }
+}
