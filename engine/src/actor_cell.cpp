@@ -239,17 +239,21 @@ void actor_cell::run_init() noexcept {
 
 void actor_cell::handle_ordinary(envelope* e) noexcept {
   ++handled_;
+  // Timer messages and downs are checked once, on first delivery (a stashed one comes back).
   if (e->kind == envelope_kind::timer) [[unlikely]] {
     if (!take_timer_message(e->reply.request_id)) {  // cancelled after it fired
       free_envelope(e);
       return;
     }
-  } else if (e->type == &message_type_of<down>) [[unlikely]] {
+    e->kind = envelope_kind::cast;
+  } else if (e->type == &message_type_of<down> && (e->flags & envelope::admitted) == 0) [[unlikely]] {
     if (!forget_watch(e->as<down>().ref.id)) {  // unwatched while the down was queued
       free_envelope(e);
       return;
     }
+    e->flags |= envelope::admitted;
   }
+  current_ = e;
   try {
     if (!impl_->dispatch(*e)) {
       complete_error(e->reply, error(errc::unhandled_message, std::string(e->type->name)));
@@ -259,24 +263,102 @@ void actor_cell::handle_ordinary(envelope* e) noexcept {
     complete_error(e->reply, error(errc::actor_crashed, what));
     record_crash(std::move(what));
   }
-  free_envelope(e);
+  current_ = nullptr;
+  if ((pending_ & stash_current) != 0) [[unlikely]] {
+    pending_ &= ~stash_current;
+    e->reply = take_current_reply();  // stash() parked the call's reply address there
+    e->next.store(nullptr, std::memory_order_relaxed);
+    extras& x = more();
+    if (x.stash_tail != nullptr)
+      x.stash_tail->next.store(e, std::memory_order_relaxed);
+    else
+      x.stash_head = e;
+    x.stash_tail = e;
+  } else {
+    free_envelope(e);
+  }
   after_handler();
 }
 
 void actor_cell::after_handler() noexcept {
   internal::local_outbox().end_handler();
-  if (crashed_) {
-    crashed_ = false;
+  if (pending_ == 0) [[likely]] return;
+  if ((pending_ & continue_pending) != 0) {
+    if ((pending_ & (crashed | stop_requested)) == 0) {
+      run_continue();  // before any other message; it may ask for another continue
+      return;
+    }
+    pending_ &= ~continue_pending;
+    extras_->next_continue = nullptr;
+  }
+  if ((pending_ & crashed) != 0) {
+    pending_ &= ~(crashed | stop_requested);
     begin_exit(exit_reason::crashed(std::move(extras_->crash)));
-  } else if (stop_requested_) {
-    stop_requested_ = false;
+  } else if ((pending_ & stop_requested) != 0) {
+    pending_ &= ~stop_requested;
     begin_exit(exit_reason::normal());
   }
 }
 
+void actor_cell::run_continue() noexcept {
+  pending_ &= ~continue_pending;
+  std::function<void()> next = std::move(extras_->next_continue);
+  extras_->next_continue = nullptr;
+  try {
+    next();
+  } catch (...) {
+    record_crash(describe(std::current_exception()));
+  }
+  after_handler();
+}
+
+void actor_cell::continue_with(std::function<void()> next) {
+  more().next_continue = std::move(next);
+  pending_ |= continue_pending;
+}
+
+bool actor_cell::stash() noexcept {
+  if (current_ == nullptr || (pending_ & stash_current) != 0) return false;
+  pending_ |= stash_current;
+  set_current_reply(std::move(current_->reply));  // the handler's return must not answer it
+  return true;
+}
+
+bool actor_cell::unstash() noexcept {
+  if (!extras_ || extras_->stash_head == nullptr) return false;
+  extras& x = *extras_;
+  envelope* e = x.stash_head;
+  x.stash_head = static_cast<envelope*>(e->next.load(std::memory_order_relaxed));
+  if (x.stash_head == nullptr) x.stash_tail = nullptr;
+  e->next.store(deferred_head_, std::memory_order_relaxed);  // ahead of everything not yet handled
+  deferred_head_ = e;
+  if (deferred_tail_ == nullptr) deferred_tail_ = e;
+  return true;
+}
+
+void actor_cell::unstash_all() noexcept {
+  if (!extras_ || extras_->stash_head == nullptr) return;
+  extras& x = *extras_;
+  x.stash_tail->next.store(deferred_head_, std::memory_order_relaxed);
+  if (deferred_tail_ == nullptr) deferred_tail_ = x.stash_tail;
+  deferred_head_ = x.stash_head;
+  x.stash_head = x.stash_tail = nullptr;
+}
+
+void actor_cell::clear_stash() noexcept {
+  if (!extras_) return;
+  for (envelope* e = extras_->stash_head; e != nullptr;) {
+    envelope* next = static_cast<envelope*>(e->next.load(std::memory_order_relaxed));
+    complete_error(e->reply, error(errc::stash_cleared, "the actor cleared its stash"));
+    free_envelope(e);
+    e = next;
+  }
+  extras_->stash_head = extras_->stash_tail = nullptr;
+}
+
 void actor_cell::record_crash(std::string what) noexcept {
-  if (crashed_) return;
-  crashed_ = true;
+  if ((pending_ & crashed) != 0) return;
+  pending_ |= crashed;
   more().crash = std::move(what);
 }
 
@@ -403,6 +485,12 @@ void actor_cell::finish() noexcept {
   if (extras_) {
     cancel_all_timers();
     if (idle_watch_) set_idle_timeout(std::chrono::milliseconds(0));
+    for (envelope* e = extras_->stash_head; e != nullptr;) {  // stashed calls: actor_not_found
+      envelope* next = static_cast<envelope*>(e->next.load(std::memory_order_relaxed));
+      free_envelope(e);
+      e = next;
+    }
+    extras_->stash_head = extras_->stash_tail = nullptr;
   }
   impl_->terminate(reason);
   tell_watchers_and_links(reason);

@@ -106,7 +106,7 @@ class actor_cell {
   internal::turn_result run_turn(unsigned budget) noexcept;
 
   // -- the actor's own handlers (consumer role) -----------------------------------------
-  void request_stop() noexcept { stop_requested_ = true; }
+  void request_stop() noexcept { pending_ |= stop_requested; }
   watch_ref watch(const actor_ref& target);
   void unwatch(watch_ref ref);
   void link(const actor_ref& other);
@@ -116,6 +116,11 @@ class actor_cell {
   bool cancel_timer(std::uint64_t id) noexcept;
   void cancel_all_timers() noexcept;
   void set_idle_timeout(std::chrono::milliseconds idle);
+  void continue_with(std::function<void()> next);
+  bool stash() noexcept;
+  bool unstash() noexcept;
+  void unstash_all() noexcept;
+  void clear_stash() noexcept;
   void record_crash(std::string what) noexcept;
   /// Links a child that holds a counted reference for this list (taken over).
   void add_child(actor_cell* child) noexcept;
@@ -175,6 +180,10 @@ class actor_cell {
     std::uint64_t idle_timer_id = 0;
     std::uint64_t handled_at_arm = 0;  // handled_ when the idle check was armed
     internal::clock::time_point idle_since{};
+    // handle_continue, and the stash (oldest first, linked through the envelopes).
+    std::function<void()> next_continue;
+    envelope* stash_head = nullptr;
+    envelope* stash_tail = nullptr;
   };
   extras& more();
   [[nodiscard]] bool awaiting() const noexcept { return extras_ && extras_->await.request_id != 0; }
@@ -200,6 +209,7 @@ class actor_cell {
   void finish() noexcept;
   envelope* next_ordinary() noexcept;
   void defer(envelope* e) noexcept;
+  void run_continue() noexcept;
 
   enum class phase : std::uint8_t { created, running, stopping, finished };
 
@@ -218,10 +228,12 @@ class actor_cell {
   actor_cell* sibling_next_ = nullptr;
   // -- consumer only -------------------------------------------------------------------------
   phase phase_ = phase::created;
-  bool stop_requested_ = false;
-  bool crashed_ = false;
+  // What the handler that just ran left to do; one byte so the common case tests it once.
+  enum pending_bits : std::uint8_t { crashed = 1, stop_requested = 2, continue_pending = 4, stash_current = 8 };
+  std::uint8_t pending_ = 0;
   bool trap_exit_ = false;
   bool idle_watch_ = false;      // an idle timeout is set: note when turns end
+  envelope* current_ = nullptr;  // the ordinary message being handled
   std::uint64_t handled_ = 0;    // ordinary messages handled so far
   envelope* deferred_head_ = nullptr;  // ordinary messages that arrived while awaiting
   envelope* deferred_tail_ = nullptr;

@@ -41,6 +41,12 @@ bool actor_context::cancel_timer(timer_ref timer) noexcept { return cell_->cance
 void actor_context::cancel_all_timers() noexcept { cell_->cancel_all_timers(); }
 void actor_context::set_idle_timeout(std::chrono::milliseconds idle) { cell_->set_idle_timeout(idle); }
 
+void actor_context::continue_with(std::function<void()> next) { cell_->continue_with(std::move(next)); }
+bool actor_context::stash() noexcept { return cell_->stash(); }
+bool actor_context::unstash() noexcept { return cell_->unstash(); }
+void actor_context::unstash_all() noexcept { cell_->unstash_all(); }
+void actor_context::clear_stash() noexcept { cell_->clear_stash(); }
+
 void actor_context::adopt_state(std::unique_ptr<state_base> s) { cell_->adopt_state(std::move(s)); }
 
 }  // namespace eam

@@ -20,6 +20,7 @@ std::string_view to_string(errc code) noexcept {
     case errc::actor_crashed: return "actor_crashed";
     case errc::name_taken: return "name_taken";
     case errc::unhandled_message: return "unhandled_message";
+    case errc::stash_cleared: return "stash_cleared";
   }
   return "unknown";
 }

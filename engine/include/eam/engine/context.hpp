@@ -7,6 +7,7 @@
 #include <eam/engine/detail/timer.hpp>
 #include <eam/engine/info.hpp>
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -88,6 +89,22 @@ class actor_context {
   /// After `idle` without an ordinary message, this actor gets an `eam::timeout` info message,
   /// again every `idle` while nothing else arrives. Zero turns it off.
   void set_idle_timeout(std::chrono::milliseconds idle);
+
+  /// Runs `next` right after the current handler (or init) returns, before any other message:
+  /// OTP's handle_continue. A throw from it crashes the actor like a handler's.
+  void continue_with(std::function<void()> next);
+
+  /// Sets the message being handled aside; it is handled again after `unstash` or
+  /// `unstash_all`, ahead of the mailbox. A stashed call is not answered now: its caller keeps
+  /// waiting (within its timeout). False outside a plain handler (in init, a continue or a
+  /// task handler there is no message to stash).
+  bool stash() noexcept;
+  /// Puts the oldest stashed message back, ahead of the mailbox. False when the stash is empty.
+  bool unstash() noexcept;
+  /// Puts every stashed message back, in the order they were stashed, ahead of the mailbox.
+  void unstash_all() noexcept;
+  /// Drops the stash; stashed calls fail with `stash_cleared`.
+  void clear_stash() noexcept;
 
   /// State owned by the actor, destroyed after it stops: the closure state of a functional
   /// actor lives here so its handlers can share it by reference.

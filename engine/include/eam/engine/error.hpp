@@ -46,6 +46,8 @@ enum class errc : std::uint8_t {
   name_taken = 15,
   /// The actor has no handler for the message's type (possible only through untyped sends).
   unhandled_message = 16,
+  /// The call was stashed and the actor cleared its stash without handling it.
+  stash_cleared = 17,
 };
 
 /// The stable snake_case name of a code, e.g. "actor_not_found".

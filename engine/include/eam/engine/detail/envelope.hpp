@@ -63,8 +63,11 @@ struct reply_address {
 };
 
 struct envelope : mpsc_node {
+  static constexpr std::uint8_t admitted = 1;  ///< flags: passed the receiver's one-time checks
+
   const message_type* type = nullptr;
   envelope_kind kind = envelope_kind::cast;
+  std::uint8_t flags = 0;
   reply_address reply;
 
   static constexpr std::size_t payload_offset(std::size_t align) noexcept {
