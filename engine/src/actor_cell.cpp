@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include "tls.hpp"
+
+#include <eam/engine/log.hpp>
 #include "system_state.hpp"
 
 
@@ -359,6 +361,12 @@ void actor_cell::clear_stash() noexcept {
 void actor_cell::record_crash(std::string what) noexcept {
   if ((pending_ & crashed) != 0) return;
   pending_ |= crashed;
+  try {
+    static const log::logger crashes("eam.actor");
+    crashes.error("actor {} ({}) crashed: {}", id_, impl_->type_name(), what);
+  } catch (...) {
+    // Logging must not turn a crash into a second one.
+  }
   more().crash = std::move(what);
 }
 

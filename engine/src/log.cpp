@@ -1,0 +1,85 @@
+#include <eam/engine/log.hpp>
+
+#include <fmt/chrono.h>
+
+#include <atomic>
+#include <cctype>
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+
+namespace eam::log {
+
+namespace {
+level level_from_environment() noexcept {
+  const char* env = std::getenv("EAM_LOG_LEVEL");
+  if (env == nullptr) return level::info;
+  return parse_level(env).value_or(level::info);
+}
+
+std::atomic<level>& threshold() noexcept {
+  static std::atomic<level> l{level_from_environment()};
+  return l;
+}
+
+struct sink_holder {
+  std::mutex m;
+  sink s;
+};
+sink_holder& holder() {
+  static sink_holder h;
+  return h;
+}
+
+void write_stderr(const record& r) {
+  std::string line = fmt::format("{:%Y-%m-%dT%H:%M:%S} [{}] {}", fmt::gmtime(std::chrono::system_clock::to_time_t(r.time)),
+                                 to_string(r.severity), r.component);
+  for (const auto& [k, v] : r.context) line += fmt::format(" {}={}", k, v);
+  line += ": ";
+  line += r.message;
+  line += '\n';
+  std::fputs(line.c_str(), stderr);
+}
+}  // namespace
+
+void set_sink(sink s) {
+  std::lock_guard l(holder().m);
+  holder().s = std::move(s);
+}
+
+void set_level(level l) noexcept { threshold().store(l, std::memory_order_relaxed); }
+level current_level() noexcept { return threshold().load(std::memory_order_relaxed); }
+
+std::optional<level> parse_level(std::string_view text) noexcept {
+  std::string lower;
+  for (char c : text) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lower == "debug") return level::debug;
+  if (lower == "info") return level::info;
+  if (lower == "warn" || lower == "warning") return level::warn;
+  if (lower == "error") return level::error;
+  if (lower == "none" || lower == "off") return level::none;
+  return std::nullopt;
+}
+
+std::string_view to_string(level l) noexcept {
+  switch (l) {
+    case level::debug: return "debug";
+    case level::info: return "info";
+    case level::warn: return "warn";
+    case level::error: return "error";
+    case level::none: return "none";
+  }
+  return "none";
+}
+
+void write(level l, std::string_view component, const fields& context, std::string_view message) {
+  if (l < current_level() || l == level::none) return;
+  const record r{l, component, context, message, std::chrono::system_clock::now()};
+  std::lock_guard lock(holder().m);
+  if (holder().s)
+    holder().s(r);
+  else
+    write_stderr(r);
+}
+
+}  // namespace eam::log
