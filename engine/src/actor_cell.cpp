@@ -6,6 +6,7 @@
 #include "tls.hpp"
 
 #include <eam/engine/log.hpp>
+#include <eam/engine/telemetry.hpp>
 #include "system_state.hpp"
 
 
@@ -34,6 +35,14 @@ std::string describe(std::exception_ptr e) {
 }  // namespace
 
 actor_cell* current_cell() noexcept { return tls_cell; }
+
+/// Emits a telemetry event from the engine: a throwing handler must not take a worker down.
+void emit(std::string_view event, const telemetry::measurements& m, const telemetry::metadata& md) noexcept {
+  try {
+    telemetry::execute(event, m, md);
+  } catch (...) {
+  }
+}
 
 }  // namespace eam::detail
 
@@ -231,10 +240,25 @@ void actor_cell::defer(envelope* e) noexcept {
 
 void actor_cell::run_init() noexcept {
   phase_ = phase::running;
+  const bool observed = telemetry::any_handlers();
+  const double start = observed ? telemetry::detail::now_seconds() : 0;
   try {
     impl_->init(ctx_);
   } catch (...) {
     record_crash(describe(std::current_exception()));
+  }
+  if (observed) [[unlikely]] {
+    try {
+      telemetry::metadata md{{"actor_id", std::to_string(id_)}, {"actor_class", std::string(impl_->type_name())}};
+      const telemetry::measurements took{{"duration_ms", telemetry::detail::elapsed_ms(start)}};
+      if ((pending_ & crashed) != 0) {
+        md.emplace_back("error", extras_->crash);
+        emit(telemetry::events::actor_init_exception, took, md);
+      } else {
+        emit(telemetry::events::actor_init_stop, took, md);
+      }
+    } catch (...) {
+    }
   }
   after_handler();
 }
@@ -256,15 +280,10 @@ void actor_cell::handle_ordinary(envelope* e) noexcept {
     e->flags |= envelope::admitted;
   }
   current_ = e;
-  try {
-    if (!impl_->dispatch(*e)) {
-      complete_error(e->reply, error(errc::unhandled_message, std::string(e->type->name)));
-    }
-  } catch (...) {
-    std::string what = describe(std::current_exception());
-    complete_error(e->reply, error(errc::actor_crashed, what));
-    record_crash(std::move(what));
-  }
+  if (telemetry::any_handlers()) [[unlikely]]
+    observed_dispatch(e);
+  else
+    dispatch(e);
   current_ = nullptr;
   if ((pending_ & stash_current) != 0) [[unlikely]] {
     pending_ &= ~stash_current;
@@ -280,6 +299,42 @@ void actor_cell::handle_ordinary(envelope* e) noexcept {
     free_envelope(e);
   }
   after_handler();
+}
+
+inline void actor_cell::dispatch(envelope* e) noexcept {
+  try {
+    if (!impl_->dispatch(*e)) {
+      complete_error(e->reply, error(errc::unhandled_message, std::string(e->type->name)));
+    }
+  } catch (...) {
+    std::string what = describe(std::current_exception());
+    complete_error(e->reply, error(errc::actor_crashed, what));
+    record_crash(std::move(what));
+  }
+}
+
+void actor_cell::observed_dispatch(envelope* e) noexcept {
+  namespace ev = telemetry::events;
+  const bool is_call = e->reply.pending();  // before the handler consumes the reply address
+  const bool crashed_before = (pending_ & crashed) != 0;
+  telemetry::metadata md;
+  const double start = telemetry::detail::now_seconds();
+  try {  // events that cannot be built (out of memory) are skipped; the message is handled
+    md.emplace_back("actor_id", std::to_string(id_));
+    emit(is_call ? ev::handle_call_start : ev::handle_cast_start, {{"system_time", start}}, md);
+  } catch (...) {
+  }
+  dispatch(e);
+  try {
+    const telemetry::measurements took{{"duration_ms", telemetry::detail::elapsed_ms(start)}};
+    if (!crashed_before && (pending_ & crashed) != 0) {
+      md.emplace_back("error", extras_->crash);
+      emit(is_call ? ev::handle_call_exception : ev::handle_cast_exception, took, md);
+    } else {
+      emit(is_call ? ev::handle_call_stop : ev::handle_cast_stop, took, md);
+    }
+  } catch (...) {
+  }
 }
 
 void actor_cell::after_handler() noexcept {
@@ -459,6 +514,13 @@ void actor_cell::begin_exit(exit_reason why) noexcept {
   phase_ = phase::stopping;
   // A normal exit of an actor without extras needs none: finish reads a missing reason as normal.
   if (!why.is_normal() || extras_) more().reason = std::move(why);
+  if (telemetry::any_handlers()) [[unlikely]] {
+    extras& x = more();
+    x.stop_began = telemetry::detail::now_seconds();
+    std::size_t n = 0;
+    for (actor_cell* c = x.first_child; c != nullptr; c = c->sibling_next_) ++n;
+    x.children_at_stop = n;
+  }
   stop_youngest_child();
 }
 
@@ -501,6 +563,17 @@ void actor_cell::finish() noexcept {
     extras_->stash_head = extras_->stash_tail = nullptr;
   }
   impl_->terminate(reason);
+  if (telemetry::any_handlers()) [[unlikely]] {
+    try {
+      const double began = extras_ && extras_->stop_began != 0 ? extras_->stop_began : telemetry::detail::now_seconds();
+      emit(telemetry::events::actor_stop_stop, {{"duration_ms", telemetry::detail::elapsed_ms(began)}},
+           {{"actor_id", std::to_string(id_)},
+            {"name", extras_ ? extras_->name : std::string()},
+            {"reason", reason.to_string()},
+            {"children_stopped", std::to_string(extras_ ? extras_->children_at_stop : 0)}});
+    } catch (...) {
+    }
+  }
   tell_watchers_and_links(reason);
   phase_ = phase::finished;
   impl_->~actor_impl();

@@ -184,6 +184,9 @@ class actor_cell {
     std::function<void()> next_continue;
     envelope* stash_head = nullptr;
     envelope* stash_tail = nullptr;
+    // Telemetry: when the actor began to stop, and how many children it had then.
+    double stop_began = 0;
+    std::size_t children_at_stop = 0;
   };
   extras& more();
   [[nodiscard]] bool awaiting() const noexcept { return extras_ && extras_->await.request_id != 0; }
@@ -200,6 +203,8 @@ class actor_cell {
   void tell_watchers_and_links(const exit_reason& why) noexcept;
   void run_init() noexcept;
   void handle_ordinary(envelope* e) noexcept;
+  [[gnu::always_inline]] inline void dispatch(envelope* e) noexcept;  // the plain path: inlined into handle_ordinary
+  void observed_dispatch(envelope* e) noexcept;
   void handle_system(envelope* e) noexcept;
   void resume_await(envelope* reply) noexcept;
   void after_handler() noexcept;

@@ -4,6 +4,8 @@
 #include "allocator.hpp"
 #include "system_state.hpp"
 
+#include <eam/engine/telemetry.hpp>
+
 #include <cstdio>
 #include <cstdlib>
 #include <thread>
@@ -49,6 +51,16 @@ actor_cell* spawn_cell(system_state& sys, actor_cell* parent, const spawn_option
     parent->add_child(cell);
   }
   sys.registry.add(cell);
+  if (telemetry::any_handlers()) [[unlikely]] {
+    try {
+      telemetry::execute(telemetry::events::actor_spawn, {},
+                         {{"actor_id", std::to_string(cell->id())},
+                          {"actor_class", std::string(cell->impl()->type_name())},
+                          {"name", opts.name},
+                          {"parent_id", parent != nullptr ? std::to_string(parent->id()) : std::string()}});
+    } catch (...) {
+    }
+  }
   sys.scheduler.schedule(cell);  // the mailbox starts claimed: this is the first wake-up
   return cell;
 }
@@ -110,6 +122,14 @@ void actor_system::shutdown(shutdown_options options) {
     std::abort();
   }
   const auto deadline = std::chrono::steady_clock::now() + options.timeout;
+  const double started = telemetry::detail::now_seconds();
+  const std::size_t actors_at_start = s.registry.count();
+  if (telemetry::any_handlers()) {
+    try {
+      telemetry::execute(telemetry::events::system_shutdown_start, {{"actor_count", static_cast<double>(actors_at_start)}}, {});
+    } catch (...) {
+    }
+  }
 
   // 1. Drain: quiescent when every actor is idle with an empty mailbox and no worker ran a
   //    turn while we looked (the turn counter rules out a send racing with the scan).
@@ -138,6 +158,15 @@ void actor_system::shutdown(shutdown_options options) {
   s.scheduler.stop();
   s.timers.stop();
   s.state.store(phase::stopped, std::memory_order_release);
+  if (telemetry::any_handlers()) {
+    try {
+      telemetry::execute(telemetry::events::system_shutdown_stop,
+                         {{"duration_ms", telemetry::detail::elapsed_ms(started)},
+                          {"actor_count", static_cast<double>(actors_at_start)}},
+                         {});
+    } catch (...) {
+    }
+  }
 }
 
 bool actor_system::is_running() const noexcept { return state_->current_phase() == phase::running; }

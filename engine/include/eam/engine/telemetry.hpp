@@ -1,0 +1,99 @@
+#pragma once
+/// Telemetry after Elixir's :telemetry: named events with measurements and metadata, delivered
+/// synchronously to the handlers attached to them. Free when nothing is attached: the engine
+/// tests one flag before it builds an event.
+///
+///   eam::telemetry::attach("metrics", {eam::telemetry::events::actor_spawn},
+///       [](std::string_view event, const auto& measurements, const auto& metadata) { ... });
+///
+/// Handlers run on the thread that emits (a worker, for actor events): keep them short, and
+/// do not block. They may attach and detach.
+
+#include <atomic>
+#include <exception>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace eam::telemetry {
+
+using measurements = std::vector<std::pair<std::string, double>>;
+using metadata = std::vector<std::pair<std::string, std::string>>;
+using handler = std::function<void(std::string_view event, const measurements&, const metadata&)>;
+
+/// The engine's events (the seed's catalogue; supervisor, GenStage and cluster events come
+/// with their layers).
+namespace events {
+inline constexpr std::string_view actor_spawn = "libeam.actor.spawn";
+inline constexpr std::string_view actor_init_stop = "libeam.actor.init.stop";
+inline constexpr std::string_view actor_init_exception = "libeam.actor.init.exception";
+inline constexpr std::string_view actor_stop_stop = "libeam.actor.stop.stop";
+inline constexpr std::string_view handle_call_start = "libeam.actor.handle_call.start";
+inline constexpr std::string_view handle_call_stop = "libeam.actor.handle_call.stop";
+inline constexpr std::string_view handle_call_exception = "libeam.actor.handle_call.exception";
+inline constexpr std::string_view handle_cast_start = "libeam.actor.handle_cast.start";
+inline constexpr std::string_view handle_cast_stop = "libeam.actor.handle_cast.stop";
+inline constexpr std::string_view handle_cast_exception = "libeam.actor.handle_cast.exception";
+inline constexpr std::string_view mailbox_overflow = "libeam.mailbox.overflow";
+inline constexpr std::string_view system_shutdown_start = "libeam.system.shutdown.start";
+inline constexpr std::string_view system_shutdown_stop = "libeam.system.shutdown.stop";
+}  // namespace events
+
+/// Attaches `h` under `id` to each named event (replacing an earlier handler with that id).
+/// Returns the id.
+std::string attach(std::string id, const std::vector<std::string_view>& event_names, handler h);
+/// Removes the handler `id` from every event. False when there was none.
+bool detach(std::string_view id);
+/// Emits an event. A no-op when nobody listens to it.
+void execute(std::string_view event, const measurements& m, const metadata& md);
+/// Whether a handler listens to `event`.
+[[nodiscard]] bool has_handlers(std::string_view event);
+namespace detail {
+/// True while any handler is attached (constant-initialised, so reading it needs no guard).
+extern std::atomic<bool> any_attached;
+}  // namespace detail
+
+/// Whether any handler is attached at all: the engine's one-load gate on its hot paths. A
+/// stale read costs at most one event missed or one needless look-up, never a wrong call.
+[[nodiscard]] inline bool any_handlers() noexcept { return detail::any_attached.load(std::memory_order_relaxed); }
+/// Detaches every handler (for tests).
+void reset();
+
+/// Runs `f` between `<prefix>.start` (measurement system_time, seconds since the epoch) and
+/// `<prefix>.stop` (duration_ms), or `<prefix>.exception` (duration_ms, metadata error) when it
+/// throws, which it rethrows. Returns what `f` returns.
+template <class F>
+decltype(auto) span(std::string_view prefix, const metadata& md, F&& f);
+
+namespace detail {
+double now_seconds() noexcept;
+double elapsed_ms(double start_seconds) noexcept;
+std::string what_of(std::exception_ptr e);
+}  // namespace detail
+
+template <class F>
+decltype(auto) span(std::string_view prefix, const metadata& md, F&& f) {
+  const std::string p(prefix);
+  const double start = detail::now_seconds();
+  execute(p + ".start", {{"system_time", start}}, md);
+  try {
+    if constexpr (std::is_void_v<std::invoke_result_t<F&>>) {
+      f();
+      execute(p + ".stop", {{"duration_ms", detail::elapsed_ms(start)}}, md);
+    } else {
+      decltype(auto) r = f();
+      execute(p + ".stop", {{"duration_ms", detail::elapsed_ms(start)}}, md);
+      return r;
+    }
+  } catch (...) {
+    metadata with_error = md;
+    with_error.emplace_back("error", detail::what_of(std::current_exception()));
+    execute(p + ".exception", {{"duration_ms", detail::elapsed_ms(start)}}, with_error);
+    throw;
+  }
+}
+
+}  // namespace eam::telemetry
