@@ -116,8 +116,37 @@ actor_cell::extras& actor_cell::more() {
 
 // -- senders ---------------------------------------------------------------------------------
 
-void actor_cell::deliver(envelope* e) noexcept {
+send_result actor_cell::deliver(envelope* e) noexcept {
   if (dead_.load(std::memory_order_acquire)) {  // fast path for a known-dead target
+    free_envelope(e);
+    return send_result::dropped;
+  }
+  if (bounded_ != nullptr) [[unlikely]] {
+    if (const send_result r = admit(e); r != send_result::delivered) return r;
+  }
+  if (tls_cell != nullptr) {
+    internal::local_outbox().send(this, e);
+    return send_result::delivered;
+  }
+  if (mailbox_.push(e)) on_claimed();
+  return send_result::delivered;
+}
+
+send_result actor_cell::deliver_now(envelope* e) noexcept {
+  if (dead_.load(std::memory_order_acquire)) {
+    free_envelope(e);
+    return send_result::dropped;
+  }
+  if (bounded_ != nullptr) {
+    if (const send_result r = admit(e); r != send_result::delivered) return r;
+  }
+  if (mailbox_.push(e)) on_claimed();
+  return send_result::delivered;
+}
+
+void actor_cell::deliver_info(envelope* e) noexcept {
+  e->flags |= envelope::uncounted;
+  if (dead_.load(std::memory_order_acquire)) {
     free_envelope(e);
     return;
   }
@@ -126,6 +155,54 @@ void actor_cell::deliver(envelope* e) noexcept {
     return;
   }
   if (mailbox_.push(e)) on_claimed();
+}
+
+void actor_cell::set_mailbox_bound(std::uint32_t bound, overflow_strategy strategy) {
+  bounded_ = std::make_unique<bounded_mailbox>();
+  bounded_->bound = bound;
+  bounded_->strategy = strategy;
+}
+
+std::optional<std::uint64_t> actor_cell::mailbox_length() const noexcept {
+  if (bounded_ == nullptr) return std::nullopt;
+  const std::uint64_t in = bounded_->pushed.load(std::memory_order_relaxed);
+  const std::uint64_t out = bounded_->popped.load(std::memory_order_relaxed);
+  return in > out ? in - out : 0;
+}
+
+send_result actor_cell::admit(envelope* e) noexcept {
+  bounded_mailbox& b = *bounded_;
+  std::uint64_t pushed = b.pushed.load(std::memory_order_relaxed);
+  for (;;) {
+    const std::uint64_t popped = b.popped.load(std::memory_order_relaxed);
+    const std::uint64_t owed = b.to_drop.load(std::memory_order_relaxed);
+    if (pushed - popped - std::min(owed, pushed - popped) >= b.bound) {
+      overflowed(e);
+      switch (b.strategy) {
+        case overflow_strategy::drop_newest:
+          complete_error(e->reply, error(errc::mailbox_full, "the actor's mailbox is full"));
+          free_envelope(e);
+          return send_result::dropped;
+        case overflow_strategy::error:
+          complete_error(e->reply, error(errc::mailbox_full, "the actor's mailbox is full"));
+          free_envelope(e);
+          return send_result::refused;
+        case overflow_strategy::drop_oldest:
+          b.to_drop.fetch_add(1, std::memory_order_relaxed);  // the consumer drops the oldest
+          break;
+      }
+    }
+    if (b.pushed.compare_exchange_weak(pushed, pushed + 1, std::memory_order_relaxed)) return send_result::delivered;
+  }
+}
+
+void actor_cell::overflowed(const envelope* e) noexcept {
+  if (!telemetry::any_handlers()) return;
+  try {
+    emit(telemetry::events::mailbox_overflow, {},
+         {{"actor_id", std::to_string(id_)}, {"message_type", std::string(e->type->name)}});
+  } catch (...) {
+  }
 }
 
 void actor_cell::push_chain(envelope* first, envelope* last) noexcept {
@@ -168,7 +245,7 @@ void actor_cell::reject(envelope* e) noexcept {
     if (e->kind == envelope_kind::watch) {
       auto& w = e->as<internal::watch_request>();
       add_ref();
-      w.watcher.cell()->deliver(make_envelope<down>(envelope_kind::cast,
+      w.watcher.cell()->deliver_info(make_envelope<down>(envelope_kind::cast,
                                                     down{watch_ref{w.id}, actor_ref(this, adopt_t{}), exit_reason::noproc()}));
     } else if (e->kind == envelope_kind::link) {
       auto& l = e->as<internal::link_request>();
@@ -205,7 +282,7 @@ internal::turn_result actor_cell::run_turn(unsigned budget) noexcept {
       // waking us (and so the mailbox can be marked empty). After any pop, look at the system
       // queue again before going idle (mailbox.hpp M-I3).
       bool moved = false;
-      while (envelope* e = mailbox_.pop()) {
+      while (envelope* e = pop_mailbox()) {
         defer(e);
         moved = true;
       }
@@ -226,7 +303,28 @@ envelope* actor_cell::next_ordinary() noexcept {
     if (deferred_head_ == nullptr) deferred_tail_ = nullptr;
     return e;
   }
-  return mailbox_.pop();
+  return pop_mailbox();
+}
+
+inline envelope* actor_cell::pop_mailbox() noexcept {
+  envelope* e = mailbox_.pop();
+  if (bounded_ != nullptr && e != nullptr) [[unlikely]] return count_popped(e);
+  return e;
+}
+
+envelope* actor_cell::count_popped(envelope* e) noexcept {
+  bounded_mailbox& b = *bounded_;
+  for (;;) {
+    if ((e->flags & envelope::uncounted) != 0) return e;  // info messages neither count nor drop
+    b.popped.store(b.popped.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    std::uint64_t owed = b.to_drop.load(std::memory_order_relaxed);
+    if (owed == 0 || !b.to_drop.compare_exchange_strong(owed, owed - 1, std::memory_order_relaxed)) return e;
+    // drop_oldest: this is the oldest message; make room for a newer one.
+    complete_error(e->reply, error(errc::mailbox_full, "dropped from a full mailbox"));
+    free_envelope(e);
+    e = mailbox_.pop();
+    if (e == nullptr) return nullptr;
+  }
 }
 
 void actor_cell::defer(envelope* e) noexcept {
@@ -705,7 +803,9 @@ void actor_cell::on_idle_check(std::uint64_t id) noexcept {
       }
     }
     // In order with the rest of the mailbox, as an info message; it counts as handled itself.
-    (void)mailbox_.push(make_envelope<timeout>(envelope_kind::cast, timeout{x.idle}));
+    envelope* info = make_envelope<timeout>(envelope_kind::cast, timeout{x.idle});
+    info->flags |= envelope::uncounted;
+    (void)mailbox_.push(info);
     x.handled_at_arm = handled_ + 1;
     arm_idle_check(now + x.idle);
   } catch (...) {
@@ -722,7 +822,7 @@ watch_ref actor_cell::watch(const actor_ref& target) {
   add_ref();
   actor_ref self(this, adopt_t{});
   if (!target) {
-    deliver(make_envelope<down>(envelope_kind::cast, down{watch_ref{id}, target, exit_reason::noproc()}));
+    deliver_info(make_envelope<down>(envelope_kind::cast, down{watch_ref{id}, target, exit_reason::noproc()}));
   } else {
     target.cell()->deliver_system(
         make_envelope<internal::watch_request>(envelope_kind::watch, internal::watch_request{std::move(self), id}));
@@ -777,7 +877,9 @@ void actor_cell::on_exit_signal(internal::exit_request& x) noexcept {
   }
   if (trap_exit_) {
     try {  // in order with the rest of the mailbox, as an info message
-      (void)mailbox_.push(make_envelope<exit_signal>(envelope_kind::cast, exit_signal{std::move(x.from), std::move(x.reason)}));
+      envelope* info = make_envelope<exit_signal>(envelope_kind::cast, exit_signal{std::move(x.from), std::move(x.reason)});
+      info->flags |= envelope::uncounted;
+      (void)mailbox_.push(info);
     } catch (...) {
     }
     return;
@@ -794,7 +896,7 @@ void actor_cell::tell_watchers_and_links(const exit_reason& why) noexcept {
   try {
     for (auto& w : extras_->watchers) {
       add_ref();
-      w.who.cell()->deliver(make_envelope<down>(envelope_kind::cast, down{watch_ref{w.id}, actor_ref(this, adopt_t{}), why}));
+      w.who.cell()->deliver_info(make_envelope<down>(envelope_kind::cast, down{watch_ref{w.id}, actor_ref(this, adopt_t{}), why}));
     }
     for (auto& l : extras_->links) {
       add_ref();

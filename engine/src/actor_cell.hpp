@@ -32,6 +32,7 @@
 #include <coroutine>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -87,7 +88,16 @@ class actor_cell {
 
   // -- any thread ------------------------------------------------------------------------
   /// Sends an ordinary message. Inside an actor's turn it goes through the worker's outbox.
-  void deliver(envelope* e) noexcept;
+  send_result deliver(envelope* e) noexcept;
+  /// The same, never buffered in the outbox: for a sender about to block.
+  send_result deliver_now(envelope* e) noexcept;
+  /// Sends an info message (down): ordinary, in order, but never dropped by a bounded mailbox.
+  void deliver_info(envelope* e) noexcept;
+  /// Bounds the mailbox (at spawn, before anyone else holds the cell).
+  void set_mailbox_bound(std::uint32_t bound, overflow_strategy strategy);
+  /// Ordinary messages queued, when the mailbox is bounded (the unbounded one does not count,
+  /// to keep its sends free of shared counters).
+  [[nodiscard]] std::optional<std::uint64_t> mailbox_length() const noexcept;
   /// Pushes a linked chain of ordinary messages now (the outbox's flush).
   void push_chain(envelope* first, envelope* last) noexcept;
   void deliver_system(envelope* e) noexcept;
@@ -213,6 +223,10 @@ class actor_cell {
   void on_child_exit(internal::child_exit& c) noexcept;
   void finish() noexcept;
   envelope* next_ordinary() noexcept;
+  [[gnu::always_inline]] inline envelope* pop_mailbox() noexcept;
+  [[gnu::noinline, gnu::cold]] envelope* count_popped(envelope* e) noexcept;
+  [[gnu::noinline, gnu::cold]] send_result admit(envelope* e) noexcept;
+  void overflowed(const envelope* e) noexcept;
   void defer(envelope* e) noexcept;
   void run_continue() noexcept;
 
@@ -223,7 +237,19 @@ class actor_cell {
   const std::uint64_t id_;
   actor_cell* const parent_;  // counted while the child lives
   actor_impl* impl_ = nullptr;
+  // A bounded mailbox's counters. Senders reserve a place by CAS on `pushed` against the bound;
+  // the consumer counts what leaves the mailbox in `popped` and drops the oldest message once
+  // per `to_drop` (the drop_oldest strategy). All relaxed: the bound is a policy, not a memory
+  // fence; a stale `popped` only makes a sender see the mailbox fuller than it is.
+  struct bounded_mailbox {
+    std::uint32_t bound;
+    overflow_strategy strategy;
+    std::atomic<std::uint64_t> pushed{0};
+    std::atomic<std::uint64_t> popped{0};
+    std::atomic<std::uint64_t> to_drop{0};
+  };
   // -- shared --------------------------------------------------------------------------------
+  std::unique_ptr<bounded_mailbox> bounded_;  // set at spawn, then read-only
   std::atomic<std::uint32_t> refs_{1};
   std::atomic<bool> dead_{false};
   internal::mailbox mailbox_{false};

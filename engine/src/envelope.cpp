@@ -13,12 +13,12 @@ void free_envelope(envelope* e) noexcept {
   internal::deallocate(e);
 }
 
-void send(actor_cell* target, envelope* e) noexcept {
+send_result send(actor_cell* target, envelope* e) noexcept {
   if (target == nullptr) {
     free_envelope(e);
-    return;
+    return send_result::dropped;
   }
-  target->deliver(e);
+  return target->deliver(e);
 }
 
 void send_now(actor_cell* target, envelope* e) noexcept {
@@ -27,7 +27,7 @@ void send_now(actor_cell* target, envelope* e) noexcept {
     free_envelope(e);
     return;
   }
-  target->push_chain(e, e);
+  (void)target->deliver_now(e);  // a refused call is answered with mailbox_full
 }
 
 void send_system(actor_cell* target, envelope* e) noexcept { target->deliver_system(e); }

@@ -36,6 +36,15 @@ actor_cell* spawn_cell(system_state& sys, actor_cell* parent, const spawn_option
     cell->release();
     throw;
   }
+  const std::uint32_t bound = opts.mailbox_bound != 0 ? opts.mailbox_bound : sys.config.default_mailbox_bound;
+  if (bound != 0) {
+    try {
+      cell->set_mailbox_bound(bound, opts.mailbox_bound != 0 ? opts.overflow : sys.config.default_overflow);
+    } catch (...) {
+      cell->release();
+      throw;
+    }
+  }
   if (!opts.name.empty()) {
     if (!sys.registry.register_name(opts.name, cell)) {
       cell->release();

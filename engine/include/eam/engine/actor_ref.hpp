@@ -139,11 +139,15 @@ class typed_ref : public actor_ref {
     requires(detail::contains_signature<Sigs, Other...> && ...)
   typed_ref(const typed_ref<Other...>& o) noexcept : actor_ref(o) {}  // NOLINT: implicit narrowing of the interface
 
-  /// Fire-and-forget. Dropped silently when the actor has exited (Erlang semantics).
+  /// Fire-and-forget. Dropped silently when the actor has exited (Erlang semantics), or when
+  /// its bounded mailbox is full and drops; throws eam::error(mailbox_full) when it is full
+  /// with the `error` overflow strategy.
   template <class A>
     requires detail::accepts_cast<message_t<A>, Sigs...>
   void cast(A&& msg) const {
-    detail::send(cell(), detail::make_envelope<message_t<A>>(detail::envelope_kind::cast, std::forward<A>(msg)));
+    if (detail::send(cell(), detail::make_envelope<message_t<A>>(detail::envelope_kind::cast, std::forward<A>(msg))) ==
+        detail::send_result::refused) [[unlikely]]
+      throw error(errc::mailbox_full, "the actor's mailbox is full");
   }
 
   /// Request/reply; see call_op.

@@ -22,6 +22,9 @@ struct system_config {
   /// The most messages a worker handles from one actor before it runs another (as Akka's
   /// dispatcher throughput): higher favours throughput, lower favours fairness.
   unsigned throughput = 100;
+  /// Mailbox bound for actors spawned without one; 0: unbounded (the fast default).
+  std::uint32_t default_mailbox_bound = 0;
+  overflow_strategy default_overflow = overflow_strategy::drop_newest;
 };
 
 struct shutdown_options {

@@ -63,7 +63,8 @@ struct reply_address {
 };
 
 struct envelope : mpsc_node {
-  static constexpr std::uint8_t admitted = 1;  ///< flags: passed the receiver's one-time checks
+  static constexpr std::uint8_t admitted = 1;   ///< flags: passed the receiver's one-time checks
+  static constexpr std::uint8_t uncounted = 2;  ///< flags: an info message, outside any mailbox bound
 
   const message_type* type = nullptr;
   envelope_kind kind = envelope_kind::cast;
@@ -108,7 +109,9 @@ envelope* make_envelope(envelope_kind kind, A&&... args) {
 /// Mailbox entry points (engine/src). `send` delivers an ordinary message, `send_system` one
 /// that goes ahead of ordinary ones. A dead target answers calls with actor_not_found and
 /// drops the rest; both take ownership of `e`.
-void send(actor_cell* target, envelope* e) noexcept;
+/// What became of a sent message. `refused`: a full mailbox with the error strategy.
+enum class send_result : std::uint8_t { delivered, dropped, refused };
+send_result send(actor_cell* target, envelope* e) noexcept;
 void send_system(actor_cell* target, envelope* e) noexcept;
 /// Like send, but pushed before returning even inside a handler (where sends are otherwise
 /// coalesced until it returns): for a caller about to block.
