@@ -636,6 +636,7 @@ void actor_cell::on_child_exit(internal::child_exit& c) noexcept {
   (child->sibling_prev_ != nullptr ? child->sibling_prev_->sibling_next_ : x.first_child) = child->sibling_next_;
   (child->sibling_next_ != nullptr ? child->sibling_next_->sibling_prev_ : x.last_child) = child->sibling_prev_;
   child->sibling_prev_ = child->sibling_next_ = nullptr;
+  children_count_.fetch_sub(1, std::memory_order_relaxed);
   if (x.stopping_child == child) x.stopping_child = nullptr;
   child->release();  // the list's reference
   // Supervision (otp/) hooks in here: today a child's exit only updates the tree.
@@ -673,6 +674,9 @@ void actor_cell::finish() noexcept {
     }
   }
   tell_watchers_and_links(reason);
+  // Out of the registry before the impl and the extras go: introspection reads the type and
+  // the name under the registry's lock.
+  sys_->registry.remove(this);
   phase_ = phase::finished;
   impl_->~actor_impl();
   if (extras_) extras_->states.clear();
@@ -687,13 +691,13 @@ void actor_cell::finish() noexcept {
   extras_.reset();
   internal::local_outbox().end_handler();  // the downs above leave now, not after some later handler
   dead_.store(true, std::memory_order_release);
-  sys_->registry.remove(this);
   drain_dead();  // gives up the consumer role for good
 }
 
 // -- the actor's own handlers ------------------------------------------------------------------
 
 void actor_cell::add_child(actor_cell* child) noexcept {
+  children_count_.fetch_add(1, std::memory_order_relaxed);
   extras& x = more();
   child->sibling_prev_ = x.last_child;
   (x.last_child != nullptr ? x.last_child->sibling_next_ : x.first_child) = child;
@@ -712,6 +716,19 @@ std::vector<actor_ref> actor_cell::children() const {
 void actor_cell::adopt_state(std::unique_ptr<actor_context::state_base> s) { more().states.push_back(std::move(s)); }
 
 void actor_cell::set_name(std::string name) { more().name = std::move(name); }
+
+actor_info actor_cell::info() const {
+  actor_info i;
+  i.id = id_;
+  i.name = extras_ ? extras_->name : std::string();
+  i.type = std::string(impl_->type_name());
+  i.parent_id = parent_ != nullptr ? parent_->id() : 0;
+  i.children = children_count_.load(std::memory_order_relaxed);
+  i.idle = mailbox_.is_marked_empty();
+  i.mailbox_length = mailbox_length();
+  if (!i.mailbox_length && i.idle) i.mailbox_length = 0;  // idle with nothing queued: surely empty
+  return i;
+}
 
 // -- timers and the idle timeout ---------------------------------------------------------------------
 

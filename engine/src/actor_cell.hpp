@@ -27,6 +27,7 @@
 #include <eam/engine/context.hpp>
 #include <eam/engine/error.hpp>
 #include <eam/engine/info.hpp>
+#include <eam/engine/introspection.hpp>
 
 #include <atomic>
 #include <coroutine>
@@ -135,6 +136,9 @@ class actor_cell {
   /// Links a child that holds a counted reference for this list (taken over).
   void add_child(actor_cell* child) noexcept;
   void set_name(std::string name);
+  /// A snapshot for introspection. Call under the registry shard's lock (the name and the impl
+  /// live until the cell leaves the registry).
+  [[nodiscard]] actor_info info() const;
   [[nodiscard]] std::vector<actor_ref> children() const;
   void adopt_state(std::unique_ptr<actor_context::state_base> s);
   std::uint64_t begin_await(std::coroutine_handle<> h, void* awaiter, void (*accept)(void*, envelope*),
@@ -252,6 +256,7 @@ class actor_cell {
   std::unique_ptr<bounded_mailbox> bounded_;  // set at spawn, then read-only
   std::atomic<std::uint32_t> refs_{1};
   std::atomic<bool> dead_{false};
+  std::atomic<std::uint32_t> children_count_{0};  // for introspection; the consumer writes it
   internal::mailbox mailbox_{false};
   internal::system_queue system_;
   // -- the parent's consumer role: links in the parent's list of children -------------------

@@ -57,6 +57,13 @@ bool actor_registry::all_idle() const {
   return true;
 }
 
+void actor_registry::for_each(const std::function<void(const actor_cell&)>& f) const {
+  for (const shard& s : shards_) {
+    std::lock_guard lock(s.mutex);
+    for (actor_cell* c = s.head; c != nullptr; c = c->registry_next) f(*c);
+  }
+}
+
 bool actor_registry::register_name(const std::string& name, actor_cell* c) {
   std::lock_guard lock(names_mutex_);
   return names_.try_emplace(name, c).second;

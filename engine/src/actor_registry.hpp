@@ -3,6 +3,7 @@
 // names actors are registered under. Not on the message path: spawn and exit take a lock on
 // one of many shards; name operations take the name table's lock.
 #include <array>
+#include <functional>
 #include <atomic>
 #include <cstddef>
 #include <mutex>
@@ -28,6 +29,8 @@ class actor_registry {
   [[nodiscard]] std::vector<actor_cell*> roots() const;
   /// Whether every live actor is idle with an empty mailbox (a snapshot, not atomic as a whole).
   [[nodiscard]] bool all_idle() const;
+  /// Calls f(cell) for every live actor, under its shard's lock (f must not spawn or stop).
+  void for_each(const std::function<void(const actor_cell&)>& f) const;
 
   /// False when another actor holds the name.
   bool register_name(const std::string& name, actor_cell* c);

@@ -178,6 +178,37 @@ void actor_system::shutdown(shutdown_options options) {
   }
 }
 
+std::vector<actor_info> actor_system::actors() const {
+  std::vector<actor_info> out;
+  out.reserve(state_->registry.count());
+  state_->registry.for_each([&](const detail::actor_cell& c) { out.push_back(c.info()); });
+  return out;
+}
+
+health_report actor_system::health() const {
+  health_report r;
+  const auto p = state_->current_phase();
+  r.alive = p != phase::stopped;
+  r.ready = p == phase::running;
+  r.workers = state_->scheduler.size();
+  r.actor_count = state_->registry.count();
+  state_->registry.for_each([&](const detail::actor_cell& c) {
+    if (!c.is_idle()) ++r.busy_actors;
+    if (auto n = c.mailbox_length()) r.mailbox_backlog += *n;
+  });
+  if (p == phase::stopped) {
+    r.status = health_status::unhealthy;
+    r.message = "the system is not running";
+  } else if (p != phase::running) {
+    r.status = health_status::degraded;
+    r.message = "the system is shutting down";
+  } else if (r.mailbox_backlog > state_->config.health_backlog_threshold) {
+    r.status = health_status::degraded;
+    r.message = "mailbox backlog of " + std::to_string(r.mailbox_backlog) + " messages";
+  }
+  return r;
+}
+
 bool actor_system::is_running() const noexcept { return state_->current_phase() == phase::running; }
 bool actor_system::is_shutting_down() const noexcept {
   const auto p = state_->current_phase();

@@ -7,12 +7,15 @@
 
 #include <eam/engine/context.hpp>
 #include <eam/engine/detail/spawn.hpp>
+#include <eam/engine/introspection.hpp>
 
 #include <chrono>
 #include <cstddef>
 #include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace eam {
 
@@ -25,6 +28,8 @@ struct system_config {
   /// Mailbox bound for actors spawned without one; 0: unbounded (the fast default).
   std::uint32_t default_mailbox_bound = 0;
   overflow_strategy default_overflow = overflow_strategy::drop_newest;
+  /// health() reports degraded above this many queued messages (counted mailboxes).
+  std::uint64_t health_backlog_threshold = 10000;
 };
 
 struct shutdown_options {
@@ -93,6 +98,12 @@ class actor_system {
 
   /// Live actors right now.
   [[nodiscard]] std::size_t actor_count() const noexcept;
+  /// Every live actor (a snapshot; cheap enough for a tool polling once a second, costs one
+  /// pass over the actors under short per-shard locks).
+  [[nodiscard]] std::vector<actor_info> actors() const;
+  /// healthy; degraded while shutting down or when counted mailboxes hold more than
+  /// health_backlog_threshold messages; unhealthy once stopped.
+  [[nodiscard]] health_report health() const;
   [[nodiscard]] unsigned worker_count() const noexcept;
   [[nodiscard]] const system_config& config() const noexcept;
 
