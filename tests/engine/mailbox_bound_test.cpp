@@ -101,11 +101,11 @@ TEST_SUITE("engine.mailbox_bound") {
     CHECK(f.ref.call(get{}).get().value() == 1);  // room again
   }
 
-  TEST_CASE("system messages are never dropped: a full mailbox still stops, and downs still arrive") {
+  TEST_CASE("a full bounded mailbox still takes system messages: stop ends the actor and its watcher hears it") {
     eam::actor_system system({.workers = 2});
     auto log = std::make_shared<eam::test::probe_log>();
     filled f(system, eam::overflow_strategy::drop_newest);
-    auto p = system.spawn({.mailbox_bound = 1}, eam::test::probe, log, false);
+    auto p = system.spawn(eam::test::probe, log, false);
     p.cast(eam::test::watch_this{f.ref});
     (void)p.call(eam::test::sync_probe{}).get();
     system.stop(f.ref);
