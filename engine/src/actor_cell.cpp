@@ -1,14 +1,13 @@
 #include "actor_cell.hpp"
 
 #include "allocator.hpp"
-
-#include <algorithm>
+#include "system_state.hpp"
 #include "tls.hpp"
 
 #include <eam/engine/log.hpp>
 #include <eam/engine/telemetry.hpp>
-#include "system_state.hpp"
 
+#include <algorithm>
 
 namespace eam::detail {
 
@@ -23,19 +22,6 @@ struct running_scope {
   ~running_scope() { tls_cell = saved; }
 };
 
-std::string describe(std::exception_ptr e) {
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& ex) {
-    return ex.what();
-  } catch (...) {
-    return "unknown exception";
-  }
-}
-}  // namespace
-
-actor_cell* current_cell() noexcept { return tls_cell; }
-
 /// Emits a telemetry event from the engine: a throwing handler must not take a worker down.
 void emit(std::string_view event, const telemetry::measurements& m, const telemetry::metadata& md) noexcept {
   try {
@@ -43,9 +29,14 @@ void emit(std::string_view event, const telemetry::measurements& m, const teleme
   } catch (...) {
   }
 }
+}  // namespace
+
+actor_cell* current_cell() noexcept { return tls_cell; }
 
 }  // namespace eam::detail
 
+// The outbox (outbox.hpp) is implemented here rather than in a file of its own so that the
+// send path (deliver -> outbox::send -> push_chain) inlines into one function.
 namespace eam::internal {
 
 EAM_TLS outbox tls_outbox;
@@ -86,7 +77,7 @@ void set_current_reply(reply_address&& r) noexcept { tls_reply = std::move(r); }
 reply_address take_current_reply() noexcept { return std::move(tls_reply); }
 
 void report_crash(reply_address& to, std::exception_ptr e) noexcept {
-  std::string what = describe(e);
+  std::string what = telemetry::detail::what_of(e);
   complete_error(to, error(errc::actor_crashed, what));
   if (tls_cell != nullptr) tls_cell->record_crash(std::move(what));
 }
@@ -343,7 +334,7 @@ void actor_cell::run_init() noexcept {
   try {
     impl_->init(ctx_);
   } catch (...) {
-    record_crash(describe(std::current_exception()));
+    record_crash(telemetry::detail::what_of(std::current_exception()));
   }
   if (observed) [[unlikely]] {
     try {
@@ -405,7 +396,7 @@ inline void actor_cell::dispatch(envelope* e) noexcept {
       complete_error(e->reply, error(errc::unhandled_message, std::string(e->type->name)));
     }
   } catch (...) {
-    std::string what = describe(std::current_exception());
+    std::string what = telemetry::detail::what_of(std::current_exception());
     complete_error(e->reply, error(errc::actor_crashed, what));
     record_crash(std::move(what));
   }
@@ -453,62 +444,6 @@ void actor_cell::after_handler() noexcept {
     pending_ &= ~stop_requested;
     begin_exit(exit_reason::normal());
   }
-}
-
-void actor_cell::run_continue() noexcept {
-  pending_ &= ~continue_pending;
-  std::function<void()> next = std::move(extras_->next_continue);
-  extras_->next_continue = nullptr;
-  try {
-    next();
-  } catch (...) {
-    record_crash(describe(std::current_exception()));
-  }
-  after_handler();
-}
-
-void actor_cell::continue_with(std::function<void()> next) {
-  more().next_continue = std::move(next);
-  pending_ |= continue_pending;
-}
-
-bool actor_cell::stash() noexcept {
-  if (current_ == nullptr || (pending_ & stash_current) != 0) return false;
-  pending_ |= stash_current;
-  set_current_reply(std::move(current_->reply));  // the handler's return must not answer it
-  return true;
-}
-
-bool actor_cell::unstash() noexcept {
-  if (!extras_ || extras_->stash_head == nullptr) return false;
-  extras& x = *extras_;
-  envelope* e = x.stash_head;
-  x.stash_head = static_cast<envelope*>(e->next.load(std::memory_order_relaxed));
-  if (x.stash_head == nullptr) x.stash_tail = nullptr;
-  e->next.store(deferred_head_, std::memory_order_relaxed);  // ahead of everything not yet handled
-  deferred_head_ = e;
-  if (deferred_tail_ == nullptr) deferred_tail_ = e;
-  return true;
-}
-
-void actor_cell::unstash_all() noexcept {
-  if (!extras_ || extras_->stash_head == nullptr) return;
-  extras& x = *extras_;
-  x.stash_tail->next.store(deferred_head_, std::memory_order_relaxed);
-  if (deferred_tail_ == nullptr) deferred_tail_ = x.stash_tail;
-  deferred_head_ = x.stash_head;
-  x.stash_head = x.stash_tail = nullptr;
-}
-
-void actor_cell::clear_stash() noexcept {
-  if (!extras_) return;
-  for (envelope* e = extras_->stash_head; e != nullptr;) {
-    envelope* next = static_cast<envelope*>(e->next.load(std::memory_order_relaxed));
-    complete_error(e->reply, error(errc::stash_cleared, "the actor cleared its stash"));
-    free_envelope(e);
-    e = next;
-  }
-  extras_->stash_head = extras_->stash_tail = nullptr;
 }
 
 void actor_cell::record_crash(std::string what) noexcept {
@@ -596,7 +531,7 @@ void actor_cell::resume_await(envelope* reply) noexcept {
     a.accept(a.awaiter, reply);
   } catch (...) {
     // Moving the reply out threw: the awaiting handler cannot go on.
-    record_crash(describe(std::current_exception()));
+    record_crash(telemetry::detail::what_of(std::current_exception()));
     a.handle.destroy();
     after_handler();
     return;
@@ -728,203 +663,6 @@ actor_info actor_cell::info() const {
   i.mailbox_length = mailbox_length();
   if (!i.mailbox_length && i.idle) i.mailbox_length = 0;  // idle with nothing queued: surely empty
   return i;
-}
-
-// -- timers and the idle timeout ---------------------------------------------------------------------
-
-namespace {
-// The idle timeout's own check travels as a system message, so it is not ordinary activity.
-class idle_check_factory final : public message_factory {
- public:
-  envelope* make(std::uint64_t id) const override {
-    envelope* e = make_envelope<std::uint64_t>(envelope_kind::idle_check, id);
-    e->reply.request_id = id;
-    return e;
-  }
-};
-}  // namespace
-
-std::uint64_t arm_timer(actor_cell* self, std::unique_ptr<message_factory> message, std::chrono::milliseconds delay,
-                        bool periodic) {
-  return self->arm_timer(std::move(message), delay, periodic);
-}
-
-std::uint64_t actor_cell::arm_timer(std::unique_ptr<message_factory> message, std::chrono::milliseconds delay, bool periodic) {
-  extras& x = more();
-  const std::uint64_t id = ++x.next_request_id;
-  const auto period = periodic ? internal::clock::duration(delay) : internal::clock::duration::zero();
-  x.timers.push_back({id, sys_->timers.arm_message(internal::clock::now() + delay, period, this, id, std::move(message)), periodic});
-  return id;
-}
-
-bool actor_cell::cancel_timer(std::uint64_t id) noexcept {
-  if (!extras_) return false;
-  auto& t = extras_->timers;
-  auto it = std::find_if(t.begin(), t.end(), [&](const extras::armed_timer& a) { return a.id == id; });
-  if (it == t.end()) return false;
-  sys_->timers.cancel(it->entry);
-  t.erase(it);
-  return true;
-}
-
-void actor_cell::cancel_all_timers() noexcept {
-  if (!extras_) return;
-  for (auto& a : extras_->timers) sys_->timers.cancel(a.entry);
-  extras_->timers.clear();
-}
-
-bool actor_cell::take_timer_message(std::uint64_t id) noexcept {
-  if (!extras_) return false;
-  auto& t = extras_->timers;
-  auto it = std::find_if(t.begin(), t.end(), [&](const extras::armed_timer& a) { return a.id == id; });
-  if (it == t.end()) return false;
-  if (!it->periodic) {  // delivered: the timer is done
-    sys_->timers.cancel(it->entry);
-    t.erase(it);
-  }
-  return true;
-}
-
-void actor_cell::set_idle_timeout(std::chrono::milliseconds idle) {
-  if (!extras_ && idle.count() == 0) return;
-  extras& x = more();
-  if (x.idle_timer != nullptr) sys_->timers.cancel(x.idle_timer);
-  x.idle_timer = nullptr;
-  x.idle = idle;
-  idle_watch_ = idle.count() > 0;
-  if (!idle_watch_) return;
-  x.handled_at_arm = handled_;
-  x.idle_since = internal::clock::now();
-  arm_idle_check(x.idle_since + idle);
-}
-
-void actor_cell::arm_idle_check(internal::clock::time_point deadline) {
-  extras& x = *extras_;
-  x.idle_timer_id = ++x.next_request_id;
-  x.idle_timer = sys_->timers.arm_message(deadline, internal::clock::duration::zero(), this, x.idle_timer_id,
-                                          std::make_unique<idle_check_factory>());
-}
-
-void actor_cell::on_idle_check(std::uint64_t id) noexcept {
-  if (!extras_ || extras_->idle_timer_id != id || extras_->idle_timer == nullptr) return;  // stale
-  extras& x = *extras_;
-  sys_->timers.cancel(x.idle_timer);  // it fired; drop our hold on it
-  x.idle_timer = nullptr;
-  const auto now = internal::clock::now();
-  try {
-    if (handled_ != x.handled_at_arm) {  // activity since: count the idle time from its end
-      x.handled_at_arm = handled_;
-      if (x.idle_since + x.idle > now) {
-        arm_idle_check(x.idle_since + x.idle);
-        return;
-      }
-    }
-    // In order with the rest of the mailbox, as an info message; it counts as handled itself.
-    envelope* info = make_envelope<timeout>(envelope_kind::cast, timeout{x.idle});
-    info->flags |= envelope::uncounted;
-    (void)mailbox_.push(info);
-    x.handled_at_arm = handled_ + 1;
-    arm_idle_check(now + x.idle);
-  } catch (...) {
-    // Out of memory: the idle timeout stops firing.
-  }
-}
-
-// -- monitors, links, exit signals -----------------------------------------------------------------
-
-watch_ref actor_cell::watch(const actor_ref& target) {
-  extras& x = more();
-  const std::uint64_t id = ++x.next_request_id;
-  x.watching.push_back({id, target});
-  add_ref();
-  actor_ref self(this, adopt_t{});
-  if (!target) {
-    deliver_info(make_envelope<down>(envelope_kind::cast, down{watch_ref{id}, target, exit_reason::noproc()}));
-  } else {
-    target.cell()->deliver_system(
-        make_envelope<internal::watch_request>(envelope_kind::watch, internal::watch_request{std::move(self), id}));
-  }
-  return watch_ref{id};
-}
-
-void actor_cell::unwatch(watch_ref ref) {
-  if (!extras_) return;
-  auto& w = extras_->watching;
-  auto it = std::find_if(w.begin(), w.end(), [&](const extras::watched& x) { return x.id == ref.id; });
-  if (it == w.end()) return;
-  if (it->target)
-    it->target.cell()->deliver_system(
-        make_envelope<internal::unwatch_request>(envelope_kind::unwatch, internal::unwatch_request{this, ref.id}));
-  w.erase(it);
-}
-
-bool actor_cell::forget_watch(std::uint64_t id) noexcept {
-  if (!extras_) return false;
-  auto& w = extras_->watching;
-  auto it = std::find_if(w.begin(), w.end(), [&](const extras::watched& x) { return x.id == id; });
-  if (it == w.end()) return false;
-  w.erase(it);
-  return true;
-}
-
-void actor_cell::link(const actor_ref& other) {
-  if (!other || other.cell() == this) return;
-  auto& links = more().links;
-  if (std::find(links.begin(), links.end(), other) != links.end()) return;
-  links.push_back(other);
-  add_ref();
-  other.cell()->deliver_system(
-      make_envelope<internal::link_request>(envelope_kind::link, internal::link_request{actor_ref(this, adopt_t{})}));
-}
-
-void actor_cell::unlink(const actor_ref& other) {
-  if (!extras_ || !other) return;
-  if (std::erase(extras_->links, other) == 0) return;
-  other.cell()->deliver_system(make_envelope<internal::unlink_request>(envelope_kind::unlink, internal::unlink_request{this}));
-}
-
-void actor_cell::on_exit_signal(internal::exit_request& x) noexcept {
-  if (x.via_link) {
-    // An unlinked actor's end does not concern us (its signal may have crossed our unlink).
-    if (!extras_ || std::erase(extras_->links, x.from) == 0) return;
-  }
-  if (!x.via_link && x.reason.type() == exit_reason::kind::kill) {  // untrappable
-    begin_exit(exit_reason::killed());
-    return;
-  }
-  if (trap_exit_) {
-    try {  // in order with the rest of the mailbox, as an info message
-      envelope* info = make_envelope<exit_signal>(envelope_kind::cast, exit_signal{std::move(x.from), std::move(x.reason)});
-      info->flags |= envelope::uncounted;
-      (void)mailbox_.push(info);
-    } catch (...) {
-    }
-    return;
-  }
-  if (x.reason.is_normal()) {
-    if (!x.via_link && x.from.cell() == this) begin_exit(exit_reason::normal());  // exit(self, normal)
-    return;
-  }
-  begin_exit(std::move(x.reason));
-}
-
-void actor_cell::tell_watchers_and_links(const exit_reason& why) noexcept {
-  if (!extras_) return;
-  try {
-    for (auto& w : extras_->watchers) {
-      add_ref();
-      w.who.cell()->deliver_info(make_envelope<down>(envelope_kind::cast, down{watch_ref{w.id}, actor_ref(this, adopt_t{}), why}));
-    }
-    for (auto& l : extras_->links) {
-      add_ref();
-      l.cell()->deliver_system(make_envelope<internal::exit_request>(
-          envelope_kind::exit, internal::exit_request{actor_ref(this, adopt_t{}), why, true}));
-    }
-  } catch (...) {
-    // Out of memory while dying: the remaining watchers and links hear nothing.
-  }
-  extras_->watchers.clear();
-  extras_->links.clear();
 }
 
 }  // namespace eam::detail

@@ -1,0 +1,103 @@
+// Monitors, links and exit signals between actors (engine/README.md, section 4).
+#include "actor_cell.hpp"
+
+#include <algorithm>
+
+namespace eam::detail {
+
+watch_ref actor_cell::watch(const actor_ref& target) {
+  extras& x = more();
+  const std::uint64_t id = ++x.next_request_id;
+  x.watching.push_back({id, target});
+  add_ref();
+  actor_ref self(this, adopt_t{});
+  if (!target) {
+    deliver_info(make_envelope<down>(envelope_kind::cast, down{watch_ref{id}, target, exit_reason::noproc()}));
+  } else {
+    target.cell()->deliver_system(
+        make_envelope<internal::watch_request>(envelope_kind::watch, internal::watch_request{std::move(self), id}));
+  }
+  return watch_ref{id};
+}
+
+void actor_cell::unwatch(watch_ref ref) {
+  if (!extras_) return;
+  auto& w = extras_->watching;
+  auto it = std::find_if(w.begin(), w.end(), [&](const extras::watched& x) { return x.id == ref.id; });
+  if (it == w.end()) return;
+  if (it->target)
+    it->target.cell()->deliver_system(
+        make_envelope<internal::unwatch_request>(envelope_kind::unwatch, internal::unwatch_request{this, ref.id}));
+  w.erase(it);
+}
+
+bool actor_cell::forget_watch(std::uint64_t id) noexcept {
+  if (!extras_) return false;
+  auto& w = extras_->watching;
+  auto it = std::find_if(w.begin(), w.end(), [&](const extras::watched& x) { return x.id == id; });
+  if (it == w.end()) return false;
+  w.erase(it);
+  return true;
+}
+
+void actor_cell::link(const actor_ref& other) {
+  if (!other || other.cell() == this) return;
+  auto& links = more().links;
+  if (std::find(links.begin(), links.end(), other) != links.end()) return;
+  links.push_back(other);
+  add_ref();
+  other.cell()->deliver_system(
+      make_envelope<internal::link_request>(envelope_kind::link, internal::link_request{actor_ref(this, adopt_t{})}));
+}
+
+void actor_cell::unlink(const actor_ref& other) {
+  if (!extras_ || !other) return;
+  if (std::erase(extras_->links, other) == 0) return;
+  other.cell()->deliver_system(make_envelope<internal::unlink_request>(envelope_kind::unlink, internal::unlink_request{this}));
+}
+
+void actor_cell::on_exit_signal(internal::exit_request& x) noexcept {
+  if (x.via_link) {
+    // An unlinked actor's end does not concern us (its signal may have crossed our unlink).
+    if (!extras_ || std::erase(extras_->links, x.from) == 0) return;
+  }
+  if (!x.via_link && x.reason.type() == exit_reason::kind::kill) {  // untrappable
+    begin_exit(exit_reason::killed());
+    return;
+  }
+  if (trap_exit_) {
+    try {  // in order with the rest of the mailbox, as an info message
+      envelope* info = make_envelope<exit_signal>(envelope_kind::cast, exit_signal{std::move(x.from), std::move(x.reason)});
+      info->flags |= envelope::uncounted;
+      (void)mailbox_.push(info);
+    } catch (...) {
+    }
+    return;
+  }
+  if (x.reason.is_normal()) {
+    if (!x.via_link && x.from.cell() == this) begin_exit(exit_reason::normal());  // exit(self, normal)
+    return;
+  }
+  begin_exit(std::move(x.reason));
+}
+
+void actor_cell::tell_watchers_and_links(const exit_reason& why) noexcept {
+  if (!extras_) return;
+  try {
+    for (auto& w : extras_->watchers) {
+      add_ref();
+      w.who.cell()->deliver_info(make_envelope<down>(envelope_kind::cast, down{watch_ref{w.id}, actor_ref(this, adopt_t{}), why}));
+    }
+    for (auto& l : extras_->links) {
+      add_ref();
+      l.cell()->deliver_system(make_envelope<internal::exit_request>(
+          envelope_kind::exit, internal::exit_request{actor_ref(this, adopt_t{}), why, true}));
+    }
+  } catch (...) {
+    // Out of memory while dying: the remaining watchers and links hear nothing.
+  }
+  extras_->watchers.clear();
+  extras_->links.clear();
+}
+
+}  // namespace eam::detail

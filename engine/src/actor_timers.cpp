@@ -1,0 +1,110 @@
+// An actor's timers (send_after, send_interval) and its idle timeout; the timer thread itself
+// is timer_service.
+#include "actor_cell.hpp"
+#include "system_state.hpp"
+
+#include <algorithm>
+
+namespace eam::detail {
+
+// -- timers and the idle timeout ---------------------------------------------------------------------
+
+namespace {
+// The idle timeout's own check travels as a system message, so it is not ordinary activity.
+class idle_check_factory final : public message_factory {
+ public:
+  envelope* make(std::uint64_t id) const override {
+    envelope* e = make_envelope<std::uint64_t>(envelope_kind::idle_check, id);
+    e->reply.request_id = id;
+    return e;
+  }
+};
+}  // namespace
+
+std::uint64_t arm_timer(actor_cell* self, std::unique_ptr<message_factory> message, std::chrono::milliseconds delay,
+                        bool periodic) {
+  return self->arm_timer(std::move(message), delay, periodic);
+}
+
+std::uint64_t actor_cell::arm_timer(std::unique_ptr<message_factory> message, std::chrono::milliseconds delay, bool periodic) {
+  extras& x = more();
+  const std::uint64_t id = ++x.next_request_id;
+  const auto period = periodic ? internal::clock::duration(delay) : internal::clock::duration::zero();
+  x.timers.push_back({id, sys_->timers.arm_message(internal::clock::now() + delay, period, this, id, std::move(message)), periodic});
+  return id;
+}
+
+bool actor_cell::cancel_timer(std::uint64_t id) noexcept {
+  if (!extras_) return false;
+  auto& t = extras_->timers;
+  auto it = std::find_if(t.begin(), t.end(), [&](const extras::armed_timer& a) { return a.id == id; });
+  if (it == t.end()) return false;
+  sys_->timers.cancel(it->entry);
+  t.erase(it);
+  return true;
+}
+
+void actor_cell::cancel_all_timers() noexcept {
+  if (!extras_) return;
+  for (auto& a : extras_->timers) sys_->timers.cancel(a.entry);
+  extras_->timers.clear();
+}
+
+bool actor_cell::take_timer_message(std::uint64_t id) noexcept {
+  if (!extras_) return false;
+  auto& t = extras_->timers;
+  auto it = std::find_if(t.begin(), t.end(), [&](const extras::armed_timer& a) { return a.id == id; });
+  if (it == t.end()) return false;
+  if (!it->periodic) {  // delivered: the timer is done
+    sys_->timers.cancel(it->entry);
+    t.erase(it);
+  }
+  return true;
+}
+
+void actor_cell::set_idle_timeout(std::chrono::milliseconds idle) {
+  if (!extras_ && idle.count() == 0) return;
+  extras& x = more();
+  if (x.idle_timer != nullptr) sys_->timers.cancel(x.idle_timer);
+  x.idle_timer = nullptr;
+  x.idle = idle;
+  idle_watch_ = idle.count() > 0;
+  if (!idle_watch_) return;
+  x.handled_at_arm = handled_;
+  x.idle_since = internal::clock::now();
+  arm_idle_check(x.idle_since + idle);
+}
+
+void actor_cell::arm_idle_check(internal::clock::time_point deadline) {
+  extras& x = *extras_;
+  x.idle_timer_id = ++x.next_request_id;
+  x.idle_timer = sys_->timers.arm_message(deadline, internal::clock::duration::zero(), this, x.idle_timer_id,
+                                          std::make_unique<idle_check_factory>());
+}
+
+void actor_cell::on_idle_check(std::uint64_t id) noexcept {
+  if (!extras_ || extras_->idle_timer_id != id || extras_->idle_timer == nullptr) return;  // stale
+  extras& x = *extras_;
+  sys_->timers.cancel(x.idle_timer);  // it fired; drop our hold on it
+  x.idle_timer = nullptr;
+  const auto now = internal::clock::now();
+  try {
+    if (handled_ != x.handled_at_arm) {  // activity since: count the idle time from its end
+      x.handled_at_arm = handled_;
+      if (x.idle_since + x.idle > now) {
+        arm_idle_check(x.idle_since + x.idle);
+        return;
+      }
+    }
+    // In order with the rest of the mailbox, as an info message; it counts as handled itself.
+    envelope* info = make_envelope<timeout>(envelope_kind::cast, timeout{x.idle});
+    info->flags |= envelope::uncounted;
+    (void)mailbox_.push(info);
+    x.handled_at_arm = handled_ + 1;
+    arm_idle_check(now + x.idle);
+  } catch (...) {
+    // Out of memory: the idle timeout stops firing.
+  }
+}
+
+}  // namespace eam::detail
