@@ -14,6 +14,7 @@ namespace eam::detail {
 namespace {
 EAM_TLS actor_cell* tls_cell = nullptr;      // the actor whose turn runs on this thread
 EAM_TLS reply_address tls_reply;             // a call's reply, on its way into a task
+EAM_TLS envelope* tls_envelope = nullptr;    // the ordinary message being handled
 
 // Sets the running actor for the duration of a turn.
 struct running_scope {
@@ -32,6 +33,7 @@ void emit(std::string_view event, const telemetry::measurements& m, const teleme
 }  // namespace
 
 actor_cell* current_cell() noexcept { return tls_cell; }
+envelope* current_envelope() noexcept { return tls_envelope; }
 
 }  // namespace eam::detail
 
@@ -89,7 +91,7 @@ actor_cell::actor_cell(system_state& sys, std::uint64_t id, actor_cell* parent) 
 
 actor_cell::~actor_cell() {
   if (phase_ != phase::finished) {  // never ran: spawn failed
-    if (impl_ != nullptr) impl_->~actor_impl();
+    if (impl() != nullptr) impl()->~actor_impl();
     if (parent_ != nullptr) parent_->release();
   }
 }
@@ -255,7 +257,7 @@ void actor_cell::reject(envelope* e) noexcept {
 internal::turn_result actor_cell::run_turn(unsigned budget) noexcept {
   running_scope scope(this);
   if (phase_ == phase::created) run_init();
-  const std::uint64_t handled_before = handled_;
+  const unsigned initial_budget = budget;
   for (;;) {
     while (envelope* e = system_.pop()) handle_system(e);
     if (phase_ == phase::stopping && !has_children()) {
@@ -265,7 +267,10 @@ internal::turn_result actor_cell::run_turn(unsigned budget) noexcept {
     if (phase_ == phase::running && !awaiting()) {
       if (envelope* e = next_ordinary()) {
         handle_ordinary(e);
-        if (--budget == 0) return internal::turn_result::yield;
+        if (--budget == 0) {
+          if (idle_watch_) [[unlikely]] note_activity(initial_budget);
+          return internal::turn_result::yield;
+        }
         continue;
       }
     } else {
@@ -281,8 +286,8 @@ internal::turn_result actor_cell::run_turn(unsigned budget) noexcept {
     }
     // Nothing to do now: give the consumer role back. It fails when a message arrived, is
     // half pushed, or a system message was flagged (mailbox.hpp M-I3): go round again.
-    if (idle_watch_ && handled_ != handled_before) [[unlikely]]
-      extras_->idle_since = internal::clock::now();  // before the hand-off: after it, hands off
+    if (idle_watch_ && budget != initial_budget) [[unlikely]]
+      note_activity(initial_budget - budget);  // before the hand-off: after it, hands off
     if (mailbox_.try_mark_empty()) return internal::turn_result::idle;  // M-I1: hands off now
   }
 }
@@ -332,13 +337,13 @@ void actor_cell::run_init() noexcept {
   const bool observed = telemetry::any_handlers();
   const double start = observed ? telemetry::detail::now_seconds() : 0;
   try {
-    impl_->init(ctx_);
+    impl()->init(ctx_);
   } catch (...) {
     record_crash(telemetry::detail::what_of(std::current_exception()));
   }
   if (observed) [[unlikely]] {
     try {
-      telemetry::metadata md{{"actor_id", std::to_string(id_)}, {"actor_class", std::string(impl_->type_name())}};
+      telemetry::metadata md{{"actor_id", std::to_string(id_)}, {"actor_class", std::string(impl()->type_name())}};
       const telemetry::measurements took{{"duration_ms", telemetry::detail::elapsed_ms(start)}};
       if ((pending_ & crashed) != 0) {
         md.emplace_back("error", extras_->crash);
@@ -353,7 +358,6 @@ void actor_cell::run_init() noexcept {
 }
 
 void actor_cell::handle_ordinary(envelope* e) noexcept {
-  ++handled_;
   // Timer messages and downs are checked once, on first delivery (a stashed one comes back).
   if (e->kind == envelope_kind::timer) [[unlikely]] {
     if (!take_timer_message(e->reply.request_id)) {  // cancelled after it fired
@@ -368,12 +372,12 @@ void actor_cell::handle_ordinary(envelope* e) noexcept {
     }
     e->flags |= envelope::admitted;
   }
-  current_ = e;
+  tls_envelope = e;
   if (telemetry::any_handlers()) [[unlikely]]
     observed_dispatch(e);
   else
     dispatch(e);
-  current_ = nullptr;
+  tls_envelope = nullptr;
   if ((pending_ & stash_current) != 0) [[unlikely]] {
     pending_ &= ~stash_current;
     e->reply = take_current_reply();  // stash() parked the call's reply address there
@@ -392,7 +396,7 @@ void actor_cell::handle_ordinary(envelope* e) noexcept {
 
 inline void actor_cell::dispatch(envelope* e) noexcept {
   try {
-    if (!impl_->dispatch(*e)) {
+    if (!impl()->dispatch(*e)) {
       complete_error(e->reply, error(errc::unhandled_message, std::string(e->type->name)));
     }
   } catch (...) {
@@ -451,7 +455,7 @@ void actor_cell::record_crash(std::string what) noexcept {
   pending_ |= crashed;
   try {
     static const log::logger crashes("eam.actor");
-    crashes.error("actor {} ({}) crashed: {}", id_, impl_->type_name(), what);
+    crashes.error("actor {} ({}) crashed: {}", id_, impl()->type_name(), what);
   } catch (...) {
     // Logging must not turn a crash into a second one.
   }
@@ -596,7 +600,7 @@ void actor_cell::finish() noexcept {
     }
     extras_->stash_head = extras_->stash_tail = nullptr;
   }
-  impl_->terminate(reason);
+  impl()->terminate(reason);
   if (telemetry::any_handlers()) [[unlikely]] {
     try {
       const double began = extras_ && extras_->stop_began != 0 ? extras_->stop_began : telemetry::detail::now_seconds();
@@ -613,7 +617,7 @@ void actor_cell::finish() noexcept {
   // the name under the registry's lock.
   sys_->registry.remove(this);
   phase_ = phase::finished;
-  impl_->~actor_impl();
+  impl()->~actor_impl();
   if (extras_) extras_->states.clear();
   while (envelope* e = next_ordinary()) free_envelope(e);  // deferred ones (mailbox: drain_dead)
   const std::string* name = extras_ && !extras_->name.empty() ? &extras_->name : nullptr;
@@ -656,7 +660,7 @@ actor_info actor_cell::info() const {
   actor_info i;
   i.id = id_;
   i.name = extras_ ? extras_->name : std::string();
-  i.type = std::string(impl_->type_name());
+  i.type = std::string(impl()->type_name());
   i.parent_id = parent_ != nullptr ? parent_->id() : 0;
   i.children = children_count_.load(std::memory_order_relaxed);
   i.idle = mailbox_.is_marked_empty();

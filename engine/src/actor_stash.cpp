@@ -23,9 +23,10 @@ void actor_cell::continue_with(std::function<void()> next) {
 }
 
 bool actor_cell::stash() noexcept {
-  if (current_ == nullptr || (pending_ & stash_current) != 0) return false;
+  envelope* current = current_envelope();
+  if (current == nullptr || (pending_ & stash_current) != 0) return false;
   pending_ |= stash_current;
-  set_current_reply(std::move(current_->reply));  // the handler's return must not answer it
+  set_current_reply(std::move(current->reply));  // the handler's return must not answer it
   return true;
 }
 

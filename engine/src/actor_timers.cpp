@@ -70,7 +70,7 @@ void actor_cell::set_idle_timeout(std::chrono::milliseconds idle) {
   x.idle = idle;
   idle_watch_ = idle.count() > 0;
   if (!idle_watch_) return;
-  x.handled_at_arm = handled_;
+  x.handled_at_arm = x.handled;
   x.idle_since = internal::clock::now();
   arm_idle_check(x.idle_since + idle);
 }
@@ -82,6 +82,11 @@ void actor_cell::arm_idle_check(internal::clock::time_point deadline) {
                                           std::make_unique<idle_check_factory>());
 }
 
+void actor_cell::note_activity(unsigned handled) noexcept {
+  extras_->handled += handled;
+  extras_->idle_since = internal::clock::now();
+}
+
 void actor_cell::on_idle_check(std::uint64_t id) noexcept {
   if (!extras_ || extras_->idle_timer_id != id || extras_->idle_timer == nullptr) return;  // stale
   extras& x = *extras_;
@@ -89,8 +94,8 @@ void actor_cell::on_idle_check(std::uint64_t id) noexcept {
   x.idle_timer = nullptr;
   const auto now = internal::clock::now();
   try {
-    if (handled_ != x.handled_at_arm) {  // activity since: count the idle time from its end
-      x.handled_at_arm = handled_;
+    if (x.handled != x.handled_at_arm) {  // activity since: count the idle time from its end
+      x.handled_at_arm = x.handled;
       if (x.idle_since + x.idle > now) {
         arm_idle_check(x.idle_since + x.idle);
         return;
@@ -100,7 +105,7 @@ void actor_cell::on_idle_check(std::uint64_t id) noexcept {
     envelope* info = make_envelope<timeout>(envelope_kind::cast, timeout{x.idle});
     info->flags |= envelope::uncounted;
     (void)mailbox_.push(info);
-    x.handled_at_arm = handled_ + 1;
+    x.handled_at_arm = x.handled + 1;
     arm_idle_check(now + x.idle);
   } catch (...) {
     // Out of memory: the idle timeout stops firing.

@@ -26,7 +26,7 @@ actor_cell* spawn_cell(system_state& sys, actor_cell* parent, const spawn_option
   if (phase != system_state::phase::running && (current_cell() == nullptr || phase != system_state::phase::draining))
     throw error(errc::system_shutting_down, "spawn refused");
 
-  constexpr std::size_t cell_size = (sizeof(actor_cell) + alignof(std::max_align_t) - 1) & ~(alignof(std::max_align_t) - 1);
+  constexpr std::size_t cell_size = (sizeof(actor_cell) + alignof(actor_cell) - 1) & ~(alignof(actor_cell) - 1);
   const std::size_t impl_offset = (cell_size + align - 1) & ~(align - 1);
   void* mem = internal::allocate(impl_offset + size, std::max(align, alignof(actor_cell)));
   auto* cell = ::new (mem) actor_cell(sys, sys.next_actor_id.fetch_add(1, std::memory_order_relaxed), parent);
