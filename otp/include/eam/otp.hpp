@@ -1,0 +1,5 @@
+#pragma once
+/// The OTP layer: `#include <eam/otp.hpp>` (eam::eam links it).
+
+#include <eam/otp/agent.hpp>
+#include <eam/otp/process_groups.hpp>
