@@ -105,7 +105,10 @@ def update(args):
         with open(args.baseline) as f:
             base = json.load(f)
     base["instructions_per_op"] = instruction_counts(args.build)
-    base["throughput_ratios"] = {k: round(v, 2) for k, v in smoke_ratios(args.build).items()}
+    # The smoke's ratios are noisy: a baseline only ever moves down, so one lucky run cannot
+    # raise the bar that later runs must clear (only a gross drop should fail).
+    old = base.get("throughput_ratios", {})
+    base["throughput_ratios"] = {k: round(min(v, old.get(k, v)), 2) for k, v in smoke_ratios(args.build).items()}
     base.setdefault("history", []).append({"date": datetime.date.today().isoformat(), "reason": args.reason})
     with open(args.baseline, "w") as f:
         json.dump(base, f, indent=2)

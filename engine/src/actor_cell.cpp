@@ -612,6 +612,9 @@ void actor_cell::finish() noexcept {
     } catch (...) {
     }
   }
+  // The name is free before watchers hear of the end, so a supervisor restarting the actor
+  // under the same name finds it available.
+  if (extras_ && !extras_->name.empty()) sys_->registry.unregister_name(extras_->name, this);
   tell_watchers_and_links(reason);
   // Out of the registry before the impl and the extras go: introspection reads the type and
   // the name under the registry's lock.
@@ -620,8 +623,6 @@ void actor_cell::finish() noexcept {
   impl()->~actor_impl();
   if (extras_) extras_->states.clear();
   while (envelope* e = next_ordinary()) free_envelope(e);  // deferred ones (mailbox: drain_dead)
-  const std::string* name = extras_ && !extras_->name.empty() ? &extras_->name : nullptr;
-  if (name != nullptr) sys_->registry.unregister_name(*name, this);
   if (parent_ != nullptr) {
     parent_->deliver_system(make_envelope<internal::child_exit>(envelope_kind::child_exited,
                                                                 internal::child_exit{this, std::move(reason)}));

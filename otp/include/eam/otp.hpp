@@ -3,3 +3,4 @@
 
 #include <eam/otp/agent.hpp>
 #include <eam/otp/process_groups.hpp>
+#include <eam/otp/supervisor.hpp>

@@ -1,0 +1,165 @@
+#include <doctest/doctest.h>
+#include <eam/eam.hpp>
+#include <eam/otp.hpp>
+
+#include "../support/eventually.hpp"
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace {
+using eam::test::eventually;
+namespace otp = eam::otp;
+
+struct crash {};
+struct whoami {};
+
+// Records every start of every child id, in the order the supervisor starts them.
+struct journal {
+  std::mutex m;
+  std::vector<std::string> starts;
+  void add(std::string s) {
+    std::lock_guard l(m);
+    starts.push_back(std::move(s));
+  }
+  std::vector<std::string> snapshot() {
+    std::lock_guard l(m);
+    return starts;
+  }
+};
+
+auto worker(eam::actor_context&, std::string id) {
+  return eam::behavior{[](crash) -> int { throw std::runtime_error("crash"); }, [id](whoami) { return id; }};
+}
+using worker_ref = eam::typed_ref<int(crash), std::string(whoami)>;
+
+// A spec whose start function (run by the supervisor, in its start order) is journaled.
+otp::child_spec spec(const std::string& id, std::shared_ptr<journal> j) {
+  return {id, [j, id](eam::actor_context& ctx) -> eam::actor_ref {
+            j->add(id);
+            return ctx.spawn(worker, id);
+          }};
+}
+
+worker_ref child_ref(const otp::supervisor_ref& sup, const std::string& id) {
+  for (auto& c : otp::which_children(sup))
+    if (c.id == id) return worker_ref(c.ref, eam::detail::adopt_t{});
+  return {};
+}
+// Waits until the supervisor runs `n` children again (after a restart).
+bool settled(const otp::supervisor_ref& sup, std::size_t n) {
+  return eventually([&] { return sup.call(otp::detail::count_children{}).get().value() == n; });
+}
+}  // namespace
+
+TEST_SUITE("otp.supervisor") {
+  TEST_CASE("one_for_one restarts only the crashed child, in its place") {
+    eam::actor_system system({.workers = 2});
+    auto j = std::make_shared<journal>();
+    auto sup = otp::start_supervisor(system, {}, {spec("a", j), spec("b", j), spec("c", j)});
+    REQUIRE(eventually([&] { return j->snapshot().size() == 3; }));
+    auto b = child_ref(sup, "b");
+    (void)b.call(crash{}).get();
+    REQUIRE(eventually([&] { return j->snapshot().size() == 4; }));
+    REQUIRE(settled(sup, 3));
+    CHECK(j->snapshot() == std::vector<std::string>{"a", "b", "c", "b"});
+    auto children = otp::which_children(sup);
+    REQUIRE(children.size() == 3);
+    CHECK(children[1].id == "b");
+    CHECK(children[1].ref != b);  // a new instance
+    CHECK(b.call(whoami{}).get().code() == eam::errc::actor_not_found);
+  }
+
+  TEST_CASE("one_for_all stops the siblings and restarts every child in start order") {
+    eam::actor_system system({.workers = 2});
+    auto j = std::make_shared<journal>();
+    auto sup = otp::start_supervisor(system, {.strategy = otp::strategy::one_for_all},
+                                     {spec("a", j), spec("b", j), spec("c", j)});
+    REQUIRE(eventually([&] { return j->snapshot().size() == 3; }));
+    (void)child_ref(sup, "b").call(crash{}).get();
+    REQUIRE(eventually([&] { return j->snapshot().size() == 6; }));
+    CHECK(j->snapshot() == std::vector<std::string>{"a", "b", "c", "a", "b", "c"});
+    REQUIRE(settled(sup, 3));
+  }
+
+  TEST_CASE("rest_for_one restarts the crashed child and those started after it") {
+    eam::actor_system system({.workers = 2});
+    auto j = std::make_shared<journal>();
+    auto sup = otp::start_supervisor(system, {.strategy = otp::strategy::rest_for_one},
+                                     {spec("a", j), spec("b", j), spec("c", j)});
+    REQUIRE(eventually([&] { return j->snapshot().size() == 3; }));
+    auto a = child_ref(sup, "a");
+    (void)child_ref(sup, "b").call(crash{}).get();
+    REQUIRE(eventually([&] { return j->snapshot().size() == 5; }));
+    CHECK(j->snapshot() == std::vector<std::string>{"a", "b", "c", "b", "c"});
+    REQUIRE(settled(sup, 3));
+    CHECK(child_ref(sup, "a") == a);  // kept its identity
+  }
+
+  TEST_CASE("past max_restarts within the period the supervisor gives up and ends") {
+    eam::actor_system system({.workers = 2});
+    auto j = std::make_shared<journal>();
+    auto sup = otp::start_supervisor(system, {.max_restarts = 2}, {spec("a", j)});
+    for (int i = 0; i < 3; ++i) {
+      REQUIRE(eventually([&] { return j->snapshot().size() == static_cast<std::size_t>(i + 1); }));
+      REQUIRE(settled(sup, 1));
+      (void)child_ref(sup, "a").call(crash{}).get();
+    }
+    REQUIRE(eventually([&] { return !sup.is_alive(); }));
+    CHECK(j->snapshot().size() == 3);  // the third crash was not restarted
+    CHECK(system.actor_count() == 0);
+  }
+
+  TEST_CASE("a named child is found under its name again after a restart") {
+    eam::actor_system system({.workers = 2});
+    auto j = std::make_shared<journal>();
+    auto sup = otp::start_supervisor(system, {}, {otp::child("named", {.name = "svc"}, worker, std::string("named"))});
+    REQUIRE(eventually([&] { return system.whereis("svc").has_value(); }));
+    auto first = system.whereis<worker_ref>("svc").value();
+    (void)first.call(crash{}).get();
+    REQUIRE(eventually([&] {
+      auto again = system.whereis<worker_ref>("svc");
+      return again.has_value() && *again != first;
+    }));
+    CHECK(system.whereis<worker_ref>("svc")->call(whoami{}).get().value() == "named");
+  }
+
+  TEST_CASE("escalation: a nested supervisor that gives up is restarted by its parent") {
+    eam::actor_system system({.workers = 2});
+    auto j = std::make_shared<journal>();
+    auto top = otp::start_supervisor(system, {.max_restarts = 5},
+                                     {otp::supervisor_child("inner", {.max_restarts = 0}, {spec("leaf", j)})});
+    REQUIRE(eventually([&] { return j->snapshot().size() == 1; }));
+    auto inner = otp::supervisor_ref(otp::which_children(top)[0].ref, eam::detail::adopt_t{});
+    REQUIRE(settled(inner, 1));
+    (void)child_ref(inner, "leaf").call(crash{}).get();  // inner allows no restart: it ends
+    REQUIRE(eventually([&] { return j->snapshot().size() == 2; }));  // top restarted inner, which restarted leaf
+    CHECK(top.is_alive());
+    CHECK_FALSE(inner.is_alive());
+  }
+
+  TEST_CASE("a class child is restarted with the same arguments") {
+    struct counter : eam::actor<int(whoami), int(crash)> {
+      int start = 0;
+      void init(int s) { start = s; }
+      int handle_call(whoami) { return start; }
+      int handle_call(crash) { throw std::runtime_error("boom"); }
+    };
+    using counter_ref = eam::ref_of<counter>;
+    eam::actor_system system({.workers = 2});
+    auto sup = otp::start_supervisor(system, {}, {otp::child<counter>("c", {}, 41)});
+    REQUIRE(settled(sup, 1));
+    auto c = counter_ref(otp::which_children(sup)[0].ref, eam::detail::adopt_t{});
+    (void)c.call(crash{}).get();
+    REQUIRE(eventually([&] {
+      auto kids = otp::which_children(sup);
+      return kids.size() == 1 && kids[0].ref != c;
+    }));
+    CHECK(counter_ref(otp::which_children(sup)[0].ref, eam::detail::adopt_t{}).call(whoami{}).get().value() == 41);
+  }
+}
