@@ -2,5 +2,7 @@
 /// The OTP layer: `#include <eam/otp.hpp>` (eam::eam links it).
 
 #include <eam/otp/agent.hpp>
+#include <eam/otp/dynamic_supervisor.hpp>
+#include <eam/otp/named_ref.hpp>
 #include <eam/otp/process_groups.hpp>
 #include <eam/otp/supervisor.hpp>

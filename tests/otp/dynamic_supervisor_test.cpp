@@ -1,0 +1,73 @@
+#include <doctest/doctest.h>
+#include <eam/eam.hpp>
+#include <eam/otp.hpp>
+
+#include "../support/eventually.hpp"
+
+#include <stdexcept>
+#include <string>
+
+namespace {
+using eam::test::eventually;
+namespace otp = eam::otp;
+struct crash {};
+struct ping {};
+auto worker(eam::actor_context&, int n) {
+  return eam::behavior{[](crash) -> int { throw std::runtime_error("crash"); }, [n](ping) { return n; }};
+}
+using worker_ref = eam::typed_ref<int(crash), int(ping)>;
+}  // namespace
+
+TEST_SUITE("otp.dynamic_supervisor") {
+  TEST_CASE("start_child, which_children, count_children and terminate_child") {
+    eam::actor_system system({.workers = 2});
+    otp::dynamic_supervisor sup(system);
+    auto a = sup.start_child(otp::child("a", {}, worker, 1)).value();
+    auto b = sup.start_child(otp::child("b", {}, worker, 2)).value();
+    CHECK(worker_ref(b, eam::detail::adopt_t{}).call(ping{}).get().value() == 2);
+    CHECK(sup.count_children() == 2);
+    CHECK(sup.which_children()[0].id == "a");
+    CHECK(sup.terminate_child(a));
+    CHECK_FALSE(sup.terminate_child(a));  // no longer its child
+    auto stranger = system.spawn(worker, 3);
+    CHECK_FALSE(sup.terminate_child(stranger));
+    CHECK(sup.count_children() == 1);
+    REQUIRE(eventually([&] { return !a.is_alive(); }));
+  }
+
+  TEST_CASE("max_children refuses a child over the limit") {
+    eam::actor_system system({.workers = 2});
+    otp::dynamic_supervisor sup(system, {.max_children = 1});
+    CHECK(sup.start_child(otp::child("a", {}, worker, 1)).has_value());
+    auto r = sup.start_child(otp::child("b", {}, worker, 2));
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.code() == eam::errc::max_children);
+  }
+
+  TEST_CASE("a crashed child is restarted until its own limit, then stops for good") {
+    eam::actor_system system({.workers = 2});
+    otp::dynamic_supervisor sup(system, {.max_restarts = 2});
+    (void)sup.start_child(otp::child("a", {}, worker, 1)).value();
+    for (int crashes = 0; crashes < 3; ++crashes) {
+      worker_ref current;
+      REQUIRE(eventually([&] {
+        auto kids = sup.which_children();
+        if (kids.empty()) return false;
+        current = worker_ref(kids[0].ref, eam::detail::adopt_t{});
+        return current.is_alive();
+      }));
+      (void)current.call(crash{}).get();
+      if (crashes < 2) REQUIRE(eventually([&] { return sup.count_children() == 1 && sup.which_children()[0].ref != current; }));
+    }
+    REQUIRE(eventually([&] { return sup.count_children() == 0; }));
+  }
+
+  TEST_CASE("stopping the supervisor stops its children") {
+    eam::actor_system system({.workers = 2});
+    auto sup = std::make_unique<otp::dynamic_supervisor>(system);
+    auto a = sup->start_child(otp::child("a", {}, worker, 1)).value();
+    system.stop(sup->ref());
+    REQUIRE(eventually([&] { return !a.is_alive(); }));
+    CHECK(system.actor_count() == 0);
+  }
+}
