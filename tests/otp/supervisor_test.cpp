@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 #include <eam/eam.hpp>
+#include <eam/engine/log.hpp>
 #include <eam/otp.hpp>
 
 #include "../support/eventually.hpp"
@@ -161,5 +162,69 @@ TEST_SUITE("otp.supervisor") {
       return kids.size() == 1 && kids[0].ref != c;
     }));
     CHECK(counter_ref(otp::which_children(sup)[0].ref, eam::detail::adopt_t{}).call(whoami{}).get().value() == 41);
+  }
+}
+
+TEST_SUITE("otp.supervisor") {
+  TEST_CASE("a child that crashes in init makes a bounded restart storm: the supervisor gives up") {
+    struct broken : eam::actor<int(whoami)> {
+      void init(std::shared_ptr<std::atomic<int>> starts) {
+        ++*starts;
+        throw std::runtime_error("cannot start");
+      }
+      int handle_call(whoami) { return 0; }
+    };
+    eam::actor_system system({.workers = 2});
+    auto starts = std::make_shared<std::atomic<int>>(0);
+    auto sup = otp::start_supervisor(system, {.max_restarts = 5, .period = std::chrono::seconds(60)},
+                                     {otp::child<broken>("b", {}, starts)});
+    REQUIRE(eventually([&] { return !sup.is_alive(); }));
+    CHECK(starts->load() == 6);  // the first start and five restarts
+    CHECK(system.actor_count() == 0);
+  }
+
+  TEST_CASE("thousands of crashes within the limit are all restarted, and memory stays bounded") {
+    struct quiet {  // 2000 crash reports would drown the test output
+      eam::log::level saved = eam::log::current_level();
+      quiet() { eam::log::set_level(eam::log::level::none); }
+      ~quiet() { eam::log::set_level(saved); }
+    } silence;
+    eam::actor_system system({.workers = 2});
+    auto j = std::make_shared<journal>();
+    auto sup = otp::start_supervisor(system, {.max_restarts = 100000, .period = std::chrono::seconds(60)},
+                                     {spec("a", j)});
+    worker_ref previous;
+    for (int i = 0; i < 2000; ++i) {
+      worker_ref current;
+      REQUIRE(eventually([&] {  // the restarted instance, not the one that just crashed
+        current = child_ref(sup, "a");
+        return current && current != previous;
+      }));
+      REQUIRE(current.call(crash{}).get().code() == eam::errc::actor_crashed);
+      previous = current;
+    }
+    REQUIRE(eventually([&] { return j->snapshot().size() == 2001; }));
+    REQUIRE(settled(sup, 1));
+    CHECK(system.actor_count() == 2);  // the supervisor and one live child: nothing piles up
+  }
+
+  TEST_CASE("escalation climbs a three-level tree until a level can restart") {
+    eam::actor_system system({.workers = 2});
+    auto j = std::make_shared<journal>();
+    auto top = otp::start_supervisor(
+        system, {.max_restarts = 5},
+        {otp::supervisor_child("middle", {.max_restarts = 0},
+                               {otp::supervisor_child("bottom", {.max_restarts = 0}, {spec("leaf", j)})})});
+    REQUIRE(eventually([&] { return j->snapshot().size() == 1; }));
+    auto middle = otp::supervisor_ref(otp::which_children(top)[0].ref, eam::detail::adopt_t{});
+    REQUIRE(settled(middle, 1));
+    auto bottom = otp::supervisor_ref(otp::which_children(middle)[0].ref, eam::detail::adopt_t{});
+    REQUIRE(settled(bottom, 1));
+    (void)child_ref(bottom, "leaf").call(crash{}).get();  // bottom gives up, then middle gives up
+    REQUIRE(eventually([&] { return j->snapshot().size() == 2; }));  // top restarted the whole subtree
+    CHECK(top.is_alive());
+    CHECK_FALSE(middle.is_alive());
+    CHECK_FALSE(bottom.is_alive());
+    REQUIRE(eventually([&] { return system.actor_count() == 4; }));  // top, new middle, new bottom, new leaf
   }
 }
