@@ -66,3 +66,22 @@ dynamic_ref start_dynamic_supervisor(actor_system& system, dynamic_supervisor_op
 }
 
 }  // namespace eam::otp::detail
+
+namespace eam::otp {
+
+result<actor_ref> supervise(actor_system& system, child_spec spec, dynamic_supervisor_options root_options) {
+  constexpr std::string_view root_name = "eam.otp.root";
+  auto root = system.whereis<detail::dynamic_ref>(root_name);
+  if (!root) {
+    try {
+      root = detail::start_dynamic_supervisor(system, root_options, {.name = std::string(root_name)});
+    } catch (const error& e) {
+      if (e.code() != errc::name_taken) return e;
+      root = system.whereis<detail::dynamic_ref>(root_name);  // another thread started it first
+      if (!root) return root.error_value();
+    }
+  }
+  return dynamic_supervisor(std::move(root.value())).start_child(std::move(spec));
+}
+
+}  // namespace eam::otp

@@ -71,3 +71,36 @@ TEST_SUITE("otp.dynamic_supervisor") {
     CHECK(system.actor_count() == 0);
   }
 }
+
+TEST_SUITE("otp.root_supervision") {
+  TEST_CASE("a top-level actor under root supervision is restarted under its name") {
+    eam::actor_system system({.workers = 2});
+    auto first = otp::supervise(system, otp::child("svc", {.name = "svc"}, worker, 5)).value();
+    CHECK(worker_ref(first, eam::detail::adopt_t{}).call(crash{}).get().code() == eam::errc::actor_crashed);
+    REQUIRE(eventually([&] {
+      auto again = system.whereis<worker_ref>("svc");
+      return again.has_value() && *again != first;
+    }));
+    CHECK(system.whereis<worker_ref>("svc")->call(ping{}).get().value() == 5);
+  }
+
+  TEST_CASE("a crash loop trips the limit kept per spec across instances, and the actor stops for good") {
+    eam::actor_system system({.workers = 2});
+    (void)otp::supervise(system, otp::child("loop", {.name = "loop"}, worker, 1), {.max_restarts = 3}).value();
+    eam::actor_ref last;
+    for (int crashes = 0; crashes < 4; ++crashes) {  // the first start and three restarts
+      worker_ref current;
+      REQUIRE(eventually([&] {  // the next instance, once restarted
+        auto found = system.whereis<worker_ref>("loop");
+        if (!found || *found == last) return false;
+        current = *found;
+        return true;
+      }));
+      last = current;
+      REQUIRE(current.call(crash{}).get().code() == eam::errc::actor_crashed);
+    }
+    auto root = otp::dynamic_supervisor(system.whereis<otp::detail::dynamic_ref>("eam.otp.root").value());
+    REQUIRE(eventually([&] { return root.count_children() == 0; }));
+    CHECK_FALSE(system.whereis("loop").has_value());
+  }
+}

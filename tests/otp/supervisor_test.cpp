@@ -228,3 +228,34 @@ TEST_SUITE("otp.supervisor") {
     REQUIRE(eventually([&] { return system.actor_count() == 4; }));  // top, new middle, new bottom, new leaf
   }
 }
+
+#include <eam/engine/telemetry.hpp>
+
+TEST_SUITE("otp.supervisor") {
+  TEST_CASE("supervisor telemetry: crash, restart and max_restarts events") {
+    std::mutex m;
+    std::map<std::string, int> seen;
+    eam::telemetry::attach("sup-test",
+                           {"libeam.supervisor.crash", "libeam.supervisor.restart", "libeam.supervisor.max_restarts"},
+                           [&](std::string_view e, const eam::telemetry::measurements&, const eam::telemetry::metadata&) {
+                             std::lock_guard l(m);
+                             ++seen[std::string(e)];
+                           });
+    {
+      eam::actor_system system({.workers = 2});
+      auto j = std::make_shared<journal>();
+      auto sup = otp::start_supervisor(system, {.max_restarts = 1}, {spec("a", j)});
+      REQUIRE(settled(sup, 1));
+      (void)child_ref(sup, "a").call(crash{}).get();
+      REQUIRE(eventually([&] { return j->snapshot().size() == 2; }));
+      REQUIRE(settled(sup, 1));
+      (void)child_ref(sup, "a").call(crash{}).get();
+      REQUIRE(eventually([&] { return !sup.is_alive(); }));
+    }
+    eam::telemetry::detach("sup-test");
+    std::lock_guard l(m);
+    CHECK(seen["libeam.supervisor.crash"] == 2);
+    CHECK(seen["libeam.supervisor.restart"] == 1);
+    CHECK(seen["libeam.supervisor.max_restarts"] == 1);
+  }
+}

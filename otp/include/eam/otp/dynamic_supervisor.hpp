@@ -35,6 +35,8 @@ class dynamic_supervisor {
  public:
   explicit dynamic_supervisor(actor_system& system, dynamic_supervisor_options options = {}, spawn_options opts = {})
       : ref_(detail::start_dynamic_supervisor(system, options, opts)) {}
+  /// A handle to a running dynamic supervisor.
+  explicit dynamic_supervisor(detail::dynamic_ref ref) : ref_(std::move(ref)) {}
 
   /// Starts a child; `max_children` when full. Blocking: use from outside actors.
   result<actor_ref> start_child(child_spec spec, std::chrono::milliseconds timeout = default_call_timeout) const {
@@ -54,5 +56,12 @@ class dynamic_supervisor {
  private:
   detail::dynamic_ref ref_;
 };
+
+/// Root supervision: starts a top-level actor under the system's root dynamic supervisor
+/// (created on first use, registered as "eam.otp.root"), so it is restarted by its spec's
+/// policy, at most `max_restarts` times within `period` for that spec (counted across its
+/// instances, so a crash loop does trip the limit); past that it stops for good. Blocking:
+/// call from outside actors.
+result<actor_ref> supervise(actor_system& system, child_spec spec, dynamic_supervisor_options root_options = {});
 
 }  // namespace eam::otp
