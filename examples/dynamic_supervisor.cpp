@@ -14,13 +14,16 @@ int main() {
   otp::dynamic_supervisor sup(system, {.max_children = 3});
   auto job = [](eam::actor_context&, int id) { return eam::behavior{[id](work w) { return id * w.n; }}; };
   for (int id = 1; id <= 4; ++id) {
-    auto child = sup.start_child(otp::child("job-" + std::to_string(id), {}, job, id));
-    if (!child) {
-      std::printf("job-%d refused: %s\n", id, child.error_value().what());
+    auto w = sup.start_child_as<eam::typed_ref<int(work)>>(otp::child("job-" + std::to_string(id), {}, job, id));
+    if (!w) {
+      std::printf("job-%d refused: %s\n", id, w.error_value().what());
       continue;
     }
-    eam::typed_ref<int(work)> w(*child, eam::detail::adopt_t{});
-    std::printf("job-%d: %d\n", id, w.call(work{10}).get().value());
+    std::printf("job-%d: %d\n", id, w->call(work{10}).get().value());
   }
   std::printf("running: %zu\n", sup.count_children());
+
+  // Root supervision: a top-level actor restarted by its spec, its limit counted per spec.
+  auto svc = otp::supervise(system, otp::child("svc", {.name = "svc"}, job, 100));
+  std::printf("supervised top-level actor: %s\n", svc ? "started" : svc.error_value().what());
 }

@@ -30,51 +30,45 @@ struct running_child {
   int restarts = 0;
 };
 
-struct supervisor_state {
+}  // namespace
+
+struct child_supervision::state {
+  state(actor_context& c, supervisor_options o) : ctx_(c) { options = o; }
   supervisor_options options;
   std::vector<running_child> children;  // start order
   std::deque<std::chrono::steady_clock::time_point> recent;  // restarts within the period
   std::vector<std::uint64_t> awaiting;  // watch ids of siblings being stopped for a restart
-  std::size_t restart_from = 0;         // first index to restart once `awaiting` is empty
+  std::size_t restart_first = 0;        // first index to restart once `awaiting` is empty
   bool restarting = false;
-};
 
 void emit(std::string_view event, telemetry::measurements m, telemetry::metadata md) {
   if (telemetry::any_handlers()) telemetry::execute(event, m, md);
 }
 
-class supervisor_behavior {
- public:
-  supervisor_behavior(actor_context& ctx, supervisor_state& st) : ctx_(ctx), st_(st) {}
-
-  void start_all() {
-    for (auto& c : st_.children) start(c);
-  }
-
-  void on_down(const down& d) {
-    const auto it = std::find_if(st_.children.begin(), st_.children.end(),
+  bool on_down(const down& d) {
+    const auto it = std::find_if(children.begin(), children.end(),
                                  [&](const running_child& c) { return c.ref && c.watch == d.ref; });
-    if (it == st_.children.end()) return;
-    const std::size_t index = static_cast<std::size_t>(it - st_.children.begin());
+    if (it == children.end()) return false;
+    const std::size_t index = static_cast<std::size_t>(it - children.begin());
     it->ref = {};
 
-    if (st_.restarting) {  // a sibling we stopped for a restart
-      std::erase(st_.awaiting, d.ref.id);
-      if (st_.awaiting.empty()) finish_restart();
-      return;
+    if (restarting) {  // a sibling we stopped for a restart
+      std::erase(awaiting, d.ref.id);
+      if (awaiting.empty()) finish_restart();
+      return true;
     }
     const bool abnormal = !d.reason.is_normal();
     if (abnormal)
       emit("libeam.supervisor.crash", {},
            {{"actor_id", std::to_string(d.actor.id())}, {"error", d.reason.to_string()},
-            {"strategy", std::string(to_string(st_.options.strategy))}});
+            {"strategy", std::string(to_string(options.strategy))}});
     const auto policy = it->spec.restart;
-    if (policy == restart_policy::temporary || (policy == restart_policy::transient && !abnormal)) return;
-    if (!within_intensity()) return;
+    if (policy == restart_policy::temporary || (policy == restart_policy::transient && !abnormal)) return true;
+    if (!within_intensity()) return true;
 
-    switch (st_.options.strategy) {
+    switch (options.strategy) {
       case strategy::one_for_one:
-        restart(st_.children[index]);
+        restart(children[index]);
         break;
       case strategy::one_for_all:
         restart_from(0);
@@ -83,16 +77,16 @@ class supervisor_behavior {
         restart_from(index);
         break;
     }
+    return true;
   }
 
   std::vector<child_info> which() const {
     std::vector<child_info> out;
-    for (const auto& c : st_.children)
+    for (const auto& c : children)
       if (c.ref) out.push_back({c.spec.id, c.ref});
     return out;
   }
 
- private:
   void start(running_child& c) {
     c.ref = c.spec.start(ctx_);
     c.watch = ctx_.watch(c.ref);
@@ -102,18 +96,18 @@ class supervisor_behavior {
     start(c);
     emit("libeam.supervisor.restart", {},
          {{"actor_id", std::to_string(ctx_.id())}, {"new_actor_id", std::to_string(c.ref.id())},
-          {"attempt", std::to_string(c.restarts)}, {"strategy", std::string(to_string(st_.options.strategy))}});
+          {"attempt", std::to_string(c.restarts)}, {"strategy", std::string(to_string(options.strategy))}});
   }
 
   // Counts one restart; past the limit, gives up and escalates.
   bool within_intensity() {
     const auto now = std::chrono::steady_clock::now();
-    st_.recent.push_back(now);
-    while (!st_.recent.empty() && now - st_.recent.front() > st_.options.period) st_.recent.pop_front();
-    if (static_cast<int>(st_.recent.size()) <= st_.options.max_restarts) return true;
-    emit("libeam.supervisor.max_restarts", {{"count", static_cast<double>(st_.recent.size())}},
-         {{"actor_id", std::to_string(ctx_.id())}, {"max_restarts", std::to_string(st_.options.max_restarts)},
-          {"period_ms", std::to_string(st_.options.period.count())}});
+    recent.push_back(now);
+    while (!recent.empty() && now - recent.front() > options.period) recent.pop_front();
+    if (static_cast<int>(recent.size()) <= options.max_restarts) return true;
+    emit("libeam.supervisor.max_restarts", {{"count", static_cast<double>(recent.size())}},
+         {{"actor_id", std::to_string(ctx_.id())}, {"max_restarts", std::to_string(options.max_restarts)},
+          {"period_ms", std::to_string(options.period.count())}});
     // Ending abnormally stops the children first (youngest first) and tells our own
     // supervisor, which applies its strategy in turn.
     ctx_.exit(ctx_.self(), exit_reason::custom("max_restarts"));
@@ -122,44 +116,55 @@ class supervisor_behavior {
 
   // Stops the running children from `from` on, youngest first, then restarts them in order.
   void restart_from(std::size_t from) {
-    st_.restart_from = from;
-    st_.restarting = true;
-    for (std::size_t i = st_.children.size(); i-- > from;) {
-      auto& c = st_.children[i];
+    restart_first = from;
+    restarting = true;
+    for (std::size_t i = children.size(); i-- > from;) {
+      auto& c = children[i];
       if (!c.ref) continue;
-      st_.awaiting.push_back(c.watch.id);
+      awaiting.push_back(c.watch.id);
       ctx_.stop(c.ref);
     }
-    if (st_.awaiting.empty()) finish_restart();
+    if (awaiting.empty()) finish_restart();
   }
 
   void finish_restart() {
-    st_.restarting = false;
-    for (std::size_t i = st_.restart_from; i < st_.children.size(); ++i) {
-      auto& c = st_.children[i];
-      if (c.spec.restart == restart_policy::temporary && i != st_.restart_from) continue;
+    restarting = false;
+    for (std::size_t i = restart_first; i < children.size(); ++i) {
+      auto& c = children[i];
+      if (c.spec.restart == restart_policy::temporary && i != restart_first) continue;
       restart(c);
     }
   }
 
   actor_context& ctx_;
-  supervisor_state& st_;
 };
+
+child_supervision::child_supervision(actor_context& ctx, supervisor_options options)
+    : st_(std::make_unique<state>(ctx, options)) {}
+child_supervision::~child_supervision() = default;
+
+actor_ref child_supervision::start_child(child_spec spec) {
+  st_->children.push_back({std::move(spec), {}, {}, 0});
+  st_->start(st_->children.back());
+  return st_->children.back().ref;
+}
+bool child_supervision::handle(const down& d) { return st_->on_down(d); }
+std::vector<child_info> child_supervision::children() const { return st_->which(); }
+std::size_t child_supervision::count() const {
+  return static_cast<std::size_t>(std::count_if(st_->children.begin(), st_->children.end(),
+                                                [](const running_child& c) { return static_cast<bool>(c.ref); }));
+}
+
+namespace {
 
 auto supervisor_factory(supervisor_options options, std::vector<child_spec> specs) {
   return [options, specs = std::move(specs)](actor_context& ctx) {
-    auto& st = ctx.make_state<supervisor_state>();
-    st.options = options;
-    for (const auto& s : specs) st.children.push_back({s, {}, {}, 0});
-    auto& sup = ctx.make_state<supervisor_behavior>(ctx, st);
-    sup.start_all();
+    auto& sup = ctx.make_state<child_supervision>(ctx, options);
+    for (const auto& s : specs) sup.start_child(s);
     return behavior{
-        [&sup](down d) { sup.on_down(d); },
-        [&sup](detail::which_children) { return sup.which(); },
-        [&st](detail::count_children) {
-          return static_cast<std::size_t>(std::count_if(st.children.begin(), st.children.end(),
-                                                        [](const running_child& c) { return static_cast<bool>(c.ref); }));
-        },
+        [&sup](down d) { sup.handle(d); },
+        [&sup](detail::which_children) { return sup.children(); },
+        [&sup](detail::count_children) { return sup.count(); },
     };
   };
 }

@@ -4,6 +4,7 @@
 #include <eam/otp.hpp>
 
 #include "../support/eventually.hpp"
+#include "../support/probe.hpp"
 
 #include <atomic>
 #include <map>
@@ -257,5 +258,51 @@ TEST_SUITE("otp.supervisor") {
     CHECK(seen["libeam.supervisor.crash"] == 2);
     CHECK(seen["libeam.supervisor.restart"] == 1);
     CHECK(seen["libeam.supervisor.max_restarts"] == 1);
+  }
+}
+
+TEST_SUITE("otp.child_supervision") {
+  TEST_CASE("any functional actor can supervise the children it spawns") {
+    struct kids {};
+    eam::actor_system system({.workers = 2});
+    auto j = std::make_shared<journal>();
+    auto parent = system.spawn([j](eam::actor_context& ctx) {
+      auto& sup = ctx.make_state<otp::child_supervision>(ctx, otp::supervisor_options{.strategy = otp::strategy::rest_for_one});
+      sup.start_child(spec("x", j));
+      sup.start_child(spec("y", j));
+      return eam::behavior{[&sup](eam::down d) { sup.handle(d); }, [&sup](kids) { return sup.children(); }};
+    });
+    REQUIRE(eventually([&] { return parent.call(kids{}).get().value().size() == 2; }));
+    auto x = worker_ref(parent.call(kids{}).get().value()[0].ref, eam::detail::adopt_t{});
+    (void)x.call(crash{}).get();
+    REQUIRE(eventually([&] { return j->snapshot().size() == 4; }));
+    CHECK(j->snapshot() == std::vector<std::string>{"x", "y", "x", "y"});
+    REQUIRE(eventually([&] { return parent.call(kids{}).get().value().size() == 2; }));
+  }
+
+  TEST_CASE("a class actor supervises its children and escalates past the limit") {
+    struct first_child {};
+    struct owner : eam::actor<eam::actor_ref(first_child)> {
+      std::unique_ptr<otp::child_supervision> sup;
+      void init(std::shared_ptr<journal> j) {
+        sup = std::make_unique<otp::child_supervision>(context(), otp::supervisor_options{.max_restarts = 0});
+        sup->start_child(spec("z", j));
+      }
+      eam::actor_ref handle_call(first_child) { return sup->children().at(0).ref; }
+      void handle_info(const eam::down& d) { sup->handle(d); }
+    };
+    eam::actor_system system({.workers = 2});
+    auto j = std::make_shared<journal>();
+    auto log = std::make_shared<eam::test::probe_log>();
+    auto o = system.spawn<owner>(j);
+    auto watcher = system.spawn(eam::test::probe, log, false);
+    watcher.cast(eam::test::watch_this{o});
+    (void)watcher.call(eam::test::sync_probe{}).get();
+    auto z = worker_ref(o.call(first_child{}).get().value(), eam::detail::adopt_t{});
+    CHECK(z.call(crash{}).get().code() == eam::errc::actor_crashed);
+    // No restart allowed: the owner gives up and ends with max_restarts, which its watcher sees.
+    REQUIRE(eventually([&] { return log->size() == 1; }));
+    CHECK(log->snapshot()[0] == "down " + std::to_string(o.id()) + " max_restarts");
+    CHECK(j->snapshot().size() == 1);
   }
 }

@@ -44,6 +44,14 @@ class dynamic_supervisor {
     if (!r) return r.error_value();
     return std::move(r.value());
   }
+  /// The same, as the typed ref the caller knows the child's factory returns.
+  template <class Ref>
+    requires is_typed_ref_v<Ref>
+  result<Ref> start_child_as(child_spec spec, std::chrono::milliseconds timeout = default_call_timeout) const {
+    auto r = start_child(std::move(spec), timeout);
+    if (!r) return r.error_value();
+    return Ref(std::move(r.value()), eam::detail::adopt_t{});
+  }
   /// Stops a child for good. False when `ref` is not (or no longer) one of its children.
   bool terminate_child(const actor_ref& ref, std::chrono::milliseconds timeout = default_call_timeout) const {
     auto r = ref_.call(detail::terminate_child_msg{ref}, timeout).get();

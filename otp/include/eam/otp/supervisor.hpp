@@ -15,6 +15,7 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -58,6 +59,33 @@ struct supervisor_options {
 struct child_info {
   std::string id;
   actor_ref ref;
+};
+
+/// Supervision for any actor's own children, by the same strategies and limits as a supervisor:
+/// create it in the actor (factory or init), start children through it, and pass it every
+/// `down` the actor gets. Past the restart limit it ends the actor with reason "max_restarts",
+/// so the actor's own supervisor sees the crash.
+///
+///   auto& kids = ctx.make_state<eam::otp::child_supervision>(ctx, eam::otp::supervisor_options{});
+///   kids.start_child(eam::otp::child("worker", {}, worker));
+///   return eam::behavior{[&kids](eam::down d) { kids.handle(d); }, ...};
+class child_supervision {
+ public:
+  child_supervision(actor_context& ctx, supervisor_options options = {});
+  ~child_supervision();
+  child_supervision(const child_supervision&) = delete;
+  child_supervision& operator=(const child_supervision&) = delete;
+
+  /// Starts a child from `spec`, after the ones started before, and supervises it.
+  actor_ref start_child(child_spec spec);
+  /// True when `d` was about one of these children (and was acted on).
+  bool handle(const down& d);
+  [[nodiscard]] std::vector<child_info> children() const;
+  [[nodiscard]] std::size_t count() const;
+
+ private:
+  struct state;
+  std::unique_ptr<state> st_;
 };
 
 namespace detail {
