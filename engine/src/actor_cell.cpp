@@ -561,12 +561,16 @@ void actor_cell::begin_exit(exit_reason why) noexcept {
   stop_youngest_child();
 }
 
+void actor_cell::deliver_stop() noexcept {
+  deliver_system(make_envelope<exit_reason>(envelope_kind::stop, exit_reason::normal()));
+}
+
 void actor_cell::stop_youngest_child() noexcept {
   if (!has_children()) return;
   actor_cell* child = extras_->last_child;
   if (extras_->stopping_child == child) return;  // already asked; waiting for its report
   extras_->stopping_child = child;
-  child->deliver_system(make_envelope<exit_reason>(envelope_kind::stop, exit_reason::normal()));
+  child->deliver_stop();
 }
 
 void actor_cell::on_child_exit(internal::child_exit& c) noexcept {

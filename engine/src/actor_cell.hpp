@@ -105,6 +105,9 @@ class actor_cell {
   /// Pushes a linked chain of ordinary messages now (the outbox's flush).
   void push_chain(envelope* first, envelope* last) noexcept;
   void deliver_system(envelope* e) noexcept;
+  /// Asks the actor, from outside its turn, to stop normally: a system signal, handled ahead
+  /// of its queued messages.
+  void deliver_stop() noexcept;
   void add_ref() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }  // a holder exists already
   void release() noexcept;
   [[nodiscard]] bool is_dead() const noexcept { return dead_.load(std::memory_order_acquire); }

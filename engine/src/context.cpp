@@ -23,7 +23,7 @@ void actor_context::stop(const actor_ref& other) noexcept {
     cell_->request_stop();
     return;
   }
-  if (other) other.cell()->deliver_system(detail::make_envelope<exit_reason>(detail::envelope_kind::stop, exit_reason::normal()));
+  if (other) other.cell()->deliver_stop();
 }
 
 watch_ref actor_context::watch(const actor_ref& target) { return cell_->watch(target); }

@@ -95,8 +95,7 @@ bool actor_system::handles(const actor_ref& ref, const detail::message_type* t) 
 }
 
 void actor_system::stop(const actor_ref& ref) noexcept {
-  if (!ref) return;
-  ref.cell()->deliver_system(detail::make_envelope<exit_reason>(detail::envelope_kind::stop, exit_reason::normal()));
+  if (ref) ref.cell()->deliver_stop();
 }
 
 void actor_system::exit(const actor_ref& ref, exit_reason reason) {
