@@ -2,6 +2,7 @@
 #include "../../workloads/eam_workloads.hpp"
 #include "../common.hpp"
 #include "../workload.hpp"
+#include "token_ring.hpp"
 
 #include <memory>
 #include <vector>
@@ -11,14 +12,6 @@ using namespace eam;
 using namespace eam::suite;
 using eam::bench::done_latch;
 
-struct token {
-  std::int64_t left;
-};
-struct next_is;
-using ring_ref = typed_ref<void(token), void(next_is)>;
-struct next_is {
-  ring_ref next;
-};
 struct factorise {
   std::uint64_t n;
 };
@@ -40,24 +33,7 @@ outcome mixed_case(unsigned workers, const params& p) {
   std::vector<ring_ref> firsts;
   std::vector<typed_ref<void(factorise)>> factorisers;
   for (std::int64_t r = 0; r < rings; ++r) {
-    std::vector<ring_ref> ring;
-    for (std::int64_t i = 0; i < ring_size; ++i) {
-      ring.push_back(sys.spawn([finish_one](actor_context& ctx) {
-        auto& next = ctx.make_state<ring_ref>();
-        return behavior{
-            [&next, finish_one](token t) {
-              if (t.left == 0) {
-                finish_one(true);
-                return;
-              }
-              next.cast(token{t.left - 1});
-            },
-            [&next](next_is n) { next = std::move(n.next); },
-        };
-      }));
-    }
-    for (std::size_t i = 0; i < ring.size(); ++i) ring[i].cast(next_is{ring[(i + 1) % ring.size()]});
-    firsts.push_back(ring[0]);
+    firsts.push_back(spawn_token_ring(sys, ring_size, [finish_one] { finish_one(true); })[0]);
     factorisers.push_back(sys.spawn([finish_one](actor_context&) {
       return behavior{[finish_one](factorise f) { finish_one(smallest_factor(f.n) == mixed_case_factor); }};
     }));
