@@ -21,6 +21,7 @@ std::string_view to_string(errc code) noexcept {
     case errc::name_taken: return "name_taken";
     case errc::unhandled_message: return "unhandled_message";
     case errc::stash_cleared: return "stash_cleared";
+    case errc::invalid_subscription: return "invalid_subscription";
   }
   return "unknown";
 }

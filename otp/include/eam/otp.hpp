@@ -3,6 +3,7 @@
 
 #include <eam/otp/agent.hpp>
 #include <eam/otp/dynamic_supervisor.hpp>
+#include <eam/otp/gen_stage.hpp>
 #include <eam/otp/named_ref.hpp>
 #include <eam/otp/process_groups.hpp>
 #include <eam/otp/supervisor.hpp>

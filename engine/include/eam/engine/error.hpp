@@ -48,6 +48,9 @@ enum class errc : std::uint8_t {
   unhandled_message = 16,
   /// The call was stashed and the actor cleared its stash without handling it.
   stash_cleared = 17,
+  /// A stage refused a subscription: demand bounds out of order, a partition missing, out of
+  /// range or already taken.
+  invalid_subscription = 18,
 };
 
 /// The stable snake_case name of a code, e.g. "actor_not_found".

@@ -1,0 +1,66 @@
+#pragma once
+/// A producer's bounded buffer of events nobody has asked for yet. When full it keeps the
+/// newest or the oldest events, counts what it drops and reports each overflow through the
+/// `libeam.gen_stage.buffer_overflow` telemetry event.
+
+#include <eam/otp/gen_stage/options.hpp>
+#include <eam/otp/gen_stage/protocol.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <iterator>
+#include <vector>
+
+namespace eam::otp::detail {
+
+template <class T>
+class event_buffer {
+ public:
+  event_buffer(std::uint64_t producer_id, std::size_t capacity, keep keep_policy)
+      : producer_id_(producer_id), capacity_(capacity), keep_(keep_policy) {}
+
+  /// Appends events[from, end), dropping by the keep policy once full.
+  void append(std::vector<T>& events, std::size_t from) {
+    for (std::size_t i = from; i < events.size(); ++i) push(std::move(events[i]));
+    report_overflow();
+  }
+  /// Appends one event; call report_overflow() after a run of pushes.
+  void push(T&& event) {
+    if (events_.size() >= capacity_) {
+      ++unreported_drops_;
+      if (keep_ == keep::oldest || capacity_ == 0) return;  // the new event is the one dropped
+      events_.pop_front();
+    }
+    events_.push_back(std::move(event));
+  }
+  /// Emits one buffer_overflow event for the drops since the last report.
+  void report_overflow() {
+    if (unreported_drops_ == 0) return;
+    dropped_ += unreported_drops_;
+    emit_buffer_overflow(producer_id_, unreported_drops_, capacity_);
+    unreported_drops_ = 0;
+  }
+  /// Removes and returns the oldest `n` events (n <= size()).
+  std::vector<T> take(std::size_t n) {
+    std::vector<T> out;
+    out.reserve(n);
+    auto end = events_.begin() + static_cast<std::ptrdiff_t>(n);
+    std::move(events_.begin(), end, std::back_inserter(out));
+    events_.erase(events_.begin(), end);
+    return out;
+  }
+  [[nodiscard]] std::size_t size() const noexcept { return events_.size(); }
+  [[nodiscard]] bool empty() const noexcept { return events_.empty(); }
+  [[nodiscard]] std::size_t dropped() const noexcept { return dropped_; }
+
+ private:
+  std::uint64_t producer_id_;
+  std::size_t capacity_;
+  keep keep_;
+  std::size_t dropped_ = 0;
+  std::size_t unreported_drops_ = 0;
+  std::deque<T> events_;
+};
+
+}  // namespace eam::otp::detail

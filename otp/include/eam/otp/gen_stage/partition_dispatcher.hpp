@@ -1,0 +1,160 @@
+#pragma once
+/// The partition dispatcher: `hash(event)` names the partition an event belongs to, and each
+/// partition has at most one consumer, so one key's events stay in order on one consumer.
+/// Events of a partition without demand (or without a consumer yet) wait in that partition's
+/// own buffer; a hash of nullopt discards the event.
+
+#include <eam/otp/gen_stage/dispatcher.hpp>
+#include <eam/otp/gen_stage/event_buffer.hpp>
+
+#include <concepts>
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+namespace eam::otp {
+
+namespace detail {
+template <class T>
+concept has_key = requires(const T& t) { t.key; };
+inline std::size_t djb2(std::string_view s) noexcept {
+  std::size_t h = 5381;
+  for (unsigned char c : s) h = h * 33 + c;
+  return h;
+}
+template <class T>
+std::size_t default_hash_value(const T& event) {
+  if constexpr (std::is_integral_v<T> || std::is_enum_v<T>) {
+    return static_cast<std::size_t>(event);
+  } else if constexpr (std::is_convertible_v<const T&, std::string_view>) {
+    return djb2(std::string_view(event));
+  } else if constexpr (has_key<T>) {
+    return default_hash_value(event.key);
+  } else {
+    return std::hash<T>{}(event);
+  }
+}
+}  // namespace detail
+
+/// The partition dispatcher's default hash: integers modulo `partitions` (negative ones too,
+/// into range), strings by djb2, objects by their `key` member, anything else by std::hash.
+template <class T>
+std::function<std::optional<std::size_t>(const T&)> default_partition_hash(std::size_t partitions) {
+  return [partitions](const T& event) -> std::optional<std::size_t> {
+    if constexpr (std::is_signed_v<T>) {
+      const auto p = static_cast<long long>(partitions);
+      return static_cast<std::size_t>(((static_cast<long long>(event) % p) + p) % p);
+    } else {
+      return detail::default_hash_value(event) % partitions;
+    }
+  };
+}
+
+namespace detail {
+
+template <class T>
+class partition_dispatcher final : public dispatcher<T> {
+ public:
+  partition_dispatcher(std::uint64_t producer_id, const producer_options<T>& opts)
+      : dispatcher<T>(producer_id),
+        hash_(opts.hash ? opts.hash : default_partition_hash<T>(opts.partitions == 0 ? 1 : opts.partitions)) {
+    if (opts.partitions == 0) throw error(errc::invalid_subscription, "the partition dispatcher needs partitions > 0");
+    partitions_.reserve(opts.partitions);
+    for (std::size_t i = 0; i < opts.partitions; ++i)
+      partitions_.push_back({0, {}, 0, event_buffer<T>(producer_id, opts.buffer_size, opts.buffer_keep), {}});
+  }
+
+  std::optional<error> subscribe(std::uint64_t tag, sink_ref<T> consumer, std::optional<std::size_t> partition) override {
+    if (!partition)
+      return error(errc::invalid_subscription, "a partition dispatcher needs subscribe_options::partition");
+    if (*partition >= partitions_.size())
+      return error(errc::invalid_subscription, "partition " + std::to_string(*partition) + " of " +
+                                                   std::to_string(partitions_.size()) + " does not exist");
+    auto& p = partitions_[*partition];
+    if (p.tag != 0) return error(errc::invalid_subscription, "partition " + std::to_string(*partition) + " is taken");
+    p.tag = tag;
+    p.ref = std::move(consumer);
+    p.demand = 0;
+    ++consumers_;
+    return std::nullopt;
+  }
+
+  std::size_t ask(std::uint64_t tag, std::size_t count) override {
+    partition* p = find(tag);
+    if (p == nullptr) return 0;
+    p->demand += count;
+    if (p->buffer.empty()) return count;
+    const std::size_t n = std::min(p->demand, p->buffer.size());
+    p->demand -= n;
+    this->send(p->ref, p->tag, p->buffer.take(n));
+    return count > n ? count - n : 0;
+  }
+
+  std::size_t cancel(std::uint64_t tag) override {
+    partition* p = find(tag);
+    if (p == nullptr) return 0;
+    p->tag = 0;
+    p->ref = {};
+    p->demand = 0;
+    --consumers_;
+    return 0;
+  }
+
+  void dispatch(std::vector<T>&& events) override {
+    for (auto& event : events) {
+      const std::optional<std::size_t> index = hash_(event);
+      if (!index) continue;  // discarded
+      if (*index >= partitions_.size())
+        throw std::out_of_range("the partition hash returned " + std::to_string(*index) + " for " +
+                                std::to_string(partitions_.size()) + " partitions");
+      partition& p = partitions_[*index];
+      if (p.staged.size() < p.demand)
+        p.staged.push_back(std::move(event));
+      else
+        p.buffer.push(std::move(event));
+    }
+    for (auto& p : partitions_) {
+      p.buffer.report_overflow();
+      if (p.staged.empty()) continue;
+      p.demand -= p.staged.size();
+      this->send(p.ref, p.tag, std::exchange(p.staged, {}));
+    }
+  }
+
+  [[nodiscard]] std::size_t consumers() const noexcept override { return consumers_; }
+  [[nodiscard]] std::size_t buffered() const noexcept override {
+    std::size_t n = 0;
+    for (const auto& p : partitions_) n += p.buffer.size();
+    return n;
+  }
+  [[nodiscard]] std::size_t dropped() const noexcept override {
+    std::size_t n = 0;
+    for (const auto& p : partitions_) n += p.buffer.dropped();
+    return n;
+  }
+
+ private:
+  struct partition {
+    std::uint64_t tag;  // 0: no consumer
+    sink_ref<T> ref;
+    std::size_t demand;
+    event_buffer<T> buffer;
+    std::vector<T> staged;  // this dispatch's batch for the partition's consumer
+  };
+
+  partition* find(std::uint64_t tag) {
+    for (auto& p : partitions_)
+      if (p.tag == tag) return &p;
+    return nullptr;
+  }
+
+  std::function<std::optional<std::size_t>(const T&)> hash_;
+  std::vector<partition> partitions_;
+  std::size_t consumers_ = 0;
+};
+
+}  // namespace detail
+}  // namespace eam::otp

@@ -1,0 +1,112 @@
+#pragma once
+/// A producer: emits events when its consumers ask. `handle_demand(demand, state)` returns
+/// the events for that much new demand (fewer is fine: `push` the rest later; more are
+/// buffered). Its dispatcher decides who gets what; what nobody asked for waits in its buffer.
+///
+///   auto numbers = eam::otp::producer<int>::start(system,
+///       [] { return 0; },                                           // init: the state
+///       [](std::size_t demand, int& next) {
+///         std::vector<int> out(demand);
+///         std::iota(out.begin(), out.end(), next);
+///         next += static_cast<int>(demand);
+///         return out;
+///       });
+///
+/// Without state: `start(where, handle_demand)` with handle_demand(demand). `where` is the
+/// actor_system, or an actor's context to start it as a child.
+
+#include <eam/otp/gen_stage/producer_side.hpp>
+#include <eam/otp/gen_stage/upstream.hpp>
+
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace eam::otp {
+
+namespace detail {
+template <class T>
+using producer_ref = typed_ref<std::optional<error>(stage_subscribe<T>), void(stage_ask), void(stage_cancel),
+                               void(stage_set_demand_mode), void(stage_push<T>), stage_stats(stage_stats_request)>;
+
+template <class H, class State>
+decltype(auto) invoke_demand(H& handler, std::size_t demand, State& state) {
+  if constexpr (std::is_invocable_v<H&, std::size_t, State&>)
+    return handler(demand, state);
+  else
+    return handler(demand);
+}
+}  // namespace detail
+
+template <class T>
+class producer {
+ public:
+  using ref_type = detail::producer_ref<T>;
+
+  template <class Where, class Init, class HandleDemand>
+    requires std::is_invocable_v<Init&>
+  static producer start(Where& where, Init init, HandleDemand handle_demand, producer_options<T> options = {},
+                        spawn_options opts = {}) {
+    using state_type = std::invoke_result_t<Init&>;
+    return producer(where.spawn(opts, [](actor_context& ctx, Init init, HandleDemand handle_demand, producer_options<T> options) {
+      struct stage {
+        stage(actor_context& ctx, Init& init, HandleDemand&& h, const producer_options<T>& o)
+            : user(init()), handle(std::move(h)), side(ctx, o) {}
+        state_type user;
+        HandleDemand handle;
+        detail::producer_side<T> side;
+        // Turns demand that is now the producer's to meet into events.
+        void meet(std::size_t demand) {
+          if (demand != 0) side.dispatch(detail::invoke_demand(handle, demand, user));
+        }
+      };
+      auto& st = ctx.make_state<stage>(ctx, init, std::move(handle_demand), options);
+      return behavior{
+          [&st](detail::stage_subscribe<T> m) {
+            std::size_t demand = 0;
+            auto refused = st.side.subscribe(m, demand);
+            st.meet(demand);
+            return refused;
+          },
+          [&st](detail::stage_ask a) { st.meet(st.side.ask(a)); },
+          [&st](detail::stage_cancel c) { st.meet(st.side.cancel(c)); },
+          [&st](detail::stage_set_demand_mode m) { st.meet(st.side.set_mode(m.mode)); },
+          [&st](detail::stage_push<T> p) { st.side.dispatch(std::move(p.events)); },
+          [&st](detail::stage_stats_request) { return st.side.stats(); },
+          [&st](down d) {
+            std::size_t demand = 0;
+            if (st.side.on_down(d, demand)) st.meet(demand);
+          },
+      };
+    }, std::move(init), std::move(handle_demand), std::move(options)));
+  }
+  template <class Where, class HandleDemand>
+    requires std::is_invocable_v<HandleDemand&, std::size_t>
+  static producer start(Where& where, HandleDemand handle_demand, producer_options<T> options = {}, spawn_options opts = {}) {
+    return start(where, &detail::make_no_state, std::move(handle_demand), std::move(options), std::move(opts));
+  }
+
+  explicit producer(ref_type ref) : ref_(std::move(ref)) {}
+
+  /// Switches the demand mode: `forward` hands the demand held in accumulate mode to
+  /// handle_demand at once.
+  void demand(demand_mode mode) const { ref_.cast(detail::stage_set_demand_mode{mode}); }
+  /// Emits events now (as GenStage's handle_info returning events): dispatched against the
+  /// consumers' pending demand, buffered beyond it.
+  void push(std::vector<T> events) const { ref_.cast(detail::stage_push<T>{std::move(events)}); }
+  [[nodiscard]] result<stage_stats> stats(std::chrono::milliseconds timeout = default_call_timeout) const {
+    return ref_.call(detail::stage_stats_request{}, timeout).get();
+  }
+  /// Stops the producer and waits (within `timeout`) until it has ended; its consumers act on
+  /// their cancel modes.
+  bool stop(actor_system& system, std::chrono::milliseconds timeout = default_call_timeout) const {
+    system.stop(ref_);
+    return detail::wait_for_exit(ref_, timeout);
+  }
+  [[nodiscard]] const ref_type& ref() const noexcept { return ref_; }
+
+ private:
+  ref_type ref_;
+};
+
+}  // namespace eam::otp

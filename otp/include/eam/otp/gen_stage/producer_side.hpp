@@ -1,0 +1,97 @@
+#pragma once
+/// The producing half of a stage (a producer or a producer-consumer): its consumers'
+/// subscriptions, the watches on them, its dispatcher, and demand held in accumulate mode.
+/// Each method returns the demand that is now the stage's to meet.
+
+#include <eam/engine/context.hpp>
+#include <eam/otp/gen_stage/broadcast_dispatcher.hpp>
+#include <eam/otp/gen_stage/demand_dispatcher.hpp>
+#include <eam/otp/gen_stage/partition_dispatcher.hpp>
+
+#include <algorithm>
+#include <memory>
+
+namespace eam::otp::detail {
+
+template <class T>
+std::unique_ptr<dispatcher<T>> make_dispatcher(std::uint64_t producer_id, const producer_options<T>& opts) {
+  switch (opts.dispatcher) {
+    case dispatcher_kind::broadcast: return std::make_unique<broadcast_dispatcher<T>>(producer_id, opts);
+    case dispatcher_kind::partition: return std::make_unique<partition_dispatcher<T>>(producer_id, opts);
+    case dispatcher_kind::demand: break;
+  }
+  return std::make_unique<demand_dispatcher<T>>(producer_id, opts);
+}
+
+template <class T>
+class producer_side {
+ public:
+  producer_side(actor_context& ctx, const producer_options<T>& opts)
+      : ctx_(ctx), dispatcher_(make_dispatcher<T>(ctx.id(), opts)), mode_(opts.demand) {}
+
+  /// A consumer subscribes: refused with the reason, or accepted with its initial demand.
+  std::optional<error> subscribe(stage_subscribe<T>& m, std::size_t& demand) {
+    if (!m.consumer) return error(errc::invalid_subscription, "no consumer");
+    if (auto refused = dispatcher_->subscribe(m.tag, sink_ref<T>(m.consumer, eam::detail::adopt_t{}), m.partition))
+      return refused;
+    consumers_.push_back({m.tag, ctx_.watch(m.consumer)});
+    emit_subscribe(ctx_.id(), m.tag);
+    demand = pass(dispatcher_->ask(m.tag, m.initial_demand));
+    return std::nullopt;
+  }
+  std::size_t ask(const stage_ask& a) { return pass(dispatcher_->ask(a.tag, a.count)); }
+  /// The consumer cancelled.
+  std::size_t cancel(const stage_cancel& c) {
+    auto it = find_tag(c.tag);
+    if (it == consumers_.end()) return 0;
+    ctx_.unwatch(it->watch);
+    consumers_.erase(it);
+    emit_cancel(ctx_.id(), c.tag, "cancel");
+    return pass(dispatcher_->cancel(c.tag));
+  }
+  /// A watched actor ended: true (and the demand its going frees) when it was a consumer.
+  bool on_down(const down& d, std::size_t& demand) {
+    auto it = std::find_if(consumers_.begin(), consumers_.end(), [&](const consumer& c) { return c.watch == d.ref; });
+    if (it == consumers_.end()) return false;
+    const std::uint64_t tag = it->tag;
+    consumers_.erase(it);
+    emit_cancel(ctx_.id(), tag, d.reason.to_string());
+    demand = pass(dispatcher_->cancel(tag));
+    return true;
+  }
+  /// Switches the demand mode; returns the demand held until now when it becomes forward.
+  std::size_t set_mode(demand_mode mode) {
+    mode_ = mode;
+    if (mode == demand_mode::accumulate) return 0;
+    return std::exchange(held_, 0);
+  }
+  void dispatch(std::vector<T>&& events) {
+    if (!events.empty()) dispatcher_->dispatch(std::move(events));
+  }
+  [[nodiscard]] stage_stats stats() const {
+    return {dispatcher_->consumers(), dispatcher_->buffered(), dispatcher_->dropped(), held_};
+  }
+
+ private:
+  struct consumer {
+    std::uint64_t tag;
+    watch_ref watch;
+  };
+  typename std::vector<consumer>::iterator find_tag(std::uint64_t tag) {
+    return std::find_if(consumers_.begin(), consumers_.end(), [tag](const consumer& c) { return c.tag == tag; });
+  }
+  /// In accumulate mode demand is held, not passed on.
+  std::size_t pass(std::size_t demand) {
+    if (mode_ == demand_mode::forward) return demand;
+    held_ += demand;
+    return 0;
+  }
+
+  actor_context& ctx_;
+  std::unique_ptr<dispatcher<T>> dispatcher_;
+  std::vector<consumer> consumers_;
+  demand_mode mode_;
+  std::size_t held_ = 0;
+};
+
+}  // namespace eam::otp::detail

@@ -1,0 +1,92 @@
+#pragma once
+/// The messages stages exchange. A consumer subscribes with a call (the producer may refuse),
+/// then asks for events; the producer answers asks with batches of at most what was asked.
+/// Both sides watch each other, so a stage that ends cancels its subscriptions.
+
+#include <eam/engine/actor_ref.hpp>
+#include <eam/engine/error.hpp>
+#include <eam/otp/gen_stage/options.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+namespace eam::otp::detail {
+
+/// Consumer -> producer: subscribe `consumer` under `tag`, with `initial_demand` already asked.
+template <class T>
+struct stage_subscribe {
+  actor_ref consumer;
+  std::uint64_t tag = 0;
+  std::size_t initial_demand = 0;
+  std::optional<std::size_t> partition;
+};
+/// Consumer -> producer: `count` more events for subscription `tag`.
+struct stage_ask {
+  std::uint64_t tag = 0;
+  std::size_t count = 0;
+};
+/// Consumer -> producer: the consumer cancelled subscription `tag`.
+struct stage_cancel {
+  std::uint64_t tag = 0;
+};
+/// Producer -> consumer: a batch for subscription `tag`, never more than it asked for.
+template <class T>
+struct stage_events {
+  std::uint64_t tag = 0;
+  std::vector<T> events;
+};
+
+/// User -> producer.
+struct stage_set_demand_mode {
+  demand_mode mode;
+};
+template <class T>
+struct stage_push {
+  std::vector<T> events;
+};
+struct stage_stats_request {};
+
+/// User -> consumer stage.
+template <class T>
+struct stage_subscribe_to;  // defined with source_ref below
+struct stage_unsubscribe {
+  std::uint64_t tag = 0;
+};
+
+/// What a consumer needs of a producer, whatever else the producer handles.
+template <class T>
+using source_ref = typed_ref<std::optional<error>(stage_subscribe<T>), void(stage_ask), void(stage_cancel)>;
+/// What a producer needs of a consumer.
+template <class T>
+using sink_ref = typed_ref<void(stage_events<T>)>;
+
+template <class T>
+struct stage_subscribe_to {
+  source_ref<T> producer;
+  subscribe_options options;
+};
+
+/// The state of a stage started without an init.
+struct no_state {};
+inline no_state make_no_state() { return {}; }
+
+/// A fresh subscription tag, unique in the process.
+std::uint64_t next_subscription_tag() noexcept;
+/// Fills in the default min_demand; an `invalid_subscription` error when the bounds are wrong.
+std::optional<error> normalize(subscribe_options& options);
+
+/// Telemetry, each a no-op unless a handler is attached.
+void emit_subscribe(std::uint64_t producer_id, std::uint64_t tag);
+void emit_cancel(std::uint64_t producer_id, std::uint64_t tag, std::string_view reason);
+void emit_dispatch(std::uint64_t producer_id, std::size_t count);
+void emit_buffer_overflow(std::uint64_t producer_id, std::size_t dropped, std::size_t capacity);
+
+}  // namespace eam::otp::detail
+
+namespace eam::otp {
+/// A producer or producer-consumer of T events, as a consumer sees it.
+template <class T>
+using source_ref = detail::source_ref<T>;
+}  // namespace eam::otp

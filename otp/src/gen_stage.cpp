@@ -1,0 +1,108 @@
+#include <eam/engine/telemetry.hpp>
+#include <eam/otp/gen_stage/protocol.hpp>
+#include <eam/otp/gen_stage/upstream.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <string>
+
+namespace eam::otp::detail {
+
+std::uint64_t next_subscription_tag() noexcept {
+  // Relaxed: only uniqueness matters, and fetch_add gives it at any ordering.
+  static std::atomic<std::uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
+
+std::optional<error> normalize(subscribe_options& options) {
+  if (options.max_demand == 0) return error(errc::invalid_subscription, "max_demand must be at least 1");
+  if (!options.min_demand) options.min_demand = options.max_demand * 3 / 4;
+  if (*options.min_demand >= options.max_demand)
+    return error(errc::invalid_subscription, "min_demand " + std::to_string(*options.min_demand) +
+                                                 " must be below max_demand " + std::to_string(options.max_demand));
+  return std::nullopt;
+}
+
+namespace {
+void emit(std::string_view event, telemetry::measurements m, telemetry::metadata md) {
+  telemetry::execute(event, m, md);
+}
+}  // namespace
+
+void emit_subscribe(std::uint64_t producer_id, std::uint64_t tag) {
+  if (!telemetry::any_handlers()) return;
+  emit(stage_telemetry::subscribe, {}, {{"producer_id", std::to_string(producer_id)}, {"consumer_tag", std::to_string(tag)}});
+}
+
+void emit_cancel(std::uint64_t producer_id, std::uint64_t tag, std::string_view reason) {
+  if (!telemetry::any_handlers()) return;
+  emit(stage_telemetry::cancel, {},
+       {{"producer_id", std::to_string(producer_id)}, {"consumer_tag", std::to_string(tag)}, {"reason", std::string(reason)}});
+}
+
+void emit_dispatch(std::uint64_t producer_id, std::size_t count) {
+  if (!telemetry::any_handlers()) return;
+  emit(stage_telemetry::dispatch, {{"event_count", static_cast<double>(count)}}, {{"producer_id", std::to_string(producer_id)}});
+}
+
+void emit_buffer_overflow(std::uint64_t producer_id, std::size_t dropped, std::size_t capacity) {
+  if (!telemetry::any_handlers()) return;
+  emit(stage_telemetry::buffer_overflow,
+       {{"dropped_count", static_cast<double>(dropped)}, {"buffer_size", static_cast<double>(capacity)}},
+       {{"producer_id", std::to_string(producer_id)}});
+}
+
+result<std::uint64_t> upstream::prepare(const actor_ref& producer, subscribe_options& options) {
+  if (!producer) return error(errc::actor_not_found, "no producer to subscribe to");
+  if (auto bad = normalize(options)) return *bad;
+  const std::uint64_t tag = next_subscription_tag();
+  pending_.emplace_back(tag, ctx_.watch(producer));
+  return tag;
+}
+
+subscription upstream::accepted(const actor_ref& producer, std::uint64_t tag, const subscribe_options& options) {
+  auto it = std::find_if(pending_.begin(), pending_.end(), [tag](const auto& p) { return p.first == tag; });
+  const watch_ref watch = it->second;
+  pending_.erase(it);
+  entries_.push_back({{producer, tag}, typed_ref<void(stage_ask)>(producer, eam::detail::adopt_t{}), watch,
+                      options.max_demand, *options.min_demand, options.cancel, options.max_demand, 0});
+  return entries_.back().sub;
+}
+
+void upstream::refused(const actor_ref& producer, std::uint64_t tag) {
+  auto it = std::find_if(pending_.begin(), pending_.end(), [tag](const auto& p) { return p.first == tag; });
+  ctx_.unwatch(it->second);  // drops a down already queued for it
+  pending_.erase(it);
+  typed_ref<void(stage_cancel)>(producer, eam::detail::adopt_t{}).cast(stage_cancel{tag});
+}
+
+void upstream::ask(entry& e) {
+  e.outstanding += e.to_ask;
+  e.producer.cast(stage_ask{e.sub.tag, e.to_ask});
+  e.to_ask = 0;
+}
+
+bool upstream::cancel(std::uint64_t tag) {
+  auto it = std::find_if(entries_.begin(), entries_.end(), [tag](const entry& e) { return e.sub.tag == tag; });
+  if (it == entries_.end()) return false;
+  ctx_.unwatch(it->watch);
+  typed_ref<void(stage_cancel)>(it->sub.producer, eam::detail::adopt_t{}).cast(stage_cancel{tag});
+  entries_.erase(it);
+  return true;
+}
+
+bool upstream::on_down(const down& d) {
+  auto it = std::find_if(entries_.begin(), entries_.end(), [&](const entry& e) { return e.watch == d.ref; });
+  if (it == entries_.end()) {
+    // A producer that ended while its subscribe call was in flight: the call fails and
+    // refused() cleans up; the down itself is ours all the same.
+    return std::any_of(pending_.begin(), pending_.end(), [&](const auto& p) { return p.second == d.ref; });
+  }
+  const cancel_mode mode = it->cancel;
+  entries_.erase(it);
+  const bool abnormal = !d.reason.is_normal();
+  if (mode == cancel_mode::permanent || (mode == cancel_mode::transient && abnormal)) ctx_.exit(ctx_.self(), d.reason);
+  return true;
+}
+
+}  // namespace eam::otp::detail
