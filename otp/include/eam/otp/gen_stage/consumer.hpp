@@ -22,7 +22,8 @@ namespace eam::otp {
 
 namespace detail {
 template <class T>
-using consumer_ref = typed_ref<result<subscription>(stage_subscribe_to<T>), bool(stage_unsubscribe), void(stage_events<T>)>;
+using consumer_ref = typed_ref<result<subscription>(stage_subscribe_to<T>), bool(stage_unsubscribe), std::vector<subscription>(stage_list_subscriptions),
+              void(stage_events<T>)>;
 
 }  // namespace detail
 
@@ -46,6 +47,7 @@ class consumer : public detail::consuming_stage<T, detail::consumer_ref<T>> {
       return behavior{
           [&st, &ctx](detail::stage_subscribe_to<T> m) { return detail::subscribe_upstream<T>(ctx.self(), st.up, std::move(m)); },
           [&st](detail::stage_unsubscribe m) { return st.up.cancel(m.tag); },
+          [&st](detail::stage_list_subscriptions) { return st.up.subscriptions(); },
           [&st](detail::stage_events<T> m) {
             const std::size_t n = m.events.size();
             auto* sub = st.up.received(m.tag, n);

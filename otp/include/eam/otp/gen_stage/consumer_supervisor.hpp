@@ -42,7 +42,8 @@ struct consumer_supervisor_options {
 namespace detail {
 template <class T>
 using consumer_supervisor_ref =
-    typed_ref<result<subscription>(stage_subscribe_to<T>), bool(stage_unsubscribe), void(stage_events<T>),
+    typed_ref<result<subscription>(stage_subscribe_to<T>), bool(stage_unsubscribe), std::vector<subscription>(stage_list_subscriptions),
+              void(stage_events<T>),
               std::vector<child_info>(which_children), std::size_t(count_children)>;
 
 /// Starts one worker for `event` as a child of `ctx`.
@@ -113,6 +114,7 @@ class consumer_supervisor : public detail::consuming_stage<T, detail::consumer_s
       return behavior{
           [&st, &ctx](detail::stage_subscribe_to<T> m) { return detail::subscribe_upstream<T>(ctx.self(), st.up, std::move(m)); },
           [&st](detail::stage_unsubscribe m) { return st.up.cancel(m.tag); },
+          [&st](detail::stage_list_subscriptions) { return st.up.subscriptions(); },
           [&st](detail::stage_events<T> m) {
             if (st.up.received(m.tag, m.events.size()) == nullptr) return;
             for (auto& event : m.events) st.start(m.tag, std::move(event));

@@ -26,6 +26,12 @@ inline std::size_t djb2(std::string_view s) noexcept {
   return h;
 }
 template <class T>
+concept std_hashable = requires(const T& t) { std::hash<T>{}(t); };
+/// Whether the default partition hash knows how to hash a T.
+template <class T>
+concept default_hashable = std::is_integral_v<T> || std::is_enum_v<T> || std::is_convertible_v<const T&, std::string_view> ||
+                           has_key<T> || std_hashable<T>;
+template <class T>
 std::size_t default_hash_value(const T& event) {
   if constexpr (std::is_integral_v<T> || std::is_enum_v<T>) {
     return static_cast<std::size_t>(event);
@@ -42,6 +48,7 @@ std::size_t default_hash_value(const T& event) {
 /// The partition dispatcher's default hash: integers modulo `partitions` (negative ones too,
 /// into range), strings by djb2, objects by their `key` member, anything else by std::hash.
 template <class T>
+  requires detail::default_hashable<T>
 std::function<std::optional<std::size_t>(const T&)> default_partition_hash(std::size_t partitions) {
   return [partitions](const T& event) -> std::optional<std::size_t> {
     if constexpr (std::is_signed_v<T>) {
@@ -59,9 +66,10 @@ template <class T>
 class partition_dispatcher final : public dispatcher<T> {
  public:
   partition_dispatcher(std::uint64_t producer_id, const producer_options<T>& opts)
-      : dispatcher<T>(producer_id),
-        hash_(opts.hash ? opts.hash : default_partition_hash<T>(opts.partitions == 0 ? 1 : opts.partitions)) {
-    if (opts.partitions == 0) throw error(errc::invalid_subscription, "the partition dispatcher needs partitions > 0");
+      : dispatcher<T>(producer_id), hash_(opts.hash) {
+    // check_options() has made sure of partitions > 0 and of a hash for types without a default.
+    if constexpr (default_hashable<T>)
+      if (!hash_) hash_ = default_partition_hash<T>(opts.partitions);
     partitions_.reserve(opts.partitions);
     for (std::size_t i = 0; i < opts.partitions; ++i)
       partitions_.push_back({0, {}, 0, event_buffer<T>(producer_id, opts.buffer_size, opts.buffer_keep), {}});

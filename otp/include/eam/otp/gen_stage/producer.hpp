@@ -48,6 +48,7 @@ class producer {
   static producer start(Where& where, Init init, HandleDemand handle_demand, producer_options<T> options = {},
                         spawn_options opts = {}) {
     using state_type = std::invoke_result_t<Init&>;
+    detail::check_options(options);
     return producer(where.spawn(opts, [](actor_context& ctx, Init init, HandleDemand handle_demand, producer_options<T> options) {
       struct stage {
         stage(actor_context& ctx, Init& init, HandleDemand&& h, const producer_options<T>& o)

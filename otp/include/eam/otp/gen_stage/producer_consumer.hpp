@@ -3,7 +3,8 @@
 /// `handle_events(events, from, state)` -> events out, and dispatches those to its own
 /// consumers. It hands events to handle_events only as far as its consumers' demand goes and
 /// asks upstream only for what it has handed over, so back-pressure holds through it: with
-/// slow consumers it holds at most max_demand events per upstream subscription.
+/// slow consumers it holds at most max_demand events per upstream subscription. Demand is met
+/// by the events it emits, so a filter keeps pulling until its consumers are served.
 ///
 ///   auto doubler = eam::otp::producer_consumer<int, int>::start(system,
 ///       [](std::vector<int>& in) { for (int& e : in) e *= 2; return std::move(in); });
@@ -25,7 +26,8 @@ namespace eam::otp {
 namespace detail {
 template <class In, class Out>
 using producer_consumer_ref =
-    typed_ref<result<subscription>(stage_subscribe_to<In>), bool(stage_unsubscribe), void(stage_events<In>),
+    typed_ref<result<subscription>(stage_subscribe_to<In>), bool(stage_unsubscribe), std::vector<subscription>(stage_list_subscriptions),
+              void(stage_events<In>),
               std::optional<error>(stage_subscribe<Out>), void(stage_ask), void(stage_cancel), stage_stats(stage_stats_request)>;
 }  // namespace detail
 
@@ -39,6 +41,7 @@ class producer_consumer : public detail::consuming_stage<In, detail::producer_co
   static producer_consumer start(Where& where, Init init, HandleEvents handle_events, producer_options<Out> options = {},
                                  spawn_options opts = {}) {
     using state_type = std::invoke_result_t<Init&>;
+    detail::check_options(options);
     return producer_consumer(where.spawn(opts, [](actor_context& ctx, Init init, HandleEvents handle_events,
                                                   producer_options<Out> options) {
       struct stage {
@@ -73,10 +76,13 @@ class producer_consumer : public detail::consuming_stage<In, detail::producer_co
             }
             q.next += n;
             if (n == left) input.pop_front();
-            downstream_demand -= n;
             const auto* e = up.find(tag);
             const subscription from = e != nullptr ? e->sub : subscription{{}, tag};
-            side.dispatch(detail::invoke_events(handle, batch, from, user));
+            std::vector<Out> out = detail::invoke_events(handle, batch, from, user);
+            // Demand is met by events out, not in: a filter keeps asking upstream until its
+            // consumers have what they asked for; an expansion's surplus waits in the buffer.
+            downstream_demand -= std::min(downstream_demand, out.size());
+            side.dispatch(std::move(out));
             up.done(tag, n);
           }
         }
@@ -90,6 +96,7 @@ class producer_consumer : public detail::consuming_stage<In, detail::producer_co
           // Upstream: this stage as a consumer.
           [&st, &ctx](detail::stage_subscribe_to<In> m) { return detail::subscribe_upstream<In>(ctx.self(), st.up, std::move(m)); },
           [&st](detail::stage_unsubscribe m) { return st.up.cancel(m.tag); },
+          [&st](detail::stage_list_subscriptions) { return st.up.subscriptions(); },
           [&st](detail::stage_events<In> m) {
             if (st.up.received(m.tag, m.events.size()) == nullptr || m.events.empty()) return;
             st.input.push_back({m.tag, std::move(m.events)});

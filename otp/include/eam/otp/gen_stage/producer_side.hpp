@@ -13,6 +13,16 @@
 
 namespace eam::otp::detail {
 
+/// Throws `invalid_subscription` for options no dispatcher can work with, so that starting a
+/// stage fails in the caller rather than in the new actor.
+template <class T>
+void check_options(const producer_options<T>& opts) {
+  if (opts.dispatcher != dispatcher_kind::partition) return;
+  if (opts.partitions == 0) throw error(errc::invalid_subscription, "the partition dispatcher needs partitions > 0");
+  if constexpr (!default_hashable<T>)
+    if (!opts.hash) throw error(errc::invalid_subscription, "the partition dispatcher needs a hash for this event type");
+}
+
 template <class T>
 std::unique_ptr<dispatcher<T>> make_dispatcher(std::uint64_t producer_id, const producer_options<T>& opts) {
   switch (opts.dispatcher) {

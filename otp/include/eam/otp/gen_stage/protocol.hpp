@@ -54,6 +54,7 @@ struct stage_subscribe_to;  // defined with source_ref below
 struct stage_unsubscribe {
   std::uint64_t tag = 0;
 };
+struct stage_list_subscriptions {};
 
 /// What a consumer needs of a producer, whatever else the producer handles.
 template <class T>

@@ -73,7 +73,11 @@ class upstream {
   /// and by its cancel mode the stage ends too (with the producer's reason).
   bool on_down(const down& d);
 
-  [[nodiscard]] std::size_t size() const noexcept { return entries_.size(); }
+  [[nodiscard]] std::vector<subscription> subscriptions() const {
+    std::vector<subscription> out;
+    for (const auto& e : entries_) out.push_back(e.sub);
+    return out;
+  }
 
  private:
   void ask(entry& e);
@@ -135,6 +139,10 @@ class consuming_stage {
   bool cancel(const subscription& sub, std::chrono::milliseconds timeout = default_call_timeout) const {
     auto r = ref_.call(stage_unsubscribe{sub.tag}, timeout).get();
     return r && r.value();
+  }
+  /// The stage's live subscriptions, oldest first.
+  result<std::vector<subscription>> subscriptions(std::chrono::milliseconds timeout = default_call_timeout) const {
+    return ref_.call(stage_list_subscriptions{}, timeout).get();
   }
   /// Stops the stage and waits (within `timeout`) until it has ended; its producers see it go.
   bool stop(actor_system& system, std::chrono::milliseconds timeout = default_call_timeout) const;
