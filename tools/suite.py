@@ -64,10 +64,35 @@ WORKLOADS = {
     "calls-inside": ("extra", "calls", {"clients": 2, "calls": 200000}, ["calls"]),
     "calls-outside": ("extra", "calls", {"calls": 100000}, ["calls"]),
 }
+# GenStage (libeam only: no peer ships GenStage). One row per variant; the fifth field names the
+# binary's workload that the row runs with its parameters.
+for _n in (100, 1000):
+    WORKLOADS[f"stage-pc-{_n}"] = ("gen-stage", "events", {"events": 5000000, "max_demand": _n}, ["events"],
+                                   "stage-producer-consumer")
+for _kind, _counts in (("demand", (1, 2, 4, 8)), ("broadcast", (1, 2, 4, 8)), ("partition", (2, 4, 8))):
+    for _n in _counts:
+        WORKLOADS[f"stage-{_kind}-{_n}"] = ("gen-stage", "events", {"events": 5000000, "consumers": _n, "max_demand": 1000},
+                                            ["events"], f"stage-{_kind}")
+for _n in (1, 2, 3):
+    WORKLOADS[f"stage-pipeline-{_n}"] = ("gen-stage", "events", {"events": 5000000, "hops": _n, "max_demand": 1000},
+                                         ["events"], "stage-pipeline")
+for _n in (5, 10, 20):
+    WORKLOADS[f"stage-supervisor-{_n}"] = ("gen-stage", "workers", {"jobs": 200000, "max_demand": _n}, ["jobs"],
+                                           "stage-consumer-supervisor")
 SYSTEMS = ["libeam", "caf", "erlang", "threads"]
 # What bench/suite/erlang/eam_suite.erl implements (the C++ binaries answer --list themselves).
 ERLANG_WORKLOADS = {"ping-pong", "counting", "fork-join-throughput", "fork-join-create", "thread-ring", "chameneos",
                     "big", "actor-creation", "fan-in", "mixed-case", "skynet", "calls-inside", "calls-outside"}
+
+
+def spec(name):
+    """(group, unit, default parameters, scaling rules) of a row."""
+    return WORKLOADS[name][:4]
+
+
+def binary_name(name):
+    """The workload a row runs in the systems' binaries (a variant row names its own)."""
+    return WORKLOADS[name][4] if len(WORKLOADS[name]) > 4 else name
 
 
 def scaled(defaults, scaling, size):
@@ -116,7 +141,7 @@ class System:
         return self._list
 
     def command(self, workload, workers, params):
-        args = ["--workload", workload, "--workers", str(workers)]
+        args = ["--workload", binary_name(workload), "--workers", str(workers)]
         for k, v in params.items():
             args += ["--" + k, str(v)]
         if self.name == "erlang":
@@ -167,7 +192,7 @@ def main():
     parser.add_argument("--names", action="store_true", help=argparse.SUPPRESS)  # for CMake
     parser.add_argument("--replot", action="store_true", help="redraw the charts of --out/results.json and exit")
     parser.add_argument("--workloads", help="comma-separated names (default: all)")
-    parser.add_argument("--groups", help="comma-separated: micro, concurrency, parallelism, caf-paper, extra")
+    parser.add_argument("--groups", help="comma-separated: micro, concurrency, parallelism, caf-paper, extra, gen-stage")
     parser.add_argument("--systems", default=",".join(SYSTEMS), help="comma-separated: " + ", ".join(SYSTEMS))
     parser.add_argument("--reps", type=int, default=5, help="runs per workload and system (default 5)")
     parser.add_argument("--workers", type=int, default=os.cpu_count(), help="worker threads for every system")
@@ -193,7 +218,7 @@ def main():
         return 0
     if args.list:
         print(f"{'workload':<22} {'group':<12} {'unit':<14} parameters at size 1")
-        for name, (group, unit, defaults, _) in WORKLOADS.items():
+        for name, (group, unit, defaults, _) in ((n, spec(n)) for n in WORKLOADS):
             print(f"{name:<22} {group:<12} {unit:<14} " + " ".join(f"{k}={v}" for k, v in defaults.items()))
         print("systems: " + ", ".join(SYSTEMS))
         return 0
@@ -227,10 +252,10 @@ def main():
 def verify(names, systems, args):
     failures = 0
     for name in names:
-        group, unit, defaults, scaling = WORKLOADS[name]
+        group, unit, defaults, scaling = spec(name)
         params = scaled(defaults, scaling, args.size)
         for system in systems:
-            if name not in system.workloads():
+            if binary_name(name) not in system.workloads():
                 continue
             result, _ = system.run(name, min(args.workers, 2), params, args.timeout)
             status = "ok" if result.get("ok") else "WRONG"
@@ -250,9 +275,9 @@ def measure(names, systems, args):
     print(f"libeam benchmark suite: {len(names)} workloads x {', '.join(s.name for s in systems)}; "
           f"{args.workers} workers each, size {args.size}, {args.reps} runs, interleaved")
     for name in names:
-        group, unit, defaults, scaling = WORKLOADS[name]
+        group, unit, defaults, scaling = spec(name)
         params = scaled(defaults, scaling, args.size)
-        runs = {s.name: [] for s in systems if name in s.workloads()}
+        runs = {s.name: [] for s in systems if binary_name(name) in s.workloads()}
         for _ in range(args.reps):
             for system in systems:
                 if system.name not in runs:
@@ -325,11 +350,11 @@ def worker_scaling(names, systems, args):
     out = {}
     print(f"\nworker scaling of the micro group: {counts}")
     for name in micro:
-        group, unit, defaults, scaling = WORKLOADS[name]
+        group, unit, defaults, scaling = spec(name)
         params = scaled(defaults, scaling, args.size)
         out[name] = {}
         for system in systems:
-            if name not in system.workloads() or system.name == "threads":
+            if binary_name(name) not in system.workloads() or system.name == "threads":
                 continue
             series = {}
             for w in counts:

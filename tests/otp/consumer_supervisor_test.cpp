@@ -55,7 +55,7 @@ TEST_SUITE("otp.consumer_supervisor") {
     REQUIRE(eventually([&] { return sup.count_children() == 0; }));
   }
 
-  TEST_CASE("max_demand bounds the live workers; each one that ends frees one slot") {
+  TEST_CASE("max_demand bounds the live workers - each one that ends frees one slot") {
     std::atomic<int> started{0};
     eam::actor_system system({.workers = 2});
     auto jobs = eam::test::counter_producer(system, 1000);
@@ -77,7 +77,7 @@ TEST_SUITE("otp.consumer_supervisor") {
     }
   }
 
-  TEST_CASE("temporary workers that crash are not restarted; every event still gets its one worker") {
+  TEST_CASE("temporary workers that crash are not restarted - every event still gets its one worker") {
     constexpr int total = 500;
     worker_log log(total);
     eam::actor_system system({.workers = 2});

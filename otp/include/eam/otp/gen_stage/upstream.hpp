@@ -107,8 +107,10 @@ template <class T>
 task<result<subscription>> subscribe_upstream(actor_ref self, upstream& up, stage_subscribe_to<T> m) {
   auto tag = up.prepare(m.producer, m.options);
   if (!tag) co_return tag.error_value();
-  auto answer = co_await m.producer.call(
-      stage_subscribe<T>{std::move(self), tag.value(), m.options.max_demand, m.options.partition});
+  // A named call, not a temporary inside the co_await: GCC 12 destroys such a temporary twice,
+  // and this one owns a reference (task.hpp).
+  auto call = m.producer.call(stage_subscribe<T>{std::move(self), tag.value(), m.options.max_demand, m.options.partition});
+  auto answer = co_await call;
   if (!answer || answer.value()) {
     up.refused(m.producer, tag.value());
     co_return answer ? *answer.value() : answer.error_value();
@@ -130,6 +132,7 @@ class consuming_stage {
     return std::move(r.value());
   }
   /// The subscribe call, to co_await inside an actor (it yields result<result<subscription>>).
+  /// Name it before awaiting it (`auto op = stage.subscribe_op(p); co_await op;`): see task.hpp.
   auto subscribe_op(const source_ref<T>& producer, subscribe_options options = {},
                     std::chrono::milliseconds timeout = default_call_timeout) const {
     return ref_.call(stage_subscribe_to<T>{producer, options}, timeout);

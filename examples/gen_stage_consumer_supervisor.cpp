@@ -1,0 +1,39 @@
+// A consumer supervisor: one worker actor per job, at most 10 running at once; a job that
+// fails is retried once with the same event (transient restarts).
+#include <eam/eam.hpp>
+#include <eam/otp.hpp>
+
+#include <atomic>
+#include <cstdio>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+struct job {
+  int id;
+};
+struct status {};
+
+int main() {
+  std::atomic<int> done{0}, failures{0};
+  eam::actor_system system;
+  auto jobs = eam::otp::producer<job>::start(system, [] { return 0; }, [](std::size_t demand, int& next) {
+    std::vector<job> out;
+    for (std::size_t i = 0; i < demand && next < 100; ++i) out.push_back({next++});
+    return out;
+  });
+  auto workers = eam::otp::consumer_supervisor<job>::start(
+      system,
+      [&](eam::actor_context& ctx, job j) {  // a worker: does its job once started, then ends
+        ctx.continue_with([&ctx, &done, &failures, j] {
+          if (j.id % 10 == 0 && failures.fetch_add(1) < 10) throw std::runtime_error("flaky job");
+          ++done;
+          ctx.stop();
+        });
+        return eam::behavior{[](status) { return true; }};
+      },
+      {.restart = eam::otp::restart_policy::transient, .max_restarts = 20});
+  workers.subscribe(jobs.ref(), {.max_demand = 10}).value();
+  while (done < 100) std::this_thread::yield();
+  std::printf("100 jobs done, %d failed once and were retried\n", failures.load());
+}
