@@ -67,14 +67,14 @@ WORKLOADS = {
 # GenStage (libeam only: no peer ships GenStage). One row per variant; the fifth field names the
 # binary's workload that the row runs with its parameters.
 for _n in (100, 1000):
-    WORKLOADS[f"stage-pc-{_n}"] = ("gen-stage", "events", {"events": 5000000, "max_demand": _n}, ["events"],
+    WORKLOADS[f"stage-pc-{_n}"] = ("gen-stage", "events", {"events": 20000000, "max_demand": _n}, ["events"],
                                    "stage-producer-consumer")
 for _kind, _counts in (("demand", (1, 2, 4, 8)), ("broadcast", (1, 2, 4, 8)), ("partition", (2, 4, 8))):
     for _n in _counts:
-        WORKLOADS[f"stage-{_kind}-{_n}"] = ("gen-stage", "events", {"events": 5000000, "consumers": _n, "max_demand": 1000},
+        WORKLOADS[f"stage-{_kind}-{_n}"] = ("gen-stage", "events", {"events": 20000000, "consumers": _n, "max_demand": 1000},
                                             ["events"], f"stage-{_kind}")
 for _n in (1, 2, 3):
-    WORKLOADS[f"stage-pipeline-{_n}"] = ("gen-stage", "events", {"events": 5000000, "hops": _n, "max_demand": 1000},
+    WORKLOADS[f"stage-pipeline-{_n}"] = ("gen-stage", "events", {"events": 20000000, "hops": _n, "max_demand": 1000},
                                          ["events"], "stage-pipeline")
 for _n in (5, 10, 20):
     WORKLOADS[f"stage-supervisor-{_n}"] = ("gen-stage", "workers", {"jobs": 200000, "max_demand": _n}, ["jobs"],
@@ -394,7 +394,7 @@ set xtics rotate by -35
 set key top left
 plot {cols}
 """
-    plots = [script]
+    plots = [script] if peers else []  # a libeam-only run (e.g. the gen-stage group) has no ratios
     scaling = {name: series for name, series in (results.get("scaling") or {}).items() if series}
     if scaling:
         # One panel per workload, one line per system.
@@ -425,7 +425,9 @@ set key bottom left
         with open(path, "w") as f:
             f.write(text)
         subprocess.run(["gnuplot", path], check=False)
-    print(f"charts: {os.path.join(out, 'ratios.png')}" + (", scaling.png" if len(plots) > 1 else ""))
+    drawn = (["ratios.png"] if peers else []) + (["scaling.png"] if scaling else [])
+    if drawn:
+        print(f"charts: {out}: " + ", ".join(drawn))
 
 
 if __name__ == "__main__":

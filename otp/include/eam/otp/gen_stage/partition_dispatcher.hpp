@@ -7,6 +7,7 @@
 #include <eam/otp/gen_stage/dispatcher.hpp>
 #include <eam/otp/gen_stage/event_buffer.hpp>
 
+#include <algorithm>
 #include <concepts>
 #include <functional>
 #include <stdexcept>
@@ -53,7 +54,8 @@ std::function<std::optional<std::size_t>(const T&)> default_partition_hash(std::
   return [partitions](const T& event) -> std::optional<std::size_t> {
     if constexpr (std::is_signed_v<T>) {
       const auto p = static_cast<long long>(partitions);
-      return static_cast<std::size_t>(((static_cast<long long>(event) % p) + p) % p);
+      const long long r = static_cast<long long>(event) % p;  // one division: the hot part
+      return static_cast<std::size_t>(r < 0 ? r + p : r);
     } else {
       return detail::default_hash_value(event) % partitions;
     }
@@ -112,6 +114,7 @@ class partition_dispatcher final : public dispatcher<T> {
   }
 
   void dispatch(std::vector<T>&& events) override {
+    for (auto& p : partitions_) p.staged.reserve(std::min(p.demand, events.size()));
     for (auto& event : events) {
       const std::optional<std::size_t> index = hash_(event);
       if (!index) continue;  // discarded
