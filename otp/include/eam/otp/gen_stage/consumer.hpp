@@ -12,7 +12,7 @@
 /// Without state: `start(where, handle_events)`, where handle_events takes (events, from) or
 /// (events). `where` is the actor_system, or an actor's context to start it as a child.
 
-#include <eam/otp/gen_stage/upstream.hpp>
+#include <eam/otp/gen_stage/consuming_stage.hpp>
 
 #include <type_traits>
 #include <utility>

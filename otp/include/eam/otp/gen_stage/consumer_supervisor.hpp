@@ -20,7 +20,7 @@
 /// holding its slot. More than `max_restarts` restarts within `period` and the supervisor
 /// ends with reason "max_restarts", as a supervisor does.
 
-#include <eam/otp/gen_stage/upstream.hpp>
+#include <eam/otp/gen_stage/consuming_stage.hpp>
 #include <eam/otp/supervisor.hpp>
 
 #include <chrono>

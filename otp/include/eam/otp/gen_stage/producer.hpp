@@ -15,8 +15,8 @@
 /// Without state: `start(where, handle_demand)` with handle_demand(demand). `where` is the
 /// actor_system, or an actor's context to start it as a child.
 
+#include <eam/engine/system.hpp>
 #include <eam/otp/gen_stage/producer_side.hpp>
-#include <eam/otp/gen_stage/upstream.hpp>
 
 #include <type_traits>
 #include <utility>

@@ -12,7 +12,7 @@
 ///   sink.subscribe(doubler.ref()).value();
 
 #include <eam/otp/gen_stage/producer_side.hpp>
-#include <eam/otp/gen_stage/upstream.hpp>
+#include <eam/otp/gen_stage/consuming_stage.hpp>
 
 #include <algorithm>
 #include <deque>

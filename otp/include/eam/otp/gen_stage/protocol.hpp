@@ -7,6 +7,7 @@
 #include <eam/engine/error.hpp>
 #include <eam/otp/gen_stage/options.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -72,6 +73,9 @@ struct stage_subscribe_to {
 /// The state of a stage started without an init.
 struct no_state {};
 inline no_state make_no_state() { return {}; }
+
+/// Waits until `ref` has ended, at most `timeout` (defined with the agent).
+bool wait_for_exit(const actor_ref& ref, std::chrono::milliseconds timeout);
 
 /// A fresh subscription tag, unique in the process.
 std::uint64_t next_subscription_tag() noexcept;

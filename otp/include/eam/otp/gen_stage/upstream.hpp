@@ -7,13 +7,12 @@
 /// The stage asks again once outstanding + held falls to min_demand, so a slow stage stops
 /// asking: back-pressure.
 
-#include <eam/engine/system.hpp>
+#include <eam/engine/context.hpp>
+#include <eam/engine/result.hpp>
 #include <eam/otp/gen_stage/protocol.hpp>
 
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <type_traits>
 #include <vector>
 
 namespace eam::otp::detail {
@@ -86,84 +85,5 @@ class upstream {
   std::vector<entry> entries_;
   std::vector<std::pair<std::uint64_t, watch_ref>> pending_;  // subscribe calls in flight
 };
-
-}  // namespace eam::otp::detail
-
-namespace eam::otp::detail {
-
-/// Calls a stage's event handler in whichever of its accepted shapes it has.
-template <class H, class Events, class State>
-decltype(auto) invoke_events(H& handler, Events& events, const subscription& from, State& state) {
-  if constexpr (std::is_invocable_v<H&, Events&, const subscription&, State&>)
-    return handler(events, from, state);
-  else if constexpr (std::is_invocable_v<H&, Events&, const subscription&>)
-    return handler(events, from);
-  else
-    return handler(events);
-}
-
-/// The subscribe call of a consuming stage: check, ask the producer, record the answer.
-template <class T>
-task<result<subscription>> subscribe_upstream(actor_ref self, upstream& up, stage_subscribe_to<T> m) {
-  auto tag = up.prepare(m.producer, m.options);
-  if (!tag) co_return tag.error_value();
-  // A named call, not a temporary inside the co_await: GCC 12 destroys such a temporary twice,
-  // and this one owns a reference (task.hpp).
-  auto call = m.producer.call(stage_subscribe<T>{std::move(self), tag.value(), m.options.max_demand, m.options.partition});
-  auto answer = co_await call;
-  if (!answer || answer.value()) {
-    up.refused(m.producer, tag.value());
-    co_return answer ? *answer.value() : answer.error_value();
-  }
-  co_return up.accepted(m.producer, tag.value(), m.options);
-}
-
-/// What every consuming stage's handle offers: subscribe, cancel, stop.
-template <class T, class Ref>
-class consuming_stage {
- public:
-  /// Subscribes to `producer` and waits for its answer: the subscription, or why not
-  /// (`invalid_subscription`, `actor_not_found`, `timeout`). Blocking: from outside actors;
-  /// inside one, `co_await subscribe_op(...)`.
-  result<subscription> subscribe(const source_ref<T>& producer, subscribe_options options = {},
-                                 std::chrono::milliseconds timeout = default_call_timeout) const {
-    auto r = subscribe_op(producer, options, timeout).get();
-    if (!r) return r.error_value();
-    return std::move(r.value());
-  }
-  /// The subscribe call, to co_await inside an actor (it yields result<result<subscription>>).
-  /// Name it before awaiting it (`auto op = stage.subscribe_op(p); co_await op;`): see task.hpp.
-  auto subscribe_op(const source_ref<T>& producer, subscribe_options options = {},
-                    std::chrono::milliseconds timeout = default_call_timeout) const {
-    return ref_.call(stage_subscribe_to<T>{producer, options}, timeout);
-  }
-  /// Cancels a subscription of this stage (the stage carries on). False when it had no such
-  /// subscription (any more).
-  bool cancel(const subscription& sub, std::chrono::milliseconds timeout = default_call_timeout) const {
-    auto r = ref_.call(stage_unsubscribe{sub.tag}, timeout).get();
-    return r && r.value();
-  }
-  /// The stage's live subscriptions, oldest first.
-  result<std::vector<subscription>> subscriptions(std::chrono::milliseconds timeout = default_call_timeout) const {
-    return ref_.call(stage_list_subscriptions{}, timeout).get();
-  }
-  /// Stops the stage and waits (within `timeout`) until it has ended; its producers see it go.
-  bool stop(actor_system& system, std::chrono::milliseconds timeout = default_call_timeout) const;
-
-  [[nodiscard]] const Ref& ref() const noexcept { return ref_; }
-
- protected:
-  explicit consuming_stage(Ref ref) : ref_(std::move(ref)) {}
-  Ref ref_;
-};
-
-/// Waits until `ref` has ended, at most `timeout` (defined with the agent).
-bool wait_for_exit(const actor_ref& ref, std::chrono::milliseconds timeout);
-
-template <class T, class Ref>
-bool consuming_stage<T, Ref>::stop(actor_system& system, std::chrono::milliseconds timeout) const {
-  system.stop(ref_);
-  return wait_for_exit(ref_, timeout);
-}
 
 }  // namespace eam::otp::detail
