@@ -46,20 +46,39 @@ std::size_t default_hash_value(const T& event) {
 }
 }  // namespace detail
 
+namespace detail {
+/// The default hash as a plain function object, so the dispatcher calls it inline. A power of
+/// two of partitions takes a mask instead of a division (also right for negative integers:
+/// two's complement masks to the mathematical modulo).
+template <class T>
+class default_partitioner {
+ public:
+  explicit default_partitioner(std::size_t partitions)
+      : partitions_(partitions), mask_((partitions & (partitions - 1)) == 0 ? partitions - 1 : 0) {}
+  std::size_t operator()(const T& event) const {
+    if constexpr (std::is_integral_v<T> && std::is_signed_v<T>) {
+      if (mask_ != 0 || partitions_ == 1) return static_cast<std::size_t>(static_cast<std::uint64_t>(event) & mask_);
+      const auto p = static_cast<long long>(partitions_);
+      const long long r = static_cast<long long>(event) % p;
+      return static_cast<std::size_t>(r < 0 ? r + p : r);
+    } else {
+      const std::size_t h = default_hash_value(event);
+      return mask_ != 0 || partitions_ == 1 ? h & mask_ : h % partitions_;
+    }
+  }
+
+ private:
+  std::size_t partitions_;
+  std::size_t mask_;  // partitions - 1 for a power of two, else 0
+};
+}  // namespace detail
+
 /// The partition dispatcher's default hash: integers modulo `partitions` (negative ones too,
 /// into range), strings by djb2, objects by their `key` member, anything else by std::hash.
 template <class T>
   requires detail::default_hashable<T>
 std::function<std::optional<std::size_t>(const T&)> default_partition_hash(std::size_t partitions) {
-  return [partitions](const T& event) -> std::optional<std::size_t> {
-    if constexpr (std::is_signed_v<T>) {
-      const auto p = static_cast<long long>(partitions);
-      const long long r = static_cast<long long>(event) % p;  // one division: the hot part
-      return static_cast<std::size_t>(r < 0 ? r + p : r);
-    } else {
-      return detail::default_hash_value(event) % partitions;
-    }
-  };
+  return [p = detail::default_partitioner<T>(partitions)](const T& event) -> std::optional<std::size_t> { return p(event); };
 }
 
 namespace detail {
@@ -71,7 +90,7 @@ class partition_dispatcher final : public dispatcher<T> {
       : dispatcher<T>(producer_id), hash_(opts.hash) {
     // check_options() has made sure of partitions > 0 and of a hash for types without a default.
     if constexpr (default_hashable<T>)
-      if (!hash_) hash_ = default_partition_hash<T>(opts.partitions);
+      if (!hash_) default_.emplace(opts.partitions);
     partitions_.reserve(opts.partitions);
     for (std::size_t i = 0; i < opts.partitions; ++i)
       partitions_.push_back({0, {}, 0, event_buffer<T>(producer_id, opts.buffer_size, opts.buffer_keep), {}});
@@ -115,24 +134,16 @@ class partition_dispatcher final : public dispatcher<T> {
 
   void dispatch(std::vector<T>&& events) override {
     for (auto& p : partitions_) p.staged.reserve(std::min(p.demand, events.size()));
-    for (auto& event : events) {
-      const std::optional<std::size_t> index = hash_(event);
-      if (!index) continue;  // discarded
-      if (*index >= partitions_.size())
-        throw std::out_of_range("the partition hash returned " + std::to_string(*index) + " for " +
-                                std::to_string(partitions_.size()) + " partitions");
-      partition& p = partitions_[*index];
-      if (p.staged.size() < p.demand)
-        p.staged.push_back(std::move(event));
-      else
-        p.buffer.push(std::move(event));
+    if constexpr (default_hashable<T>) {
+      if (default_) {
+        for (auto& event : events) route((*default_)(event), std::move(event));
+        flush();
+        return;
+      }
     }
-    for (auto& p : partitions_) {
-      p.buffer.report_overflow();
-      if (p.staged.empty()) continue;
-      p.demand -= p.staged.size();
-      this->send(p.ref, p.tag, std::exchange(p.staged, {}));
-    }
+    for (auto& event : events)
+      if (const std::optional<std::size_t> index = hash_(event)) route(*index, std::move(event));  // nullopt: discarded
+    flush();
   }
 
   [[nodiscard]] std::size_t consumers() const noexcept override { return consumers_; }
@@ -156,13 +167,33 @@ class partition_dispatcher final : public dispatcher<T> {
     std::vector<T> staged;  // this dispatch's batch for the partition's consumer
   };
 
+  void route(std::size_t index, T&& event) {
+    if (index >= partitions_.size())
+      throw std::out_of_range("the partition hash returned " + std::to_string(index) + " for " +
+                              std::to_string(partitions_.size()) + " partitions");
+    partition& p = partitions_[index];
+    if (p.staged.size() < p.demand)
+      p.staged.push_back(std::move(event));
+    else
+      p.buffer.push(std::move(event));
+  }
+  // Sends each partition's batch and reports what its buffer dropped.
+  void flush() {
+    for (auto& p : partitions_) {
+      p.buffer.report_overflow();
+      if (p.staged.empty()) continue;
+      p.demand -= p.staged.size();
+      this->send(p.ref, p.tag, std::exchange(p.staged, {}));
+    }
+  }
   partition* find(std::uint64_t tag) {
     for (auto& p : partitions_)
       if (p.tag == tag) return &p;
     return nullptr;
   }
 
-  std::function<std::optional<std::size_t>(const T&)> hash_;
+  std::function<std::optional<std::size_t>(const T&)> hash_;  // the user's
+  std::optional<default_partitioner<T>> default_;              // or the default, called inline
   std::vector<partition> partitions_;
   std::size_t consumers_ = 0;
 };
