@@ -34,8 +34,9 @@ int main() {
           std::printf("passed a million after %ld batches of at most 100\n", t.batches);
         }
       });
-  auto sub = summer.subscribe(numbers.ref(), {.max_demand = 100, .min_demand = 50,
-                                              .cancel = eam::otp::cancel_mode::permanent}).value();
+  auto sub =
+      summer.subscribe(numbers.ref(), {.max_demand = 100, .min_demand = 50, .cancel = eam::otp::cancel_mode::permanent})
+          .value();
   std::printf("subscribed with tag %llu\n", static_cast<unsigned long long>(sub.tag));
   numbers.stop(system);  // the permanent subscription ends the consumer too
   while (summer.ref().is_alive()) std::this_thread::yield();

@@ -29,9 +29,8 @@ int main() {
 
   std::vector<eam::otp::consumer<click>> shards;
   for (std::size_t p = 0; p < 2; ++p) {
-    shards.push_back(eam::otp::consumer<click>::start(system, [&handled, p](std::vector<click>& batch) {
-      handled[p] += static_cast<int>(batch.size());
-    }));
+    shards.push_back(eam::otp::consumer<click>::start(
+        system, [&handled, p](std::vector<click>& batch) { handled[p] += static_cast<int>(batch.size()); }));
     shards.back().subscribe(clicks.ref(), {.max_demand = 500, .partition = p}).value();
   }
   while (handled[0] + handled[1] < total) std::this_thread::yield();

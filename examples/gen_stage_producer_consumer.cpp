@@ -11,11 +11,13 @@
 int main() {
   std::atomic<long> printed{0}, last{0};
   eam::actor_system system;
-  auto numbers = eam::otp::producer<long>::start(system, [] { return 0L; }, [](std::size_t demand, long& next) {
-    std::vector<long> out;
-    for (std::size_t i = 0; i < demand && next < 1000; ++i) out.push_back(next++);
-    return out;
-  });
+  auto numbers = eam::otp::producer<long>::start(
+      system, [] { return 0L; },
+      [](std::size_t demand, long& next) {
+        std::vector<long> out;
+        for (std::size_t i = 0; i < demand && next < 1000; ++i) out.push_back(next++);
+        return out;
+      });
   auto odd_squares = eam::otp::producer_consumer<long>::start(system, [](std::vector<long>& in) {
     std::vector<long> out;
     for (long n : in)

@@ -17,7 +17,9 @@ void check(benchmark::State& state, std::int64_t got, std::int64_t want) {
 void producer_consumer(benchmark::State& state) {
   eam::actor_system sys;
   for (auto _ : state)
-    check(state, eam::bench::stage_fan_out(sys, dispatcher_kind::demand, 1, events_per_run, static_cast<std::size_t>(state.range(0))),
+    check(state,
+          eam::bench::stage_fan_out(sys, dispatcher_kind::demand, 1, events_per_run,
+                                    static_cast<std::size_t>(state.range(0))),
           eam::bench::sum_below(events_per_run));
   state.SetItemsProcessed(state.iterations() * events_per_run);
 }
@@ -29,21 +31,38 @@ void fan_out(benchmark::State& state) {
   const std::int64_t copies = Kind == dispatcher_kind::broadcast ? consumers : 1;
   eam::actor_system sys;
   for (auto _ : state)
-    check(state, eam::bench::stage_fan_out(sys, Kind, consumers, events_per_run, 1000), eam::bench::sum_below(events_per_run) * copies);
+    check(state, eam::bench::stage_fan_out(sys, Kind, consumers, events_per_run, 1000),
+          eam::bench::sum_below(events_per_run) * copies);
   state.SetItemsProcessed(state.iterations() * events_per_run * copies);
 }
-BENCHMARK(fan_out<dispatcher_kind::demand>)->Name("demand")->ArgName("consumers")->RangeMultiplier(2)->Range(1, 8)
-    ->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(fan_out<dispatcher_kind::broadcast>)->Name("broadcast")->ArgName("consumers")->RangeMultiplier(2)->Range(1, 8)
-    ->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(fan_out<dispatcher_kind::partition>)->Name("partition")->ArgName("partitions")->RangeMultiplier(2)->Range(2, 8)
-    ->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(fan_out<dispatcher_kind::demand>)
+    ->Name("demand")
+    ->ArgName("consumers")
+    ->RangeMultiplier(2)
+    ->Range(1, 8)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(fan_out<dispatcher_kind::broadcast>)
+    ->Name("broadcast")
+    ->ArgName("consumers")
+    ->RangeMultiplier(2)
+    ->Range(1, 8)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(fan_out<dispatcher_kind::partition>)
+    ->Name("partition")
+    ->ArgName("partitions")
+    ->RangeMultiplier(2)
+    ->Range(2, 8)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 
 void pipeline(benchmark::State& state) {
   const int hops = static_cast<int>(state.range(0));
   eam::actor_system sys;
   for (auto _ : state)
-    check(state, eam::bench::stage_pipeline(sys, hops, events_per_run, 1000), eam::bench::sum_below(events_per_run) + hops * events_per_run);
+    check(state, eam::bench::stage_pipeline(sys, hops, events_per_run, 1000),
+          eam::bench::sum_below(events_per_run) + hops * events_per_run);
   state.SetItemsProcessed(state.iterations() * events_per_run);
 }
 BENCHMARK(pipeline)->ArgName("hops")->DenseRange(1, 3)->UseRealTime()->Unit(benchmark::kMillisecond);
@@ -52,10 +71,17 @@ void consumer_supervisor(benchmark::State& state) {
   constexpr std::int64_t jobs = 1 << 16;
   eam::actor_system sys;
   for (auto _ : state)
-    check(state, eam::bench::stage_consumer_supervisor(sys, jobs, static_cast<std::size_t>(state.range(0))), eam::bench::sum_below(jobs));
+    check(state, eam::bench::stage_consumer_supervisor(sys, jobs, static_cast<std::size_t>(state.range(0))),
+          eam::bench::sum_below(jobs));
   state.SetItemsProcessed(state.iterations() * jobs);
 }
-BENCHMARK(consumer_supervisor)->ArgName("max_demand")->Arg(5)->Arg(10)->Arg(20)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(consumer_supervisor)
+    ->ArgName("max_demand")
+    ->Arg(5)
+    ->Arg(10)
+    ->Arg(20)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

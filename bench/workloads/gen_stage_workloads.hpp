@@ -64,7 +64,8 @@ inline std::int64_t stage_fan_out(actor_system& sys, otp::dispatcher_kind kind, 
   delivery_count count(expected);
   std::vector<otp::consumer<std::int64_t>> sinks;
   for (int i = 0; i < consumers; ++i) {
-    sinks.push_back(otp::consumer<std::int64_t>::start(sys, [&count](std::vector<std::int64_t>& events) { count.add(events); }));
+    sinks.push_back(
+        otp::consumer<std::int64_t>::start(sys, [&count](std::vector<std::int64_t>& events) { count.add(events); }));
     otp::subscribe_options sub{.max_demand = max_demand};
     if (kind == otp::dispatcher_kind::partition) sub.partition = static_cast<std::size_t>(i);
     sinks.back().subscribe(source.ref(), sub).value();
@@ -91,7 +92,8 @@ inline std::int64_t stage_pipeline(actor_system& sys, int hops, std::int64_t tot
     upstream = stages.back().ref();
   }
   delivery_count count(total);
-  auto sink = otp::consumer<std::int64_t>::start(sys, [&count](std::vector<std::int64_t>& events) { count.add(events); });
+  auto sink =
+      otp::consumer<std::int64_t>::start(sys, [&count](std::vector<std::int64_t>& events) { count.add(events); });
   sink.subscribe(upstream, {.max_demand = max_demand}).value();
   source.demand(otp::demand_mode::forward);
   const std::int64_t sum = count.done.wait();

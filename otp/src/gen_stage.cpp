@@ -31,18 +31,22 @@ void emit(std::string_view event, telemetry::measurements m, telemetry::metadata
 
 void emit_subscribe(std::uint64_t producer_id, std::uint64_t tag) {
   if (!telemetry::any_handlers()) return;
-  emit(stage_telemetry::subscribe, {}, {{"producer_id", std::to_string(producer_id)}, {"consumer_tag", std::to_string(tag)}});
+  emit(stage_telemetry::subscribe, {},
+       {{"producer_id", std::to_string(producer_id)}, {"consumer_tag", std::to_string(tag)}});
 }
 
 void emit_cancel(std::uint64_t producer_id, std::uint64_t tag, std::string_view reason) {
   if (!telemetry::any_handlers()) return;
   emit(stage_telemetry::cancel, {},
-       {{"producer_id", std::to_string(producer_id)}, {"consumer_tag", std::to_string(tag)}, {"reason", std::string(reason)}});
+       {{"producer_id", std::to_string(producer_id)},
+        {"consumer_tag", std::to_string(tag)},
+        {"reason", std::string(reason)}});
 }
 
 void emit_dispatch(std::uint64_t producer_id, std::size_t count) {
   if (!telemetry::any_handlers()) return;
-  emit(stage_telemetry::dispatch, {{"event_count", static_cast<double>(count)}}, {{"producer_id", std::to_string(producer_id)}});
+  emit(stage_telemetry::dispatch, {{"event_count", static_cast<double>(count)}},
+       {{"producer_id", std::to_string(producer_id)}});
 }
 
 void emit_buffer_overflow(std::uint64_t producer_id, std::size_t dropped, std::size_t capacity) {
@@ -64,8 +68,14 @@ subscription upstream::accepted(const actor_ref& producer, std::uint64_t tag, co
   auto it = std::find_if(pending_.begin(), pending_.end(), [tag](const auto& p) { return p.first == tag; });
   const watch_ref watch = it->second;
   pending_.erase(it);
-  entries_.push_back({{producer, tag}, typed_ref<void(stage_ask)>(producer, eam::detail::adopt_t{}), watch,
-                      options.max_demand, *options.min_demand, options.cancel, options.max_demand, 0});
+  entries_.push_back({{producer, tag},
+                      typed_ref<void(stage_ask)>(producer, eam::detail::adopt_t{}),
+                      watch,
+                      options.max_demand,
+                      *options.min_demand,
+                      options.cancel,
+                      options.max_demand,
+                      0});
   return entries_.back().sub;
 }
 

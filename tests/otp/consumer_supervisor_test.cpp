@@ -18,7 +18,8 @@ struct noop {};
 
 // Per-event counts of worker starts and completions, for the test thread.
 struct worker_log {
-  explicit worker_log(int events) : started(static_cast<std::size_t>(events)), finished(static_cast<std::size_t>(events)) {}
+  explicit worker_log(int events)
+      : started(static_cast<std::size_t>(events)), finished(static_cast<std::size_t>(events)) {}
   std::vector<std::atomic<int>> started, finished;
   std::atomic<int> running{0}, most_running{0};
   int total(std::vector<std::atomic<int>>& v) {

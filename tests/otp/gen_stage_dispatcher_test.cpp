@@ -26,7 +26,8 @@ std::vector<int> sorted(std::vector<int> v) {
   return v;
 }
 otp::producer<int> silent_producer(eam::actor_system& system, otp::producer_options<int> options = {}) {
-  return otp::producer<int>::start(system, [](std::size_t) { return std::vector<int>{}; }, std::move(options));
+  return otp::producer<int>::start(
+      system, [](std::size_t) { return std::vector<int>{}; }, std::move(options));
 }
 }  // namespace
 
@@ -60,8 +61,10 @@ TEST_SUITE("otp.gen_stage.dispatchers") {
     // Accumulate mode: handle_demand is never called, so only pushed events flow.
     auto source = silent_producer(system, {.demand = otp::demand_mode::accumulate});
     // min_demand 0: neither asks again before its demand is used up.
-    REQUIRE(eam::test::recorder(system, small).subscribe(source.ref(), {.max_demand = 10, .min_demand = 0}).has_value());
-    REQUIRE(eam::test::recorder(system, large).subscribe(source.ref(), {.max_demand = 50, .min_demand = 0}).has_value());
+    REQUIRE(
+        eam::test::recorder(system, small).subscribe(source.ref(), {.max_demand = 10, .min_demand = 0}).has_value());
+    REQUIRE(
+        eam::test::recorder(system, large).subscribe(source.ref(), {.max_demand = 50, .min_demand = 0}).has_value());
     source.push(range(0, 30));   // large (50) takes all
     source.push(range(30, 60));  // large (20 left) first, then small (10)
     REQUIRE(eventually([&] { return small.count() + large.count() == 60; }));
@@ -108,7 +111,9 @@ TEST_SUITE("otp.gen_stage.dispatchers") {
         system, total,
         {.dispatcher = otp::dispatcher_kind::partition, .partitions = 4, .demand = otp::demand_mode::accumulate});
     for (std::size_t p = 0; p < 4; ++p)
-      REQUIRE(eam::test::recorder(system, logs[p]).subscribe(numbers.ref(), {.max_demand = 100, .partition = p}).has_value());
+      REQUIRE(eam::test::recorder(system, logs[p])
+                  .subscribe(numbers.ref(), {.max_demand = 100, .partition = p})
+                  .has_value());
     numbers.demand(otp::demand_mode::forward);
     for (auto& log : logs) REQUIRE(eventually([&] { return log.count() == total / 4; }));
     for (int p = 0; p < 4; ++p) {
@@ -126,14 +131,13 @@ TEST_SUITE("otp.gen_stage.dispatchers") {
     };
     std::vector<stage_log<order>> logs(2);
     eam::actor_system system({.workers = 2});
-    auto orders = otp::producer<order>::start(
-        system, [](std::size_t) { return std::vector<order>{}; },
-        {.dispatcher = otp::dispatcher_kind::partition,
-         .partitions = 2,
-         .hash = [](const order& o) -> std::optional<std::size_t> {
-           if (o.amount < 0) return std::nullopt;  // invalid orders are dropped
-           return o.customer == "alice" ? 0 : 1;
-         }});
+    auto orders = otp::producer<order>::start(system, [](std::size_t) { return std::vector<order>{}; },
+                                              {.dispatcher = otp::dispatcher_kind::partition,
+                                               .partitions = 2,
+                                               .hash = [](const order& o) -> std::optional<std::size_t> {
+                                                 if (o.amount < 0) return std::nullopt;  // invalid orders are dropped
+                                                 return o.customer == "alice" ? 0 : 1;
+                                               }});
     for (std::size_t p = 0; p < 2; ++p)
       REQUIRE(eam::test::recorder(system, logs[p]).subscribe(orders.ref(), {.partition = p}).has_value());
     orders.push({{"alice", 1}, {"bob", 2}, {"alice", -5}, {"bob", 3}, {"alice", 4}});
@@ -191,13 +195,16 @@ TEST_SUITE("otp.gen_stage.dispatchers") {
     };
     eam::actor_system system({.workers = 1});
     auto none = [](std::size_t) { return std::vector<opaque>{}; };
-    CHECK_THROWS_AS(otp::producer<opaque>::start(system, none, {.dispatcher = otp::dispatcher_kind::partition}), eam::error);
-    CHECK_THROWS_AS(otp::producer<opaque>::start(system, none, {.dispatcher = otp::dispatcher_kind::partition, .partitions = 2}),
+    CHECK_THROWS_AS(otp::producer<opaque>::start(system, none, {.dispatcher = otp::dispatcher_kind::partition}),
                     eam::error);
-    auto ok = otp::producer<opaque>::start(system, none,
-                                           {.dispatcher = otp::dispatcher_kind::partition,
-                                            .partitions = 2,
-                                            .hash = [](const opaque& o) -> std::optional<std::size_t> { return o.x % 2; }});
+    CHECK_THROWS_AS(
+        otp::producer<opaque>::start(system, none, {.dispatcher = otp::dispatcher_kind::partition, .partitions = 2}),
+        eam::error);
+    auto ok =
+        otp::producer<opaque>::start(system, none,
+                                     {.dispatcher = otp::dispatcher_kind::partition,
+                                      .partitions = 2,
+                                      .hash = [](const opaque& o) -> std::optional<std::size_t> { return o.x % 2; }});
     CHECK(ok.stats().value().consumers == 0);
   }
 

@@ -108,13 +108,14 @@ TEST_SUITE("otp.gen_stage") {
     std::shared_future<void> released = release.get_future().share();
     std::atomic<long> handled{0};
     eam::actor_system system({.workers = 2});
-    auto endless = otp::producer<long>::start(
-        system, [&generated](std::size_t demand) {
-          std::vector<long> out(demand);
-          std::iota(out.begin(), out.end(), generated.fetch_add(static_cast<long>(demand)));
-          return out;
-        },
-        {.buffer_size = 100});
+    auto endless =
+        otp::producer<long>::start(system,
+                                   [&generated](std::size_t demand) {
+                                     std::vector<long> out(demand);
+                                     std::iota(out.begin(), out.end(), generated.fetch_add(static_cast<long>(demand)));
+                                     return out;
+                                   },
+                                   {.buffer_size = 100});
     auto stuck = otp::consumer<long>::start(system, [&](std::vector<long>& events) {
       released.wait();  // the consumer is as slow as the test wants
       handled += static_cast<long>(events.size());

@@ -9,9 +9,8 @@ outcome consumer_supervisor(unsigned workers, const params& p) {
   const std::int64_t jobs = p["jobs"];
   eam::actor_system sys({.workers = workers});
   std::int64_t sum = 0;
-  const double s = seconds_of([&] {
-    sum = eam::bench::stage_consumer_supervisor(sys, jobs, static_cast<std::size_t>(p["max_demand"]));
-  });
+  const double s = seconds_of(
+      [&] { sum = eam::bench::stage_consumer_supervisor(sys, jobs, static_cast<std::size_t>(p["max_demand"])); });
   return checked(s, jobs, sum, eam::bench::sum_below(jobs));
 }
 EAM_SUITE_WORKLOAD("stage-consumer-supervisor", consumer_supervisor);

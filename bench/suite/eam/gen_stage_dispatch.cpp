@@ -11,7 +11,8 @@ outcome fan_out(eam::otp::dispatcher_kind kind, unsigned workers, const params& 
   eam::actor_system sys({.workers = workers});
   std::int64_t sum = 0;
   const double s = seconds_of([&] {
-    sum = eam::bench::stage_fan_out(sys, kind, static_cast<int>(consumers), events, static_cast<std::size_t>(p["max_demand"]));
+    sum = eam::bench::stage_fan_out(sys, kind, static_cast<int>(consumers), events,
+                                    static_cast<std::size_t>(p["max_demand"]));
   });
   const std::int64_t copies = kind == eam::otp::dispatcher_kind::broadcast ? consumers : 1;
   return checked(s, events * copies, sum, eam::bench::sum_below(events) * copies);

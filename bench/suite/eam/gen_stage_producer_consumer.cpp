@@ -10,7 +10,8 @@ outcome producer_consumer(unsigned workers, const params& p) {
   eam::actor_system sys({.workers = workers});
   std::int64_t sum = 0;
   const double s = seconds_of([&] {
-    sum = eam::bench::stage_fan_out(sys, eam::otp::dispatcher_kind::demand, 1, events, static_cast<std::size_t>(p["max_demand"]));
+    sum = eam::bench::stage_fan_out(sys, eam::otp::dispatcher_kind::demand, 1, events,
+                                    static_cast<std::size_t>(p["max_demand"]));
   });
   return checked(s, events, sum, eam::bench::sum_below(events));
 }

@@ -48,8 +48,8 @@ enum class errc : std::uint8_t {
   unhandled_message = 16,
   /// The call was stashed and the actor cleared its stash without handling it.
   stash_cleared = 17,
-  /// A stage refused a subscription: demand bounds out of order, a partition missing, out of
-  /// range or already taken.
+  /// GenStage: a subscription was refused (demand bounds out of order, a partition missing,
+  /// out of range or taken), or a stage was started with options it cannot work with.
   invalid_subscription = 18,
 };
 

@@ -83,7 +83,8 @@ class broadcast_dispatcher final : public dispatcher<T> {
     if (n == 0) return;
     for (std::size_t i = 0; i + 1 < consumers_.size(); ++i) {
       consumers_[i].demand -= n;
-      this->send(consumers_[i].ref, consumers_[i].tag, std::vector<T>(events.begin(), events.begin() + static_cast<std::ptrdiff_t>(n)));
+      this->send(consumers_[i].ref, consumers_[i].tag,
+                 std::vector<T>(events.begin(), events.begin() + static_cast<std::ptrdiff_t>(n)));
     }
     auto& last = consumers_.back();
     last.demand -= n;

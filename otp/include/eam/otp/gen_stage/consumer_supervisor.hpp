@@ -41,10 +41,9 @@ struct consumer_supervisor_options {
 
 namespace detail {
 template <class T>
-using consumer_supervisor_ref =
-    typed_ref<result<subscription>(stage_subscribe_to<T>), bool(stage_unsubscribe), std::vector<subscription>(stage_list_subscriptions),
-              void(stage_events<T>),
-              std::vector<child_info>(which_children), std::size_t(count_children)>;
+using consumer_supervisor_ref = typed_ref<result<subscription>(stage_subscribe_to<T>), bool(stage_unsubscribe),
+                                          std::vector<subscription>(stage_list_subscriptions), void(stage_events<T>),
+                                          std::vector<child_info>(which_children), std::size_t(count_children)>;
 
 /// Starts one worker for `event` as a child of `ctx`.
 template <class Worker, class T>
@@ -66,71 +65,77 @@ class consumer_supervisor : public detail::consuming_stage<T, detail::consumer_s
                                    spawn_options opts = {}) {
     if (options.restart != restart_policy::temporary && !std::is_copy_constructible_v<T>)
       throw error(errc::invalid_subscription, "restarting workers needs events that can be copied");
-    return consumer_supervisor(where.spawn(opts, [](actor_context& ctx, Worker worker, consumer_supervisor_options options) {
-      struct running {
-        std::uint64_t tag;
-        actor_ref ref;
-        std::optional<T> event;  // kept only when a crashed worker is restarted with it
-      };
-      struct stage {
-        stage(actor_context& c, Worker&& w, consumer_supervisor_options o) : ctx(c), worker(std::move(w)), options(o), up(c) {}
-        actor_context& ctx;
-        Worker worker;
-        consumer_supervisor_options options;
-        detail::upstream up;
-        std::unordered_map<std::uint64_t, running> workers;  // by watch id
-        std::deque<std::chrono::steady_clock::time_point> restarts;
+    return consumer_supervisor(where.spawn(
+        opts,
+        [](actor_context& ctx, Worker worker, consumer_supervisor_options options) {
+          struct running {
+            std::uint64_t tag;
+            actor_ref ref;
+            std::optional<T> event;  // kept only when a crashed worker is restarted with it
+          };
+          struct stage {
+            stage(actor_context& c, Worker&& w, consumer_supervisor_options o)
+                : ctx(c), worker(std::move(w)), options(o), up(c) {}
+            actor_context& ctx;
+            Worker worker;
+            consumer_supervisor_options options;
+            detail::upstream up;
+            std::unordered_map<std::uint64_t, running> workers;  // by watch id
+            std::deque<std::chrono::steady_clock::time_point> restarts;
 
-        void start(std::uint64_t tag, T&& event) {
-          running r{tag, {}, std::nullopt};
-          if constexpr (std::is_copy_constructible_v<T>)
-            if (options.restart != restart_policy::temporary) r.event.emplace(event);
-          r.ref = detail::start_worker(ctx, worker, std::move(event));
-          const watch_ref w = ctx.watch(r.ref);
-          workers.emplace(w.id, std::move(r));
-        }
-        // A crashed worker is restarted with its event, within the restart limit.
-        bool restart(running& r) {
-          const auto now = std::chrono::steady_clock::now();
-          restarts.push_back(now);
-          while (!restarts.empty() && now - restarts.front() > options.period) restarts.pop_front();
-          if (static_cast<int>(restarts.size()) > options.max_restarts) {
-            ctx.exit(ctx.self(), exit_reason::custom("max_restarts"));
-            return false;
-          }
-          if constexpr (std::is_copy_constructible_v<T>) start(r.tag, T(*r.event));
-          return true;
-        }
-        void on_worker_down(const down& d) {
-          auto it = workers.find(d.ref.id);
-          if (it == workers.end()) return;
-          running r = std::move(it->second);
-          workers.erase(it);
-          if (options.restart != restart_policy::temporary && !d.reason.is_normal() && restart(r)) return;
-          up.done(r.tag, 1);  // a slot is free
-        }
-      };
-      auto& st = ctx.make_state<stage>(ctx, std::move(worker), options);
-      return behavior{
-          [&st, &ctx](detail::stage_subscribe_to<T> m) { return detail::subscribe_upstream<T>(ctx.self(), st.up, std::move(m)); },
-          [&st](detail::stage_unsubscribe m) { return st.up.cancel(m.tag); },
-          [&st](detail::stage_list_subscriptions) { return st.up.subscriptions(); },
-          [&st](detail::stage_events<T> m) {
-            if (st.up.received(m.tag, m.events.size()) == nullptr) return;
-            for (auto& event : m.events) st.start(m.tag, std::move(event));
-          },
-          [&st](detail::which_children) {
-            std::vector<child_info> out;
-            out.reserve(st.workers.size());
-            for (const auto& [watch, r] : st.workers) out.push_back({"worker", r.ref});
-            return out;
-          },
-          [&st](detail::count_children) { return st.workers.size(); },
-          [&st](down d) {
-            if (!st.up.on_down(d)) st.on_worker_down(d);
-          },
-      };
-    }, std::move(worker), options));
+            void start(std::uint64_t tag, T&& event) {
+              running r{tag, {}, std::nullopt};
+              if constexpr (std::is_copy_constructible_v<T>)
+                if (options.restart != restart_policy::temporary) r.event.emplace(event);
+              r.ref = detail::start_worker(ctx, worker, std::move(event));
+              const watch_ref w = ctx.watch(r.ref);
+              workers.emplace(w.id, std::move(r));
+            }
+            // A crashed worker is restarted with its event, within the restart limit.
+            bool restart(running& r) {
+              const auto now = std::chrono::steady_clock::now();
+              restarts.push_back(now);
+              while (!restarts.empty() && now - restarts.front() > options.period) restarts.pop_front();
+              if (static_cast<int>(restarts.size()) > options.max_restarts) {
+                ctx.exit(ctx.self(), exit_reason::custom("max_restarts"));
+                return false;
+              }
+              if constexpr (std::is_copy_constructible_v<T>) start(r.tag, T(*r.event));
+              return true;
+            }
+            void on_worker_down(const down& d) {
+              auto it = workers.find(d.ref.id);
+              if (it == workers.end()) return;
+              running r = std::move(it->second);
+              workers.erase(it);
+              if (options.restart != restart_policy::temporary && !d.reason.is_normal() && restart(r)) return;
+              up.done(r.tag, 1);  // a slot is free
+            }
+          };
+          auto& st = ctx.make_state<stage>(ctx, std::move(worker), options);
+          return behavior{
+              [&st, &ctx](detail::stage_subscribe_to<T> m) {
+                return detail::subscribe_upstream<T>(ctx.self(), st.up, std::move(m));
+              },
+              [&st](detail::stage_unsubscribe m) { return st.up.cancel(m.tag); },
+              [&st](detail::stage_list_subscriptions) { return st.up.subscriptions(); },
+              [&st](detail::stage_events<T> m) {
+                if (st.up.received(m.tag, m.events.size()) == nullptr) return;
+                for (auto& event : m.events) st.start(m.tag, std::move(event));
+              },
+              [&st](detail::which_children) {
+                std::vector<child_info> out;
+                out.reserve(st.workers.size());
+                for (const auto& [watch, r] : st.workers) out.push_back({"worker", r.ref});
+                return out;
+              },
+              [&st](detail::count_children) { return st.workers.size(); },
+              [&st](down d) {
+                if (!st.up.on_down(d)) st.on_worker_down(d);
+              },
+          };
+        },
+        std::move(worker), options));
   }
 
   explicit consumer_supervisor(ref_type ref) : detail::consuming_stage<T, ref_type>(std::move(ref)) {}

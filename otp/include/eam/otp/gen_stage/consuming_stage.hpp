@@ -13,7 +13,6 @@
 
 namespace eam::otp::detail {
 
-
 /// Calls a stage's event handler in whichever of its accepted shapes it has.
 template <class H, class Events, class State>
 decltype(auto) invoke_events(H& handler, Events& events, const subscription& from, State& state) {
@@ -32,7 +31,8 @@ task<result<subscription>> subscribe_upstream(actor_ref self, upstream& up, stag
   if (!tag) co_return tag.error_value();
   // A named call, not a temporary inside the co_await: GCC 12 destroys such a temporary twice,
   // and this one owns a reference (task.hpp).
-  auto call = m.producer.call(stage_subscribe<T>{std::move(self), tag.value(), m.options.max_demand, m.options.partition});
+  auto call =
+      m.producer.call(stage_subscribe<T>{std::move(self), tag.value(), m.options.max_demand, m.options.partition});
   auto answer = co_await call;
   if (!answer || answer.value()) {
     up.refused(m.producer, tag.value());

@@ -69,8 +69,9 @@ class demand_dispatcher final : public dispatcher<T> {
   void place(std::vector<T>& events) {
     std::size_t sent = 0;
     while (sent < events.size()) {
-      auto best = std::max_element(consumers_.begin(), consumers_.end(),
-                                   [](const consumer_entry& a, const consumer_entry& b) { return a.demand < b.demand; });
+      auto best =
+          std::max_element(consumers_.begin(), consumers_.end(),
+                           [](const consumer_entry& a, const consumer_entry& b) { return a.demand < b.demand; });
       if (best == consumers_.end() || best->demand == 0) break;
       const std::size_t n = std::min(best->demand, events.size() - sent);
       best->demand -= n;

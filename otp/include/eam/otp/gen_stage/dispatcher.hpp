@@ -22,7 +22,8 @@ class dispatcher {
   dispatcher& operator=(const dispatcher&) = delete;
 
   /// Adds a consumer with no demand yet, or says why not.
-  virtual std::optional<error> subscribe(std::uint64_t tag, sink_ref<T> consumer, std::optional<std::size_t> partition) = 0;
+  virtual std::optional<error> subscribe(std::uint64_t tag, sink_ref<T> consumer,
+                                         std::optional<std::size_t> partition) = 0;
   /// Adds `count` to the demand of subscription `tag`, serves it from the buffer first, and
   /// returns the demand left for the producer to meet.
   virtual std::size_t ask(std::uint64_t tag, std::size_t count) = 0;

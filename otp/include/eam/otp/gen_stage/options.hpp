@@ -76,9 +76,9 @@ struct producer_options {
 /// What a producer reports about itself.
 struct stage_stats {
   std::size_t consumers = 0;
-  std::size_t buffered = 0;        ///< events waiting in its buffer(s)
-  std::size_t dropped = 0;         ///< events its buffers dropped since it started
-  std::size_t held_demand = 0;     ///< demand held back in accumulate mode
+  std::size_t buffered = 0;     ///< events waiting in its buffer(s)
+  std::size_t dropped = 0;      ///< events its buffers dropped since it started
+  std::size_t held_demand = 0;  ///< demand held back in accumulate mode
 };
 
 /// GenStage's telemetry events (the seed's catalogue).

@@ -20,18 +20,22 @@ namespace eam::otp {
 
 namespace detail {
 template <class T>
-concept has_key = requires(const T& t) { t.key; };
+concept has_key = requires(const T& t) {
+  t.key;
+};
 inline std::size_t djb2(std::string_view s) noexcept {
   std::size_t h = 5381;
   for (unsigned char c : s) h = h * 33 + c;
   return h;
 }
 template <class T>
-concept std_hashable = requires(const T& t) { std::hash<T>{}(t); };
+concept std_hashable = requires(const T& t) {
+  std::hash<T>{}(t);
+};
 /// Whether the default partition hash knows how to hash a T.
 template <class T>
-concept default_hashable = std::is_integral_v<T> || std::is_enum_v<T> || std::is_convertible_v<const T&, std::string_view> ||
-                           has_key<T> || std_hashable<T>;
+concept default_hashable = std::is_integral_v<T> || std::is_enum_v<T> ||
+    std::is_convertible_v<const T&, std::string_view> || has_key<T> || std_hashable<T>;
 template <class T>
 std::size_t default_hash_value(const T& event) {
   if constexpr (std::is_integral_v<T> || std::is_enum_v<T>) {
@@ -76,9 +80,11 @@ class default_partitioner {
 /// The partition dispatcher's default hash: integers modulo `partitions` (negative ones too,
 /// into range), strings by djb2, objects by their `key` member, anything else by std::hash.
 template <class T>
-  requires detail::default_hashable<T>
-std::function<std::optional<std::size_t>(const T&)> default_partition_hash(std::size_t partitions) {
-  return [p = detail::default_partitioner<T>(partitions)](const T& event) -> std::optional<std::size_t> { return p(event); };
+  requires detail::default_hashable<T> std::function < std::optional<std::size_t>(const T&)
+> default_partition_hash(std::size_t partitions) {
+  return [p = detail::default_partitioner<T>(partitions)](const T& event) -> std::optional<std::size_t> {
+    return p(event);
+  };
 }
 
 namespace detail {
@@ -96,7 +102,8 @@ class partition_dispatcher final : public dispatcher<T> {
       partitions_.push_back({0, {}, 0, event_buffer<T>(producer_id, opts.buffer_size, opts.buffer_keep), {}});
   }
 
-  std::optional<error> subscribe(std::uint64_t tag, sink_ref<T> consumer, std::optional<std::size_t> partition) override {
+  std::optional<error> subscribe(std::uint64_t tag, sink_ref<T> consumer,
+                                 std::optional<std::size_t> partition) override {
     if (!partition)
       return error(errc::invalid_subscription, "a partition dispatcher needs subscribe_options::partition");
     if (*partition >= partitions_.size())
@@ -193,7 +200,7 @@ class partition_dispatcher final : public dispatcher<T> {
   }
 
   std::function<std::optional<std::size_t>(const T&)> hash_;  // the user's
-  std::optional<default_partitioner<T>> default_;              // or the default, called inline
+  std::optional<default_partitioner<T>> default_;             // or the default, called inline
   std::vector<partition> partitions_;
   std::size_t consumers_ = 0;
 };

@@ -49,41 +49,45 @@ class producer {
                         spawn_options opts = {}) {
     using state_type = std::invoke_result_t<Init&>;
     detail::check_options(options);
-    return producer(where.spawn(opts, [](actor_context& ctx, Init init, HandleDemand handle_demand, producer_options<T> options) {
-      struct stage {
-        stage(actor_context& ctx, Init& init, HandleDemand&& h, const producer_options<T>& o)
-            : user(init()), handle(std::move(h)), side(ctx, o) {}
-        state_type user;
-        HandleDemand handle;
-        detail::producer_side<T> side;
-        // Turns demand that is now the producer's to meet into events.
-        void meet(std::size_t demand) {
-          if (demand != 0) side.dispatch(detail::invoke_demand(handle, demand, user));
-        }
-      };
-      auto& st = ctx.make_state<stage>(ctx, init, std::move(handle_demand), options);
-      return behavior{
-          [&st](detail::stage_subscribe<T> m) {
-            std::size_t demand = 0;
-            auto refused = st.side.subscribe(m, demand);
-            st.meet(demand);
-            return refused;
-          },
-          [&st](detail::stage_ask a) { st.meet(st.side.ask(a)); },
-          [&st](detail::stage_cancel c) { st.meet(st.side.cancel(c)); },
-          [&st](detail::stage_set_demand_mode m) { st.meet(st.side.set_mode(m.mode)); },
-          [&st](detail::stage_push<T> p) { st.side.dispatch(std::move(p.events)); },
-          [&st](detail::stage_stats_request) { return st.side.stats(); },
-          [&st](down d) {
-            std::size_t demand = 0;
-            if (st.side.on_down(d, demand)) st.meet(demand);
-          },
-      };
-    }, std::move(init), std::move(handle_demand), std::move(options)));
+    return producer(where.spawn(
+        opts,
+        [](actor_context& ctx, Init init, HandleDemand handle_demand, producer_options<T> options) {
+          struct stage {
+            stage(actor_context& ctx, Init& init, HandleDemand&& h, const producer_options<T>& o)
+                : user(init()), handle(std::move(h)), side(ctx, o) {}
+            state_type user;
+            HandleDemand handle;
+            detail::producer_side<T> side;
+            // Turns demand that is now the producer's to meet into events.
+            void meet(std::size_t demand) {
+              if (demand != 0) side.dispatch(detail::invoke_demand(handle, demand, user));
+            }
+          };
+          auto& st = ctx.make_state<stage>(ctx, init, std::move(handle_demand), options);
+          return behavior{
+              [&st](detail::stage_subscribe<T> m) {
+                std::size_t demand = 0;
+                auto refused = st.side.subscribe(m, demand);
+                st.meet(demand);
+                return refused;
+              },
+              [&st](detail::stage_ask a) { st.meet(st.side.ask(a)); },
+              [&st](detail::stage_cancel c) { st.meet(st.side.cancel(c)); },
+              [&st](detail::stage_set_demand_mode m) { st.meet(st.side.set_mode(m.mode)); },
+              [&st](detail::stage_push<T> p) { st.side.dispatch(std::move(p.events)); },
+              [&st](detail::stage_stats_request) { return st.side.stats(); },
+              [&st](down d) {
+                std::size_t demand = 0;
+                if (st.side.on_down(d, demand)) st.meet(demand);
+              },
+          };
+        },
+        std::move(init), std::move(handle_demand), std::move(options)));
   }
   template <class Where, class HandleDemand>
     requires std::is_invocable_v<HandleDemand&, std::size_t>
-  static producer start(Where& where, HandleDemand handle_demand, producer_options<T> options = {}, spawn_options opts = {}) {
+  static producer start(Where& where, HandleDemand handle_demand, producer_options<T> options = {},
+                        spawn_options opts = {}) {
     return start(where, &detail::make_no_state, std::move(handle_demand), std::move(options), std::move(opts));
   }
 

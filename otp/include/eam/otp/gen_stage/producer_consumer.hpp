@@ -11,8 +11,8 @@
 ///   doubler.subscribe(numbers.ref()).value();
 ///   sink.subscribe(doubler.ref()).value();
 
-#include <eam/otp/gen_stage/producer_side.hpp>
 #include <eam/otp/gen_stage/consuming_stage.hpp>
+#include <eam/otp/gen_stage/producer_side.hpp>
 
 #include <algorithm>
 #include <deque>
@@ -25,10 +25,10 @@ namespace eam::otp {
 
 namespace detail {
 template <class In, class Out>
-using producer_consumer_ref =
-    typed_ref<result<subscription>(stage_subscribe_to<In>), bool(stage_unsubscribe), std::vector<subscription>(stage_list_subscriptions),
-              void(stage_events<In>),
-              std::optional<error>(stage_subscribe<Out>), void(stage_ask), void(stage_cancel), stage_stats(stage_stats_request)>;
+using producer_consumer_ref = typed_ref<result<subscription>(stage_subscribe_to<In>), bool(stage_unsubscribe),
+                                        std::vector<subscription>(stage_list_subscriptions), void(stage_events<In>),
+                                        std::optional<error>(stage_subscribe<Out>), void(stage_ask), void(stage_cancel),
+                                        stage_stats(stage_stats_request)>;
 }  // namespace detail
 
 template <class In, class Out = In>
@@ -38,94 +38,97 @@ class producer_consumer : public detail::consuming_stage<In, detail::producer_co
 
   template <class Where, class Init, class HandleEvents>
     requires std::is_invocable_v<Init&>
-  static producer_consumer start(Where& where, Init init, HandleEvents handle_events, producer_options<Out> options = {},
-                                 spawn_options opts = {}) {
+  static producer_consumer start(Where& where, Init init, HandleEvents handle_events,
+                                 producer_options<Out> options = {}, spawn_options opts = {}) {
     using state_type = std::invoke_result_t<Init&>;
     detail::check_options(options);
-    return producer_consumer(where.spawn(opts, [](actor_context& ctx, Init init, HandleEvents handle_events,
-                                                  producer_options<Out> options) {
-      struct stage {
-        stage(actor_context& ctx, Init& init, HandleEvents&& h, const producer_options<Out>& o)
-            : user(init()), handle(std::move(h)), up(ctx), side(ctx, o) {}
-        struct queued {
-          std::uint64_t tag;
-          std::vector<In> events;
-          std::size_t next = 0;  // events before it are handed over
-        };
-        state_type user;
-        HandleEvents handle;
-        detail::upstream up;
-        detail::producer_side<Out> side;
-        std::deque<queued> input;
-        std::size_t downstream_demand = 0;
+    return producer_consumer(where.spawn(
+        opts,
+        [](actor_context& ctx, Init init, HandleEvents handle_events, producer_options<Out> options) {
+          struct stage {
+            stage(actor_context& ctx, Init& init, HandleEvents&& h, const producer_options<Out>& o)
+                : user(init()), handle(std::move(h)), up(ctx), side(ctx, o) {}
+            struct queued {
+              std::uint64_t tag;
+              std::vector<In> events;
+              std::size_t next = 0;  // events before it are handed over
+            };
+            state_type user;
+            HandleEvents handle;
+            detail::upstream up;
+            detail::producer_side<Out> side;
+            std::deque<queued> input;
+            std::size_t downstream_demand = 0;
 
-        // Hands queued input to handle_events while downstream demand lasts.
-        void drain() {
-          while (downstream_demand != 0 && !input.empty()) {
-            queued& q = input.front();
-            const std::uint64_t tag = q.tag;
-            const std::size_t left = q.events.size() - q.next;
-            const std::size_t n = std::min(downstream_demand, left);
-            std::vector<In> batch;
-            if (n == left && q.next == 0) {
-              batch = std::move(q.events);
-            } else {
-              batch.reserve(n);
-              auto first = q.events.begin() + static_cast<std::ptrdiff_t>(q.next);
-              std::move(first, first + static_cast<std::ptrdiff_t>(n), std::back_inserter(batch));
+            // Hands queued input to handle_events while downstream demand lasts.
+            void drain() {
+              while (downstream_demand != 0 && !input.empty()) {
+                queued& q = input.front();
+                const std::uint64_t tag = q.tag;
+                const std::size_t left = q.events.size() - q.next;
+                const std::size_t n = std::min(downstream_demand, left);
+                std::vector<In> batch;
+                if (n == left && q.next == 0) {
+                  batch = std::move(q.events);
+                } else {
+                  batch.reserve(n);
+                  auto first = q.events.begin() + static_cast<std::ptrdiff_t>(q.next);
+                  std::move(first, first + static_cast<std::ptrdiff_t>(n), std::back_inserter(batch));
+                }
+                q.next += n;
+                if (n == left) input.pop_front();
+                const auto* e = up.find(tag);
+                const subscription from = e != nullptr ? e->sub : subscription{{}, tag};
+                std::vector<Out> out = detail::invoke_events(handle, batch, from, user);
+                // Demand is met by events out, not in: a filter keeps asking upstream until its
+                // consumers have what they asked for; an expansion's surplus waits in the buffer.
+                downstream_demand -= std::min(downstream_demand, out.size());
+                side.dispatch(std::move(out));
+                up.done(tag, n);
+              }
             }
-            q.next += n;
-            if (n == left) input.pop_front();
-            const auto* e = up.find(tag);
-            const subscription from = e != nullptr ? e->sub : subscription{{}, tag};
-            std::vector<Out> out = detail::invoke_events(handle, batch, from, user);
-            // Demand is met by events out, not in: a filter keeps asking upstream until its
-            // consumers have what they asked for; an expansion's surplus waits in the buffer.
-            downstream_demand -= std::min(downstream_demand, out.size());
-            side.dispatch(std::move(out));
-            up.done(tag, n);
-          }
-        }
-        void add_demand(std::size_t demand) {
-          downstream_demand += demand;
-          drain();
-        }
-      };
-      auto& st = ctx.make_state<stage>(ctx, init, std::move(handle_events), options);
-      return behavior{
-          // Upstream: this stage as a consumer.
-          [&st, &ctx](detail::stage_subscribe_to<In> m) { return detail::subscribe_upstream<In>(ctx.self(), st.up, std::move(m)); },
-          [&st](detail::stage_unsubscribe m) { return st.up.cancel(m.tag); },
-          [&st](detail::stage_list_subscriptions) { return st.up.subscriptions(); },
-          [&st](detail::stage_events<In> m) {
-            if (st.up.received(m.tag, m.events.size()) == nullptr || m.events.empty()) return;
-            st.input.push_back({m.tag, std::move(m.events)});
-            st.drain();
-          },
-          // Downstream: this stage as a producer.
-          [&st](detail::stage_subscribe<Out> m) {
-            std::size_t demand = 0;
-            auto refused = st.side.subscribe(m, demand);
-            st.add_demand(demand);
-            return refused;
-          },
-          [&st](detail::stage_ask a) { st.add_demand(st.side.ask(a)); },
-          [&st](detail::stage_cancel c) { st.add_demand(st.side.cancel(c)); },
-          [&st](detail::stage_stats_request) { return st.side.stats(); },
-          [&st](down d) {
-            std::size_t demand = 0;
-            if (st.side.on_down(d, demand))
-              st.add_demand(demand);
-            else
-              st.up.on_down(d);
-          },
-      };
-    }, std::move(init), std::move(handle_events), std::move(options)));
+            void add_demand(std::size_t demand) {
+              downstream_demand += demand;
+              drain();
+            }
+          };
+          auto& st = ctx.make_state<stage>(ctx, init, std::move(handle_events), options);
+          return behavior{
+              // Upstream: this stage as a consumer.
+              [&st, &ctx](detail::stage_subscribe_to<In> m) {
+                return detail::subscribe_upstream<In>(ctx.self(), st.up, std::move(m));
+              },
+              [&st](detail::stage_unsubscribe m) { return st.up.cancel(m.tag); },
+              [&st](detail::stage_list_subscriptions) { return st.up.subscriptions(); },
+              [&st](detail::stage_events<In> m) {
+                if (st.up.received(m.tag, m.events.size()) == nullptr || m.events.empty()) return;
+                st.input.push_back({m.tag, std::move(m.events)});
+                st.drain();
+              },
+              // Downstream: this stage as a producer.
+              [&st](detail::stage_subscribe<Out> m) {
+                std::size_t demand = 0;
+                auto refused = st.side.subscribe(m, demand);
+                st.add_demand(demand);
+                return refused;
+              },
+              [&st](detail::stage_ask a) { st.add_demand(st.side.ask(a)); },
+              [&st](detail::stage_cancel c) { st.add_demand(st.side.cancel(c)); },
+              [&st](detail::stage_stats_request) { return st.side.stats(); },
+              [&st](down d) {
+                std::size_t demand = 0;
+                if (st.side.on_down(d, demand))
+                  st.add_demand(demand);
+                else
+                  st.up.on_down(d);
+              },
+          };
+        },
+        std::move(init), std::move(handle_events), std::move(options)));
   }
   template <class Where, class HandleEvents>
-    requires(!std::is_invocable_v<HandleEvents&>)
-  static producer_consumer start(Where& where, HandleEvents handle_events, producer_options<Out> options = {},
-                                 spawn_options opts = {}) {
+    requires(!std::is_invocable_v<HandleEvents&>) static producer_consumer
+      start(Where& where, HandleEvents handle_events, producer_options<Out> options = {}, spawn_options opts = {}) {
     return start(where, &detail::make_no_state, std::move(handle_events), std::move(options), std::move(opts));
   }
 

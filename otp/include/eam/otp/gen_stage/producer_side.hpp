@@ -20,15 +20,19 @@ void check_options(const producer_options<T>& opts) {
   if (opts.dispatcher != dispatcher_kind::partition) return;
   if (opts.partitions == 0) throw error(errc::invalid_subscription, "the partition dispatcher needs partitions > 0");
   if constexpr (!default_hashable<T>)
-    if (!opts.hash) throw error(errc::invalid_subscription, "the partition dispatcher needs a hash for this event type");
+    if (!opts.hash)
+      throw error(errc::invalid_subscription, "the partition dispatcher needs a hash for this event type");
 }
 
 template <class T>
 std::unique_ptr<dispatcher<T>> make_dispatcher(std::uint64_t producer_id, const producer_options<T>& opts) {
   switch (opts.dispatcher) {
-    case dispatcher_kind::broadcast: return std::make_unique<broadcast_dispatcher<T>>(producer_id, opts);
-    case dispatcher_kind::partition: return std::make_unique<partition_dispatcher<T>>(producer_id, opts);
-    case dispatcher_kind::demand: break;
+    case dispatcher_kind::broadcast:
+      return std::make_unique<broadcast_dispatcher<T>>(producer_id, opts);
+    case dispatcher_kind::partition:
+      return std::make_unique<partition_dispatcher<T>>(producer_id, opts);
+    case dispatcher_kind::demand:
+      break;
   }
   return std::make_unique<demand_dispatcher<T>>(producer_id, opts);
 }
