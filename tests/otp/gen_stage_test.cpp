@@ -192,6 +192,25 @@ TEST_SUITE("otp.gen_stage") {
     CHECK(log.largest_batch() <= 16);
   }
 
+  TEST_CASE("a producer-consumer that expands events buffers the surplus and keeps batches within demand") {
+    stage_log<int> log;
+    eam::actor_system system({.workers = 2});
+    auto numbers = eam::test::counter_producer(system, 3000);
+    auto tripler = otp::producer_consumer<int>::start(system, [](std::vector<int>& in) {
+      std::vector<int> out;
+      for (int e : in)
+        for (int k = 0; k < 3; ++k) out.push_back(3 * e + k);
+      return out;
+    });
+    auto sink = eam::test::recorder(system, log);
+    REQUIRE(tripler.subscribe(numbers.ref(), {.max_demand = 30}).has_value());
+    REQUIRE(sink.subscribe(tripler.ref(), {.max_demand = 10}).has_value());
+    REQUIRE(eventually([&] { return log.count() == 9000; }));
+    CHECK(log.events() == range(0, 9000));
+    CHECK(log.largest_batch() <= 10);
+    CHECK(tripler.stats().value().dropped == 0);
+  }
+
   TEST_CASE("a three-hop pipeline delivers every event exactly once") {
     stage_log<int> log;
     eam::actor_system system({.workers = 2});
