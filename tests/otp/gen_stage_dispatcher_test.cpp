@@ -6,28 +6,20 @@
 #include "stage_recorder.hpp"
 
 #include <algorithm>
-#include <numeric>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace {
 using eam::test::eventually;
+using eam::test::range;
+using eam::test::silent_producer;
 using eam::test::stage_log;
 namespace otp = eam::otp;
 
-std::vector<int> range(int from, int to) {
-  std::vector<int> v(static_cast<std::size_t>(to - from));
-  std::iota(v.begin(), v.end(), from);
-  return v;
-}
 std::vector<int> sorted(std::vector<int> v) {
   std::sort(v.begin(), v.end());
   return v;
-}
-otp::producer<int> silent_producer(eam::actor_system& system, otp::producer_options<int> options = {}) {
-  return otp::producer<int>::start(
-      system, [](std::size_t) { return std::vector<int>{}; }, std::move(options));
 }
 }  // namespace
 

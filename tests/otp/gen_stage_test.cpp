@@ -15,14 +15,11 @@
 
 namespace {
 using eam::test::eventually;
+using eam::test::has_no_subscriptions;
+using eam::test::range;
+using eam::test::silent_producer;
 using eam::test::stage_log;
 namespace otp = eam::otp;
-
-std::vector<int> range(int from, int to) {
-  std::vector<int> v(static_cast<std::size_t>(to - from));
-  std::iota(v.begin(), v.end(), from);
-  return v;
-}
 
 // Telemetry events of one name, recorded for the test thread.
 struct telemetry_log {
@@ -52,6 +49,21 @@ double measure(const eam::telemetry::measurements& ms, std::string_view key) {
     if (k == key) return v;
   return -1;
 }
+// A silent producer with one consumer subscribed in each cancel mode.
+struct one_per_cancel_mode {
+  explicit one_per_cancel_mode(eam::actor_system& system)
+      : producer(silent_producer(system)),
+        permanent(eam::test::recorder(system, logs[0])),
+        transient(eam::test::recorder(system, logs[1])),
+        temporary(eam::test::recorder(system, logs[2])) {
+    REQUIRE(permanent.subscribe(producer.ref(), {.cancel = otp::cancel_mode::permanent}).has_value());
+    REQUIRE(transient.subscribe(producer.ref(), {.cancel = otp::cancel_mode::transient}).has_value());
+    REQUIRE(temporary.subscribe(producer.ref(), {.cancel = otp::cancel_mode::temporary}).has_value());
+  }
+  stage_log<int> logs[3];
+  otp::producer<int> producer;
+  otp::consumer<int> permanent, transient, temporary;
+};
 }  // namespace
 
 TEST_SUITE("otp.gen_stage") {
@@ -253,7 +265,7 @@ TEST_SUITE("otp.gen_stage") {
   TEST_CASE("cancel: the consumer carries on, the producer forgets it and sends nothing more") {
     telemetry_log cancels(otp::stage_telemetry::cancel);
     eam::actor_system system({.workers = 2});
-    auto lazy = otp::producer<int>::start(system, [](std::size_t) { return std::vector<int>{}; });
+    auto lazy = silent_producer(system);
     stage_log<int> log;
     auto sink = eam::test::recorder(system, log);
     auto sub = sink.subscribe(lazy.ref(), {.max_demand = 10, .cancel = otp::cancel_mode::permanent}).value();
@@ -272,49 +284,28 @@ TEST_SUITE("otp.gen_stage") {
 
   TEST_CASE("cancel modes: when the producer stops, permanent consumers end, transient and temporary carry on") {
     eam::actor_system system({.workers = 2});
-    auto lazy = otp::producer<int>::start(system, [](std::size_t) { return std::vector<int>{}; });
-    stage_log<int> a, b, c;
-    auto permanent = eam::test::recorder(system, a);
-    auto transient = eam::test::recorder(system, b);
-    auto temporary = eam::test::recorder(system, c);
-    REQUIRE(permanent.subscribe(lazy.ref(), {.cancel = otp::cancel_mode::permanent}).has_value());
-    REQUIRE(transient.subscribe(lazy.ref(), {.cancel = otp::cancel_mode::transient}).has_value());
-    REQUIRE(temporary.subscribe(lazy.ref(), {.cancel = otp::cancel_mode::temporary}).has_value());
-    REQUIRE(lazy.stop(system));
-    REQUIRE(eventually([&] { return !permanent.ref().is_alive(); }));
-    // Once a stage has no subscription left it has handled the producer's end.
-    for (auto* stage : {&transient, &temporary}) {
-      REQUIRE(eventually([&] {
-        auto subs = stage->subscriptions();
-        return subs.has_value() && subs.value().empty();
-      }));
+    one_per_cancel_mode stages(system);
+    REQUIRE(stages.producer.stop(system));
+    REQUIRE(eventually([&] { return !stages.permanent.ref().is_alive(); }));
+    for (auto* stage : {&stages.transient, &stages.temporary}) {
+      REQUIRE(eventually([&] { return has_no_subscriptions(*stage); }));
       CHECK(stage->ref().is_alive());
     }
   }
 
   TEST_CASE("cancel modes: when the producer crashes, permanent and transient consumers end, temporary carries on") {
     eam::actor_system system({.workers = 2});
-    auto lazy = otp::producer<int>::start(system, [](std::size_t) { return std::vector<int>{}; });
-    stage_log<int> a, b, c;
-    auto permanent = eam::test::recorder(system, a);
-    auto transient = eam::test::recorder(system, b);
-    auto temporary = eam::test::recorder(system, c);
-    REQUIRE(permanent.subscribe(lazy.ref(), {.cancel = otp::cancel_mode::permanent}).has_value());
-    REQUIRE(transient.subscribe(lazy.ref(), {.cancel = otp::cancel_mode::transient}).has_value());
-    REQUIRE(temporary.subscribe(lazy.ref(), {.cancel = otp::cancel_mode::temporary}).has_value());
-    system.exit(lazy.ref(), eam::exit_reason::custom("boom"));
-    REQUIRE(eventually([&] { return !permanent.ref().is_alive() && !transient.ref().is_alive(); }));
-    REQUIRE(eventually([&] {
-      auto subs = temporary.subscriptions();
-      return subs.has_value() && subs.value().empty();
-    }));
-    CHECK(temporary.ref().is_alive());
+    one_per_cancel_mode stages(system);
+    system.exit(stages.producer.ref(), eam::exit_reason::custom("boom"));
+    REQUIRE(eventually([&] { return !stages.permanent.ref().is_alive() && !stages.transient.ref().is_alive(); }));
+    REQUIRE(eventually([&] { return has_no_subscriptions(stages.temporary); }));
+    CHECK(stages.temporary.ref().is_alive());
   }
 
   TEST_CASE("a consumer that ends is cancelled at its producer, with its reason") {
     telemetry_log cancels(otp::stage_telemetry::cancel);
     eam::actor_system system({.workers = 2});
-    auto lazy = otp::producer<int>::start(system, [](std::size_t) { return std::vector<int>{}; });
+    auto lazy = silent_producer(system);
     stage_log<int> log;
     auto sink = eam::test::recorder(system, log);
     REQUIRE(sink.subscribe(lazy.ref()).has_value());
@@ -341,7 +332,7 @@ TEST_SUITE("otp.gen_stage") {
   TEST_CASE("a full buffer keeps the newest events and reports the overflow") {
     telemetry_log overflows(otp::stage_telemetry::buffer_overflow);
     eam::actor_system system({.workers = 2});
-    auto source = otp::producer<int>::start(system, [](std::size_t) { return std::vector<int>{}; }, {.buffer_size = 5});
+    auto source = silent_producer(system, {.buffer_size = 5});
     source.push(range(0, 12));
     const auto stats = source.stats().value();
     CHECK(stats.buffered == 5);
@@ -357,8 +348,7 @@ TEST_SUITE("otp.gen_stage") {
 
   TEST_CASE("a full buffer set to keep the oldest drops new events instead") {
     eam::actor_system system({.workers = 2});
-    auto source = otp::producer<int>::start(system, [](std::size_t) { return std::vector<int>{}; },
-                                            {.buffer_size = 5, .buffer_keep = otp::keep::oldest});
+    auto source = silent_producer(system, {.buffer_size = 5, .buffer_keep = otp::keep::oldest});
     source.push(range(0, 12));
     CHECK(source.stats().value().dropped == 7);
     stage_log<int> log;

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <mutex>
+#include <numeric>
 #include <vector>
 
 namespace eam::test {
@@ -42,6 +43,25 @@ struct stage_log {
 template <class T, class Where>
 otp::consumer<T> recorder(Where& where, stage_log<T>& log) {
   return otp::consumer<T>::start(where, [&log](std::vector<T>& events) { log.add(events); });
+}
+
+/// from, from + 1, ..., to - 1.
+inline std::vector<int> range(int from, int to) {
+  std::vector<int> v(static_cast<std::size_t>(to - from));
+  std::iota(v.begin(), v.end(), from);
+  return v;
+}
+
+/// A producer whose handle_demand emits nothing: only pushed events flow.
+inline otp::producer<int> silent_producer(actor_system& system, otp::producer_options<int> options = {}) {
+  return otp::producer<int>::start(system, [](std::size_t) { return std::vector<int>{}; }, std::move(options));
+}
+
+/// Whether a consuming stage has no subscription left (so it has handled its producers' ends).
+template <class Stage>
+bool has_no_subscriptions(const Stage& stage) {
+  auto subs = stage.subscriptions();
+  return subs.has_value() && subs.value().empty();
 }
 
 /// A finite producer of 0, 1, ..., total - 1, emitting exactly what it is asked for.

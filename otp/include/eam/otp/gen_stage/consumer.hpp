@@ -57,7 +57,7 @@ class consumer : public detail::consuming_stage<T, detail::consumer_ref<T>> {
                 auto* sub = st.up.received(m.tag, n);
                 if (sub == nullptr) return;  // cancelled meanwhile
                 detail::invoke_events(st.handle, m.events, sub->sub, st.user);
-                st.up.done(m.tag, n);
+                st.up.done(*sub, n);
               },
               [&st](down d) { st.up.on_down(d); },
           };

@@ -77,14 +77,15 @@ class producer_consumer : public detail::consuming_stage<In, detail::producer_co
                 }
                 q.next += n;
                 if (n == left) input.pop_front();
-                const auto* e = up.find(tag);
-                const subscription from = e != nullptr ? e->sub : subscription{{}, tag};
+                detail::upstream::entry* e = up.find(tag);
+                const subscription gone{{}, tag};  // its subscription was cancelled meanwhile
+                const subscription& from = e != nullptr ? e->sub : gone;
                 std::vector<Out> out = detail::invoke_events(handle, batch, from, user);
                 // Demand is met by events out, not in: a filter keeps asking upstream until its
                 // consumers have what they asked for; an expansion's surplus waits in the buffer.
                 downstream_demand -= std::min(downstream_demand, out.size());
                 side.dispatch(std::move(out));
-                up.done(tag, n);
+                if (e != nullptr) up.done(*e, n);
               }
             }
             void add_demand(std::size_t demand) {

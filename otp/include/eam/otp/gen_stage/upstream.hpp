@@ -41,30 +41,27 @@ class upstream {
   /// case the call only timed out).
   void refused(const actor_ref& producer, std::uint64_t tag);
 
-  /// The subscription a batch belongs to, with its outstanding demand reduced by `n`; null
-  /// when it was cancelled meanwhile (the batch is dropped).
-  entry* received(std::uint64_t tag, std::size_t n) {
+  /// The subscription with that tag, or null (cancelled meanwhile).
+  entry* find(std::uint64_t tag) noexcept {
     for (auto& e : entries_)
-      if (e.sub.tag == tag) {
-        e.outstanding -= n;
-        return &e;
-      }
-    return nullptr;
-  }
-  /// The subscription with that tag, or null.
-  [[nodiscard]] const entry* find(std::uint64_t tag) const noexcept {
-    for (const auto& e : entries_)
       if (e.sub.tag == tag) return &e;
     return nullptr;
   }
-  /// `n` events of subscription `tag` are done with: asks again when due.
+  /// The subscription a batch belongs to, with its outstanding demand reduced by `n`; null
+  /// when it was cancelled meanwhile (the batch is dropped).
+  entry* received(std::uint64_t tag, std::size_t n) noexcept {
+    entry* e = find(tag);
+    if (e != nullptr) e->outstanding -= n;
+    return e;
+  }
+  /// `n` events of subscription `e` are done with: asks again when due.
+  void done(entry& e, std::size_t n) {
+    e.to_ask += n;
+    if (e.max_demand - e.to_ask <= e.min_demand) ask(e);
+  }
+  /// The same by tag, for a subscription that may have been cancelled since.
   void done(std::uint64_t tag, std::size_t n) {
-    for (auto& e : entries_)
-      if (e.sub.tag == tag) {
-        e.to_ask += n;
-        if (e.max_demand - e.to_ask <= e.min_demand) ask(e);
-        return;
-      }
+    if (entry* e = find(tag)) done(*e, n);
   }
   /// The stage cancels a subscription. False when it had none with that tag.
   bool cancel(std::uint64_t tag);

@@ -1,0 +1,59 @@
+#pragma once
+/// What the demand and broadcast dispatchers share: a list of consumers with their pending
+/// demand and one buffer for events none of them can take yet. Each says how events are
+/// placed on its consumers (`place`) and how demand is forwarded.
+
+#include <eam/otp/gen_stage/dispatcher.hpp>
+#include <eam/otp/gen_stage/event_buffer.hpp>
+
+#include <algorithm>
+
+namespace eam::otp::detail {
+
+template <class T>
+class single_buffer_dispatcher : public dispatcher<T> {
+ public:
+  single_buffer_dispatcher(std::uint64_t producer_id, const producer_options<T>& opts)
+      : dispatcher<T>(producer_id), buffer_(producer_id, opts.buffer_size, opts.buffer_keep) {}
+
+  std::optional<error> subscribe(std::uint64_t tag, sink_ref<T> consumer, std::optional<std::size_t>) override {
+    consumers_.push_back({tag, std::move(consumer), 0});
+    return std::nullopt;
+  }
+  void dispatch(std::vector<T>&& events) override {
+    place(events);
+    if (!events.empty()) buffer_.append(events, 0);
+  }
+  [[nodiscard]] std::size_t consumers() const noexcept override { return consumers_.size(); }
+  [[nodiscard]] std::size_t buffered() const noexcept override { return buffer_.size(); }
+  [[nodiscard]] std::size_t dropped() const noexcept override { return buffer_.dropped(); }
+
+ protected:
+  struct consumer_entry {
+    std::uint64_t tag;
+    sink_ref<T> ref;
+    std::size_t demand;
+  };
+
+  /// Sends from the front of `events` what the consumers' demand allows; leaves the rest.
+  virtual void place(std::vector<T>& events) = 0;
+
+  typename std::vector<consumer_entry>::iterator find(std::uint64_t tag) {
+    return std::find_if(consumers_.begin(), consumers_.end(), [tag](const consumer_entry& c) { return c.tag == tag; });
+  }
+  /// Meets up to `forward` new demand from the buffer first; returns the demand left over.
+  std::size_t serve_from_buffer(std::size_t forward) {
+    if (buffer_.empty() || forward == 0) return forward;
+    std::vector<T> events = buffer_.take(std::min(forward, buffer_.size()));
+    forward -= events.size();
+    place(events);  // the new demand covers them all
+    return forward;
+  }
+
+  std::vector<consumer_entry> consumers_;
+
+ private:
+  event_buffer<T> buffer_;
+};
+
+}  // namespace eam::otp::detail
