@@ -84,8 +84,8 @@ void report_crash(reply_address& to, std::exception_ptr e) noexcept {
   if (tls_cell != nullptr) tls_cell->record_crash(std::move(what));
 }
 
-actor_cell::actor_cell(system_state& sys, std::uint64_t id, actor_cell* parent) noexcept
-    : sys_(&sys), id_(id), parent_(parent) {
+actor_cell::actor_cell(system_state& sys, std::uint64_t id, actor_cell* parent, const actor_type& type) noexcept
+    : sys_(&sys), id_(id), parent_(parent), type_(&type) {
   if (parent_ != nullptr) parent_->add_ref();
 }
 
@@ -115,6 +115,10 @@ send_result actor_cell::deliver(envelope* e) noexcept {
     return send_result::dropped;
   }
   if (bounded_ != nullptr) [[unlikely]] {
+    if (evicts_oldest()) {
+      push_evicting(e);
+      return send_result::delivered;
+    }
     if (const send_result r = admit(e); r != send_result::delivered) return r;
   }
   if (tls_cell != nullptr) {
@@ -131,6 +135,10 @@ send_result actor_cell::deliver_now(envelope* e) noexcept {
     return send_result::dropped;
   }
   if (bounded_ != nullptr) {
+    if (evicts_oldest()) {
+      push_evicting(e);
+      return send_result::delivered;
+    }
     if (const send_result r = admit(e); r != send_result::delivered) return r;
   }
   if (mailbox_.push(e)) on_claimed();
@@ -143,11 +151,45 @@ void actor_cell::deliver_info(envelope* e) noexcept {
     free_envelope(e);
     return;
   }
+  if (evicts_oldest()) [[unlikely]] {
+    push_evicting(e);
+    return;
+  }
   if (tls_cell != nullptr) {
     internal::local_outbox().send(this, e);
     return;
   }
   if (mailbox_.push(e)) on_claimed();
+}
+
+void actor_cell::push_evicting(envelope* e) noexcept {
+  bounded_mailbox& b = *bounded_;
+  const bool counted = (e->flags & envelope::uncounted) == 0;
+  envelope* evicted = nullptr;
+  {
+    std::lock_guard lock(b.lock);
+    if (counted && b.held >= b.bound) {
+      evicted = b.queue.remove_first_if([](const envelope* q) { return (q->flags & envelope::uncounted) == 0; });
+      if (evicted != nullptr) --b.held;
+    }
+    b.queue.push_back(e);
+    if (counted) ++b.held;
+    b.pushed.store(b.pushed.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);  // under the lock
+  }
+  if (evicted != nullptr) {
+    overflowed(evicted);
+    complete_error(evicted->reply, error(errc::mailbox_full, "evicted from a full mailbox by a newer message"));
+    free_envelope(evicted);
+  }
+  if (mailbox_.flag_system_and_claim()) on_claimed();  // M-I3: the consumer looks again before idling
+}
+
+void actor_cell::push_own_info(envelope* e) noexcept {
+  e->flags |= envelope::uncounted;
+  if (evicts_oldest())
+    push_evicting(e);
+  else
+    (void)mailbox_.push(e);  // we hold the consumer role: never claims
 }
 
 void actor_cell::set_mailbox_bound(std::uint32_t bound, overflow_strategy strategy) {
@@ -158,6 +200,10 @@ void actor_cell::set_mailbox_bound(std::uint32_t bound, overflow_strategy strate
 
 std::optional<std::uint64_t> actor_cell::mailbox_length() const noexcept {
   if (bounded_ == nullptr) return std::nullopt;
+  if (evicts_oldest()) {
+    std::lock_guard lock(bounded_->lock);
+    return bounded_->held;
+  }
   const std::uint64_t in = bounded_->pushed.load(std::memory_order_relaxed);
   const std::uint64_t out = bounded_->popped.load(std::memory_order_relaxed);
   return in > out ? in - out : 0;
@@ -168,8 +214,7 @@ send_result actor_cell::admit(envelope* e) noexcept {
   std::uint64_t pushed = b.pushed.load(std::memory_order_relaxed);
   for (;;) {
     const std::uint64_t popped = b.popped.load(std::memory_order_relaxed);
-    const std::uint64_t owed = b.to_drop.load(std::memory_order_relaxed);
-    if (pushed - popped - std::min(owed, pushed - popped) >= b.bound) {
+    if (pushed - popped >= b.bound) {
       overflowed(e);
       switch (b.strategy) {
         case overflow_strategy::drop_newest:
@@ -181,8 +226,7 @@ send_result actor_cell::admit(envelope* e) noexcept {
           free_envelope(e);
           return send_result::refused;
         case overflow_strategy::drop_oldest:
-          b.to_drop.fetch_add(1, std::memory_order_relaxed);  // the consumer drops the oldest
-          break;
+          break;  // never here: push_evicting
       }
     }
     if (b.pushed.compare_exchange_weak(pushed, pushed + 1, std::memory_order_relaxed)) return send_result::delivered;
@@ -227,6 +271,12 @@ void actor_cell::drain_dead() noexcept {
       reject(e);  // answers calls: actor_not_found (C-I3)
       any = true;
     }
+    if (evicts_oldest()) {  // a sender that raced finish's drain
+      while (envelope* e = pop_bounded()) {
+        reject(e);
+        any = true;
+      }
+    }
     // Only after a round that found nothing (mailbox.hpp M-I3); hands off from here (M-I1).
     if (!any && mailbox_.try_mark_empty()) return;
   }
@@ -238,8 +288,9 @@ void actor_cell::reject(envelope* e) noexcept {
     if (e->kind == envelope_kind::watch) {
       auto& w = e->as<internal::watch_request>();
       add_ref();
-      w.watcher.cell()->deliver_info(make_envelope<down>(envelope_kind::cast,
-                                                    down{watch_ref{w.id}, actor_ref(this, adopt_t{}), exit_reason::noproc()}));
+      const watch_ref ref{w.id, w.watcher.id(), id_};
+      w.watcher.cell()->deliver_info(
+          make_envelope<down>(envelope_kind::cast, down{ref, actor_ref(this, adopt_t{}), exit_reason::noproc()}));
     } else if (e->kind == envelope_kind::link) {
       auto& l = e->as<internal::link_request>();
       add_ref();
@@ -276,10 +327,11 @@ internal::turn_result actor_cell::run_turn(unsigned budget) noexcept {
     } else {
       // Awaiting a reply, or stopping: set arrivals aside, in order, so they do not keep
       // waking us (and so the mailbox can be marked empty). After any pop, look at the system
-      // queue again before going idle (mailbox.hpp M-I3).
+      // queue again before going idle (mailbox.hpp M-I3). A drop_oldest mailbox keeps its
+      // messages where senders can still evict them: they do not hold the MPSC queue.
       bool moved = false;
-      while (envelope* e = pop_mailbox()) {
-        defer(e);
+      while (envelope* e = mailbox_.pop()) {
+        deferred_.push_back(e);
         moved = true;
       }
       if (moved) continue;
@@ -293,43 +345,32 @@ internal::turn_result actor_cell::run_turn(unsigned budget) noexcept {
 }
 
 envelope* actor_cell::next_ordinary() noexcept {
-  if (deferred_head_ != nullptr) {
-    envelope* e = deferred_head_;
-    deferred_head_ = static_cast<envelope*>(e->next.load(std::memory_order_relaxed));
-    if (deferred_head_ == nullptr) deferred_tail_ = nullptr;
-    return e;
-  }
-  return pop_mailbox();
-}
-
-inline envelope* actor_cell::pop_mailbox() noexcept {
-  envelope* e = mailbox_.pop();
-  if (bounded_ != nullptr && e != nullptr) [[unlikely]] return count_popped(e);
+  envelope* e = deferred_.empty() ? pop_mailbox() : deferred_.pop_front();
+  if (bounded_ != nullptr && e != nullptr) [[unlikely]] count_handled(e);
   return e;
 }
 
-envelope* actor_cell::count_popped(envelope* e) noexcept {
-  bounded_mailbox& b = *bounded_;
-  for (;;) {
-    if ((e->flags & envelope::uncounted) != 0) return e;  // info messages neither count nor drop
-    b.popped.store(b.popped.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-    std::uint64_t owed = b.to_drop.load(std::memory_order_relaxed);
-    if (owed == 0 || !b.to_drop.compare_exchange_strong(owed, owed - 1, std::memory_order_relaxed)) return e;
-    // drop_oldest: this is the oldest message; make room for a newer one.
-    complete_error(e->reply, error(errc::mailbox_full, "dropped from a full mailbox"));
-    free_envelope(e);
-    e = mailbox_.pop();
-    if (e == nullptr) return nullptr;
-  }
+inline envelope* actor_cell::pop_mailbox() noexcept {
+  if (evicts_oldest()) [[unlikely]] return pop_bounded();
+  return mailbox_.pop();
 }
 
-void actor_cell::defer(envelope* e) noexcept {
-  e->next.store(nullptr, std::memory_order_relaxed);  // consumer-private from here on
-  if (deferred_tail_ != nullptr)
-    deferred_tail_->next.store(e, std::memory_order_relaxed);
-  else
-    deferred_head_ = e;
-  deferred_tail_ = e;
+envelope* actor_cell::pop_bounded() noexcept {
+  bounded_mailbox& b = *bounded_;
+  std::lock_guard lock(b.lock);
+  envelope* e = b.queue.pop_front();
+  if (e != nullptr && (e->flags & envelope::uncounted) == 0) --b.held;
+  return e;
+}
+
+void actor_cell::count_handled(envelope* e) noexcept {
+  // A message leaves the bound when the actor takes it up, not when it is set aside while
+  // awaiting: those still count against the bound. Counted once: stash and unstash bring it
+  // back marked uncounted.
+  if ((e->flags & envelope::uncounted) != 0) return;
+  e->flags |= envelope::uncounted;
+  if (evicts_oldest()) return;  // counted by `held` under the lock
+  bounded_->popped.store(bounded_->popped.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);  // one writer
 }
 
 void actor_cell::run_init() noexcept {
@@ -340,10 +381,11 @@ void actor_cell::run_init() noexcept {
     impl()->init(ctx_);
   } catch (...) {
     record_crash(telemetry::detail::what_of(std::current_exception()));
+    more().init_failed = true;  // never throws here: record_crash allocated the extras
   }
   if (observed) [[unlikely]] {
     try {
-      telemetry::metadata md{{"actor_id", std::to_string(id_)}, {"actor_class", std::string(impl()->type_name())}};
+      telemetry::metadata md{{"actor_id", std::to_string(id_)}, {"actor_class", std::string(short_type_label(type_->name))}};
       const telemetry::measurements took{{"duration_ms", telemetry::detail::elapsed_ms(start)}};
       if ((pending_ & crashed) != 0) {
         md.emplace_back("error", extras_->crash);
@@ -381,13 +423,7 @@ void actor_cell::handle_ordinary(envelope* e) noexcept {
   if ((pending_ & stash_current) != 0) [[unlikely]] {
     pending_ &= ~stash_current;
     e->reply = take_current_reply();  // stash() parked the call's reply address there
-    e->next.store(nullptr, std::memory_order_relaxed);
-    extras& x = more();
-    if (x.stash_tail != nullptr)
-      x.stash_tail->next.store(e, std::memory_order_relaxed);
-    else
-      x.stash_head = e;
-    x.stash_tail = e;
+    more().stash.push_back(e);
   } else {
     free_envelope(e);
   }
@@ -455,7 +491,7 @@ void actor_cell::record_crash(std::string what) noexcept {
   pending_ |= crashed;
   try {
     static const log::logger crashes("eam.actor");
-    crashes.error("actor {} ({}) crashed: {}", id_, impl()->type_name(), what);
+    crashes.error("actor {} ({}) crashed: {}", id_, short_type_label(type_->name), what);
   } catch (...) {
     // Logging must not turn a crash into a second one.
   }
@@ -597,14 +633,9 @@ void actor_cell::finish() noexcept {
   if (extras_) {
     cancel_all_timers();
     if (idle_watch_) set_idle_timeout(std::chrono::milliseconds(0));
-    for (envelope* e = extras_->stash_head; e != nullptr;) {  // stashed calls: actor_not_found
-      envelope* next = static_cast<envelope*>(e->next.load(std::memory_order_relaxed));
-      free_envelope(e);
-      e = next;
-    }
-    extras_->stash_head = extras_->stash_tail = nullptr;
+    extras_->stash.drain([](envelope* e) { free_envelope(e); });  // stashed calls: actor_not_found
   }
-  impl()->terminate(reason);
+  run_terminate(reason);
   if (telemetry::any_handlers()) [[unlikely]] {
     try {
       const double began = extras_ && extras_->stop_began != 0 ? extras_->stop_began : telemetry::detail::now_seconds();
@@ -638,6 +669,23 @@ void actor_cell::finish() noexcept {
   drain_dead();  // gives up the consumer role for good
 }
 
+void actor_cell::run_terminate(exit_reason& reason) noexcept {
+  if (extras_ && extras_->init_failed) return;  // as in OTP: terminate follows a successful init only
+  try {
+    if (extras_ && extras_->on_terminate) extras_->on_terminate(reason);
+    impl()->terminate(reason);
+  } catch (...) {
+    // The actor ends with this error instead; watchers, links and the parent hear it.
+    std::string what = telemetry::detail::what_of(std::current_exception());
+    try {
+      static const log::logger crashes("eam.actor");
+      crashes.error("actor {} ({}) crashed in terminate: {}", id_, short_type_label(type_->name), what);
+    } catch (...) {
+    }
+    reason = exit_reason::crashed(std::move(what));
+  }
+}
+
 // -- the actor's own handlers ------------------------------------------------------------------
 
 void actor_cell::add_child(actor_cell* child) noexcept {
@@ -659,13 +707,20 @@ std::vector<actor_ref> actor_cell::children() const {
 
 void actor_cell::adopt_state(std::unique_ptr<actor_context::state_base> s) { more().states.push_back(std::move(s)); }
 
-void actor_cell::set_name(std::string name) { more().name = std::move(name); }
+void actor_cell::set_name(std::string name) {
+  more().name = std::move(name);
+  named_ = true;
+}
+
+void actor_cell::set_terminate_handler(std::function<void(const exit_reason&)> h) { more().on_terminate = std::move(h); }
 
 actor_info actor_cell::info() const {
   actor_info i;
   i.id = id_;
-  i.name = extras_ ? extras_->name : std::string();
-  i.type = std::string(impl()->type_name());
+  // The worker may create extras_ at any time (make_state, watch...); only a spawn name, set
+  // before the cell was published and kept until it leaves the registry, is safe to read here.
+  if (named_) i.name = extras_->name;
+  i.type = std::string(short_type_label(type_->name));
   i.parent_id = parent_ != nullptr ? parent_->id() : 0;
   i.children = children_count_.load(std::memory_order_relaxed);
   i.idle = mailbox_.is_marked_empty();

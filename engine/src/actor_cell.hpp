@@ -20,6 +20,7 @@
 //         in place (drain_dead) instead.
 //   C-I3  Every call envelope is answered exactly once: by its handler, or with an error when
 //         it is dropped (free_envelope answers what is still pending).
+#include "envelope_list.hpp"
 #include "mailbox.hpp"
 #include "outbox.hpp"
 #include "timer_service.hpp"
@@ -33,6 +34,7 @@
 #include <coroutine>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -85,7 +87,7 @@ envelope* current_envelope() noexcept;
 
 class actor_cell {
  public:
-  actor_cell(system_state& sys, std::uint64_t id, actor_cell* parent) noexcept;
+  actor_cell(system_state& sys, std::uint64_t id, actor_cell* parent, const actor_type& type) noexcept;
   ~actor_cell();
   actor_cell(const actor_cell&) = delete;
   actor_cell& operator=(const actor_cell&) = delete;
@@ -114,9 +116,12 @@ class actor_cell {
   [[nodiscard]] std::uint64_t id() const noexcept { return id_; }
   [[nodiscard]] system_state& system() const noexcept { return *sys_; }
   [[nodiscard]] actor_cell* parent() const noexcept { return parent_; }
+  /// The actor's type: its signatures and label. Valid for the cell's whole life, even after
+  /// the actor ended (the descriptor is static), unlike impl().
+  [[nodiscard]] const actor_type& type() const noexcept { return *type_; }
   [[nodiscard]] bool is_idle() const noexcept { return mailbox_.is_marked_empty(); }
   // The impl lives in the same allocation, after the cell: kept as an offset, which saves a
-  // pointer per actor (8 of the 256 bytes an idle actor may cost).
+  // pointer per actor.
   [[nodiscard]] actor_impl* impl() const noexcept {
     return impl_offset_ == 0 ? nullptr
                              : reinterpret_cast<actor_impl*>(reinterpret_cast<char*>(const_cast<actor_cell*>(this)) + impl_offset_);
@@ -148,9 +153,15 @@ class actor_cell {
   void record_crash(std::string what) noexcept;
   /// Links a child that holds a counted reference for this list (taken over).
   void add_child(actor_cell* child) noexcept;
+  /// Registers the spawn name (at spawn, before the cell is published).
   void set_name(std::string name);
-  /// A snapshot for introspection. Call under the registry shard's lock (the name and the impl
-  /// live until the cell leaves the registry).
+  void set_terminate_handler(std::function<void(const exit_reason&)> h);
+  [[nodiscard]] bool traps_exits() const noexcept { return trap_exit_; }
+  [[nodiscard]] std::chrono::milliseconds idle_timeout() const noexcept {
+    return extras_ ? extras_->idle : std::chrono::milliseconds(0);
+  }
+  /// A snapshot for introspection. Reads only what is fixed at spawn or atomic, so any thread
+  /// may call it while it holds a counted reference (the registry walk holds its shard lock).
   [[nodiscard]] actor_info info() const;
   [[nodiscard]] std::vector<actor_ref> children() const;
   void adopt_state(std::unique_ptr<actor_context::state_base> s);
@@ -210,11 +221,14 @@ class actor_cell {
     internal::clock::time_point idle_since{};
     // handle_continue, and the stash (oldest first, linked through the envelopes).
     std::function<void()> next_continue;
-    envelope* stash_head = nullptr;
-    envelope* stash_tail = nullptr;
+    internal::envelope_list stash;
     // Telemetry: when the actor began to stop, and how many children it had then.
     double stop_began = 0;
     std::size_t children_at_stop = 0;
+    // init threw: terminate does not run on a half-built actor (as in OTP).
+    bool init_failed = false;
+    // A functional actor's cleanup (actor_context::on_terminate).
+    std::function<void(const exit_reason&)> on_terminate;
   };
   extras& more();
   [[nodiscard]] bool awaiting() const noexcept { return extras_ && extras_->await.request_id != 0; }
@@ -240,12 +254,18 @@ class actor_cell {
   void stop_youngest_child() noexcept;
   void on_child_exit(internal::child_exit& c) noexcept;
   void finish() noexcept;
+  void run_terminate(exit_reason& reason) noexcept;
   envelope* next_ordinary() noexcept;
   [[gnu::always_inline]] inline envelope* pop_mailbox() noexcept;
-  [[gnu::noinline, gnu::cold]] envelope* count_popped(envelope* e) noexcept;
+  [[gnu::noinline, gnu::cold]] envelope* pop_bounded() noexcept;
+  [[gnu::noinline, gnu::cold]] void count_handled(envelope* e) noexcept;
+  void push_evicting(envelope* e) noexcept;
+  void push_own_info(envelope* e) noexcept;
+  [[nodiscard]] bool evicts_oldest() const noexcept {
+    return bounded_ != nullptr && bounded_->strategy == overflow_strategy::drop_oldest;
+  }
   [[gnu::noinline, gnu::cold]] send_result admit(envelope* e) noexcept;
   void overflowed(const envelope* e) noexcept;
-  void defer(envelope* e) noexcept;
   void run_continue() noexcept;
   void note_activity(unsigned handled) noexcept;
 
@@ -255,16 +275,25 @@ class actor_cell {
   system_state* const sys_;
   const std::uint64_t id_;
   actor_cell* const parent_;  // counted while the child lives
+  const actor_type* const type_;
   // A bounded mailbox's counters. Senders reserve a place by CAS on `pushed` against the bound;
   // the consumer counts what leaves the mailbox in `popped` and drops the oldest message once
   // per `to_drop` (the drop_oldest strategy). All relaxed: the bound is a policy, not a memory
   // fence; a stale `popped` only makes a sender see the mailbox fuller than it is.
+  //
+  // drop_oldest cannot work that way: only the consumer pops the MPSC queue, so a busy consumer
+  // could not make room and the queue would grow without bound. Its ordinary messages live in
+  // `queue` instead, under `lock`: a sender that finds `held == bound` evicts the oldest
+  // counted message itself (its call fails with mailbox_full at once), then wakes the consumer
+  // as system senders do (flag_system_and_claim, M-I3), so the MPSC queue carries none of them.
   struct bounded_mailbox {
     std::uint32_t bound;
     overflow_strategy strategy;
     std::atomic<std::uint64_t> pushed{0};
     std::atomic<std::uint64_t> popped{0};
-    std::atomic<std::uint64_t> to_drop{0};
+    std::mutex lock;                  // drop_oldest only, from here on
+    internal::envelope_list queue;
+    std::uint32_t held = 0;           // counted messages in `queue`
   };
   // -- shared --------------------------------------------------------------------------------
   std::unique_ptr<bounded_mailbox> bounded_;  // set at spawn, then read-only
@@ -278,6 +307,7 @@ class actor_cell {
   bool trap_exit_ = false;
   bool idle_watch_ = false;  // an idle timeout is set: count handled messages, note when turns end
   std::uint16_t impl_offset_ = 0;  // set at spawn, then read-only (see impl())
+  bool named_ = false;             // set at spawn, then read-only: extras_->name is the spawn name
   // -- shared --------------------------------------------------------------------------------
   internal::mailbox mailbox_{false};
   internal::system_queue system_;
@@ -286,8 +316,7 @@ class actor_cell {
   actor_cell* sibling_next_ = nullptr;
   // -- consumer only -------------------------------------------------------------------------
   phase phase_ = phase::created;
-  envelope* deferred_head_ = nullptr;  // ordinary messages that arrived while awaiting
-  envelope* deferred_tail_ = nullptr;
+  internal::envelope_list deferred_;  // ordinary messages set aside while awaiting, and unstashed ones
   std::unique_ptr<extras> extras_;
   actor_context ctx_{this};
 };

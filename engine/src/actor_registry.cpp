@@ -64,6 +64,18 @@ void actor_registry::for_each(const std::function<void(const actor_cell&)>& f) c
   }
 }
 
+actor_cell* actor_registry::find(std::uint64_t id) const {
+  const shard& s = shards_[id % shard_count];
+  std::lock_guard lock(s.mutex);
+  for (actor_cell* c = s.head; c != nullptr; c = c->registry_next) {
+    if (c->id() == id) {
+      c->add_ref();
+      return c;
+    }
+  }
+  return nullptr;
+}
+
 bool actor_registry::register_name(const std::string& name, actor_cell* c) {
   std::lock_guard lock(names_mutex_);
   return names_.try_emplace(name, c).second;

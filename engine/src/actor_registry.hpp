@@ -6,6 +6,7 @@
 #include <functional>
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -37,6 +38,8 @@ class actor_registry {
   void unregister_name(const std::string& name, const actor_cell* c) noexcept;
   /// A counted reference, or null.
   [[nodiscard]] actor_cell* whereis(std::string_view name) const;
+  /// A counted reference to the live actor with this id, or null (walks one shard).
+  [[nodiscard]] actor_cell* find(std::uint64_t id) const;
 
  private:
   struct alignas(64) shard {

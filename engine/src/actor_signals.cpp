@@ -8,16 +8,17 @@ namespace eam::detail {
 watch_ref actor_cell::watch(const actor_ref& target) {
   extras& x = more();
   const std::uint64_t id = ++x.next_request_id;
+  const watch_ref ref{id, id_, target.id()};
   x.watching.push_back({id, target});
   add_ref();
   actor_ref self(this, adopt_t{});
   if (!target) {
-    deliver_info(make_envelope<down>(envelope_kind::cast, down{watch_ref{id}, target, exit_reason::noproc()}));
+    deliver_info(make_envelope<down>(envelope_kind::cast, down{ref, target, exit_reason::noproc()}));
   } else {
     target.cell()->deliver_system(
         make_envelope<internal::watch_request>(envelope_kind::watch, internal::watch_request{std::move(self), id}));
   }
-  return watch_ref{id};
+  return ref;
 }
 
 void actor_cell::unwatch(watch_ref ref) {
@@ -67,9 +68,10 @@ void actor_cell::on_exit_signal(internal::exit_request& x) noexcept {
   }
   if (trap_exit_) {
     try {  // in order with the rest of the mailbox, as an info message
-      envelope* info = make_envelope<exit_signal>(envelope_kind::cast, exit_signal{std::move(x.from), std::move(x.reason)});
-      info->flags |= envelope::uncounted;
-      (void)mailbox_.push(info);
+      const link_ref via = x.via_link ? link_ref::between(id_, x.from.id()) : link_ref{};
+      envelope* info =
+          make_envelope<exit_signal>(envelope_kind::cast, exit_signal{std::move(x.from), std::move(x.reason), via});
+      push_own_info(info);
     } catch (...) {
     }
     return;
@@ -86,7 +88,8 @@ void actor_cell::tell_watchers_and_links(const exit_reason& why) noexcept {
   try {
     for (auto& w : extras_->watchers) {
       add_ref();
-      w.who.cell()->deliver_info(make_envelope<down>(envelope_kind::cast, down{watch_ref{w.id}, actor_ref(this, adopt_t{}), why}));
+      const watch_ref ref{w.id, w.who.id(), id_};
+      w.who.cell()->deliver_info(make_envelope<down>(envelope_kind::cast, down{ref, actor_ref(this, adopt_t{}), why}));
     }
     for (auto& l : extras_->links) {
       add_ref();

@@ -31,35 +31,21 @@ bool actor_cell::stash() noexcept {
 }
 
 bool actor_cell::unstash() noexcept {
-  if (!extras_ || extras_->stash_head == nullptr) return false;
-  extras& x = *extras_;
-  envelope* e = x.stash_head;
-  x.stash_head = static_cast<envelope*>(e->next.load(std::memory_order_relaxed));
-  if (x.stash_head == nullptr) x.stash_tail = nullptr;
-  e->next.store(deferred_head_, std::memory_order_relaxed);  // ahead of everything not yet handled
-  deferred_head_ = e;
-  if (deferred_tail_ == nullptr) deferred_tail_ = e;
+  if (!extras_ || extras_->stash.empty()) return false;
+  deferred_.push_front(extras_->stash.pop_front());  // ahead of everything not yet handled
   return true;
 }
 
 void actor_cell::unstash_all() noexcept {
-  if (!extras_ || extras_->stash_head == nullptr) return;
-  extras& x = *extras_;
-  x.stash_tail->next.store(deferred_head_, std::memory_order_relaxed);
-  if (deferred_tail_ == nullptr) deferred_tail_ = x.stash_tail;
-  deferred_head_ = x.stash_head;
-  x.stash_head = x.stash_tail = nullptr;
+  if (extras_) deferred_.splice_front(extras_->stash);
 }
 
 void actor_cell::clear_stash() noexcept {
   if (!extras_) return;
-  for (envelope* e = extras_->stash_head; e != nullptr;) {
-    envelope* next = static_cast<envelope*>(e->next.load(std::memory_order_relaxed));
+  extras_->stash.drain([](envelope* e) {
     complete_error(e->reply, error(errc::stash_cleared, "the actor cleared its stash"));
     free_envelope(e);
-    e = next;
-  }
-  extras_->stash_head = extras_->stash_tail = nullptr;
+  });
 }
 
 }  // namespace eam::detail

@@ -103,8 +103,7 @@ void actor_cell::on_idle_check(std::uint64_t id) noexcept {
     }
     // In order with the rest of the mailbox, as an info message; it counts as handled itself.
     envelope* info = make_envelope<timeout>(envelope_kind::cast, timeout{x.idle});
-    info->flags |= envelope::uncounted;
-    (void)mailbox_.push(info);
+    push_own_info(info);
     x.handled_at_arm = x.handled + 1;
     arm_idle_check(now + x.idle);
   } catch (...) {

@@ -12,6 +12,13 @@ actor_ref actor_context::self() const noexcept {
 
 actor_system& actor_context::system() const noexcept { return *cell_->system().handle; }
 
+actor_ref actor_context::parent() const noexcept {
+  detail::actor_cell* p = cell_->parent();
+  if (p == nullptr) return {};
+  p->add_ref();
+  return actor_ref(p, detail::adopt_t{});
+}
+
 detail::system_state& actor_context::state() const noexcept { return cell_->system(); }
 
 std::vector<actor_ref> actor_context::children() const { return cell_->children(); }
@@ -28,9 +35,17 @@ void actor_context::stop(const actor_ref& other) noexcept {
 
 watch_ref actor_context::watch(const actor_ref& target) { return cell_->watch(target); }
 void actor_context::unwatch(watch_ref ref) { cell_->unwatch(ref); }
-void actor_context::link(const actor_ref& other) { cell_->link(other); }
+link_ref actor_context::link(const actor_ref& other) {
+  cell_->link(other);
+  return link_ref::between(cell_->id(), other.id());
+}
 void actor_context::unlink(const actor_ref& other) { cell_->unlink(other); }
 void actor_context::set_trap_exit(bool trap) noexcept { cell_->set_trap_exit(trap); }
+bool actor_context::traps_exits() const noexcept { return cell_->traps_exits(); }
+std::chrono::milliseconds actor_context::idle_timeout() const noexcept { return cell_->idle_timeout(); }
+void actor_context::on_terminate(std::function<void(const exit_reason&)> handler) {
+  cell_->set_terminate_handler(std::move(handler));
+}
 void actor_context::exit(const actor_ref& target, exit_reason reason) {
   if (!target) return;
   target.cell()->deliver_system(detail::make_envelope<internal::exit_request>(

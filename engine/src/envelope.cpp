@@ -47,19 +47,27 @@ void complete_error(reply_address& to, error&& err) noexcept {
       return;
     }
     case reply_kind::actor: {
-      auto* caller = static_cast<actor_cell*>(to.target);
-      to.kind = reply_kind::none;
+      envelope* e = nullptr;
       try {
-        envelope* e = make_envelope<error>(envelope_kind::reply, std::move(err));
-        e->reply.request_id = to.request_id;
-        caller->deliver_system(e);
+        e = make_envelope<error>(envelope_kind::reply, std::move(err));
       } catch (...) {
-        // Out of memory: the caller's timeout answers instead.
+        // Out of memory: the caller's timeout answers instead; its reference is still dropped.
+        to.kind = reply_kind::none;
+        static_cast<actor_cell*>(to.target)->release();
+        return;
       }
-      caller->release();
+      send_reply(to, e);
       return;
     }
   }
+}
+
+void send_reply(reply_address& to, envelope* reply) noexcept {
+  auto* caller = static_cast<actor_cell*>(to.target);
+  to.kind = reply_kind::none;
+  reply->reply.request_id = to.request_id;  // kind stays none: a reply is never answered
+  caller->deliver_system(reply);
+  caller->release();  // the reference the reply address held
 }
 
 void add_ref(actor_cell* c) noexcept { c->add_ref(); }

@@ -21,13 +21,19 @@ std::string_view to_string(errc code) noexcept {
     case errc::name_taken: return "name_taken";
     case errc::unhandled_message: return "unhandled_message";
     case errc::stash_cleared: return "stash_cleared";
-    case errc::invalid_subscription: return "invalid_subscription";
+    case errc::blocking_call_on_worker: return "blocking_call_on_worker";
+    case errc::handler_already_attached: return "handler_already_attached";
   }
   return "unknown";
 }
 
-error::error(errc code, std::string context) : code_(code), context_(std::move(context)) {
-  what_ = std::string(to_string(code_));
+const error_domain& error_code_enum<errc>::domain() noexcept {
+  static constexpr error_domain engine{"eam", [](int code) noexcept { return to_string(static_cast<errc>(code)); }};
+  return engine;
+}
+
+error::error(error_code code, std::string context) : code_(code), context_(std::move(context)) {
+  what_ = std::string(code_.name());
   if (!context_.empty()) what_ += ": " + context_;
 }
 

@@ -6,7 +6,10 @@
 
 #include <eam/engine/telemetry.hpp>
 
+#include <fmt/format.h>
+
 #include <cstdio>
+#include <random>
 #include <cstdlib>
 #include <thread>
 
@@ -14,12 +17,19 @@ namespace eam {
 
 namespace detail {
 
+namespace {
+std::string local_node_id() {
+  std::random_device rd;
+  return fmt::format("local-{:08x}", static_cast<std::uint32_t>(rd()));
+}
+}  // namespace
+
 system_state::system_state(const system_config& cfg)
     : config(cfg),
       scheduler(cfg.workers != 0 ? cfg.workers : std::max(1u, std::thread::hardware_concurrency()), cfg.throughput) {}
 
-actor_cell* spawn_cell(system_state& sys, actor_cell* parent, const spawn_options& opts, std::size_t size,
-                       std::size_t align, void* closure, impl_constructor construct) {
+actor_cell* spawn_cell(system_state& sys, actor_cell* parent, const spawn_options& opts, const actor_type& type,
+                       std::size_t size, std::size_t align, void* closure, impl_constructor construct) {
   // Outside actors, spawning stops when shutdown begins; an actor may still spawn while
   // mailboxes drain (its work in flight may need it), not once actors are being stopped.
   const auto phase = sys.current_phase();
@@ -29,7 +39,7 @@ actor_cell* spawn_cell(system_state& sys, actor_cell* parent, const spawn_option
   constexpr std::size_t cell_size = (sizeof(actor_cell) + alignof(actor_cell) - 1) & ~(alignof(actor_cell) - 1);
   const std::size_t impl_offset = (cell_size + align - 1) & ~(align - 1);
   void* mem = internal::allocate(impl_offset + size, std::max(align, alignof(actor_cell)));
-  auto* cell = ::new (mem) actor_cell(sys, sys.next_actor_id.fetch_add(1, std::memory_order_relaxed), parent);
+  auto* cell = ::new (mem) actor_cell(sys, sys.next_actor_id.fetch_add(1, std::memory_order_relaxed), parent, type);
   try {
     cell->set_impl(construct(closure, static_cast<char*>(mem) + impl_offset));
   } catch (...) {
@@ -64,7 +74,8 @@ actor_cell* spawn_cell(system_state& sys, actor_cell* parent, const spawn_option
     try {
       telemetry::execute(telemetry::events::actor_spawn, {},
                          {{"actor_id", std::to_string(cell->id())},
-                          {"actor_class", std::string(cell->impl()->type_name())},
+                          {"node_id", sys.config.node_id},
+                          {"actor_class", short_type_label(type.name)},
                           {"name", opts.name},
                           {"parent_id", parent != nullptr ? std::to_string(parent->id()) : std::string()}});
     } catch (...) {
@@ -74,14 +85,26 @@ actor_cell* spawn_cell(system_state& sys, actor_cell* parent, const spawn_option
   return cell;
 }
 
+bool cell_handles_all(const actor_cell* c, const signature_id* sigs, std::size_t n) noexcept {
+  // The type descriptor is static: reading it never races the actor's end (unlike the impl).
+  if (c->is_dead()) return false;
+  for (std::size_t i = 0; i < n; ++i)
+    if (!c->type().handles(sigs[i])) return false;
+  return true;
+}
+
 }  // namespace detail
 
 actor_system::actor_system(system_config config) : state_(std::make_unique<detail::system_state>(config)) {
+  if (state_->config.node_id.empty()) state_->config.node_id = detail::local_node_id();
   state_->handle = this;
   state_->scheduler.start();
 }
 
-actor_system::~actor_system() { shutdown(); }
+actor_system::~actor_system() {
+  shutdown();
+  if (!state_->scheduler.on_worker()) await_shutdown();
+}
 
 std::optional<actor_ref> actor_system::whereis(std::string_view name) const {
   detail::actor_cell* c = state_->registry.whereis(name);
@@ -89,9 +112,10 @@ std::optional<actor_ref> actor_system::whereis(std::string_view name) const {
   return actor_ref(c, detail::adopt_t{});
 }
 
-bool actor_system::handles(const actor_ref& ref, const detail::message_type* t) noexcept {
-  // The impl lives until the actor finishes; a dead actor handles nothing.
-  return ref && !ref.cell()->is_dead() && ref.cell()->impl()->handles(t);
+std::optional<actor_ref> actor_system::find(std::uint64_t id) const {
+  detail::actor_cell* c = state_->registry.find(id);
+  if (c == nullptr) return std::nullopt;
+  return actor_ref(c, detail::adopt_t{});
 }
 
 void actor_system::stop(const actor_ref& ref) noexcept {
@@ -124,11 +148,29 @@ bool wait_until(std::chrono::steady_clock::time_point deadline, Pred done) {
 void actor_system::shutdown(shutdown_options options) {
   auto& s = *state_;
   phase expected = phase::running;
-  if (!s.state.compare_exchange_strong(expected, phase::draining)) return;  // already done or under way
-  if (s.scheduler.on_worker()) {
-    std::fputs("eam: actor_system::shutdown called from inside an actor; it must run outside the pool\n", stderr);
-    std::abort();
+  if (!s.state.compare_exchange_strong(expected, phase::draining)) {  // already done or under way
+    if (!s.scheduler.on_worker()) await_shutdown();
+    return;
   }
+  if (s.scheduler.on_worker()) {
+    // A worker cannot join the pool it runs on: the shutdown runs on its own thread (Erlang's
+    // init:stop), joined by await_shutdown or the destructor.
+    std::lock_guard lock(s.shutdown_mutex);
+    s.shutdown_thread = std::thread([this, options] { run_shutdown(options); });
+    return;
+  }
+  run_shutdown(options);
+}
+
+void actor_system::await_shutdown() {
+  auto& s = *state_;
+  std::unique_lock lock(s.shutdown_mutex);
+  s.stopped.wait(lock, [&] { return s.current_phase() == phase::stopped; });
+  if (s.shutdown_thread.joinable()) s.shutdown_thread.join();
+}
+
+void actor_system::run_shutdown(shutdown_options options) {
+  auto& s = *state_;
   const auto deadline = std::chrono::steady_clock::now() + options.timeout;
   const double started = telemetry::detail::now_seconds();
   const std::size_t actors_at_start = s.registry.count();
@@ -165,7 +207,11 @@ void actor_system::shutdown(shutdown_options options) {
   // 3. Workers and timers.
   s.scheduler.stop();
   s.timers.stop();
-  s.state.store(phase::stopped, std::memory_order_release);
+  {
+    std::lock_guard lock(s.shutdown_mutex);  // a waiter checks the phase under this lock
+    s.state.store(phase::stopped, std::memory_order_release);
+  }
+  s.stopped.notify_all();
   if (telemetry::any_handlers()) {
     try {
       telemetry::execute(telemetry::events::system_shutdown_stop,
@@ -216,5 +262,6 @@ bool actor_system::is_shutting_down() const noexcept {
 std::size_t actor_system::actor_count() const noexcept { return state_->registry.count(); }
 unsigned actor_system::worker_count() const noexcept { return state_->scheduler.size(); }
 const system_config& actor_system::config() const noexcept { return state_->config; }
+const std::string& actor_system::node_id() const noexcept { return state_->config.node_id; }
 
 }  // namespace eam

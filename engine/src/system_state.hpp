@@ -8,7 +8,10 @@
 #include <eam/engine/system.hpp>
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
+#include <mutex>
+#include <thread>
 
 namespace eam::detail {
 
@@ -30,6 +33,11 @@ class system_state {
   std::atomic<phase> state{phase::running};
   std::atomic<std::uint64_t> next_actor_id{1};
   actor_system* handle = nullptr;
+  // Shutdown started from inside an actor runs on a thread of its own (actor_system::shutdown);
+  // `stopped` is signalled when any shutdown completes.
+  std::mutex shutdown_mutex;
+  std::condition_variable stopped;
+  std::thread shutdown_thread;  // guarded by shutdown_mutex
 
   [[nodiscard]] phase current_phase() const noexcept { return state.load(std::memory_order_acquire); }
 };

@@ -4,11 +4,15 @@
 // hot paths' one-load gate (telemetry.hpp).
 #include <eam/engine/telemetry.hpp>
 
+#include <eam/engine/error.hpp>
+#include <eam/engine/log.hpp>
+
 #include <atomic>
 #include <chrono>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 
 namespace eam::telemetry {
 
@@ -27,6 +31,23 @@ registry& reg() {
   static registry r;
   return r;
 }
+// A handler that throws is logged once per id (a handler failing on every event would flood
+// the log), then swallowed: the emitter is an actor, which must not crash for a tool's bug.
+void report_failure(const std::string& id, std::string_view event, std::exception_ptr ex) noexcept {
+  try {
+    static std::mutex m;
+    static std::set<std::string, std::less<>> reported;
+    {
+      std::lock_guard l(m);
+      if (!reported.insert(id).second) return;
+    }
+    static const log::logger logger("eam.telemetry");
+    logger.error("telemetry handler {} failed on {}: {} (further failures of it are not logged)", id, event,
+                 detail::what_of(ex));
+  } catch (...) {
+  }
+}
+
 std::shared_ptr<const table> snapshot() {
   std::lock_guard l(reg().m);
   return reg().current;
@@ -53,8 +74,9 @@ table without(const table& t, std::string_view id, bool& found) {
 
 std::string attach(std::string id, const std::vector<std::string_view>& event_names, handler h) {
   std::lock_guard l(reg().m);
-  bool replaced = false;
-  auto next = std::make_shared<table>(without(*reg().current, id, replaced));
+  bool taken = false;
+  auto next = std::make_shared<table>(without(*reg().current, id, taken));
+  if (taken) throw error(errc::handler_already_attached, id);
   for (std::string_view name : event_names) (*next)[std::string(name)].push_back({id, h});
   publish(std::move(next));
   return id;
@@ -73,7 +95,23 @@ void execute(std::string_view event, const measurements& m, const metadata& md) 
   const auto t = snapshot();
   auto it = t->find(event);
   if (it == t->end()) return;
-  for (const auto& e : it->second) e.h(event, m, md);
+  for (const auto& e : it->second) {
+    try {
+      e.h(event, m, md);
+    } catch (...) {
+      report_failure(e.id, event, std::current_exception());
+    }
+  }
+}
+
+std::vector<handler_info> list_handlers() {
+  const auto t = snapshot();
+  std::map<std::string, std::vector<std::string>, std::less<>> by_id;
+  for (const auto& [event, entries] : *t)
+    for (const auto& e : entries) by_id[e.id].push_back(event);
+  std::vector<handler_info> out;
+  for (auto& [id, events] : by_id) out.push_back({id, std::move(events)});
+  return out;
 }
 
 bool has_handlers(std::string_view event) {

@@ -43,9 +43,20 @@ void worker::join() {
 }
 
 void worker::schedule_local(actor_cell* c) noexcept {
-  actor_cell* prev = lifo_;
-  lifo_ = c;
+  if (!lifo_filled_) {  // the slot is empty: only its owner ever fills it
+    lifo_.store(c, std::memory_order_release);  // [L1]
+    lifo_filled_ = true;
+    return;
+  }
+  actor_cell* prev = lifo_.exchange(c, std::memory_order_acq_rel);  // [L1]; a thief may have taken prev
   if (prev != nullptr) requeue(prev);
+}
+
+actor_cell* worker::steal_lifo() noexcept {
+  actor_cell* c = lifo_.load(std::memory_order_relaxed);
+  if (c == nullptr || !lifo_.compare_exchange_strong(c, nullptr, std::memory_order_acquire, std::memory_order_relaxed))  // [L2]
+    return nullptr;
+  return c;
 }
 
 void worker::requeue(actor_cell* c) noexcept {
@@ -64,14 +75,15 @@ actor_cell* worker::next_local() noexcept {
   if (++tick_ % global_check_interval == 0) {
     if (actor_cell* c = take_global()) return c;
   }
-  if (lifo_ != nullptr) {
-    actor_cell* c = lifo_;
-    lifo_ = nullptr;
-    if (lifo_streak_ < max_lifo_streak) {
-      ++lifo_streak_;
-      return c;
+  if (lifo_filled_) {
+    lifo_filled_ = false;
+    if (actor_cell* c = lifo_.exchange(nullptr, std::memory_order_acquire)) {  // [L3]
+      if (lifo_streak_ < max_lifo_streak) {
+        ++lifo_streak_;
+        return c;
+      }
+      requeue(c);  // fairness: to the back of the queue
     }
-    requeue(c);  // fairness: to the back of the queue
   }
   lifo_streak_ = 0;
   if (actor_cell* c = queue_.pop()) return c;
@@ -128,13 +140,54 @@ bool worker::park() noexcept {
       }
     }
   }
-  sched_.idle_sem_.wait();
+  // Sleep until notified; every lifo_watch_interval, look for an actor stranded in a busy
+  // worker's LIFO slot (see worker.hpp).
+  const bool watch_lifo_slots = sched_.workers_.size() > 1;  // alone, nobody else has a slot
+  if (watch_lifo_slots) note_turns();
+  while (watch_lifo_slots ? !sched_.idle_sem_.wait(lifo_watch_interval_us) : !sched_.idle_sem_.wait()) {
+    if (sched_.stopping_.load(std::memory_order_relaxed)) return false;
+    actor_cell* stranded = take_stranded();
+    if (stranded == nullptr) {
+      note_turns();
+      continue;
+    }
+    schedule_local(stranded);  // runs next, from our own slot
+    // Leave the sleepers: unregister, unless a notifier already claimed a sleeper (then its
+    // signal is ours to consume, and it counted us as a searcher).
+    std::uint32_t s = sched_.sleepers_.load(std::memory_order_relaxed);
+    while (s != 0) {
+      if (sched_.sleepers_.compare_exchange_weak(s, s - 1, std::memory_order_seq_cst, std::memory_order_relaxed)) {
+        sched_.searching_.fetch_add(1, std::memory_order_seq_cst);
+        searching_ = true;
+        return true;
+      }
+    }
+    sched_.idle_sem_.wait();
+    break;
+  }
   searching_ = true;  // the notifier counted us as a searcher
   if (sched_.stopping_.load(std::memory_order_relaxed)) {
     searching_ = false;
     return false;
   }
   return true;
+}
+
+void worker::note_turns() noexcept {
+  const auto& all = sched_.workers_;
+  seen_turns_.resize(all.size());
+  for (std::size_t i = 0; i < all.size(); ++i) seen_turns_[i] = all[i]->turns();
+}
+
+actor_cell* worker::take_stranded() noexcept {
+  const auto& all = sched_.workers_;
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    // Same turn as when we parked: the worker ran one turn for the whole interval, and what
+    // sits in its slot has waited behind it.
+    if (i == index_ || all[i]->turns() != seen_turns_[i]) continue;
+    if (actor_cell* c = all[i]->steal_lifo()) return c;
+  }
+  return nullptr;
 }
 
 void worker::run() noexcept {

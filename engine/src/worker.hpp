@@ -2,11 +2,22 @@
 // worker: one thread of the pool. Its loop: take a runnable actor (LIFO slot, local queue,
 // global queue, or steal half of a random victim's queue), give it one turn, repeat; when
 // nothing is found after a short spin, park on the scheduler's semaphore.
+//
+// The LIFO slot is not woken for (a send would pay a wake-up per message) but it is stealable:
+// a parked worker wakes every lifo_watch_interval and takes an actor that sat in another
+// worker's slot while that worker ran one turn the whole time (a long handler), so a runnable
+// actor never waits behind a long handler while a worker idles.
+// Orderings of the slot:
+//   [L1] owner's put: release store (slot known empty) or acq_rel exchange; publishes the actor
+//        (its consumer role) to a thief's [L2].
+//   [L2] thief's take: acquire CAS actor -> null, against the owner's [L3].
+//   [L3] owner's take: acquire exchange -> null; it and [L2] cannot both get the actor.
 #include "run_queue.hpp"
 
 #include <atomic>
 #include <cstdint>
 #include <thread>
+#include <vector>
 
 namespace eam::internal {
 
@@ -25,6 +36,8 @@ class worker {
   // -- any thread -------------------------------------------------------------------------
   [[nodiscard]] std::uint64_t turns() const noexcept { return turns_.load(std::memory_order_relaxed); }
   [[nodiscard]] bool has_queued_work() const noexcept { return queue_.size() != 0; }
+  /// Takes the actor in this worker's LIFO slot if it is still there (a thief's [L2]).
+  actor_cell* steal_lifo() noexcept;
   [[nodiscard]] const scheduler& owner() const noexcept { return sched_; }
 
  private:
@@ -34,6 +47,8 @@ class worker {
   actor_cell* take_global() noexcept;
   actor_cell* search() noexcept;
   bool park() noexcept;
+  actor_cell* take_stranded() noexcept;
+  void note_turns() noexcept;
   void requeue(actor_cell* c) noexcept;
   void stop_searching() noexcept;
 
@@ -42,19 +57,23 @@ class worker {
   static constexpr unsigned max_lifo_streak = 16;
   // The global queue is checked first every this many turns, so it is never starved.
   static constexpr std::uint32_t global_check_interval = 61;
+  // How often a parked worker looks for an actor stranded in a busy worker's LIFO slot.
+  static constexpr std::int64_t lifo_watch_interval_us = 10'000;
 
   // -- set at construction ---------------------------------------------------------------
   scheduler& sched_;
   const unsigned index_;
   std::thread thread_;
   // -- owner thread only ------------------------------------------------------------------
-  actor_cell* lifo_ = nullptr;
+  bool lifo_filled_ = false;  // the owner put an actor in the slot and has not taken it back
   unsigned lifo_streak_ = 0;
+  std::vector<std::uint64_t> seen_turns_;  // other workers' turn counters when this one parked
   std::uint32_t tick_ = 0;
   std::uint64_t rng_;
   bool searching_ = false;
   // -- shared: the owner pushes and pops, thieves steal -----------------------------------
   run_queue queue_;
+  std::atomic<actor_cell*> lifo_{nullptr};
   // -- advisory: read by shutdown to see whether anything still runs ---------------------
   alignas(64) std::atomic<std::uint64_t> turns_{0};
 };

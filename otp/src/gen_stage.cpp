@@ -1,3 +1,4 @@
+#include <eam/otp/otp_errc.hpp>
 #include <eam/engine/telemetry.hpp>
 #include <eam/otp/gen_stage/protocol.hpp>
 #include <eam/otp/gen_stage/upstream.hpp>
@@ -15,10 +16,10 @@ std::uint64_t next_subscription_tag() noexcept {
 }
 
 std::optional<error> normalize(subscribe_options& options) {
-  if (options.max_demand == 0) return error(errc::invalid_subscription, "max_demand must be at least 1");
+  if (options.max_demand == 0) return error(otp_errc::invalid_subscription, "max_demand must be at least 1");
   if (!options.min_demand) options.min_demand = options.max_demand * 3 / 4;
   if (*options.min_demand >= options.max_demand)
-    return error(errc::invalid_subscription, "min_demand " + std::to_string(*options.min_demand) +
+    return error(otp_errc::invalid_subscription, "min_demand " + std::to_string(*options.min_demand) +
                                                  " must be below max_demand " + std::to_string(options.max_demand));
   return std::nullopt;
 }

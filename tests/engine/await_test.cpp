@@ -90,7 +90,7 @@ TEST_SUITE("engine.await") {
     auto waiter = system.spawn([slow](eam::actor_context&) {
       return eam::behavior{[slow](ask a) -> eam::task<int> {
         auto r = co_await slow.call(ask{a.n}, std::chrono::milliseconds(10));
-        co_return r.has_value() ? 0 : static_cast<int>(r.code());
+        co_return r.has_value() ? 0 : r.code().value();
       }};
     });
     CHECK(waiter.call(ask{1}).get().value() == static_cast<int>(eam::errc::timeout));
@@ -103,7 +103,7 @@ TEST_SUITE("engine.await") {
     auto waiter = system.spawn([gone](eam::actor_context&) {
       return eam::behavior{[gone = leaf_ref(gone)](ask a) -> eam::task<int> {
         auto r = co_await gone.call(ask{a.n});
-        co_return r.has_value() ? 0 : static_cast<int>(r.code());
+        co_return r.has_value() ? 0 : r.code().value();
       }};
     });
     CHECK(waiter.call(ask{1}).get().value() == static_cast<int>(eam::errc::actor_not_found));

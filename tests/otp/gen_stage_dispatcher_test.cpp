@@ -167,12 +167,12 @@ TEST_SUITE("otp.gen_stage.dispatchers") {
     for (auto opts : {otp::subscribe_options{}, otp::subscribe_options{.partition = 2}}) {
       auto r = first.subscribe(source.ref(), opts);
       REQUIRE_FALSE(r.has_value());
-      CHECK(r.error_value().code() == eam::errc::invalid_subscription);
+      CHECK(r.error_value().code() == eam::otp::otp_errc::invalid_subscription);
     }
     REQUIRE(first.subscribe(source.ref(), {.partition = 1}).has_value());
     auto taken = second.subscribe(source.ref(), {.partition = 1});
     REQUIRE_FALSE(taken.has_value());
-    CHECK(taken.error_value().code() == eam::errc::invalid_subscription);
+    CHECK(taken.error_value().code() == eam::otp::otp_errc::invalid_subscription);
     CHECK(second.subscriptions().value().empty());
     CHECK(source.stats().value().consumers == 1);
     // Once its consumer cancels, the partition can be taken again.

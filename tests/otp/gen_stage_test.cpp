@@ -250,10 +250,10 @@ TEST_SUITE("otp.gen_stage") {
     auto sink = eam::test::recorder(system, log);
     auto r = sink.subscribe(numbers.ref(), {.max_demand = 10, .min_demand = 10});
     REQUIRE_FALSE(r.has_value());
-    CHECK(r.error_value().code() == eam::errc::invalid_subscription);
+    CHECK(r.error_value().code() == eam::otp::otp_errc::invalid_subscription);
     r = sink.subscribe(numbers.ref(), {.max_demand = 0});
     REQUIRE_FALSE(r.has_value());
-    CHECK(r.error_value().code() == eam::errc::invalid_subscription);
+    CHECK(r.error_value().code() == eam::otp::otp_errc::invalid_subscription);
     REQUIRE(numbers.stop(system));
     r = sink.subscribe(numbers.ref());
     REQUIRE_FALSE(r.has_value());

@@ -5,5 +5,6 @@
 #include <eam/otp/dynamic_supervisor.hpp>
 #include <eam/otp/gen_stage.hpp>
 #include <eam/otp/named_ref.hpp>
+#include <eam/otp/otp_errc.hpp>
 #include <eam/otp/process_groups.hpp>
 #include <eam/otp/supervisor.hpp>

@@ -66,21 +66,25 @@ struct class_dispatch<A, type_list<Sigs...>> {
     if constexpr (requires { a.handle_info(std::declval<M&&>()); }) a.handle_info(std::move(e.as<M>()));
     return true;
   }
-  static bool handles(const message_type* t) noexcept {
-    return (... || (t == &message_type_of<typename signature_traits<Sigs>::message>));
-  }
+  static bool handles(signature_id s) noexcept { return has_signature(type_list<Sigs...>{}, s); }
   template <class Sig>
   static bool try_one(A& a, envelope& e) {
     using M = typename signature_traits<Sig>::message;
     if (e.type != &message_type_of<M>) return false;
+    // The wrappers forward the message as invoke_handler passes it (a copy for a by-value
+    // parameter, see call_with_message), so they must stay SFINAE-friendly.
     if constexpr (signature_traits<Sig>::is_cast) {
-      invoke_handler<M>(e, [&a](M&& m) { return a.handle_cast(std::move(m)); });
+      invoke_handler<M>(e, [&a](auto&& m) -> decltype(a.handle_cast(std::forward<decltype(m)>(m))) {
+        return a.handle_cast(std::forward<decltype(m)>(m));
+      });
     } else {
       using returned = decltype(a.handle_call(std::declval<M&&>()));
       static_assert(std::is_same_v<std::remove_cvref_t<typename task_traits<returned>::value_type>,
                                    typename signature_traits<Sig>::reply>,
                     "handle_call must return the reply type its signature R(M) declares (or task<R>)");
-      invoke_handler<M>(e, [&a](M&& m) { return a.handle_call(std::move(m)); });
+      invoke_handler<M>(e, [&a](auto&& m) -> decltype(a.handle_call(std::forward<decltype(m)>(m))) {
+        return a.handle_call(std::forward<decltype(m)>(m));
+      });
     }
     return true;
   }
@@ -111,13 +115,12 @@ class class_impl final : public actor_impl {
     args_.reset();  // spawn's arguments are not kept for the actor's whole life
   }
   bool dispatch(envelope& e) override { return dispatcher::dispatch(actor_, e); }
-  bool handles(const message_type* t) const noexcept override { return dispatcher::handles(t); }
-  void terminate(const exit_reason& why) noexcept override {
+  void terminate(const exit_reason& why) override {
     if constexpr (requires(A& a) { a.terminate(why); }) {
       if (constructed_) actor_.terminate(why);
     }
   }
-  std::string_view type_name() const noexcept override { return eam::type_name<A>(); }
+  static constexpr actor_type type{&dispatcher::handles, eam::type_name<A>()};
 
  private:
   std::optional<std::tuple<Args...>> args_;

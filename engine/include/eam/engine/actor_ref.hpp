@@ -11,14 +11,23 @@
 
 #include <chrono>
 #include <coroutine>
+#include <cstddef>
 #include <cstdint>
+#include <new>
 #include <optional>
+#include <tuple>
+#include <type_traits>
 #include <utility>
 
 namespace eam {
 
 /// How long a call waits for its reply unless told otherwise (as in libeam and gen_server).
 inline constexpr std::chrono::milliseconds default_call_timeout{5000};
+
+/// A call's timeout, for the call shape that builds its message in place: `ref.call<M>(within{2s}, args...)`.
+struct within {
+  std::chrono::milliseconds value;
+};
 
 namespace detail {
 void add_ref(actor_cell* c) noexcept;
@@ -34,6 +43,15 @@ std::uint64_t begin_await(actor_cell* self, std::coroutine_handle<> h, void* awa
                           void (*accept)(void* awaiter, envelope* reply_or_null),
                           std::chrono::milliseconds timeout);
 struct adopt_t {};
+/// The arguments of a message built inside a call (typed_ref::call<M>(args...)), as references.
+template <class... Args>
+struct in_place_args {
+  std::tuple<Args...> args;
+};
+template <class T>
+inline constexpr bool is_in_place_args = false;
+template <class... Args>
+inline constexpr bool is_in_place_args<in_place_args<Args...>> = true;
 }  // namespace detail
 
 class actor_ref {
@@ -59,6 +77,8 @@ class actor_ref {
   /// False once the actor has exited (a hint: it may exit right after this returns true).
   [[nodiscard]] bool is_alive() const noexcept { return cell_ && !detail::cell_is_dead(cell_); }
   [[nodiscard]] detail::actor_cell* cell() const noexcept { return cell_; }
+  /// Gives up the reference without dropping it: the caller now owns the count (engine plumbing).
+  [[nodiscard]] detail::actor_cell* release() noexcept { return std::exchange(cell_, nullptr); }
 
   friend bool operator==(const actor_ref& a, const actor_ref& b) noexcept { return a.cell_ == b.cell_; }
 
@@ -69,21 +89,42 @@ class actor_ref {
 /// A call in flight. `co_await` it inside a handler that returns `task<...>`: the worker thread
 /// runs other actors until the reply comes. Outside actors, `get()` blocks the calling thread.
 /// Both give `result<R>`: the reply, or `timeout`, `actor_not_found`, `actor_crashed`,
-/// `system_shutting_down`.
+/// `system_shutting_down`, `mailbox_full`; `get()` on a worker thread gives
+/// `blocking_call_on_worker` at once.
+///
+/// The request is built when the call_op is, and every resource it owns is released through
+/// `take`, which clears the owner with a store the compiler must keep: GCC 12 destroys the
+/// temporary of a `co_await ref.call(msg)` expression twice, and the second destruction then
+/// finds nothing left to release (the message's temporary was moved from, so its own second
+/// destruction is harmless too).
 template <class R, class M>
 class [[nodiscard]] call_op {
  public:
-  call_op(actor_ref target, M msg, std::chrono::milliseconds timeout)
-      : target_(std::move(target)), msg_(std::move(msg)), timeout_(timeout) {}
+  template <class A>
+  call_op(actor_ref target, A&& msg, std::chrono::milliseconds timeout)
+      : target_(target.release()), request_(make_request(std::forward<A>(msg))), timeout_(timeout) {}
+  call_op(call_op&& o) noexcept
+      : target_(take(o.target_)), request_(take(o.request_)), timeout_(o.timeout_) {}
+  call_op(const call_op&) = delete;
+  call_op& operator=(const call_op&) = delete;
+  call_op& operator=(call_op&&) = delete;
+  ~call_op() {
+    if (detail::envelope* e = take(request_)) detail::free_envelope(e);
+    if (detail::actor_cell* c = take(target_)) detail::release_cell(c);
+    if (take_flag(has_result_)) stored().~result<R>();
+  }
 
-  /// Sends the call and blocks this thread until the reply or the timeout. Do not use on a
-  /// worker thread (inside a handler), where it would stall the worker: `co_await` instead.
+  /// Sends the call and blocks this thread until the reply or the timeout. On a worker thread
+  /// (inside a handler) it fails at once with `blocking_call_on_worker`: `co_await` instead.
   result<R> get() && {
+    if (detail::current_cell() != nullptr)
+      return error(errc::blocking_call_on_worker,
+                   "call(...).get() inside a handler would stall a worker: co_await the call in a task handler");
     if (errc why = refused(); why != errc{}) return error(why);
     auto* slot = new detail::reply_slot<R>;
-    detail::envelope* e = detail::make_envelope<M>(detail::envelope_kind::call, std::move(msg_));
+    detail::envelope* e = take(request_);
     e->reply = detail::reply_address(detail::reply_kind::slot, slot, 0);
-    detail::send_now(target_.cell(), e);
+    detail::send_now(target_, e);
     const bool answered = slot->wait_until(std::chrono::steady_clock::now() + timeout_);
     result<R> r = answered ? std::move(*slot->value)
                            : result<R>(error(errc::timeout, "no reply within the call's timeout"));
@@ -92,38 +133,70 @@ class [[nodiscard]] call_op {
   }
 
   bool await_ready() {
-    if (errc why = refused(); why != errc{}) result_.emplace(error(why));
-    return result_.has_value();
+    if (errc why = refused(); why != errc{}) set_result(error(why));
+    return has_result_;
   }
   void await_suspend(std::coroutine_handle<> h) {
     detail::actor_cell* self = detail::current_cell();
-    detail::envelope* e = detail::make_envelope<M>(detail::envelope_kind::call, std::move(msg_));
+    detail::envelope* e = take(request_);
     const std::uint64_t id = detail::begin_await(self, h, this, &accept, timeout_);
     detail::add_ref(self);  // held by the reply address until the answer is sent
     e->reply = detail::reply_address(detail::reply_kind::actor, self, id);
-    detail::send(target_.cell(), e);
+    detail::send(target_, e);
   }
-  result<R> await_resume() { return std::move(*result_); }
+  result<R> await_resume() {
+    result<R> r = std::move(stored());
+    if (take_flag(has_result_)) stored().~result<R>();
+    return r;
+  }
 
  private:
+  template <class A>
+  static detail::envelope* make_request(A&& msg) {
+    if constexpr (detail::is_in_place_args<std::remove_cvref_t<A>>)
+      return std::apply(
+          [](auto&&... args) {
+            return detail::make_envelope<M>(detail::envelope_kind::call, M{std::forward<decltype(args)>(args)...});
+          },
+          std::move(msg.args));
+    else
+      return detail::make_envelope<M>(detail::envelope_kind::call, std::forward<A>(msg));
+  }
+  template <class T>
+  static T* take(T*& owner) noexcept {
+    T* owned = owner;
+    *static_cast<T* volatile*>(&owner) = nullptr;
+    return owned;
+  }
+  static bool take_flag(bool& flag) noexcept {
+    const bool was = flag;
+    *static_cast<volatile bool*>(&flag) = false;
+    return was;
+  }
+  eam::result<R>& stored() noexcept { return *std::launder(reinterpret_cast<eam::result<R>*>(result_storage_)); }
+  void set_result(eam::result<R>&& r) {
+    ::new (static_cast<void*>(result_storage_)) eam::result<R>(std::move(r));
+    has_result_ = true;
+  }
   errc refused() const noexcept {
-    if (!target_) return errc::actor_not_found;
-    return detail::refuse_call(target_.cell());
+    if (target_ == nullptr) return errc::actor_not_found;
+    return detail::refuse_call(target_);
   }
   static void accept(void* self, detail::envelope* reply) {
     auto* op = static_cast<call_op*>(self);
     if (reply == nullptr)
-      op->result_.emplace(error(errc::timeout, "no reply within the call's timeout"));
+      op->set_result(error(errc::timeout, "no reply within the call's timeout"));
     else if (reply->type == &detail::message_type_of<error>)
-      op->result_.emplace(std::move(reply->as<error>()));
+      op->set_result(std::move(reply->as<error>()));
     else
-      op->result_.emplace(std::move(reply->as<R>()));
+      op->set_result(std::move(reply->as<R>()));
   }
 
-  actor_ref target_;
-  M msg_;
+  detail::actor_cell* target_;
+  detail::envelope* request_;
   std::chrono::milliseconds timeout_;
-  std::optional<result<R>> result_;
+  alignas(eam::result<R>) unsigned char result_storage_[sizeof(eam::result<R>)];
+  bool has_result_ = false;
 };
 
 template <class... Sigs>
@@ -155,7 +228,25 @@ class typed_ref : public actor_ref {
     requires detail::accepts_call<message_t<A>, Sigs...>
   auto call(A&& msg, std::chrono::milliseconds timeout = default_call_timeout) const {
     using R = detail::reply_to_t<message_t<A>, Sigs...>;
-    return call_op<R, message_t<A>>(*this, message_t<A>(std::forward<A>(msg)), timeout);
+    return call_op<R, message_t<A>>(*this, std::forward<A>(msg), timeout);
+  }
+  /// The same, with the message M built inside the call from `args` (`M{args...}`), so that no
+  /// message temporary exists in the caller's expression: the shape to `co_await` with GCC 12,
+  /// which miscompiles a message temporary that copies a member inside a co_await expression
+  /// (`co_await db.call(fetch{l.key})` destroys an object it never built):
+  ///
+  ///   auto r = co_await db.call<fetch>(l.key);                      // default timeout
+  ///   auto r = co_await db.call<fetch>(eam::within{2000ms}, l.key);
+  template <class M, class... Args>
+    requires detail::accepts_call<M, Sigs...> && (!std::is_same_v<std::remove_cvref_t<Args>, M> && ...)
+  auto call(Args&&... args) const {
+    return call<M>(within{default_call_timeout}, std::forward<Args>(args)...);
+  }
+  template <class M, class... Args>
+    requires detail::accepts_call<M, Sigs...>
+  auto call(within timeout, Args&&... args) const {
+    using R = detail::reply_to_t<M, Sigs...>;
+    return call_op<R, M>(*this, detail::in_place_args<Args&&...>{{std::forward<Args>(args)...}}, timeout.value);
   }
 };
 
@@ -176,5 +267,36 @@ template <class T>
 inline constexpr bool is_typed_ref_v = false;
 template <class... Sigs>
 inline constexpr bool is_typed_ref_v<typed_ref<Sigs...>> = true;
+
+namespace detail {
+/// Whether the live actor behind `c` has every signature of `sigs` (false once it has ended).
+bool cell_handles_all(const actor_cell* c, const signature_id* sigs, std::size_t n) noexcept;
+template <class... Sigs>
+bool cell_handles(const actor_cell* c, type_list<Sigs...>) noexcept {
+  static constexpr signature_id sigs[] = {signature_id_of<Sigs>()..., {nullptr, nullptr}};
+  return cell_handles_all(c, sigs, sizeof...(Sigs));
+}
+}  // namespace detail
+
+/// Checked conversion of an untyped ref (from a message, a lookup or the cluster) into a typed
+/// one: `actor_not_found` when the ref is empty or the actor has ended, `unhandled_message`
+/// when the actor lacks one of Ref's signatures (message type, reply type, call or cast).
+template <class Ref>
+  requires is_typed_ref_v<Ref>
+result<Ref> typed_ref_cast(actor_ref ref) {
+  if (!ref || !ref.is_alive()) return error(errc::actor_not_found, "no live actor behind the ref");
+  if (!detail::cell_handles(ref.cell(), typename Ref::signatures{}))
+    return error(errc::unhandled_message, "the actor does not handle every signature of the requested ref");
+  return Ref(std::move(ref), detail::adopt_t{});
+}
+
+/// Unchecked conversion: the caller vouches that the actor handles Ref's signatures (a wrong
+/// claim makes a call write its reply into the wrong type). For refs whose type a protocol
+/// already guarantees.
+template <class Ref>
+  requires is_typed_ref_v<Ref>
+Ref unchecked_typed_ref_cast(actor_ref ref) noexcept {
+  return Ref(std::move(ref), detail::adopt_t{});
+}
 
 }  // namespace eam

@@ -49,9 +49,7 @@ class behavior {
   explicit behavior(Fs... handlers) : handlers_(std::move(handlers)...) {}
 
   bool dispatch(detail::envelope& e) { return dispatch_at(e, std::index_sequence_for<Fs...>{}); }
-  static bool handles(const detail::message_type* t) noexcept {
-    return (... || (t == &detail::message_type_of<typename detail::handler_traits<Fs>::message>));
-  }
+  static bool handles(detail::signature_id s) noexcept { return detail::has_signature(signatures{}, s); }
 
  private:
   template <std::size_t... I>
@@ -111,9 +109,8 @@ class functional_impl final : public actor_impl {
     ready_ = true;
   }
   bool dispatch(envelope& e) override { return behavior_.dispatch(e); }
-  bool handles(const message_type* t) const noexcept override { return behavior_type::handles(t); }
-  void terminate(const exit_reason&) noexcept override {}
-  std::string_view type_name() const noexcept override { return eam::type_name<Factory>(); }
+  void terminate(const exit_reason&) override {}  // a functional actor's handler is ctx.on_terminate
+  static constexpr actor_type type{&behavior_type::handles, eam::type_name<Factory>()};
 
  private:
   using pending_type = std::tuple<Factory, Args...>;

@@ -22,6 +22,8 @@ class actor_context {
   [[nodiscard]] actor_ref self() const noexcept;
   [[nodiscard]] std::uint64_t id() const noexcept { return detail::cell_id(cell_); }
   [[nodiscard]] actor_system& system() const noexcept;
+  /// The actor that spawned this one; an empty ref for a top-level actor.
+  [[nodiscard]] actor_ref parent() const noexcept;
 
   /// Spawns a child: it stops before this actor does, and this actor hears when it exits.
   template <class F, class... A>
@@ -60,11 +62,12 @@ class actor_context {
   /// Links this actor and `other`: when either ends abnormally, the other gets an exit signal
   /// and ends with the same reason, unless it traps exits. Linking to a gone actor signals
   /// `noproc`.
-  void link(const actor_ref& other);
+  link_ref link(const actor_ref& other);
   void unlink(const actor_ref& other);
   /// While trapping, exit signals arrive as `eam::exit_signal` info messages instead of ending
   /// the actor (except `exit_reason::kill()`, which cannot be trapped).
   void set_trap_exit(bool trap) noexcept;
+  [[nodiscard]] bool traps_exits() const noexcept;
   /// Sends `target` an exit signal. `normal` is ignored unless `target` is this actor; `kill`
   /// ends it with `killed` even when it traps exits; any other reason ends it with that reason
   /// unless it traps exits.
@@ -89,6 +92,13 @@ class actor_context {
   /// After `idle` without an ordinary message, this actor gets an `eam::timeout` info message,
   /// again every `idle` while nothing else arrives. Zero turns it off.
   void set_idle_timeout(std::chrono::milliseconds idle);
+  /// The idle timeout in force; zero when none.
+  [[nodiscard]] std::chrono::milliseconds idle_timeout() const noexcept;
+
+  /// Runs `handler` when the actor ends, before a class actor's terminate, with the reason
+  /// (the seed's onTerminate): a functional actor's cleanup. Not after a failed init. A throw
+  /// from it ends the actor with that error. A later call replaces the handler.
+  void on_terminate(std::function<void(const exit_reason&)> handler);
 
   /// Runs `next` right after the current handler (or init) returns, before any other message:
   /// OTP's handle_continue. A throw from it crashes the actor like a handler's.

@@ -1,10 +1,13 @@
 #pragma once
 /// Typed errors with stable codes, and the reasons an actor exits.
 ///
-/// Why not std::error_code? Errors cross the wire once the cluster lands, so they must be plain
-/// values (a code plus text) that serialise without a category registry, and every layer shares
-/// one code space whose numbers never change.
+/// Every layer owns a domain of codes: the engine's `errc` here, OTP's and the cluster's in
+/// their layers, each an enum whose numbers never change, so a layer adds codes without editing
+/// the engine. An error is a plain value (domain, code, text) that serialises by the domain's
+/// stable name and the code's number. Why not std::error_code? Its categories are identified
+/// by address and carry no stable name to put on the wire.
 
+#include <concepts>
 #include <cstdint>
 #include <exception>
 #include <string>
@@ -48,27 +51,73 @@ enum class errc : std::uint8_t {
   unhandled_message = 16,
   /// The call was stashed and the actor cleared its stash without handling it.
   stash_cleared = 17,
-  /// GenStage: a subscription was refused (demand bounds out of order, a partition missing,
-  /// out of range or taken), or a stage was started with options it cannot work with.
-  invalid_subscription = 18,
+  // 18 was GenStage's invalid_subscription, now eam::otp::otp_errc (the OTP layer's domain).
+  /// `call(...).get()` ran on a worker thread, where blocking would stall the worker:
+  /// `co_await` the call inside a task handler instead.
+  blocking_call_on_worker = 19,
+  /// A telemetry handler id is already attached.
+  handler_already_attached = 20,
 };
 
 /// The stable snake_case name of a code, e.g. "actor_not_found".
 std::string_view to_string(errc code) noexcept;
 
+/// A layer's family of error codes: a stable name (on the wire and in logs) and the names of
+/// its codes.
+struct error_domain {
+  std::string_view name;
+  std::string_view (*code_name)(int code) noexcept;
+};
+
+/// Specialise for a layer's code enum with `static const error_domain& domain() noexcept`.
+template <class E>
+struct error_code_enum;
+template <>
+struct error_code_enum<errc> {
+  static const error_domain& domain() noexcept;
+};
+template <class E>
+concept error_code_enum_type = requires {
+  { error_code_enum<E>::domain() } -> std::same_as<const error_domain&>;
+};
+
+/// One code of one domain. Compares equal to the enum value it was made from:
+/// `r.code() == eam::errc::timeout`.
+class error_code {
+ public:
+  template <error_code_enum_type E>
+  error_code(E code) noexcept  // NOLINT: implicit, so that codes of any layer compare directly
+      : domain_(&error_code_enum<E>::domain()), value_(static_cast<int>(code)) {}
+  error_code(const error_domain& domain, int value) noexcept : domain_(&domain), value_(value) {}
+
+  [[nodiscard]] const error_domain& domain() const noexcept { return *domain_; }
+  [[nodiscard]] int value() const noexcept { return value_; }
+  /// The code's stable name, e.g. "actor_not_found".
+  [[nodiscard]] std::string_view name() const noexcept { return domain_->code_name(value_); }
+  friend bool operator==(const error_code& a, const error_code& b) noexcept {
+    return a.value_ == b.value_ && (a.domain_ == b.domain_ || a.domain_->name == b.domain_->name);
+  }
+
+ private:
+  const error_domain* domain_;
+  int value_;
+};
+
 /// An error value: a stable code plus human-readable context. Also thrown by the throwing
 /// accessors (`result::value()`, `actor_system::spawn`).
 class error : public std::exception {
  public:
-  error(errc code, std::string context = {});
-  [[nodiscard]] errc code() const noexcept { return code_; }
+  error(error_code code, std::string context = {});
+  template <error_code_enum_type E>
+  error(E code, std::string context = {}) : error(error_code(code), std::move(context)) {}  // NOLINT
+  [[nodiscard]] error_code code() const noexcept { return code_; }
   [[nodiscard]] const std::string& context() const noexcept { return context_; }
   /// "code: context".
   [[nodiscard]] const char* what() const noexcept override { return what_.c_str(); }
-  friend bool operator==(const error& a, errc b) noexcept { return a.code_ == b; }
+  friend bool operator==(const error& a, const error_code& b) noexcept { return a.code_ == b; }
 
  private:
-  errc code_;
+  error_code code_;
   std::string context_;
   std::string what_;
 };

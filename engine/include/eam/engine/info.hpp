@@ -13,10 +13,25 @@
 
 namespace eam {
 
-/// Names one monitor, returned by `watch`; `unwatch` takes it back.
+/// Names one monitor, returned by `watch`; `unwatch` takes it back. Carries the ids of the
+/// watching and the watched actor.
 struct watch_ref {
   std::uint64_t id = 0;
+  std::uint64_t watcher = 0;
+  std::uint64_t watched = 0;
   friend bool operator==(watch_ref, watch_ref) = default;
+};
+
+/// Names the link between two actors, returned by `link`; the `exit_signal` a linked actor's
+/// end produces carries the same value. Symmetric: the lower id first.
+struct link_ref {
+  std::uint64_t first = 0;
+  std::uint64_t second = 0;
+  [[nodiscard]] static link_ref between(std::uint64_t a, std::uint64_t b) noexcept {
+    return a < b ? link_ref{a, b} : link_ref{b, a};
+  }
+  explicit operator bool() const noexcept { return first != 0 || second != 0; }
+  friend bool operator==(link_ref, link_ref) = default;
 };
 
 /// Names one timer of an actor, returned by send_after / send_interval.
@@ -36,6 +51,7 @@ struct down {
 struct exit_signal {
   actor_ref from;
   exit_reason reason;
+  link_ref link;  ///< the link that carried it; empty for exit(ref, reason)
 };
 
 /// The actor got no message for its idle timeout (see actor_context::set_idle_timeout); sent

@@ -16,7 +16,8 @@ class [[nodiscard]] result {
   using value_type = T;
   result(T value) : state_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit on purpose
   result(error e) : state_(std::in_place_index<1>, std::move(e)) {}     // NOLINT
-  result(errc code, std::string context = {}) : result(error(code, std::move(context))) {}
+  template <error_code_enum_type E>
+  result(E code, std::string context = {}) : result(error(code, std::move(context))) {}  // NOLINT
 
   [[nodiscard]] bool has_value() const noexcept { return state_.index() == 0; }
   explicit operator bool() const noexcept { return has_value(); }
@@ -30,7 +31,7 @@ class [[nodiscard]] result {
 
   /// The error; only valid when `!has_value()`.
   [[nodiscard]] const error& error_value() const& { return std::get<1>(state_); }
-  [[nodiscard]] errc code() const { return std::get<1>(state_).code(); }
+  [[nodiscard]] error_code code() const { return std::get<1>(state_).code(); }
 
  private:
   void check() const {
@@ -46,7 +47,8 @@ class [[nodiscard]] result<void> {
   using value_type = void;
   result() = default;
   result(error e) : error_(std::move(e)), failed_(true) {}  // NOLINT
-  result(errc code, std::string context = {}) : result(error(code, std::move(context))) {}
+  template <error_code_enum_type E>
+  result(E code, std::string context = {}) : result(error(code, std::move(context))) {}  // NOLINT
 
   [[nodiscard]] bool has_value() const noexcept { return !failed_; }
   explicit operator bool() const noexcept { return !failed_; }
@@ -54,7 +56,7 @@ class [[nodiscard]] result<void> {
     if (failed_) throw error_;
   }
   [[nodiscard]] const error& error_value() const& { return error_; }
-  [[nodiscard]] errc code() const { return error_.code(); }
+  [[nodiscard]] error_code code() const { return error_.code(); }
 
  private:
   error error_{errc::actor_not_found};

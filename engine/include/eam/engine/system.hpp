@@ -20,6 +20,9 @@
 namespace eam {
 
 struct system_config {
+  /// This system's node identity, carried in telemetry metadata and, once clustered, in every
+  /// remote ref. Empty: "local-" and 8 random hex digits, as the seed names a local system.
+  std::string node_id;
   /// Worker threads; 0 means one per hardware thread.
   unsigned workers = 0;
   /// The most messages a worker handles from one actor before it runs another (as Akka's
@@ -73,17 +76,20 @@ class actor_system {
 
   /// The live actor registered under `name`.
   [[nodiscard]] std::optional<actor_ref> whereis(std::string_view name) const;
-  /// The same, typed: registry_lookup_failed when no actor has the name or it does not
-  /// handle every message of Ref.
+  /// The same, typed: registry_lookup_failed when no actor has the name or it lacks one of
+  /// Ref's signatures (message type, reply type, call or cast: see typed_ref_cast).
   template <class Ref>
     requires is_typed_ref_v<Ref>
   [[nodiscard]] result<Ref> whereis(std::string_view name) const {
     auto found = whereis(name);
     if (!found) return error(errc::registry_lookup_failed, std::string(name));
-    if (!handles_all(*found, typename Ref::signatures{}))
-      return error(errc::registry_lookup_failed, std::string(name) + " does not handle the requested messages");
-    return Ref(std::move(*found), detail::adopt_t{});
+    auto typed = typed_ref_cast<Ref>(std::move(*found));
+    if (!typed) return error(errc::registry_lookup_failed, std::string(name) + ": " + typed.error_value().context());
+    return typed;
   }
+  /// The live actor with this id (ids are unique for the life of the system). Costs a walk of
+  /// one of the registry's 64 shards: for tools, not for every message.
+  [[nodiscard]] std::optional<actor_ref> find(std::uint64_t id) const;
 
   /// Stops an actor (reason normal): its children first, then its terminate. Asynchronous.
   void stop(const actor_ref& ref) noexcept;
@@ -91,8 +97,13 @@ class actor_system {
   void exit(const actor_ref& ref, exit_reason reason);
 
   /// Stops accepting spawns and calls, optionally lets mailboxes drain, stops every actor
-  /// children-first, then joins the workers. Idempotent.
+  /// children-first, then joins the workers, and returns once all that is done. Called from
+  /// inside an actor (a "quit" message), it starts the same shutdown on a thread of its own and
+  /// returns at once, as Erlang's init:stop does: wait for it with await_shutdown(). A second
+  /// call while a shutdown is under way waits for it (outside actors) or returns (inside).
   void shutdown(shutdown_options options = {});
+  /// Blocks until the system has stopped, whoever started the shutdown. Not from an actor.
+  void await_shutdown();
   [[nodiscard]] bool is_running() const noexcept;
   [[nodiscard]] bool is_shutting_down() const noexcept;
 
@@ -106,13 +117,10 @@ class actor_system {
   [[nodiscard]] health_report health() const;
   [[nodiscard]] unsigned worker_count() const noexcept;
   [[nodiscard]] const system_config& config() const noexcept;
+  [[nodiscard]] const std::string& node_id() const noexcept;
 
  private:
-  template <class... Sigs>
-  static bool handles_all(const actor_ref& ref, detail::type_list<Sigs...>) {
-    return (handles(ref, &detail::message_type_of<typename detail::signature_traits<Sigs>::message>) && ...);
-  }
-  static bool handles(const actor_ref& ref, const detail::message_type* t) noexcept;
+  void run_shutdown(shutdown_options options);
 
   std::unique_ptr<detail::system_state> state_;
 };

@@ -7,7 +7,9 @@
 ///       [](std::string_view event, const auto& measurements, const auto& metadata) { ... });
 ///
 /// Handlers run on the thread that emits (a worker, for actor events): keep them short, and
-/// do not block. They may attach and detach.
+/// do not block. They may attach and detach. Each handler is isolated: one that throws is
+/// logged (once per handler id, logger "eam.telemetry") and the others still run; `execute`
+/// never throws because of a handler.
 
 #include <atomic>
 #include <exception>
@@ -42,9 +44,16 @@ inline constexpr std::string_view system_shutdown_start = "libeam.system.shutdow
 inline constexpr std::string_view system_shutdown_stop = "libeam.system.shutdown.stop";
 }  // namespace events
 
-/// Attaches `h` under `id` to each named event (replacing an earlier handler with that id).
-/// Returns the id.
+/// Attaches `h` under `id` to each named event. Returns the id. Throws
+/// eam::error(handler_already_attached) when `id` is attached already (detach it first).
 std::string attach(std::string id, const std::vector<std::string_view>& event_names, handler h);
+/// One attached handler: its id and the events it listens to.
+struct handler_info {
+  std::string id;
+  std::vector<std::string> events;
+};
+/// Every attached handler, by id.
+[[nodiscard]] std::vector<handler_info> list_handlers();
 /// Removes the handler `id` from every event. False when there was none.
 bool detach(std::string_view id);
 /// Emits an event. A no-op when nobody listens to it.

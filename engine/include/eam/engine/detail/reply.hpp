@@ -64,6 +64,12 @@ void complete_error(reply_address& to, error&& e) noexcept;
 /// Drops the strong reference an actor reply address holds (engine/src).
 void release_cell(actor_cell* c) noexcept;
 
+/// Hands a built reply envelope to the caller awaiting `to` (an actor). Consumes `to`.
+void send_reply(reply_address& to, envelope* reply) noexcept;
+
+/// Both answers share one rule: the address is consumed only once the answer is built, so an
+/// answer that cannot be built (its copy throws, memory runs out) leaves the call pending and
+/// the exception's handler answers it with an error instead (C-I3: exactly one answer).
 template <class R>
 void complete_call(reply_address& to, R&& value) {
   using V = std::remove_cvref_t<R>;
@@ -72,21 +78,19 @@ void complete_call(reply_address& to, R&& value) {
       return;
     case reply_kind::slot: {
       auto* slot = static_cast<reply_slot<V>*>(to.target);
-      to.kind = reply_kind::none;
       if (!slot->is_abandoned()) {
-        slot->value.emplace(std::forward<R>(value));
+        slot->value.emplace(std::forward<R>(value));  // may throw: `to` is still pending then
+        to.kind = reply_kind::none;
         slot->publish();
+      } else {
+        to.kind = reply_kind::none;
       }
       slot->release();
       return;
     }
     case reply_kind::actor: {
-      auto* caller = static_cast<actor_cell*>(to.target);
-      to.kind = reply_kind::none;
-      envelope* e = make_envelope<V>(envelope_kind::reply, std::forward<R>(value));
-      e->reply.request_id = to.request_id;  // kind stays none: a reply is never answered
-      send_system(caller, e);
-      release_cell(caller);
+      envelope* e = make_envelope<V>(envelope_kind::reply, std::forward<R>(value));  // may throw
+      send_reply(to, e);
       return;
     }
   }

@@ -21,9 +21,22 @@ struct signature_traits<R(M)> {
   static constexpr bool is_cast = std::is_void_v<R>;
 };
 
-/// What a handler callable takes and answers, seen through its call operator.
+template <class>
+inline constexpr bool dependent_false = false;
+
+/// What a handler callable takes and answers, seen through its call operator. A handler must
+/// have exactly one call operator with one concrete parameter: the engine dispatches on it.
 template <class F>
-struct handler_traits : handler_traits<decltype(&F::operator())> {};
+struct handler_traits {
+  static_assert(dependent_false<F>,
+                "eam: a handler must take one concrete message type; a generic lambda (an `auto` parameter) or "
+                "an overloaded call operator cannot be dispatched: write the message type, e.g. [](get) {...}");
+  using message = void;
+  using returned = void;
+};
+template <class F>
+  requires requires { &F::operator(); }
+struct handler_traits<F> : handler_traits<decltype(&F::operator())> {};
 template <class C, class R, class A>
 struct handler_traits<R (C::*)(A)> {
   using message = message_t<A>;
@@ -60,6 +73,28 @@ struct find_reply<M, S, Rest...>
                          std::type_identity<typename signature_traits<S>::reply>, find_reply<M, Rest...>> {};
 template <class M, class... Sigs>
 using reply_to_t = typename find_reply<M, Sigs...>::type;
+
+/// A signature at run time: the message's descriptor and the reply's (null for a cast). Two
+/// signatures are the same when both descriptors are, so a typed lookup compares the message
+/// type, the reply type and call-or-cast at once.
+struct signature_id {
+  const message_type* message;
+  const message_type* reply;
+  friend bool operator==(const signature_id&, const signature_id&) = default;
+};
+template <class Sig>
+consteval signature_id signature_id_of() {
+  using traits = signature_traits<Sig>;
+  if constexpr (traits::is_cast)
+    return {&message_type_of<typename traits::message>, nullptr};
+  else
+    return {&message_type_of<typename traits::message>, &message_type_of<typename traits::reply>};
+}
+/// Whether any of Sigs is `s`.
+template <class... Sigs>
+bool has_signature(type_list<Sigs...>, signature_id s) noexcept {
+  return (... || (signature_id_of<Sigs>() == s));
+}
 
 template <class Sig, class... Sigs>
 inline constexpr bool contains_signature = (... || std::is_same_v<Sig, Sigs>);

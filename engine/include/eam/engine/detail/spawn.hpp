@@ -4,6 +4,7 @@
 #include <eam/engine/actor.hpp>
 #include <eam/engine/actor_ref.hpp>
 #include <eam/engine/behavior.hpp>
+#include <eam/engine/spawn_options.hpp>
 
 #include <concepts>
 #include <cstddef>
@@ -12,23 +13,6 @@
 #include <type_traits>
 
 namespace eam {
-
-/// What a bounded mailbox does with a message that finds it full. Calls dropped either way
-/// fail with `mailbox_full`; system messages (exits, downs, stops, replies) are never dropped.
-enum class overflow_strategy : std::uint8_t {
-  drop_newest,  ///< drop the arriving message
-  drop_oldest,  ///< drop the oldest queued message to make room
-  error,        ///< refuse: `cast` throws eam::error(mailbox_full), a call fails with it
-};
-
-struct spawn_options {
-  /// A unique name to register the actor under; freed when it stops. Empty: no name.
-  std::string name;
-  /// The most ordinary messages the mailbox holds; 0: the system default (unbounded unless
-  /// system_config says otherwise).
-  std::uint32_t mailbox_bound = 0;
-  overflow_strategy overflow = overflow_strategy::drop_newest;
-};
 
 namespace detail {
 
@@ -39,13 +23,13 @@ using impl_constructor = actor_impl* (*)(void* closure, void* storage);
 /// Allocates a cell with room for an impl of `size` bytes, constructs the impl in it through
 /// `construct`, registers the actor (and its name) and schedules its init. Returns a counted
 /// reference. Throws eam::error: system_shutting_down, name_taken.
-actor_cell* spawn_cell(system_state& sys, actor_cell* parent, const spawn_options& opts,
+actor_cell* spawn_cell(system_state& sys, actor_cell* parent, const spawn_options& opts, const actor_type& type,
                        std::size_t size, std::size_t align, void* closure, impl_constructor construct);
 
 template <class Impl, class... A>
 actor_cell* spawn_impl(system_state& sys, actor_cell* parent, const spawn_options& opts, A&&... args) {
   auto make = [&](void* storage) -> actor_impl* { return ::new (storage) Impl(std::forward<A>(args)...); };
-  return spawn_cell(sys, parent, opts, sizeof(Impl), alignof(Impl), &make,
+  return spawn_cell(sys, parent, opts, Impl::type, sizeof(Impl), alignof(Impl), &make,
                     [](void* closure, void* storage) { return (*static_cast<decltype(make)*>(closure))(storage); });
 }
 

@@ -20,6 +20,7 @@
 /// holding its slot. More than `max_restarts` restarts within `period` and the supervisor
 /// ends with reason "max_restarts", as a supervisor does.
 
+#include <eam/otp/otp_errc.hpp>
 #include <eam/otp/gen_stage/consuming_stage.hpp>
 #include <eam/otp/supervisor.hpp>
 
@@ -64,7 +65,7 @@ class consumer_supervisor : public detail::consuming_stage<T, detail::consumer_s
   static consumer_supervisor start(Where& where, Worker worker, consumer_supervisor_options options = {},
                                    spawn_options opts = {}) {
     if (options.restart != restart_policy::temporary && !std::is_copy_constructible_v<T>)
-      throw error(errc::invalid_subscription, "restarting workers needs events that can be copied");
+      throw error(otp_errc::invalid_subscription, "restarting workers needs events that can be copied");
     return consumer_supervisor(where.spawn(
         opts,
         [](actor_context& ctx, Worker worker, consumer_supervisor_options options) {

@@ -4,6 +4,7 @@
 /// Events of a partition without demand (or without a consumer yet) wait in that partition's
 /// own buffer; a hash of nullopt discards the event.
 
+#include <eam/otp/otp_errc.hpp>
 #include <eam/otp/gen_stage/dispatcher.hpp>
 #include <eam/otp/gen_stage/event_buffer.hpp>
 
@@ -105,12 +106,12 @@ class partition_dispatcher final : public dispatcher<T> {
   std::optional<error> subscribe(std::uint64_t tag, sink_ref<T> consumer,
                                  std::optional<std::size_t> partition) override {
     if (!partition)
-      return error(errc::invalid_subscription, "a partition dispatcher needs subscribe_options::partition");
+      return error(otp_errc::invalid_subscription, "a partition dispatcher needs subscribe_options::partition");
     if (*partition >= partitions_.size())
-      return error(errc::invalid_subscription, "partition " + std::to_string(*partition) + " of " +
+      return error(otp_errc::invalid_subscription, "partition " + std::to_string(*partition) + " of " +
                                                    std::to_string(partitions_.size()) + " does not exist");
     auto& p = partitions_[*partition];
-    if (p.tag != 0) return error(errc::invalid_subscription, "partition " + std::to_string(*partition) + " is taken");
+    if (p.tag != 0) return error(otp_errc::invalid_subscription, "partition " + std::to_string(*partition) + " is taken");
     p.tag = tag;
     p.ref = std::move(consumer);
     p.demand = 0;

@@ -3,6 +3,7 @@
 /// subscriptions, the watches on them, its dispatcher, and demand held in accumulate mode.
 /// Each method returns the demand that is now the stage's to meet.
 
+#include <eam/otp/otp_errc.hpp>
 #include <eam/engine/context.hpp>
 #include <eam/otp/gen_stage/broadcast_dispatcher.hpp>
 #include <eam/otp/gen_stage/demand_dispatcher.hpp>
@@ -18,10 +19,10 @@ namespace eam::otp::detail {
 template <class T>
 void check_options(const producer_options<T>& opts) {
   if (opts.dispatcher != dispatcher_kind::partition) return;
-  if (opts.partitions == 0) throw error(errc::invalid_subscription, "the partition dispatcher needs partitions > 0");
+  if (opts.partitions == 0) throw error(otp_errc::invalid_subscription, "the partition dispatcher needs partitions > 0");
   if constexpr (!default_hashable<T>)
     if (!opts.hash)
-      throw error(errc::invalid_subscription, "the partition dispatcher needs a hash for this event type");
+      throw error(otp_errc::invalid_subscription, "the partition dispatcher needs a hash for this event type");
 }
 
 template <class T>
@@ -45,7 +46,7 @@ class producer_side {
 
   /// A consumer subscribes: refused with the reason, or accepted with its initial demand.
   std::optional<error> subscribe(stage_subscribe<T>& m, std::size_t& demand) {
-    if (!m.consumer) return error(errc::invalid_subscription, "no consumer");
+    if (!m.consumer) return error(otp_errc::invalid_subscription, "no consumer");
     if (auto refused = dispatcher_->subscribe(m.tag, sink_ref<T>(m.consumer, eam::detail::adopt_t{}), m.partition))
       return refused;
     consumers_.push_back({m.tag, ctx_.watch(m.consumer)});
