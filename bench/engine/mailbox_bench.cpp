@@ -9,7 +9,7 @@
 #include <vector>
 
 namespace {
-using eam::detail::envelope;
+using eam::internal::envelope;  // white-box: the engine's private mailbox (engine/src)
 using eam::internal::mailbox;
 
 struct mutex_deque {

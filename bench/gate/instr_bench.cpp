@@ -152,7 +152,7 @@ void spawn_stop_workload(std::int64_t n) {
 // mailbox: one push and one pop on an uncontended mailbox. Per push+pop.
 void mailbox_workload(std::int64_t n) {
   eam::internal::mailbox mb(false);
-  eam::detail::envelope e;
+  eam::internal::envelope e;
   region_begin();
   for (std::int64_t i = 0; i < n; ++i) {
     (void)mb.push(&e);

@@ -76,7 +76,7 @@ inline std::int64_t fan_in(actor_system& sys, int senders, std::int64_t per_send
     refs.push_back(sys.spawn(
         [](actor_context& ctx, typed_ref<void(tick)> to, std::int64_t n) {
           auto& sent = ctx.make_state<std::int64_t>(0);
-          auto self = typed_ref<void(go)>(ctx.self(), detail::adopt_t{});
+          auto self = eam::unchecked_typed_ref_cast<typed_ref<void(go)>>(ctx.self());
           return behavior{[&sent, to, n, self](go) {
             const std::int64_t end = std::min(n, sent + 1000);
             for (; sent < end; ++sent) to.cast(tick{1});
@@ -113,7 +113,7 @@ struct tree_node : actor<void(count_up)> {
       finish(1);
       return;
     }
-    auto self = tree_ref(context().self(), detail::adopt_t{});
+    auto self = eam::unchecked_typed_ref_cast<tree_ref>(context().self());
     context().spawn<tree_node>(depth - 1, self, done);
     context().spawn<tree_node>(depth - 1, self, done);
   }

@@ -345,8 +345,9 @@ internal::turn_result actor_cell::run_turn(unsigned budget) noexcept {
 }
 
 envelope* actor_cell::next_ordinary() noexcept {
+  if (deferred_.empty() && bounded_ == nullptr) [[likely]] return mailbox_.pop();
   envelope* e = deferred_.empty() ? pop_mailbox() : deferred_.pop_front();
-  if (bounded_ != nullptr && e != nullptr) [[unlikely]] count_handled(e);
+  if (bounded_ != nullptr && e != nullptr) count_handled(e);
   return e;
 }
 
@@ -371,6 +372,11 @@ void actor_cell::count_handled(envelope* e) noexcept {
   e->flags |= envelope::uncounted;
   if (evicts_oldest()) return;  // counted by `held` under the lock
   bounded_->popped.store(bounded_->popped.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);  // one writer
+}
+
+std::size_t actor_cell::queued_after_yield(std::size_t limit) const noexcept {
+  if (bounded_ != nullptr) return mailbox_length().value_or(0);
+  return mailbox_.count_queued(limit);
 }
 
 void actor_cell::run_init() noexcept {
@@ -618,12 +624,13 @@ void actor_cell::on_child_exit(internal::child_exit& c) noexcept {
   children_count_.fetch_sub(1, std::memory_order_relaxed);
   if (x.stopping_child == child) x.stopping_child = nullptr;
   child->release();  // the list's reference
-  // Supervision (otp/) hooks in here: today a child's exit only updates the tree.
+  // A parent that wants to act on a child's end watches it (supervisors do): here the exit
+  // only updates the tree.
   if (phase_ == phase::stopping) stop_youngest_child();
 }
 
 void actor_cell::finish() noexcept {
-  exit_reason reason = std::move(extras_ ? extras_->reason : exit_reason{});
+  exit_reason reason = extras_ ? std::move(extras_->reason) : exit_reason{};
   if (awaiting()) {
     sys_->timers.cancel(extras_->await.timer);
     std::coroutine_handle<> h = extras_->await.handle;

@@ -133,6 +133,8 @@ class actor_cell {
   // -- the worker holding the consumer role ---------------------------------------------
   /// Gives the actor one turn of at most `budget` ordinary messages.
   internal::turn_result run_turn(unsigned budget) noexcept;
+  /// Ordinary messages waiting (counted up to `limit`), after a turn that yielded.
+  [[nodiscard]] std::size_t queued_after_yield(std::size_t limit) const noexcept;
 
   // -- the actor's own handlers (consumer role) -----------------------------------------
   void request_stop() noexcept { pending_ |= stop_requested; }

@@ -5,6 +5,9 @@
 namespace eam::detail {
 
 std::string short_type_label(std::string_view full) {
+  // A function used as a factory: its type is a function pointer that names no function (its
+  // return type may name lambdas, so this comes first).
+  if (full.ends_with("(*)(eam::actor_context&)") || full.find(" (*)(") != std::string_view::npos) return "function";
   // GCC: "app::main()::<lambda(eam::actor_context&)>" -> "lambda in app::main()".
   if (const auto at = full.find("::<lambda"); at != std::string_view::npos)
     return "lambda in " + std::string(full.substr(0, at));
@@ -15,8 +18,6 @@ std::string short_type_label(std::string_view full) {
     if (const auto slash = where.rfind('/'); slash != std::string_view::npos) where.remove_prefix(slash + 1);
     return "lambda at " + std::string(where);
   }
-  // A function used as a factory: its type is a function pointer that names no function.
-  if (full.find("(*)") != std::string_view::npos) return "function";
   return std::string(full);
 }
 

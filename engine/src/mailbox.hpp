@@ -110,6 +110,16 @@ class mailbox {
     return nullptr;
   }
 
+  /// How many envelopes are linked behind the consumer's position, counting at most `limit`
+  /// (a push between its exchange and its link ends the count early). Only the consumer frees
+  /// nodes, so only it may walk them.
+  [[nodiscard]] std::size_t count_queued(std::size_t limit) const noexcept {
+    std::size_t n = 0;
+    for (const mpsc_node* p = tail_; p != nullptr && n < limit; p = p->next.load(std::memory_order_acquire))  // [M3]
+      if (p != &stub_) ++n;
+    return n;
+  }
+
   /// Gives up the consumer role if nothing is queued and no system message was flagged. True
   /// on success (then M-I1: hands off the actor). False when a message is queued or being
   /// pushed, or a system message was flagged (the flag is cleared: look at the system queue).

@@ -4,6 +4,8 @@
 #include "tls.hpp"
 #include "worker.hpp"
 
+#include <algorithm>
+
 namespace eam::internal {
 
 namespace {
@@ -72,6 +74,13 @@ bool scheduler::any_work_visible() const noexcept {
   for (const auto& w : workers_)
     if (w->has_queued_work()) return true;
   return false;
+}
+
+std::uint64_t scheduler::sample_backlog() noexcept {
+  backlog_census_.store(true, std::memory_order_relaxed);
+  std::uint64_t largest = 0;
+  for (auto& w : workers_) largest = std::max(largest, w->take_largest_backlog());
+  return largest;
 }
 
 std::uint64_t scheduler::turns() const noexcept {

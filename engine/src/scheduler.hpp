@@ -58,6 +58,10 @@ class scheduler {
   [[nodiscard]] std::uint64_t turns() const noexcept;
   /// Whether the calling thread is one of this scheduler's workers.
   [[nodiscard]] bool on_worker() const noexcept;
+  /// Starts sampling unbounded mailboxes' backlogs (from the first health check on) and returns
+  /// the longest queue seen since the previous call: a queue is counted when its actor used a
+  /// whole turn (`throughput` messages) with more waiting, which costs nothing per message.
+  std::uint64_t sample_backlog() noexcept;
 
  private:
   friend class worker;
@@ -72,6 +76,7 @@ class scheduler {
   alignas(64) std::atomic<std::uint32_t> searching_{0};
   alignas(64) std::atomic<std::uint32_t> sleepers_{0};
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> backlog_census_{false};
 };
 
 }  // namespace eam::internal

@@ -241,6 +241,8 @@ health_report actor_system::health() const {
     if (!c.is_idle()) ++r.busy_actors;
     if (auto n = c.mailbox_length()) r.mailbox_backlog += *n;
   });
+  r.largest_queue = state_->scheduler.sample_backlog();
+  r.uptime_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - state_->started).count();
   if (p == phase::stopped) {
     r.status = health_status::unhealthy;
     r.message = "the system is not running";
@@ -250,8 +252,43 @@ health_report actor_system::health() const {
   } else if (r.mailbox_backlog > state_->config.health_backlog_threshold) {
     r.status = health_status::degraded;
     r.message = "mailbox backlog of " + std::to_string(r.mailbox_backlog) + " messages";
+  } else if (r.largest_queue > state_->config.health_backlog_threshold) {
+    r.status = health_status::degraded;
+    r.message = "mailbox backlog: an actor had " + std::to_string(r.largest_queue) + " messages queued";
+  }
+  std::vector<std::pair<std::string, std::function<component_health()>>> checks;
+  {
+    std::lock_guard lock(state_->health_mutex);
+    checks = state_->health_checks;  // run outside the lock: a check may take its time
+  }
+  for (auto& [name, check] : checks) {
+    component_health h;
+    try {
+      h = check();
+    } catch (const std::exception& e) {
+      h = {health_status::unhealthy, std::string("health check threw: ") + e.what()};
+    } catch (...) {
+      h = {health_status::unhealthy, "health check threw"};
+    }
+    if (h.status > r.status) {
+      r.status = h.status;
+      r.message = name + ": " + h.message;
+    }
+    r.components.push_back({name, std::move(h)});
   }
   return r;
+}
+
+void actor_system::add_health_check(std::string name, std::function<component_health()> check) {
+  std::lock_guard lock(state_->health_mutex);
+  for (const auto& [n, c] : state_->health_checks)
+    if (n == name) throw error(errc::name_taken, "health check " + name);
+  state_->health_checks.emplace_back(std::move(name), std::move(check));
+}
+
+bool actor_system::remove_health_check(std::string_view name) {
+  std::lock_guard lock(state_->health_mutex);
+  return std::erase_if(state_->health_checks, [&](const auto& entry) { return entry.first == name; }) != 0;
 }
 
 bool actor_system::is_running() const noexcept { return state_->current_phase() == phase::running; }

@@ -10,7 +10,11 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
 #include <thread>
 
 namespace eam::detail {
@@ -38,6 +42,10 @@ class system_state {
   std::mutex shutdown_mutex;
   std::condition_variable stopped;
   std::thread shutdown_thread;  // guarded by shutdown_mutex
+  // health(): registered components, and when the system started.
+  std::mutex health_mutex;
+  std::vector<std::pair<std::string, std::function<component_health()>>> health_checks;
+  const std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 
   [[nodiscard]] phase current_phase() const noexcept { return state.load(std::memory_order_acquire); }
 };

@@ -190,6 +190,12 @@ actor_cell* worker::take_stranded() noexcept {
   return nullptr;
 }
 
+void worker::note_backlog(const actor_cell* c) noexcept {
+  constexpr std::size_t limit = 1'000'000;  // enough to call any backlog a backlog
+  const std::uint64_t n = c->queued_after_yield(limit);
+  if (n > largest_backlog_.load(std::memory_order_relaxed)) largest_backlog_.store(n, std::memory_order_relaxed);
+}
+
 void worker::run() noexcept {
   set_current_worker(this);
   for (;;) {
@@ -207,6 +213,9 @@ void worker::run() noexcept {
       case turn_result::idle:
         break;
       case turn_result::yield:
+        // Still the consumer: the only moment the queue can be walked. One relaxed load per
+        // yield (after `throughput` messages), none per message.
+        if (sched_.backlog_census_.load(std::memory_order_relaxed)) [[unlikely]] note_backlog(c);
         requeue(c);
         break;
       case turn_result::done:

@@ -35,6 +35,9 @@ class worker {
 
   // -- any thread -------------------------------------------------------------------------
   [[nodiscard]] std::uint64_t turns() const noexcept { return turns_.load(std::memory_order_relaxed); }
+  /// The longest queue this worker saw behind an actor that used its whole turn, since the
+  /// last call (sampled only while the scheduler's backlog census is on).
+  std::uint64_t take_largest_backlog() noexcept { return largest_backlog_.exchange(0, std::memory_order_relaxed); }
   [[nodiscard]] bool has_queued_work() const noexcept { return queue_.size() != 0; }
   /// Takes the actor in this worker's LIFO slot if it is still there (a thief's [L2]).
   actor_cell* steal_lifo() noexcept;
@@ -49,6 +52,7 @@ class worker {
   bool park() noexcept;
   actor_cell* take_stranded() noexcept;
   void note_turns() noexcept;
+  [[gnu::cold, gnu::noinline]] void note_backlog(const actor_cell* c) noexcept;
   void requeue(actor_cell* c) noexcept;
   void stop_searching() noexcept;
 
@@ -76,6 +80,7 @@ class worker {
   std::atomic<actor_cell*> lifo_{nullptr};
   // -- advisory: read by shutdown to see whether anything still runs ---------------------
   alignas(64) std::atomic<std::uint64_t> turns_{0};
+  std::atomic<std::uint64_t> largest_backlog_{0};  // written on yields only, while the census is on
 };
 
 }  // namespace eam::internal

@@ -70,7 +70,7 @@ subscription upstream::accepted(const actor_ref& producer, std::uint64_t tag, co
   const watch_ref watch = it->second;
   pending_.erase(it);
   entries_.push_back({{producer, tag},
-                      typed_ref<void(stage_ask)>(producer, eam::detail::adopt_t{}),
+                      eam::unchecked_typed_ref_cast<typed_ref<void(stage_ask)>>(producer),
                       watch,
                       options.max_demand,
                       *options.min_demand,
@@ -84,7 +84,7 @@ void upstream::refused(const actor_ref& producer, std::uint64_t tag) {
   auto it = std::find_if(pending_.begin(), pending_.end(), [tag](const auto& p) { return p.first == tag; });
   ctx_.unwatch(it->second);  // drops a down already queued for it
   pending_.erase(it);
-  typed_ref<void(stage_cancel)>(producer, eam::detail::adopt_t{}).cast(stage_cancel{tag});
+  eam::unchecked_typed_ref_cast<typed_ref<void(stage_cancel)>>(producer).cast(stage_cancel{tag});
 }
 
 void upstream::ask(entry& e) {
@@ -97,7 +97,7 @@ bool upstream::cancel(std::uint64_t tag) {
   auto it = std::find_if(entries_.begin(), entries_.end(), [tag](const entry& e) { return e.sub.tag == tag; });
   if (it == entries_.end()) return false;
   ctx_.unwatch(it->watch);
-  typed_ref<void(stage_cancel)>(it->sub.producer, eam::detail::adopt_t{}).cast(stage_cancel{tag});
+  eam::unchecked_typed_ref_cast<typed_ref<void(stage_cancel)>>(it->sub.producer).cast(stage_cancel{tag});
   entries_.erase(it);
   return true;
 }

@@ -49,7 +49,7 @@ auto sink(eam::actor_context& ctx, int senders) {
 // end and other workers may steal it: the sender moves between threads mid-stream.
 auto batch_sender(eam::actor_context& ctx, sink_ref to, int me, int total, int batch) {
   auto& next = ctx.make_state<int>(0);
-  auto self = eam::typed_ref<void(go)>(ctx.self(), eam::detail::adopt_t{});
+  auto self = eam::typed_ref_cast<eam::typed_ref<void(go)>>(ctx.self()).value();
   return eam::behavior{[&next, to, me, total, batch, self](go) {
     for (int i = 0; i < batch && next < total; ++i) to.cast(item{me, next++});
     if (next < total) self.cast(go{});

@@ -42,8 +42,8 @@ TEST_SUITE("engine.children") {
     journal j;
     eam::actor_system system({.workers = 2});
     auto root = system.spawn<node>(&j, std::string("root"));
-    auto a = node_ref(root.call(spawn_child{"a"}).get().value(), eam::detail::adopt_t{});
-    auto b = node_ref(root.call(spawn_child{"b"}).get().value(), eam::detail::adopt_t{});
+    auto a = eam::typed_ref_cast<node_ref>(root.call(spawn_child{"a"}).get().value()).value();
+    auto b = eam::typed_ref_cast<node_ref>(root.call(spawn_child{"b"}).get().value()).value();
     (void)a.call(spawn_child{"a1"}).get().value();
     (void)a.call(spawn_child{"a2"}).get().value();
     (void)b.call(spawn_child{"b1"}).get().value();

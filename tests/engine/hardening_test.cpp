@@ -123,13 +123,17 @@ TEST_SUITE("engine.hardening") {
     std::string reason;
     auto a = system.spawn<fragile_end>();
     auto watcher = system.spawn([&, a](eam::actor_context& ctx) {
-      (void)ctx.watch(a);
-      return eam::behavior{[&](eam::down d) {
-        reason = d.reason.to_string();
-        got_down = true;
-      }};
+      return eam::behavior{[&ctx, a](get) {
+                             (void)ctx.watch(a);
+                             return 0;
+                           },
+                           [&](eam::down d) {
+                             reason = d.reason.to_string();
+                             got_down = true;
+                           }};
     });
-    REQUIRE(a.call(get{}).get().value() == 1);  // the watch is queued at `a` before the stop
+    (void)watcher.call(get{}).get();            // the watcher has sent its watch request...
+    REQUIRE(a.call(get{}).get().value() == 1);  // ...which `a` took before this call, ahead of the stop
     system.stop(a);
     REQUIRE(eam::test::eventually([&] { return got_down.load(); }));
     CHECK(reason.find("terminate failed") != std::string::npos);

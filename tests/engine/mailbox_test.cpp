@@ -7,7 +7,7 @@
 #include <thread>
 #include <vector>
 
-using eam::detail::envelope;
+using eam::internal::envelope;  // white-box: the engine's private mailbox (engine/src)
 using eam::internal::mailbox;
 
 namespace {

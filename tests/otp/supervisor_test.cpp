@@ -50,7 +50,10 @@ otp::child_spec spec(const std::string& id, std::shared_ptr<journal> j) {
 
 worker_ref child_ref(const otp::supervisor_ref& sup, const std::string& id) {
   for (auto& c : otp::which_children(sup))
-    if (c.id == id) return worker_ref(c.ref, eam::detail::adopt_t{});
+    if (c.id == id) {
+      auto r = eam::typed_ref_cast<worker_ref>(c.ref);  // fails when the child ended since
+      return r ? *r : worker_ref{};
+    }
   return {};
 }
 // Waits until the supervisor runs `n` children again (after a restart).
@@ -137,7 +140,7 @@ TEST_SUITE("otp.supervisor") {
     auto top = otp::start_supervisor(system, {.max_restarts = 5},
                                      {otp::supervisor_child("inner", {.max_restarts = 0}, {spec("leaf", j)})});
     REQUIRE(eventually([&] { return j->snapshot().size() == 1; }));
-    auto inner = otp::supervisor_ref(otp::which_children(top)[0].ref, eam::detail::adopt_t{});
+    auto inner = eam::typed_ref_cast<otp::supervisor_ref>(otp::which_children(top)[0].ref).value();
     REQUIRE(settled(inner, 1));
     (void)child_ref(inner, "leaf").call(crash{}).get();  // inner allows no restart: it ends
     REQUIRE(eventually([&] { return j->snapshot().size() == 2; }));  // top restarted inner, which restarted leaf
@@ -156,13 +159,13 @@ TEST_SUITE("otp.supervisor") {
     eam::actor_system system({.workers = 2});
     auto sup = otp::start_supervisor(system, {}, {otp::child<counter>("c", {}, 41)});
     REQUIRE(settled(sup, 1));
-    auto c = counter_ref(otp::which_children(sup)[0].ref, eam::detail::adopt_t{});
+    auto c = eam::typed_ref_cast<counter_ref>(otp::which_children(sup)[0].ref).value();
     (void)c.call(crash{}).get();
     REQUIRE(eventually([&] {
       auto kids = otp::which_children(sup);
       return kids.size() == 1 && kids[0].ref != c;
     }));
-    CHECK(counter_ref(otp::which_children(sup)[0].ref, eam::detail::adopt_t{}).call(whoami{}).get().value() == 41);
+    CHECK(eam::typed_ref_cast<counter_ref>(otp::which_children(sup)[0].ref).value().call(whoami{}).get().value() == 41);
   }
 }
 
@@ -217,9 +220,9 @@ TEST_SUITE("otp.supervisor") {
         {otp::supervisor_child("middle", {.max_restarts = 0},
                                {otp::supervisor_child("bottom", {.max_restarts = 0}, {spec("leaf", j)})})});
     REQUIRE(eventually([&] { return j->snapshot().size() == 1; }));
-    auto middle = otp::supervisor_ref(otp::which_children(top)[0].ref, eam::detail::adopt_t{});
+    auto middle = eam::typed_ref_cast<otp::supervisor_ref>(otp::which_children(top)[0].ref).value();
     REQUIRE(settled(middle, 1));
-    auto bottom = otp::supervisor_ref(otp::which_children(middle)[0].ref, eam::detail::adopt_t{});
+    auto bottom = eam::typed_ref_cast<otp::supervisor_ref>(otp::which_children(middle)[0].ref).value();
     REQUIRE(settled(bottom, 1));
     (void)child_ref(bottom, "leaf").call(crash{}).get();  // bottom gives up, then middle gives up
     REQUIRE(eventually([&] { return j->snapshot().size() == 2; }));  // top restarted the whole subtree
@@ -273,7 +276,7 @@ TEST_SUITE("otp.child_supervision") {
       return eam::behavior{[&sup](eam::down d) { sup.handle(d); }, [&sup](kids) { return sup.children(); }};
     });
     REQUIRE(eventually([&] { return parent.call(kids{}).get().value().size() == 2; }));
-    auto x = worker_ref(parent.call(kids{}).get().value()[0].ref, eam::detail::adopt_t{});
+    auto x = eam::typed_ref_cast<worker_ref>(parent.call(kids{}).get().value()[0].ref).value();
     (void)x.call(crash{}).get();
     REQUIRE(eventually([&] { return j->snapshot().size() == 4; }));
     CHECK(j->snapshot() == std::vector<std::string>{"x", "y", "x", "y"});
@@ -298,7 +301,7 @@ TEST_SUITE("otp.child_supervision") {
     auto watcher = system.spawn(eam::test::probe, log, false);
     watcher.cast(eam::test::watch_this{o});
     (void)watcher.call(eam::test::sync_probe{}).get();
-    auto z = worker_ref(o.call(first_child{}).get().value(), eam::detail::adopt_t{});
+    auto z = eam::typed_ref_cast<worker_ref>(o.call(first_child{}).get().value()).value();
     CHECK(z.call(crash{}).get().code() == eam::errc::actor_crashed);
     // No restart allowed: the owner gives up and ends with max_restarts, which its watcher sees.
     REQUIRE(eventually([&] { return log->size() == 1; }));

@@ -60,7 +60,7 @@ outcome bank_transaction(unsigned workers, const params& p) {
       std::int64_t expected = 0, confirmed = 0;
     };
     auto& st = ctx.make_state<state>();
-    auto self = teller_ref(ctx.self(), detail::adopt_t{});
+    auto self = eam::unchecked_typed_ref_cast<teller_ref>(ctx.self());
     return behavior{
         [&st, bank, self](run_transfers r) {
           st.expected = r.n;

@@ -36,7 +36,7 @@ outcome big(unsigned workers, const params& p) {
         std::int64_t sent = 0;
       };
       auto& st = ctx.make_state<state>(state{{}, lcg{static_cast<std::uint64_t>(index) + 1}});
-      auto self = big_ref(ctx.self(), detail::adopt_t{});
+      auto self = eam::unchecked_typed_ref_cast<big_ref>(ctx.self());
       auto send_next = [&st, self] {
         ++st.sent;
         st.peers[st.rng.next() % st.peers.size()].cast(big_ping{self});

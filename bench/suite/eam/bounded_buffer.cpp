@@ -108,7 +108,7 @@ outcome bounded_buffer(unsigned workers, const params& p) {
         std::int64_t count = 0, sum = 0, sink = 0;
       };
       auto& st = ctx.make_state<state>();
-      auto self = consumer_ref(ctx.self(), detail::adopt_t{});
+      auto self = eam::unchecked_typed_ref_cast<consumer_ref>(ctx.self());
       return behavior{
           [&st, m, c_cost, self](item i) {
             st.sink += busy_work(c_cost, static_cast<std::uint64_t>(i.value));
@@ -128,7 +128,7 @@ outcome bounded_buffer(unsigned workers, const params& p) {
         std::int64_t made = 0, sink = 0;
       };
       auto& st = ctx.make_state<state>();
-      auto self = producer_ref(ctx.self(), detail::adopt_t{});
+      auto self = eam::unchecked_typed_ref_cast<producer_ref>(ctx.self());
       return behavior{[&st, m, first, count, p_cost, self](produce_more) {
         if (st.made == count) {
           m.cast(producer_exit{});

@@ -72,7 +72,7 @@ outcome chameneos(unsigned workers, const params& p) {
         std::int64_t meetings = 0;
       };
       auto& st = ctx.make_state<state>(state{start});
-      auto self = creature_ref(ctx.self(), detail::adopt_t{});
+      auto self = eam::unchecked_typed_ref_cast<creature_ref>(ctx.self());
       return behavior{
           [&st, to, self](mate m) {
             st.c = complement(st.c, m.other);

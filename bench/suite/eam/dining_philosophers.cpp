@@ -61,7 +61,7 @@ outcome dining_philosophers(unsigned workers, const params& p) {
   for (std::int64_t i = 0; i < n; ++i) {
     table.push_back(sys.spawn([](actor_context& ctx, std::int64_t id, std::int64_t to_eat, arbitrator_ref arb) {
       auto& meals = ctx.make_state<std::int64_t>(0);
-      auto self = philosopher_ref(ctx.self(), detail::adopt_t{});
+      auto self = eam::unchecked_typed_ref_cast<philosopher_ref>(ctx.self());
       return behavior{
           [&meals, id, to_eat, arb, self](eat) {
             ++meals;

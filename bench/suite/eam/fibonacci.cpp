@@ -26,7 +26,7 @@ struct fib_actor : actor<void(result)> {
       report(1);
       return;
     }
-    auto self = fib_ref(context().self(), detail::adopt_t{});
+    auto self = eam::unchecked_typed_ref_cast<fib_ref>(context().self());
     context().spawn<fib_actor>(n - 1, self, done);
     context().spawn<fib_actor>(n - 2, self, done);
   }

@@ -51,7 +51,7 @@ struct board : actor<void(solutions)> {
       report(count_from(rows, n));
       return;
     }
-    auto self = board_ref(context().self(), detail::adopt_t{});
+    auto self = eam::unchecked_typed_ref_cast<board_ref>(context().self());
     for (int c = 0; c < n; ++c) {
       if (!safe(rows, c)) continue;
       auto next = rows;

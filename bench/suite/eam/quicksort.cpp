@@ -43,7 +43,7 @@ struct sorter : actor<void(sorted_part)> {
     const std::int64_t pivot = v[v.size() / 2];
     values l, r;
     for (std::int64_t x : v) (x < pivot ? l : x > pivot ? r : middle).push_back(x);
-    auto self = sorter_ref(context().self(), detail::adopt_t{});
+    auto self = eam::unchecked_typed_ref_cast<sorter_ref>(context().self());
     context().spawn<sorter>(std::move(l), threshold, self, true, out, done);
     context().spawn<sorter>(std::move(r), threshold, self, false, out, done);
   }

@@ -42,7 +42,7 @@ struct block : actor<void(block_done)> {
       return;
     }
     const std::int64_t h = size / 2;
-    auto self = block_ref(context().self(), detail::adopt_t{});
+    auto self = eam::unchecked_typed_ref_cast<block_ref>(context().self());
     for (std::int64_t q = 0; q < 4; ++q)
       context().spawn<block>(m, row + (q / 2) * h, col + (q % 2) * h, h, threshold, self, done);
   }

@@ -27,7 +27,7 @@ struct skynet_node : actor<void(sum_up)> {
       report(number);
       return;
     }
-    auto self = skynet_ref(context().self(), detail::adopt_t{});
+    auto self = eam::unchecked_typed_ref_cast<skynet_ref>(context().self());
     for (int i = 0; i < 10; ++i) context().spawn<skynet_node>(number * 10 + i, level - 1, self, done);
   }
   void handle_cast(sum_up s) {

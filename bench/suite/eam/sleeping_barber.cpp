@@ -85,13 +85,13 @@ outcome sleeping_barber(unsigned workers, const params& p) {
       std::int64_t expected = 0, served = 0, retries = 0, sink = 0;
     };
     auto& st = ctx.make_state<state>();
-    auto self = factory_ref(ctx.self(), detail::adopt_t{});
+    auto self = eam::unchecked_typed_ref_cast<factory_ref>(ctx.self());
     return behavior{
         [&st, &ctx, r, c, self](open_shop o) {
           st.expected = o.customers;
           for (std::int64_t i = 0; i < o.customers; ++i) {
             auto customer = ctx.spawn([self](actor_context& cctx) {
-              auto me = customer_ref(cctx.self(), detail::adopt_t{});
+              auto me = eam::unchecked_typed_ref_cast<customer_ref>(cctx.self());
               return behavior{
                   [self, me](room_full) { self.cast(returned{me}); },
                   [self, &cctx](haircut_done) {

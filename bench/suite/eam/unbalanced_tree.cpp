@@ -53,7 +53,7 @@ struct tree_node : actor<void(subtree)> {
       report();
       return;
     }
-    auto self = node_ref(context().self(), detail::adopt_t{});
+    auto self = eam::unchecked_typed_ref_cast<node_ref>(context().self());
     for (std::int64_t i = 0; i < expected; ++i)
       context().spawn<tree_node>(child_seed(seed, i), level + 1, depth, breadth, self, done);
   }

@@ -259,6 +259,16 @@ struct ref_from_list<type_list<Sigs...>> {
 };
 }  // namespace detail
 
+/// The reply type of a call of M through Ref (void when M is a cast or not handled).
+template <class Ref, class M>
+struct call_reply;
+template <class... Sigs, class M>
+struct call_reply<typed_ref<Sigs...>, M> {
+  using type = detail::reply_to_t<M, Sigs...>;
+};
+template <class Ref, class M>
+using call_reply_t = typename call_reply<Ref, M>::type;
+
 /// The typed ref of anything that lists its signatures: a class actor or a behavior type.
 template <class T>
 using ref_of = typename detail::ref_from_list<typename T::signatures>::type;

@@ -122,4 +122,9 @@ class functional_impl final : public actor_impl {
 };
 
 }  // namespace detail
+
+/// Whether T is an eam::behavior (what an actor factory returns).
+template <class T>
+inline constexpr bool is_behavior_v = detail::behavior_traits<T>::is_behavior;
+
 }  // namespace eam

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace eam {
 
@@ -23,6 +24,17 @@ struct actor_info {
 
 enum class health_status : std::uint8_t { healthy, degraded, unhealthy };
 
+/// What a registered component (the cluster, a user's subsystem) says of itself.
+struct component_health {
+  health_status status = health_status::healthy;
+  std::string message;  ///< why it is not healthy; empty when healthy
+};
+/// A component's answer, by name, inside a health report.
+struct named_component_health {
+  std::string name;
+  component_health health;
+};
+
 struct health_report {
   health_status status = health_status::healthy;
   std::string message;               ///< why it is not healthy; empty when healthy
@@ -31,7 +43,14 @@ struct health_report {
   std::size_t actor_count = 0;
   unsigned workers = 0;
   std::uint64_t mailbox_backlog = 0; ///< messages queued in bounded (counted) mailboxes
+  /// The longest unbounded mailbox seen since the previous health() (sampled: a queue is seen
+  /// when its actor used a whole turn with more waiting; 0 on the first call).
+  std::uint64_t largest_queue = 0;
   std::size_t busy_actors = 0;       ///< actors running or with messages queued
+  double uptime_seconds = 0;         ///< since the system started
+  /// Every registered component's answer; the report's status is the worst of them and the
+  /// system's own.
+  std::vector<named_component_health> components;
 };
 
 }  // namespace eam

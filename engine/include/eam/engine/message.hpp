@@ -24,7 +24,6 @@ namespace detail {
 /// to do, which spares most messages an indirect call), where it sits in an envelope, its name.
 struct message_type {
   void (*destroy)(void* payload) noexcept;
-  std::uint32_t size;
   std::uint32_t align;
   std::string_view name;
 };
@@ -36,7 +35,7 @@ void destroy_payload(void* p) noexcept {
 
 template <class M>
 inline constexpr message_type message_type_of{
-    std::is_trivially_destructible_v<M> ? nullptr : &destroy_payload<M>, sizeof(M), alignof(M), type_name<M>()};
+    std::is_trivially_destructible_v<M> ? nullptr : &destroy_payload<M>, alignof(M), type_name<M>()};
 
 }  // namespace detail
 

@@ -10,6 +10,7 @@
 #include <eam/engine/introspection.hpp>
 
 #include <chrono>
+#include <functional>
 #include <cstddef>
 #include <memory>
 #include <optional>
@@ -20,9 +21,6 @@
 namespace eam {
 
 struct system_config {
-  /// This system's node identity, carried in telemetry metadata and, once clustered, in every
-  /// remote ref. Empty: "local-" and 8 random hex digits, as the seed names a local system.
-  std::string node_id;
   /// Worker threads; 0 means one per hardware thread.
   unsigned workers = 0;
   /// The most messages a worker handles from one actor before it runs another (as Akka's
@@ -31,8 +29,12 @@ struct system_config {
   /// Mailbox bound for actors spawned without one; 0: unbounded (the fast default).
   std::uint32_t default_mailbox_bound = 0;
   overflow_strategy default_overflow = overflow_strategy::drop_newest;
-  /// health() reports degraded above this many queued messages (counted mailboxes).
+  /// health() reports degraded above this many queued messages: in all counted (bounded)
+  /// mailboxes together, or in the longest sampled unbounded one.
   std::uint64_t health_backlog_threshold = 10000;
+  /// This system's node identity, carried in telemetry metadata and, once clustered, in every
+  /// remote ref. Empty: "local-" and 8 random hex digits, as the seed names a local system.
+  std::string node_id;
 };
 
 struct shutdown_options {
@@ -112,9 +114,16 @@ class actor_system {
   /// Every live actor (a snapshot; cheap enough for a tool polling once a second, costs one
   /// pass over the actors under short per-shard locks).
   [[nodiscard]] std::vector<actor_info> actors() const;
-  /// healthy; degraded while shutting down or when counted mailboxes hold more than
-  /// health_backlog_threshold messages; unhealthy once stopped.
+  /// healthy; degraded while shutting down or above health_backlog_threshold queued messages
+  /// (see system_config); unhealthy once stopped; and never better than a registered
+  /// component says it is.
   [[nodiscard]] health_report health() const;
+  /// Registers a component whose status health() combines (the cluster adds itself). `check`
+  /// runs on the thread calling health(); keep it quick. Throws eam::error(name_taken) when the
+  /// name is registered already.
+  void add_health_check(std::string name, std::function<component_health()> check);
+  /// False when no component has that name.
+  bool remove_health_check(std::string_view name);
   [[nodiscard]] unsigned worker_count() const noexcept;
   [[nodiscard]] const system_config& config() const noexcept;
   [[nodiscard]] const std::string& node_id() const noexcept;

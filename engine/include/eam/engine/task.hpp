@@ -5,10 +5,11 @@
 /// `co_await other.call(msg)` on the way. While it waits, its worker thread runs other actors;
 /// its own actor takes no other ordinary message until the reply (or the call's timeout) comes.
 ///
-/// With GCC 12, keep a message that owns something (an actor_ref, a string, a vector) out of
-/// the co_await expression: `auto op = ref.call(msg); auto r = co_await op;`. GCC 12 destroys
-/// a temporary of a co_await full-expression twice (a double release, found under TSan);
-/// clang is not affected.
+/// With GCC 12, build the message inside the call: `co_await ref.call<fetch>(l.key)` (or
+/// `auto op = ref.call(fetch{l.key}); co_await op;`). GCC 12 miscompiles a message temporary
+/// that copies a member inside a co_await expression (`co_await ref.call(fetch{l.key})` moves
+/// from and destroys an object it never built); clang is not affected. call_op itself is safe
+/// against a double destruction (actor_ref.hpp).
 ///
 /// The coroutine starts eagerly when the handler is invoked and destroys itself when it
 /// finishes. It takes over the call's reply address when it starts, answers it with the value

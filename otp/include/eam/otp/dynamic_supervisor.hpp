@@ -44,13 +44,14 @@ class dynamic_supervisor {
     if (!r) return r.error_value();
     return std::move(r.value());
   }
-  /// The same, as the typed ref the caller knows the child's factory returns.
+  /// The same, as a typed ref, checked against the child's real signatures (typed_ref_cast:
+  /// `unhandled_message` when the child does not handle Ref's; the child keeps running).
   template <class Ref>
     requires is_typed_ref_v<Ref>
   result<Ref> start_child_as(child_spec spec, std::chrono::milliseconds timeout = default_call_timeout) const {
     auto r = start_child(std::move(spec), timeout);
     if (!r) return r.error_value();
-    return Ref(std::move(r.value()), eam::detail::adopt_t{});
+    return typed_ref_cast<Ref>(std::move(r.value()));
   }
   /// Stops a child for good. False when `ref` is not (or no longer) one of its children.
   bool terminate_child(const actor_ref& ref, std::chrono::milliseconds timeout = default_call_timeout) const {

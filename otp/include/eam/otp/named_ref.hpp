@@ -33,7 +33,7 @@ class named_ref {
   /// once, so a restart between lookup and call is invisible.
   template <class A>
   auto call(A msg, std::chrono::milliseconds timeout = default_call_timeout) const
-      -> result<eam::detail::reply_to_t<message_t<A>, Sigs...>> {
+      -> result<call_reply_t<typed_ref<Sigs...>, message_t<A>>> {
     for (int attempt = 0;; ++attempt) {
       auto target = resolve();
       if (!target) return target.error_value();

@@ -61,7 +61,7 @@ class process_groups {
   template <class M>
   void broadcast(std::string group, M msg) const {
     server_.cast(detail::group_broadcast{std::move(group), [msg = std::move(msg)](const actor_ref& member) {
-                                           typed_ref<void(M)>(member, eam::detail::adopt_t{}).cast(msg);
+                                           eam::unchecked_typed_ref_cast<typed_ref<void(M)>>(member).cast(msg);
                                          }});
   }
   [[nodiscard]] const detail::groups_ref& server() const noexcept { return server_; }

@@ -49,7 +49,7 @@ using consumer_supervisor_ref = typed_ref<result<subscription>(stage_subscribe_t
 /// Starts one worker for `event` as a child of `ctx`.
 template <class Worker, class T>
 actor_ref start_worker(actor_context& ctx, Worker& worker, T event) {
-  if constexpr (eam::detail::behavior_traits<std::invoke_result_t<Worker&, actor_context&, T&&>>::is_behavior)
+  if constexpr (is_behavior_v<std::invoke_result_t<Worker&, actor_context&, T&&>>)
     return ctx.spawn(worker, std::move(event));
   else
     return actor_ref(worker(ctx, std::move(event)));

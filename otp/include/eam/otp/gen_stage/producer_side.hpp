@@ -47,7 +47,7 @@ class producer_side {
   /// A consumer subscribes: refused with the reason, or accepted with its initial demand.
   std::optional<error> subscribe(stage_subscribe<T>& m, std::size_t& demand) {
     if (!m.consumer) return error(otp_errc::invalid_subscription, "no consumer");
-    if (auto refused = dispatcher_->subscribe(m.tag, sink_ref<T>(m.consumer, eam::detail::adopt_t{}), m.partition))
+    if (auto refused = dispatcher_->subscribe(m.tag, eam::unchecked_typed_ref_cast<sink_ref<T>>(m.consumer), m.partition))
       return refused;
     consumers_.push_back({m.tag, ctx_.watch(m.consumer)});
     emit_subscribe(ctx_.id(), m.tag);

@@ -1,0 +1,209 @@
+// The engine's public seams that the OTP and cluster layers build on (engine/README.md, 7).
+#include <doctest/doctest.h>
+#include <eam/eam.hpp>
+#include <eam/engine/telemetry.hpp>
+
+#include "../support/eventually.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <string>
+#include <thread>
+
+using namespace std::chrono_literals;
+
+namespace {
+using eam::test::eventually;
+struct get {};
+struct put {
+  int v;
+};
+struct ask_inside {};
+struct who_is_parent {};
+struct spawn_kid {};
+struct link_to {
+  eam::actor_ref other;
+};
+struct watch_it {
+  eam::actor_ref other;
+};
+struct hold {};
+struct item {};
+
+auto store(eam::actor_context&) {
+  return eam::behavior{[](get) { return 1; }, [](put) {}};
+}
+}  // namespace
+
+TEST_SUITE("engine.seams") {
+  TEST_CASE("typed_ref_cast checks the actor's real signatures; the unchecked cast trusts the caller") {
+    eam::actor_system system({.workers = 2});
+    eam::actor_ref untyped = system.spawn(store);
+    auto ok = eam::typed_ref_cast<eam::typed_ref<int(get)>>(untyped);
+    REQUIRE(ok.has_value());
+    CHECK(ok->call(get{}).get().value() == 1);
+    CHECK(eam::typed_ref_cast<eam::typed_ref<long(get)>>(untyped).code() == eam::errc::unhandled_message);
+    CHECK(eam::typed_ref_cast<eam::typed_ref<void(get)>>(untyped).code() == eam::errc::unhandled_message);
+    CHECK(eam::typed_ref_cast<eam::typed_ref<int(get)>>(eam::actor_ref{}).code() == eam::errc::actor_not_found);
+    auto trusted = eam::unchecked_typed_ref_cast<eam::typed_ref<void(put)>>(untyped);
+    trusted.cast(put{1});
+    system.stop(untyped);
+    REQUIRE(eventually([&] { return !untyped.is_alive(); }));
+    CHECK(eam::typed_ref_cast<eam::typed_ref<int(get)>>(untyped).code() == eam::errc::actor_not_found);
+  }
+
+  TEST_CASE("a blocking call inside a handler fails at once with blocking_call_on_worker") {
+    eam::actor_system system({.workers = 2});
+    auto target = system.spawn(store);
+    auto asker = system.spawn([target](eam::actor_context&) {
+      return eam::behavior{[target](ask_inside) { return target.call(get{}).get().code().value(); }};
+    });
+    CHECK(asker.call(ask_inside{}).get().value() == static_cast<int>(eam::errc::blocking_call_on_worker));
+  }
+
+  TEST_CASE("on_terminate runs with the reason; parent() names the spawning actor") {
+    eam::actor_system system({.workers = 2});
+    std::atomic<bool> cleaned{false};
+    std::string reason;
+    auto parent = system.spawn([&](eam::actor_context& ctx) {
+      return eam::behavior{[&ctx, &cleaned, &reason](spawn_kid) {
+        auto kid = ctx.spawn([&cleaned, &reason](eam::actor_context& kctx) {
+          kctx.on_terminate([&cleaned, &reason](const eam::exit_reason& why) {
+            reason = why.to_string();
+            cleaned = true;
+          });
+          return eam::behavior{[&kctx](who_is_parent) { return kctx.parent().id(); }};
+        });
+        return eam::actor_ref(kid);
+      }};
+    });
+    auto kid = eam::typed_ref_cast<eam::typed_ref<std::uint64_t(who_is_parent)>>(parent.call(spawn_kid{}).get().value());
+    REQUIRE(kid.has_value());
+    CHECK(kid->call(who_is_parent{}).get().value() == parent.id());
+    system.stop(parent);
+    REQUIRE(eventually([&] { return cleaned.load(); }));
+    CHECK(reason == "normal");
+  }
+
+  TEST_CASE("a link_ref comes back in the exit_signal; a watch_ref names both actors; getters report") {
+    eam::actor_system system({.workers = 2});
+    std::atomic<int> step{0};
+    eam::link_ref made{}, carried{};
+    eam::watch_ref watched{}, downed{};
+    bool traps = false;
+    std::chrono::milliseconds idle{};
+    auto other = system.spawn(store);
+    auto trapper = system.spawn([&](eam::actor_context& ctx) {
+      ctx.set_trap_exit(true);
+      ctx.set_idle_timeout(60s);
+      traps = ctx.traps_exits();
+      idle = ctx.idle_timeout();
+      return eam::behavior{
+          [&](link_to l) {
+            made = ctx.link(l.other);
+            return 0;
+          },
+          [&](watch_it w) {
+            watched = ctx.watch(w.other);
+            return 0;
+          },
+          [&](eam::exit_signal x) {
+            carried = x.link;
+            ++step;
+          },
+          [&](eam::down d) {
+            downed = d.ref;
+            ++step;
+          },
+      };
+    });
+    (void)trapper.call(link_to{other}).get();
+    (void)trapper.call(watch_it{other}).get();
+    system.exit(other, eam::exit_reason::custom("bye"));
+    REQUIRE(eventually([&] { return step.load() == 2; }));
+    CHECK(made == eam::link_ref::between(trapper.id(), other.id()));
+    CHECK(carried == made);
+    CHECK(downed == watched);
+    CHECK(watched.watcher == trapper.id());
+    CHECK(watched.watched == other.id());
+    CHECK(traps);
+    CHECK(idle == 60s);
+  }
+
+  TEST_CASE("node identity, lookup by id and short type labels") {
+    eam::actor_system named({.workers = 1, .node_id = "node-a"});
+    CHECK(named.node_id() == "node-a");
+    eam::actor_system local({.workers = 1});
+    CHECK(local.node_id().rfind("local-", 0) == 0);
+    CHECK(local.node_id().size() == 14);
+    auto s = local.spawn(store);
+    auto found = local.find(s.id());
+    REQUIRE(found.has_value());
+    CHECK(*found == s);
+    CHECK_FALSE(local.find(s.id() + 1000).has_value());
+    auto infos = local.actors();
+    REQUIRE(infos.size() == 1);
+    CHECK(infos[0].type == "function");  // a function factory: its type names no function
+    auto lambda = local.spawn([](eam::actor_context&) { return eam::behavior{[](get) { return 2; }}; });
+    for (const auto& i : local.actors())
+      if (i.id == lambda.id()) CHECK(i.type.rfind("lambda ", 0) == 0);
+  }
+
+  TEST_CASE("list_handlers names every attached handler with its events") {
+    eam::telemetry::reset();
+    eam::telemetry::attach("a", {"x.one", "x.two"}, [](std::string_view, const auto&, const auto&) {});
+    eam::telemetry::attach("b", {"x.two"}, [](std::string_view, const auto&, const auto&) {});
+    auto list = eam::telemetry::list_handlers();
+    REQUIRE(list.size() == 2);
+    CHECK(list[0].id == "a");
+    CHECK(list[0].events == std::vector<std::string>{"x.one", "x.two"});
+    CHECK(list[1].id == "b");
+    eam::telemetry::reset();
+    CHECK(eam::telemetry::list_handlers().empty());
+  }
+
+  TEST_CASE("error codes carry their layer's domain and compare with that layer's enum only") {
+    eam::error e(eam::errc::timeout, "late");
+    CHECK(e.code() == eam::errc::timeout);
+    CHECK(e.code().domain().name == "eam");
+    CHECK(e.code().name() == "timeout");
+    CHECK(e.code().value() == 3);
+    CHECK(std::string(e.what()) == "timeout: late");
+  }
+
+  TEST_CASE("health samples unbounded backlogs and combines registered components") {
+    eam::actor_system system({.workers = 2, .health_backlog_threshold = 1000});
+    std::atomic<bool> holding{false}, released{false};
+    auto busy = system.spawn([&](eam::actor_context&) {
+      return eam::behavior{[&](hold) {
+                             holding = true;
+                             (void)eventually([&] { return released.load(); });
+                           },
+                           [](item) {}};
+    });
+    CHECK(system.health().status == eam::health_status::healthy);  // starts the census
+    busy.cast(hold{});
+    REQUIRE(eventually([&] { return holding.load(); }));
+    for (int i = 0; i < 5000; ++i) busy.cast(item{});
+    released = true;  // the actor now works through 5000 messages, a turn of 100 at a time
+    // Its first turn ends with 4900 queued: the census sees that, and the next health() says so.
+    eam::health_report h;
+    REQUIRE(eventually([&] {
+      h = system.health();
+      return h.largest_queue > 1000;
+    }));
+    CHECK(h.status == eam::health_status::degraded);
+    CHECK(h.uptime_seconds > 0);
+    REQUIRE(eventually([&] { return system.health().status == eam::health_status::healthy; }));
+
+    system.add_health_check("cluster", [] { return eam::component_health{eam::health_status::unhealthy, "no peers"}; });
+    CHECK_THROWS_AS(system.add_health_check("cluster", [] { return eam::component_health{}; }), eam::error);
+    h = system.health();
+    CHECK(h.status == eam::health_status::unhealthy);
+    CHECK(h.message == "cluster: no peers");
+    REQUIRE(h.components.size() == 1);
+    CHECK(h.components[0].name == "cluster");
+    CHECK(system.remove_health_check("cluster"));
+    CHECK(system.health().status == eam::health_status::healthy);
+  }
+}
