@@ -1,6 +1,7 @@
 #include "actor_cell.hpp"
 
 #include "allocator.hpp"
+#include "invariant.hpp"
 #include "system_state.hpp"
 #include "tls.hpp"
 
@@ -97,7 +98,10 @@ actor_cell::~actor_cell() {
 }
 
 void actor_cell::release() noexcept {
-  if (refs_.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  const std::uint32_t before = refs_.fetch_sub(1, std::memory_order_acq_rel);
+  EAM_ASSERT(before != 0, "C-I1: every release matches a counted reference");
+  if (before != 1) return;
+  EAM_ASSERT(phase_ == phase::finished || phase_ == phase::created, "C-I1: a cell is freed only after it finished (or never ran)");
   this->~actor_cell();
   internal::deallocate(this);
 }
@@ -306,6 +310,7 @@ void actor_cell::reject(envelope* e) noexcept {
 // -- the turn ----------------------------------------------------------------------------------
 
 internal::turn_result actor_cell::run_turn(unsigned budget) noexcept {
+  EAM_ASSERT(!dead_.load(std::memory_order_relaxed), "C-I2: a dead actor is never scheduled");
   running_scope scope(this);
   if (phase_ == phase::created) run_init();
   const unsigned initial_budget = budget;
@@ -665,6 +670,7 @@ void actor_cell::finish() noexcept {
   impl()->~actor_impl();
   if (extras_) extras_->states.clear();
   while (envelope* e = next_ordinary()) free_envelope(e);  // deferred ones (mailbox: drain_dead)
+  EAM_ASSERT(deferred_.empty(), "C-I3: every set-aside call is answered before the actor is dead");
   if (parent_ != nullptr) {
     parent_->deliver_system(make_envelope<internal::child_exit>(envelope_kind::child_exited,
                                                                 internal::child_exit{this, std::move(reason)}));

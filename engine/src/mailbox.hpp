@@ -35,6 +35,8 @@
 //   [M4] try_mark_empty: head_ CAS stub -> stub|empty (release: hand-over to the next consumer).
 //   [M5] try_claim: head_ CAS loop that sets system_bit and clears empty_bit; the system
 //        queue's own push happened before it, so whoever observes the bit sees the message.
+#include "invariant.hpp"
+
 #include <eam/engine/detail/envelope.hpp>
 
 #include <atomic>
@@ -95,6 +97,7 @@ class mailbox {
       next = next->next.load(std::memory_order_acquire);  // [M3]
     }
     if (next != nullptr) {
+      EAM_ASSERT(tail != &stub_, "M-I2: the stub is relinked, never handed out as a message");
       tail_ = next;
       return static_cast<envelope*>(tail);
     }

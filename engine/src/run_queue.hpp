@@ -19,6 +19,8 @@
 //   [Q2] steal/pop: tail_ load, acquire <- [Q1]: the slots below tail_ are visible.
 //   [Q3] pop/steal: head_ CAS, acq_rel: one winner per index; pairs with the head_ acquire
 //        loads of push (so the owner reuses a slot only after its reader took it).
+#include "invariant.hpp"
+
 #include <array>
 #include <atomic>
 #include <cstdint>
@@ -40,6 +42,7 @@ class run_queue {
   bool push(actor_cell* c) noexcept {
     const std::uint32_t t = tail_.load(std::memory_order_relaxed);  // Q-I1: we are the only writer
     const std::uint32_t h = head_.load(std::memory_order_acquire);  // pairs with [Q3]
+    EAM_ASSERT(t - h <= capacity, "Q-I1: the owner never lets tail_ run more than capacity ahead of head_");
     if (t - h >= capacity) return false;
     slots_[t & mask].store(c, std::memory_order_relaxed);  // published by [Q1]
     tail_.store(t + 1, std::memory_order_release);           // [Q1]
@@ -58,8 +61,10 @@ class run_queue {
 
   // -- any other worker -------------------------------------------------------------------
   /// Moves half of this queue (rounded up) into `dst`, which the caller owns, except the
-  /// first actor, which it returns to run at once. Null when there was nothing to steal.
-  actor_cell* steal_into(run_queue& dst) noexcept {
+  /// first actor, which it returns to run at once. Null when there was nothing to steal. An
+  /// actor `dst` has no room for goes to `overflow(actor)`: none is ever dropped.
+  template <class Overflow>
+  actor_cell* steal_into(run_queue& dst, Overflow&& overflow) noexcept {
     std::array<actor_cell*, capacity> taken;
     std::uint32_t h = head_.load(std::memory_order_acquire);
     std::uint32_t n = 0;
@@ -72,7 +77,9 @@ class run_queue {
       if (head_.compare_exchange_weak(h, h + n, std::memory_order_acq_rel, std::memory_order_acquire))  // [Q3]
         break;
     }
-    for (std::uint32_t i = 1; i < n; ++i) (void)dst.push(taken[i]);  // dst was empty: room for half
+    for (std::uint32_t i = 1; i < n; ++i)
+      if (!dst.push(taken[i])) overflow(taken[i]);  // dst is usually empty: room for half
+    EAM_ASSERT(taken[0] != nullptr, "Q-I2: every index in [head_, tail_) holds the actor pushed there");
     return taken[0];
   }
 

@@ -58,11 +58,12 @@ void scheduler::notify() noexcept {
 #else
   std::atomic_thread_fence(std::memory_order_seq_cst);  // [S1]
 #endif
+  // Relaxed loads, ordered after the work's publication by [S1]; partners: [S2] in park/search.
   if (searching_.load(std::memory_order_relaxed) != 0) return;
   std::uint32_t s = sleepers_.load(std::memory_order_relaxed);
   while (s != 0) {
-    if (sleepers_.compare_exchange_weak(s, s - 1, std::memory_order_seq_cst, std::memory_order_relaxed)) {
-      searching_.fetch_add(1, std::memory_order_seq_cst);  // the woken worker starts as a searcher
+    if (sleepers_.compare_exchange_weak(s, s - 1, std::memory_order_seq_cst, std::memory_order_relaxed)) {  // [S2]
+      searching_.fetch_add(1, std::memory_order_seq_cst);  // [S2]: the woken worker starts as a searcher
       idle_sem_.signal();
       return;
     }
@@ -77,7 +78,7 @@ bool scheduler::any_work_visible() const noexcept {
 }
 
 std::uint64_t scheduler::sample_backlog() noexcept {
-  backlog_census_.store(true, std::memory_order_relaxed);
+  backlog_census_.store(true, std::memory_order_relaxed);  // a switch for a statistic: no ordering
   std::uint64_t largest = 0;
   for (auto& w : workers_) largest = std::max(largest, w->take_largest_backlog());
   return largest;

@@ -53,7 +53,7 @@ void worker::schedule_local(actor_cell* c) noexcept {
 }
 
 actor_cell* worker::steal_lifo() noexcept {
-  actor_cell* c = lifo_.load(std::memory_order_relaxed);
+  actor_cell* c = lifo_.load(std::memory_order_relaxed);  // a hint: the CAS is the [L2] acquire
   if (c == nullptr || !lifo_.compare_exchange_strong(c, nullptr, std::memory_order_acquire, std::memory_order_relaxed))  // [L2]
     return nullptr;
   return c;
@@ -94,8 +94,9 @@ actor_cell* worker::search() noexcept {
   const auto n = static_cast<unsigned>(sched_.workers_.size());
   // Tokio's rule: at most half the workers search at once; the rest park straight away.
   if (!searching_) {
+    // Advisory: a stale count lets one more worker search, or parks one a little early.
     if (2 * sched_.searching_.load(std::memory_order_relaxed) >= n && n > 1) return nullptr;
-    sched_.searching_.fetch_add(1, std::memory_order_seq_cst);
+    sched_.searching_.fetch_add(1, std::memory_order_seq_cst);  // [S2]: notify's [S1] sees a searcher, who finds its work
     searching_ = true;
   }
   for (unsigned round = 0; round < search_rounds; ++round) {
@@ -103,10 +104,11 @@ actor_cell* worker::search() noexcept {
     for (unsigned i = 0; i < n; ++i) {
       const unsigned victim = (start + i) % n;
       if (victim == index_) continue;
-      if (actor_cell* c = sched_.workers_[victim]->queue_.steal_into(queue_)) return c;
+      if (actor_cell* c = sched_.workers_[victim]->queue_.steal_into(queue_, [this](actor_cell* spill) { sched_.push_global(spill); }))
+        return c;
     }
     if (actor_cell* c = take_global()) return c;
-    if (sched_.stopping_.load(std::memory_order_relaxed)) return nullptr;
+    if (sched_.stopping_.load(std::memory_order_relaxed)) return nullptr;  // a hint; stop() also signals
     for (unsigned i = 0; i < pause_per_round; ++i) EAM_CPU_RELAX();
     if (round % 8 == 7) std::this_thread::yield();  // let a caller thread on this core run
   }
@@ -122,29 +124,34 @@ void worker::stop_searching() noexcept {
   if (sched_.searching_.fetch_sub(1, std::memory_order_seq_cst) == 1 && sched_.any_work_visible()) sched_.notify();
 }
 
+bool worker::leave_sleepers() noexcept {
+  std::uint32_t s = sched_.sleepers_.load(std::memory_order_relaxed);  // the CAS below orders
+  while (s != 0) {
+    if (sched_.sleepers_.compare_exchange_weak(s, s - 1, std::memory_order_seq_cst, std::memory_order_relaxed)) {  // [S2]
+      sched_.searching_.fetch_add(1, std::memory_order_seq_cst);  // [S2]: counted as a searcher at once
+      searching_ = true;
+      return true;
+    }
+  }
+  return false;  // a notifier claimed a sleeper: its signal is on its way, and it counted us searching
+}
+
 bool worker::park() noexcept {
   sched_.sleepers_.fetch_add(1, std::memory_order_seq_cst);  // [S2]
   if (searching_) {
     searching_ = false;
     sched_.searching_.fetch_sub(1, std::memory_order_seq_cst);  // [S2]
   }
+  // [S2] then look again: either a notify saw us as a sleeper or we see its work.
   if (sched_.any_work_visible() || sched_.stopping_.load(std::memory_order_seq_cst)) {
-    // Take our registration back unless a notifier already claimed a sleeper (then its
-    // signal is ours to consume below).
-    std::uint32_t s = sched_.sleepers_.load(std::memory_order_relaxed);
-    while (s != 0) {
-      if (sched_.sleepers_.compare_exchange_weak(s, s - 1, std::memory_order_seq_cst, std::memory_order_relaxed)) {
-        sched_.searching_.fetch_add(1, std::memory_order_seq_cst);
-        searching_ = true;
-        return !sched_.stopping_.load(std::memory_order_relaxed);
-      }
-    }
+    if (leave_sleepers()) return !sched_.stopping_.load(std::memory_order_relaxed);
   }
-  // Sleep until notified; every lifo_watch_interval, look for an actor stranded in a busy
-  // worker's LIFO slot (see worker.hpp).
+  // Sleep until notified; with other workers, wake every lifo_watch_interval to look for an
+  // actor stranded in a busy worker's LIFO slot (see worker.hpp).
   const bool watch_lifo_slots = sched_.workers_.size() > 1;  // alone, nobody else has a slot
   if (watch_lifo_slots) note_turns();
   while (watch_lifo_slots ? !sched_.idle_sem_.wait(lifo_watch_interval_us) : !sched_.idle_sem_.wait()) {
+    // stop() sets stopping_ and then signals every worker: a relaxed look is enough here.
     if (sched_.stopping_.load(std::memory_order_relaxed)) return false;
     actor_cell* stranded = take_stranded();
     if (stranded == nullptr) {
@@ -152,21 +159,12 @@ bool worker::park() noexcept {
       continue;
     }
     schedule_local(stranded);  // runs next, from our own slot
-    // Leave the sleepers: unregister, unless a notifier already claimed a sleeper (then its
-    // signal is ours to consume, and it counted us as a searcher).
-    std::uint32_t s = sched_.sleepers_.load(std::memory_order_relaxed);
-    while (s != 0) {
-      if (sched_.sleepers_.compare_exchange_weak(s, s - 1, std::memory_order_seq_cst, std::memory_order_relaxed)) {
-        sched_.searching_.fetch_add(1, std::memory_order_seq_cst);
-        searching_ = true;
-        return true;
-      }
-    }
-    sched_.idle_sem_.wait();
+    if (leave_sleepers()) return true;
+    sched_.idle_sem_.wait();   // claimed: consume the notifier's signal
     break;
   }
   searching_ = true;  // the notifier counted us as a searcher
-  if (sched_.stopping_.load(std::memory_order_relaxed)) {
+  if (sched_.stopping_.load(std::memory_order_relaxed)) {  // stop() signalled us: see above
     searching_ = false;
     return false;
   }
@@ -193,6 +191,7 @@ actor_cell* worker::take_stranded() noexcept {
 void worker::note_backlog(const actor_cell* c) noexcept {
   constexpr std::size_t limit = 1'000'000;  // enough to call any backlog a backlog
   const std::uint64_t n = c->queued_after_yield(limit);
+  // A statistic: relaxed, and a sample lost to a racing take_largest_backlog costs nothing.
   if (n > largest_backlog_.load(std::memory_order_relaxed)) largest_backlog_.store(n, std::memory_order_relaxed);
 }
 
@@ -208,6 +207,7 @@ void worker::run() noexcept {
       }
     }
     stop_searching();
+    // Advisory (one writer): shutdown's quiescence check and the LIFO watch only compare it.
     turns_.store(turns_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     switch (c->run_turn(sched_.throughput_)) {
       case turn_result::idle:

@@ -50,6 +50,7 @@ class worker {
   actor_cell* take_global() noexcept;
   actor_cell* search() noexcept;
   bool park() noexcept;
+  bool leave_sleepers() noexcept;
   actor_cell* take_stranded() noexcept;
   void note_turns() noexcept;
   [[gnu::cold, gnu::noinline]] void note_backlog(const actor_cell* c) noexcept;

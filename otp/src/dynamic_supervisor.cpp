@@ -22,14 +22,14 @@ dynamic_ref start_dynamic_supervisor(actor_system& system, dynamic_supervisor_op
       c.watch = ctx.watch(c.ref);
     };
     return behavior{
-        [&children, options, start](start_child_msg m) -> result<actor_ref> {
+        [&children, options, start](start_child_msg&& m) -> result<actor_ref> {
           if (options.max_children != 0 && children.size() >= options.max_children)
             return error(errc::max_children, "the dynamic supervisor runs " + std::to_string(children.size()) + " children");
           children.push_back({std::move(m.spec), {}, {}, {}});
           start(children.back());
           return children.back().ref;
         },
-        [&children, &ctx](terminate_child_msg m) {
+        [&children, &ctx](terminate_child_msg&& m) {
           auto it = std::find_if(children.begin(), children.end(), [&](const dynamic_child& c) { return c.ref == m.ref; });
           if (it == children.end() || !m.ref) return false;
           ctx.unwatch(it->watch);

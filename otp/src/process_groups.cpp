@@ -26,25 +26,25 @@ groups_ref start_groups_server(actor_system& system, const spawn_options& opts) 
       }
     };
     return behavior{
-        [&st, &ctx](join_group j) {
+        [&st, &ctx](join_group&& j) {
           auto& members = st.groups[j.group];
           if (std::find(members.begin(), members.end(), j.member) != members.end()) return;
           auto& m = st.watched[j.member.id()];
           if (m.groups++ == 0) m.watch = ctx.watch(j.member);
           members.push_back(std::move(j.member));
         },
-        [&st, forget](leave_group l) {
+        [&st, forget](leave_group&& l) {
           auto it = st.groups.find(l.group);
           if (it == st.groups.end()) return;
           if (std::erase(it->second, l.member) == 0) return;
           if (it->second.empty()) st.groups.erase(it);
           forget(l.member);
         },
-        [&st](group_members g) {
+        [&st](group_members&& g) {
           auto it = st.groups.find(g.group);
           return it == st.groups.end() ? std::vector<actor_ref>{} : it->second;
         },
-        [&st](group_broadcast b) {
+        [&st](group_broadcast&& b) {
           auto it = st.groups.find(b.group);
           if (it == st.groups.end()) return;
           for (const auto& member : it->second) b.send(member);

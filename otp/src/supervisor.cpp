@@ -162,7 +162,7 @@ auto supervisor_factory(supervisor_options options, std::vector<child_spec> spec
     auto& sup = ctx.make_state<child_supervision>(ctx, options);
     for (const auto& s : specs) sup.start_child(s);
     return behavior{
-        [&sup](down d) { sup.handle(d); },
+        [&sup](down&& d) { sup.handle(d); },
         [&sup](detail::which_children) { return sup.children(); },
         [&sup](detail::count_children) { return sup.count(); },
     };

@@ -12,6 +12,8 @@ using eam::internal::run_queue;
 namespace {
 actor_cell* fake(std::uintptr_t i) { return reinterpret_cast<actor_cell*>(i * 8); }
 std::uintptr_t index_of(actor_cell* c) { return reinterpret_cast<std::uintptr_t>(c) / 8; }
+// For thieves whose own queue always has room: an overflow would be a lost actor in the test.
+auto no_overflow = [](actor_cell*) { FAIL("a stolen actor found no room in the thief's empty queue"); };
 }  // namespace
 
 TEST_SUITE("engine.run_queue") {
@@ -26,13 +28,22 @@ TEST_SUITE("engine.run_queue") {
   TEST_CASE("a thief takes half rounded up: it returns the oldest and queues the rest in its own queue") {
     run_queue victim, thief;
     for (std::uintptr_t i = 1; i <= 5; ++i) victim.push(fake(i));
-    CHECK(victim.steal_into(thief) == fake(1));
+    CHECK(victim.steal_into(thief, no_overflow) == fake(1));
     CHECK(thief.pop() == fake(2));
     CHECK(thief.pop() == fake(3));
     CHECK(thief.pop() == nullptr);
     CHECK(victim.pop() == fake(4));
     CHECK(victim.pop() == fake(5));
-    CHECK(victim.steal_into(thief) == nullptr);
+    CHECK(victim.steal_into(thief, no_overflow) == nullptr);
+  }
+
+  TEST_CASE("a thief whose queue is full hands what it cannot keep to the overflow: nothing is lost") {
+    run_queue victim, thief;
+    for (std::uintptr_t i = 1; i <= 8; ++i) victim.push(fake(i));
+    for (std::uintptr_t i = 100; i < 100 + run_queue::capacity; ++i) REQUIRE(thief.push(fake(i)));
+    std::vector<actor_cell*> spilled;
+    CHECK(victim.steal_into(thief, [&](actor_cell* c) { spilled.push_back(c); }) == fake(1));
+    CHECK(spilled == std::vector<actor_cell*>{fake(2), fake(3), fake(4)});
   }
 
   TEST_CASE("under concurrent stealing every pushed item is taken exactly once" * doctest::test_suite("concurrency")) {
@@ -46,7 +57,7 @@ TEST_SUITE("engine.run_queue") {
       thieves.emplace_back([&] {
         run_queue mine;
         while (!done.load()) {
-          if (actor_cell* c = owner_q.steal_into(mine)) {
+          if (actor_cell* c = owner_q.steal_into(mine, take)) {
             take(c);
             while (actor_cell* d = mine.pop()) take(d);
           }

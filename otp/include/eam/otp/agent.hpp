@@ -41,8 +41,8 @@ class agent {
     return agent(system.spawn(opts, [](actor_context& ctx, T value) {
       auto& state = ctx.make_state<T>(std::move(value));
       return behavior{
-          [&state](detail::query<T> q) { return q.fn(state); },
-          [&state](detail::command<T> c) { c.fn(state); },
+          [&state](detail::query<T>&& q) { return q.fn(state); },
+          [&state](detail::command<T>&& c) { c.fn(state); },
       };
     }, std::move(initial)));
   }

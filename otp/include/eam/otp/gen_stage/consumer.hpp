@@ -47,12 +47,12 @@ class consumer : public detail::consuming_stage<T, detail::consumer_ref<T>> {
           };
           auto& st = ctx.make_state<stage>(ctx, init, std::move(handle_events));
           return behavior{
-              [&st, &ctx](detail::stage_subscribe_to<T> m) {
+              [&st, &ctx](detail::stage_subscribe_to<T>&& m) {
                 return detail::subscribe_upstream<T>(ctx.self(), st.up, std::move(m));
               },
               [&st](detail::stage_unsubscribe m) { return st.up.cancel(m.tag); },
               [&st](detail::stage_list_subscriptions) { return st.up.subscriptions(); },
-              [&st](detail::stage_events<T> m) {
+              [&st](detail::stage_events<T>&& m) {
                 const std::size_t n = m.events.size();
                 auto* sub = st.up.received(m.tag, n);
                 if (sub == nullptr) return;  // cancelled meanwhile

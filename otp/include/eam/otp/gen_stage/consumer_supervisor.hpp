@@ -115,12 +115,12 @@ class consumer_supervisor : public detail::consuming_stage<T, detail::consumer_s
           };
           auto& st = ctx.make_state<stage>(ctx, std::move(worker), options);
           return behavior{
-              [&st, &ctx](detail::stage_subscribe_to<T> m) {
+              [&st, &ctx](detail::stage_subscribe_to<T>&& m) {
                 return detail::subscribe_upstream<T>(ctx.self(), st.up, std::move(m));
               },
               [&st](detail::stage_unsubscribe m) { return st.up.cancel(m.tag); },
               [&st](detail::stage_list_subscriptions) { return st.up.subscriptions(); },
-              [&st](detail::stage_events<T> m) {
+              [&st](detail::stage_events<T>&& m) {
                 if (st.up.received(m.tag, m.events.size()) == nullptr) return;
                 for (auto& event : m.events) st.start(m.tag, std::move(event));
               },

@@ -65,7 +65,7 @@ class producer {
           };
           auto& st = ctx.make_state<stage>(ctx, init, std::move(handle_demand), options);
           return behavior{
-              [&st](detail::stage_subscribe<T> m) {
+              [&st](detail::stage_subscribe<T>&& m) {
                 std::size_t demand = 0;
                 auto refused = st.side.subscribe(m, demand);
                 st.meet(demand);
@@ -74,7 +74,7 @@ class producer {
               [&st](detail::stage_ask a) { st.meet(st.side.ask(a)); },
               [&st](detail::stage_cancel c) { st.meet(st.side.cancel(c)); },
               [&st](detail::stage_set_demand_mode m) { st.meet(st.side.set_mode(m.mode)); },
-              [&st](detail::stage_push<T> p) { st.side.dispatch(std::move(p.events)); },
+              [&st](detail::stage_push<T>&& p) { st.side.dispatch(std::move(p.events)); },
               [&st](detail::stage_stats_request) { return st.side.stats(); },
               [&st](down d) {
                 std::size_t demand = 0;

@@ -96,18 +96,18 @@ class producer_consumer : public detail::consuming_stage<In, detail::producer_co
           auto& st = ctx.make_state<stage>(ctx, init, std::move(handle_events), options);
           return behavior{
               // Upstream: this stage as a consumer.
-              [&st, &ctx](detail::stage_subscribe_to<In> m) {
+              [&st, &ctx](detail::stage_subscribe_to<In>&& m) {
                 return detail::subscribe_upstream<In>(ctx.self(), st.up, std::move(m));
               },
               [&st](detail::stage_unsubscribe m) { return st.up.cancel(m.tag); },
               [&st](detail::stage_list_subscriptions) { return st.up.subscriptions(); },
-              [&st](detail::stage_events<In> m) {
+              [&st](detail::stage_events<In>&& m) {
                 if (st.up.received(m.tag, m.events.size()) == nullptr || m.events.empty()) return;
                 st.input.push_back({m.tag, std::move(m.events)});
                 st.drain();
               },
               // Downstream: this stage as a producer.
-              [&st](detail::stage_subscribe<Out> m) {
+              [&st](detail::stage_subscribe<Out>&& m) {
                 std::size_t demand = 0;
                 auto refused = st.side.subscribe(m, demand);
                 st.add_demand(demand);
