@@ -92,7 +92,7 @@ actor_cell::actor_cell(system_state& sys, std::uint64_t id, actor_cell* parent, 
 
 actor_cell::~actor_cell() {
   if (phase_ != phase::finished) {  // never ran: spawn failed
-    if (impl() != nullptr) impl()->~actor_impl();
+    if (impl() != nullptr) type_->destroy(impl());
     if (parent_ != nullptr) parent_->release();
   }
 }
@@ -389,7 +389,7 @@ void actor_cell::run_init() noexcept {
   const bool observed = telemetry::any_handlers();
   const double start = observed ? telemetry::detail::now_seconds() : 0;
   try {
-    impl()->init(ctx_);
+    type_->init(impl(), ctx_);
   } catch (...) {
     record_crash(telemetry::detail::what_of(std::current_exception()));
     more().init_failed = true;  // never throws here: record_crash allocated the extras
@@ -443,7 +443,7 @@ void actor_cell::handle_ordinary(envelope* e) noexcept {
 
 inline void actor_cell::dispatch(envelope* e) noexcept {
   try {
-    if (!impl()->dispatch(*e)) {
+    if (!type_->dispatch(impl(), *e)) {
       complete_error(e->reply, error(errc::unhandled_message, std::string(e->type->name)));
     }
   } catch (...) {
@@ -667,7 +667,7 @@ void actor_cell::finish() noexcept {
   // the name under the registry's lock.
   sys_->registry.remove(this);
   phase_ = phase::finished;
-  impl()->~actor_impl();
+  type_->destroy(impl());
   if (extras_) extras_->states.clear();
   while (envelope* e = next_ordinary()) free_envelope(e);  // deferred ones (mailbox: drain_dead)
   EAM_ASSERT(deferred_.empty(), "C-I3: every set-aside call is answered before the actor is dead");
@@ -686,7 +686,7 @@ void actor_cell::run_terminate(exit_reason& reason) noexcept {
   if (extras_ && extras_->init_failed) return;  // as in OTP: terminate follows a successful init only
   try {
     if (extras_ && extras_->on_terminate) extras_->on_terminate(reason);
-    impl()->terminate(reason);
+    type_->terminate(impl(), reason);
   } catch (...) {
     // The actor ends with this error instead; watchers, links and the parent hear it.
     std::string what = telemetry::detail::what_of(std::current_exception());

@@ -120,15 +120,12 @@ class actor_cell {
   /// the actor ended (the descriptor is static), unlike impl().
   [[nodiscard]] const actor_type& type() const noexcept { return *type_; }
   [[nodiscard]] bool is_idle() const noexcept { return mailbox_.is_marked_empty(); }
-  // The impl lives in the same allocation, after the cell: kept as an offset, which saves a
-  // pointer per actor.
-  [[nodiscard]] actor_impl* impl() const noexcept {
-    return impl_offset_ == 0 ? nullptr
-                             : reinterpret_cast<actor_impl*>(reinterpret_cast<char*>(const_cast<actor_cell*>(this)) + impl_offset_);
+  // The impl (the user's part, driven through type_) lives in the same allocation, after the
+  // cell: kept as an offset, which saves a pointer per actor. 0 until it is constructed.
+  [[nodiscard]] void* impl() const noexcept {
+    return impl_offset_ == 0 ? nullptr : reinterpret_cast<char*>(const_cast<actor_cell*>(this)) + impl_offset_;
   }
-  void set_impl(actor_impl* impl) noexcept {
-    impl_offset_ = static_cast<std::uint16_t>(reinterpret_cast<char*>(impl) - reinterpret_cast<char*>(this));
-  }
+  void set_impl_offset(std::uint16_t offset) noexcept { impl_offset_ = offset; }
 
   // -- the worker holding the consumer role ---------------------------------------------
   /// Gives the actor one turn of at most `budget` ordinary messages.

@@ -1,6 +1,6 @@
 // Labels of actor types for logs and introspection: the compilers' full names of lambda and
 // function factories are long (a functional behavior's whole template type) or carry paths.
-#include <eam/engine/detail/actor_impl.hpp>
+#include <eam/engine/detail/actor_type.hpp>
 
 namespace eam::detail {
 

@@ -41,7 +41,8 @@ actor_cell* spawn_cell(system_state& sys, actor_cell* parent, const spawn_option
   void* mem = internal::allocate(impl_offset + size, std::max(align, alignof(actor_cell)));
   auto* cell = ::new (mem) actor_cell(sys, sys.next_actor_id.fetch_add(1, std::memory_order_relaxed), parent, type);
   try {
-    cell->set_impl(construct(closure, static_cast<char*>(mem) + impl_offset));
+    construct(closure, static_cast<char*>(mem) + impl_offset);
+    cell->set_impl_offset(static_cast<std::uint16_t>(impl_offset));
   } catch (...) {
     cell->release();
     throw;

@@ -15,7 +15,7 @@
 /// `handle_call` may return `task<R>` instead of R to `co_await` other actors. A class without
 /// `init` is constructed from spawn's arguments instead. `context()` is valid from `init` on.
 
-#include <eam/engine/detail/actor_impl.hpp>
+#include <eam/engine/detail/actor_type.hpp>
 #include <eam/engine/detail/signatures.hpp>
 #include <eam/engine/info.hpp>
 
@@ -91,17 +91,17 @@ struct class_dispatch<A, type_list<Sigs...>> {
 };
 
 template <class A, class... Args>
-class class_impl final : public actor_impl {
+class class_impl final {
   using dispatcher = class_dispatch<A, typename A::signatures>;
 
  public:
   template <class... T>
   explicit class_impl(T&&... args) : args_(std::in_place, std::forward<T>(args)...) {}
-  ~class_impl() override {
+  ~class_impl() {
     if (constructed_) actor_.~A();
   }
 
-  void init(actor_context& ctx) override {
+  void init(actor_context& ctx) {
     if constexpr (requires(A& a, Args&&... args) { a.init(std::move(args)...); }) {
       ::new (&actor_) A();
       constructed_ = true;
@@ -114,13 +114,14 @@ class class_impl final : public actor_impl {
     }
     args_.reset();  // spawn's arguments are not kept for the actor's whole life
   }
-  bool dispatch(envelope& e) override { return dispatcher::dispatch(actor_, e); }
-  void terminate(const exit_reason& why) override {
+  bool dispatch(envelope& e) { return dispatcher::dispatch(actor_, e); }
+  void terminate(const exit_reason& why) {
     if constexpr (requires(A& a) { a.terminate(why); }) {
       if (constructed_) actor_.terminate(why);
     }
   }
-  static constexpr actor_type type{&dispatcher::handles, eam::type_name<A>()};
+  static bool handles(signature_id s) noexcept { return dispatcher::handles(s); }
+  static constexpr std::string_view type_name = eam::type_name<A>();
 
  private:
   std::optional<std::tuple<Args...>> args_;

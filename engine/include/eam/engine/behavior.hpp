@@ -16,7 +16,7 @@
 /// `eam::down` or `eam::exit_signal` receives those info messages (and is not part of the ref's
 /// interface).
 
-#include <eam/engine/detail/actor_impl.hpp>
+#include <eam/engine/detail/actor_type.hpp>
 #include <eam/engine/detail/signatures.hpp>
 #include <eam/engine/info.hpp>
 
@@ -84,7 +84,7 @@ struct behavior_traits<behavior<Fs...>> {
 
 /// Holds the factory and its arguments until init, then the behavior it returned.
 template <class Factory, class... Args>
-class functional_impl final : public actor_impl {
+class functional_impl final {
  public:
   using behavior_type = std::invoke_result_t<Factory&, actor_context&, Args&&...>;
   static_assert(behavior_traits<behavior_type>::is_behavior,
@@ -94,23 +94,24 @@ class functional_impl final : public actor_impl {
   explicit functional_impl(F&& f, A&&... args) {
     ::new (&pending_) pending_type(std::forward<F>(f), std::forward<A>(args)...);
   }
-  ~functional_impl() override {
+  ~functional_impl() {
     if (ready_)
       behavior_.~behavior_type();
     else
       pending_.~pending_type();
   }
 
-  void init(actor_context& ctx) override {
+  void init(actor_context& ctx) {
     behavior_type b = std::apply(
         [&](Factory& f, Args&... args) { return f(ctx, std::move(args)...); }, pending_);
     pending_.~pending_type();
     ::new (&behavior_) behavior_type(std::move(b));
     ready_ = true;
   }
-  bool dispatch(envelope& e) override { return behavior_.dispatch(e); }
-  void terminate(const exit_reason&) override {}  // a functional actor's handler is ctx.on_terminate
-  static constexpr actor_type type{&behavior_type::handles, eam::type_name<Factory>()};
+  bool dispatch(envelope& e) { return behavior_.dispatch(e); }
+  void terminate(const exit_reason&) {}  // a functional actor's handler is ctx.on_terminate
+  static bool handles(signature_id s) noexcept { return behavior_type::handles(s); }
+  static constexpr std::string_view type_name = eam::type_name<Factory>();
 
  private:
   using pending_type = std::tuple<Factory, Args...>;

@@ -17,6 +17,6 @@ struct shutdown_options;
 namespace detail {
 class actor_cell;  // defined in engine/src; users only ever hold pointers through actor_ref
 struct envelope;
-class actor_impl;
+struct actor_type;
 }  // namespace detail
 }  // namespace eam

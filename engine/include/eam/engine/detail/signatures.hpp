@@ -31,7 +31,8 @@ struct handler_traits {
   static_assert(dependent_false<F>,
                 "eam: a handler must take one concrete message type; a generic lambda (an `auto` parameter) or "
                 "an overloaded call operator cannot be dispatched: write the message type, e.g. [](get) {...}");
-  using message = void;
+  struct not_a_message {};  // keeps the errors after the static_assert few
+  using message = not_a_message;
   using returned = void;
 };
 template <class F>

@@ -18,7 +18,7 @@ namespace detail {
 
 class system_state;
 
-using impl_constructor = actor_impl* (*)(void* closure, void* storage);
+using impl_constructor = void (*)(void* closure, void* storage);
 
 /// Allocates a cell with room for an impl of `size` bytes, constructs the impl in it through
 /// `construct`, registers the actor (and its name) and schedules its init. Returns a counted
@@ -28,8 +28,8 @@ actor_cell* spawn_cell(system_state& sys, actor_cell* parent, const spawn_option
 
 template <class Impl, class... A>
 actor_cell* spawn_impl(system_state& sys, actor_cell* parent, const spawn_options& opts, A&&... args) {
-  auto make = [&](void* storage) -> actor_impl* { return ::new (storage) Impl(std::forward<A>(args)...); };
-  return spawn_cell(sys, parent, opts, Impl::type, sizeof(Impl), alignof(Impl), &make,
+  auto make = [&](void* storage) { ::new (storage) Impl(std::forward<A>(args)...); };
+  return spawn_cell(sys, parent, opts, actor_type_of<Impl>, sizeof(Impl), alignof(Impl), &make,
                     [](void* closure, void* storage) { return (*static_cast<decltype(make)*>(closure))(storage); });
 }
 

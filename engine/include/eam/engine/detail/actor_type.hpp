@@ -1,6 +1,6 @@
 #pragma once
-/// The type-erased part of an actor that user code defines: its handlers and state. The
-/// engine's cell (engine/src) owns one and calls it from the worker that runs the actor.
+/// How the engine drives the part of an actor that user code defines (its handlers and state,
+/// "the impl"): the per-type descriptor, and the call of one handler on one message.
 
 #include <eam/engine/detail/reply.hpp>
 #include <eam/engine/detail/signatures.hpp>
@@ -13,30 +13,41 @@
 
 namespace eam::detail {
 
-/// What the engine knows of an actor's type without touching the actor: its signatures and a
-/// label for logs and tools. One static instance per actor type; a cell points to it for its
-/// whole life, so a typed lookup racing the actor's end never reads a destroyed object.
+/// An actor type as the engine sees it: one static instance per type (a hand-made vtable). The
+/// cell keeps a pointer to it for its whole life instead of the impl keeping a vptr, which
+/// costs no memory and lets a typed lookup racing the actor's end read the signatures without
+/// touching the impl, which may be destroyed by then.
+///
+/// The impl lives in the cell's allocation, after the cell (`void* impl` below).
 struct actor_type {
+  /// Whether the actor has signature `s` (message type, reply type, call or cast).
   bool (*handles)(signature_id s) noexcept;
   /// The full type name (compiler-specific), e.g. "app::counter" or a lambda's long name.
   std::string_view name;
+  /// Runs the factory or the class's init; throwing crashes the actor.
+  void (*init)(void* impl, actor_context& ctx);
+  /// Runs the handler for e's type; false when the actor has none.
+  bool (*dispatch)(void* impl, envelope& e);
+  /// Runs the class actor's terminate (a functional actor's is ctx.on_terminate); may throw
+  /// (the actor then ends with that error).
+  void (*terminate)(void* impl, const exit_reason& why);
+  void (*destroy)(void* impl) noexcept;
+};
+
+/// The actor_type of an impl class with init, dispatch, terminate and a static `handles`.
+template <class Impl>
+inline constexpr actor_type actor_type_of{
+    &Impl::handles,
+    Impl::type_name,
+    [](void* impl, actor_context& ctx) { static_cast<Impl*>(impl)->init(ctx); },
+    [](void* impl, envelope& e) { return static_cast<Impl*>(impl)->dispatch(e); },
+    [](void* impl, const exit_reason& why) { static_cast<Impl*>(impl)->terminate(why); },
+    [](void* impl) noexcept { static_cast<Impl*>(impl)->~Impl(); },
 };
 
 /// A short label for a type name: a class actor's name as it is; a lambda factory as
 /// "lambda in <enclosing function>"; a function pointer factory as "function".
 std::string short_type_label(std::string_view full);
-
-class actor_impl {
- public:
-  virtual ~actor_impl() = default;
-  /// Runs the factory or the class's init; throwing crashes the actor.
-  virtual void init(actor_context& ctx) = 0;
-  /// Runs the handler for e's type; false when the actor has none.
-  virtual bool dispatch(envelope& e) = 0;
-  /// Runs the class actor's terminate or the functional actor's terminate handler; may throw
-  /// (the actor then ends with that error).
-  virtual void terminate(const exit_reason& why) = 0;
-};
 
 /// Hands a call's reply address to the task a handler is about to start (engine/src).
 void set_current_reply(reply_address&& r) noexcept;
