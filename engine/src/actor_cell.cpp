@@ -351,6 +351,10 @@ internal::turn_result actor_cell::run_turn(unsigned budget) noexcept {
 
 envelope* actor_cell::next_ordinary() noexcept {
   if (deferred_.empty() && bounded_ == nullptr) [[likely]] return mailbox_.pop();
+  return next_ordinary_slow();
+}
+
+envelope* actor_cell::next_ordinary_slow() noexcept {
   envelope* e = deferred_.empty() ? pop_mailbox() : deferred_.pop_front();
   if (bounded_ != nullptr && e != nullptr) count_handled(e);
   return e;

@@ -255,6 +255,7 @@ class actor_cell {
   void finish() noexcept;
   void run_terminate(exit_reason& reason) noexcept;
   envelope* next_ordinary() noexcept;
+  [[gnu::noinline]] envelope* next_ordinary_slow() noexcept;  // set-aside messages, bounded mailboxes
   [[gnu::always_inline]] inline envelope* pop_mailbox() noexcept;
   [[gnu::noinline, gnu::cold]] envelope* pop_bounded() noexcept;
   [[gnu::noinline, gnu::cold]] void count_handled(envelope* e) noexcept;

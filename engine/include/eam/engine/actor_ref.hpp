@@ -92,11 +92,9 @@ class actor_ref {
 /// `system_shutting_down`, `mailbox_full`; `get()` on a worker thread gives
 /// `blocking_call_on_worker` at once.
 ///
-/// The request is built when the call_op is, and every resource it owns is released through
-/// `take`, which clears the owner with a store the compiler must keep: GCC 12 destroys the
-/// temporary of a `co_await ref.call(msg)` expression twice, and the second destruction then
-/// finds nothing left to release (the message's temporary was moved from, so its own second
-/// destruction is harmless too).
+/// The request is built when the call_op is, and its destructor clears every owner it releases
+/// with a store the compiler must keep (`forget`), so that a second destruction of the same
+/// object (GCC 12 has destroyed co_await temporaries twice) finds nothing left to release.
 template <class R, class M>
 class [[nodiscard]] call_op {
  public:
@@ -104,14 +102,23 @@ class [[nodiscard]] call_op {
   call_op(actor_ref target, A&& msg, std::chrono::milliseconds timeout)
       : target_(target.release()), request_(make_request(std::forward<A>(msg))), timeout_(timeout) {}
   call_op(call_op&& o) noexcept
-      : target_(take(o.target_)), request_(take(o.request_)), timeout_(o.timeout_) {}
+      : target_(std::exchange(o.target_, nullptr)), request_(std::exchange(o.request_, nullptr)), timeout_(o.timeout_) {}
   call_op(const call_op&) = delete;
   call_op& operator=(const call_op&) = delete;
   call_op& operator=(call_op&&) = delete;
   ~call_op() {
-    if (detail::envelope* e = take(request_)) detail::free_envelope(e);
-    if (detail::actor_cell* c = take(target_)) detail::release_cell(c);
-    if (take_flag(has_result_)) stored().~result<R>();
+    if (request_ != nullptr) {
+      detail::free_envelope(request_);
+      forget(request_);
+    }
+    if (target_ != nullptr) {
+      detail::release_cell(target_);
+      forget(target_);
+    }
+    if (has_result_) {
+      stored().~result<R>();
+      forget(has_result_);
+    }
   }
 
   /// Sends the call and blocks this thread until the reply or the timeout. On a worker thread
@@ -122,7 +129,7 @@ class [[nodiscard]] call_op {
                    "call(...).get() inside a handler would stall a worker: co_await the call in a task handler");
     if (errc why = refused(); why != errc{}) return error(why);
     auto* slot = new detail::reply_slot<R>;
-    detail::envelope* e = take(request_);
+    detail::envelope* e = std::exchange(request_, nullptr);
     e->reply = detail::reply_address(detail::reply_kind::slot, slot, 0);
     detail::send_now(target_, e);
     const bool answered = slot->wait_until(std::chrono::steady_clock::now() + timeout_);
@@ -138,7 +145,7 @@ class [[nodiscard]] call_op {
   }
   void await_suspend(std::coroutine_handle<> h) {
     detail::actor_cell* self = detail::current_cell();
-    detail::envelope* e = take(request_);
+    detail::envelope* e = std::exchange(request_, nullptr);
     const std::uint64_t id = detail::begin_await(self, h, this, &accept, timeout_);
     detail::add_ref(self);  // held by the reply address until the answer is sent
     e->reply = detail::reply_address(detail::reply_kind::actor, self, id);
@@ -146,7 +153,8 @@ class [[nodiscard]] call_op {
   }
   result<R> await_resume() {
     result<R> r = std::move(stored());
-    if (take_flag(has_result_)) stored().~result<R>();
+    stored().~result<R>();
+    has_result_ = false;
     return r;
   }
 
@@ -162,16 +170,11 @@ class [[nodiscard]] call_op {
     else
       return detail::make_envelope<M>(detail::envelope_kind::call, std::forward<A>(msg));
   }
+  // A store in a destructor is dead to the compiler (the object's life ends), so it may drop
+  // it; through a volatile lvalue it must keep it, and a second destruction sees it.
   template <class T>
-  static T* take(T*& owner) noexcept {
-    T* owned = owner;
-    *static_cast<T* volatile*>(&owner) = nullptr;
-    return owned;
-  }
-  static bool take_flag(bool& flag) noexcept {
-    const bool was = flag;
-    *static_cast<volatile bool*>(&flag) = false;
-    return was;
+  static void forget(T& owner) noexcept {
+    *static_cast<volatile T*>(&owner) = T{};
   }
   eam::result<R>& stored() noexcept { return *std::launder(reinterpret_cast<eam::result<R>*>(result_storage_)); }
   void set_result(eam::result<R>&& r) {
