@@ -1,6 +1,7 @@
 #include "scheduler.hpp"
 
 #include "actor_cell.hpp"
+#include "asymmetric_fence.hpp"
 #include "tls.hpp"
 #include "worker.hpp"
 
@@ -15,7 +16,8 @@ EAM_TLS worker* tls_worker = nullptr;
 worker* current_worker() noexcept { return tls_worker; }
 void set_current_worker(worker* w) noexcept { tls_worker = w; }
 
-scheduler::scheduler(unsigned workers, unsigned throughput) : throughput_(throughput == 0 ? 1 : throughput) {
+scheduler::scheduler(unsigned workers, unsigned throughput)
+    : throughput_(throughput == 0 ? 1 : throughput), asymmetric_fences_(enable_asymmetric_fences()) {
   if (workers == 0) workers = 1;
   workers_.reserve(workers);
   for (unsigned i = 0; i < workers; ++i) workers_.push_back(std::make_unique<worker>(*this, i));

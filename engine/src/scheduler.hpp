@@ -77,6 +77,9 @@ class scheduler {
   alignas(64) std::atomic<std::uint32_t> sleepers_{0};
   std::atomic<bool> stopping_{false};
   std::atomic<bool> backlog_census_{false};
+  // Whether the kernel offers heavy fences (asymmetric_fence.hpp): the LIFO slot's protocol
+  // (worker.hpp) then spares the owner an RMW per message. Set at construction.
+  const bool asymmetric_fences_;
 };
 
 }  // namespace eam::internal

@@ -1,6 +1,7 @@
 #include "worker.hpp"
 
 #include "actor_cell.hpp"
+#include "asymmetric_fence.hpp"
 #include "scheduler.hpp"
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -48,14 +49,35 @@ void worker::schedule_local(actor_cell* c) noexcept {
     lifo_filled_ = true;
     return;
   }
-  actor_cell* prev = lifo_.exchange(c, std::memory_order_acq_rel);  // [L1]; a thief may have taken prev
-  if (prev != nullptr) requeue(prev);
+  if (actor_cell* prev = replace_lifo(c)) requeue(prev);  // a thief may have taken prev
+}
+
+actor_cell* worker::replace_lifo(actor_cell* next) noexcept {
+  if (!sched_.asymmetric_fences_) return lifo_.exchange(next, std::memory_order_acq_rel);  // the CAS of [L2] arbitrates
+  actor_cell* seen = lifo_.load(std::memory_order_relaxed);  // [L3]: only we fill it; a thief may have emptied it
+  lifo_.store(next, std::memory_order_release);              // [L3], and [L1] for `next`
+  if (seen == nullptr) return nullptr;
+  light_fence();                                             // [L3]
+  if (lifo_guard_.load(std::memory_order_relaxed)) [[unlikely]] return settle_with_thief(seen);
+  return seen;
+}
+
+actor_cell* worker::settle_with_thief(actor_cell* seen) noexcept {
+  // A thief is between its heavy fence and its verdict, which takes microseconds: wait for it.
+  while (lifo_guard_.load(std::memory_order_acquire)) std::this_thread::yield();  // [L4]
+  return lifo_stolen_.load(std::memory_order_relaxed) == seen ? nullptr : seen;
 }
 
 actor_cell* worker::steal_lifo() noexcept {
-  actor_cell* c = lifo_.load(std::memory_order_relaxed);  // a hint: the CAS is the [L2] acquire
-  if (c == nullptr || !lifo_.compare_exchange_strong(c, nullptr, std::memory_order_acquire, std::memory_order_relaxed))  // [L2]
-    return nullptr;
+  if (lifo_.load(std::memory_order_relaxed) == nullptr) return nullptr;  // a hint
+  bool idle = false;
+  if (!lifo_guard_.compare_exchange_strong(idle, true, std::memory_order_seq_cst)) return nullptr;  // [L2] one thief
+  if (sched_.asymmetric_fences_) heavy_fence();  // [L2]
+  actor_cell* c = lifo_.load(std::memory_order_acquire);
+  if (c != nullptr && !lifo_.compare_exchange_strong(c, nullptr, std::memory_order_acquire, std::memory_order_relaxed))  // [L2]
+    c = nullptr;
+  lifo_stolen_.store(c, std::memory_order_relaxed);
+  lifo_guard_.store(false, std::memory_order_release);  // [L2] -> [L4]
   return c;
 }
 
@@ -77,7 +99,7 @@ actor_cell* worker::next_local() noexcept {
   }
   if (lifo_filled_) {
     lifo_filled_ = false;
-    if (actor_cell* c = lifo_.exchange(nullptr, std::memory_order_acquire)) {  // [L3]
+    if (actor_cell* c = replace_lifo(nullptr)) {  // [L3]
       if (lifo_streak_ < max_lifo_streak) {
         ++lifo_streak_;
         return c;

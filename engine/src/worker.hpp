@@ -7,11 +7,22 @@
 // a parked worker wakes every lifo_watch_interval and takes an actor that sat in another
 // worker's slot while that worker ran one turn the whole time (a long handler), so a runnable
 // actor never waits behind a long handler while a worker idles.
+// Stealing is rare and taking is per message, so the owner's take is plain (no RMW) and the
+// thief pays: a Dekker handshake with asymmetric fences (asymmetric_fence.hpp) decides which of
+// the two gets an actor they both saw. Where the kernel offers no heavy fence, the owner takes
+// with an exchange instead and the CAS alone arbitrates.
+// Shared:  lifo_         the slot; the owner fills it, the owner or a thief empties it.
+//          lifo_guard_   a thief is deciding (set by the one thief allowed at a time).
+//          lifo_stolen_  that thief's verdict: the actor it took, or null.
 // Orderings of the slot:
-//   [L1] owner's put: release store (slot known empty) or acq_rel exchange; publishes the actor
-//        (its consumer role) to a thief's [L2].
-//   [L2] thief's take: acquire CAS actor -> null, against the owner's [L3].
-//   [L3] owner's take: acquire exchange -> null; it and [L2] cannot both get the actor.
+//   [L1] owner's put: release store (slot known empty) or the plain replace of [L3]; publishes
+//        the actor (its consumer role) to a thief's [L2].
+//   [L2] thief: guard = true; heavy_fence; load the slot (acquire) and CAS it to null; record
+//        the verdict; guard = false (release, to [L4]).
+//   [L3] owner's take or replace: load the slot, store the new value, light_fence, load the
+//        guard. Dekker against [L2]: the thief sees the owner's store (and leaves the actor),
+//        or the owner sees the guard (and settles).
+//   [L4] settle: the owner waits for guard = false (acquire) and drops the actor the thief took.
 #include "run_queue.hpp"
 
 #include <atomic>
@@ -41,6 +52,10 @@ class worker {
   [[nodiscard]] bool has_queued_work() const noexcept { return queue_.size() != 0; }
   /// Takes the actor in this worker's LIFO slot if it is still there (a thief's [L2]).
   actor_cell* steal_lifo() noexcept;
+  /// The owner's [L3]: replaces the slot's occupant with `next` (may be null) and returns the
+  /// previous one, unless a thief took it.
+  actor_cell* replace_lifo(actor_cell* next) noexcept;
+  actor_cell* settle_with_thief(actor_cell* seen) noexcept;
   [[nodiscard]] const scheduler& owner() const noexcept { return sched_; }
 
  private:
@@ -79,6 +94,8 @@ class worker {
   // -- shared: the owner pushes and pops, thieves steal -----------------------------------
   run_queue queue_;
   std::atomic<actor_cell*> lifo_{nullptr};
+  std::atomic<bool> lifo_guard_{false};
+  std::atomic<actor_cell*> lifo_stolen_{nullptr};
   // -- advisory: read by shutdown to see whether anything still runs ---------------------
   alignas(64) std::atomic<std::uint64_t> turns_{0};
   std::atomic<std::uint64_t> largest_backlog_{0};  // written on yields only, while the census is on
