@@ -241,7 +241,7 @@ void actor_cell::overflowed(const envelope* e) noexcept {
   if (!telemetry::any_handlers()) return;
   try {
     emit(telemetry::events::mailbox_overflow, {},
-         {{"actor_id", std::to_string(id_)}, {"message_type", std::string(e->type->name)}});
+         {{"actor_id", std::to_string(id_)}, {"node_id", sys_->config.node_id}, {"message_type", std::string(e->type->name)}});
   } catch (...) {
   }
 }
@@ -400,7 +400,9 @@ void actor_cell::run_init() noexcept {
   }
   if (observed) [[unlikely]] {
     try {
-      telemetry::metadata md{{"actor_id", std::to_string(id_)}, {"actor_class", std::string(short_type_label(type_->name))}};
+      telemetry::metadata md{{"actor_id", std::to_string(id_)},
+                             {"node_id", sys_->config.node_id},
+                             {"actor_class", std::string(short_type_label(type_->name))}};
       const telemetry::measurements took{{"duration_ms", telemetry::detail::elapsed_ms(start)}};
       if ((pending_ & crashed) != 0) {
         md.emplace_back("error", extras_->crash);
@@ -465,6 +467,7 @@ void actor_cell::observed_dispatch(envelope* e) noexcept {
   const double start = telemetry::detail::now_seconds();
   try {  // events that cannot be built (out of memory) are skipped; the message is handled
     md.emplace_back("actor_id", std::to_string(id_));
+    md.emplace_back("node_id", sys_->config.node_id);
     emit(is_call ? ev::handle_call_start : ev::handle_cast_start, {{"system_time", start}}, md);
   } catch (...) {
   }
@@ -657,6 +660,7 @@ void actor_cell::finish() noexcept {
       const double began = extras_ && extras_->stop_began != 0 ? extras_->stop_began : telemetry::detail::now_seconds();
       emit(telemetry::events::actor_stop_stop, {{"duration_ms", telemetry::detail::elapsed_ms(began)}},
            {{"actor_id", std::to_string(id_)},
+            {"node_id", sys_->config.node_id},
             {"name", extras_ ? extras_->name : std::string()},
             {"reason", reason.to_string()},
             {"children_stopped", std::to_string(extras_ ? extras_->children_at_stop : 0)}});

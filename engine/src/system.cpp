@@ -177,7 +177,8 @@ void actor_system::run_shutdown(shutdown_options options) {
   const std::size_t actors_at_start = s.registry.count();
   if (telemetry::any_handlers()) {
     try {
-      telemetry::execute(telemetry::events::system_shutdown_start, {{"actor_count", static_cast<double>(actors_at_start)}}, {});
+      telemetry::execute(telemetry::events::system_shutdown_start, {{"actor_count", static_cast<double>(actors_at_start)}},
+                         {{"node_id", s.config.node_id}});
     } catch (...) {
     }
   }
@@ -218,7 +219,7 @@ void actor_system::run_shutdown(shutdown_options options) {
       telemetry::execute(telemetry::events::system_shutdown_stop,
                          {{"duration_ms", telemetry::detail::elapsed_ms(started)},
                           {"actor_count", static_cast<double>(actors_at_start)}},
-                         {});
+                         {{"node_id", s.config.node_id}});
     } catch (...) {
     }
   }

@@ -170,6 +170,34 @@ TEST_SUITE("engine.hardening") {
     CHECK(b_ran_during_handler.load());
   }
 
+  TEST_CASE("an actor taken from a busy worker's LIFO slot runs once per message, whoever takes it") {
+    // Handlers that send and then run for about one watch interval: sometimes the owner takes
+    // the woken actor back, sometimes an idle worker steals it, sometimes they race.
+    eam::actor_system system({.workers = 2});
+    std::atomic<int> handled{0}, concurrent{0}, overlap{0};
+    auto b = system.spawn([&](eam::actor_context&) {
+      return eam::behavior{[&](put) {
+        if (concurrent.fetch_add(1) != 0) ++overlap;  // two workers running one actor
+        ++handled;
+        concurrent.fetch_sub(1);
+      }};
+    });
+    auto a = system.spawn([&, b](eam::actor_context&) {
+      return eam::behavior{[&, b](get) {
+        b.cast(put{1});
+        const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(12);
+        while (std::chrono::steady_clock::now() < until) std::this_thread::yield();
+        return 0;
+      }};
+    });
+    constexpr int rounds = 40;
+    for (int i = 0; i < rounds; ++i) (void)a.call(get{}, 30s).get();
+    REQUIRE(eam::test::eventually([&] { return handled.load() == rounds; }));
+    CHECK(overlap.load() == 0);
+    (void)a.call(get{}, 30s).get();
+    CHECK(eam::test::eventually([&] { return handled.load() == rounds + 1; }));
+  }
+
   TEST_CASE("drop_oldest holds at most the bound while the actor is busy; an evicted call fails when evicted") {
     eam::actor_system system({.workers = 2});
     std::atomic<bool> busy{false}, release{false};

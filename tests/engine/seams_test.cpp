@@ -133,6 +133,16 @@ TEST_SUITE("engine.seams") {
   TEST_CASE("node identity, lookup by id and short type labels") {
     eam::actor_system named({.workers = 1, .node_id = "node-a"});
     CHECK(named.node_id() == "node-a");
+    eam::telemetry::reset();
+    std::string spawned_on;
+    eam::telemetry::attach("node", {eam::telemetry::events::actor_spawn},
+                           [&](std::string_view, const auto&, const eam::telemetry::metadata& md) {
+                             for (const auto& [k, v] : md)
+                               if (k == "node_id") spawned_on = v;
+                           });
+    (void)named.spawn(store);  // spawn's event is emitted on this thread
+    eam::telemetry::reset();
+    CHECK(spawned_on == "node-a");
     eam::actor_system local({.workers = 1});
     CHECK(local.node_id().rfind("local-", 0) == 0);
     CHECK(local.node_id().size() == 14);
