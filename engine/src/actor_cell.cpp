@@ -178,7 +178,6 @@ void actor_cell::push_evicting(envelope* e) noexcept {
     }
     b.queue.push_back(e);
     if (counted) ++b.held;
-    b.pushed.store(b.pushed.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);  // under the lock
   }
   if (evicted != nullptr) {
     overflowed(evicted);
@@ -230,7 +229,8 @@ send_result actor_cell::admit(envelope* e) noexcept {
           free_envelope(e);
           return send_result::refused;
         case overflow_strategy::drop_oldest:
-          break;  // never here: push_evicting
+          EAM_ASSERT(false, "drop_oldest mailboxes take push_evicting, never admit");
+          break;
       }
     }
     if (b.pushed.compare_exchange_weak(pushed, pushed + 1, std::memory_order_relaxed)) return send_result::delivered;
@@ -572,13 +572,12 @@ void actor_cell::handle_system(envelope* e) noexcept {
 std::uint64_t actor_cell::begin_await(std::coroutine_handle<> h, void* awaiter, void (*accept)(void*, envelope*),
                                       std::chrono::milliseconds timeout) {
   extras& x = more();
-  await_state& a = x.await;
-  a.request_id = ++x.next_request_id;
-  a.handle = h;
-  a.awaiter = awaiter;
-  a.accept = accept;
-  a.timer = sys_->timers.arm_call_timeout(internal::clock::now() + timeout, this, a.request_id);
-  return a.request_id;
+  const std::uint64_t id = x.next_request_id + 1;
+  // The timer first: if arming it throws, nothing is recorded and the caller still owns its request.
+  internal::timer_entry* timer = sys_->timers.arm_call_timeout(internal::clock::now() + timeout, this, id);
+  x.next_request_id = id;
+  x.await = {id, h, awaiter, accept, timer};
+  return id;
 }
 
 void actor_cell::resume_await(envelope* reply) noexcept {

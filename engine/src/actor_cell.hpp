@@ -159,8 +159,9 @@ class actor_cell {
   [[nodiscard]] std::chrono::milliseconds idle_timeout() const noexcept {
     return extras_ ? extras_->idle : std::chrono::milliseconds(0);
   }
-  /// A snapshot for introspection. Reads only what is fixed at spawn or atomic, so any thread
-  /// may call it while it holds a counted reference (the registry walk holds its shard lock).
+  /// A snapshot for introspection. Call under the registry shard's lock: it reads the spawn
+  /// name, which lives until the cell leaves the registry, and otherwise only what is fixed at
+  /// spawn or atomic.
   [[nodiscard]] actor_info info() const;
   [[nodiscard]] std::vector<actor_ref> children() const;
   void adopt_state(std::unique_ptr<actor_context::state_base> s);
@@ -277,9 +278,9 @@ class actor_cell {
   actor_cell* const parent_;  // counted while the child lives
   const actor_type* const type_;
   // A bounded mailbox's counters. Senders reserve a place by CAS on `pushed` against the bound;
-  // the consumer counts what leaves the mailbox in `popped` and drops the oldest message once
-  // per `to_drop` (the drop_oldest strategy). All relaxed: the bound is a policy, not a memory
-  // fence; a stale `popped` only makes a sender see the mailbox fuller than it is.
+  // the consumer counts in `popped` each message it takes up (drop_newest and error). All
+  // relaxed: the bound is a policy, not a memory fence; a stale `popped` only makes a sender
+  // see the mailbox fuller than it is.
   //
   // drop_oldest cannot work that way: only the consumer pops the MPSC queue, so a busy consumer
   // could not make room and the queue would grow without bound. Its ordinary messages live in

@@ -1,11 +1,17 @@
 #include "asymmetric_fence.hpp"
 
+#include <cstdio>
+#include <cstdlib>
+
+#if defined(__linux__)
 #include <linux/membarrier.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#endif
 
 namespace eam::internal {
 
+#if defined(__linux__)
 namespace {
 long membarrier(int command) noexcept { return syscall(__NR_membarrier, command, 0, 0); }
 }  // namespace
@@ -20,7 +26,16 @@ bool enable_asymmetric_fences() noexcept {
 }
 
 void heavy_fence() noexcept {
-  if (membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) != 0) std::atomic_thread_fence(std::memory_order_seq_cst);
+  // Registered, so it cannot fail; if it did, the frequent side's compiler barrier would pair
+  // with nothing and the protocol would be unsound: stop rather than go on.
+  if (membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) != 0) {
+    std::fputs("eam: membarrier failed after registration\n", stderr);
+    std::abort();
+  }
 }
+#else
+bool enable_asymmetric_fences() noexcept { return false; }
+void heavy_fence() noexcept { std::abort(); }  // never called: enable_asymmetric_fences() is false
+#endif
 
 }  // namespace eam::internal

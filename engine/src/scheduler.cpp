@@ -80,9 +80,9 @@ bool scheduler::any_work_visible() const noexcept {
 }
 
 std::uint64_t scheduler::sample_backlog() noexcept {
-  backlog_census_.store(true, std::memory_order_relaxed);  // a switch for a statistic: no ordering
   std::uint64_t largest = 0;
   for (auto& w : workers_) largest = std::max(largest, w->take_largest_backlog());
+  census_epoch_.fetch_add(1, std::memory_order_relaxed);  // asks each worker for a few new samples; a statistic: no ordering
   return largest;
 }
 

@@ -58,9 +58,10 @@ class scheduler {
   [[nodiscard]] std::uint64_t turns() const noexcept;
   /// Whether the calling thread is one of this scheduler's workers.
   [[nodiscard]] bool on_worker() const noexcept;
-  /// Starts sampling unbounded mailboxes' backlogs (from the first health check on) and returns
-  /// the longest queue seen since the previous call: a queue is counted when its actor used a
-  /// whole turn (`throughput` messages) with more waiting, which costs nothing per message.
+  /// The longest unbounded queue the workers saw since the previous call, and a request for new
+  /// samples: after each call, each worker counts the queues of the next few actors that use a
+  /// whole turn (`throughput` messages) with more waiting. Nothing per message; one relaxed
+  /// load per yield.
   std::uint64_t sample_backlog() noexcept;
 
  private:
@@ -76,7 +77,7 @@ class scheduler {
   alignas(64) std::atomic<std::uint32_t> searching_{0};
   alignas(64) std::atomic<std::uint32_t> sleepers_{0};
   std::atomic<bool> stopping_{false};
-  std::atomic<bool> backlog_census_{false};
+  std::atomic<std::uint32_t> census_epoch_{0};  // bumped by sample_backlog
   // Whether the kernel offers heavy fences (asymmetric_fence.hpp): the LIFO slot's protocol
   // (worker.hpp) then spares the owner an RMW per message. Set at construction.
   const bool asymmetric_fences_;

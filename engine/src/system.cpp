@@ -57,11 +57,16 @@ actor_cell* spawn_cell(system_state& sys, actor_cell* parent, const spawn_option
     }
   }
   if (!opts.name.empty()) {
+    try {
+      cell->set_name(opts.name);  // first: once registered, the name must not outlive a failed spawn
+    } catch (...) {
+      cell->release();
+      throw;
+    }
     if (!sys.registry.register_name(opts.name, cell)) {
       cell->release();
       throw error(errc::name_taken, opts.name);
     }
-    cell->set_name(opts.name);
   }
   // References: the alive one (dropped by the worker after finish), the caller's, and the
   // parent's child list.
@@ -103,8 +108,14 @@ actor_system::actor_system(system_config config) : state_(std::make_unique<detai
 }
 
 actor_system::~actor_system() {
+  if (state_->scheduler.on_worker()) {
+    // The system would free the pool this thread runs on: a bug in the program, not an error
+    // it could handle (a destructor cannot report one).
+    std::fputs("eam: an actor_system destroyed from one of its own actors\n", stderr);
+    std::abort();
+  }
   shutdown();
-  if (!state_->scheduler.on_worker()) await_shutdown();
+  await_shutdown();
 }
 
 std::optional<actor_ref> actor_system::whereis(std::string_view name) const {
@@ -157,7 +168,12 @@ void actor_system::shutdown(shutdown_options options) {
     // A worker cannot join the pool it runs on: the shutdown runs on its own thread (Erlang's
     // init:stop), joined by await_shutdown or the destructor.
     std::lock_guard lock(s.shutdown_mutex);
-    s.shutdown_thread = std::thread([this, options] { run_shutdown(options); });
+    try {
+      s.shutdown_thread = std::thread([this, options] { run_shutdown(options); });
+    } catch (...) {
+      s.state.store(phase::running, std::memory_order_release);  // not started: the system runs on
+      throw;
+    }
     return;
   }
   run_shutdown(options);
@@ -165,6 +181,8 @@ void actor_system::shutdown(shutdown_options options) {
 
 void actor_system::await_shutdown() {
   auto& s = *state_;
+  if (s.scheduler.on_worker())
+    throw error(errc::blocking_call_on_worker, "await_shutdown inside an actor would wait for its own end");
   std::unique_lock lock(s.shutdown_mutex);
   s.stopped.wait(lock, [&] { return s.current_phase() == phase::stopped; });
   if (s.shutdown_thread.joinable()) s.shutdown_thread.join();
@@ -209,11 +227,6 @@ void actor_system::run_shutdown(shutdown_options options) {
   // 3. Workers and timers.
   s.scheduler.stop();
   s.timers.stop();
-  {
-    std::lock_guard lock(s.shutdown_mutex);  // a waiter checks the phase under this lock
-    s.state.store(phase::stopped, std::memory_order_release);
-  }
-  s.stopped.notify_all();
   if (telemetry::any_handlers()) {
     try {
       telemetry::execute(telemetry::events::system_shutdown_stop,
@@ -223,6 +236,11 @@ void actor_system::run_shutdown(shutdown_options options) {
     } catch (...) {
     }
   }
+  // Last: a waiter may destroy the system as soon as it sees `stopped`, so nothing of it is
+  // touched after this lock is released.
+  std::lock_guard lock(s.shutdown_mutex);
+  s.state.store(phase::stopped, std::memory_order_release);
+  s.stopped.notify_all();
 }
 
 std::vector<actor_info> actor_system::actors() const {

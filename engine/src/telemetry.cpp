@@ -33,13 +33,23 @@ registry& reg() {
 }
 // A handler that throws is logged once per id (a handler failing on every event would flood
 // the log), then swallowed: the emitter is an actor, which must not crash for a tool's bug.
+struct failures {
+  std::mutex m;
+  std::set<std::string, std::less<>> reported;  // handler ids already logged
+};
+failures& failed() {
+  static failures f;
+  return f;
+}
+void forget_failures(std::string_view id) {  // a handler attached again is logged again
+  std::lock_guard l(failed().m);
+  if (auto it = failed().reported.find(id); it != failed().reported.end()) failed().reported.erase(it);
+}
 void report_failure(const std::string& id, std::string_view event, std::exception_ptr ex) noexcept {
   try {
-    static std::mutex m;
-    static std::set<std::string, std::less<>> reported;
     {
-      std::lock_guard l(m);
-      if (!reported.insert(id).second) return;
+      std::lock_guard l(failed().m);
+      if (!failed().reported.insert(id).second) return;
     }
     static const log::logger logger("eam.telemetry");
     logger.error("telemetry handler {} failed on {}: {} (further failures of it are not logged)", id, event,
@@ -87,6 +97,7 @@ bool detach(std::string_view id) {
   bool found = false;
   auto next = std::make_shared<table>(without(*reg().current, id, found));
   if (found) publish(std::move(next));
+  forget_failures(id);
   return found;
 }
 
@@ -121,6 +132,10 @@ bool has_handlers(std::string_view event) {
 }
 
 void reset() {
+  {
+    std::lock_guard l(failed().m);
+    failed().reported.clear();
+  }
   std::lock_guard l(reg().m);
   publish(std::make_shared<const table>());
 }

@@ -33,7 +33,7 @@ std::uint64_t next_random(std::uint64_t& s) noexcept {  // xorshift64
 }  // namespace
 
 worker::worker(scheduler& sched, unsigned index)
-    : sched_(sched), index_(index), rng_(0x9E3779B97F4A7C15ull * (index + 1)) {}
+    : sched_(sched), index_(index), asymmetric_fences_(sched.asymmetric_fences_), rng_(0x9E3779B97F4A7C15ull * (index + 1)) {}
 
 void worker::start() {
   thread_ = std::thread([this] { run(); });
@@ -41,6 +41,15 @@ void worker::start() {
 
 void worker::join() {
   if (thread_.joinable()) thread_.join();
+}
+
+inline actor_cell* worker::replace_lifo(actor_cell* next) noexcept {
+  if (!asymmetric_fences_) return lifo_.exchange(next, std::memory_order_acq_rel);  // the CAS of [L2] arbitrates
+  actor_cell* seen = lifo_.load(std::memory_order_relaxed);  // [L3]: only we fill it; a thief may have emptied it
+  lifo_.store(next, std::memory_order_release);              // [L3], and [L1] for `next`
+  light_fence();                                             // [L3]
+  if (lifo_steal_.load(std::memory_order_relaxed) != steal_idle) [[unlikely]] return settle_with_thief(seen);
+  return seen;
 }
 
 void worker::schedule_local(actor_cell* c) noexcept {
@@ -52,32 +61,30 @@ void worker::schedule_local(actor_cell* c) noexcept {
   if (actor_cell* prev = replace_lifo(c)) requeue(prev);  // a thief may have taken prev
 }
 
-actor_cell* worker::replace_lifo(actor_cell* next) noexcept {
-  if (!sched_.asymmetric_fences_) return lifo_.exchange(next, std::memory_order_acq_rel);  // the CAS of [L2] arbitrates
-  actor_cell* seen = lifo_.load(std::memory_order_relaxed);  // [L3]: only we fill it; a thief may have emptied it
-  lifo_.store(next, std::memory_order_release);              // [L3], and [L1] for `next`
-  if (seen == nullptr) return nullptr;
-  light_fence();                                             // [L3]
-  if (lifo_guard_.load(std::memory_order_relaxed)) [[unlikely]] return settle_with_thief(seen);
-  return seen;
-}
-
 actor_cell* worker::settle_with_thief(actor_cell* seen) noexcept {
-  // A thief is between its heavy fence and its verdict, which takes microseconds: wait for it.
-  while (lifo_guard_.load(std::memory_order_acquire)) std::this_thread::yield();  // [L4]
-  return lifo_stolen_.load(std::memory_order_relaxed) == seen ? nullptr : seen;
+  // A thief is between its heavy fence and its verdict (microseconds): wait for the verdict.
+  std::uintptr_t verdict;
+  while ((verdict = lifo_steal_.load(std::memory_order_acquire)) == steal_busy) std::this_thread::yield();  // [L4]
+  if (verdict == steal_idle) return seen;  // it found nothing
+  lifo_steal_.store(steal_idle, std::memory_order_release);  // collected: the next thief may come
+  return reinterpret_cast<actor_cell*>(verdict) == seen ? nullptr : seen;
 }
 
 actor_cell* worker::steal_lifo() noexcept {
   if (lifo_.load(std::memory_order_relaxed) == nullptr) return nullptr;  // a hint
-  bool idle = false;
-  if (!lifo_guard_.compare_exchange_strong(idle, true, std::memory_order_seq_cst)) return nullptr;  // [L2] one thief
-  if (sched_.asymmetric_fences_) heavy_fence();  // [L2]
+  std::uintptr_t idle = steal_idle;
+  // One thief at a time, and none while the owner has not collected the last verdict.
+  if (!lifo_steal_.compare_exchange_strong(idle, steal_busy, std::memory_order_seq_cst)) return nullptr;  // [L2]
+  const bool fenced = asymmetric_fences_;
+  if (fenced) heavy_fence();  // [L2]
   actor_cell* c = lifo_.load(std::memory_order_acquire);
   if (c != nullptr && !lifo_.compare_exchange_strong(c, nullptr, std::memory_order_acquire, std::memory_order_relaxed))  // [L2]
     c = nullptr;
-  lifo_stolen_.store(c, std::memory_order_relaxed);
-  lifo_guard_.store(false, std::memory_order_release);  // [L2] -> [L4]
+  // The verdict stays until the owner collects it ([L4]): an owner that saw the actor before we
+  // took it then cannot miss that we did, whenever it looks. Without heavy fences the owner's
+  // exchange has already arbitrated: nothing to keep.
+  lifo_steal_.store(fenced && c != nullptr ? reinterpret_cast<std::uintptr_t>(c) : steal_idle,
+                    std::memory_order_release);  // [L2] -> [L4]
   return c;
 }
 
@@ -211,6 +218,11 @@ actor_cell* worker::take_stranded() noexcept {
 }
 
 void worker::note_backlog(const actor_cell* c) noexcept {
+  if (const auto epoch = sched_.census_epoch_.load(std::memory_order_relaxed); epoch != census_epoch_) {
+    census_epoch_ = epoch;  // a new request: a few samples, each one walk of one queue
+    census_budget_ = samples_per_census;
+  }
+  --census_budget_;
   constexpr std::size_t limit = 1'000'000;  // enough to call any backlog a backlog
   const std::uint64_t n = c->queued_after_yield(limit);
   // A statistic: relaxed, and a sample lost to a racing take_largest_backlog costs nothing.
@@ -237,7 +249,8 @@ void worker::run() noexcept {
       case turn_result::yield:
         // Still the consumer: the only moment the queue can be walked. One relaxed load per
         // yield (after `throughput` messages), none per message.
-        if (sched_.backlog_census_.load(std::memory_order_relaxed)) [[unlikely]] note_backlog(c);
+        if (census_budget_ != 0 || sched_.census_epoch_.load(std::memory_order_relaxed) != census_epoch_) [[unlikely]]
+          note_backlog(c);
         requeue(c);
         break;
       case turn_result::done:

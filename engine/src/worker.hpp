@@ -12,17 +12,18 @@
 // the two gets an actor they both saw. Where the kernel offers no heavy fence, the owner takes
 // with an exchange instead and the CAS alone arbitrates.
 // Shared:  lifo_         the slot; the owner fills it, the owner or a thief empties it.
-//          lifo_guard_   a thief is deciding (set by the one thief allowed at a time).
-//          lifo_stolen_  that thief's verdict: the actor it took, or null.
+//          lifo_steal_   idle; busy (the one thief allowed at a time is deciding); or the actor a
+//                        thief took, kept until the owner collects it (only then idle again).
 // Orderings of the slot:
 //   [L1] owner's put: release store (slot known empty) or the plain replace of [L3]; publishes
 //        the actor (its consumer role) to a thief's [L2].
-//   [L2] thief: guard = true; heavy_fence; load the slot (acquire) and CAS it to null; record
-//        the verdict; guard = false (release, to [L4]).
-//   [L3] owner's take or replace: load the slot, store the new value, light_fence, load the
-//        guard. Dekker against [L2]: the thief sees the owner's store (and leaves the actor),
-//        or the owner sees the guard (and settles).
-//   [L4] settle: the owner waits for guard = false (acquire) and drops the actor the thief took.
+//   [L2] thief: steal idle -> busy (CAS); heavy_fence; load the slot (acquire) and CAS it to
+//        null; store the verdict (release, to [L4]): the actor taken, or idle.
+//   [L3] owner's take or replace: load the slot, store the new value, light_fence, load
+//        lifo_steal_. Dekker against [L2]: the thief sees the owner's store (and cannot take
+//        the actor the owner saw), or the owner sees a state other than idle (and settles).
+//   [L4] settle: the owner waits out busy (acquire), collects a verdict (back to idle) and
+//        drops the actor if the thief took the one it saw.
 #include "run_queue.hpp"
 
 #include <atomic>
@@ -54,8 +55,8 @@ class worker {
   actor_cell* steal_lifo() noexcept;
   /// The owner's [L3]: replaces the slot's occupant with `next` (may be null) and returns the
   /// previous one, unless a thief took it.
-  actor_cell* replace_lifo(actor_cell* next) noexcept;
-  actor_cell* settle_with_thief(actor_cell* seen) noexcept;
+  [[gnu::always_inline]] inline actor_cell* replace_lifo(actor_cell* next) noexcept;
+  [[gnu::noinline, gnu::cold]] actor_cell* settle_with_thief(actor_cell* seen) noexcept;
   [[nodiscard]] const scheduler& owner() const noexcept { return sched_; }
 
  private:
@@ -79,23 +80,28 @@ class worker {
   static constexpr std::uint32_t global_check_interval = 61;
   // How often a parked worker looks for an actor stranded in a busy worker's LIFO slot.
   static constexpr std::int64_t lifo_watch_interval_us = 10'000;
+  // Queues a worker walks per backlog census (health() call): the first actors that yield.
+  static constexpr std::uint32_t samples_per_census = 8;
 
   // -- set at construction ---------------------------------------------------------------
   scheduler& sched_;
   const unsigned index_;
+  const bool asymmetric_fences_;  // the scheduler's, kept here: read on every LIFO take
   std::thread thread_;
   // -- owner thread only ------------------------------------------------------------------
   bool lifo_filled_ = false;  // the owner put an actor in the slot and has not taken it back
   unsigned lifo_streak_ = 0;
   std::vector<std::uint64_t> seen_turns_;  // other workers' turn counters when this one parked
+  std::uint32_t census_epoch_ = 0;   // the last backlog census request this worker answered
+  std::uint32_t census_budget_ = 0;  // samples it may still take for it
   std::uint32_t tick_ = 0;
   std::uint64_t rng_;
   bool searching_ = false;
   // -- shared: the owner pushes and pops, thieves steal -----------------------------------
   run_queue queue_;
   std::atomic<actor_cell*> lifo_{nullptr};
-  std::atomic<bool> lifo_guard_{false};
-  std::atomic<actor_cell*> lifo_stolen_{nullptr};
+  static constexpr std::uintptr_t steal_idle = 0, steal_busy = 1;  // else: the actor taken
+  std::atomic<std::uintptr_t> lifo_steal_{steal_idle};
   // -- advisory: read by shutdown to see whether anything still runs ---------------------
   alignas(64) std::atomic<std::uint64_t> turns_{0};
   std::atomic<std::uint64_t> largest_backlog_{0};  // written on yields only, while the census is on

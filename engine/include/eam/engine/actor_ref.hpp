@@ -100,9 +100,9 @@ class [[nodiscard]] call_op {
  public:
   template <class A>
   call_op(actor_ref target, A&& msg, std::chrono::milliseconds timeout)
-      : target_(target.release()), request_(make_request(std::forward<A>(msg))), timeout_(timeout) {}
+      : request_(make_request(std::forward<A>(msg))), target_(target.release()), timeout_(timeout) {}
   call_op(call_op&& o) noexcept
-      : target_(std::exchange(o.target_, nullptr)), request_(std::exchange(o.request_, nullptr)), timeout_(o.timeout_) {}
+      : request_(std::exchange(o.request_, nullptr)), target_(std::exchange(o.target_, nullptr)), timeout_(o.timeout_) {}
   call_op(const call_op&) = delete;
   call_op& operator=(const call_op&) = delete;
   call_op& operator=(call_op&&) = delete;
@@ -145,8 +145,8 @@ class [[nodiscard]] call_op {
   }
   void await_suspend(std::coroutine_handle<> h) {
     detail::actor_cell* self = detail::current_cell();
+    const std::uint64_t id = detail::begin_await(self, h, this, &accept, timeout_);  // may throw: request_ still ours
     detail::envelope* e = std::exchange(request_, nullptr);
-    const std::uint64_t id = detail::begin_await(self, h, this, &accept, timeout_);
     detail::add_ref(self);  // held by the reply address until the answer is sent
     e->reply = detail::reply_address(detail::reply_kind::actor, self, id);
     detail::send(target_, e);
@@ -195,8 +195,8 @@ class [[nodiscard]] call_op {
       op->set_result(std::move(reply->as<R>()));
   }
 
+  detail::envelope* request_;  // built first: if building it throws, `target` still owns the ref
   detail::actor_cell* target_;
-  detail::envelope* request_;
   std::chrono::milliseconds timeout_;
   alignas(eam::result<R>) unsigned char result_storage_[sizeof(eam::result<R>)];
   bool has_result_ = false;

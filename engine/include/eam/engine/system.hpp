@@ -104,7 +104,8 @@ class actor_system {
   /// returns at once, as Erlang's init:stop does: wait for it with await_shutdown(). A second
   /// call while a shutdown is under way waits for it (outside actors) or returns (inside).
   void shutdown(shutdown_options options = {});
-  /// Blocks until the system has stopped, whoever started the shutdown. Not from an actor.
+  /// Blocks until the system has stopped, whoever started the shutdown. Inside an actor it
+  /// throws eam::error(blocking_call_on_worker) (it would wait for its own end).
   void await_shutdown();
   [[nodiscard]] bool is_running() const noexcept;
   [[nodiscard]] bool is_shutting_down() const noexcept;
