@@ -24,7 +24,14 @@ struct running_scope {
   ~running_scope() { tls_cell = saved; }
 };
 
-/// Emits a telemetry event from the engine: a throwing handler must not take a worker down.
+/// Where crashes are logged: handler, init and terminate failures alike.
+const log::logger& crash_log() {
+  static const log::logger logger("eam.actor");
+  return logger;
+}
+
+/// Emits a telemetry event from the engine. execute already isolates handlers; this keeps what
+/// is left (its lock failing) from taking a worker down.
 void emit(std::string_view event, const telemetry::measurements& m, const telemetry::metadata& md) noexcept {
   try {
     telemetry::execute(event, m, md);
@@ -113,8 +120,12 @@ actor_cell::extras& actor_cell::more() {
 
 // -- senders ---------------------------------------------------------------------------------
 
-send_result actor_cell::deliver(envelope* e) noexcept {
-  if (dead_.load(std::memory_order_acquire)) {  // fast path for a known-dead target
+// The one path of every ordinary message: a known-dead target drops it, a bound admits or
+// evicts, then it leaves through the outbox (inside a handler, unless `now`) or straight into
+// the mailbox. `now` is a constant at each call, so each sender inlines only its own path.
+template <bool now>
+[[gnu::always_inline]] inline send_result actor_cell::enqueue(envelope* e) noexcept {
+  if (dead_.load(std::memory_order_acquire)) {
     free_envelope(e);
     return send_result::dropped;
   }
@@ -125,7 +136,7 @@ send_result actor_cell::deliver(envelope* e) noexcept {
     }
     if (const send_result r = admit(e); r != send_result::delivered) return r;
   }
-  if (tls_cell != nullptr) {
+  if (!now && tls_cell != nullptr) {
     internal::local_outbox().send(this, e);
     return send_result::delivered;
   }
@@ -133,37 +144,12 @@ send_result actor_cell::deliver(envelope* e) noexcept {
   return send_result::delivered;
 }
 
-send_result actor_cell::deliver_now(envelope* e) noexcept {
-  if (dead_.load(std::memory_order_acquire)) {
-    free_envelope(e);
-    return send_result::dropped;
-  }
-  if (bounded_ != nullptr) {
-    if (evicts_oldest()) {
-      push_evicting(e);
-      return send_result::delivered;
-    }
-    if (const send_result r = admit(e); r != send_result::delivered) return r;
-  }
-  if (mailbox_.push(e)) on_claimed();
-  return send_result::delivered;
-}
+send_result actor_cell::deliver(envelope* e) noexcept { return enqueue<false>(e); }
+send_result actor_cell::deliver_now(envelope* e) noexcept { return enqueue<true>(e); }
 
 void actor_cell::deliver_info(envelope* e) noexcept {
-  e->flags |= envelope::uncounted;
-  if (dead_.load(std::memory_order_acquire)) {
-    free_envelope(e);
-    return;
-  }
-  if (evicts_oldest()) [[unlikely]] {
-    push_evicting(e);
-    return;
-  }
-  if (tls_cell != nullptr) {
-    internal::local_outbox().send(this, e);
-    return;
-  }
-  if (mailbox_.push(e)) on_claimed();
+  e->flags |= envelope::uncounted;  // never counted against a bound, never dropped by it
+  (void)enqueue<false>(e);
 }
 
 void actor_cell::push_evicting(envelope* e) noexcept {
@@ -213,6 +199,7 @@ std::optional<std::uint64_t> actor_cell::mailbox_length() const noexcept {
 }
 
 send_result actor_cell::admit(envelope* e) noexcept {
+  if ((e->flags & envelope::uncounted) != 0) return send_result::delivered;  // info messages
   bounded_mailbox& b = *bounded_;
   std::uint64_t pushed = b.pushed.load(std::memory_order_relaxed);
   for (;;) {
@@ -508,8 +495,7 @@ void actor_cell::record_crash(std::string what) noexcept {
   if ((pending_ & crashed) != 0) return;
   pending_ |= crashed;
   try {
-    static const log::logger crashes("eam.actor");
-    crashes.error("actor {} ({}) crashed: {}", id_, short_type_label(type_->name), what);
+    crash_log().error("actor {} ({}) crashed: {}", id_, short_type_label(type_->name), what);
   } catch (...) {
     // Logging must not turn a crash into a second one.
   }
@@ -698,8 +684,7 @@ void actor_cell::run_terminate(exit_reason& reason) noexcept {
     // The actor ends with this error instead; watchers, links and the parent hear it.
     std::string what = telemetry::detail::what_of(std::current_exception());
     try {
-      static const log::logger crashes("eam.actor");
-      crashes.error("actor {} ({}) crashed in terminate: {}", id_, short_type_label(type_->name), what);
+      crash_log().error("actor {} ({}) crashed in terminate: {}", id_, short_type_label(type_->name), what);
     } catch (...) {
     }
     reason = exit_reason::crashed(std::move(what));

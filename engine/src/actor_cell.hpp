@@ -260,6 +260,8 @@ class actor_cell {
   [[gnu::always_inline]] inline envelope* pop_mailbox() noexcept;
   [[gnu::noinline, gnu::cold]] envelope* pop_bounded() noexcept;
   [[gnu::noinline, gnu::cold]] void count_handled(envelope* e) noexcept;
+  template <bool now>
+  send_result enqueue(envelope* e) noexcept;
   void push_evicting(envelope* e) noexcept;
   void push_own_info(envelope* e) noexcept;
   [[nodiscard]] bool evicts_oldest() const noexcept {

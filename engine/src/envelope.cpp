@@ -30,7 +30,6 @@ void send_now(actor_cell* target, envelope* e) noexcept {
   (void)target->deliver_now(e);  // a refused call is answered with mailbox_full
 }
 
-void send_system(actor_cell* target, envelope* e) noexcept { target->deliver_system(e); }
 
 void complete_error(reply_address& to, error&& err) noexcept {
   switch (to.kind) {

@@ -12,7 +12,6 @@ using detail::envelope;
 class envelope_list {
  public:
   [[nodiscard]] bool empty() const noexcept { return head_ == nullptr; }
-  [[nodiscard]] envelope* front() const noexcept { return head_; }
 
   void push_back(envelope* e) noexcept {
     e->next.store(nullptr, std::memory_order_relaxed);

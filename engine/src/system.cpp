@@ -285,10 +285,8 @@ health_report actor_system::health() const {
     component_health h;
     try {
       h = check();
-    } catch (const std::exception& e) {
-      h = {health_status::unhealthy, std::string("health check threw: ") + e.what()};
     } catch (...) {
-      h = {health_status::unhealthy, "health check threw"};
+      h = {health_status::unhealthy, "health check threw: " + telemetry::detail::what_of(std::current_exception())};
     }
     if (h.status > r.status) {
       r.status = h.status;

@@ -108,11 +108,9 @@ envelope* make_envelope(envelope_kind kind, A&&... args) {
 
 /// What became of a sent message. `refused`: a full mailbox with the error strategy.
 enum class send_result : std::uint8_t { delivered, dropped, refused };
-/// Mailbox entry points (engine/src). `send` delivers an ordinary message, `send_system` one
-/// that goes ahead of ordinary ones. A dead target answers calls with actor_not_found and
-/// drops the rest; both take ownership of `e`.
+/// Mailbox entry point (engine/src): delivers an ordinary message. A dead target answers calls
+/// with actor_not_found and drops the rest; takes ownership of `e`.
 send_result send(actor_cell* target, envelope* e) noexcept;
-void send_system(actor_cell* target, envelope* e) noexcept;
 /// Like send, but pushed before returning even inside a handler (where sends are otherwise
 /// coalesced until it returns): for a caller about to block.
 void send_now(actor_cell* target, envelope* e) noexcept;

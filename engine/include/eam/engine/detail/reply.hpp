@@ -78,13 +78,10 @@ void complete_call(reply_address& to, R&& value) {
       return;
     case reply_kind::slot: {
       auto* slot = static_cast<reply_slot<V>*>(to.target);
-      if (!slot->is_abandoned()) {
-        slot->value.emplace(std::forward<R>(value));  // may throw: `to` is still pending then
-        to.kind = reply_kind::none;
-        slot->publish();
-      } else {
-        to.kind = reply_kind::none;
-      }
+      const bool awaited = !slot->is_abandoned();
+      if (awaited) slot->value.emplace(std::forward<R>(value));  // may throw: `to` is still pending then
+      to.kind = reply_kind::none;
+      if (awaited) slot->publish();
       slot->release();
       return;
     }
