@@ -4,6 +4,8 @@
 #include "asymmetric_fence.hpp"
 #include "scheduler.hpp"
 
+#include <algorithm>
+
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #define EAM_CPU_RELAX() _mm_pause()
@@ -179,11 +181,15 @@ bool worker::park() noexcept {
   // actor stranded in a busy worker's LIFO slot (see worker.hpp).
   const bool watch_lifo_slots = sched_.workers_.size() > 1;  // alone, nobody else has a slot
   if (watch_lifo_slots) note_turns();
-  while (watch_lifo_slots ? !sched_.idle_sem_.wait(lifo_watch_interval_us) : !sched_.idle_sem_.wait()) {
+  watch_interval_us_ = lifo_watch_interval_us;  // we just worked: the system was busy a moment ago
+  while (watch_lifo_slots ? !sched_.idle_sem_.wait(watch_interval_us_) : !sched_.idle_sem_.wait()) {
     // stop() sets stopping_ and then signals every worker: a relaxed look is enough here.
     if (sched_.stopping_.load(std::memory_order_relaxed)) return false;
     actor_cell* stranded = take_stranded();
     if (stranded == nullptr) {
+      // A hint (relaxed): everyone asleep, so back off; someone awake, so watch closely.
+      const bool all_asleep = sched_.sleepers_.load(std::memory_order_relaxed) >= sched_.workers_.size();
+      watch_interval_us_ = all_asleep ? std::min(2 * watch_interval_us_, lifo_watch_idle_us) : lifo_watch_interval_us;
       note_turns();
       continue;
     }

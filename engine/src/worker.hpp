@@ -80,6 +80,9 @@ class worker {
   static constexpr std::uint32_t global_check_interval = 61;
   // How often a parked worker looks for an actor stranded in a busy worker's LIFO slot.
   static constexpr std::int64_t lifo_watch_interval_us = 10'000;
+  // While every worker sleeps there is nothing to rescue: the watch backs off, doubling up to
+  // this, and returns to lifo_watch_interval as soon as any worker is awake at a check.
+  static constexpr std::int64_t lifo_watch_idle_us = 1'000'000;
   // Queues a worker walks per backlog census (health() call): the first actors that yield.
   static constexpr std::uint32_t samples_per_census = 8;
 
@@ -92,6 +95,7 @@ class worker {
   bool lifo_filled_ = false;  // the owner put an actor in the slot and has not taken it back
   unsigned lifo_streak_ = 0;
   std::vector<std::uint64_t> seen_turns_;  // other workers' turn counters when this one parked
+  std::int64_t watch_interval_us_ = lifo_watch_interval_us;
   std::uint32_t census_epoch_ = 0;   // the last backlog census request this worker answered
   std::uint32_t census_budget_ = 0;  // samples it may still take for it
   std::uint32_t tick_ = 0;
