@@ -23,5 +23,5 @@ int main() {
     return sum;
   });
   std::printf("total: %d\n", total.value());
-  counts.stop(system);
+  counts.stop();
 }

@@ -38,7 +38,7 @@ int main() {
       summer.subscribe(numbers.ref(), {.max_demand = 100, .min_demand = 50, .cancel = eam::otp::cancel_mode::permanent})
           .value();
   std::printf("subscribed with tag %llu\n", static_cast<unsigned long long>(sub.tag));
-  numbers.stop(system);  // the permanent subscription ends the consumer too
+  numbers.stop();  // the permanent subscription ends the consumer too
   while (summer.ref().is_alive()) std::this_thread::yield();
   std::printf("consumer ended with its producer\n");
 }

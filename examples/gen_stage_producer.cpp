@@ -35,6 +35,6 @@ int main() {
   }
   while (handled[0] + handled[1] < total) std::this_thread::yield();
   std::printf("partition 0: %d clicks, partition 1: %d clicks\n", handled[0].load(), handled[1].load());
-  clicks.stop(system);
+  clicks.stop();
   return handled[0] + handled[1] == total ? 0 : 1;
 }

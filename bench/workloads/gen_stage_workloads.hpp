@@ -72,8 +72,8 @@ inline std::int64_t stage_fan_out(actor_system& sys, otp::dispatcher_kind kind, 
   }
   source.demand(otp::demand_mode::forward);
   const std::int64_t sum = count.done.wait();
-  source.stop(sys);
-  for (auto& s : sinks) s.stop(sys);
+  source.stop();
+  for (auto& s : sinks) s.stop();
   return sum;
 }
 
@@ -97,9 +97,9 @@ inline std::int64_t stage_pipeline(actor_system& sys, int hops, std::int64_t tot
   sink.subscribe(upstream, {.max_demand = max_demand}).value();
   source.demand(otp::demand_mode::forward);
   const std::int64_t sum = count.done.wait();
-  source.stop(sys);
-  for (auto& s : stages) s.stop(sys);
-  sink.stop(sys);
+  source.stop();
+  for (auto& s : stages) s.stop();
+  sink.stop();
   return sum;
 }
 
@@ -117,8 +117,8 @@ inline std::int64_t stage_consumer_supervisor(actor_system& sys, std::int64_t wo
   sup.subscribe(jobs.ref(), {.max_demand = max_demand}).value();
   jobs.demand(otp::demand_mode::forward);
   const std::int64_t sum = count->done.wait();
-  jobs.stop(sys);
-  sup.stop(sys);
+  jobs.stop();
+  sup.stop();
   return sum;
 }
 

@@ -130,6 +130,8 @@ std::optional<actor_ref> actor_system::find(std::uint64_t id) const {
   return actor_ref(c, detail::adopt_t{});
 }
 
+actor_system& system_of(const actor_ref& ref) noexcept { return *ref.cell()->system().handle; }
+
 void actor_system::stop(const actor_ref& ref) noexcept {
   if (ref) ref.cell()->deliver_stop();
 }

@@ -41,7 +41,7 @@ TEST_SUITE("otp.agent") {
   TEST_CASE("a stopped agent answers calls with actor_not_found") {
     eam::actor_system system({.workers = 2});
     auto a = eam::otp::agent<int>::start(system, 1);
-    CHECK(a.stop(system));
+    CHECK(a.stop());
     CHECK(a.get().code() == eam::errc::actor_not_found);
   }
 

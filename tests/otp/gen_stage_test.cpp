@@ -142,7 +142,7 @@ TEST_SUITE("otp.gen_stage") {
     release.set_value();
     REQUIRE(eventually([&] { return handled.load() > 10000; }));
     CHECK(endless.stats().value().buffered <= 100);
-    CHECK(endless.stop(system));
+    CHECK(endless.stop());
   }
 
   TEST_CASE("back-pressure holds through a producer-consumer") {
@@ -178,7 +178,7 @@ TEST_SUITE("otp.gen_stage") {
     CHECK(doubler.stats().value().buffered == 0);
     release.set_value();
     REQUIRE(eventually([&] { return handled.load() > 10000; }));
-    CHECK(endless.stop(system));
+    CHECK(endless.stop());
   }
 
   TEST_CASE("a producer-consumer transforms, filters and keeps order") {
@@ -254,7 +254,7 @@ TEST_SUITE("otp.gen_stage") {
     r = sink.subscribe(numbers.ref(), {.max_demand = 0});
     REQUIRE_FALSE(r.has_value());
     CHECK(r.error_value().code() == eam::otp::otp_errc::invalid_subscription);
-    REQUIRE(numbers.stop(system));
+    REQUIRE(numbers.stop());
     r = sink.subscribe(numbers.ref());
     REQUIRE_FALSE(r.has_value());
     CHECK(r.error_value().code() == eam::errc::actor_not_found);
@@ -285,7 +285,7 @@ TEST_SUITE("otp.gen_stage") {
   TEST_CASE("cancel modes: when the producer stops, permanent consumers end, transient and temporary carry on") {
     eam::actor_system system({.workers = 2});
     one_per_cancel_mode stages(system);
-    REQUIRE(stages.producer.stop(system));
+    REQUIRE(stages.producer.stop());
     REQUIRE(eventually([&] { return !stages.permanent.ref().is_alive(); }));
     for (auto* stage : {&stages.transient, &stages.temporary}) {
       REQUIRE(eventually([&] { return has_no_subscriptions(*stage); }));
@@ -309,7 +309,7 @@ TEST_SUITE("otp.gen_stage") {
     stage_log<int> log;
     auto sink = eam::test::recorder(system, log);
     REQUIRE(sink.subscribe(lazy.ref()).has_value());
-    REQUIRE(sink.stop(system));
+    REQUIRE(sink.stop());
     REQUIRE(eventually([&] { return lazy.stats().value().consumers == 0; }));
     REQUIRE(cancels.size() == 1);
     CHECK(meta(cancels.seen[0].second, "reason") == "normal");

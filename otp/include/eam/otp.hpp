@@ -7,4 +7,5 @@
 #include <eam/otp/named_ref.hpp>
 #include <eam/otp/otp_errc.hpp>
 #include <eam/otp/process_groups.hpp>
+#include <eam/otp/stop.hpp>
 #include <eam/otp/supervisor.hpp>

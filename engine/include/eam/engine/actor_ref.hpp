@@ -86,6 +86,10 @@ class actor_ref {
   detail::actor_cell* cell_ = nullptr;
 };
 
+/// True while this thread runs an actor's handler (a worker thread), where a blocking wait
+/// would stall the worker: library code that blocks checks it and refuses.
+[[nodiscard]] inline bool inside_actor() noexcept { return detail::current_cell() != nullptr; }
+
 /// A call in flight. `co_await` it inside a handler that returns `task<...>`: the worker thread
 /// runs other actors until the reply comes. Outside actors, `get()` blocks the calling thread.
 /// Both give `result<R>`: the reply, or `timeout`, `actor_not_found`, `actor_crashed`,

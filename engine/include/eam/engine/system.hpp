@@ -135,4 +135,8 @@ class actor_system {
   std::unique_ptr<detail::system_state> state_;
 };
 
+/// The system a (non-empty) ref's actor belongs to: what a handle holding only a ref needs to
+/// stop its actor (`system_of(ref).stop(ref)`).
+[[nodiscard]] actor_system& system_of(const actor_ref& ref) noexcept;
+
 }  // namespace eam

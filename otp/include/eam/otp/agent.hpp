@@ -9,6 +9,7 @@
 ///   counter.stop();
 
 #include <eam/engine/system.hpp>
+#include <eam/otp/stop.hpp>
 
 #include <any>
 #include <chrono>
@@ -80,8 +81,9 @@ class agent {
   void cast(F fn) const {
     ref_.cast(detail::command<T>{std::move(fn)});
   }
-  /// Stops the agent and waits (within `timeout`) until it has ended. False on timeout.
-  bool stop(actor_system& system, std::chrono::milliseconds timeout = default_call_timeout) const;
+  /// Stops the agent and returns once it has ended; false when it still runs after `timeout`.
+  /// From outside actors (stop_and_wait).
+  bool stop(std::chrono::milliseconds timeout = default_call_timeout) const { return stop_and_wait(ref_, timeout); }
 
   [[nodiscard]] const ref_type& ref() const noexcept { return ref_; }
 
@@ -95,16 +97,5 @@ class agent {
 
   ref_type ref_;
 };
-
-namespace detail {
-/// Waits until `ref` has ended, at most `timeout` (polling is fine here: stop is rare).
-bool wait_for_exit(const actor_ref& ref, std::chrono::milliseconds timeout);
-}  // namespace detail
-
-template <class T>
-bool agent<T>::stop(actor_system& system, std::chrono::milliseconds timeout) const {
-  system.stop(ref_);
-  return detail::wait_for_exit(ref_, timeout);
-}
 
 }  // namespace eam::otp

@@ -5,6 +5,7 @@
 
 #include <eam/engine/system.hpp>
 #include <eam/engine/task.hpp>
+#include <eam/otp/stop.hpp>
 #include <eam/otp/gen_stage/upstream.hpp>
 
 #include <chrono>
@@ -71,7 +72,7 @@ class consuming_stage {
     return ref_.call(stage_list_subscriptions{}, timeout).get();
   }
   /// Stops the stage and waits (within `timeout`) until it has ended; its producers see it go.
-  bool stop(actor_system& system, std::chrono::milliseconds timeout = default_call_timeout) const;
+  bool stop(std::chrono::milliseconds timeout = default_call_timeout) const { return stop_and_wait(ref_, timeout); }
 
   [[nodiscard]] const Ref& ref() const noexcept { return ref_; }
 
@@ -79,11 +80,5 @@ class consuming_stage {
   explicit consuming_stage(Ref ref) : ref_(std::move(ref)) {}
   Ref ref_;
 };
-
-template <class T, class Ref>
-bool consuming_stage<T, Ref>::stop(actor_system& system, std::chrono::milliseconds timeout) const {
-  system.stop(ref_);
-  return wait_for_exit(ref_, timeout);
-}
 
 }  // namespace eam::otp::detail

@@ -16,6 +16,7 @@
 /// actor_system, or an actor's context to start it as a child.
 
 #include <eam/engine/system.hpp>
+#include <eam/otp/stop.hpp>
 #include <eam/otp/gen_stage/producer_side.hpp>
 
 #include <type_traits>
@@ -104,10 +105,7 @@ class producer {
   }
   /// Stops the producer and waits (within `timeout`) until it has ended; its consumers act on
   /// their cancel modes.
-  bool stop(actor_system& system, std::chrono::milliseconds timeout = default_call_timeout) const {
-    system.stop(ref_);
-    return detail::wait_for_exit(ref_, timeout);
-  }
+  bool stop(std::chrono::milliseconds timeout = default_call_timeout) const { return stop_and_wait(ref_, timeout); }
   [[nodiscard]] const ref_type& ref() const noexcept { return ref_; }
 
  private:

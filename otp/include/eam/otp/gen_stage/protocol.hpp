@@ -74,9 +74,6 @@ struct stage_subscribe_to {
 struct no_state {};
 inline no_state make_no_state() { return {}; }
 
-/// Waits until `ref` has ended, at most `timeout` (defined with the agent).
-bool wait_for_exit(const actor_ref& ref, std::chrono::milliseconds timeout);
-
 /// A fresh subscription tag, unique in the process.
 std::uint64_t next_subscription_tag() noexcept;
 /// Fills in the default min_demand; an `invalid_subscription` error when the bounds are wrong.
