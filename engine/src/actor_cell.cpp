@@ -412,8 +412,13 @@ void actor_cell::handle_ordinary(envelope* e) noexcept {
     }
     e->kind = envelope_kind::cast;
   } else if (e->type == &message_type_of<down> && (e->flags & envelope::admitted) == 0) [[unlikely]] {
-    if (!forget_watch(e->as<down>().ref.id)) {  // unwatched while the down was queued
+    std::function<void(const down&)> on_down;
+    if (!forget_watch(e->as<down>().ref.id, on_down)) {  // unwatched while the down was queued
       free_envelope(e);
+      return;
+    }
+    if (on_down) {  // a watch with its own handler: the behavior never sees this down
+      run_down_handler(e, on_down);
       return;
     }
     e->flags |= envelope::admitted;
@@ -431,6 +436,16 @@ void actor_cell::handle_ordinary(envelope* e) noexcept {
   } else {
     free_envelope(e);
   }
+  after_handler();
+}
+
+void actor_cell::run_down_handler(envelope* e, std::function<void(const down&)>& on_down) noexcept {
+  try {
+    on_down(e->as<down>());
+  } catch (...) {
+    record_crash(telemetry::detail::what_of(std::current_exception()));
+  }
+  free_envelope(e);
   after_handler();
 }
 

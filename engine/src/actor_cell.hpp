@@ -135,7 +135,7 @@ class actor_cell {
 
   // -- the actor's own handlers (consumer role) -----------------------------------------
   void request_stop() noexcept { pending_ |= stop_requested; }
-  watch_ref watch(const actor_ref& target);
+  watch_ref watch(const actor_ref& target, std::function<void(const down&)> on_down);
   void unwatch(watch_ref ref);
   void link(const actor_ref& other);
   void unlink(const actor_ref& other);
@@ -203,6 +203,7 @@ class actor_cell {
     struct watched {
       std::uint64_t id;
       actor_ref target;
+      std::function<void(const down&)> on_down;  // empty: the down goes to the behavior
     };
     std::vector<watched> watching;          // this actor's own live watches
     std::vector<actor_ref> links;
@@ -238,7 +239,8 @@ class actor_cell {
   void drain_dead() noexcept;
   void reject(envelope* e) noexcept;
   void on_exit_signal(internal::exit_request& x) noexcept;
-  bool forget_watch(std::uint64_t id) noexcept;
+  bool forget_watch(std::uint64_t id, std::function<void(const down&)>& on_down) noexcept;
+  void run_down_handler(envelope* e, std::function<void(const down&)>& on_down) noexcept;
   bool take_timer_message(std::uint64_t id) noexcept;
   void on_idle_check(std::uint64_t id) noexcept;
   void arm_idle_check(internal::clock::time_point deadline);

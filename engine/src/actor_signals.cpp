@@ -5,11 +5,11 @@
 
 namespace eam::detail {
 
-watch_ref actor_cell::watch(const actor_ref& target) {
+watch_ref actor_cell::watch(const actor_ref& target, std::function<void(const down&)> on_down) {
   extras& x = more();
   const std::uint64_t id = ++x.next_request_id;
   const watch_ref ref{id, id_, target.id()};
-  x.watching.push_back({id, target});
+  x.watching.push_back({id, target, std::move(on_down)});
   add_ref();
   actor_ref self(this, adopt_t{});
   if (!target) {
@@ -32,11 +32,12 @@ void actor_cell::unwatch(watch_ref ref) {
   w.erase(it);
 }
 
-bool actor_cell::forget_watch(std::uint64_t id) noexcept {
+bool actor_cell::forget_watch(std::uint64_t id, std::function<void(const down&)>& on_down) noexcept {
   if (!extras_) return false;
   auto& w = extras_->watching;
   auto it = std::find_if(w.begin(), w.end(), [&](const extras::watched& x) { return x.id == id; });
   if (it == w.end()) return false;
+  on_down = std::move(it->on_down);
   w.erase(it);
   return true;
 }

@@ -33,7 +33,10 @@ void actor_context::stop(const actor_ref& other) noexcept {
   if (other) other.cell()->deliver_stop();
 }
 
-watch_ref actor_context::watch(const actor_ref& target) { return cell_->watch(target); }
+watch_ref actor_context::watch(const actor_ref& target) { return cell_->watch(target, nullptr); }
+watch_ref actor_context::watch(const actor_ref& target, std::function<void(const down&)> on_down) {
+  return cell_->watch(target, std::move(on_down));
+}
 void actor_context::unwatch(watch_ref ref) { cell_->unwatch(ref); }
 link_ref actor_context::link(const actor_ref& other) {
   cell_->link(other);

@@ -5,6 +5,8 @@ namespace eam::otp {
 std::string_view to_string(otp_errc code) noexcept {
   switch (code) {
     case otp_errc::invalid_subscription: return "invalid_subscription";
+    case otp_errc::root_supervision_conflict: return "root_supervision_conflict";
+    case otp_errc::function_threw: return "function_threw";
   }
   return "unknown";
 }

@@ -48,8 +48,9 @@ otp::child_spec spec(const std::string& id, std::shared_ptr<journal> j) {
           }};
 }
 
-worker_ref child_ref(const otp::supervisor_ref& sup, const std::string& id) {
-  for (auto& c : otp::which_children(sup))
+worker_ref child_ref(const otp::supervisor& sup, const std::string& id) {
+  const auto children = sup.which_children().value();
+  for (const auto& c : children)
     if (c.id == id) {
       auto r = eam::typed_ref_cast<worker_ref>(c.ref);  // fails when the child ended since
       return r ? *r : worker_ref{};
@@ -57,8 +58,12 @@ worker_ref child_ref(const otp::supervisor_ref& sup, const std::string& id) {
   return {};
 }
 // Waits until the supervisor runs `n` children again (after a restart).
-bool settled(const otp::supervisor_ref& sup, std::size_t n) {
-  return eventually([&] { return sup.call(otp::detail::count_children{}).get().value() == n; });
+bool settled(const otp::supervisor& sup, std::size_t n) {
+  return eventually([&] { return sup.count_children().value().active == n; });
+}
+// The nested supervisor a supervisor runs as its first child.
+otp::supervisor first_supervisor(const otp::supervisor& sup) {
+  return otp::supervisor(eam::typed_ref_cast<otp::supervisor_ref>(sup.which_children().value().at(0).ref).value());
 }
 }  // namespace
 
@@ -66,14 +71,14 @@ TEST_SUITE("otp.supervisor") {
   TEST_CASE("one_for_one restarts only the crashed child, in its place") {
     eam::actor_system system({.workers = 2});
     auto j = std::make_shared<journal>();
-    auto sup = otp::start_supervisor(system, {}, {spec("a", j), spec("b", j), spec("c", j)});
+    auto sup = otp::start_supervisor(system, {}, {spec("a", j), spec("b", j), spec("c", j)}).value();
     REQUIRE(eventually([&] { return j->snapshot().size() == 3; }));
     auto b = child_ref(sup, "b");
     (void)b.call(crash{}).get();
     REQUIRE(eventually([&] { return j->snapshot().size() == 4; }));
     REQUIRE(settled(sup, 3));
     CHECK(j->snapshot() == std::vector<std::string>{"a", "b", "c", "b"});
-    auto children = otp::which_children(sup);
+    auto children = sup.which_children().value();
     REQUIRE(children.size() == 3);
     CHECK(children[1].id == "b");
     CHECK(children[1].ref != b);  // a new instance
@@ -84,7 +89,7 @@ TEST_SUITE("otp.supervisor") {
     eam::actor_system system({.workers = 2});
     auto j = std::make_shared<journal>();
     auto sup = otp::start_supervisor(system, {.strategy = otp::strategy::one_for_all},
-                                     {spec("a", j), spec("b", j), spec("c", j)});
+                                     {spec("a", j), spec("b", j), spec("c", j)}).value();
     REQUIRE(eventually([&] { return j->snapshot().size() == 3; }));
     (void)child_ref(sup, "b").call(crash{}).get();
     REQUIRE(eventually([&] { return j->snapshot().size() == 6; }));
@@ -96,7 +101,7 @@ TEST_SUITE("otp.supervisor") {
     eam::actor_system system({.workers = 2});
     auto j = std::make_shared<journal>();
     auto sup = otp::start_supervisor(system, {.strategy = otp::strategy::rest_for_one},
-                                     {spec("a", j), spec("b", j), spec("c", j)});
+                                     {spec("a", j), spec("b", j), spec("c", j)}).value();
     REQUIRE(eventually([&] { return j->snapshot().size() == 3; }));
     auto a = child_ref(sup, "a");
     (void)child_ref(sup, "b").call(crash{}).get();
@@ -109,13 +114,13 @@ TEST_SUITE("otp.supervisor") {
   TEST_CASE("past max_restarts within the period the supervisor gives up and ends") {
     eam::actor_system system({.workers = 2});
     auto j = std::make_shared<journal>();
-    auto sup = otp::start_supervisor(system, {.max_restarts = 2}, {spec("a", j)});
+    auto sup = otp::start_supervisor(system, {.max_restarts = 2}, {spec("a", j)}).value();
     for (int i = 0; i < 3; ++i) {
       REQUIRE(eventually([&] { return j->snapshot().size() == static_cast<std::size_t>(i + 1); }));
       REQUIRE(settled(sup, 1));
       (void)child_ref(sup, "a").call(crash{}).get();
     }
-    REQUIRE(eventually([&] { return !sup.is_alive(); }));
+    REQUIRE(eventually([&] { return !sup.ref().is_alive(); }));
     CHECK(j->snapshot().size() == 3);  // the third crash was not restarted
     CHECK(system.actor_count() == 0);
   }
@@ -123,7 +128,7 @@ TEST_SUITE("otp.supervisor") {
   TEST_CASE("a named child is found under its name again after a restart") {
     eam::actor_system system({.workers = 2});
     auto j = std::make_shared<journal>();
-    auto sup = otp::start_supervisor(system, {}, {otp::child("named", {.name = "svc"}, worker, std::string("named"))});
+    auto sup = otp::start_supervisor(system, {}, {otp::child("named", {.name = "svc"}, worker, std::string("named"))}).value();
     REQUIRE(eventually([&] { return system.whereis("svc").has_value(); }));
     auto first = system.whereis<worker_ref>("svc").value();
     (void)first.call(crash{}).get();
@@ -138,14 +143,14 @@ TEST_SUITE("otp.supervisor") {
     eam::actor_system system({.workers = 2});
     auto j = std::make_shared<journal>();
     auto top = otp::start_supervisor(system, {.max_restarts = 5},
-                                     {otp::supervisor_child("inner", {.max_restarts = 0}, {spec("leaf", j)})});
+                                     {otp::supervisor_child("inner", {.max_restarts = 0}, {spec("leaf", j)})}).value();
     REQUIRE(eventually([&] { return j->snapshot().size() == 1; }));
-    auto inner = eam::typed_ref_cast<otp::supervisor_ref>(otp::which_children(top)[0].ref).value();
+    auto inner = first_supervisor(top);
     REQUIRE(settled(inner, 1));
     (void)child_ref(inner, "leaf").call(crash{}).get();  // inner allows no restart: it ends
     REQUIRE(eventually([&] { return j->snapshot().size() == 2; }));  // top restarted inner, which restarted leaf
-    CHECK(top.is_alive());
-    CHECK_FALSE(inner.is_alive());
+    CHECK(top.ref().is_alive());
+    CHECK_FALSE(inner.ref().is_alive());
   }
 
   TEST_CASE("a class child is restarted with the same arguments") {
@@ -157,33 +162,35 @@ TEST_SUITE("otp.supervisor") {
     };
     using counter_ref = eam::ref_of<counter>;
     eam::actor_system system({.workers = 2});
-    auto sup = otp::start_supervisor(system, {}, {otp::child<counter>("c", {}, 41)});
+    auto sup = otp::start_supervisor(system, {}, {otp::child<counter>("c", {}, 41)}).value();
     REQUIRE(settled(sup, 1));
-    auto c = eam::typed_ref_cast<counter_ref>(otp::which_children(sup)[0].ref).value();
+    auto c = eam::typed_ref_cast<counter_ref>(sup.which_children().value()[0].ref).value();
     (void)c.call(crash{}).get();
     REQUIRE(eventually([&] {
-      auto kids = otp::which_children(sup);
+      auto kids = sup.which_children().value();
       return kids.size() == 1 && kids[0].ref != c;
     }));
-    CHECK(eam::typed_ref_cast<counter_ref>(otp::which_children(sup)[0].ref).value().call(whoami{}).get().value() == 41);
+    CHECK(eam::typed_ref_cast<counter_ref>(sup.which_children().value()[0].ref).value().call(whoami{}).get().value() == 41);
   }
 }
 
 TEST_SUITE("otp.supervisor") {
-  TEST_CASE("a child that crashes in init makes a bounded restart storm: the supervisor gives up") {
-    struct broken : eam::actor<int(whoami)> {
+  TEST_CASE("a child whose init fails on every restart makes a bounded restart storm: the supervisor gives up") {
+    struct broken : eam::actor<int(whoami), int(crash)> {
       void init(std::shared_ptr<std::atomic<int>> starts) {
-        ++*starts;
-        throw std::runtime_error("cannot start");
+        if (++*starts > 1) throw std::runtime_error("cannot start again");
       }
       int handle_call(whoami) { return 0; }
+      int handle_call(crash) { throw std::runtime_error("crash"); }
     };
     eam::actor_system system({.workers = 2});
     auto starts = std::make_shared<std::atomic<int>>(0);
     auto sup = otp::start_supervisor(system, {.max_restarts = 5, .period = std::chrono::seconds(60)},
-                                     {otp::child<broken>("b", {}, starts)});
-    REQUIRE(eventually([&] { return !sup.is_alive(); }));
-    CHECK(starts->load() == 6);  // the first start and five restarts
+                                     {otp::child<broken>("b", {}, starts)}).value();
+    auto b = eam::typed_ref_cast<eam::typed_ref<int(crash)>>(sup.which_children().value().at(0).ref).value();
+    CHECK(b.call(crash{}).get().code() == eam::errc::actor_crashed);
+    REQUIRE(eventually([&] { return !sup.ref().is_alive(); }));
+    CHECK(starts->load() == 6);  // the first start and five failed restarts
     CHECK(system.actor_count() == 0);
   }
 
@@ -196,7 +203,7 @@ TEST_SUITE("otp.supervisor") {
     eam::actor_system system({.workers = 2});
     auto j = std::make_shared<journal>();
     auto sup = otp::start_supervisor(system, {.max_restarts = 100000, .period = std::chrono::seconds(60)},
-                                     {spec("a", j)});
+                                     {spec("a", j)}).value();
     worker_ref previous;
     for (int i = 0; i < 2000; ++i) {
       worker_ref current;
@@ -218,17 +225,17 @@ TEST_SUITE("otp.supervisor") {
     auto top = otp::start_supervisor(
         system, {.max_restarts = 5},
         {otp::supervisor_child("middle", {.max_restarts = 0},
-                               {otp::supervisor_child("bottom", {.max_restarts = 0}, {spec("leaf", j)})})});
+                               {otp::supervisor_child("bottom", {.max_restarts = 0}, {spec("leaf", j)})})}).value();
     REQUIRE(eventually([&] { return j->snapshot().size() == 1; }));
-    auto middle = eam::typed_ref_cast<otp::supervisor_ref>(otp::which_children(top)[0].ref).value();
+    auto middle = first_supervisor(top);
     REQUIRE(settled(middle, 1));
-    auto bottom = eam::typed_ref_cast<otp::supervisor_ref>(otp::which_children(middle)[0].ref).value();
+    auto bottom = first_supervisor(middle);
     REQUIRE(settled(bottom, 1));
     (void)child_ref(bottom, "leaf").call(crash{}).get();  // bottom gives up, then middle gives up
     REQUIRE(eventually([&] { return j->snapshot().size() == 2; }));  // top restarted the whole subtree
-    CHECK(top.is_alive());
-    CHECK_FALSE(middle.is_alive());
-    CHECK_FALSE(bottom.is_alive());
+    CHECK(top.ref().is_alive());
+    CHECK_FALSE(middle.ref().is_alive());
+    CHECK_FALSE(bottom.ref().is_alive());
     REQUIRE(eventually([&] { return system.actor_count() == 4; }));  // top, new middle, new bottom, new leaf
   }
 }
@@ -248,13 +255,13 @@ TEST_SUITE("otp.supervisor") {
     {
       eam::actor_system system({.workers = 2});
       auto j = std::make_shared<journal>();
-      auto sup = otp::start_supervisor(system, {.max_restarts = 1}, {spec("a", j)});
+      auto sup = otp::start_supervisor(system, {.max_restarts = 1}, {spec("a", j)}).value();
       REQUIRE(settled(sup, 1));
       (void)child_ref(sup, "a").call(crash{}).get();
       REQUIRE(eventually([&] { return j->snapshot().size() == 2; }));
       REQUIRE(settled(sup, 1));
       (void)child_ref(sup, "a").call(crash{}).get();
-      REQUIRE(eventually([&] { return !sup.is_alive(); }));
+      REQUIRE(eventually([&] { return !sup.ref().is_alive(); }));
     }
     eam::telemetry::detach("sup-test");
     std::lock_guard l(m);
@@ -270,10 +277,10 @@ TEST_SUITE("otp.child_supervision") {
     eam::actor_system system({.workers = 2});
     auto j = std::make_shared<journal>();
     auto parent = system.spawn([j](eam::actor_context& ctx) {
-      auto& sup = ctx.make_state<otp::child_supervision>(ctx, otp::supervisor_options{.strategy = otp::strategy::rest_for_one});
+      auto& sup = otp::supervise_children(ctx, {.strategy = otp::strategy::rest_for_one});
       sup.start_child(spec("x", j));
       sup.start_child(spec("y", j));
-      return eam::behavior{[&sup](eam::down d) { sup.handle(d); }, [&sup](kids) { return sup.children(); }};
+      return eam::behavior{[&sup](kids) { return sup.which_children(); }};  // no down to forward
     });
     REQUIRE(eventually([&] { return parent.call(kids{}).get().value().size() == 2; }));
     auto x = eam::typed_ref_cast<worker_ref>(parent.call(kids{}).get().value()[0].ref).value();
@@ -285,14 +292,10 @@ TEST_SUITE("otp.child_supervision") {
 
   TEST_CASE("a class actor supervises its children and escalates past the limit") {
     struct first_child {};
-    struct owner : eam::actor<eam::actor_ref(first_child)> {
-      std::unique_ptr<otp::child_supervision> sup;
-      void init(std::shared_ptr<journal> j) {
-        sup = std::make_unique<otp::child_supervision>(context(), otp::supervisor_options{.max_restarts = 0});
-        sup->start_child(spec("z", j));
-      }
-      eam::actor_ref handle_call(first_child) { return sup->children().at(0).ref; }
-      void handle_info(const eam::down& d) { sup->handle(d); }
+    struct owner : otp::supervising_actor<eam::actor_ref(first_child)> {
+      otp::supervisor_options child_supervision() const override { return {.max_restarts = 0}; }
+      void init(std::shared_ptr<journal> j) { start_child(spec("z", j)); }
+      eam::actor_ref handle_call(first_child) { return which_children().at(0).ref; }
     };
     eam::actor_system system({.workers = 2});
     auto j = std::make_shared<journal>();

@@ -57,6 +57,11 @@ class actor_context {
   /// Monitors `target`: when it ends, this actor gets exactly one `eam::down` with the reason
   /// (`noproc` at once if it is already gone). Links nothing: this actor is not affected.
   watch_ref watch(const actor_ref& target);
+  /// The same, with a handler of its own: the `down` runs `on_down` on this actor instead of
+  /// reaching its behavior, so a component (a supervisor's bookkeeping, a library) can watch
+  /// actors without the owner forwarding downs to it. It runs as a handler does: after the
+  /// messages before it, not while the actor awaits a reply, and a throw crashes the actor.
+  watch_ref watch(const actor_ref& target, std::function<void(const down&)> on_down);
   /// Stops a watch. A `down` for it that is already queued is dropped too.
   void unwatch(watch_ref ref);
   /// Links this actor and `other`: when either ends abnormally, the other gets an exit signal

@@ -1,6 +1,8 @@
 #pragma once
 /// `agent<T>`: an actor that holds one value, as Elixir's Agent. Every operation is a message
-/// to the agent, so concurrent updates never race.
+/// to the agent, so concurrent updates never race. A function that throws fails its own call
+/// (`otp_errc::function_threw`; a cast's is logged) and the agent runs on, its value as the
+/// function left it.
 ///
 ///   auto counter = eam::otp::agent<int>::start(system, 0);
 ///   counter.update([](int& n) { ++n; });                 // -> result<int>: the new value
@@ -10,6 +12,8 @@
 
 #include <eam/engine/system.hpp>
 #include <eam/otp/stop.hpp>
+#include <eam/otp/otp_errc.hpp>
+#include <eam/engine/log.hpp>
 
 #include <any>
 #include <chrono>
@@ -35,15 +39,27 @@ struct command {
 template <class T>
 class agent {
  public:
-  using ref_type = typed_ref<std::any(detail::query<T>), void(detail::command<T>)>;
+  using ref_type = typed_ref<result<std::any>(detail::query<T>), void(detail::command<T>)>;
 
   /// Spawns an agent holding `initial` (optionally named).
   static agent start(actor_system& system, T initial, spawn_options opts = {}) {
     return agent(system.spawn(opts, [](actor_context& ctx, T value) {
       auto& state = ctx.make_state<T>(std::move(value));
       return behavior{
-          [&state](detail::query<T>&& q) { return q.fn(state); },
-          [&state](detail::command<T>&& c) { c.fn(state); },
+          [&state](detail::query<T>&& q) -> result<std::any> {
+            try {
+              return q.fn(state);
+            } catch (const std::exception& e) {  // the caller's function failed, not the agent
+              return error(otp_errc::function_threw, e.what());
+            }
+          },
+          [&state](detail::command<T>&& c) {
+            try {
+              c.fn(state);
+            } catch (const std::exception& e) {
+              log::logger("eam.otp.agent").error("a cast function threw: {}", e.what());
+            }
+          },
       };
     }, std::move(initial)));
   }
@@ -92,7 +108,8 @@ class agent {
   result<R> ask(Q q, std::chrono::milliseconds timeout) const {
     auto r = ref_.call(detail::query<T>{std::move(q)}, timeout).get();
     if (!r) return r.error_value();
-    return std::any_cast<R>(std::move(r.value()));
+    if (!r.value()) return r.value().error_value();
+    return std::any_cast<R>(std::move(r.value().value()));
   }
 
   ref_type ref_;

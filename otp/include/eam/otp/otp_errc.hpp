@@ -14,6 +14,11 @@ enum class otp_errc : int {
   /// out of range or taken), or a stage was started with options it cannot work with. (Its
   /// number is the one it had in the engine's domain before OTP had its own.)
   invalid_subscription = 18,
+  /// configure_root_supervision after the root supervisor started with other options.
+  root_supervision_conflict = 19,
+  /// A function a caller sent to run inside a server (an agent's get or update) threw; the
+  /// server runs on, its state as the function left it.
+  function_threw = 20,
 };
 
 std::string_view to_string(otp_errc code) noexcept;

@@ -9,6 +9,7 @@
 ///   std::vector<eam::actor_ref> all = groups.members("workers").value();
 
 #include <eam/engine/system.hpp>
+#include <eam/otp/stop.hpp>
 
 #include <chrono>
 #include <functional>
@@ -18,7 +19,19 @@
 
 namespace eam::otp {
 
+/// What a groups server reports about itself.
+struct groups_stats {
+  std::uint64_t undelivered = 0;  ///< broadcast messages a member's full mailbox refused
+};
+
+namespace groups_telemetry {
+/// A broadcast skipped a member whose bounded mailbox refused it (overflow `error`).
+/// Measurement count; metadata actor_id (the server), member_id, group.
+inline constexpr std::string_view broadcast_undelivered = "libeam.process_groups.broadcast_undelivered";
+}  // namespace groups_telemetry
+
 namespace detail {
+struct groups_stats_request {};
 struct join_group {
   std::string group;
   actor_ref member;
@@ -36,7 +49,8 @@ struct group_broadcast {
 };
 struct all_groups {};
 using groups_ref = typed_ref<void(join_group), void(leave_group), std::vector<actor_ref>(group_members),
-                             void(group_broadcast), std::vector<std::string>(all_groups)>;
+                             void(group_broadcast), std::vector<std::string>(all_groups),
+                             groups_stats(groups_stats_request)>;
 groups_ref start_groups_server(actor_system& system, const spawn_options& opts);
 }  // namespace detail
 
@@ -57,7 +71,13 @@ class process_groups {
   result<std::vector<std::string>> groups(std::chrono::milliseconds timeout = default_call_timeout) const {
     return server_.call(detail::all_groups{}, timeout).get();
   }
-  /// Casts `msg` to every member of `group` (members that do not handle M drop it).
+  [[nodiscard]] result<groups_stats> stats(std::chrono::milliseconds timeout = default_call_timeout) const {
+    return server_.call(detail::groups_stats_request{}, timeout).get();
+  }
+  /// Stops the server and returns once it has ended (false after `timeout`). From outside actors.
+  bool stop(std::chrono::milliseconds timeout = default_call_timeout) const { return stop_and_wait(server_, timeout); }
+  /// Casts `msg` to every member of `group` (members that do not handle M drop it; a member
+  /// whose bounded mailbox refuses it misses it, counted in stats().undelivered).
   template <class M>
   void broadcast(std::string group, M msg) const {
     server_.cast(detail::group_broadcast{std::move(group), [msg = std::move(msg)](const actor_ref& member) {

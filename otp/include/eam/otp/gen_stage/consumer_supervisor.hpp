@@ -23,6 +23,7 @@
 #include <eam/otp/otp_errc.hpp>
 #include <eam/otp/gen_stage/consuming_stage.hpp>
 #include <eam/otp/supervisor.hpp>
+#include <eam/engine/log.hpp>
 
 #include <chrono>
 #include <deque>
@@ -44,7 +45,7 @@ namespace detail {
 template <class T>
 using consumer_supervisor_ref = typed_ref<result<subscription>(stage_subscribe_to<T>), bool(stage_unsubscribe),
                                           std::vector<subscription>(stage_list_subscriptions), void(stage_events<T>),
-                                          std::vector<child_info>(which_children), std::size_t(count_children)>;
+                                          std::vector<child_info>(which_children), child_counts(count_children)>;
 
 /// Starts one worker for `event` as a child of `ctx`.
 template <class Worker, class T>
@@ -88,7 +89,15 @@ class consumer_supervisor : public detail::consuming_stage<T, detail::consumer_s
               running r{tag, {}, std::nullopt};
               if constexpr (std::is_copy_constructible_v<T>)
                 if (options.restart != restart_policy::temporary) r.event.emplace(event);
-              r.ref = detail::start_worker(ctx, worker, std::move(event));
+              try {
+                r.ref = detail::start_worker(ctx, worker, std::move(event));
+              } catch (const std::exception& e) {
+                // A worker that cannot even be spawned (a name another actor holds, a shutdown)
+                // fails its event and frees its slot: the stage and its other workers run on.
+                log::logger("eam.otp.consumer_supervisor").error("a worker could not start: {}", e.what());
+                up.done(tag, 1);
+                return;
+              }
               const watch_ref w = ctx.watch(r.ref);
               workers.emplace(w.id, std::move(r));
             }
@@ -127,10 +136,12 @@ class consumer_supervisor : public detail::consuming_stage<T, detail::consumer_s
               [&st](detail::which_children) {
                 std::vector<child_info> out;
                 out.reserve(st.workers.size());
-                for (const auto& [watch, r] : st.workers) out.push_back({"worker", r.ref});
+                for (const auto& [watch, r] : st.workers) out.push_back({"worker", r.ref, "worker", child_type::worker});
                 return out;
               },
-              [&st](detail::count_children) { return st.workers.size(); },
+              [&st](detail::count_children) {
+                return child_counts{st.workers.size(), st.workers.size(), 0, st.workers.size()};
+              },
               [&st](down d) {
                 if (!st.up.on_down(d)) st.on_worker_down(d);
               },
@@ -142,10 +153,13 @@ class consumer_supervisor : public detail::consuming_stage<T, detail::consumer_s
   explicit consumer_supervisor(ref_type ref) : detail::consuming_stage<T, ref_type>(std::move(ref)) {}
 
   /// The running workers (a blocking call: from outside actors).
-  [[nodiscard]] std::vector<child_info> which_children() const {
-    return this->ref_.call(detail::which_children{}).get().value();
+  [[nodiscard]] result<std::vector<child_info>> which_children(std::chrono::milliseconds timeout = default_call_timeout) const {
+    return this->ref_.call(detail::which_children{}, timeout).get();
   }
-  [[nodiscard]] std::size_t count_children() const { return this->ref_.call(detail::count_children{}).get().value(); }
+  /// Erlang's counts: every running worker is a spec, active, and a worker.
+  [[nodiscard]] result<child_counts> count_children(std::chrono::milliseconds timeout = default_call_timeout) const {
+    return this->ref_.call(detail::count_children{}, timeout).get();
+  }
 };
 
 }  // namespace eam::otp

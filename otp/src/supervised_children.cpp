@@ -1,0 +1,404 @@
+// The supervision machinery (supervisor.hpp). It is a state machine driven by downs, each from a
+// watch with a handler of its own: a child's, or that of the helper that reports when a child
+// has started (start_watch.hpp). A restart is a sequence of steps, run one at a time: stop a
+// sibling and wait for its down, then start a child and wait until its init has run. Every
+// down is accounted for: one the sequence waits for, one of a child the sequence will restart
+// anyway (counted against the restart limit), or a crash acted on once the sequence is done.
+#include <eam/otp/supervisor.hpp>
+
+#include "start_watch.hpp"
+
+#include <eam/engine/telemetry.hpp>
+
+#include <algorithm>
+#include <deque>
+
+namespace eam::otp {
+
+namespace {
+
+std::string_view to_string(strategy s) {
+  switch (s) {
+    case strategy::one_for_one: return "one_for_one";
+    case strategy::one_for_all: return "one_for_all";
+    case strategy::rest_for_one: return "rest_for_one";
+  }
+  return "one_for_one";
+}
+
+void emit(std::string_view event, telemetry::measurements m, telemetry::metadata md) {
+  if (telemetry::any_handlers()) telemetry::execute(event, m, md);
+}
+
+error start_error(const std::string& id, std::string why, error_code code = errc::actor_crashed) {
+  return error(code, "failed to start child '" + id + "': " + why);
+}
+
+}  // namespace
+
+namespace detail {
+std::string short_class_name(std::string_view qualified) {
+  const auto template_args = qualified.find('<');
+  const auto scope = qualified.substr(0, template_args).rfind("::");
+  return std::string(scope == std::string_view::npos ? qualified : qualified.substr(scope + 2));
+}
+}  // namespace detail
+
+struct supervised_children::state {
+  enum class phase : std::uint8_t {
+    stopped,   // not running: ended, or waiting in a sequence to be started again
+    starting,  // spawned; its init has not been seen to finish
+    running,
+    stopping,  // asked to stop by a sequence, which waits for its down
+    removed,   // gone for good (a temporary child, or a failed first start); erased when idle
+  };
+  struct child {
+    child_spec spec;
+    actor_ref ref;
+    std::uint64_t watch = 0;        // the watch on this instance; 0 when none
+    std::uint64_t start_watch = 0;  // the watch on the helper reporting its start; 0 when none
+    std::uint64_t last_id = 0;      // the id of the last instance, for telemetry
+    phase at = phase::stopped;
+    bool remove_when_stopped = false;  // a temporary sibling stopped by a sequence
+    int restarts = 0;
+  };
+  struct step {
+    bool stop;  // else start
+    std::size_t index;
+    bool restart;  // a start that is a restart (telemetry)
+  };
+
+  state(actor_context& c, supervisor_options o) : ctx(c), options(o) {}
+
+  actor_context& ctx;
+  supervisor_options options;
+  std::vector<child> children;  // start order; indexes are stable while anything is under way
+  std::deque<step> steps;
+  bool waiting = false;               // the first step is waiting for a down
+  std::deque<std::size_t> crashes;    // children whose crash is acted on once the sequence is done
+  std::deque<std::chrono::steady_clock::time_point> recent;  // restarts within the period
+  bool gave_up = false;
+  // start_children: the first start of a list of children.
+  std::function<void(std::optional<error>)> on_started;
+  std::optional<error> first_start_failure;
+
+  [[nodiscard]] bool busy() const noexcept { return waiting || !steps.empty(); }
+
+  // -- events ---------------------------------------------------------------------------------
+
+  void on_child_down(const down& d) {
+    const auto it = std::find_if(children.begin(), children.end(), [&](const child& c) { return c.watch == d.ref.id; });
+    if (it == children.end()) return;
+    const std::size_t i = static_cast<std::size_t>(it - children.begin());
+    child& c = *it;
+    c.ref = {};
+    c.watch = 0;
+    switch (c.at) {
+      case phase::stopping:  // the sibling a sequence stopped (or one that ended just before)
+        c.at = c.remove_when_stopped ? phase::removed : phase::stopped;
+        waiting = false;
+        advance();
+        return;
+      case phase::starting:  // ended before its init was seen to finish
+        if (!d.reason.is_normal()) {
+          start_failed(i, d.reason.to_string());
+          return;
+        }
+        drop_start_watch(c);  // init ran, then it stopped normally: a start, then an end
+        c.at = phase::running;
+        waiting = false;
+        ended(i, d.reason);
+        advance();
+        return;
+      case phase::running:
+        ended(i, d.reason);
+        return;
+      case phase::stopped:
+      case phase::removed:
+        return;
+    }
+  }
+
+  void on_start_watch_down(const down& d) {
+    const auto it =
+        std::find_if(children.begin(), children.end(), [&](const child& c) { return c.start_watch == d.ref.id; });
+    if (it == children.end()) return;
+    it->start_watch = 0;
+    if (!d.reason.is_normal()) {
+      start_failed(static_cast<std::size_t>(it - children.begin()), d.reason.text());
+      return;
+    }
+    it->at = phase::running;
+    waiting = false;
+    advance();
+  }
+
+  // -- acting on an end -------------------------------------------------------------------------
+
+  // A running child ended by itself.
+  void ended(std::size_t i, const exit_reason& reason) {
+    child& c = children[i];
+    c.at = phase::stopped;
+    const bool abnormal = !reason.is_normal();
+    if (abnormal)
+      emit("libeam.supervisor.crash", {},
+           {{"actor_id", std::to_string(c.last_id)}, {"parent_id", std::to_string(ctx.id())},
+            {"child_id", c.spec.id}, {"error", reason.to_string()},
+            {"strategy", std::string(to_string(options.strategy))}});
+    const auto policy = c.spec.restart;
+    if (policy == restart_policy::temporary) {
+      c.at = phase::removed;
+      compact();
+      return;
+    }
+    if (policy == restart_policy::transient && !abnormal) return;
+    restart_needed(i);
+  }
+
+  // Child i needs a restart: counted now, acted on now or after the sequence under way (unless
+  // that sequence starts it again anyway).
+  void restart_needed(std::size_t i) {
+    if (gave_up || !within_intensity()) return;
+    if (busy()) {
+      const bool restarted_anyway = std::any_of(steps.begin(), steps.end(), [i](const step& s) { return !s.stop && s.index == i; });
+      if (!restarted_anyway) crashes.push_back(i);
+      return;
+    }
+    act_on(i);
+  }
+
+  void start_failed(std::size_t i, std::string why) {
+    child& c = children[i];
+    drop_watches(c);
+    c.ref = {};
+    waiting = false;
+    if (on_started) {  // the first start: give up the whole list
+      c.at = phase::removed;
+      if (!first_start_failure) first_start_failure = start_error(c.spec.id, std::move(why));
+      unwind_first_start();
+      return;
+    }
+    c.at = phase::stopped;
+    emit("libeam.supervisor.crash", {},
+         {{"actor_id", std::to_string(c.last_id)}, {"parent_id", std::to_string(ctx.id())}, {"child_id", c.spec.id},
+          {"error", why}, {"strategy", std::string(to_string(options.strategy))}});
+    if (c.spec.restart == restart_policy::temporary) {
+      c.at = phase::removed;
+      advance();
+      return;
+    }
+    if (!gave_up && within_intensity()) crashes.push_back(i);
+    advance();
+  }
+
+  // Plans the restart of child i by the strategy: stop the siblings concerned, youngest first,
+  // then start them again (and i) in start order.
+  void act_on(std::size_t i) {
+    std::size_t from = i;
+    std::size_t to = i + 1;
+    if (options.strategy == strategy::one_for_all) from = 0, to = children.size();
+    if (options.strategy == strategy::rest_for_one) to = children.size();
+    std::vector<std::size_t> again;
+    for (std::size_t j = to; j-- > from;) {
+      child& s = children[j];
+      if (j == i) continue;
+      if (s.at != phase::running && s.at != phase::starting) continue;
+      steps.push_back({true, j, false});
+      if (s.spec.restart == restart_policy::temporary)
+        s.remove_when_stopped = true;  // Erlang never restarts a temporary child
+      else
+        again.push_back(j);
+    }
+    again.push_back(i);
+    std::sort(again.begin(), again.end());
+    for (std::size_t j : again) steps.push_back({false, j, true});
+    advance();
+  }
+
+  // Counts one restart; past the limit, gives up and escalates.
+  bool within_intensity() {
+    const auto now = std::chrono::steady_clock::now();
+    recent.push_back(now);
+    while (!recent.empty() && now - recent.front() > options.period) recent.pop_front();
+    if (static_cast<int>(recent.size()) <= options.max_restarts) return true;
+    emit("libeam.supervisor.max_restarts", {{"count", static_cast<double>(recent.size())}},
+         {{"actor_id", std::to_string(ctx.id())}, {"max_restarts", std::to_string(options.max_restarts)},
+          {"period_ms", std::to_string(options.period.count())}});
+    // Ending abnormally stops the children first (youngest first) and tells our own
+    // supervisor, which applies its strategy in turn.
+    gave_up = true;
+    steps.clear();
+    crashes.clear();
+    ctx.exit(ctx.self(), exit_reason::custom("max_restarts"));
+    return false;
+  }
+
+  // -- running the steps ----------------------------------------------------------------------
+
+  void advance() {
+    while (!waiting && !steps.empty() && !gave_up) {
+      const step s = steps.front();
+      steps.pop_front();
+      child& c = children[s.index];
+      if (s.stop) {
+        if (c.at == phase::running || c.at == phase::starting) {
+          drop_start_watch(c);
+          c.at = phase::stopping;
+          ctx.stop(c.ref);
+          waiting = true;
+        } else if (c.remove_when_stopped) {
+          c.at = phase::removed;
+        }
+      } else if (c.at == phase::stopped) {
+        start(s.index, s.restart);
+      }
+    }
+    if (busy() || gave_up) return;
+    if (on_started) {  // a first start is done: report it, then act on crashes seen meanwhile
+      auto done = std::move(on_started);
+      on_started = nullptr;
+      auto failure = std::exchange(first_start_failure, std::nullopt);
+      if (failure) crashes.clear();  // every child is stopped and gone
+      done(std::move(failure));
+    }
+    while (!crashes.empty() && !busy()) {
+      const std::size_t i = crashes.front();
+      crashes.pop_front();
+      if (children[i].at == phase::stopped) act_on(i);  // else a sequence started it again meanwhile
+    }
+    if (!busy()) compact();
+  }
+
+  // Spawns child i and waits until its init has run.
+  void start(std::size_t i, bool restart) {
+    child& c = children[i];
+    actor_ref ref;
+    try {
+      ref = c.spec.start(ctx);
+    } catch (const error& e) {
+      fail_spawn(i, e);
+      return;
+    } catch (const std::exception& e) {
+      fail_spawn(i, error(errc::actor_crashed, e.what()));
+      return;
+    }
+    const std::uint64_t previous = c.last_id;
+    adopt(c, std::move(ref));
+    c.at = phase::starting;
+    c.start_watch = ctx.watch(detail::spawn_start_watch(ctx, c.ref),
+                              [this](const down& d) { on_start_watch_down(d); }).id;
+    waiting = true;
+    if (restart) {
+      ++c.restarts;
+      emit("libeam.supervisor.restart", {},
+           {{"actor_id", std::to_string(previous)}, {"new_actor_id", std::to_string(c.last_id)},
+            {"parent_id", std::to_string(ctx.id())}, {"child_id", c.spec.id}, {"attempt", std::to_string(c.restarts)},
+            {"strategy", std::string(to_string(options.strategy))}});
+    }
+  }
+
+  void fail_spawn(std::size_t i, const error& e) {
+    if (on_started) {
+      children[i].at = phase::removed;
+      if (!first_start_failure) first_start_failure = start_error(children[i].spec.id, e.context(), e.code());
+      unwind_first_start();
+      return;
+    }
+    start_failed(i, e.what());
+  }
+
+  void adopt(child& c, actor_ref ref) {
+    c.ref = std::move(ref);
+    c.last_id = c.ref.id();
+    c.watch = ctx.watch(c.ref, [this](const down& d) { on_child_down(d); }).id;
+  }
+
+  // A first start failed: stop every child started so far, youngest first, then report.
+  void unwind_first_start() {
+    steps.clear();
+    for (std::size_t j = children.size(); j-- > 0;) {
+      if (children[j].at == phase::running || children[j].at == phase::starting) {
+        children[j].remove_when_stopped = true;
+        steps.push_back({true, j, false});
+      } else {
+        children[j].at = phase::removed;
+      }
+    }
+    advance();
+  }
+
+  void drop_start_watch(child& c) {
+    if (c.start_watch == 0) return;
+    ctx.unwatch({c.start_watch, ctx.id(), 0});
+    c.start_watch = 0;
+  }
+  void drop_watches(child& c) {
+    drop_start_watch(c);
+    if (c.watch != 0) ctx.unwatch({c.watch, ctx.id(), c.ref.id()});
+    c.watch = 0;
+  }
+
+  // Erases children gone for good, once no step or crash refers to an index.
+  void compact() {
+    if (busy() || !crashes.empty()) return;
+    std::erase_if(children, [](const child& c) { return c.at == phase::removed; });
+  }
+
+  // -- reports --------------------------------------------------------------------------------
+
+  std::vector<child_info> which() const {
+    std::vector<child_info> out;
+    for (const auto& c : children) {
+      if (c.at == phase::removed) continue;
+      const bool live = c.at == phase::running || c.at == phase::starting;
+      out.push_back({c.spec.id, live ? c.ref : actor_ref{}, label(c.spec), c.spec.type});
+    }
+    return out;
+  }
+  child_counts counts() const {
+    child_counts n;
+    for (const auto& c : children) {
+      if (c.at == phase::removed) continue;
+      ++n.specs;
+      if (c.at == phase::running || c.at == phase::starting) ++n.active;
+      ++(c.spec.type == child_type::supervisor ? n.supervisors : n.workers);
+    }
+    return n;
+  }
+  static std::string label(const child_spec& spec) {
+    if (!spec.label.empty()) return spec.label;
+    return spec.type == child_type::supervisor ? "supervisor" : "worker";
+  }
+};
+
+supervised_children::supervised_children(actor_context& ctx, supervisor_options options)
+    : st_(std::make_unique<state>(ctx, options)) {}
+supervised_children::~supervised_children() = default;
+
+actor_ref supervised_children::start_child(child_spec spec) {
+  actor_ref ref = spec.start(st_->ctx);  // throws before anything is recorded
+  auto& c = st_->children.emplace_back();
+  c.spec = std::move(spec);
+  st_->adopt(c, std::move(ref));
+  c.at = state::phase::running;
+  return c.ref;
+}
+
+void supervised_children::start_children(std::vector<child_spec> specs, std::function<void(std::optional<error>)> done) {
+  st_->on_started = std::move(done);
+  for (auto& spec : specs) {
+    st_->children.emplace_back().spec = std::move(spec);
+    st_->steps.push_back({false, st_->children.size() - 1, false});
+  }
+  st_->advance();
+}
+
+std::vector<child_info> supervised_children::which_children() const { return st_->which(); }
+child_counts supervised_children::count_children() const { return st_->counts(); }
+const supervisor_options& supervised_children::options() const noexcept { return st_->options; }
+
+supervised_children& supervise_children(actor_context& ctx, supervisor_options options) {
+  return ctx.make_state<supervised_children>(ctx, options);
+}
+
+}  // namespace eam::otp
