@@ -123,13 +123,13 @@ actor_cell::extras& actor_cell::more() {
 // The one path of every ordinary message: a known-dead target drops it, a bound admits or
 // evicts, then it leaves through the outbox (inside a handler, unless `now`) or straight into
 // the mailbox. `now` is a constant at each call, so each sender inlines only its own path.
-template <bool now>
+template <bool now, bool has_slot>
 [[gnu::always_inline]] inline send_result actor_cell::enqueue(envelope* e) noexcept {
   if (dead_.load(std::memory_order_acquire)) {
     free_envelope(e);
     return send_result::dropped;
   }
-  if (bounded_ != nullptr) [[unlikely]] {
+  if (!has_slot && bounded_ != nullptr) [[unlikely]] {
     if (evicts_oldest()) {
       push_evicting(e);
       return send_result::delivered;
@@ -200,28 +200,34 @@ std::optional<std::uint64_t> actor_cell::mailbox_length() const noexcept {
 
 send_result actor_cell::admit(envelope* e) noexcept {
   if ((e->flags & envelope::uncounted) != 0) return send_result::delivered;  // info messages
+  if (take_slot()) return send_result::delivered;
+  overflowed(e);
+  complete_error(e->reply, error(errc::mailbox_full, "the actor's mailbox is full"));
+  free_envelope(e);
+  EAM_ASSERT(bounded_->strategy != overflow_strategy::drop_oldest, "drop_oldest mailboxes take push_evicting, never admit");
+  return bounded_->strategy == overflow_strategy::error ? send_result::refused : send_result::dropped;
+}
+
+bool actor_cell::take_slot() noexcept {
   bounded_mailbox& b = *bounded_;
   std::uint64_t pushed = b.pushed.load(std::memory_order_relaxed);
   for (;;) {
     const std::uint64_t popped = b.popped.load(std::memory_order_relaxed);
-    if (pushed - popped >= b.bound) {
-      overflowed(e);
-      switch (b.strategy) {
-        case overflow_strategy::drop_newest:
-          complete_error(e->reply, error(errc::mailbox_full, "the actor's mailbox is full"));
-          free_envelope(e);
-          return send_result::dropped;
-        case overflow_strategy::error:
-          complete_error(e->reply, error(errc::mailbox_full, "the actor's mailbox is full"));
-          free_envelope(e);
-          return send_result::refused;
-        case overflow_strategy::drop_oldest:
-          EAM_ASSERT(false, "drop_oldest mailboxes take push_evicting, never admit");
-          break;
-      }
-    }
-    if (b.pushed.compare_exchange_weak(pushed, pushed + 1, std::memory_order_relaxed)) return send_result::delivered;
+    if (pushed - popped >= b.bound) return false;
+    if (b.pushed.compare_exchange_weak(pushed, pushed + 1, std::memory_order_relaxed)) return true;
   }
+}
+
+send_result actor_cell::offer(envelope* e) noexcept {
+  if (bounded_ != nullptr && !evicts_oldest() && (e->flags & envelope::uncounted) == 0 &&
+      !dead_.load(std::memory_order_acquire)) [[unlikely]] {
+    if (!take_slot()) {
+      overflowed(e);
+      return send_result::refused;  // e stays the caller's
+    }
+    return enqueue<false, true>(e);
+  }
+  return enqueue<false>(e);
 }
 
 void actor_cell::overflowed(const envelope* e) noexcept {

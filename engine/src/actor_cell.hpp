@@ -95,6 +95,9 @@ class actor_cell {
   // -- any thread ------------------------------------------------------------------------
   /// Sends an ordinary message. Inside an actor's turn it goes through the worker's outbox.
   send_result deliver(envelope* e) noexcept;
+  /// deliver, except that a full bounded mailbox hands `e` back (`refused`) instead of
+  /// dropping it or failing its call (detail::offer).
+  send_result offer(envelope* e) noexcept;
   /// The same, never buffered in the outbox: for a sender about to block.
   send_result deliver_now(envelope* e) noexcept;
   /// Sends an info message (down): ordinary, in order, but never dropped by a bounded mailbox.
@@ -262,7 +265,9 @@ class actor_cell {
   [[gnu::always_inline]] inline envelope* pop_mailbox() noexcept;
   [[gnu::noinline, gnu::cold]] envelope* pop_bounded() noexcept;
   [[gnu::noinline, gnu::cold]] void count_handled(envelope* e) noexcept;
-  template <bool now>
+  // now: push even inside a handler (not through the outbox); has_slot: a bounded mailbox's
+  // place is taken already (offer).
+  template <bool now, bool has_slot = false>
   send_result enqueue(envelope* e) noexcept;
   void push_evicting(envelope* e) noexcept;
   void push_own_info(envelope* e) noexcept;
@@ -270,6 +275,7 @@ class actor_cell {
     return bounded_ != nullptr && bounded_->strategy == overflow_strategy::drop_oldest;
   }
   [[gnu::noinline, gnu::cold]] send_result admit(envelope* e) noexcept;
+  bool take_slot() noexcept;  // a place in a counting bounded mailbox; false when full
   void overflowed(const envelope* e) noexcept;
   void run_continue() noexcept;
   void note_activity(unsigned handled) noexcept;

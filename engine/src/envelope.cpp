@@ -21,6 +21,14 @@ send_result send(actor_cell* target, envelope* e) noexcept {
   return target->deliver(e);
 }
 
+send_result offer(actor_cell* target, envelope* e) noexcept {
+  if (target == nullptr) {
+    free_envelope(e);
+    return send_result::dropped;
+  }
+  return target->offer(e);
+}
+
 void send_now(actor_cell* target, envelope* e) noexcept {
   if (current_cell() != nullptr) internal::local_outbox().flush();  // what the handler sent first goes first
   if (target == nullptr) {

@@ -1,11 +1,12 @@
-#include <eam/otp/otp_errc.hpp>
 #include <eam/engine/telemetry.hpp>
+#include <eam/otp/otp_errc.hpp>
 #include <eam/otp/gen_stage/protocol.hpp>
 #include <eam/otp/gen_stage/upstream.hpp>
 
 #include <algorithm>
 #include <atomic>
 #include <string>
+#include <utility>
 
 namespace eam::otp::detail {
 
@@ -84,21 +85,57 @@ void upstream::refused(const actor_ref& producer, std::uint64_t tag) {
   auto it = std::find_if(pending_.begin(), pending_.end(), [tag](const auto& p) { return p.first == tag; });
   ctx_.unwatch(it->second);  // drops a down already queued for it
   pending_.erase(it);
-  eam::unchecked_typed_ref_cast<typed_ref<void(stage_cancel)>>(producer).cast(stage_cancel{tag});
+  send_cancel(producer, tag);
 }
 
+namespace {
+// Sends an ordinary message without throwing: false when a live receiver's full mailbox
+// turned it away (the `error` strategy refuses, `drop_newest` drops). A message to an actor
+// that has ended counts as sent: there is nobody left to tell.
+template <class M>
+bool offer(const actor_ref& to, M msg) {
+  return eam::unchecked_typed_ref_cast<typed_ref<void(M)>>(to).try_cast(msg) != cast_result::full;
+}
+}  // namespace
+
 void upstream::ask(entry& e) {
+  if (!offer(e.producer, stage_ask{e.sub.tag, e.to_ask})) [[unlikely]] {
+    arm_retry();  // to_ask stays: retry() asks again
+    return;
+  }
   e.outstanding += e.to_ask;
-  e.producer.cast(stage_ask{e.sub.tag, e.to_ask});
   e.to_ask = 0;
+}
+
+void upstream::send_cancel(const actor_ref& producer, std::uint64_t tag) {
+  if (offer(producer, stage_cancel{tag})) [[likely]]
+    return;
+  unsent_cancels_.emplace_back(producer, tag);
+  arm_retry();
+}
+
+void upstream::arm_retry() {
+  if (retry_armed_) return;
+  retry_armed_ = true;
+  // A timer message does not count against this stage's own mailbox bound.
+  ctx_.send_after(stage_retry_sends{}, retry_interval);
+}
+
+void upstream::retry() {
+  retry_armed_ = false;
+  for (auto& [producer, tag] : std::exchange(unsent_cancels_, {})) send_cancel(producer, tag);
+  // An ask that was due and turned away is still due: nothing else lowers to_ask.
+  for (auto& e : entries_)
+    if (e.to_ask != 0 && e.max_demand - e.to_ask <= e.min_demand) ask(e);
 }
 
 bool upstream::cancel(std::uint64_t tag) {
   auto it = std::find_if(entries_.begin(), entries_.end(), [tag](const entry& e) { return e.sub.tag == tag; });
   if (it == entries_.end()) return false;
   ctx_.unwatch(it->watch);
-  eam::unchecked_typed_ref_cast<typed_ref<void(stage_cancel)>>(it->sub.producer).cast(stage_cancel{tag});
+  const actor_ref producer = it->sub.producer;
   entries_.erase(it);
+  send_cancel(producer, tag);
   return true;
 }
 

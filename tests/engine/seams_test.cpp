@@ -216,4 +216,41 @@ TEST_SUITE("engine.seams") {
     CHECK(system.remove_health_check("cluster"));
     CHECK(system.health().status == eam::health_status::healthy);
   }
+
+  TEST_CASE("a watch with its own handler runs it and never reaches the behavior; system_of and inside_actor") {
+    struct watch_with_handler {
+      eam::actor_ref target;
+    };
+    struct counts {};
+    eam::actor_system system({.workers = 2});
+    auto target = system.spawn(store);
+    auto watcher = system.spawn([](eam::actor_context& ctx) {
+      struct seen {
+        int by_handler = 0;
+        int by_behavior = 0;
+        std::string reason;
+        bool inside = false;
+      };
+      auto& st = ctx.make_state<seen>();
+      return eam::behavior{
+          [&st, &ctx](watch_with_handler w) {
+            st.inside = eam::inside_actor();
+            ctx.watch(w.target, [&st](const eam::down& d) {
+              ++st.by_handler;
+              st.reason = d.reason.to_string();
+            });
+            ctx.watch(eam::actor_ref{}, [&st](const eam::down&) { ++st.by_handler; });  // noproc, at once
+          },
+          [&st](eam::down) { ++st.by_behavior; },
+          [&st](counts) { return std::to_string(st.by_handler) + "/" + std::to_string(st.by_behavior) + " " + st.reason +
+                                 (st.inside ? " inside" : ""); },
+      };
+    });
+    watcher.cast(watch_with_handler{target});
+    REQUIRE(eventually([&] { return watcher.call(counts{}).get().value().starts_with("1/0"); }));
+    CHECK(&eam::system_of(target) == &system);
+    CHECK_FALSE(eam::inside_actor());
+    system.stop(target);
+    REQUIRE(eventually([&] { return watcher.call(counts{}).get().value() == "2/0 normal inside"; }));
+  }
 }

@@ -86,6 +86,9 @@ class actor_ref {
   detail::actor_cell* cell_ = nullptr;
 };
 
+/// What became of a `try_cast`.
+enum class cast_result : std::uint8_t { sent, full, gone };
+
 /// True while this thread runs an actor's handler (a worker thread), where a blocking wait
 /// would stall the worker: library code that blocks checks it and refuses.
 [[nodiscard]] inline bool inside_actor() noexcept { return detail::current_cell() != nullptr; }
@@ -228,6 +231,27 @@ class typed_ref : public actor_ref {
     if (detail::send(cell(), detail::make_envelope<message_t<A>>(detail::envelope_kind::cast, std::forward<A>(msg))) ==
         detail::send_result::refused) [[unlikely]]
       throw error(errc::mailbox_full, "the actor's mailbox is full");
+  }
+
+  /// A cast that never loses the message to a full mailbox: when the actor's bounded mailbox
+  /// is full (overflow `error` or `drop_newest`), `msg` is handed back as it was and the result
+  /// is `full`; `gone` when the actor has ended (the message is dropped, as a cast's is).
+  /// For servers that must not throw or drop what they pass on (GenStage's batches).
+  template <class M>
+    requires detail::accepts_cast<M, Sigs...>
+  cast_result try_cast(M& msg) const {
+    detail::envelope* e = detail::make_envelope<M>(detail::envelope_kind::cast, std::move(msg));
+    switch (detail::offer(cell(), e)) {
+      case detail::send_result::delivered:
+        return cast_result::sent;
+      case detail::send_result::refused:
+        msg = std::move(e->template as<M>());
+        detail::free_envelope(e);
+        return cast_result::full;
+      case detail::send_result::dropped:
+        break;
+    }
+    return cast_result::gone;
   }
 
   /// Request/reply; see call_op.

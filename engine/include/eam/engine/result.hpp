@@ -25,7 +25,9 @@ class [[nodiscard]] result {
   /// The value; throws the error when there is none.
   T& value() & { check(); return std::get<0>(state_); }
   const T& value() const& { check(); return std::get<0>(state_); }
-  T&& value() && { check(); return std::get<0>(std::move(state_)); }
+  // By value, not T&&: `for (auto& x : f().value())` then iterates a live object, where a
+  // reference into the temporary result would dangle.
+  T value() && { check(); return std::get<0>(std::move(state_)); }
   T* operator->() { return &value(); }
   T& operator*() & { return value(); }
 

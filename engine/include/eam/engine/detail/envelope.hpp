@@ -111,6 +111,9 @@ enum class send_result : std::uint8_t { delivered, dropped, refused };
 /// Mailbox entry point (engine/src): delivers an ordinary message. A dead target answers calls
 /// with actor_not_found and drops the rest; takes ownership of `e`.
 send_result send(actor_cell* target, envelope* e) noexcept;
+/// Like send, but a message that a full bounded mailbox turns away (whatever its overflow
+/// strategy but drop_oldest) is not dropped: `refused` and `e` is still the caller's.
+send_result offer(actor_cell* target, envelope* e) noexcept;
 /// Like send, but pushed before returning even inside a handler (where sends are otherwise
 /// coalesced until it returns): for a caller about to block.
 void send_now(actor_cell* target, envelope* e) noexcept;

@@ -59,6 +59,7 @@ class consumer : public detail::consuming_stage<T, detail::consumer_ref<T>> {
                 detail::invoke_events(st.handle, m.events, sub->sub, st.user);
                 st.up.done(*sub, n);
               },
+              [&st](detail::stage_retry_sends) { st.up.retry(); },
               [&st](down d) { st.up.on_down(d); },
           };
         },

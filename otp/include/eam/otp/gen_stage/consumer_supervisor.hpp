@@ -139,6 +139,7 @@ class consumer_supervisor : public detail::consuming_stage<T, detail::consumer_s
                 for (const auto& [watch, r] : st.workers) out.push_back({"worker", r.ref, "worker", child_type::worker});
                 return out;
               },
+              [&st](detail::stage_retry_sends) { st.up.retry(); },
               [&st](detail::count_children) {
                 return child_counts{st.workers.size(), st.workers.size(), 0, st.workers.size()};
               },

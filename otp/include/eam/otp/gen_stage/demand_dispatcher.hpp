@@ -43,8 +43,14 @@ class demand_dispatcher final : public single_buffer_dispatcher<T> {
                                    [](const consumer_entry& a, const consumer_entry& b) { return a.demand < b.demand; });
       if (best == consumers.end() || best->demand == 0) break;
       const std::size_t n = std::min(best->demand, events.size() - sent);
+      if (!this->send(best->ref, best->tag, events, sent, n)) [[unlikely]] {
+        // Its mailbox is full: it goes, and its events go to the next consumer. Its demand
+        // left unmet was asked of the producer; the refused batch had met it, and stays here.
+        unmet_by_cancelled_ += best->demand - n;
+        consumers.erase(best);
+        continue;
+      }
       best->demand -= n;
-      this->send(best->ref, best->tag, events, sent, n);
       sent += n;
     }
     this->drop_front(events, sent);

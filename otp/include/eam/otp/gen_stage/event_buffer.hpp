@@ -50,6 +50,21 @@ class event_buffer {
     events_.erase(events_.begin(), end);
     return out;
   }
+  /// Puts events back in front, oldest first: a batch taken or staged for a consumer whose
+  /// mailbox turned it away. Within the capacity: they are the oldest, so `keep::newest` drops
+  /// from them and `keep::oldest` from the events already held.
+  void put_back(std::vector<T>& events) {
+    events_.insert(events_.begin(), std::make_move_iterator(events.begin()), std::make_move_iterator(events.end()));
+    events.clear();
+    while (events_.size() > capacity_) {
+      ++unreported_drops_;
+      if (keep_ == keep::oldest)
+        events_.pop_back();
+      else
+        events_.pop_front();
+    }
+    report_overflow();
+  }
   [[nodiscard]] std::size_t size() const noexcept { return events_.size(); }
   [[nodiscard]] bool empty() const noexcept { return events_.empty(); }
   [[nodiscard]] std::size_t dropped() const noexcept { return dropped_; }

@@ -61,7 +61,8 @@ template <class T>
 struct producer_options {
   dispatcher_kind dispatcher = dispatcher_kind::demand;
   /// For the partition dispatcher: how many partitions, and which one an event goes to
-  /// (nullopt discards it; an index >= partitions is a bug and crashes the producer). The
+  /// (nullopt discards it, and the producer is asked for it again: a discard eats no
+  /// consumer's demand; an index >= partitions is a bug and crashes the producer). The
   /// default hash: integers modulo partitions, strings by djb2, objects by their `key` member,
   /// anything else by std::hash.
   std::size_t partitions = 0;
@@ -85,7 +86,8 @@ struct stage_stats {
 namespace stage_telemetry {
 /// Metadata producer_id, consumer_tag.
 inline constexpr std::string_view subscribe = "libeam.gen_stage.subscribe";
-/// Metadata producer_id, consumer_tag, reason ("cancel" or the consumer's exit reason).
+/// Metadata producer_id, consumer_tag, reason ("cancel", "mailbox_full" when the consumer's
+/// full mailbox turned a batch away, or the consumer's exit reason).
 inline constexpr std::string_view cancel = "libeam.gen_stage.cancel";
 /// Measurement event_count (one batch to one consumer); metadata producer_id.
 inline constexpr std::string_view dispatch = "libeam.gen_stage.dispatch";

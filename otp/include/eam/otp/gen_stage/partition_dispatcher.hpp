@@ -123,35 +123,53 @@ class partition_dispatcher final : public dispatcher<T> {
     partition* p = find(tag);
     if (p == nullptr) return 0;
     p->demand += count;
-    if (p->buffer.empty()) return count;
-    const std::size_t n = std::min(p->demand, p->buffer.size());
-    p->demand -= n;
-    this->send(p->ref, p->tag, p->buffer.take(n));
-    return count > n ? count - n : 0;
+    std::size_t n = 0;
+    if (!p->buffer.empty()) {
+      n = std::min(p->demand, p->buffer.size());
+      std::vector<T> batch = p->buffer.take(n);
+      if (!this->send(p->ref, p->tag, batch)) [[unlikely]] {
+        refused(*p, batch);
+        return 0;  // nothing more to ask for a consumer that is gone
+      }
+      p->demand -= n;
+    }
+    const std::size_t more = count > n ? count - n : 0;
+    asked_ += more;
+    return more;
   }
 
   std::size_t cancel(std::uint64_t tag) override {
     partition* p = find(tag);
     if (p == nullptr) return 0;
-    p->tag = 0;
-    p->ref = {};
-    p->demand = 0;
-    --consumers_;
+    release(*p);
     return 0;
   }
 
-  void dispatch(std::vector<T>&& events) override {
+  /// Events the hash discards met no consumer's demand: as far as they answered demand the
+  /// producer was asked for, it is asked for them again (events pushed beyond demand are
+  /// not made up for).
+  std::size_t dispatch(std::vector<T>&& events) override {
+    const std::size_t answered = std::min(asked_, events.size());
+    asked_ -= answered;
     for (auto& p : partitions_) p.staged.reserve(std::min(p.demand, events.size()));
+    std::size_t discarded = 0;
     if constexpr (default_hashable<T>) {
       if (default_) {
         for (auto& event : events) route((*default_)(event), std::move(event));
         flush();
-        return;
+        return 0;
       }
     }
-    for (auto& event : events)
-      if (const std::optional<std::size_t> index = hash_(event)) route(*index, std::move(event));  // nullopt: discarded
+    for (auto& event : events) {
+      if (const std::optional<std::size_t> index = hash_(event))
+        route(*index, std::move(event));
+      else
+        ++discarded;
+    }
     flush();
+    const std::size_t again = std::min(discarded, answered);
+    asked_ += again;
+    return again;
   }
 
   [[nodiscard]] std::size_t consumers() const noexcept override { return consumers_; }
@@ -190,9 +208,25 @@ class partition_dispatcher final : public dispatcher<T> {
     for (auto& p : partitions_) {
       p.buffer.report_overflow();
       if (p.staged.empty()) continue;
-      p.demand -= p.staged.size();
-      this->send(p.ref, p.tag, std::exchange(p.staged, {}));
+      const std::size_t n = p.staged.size();
+      if (this->send(p.ref, p.tag, p.staged)) [[likely]]
+        p.demand -= n;
+      else
+        refused(p, p.staged);
+      p.staged = {};  // moved-from: leave it empty with no capacity held
     }
+  }
+  // The partition's consumer refused `batch` (full mailbox): it loses the partition, and the
+  // batch waits, oldest first, in the partition's buffer for the next consumer.
+  void refused(partition& p, std::vector<T>& batch) {
+    p.buffer.put_back(batch);
+    release(p);
+  }
+  void release(partition& p) {
+    p.tag = 0;
+    p.ref = {};
+    p.demand = 0;
+    --consumers_;
   }
   partition* find(std::uint64_t tag) {
     for (auto& p : partitions_)
@@ -204,6 +238,7 @@ class partition_dispatcher final : public dispatcher<T> {
   std::optional<default_partitioner<T>> default_;             // or the default, called inline
   std::vector<partition> partitions_;
   std::size_t consumers_ = 0;
+  std::size_t asked_ = 0;  // asked of the producer and not yet answered with events
 };
 
 }  // namespace detail

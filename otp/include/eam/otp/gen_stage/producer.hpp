@@ -30,6 +30,10 @@ template <class T>
 using producer_ref = typed_ref<std::optional<error>(stage_subscribe<T>), void(stage_ask), void(stage_cancel),
                                void(stage_set_demand_mode), void(stage_push<T>), stage_stats(stage_stats_request)>;
 
+/// How many times one turn of a producer calls handle_demand for demand that dispatching
+/// handed back (stage::meet).
+inline constexpr int meet_rounds_per_turn = 16;
+
 template <class H, class State>
 decltype(auto) invoke_demand(H& handler, std::size_t demand, State& state) {
   if constexpr (std::is_invocable_v<H&, std::size_t, State&>)
@@ -54,14 +58,24 @@ class producer {
         opts,
         [](actor_context& ctx, Init init, HandleDemand handle_demand, producer_options<T> options) {
           struct stage {
-            stage(actor_context& ctx, Init& init, HandleDemand&& h, const producer_options<T>& o)
-                : user(init()), handle(std::move(h)), side(ctx, o) {}
+            stage(actor_context& c, Init& init, HandleDemand&& h, const producer_options<T>& o)
+                : ctx(c), user(init()), handle(std::move(h)), side(c, o) {}
+            actor_context& ctx;
             state_type user;
             HandleDemand handle;
             detail::producer_side<T> side;
-            // Turns demand that is now the producer's to meet into events.
+            // Turns demand that is now the producer's to meet into events. A dispatch can
+            // hand demand back (events the partition hash discarded): handle_demand is asked
+            // again, a few rounds per turn; past them the rest comes back as a timer message,
+            // so a hash that discards everything cannot hold the producer in one handler.
             void meet(std::size_t demand) {
-              if (demand != 0) side.dispatch(detail::invoke_demand(handle, demand, user));
+              for (int round = 0; demand != 0; ++round) {
+                if (round == detail::meet_rounds_per_turn) {
+                  ctx.send_after(detail::stage_meet_demand{demand}, std::chrono::milliseconds(0));
+                  return;
+                }
+                demand = side.dispatch(detail::invoke_demand(handle, demand, user));
+              }
             }
           };
           auto& st = ctx.make_state<stage>(ctx, init, std::move(handle_demand), options);
@@ -75,7 +89,8 @@ class producer {
               [&st](detail::stage_ask a) { st.meet(st.side.ask(a)); },
               [&st](detail::stage_cancel c) { st.meet(st.side.cancel(c)); },
               [&st](detail::stage_set_demand_mode m) { st.meet(st.side.set_mode(m.mode)); },
-              [&st](detail::stage_push<T>&& p) { st.side.dispatch(std::move(p.events)); },
+              [&st](detail::stage_push<T>&& p) { st.meet(st.side.dispatch(std::move(p.events))); },
+              [&st](detail::stage_meet_demand m) { st.meet(m.demand); },
               [&st](detail::stage_stats_request) { return st.side.stats(); },
               [&st](down d) {
                 std::size_t demand = 0;

@@ -28,7 +28,7 @@ template <class In, class Out>
 using producer_consumer_ref = typed_ref<result<subscription>(stage_subscribe_to<In>), bool(stage_unsubscribe),
                                         std::vector<subscription>(stage_list_subscriptions), void(stage_events<In>),
                                         std::optional<error>(stage_subscribe<Out>), void(stage_ask), void(stage_cancel),
-                                        stage_stats(stage_stats_request)>;
+                                        void(stage_set_demand_mode), stage_stats(stage_stats_request)>;
 }  // namespace detail
 
 template <class In, class Out = In>
@@ -84,7 +84,8 @@ class producer_consumer : public detail::consuming_stage<In, detail::producer_co
                 // Demand is met by events out, not in: a filter keeps asking upstream until its
                 // consumers have what they asked for; an expansion's surplus waits in the buffer.
                 downstream_demand -= std::min(downstream_demand, out.size());
-                side.dispatch(std::move(out));
+                // Events the partition hash discarded met no demand: pull for them again.
+                downstream_demand += side.dispatch(std::move(out));
                 if (e != nullptr) up.done(*e, n);
               }
             }
@@ -115,7 +116,9 @@ class producer_consumer : public detail::consuming_stage<In, detail::producer_co
               },
               [&st](detail::stage_ask a) { st.add_demand(st.side.ask(a)); },
               [&st](detail::stage_cancel c) { st.add_demand(st.side.cancel(c)); },
+              [&st](detail::stage_set_demand_mode m) { st.add_demand(st.side.set_mode(m.mode)); },
               [&st](detail::stage_stats_request) { return st.side.stats(); },
+              [&st](detail::stage_retry_sends) { st.up.retry(); },
               [&st](down d) {
                 std::size_t demand = 0;
                 if (st.side.on_down(d, demand))
@@ -135,6 +138,9 @@ class producer_consumer : public detail::consuming_stage<In, detail::producer_co
 
   explicit producer_consumer(ref_type ref) : detail::consuming_stage<In, ref_type>(std::move(ref)) {}
 
+  /// Switches the demand mode of its producing side (producer_options::demand): `forward`
+  /// hands the demand held in accumulate mode to the stage at once.
+  void demand(demand_mode mode) const { this->ref_.cast(detail::stage_set_demand_mode{mode}); }
   [[nodiscard]] result<stage_stats> stats(std::chrono::milliseconds timeout = default_call_timeout) const {
     return this->ref_.call(detail::stage_stats_request{}, timeout).get();
   }

@@ -2,6 +2,12 @@
 /// The producing half of a stage (a producer or a producer-consumer): its consumers'
 /// subscriptions, the watches on them, its dispatcher, and demand held in accumulate mode.
 /// Each method returns the demand that is now the stage's to meet.
+///
+/// Nothing a consumer does can throw inside the stage: a consumer whose full mailbox turns a
+/// batch away (bounded, with the `error` or `drop_newest` strategy) loses its subscription
+/// (telemetry cancel, reason "mailbox_full"; the stage stops watching it) and the batch goes
+/// to the other consumers or the buffer. The consumer is not told (its mailbox is full); its
+/// subscription just stays silent.
 
 #include <eam/otp/otp_errc.hpp>
 #include <eam/engine/context.hpp>
@@ -51,10 +57,10 @@ class producer_side {
       return refused;
     consumers_.push_back({m.tag, ctx_.watch(m.consumer)});
     emit_subscribe(ctx_.id(), m.tag);
-    demand = pass(dispatcher_->ask(m.tag, m.initial_demand));
+    demand = pass(settle(dispatcher_->ask(m.tag, m.initial_demand)));
     return std::nullopt;
   }
-  std::size_t ask(const stage_ask& a) { return pass(dispatcher_->ask(a.tag, a.count)); }
+  std::size_t ask(const stage_ask& a) { return pass(settle(dispatcher_->ask(a.tag, a.count))); }
   /// The consumer cancelled.
   std::size_t cancel(const stage_cancel& c) {
     auto it = find_tag(c.tag);
@@ -62,7 +68,7 @@ class producer_side {
     ctx_.unwatch(it->watch);
     consumers_.erase(it);
     emit_cancel(ctx_.id(), c.tag, "cancel");
-    return pass(dispatcher_->cancel(c.tag));
+    return pass(settle(dispatcher_->cancel(c.tag)));
   }
   /// A watched actor ended: true (and the demand its going frees) when it was a consumer.
   bool on_down(const down& d, std::size_t& demand) {
@@ -71,7 +77,7 @@ class producer_side {
     const std::uint64_t tag = it->tag;
     consumers_.erase(it);
     emit_cancel(ctx_.id(), tag, d.reason.to_string());
-    demand = pass(dispatcher_->cancel(tag));
+    demand = pass(settle(dispatcher_->cancel(tag)));
     return true;
   }
   /// Switches the demand mode; returns the demand held until now when it becomes forward.
@@ -80,8 +86,10 @@ class producer_side {
     if (mode == demand_mode::accumulate) return 0;
     return std::exchange(held_, 0);
   }
-  void dispatch(std::vector<T>&& events) {
-    if (!events.empty()) dispatcher_->dispatch(std::move(events));
+  /// Dispatches events; returns demand to meet again (dispatcher::dispatch).
+  [[nodiscard]] std::size_t dispatch(std::vector<T>&& events) {
+    if (events.empty()) return 0;
+    return pass(settle(dispatcher_->dispatch(std::move(events))));
   }
   [[nodiscard]] stage_stats stats() const {
     return {dispatcher_->consumers(), dispatcher_->buffered(), dispatcher_->dropped(), held_};
@@ -94,6 +102,19 @@ class producer_side {
   };
   typename std::vector<consumer>::iterator find_tag(std::uint64_t tag) {
     return std::find_if(consumers_.begin(), consumers_.end(), [tag](const consumer& c) { return c.tag == tag; });
+  }
+  /// Cancels the subscriptions of the consumers the dispatcher dropped for a full mailbox.
+  std::size_t settle(std::size_t demand) {
+    if (!dispatcher_->has_refused()) [[likely]]
+      return demand;
+    for (const std::uint64_t tag : dispatcher_->take_refused()) {
+      auto it = find_tag(tag);
+      if (it == consumers_.end()) continue;
+      ctx_.unwatch(it->watch);
+      consumers_.erase(it);
+      emit_cancel(ctx_.id(), tag, "mailbox_full");
+    }
+    return demand;
   }
   /// In accumulate mode demand is held, not passed on.
   std::size_t pass(std::size_t demand) {

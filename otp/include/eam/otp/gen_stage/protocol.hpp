@@ -48,6 +48,14 @@ struct stage_push {
   std::vector<T> events;
 };
 struct stage_stats_request {};
+/// A producer -> itself (a timer message, outside any mailbox bound): demand still to meet
+/// after a turn's rounds of handle_demand (the partition hash kept discarding).
+struct stage_meet_demand {
+  std::size_t demand = 0;
+};
+/// A consuming stage -> itself (a timer message): retry the asks and cancels that a
+/// producer's full mailbox turned away (upstream::retry).
+struct stage_retry_sends {};
 
 /// User -> consumer stage.
 template <class T>

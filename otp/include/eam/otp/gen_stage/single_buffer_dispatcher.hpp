@@ -20,9 +20,10 @@ class single_buffer_dispatcher : public dispatcher<T> {
     consumers_.push_back({tag, std::move(consumer), 0});
     return std::nullopt;
   }
-  void dispatch(std::vector<T>&& events) override {
+  std::size_t dispatch(std::vector<T>&& events) override {
     place(events);
     if (!events.empty()) buffer_.append(events, 0);
+    return 0;
   }
   [[nodiscard]] std::size_t consumers() const noexcept override { return consumers_.size(); }
   [[nodiscard]] std::size_t buffered() const noexcept override { return buffer_.size(); }
@@ -35,7 +36,9 @@ class single_buffer_dispatcher : public dispatcher<T> {
     std::size_t demand;
   };
 
-  /// Sends from the front of `events` what the consumers' demand allows; leaves the rest.
+  /// Sends from the front of `events` what the consumers' demand allows; leaves the rest. A
+  /// consumer whose mailbox refuses its batch is removed (dispatcher::send records it) and
+  /// its events stay in `events` for the others.
   virtual void place(std::vector<T>& events) = 0;
 
   typename std::vector<consumer_entry>::iterator find(std::uint64_t tag) {
@@ -46,9 +49,12 @@ class single_buffer_dispatcher : public dispatcher<T> {
     if (buffer_.empty() || forward == 0) return forward;
     std::vector<T> events = buffer_.take(std::min(forward, buffer_.size()));
     forward -= events.size();
-    place(events);  // the new demand covers them all
+    place(events);  // the new demand covers them all, unless a consumer's mailbox refused
+    if (!events.empty()) [[unlikely]]
+      buffer_.put_back(events);
     return forward;
   }
+  [[nodiscard]] bool buffer_empty() const noexcept { return buffer_.empty(); }
 
   std::vector<consumer_entry> consumers_;
 

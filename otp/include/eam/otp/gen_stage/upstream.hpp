@@ -6,13 +6,20 @@
 /// with (queued, or a worker still running), and `to_ask` is done with and not asked for again.
 /// The stage asks again once outstanding + held falls to min_demand, so a slow stage stops
 /// asking: back-pressure.
+///
+/// An ask or cancel that a producer's full mailbox turns away (bounded, with the `error` or
+/// `drop_newest` strategy) is neither thrown inside the stage nor lost: it is kept (an ask
+/// stays in `to_ask`) and sent again by retry(), which a `stage_retry_sends` timer message
+/// runs every `retry_interval` until it gets through.
 
 #include <eam/engine/context.hpp>
 #include <eam/engine/result.hpp>
 #include <eam/otp/gen_stage/protocol.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 namespace eam::otp::detail {
@@ -65,6 +72,9 @@ class upstream {
   }
   /// The stage cancels a subscription. False when it had none with that tag.
   bool cancel(std::uint64_t tag);
+  /// Sends again the asks and cancels a full mailbox turned away (the stage's handler of
+  /// `stage_retry_sends` calls it).
+  void retry();
   /// A watched actor ended. True when it was one of these producers: the subscription is gone,
   /// and by its cancel mode the stage ends too (with the producer's reason).
   bool on_down(const down& d);
@@ -77,10 +87,17 @@ class upstream {
 
  private:
   void ask(entry& e);
+  /// Tells `producer` that subscription `tag` is cancelled, now or by a later retry().
+  void send_cancel(const actor_ref& producer, std::uint64_t tag);
+  void arm_retry();
+
+  static constexpr std::chrono::milliseconds retry_interval{1};
 
   actor_context& ctx_;
   std::vector<entry> entries_;
   std::vector<std::pair<std::uint64_t, watch_ref>> pending_;  // subscribe calls in flight
+  std::vector<std::pair<actor_ref, std::uint64_t>> unsent_cancels_;
+  bool retry_armed_ = false;
 };
 
 }  // namespace eam::otp::detail
