@@ -1,25 +1,33 @@
 #pragma once
 // Finding out, without blocking the supervising actor, whether a child has started: whether
 // its init has run. A supervisor starts its children one at a time, so it must learn when each
-// init is done; a call it awaited itself would hold every other message, and a handler-less
-// actor (child supervision in any actor) cannot await at all. So a small helper actor does the
-// waiting and reports in two ways: its own end (normal when the child started, reason
-// custom(why) when it did not), which the supervising side watches with a handler, and the
-// answer to `start_outcome` calls, for a supervisor that does await (dynamic start_child).
+// init is done, and awaiting a call itself would hold every other message (and an actor with
+// child supervision may not await at all). So a small helper actor asks the child and reports
+// by its own end, which the supervising side watches with a handler:
+//   normal                       the child started;
+//   custom(start_watch_refused)  a nested supervisor answered that its children failed to
+//                                start: the reason follows the marker;
+//   custom(start_watch_ended)    the child ended first: its own down, which the supervising
+//                                side also watches, says how.
 
 #include <eam/engine/context.hpp>
 
-#include <optional>
 #include <string>
+#include <string_view>
 
 namespace eam::otp::detail {
 
-struct start_outcome {};
-/// nullopt: the child started; else why not (the child's exit reason, or the error a nested
-/// supervisor answered with).
-using start_watch_ref = typed_ref<std::optional<std::string>(start_outcome)>;
+inline constexpr std::string_view start_watch_refused = "refused: ";
+inline constexpr std::string_view start_watch_ended = "ended";
+
+/// Why the start failed, from the helper's abnormal exit reason.
+inline std::string start_watch_failure(const exit_reason& helper_reason) {
+  const std::string& text = helper_reason.text();
+  if (text.starts_with(start_watch_refused)) return text.substr(start_watch_refused.size());
+  return helper_reason.to_string();  // the helper itself failed
+}
 
 /// Spawns the helper as a child of `ctx` for `child`.
-start_watch_ref spawn_start_watch(actor_context& ctx, const actor_ref& child);
+actor_ref spawn_start_watch(actor_context& ctx, const actor_ref& child);
 
 }  // namespace eam::otp::detail

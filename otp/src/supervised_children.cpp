@@ -97,6 +97,12 @@ struct supervised_children::state {
       case phase::stopping:  // the sibling a sequence stopped (or one that ended just before)
         c.at = c.remove_when_stopped ? phase::removed : phase::stopped;
         waiting = false;
+        // A stop ends a child normally: an abnormal end is a crash of its own (or of its
+        // terminate), which the restart under way absorbs but the limit counts.
+        if (!d.reason.is_normal()) {
+          report_crash(c, d.reason.to_string());
+          if (!gave_up && !within_intensity()) return;
+        }
         advance();
         return;
       case phase::starting:  // ended before its init was seen to finish
@@ -124,8 +130,9 @@ struct supervised_children::state {
         std::find_if(children.begin(), children.end(), [&](const child& c) { return c.start_watch == d.ref.id; });
     if (it == children.end()) return;
     it->start_watch = 0;
+    if (d.reason.text() == detail::start_watch_ended) return;  // the child's own down says how
     if (!d.reason.is_normal()) {
-      start_failed(static_cast<std::size_t>(it - children.begin()), d.reason.text());
+      start_failed(static_cast<std::size_t>(it - children.begin()), detail::start_watch_failure(d.reason));
       return;
     }
     it->at = phase::running;
@@ -140,11 +147,7 @@ struct supervised_children::state {
     child& c = children[i];
     c.at = phase::stopped;
     const bool abnormal = !reason.is_normal();
-    if (abnormal)
-      emit("libeam.supervisor.crash", {},
-           {{"actor_id", std::to_string(c.last_id)}, {"parent_id", std::to_string(ctx.id())},
-            {"child_id", c.spec.id}, {"error", reason.to_string()},
-            {"strategy", std::string(to_string(options.strategy))}});
+    if (abnormal) report_crash(c, reason.to_string());
     const auto policy = c.spec.restart;
     if (policy == restart_policy::temporary) {
       c.at = phase::removed;
@@ -153,6 +156,12 @@ struct supervised_children::state {
     }
     if (policy == restart_policy::transient && !abnormal) return;
     restart_needed(i);
+  }
+
+  void report_crash(const child& c, const std::string& why) {
+    emit("libeam.supervisor.crash", {},
+         {{"actor_id", std::to_string(c.last_id)}, {"parent_id", std::to_string(ctx.id())}, {"child_id", c.spec.id},
+          {"error", why}, {"strategy", std::string(to_string(options.strategy))}});
   }
 
   // Child i needs a restart: counted now, acted on now or after the sequence under way (unless
@@ -179,9 +188,7 @@ struct supervised_children::state {
       return;
     }
     c.at = phase::stopped;
-    emit("libeam.supervisor.crash", {},
-         {{"actor_id", std::to_string(c.last_id)}, {"parent_id", std::to_string(ctx.id())}, {"child_id", c.spec.id},
-          {"error", why}, {"strategy", std::string(to_string(options.strategy))}});
+    report_crash(c, why);
     if (c.spec.restart == restart_policy::temporary) {
       c.at = phase::removed;
       advance();
