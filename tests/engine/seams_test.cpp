@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <memory>
 #include <string>
 #include <thread>
 
@@ -252,5 +253,44 @@ TEST_SUITE("engine.seams") {
     CHECK_FALSE(eam::inside_actor());
     system.stop(target);
     REQUIRE(eventually([&] { return watcher.call(counts{}).get().value() == "2/0 normal inside"; }));
+  }
+
+  TEST_CASE("try_cast hands a message back when a bounded mailbox is full and never throws") {
+    struct load {
+      std::string payload;
+    };
+    struct park {};
+    for (const auto strategy : {eam::overflow_strategy::error, eam::overflow_strategy::drop_newest}) {
+      eam::actor_system system({.workers = 2});
+      auto parked = std::make_shared<std::atomic<bool>>(false);
+      auto release = std::make_shared<std::atomic<bool>>(false);
+      auto got = std::make_shared<std::atomic<int>>(0);
+      struct let_go {  // the parked handler ends even when a check below fails
+        std::shared_ptr<std::atomic<bool>> flag;
+        ~let_go() { *flag = true; }
+      } guard{release};
+      auto target = system.spawn({.mailbox_bound = 1, .overflow = strategy}, [=](eam::actor_context&) {
+        return eam::behavior{[=](park) {
+                               *parked = true;
+                               while (!release->load()) std::this_thread::yield();  // bounded by the test below
+                             },
+                             [=](load) { ++*got; }};
+      });
+      target.cast(park{});
+      REQUIRE(eventually([&] { return parked->load(); }));
+      load first{"first"};
+      CHECK(target.try_cast(first) == eam::cast_result::sent);  // takes the one slot
+      load second{"second"};
+      CHECK(target.try_cast(second) == eam::cast_result::full);
+      CHECK(second.payload == "second");  // handed back whole
+      *release = true;
+      REQUIRE(eventually([&] { return got->load() == 1; }));
+      CHECK(target.try_cast(second) == eam::cast_result::sent);
+      REQUIRE(eventually([&] { return got->load() == 2; }));
+      system.stop(target);
+      REQUIRE(eventually([&] { return !target.is_alive(); }));
+      load late{"late"};
+      CHECK(target.try_cast(late) == eam::cast_result::gone);
+    }
   }
 }
