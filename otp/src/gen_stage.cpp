@@ -62,14 +62,15 @@ result<std::uint64_t> upstream::prepare(const actor_ref& producer, subscribe_opt
   if (!producer) return error(errc::actor_not_found, "no producer to subscribe to");
   if (auto bad = normalize(options)) return *bad;
   const std::uint64_t tag = next_subscription_tag();
-  pending_.emplace_back(tag, ctx_.watch(producer));
+  rare().pending.emplace_back(tag, ctx_.watch(producer));
   return tag;
 }
 
 subscription upstream::accepted(const actor_ref& producer, std::uint64_t tag, const subscribe_options& options) {
-  auto it = std::find_if(pending_.begin(), pending_.end(), [tag](const auto& p) { return p.first == tag; });
+  auto& pending = rare().pending;
+  auto it = std::find_if(pending.begin(), pending.end(), [tag](const auto& p) { return p.first == tag; });
   const watch_ref watch = it->second;
-  pending_.erase(it);
+  pending.erase(it);
   entries_.push_back({{producer, tag},
                       eam::unchecked_typed_ref_cast<typed_ref<void(stage_ask)>>(producer),
                       watch,
@@ -82,24 +83,19 @@ subscription upstream::accepted(const actor_ref& producer, std::uint64_t tag, co
 }
 
 void upstream::refused(const actor_ref& producer, std::uint64_t tag) {
-  auto it = std::find_if(pending_.begin(), pending_.end(), [tag](const auto& p) { return p.first == tag; });
+  auto& pending = rare().pending;
+  auto it = std::find_if(pending.begin(), pending.end(), [tag](const auto& p) { return p.first == tag; });
   ctx_.unwatch(it->second);  // drops a down already queued for it
-  pending_.erase(it);
+  pending.erase(it);
   send_cancel(producer, tag);
 }
 
-namespace {
-// Sends an ordinary message without throwing: false when a live receiver's full mailbox
-// turned it away (the `error` strategy refuses, `drop_newest` drops). A message to an actor
-// that has ended counts as sent: there is nobody left to tell.
-template <class M>
-bool offer(const actor_ref& to, M msg) {
-  return eam::unchecked_typed_ref_cast<typed_ref<void(M)>>(to).try_cast(msg) != cast_result::full;
-}
-}  // namespace
-
+// Asks and cancels never throw: try_cast says `full` when a live producer's bounded mailbox
+// turns the message away (the `error` strategy refuses, `drop_newest` drops), and the message
+// is kept for retry(). One to a producer that has ended counts as sent: nobody is left to tell.
 void upstream::ask(entry& e) {
-  if (!offer(e.producer, stage_ask{e.sub.tag, e.to_ask})) [[unlikely]] {
+  stage_ask msg{e.sub.tag, e.to_ask};
+  if (e.producer.try_cast(msg) == cast_result::full) [[unlikely]] {
     arm_retry();  // to_ask stays: retry() asks again
     return;
   }
@@ -108,9 +104,10 @@ void upstream::ask(entry& e) {
 }
 
 void upstream::send_cancel(const actor_ref& producer, std::uint64_t tag) {
-  if (offer(producer, stage_cancel{tag})) [[likely]]
+  stage_cancel msg{tag};
+  if (eam::unchecked_typed_ref_cast<typed_ref<void(stage_cancel)>>(producer).try_cast(msg) != cast_result::full) [[likely]]
     return;
-  unsent_cancels_.emplace_back(producer, tag);
+  rare().unsent_cancels.emplace_back(producer, tag);
   arm_retry();
 }
 
@@ -123,7 +120,8 @@ void upstream::arm_retry() {
 
 void upstream::retry() {
   retry_armed_ = false;
-  for (auto& [producer, tag] : std::exchange(unsent_cancels_, {})) send_cancel(producer, tag);
+  if (rare_)
+    for (auto& [producer, tag] : std::exchange(rare_->unsent_cancels, {})) send_cancel(producer, tag);
   // An ask that was due and turned away is still due: nothing else lowers to_ask.
   for (auto& e : entries_)
     if (e.to_ask != 0 && e.max_demand - e.to_ask <= e.min_demand) ask(e);
@@ -144,7 +142,7 @@ bool upstream::on_down(const down& d) {
   if (it == entries_.end()) {
     // A producer that ended while its subscribe call was in flight: the call fails and
     // refused() cleans up; the down itself is ours all the same.
-    return std::any_of(pending_.begin(), pending_.end(), [&](const auto& p) { return p.second == d.ref; });
+    return rare_ && std::any_of(rare_->pending.begin(), rare_->pending.end(), [&](const auto& p) { return p.second == d.ref; });
   }
   const cancel_mode mode = it->cancel;
   entries_.erase(it);

@@ -104,9 +104,13 @@ class producer_side {
     return std::find_if(consumers_.begin(), consumers_.end(), [tag](const consumer& c) { return c.tag == tag; });
   }
   /// Cancels the subscriptions of the consumers the dispatcher dropped for a full mailbox.
-  std::size_t settle(std::size_t demand) {
+  [[gnu::always_inline]] std::size_t settle(std::size_t demand) {
     if (!dispatcher_->has_refused()) [[likely]]
       return demand;
+    cancel_refused();
+    return demand;
+  }
+  [[gnu::noinline]] void cancel_refused() {
     for (const std::uint64_t tag : dispatcher_->take_refused()) {
       auto it = find_tag(tag);
       if (it == consumers_.end()) continue;
@@ -114,7 +118,6 @@ class producer_side {
       consumers_.erase(it);
       emit_cancel(ctx_.id(), tag, "mailbox_full");
     }
-    return demand;
   }
   /// In accumulate mode demand is held, not passed on.
   std::size_t pass(std::size_t demand) {
