@@ -7,6 +7,7 @@
 #include <eam/otp.hpp>
 
 #include "../support/eventually.hpp"
+#include "../support/journal.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -28,26 +29,7 @@ struct crash {};
 struct ping {};
 using worker_ref = eam::typed_ref<int(crash), int(ping)>;
 
-// What happened, in order, across actors.
-struct journal {
-  std::mutex m;
-  std::vector<std::string> lines;
-  void add(std::string s) {
-    std::lock_guard l(m);
-    lines.push_back(std::move(s));
-  }
-  std::vector<std::string> snapshot() {
-    std::lock_guard l(m);
-    return lines;
-  }
-  bool has(const std::string& s) {
-    std::lock_guard l(m);
-    return std::find(lines.begin(), lines.end(), s) != lines.end();
-  }
-  // Waits (at most `limit`) until `s` is in the journal: how a test detects two things that
-  // overlap; when they never overlap the wait runs out, and only the verdict matters.
-  bool wait_for(const std::string& s, std::chrono::milliseconds limit) { return eventually([&] { return has(s); }, limit); }
-};
+using eam::test::journal;
 
 // A gate a test opens once it has seen what it waited for.
 struct gate {

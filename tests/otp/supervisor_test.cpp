@@ -4,6 +4,7 @@
 #include <eam/otp.hpp>
 
 #include "../support/eventually.hpp"
+#include "../support/journal.hpp"
 #include "../support/probe.hpp"
 
 #include <atomic>
@@ -22,18 +23,7 @@ struct crash {};
 struct whoami {};
 
 // Records every start of every child id, in the order the supervisor starts them.
-struct journal {
-  std::mutex m;
-  std::vector<std::string> starts;
-  void add(std::string s) {
-    std::lock_guard l(m);
-    starts.push_back(std::move(s));
-  }
-  std::vector<std::string> snapshot() {
-    std::lock_guard l(m);
-    return starts;
-  }
-};
+using eam::test::journal;
 
 auto worker(eam::actor_context&, std::string id) {
   return eam::behavior{[](crash) -> int { throw std::runtime_error("crash"); }, [id](whoami) { return id; }};
