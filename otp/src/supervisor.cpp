@@ -3,9 +3,16 @@
 // have all started it sets aside what it is asked (await_started, which_children,
 // count_children), so an answer always describes a started supervisor. When a child fails to
 // start, it answers those with the error, then ends with reason "failed_to_start_child".
+//
+// start_supervisor from a thread learns the outcome through a promise the supervisor keeps,
+// not through a call: a first child whose spawn fails at once fails the supervisor inside its
+// init, and the call could arrive after the supervisor has ended, with only actor_not_found
+// to say so.
 #include <eam/otp/supervisor.hpp>
 
 #include <eam/otp/stop.hpp>
+
+#include <future>
 
 namespace eam::otp {
 
@@ -13,18 +20,26 @@ namespace {
 
 struct give_up {};
 
-auto supervisor_factory(supervisor_options options, std::vector<child_spec> specs) {
-  return [options, specs = std::move(specs)](actor_context& ctx) {
+using start_outcome = std::promise<std::optional<error>>;
+
+// `outcome`, when given, is fulfilled once the children have started or failed to; if the
+// supervisor ends before that, the promise breaks (its owner, the state, is destroyed).
+auto supervisor_factory(supervisor_options options, std::vector<child_spec> specs,
+                        std::shared_ptr<start_outcome> outcome = nullptr) {
+  return [options, specs = std::move(specs), outcome](actor_context& ctx) mutable {
     struct state {
       state(actor_context& ctx, supervisor_options o) : kids(ctx, o) {}
       supervised_children kids;
       bool started = false;
       std::optional<error> failure;
+      std::shared_ptr<start_outcome> outcome;
     };
     auto& st = ctx.make_state<state>(ctx, options);
+    st.outcome = std::move(outcome);
     st.kids.start_children(specs, [&st, &ctx](std::optional<error> failure) {
       st.started = true;
       st.failure = std::move(failure);
+      if (st.outcome) std::exchange(st.outcome, nullptr)->set_value(st.failure);
       ctx.unstash_all();
       if (st.failure) eam::unchecked_typed_ref_cast<typed_ref<void(give_up)>>(ctx.self()).cast(give_up{});
     });
@@ -52,17 +67,23 @@ bool supervisor::stop(std::chrono::milliseconds timeout) const { return stop_and
 
 result<supervisor> start_supervisor(actor_system& system, supervisor_options options, std::vector<child_spec> children,
                                     spawn_options opts) {
+  if (inside_actor())
+    return error(errc::blocking_call_on_worker, "start_supervisor(system, ...) inside a handler: use start_supervisor(ctx, ...)");
+  auto outcome = std::make_shared<start_outcome>();
+  auto started = outcome->get_future();
   supervisor_ref ref;
   try {
-    ref = system.spawn(opts, supervisor_factory(options, std::move(children)));
+    ref = system.spawn(opts, supervisor_factory(options, std::move(children), std::move(outcome)));
   } catch (const error& e) {
     return e;
   }
-  // The supervisor answers once every child has started, however long their inits take (as
-  // Erlang's supervisor:start_link); a day bounds a child that never returns from init.
-  auto started = ref.call(detail::await_started{}, std::chrono::hours(24)).get();
-  if (!started) return started.error_value();
-  if (started.value()) return *started.value();
+  // Known once every child has started, however long their inits take (as Erlang's
+  // supervisor:start_link waits).
+  try {
+    if (auto failure = started.get()) return *failure;
+  } catch (const std::future_error&) {  // it ended first (stopped, or the system shut down)
+    return error(errc::actor_not_found, "the supervisor ended before its children had started");
+  }
   return supervisor(std::move(ref));
 }
 
