@@ -34,10 +34,8 @@ struct dynamic_child {
   bool terminating = false;                                  // terminate_child waits for its down
 };
 
-child_info info_of(const dynamic_child& c) {
-  std::string type = c.spec.label.empty() ? (c.spec.type == child_type::supervisor ? "supervisor" : "worker") : c.spec.label;
-  return {c.spec.id, c.ref, std::move(type), c.spec.type};
-}
+// What a stashed start_child returns: never sent, the call is answered when it runs again.
+result<actor_ref> stashed() { return error(errc::timeout, "not answered yet"); }
 
 // The supervisor's state. Calls that wait (start_child until the init has run, terminate_child
 // until the end) are stashed, and every event that settles one unstashes them all: each call
@@ -70,7 +68,7 @@ struct dynamic_state {
     const bool waiting = std::any_of(children.begin(), children.end(), [&](const dynamic_child& c) { return c.start_token == m.token; });
     if (waiting) {
       ctx.stash();
-      return error(errc::timeout, "not answered yet");  // not sent: the call is stashed
+      return stashed();
     }
     if (options.max_children != 0 && children.size() >= options.max_children)
       return error(errc::max_children, "the dynamic supervisor runs " + std::to_string(children.size()) + " children");
@@ -88,7 +86,7 @@ struct dynamic_state {
     c.start_watch = ctx.watch(spawn_start_watch(ctx, c.ref), [this](const down& d) { on_start_watch_down(d); }).id;
     children.push_back(std::move(c));
     ctx.stash();  // answered once the child's init has run
-    return error(errc::timeout, "not answered yet");
+    return stashed();
   }
 
   bool terminate_child(const actor_ref& ref) {
@@ -191,7 +189,7 @@ dynamic_ref start_dynamic_supervisor(actor_system& system, dynamic_supervisor_op
         [&st](which_children) {
           std::vector<child_info> out;
           out.reserve(st.children.size());
-          for (const auto& c : st.children) out.push_back(info_of(c));
+          for (const auto& c : st.children) out.push_back(child_info_of(c.spec, c.ref));
           return out;
         },
         [&st](count_children) { return st.counts(); },

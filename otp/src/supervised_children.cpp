@@ -37,6 +37,11 @@ error start_error(const std::string& id, std::string why, error_code code = errc
 }  // namespace
 
 namespace detail {
+child_info child_info_of(const child_spec& spec, actor_ref ref) {
+  std::string type = !spec.label.empty() ? spec.label : spec.type == child_type::supervisor ? "supervisor" : "worker";
+  return {spec.id, std::move(ref), std::move(type), spec.type};
+}
+
 std::string short_class_name(std::string_view qualified) {
   const auto template_args = qualified.find('<');
   const auto scope = qualified.substr(0, template_args).rfind("::");
@@ -358,7 +363,7 @@ struct supervised_children::state {
     for (const auto& c : children) {
       if (c.at == phase::removed) continue;
       const bool live = c.at == phase::running || c.at == phase::starting;
-      out.push_back({c.spec.id, live ? c.ref : actor_ref{}, label(c.spec), c.spec.type});
+      out.push_back(detail::child_info_of(c.spec, live ? c.ref : actor_ref{}));
     }
     return out;
   }
@@ -371,10 +376,6 @@ struct supervised_children::state {
       ++(c.spec.type == child_type::supervisor ? n.supervisors : n.workers);
     }
     return n;
-  }
-  static std::string label(const child_spec& spec) {
-    if (!spec.label.empty()) return spec.label;
-    return spec.type == child_type::supervisor ? "supervisor" : "worker";
   }
 };
 

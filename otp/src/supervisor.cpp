@@ -93,7 +93,7 @@ supervisor start_supervisor(actor_context& parent, supervisor_options options, s
 }
 
 child_spec supervisor_child(std::string id, supervisor_options options, std::vector<child_spec> children, spawn_options opts) {
-  std::string label = opts.name.empty() ? std::string("supervisor") : opts.name;
+  std::string label = opts.name;  // empty: "supervisor"
   return {std::move(id),
           [options, children = std::move(children), opts](actor_context& ctx) -> actor_ref {
             return start_supervisor(ctx, options, children, opts).ref();

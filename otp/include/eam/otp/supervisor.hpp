@@ -12,7 +12,7 @@
 ///   auto sup = eam::otp::start_supervisor(system, {.strategy = eam::otp::strategy::one_for_all},
 ///       {eam::otp::child("db", {.name = "db"}, db_factory, url),
 ///        eam::otp::child<cache_actor>("cache", {}, 1024)}).value();
-///   for (const auto& c : sup.which_children()) ...;   // id, ref, type label
+///   for (const auto& c : sup.which_children().value()) ...;   // id, ref, type label
 ///   sup.stop();
 
 #include <eam/engine/actor.hpp>
@@ -87,6 +87,11 @@ struct child_info {
   std::string type;    ///< the spec's label, or "worker" / "supervisor"
   child_type kind = child_type::worker;
 };
+
+namespace detail {
+/// What which_children reports for a child started from `spec` (its type label filled in).
+child_info child_info_of(const child_spec& spec, actor_ref ref);
+}  // namespace detail
 
 /// What `count_children` reports, as Erlang's supervisor:count_children.
 struct child_counts {
