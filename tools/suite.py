@@ -7,16 +7,23 @@ prints one table: median time and throughput per system, min-max, peak memory, a
 throughput ratio to each peer. Writes results.json and PNG charts (gnuplot) to --out.
 
 Every workload checks its own result; a wrong result fails the run loudly.
+
+The remote group runs two processes per run, a server and a client on 127.0.0.1 (libeam's
+cluster layer beside Erlang distribution, CAF's middleman and raw ZeroMQ; bench/README.md).
 """
 import argparse
 import json
 import math
 import os
+import secrets
 import shutil
+import signal
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -79,7 +86,29 @@ for _n in (1, 2, 3):
 for _n in (5, 10, 20):
     WORKLOADS[f"stage-supervisor-{_n}"] = ("gen-stage", "workers", {"jobs": 200000, "max_demand": _n}, ["jobs"],
                                            "stage-consumer-supervisor")
+# Remote: two processes on 127.0.0.1 per run (RemoteSystem below). n scales with --size.
+WORKLOADS["remote-cast"] = ("remote", "messages", {"n": 2000000}, ["n"])
+WORKLOADS["remote-call"] = ("remote", "calls", {"n": 100000}, ["n"])
+WORKLOADS["remote-ping-pong"] = ("remote", "round trips", {"n": 100000}, ["n"])
+WORKLOADS["remote-cast-curve"] = ("remote", "messages", {"n": 2000000}, ["n"])
 SYSTEMS = ["libeam", "caf", "erlang", "threads"]
+REMOTE_SYSTEMS = ["libeam", "erlang", "caf", "zmq", "zmq-batch"]
+ALL_SYSTEMS = SYSTEMS + [s for s in REMOTE_SYSTEMS if s not in SYSTEMS]
+REMOTE_ROWS = {n for n, w in WORKLOADS.items() if w[0] == "remote"}
+# Which remote rows each system runs, and why the others are not applicable.
+REMOTE_WORKLOADS = {
+    "libeam": REMOTE_ROWS,
+    "erlang": REMOTE_ROWS - {"remote-cast-curve"},
+    "caf": REMOTE_ROWS - {"remote-cast-curve"},
+    "zmq": REMOTE_ROWS,
+    "zmq-batch": {"remote-cast", "remote-cast-curve"},
+}
+NOT_APPLICABLE = {
+    ("erlang", "remote-cast-curve"): "no cheap encrypted distribution (inet_tls_dist needs certificates)",
+    ("caf", "remote-cast-curve"): "no cheap encrypted transport (libcaf_openssl needs certificates)",
+    ("zmq-batch", "remote-call"): "batching is for one-way casts",
+    ("zmq-batch", "remote-ping-pong"): "batching is for one-way casts",
+}
 # What bench/suite/erlang/eam_suite.erl implements (the C++ binaries answer --list themselves).
 ERLANG_WORKLOADS = {"ping-pong", "counting", "fork-join-throughput", "fork-join-create", "thread-ring", "chameneos",
                     "big", "actor-creation", "fan-in", "mixed-case", "skynet", "calls-inside", "calls-outside"}
@@ -177,6 +206,258 @@ class System:
         return result, peak
 
 
+def resident_peak(pid):
+    """The process's peak resident MiB so far (VmHWM), or None once it is gone. Unlike wait4's
+    ru_maxrss this starts at the exec: a child forked from this Python process otherwise shows
+    at least the suite's own ~20 MiB, which would hide a flat sender."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return None
+
+
+class Child:
+    """A child process of a remote run, waited for with wait4 while its peak memory is sampled."""
+
+    def __init__(self, proc):
+        # Popen stays referenced and learns the exit status from us: otherwise its finaliser
+        # or subprocess's clean-up of forgotten children would reap the pid behind our back.
+        self.proc = proc
+        self.pid = proc.pid
+        self.peak = None  # MiB, from /proc while it runs
+        self.status = self.usage = None
+
+    def sample(self):
+        if self.status is None:
+            hwm = resident_peak(self.pid)
+            if hwm:  # None or 0 while it exits
+                self.peak = max(self.peak or 0.0, hwm)
+
+    def wait(self, deadline, watch=()):
+        """Waits until `deadline`, sampling its peak (and that of the `watch` children) every few
+        ms, so only growth in the last few ms before an exit is missed. True once it exited."""
+        while True:
+            done, status, usage = os.wait4(self.pid, os.WNOHANG)
+            if done:
+                self.status, self.usage = status, usage
+                self.proc.returncode = os.waitstatus_to_exitcode(status)
+                return True
+            for c in (self, *watch):
+                c.sample()
+            if time.time() > deadline:
+                return False
+            time.sleep(0.005)
+
+    def peak_mib(self):
+        return self.peak if self.peak is not None else self.usage.ru_maxrss / 1024.0
+
+    def exit_code(self):
+        return os.waitstatus_to_exitcode(self.status)
+
+    def end(self, grace):
+        """Waits `grace` seconds for it to exit by itself, then SIGTERM, then SIGKILL, and reaps
+        it. Returns how it ended: "exited", "terminated" or "killed". The pid is only signalled
+        while unreaped, so it cannot belong to another process."""
+        if self.status is not None:
+            return "exited"
+        for how, sig, wait in (("exited", None, grace), ("terminated", signal.SIGTERM, 5),
+                               ("killed", signal.SIGKILL, 60)):
+            if sig is not None:
+                os.kill(self.pid, sig)
+            if self.wait(time.time() + wait):
+                return how
+        raise RuntimeError(f"process {self.pid} survived SIGKILL")
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Epmd:
+    """A private epmd for the remote group's Erlang nodes, on a port of its own and 127.0.0.1
+    only: the suite never touches an epmd that was running before (nor depends on one), two
+    suites (parallel ctest) never share one, and this one is ended by its pid at the end. The
+    nodes find it through ERL_EPMD_PORT and start with -start_epmd false, so no node starts
+    another epmd behind our back."""
+
+    def __init__(self):
+        self.proc = None
+        self.port = None
+
+    def ensure(self):
+        if self.proc is not None and self.proc.poll() is None:
+            return self.port
+        for _ in range(5):  # a port taken between free_port() and epmd's bind: try another
+            port = free_port()
+            proc = subprocess.Popen(["epmd", "-port", str(port), "-address", "127.0.0.1"],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            deadline = time.time() + 10
+            while proc.poll() is None and time.time() < deadline:
+                names = subprocess.run(["epmd", "-port", str(port), "-names"], capture_output=True)
+                if names.returncode == 0:
+                    self.proc, self.port = proc, port
+                    return port
+                time.sleep(0.05)
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+        raise RuntimeError("could not start a private epmd")
+
+    def stop(self):
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+
+class RemoteSystem:
+    """One system of the remote group: each run is a server process and a client process on
+    127.0.0.1 (the contract in bench/README.md, "The remote group"). The server prints
+    `READY <port> [<key>]`; the client gets `--connect 127.0.0.1:<port>` (and `--server-key
+    <key>`), runs the workload and prints the JSON line. The server checks what arrived and may
+    print its own JSON line; ok=false there fails the run too. Both peaks are reported."""
+
+    BINARIES = {"libeam": "eam_remote_suite", "caf": "caf_remote_suite", "zmq": "zmq_remote_suite",
+                "zmq-batch": "zmq_remote_suite"}
+    READY_TIMEOUT = 60  # seconds for a server to start listening (a BEAM node takes about one)
+    SERVER_GRACE = 10  # seconds a server gets to exit by itself once its client is done
+    BATCH = 256  # small messages per zmq message for zmq-batch
+
+    def __init__(self, name, build, epmd):
+        self.name = name
+        self.epmd = epmd
+        self.runs = 0  # numbers the Erlang nodes' names
+        self.curve_cookie = None  # libeam's remote-cast-curve: a fresh cookie per run
+        bench = os.path.join(build, "bench")
+        if name == "erlang":
+            self.beam_dir = os.path.join(bench, "erlang")
+            self.available = all(shutil.which(p) for p in ("erl", "epmd")) and os.path.exists(
+                os.path.join(self.beam_dir, "erl_remote_suite.beam"))
+            self.why = "erl, epmd or the compiled erl_remote_suite.beam is missing (Debian erlang-base)"
+            self.cookie = secrets.token_hex(16)
+        else:
+            self.binary = os.path.join(bench, self.BINARIES[name])
+            self.available = os.path.exists(self.binary)
+            self.why = f"{self.binary} is not built" + {
+                "libeam": " (libeam's remote program, bench/suite/remote/)",
+                "caf": " (Debian libcaf-dev: caf_io)", "zmq": " (Debian libzmq3-dev)",
+                "zmq-batch": " (Debian libzmq3-dev)"}[name]
+
+    def workloads(self):
+        return REMOTE_WORKLOADS[self.name]
+
+    def command(self, role, workload, workers, params, connect):
+        args = ["--role", role, "--workload", binary_name(workload), "--workers", str(workers)]
+        args += ["--port", "0"] if role == "server" else connect
+        for k, v in params.items():
+            args += ["--" + k, str(v)]
+        if self.name == "zmq-batch" and role == "client":
+            args += ["--batch", str(self.BATCH)]
+        if self.name == "libeam" and workload == "remote-cast-curve":
+            args += ["--cookie", self.curve_cookie]  # libeam's encryption is keyed by the cookie
+        if self.name == "erlang":
+            node = f"eam{'s' if role == 'server' else 'c'}{os.getpid()}x{self.runs}@127.0.0.1"
+            return ["erl", "-noshell", "-name", node, "-setcookie", self.cookie, "-start_epmd", "false",
+                    "-kernel", "inet_dist_use_interface", "{127,0,0,1}", f"+S{workers}:{workers}",
+                    "-pa", self.beam_dir, "-run", "erl_remote_suite", "main", "-extra"] + args
+        return [self.binary] + args
+
+    def connect_args(self, ready):
+        """The client's arguments from the tokens after READY."""
+        if self.name == "erlang":
+            return ["--connect", ready[0]]  # a node name: nodes are found through epmd, not by port
+        args = ["--connect", f"127.0.0.1:{ready[0]}"]
+        if len(ready) > 1:
+            args += ["--server-key", ready[1]]  # zmq CURVE: the server's public key
+        return args
+
+    def run(self, workload, workers, params, timeout):
+        """One run, server then client: (client's result + both peaks, the larger peak MiB)."""
+        self.runs += 1
+        self.curve_cookie = secrets.token_hex(16)
+        env = dict(os.environ)
+        if self.name == "erlang":
+            env["ERL_EPMD_PORT"] = str(self.epmd.ensure())
+        with tempfile.TemporaryFile("w+") as server_err, tempfile.TemporaryFile("w+") as out, \
+                tempfile.TemporaryFile("w+") as err:
+            proc = subprocess.Popen(self.command("server", workload, workers, params, None), stdout=subprocess.PIPE,
+                                    stderr=server_err, text=True, env=env)
+            server = Child(proc)
+            server.sample()
+            ready, server_lines, got_ready = [], [], threading.Event()
+
+            def read_server():  # READY first, then whatever the server prints (its JSON line)
+                for line in proc.stdout:
+                    if not got_ready.is_set() and line.startswith("READY"):
+                        ready.extend(line.split()[1:])
+                        got_ready.set()
+                    else:
+                        server_lines.append(line)
+                got_ready.set()  # end of output: the server died before READY
+
+            reader = threading.Thread(target=read_server, daemon=True)
+            reader.start()
+            client, result, finished = None, None, False
+            try:
+                got_ready.wait(self.READY_TIMEOUT)
+                if not ready:
+                    result = {"ok": False, "detail": "the server printed no READY line"}
+                else:
+                    client = Child(subprocess.Popen(self.command("client", workload, workers, params,
+                                                                 self.connect_args(ready)),
+                                                    stdout=out, stderr=err, env=env))
+                    if not client.wait(time.time() + timeout, watch=[server]):
+                        result = {"ok": False, "detail": f"timed out after {timeout} s"}
+                finished = True
+            finally:
+                if client is not None:  # timed out, or interrupted: never leave it running
+                    client.end(0)
+                how = server.end(self.SERVER_GRACE if finished else 0)
+                reader.join(5)
+            server_err.seek(0)
+            server_stderr = server_err.read().strip()
+            if result is None:
+                out.seek(0)
+                err.seek(0)
+                stdout, stderr = out.read(), err.read()
+                lines = [l for l in stdout.splitlines() if l.startswith("{")]
+                if not lines:
+                    result = {"ok": False,
+                              "detail": (stderr or stdout).strip()[-300:] or f"client exit {client.exit_code()}"}
+                else:
+                    result = json.loads(lines[-1])
+                    if client.exit_code() != 0:
+                        result["ok"] = False
+            elif not ready and server_stderr:
+                result["detail"] += ": " + server_stderr[-300:]
+        server_json = [json.loads(l) for l in server_lines if l.startswith("{")]
+        if server_json and not server_json[-1].get("ok", True):
+            result["ok"] = False
+            result["detail"] = "server: " + str(server_json[-1].get("detail"))
+        if how == "exited" and server.exit_code() != 0 and result.get("ok"):
+            result["ok"] = False
+            result["detail"] = f"server exited {server.exit_code()}: {server_stderr[-300:]}"
+        if how == "killed":
+            result["detail"] = str(result.get("detail", "")) + " (the server had to be killed)"
+        result.setdefault("items", params.get("n"))
+        client_peak = client.peak_mib() if client is not None else 0.0
+        result["client_peak_mib"], result["server_peak_mib"] = client_peak, server.peak_mib()
+        return result, max(client_peak, server.peak_mib())
+
+
 def fmt_rate(x):
     if x is None:
         return "-"
@@ -192,8 +473,10 @@ def main():
     parser.add_argument("--names", action="store_true", help=argparse.SUPPRESS)  # for CMake
     parser.add_argument("--replot", action="store_true", help="redraw the charts of --out/results.json and exit")
     parser.add_argument("--workloads", help="comma-separated names (default: all)")
-    parser.add_argument("--groups", help="comma-separated: micro, concurrency, parallelism, caf-paper, extra, gen-stage")
-    parser.add_argument("--systems", default=",".join(SYSTEMS), help="comma-separated: " + ", ".join(SYSTEMS))
+    parser.add_argument("--groups", help="comma-separated: micro, concurrency, parallelism, caf-paper, extra, "
+                                         "gen-stage, remote")
+    parser.add_argument("--systems", default=",".join(ALL_SYSTEMS),
+                        help="comma-separated: " + ", ".join(ALL_SYSTEMS) + " (zmq, zmq-batch: remote group only)")
     parser.add_argument("--reps", type=int, default=5, help="runs per workload and system (default 5)")
     parser.add_argument("--workers", type=int, default=os.cpu_count(), help="worker threads for every system")
     parser.add_argument("--size", type=float, default=1.0, help="scales every workload (1 = published defaults)")
@@ -220,10 +503,14 @@ def main():
         print(f"{'workload':<22} {'group':<12} {'unit':<14} parameters at size 1")
         for name, (group, unit, defaults, _) in ((n, spec(n)) for n in WORKLOADS):
             print(f"{name:<22} {group:<12} {unit:<14} " + " ".join(f"{k}={v}" for k, v in defaults.items()))
-        print("systems: " + ", ".join(SYSTEMS))
+        print("systems: " + ", ".join(SYSTEMS) + "; remote group: " + ", ".join(REMOTE_SYSTEMS))
         return 0
 
-    names = list(WORKLOADS)
+    # The remote group only runs when asked for (--groups remote, or its rows by name): on the
+    # two-core reference machine its five reps take about 8 minutes, most of a plain run again.
+    names = [n for n in WORKLOADS if WORKLOADS[n][0] != "remote" or args.groups]
+    if not args.groups and not args.workloads:
+        print("note: the remote group runs only when asked for: --groups remote (bench/README.md)")
     if args.workloads:
         names = [n for n in args.workloads.split(",") if n]
         unknown = [n for n in names if n not in WORKLOADS]
@@ -232,21 +519,49 @@ def main():
     if args.groups:
         groups = set(args.groups.split(","))
         names = [n for n in names if WORKLOADS[n][0] in groups]
+    # Local rows run on System, remote rows on RemoteSystem; a name such as libeam has one of
+    # each. Only the kinds the selected rows need are looked at.
+    epmd = Epmd()
+    local_rows = any(WORKLOADS[n][0] != "remote" for n in names)
+    remote_rows = any(WORKLOADS[n][0] == "remote" for n in names)
     systems = []
     for s in args.systems.split(","):
-        if s not in SYSTEMS:
-            parser.error(f"unknown system {s} (one of {', '.join(SYSTEMS)})")
-        system = System(s, args.build)
-        if system.available:
-            systems.append(system)
-        else:
-            print(f"note: skipping {s}: {system.why}")
+        if s not in ALL_SYSTEMS:
+            parser.error(f"unknown system {s} (one of {', '.join(ALL_SYSTEMS)})")
+        kinds = ([System(s, args.build)] if local_rows and s in SYSTEMS else []) + \
+                ([RemoteSystem(s, args.build, epmd)] if remote_rows and s in REMOTE_SYSTEMS else [])
+        for system in kinds:
+            if system.available:
+                systems.append(system)
+            else:
+                where = " (remote group)" if isinstance(system, RemoteSystem) else ""
+                print(f"note: skipping {s}{where}: {system.why}")
     if not systems:
         sys.exit("suite: no system to run")
 
-    if args.verify:
-        return verify(names, systems, args)
-    return measure(names, systems, args)
+    # Remote runs leave processes behind only if the suite dies between starting and ending
+    # them: turn SIGTERM into an exception so their cleanup (and epmd's) runs.
+    def terminated(*_):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # let the clean-up finish
+        sys.exit(143)
+
+    signal.signal(signal.SIGTERM, terminated)
+    try:
+        if args.verify:
+            return verify(names, systems, args)
+        return measure(names, systems, args)
+    finally:
+        epmd.stop()
+
+
+def serves(system, name):
+    return binary_name(name) in system.workloads()
+
+
+def not_applicable(name, systems):
+    """{system: reason} for the selected remote systems that have no version of row `name`."""
+    return {s.name: NOT_APPLICABLE.get((s.name, name), "not implemented") for s in systems
+            if isinstance(s, RemoteSystem) and WORKLOADS[name][0] == "remote" and not serves(s, name)}
 
 
 def verify(names, systems, args):
@@ -255,7 +570,7 @@ def verify(names, systems, args):
         group, unit, defaults, scaling = spec(name)
         params = scaled(defaults, scaling, args.size)
         for system in systems:
-            if binary_name(name) not in system.workloads():
+            if not serves(system, name):
                 continue
             result, _ = system.run(name, min(args.workers, 2), params, args.timeout)
             status = "ok" if result.get("ok") else "WRONG"
@@ -277,18 +592,24 @@ def measure(names, systems, args):
     for name in names:
         group, unit, defaults, scaling = spec(name)
         params = scaled(defaults, scaling, args.size)
-        runs = {s.name: [] for s in systems if binary_name(name) in s.workloads()}
+        runs = {s.name: [] for s in systems if serves(s, name)}
         for _ in range(args.reps):
             for system in systems:
-                if system.name not in runs:
+                if not serves(system, name):
                     continue
                 result, peak = system.run(name, args.workers, params, args.timeout)
                 if not result.get("ok"):
                     failures.append(f"{name} on {system.name}: {result.get('detail')}")
                     print(f"  WRONG RESULT: {name} on {system.name}: {result.get('detail')}", flush=True)
                     continue
-                runs[system.name].append({"seconds": result["seconds"], "items": result["items"], "peak_mib": peak})
+                run = {"seconds": result["seconds"], "items": result["items"], "peak_mib": peak}
+                for k in ("client_peak_mib", "server_peak_mib", "p50_us", "p99_us"):  # remote rows
+                    if k in result:
+                        run[k] = result[k]
+                runs[system.name].append(run)
         entry = {"group": group, "unit": unit, "params": params, "systems": {}}
+        if not_applicable(name, systems):
+            entry["not_applicable"] = not_applicable(name, systems)
         for sname, rs in runs.items():
             if not rs:
                 continue
@@ -298,10 +619,16 @@ def measure(names, systems, args):
                 "median_s": med, "min_s": min(secs), "max_s": max(secs),
                 "throughput": rs[0]["items"] / med if med > 0 else None,
                 "peak_mib": max(r["peak_mib"] for r in rs), "runs": len(rs)}
+            for k in ("client_peak_mib", "server_peak_mib"):
+                if k in rs[0]:
+                    entry["systems"][sname][k] = max(r[k] for r in rs)
+            for k in ("p50_us", "p99_us"):  # the median over the runs
+                if k in rs[0]:
+                    entry["systems"][sname][k] = statistics.median(r[k] for r in rs)
         results["workloads"][name] = entry
         print_entry(name, entry)
 
-    if args.scaling:
+    if args.scaling and any(WORKLOADS[n][0] == "micro" for n in names):
         results["scaling"] = worker_scaling(names, systems, args)
     results["elapsed_s"] = time.time() - started
     with open(os.path.join(args.out, "results.json"), "w") as f:
@@ -325,22 +652,68 @@ def ratio(entry, peer):
 def print_entry(name, entry):
     print(f"{name} ({entry['unit']}/s; " + " ".join(f"{k}={v}" for k, v in entry["params"].items()) + ")")
     for sname, s in entry["systems"].items():
-        print(f"  {sname:<8} {s['median_s'] * 1000:>10.1f} ms  {fmt_rate(s['throughput']):>9}/s"
-              f"  [{s['min_s'] * 1000:.1f}-{s['max_s'] * 1000:.1f} ms]  peak {s['peak_mib']:.0f} MiB", flush=True)
+        line = (f"  {sname:<9} {s['median_s'] * 1000:>10.1f} ms  {fmt_rate(s['throughput']):>9}/s"
+                f"  [{s['min_s'] * 1000:.1f}-{s['max_s'] * 1000:.1f} ms]  peak {s['peak_mib']:.0f} MiB")
+        if "client_peak_mib" in s:  # remote: both processes; the client is the sender
+            line += f" (client {s['client_peak_mib']:.0f}, server {s['server_peak_mib']:.0f})"
+        if "p50_us" in s:
+            line += f"  p50 {s['p50_us']:.1f} us, p99 {s['p99_us']:.1f} us"
+        print(line, flush=True)
+    for sname, why in entry.get("not_applicable", {}).items():
+        print(f"  {sname:<9} n/a: {why}", flush=True)
 
 
 def print_summary(results):
-    peers = ["caf", "erlang", "threads"]
+    local = {n: e for n, e in results["workloads"].items() if e["group"] != "remote"}
+    remote = {n: e for n, e in results["workloads"].items() if e["group"] == "remote"}
+    if local:
+        print()
+        print(f"{'workload':<22} {'libeam /s':>10} {'CAF /s':>10} {'Erlang /s':>10} {'threads /s':>10}"
+              f" {'vs CAF':>8} {'vs Erlang':>9} {'vs threads':>10} {'peak MiB (eam/caf/erl)':>24}")
+        for name, e in local.items():
+            s = e["systems"]
+            rate = lambda k: fmt_rate(s[k]["throughput"]) if k in s else "-"
+            rat = lambda k: f"{ratio(e, k):.2f}x" if ratio(e, k) else "-"
+            peak = "/".join(f"{s[k]['peak_mib']:.0f}" if k in s else "-" for k in ("libeam", "caf", "erlang"))
+            print(f"{name:<22} {rate('libeam'):>10} {rate('caf'):>10} {rate('erlang'):>10} {rate('threads'):>10}"
+                  f" {rat('caf'):>8} {rat('erlang'):>9} {rat('threads'):>10} {peak:>24}")
+    if remote:
+        print_remote_summary(remote)
+
+
+def print_remote_summary(remote):
+    """The remote group's three tables: throughput and libeam's ratios; both processes' peak
+    memory (the client is the cast rows' sender: flow control shows there); call latency."""
+    names = REMOTE_SYSTEMS
+    peers = [p for p in names if p != "libeam"]
+    label = {"libeam": "libeam", "erlang": "Erlang", "caf": "CAF", "zmq": "zmq", "zmq-batch": "zmq-batch"}
+
+    def cell(e, k, f):
+        if k in e["systems"]:
+            return f(e["systems"][k])
+        return "n/a" if k in e.get("not_applicable", {}) else "-"
+
     print()
-    print(f"{'workload':<22} {'libeam /s':>10} {'CAF /s':>10} {'Erlang /s':>10} {'threads /s':>10}"
-          f" {'vs CAF':>8} {'vs Erlang':>9} {'vs threads':>10} {'peak MiB (eam/caf/erl)':>24}")
-    for name, e in results["workloads"].items():
-        s = e["systems"]
-        rate = lambda k: fmt_rate(s[k]["throughput"]) if k in s else "-"
-        rat = lambda k: f"{ratio(e, k):.2f}x" if ratio(e, k) else "-"
-        peak = "/".join(f"{s[k]['peak_mib']:.0f}" if k in s else "-" for k in ("libeam", "caf", "erlang"))
-        print(f"{name:<22} {rate('libeam'):>10} {rate('caf'):>10} {rate('erlang'):>10} {rate('threads'):>10}"
-              f" {rat('caf'):>8} {rat('erlang'):>9} {rat('threads'):>10} {peak:>24}")
+    print(f"{'remote workload':<20}" + "".join(f" {label[k] + ' /s':>12}" for k in names)
+          + "".join(f" {'vs ' + label[p]:>12}" for p in peers))
+    for name, e in remote.items():
+        rat = lambda p: (f"{ratio(e, p):.2f}x" if ratio(e, p) else
+                         "n/a" if p in e.get("not_applicable", {}) else "-")
+        print(f"{name:<20}" + "".join(f" {cell(e, k, lambda s: fmt_rate(s['throughput'])):>12}" for k in names)
+              + "".join(f" {rat(p):>12}" for p in peers))
+    print(f"{'peak MiB client/server':<20}" + "".join(f" {label[k]:>12}" for k in names))
+    for name, e in remote.items():
+        mem = lambda s: f"{s.get('client_peak_mib', 0):.0f}/{s.get('server_peak_mib', 0):.0f}"
+        print(f"{name:<20}" + "".join(f" {cell(e, k, mem):>12}" for k in names))
+    timed = {n: e for n, e in remote.items() if any("p50_us" in s for s in e["systems"].values())}
+    if timed:
+        print(f"{'latency us p50/p99':<20}" + "".join(f" {label[k]:>12}" for k in names))
+        for name, e in timed.items():
+            lat = lambda s: f"{s['p50_us']:.0f}/{s['p99_us']:.0f}" if "p50_us" in s else "-"
+            print(f"{name:<20}" + "".join(f" {cell(e, k, lat):>12}" for k in names))
+    for name, e in remote.items():
+        for sname, why in e.get("not_applicable", {}).items():
+            print(f"  n/a: {name} on {sname}: {why}")
 
 
 def worker_scaling(names, systems, args):
@@ -354,7 +727,7 @@ def worker_scaling(names, systems, args):
         params = scaled(defaults, scaling, args.size)
         out[name] = {}
         for system in systems:
-            if binary_name(name) not in system.workloads() or system.name == "threads":
+            if not serves(system, name) or system.name == "threads":
                 continue
             series = {}
             for w in counts:
@@ -371,7 +744,7 @@ def charts(results, out):
     if shutil.which("gnuplot") is None:
         print("note: gnuplot not found, no charts (Debian gnuplot-nox)")
         return
-    peers = [p for p in ("caf", "erlang", "threads")
+    peers = [p for p in ("caf", "erlang", "threads", "zmq", "zmq-batch")
              if any(ratio(e, p) for e in results["workloads"].values())]
     data = os.path.join(out, "ratios.dat")
     with open(data, "w") as f:

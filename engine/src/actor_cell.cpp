@@ -130,6 +130,10 @@ template <bool now, bool has_slot>
     return send_result::dropped;
   }
   if (!has_slot && bounded_ != nullptr) [[unlikely]] {
+    if (bounded_->forwarder != nullptr) {
+      bounded_->forwarder->forward(message(e));
+      return send_result::delivered;
+    }
     if (evicts_oldest()) {
       push_evicting(e);
       return send_result::delivered;
@@ -187,6 +191,15 @@ void actor_cell::set_mailbox_bound(std::uint32_t bound, overflow_strategy strate
   bounded_->strategy = strategy;
 }
 
+void actor_cell::set_forwarder(std::shared_ptr<message_forwarder> forwarder) {
+  if (bounded_ == nullptr) {
+    bounded_ = std::make_unique<bounded_mailbox>();
+    bounded_->bound = UINT32_MAX;
+    bounded_->strategy = overflow_strategy::drop_newest;
+  }
+  bounded_->forwarder = std::move(forwarder);
+}
+
 std::optional<std::uint64_t> actor_cell::mailbox_length() const noexcept {
   if (bounded_ == nullptr) return std::nullopt;
   if (evicts_oldest()) {
@@ -219,7 +232,7 @@ bool actor_cell::take_slot() noexcept {
 }
 
 send_result actor_cell::offer(envelope* e) noexcept {
-  if (bounded_ != nullptr && !evicts_oldest() && (e->flags & envelope::uncounted) == 0 &&
+  if (bounded_ != nullptr && bounded_->forwarder == nullptr && !evicts_oldest() && (e->flags & envelope::uncounted) == 0 &&
       !dead_.load(std::memory_order_acquire)) [[unlikely]] {
     if (!take_slot()) {
       overflowed(e);

@@ -26,6 +26,8 @@
 #include "timer_service.hpp"
 
 #include <eam/engine/context.hpp>
+#include <eam/engine/detail/spawn.hpp>
+#include <eam/engine/forwarding.hpp>
 #include <eam/engine/error.hpp>
 #include <eam/engine/info.hpp>
 #include <eam/engine/introspection.hpp>
@@ -104,6 +106,12 @@ class actor_cell {
   void deliver_info(envelope* e) noexcept;
   /// Bounds the mailbox (at spawn, before anyone else holds the cell).
   void set_mailbox_bound(std::uint32_t bound, overflow_strategy strategy);
+  /// Makes this a forwarding actor (at spawn, before anyone else holds the cell).
+  void set_forwarder(std::shared_ptr<message_forwarder> forwarder);
+  /// The forwarder of a forwarding actor, else null.
+  [[nodiscard]] message_forwarder* forwarder() const noexcept {
+    return bounded_ != nullptr ? bounded_->forwarder.get() : nullptr;
+  }
   /// Ordinary messages queued, when the mailbox is bounded (the unbounded one does not count,
   /// to keep its sends free of shared counters).
   [[nodiscard]] std::optional<std::uint64_t> mailbox_length() const noexcept;
@@ -297,9 +305,13 @@ class actor_cell {
   // `queue` instead, under `lock`: a sender that finds `held == bound` evicts the oldest
   // counted message itself (its call fails with mailbox_full at once), then wakes the consumer
   // as system senders do (flag_system_and_claim, M-I3), so the MPSC queue carries none of them.
+  //
+  // A forwarding actor (forwarding.hpp) rides on the same branch: its `forwarder` takes every
+  // ordinary message at the send, so a send to any other actor pays nothing for it.
   struct bounded_mailbox {
     std::uint32_t bound;
     overflow_strategy strategy;
+    std::shared_ptr<message_forwarder> forwarder;  // set at spawn, then read-only
     std::atomic<std::uint64_t> pushed{0};
     std::atomic<std::uint64_t> popped{0};
     std::mutex lock;                  // drop_oldest only, from here on
@@ -331,5 +343,11 @@ class actor_cell {
   std::unique_ptr<extras> extras_;
   actor_context ctx_{this};
 };
+
+/// spawn_cell (detail/spawn.hpp) for a forwarding actor: the forwarder is in place before the
+/// cell is scheduled or registered, so no sender ever sees the cell without it.
+actor_cell* spawn_cell_forwarding(system_state& sys, actor_cell* parent, const spawn_options& opts,
+                                  const actor_type& type, std::size_t size, std::size_t align, void* closure,
+                                  impl_constructor construct, std::shared_ptr<message_forwarder> forwarder);
 
 }  // namespace eam::detail

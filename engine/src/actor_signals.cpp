@@ -63,6 +63,10 @@ void actor_cell::on_exit_signal(internal::exit_request& x) noexcept {
     // An unlinked actor's end does not concern us (its signal may have crossed our unlink).
     if (!extras_ || std::erase(extras_->links, x.from) == 0) return;
   }
+  if (message_forwarder* f = forwarder()) {  // a forwarding actor passes every signal on
+    f->forward_exit(x.from, x.reason, x.via_link);
+    return;
+  }
   if (!x.via_link && x.reason.type() == exit_reason::kind::kill) {  // untrappable
     begin_exit(exit_reason::killed());
     return;

@@ -3,6 +3,8 @@
 #include "allocator.hpp"
 #include "system_state.hpp"
 
+#include <eam/engine/any_message.hpp>
+
 namespace eam::detail {
 
 void* allocate_envelope(std::size_t bytes, std::size_t align) { return internal::allocate(bytes, align); }
@@ -47,7 +49,7 @@ void complete_error(reply_address& to, error&& err) noexcept {
       auto* slot = static_cast<reply_slot_base*>(to.target);
       to.kind = reply_kind::none;
       if (!slot->is_abandoned()) {
-        slot->set_error(slot, std::move(err));
+        slot->ops->set_error(slot, std::move(err));
         slot->publish();
       }
       slot->release();
@@ -66,6 +68,18 @@ void complete_error(reply_address& to, error&& err) noexcept {
       send_reply(to, e);
       return;
     }
+    case reply_kind::receiver: {
+      envelope* e = nullptr;
+      try {
+        e = make_envelope<error>(envelope_kind::reply, std::move(err));
+      } catch (...) {
+        // Out of memory: nothing can carry the answer; the receiver's owner must time out.
+        to.kind = reply_kind::none;
+        return;
+      }
+      send_reply_to_receiver(to, e);
+      return;
+    }
   }
 }
 
@@ -75,6 +89,18 @@ void send_reply(reply_address& to, envelope* reply) noexcept {
   reply->reply.request_id = to.request_id;  // kind stays none: a reply is never answered
   caller->deliver_system(reply);
   caller->release();  // the reference the reply address held
+}
+
+void send_reply_to_receiver(reply_address& to, envelope* reply) noexcept {
+  auto* receiver = static_cast<reply_receiver*>(to.target);
+  to.kind = reply_kind::none;
+  reply->kind = envelope_kind::reply;
+  receiver->on_reply(message(reply));
+}
+
+error unexpected_reply(std::string_view got, std::string_view expected) {
+  return error(errc::unexpected_reply_type,
+               "the answer is a " + std::string(got) + " where the caller expects a " + std::string(expected));
 }
 
 void add_ref(actor_cell* c) noexcept { c->add_ref(); }

@@ -23,6 +23,7 @@ std::string_view to_string(errc code) noexcept {
     case errc::stash_cleared: return "stash_cleared";
     case errc::blocking_call_on_worker: return "blocking_call_on_worker";
     case errc::handler_already_attached: return "handler_already_attached";
+    case errc::unexpected_reply_type: return "unexpected_reply_type";
   }
   return "unknown";
 }
@@ -45,6 +46,7 @@ std::string exit_reason::to_string() const {
     case kind::custom: return text_;
     case kind::kill: return "kill";
     case kind::noproc: return "noproc";
+    case kind::noconnection: return "noconnection";
   }
   return "unknown";
 }

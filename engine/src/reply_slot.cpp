@@ -66,7 +66,7 @@ bool reply_slot_base::wait_until(std::chrono::steady_clock::time_point deadline)
 }
 
 void reply_slot_base::release() noexcept {
-  if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) destroy(this);
+  if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) ops->destroy(this);
 }
 
 }  // namespace eam::detail

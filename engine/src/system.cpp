@@ -30,6 +30,12 @@ system_state::system_state(const system_config& cfg)
 
 actor_cell* spawn_cell(system_state& sys, actor_cell* parent, const spawn_options& opts, const actor_type& type,
                        std::size_t size, std::size_t align, void* closure, impl_constructor construct) {
+  return spawn_cell_forwarding(sys, parent, opts, type, size, align, closure, construct, nullptr);
+}
+
+actor_cell* spawn_cell_forwarding(system_state& sys, actor_cell* parent, const spawn_options& opts,
+                                  const actor_type& type, std::size_t size, std::size_t align, void* closure,
+                                  impl_constructor construct, std::shared_ptr<message_forwarder> forwarder) {
   // Outside actors, spawning stops when shutdown begins; an actor may still spawn while
   // mailboxes drain (its work in flight may need it), not once actors are being stopped.
   const auto phase = sys.current_phase();
@@ -51,6 +57,14 @@ actor_cell* spawn_cell(system_state& sys, actor_cell* parent, const spawn_option
   if (bound != 0) {
     try {
       cell->set_mailbox_bound(bound, opts.mailbox_bound != 0 ? opts.overflow : sys.config.default_overflow);
+    } catch (...) {
+      cell->release();
+      throw;
+    }
+  }
+  if (forwarder != nullptr) {
+    try {
+      cell->set_forwarder(std::move(forwarder));
     } catch (...) {
       cell->release();
       throw;
@@ -94,6 +108,11 @@ actor_cell* spawn_cell(system_state& sys, actor_cell* parent, const spawn_option
 bool cell_handles_all(const actor_cell* c, const signature_id* sigs, std::size_t n) noexcept {
   // The type descriptor is static: reading it never races the actor's end (unlike the impl).
   if (c->is_dead()) return false;
+  if (const message_forwarder* f = c->forwarder()) {
+    for (std::size_t i = 0; i < n; ++i)
+      if (!f->handles(message_type_id(sigs[i].message), message_type_id(sigs[i].reply))) return false;
+    return true;
+  }
   for (std::size_t i = 0; i < n; ++i)
     if (!c->type().handles(sigs[i])) return false;
   return true;
@@ -134,6 +153,11 @@ actor_system& system_of(const actor_ref& ref) noexcept { return *ref.cell()->sys
 
 void actor_system::stop(const actor_ref& ref) noexcept {
   if (ref) ref.cell()->deliver_stop();
+}
+
+void actor_system::stop(const actor_ref& ref, exit_reason reason) {
+  if (ref)
+    ref.cell()->deliver_system(detail::make_envelope<exit_reason>(detail::envelope_kind::stop, std::move(reason)));
 }
 
 void actor_system::exit(const actor_ref& ref, exit_reason reason) {

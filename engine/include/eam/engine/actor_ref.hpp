@@ -196,10 +196,12 @@ class [[nodiscard]] call_op {
     auto* op = static_cast<call_op*>(self);
     if (reply == nullptr)
       op->set_result(error(errc::timeout, "no reply within the call's timeout"));
+    else if (reply->type == &detail::message_type_of<R>) [[likely]]
+      op->set_result(std::move(reply->as<R>()));
     else if (reply->type == &detail::message_type_of<error>)
       op->set_result(std::move(reply->as<error>()));
-    else
-      op->set_result(std::move(reply->as<R>()));
+    else  // an answer built at run time (eam::reply_handle::reply(message)) of another type
+      op->set_result(detail::unexpected_reply(reply->type->name, detail::message_type_of<R>.name));
   }
 
   detail::envelope* request_;  // built first: if building it throws, `target` still owns the ref

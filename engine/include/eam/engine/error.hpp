@@ -57,6 +57,9 @@ enum class errc : std::uint8_t {
   blocking_call_on_worker = 19,
   /// A telemetry handler id is already attached.
   handler_already_attached = 20,
+  /// A call's answer has another type than the caller's ref expects (an answer built at run
+  /// time, e.g. decoded from the network, that does not match the call's signature).
+  unexpected_reply_type = 21,
 };
 
 /// The stable snake_case name of a code, e.g. "actor_not_found".
@@ -125,7 +128,7 @@ class error : public std::exception {
 /// Why an actor stopped: normal, killed, error (a crash, with its text) or a custom reason.
 class exit_reason {
  public:
-  enum class kind : std::uint8_t { normal, killed, error, custom, kill, noproc };
+  enum class kind : std::uint8_t { normal, killed, error, custom, kill, noproc, noconnection };
 
   exit_reason() = default;
   static exit_reason normal() { return {}; }
@@ -136,6 +139,10 @@ class exit_reason {
   static exit_reason kill() { return exit_reason(kind::kill, {}); }
   /// The actor did not exist (any more) when it was watched or linked.
   static exit_reason noproc() { return exit_reason(kind::noproc, {}); }
+  /// The actor's node went away (a remote actor's watchers and links see this, as in Erlang).
+  static exit_reason noconnection() { return exit_reason(kind::noconnection, {}); }
+  /// A reason rebuilt from its parts (a wire format); text is kept for error and custom.
+  static exit_reason of(kind k, std::string text) { return exit_reason(k, std::move(text)); }
 
   [[nodiscard]] kind type() const noexcept { return kind_; }
   [[nodiscard]] bool is_normal() const noexcept { return kind_ == kind::normal; }

@@ -20,6 +20,8 @@
 
 namespace eam {
 
+class message_forwarder;
+
 struct system_config {
   /// Worker threads; 0 means one per hardware thread.
   unsigned workers = 0;
@@ -95,6 +97,9 @@ class actor_system {
 
   /// Stops an actor (reason normal): its children first, then its terminate. Asynchronous.
   void stop(const actor_ref& ref) noexcept;
+  /// Stops an actor with `reason` (Erlang's gen_server:stop/2): its watchers' downs and its
+  /// links' exit signals carry it. Asynchronous.
+  void stop(const actor_ref& ref, exit_reason reason);
   /// Sends an exit signal from outside any actor (see actor_context::exit).
   void exit(const actor_ref& ref, exit_reason reason);
 
@@ -130,6 +135,7 @@ class actor_system {
   [[nodiscard]] const std::string& node_id() const noexcept;
 
  private:
+  friend actor_ref spawn_forwarding_actor(actor_system&, std::shared_ptr<message_forwarder>, std::string);
   void run_shutdown(shutdown_options options);
 
   std::unique_ptr<detail::system_state> state_;

@@ -38,6 +38,7 @@ enum class reply_kind : std::uint8_t {
   none,   ///< nothing waits for an answer
   slot,   ///< a thread outside the pool blocks on a reply_slot
   actor,  ///< an actor awaits; `target` is a strong reference to its cell
+  receiver,  ///< a reply_receiver (eam::send_call) takes the answer; `target` points to it
 };
 
 /// Where a call's answer goes. Moved, never copied: exactly one answer per call.

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <string_view>
 
 namespace eam::detail {
 
@@ -36,8 +37,15 @@ class reply_slot_base {
     return (state_.load(std::memory_order_relaxed) & abandoned) != 0;
   }
 
-  void (*set_error)(reply_slot_base*, error&&) = nullptr;
-  void (*destroy)(reply_slot_base*) noexcept = nullptr;
+  /// What depends on the reply type R, one static table per R (one store to set up).
+  struct operations {
+    void (*set_error)(reply_slot_base*, error&&);
+    /// Moves the answer out of a reply envelope of any type: an R, an eam::error, or another
+    /// type, which becomes `unexpected_reply_type` (an answer built at run time, see message).
+    void (*set_from)(reply_slot_base*, envelope&);
+    void (*destroy)(reply_slot_base*) noexcept;
+  };
+  const operations* ops = nullptr;
 
  protected:
   std::atomic<std::uint32_t> state_{pending};
@@ -47,12 +55,28 @@ class reply_slot_base {
 template <class R>
 class reply_slot final : public reply_slot_base {
  public:
-  reply_slot() {
-    set_error = [](reply_slot_base* s, error&& e) { static_cast<reply_slot*>(s)->value.emplace(std::move(e)); };
-    destroy = [](reply_slot_base* s) noexcept { delete static_cast<reply_slot*>(s); };
-  }
+  reply_slot() noexcept;
   std::optional<result<R>> value;
+
+  static void set_error_of(reply_slot_base* s, error&& e) { static_cast<reply_slot*>(s)->value.emplace(std::move(e)); }
+  static void set_from_of(reply_slot_base* s, envelope& e);
+  static void destroy_of(reply_slot_base* s) noexcept { delete static_cast<reply_slot*>(s); }
 };
+
+template <class R>
+inline constexpr reply_slot_base::operations reply_slot_operations{&reply_slot<R>::set_error_of,
+                                                                   &reply_slot<R>::set_from_of, &reply_slot<R>::destroy_of};
+
+template <class R>
+reply_slot<R>::reply_slot() noexcept {
+  ops = &reply_slot_operations<R>;
+}
+
+/// The error of an answer whose type is not the one the caller expects (engine/src).
+error unexpected_reply(std::string_view got, std::string_view expected);
+
+/// Hands a built reply envelope to the receiver of a `send_call` (engine/src). Consumes `to`.
+void send_reply_to_receiver(reply_address& to, envelope* reply) noexcept;
 
 /// Answers a call with a value. Consumes `to`.
 template <class R>
@@ -66,6 +90,19 @@ void release_cell(actor_cell* c) noexcept;
 
 /// Hands a built reply envelope to the caller awaiting `to` (an actor). Consumes `to`.
 void send_reply(reply_address& to, envelope* reply) noexcept;
+
+template <class R>
+void reply_slot<R>::set_from_of(reply_slot_base* s, envelope& e) {
+  auto& v = static_cast<reply_slot*>(s)->value;
+  if (e.type == &message_type_of<error>)
+    v.emplace(std::move(e.as<error>()));
+  else if constexpr (std::is_void_v<R>)
+    v.emplace(unexpected_reply(e.type->name, "nothing"));
+  else if (e.type == &message_type_of<R>)
+    v.emplace(std::move(e.as<R>()));
+  else
+    v.emplace(unexpected_reply(e.type->name, message_type_of<R>.name));
+}
 
 /// Both answers share one rule: the address is consumed only once the answer is built, so an
 /// answer that cannot be built (its copy throws, memory runs out) leaves the call pending and
@@ -88,6 +125,11 @@ void complete_call(reply_address& to, R&& value) {
     case reply_kind::actor: {
       envelope* e = make_envelope<V>(envelope_kind::reply, std::forward<R>(value));  // may throw
       send_reply(to, e);
+      return;
+    }
+    case reply_kind::receiver: {
+      envelope* e = make_envelope<V>(envelope_kind::reply, std::forward<R>(value));  // may throw
+      send_reply_to_receiver(to, e);
       return;
     }
   }

@@ -1,0 +1,27 @@
+#pragma once
+/// The cluster layer's error codes (domain "cluster"). Values go on the wire: append, never
+/// renumber. The engine's `errc` has the codes every layer shares (transport_error,
+/// peer_not_found, authentication_failed).
+
+#include <eam/engine/error.hpp>
+
+#include <cstdint>
+
+namespace eam::cluster {
+
+enum class cluster_errc : std::uint8_t {
+  /// A message type that crosses nodes was never registered (register_message) on this node
+  /// or on the receiving one; the context names the type.
+  type_not_registered = 1,
+  /// The node could not start: a bad address, a port in use, a cookie too short.
+  invalid_config = 2,
+  /// The node has shut down.
+  node_stopped = 3,
+};
+
+}  // namespace eam::cluster
+
+template <>
+struct eam::error_code_enum<eam::cluster::cluster_errc> {
+  static const error_domain& domain() noexcept;
+};

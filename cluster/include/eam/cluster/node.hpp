@@ -1,0 +1,157 @@
+#pragma once
+/// A distributed node: an actor system whose actors talk to other nodes' actors through
+/// ordinary refs (the seed's `createSystem({type: "distributed"})`).
+///
+///   eam::cluster::register_message<add>("app.add");     // on every node, once
+///   auto node = eam::cluster::start_node({.node_id = "a", .port = 0, .peers = {"127.0.0.1:4370"}}).value();
+///   node->wait_for_peer("b", 5s);
+///   auto counter = node->whereis<counter_ref>("b", "counter").value();   // checked remotely
+///   counter.cast(add{1});
+///   int n = counter.call(get{}).get().value();
+///   node->shutdown();                                   // peers see this node leave at once
+///
+/// Semantics follow Erlang distribution: per sender->receiver order; a call gets exactly one
+/// answer; when a peer goes away, watchers of its actors get `down` with reason
+/// `noconnection`, links an exit signal with it, and calls in flight fail at once with
+/// `transport_error`. See cluster/README.md.
+
+#include <eam/cluster/wire.hpp>
+#include <eam/engine/any_message.hpp>
+#include <eam/engine/result.hpp>
+#include <eam/engine/system.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace eam::cluster {
+
+struct node_config {
+  /// Unique in the cluster. Empty: "<host>-<pid>".
+  std::string node_id;
+  /// Where the node listens for other nodes, and the address they are told to use (empty: the
+  /// bind address).
+  std::string bind_address = "127.0.0.1";
+  std::string advertise_address;
+  /// Actor traffic (TCP, ZeroMQ); 0 picks a free port (node::port() tells which).
+  std::uint16_t port = 0;
+  /// "host:port" of nodes to connect to (until membership finds them by gossip). A node that
+  /// connects to us is known without being listed.
+  std::vector<std::string> peers;
+  /// At least 16 characters; nullopt reads LIBEAM_COOKIE; neither: open mode (no encryption,
+  /// no authentication), with one warning.
+  std::optional<std::string> cookie;
+  /// Salt of the key derivation (HKDF-SHA256); every node of a cluster uses the same.
+  std::string salt = "libeam-v2";
+  /// Detection of a peer that stopped answering without closing its connection (a hung
+  /// process, a cut cable): a heartbeat every interval when nothing else was sent, and the
+  /// peer is down after `heartbeat_timeout` without any frame from it. A killed process or a
+  /// graceful leave is seen at once.
+  std::chrono::milliseconds heartbeat_interval{1000};
+  std::chrono::milliseconds heartbeat_timeout{10000};
+  /// Per peer: the most encoded bytes waiting to be sent. A sender that finds the buffer full
+  /// waits until the transport has sent some (flow control: slowed, never dropped).
+  std::size_t send_buffer_bytes = 16u << 20;
+  /// The largest frame accepted from a peer (ZMQ_MAXMSGSIZE); larger ones are cut off.
+  std::size_t max_frame_bytes = 16u << 20;
+  /// How long a whereis waits for the remote node's answer.
+  std::chrono::milliseconds lookup_timeout{5000};
+  system_config system;
+};
+
+/// Transport counters, cumulative since the node started.
+struct transport_stats {
+  std::uint64_t frames_out = 0, frames_in = 0;
+  std::uint64_t bytes_out = 0, bytes_in = 0;
+  std::uint64_t messages_out = 0, messages_in = 0;
+  /// Frames or items that failed to decode (truncated, oversized, unknown version, kind or
+  /// type, garbage): counted, logged, dropped.
+  std::uint64_t bad_frames = 0;
+  /// Connection attempts refused by authentication (another cookie, open mode against Curve).
+  std::uint64_t auth_failures = 0;
+  /// Casts dropped because their type is not registered or their node was gone.
+  std::uint64_t dropped_casts = 0;
+  /// Times a sender waited for the send buffer of a peer (flow control).
+  std::uint64_t sender_waits = 0;
+  std::size_t peers_connected = 0;
+};
+
+namespace internal {
+class node_runtime;
+}
+
+class node {
+ public:
+  ~node();
+  node(const node&) = delete;
+  node& operator=(const node&) = delete;
+
+  [[nodiscard]] actor_system& system() noexcept;
+  [[nodiscard]] const std::string& id() const noexcept;
+  /// The actor-traffic port actually bound.
+  [[nodiscard]] std::uint16_t port() const noexcept;
+  /// "host:port" other nodes use to reach this one.
+  [[nodiscard]] std::string address() const;
+  /// Whether traffic is encrypted and authenticated (a cookie is set).
+  [[nodiscard]] bool secure() const noexcept;
+
+  /// Node ids of the peers connected now.
+  [[nodiscard]] std::vector<std::string> peers() const;
+  /// Waits until `node_id` is connected (true) or the timeout passes (false).
+  bool wait_for_peer(std::string_view node_id, std::chrono::milliseconds timeout);
+
+  /// The actor registered as `name` on node `node_id` (this node's own registry when it is
+  /// this node). Blocks the calling thread (refused inside an actor: blocking_call_on_worker).
+  /// Errors: peer_not_found, registry_lookup_failed, timeout, transport_error.
+  [[nodiscard]] result<actor_ref> whereis(std::string_view node_id, std::string_view name);
+  /// The same, typed: the remote actor's real signatures are checked (message and reply wire
+  /// types, call or cast); `registry_lookup_failed` names what it lacks.
+  template <class Ref>
+    requires is_typed_ref_v<Ref>
+  [[nodiscard]] result<Ref> whereis(std::string_view node_id, std::string_view name) {
+    result<actor_ref> found = whereis_checked(node_id, name, signatures_of(typename Ref::signatures{}));
+    if (!found) return found.error_value();
+    return unchecked_typed_ref_cast<Ref>(std::move(found).value());
+  }
+
+  [[nodiscard]] transport_stats stats() const;
+
+  /// Stops the actors, tells the peers this node leaves (they see it gone at once), closes the
+  /// sockets. Idempotent; the destructor calls it.
+  void shutdown();
+
+  /// One signature as the wire sees it.
+  struct signature {
+    message_type_id message;
+    message_type_id reply;  // empty for a cast
+  };
+
+ private:
+  friend result<std::unique_ptr<node>> start_node(node_config config);
+  explicit node(std::unique_ptr<internal::node_runtime> runtime);
+  result<actor_ref> whereis_checked(std::string_view node_id, std::string_view name, std::vector<signature> sigs);
+  template <class... Sigs>
+  static std::vector<signature> signatures_of(eam::detail::type_list<Sigs...>) {
+    return {to_signature<Sigs>()...};
+  }
+  template <class Sig>
+  static signature to_signature() {
+    using traits = eam::detail::signature_traits<Sig>;
+    if constexpr (traits::is_cast)
+      return {message_type_id::of<typename traits::message>(), {}};
+    else
+      return {message_type_id::of<typename traits::message>(), message_type_id::of<typename traits::reply>()};
+  }
+
+  std::unique_ptr<internal::node_runtime> runtime_;
+};
+
+/// Starts a node: binds its port, connects to its peers (asynchronously: see wait_for_peer),
+/// starts its actor system. Errors: invalid_config (address, port in use, short cookie).
+[[nodiscard]] result<std::unique_ptr<node>> start_node(node_config config);
+
+}  // namespace eam::cluster

@@ -1,0 +1,15 @@
+#include <eam/cluster/errc.hpp>
+
+namespace {
+std::string_view cluster_code_name(int code) noexcept {
+  switch (static_cast<eam::cluster::cluster_errc>(code)) {
+    case eam::cluster::cluster_errc::type_not_registered: return "type_not_registered";
+    case eam::cluster::cluster_errc::invalid_config: return "invalid_config";
+    case eam::cluster::cluster_errc::node_stopped: return "node_stopped";
+  }
+  return "unknown";
+}
+const eam::error_domain cluster_domain{"cluster", &cluster_code_name};
+}  // namespace
+
+const eam::error_domain& eam::error_code_enum<eam::cluster::cluster_errc>::domain() noexcept { return cluster_domain; }

@@ -1,0 +1,247 @@
+#include "frame.hpp"
+
+#include <exception>
+
+namespace eam::cluster::internal {
+
+namespace {
+
+// Caps on one decoded object, far below what a 5-byte header could ask for: an array of 2^32
+// elements would otherwise be allocated before the bytes behind it are checked.
+msgpack::unpack_limit item_limits() {
+  return msgpack::unpack_limit(/*array*/ 1u << 16, /*map*/ 1u << 16, /*str*/ 8u << 20, /*bin*/ 8u << 20,
+                               /*ext*/ 1u << 16, /*depth*/ 32);
+}
+
+struct bad_item : std::exception {
+  const char* what_;
+  explicit bad_item(const char* what) : what_(what) {}
+  const char* what() const noexcept override { return what_; }
+};
+
+const msgpack::object& field(const msgpack::object_array& a, std::uint32_t i) {
+  if (i >= a.size) throw bad_item("an item has too few fields");
+  return a.ptr[i];
+}
+
+std::uint64_t u64(const msgpack::object& o) {
+  if (o.type != msgpack::type::POSITIVE_INTEGER) throw bad_item("a number field is not an unsigned integer");
+  return o.via.u64;
+}
+
+std::string_view str(const msgpack::object& o) {
+  if (o.type != msgpack::type::STR) throw bad_item("a text field is not a string");
+  return {o.via.str.ptr, o.via.str.size};
+}
+
+// Decodes a payload of wire type `name`; an unknown name yields an empty message.
+message payload(std::string_view name, const msgpack::object& o) {
+  const wire_type* t = find_wire_type(name);
+  if (t == nullptr) return {};
+  return t->decode(o);  // throws msgpack::type_error on a shape the type does not have
+}
+
+void visit_item(const msgpack::object& o, frame_visitor& v) {
+  if (o.type != msgpack::type::ARRAY || o.via.array.size == 0) throw bad_item("an item is not a non-empty array");
+  const auto& a = o.via.array;
+  const std::uint64_t kind = u64(a.ptr[0]);
+  switch (static_cast<item_kind>(kind)) {
+    case item_kind::cast: {
+      const std::string_view name = str(field(a, 2));
+      message m = payload(name, field(a, 3));
+      if (!m) return v.on_unknown_type(item_kind::cast, 0, name);
+      return v.on_cast(u64(field(a, 1)), std::move(m));
+    }
+    case item_kind::call: {
+      const std::uint64_t request = u64(field(a, 2));
+      const std::string_view name = str(field(a, 3));
+      message m = payload(name, field(a, 4));
+      if (!m) return v.on_unknown_type(item_kind::call, request, name);
+      return v.on_call(u64(field(a, 1)), request, std::move(m));
+    }
+    case item_kind::reply: {
+      const std::uint64_t request = u64(field(a, 1));
+      const std::string_view name = str(field(a, 2));
+      message m = payload(name, field(a, 3));
+      if (!m) return v.on_unknown_type(item_kind::reply, request, name);
+      return v.on_reply(request, std::move(m));
+    }
+    case item_kind::reply_error: {
+      const std::uint64_t request = u64(field(a, 1));
+      return v.on_reply(request, message::of(field(a, 2).as<error>()));
+    }
+    case item_kind::monitor:
+      return v.on_monitor(u64(field(a, 1)));
+    case item_kind::down:
+      return v.on_down(u64(field(a, 1)), field(a, 2).as<exit_reason>());
+    case item_kind::exit: {
+      const std::uint64_t target = u64(field(a, 1));
+      actor_ref from = field(a, 2).as<actor_ref>();
+      return v.on_exit(target, std::move(from), field(a, 3).as<exit_reason>());
+    }
+    case item_kind::lookup: {
+      const std::uint64_t request = u64(field(a, 1));
+      std::string name(str(field(a, 2)));
+      const msgpack::object& list = field(a, 3);
+      if (list.type != msgpack::type::ARRAY) throw bad_item("a lookup's signatures are not an array");
+      std::vector<wire_signature> sigs;
+      sigs.reserve(list.via.array.size);
+      for (std::uint32_t i = 0; i < list.via.array.size; ++i) {
+        const msgpack::object& s = list.via.array.ptr[i];
+        if (s.type != msgpack::type::ARRAY || s.via.array.size != 2) throw bad_item("a signature is not a pair");
+        sigs.emplace_back(str(s.via.array.ptr[0]), str(s.via.array.ptr[1]));
+      }
+      return v.on_lookup(request, std::move(name), std::move(sigs));
+    }
+    case item_kind::lookup_reply:
+      return v.on_lookup_reply(u64(field(a, 1)), u64(field(a, 2)), std::string(str(field(a, 3))));
+  }
+  throw bad_item("unknown item kind");
+}
+
+}  // namespace
+
+decode_outcome decode_frame(std::span<const std::byte> frame, frame_visitor& v) {
+  decode_outcome out;
+  if (frame.size() < 2) return {0, true, "a frame shorter than its header"};
+  if (static_cast<std::uint8_t>(frame[0]) != wire_version) return {0, true, "unknown wire version"};
+  const auto* data = reinterpret_cast<const char*>(frame.data());
+  const std::size_t size = frame.size();
+  std::size_t offset = 2;
+  try {
+    switch (static_cast<frame_kind>(frame[1])) {
+      case frame_kind::heartbeat:
+        if (size != 2) return {0, true, "a heartbeat with a body"};
+        v.on_heartbeat();
+        return out;
+      case frame_kind::leave:
+        if (size != 2) return {0, true, "a leave with a body"};
+        v.on_leave();
+        return out;
+      case frame_kind::hello: {
+        msgpack::object_handle h = msgpack::unpack(data, size, offset, nullptr, nullptr, item_limits());
+        if (offset != size) return {0, true, "bytes after a hello"};
+        const msgpack::object& o = h.get();
+        if (o.type != msgpack::type::ARRAY || o.via.array.size != 3) return {0, true, "a hello is not a triple"};
+        hello hi{std::string(str(o.via.array.ptr[0])), u64(o.via.array.ptr[1]), std::string(str(o.via.array.ptr[2]))};
+        if (hi.node.empty() || hi.node.size() > 200) return {0, true, "a hello's node id is empty or too long"};
+        v.on_hello(std::move(hi));
+        return out;
+      }
+      case frame_kind::data:
+        while (offset < size) {
+          msgpack::object_handle h = msgpack::unpack(data, size, offset, nullptr, nullptr, item_limits());
+          visit_item(h.get(), v);
+          ++out.items;
+        }
+        return out;
+    }
+    return {0, true, "unknown frame kind"};
+  } catch (const bad_item& e) {
+    out.bad = true;
+    out.why = e.what();
+  } catch (const msgpack::unpack_error& e) {  // truncated, too deep, too large, malformed
+    out.bad = true;
+    out.why = std::string("undecodable msgpack: ") + e.what();
+  } catch (const msgpack::type_error& e) {  // a payload whose shape is not its type's
+    out.bad = true;
+    out.why = "a payload does not match its wire type";
+  } catch (const std::bad_alloc&) {
+    out.bad = true;
+    out.why = "out of memory while decoding";
+  } catch (const std::exception& e) {  // a payload type's own conversion refused the value
+    out.bad = true;
+    out.why = std::string("a payload failed to convert: ") + e.what();
+  }
+  return out;
+}
+
+void write_header(frame_buffer& out, frame_kind kind) {
+  const char header[2] = {static_cast<char>(wire_version), static_cast<char>(kind)};
+  out.write(header, 2);
+}
+
+void pack_hello(frame_buffer& out, const hello& h) {
+  write_header(out, frame_kind::hello);
+  packer pk(out);
+  pk.pack_array(3);
+  pk.pack(h.node);
+  pk.pack(h.incarnation);
+  pk.pack(h.address);
+}
+
+void pack_cast(packer& pk, std::uint64_t target, const wire_type& t, const void* payload) {
+  pk.pack_array(4);
+  pk.pack(static_cast<std::uint8_t>(item_kind::cast));
+  pk.pack(target);
+  pk.pack(t.name);
+  t.encode(pk, payload);
+}
+
+void pack_call(packer& pk, std::uint64_t target, std::uint64_t request, const wire_type& t, const void* payload) {
+  pk.pack_array(5);
+  pk.pack(static_cast<std::uint8_t>(item_kind::call));
+  pk.pack(target);
+  pk.pack(request);
+  pk.pack(t.name);
+  t.encode(pk, payload);
+}
+
+void pack_reply(packer& pk, std::uint64_t request, const wire_type& t, const void* payload) {
+  pk.pack_array(4);
+  pk.pack(static_cast<std::uint8_t>(item_kind::reply));
+  pk.pack(request);
+  pk.pack(t.name);
+  t.encode(pk, payload);
+}
+
+void pack_reply_error(packer& pk, std::uint64_t request, const error& e) {
+  pk.pack_array(3);
+  pk.pack(static_cast<std::uint8_t>(item_kind::reply_error));
+  pk.pack(request);
+  pk.pack(e);
+}
+
+void pack_monitor(packer& pk, std::uint64_t target) {
+  pk.pack_array(2);
+  pk.pack(static_cast<std::uint8_t>(item_kind::monitor));
+  pk.pack(target);
+}
+
+void pack_down(packer& pk, std::uint64_t actor, const exit_reason& reason) {
+  pk.pack_array(3);
+  pk.pack(static_cast<std::uint8_t>(item_kind::down));
+  pk.pack(actor);
+  pk.pack(reason);
+}
+
+void pack_exit(packer& pk, std::uint64_t target, const actor_ref& from, const exit_reason& reason) {
+  pk.pack_array(4);
+  pk.pack(static_cast<std::uint8_t>(item_kind::exit));
+  pk.pack(target);
+  pk.pack(from);
+  pk.pack(reason);
+}
+
+void pack_lookup(packer& pk, std::uint64_t request, std::string_view name, const std::vector<wire_signature>& sigs) {
+  pk.pack_array(4);
+  pk.pack(static_cast<std::uint8_t>(item_kind::lookup));
+  pk.pack(request);
+  pk.pack(name);
+  pk.pack_array(static_cast<std::uint32_t>(sigs.size()));
+  for (const auto& [m, r] : sigs) {
+    pk.pack_array(2);
+    pk.pack(m);
+    pk.pack(r);
+  }
+}
+
+void pack_lookup_reply(packer& pk, std::uint64_t request, std::uint64_t actor, std::string_view why) {
+  pk.pack_array(4);
+  pk.pack(static_cast<std::uint8_t>(item_kind::lookup_reply));
+  pk.pack(request);
+  pk.pack(actor);
+  pk.pack(why);
+}
+
+}  // namespace eam::cluster::internal

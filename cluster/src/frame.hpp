@@ -1,0 +1,97 @@
+#pragma once
+// The wire format between two nodes. A ZeroMQ message is one frame:
+//
+//   byte 0: version (1)    byte 1: kind    then, by kind:
+//   hello      one msgpack array [node id, incarnation, address]
+//   data       msgpack items one after another, each an array whose first element is its kind:
+//                [cast, target, wire name, payload]      [call, target, request, wire name, payload]
+//                [reply, request, wire name, payload]    [reply_error, request, error]
+//                [monitor, target]                       [down, actor, exit reason]
+//                [exit, target, from ref, exit reason]   [lookup, request, name, [[message, reply]...]]
+//                [lookup_reply, request, actor or 0, why]
+//   heartbeat  nothing       leave   nothing
+//
+// Everything here is untrusted input: the decoder caps sizes and depth (msgpack unpack_limit),
+// checks every shape, and stops a frame at its first bad item (what follows cannot be framed).
+#include "wire_registry.hpp"
+
+#include <eam/engine/any_message.hpp>
+#include <eam/engine/error.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace eam::cluster::internal {
+
+inline constexpr std::uint8_t wire_version = 1;
+enum class frame_kind : std::uint8_t { hello = 1, data = 2, heartbeat = 3, leave = 4 };
+enum class item_kind : std::uint8_t {
+  cast = 0, call = 1, reply = 2, reply_error = 3, monitor = 4, down = 5, exit = 6, lookup = 7, lookup_reply = 8,
+};
+
+struct hello {
+  std::string node;
+  std::uint64_t incarnation = 0;
+  std::string address;
+};
+
+/// A signature by wire names (reply empty for a cast).
+using wire_signature = std::pair<std::string, std::string>;
+
+/// Receives the items of decoded frames. Refs inside payloads are resolved while decoding,
+/// through the ref resolver installed on the decoding thread (ref_resolver.hpp).
+class frame_visitor {
+ public:
+  virtual void on_hello(hello&& h) = 0;
+  virtual void on_heartbeat() = 0;
+  virtual void on_leave() = 0;
+  virtual void on_cast(std::uint64_t target, message&& m) = 0;
+  virtual void on_call(std::uint64_t target, std::uint64_t request, message&& m) = 0;
+  /// The answer to one of our calls: a value, or an eam::error (reply_error).
+  virtual void on_reply(std::uint64_t request, message&& m) = 0;
+  virtual void on_monitor(std::uint64_t target) = 0;
+  virtual void on_down(std::uint64_t actor, exit_reason&& reason) = 0;
+  virtual void on_exit(std::uint64_t target, actor_ref&& from, exit_reason&& reason) = 0;
+  virtual void on_lookup(std::uint64_t request, std::string&& name, std::vector<wire_signature>&& sigs) = 0;
+  virtual void on_lookup_reply(std::uint64_t request, std::uint64_t actor, std::string&& why) = 0;
+  /// A cast, call or reply whose wire type is not registered here (the item is otherwise well
+  /// formed, so the frame goes on): a call must be answered with an error.
+  virtual void on_unknown_type(item_kind kind, std::uint64_t request, std::string_view wire_name) = 0;
+
+ protected:
+  ~frame_visitor() = default;
+};
+
+struct decode_outcome {
+  std::size_t items = 0;
+  bool bad = false;   ///< the frame (or an item of it) was malformed; the rest was dropped
+  std::string why;    ///< what was wrong, for the log
+};
+
+/// Decodes one frame. Never throws for bad input; a visitor's own exception propagates.
+decode_outcome decode_frame(std::span<const std::byte> frame, frame_visitor& visitor);
+
+// -- encoding ---------------------------------------------------------------------------------
+
+using packer = detail::wire_packer;
+
+using detail::frame_buffer;
+
+void write_header(frame_buffer& out, frame_kind kind);
+void pack_hello(frame_buffer& out, const hello& h);
+void pack_cast(packer& pk, std::uint64_t target, const wire_type& t, const void* payload);
+void pack_call(packer& pk, std::uint64_t target, std::uint64_t request, const wire_type& t, const void* payload);
+void pack_reply(packer& pk, std::uint64_t request, const wire_type& t, const void* payload);
+void pack_reply_error(packer& pk, std::uint64_t request, const error& e);
+void pack_monitor(packer& pk, std::uint64_t target);
+void pack_down(packer& pk, std::uint64_t actor, const exit_reason& reason);
+void pack_exit(packer& pk, std::uint64_t target, const actor_ref& from, const exit_reason& reason);
+void pack_lookup(packer& pk, std::uint64_t request, std::string_view name, const std::vector<wire_signature>& sigs);
+void pack_lookup_reply(packer& pk, std::uint64_t request, std::uint64_t actor, std::string_view why);
+
+}  // namespace eam::cluster::internal

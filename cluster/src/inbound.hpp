@@ -1,0 +1,62 @@
+#pragma once
+// What arrives from a peer, item by item (the I/O thread): messages delivered to local actors
+// without blocking, answers matched to our calls, monitors, downs, exit signals, lookups.
+#include "frame.hpp"
+#include "peer.hpp"
+
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace eam::cluster::internal {
+
+class node_runtime;
+
+/// The first frame of a connection: only a hello is accepted.
+class hello_only final : public frame_visitor {
+ public:
+  std::optional<hello> got;
+  void on_hello(hello&& h) override { got = std::move(h); }
+  void on_heartbeat() override {}
+  void on_leave() override {}
+  void on_cast(std::uint64_t, message&&) override {}
+  void on_call(std::uint64_t, std::uint64_t, message&&) override {}
+  void on_reply(std::uint64_t, message&&) override {}
+  void on_monitor(std::uint64_t) override {}
+  void on_down(std::uint64_t, exit_reason&&) override {}
+  void on_exit(std::uint64_t, actor_ref&&, exit_reason&&) override {}
+  void on_lookup(std::uint64_t, std::string&&, std::vector<wire_signature>&&) override {}
+  void on_lookup_reply(std::uint64_t, std::uint64_t, std::string&&) override {}
+  void on_unknown_type(item_kind, std::uint64_t, std::string_view) override {}
+};
+
+class inbound final : public frame_visitor {
+ public:
+  inbound(node_runtime& runtime, std::shared_ptr<peer> from, const std::string& routing_id)
+      : runtime_(runtime), from_(std::move(from)), routing_id_(routing_id) {}
+
+  void on_hello(hello&& h) override;
+  void on_heartbeat() override {}
+  void on_leave() override;
+  void on_cast(std::uint64_t target, message&& m) override;
+  void on_call(std::uint64_t target, std::uint64_t request, message&& m) override;
+  void on_reply(std::uint64_t request, message&& m) override;
+  void on_monitor(std::uint64_t target) override;
+  void on_down(std::uint64_t actor, exit_reason&& reason) override;
+  void on_exit(std::uint64_t target, actor_ref&& from, exit_reason&& reason) override;
+  void on_lookup(std::uint64_t request, std::string&& name, std::vector<wire_signature>&& sigs) override;
+  void on_lookup_reply(std::uint64_t request, std::uint64_t actor, std::string&& why) override;
+  void on_unknown_type(item_kind kind, std::uint64_t request, std::string_view wire_name) override;
+
+ private:
+  actor_ref target(std::uint64_t id);
+  void answer_error(std::uint64_t request, const error& e);
+
+  node_runtime& runtime_;
+  std::shared_ptr<peer> from_;
+  const std::string& routing_id_;
+  std::uint64_t last_target_ = 0;  // consecutive items to one actor look it up once
+  actor_ref last_ref_;
+};
+
+}  // namespace eam::cluster::internal

@@ -1,0 +1,156 @@
+#pragma once
+// node_runtime: everything behind eam::cluster::node.
+//
+// Threads:
+//   - the I/O thread owns every ZeroMQ socket (they are not thread-safe): it binds the ROUTER
+//     that receives from every peer, dials one DEALER per peer that it sends through, answers
+//     ZAP requests, watches connection events, drains the peers' outgoing buffers, decodes
+//     what arrives and delivers it to local actors (never blocking on them), sends heartbeats
+//     and declares silent peers down;
+//   - any thread (workers, callers) encodes into a peer's outgoing buffer (peer.hpp), through
+//     a proxy or when answering a call from a peer; it wakes the I/O thread with an eventfd.
+// Shared tables, each under its own lock: peers by node id; this node's actors that peers may
+// address (exported), and which peers watch each; the proxies of remote actors.
+#include "frame.hpp"
+#include "peer.hpp"
+#include "proxy.hpp"
+#include "ref_resolver.hpp"
+
+#include <eam/cluster/node.hpp>
+#include <eam/engine/log.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+namespace eam::cluster::internal {
+
+class zap_authenticator;
+struct link;
+
+/// What the watcher actor is asked: watch this exported actor for the peers.
+struct watch_exported {
+  actor_ref actor;
+};
+
+class node_runtime final : public ref_resolver {
+ public:
+  /// Binds, starts the I/O thread and the actor system. Throws eam::error(invalid_config).
+  explicit node_runtime(node_config config);
+  ~node_runtime();
+
+  actor_system& system() noexcept { return *system_; }
+  const std::string& id() const noexcept { return config_.node_id; }
+  std::uint16_t port() const noexcept { return port_; }
+  std::string address() const;
+  bool secure() const noexcept { return secure_; }
+  std::vector<std::string> connected_peers() const;
+  bool wait_for_peer(std::string_view node, std::chrono::milliseconds timeout);
+  result<actor_ref> whereis(std::string_view node, std::string_view name, const std::vector<node::signature>& sigs);
+  transport_stats stats() const;
+  void shutdown();
+
+  // -- for proxies and inbound calls (any thread) ------------------------------------------------
+  void count_message_out() noexcept { messages_out_.fetch_add(1, std::memory_order_relaxed); }
+  void cast_dropped(std::string_view why);
+  detail::wire_ref encode(const actor_ref& ref) override;
+  actor_ref decode(const detail::wire_ref& ref) override;
+  /// A local actor that peers may address ended: tell the peers that watch it.
+  void local_actor_ended(std::uint64_t id, const exit_reason& reason);
+
+ private:
+  friend class inbound;
+  struct lookup_wait {
+    std::string node;
+    std::promise<std::uint64_t> answer;  // the remote actor id, or an error (exception)
+  };
+
+  // I/O thread
+  void run_io();
+  void open_sockets();
+  void close_sockets(bool announce_leave);
+  link& dial(const std::string& address, bool configured);
+  void close_link(link& l, int linger_ms);
+  void read_router();
+  void read_monitor(link& l);
+  void read_router_monitor();
+  void flush(link& l);
+  void flush_all();
+  void heartbeat_and_expire();
+  void on_frame(const std::string& routing_id, std::span<const std::byte> frame);
+  void on_hello(const std::string& routing_id, hello&& h);
+  void peer_down(const std::shared_ptr<peer>& p, std::string_view why);
+  void note_bad_frame(std::string_view from, std::string_view why);
+
+  // shared tables
+  std::shared_ptr<peer> find_peer(std::string_view node) const;
+  actor_ref proxy_for(const std::shared_ptr<peer>& p, std::uint64_t remote_id, std::vector<proxy::signature> sigs);
+  actor_ref exported(std::uint64_t id) const;
+  void export_actor(const actor_ref& ref);
+
+  node_config config_;
+  std::string advertised_;
+  bool secure_ = false;
+  std::uint64_t incarnation_ = 0;
+  std::uint16_t port_ = 0;
+  std::array<std::uint8_t, 32> curve_public_{}, curve_secret_{};
+  log::logger log_;
+
+  std::unique_ptr<actor_system> system_;
+  typed_ref<void(watch_exported)> watcher_;  // the local actor that watches exported actors for peers
+
+  // -- I/O thread only ----------------------------------------------------------------------------
+  void* zmq_ = nullptr;
+  void* router_ = nullptr;
+  void* router_monitor_ = nullptr;
+  std::unique_ptr<zap_authenticator> zap_;
+  std::vector<std::unique_ptr<link>> links_;
+  std::unordered_map<std::string, std::shared_ptr<peer>> by_routing_id_;
+  int next_monitor_ = 0;
+  std::unordered_map<std::string, std::chrono::steady_clock::time_point> bad_frame_logged_;
+  std::thread io_;
+  int wake_fd_ = -1;
+  std::atomic<bool> stopping_{false};
+  bool shut_down_ = false;
+  std::mutex shutdown_lock_;
+
+  // -- shared -------------------------------------------------------------------------------------
+  mutable std::mutex peers_lock_;
+  std::condition_variable peers_changed_;
+  std::unordered_map<std::string, std::shared_ptr<peer>> peers_;
+
+  mutable std::mutex exports_lock_;
+  std::unordered_map<std::uint64_t, actor_ref> exported_;
+  std::unordered_map<std::uint64_t, std::vector<std::shared_ptr<peer>>> watched_by_;
+
+  mutable std::mutex proxies_lock_;
+  struct remote_actor {
+    std::shared_ptr<peer> home;
+    std::uint64_t id;
+  };
+  struct local_proxy {
+    actor_ref ref;
+    std::shared_ptr<proxy> forwarder;
+  };
+  // By proxy cell; the proxy's own id guards against a cell address reused by another actor.
+  std::unordered_map<const void*, std::pair<std::uint64_t, remote_actor>> proxy_identity_;
+  std::unordered_map<const peer*, std::unordered_map<std::uint64_t, local_proxy>> proxies_;  // by node, remote id
+
+  std::mutex lookups_lock_;
+  std::uint64_t next_lookup_ = 0;
+  std::unordered_map<std::uint64_t, lookup_wait> lookups_;
+
+  std::atomic<std::uint64_t> frames_out_{0}, frames_in_{0}, bytes_out_{0}, bytes_in_{0}, messages_out_{0},
+      messages_in_{0}, bad_frames_{0}, auth_failures_{0}, dropped_casts_{0}, sender_waits_{0};
+};
+
+}  // namespace eam::cluster::internal

@@ -1,0 +1,85 @@
+#include "peer.hpp"
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+namespace eam::cluster::internal {
+
+peer::peer(std::string node_id, std::uint64_t inc, std::string addr, peer_limits limits, int wake_fd,
+           std::atomic<std::uint64_t>& sender_waits)
+    : node(std::move(node_id)),
+      incarnation(inc),
+      address(std::move(addr)),
+      last_heard(std::chrono::steady_clock::now()),
+      limits_(limits),
+      wake_fd_(wake_fd),
+      sender_waits_(sender_waits) {
+  write_header(current_, frame_kind::data);
+}
+
+bool peer::wait_for_room(std::unique_lock<std::mutex>& lock) {
+  if (up_ && queued_bytes_ >= limits_.send_buffer_bytes) {
+    sender_waits_.fetch_add(1, std::memory_order_relaxed);
+    room_.wait(lock, [&] { return !up_ || queued_bytes_ < limits_.send_buffer_bytes; });
+  }
+  return up_;
+}
+
+void peer::close_frame() {
+  full_.push_back(std::move(current_));
+  current_ = frame_buffer();
+  write_header(current_, frame_kind::data);
+}
+
+void peer::notify_io() noexcept {
+  const std::uint64_t one = 1;
+  (void)!::write(wake_fd_, &one, sizeof one);  // a full counter (never: 2^64 - 2) still wakes the loop
+}
+
+error peer::gone_error() const { return error(errc::transport_error, "node " + node + " is gone"); }
+
+reply_handle peer::take_call(std::uint64_t request) {
+  std::lock_guard lock(lock_);
+  const auto it = calls_.find(request);
+  if (it == calls_.end()) return {};
+  reply_handle r = std::move(it->second);
+  calls_.erase(it);
+  return r;
+}
+
+void peer::take_frames(std::vector<frame_buffer>& out) {
+  {
+    std::lock_guard lock(lock_);
+    dirty_ = false;
+    if (current_.size() > 2) close_frame();
+    if (full_.empty()) return;
+    for (auto& f : full_) {
+      queued_bytes_ -= std::min(queued_bytes_, f.size() - 2);
+      out.push_back(std::move(f));
+    }
+    full_.clear();
+  }
+  room_.notify_all();
+}
+
+void peer::go_down() {
+  std::unordered_map<std::uint64_t, reply_handle> calls;
+  {
+    std::lock_guard lock(lock_);
+    if (!up_) return;
+    up_ = false;
+    full_.clear();
+    current_.truncate(2);
+    queued_bytes_ = 0;
+    calls.swap(calls_);
+  }
+  room_.notify_all();
+  for (auto& [id, reply] : calls) reply.fail(gone_error());
+}
+
+bool peer::is_up() const {
+  std::lock_guard lock(lock_);
+  return up_;
+}
+
+}  // namespace eam::cluster::internal

@@ -1,0 +1,136 @@
+#pragma once
+// peer: what every thread shares about one connected node: its outgoing frames (a bounded
+// buffer that senders fill and the I/O thread drains), the calls waiting for its answers, and
+// the proxies of its actors.
+//
+// Flow control: senders encode straight into the buffer under `lock_`; one who finds
+// `queued_bytes_` at the bound waits on `room_` until the I/O thread has taken frames out (or
+// the peer is gone). So a fast sender is slowed, never dropped, and a peer's memory is bounded
+// by the bound plus what ZeroMQ holds (its high-water mark of frames).
+//
+// Order: each sender's items enter the buffer in its order under the lock, and frames leave in
+// buffer order over one ZeroMQ connection: per sender->receiver FIFO.
+#include "frame.hpp"
+
+#include <eam/engine/any_message.hpp>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace eam::cluster::internal {
+
+struct peer_limits {
+  std::size_t send_buffer_bytes;
+  std::size_t frame_bytes;  ///< a frame is closed once it holds this much (items are never split)
+  std::size_t max_frame_bytes;  ///< what a peer accepts: a single item beyond it is refused
+};
+
+class peer {
+ public:
+  peer(std::string node, std::uint64_t incarnation, std::string address, peer_limits limits, int wake_fd,
+       std::atomic<std::uint64_t>& sender_waits);
+
+  const std::string node;
+  const std::uint64_t incarnation;
+  const std::string address;
+
+  /// Packs one item (`pack(packer&)`) into the outgoing buffer, waiting for room first. False
+  /// when the peer is gone (nothing was queued). If `pack` throws, nothing is queued and the
+  /// exception propagates.
+  template <class Pack>
+  bool enqueue(Pack&& pack) {
+    bool wake = false;
+    {
+      std::unique_lock lock(lock_);
+      if (!wait_for_room(lock)) return false;
+      pack_locked(pack);
+      wake = mark_dirty();
+    }
+    if (wake) notify_io();
+    return true;
+  }
+  /// A call: its answer channel waits here under a new request id until the answer (or the
+  /// peer's end). False when the peer is gone (the call is then failed with transport_error).
+  template <class Pack>
+  bool enqueue_call(reply_handle&& reply, Pack&& pack) {
+    bool wake = false;
+    {
+      std::unique_lock lock(lock_);
+      if (!wait_for_room(lock)) {
+        lock.unlock();
+        reply.fail(gone_error());
+        return false;
+      }
+      const std::uint64_t request = ++next_request_;
+      pack_locked([&](packer& pk) { pack(pk, request); });
+      calls_.emplace(request, std::move(reply));
+      wake = mark_dirty();
+    }
+    if (wake) notify_io();
+    return true;
+  }
+  /// The answer channel of call `request`, removed (empty when unknown: answered already, or
+  /// a forged id).
+  reply_handle take_call(std::uint64_t request);
+
+  // -- I/O thread -------------------------------------------------------------------------------
+  /// Moves the frames ready to send into `out` and wakes waiting senders.
+  void take_frames(std::vector<frame_buffer>& out);
+  /// The peer is gone: refuses new items, drops the buffer, fails every call in flight with
+  /// transport_error, wakes waiting senders. Idempotent.
+  void go_down();
+  [[nodiscard]] bool is_up() const;
+
+  // I/O thread only: when a frame last came from this peer.
+  std::chrono::steady_clock::time_point last_heard;
+
+ private:
+  bool wait_for_room(std::unique_lock<std::mutex>& lock);
+  template <class Pack>
+  void pack_locked(Pack&& pack) {
+    const std::size_t before = current_.size();
+    try {
+      packer pk(current_);
+      pack(pk);
+    } catch (...) {
+      current_.truncate(before);  // never a half item on the wire
+      throw;
+    }
+    if (current_.size() > limits_.max_frame_bytes) {
+      current_.truncate(before);
+      throw error(errc::transport_error, "a message larger than the largest frame a node accepts");
+    }
+    queued_bytes_ += current_.size() - before;
+    if (current_.size() >= limits_.frame_bytes) close_frame();
+  }
+  void close_frame();
+  bool mark_dirty() noexcept {
+    const bool was_clean = !dirty_;
+    dirty_ = true;
+    return was_clean;
+  }
+  void notify_io() noexcept;
+  error gone_error() const;
+
+  const peer_limits limits_;
+  const int wake_fd_;
+  std::atomic<std::uint64_t>& sender_waits_;
+
+  mutable std::mutex lock_;
+  std::condition_variable room_;
+  frame_buffer current_;                // header written; items follow
+  std::deque<frame_buffer> full_;       // closed frames waiting for the I/O thread
+  std::size_t queued_bytes_ = 0;
+  bool dirty_ = false;                  // the I/O thread was told there is something to send
+  bool up_ = true;
+  std::uint64_t next_request_ = 0;
+  std::unordered_map<std::uint64_t, reply_handle> calls_;
+};
+
+}  // namespace eam::cluster::internal

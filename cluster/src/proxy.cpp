@@ -1,0 +1,67 @@
+#include "proxy.hpp"
+
+#include "node_runtime.hpp"
+#include "ref_resolver.hpp"
+
+#include <eam/cluster/errc.hpp>
+
+#include <algorithm>
+
+namespace eam::cluster::internal {
+
+void proxy::forward(message&& m) noexcept {
+  const wire_type* type = find_wire_type(m.type());
+  if (type == nullptr) {
+    const error why(cluster_errc::type_not_registered,
+                    std::string(m.type_name()) + " is not registered for the wire (eam::cluster::register_message)");
+    if (m.is_call())
+      m.take_reply().fail(why);
+    else
+      runtime_.cast_dropped(why.context());
+    return;
+  }
+  scoped_ref_resolver resolve(runtime_);
+  const bool call = m.is_call();
+  reply_handle reply = m.take_reply();
+  try {
+    bool queued;
+    if (call)
+      queued = peer_->enqueue_call(std::move(reply), [&](packer& pk, std::uint64_t request) {
+        pack_call(pk, remote_id_, request, *type, m.data());
+      });
+    else
+      queued = peer_->enqueue([&](packer& pk) { pack_cast(pk, remote_id_, *type, m.data()); });
+    if (queued)
+      runtime_.count_message_out();
+    else if (!call)
+      runtime_.cast_dropped("node " + peer_->node + " is gone");
+  } catch (const std::exception& e) {  // the payload could not be encoded (a field's type)
+    const std::string why = std::string(m.type_name()) + " could not be encoded: " + e.what();
+    if (reply)
+      reply.fail(error(cluster_errc::type_not_registered, why));
+    else if (!call)
+      runtime_.cast_dropped(why);
+  }
+}
+
+void proxy::forward_exit(const actor_ref& from, const exit_reason& reason, bool) noexcept {
+  scoped_ref_resolver resolve(runtime_);
+  try {
+    (void)peer_->enqueue([&](packer& pk) { pack_exit(pk, remote_id_, from, reason); });
+  } catch (const std::exception&) {
+    // Only out of memory can fail here: the signal is lost as a crashed link's would be.
+  }
+}
+
+void proxy::add_checked(const std::vector<signature>& sigs) {
+  std::lock_guard lock(checked_lock_);
+  checked_.insert(checked_.end(), sigs.begin(), sigs.end());
+}
+
+bool proxy::handles(message_type_id message, message_type_id reply) const noexcept {
+  std::lock_guard lock(checked_lock_);
+  return std::any_of(checked_.begin(), checked_.end(),
+                     [&](const signature& s) { return s.message == message && s.reply == reply; });
+}
+
+}  // namespace eam::cluster::internal

@@ -1,0 +1,43 @@
+#pragma once
+// proxy: the local stand-in of a remote actor: the forwarder of a forwarding actor (engine
+// forwarding.hpp), so refs, monitors and links to it are ordinary. A message sent to it is
+// encoded on the sender's thread straight into its node's outgoing buffer; an exit signal sent
+// to it (or the end of an actor linked to it) goes to the remote actor as an exit signal.
+// The proxy itself ends when the remote actor does (its node's `down`) or when the node goes
+// away (`noconnection`), and its watchers and links hear it from the engine.
+#include "peer.hpp"
+
+#include <eam/engine/forwarding.hpp>
+
+#include <memory>
+#include <mutex>
+#include <vector>
+
+namespace eam::cluster::internal {
+
+class node_runtime;
+
+class proxy final : public message_forwarder {
+ public:
+  struct signature {
+    message_type_id message;
+    message_type_id reply;
+  };
+  proxy(node_runtime& runtime, std::shared_ptr<peer> to, std::uint64_t remote_id, std::vector<signature> checked)
+      : runtime_(runtime), peer_(std::move(to)), remote_id_(remote_id), checked_(std::move(checked)) {}
+
+  void forward(message&& m) noexcept override;
+  void forward_exit(const actor_ref& from, const exit_reason& reason, bool via_link) noexcept override;
+  /// Only what a typed lookup checked against the remote actor (node::whereis<Ref>).
+  bool handles(message_type_id message, message_type_id reply) const noexcept override;
+  void add_checked(const std::vector<signature>& sigs);
+
+ private:
+  node_runtime& runtime_;
+  const std::shared_ptr<peer> peer_;
+  const std::uint64_t remote_id_;
+  mutable std::mutex checked_lock_;
+  std::vector<signature> checked_;
+};
+
+}  // namespace eam::cluster::internal

@@ -1,0 +1,91 @@
+// Run-time typed messages and answer channels (any_message.hpp).
+#include <eam/engine/any_message.hpp>
+
+#include "actor_cell.hpp"
+
+namespace eam {
+
+reply_handle message::take_reply() noexcept {
+  if (e_ == nullptr) return {};
+  return reply_handle(std::move(e_->reply));
+}
+
+reply_handle::~reply_handle() {
+  if (to_.pending()) detail::complete_error(to_, error(errc::actor_not_found, "the call was dropped unanswered"));
+}
+
+void reply_handle::fail(error e) noexcept { detail::complete_error(to_, std::move(e)); }
+
+void reply_handle::reply(message&& value) noexcept {
+  if (!value) {
+    fail(error(errc::unexpected_reply_type, "an empty message as the answer"));
+    return;
+  }
+  (void)value.take_reply();  // an answer is never itself a call: a pending one fails here
+  detail::envelope* e = value.release();
+  e->kind = detail::envelope_kind::reply;
+  switch (to_.kind) {
+    case detail::reply_kind::none:
+      detail::free_envelope(e);
+      return;
+    case detail::reply_kind::slot: {
+      auto* slot = static_cast<detail::reply_slot_base*>(to_.target);
+      to_.kind = detail::reply_kind::none;
+      if (!slot->is_abandoned()) {
+        try {
+          slot->ops->set_from(slot, *e);
+        } catch (...) {  // the value's move threw: the caller still gets exactly one answer
+          slot->ops->set_error(slot, error(errc::actor_crashed, "moving the answer threw"));
+        }
+        slot->publish();
+      }
+      slot->release();
+      detail::free_envelope(e);
+      return;
+    }
+    case detail::reply_kind::actor:  // the caller's call_op checks the type (accept)
+      detail::send_reply(to_, e);
+      return;
+    case detail::reply_kind::receiver:
+      detail::send_reply_to_receiver(to_, e);
+      return;
+  }
+}
+
+bool handles(const actor_ref& ref, message_type_id message, message_type_id reply) noexcept {
+  if (!ref) return false;
+  const detail::signature_id sig{message.descriptor(), reply.descriptor()};
+  return detail::cell_handles_all(ref.cell(), &sig, 1);
+}
+
+cast_result send(const actor_ref& to, message& m) noexcept {
+  detail::envelope* e = m.release();
+  if (e == nullptr) return cast_result::gone;
+  // A message still carrying a caller's answer channel is a call passed on: its handler answers.
+  e->kind = e->reply.pending() ? detail::envelope_kind::call : detail::envelope_kind::cast;
+  switch (detail::offer(to.cell(), e)) {
+    case detail::send_result::delivered:
+      return cast_result::sent;
+    case detail::send_result::refused:
+      m = message(e);
+      return cast_result::full;
+    case detail::send_result::dropped:
+      break;
+  }
+  return cast_result::gone;
+}
+
+void send_call(const actor_ref& to, message&& m, reply_receiver& receiver) noexcept {
+  detail::envelope* e = m.release();
+  if (e == nullptr) {
+    detail::reply_address none(detail::reply_kind::receiver, &receiver, 0);
+    detail::complete_error(none, error(errc::actor_not_found, "an empty message"));
+    return;
+  }
+  detail::complete_error(e->reply, error(errc::actor_not_found, "the call was passed on as a new call"));
+  e->kind = detail::envelope_kind::call;
+  e->reply = detail::reply_address(detail::reply_kind::receiver, &receiver, 0);
+  (void)detail::send(to.cell(), e);  // a dead or full target answers the receiver with the error
+}
+
+}  // namespace eam

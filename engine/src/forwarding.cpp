@@ -1,0 +1,41 @@
+// Forwarding actors (forwarding.hpp): a cell with no handlers whose ordinary messages and exit
+// signals go to its forwarder (actor_cell::enqueue and on_exit_signal).
+#include <eam/engine/forwarding.hpp>
+
+#include "actor_cell.hpp"
+#include "system_state.hpp"
+
+#include <eam/engine/system.hpp>
+
+namespace eam {
+
+namespace {
+// The impl of a forwarding actor: nothing to run. Its ordinary messages never reach dispatch
+// (the forwarder takes them at the send); timers and info messages it never asks for.
+struct forwarding_impl {
+  void init(actor_context&) {}
+  bool dispatch(detail::envelope&) { return false; }
+  void terminate(const exit_reason&) {}
+  // typed_ref_cast asks the forwarder (cell_handles_all), never this.
+  static bool handles(detail::signature_id) noexcept { return false; }
+  static constexpr std::string_view type_name = "eam::forwarding_actor";
+};
+}  // namespace
+
+actor_ref spawn_forwarding_actor(actor_system& system, std::shared_ptr<message_forwarder> forwarder, std::string name) {
+  spawn_options opts;
+  opts.name = std::move(name);
+  auto construct = [](void*, void* storage) { ::new (storage) forwarding_impl(); };
+  detail::actor_cell* cell = detail::spawn_cell_forwarding(
+      *system.state_, nullptr, opts, detail::actor_type_of<forwarding_impl>, sizeof(forwarding_impl),
+      alignof(forwarding_impl), nullptr, construct, std::move(forwarder));
+  return actor_ref(cell, detail::adopt_t{});
+}
+
+void send_exit(const actor_ref& from, const actor_ref& to, exit_reason reason) {
+  if (!to) return;
+  to.cell()->deliver_system(detail::make_envelope<internal::exit_request>(
+      detail::envelope_kind::exit, internal::exit_request{from, std::move(reason), false}));
+}
+
+}  // namespace eam

@@ -1,0 +1,121 @@
+#pragma once
+// A node program (node_program.cpp) run as a child process for a test: started with pipes,
+// ready once it printed its port, and always stopped by its pid (SIGTERM, then SIGKILL after
+// a bounded wait) when the object goes, even when the test failed.
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+extern char** environ;
+
+namespace eam::test {
+
+class child_node {
+ public:
+  explicit child_node(std::vector<std::string> args) {
+    int in[2], out[2];
+    if (::pipe(in) != 0 || ::pipe(out) != 0) throw std::runtime_error("pipe failed");
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, in[0], STDIN_FILENO);
+    posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
+    posix_spawn_file_actions_addclose(&actions, in[1]);
+    posix_spawn_file_actions_addclose(&actions, out[0]);
+    args.insert(args.begin(), EAM_TEST_NODE_PATH);
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    const int rc = posix_spawn(&pid_, EAM_TEST_NODE_PATH, &actions, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    ::close(in[0]);
+    ::close(out[1]);
+    stdin_ = in[1];
+    stdout_ = out[0];
+    if (rc != 0) {
+      pid_ = -1;
+      throw std::runtime_error("cannot start the test node");
+    }
+    port_ = read_ready();
+  }
+  child_node(const child_node&) = delete;
+  child_node& operator=(const child_node&) = delete;
+  ~child_node() {
+    stop(SIGTERM);
+    if (stdin_ >= 0) ::close(stdin_);
+    if (stdout_ >= 0) ::close(stdout_);
+  }
+
+  [[nodiscard]] std::uint16_t port() const noexcept { return port_; }
+  [[nodiscard]] std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+  [[nodiscard]] pid_t pid() const noexcept { return pid_; }
+
+  /// Kills it at once (no leave, no flush): a crashed machine as its peers see it.
+  void kill_hard() { stop(SIGKILL); }
+  void pause() { ::kill(pid_, SIGSTOP); }
+  void resume() { ::kill(pid_, SIGCONT); }
+  /// Waits (bounded) for it to exit by itself; true when it did, with status 0.
+  bool wait_exit(std::chrono::seconds limit = std::chrono::seconds(30)) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (pid_ > 0 && std::chrono::steady_clock::now() < deadline) {
+      int status = 0;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return false;
+  }
+
+ private:
+  std::uint16_t read_ready() {
+    std::string line;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (std::chrono::steady_clock::now() < deadline) {
+      pollfd p{stdout_, POLLIN, 0};
+      if (::poll(&p, 1, 100) <= 0) continue;
+      char c;
+      if (::read(stdout_, &c, 1) != 1) break;
+      if (c != '\n') {
+        line += c;
+        continue;
+      }
+      if (line.rfind("READY ", 0) == 0) return static_cast<std::uint16_t>(std::stoi(line.substr(6)));
+      line.clear();
+    }
+    stop(SIGKILL);
+    throw std::runtime_error("the test node did not get ready");
+  }
+  void stop(int signal) {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGCONT);  // a paused child must be able to die
+    ::kill(pid_, signal);
+    for (int i = 0; i < 2000; ++i) {  // up to 10 s, then no more asking
+      int status;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        return;
+      }
+      if (i == 1000) ::kill(pid_, SIGKILL);
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+  }
+
+  pid_t pid_ = -1;
+  int stdin_ = -1, stdout_ = -1;
+  std::uint16_t port_ = 0;
+};
+
+}  // namespace eam::test

@@ -1,0 +1,53 @@
+// A test node: starts a node from its command line, serves the test actors (test_actors.hpp),
+// prints "READY <port>" and runs until told to quit (graceful leave), until its stdin closes
+// (the test process ended), or until it is killed.
+//
+//   eam_test_node --id b [--port 0] [--peer host:port]... [--cookie C] [--salt S]
+#include "test_actors.hpp"
+
+#include <poll.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+int main(int argc, char** argv) {
+  using namespace eam::test::remote;
+  eam::cluster::node_config config;
+  config.system.workers = 2;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string flag = argv[i], value = argv[i + 1];
+    if (flag == "--id") config.node_id = value;
+    else if (flag == "--port") config.port = static_cast<std::uint16_t>(std::stoi(value));
+    else if (flag == "--peer") config.peers.push_back(value);
+    else if (flag == "--cookie") config.cookie = value;
+    else if (flag == "--salt") config.salt = value;
+    else {
+      std::fprintf(stderr, "unknown option %s\n", flag.c_str());
+      return 2;
+    }
+  }
+  register_messages();
+  auto started = eam::cluster::start_node(config);
+  if (!started) {
+    std::fprintf(stderr, "start_node: %s\n", started.error_value().what());
+    return 1;
+  }
+  auto node = std::move(started).value();
+  std::atomic<bool> quit_requested{false};
+  spawn_test_actors(node->system(), quit_requested);
+  std::printf("READY %u\n", node->port());
+  std::fflush(stdout);
+  // Until quit or the end of stdin; polled so that a quit needs no input.
+  for (;;) {
+    if (quit_requested.load()) break;
+    pollfd in{STDIN_FILENO, POLLIN, 0};
+    if (::poll(&in, 1, 50) > 0) {
+      char buf[64];
+      if (::read(STDIN_FILENO, buf, sizeof buf) <= 0) break;
+    }
+  }
+  node->shutdown();
+  return 0;
+}

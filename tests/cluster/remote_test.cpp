@@ -1,0 +1,318 @@
+// Two nodes in two processes on 127.0.0.1: this test process runs one, a node program
+// (child_node) the other. Every wait is bounded; every child is stopped by its pid.
+#include "child_node.hpp"
+#include "test_actors.hpp"
+
+#include "../support/eventually.hpp"
+
+#include <doctest/doctest.h>
+
+#include <future>
+#include <thread>
+
+using namespace eam::test::remote;
+using eam::test::child_node;
+using eam::test::eventually;
+using namespace std::chrono_literals;
+
+namespace {
+
+#ifdef EAM_TEST_SANITIZED
+constexpr std::uint64_t million = 200'000;  // a sanitizer makes each message ~20x dearer
+#else
+constexpr std::uint64_t million = 1'000'000;
+#endif
+
+const std::string cookie = "a-test-cookie-of-enough-length";
+
+std::unique_ptr<eam::cluster::node> start_here(std::vector<std::string> peers, std::optional<std::string> with_cookie = cookie,
+                                               std::string id = "a") {
+  register_messages();
+  eam::cluster::node_config config;
+  config.node_id = std::move(id);
+  config.peers = std::move(peers);
+  config.cookie = std::move(with_cookie);
+  config.system.workers = 2;
+  return eam::cluster::start_node(config).value();
+}
+
+child_node start_child(std::string id = "b", std::optional<std::string> with_cookie = cookie,
+                       std::optional<std::string> peer = std::nullopt) {
+  std::vector<std::string> args{"--id", std::move(id)};
+  if (with_cookie) args.insert(args.end(), {"--cookie", *with_cookie});
+  if (peer) args.insert(args.end(), {"--peer", *peer});
+  return child_node(args);
+}
+
+// A local actor that records the downs and exit signals it gets.
+struct observer_state {
+  std::mutex lock;
+  std::vector<eam::exit_reason> downs, exits;
+};
+struct watch_it {
+  eam::actor_ref target;
+};
+struct link_it {
+  eam::actor_ref target;
+};
+
+auto spawn_observer(eam::actor_system& system, std::shared_ptr<observer_state> seen) {
+  return system.spawn([seen](eam::actor_context& ctx) {
+    ctx.set_trap_exit(true);
+    // Calls, so that a test knows the watch or link is in place before it acts.
+    return eam::behavior{[&ctx](const watch_it& w) {
+                           ctx.watch(w.target);
+                           return true;
+                         },
+                         [&ctx](const link_it& l) {
+                           ctx.link(l.target);
+                           return true;
+                         },
+                         [seen](const eam::down& d) {
+                           std::lock_guard g(seen->lock);
+                           seen->downs.push_back(d.reason);
+                         },
+                         [seen](const eam::exit_signal& x) {
+                           std::lock_guard g(seen->lock);
+                           seen->exits.push_back(x.reason);
+                         }};
+  });
+}
+
+// Never registered for the wire.
+struct unknown {
+  int x = 0;
+  MSGPACK_DEFINE(x);
+};
+
+template <class F>
+bool seen_eventually(observer_state& s, F pred) {
+  return eventually([&] {
+    std::lock_guard g(s.lock);
+    return pred(s);
+  });
+}
+
+}  // namespace
+
+TEST_SUITE("cluster.remote") {
+  TEST_CASE("cast and call travel both ways between two processes") {
+    child_node b = start_child();
+    auto a = start_here({b.address()});
+    REQUIRE(a->wait_for_peer("b", 30s));
+
+    auto counter = a->whereis<counter_ref>("b", "counter").value();
+    counter.cast(add{2});
+    counter.cast(add{40});
+    CHECK(counter.call(get{}).get().value() == 42);
+
+    // The other way: b's echo actor calls an actor of this node through a ref it received.
+    auto here = a->system().spawn([](eam::actor_context&) {
+      return eam::behavior{[](const echo& e) { return "here: " + e.text; }};
+    });
+    auto echo_b = a->whereis<echo_ref>("b", "echo").value();
+    CHECK(echo_b.call(echo{"hi"}).get().value() == "hi");
+    CHECK(echo_b.call(call_back{here, "ping"}).get().value() == "here: ping");
+
+    // A call from inside an actor, co_awaited.
+    auto relay = a->system().spawn([echo_b](eam::actor_context&) {
+      return eam::behavior{[echo_b](const echo& e) -> eam::task<std::string> {
+        auto op = echo_b.call(echo{e.text + "!"});
+        auto r = co_await op;
+        co_return r.value();
+      }};
+    });
+    CHECK(relay.call(echo{"relayed"}).get().value() == "relayed!");
+    const auto s = a->stats();
+    CHECK(s.messages_out >= 6);
+    CHECK(s.messages_in >= 5);
+    CHECK(s.bad_frames == 0);
+  }
+
+  TEST_CASE("a million casts arrive in order and none is lost") {
+    child_node b = start_child();
+    auto a = start_here({b.address()});
+    REQUIRE(a->wait_for_peer("b", 30s));
+    auto sink = a->whereis<sink_ref>("b", "sink").value();
+    std::uint64_t sum = 0;
+    for (std::uint64_t i = 0; i < million; ++i) {
+      sink.cast(seq{i, {}});
+      sum += i;
+    }
+    // The call travels behind the casts on the same connection: it sees all of them.
+    const sink_state state = sink.call(get_sink{}, 60s).get().value();
+    CHECK(state.count == million);
+    CHECK(state.sum == sum);
+    CHECK(state.in_order);
+  }
+
+  TEST_CASE("remote watch link and exit carry the remote reason") {
+    child_node b = start_child();
+    auto a = start_here({b.address()});
+    REQUIRE(a->wait_for_peer("b", 30s));
+    auto factory = a->whereis<factory_ref>("b", "factory").value();
+    auto seen = std::make_shared<observer_state>();
+    auto observer = spawn_observer(a->system(), seen);
+
+    const std::vector<eam::exit_reason> reasons{eam::exit_reason::normal(), eam::exit_reason::custom("shutdown_requested"),
+                                                eam::exit_reason::crashed("boom"), eam::exit_reason::kill()};
+    std::size_t expected_exits = 0;
+    for (const auto& reason : reasons) {
+      auto mortal = factory.call(spawn_mortal{}).get().value();
+      REQUIRE(mortal.is_alive());
+      REQUIRE(observer.call(watch_it{mortal}).get().value());
+      REQUIRE(observer.call(link_it{mortal}).get().value());
+      mortal.cast(end_with{reason});
+      const auto ended = reason.type() == eam::exit_reason::kind::kill ? eam::exit_reason::killed() : reason;
+      const std::size_t downs = &reason - &reasons[0] + 1;
+      CHECK(seen_eventually(*seen, [&](observer_state& s) { return s.downs.size() == downs; }));
+      std::lock_guard g(seen->lock);
+      CHECK(seen->downs.back() == ended);
+      // Trapping exits, the observer hears every reason from the link, normal too (as locally).
+      ++expected_exits;
+    }
+    CHECK(seen_eventually(*seen, [&](observer_state& s) { return s.exits.size() == expected_exits; }));
+
+    // exit(ref, reason) from this node ends the remote actor with that reason.
+    auto mortal = factory.call(spawn_mortal{}).get().value();
+    REQUIRE(observer.call(watch_it{mortal}).get().value());
+    a->system().exit(mortal, eam::exit_reason::custom("told_to_go"));
+    CHECK(seen_eventually(*seen, [&](observer_state& s) {
+      return !s.downs.empty() && s.downs.back() == eam::exit_reason::custom("told_to_go");
+    }));
+
+    // A local actor linked from the remote side: its crash reaches the remote linker.
+    auto linker = a->whereis<linker_ref>("b", "linker").value();
+    auto doomed = a->system().spawn([](eam::actor_context&) {
+      return eam::behavior{[](const end_with&) { throw std::runtime_error("local crash"); }};
+    });
+    CHECK(linker.call(link_to{doomed}).get().value());
+    doomed.cast(end_with{});
+    CHECK(eventually([&] {
+      const auto got = linker.call(exits_seen{}).get().value();
+      return !got.empty() && got.back().find("local crash") != std::string::npos;
+    }));
+  }
+
+  TEST_CASE("a killed node: watchers get noconnection and pending calls fail at once") {
+    child_node b = start_child();
+    auto a = start_here({b.address()});
+    REQUIRE(a->wait_for_peer("b", 30s));
+    auto counter = a->whereis<counter_ref>("b", "counter").value();
+    auto hanger = a->whereis<hanger_ref>("b", "hanger").value();
+    auto seen = std::make_shared<observer_state>();
+    auto observer = spawn_observer(a->system(), seen);
+    REQUIRE(observer.call(watch_it{counter}).get().value());
+    REQUIRE(observer.call(link_it{hanger}).get().value());
+    counter.cast(add{1});
+    REQUIRE(counter.call(get{}).get().value() == 1);  // the watch and link went before this
+
+    // A call that b never answers, pending when b dies; its timeout is far away on purpose.
+    // (Were it not failed when b dies, it would end with `timeout`, not transport_error.)
+    const auto sent_before = a->stats().messages_out;
+    auto pending = std::async(std::launch::async, [&] { return hanger.call(hang{}, 120s).get(); });
+    REQUIRE(eventually([&] { return a->stats().messages_out > sent_before; }));
+    b.kill_hard();
+
+    const auto r = pending.get();
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.code() == eam::errc::transport_error);
+    CHECK(seen_eventually(*seen, [](observer_state& s) {
+      return s.downs.size() == 1 && s.exits.size() == 1;
+    }));
+    {
+      std::lock_guard g(seen->lock);
+      CHECK(seen->downs[0] == eam::exit_reason::noconnection());
+      CHECK(seen->exits[0] == eam::exit_reason::noconnection());
+    }
+    CHECK_FALSE(counter.is_alive());
+    CHECK(counter.call(get{}).get().code() == eam::errc::actor_not_found);  // a stale ref stays dead
+    CHECK(a->peers().empty());
+
+    // The survivor keeps serving, and a new incarnation of b is reachable through new refs.
+    child_node b2 = start_child("b", cookie, a->address());  // on another port: it dials us
+    REQUIRE(eventually([&] { return a->whereis<counter_ref>("b", "counter").has_value(); }, 60s));
+    auto fresh = a->whereis<counter_ref>("b", "counter").value();
+    CHECK(fresh.call(get{}).get().value() == 0);
+    CHECK(counter.call(get{}).get().code() == eam::errc::actor_not_found);
+  }
+
+  TEST_CASE("a node that shuts down is seen gone at once") {
+    child_node b = start_child();
+    auto a = start_here({b.address()});
+    REQUIRE(a->wait_for_peer("b", 30s));
+    auto counter = a->whereis<counter_ref>("b", "counter").value();
+    auto seen = std::make_shared<observer_state>();
+    auto observer = spawn_observer(a->system(), seen);
+    REQUIRE(observer.call(watch_it{counter}).get().value());
+    REQUIRE(counter.call(get{}).get().has_value());
+    a->whereis<control_ref>("b", "control").value().cast(quit{});
+    CHECK(b.wait_exit());
+    CHECK(seen_eventually(*seen, [](observer_state& s) { return s.downs.size() == 1; }));
+    std::lock_guard g(seen->lock);
+    CHECK(seen->downs[0] == eam::exit_reason::noconnection());
+  }
+
+  TEST_CASE("a node with another cookie or none exchanges nothing with the cluster") {
+    for (const std::optional<std::string> other : {std::optional<std::string>("another-cookie-of-enough-length"),
+                                                   std::optional<std::string>()}) {
+      child_node b = start_child("b", other);
+      auto a = start_here({b.address()});
+      REQUIRE(eventually([&] { return a->stats().auth_failures >= 1; }, 30s));
+      CHECK(a->peers().empty());
+      CHECK(a->stats().messages_in == 0);
+      CHECK(a->whereis("b", "counter").code() == eam::errc::peer_not_found);
+    }
+  }
+
+  TEST_CASE("an unregistered type fails a remote call clearly and a cast is counted") {
+    child_node b = start_child();
+    auto a = start_here({b.address()});
+    REQUIRE(a->wait_for_peer("b", 30s));
+    auto counter = a->whereis("b", "counter").value();
+    const auto r = eam::unchecked_typed_ref_cast<eam::typed_ref<int(unknown)>>(counter).call(unknown{1}).get();
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.code() == eam::cluster::cluster_errc::type_not_registered);
+    eam::unchecked_typed_ref_cast<eam::typed_ref<void(unknown)>>(counter).cast(unknown{2});
+    CHECK(a->stats().dropped_casts == 1);
+  }
+
+  TEST_CASE("a typed lookup checks the remote actor's real signatures") {
+    child_node b = start_child();
+    auto a = start_here({b.address()});
+    REQUIRE(a->wait_for_peer("b", 30s));
+    // An untyped lookup checks nothing: its ref does not convert until a typed lookup checked it.
+    auto counter = a->whereis("b", "counter").value();
+    CHECK_FALSE(eam::typed_ref_cast<counter_ref>(counter).has_value());
+    CHECK(a->whereis<counter_ref>("b", "counter").has_value());
+    CHECK(eam::typed_ref_cast<counter_ref>(counter).has_value());
+    // The counter answers get with an int, not a string; it has no echo.
+    CHECK(a->whereis<eam::typed_ref<std::string(get)>>("b", "counter").code() == eam::errc::registry_lookup_failed);
+    CHECK(a->whereis<echo_ref>("b", "counter").code() == eam::errc::registry_lookup_failed);
+    CHECK(a->whereis<counter_ref>("b", "nobody").code() == eam::errc::registry_lookup_failed);
+    CHECK_FALSE(eam::typed_ref_cast<echo_ref>(counter).has_value());
+  }
+
+  TEST_CASE("flow control slows a sender to a stopped node and loses nothing") {
+    child_node b = start_child();
+    auto a = start_here({b.address()});
+    REQUIRE(a->wait_for_peer("b", 30s));
+    auto sink = a->whereis<sink_ref>("b", "sink").value();
+    REQUIRE(sink.call(get_sink{}).get().value().count == 0);
+    b.pause();  // it reads nothing: its socket buffers, then ZeroMQ's, then ours fill up
+    constexpr std::uint64_t n = 100'000;
+    const std::string padding(1024, 'x');
+    std::atomic<bool> sent_all{false};
+    std::thread sender([&] {
+      for (std::uint64_t i = 0; i < n; ++i) sink.cast(seq{i, padding});
+      sent_all = true;
+    });
+    CHECK(eventually([&] { return a->stats().sender_waits > 0; }, 60s));
+    CHECK_FALSE(sent_all.load());  // slowed, not dropped: it waits for room
+    b.resume();
+    sender.join();
+    const sink_state state = sink.call(get_sink{}, 120s).get().value();
+    CHECK(state.count == n);
+    CHECK(state.in_order);
+  }
+}

@@ -1,0 +1,98 @@
+#pragma once
+// The messages the cluster tests exchange with their node program (node_program.cpp), and the
+// wire names both register.
+#include <eam/cluster.hpp>
+#include <eam/eam.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace eam::test::remote {
+
+struct add {
+  int n = 0;
+  MSGPACK_DEFINE(n);
+};
+struct get {
+  MSGPACK_DEFINE();
+};
+struct echo {
+  std::string text;
+  MSGPACK_DEFINE(text);
+};
+/// A numbered cast for the sink, which checks that they arrive in order.
+struct seq {
+  std::uint64_t n = 0;
+  std::string padding;
+  MSGPACK_DEFINE(n, padding);
+};
+struct sink_state {
+  std::uint64_t count = 0;
+  std::uint64_t sum = 0;
+  bool in_order = true;
+  MSGPACK_DEFINE(count, sum, in_order);
+};
+struct get_sink {
+  MSGPACK_DEFINE();
+};
+/// Asks the echo actor to call `target` with echo{text} and answer with what it got.
+struct call_back {
+  typed_ref<std::string(echo)> target;
+  std::string text;
+  MSGPACK_DEFINE(target, text);
+};
+/// The linker links to `target` (it traps exits) and answers true.
+struct link_to {
+  actor_ref target;
+  MSGPACK_DEFINE(target);
+};
+/// The exit reasons the linker has received, as text.
+struct exits_seen {
+  MSGPACK_DEFINE();
+};
+/// Spawns a fresh actor that ends with `reason` when it gets end_with (a cast); answers its ref.
+struct spawn_mortal {
+  MSGPACK_DEFINE();
+};
+struct end_with {
+  exit_reason reason;
+  MSGPACK_DEFINE(reason);
+};
+/// A call the hanger never answers (it stashes it): pending until the node goes away.
+struct hang {
+  MSGPACK_DEFINE();
+};
+/// Makes the node program shut down gracefully.
+struct quit {
+  MSGPACK_DEFINE();
+};
+
+using counter_ref = typed_ref<void(add), int(get)>;
+using echo_ref = typed_ref<std::string(echo), std::string(call_back)>;
+using sink_ref = typed_ref<void(seq), sink_state(get_sink)>;
+using linker_ref = typed_ref<bool(link_to), std::vector<std::string>(exits_seen)>;
+using mortal_ref = typed_ref<void(end_with)>;
+using factory_ref = typed_ref<mortal_ref(spawn_mortal)>;
+using hanger_ref = typed_ref<int(hang)>;
+using control_ref = typed_ref<void(quit)>;
+
+inline void register_messages() {
+  cluster::register_message<add>("test.add");
+  cluster::register_message<get>("test.get");
+  cluster::register_message<echo>("test.echo");
+  cluster::register_message<seq>("test.seq");
+  cluster::register_message<sink_state>("test.sink_state");
+  cluster::register_message<get_sink>("test.get_sink");
+  cluster::register_message<call_back>("test.call_back");
+  cluster::register_message<link_to>("test.link_to");
+  cluster::register_message<exits_seen>("test.exits_seen");
+  cluster::register_message<std::vector<std::string>>("test.strings");
+  cluster::register_message<spawn_mortal>("test.spawn_mortal");
+  cluster::register_message<mortal_ref>("test.mortal_ref");
+  cluster::register_message<end_with>("test.end_with");
+  cluster::register_message<hang>("test.hang");
+  cluster::register_message<quit>("test.quit");
+}
+
+}  // namespace eam::test::remote
