@@ -247,6 +247,7 @@ void node_runtime::close_sockets(bool announce_leave) {
 
 void node_runtime::run_io() {
   scoped_ref_resolver resolve(*this);  // refs in what arrives become proxies or local refs
+  peer::this_thread_drains();
   const auto tick = std::min<std::chrono::milliseconds>(config_.heartbeat_interval / 4, std::chrono::milliseconds(100));
   auto next_tick = std::chrono::steady_clock::now();
   std::vector<zmq_pollitem_t> items;

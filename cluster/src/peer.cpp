@@ -5,6 +5,12 @@
 
 namespace eam::cluster::internal {
 
+namespace {
+thread_local bool draining_thread = false;
+}
+
+void peer::this_thread_drains() noexcept { draining_thread = true; }
+
 peer::peer(std::string node_id, std::uint64_t inc, std::string addr, peer_limits limits, int wake_fd,
            std::atomic<std::uint64_t>& sender_waits)
     : node(std::move(node_id)),
@@ -18,7 +24,7 @@ peer::peer(std::string node_id, std::uint64_t inc, std::string addr, peer_limits
 }
 
 bool peer::wait_for_room(std::unique_lock<std::mutex>& lock) {
-  if (up_ && queued_bytes_ >= limits_.send_buffer_bytes) {
+  if (up_ && queued_bytes_ >= limits_.send_buffer_bytes && !draining_thread) {
     sender_waits_.fetch_add(1, std::memory_order_relaxed);
     room_.wait(lock, [&] { return !up_ || queued_bytes_ < limits_.send_buffer_bytes; });
   }
@@ -67,7 +73,7 @@ void peer::go_down() {
   {
     std::lock_guard lock(lock_);
     if (!up_) return;
-    up_ = false;
+    up_.store(false, std::memory_order_release);
     full_.clear();
     current_.truncate(2);
     queued_bytes_ = 0;
@@ -77,9 +83,8 @@ void peer::go_down() {
   for (auto& [id, reply] : calls) reply.fail(gone_error());
 }
 
-bool peer::is_up() const {
-  std::lock_guard lock(lock_);
-  return up_;
-}
+// Without the lock: a caller may hold a lock that a sender packing under lock_ waits for
+// (the proxy table, when a ref is encoded).
+bool peer::is_up() const { return up_.load(std::memory_order_acquire); }
 
 }  // namespace eam::cluster::internal

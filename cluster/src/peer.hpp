@@ -80,6 +80,9 @@ class peer {
   reply_handle take_call(std::uint64_t request);
 
   // -- I/O thread -------------------------------------------------------------------------------
+  /// Marks the calling thread as the one that drains the buffers: it never waits for room (it
+  /// would wait for itself); what it queues (answers to lookups, monitors, errors) is small.
+  static void this_thread_drains() noexcept;
   /// Moves the frames ready to send into `out` and wakes waiting senders.
   void take_frames(std::vector<frame_buffer>& out);
   /// The peer is gone: refuses new items, drops the buffer, fails every call in flight with
@@ -128,7 +131,7 @@ class peer {
   std::deque<frame_buffer> full_;       // closed frames waiting for the I/O thread
   std::size_t queued_bytes_ = 0;
   bool dirty_ = false;                  // the I/O thread was told there is something to send
-  bool up_ = true;
+  std::atomic<bool> up_{true};  // written under lock_; read without it by is_up
   std::uint64_t next_request_ = 0;
   std::unordered_map<std::uint64_t, reply_handle> calls_;
 };

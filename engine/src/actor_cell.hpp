@@ -348,6 +348,6 @@ class actor_cell {
 /// cell is scheduled or registered, so no sender ever sees the cell without it.
 actor_cell* spawn_cell_forwarding(system_state& sys, actor_cell* parent, const spawn_options& opts,
                                   const actor_type& type, std::size_t size, std::size_t align, void* closure,
-                                  impl_constructor construct, std::shared_ptr<message_forwarder> forwarder);
+                                  impl_constructor construct, std::shared_ptr<message_forwarder>* forwarder);
 
 }  // namespace eam::detail

@@ -28,7 +28,7 @@ actor_ref spawn_forwarding_actor(actor_system& system, std::shared_ptr<message_f
   auto construct = [](void*, void* storage) { ::new (storage) forwarding_impl(); };
   detail::actor_cell* cell = detail::spawn_cell_forwarding(
       *system.state_, nullptr, opts, detail::actor_type_of<forwarding_impl>, sizeof(forwarding_impl),
-      alignof(forwarding_impl), nullptr, construct, std::move(forwarder));
+      alignof(forwarding_impl), nullptr, construct, &forwarder);
   return actor_ref(cell, detail::adopt_t{});
 }
 

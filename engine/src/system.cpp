@@ -33,9 +33,11 @@ actor_cell* spawn_cell(system_state& sys, actor_cell* parent, const spawn_option
   return spawn_cell_forwarding(sys, parent, opts, type, size, align, closure, construct, nullptr);
 }
 
+// The common body; `forwarder` is null for every spawn but a forwarding actor's (a pointer, so
+// that ordinary spawns build and drop no shared_ptr).
 actor_cell* spawn_cell_forwarding(system_state& sys, actor_cell* parent, const spawn_options& opts,
                                   const actor_type& type, std::size_t size, std::size_t align, void* closure,
-                                  impl_constructor construct, std::shared_ptr<message_forwarder> forwarder) {
+                                  impl_constructor construct, std::shared_ptr<message_forwarder>* forwarder) {
   // Outside actors, spawning stops when shutdown begins; an actor may still spawn while
   // mailboxes drain (its work in flight may need it), not once actors are being stopped.
   const auto phase = sys.current_phase();
@@ -62,9 +64,9 @@ actor_cell* spawn_cell_forwarding(system_state& sys, actor_cell* parent, const s
       throw;
     }
   }
-  if (forwarder != nullptr) {
+  if (forwarder != nullptr) [[unlikely]] {
     try {
-      cell->set_forwarder(std::move(forwarder));
+      cell->set_forwarder(std::move(*forwarder));
     } catch (...) {
       cell->release();
       throw;

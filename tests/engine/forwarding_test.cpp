@@ -1,0 +1,250 @@
+// The seams the cluster's proxies stand on (engine/README.md, 7): messages of any type, answer
+// channels, calls answered to a receiver, forwarding actors, stop with a reason.
+#include <doctest/doctest.h>
+#include <eam/eam.hpp>
+#include <eam/engine/any_message.hpp>
+#include <eam/engine/forwarding.hpp>
+
+#include "../support/eventually.hpp"
+
+#include <atomic>
+#include <future>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+using namespace std::chrono_literals;
+using eam::test::eventually;
+
+namespace {
+struct get {};
+struct put {
+  int v;
+};
+struct watch_it {
+  eam::actor_ref other;
+};
+struct link_it {
+  eam::actor_ref other;
+};
+
+// Keeps what reaches a forwarding actor; answers calls of get with 7 (or, for `wrong`, with a
+// string: an answer of the wrong type).
+class recording_forwarder final : public eam::message_forwarder {
+ public:
+  std::mutex lock;
+  std::vector<std::string> types;
+  std::vector<std::thread::id> threads;
+  std::vector<std::pair<eam::exit_reason, bool>> exits;
+  bool wrong = false;
+  bool keep_calls = false;
+  std::vector<eam::reply_handle> kept;
+
+  void forward(eam::message&& m) noexcept override {
+    std::lock_guard g(lock);
+    types.emplace_back(m.type_name());
+    threads.push_back(std::this_thread::get_id());
+    if (!m.is_call()) return;
+    eam::reply_handle r = m.take_reply();
+    if (keep_calls)
+      kept.push_back(std::move(r));
+    else if (wrong)
+      r.reply(eam::message::of(std::string("seven")));
+    else
+      r.reply(eam::message::of(7));
+  }
+  void forward_exit(const eam::actor_ref&, const eam::exit_reason& reason, bool via_link) noexcept override {
+    std::lock_guard g(lock);
+    exits.emplace_back(reason, via_link);
+  }
+  bool handles(eam::message_type_id message, eam::message_type_id reply) const noexcept override {
+    return message == eam::message_type_id::of<get>() && reply == eam::message_type_id::of<int>();
+  }
+};
+
+// Counts answers given to send_call.
+class counting_receiver final : public eam::reply_receiver {
+ public:
+  std::promise<std::string> got;
+  void on_reply(eam::message&& m) noexcept override {
+    if (const int* v = m.get_if<int>())
+      got.set_value("int " + std::to_string(*v));
+    else if (const eam::error* e = m.get_if<eam::error>())
+      got.set_value(std::string(e->code().name()));
+    else
+      got.set_value("other");
+  }
+};
+}  // namespace
+
+TEST_SUITE("engine.forwarding") {
+  TEST_CASE("a message of any type: built from a value, read back by type, sent as a cast") {
+    eam::message m = eam::message::of(put{5});
+    CHECK(m.is<put>());
+    CHECK(m.get_if<get>() == nullptr);
+    REQUIRE(m.get_if<put>() != nullptr);
+    CHECK(m.get_if<put>()->v == 5);
+    CHECK(m.type() == eam::message_type_id::of<put>());
+    CHECK(m.type_name().find("put") != std::string_view::npos);
+    CHECK_FALSE(m.is_call());
+
+    eam::actor_system system({.workers = 1});
+    std::atomic<int> seen{0};
+    auto ref = system.spawn([&](eam::actor_context&) { return eam::behavior{[&](put p) { seen = p.v; }}; });
+    CHECK(eam::send(ref, m) == eam::cast_result::sent);
+    CHECK_FALSE(m);
+    CHECK(eventually([&] { return seen == 5; }));
+    CHECK(eam::handles(ref, eam::message_type_id::of<put>(), {}));
+    CHECK_FALSE(eam::handles(ref, eam::message_type_id::of<get>(), eam::message_type_id::of<int>()));
+  }
+
+  TEST_CASE("a full bounded mailbox hands the message back") {
+    eam::actor_system system({.workers = 1});
+    std::promise<void> release;
+    auto gate = release.get_future().share();
+    auto ref = system.spawn({.mailbox_bound = 1, .overflow = eam::overflow_strategy::error},
+                            [gate](eam::actor_context&) { return eam::behavior{[gate](put) { gate.wait(); }}; });
+    eam::message first = eam::message::of(put{1});
+    REQUIRE(eam::send(ref, first) == eam::cast_result::sent);
+    eam::cast_result r = eam::cast_result::sent;
+    eam::message next;
+    for (int i = 0; i < 1000 && r == eam::cast_result::sent; ++i) {  // the handler holds one; one more fits
+      next = eam::message::of(put{2});
+      r = eam::send(ref, next);
+    }
+    CHECK(r == eam::cast_result::full);
+    REQUIRE(next.get_if<put>() != nullptr);
+    CHECK(next.get_if<put>()->v == 2);
+    release.set_value();
+  }
+
+  TEST_CASE("send_call answers its receiver: a value, or the error of a gone actor") {
+    eam::actor_system system({.workers = 1});
+    auto ref = system.spawn([](eam::actor_context&) { return eam::behavior{[](get) { return 3; }}; });
+    counting_receiver ok;
+    eam::send_call(ref, eam::message::of(get{}), ok);
+    CHECK(ok.got.get_future().get() == "int 3");
+    system.stop(ref);
+    REQUIRE(eventually([&] { return !ref.is_alive(); }));
+    counting_receiver gone;
+    eam::send_call(ref, eam::message::of(get{}), gone);
+    CHECK(gone.got.get_future().get() == "actor_not_found");
+  }
+
+  TEST_CASE("a forwarding actor takes casts and calls on the sender's thread and answers through reply handles") {
+    eam::actor_system system({.workers = 1});
+    auto fw = std::make_shared<recording_forwarder>();
+    eam::actor_ref proxy = eam::spawn_forwarding_actor(system, fw);
+    auto typed = eam::unchecked_typed_ref_cast<eam::typed_ref<void(put), int(get)>>(proxy);
+    typed.cast(put{1});
+    CHECK(typed.call(get{}).get().value() == 7);
+    {
+      std::lock_guard g(fw->lock);
+      REQUIRE(fw->types.size() == 2);
+      CHECK(fw->threads[0] == std::this_thread::get_id());
+      CHECK(fw->types[1].find("get") != std::string::npos);
+    }
+    // From inside an actor, co_awaited: the answer reaches the awaiting actor.
+    auto asker = system.spawn([typed](eam::actor_context&) {
+      return eam::behavior{[typed](put) -> eam::task<int> {
+        auto op = typed.call(get{});
+        auto r = co_await op;
+        co_return r.value();
+      }};
+    });
+    CHECK(eam::unchecked_typed_ref_cast<eam::typed_ref<int(put)>>(asker).call(put{0}).get().value() == 7);
+    // typed_ref_cast asks the forwarder.
+    CHECK(eam::typed_ref_cast<eam::typed_ref<int(get)>>(proxy).has_value());
+    CHECK_FALSE(eam::typed_ref_cast<eam::typed_ref<void(put)>>(proxy).has_value());
+  }
+
+  TEST_CASE("an answer of the wrong type fails the call with unexpected_reply_type; a dropped handle with actor_not_found") {
+    eam::actor_system system({.workers = 1});
+    auto fw = std::make_shared<recording_forwarder>();
+    fw->wrong = true;
+    auto typed = eam::unchecked_typed_ref_cast<eam::typed_ref<int(get)>>(eam::spawn_forwarding_actor(system, fw));
+    CHECK(typed.call(get{}).get().code() == eam::errc::unexpected_reply_type);
+    auto asker = system.spawn([typed](eam::actor_context&) {
+      return eam::behavior{[typed](put) -> eam::task<int> {
+        auto op = typed.call(get{});
+        auto r = co_await op;
+        co_return r ? 0 : static_cast<int>(r.code().value());
+      }};
+    });
+    CHECK(eam::unchecked_typed_ref_cast<eam::typed_ref<int(put)>>(asker).call(put{}).get().value() ==
+          static_cast<int>(eam::errc::unexpected_reply_type));
+
+    fw->keep_calls = true;
+    auto pending = std::async(std::launch::async, [&] { return typed.call(get{}, 60s).get(); });
+    REQUIRE(eventually([&] {
+      std::lock_guard g(fw->lock);
+      return !fw->kept.empty();
+    }));
+    {
+      std::lock_guard g(fw->lock);
+      fw->kept.clear();  // dropped unanswered
+    }
+    CHECK(pending.get().code() == eam::errc::actor_not_found);
+  }
+
+  TEST_CASE("exit signals go to the forwarder, kill too; stop with a reason ends it and tells watchers") {
+    eam::actor_system system({.workers = 1});
+    auto fw = std::make_shared<recording_forwarder>();
+    eam::actor_ref proxy = eam::spawn_forwarding_actor(system, fw);
+    std::mutex lock;
+    std::vector<eam::exit_reason> downs;
+    auto watcher = system.spawn([&](eam::actor_context& ctx) {
+      return eam::behavior{[&ctx](const watch_it& w) {
+                             ctx.watch(w.other);
+                             return true;
+                           },
+                           [&ctx](const link_it& l) {
+                             ctx.link(l.other);
+                             return true;
+                           },
+                           [&](const eam::down& d) {
+                             std::lock_guard g(lock);
+                             downs.push_back(d.reason);
+                           }};
+    });
+    auto w = eam::unchecked_typed_ref_cast<eam::typed_ref<bool(watch_it), bool(link_it)>>(watcher);
+    REQUIRE(w.call(watch_it{proxy}).get().value());
+    system.exit(proxy, eam::exit_reason::kill());
+    system.exit(proxy, eam::exit_reason::custom("bye"));
+    REQUIRE(eventually([&] {
+      std::lock_guard g(fw->lock);
+      return fw->exits.size() == 2;
+    }));
+    CHECK(proxy.is_alive());  // forwarded, not acted on
+    {
+      std::lock_guard g(fw->lock);
+      CHECK(fw->exits[0].first == eam::exit_reason::kill());
+      CHECK_FALSE(fw->exits[0].second);
+    }
+    // A linked actor's end reaches the forwarder as a signal via the link.
+    auto linker = system.spawn([proxy](eam::actor_context& ctx) {
+      ctx.link(proxy);
+      return eam::behavior{[](put) { throw std::runtime_error("linker crashed"); }};
+    });
+    eam::unchecked_typed_ref_cast<eam::typed_ref<void(put)>>(linker).cast(put{});
+    REQUIRE(eventually([&] {
+      std::lock_guard g(fw->lock);
+      return fw->exits.size() == 3;
+    }));
+    {
+      std::lock_guard g(fw->lock);
+      CHECK(fw->exits[2].second);
+      CHECK(fw->exits[2].first.type() == eam::exit_reason::kind::error);
+    }
+    system.stop(proxy, eam::exit_reason::noconnection());
+    REQUIRE(eventually([&] {
+      std::lock_guard g(lock);
+      return downs.size() == 1;
+    }));
+    std::lock_guard g(lock);
+    CHECK(downs[0] == eam::exit_reason::noconnection());
+    CHECK(downs[0].to_string() == "noconnection");
+    CHECK_FALSE(proxy.is_alive());
+  }
+}
