@@ -8,10 +8,12 @@ namespace {
 
 // Caps on one decoded object, far below what a 5-byte header could ask for: an array of 2^32
 // elements would otherwise be allocated before the bytes behind it are checked.
-msgpack::unpack_limit item_limits() {
-  return msgpack::unpack_limit(/*array*/ 1u << 16, /*map*/ 1u << 16, /*str*/ 8u << 20, /*bin*/ 8u << 20,
-                               /*ext*/ 1u << 16, /*depth*/ 32);
-}
+const msgpack::unpack_limit item_limits(/*array*/ 1u << 16, /*map*/ 1u << 16, /*str*/ 8u << 20, /*bin*/ 8u << 20,
+                                        /*ext*/ 1u << 16, /*depth*/ 32);
+
+// Strings and binaries point into the frame instead of being copied: the frame outlives its
+// decoding, and payload types copy what they keep.
+bool refer_to_frame(msgpack::type::object_type, std::size_t, void*) { return true; }
 
 struct bad_item : std::exception {
   const char* what_;
@@ -119,7 +121,7 @@ decode_outcome decode_frame(std::span<const std::byte> frame, frame_visitor& v) 
         v.on_leave();
         return out;
       case frame_kind::hello: {
-        msgpack::object_handle h = msgpack::unpack(data, size, offset, nullptr, nullptr, item_limits());
+        msgpack::object_handle h = msgpack::unpack(data, size, offset, nullptr, nullptr, item_limits);
         if (offset != size) return {0, true, "bytes after a hello"};
         const msgpack::object& o = h.get();
         if (o.type != msgpack::type::ARRAY || o.via.array.size != 3) return {0, true, "a hello is not a triple"};
@@ -128,13 +130,17 @@ decode_outcome decode_frame(std::span<const std::byte> frame, frame_visitor& v) 
         v.on_hello(std::move(hi));
         return out;
       }
-      case frame_kind::data:
+      case frame_kind::data: {
+        msgpack::zone zone;  // one for the frame, emptied after each item
         while (offset < size) {
-          msgpack::object_handle h = msgpack::unpack(data, size, offset, nullptr, nullptr, item_limits());
-          visit_item(h.get(), v);
+          const msgpack::object item =
+              msgpack::unpack(zone, data, size, offset, &refer_to_frame, nullptr, item_limits);
+          visit_item(item, v);
           ++out.items;
+          zone.clear();
         }
         return out;
+      }
     }
     return {0, true, "unknown frame kind"};
   } catch (const bad_item& e) {

@@ -145,7 +145,7 @@ void inbound::on_lookup_reply(std::uint64_t request, std::uint64_t actor, std::s
   if (actor != 0)
     it->second.answer.set_value(actor);
   else
-    it->second.answer.set_exception(std::make_exception_ptr(error(errc::registry_lookup_failed, why)));
+    it->second.answer.set_value(error(errc::registry_lookup_failed, why));
   runtime_.lookups_.erase(it);
 }
 

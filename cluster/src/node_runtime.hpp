@@ -71,7 +71,7 @@ class node_runtime final : public ref_resolver {
   friend class inbound;
   struct lookup_wait {
     std::string node;
-    std::promise<std::uint64_t> answer;  // the remote actor id, or an error (exception)
+    std::promise<result<std::uint64_t>> answer;  // the remote actor id, or why not
   };
 
   // I/O thread
@@ -81,14 +81,16 @@ class node_runtime final : public ref_resolver {
   link& dial(const std::string& address, bool configured);
   void close_link(link& l, int linger_ms);
   void read_router();
-  void read_monitor(link& l);
+  void read_link_events();
+  /// False when the link was closed (its peer went down).
+  bool read_monitor(link& l);
   void read_router_monitor();
   void flush(link& l);
   void flush_all();
   void heartbeat_and_expire();
   void on_frame(const std::string& routing_id, std::span<const std::byte> frame);
   void on_hello(const std::string& routing_id, hello&& h);
-  void peer_down(const std::shared_ptr<peer>& p, std::string_view why);
+  void peer_down(std::shared_ptr<peer> p, std::string_view why);
   void note_bad_frame(std::string_view from, std::string_view why);
 
   // shared tables
@@ -116,6 +118,7 @@ class node_runtime final : public ref_resolver {
   std::vector<std::unique_ptr<link>> links_;
   std::unordered_map<std::string, std::shared_ptr<peer>> by_routing_id_;
   int next_monitor_ = 0;
+  std::chrono::steady_clock::time_point last_expiry_check_ = std::chrono::steady_clock::now();
   std::unordered_map<std::string, std::chrono::steady_clock::time_point> bad_frame_logged_;
   std::thread io_;
   int wake_fd_ = -1;

@@ -98,18 +98,26 @@ const error_domain& domain_named(std::string_view name) {
 
 namespace internal {
 
+// Entries never move or go, so each thread remembers the last type it looked up: a sender
+// sends the same few types again and again, and skips the shared lock then.
 const wire_type* find_wire_type(message_type_id type) noexcept {
+  thread_local const wire_type* last = nullptr;
+  if (last != nullptr && last->type == type) return last;
   registry& r = the_registry();
   std::shared_lock guard(r.lock);
   const auto it = r.by_type.find(type);
-  return it != r.by_type.end() ? it->second : nullptr;
+  if (it == r.by_type.end()) return nullptr;
+  return last = it->second;
 }
 
 const wire_type* find_wire_type(std::string_view name) noexcept {
+  thread_local const wire_type* last = nullptr;  // the decoding thread's, as above
+  if (last != nullptr && last->name == name) return last;
   registry& r = the_registry();
   std::shared_lock guard(r.lock);
   const auto it = r.by_name.find(name);
-  return it != r.by_name.end() ? it->second : nullptr;
+  if (it == r.by_name.end()) return nullptr;
+  return last = it->second;
 }
 
 }  // namespace internal

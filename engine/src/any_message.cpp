@@ -82,7 +82,8 @@ void send_call(const actor_ref& to, message&& m, reply_receiver& receiver) noexc
     detail::complete_error(none, error(errc::actor_not_found, "an empty message"));
     return;
   }
-  detail::complete_error(e->reply, error(errc::actor_not_found, "the call was passed on as a new call"));
+  if (e->reply.pending())  // never for a fresh message: no error (and its string) to build then
+    detail::complete_error(e->reply, error(errc::actor_not_found, "the call was passed on as a new call"));
   e->kind = detail::envelope_kind::call;
   e->reply = detail::reply_address(detail::reply_kind::receiver, &receiver, 0);
   (void)detail::send(to.cell(), e);  // a dead or full target answers the receiver with the error

@@ -18,22 +18,25 @@ using namespace std::chrono_literals;
 namespace {
 
 #ifdef EAM_TEST_SANITIZED
-constexpr std::uint64_t million = 200'000;  // a sanitizer makes each message ~20x dearer
+constexpr std::uint64_t million = 20'000;  // a sanitizer makes each message hundreds of times dearer
 #else
 constexpr std::uint64_t million = 1'000'000;
 #endif
 
 const std::string cookie = "a-test-cookie-of-enough-length";
 
-std::unique_ptr<eam::cluster::node> start_here(std::vector<std::string> peers, std::optional<std::string> with_cookie = cookie,
-                                               std::string id = "a") {
+eam::cluster::node_config config_here(std::vector<std::string> peers, std::optional<std::string> with_cookie = cookie) {
   register_messages();
   eam::cluster::node_config config;
-  config.node_id = std::move(id);
+  config.node_id = "a";
   config.peers = std::move(peers);
   config.cookie = std::move(with_cookie);
   config.system.workers = 2;
-  return eam::cluster::start_node(config).value();
+  return config;
+}
+
+std::unique_ptr<eam::cluster::node> start_here(std::vector<std::string> peers, std::optional<std::string> with_cookie = cookie) {
+  return eam::cluster::start_node(config_here(std::move(peers), std::move(with_cookie))).value();
 }
 
 child_node start_child(std::string id = "b", std::optional<std::string> with_cookie = cookie,
@@ -295,13 +298,20 @@ TEST_SUITE("cluster.remote") {
 
   TEST_CASE("flow control slows a sender to a stopped node and loses nothing") {
     child_node b = start_child();
-    auto a = start_here({b.address()});
+    auto config = config_here({b.address()});
+    config.send_buffer_bytes = 64u << 10;
+    // Paused, b is silent: a must not take it for dead while the buffers fill (slowly under a
+    // sanitizer), so its patience is longer than any wait below.
+    config.heartbeat_timeout = std::chrono::minutes(10);
+    auto a = eam::cluster::start_node(config).value();
     REQUIRE(a->wait_for_peer("b", 30s));
     auto sink = a->whereis<sink_ref>("b", "sink").value();
     REQUIRE(sink.call(get_sink{}).get().value().count == 0);
     b.pause();  // it reads nothing: its socket buffers, then ZeroMQ's, then ours fill up
-    constexpr std::uint64_t n = 100'000;
-    const std::string padding(1024, 'x');
+    // 80 MiB in all: far more than the buffers on the way hold (64 KiB here, 64 frames in
+    // ZeroMQ, the kernel's socket buffers), in few messages (cheap under a sanitizer).
+    constexpr std::uint64_t n = 5'000;
+    const std::string padding(16u << 10, 'x');
     std::atomic<bool> sent_all{false};
     std::thread sender([&] {
       for (std::uint64_t i = 0; i < n; ++i) sink.cast(seq{i, padding});

@@ -52,7 +52,7 @@ struct node_config {
   /// peer is down after `heartbeat_timeout` without any frame from it. A killed process or a
   /// graceful leave is seen at once.
   std::chrono::milliseconds heartbeat_interval{1000};
-  std::chrono::milliseconds heartbeat_timeout{10000};
+  std::chrono::milliseconds heartbeat_timeout{30000};
   /// Per peer: the most encoded bytes waiting to be sent. A sender that finds the buffer full
   /// waits until the transport has sent some (flow control: slowed, never dropped).
   std::size_t send_buffer_bytes = 16u << 20;

@@ -1,0 +1,273 @@
+// libeam's program of the remote group (system "libeam" in tools/suite.py): two libeam nodes,
+// one per process, started with eam::cluster::start_node and talking through ordinary refs, as
+// libeam users write distributed code. The server node ("server") spawns one actor registered
+// as "server"; the client node ("client") finds it with a typed, remotely checked whereis and
+// drives it from its main thread (casts, blocking calls) or from one actor of its own
+// (ping-pong). The same contract as the other peers (remote_cli.hpp). Protocol, all msgpack
+// structs registered on both nodes before start_node:
+//   item{v}          cast: the server counts it and adds v to its sum
+//   get_totals{}     call, answered totals{count, sum}; it leaves after every earlier cast of
+//                    this sender (per sender->receiver order), so it sees all of them
+//   echo{v}          call, answered v (an int64: a reply type the cluster registers already)
+//   ping{from, v}    cast carrying the client actor's ref; answered by a cast pong{v} to it
+//   stop{}           call: the server hands its state to its main thread and answers true
+// remote-cast-curve is remote-cast with --cookie on both sides (CurveZMQ: encryption and
+// authentication); the plain rows run in open mode, LIBEAM_COOKIE notwithstanding.
+#include "../../workloads/done_latch.hpp"
+#include "remote_cli.hpp"
+
+#include <eam/cluster.hpp>
+#include <eam/eam.hpp>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <future>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+namespace {
+using namespace eam::remote;
+using namespace std::chrono_literals;
+using clock_type = std::chrono::steady_clock;
+
+// ---- the protocol ------------------------------------------------------------------------------
+
+struct item {
+  std::int64_t v = 0;
+  MSGPACK_DEFINE(v);
+};
+struct get_totals {
+  MSGPACK_DEFINE();
+};
+struct totals {
+  std::int64_t count = 0, sum = 0;
+  MSGPACK_DEFINE(count, sum);
+};
+struct echo {
+  std::int64_t v = 0;
+  MSGPACK_DEFINE(v);
+};
+struct pong {
+  std::int64_t v = 0;
+  MSGPACK_DEFINE(v);
+};
+using pong_ref = eam::typed_ref<void(pong)>;
+struct ping {
+  pong_ref from;
+  std::int64_t v = 0;
+  MSGPACK_DEFINE(from, v);
+};
+struct stop {
+  MSGPACK_DEFINE();
+};
+
+using server_ref = eam::typed_ref<void(item), totals(get_totals), std::int64_t(echo), void(ping), bool(stop)>;
+
+void register_messages() {
+  eam::cluster::register_message<item>("bench.item");
+  eam::cluster::register_message<get_totals>("bench.get_totals");
+  eam::cluster::register_message<totals>("bench.totals");
+  eam::cluster::register_message<echo>("bench.echo");
+  eam::cluster::register_message<pong>("bench.pong");
+  eam::cluster::register_message<ping>("bench.ping");
+  eam::cluster::register_message<stop>("bench.stop");
+}
+
+bool is_cast_workload(const std::string& w) { return w == "remote-cast" || w == "remote-cast-curve"; }
+
+/// The node of either role: open mode unless the row is the encrypted one.
+std::unique_ptr<eam::cluster::node> start(const options& o, std::string id, std::vector<std::string> peers) {
+  register_messages();
+  eam::cluster::node_config config;
+  config.node_id = std::move(id);
+  config.port = o.server() ? static_cast<std::uint16_t>(o.port) : 0;
+  config.peers = std::move(peers);
+  if (o.workload == "remote-cast-curve") {
+    const std::string cookie = o.text("cookie");
+    if (cookie.empty()) throw std::invalid_argument("remote-cast-curve needs --cookie");
+    config.cookie = cookie;
+  } else {
+    config.cookie = std::nullopt;  // and LIBEAM_COOKIE is unset in main: open mode
+  }
+  config.system.workers = static_cast<unsigned>(o.number("workers", 2));
+  auto started = eam::cluster::start_node(std::move(config));
+  if (!started) throw std::runtime_error(std::string("start_node: ") + started.error_value().what());
+  return std::move(started).value();
+}
+
+// ---- server ------------------------------------------------------------------------------------
+
+struct server_state {
+  std::int64_t count = 0, sum = 0, requests = 0;
+  std::promise<server_state>* finished = nullptr;
+};
+
+int serve(const options& o) {
+  auto node = start(o, "server", {});
+  std::promise<server_state> finished;
+  auto future = finished.get_future();
+  node->system().spawn({.name = "server"}, [&finished](eam::actor_context& ctx) {
+    auto& st = ctx.make_state<server_state>();
+    st.finished = &finished;
+    return eam::behavior{
+        [&st](const item& m) {
+          ++st.count;
+          st.sum += m.v;
+        },
+        [&st](get_totals) { return totals{st.count, st.sum}; },
+        [&st](const echo& m) {
+          ++st.requests;
+          return m.v;
+        },
+        [&st](const ping& m) {
+          ++st.requests;
+          m.from.cast(pong{m.v});
+        },
+        [&st](stop) {
+          if (st.finished != nullptr) {
+            server_state copy = st;
+            copy.finished = nullptr;
+            std::exchange(st.finished, nullptr)->set_value(copy);
+          }
+          return true;
+        }};
+  });
+  print_ready(node->port());
+  const server_state st = future.get();
+
+  // The answer to stop is on its way: let the client take it and leave (it shuts its node down
+  // once it has it; a leave is seen at once), boundedly, before this node goes.
+  const auto deadline = clock_type::now() + 5s;
+  while (clock_type::now() < deadline) {
+    const auto peers = node->peers();
+    if (std::find(peers.begin(), peers.end(), "client") == peers.end()) break;
+    std::this_thread::sleep_for(2ms);
+  }
+  const auto stats = node->stats();
+  node->shutdown();
+
+  // The server's own check, where the work arrived.
+  const std::int64_t n = o.number("n", -1);
+  report r{o.workload, "server"};
+  if (is_cast_workload(o.workload)) {
+    r.items = st.count;
+    r.ok = n < 0 || (st.count == n && st.sum == payload_sum(n));
+    r.detail = "counted " + std::to_string(st.count) + ", sum " + std::to_string(st.sum);
+  } else {
+    r.items = st.requests;
+    r.ok = n < 0 || st.requests == n;
+    r.detail = "served " + std::to_string(st.requests);
+  }
+  if (n >= 0) r.detail += " (expected " + std::to_string(n) + ")";
+  r.detail += "; frames in " + std::to_string(stats.frames_in) + ", messages in " + std::to_string(stats.messages_in) +
+              ", bad frames " + std::to_string(stats.bad_frames);
+  if (stats.bad_frames != 0) r.ok = false;
+  r.print();
+  return r.ok ? 0 : 1;
+}
+
+// ---- client ------------------------------------------------------------------------------------
+
+/// The client's actor of remote-ping-pong: one ping in flight, the next leaves when its pong came.
+struct go {};
+struct pinger_state {
+  std::int64_t sum = 0;
+};
+
+int client(const options& o) {
+  const std::int64_t n = o.number("n");
+  const std::string address = o.host + ":" + std::to_string(o.port);
+  auto node = start(o, "client", {address});
+  if (!node->wait_for_peer("server", 30s)) throw std::runtime_error("no connection to the server node at " + address);
+  auto found = node->whereis<server_ref>("server", "server");
+  if (!found) throw std::runtime_error(std::string("whereis server: ") + found.error_value().what());
+  const server_ref srv = std::move(found).value();
+
+  report r{o.workload, "client"};
+  r.items = n;
+  if (is_cast_workload(o.workload)) {
+    const auto t0 = clock_type::now();
+    for (std::int64_t i = 1; i <= n; ++i) srv.cast(item{i});
+    // Behind the casts on the same connection: it is answered once all of them were counted.
+    auto got = srv.call(get_totals{}, 600s).get();
+    r.seconds = since(t0);
+    const totals t = got ? got.value() : totals{-1, -1};
+    r.ok = got && t.count == n && t.sum == payload_sum(n);
+    r.detail = got ? "server counted " + std::to_string(t.count) + " sum " + std::to_string(t.sum) + ", expected " +
+                         std::to_string(n) + " sum " + std::to_string(payload_sum(n))
+                   : std::string("get_totals failed: ") + got.error_value().what();
+  } else if (o.workload == "remote-call") {
+    latencies lat(n);
+    std::int64_t sum = 0;
+    std::string failure;
+    const auto t0 = clock_type::now();
+    for (std::int64_t i = 1; i <= n; ++i) {
+      const auto c0 = clock_type::now();
+      auto got = srv.call(echo{i}, 60s).get();
+      lat.add(clock_type::now() - c0);
+      if (!got) {
+        failure = std::string("call ") + std::to_string(i) + " failed: " + got.error_value().what();
+        break;
+      }
+      sum += got.value();
+    }
+    r.seconds = since(t0);
+    lat.fill(r);
+    r.ok = failure.empty() && sum == payload_sum(n);
+    r.detail = failure.empty() ? "sum of replies " + std::to_string(sum) + ", expected " + std::to_string(payload_sum(n))
+                               : failure;
+  } else if (o.workload == "remote-ping-pong") {
+    eam::bench::done_latch done;
+    auto pinger = node->system().spawn([srv, n, &done](eam::actor_context& ctx) {
+      auto& st = ctx.make_state<pinger_state>();
+      const pong_ref self = eam::unchecked_typed_ref_cast<pong_ref>(ctx.self());
+      return eam::behavior{[srv, self](go) { srv.cast(ping{self, 1}); },
+                           [srv, self, n, &st, &done](const pong& p) {
+                             st.sum += p.v;
+                             if (p.v == n)
+                               done.set(st.sum);
+                             else
+                               srv.cast(ping{self, p.v + 1});
+                           }};
+    });
+    const auto t0 = clock_type::now();
+    pinger.cast(go{});
+    const std::int64_t sum = done.wait();
+    r.seconds = since(t0);
+    r.ok = sum == payload_sum(n);
+    r.detail = "sum of pongs " + std::to_string(sum) + ", expected " + std::to_string(payload_sum(n));
+  } else {
+    throw std::invalid_argument("unknown workload " + o.workload);
+  }
+
+  // Tell the server to finish and wait for its answer, boundedly: the result above stands.
+  (void)srv.call(stop{}, 5s).get();
+  node->shutdown();
+  r.print();
+  return r.ok ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    if (argc == 2 && std::strcmp(argv[1], "--list") == 0) {
+      std::printf("remote-cast\nremote-call\nremote-ping-pong\nremote-cast-curve\n");
+      return 0;
+    }
+    // The rows decide encryption: a cookie from the environment must not turn it on.
+    ::unsetenv("LIBEAM_COOKIE");
+    const options o = parse(argc, argv);
+    if (!is_cast_workload(o.workload) && o.workload != "remote-call" && o.workload != "remote-ping-pong")
+      throw std::invalid_argument("unknown workload " + o.workload);
+    return o.server() ? serve(o) : client(o);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "eam_remote_suite: %s\n", e.what());
+    return 2;
+  }
+}
