@@ -36,6 +36,24 @@ std::string_view str(const msgpack::object& o) {
   return {o.via.str.ptr, o.via.str.size};
 }
 
+// What a peer names itself goes into logs and into addresses this node dials: printable ASCII
+// only, bounded.
+bool printable(std::string_view text, std::size_t most) {
+  if (text.empty() || text.size() > most) return false;
+  for (const char c : text)
+    if (c <= ' ' || c > '~') return false;
+  return true;
+}
+
+bool looks_like_host_port(std::string_view address) {
+  const auto colon = address.rfind(':');
+  if (colon == std::string_view::npos || colon == 0 || colon + 1 == address.size() || address.size() - colon > 6)
+    return false;
+  for (std::size_t i = colon + 1; i < address.size(); ++i)
+    if (address[i] < '0' || address[i] > '9') return false;
+  return true;
+}
+
 // Decodes a payload of wire type `name`; an unknown name yields an empty message.
 message payload(std::string_view name, const msgpack::object& o) {
   const wire_type* t = find_wire_type(name);
@@ -47,19 +65,22 @@ void visit_item(const msgpack::object& o, frame_visitor& v) {
   if (o.type != msgpack::type::ARRAY || o.via.array.size == 0) throw bad_item("an item is not a non-empty array");
   const auto& a = o.via.array;
   const std::uint64_t kind = u64(a.ptr[0]);
+  if (kind > static_cast<std::uint64_t>(item_kind::lookup_reply)) throw bad_item("unknown item kind");
   switch (static_cast<item_kind>(kind)) {
     case item_kind::cast: {
+      const std::uint64_t target = u64(field(a, 1));
       const std::string_view name = str(field(a, 2));
       message m = payload(name, field(a, 3));
       if (!m) return v.on_unknown_type(item_kind::cast, 0, name);
-      return v.on_cast(u64(field(a, 1)), std::move(m));
+      return v.on_cast(target, std::move(m));
     }
     case item_kind::call: {
+      const std::uint64_t target = u64(field(a, 1));
       const std::uint64_t request = u64(field(a, 2));
       const std::string_view name = str(field(a, 3));
       message m = payload(name, field(a, 4));
       if (!m) return v.on_unknown_type(item_kind::call, request, name);
-      return v.on_call(u64(field(a, 1)), request, std::move(m));
+      return v.on_call(target, request, std::move(m));
     }
     case item_kind::reply: {
       const std::uint64_t request = u64(field(a, 1));
@@ -126,7 +147,9 @@ decode_outcome decode_frame(std::span<const std::byte> frame, frame_visitor& v) 
         const msgpack::object& o = h.get();
         if (o.type != msgpack::type::ARRAY || o.via.array.size != 3) return {0, true, "a hello is not a triple"};
         hello hi{std::string(str(o.via.array.ptr[0])), u64(o.via.array.ptr[1]), std::string(str(o.via.array.ptr[2]))};
-        if (hi.node.empty() || hi.node.size() > 200) return {0, true, "a hello's node id is empty or too long"};
+        if (!printable(hi.node, 200)) return {0, true, "a hello's node id is empty, too long or not printable"};
+        if (!printable(hi.address, 255) || !looks_like_host_port(hi.address))
+          return {0, true, "a hello's address is not host:port"};
         v.on_hello(std::move(hi));
         return out;
       }

@@ -542,11 +542,22 @@ void node_runtime::heartbeat_and_expire() {
 
 void node_runtime::note_bad_frame(std::string_view from, std::string_view why) {
   bad_frames_.fetch_add(1, std::memory_order_relaxed);
+  // `from` may be a routing id a stranger chose: only printable bytes reach the log.
+  std::string shown;
+  for (const char c : from.substr(0, 64)) {
+    if (c > ' ' && c <= '~') {
+      shown += c;
+    } else {
+      char hex[5];
+      std::snprintf(hex, sizeof hex, "\\x%02x", static_cast<unsigned char>(c));
+      shown += hex;
+    }
+  }
   const auto now = std::chrono::steady_clock::now();
   if (bad_frame_logged_.size() >= 1024) return;  // a flood of new senders: counted, not logged
-  auto [it, fresh] = bad_frame_logged_.try_emplace(std::string(from), now);
+  auto [it, fresh] = bad_frame_logged_.try_emplace(shown, now);
   if (!fresh) return;  // logged within the last minute
-  log_.warn("dropped input from {}: {} (logged once a minute per sender)", from, why);
+  log_.warn("dropped input from {}: {} (logged once a minute per sender)", shown, why);
 }
 
 void node_runtime::cast_dropped(std::string_view why) {

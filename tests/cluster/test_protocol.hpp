@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <variant>
 #include <vector>
 
 namespace eam::test::remote {
@@ -93,6 +94,7 @@ inline void register_messages() {
   cluster::register_message<end_with>("test.end_with");
   cluster::register_message<hang>("test.hang");
   cluster::register_message<quit>("test.quit");
+  cluster::register_message<std::variant<int, eam::error>>("test.int_or_error");  // an alternative without an empty state
 }
 
 }  // namespace eam::test::remote

@@ -56,7 +56,8 @@ struct node_config {
   /// Per peer: the most encoded bytes waiting to be sent. A sender that finds the buffer full
   /// waits until the transport has sent some (flow control: slowed, never dropped).
   std::size_t send_buffer_bytes = 16u << 20;
-  /// The largest frame accepted from a peer (ZMQ_MAXMSGSIZE); larger ones are cut off.
+  /// The largest frame accepted from a peer: larger ones are counted as bad and dropped, up
+  /// to twice this size; beyond that ZeroMQ (ZMQ_MAXMSGSIZE) closes the connection itself.
   std::size_t max_frame_bytes = 16u << 20;
   /// How long a whereis waits for the remote node's answer.
   std::chrono::milliseconds lookup_timeout{5000};

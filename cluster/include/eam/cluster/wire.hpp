@@ -251,9 +251,14 @@ struct convert<std::variant<Ts...>> {
   static void assign(std::uint32_t index, const msgpack::object& value, std::variant<Ts...>& v) {
     if constexpr (I < sizeof...(Ts)) {
       if (index == I) {
-        std::variant_alternative_t<I, std::variant<Ts...>> x{};
-        value.convert(x);
-        v.template emplace<I>(std::move(x));
+        using alternative = std::variant_alternative_t<I, std::variant<Ts...>>;
+        if constexpr (msgpack::has_as<alternative>::value) {  // no empty state (eam::error)
+          v.template emplace<I>(value.as<alternative>());
+        } else {
+          alternative x{};
+          value.convert(x);
+          v.template emplace<I>(std::move(x));
+        }
       } else {
         assign<I + 1>(index, value, v);
       }

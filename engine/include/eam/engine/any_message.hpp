@@ -119,6 +119,7 @@ class reply_handle {
   explicit operator bool() const noexcept { return to_.pending(); }
   /// Answers with a value of the caller's reply type.
   template <class R>
+    requires(!std::is_same_v<std::remove_cvref_t<R>, message>)
   void reply(R&& value) {
     detail::complete_call(to_, std::forward<R>(value));
   }
