@@ -117,6 +117,7 @@ node_runtime::node_runtime(node_config config) : config_(std::move(config)), log
     return behavior{[this, &ctx](watch_exported& w) {
       const std::uint64_t id = w.actor.id();
       ctx.watch(w.actor, [this, id](const down& d) { local_actor_ended(id, d.reason); });
+      exported_watched_.fetch_add(1, std::memory_order_relaxed);
     }};
   });
   for (const std::string& address : config_.peers) dial(address, true);
@@ -725,6 +726,7 @@ transport_stats node_runtime::stats() const {
   s.auth_failures = auth_failures_.load(std::memory_order_relaxed);
   s.dropped_casts = dropped_casts_.load(std::memory_order_relaxed);
   s.sender_waits = sender_waits_.load(std::memory_order_relaxed);
+  s.exported_watched = exported_watched_.load(std::memory_order_relaxed);
   s.peers_connected = connected_peers().size();
   return s;
 }

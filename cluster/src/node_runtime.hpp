@@ -153,7 +153,7 @@ class node_runtime final : public ref_resolver {
   std::unordered_map<std::uint64_t, lookup_wait> lookups_;
 
   std::atomic<std::uint64_t> frames_out_{0}, frames_in_{0}, bytes_out_{0}, bytes_in_{0}, messages_out_{0},
-      messages_in_{0}, bad_frames_{0}, auth_failures_{0}, dropped_casts_{0}, sender_waits_{0};
+      messages_in_{0}, bad_frames_{0}, auth_failures_{0}, dropped_casts_{0}, sender_waits_{0}, exported_watched_{0};
 };
 
 }  // namespace eam::cluster::internal

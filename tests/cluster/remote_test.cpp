@@ -189,7 +189,11 @@ TEST_SUITE("cluster.remote") {
     auto doomed = a->system().spawn([](eam::actor_context&) {
       return eam::behavior{[](const end_with&) { throw std::runtime_error("local crash"); }};
     });
+    const auto watched_before = a->stats().exported_watched;
     CHECK(linker.call(link_to{doomed}).get().value());
+    // The crash must come after this node watches `doomed` for b (stats: exported_watched),
+    // or b's link hears noproc instead of the crash (cluster/README.md, "Not yet").
+    REQUIRE(eventually([&] { return a->stats().exported_watched > watched_before; }));
     doomed.cast(end_with{});
     CHECK(eventually([&] {
       const auto got = linker.call(exits_seen{}).get().value();
