@@ -1,0 +1,556 @@
+#include "swim.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+namespace eam::cluster::internal {
+
+namespace {
+
+bool live(member_status s) noexcept { return s == member_status::alive || s == member_status::suspect; }
+
+constexpr std::chrono::milliseconds sweep_interval{1000};
+
+}  // namespace
+
+swim::swim(membership_config config, member self, swim_environment& env, std::uint64_t seed, time now)
+    : config_(std::move(config)),
+      self_id_(self.id),
+      env_(env),
+      rng_(seed),
+      replay_(config_.replay_window),
+      next_seq_(rng_()) {
+  self.status = member_status::alive;
+  members_.emplace(self_id_, entry{std::move(self), now});
+  // Staggered starts: nodes started together do not probe and gossip in lockstep.
+  const auto jitter = [&](time t) { return time(t.count() > 0 ? static_cast<std::int64_t>(rng_() % t.count()) : 0); };
+  next_probe_ = now + jitter(config_.probe_interval);
+  next_gossip_ = now + jitter(config_.gossip_interval);
+  next_push_pull_ = now + config_.push_pull_interval + jitter(config_.push_pull_interval);
+  next_reconnect_ = now + config_.reconnect_interval;
+  next_sweep_ = now + sweep_interval;
+  next_join_ = time::max();
+  next_due_ = now;
+}
+
+void swim::set_keys(std::vector<gossip_key> keys) { keys_ = std::move(keys); }
+
+// -- time ---------------------------------------------------------------------------------------
+
+void swim::tick(time now) {
+  if (now < next_due_) return;
+  next_due_ = time::max();
+  now_ = now;
+  run_probe(now);
+  if (now >= next_gossip_) {
+    gossip(now);
+    next_gossip_ = now + config_.gossip_interval;
+  }
+  if (now >= next_push_pull_) {
+    push_pull(now);
+    const std::size_t n = live_;
+    const double scale = n <= 32 ? 1.0 : std::ceil(std::log2(static_cast<double>(n)) - std::log2(32.0)) + 1.0;
+    next_push_pull_ = now + time(static_cast<std::int64_t>(static_cast<double>(config_.push_pull_interval.count()) * scale));
+  }
+  if (now >= next_reconnect_) {
+    reconnect(now);
+    next_reconnect_ = now + config_.reconnect_interval;
+  }
+  if (now >= next_join_) {
+    if (live_ <= 1 && !leaving_)
+      for (const auto& seed : seeds_) send_state_to(seed, false, true);
+    next_join_ = seeds_.empty() ? time::max() : now + config_.join_retry;
+  }
+  expire_suspicions(now);
+  expire_relays(now);
+  if (now >= next_sweep_) {
+    forget_old(now);
+    next_sweep_ = now + sweep_interval;
+  }
+  schedule(probe_.active ? (probe_.indirect_sent || probe_.acked ? probe_.end : probe_.indirect_at) : next_probe_);
+  schedule(next_gossip_);
+  schedule(next_push_pull_);
+  schedule(next_reconnect_);
+  schedule(next_join_);
+  schedule(next_sweep_);
+  for (const auto& [id, s] : suspicions_) schedule(s.deadline);
+  for (const auto& [seq, r] : relays_) schedule(r.deadline);
+}
+
+void swim::join(std::vector<std::string> seeds, time now) {
+  seeds_ = std::move(seeds);
+  std::erase(seeds_, self().address);
+  for (const auto& seed : seeds_) send_state_to(seed, false, true);
+  next_join_ = seeds_.empty() ? time::max() : now + config_.join_retry;
+  schedule(next_join_);
+}
+
+// -- probing ------------------------------------------------------------------------------------
+
+void swim::run_probe(time now) {
+  if (probe_.active) {
+    if (!probe_.acked && !probe_.indirect_sent && now >= probe_.indirect_at) {
+      probe_.indirect_sent = true;
+      const entry* target = find(probe_.target) ? &members_.at(probe_.target) : nullptr;
+      if (target != nullptr && live(target->m.status)) {
+        for (const entry* via : pick_random(config_.indirect_checks, {probe_.target}, false, now)) {
+          send(via->m.address, {encode_indirect_ping(probe_.seq, target->m.id, target->m.address)});
+          ++probe_.expected_nacks;
+        }
+      }
+    }
+    if (now < probe_.end) return;
+    probe_.active = false;
+    if (probe_.acked) {
+      adjust_awareness(-1);
+    } else {
+      ++stats_.probes_failed;
+      // Lifeguard: the nacks that did not come say this node's own network or CPU is the slow one.
+      if (probe_.expected_nacks > probe_.nacks) adjust_awareness(probe_.expected_nacks - probe_.nacks);
+      const auto it = members_.find(probe_.target);
+      if (it != members_.end() && it->second.m.status == member_status::alive) {
+        ++stats_.suspicions_raised;
+        on_suspect(it->second.m.id, it->second.m.incarnation, self_id_);
+      }
+    }
+  }
+  if (now >= next_probe_ && !leaving_) start_probe(now);
+}
+
+void swim::start_probe(time now) {
+  next_probe_ = now + scaled(config_.probe_interval);
+  // The next member in the shuffled order; a full pass reshuffles (and drops the forgotten).
+  for (std::size_t tried = 0; tried <= probe_order_.size(); ++tried) {
+    if (probe_index_ >= probe_order_.size()) {
+      std::erase_if(probe_order_, [&](const std::string& id) { return !members_.contains(id); });
+      std::shuffle(probe_order_.begin(), probe_order_.end(), rng_);
+      probe_index_ = 0;
+      if (probe_order_.empty()) return;
+    }
+    const std::string& id = probe_order_[probe_index_++];
+    const auto it = members_.find(id);
+    if (it == members_.end() || !live(it->second.m.status)) continue;
+    probe_ = probe{};
+    probe_.active = true;
+    probe_.target = id;
+    probe_.seq = next_seq_++;
+    probe_.indirect_at = now + scaled(config_.probe_timeout);
+    probe_.end = next_probe_;
+    ++stats_.probes;
+    send(it->second.m.address, {encode_ping(probe_.seq, id)});
+    return;
+  }
+}
+
+void swim::on_ping(std::uint64_t seq, std::string_view target) {
+  if (target != self_id_) return;  // meant for another node that had this address
+  send(from_, {encode_ack(seq)});
+}
+
+void swim::on_indirect_ping(std::uint64_t seq, std::string_view target, std::string_view target_address) {
+  const std::uint64_t ours = next_seq_++;
+  const time deadline = now_ + scaled(config_.probe_timeout);
+  relays_.emplace(ours, relay{seq, from_, deadline});
+  schedule(deadline);
+  send(std::string(target_address), {encode_ping(ours, target)});
+}
+
+void swim::on_ack(std::uint64_t seq) {
+  if (probe_.active && seq == probe_.seq) {
+    probe_.acked = true;
+    return;
+  }
+  if (const auto it = relays_.find(seq); it != relays_.end()) {
+    const relay r = std::move(it->second);
+    relays_.erase(it);
+    send(r.requester, {encode_ack(r.their_seq)});
+  }
+}
+
+void swim::on_nack(std::uint64_t seq) {
+  if (probe_.active && seq == probe_.seq) ++probe_.nacks;
+}
+
+void swim::expire_relays(time now) {
+  for (auto it = relays_.begin(); it != relays_.end();) {
+    if (it->second.deadline > now) {
+      ++it;
+      continue;
+    }
+    const relay r = std::move(it->second);
+    it = relays_.erase(it);
+    send(r.requester, {encode_nack(r.their_seq)});
+  }
+}
+
+void swim::adjust_awareness(int delta) noexcept {
+  awareness_ = std::clamp(awareness_ + delta, 0, std::max(0, config_.awareness_max_multiplier - 1));
+}
+
+// -- member state -------------------------------------------------------------------------------
+
+void swim::count_live(member_status before, member_status after) noexcept {
+  if (live(before) && !live(after)) --live_;
+  if (!live(before) && live(after)) ++live_;
+}
+
+void swim::on_alive(member&& m) { apply_alive(std::move(m)); }
+
+void swim::apply_alive(member&& m) {
+  m.status = member_status::alive;
+  if (m.id == self_id_) {
+    // Someone spreads an old or wrong record of this node: override it.
+    const member& me = self();
+    if (!leaving_ && m.incarnation >= me.incarnation && (m.incarnation > me.incarnation || m != me))
+      refute(m.incarnation);
+    return;
+  }
+  const auto it = members_.find(m.id);
+  if (it == members_.end()) {
+    const std::string id = m.id;
+    auto& e = members_.emplace(id, entry{std::move(m), now_}).first->second;
+    ++live_;
+    // A new member joins the probe order at a random place (not always probed last).
+    const std::size_t at = probe_order_.empty() ? 0 : static_cast<std::size_t>(rng_() % (probe_order_.size() + 1));
+    probe_order_.insert(probe_order_.begin() + static_cast<std::ptrdiff_t>(at), id);
+    if (at < probe_index_) ++probe_index_;
+    queue_broadcast(id, encode_alive(e.m));
+    emit(member_event_kind::join, e.m);
+    return;
+  }
+  entry& e = it->second;
+  if (m.incarnation <= e.m.incarnation) return;  // old news
+  const member_status before = e.m.status;
+  const bool changed = m.metadata != e.m.metadata || m.address != e.m.address;
+  e.m.incarnation = m.incarnation;
+  e.m.address = std::move(m.address);
+  e.m.metadata = std::move(m.metadata);
+  e.m.roles = std::move(m.roles);
+  e.m.status = member_status::alive;
+  e.state_change = now_;
+  suspicions_.erase(e.m.id);
+  count_live(before, member_status::alive);
+  if (before == member_status::dead || before == member_status::left) {
+    if (std::find(probe_order_.begin(), probe_order_.end(), e.m.id) == probe_order_.end())
+      probe_order_.push_back(e.m.id);
+    emit(member_event_kind::join, e.m);
+  } else {
+    if (before == member_status::suspect) emit(member_event_kind::alive, e.m);
+    if (changed) emit(member_event_kind::update, e.m);
+  }
+  queue_broadcast(e.m.id, encode_alive(e.m));
+}
+
+void swim::on_suspect(std::string_view id_view, std::uint64_t incarnation, std::string_view from) {
+  if (id_view == self_id_) {
+    if (!leaving_ && incarnation >= self().incarnation) refute(incarnation);
+    return;
+  }
+  const auto it = members_.find(std::string(id_view));
+  if (it == members_.end()) return;
+  entry& e = it->second;
+  if (incarnation < e.m.incarnation || !live(e.m.status)) return;
+  if (e.m.status == member_status::suspect && incarnation == e.m.incarnation) {
+    // Another accuser of the same suspicion: a confirmation, spread so others count it too.
+    if (const auto s = suspicions_.find(e.m.id); s != suspicions_.end() && confirm(s->second, from))
+      queue_broadcast(e.m.id, encode_suspect(e.m.id, incarnation, from));
+    return;
+  }
+  e.m.incarnation = incarnation;
+  e.m.status = member_status::suspect;
+  e.state_change = now_;
+  start_suspicion(e.m.id, incarnation, from);
+  queue_broadcast(e.m.id, encode_suspect(e.m.id, incarnation, from));
+  emit(member_event_kind::suspect, e.m);
+}
+
+void swim::on_dead(std::string_view id, std::uint64_t incarnation, std::string_view from) {
+  if (id == self_id_) {
+    if (!leaving_ && incarnation >= self().incarnation) refute(incarnation);
+    return;
+  }
+  declare_dead(std::string(id), incarnation, from);
+}
+
+void swim::declare_dead(const std::string& id, std::uint64_t incarnation, std::string_view from) {
+  const auto it = members_.find(id);
+  if (it == members_.end()) return;
+  entry& e = it->second;
+  if (incarnation < e.m.incarnation || !live(e.m.status)) return;
+  const bool left = from == id;
+  count_live(e.m.status, member_status::dead);
+  e.m.incarnation = incarnation;
+  e.m.status = left ? member_status::left : member_status::dead;
+  e.state_change = now_;
+  suspicions_.erase(id);
+  queue_broadcast(id, encode_dead(id, incarnation, from));
+  emit(member_event_kind::leave, e.m, left ? "left" : "failed");
+}
+
+void swim::refute(std::uint64_t accused_incarnation) {
+  member& me = members_.at(self_id_).m;
+  me.incarnation = std::max(me.incarnation, accused_incarnation) + 1;
+  ++stats_.refutations;
+  adjust_awareness(1);  // being suspected hints that this node is the slow one
+  queue_broadcast(self_id_, encode_alive(me));
+}
+
+void swim::set_metadata(std::map<std::string, std::string> metadata, time now) {
+  now_ = now;
+  member& me = members_.at(self_id_).m;
+  me.metadata = std::move(metadata);
+  ++me.incarnation;
+  queue_broadcast(self_id_, encode_alive(me));
+  schedule(now);
+}
+
+void swim::leave(time now) {
+  now_ = now;
+  if (leaving_) return;
+  leaving_ = true;
+  member& me = members_.at(self_id_).m;
+  me.status = member_status::left;
+  encoded_message goodbye = encode_dead(self_id_, me.incarnation, self_id_);
+  queue_broadcast(self_id_, goodbye);
+  probe_.active = false;
+  // Everyone hears it at once (a lost datagram is made up by the gossip that follows).
+  for (const auto& [id, e] : members_)
+    if (id != self_id_ && live(e.m.status)) send(e.m.address, {goodbye});
+}
+
+// -- suspicion (Lifeguard) ----------------------------------------------------------------------
+
+std::pair<swim::time, swim::time> swim::suspicion_bounds() const {
+  const double n = static_cast<double>(std::max<std::size_t>(live_, 1));
+  const double scale = std::max(1.0, std::log10(n));
+  const auto min = time(static_cast<std::int64_t>(config_.suspicion_mult * scale *
+                                                  static_cast<double>(config_.probe_interval.count())));
+  return {min, min * config_.suspicion_max_timeout_mult};
+}
+
+void swim::start_suspicion(const std::string& id, std::uint64_t incarnation, std::string_view from) {
+  suspicion s;
+  s.incarnation = incarnation;
+  s.start = now_;
+  std::tie(s.min, s.max) = suspicion_bounds();
+  // Confirmations expected from independent accusers; a small cluster cannot give them.
+  s.expected = config_.suspicion_mult - 2;
+  if (static_cast<int>(live_) - 2 < s.expected) s.expected = 0;
+  s.confirmers.emplace_back(from);
+  s.deadline = s.start + suspicion_timeout(s);
+  schedule(s.deadline);
+  suspicions_.insert_or_assign(id, std::move(s));
+}
+
+bool swim::confirm(suspicion& s, std::string_view from) {
+  if (std::find(s.confirmers.begin(), s.confirmers.end(), from) != s.confirmers.end()) return false;
+  s.confirmers.emplace_back(from);
+  s.deadline = s.start + suspicion_timeout(s);
+  schedule(s.deadline);
+  return true;
+}
+
+swim::time swim::suspicion_timeout(const suspicion& s) const {
+  if (s.expected < 1) return s.min;
+  const double confirmations = static_cast<double>(s.confirmers.size() - 1);
+  const double fraction = std::log(confirmations + 1.0) / std::log(static_cast<double>(s.expected) + 1.0);
+  const double span = static_cast<double>((s.max - s.min).count());
+  const auto t = time(static_cast<std::int64_t>(static_cast<double>(s.max.count()) - fraction * span));
+  return std::max(t, s.min);
+}
+
+void swim::expire_suspicions(time now) {
+  std::vector<std::pair<std::string, std::uint64_t>> due;
+  for (const auto& [id, s] : suspicions_)
+    if (s.deadline <= now) due.emplace_back(id, s.incarnation);
+  now_ = now;
+  for (auto& [id, incarnation] : due) declare_dead(id, incarnation, self_id_);
+}
+
+// -- dissemination ------------------------------------------------------------------------------
+
+int swim::retransmit_limit() const {
+  return config_.retransmit_mult * static_cast<int>(std::ceil(std::log10(static_cast<double>(live_) + 1.0)));
+}
+
+void swim::queue_broadcast(const std::string& about, encoded_message message) {
+  // A newer update about a member replaces the older one still queued.
+  std::erase_if(broadcasts_, [&](const broadcast& b) { return b.about == about; });
+  broadcasts_.push_back(broadcast{about, std::move(message), 0});
+  schedule(next_gossip_);
+}
+
+void swim::send(const std::string& address, std::vector<encoded_message> primary) {
+  std::size_t size = envelope_header_bytes + envelope_mac_bytes + body_overhead;
+  for (const auto& m : primary) size += m.size();
+  // The least sent updates first; each goes out retransmit_limit times, then is dropped.
+  if (!broadcasts_.empty()) {
+    std::stable_sort(broadcasts_.begin(), broadcasts_.end(),
+                     [](const broadcast& a, const broadcast& b) { return a.transmits < b.transmits; });
+    const int limit = retransmit_limit();
+    for (auto& b : broadcasts_) {
+      const bool alone = primary.empty();  // an update larger than the budget still goes, alone
+      if (!alone && size + b.message.size() > config_.datagram_budget) continue;
+      if (size + b.message.size() > max_datagram_bytes) continue;
+      size += b.message.size();
+      primary.push_back(b.message);
+      ++b.transmits;
+    }
+    std::erase_if(broadcasts_, [&](const broadcast& b) { return b.transmits >= limit; });
+  }
+  if (primary.empty()) return;
+  std::vector<const encoded_message*> parts;
+  parts.reserve(primary.size());
+  for (const auto& m : primary) parts.push_back(&m);
+  const std::vector<std::byte> body = make_body(parts);
+  nonce_t nonce;
+  for (std::size_t i = 0; i < nonce.size(); i += 8) {
+    const std::uint64_t r = rng_();
+    std::memcpy(nonce.data() + i, &r, 8);
+  }
+  std::vector<std::byte> datagram =
+      seal_datagram(body, keys_.empty() ? nullptr : &keys_.front(), env_.wall_clock_ms(), nonce);
+  ++stats_.datagrams_out;
+  stats_.bytes_out += datagram.size();
+  env_.send_datagram(address, std::move(datagram));
+}
+
+void swim::gossip(time now) {
+  if (broadcasts_.empty()) return;
+  for (const entry* to : pick_random(config_.gossip_nodes, {}, true, now)) {
+    if (broadcasts_.empty()) break;
+    send(to->m.address, {});
+  }
+}
+
+std::vector<const swim::entry*> swim::pick_random(std::size_t most, const std::vector<std::string>& exclude,
+                                                  bool with_dead, time now) {
+  std::vector<const entry*> pool;
+  for (const auto& [id, e] : members_) {
+    if (id == self_id_ || std::find(exclude.begin(), exclude.end(), id) != exclude.end()) continue;
+    const bool recently_dead = e.m.status == member_status::dead && now - e.state_change < config_.gossip_to_the_dead;
+    if (e.m.status == member_status::alive || (with_dead && (e.m.status == member_status::suspect || recently_dead)))
+      pool.push_back(&e);
+  }
+  // Map order is not the same on every run of a seed: sort, so a seed replays exactly.
+  std::sort(pool.begin(), pool.end(), [](const entry* a, const entry* b) { return a->m.id < b->m.id; });
+  if (pool.size() > most) {
+    for (std::size_t i = 0; i < most; ++i)
+      std::swap(pool[i], pool[i + static_cast<std::size_t>(rng_() % (pool.size() - i))]);
+    pool.resize(most);
+  }
+  return pool;
+}
+
+// -- push-pull ----------------------------------------------------------------------------------
+
+void swim::send_state_to(const std::string& address, bool is_reply, bool is_join) {
+  ++stats_.push_pulls;
+  env_.send_state(address, encode_state(is_reply, is_join, members()));
+}
+
+void swim::push_pull(time now) {
+  const auto to = pick_random(1, {}, false, now);
+  if (!to.empty()) send_state_to(to.front()->m.address, false, false);
+}
+
+void swim::reconnect(time) {
+  std::vector<const entry*> failed;
+  for (const auto& [id, e] : members_)
+    if (e.m.status == member_status::dead) failed.push_back(&e);
+  if (failed.empty()) return;
+  std::sort(failed.begin(), failed.end(), [](const entry* a, const entry* b) { return a->m.id < b->m.id; });
+  send_state_to(failed[rng_() % failed.size()]->m.address, false, false);
+}
+
+void swim::on_state_body(std::string_view from_address, std::span<const std::byte> body, time now) {
+  from_.assign(from_address);
+  now_ = now;
+  const gossip_decode_outcome out = decode_gossip(body, *this);
+  if (out.bad) ++stats_.malformed_dropped;
+  schedule(now);
+}
+
+void swim::on_state(bool is_reply, bool, std::vector<member>&& remote) {
+  if (leaving_) return;
+  const std::string from = from_;  // the handlers below may send, which does not touch from_
+  for (member& m : remote) {
+    switch (m.status) {
+      case member_status::alive: apply_alive(std::move(m)); break;
+      case member_status::left: on_dead(m.id, m.incarnation, m.id); break;
+      case member_status::suspect:
+      case member_status::dead: {
+        // Another node's belief of a death is only a suspicion here: it may be old or wrong.
+        if (m.id != self_id_ && !members_.contains(m.id)) {
+          if (m.status == member_status::dead) break;  // never known here: not brought in dead
+          const std::string id = m.id;
+          const std::uint64_t incarnation = m.incarnation;
+          apply_alive(member(m));
+          on_suspect(id, incarnation, from);
+          break;
+        }
+        on_suspect(m.id, m.incarnation, from);
+        break;
+      }
+    }
+  }
+  if (!is_reply) send_state_to(from, true, false);
+}
+
+// -- datagrams ----------------------------------------------------------------------------------
+
+void swim::on_datagram(std::string_view from_address, std::span<const std::byte> datagram, time now) {
+  ++stats_.datagrams_in;
+  stats_.bytes_in += datagram.size();
+  std::span<const std::byte> body;
+  switch (open_datagram(datagram, keys_, env_.wall_clock_ms(), replay_, body)) {
+    case open_outcome::ok: break;
+    case open_outcome::malformed: ++stats_.malformed_dropped; return;
+    case open_outcome::unsigned_refused: ++stats_.unsigned_dropped; return;
+    case open_outcome::forged: ++stats_.forged_dropped; return;
+    case open_outcome::stale: ++stats_.stale_dropped; return;
+    case open_outcome::replayed: ++stats_.replayed_dropped; return;
+  }
+  from_.assign(from_address);
+  now_ = now;
+  const gossip_decode_outcome out = decode_gossip(body, *this);
+  if (out.bad) ++stats_.malformed_dropped;
+  schedule(now);
+}
+
+// -- queries ------------------------------------------------------------------------------------
+
+void swim::forget_old(time now) {
+  for (auto it = members_.begin(); it != members_.end();) {
+    const entry& e = it->second;
+    const bool forget = (e.m.status == member_status::dead && now - e.state_change > config_.reconnect_timeout) ||
+                        (e.m.status == member_status::left && now - e.state_change > config_.left_retention);
+    it = forget && it->first != self_id_ ? members_.erase(it) : std::next(it);
+  }
+}
+
+std::vector<member> swim::members() const {
+  std::vector<member> out;
+  out.reserve(members_.size());
+  for (const auto& [id, e] : members_) out.push_back(e.m);
+  std::sort(out.begin(), out.end(), [](const member& a, const member& b) { return a.id < b.id; });
+  return out;
+}
+
+const member* swim::find(std::string_view id) const {
+  const auto it = members_.find(std::string(id));
+  return it != members_.end() ? &it->second.m : nullptr;
+}
+
+membership_stats swim::stats() const noexcept {
+  membership_stats s = stats_;
+  s.awareness = awareness_;
+  return s;
+}
+
+void swim::emit(member_event_kind kind, const member& m, std::string reason) {
+  env_.member_changed(member_event{kind, m, std::move(reason)});
+}
+
+}  // namespace eam::cluster::internal
