@@ -6,6 +6,8 @@ std::string_view cluster_code_name(int code) noexcept {
     case eam::cluster::cluster_errc::type_not_registered: return "type_not_registered";
     case eam::cluster::cluster_errc::invalid_config: return "invalid_config";
     case eam::cluster::cluster_errc::node_stopped: return "node_stopped";
+    case eam::cluster::cluster_errc::key_not_installed: return "key_not_installed";
+    case eam::cluster::cluster_errc::key_is_primary: return "key_is_primary";
   }
   return "unknown";
 }

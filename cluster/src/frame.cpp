@@ -133,6 +133,10 @@ decode_outcome decode_frame(std::span<const std::byte> frame, frame_visitor& v) 
   std::size_t offset = 2;
   try {
     switch (static_cast<frame_kind>(frame[1])) {
+      case frame_kind::gossip_state:
+      case frame_kind::rekey_request:
+      case frame_kind::rekey_barrier:
+        return {0, true, "a membership frame where only a hello is accepted"};
       case frame_kind::heartbeat:
         if (size != 2) return {0, true, "a heartbeat with a body"};
         v.on_heartbeat();

@@ -10,6 +10,8 @@
 //                [exit, target, from ref, exit reason]   [lookup, request, name, [[message, reply]...]]
 //                [lookup_reply, request, actor or 0, why]
 //   heartbeat  nothing       leave   nothing
+//   gossip_state  a membership state exchange      rekey_request  a key fingerprint
+//   rekey_barrier nothing
 //
 // Everything here is untrusted input: the decoder caps sizes and depth (msgpack unpack_limit),
 // checks every shape, and stops a frame at its first bad item (what follows cannot be framed).
@@ -29,7 +31,13 @@
 namespace eam::cluster::internal {
 
 inline constexpr std::uint8_t wire_version = 1;
-enum class frame_kind : std::uint8_t { hello = 1, data = 2, heartbeat = 3, leave = 4 };
+enum class frame_kind : std::uint8_t {
+  hello = 1, data = 2, heartbeat = 3, leave = 4,
+  // Membership and keyring, read by the node before the data decoder (never decoded by it):
+  gossip_state = 5,   // a push-pull state exchange (gossip_wire.hpp) after the two bytes
+  rekey_request = 6,  // "this node re-keys its listener to the key with this fingerprint"
+  rekey_barrier = 7,  // "nothing more from me on this connection: I reconnect with your new key"
+};
 enum class item_kind : std::uint8_t {
   cast = 0, call = 1, reply = 2, reply_error = 3, monitor = 4, down = 5, exit = 6, lookup = 7, lookup_reply = 8,
 };

@@ -25,14 +25,44 @@ result<actor_ref> node::whereis_checked(std::string_view node_id, std::string_vi
   return runtime_->whereis(node_id, name, sigs);
 }
 transport_stats node::stats() const { return runtime_->stats(); }
+
+std::vector<member> node::members() const { return runtime_->members(false); }
+std::vector<member> node::members_by_role(std::string_view role) const {
+  std::vector<member> out = runtime_->members(false);
+  std::erase_if(out, [&](const member& m) { return !m.has_role(role); });
+  return out;
+}
+std::vector<member> node::all_members() const { return runtime_->members(true); }
+result<void> node::wait_for_cluster(const cluster_condition& condition) { return runtime_->wait_for_cluster(condition); }
+void node::set_metadata(std::map<std::string, std::string> metadata) { runtime_->set_metadata(std::move(metadata)); }
+std::uint64_t node::on_member_event(std::function<void(const member_event&)> callback) {
+  return runtime_->on_member_event(std::move(callback));
+}
+void node::remove_member_callback(std::uint64_t id) { runtime_->remove_member_callback(id); }
+membership_stats node::gossip_stats() const { return runtime_->gossip_stats(); }
+
+result<void> node::install_key(std::string_view cookie) { return runtime_->install_key(cookie); }
+result<void> node::use_key(std::string_view cookie) { return runtime_->use_key(cookie); }
+result<void> node::remove_key(std::string_view cookie) { return runtime_->remove_key(cookie); }
+std::vector<std::string> node::list_keys() const { return runtime_->list_keys(); }
 void node::shutdown() { runtime_->shutdown(); }
 
 result<std::unique_ptr<node>> start_node(node_config config) {
+  const std::optional<cluster_condition> ready = config.ready;
+  std::unique_ptr<node> started;
   try {
-    return std::unique_ptr<node>(new node(std::make_unique<internal::node_runtime>(std::move(config))));
+    started.reset(new node(std::make_unique<internal::node_runtime>(std::move(config))));
   } catch (const error& e) {
     return e;
   }
+  if (ready) {
+    result<void> held = started->wait_for_cluster(*ready);
+    if (!held) {
+      started->shutdown();
+      return held.error_value();
+    }
+  }
+  return started;
 }
 
 }  // namespace eam::cluster

@@ -10,7 +10,11 @@
 #include <eam/engine/forwarding.hpp>
 #include <eam/engine/telemetry.hpp>
 
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <zmq.h>
 
@@ -51,6 +55,55 @@ void check_zmq(int rc, const std::string& what) {
   if (rc != 0) fail_config(what + ": " + zmq_strerror(zmq_errno()));
 }
 
+// "host:port" -> (host, port); the host without the brackets of an IPv6 literal.
+std::pair<std::string, std::string> split_host_port(std::string_view address) {
+  const auto colon = address.rfind(':');
+  if (colon == std::string_view::npos) return {std::string(address), ""};
+  std::string_view host = address.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  return {std::string(host), std::string(address.substr(colon + 1))};
+}
+
+std::string to_host_port(const sockaddr_storage& from) {
+  char host[INET6_ADDRSTRLEN] = {};
+  if (from.ss_family == AF_INET6) {
+    const auto& a = reinterpret_cast<const sockaddr_in6&>(from);
+    inet_ntop(AF_INET6, &a.sin6_addr, host, sizeof host);
+    return "[" + std::string(host) + "]:" + std::to_string(ntohs(a.sin6_port));
+  }
+  const auto& a = reinterpret_cast<const sockaddr_in&>(from);
+  inet_ntop(AF_INET, &a.sin_addr, host, sizeof host);
+  return std::string(host) + ":" + std::to_string(ntohs(a.sin_port));
+}
+
+std::int64_t epoch_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::vector<std::byte> control_frame(frame_kind kind, std::string_view text = {}) {
+  std::vector<std::byte> f(2 + text.size());
+  f[0] = std::byte{wire_version};
+  f[1] = static_cast<std::byte>(kind);
+  std::memcpy(f.data() + 2, text.data(), text.size());
+  return f;
+}
+
+void validate(const membership_config& m) {
+  if (m.probe_interval.count() <= 0 || m.probe_timeout.count() <= 0 || m.probe_timeout >= m.probe_interval)
+    fail_config("membership: probe_timeout must be positive and below probe_interval");
+  if (m.gossip_interval.count() <= 0 || m.push_pull_interval.count() <= 0 || m.reconnect_interval.count() <= 0 ||
+      m.join_retry.count() <= 0)
+    fail_config("membership: every interval must be positive");
+  if (m.indirect_checks < 0 || m.gossip_nodes < 1 || m.retransmit_mult < 1 || m.suspicion_mult < 1 ||
+      m.suspicion_max_timeout_mult < 1 || m.awareness_max_multiplier < 1)
+    fail_config("membership: counts and multipliers must be positive");
+  if (m.datagram_budget < 512 || m.datagram_budget > max_datagram_bytes)
+    fail_config("membership: datagram_budget must be within [512, 65000]");
+}
+
+constexpr auto rekey_wait = std::chrono::seconds(5);
+
 void emit_peer_event(std::string_view event, const std::string& self, const peer& p, std::string_view why) {
   if (!telemetry::any_handlers()) return;
   try {
@@ -66,12 +119,23 @@ void emit_peer_event(std::string_view event, const std::string& self, const peer
 /// monitor, and the frames ZeroMQ refused for now (its high-water mark).
 struct link {
   std::string address;
-  bool configured = false;  // from node_config::peers: dialled again after a loss
+  bool configured = false;  // a seed: dialled again after a loss
   void* dealer = nullptr;
   void* monitor = nullptr;
   std::shared_ptr<peer> to;  // set once the node's hello has come
   std::deque<zmq_msg_t> stalled;
   std::chrono::steady_clock::time_point last_sent;
+  std::string server_key;      // fingerprint of the key the listener is expected to have
+  std::string client_key;      // fingerprint of the key pair this link presents
+  // Dialled for a listener about to be re-keyed: its handshakes fail until then, which is no
+  // reason to try another key. Until its handshake succeeds it holds every frame itself (none
+  // in ZeroMQ's queue, which a replaced DEALER would lose), and takes none from its peer's
+  // buffer (senders wait: flow control).
+  std::chrono::steady_clock::time_point rekey_grace_until{};
+  bool holding = false;
+  // Replaced for a re-keying peer: sends what it still holds (ending with the barrier), then
+  // closes. Its peer is served by the new link meanwhile.
+  bool draining = false;
 };
 
 node_runtime::node_runtime(node_config config) : config_(std::move(config)), log_("cluster") {
@@ -79,6 +143,7 @@ node_runtime::node_runtime(node_config config) : config_(std::move(config)), log
   if (config_.node_id.size() > 200) fail_config("a node id has at most 200 characters");
   if (config_.heartbeat_interval.count() <= 0 || config_.heartbeat_timeout <= config_.heartbeat_interval)
     fail_config("heartbeat_timeout must exceed a positive heartbeat_interval");
+  validate(config_.membership);
   std::optional<std::string> cookie = config_.cookie;
   if (!cookie)
     if (const char* env = std::getenv("LIBEAM_COOKIE"); env != nullptr && *env != '\0') cookie = env;
@@ -87,6 +152,7 @@ node_runtime::node_runtime(node_config config) : config_(std::move(config)), log
     const cluster_keys keys = derive_cluster_keys(*cookie, config_.salt);
     curve_public_ = keys.curve_public;
     curve_secret_ = keys.curve_secret;
+    ring_.push_back(keys);
     secure_ = true;
   } else {
     static std::once_flag warned;
@@ -120,10 +186,21 @@ node_runtime::node_runtime(node_config config) : config_(std::move(config)), log
       exported_watched_.fetch_add(1, std::memory_order_relaxed);
     }};
   });
-  for (const std::string& address : config_.peers) dial(address, true);
+  for (const std::string& address : config_.seeds) dial(address, true);
+  member self;
+  self.id = config_.node_id;
+  self.address = advertised_;
+  // Above any earlier life of this node id, so that a restarted node is a new member.
+  self.incarnation = static_cast<std::uint64_t>(epoch_ms());
+  self.roles = config_.roles;
+  self.metadata = config_.metadata;
+  swim_ = std::make_unique<swim>(config_.membership, std::move(self), static_cast<swim_environment&>(*this), random_incarnation(), swim_now());
+  apply_keys();
+  swim_->join(config_.seeds, swim_now());
+  after_membership_change();
   system_->add_health_check("cluster", [this] {
     const auto connected = connected_peers().size();
-    if (!config_.peers.empty() && connected == 0)
+    if (!config_.seeds.empty() && connected == 0)
       return component_health{health_status::degraded, "no peer connected"};
     return component_health{};
   });
@@ -173,13 +250,33 @@ void node_runtime::open_sockets() {
   zmq_getsockopt(router_, ZMQ_LAST_ENDPOINT, bound, &len);
   const std::string_view b(bound);
   port_ = static_cast<std::uint16_t>(std::stoi(std::string(b.substr(b.rfind(':') + 1))));
+  bound_endpoint_ = bound;
+
+  // Membership's UDP socket, on the same port number as the transport.
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_DGRAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  const std::string host = config_.bind_address == "*" ? std::string() : config_.bind_address;
+  if (::getaddrinfo(host.empty() ? nullptr : host.c_str(), std::to_string(port_).c_str(), &hints, &found) != 0 ||
+      found == nullptr)
+    fail_config("cannot resolve " + config_.bind_address + " for UDP");
+  udp_family_ = found->ai_family;
+  udp_fd_ = ::socket(found->ai_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  const int bound_udp = udp_fd_ < 0 ? -1 : ::bind(udp_fd_, found->ai_addr, found->ai_addrlen);
+  ::freeaddrinfo(found);
+  if (bound_udp != 0)
+    fail_config("binding UDP port " + std::to_string(port_) + " for membership: " + std::strerror(errno));
+  const int buffer = 4 << 20;  // a burst of gossip while the I/O thread is busy
+  ::setsockopt(udp_fd_, SOL_SOCKET, SO_RCVBUF, &buffer, sizeof buffer);
 }
 
-link& node_runtime::dial(const std::string& address, bool configured) {
+link& node_runtime::dial(const std::string& address, bool configured, std::string server_key) {
   auto owned = std::make_unique<link>();
   link& l = *owned;
   l.address = address;
   l.configured = configured;
+  l.server_key = std::move(server_key);
   l.dealer = zmq_socket(zmq_, ZMQ_DEALER);
   char hex[17];
   std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(incarnation_));
@@ -190,9 +287,19 @@ link& node_runtime::dial(const std::string& address, bool configured) {
   set_int(l.dealer, ZMQ_RECONNECT_IVL, 100);
   set_int(l.dealer, ZMQ_RECONNECT_IVL_MAX, 1000);
   if (secure_) {
-    zmq_setsockopt(l.dealer, ZMQ_CURVE_SERVERKEY, curve_public_.data(), curve_public_.size());
-    zmq_setsockopt(l.dealer, ZMQ_CURVE_PUBLICKEY, curve_public_.data(), curve_public_.size());
-    zmq_setsockopt(l.dealer, ZMQ_CURVE_SECRETKEY, curve_secret_.data(), curve_secret_.size());
+    // This node's primary key pair as the client; the listener's public key is that of the
+    // keyring entry this link tries (the primary first, the next one after a refusal).
+    std::lock_guard lock(keys_lock_);
+    const cluster_keys& mine = ring_.front();
+    // By fingerprint, not by place: use_key reorders the ring. A key removed meanwhile: the primary.
+    const auto named = std::find_if(ring_.begin(), ring_.end(),
+                                    [&](const cluster_keys& k) { return k.fingerprint() == l.server_key; });
+    const cluster_keys& theirs = named != ring_.end() ? *named : mine;
+    l.server_key = theirs.fingerprint();
+    l.client_key = mine.fingerprint();
+    zmq_setsockopt(l.dealer, ZMQ_CURVE_SERVERKEY, theirs.curve_public.data(), theirs.curve_public.size());
+    zmq_setsockopt(l.dealer, ZMQ_CURVE_PUBLICKEY, mine.curve_public.data(), mine.curve_public.size());
+    zmq_setsockopt(l.dealer, ZMQ_CURVE_SECRETKEY, mine.curve_secret.data(), mine.curve_secret.size());
   }
   const std::string monitor_endpoint = "inproc://eam-link-" + std::to_string(next_monitor_++);
   zmq_socket_monitor(l.dealer, monitor_endpoint.c_str(), monitored_events);
@@ -240,6 +347,8 @@ void node_runtime::close_sockets(bool announce_leave) {
   }
   router_ = router_monitor_ = nullptr;
   zap_.reset();
+  if (udp_fd_ >= 0) ::close(udp_fd_);
+  udp_fd_ = -1;
   if (zmq_ != nullptr) zmq_ctx_term(zmq_);  // waits for the leave frames (their linger)
   zmq_ = nullptr;
 }
@@ -259,18 +368,25 @@ void node_runtime::run_io() {
     // DEALER is polled only while it holds frames ZeroMQ refused. ZAP stays: a handshake waits.
     items.push_back({router_, 0, ZMQ_POLLIN, 0});
     items.push_back({nullptr, wake_fd_, ZMQ_POLLIN, 0});
+    items.push_back({nullptr, udp_fd_, ZMQ_POLLIN, 0});
     if (zap_) items.push_back({zap_->socket(), 0, ZMQ_POLLIN, 0});
     for (auto& l : links_)
-      if (!l->stalled.empty()) items.push_back({l->dealer, 0, ZMQ_POLLOUT, 0});
-    const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_tick - std::chrono::steady_clock::now());
+      if (!l->stalled.empty() && !l->holding) items.push_back({l->dealer, 0, ZMQ_POLLOUT, 0});
+    const auto gossip_due = origin_ + swim_->next_deadline();
+    const auto wake_at = std::min(next_tick, gossip_due);
+    const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(wake_at - std::chrono::steady_clock::now());
     zmq_poll(items.data(), static_cast<int>(items.size()), std::max<long>(0, wait.count()));
 
     if (items[1].revents & ZMQ_POLLIN) {
       std::uint64_t count;
       (void)!::read(wake_fd_, &count, sizeof count);
     }
-    if (zap_ && (items[2].revents & ZMQ_POLLIN)) zap_->handle_pending();
+    if (zap_ && (items[3].revents & ZMQ_POLLIN)) zap_->handle_pending();
     if (items[0].revents & ZMQ_POLLIN) read_router();
+    if (items[2].revents & ZMQ_POLLIN) read_datagrams();
+    run_commands();
+    swim_->tick(swim_now());
+    after_membership_change();
     flush_all();
     if (std::chrono::steady_clock::now() >= next_tick) {
       read_router_monitor();
@@ -279,6 +395,9 @@ void node_runtime::run_io() {
       next_tick = std::chrono::steady_clock::now() + tick;
     }
   }
+  for (auto& waiting : rekey_.done) waiting.set_value();  // use_key returns
+  rekey_.done.clear();
+  swim_->leave(swim_now());  // every member hears it at once (datagrams go out synchronously)
   flush_all();  // what actors sent while the system stopped still leaves, then the leave frames
   close_sockets(true);
 }
@@ -335,6 +454,18 @@ void node_runtime::on_frame(const std::string& routing_id, std::span<const std::
   }
   std::shared_ptr<peer> from = it->second;
   from->last_heard = std::chrono::steady_clock::now();
+  if (frame.size() >= 2 && frame[0] == std::byte{wire_version}) {
+    const auto rest = frame.subspan(2);
+    const std::string_view text(reinterpret_cast<const char*>(rest.data()), std::min<std::size_t>(rest.size(), 64));
+    switch (static_cast<frame_kind>(frame[1])) {
+      case frame_kind::gossip_state:
+        swim_->on_state_body(from->address, rest, swim_now());
+        return;
+      case frame_kind::rekey_request: return on_rekey_request(from, text);
+      case frame_kind::rekey_barrier: return on_rekey_barrier(from);
+      default: break;
+    }
+  }
   inbound visitor(*this, from, routing_id);
   const decode_outcome out = decode_frame(frame, visitor);
   messages_in_.fetch_add(out.items, std::memory_order_relaxed);
@@ -449,7 +580,14 @@ bool node_runtime::read_monitor(link& l) {
     zmq_msg_init(&endpoint);
     zmq_msg_recv(&endpoint, l.monitor, 0);
     zmq_msg_close(&endpoint);
-    if (id == ZMQ_EVENT_DISCONNECTED && l.to) {
+    const bool rekeying = std::chrono::steady_clock::now() < l.rekey_grace_until;
+    if (id == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {  // the listener has its new key
+      l.rekey_grace_until = {};
+      l.holding = false;
+    }
+    // A connection dialled with a listener's next key fails its handshakes (and so ends) until
+    // that listener is re-keyed: not a lost peer.
+    if (id == ZMQ_EVENT_DISCONNECTED && l.to && !rekeying) {
       peer_down(l.to, "connection lost");  // closes this link: stop reading it
       return false;
     }
@@ -458,6 +596,34 @@ bool node_runtime::read_monitor(link& l) {
       auth_failures_.fetch_add(1, std::memory_order_relaxed);
       note_bad_frame(l.address, "the handshake failed: another cookie, or open mode against a secure node");
       bad_frames_.fetch_sub(1, std::memory_order_relaxed);  // counted as an auth failure, not a bad frame
+      // With several keys installed, the listener may have another one of them (a rotation
+      // under way): the next attempt tries the next key.
+      std::size_t keys;
+      std::string primary, next_key;
+      {
+        std::lock_guard lock(keys_lock_);
+        keys = ring_.size();
+        primary = ring_.front().fingerprint();
+        const auto at = std::find_if(ring_.begin(), ring_.end(),
+                                     [&](const cluster_keys& k) { return k.fingerprint() == l.server_key; });
+        next_key = at == ring_.end() || std::next(at) == ring_.end() ? primary : std::next(at)->fingerprint();
+      }
+      if (l.draining) return true;  // it carried only what was sent already: let it go
+      // A key pair this node no longer uses (dialled before use_key) may have been removed over
+      // there: the next attempt presents the primary. Otherwise, with several keys installed,
+      // the listener may have another one of them: the next attempt tries the next key.
+      if (l.client_key != primary) {
+        const auto grace = l.rekey_grace_until;
+        const bool holding = l.holding;
+        link& fresh = replace_link(l, l.server_key, 0);
+        fresh.rekey_grace_until = grace;
+        fresh.holding = holding;
+        return false;
+      }
+      if (keys > 1 && !rekeying) {
+        replace_link(l, next_key, 0);
+        return false;
+      }
     }
   }
 }
@@ -482,6 +648,7 @@ void node_runtime::read_router_monitor() {
 }
 
 void node_runtime::flush(link& l) {
+  if (l.holding) return;
   const auto sent = [&](std::size_t size) {
     frames_out_.fetch_add(1, std::memory_order_relaxed);
     bytes_out_.fetch_add(size, std::memory_order_relaxed);
@@ -508,8 +675,12 @@ void node_runtime::flush(link& l) {
 }
 
 void node_runtime::flush_all() {
-  for (auto& l : links_)
+  bool drained = false;
+  for (auto& l : links_) {
     if (l->dealer != nullptr) flush(*l);
+    drained = drained || (l->draining && l->stalled.empty());
+  }
+  if (drained) close_drained_links();
 }
 
 void node_runtime::heartbeat_and_expire() {
@@ -539,6 +710,20 @@ void node_runtime::heartbeat_and_expire() {
   }
   for (auto it = bad_frame_logged_.begin(); it != bad_frame_logged_.end();)
     it = now - it->second > log_interval ? bad_frame_logged_.erase(it) : std::next(it);
+  if (rekey_.active && now >= rekey_.deadline) {
+    std::string silent;
+    for (const auto& p : rekey_.waiting) silent += (silent.empty() ? "" : ", ") + p->node;
+    log_.warn("re-keying: no barrier from {} within {} s; their connections are cut", silent,
+              std::chrono::duration_cast<std::chrono::seconds>(rekey_wait).count());
+    finish_rekey();
+  }
+  for (auto& l : links_)
+    if (l->holding && now >= l->rekey_grace_until) l->holding = false;  // the peer never re-keyed: try anyway
+  // A member that membership holds alive but that has no connection (lost, or never made) is
+  // dialled: its actors are reachable again once it answers.
+  for (const member& m : swim_->members())
+    if (m.id != config_.node_id && m.status == member_status::alive && !find_peer(m.id) && !link_to(m.address))
+      dial(m.address, false);
 }
 
 void node_runtime::note_bad_frame(std::string_view from, std::string_view why) {
@@ -733,6 +918,13 @@ transport_stats node_runtime::stats() const {
 
 void node_runtime::shutdown() {
   std::lock_guard guard(shutdown_lock_);
+  const auto close_waits = [this] {
+    {
+      std::lock_guard lock(members_lock_);
+      members_closed_ = true;
+    }
+    members_changed_.notify_all();
+  };
   if (shut_down_) return;
   shut_down_ = true;
   if (system_) system_->shutdown();  // actors stop; what they send on the way out still leaves
@@ -747,10 +939,437 @@ void node_runtime::shutdown() {
     peers_.clear();
   }
   for (auto& p : left) p->go_down();
+  close_waits();
   std::lock_guard lock(lookups_lock_);
   for (auto& [id, w] : lookups_)
     w.answer.set_value(error(cluster_errc::node_stopped, "the node shut down"));
   lookups_.clear();
+}
+
+// -- membership (I/O thread) -----------------------------------------------------------------------
+
+swim::time node_runtime::swim_now() const {
+  return std::chrono::duration_cast<swim::time>(std::chrono::steady_clock::now() - origin_);
+}
+
+std::int64_t node_runtime::wall_clock_ms() { return epoch_ms(); }
+
+void node_runtime::read_datagrams() {
+  static thread_local std::vector<std::byte> buffer(max_datagram_bytes + 1);
+  // Bounded, like read_router: the transport keeps its turn under a flood of datagrams.
+  for (int n = 0; n < 256; ++n) {
+    sockaddr_storage from{};
+    socklen_t length = sizeof from;
+    const ssize_t got = ::recvfrom(udp_fd_, buffer.data(), buffer.size(), 0, reinterpret_cast<sockaddr*>(&from), &length);
+    if (got < 0) return;
+    swim_->on_datagram(to_host_port(from), std::span(buffer.data(), static_cast<std::size_t>(got)), swim_now());
+  }
+}
+
+void node_runtime::send_datagram(const std::string& address, std::vector<std::byte>&& datagram) {
+  auto it = udp_addresses_.find(address);
+  if (it == udp_addresses_.end()) {
+    if (udp_addresses_.size() >= 4096) udp_addresses_.clear();  // addresses of long-gone members
+    const auto [host, port] = split_host_port(address);
+    addrinfo hints{};
+    hints.ai_family = udp_family_;
+    hints.ai_socktype = SOCK_DGRAM;
+    hints.ai_flags = AI_NUMERICSERV;
+    addrinfo* found = nullptr;
+    if (::getaddrinfo(host.c_str(), port.c_str(), &hints, &found) != 0 || found == nullptr) {
+      log_.warn("membership: cannot resolve {}", address);
+      return;
+    }
+    const auto* raw = reinterpret_cast<const std::uint8_t*>(found->ai_addr);
+    it = udp_addresses_.emplace(address, std::vector<std::uint8_t>(raw, raw + found->ai_addrlen)).first;
+    ::freeaddrinfo(found);
+  }
+  // Non-blocking: a full socket buffer loses the datagram, which the protocol tolerates.
+  (void)::sendto(udp_fd_, datagram.data(), datagram.size(), MSG_DONTWAIT,
+                 reinterpret_cast<const sockaddr*>(it->second.data()), static_cast<socklen_t>(it->second.size()));
+}
+
+link* node_runtime::link_to(std::string_view address) {
+  for (auto& l : links_)
+    if (l->address == address && l->dealer != nullptr && !l->draining) return l.get();
+  return nullptr;
+}
+
+void node_runtime::send_on_link(link& l, std::span<const std::byte> frame) {
+  zmq_msg_t m;
+  zmq_msg_init_size(&m, frame.size());
+  std::memcpy(zmq_msg_data(&m), frame.data(), frame.size());
+  if (l.holding || !l.stalled.empty() || zmq_msg_send(&m, l.dealer, ZMQ_DONTWAIT) < 0) {
+    l.stalled.push_back(m);  // after what waits already: order kept
+    return;
+  }
+  frames_out_.fetch_add(1, std::memory_order_relaxed);
+  bytes_out_.fetch_add(frame.size(), std::memory_order_relaxed);
+  l.last_sent = std::chrono::steady_clock::now();
+}
+
+void node_runtime::send_state(const std::string& address, std::vector<std::byte>&& body) {
+  if (body.size() + 2 > config_.max_frame_bytes) {
+    log_.warn("membership: a state of {} bytes exceeds max_frame_bytes; not sent to {}", body.size(), address);
+    return;
+  }
+  std::vector<std::byte> frame = control_frame(frame_kind::gossip_state);
+  frame.insert(frame.end(), body.begin(), body.end());
+  link* l = link_to(address);
+  if (l == nullptr) l = &dial(address, false);
+  send_on_link(*l, frame);  // queued by ZeroMQ behind our hello until the connection is up
+}
+
+void node_runtime::member_changed(const member_event& event) { membership_changes_.push_back(event); }
+
+void node_runtime::after_membership_change() {
+  std::vector<member_event> changes;
+  changes.swap(membership_changes_);
+  {
+    std::lock_guard lock(members_lock_);
+    gossip_stats_ = swim_->stats();
+    if (!changes.empty() || snapshot_stale_) members_snapshot_ = swim_->members();
+  }
+  if (changes.empty() && !snapshot_stale_) return;
+  snapshot_stale_ = false;
+  members_changed_.notify_all();
+  std::vector<std::function<void(const member_event&)>> callbacks;
+  {
+    std::lock_guard lock(callbacks_lock_);
+    for (const auto& [id, cb] : callbacks_) callbacks.push_back(cb);
+  }
+  for (const member_event& e : changes) {
+    const member& m = e.subject;
+    switch (e.kind) {
+      case member_event_kind::join:
+      case member_event_kind::alive:
+      case member_event_kind::update:
+        if (!find_peer(m.id) && link_to(m.address) == nullptr) dial(m.address, false);
+        break;
+      case member_event_kind::leave: {
+        // Part 1 follows membership: a member declared failed is a lost connection for its
+        // actors' watchers, links and calls (a suspected one is not). A member that left says
+        // so on its connection too, behind the last frames it sent: that leave frame (or the
+        // connection's end) closes the peer, so the datagram that overtook them loses nothing.
+        if (std::shared_ptr<peer> p = find_peer(m.id); p && p->address == m.address && e.reason != "left")
+          peer_down(p, "declared failed by membership");
+        for (std::size_t i = 0; i < links_.size(); ++i)
+          if (links_[i]->address == m.address && !links_[i]->to && !links_[i]->configured) {
+            close_link(*links_[i], 0);
+            links_.erase(links_.begin() + static_cast<std::ptrdiff_t>(i));
+            break;
+          }
+        break;
+      }
+      case member_event_kind::suspect: break;
+    }
+    if (e.kind == member_event_kind::join || e.kind == member_event_kind::leave)
+      log_.info("member {} ({}) {}{}{}", m.id, m.address, e.kind == member_event_kind::join ? "joined" : "left",
+                e.reason.empty() ? "" : ": ", e.reason);
+    if (telemetry::any_handlers()) {
+      try {
+        telemetry::execute("libeam.cluster." + std::string(to_string(e.kind)), {},
+                           {{"node_id", config_.node_id},
+                            {"member", m.id},
+                            {"address", m.address},
+                            {"status", std::string(to_string(m.status))},
+                            {"reason", e.reason}});
+      } catch (...) {
+      }
+    }
+    for (const auto& cb : callbacks) {
+      try {
+        cb(e);
+      } catch (const std::exception& ex) {
+        log_.warn("a member event callback threw: {}", ex.what());
+      }
+    }
+  }
+}
+
+void node_runtime::post(std::function<void()> command) {
+  {
+    std::lock_guard lock(commands_lock_);
+    commands_.push_back(std::move(command));
+  }
+  const std::uint64_t one = 1;
+  (void)!::write(wake_fd_, &one, sizeof one);
+}
+
+void node_runtime::run_commands() {
+  std::vector<std::function<void()>> now;
+  {
+    std::lock_guard lock(commands_lock_);
+    now.swap(commands_);
+  }
+  for (auto& c : now) c();
+}
+
+std::vector<member> node_runtime::members(bool with_departed) const {
+  std::lock_guard lock(members_lock_);
+  std::vector<member> out;
+  for (const member& m : members_snapshot_)
+    if (with_departed || m.status == member_status::alive || m.status == member_status::suspect) out.push_back(m);
+  return out;
+}
+
+result<void> node_runtime::wait_for_cluster(const cluster_condition& condition) {
+  std::string missing;
+  const auto holds = [&] {
+    std::size_t live = 0;
+    for (const member& m : members_snapshot_)
+      if (m.status == member_status::alive || m.status == member_status::suspect) ++live;
+    missing.clear();
+    if (live < condition.min_members)
+      missing = std::to_string(live) + " of " + std::to_string(condition.min_members) + " members";
+    for (const std::string& id : condition.nodes) {
+      const auto it = std::find_if(members_snapshot_.begin(), members_snapshot_.end(),
+                                   [&](const member& m) { return m.id == id; });
+      if (it == members_snapshot_.end() ||
+          (it->status != member_status::alive && it->status != member_status::suspect))
+        missing += (missing.empty() ? "" : ", ") + ("node " + id);
+    }
+    return missing.empty();
+  };
+  std::unique_lock lock(members_lock_);
+  const bool done =
+      members_changed_.wait_for(lock, condition.timeout, [&] { return members_closed_ || holds(); });
+  if (holds()) return {};
+  if (done) return error(cluster_errc::node_stopped, "the node shut down while waiting for the cluster");
+  return error(errc::timeout, "wait_for_cluster: timeout " + std::to_string(condition.timeout.count()) +
+                                  " ms passed; missing " + missing);
+}
+
+void node_runtime::set_metadata(std::map<std::string, std::string> metadata) {
+  post([this, metadata = std::move(metadata)]() mutable {
+    swim_->set_metadata(std::move(metadata), swim_now());
+    snapshot_stale_ = true;
+  });
+}
+
+std::uint64_t node_runtime::on_member_event(std::function<void(const member_event&)> callback) {
+  std::lock_guard lock(callbacks_lock_);
+  callbacks_.emplace(++next_callback_, std::move(callback));
+  return next_callback_;
+}
+
+void node_runtime::remove_member_callback(std::uint64_t id) {
+  std::lock_guard lock(callbacks_lock_);
+  callbacks_.erase(id);
+}
+
+membership_stats node_runtime::gossip_stats() const {
+  std::lock_guard lock(members_lock_);
+  return gossip_stats_;
+}
+
+// -- keyring ---------------------------------------------------------------------------------------
+
+namespace {
+result<cluster_keys> keys_of(bool secure, std::string_view cookie, const std::string& salt) {
+  if (!secure) return error(cluster_errc::invalid_config, "open mode has no keyring: start the node with a cookie");
+  if (cookie.size() < 16) return error(cluster_errc::invalid_config, "a cookie has at least 16 characters");
+  return derive_cluster_keys(cookie, salt);
+}
+}  // namespace
+
+result<void> node_runtime::install_key(std::string_view cookie) {
+  result<cluster_keys> keys = keys_of(secure_, cookie, config_.salt);
+  if (!keys) return keys.error_value();
+  {
+    std::lock_guard lock(keys_lock_);
+    const std::string fp = keys.value().fingerprint();
+    for (const auto& k : ring_)
+      if (k.fingerprint() == fp) return {};
+    ring_.push_back(keys.value());
+  }
+  post([this] { apply_keys(); });
+  return {};
+}
+
+result<void> node_runtime::use_key(std::string_view cookie) {
+  result<cluster_keys> keys = keys_of(secure_, cookie, config_.salt);
+  if (!keys) return keys.error_value();
+  {
+    std::lock_guard lock(keys_lock_);
+    const std::string fp = keys.value().fingerprint();
+    const auto it = std::find_if(ring_.begin(), ring_.end(), [&](const cluster_keys& k) { return k.fingerprint() == fp; });
+    if (it == ring_.end()) return error(cluster_errc::key_not_installed, "use_key: key " + fp + " is not installed");
+    if (it == ring_.begin()) return {};
+    std::rotate(ring_.begin(), it, it + 1);
+  }
+  // Returns once the listener has its new key (its peers confirmed, or rekey_wait passed), so
+  // that removing the old key after use_key returned on every node loses no connection.
+  auto rekeyed = std::make_shared<std::promise<void>>();  // shared: a command is copyable
+  std::future<void> done = rekeyed->get_future();
+  post([this, rekeyed] {
+    apply_keys();
+    rekey_.done.push_back(std::move(*rekeyed));
+    start_rekey();
+  });
+  if (done.wait_for(3 * rekey_wait) != std::future_status::ready)
+    return error(errc::timeout, "use_key: the listener was not re-keyed in time");
+  return {};
+}
+
+result<void> node_runtime::remove_key(std::string_view cookie) {
+  result<cluster_keys> keys = keys_of(secure_, cookie, config_.salt);
+  if (!keys) return keys.error_value();
+  {
+    std::lock_guard lock(keys_lock_);
+    const std::string fp = keys.value().fingerprint();
+    const auto it = std::find_if(ring_.begin(), ring_.end(), [&](const cluster_keys& k) { return k.fingerprint() == fp; });
+    if (it == ring_.end()) return error(cluster_errc::key_not_installed, "remove_key: key " + fp + " is not installed");
+    if (it == ring_.begin()) return error(cluster_errc::key_is_primary, "remove_key: " + fp + " is the primary key");
+    ring_.erase(it);
+  }
+  post([this] { apply_keys(); });
+  return {};
+}
+
+std::vector<std::string> node_runtime::list_keys() const {
+  std::lock_guard lock(keys_lock_);
+  std::vector<std::string> out;
+  for (const auto& k : ring_) out.push_back(k.fingerprint());
+  return out;
+}
+
+void node_runtime::apply_keys() {
+  std::vector<gossip_key> gossip;
+  std::vector<zap_authenticator::curve_key> clients;
+  {
+    std::lock_guard lock(keys_lock_);
+    for (const auto& k : ring_) {
+      gossip.push_back(k.gossip_key);
+      clients.push_back(k.curve_public);
+    }
+  }
+  swim_->set_keys(std::move(gossip));
+  if (zap_) zap_->set_allowed(std::move(clients));
+}
+
+// Re-keying the listener: a ZeroMQ listener has one Curve key pair, fixed when it is bound, so
+// it is bound again, and the connections it accepted end with it. What they carried but was
+// not read yet would be lost: so each peer, told the new key's fingerprint, sends a barrier
+// behind its last frame on its old connection and dials a new one with the new key at once
+// (its frames wait there, in order: the handshake fails until the listener is re-keyed, and
+// ZeroMQ dials again). Once every barrier is in (or rekey_wait passed), everything sent on the
+// old connections has been read, and the listener is bound again with the new key.
+void node_runtime::start_rekey() {
+  if (!secure_) return;
+  std::string fp;
+  {
+    std::lock_guard lock(keys_lock_);
+    fp = ring_.front().fingerprint();
+  }
+  std::vector<std::promise<void>> callers = std::move(rekey_.done);
+  rekey_ = rekey_state{};
+  rekey_.done = std::move(callers);
+  rekey_.active = true;
+  rekey_.deadline = std::chrono::steady_clock::now() + rekey_wait;
+  for (const auto& [routing_id, p] : by_routing_id_)
+    if (p->is_up() && std::find(rekey_.waiting.begin(), rekey_.waiting.end(), p) == rekey_.waiting.end())
+      rekey_.waiting.push_back(p);
+  const std::vector<std::byte> request = control_frame(frame_kind::rekey_request, fp);
+  for (auto& l : links_)
+    if (l->to && l->dealer != nullptr) send_on_link(*l, request);
+  log_.info("re-keying the listener to key {}: waiting for {} peer(s)", fp, rekey_.waiting.size());
+  if (rekey_.waiting.empty()) finish_rekey();
+}
+
+void node_runtime::on_rekey_barrier(const std::shared_ptr<peer>& from) {
+  if (!rekey_.active) return;
+  std::erase(rekey_.waiting, from);
+  if (rekey_.waiting.empty()) finish_rekey();
+}
+
+void node_runtime::finish_rekey() {
+  rekey_.active = false;
+  rekey_.waiting.clear();
+  struct answer_callers {  // whatever happens below, use_key returns
+    std::vector<std::promise<void>>& done;
+    ~answer_callers() {
+      for (auto& p : done) p.set_value();
+      done.clear();
+    }
+  } answer{rekey_.done};
+  cluster_keys primary;
+  {
+    std::lock_guard lock(keys_lock_);
+    primary = ring_.front();
+  }
+  zmq_unbind(router_, bound_endpoint_.c_str());
+  zmq_setsockopt(router_, ZMQ_CURVE_SECRETKEY, primary.curve_secret.data(), primary.curve_secret.size());
+  // The old listener closes asynchronously: its port may be busy for a moment.
+  bool bound = false;
+  for (int attempt = 0; attempt < 200 && !bound; ++attempt) {
+    bound = zmq_bind(router_, bound_endpoint_.c_str()) == 0;
+    if (!bound) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  if (!bound) {
+    log_.error("re-keying: cannot bind {} again: {}", bound_endpoint_, zmq_strerror(zmq_errno()));
+    return;
+  }
+  curve_public_ = primary.curve_public;
+  curve_secret_ = primary.curve_secret;
+  log_.info("re-keyed the listener to key {}", primary.fingerprint());
+}
+
+void node_runtime::on_rekey_request(const std::shared_ptr<peer>& from, std::string_view fingerprint) {
+  link* l = nullptr;
+  for (auto& candidate : links_)
+    if (candidate->to == from) l = candidate.get();
+  if (l == nullptr) return;
+  bool known = false;
+  {
+    std::lock_guard lock(keys_lock_);
+    for (const auto& k : ring_) known = known || k.fingerprint() == fingerprint;
+  }
+  if (!known) {
+    log_.warn("node {} re-keys to key {}, which this node lacks (install it): the connection will be lost",
+              from->node, fingerprint);
+    return;
+  }
+  flush(*l);  // everything queued for it goes before the barrier
+  send_on_link(*l, control_frame(frame_kind::rekey_barrier));
+  // The old link drains what it still holds, the barrier last, on the old connection; what is
+  // sent from now on waits on the new one until the listener has its new key.
+  std::shared_ptr<peer> to = std::move(l->to);
+  const bool configured = l->configured;
+  l->configured = false;
+  l->draining = true;
+  link& fresh = dial(l->address, configured, std::string(fingerprint));
+  fresh.to = std::move(to);
+  fresh.rekey_grace_until = std::chrono::steady_clock::now() + 2 * rekey_wait;
+  fresh.holding = true;
+  close_drained_links();
+}
+
+void node_runtime::close_drained_links() {
+  for (std::size_t i = 0; i < links_.size();) {
+    link& l = *links_[i];
+    if (!l.draining || !l.stalled.empty()) {
+      ++i;
+      continue;
+    }
+    // ZeroMQ still sends what it holds within the linger.
+    close_link(l, static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(rekey_wait).count()));
+    links_.erase(links_.begin() + static_cast<std::ptrdiff_t>(i));
+  }
+}
+
+link& node_runtime::replace_link(link& old, std::string server_key, int linger_ms) {
+  const std::string address = old.address;
+  const bool configured = old.configured;
+  std::shared_ptr<peer> to = old.to;
+  std::deque<zmq_msg_t> stalled;
+  stalled.swap(old.stalled);
+  close_link(old, linger_ms);
+  std::erase_if(links_, [&](const std::unique_ptr<link>& l) { return l.get() == &old; });
+  link& fresh = dial(address, configured, std::move(server_key));
+  fresh.to = std::move(to);
+  fresh.stalled.swap(stalled);
+  return fresh;
 }
 
 }  // namespace eam::cluster::internal

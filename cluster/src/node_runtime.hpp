@@ -7,22 +7,32 @@
 //     ZAP requests, watches connection events, drains the peers' outgoing buffers, decodes
 //     what arrives and delivers it to local actors (never blocking on them), sends heartbeats
 //     and declares silent peers down;
+//     it also owns the membership protocol (swim.hpp) and its UDP socket (same port number as
+//     the transport): datagrams in and out, push-pull state over the transport, and what
+//     membership decides (a member found: dial it; declared dead or left: its peer is down);
 //   - any thread (workers, callers) encodes into a peer's outgoing buffer (peer.hpp), through
 //     a proxy or when answering a call from a peer; it wakes the I/O thread with an eventfd.
+//     Other requests for the I/O thread (metadata, keyring) go through a command list.
 // Shared tables, each under its own lock: peers by node id; this node's actors that peers may
 // address (exported), and which peers watch each; the proxies of remote actors.
 #include "frame.hpp"
+#include "key_derivation.hpp"
 #include "peer.hpp"
 #include "proxy.hpp"
 #include "ref_resolver.hpp"
+#include "swim.hpp"
 
 #include <eam/cluster/node.hpp>
 #include <eam/engine/log.hpp>
 
+#include <sys/socket.h>
+
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <future>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -42,7 +52,7 @@ struct watch_exported {
   actor_ref actor;
 };
 
-class node_runtime final : public ref_resolver {
+class node_runtime final : public ref_resolver, private swim_environment {
  public:
   /// Binds, starts the I/O thread and the actor system. Throws eam::error(invalid_config).
   explicit node_runtime(node_config config);
@@ -58,6 +68,20 @@ class node_runtime final : public ref_resolver {
   result<actor_ref> whereis(std::string_view node, std::string_view name, const std::vector<node::signature>& sigs);
   transport_stats stats() const;
   void shutdown();
+
+  // membership
+  std::vector<member> members(bool with_departed) const;
+  result<void> wait_for_cluster(const cluster_condition& condition);
+  void set_metadata(std::map<std::string, std::string> metadata);
+  std::uint64_t on_member_event(std::function<void(const member_event&)> callback);
+  void remove_member_callback(std::uint64_t id);
+  membership_stats gossip_stats() const;
+
+  // keyring
+  result<void> install_key(std::string_view cookie);
+  result<void> use_key(std::string_view cookie);
+  result<void> remove_key(std::string_view cookie);
+  std::vector<std::string> list_keys() const;
 
   // -- for proxies and inbound calls (any thread) ------------------------------------------------
   void count_message_out() noexcept { messages_out_.fetch_add(1, std::memory_order_relaxed); }
@@ -78,7 +102,12 @@ class node_runtime final : public ref_resolver {
   void run_io();
   void open_sockets();
   void close_sockets(bool announce_leave);
-  link& dial(const std::string& address, bool configured);
+  /// A new link; the listener is expected to have the keyring entry named `server_key` (a
+  /// fingerprint; empty or unknown: the primary).
+  link& dial(const std::string& address, bool configured, std::string server_key = {});
+  /// Closes `old` and dials its address again with keyring entry `server_key` for the
+  /// listener, keeping its peer and the frames it still holds (in order, after the hello).
+  link& replace_link(link& old, std::string server_key, int linger_ms);
   void close_link(link& l, int linger_ms);
   void read_router();
   void read_link_events();
@@ -92,6 +121,26 @@ class node_runtime final : public ref_resolver {
   void on_hello(const std::string& routing_id, hello&& h);
   void peer_down(std::shared_ptr<peer> p, std::string_view why);
   void note_bad_frame(std::string_view from, std::string_view why);
+  void read_datagrams();
+  void send_on_link(link& l, std::span<const std::byte> frame);
+  link* link_to(std::string_view address);
+  void after_membership_change();
+  void run_commands();
+  void post(std::function<void()> command);
+  void apply_keys();  // the keyring's current keys to gossip and ZAP (I/O thread)
+  // re-keying the listener (use_key): peers prove they sent everything, then reconnect
+  void start_rekey();
+  void finish_rekey();
+  void on_rekey_request(const std::shared_ptr<peer>& from, std::string_view fingerprint);
+  void on_rekey_barrier(const std::shared_ptr<peer>& from);
+  void close_drained_links();
+  swim::time swim_now() const;
+
+  // swim_environment (I/O thread)
+  void send_datagram(const std::string& address, std::vector<std::byte>&& datagram) override;
+  void send_state(const std::string& address, std::vector<std::byte>&& body) override;
+  void member_changed(const member_event& event) override;
+  std::int64_t wall_clock_ms() override;
 
   // shared tables
   std::shared_ptr<peer> find_peer(std::string_view node) const;
@@ -104,6 +153,7 @@ class node_runtime final : public ref_resolver {
   bool secure_ = false;
   std::uint64_t incarnation_ = 0;
   std::uint16_t port_ = 0;
+  // The listener's Curve key pair (the primary key's when it was bound).
   std::array<std::uint8_t, 32> curve_public_{}, curve_secret_{};
   log::logger log_;
 
@@ -120,6 +170,19 @@ class node_runtime final : public ref_resolver {
   int next_monitor_ = 0;
   std::chrono::steady_clock::time_point last_expiry_check_ = std::chrono::steady_clock::now();
   std::unordered_map<std::string, std::chrono::steady_clock::time_point> bad_frame_logged_;
+  std::string bound_endpoint_;
+  int udp_fd_ = -1;
+  int udp_family_ = AF_INET;
+  std::unordered_map<std::string, std::vector<std::uint8_t>> udp_addresses_;  // "host:port" -> sockaddr
+  std::unique_ptr<swim> swim_;
+  std::chrono::steady_clock::time_point origin_ = std::chrono::steady_clock::now();
+  std::vector<member_event> membership_changes_;  // what swim decided, acted on after it returns
+  struct rekey_state {
+    bool active = false;
+    std::chrono::steady_clock::time_point deadline;
+    std::vector<std::shared_ptr<peer>> waiting;  // peers whose barrier has not come yet
+    std::vector<std::promise<void>> done;         // use_key callers
+  } rekey_;
   std::thread io_;
   int wake_fd_ = -1;
   std::atomic<bool> stopping_{false};
@@ -127,6 +190,24 @@ class node_runtime final : public ref_resolver {
   std::mutex shutdown_lock_;
 
   // -- shared -------------------------------------------------------------------------------------
+  mutable std::mutex members_lock_;
+  std::condition_variable members_changed_;
+  std::vector<member> members_snapshot_;  // everything swim knows, refreshed after each change
+  membership_stats gossip_stats_;
+  bool members_closed_ = false;  // the node stopped: waits end
+  bool snapshot_stale_ = true;   // I/O thread: this node's own record changed
+
+  std::mutex callbacks_lock_;
+  std::uint64_t next_callback_ = 0;
+  std::map<std::uint64_t, std::function<void(const member_event&)>> callbacks_;
+
+  std::mutex commands_lock_;
+  std::vector<std::function<void()>> commands_;
+
+  // The keyring: primary first. Read by the I/O thread when it dials and signs.
+  mutable std::mutex keys_lock_;
+  std::vector<cluster_keys> ring_;
+
   mutable std::mutex peers_lock_;
   std::condition_variable peers_changed_;
   std::unordered_map<std::string, std::shared_ptr<peer>> peers_;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <iterator>
 
 namespace eam::cluster::internal {
 
@@ -211,6 +212,7 @@ void swim::apply_alive(member&& m) {
     const std::string id = m.id;
     auto& e = members_.emplace(id, entry{std::move(m), now_}).first->second;
     ++live_;
+    others_changed_ = true;
     // A new member joins the probe order at a random place (not always probed last).
     const std::size_t at = probe_order_.empty() ? 0 : static_cast<std::size_t>(rng_() % (probe_order_.size() + 1));
     probe_order_.insert(probe_order_.begin() + static_cast<std::ptrdiff_t>(at), id);
@@ -377,7 +379,10 @@ int swim::retransmit_limit() const {
 void swim::queue_broadcast(const std::string& about, encoded_message message) {
   // A newer update about a member replaces the older one still queued.
   std::erase_if(broadcasts_, [&](const broadcast& b) { return b.about == about; });
-  broadcasts_.push_back(broadcast{about, std::move(message), 0});
+  // Never sent: after the others never sent, before any sent once.
+  const auto at = std::partition_point(broadcasts_.begin(), broadcasts_.end(),
+                                       [](const broadcast& b) { return b.transmits == 0; });
+  broadcasts_.insert(at, broadcast{about, std::move(message), 0});
   schedule(next_gossip_);
 }
 
@@ -386,17 +391,28 @@ void swim::send(const std::string& address, std::vector<encoded_message> primary
   for (const auto& m : primary) size += m.size();
   // The least sent updates first; each goes out retransmit_limit times, then is dropped.
   if (!broadcasts_.empty()) {
-    std::stable_sort(broadcasts_.begin(), broadcasts_.end(),
-                     [](const broadcast& a, const broadcast& b) { return a.transmits < b.transmits; });
     const int limit = retransmit_limit();
+    std::vector<broadcast> sent, unsent;
+    unsent.reserve(broadcasts_.size());
     for (auto& b : broadcasts_) {
       const bool alone = primary.empty();  // an update larger than the budget still goes, alone
-      if (!alone && size + b.message.size() > config_.datagram_budget) continue;
-      if (size + b.message.size() > max_datagram_bytes) continue;
+      if ((!alone && size + b.message.size() > config_.datagram_budget) ||
+          size + b.message.size() > max_datagram_bytes) {
+        unsent.push_back(std::move(b));
+        continue;
+      }
       size += b.message.size();
       primary.push_back(b.message);
       ++b.transmits;
+      sent.push_back(std::move(b));
     }
+    // Both runs are still in order; one sent now (k+1 transmits) was queued ahead of every
+    // unsent one with k+1 (those were behind all with k), so it goes first among equals.
+    broadcasts_.clear();
+    std::merge(std::make_move_iterator(sent.begin()), std::make_move_iterator(sent.end()),
+               std::make_move_iterator(unsent.begin()), std::make_move_iterator(unsent.end()),
+               std::back_inserter(broadcasts_),
+               [](const broadcast& a, const broadcast& b) { return a.transmits < b.transmits; });
     std::erase_if(broadcasts_, [&](const broadcast& b) { return b.transmits >= limit; });
   }
   if (primary.empty()) return;
@@ -426,15 +442,24 @@ void swim::gossip(time now) {
 
 std::vector<const swim::entry*> swim::pick_random(std::size_t most, const std::vector<std::string>& exclude,
                                                   bool with_dead, time now) {
-  std::vector<const entry*> pool;
-  for (const auto& [id, e] : members_) {
-    if (id == self_id_ || std::find(exclude.begin(), exclude.end(), id) != exclude.end()) continue;
-    const bool recently_dead = e.m.status == member_status::dead && now - e.state_change < config_.gossip_to_the_dead;
-    if (e.m.status == member_status::alive || (with_dead && (e.m.status == member_status::suspect || recently_dead)))
-      pool.push_back(&e);
+  // Map order is not the same on every run of a seed: draw from the members sorted by id, so a
+  // seed replays exactly.
+  if (others_changed_) {
+    others_by_id_.clear();
+    for (const auto& [id, e] : members_)
+      if (id != self_id_) others_by_id_.push_back(&e);
+    std::sort(others_by_id_.begin(), others_by_id_.end(),
+              [](const entry* a, const entry* b) { return a->m.id < b->m.id; });
+    others_changed_ = false;
   }
-  // Map order is not the same on every run of a seed: sort, so a seed replays exactly.
-  std::sort(pool.begin(), pool.end(), [](const entry* a, const entry* b) { return a->m.id < b->m.id; });
+  std::vector<const entry*> pool;
+  for (const entry* e : others_by_id_) {
+    if (std::find(exclude.begin(), exclude.end(), e->m.id) != exclude.end()) continue;
+    const bool recently_dead =
+        e->m.status == member_status::dead && now - e->state_change < config_.gossip_to_the_dead;
+    if (e->m.status == member_status::alive || (with_dead && (e->m.status == member_status::suspect || recently_dead)))
+      pool.push_back(e);
+  }
   if (pool.size() > most) {
     for (std::size_t i = 0; i < most; ++i)
       std::swap(pool[i], pool[i + static_cast<std::size_t>(rng_() % (pool.size() - i))]);
@@ -456,6 +481,7 @@ void swim::push_pull(time now) {
 }
 
 void swim::reconnect(time) {
+  if (members_.size() == live_) return;  // nobody failed (nor left)
   std::vector<const entry*> failed;
   for (const auto& [id, e] : members_)
     if (e.m.status == member_status::dead) failed.push_back(&e);
@@ -522,11 +548,17 @@ void swim::on_datagram(std::string_view from_address, std::span<const std::byte>
 // -- queries ------------------------------------------------------------------------------------
 
 void swim::forget_old(time now) {
+  if (members_.size() == live_) return;  // nobody dead or gone: nothing to forget
   for (auto it = members_.begin(); it != members_.end();) {
     const entry& e = it->second;
     const bool forget = (e.m.status == member_status::dead && now - e.state_change > config_.reconnect_timeout) ||
                         (e.m.status == member_status::left && now - e.state_change > config_.left_retention);
-    it = forget && it->first != self_id_ ? members_.erase(it) : std::next(it);
+    if (forget && it->first != self_id_) {
+      it = members_.erase(it);
+      others_changed_ = true;
+    } else {
+      ++it;
+    }
   }
 }
 

@@ -170,11 +170,17 @@ class swim final : private gossip_visitor {
 
   std::unordered_map<std::string, entry> members_;
   std::size_t live_ = 1;
+  // Every member but this node, sorted by id: the fixed order pick_random draws from (so a seed
+  // replays), kept rather than sorted on every call; rebuilt when a member is added or forgotten.
+  std::vector<const entry*> others_by_id_;
+  bool others_changed_ = true;
   std::vector<std::string> probe_order_;
   std::size_t probe_index_ = 0;
   probe probe_;
   std::unordered_map<std::string, suspicion> suspicions_;
   std::unordered_map<std::uint64_t, relay> relays_;
+  // Fewest transmits first, ties in the order they were queued: kept so (send merges what it
+  // sent back in), not sorted on every datagram.
   std::vector<broadcast> broadcasts_;
   std::vector<std::string> seeds_;
   bool leaving_ = false;

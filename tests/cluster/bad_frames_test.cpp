@@ -85,7 +85,7 @@ std::unique_ptr<eam::cluster::node> start_open_node(std::string id, std::vector<
   register_messages();
   eam::cluster::node_config config;
   config.node_id = std::move(id);
-  config.peers = std::move(peers);
+  config.seeds = std::move(peers);
   config.cookie = std::nullopt;  // open mode: a raw socket needs no CurveZMQ handshake
   config.max_frame_bytes = max_frame_bytes;
   config.heartbeat_timeout = 120s;  // the raw peer sends no heartbeats: it must not be dropped for silence

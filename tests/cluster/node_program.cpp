@@ -2,7 +2,10 @@
 // prints "READY <port>" and runs until told to quit (graceful leave), until its stdin closes
 // (the test process ended), or until it is killed.
 //
-//   eam_test_node --id b [--port 0] [--peer host:port]... [--cookie C] [--salt S]
+//   eam_test_node --id b [--port 0] [--seed host:port]... [--cookie C] [--salt S]
+//                 [--role R]... [--meta key=value]... [--workers N]
+//
+// Besides the test actors it serves "members" (members_query: its view of the membership).
 #include "test_actors.hpp"
 
 #include <poll.h>
@@ -20,7 +23,11 @@ int main(int argc, char** argv) {
     const std::string flag = argv[i], value = argv[i + 1];
     if (flag == "--id") config.node_id = value;
     else if (flag == "--port") config.port = static_cast<std::uint16_t>(std::stoi(value));
-    else if (flag == "--peer") config.peers.push_back(value);
+    else if (flag == "--seed") config.seeds.push_back(value);
+    else if (flag == "--role") config.roles.push_back(value);
+    else if (flag == "--meta" && value.find('=') != std::string::npos)
+      config.metadata[value.substr(0, value.find('='))] = value.substr(value.find('=') + 1);
+    else if (flag == "--workers") config.system.workers = static_cast<unsigned>(std::stoul(value));
     else if (flag == "--cookie") config.cookie = value;
     else if (flag == "--salt") config.salt = value;
     else {
@@ -37,6 +44,14 @@ int main(int argc, char** argv) {
   auto node = std::move(started).value();
   std::atomic<bool> quit_requested{false};
   spawn_test_actors(node->system(), quit_requested);
+  eam::cluster::node* self = node.get();
+  node->system().spawn({.name = "members"}, [self](eam::actor_context&) {
+    return eam::behavior{[self](members_query) {
+      std::vector<std::string> lines;
+      for (const auto& m : self->members()) lines.push_back(membership_line(m));
+      return lines;
+    }};
+  });
   std::printf("READY %u\n", node->port());
   std::fflush(stdout);
   // Until quit or the end of stdin; polled so that a quit needs no input.

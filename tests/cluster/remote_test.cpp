@@ -29,7 +29,7 @@ eam::cluster::node_config config_here(std::vector<std::string> peers, std::optio
   register_messages();
   eam::cluster::node_config config;
   config.node_id = "a";
-  config.peers = std::move(peers);
+  config.seeds = std::move(peers);
   config.cookie = std::move(with_cookie);
   config.system.workers = 2;
   return config;
@@ -43,7 +43,7 @@ child_node start_child(std::string id = "b", std::optional<std::string> with_coo
                        std::optional<std::string> peer = std::nullopt) {
   std::vector<std::string> args{"--id", std::move(id)};
   if (with_cookie) args.insert(args.end(), {"--cookie", *with_cookie});
-  if (peer) args.insert(args.end(), {"--peer", *peer});
+  if (peer) args.insert(args.end(), {"--seed", *peer});
   return child_node(args);
 }
 

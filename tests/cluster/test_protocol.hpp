@@ -68,6 +68,11 @@ struct hang {
 struct quit {
   MSGPACK_DEFINE();
 };
+/// The node program's live members as it sees them, one "id|status|role,role|key=value,..."
+/// per member (membership_line).
+struct members_query {
+  MSGPACK_DEFINE();
+};
 
 using counter_ref = typed_ref<void(add), int(get)>;
 using echo_ref = typed_ref<std::string(echo), std::string(call_back)>;
@@ -77,6 +82,19 @@ using mortal_ref = typed_ref<void(end_with)>;
 using factory_ref = typed_ref<mortal_ref(spawn_mortal)>;
 using hanger_ref = typed_ref<int(hang)>;
 using control_ref = typed_ref<void(quit)>;
+using membership_ref = typed_ref<std::vector<std::string>(members_query)>;
+
+inline std::string membership_line(const cluster::member& m) {
+  std::string line = m.id + "|" + std::string(cluster::to_string(m.status)) + "|";
+  for (std::size_t i = 0; i < m.roles.size(); ++i) line += (i ? "," : "") + m.roles[i];
+  line += "|";
+  bool first = true;
+  for (const auto& [k, v] : m.metadata) {
+    line += (first ? "" : ",") + k + "=" + v;
+    first = false;
+  }
+  return line;
+}
 
 inline void register_messages() {
   cluster::register_message<add>("test.add");
@@ -94,6 +112,7 @@ inline void register_messages() {
   cluster::register_message<end_with>("test.end_with");
   cluster::register_message<hang>("test.hang");
   cluster::register_message<quit>("test.quit");
+  cluster::register_message<members_query>("test.members_query");
   cluster::register_message<std::variant<int, eam::error>>("test.int_or_error");  // an alternative without an empty state
 }
 

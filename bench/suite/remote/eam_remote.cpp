@@ -86,7 +86,7 @@ std::unique_ptr<eam::cluster::node> start(const options& o, std::string id, std:
   eam::cluster::node_config config;
   config.node_id = std::move(id);
   config.port = o.server() ? static_cast<std::uint16_t>(o.port) : 0;
-  config.peers = std::move(peers);
+  config.seeds = std::move(peers);
   if (o.workload == "remote-cast-curve") {
     const std::string cookie = o.text("cookie");
     if (cookie.empty()) throw std::invalid_argument("remote-cast-curve needs --cookie");

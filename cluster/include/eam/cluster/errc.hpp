@@ -17,6 +17,10 @@ enum class cluster_errc : std::uint8_t {
   invalid_config = 2,
   /// The node has shut down.
   node_stopped = 3,
+  /// A keyring operation named a cookie that is not installed.
+  key_not_installed = 4,
+  /// The primary key cannot be removed: use another first.
+  key_is_primary = 5,
 };
 
 }  // namespace eam::cluster

@@ -3,7 +3,7 @@
 /// ordinary refs (the seed's `createSystem({type: "distributed"})`).
 ///
 ///   eam::cluster::register_message<add>("app.add");     // on every node, once
-///   auto node = eam::cluster::start_node({.node_id = "a", .port = 0, .peers = {"127.0.0.1:4370"}}).value();
+///   auto node = eam::cluster::start_node({.node_id = "a", .port = 0, .seeds = {"127.0.0.1:4370"}}).value();
 ///   node->wait_for_peer("b", 5s);
 ///   auto counter = node->whereis<counter_ref>("b", "counter").value();   // checked remotely
 ///   counter.cast(add{1});
@@ -15,6 +15,7 @@
 /// `noconnection`, links an exit signal with it, and calls in flight fail at once with
 /// `transport_error`. See cluster/README.md.
 
+#include <eam/cluster/membership.hpp>
 #include <eam/cluster/wire.hpp>
 #include <eam/engine/any_message.hpp>
 #include <eam/engine/result.hpp>
@@ -22,6 +23,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -39,18 +42,29 @@ struct node_config {
   std::string advertise_address;
   /// Actor traffic (TCP, ZeroMQ); 0 picks a free port (node::port() tells which).
   std::uint16_t port = 0;
-  /// "host:port" of nodes to connect to (until membership finds them by gossip). A node that
-  /// connects to us is known without being listed.
-  std::vector<std::string> peers;
+  /// "host:port" of seed nodes: the node connects to them and asks them for the cluster's
+  /// members (one reachable seed is enough); every other member is learned by gossip. Seeds
+  /// are asked again while no other member is known.
+  std::vector<std::string> seeds;
+  /// What this node is for ("worker", "frontend"): set here, never changed, seen by every
+  /// member (members_by_role).
+  std::vector<std::string> roles;
+  /// Key -> value published to every member; changed later with node::set_metadata.
+  std::map<std::string, std::string> metadata;
+  /// Failure detection and gossip (SWIM with Lifeguard, membership.hpp).
+  membership_config membership;
+  /// When set, start_node returns only once the cluster holds this condition (or fails with
+  /// `timeout`): e.g. {.min_members = 3}.
+  std::optional<cluster_condition> ready;
   /// At least 16 characters; nullopt reads LIBEAM_COOKIE; neither: open mode (no encryption,
   /// no authentication), with one warning.
   std::optional<std::string> cookie;
   /// Salt of the key derivation (HKDF-SHA256); every node of a cluster uses the same.
   std::string salt = "libeam-v2";
-  /// Detection of a peer that stopped answering without closing its connection (a hung
-  /// process, a cut cable): a heartbeat every interval when nothing else was sent, and the
-  /// peer is down after `heartbeat_timeout` without any frame from it. A killed process or a
-  /// graceful leave is seen at once.
+  /// The transport's own backstop for a connection that stopped carrying anything (membership
+  /// detects a failed node first): a heartbeat every interval when nothing else was sent, and
+  /// the peer is down after `heartbeat_timeout` without any frame from it. A killed process or
+  /// a graceful leave is seen at once.
   std::chrono::milliseconds heartbeat_interval{1000};
   std::chrono::milliseconds heartbeat_timeout{30000};
   /// Per peer: the most encoded bytes waiting to be sent. A sender that finds the buffer full
@@ -124,6 +138,39 @@ class node {
   }
 
   [[nodiscard]] transport_stats stats() const;
+
+  // -- membership ------------------------------------------------------------------------------
+  /// The members alive or suspected now, this node included, sorted by id.
+  [[nodiscard]] std::vector<member> members() const;
+  [[nodiscard]] std::vector<member> members_by_role(std::string_view role) const;
+  /// Every member this node remembers, the dead and the departed included.
+  [[nodiscard]] std::vector<member> all_members() const;
+  /// Waits until the condition holds. Error `timeout` (its context names the timeout and what
+  /// was missing); `node_stopped` when the node shuts down meanwhile.
+  result<void> wait_for_cluster(const cluster_condition& condition = {});
+  /// Publishes new metadata for this node (replaces the whole map).
+  void set_metadata(std::map<std::string, std::string> metadata);
+  /// Calls `callback` for every membership change seen from now on (join, leave, suspect,
+  /// alive, update), on the node's I/O thread: keep it short and never block in it. The same
+  /// events go to telemetry as "libeam.cluster.join", ".leave", ".suspect", ".alive", ".update".
+  /// Returns an id for remove_member_callback.
+  std::uint64_t on_member_event(std::function<void(const member_event&)> callback);
+  void remove_member_callback(std::uint64_t id);
+  [[nodiscard]] membership_stats gossip_stats() const;
+
+  // -- keyring (memberlist/Serf semantics) -------------------------------------------------------
+  /// Adds a cookie's keys: datagrams and connections signed with them are accepted. Errors:
+  /// invalid_config (open mode, short cookie).
+  result<void> install_key(std::string_view cookie);
+  /// Makes an installed cookie the primary: gossip is signed with it, the node's listener is
+  /// re-keyed (its peers pause, reconnect with the new key and go on: nothing lost or
+  /// duplicated) and new connections use it. Error key_not_installed.
+  result<void> use_key(std::string_view cookie);
+  /// Removes a cookie's keys: what is signed with them is refused from now on. Errors:
+  /// key_not_installed, key_is_primary.
+  result<void> remove_key(std::string_view cookie);
+  /// Fingerprints of the installed keys (never the secrets), primary first.
+  [[nodiscard]] std::vector<std::string> list_keys() const;
 
   /// Stops the actors, tells the peers this node leaves (they see it gone at once), closes the
   /// sockets. Idempotent; the destructor calls it.

@@ -1,0 +1,263 @@
+// Membership between real node processes on 127.0.0.1: join through one seed, convergence,
+// roles and metadata, a killed node declared failed by all, a graceful leave, a node with
+// another cookie kept out, wait_for_cluster, and cookie rotation without a restart. This test
+// process runs one node; node programs (child_node) run the others, each stopped by its pid.
+#include "child_node.hpp"
+#include "test_actors.hpp"
+
+#include "../support/eventually.hpp"
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <future>
+#include <mutex>
+#include <thread>
+
+using namespace eam::test::remote;
+using eam::test::child_node;
+using eam::test::eventually;
+using namespace std::chrono_literals;
+
+namespace {
+
+#ifdef EAM_TEST_SANITIZED
+constexpr int children = 5;  // sixteen sanitized processes would starve this machine's two cores
+#else
+constexpr int children = 15;  // sixteen nodes with the one in this process
+#endif
+
+const std::string cookie = "a-test-cookie-of-enough-length";
+const std::string new_cookie = "the-next-cookie-after-rotation";
+
+std::unique_ptr<eam::cluster::node> start_in_process(std::string id, std::vector<std::string> seeds,
+                                                      std::string with_cookie = cookie) {
+  register_messages();
+  eam::cluster::node_config config;
+  config.node_id = std::move(id);
+  config.seeds = std::move(seeds);
+  config.cookie = std::move(with_cookie);
+  config.roles = {"seed"};
+  config.system.workers = 1;
+  return eam::cluster::start_node(config).value();
+}
+
+std::string child_id(int i) { return "n" + std::to_string(100 + i); }
+
+std::vector<std::string> member_args(int i, const std::string& seed, const std::string& with_cookie = cookie) {
+  return {"--id", child_id(i), "--cookie", with_cookie, "--seed", seed, "--role",
+          i % 2 == 0 ? "worker" : "store", "--meta", "zone=z" + std::to_string(i), "--workers", "1"};
+}
+
+child_node start_member(int i, const std::string& seed, const std::string& with_cookie = cookie) {
+  return child_node(member_args(i, seed, with_cookie));
+}
+
+// What a child node sees: its live members as membership_line strings.
+std::vector<std::string> view_of(eam::cluster::node& here, const std::string& id) {
+  auto members = here.whereis<membership_ref>(id, "members");
+  if (!members) return {};
+  auto lines = members.value().call(members_query{}).get();
+  return lines ? lines.value() : std::vector<std::string>{};
+}
+
+bool sees(const std::vector<std::string>& view, const std::string& id, std::string_view fragment = {}) {
+  return std::any_of(view.begin(), view.end(), [&](const std::string& line) {
+    return line.rfind(id + "|", 0) == 0 && line.find(fragment) != std::string::npos;
+  });
+}
+
+struct event_log {
+  std::mutex lock;
+  std::vector<eam::cluster::member_event> events;
+  bool has(eam::cluster::member_event_kind kind, const std::string& id, std::string_view reason = {}) {
+    std::lock_guard guard(lock);
+    return std::any_of(events.begin(), events.end(), [&](const auto& e) {
+      return e.kind == kind && e.subject.id == id && (reason.empty() || e.reason == reason);
+    });
+  }
+  std::size_t count(eam::cluster::member_event_kind kind, const std::string& id) {
+    std::lock_guard guard(lock);
+    return static_cast<std::size_t>(std::count_if(
+        events.begin(), events.end(), [&](const auto& e) { return e.kind == kind && e.subject.id == id; }));
+  }
+};
+
+std::shared_ptr<event_log> record_events(eam::cluster::node& n) {
+  auto log = std::make_shared<event_log>();
+  n.on_member_event([log](const eam::cluster::member_event& e) {
+    std::lock_guard guard(log->lock);
+    log->events.push_back(e);
+  });
+  return log;
+}
+
+}  // namespace
+
+TEST_SUITE("cluster.membership") {
+  TEST_CASE("sixteen node processes join through one seed and agree; a killed one fails everywhere, a leaving one leaves") {
+    auto a = start_in_process("a", {});
+    auto events = record_events(*a);
+    std::vector<std::unique_ptr<child_node>> nodes;
+    for (int i = 0; i < children; ++i) nodes.push_back(std::make_unique<child_node>(member_args(i, a->address())));
+    const std::size_t total = children + 1;
+
+    REQUIRE(a->wait_for_cluster({.min_members = total, .timeout = 120s}));
+    // Every node sees every node, with its roles and metadata.
+    for (int i = 0; i < children; ++i)
+      CHECK_MESSAGE(eventually([&] { return view_of(*a, child_id(i)).size() == total; }, 120s), child_id(i));
+    CHECK(a->members_by_role("worker").size() == static_cast<std::size_t>((children + 1) / 2));
+    CHECK(a->members_by_role("store").size() == static_cast<std::size_t>(children / 2));
+    CHECK(a->members_by_role("seed").size() == 1);
+    const auto members = a->members();
+    const auto n3 = std::find_if(members.begin(), members.end(), [](const auto& m) { return m.id == child_id(3); });
+    REQUIRE(n3 != members.end());
+    CHECK(n3->metadata.at("zone") == "z3");
+    CHECK(n3->address == nodes[3]->address());
+
+    // New metadata reaches every node.
+    a->set_metadata({{"version", "2"}});
+    for (int i = 0; i < children; ++i)
+      CHECK(eventually([&] { return sees(view_of(*a, child_id(i)), "a", "version=2"); }, 60s));
+
+    // SIGKILL one: its actors' watchers get noconnection, and every node declares it failed.
+    const int victim = 4;
+    auto counter = a->whereis<counter_ref>(child_id(victim), "counter").value();
+    auto watched = std::make_shared<std::atomic<int>>(0);
+    auto watch_done = std::make_shared<std::promise<void>>();
+    a->system().spawn([counter, watched, watch_done](eam::actor_context& ctx) {
+      ctx.watch(counter, [watched](const eam::down& d) {
+        watched->store(d.reason == eam::exit_reason::noconnection() ? 1 : 2);
+      });
+      watch_done->set_value();
+      return eam::behavior{[](int) {}};
+    });
+    watch_done->get_future().wait();
+    nodes[victim]->kill_hard();
+    CHECK(eventually([&] { return watched->load() != 0; }, 60s));
+    CHECK(watched->load() == 1);
+    // The documented bound is probe_interval x awareness + the suspicion timeout's max (about
+    // 27 s for 16 nodes); the wait is longer, for a loaded machine.
+    CHECK(eventually([&] { return events->has(eam::cluster::member_event_kind::leave, child_id(victim), "failed"); }, 90s));
+    for (int i = 0; i < children; ++i) {
+      if (i == victim) continue;
+      CHECK_MESSAGE(eventually([&] { return !sees(view_of(*a, child_id(i)), child_id(victim)); }, 90s), child_id(i));
+    }
+
+    // A graceful leave: seen as "left", not as a failure.
+    const int leaver = 5;
+    a->whereis<control_ref>(child_id(leaver), "control").value().cast(quit{});
+    CHECK(nodes[leaver]->wait_exit());
+    CHECK(eventually([&] { return events->has(eam::cluster::member_event_kind::leave, child_id(leaver), "left"); }, 30s));
+    CHECK_FALSE(events->has(eam::cluster::member_event_kind::leave, child_id(leaver), "failed"));
+    // No live node was ever declared failed.
+    for (int i = 0; i < children; ++i)
+      if (i != victim) CHECK(events->count(eam::cluster::member_event_kind::leave, child_id(i)) == (i == leaver ? 1u : 0u));
+    a->shutdown();
+  }
+
+  TEST_CASE("wait_for_cluster: at once when it holds, a typed timeout naming itself, and the ready option") {
+    auto a = start_in_process("a", {});
+    CHECK(a->wait_for_cluster({.min_members = 1, .timeout = 0ms}));
+    const auto short_of_members = a->wait_for_cluster({.min_members = 2, .timeout = 200ms});
+    REQUIRE_FALSE(short_of_members);
+    CHECK(short_of_members.error_value().code() == eam::errc::timeout);
+    CHECK(std::string(short_of_members.error_value().what()).find("200 ms") != std::string::npos);
+    const auto missing_node = a->wait_for_cluster({.min_members = 1, .nodes = {"zz"}, .timeout = 100ms});
+    REQUIRE_FALSE(missing_node);
+    CHECK(std::string(missing_node.error_value().what()).find("node zz") != std::string::npos);
+
+    // A node started with `ready` returns once the condition holds.
+    eam::cluster::node_config config;
+    config.node_id = "b";
+    config.seeds = {a->address()};
+    config.cookie = cookie;
+    config.system.workers = 1;
+    config.ready = eam::cluster::cluster_condition{.min_members = 2, .nodes = {"a"}, .timeout = 60s};
+    auto b = eam::cluster::start_node(config);
+    REQUIRE(b);
+    CHECK(b.value()->members().size() == 2);
+    // ...or fails with timeout, stopped.
+    config.node_id = "c";
+    config.ready = eam::cluster::cluster_condition{.min_members = 5, .timeout = 300ms};
+    auto c = eam::cluster::start_node(config);
+    REQUIRE_FALSE(c);
+    CHECK(c.error_value().code() == eam::errc::timeout);
+  }
+
+  TEST_CASE("a node with another cookie never becomes a member") {
+    auto a = start_in_process("a", {});
+    child_node good = start_member(1, a->address());
+    child_node intruder = start_member(2, a->address(), "another-cookie-of-enough-length");
+    REQUIRE(a->wait_for_cluster({.min_members = 2, .nodes = {child_id(1)}, .timeout = 60s}));
+    // The intruder knocked (its handshake was refused)...
+    CHECK(eventually([&] { return a->stats().auth_failures > 0; }, 60s));
+    // ...and is in nobody's member list, not even as dead.
+    const auto everyone = a->all_members();
+    CHECK(std::none_of(everyone.begin(), everyone.end(), [](const auto& m) { return m.id == child_id(2); }));
+    CHECK_FALSE(sees(view_of(*a, child_id(1)), child_id(2)));
+  }
+
+  TEST_CASE("cookie rotation without a restart: nothing lost or duplicated, the old cookie refused, the new one admitted") {
+    auto a = start_in_process("a", {});
+    auto b = start_in_process("b", {a->address()});
+    auto c = start_in_process("c", {a->address()});
+    REQUIRE(a->wait_for_cluster({.min_members = 3, .timeout = 60s}));
+    REQUIRE(b->wait_for_cluster({.min_members = 3, .timeout = 60s}));
+    REQUIRE(c->wait_for_cluster({.min_members = 3, .timeout = 60s}));
+    std::atomic<bool> quit{false};
+    spawn_test_actors(b->system(), quit);
+    REQUIRE(eventually([&] { return a->whereis<sink_ref>("b", "sink").has_value(); }, 30s));
+    auto sink = a->whereis<sink_ref>("b", "sink").value();
+    auto echo_b = a->whereis<echo_ref>("b", "echo").value();
+
+    // A steady stream from a to b while every node rotates.
+    constexpr std::uint64_t sent = 100'000;
+    std::thread stream([&] {
+      for (std::uint64_t n = 0; n < sent; ++n) sink.cast(seq{n, {}});
+    });
+    std::vector<eam::cluster::node*> all{a.get(), b.get(), c.get()};
+    for (auto* n : all) REQUIRE(n->install_key(new_cookie));
+    for (auto* n : all) CHECK(n->list_keys().size() == 2);
+    std::vector<std::future<eam::result<std::string>>> in_flight;
+    for (auto* n : all) {
+      in_flight.push_back(std::async(std::launch::async, [&echo_b] { return echo_b.call(echo{"during"}).get(); }));
+      REQUIRE(n->use_key(new_cookie));
+    }
+    for (auto* n : all) {
+      const auto removed = n->remove_key(new_cookie);  // the primary cannot go
+      REQUIRE_FALSE(removed);
+      CHECK(removed.error_value().code() == eam::cluster::cluster_errc::key_is_primary);
+    }
+    for (auto* n : all) REQUIRE(n->remove_key(cookie));
+    stream.join();
+    for (auto& f : in_flight) {
+      const auto answer = f.get();
+      // Completed, or failed with transport_error: never lost, never anything else.
+      if (answer) CHECK(answer.value() == "during");
+      else CHECK(answer.error_value().code() == eam::errc::transport_error);
+    }
+    const sink_state got = eventually([&] { return sink.call(get_sink{}).get().value().count >= sent; }, 120s)
+                               ? sink.call(get_sink{}).get().value()
+                               : sink_state{};
+    CHECK(got.count == sent);
+    CHECK(got.in_order);
+    CHECK(echo_b.call(echo{"after"}).get().value() == "after");
+    for (auto* n : all) CHECK(n->list_keys() == std::vector<std::string>{a->list_keys().front()});
+    CHECK(a->members().size() == 3);
+
+    // The removed cookie is refused; the new one is admitted (the listener was re-keyed).
+    const auto refused_before = a->stats().auth_failures;
+    child_node old_only = start_member(7, a->address(), cookie);
+    CHECK(eventually([&] { return a->stats().auth_failures > refused_before; }, 60s));
+    child_node new_only = start_member(8, a->address(), new_cookie);
+    CHECK(a->wait_for_cluster({.min_members = 4, .nodes = {child_id(8)}, .timeout = 60s}));
+    const auto everyone = a->all_members();
+    CHECK(std::none_of(everyone.begin(), everyone.end(), [](const auto& m) { return m.id == child_id(7); }));
+
+    const auto unknown = a->use_key("never-installed-cookie-value");
+    REQUIRE_FALSE(unknown);
+    CHECK(unknown.error_value().code() == eam::cluster::cluster_errc::key_not_installed);
+    quit.store(true);
+  }
+}
