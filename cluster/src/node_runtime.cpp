@@ -306,7 +306,12 @@ link& node_runtime::dial(const std::string& address, bool configured, std::strin
   l.monitor = zmq_socket(zmq_, ZMQ_PAIR);
   set_int(l.monitor, ZMQ_LINGER, 0);
   zmq_connect(l.monitor, monitor_endpoint.c_str());
-  if (zmq_connect(l.dealer, ("tcp://" + address).c_str()) != 0)
+  // From the bind address when it is a specific one (a multi-homed host, or nodes on separate
+  // loopback addresses): peers see traffic come from where this node listens.
+  const std::string& from = config_.bind_address;
+  const bool specific = !from.empty() && from != "*" && from != "0.0.0.0" && from != "::";
+  const std::string endpoint = "tcp://" + (specific ? from + ":0;" : std::string()) + address;
+  if (zmq_connect(l.dealer, endpoint.c_str()) != 0)
     log_.warn("cannot dial {}: {}", address, zmq_strerror(zmq_errno()));
   frame_buffer hello_frame;
   pack_hello(hello_frame, hello{config_.node_id, incarnation_, advertised_});
@@ -446,6 +451,10 @@ void node_runtime::on_frame(const std::string& routing_id, std::span<const std::
     // A connection that has not said who it is: only a hello is accepted from it.
     hello_only first;
     const decode_outcome out = decode_frame(frame, first);
+    // A connection this node gave up on (its peer declared failed, say) may still deliver what
+    // was on its way: dropped quietly, until a hello starts a new life of it.
+    if (!first.got && given_up_.contains(routing_id)) return;
+    if (first.got) given_up_.erase(routing_id);
     if (out.bad || !first.got)
       note_bad_frame(routing_id, out.bad ? out.why : "a frame before the hello");
     else
@@ -512,7 +521,14 @@ void node_runtime::peer_down(std::shared_ptr<peer> p, std::string_view why) {
     if (auto it = peers_.find(p->node); it != peers_.end() && it->second == p) peers_.erase(it);
   }
   peers_changed_.notify_all();
-  std::erase_if(by_routing_id_, [&](const auto& kv) { return kv.second == p; });
+  for (auto it = by_routing_id_.begin(); it != by_routing_id_.end();) {
+    if (it->second != p) {
+      ++it;
+      continue;
+    }
+    if (given_up_.size() < 4096) given_up_.insert(it->first);
+    it = by_routing_id_.erase(it);
+  }
   std::unordered_map<std::uint64_t, local_proxy> gone;
   {
     std::lock_guard lock(proxies_lock_);

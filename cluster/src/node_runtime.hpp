@@ -167,6 +167,7 @@ class node_runtime final : public ref_resolver, private swim_environment {
   std::unique_ptr<zap_authenticator> zap_;
   std::vector<std::unique_ptr<link>> links_;
   std::unordered_map<std::string, std::shared_ptr<peer>> by_routing_id_;
+  std::unordered_set<std::string> given_up_;  // routing ids of connections whose peer went down
   int next_monitor_ = 0;
   std::chrono::steady_clock::time_point last_expiry_check_ = std::chrono::steady_clock::now();
   std::unordered_map<std::string, std::chrono::steady_clock::time_point> bad_frame_logged_;

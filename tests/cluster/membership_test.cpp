@@ -10,6 +10,8 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <filesystem>
 #include <future>
 #include <mutex>
 #include <thread>
@@ -90,6 +92,27 @@ std::shared_ptr<event_log> record_events(eam::cluster::node& n) {
     log->events.push_back(e);
   });
   return log;
+}
+
+// A node in this process on its own loopback address, with the fast test timings.
+std::unique_ptr<eam::cluster::node> start_on(std::string id, std::string bind, std::vector<std::string> seeds) {
+  register_messages();
+  eam::cluster::node_config config;
+  config.node_id = std::move(id);
+  config.bind_address = std::move(bind);
+  config.seeds = std::move(seeds);
+  config.cookie = cookie;
+  config.membership = fast_membership();
+  config.system.workers = 1;
+  return eam::cluster::start_node(config).value();
+}
+
+bool shell(const std::string& command) { return std::system(command.c_str()) == 0; }
+
+std::vector<std::string> ids_of(const std::vector<eam::cluster::member>& members) {
+  std::vector<std::string> ids;
+  for (const auto& m : members) ids.push_back(m.id);
+  return ids;
 }
 
 }  // namespace
@@ -259,5 +282,63 @@ TEST_SUITE("cluster.membership") {
     REQUIRE_FALSE(unknown);
     CHECK(unknown.error_value().code() == eam::cluster::cluster_errc::key_not_installed);
     quit.store(true);
+  }
+
+  // Every node has its own loopback address (127.0.0.10-13) in a network namespace made for
+  // the test, so iptables rules there cut or thin the traffic between chosen nodes and touch
+  // nothing else on the machine. The test re-runs itself inside `unshare --net`.
+  TEST_CASE("partition, heal and random loss between node processes in a network namespace") {
+    if (std::getenv("EAM_TEST_NETNS") == nullptr) {
+      if (!shell("command -v unshare >/dev/null 2>&1 && command -v iptables >/dev/null 2>&1 && "
+                 "unshare --net sh -c 'iptables -L -n' >/dev/null 2>&1")) {
+        MESSAGE("skipped: this machine refuses a network namespace with iptables (unshare --net, iptables)");
+        return;
+      }
+      const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
+      CHECK(shell("EAM_TEST_NETNS=1 unshare --net sh -c 'ip link set lo up && exec \"" + self +
+                  "\" -tc=\"partition*\"'"));
+      return;
+    }
+    auto a = start_on("a", "127.0.0.10", {});
+    auto c = start_on("c", "127.0.0.12", {a->address()});
+    child_node b({"--id", "b", "--cookie", cookie, "--bind", "127.0.0.11", "--seed", a->address(), "--fast", "1"});
+    child_node d({"--id", "d", "--cookie", cookie, "--bind", "127.0.0.13", "--seed", a->address(), "--fast", "1"});
+    REQUIRE(a->wait_for_cluster({.min_members = 4, .timeout = 60s}));
+    REQUIRE(c->wait_for_cluster({.min_members = 4, .timeout = 60s}));
+    auto seen_by_a = record_events(*a);
+    auto seen_by_c = record_events(*c);
+
+    // {a, b} | {c, d}: each side declares the other failed.
+    for (const char* x : {"10", "11"})
+      for (const char* y : {"12", "13"}) {
+        REQUIRE(shell(std::string("iptables -A INPUT -s 127.0.0.") + x + " -d 127.0.0." + y + " -j DROP"));
+        REQUIRE(shell(std::string("iptables -A INPUT -s 127.0.0.") + y + " -d 127.0.0." + x + " -j DROP"));
+      }
+    using kind = eam::cluster::member_event_kind;
+    CHECK(eventually([&] {
+      return seen_by_a->has(kind::leave, "c", "failed") && seen_by_a->has(kind::leave, "d", "failed") &&
+             seen_by_c->has(kind::leave, "a", "failed") && seen_by_c->has(kind::leave, "b", "failed");
+    }, 60s));
+    CHECK(ids_of(a->members()) == std::vector<std::string>{"a", "b"});
+    CHECK(ids_of(c->members()) == std::vector<std::string>{"c", "d"});
+
+    // Healed: the sides find each other again (a failed member is retried) and merge.
+    REQUIRE(shell("iptables -F INPUT"));
+    CHECK(eventually([&] { return a->members().size() == 4 && c->members().size() == 4; }, 60s));
+    CHECK(seen_by_a->has(kind::join, "c"));
+    CHECK(seen_by_c->has(kind::join, "a"));
+
+    // 10 % of all packets lost, for 50 of a's probes: nobody is declared failed.
+    const std::size_t failures_before = seen_by_a->count(kind::leave, "b") + seen_by_a->count(kind::leave, "c") +
+                                        seen_by_a->count(kind::leave, "d") + seen_by_c->count(kind::leave, "a");
+    REQUIRE(shell("iptables -A INPUT -m statistic --mode random --probability 0.1 -j DROP"));
+    const auto probes_before = a->gossip_stats().probes;
+    CHECK(eventually([&] { return a->gossip_stats().probes >= probes_before + 50; }, 120s));
+    REQUIRE(shell("iptables -F INPUT"));
+    CHECK(seen_by_a->count(kind::leave, "b") + seen_by_a->count(kind::leave, "c") + seen_by_a->count(kind::leave, "d") +
+              seen_by_c->count(kind::leave, "a") ==
+          failures_before);
+    CHECK(a->members().size() == 4);
+    CHECK(c->members().size() == 4);
   }
 }

@@ -3,7 +3,7 @@
 // (the test process ended), or until it is killed.
 //
 //   eam_test_node --id b [--port 0] [--seed host:port]... [--cookie C] [--salt S]
-//                 [--role R]... [--meta key=value]... [--workers N]
+//                 [--role R]... [--meta key=value]... [--workers N] [--bind ADDRESS] [--fast 1]
 //
 // Besides the test actors it serves "members" (members_query: its view of the membership).
 #include "test_actors.hpp"
@@ -27,6 +27,8 @@ int main(int argc, char** argv) {
     else if (flag == "--role") config.roles.push_back(value);
     else if (flag == "--meta" && value.find('=') != std::string::npos)
       config.metadata[value.substr(0, value.find('='))] = value.substr(value.find('=') + 1);
+    else if (flag == "--bind") config.bind_address = value;
+    else if (flag == "--fast") config.membership = eam::test::remote::fast_membership();
     else if (flag == "--workers") config.system.workers = static_cast<unsigned>(std::stoul(value));
     else if (flag == "--cookie") config.cookie = value;
     else if (flag == "--salt") config.salt = value;

@@ -4,6 +4,7 @@
 #include <eam/cluster.hpp>
 #include <eam/eam.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <variant>
@@ -83,6 +84,18 @@ using factory_ref = typed_ref<mortal_ref(spawn_mortal)>;
 using hanger_ref = typed_ref<int(hang)>;
 using control_ref = typed_ref<void(quit)>;
 using membership_ref = typed_ref<std::vector<std::string>(members_query)>;
+
+/// Membership timings for tests that wait for failures and heals: a few times memberlist's
+/// LAN defaults' pace (the same protocol, shorter intervals).
+inline cluster::membership_config fast_membership() {
+  cluster::membership_config m;
+  m.probe_interval = std::chrono::milliseconds(400);
+  m.probe_timeout = std::chrono::milliseconds(200);
+  m.gossip_interval = std::chrono::milliseconds(100);
+  m.push_pull_interval = std::chrono::milliseconds(5000);
+  m.reconnect_interval = std::chrono::milliseconds(1000);
+  return m;
+}
 
 inline std::string membership_line(const cluster::member& m) {
   std::string line = m.id + "|" + std::string(cluster::to_string(m.status)) + "|";
