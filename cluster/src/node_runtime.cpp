@@ -242,31 +242,39 @@ void node_runtime::open_sockets() {
   set_int(router_monitor_, ZMQ_LINGER, 0);
   check_zmq(zmq_connect(router_monitor_, monitor_endpoint.c_str()), "monitoring the listening socket");
 
+  // The transport's TCP port, and membership's UDP socket on the same number. With port 0 the
+  // kernel picks a free TCP port, whose UDP twin may be taken (rarely): then another one.
   const std::string endpoint =
       "tcp://" + config_.bind_address + ":" + (config_.port == 0 ? std::string("*") : std::to_string(config_.port));
-  check_zmq(zmq_bind(router_, endpoint.c_str()), "binding " + endpoint);
-  char bound[256] = {};
-  std::size_t len = sizeof bound;
-  zmq_getsockopt(router_, ZMQ_LAST_ENDPOINT, bound, &len);
-  const std::string_view b(bound);
-  port_ = static_cast<std::uint16_t>(std::stoi(std::string(b.substr(b.rfind(':') + 1))));
-  bound_endpoint_ = bound;
-
-  // Membership's UDP socket, on the same port number as the transport.
   addrinfo hints{};
   hints.ai_socktype = SOCK_DGRAM;
   hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-  addrinfo* found = nullptr;
   const std::string host = config_.bind_address == "*" ? std::string() : config_.bind_address;
-  if (::getaddrinfo(host.empty() ? nullptr : host.c_str(), std::to_string(port_).c_str(), &hints, &found) != 0 ||
-      found == nullptr)
-    fail_config("cannot resolve " + config_.bind_address + " for UDP");
-  udp_family_ = found->ai_family;
-  udp_fd_ = ::socket(found->ai_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  const int bound_udp = udp_fd_ < 0 ? -1 : ::bind(udp_fd_, found->ai_addr, found->ai_addrlen);
-  ::freeaddrinfo(found);
-  if (bound_udp != 0)
-    fail_config("binding UDP port " + std::to_string(port_) + " for membership: " + std::strerror(errno));
+  for (int attempt = 0;; ++attempt) {
+    check_zmq(zmq_bind(router_, endpoint.c_str()), "binding " + endpoint);
+    char bound[256] = {};
+    std::size_t len = sizeof bound;
+    zmq_getsockopt(router_, ZMQ_LAST_ENDPOINT, bound, &len);
+    const std::string_view b(bound);
+    port_ = static_cast<std::uint16_t>(std::stoi(std::string(b.substr(b.rfind(':') + 1))));
+    bound_endpoint_ = bound;
+
+    addrinfo* found = nullptr;
+    if (::getaddrinfo(host.empty() ? nullptr : host.c_str(), std::to_string(port_).c_str(), &hints, &found) != 0 ||
+        found == nullptr)
+      fail_config("cannot resolve " + config_.bind_address + " for UDP");
+    udp_family_ = found->ai_family;
+    udp_fd_ = ::socket(found->ai_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    const int bound_udp = udp_fd_ < 0 ? -1 : ::bind(udp_fd_, found->ai_addr, found->ai_addrlen);
+    const int why = errno;
+    ::freeaddrinfo(found);
+    if (bound_udp == 0) break;
+    if (udp_fd_ >= 0) ::close(udp_fd_);
+    udp_fd_ = -1;
+    if (config_.port != 0 || why != EADDRINUSE || attempt == 15)
+      fail_config("binding UDP port " + std::to_string(port_) + " for membership: " + std::strerror(why));
+    zmq_unbind(router_, bound_endpoint_.c_str());
+  }
   const int buffer = 4 << 20;  // a burst of gossip while the I/O thread is busy
   ::setsockopt(udp_fd_, SOL_SOCKET, SO_RCVBUF, &buffer, sizeof buffer);
 }

@@ -13,6 +13,11 @@ bool live(member_status s) noexcept { return s == member_status::alive || s == m
 
 constexpr std::chrono::milliseconds sweep_interval{1000};
 
+template <class Entry>
+bool id_before(const Entry* e, const std::string& id) noexcept {
+  return e->m.id < id;
+}
+
 }  // namespace
 
 swim::swim(membership_config config, member self, swim_environment& env, std::uint64_t seed, time now)
@@ -212,7 +217,7 @@ void swim::apply_alive(member&& m) {
     const std::string id = m.id;
     auto& e = members_.emplace(id, entry{std::move(m), now_}).first->second;
     ++live_;
-    others_changed_ = true;
+    others_by_id_.insert(std::lower_bound(others_by_id_.begin(), others_by_id_.end(), e.m.id, id_before<entry>), &e);
     // A new member joins the probe order at a random place (not always probed last).
     const std::size_t at = probe_order_.empty() ? 0 : static_cast<std::size_t>(rng_() % (probe_order_.size() + 1));
     probe_order_.insert(probe_order_.begin() + static_cast<std::ptrdiff_t>(at), id);
@@ -378,42 +383,77 @@ int swim::retransmit_limit() const {
 
 void swim::queue_broadcast(const std::string& about, encoded_message message) {
   // A newer update about a member replaces the older one still queued.
-  std::erase_if(broadcasts_, [&](const broadcast& b) { return b.about == about; });
-  // Never sent: after the others never sent, before any sent once.
-  const auto at = std::partition_point(broadcasts_.begin(), broadcasts_.end(),
-                                       [](const broadcast& b) { return b.transmits == 0; });
-  broadcasts_.insert(at, broadcast{about, std::move(message), 0});
+  if (!queued_about_.insert(about).second) {
+    for (auto& bucket : broadcasts_) {
+      const auto it = std::find_if(bucket.begin(), bucket.end(), [&](const broadcast& b) { return b.about == about; });
+      if (it == bucket.end()) continue;
+      bucket.erase(it);
+      --queued_;
+      break;
+    }
+  }
+  if (broadcasts_.empty()) broadcasts_.resize(1);
+  smallest_queued_ = std::min(smallest_queued_, message.size());
+  broadcasts_.front().push_back(broadcast{about, std::move(message), 0});
+  ++queued_;
   schedule(next_gossip_);
 }
 
 void swim::send(const std::string& address, std::vector<encoded_message> primary) {
   std::size_t size = envelope_header_bytes + envelope_mac_bytes + body_overhead;
   for (const auto& m : primary) size += m.size();
-  // The least sent updates first; each goes out retransmit_limit times, then is dropped.
-  if (!broadcasts_.empty()) {
-    const int limit = retransmit_limit();
-    std::vector<broadcast> sent, unsent;
-    unsent.reserve(broadcasts_.size());
-    for (auto& b : broadcasts_) {
-      const bool alone = primary.empty();  // an update larger than the budget still goes, alone
-      if ((!alone && size + b.message.size() > config_.datagram_budget) ||
-          size + b.message.size() > max_datagram_bytes) {
-        unsent.push_back(std::move(b));
+  // The least sent updates first (in the order they came); each that fits goes along; each goes
+  // out retransmit_limit times, then is dropped.
+  if (queued_ > 0) {
+    const std::size_t limit = static_cast<std::size_t>(std::max(0, retransmit_limit()));
+    const std::size_t room = std::min(config_.datagram_budget, max_datagram_bytes);
+    std::vector<broadcast> sent;  // bucket by bucket, each in its order
+    std::vector<std::size_t> sent_from;
+    bool full = false;
+    for (std::size_t k = 0; k < broadcasts_.size() && !full; ++k) {
+      std::deque<broadcast>& bucket = broadcasts_[k];
+      std::vector<broadcast> skipped;
+      std::size_t scanned = 0;
+      for (; scanned < bucket.size(); ++scanned) {
+        const bool alone = primary.empty();  // an update larger than the budget still goes, alone
+        if (!alone && size + smallest_queued_ > room) {
+          full = true;  // nothing queued can fit any more
+          break;
+        }
+        broadcast& b = bucket[scanned];
+        if ((!alone && size + b.message.size() > config_.datagram_budget) ||
+            size + b.message.size() > max_datagram_bytes) {
+          skipped.push_back(std::move(b));
+          continue;
+        }
+        size += b.message.size();
+        primary.push_back(b.message);
+        sent.push_back(std::move(b));
+        sent_from.push_back(k);
+      }
+      bucket.erase(bucket.begin(), bucket.begin() + static_cast<std::ptrdiff_t>(scanned));
+      for (auto it = skipped.rbegin(); it != skipped.rend(); ++it) bucket.push_front(std::move(*it));
+    }
+    // Sent k times now, each goes ahead of those that had been sent k times before it (they
+    // were all queued behind it); pushed to the front in reverse, so they keep their order.
+    for (std::size_t i = sent.size(); i-- > 0;) {
+      broadcast& b = sent[i];
+      b.transmits = static_cast<int>(sent_from[i] + 1);
+      if (sent_from[i] + 1 >= limit) {
+        queued_about_.erase(b.about);
+        --queued_;
         continue;
       }
-      size += b.message.size();
-      primary.push_back(b.message);
-      ++b.transmits;
-      sent.push_back(std::move(b));
+      if (broadcasts_.size() <= sent_from[i] + 1) broadcasts_.resize(sent_from[i] + 2);
+      broadcasts_[sent_from[i] + 1].push_front(std::move(b));
     }
-    // Both runs are still in order; one sent now (k+1 transmits) was queued ahead of every
-    // unsent one with k+1 (those were behind all with k), so it goes first among equals.
-    broadcasts_.clear();
-    std::merge(std::make_move_iterator(sent.begin()), std::make_move_iterator(sent.end()),
-               std::make_move_iterator(unsent.begin()), std::make_move_iterator(unsent.end()),
-               std::back_inserter(broadcasts_),
-               [](const broadcast& a, const broadcast& b) { return a.transmits < b.transmits; });
-    std::erase_if(broadcasts_, [&](const broadcast& b) { return b.transmits >= limit; });
+    // The limit falls when the cluster shrinks: drop what has now been sent often enough.
+    for (std::size_t k = limit; k < broadcasts_.size(); ++k) {
+      for (const broadcast& b : broadcasts_[k]) queued_about_.erase(b.about);
+      queued_ -= broadcasts_[k].size();
+    }
+    if (broadcasts_.size() > limit) broadcasts_.resize(limit);
+    if (queued_ == 0) smallest_queued_ = SIZE_MAX;
   }
   if (primary.empty()) return;
   std::vector<const encoded_message*> parts;
@@ -433,9 +473,9 @@ void swim::send(const std::string& address, std::vector<encoded_message> primary
 }
 
 void swim::gossip(time now) {
-  if (broadcasts_.empty()) return;
+  if (queued_ == 0) return;
   for (const entry* to : pick_random(config_.gossip_nodes, {}, true, now)) {
-    if (broadcasts_.empty()) break;
+    if (queued_ == 0) break;
     send(to->m.address, {});
   }
 }
@@ -444,21 +484,24 @@ std::vector<const swim::entry*> swim::pick_random(std::size_t most, const std::v
                                                   bool with_dead, time now) {
   // Map order is not the same on every run of a seed: draw from the members sorted by id, so a
   // seed replays exactly.
-  if (others_changed_) {
-    others_by_id_.clear();
-    for (const auto& [id, e] : members_)
-      if (id != self_id_) others_by_id_.push_back(&e);
-    std::sort(others_by_id_.begin(), others_by_id_.end(),
-              [](const entry* a, const entry* b) { return a->m.id < b->m.id; });
-    others_changed_ = false;
-  }
   std::vector<const entry*> pool;
-  for (const entry* e : others_by_id_) {
-    if (std::find(exclude.begin(), exclude.end(), e->m.id) != exclude.end()) continue;
-    const bool recently_dead =
-        e->m.status == member_status::dead && now - e->state_change < config_.gossip_to_the_dead;
-    if (e->m.status == member_status::alive || (with_dead && (e->m.status == member_status::suspect || recently_dead)))
-      pool.push_back(e);
+  if (members_.size() == live_ && suspicions_.empty()) {
+    // Nobody suspect, dead or gone (the usual case): every other member qualifies, and looking
+    // at each (a thousand, scattered in memory) is not needed.
+    pool = others_by_id_;
+    for (const std::string& id : exclude) {
+      const auto it = std::lower_bound(pool.begin(), pool.end(), id, id_before<entry>);
+      if (it != pool.end() && (*it)->m.id == id) pool.erase(it);
+    }
+  } else {
+    for (const entry* e : others_by_id_) {
+      if (std::find(exclude.begin(), exclude.end(), e->m.id) != exclude.end()) continue;
+      const bool recently_dead =
+          e->m.status == member_status::dead && now - e->state_change < config_.gossip_to_the_dead;
+      if (e->m.status == member_status::alive ||
+          (with_dead && (e->m.status == member_status::suspect || recently_dead)))
+        pool.push_back(e);
+    }
   }
   if (pool.size() > most) {
     for (std::size_t i = 0; i < most; ++i)
@@ -554,8 +597,9 @@ void swim::forget_old(time now) {
     const bool forget = (e.m.status == member_status::dead && now - e.state_change > config_.reconnect_timeout) ||
                         (e.m.status == member_status::left && now - e.state_change > config_.left_retention);
     if (forget && it->first != self_id_) {
+      const auto at = std::lower_bound(others_by_id_.begin(), others_by_id_.end(), it->first, id_before<entry>);
+      if (at != others_by_id_.end() && *at == &it->second) others_by_id_.erase(at);
       it = members_.erase(it);
-      others_changed_ = true;
     } else {
       ++it;
     }

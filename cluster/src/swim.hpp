@@ -30,6 +30,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <optional>
 #include <random>
@@ -37,6 +38,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace eam::cluster::internal {
@@ -171,17 +173,20 @@ class swim final : private gossip_visitor {
   std::unordered_map<std::string, entry> members_;
   std::size_t live_ = 1;
   // Every member but this node, sorted by id: the fixed order pick_random draws from (so a seed
-  // replays), kept rather than sorted on every call; rebuilt when a member is added or forgotten.
+  // replays), kept in order as members are added and forgotten rather than sorted on every call.
   std::vector<const entry*> others_by_id_;
-  bool others_changed_ = true;
   std::vector<std::string> probe_order_;
   std::size_t probe_index_ = 0;
   probe probe_;
   std::unordered_map<std::string, suspicion> suspicions_;
   std::unordered_map<std::uint64_t, relay> relays_;
-  // Fewest transmits first, ties in the order they were queued: kept so (send merges what it
-  // sent back in), not sorted on every datagram.
-  std::vector<broadcast> broadcasts_;
+  // The queued updates by how often each was sent (the index), each bucket in the order its
+  // updates came in: the fewest sent go first. Buckets, not one sorted list, so that a datagram
+  // costs what it carries, not the length of the queue (a thousand-member join queues a thousand).
+  std::vector<std::deque<broadcast>> broadcasts_;
+  std::size_t queued_ = 0;
+  std::unordered_set<std::string> queued_about_;
+  std::size_t smallest_queued_ = SIZE_MAX;  // no queued update is smaller
   std::vector<std::string> seeds_;
   bool leaving_ = false;
   int awareness_ = 0;
