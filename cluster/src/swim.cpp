@@ -115,8 +115,10 @@ void swim::run_probe(time now) {
       // Lifeguard: the nacks that did not come say this node's own network or CPU is the slow one.
       if (probe_.expected_nacks > probe_.nacks) adjust_awareness(probe_.expected_nacks - probe_.nacks);
       const auto it = members_.find(probe_.target);
-      if (it != members_.end() && it->second.m.status == member_status::alive) {
-        ++stats_.suspicions_raised;
+      // Alive: a new suspicion. Suspected already (by another node): this node's failed probe
+      // is an independent confirmation, which shortens the suspicion (Lifeguard).
+      if (it != members_.end() && live(it->second.m.status)) {
+        if (it->second.m.status == member_status::alive) ++stats_.suspicions_raised;
         on_suspect(it->second.m.id, it->second.m.incarnation, self_id_);
       }
     }
@@ -488,6 +490,33 @@ std::vector<const swim::entry*> swim::pick_random(std::size_t most, const std::v
   if (members_.size() == live_ && suspicions_.empty()) {
     // Nobody suspect, dead or gone (the usual case): every other member qualifies, and looking
     // at each (a thousand, scattered in memory) is not needed.
+    if (exclude.empty() && others_by_id_.size() > most) {
+      // The same draws as the shuffle below, on the sorted list itself: only the few places a
+      // swap touched are remembered.
+      std::vector<std::pair<std::size_t, const entry*>> swapped;
+      const auto at = [&](std::size_t i) {
+        for (const auto& [place, e] : swapped)
+          if (place == i) return e;
+        return others_by_id_[i];
+      };
+      const auto put = [&](std::size_t i, const entry* e) {
+        for (auto& [place, held] : swapped)
+          if (place == i) {
+            held = e;
+            return;
+          }
+        swapped.emplace_back(i, e);
+      };
+      for (std::size_t i = 0; i < most; ++i) {
+        const std::size_t j = i + static_cast<std::size_t>(rng_() % (others_by_id_.size() - i));
+        const entry* first = at(i);
+        const entry* chosen = at(j);
+        put(i, chosen);
+        put(j, first);
+        pool.push_back(chosen);
+      }
+      return pool;
+    }
     pool = others_by_id_;
     for (const std::string& id : exclude) {
       const auto it = std::lower_bound(pool.begin(), pool.end(), id, id_before<entry>);
