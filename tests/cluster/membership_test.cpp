@@ -144,7 +144,7 @@ TEST_SUITE("cluster.membership") {
       CHECK(eventually([&] { return sees(view_of(*a, child_id(i)), "a", "version=2"); }, 60s));
 
     // SIGKILL one: its actors' watchers get noconnection, and every node declares it failed.
-    const int victim = 4;
+    const int victim = 1;
     auto counter = a->whereis<counter_ref>(child_id(victim), "counter").value();
     auto watched = std::make_shared<std::atomic<int>>(0);
     auto watch_done = std::make_shared<std::promise<void>>();
@@ -168,7 +168,7 @@ TEST_SUITE("cluster.membership") {
     }
 
     // A graceful leave: seen as "left", not as a failure.
-    const int leaver = 5;
+    const int leaver = 2;
     a->whereis<control_ref>(child_id(leaver), "control").value().cast(quit{});
     CHECK(nodes[leaver]->wait_exit());
     CHECK(eventually([&] { return events->has(eam::cluster::member_event_kind::leave, child_id(leaver), "left"); }, 30s));
