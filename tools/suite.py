@@ -474,7 +474,7 @@ def main():
     parser.add_argument("--replot", action="store_true", help="redraw the charts of --out/results.json and exit")
     parser.add_argument("--workloads", help="comma-separated names (default: all)")
     parser.add_argument("--groups", help="comma-separated: micro, concurrency, parallelism, caf-paper, extra, "
-                                         "gen-stage, remote")
+                                         "gen-stage, remote, membership")
     parser.add_argument("--systems", default=",".join(ALL_SYSTEMS),
                         help="comma-separated: " + ", ".join(ALL_SYSTEMS) + " (zmq, zmq-batch: remote group only)")
     parser.add_argument("--reps", type=int, default=5, help="runs per workload and system (default 5)")
@@ -519,6 +519,13 @@ def main():
     if args.groups:
         groups = set(args.groups.split(","))
         names = [n for n in names if WORKLOADS[n][0] in groups]
+        # Membership is measured in seconds and bytes against cluster size, not beside peers'
+        # throughput: its own runner (tools/membership_bench.py).
+        if "membership" in groups:
+            import membership_bench
+            membership_bench.run(args.build, args.out, args.quick, args.timeout)
+            if not names:
+                return 0
     # Local rows run on System, remote rows on RemoteSystem; a name such as libeam has one of
     # each. Only the kinds the selected rows need are looked at.
     epmd = Epmd()
