@@ -744,10 +744,13 @@ void node_runtime::heartbeat_and_expire() {
   for (auto& l : links_)
     if (l->holding && now >= l->rekey_grace_until) l->holding = false;  // the peer never re-keyed: try anyway
   // A member that membership holds alive but that has no connection (lost, or never made) is
-  // dialled: its actors are reachable again once it answers.
-  for (const member& m : swim_->members())
-    if (m.id != config_.node_id && m.status == member_status::alive && !find_peer(m.id) && !link_to(m.address))
-      dial(m.address, false);
+  // dialled, once a second: its actors are reachable again once it answers.
+  if (now - last_redial_check_ >= std::chrono::seconds(1)) {
+    last_redial_check_ = now;
+    for (const member& m : members(false))
+      if (m.id != config_.node_id && m.status == member_status::alive && !find_peer(m.id) && !link_to(m.address))
+        dial(m.address, false);
+  }
 }
 
 void node_runtime::note_bad_frame(std::string_view from, std::string_view why) {

@@ -170,6 +170,7 @@ class node_runtime final : public ref_resolver, private swim_environment {
   std::unordered_set<std::string> given_up_;  // routing ids of connections whose peer went down
   int next_monitor_ = 0;
   std::chrono::steady_clock::time_point last_expiry_check_ = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point last_redial_check_{};
   std::unordered_map<std::string, std::chrono::steady_clock::time_point> bad_frame_logged_;
   std::string bound_endpoint_;
   int udp_fd_ = -1;
