@@ -14,6 +14,7 @@ struct byte_sink {
   std::vector<std::byte>& out;
   void write(const char* data, std::size_t size) {
     const std::size_t at = out.size();
+    if (size == 0) return;  // msgpack may hand an empty string's nullptr
     out.resize(at + size);
     std::memcpy(out.data() + at, data, size);
   }

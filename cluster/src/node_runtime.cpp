@@ -85,7 +85,7 @@ std::vector<std::byte> control_frame(frame_kind kind, std::string_view text = {}
   std::vector<std::byte> f(2 + text.size());
   f[0] = std::byte{wire_version};
   f[1] = static_cast<std::byte>(kind);
-  std::memcpy(f.data() + 2, text.data(), text.size());
+  if (!text.empty()) std::memcpy(f.data() + 2, text.data(), text.size());  // an empty view may hold nullptr
   return f;
 }
 

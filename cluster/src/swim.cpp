@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 #include <iterator>
+#include <limits>
 
 namespace eam::cluster::internal {
 
@@ -80,7 +81,10 @@ void swim::tick(time now) {
   schedule(next_reconnect_);
   schedule(next_join_);
   schedule(next_sweep_);
-  for (const auto& [id, s] : suspicions_) schedule(s.deadline);
+  for (const auto& [id, s] : suspicions_) {
+    schedule(s.deadline);
+    schedule(s.regossip);
+  }
   for (const auto& [seq, r] : relays_) schedule(r.deadline);
 }
 
@@ -146,7 +150,14 @@ void swim::start_probe(time now) {
     probe_.indirect_at = now + scaled(config_.probe_timeout);
     probe_.end = next_probe_;
     ++stats_.probes;
-    send(it->second.m.address, {encode_ping(probe_.seq, id)});
+    // Lifeguard's buddy system: a suspected member is told so with the ping itself, even when
+    // the gossip of the suspicion never reached it. The accusation goes first: the member
+    // refutes before it acks, and its ack carries the refutation back.
+    std::vector<encoded_message> ping;
+    if (it->second.m.status == member_status::suspect)
+      ping.push_back(encode_suspect(id, it->second.m.incarnation, self_id_));
+    ping.push_back(encode_ping(probe_.seq, id));
+    send(it->second.m.address, std::move(ping));
     return;
   }
 }
@@ -220,10 +231,13 @@ void swim::apply_alive(member&& m) {
     auto& e = members_.emplace(id, entry{std::move(m), now_}).first->second;
     ++live_;
     others_by_id_.insert(std::lower_bound(others_by_id_.begin(), others_by_id_.end(), e.m.id, id_before<entry>), &e);
-    // A new member joins the probe order at a random place (not always probed last).
-    const std::size_t at = probe_order_.empty() ? 0 : static_cast<std::size_t>(rng_() % (probe_order_.size() + 1));
-    probe_order_.insert(probe_order_.begin() + static_cast<std::ptrdiff_t>(at), id);
-    if (at < probe_index_) ++probe_index_;
+    // A new member joins the probe order at a random place (not always probed last), unless it
+    // is still there: forgotten and back within one round.
+    if (std::find(probe_order_.begin(), probe_order_.end(), id) == probe_order_.end()) {
+      const std::size_t at = probe_order_.empty() ? 0 : static_cast<std::size_t>(rng_() % (probe_order_.size() + 1));
+      probe_order_.insert(probe_order_.begin() + static_cast<std::ptrdiff_t>(at), id);
+      if (at < probe_index_) ++probe_index_;
+    }
     queue_broadcast(id, encode_alive(e.m));
     emit(member_event_kind::join, e.m);
     return;
@@ -253,13 +267,22 @@ void swim::apply_alive(member&& m) {
 
 void swim::on_suspect(std::string_view id_view, std::uint64_t incarnation, std::string_view from) {
   if (id_view == self_id_) {
-    if (!leaving_ && incarnation >= self().incarnation) refute(incarnation);
+    if (leaving_) return;
+    if (incarnation >= self().incarnation) {
+      refute(incarnation);
+    } else {
+      answer_stale(self());
+    }
     return;
   }
   const auto it = members_.find(std::string(id_view));
   if (it == members_.end()) return;
   entry& e = it->second;
-  if (incarnation < e.m.incarnation || !live(e.m.status)) return;
+  if (incarnation < e.m.incarnation) {
+    if (e.m.status == member_status::alive) answer_stale(e.m);
+    return;
+  }
+  if (!live(e.m.status)) return;
   if (e.m.status == member_status::suspect && incarnation == e.m.incarnation) {
     // Another accuser of the same suspicion: a confirmation, spread so others count it too.
     if (const auto s = suspicions_.find(e.m.id); s != suspicions_.end() && confirm(s->second, from))
@@ -276,10 +299,32 @@ void swim::on_suspect(std::string_view id_view, std::uint64_t incarnation, std::
 
 void swim::on_dead(std::string_view id, std::uint64_t incarnation, std::string_view from) {
   if (id == self_id_) {
-    if (!leaving_ && incarnation >= self().incarnation) refute(incarnation);
+    if (leaving_) return;
+    if (incarnation >= self().incarnation) {
+      refute(incarnation);
+    } else {
+      answer_stale(self());
+    }
+    return;
+  }
+  if (const auto it = members_.find(std::string(id));
+      it != members_.end() && incarnation < it->second.m.incarnation && it->second.m.status == member_status::alive) {
+    answer_stale(it->second.m);
     return;
   }
   declare_dead(std::string(id), incarnation, from);
+}
+
+void swim::answer_stale(const member& m) {
+  // The sender still gossips an accusation older than what this node knows: it missed the
+  // refutation (a burst of gossip it happened not to receive) and would declare a live member
+  // dead when its suspicion runs out. Tell it directly, in one datagram for all that one of its
+  // datagrams got wrong (sent once it is read). Only for datagrams: a state exchange is
+  // answered with this node's whole state anyway.
+  if (in_datagram_ && std::find(stale_answered_.begin(), stale_answered_.end(), m.id) == stale_answered_.end()) {
+    stale_answered_.push_back(m.id);
+    stale_answers_.push_back(encode_alive(m));
+  }
 }
 
 void swim::declare_dead(const std::string& id, std::uint64_t incarnation, std::string_view from) {
@@ -292,14 +337,22 @@ void swim::declare_dead(const std::string& id, std::uint64_t incarnation, std::s
   e.m.incarnation = incarnation;
   e.m.status = left ? member_status::left : member_status::dead;
   e.state_change = now_;
+  // Forgotten after this long (forget_old): the first such moment.
+  next_forget_ = std::min(next_forget_, now_ + (left ? config_.left_retention : config_.reconnect_timeout) + time(1));
   suspicions_.erase(id);
   queue_broadcast(id, encode_dead(id, incarnation, from));
   emit(member_event_kind::leave, e.m, left ? "left" : "failed");
 }
 
+std::uint64_t swim::next_incarnation(std::uint64_t current) noexcept {
+  // Saturates: a wrap to 0 would make every later record of this node look old. Only a signed
+  // (so key-holding) sender can push it this far.
+  return current == std::numeric_limits<std::uint64_t>::max() ? current : current + 1;
+}
+
 void swim::refute(std::uint64_t accused_incarnation) {
   member& me = members_.at(self_id_).m;
-  me.incarnation = std::max(me.incarnation, accused_incarnation) + 1;
+  me.incarnation = next_incarnation(std::max(me.incarnation, accused_incarnation));
   ++stats_.refutations;
   adjust_awareness(1);  // being suspected hints that this node is the slow one
   queue_broadcast(self_id_, encode_alive(me));
@@ -309,7 +362,7 @@ void swim::set_metadata(std::map<std::string, std::string> metadata, time now) {
   now_ = now;
   member& me = members_.at(self_id_).m;
   me.metadata = std::move(metadata);
-  ++me.incarnation;
+  me.incarnation = next_incarnation(me.incarnation);
   queue_broadcast(self_id_, encode_alive(me));
   schedule(now);
 }
@@ -319,6 +372,7 @@ void swim::leave(time now) {
   if (leaving_) return;
   leaving_ = true;
   member& me = members_.at(self_id_).m;
+  count_live(me.status, member_status::left);
   me.status = member_status::left;
   encoded_message goodbye = encode_dead(self_id_, me.incarnation, self_id_);
   queue_broadcast(self_id_, goodbye);
@@ -349,6 +403,16 @@ void swim::start_suspicion(const std::string& id, std::uint64_t incarnation, std
   s.confirmers.emplace_back(from);
   s.deadline = s.start + suspicion_timeout(s);
   schedule(s.deadline);
+  // A suspicion nobody confirms may be one only this node holds: raised while it was cut off
+  // (its gossip went nowhere, so the suspect never heard of it and never refuted), or one whose
+  // refutation it missed. Either way it would declare a live member dead at the maximum
+  // timeout. Gossiped again every `min` while unconfirmed: the suspect refutes, and a node that
+  // knows the refutation answers (answer_stale). With the first accuser as its source, so
+  // that it counts as no new confirmation.
+  if (s.expected > 0) {
+    s.regossip = s.start + s.min;
+    schedule(s.regossip);
+  }
   suspicions_.insert_or_assign(id, std::move(s));
 }
 
@@ -371,8 +435,15 @@ swim::time swim::suspicion_timeout(const suspicion& s) const {
 
 void swim::expire_suspicions(time now) {
   std::vector<std::pair<std::string, std::uint64_t>> due;
-  for (const auto& [id, s] : suspicions_)
-    if (s.deadline <= now) due.emplace_back(id, s.incarnation);
+  for (auto& [id, s] : suspicions_) {
+    if (s.deadline <= now) {
+      due.emplace_back(id, s.incarnation);
+    } else if (s.regossip <= now) {
+      const bool unconfirmed = s.confirmers.size() == 1;
+      if (unconfirmed) queue_broadcast(id, encode_suspect(id, s.incarnation, s.confirmers.front()));
+      s.regossip = unconfirmed ? now + s.min : time::max();
+    }
+  }
   now_ = now;
   for (auto& [id, incarnation] : due) declare_dead(id, incarnation, self_id_);
 }
@@ -487,9 +558,10 @@ std::vector<const swim::entry*> swim::pick_random(std::size_t most, const std::v
   // Map order is not the same on every run of a seed: draw from the members sorted by id, so a
   // seed replays exactly.
   std::vector<const entry*> pool;
-  if (members_.size() == live_ && suspicions_.empty()) {
-    // Nobody suspect, dead or gone (the usual case): every other member qualifies, and looking
-    // at each (a thousand, scattered in memory) is not needed.
+  if (members_.size() == live_ && (with_dead || suspicions_.empty())) {
+    // Nobody dead or gone, and nobody suspect either unless suspects qualify (the usual case):
+    // every other member qualifies, and looking at each (a thousand, scattered in memory) is
+    // not needed.
     if (exclude.empty() && others_by_id_.size() > most) {
       // The same draws as the shuffle below, on the sorted list itself: only the few places a
       // swap touched are remembered.
@@ -572,7 +644,15 @@ void swim::on_state_body(std::string_view from_address, std::span<const std::byt
 
 void swim::on_state(bool is_reply, bool, std::vector<member>&& remote) {
   if (leaving_) return;
-  const std::string from = from_;  // the handlers below may send, which does not touch from_
+  // The accuser is the sender, named by its id (as in datagrams) so that the same node never
+  // counts twice as independent confirmations; its address where its own record is missing.
+  const std::string from_address = from_;  // the handlers below may send, which does not touch from_
+  std::string from = from_address;
+  for (const member& m : remote)
+    if (m.address == from_address && m.status == member_status::alive) {
+      from = m.id;
+      break;
+    }
   for (member& m : remote) {
     switch (m.status) {
       case member_status::alive: apply_alive(std::move(m)); break;
@@ -593,7 +673,7 @@ void swim::on_state(bool is_reply, bool, std::vector<member>&& remote) {
       }
     }
   }
-  if (!is_reply) send_state_to(from, true, false);
+  if (!is_reply) send_state_to(from_address, true, false);
 }
 
 // -- datagrams ----------------------------------------------------------------------------------
@@ -612,7 +692,14 @@ void swim::on_datagram(std::string_view from_address, std::span<const std::byte>
   }
   from_.assign(from_address);
   now_ = now;
+  in_datagram_ = true;
   const gossip_decode_outcome out = decode_gossip(body, *this);
+  in_datagram_ = false;
+  if (!stale_answers_.empty()) {
+    send(from_, std::move(stale_answers_));
+    stale_answers_.clear();
+    stale_answered_.clear();
+  }
   if (out.bad) ++stats_.malformed_dropped;
   schedule(now);
 }
@@ -620,18 +707,27 @@ void swim::on_datagram(std::string_view from_address, std::span<const std::byte>
 // -- queries ------------------------------------------------------------------------------------
 
 void swim::forget_old(time now) {
-  if (members_.size() == live_) return;  // nobody dead or gone: nothing to forget
+  // Nobody dead or gone, or nobody for long enough: nothing to forget (not a look at each of a
+  // thousand members every second).
+  if (members_.size() == live_ || now < next_forget_) return;
+  next_forget_ = time::max();
   for (auto it = members_.begin(); it != members_.end();) {
     const entry& e = it->second;
-    const bool forget = (e.m.status == member_status::dead && now - e.state_change > config_.reconnect_timeout) ||
-                        (e.m.status == member_status::left && now - e.state_change > config_.left_retention);
-    if (forget && it->first != self_id_) {
-      const auto at = std::lower_bound(others_by_id_.begin(), others_by_id_.end(), it->first, id_before<entry>);
-      if (at != others_by_id_.end() && *at == &it->second) others_by_id_.erase(at);
-      it = members_.erase(it);
-    } else {
+    const bool gone = e.m.status == member_status::dead || e.m.status == member_status::left;
+    if (!gone || it->first == self_id_) {
       ++it;
+      continue;
     }
+    const time kept_until =
+        e.state_change + (e.m.status == member_status::dead ? config_.reconnect_timeout : config_.left_retention);
+    if (now <= kept_until) {
+      next_forget_ = std::min(next_forget_, kept_until + time(1));
+      ++it;
+      continue;
+    }
+    const auto at = std::lower_bound(others_by_id_.begin(), others_by_id_.end(), it->first, id_before<entry>);
+    if (at != others_by_id_.end() && *at == &it->second) others_by_id_.erase(at);
+    it = members_.erase(it);
   }
 }
 

@@ -14,7 +14,11 @@
 //   suspicion  a suspected member has a timeout between min and max (membership.hpp); each
 //              independent confirmation shrinks it toward min; when it runs out the member is
 //              declared dead. A member told it is suspected (or dead) refutes with a higher
-//              incarnation, which overrides the accusation everywhere.
+//              incarnation, which overrides the accusation everywhere. A suspected member is
+//              told so with every ping to it (Lifeguard's buddy system); a suspicion still
+//              unconfirmed is gossiped again every min (it may never have left this node, or
+//              this node may have missed the refutation); a node that receives an accusation
+//              older than the alive record it holds answers the sender with that record.
 //   gossip     updates (alive, suspect, dead) ride on every datagram and are sent to
 //              gossip_nodes random members every gossip_interval, each about
 //              retransmit_mult * log10(n) times; dead members still hear gossip for a while.
@@ -102,6 +106,7 @@ class swim final : private gossip_visitor {
     time start{}, min{}, max{}, deadline{};
     int expected = 0;  // confirmations that bring the timeout down to min
     std::vector<std::string> confirmers;
+    time regossip = time::max();  // when it is gossiped again, while unconfirmed
   };
   struct probe {
     bool active = false;
@@ -144,6 +149,8 @@ class swim final : private gossip_visitor {
   void apply_alive(member&& m);
   void declare_dead(const std::string& id, std::uint64_t incarnation, std::string_view from);
   void refute(std::uint64_t accused_incarnation);
+  static std::uint64_t next_incarnation(std::uint64_t current) noexcept;
+  void answer_stale(const member& m);
   void start_suspicion(const std::string& id, std::uint64_t incarnation, std::string_view from);
   bool confirm(suspicion& s, std::string_view from);
   time suspicion_timeout(const suspicion& s) const;
@@ -194,10 +201,14 @@ class swim final : private gossip_visitor {
 
   time next_due_{};
   time next_probe_{}, next_gossip_{}, next_push_pull_{}, next_reconnect_{}, next_join_{}, next_sweep_{};
+  time next_forget_ = time::max();  // no dead or departed member can be forgotten before
 
   // set while decoding what arrived
   std::string from_;
   time now_{};
+  bool in_datagram_ = false;
+  std::vector<encoded_message> stale_answers_;  // answer_stale's, for the datagram being read
+  std::vector<std::string> stale_answered_;     // the members they are about
 
   membership_stats stats_;
 };

@@ -118,7 +118,7 @@ std::vector<std::string> ids_of(const std::vector<eam::cluster::member>& members
 }  // namespace
 
 TEST_SUITE("cluster.membership") {
-  TEST_CASE("sixteen node processes join through one seed and agree; a killed one fails everywhere, a leaving one leaves") {
+  TEST_CASE("sixteen node processes join through one seed and agree, a killed one fails everywhere and a leaving one leaves") {
     auto a = start_in_process("a", {});
     auto events = record_events(*a);
     std::vector<std::unique_ptr<child_node>> nodes;

@@ -36,7 +36,7 @@ TEST_SUITE("engine.call") {
     for (int i = 0; i < 1000; ++i) CHECK(ref.call(echo{i}).get().value() == i);
   }
 
-  TEST_CASE("a call with no reply within its timeout fails with timeout; the late reply is discarded") {
+  TEST_CASE("a call with no reply within its timeout fails with timeout and the late reply is discarded") {
     eam::actor_system system({.workers = 1});
     auto ref = system.spawn(echo_actor);
     auto r = ref.call(hold{std::chrono::milliseconds(100)}, std::chrono::milliseconds(10)).get();

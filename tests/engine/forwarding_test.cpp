@@ -159,7 +159,7 @@ TEST_SUITE("engine.forwarding") {
     CHECK_FALSE(eam::typed_ref_cast<eam::typed_ref<void(put)>>(proxy).has_value());
   }
 
-  TEST_CASE("an answer of the wrong type fails the call with unexpected_reply_type; a dropped handle with actor_not_found") {
+  TEST_CASE("an answer of the wrong type fails the call with unexpected_reply_type and a dropped handle with actor_not_found") {
     eam::actor_system system({.workers = 1});
     auto fw = std::make_shared<recording_forwarder>();
     fw->wrong = true;
@@ -188,7 +188,7 @@ TEST_SUITE("engine.forwarding") {
     CHECK(pending.get().code() == eam::errc::actor_not_found);
   }
 
-  TEST_CASE("exit signals go to the forwarder, kill too; stop with a reason ends it and tells watchers") {
+  TEST_CASE("exit signals go to the forwarder, kill too, and stop with a reason ends it and tells watchers") {
     eam::actor_system system({.workers = 1});
     auto fw = std::make_shared<recording_forwarder>();
     eam::actor_ref proxy = eam::spawn_forwarding_actor(system, fw);

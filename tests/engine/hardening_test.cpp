@@ -198,7 +198,7 @@ TEST_SUITE("engine.hardening") {
     CHECK(eam::test::eventually([&] { return handled.load() == rounds + 1; }));
   }
 
-  TEST_CASE("drop_oldest holds at most the bound while the actor is busy; an evicted call fails when evicted") {
+  TEST_CASE("drop_oldest holds at most the bound while the actor is busy and an evicted call fails when evicted") {
     eam::actor_system system({.workers = 2});
     std::atomic<bool> busy{false}, release{false};
     auto a = system.spawn({.mailbox_bound = 5, .overflow = eam::overflow_strategy::drop_oldest},
@@ -270,7 +270,7 @@ TEST_SUITE("engine.hardening") {
     CHECK(a.call(seen_work{}).get().value() == std::vector<std::string>{long_text});
   }
 
-  TEST_CASE("an init that throws is not followed by terminate; watchers still hear the init error") {
+  TEST_CASE("an init that throws is not followed by terminate but watchers still hear the init error") {
     static std::atomic<int> terminated{0};
     struct bad_init : eam::actor<int(get)> {
       void init() { throw std::runtime_error("init failed"); }

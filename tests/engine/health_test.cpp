@@ -46,7 +46,7 @@ TEST_SUITE("engine.health") {
     *released = true;
   }
 
-  TEST_CASE("during shutdown the system is degraded; after it, unhealthy and not alive") {
+  TEST_CASE("during shutdown the system is degraded and after it unhealthy and not alive") {
     auto seen = std::make_shared<std::atomic<int>>(-1);
     eam::actor_system system({.workers = 2});
     struct reporter : eam::actor<int(get)> {

@@ -46,7 +46,7 @@ TEST_SUITE("engine.introspection") {
       if (i.id != p.id()) CHECK(i.parent_id == p.id());
   }
 
-  TEST_CASE("a bounded mailbox reports its length; an idle unbounded one reports zero") {
+  TEST_CASE("a bounded mailbox reports its length and an idle unbounded one reports zero") {
     auto released = std::make_shared<std::atomic<bool>>(false);
     auto holding = std::make_shared<std::atomic<bool>>(false);
     eam::actor_system system({.workers = 2});

@@ -32,7 +32,7 @@ TEST_SUITE("engine.registry") {
     CHECK(system.whereis<eam::typed_ref<int(get)>>("nobody").code() == eam::errc::registry_lookup_failed);
   }
 
-  TEST_CASE("a name held by a live actor cannot be taken; it is free again once the actor stops") {
+  TEST_CASE("a name held by a live actor cannot be taken and is free again once the actor stops") {
     eam::actor_system system({.workers = 1});
     auto first = system.spawn({.name = "unique"}, named, 1);
     CHECK_THROWS_AS(system.spawn({.name = "unique"}, named, 2), eam::error);

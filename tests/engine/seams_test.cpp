@@ -37,7 +37,7 @@ auto store(eam::actor_context&) {
 }  // namespace
 
 TEST_SUITE("engine.seams") {
-  TEST_CASE("typed_ref_cast checks the actor's real signatures; the unchecked cast trusts the caller") {
+  TEST_CASE("typed_ref_cast checks the actor's real signatures and the unchecked cast trusts the caller") {
     eam::actor_system system({.workers = 2});
     eam::actor_ref untyped = system.spawn(store);
     auto ok = eam::typed_ref_cast<eam::typed_ref<int(get)>>(untyped);
@@ -62,7 +62,7 @@ TEST_SUITE("engine.seams") {
     CHECK(asker.call(ask_inside{}).get().value() == static_cast<int>(eam::errc::blocking_call_on_worker));
   }
 
-  TEST_CASE("on_terminate runs with the reason; parent() names the spawning actor") {
+  TEST_CASE("on_terminate runs with the reason and parent() names the spawning actor") {
     eam::actor_system system({.workers = 2});
     std::atomic<bool> cleaned{false};
     std::string reason;
@@ -86,7 +86,7 @@ TEST_SUITE("engine.seams") {
     CHECK(reason == "normal");
   }
 
-  TEST_CASE("a link_ref comes back in the exit_signal; a watch_ref names both actors; getters report") {
+  TEST_CASE("a link_ref comes back in the exit_signal, a watch_ref names both actors and getters report") {
     eam::actor_system system({.workers = 2});
     std::atomic<int> step{0};
     eam::link_ref made{}, carried{};
@@ -218,7 +218,7 @@ TEST_SUITE("engine.seams") {
     CHECK(system.health().status == eam::health_status::healthy);
   }
 
-  TEST_CASE("a watch with its own handler runs it and never reaches the behavior; system_of and inside_actor") {
+  TEST_CASE("a watch with its own handler runs it and never reaches the behavior, and system_of and inside_actor work") {
     struct watch_with_handler {
       eam::actor_ref target;
     };

@@ -85,7 +85,7 @@ TEST_SUITE("engine.timer") {
     CHECK(a.call(report{}).get().value().ticks == at_cancel);
   }
 
-  TEST_CASE("a timer cancelled before it fires never delivers; cancelling it after delivery returns false") {
+  TEST_CASE("a timer cancelled before it fires never delivers and cancelling it after delivery returns false") {
     eam::actor_system system({.workers = 2});
     auto a = system.spawn(timed);
     a.cast(arm_after{40ms});

@@ -34,7 +34,7 @@ TEST_SUITE("otp.process_groups") {
     CHECK(groups.members("unknown").value().empty());
   }
 
-  TEST_CASE("leave removes a member; an empty group disappears") {
+  TEST_CASE("leave removes a member and an empty group disappears") {
     eam::actor_system system({.workers = 2});
     eam::otp::process_groups groups(system);
     auto sum = std::make_shared<std::atomic<int>>(0);

@@ -58,8 +58,9 @@ struct member_event {
 };
 
 /// Tuning of the protocol. Defaults follow memberlist's LAN configuration, with a suspicion
-/// multiplier of 3 (memberlist's is 4) so that a failure among 100 nodes is declared within
-/// 8 s. The suspicion timeout for n members is
+/// multiplier of 3 (memberlist's is 4) so that a failure among 100 nodes is declared in about
+/// 8 s (the simulation's median; its slowest node, about 12 s). The suspicion timeout for n
+/// members is
 ///   min = suspicion_mult * max(1, log10(n)) * probe_interval,   max = suspicion_max_timeout_mult * min,
 /// and shrinks from max toward min as independent nodes confirm the suspicion (Lifeguard).
 struct membership_config {
