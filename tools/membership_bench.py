@@ -79,7 +79,7 @@ def run(build, out_dir, quick, timeout=600):
     if why:
         print(f"  skipped: {why}")
     for row in sim:
-        print("  " + json.dumps(row))
+        print("  " + describe_sim(row))
     results["sim"] = sim
     with open(os.path.join(out_dir, "membership.json"), "w") as f:
         json.dump(results, f, indent=2)
@@ -87,6 +87,28 @@ def run(build, out_dir, quick, timeout=600):
           "; ".join(f"{name}: {what}" for name, what in ANCHORS))
     chart(results, out_dir)
     return results
+
+
+def describe_sim(row):
+    """One simulation row as a line people read."""
+    n, metric = row.get("nodes"), row.get("metric")
+    if metric == "convergence":
+        return (f"{n:>5} nodes: a newcomer seen by all in {seconds(row['convergence_ms'])} "
+                f"({row['gossip_rounds']} gossip rounds)")
+    if metric == "detection":
+        return (f"{n:>5} nodes: a kill declared by all in {seconds(row['detection_ms_median'])} median, "
+                f"{seconds(row['detection_ms_max'])} max over {row['kills']} kills")
+    if metric == "false_positives":
+        return (f"{n:>5} nodes at {row['loss']:.0%} loss for {row['virtual_s']} s: "
+                f"{row['per_node_hour']:.2f} false declarations per node-hour "
+                f"({row['suspicions_per_node_hour']:.1f} suspicions"
+                f"{', all refuted' if row['declarations'] == 0 else ''})")
+    if metric == "gossip_bytes":
+        return (f"{n:>5} nodes: gossip {row['gossip_bytes_per_node_s']:.0f} B/node/s "
+                f"(+ push-pull {row['push_pull_bytes_per_node_s']:.0f})")
+    if metric == "formation":
+        return f"{n:>5} nodes formed through one seed in {seconds(row['virtual_ms'])} of virtual time"
+    return json.dumps(row)
 
 
 def sim_points(sim, key):
