@@ -688,7 +688,14 @@ void actor_cell::finish() noexcept {
   }
   // The name is free before watchers hear of the end, so a supervisor restarting the actor
   // under the same name finds it available.
-  if (extras_ && !extras_->name.empty()) sys_->registry.unregister_name(extras_->name, this);
+  if (extras_ && !extras_->name.empty() && sys_->registry.unregister_name(extras_->name, this)) {
+    if (const auto extension = sys_->registry.extension()) {
+      try {
+        extension->unregistered(extras_->name, id_);
+      } catch (...) {  // an extension's failure never stops an actor from ending
+      }
+    }
+  }
   tell_watchers_and_links(reason);
   // Out of the registry before the impl and the extras go: introspection reads the type and
   // the name under the registry's lock.

@@ -81,10 +81,30 @@ bool actor_registry::register_name(const std::string& name, actor_cell* c) {
   return names_.try_emplace(name, c).second;
 }
 
-void actor_registry::unregister_name(const std::string& name, const actor_cell* c) noexcept {
+bool actor_registry::unregister_name(const std::string& name, const actor_cell* c) noexcept {
   std::lock_guard lock(names_mutex_);
   auto it = names_.find(name);
-  if (it != names_.end() && it->second == c) names_.erase(it);
+  if (it == names_.end() || it->second != c) return false;
+  names_.erase(it);
+  return true;
+}
+
+bool actor_registry::unregister_name(std::string_view name) noexcept {
+  std::lock_guard lock(names_mutex_);
+  auto it = names_.find(name);
+  if (it == names_.end()) return false;
+  names_.erase(it);
+  return true;
+}
+
+void actor_registry::set_extension(std::shared_ptr<name_extension> extension) {
+  std::lock_guard lock(names_mutex_);
+  extension_ = std::move(extension);
+}
+
+std::shared_ptr<name_extension> actor_registry::extension() const {
+  std::lock_guard lock(names_mutex_);
+  return extension_;
 }
 
 actor_cell* actor_registry::whereis(std::string_view name) const {

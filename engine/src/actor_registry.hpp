@@ -2,9 +2,12 @@
 // actor_registry: every live actor (for shutdown, counting and, later, introspection) and the
 // names actors are registered under. Not on the message path: spawn and exit take a lock on
 // one of many shards; name operations take the name table's lock.
+#include <eam/engine/name_extension.hpp>
+
 #include <array>
 #include <functional>
 #include <atomic>
+#include <memory>
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
@@ -35,9 +38,15 @@ class actor_registry {
 
   /// False when another actor holds the name.
   bool register_name(const std::string& name, actor_cell* c);
-  void unregister_name(const std::string& name, const actor_cell* c) noexcept;
+  /// Frees the name if `c` holds it; true when it did.
+  bool unregister_name(const std::string& name, const actor_cell* c) noexcept;
+  /// Frees the name whoever holds it; true when someone did.
+  bool unregister_name(std::string_view name) noexcept;
   /// A counted reference, or null.
   [[nodiscard]] actor_cell* whereis(std::string_view name) const;
+  /// The registry beyond this system (name_extension.hpp), or null.
+  void set_extension(std::shared_ptr<name_extension> extension);
+  [[nodiscard]] std::shared_ptr<name_extension> extension() const;
   /// A counted reference to the live actor with this id, or null (walks one shard).
   [[nodiscard]] actor_cell* find(std::uint64_t id) const;
 
@@ -58,6 +67,7 @@ class actor_registry {
   };
   mutable std::mutex names_mutex_;
   std::unordered_map<std::string, actor_cell*, name_hash, std::equal_to<>> names_;
+  std::shared_ptr<name_extension> extension_;  // under names_mutex_; read on name operations only
 };
 
 }  // namespace eam::internal

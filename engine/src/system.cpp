@@ -79,9 +79,20 @@ actor_cell* spawn_cell_forwarding(system_state& sys, actor_cell* parent, const s
       cell->release();
       throw;
     }
-    if (!sys.registry.register_name(opts.name, cell)) {
+    const std::shared_ptr<name_extension> extension = sys.registry.extension();
+    if ((extension && !extension->may_register(opts.name)) || !sys.registry.register_name(opts.name, cell)) {
       cell->release();
       throw error(errc::name_taken, opts.name);
+    }
+    if (extension) {
+      try {
+        cell->add_ref();  // the ref below adopts it
+        extension->registered(opts.name, actor_ref(cell, detail::adopt_t{}));
+      } catch (...) {
+        sys.registry.unregister_name(opts.name, cell);
+        cell->release();
+        throw;
+      }
     }
   }
   // References: the alive one (dropped by the worker after finish), the caller's, and the
@@ -141,8 +152,24 @@ actor_system::~actor_system() {
 
 std::optional<actor_ref> actor_system::whereis(std::string_view name) const {
   detail::actor_cell* c = state_->registry.whereis(name);
-  if (c == nullptr) return std::nullopt;
-  return actor_ref(c, detail::adopt_t{});
+  if (c != nullptr) return actor_ref(c, detail::adopt_t{});
+  if (const auto extension = state_->registry.extension()) return extension->whereis(name);
+  return std::nullopt;
+}
+
+void actor_system::set_name_extension(std::shared_ptr<name_extension> extension) {
+  state_->registry.set_extension(std::move(extension));
+}
+
+bool actor_system::unregister(std::string_view name) {
+  detail::actor_cell* c = state_->registry.whereis(name);
+  if (c == nullptr) return false;
+  const std::uint64_t id = c->id();
+  const bool freed = state_->registry.unregister_name(std::string(name), c);
+  c->release();
+  if (!freed) return false;
+  if (const auto extension = state_->registry.extension()) extension->unregistered(std::string(name), id);
+  return true;
 }
 
 std::optional<actor_ref> actor_system::find(std::uint64_t id) const {

@@ -8,6 +8,7 @@
 #include <eam/engine/context.hpp>
 #include <eam/engine/detail/spawn.hpp>
 #include <eam/engine/introspection.hpp>
+#include <eam/engine/name_extension.hpp>
 
 #include <chrono>
 #include <functional>
@@ -78,8 +79,14 @@ class actor_system {
     return detail::spawn_class<T>(*state_, nullptr, opts, std::forward<A>(args)...);
   }
 
-  /// The live actor registered under `name`.
+  /// The live actor registered under `name`: a local one, else the name extension's.
   [[nodiscard]] std::optional<actor_ref> whereis(std::string_view name) const;
+  /// Frees `name` (Erlang's unregister/1): its actor runs on without it. False when no local
+  /// actor had it.
+  bool unregister(std::string_view name);
+  /// Extends the name registry beyond this system (name_extension.hpp); null removes it.
+  /// Install it before named actors are spawned: names taken earlier are not reported to it.
+  void set_name_extension(std::shared_ptr<name_extension> extension);
   /// The same, typed: registry_lookup_failed when no actor has the name or it lacks one of
   /// Ref's signatures (message type, reply type, call or cast: see typed_ref_cast).
   template <class Ref>
