@@ -136,7 +136,8 @@ decode_outcome decode_frame(std::span<const std::byte> frame, frame_visitor& v) 
       case frame_kind::gossip_state:
       case frame_kind::rekey_request:
       case frame_kind::rekey_barrier:
-        return {0, true, "a membership frame where only a hello is accepted"};
+      case frame_kind::names:
+        return {0, true, "a membership or registry frame where only a hello is accepted"};
       case frame_kind::heartbeat:
         if (size != 2) return {0, true, "a heartbeat with a body"};
         v.on_heartbeat();

@@ -1,10 +1,11 @@
 #include "gossip_wire.hpp"
 
+#include "msgpack_read.hpp"
+
 #include <msgpack.hpp>
 
 #include <algorithm>
 #include <cstring>
-#include <exception>
 
 namespace eam::cluster::internal {
 
@@ -56,38 +57,9 @@ msgpack::unpack_limit gossip_limits(std::size_t body_bytes) {
                                /*bin*/ 0, /*ext*/ 0, /*depth*/ 8);
 }
 
-bool refer_to_body(msgpack::type::object_type, std::size_t, void*) { return true; }
-
-struct bad_message : std::exception {
-  const char* what_;
-  explicit bad_message(const char* what) : what_(what) {}
-  const char* what() const noexcept override { return what_; }
-};
-
-const msgpack::object& field(const msgpack::object_array& a, std::uint32_t i) {
-  if (i >= a.size) throw bad_message("a message has too few fields");
-  return a.ptr[i];
-}
-
-std::uint64_t u64(const msgpack::object& o) {
-  if (o.type != msgpack::type::POSITIVE_INTEGER) throw bad_message("a number field is not an unsigned integer");
-  return o.via.u64;
-}
-
-bool boolean(const msgpack::object& o) {
-  if (o.type != msgpack::type::BOOLEAN) throw bad_message("a flag is not a boolean");
-  return o.via.boolean;
-}
-
-// Ids, addresses, roles and metadata reach logs, maps and dialled addresses: printable ASCII
-// (space allowed in metadata values only), bounded.
+// Ids, addresses, roles and metadata reach logs, maps and dialled addresses: bounded.
 std::string_view text(const msgpack::object& o, bool allow_empty = false, bool allow_space = false) {
-  if (o.type != msgpack::type::STR) throw bad_message("a text field is not a string");
-  const std::string_view t{o.via.str.ptr, o.via.str.size};
-  if ((!allow_empty && t.empty()) || t.size() > max_gossip_text) throw bad_message("a text field has a bad length");
-  for (const char c : t)
-    if (c < ' ' || c > '~' || (c == ' ' && !allow_space)) throw bad_message("a text field is not printable");
-  return t;
+  return internal::text(o, max_gossip_text, allow_empty, allow_space);
 }
 
 std::string_view address(const msgpack::object& o) {
@@ -164,7 +136,7 @@ gossip_decode_outcome decode_gossip(std::span<const std::byte> body, gossip_visi
   try {
     msgpack::object_handle handle;
     std::size_t offset = 0;
-    msgpack::unpack(handle, reinterpret_cast<const char*>(body.data()), body.size(), offset, refer_to_body, nullptr,
+    msgpack::unpack(handle, reinterpret_cast<const char*>(body.data()), body.size(), offset, refer_to_buffer, nullptr,
                     gossip_limits(body.size()));
     if (offset != body.size()) throw bad_message("bytes after the body");
     const msgpack::object& all = handle.get();

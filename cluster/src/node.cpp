@@ -45,6 +45,8 @@ result<void> node::install_key(std::string_view cookie) { return runtime_->insta
 result<void> node::use_key(std::string_view cookie) { return runtime_->use_key(cookie); }
 result<void> node::remove_key(std::string_view cookie) { return runtime_->remove_key(cookie); }
 std::vector<std::string> node::list_keys() const { return runtime_->list_keys(); }
+std::optional<std::string> node::name_owner(std::string_view name) const { return runtime_->name_owner(name); }
+std::vector<std::pair<std::string, std::string>> node::registered_names() const { return runtime_->registered_names(); }
 void node::shutdown() { runtime_->shutdown(); }
 
 result<std::unique_ptr<node>> start_node(node_config config) {

@@ -179,6 +179,8 @@ node_runtime::node_runtime(node_config config) : config_(std::move(config)), log
   system_config sc = config_.system;
   sc.node_id = config_.node_id;
   system_ = std::make_unique<actor_system>(sc);
+  names_ = std::make_shared<name_registry>(config_.node_id, static_cast<name_registry_host&>(*this));
+  system_->set_name_extension(names_);
   watcher_ = system_->spawn([this](actor_context& ctx) {
     return behavior{[this, &ctx](watch_exported& w) {
       const std::uint64_t id = w.actor.id();
@@ -480,6 +482,11 @@ void node_runtime::on_frame(const std::string& routing_id, std::span<const std::
         return;
       case frame_kind::rekey_request: return on_rekey_request(from, text);
       case frame_kind::rekey_barrier: return on_rekey_barrier(from);
+      case frame_kind::names: {
+        const names_decode_outcome out = names_->on_message(from->node, from->incarnation, rest);
+        if (out.bad) note_bad_frame(from->node, "registry: " + out.why);
+        return;
+      }
       default: break;
     }
   }
@@ -518,12 +525,21 @@ void node_runtime::on_hello(const std::string& routing_id, hello&& h) {
   peers_changed_.notify_all();
   log_.info("node {} ({}) connected", p->node, p->address);
   emit_peer_event("libeam.cluster.peer_connected", config_.node_id, *p, "hello");
+  // A new peer learns every name this node holds (it sends us its own the same way).
+  std::vector<std::byte> sync = control_frame(frame_kind::names);
+  const std::vector<std::byte> body = names_->own_sync();
+  sync.insert(sync.end(), body.begin(), body.end());
+  if (sync.size() <= config_.max_frame_bytes)
+    send_to_peer(p, sync);
+  else
+    log_.warn("registry: {} names do not fit in max_frame_bytes; {} does not learn them", body.size(), p->node);
 }
 
 // `p` by value: it may be a link's own pointer, and this closes that link.
 void node_runtime::peer_down(std::shared_ptr<peer> p, std::string_view why) {
   if (!p->is_up()) return;
   p->go_down();  // fails the calls in flight with transport_error
+  names_->node_gone(p->node);
   {
     std::lock_guard lock(peers_lock_);
     if (auto it = peers_.find(p->node); it != peers_.end() && it->second == p) peers_.erase(it);
@@ -954,7 +970,10 @@ void node_runtime::shutdown() {
   };
   if (shut_down_) return;
   shut_down_ = true;
-  if (system_) system_->shutdown();  // actors stop; what they send on the way out still leaves
+  if (system_) {
+    system_->shutdown();  // actors stop; what they send on the way out still leaves
+    system_->set_name_extension(nullptr);
+  }
   stopping_.store(true, std::memory_order_release);
   const std::uint64_t one = 1;
   (void)!::write(wake_fd_, &one, sizeof one);
@@ -1048,6 +1067,68 @@ void node_runtime::send_state(const std::string& address, std::vector<std::byte>
 }
 
 void node_runtime::member_changed(const member_event& event) { membership_changes_.push_back(event); }
+
+// -- distributed registry ---------------------------------------------------------------------------
+
+void node_runtime::send_to_peer(const std::shared_ptr<peer>& p, std::span<const std::byte> frame) {
+  for (auto& l : links_)
+    if (l->to == p) return send_on_link(*l, frame);
+}
+
+void node_runtime::broadcast_names(std::vector<std::byte>&& body) {
+  std::vector<std::byte> frame = control_frame(frame_kind::names);
+  frame.insert(frame.end(), body.begin(), body.end());
+  if (frame.size() > config_.max_frame_bytes) {
+    log_.warn("registry: a message of {} bytes exceeds max_frame_bytes; not sent", frame.size());
+    return;
+  }
+  // On the I/O thread, which owns the links; in the order registrations happened here.
+  post([this, frame = std::move(frame)] {
+    std::vector<std::shared_ptr<peer>> up;
+    {
+      std::lock_guard lock(peers_lock_);
+      for (const auto& [node, p] : peers_) up.push_back(p);
+    }
+    for (const auto& p : up) send_to_peer(p, frame);
+  });
+}
+
+actor_ref node_runtime::remote_ref(const std::string& node, std::uint64_t incarnation, std::uint64_t id,
+                                     const std::vector<wire_signature>& signatures) {
+  std::shared_ptr<peer> p = find_peer(node);
+  if (!p || p->incarnation != incarnation) return {};
+  std::vector<proxy::signature> known;
+  for (const auto& [message, reply] : signatures) {
+    const wire_type* m = find_wire_type(message);
+    const wire_type* r = reply.empty() ? nullptr : find_wire_type(reply);
+    if (m != nullptr && (reply.empty() || r != nullptr)) known.push_back({m->type, r != nullptr ? r->type : message_type_id{}});
+  }
+  return proxy_for(p, id, std::move(known));
+}
+
+std::vector<wire_signature> node_runtime::export_named(const actor_ref& actor) {
+  (void)encode(actor);  // peers may address it from now on
+  // What it handles among the types that can cross the wire (a signature with another type
+  // cannot be used remotely anyway): every pair of registered types, and each as a cast.
+  const std::vector<const wire_type*> types = all_wire_types();
+  std::vector<wire_signature> out;
+  for (const wire_type* m : types) {
+    if (handles(actor, m->type, message_type_id{})) out.emplace_back(m->name, std::string());
+    for (const wire_type* r : types)
+      if (handles(actor, m->type, r->type)) out.emplace_back(m->name, r->name);
+  }
+  return out;
+}
+
+void node_runtime::name_lost(const std::string& name, const actor_ref& actor, const std::string& winner) {
+  log_.info("registry: {} lost the name \"{}\" to node {}, which took it first", actor.id(), name, winner);
+  if (const auto holder = system_->whereis(name); holder && *holder == actor) system_->unregister(name);
+  system_->exit(actor, exit_reason::custom("name_conflict: \"" + name + "\" is held by node " + winner));
+}
+
+std::optional<std::string> node_runtime::name_owner(std::string_view name) const { return names_->owner_of(name); }
+
+std::vector<std::pair<std::string, std::string>> node_runtime::registered_names() const { return names_->names(); }
 
 void node_runtime::after_membership_change() {
   std::vector<member_event> changes;

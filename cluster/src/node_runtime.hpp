@@ -17,6 +17,7 @@
 // address (exported), and which peers watch each; the proxies of remote actors.
 #include "frame.hpp"
 #include "key_derivation.hpp"
+#include "name_registry.hpp"
 #include "peer.hpp"
 #include "proxy.hpp"
 #include "ref_resolver.hpp"
@@ -52,7 +53,7 @@ struct watch_exported {
   actor_ref actor;
 };
 
-class node_runtime final : public ref_resolver, private swim_environment {
+class node_runtime final : public ref_resolver, private swim_environment, private name_registry_host {
  public:
   /// Binds, starts the I/O thread and the actor system. Throws eam::error(invalid_config).
   explicit node_runtime(node_config config);
@@ -76,6 +77,10 @@ class node_runtime final : public ref_resolver, private swim_environment {
   std::uint64_t on_member_event(std::function<void(const member_event&)> callback);
   void remove_member_callback(std::uint64_t id);
   membership_stats gossip_stats() const;
+
+  // distributed registry
+  std::optional<std::string> name_owner(std::string_view name) const;
+  std::vector<std::pair<std::string, std::string>> registered_names() const;
 
   // keyring
   result<void> install_key(std::string_view cookie);
@@ -140,7 +145,16 @@ class node_runtime final : public ref_resolver, private swim_environment {
   void send_datagram(const std::string& address, std::vector<std::byte>&& datagram) override;
   void send_state(const std::string& address, std::vector<std::byte>&& body) override;
   void member_changed(const member_event& event) override;
-  std::int64_t wall_clock_ms() override;
+  std::int64_t wall_clock_ms() override;  // also the registry's
+
+  // name_registry_host
+  void broadcast_names(std::vector<std::byte>&& body) override;
+  actor_ref remote_ref(const std::string& node, std::uint64_t incarnation, std::uint64_t id,
+                         const std::vector<wire_signature>& signatures) override;
+  std::vector<wire_signature> export_named(const actor_ref& actor) override;
+  void name_lost(const std::string& name, const actor_ref& actor, const std::string& winner) override;
+  /// Sends a control frame to `p` on the link that carries its traffic (I/O thread).
+  void send_to_peer(const std::shared_ptr<peer>& p, std::span<const std::byte> frame);
 
   // shared tables
   std::shared_ptr<peer> find_peer(std::string_view node) const;
@@ -158,6 +172,7 @@ class node_runtime final : public ref_resolver, private swim_environment {
   log::logger log_;
 
   std::unique_ptr<actor_system> system_;
+  std::shared_ptr<name_registry> names_;  // also held by the system (its name extension)
   typed_ref<void(watch_exported)> watcher_;  // the local actor that watches exported actors for peers
 
   // -- I/O thread only ----------------------------------------------------------------------------

@@ -7,6 +7,7 @@
 #include <mutex>
 #include <shared_mutex>
 #include <unordered_map>
+#include <vector>
 
 namespace eam::cluster {
 
@@ -118,6 +119,15 @@ const wire_type* find_wire_type(std::string_view name) noexcept {
   const auto it = r.by_name.find(name);
   if (it == r.by_name.end()) return nullptr;
   return last = it->second;
+}
+
+std::vector<const wire_type*> all_wire_types() {
+  registry& r = the_registry();
+  std::shared_lock guard(r.lock);
+  std::vector<const wire_type*> out;
+  out.reserve(r.entries.size());
+  for (const wire_type& t : r.entries) out.push_back(&t);
+  return out;
 }
 
 }  // namespace internal

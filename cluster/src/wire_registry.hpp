@@ -5,6 +5,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace eam::cluster::internal {
 
@@ -19,5 +20,7 @@ struct wire_type {
 /// pointer stays valid for the life of the process.
 const wire_type* find_wire_type(message_type_id type) noexcept;
 const wire_type* find_wire_type(std::string_view name) noexcept;
+/// Every registered wire type, in registration order.
+std::vector<const wire_type*> all_wire_types();
 
 }  // namespace eam::cluster::internal

@@ -29,6 +29,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace eam::cluster {
@@ -157,6 +158,20 @@ class node {
   std::uint64_t on_member_event(std::function<void(const member_event&)> callback);
   void remove_member_callback(std::uint64_t id);
   [[nodiscard]] membership_stats gossip_stats() const;
+
+  // -- distributed registry ----------------------------------------------------------------------
+  // A name an actor takes on any node (spawn_options::name) resolves on every node through the
+  // system's own calls: system().whereis(name), typed whereis, otp named_ref. It is announced
+  // to every peer at once and dropped everywhere when its actor ends or its node goes. A name
+  // known to be held on another node is refused (name_taken); two nodes that take one name
+  // concurrently converge everywhere on the earlier claim (a hybrid logical clock, then the
+  // smaller node id), and the other actor gets an exit signal with the custom reason
+  // "name_conflict: ...". See cluster/README.md.
+
+  /// The node that holds `name`, as this node knows it (itself included).
+  [[nodiscard]] std::optional<std::string> name_owner(std::string_view name) const;
+  /// Every name this node knows, with the node that holds it, sorted by name.
+  [[nodiscard]] std::vector<std::pair<std::string, std::string>> registered_names() const;
 
   // -- keyring (memberlist/Serf semantics) -------------------------------------------------------
   /// Adds a cookie's keys: datagrams and connections signed with them are accepted. Errors:

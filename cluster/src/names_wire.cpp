@@ -1,0 +1,164 @@
+#include "names_wire.hpp"
+
+#include "msgpack_read.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+namespace eam::cluster::internal {
+
+namespace {
+
+struct byte_sink {
+  std::vector<std::byte>& out;
+  void write(const char* data, std::size_t size) {
+    if (size == 0) return;
+    const std::size_t at = out.size();
+    out.resize(at + size);
+    std::memcpy(out.data() + at, data, size);
+  }
+};
+using names_packer = msgpack::packer<byte_sink>;
+
+void pack_text(names_packer& pk, std::string_view t) {
+  pk.pack_str(static_cast<std::uint32_t>(t.size()));
+  pk.pack_str_body(t.data(), static_cast<std::uint32_t>(t.size()));
+}
+
+// [name, stamp, actor, [[message, reply]...]]
+void pack_claim_fields(names_packer& pk, const name_announcement& a) {
+  pack_text(pk, a.name);
+  pk.pack(a.stamp);
+  pk.pack(a.actor);
+  pk.pack_array(static_cast<std::uint32_t>(a.signatures.size()));
+  for (const auto& [message, reply] : a.signatures) {
+    pk.pack_array(2);
+    pack_text(pk, message);
+    pack_text(pk, reply);
+  }
+}
+
+// A name may hold spaces and UTF-8; never control characters (it reaches logs).
+std::string_view name_text(const msgpack::object& o) {
+  if (o.type != msgpack::type::STR) throw bad_message("a name is not a string");
+  const std::string_view t{o.via.str.ptr, o.via.str.size};
+  if (!announceable_name(t)) throw bad_message("a name is empty, too long or holds a control character");
+  return t;
+}
+
+name_announcement read_claim(const msgpack::object_array& a, std::uint32_t at) {
+  name_announcement c;
+  c.name = name_text(field(a, at));
+  c.stamp = u64(field(a, at + 1));
+  c.actor = u64(field(a, at + 2));
+  const msgpack::object& sigs = field(a, at + 3);
+  if (sigs.type != msgpack::type::ARRAY || sigs.via.array.size > max_claim_signatures)
+    throw bad_message("signatures are not a short array");
+  c.signatures.reserve(sigs.via.array.size);
+  for (std::uint32_t i = 0; i < sigs.via.array.size; ++i) {
+    const msgpack::object& s = sigs.via.array.ptr[i];
+    if (s.type != msgpack::type::ARRAY || s.via.array.size != 2) throw bad_message("a signature is not a pair");
+    c.signatures.emplace_back(std::string(text(s.via.array.ptr[0], max_name_bytes)),
+                              std::string(text(s.via.array.ptr[1], max_name_bytes, true)));
+  }
+  return c;
+}
+
+template <class Pack>
+std::vector<std::byte> encode(Pack&& pack) {
+  std::vector<std::byte> out;
+  byte_sink sink{out};
+  names_packer pk(sink);
+  pack(pk);
+  return out;
+}
+
+}  // namespace
+
+bool announceable_name(std::string_view name) noexcept {
+  if (name.empty() || name.size() > max_name_bytes) return false;
+  return std::none_of(name.begin(), name.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u < 0x20 || u == 0x7f;
+  });
+}
+
+names_decode_outcome decode_names(std::span<const std::byte> body, names_visitor& visitor) {
+  names_decode_outcome out;
+  try {
+    msgpack::object_handle handle;
+    std::size_t offset = 0;
+    // No header may claim more elements than the body has bytes (each takes at least one).
+    const std::size_t most = std::min(body.size(), max_sync_names);
+    msgpack::unpack(handle, reinterpret_cast<const char*>(body.data()), body.size(), offset, refer_to_buffer, nullptr,
+                    msgpack::unpack_limit(most, 0, max_name_bytes, 0, 0, 6));
+    if (offset != body.size()) throw bad_message("bytes after the message");
+    const msgpack::object& o = handle.get();
+    if (o.type != msgpack::type::ARRAY || o.via.array.size == 0) throw bad_message("a message is not a non-empty array");
+    const auto& a = o.via.array;
+    switch (u64(a.ptr[0])) {
+      case static_cast<std::uint64_t>(names_op::put): visitor.on_put(read_claim(a, 1)); break;
+      case static_cast<std::uint64_t>(names_op::del):
+        visitor.on_del(std::string(name_text(field(a, 1))), u64(field(a, 2)));
+        break;
+      case static_cast<std::uint64_t>(names_op::sync): {
+        const msgpack::object& list = field(a, 1);
+        if (list.type != msgpack::type::ARRAY) throw bad_message("a sync's names are not an array");
+        std::vector<name_announcement> all;
+        all.reserve(list.via.array.size);
+        for (std::uint32_t i = 0; i < list.via.array.size; ++i) {
+          const msgpack::object& e = list.via.array.ptr[i];
+          if (e.type != msgpack::type::ARRAY) throw bad_message("a sync entry is not an array");
+          all.push_back(read_claim(e.via.array, 0));
+        }
+        visitor.on_sync(std::move(all));
+        break;
+      }
+      default: throw bad_message("unknown registry operation");
+    }
+  } catch (const bad_message& e) {
+    out.bad = true;
+    out.why = e.what();
+  } catch (const msgpack::unpack_error& e) {
+    out.bad = true;
+    out.why = std::string("undecodable: ") + e.what();
+  } catch (const msgpack::type_error&) {
+    out.bad = true;
+    out.why = "a field has the wrong type";
+  } catch (const std::bad_alloc&) {
+    out.bad = true;
+    out.why = "too large to decode";
+  }
+  return out;
+}
+
+std::vector<std::byte> encode_put(const name_announcement& a) {
+  return encode([&](names_packer& pk) {
+    pk.pack_array(5);
+    pk.pack(static_cast<std::uint8_t>(names_op::put));
+    pack_claim_fields(pk, a);
+  });
+}
+
+std::vector<std::byte> encode_del(std::string_view name, std::uint64_t stamp) {
+  return encode([&](names_packer& pk) {
+    pk.pack_array(3);
+    pk.pack(static_cast<std::uint8_t>(names_op::del));
+    pack_text(pk, name);
+    pk.pack(stamp);
+  });
+}
+
+std::vector<std::byte> encode_sync(const std::vector<name_announcement>& all) {
+  return encode([&](names_packer& pk) {
+    pk.pack_array(2);
+    pk.pack(static_cast<std::uint8_t>(names_op::sync));
+    pk.pack_array(static_cast<std::uint32_t>(all.size()));
+    for (const name_announcement& a : all) {
+      pk.pack_array(4);
+      pack_claim_fields(pk, a);
+    }
+  });
+}
+
+}  // namespace eam::cluster::internal

@@ -1,0 +1,166 @@
+// The distributed registry's table and its conflict rule, fed messages by hand: every node
+// converges on the same owner whatever order the claims arrive in.
+#include "name_registry.hpp"
+
+#include <doctest/doctest.h>
+#include <eam/eam.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <thread>
+#include <string>
+#include <vector>
+
+namespace internal = eam::cluster::internal;
+
+namespace {
+
+struct get {};
+
+// A host whose peers are the test: broadcasts are recorded, remote refs are local stand-ins.
+struct recording_host final : internal::name_registry_host {
+  eam::actor_system& system;
+  std::int64_t clock_ms = 1'000;
+  std::vector<std::vector<std::byte>> sent;
+  std::vector<std::pair<std::string, std::string>> lost;  // name, winner
+  std::map<std::uint64_t, eam::actor_ref> remote_actors;   // what remote_ref answers, by id
+
+  explicit recording_host(eam::actor_system& s) : system(s) {}
+  void broadcast_names(std::vector<std::byte>&& body) override { sent.push_back(std::move(body)); }
+  eam::actor_ref remote_ref(const std::string&, std::uint64_t, std::uint64_t id,
+                            const std::vector<internal::wire_signature>&) override {
+    const auto it = remote_actors.find(id);
+    return it == remote_actors.end() ? eam::actor_ref{} : it->second;
+  }
+  std::vector<internal::wire_signature> export_named(const eam::actor_ref&) override { return {}; }
+  void name_lost(const std::string& name, const eam::actor_ref&, const std::string& winner) override {
+    lost.emplace_back(name, winner);
+  }
+  std::int64_t wall_clock_ms() override { return clock_ms; }
+};
+
+internal::name_announcement claim(std::string name, std::uint64_t stamp, std::uint64_t actor = 1) {
+  internal::name_announcement a;
+  a.name = std::move(name);
+  a.stamp = stamp;
+  a.actor = actor;
+  return a;
+}
+
+auto answering(eam::actor_context&) {
+  return eam::behavior{[](get) { return 1; }};
+}
+
+}  // namespace
+
+TEST_SUITE("cluster.name_registry") {
+  TEST_CASE("concurrent claims converge on the earlier one whatever order they arrive in") {
+    eam::actor_system system({.workers = 1});
+    const std::vector<std::pair<std::string, internal::name_announcement>> claims = {
+        {"a", claim("x", 500)}, {"b", claim("x", 300)}, {"c", claim("x", 300)}};
+    std::vector<int> order = {0, 1, 2};
+    std::vector<std::string> owners;
+    do {
+      recording_host host(system);
+      internal::name_registry registry("observer", host);
+      for (const int i : order)
+        CHECK_FALSE(registry.on_message(claims[static_cast<std::size_t>(i)].first, 1,
+                                        internal::encode_put(claims[static_cast<std::size_t>(i)].second))
+                        .bad);
+      owners.push_back(registry.owner_of("x").value_or("none"));
+    } while (std::next_permutation(order.begin(), order.end()));
+    // Stamps 300 tie between b and c: the smaller node id.
+    CHECK(std::all_of(owners.begin(), owners.end(), [](const std::string& o) { return o == "b"; }));
+  }
+
+  TEST_CASE("a local claim beaten by an earlier remote one loses its name and is told") {
+    eam::actor_system system({.workers = 1});
+    recording_host host(system);
+    auto registry = std::make_shared<internal::name_registry>("self", host);
+    system.set_name_extension(registry);
+    host.clock_ms = 2'000;
+    auto mine = system.spawn({.name = "x"}, answering);
+    REQUIRE(registry->owner_of("x") == "self");
+    REQUIRE(host.sent.size() == 1);  // the put
+
+    // A claim made earlier elsewhere (stamp of t = 1 s) arrives late.
+    CHECK_FALSE(registry->on_message("other", 1, internal::encode_put(claim("x", std::uint64_t{1'000} << 16))).bad);
+    CHECK(registry->owner_of("x") == "other");
+    REQUIRE(host.lost.size() == 1);
+    CHECK(host.lost[0] == std::pair<std::string, std::string>("x", "other"));
+
+    // A later claim from elsewhere does not take a name this node holds.
+    auto kept = system.spawn({.name = "y"}, answering);
+    CHECK_FALSE(registry->on_message("other", 1, internal::encode_put(claim("y", std::uint64_t{9'000} << 16))).bad);
+    CHECK(registry->owner_of("y") == "self");
+    CHECK(host.lost.size() == 1);
+    system.set_name_extension(nullptr);
+  }
+
+  TEST_CASE("a name held elsewhere is refused, resolves to its remote actor and goes with its owner") {
+    eam::actor_system system({.workers = 1});
+    recording_host host(system);
+    auto registry = std::make_shared<internal::name_registry>("self", host);
+    system.set_name_extension(registry);
+    auto stand_in = system.spawn(answering);
+    host.remote_actors[42] = stand_in;
+    CHECK_FALSE(registry->on_message("other", 1, internal::encode_put(claim("remote", 7, 42))).bad);
+
+    CHECK_THROWS_AS(system.spawn({.name = "remote"}, answering), eam::error);
+    const auto found = system.whereis("remote");
+    REQUIRE(found.has_value());
+    CHECK(*found == stand_in);
+
+    // A del with another stamp is an old one: ignored; the owner's own del removes it.
+    CHECK_FALSE(registry->on_message("other", 1, internal::encode_del("remote", 6)).bad);
+    CHECK(registry->owner_of("remote") == "other");
+    CHECK_FALSE(registry->on_message("other", 1, internal::encode_del("remote", 7)).bad);
+    CHECK_FALSE(registry->owner_of("remote").has_value());
+
+    // A sync replaces everything its sender held; node_gone drops it all.
+    CHECK_FALSE(registry->on_message("other", 1, internal::encode_put(claim("stale", 8, 42))).bad);
+    CHECK_FALSE(
+        registry->on_message("other", 1, internal::encode_sync({claim("p", 9, 42), claim("q", 10, 42)})).bad);
+    CHECK_FALSE(registry->owner_of("stale").has_value());
+    CHECK(registry->names() == std::vector<std::pair<std::string, std::string>>{{"p", "other"}, {"q", "other"}});
+    registry->node_gone("other");
+    CHECK(registry->names().empty());
+    system.set_name_extension(nullptr);
+  }
+
+  TEST_CASE("an actor's end withdraws its name with the stamp it was announced with") {
+    eam::actor_system system({.workers = 1});
+    recording_host host(system);
+    auto registry = std::make_shared<internal::name_registry>("self", host);
+    system.set_name_extension(registry);
+    auto named = system.spawn({.name = "short-lived"}, answering);
+    system.stop(named);
+    for (int i = 0; i < 20000 && registry->owner_of("short-lived").has_value(); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    CHECK_FALSE(registry->owner_of("short-lived").has_value());
+    REQUIRE(host.sent.size() == 2);
+
+    // What was sent is what a peer applies: the put then the del leave it with nothing.
+    recording_host peer_host(system);
+    internal::name_registry peer("peer", peer_host);
+    for (const auto& body : host.sent) CHECK_FALSE(peer.on_message("self", 1, body).bad);
+    CHECK(peer.names().empty());
+    system.set_name_extension(nullptr);
+  }
+
+  TEST_CASE("malformed registry messages are refused whole") {
+    eam::actor_system system({.workers = 1});
+    recording_host host(system);
+    internal::name_registry registry("self", host);
+    const std::vector<std::vector<std::byte>> bad = {
+        {},                                                    // empty
+        {std::byte{0x91}, std::byte{0x07}},                    // [7]: unknown operation
+        {std::byte{0x92}, std::byte{0x00}, std::byte{0xa1}},   // truncated
+    };
+    for (const auto& body : bad) CHECK(registry.on_message("other", 1, body).bad);
+    std::vector<std::byte> control_char = internal::encode_put(claim("bad\nname", 1));
+    CHECK(registry.on_message("other", 1, control_char).bad);
+    CHECK(registry.names().empty());
+  }
+}
