@@ -128,7 +128,11 @@ std::optional<name_registry::lost> name_registry::merge(claim incoming) {
     if (incoming.announced.stamp >= current.announced.stamp) current = std::move(incoming);
     return std::nullopt;
   }
-  if (!beats(incoming.owner, incoming.announced.stamp, current.owner, current.announced.stamp)) return std::nullopt;
+  if (!beats(incoming.owner, incoming.announced.stamp, current.owner, current.announced.stamp)) {
+    // This node's own claim, beaten by one that came in between may_register and registered.
+    if (incoming.owner == self_) return lost{incoming.announced.name, incoming.local, current.owner};
+    return std::nullopt;
+  }
   std::optional<lost> l;
   if (current.owner == self_) l = lost{current.announced.name, current.local, incoming.owner};
   current = std::move(incoming);

@@ -79,7 +79,7 @@ actor_cell* spawn_cell_forwarding(system_state& sys, actor_cell* parent, const s
       cell->release();
       throw;
     }
-    const std::shared_ptr<name_extension> extension = sys.registry.extension();
+    const std::shared_ptr<name_extension> extension = opts.global ? sys.registry.extension() : nullptr;
     if ((extension && !extension->may_register(opts.name)) || !sys.registry.register_name(opts.name, cell)) {
       cell->release();
       throw error(errc::name_taken, opts.name);

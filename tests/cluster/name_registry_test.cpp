@@ -80,7 +80,7 @@ TEST_SUITE("cluster.name_registry") {
     auto registry = std::make_shared<internal::name_registry>("self", host);
     system.set_name_extension(registry);
     host.clock_ms = 2'000;
-    auto mine = system.spawn({.name = "x"}, answering);
+    auto mine = system.spawn({.name = "x", .global = true}, answering);
     REQUIRE(registry->owner_of("x") == "self");
     REQUIRE(host.sent.size() == 1);  // the put
 
@@ -90,11 +90,20 @@ TEST_SUITE("cluster.name_registry") {
     REQUIRE(host.lost.size() == 1);
     CHECK(host.lost[0] == std::pair<std::string, std::string>("x", "other"));
 
+    // An earlier claim that came in while a spawn was between may_register and registered:
+    // the spawn's actor is the loser (the extension is called as the spawn would).
+    CHECK_FALSE(registry->on_message("other", 1, internal::encode_put(claim("z", std::uint64_t{1'500} << 16))).bad);
+    auto late = system.spawn(answering);
+    registry->registered("z", late);
+    CHECK(registry->owner_of("z") == "other");
+    REQUIRE(host.lost.size() == 2);
+    CHECK(host.lost[1] == std::pair<std::string, std::string>("z", "other"));
+
     // A later claim from elsewhere does not take a name this node holds.
-    auto kept = system.spawn({.name = "y"}, answering);
+    auto kept = system.spawn({.name = "y", .global = true}, answering);
     CHECK_FALSE(registry->on_message("other", 1, internal::encode_put(claim("y", std::uint64_t{9'000} << 16))).bad);
     CHECK(registry->owner_of("y") == "self");
-    CHECK(host.lost.size() == 1);
+    CHECK(host.lost.size() == 2);
     system.set_name_extension(nullptr);
   }
 
@@ -107,7 +116,7 @@ TEST_SUITE("cluster.name_registry") {
     host.remote_actors[42] = stand_in;
     CHECK_FALSE(registry->on_message("other", 1, internal::encode_put(claim("remote", 7, 42))).bad);
 
-    CHECK_THROWS_AS(system.spawn({.name = "remote"}, answering), eam::error);
+    CHECK_THROWS_AS(system.spawn({.name = "remote", .global = true}, answering), eam::error);
     const auto found = system.whereis("remote");
     REQUIRE(found.has_value());
     CHECK(*found == stand_in);
@@ -134,7 +143,7 @@ TEST_SUITE("cluster.name_registry") {
     recording_host host(system);
     auto registry = std::make_shared<internal::name_registry>("self", host);
     system.set_name_extension(registry);
-    auto named = system.spawn({.name = "short-lived"}, answering);
+    auto named = system.spawn({.name = "short-lived", .global = true}, answering);
     system.stop(named);
     for (int i = 0; i < 20000 && registry->owner_of("short-lived").has_value(); ++i)
       std::this_thread::sleep_for(std::chrono::milliseconds(1));

@@ -5,7 +5,8 @@
 //   eam_test_node --id b [--port 0] [--seed host:port]... [--cookie C] [--salt S]
 //                 [--role R]... [--meta key=value]... [--workers N] [--bind ADDRESS] [--fast 1]
 //
-// Besides the test actors it serves "members" (members_query: its view of the membership).
+// Besides the test actors it serves "members" (members_query: its view of the membership) and
+// "registrar" (the distributed registry, from this node).
 #include "test_actors.hpp"
 
 #include <poll.h>
@@ -46,6 +47,7 @@ int main(int argc, char** argv) {
   auto node = std::move(started).value();
   std::atomic<bool> quit_requested{false};
   spawn_test_actors(node->system(), quit_requested);
+  spawn_registrar(*node);
   eam::cluster::node* self = node.get();
   node->system().spawn({.name = "members"}, [self](eam::actor_context&) {
     return eam::behavior{[self](members_query) {

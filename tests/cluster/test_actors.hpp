@@ -1,9 +1,13 @@
 #pragma once
 // The actors a test node serves, by name: counter, echo, sink, linker, factory, hanger,
-// control. Used by the node program and by in-process test nodes alike.
+// control, and the registrar of a node. Used by the node program and by in-process test nodes
+// alike.
 #include "test_protocol.hpp"
 
 #include <atomic>
+#include <chrono>
+#include <map>
+#include <thread>
 
 namespace eam::test::remote {
 
@@ -54,6 +58,46 @@ inline void spawn_test_actors(actor_system& system, std::atomic<bool>& quit_requ
   });
   system.spawn({.name = "control"}, [&quit_requested](actor_context&) {
     return behavior{[&quit_requested](quit) { quit_requested.store(true); }};
+  });
+}
+
+/// The registrar (claim_name and the rest, test_protocol.hpp) of `node`.
+inline void spawn_registrar(cluster::node& node) {
+  node.system().spawn({.name = "registrar"}, [&node](actor_context& ctx) {
+    struct state {
+      std::map<std::string, actor_ref> holders;
+      std::vector<std::string> ends;
+    };
+    auto& s = ctx.make_state<state>();
+    return behavior{
+        [&ctx, &s, &node](const claim_name& c) {
+          // The test's starting line: a short wait on this node's own worker (at most 1 s).
+          const auto at = std::chrono::system_clock::time_point(std::chrono::milliseconds(c.at_epoch_ms));
+          std::this_thread::sleep_until(std::min(at, std::chrono::system_clock::now() + std::chrono::seconds(1)));
+          try {
+            const std::string id = node.id();
+            auto holder = ctx.system().spawn({.name = c.name, .global = true}, [id](actor_context&) {
+              return behavior{[id](whoami) { return id; }};
+            });
+            ctx.watch(holder, [&s, name = c.name](const down& d) {
+              s.ends.push_back(name + ": " + d.reason.to_string());
+            });
+            s.holders[c.name] = holder;
+            return true;
+          } catch (const eam::error& e) {
+            if (e.code() != errc::name_taken) throw;
+            return false;
+          }
+        },
+        [&ctx, &s](const release_name& r) {
+          const auto it = s.holders.find(r.name);
+          if (it == s.holders.end()) return false;
+          ctx.system().stop(it->second);
+          s.holders.erase(it);
+          return true;
+        },
+        [&node](const name_query& q) { return node.name_owner(q.name).value_or(""); },
+        [&s](holder_ends) { return s.ends; }};
   });
 }
 

@@ -75,6 +75,33 @@ struct members_query {
   MSGPACK_DEFINE();
 };
 
+/// The registrar spawns a holder under the global name (answers false when the name is
+/// refused: name_taken), ends it (release_name: true when it held one here), tells which node
+/// holds a name as its node sees it ("" for none: name_query), and lists the exit reasons of
+/// the holders it saw end (holder_ends).
+struct claim_name {
+  std::string name;
+  /// When to claim, in ms since the epoch (0: at once): so that several nodes claim at the
+  /// same instant, each before it can hear of the others.
+  std::int64_t at_epoch_ms = 0;
+  MSGPACK_DEFINE(name, at_epoch_ms);
+};
+struct release_name {
+  std::string name;
+  MSGPACK_DEFINE(name);
+};
+struct name_query {
+  std::string name;
+  MSGPACK_DEFINE(name);
+};
+struct holder_ends {
+  MSGPACK_DEFINE();
+};
+/// A holder answers with its node's id.
+struct whoami {
+  MSGPACK_DEFINE();
+};
+
 using counter_ref = typed_ref<void(add), int(get)>;
 using echo_ref = typed_ref<std::string(echo), std::string(call_back)>;
 using sink_ref = typed_ref<void(seq), sink_state(get_sink)>;
@@ -84,6 +111,9 @@ using factory_ref = typed_ref<mortal_ref(spawn_mortal)>;
 using hanger_ref = typed_ref<int(hang)>;
 using control_ref = typed_ref<void(quit)>;
 using membership_ref = typed_ref<std::vector<std::string>(members_query)>;
+using registrar_ref = typed_ref<bool(claim_name), bool(release_name), std::string(name_query),
+                                std::vector<std::string>(holder_ends)>;
+using holder_ref = typed_ref<std::string(whoami)>;
 
 /// Membership timings for tests that wait for failures and heals: a few times memberlist's
 /// LAN defaults' pace (the same protocol, shorter intervals).
@@ -126,6 +156,11 @@ inline void register_messages() {
   cluster::register_message<hang>("test.hang");
   cluster::register_message<quit>("test.quit");
   cluster::register_message<members_query>("test.members_query");
+  cluster::register_message<claim_name>("test.claim_name");
+  cluster::register_message<release_name>("test.release_name");
+  cluster::register_message<name_query>("test.name_query");
+  cluster::register_message<holder_ends>("test.holder_ends");
+  cluster::register_message<whoami>("test.whoami");
   cluster::register_message<std::variant<int, eam::error>>("test.int_or_error");  // an alternative without an empty state
 }
 

@@ -52,36 +52,42 @@ struct recording_extension final : eam::name_extension {
 }  // namespace
 
 TEST_SUITE("engine.name_extension") {
-  TEST_CASE("a name held elsewhere is refused with name_taken and a local one is reported with its actor") {
+  TEST_CASE("a global name held elsewhere is refused with name_taken and one taken here is reported with its actor") {
     eam::actor_system system({.workers = 1});
     auto extension = std::make_shared<recording_extension>();
     extension->held_elsewhere.insert("taken");
     system.set_name_extension(extension);
 
     try {
-      (void)system.spawn({.name = "taken"}, answering, 1);
+      (void)system.spawn({.name = "taken", .global = true}, answering, 1);
       FAIL("the spawn should have been refused");
     } catch (const eam::error& e) {
       CHECK(e.code() == eam::errc::name_taken);
     }
     CHECK_FALSE(system.whereis("taken").has_value());
 
-    auto ref = system.spawn({.name = "mine"}, answering, 2);
+    auto ref = system.spawn({.name = "mine", .global = true}, answering, 2);
     REQUIRE(extension->registered_log.size() == 1);
     CHECK(extension->registered_log[0] == std::pair<std::string, std::uint64_t>("mine", ref.id()));
+
+    // A local name is the system's own business: the extension is neither asked nor told, and
+    // it may shadow a global name held elsewhere.
+    auto local = system.spawn({.name = "taken"}, answering, 3);
+    CHECK(extension->registered_log.size() == 1);
+    CHECK(system.whereis("taken") == local);
   }
 
   TEST_CASE("an actor's end and unregister both report the freed name and whereis falls back to the extension") {
     eam::actor_system system({.workers = 1});
     auto extension = std::make_shared<recording_extension>();
     system.set_name_extension(extension);
-    auto stopping = system.spawn({.name = "stopping"}, answering, 1);
+    auto stopping = system.spawn({.name = "stopping", .global = true}, answering, 1);
     const std::uint64_t stopping_id = stopping.id();
     system.stop(stopping);
     REQUIRE(eam::test::eventually([&] { return extension->unregistered_count() == 1; }));
     CHECK(extension->unregistered_log[0] == std::pair<std::string, std::uint64_t>("stopping", stopping_id));
 
-    auto kept = system.spawn({.name = "kept"}, answering, 7);
+    auto kept = system.spawn({.name = "kept", .global = true}, answering, 7);
     CHECK(system.unregister("kept"));
     CHECK_FALSE(system.unregister("kept"));
     CHECK(extension->unregistered_count() == 2);

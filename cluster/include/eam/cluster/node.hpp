@@ -160,8 +160,10 @@ class node {
   [[nodiscard]] membership_stats gossip_stats() const;
 
   // -- distributed registry ----------------------------------------------------------------------
-  // A name an actor takes on any node (spawn_options::name) resolves on every node through the
-  // system's own calls: system().whereis(name), typed whereis, otp named_ref. It is announced
+  // A global name an actor takes on any node (spawn_options{.name = ..., .global = true})
+  // resolves on every node through the system's own calls: system().whereis(name), typed
+  // whereis, otp named_ref; a local name (the default) stays the node's own, reachable from
+  // elsewhere with whereis(node_id, name), and shadows a global one there. It is announced
   // to every peer at once and dropped everywhere when its actor ends or its node goes. A name
   // known to be held on another node is refused (name_taken); two nodes that take one name
   // concurrently converge everywhere on the earlier claim (a hybrid logical clock, then the

@@ -3,8 +3,9 @@
 /// replicated over a cluster (eam::cluster installs one). Without one, names are local only.
 ///
 /// The system calls it on name operations, never on the message path: before and after a
-/// local actor takes a name (spawn with spawn_options::name), when a name is freed (its actor
-/// ended, or actor_system::unregister), and when whereis finds no local actor. Calls come from
+/// local actor takes a global name (spawn_options::name with spawn_options::global), when a
+/// name is freed (its actor ended, or actor_system::unregister: any name, the extension
+/// ignores those it does not hold), and when whereis finds no local actor. Calls come from
 /// whichever thread spawns, ends the actor or looks up, without any engine lock held: an
 /// implementation guards its own state and must not block (an actor's end runs on a worker).
 #include <eam/engine/actor_ref.hpp>

@@ -18,6 +18,10 @@ enum class overflow_strategy : std::uint8_t {
 struct spawn_options {
   /// A unique name to register the actor under; freed when it stops. Empty: no name.
   std::string name;
+  /// The name is global: also offered to the system's name extension (name_extension.hpp),
+  /// which a cluster node installs to make it resolve on every node (Erlang's global names).
+  /// Without an extension, the same as a local name.
+  bool global = false;
   /// The most ordinary messages the mailbox holds; 0: the system default (unbounded unless
   /// system_config says otherwise).
   std::uint32_t mailbox_bound = 0;

@@ -1,0 +1,175 @@
+// The distributed registry between node processes on 127.0.0.1: a global name taken on one
+// node resolves on every other (typed, through the system's own whereis), leaves with its
+// actor or its node, reaches a node that joins later, and three nodes claiming one name at once
+// agree on one winner while the others are told. This test process runs one node; node
+// programs (child_node) run the others, each stopped by its pid.
+#include "child_node.hpp"
+#include "test_actors.hpp"
+
+#include "../support/eventually.hpp"
+
+#include <eam/otp/named_ref.hpp>
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <deque>
+#include <future>
+#include <set>
+
+using namespace eam::test::remote;
+using eam::test::child_node;
+using eam::test::eventually;
+using namespace std::chrono_literals;
+
+namespace {
+
+#ifdef EAM_TEST_SANITIZED
+constexpr int contests = 10;
+#else
+constexpr int contests = 50;
+#endif
+
+const std::string cookie = "a-test-cookie-of-enough-length";
+
+std::unique_ptr<eam::cluster::node> start_here() {
+  register_messages();
+  eam::cluster::node_config config;
+  config.node_id = "here";
+  config.cookie = cookie;
+  config.system.workers = 1;
+  return eam::cluster::start_node(config).value();
+}
+
+std::vector<std::string> member_args(const std::string& id, const eam::cluster::node& seed) {
+  return {"--id", id, "--cookie", cookie, "--seed", seed.address(), "--workers", "1"};
+}
+
+child_node start_member(const std::string& id, const eam::cluster::node& seed) {
+  return child_node(member_args(id, seed));
+}
+
+registrar_ref registrar_of(eam::cluster::node& here, const std::string& id) {
+  auto found = here.whereis<registrar_ref>(id, "registrar");
+  REQUIRE(found.has_value());
+  return found.value();
+}
+
+// `id`'s view of who holds `name` ("" for nobody).
+std::string owner_seen_by(eam::cluster::node& here, const std::string& id, const std::string& name) {
+  if (id == here.id()) return here.name_owner(name).value_or("");
+  auto r = registrar_of(here, id).call(name_query{name}).get();
+  return r ? r.value() : "?";
+}
+
+bool all_see(eam::cluster::node& here, const std::vector<std::string>& ids, const std::string& name,
+             const std::string& owner) {
+  return std::all_of(ids.begin(), ids.end(), [&](const std::string& id) { return owner_seen_by(here, id, name) == owner; });
+}
+
+}  // namespace
+
+TEST_SUITE("cluster.registry") {
+  TEST_CASE("a global name resolves on every node, typed, leaves with its actor and reaches a node that joins later") {
+    auto here = start_here();
+    child_node b = start_member("b", *here), c = start_member("c", *here);
+    REQUIRE(here->wait_for_cluster({.min_members = 3, .nodes = {"b", "c"}, .timeout = 30s}));
+    REQUIRE(here->wait_for_peer("b", 30s));
+    REQUIRE(here->wait_for_peer("c", 30s));
+
+    REQUIRE(registrar_of(*here, "b").call(claim_name{"service"}).get().value());
+    CHECK(eventually([&] { return all_see(*here, {"here", "b", "c"}, "service", "b"); }));
+
+    // Through the system's own typed whereis, as if it were local: the signatures came along.
+    auto service = here->system().whereis<holder_ref>("service");
+    REQUIRE(service.has_value());
+    CHECK(service.value().call(whoami{}).get().value() == "b");
+    const eam::otp::named_ref<std::string(whoami)> by_name(here->system(), "service");
+    CHECK(by_name.resolve().value().call(whoami{}).get().value() == "b");
+    // Held on b: refused on c.
+    CHECK_FALSE(registrar_of(*here, "c").call(claim_name{"service"}).get().value());
+
+    // A node that joins now learns every name.
+    child_node d = start_member("d", *here);
+    REQUIRE(here->wait_for_peer("d", 30s));
+    CHECK(eventually([&] { return owner_seen_by(*here, "d", "service") == "b"; }));
+
+    // Its actor ends: gone everywhere, and the name is free again.
+    REQUIRE(registrar_of(*here, "b").call(release_name{"service"}).get().value());
+    CHECK(eventually([&] { return all_see(*here, {"here", "b", "c", "d"}, "service", ""); }));
+    CHECK_FALSE(here->system().whereis("service").has_value());
+    CHECK(registrar_of(*here, "c").call(claim_name{"service"}).get().value());
+    CHECK(eventually([&] { return all_see(*here, {"here", "b", "d"}, "service", "c"); }));
+  }
+
+  TEST_CASE("the names of a killed node vanish everywhere") {
+    auto here = start_here();
+    child_node b = start_member("b", *here), c = start_member("c", *here);
+    REQUIRE(here->wait_for_cluster({.min_members = 3, .nodes = {"b", "c"}, .timeout = 30s}));
+    REQUIRE(here->wait_for_peer("b", 30s));
+    REQUIRE(here->wait_for_peer("c", 30s));
+    REQUIRE(registrar_of(*here, "b").call(claim_name{"doomed"}).get().value());
+    REQUIRE(eventually([&] { return all_see(*here, {"here", "c"}, "doomed", "b"); }));
+    b.kill_hard();
+    CHECK(eventually([&] { return all_see(*here, {"here", "c"}, "doomed", ""); }, 60s));
+  }
+
+  TEST_CASE("three nodes claiming one name at once agree on one winner every time and the others are told") {
+    auto here = start_here();
+    const std::vector<std::string> claimants = {"b", "c", "d"};
+    std::deque<child_node> children;
+    for (const auto& id : claimants) children.emplace_back(member_args(id, *here));
+    REQUIRE(here->wait_for_cluster({.min_members = 4, .nodes = claimants, .timeout = 30s}));
+    std::vector<registrar_ref> registrars;
+    for (const auto& id : claimants) {
+      REQUIRE(here->wait_for_peer(id, 30s));
+      registrars.push_back(registrar_of(*here, id));
+    }
+
+    std::map<std::string, int> wins;
+    int contested = 0;  // rounds where more than one claim was accepted before the others heard
+    for (int round = 0; round < contests; ++round) {
+      const std::string name = "contested-" + std::to_string(round);
+      const std::int64_t start = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                     std::chrono::system_clock::now().time_since_epoch())
+                                     .count() +
+                                 50;
+      // A call is sent when it is waited for: one thread each, so that all three are on their way.
+      std::vector<std::future<bool>> claims;
+      for (auto& r : registrars)
+        claims.push_back(std::async(std::launch::async, [&r, &name, start] {
+          return r.call(claim_name{name, start}).get().value();
+        }));
+      std::vector<bool> accepted;
+      for (auto& f : claims) accepted.push_back(f.get());
+      INFO("round " << round << ": accepted " << accepted[0] << accepted[1] << accepted[2]);
+      REQUIRE(std::count(accepted.begin(), accepted.end(), true) >= 1);
+      if (std::count(accepted.begin(), accepted.end(), true) > 1) ++contested;
+
+      // One winner, the same on all four nodes, among those whose claim was accepted.
+      std::string winner;
+      REQUIRE(eventually([&] {
+        winner = owner_seen_by(*here, "here", name);
+        return !winner.empty() && all_see(*here, {"here", "b", "c", "d"}, name, winner);
+      }));
+      const auto at = static_cast<std::size_t>(std::find(claimants.begin(), claimants.end(), winner) - claimants.begin());
+      REQUIRE(at < claimants.size());
+      CHECK(accepted[at]);
+      ++wins[winner];
+      CHECK(here->system().whereis<holder_ref>(name).value().call(whoami{}).get().value() == winner);
+
+      // Every other accepted claim lost, and its holder was told with name_conflict.
+      for (std::size_t i = 0; i < claimants.size(); ++i) {
+        if (i == at || !accepted[i]) continue;
+        CHECK(eventually([&] {
+          const auto ends = registrars[i].call(holder_ends{}).get().value();
+          return std::any_of(ends.begin(), ends.end(), [&](const std::string& e) {
+            return e.rfind(name + ": ", 0) == 0 && e.find("name_conflict") != std::string::npos;
+          });
+        }));
+      }
+    }
+    MESSAGE("winners over " << contests << " rounds: b " << wins["b"] << ", c " << wins["c"] << ", d " << wins["d"]
+                            << "; " << contested << " rounds with concurrent accepted claims");
+  }
+}
