@@ -9,10 +9,12 @@
 #include "../support/eventually.hpp"
 
 #include <eam/otp/named_ref.hpp>
+#include <eam/otp/supervisor.hpp>
 
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <deque>
 #include <future>
 #include <set>
@@ -67,9 +69,52 @@ bool all_see(eam::cluster::node& here, const std::vector<std::string>& ids, cons
   return std::all_of(ids.begin(), ids.end(), [&](const std::string& id) { return owner_seen_by(here, id, name) == owner; });
 }
 
+// A second node in this process, joined to `seed`.
+std::unique_ptr<eam::cluster::node> start_second(const eam::cluster::node& seed) {
+  eam::cluster::node_config config;
+  config.node_id = "second";
+  config.cookie = cookie;
+  config.seeds = {seed.address()};
+  config.system.workers = 1;
+  return eam::cluster::start_node(config).value();
+}
+
 }  // namespace
 
 TEST_SUITE("cluster.registry") {
+  TEST_CASE("a supervised actor keeps its global name across restarts on every node") {
+    auto here = start_here();
+    auto second = start_second(*here);
+    REQUIRE(second->wait_for_peer("here", 30s));
+    REQUIRE(here->wait_for_peer("second", 30s));
+    // Each start answers whoami with its own instance number.
+    auto starts = std::make_shared<std::atomic<int>>(0);
+    auto sup = eam::otp::start_supervisor(
+                   here->system(), {},
+                   {eam::otp::child("svc", {.name = "supervised", .global = true},
+                                    [starts](eam::actor_context& ctx) {
+                                      const int instance = ++*starts;
+                                      return eam::behavior{[instance](whoami) { return std::to_string(instance); },
+                                                           [&ctx](const end_with& e) { ctx.exit(ctx.self(), e.reason); }};
+                                    })})
+                   .value();
+    const auto answer_from_second = [&] {
+      auto found = second->system().whereis("supervised");
+      if (!found) return std::string();
+      auto r = eam::unchecked_typed_ref_cast<holder_ref>(*found).call(whoami{}).get();
+      return r ? r.value() : std::string();
+    };
+    REQUIRE(eventually([&] { return answer_from_second() == "1"; }));
+    // It crashes; its supervisor starts it again under the same name, and the other node
+    // resolves the name to the new instance.
+    auto first = here->system().whereis<eam::typed_ref<void(end_with)>>("supervised").value();
+    first.cast(end_with{eam::exit_reason::crashed("on purpose")});
+    CHECK(eventually([&] { return answer_from_second() == "2"; }));
+    CHECK(second->name_owner("supervised") == "here");
+    sup.stop();
+  }
+
+
   TEST_CASE("a global name resolves on every node, typed, leaves with its actor and reaches a node that joins later") {
     auto here = start_here();
     child_node b = start_member("b", *here), c = start_member("c", *here);
