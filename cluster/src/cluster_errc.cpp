@@ -8,6 +8,9 @@ std::string_view cluster_code_name(int code) noexcept {
     case eam::cluster::cluster_errc::node_stopped: return "node_stopped";
     case eam::cluster::cluster_errc::key_not_installed: return "key_not_installed";
     case eam::cluster::cluster_errc::key_is_primary: return "key_is_primary";
+    case eam::cluster::cluster_errc::not_a_local_actor: return "not_a_local_actor";
+    case eam::cluster::cluster_errc::invalid_group: return "invalid_group";
+    case eam::cluster::cluster_errc::not_joined: return "not_joined";
   }
   return "unknown";
 }

@@ -137,6 +137,7 @@ decode_outcome decode_frame(std::span<const std::byte> frame, frame_visitor& v) 
       case frame_kind::rekey_request:
       case frame_kind::rekey_barrier:
       case frame_kind::names:
+      case frame_kind::groups:
         return {0, true, "a membership or registry frame where only a hello is accepted"};
       case frame_kind::heartbeat:
         if (size != 2) return {0, true, "a heartbeat with a body"};

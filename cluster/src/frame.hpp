@@ -12,6 +12,7 @@
 //   heartbeat  nothing       leave   nothing
 //   gossip_state  a membership state exchange      rekey_request  a key fingerprint
 //   rekey_barrier nothing                          names  a registry message (names_wire.hpp)
+//   groups  a process groups message (groups_wire.hpp)
 //
 // Everything here is untrusted input: the decoder caps sizes and depth (msgpack unpack_limit),
 // checks every shape, and stops a frame at its first bad item (what follows cannot be framed).
@@ -38,6 +39,7 @@ enum class frame_kind : std::uint8_t {
   rekey_request = 6,  // "this node re-keys its listener to the key with this fingerprint"
   rekey_barrier = 7,  // "nothing more from me on this connection: I reconnect with your new key"
   names = 8,          // the distributed registry (names_wire.hpp) after the two bytes
+  groups = 9,         // distributed process groups (groups_wire.hpp) after the two bytes
 };
 enum class item_kind : std::uint8_t {
   cast = 0, call = 1, reply = 2, reply_error = 3, monitor = 4, down = 5, exit = 6, lookup = 7, lookup_reply = 8,

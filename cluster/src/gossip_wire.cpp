@@ -1,42 +1,14 @@
 #include "gossip_wire.hpp"
 
-#include "msgpack_read.hpp"
-
-#include <msgpack.hpp>
+#include "msgpack_fields.hpp"
 
 #include <algorithm>
-#include <cstring>
 
 namespace eam::cluster::internal {
 
 namespace {
 
-struct byte_sink {
-  std::vector<std::byte>& out;
-  void write(const char* data, std::size_t size) {
-    const std::size_t at = out.size();
-    if (size == 0) return;  // msgpack may hand an empty string's nullptr
-    out.resize(at + size);
-    std::memcpy(out.data() + at, data, size);
-  }
-};
-using gossip_packer = msgpack::packer<byte_sink>;
-
-template <class Pack>
-encoded_message encode(Pack&& pack) {
-  encoded_message out;
-  byte_sink sink{out};
-  gossip_packer pk(sink);
-  pack(pk);
-  return out;
-}
-
-void pack_text(gossip_packer& pk, std::string_view text) {
-  pk.pack_str(static_cast<std::uint32_t>(text.size()));
-  pk.pack_str_body(text.data(), static_cast<std::uint32_t>(text.size()));
-}
-
-void pack_member_fields(gossip_packer& pk, const member& m) {
+void pack_member_fields(bytes_packer& pk, const member& m) {
   pack_text(pk, m.id);
   pk.pack(m.incarnation);
   pack_text(pk, m.address);
@@ -162,7 +134,7 @@ gossip_decode_outcome decode_gossip(std::span<const std::byte> body, gossip_visi
 }
 
 encoded_message encode_ping(std::uint64_t seq, std::string_view target) {
-  return encode([&](gossip_packer& pk) {
+  return pack_to_bytes([&](bytes_packer& pk) {
     pk.pack_array(3);
     pk.pack(static_cast<std::uint8_t>(gossip_kind::ping));
     pk.pack(seq);
@@ -171,7 +143,7 @@ encoded_message encode_ping(std::uint64_t seq, std::string_view target) {
 }
 
 encoded_message encode_indirect_ping(std::uint64_t seq, std::string_view target, std::string_view target_address) {
-  return encode([&](gossip_packer& pk) {
+  return pack_to_bytes([&](bytes_packer& pk) {
     pk.pack_array(4);
     pk.pack(static_cast<std::uint8_t>(gossip_kind::indirect_ping));
     pk.pack(seq);
@@ -181,7 +153,7 @@ encoded_message encode_indirect_ping(std::uint64_t seq, std::string_view target,
 }
 
 encoded_message encode_ack(std::uint64_t seq) {
-  return encode([&](gossip_packer& pk) {
+  return pack_to_bytes([&](bytes_packer& pk) {
     pk.pack_array(2);
     pk.pack(static_cast<std::uint8_t>(gossip_kind::ack));
     pk.pack(seq);
@@ -189,7 +161,7 @@ encoded_message encode_ack(std::uint64_t seq) {
 }
 
 encoded_message encode_nack(std::uint64_t seq) {
-  return encode([&](gossip_packer& pk) {
+  return pack_to_bytes([&](bytes_packer& pk) {
     pk.pack_array(2);
     pk.pack(static_cast<std::uint8_t>(gossip_kind::nack));
     pk.pack(seq);
@@ -197,7 +169,7 @@ encoded_message encode_nack(std::uint64_t seq) {
 }
 
 encoded_message encode_alive(const member& m) {
-  return encode([&](gossip_packer& pk) {
+  return pack_to_bytes([&](bytes_packer& pk) {
     pk.pack_array(6);
     pk.pack(static_cast<std::uint8_t>(gossip_kind::alive));
     pack_member_fields(pk, m);
@@ -207,7 +179,7 @@ encoded_message encode_alive(const member& m) {
 namespace {
 encoded_message encode_accusation(gossip_kind kind, std::string_view id, std::uint64_t incarnation,
                                   std::string_view from) {
-  return encode([&](gossip_packer& pk) {
+  return pack_to_bytes([&](bytes_packer& pk) {
     pk.pack_array(4);
     pk.pack(static_cast<std::uint8_t>(kind));
     pack_text(pk, id);
@@ -226,7 +198,7 @@ encoded_message encode_dead(std::string_view id, std::uint64_t incarnation, std:
 }
 
 std::vector<std::byte> encode_state(bool is_reply, bool is_join, const std::vector<member>& members) {
-  return encode([&](gossip_packer& pk) {
+  return pack_to_bytes([&](bytes_packer& pk) {
     pk.pack_array(1);  // a body of one message
     pk.pack_array(4);
     pk.pack(static_cast<std::uint8_t>(gossip_kind::state));
@@ -247,7 +219,7 @@ std::vector<std::byte> make_body(std::span<const encoded_message* const> message
   std::vector<std::byte> out;
   out.reserve(size);
   byte_sink sink{out};
-  gossip_packer pk(sink);
+  bytes_packer pk(sink);
   pk.pack_array(static_cast<std::uint32_t>(messages.size()));
   for (const auto* m : messages) out.insert(out.end(), m->begin(), m->end());
   return out;

@@ -1,32 +1,15 @@
 #include "names_wire.hpp"
 
-#include "msgpack_read.hpp"
+#include "msgpack_fields.hpp"
 
 #include <algorithm>
-#include <cstring>
 
 namespace eam::cluster::internal {
 
 namespace {
 
-struct byte_sink {
-  std::vector<std::byte>& out;
-  void write(const char* data, std::size_t size) {
-    if (size == 0) return;
-    const std::size_t at = out.size();
-    out.resize(at + size);
-    std::memcpy(out.data() + at, data, size);
-  }
-};
-using names_packer = msgpack::packer<byte_sink>;
-
-void pack_text(names_packer& pk, std::string_view t) {
-  pk.pack_str(static_cast<std::uint32_t>(t.size()));
-  pk.pack_str_body(t.data(), static_cast<std::uint32_t>(t.size()));
-}
-
 // [name, stamp, actor, [[message, reply]...]]
-void pack_claim_fields(names_packer& pk, const name_announcement& a) {
+void pack_claim_fields(bytes_packer& pk, const name_announcement& a) {
   pack_text(pk, a.name);
   pk.pack(a.stamp);
   pk.pack(a.actor);
@@ -62,15 +45,6 @@ name_announcement read_claim(const msgpack::object_array& a, std::uint32_t at) {
                               std::string(text(s.via.array.ptr[1], max_name_bytes, true)));
   }
   return c;
-}
-
-template <class Pack>
-std::vector<std::byte> encode(Pack&& pack) {
-  std::vector<std::byte> out;
-  byte_sink sink{out};
-  names_packer pk(sink);
-  pack(pk);
-  return out;
 }
 
 }  // namespace
@@ -133,7 +107,7 @@ names_decode_outcome decode_names(std::span<const std::byte> body, names_visitor
 }
 
 std::vector<std::byte> encode_put(const name_announcement& a) {
-  return encode([&](names_packer& pk) {
+  return pack_to_bytes([&](bytes_packer& pk) {
     pk.pack_array(5);
     pk.pack(static_cast<std::uint8_t>(names_op::put));
     pack_claim_fields(pk, a);
@@ -141,7 +115,7 @@ std::vector<std::byte> encode_put(const name_announcement& a) {
 }
 
 std::vector<std::byte> encode_del(std::string_view name, std::uint64_t stamp) {
-  return encode([&](names_packer& pk) {
+  return pack_to_bytes([&](bytes_packer& pk) {
     pk.pack_array(3);
     pk.pack(static_cast<std::uint8_t>(names_op::del));
     pack_text(pk, name);
@@ -150,7 +124,7 @@ std::vector<std::byte> encode_del(std::string_view name, std::uint64_t stamp) {
 }
 
 std::vector<std::byte> encode_sync(const std::vector<name_announcement>& all) {
-  return encode([&](names_packer& pk) {
+  return pack_to_bytes([&](bytes_packer& pk) {
     pk.pack_array(2);
     pk.pack(static_cast<std::uint8_t>(names_op::sync));
     pk.pack_array(static_cast<std::uint32_t>(all.size()));

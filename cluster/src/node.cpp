@@ -46,6 +46,28 @@ result<void> node::use_key(std::string_view cookie) { return runtime_->use_key(c
 result<void> node::remove_key(std::string_view cookie) { return runtime_->remove_key(cookie); }
 std::vector<std::string> node::list_keys() const { return runtime_->list_keys(); }
 std::optional<std::string> node::name_owner(std::string_view name) const { return runtime_->name_owner(name); }
+
+namespace {
+internal::group_key key_of(std::string_view scope, std::string_view group) {
+  return {std::string(scope), std::string(group)};
+}
+}  // namespace
+
+result<void> node::join_group(std::string_view group, const actor_ref& member, std::string_view scope) {
+  return runtime_->groups().join(key_of(scope, group), member);
+}
+result<void> node::leave_group(std::string_view group, const actor_ref& member, std::string_view scope) {
+  return runtime_->groups().leave(key_of(scope, group), member);
+}
+std::vector<actor_ref> node::group_members(std::string_view group, std::string_view scope) {
+  return runtime_->groups().members(key_of(scope, group));
+}
+std::vector<actor_ref> node::local_group_members(std::string_view group, std::string_view scope) const {
+  return runtime_->groups().local_members(key_of(scope, group));
+}
+std::vector<std::string> node::which_groups(std::string_view scope) const {
+  return runtime_->groups().groups(std::string(scope));
+}
 std::vector<std::pair<std::string, std::string>> node::registered_names() const { return runtime_->registered_names(); }
 void node::shutdown() { runtime_->shutdown(); }
 

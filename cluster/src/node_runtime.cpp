@@ -181,6 +181,7 @@ node_runtime::node_runtime(node_config config) : config_(std::move(config)), log
   system_ = std::make_unique<actor_system>(sc);
   names_ = std::make_shared<name_registry>(config_.node_id, static_cast<name_registry_host&>(*this));
   system_->set_name_extension(names_);
+  groups_ = std::make_unique<group_registry>(static_cast<group_registry_host&>(*this));
   watcher_ = system_->spawn([this](actor_context& ctx) {
     return behavior{[this, &ctx](watch_exported& w) {
       const std::uint64_t id = w.actor.id();
@@ -487,6 +488,11 @@ void node_runtime::on_frame(const std::string& routing_id, std::span<const std::
         if (out.bad) note_bad_frame(from->node, "registry: " + out.why);
         return;
       }
+      case frame_kind::groups: {
+        const groups_decode_outcome out = groups_->on_message(from->node, from->incarnation, rest);
+        if (out.bad) note_bad_frame(from->node, "groups: " + out.why);
+        return;
+      }
       default: break;
     }
   }
@@ -525,14 +531,7 @@ void node_runtime::on_hello(const std::string& routing_id, hello&& h) {
   peers_changed_.notify_all();
   log_.info("node {} ({}) connected", p->node, p->address);
   emit_peer_event("libeam.cluster.peer_connected", config_.node_id, *p, "hello");
-  // A new peer learns every name this node holds (it sends us its own the same way).
-  std::vector<std::byte> sync = control_frame(frame_kind::names);
-  const std::vector<std::byte> body = names_->own_sync();
-  sync.insert(sync.end(), body.begin(), body.end());
-  if (sync.size() <= config_.max_frame_bytes)
-    send_to_peer(p, sync);
-  else
-    log_.warn("registry: {} names do not fit in max_frame_bytes; {} does not learn them", body.size(), p->node);
+  send_syncs(p);
 }
 
 // `p` by value: it may be a link's own pointer, and this closes that link.
@@ -540,6 +539,7 @@ void node_runtime::peer_down(std::shared_ptr<peer> p, std::string_view why) {
   if (!p->is_up()) return;
   p->go_down();  // fails the calls in flight with transport_error
   names_->node_gone(p->node);
+  groups_->node_gone(p->node);
   {
     std::lock_guard lock(peers_lock_);
     if (auto it = peers_.find(p->node); it != peers_.end() && it->second == p) peers_.erase(it);
@@ -836,6 +836,7 @@ void node_runtime::export_actor(const actor_ref& ref) {
 }
 
 void node_runtime::local_actor_ended(std::uint64_t id, const exit_reason& reason) {
+  groups_->local_actor_ended(id);
   std::vector<std::shared_ptr<peer>> watchers;
   {
     std::lock_guard lock(exports_lock_);
@@ -1075,11 +1076,32 @@ void node_runtime::send_to_peer(const std::shared_ptr<peer>& p, std::span<const 
     if (l->to == p) return send_on_link(*l, frame);
 }
 
-void node_runtime::broadcast_names(std::vector<std::byte>&& body) {
-  std::vector<std::byte> frame = control_frame(frame_kind::names);
+void node_runtime::send_syncs(const std::shared_ptr<peer>& p) {
+  // A new peer learns every name and group member this node has (it sends its own the same way).
+  for (auto [kind, body] : {std::pair{frame_kind::names, names_->own_sync()},
+                            std::pair{frame_kind::groups, groups_->own_sync()}}) {
+    std::vector<std::byte> frame = control_frame(kind);
+    frame.insert(frame.end(), body.begin(), body.end());
+    if (frame.size() <= config_.max_frame_bytes)
+      send_to_peer(p, frame);
+    else
+      log_.warn("a sync of {} bytes exceeds max_frame_bytes; {} does not get it", frame.size(), p->node);
+  }
+}
+
+void node_runtime::broadcast_names(std::vector<std::byte>&& body) { broadcast_control(frame_kind::names, std::move(body)); }
+
+void node_runtime::broadcast_groups(std::vector<std::byte>&& body) {
+  broadcast_control(frame_kind::groups, std::move(body));
+}
+
+bool node_runtime::export_if_local(const actor_ref& actor) { return encode(actor).node == config_.node_id; }
+
+void node_runtime::broadcast_control(frame_kind kind, std::vector<std::byte>&& body) {
+  std::vector<std::byte> frame = control_frame(kind);
   frame.insert(frame.end(), body.begin(), body.end());
   if (frame.size() > config_.max_frame_bytes) {
-    log_.warn("registry: a message of {} bytes exceeds max_frame_bytes; not sent", frame.size());
+    log_.warn("a registry or groups message of {} bytes exceeds max_frame_bytes; not sent", frame.size());
     return;
   }
   // On the I/O thread, which owns the links; in the order registrations happened here.

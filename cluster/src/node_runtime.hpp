@@ -16,6 +16,7 @@
 // Shared tables, each under its own lock: peers by node id; this node's actors that peers may
 // address (exported), and which peers watch each; the proxies of remote actors.
 #include "frame.hpp"
+#include "group_registry.hpp"
 #include "key_derivation.hpp"
 #include "name_registry.hpp"
 #include "peer.hpp"
@@ -53,7 +54,10 @@ struct watch_exported {
   actor_ref actor;
 };
 
-class node_runtime final : public ref_resolver, private swim_environment, private name_registry_host {
+class node_runtime final : public ref_resolver,
+                           private swim_environment,
+                           private name_registry_host,
+                           private group_registry_host {
  public:
   /// Binds, starts the I/O thread and the actor system. Throws eam::error(invalid_config).
   explicit node_runtime(node_config config);
@@ -78,7 +82,8 @@ class node_runtime final : public ref_resolver, private swim_environment, privat
   void remove_member_callback(std::uint64_t id);
   membership_stats gossip_stats() const;
 
-  // distributed registry
+  // distributed registry and process groups
+  group_registry& groups() noexcept { return *groups_; }
   std::optional<std::string> name_owner(std::string_view name) const;
   std::vector<std::pair<std::string, std::string>> registered_names() const;
 
@@ -153,6 +158,13 @@ class node_runtime final : public ref_resolver, private swim_environment, privat
                          const std::vector<wire_signature>& signatures) override;
   std::vector<wire_signature> export_named(const actor_ref& actor) override;
   void name_lost(const std::string& name, const actor_ref& actor, const std::string& winner) override;
+  // group_registry_host (remote_ref above serves both)
+  void broadcast_groups(std::vector<std::byte>&& body) override;
+  bool export_if_local(const actor_ref& actor) override;
+  /// A control frame of `kind` with `body` to every connected peer, from any thread.
+  void broadcast_control(frame_kind kind, std::vector<std::byte>&& body);
+  /// The sync of names and groups a newly connected peer is sent (I/O thread).
+  void send_syncs(const std::shared_ptr<peer>& p);
   /// Sends a control frame to `p` on the link that carries its traffic (I/O thread).
   void send_to_peer(const std::shared_ptr<peer>& p, std::span<const std::byte> frame);
 
@@ -173,6 +185,7 @@ class node_runtime final : public ref_resolver, private swim_environment, privat
 
   std::unique_ptr<actor_system> system_;
   std::shared_ptr<name_registry> names_;  // also held by the system (its name extension)
+  std::unique_ptr<group_registry> groups_;
   typed_ref<void(watch_exported)> watcher_;  // the local actor that watches exported actors for peers
 
   // -- I/O thread only ----------------------------------------------------------------------------

@@ -67,6 +67,7 @@ inline void spawn_registrar(cluster::node& node) {
     struct state {
       std::map<std::string, actor_ref> holders;
       std::vector<std::string> ends;
+      std::multimap<std::string, actor_ref> members;  // by group
     };
     auto& s = ctx.make_state<state>();
     return behavior{
@@ -97,7 +98,24 @@ inline void spawn_registrar(cluster::node& node) {
           return true;
         },
         [&node](const name_query& q) { return node.name_owner(q.name).value_or(""); },
-        [&s](holder_ends) { return s.ends; }};
+        [&s](holder_ends) { return s.ends; },
+        [&ctx, &s, &node](const join_with& j) {
+          const std::string id = node.id();
+          auto member = ctx.system().spawn([id](actor_context& self) {
+            auto& adds = self.make_state<int>(0);
+            return behavior{[id](whoami) { return id; }, [&adds](add a) { adds += a.n; }, [&adds](get) { return adds; }};
+          });
+          s.members.emplace(j.group, member);
+          return node.join_group(j.group, member).has_value();
+        },
+        [&node](const group_size& g) { return static_cast<std::uint64_t>(node.group_members(g.group).size()); },
+        [&ctx, &s](const stop_members& g) {
+          int stopped = 0;
+          const auto [from, to] = s.members.equal_range(g.group);
+          for (auto it = from; it != to; ++it, ++stopped) ctx.system().stop(it->second);
+          s.members.erase(from, to);
+          return stopped;
+        }};
   });
 }
 

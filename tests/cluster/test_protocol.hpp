@@ -101,6 +101,21 @@ struct holder_ends {
 struct whoami {
   MSGPACK_DEFINE();
 };
+/// The registrar spawns a group member (whoami, add, get) and joins it to the group (true when
+/// joined); tells how many members of a group its node knows (group_size); stops its node's
+/// members of a group, answering how many (stop_members).
+struct join_with {
+  std::string group;
+  MSGPACK_DEFINE(group);
+};
+struct group_size {
+  std::string group;
+  MSGPACK_DEFINE(group);
+};
+struct stop_members {
+  std::string group;
+  MSGPACK_DEFINE(group);
+};
 
 using counter_ref = typed_ref<void(add), int(get)>;
 using echo_ref = typed_ref<std::string(echo), std::string(call_back)>;
@@ -111,8 +126,10 @@ using factory_ref = typed_ref<mortal_ref(spawn_mortal)>;
 using hanger_ref = typed_ref<int(hang)>;
 using control_ref = typed_ref<void(quit)>;
 using membership_ref = typed_ref<std::vector<std::string>(members_query)>;
-using registrar_ref = typed_ref<bool(claim_name), bool(release_name), std::string(name_query),
-                                std::vector<std::string>(holder_ends)>;
+using registrar_ref =
+    typed_ref<bool(claim_name), bool(release_name), std::string(name_query), std::vector<std::string>(holder_ends),
+              bool(join_with), std::uint64_t(group_size), int(stop_members)>;
+using group_member_ref = typed_ref<std::string(whoami), void(add), int(get)>;
 using holder_ref = typed_ref<std::string(whoami)>;
 
 /// Membership timings for tests that wait for failures and heals: a few times memberlist's
@@ -161,6 +178,9 @@ inline void register_messages() {
   cluster::register_message<name_query>("test.name_query");
   cluster::register_message<holder_ends>("test.holder_ends");
   cluster::register_message<whoami>("test.whoami");
+  cluster::register_message<join_with>("test.join_with");
+  cluster::register_message<group_size>("test.group_size");
+  cluster::register_message<stop_members>("test.stop_members");
   cluster::register_message<std::variant<int, eam::error>>("test.int_or_error");  // an alternative without an empty state
 }
 

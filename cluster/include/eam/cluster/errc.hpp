@@ -21,6 +21,14 @@ enum class cluster_errc : std::uint8_t {
   key_not_installed = 4,
   /// The primary key cannot be removed: use another first.
   key_is_primary = 5,
+  /// Only an actor of this node can join a process group here (Erlang's pg): the ref stands
+  /// for an actor of another node.
+  not_a_local_actor = 6,
+  /// A scope or group name that cannot cross the wire: empty, over 1,024 bytes, or holding a
+  /// control character.
+  invalid_group = 7,
+  /// leave_group for an actor that is not in the group.
+  not_joined = 8,
 };
 
 }  // namespace eam::cluster

@@ -175,6 +175,36 @@ class node {
   /// Every name this node knows, with the node that holds it, sorted by name.
   [[nodiscard]] std::vector<std::pair<std::string, std::string>> registered_names() const;
 
+  // -- distributed process groups (Erlang's pg) --------------------------------------------------
+  // Groups of actors from every node, in scopes (independent namespaces). Only an actor of this
+  // node joins here; an actor joined twice is listed twice and must leave twice; a member that
+  // ends leaves every group on every node, and a node's members vanish with it. Eventually
+  // consistent: a member list is what this node has heard (joins reach every peer at once).
+
+  /// Errors: invalid_group (a name that cannot cross the wire), not_a_local_actor.
+  result<void> join_group(std::string_view group, const actor_ref& member, std::string_view scope = default_scope);
+  /// Removes one join. Errors: invalid_group, not_joined.
+  result<void> leave_group(std::string_view group, const actor_ref& member, std::string_view scope = default_scope);
+  /// Every member on every node (remote ones as proxies).
+  [[nodiscard]] std::vector<actor_ref> group_members(std::string_view group, std::string_view scope = default_scope);
+  [[nodiscard]] std::vector<actor_ref> local_group_members(std::string_view group,
+                                                          std::string_view scope = default_scope) const;
+  /// The groups of `scope` with a member anywhere, sorted.
+  [[nodiscard]] std::vector<std::string> which_groups(std::string_view scope = default_scope) const;
+  /// Casts `msg` to every member (it must be registered for the wire to reach other nodes);
+  /// returns how many took it (a full bounded mailbox or an ended member does not).
+  template <class M>
+  std::size_t broadcast(std::string_view group, const M& msg, std::string_view scope = default_scope) {
+    std::size_t sent = 0;
+    for (const actor_ref& member : group_members(group, scope)) {
+      message m = message::of(msg);
+      if (send(member, m) == cast_result::sent) ++sent;
+    }
+    return sent;
+  }
+  /// Erlang's default pg scope.
+  static constexpr std::string_view default_scope = "pg";
+
   // -- keyring (memberlist/Serf semantics) -------------------------------------------------------
   /// Adds a cookie's keys: datagrams and connections signed with them are accepted. Errors:
   /// invalid_config (open mode, short cookie).

@@ -1,14 +1,45 @@
 #pragma once
-// Checked reading of untrusted msgpack objects (gossip datagrams, name registry frames): each
-// helper throws bad_message, never reads out of bounds, and accepts only the one shape asked.
+// msgpack for the cluster's own control messages (gossip datagrams, registry and groups
+// frames): a sink that packs into a byte vector, and checked reading of untrusted objects,
+// where each helper throws bad_message, never reads out of bounds, and accepts only the one
+// shape asked for.
 #include <msgpack.hpp>
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <exception>
 #include <string_view>
+#include <vector>
 
 namespace eam::cluster::internal {
+
+/// What msgpack::packer writes into.
+struct byte_sink {
+  std::vector<std::byte>& out;
+  void write(const char* data, std::size_t size) {
+    if (size == 0) return;  // msgpack may hand an empty string's nullptr
+    const std::size_t at = out.size();
+    out.resize(at + size);
+    std::memcpy(out.data() + at, data, size);
+  }
+};
+using bytes_packer = msgpack::packer<byte_sink>;
+
+inline void pack_text(bytes_packer& pk, std::string_view text) {
+  pk.pack_str(static_cast<std::uint32_t>(text.size()));
+  pk.pack_str_body(text.data(), static_cast<std::uint32_t>(text.size()));
+}
+
+/// The bytes `pack(packer)` writes.
+template <class Pack>
+std::vector<std::byte> pack_to_bytes(Pack&& pack) {
+  std::vector<std::byte> out;
+  byte_sink sink{out};
+  bytes_packer pk(sink);
+  pack(pk);
+  return out;
+}
 
 struct bad_message : std::exception {
   const char* what_;

@@ -1,0 +1,171 @@
+#include "group_registry.hpp"
+
+#include <eam/cluster/errc.hpp>
+
+#include <algorithm>
+
+namespace eam::cluster::internal {
+
+namespace {
+
+result<void> check_key(const group_key& key) {
+  if (!valid_group_text(key.scope) || !valid_group_text(key.group))
+    return error(cluster_errc::invalid_group, "scope \"" + key.scope + "\", group \"" + key.group + "\"");
+  return {};
+}
+
+}  // namespace
+
+class group_registry::visitor final : public groups_visitor {
+ public:
+  visitor(group_registry& r, const std::string& node, std::uint64_t incarnation)
+      : r_(r), node_(node), incarnation_(incarnation) {}
+
+  void on_join(group_key&& key, std::uint64_t actor) override {
+    std::lock_guard guard(r_.lock_);
+    remote_members& m = r_.remote_[std::move(key)][node_];
+    m.incarnation = incarnation_;
+    m.actors.push_back(actor);
+  }
+
+  void on_leave(group_key&& key, std::uint64_t actor) override {
+    std::lock_guard guard(r_.lock_);
+    const auto g = r_.remote_.find(key);
+    if (g == r_.remote_.end()) return;
+    const auto n = g->second.find(node_);
+    if (n == g->second.end()) return;
+    auto& actors = n->second.actors;
+    if (const auto it = std::find(actors.begin(), actors.end(), actor); it != actors.end()) actors.erase(it);
+    if (actors.empty()) g->second.erase(n);
+    if (g->second.empty()) r_.remote_.erase(g);
+  }
+
+  void on_sync(std::vector<group_members_of>&& all) override {
+    std::lock_guard guard(r_.lock_);
+    r_.drop_node(node_);
+    for (group_members_of& g : all) {
+      if (g.actors.empty()) continue;
+      remote_members& m = r_.remote_[std::move(g.key)][node_];
+      m.incarnation = incarnation_;
+      m.actors = std::move(g.actors);
+    }
+  }
+
+ private:
+  group_registry& r_;
+  const std::string& node_;
+  std::uint64_t incarnation_;
+};
+
+result<void> group_registry::join(const group_key& key, const actor_ref& member) {
+  if (auto ok = check_key(key); !ok) return ok;
+  if (!member || !host_.export_if_local(member))
+    return error(cluster_errc::not_a_local_actor, "only an actor of this node joins a group here");
+  {
+    std::lock_guard guard(lock_);
+    local_[key].push_back(member);
+  }
+  host_.broadcast_groups(encode_group_change(groups_op::join, key, member.id()));
+  return {};
+}
+
+result<void> group_registry::leave(const group_key& key, const actor_ref& member) {
+  if (auto ok = check_key(key); !ok) return ok;
+  {
+    std::lock_guard guard(lock_);
+    const auto g = local_.find(key);
+    const auto it = g == local_.end() ? std::vector<actor_ref>::iterator{} : std::find(g->second.begin(), g->second.end(), member);
+    if (g == local_.end() || it == g->second.end())
+      return error(cluster_errc::not_joined, "actor " + std::to_string(member.id()) + " in group \"" + key.group + "\"");
+    g->second.erase(it);
+    if (g->second.empty()) local_.erase(g);
+  }
+  host_.broadcast_groups(encode_group_change(groups_op::leave, key, member.id()));
+  return {};
+}
+
+std::vector<actor_ref> group_registry::members(const group_key& key) {
+  std::vector<actor_ref> out = local_members(key);
+  std::vector<std::pair<std::string, remote_members>> elsewhere;
+  {
+    std::lock_guard guard(lock_);
+    if (const auto g = remote_.find(key); g != remote_.end())
+      for (const auto& [node, m] : g->second) elsewhere.emplace_back(node, m);
+  }
+  // Proxies are made without the lock: making one may wait for the node's send buffer.
+  for (const auto& [node, m] : elsewhere)
+    for (const std::uint64_t id : m.actors)
+      if (actor_ref ref = host_.remote_ref(node, m.incarnation, id, {})) out.push_back(std::move(ref));
+  return out;
+}
+
+std::vector<actor_ref> group_registry::local_members(const group_key& key) const {
+  std::lock_guard guard(lock_);
+  const auto g = local_.find(key);
+  return g == local_.end() ? std::vector<actor_ref>{} : g->second;
+}
+
+std::vector<std::string> group_registry::groups(const std::string& scope) const {
+  std::lock_guard guard(lock_);
+  std::vector<std::string> out;
+  for (const auto& [key, members] : local_)
+    if (key.scope == scope) out.push_back(key.group);
+  for (const auto& [key, nodes] : remote_)
+    if (key.scope == scope) out.push_back(key.group);
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+groups_decode_outcome group_registry::on_message(const std::string& node, std::uint64_t incarnation,
+                                                 std::span<const std::byte> body) {
+  visitor v(*this, node, incarnation);
+  return decode_groups(body, v);
+}
+
+std::vector<std::byte> group_registry::own_sync() const {
+  std::vector<group_members_of> all;
+  {
+    std::lock_guard guard(lock_);
+    for (const auto& [key, members] : local_) {
+      group_members_of g{key, {}};
+      for (const actor_ref& m : members) g.actors.push_back(m.id());
+      all.push_back(std::move(g));
+    }
+  }
+  return encode_groups_sync(all);
+}
+
+void group_registry::drop_node(const std::string& node) {
+  for (auto g = remote_.begin(); g != remote_.end();) {
+    g->second.erase(node);
+    g = g->second.empty() ? remote_.erase(g) : std::next(g);
+  }
+}
+
+void group_registry::node_gone(const std::string& node) {
+  std::lock_guard guard(lock_);
+  drop_node(node);
+}
+
+void group_registry::local_actor_ended(std::uint64_t id) {
+  std::vector<group_key> left;  // one entry per join
+  {
+    std::lock_guard guard(lock_);
+    for (auto g = local_.begin(); g != local_.end();) {
+      auto& members = g->second;
+      for (auto it = members.begin(); it != members.end();) {
+        if (it->id() == id) {
+          left.push_back(g->first);
+          it = members.erase(it);
+        } else {
+          ++it;
+        }
+      }
+      g = members.empty() ? local_.erase(g) : std::next(g);
+    }
+  }
+  for (const group_key& key : left) host_.broadcast_groups(encode_group_change(groups_op::leave, key, id));
+}
+
+}  // namespace eam::cluster::internal

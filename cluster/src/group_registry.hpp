@@ -1,0 +1,76 @@
+#pragma once
+// Distributed process groups (Erlang's pg): named groups, in scopes, of actors from every node.
+//
+// Each node is the only source of its own members: it announces a join or a leave to every
+// connected peer, sends a newly connected peer all of them (sync), and a member that ends
+// leaves every group everywhere (local_actor_ended). A node's members vanish with it
+// (node_gone). Eventually consistent, as pg is: a member list is what this node has heard.
+#include "frame.hpp"
+#include "groups_wire.hpp"
+
+#include <eam/engine/actor_ref.hpp>
+#include <eam/engine/result.hpp>
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace eam::cluster::internal {
+
+/// What the groups need from their node.
+class group_registry_host {
+ public:
+  /// Sends a groups message to every connected peer (from any thread; must not block).
+  virtual void broadcast_groups(std::vector<std::byte>&& body) = 0;
+  /// A ref to actor `id` on node `node` (life `incarnation`); empty when that node is not connected.
+  virtual actor_ref remote_ref(const std::string& node, std::uint64_t incarnation, std::uint64_t id,
+                               const std::vector<wire_signature>& signatures) = 0;
+  /// When `actor` is an actor of this node: makes it addressable by peers (its end is then
+  /// reported through local_actor_ended) and returns true.
+  virtual bool export_if_local(const actor_ref& actor) = 0;
+
+ protected:
+  ~group_registry_host() = default;
+};
+
+class group_registry {
+ public:
+  explicit group_registry(group_registry_host& host) : host_(host) {}
+
+  /// Errors: invalid_group, not_a_local_actor.
+  result<void> join(const group_key& key, const actor_ref& member);
+  /// Removes one join of `member`. Errors: invalid_group, not_joined.
+  result<void> leave(const group_key& key, const actor_ref& member);
+  /// Every member on every node, as far as this node knows (an actor joined twice is listed twice).
+  [[nodiscard]] std::vector<actor_ref> members(const group_key& key);
+  [[nodiscard]] std::vector<actor_ref> local_members(const group_key& key) const;
+  /// The groups of `scope` with at least one member, sorted.
+  [[nodiscard]] std::vector<std::string> groups(const std::string& scope) const;
+
+  /// A groups message from peer `node` (life `incarnation`).
+  groups_decode_outcome on_message(const std::string& node, std::uint64_t incarnation, std::span<const std::byte> body);
+  /// What a newly connected peer is sent: every local member.
+  [[nodiscard]] std::vector<std::byte> own_sync() const;
+  void node_gone(const std::string& node);
+  /// A local actor that peers may address ended: it leaves every group.
+  void local_actor_ended(std::uint64_t id);
+
+ private:
+  struct remote_members {
+    std::uint64_t incarnation = 0;
+    std::vector<std::uint64_t> actors;
+  };
+  class visitor;
+  void drop_node(const std::string& node);  // under lock_
+
+  group_registry_host& host_;
+  mutable std::mutex lock_;
+  std::map<group_key, std::vector<actor_ref>> local_;
+  std::map<group_key, std::map<std::string, remote_members>> remote_;  // by group, then node
+};
+
+}  // namespace eam::cluster::internal

@@ -1,0 +1,109 @@
+#include "groups_wire.hpp"
+
+#include "msgpack_fields.hpp"
+
+#include <algorithm>
+
+namespace eam::cluster::internal {
+
+namespace {
+
+std::string_view group_text(const msgpack::object& o) {
+  if (o.type != msgpack::type::STR) throw bad_message("a scope or group is not a string");
+  const std::string_view t{o.via.str.ptr, o.via.str.size};
+  if (!valid_group_text(t)) throw bad_message("a scope or group is empty, too long or holds a control character");
+  return t;
+}
+
+group_key read_key(const msgpack::object_array& a, std::uint32_t at) {
+  return {std::string(group_text(field(a, at))), std::string(group_text(field(a, at + 1)))};
+}
+
+}  // namespace
+
+bool valid_group_text(std::string_view text) noexcept {
+  if (text.empty() || text.size() > max_group_text) return false;
+  return std::none_of(text.begin(), text.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u < 0x20 || u == 0x7f;
+  });
+}
+
+groups_decode_outcome decode_groups(std::span<const std::byte> body, groups_visitor& visitor) {
+  groups_decode_outcome out;
+  try {
+    msgpack::object_handle handle;
+    std::size_t offset = 0;
+    // No header may claim more elements than the body has bytes (each takes at least one).
+    const std::size_t most = std::min(body.size(), max_sync_entries);
+    msgpack::unpack(handle, reinterpret_cast<const char*>(body.data()), body.size(), offset, refer_to_buffer, nullptr,
+                    msgpack::unpack_limit(most, 0, max_group_text, 0, 0, 6));
+    if (offset != body.size()) throw bad_message("bytes after the message");
+    const msgpack::object& o = handle.get();
+    if (o.type != msgpack::type::ARRAY || o.via.array.size == 0) throw bad_message("a message is not a non-empty array");
+    const auto& a = o.via.array;
+    switch (u64(a.ptr[0])) {
+      case static_cast<std::uint64_t>(groups_op::join): visitor.on_join(read_key(a, 1), u64(field(a, 3))); break;
+      case static_cast<std::uint64_t>(groups_op::leave): visitor.on_leave(read_key(a, 1), u64(field(a, 3))); break;
+      case static_cast<std::uint64_t>(groups_op::sync): {
+        const msgpack::object& list = field(a, 1);
+        if (list.type != msgpack::type::ARRAY) throw bad_message("a sync's groups are not an array");
+        std::vector<group_members_of> all;
+        all.reserve(list.via.array.size);
+        for (std::uint32_t i = 0; i < list.via.array.size; ++i) {
+          const msgpack::object& e = list.via.array.ptr[i];
+          if (e.type != msgpack::type::ARRAY) throw bad_message("a sync entry is not an array");
+          group_members_of g{read_key(e.via.array, 0), {}};
+          const msgpack::object& ids = field(e.via.array, 2);
+          if (ids.type != msgpack::type::ARRAY) throw bad_message("a group's members are not an array");
+          g.actors.reserve(ids.via.array.size);
+          for (std::uint32_t j = 0; j < ids.via.array.size; ++j) g.actors.push_back(u64(ids.via.array.ptr[j]));
+          all.push_back(std::move(g));
+        }
+        visitor.on_sync(std::move(all));
+        break;
+      }
+      default: throw bad_message("unknown groups operation");
+    }
+  } catch (const bad_message& e) {
+    out.bad = true;
+    out.why = e.what();
+  } catch (const msgpack::unpack_error& e) {
+    out.bad = true;
+    out.why = std::string("undecodable: ") + e.what();
+  } catch (const msgpack::type_error&) {
+    out.bad = true;
+    out.why = "a field has the wrong type";
+  } catch (const std::bad_alloc&) {
+    out.bad = true;
+    out.why = "too large to decode";
+  }
+  return out;
+}
+
+std::vector<std::byte> encode_group_change(groups_op op, const group_key& key, std::uint64_t actor) {
+  return pack_to_bytes([&](bytes_packer& pk) {
+    pk.pack_array(4);
+    pk.pack(static_cast<std::uint8_t>(op));
+    pack_text(pk, key.scope);
+    pack_text(pk, key.group);
+    pk.pack(actor);
+  });
+}
+
+std::vector<std::byte> encode_groups_sync(const std::vector<group_members_of>& all) {
+  return pack_to_bytes([&](bytes_packer& pk) {
+    pk.pack_array(2);
+    pk.pack(static_cast<std::uint8_t>(groups_op::sync));
+    pk.pack_array(static_cast<std::uint32_t>(all.size()));
+    for (const group_members_of& g : all) {
+      pk.pack_array(3);
+      pack_text(pk, g.key.scope);
+      pack_text(pk, g.key.group);
+      pk.pack_array(static_cast<std::uint32_t>(g.actors.size()));
+      for (const std::uint64_t id : g.actors) pk.pack(id);
+    }
+  });
+}
+
+}  // namespace eam::cluster::internal

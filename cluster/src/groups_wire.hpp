@@ -1,0 +1,56 @@
+#pragma once
+// Distributed process groups' messages between nodes (frame kind `groups`, after the two-byte
+// frame header), msgpack:
+//   [join, scope, group, actor id]     [leave, scope, group, actor id]
+//   [sync, [[scope, group, [actor id...]]...]]   every local member the sender has
+// A node only announces its own actors; the owner is the peer it comes from. An actor joined
+// twice is listed twice (Erlang's pg counts joins). Untrusted: checked, a bad frame dropped.
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace eam::cluster::internal {
+
+enum class groups_op : std::uint8_t { join = 0, leave = 1, sync = 2 };
+
+inline constexpr std::size_t max_group_text = 1024;  ///< bytes of a scope or group name
+inline constexpr std::size_t max_sync_entries = 1u << 20;
+
+struct group_key {
+  std::string scope, group;
+  friend auto operator<=>(const group_key&, const group_key&) = default;
+};
+
+struct group_members_of {
+  group_key key;
+  std::vector<std::uint64_t> actors;
+};
+
+class groups_visitor {
+ public:
+  virtual void on_join(group_key&& key, std::uint64_t actor) = 0;
+  virtual void on_leave(group_key&& key, std::uint64_t actor) = 0;
+  virtual void on_sync(std::vector<group_members_of>&& all) = 0;
+
+ protected:
+  ~groups_visitor() = default;
+};
+
+struct groups_decode_outcome {
+  bool bad = false;
+  std::string why;
+};
+
+/// Whether a scope or group name can cross the wire (1 to max_group_text bytes, no control
+/// character).
+bool valid_group_text(std::string_view text) noexcept;
+/// Never throws for bad input.
+groups_decode_outcome decode_groups(std::span<const std::byte> body, groups_visitor& visitor);
+
+std::vector<std::byte> encode_group_change(groups_op op, const group_key& key, std::uint64_t actor);
+std::vector<std::byte> encode_groups_sync(const std::vector<group_members_of>& all);
+
+}  // namespace eam::cluster::internal

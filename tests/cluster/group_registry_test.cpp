@@ -1,0 +1,142 @@
+// Distributed process groups' table, fed messages by hand: local joins and leaves, what peers
+// announce, a sync replacing a node's members, a node gone, a member's end.
+#include "group_registry.hpp"
+
+#include <doctest/doctest.h>
+#include <eam/cluster/errc.hpp>
+#include <eam/eam.hpp>
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace internal = eam::cluster::internal;
+using eam::cluster::cluster_errc;
+
+namespace {
+
+struct get {};
+
+// Local actors are those of `system`; remote ones are stand-ins registered by id.
+struct recording_host final : internal::group_registry_host {
+  std::vector<std::vector<std::byte>> sent;
+  std::map<std::uint64_t, eam::actor_ref> remote_actors;
+  std::vector<eam::actor_ref> not_local;
+
+  void broadcast_groups(std::vector<std::byte>&& body) override { sent.push_back(std::move(body)); }
+  eam::actor_ref remote_ref(const std::string&, std::uint64_t, std::uint64_t id,
+                            const std::vector<internal::wire_signature>&) override {
+    const auto it = remote_actors.find(id);
+    return it == remote_actors.end() ? eam::actor_ref{} : it->second;
+  }
+  bool export_if_local(const eam::actor_ref& actor) override {
+    return std::find(not_local.begin(), not_local.end(), actor) == not_local.end();
+  }
+};
+
+auto idle(eam::actor_context&) {
+  return eam::behavior{[](get) { return 0; }};
+}
+
+const internal::group_key workers{"pg", "workers"};
+
+}  // namespace
+
+TEST_SUITE("cluster.group_registry") {
+  TEST_CASE("local joins count, leaves undo one join each and only local actors with valid names join") {
+    eam::actor_system system({.workers = 1});
+    recording_host host;
+    internal::group_registry groups(host);
+    auto a = system.spawn(idle);
+    REQUIRE(groups.join(workers, a));
+    REQUIRE(groups.join(workers, a));
+    CHECK(groups.members(workers) == std::vector<eam::actor_ref>{a, a});
+    REQUIRE(groups.leave(workers, a));
+    CHECK(groups.local_members(workers) == std::vector<eam::actor_ref>{a});
+    CHECK(groups.groups("pg") == std::vector<std::string>{"workers"});
+    CHECK(host.sent.size() == 3);
+
+    auto remote = system.spawn(idle);
+    host.not_local.push_back(remote);
+    CHECK(groups.join(workers, remote).code() == cluster_errc::not_a_local_actor);
+    CHECK(groups.join({"pg", ""}, a).code() == cluster_errc::invalid_group);
+    CHECK(groups.join({"pg", "bad\x01name"}, a).code() == cluster_errc::invalid_group);
+    CHECK(groups.leave({"pg", "others"}, a).code() == cluster_errc::not_joined);
+    CHECK(host.sent.size() == 3);  // nothing announced for refusals
+  }
+
+  TEST_CASE("peers' joins, leaves and syncs are applied per node and a node gone takes its members") {
+    eam::actor_system system({.workers = 1});
+    recording_host host;
+    internal::group_registry groups(host);
+    auto x = system.spawn(idle), y = system.spawn(idle);
+    host.remote_actors = {{10, x}, {20, y}};
+    using internal::groups_op;
+    CHECK_FALSE(groups.on_message("b", 1, internal::encode_group_change(groups_op::join, workers, 10)).bad);
+    CHECK_FALSE(groups.on_message("b", 1, internal::encode_group_change(groups_op::join, workers, 10)).bad);
+    CHECK_FALSE(groups.on_message("c", 1, internal::encode_group_change(groups_op::join, workers, 20)).bad);
+    CHECK(groups.members(workers).size() == 3);
+    CHECK_FALSE(groups.on_message("b", 1, internal::encode_group_change(groups_op::leave, workers, 10)).bad);
+    CHECK(groups.members(workers).size() == 2);
+    // A leave from another node of an actor it does not have changes nothing.
+    CHECK_FALSE(groups.on_message("c", 1, internal::encode_group_change(groups_op::leave, workers, 10)).bad);
+    CHECK(groups.members(workers).size() == 2);
+
+    // c's sync replaces what c had: now only in another group.
+    const internal::group_key other{"pg", "other"};
+    CHECK_FALSE(groups.on_message("c", 1, internal::encode_groups_sync({{other, {20, 20}}})).bad);
+    CHECK(groups.members(workers) == std::vector<eam::actor_ref>{x});
+    CHECK(groups.members(other) == std::vector<eam::actor_ref>{y, y});
+    groups.node_gone("c");
+    CHECK(groups.members(other).empty());
+    CHECK(groups.groups("pg") == std::vector<std::string>{"workers"});
+
+    // What a node syncs is what a peer then holds.
+    auto mine = system.spawn(idle);
+    REQUIRE(groups.join(other, mine));
+    recording_host peer_host;
+    peer_host.remote_actors = {{mine.id(), mine}};
+    internal::group_registry peer(peer_host);
+    CHECK_FALSE(peer.on_message("self", 1, groups.own_sync()).bad);
+    CHECK(peer.members(other) == std::vector<eam::actor_ref>{mine});
+    CHECK(peer.members(workers).empty());  // b's member is b's to announce
+  }
+
+  TEST_CASE("a local member that ends leaves every group it joined, each join announced as a leave") {
+    eam::actor_system system({.workers = 1});
+    recording_host host;
+    internal::group_registry groups(host);
+    auto a = system.spawn(idle);
+    REQUIRE(groups.join(workers, a));
+    REQUIRE(groups.join(workers, a));
+    REQUIRE(groups.join({"pg", "other"}, a));
+    host.sent.clear();
+    groups.local_actor_ended(a.id());
+    CHECK(groups.groups("pg").empty());
+    CHECK(host.sent.size() == 3);
+
+    // A peer that applies the joins and then these leaves has nothing left.
+    recording_host peer_host;
+    peer_host.remote_actors = {{a.id(), a}};
+    internal::group_registry peer(peer_host);
+    using internal::groups_op;
+    for (int i = 0; i < 2; ++i)
+      CHECK_FALSE(peer.on_message("self", 1, internal::encode_group_change(groups_op::join, workers, a.id())).bad);
+    CHECK_FALSE(peer.on_message("self", 1, internal::encode_group_change(groups_op::join, {"pg", "other"}, a.id())).bad);
+    for (const auto& body : host.sent) CHECK_FALSE(peer.on_message("self", 1, body).bad);
+    CHECK(peer.groups("pg").empty());
+  }
+
+  TEST_CASE("malformed groups messages are refused whole") {
+    recording_host host;
+    internal::group_registry groups(host);
+    const std::vector<std::vector<std::byte>> bad = {
+        {},
+        {std::byte{0x91}, std::byte{0x09}},                   // [9]: unknown operation
+        {std::byte{0x94}, std::byte{0x00}, std::byte{0xa1}},  // truncated
+    };
+    for (const auto& body : bad) CHECK(groups.on_message("b", 1, body).bad);
+    CHECK(groups.on_message("b", 1, internal::encode_group_change(internal::groups_op::join, {"pg", "a\nb"}, 1)).bad);
+    CHECK(groups.groups("pg").empty());
+  }
+}
