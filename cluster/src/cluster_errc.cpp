@@ -11,6 +11,7 @@ std::string_view cluster_code_name(int code) noexcept {
     case eam::cluster::cluster_errc::not_a_local_actor: return "not_a_local_actor";
     case eam::cluster::cluster_errc::invalid_group: return "invalid_group";
     case eam::cluster::cluster_errc::not_joined: return "not_joined";
+    case eam::cluster::cluster_errc::bad_spawn_arguments: return "bad_spawn_arguments";
   }
   return "unknown";
 }

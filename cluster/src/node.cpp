@@ -47,6 +47,20 @@ result<void> node::remove_key(std::string_view cookie) { return runtime_->remove
 std::vector<std::string> node::list_keys() const { return runtime_->list_keys(); }
 std::optional<std::string> node::name_owner(std::string_view name) const { return runtime_->name_owner(name); }
 
+std::vector<char> node::encode_arguments(const std::function<void(detail::wire_packer&)>& pack) {
+  detail::frame_buffer buffer;
+  {
+    internal::scoped_ref_resolver resolve(*runtime_);
+    detail::wire_packer pk(buffer);
+    pack(pk);
+  }
+  return {buffer.data(), buffer.data() + buffer.size()};
+}
+
+result<actor_ref> node::spawn_by_name(std::string_view type_name, const spawn_config& config, std::vector<char> args) {
+  return runtime_->spawn_by_name(type_name, config, std::move(args));
+}
+
 namespace {
 internal::group_key key_of(std::string_view scope, std::string_view group) {
   return {std::string(scope), std::string(group)};

@@ -182,6 +182,11 @@ node_runtime::node_runtime(node_config config) : config_(std::move(config)), log
   names_ = std::make_shared<name_registry>(config_.node_id, static_cast<name_registry_host&>(*this));
   system_->set_name_extension(names_);
   groups_ = std::make_unique<group_registry>(static_cast<group_registry_host&>(*this));
+  register_message<spawn_request>("eam.spawn_request");
+  register_message<spawn_reply>("eam.spawn_reply");
+  system_->spawn({.name = std::string(spawner_name)}, [this](actor_context&) {
+    return behavior{[this](const spawn_request& r) { return spawn_here(r); }};
+  });
   watcher_ = system_->spawn([this](actor_context& ctx) {
     return behavior{[this, &ctx](watch_exported& w) {
       const std::uint64_t id = w.actor.id();
@@ -1149,6 +1154,72 @@ void node_runtime::name_lost(const std::string& name, const actor_ref& actor, co
 }
 
 std::optional<std::string> node_runtime::name_owner(std::string_view name) const { return names_->owner_of(name); }
+
+// -- placement and remote spawn -------------------------------------------------------------------
+
+result<std::string> node_runtime::place(const spawn_config& config) const {
+  std::vector<std::string> candidates;
+  for (const member& m : members(false))
+    if (config.role.empty() || m.has_role(config.role)) candidates.push_back(m.id);  // sorted by id
+  if (candidates.empty()) return error(errc::no_role_match, "no member has the role \"" + config.role + "\"");
+  if (config.placement == placement::local) {
+    if (std::find(candidates.begin(), candidates.end(), config_.node_id) == candidates.end())
+      return error(errc::no_role_match, "this node lacks the role \"" + config.role + "\"");
+    return config_.node_id;
+  }
+  return candidates[round_robin_.fetch_add(1, std::memory_order_relaxed) % candidates.size()];
+}
+
+spawn_reply node_runtime::spawn_here(const spawn_request& request) {
+  spawn_reply reply;
+  const detail::remote_factory* factory = find_actor_type(request.type);
+  if (factory == nullptr) {
+    reply.failure = error(errc::actor_class_not_registered, request.type + " on node " + config_.node_id);
+    return reply;
+  }
+  try {
+    msgpack::object_handle args;
+    std::size_t offset = 0;
+    // From another node: capped as a frame's items are (the request itself was).
+    const std::size_t most = std::min<std::size_t>(request.args.size(), 65536);
+    msgpack::unpack(args, request.args.data(), request.args.size(), offset, nullptr, nullptr,
+                    msgpack::unpack_limit(most, most, request.args.size(), request.args.size(), 0, 32));
+    if (offset != request.args.size()) throw msgpack::type_error();
+    scoped_ref_resolver resolve(*this);  // refs among the arguments
+    reply.actor = (*factory)(*system_, spawn_options{.name = request.name, .global = request.global}, args.get());
+    reply.signatures = export_named(reply.actor);
+  } catch (const eam::error& e) {
+    reply.failure = e;
+  } catch (const std::exception& e) {  // msgpack's type and unpack errors, a bad size
+    reply.failure = error(cluster_errc::bad_spawn_arguments, request.type + ": " + e.what());
+  }
+  return reply;
+}
+
+result<actor_ref> node_runtime::spawn_by_name(std::string_view type, const spawn_config& config,
+                                              std::vector<char> args) {
+  result<std::string> target = place(config);
+  if (!target) return target.error_value();
+  spawn_request request{std::string(type), config.name, config.global, std::move(args)};
+  if (target.value() == config_.node_id) {
+    spawn_reply reply = spawn_here(request);
+    if (reply.failure) return *reply.failure;
+    return std::move(reply.actor);
+  }
+  result<actor_ref> spawner = whereis(target.value(), spawner_name,
+                                      {{message_type_id::of<spawn_request>(), message_type_id::of<spawn_reply>()}});
+  if (!spawner) return spawner.error_value();
+  result<spawn_reply> reply =
+      unchecked_typed_ref_cast<spawner_ref>(std::move(spawner).value()).call(std::move(request), config.timeout).get();
+  if (!reply) return reply.error_value();
+  if (reply.value().failure) return *reply.value().failure;
+  if (!reply.value().actor) return error(errc::transport_error, "node " + target.value() + " is gone");
+  // The proxy learns what the actor handles, so that typed_ref_cast checks it as a local one.
+  const detail::wire_ref w = encode(reply.value().actor);
+  actor_ref ref = remote_ref(w.node, w.incarnation, w.actor, reply.value().signatures);
+  if (!ref) return error(errc::transport_error, "node " + target.value() + " is gone");
+  return ref;
+}
 
 std::vector<std::pair<std::string, std::string>> node_runtime::registered_names() const { return names_->names(); }
 

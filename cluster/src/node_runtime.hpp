@@ -22,6 +22,7 @@
 #include "peer.hpp"
 #include "proxy.hpp"
 #include "ref_resolver.hpp"
+#include "remote_spawn.hpp"
 #include "swim.hpp"
 
 #include <eam/cluster/node.hpp>
@@ -81,6 +82,13 @@ class node_runtime final : public ref_resolver,
   std::uint64_t on_member_event(std::function<void(const member_event&)> callback);
   void remove_member_callback(std::uint64_t id);
   membership_stats gossip_stats() const;
+
+  // placement and remote spawn
+  /// Spawns registered type `type` where `config` places it; `args` is the msgpack array of
+  /// its arguments. Blocks for a remote node's answer (refused inside an actor).
+  result<actor_ref> spawn_by_name(std::string_view type, const spawn_config& config, std::vector<char> args);
+  /// Runs a spawn request here (the spawner actor's handler, or a local placement).
+  spawn_reply spawn_here(const spawn_request& request);
 
   // distributed registry and process groups
   group_registry& groups() noexcept { return *groups_; }
@@ -173,6 +181,8 @@ class node_runtime final : public ref_resolver,
   actor_ref proxy_for(const std::shared_ptr<peer>& p, std::uint64_t remote_id, std::vector<proxy::signature> sigs);
   actor_ref exported(std::uint64_t id) const;
   void export_actor(const actor_ref& ref);
+  /// The node `config` places a spawn on. Errors: no_role_match.
+  result<std::string> place(const spawn_config& config) const;
 
   node_config config_;
   std::string advertised_;
@@ -186,6 +196,7 @@ class node_runtime final : public ref_resolver,
   std::unique_ptr<actor_system> system_;
   std::shared_ptr<name_registry> names_;  // also held by the system (its name extension)
   std::unique_ptr<group_registry> groups_;
+  mutable std::atomic<std::uint64_t> round_robin_{0};  // placement::round_robin's turn
   typed_ref<void(watch_exported)> watcher_;  // the local actor that watches exported actors for peers
 
   // -- I/O thread only ----------------------------------------------------------------------------

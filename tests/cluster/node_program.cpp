@@ -39,6 +39,7 @@ int main(int argc, char** argv) {
     }
   }
   register_messages();
+  register_actor_types();
   auto started = eam::cluster::start_node(config);
   if (!started) {
     std::fprintf(stderr, "start_node: %s\n", started.error_value().what());

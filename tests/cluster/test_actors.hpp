@@ -61,6 +61,27 @@ inline void spawn_test_actors(actor_system& system, std::atomic<bool>& quit_requ
   });
 }
 
+/// A class actor for remote spawn: answers echo with its greeting and the text.
+struct greeter : actor<std::string(echo)> {
+  std::string greeting;
+  void init(std::string g) { greeting = std::move(g); }
+  std::string handle_call(const echo& e) { return greeting + e.text; }
+};
+
+/// The actor types every test node can spawn by name (placement.hpp), registered once.
+inline void register_actor_types() {
+  static const bool registered = [] {
+    cluster::register_actor<int>("test.counter", [](actor_context& ctx, int start) {
+      auto& total = ctx.make_state<int>(start);
+      return behavior{[&ctx](whoami) { return ctx.system().node_id(); }, [&total](add a) { total += a.n; },
+                      [&total](get) { return total; }};
+    });
+    cluster::register_actor<greeter, std::string>("test.greeter");
+    return true;
+  }();
+  (void)registered;
+}
+
 /// The registrar (claim_name and the rest, test_protocol.hpp) of `node`.
 inline void spawn_registrar(cluster::node& node) {
   node.system().spawn({.name = "registrar"}, [&node](actor_context& ctx) {

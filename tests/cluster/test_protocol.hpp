@@ -130,6 +130,10 @@ using registrar_ref =
     typed_ref<bool(claim_name), bool(release_name), std::string(name_query), std::vector<std::string>(holder_ends),
               bool(join_with), std::uint64_t(group_size), int(stop_members)>;
 using group_member_ref = typed_ref<std::string(whoami), void(add), int(get)>;
+/// What the spawnable test types answer: "test.counter" (a functional actor started from an
+/// int) and "test.greeter" (a class actor started from a greeting).
+using placed_counter_ref = typed_ref<std::string(whoami), void(add), int(get)>;
+using greeter_ref = typed_ref<std::string(echo)>;
 using holder_ref = typed_ref<std::string(whoami)>;
 
 /// Membership timings for tests that wait for failures and heals: a few times memberlist's

@@ -29,6 +29,8 @@ enum class cluster_errc : std::uint8_t {
   invalid_group = 7,
   /// leave_group for an actor that is not in the group.
   not_joined = 8,
+  /// A remote spawn's arguments do not decode as the registered type's (the context says why).
+  bad_spawn_arguments = 9,
 };
 
 }  // namespace eam::cluster

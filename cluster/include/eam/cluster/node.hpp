@@ -16,6 +16,7 @@
 /// `transport_error`. See cluster/README.md.
 
 #include <eam/cluster/membership.hpp>
+#include <eam/cluster/placement.hpp>
 #include <eam/cluster/wire.hpp>
 #include <eam/engine/any_message.hpp>
 #include <eam/engine/result.hpp>
@@ -159,6 +160,26 @@ class node {
   void remove_member_callback(std::uint64_t id);
   [[nodiscard]] membership_stats gossip_stats() const;
 
+  // -- placement and remote spawn (placement.hpp) --------------------------------------------------
+  /// Spawns the actor type registered as `type_name` (register_actor) with `args`, on the
+  /// node `config` places it (this one by default), and returns a ref that reaches it, typed
+  /// and checked against the actor's real signatures. A remote spawn blocks for that node's
+  /// answer (refused inside an actor: blocking_call_on_worker). Errors: no_role_match,
+  /// actor_class_not_registered (the chosen node lacks the type), bad_spawn_arguments,
+  /// name_taken, unhandled_message (the actor lacks one of Ref's signatures, as typed_ref_cast
+  /// says: it is killed), timeout, transport_error.
+  template <class Ref, class... A>
+    requires is_typed_ref_v<Ref>
+  result<Ref> spawn(std::string_view type_name, const spawn_config& config, A&&... args) {
+    std::vector<char> packed =
+        encode_arguments([&](detail::wire_packer& pk) { pk.pack(std::make_tuple(std::decay_t<A>(args)...)); });
+    result<actor_ref> spawned = spawn_by_name(type_name, config, std::move(packed));
+    if (!spawned) return spawned.error_value();
+    result<Ref> typed = typed_ref_cast<Ref>(spawned.value());
+    if (!typed) system().exit(spawned.value(), exit_reason::kill());
+    return typed;
+  }
+
   // -- distributed registry ----------------------------------------------------------------------
   // A global name an actor takes on any node (spawn_options{.name = ..., .global = true})
   // resolves on every node through the system's own calls: system().whereis(name), typed
@@ -233,6 +254,9 @@ class node {
   friend result<std::unique_ptr<node>> start_node(node_config config);
   explicit node(std::unique_ptr<internal::node_runtime> runtime);
   result<actor_ref> whereis_checked(std::string_view node_id, std::string_view name, std::vector<signature> sigs);
+  /// Packs arguments with this node's ref encoding (refs among them travel).
+  std::vector<char> encode_arguments(const std::function<void(detail::wire_packer&)>& pack);
+  result<actor_ref> spawn_by_name(std::string_view type_name, const spawn_config& config, std::vector<char> args);
   template <class... Sigs>
   static std::vector<signature> signatures_of(eam::detail::type_list<Sigs...>) {
     return {to_signature<Sigs>()...};

@@ -1,0 +1,41 @@
+// The process-wide table of actor types spawnable by name (placement.hpp): written when types
+// are registered (rare, at start), read on every spawn by name.
+#include "remote_spawn.hpp"
+
+#include <eam/cluster/errc.hpp>
+
+#include <map>
+#include <mutex>
+#include <shared_mutex>
+
+namespace eam::cluster {
+
+namespace {
+
+struct actor_types {
+  std::shared_mutex lock;
+  std::map<std::string, detail::remote_factory, std::less<>> by_name;  // a node never moves once added
+};
+
+actor_types& the_types() {
+  static actor_types t;
+  return t;
+}
+
+}  // namespace
+
+void detail::add_actor_type(std::string type_name, remote_factory factory) {
+  actor_types& t = the_types();
+  std::unique_lock guard(t.lock);
+  if (!t.by_name.try_emplace(type_name, std::move(factory)).second)
+    throw error(cluster_errc::invalid_config, "actor type " + type_name + " is registered already");
+}
+
+const detail::remote_factory* internal::find_actor_type(std::string_view type_name) {
+  actor_types& t = the_types();
+  std::shared_lock guard(t.lock);
+  const auto it = t.by_name.find(type_name);
+  return it == t.by_name.end() ? nullptr : &it->second;
+}
+
+}  // namespace eam::cluster

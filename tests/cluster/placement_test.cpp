@@ -1,0 +1,121 @@
+// Placement and remote spawn between node processes on 127.0.0.1: types registered by name on
+// every node, spawned where a placement puts them (round robin over the members with a role,
+// this node by default), arguments carried by the wire's codecs, typed refs that reach the new
+// actor, and the typed refusals. This test process runs one node; node programs (child_node)
+// run the others, each stopped by its pid.
+#include "child_node.hpp"
+#include "test_actors.hpp"
+
+#include "../support/eventually.hpp"
+
+#include <doctest/doctest.h>
+
+#include <deque>
+#include <map>
+
+using namespace eam::test::remote;
+using eam::test::child_node;
+using eam::test::eventually;
+using namespace std::chrono_literals;
+using eam::cluster::placement;
+
+namespace {
+
+const std::string cookie = "a-test-cookie-of-enough-length";
+
+std::unique_ptr<eam::cluster::node> start_here() {
+  register_messages();
+  register_actor_types();
+  static const bool only_here = [] {  // a type the node programs lack
+    eam::cluster::register_actor<int>("test.only_here", [](eam::actor_context&, int) {
+      return eam::behavior{[](get) { return 0; }};
+    });
+    return true;
+  }();
+  (void)only_here;
+  eam::cluster::node_config config;
+  config.node_id = "here";
+  config.cookie = cookie;
+  config.system.workers = 1;
+  return eam::cluster::start_node(config).value();
+}
+
+std::vector<std::string> member_args(const std::string& id, const std::string& role, const eam::cluster::node& seed) {
+  return {"--id", id, "--cookie", cookie, "--seed", seed.address(), "--workers", "1", "--role", role};
+}
+
+}  // namespace
+
+TEST_SUITE("cluster.placement") {
+  TEST_CASE("round robin over the members with a role spreads spawns evenly and each ref reaches its actor") {
+    auto here = start_here();
+    std::deque<child_node> children;
+    children.emplace_back(member_args("b", "worker", *here));
+    children.emplace_back(member_args("c", "worker", *here));
+    children.emplace_back(member_args("d", "store", *here));
+    REQUIRE(here->wait_for_cluster({.min_members = 4, .nodes = {"b", "c", "d"}, .timeout = 30s}));
+    for (const char* id : {"b", "c", "d"}) REQUIRE(here->wait_for_peer(id, 30s));
+
+    std::map<std::string, int> placed;
+    std::vector<placed_counter_ref> refs;
+    for (int i = 0; i < 100; ++i) {
+      auto ref = here->spawn<placed_counter_ref>("test.counter", {.placement = placement::round_robin, .role = "worker"}, i);
+      REQUIRE(ref.has_value());
+      ++placed[ref.value().call(whoami{}).get().value()];
+      refs.push_back(std::move(ref).value());
+    }
+    CHECK(placed == std::map<std::string, int>{{"b", 50}, {"c", 50}});
+    // Each ref reaches its own actor, started from its own argument.
+    for (int i = 0; i < 100; i += 7) {
+      refs[static_cast<std::size_t>(i)].cast(add{1000});
+      CHECK(refs[static_cast<std::size_t>(i)].call(get{}).get().value() == i + 1000);
+    }
+
+    // Without a role, round robin takes every member, this node among them, in id order.
+    std::map<std::string, int> everywhere;
+    for (int i = 0; i < 8; ++i) {
+      auto ref = here->spawn<placed_counter_ref>("test.counter", {.placement = placement::round_robin}, i);
+      REQUIRE(ref.has_value());
+      ++everywhere[ref.value().call(whoami{}).get().value()];
+    }
+    CHECK(everywhere == std::map<std::string, int>{{"b", 2}, {"c", 2}, {"d", 2}, {"here", 2}});
+
+    // A class actor from its argument, on the store.
+    auto greeter = here->spawn<greeter_ref>("test.greeter", {.placement = placement::round_robin, .role = "store"},
+                                            std::string("hello, "));
+    REQUIRE(greeter.has_value());
+    CHECK(greeter.value().call(echo{"store"}).get().value() == "hello, store");
+  }
+
+  TEST_CASE("local placement by default and typed refusals: no role, no type there, bad arguments, wrong ref type") {
+    auto here = start_here();
+    child_node b(member_args("b", "worker", *here));
+    REQUIRE(here->wait_for_cluster({.min_members = 2, .nodes = {"b"}, .timeout = 30s}));
+    REQUIRE(here->wait_for_peer("b", 30s));
+
+    auto local = here->spawn<placed_counter_ref>("test.counter", {}, 3);
+    REQUIRE(local.has_value());
+    CHECK(local.value().call(whoami{}).get().value() == "here");
+    CHECK(local.value().call(get{}).get().value() == 3);
+
+    // A global name given at spawn follows the actor to its node.
+    auto named = here->spawn<placed_counter_ref>("test.counter",
+                                                 {.placement = placement::round_robin, .role = "worker",
+                                                  .name = "placed", .global = true},
+                                                 1);
+    REQUIRE(named.has_value());
+    CHECK(eventually([&] { return here->name_owner("placed") == std::optional<std::string>("b"); }));
+
+    CHECK(here->spawn<placed_counter_ref>("test.counter", {.role = "nobody"}, 1).code() == eam::errc::no_role_match);
+    CHECK(here->spawn<placed_counter_ref>("test.counter", {.role = "worker"}, 1).code() == eam::errc::no_role_match);
+    CHECK(here->spawn<placed_counter_ref>("test.only_here", {.placement = placement::round_robin, .role = "worker"}, 1)
+              .code() == eam::errc::actor_class_not_registered);
+    CHECK(here->spawn<placed_counter_ref>("test.missing", {}, 1).code() == eam::errc::actor_class_not_registered);
+    CHECK(here->spawn<placed_counter_ref>("test.counter", {.placement = placement::round_robin, .role = "worker"},
+                                          std::string("not an int"))
+              .code() == eam::cluster::cluster_errc::bad_spawn_arguments);
+    const std::size_t actors_before = here->system().actor_count();
+    CHECK(here->spawn<greeter_ref>("test.counter", {}, 1).code() == eam::errc::unhandled_message);
+    CHECK(eventually([&] { return here->system().actor_count() == actors_before; }));  // the mismatched one is gone
+  }
+}
