@@ -2,13 +2,14 @@
 // converges on the same owner whatever order the claims arrive in.
 #include "name_registry.hpp"
 
+#include "../support/eventually.hpp"
+
 #include <doctest/doctest.h>
 #include <eam/eam.hpp>
 
 #include <algorithm>
-#include <chrono>
 #include <map>
-#include <thread>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -26,8 +27,17 @@ struct recording_host final : internal::name_registry_host {
   std::vector<std::pair<std::string, std::string>> lost;  // name, winner
   std::map<std::uint64_t, eam::actor_ref> remote_actors;   // what remote_ref answers, by id
 
+  std::mutex sent_lock;  // an actor's end broadcasts from a worker thread
+
   explicit recording_host(eam::actor_system& s) : system(s) {}
-  void broadcast_names(std::vector<std::byte>&& body) override { sent.push_back(std::move(body)); }
+  void broadcast_names(std::vector<std::byte>&& body) override {
+    std::lock_guard g(sent_lock);
+    sent.push_back(std::move(body));
+  }
+  std::vector<std::vector<std::byte>> sent_so_far() {
+    std::lock_guard g(sent_lock);
+    return sent;
+  }
   eam::actor_ref remote_ref(const std::string&, std::uint64_t, std::uint64_t id,
                             const std::vector<internal::wire_signature>&) override {
     const auto it = remote_actors.find(id);
@@ -145,15 +155,13 @@ TEST_SUITE("cluster.name_registry") {
     system.set_name_extension(registry);
     auto named = system.spawn({.name = "short-lived", .global = true}, answering);
     system.stop(named);
-    for (int i = 0; i < 20000 && registry->owner_of("short-lived").has_value(); ++i)
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    REQUIRE(eam::test::eventually([&] { return host.sent_so_far().size() == 2; }));
     CHECK_FALSE(registry->owner_of("short-lived").has_value());
-    REQUIRE(host.sent.size() == 2);
 
     // What was sent is what a peer applies: the put then the del leave it with nothing.
     recording_host peer_host(system);
     internal::name_registry peer("peer", peer_host);
-    for (const auto& body : host.sent) CHECK_FALSE(peer.on_message("self", 1, body).bad);
+    for (const auto& body : host.sent_so_far()) CHECK_FALSE(peer.on_message("self", 1, body).bad);
     CHECK(peer.names().empty());
     system.set_name_extension(nullptr);
   }

@@ -49,6 +49,7 @@ int main(int argc, char** argv) {
   std::atomic<bool> quit_requested{false};
   spawn_test_actors(node->system(), quit_requested);
   spawn_registrar(*node);
+  spawn_stage_actors(node->system());
   eam::cluster::node* self = node.get();
   node->system().spawn({.name = "members"}, [self](eam::actor_context&) {
     return eam::behavior{[self](members_query) {

@@ -4,6 +4,8 @@
 // alike.
 #include "test_protocol.hpp"
 
+#include <eam/otp/gen_stage/producer.hpp>
+
 #include <atomic>
 #include <chrono>
 #include <map>
@@ -58,6 +60,24 @@ inline void spawn_test_actors(actor_system& system, std::atomic<bool>& quit_requ
   });
   system.spawn({.name = "control"}, [&quit_requested](actor_context&) {
     return behavior{[&quit_requested](quit) { quit_requested.store(true); }};
+  });
+}
+
+/// A producer of int64 events counting from 0, only as asked ("numbers", a local name), and
+/// "numbers_produced" telling how many it has made.
+inline void spawn_stage_actors(actor_system& system) {
+  auto produced = std::make_shared<std::atomic<std::uint64_t>>(0);
+  otp::producer<std::int64_t>::start(
+      system, [] { return std::int64_t{0}; },
+      [produced](std::size_t demand, std::int64_t& next) {
+        std::vector<std::int64_t> out(demand);
+        for (auto& e : out) e = next++;
+        produced->fetch_add(demand);
+        return out;
+      },
+      {}, {.name = "numbers"});
+  system.spawn({.name = "numbers_produced"}, [produced](actor_context&) {
+    return behavior{[produced](produced_query) { return produced->load(); }};
   });
 }
 

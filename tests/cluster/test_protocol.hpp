@@ -2,6 +2,7 @@
 // The messages the cluster tests exchange with their node program (node_program.cpp), and the
 // wire names both register.
 #include <eam/cluster.hpp>
+#include <eam/distributed/gen_stage.hpp>
 #include <eam/eam.hpp>
 
 #include <chrono>
@@ -130,10 +131,16 @@ using registrar_ref =
     typed_ref<bool(claim_name), bool(release_name), std::string(name_query), std::vector<std::string>(holder_ends),
               bool(join_with), std::uint64_t(group_size), int(stop_members)>;
 using group_member_ref = typed_ref<std::string(whoami), void(add), int(get)>;
+/// How many events the node program's producer ("numbers", int64 counting from 0) has made.
+struct produced_query {
+  MSGPACK_DEFINE();
+};
+
 /// What the spawnable test types answer: "test.counter" (a functional actor started from an
 /// int) and "test.greeter" (a class actor started from a greeting).
 using placed_counter_ref = typed_ref<std::string(whoami), void(add), int(get)>;
 using greeter_ref = typed_ref<std::string(echo)>;
+using produced_ref = typed_ref<std::uint64_t(produced_query)>;
 using holder_ref = typed_ref<std::string(whoami)>;
 
 /// Membership timings for tests that wait for failures and heals: a few times memberlist's
@@ -185,6 +192,8 @@ inline void register_messages() {
   cluster::register_message<join_with>("test.join_with");
   cluster::register_message<group_size>("test.group_size");
   cluster::register_message<stop_members>("test.stop_members");
+  cluster::register_message<produced_query>("test.produced_query");
+  distributed::register_gen_stage<std::int64_t>("test.i64");
   cluster::register_message<std::variant<int, eam::error>>("test.int_or_error");  // an alternative without an empty state
 }
 
