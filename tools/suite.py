@@ -91,6 +91,11 @@ WORKLOADS["remote-cast"] = ("remote", "messages", {"n": 2000000}, ["n"])
 WORKLOADS["remote-call"] = ("remote", "calls", {"n": 100000}, ["n"])
 WORKLOADS["remote-ping-pong"] = ("remote", "round trips", {"n": 100000}, ["n"])
 WORKLOADS["remote-cast-curve"] = ("remote", "messages", {"n": 2000000}, ["n"])
+# The cluster services between the two nodes (cluster/README.md).
+WORKLOADS["remote-spawn"] = ("remote", "actors", {"n": 10000}, ["n"])
+WORKLOADS["remote-gen-stage"] = ("remote", "events", {"n": 5000000}, ["n"])
+WORKLOADS["registry-propagation"] = ("remote", "names", {"n": 2000}, ["n"])
+SERVICE_ROWS = {"remote-spawn", "remote-gen-stage", "registry-propagation"}
 SYSTEMS = ["libeam", "caf", "erlang", "threads"]
 REMOTE_SYSTEMS = ["libeam", "erlang", "caf", "zmq", "zmq-batch"]
 ALL_SYSTEMS = SYSTEMS + [s for s in REMOTE_SYSTEMS if s not in SYSTEMS]
@@ -98,9 +103,9 @@ REMOTE_ROWS = {n for n, w in WORKLOADS.items() if w[0] == "remote"}
 # Which remote rows each system runs, and why the others are not applicable.
 REMOTE_WORKLOADS = {
     "libeam": REMOTE_ROWS,
-    "erlang": REMOTE_ROWS - {"remote-cast-curve"},
-    "caf": REMOTE_ROWS - {"remote-cast-curve"},
-    "zmq": REMOTE_ROWS,
+    "erlang": REMOTE_ROWS - {"remote-cast-curve", "remote-gen-stage"},
+    "caf": REMOTE_ROWS - {"remote-cast-curve"} - SERVICE_ROWS,
+    "zmq": REMOTE_ROWS - SERVICE_ROWS,
     "zmq-batch": {"remote-cast", "remote-cast-curve"},
 }
 NOT_APPLICABLE = {
@@ -108,7 +113,12 @@ NOT_APPLICABLE = {
     ("caf", "remote-cast-curve"): "no cheap encrypted transport (libcaf_openssl needs certificates)",
     ("zmq-batch", "remote-call"): "batching is for one-way casts",
     ("zmq-batch", "remote-ping-pong"): "batching is for one-way casts",
+    ("erlang", "remote-gen-stage"): "GenStage is an Elixir library, not part of Erlang/OTP",
 }
+for _row in SERVICE_ROWS:
+    NOT_APPLICABLE[("caf", _row)] = "not written for CAF's middleman"
+    NOT_APPLICABLE[("zmq", _row)] = "a transport, not a cluster service"
+    NOT_APPLICABLE[("zmq-batch", _row)] = "a transport, not a cluster service"
 # What bench/suite/erlang/eam_suite.erl implements (the C++ binaries answer --list themselves).
 ERLANG_WORKLOADS = {"ping-pong", "counting", "fork-join-throughput", "fork-join-create", "thread-ring", "chameneos",
                     "big", "actor-creation", "fan-in", "mixed-case", "skynet", "calls-inside", "calls-outside"}

@@ -1206,11 +1206,24 @@ result<actor_ref> node_runtime::spawn_by_name(std::string_view type, const spawn
     if (reply.failure) return *reply.failure;
     return std::move(reply.actor);
   }
-  result<actor_ref> spawner = whereis(target.value(), spawner_name,
+  if (inside_actor())
+    return error(errc::blocking_call_on_worker, "a remote spawn blocks: call node::spawn outside actors");
+  actor_ref spawner;
+  {
+    std::lock_guard lock(spawners_lock_);
+    if (const auto it = spawners_.find(target.value()); it != spawners_.end() && it->second.is_alive())
+      spawner = it->second;  // a proxy ends with its node: a dead one is looked up again
+  }
+  if (!spawner) {
+    result<actor_ref> found = whereis(target.value(), spawner_name,
                                       {{message_type_id::of<spawn_request>(), message_type_id::of<spawn_reply>()}});
-  if (!spawner) return spawner.error_value();
+    if (!found) return found.error_value();
+    spawner = std::move(found).value();
+    std::lock_guard lock(spawners_lock_);
+    spawners_.insert_or_assign(target.value(), spawner);
+  }
   result<spawn_reply> reply =
-      unchecked_typed_ref_cast<spawner_ref>(std::move(spawner).value()).call(std::move(request), config.timeout).get();
+      unchecked_typed_ref_cast<spawner_ref>(std::move(spawner)).call(std::move(request), config.timeout).get();
   if (!reply) return reply.error_value();
   if (reply.value().failure) return *reply.value().failure;
   if (!reply.value().actor) return error(errc::transport_error, "node " + target.value() + " is gone");

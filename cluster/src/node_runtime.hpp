@@ -197,6 +197,8 @@ class node_runtime final : public ref_resolver,
   std::shared_ptr<name_registry> names_;  // also held by the system (its name extension)
   std::unique_ptr<group_registry> groups_;
   mutable std::atomic<std::uint64_t> round_robin_{0};  // placement::round_robin's turn
+  std::mutex spawners_lock_;
+  std::unordered_map<std::string, actor_ref> spawners_;  // other nodes' spawners, by node id, once looked up
   typed_ref<void(watch_exported)> watcher_;  // the local actor that watches exported actors for peers
 
   // -- I/O thread only ----------------------------------------------------------------------------

@@ -11,15 +11,29 @@
 //   echo{v}          call, answered v (an int64: a reply type the cluster registers already)
 //   ping{from, v}    cast carrying the client actor's ref; answered by a cast pong{v} to it
 //   stop{}           call: the server hands its state to its main thread and answers true
+//   has_name{name}   call, answered true once this node resolves the global name
 // remote-cast-curve is remote-cast with --cookie on both sides (CurveZMQ: encryption and
 // authentication); the plain rows run in open mode, LIBEAM_COOKIE notwithstanding.
+// The cluster services' rows:
+//   remote-spawn            the client spawns n actors of the type "bench.spawnee" on the
+//                           server node (placement round robin over the role "server": a call
+//                           to the server's spawner each), one after another
+//   remote-gen-stage        a consumer on the client subscribes to the server's producer
+//                           "numbers" (max_demand 1000) and takes n int64 events
+//   registry-propagation    the client takes n global names one after another; each is timed
+//                           until the server resolves it (asked by has_name calls, so within
+//                           one round trip of when it does)
 #include "../../workloads/done_latch.hpp"
 #include "remote_cli.hpp"
 
 #include <eam/cluster.hpp>
+#include <eam/distributed/gen_stage.hpp>
 #include <eam/eam.hpp>
+#include <eam/otp/gen_stage/consumer.hpp>
+#include <eam/otp/gen_stage/producer.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <future>
@@ -65,8 +79,17 @@ struct ping {
 struct stop {
   MSGPACK_DEFINE();
 };
+struct has_name {
+  std::string name;
+  MSGPACK_DEFINE(name);
+};
 
-using server_ref = eam::typed_ref<void(item), totals(get_totals), std::int64_t(echo), void(ping), bool(stop)>;
+using server_ref =
+    eam::typed_ref<void(item), totals(get_totals), std::int64_t(echo), void(ping), bool(stop), bool(has_name)>;
+using spawnee_ref = eam::typed_ref<std::int64_t(echo)>;
+
+// What the server did for the services' rows (its spawner and producer are not its actor).
+std::atomic<std::int64_t> spawned{0}, produced{0};
 
 void register_messages() {
   eam::cluster::register_message<item>("bench.item");
@@ -76,6 +99,12 @@ void register_messages() {
   eam::cluster::register_message<pong>("bench.pong");
   eam::cluster::register_message<ping>("bench.ping");
   eam::cluster::register_message<stop>("bench.stop");
+  eam::cluster::register_message<has_name>("bench.has_name");
+  eam::distributed::register_gen_stage<std::int64_t>("bench.i64");
+  eam::cluster::register_actor<>("bench.spawnee", [](eam::actor_context&) {
+    spawned.fetch_add(1, std::memory_order_relaxed);
+    return eam::behavior{[](const echo& m) { return m.v; }};
+  });
 }
 
 bool is_cast_workload(const std::string& w) { return w == "remote-cast" || w == "remote-cast-curve"; }
@@ -87,6 +116,7 @@ std::unique_ptr<eam::cluster::node> start(const options& o, std::string id, std:
   config.node_id = std::move(id);
   config.port = o.server() ? static_cast<std::uint16_t>(o.port) : 0;
   config.seeds = std::move(peers);
+  config.roles = {o.server() ? "server" : "client"};
   if (o.workload == "remote-cast-curve") {
     const std::string cookie = o.text("cookie");
     if (cookie.empty()) throw std::invalid_argument("remote-cast-curve needs --cookie");
@@ -111,7 +141,17 @@ int serve(const options& o) {
   auto node = start(o, "server", {});
   std::promise<server_state> finished;
   auto future = finished.get_future();
-  node->system().spawn({.name = "server"}, [&finished](eam::actor_context& ctx) {
+  eam::otp::producer<std::int64_t>::start(
+      node->system(), [] { return std::int64_t{1}; },
+      [](std::size_t demand, std::int64_t& next) {
+        std::vector<std::int64_t> out(demand);
+        for (auto& e : out) e = next++;
+        produced.fetch_add(static_cast<std::int64_t>(demand), std::memory_order_relaxed);
+        return out;
+      },
+      {}, {.name = "numbers"});
+  eam::cluster::node* self = node.get();
+  node->system().spawn({.name = "server"}, [&finished, self](eam::actor_context& ctx) {
     auto& st = ctx.make_state<server_state>();
     st.finished = &finished;
     return eam::behavior{
@@ -127,6 +167,10 @@ int serve(const options& o) {
         [&st](const ping& m) {
           ++st.requests;
           m.from.cast(pong{m.v});
+        },
+        [&st, self](const has_name& m) {
+          ++st.requests;
+          return self->name_owner(m.name).has_value();
         },
         [&st](stop) {
           if (st.finished != nullptr) {
@@ -158,6 +202,18 @@ int serve(const options& o) {
     r.items = st.count;
     r.ok = n < 0 || (st.count == n && st.sum == payload_sum(n));
     r.detail = "counted " + std::to_string(st.count) + ", sum " + std::to_string(st.sum);
+  } else if (o.workload == "remote-spawn") {
+    r.items = spawned.load();
+    r.ok = n < 0 || r.items == n;
+    r.detail = "spawned " + std::to_string(r.items);
+  } else if (o.workload == "remote-gen-stage") {
+    r.items = produced.load();
+    r.ok = n < 0 || r.items >= n;  // at most max_demand more than taken, asked before the stop
+    r.detail = "produced " + std::to_string(r.items);
+  } else if (o.workload == "registry-propagation") {
+    r.items = st.requests;
+    r.ok = st.requests >= n;
+    r.detail = "answered " + std::to_string(st.requests) + " has_name calls";
   } else {
     r.items = st.requests;
     r.ok = n < 0 || st.requests == n;
@@ -241,6 +297,80 @@ int client(const options& o) {
     r.seconds = since(t0);
     r.ok = sum == payload_sum(n);
     r.detail = "sum of pongs " + std::to_string(sum) + ", expected " + std::to_string(payload_sum(n));
+  } else if (o.workload == "remote-spawn") {
+    std::string failure;
+    latencies lat(n);
+    spawnee_ref last;
+    const auto t0 = clock_type::now();
+    for (std::int64_t i = 0; i < n && failure.empty(); ++i) {
+      const auto c0 = clock_type::now();
+      auto got = node->spawn<spawnee_ref>("bench.spawnee",
+                                          {.placement = eam::cluster::placement::round_robin, .role = "server"});
+      lat.add(clock_type::now() - c0);
+      if (!got) failure = std::string("spawn ") + std::to_string(i) + " failed: " + got.error_value().what();
+      else last = std::move(got).value();
+    }
+    r.seconds = since(t0);
+    lat.fill(r);
+    // The last one answers: its ref reaches the actor on the other node.
+    auto answer = failure.empty() ? last.call(echo{42}, 30s).get() : eam::result<std::int64_t>(eam::error(eam::errc::timeout));
+    r.ok = failure.empty() && answer && answer.value() == 42;
+    r.detail = failure.empty() ? "the last spawned actor answered " + (answer ? std::to_string(answer.value()) : "nothing")
+                               : failure;
+  } else if (o.workload == "remote-gen-stage") {
+    auto source = node->whereis<eam::otp::source_ref<std::int64_t>>("server", "numbers");
+    if (!source) throw std::runtime_error(std::string("whereis numbers: ") + source.error_value().what());
+    eam::bench::done_latch done;
+    struct taken {
+      std::int64_t count = 0, sum = 0;
+      bool finished = false;
+    };
+    auto state = std::make_shared<taken>();
+    auto consumer = eam::otp::consumer<std::int64_t>::start(node->system(), [state, n, &done](std::vector<std::int64_t>& batch) {
+      if (state->finished) return;
+      for (const std::int64_t e : batch) {
+        if (state->count == n) break;
+        ++state->count;
+        state->sum += e;
+      }
+      if (state->count == n) {
+        state->finished = true;
+        done.set(state->sum);
+      }
+    });
+    const auto t0 = clock_type::now();
+    if (!consumer.subscribe(source.value(), {.max_demand = 1000})) throw std::runtime_error("subscribe failed");
+    const std::int64_t sum = done.wait();
+    r.seconds = since(t0);
+    consumer.stop();
+    r.ok = sum == payload_sum(n);
+    r.detail = "sum of events " + std::to_string(sum) + ", expected " + std::to_string(payload_sum(n));
+  } else if (o.workload == "registry-propagation") {
+    latencies lat(n);
+    std::string failure;
+    std::vector<eam::actor_ref> holders;
+    const auto t0 = clock_type::now();
+    for (std::int64_t i = 0; i < n && failure.empty(); ++i) {
+      const std::string name = "bench-name-" + std::to_string(i);
+      const auto c0 = clock_type::now();
+      holders.push_back(node->system().spawn({.name = name, .global = true}, [](eam::actor_context&) {
+        return eam::behavior{[](const echo& m) { return m.v; }};
+      }));
+      for (int polls = 0;; ++polls) {
+        auto seen = srv.call(has_name{name}, 30s).get();
+        if (seen && seen.value()) break;
+        if (!seen || polls > 1'000'000) {
+          failure = "the server never resolved " + name;
+          break;
+        }
+      }
+      lat.add(clock_type::now() - c0);
+    }
+    r.seconds = since(t0);
+    lat.fill(r);
+    r.ok = failure.empty();
+    r.detail = failure.empty() ? std::to_string(n) + " names resolved on the other node" : failure;
+    for (auto& h : holders) node->system().stop(h);
   } else {
     throw std::invalid_argument("unknown workload " + o.workload);
   }
@@ -257,13 +387,15 @@ int client(const options& o) {
 int main(int argc, char** argv) {
   try {
     if (argc == 2 && std::strcmp(argv[1], "--list") == 0) {
-      std::printf("remote-cast\nremote-call\nremote-ping-pong\nremote-cast-curve\n");
+      std::printf("remote-cast\nremote-call\nremote-ping-pong\nremote-cast-curve\nremote-spawn\nremote-gen-stage\n"
+                  "registry-propagation\n");
       return 0;
     }
     // The rows decide encryption: a cookie from the environment must not turn it on.
     ::unsetenv("LIBEAM_COOKIE");
     const options o = parse(argc, argv);
-    if (!is_cast_workload(o.workload) && o.workload != "remote-call" && o.workload != "remote-ping-pong")
+    if (!is_cast_workload(o.workload) && o.workload != "remote-call" && o.workload != "remote-ping-pong" &&
+        o.workload != "remote-spawn" && o.workload != "remote-gen-stage" && o.workload != "registry-propagation")
       throw std::invalid_argument("unknown workload " + o.workload);
     return o.server() ? serve(o) : client(o);
   } catch (const std::exception& e) {

@@ -12,10 +12,14 @@
 %%       connects (not timed), runs the workload, prints the suite's JSON line
 %% The READY line names the node rather than a port: a node is found by name through epmd.
 %% No remote-cast-curve: encrypted distribution (inet_tls_dist) needs certificates, so the
-%% suite marks that row not applicable.
+%% suite marks that row not applicable; no remote-gen-stage: GenStage is Elixir's, not OTP's.
+%% The services' rows: remote-spawn is rpc:call(Node, erlang, spawn, ...) n times, each new
+%% process telling the server it started; registry-propagation is global:register_name n
+%% times, each timed until the server node resolves the name (asked by rpc, as libeam's client
+%% asks its server).
 -module(erl_remote_suite).
 -behaviour(gen_server).
--export([main/0]).
+-export([main/0, spawnee/0]).
 -export([init/1, handle_call/3, handle_cast/2]).
 
 -define(NAME, eam_remote_server).
@@ -40,6 +44,8 @@ server(Args) ->
     Server = case Work of
         "remote-cast" -> spawn(fun() -> sink(Main, 0, 0) end);
         "remote-ping-pong" -> spawn(fun() -> pong(Main, 0) end);
+        "remote-spawn" -> spawn(fun() -> counter(Main, 0) end);
+        "registry-propagation" -> spawn(fun() -> counter(Main, 0) end);
         "remote-call" -> {ok, P} = gen_server:start(?MODULE, Main, []), P
     end,
     register(?NAME, Server),
@@ -50,6 +56,8 @@ server(Args) ->
                 "remote-cast" ->
                     {Count =:= N andalso Sum =:= N * (N + 1) div 2,
                      io_lib:format("counted ~b, sum ~b (expected ~b)", [Count, Sum, N])};
+                "registry-propagation" ->
+                    {true, "names are the client's; resolved here by global"};
                 _ ->
                     {Count =:= N, io_lib:format("served ~b (expected ~b)", [Count, N])}
             end,
@@ -68,6 +76,18 @@ sink(Main, Count, Sum) ->
         {'end', From} -> From ! {total, Count, Sum}, sink(Main, Count, Sum);
         {stop, From} -> From ! stopped, Main ! {finished, From, Count, Sum}
     end.
+
+%% remote-spawn's and registry-propagation's server process: counts the spawned processes.
+counter(Main, Count) ->
+    receive
+        spawned -> counter(Main, Count + 1);
+        {stop, From} -> From ! stopped, Main ! {finished, From, Count, 0}
+    end.
+
+%% A process spawned from the client node by rpc: it reports to the server process and waits.
+spawnee() ->
+    ?NAME ! spawned,
+    receive stop -> ok end.
 
 pong(Main, Served) ->
     receive
@@ -122,7 +142,42 @@ run("remote-call", Server, N) ->
 run("remote-ping-pong", Server, N) ->
     {S, Sum} = timed(fun() -> ping_n(Server, 1, N, 0) end),
     Want = N * (N + 1) div 2,
-    {S, Sum =:= Want, io_lib:format("sum of pongs ~b, expected ~b", [Sum, Want]), none}.
+    {S, Sum =:= Want, io_lib:format("sum of pongs ~b, expected ~b", [Sum, Want]), none};
+run("remote-spawn", Server, N) ->
+    Node = node(Server),
+    {S, {Pids, Lat}} = timed(fun() -> spawn_n(Node, N, [], []) end),
+    Alive = rpc:call(Node, erlang, is_process_alive, [hd(Pids)]),
+    {S, Alive =:= true andalso length(Pids) =:= N,
+     io_lib:format("~b processes spawned by rpc, the last alive: ~p", [length(Pids), Alive]), percentiles(Lat)};
+run("registry-propagation", Server, N) ->
+    Node = node(Server),
+    {S, Lat} = timed(fun() -> register_n(Node, 0, N, []) end),
+    {S, length(Lat) =:= N, io_lib:format("~b global names resolved on the other node", [length(Lat)]),
+     percentiles(Lat)}.
+
+spawn_n(_, 0, Pids, Lat) -> {Pids, Lat};
+spawn_n(Node, I, Pids, Lat) ->
+    T0 = erlang:monotonic_time(nanosecond),
+    Pid = rpc:call(Node, erlang, spawn, [?MODULE, spawnee, []]),
+    T1 = erlang:monotonic_time(nanosecond),
+    true = is_pid(Pid),
+    spawn_n(Node, I - 1, [Pid | Pids], [T1 - T0 | Lat]).
+
+register_n(_, N, N, Lat) -> Lat;
+register_n(Node, I, N, Lat) ->
+    Name = {bench_name, I},
+    Holder = spawn(fun() -> receive stop -> ok end end),
+    T0 = erlang:monotonic_time(nanosecond),
+    yes = global:register_name(Name, Holder),
+    wait_resolved(Node, Name),
+    T1 = erlang:monotonic_time(nanosecond),
+    register_n(Node, I + 1, N, [T1 - T0 | Lat]).
+
+wait_resolved(Node, Name) ->
+    case rpc:call(Node, global, whereis_name, [Name]) of
+        Pid when is_pid(Pid) -> ok;
+        _ -> wait_resolved(Node, Name)
+    end.
 
 cast_n(_, I, N) when I > N -> ok;
 cast_n(Server, I, N) -> Server ! {cast, I}, cast_n(Server, I + 1, N).
