@@ -105,31 +105,15 @@ void visit_message(const msgpack::object& o, gossip_visitor& v) {
 
 gossip_decode_outcome decode_gossip(std::span<const std::byte> body, gossip_visitor& visitor) {
   gossip_decode_outcome out;
-  try {
-    msgpack::object_handle handle;
-    std::size_t offset = 0;
-    msgpack::unpack(handle, reinterpret_cast<const char*>(body.data()), body.size(), offset, refer_to_buffer, nullptr,
-                    gossip_limits(body.size()));
-    if (offset != body.size()) throw bad_message("bytes after the body");
-    const msgpack::object& all = handle.get();
+  const decode_verdict verdict = decode_untrusted(body, gossip_limits(body.size()), [&](const msgpack::object& all) {
     if (all.type != msgpack::type::ARRAY) throw bad_message("a body is not an array");
     for (std::uint32_t i = 0; i < all.via.array.size; ++i) {
       visit_message(all.via.array.ptr[i], visitor);
       ++out.messages;
     }
-  } catch (const bad_message& e) {
-    out.bad = true;
-    out.why = e.what();
-  } catch (const msgpack::unpack_error& e) {  // truncated, over a limit, or not msgpack
-    out.bad = true;
-    out.why = std::string("undecodable: ") + e.what();
-  } catch (const msgpack::type_error&) {
-    out.bad = true;
-    out.why = "a field has the wrong type";
-  } catch (const std::bad_alloc&) {
-    out.bad = true;
-    out.why = "too large to decode";
-  }
+  });
+  out.bad = verdict.bad;
+  out.why = verdict.why;
   return out;
 }
 

@@ -21,25 +21,12 @@ group_key read_key(const msgpack::object_array& a, std::uint32_t at) {
 
 }  // namespace
 
-bool valid_group_text(std::string_view text) noexcept {
-  if (text.empty() || text.size() > max_group_text) return false;
-  return std::none_of(text.begin(), text.end(), [](char c) {
-    const auto u = static_cast<unsigned char>(c);
-    return u < 0x20 || u == 0x7f;
-  });
-}
+bool valid_group_text(std::string_view text) noexcept { return valid_wire_name(text, max_group_text); }
 
 groups_decode_outcome decode_groups(std::span<const std::byte> body, groups_visitor& visitor) {
-  groups_decode_outcome out;
-  try {
-    msgpack::object_handle handle;
-    std::size_t offset = 0;
-    // No header may claim more elements than the body has bytes (each takes at least one).
-    const std::size_t most = std::min(body.size(), max_sync_entries);
-    msgpack::unpack(handle, reinterpret_cast<const char*>(body.data()), body.size(), offset, refer_to_buffer, nullptr,
-                    msgpack::unpack_limit(most, 0, max_group_text, 0, 0, 6));
-    if (offset != body.size()) throw bad_message("bytes after the message");
-    const msgpack::object& o = handle.get();
+  // No header may claim more elements than the body has bytes (each takes at least one).
+  const std::size_t most = std::min(body.size(), max_sync_entries);
+  return decode_untrusted(body, msgpack::unpack_limit(most, 0, max_group_text, 0, 0, 6), [&](const msgpack::object& o) {
     if (o.type != msgpack::type::ARRAY || o.via.array.size == 0) throw bad_message("a message is not a non-empty array");
     const auto& a = o.via.array;
     switch (u64(a.ptr[0])) {
@@ -57,7 +44,7 @@ groups_decode_outcome decode_groups(std::span<const std::byte> body, groups_visi
           const msgpack::object& ids = field(e.via.array, 2);
           if (ids.type != msgpack::type::ARRAY) throw bad_message("a group's members are not an array");
           g.actors.reserve(ids.via.array.size);
-          for (std::uint32_t j = 0; j < ids.via.array.size; ++j) g.actors.push_back(u64(ids.via.array.ptr[j]));
+          for (std::uint32_t k = 0; k < ids.via.array.size; ++k) g.actors.push_back(u64(ids.via.array.ptr[k]));
           all.push_back(std::move(g));
         }
         visitor.on_sync(std::move(all));
@@ -65,20 +52,7 @@ groups_decode_outcome decode_groups(std::span<const std::byte> body, groups_visi
       }
       default: throw bad_message("unknown groups operation");
     }
-  } catch (const bad_message& e) {
-    out.bad = true;
-    out.why = e.what();
-  } catch (const msgpack::unpack_error& e) {
-    out.bad = true;
-    out.why = std::string("undecodable: ") + e.what();
-  } catch (const msgpack::type_error&) {
-    out.bad = true;
-    out.why = "a field has the wrong type";
-  } catch (const std::bad_alloc&) {
-    out.bad = true;
-    out.why = "too large to decode";
-  }
-  return out;
+  });
 }
 
 std::vector<std::byte> encode_group_change(groups_op op, const group_key& key, std::uint64_t actor) {

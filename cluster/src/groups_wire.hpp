@@ -5,6 +5,8 @@
 //   [sync, [[scope, group, [actor id...]]...]]   every local member the sender has
 // A node only announces its own actors; the owner is the peer it comes from. An actor joined
 // twice is listed twice (Erlang's pg counts joins). Untrusted: checked, a bad frame dropped.
+#include "decode_verdict.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -39,10 +41,7 @@ class groups_visitor {
   ~groups_visitor() = default;
 };
 
-struct groups_decode_outcome {
-  bool bad = false;
-  std::string why;
-};
+using groups_decode_outcome = decode_verdict;
 
 /// Whether a scope or group name can cross the wire (1 to max_group_text bytes, no control
 /// character).

@@ -3,12 +3,17 @@
 // frames): a sink that packs into a byte vector, and checked reading of untrusted objects,
 // where each helper throws bad_message, never reads out of bounds, and accepts only the one
 // shape asked for.
+#include "decode_verdict.hpp"
+
 #include <msgpack.hpp>
 
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <algorithm>
 #include <exception>
+#include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -76,5 +81,44 @@ inline std::string_view text(const msgpack::object& o, std::size_t most, bool al
 
 /// For msgpack::unpack: strings and binaries point into the buffer instead of being copied.
 inline bool refer_to_buffer(msgpack::type::object_type, std::size_t, void*) { return true; }
+
+/// Names that cross the wire (global names, scopes, groups): 1 to `most` bytes, spaces and
+/// UTF-8 allowed, never a control character (they reach logs).
+inline bool valid_wire_name(std::string_view name, std::size_t most) noexcept {
+  if (name.empty() || name.size() > most) return false;
+  return std::none_of(name.begin(), name.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u < 0x20 || u == 0x7f;
+  });
+}
+
+/// Unpacks `body` (exactly one msgpack object, within `limit`) and hands the object to
+/// `visit`; whatever is malformed, over a limit or of the wrong shape becomes a bad verdict,
+/// never an exception.
+template <class Visit>
+decode_verdict decode_untrusted(std::span<const std::byte> body, const msgpack::unpack_limit& limit, Visit&& visit) {
+  decode_verdict out;
+  try {
+    msgpack::object_handle handle;
+    std::size_t offset = 0;
+    msgpack::unpack(handle, reinterpret_cast<const char*>(body.data()), body.size(), offset, refer_to_buffer, nullptr,
+                    limit);
+    if (offset != body.size()) throw bad_message("bytes after the body");
+    visit(handle.get());
+  } catch (const bad_message& e) {
+    out.bad = true;
+    out.why = e.what();
+  } catch (const msgpack::unpack_error& e) {  // truncated, over a limit, or not msgpack
+    out.bad = true;
+    out.why = std::string("undecodable: ") + e.what();
+  } catch (const msgpack::type_error&) {
+    out.bad = true;
+    out.why = "a field has the wrong type";
+  } catch (const std::bad_alloc&) {
+    out.bad = true;
+    out.why = "too large to decode";
+  }
+  return out;
+}
 
 }  // namespace eam::cluster::internal

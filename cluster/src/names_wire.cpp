@@ -49,25 +49,12 @@ name_announcement read_claim(const msgpack::object_array& a, std::uint32_t at) {
 
 }  // namespace
 
-bool announceable_name(std::string_view name) noexcept {
-  if (name.empty() || name.size() > max_name_bytes) return false;
-  return std::none_of(name.begin(), name.end(), [](char c) {
-    const auto u = static_cast<unsigned char>(c);
-    return u < 0x20 || u == 0x7f;
-  });
-}
+bool announceable_name(std::string_view name) noexcept { return valid_wire_name(name, max_name_bytes); }
 
 names_decode_outcome decode_names(std::span<const std::byte> body, names_visitor& visitor) {
-  names_decode_outcome out;
-  try {
-    msgpack::object_handle handle;
-    std::size_t offset = 0;
-    // No header may claim more elements than the body has bytes (each takes at least one).
-    const std::size_t most = std::min(body.size(), max_sync_names);
-    msgpack::unpack(handle, reinterpret_cast<const char*>(body.data()), body.size(), offset, refer_to_buffer, nullptr,
-                    msgpack::unpack_limit(most, 0, max_name_bytes, 0, 0, 6));
-    if (offset != body.size()) throw bad_message("bytes after the message");
-    const msgpack::object& o = handle.get();
+  // No header may claim more elements than the body has bytes (each takes at least one).
+  const std::size_t most = std::min(body.size(), max_sync_names);
+  return decode_untrusted(body, msgpack::unpack_limit(most, 0, max_name_bytes, 0, 0, 6), [&](const msgpack::object& o) {
     if (o.type != msgpack::type::ARRAY || o.via.array.size == 0) throw bad_message("a message is not a non-empty array");
     const auto& a = o.via.array;
     switch (u64(a.ptr[0])) {
@@ -90,20 +77,7 @@ names_decode_outcome decode_names(std::span<const std::byte> body, names_visitor
       }
       default: throw bad_message("unknown registry operation");
     }
-  } catch (const bad_message& e) {
-    out.bad = true;
-    out.why = e.what();
-  } catch (const msgpack::unpack_error& e) {
-    out.bad = true;
-    out.why = std::string("undecodable: ") + e.what();
-  } catch (const msgpack::type_error&) {
-    out.bad = true;
-    out.why = "a field has the wrong type";
-  } catch (const std::bad_alloc&) {
-    out.bad = true;
-    out.why = "too large to decode";
-  }
-  return out;
+  });
 }
 
 std::vector<std::byte> encode_put(const name_announcement& a) {

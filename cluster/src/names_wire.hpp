@@ -6,6 +6,7 @@
 //   [sync, [[name, stamp, actor id, [signatures...]]...]]   every name the sender holds
 // A node only ever sends the names it holds itself; the owner is the peer it comes from.
 // Untrusted: sizes, text and shapes are checked; a bad frame is dropped whole.
+#include "decode_verdict.hpp"
 #include "frame.hpp"
 
 #include <cstddef>
@@ -43,10 +44,7 @@ class names_visitor {
   ~names_visitor() = default;
 };
 
-struct names_decode_outcome {
-  bool bad = false;
-  std::string why;
-};
+using names_decode_outcome = decode_verdict;
 
 /// Whether a name can cross the wire: 1 to max_name_bytes bytes, no control character. Other
 /// names stay local to their node.

@@ -3,7 +3,7 @@
 // producer within max_demand of what the consumer took, and the producer's node dying ends a
 // permanent subscription with noconnection. The node program is stopped by its pid.
 #include "child_node.hpp"
-#include "test_actors.hpp"
+#include "test_nodes.hpp"
 
 #include "../support/eventually.hpp"
 
@@ -20,22 +20,13 @@ using namespace std::chrono_literals;
 
 namespace {
 
-const std::string cookie = "a-test-cookie-of-enough-length";
-
 #ifdef EAM_TEST_SANITIZED
 constexpr std::int64_t wanted = 2'000;
 #else
 constexpr std::int64_t wanted = 20'000;
 #endif
 
-std::unique_ptr<eam::cluster::node> start_here() {
-  register_messages();
-  eam::cluster::node_config config;
-  config.node_id = "here";
-  config.cookie = cookie;
-  config.system.workers = 2;
-  return eam::cluster::start_node(config).value();
-}
+std::unique_ptr<eam::cluster::node> start_here() { return start_test_node("here", {}, 2); }
 
 struct received {
   std::mutex lock;
@@ -49,7 +40,7 @@ struct received {
 TEST_SUITE("cluster.gen_stage") {
   TEST_CASE("a slow consumer of a remote producer gets every event once in order and bounds the producer") {
     auto here = start_here();
-    child_node b({"--id", "b", "--cookie", cookie, "--seed", here->address(), "--workers", "1"});
+    child_node b(member_args("b", *here));
     REQUIRE(here->wait_for_peer("b", 30s));
     auto producer = here->whereis<eam::otp::source_ref<std::int64_t>>("b", "numbers");
     REQUIRE(producer.has_value());
@@ -89,7 +80,7 @@ TEST_SUITE("cluster.gen_stage") {
 
   TEST_CASE("a permanent subscription to a producer whose node dies ends the consumer") {
     auto here = start_here();
-    child_node b({"--id", "b", "--cookie", cookie, "--seed", here->address(), "--workers", "1"});
+    child_node b(member_args("b", *here));
     REQUIRE(here->wait_for_peer("b", 30s));
     auto producer = here->whereis<eam::otp::source_ref<std::int64_t>>("b", "numbers").value();
     auto count = std::make_shared<std::atomic<std::int64_t>>(0);

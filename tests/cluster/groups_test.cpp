@@ -3,7 +3,7 @@
 // and a node that dies leave everywhere, and a node that joins later learns every member. This
 // test process runs one node; node programs (child_node) run the others, each stopped by its pid.
 #include "child_node.hpp"
-#include "test_actors.hpp"
+#include "test_nodes.hpp"
 
 #include "../support/eventually.hpp"
 
@@ -18,20 +18,9 @@ using namespace std::chrono_literals;
 
 namespace {
 
-const std::string cookie = "a-test-cookie-of-enough-length";
+std::unique_ptr<eam::cluster::node> start_here() { return start_test_node("here"); }
 
-std::unique_ptr<eam::cluster::node> start_here() {
-  register_messages();
-  eam::cluster::node_config config;
-  config.node_id = "here";
-  config.cookie = cookie;
-  config.system.workers = 1;
-  return eam::cluster::start_node(config).value();
-}
-
-child_node start_member(const std::string& id, const eam::cluster::node& seed) {
-  return child_node({"--id", id, "--cookie", cookie, "--seed", seed.address(), "--workers", "1"});
-}
+child_node start_member(const std::string& id, const eam::cluster::node& seed) { return child_node(member_args(id, seed)); }
 
 registrar_ref registrar_of(eam::cluster::node& here, const std::string& id) {
   auto found = here.whereis<registrar_ref>(id, "registrar");

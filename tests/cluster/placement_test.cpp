@@ -4,7 +4,7 @@
 // actor, and the typed refusals. This test process runs one node; node programs (child_node)
 // run the others, each stopped by its pid.
 #include "child_node.hpp"
-#include "test_actors.hpp"
+#include "test_nodes.hpp"
 
 #include "../support/eventually.hpp"
 
@@ -21,11 +21,7 @@ using eam::cluster::placement;
 
 namespace {
 
-const std::string cookie = "a-test-cookie-of-enough-length";
-
 std::unique_ptr<eam::cluster::node> start_here() {
-  register_messages();
-  register_actor_types();
   static const bool only_here = [] {  // a type the node programs lack
     eam::cluster::register_actor<int>("test.only_here", [](eam::actor_context&, int) {
       return eam::behavior{[](get) { return 0; }};
@@ -33,15 +29,11 @@ std::unique_ptr<eam::cluster::node> start_here() {
     return true;
   }();
   (void)only_here;
-  eam::cluster::node_config config;
-  config.node_id = "here";
-  config.cookie = cookie;
-  config.system.workers = 1;
-  return eam::cluster::start_node(config).value();
+  return start_test_node("here");
 }
 
-std::vector<std::string> member_args(const std::string& id, const std::string& role, const eam::cluster::node& seed) {
-  return {"--id", id, "--cookie", cookie, "--seed", seed.address(), "--workers", "1", "--role", role};
+std::vector<std::string> worker_args(const std::string& id, const std::string& role, const eam::cluster::node& seed) {
+  return member_args(id, seed, {"--role", role});
 }
 
 }  // namespace
@@ -50,9 +42,9 @@ TEST_SUITE("cluster.placement") {
   TEST_CASE("round robin over the members with a role spreads spawns evenly and each ref reaches its actor") {
     auto here = start_here();
     std::deque<child_node> children;
-    children.emplace_back(member_args("b", "worker", *here));
-    children.emplace_back(member_args("c", "worker", *here));
-    children.emplace_back(member_args("d", "store", *here));
+    children.emplace_back(worker_args("b", "worker", *here));
+    children.emplace_back(worker_args("c", "worker", *here));
+    children.emplace_back(worker_args("d", "store", *here));
     REQUIRE(here->wait_for_cluster({.min_members = 4, .nodes = {"b", "c", "d"}, .timeout = 30s}));
     for (const char* id : {"b", "c", "d"}) REQUIRE(here->wait_for_peer(id, 30s));
 
@@ -89,7 +81,7 @@ TEST_SUITE("cluster.placement") {
 
   TEST_CASE("local placement by default and typed refusals: no role, no type there, bad arguments, wrong ref type") {
     auto here = start_here();
-    child_node b(member_args("b", "worker", *here));
+    child_node b(worker_args("b", "worker", *here));
     REQUIRE(here->wait_for_cluster({.min_members = 2, .nodes = {"b"}, .timeout = 30s}));
     REQUIRE(here->wait_for_peer("b", 30s));
 

@@ -4,7 +4,7 @@
 // agree on one winner while the others are told. This test process runs one node; node
 // programs (child_node) run the others, each stopped by its pid.
 #include "child_node.hpp"
-#include "test_actors.hpp"
+#include "test_nodes.hpp"
 
 #include "../support/eventually.hpp"
 
@@ -32,24 +32,9 @@ constexpr int contests = 10;
 constexpr int contests = 50;
 #endif
 
-const std::string cookie = "a-test-cookie-of-enough-length";
+std::unique_ptr<eam::cluster::node> start_here() { return start_test_node("here"); }
 
-std::unique_ptr<eam::cluster::node> start_here() {
-  register_messages();
-  eam::cluster::node_config config;
-  config.node_id = "here";
-  config.cookie = cookie;
-  config.system.workers = 1;
-  return eam::cluster::start_node(config).value();
-}
-
-std::vector<std::string> member_args(const std::string& id, const eam::cluster::node& seed) {
-  return {"--id", id, "--cookie", cookie, "--seed", seed.address(), "--workers", "1"};
-}
-
-child_node start_member(const std::string& id, const eam::cluster::node& seed) {
-  return child_node(member_args(id, seed));
-}
+child_node start_member(const std::string& id, const eam::cluster::node& seed) { return child_node(member_args(id, seed)); }
 
 registrar_ref registrar_of(eam::cluster::node& here, const std::string& id) {
   auto found = here.whereis<registrar_ref>(id, "registrar");
@@ -69,22 +54,12 @@ bool all_see(eam::cluster::node& here, const std::vector<std::string>& ids, cons
   return std::all_of(ids.begin(), ids.end(), [&](const std::string& id) { return owner_seen_by(here, id, name) == owner; });
 }
 
-// A second node in this process, joined to `seed`.
-std::unique_ptr<eam::cluster::node> start_second(const eam::cluster::node& seed) {
-  eam::cluster::node_config config;
-  config.node_id = "second";
-  config.cookie = cookie;
-  config.seeds = {seed.address()};
-  config.system.workers = 1;
-  return eam::cluster::start_node(config).value();
-}
-
 }  // namespace
 
 TEST_SUITE("cluster.registry") {
   TEST_CASE("a supervised actor keeps its global name across restarts on every node") {
     auto here = start_here();
-    auto second = start_second(*here);
+    auto second = start_test_node("second", {here->address()});
     REQUIRE(second->wait_for_peer("here", 30s));
     REQUIRE(here->wait_for_peer("second", 30s));
     // Each start answers whoami with its own instance number.
