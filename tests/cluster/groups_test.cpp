@@ -2,7 +2,6 @@
 // nodes are seen and reached from every node, a broadcast reaches each once, a member that ends
 // and a node that dies leave everywhere, and a node that joins later learns every member. This
 // test process runs one node; node programs (child_node) run the others, each stopped by its pid.
-#include "child_node.hpp"
 #include "test_nodes.hpp"
 
 #include "../support/eventually.hpp"
@@ -17,16 +16,6 @@ using eam::test::eventually;
 using namespace std::chrono_literals;
 
 namespace {
-
-std::unique_ptr<eam::cluster::node> start_here() { return start_test_node("here"); }
-
-child_node start_member(const std::string& id, const eam::cluster::node& seed) { return child_node(member_args(id, seed)); }
-
-registrar_ref registrar_of(eam::cluster::node& here, const std::string& id) {
-  auto found = here.whereis<registrar_ref>(id, "registrar");
-  REQUIRE(found.has_value());
-  return found.value();
-}
 
 std::uint64_t size_seen_by(eam::cluster::node& here, const std::string& id, const std::string& group) {
   auto r = registrar_of(here, id).call(group_size{group}).get();
@@ -48,7 +37,7 @@ std::vector<std::string> member_nodes(eam::cluster::node& here, const std::strin
 
 TEST_SUITE("cluster.groups") {
   TEST_CASE("members from several nodes are seen and reached everywhere and a broadcast reaches each once") {
-    auto here = start_here();
+    auto here = start_test_node("here");
     child_node b = start_member("b", *here), c = start_member("c", *here);
     REQUIRE(here->wait_for_cluster({.min_members = 3, .nodes = {"b", "c"}, .timeout = 30s}));
     REQUIRE(here->wait_for_peer("b", 30s));
@@ -91,7 +80,7 @@ TEST_SUITE("cluster.groups") {
   }
 
   TEST_CASE("members that end or whose node dies leave everywhere and a node that joins later learns every member") {
-    auto here = start_here();
+    auto here = start_test_node("here");
     child_node b = start_member("b", *here), c = start_member("c", *here);
     REQUIRE(here->wait_for_cluster({.min_members = 3, .nodes = {"b", "c"}, .timeout = 30s}));
     REQUIRE(here->wait_for_peer("b", 30s));

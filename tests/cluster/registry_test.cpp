@@ -3,7 +3,6 @@
 // actor or its node, reaches a node that joins later, and three nodes claiming one name at once
 // agree on one winner while the others are told. This test process runs one node; node
 // programs (child_node) run the others, each stopped by its pid.
-#include "child_node.hpp"
 #include "test_nodes.hpp"
 
 #include "../support/eventually.hpp"
@@ -32,16 +31,6 @@ constexpr int contests = 10;
 constexpr int contests = 50;
 #endif
 
-std::unique_ptr<eam::cluster::node> start_here() { return start_test_node("here"); }
-
-child_node start_member(const std::string& id, const eam::cluster::node& seed) { return child_node(member_args(id, seed)); }
-
-registrar_ref registrar_of(eam::cluster::node& here, const std::string& id) {
-  auto found = here.whereis<registrar_ref>(id, "registrar");
-  REQUIRE(found.has_value());
-  return found.value();
-}
-
 // `id`'s view of who holds `name` ("" for nobody).
 std::string owner_seen_by(eam::cluster::node& here, const std::string& id, const std::string& name) {
   if (id == here.id()) return here.name_owner(name).value_or("");
@@ -58,7 +47,7 @@ bool all_see(eam::cluster::node& here, const std::vector<std::string>& ids, cons
 
 TEST_SUITE("cluster.registry") {
   TEST_CASE("a supervised actor keeps its global name across restarts on every node") {
-    auto here = start_here();
+    auto here = start_test_node("here");
     auto second = start_test_node("second", {here->address()});
     REQUIRE(second->wait_for_peer("here", 30s));
     REQUIRE(here->wait_for_peer("second", 30s));
@@ -91,7 +80,7 @@ TEST_SUITE("cluster.registry") {
 
 
   TEST_CASE("a global name resolves on every node, typed, leaves with its actor and reaches a node that joins later") {
-    auto here = start_here();
+    auto here = start_test_node("here");
     child_node b = start_member("b", *here), c = start_member("c", *here);
     REQUIRE(here->wait_for_cluster({.min_members = 3, .nodes = {"b", "c"}, .timeout = 30s}));
     REQUIRE(here->wait_for_peer("b", 30s));
@@ -123,7 +112,7 @@ TEST_SUITE("cluster.registry") {
   }
 
   TEST_CASE("the names of a killed node vanish everywhere") {
-    auto here = start_here();
+    auto here = start_test_node("here");
     child_node b = start_member("b", *here), c = start_member("c", *here);
     REQUIRE(here->wait_for_cluster({.min_members = 3, .nodes = {"b", "c"}, .timeout = 30s}));
     REQUIRE(here->wait_for_peer("b", 30s));
@@ -135,7 +124,7 @@ TEST_SUITE("cluster.registry") {
   }
 
   TEST_CASE("three nodes claiming one name at once agree on one winner every time and the others are told") {
-    auto here = start_here();
+    auto here = start_test_node("here");
     const std::vector<std::string> claimants = {"b", "c", "d"};
     std::deque<child_node> children;
     for (const auto& id : claimants) children.emplace_back(member_args(id, *here));

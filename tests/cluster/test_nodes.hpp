@@ -1,6 +1,7 @@
 #pragma once
 // Starting the nodes of the cluster services' tests: one in the test process, others as node
 // programs (child_node), all on 127.0.0.1 with one cookie.
+#include "child_node.hpp"
 #include "test_actors.hpp"
 
 #include <memory>
@@ -30,6 +31,14 @@ inline std::vector<std::string> member_args(const std::string& id, const cluster
   std::vector<std::string> args{"--id", id, "--cookie", test_cookie, "--seed", seed.address(), "--workers", "1"};
   args.insert(args.end(), extra.begin(), extra.end());
   return args;
+}
+
+/// A node program joining through `seed`, stopped by its pid when it goes out of scope.
+inline child_node start_member(const std::string& id, const cluster::node& seed) { return child_node(member_args(id, seed)); }
+
+/// The registrar of node `id` (throws when it cannot be found).
+inline registrar_ref registrar_of(cluster::node& here, const std::string& id) {
+  return here.whereis<registrar_ref>(id, "registrar").value();
 }
 
 }  // namespace eam::test::remote
