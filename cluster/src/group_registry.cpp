@@ -21,15 +21,17 @@ class group_registry::visitor final : public groups_visitor {
   visitor(group_registry& r, const std::string& node, std::uint64_t incarnation)
       : r_(r), node_(node), incarnation_(incarnation) {}
 
-  void on_join(group_key&& key, std::uint64_t actor) override {
+  void on_join(group_key&& key, std::uint64_t actor, std::uint64_t version) override {
     std::lock_guard guard(r_.lock_);
+    if (!r_.fresh(node_, version)) return;
     remote_members& m = r_.remote_[std::move(key)][node_];
     m.incarnation = incarnation_;
     m.actors.push_back(actor);
   }
 
-  void on_leave(group_key&& key, std::uint64_t actor) override {
+  void on_leave(group_key&& key, std::uint64_t actor, std::uint64_t version) override {
     std::lock_guard guard(r_.lock_);
+    if (!r_.fresh(node_, version)) return;
     const auto g = r_.remote_.find(key);
     if (g == r_.remote_.end()) return;
     const auto n = g->second.find(node_);
@@ -40,9 +42,10 @@ class group_registry::visitor final : public groups_visitor {
     if (g->second.empty()) r_.remote_.erase(g);
   }
 
-  void on_sync(std::vector<group_members_of>&& all) override {
+  void on_sync(std::uint64_t version, std::vector<group_members_of>&& all) override {
     std::lock_guard guard(r_.lock_);
     r_.drop_node(node_);
+    r_.applied_[node_] = version;
     for (group_members_of& g : all) {
       if (g.actors.empty()) continue;
       remote_members& m = r_.remote_[std::move(g.key)][node_];
@@ -57,22 +60,28 @@ class group_registry::visitor final : public groups_visitor {
   std::uint64_t incarnation_;
 };
 
+bool group_registry::fresh(const std::string& node, std::uint64_t version) {
+  std::uint64_t& applied = applied_[node];
+  if (version <= applied) return false;  // in the sync applied already
+  applied = version;
+  return true;
+}
+
 result<void> group_registry::join(const group_key& key, const actor_ref& member) {
   if (auto ok = check_key(key); !ok) return ok;
   if (!member || !host_.export_if_local(member))
     return error(cluster_errc::not_a_local_actor, "only an actor of this node joins a group here");
-  {
-    std::lock_guard guard(lock_);
-    local_[key].push_back(member);
-  }
-  host_.broadcast_groups(encode_group_change(groups_op::join, key, member.id()));
+  std::lock_guard guard(lock_);
+  local_[key].push_back(member);
+  // Queued under the lock: peers get the changes in the order of their versions.
+  host_.broadcast_groups(encode_group_change(groups_op::join, key, member.id(), ++version_));
   return {};
 }
 
 result<void> group_registry::leave(const group_key& key, const actor_ref& member) {
   if (auto ok = check_key(key); !ok) return ok;
+  std::lock_guard guard(lock_);
   {
-    std::lock_guard guard(lock_);
     const auto g = local_.find(key);
     const auto it = g == local_.end() ? std::vector<actor_ref>::iterator{} : std::find(g->second.begin(), g->second.end(), member);
     if (g == local_.end() || it == g->second.end())
@@ -80,7 +89,7 @@ result<void> group_registry::leave(const group_key& key, const actor_ref& member
     g->second.erase(it);
     if (g->second.empty()) local_.erase(g);
   }
-  host_.broadcast_groups(encode_group_change(groups_op::leave, key, member.id()));
+  host_.broadcast_groups(encode_group_change(groups_op::leave, key, member.id(), ++version_));
   return {};
 }
 
@@ -125,15 +134,17 @@ groups_decode_outcome group_registry::on_message(const std::string& node, std::u
 
 std::vector<std::byte> group_registry::own_sync() const {
   std::vector<group_members_of> all;
+  std::uint64_t version = 0;
   {
     std::lock_guard guard(lock_);
+    version = version_;  // every change up to this one is in the snapshot
     for (const auto& [key, members] : local_) {
       group_members_of g{key, {}};
       for (const actor_ref& m : members) g.actors.push_back(m.id());
       all.push_back(std::move(g));
     }
   }
-  return encode_groups_sync(all);
+  return encode_groups_sync(version, all);
 }
 
 void group_registry::drop_node(const std::string& node) {
@@ -146,26 +157,23 @@ void group_registry::drop_node(const std::string& node) {
 void group_registry::node_gone(const std::string& node) {
   std::lock_guard guard(lock_);
   drop_node(node);
+  applied_.erase(node);  // its next life counts from the start
 }
 
 void group_registry::local_actor_ended(std::uint64_t id) {
-  std::vector<group_key> left;  // one entry per join
-  {
-    std::lock_guard guard(lock_);
-    for (auto g = local_.begin(); g != local_.end();) {
-      auto& members = g->second;
-      for (auto it = members.begin(); it != members.end();) {
-        if (it->id() == id) {
-          left.push_back(g->first);
-          it = members.erase(it);
-        } else {
-          ++it;
-        }
+  std::lock_guard guard(lock_);
+  for (auto g = local_.begin(); g != local_.end();) {
+    auto& members = g->second;
+    for (auto it = members.begin(); it != members.end();) {
+      if (it->id() == id) {
+        host_.broadcast_groups(encode_group_change(groups_op::leave, g->first, id, ++version_));  // one per join
+        it = members.erase(it);
+      } else {
+        ++it;
       }
-      g = members.empty() ? local_.erase(g) : std::next(g);
     }
+    g = members.empty() ? local_.erase(g) : std::next(g);
   }
-  for (const group_key& key : left) host_.broadcast_groups(encode_group_change(groups_op::leave, key, id));
 }
 
 }  // namespace eam::cluster::internal

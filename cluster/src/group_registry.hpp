@@ -24,7 +24,8 @@ namespace eam::cluster::internal {
 /// What the groups need from their node.
 class group_registry_host {
  public:
-  /// Sends a groups message to every connected peer (from any thread; must not block).
+  /// Queues a groups message for every connected peer, in call order (from any thread, with
+  /// the groups' lock held: it must only queue, never block or call back).
   virtual void broadcast_groups(std::vector<std::byte>&& body) = 0;
   /// A ref to actor `id` on node `node` (life `incarnation`); empty when that node is not connected.
   virtual actor_ref remote_ref(const std::string& node, std::uint64_t incarnation, std::uint64_t id,
@@ -66,11 +67,15 @@ class group_registry {
   };
   class visitor;
   void drop_node(const std::string& node);  // under lock_
+  /// Whether a change of `node` at `version` is new here (not in its last sync); records it.
+  bool fresh(const std::string& node, std::uint64_t version);  // under lock_
 
   group_registry_host& host_;
   mutable std::mutex lock_;
   std::map<group_key, std::vector<actor_ref>> local_;
+  std::uint64_t version_ = 0;  // local changes so far: each join or leave is announced with its own
   std::map<group_key, std::map<std::string, remote_members>> remote_;  // by group, then node
+  std::map<std::string, std::uint64_t> applied_;  // per peer, the version its changes reached here
 };
 
 }  // namespace eam::cluster::internal

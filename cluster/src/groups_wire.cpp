@@ -30,10 +30,15 @@ groups_decode_outcome decode_groups(std::span<const std::byte> body, groups_visi
     if (o.type != msgpack::type::ARRAY || o.via.array.size == 0) throw bad_message("a message is not a non-empty array");
     const auto& a = o.via.array;
     switch (u64(a.ptr[0])) {
-      case static_cast<std::uint64_t>(groups_op::join): visitor.on_join(read_key(a, 1), u64(field(a, 3))); break;
-      case static_cast<std::uint64_t>(groups_op::leave): visitor.on_leave(read_key(a, 1), u64(field(a, 3))); break;
+      case static_cast<std::uint64_t>(groups_op::join):
+        visitor.on_join(read_key(a, 1), u64(field(a, 3)), u64(field(a, 4)));
+        break;
+      case static_cast<std::uint64_t>(groups_op::leave):
+        visitor.on_leave(read_key(a, 1), u64(field(a, 3)), u64(field(a, 4)));
+        break;
       case static_cast<std::uint64_t>(groups_op::sync): {
-        const msgpack::object& list = field(a, 1);
+        const std::uint64_t version = u64(field(a, 1));
+        const msgpack::object& list = field(a, 2);
         if (list.type != msgpack::type::ARRAY) throw bad_message("a sync's groups are not an array");
         std::vector<group_members_of> all;
         all.reserve(list.via.array.size);
@@ -47,7 +52,7 @@ groups_decode_outcome decode_groups(std::span<const std::byte> body, groups_visi
           for (std::uint32_t k = 0; k < ids.via.array.size; ++k) g.actors.push_back(u64(ids.via.array.ptr[k]));
           all.push_back(std::move(g));
         }
-        visitor.on_sync(std::move(all));
+        visitor.on_sync(version, std::move(all));
         break;
       }
       default: throw bad_message("unknown groups operation");
@@ -55,20 +60,23 @@ groups_decode_outcome decode_groups(std::span<const std::byte> body, groups_visi
   });
 }
 
-std::vector<std::byte> encode_group_change(groups_op op, const group_key& key, std::uint64_t actor) {
+std::vector<std::byte> encode_group_change(groups_op op, const group_key& key, std::uint64_t actor,
+                                           std::uint64_t version) {
   return pack_to_bytes([&](bytes_packer& pk) {
-    pk.pack_array(4);
+    pk.pack_array(5);
     pk.pack(static_cast<std::uint8_t>(op));
     pack_text(pk, key.scope);
     pack_text(pk, key.group);
     pk.pack(actor);
+    pk.pack(version);
   });
 }
 
-std::vector<std::byte> encode_groups_sync(const std::vector<group_members_of>& all) {
+std::vector<std::byte> encode_groups_sync(std::uint64_t version, const std::vector<group_members_of>& all) {
   return pack_to_bytes([&](bytes_packer& pk) {
-    pk.pack_array(2);
+    pk.pack_array(3);
     pk.pack(static_cast<std::uint8_t>(groups_op::sync));
+    pk.pack(version);
     pk.pack_array(static_cast<std::uint32_t>(all.size()));
     for (const group_members_of& g : all) {
       pk.pack_array(3);

@@ -1,10 +1,13 @@
 #pragma once
 // Distributed process groups' messages between nodes (frame kind `groups`, after the two-byte
 // frame header), msgpack:
-//   [join, scope, group, actor id]     [leave, scope, group, actor id]
-//   [sync, [[scope, group, [actor id...]]...]]   every local member the sender has
+//   [join, scope, group, actor id, version]     [leave, scope, group, actor id, version]
+//   [sync, version, [[scope, group, [actor id...]]...]]   every local member the sender has
 // A node only announces its own actors; the owner is the peer it comes from. An actor joined
-// twice is listed twice (Erlang's pg counts joins). Untrusted: checked, a bad frame dropped.
+// twice is listed twice (Erlang's pg counts joins). The version counts the sender's changes:
+// a change at or below the version of the last sync already applied is in that sync (a join
+// queued before the sync was taken but sent after it), and is not applied twice. Untrusted:
+// checked, a bad frame dropped.
 #include "decode_verdict.hpp"
 
 #include <cstddef>
@@ -33,9 +36,9 @@ struct group_members_of {
 
 class groups_visitor {
  public:
-  virtual void on_join(group_key&& key, std::uint64_t actor) = 0;
-  virtual void on_leave(group_key&& key, std::uint64_t actor) = 0;
-  virtual void on_sync(std::vector<group_members_of>&& all) = 0;
+  virtual void on_join(group_key&& key, std::uint64_t actor, std::uint64_t version) = 0;
+  virtual void on_leave(group_key&& key, std::uint64_t actor, std::uint64_t version) = 0;
+  virtual void on_sync(std::uint64_t version, std::vector<group_members_of>&& all) = 0;
 
  protected:
   ~groups_visitor() = default;
@@ -49,7 +52,8 @@ bool valid_group_text(std::string_view text) noexcept;
 /// Never throws for bad input.
 groups_decode_outcome decode_groups(std::span<const std::byte> body, groups_visitor& visitor);
 
-std::vector<std::byte> encode_group_change(groups_op op, const group_key& key, std::uint64_t actor);
-std::vector<std::byte> encode_groups_sync(const std::vector<group_members_of>& all);
+std::vector<std::byte> encode_group_change(groups_op op, const group_key& key, std::uint64_t actor,
+                                           std::uint64_t version);
+std::vector<std::byte> encode_groups_sync(std::uint64_t version, const std::vector<group_members_of>& all);
 
 }  // namespace eam::cluster::internal

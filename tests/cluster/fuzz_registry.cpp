@@ -39,13 +39,15 @@ struct names_recorder final : names_visitor {
 
 struct groups_recorder final : groups_visitor {
   std::vector<std::byte> again;
-  void on_join(group_key&& key, std::uint64_t actor) override {
-    again = encode_group_change(groups_op::join, key, actor);
+  void on_join(group_key&& key, std::uint64_t actor, std::uint64_t version) override {
+    again = encode_group_change(groups_op::join, key, actor, version);
   }
-  void on_leave(group_key&& key, std::uint64_t actor) override {
-    again = encode_group_change(groups_op::leave, key, actor);
+  void on_leave(group_key&& key, std::uint64_t actor, std::uint64_t version) override {
+    again = encode_group_change(groups_op::leave, key, actor, version);
   }
-  void on_sync(std::vector<group_members_of>&& all) override { again = encode_groups_sync(all); }
+  void on_sync(std::uint64_t version, std::vector<group_members_of>&& all) override {
+    again = encode_groups_sync(version, all);
+  }
 };
 
 template <class Recorder, class Decode>
@@ -72,9 +74,9 @@ void write_seeds(const std::string& dir) {
   write_file(dir, "names_sync", encode_sync({a, b}));
   write_file(dir, "names_sync_empty", encode_sync({}));
   const group_key workers{"pg", "workers"};
-  write_file(dir, "groups_join", encode_group_change(groups_op::join, workers, 42));
-  write_file(dir, "groups_leave", encode_group_change(groups_op::leave, workers, 42));
-  write_file(dir, "groups_sync", encode_groups_sync({{workers, {1, 2, 2}}, {{"scope", "g"}, {3}}}));
+  write_file(dir, "groups_join", encode_group_change(groups_op::join, workers, 42, 1));
+  write_file(dir, "groups_leave", encode_group_change(groups_op::leave, workers, 42, 2));
+  write_file(dir, "groups_sync", encode_groups_sync(7, {{workers, {1, 2, 2}}, {{"scope", "g"}, {3}}}));
 }
 
 }  // namespace fuzz

@@ -72,19 +72,19 @@ TEST_SUITE("cluster.group_registry") {
     auto x = system.spawn(idle), y = system.spawn(idle);
     host.remote_actors = {{10, x}, {20, y}};
     using internal::groups_op;
-    CHECK_FALSE(groups.on_message("b", 1, internal::encode_group_change(groups_op::join, workers, 10)).bad);
-    CHECK_FALSE(groups.on_message("b", 1, internal::encode_group_change(groups_op::join, workers, 10)).bad);
-    CHECK_FALSE(groups.on_message("c", 1, internal::encode_group_change(groups_op::join, workers, 20)).bad);
+    CHECK_FALSE(groups.on_message("b", 1, internal::encode_group_change(groups_op::join, workers, 10, 1)).bad);
+    CHECK_FALSE(groups.on_message("b", 1, internal::encode_group_change(groups_op::join, workers, 10, 2)).bad);
+    CHECK_FALSE(groups.on_message("c", 1, internal::encode_group_change(groups_op::join, workers, 20, 1)).bad);
     CHECK(groups.members(workers).size() == 3);
-    CHECK_FALSE(groups.on_message("b", 1, internal::encode_group_change(groups_op::leave, workers, 10)).bad);
+    CHECK_FALSE(groups.on_message("b", 1, internal::encode_group_change(groups_op::leave, workers, 10, 3)).bad);
     CHECK(groups.members(workers).size() == 2);
     // A leave from another node of an actor it does not have changes nothing.
-    CHECK_FALSE(groups.on_message("c", 1, internal::encode_group_change(groups_op::leave, workers, 10)).bad);
+    CHECK_FALSE(groups.on_message("c", 1, internal::encode_group_change(groups_op::leave, workers, 10, 2)).bad);
     CHECK(groups.members(workers).size() == 2);
 
     // c's sync replaces what c had: now only in another group.
     const internal::group_key other{"pg", "other"};
-    CHECK_FALSE(groups.on_message("c", 1, internal::encode_groups_sync({{other, {20, 20}}})).bad);
+    CHECK_FALSE(groups.on_message("c", 1, internal::encode_groups_sync(5, {{other, {20, 20}}})).bad);
     CHECK(groups.members(workers) == std::vector<eam::actor_ref>{x});
     CHECK(groups.members(other) == std::vector<eam::actor_ref>{y, y});
     groups.node_gone("c");
@@ -100,6 +100,30 @@ TEST_SUITE("cluster.group_registry") {
     CHECK_FALSE(peer.on_message("self", 1, groups.own_sync()).bad);
     CHECK(peer.members(other) == std::vector<eam::actor_ref>{mine});
     CHECK(peer.members(workers).empty());  // b's member is b's to announce
+  }
+
+  TEST_CASE("a join sent after the sync that already holds it is applied once and later changes still are") {
+    // What a node does when a peer connects while one of its joins is queued: the sync taken
+    // at the hello holds the join, and the queued join then follows it on the wire.
+    eam::actor_system system({.workers = 1});
+    recording_host host;
+    internal::group_registry node(host);
+    auto a = system.spawn(idle), b = system.spawn(idle);
+    REQUIRE(node.join(workers, a));
+    const std::vector<std::byte> queued_join = host.sent.back();
+    const std::vector<std::byte> sync = node.own_sync();
+    REQUIRE(node.join(workers, b));
+    const std::vector<std::byte> later_join = host.sent.back();
+
+    recording_host peer_host;
+    peer_host.remote_actors = {{a.id(), a}, {b.id(), b}};
+    internal::group_registry peer(peer_host);
+    for (const auto* body : {&sync, &queued_join, &later_join}) CHECK_FALSE(peer.on_message("node", 1, *body).bad);
+    CHECK(peer.members(workers) == std::vector<eam::actor_ref>{a, b});
+    // The node comes back as a new life: its versions start again.
+    peer.node_gone("node");
+    CHECK_FALSE(peer.on_message("node", 2, internal::encode_group_change(internal::groups_op::join, workers, b.id(), 1)).bad);
+    CHECK(peer.members(workers) == std::vector<eam::actor_ref>{b});
   }
 
   TEST_CASE("a local member that ends leaves every group it joined, each join announced as a leave") {
@@ -120,9 +144,10 @@ TEST_SUITE("cluster.group_registry") {
     peer_host.remote_actors = {{a.id(), a}};
     internal::group_registry peer(peer_host);
     using internal::groups_op;
-    for (int i = 0; i < 2; ++i)
-      CHECK_FALSE(peer.on_message("self", 1, internal::encode_group_change(groups_op::join, workers, a.id())).bad);
-    CHECK_FALSE(peer.on_message("self", 1, internal::encode_group_change(groups_op::join, {"pg", "other"}, a.id())).bad);
+    for (std::uint64_t v = 1; v <= 2; ++v)
+      CHECK_FALSE(peer.on_message("self", 1, internal::encode_group_change(groups_op::join, workers, a.id(), v)).bad);
+    CHECK_FALSE(
+        peer.on_message("self", 1, internal::encode_group_change(groups_op::join, {"pg", "other"}, a.id(), 3)).bad);
     for (const auto& body : host.sent) CHECK_FALSE(peer.on_message("self", 1, body).bad);
     CHECK(peer.groups("pg").empty());
   }
@@ -136,7 +161,7 @@ TEST_SUITE("cluster.group_registry") {
         {std::byte{0x94}, std::byte{0x00}, std::byte{0xa1}},  // truncated
     };
     for (const auto& body : bad) CHECK(groups.on_message("b", 1, body).bad);
-    CHECK(groups.on_message("b", 1, internal::encode_group_change(internal::groups_op::join, {"pg", "a\nb"}, 1)).bad);
+    CHECK(groups.on_message("b", 1, internal::encode_group_change(internal::groups_op::join, {"pg", "a\nb"}, 1, 1)).bad);
     CHECK(groups.groups("pg").empty());
   }
 }
