@@ -81,8 +81,12 @@ bool scheduler::any_work_visible() const noexcept {
 
 std::uint64_t scheduler::sample_backlog() noexcept {
   std::uint64_t largest = 0;
-  for (auto& w : workers_) largest = std::max(largest, w->take_largest_backlog());
-  census_epoch_.fetch_add(1, std::memory_order_relaxed);  // asks each worker for a few new samples; a statistic: no ordering
+  // The samples of the census asked for last time; then a new census is asked for. Only this
+  // function bumps the epoch (callers: health(), not concurrently in practice; two at once
+  // would at worst report 0 once). A statistic: no ordering.
+  const std::uint32_t epoch = census_epoch_.load(std::memory_order_relaxed);
+  for (auto& w : workers_) largest = std::max(largest, w->take_largest_backlog(epoch));
+  census_epoch_.fetch_add(1, std::memory_order_relaxed);
   return largest;
 }
 

@@ -231,8 +231,12 @@ void worker::note_backlog(const actor_cell* c) noexcept {
   --census_budget_;
   constexpr std::size_t limit = 1'000'000;  // enough to call any backlog a backlog
   const std::uint64_t n = c->queued_after_yield(limit);
-  // A statistic: relaxed, and a sample lost to a racing take_largest_backlog costs nothing.
-  if (n > largest_backlog_.load(std::memory_order_relaxed)) largest_backlog_.store(n, std::memory_order_relaxed);
+  // A statistic: relaxed, and a sample lost to a racing take_largest_backlog costs nothing; one
+  // stored after that take carries its epoch, so the next census does not report it.
+  const std::uint64_t tag = census_epoch_ & epoch_tag_mask;
+  const std::uint64_t held = largest_backlog_.load(std::memory_order_relaxed);
+  if ((held >> backlog_bits) != tag || n > (held & backlog_mask))
+    largest_backlog_.store((tag << backlog_bits) | n, std::memory_order_relaxed);
 }
 
 void worker::run() noexcept {

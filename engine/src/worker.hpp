@@ -49,7 +49,12 @@ class worker {
   [[nodiscard]] std::uint64_t turns() const noexcept { return turns_.load(std::memory_order_relaxed); }
   /// The longest queue this worker saw behind an actor that used its whole turn, since the
   /// last call (sampled only while the scheduler's backlog census is on).
-  std::uint64_t take_largest_backlog() noexcept { return largest_backlog_.exchange(0, std::memory_order_relaxed); }
+  /// The largest backlog sampled for census `epoch`; a sample taken for an earlier census and
+  /// stored late (after the previous take) is not reported again.
+  std::uint64_t take_largest_backlog(std::uint32_t epoch) noexcept {
+    const std::uint64_t tagged = largest_backlog_.exchange(0, std::memory_order_relaxed);
+    return (tagged >> backlog_bits) == (epoch & epoch_tag_mask) ? (tagged & backlog_mask) : 0;
+  }
   [[nodiscard]] bool has_queued_work() const noexcept { return queue_.size() != 0; }
   /// Takes the actor in this worker's LIFO slot if it is still there (a thief's [L2]).
   actor_cell* steal_lifo() noexcept;
@@ -108,7 +113,12 @@ class worker {
   std::atomic<std::uintptr_t> lifo_steal_{steal_idle};
   // -- advisory: read by shutdown to see whether anything still runs ---------------------
   alignas(64) std::atomic<std::uint64_t> turns_{0};
-  std::atomic<std::uint64_t> largest_backlog_{0};  // written on yields only, while the census is on
+  // Written on yields only, while the census is on: the census epoch's low 24 bits above a
+  // sample of at most 2^40 - 1.
+  static constexpr unsigned backlog_bits = 40;
+  static constexpr std::uint64_t backlog_mask = (std::uint64_t{1} << backlog_bits) - 1;
+  static constexpr std::uint64_t epoch_tag_mask = (std::uint64_t{1} << (64 - backlog_bits)) - 1;
+  std::atomic<std::uint64_t> largest_backlog_{0};
 };
 
 }  // namespace eam::internal
