@@ -62,9 +62,9 @@ void register_actor(std::string type_name, F factory) {
                          });
 }
 
-/// Registers a class actor T whose `init` (or constructor) takes Args.
+/// Registers a class actor T whose `init` (or constructor) takes Args. (The functional
+/// overload above takes a factory too: the two never compete for one call.)
 template <class T, class... Args>
-  requires eam::detail::class_actor<T>
 void register_actor(std::string type_name) {
   detail::add_actor_type(std::move(type_name),
                          [](actor_system& system, const spawn_options& opts, const msgpack::object& args) -> actor_ref {
