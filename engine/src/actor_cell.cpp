@@ -306,6 +306,10 @@ void actor_cell::reject(envelope* e) noexcept {
       add_ref();
       l.other.cell()->deliver_system(make_envelope<internal::exit_request>(
           envelope_kind::exit, internal::exit_request{actor_ref(this, adopt_t{}), exit_reason::noproc(), true}));
+    } else if (e->kind == envelope_kind::migration) {
+      auto& m = e->as<internal::migration_request>();
+      if (m.what == internal::migration_request::step::pause)
+        m.on_paused(error(errc::actor_not_found, "the actor has ended"));
     }
   } catch (...) {
     // Out of memory: the requester hears nothing; nothing else is lost.
@@ -333,6 +337,12 @@ internal::turn_result actor_cell::run_turn(unsigned budget) noexcept {
           if (idle_watch_) [[unlikely]] note_activity(initial_budget);
           return internal::turn_result::yield;
         }
+        continue;
+      }
+    } else if (phase_ == phase::relaying) [[unlikely]] {
+      if (envelope* e = next_ordinary()) {
+        relay_one(e);
+        if (--budget == 0) return internal::turn_result::yield;
         continue;
       }
     } else {
@@ -580,6 +590,9 @@ void actor_cell::handle_system(envelope* e) noexcept {
     case envelope_kind::idle_check:
       on_idle_check(e->reply.request_id);
       break;
+    case envelope_kind::migration:
+      on_migration(e->as<internal::migration_request>());
+      break;
     case envelope_kind::timer:
       break;  // never sent as a system message
     case envelope_kind::cast:
@@ -662,6 +675,7 @@ void actor_cell::on_child_exit(internal::child_exit& c) noexcept {
 
 void actor_cell::finish() noexcept {
   exit_reason reason = extras_ ? std::move(extras_->reason) : exit_reason{};
+  if (paused()) extras_->await = {};  // a pause has no task to end
   if (awaiting()) {
     sys_->timers.cancel(extras_->await.timer);
     std::coroutine_handle<> h = extras_->await.handle;
@@ -718,6 +732,7 @@ void actor_cell::finish() noexcept {
 
 void actor_cell::run_terminate(exit_reason& reason) noexcept {
   if (extras_ && extras_->init_failed) return;  // as in OTP: terminate follows a successful init only
+  if (extras_ && extras_->moved_away) return;   // it lives on elsewhere (migration.hpp)
   try {
     if (extras_ && extras_->on_terminate) extras_->on_terminate(reason);
     type_->terminate(impl(), reason);

@@ -31,6 +31,7 @@
 #include <eam/engine/error.hpp>
 #include <eam/engine/info.hpp>
 #include <eam/engine/introspection.hpp>
+#include <eam/engine/migration.hpp>
 
 #include <atomic>
 #include <coroutine>
@@ -72,6 +73,21 @@ struct exit_request {
   actor_ref from;       // empty when sent from outside any actor
   exit_reason reason;
   bool via_link;        // the end of a linked actor, not exit(ref, reason)
+};
+
+/// Payload of a migration system message (migration.hpp).
+struct migration_request {
+  enum class step : std::uint8_t {
+    pause,      ///< save the state and stop handling messages
+    resume,     ///< go on after a pause
+    relay,      ///< become a relay of everything sent to the actor
+    announce,   ///< tell watchers and links `moved`
+    moved_to,   ///< (to a watcher or linked actor) an actor it watches or is linked to moved
+  };
+  step what;
+  std::function<void(result<saved_actor>)> on_paused;  // pause
+  std::function<void(message&&)> relay;                // relay
+  moved notice;                                        // announce (to, node), moved_to (all)
 };
 
 enum class turn_result : std::uint8_t {
@@ -166,6 +182,7 @@ class actor_cell {
   /// Registers the spawn name (at spawn, before the cell is published).
   void set_name(std::string name);
   void set_terminate_handler(std::function<void(const exit_reason&)> h);
+  void set_state_saver(std::function<envelope*()> save) { more().state_saver = std::move(save); }
   [[nodiscard]] bool traps_exits() const noexcept { return trap_exit_; }
   [[nodiscard]] std::chrono::milliseconds idle_timeout() const noexcept {
     return extras_ ? extras_->idle : std::chrono::milliseconds(0);
@@ -241,10 +258,19 @@ class actor_cell {
     bool init_failed = false;
     // A functional actor's cleanup (actor_context::on_terminate).
     std::function<void(const exit_reason&)> on_terminate;
+    // Migration (migration.hpp): how to save the state; where a relay sends what it gets; set
+    // once the actor has moved away (its terminate then does not run: it lives on elsewhere).
+    std::function<envelope*()> state_saver;
+    std::function<void(message&&)> relay;
+    bool moved_away = false;
   };
   extras& more();
   [[nodiscard]] bool awaiting() const noexcept { return extras_ && extras_->await.request_id != 0; }
   [[nodiscard]] bool has_children() const noexcept { return extras_ && extras_->first_child != nullptr; }
+  // A paused actor (migration.hpp) "awaits" a request id no reply carries: the turn loop then
+  // sets its messages aside exactly as while a task handler awaits, at no cost to the others.
+  static constexpr std::uint64_t paused_marker = ~std::uint64_t{0};
+  [[nodiscard]] bool paused() const noexcept { return extras_ && extras_->await.request_id == paused_marker; }
 
   void on_claimed() noexcept;
   void drain_dead() noexcept;
@@ -257,6 +283,13 @@ class actor_cell {
   void arm_idle_check(internal::clock::time_point deadline);
   void tell_watchers_and_links(const exit_reason& why) noexcept;
   void run_init() noexcept;
+  // Migration (actor_migration.cpp).
+  void on_migration(internal::migration_request& r) noexcept;
+  void pause_for_move(std::function<void(result<saved_actor>)>& on_paused) noexcept;
+  void become_relay(std::function<void(message&&)>& relay) noexcept;
+  void relay_one(envelope* e) noexcept;
+  void tell_moved(const moved& where) noexcept;
+  void on_moved(moved& notice) noexcept;
   void handle_ordinary(envelope* e) noexcept;
   [[gnu::always_inline]] inline void dispatch(envelope* e) noexcept;  // the plain path: inlined into handle_ordinary
   void observed_dispatch(envelope* e) noexcept;
@@ -288,7 +321,8 @@ class actor_cell {
   void run_continue() noexcept;
   void note_activity(unsigned handled) noexcept;
 
-  enum class phase : std::uint8_t { created, running, stopping, finished };
+  // relaying: moved away (migration.hpp); hands every ordinary message to extras_->relay.
+  enum class phase : std::uint8_t { created, running, relaying, stopping, finished };
 
   // -- set at spawn, then read-only --------------------------------------------------------
   system_state* const sys_;

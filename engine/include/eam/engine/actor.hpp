@@ -14,11 +14,14 @@
 ///
 /// `handle_call` may return `task<R>` instead of R to `co_await` other actors. A class without
 /// `init` is constructed from spawn's arguments instead. `context()` is valid from `init` on.
+/// A class with `S save_state()` can be moved to another node (migration.hpp; the cluster also
+/// needs `void restore_state(S)` and a default constructor to rebuild it there).
 
 #include <eam/engine/detail/actor_type.hpp>
 #include <eam/engine/detail/signatures.hpp>
 #include <eam/engine/info.hpp>
 
+#include <functional>
 #include <optional>
 #include <tuple>
 #include <utility>
@@ -28,6 +31,9 @@ namespace eam {
 namespace detail {
 template <class A, class... Args>
 class class_impl;
+
+/// What actor_context::on_save_state records: the actor's state, saved into a new envelope.
+void set_state_saver(actor_context& ctx, std::function<envelope*()> save);
 
 class actor_base {
  protected:
@@ -57,7 +63,7 @@ template <class A, class... Sigs>
 struct class_dispatch<A, type_list<Sigs...>> {
   static bool dispatch(A& a, envelope& e) {
     return (... || try_one<Sigs>(a, e)) || try_info<down>(a, e) || try_info<exit_signal>(a, e) ||
-           try_info<timeout>(a, e);
+           try_info<timeout>(a, e) || try_info<moved>(a, e);
   }
   // An info message goes to a matching handle_info overload, or is dropped.
   template <class M>
@@ -113,6 +119,12 @@ class class_impl final {
       static_cast<actor_base&>(actor_).ctx_ = &ctx;
     }
     args_.reset();  // spawn's arguments are not kept for the actor's whole life
+    if constexpr (requires(A& a) { a.save_state(); }) {
+      set_state_saver(ctx, [this]() -> envelope* {
+        using state = std::remove_cvref_t<decltype(actor_.save_state())>;
+        return make_envelope<state>(envelope_kind::cast, actor_.save_state());
+      });
+    }
   }
   bool dispatch(envelope& e) { return dispatcher::dispatch(actor_, e); }
   void terminate(const exit_reason& why) {

@@ -121,6 +121,19 @@ class actor_context {
   /// Drops the stash; stashed calls fail with `stash_cleared`.
   void clear_stash() noexcept;
 
+  /// Lets this actor be moved to another node (migration.hpp, the cluster's `migrate`):
+  /// `save()` returns its state as a value of any type the mover can carry, and runs in the
+  /// actor's turn, between two messages, when it is asked to move. The rebuilt actor gets the
+  /// value back (the cluster's registered restore factory). A class actor's `save_state()`
+  /// is recorded without this call.
+  template <class F>
+  void on_save_state(F save) {
+    detail::set_state_saver(*this, [save = std::move(save)]() mutable -> detail::envelope* {
+      using state = std::remove_cvref_t<decltype(save())>;
+      return detail::make_envelope<state>(detail::envelope_kind::cast, save());
+    });
+  }
+
   /// State owned by the actor, destroyed after it stops: the closure state of a functional
   /// actor lives here so its handlers can share it by reference.
   template <class T, class... A>
@@ -145,6 +158,7 @@ class actor_context {
   detail::system_state& state() const noexcept;
 
   friend class detail::actor_cell;
+  friend void detail::set_state_saver(actor_context&, std::function<detail::envelope*()>);
   detail::actor_cell* cell_;
 };
 

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <string>
 #include <type_traits>
 
 namespace eam {
@@ -60,8 +61,19 @@ struct timeout {
   std::chrono::milliseconds idle;
 };
 
+/// A watched or linked actor moved to another home (the cluster's migration, migration.hpp)
+/// and lives on as `to`. It ends the watch or the link as a down would, without the actor
+/// having ended: watch or link `to` to follow it. Exactly one per watch and per link.
+struct moved {
+  actor_ref from;
+  actor_ref to;
+  std::string node;  ///< the node `to` lives on
+  watch_ref watch;   ///< the watch it ends; empty when it ends a link
+  link_ref link;     ///< the link it ends; empty when it ends a watch
+};
+
 template <class T>
-inline constexpr bool is_info_message_v =
-    std::is_same_v<T, down> || std::is_same_v<T, exit_signal> || std::is_same_v<T, timeout>;
+inline constexpr bool is_info_message_v = std::is_same_v<T, down> || std::is_same_v<T, exit_signal> ||
+                                          std::is_same_v<T, timeout> || std::is_same_v<T, moved>;
 
 }  // namespace eam

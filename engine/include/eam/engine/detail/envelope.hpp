@@ -32,6 +32,7 @@ enum class envelope_kind : std::uint8_t {
   exit,          ///< system: an exit signal (from a linked actor's end, or `exit(ref, reason)`)
   timer,         ///< ordinary: a timer of the receiver fired (reply.request_id: the timer's id)
   idle_check,    ///< system: the receiver's idle timeout may have passed
+  migration,     ///< system: pause, resume, relay or announce a move (migration.hpp)
 };
 
 enum class reply_kind : std::uint8_t {
