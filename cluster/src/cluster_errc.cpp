@@ -12,6 +12,8 @@ std::string_view cluster_code_name(int code) noexcept {
     case eam::cluster::cluster_errc::invalid_group: return "invalid_group";
     case eam::cluster::cluster_errc::not_joined: return "not_joined";
     case eam::cluster::cluster_errc::bad_spawn_arguments: return "bad_spawn_arguments";
+    case eam::cluster::cluster_errc::same_node: return "same_node";
+    case eam::cluster::cluster_errc::node_draining: return "node_draining";
   }
   return "unknown";
 }

@@ -61,6 +61,24 @@ result<actor_ref> node::spawn_by_name(std::string_view type_name, const spawn_co
   return runtime_->spawn_by_name(type_name, config, std::move(args));
 }
 
+result<actor_ref> node::migrate(const actor_ref& actor, std::string_view to, const migrate_config& config) {
+  return runtime_->migrate(actor, std::string(to), config);
+}
+
+result<actor_ref> node::migrate(std::string_view name, std::string_view to, const migrate_config& config) {
+  std::optional<actor_ref> found = system().whereis(name);
+  if (!found) return error(errc::registry_lookup_failed, std::string(name));
+  return runtime_->migrate(*found, std::string(to), config);
+}
+
+migrate_all_result node::migrate_all(std::string_view to, const migrate_config& config) {
+  return runtime_->migrate_all(std::string(to), config);
+}
+
+void node::drain() { runtime_->set_draining(true); }
+void node::undrain() { runtime_->set_draining(false); }
+bool node::draining() const noexcept { return runtime_->draining(); }
+
 namespace {
 internal::group_key key_of(std::string_view scope, std::string_view group) {
   return {std::string(scope), std::string(group)};

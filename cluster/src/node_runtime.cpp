@@ -189,10 +189,20 @@ node_runtime::node_runtime(node_config config) : config_(std::move(config)), log
   });
   watcher_ = system_->spawn([this](actor_context& ctx) {
     return behavior{[this, &ctx](watch_exported& w) {
-      const std::uint64_t id = w.actor.id();
-      ctx.watch(w.actor, [this, id](const down& d) { local_actor_ended(id, d.reason); });
-      exported_watched_.fetch_add(1, std::memory_order_relaxed);
-    }};
+                      const std::uint64_t id = w.actor.id();
+                      ctx.watch(w.actor, [this, id](const down& d) { local_actor_ended(id, d.reason); });
+                      exported_watched_.fetch_add(1, std::memory_order_relaxed);
+                    },
+                    [this, &ctx](const moved& m) {
+                      // An exported actor migrated: its old self relays for a while; the peers
+                      // watching it hear when that ends (reason "moved").
+                      const std::uint64_t id = m.from.id();
+                      ctx.watch(m.from, [this, id](const down& d) { local_actor_ended(id, d.reason); });
+                    }};
+  });
+  relay_stopper_ = system_->spawn([](actor_context& ctx) {
+    return behavior{[&ctx](stop_relay_later& r) { ctx.send_after(stop_relay{std::move(r.relay)}, r.after); },
+                    [&ctx](stop_relay& r) { ctx.system().stop(r.relay, exit_reason::custom("moved")); }};
   });
   for (const std::string& address : config_.seeds) dial(address, true);
   member self;
@@ -207,6 +217,7 @@ node_runtime::node_runtime(node_config config) : config_(std::move(config)), log
   swim_->join(config_.seeds, swim_now());
   after_membership_change();
   system_->add_health_check("cluster", [this] {
+    if (draining()) return component_health{health_status::degraded, "draining"};
     const auto connected = connected_peers().size();
     if (!config_.seeds.empty() && connected == 0)
       return component_health{health_status::degraded, "no peer connected"};
@@ -962,6 +973,9 @@ transport_stats node_runtime::stats() const {
   s.sender_waits = sender_waits_.load(std::memory_order_relaxed);
   s.exported_watched = exported_watched_.load(std::memory_order_relaxed);
   s.peers_connected = connected_peers().size();
+  s.migrated = migrations_.load(std::memory_order_relaxed);
+  s.migration_failures = migrations_failed_.load(std::memory_order_relaxed);
+  s.relayed = relayed_->load(std::memory_order_relaxed);
   return s;
 }
 
@@ -1157,7 +1171,7 @@ std::optional<std::string> node_runtime::name_owner(std::string_view name) const
 
 // -- placement and remote spawn -------------------------------------------------------------------
 
-result<std::string> node_runtime::place(const spawn_config& config) const {
+result<std::vector<std::string>> node_runtime::place(const spawn_config& config) const {
   std::vector<std::string> candidates;
   for (const member& m : members(false))
     if (config.role.empty() || m.has_role(config.role)) candidates.push_back(m.id);  // sorted by id
@@ -1165,28 +1179,44 @@ result<std::string> node_runtime::place(const spawn_config& config) const {
   if (config.placement == placement::local) {
     if (std::find(candidates.begin(), candidates.end(), config_.node_id) == candidates.end())
       return error(errc::no_role_match, "this node lacks the role \"" + config.role + "\"");
-    return config_.node_id;
+    return std::vector<std::string>{config_.node_id};
   }
-  return candidates[round_robin_.fetch_add(1, std::memory_order_relaxed) % candidates.size()];
+  // The others follow in turn: a draining node refuses, and the next one is asked.
+  const std::size_t first = round_robin_.fetch_add(1, std::memory_order_relaxed) % candidates.size();
+  std::rotate(candidates.begin(), candidates.begin() + static_cast<std::ptrdiff_t>(first), candidates.end());
+  if (draining()) std::erase(candidates, config_.node_id);
+  if (candidates.empty()) return error(cluster_errc::node_draining, "this node drains and no other has the role");
+  return candidates;
 }
 
 spawn_reply node_runtime::spawn_here(const spawn_request& request) {
   spawn_reply reply;
-  const detail::remote_factory* factory = find_actor_type(request.type);
-  if (factory == nullptr) {
+  const actor_type_entry* type = find_actor_type(request.type);
+  if (type == nullptr) {
     reply.failure = error(errc::actor_class_not_registered, request.type + " on node " + config_.node_id);
     return reply;
   }
+  if ((request.probe || request.restore) && !type->migration) {
+    reply.failure = error(errc::actor_not_migratable, request.type + " does not restore its state on node " + config_.node_id);
+    return reply;
+  }
+  if (draining()) {
+    reply.failure = error(cluster_errc::node_draining, "node " + config_.node_id + " drains");
+    return reply;
+  }
+  if (request.probe) return reply;
+  const std::vector<char>& packed = request.restore ? request.state : request.args;
   try {
-    msgpack::object_handle args;
+    msgpack::object_handle values;
     std::size_t offset = 0;
     // From another node: capped as a frame's items are (the request itself was).
-    const std::size_t most = std::min<std::size_t>(request.args.size(), 65536);
-    msgpack::unpack(args, request.args.data(), request.args.size(), offset, nullptr, nullptr,
-                    msgpack::unpack_limit(most, most, request.args.size(), request.args.size(), 0, 32));
-    if (offset != request.args.size()) throw msgpack::type_error();
-    scoped_ref_resolver resolve(*this);  // refs among the arguments
-    reply.actor = (*factory)(*system_, spawn_options{.name = request.name, .global = request.global}, args.get());
+    const std::size_t most = std::min<std::size_t>(packed.size(), 65536);
+    msgpack::unpack(values, packed.data(), packed.size(), offset, nullptr, nullptr,
+                    msgpack::unpack_limit(most, most, packed.size(), packed.size(), 0, 32));
+    if (offset != packed.size()) throw msgpack::type_error();
+    scoped_ref_resolver resolve(*this);  // refs among the arguments or in the state
+    const detail::remote_factory& make = request.restore ? type->migration->restore : type->spawn;
+    reply.actor = make(*system_, spawn_options{.name = request.name, .global = request.global}, values.get());
     reply.signatures = export_named(reply.actor);
   } catch (const eam::error& e) {
     reply.failure = e;
@@ -1196,42 +1226,59 @@ spawn_reply node_runtime::spawn_here(const spawn_request& request) {
   return reply;
 }
 
-result<actor_ref> node_runtime::spawn_by_name(std::string_view type, const spawn_config& config,
-                                              std::vector<char> args) {
-  result<std::string> target = place(config);
-  if (!target) return target.error_value();
-  spawn_request request{std::string(type), config.name, config.global, std::move(args)};
-  if (target.value() == config_.node_id) {
-    spawn_reply reply = spawn_here(request);
-    if (reply.failure) return *reply.failure;
-    return std::move(reply.actor);
-  }
-  if (inside_actor())
-    return error(errc::blocking_call_on_worker, "a remote spawn blocks: call node::spawn outside actors");
+result<spawn_reply> node_runtime::call_spawner(const std::string& to, spawn_request request,
+                                               std::chrono::milliseconds timeout) {
   actor_ref spawner;
   {
     std::lock_guard lock(spawners_lock_);
-    if (const auto it = spawners_.find(target.value()); it != spawners_.end() && it->second.is_alive())
+    if (const auto it = spawners_.find(to); it != spawners_.end() && it->second.is_alive())
       spawner = it->second;  // a proxy ends with its node: a dead one is looked up again
   }
   if (!spawner) {
-    result<actor_ref> found = whereis(target.value(), spawner_name,
-                                      {{message_type_id::of<spawn_request>(), message_type_id::of<spawn_reply>()}});
+    result<actor_ref> found =
+        whereis(to, spawner_name, {{message_type_id::of<spawn_request>(), message_type_id::of<spawn_reply>()}});
     if (!found) return found.error_value();
     spawner = std::move(found).value();
     std::lock_guard lock(spawners_lock_);
-    spawners_.insert_or_assign(target.value(), spawner);
+    spawners_.insert_or_assign(to, spawner);
   }
-  result<spawn_reply> reply =
-      unchecked_typed_ref_cast<spawner_ref>(std::move(spawner)).call(std::move(request), config.timeout).get();
-  if (!reply) return reply.error_value();
-  if (reply.value().failure) return *reply.value().failure;
-  if (!reply.value().actor) return error(errc::transport_error, "node " + target.value() + " is gone");
+  return unchecked_typed_ref_cast<spawner_ref>(std::move(spawner)).call(std::move(request), timeout).get();
+}
+
+result<actor_ref> node_runtime::spawn_by_name(std::string_view type, const spawn_config& config,
+                                              std::vector<char> args) {
+  result<std::vector<std::string>> targets = place(config);
+  if (!targets) return targets.error_value();
+  spawn_request request{std::string(type), config.name, config.global, std::move(args)};
+  error refused(cluster_errc::node_draining);
+  for (const std::string& target : targets.value()) {
+    if (target == config_.node_id) {
+      spawn_reply reply = spawn_here(request);
+      if (!reply.failure) return std::move(reply.actor);
+      if (reply.failure->code() != cluster_errc::node_draining) return *reply.failure;
+      refused = *reply.failure;
+      continue;
+    }
+    if (inside_actor())
+      return error(errc::blocking_call_on_worker, "a remote spawn blocks: call node::spawn outside actors");
+    result<spawn_reply> reply = call_spawner(target, request, config.timeout);
+    if (!reply) return reply.error_value();
+    if (reply.value().failure) {
+      if (reply.value().failure->code() != cluster_errc::node_draining) return *reply.value().failure;
+      refused = *reply.value().failure;
+      continue;
+    }
+    actor_ref spawned = reply.value().actor ? spawned_ref(reply.value()) : actor_ref{};
+    if (!spawned) return error(errc::transport_error, "node " + target + " is gone");
+    return spawned;
+  }
+  return refused;
+}
+
+actor_ref node_runtime::spawned_ref(const spawn_reply& reply) {
   // The proxy learns what the actor handles, so that typed_ref_cast checks it as a local one.
-  const detail::wire_ref w = encode(reply.value().actor);
-  actor_ref ref = remote_ref(w.node, w.incarnation, w.actor, reply.value().signatures);
-  if (!ref) return error(errc::transport_error, "node " + target.value() + " is gone");
-  return ref;
+  const detail::wire_ref w = encode(reply.actor);
+  return remote_ref(w.node, w.incarnation, w.actor, reply.signatures);
 }
 
 std::vector<std::pair<std::string, std::string>> node_runtime::registered_names() const { return names_->names(); }

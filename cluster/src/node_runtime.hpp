@@ -55,6 +55,15 @@ struct watch_exported {
   actor_ref actor;
 };
 
+/// What the relay stopper is asked: end a migrated actor's relay after `after`.
+struct stop_relay_later {
+  actor_ref relay;
+  std::chrono::milliseconds after;
+};
+struct stop_relay {
+  actor_ref relay;
+};
+
 class node_runtime final : public ref_resolver,
                            private swim_environment,
                            private name_registry_host,
@@ -89,6 +98,15 @@ class node_runtime final : public ref_resolver,
   result<actor_ref> spawn_by_name(std::string_view type, const spawn_config& config, std::vector<char> args);
   /// Runs a spawn request here (the spawner actor's handler, or a local placement).
   spawn_reply spawn_here(const spawn_request& request);
+
+  // migration (migration.cpp)
+  result<actor_ref> migrate(const actor_ref& actor, const std::string& to, const migrate_config& config) {
+    bool eligible = true;
+    return migrate_one(actor, to, config, eligible);
+  }
+  migrate_all_result migrate_all(const std::string& to, const migrate_config& config);
+  void set_draining(bool on) noexcept { draining_.store(on, std::memory_order_relaxed); }
+  bool draining() const noexcept { return draining_.load(std::memory_order_relaxed); }
 
   // distributed registry and process groups
   group_registry& groups() noexcept { return *groups_; }
@@ -182,7 +200,17 @@ class node_runtime final : public ref_resolver,
   actor_ref exported(std::uint64_t id) const;
   void export_actor(const actor_ref& ref);
   /// The node `config` places a spawn on. Errors: no_role_match.
-  result<std::string> place(const spawn_config& config) const;
+  /// The nodes to try for a spawn, in order: the one placement picks first.
+  result<std::vector<std::string>> place(const spawn_config& config) const;
+  /// Asks node `to`'s spawner (blocking; outside actors). A reply without an actor and without
+  /// a failure is a probe's yes.
+  result<spawn_reply> call_spawner(const std::string& to, spawn_request request, std::chrono::milliseconds timeout);
+  /// migrate; `eligible` false when the actor does not take part in migration at all (saves no
+  /// state, not of a registered type, not local), as migrate_all counts.
+  result<actor_ref> migrate_one(const actor_ref& actor, const std::string& to, const migrate_config& config,
+                                bool& eligible);
+  /// A ref to the actor a remote spawner answered with, that checks its signatures.
+  actor_ref spawned_ref(const spawn_reply& reply);
 
   node_config config_;
   std::string advertised_;
@@ -197,6 +225,11 @@ class node_runtime final : public ref_resolver,
   std::shared_ptr<name_registry> names_;  // also held by the system (its name extension)
   std::unique_ptr<group_registry> groups_;
   mutable std::atomic<std::uint64_t> round_robin_{0};  // placement::round_robin's turn
+  std::atomic<bool> draining_{false};
+  std::atomic<std::uint64_t> migrations_{0}, migrations_failed_{0};
+  // Shared with the relays, which may outlive a migrate call (not the node: they end with it).
+  std::shared_ptr<std::atomic<std::uint64_t>> relayed_ = std::make_shared<std::atomic<std::uint64_t>>(0);
+  typed_ref<void(stop_relay_later), void(stop_relay)> relay_stopper_;  // ends each migrated actor's relay after its forward_for
   std::mutex spawners_lock_;
   std::unordered_map<std::string, actor_ref> spawners_;  // other nodes' spawners, by node id, once looked up
   typed_ref<void(watch_exported)> watcher_;  // the local actor that watches exported actors for peers

@@ -13,8 +13,16 @@
 
 namespace eam::cluster::internal {
 
+/// One registered actor type.
+struct actor_type_entry {
+  std::string name;
+  detail::remote_factory spawn;
+  std::optional<detail::state_codec> migration;  // types that move between nodes
+};
 /// Null when `type_name` is not registered in this process.
-const detail::remote_factory* find_actor_type(std::string_view type_name);
+const actor_type_entry* find_actor_type(std::string_view type_name);
+/// The migratable registered type whose actors the engine names `engine_type`; null if none.
+const actor_type_entry* find_migratable_type(std::string_view engine_type);
 
 inline constexpr std::string_view spawner_name = "eam.spawner";
 
@@ -23,7 +31,12 @@ struct spawn_request {
   std::string name;
   bool global = false;
   std::vector<char> args;  // a msgpack array of the arguments (bin on the wire)
-  MSGPACK_DEFINE(type, name, global, args);
+  /// What a migration asks: `probe` only checks that the type can be restored here; `restore`
+  /// rebuilds it from `state` (its saved state, packed) instead of spawning it from `args`.
+  bool probe = false;
+  bool restore = false;
+  std::vector<char> state;
+  MSGPACK_DEFINE(type, name, global, args, probe, restore, state);
 };
 
 struct spawn_reply {

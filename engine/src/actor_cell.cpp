@@ -310,6 +310,8 @@ void actor_cell::reject(envelope* e) noexcept {
       auto& m = e->as<internal::migration_request>();
       if (m.what == internal::migration_request::step::pause)
         m.on_paused(error(errc::actor_not_found, "the actor has ended"));
+      else if (m.what == internal::migration_request::step::relay && m.relay_started)
+        m.relay_started(false);
     }
   } catch (...) {
     // Out of memory: the requester hears nothing; nothing else is lost.

@@ -87,6 +87,7 @@ struct migration_request {
   step what;
   std::function<void(result<saved_actor>)> on_paused;  // pause
   std::function<void(message&&)> relay;                // relay
+  std::function<void(bool)> relay_started;             // relay (may be empty)
   moved notice;                                        // announce (to, node), moved_to (all)
 };
 

@@ -22,19 +22,24 @@ void pause_actor(const actor_ref& ref, std::function<void(result<saved_actor>)> 
     on_paused(error(errc::actor_not_found, "an empty ref"));
     return;
   }
-  send_migration(ref, {internal::migration_request::step::pause, std::move(on_paused), {}, {}});
+  send_migration(ref, {internal::migration_request::step::pause, std::move(on_paused), {}, {}, {}});
 }
 
 void resume_actor(const actor_ref& ref) {
-  if (ref) send_migration(ref, {internal::migration_request::step::resume, {}, {}, {}});
+  if (ref) send_migration(ref, {internal::migration_request::step::resume, {}, {}, {}, {}});
 }
 
-void relay_actor(const actor_ref& ref, std::function<void(message&&)> relay) {
-  if (ref) send_migration(ref, {internal::migration_request::step::relay, {}, std::move(relay), {}});
+void relay_actor(const actor_ref& ref, std::function<void(message&&)> relay, std::function<void(bool)> started) {
+  if (ref) {
+    send_migration(ref, {internal::migration_request::step::relay, {}, std::move(relay), std::move(started), {}});
+  } else if (started) {
+    started(false);
+  }
 }
 
 void announce_moved(const actor_ref& ref, const actor_ref& to, std::string node) {
-  if (ref) send_migration(ref, {internal::migration_request::step::announce, {}, {}, moved{{}, to, std::move(node), {}, {}}});
+  if (ref)
+    send_migration(ref, {internal::migration_request::step::announce, {}, {}, {}, moved{{}, to, std::move(node), {}, {}}});
 }
 
 namespace detail {
@@ -52,9 +57,17 @@ void actor_cell::on_migration(internal::migration_request& r) noexcept {
     case step::resume:
       if (paused()) extras_->await = {};  // the turn loop takes up the set-aside messages next
       break;
-    case step::relay:
-      if (paused()) become_relay(r.relay);
+    case step::relay: {
+      const bool was_paused = paused();
+      if (was_paused) become_relay(r.relay);
+      if (r.relay_started) {
+        try {
+          r.relay_started(was_paused);
+        } catch (...) {
+        }
+      }
       break;
+    }
     case step::announce:
       tell_moved(r.notice);
       break;
@@ -71,6 +84,7 @@ void actor_cell::pause_for_move(std::function<void(result<saved_actor>)>& on_pau
     } catch (...) {  // the requester's failure is its own; the actor is not affected
     }
   };
+  if (phase_ == phase::relaying) return answer(error(errc::actor_not_migratable, "it has moved away already"));
   if (phase_ != phase::running) return answer(error(errc::actor_not_found, "the actor is ending"));
   if (awaiting()) return answer(error(errc::timeout, "the actor awaits a reply (or is paused already)"));
   if (has_children()) return answer(error(errc::actor_has_children, "it would leave its children behind"));
@@ -137,12 +151,12 @@ void actor_cell::tell_moved(const moved& where) noexcept {
     for (auto& w : extras_->watchers) {
       add_ref();
       moved notice{actor_ref(this, adopt_t{}), where.to, where.node, watch_ref{w.id, w.who.id(), id_}, {}};
-      send_migration(w.who, {internal::migration_request::step::moved_to, {}, {}, std::move(notice)});
+      send_migration(w.who, {internal::migration_request::step::moved_to, {}, {}, {}, std::move(notice)});
     }
     for (auto& l : extras_->links) {
       add_ref();
       moved notice{actor_ref(this, adopt_t{}), where.to, where.node, {}, link_ref::between(id_, l.id())};
-      send_migration(l, {internal::migration_request::step::moved_to, {}, {}, std::move(notice)});
+      send_migration(l, {internal::migration_request::step::moved_to, {}, {}, {}, std::move(notice)});
     }
   } catch (...) {
     // Out of memory: those not told yet hear of its end instead, when the relay stops.

@@ -88,6 +88,27 @@ struct greeter : actor<std::string(echo)> {
   std::string handle_call(const echo& e) { return greeting + e.text; }
 };
 
+/// A class actor that can move (save_state / restore_state): counts seq casts, in order.
+struct ledger : actor<void(seq), ledger_report(ledger_query), std::string(whoami)> {
+  ledger_state s;
+  void init(std::string blob) { s.blob = std::move(blob); }
+  void handle_cast(const seq& q) {
+    if (q.n != s.last + 1) s.in_order = false;
+    s.last = q.n;
+    ++s.count;
+  }
+  ledger_report handle_call(ledger_query) {
+    return {s.count, s.last, s.in_order, context().system().node_id(), s.restored};
+  }
+  std::string handle_call(whoami) { return context().system().node_id(); }
+  ledger_state save_state() const { return s; }
+  void restore_state(ledger_state saved) {
+    s = std::move(saved);
+    ++s.restored;
+  }
+};
+using ledger_ref = typed_ref<void(seq), ledger_report(ledger_query), std::string(whoami)>;
+
 /// The actor types every test node can spawn by name (placement.hpp), registered once.
 inline void register_actor_types() {
   static const bool registered = [] {
@@ -97,6 +118,22 @@ inline void register_actor_types() {
                       [&total](get) { return total; }};
     });
     cluster::register_actor<greeter, std::string>("test.greeter");
+    cluster::register_actor<ledger, std::string>("test.ledger");
+    // A functional actor that moves: its total is its state.
+    cluster::register_migratable_actor<int, int>(
+        "test.tally",
+        [](actor_context& ctx, int start) {
+          auto& total = ctx.make_state<int>(start);
+          ctx.on_save_state([&total] { return total; });
+          return behavior{[&ctx](whoami) { return ctx.system().node_id(); }, [&total](add a) { total += a.n; },
+                          [&total](get) { return total; }};
+        },
+        [](actor_context& ctx, int saved) {
+          auto& total = ctx.make_state<int>(saved);
+          ctx.on_save_state([&total] { return total; });
+          return behavior{[&ctx](whoami) { return ctx.system().node_id(); }, [&total](add a) { total += a.n; },
+                          [&total](get) { return total; }};
+        });
     return true;
   }();
   (void)registered;

@@ -167,6 +167,27 @@ inline std::string membership_line(const cluster::member& m) {
   return line;
 }
 
+/// A migratable ledger (test_actors.hpp): counts seq casts and checks they came in order.
+struct ledger_query {
+  MSGPACK_DEFINE();
+};
+struct ledger_report {
+  std::uint64_t count = 0;
+  std::uint64_t last = 0;
+  bool in_order = true;
+  std::string node;
+  std::uint64_t restored = 0;  // times it was rebuilt from saved state
+  MSGPACK_DEFINE(count, last, in_order, node, restored);
+};
+struct ledger_state {
+  std::uint64_t count = 0;
+  std::uint64_t last = 0;
+  bool in_order = true;
+  std::uint64_t restored = 0;
+  std::string blob;  // ballast: the state's size
+  MSGPACK_DEFINE(count, last, in_order, restored, blob);
+};
+
 inline void register_messages() {
   cluster::register_message<add>("test.add");
   cluster::register_message<get>("test.get");
@@ -189,6 +210,8 @@ inline void register_messages() {
   cluster::register_message<name_query>("test.name_query");
   cluster::register_message<holder_ends>("test.holder_ends");
   cluster::register_message<whoami>("test.whoami");
+  cluster::register_message<ledger_query>("test.ledger_query");
+  cluster::register_message<ledger_report>("test.ledger_report");
   cluster::register_message<join_with>("test.join_with");
   cluster::register_message<group_size>("test.group_size");
   cluster::register_message<stop_members>("test.stop_members");

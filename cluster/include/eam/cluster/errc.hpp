@@ -31,6 +31,10 @@ enum class cluster_errc : std::uint8_t {
   not_joined = 8,
   /// A remote spawn's arguments do not decode as the registered type's (the context says why).
   bad_spawn_arguments = 9,
+  /// migrate was asked to move an actor to the node it is on.
+  same_node = 10,
+  /// The node is draining (node::drain): it takes no spawns and no migrated actors.
+  node_draining = 11,
 };
 
 }  // namespace eam::cluster

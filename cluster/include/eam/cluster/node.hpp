@@ -99,6 +99,9 @@ struct transport_stats {
   /// that shows its watchers on other nodes `noproc` instead of its reason.
   std::uint64_t exported_watched = 0;
   std::size_t peers_connected = 0;
+  /// Actors moved away from this node (migrate), migrations that failed, and messages the old
+  /// selves of moved actors passed on to their successors.
+  std::uint64_t migrated = 0, migration_failures = 0, relayed = 0;
 };
 
 namespace internal {
@@ -179,6 +182,33 @@ class node {
     if (!typed) system().exit(spawned.value(), exit_reason::kill());
     return typed;
   }
+
+  // -- migration (placement.hpp: types registered with their state) ----------------------------
+  /// Moves a local actor to node `to` (the seed's migrate): it is paused between two messages,
+  /// its state saved and rebuilt there as a new actor of its registered type, which takes its
+  /// name (global or local) and the messages queued behind the move, in order; calls among
+  /// them are answered by the new actor. Watchers and linked actors get one `eam::moved` each
+  /// (the watch or link ends: follow `moved::to`). The old ref passes later messages on for
+  /// `forward_for`, then it ends (reason "moved") and what is sent to it is dropped. Returns
+  /// the new actor's ref. Blocks (refused inside an actor: blocking_call_on_worker).
+  /// Refusals leave the actor running here: same_node; not_a_local_actor; actor_not_migratable
+  /// (no saved state, not of a type registered with restore here, a child of another actor);
+  /// actor_has_children; timeout (its state was not saved within save_timeout, or `to` did not
+  /// answer); actor_class_not_registered or actor_not_migratable (`to` cannot restore the
+  /// type); node_draining (`to` drains); peer_not_found. A named actor's successor is rebuilt
+  /// after the name is freed; should `to` then fail, it is rebuilt here instead (a new ref,
+  /// watchers told `moved`), and the error says so.
+  result<actor_ref> migrate(const actor_ref& actor, std::string_view to, const migrate_config& config = {});
+  /// The same for the local actor registered as `name`.
+  result<actor_ref> migrate(std::string_view name, std::string_view to, const migrate_config& config = {});
+  /// Moves every top-level actor of a migratable registered type to `to` (a rolling deploy).
+  /// Actors that do not save their state are left alone and not counted.
+  migrate_all_result migrate_all(std::string_view to, const migrate_config& config = {});
+  /// Stops taking spawns by name and migrated actors (node_draining; round-robin placement
+  /// skips this node), and health() says degraded "draining". undrain() takes them again.
+  void drain();
+  void undrain();
+  [[nodiscard]] bool draining() const noexcept;
 
   // -- distributed registry ----------------------------------------------------------------------
   // A global name an actor takes on any node (spawn_options{.name = ..., .global = true})

@@ -48,8 +48,9 @@ void resume_actor(const actor_ref& ref);
 /// (stashed ones first) and every one sent to it later is handed to `relay`, in order, in its
 /// turn, until it is stopped (a plain `stop`). Calls keep their answer channel. Info messages
 /// (downs, exit signals) are dropped, and exit signals do not end it, except `kill`. Nothing
-/// when it is not paused.
-void relay_actor(const actor_ref& ref, std::function<void(message&&)> relay);
+/// when it is not paused. `started` (when given) runs in its turn once it is a relay, its name
+/// free (true), or when it was not paused (false).
+void relay_actor(const actor_ref& ref, std::function<void(message&&)> relay, std::function<void(bool)> started = {});
 
 /// Tells every actor watching or linked to `ref` that it moved: each gets exactly one
 /// `eam::moved{ref, to, node}` instead of a future down or exit signal, and the watch or the
