@@ -12,6 +12,11 @@ bool beats(const std::string& owner_a, std::uint64_t stamp_a, const std::string&
   return std::tie(stamp_a, owner_a) < std::tie(stamp_b, owner_b);
 }
 
+template <class Claim>
+bool claim_before(const Claim& a, const Claim& b) {
+  return beats(a.owner, a.announced.stamp, b.owner, b.announced.stamp);
+}
+
 }  // namespace
 
 class name_registry::visitor final : public names_visitor {
@@ -24,14 +29,15 @@ class name_registry::visitor final : public names_visitor {
   void on_del(std::string&& name, std::uint64_t stamp) override {
     std::lock_guard guard(r_.lock_);
     const auto it = r_.claims_.find(name);
-    if (it != r_.claims_.end() && it->second.owner == node_ && it->second.announced.stamp == stamp)
-      r_.claims_.erase(it);
+    if (it == r_.claims_.end()) return;
+    std::erase_if(it->second, [&](const claim& c) { return c.owner == node_ && c.announced.stamp == stamp; });
+    if (it->second.empty()) r_.claims_.erase(it);
   }
 
   void on_sync(std::vector<name_announcement>&& all) override {
     {
       std::lock_guard guard(r_.lock_);
-      std::erase_if(r_.claims_, [&](const auto& entry) { return entry.second.owner == node_; });
+      r_.drop_claims_of(node_);
     }
     for (name_announcement& a : all) apply(std::move(a));
   }
@@ -65,7 +71,14 @@ std::uint64_t name_registry::next_stamp() {
 bool name_registry::may_register(std::string_view name) {
   std::lock_guard guard(lock_);
   const auto it = claims_.find(name);
-  return it == claims_.end() || it->second.owner == self_;
+  return it == claims_.end() || it->second.front().owner == self_;
+}
+
+void name_registry::drop_claims_of(const std::string& node) {
+  for (auto it = claims_.begin(); it != claims_.end();) {
+    std::erase_if(it->second, [&](const claim& c) { return c.owner == node; });
+    it = it->second.empty() ? claims_.erase(it) : std::next(it);
+  }
 }
 
 void name_registry::registered(const std::string& name, const actor_ref& ref) {
@@ -92,9 +105,14 @@ void name_registry::unregistered(const std::string& name, std::uint64_t actor_id
   {
     std::lock_guard guard(lock_);
     const auto it = claims_.find(name);
-    if (it == claims_.end() || it->second.owner != self_ || it->second.announced.actor != actor_id) return;
-    stamp = it->second.announced.stamp;
-    claims_.erase(it);
+    if (it == claims_.end()) return;
+    auto& contenders = it->second;
+    const auto mine = std::find_if(contenders.begin(), contenders.end(),
+                                   [&](const claim& c) { return c.owner == self_ && c.announced.actor == actor_id; });
+    if (mine == contenders.end()) return;
+    stamp = mine->announced.stamp;
+    contenders.erase(mine);
+    if (contenders.empty()) claims_.erase(it);
   }
   host_.broadcast_names(encode_del(name, stamp));
 }
@@ -104,8 +122,8 @@ std::optional<actor_ref> name_registry::whereis(std::string_view name) {
   {
     std::lock_guard guard(lock_);
     const auto it = claims_.find(name);
-    if (it == claims_.end() || it->second.owner == self_) return std::nullopt;  // local: the engine's answer
-    found = it->second;
+    if (it == claims_.end() || it->second.front().owner == self_) return std::nullopt;  // local: the engine's answer
+    found = it->second.front();
   }
   actor_ref ref =
       host_.remote_ref(found.owner, found.owner_incarnation, found.announced.actor, found.announced.signatures);
@@ -116,26 +134,24 @@ std::optional<actor_ref> name_registry::whereis(std::string_view name) {
 std::optional<name_registry::lost> name_registry::merge(claim incoming) {
   std::lock_guard guard(lock_);
   last_stamp_ = std::max(last_stamp_, incoming.announced.stamp);
-  const auto it = claims_.find(incoming.announced.name);
-  if (it == claims_.end()) {
-    std::string name = incoming.announced.name;
-    claims_.emplace(std::move(name), std::move(incoming));
-    return std::nullopt;
-  }
-  claim& current = it->second;
-  if (current.owner == incoming.owner) {
+  auto& contenders = claims_[incoming.announced.name];
+  const auto same_owner = std::find_if(contenders.begin(), contenders.end(),
+                                       [&](const claim& c) { return c.owner == incoming.owner; });
+  if (same_owner != contenders.end()) {
     // The owner's newer registration of the name (a restarted actor) replaces the older one.
-    if (incoming.announced.stamp >= current.announced.stamp) current = std::move(incoming);
-    return std::nullopt;
+    if (incoming.announced.stamp < same_owner->announced.stamp) return std::nullopt;
+    contenders.erase(same_owner);
   }
-  if (!beats(incoming.owner, incoming.announced.stamp, current.owner, current.announced.stamp)) {
-    // This node's own claim, beaten by one that came in between may_register and registered.
-    if (incoming.owner == self_) return lost{incoming.announced.name, incoming.local, current.owner};
-    return std::nullopt;
-  }
-  std::optional<lost> l;
-  if (current.owner == self_) l = lost{current.announced.name, current.local, incoming.owner};
-  current = std::move(incoming);
+  contenders.insert(std::upper_bound(contenders.begin(), contenders.end(), incoming, claim_before<claim>),
+                    std::move(incoming));
+  // This node's claim beaten by another: it frees the name (and says so with a del). Other
+  // beaten claims stay behind the winner until their owners withdraw them: a claim that
+  // arrives before the del of the claim it follows (a migrated actor's name) is not lost.
+  const auto mine = std::find_if(contenders.begin() + 1, contenders.end(),
+                                 [&](const claim& c) { return c.owner == self_; });
+  if (mine == contenders.end()) return std::nullopt;
+  lost l{mine->announced.name, mine->local, contenders.front().owner};
+  contenders.erase(mine);
   return l;
 }
 
@@ -151,29 +167,30 @@ std::vector<std::byte> name_registry::own_sync() const {
   std::vector<name_announcement> mine;
   {
     std::lock_guard guard(lock_);
-    for (const auto& [name, c] : claims_)
-      if (c.owner == self_) mine.push_back(c.announced);
+    for (const auto& [name, contenders] : claims_)
+      for (const claim& c : contenders)
+        if (c.owner == self_) mine.push_back(c.announced);
   }
   return encode_sync(mine);
 }
 
 void name_registry::node_gone(const std::string& node) {
   std::lock_guard guard(lock_);
-  std::erase_if(claims_, [&](const auto& entry) { return entry.second.owner == node; });
+  drop_claims_of(node);
 }
 
 std::optional<std::string> name_registry::owner_of(std::string_view name) const {
   std::lock_guard guard(lock_);
   const auto it = claims_.find(name);
   if (it == claims_.end()) return std::nullopt;
-  return it->second.owner;
+  return it->second.front().owner;
 }
 
 std::vector<std::pair<std::string, std::string>> name_registry::names() const {
   std::lock_guard guard(lock_);
   std::vector<std::pair<std::string, std::string>> out;
   out.reserve(claims_.size());
-  for (const auto& [name, c] : claims_) out.emplace_back(name, c.owner);
+  for (const auto& [name, contenders] : claims_) out.emplace_back(name, contenders.front().owner);
   return out;
 }
 

@@ -10,6 +10,9 @@
 // id), where a stamp is the owner's hybrid logical clock at registration. Every node applies
 // the same rule to the same claims, so the answer does not depend on arrival order. The
 // losing node frees the name locally and sends its actor an exit signal (name_conflict).
+// Beaten claims of other nodes are kept behind the winner until withdrawn: when a name passes
+// from one node to another (a migrated actor), a third node may hear the new claim before the
+// old one's del, and must not forget the new one.
 // A name that a node already knows to be held elsewhere is refused at once (name_taken).
 #include "names_wire.hpp"
 
@@ -85,11 +88,13 @@ class name_registry final : public name_extension {
   /// Applies a claim; a local claim it beats is returned (to be told, without the lock).
   std::optional<lost> merge(claim incoming);
   std::uint64_t next_stamp();
+  void drop_claims_of(const std::string& node);  // under lock_
 
   const std::string self_;
   name_registry_host& host_;
   mutable std::mutex lock_;
-  std::map<std::string, claim, std::less<>> claims_;
+  // Every claim known for each name, the winner first (never empty).
+  std::map<std::string, std::vector<claim>, std::less<>> claims_;
   std::uint64_t last_stamp_ = 0;
 };
 

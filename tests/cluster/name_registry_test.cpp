@@ -166,6 +166,25 @@ TEST_SUITE("cluster.name_registry") {
     system.set_name_extension(nullptr);
   }
 
+  TEST_CASE("a name passing to another node survives its new claim arriving before the old claim's del") {
+    // A migrated actor: the old node frees the name (del) before the new node claims it (put),
+    // but a third node may hear them the other way round.
+    eam::actor_system system({.workers = 1});
+    for (const bool del_first : {false, true}) {
+      recording_host host(system);
+      internal::name_registry registry("third", host);
+      CHECK_FALSE(registry.on_message("old", 1, internal::encode_put(claim("moving", 100, 7))).bad);
+      if (del_first) CHECK_FALSE(registry.on_message("old", 1, internal::encode_del("moving", 100)).bad);
+      CHECK_FALSE(registry.on_message("new", 1, internal::encode_put(claim("moving", 200, 9))).bad);
+      if (!del_first) {
+        CHECK(registry.owner_of("moving") == std::optional<std::string>("old"));  // the earlier claim, still held
+        CHECK_FALSE(registry.on_message("old", 1, internal::encode_del("moving", 100)).bad);
+      }
+      CHECK(registry.owner_of("moving") == std::optional<std::string>("new"));
+      CHECK(host.lost.empty());
+    }
+  }
+
   TEST_CASE("malformed registry messages are refused whole") {
     eam::actor_system system({.workers = 1});
     recording_host host(system);
