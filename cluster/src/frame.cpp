@@ -65,7 +65,7 @@ void visit_item(const msgpack::object& o, frame_visitor& v) {
   if (o.type != msgpack::type::ARRAY || o.via.array.size == 0) throw bad_item("an item is not a non-empty array");
   const auto& a = o.via.array;
   const std::uint64_t kind = u64(a.ptr[0]);
-  if (kind > static_cast<std::uint64_t>(item_kind::lookup_reply)) throw bad_item("unknown item kind");
+  if (kind > static_cast<std::uint64_t>(item_kind::moved)) throw bad_item("unknown item kind");
   switch (static_cast<item_kind>(kind)) {
     case item_kind::cast: {
       const std::uint64_t target = u64(field(a, 1));
@@ -97,6 +97,13 @@ void visit_item(const msgpack::object& o, frame_visitor& v) {
       return v.on_monitor(u64(field(a, 1)));
     case item_kind::down:
       return v.on_down(u64(field(a, 1)), field(a, 2).as<exit_reason>());
+    case item_kind::moved: {
+      const std::uint64_t actor = u64(field(a, 1));
+      actor_ref to = field(a, 2).as<actor_ref>();
+      std::string node(str(field(a, 3)));
+      if (!printable(node, 255)) throw bad_item("a moved item's node id is not a printable name");
+      return v.on_moved(actor, std::move(to), std::move(node));
+    }
     case item_kind::exit: {
       const std::uint64_t target = u64(field(a, 1));
       actor_ref from = field(a, 2).as<actor_ref>();
@@ -248,6 +255,14 @@ void pack_down(packer& pk, std::uint64_t actor, const exit_reason& reason) {
   pk.pack(static_cast<std::uint8_t>(item_kind::down));
   pk.pack(actor);
   pk.pack(reason);
+}
+
+void pack_moved(packer& pk, std::uint64_t actor, const actor_ref& to, std::string_view node) {
+  pk.pack_array(4);
+  pk.pack(static_cast<std::uint8_t>(item_kind::moved));
+  pk.pack(actor);
+  pk.pack(to);
+  pk.pack(node);
 }
 
 void pack_exit(packer& pk, std::uint64_t target, const actor_ref& from, const exit_reason& reason) {

@@ -43,6 +43,7 @@ enum class frame_kind : std::uint8_t {
 };
 enum class item_kind : std::uint8_t {
   cast = 0, call = 1, reply = 2, reply_error = 3, monitor = 4, down = 5, exit = 6, lookup = 7, lookup_reply = 8,
+  moved = 9,  // a watched actor migrated: [9, id, new ref, node]
 };
 
 struct hello {
@@ -67,6 +68,8 @@ class frame_visitor {
   virtual void on_reply(std::uint64_t request, message&& m) = 0;
   virtual void on_monitor(std::uint64_t target) = 0;
   virtual void on_down(std::uint64_t actor, exit_reason&& reason) = 0;
+  /// A monitored actor of the sender moved to `node` and lives on as `to` (migration).
+  virtual void on_moved(std::uint64_t actor, actor_ref&& to, std::string&& node) = 0;
   virtual void on_exit(std::uint64_t target, actor_ref&& from, exit_reason&& reason) = 0;
   virtual void on_lookup(std::uint64_t request, std::string&& name, std::vector<wire_signature>&& sigs) = 0;
   virtual void on_lookup_reply(std::uint64_t request, std::uint64_t actor, std::string&& why) = 0;
@@ -101,6 +104,7 @@ void pack_reply(packer& pk, std::uint64_t request, const wire_type& t, const voi
 void pack_reply_error(packer& pk, std::uint64_t request, const error& e);
 void pack_monitor(packer& pk, std::uint64_t target);
 void pack_down(packer& pk, std::uint64_t actor, const exit_reason& reason);
+void pack_moved(packer& pk, std::uint64_t actor, const actor_ref& to, std::string_view node);
 void pack_exit(packer& pk, std::uint64_t target, const actor_ref& from, const exit_reason& reason);
 void pack_lookup(packer& pk, std::uint64_t request, std::string_view name, const std::vector<wire_signature>& sigs);
 void pack_lookup_reply(packer& pk, std::uint64_t request, std::uint64_t actor, std::string_view why);

@@ -5,6 +5,7 @@
 
 #include <eam/cluster/errc.hpp>
 #include <eam/engine/forwarding.hpp>
+#include <eam/engine/migration.hpp>
 
 #include <algorithm>
 
@@ -106,6 +107,19 @@ void inbound::on_down(std::uint64_t id, exit_reason&& reason) {
     runtime_.proxy_identity_.erase(proxy.cell());
   }
   runtime_.system().stop(proxy, std::move(reason));  // its watchers and links hear the remote reason
+}
+
+void inbound::on_moved(std::uint64_t id, actor_ref&& to, std::string&& node) {
+  actor_ref proxy;
+  {
+    std::lock_guard lock(runtime_.proxies_lock_);
+    auto of_node = runtime_.proxies_.find(from_.get());
+    if (of_node == runtime_.proxies_.end()) return;
+    auto it = of_node->second.find(id);
+    if (it == of_node->second.end()) return;
+    proxy = it->second.ref;  // it still reaches the old self, which relays, until its down
+  }
+  announce_moved(proxy, to, std::move(node));  // its watchers and links hear it as local ones do
 }
 
 void inbound::on_exit(std::uint64_t id, actor_ref&& from, exit_reason&& reason) {

@@ -194,9 +194,10 @@ node_runtime::node_runtime(node_config config) : config_(std::move(config)), log
                       exported_watched_.fetch_add(1, std::memory_order_relaxed);
                     },
                     [this, &ctx](const moved& m) {
-                      // An exported actor migrated: its old self relays for a while; the peers
-                      // watching it hear when that ends (reason "moved").
+                      // An exported actor migrated: the peers watching it tell their watchers
+                      // and links; its old self relays for a while, and they hear when that ends.
                       const std::uint64_t id = m.from.id();
+                      local_actor_moved(id, m.to, m.node);
                       ctx.watch(m.from, [this, id](const down& d) { local_actor_ended(id, d.reason); });
                     }};
   });
@@ -866,6 +867,21 @@ void node_runtime::local_actor_ended(std::uint64_t id, const exit_reason& reason
   for (auto& p : watchers) {
     try {
       (void)p->enqueue([&](packer& pk) { pack_down(pk, id, reason); });
+    } catch (const std::exception&) {
+    }
+  }
+}
+
+void node_runtime::local_actor_moved(std::uint64_t id, const actor_ref& to, const std::string& node) {
+  std::vector<std::shared_ptr<peer>> watchers;
+  {
+    std::lock_guard lock(exports_lock_);
+    if (auto it = watched_by_.find(id); it != watched_by_.end()) watchers = it->second;
+  }
+  scoped_ref_resolver resolve(*this);
+  for (auto& p : watchers) {
+    try {
+      (void)p->enqueue([&](packer& pk) { pack_moved(pk, id, to, node); });
     } catch (const std::exception&) {
     }
   }

@@ -126,6 +126,8 @@ class node_runtime final : public ref_resolver,
   actor_ref decode(const detail::wire_ref& ref) override;
   /// A local actor that peers may address ended: tell the peers that watch it.
   void local_actor_ended(std::uint64_t id, const exit_reason& reason);
+  /// A local actor that peers may address migrated: tell the peers that watch it.
+  void local_actor_moved(std::uint64_t id, const actor_ref& to, const std::string& node);
 
  private:
   friend class inbound;

@@ -151,6 +151,12 @@ class reader final : public frame_visitor {
     touch(reason);
     ++calls;
   }
+  void on_moved(std::uint64_t actor, eam::actor_ref&& to, std::string&& node) override {
+    sum_ += actor;
+    if (to) fail("a ref decoded without a node is not empty");
+    touch(node);
+    ++calls;
+  }
   void on_exit(std::uint64_t target, eam::actor_ref&& from, eam::exit_reason&& reason) override {
     sum_ += target;
     if (from) fail("a ref decoded without a node is not empty");
@@ -313,6 +319,11 @@ void write_seeds(const std::string& dir) {
     pack_lookup(pk, 5, "counter", {{"fuzz.ping", ""}, {"fuzz.ping", "i32"}});
     pack_lookup_reply(pk, 5, 17, "");
     pack_lookup_reply(pk, 6, 0, "no actor named x");
+    pk.pack_array(4);  // a watched actor moved, to a ref that names a node
+    pk.pack(static_cast<std::uint8_t>(item_kind::moved));
+    pk.pack(std::uint64_t{18});
+    pack_wire_ref(pk, "node-b", 99, 6);
+    pk.pack(std::string_view("node-b"));
     write_file(dir, "data_items", f);
   }
   {  // the payload types

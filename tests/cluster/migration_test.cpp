@@ -8,6 +8,8 @@
 #include "../support/eventually.hpp"
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <eam/engine/any_message.hpp>
 
 #include <atomic>
@@ -167,6 +169,23 @@ TEST_SUITE("cluster.migration") {
       CHECK(log->exits == 0);
     }
     CHECK(eam::typed_ref_cast<ledger_ref>(moved_to.value()).value().call(whoami{}).get().value() == "b");
+  }
+
+  TEST_CASE("an actor linked from another node: that node's link hears moved, and no exit signal after") {
+    connected c;
+    auto& here = *c.here;
+    auto old = here.spawn<ledger_ref>("test.ledger", {}, std::string()).value();
+    auto linker = here.whereis<linker_ref>("b", "linker").value();
+    REQUIRE(linker.call(link_to{old}).get().value());
+    auto moved_to = here.migrate(old, "b", {.forward_for = 1ms});
+    REQUIRE(moved_to.has_value());
+    REQUIRE(eventually([&] { return !old.is_alive(); }));
+    // The relay's end reached b (its proxy of the old actor ends) before this answer.
+    REQUIRE(eventually([&] { return linker.call(exits_seen{}).get().value().size() >= 1; }));
+    const auto seen = linker.call(exits_seen{}).get().value();
+    INFO(fmt::format("{}", fmt::join(seen, " | ")));
+    CHECK(seen == std::vector<std::string>{"moved to b"});
+    CHECK(here.stats().exported_watched >= 1);
   }
 
   TEST_CASE("refusals leave the actor running here: same node, no saved state, unknown type there, children, too slow") {

@@ -43,6 +43,7 @@ inline void spawn_test_actors(actor_system& system, std::atomic<bool>& quit_requ
                       return true;
                     },
                     [&seen](const exit_signal& x) { seen.push_back(x.reason.to_string()); },
+                    [&seen](const moved& m) { seen.push_back("moved to " + m.node); },
                     [&seen](exits_seen) { return seen; }};
   });
   system.spawn({.name = "factory"}, [](actor_context& ctx) {

@@ -50,7 +50,7 @@ struct link_to {
   actor_ref target;
   MSGPACK_DEFINE(target);
 };
-/// The exit reasons the linker has received, as text.
+/// The exit reasons the linker has received, as text ("moved to <node>" for a moved).
 struct exits_seen {
   MSGPACK_DEFINE();
 };
