@@ -103,7 +103,7 @@ eam::typed_ref<int(get)> observe(eam::actor_system& sys, std::shared_ptr<observe
 }  // namespace
 
 TEST_SUITE("cluster.migration") {
-  TEST_CASE("migration under a steady stream of casts loses none and keeps their order, the name follows") {
+  TEST_CASE("migration under a steady stream of casts loses none and keeps their order and the name follows") {
     connected c;
     auto& here = *c.here;
     auto old = here.spawn<ledger_ref>("test.ledger", {.name = "ledger", .global = true}, std::string(1024, 'x'))
@@ -144,7 +144,7 @@ TEST_SUITE("cluster.migration") {
     CHECK(here.stats().relayed > 0);
   }
 
-  TEST_CASE("a watched and linked actor delivers exactly one moved to each, and no down or exit after") {
+  TEST_CASE("a watched and linked actor delivers exactly one moved to each and no down or exit after") {
     connected c;
     auto& here = *c.here;
     auto old = here.spawn<ledger_ref>("test.ledger", {}, std::string()).value();
@@ -171,7 +171,7 @@ TEST_SUITE("cluster.migration") {
     CHECK(eam::typed_ref_cast<ledger_ref>(moved_to.value()).value().call(whoami{}).get().value() == "b");
   }
 
-  TEST_CASE("an actor linked from another node: that node's link hears moved, and no exit signal after") {
+  TEST_CASE("an actor linked from another node: that node's link hears moved and no exit signal after") {
     connected c;
     auto& here = *c.here;
     auto old = here.spawn<ledger_ref>("test.ledger", {}, std::string()).value();
@@ -188,7 +188,7 @@ TEST_SUITE("cluster.migration") {
     CHECK(here.stats().exported_watched >= 1);
   }
 
-  TEST_CASE("refusals leave the actor running here: same node, no saved state, unknown type there, children, too slow") {
+  TEST_CASE("refusals leave the actor running here: same node or no saved state or unknown type there or children or too slow") {
     connected c;
     auto& here = *c.here;
     auto ledger_here = here.spawn<ledger_ref>("test.ledger", {.name = "stays"}, std::string()).value();
@@ -223,7 +223,7 @@ TEST_SUITE("cluster.migration") {
     CHECK(here.stats().migrated == 0);
   }
 
-  TEST_CASE("drain, migrate_all for a rolling deploy, undrain; a functional actor moves with its state") {
+  TEST_CASE("drain then migrate_all for a rolling deploy then undrain and a functional actor moves with its state") {
     connected c;
     auto& here = *c.here;
     std::vector<ledger_ref> ledgers;

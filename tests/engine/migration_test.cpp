@@ -109,7 +109,7 @@ eam::actor_ref spawn_observer(eam::actor_system& sys, std::shared_ptr<observer_l
 }  // namespace
 
 TEST_SUITE("migration") {
-  TEST_CASE("a paused actor saves its state between two messages, sets later ones aside, and resumes in order") {
+  TEST_CASE("a paused actor saves its state between two messages and sets later ones aside and resumes in order") {
     eam::actor_system sys({.workers = 2});
     auto ref = sys.spawn<counter>(counter_state{});
     ref.cast(add{1});
@@ -162,7 +162,7 @@ TEST_SUITE("migration") {
     sys.shutdown();
   }
 
-  TEST_CASE("a relay passes queued and later messages on in order, calls answered by the successor") {
+  TEST_CASE("a relay passes queued and later messages on in order with calls answered by the successor") {
     eam::actor_system sys({.workers = 2});
     terminated = 0;
     auto old = sys.spawn<counter>(eam::spawn_options{.name = "the-counter"}, counter_state{});
