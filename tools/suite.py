@@ -95,7 +95,8 @@ WORKLOADS["remote-cast-curve"] = ("remote", "messages", {"n": 2000000}, ["n"])
 WORKLOADS["remote-spawn"] = ("remote", "actors", {"n": 10000}, ["n"])
 WORKLOADS["remote-gen-stage"] = ("remote", "events", {"n": 5000000}, ["n"])
 WORKLOADS["registry-propagation"] = ("remote", "names", {"n": 2000}, ["n"])
-SERVICE_ROWS = {"remote-spawn", "remote-gen-stage", "registry-propagation"}
+WORKLOADS["migration"] = ("remote", "migrations", {"n": 500}, ["n"])
+SERVICE_ROWS = {"remote-spawn", "remote-gen-stage", "registry-propagation", "migration"}
 SYSTEMS = ["libeam", "caf", "erlang", "threads"]
 REMOTE_SYSTEMS = ["libeam", "erlang", "caf", "zmq", "zmq-batch"]
 ALL_SYSTEMS = SYSTEMS + [s for s in REMOTE_SYSTEMS if s not in SYSTEMS]
@@ -103,7 +104,7 @@ REMOTE_ROWS = {n for n, w in WORKLOADS.items() if w[0] == "remote"}
 # Which remote rows each system runs, and why the others are not applicable.
 REMOTE_WORKLOADS = {
     "libeam": REMOTE_ROWS,
-    "erlang": REMOTE_ROWS - {"remote-cast-curve", "remote-gen-stage"},
+    "erlang": REMOTE_ROWS - {"remote-cast-curve", "remote-gen-stage", "migration"},
     "caf": REMOTE_ROWS - {"remote-cast-curve"} - SERVICE_ROWS,
     "zmq": REMOTE_ROWS - SERVICE_ROWS,
     "zmq-batch": {"remote-cast", "remote-cast-curve"},
@@ -114,6 +115,7 @@ NOT_APPLICABLE = {
     ("zmq-batch", "remote-call"): "batching is for one-way casts",
     ("zmq-batch", "remote-ping-pong"): "batching is for one-way casts",
     ("erlang", "remote-gen-stage"): "GenStage is an Elixir library, not part of Erlang/OTP",
+    ("erlang", "migration"): "Erlang/OTP does not move a live process between nodes",
 }
 for _row in SERVICE_ROWS:
     NOT_APPLICABLE[("caf", _row)] = "not written for CAF's middleman"

@@ -23,6 +23,13 @@
 //   registry-propagation    the client takes n global names one after another; each is timed
 //                           until the server resolves it (asked by has_name calls, so within
 //                           one round trip of when it does)
+//   migration               n times: the client spawns a "bench.mover" (1 KB of state) here,
+//                           queues 1,000 item casts in it and moves it to the server; timed
+//                           from migrate() until a call sent through the old ref is answered
+//                           by the moved actor, behind every queued cast. Items are slow to
+//                           handle before the move (5 us each, so that they are still queued
+//                           when the actor pauses) and cheap after it; the detail says how
+//                           many were still queued at the fewest.
 #include "../../workloads/done_latch.hpp"
 #include "remote_cli.hpp"
 
@@ -88,6 +95,43 @@ using server_ref =
     eam::typed_ref<void(item), totals(get_totals), std::int64_t(echo), void(ping), bool(stop), bool(has_name)>;
 using spawnee_ref = eam::typed_ref<std::int64_t(echo)>;
 
+struct get_report {
+  MSGPACK_DEFINE();
+};
+struct mover_report {
+  std::int64_t count = 0, sum = 0, at_move = -1;  // at_move: items handled before the move
+  MSGPACK_DEFINE(count, sum, at_move);
+};
+struct mover_state {
+  std::string blob;
+  std::int64_t count = 0, sum = 0, at_move = -1;
+  MSGPACK_DEFINE(blob, count, sum, at_move);
+};
+std::atomic<std::int64_t> restored{0};  // movers rebuilt on this node
+
+/// The migration row's actor: moves with 1 KB of state.
+struct mover : eam::actor<void(item), mover_report(get_report)> {
+  mover_state s;
+  void init(std::string blob) { s.blob = std::move(blob); }
+  void handle_cast(const item& i) {
+    if (s.at_move < 0) {  // not moved yet: slow, so that the queue is still there at the pause
+      const auto until = clock_type::now() + 5us;
+      while (clock_type::now() < until) {
+      }
+    }
+    ++s.count;
+    s.sum += i.v;
+  }
+  mover_report handle_call(get_report) { return {s.count, s.sum, s.at_move}; }
+  mover_state save_state() const { return s; }
+  void restore_state(mover_state saved) {
+    s = std::move(saved);
+    s.at_move = s.count;
+    restored.fetch_add(1, std::memory_order_relaxed);
+  }
+};
+using mover_ref = eam::typed_ref<void(item), mover_report(get_report)>;
+
 // What the server did for the services' rows (its spawner and producer are not its actor).
 std::atomic<std::int64_t> spawned{0}, produced{0};
 
@@ -101,6 +145,9 @@ void register_messages() {
   eam::cluster::register_message<stop>("bench.stop");
   eam::cluster::register_message<has_name>("bench.has_name");
   eam::distributed::register_gen_stage<std::int64_t>("bench.i64");
+  eam::cluster::register_message<get_report>("bench.get_report");
+  eam::cluster::register_message<mover_report>("bench.mover_report");
+  eam::cluster::register_actor<mover, std::string>("bench.mover");
   eam::cluster::register_actor<>("bench.spawnee", [](eam::actor_context&) {
     spawned.fetch_add(1, std::memory_order_relaxed);
     return eam::behavior{[](const echo& m) { return m.v; }};
@@ -210,6 +257,10 @@ int serve(const options& o) {
     r.items = produced.load();
     r.ok = n < 0 || r.items >= n;  // at most max_demand more than taken, asked before the stop
     r.detail = "produced " + std::to_string(r.items);
+  } else if (o.workload == "migration") {
+    r.items = restored.load();
+    r.ok = n < 0 || r.items == n;
+    r.detail = "restored " + std::to_string(r.items) + " movers";
   } else if (o.workload == "registry-propagation") {
     r.items = st.requests;
     r.ok = st.requests >= n;
@@ -371,6 +422,38 @@ int client(const options& o) {
     r.ok = failure.empty();
     r.detail = failure.empty() ? std::to_string(n) + " names resolved on the other node" : failure;
     for (auto& h : holders) node->system().stop(h);
+  } else if (o.workload == "migration") {
+    constexpr std::int64_t queued = 1000;
+    latencies lat(n);
+    std::string failure;
+    std::int64_t fewest_queued = queued;
+    const auto t0 = clock_type::now();
+    for (std::int64_t i = 0; i < n && failure.empty(); ++i) {
+      auto spawned = node->spawn<mover_ref>("bench.mover", {}, std::string(1024, 's'));
+      if (!spawned) {
+        failure = std::string("spawn: ") + spawned.error_value().what();
+        break;
+      }
+      const mover_ref old = std::move(spawned).value();
+      for (std::int64_t k = 1; k <= queued; ++k) old.cast(item{k});
+      const auto c0 = clock_type::now();
+      auto moved = node->migrate(old, "server", {.forward_for = 2s});
+      auto got = moved ? old.call(get_report{}, 30s).get() : eam::result<mover_report>(moved.error_value());
+      lat.add(clock_type::now() - c0);
+      if (!got) {
+        failure = "migration " + std::to_string(i) + ": " + got.error_value().what();
+      } else if (got.value().count != queued || got.value().sum != payload_sum(queued) || got.value().at_move < 0) {
+        failure = "migration " + std::to_string(i) + ": the moved actor counted " + std::to_string(got.value().count);
+      } else {
+        fewest_queued = std::min(fewest_queued, queued - got.value().at_move);
+      }
+    }
+    r.seconds = since(t0);
+    lat.fill(r);
+    r.ok = failure.empty();
+    r.detail = failure.empty() ? std::to_string(n) + " movers moved with every cast; at the fewest " +
+                                     std::to_string(fewest_queued) + " of 1000 were still queued at the pause"
+                               : failure;
   } else {
     throw std::invalid_argument("unknown workload " + o.workload);
   }
@@ -388,14 +471,15 @@ int main(int argc, char** argv) {
   try {
     if (argc == 2 && std::strcmp(argv[1], "--list") == 0) {
       std::printf("remote-cast\nremote-call\nremote-ping-pong\nremote-cast-curve\nremote-spawn\nremote-gen-stage\n"
-                  "registry-propagation\n");
+                  "registry-propagation\nmigration\n");
       return 0;
     }
     // The rows decide encryption: a cookie from the environment must not turn it on.
     ::unsetenv("LIBEAM_COOKIE");
     const options o = parse(argc, argv);
     if (!is_cast_workload(o.workload) && o.workload != "remote-call" && o.workload != "remote-ping-pong" &&
-        o.workload != "remote-spawn" && o.workload != "remote-gen-stage" && o.workload != "registry-propagation")
+        o.workload != "remote-spawn" && o.workload != "remote-gen-stage" && o.workload != "registry-propagation" &&
+        o.workload != "migration")
       throw std::invalid_argument("unknown workload " + o.workload);
     return o.server() ? serve(o) : client(o);
   } catch (const std::exception& e) {
