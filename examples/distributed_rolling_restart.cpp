@@ -71,7 +71,9 @@ int main(int argc, char** argv) {
   if (ok) {
     node->drain();  // the rolling restart: no new work here...
     std::printf("v1 drains: health %s\n", node->system().health().message.c_str());
-    auto moved = node->migrate_all("v2", {.forward_for = std::chrono::seconds(30)});  // ...and its actors go
+    auto moved = node->migrate_all("v2", {.save_timeout = std::chrono::seconds(30),
+                                                .timeout = std::chrono::seconds(30),
+                                                .forward_for = std::chrono::seconds(30)});  // ...and its actors go
     std::printf("migrated %zu sessions to v2, %zu failed\n", moved.migrated, moved.failed);
     ok = moved.migrated == sessions && moved.failed == 0;
   }

@@ -61,6 +61,11 @@ result<actor_ref> node::spawn_by_name(std::string_view type_name, const spawn_co
   return runtime_->spawn_by_name(type_name, config, std::move(args));
 }
 
+void node::spawn_by_name_async(std::string_view type_name, const spawn_config& config, std::vector<char> args,
+                               std::function<void(result<actor_ref>)> done) {
+  runtime_->spawn_by_name_async(std::string(type_name), config, std::move(args), std::move(done));
+}
+
 result<actor_ref> node::migrate(const actor_ref& actor, std::string_view to, const migrate_config& config) {
   return runtime_->migrate(actor, std::string(to), config);
 }

@@ -1006,6 +1006,12 @@ void node_runtime::shutdown() {
   };
   if (shut_down_) return;
   shut_down_ = true;
+  {
+    std::lock_guard lock(async_spawns_lock_);
+    async_spawns_closed_ = true;
+  }
+  async_spawns_changed_.notify_all();
+  if (async_spawner_.joinable()) async_spawner_.join();  // the one under way ends within its timeout
   if (system_) {
     system_->shutdown();  // actors stop; what they send on the way out still leaves
     system_->set_name_extension(nullptr);
@@ -1240,6 +1246,44 @@ spawn_reply node_runtime::spawn_here(const spawn_request& request) {
     reply.failure = error(cluster_errc::bad_spawn_arguments, request.type + ": " + e.what());
   }
   return reply;
+}
+
+void node_runtime::spawn_by_name_async(std::string type, spawn_config config, std::vector<char> args,
+                                       std::function<void(result<actor_ref>)> done) {
+  auto job = [this, type = std::move(type), config = std::move(config), args = std::move(args),
+              done = std::move(done)](bool stopping) mutable {
+    result<actor_ref> spawned = stopping ? result<actor_ref>(error(cluster_errc::node_stopped, "the node shut down"))
+                                         : spawn_by_name(type, config, std::move(args));
+    try {
+      done(std::move(spawned));
+    } catch (const std::exception& e) {
+      log_.warn("a spawn_async callback threw: {}", e.what());
+    }
+  };
+  {
+    std::lock_guard lock(async_spawns_lock_);
+    if (!async_spawns_closed_) {
+      async_spawns_.push_back(std::move(job));
+      if (!async_spawner_.joinable()) async_spawner_ = std::thread([this] { serve_async_spawns(); });
+      async_spawns_changed_.notify_one();
+      return;
+    }
+  }
+  job(true);
+}
+
+void node_runtime::serve_async_spawns() {
+  std::unique_lock lock(async_spawns_lock_);
+  for (;;) {
+    async_spawns_changed_.wait(lock, [this] { return async_spawns_closed_ || !async_spawns_.empty(); });
+    std::vector<std::function<void(bool)>> jobs;
+    jobs.swap(async_spawns_);
+    const bool closed = async_spawns_closed_;
+    lock.unlock();
+    for (auto& job : jobs) job(closed);
+    lock.lock();
+    if (async_spawns_closed_ && async_spawns_.empty()) return;
+  }
 }
 
 result<spawn_reply> node_runtime::call_spawner(const std::string& to, spawn_request request,

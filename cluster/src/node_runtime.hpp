@@ -96,6 +96,9 @@ class node_runtime final : public ref_resolver,
   /// Spawns registered type `type` where `config` places it; `args` is the msgpack array of
   /// its arguments. Blocks for a remote node's answer (refused inside an actor).
   result<actor_ref> spawn_by_name(std::string_view type, const spawn_config& config, std::vector<char> args);
+  /// spawn_by_name on the node's spawn thread (started on first use); `done` runs there.
+  void spawn_by_name_async(std::string type, spawn_config config, std::vector<char> args,
+                           std::function<void(result<actor_ref>)> done);
   /// Runs a spawn request here (the spawner actor's handler, or a local placement).
   spawn_reply spawn_here(const spawn_request& request);
 
@@ -204,6 +207,7 @@ class node_runtime final : public ref_resolver,
   /// The node `config` places a spawn on. Errors: no_role_match.
   /// The nodes to try for a spawn, in order: the one placement picks first.
   result<std::vector<std::string>> place(const spawn_config& config) const;
+  void serve_async_spawns();  // the spawn thread
   /// Asks node `to`'s spawner (blocking; outside actors). A reply without an actor and without
   /// a failure is a probe's yes.
   result<spawn_reply> call_spawner(const std::string& to, spawn_request request, std::chrono::milliseconds timeout);
@@ -228,6 +232,13 @@ class node_runtime final : public ref_resolver,
   std::unique_ptr<group_registry> groups_;
   mutable std::atomic<std::uint64_t> round_robin_{0};  // placement::round_robin's turn
   std::atomic<bool> draining_{false};
+  // spawn_async's requests, served in order by one thread of their own (a remote spawn blocks
+  // for its answer, which no worker may do).
+  std::mutex async_spawns_lock_;
+  std::condition_variable async_spawns_changed_;
+  std::vector<std::function<void(bool stopping)>> async_spawns_;
+  bool async_spawns_closed_ = false;
+  std::thread async_spawner_;
   std::atomic<std::uint64_t> migrations_{0}, migrations_failed_{0};
   // Shared with the relays, which may outlive a migrate call (not the node: they end with it).
   std::shared_ptr<std::atomic<std::uint64_t>> relayed_ = std::make_shared<std::atomic<std::uint64_t>>(0);

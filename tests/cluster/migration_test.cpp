@@ -67,6 +67,10 @@ struct connected {
   }
 };
 
+// Timeouts no busy machine reaches: a migration that fails here is a bug, not a slow run.
+constexpr eam::cluster::migrate_config patient{.save_timeout = 60s, .timeout = 60s, .forward_for = 120s};
+constexpr eam::cluster::migrate_config patient_short_relay{.save_timeout = 60s, .timeout = 60s, .forward_for = 1ms};
+
 ledger_report report_of(const ledger_ref& ref) { return ref.call(ledger_query{}).get().value(); }
 
 // Records the info messages an observer gets.
@@ -120,8 +124,8 @@ TEST_SUITE("cluster.migration") {
     // A call sent while the actor moves is answered, by one self or the other.
     REQUIRE(eventually([&] { return sent.load() >= total / 4; }));
     auto during = std::async(std::launch::async, [&] { return old.call(ledger_query{}).get(); });
-    auto moved_to = here.migrate(old, "b", {.forward_for = 120s});
-    REQUIRE_MESSAGE(moved_to.has_value(), moved_to.error_value().what());
+    auto moved_to = here.migrate(old, "b", patient);
+    if (!moved_to) FAIL(std::string(moved_to.error_value().what()));
     sender.join();
     CHECK(during.get().has_value());
 
@@ -154,7 +158,7 @@ TEST_SUITE("cluster.migration") {
     auto linked = observe(here.system(), link_log, old, true);
     (void)watcher.call(get{}).get().value();  // their watch and link are in place before the pause
     (void)linked.call(get{}).get().value();
-    auto moved_to = here.migrate(old, "b", {.forward_for = 1ms});
+    auto moved_to = here.migrate(old, "b", patient_short_relay);
     REQUIRE(moved_to.has_value());
     REQUIRE(eventually([&] { return !old.is_alive(); }));  // the relay ended
     (void)watcher.call(get{}).get().value();  // what its end could cause is queued before these answers
@@ -177,7 +181,7 @@ TEST_SUITE("cluster.migration") {
     auto old = here.spawn<ledger_ref>("test.ledger", {}, std::string()).value();
     auto linker = here.whereis<linker_ref>("b", "linker").value();
     REQUIRE(linker.call(link_to{old}).get().value());
-    auto moved_to = here.migrate(old, "b", {.forward_for = 1ms});
+    auto moved_to = here.migrate(old, "b", patient_short_relay);
     REQUIRE(moved_to.has_value());
     REQUIRE(eventually([&] { return !old.is_alive(); }));
     // The relay's end reached b (its proxy of the old actor ends) before this answer.
@@ -192,19 +196,19 @@ TEST_SUITE("cluster.migration") {
     connected c;
     auto& here = *c.here;
     auto ledger_here = here.spawn<ledger_ref>("test.ledger", {.name = "stays"}, std::string()).value();
-    CHECK(here.migrate(ledger_here, "here").code() == eam::cluster::cluster_errc::same_node);
-    CHECK(here.migrate(ledger_here, "nobody").code() == eam::errc::peer_not_found);
+    CHECK(here.migrate(ledger_here, "here", patient).code() == eam::cluster::cluster_errc::same_node);
+    CHECK(here.migrate(ledger_here, "nobody", patient).code() == eam::errc::peer_not_found);
 
     auto counter = here.spawn<placed_counter_ref>("test.counter", {}, 5).value();  // saves no state
-    CHECK(here.migrate(counter, "b").code() == eam::errc::actor_not_migratable);
+    CHECK(here.migrate(counter, "b", patient).code() == eam::errc::actor_not_migratable);
     CHECK(counter.call(get{}).get().value() == 5);
 
     auto unknown_there = here.spawn<eam::typed_ref<int(get)>>("test.blocker", {}).value();
-    CHECK(here.migrate(unknown_there, "b").code() == eam::errc::actor_class_not_registered);
+    CHECK(here.migrate(unknown_there, "b", patient).code() == eam::errc::actor_class_not_registered);
     CHECK(unknown_there.call(get{}).get().value() == 1);
 
     auto with_child = here.spawn<eam::typed_ref<int(get)>>("test.parent_ledger", {}).value();
-    CHECK(here.migrate(with_child, "b").code() == eam::errc::actor_has_children);
+    CHECK(here.migrate(with_child, "b", patient).code() == eam::errc::actor_has_children);
     CHECK(with_child.call(get{}).get().value() == 1);
 
     // Busy in a handler until the gate opens, it cannot save its state in time.
@@ -213,12 +217,12 @@ TEST_SUITE("cluster.migration") {
     auto entered = std::make_shared<std::promise<void>>();
     busy.cast(gate_open{entered, gate.get_future().share()});
     entered->get_future().wait();
-    CHECK(here.migrate(busy, "b", {.save_timeout = 100ms}).code() == eam::errc::timeout);
+    CHECK(here.migrate(busy, "b", {.save_timeout = 100ms, .timeout = 60s}).code() == eam::errc::timeout);
     gate.set_value();
     CHECK(busy.call(get{}).get().value() == 1);  // resumed where it was
 
     // A named actor refused keeps its name.
-    CHECK(here.migrate("missing-name", "b").code() == eam::errc::registry_lookup_failed);
+    CHECK(here.migrate("missing-name", "b", patient).code() == eam::errc::registry_lookup_failed);
     CHECK(here.system().whereis("stays").has_value());
     CHECK(here.stats().migrated == 0);
   }
@@ -242,7 +246,7 @@ TEST_SUITE("cluster.migration") {
     CHECK(health.message.find("draining") != std::string::npos);
     CHECK(here.spawn<placed_counter_ref>("test.counter", {}, 1).code() == eam::cluster::cluster_errc::node_draining);
 
-    auto result = here.migrate_all("b", {.forward_for = 120s});
+    auto result = here.migrate_all("b", patient);
     CHECK(result.migrated == 4);
     CHECK(result.failed == 0);
     for (auto& l : ledgers) {

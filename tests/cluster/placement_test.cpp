@@ -9,6 +9,8 @@
 #include "../support/eventually.hpp"
 
 #include <doctest/doctest.h>
+#include <eam/distributed/remote_child.hpp>
+#include <eam/otp/supervisor.hpp>
 
 #include <deque>
 #include <map>
@@ -109,5 +111,46 @@ TEST_SUITE("cluster.placement") {
     const std::size_t actors_before = here->system().actor_count();
     CHECK(here->spawn<greeter_ref>("test.counter", {}, 1).code() == eam::errc::unhandled_message);
     CHECK(eventually([&] { return here->system().actor_count() == actors_before; }));  // the mismatched one is gone
+  }
+
+  TEST_CASE("a supervisor's child on another node is restarted when it ends there and ends with the supervisor") {
+    auto here = start_here();
+    child_node b(worker_args("b", "worker", *here));
+    REQUIRE(here->wait_for_cluster({.min_members = 2, .nodes = {"b"}, .timeout = 30s}));
+    REQUIRE(here->wait_for_peer("b", 30s));
+
+    auto sup = eam::otp::start_supervisor(
+                   here->system(), {},
+                   {eam::distributed::remote_child(*here, "counter", "test.counter",
+                                                   {.placement = placement::round_robin, .role = "worker",
+                                                    .name = "supervised", .global = true},
+                                                   5)})
+                   .value();
+    auto live_child = [&]() -> std::optional<placed_counter_ref> {
+      auto found = here->system().whereis<placed_counter_ref>("supervised");
+      if (!found) return std::nullopt;
+      return found.value();
+    };
+    std::optional<placed_counter_ref> first;
+    REQUIRE(eventually([&] { return (first = live_child()).has_value(); }));
+    CHECK(first->call(whoami{}).get().value() == "b");
+    first->cast(add{1});
+    CHECK(first->call(get{}).get().value() == 6);
+
+    // It dies on its node: the stand-in ends with its reason and the supervisor starts a new one.
+    here->system().exit(*first, eam::exit_reason::kill());
+    REQUIRE(eventually([&] {
+      auto now = live_child();
+      if (!now || now->id() == first->id()) return false;
+      auto total = now->call(get{}).get();
+      return total && total.value() == 5;  // a fresh one, from the spec's arguments
+    }));
+    const auto children = sup.which_children().value();
+    REQUIRE(children.size() == 1);
+    CHECK(children[0].id == "counter");
+
+    // The supervisor stops: so does the child on the other node, and its name goes.
+    sup.stop();
+    CHECK(eventually([&] { return !here->name_owner("supervised").has_value(); }));
   }
 }

@@ -12,6 +12,7 @@
 //   ping{from, v}    cast carrying the client actor's ref; answered by a cast pong{v} to it
 //   stop{}           call: the server hands its state to its main thread and answers true
 //   has_name{name}   call, answered true once this node resolves the global name
+//   has_group{name}  call, answered true once this node lists a member of the pg group
 // remote-cast-curve is remote-cast with --cookie on both sides (CurveZMQ: encryption and
 // authentication); the plain rows run in open mode, LIBEAM_COOKIE notwithstanding.
 // The cluster services' rows:
@@ -23,6 +24,9 @@
 //   registry-propagation    the client takes n global names one after another; each is timed
 //                           until the server resolves it (asked by has_name calls, so within
 //                           one round trip of when it does)
+//   group-propagation       the client joins one actor to each of n process groups one after
+//                           another; each is timed until the server lists the member (asked by
+//                           has_group calls)
 //   migration               n times: the client spawns a "bench.mover" (1 KB of state) here,
 //                           queues 1,000 item casts in it and moves it to the server; timed
 //                           from migrate() until a call sent through the old ref is answered
@@ -90,9 +94,14 @@ struct has_name {
   std::string name;
   MSGPACK_DEFINE(name);
 };
+struct has_group {
+  std::string name;
+  MSGPACK_DEFINE(name);
+};
 
 using server_ref =
-    eam::typed_ref<void(item), totals(get_totals), std::int64_t(echo), void(ping), bool(stop), bool(has_name)>;
+    eam::typed_ref<void(item), totals(get_totals), std::int64_t(echo), void(ping), bool(stop), bool(has_name),
+                   bool(has_group)>;
 using spawnee_ref = eam::typed_ref<std::int64_t(echo)>;
 
 struct get_report {
@@ -144,6 +153,7 @@ void register_messages() {
   eam::cluster::register_message<ping>("bench.ping");
   eam::cluster::register_message<stop>("bench.stop");
   eam::cluster::register_message<has_name>("bench.has_name");
+  eam::cluster::register_message<has_group>("bench.has_group");
   eam::distributed::register_gen_stage<std::int64_t>("bench.i64");
   eam::cluster::register_message<get_report>("bench.get_report");
   eam::cluster::register_message<mover_report>("bench.mover_report");
@@ -219,6 +229,10 @@ int serve(const options& o) {
           ++st.requests;
           return self->name_owner(m.name).has_value();
         },
+        [&st, self](const has_group& m) {
+          ++st.requests;
+          return !self->group_members(m.name).empty();
+        },
         [&st](stop) {
           if (st.finished != nullptr) {
             server_state copy = st;
@@ -261,10 +275,10 @@ int serve(const options& o) {
     r.items = restored.load();
     r.ok = n < 0 || r.items == n;
     r.detail = "restored " + std::to_string(r.items) + " movers";
-  } else if (o.workload == "registry-propagation") {
+  } else if (o.workload == "registry-propagation" || o.workload == "group-propagation") {
     r.items = st.requests;
     r.ok = st.requests >= n;
-    r.detail = "answered " + std::to_string(st.requests) + " has_name calls";
+    r.detail = "answered " + std::to_string(st.requests) + " lookups";
   } else {
     r.items = st.requests;
     r.ok = n < 0 || st.requests == n;
@@ -422,6 +436,36 @@ int client(const options& o) {
     r.ok = failure.empty();
     r.detail = failure.empty() ? std::to_string(n) + " names resolved on the other node" : failure;
     for (auto& h : holders) node->system().stop(h);
+  } else if (o.workload == "group-propagation") {
+    latencies lat(n);
+    std::string failure;
+    std::vector<eam::actor_ref> members;
+    const auto t0 = clock_type::now();
+    for (std::int64_t i = 0; i < n && failure.empty(); ++i) {
+      const std::string group = "bench-group-" + std::to_string(i);
+      members.push_back(node->system().spawn([](eam::actor_context&) {
+        return eam::behavior{[](const echo& m) { return m.v; }};
+      }));
+      const auto c0 = clock_type::now();
+      if (auto joined = node->join_group(group, members.back()); !joined) {
+        failure = std::string("join: ") + joined.error_value().what();
+        break;
+      }
+      for (int polls = 0;; ++polls) {
+        auto seen = srv.call(has_group{group}, 30s).get();
+        if (seen && seen.value()) break;
+        if (!seen || polls > 1'000'000) {
+          failure = "the server never listed a member of " + group;
+          break;
+        }
+      }
+      lat.add(clock_type::now() - c0);
+    }
+    r.seconds = since(t0);
+    lat.fill(r);
+    r.ok = failure.empty();
+    r.detail = failure.empty() ? std::to_string(n) + " group members listed on the other node" : failure;
+    for (auto& m : members) node->system().stop(m);
   } else if (o.workload == "migration") {
     constexpr std::int64_t queued = 1000;
     latencies lat(n);
@@ -471,7 +515,7 @@ int main(int argc, char** argv) {
   try {
     if (argc == 2 && std::strcmp(argv[1], "--list") == 0) {
       std::printf("remote-cast\nremote-call\nremote-ping-pong\nremote-cast-curve\nremote-spawn\nremote-gen-stage\n"
-                  "registry-propagation\nmigration\n");
+                  "registry-propagation\ngroup-propagation\nmigration\n");
       return 0;
     }
     // The rows decide encryption: a cookie from the environment must not turn it on.
@@ -479,7 +523,7 @@ int main(int argc, char** argv) {
     const options o = parse(argc, argv);
     if (!is_cast_workload(o.workload) && o.workload != "remote-call" && o.workload != "remote-ping-pong" &&
         o.workload != "remote-spawn" && o.workload != "remote-gen-stage" && o.workload != "registry-propagation" &&
-        o.workload != "migration")
+        o.workload != "group-propagation" && o.workload != "migration")
       throw std::invalid_argument("unknown workload " + o.workload);
     return o.server() ? serve(o) : client(o);
   } catch (const std::exception& e) {

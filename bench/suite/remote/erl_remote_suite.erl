@@ -16,7 +16,8 @@
 %% The services' rows: remote-spawn is rpc:call(Node, erlang, spawn, ...) n times, each new
 %% process telling the server it started; registry-propagation is global:register_name n
 %% times, each timed until the server node resolves the name (asked by rpc, as libeam's client
-%% asks its server).
+%% asks its server); group-propagation is pg:join of one process to each of n groups (the
+%% default scope, started on both nodes), each timed until pg on the server lists it.
 -module(erl_remote_suite).
 -behaviour(gen_server).
 -export([main/0, spawnee/0]).
@@ -46,6 +47,7 @@ server(Args) ->
         "remote-ping-pong" -> spawn(fun() -> pong(Main, 0) end);
         "remote-spawn" -> spawn(fun() -> counter(Main, 0) end);
         "registry-propagation" -> spawn(fun() -> counter(Main, 0) end);
+        "group-propagation" -> {ok, _} = pg:start_link(), spawn(fun() -> counter(Main, 0) end);
         "remote-call" -> {ok, P} = gen_server:start(?MODULE, Main, []), P
     end,
     register(?NAME, Server),
@@ -58,6 +60,8 @@ server(Args) ->
                      io_lib:format("counted ~b, sum ~b (expected ~b)", [Count, Sum, N])};
                 "registry-propagation" ->
                     {true, "names are the client's; resolved here by global"};
+                "group-propagation" ->
+                    {true, "members are the client's; listed here by pg"};
                 _ ->
                     {Count =:= N, io_lib:format("served ~b (expected ~b)", [Count, N])}
             end,
@@ -149,6 +153,12 @@ run("remote-spawn", Server, N) ->
     Alive = rpc:call(Node, erlang, is_process_alive, [hd(Pids)]),
     {S, Alive =:= true andalso length(Pids) =:= N,
      io_lib:format("~b processes spawned by rpc, the last alive: ~p", [length(Pids), Alive]), percentiles(Lat)};
+run("group-propagation", Server, N) ->
+    Node = node(Server),
+    {ok, _} = pg:start_link(),
+    {S, Lat} = timed(fun() -> join_n(Node, 0, N, []) end),
+    {S, length(Lat) =:= N, io_lib:format("~b pg members listed on the other node", [length(Lat)]),
+     percentiles(Lat)};
 run("registry-propagation", Server, N) ->
     Node = node(Server),
     {S, Lat} = timed(fun() -> register_n(Node, 0, N, []) end),
@@ -172,6 +182,22 @@ register_n(Node, I, N, Lat) ->
     wait_resolved(Node, Name),
     T1 = erlang:monotonic_time(nanosecond),
     register_n(Node, I + 1, N, [T1 - T0 | Lat]).
+
+join_n(_, N, N, Lat) -> Lat;
+join_n(Node, I, N, Lat) ->
+    Group = {bench_group, I},
+    Member = spawn(fun() -> receive stop -> ok end end),
+    T0 = erlang:monotonic_time(nanosecond),
+    ok = pg:join(Group, Member),
+    wait_listed(Node, Group),
+    T1 = erlang:monotonic_time(nanosecond),
+    join_n(Node, I + 1, N, [T1 - T0 | Lat]).
+
+wait_listed(Node, Group) ->
+    case rpc:call(Node, pg, get_members, [Group]) of
+        [_ | _] -> ok;
+        _ -> wait_listed(Node, Group)
+    end.
 
 wait_resolved(Node, Name) ->
     case rpc:call(Node, global, whereis_name, [Name]) of

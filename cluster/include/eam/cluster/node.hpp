@@ -183,6 +183,18 @@ class node {
     return typed;
   }
 
+  /// spawn without blocking, so usable inside an actor (a supervisor starting a child on
+  /// another node: eam/distributed/remote_child.hpp): `done` gets the untyped ref or the error,
+  /// on a thread of the node's, once the chosen node has answered. Requests are served one at
+  /// a time, in order; those still waiting at shutdown get node_stopped.
+  template <class... A>
+  void spawn_async(std::string_view type_name, const spawn_config& config, std::function<void(result<actor_ref>)> done,
+                   A&&... args) {
+    std::vector<char> packed =
+        encode_arguments([&](detail::wire_packer& pk) { pk.pack(std::make_tuple(std::decay_t<A>(args)...)); });
+    spawn_by_name_async(type_name, config, std::move(packed), std::move(done));
+  }
+
   // -- migration (placement.hpp: types registered with their state) ----------------------------
   /// Moves a local actor to node `to` (the seed's migrate): it is paused between two messages,
   /// its state saved and rebuilt there as a new actor of its registered type, which takes its
@@ -287,6 +299,8 @@ class node {
   /// Packs arguments with this node's ref encoding (refs among them travel).
   std::vector<char> encode_arguments(const std::function<void(detail::wire_packer&)>& pack);
   result<actor_ref> spawn_by_name(std::string_view type_name, const spawn_config& config, std::vector<char> args);
+  void spawn_by_name_async(std::string_view type_name, const spawn_config& config, std::vector<char> args,
+                           std::function<void(result<actor_ref>)> done);
   template <class... Sigs>
   static std::vector<signature> signatures_of(eam::detail::type_list<Sigs...>) {
     return {to_signature<Sigs>()...};
