@@ -1,6 +1,7 @@
 // Moving an actor away (migration.hpp): pause with its state saved, resume, become a relay,
 // and tell watchers and links where it went.
 #include "actor_cell.hpp"
+#include "outbox.hpp"
 #include "system_state.hpp"
 
 #include <eam/engine/actor.hpp>
@@ -75,6 +76,7 @@ void actor_cell::on_migration(internal::migration_request& r) noexcept {
       on_moved(r.notice);
       break;
   }
+  internal::local_outbox().end_handler();  // what the callbacks above sent leaves now
 }
 
 void actor_cell::pause_for_move(std::function<void(result<saved_actor>)>& on_paused) noexcept {
@@ -143,6 +145,9 @@ void actor_cell::relay_one(envelope* e) noexcept {
     extras_->relay(message(e));  // the message owns e from here: a dropped call fails
   } catch (...) {
   }
+  // What the relay sent from this turn sits in the worker's outbox, which only a handler's
+  // end flushes: push it now, or it would wait for some later handler on this worker.
+  internal::local_outbox().end_handler();
 }
 
 void actor_cell::tell_moved(const moved& where) noexcept {
