@@ -324,9 +324,11 @@ TEST_SUITE("cluster.membership") {
 
     // Healed: the sides find each other again (a failed member is retried) and merge.
     REQUIRE(shell("iptables -F INPUT"));
-    CHECK(eventually([&] { return a->members().size() == 4 && c->members().size() == 4; }, 60s));
-    CHECK(seen_by_a->has(kind::join, "c"));
-    CHECK(seen_by_c->has(kind::join, "a"));
+    // The member list changes before the callbacks run (both on the I/O thread): wait for both.
+    CHECK(eventually([&] {
+      return a->members().size() == 4 && c->members().size() == 4 && seen_by_a->has(kind::join, "c") &&
+             seen_by_c->has(kind::join, "a");
+    }, 60s));
 
     // 10 % of all packets lost, for 50 of a's probes: nobody is declared failed.
     const std::size_t failures_before = seen_by_a->count(kind::leave, "b") + seen_by_a->count(kind::leave, "c") +
