@@ -94,32 +94,28 @@ void inbound::on_monitor(std::uint64_t id) {
   (void)from_->enqueue([&](packer& pk) { pack_down(pk, id, gone); });
 }
 
+actor_ref inbound::proxy_of(std::uint64_t id, bool forget) {
+  std::lock_guard lock(runtime_.proxies_lock_);
+  auto of_node = runtime_.proxies_.find(from_.get());
+  if (of_node == runtime_.proxies_.end()) return {};
+  auto it = of_node->second.find(id);
+  if (it == of_node->second.end()) return {};
+  if (!forget) return it->second.ref;
+  actor_ref proxy = std::move(it->second.ref);
+  of_node->second.erase(it);
+  runtime_.proxy_identity_.erase(proxy.cell());
+  return proxy;
+}
+
 void inbound::on_down(std::uint64_t id, exit_reason&& reason) {
-  actor_ref proxy;
-  {
-    std::lock_guard lock(runtime_.proxies_lock_);
-    auto of_node = runtime_.proxies_.find(from_.get());
-    if (of_node == runtime_.proxies_.end()) return;
-    auto it = of_node->second.find(id);
-    if (it == of_node->second.end()) return;
-    proxy = std::move(it->second.ref);
-    of_node->second.erase(it);
-    runtime_.proxy_identity_.erase(proxy.cell());
-  }
-  runtime_.system().stop(proxy, std::move(reason));  // its watchers and links hear the remote reason
+  if (actor_ref proxy = proxy_of(id, true))
+    runtime_.system().stop(proxy, std::move(reason));  // its watchers and links hear the remote reason
 }
 
 void inbound::on_moved(std::uint64_t id, actor_ref&& to, std::string&& node) {
-  actor_ref proxy;
-  {
-    std::lock_guard lock(runtime_.proxies_lock_);
-    auto of_node = runtime_.proxies_.find(from_.get());
-    if (of_node == runtime_.proxies_.end()) return;
-    auto it = of_node->second.find(id);
-    if (it == of_node->second.end()) return;
-    proxy = it->second.ref;  // it still reaches the old self, which relays, until its down
-  }
-  announce_moved(proxy, to, std::move(node));  // its watchers and links hear it as local ones do
+  // The proxy still reaches the old self, which relays, until its down.
+  if (actor_ref proxy = proxy_of(id, false))
+    announce_moved(proxy, to, std::move(node));  // its watchers and links hear it as local ones do
 }
 
 void inbound::on_exit(std::uint64_t id, actor_ref&& from, exit_reason&& reason) {

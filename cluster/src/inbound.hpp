@@ -52,6 +52,8 @@ class inbound final : public frame_visitor {
 
  private:
   actor_ref target(std::uint64_t id);
+  /// The proxy of the sender's actor `id`, or empty; `forget` takes it out of the tables.
+  actor_ref proxy_of(std::uint64_t id, bool forget);
   void answer_error(std::uint64_t request, const error& e);
 
   node_runtime& runtime_;

@@ -6,6 +6,7 @@
 #include "test_nodes.hpp"
 
 #include "../support/eventually.hpp"
+#include "../support/move_observer.hpp"
 
 #include <doctest/doctest.h>
 #include <fmt/format.h>
@@ -73,37 +74,6 @@ constexpr eam::cluster::migrate_config patient_short_relay{.save_timeout = 60s, 
 
 ledger_report report_of(const ledger_ref& ref) { return ref.call(ledger_query{}).get().value(); }
 
-// Records the info messages an observer gets.
-struct observed {
-  std::mutex lock;
-  std::vector<eam::moved> moves;
-  int downs = 0;
-  int exits = 0;
-};
-eam::typed_ref<int(get)> observe(eam::actor_system& sys, std::shared_ptr<observed> log, eam::actor_ref target,
-                                 bool link) {
-  return sys.spawn([log, target, link](eam::actor_context& ctx) {
-    ctx.set_trap_exit(true);
-    if (link)
-      ctx.link(target);
-    else
-      ctx.watch(target);
-    return eam::behavior{[log](const eam::moved& m) {
-                           std::lock_guard g(log->lock);
-                           log->moves.push_back(m);
-                         },
-                         [log](const eam::down&) {
-                           std::lock_guard g(log->lock);
-                           ++log->downs;
-                         },
-                         [log](const eam::exit_signal&) {
-                           std::lock_guard g(log->lock);
-                           ++log->exits;
-                         },
-                         [](get) { return 0; }};
-  });
-}
-
 }  // namespace
 
 TEST_SUITE("cluster.migration") {
@@ -152,17 +122,17 @@ TEST_SUITE("cluster.migration") {
     connected c;
     auto& here = *c.here;
     auto old = here.spawn<ledger_ref>("test.ledger", {}, std::string()).value();
-    auto watch_log = std::make_shared<observed>();
-    auto link_log = std::make_shared<observed>();
-    auto watcher = observe(here.system(), watch_log, old, false);
-    auto linked = observe(here.system(), link_log, old, true);
-    (void)watcher.call(get{}).get().value();  // their watch and link are in place before the pause
-    (void)linked.call(get{}).get().value();
+    auto watch_log = std::make_shared<eam::test::observed>();
+    auto link_log = std::make_shared<eam::test::observed>();
+    auto watcher = eam::test::observe(here.system(), watch_log, old, false);
+    auto linked = eam::test::observe(here.system(), link_log, old, true);
+    (void)watcher.call(eam::test::observer_sync{}).get().value();  // their watch and link are in place before the pause
+    (void)linked.call(eam::test::observer_sync{}).get().value();
     auto moved_to = here.migrate(old, "b", patient_short_relay);
     REQUIRE(moved_to.has_value());
     REQUIRE(eventually([&] { return !old.is_alive(); }));  // the relay ended
-    (void)watcher.call(get{}).get().value();  // what its end could cause is queued before these answers
-    (void)linked.call(get{}).get().value();
+    (void)watcher.call(eam::test::observer_sync{}).get().value();  // what its end could cause is queued before these answers
+    (void)linked.call(eam::test::observer_sync{}).get().value();
     for (auto* log : {watch_log.get(), link_log.get()}) {
       std::lock_guard g(log->lock);
       REQUIRE(log->moves.size() == 1);

@@ -5,6 +5,7 @@
 #include <eam/engine/migration.hpp>
 
 #include "../support/eventually.hpp"
+#include "../support/move_observer.hpp"
 
 #include <atomic>
 #include <future>
@@ -75,37 +76,6 @@ eam::result<eam::saved_actor> pause(const eam::actor_ref& ref) {
   return answer.get();
 }
 
-// Records every info message it gets.
-struct observer_log {
-  std::mutex lock;
-  std::vector<eam::moved> moves;
-  int downs = 0;
-  int exits = 0;
-};
-eam::actor_ref spawn_observer(eam::actor_system& sys, std::shared_ptr<observer_log> log, eam::actor_ref target,
-                              bool link) {
-  return sys.spawn([log, target, link](eam::actor_context& ctx) {
-    ctx.set_trap_exit(true);
-    if (link)
-      ctx.link(target);
-    else
-      ctx.watch(target);
-    return eam::behavior{
-        [log](const eam::moved& m) {
-          std::lock_guard g(log->lock);
-          log->moves.push_back(m);
-        },
-        [log](const eam::down&) {
-          std::lock_guard g(log->lock);
-          ++log->downs;
-        },
-        [log](const eam::exit_signal&) {
-          std::lock_guard g(log->lock);
-          ++log->exits;
-        },
-        [](get) { return 0; }};
-  });
-}
 }  // namespace
 
 TEST_SUITE("migration") {
@@ -228,13 +198,13 @@ TEST_SUITE("migration") {
     eam::actor_system sys({.workers = 2});
     auto old = sys.spawn<counter>(counter_state{});
     auto successor = sys.spawn<counter>(counter_state{});
-    auto watch_log = std::make_shared<observer_log>();
-    auto link_log = std::make_shared<observer_log>();
-    auto watcher = spawn_observer(sys, watch_log, old, false);
-    auto linked = spawn_observer(sys, link_log, old, true);
+    auto watch_log = std::make_shared<eam::test::observed>();
+    auto link_log = std::make_shared<eam::test::observed>();
+    auto watcher = eam::test::observe(sys, watch_log, old, false);
+    auto linked = eam::test::observe(sys, link_log, old, true);
     // Both requests reached the old actor before the pause does (system signals keep order).
-    (void)eam::typed_ref_cast<eam::typed_ref<int(get)>>(watcher).value().call(get{}).get().value();
-    (void)eam::typed_ref_cast<eam::typed_ref<int(get)>>(linked).value().call(get{}).get().value();
+    (void)watcher.call(eam::test::observer_sync{}).get().value();
+    (void)linked.call(eam::test::observer_sync{}).get().value();
     REQUIRE(pause(old).has_value());
     eam::relay_actor(old, [successor](eam::message&& m) { (void)eam::send(successor, m); });
     eam::announce_moved(old, successor, "node-b");
@@ -245,8 +215,8 @@ TEST_SUITE("migration") {
     sys.exit(old, eam::exit_reason::kill());
     REQUIRE(eventually([&] { return !sys.find(old.id()); }));
     // Anything the end of the relay could have caused is queued before this answer.
-    (void)eam::typed_ref_cast<eam::typed_ref<int(get)>>(watcher).value().call(get{}).get().value();
-    (void)eam::typed_ref_cast<eam::typed_ref<int(get)>>(linked).value().call(get{}).get().value();
+    (void)watcher.call(eam::test::observer_sync{}).get().value();
+    (void)linked.call(eam::test::observer_sync{}).get().value();
     for (auto* log : {watch_log.get(), link_log.get()}) {
       std::lock_guard g(log->lock);
       REQUIRE(log->moves.size() == 1);

@@ -300,6 +300,30 @@ struct pinger_state {
   std::int64_t sum = 0;
 };
 
+/// The registry's and the groups' rows: n times, `publish(i)` makes one thing visible here (an
+/// empty string, or why it failed), timed until `seen(i)` (a call to the server) says the
+/// server sees it too.
+template <class Publish, class Seen>
+void time_propagation(report& r, std::int64_t n, const std::string& what, Publish publish, Seen seen) {
+  latencies lat(n);
+  std::string failure;
+  const auto t0 = clock_type::now();
+  for (std::int64_t i = 0; i < n && failure.empty(); ++i) {
+    const auto c0 = clock_type::now();
+    failure = publish(i);
+    for (int polls = 0; failure.empty(); ++polls) {
+      eam::result<bool> got = seen(i);
+      if (got && got.value()) break;
+      if (!got || polls > 1'000'000) failure = "the server never saw " + what + " number " + std::to_string(i);
+    }
+    lat.add(clock_type::now() - c0);
+  }
+  r.seconds = since(t0);
+  lat.fill(r);
+  r.ok = failure.empty();
+  r.detail = failure.empty() ? std::to_string(n) + " " + what + " seen on the other node" : failure;
+}
+
 int client(const options& o) {
   const std::int64_t n = o.number("n");
   const std::string address = o.host + ":" + std::to_string(o.port);
@@ -411,60 +435,24 @@ int client(const options& o) {
     r.ok = sum == payload_sum(n);
     r.detail = "sum of events " + std::to_string(sum) + ", expected " + std::to_string(payload_sum(n));
   } else if (o.workload == "registry-propagation") {
-    latencies lat(n);
-    std::string failure;
     std::vector<eam::actor_ref> holders;
-    const auto t0 = clock_type::now();
-    for (std::int64_t i = 0; i < n && failure.empty(); ++i) {
-      const std::string name = "bench-name-" + std::to_string(i);
-      const auto c0 = clock_type::now();
-      holders.push_back(node->system().spawn({.name = name, .global = true}, [](eam::actor_context&) {
-        return eam::behavior{[](const echo& m) { return m.v; }};
-      }));
-      for (int polls = 0;; ++polls) {
-        auto seen = srv.call(has_name{name}, 30s).get();
-        if (seen && seen.value()) break;
-        if (!seen || polls > 1'000'000) {
-          failure = "the server never resolved " + name;
-          break;
-        }
-      }
-      lat.add(clock_type::now() - c0);
-    }
-    r.seconds = since(t0);
-    lat.fill(r);
-    r.ok = failure.empty();
-    r.detail = failure.empty() ? std::to_string(n) + " names resolved on the other node" : failure;
+    time_propagation(r, n, "global names", [&](std::int64_t i) {
+      holders.push_back(node->system().spawn({.name = "bench-name-" + std::to_string(i), .global = true},
+                                             [](eam::actor_context&) {
+                                               return eam::behavior{[](const echo& m) { return m.v; }};
+                                             }));
+      return std::string();
+    }, [&](std::int64_t i) { return srv.call(has_name{"bench-name-" + std::to_string(i)}, 30s).get(); });
     for (auto& h : holders) node->system().stop(h);
   } else if (o.workload == "group-propagation") {
-    latencies lat(n);
-    std::string failure;
     std::vector<eam::actor_ref> members;
-    const auto t0 = clock_type::now();
-    for (std::int64_t i = 0; i < n && failure.empty(); ++i) {
-      const std::string group = "bench-group-" + std::to_string(i);
+    time_propagation(r, n, "group members", [&](std::int64_t i) {
       members.push_back(node->system().spawn([](eam::actor_context&) {
         return eam::behavior{[](const echo& m) { return m.v; }};
       }));
-      const auto c0 = clock_type::now();
-      if (auto joined = node->join_group(group, members.back()); !joined) {
-        failure = std::string("join: ") + joined.error_value().what();
-        break;
-      }
-      for (int polls = 0;; ++polls) {
-        auto seen = srv.call(has_group{group}, 30s).get();
-        if (seen && seen.value()) break;
-        if (!seen || polls > 1'000'000) {
-          failure = "the server never listed a member of " + group;
-          break;
-        }
-      }
-      lat.add(clock_type::now() - c0);
-    }
-    r.seconds = since(t0);
-    lat.fill(r);
-    r.ok = failure.empty();
-    r.detail = failure.empty() ? std::to_string(n) + " group members listed on the other node" : failure;
+      auto joined = node->join_group("bench-group-" + std::to_string(i), members.back());
+      return joined ? std::string() : std::string("join: ") + joined.error_value().what();
+    }, [&](std::int64_t i) { return srv.call(has_group{"bench-group-" + std::to_string(i)}, 30s).get(); });
     for (auto& m : members) node->system().stop(m);
   } else if (o.workload == "migration") {
     constexpr std::int64_t queued = 1000;
