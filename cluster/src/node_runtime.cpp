@@ -188,17 +188,20 @@ node_runtime::node_runtime(node_config config) : config_(std::move(config)), log
     return behavior{[this](const spawn_request& r) { return spawn_here(r); }};
   });
   watcher_ = system_->spawn([this](actor_context& ctx) {
-    return behavior{[this, &ctx](watch_exported& w) {
-                      const std::uint64_t id = w.actor.id();
-                      ctx.watch(w.actor, [this, id](const down& d) { local_actor_ended(id, d.reason); });
+    // Its end is told to the peers that watch it.
+    auto watch_for_peers = [this, &ctx](const actor_ref& actor) {
+      const std::uint64_t id = actor.id();
+      ctx.watch(actor, [this, id](const down& d) { local_actor_ended(id, d.reason); });
+    };
+    return behavior{[this, watch_for_peers](watch_exported& w) {
+                      watch_for_peers(w.actor);
                       exported_watched_.fetch_add(1, std::memory_order_relaxed);
                     },
-                    [this, &ctx](const moved& m) {
+                    [this, watch_for_peers](const moved& m) {
                       // An exported actor migrated: the peers watching it tell their watchers
                       // and links; its old self relays for a while, and they hear when that ends.
-                      const std::uint64_t id = m.from.id();
-                      local_actor_moved(id, m.to, m.node);
-                      ctx.watch(m.from, [this, id](const down& d) { local_actor_ended(id, d.reason); });
+                      local_actor_moved(m.from.id(), m.to, m.node);
+                      watch_for_peers(m.from);
                     }};
   });
   relay_stopper_ = system_->spawn([](actor_context& ctx) {

@@ -704,14 +704,7 @@ void actor_cell::finish() noexcept {
   }
   // The name is free before watchers hear of the end, so a supervisor restarting the actor
   // under the same name finds it available.
-  if (extras_ && !extras_->name.empty() && sys_->registry.unregister_name(extras_->name, this)) {
-    if (const auto extension = sys_->registry.extension()) {
-      try {
-        extension->unregistered(extras_->name, id_);
-      } catch (...) {  // an extension's failure never stops an actor from ending
-      }
-    }
-  }
+  if (extras_ && !extras_->name.empty()) free_name();
   tell_watchers_and_links(reason);
   // Out of the registry before the impl and the extras go: introspection reads the type and
   // the name under the registry's lock.
@@ -730,6 +723,17 @@ void actor_cell::finish() noexcept {
   internal::local_outbox().end_handler();  // the downs above leave now, not after some later handler
   dead_.store(true, std::memory_order_release);
   drain_dead();  // gives up the consumer role for good
+}
+
+void actor_cell::free_name() noexcept {
+  // Only while the registry still lists it under this cell (a relay freed it already).
+  if (!sys_->registry.unregister_name(extras_->name, this)) return;
+  if (const auto extension = sys_->registry.extension()) {
+    try {
+      extension->unregistered(extras_->name, id_);
+    } catch (...) {  // an extension's failure never stops an actor from ending or moving
+    }
+  }
 }
 
 void actor_cell::run_terminate(exit_reason& reason) noexcept {

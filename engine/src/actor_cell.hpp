@@ -283,6 +283,7 @@ class actor_cell {
   void on_idle_check(std::uint64_t id) noexcept;
   void arm_idle_check(internal::clock::time_point deadline);
   void tell_watchers_and_links(const exit_reason& why) noexcept;
+  void free_name() noexcept;  // the spawn name (extras_->name, not empty), and the extension told
   void run_init() noexcept;
   // Migration (actor_migration.cpp).
   void on_migration(internal::migration_request& r) noexcept;

@@ -122,15 +122,7 @@ void actor_cell::become_relay(std::function<void(message&&)>& relay) noexcept {
       w.target.cell()->deliver_system(
           make_envelope<internal::unwatch_request>(envelope_kind::unwatch, internal::unwatch_request{this, w.id}));
   x.watching.clear();
-  // Its name is free for its successor. finish() then finds it gone (or someone else's).
-  if (named_ && sys_->registry.unregister_name(x.name, this)) {
-    if (const auto extension = sys_->registry.extension()) {
-      try {
-        extension->unregistered(x.name, id_);
-      } catch (...) {
-      }
-    }
-  }
+  if (named_) free_name();  // for its successor; finish() then finds it gone (or someone else's)
 }
 
 void actor_cell::relay_one(envelope* e) noexcept {
