@@ -705,10 +705,11 @@ void actor_cell::finish() noexcept {
   // The name is free before watchers hear of the end, so a supervisor restarting the actor
   // under the same name finds it available.
   if (extras_ && !extras_->name.empty()) free_name();
-  tell_watchers_and_links(reason);
-  // Out of the registry before the impl and the extras go: introspection reads the type and
-  // the name under the registry's lock.
+  // Out of the registry before watchers hear of the end, so one that counts the actors then
+  // no longer counts this one; and before the impl and the extras go, since introspection
+  // reads the type and the name under the registry's lock.
   sys_->registry.remove(this);
+  tell_watchers_and_links(reason);
   phase_ = phase::finished;
   type_->destroy(impl());
   if (extras_) extras_->states.clear();

@@ -4,7 +4,10 @@
 #include "../support/eventually.hpp"
 #include "../support/probe.hpp"
 
+#include <algorithm>
+#include <mutex>
 #include <stdexcept>
+#include <vector>
 
 namespace {
 using eam::test::eventually;
@@ -122,5 +125,39 @@ TEST_SUITE("engine.monitor") {
     (void)w.call(ping{}).get();  // the watch request is queued at the target
     target.cast(crash{});
     REQUIRE(eventually([&] { return w.call(ping{}).get().value() == 1; }));
+  }
+
+  TEST_CASE("a watcher that hears of an end no longer counts the ended actor") {
+    // Many watchers make the dying actor's loop of downs long, so the first watchers run on the
+    // other worker while it still tells the rest: each must already see it gone from the count.
+    struct count_seen {
+      std::mutex m;
+      std::vector<std::size_t> counts;
+    };
+    constexpr std::size_t watchers = 2000;
+    eam::actor_system system({.workers = 2});
+    auto seen = std::make_shared<count_seen>();
+    auto target = system.spawn(fragile);
+    auto counting_watcher = [&system, seen](eam::actor_context& ctx) {
+      return eam::behavior{
+          [&ctx](watch_this w) { (void)ctx.watch(w.target); },
+          [](sync_probe) { return 0; },
+          [&system, seen](const eam::down&) {
+            std::lock_guard l(seen->m);
+            seen->counts.push_back(system.actor_count());
+          },
+      };
+    };
+    std::vector<decltype(system.spawn(counting_watcher))> all;
+    for (std::size_t i = 0; i < watchers; ++i) all.push_back(system.spawn(counting_watcher));
+    for (auto& w : all) w.cast(watch_this{target});
+    for (auto& w : all) (void)w.call(sync_probe{}).get();  // every watch is queued at the target
+    system.stop(target);
+    REQUIRE(eventually([&] {
+      std::lock_guard l(seen->m);
+      return seen->counts.size() == watchers;
+    }));
+    std::lock_guard l(seen->m);
+    CHECK(std::count(seen->counts.begin(), seen->counts.end(), watchers) == watchers);
   }
 }
