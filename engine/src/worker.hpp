@@ -79,7 +79,8 @@ class worker {
   void stop_searching() noexcept;
 
   // A ping-pong pair keeps feeding the LIFO slot; after this many LIFO turns in a row the
-  // slot's actor goes to the back of the queue so others get their turn.
+  // slot's actor goes to the back of the queue so others get their turn, when others wait in
+  // the local queue (see next_local).
   static constexpr unsigned max_lifo_streak = 16;
   // The global queue is checked first every this many turns, so it is never starved.
   static constexpr std::uint32_t global_check_interval = 61;
