@@ -1,7 +1,8 @@
 // The command line of every system's suite binary:
 //   <binary> --list
 //   <binary> --workload NAME --workers N [--PARAM VALUE ...]
-// A run prints one JSON line: {"workload", "seconds", "items", "ok", "detail"}; it exits 1 when
+// A run prints one JSON line: {"workload", "seconds", "items", "ok", "detail", "cpu_s"} (cpu_s:
+// the process's CPU seconds over the timed span, every thread); it exits 1 when
 // the workload's own check fails, 2 on bad arguments.
 #include "workload.hpp"
 
@@ -10,10 +11,24 @@
 #include <exception>
 #include <string>
 
+#include <sys/resource.h>
+
 namespace eam::suite {
 std::vector<workload>& registry() {
   static std::vector<workload> all;
   return all;
+}
+
+double process_cpu_seconds() noexcept {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  auto secs = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+  return secs(u.ru_utime) + secs(u.ru_stime);
+}
+
+double& timed_cpu_seconds() noexcept {
+  static double total = 0;
+  return total;
 }
 }  // namespace eam::suite
 
@@ -60,8 +75,10 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "%s: %s\n", w.name, e.what());
       return 2;
     }
-    std::printf("{\"workload\": \"%s\", \"seconds\": %.6f, \"items\": %lld, \"ok\": %s, \"detail\": \"%s\"}\n", w.name,
-                o.seconds, static_cast<long long>(o.items), o.ok ? "true" : "false", json_escape(o.detail).c_str());
+    std::printf("{\"workload\": \"%s\", \"seconds\": %.6f, \"items\": %lld, \"ok\": %s, \"detail\": \"%s\", "
+                "\"cpu_s\": %.6f}\n",
+                w.name, o.seconds, static_cast<long long>(o.items), o.ok ? "true" : "false", json_escape(o.detail).c_str(),
+                timed_cpu_seconds());
     return o.ok ? 0 : 1;
   }
   std::fprintf(stderr, "unknown workload '%s' (see --list)\n", name.c_str());

@@ -44,12 +44,21 @@ struct registrar {
   explicit registrar(workload w) { registry().push_back(w); }
 };
 
-/// Wall time of `f()` in seconds.
+/// The process's user + system CPU seconds so far (every thread).
+double process_cpu_seconds() noexcept;
+/// CPU seconds spent inside seconds_of during this run; main prints it beside the wall time.
+double& timed_cpu_seconds() noexcept;
+
+/// Wall time of `f()` in seconds. Also adds the process's CPU time over the same span to
+/// timed_cpu_seconds: an idle worker that spins costs CPU without changing the wall time.
 template <class F>
 double seconds_of(F&& f) {
+  const double cpu0 = process_cpu_seconds();
   const auto t0 = std::chrono::steady_clock::now();
   f();
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  timed_cpu_seconds() += process_cpu_seconds() - cpu0;
+  return wall;
 }
 
 /// An outcome whose check compares a result with its expected value.
