@@ -4,6 +4,7 @@
 #include "../../workloads/caf_workloads.hpp"
 #include "../common.hpp"
 #include "../workload.hpp"
+#include "caf_common.hpp"
 
 #include <atomic>
 #include <memory>
@@ -12,6 +13,7 @@
 namespace {
 using namespace eam::suite;
 using eam::bench::done_latch;
+using eam::suite::caf_peer::caf_system;
 namespace cp = eam::bench::caf_peer;
 
 using inc_atom = caf::atom_constant<caf::atom("inc")>;
@@ -27,18 +29,6 @@ using ping_atom = caf::atom_constant<caf::atom("ping")>;
 using pong_atom = caf::atom_constant<caf::atom("pong")>;
 using factor_atom = caf::atom_constant<caf::atom("factor")>;
 using sum_atom = caf::atom_constant<caf::atom("sum")>;
-
-struct system_with_workers {
-  explicit system_with_workers(unsigned workers) {
-    cfg.set("scheduler.max-threads", static_cast<std::size_t>(workers));
-  }
-  caf::actor_system_config cfg;
-};
-
-struct caf_system : system_with_workers {
-  explicit caf_system(unsigned workers) : system_with_workers(workers), sys(cfg) {}
-  caf::actor_system sys;
-};
 
 outcome ping_pong(unsigned workers, const params& p) {
   caf_system c(workers);

@@ -4,6 +4,7 @@
 // it has both, then moves to step k + 1. The check runs Floyd-Warshall sequentially.
 #include "../../workloads/done_latch.hpp"
 #include "../common.hpp"
+#include "../savina.hpp"
 #include "../workload.hpp"
 
 #include <eam/eam.hpp>
@@ -33,20 +34,7 @@ struct peers {
   std::vector<block_ref> grid;  // row-major, blocks x blocks
 };
 
-constexpr std::int64_t unreachable = std::int64_t{1} << 40;
-
-std::vector<std::int64_t> make_graph(std::int64_t n) {
-  std::vector<std::int64_t> d(static_cast<std::size_t>(n * n), unreachable);
-  lcg rng{11};
-  for (std::int64_t i = 0; i < n; ++i)
-    for (std::int64_t j = 0; j < n; ++j) {
-      if (i == j)
-        d[static_cast<std::size_t>(i * n + j)] = 0;
-      else if (rng.next() % 4 != 0)
-        d[static_cast<std::size_t>(i * n + j)] = static_cast<std::int64_t>(rng.next() % 100) + 1;
-    }
-  return d;
-}
+using savina::apsp::make_graph;
 
 struct block_state {
   std::int64_t bi = 0, bj = 0, b = 0, n = 0, blocks = 0, k = 0;
@@ -137,14 +125,7 @@ outcome apsp(unsigned workers, const params& p) {
     for (auto& blk : grid) blk.cast(peers{grid});
     done.wait();
   });
-  auto expected = graph;
-  for (std::int64_t k = 0; k < n; ++k)
-    for (std::int64_t i = 0; i < n; ++i)
-      for (std::int64_t j = 0; j < n; ++j) {
-        auto& cell = expected[static_cast<std::size_t>(i * n + j)];
-        const std::int64_t via = expected[static_cast<std::size_t>(i * n + k)] + expected[static_cast<std::size_t>(k * n + j)];
-        if (via < cell) cell = via;
-      }
+  const auto expected = savina::apsp::floyd_warshall(graph, n);
   return checked(s, n * n * n, static_cast<std::int64_t>(*result == expected), 1);
 }
 EAM_SUITE_WORKLOAD("apsp", apsp);

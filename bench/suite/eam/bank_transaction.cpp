@@ -3,6 +3,7 @@
 // conserved: the check sums every balance at the end.
 #include "../../workloads/done_latch.hpp"
 #include "../common.hpp"
+#include "../savina.hpp"
 #include "../workload.hpp"
 
 #include <eam/eam.hpp>
@@ -32,7 +33,7 @@ struct run_transfers {
   std::int64_t n;
 };
 
-constexpr std::int64_t initial_balance = 1'000'000;
+using savina::banking::initial_balance;
 
 outcome bank_transaction(unsigned workers, const params& p) {
   const std::int64_t accounts = p["accounts"], transactions = p["transactions"];

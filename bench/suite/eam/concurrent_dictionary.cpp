@@ -1,6 +1,7 @@
 // Savina "concdict": workers make awaited put/get calls on one dictionary actor, 10 % writes.
 #include "../../workloads/done_latch.hpp"
 #include "../common.hpp"
+#include "../savina.hpp"
 #include "../workload.hpp"
 
 #include <eam/eam.hpp>
@@ -25,7 +26,7 @@ struct get {
 struct size_of {};
 struct start {};
 using dictionary_ref = typed_ref<bool(put), std::int64_t(get), std::int64_t(size_of)>;
-constexpr std::int64_t key_space = 10000;
+using savina::concdict::key_space;
 
 outcome concurrent_dictionary(unsigned workers, const params& p) {
   const std::int64_t clients = p["clients"], ops = p["ops"], write_percent = p["write_percent"];

@@ -1,5 +1,6 @@
 // Savina "fib": fib(n) by naive recursion where every call is an actor that spawns two children.
 #include "../../workloads/done_latch.hpp"
+#include "../savina.hpp"
 #include "../workload.hpp"
 
 #include <eam/eam.hpp>
@@ -43,9 +44,6 @@ struct fib_actor : actor<void(result)> {
   }
 };
 
-std::int64_t fib(std::int64_t n) { return n <= 2 ? 1 : fib(n - 1) + fib(n - 2); }
-std::int64_t calls(std::int64_t n) { return n <= 2 ? 1 : 1 + calls(n - 1) + calls(n - 2); }
-
 outcome fibonacci(unsigned workers, const params& p) {
   const std::int64_t n = p["n"];
   actor_system sys({.workers = workers});
@@ -55,7 +53,7 @@ outcome fibonacci(unsigned workers, const params& p) {
     (void)sys.spawn<fib_actor>(n, fib_ref{}, &done);
     got = done.wait();
   });
-  return checked(s, calls(n), got, fib(n));
+  return checked(s, savina::fib::calls(n), got, savina::fib::value(n));
 }
 EAM_SUITE_WORKLOAD("fibonacci", fibonacci);
 

@@ -2,6 +2,7 @@
 // x <- r x (1 - x), asking their own rate-computer actor for every step (an awaited call).
 // The check recomputes every series sequentially: the sums must be bit-identical.
 #include "../../workloads/done_latch.hpp"
+#include "../savina.hpp"
 #include "../workload.hpp"
 
 #include <eam/eam.hpp>
@@ -23,8 +24,9 @@ struct run_series {
   std::int64_t terms;
 };
 
-double start_term(std::int64_t i) { return 0.0001 * static_cast<double>(i + 1); }
-double rate_of(std::int64_t i) { return 3.46 + 0.0025 * static_cast<double>(i); }
+using savina::logmap::next_term;
+using savina::logmap::rate_of;
+using savina::logmap::start_term;
 
 outcome logistic_map(unsigned workers, const params& p) {
   const std::int64_t series = p["series"], terms = p["terms"];
@@ -35,7 +37,7 @@ outcome logistic_map(unsigned workers, const params& p) {
   std::vector<typed_ref<void(run_series)>> all;
   for (std::int64_t i = 0; i < series; ++i) {
     auto rate = sys.spawn([](actor_context&, double r) {
-      return behavior{[r](compute c) { return r * c.x * (1 - c.x); }};
+      return behavior{[r](compute c) { return next_term(r, c.x); }};
     }, rate_of(i));
     all.push_back(sys.spawn([](actor_context&, typed_ref<double(compute)> rc, std::int64_t index,
                                std::shared_ptr<std::vector<double>> out, std::shared_ptr<std::atomic<std::int64_t>> fin,
@@ -56,7 +58,7 @@ outcome logistic_map(unsigned workers, const params& p) {
   for (std::int64_t i = 0; i < series; ++i) {
     double x = start_term(i);
     const double r = rate_of(i);
-    for (std::int64_t t = 0; t < terms; ++t) x = r * x * (1 - x);
+    for (std::int64_t t = 0; t < terms; ++t) x = next_term(r, x);
     matching += std::bit_cast<std::uint64_t>(x) == std::bit_cast<std::uint64_t>((*results)[static_cast<std::size_t>(i)]);
   }
   return checked(s, series * terms, matching, series);

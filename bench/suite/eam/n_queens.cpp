@@ -2,6 +2,7 @@
 // partial board is an actor that spawns one child per safe column, below it a child counts
 // sequentially. The check is the known solution count.
 #include "../../workloads/done_latch.hpp"
+#include "../savina.hpp"
 #include "../workload.hpp"
 
 #include <eam/eam.hpp>
@@ -18,26 +19,8 @@ struct solutions {
 };
 using board_ref = typed_ref<void(solutions)>;
 
-bool safe(const std::vector<int>& rows, int col) {
-  const int r = static_cast<int>(rows.size());
-  for (int i = 0; i < r; ++i) {
-    const int c = rows[static_cast<std::size_t>(i)];
-    if (c == col || c - col == r - i || col - c == r - i) return false;
-  }
-  return true;
-}
-
-std::int64_t count_from(std::vector<int>& rows, int n) {
-  if (static_cast<int>(rows.size()) == n) return 1;
-  std::int64_t total = 0;
-  for (int c = 0; c < n; ++c) {
-    if (!safe(rows, c)) continue;
-    rows.push_back(c);
-    total += count_from(rows, n);
-    rows.pop_back();
-  }
-  return total;
-}
+using savina::nqueens::count_from;
+using savina::nqueens::safe;
 
 struct board : actor<void(solutions)> {
   board_ref parent;
@@ -75,7 +58,7 @@ struct board : actor<void(solutions)> {
 };
 
 outcome n_queens(unsigned workers, const params& p) {
-  static const std::int64_t known[] = {1, 1, 0, 0, 2, 10, 4, 40, 92, 352, 724, 2680, 14200, 73712, 365596, 2279184};
+  using savina::nqueens::known;
   const auto n = static_cast<int>(p["n"]), threshold = static_cast<int>(p["threshold"]);
   if (n < 1 || n > 15) throw std::invalid_argument("n-queens: n must be 1..15");
   actor_system sys({.workers = workers});

@@ -3,13 +3,12 @@
 // and summed by the master in term order. The check: the result equals the same sum done
 // sequentially, and its first 50 digits are pi's.
 #include "../../workloads/done_latch.hpp"
+#include "../savina.hpp"
 #include "../workload.hpp"
 
 #include <eam/eam.hpp>
 
-#include <cmath>
 #include <map>
-#include <string>
 #include <vector>
 
 namespace {
@@ -17,68 +16,7 @@ using namespace eam;
 using namespace eam::suite;
 using eam::bench::done_latch;
 
-// Unsigned fixed point: limb 0 is the integer part, limbs 1.. the fraction, base 2^32.
-using fixed = std::vector<std::uint32_t>;
-
-fixed divide(std::uint64_t numerator, std::uint64_t divisor, std::size_t limbs) {
-  fixed out(limbs);
-  std::uint64_t rem = numerator;
-  for (std::size_t i = 0; i < limbs; ++i) {
-    out[i] = static_cast<std::uint32_t>(rem / divisor);
-    rem = (rem % divisor) << 32;
-  }
-  return out;
-}
-void add(fixed& a, const fixed& b) {
-  std::uint64_t carry = 0;
-  for (std::size_t i = a.size(); i-- > 0;) {
-    const std::uint64_t s = std::uint64_t{a[i]} + b[i] + carry;
-    a[i] = static_cast<std::uint32_t>(s);
-    carry = s >> 32;
-  }
-}
-void subtract(fixed& a, const fixed& b) {
-  std::int64_t borrow = 0;
-  for (std::size_t i = a.size(); i-- > 0;) {
-    std::int64_t d = std::int64_t{a[i]} - b[i] - borrow;
-    borrow = d < 0;
-    a[i] = static_cast<std::uint32_t>(d + (borrow << 32));
-  }
-}
-fixed shift_right(const fixed& a, std::uint64_t bits) {
-  fixed out(a.size(), 0);
-  const std::size_t limb_shift = bits / 32, bit_shift = bits % 32;
-  for (std::size_t i = a.size(); i-- > limb_shift;) {
-    std::uint64_t v = std::uint64_t{a[i - limb_shift]} >> bit_shift;
-    if (bit_shift != 0 && i - limb_shift >= 1) v |= (std::uint64_t{a[i - limb_shift - 1]} << (32 - bit_shift)) & 0xffffffffu;
-    out[i] = static_cast<std::uint32_t>(v);
-  }
-  return out;
-}
-
-fixed bbp_term(std::uint64_t k, std::size_t limbs) {
-  fixed t = divide(4, 8 * k + 1, limbs);
-  subtract(t, divide(2, 8 * k + 4, limbs));
-  subtract(t, divide(1, 8 * k + 5, limbs));
-  subtract(t, divide(1, 8 * k + 6, limbs));
-  return shift_right(t, 4 * k);
-}
-
-std::string decimal(fixed x, std::size_t digits) {
-  std::string out = std::to_string(x[0]) + ".";
-  x[0] = 0;
-  while (out.size() < digits + 2) {
-    std::uint64_t carry = 0;  // multiply the fraction by 10^9
-    for (std::size_t i = x.size(); i-- > 1;) {
-      const std::uint64_t v = std::uint64_t{x[i]} * 1'000'000'000u + carry;
-      x[i] = static_cast<std::uint32_t>(v);
-      carry = v >> 32;
-    }
-    std::string chunk = std::to_string(carry);
-    out += std::string(9 - chunk.size(), '0') + chunk;
-  }
-  return out.substr(0, digits + 2);
-}
+using namespace savina::piprecision;
 
 struct term_request {
   std::uint64_t k;
@@ -90,9 +28,9 @@ struct term_value {
 
 outcome precise_pi(unsigned workers, const params& p) {
   const std::int64_t digits = p["digits"], n_workers = p["workers_n"];
-  const auto bits = static_cast<std::uint64_t>(std::ceil(static_cast<double>(digits) * 3.3219280948873622)) + 64;
-  const std::size_t limbs = bits / 32 + 2;
-  const std::uint64_t terms = bits / 4 + 2;
+  const precision pr(digits);
+  const std::size_t limbs = pr.limbs;
+  const std::uint64_t terms = pr.terms;
   actor_system sys({.workers = workers});
   done_latch done;
   fixed sum(limbs, 0);
@@ -120,11 +58,7 @@ outcome precise_pi(unsigned workers, const params& p) {
     for (std::uint64_t k = 0; k < terms; ++k) pool[k % pool.size()].cast(term_request{k});
     done.wait();
   });
-  fixed expected(limbs, 0);
-  for (std::uint64_t k = 0; k < terms; ++k) add(expected, bbp_term(k, limbs));
-  const std::string pi50 = "3.14159265358979323846264338327950288419716939937510";
-  const bool digits_right = decimal(sum, 50) == pi50;
-  return checked(s, static_cast<std::int64_t>(terms), static_cast<std::int64_t>(sum == expected && digits_right), 1);
+  return checked(s, static_cast<std::int64_t>(terms), static_cast<std::int64_t>(right_sum(sum, pr)), 1);
 }
 EAM_SUITE_WORKLOAD("precise-pi", precise_pi);
 

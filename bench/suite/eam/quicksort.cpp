@@ -3,6 +3,7 @@
 // back up and are joined. The check compares with std::sort of the same input.
 #include "../../workloads/done_latch.hpp"
 #include "../common.hpp"
+#include "../savina.hpp"
 #include "../workload.hpp"
 
 #include <eam/eam.hpp>
@@ -67,9 +68,7 @@ struct sorter : actor<void(sorted_part)> {
 
 outcome quicksort(unsigned workers, const params& p) {
   const std::int64_t n = p["n"], threshold = p["threshold"];
-  values input(static_cast<std::size_t>(n));
-  lcg rng{2024};
-  for (auto& x : input) x = static_cast<std::int64_t>(rng.next() % 100'000'000);
+  values input = savina::quicksort::input(n);
   values expected = input;
   std::sort(expected.begin(), expected.end());
   actor_system sys({.workers = workers});

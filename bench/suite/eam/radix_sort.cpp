@@ -3,6 +3,7 @@
 // stream ends (a stable partition per bit), so the last stage emits them sorted.
 #include "../../workloads/done_latch.hpp"
 #include "../common.hpp"
+#include "../savina.hpp"
 #include "../workload.hpp"
 
 #include <eam/eam.hpp>
@@ -24,9 +25,7 @@ using stage_ref = typed_ref<void(value), void(end_of_stream)>;
 
 outcome radix_sort(unsigned workers, const params& p) {
   const std::int64_t n = p["n"], bits = p["bits"];
-  std::vector<std::int64_t> input(static_cast<std::size_t>(n));
-  lcg rng{77};
-  for (auto& x : input) x = static_cast<std::int64_t>((rng.next() << 31 | rng.next()) & ((std::int64_t{1} << bits) - 1));
+  const std::vector<std::int64_t> input = savina::radixsort::input(n, bits);
   auto expected = input;
   std::sort(expected.begin(), expected.end());
 

@@ -2,6 +2,7 @@
 // `per_filter` primes; a number no filter divides is a new prime, kept by the last filter or,
 // when that one is full, by a new filter it spawns. The check counts the primes below `limit`.
 #include "../../workloads/done_latch.hpp"
+#include "../savina.hpp"
 #include "../workload.hpp"
 
 #include <eam/eam.hpp>
@@ -56,17 +57,6 @@ struct generate {
   std::int64_t limit;
 };
 
-std::int64_t primes_below(std::int64_t limit) {
-  std::vector<bool> composite(static_cast<std::size_t>(limit + 1), false);
-  std::int64_t count = 0;
-  for (std::int64_t i = 2; i <= limit; ++i) {
-    if (composite[static_cast<std::size_t>(i)]) continue;
-    ++count;
-    for (std::int64_t j = i * i; j <= limit; j += i) composite[static_cast<std::size_t>(j)] = true;
-  }
-  return count;
-}
-
 outcome sieve(unsigned workers, const params& p) {
   const std::int64_t limit = p["limit"], per_filter = p["per_filter"];
   actor_system sys({.workers = workers});
@@ -83,7 +73,7 @@ outcome sieve(unsigned workers, const params& p) {
     generator.cast(generate{limit});
     got = done.wait();
   });
-  return checked(s, limit / 2, got, primes_below(limit));
+  return checked(s, limit / 2, got, savina::sieve::primes_below(limit));
 }
 EAM_SUITE_WORKLOAD("sieve", sieve);
 

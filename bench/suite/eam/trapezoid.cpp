@@ -2,13 +2,13 @@
 // actors; the master adds the partial areas in worker order, so the result is bit-identical to
 // the same partition summed sequentially (the check).
 #include "../../workloads/done_latch.hpp"
+#include "../savina.hpp"
 #include "../workload.hpp"
 
 #include <eam/eam.hpp>
 
 #include <atomic>
 #include <bit>
-#include <cmath>
 #include <memory>
 #include <vector>
 
@@ -17,17 +17,7 @@ using namespace eam;
 using namespace eam::suite;
 using eam::bench::done_latch;
 
-double f(double x) { return (x + 1) / std::sqrt(x * x + 1) * std::exp(-0.1 * x) * std::sin(x) + 2; }
-
-double area(double left, double right, std::int64_t pieces) {
-  const double h = (right - left) / static_cast<double>(pieces);
-  double sum = 0;
-  for (std::int64_t i = 0; i < pieces; ++i) {
-    const double a = left + static_cast<double>(i) * h;
-    sum += (f(a) + f(a + h)) * h / 2;
-  }
-  return sum;
-}
+using savina::trapezoid::area;
 
 struct integrate {
   double left, right;

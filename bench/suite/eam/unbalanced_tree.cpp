@@ -6,6 +6,7 @@
 // ("cobwebs"); this one does not.
 #include "../../workloads/done_latch.hpp"
 #include "../common.hpp"
+#include "../savina.hpp"
 #include "../workload.hpp"
 
 #include <eam/eam.hpp>
@@ -20,23 +21,7 @@ struct subtree {
 };
 using node_ref = typed_ref<void(subtree)>;
 
-std::uint64_t child_seed(std::uint64_t seed, std::int64_t i) {
-  lcg g{seed * 31 + static_cast<std::uint64_t>(i) + 1};
-  return g.next();
-}
-std::int64_t children_of(std::uint64_t seed, std::int64_t level, std::int64_t depth, std::int64_t breadth) {
-  if (level >= depth) return 0;
-  lcg g{seed};
-  if (level == 0) return breadth;  // the root always branches
-  if (g.next() % 4 == 0) return 0;
-  return 1 + static_cast<std::int64_t>(g.next() % static_cast<std::uint64_t>(breadth));
-}
-std::int64_t count_nodes(std::uint64_t seed, std::int64_t level, std::int64_t depth, std::int64_t breadth) {
-  std::int64_t total = 1;
-  const std::int64_t c = children_of(seed, level, depth, breadth);
-  for (std::int64_t i = 0; i < c; ++i) total += count_nodes(child_seed(seed, i), level + 1, depth, breadth);
-  return total;
-}
+using namespace savina::uct;
 
 struct tree_node : actor<void(subtree)> {
   node_ref parent;
@@ -46,8 +31,7 @@ struct tree_node : actor<void(subtree)> {
   void init(std::uint64_t seed, std::int64_t level, std::int64_t depth, std::int64_t breadth, node_ref p, done_latch* d) {
     parent = std::move(p);
     done = d;
-    lcg g{seed};
-    for (int i = 0; i < 200; ++i) work += g.next();  // the node's own computation
+    work = node_work(seed);  // the node's own computation
     expected = children_of(seed, level, depth, breadth);
     if (expected == 0) {
       report();
@@ -72,7 +56,6 @@ struct tree_node : actor<void(subtree)> {
 
 outcome unbalanced_tree(unsigned workers, const params& p) {
   const std::int64_t depth = p["depth"], breadth = p["breadth"];
-  constexpr std::uint64_t root_seed = 12345;
   const std::int64_t expected = count_nodes(root_seed, 0, depth, breadth);
   actor_system sys({.workers = workers});
   done_latch done;
