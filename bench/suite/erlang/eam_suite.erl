@@ -6,17 +6,22 @@
 -module(eam_suite).
 -behaviour(gen_server).
 -export([main/0, main/1]).
+-export([timed/1]).  % eam_savina's workloads are timed (and their CPU counted) the same way
 -export([init/1, handle_call/3, handle_cast/2]).
 
 main() -> main(init:get_plain_arguments()).
 
 main(Args) ->
     {Name, Params} = parse(Args, undefined, #{}),
+    {Cpu0, _} = statistics(runtime),
     {Seconds, Items, Got, Want} = run(Name, Params),
+    {Cpu1, _} = statistics(runtime),
+    %% CPU of every runtime thread over the timed span (timed/1), else over the whole run.
+    Cpu = case get(timed_cpu_s) of undefined -> (Cpu1 - Cpu0) / 1000; C -> C end,
     Ok = Got =:= Want,
     io:format("{\"workload\": \"~s\", \"seconds\": ~.6f, \"items\": ~b, \"ok\": ~s, "
-              "\"detail\": \"result ~b, expected ~b\"}~n",
-              [Name, Seconds, Items, atom_to_list(Ok), Got, Want]),
+              "\"detail\": \"result ~b, expected ~b\", \"cpu_s\": ~.3f}~n",
+              [Name, Seconds, Items, atom_to_list(Ok), Got, Want, Cpu]),
     halt(case Ok of true -> 0; false -> 1 end).
 
 parse([], Name, Params) -> {Name, Params};
@@ -25,10 +30,16 @@ parse(["--workers", _ | Rest], Name, Params) -> parse(Rest, Name, Params);  % se
 parse(["--" ++ Key, Value | Rest], Name, Params) ->
     parse(Rest, Name, Params#{Key => list_to_integer(Value)}).
 
+%% Wall seconds of Fun(); the runtime's CPU seconds over the same span (statistics(runtime):
+%% every thread, milliseconds) go to the process dictionary for main/1.
 timed(Fun) ->
+    {Cpu0, _} = statistics(runtime),
     T0 = erlang:monotonic_time(microsecond),
     Result = Fun(),
-    {(erlang:monotonic_time(microsecond) - T0) / 1.0e6, Result}.
+    Wall = (erlang:monotonic_time(microsecond) - T0) / 1.0e6,
+    {Cpu1, _} = statistics(runtime),
+    put(timed_cpu_s, (Cpu1 - Cpu0) / 1000 + case get(timed_cpu_s) of undefined -> 0; C -> C end),
+    {Wall, Result}.
 
 p(Key, Params) -> maps:get(Key, Params).
 
@@ -182,7 +193,10 @@ run("calls-outside", Ps) ->
     Calls = p("calls", Ps),
     {ok, Server} = gen_server:start(?MODULE, [], []),
     {S, R} = timed(fun() -> call_n(Server, Calls, 0) end),
-    {S, Calls, R, Calls}.
+    {S, Calls, R, Calls};
+
+%% -- the Savina concurrency and parallelism groups: their own module ----------------------------------
+run(Name, Ps) -> eam_savina:run(Name, Ps).
 
 %% -- the processes ----------------------------------------------------------------------------------------------------
 ping(Pong, 0, Parent) -> Pong ! stop, Parent ! {done, 1};
