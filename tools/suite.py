@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""The benchmark suite runner: libeam beside CAF, Erlang/OTP and raw threads, in one run.
+"""The benchmark suite runner: libeam beside CAF, Erlang/OTP, raw threads and the seed (the
+TypeScript libeam it follows, on Node.js), in one run.
 
 Runs every selected workload several times per system, interleaved (libeam, CAF, Erlang,
 threads, libeam, ...), each run in a fresh process with the same number of worker threads, and
@@ -10,6 +11,10 @@ Every workload checks its own result; a wrong result fails the run loudly.
 
 The remote group runs two processes per run, a server and a client on 127.0.0.1 (libeam's
 cluster layer beside Erlang distribution, CAF's middleman and raw ZeroMQ; bench/README.md).
+
+The seed runs from the npm prefix in --seed-dir (default $LIBEAM_SEED_DIR, else
+${XDG_CACHE_HOME:-~/.cache}/libeam-cpp/seed-<version>), where tools/eam bench installs the
+version pinned in bench/suite/seed/package.json; without it the seed is skipped with a note.
 """
 import argparse
 import json
@@ -25,6 +30,9 @@ import sys
 import tempfile
 import threading
 import time
+
+from suite_report import fmt_rate, ratio
+import suite_report
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -98,7 +106,7 @@ WORKLOADS["registry-propagation"] = ("remote", "names", {"n": 2000}, ["n"])
 WORKLOADS["group-propagation"] = ("remote", "members", {"n": 2000}, ["n"])
 WORKLOADS["migration"] = ("remote", "migrations", {"n": 500}, ["n"])
 SERVICE_ROWS = {"remote-spawn", "remote-gen-stage", "registry-propagation", "group-propagation", "migration"}
-SYSTEMS = ["libeam", "caf", "erlang", "threads"]
+SYSTEMS = ["libeam", "caf", "erlang", "threads", "seed"]
 REMOTE_SYSTEMS = ["libeam", "erlang", "caf", "zmq", "zmq-batch"]
 ALL_SYSTEMS = SYSTEMS + [s for s in REMOTE_SYSTEMS if s not in SYSTEMS]
 REMOTE_ROWS = {n for n, w in WORKLOADS.items() if w[0] == "remote"}
@@ -122,9 +130,39 @@ for _row in SERVICE_ROWS:
     NOT_APPLICABLE[("caf", _row)] = "not written for CAF's middleman"
     NOT_APPLICABLE[("zmq", _row)] = "a transport, not a cluster service"
     NOT_APPLICABLE[("zmq-batch", _row)] = "a transport, not a cluster service"
+# Why the seed (bench/suite/seed/, the TypeScript libeam on Node.js) has no version of a local
+# row that it does not list; the rows missing here are not written for it.
+SEED_NOT_APPLICABLE = {
+    "actor-creation": "2^21 actors: the seed spends about 0.2 ms and several KiB per actor it spawns (minutes and GiBs)",
+    "skynet": "10^6 actors: the seed spends about 0.2 ms and several KiB per actor it spawns (minutes and GiBs)",
+}
+for _row, _w in WORKLOADS.items():
+    if _w[0] in ("concurrency", "parallelism"):
+        SEED_NOT_APPLICABLE[_row] = "the Savina concurrency and parallelism groups are not written for the seed"
+for _row, _why in SEED_NOT_APPLICABLE.items():
+    NOT_APPLICABLE[("seed", _row)] = _why
+SEED_PROGRAM = os.path.join(ROOT, "bench", "suite", "seed")
+
+
+def seed_version():
+    """The seed's version, pinned in one place: the dependency in bench/suite/seed/package.json."""
+    with open(os.path.join(SEED_PROGRAM, "package.json")) as f:
+        return json.load(f)["dependencies"]["libeam"]
+
+
+def default_seed_dir():
+    """Where tools/eam bench installs the seed: a cache folder outside the repository."""
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(cache, "libeam-cpp", f"seed-{seed_version()}")
+
+
 # What bench/suite/erlang/eam_suite.erl implements (the C++ binaries answer --list themselves).
 ERLANG_WORKLOADS = {"ping-pong", "counting", "fork-join-throughput", "fork-join-create", "thread-ring", "chameneos",
-                    "big", "actor-creation", "fan-in", "mixed-case", "skynet", "calls-inside", "calls-outside"}
+                    "big", "actor-creation", "fan-in", "mixed-case", "skynet", "calls-inside", "calls-outside",
+                    # Savina concurrency and parallelism: bench/suite/erlang/eam_savina.erl
+                    "concurrent-dictionary", "bounded-buffer", "dining-philosophers", "sleeping-barber",
+                    "cigarette-smokers", "bank-transaction", "logistic-map", "trapezoid", "precise-pi", "quicksort",
+                    "radix-sort", "recursive-matmul", "n-queens", "fibonacci", "sieve", "apsp", "unbalanced-tree"}
 
 
 def spec(name):
@@ -166,6 +204,19 @@ class System:
             self.available = shutil.which("erl") is not None and os.path.exists(
                 os.path.join(self.beam_dir, "eam_suite.beam"))
             self.why = "erl or the compiled eam_suite.beam is missing (Debian erlang-base)"
+        elif name == "seed":
+            # The npm prefix the seed is installed in reaches the program through its
+            # environment (main.mjs reads LIBEAM_SEED_DIR; main() sets it from --seed-dir).
+            prefix = os.environ.get("LIBEAM_SEED_DIR") or default_seed_dir()
+            installed = os.path.join(prefix, "node_modules", "libeam", "package.json")
+            version = None
+            if os.path.exists(installed):
+                with open(installed) as f:
+                    version = json.load(f).get("version")
+            self.available = shutil.which("node") is not None and version == seed_version()
+            self.why = ("node is not installed (Debian nodejs)" if shutil.which("node") is None else
+                        f"libeam {seed_version()} is not installed in {prefix} (tools/eam bench installs it; "
+                        f"--seed-dir names another npm prefix)")
         else:
             binary = {"libeam": "eam_suite", "caf": "caf_suite", "threads": "threads_suite"}[name]
             self.binary = os.path.join(bench, binary)
@@ -173,12 +224,16 @@ class System:
             self.why = f"{self.binary} is not built" + (" (Debian libcaf-dev)" if name == "caf" else "")
         self._list = None
 
+    def program(self):
+        """The command line before the arguments (a binary, or Node.js running the seed's program)."""
+        return ["node", os.path.join(SEED_PROGRAM, "main.mjs")] if self.name == "seed" else [self.binary]
+
     def workloads(self):
         if self._list is None:
             if self.name == "erlang":
                 self._list = ERLANG_WORKLOADS
             else:
-                out = subprocess.run([self.binary, "--list"], capture_output=True, text=True, check=True)
+                out = subprocess.run(self.program() + ["--list"], capture_output=True, text=True, check=True)
                 self._list = set(out.stdout.split())
         return self._list
 
@@ -189,10 +244,11 @@ class System:
         if self.name == "erlang":
             return ["erl", "-noshell", f"+S{workers}:{workers}", "+P", "10000000", "-pa", self.beam_dir,
                     "-run", "eam_suite", "main", "-extra"] + args
-        return [self.binary] + args
+        return self.program() + args
 
     def run(self, workload, workers, params, timeout):
-        """One run in a fresh process: (result dict, the process's peak resident MiB)."""
+        """One run in a fresh process: (result dict, the process's peak resident MiB). The dict
+        has cpu_s, user + system CPU seconds of the process over the timed span."""
         with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
             proc = subprocess.Popen(self.command(workload, workers, params), stdout=out, stderr=err)
             deadline = time.time() + timeout
@@ -214,6 +270,9 @@ class System:
         if not lines:
             return {"ok": False, "detail": (stderr or stdout).strip()[-300:] or f"exit {proc.returncode}"}, peak
         result = json.loads(lines[-1])
+        # The binaries report the CPU of their timed span; otherwise the whole process's (its
+        # start and stop included).
+        result.setdefault("cpu_s", usage.ru_utime + usage.ru_stime)
         if proc.returncode != 0:
             result["ok"] = False
         return result, peak
@@ -471,15 +530,6 @@ class RemoteSystem:
         return result, max(client_peak, server.peak_mib())
 
 
-def fmt_rate(x):
-    if x is None:
-        return "-"
-    for unit, div in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
-        if x >= div:
-            return f"{x / div:.2f}{unit}"
-    return f"{x:.0f}"
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--list", action="store_true", help="list workloads and systems, then exit")
@@ -497,17 +547,21 @@ def main():
     parser.add_argument("--verify", action="store_true",
                         help="run each workload once at --size on every system and only check the results")
     parser.add_argument("--scaling", action=argparse.BooleanOptionalAction, default=True,
-                        help="also measure the micro group at 1..--workers workers (default on)")
+                        help="also measure every local row at 1..--workers workers (default on)")
     parser.add_argument("--out", default=os.path.join(ROOT, "build", "suite"), help="output directory")
     parser.add_argument("--build", default=os.path.join(ROOT, "build", "release"), help="Release build directory")
     parser.add_argument("--timeout", type=int, default=600, help="seconds before one run is killed")
+    parser.add_argument("--seed-dir", default=os.environ.get("LIBEAM_SEED_DIR") or default_seed_dir(),
+                        help="npm prefix holding the seed, libeam " + seed_version() + " from npm (default "
+                             "$LIBEAM_SEED_DIR, else %(default)s; tools/eam bench installs it there)")
     args = parser.parse_args()
+    os.environ["LIBEAM_SEED_DIR"] = args.seed_dir  # for System("seed") and the seed's processes
     if args.quick:
         args.size, args.reps, args.scaling = min(args.size, 0.1), 1, False
 
     if args.replot:
         with open(os.path.join(args.out, "results.json")) as f:
-            charts(json.load(f), args.out)
+            suite_report.charts(json.load(f), args.out)
         return 0
     if args.names:
         print(";".join(WORKLOADS))
@@ -579,9 +633,11 @@ def serves(system, name):
 
 
 def not_applicable(name, systems):
-    """{system: reason} for the selected remote systems that have no version of row `name`."""
+    """{system: reason} for the selected remote systems that have no version of row `name`, and
+    for the seed on a local row it has no version of."""
     return {s.name: NOT_APPLICABLE.get((s.name, name), "not implemented") for s in systems
-            if isinstance(s, RemoteSystem) and WORKLOADS[name][0] == "remote" and not serves(s, name)}
+            if (isinstance(s, RemoteSystem) and WORKLOADS[name][0] == "remote" or
+                s.name == "seed" and WORKLOADS[name][0] != "remote") and not serves(s, name)}
 
 
 def verify(names, systems, args):
@@ -596,6 +652,8 @@ def verify(names, systems, args):
             status = "ok" if result.get("ok") else "WRONG"
             failures += status != "ok"
             print(f"{name:<22} {system.name:<8} {status}  {result.get('detail', '')}")
+        for sname, why in not_applicable(name, systems).items():
+            print(f"{name:<22} {sname:<8} n/a: {why}")
     if failures:
         print(f"suite: {failures} workload run(s) computed a wrong result")
         return 1
@@ -622,7 +680,8 @@ def measure(names, systems, args):
                     failures.append(f"{name} on {system.name}: {result.get('detail')}")
                     print(f"  WRONG RESULT: {name} on {system.name}: {result.get('detail')}", flush=True)
                     continue
-                run = {"seconds": result["seconds"], "items": result["items"], "peak_mib": peak}
+                run = {"seconds": result["seconds"], "items": result["items"], "peak_mib": peak,
+                       "cpu_s": result.get("cpu_s")}
                 for k in ("client_peak_mib", "server_peak_mib", "p50_us", "p99_us"):  # remote rows
                     if k in result:
                         run[k] = result[k]
@@ -639,6 +698,12 @@ def measure(names, systems, args):
                 "median_s": med, "min_s": min(secs), "max_s": max(secs),
                 "throughput": rs[0]["items"] / med if med > 0 else None,
                 "peak_mib": max(r["peak_mib"] for r in rs), "runs": len(rs)}
+            if all(r["cpu_s"] is not None for r in rs):
+                # CPU per work unit: what a user pays beside throughput (an idle worker that
+                # spins shows here, not in the rate). The median run's, like the time.
+                cpu = statistics.median(r["cpu_s"] for r in rs)
+                entry["systems"][sname]["cpu_s"] = cpu
+                entry["systems"][sname]["cpu_us_per_item"] = cpu * 1e6 / rs[0]["items"]
             for k in ("client_peak_mib", "server_peak_mib"):
                 if k in rs[0]:
                     entry["systems"][sname][k] = max(r[k] for r in rs)
@@ -648,13 +713,13 @@ def measure(names, systems, args):
         results["workloads"][name] = entry
         print_entry(name, entry)
 
-    if args.scaling and any(WORKLOADS[n][0] == "micro" for n in names):
-        results["scaling"] = worker_scaling(names, systems, args)
+    if args.scaling and any(WORKLOADS[n][0] != "remote" for n in names) and args.workers > 1:
+        results["scaling"] = worker_scaling(names, systems, results, args)
     results["elapsed_s"] = time.time() - started
     with open(os.path.join(args.out, "results.json"), "w") as f:
         json.dump(results, f, indent=2)
     print_summary(results)
-    charts(results, args.out)
+    suite_report.charts(results, args.out)
     print(f"results: {os.path.join(args.out, 'results.json')} ({results['elapsed_s']:.0f} s)")
     if failures:
         print("suite: FAILED, wrong results:\n  " + "\n  ".join(failures))
@@ -662,18 +727,13 @@ def measure(names, systems, args):
     return 0
 
 
-def ratio(entry, peer):
-    s = entry["systems"]
-    if "libeam" in s and peer in s and s["libeam"]["throughput"] and s[peer]["throughput"]:
-        return s["libeam"]["throughput"] / s[peer]["throughput"]
-    return None
-
-
 def print_entry(name, entry):
     print(f"{name} ({entry['unit']}/s; " + " ".join(f"{k}={v}" for k, v in entry["params"].items()) + ")")
     for sname, s in entry["systems"].items():
         line = (f"  {sname:<9} {s['median_s'] * 1000:>10.1f} ms  {fmt_rate(s['throughput']):>9}/s"
                 f"  [{s['min_s'] * 1000:.1f}-{s['max_s'] * 1000:.1f} ms]  peak {s['peak_mib']:.0f} MiB")
+        if "cpu_s" in s:  # CPU use while the whole process ran, as a share of one core
+            line += f"  cpu {s['cpu_us_per_item'] * 1000:.1f} ns/item ({100 * s['cpu_s'] / max(s['median_s'], 1e-9):.0f}%)"
         if "client_peak_mib" in s:  # remote: both processes; the client is the sender
             line += f" (client {s['client_peak_mib']:.0f}, server {s['server_peak_mib']:.0f})"
         if "p50_us" in s:
@@ -686,17 +746,7 @@ def print_entry(name, entry):
 def print_summary(results):
     local = {n: e for n, e in results["workloads"].items() if e["group"] != "remote"}
     remote = {n: e for n, e in results["workloads"].items() if e["group"] == "remote"}
-    if local:
-        print()
-        print(f"{'workload':<22} {'libeam /s':>10} {'CAF /s':>10} {'Erlang /s':>10} {'threads /s':>10}"
-              f" {'vs CAF':>8} {'vs Erlang':>9} {'vs threads':>10} {'peak MiB (eam/caf/erl)':>24}")
-        for name, e in local.items():
-            s = e["systems"]
-            rate = lambda k: fmt_rate(s[k]["throughput"]) if k in s else "-"
-            rat = lambda k: f"{ratio(e, k):.2f}x" if ratio(e, k) else "-"
-            peak = "/".join(f"{s[k]['peak_mib']:.0f}" if k in s else "-" for k in ("libeam", "caf", "erlang"))
-            print(f"{name:<22} {rate('libeam'):>10} {rate('caf'):>10} {rate('erlang'):>10} {rate('threads'):>10}"
-                  f" {rat('caf'):>8} {rat('erlang'):>9} {rat('threads'):>10} {peak:>24}")
+    suite_report.print_summary(local)
     if remote:
         print_remote_summary(remote)
 
@@ -736,91 +786,45 @@ def print_remote_summary(remote):
             print(f"  n/a: {name} on {sname}: {why}")
 
 
-def worker_scaling(names, systems, args):
-    """Throughput of the micro group at 1, 2, ... --workers workers, one run each."""
+def worker_scaling(names, systems, results, args):
+    """Throughput of every local row at 1, 2, 4, ... --workers workers: the median of up to 3
+    runs per count, and at --workers the main measurement's. Rows whose throughput at some
+    count falls below that at 1 worker are listed (the engine's goal: none)."""
     counts = sorted({1, 2, 4, 8, 16, args.workers} & set(range(1, args.workers + 1)))
-    micro = [n for n in names if WORKLOADS[n][0] == "micro"]
+    local = [n for n in names if WORKLOADS[n][0] != "remote"]
+    reps = min(args.reps, 3)
     out = {}
-    print(f"\nworker scaling of the micro group: {counts}")
-    for name in micro:
+    print(f"\nworker scaling of every local row: {counts} workers, median of {reps}")
+    for name in local:
         group, unit, defaults, scaling = spec(name)
         params = scaled(defaults, scaling, args.size)
         out[name] = {}
         for system in systems:
-            if not serves(system, name) or system.name == "threads":
+            # Raw threads and the seed (one Node.js thread) have no worker count to vary.
+            if not serves(system, name) or system.name in ("threads", "seed"):
                 continue
             series = {}
             for w in counts:
-                result, _ = system.run(name, w, params, args.timeout)
-                if result.get("ok") and result["seconds"] > 0:
-                    series[w] = result["items"] / result["seconds"]
+                measured = results["workloads"].get(name, {}).get("systems", {}).get(system.name)
+                if w == args.workers and measured:
+                    series[w] = measured["throughput"]
+                    continue
+                rates = []
+                for _ in range(reps):
+                    result, _ = system.run(name, w, params, args.timeout)
+                    if result.get("ok") and result["seconds"] > 0:
+                        rates.append(result["items"] / result["seconds"])
+                if rates:
+                    series[w] = statistics.median(rates)
             out[name][system.name] = series
             print(f"  {name:<22} {system.name:<8} " + "  ".join(f"{w}:{fmt_rate(v)}" for w, v in series.items()),
                   flush=True)
+    slower = [f"{n} on {sname} ({min(v for w, v in series.items() if w > 1) / series[1]:.2f}x)"
+              for n, per in out.items() for sname, series in per.items()
+              if 1 in series and any(w > 1 and v < series[1] for w, v in series.items())]
+    if slower:
+        print("slower with more workers than with 1: " + ", ".join(slower))
     return out
-
-
-def charts(results, out):
-    if shutil.which("gnuplot") is None:
-        print("note: gnuplot not found, no charts (Debian gnuplot-nox)")
-        return
-    peers = [p for p in ("caf", "erlang", "threads", "zmq", "zmq-batch")
-             if any(ratio(e, p) for e in results["workloads"].values())]
-    data = os.path.join(out, "ratios.dat")
-    with open(data, "w") as f:
-        f.write("workload " + " ".join(peers) + "\n")
-        for name, e in results["workloads"].items():
-            f.write(name + " " + " ".join(f"{ratio(e, p):.4f}" if ratio(e, p) else "NaN" for p in peers) + "\n")
-    cols = ", ".join(f"'{data}' using {i + 2}:xtic(1) title 'vs {p}'" for i, p in enumerate(peers))
-    script = f"""
-set terminal pngcairo size 1200,600
-set output '{os.path.join(out, "ratios.png")}'
-set title 'libeam throughput / peer throughput (higher is better; 1 = parity)'
-set style data histograms
-set style histogram clustered gap 1
-set style fill solid 0.8
-set logscale y
-set yrange [0.1:*]
-set ytics (0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
-set grid ytics
-set xtics rotate by -35
-set key top left
-plot {cols}
-"""
-    plots = [script] if peers else []  # a libeam-only run (e.g. the gen-stage group) has no ratios
-    scaling = {name: series for name, series in (results.get("scaling") or {}).items() if series}
-    if scaling:
-        # One panel per workload, one line per system.
-        cols = 3
-        rows = (len(scaling) + cols - 1) // cols
-        panels = []
-        for name, per_system in scaling.items():
-            lines = []
-            for sname, series in per_system.items():
-                path = os.path.join(out, f"scaling-{name}-{sname}.dat")
-                with open(path, "w") as f:
-                    for w, v in sorted(series.items(), key=lambda kv: int(kv[0])):
-                        f.write(f"{w} {v}\n")
-                lines.append(f"'{path}' using 1:2 with linespoints title '{sname}'")
-            panels.append(f"set title '{name}'\nplot " + ", ".join(lines))
-        plots.append(f"""
-set terminal pngcairo size 1500,{420 * rows}
-set output '{os.path.join(out, "scaling.png")}'
-set multiplot layout {rows},{cols} title 'micro group: throughput (work units/s) vs worker threads'
-set style data linespoints
-unset logscale
-set logscale y
-set xtics 1
-set key bottom left
-""" + "\n".join(panels) + "\nunset multiplot\n")
-    for i, text in enumerate(plots):
-        path = os.path.join(out, f"chart{i}.gp")
-        with open(path, "w") as f:
-            f.write(text)
-        subprocess.run(["gnuplot", path], check=False)
-    drawn = (["ratios.png"] if peers else []) + (["scaling.png"] if scaling else [])
-    if drawn:
-        print(f"charts: {out}: " + ", ".join(drawn))
 
 
 if __name__ == "__main__":

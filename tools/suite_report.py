@@ -1,0 +1,221 @@
+"""The benchmark suite's reports (tools/suite.py writes results.json, this reads it): the
+summary table with libeam's ratio to each peer and to the best one, CPU per work unit, the
+geometric mean per peer, and the charts (gnuplot: ratios.png, scaling.png)."""
+import math
+import os
+import shutil
+import subprocess
+
+# The actor runtimes libeam is compared with, and the limit (a thread per actor, plain queues).
+PEERS = ["caf", "erlang", "seed"]
+LIMIT = "threads"
+LABEL = {"libeam": "libeam", "caf": "CAF", "erlang": "Erlang", "seed": "seed", "threads": "threads",
+         "zmq": "zmq", "zmq-batch": "zmq-batch"}
+GROUP_TITLE = {"micro": "Savina micro", "concurrency": "Savina concurrency", "parallelism": "Savina parallelism",
+               "caf-paper": "the CAF paper", "extra": "beyond both", "gen-stage": "GenStage",
+               "remote": "between two nodes"}
+
+
+def fmt_rate(x):
+    if x is None:
+        return "-"
+    for unit, scale in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if x >= scale:
+            return f"{x / scale:.2f}{unit}"
+    return f"{x:.0f}"
+
+
+def ratio(entry, peer):
+    """libeam's throughput over `peer`'s on one row, or None when either is missing."""
+    s = entry["systems"]
+    if "libeam" in s and peer in s and s["libeam"]["throughput"] and s[peer]["throughput"]:
+        return s["libeam"]["throughput"] / s[peer]["throughput"]
+    return None
+
+
+def best_peer(entry):
+    """(peer, libeam's ratio to it) for the fastest actor runtime on the row, or (None, None)."""
+    present = [p for p in PEERS if ratio(entry, p)]
+    if not present:
+        return None, None
+    best = max(present, key=lambda p: entry["systems"][p]["throughput"])
+    return best, ratio(entry, best)
+
+
+def cpu_per_item(entry, system):
+    s = entry["systems"].get(system)
+    return s.get("cpu_us_per_item") if s else None
+
+
+def lowest_peer_cpu(entry):
+    """(peer, CPU microseconds per work unit) of the actor runtime that spends the least."""
+    cpus = [(p, cpu_per_item(entry, p)) for p in PEERS if cpu_per_item(entry, p)]
+    return min(cpus, key=lambda pc: pc[1]) if cpus else (None, None)
+
+
+def geomean(values):
+    values = [v for v in values if v]
+    return math.exp(sum(math.log(v) for v in values) / len(values)) if values else None
+
+
+def fmt_cpu(us):
+    return "-" if us is None else f"{us * 1000:.0f}"
+
+
+def print_summary(local):
+    """Two tables of the local rows. Throughput per system with libeam's ratio to each peer, to
+    the best peer and to raw threads, then the geometric mean of each ratio column over the
+    rows it has. Then CPU nanoseconds per work unit (user + system of every thread over the
+    timed span) and peak resident MiB per system."""
+    if not local:
+        return
+    shown = [s for s in ["libeam"] + PEERS + [LIMIT] if any(s in e["systems"] for e in local.values())]
+    peers = [p for p in PEERS if p in shown]
+    limit = [LIMIT] if LIMIT in shown else []
+
+    def na(e, k):
+        return "n/a" if k in e.get("not_applicable", {}) else "-"
+
+    def fmt_ratio(r, e, k):
+        return f"{r:.2f}x" if r else na(e, k)
+
+    print()
+    print(f"{'workload':<22}" + "".join(f" {LABEL[s] + ' /s':>10}" for s in shown)
+          + "".join(f" {'vs ' + LABEL[p]:>9}" for p in peers + limit) + f" {'vs best peer':>16}")
+    ratios = {k: [] for k in peers + limit + ["best"]}
+    for name, e in local.items():
+        s = e["systems"]
+        line = f"{name:<22}" + "".join(f" {fmt_rate(s[k]['throughput']) if k in s else na(e, k):>10}" for k in shown)
+        for k in peers + limit:
+            r = ratio(e, k)
+            ratios[k].append(r)
+            line += f" {fmt_ratio(r, e, k):>9}"
+        bp, br = best_peer(e)
+        ratios["best"].append(br)
+        line += f" {(f'{br:.2f}x ' + LABEL[bp]) if bp else '-':>16}"
+        print(line)
+    means = []
+    for k in peers + limit + ["best"]:
+        g, n = geomean(ratios[k]), len([r for r in ratios[k] if r])
+        means.append(f"{'best peer' if k == 'best' else LABEL[k]} {g:.2f}x ({n} rows)" if g else f"{LABEL.get(k, k)} -")
+    print("geometric mean of libeam / peer: " + ", ".join(means))
+
+    print()
+    print(f"{'cpu ns/unit, peak MiB':<22}" + "".join(f" {LABEL[s]:>14}" for s in shown) + f" {'libeam vs lowest peer':>22}")
+    behind = []
+    for name, e in local.items():
+        s = e["systems"]
+        cell = lambda k: (f"{fmt_cpu(cpu_per_item(e, k))} {s[k]['peak_mib']:.0f}M" if k in s else na(e, k))
+        lp, lc = lowest_peer_cpu(e)
+        mine = cpu_per_item(e, "libeam")
+        vs = f"{mine / lc:.2f}x {LABEL[lp]}" if mine and lc else "-"
+        if mine and lc and mine > lc:
+            behind.append(name)
+        print(f"{name:<22}" + "".join(f" {cell(k):>14}" for k in shown) + f" {vs:>22}")
+    if behind:
+        print("libeam spends more CPU per work unit than the lowest peer on: " + ", ".join(behind))
+    for name, e in local.items():
+        for sname, why in e.get("not_applicable", {}).items():
+            print(f"  n/a: {name} on {sname}: {why}")
+
+
+def _gnuplot(text, out, name):
+    path = os.path.join(out, f"{name}.gp")
+    with open(path, "w") as f:
+        f.write(text)
+    subprocess.run(["gnuplot", path], check=False)
+
+
+def _ratio_panels(results, out):
+    """One panel per group: a bar per peer for each row that has at least one peer; rows
+    without a peer stay out. The log axis spans the data, so every ratio shows however small."""
+    by_group = {}
+    for name, e in results["workloads"].items():
+        peers = [p for p in PEERS + [LIMIT, "zmq", "zmq-batch"] if ratio(e, p)]
+        if peers:
+            by_group.setdefault(e["group"], []).append((name, e))
+    panels = []
+    for group, rows in by_group.items():
+        peers = [p for p in PEERS + [LIMIT, "zmq", "zmq-batch"] if any(ratio(e, p) for _, e in rows)]
+        data = os.path.join(out, f"ratios-{group}.dat")
+        values = []
+        with open(data, "w") as f:
+            f.write("workload " + " ".join(peers) + "\n")
+            for name, e in rows:
+                rs = [ratio(e, p) for p in peers]
+                values += [r for r in rs if r]
+                f.write(f'"{name}" ' + " ".join(f"{r:.4f}" if r else "NaN" for r in rs) + "\n")
+        low = min(min(values), 1.0) / 1.6
+        high = max(max(values), 1.0) * 1.6
+        cols = ", ".join(f"'{data}' using {i + 2}:xtic(1) title 'vs {LABEL[p]}'" for i, p in enumerate(peers))
+        panels.append(f"""
+set title '{GROUP_TITLE.get(group, group)}'
+set yrange [{low:.4g}:{high:.4g}]
+plot {cols}, 1 with lines dashtype 2 linecolor 'black' notitle
+""")
+    return panels
+
+
+def charts(results, out):
+    """ratios.png (libeam's throughput over each peer's, per group) and scaling.png (each
+    system's throughput at N workers over its own at 1, per workload)."""
+    if shutil.which("gnuplot") is None:
+        print("note: gnuplot not found, no charts (Debian gnuplot-nox)")
+        return
+    drawn = []
+    panels = _ratio_panels(results, out)
+    if panels:
+        _gnuplot(f"""
+set terminal pngcairo size 1400,{430 * len(panels)} font ',10'
+set output '{os.path.join(out, "ratios.png")}'
+set multiplot layout {len(panels)},1 title 'libeam throughput / peer throughput, same run, same workers (log scale; above 1: libeam is faster)'
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.85 border -1
+set boxwidth 0.9
+set logscale y
+set ytics (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
+set grid ytics
+set ylabel 'ratio (log)'
+set xtics rotate by -25 left nomirror
+set bmargin 6
+set key outside right top vertical
+""" + "\n".join(panels) + "\nunset multiplot\n", out, "chart-ratios")
+        drawn.append("ratios.png")
+    scaling = {name: per for name, per in (results.get("scaling") or {}).items() if any(per.values())}
+    if scaling:
+        cols = 4
+        rows = (len(scaling) + cols - 1) // cols
+        plots = []
+        for name, per_system in scaling.items():
+            lines = []
+            for sname, series in per_system.items():
+                if not series:
+                    continue
+                points = sorted((int(w), v) for w, v in series.items())
+                base = dict(points).get(1)
+                if not base:
+                    continue
+                path = os.path.join(out, f"scaling-{name}-{sname}.dat")
+                with open(path, "w") as f:
+                    for w, v in points:
+                        f.write(f"{w} {v / base:.4f}\n")
+                lines.append(f"'{path}' using 1:2 with linespoints title '{LABEL.get(sname, sname)}'")
+            if lines:
+                plots.append(f"set title '{name}'\nplot " + ", ".join(lines) + ", 1 with lines dashtype 2 linecolor 'black' notitle")
+        workers = sorted({int(w) for per in scaling.values() for series in per.values() for w in series})
+        _gnuplot(f"""
+set terminal pngcairo size 1600,{330 * rows} font ',9'
+set output '{os.path.join(out, "scaling.png")}'
+set multiplot layout {rows},{cols} title 'throughput at N worker threads / throughput at 1 (each system against itself; below the dashed line: slower with more workers)'
+set xtics ({", ".join(str(w) for w in workers)})
+set xrange [{workers[0] - 0.2}:{workers[-1] + 0.2}]
+set xlabel 'worker threads'
+set ylabel 'speed-up'
+set yrange [0:*]
+set key top left
+set grid
+""" + "\n".join(plots) + "\nunset multiplot\n", out, "chart-scaling")
+        drawn.append("scaling.png")
+    if drawn:
+        print(f"charts: {out}: " + ", ".join(drawn))
