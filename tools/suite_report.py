@@ -11,6 +11,9 @@ PEERS = ["caf", "erlang", "seed"]
 LIMIT = "threads"
 LABEL = {"libeam": "libeam", "caf": "CAF", "erlang": "Erlang", "seed": "seed", "threads": "threads",
          "zmq": "zmq", "zmq-batch": "zmq-batch"}
+# One colour per system in every chart, whichever peers a panel has.
+COLOUR = {"libeam": "#1f77b4", "caf": "#9467bd", "erlang": "#2ca02c", "seed": "#ff7f0e", "threads": "#7f7f7f",
+          "zmq": "#8c564b", "zmq-batch": "#e377c2"}
 GROUP_TITLE = {"micro": "Savina micro", "concurrency": "Savina concurrency", "parallelism": "Savina parallelism",
                "caf-paper": "the CAF paper", "extra": "beyond both", "gen-stage": "GenStage",
                "remote": "between two nodes"}
@@ -140,18 +143,19 @@ def _ratio_panels(results, out):
         data = os.path.join(out, f"ratios-{group}.dat")
         values = []
         with open(data, "w") as f:
-            f.write("workload " + " ".join(peers) + "\n")
-            for name, e in rows:
+            for name, e in rows:  # no header line: histograms would count it as a row
                 rs = [ratio(e, p) for p in peers]
                 values += [r for r in rs if r]
                 f.write(f'"{name}" ' + " ".join(f"{r:.4f}" if r else "NaN" for r in rs) + "\n")
         low = min(min(values), 1.0) / 1.6
         high = max(max(values), 1.0) * 1.6
-        cols = ", ".join(f"'{data}' using {i + 2}:xtic(1) title 'vs {LABEL[p]}'" for i, p in enumerate(peers))
+        cols = ", ".join(f"'{data}' using {i + 2}:xtic(1) title 'vs {LABEL[p]}' linecolor rgb '{COLOUR[p]}'"
+                         for i, p in enumerate(peers))
         panels.append(f"""
 set title '{GROUP_TITLE.get(group, group)}'
+set xrange [-0.6:{len(rows) - 0.4}]
 set yrange [{low:.4g}:{high:.4g}]
-plot {cols}, 1 with lines dashtype 2 linecolor 'black' notitle
+plot {cols}
 """)
     return panels
 
@@ -174,8 +178,9 @@ set style histogram clustered gap 1
 set style fill solid 0.85 border -1
 set boxwidth 0.9
 set logscale y
-set ytics (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
+set ytics (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
 set grid ytics
+set arrow from graph 0, first 1 to graph 1, first 1 nohead dashtype 2 linecolor 'black' front
 set ylabel 'ratio (log)'
 set xtics rotate by -25 left nomirror
 set bmargin 6
@@ -200,9 +205,10 @@ set key outside right top vertical
                 with open(path, "w") as f:
                     for w, v in points:
                         f.write(f"{w} {v / base:.4f}\n")
-                lines.append(f"'{path}' using 1:2 with linespoints title '{LABEL.get(sname, sname)}'")
+                lines.append(f"'{path}' using 1:2 with linespoints title '{LABEL.get(sname, sname)}' "
+                             f"linecolor rgb '{COLOUR.get(sname, 'black')}' linewidth 2")
             if lines:
-                plots.append(f"set title '{name}'\nplot " + ", ".join(lines) + ", 1 with lines dashtype 2 linecolor 'black' notitle")
+                plots.append(f"set title '{name}'\nplot " + ", ".join(lines))
         workers = sorted({int(w) for per in scaling.values() for series in per.values() for w in series})
         _gnuplot(f"""
 set terminal pngcairo size 1600,{330 * rows} font ',9'
@@ -213,8 +219,10 @@ set xrange [{workers[0] - 0.2}:{workers[-1] + 0.2}]
 set xlabel 'worker threads'
 set ylabel 'speed-up'
 set yrange [0:*]
+set offsets 0, 0, graph 0.3, 0
 set key top left
 set grid
+set arrow from graph 0, first 1 to graph 1, first 1 nohead dashtype 2 linecolor 'black' front
 """ + "\n".join(plots) + "\nunset multiplot\n", out, "chart-scaling")
         drawn.append("scaling.png")
     if drawn:
