@@ -18,7 +18,9 @@
 namespace eam::detail {
 
 namespace {
-constexpr int spin_iterations = 2000;
+// About 10 us: a reply from an awake worker comes within a microsecond or two; longer spins
+// only take the core from the worker that would answer when the machine is loaded.
+constexpr int spin_iterations = 300;
 
 void futex_wake(std::atomic<std::uint32_t>* word) noexcept {
   syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(word), FUTEX_WAKE_PRIVATE, INT_MAX, nullptr, nullptr, 0);

@@ -11,13 +11,19 @@ namespace eam::internal {
 
 namespace {
 EAM_TLS worker* tls_worker = nullptr;
-}
+
+// A parking worker has searched already (worker.cpp, search_rounds): the semaphore's own spin
+// before it sleeps (moodycamel's default is 10,000 tries) would only burn the core longer.
+constexpr int idle_sem_spins = 100;
+}  // namespace
 
 worker* current_worker() noexcept { return tls_worker; }
 void set_current_worker(worker* w) noexcept { tls_worker = w; }
 
 scheduler::scheduler(unsigned workers, unsigned throughput)
-    : throughput_(throughput == 0 ? 1 : throughput), asymmetric_fences_(enable_asymmetric_fences()) {
+    : throughput_(throughput == 0 ? 1 : throughput),
+      idle_sem_(0, idle_sem_spins),
+      asymmetric_fences_(enable_asymmetric_fences()) {
   if (workers == 0) workers = 1;
   workers_.reserve(workers);
   for (unsigned i = 0; i < workers; ++i) workers_.push_back(std::make_unique<worker>(*this, i));
