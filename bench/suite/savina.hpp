@@ -5,6 +5,7 @@
 // inputs, do the same work per message and are checked against the same answers; only the
 // messaging around it differs. One namespace per workload, named after Savina's short name.
 #include "common.hpp"
+#include "workload.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -17,11 +18,23 @@ namespace eam::suite::savina {
 namespace concdict {
 /// Keys are drawn from [0, key_space).
 constexpr std::int64_t key_space = 10000;
+/// Fails `o` unless the dictionary ended with one key per distinct key written.
+inline void check_size(outcome& o, std::int64_t held, std::size_t written) {
+  if (held == static_cast<std::int64_t>(written)) return;
+  o.ok = false;
+  o.detail = "dictionary holds " + std::to_string(held) + " keys, expected " + std::to_string(written);
+}
 }  // namespace concdict
 
 namespace banking {
 /// Every account's balance at the start; transfers conserve the total.
 constexpr std::int64_t initial_balance = 1'000'000;
+/// Fails `o` unless the balances still add up to what the accounts started with.
+inline void check_conserved(outcome& o, std::int64_t total, std::int64_t accounts) {
+  if (total == accounts * initial_balance) return;
+  o.ok = false;
+  o.detail = "money not conserved: " + std::to_string(total) + " != " + std::to_string(accounts * initial_balance);
+}
 }  // namespace banking
 
 namespace logmap {

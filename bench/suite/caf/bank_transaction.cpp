@@ -82,10 +82,7 @@ outcome bank_transaction(unsigned workers, const params& p) {
   shut_down(bank);
   caf::anon_send_exit(t, caf::exit_reason::user_shutdown);
   outcome o = checked(s, transactions, got, transactions);
-  if (total != accounts * initial_balance) {
-    o.ok = false;
-    o.detail = "money not conserved: " + std::to_string(total) + " != " + std::to_string(accounts * initial_balance);
-  }
+  savina::banking::check_conserved(o, total, accounts);
   return o;
 }
 EAM_SUITE_WORKLOAD("bank-transaction", bank_transaction);

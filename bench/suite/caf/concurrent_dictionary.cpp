@@ -107,10 +107,7 @@ outcome concurrent_dictionary(unsigned workers, const params& p) {
   shut_down(pool);
   caf::anon_send_exit(dict, caf::exit_reason::user_shutdown);
   outcome o = checked(s, run.clients * run.ops, got, run.clients * run.ops);
-  if (size != static_cast<std::int64_t>(written.size())) {
-    o.ok = false;
-    o.detail = "dictionary holds " + std::to_string(size) + " keys, expected " + std::to_string(written.size());
-  }
+  savina::concdict::check_size(o, size, written.size());
   return o;
 }
 EAM_SUITE_WORKLOAD("concurrent-dictionary", concurrent_dictionary);

@@ -75,10 +75,7 @@ outcome concurrent_dictionary(unsigned workers, const params& p) {
   });
   const std::int64_t size = dict.call(size_of{}).get().value();
   outcome o = checked(s, clients * ops, got, clients * ops);
-  if (size != static_cast<std::int64_t>(written.size())) {
-    o.ok = false;
-    o.detail = "dictionary holds " + std::to_string(size) + " keys, expected " + std::to_string(written.size());
-  }
+  savina::concdict::check_size(o, size, written.size());
   return o;
 }
 EAM_SUITE_WORKLOAD("concurrent-dictionary", concurrent_dictionary);
