@@ -534,7 +534,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--list", action="store_true", help="list workloads and systems, then exit")
     parser.add_argument("--names", action="store_true", help=argparse.SUPPRESS)  # for CMake
-    parser.add_argument("--replot", action="store_true", help="redraw the charts of --out/results.json and exit")
+    parser.add_argument("--replot", action="store_true", help="print the summary and redraw the charts of --out/results.json, then exit")
     parser.add_argument("--workloads", help="comma-separated names (default: all)")
     parser.add_argument("--groups", help="comma-separated: micro, concurrency, parallelism, caf-paper, extra, "
                                          "gen-stage, remote, membership")
@@ -561,7 +561,9 @@ def main():
 
     if args.replot:
         with open(os.path.join(args.out, "results.json")) as f:
-            suite_report.charts(json.load(f), args.out)
+            results = json.load(f)
+        print_summary(results)
+        suite_report.charts(results, args.out)
         return 0
     if args.names:
         print(";".join(WORKLOADS))
@@ -823,7 +825,7 @@ def worker_scaling(names, systems, results, args):
               for n, per in out.items() for sname, series in per.items()
               if 1 in series and any(w > 1 and v < series[1] for w, v in series.items())]
     if slower:
-        print("slower with more workers than with 1: " + ", ".join(slower))
+        print("slower with more workers than with 1 (the lowest ratio to 1 worker):\n  " + "\n  ".join(slower))
     return out
 
 

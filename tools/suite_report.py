@@ -62,7 +62,10 @@ def geomean(values):
 
 
 def fmt_cpu(us):
-    return "-" if us is None else f"{us * 1000:.0f}"
+    if us is None:
+        return "-"
+    ns = us * 1000
+    return f"{ns:.0f}" if ns >= 10 else f"{ns:.2f}"
 
 
 def print_summary(local):
@@ -117,9 +120,12 @@ def print_summary(local):
         print(f"{name:<22}" + "".join(f" {cell(k):>14}" for k in shown) + f" {vs:>22}")
     if behind:
         print("libeam spends more CPU per work unit than the lowest peer on: " + ", ".join(behind))
+    reasons = {}  # (system, why): rows, so a reason shared by many rows prints once
     for name, e in local.items():
         for sname, why in e.get("not_applicable", {}).items():
-            print(f"  n/a: {name} on {sname}: {why}")
+            reasons.setdefault((sname, why), []).append(name)
+    for (sname, why), rows in reasons.items():
+        print(f"  n/a on {sname}: {why}: {', '.join(rows)}")
 
 
 def _gnuplot(text, out, name):
@@ -182,8 +188,8 @@ set ytics (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20
 set grid ytics
 set arrow from graph 0, first 1 to graph 1, first 1 nohead dashtype 2 linecolor 'black' front
 set ylabel 'ratio (log)'
-set xtics rotate by -25 left nomirror
-set bmargin 6
+set xtics rotate by -45 left nomirror
+set bmargin 8
 set key outside right top vertical
 """ + "\n".join(panels) + "\nunset multiplot\n", out, "chart-ratios")
         drawn.append("ratios.png")
