@@ -811,11 +811,17 @@ def worker_scaling(names, systems, results, args):
                 if w == args.workers and measured:
                     series[w] = measured["throughput"]
                     continue
+                # A run far slower than the main measurement is cut short, once: CAF's
+                # sleeping-barber on 1 worker spins in its retry storm for many minutes.
+                timeout = min(args.timeout, max(30, 50 * measured["median_s"])) if measured else args.timeout
                 rates = []
                 for _ in range(reps):
-                    result, _ = system.run(name, w, params, args.timeout)
+                    result, _ = system.run(name, w, params, timeout)
                     if result.get("ok") and result["seconds"] > 0:
                         rates.append(result["items"] / result["seconds"])
+                    elif "timed out" in result.get("detail", ""):
+                        print(f"  {name:<22} {system.name:<8} {w} workers: {result['detail']}", flush=True)
+                        break
                 if rates:
                     series[w] = statistics.median(rates)
             out[name][system.name] = series
