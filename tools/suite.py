@@ -734,7 +734,7 @@ def print_entry(name, entry):
     for sname, s in entry["systems"].items():
         line = (f"  {sname:<9} {s['median_s'] * 1000:>10.1f} ms  {fmt_rate(s['throughput']):>9}/s"
                 f"  [{s['min_s'] * 1000:.1f}-{s['max_s'] * 1000:.1f} ms]  peak {s['peak_mib']:.0f} MiB")
-        if "cpu_s" in s:  # CPU use while the whole process ran, as a share of one core
+        if "cpu_s" in s:  # CPU over the timed span: per work unit, and as a share of one core
             line += f"  cpu {s['cpu_us_per_item'] * 1000:.1f} ns/item ({100 * s['cpu_s'] / max(s['median_s'], 1e-9):.0f}%)"
         if "client_peak_mib" in s:  # remote: both processes; the client is the sender
             line += f" (client {s['client_peak_mib']:.0f}, server {s['server_peak_mib']:.0f})"
