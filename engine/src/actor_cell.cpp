@@ -321,7 +321,7 @@ void actor_cell::reject(envelope* e) noexcept {
 
 // -- the turn ----------------------------------------------------------------------------------
 
-internal::turn_result actor_cell::run_turn(unsigned budget) noexcept {
+internal::turn_result actor_cell::run_turn(unsigned budget, unsigned& handled) noexcept {
   EAM_ASSERT(!dead_.load(std::memory_order_relaxed), "C-I2: a dead actor is never scheduled");
   running_scope scope(this);
   if (phase_ == phase::created) run_init();
@@ -330,6 +330,7 @@ internal::turn_result actor_cell::run_turn(unsigned budget) noexcept {
     while (envelope* e = system_.pop()) handle_system(e);
     if (phase_ == phase::stopping && !has_children()) {
       finish();
+      handled = initial_budget - budget;
       return internal::turn_result::done;
     }
     if (phase_ == phase::running && !awaiting()) {
@@ -337,6 +338,7 @@ internal::turn_result actor_cell::run_turn(unsigned budget) noexcept {
         handle_ordinary(e);
         if (--budget == 0) {
           if (idle_watch_) [[unlikely]] note_activity(initial_budget);
+          handled = initial_budget;
           return internal::turn_result::yield;
         }
         continue;
@@ -344,7 +346,10 @@ internal::turn_result actor_cell::run_turn(unsigned budget) noexcept {
     } else if (phase_ == phase::relaying) [[unlikely]] {
       if (envelope* e = next_ordinary()) {
         relay_one(e);
-        if (--budget == 0) return internal::turn_result::yield;
+        if (--budget == 0) {
+          handled = initial_budget;
+          return internal::turn_result::yield;
+        }
         continue;
       }
     } else {
@@ -363,7 +368,10 @@ internal::turn_result actor_cell::run_turn(unsigned budget) noexcept {
     // half pushed, or a system message was flagged (mailbox.hpp M-I3): go round again.
     if (idle_watch_ && budget != initial_budget) [[unlikely]]
       note_activity(initial_budget - budget);  // before the hand-off: after it, hands off
-    if (mailbox_.try_mark_empty()) return internal::turn_result::idle;  // M-I1: hands off now
+    if (mailbox_.try_mark_empty()) {  // M-I1: hands off now
+      handled = initial_budget - budget;
+      return internal::turn_result::idle;
+    }
   }
 }
 

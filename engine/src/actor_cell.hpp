@@ -156,8 +156,9 @@ class actor_cell {
   void set_impl_offset(std::uint16_t offset) noexcept { impl_offset_ = offset; }
 
   // -- the worker holding the consumer role ---------------------------------------------
-  /// Gives the actor one turn of at most `budget` ordinary messages.
-  internal::turn_result run_turn(unsigned budget) noexcept;
+  /// Gives the actor one turn of at most `budget` ordinary messages; `handled` is set to the
+  /// number it handled.
+  internal::turn_result run_turn(unsigned budget, unsigned& handled) noexcept;
   /// Ordinary messages waiting (counted up to `limit`), after a turn that yielded.
   [[nodiscard]] std::size_t queued_after_yield(std::size_t limit) const noexcept;
 

@@ -6,6 +6,8 @@
 #include "worker.hpp"
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 
 namespace eam::internal {
 
@@ -20,11 +22,14 @@ constexpr int idle_sem_spins = 100;
 worker* current_worker() noexcept { return tls_worker; }
 void set_current_worker(worker* w) noexcept { tls_worker = w; }
 
-scheduler::scheduler(unsigned workers, unsigned throughput)
+scheduler::scheduler(unsigned workers, unsigned throughput, bool adaptive)
     : throughput_(throughput == 0 ? 1 : throughput),
       idle_sem_(0, idle_sem_spins),
-      asymmetric_fences_(enable_asymmetric_fences()) {
+      asymmetric_fences_(enable_asymmetric_fences()),
+      adaptive_(adaptive && workers > 1),
+      tuner_(std::max(1u, workers)) {
   if (workers == 0) workers = 1;
+  active_.store(adaptive_ ? tuner_.active() : workers, std::memory_order_relaxed);
   workers_.reserve(workers);
   for (unsigned i = 0; i < workers; ++i) workers_.push_back(std::make_unique<worker>(*this, i));
 }
@@ -38,6 +43,7 @@ void scheduler::start() {
 void scheduler::stop() {
   if (stopping_.exchange(true)) return;
   idle_sem_.signal(static_cast<std::ptrdiff_t>(workers_.size()));
+  for (auto& w : workers_) w->rest_sem_.signal();
   for (auto& w : workers_) w->join();
 }
 
@@ -96,10 +102,59 @@ std::uint64_t scheduler::sample_backlog() noexcept {
   return largest;
 }
 
-std::uint64_t scheduler::turns() const noexcept {
+std::uint64_t scheduler::progress() const noexcept {
   std::uint64_t sum = 0;
-  for (const auto& w : workers_) sum += w->turns();
+  for (const auto& w : workers_) sum += w->progress();
   return sum;
+}
+
+void scheduler::tune() noexcept {
+  if (!adaptive_) return;
+  const std::int64_t now =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  if (now < next_epoch_ns_.load(std::memory_order_relaxed)) return;
+  if (tuning_.exchange(true, std::memory_order_acquire)) return;  // another worker ends this epoch
+  if (now >= next_epoch_ns_.load(std::memory_order_relaxed)) {
+    const std::uint64_t total = progress();
+    const std::int64_t length = now - epoch_start_ns_;
+    if (epoch_start_ns_ != 0 && length <= stale_epoch_ns)
+      set_active(tuner_.end_epoch(total - progress_at_epoch_start_, length));
+    epoch_start_ns_ = now;
+    progress_at_epoch_start_ = total;
+    next_epoch_ns_.store(now + tuner_.next_epoch_ns(), std::memory_order_relaxed);
+  }
+  tuning_.store(false, std::memory_order_release);
+}
+
+void scheduler::set_active(unsigned count) noexcept {
+  // Relaxed: a resting worker reads the count again after its semaphore's wait returns, and the
+  // signal (release) to that wait (acquire) carries the new count.
+  const unsigned before = active_.exchange(count, std::memory_order_relaxed);
+  for (unsigned i = before; i < count; ++i) workers_[i]->rest_sem_.signal();
+}
+
+void scheduler::activate_all() noexcept {
+  while (tuning_.exchange(true, std::memory_order_acquire)) std::this_thread::yield();  // held for a moment only
+  tuner_.all_active();
+  set_active(tuner_.active());
+  epoch_start_ns_ = 0;  // the epoch under way mixed two counts: the next starts afresh
+  tuning_.store(false, std::memory_order_release);
+}
+
+bool scheduler::work_held_back(const std::vector<std::uint64_t>& seen) const noexcept {
+  // Hints (relaxed): a wrong "yes" makes every worker active for a while, a wrong "no" waits one
+  // more watch interval.
+  const unsigned active = active_.load(std::memory_order_relaxed);
+  bool all_still = true;
+  for (unsigned i = 0; i < active && i < workers_.size(); ++i) {
+    const worker& w = *workers_[i];
+    if (w.progress() != seen[i]) {
+      all_still = false;
+      continue;
+    }
+    if (w.has_queued_work() || w.lifo_.load(std::memory_order_relaxed) != nullptr) return true;
+  }
+  return all_still && global_.size_approx() != 0;
 }
 
 }  // namespace eam::internal

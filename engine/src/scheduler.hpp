@@ -21,6 +21,13 @@
 //        is checked again. Store->load on both sides: either notify sees the parker (and
 //        wakes it) or the parker sees the work. Acquire/release would not order the stores
 //        before the loads.
+// How many workers run (active_worker_tuner.hpp): workers [0, active_) run, the others rest
+// (worker.hpp). A worker that has run epoch_check_interval turns looks at the clock; the first
+// to see that the epoch (active_worker_tuner::next_epoch_ns) is over takes the tuning lock, hands the tuner the progress
+// of all workers during it, and applies the count it answers. A count that grows signals the
+// resting workers it wakes; one that shrinks is seen by the workers past it at their next look.
+// active_ is advisory (relaxed): a worker that reads a stale count runs or rests a little longer.
+#include "active_worker_tuner.hpp"
 #include "run_queue.hpp"
 
 #include "inject_queue.hpp"
@@ -40,7 +47,8 @@ class worker;
 
 class scheduler {
  public:
-  scheduler(unsigned workers, unsigned throughput);
+  /// `adaptive`: let the tuner run fewer workers than `workers` while fewer do more work.
+  scheduler(unsigned workers, unsigned throughput, bool adaptive);
   ~scheduler();
   scheduler(const scheduler&) = delete;
   scheduler& operator=(const scheduler&) = delete;
@@ -54,8 +62,11 @@ class scheduler {
 
   [[nodiscard]] unsigned size() const noexcept { return static_cast<unsigned>(workers_.size()); }
   [[nodiscard]] unsigned throughput() const noexcept { return throughput_; }
-  /// Total actor turns run so far: a change means activity (used to detect quiescence).
-  [[nodiscard]] std::uint64_t turns() const noexcept;
+  /// Total progress of the workers (turns plus messages): a change means activity (used to
+  /// detect quiescence).
+  [[nodiscard]] std::uint64_t progress() const noexcept;
+  /// How many workers run now (all of them unless adaptive).
+  [[nodiscard]] unsigned active_workers() const noexcept { return active_.load(std::memory_order_relaxed); }
   /// Whether the calling thread is one of this scheduler's workers.
   [[nodiscard]] bool on_worker() const noexcept;
   /// The longest unbounded queue the workers saw since the previous call, and a request for new
@@ -69,6 +80,20 @@ class scheduler {
   void notify() noexcept;
   void push_global(actor_cell* c) noexcept;
   bool any_work_visible() const noexcept;
+  [[nodiscard]] bool is_active(unsigned worker_index) const noexcept {
+    return worker_index < active_.load(std::memory_order_relaxed);
+  }
+  /// Ends the tuning epoch if it is over (any worker, now and then).
+  void tune() noexcept;
+  void set_active(unsigned count) noexcept;
+  /// The rest watch's verdict (worker.hpp): an active worker made no progress since `seen`
+  /// while work waits behind it.
+  bool work_held_back(const std::vector<std::uint64_t>& seen) const noexcept;
+  void activate_all() noexcept;
+
+  // The longest epoch the tuner judges: a longer one spanned idle time, whose low rate would
+  // mislead it.
+  static constexpr std::int64_t stale_epoch_ns = 100 * active_worker_tuner::epoch_ns;
 
   const unsigned throughput_;
   std::vector<std::unique_ptr<worker>> workers_;
@@ -81,6 +106,14 @@ class scheduler {
   // Whether the kernel offers heavy fences (asymmetric_fence.hpp): the LIFO slot's protocol
   // (worker.hpp) then spares the owner an RMW per message. Set at construction.
   const bool asymmetric_fences_;
+  const bool adaptive_;  // set at construction: more than one worker, and asked for
+  alignas(64) std::atomic<unsigned> active_{1};
+  std::atomic<std::int64_t> next_epoch_ns_{0};  // a hint: the tuning lock decides
+  // -- the tuning lock, and what it guards --------------------------------------------------
+  std::atomic<bool> tuning_{false};
+  active_worker_tuner tuner_;
+  std::int64_t epoch_start_ns_ = 0;  // 0: no epoch running (start, or the workers were all activated)
+  std::uint64_t progress_at_epoch_start_ = 0;
 };
 
 }  // namespace eam::internal

@@ -26,7 +26,8 @@ std::string local_node_id() {
 
 system_state::system_state(const system_config& cfg)
     : config(cfg),
-      scheduler(cfg.workers != 0 ? cfg.workers : std::max(1u, std::thread::hardware_concurrency()), cfg.throughput) {}
+      scheduler(cfg.workers != 0 ? cfg.workers : std::max(1u, std::thread::hardware_concurrency()), cfg.throughput,
+                cfg.adaptive_workers) {}
 
 actor_cell* spawn_cell(system_state& sys, actor_cell* parent, const spawn_options& opts, const actor_type& type,
                        std::size_t size, std::size_t align, void* closure, impl_constructor construct) {
@@ -260,8 +261,8 @@ void actor_system::run_shutdown(shutdown_options options) {
   //    turn while we looked (the turn counter rules out a send racing with the scan).
   if (options.drain_mailboxes) {
     wait_until(deadline, [&] {
-      const auto before = s.scheduler.turns();
-      return s.registry.all_idle() && s.scheduler.turns() == before;
+      const auto before = s.scheduler.progress();
+      return s.registry.all_idle() && s.scheduler.progress() == before;
     });
   }
 
@@ -311,6 +312,7 @@ health_report actor_system::health() const {
   r.alive = p != phase::stopped;
   r.ready = p == phase::running;
   r.workers = state_->scheduler.size();
+  r.active_workers = state_->scheduler.active_workers();
   r.actor_count = state_->registry.count();
   state_->registry.for_each([&](const detail::actor_cell& c) {
     if (!c.is_idle()) ++r.busy_actors;

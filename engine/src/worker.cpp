@@ -42,7 +42,11 @@ std::uint64_t next_random(std::uint64_t& s) noexcept {  // xorshift64
 }  // namespace
 
 worker::worker(scheduler& sched, unsigned index)
-    : sched_(sched), index_(index), asymmetric_fences_(sched.asymmetric_fences_), rng_(0x9E3779B97F4A7C15ull * (index + 1)) {}
+    : sched_(sched),
+      index_(index),
+      asymmetric_fences_(sched.asymmetric_fences_),
+      rng_(0x9E3779B97F4A7C15ull * (index + 1)),
+      rest_sem_(0, 1) {}  // a resting worker has nothing to spin for
 
 void worker::start() {
   thread_ = std::thread([this] { run(); });
@@ -196,20 +200,22 @@ bool worker::park() noexcept {
   // Sleep until notified; with other workers, wake every lifo_watch_interval to look for an
   // actor stranded in a busy worker's LIFO slot (see worker.hpp).
   const bool watch_lifo_slots = sched_.workers_.size() > 1;  // alone, nobody else has a slot
-  if (watch_lifo_slots) note_turns();
+  if (watch_lifo_slots) note_progress();
   watch_interval_us_ = lifo_watch_interval_us;  // we just worked: the system was busy a moment ago
   while (watch_lifo_slots ? !sched_.idle_sem_.wait(watch_interval_us_) : !sched_.idle_sem_.wait()) {
     // stop() sets stopping_ and then signals every worker: a relaxed look is enough here.
     if (sched_.stopping_.load(std::memory_order_relaxed)) return false;
-    actor_cell* stranded = take_stranded();
-    if (stranded == nullptr) {
+    // Past the active count (it shrank while we slept): leave, and rest instead (run()).
+    const bool resting = !sched_.is_active(index_);
+    actor_cell* stranded = resting ? nullptr : take_stranded();
+    if (stranded == nullptr && !resting) {
       // A hint (relaxed): everyone asleep, so back off; someone awake, so watch closely.
       const bool all_asleep = sched_.sleepers_.load(std::memory_order_relaxed) >= sched_.workers_.size();
       watch_interval_us_ = all_asleep ? std::min(2 * watch_interval_us_, lifo_watch_idle_us) : lifo_watch_interval_us;
-      note_turns();
+      note_progress();
       continue;
     }
-    schedule_local(stranded);  // runs next, from our own slot
+    if (stranded != nullptr) schedule_local(stranded);  // runs next, from our own slot
     if (leave_sleepers()) return true;
     sched_.idle_sem_.wait();   // claimed: consume the notifier's signal
     break;
@@ -222,10 +228,48 @@ bool worker::park() noexcept {
   return true;
 }
 
-void worker::note_turns() noexcept {
+void worker::note_progress() noexcept {
   const auto& all = sched_.workers_;
-  seen_turns_.resize(all.size());
-  for (std::size_t i = 0; i < all.size(); ++i) seen_turns_[i] = all[i]->turns();
+  seen_progress_.resize(all.size());
+  for (std::size_t i = 0; i < all.size(); ++i) seen_progress_[i] = all[i]->progress();
+}
+
+bool worker::rest() noexcept {
+  stop_searching();  // a notifier may have woken us as a searcher: that role passes on
+  hand_off();
+  note_progress();
+  std::int64_t interval_us = rest_watch_interval_us;
+  for (;;) {
+    // stop() sets stopping_ and then signals every worker: a relaxed look is enough here.
+    if (sched_.stopping_.load(std::memory_order_relaxed)) return false;
+    if (sched_.is_active(index_)) return true;
+    if (rest_sem_.wait(interval_us)) continue;  // signalled: active again, or stopping
+    if (sched_.work_held_back(seen_progress_)) {
+      sched_.activate_all();
+      continue;
+    }
+    // A hint (relaxed): every active worker asleep, so nothing runs that could hold work back.
+    const bool all_asleep = sched_.sleepers_.load(std::memory_order_relaxed) >= sched_.active_workers();
+    interval_us = all_asleep ? std::min(2 * interval_us, lifo_watch_idle_us) : rest_watch_interval_us;
+    note_progress();
+  }
+}
+
+void worker::hand_off() noexcept {
+  bool handed = false;
+  if (lifo_filled_) {
+    lifo_filled_ = false;
+    if (actor_cell* c = replace_lifo(nullptr)) {  // [L3]
+      sched_.global_.push(c);
+      handed = true;
+    }
+  }
+  lifo_streak_ = 0;
+  while (actor_cell* c = queue_.pop()) {
+    sched_.global_.push(c);
+    handed = true;
+  }
+  if (handed) sched_.notify();
 }
 
 actor_cell* worker::take_stranded() noexcept {
@@ -233,7 +277,7 @@ actor_cell* worker::take_stranded() noexcept {
   for (std::size_t i = 0; i < all.size(); ++i) {
     // Same turn as when we parked: the worker ran one turn for the whole interval, and what
     // sits in its slot has waited behind it.
-    if (i == index_ || all[i]->turns() != seen_turns_[i]) continue;
+    if (i == index_ || all[i]->progress() != seen_progress_[i]) continue;
     if (actor_cell* c = all[i]->steal_lifo()) return c;
   }
   return nullptr;
@@ -260,6 +304,10 @@ void worker::run() noexcept {
   for (;;) {
     actor_cell* c = next_local();
     if (c == nullptr) {
+      if (!sched_.is_active(index_)) [[unlikely]] {
+        if (!rest()) break;
+        continue;
+      }
       c = search();
       if (c == nullptr) {
         if (!park()) break;
@@ -267,9 +315,10 @@ void worker::run() noexcept {
       }
     }
     stop_searching();
-    // Advisory (one writer): shutdown's quiescence check and the LIFO watch only compare it.
-    turns_.store(turns_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-    switch (c->run_turn(sched_.throughput_)) {
+    // Advisory (one writer): shutdown's quiescence check and the watches only compare it, the
+    // tuner sums it. Counted before the turn, so that it does not move during a long one.
+    progress_.store(progress_.load(std::memory_order_relaxed) + 1 + handled_, std::memory_order_relaxed);
+    switch (c->run_turn(sched_.throughput_, handled_)) {
       case turn_result::idle:
         break;
       case turn_result::yield:
@@ -282,6 +331,11 @@ void worker::run() noexcept {
       case turn_result::done:
         c->release();  // the alive reference (actor_cell.hpp C-I1)
         break;
+    }
+    if (tick_ % epoch_check_interval == 0 && sched_.adaptive_) [[unlikely]] {
+      sched_.tune();
+      // Past the active count: what this worker holds goes to the others, and it rests.
+      if (!sched_.is_active(index_) && !rest()) break;
     }
   }
   set_current_worker(nullptr);

@@ -3,6 +3,12 @@
 // global queue, or steal half of a random victim's queue), give it one turn, repeat; when
 // nothing is found after a short spin, park on the scheduler's semaphore.
 //
+// Only the first `active` workers run (scheduler.hpp, active_worker_tuner.hpp). A worker past
+// that count hands what it holds (LIFO slot, local queue) to the global queue and rests on its
+// own semaphore, out of the idle protocol's reach, until the count grows again. While it rests
+// it watches the active workers: when one of them made no progress for a whole watch interval
+// while work waits in its slot or queue (a long handler), it makes every worker active.
+//
 // The LIFO slot is not woken for (a send would pay a wake-up per message) but it is stealable:
 // a parked worker wakes every lifo_watch_interval and takes an actor that sat in another
 // worker's slot while that worker ran one turn the whole time (a long handler), so a runnable
@@ -26,6 +32,10 @@
 //        drops the actor if the thief took the one it saw.
 #include "run_queue.hpp"
 
+// lightweightsemaphore.h relies on macros and includes of concurrentqueue.h.
+#include <concurrentqueue/concurrentqueue.h>
+#include <concurrentqueue/lightweightsemaphore.h>
+
 #include <atomic>
 #include <cstdint>
 #include <thread>
@@ -46,7 +56,8 @@ class worker {
   void schedule_local(actor_cell* c) noexcept;
 
   // -- any thread -------------------------------------------------------------------------
-  [[nodiscard]] std::uint64_t turns() const noexcept { return turns_.load(std::memory_order_relaxed); }
+  /// Turns run plus messages handled (the latter one turn late): grows while this worker works.
+  [[nodiscard]] std::uint64_t progress() const noexcept { return progress_.load(std::memory_order_relaxed); }
   /// The longest queue this worker saw behind an actor that used its whole turn, since the
   /// last call (sampled only while the scheduler's backlog census is on).
   /// The largest backlog sampled for census `epoch`; a sample taken for an earlier census and
@@ -73,7 +84,9 @@ class worker {
   bool park() noexcept;
   bool leave_sleepers() noexcept;
   actor_cell* take_stranded() noexcept;
-  void note_turns() noexcept;
+  void note_progress() noexcept;
+  bool rest() noexcept;
+  void hand_off() noexcept;
   [[gnu::cold, gnu::noinline]] void note_backlog(const actor_cell* c) noexcept;
   void requeue(actor_cell* c) noexcept;
   void stop_searching() noexcept;
@@ -84,6 +97,10 @@ class worker {
   static constexpr unsigned max_lifo_streak = 16;
   // The global queue is checked first every this many turns, so it is never starved.
   static constexpr std::uint32_t global_check_interval = 61;
+  // Turns between two looks at the clock, for the scheduler's tuning epochs.
+  static constexpr std::uint32_t epoch_check_interval = 32;
+  // How often a resting worker looks for work held back behind a busy active worker.
+  static constexpr std::int64_t rest_watch_interval_us = 2'000;
   // How often a parked worker looks for an actor stranded in a busy worker's LIFO slot.
   static constexpr std::int64_t lifo_watch_interval_us = 10'000;
   // While every worker sleeps there is nothing to rescue: the watch backs off, doubling up to
@@ -100,11 +117,12 @@ class worker {
   // -- owner thread only ------------------------------------------------------------------
   bool lifo_filled_ = false;  // the owner put an actor in the slot and has not taken it back
   unsigned lifo_streak_ = 0;
-  std::vector<std::uint64_t> seen_turns_;  // other workers' turn counters when this one parked
+  std::vector<std::uint64_t> seen_progress_;  // other workers' progress when this one parked or rested
   std::int64_t watch_interval_us_ = lifo_watch_interval_us;
   std::uint32_t census_epoch_ = 0;   // the last backlog census request this worker answered
   std::uint32_t census_budget_ = 0;  // samples it may still take for it
   std::uint32_t tick_ = 0;
+  unsigned handled_ = 0;  // messages the last turn handled, counted into progress_ at the next
   std::uint64_t rng_;
   bool searching_ = false;
   // -- shared: the owner pushes and pops, thieves steal -----------------------------------
@@ -112,8 +130,10 @@ class worker {
   std::atomic<actor_cell*> lifo_{nullptr};
   static constexpr std::uintptr_t steal_idle = 0, steal_busy = 1;  // else: the actor taken
   std::atomic<std::uintptr_t> lifo_steal_{steal_idle};
-  // -- advisory: read by shutdown to see whether anything still runs ---------------------
-  alignas(64) std::atomic<std::uint64_t> turns_{0};
+  moodycamel::LightweightSemaphore rest_sem_;  // signalled when this worker becomes active again
+  // -- advisory: read by shutdown to see whether anything still runs, by the tuner, and by the
+  //    LIFO and rest watches ------------------------------------------------------------------
+  alignas(64) std::atomic<std::uint64_t> progress_{0};
   // Written on yields only, while the census is on: the census epoch's low 24 bits above a
   // sample of at most 2^40 - 1.
   static constexpr unsigned backlog_bits = 40;

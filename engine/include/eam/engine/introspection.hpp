@@ -42,6 +42,9 @@ struct health_report {
   bool ready = false;                ///< the system accepts spawns and calls
   std::size_t actor_count = 0;
   unsigned workers = 0;
+  /// Workers running now: fewer than `workers` while fewer do more work (system_config's
+  /// adaptive_workers).
+  unsigned active_workers = 0;
   std::uint64_t mailbox_backlog = 0; ///< messages queued in bounded (counted) mailboxes
   /// The longest unbounded mailbox seen since the previous health() (sampled: a queue is seen
   /// when its actor used a whole turn with more waiting; 0 on the first call).

@@ -1,0 +1,58 @@
+#include "active_worker_tuner.hpp"
+
+#include <algorithm>
+
+namespace eam::internal {
+
+active_worker_tuner::active_worker_tuner(unsigned workers) noexcept
+    : workers_(std::max(1u, workers)), active_(1) {}
+
+unsigned active_worker_tuner::end_epoch(std::uint64_t work, std::int64_t ns) noexcept {
+  if (workers_ == 1 || ns <= 0 || work < min_work_per_epoch) return active_;  // nothing to judge
+  const double rate = static_cast<double>(work) / static_cast<double>(ns);
+  if (before_probe_ != 0) {
+    end_probe(rate);
+  } else {
+    rate_before_probe_ = rate;
+    if (--epochs_to_probe_ == 0) start_probe();
+  }
+  return active_;
+}
+
+void active_worker_tuner::start_probe() noexcept {
+  const bool can_go_down = active_ > 1;
+  const bool can_go_up = active_ < workers_;
+  const bool down = can_go_down && (probe_down_next_ || !can_go_up);
+  before_probe_ = active_;
+  active_ = down ? active_ / 2 : std::min(workers_, 2 * active_);
+  probe_down_next_ = !down;  // the next probe tries the other way, unless this one is kept
+}
+
+void active_worker_tuner::end_probe(double rate) noexcept {
+  const bool went_down = active_ < before_probe_;
+  const bool keep = went_down ? rate >= keep_fewer_ratio * rate_before_probe_
+                              : rate >= keep_more_ratio * rate_before_probe_;
+  if (keep) {
+    // Go on the same way at once while there is room; at the end, probe back after a while.
+    probe_interval_ = first_probe_interval;
+    const bool room = went_down ? active_ > 1 : active_ < workers_;
+    probe_down_next_ = room ? went_down : !went_down;
+    epochs_to_probe_ = room ? 1 : first_probe_interval;
+  } else {
+    active_ = before_probe_;
+    probe_interval_ = std::min(2 * probe_interval_, max_probe_interval);
+    epochs_to_probe_ = probe_interval_;
+  }
+  before_probe_ = 0;
+}
+
+void active_worker_tuner::all_active() noexcept {
+  active_ = workers_;
+  before_probe_ = 0;
+  probe_interval_ = first_probe_interval;
+  epochs_to_probe_ = first_probe_interval;
+  probe_down_next_ = true;
+}
+
+
+}  // namespace eam::internal

@@ -1,0 +1,69 @@
+#pragma once
+// active_worker_tuner: how many of the pool's workers should run, found by trying.
+//
+// A second worker is not always a gain. When actors talk in a tight group (a hub and its
+// clients, a ring, actors pinging random neighbours), spreading them over two cores makes each
+// message move the mailbox, the actor's state and the envelope's memory from one core's cache to
+// another's; on a 2-core VM chameneos ran 6x slower on 2 workers than on 1. Whether a workload
+// is such a group cannot be seen from the outside, only measured. So the scheduler hill-climbs
+// on the work done per unit of time, as the .NET thread pool does for its thread count:
+//
+//   - it starts with one worker, and the first probe comes after one epoch: a workload that
+//     gains from more cores has them within a few milliseconds;
+//   - time is cut into epochs (epoch_ns); at the end of each the scheduler hands the tuner the
+//     work done in it (messages handled plus turns run) and its length;
+//   - now and then the tuner probes: it asks for half the active workers (or twice as many)
+//     for one shorter epoch (probe_epoch_ns), and compares its rate with the epoch's before;
+//   - fewer workers are kept when they do at least keep_fewer_ratio of the work (a core spent
+//     for nothing is a cost to whoever embeds the engine), more workers only when they do at
+//     least keep_more_ratio of it; a probe that loses is undone, and the next one waits twice
+//     as long (up to max_probe_interval epochs), so a settled workload pays for probes rarely;
+//   - an epoch with too little work to judge (the system idle or nearly) decides nothing.
+//
+// The tuner is plain state, driven by one thread at a time (the scheduler's tuning lock); it
+// does no timing of its own, so tests drive it with made-up rates.
+#include <cstdint>
+
+namespace eam::internal {
+
+class active_worker_tuner {
+ public:
+  explicit active_worker_tuner(unsigned workers) noexcept;
+
+  /// Ends an epoch in which `work` units were done in `ns` nanoseconds; returns the number of
+  /// workers that should be active in the next one.
+  unsigned end_epoch(std::uint64_t work, std::int64_t ns) noexcept;
+  /// Every worker was made active from outside (a stalled worker held work back): continue from
+  /// there, measuring before the next probe.
+  void all_active() noexcept;
+  [[nodiscard]] unsigned active() const noexcept { return active_; }
+  /// How long the next epoch should last: a probe is shorter, as it may run at a loss.
+  [[nodiscard]] std::int64_t next_epoch_ns() const noexcept { return before_probe_ != 0 ? probe_epoch_ns : epoch_ns; }
+
+  static constexpr std::int64_t epoch_ns = 1'000'000;
+  static constexpr std::int64_t probe_epoch_ns = 500'000;
+
+  // Fewer workers are kept when they do at least this share of the work of more.
+  static constexpr double keep_fewer_ratio = 0.95;
+  // More workers are kept when they do at least this multiple of the work of fewer.
+  static constexpr double keep_more_ratio = 1.10;
+  // An epoch with less work than this (messages plus turns) is too quiet to judge.
+  static constexpr std::uint64_t min_work_per_epoch = 16;
+  // Steady epochs before the next probe: first this many, doubled after each probe that lost.
+  static constexpr unsigned first_probe_interval = 4;
+  static constexpr unsigned max_probe_interval = 128;
+
+ private:
+  void start_probe() noexcept;
+  void end_probe(double rate) noexcept;
+
+  const unsigned workers_;
+  unsigned active_;
+  unsigned before_probe_ = 0;      // the active count a running probe replaced; 0: no probe
+  double rate_before_probe_ = 0;   // work per ns in the last steady epoch
+  unsigned probe_interval_ = first_probe_interval;
+  unsigned epochs_to_probe_ = 1;   // the first probe comes after one steady epoch
+  bool probe_down_next_ = false;  // it starts with one worker: the first probe adds
+};
+
+}  // namespace eam::internal

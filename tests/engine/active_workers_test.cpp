@@ -1,0 +1,160 @@
+// The active worker count: the tuner's decisions on made-up rates (deterministic), and the
+// scheduler's guarantees around it on a real system: work handed off by a worker that rests is
+// not lost, and work held back behind a handler that never returns still runs.
+#include <doctest/doctest.h>
+#include <eam/eam.hpp>
+
+#include "../support/eventually.hpp"
+#include "active_worker_tuner.hpp"
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
+
+using eam::internal::active_worker_tuner;
+
+namespace {
+// Drives the tuner for `epochs` epochs of 1 ms on a workload whose work per epoch at k active
+// workers is rate(k); returns how many epochs ran at each count (index k).
+std::vector<unsigned> drive(active_worker_tuner& t, unsigned workers, unsigned epochs,
+                            const std::function<double(unsigned)>& rate) {
+  std::vector<unsigned> at(workers + 1, 0);
+  for (unsigned e = 0; e < epochs; ++e) {
+    const unsigned k = t.active();
+    REQUIRE(k >= 1);
+    REQUIRE(k <= workers);
+    ++at[k];
+    t.end_epoch(static_cast<std::uint64_t>(rate(k) * 10'000), active_worker_tuner::epoch_ns);
+  }
+  return at;
+}
+
+struct wait_for_flag {};
+struct set_flag {};
+struct ping {
+  int hops;
+};
+}  // namespace
+
+TEST_SUITE("engine.active_workers") {
+  TEST_CASE("the tuner keeps one worker while a second one slows the work down, probing rarely") {
+    active_worker_tuner t(2);
+    CHECK(t.active() == 1);  // it starts with one
+    const auto at = drive(t, 2, 2000, [](unsigned k) { return k == 1 ? 6.0 : 1.0; });
+    CHECK(t.active() == 1);
+    // Probes double their interval up to 128 epochs: about a dozen probes in 2000 epochs.
+    CHECK(at[2] < 20);
+  }
+
+  TEST_CASE("the tuner runs every worker while each one adds work, from one to all within a few probes") {
+    active_worker_tuner t(16);
+    const auto at = drive(t, 16, 20, [](unsigned k) { return static_cast<double>(k); });
+    CHECK(t.active() == 16);  // 1, 2, 4, 8, 16: a probe and a steady epoch each
+    const auto later = drive(t, 16, 2000, [](unsigned k) { return static_cast<double>(k); });
+    CHECK(later[16] > 1900);  // the probes down to 8 lose and back off
+    CHECK(t.active() == 16);
+  }
+
+  TEST_CASE("the tuner settles on a count between one and all when the work peaks there") {
+    active_worker_tuner t(16);
+    // Work grows to 4 workers, then falls as more contend.
+    const auto rate = [](unsigned k) { return k <= 4 ? static_cast<double>(k) : 4.0 - 0.3 * (k - 4); };
+    (void)drive(t, 16, 50, rate);
+    const auto at = drive(t, 16, 2000, rate);
+    CHECK(at[4] > 1900);
+  }
+
+  TEST_CASE("fewer workers that do as much are kept: a core spent for nothing is a cost") {
+    active_worker_tuner t(2);
+    const auto at = drive(t, 2, 2000, [](unsigned) { return 1.0; });
+    CHECK(at[1] > 1900);
+  }
+
+  TEST_CASE("an epoch with too little work decides nothing, and a probe waits for one with enough") {
+    active_worker_tuner t(2);
+    t.end_epoch(10'000, active_worker_tuner::epoch_ns);  // steady at 1: the probe to 2 starts
+    REQUIRE(t.active() == 2);
+    for (int i = 0; i < 10; ++i) t.end_epoch(active_worker_tuner::min_work_per_epoch - 1, active_worker_tuner::epoch_ns);
+    CHECK(t.active() == 2);  // still probing
+    CHECK(t.next_epoch_ns() == active_worker_tuner::probe_epoch_ns);
+    t.end_epoch(5'000, active_worker_tuner::epoch_ns);  // half the rate: the probe loses
+    CHECK(t.active() == 1);
+    CHECK(t.next_epoch_ns() == active_worker_tuner::epoch_ns);
+  }
+
+  TEST_CASE("with one worker the tuner never moves, and all_active restores every worker") {
+    active_worker_tuner one(1);
+    CHECK(drive(one, 1, 100, [](unsigned) { return 1.0; })[1] == 100);
+    active_worker_tuner t(8);
+    (void)drive(t, 8, 100, [](unsigned k) { return k == 1 ? 10.0 : 1.0; });
+    REQUIRE(t.active() == 1);
+    t.all_active();
+    CHECK(t.active() == 8);
+  }
+
+  TEST_CASE("a handler that waits for another actor finishes while the tuner runs one worker") {
+    // The system starts with one active worker. The first actor's handler holds it until the
+    // second actor has run: only the rest watch (a resting worker that sees no progress while
+    // work waits) can run the second one.
+    eam::actor_system system({.workers = 2});
+    auto flag = std::make_shared<std::atomic<bool>>(false);
+    auto finished = std::make_shared<std::atomic<bool>>(false);
+    auto waiter = system.spawn([flag, finished](eam::actor_context&) {
+      return eam::behavior{[flag, finished](wait_for_flag) {
+        // Bounded: a broken watch fails the check below instead of hanging the test.
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+        while (!flag->load() && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+        finished->store(flag->load());
+      }};
+    });
+    auto setter = system.spawn([flag](eam::actor_context&) {
+      return eam::behavior{[flag](set_flag) { flag->store(true); }};
+    });
+    waiter.cast(wait_for_flag{});
+    REQUIRE(eam::test::eventually([&] { return system.health().busy_actors >= 1; }));
+    setter.cast(set_flag{});
+    CHECK(eam::test::eventually([&] { return finished->load(); }));
+    CHECK(finished->load());
+  }
+
+  TEST_CASE("no message is lost while workers go to rest and come back: every hop of every ring arrives") {
+    // Rings of actors passing a counter: the tuner moves the active count as it probes, and a
+    // worker that rests hands its LIFO slot and queue to the global queue.
+    eam::actor_system system({.workers = 2});
+    constexpr int rings = 8, ring_size = 50, hops = 20'000;
+    auto arrived = std::make_shared<std::atomic<std::int64_t>>(0);
+    auto done = std::make_shared<std::atomic<int>>(0);
+    using ring_ref = eam::typed_ref<void(ping)>;
+    for (int r = 0; r < rings; ++r) {
+      auto first = std::make_shared<ring_ref>();
+      ring_ref next;
+      for (int i = ring_size - 1; i >= 0; --i) {
+        auto forward = std::make_shared<ring_ref>(i == ring_size - 1 ? ring_ref{} : next);
+        next = system.spawn([forward, first, arrived, done](eam::actor_context&) {
+          return eam::behavior{[forward, first, arrived, done](ping p) {
+            arrived->fetch_add(1);
+            if (p.hops == 0) {
+              done->fetch_add(1);
+              return;
+            }
+            (*forward ? *forward : *first).cast(ping{p.hops - 1});
+          }};
+        });
+      }
+      *first = next;
+      next.cast(ping{hops});
+    }
+    REQUIRE(eam::test::eventually([&] { return done->load() == rings; }, std::chrono::seconds(120)));
+    CHECK(arrived->load() == static_cast<std::int64_t>(rings) * (hops + 1));
+    const auto h = system.health();
+    CHECK(h.active_workers >= 1);
+    CHECK(h.active_workers <= 2);
+  }
+
+  TEST_CASE("with adaptive_workers off every worker runs") {
+    eam::actor_system system({.workers = 3, .adaptive_workers = false});
+    CHECK(system.health().active_workers == 3);
+  }
+}
