@@ -46,11 +46,11 @@ void active_worker_tuner::end_probe(double rate) noexcept {
   before_probe_ = 0;
 }
 
-void active_worker_tuner::all_active() noexcept {
+void active_worker_tuner::held_back() noexcept {
   active_ = workers_;
   before_probe_ = 0;
-  probe_interval_ = first_probe_interval;
-  epochs_to_probe_ = first_probe_interval;
+  probe_interval_ = max_probe_interval;
+  epochs_to_probe_ = max_probe_interval;
   probe_down_next_ = true;
 }
 

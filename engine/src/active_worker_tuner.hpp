@@ -33,9 +33,10 @@ class active_worker_tuner {
   /// Ends an epoch in which `work` units were done in `ns` nanoseconds; returns the number of
   /// workers that should be active in the next one.
   unsigned end_epoch(std::uint64_t work, std::int64_t ns) noexcept;
-  /// Every worker was made active from outside (a stalled worker held work back): continue from
-  /// there, measuring before the next probe.
-  void all_active() noexcept;
+  /// An active worker held work back (a long turn, seen by a resting worker) and every worker
+  /// was made active. Fewer workers stall such a workload (a producer that sends from one long
+  /// turn): the next probe down waits the longest interval.
+  void held_back() noexcept;
   [[nodiscard]] unsigned active() const noexcept { return active_; }
   /// How long the next epoch should last: a probe is shorter, as it may run at a loss.
   [[nodiscard]] std::int64_t next_epoch_ns() const noexcept { return before_probe_ != 0 ? probe_epoch_ns : epoch_ns; }

@@ -135,7 +135,7 @@ void scheduler::set_active(unsigned count) noexcept {
 
 void scheduler::activate_all() noexcept {
   while (tuning_.exchange(true, std::memory_order_acquire)) std::this_thread::yield();  // held for a moment only
-  tuner_.all_active();
+  tuner_.held_back();
   set_active(tuner_.active());
   epoch_start_ns_ = 0;  // the epoch under way mixed two counts: the next starts afresh
   tuning_.store(false, std::memory_order_release);

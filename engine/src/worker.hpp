@@ -100,7 +100,9 @@ class worker {
   // Turns between two looks at the clock, for the scheduler's tuning epochs.
   static constexpr std::uint32_t epoch_check_interval = 32;
   // How often a resting worker looks for work held back behind a busy active worker.
-  static constexpr std::int64_t rest_watch_interval_us = 2'000;
+  // About a thousand wake-ups a second, only while some active worker is awake: a fraction of
+  // a percent of a core, for a stall of at most two intervals.
+  static constexpr std::int64_t rest_watch_interval_us = 1'000;
   // How often a parked worker looks for an actor stranded in a busy worker's LIFO slot.
   static constexpr std::int64_t lifo_watch_interval_us = 10'000;
   // While every worker sleeps there is nothing to rescue: the watch backs off, doubling up to

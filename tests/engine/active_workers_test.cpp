@@ -84,14 +84,20 @@ TEST_SUITE("engine.active_workers") {
     CHECK(t.next_epoch_ns() == active_worker_tuner::epoch_ns);
   }
 
-  TEST_CASE("with one worker the tuner never moves, and all_active restores every worker") {
+  TEST_CASE("with one worker the tuner never moves") {
     active_worker_tuner one(1);
     CHECK(drive(one, 1, 100, [](unsigned) { return 1.0; })[1] == 100);
+  }
+
+  TEST_CASE("work held back makes every worker active, and the next probe down waits the longest interval") {
     active_worker_tuner t(8);
     (void)drive(t, 8, 100, [](unsigned k) { return k == 1 ? 10.0 : 1.0; });
     REQUIRE(t.active() == 1);
-    t.all_active();
+    t.held_back();
     CHECK(t.active() == 8);
+    const auto at = drive(t, 8, active_worker_tuner::max_probe_interval, [](unsigned) { return 1.0; });
+    CHECK(at[8] == active_worker_tuner::max_probe_interval);
+    CHECK(t.active() == 4);  // the last of them started a probe
   }
 
   TEST_CASE("a handler that waits for another actor finishes while the tuner runs one worker") {
