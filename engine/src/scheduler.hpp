@@ -23,10 +23,11 @@
 //        before the loads.
 // How many workers run (active_worker_tuner.hpp): workers [0, active_) run, the others rest
 // (worker.hpp). A worker that has run epoch_check_interval turns looks at the clock; the first
-// to see that the epoch (active_worker_tuner::next_epoch_ns) is over takes the tuning lock, hands the tuner the progress
-// of all workers during it, and applies the count it answers. A count that grows signals the
-// resting workers it wakes; one that shrinks is seen by the workers past it at their next look.
-// active_ is advisory (relaxed): a worker that reads a stale count runs or rests a little longer.
+// to see that the epoch (active_worker_tuner::next_epoch_ns) is over takes the tuning lock,
+// hands the tuner the progress of all workers during it, and applies the count it answers. A
+// count that grows signals the resting workers it wakes; one that shrinks is seen by the
+// workers past it at their next look. active_ is advisory (relaxed): a worker that reads a
+// stale count runs or rests a little longer.
 #include "active_worker_tuner.hpp"
 #include "run_queue.hpp"
 

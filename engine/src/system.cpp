@@ -258,7 +258,8 @@ void actor_system::run_shutdown(shutdown_options options) {
   }
 
   // 1. Drain: quiescent when every actor is idle with an empty mailbox and no worker ran a
-  //    turn while we looked (the turn counter rules out a send racing with the scan).
+  //    turn while we looked (the progress counter, bumped as each turn starts, rules out a send
+  //    racing with the scan).
   if (options.drain_mailboxes) {
     wait_until(deadline, [&] {
       const auto before = s.scheduler.progress();
