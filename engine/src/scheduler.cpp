@@ -109,7 +109,6 @@ std::uint64_t scheduler::progress() const noexcept {
 }
 
 void scheduler::tune() noexcept {
-  if (!adaptive_) return;
   const std::int64_t now =
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
   if (now < next_epoch_ns_.load(std::memory_order_relaxed)) return;
@@ -146,7 +145,7 @@ bool scheduler::work_held_back(const std::vector<std::uint64_t>& seen) const noe
   // more watch interval.
   const unsigned active = active_.load(std::memory_order_relaxed);
   bool all_still = true;
-  for (unsigned i = 0; i < active && i < workers_.size(); ++i) {
+  for (unsigned i = 0; i < active; ++i) {
     const worker& w = *workers_[i];
     if (w.progress() != seen[i]) {
       all_still = false;

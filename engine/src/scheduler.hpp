@@ -84,7 +84,7 @@ class scheduler {
   [[nodiscard]] bool is_active(unsigned worker_index) const noexcept {
     return worker_index < active_.load(std::memory_order_relaxed);
   }
-  /// Ends the tuning epoch if it is over (any worker, now and then).
+  /// Ends the tuning epoch if it is over (any worker, now and then; only when adaptive_).
   void tune() noexcept;
   void set_active(unsigned count) noexcept;
   /// The rest watch's verdict (worker.hpp): an active worker made no progress since `seen`

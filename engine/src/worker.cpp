@@ -33,6 +33,13 @@ constexpr unsigned pause_per_round = 4;
 // A yield now and then lets a thread that shares this core (a caller) run.
 constexpr unsigned rounds_per_yield = 32;
 
+// The next wait of a watch (the LIFO watch while parked, the rest watch): while every worker it
+// watches sleeps there is nothing to rescue, so it doubles up to `idle`; as soon as one is
+// awake it goes back to `busy`.
+std::int64_t next_watch_interval(std::int64_t current, std::int64_t busy, std::int64_t idle, bool all_asleep) noexcept {
+  return all_asleep ? std::min(2 * current, idle) : busy;
+}
+
 std::uint64_t next_random(std::uint64_t& s) noexcept {  // xorshift64
   s ^= s << 13;
   s ^= s >> 7;
@@ -211,7 +218,7 @@ bool worker::park() noexcept {
     if (stranded == nullptr && !resting) {
       // A hint (relaxed): everyone asleep, so back off; someone awake, so watch closely.
       const bool all_asleep = sched_.sleepers_.load(std::memory_order_relaxed) >= sched_.workers_.size();
-      watch_interval_us_ = all_asleep ? std::min(2 * watch_interval_us_, lifo_watch_idle_us) : lifo_watch_interval_us;
+      watch_interval_us_ = next_watch_interval(watch_interval_us_, lifo_watch_interval_us, lifo_watch_idle_us, all_asleep);
       note_progress();
       continue;
     }
@@ -250,7 +257,7 @@ bool worker::rest() noexcept {
     }
     // A hint (relaxed): every active worker asleep, so nothing runs that could hold work back.
     const bool all_asleep = sched_.sleepers_.load(std::memory_order_relaxed) >= sched_.active_workers();
-    interval_us = all_asleep ? std::min(2 * interval_us, lifo_watch_idle_us) : rest_watch_interval_us;
+    interval_us = next_watch_interval(interval_us, rest_watch_interval_us, lifo_watch_idle_us, all_asleep);
     note_progress();
   }
 }

@@ -19,6 +19,7 @@
 #include <eam/cluster/placement.hpp>
 #include <eam/cluster/wire.hpp>
 #include <eam/engine/any_message.hpp>
+#include <eam/engine/message_signature.hpp>
 #include <eam/engine/result.hpp>
 #include <eam/engine/system.hpp>
 
@@ -137,7 +138,7 @@ class node {
   template <class Ref>
     requires is_typed_ref_v<Ref>
   [[nodiscard]] result<Ref> whereis(std::string_view node_id, std::string_view name) {
-    result<actor_ref> found = whereis_checked(node_id, name, signatures_of(typename Ref::signatures{}));
+    result<actor_ref> found = whereis_checked(node_id, name, signatures_of<Ref>());
     if (!found) return found.error_value();
     return unchecked_typed_ref_cast<Ref>(std::move(found).value());
   }
@@ -287,10 +288,7 @@ class node {
   void shutdown();
 
   /// One signature as the wire sees it.
-  struct signature {
-    message_type_id message;
-    message_type_id reply;  // empty for a cast
-  };
+  using signature = message_signature;
 
  private:
   friend result<std::unique_ptr<node>> start_node(node_config config);
@@ -301,18 +299,6 @@ class node {
   result<actor_ref> spawn_by_name(std::string_view type_name, const spawn_config& config, std::vector<char> args);
   void spawn_by_name_async(std::string_view type_name, const spawn_config& config, std::vector<char> args,
                            std::function<void(result<actor_ref>)> done);
-  template <class... Sigs>
-  static std::vector<signature> signatures_of(eam::detail::type_list<Sigs...>) {
-    return {to_signature<Sigs>()...};
-  }
-  template <class Sig>
-  static signature to_signature() {
-    using traits = eam::detail::signature_traits<Sig>;
-    if constexpr (traits::is_cast)
-      return {message_type_id::of<typename traits::message>(), {}};
-    else
-      return {message_type_id::of<typename traits::message>(), message_type_id::of<typename traits::reply>()};
-  }
 
   std::unique_ptr<internal::node_runtime> runtime_;
 };
