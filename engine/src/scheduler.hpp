@@ -81,6 +81,11 @@ class scheduler {
   void notify() noexcept;
   void push_global(actor_cell* c) noexcept;
   bool any_work_visible() const noexcept;
+  /// A hint (relaxed) for the watches' back-off: every worker that may run is parked. Resting
+  /// workers do not count: with one active worker parked, an idle system is idle.
+  [[nodiscard]] bool all_active_asleep() const noexcept {
+    return sleepers_.load(std::memory_order_relaxed) >= active_.load(std::memory_order_relaxed);
+  }
   [[nodiscard]] bool is_active(unsigned worker_index) const noexcept {
     return worker_index < active_.load(std::memory_order_relaxed);
   }

@@ -217,8 +217,8 @@ bool worker::park() noexcept {
     actor_cell* stranded = resting ? nullptr : take_stranded();
     if (stranded == nullptr && !resting) {
       // A hint (relaxed): everyone asleep, so back off; someone awake, so watch closely.
-      const bool all_asleep = sched_.sleepers_.load(std::memory_order_relaxed) >= sched_.workers_.size();
-      watch_interval_us_ = next_watch_interval(watch_interval_us_, lifo_watch_interval_us, lifo_watch_idle_us, all_asleep);
+      watch_interval_us_ =
+          next_watch_interval(watch_interval_us_, lifo_watch_interval_us, lifo_watch_idle_us, sched_.all_active_asleep());
       note_progress();
       continue;
     }
@@ -255,9 +255,8 @@ bool worker::rest() noexcept {
       sched_.activate_all();
       continue;
     }
-    // A hint (relaxed): every active worker asleep, so nothing runs that could hold work back.
-    const bool all_asleep = sched_.sleepers_.load(std::memory_order_relaxed) >= sched_.active_workers();
-    interval_us = next_watch_interval(interval_us, rest_watch_interval_us, lifo_watch_idle_us, all_asleep);
+    // Every active worker asleep: nothing runs that could hold work back.
+    interval_us = next_watch_interval(interval_us, rest_watch_interval_us, lifo_watch_idle_us, sched_.all_active_asleep());
     note_progress();
   }
 }
