@@ -429,6 +429,9 @@ TEST_SUITE("otp.hardening") {
     auto j = std::make_shared<journal>();
     auto p = system.spawn<pipeline>(j);
     auto db = eam::typed_ref_cast<worker_ref>(p.call(kids{}).get().value().at(0).ref).value();
+    // Both children are spawned, but api's init may not have run yet: crashing db before it
+    // would journal api's start after db's end.
+    REQUIRE(eventually([&] { return j->snapshot().size() == 2; }));
     CHECK(db.call(crash{}).get().code() == eam::errc::actor_crashed);
     REQUIRE(eventually([&] { return j->snapshot().size() == 6; }));
     // start_child spawns at once, so the two first inits may run in either order; the restart
