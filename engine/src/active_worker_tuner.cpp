@@ -7,22 +7,23 @@ namespace eam::internal {
 active_worker_tuner::active_worker_tuner(unsigned workers) noexcept
     : workers_(std::max(1u, workers)), active_(1) {}
 
-unsigned active_worker_tuner::end_epoch(std::uint64_t work, std::int64_t ns) noexcept {
+unsigned active_worker_tuner::end_epoch(std::uint64_t work, std::int64_t ns, bool turn_spans_epoch) noexcept {
   if (workers_ == 1 || ns <= 0 || work < min_work_per_epoch) return active_;  // nothing to judge
   const double rate = static_cast<double>(work) / static_cast<double>(ns);
   if (before_probe_ != 0) {
     end_probe(rate);
   } else {
     rate_before_probe_ = rate;
-    if (--epochs_to_probe_ == 0) start_probe();
+    if (epochs_to_probe_ > 1)
+      --epochs_to_probe_;
+    else if (!(turn_spans_epoch && next_probe_goes_down()))  // else: due, and tried next epoch
+      start_probe();
   }
   return active_;
 }
 
 void active_worker_tuner::start_probe() noexcept {
-  const bool can_go_down = active_ > 1;
-  const bool can_go_up = active_ < workers_;
-  const bool down = can_go_down && (probe_down_next_ || !can_go_up);
+  const bool down = next_probe_goes_down();
   before_probe_ = active_;
   active_ = down ? active_ / 2 : std::min(workers_, 2 * active_);
   probe_down_next_ = !down;  // the next probe tries the other way, unless this one is kept
@@ -47,12 +48,13 @@ void active_worker_tuner::end_probe(double rate) noexcept {
 }
 
 void active_worker_tuner::held_back() noexcept {
+  // A probe down that was running stalled the work: it lost. Otherwise the workload changed
+  // (intervals grown by probes that lost before say nothing of it): probe soon.
+  probe_interval_ = before_probe_ > active_ ? std::min(2 * probe_interval_, max_probe_interval) : first_probe_interval;
   active_ = workers_;
   before_probe_ = 0;
-  probe_interval_ = max_probe_interval;
-  epochs_to_probe_ = max_probe_interval;
+  epochs_to_probe_ = probe_interval_;
   probe_down_next_ = true;
 }
-
 
 }  // namespace eam::internal

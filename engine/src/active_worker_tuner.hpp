@@ -31,11 +31,15 @@ class active_worker_tuner {
   explicit active_worker_tuner(unsigned workers) noexcept;
 
   /// Ends an epoch in which `work` units were done in `ns` nanoseconds; returns the number of
-  /// workers that should be active in the next one.
-  unsigned end_epoch(std::uint64_t work, std::int64_t ns) noexcept;
+  /// workers that should be active in the next one. `turn_spans_epoch`: an active worker ran
+  /// one turn through the whole epoch (a producer sending from one handler, a long computation).
+  /// No probe down starts then: the worker it would rest might be the one running what that
+  /// turn sends, and the probe would stall the workload for the rest watch's interval. It
+  /// starts at the first epoch without such a turn.
+  unsigned end_epoch(std::uint64_t work, std::int64_t ns, bool turn_spans_epoch = false) noexcept;
   /// An active worker held work back (a long turn, seen by a resting worker) and every worker
-  /// was made active. Fewer workers stall such a workload (a producer that sends from one long
-  /// turn): the next probe down waits the longest interval.
+  /// was made active. The next probe (down) comes after the first interval; a probe down that
+  /// was running has stalled the workload, so it lost: the interval doubles instead.
   void held_back() noexcept;
   [[nodiscard]] unsigned active() const noexcept { return active_; }
   /// How long the next epoch should last: a probe is shorter, as it may run at a loss.
@@ -55,6 +59,7 @@ class active_worker_tuner {
   static constexpr unsigned max_probe_interval = 128;
 
  private:
+  [[nodiscard]] bool next_probe_goes_down() const noexcept { return active_ > 1 && (probe_down_next_ || active_ == workers_); }
   void start_probe() noexcept;
   void end_probe(double rate) noexcept;
 

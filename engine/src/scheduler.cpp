@@ -30,6 +30,7 @@ scheduler::scheduler(unsigned workers, unsigned throughput, bool adaptive)
       tuner_(std::max(1u, workers)) {
   if (workers == 0) workers = 1;
   active_.store(adaptive_ ? tuner_.active() : workers, std::memory_order_relaxed);
+  worker_progress_at_epoch_start_.assign(workers, 0);
   workers_.reserve(workers);
   for (unsigned i = 0; i < workers; ++i) workers_.push_back(std::make_unique<worker>(*this, i));
 }
@@ -114,10 +115,20 @@ void scheduler::tune() noexcept {
   if (now < next_epoch_ns_.load(std::memory_order_relaxed)) return;
   if (tuning_.exchange(true, std::memory_order_acquire)) return;  // another worker ends this epoch
   if (now >= next_epoch_ns_.load(std::memory_order_relaxed)) {
-    const std::uint64_t total = progress();
+    // An active worker whose progress did not move all epoch, and which is not parked, ran one
+    // turn through it (searching lasts microseconds, then it parks).
+    const unsigned active = active_.load(std::memory_order_relaxed);
+    std::uint64_t total = 0;
+    bool turn_spans_epoch = false;
+    for (unsigned i = 0; i < workers_.size(); ++i) {
+      const std::uint64_t p = workers_[i]->progress();
+      if (i < active && p == worker_progress_at_epoch_start_[i] && !workers_[i]->parked()) turn_spans_epoch = true;
+      worker_progress_at_epoch_start_[i] = p;
+      total += p;
+    }
     const std::int64_t length = now - epoch_start_ns_;
     if (epoch_start_ns_ != 0 && length <= stale_epoch_ns)
-      set_active(tuner_.end_epoch(total - progress_at_epoch_start_, length));
+      set_active(tuner_.end_epoch(total - progress_at_epoch_start_, length, turn_spans_epoch));
     epoch_start_ns_ = now;
     progress_at_epoch_start_ = total;
     next_epoch_ns_.store(now + tuner_.next_epoch_ns(), std::memory_order_relaxed);

@@ -195,6 +195,12 @@ bool worker::leave_sleepers() noexcept {
 }
 
 bool worker::park() noexcept {
+  // A hint for the tuner (relaxed): a stale value only delays or allows one probe.
+  parked_.store(true, std::memory_order_relaxed);
+  struct unpark_on_return {
+    std::atomic<bool>& parked;
+    ~unpark_on_return() { parked.store(false, std::memory_order_relaxed); }
+  } unpark{parked_};
   sched_.sleepers_.fetch_add(1, std::memory_order_seq_cst);  // [S2]
   if (searching_) {
     searching_ = false;

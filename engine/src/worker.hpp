@@ -66,6 +66,8 @@ class worker {
     const std::uint64_t tagged = largest_backlog_.exchange(0, std::memory_order_relaxed);
     return (tagged >> backlog_bits) == (epoch & epoch_tag_mask) ? (tagged & backlog_mask) : 0;
   }
+  /// Whether this worker sleeps in the idle protocol (a hint: it may be waking).
+  [[nodiscard]] bool parked() const noexcept { return parked_.load(std::memory_order_relaxed); }
   [[nodiscard]] bool has_queued_work() const noexcept { return queue_.size() != 0; }
   /// Takes the actor in this worker's LIFO slot if it is still there (a thief's [L2]).
   actor_cell* steal_lifo() noexcept;
@@ -136,6 +138,7 @@ class worker {
   // -- advisory: read by shutdown to see whether anything still runs, by the tuner, and by the
   //    LIFO and rest watches ------------------------------------------------------------------
   alignas(64) std::atomic<std::uint64_t> progress_{0};
+  std::atomic<bool> parked_{false};  // set for the whole of park(): the tuner tells a long turn from sleep
   // Written on yields only, while the census is on: the census epoch's low 24 bits above a
   // sample of at most 2^40 - 1.
   static constexpr unsigned backlog_bits = 40;

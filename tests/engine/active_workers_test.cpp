@@ -89,15 +89,47 @@ TEST_SUITE("engine.active_workers") {
     CHECK(drive(one, 1, 100, [](unsigned) { return 1.0; })[1] == 100);
   }
 
-  TEST_CASE("work held back makes every worker active, and the next probe down waits the longest interval") {
+  TEST_CASE("work held back makes every worker active, and the next probe down comes after the usual interval") {
     active_worker_tuner t(8);
     (void)drive(t, 8, 100, [](unsigned k) { return k == 1 ? 10.0 : 1.0; });
     REQUIRE(t.active() == 1);
     t.held_back();
     CHECK(t.active() == 8);
-    const auto at = drive(t, 8, active_worker_tuner::max_probe_interval, [](unsigned) { return 1.0; });
-    CHECK(at[8] == active_worker_tuner::max_probe_interval);
-    CHECK(t.active() == 4);  // the last of them started a probe
+    // Steady at 8 for the first probe interval, then probes down and keeps what wins.
+    const auto at = drive(t, 8, active_worker_tuner::first_probe_interval, [](unsigned) { return 1.0; });
+    CHECK(at[8] == active_worker_tuner::first_probe_interval);
+    CHECK(t.active() == 4);  // the last of them started a probe down
+    (void)drive(t, 8, 20, [](unsigned k) { return k == 1 ? 10.0 : 1.0; });
+    CHECK(t.active() == 1);  // a workload that held work back once goes back to what suits it
+  }
+
+  TEST_CASE("a probe down that stalls the work behind a long turn lost: the next one waits twice as long") {
+    active_worker_tuner t(2);
+    t.held_back();  // 2 active
+    for (unsigned e = 0; e < active_worker_tuner::first_probe_interval; ++e)
+      t.end_epoch(10'000, active_worker_tuner::epoch_ns);
+    REQUIRE(t.active() == 1);  // the probe down runs
+    t.held_back();             // the rest watch saw it stall the work
+    CHECK(t.active() == 2);
+    unsigned steady = 0;
+    while (t.active() == 2 && steady < 100) {
+      t.end_epoch(10'000, active_worker_tuner::epoch_ns);
+      ++steady;
+    }
+    CHECK(steady == 2 * active_worker_tuner::first_probe_interval);
+  }
+
+  TEST_CASE("no probe down starts while an active worker runs one turn through the epoch") {
+    active_worker_tuner t(2);
+    t.held_back();  // 2 active, the next probe goes down
+    for (unsigned e = 0; e < 50; ++e) t.end_epoch(10'000, active_worker_tuner::epoch_ns, true);
+    CHECK(t.active() == 2);  // due since the 4th epoch, held off by the long turn
+    t.end_epoch(10'000, active_worker_tuner::epoch_ns, false);
+    CHECK(t.active() == 1);  // the turn ended: the probe starts at once
+    // A long turn does not hold off a probe up.
+    active_worker_tuner up(2);
+    up.end_epoch(10'000, active_worker_tuner::epoch_ns, true);
+    CHECK(up.active() == 2);
   }
 
   TEST_CASE("a handler that waits for another actor finishes while the tuner runs one worker") {
