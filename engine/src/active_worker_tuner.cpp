@@ -7,16 +7,17 @@ namespace eam::internal {
 active_worker_tuner::active_worker_tuner(unsigned workers) noexcept
     : workers_(std::max(1u, workers)), active_(1) {}
 
-unsigned active_worker_tuner::end_epoch(std::uint64_t work, std::int64_t ns, bool turn_spans_epoch) noexcept {
+unsigned active_worker_tuner::end_epoch(std::uint64_t work, std::int64_t ns, epoch_signs signs) noexcept {
   if (workers_ == 1 || ns <= 0 || work < min_work_per_epoch) return active_;  // nothing to judge
   const double rate = static_cast<double>(work) / static_cast<double>(ns);
   if (before_probe_ != 0) {
     end_probe(rate);
   } else {
     rate_before_probe_ = rate;
+    const bool can_win = next_probe_goes_down() ? !signs.turn_spans_epoch : signs.work_waited;
     if (epochs_to_probe_ > 1)
       --epochs_to_probe_;
-    else if (!(turn_spans_epoch && next_probe_goes_down()))  // else: due, and tried next epoch
+    else if (can_win)  // else: due, and tried again next epoch
       start_probe();
   }
   return active_;

@@ -26,17 +26,27 @@
 
 namespace eam::internal {
 
+/// What the scheduler saw during an epoch besides the work done. A probe that these say cannot
+/// win is not started; it starts at the first epoch where it can.
+struct epoch_signs {
+  /// An active worker ran one turn through the whole epoch (a producer sending from one
+  /// handler, a long computation). No probe down then: the worker it would rest might be the
+  /// one running what that turn sends, and the workload would stall for the rest watch's
+  /// interval.
+  bool turn_spans_epoch = false;
+  /// A runnable actor waited in a queue when a worker looked (every few dozen turns). Without
+  /// one, only one actor at a time was runnable (a ping-pong pair, a token ring): no probe up,
+  /// as another worker would find nothing of its own to run and could only split the group.
+  bool work_waited = true;
+};
+
 class active_worker_tuner {
  public:
   explicit active_worker_tuner(unsigned workers) noexcept;
 
   /// Ends an epoch in which `work` units were done in `ns` nanoseconds; returns the number of
-  /// workers that should be active in the next one. `turn_spans_epoch`: an active worker ran
-  /// one turn through the whole epoch (a producer sending from one handler, a long computation).
-  /// No probe down starts then: the worker it would rest might be the one running what that
-  /// turn sends, and the probe would stall the workload for the rest watch's interval. It
-  /// starts at the first epoch without such a turn.
-  unsigned end_epoch(std::uint64_t work, std::int64_t ns, bool turn_spans_epoch = false) noexcept;
+  /// workers that should be active in the next one.
+  unsigned end_epoch(std::uint64_t work, std::int64_t ns, epoch_signs signs = {}) noexcept;
   /// An active worker held work back (a long turn, seen by a resting worker) and every worker
   /// was made active. The next probe (down) comes after the first interval; a probe down that
   /// was running has stalled the workload, so it lost: the interval doubles instead.

@@ -119,16 +119,18 @@ void scheduler::tune() noexcept {
     // turn through it (searching lasts microseconds, then it parks).
     const unsigned active = active_.load(std::memory_order_relaxed);
     std::uint64_t total = 0;
-    bool turn_spans_epoch = false;
+    epoch_signs signs{.turn_spans_epoch = false, .work_waited = global_.size_approx() != 0};
     for (unsigned i = 0; i < workers_.size(); ++i) {
-      const std::uint64_t p = workers_[i]->progress();
-      if (i < active && p == worker_progress_at_epoch_start_[i] && !workers_[i]->parked()) turn_spans_epoch = true;
+      worker& w = *workers_[i];
+      const std::uint64_t p = w.progress();
+      if (i < active && p == worker_progress_at_epoch_start_[i] && !w.parked()) signs.turn_spans_epoch = true;
+      if (w.saw_waiting_work_.exchange(false, std::memory_order_relaxed)) signs.work_waited = true;
       worker_progress_at_epoch_start_[i] = p;
       total += p;
     }
     const std::int64_t length = now - epoch_start_ns_;
     if (epoch_start_ns_ != 0 && length <= stale_epoch_ns)
-      set_active(tuner_.end_epoch(total - progress_at_epoch_start_, length, turn_spans_epoch));
+      set_active(tuner_.end_epoch(total - progress_at_epoch_start_, length, signs));
     epoch_start_ns_ = now;
     progress_at_epoch_start_ = total;
     next_epoch_ns_.store(now + tuner_.next_epoch_ns(), std::memory_order_relaxed);

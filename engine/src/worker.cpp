@@ -345,6 +345,8 @@ void worker::run() noexcept {
         break;
     }
     if (tick_ % epoch_check_interval == 0 && sched_.adaptive_) [[unlikely]] {
+      // Advisory (relaxed): a look lost to the tuner's clearing costs at most one deferred probe.
+      if (queue_.size() != 0 || sched_.global_.size_approx() != 0) saw_waiting_work_.store(true, std::memory_order_relaxed);
       sched_.tune();
       // Past the active count: what this worker holds goes to the others, and it rests.
       if (!sched_.is_active(index_) && !rest()) break;

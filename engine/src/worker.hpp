@@ -139,6 +139,9 @@ class worker {
   //    LIFO and rest watches ------------------------------------------------------------------
   alignas(64) std::atomic<std::uint64_t> progress_{0};
   std::atomic<bool> parked_{false};  // set for the whole of park(): the tuner tells a long turn from sleep
+  // Set at a look every epoch_check_interval turns when runnable actors waited in this
+  // worker's queue or the global queue; the tuner reads and clears it once per epoch.
+  std::atomic<bool> saw_waiting_work_{false};
   // Written on yields only, while the census is on: the census epoch's low 24 bits above a
   // sample of at most 2^40 - 1.
   static constexpr unsigned backlog_bits = 40;

@@ -122,14 +122,28 @@ TEST_SUITE("engine.active_workers") {
   TEST_CASE("no probe down starts while an active worker runs one turn through the epoch") {
     active_worker_tuner t(2);
     t.held_back();  // 2 active, the next probe goes down
-    for (unsigned e = 0; e < 50; ++e) t.end_epoch(10'000, active_worker_tuner::epoch_ns, true);
+    for (unsigned e = 0; e < 50; ++e) t.end_epoch(10'000, active_worker_tuner::epoch_ns, {.turn_spans_epoch = true});
     CHECK(t.active() == 2);  // due since the 4th epoch, held off by the long turn
-    t.end_epoch(10'000, active_worker_tuner::epoch_ns, false);
+    t.end_epoch(10'000, active_worker_tuner::epoch_ns, {.turn_spans_epoch = false});
     CHECK(t.active() == 1);  // the turn ended: the probe starts at once
     // A long turn does not hold off a probe up.
     active_worker_tuner up(2);
-    up.end_epoch(10'000, active_worker_tuner::epoch_ns, true);
+    up.end_epoch(10'000, active_worker_tuner::epoch_ns, {.turn_spans_epoch = true});
     CHECK(up.active() == 2);
+  }
+
+  TEST_CASE("no probe up starts while no runnable actor waited: one runnable at a time gains nothing from a second worker") {
+    active_worker_tuner t(4);
+    for (unsigned e = 0; e < 50; ++e) t.end_epoch(10'000, active_worker_tuner::epoch_ns, {.work_waited = false});
+    CHECK(t.active() == 1);
+    t.end_epoch(10'000, active_worker_tuner::epoch_ns, {.work_waited = true});
+    CHECK(t.active() == 2);  // work waited: the probe up starts at once
+    // Nothing waiting does not hold off a probe down.
+    active_worker_tuner down(2);
+    down.held_back();
+    for (unsigned e = 0; e < active_worker_tuner::first_probe_interval; ++e)
+      down.end_epoch(10'000, active_worker_tuner::epoch_ns, {.work_waited = false});
+    CHECK(down.active() == 1);
   }
 
   TEST_CASE("a handler that waits for another actor finishes while the tuner runs one worker") {
