@@ -1312,7 +1312,11 @@ result<actor_ref> node_runtime::spawn_by_name(std::string_view type, const spawn
                                               std::vector<char> args) {
   result<std::vector<std::string>> targets = place(config);
   if (!targets) return targets.error_value();
-  spawn_request request{std::string(type), config.name, config.global, std::move(args)};
+  spawn_request request;  // a spawn: probe, restore and state keep their defaults
+  request.type = std::string(type);
+  request.name = config.name;
+  request.global = config.global;
+  request.args = std::move(args);
   error refused(cluster_errc::node_draining);
   for (const std::string& target : targets.value()) {
     if (target == config_.node_id) {
