@@ -118,21 +118,20 @@ void scheduler::tune() noexcept {
     // An active worker whose progress did not move all epoch, and which is not parked, ran one
     // turn through it (searching lasts microseconds, then it parks).
     const unsigned active = active_.load(std::memory_order_relaxed);
-    std::uint64_t total = 0;
+    std::uint64_t work = 0;
     epoch_signs signs{.turn_spans_epoch = false, .work_waited = global_.size_approx() != 0};
     for (unsigned i = 0; i < workers_.size(); ++i) {
       worker& w = *workers_[i];
       const std::uint64_t p = w.progress();
       if (i < active && p == worker_progress_at_epoch_start_[i] && !w.parked()) signs.turn_spans_epoch = true;
       if (w.saw_waiting_work_.exchange(false, std::memory_order_relaxed)) signs.work_waited = true;
+      work += p - worker_progress_at_epoch_start_[i];
       worker_progress_at_epoch_start_[i] = p;
-      total += p;
     }
     const std::int64_t length = now - epoch_start_ns_;
     if (epoch_start_ns_ != 0 && length <= stale_epoch_ns)
-      set_active(tuner_.end_epoch(total - progress_at_epoch_start_, length, signs));
+      set_active(tuner_.end_epoch(work, length, signs));
     epoch_start_ns_ = now;
-    progress_at_epoch_start_ = total;
     next_epoch_ns_.store(now + tuner_.next_epoch_ns(), std::memory_order_relaxed);
   }
   tuning_.store(false, std::memory_order_release);

@@ -119,7 +119,6 @@ class scheduler {
   std::atomic<bool> tuning_{false};
   active_worker_tuner tuner_;
   std::int64_t epoch_start_ns_ = 0;  // 0: no epoch running (start, or the workers were all activated)
-  std::uint64_t progress_at_epoch_start_ = 0;
   std::vector<std::uint64_t> worker_progress_at_epoch_start_;  // one per worker, sized at construction
 };
 
