@@ -35,11 +35,15 @@ void active_worker_tuner::end_probe(double rate) noexcept {
   const bool keep = went_down ? rate >= keep_fewer_ratio * rate_before_probe_
                               : rate >= keep_more_ratio * rate_before_probe_;
   if (keep) {
-    // Go on the same way at once while there is room; at the end, probe back after a while.
+    // Go on the same way at once while there is room. At the end, probe back after a while;
+    // but a probe up that won is checked from the other side after one steady epoch: the rate
+    // it beat may be that of a workload still starting (spawning its actors, filling its
+    // pipeline), and a group that runs slower spread over two cores would keep the extra
+    // workers for the whole interval (GenStage rows ran at a fifth of their rate there).
     probe_interval_ = first_probe_interval;
     const bool room = went_down ? active_ > 1 : active_ < workers_;
     probe_down_next_ = room ? went_down : !went_down;
-    epochs_to_probe_ = room ? 1 : first_probe_interval;
+    epochs_to_probe_ = room || !went_down ? 1 : first_probe_interval;
   } else {
     active_ = before_probe_;
     probe_interval_ = std::min(2 * probe_interval_, max_probe_interval);

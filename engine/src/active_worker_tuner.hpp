@@ -18,6 +18,8 @@
 //     for nothing is a cost to whoever embeds the engine), more workers only when they do at
 //     least keep_more_ratio of it; a probe that loses is undone, and the next one waits twice
 //     as long (up to max_probe_interval epochs), so a settled workload pays for probes rarely;
+//   - a probe up that won with no room left is checked by a probe down one epoch later: the
+//     rate it beat may have been a workload's start;
 //   - an epoch with too little work to judge (the system idle or nearly) decides nothing.
 //
 // The tuner is plain state, driven by one thread at a time (the scheduler's tuning lock); it

@@ -119,6 +119,20 @@ TEST_SUITE("engine.active_workers") {
     CHECK(steady == 2 * active_worker_tuner::first_probe_interval);
   }
 
+  TEST_CASE("a probe up that beat a starting workload is checked by a probe down after one steady epoch") {
+    active_worker_tuner t(2);
+    t.end_epoch(1'000, active_worker_tuner::epoch_ns);  // the workload starts: little work at 1
+    REQUIRE(t.active() == 2);                            // the probe up
+    t.end_epoch(3'000, active_worker_tuner::epoch_ns);  // more than at the start: kept
+    REQUIRE(t.active() == 2);
+    // Steady, the workload runs 5x faster on one worker than on two.
+    const auto rate = [](unsigned k) { return k == 1 ? 1.0 : 0.2; };
+    CHECK(drive(t, 2, 1, rate)[2] == 1);  // one steady epoch, then the probe down starts
+    CHECK(t.active() == 1);
+    (void)drive(t, 2, 1, rate);
+    CHECK(t.active() == 1);  // and wins
+  }
+
   TEST_CASE("no probe down starts while an active worker runs one turn through the epoch") {
     active_worker_tuner t(2);
     t.held_back();  // 2 active, the next probe goes down
