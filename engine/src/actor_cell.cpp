@@ -52,12 +52,14 @@ namespace eam::internal {
 EAM_TLS outbox tls_outbox;
 
 void outbox::send(actor_cell* target, envelope* e) noexcept {
+  ++sent_;
   if (target == chain_target_) {
     last_->next.store(e, std::memory_order_relaxed);  // published by push_chain's [M1]/[M2]
     last_ = e;
     if (++length_ == max_chain) flush();
     return;
   }
+  if (target->overloaded()) [[unlikely]] note_pressure(target);
   if (target == last_direct_) {  // the second message in a row to one target: start a chain
     flush();
     target->add_ref();
@@ -69,6 +71,12 @@ void outbox::send(actor_cell* target, envelope* e) noexcept {
   flush();
   last_direct_ = target;
   target->push_chain(e, e);
+}
+
+void outbox::note_pressure(actor_cell* target) noexcept {
+  if (pressure_ != nullptr) return;  // the first one is enough to mute on
+  target->add_ref();                 // the caller holds one
+  pressure_ = target;
 }
 
 void outbox::push_chain() noexcept {
@@ -326,19 +334,28 @@ internal::turn_result actor_cell::run_turn(unsigned budget, unsigned& handled) n
   running_scope scope(this);
   if (phase_ == phase::created) run_init();
   const unsigned initial_budget = budget;
+  // Sending counts against the turn as well, as reductions do in Erlang: an actor that sends a
+  // thousand messages per message it handles would otherwise run a hundred thousand sends a
+  // turn, and its receivers' backlogs grow by that much before back-pressure can act.
+  const internal::outbox& out = internal::local_outbox();
+  const unsigned send_budget = sends_per_budget_unit * initial_budget;
   for (;;) {
     while (envelope* e = system_.pop()) handle_system(e);
     if (phase_ == phase::stopping && !has_children()) {
       finish();
+      if (overloaded_.load(std::memory_order_relaxed)) [[unlikely]] let_muted_go();
       handled = initial_budget - budget;
       return internal::turn_result::done;
     }
     if (phase_ == phase::running && !awaiting()) {
       if (envelope* e = next_ordinary()) {
         handle_ordinary(e);
-        if (--budget == 0) {
-          if (idle_watch_) [[unlikely]] note_activity(initial_budget);
-          handled = initial_budget;
+        if (--budget == 0 || out.sent_this_turn() >= send_budget) [[unlikely]] {
+          // Spent on sends with nothing left to handle: the turn ends idle, as it would have.
+          if (budget != 0 && !ordinary_waiting()) continue;
+          if (idle_watch_) [[unlikely]] note_activity(initial_budget - budget);
+          note_spent_turn();
+          handled = initial_budget - budget;
           return internal::turn_result::yield;
         }
         continue;
@@ -347,7 +364,8 @@ internal::turn_result actor_cell::run_turn(unsigned budget, unsigned& handled) n
       if (envelope* e = next_ordinary()) {
         relay_one(e);
         if (--budget == 0) {
-          handled = initial_budget;
+          note_spent_turn();
+          handled = initial_budget - budget;
           return internal::turn_result::yield;
         }
         continue;
@@ -368,12 +386,36 @@ internal::turn_result actor_cell::run_turn(unsigned budget, unsigned& handled) n
     // half pushed, or a system message was flagged (mailbox.hpp M-I3): go round again.
     if (idle_watch_ && budget != initial_budget) [[unlikely]]
       note_activity(initial_budget - budget);  // before the hand-off: after it, hands off
+    if (overloaded_.load(std::memory_order_relaxed)) [[unlikely]] let_muted_go();  // caught up
     if (mailbox_.try_mark_empty()) {  // M-I1: hands off now
       handled = initial_budget - budget;
       return internal::turn_result::idle;
     }
   }
 }
+
+// -- back-pressure (mute_table.hpp) ----------------------------------------------------------
+
+bool actor_cell::ordinary_waiting() const noexcept { return !deferred_.empty() || queued_after_yield(1) != 0; }
+
+void actor_cell::note_spent_turn() noexcept {
+  // More than one message left: behind, not just sending itself its next step. At most two
+  // links walked, which the next turn reads anyway.
+  const std::size_t left = (deferred_.empty() ? 0 : 1) + queued_after_yield(2);
+  if (left >= 2) {
+    if (!overloaded_.load(std::memory_order_relaxed)) overloaded_.store(true, std::memory_order_relaxed);
+  } else if (overloaded_.load(std::memory_order_relaxed)) [[unlikely]] {
+    let_muted_go();
+  }
+}
+
+void actor_cell::let_muted_go() noexcept {
+  std::vector<actor_cell*> senders;
+  sys_->mutes.release(this, senders);
+  for (actor_cell* s : senders) sys_->scheduler.schedule_behind(s);
+}
+
+bool actor_cell::try_mute_on(actor_cell* receiver) noexcept { return sys_->mutes.mute(this, receiver); }
 
 envelope* actor_cell::next_ordinary() noexcept {
   if (deferred_.empty() && bounded_ == nullptr) [[likely]] return mailbox_.pop();

@@ -148,6 +148,11 @@ class actor_cell {
   /// the actor ended (the descriptor is static), unlike impl().
   [[nodiscard]] const actor_type& type() const noexcept { return *type_; }
   [[nodiscard]] bool is_idle() const noexcept { return mailbox_.is_marked_empty(); }
+  /// Whether its turns end with a backlog (mute_table.hpp). A hint for senders (relaxed); the
+  /// mute table reads it again under its lock.
+  [[nodiscard]] bool overloaded() const noexcept { return overloaded_.load(std::memory_order_relaxed); }
+  /// Under the mute table's lock only: the one way the flag goes from true to false.
+  void clear_overloaded() noexcept { overloaded_.store(false, std::memory_order_relaxed); }
   // The impl (the user's part, driven through type_) lives in the same allocation, after the
   // cell: kept as an offset, which saves a pointer per actor. 0 until it is constructed.
   [[nodiscard]] void* impl() const noexcept {
@@ -161,6 +166,9 @@ class actor_cell {
   internal::turn_result run_turn(unsigned budget, unsigned& handled) noexcept;
   /// Ordinary messages waiting (counted up to `limit`), after a turn that yielded.
   [[nodiscard]] std::size_t queued_after_yield(std::size_t limit) const noexcept;
+  /// After a turn that spent its budget and sent to the overloaded `receiver`: parks this actor
+  /// under it (mute_table.hpp). True when parked: the caller must not schedule it.
+  bool try_mute_on(actor_cell* receiver) noexcept;
 
   // -- the actor's own handlers (consumer role) -----------------------------------------
   void request_stop() noexcept { pending_ |= stop_requested; }
@@ -323,9 +331,17 @@ class actor_cell {
   void overflowed(const envelope* e) noexcept;
   void run_continue() noexcept;
   void note_activity(unsigned handled) noexcept;
+  // Back-pressure (mute_table.hpp): a turn that spent its budget marks the actor overloaded
+  // or not; one that stops being so lets its muted senders go.
+  void note_spent_turn() noexcept;
+  [[nodiscard]] bool ordinary_waiting() const noexcept;
+  [[gnu::noinline, gnu::cold]] void let_muted_go() noexcept;
 
   // relaying: moved away (migration.hpp); hands every ordinary message to extras_->relay.
   enum class phase : std::uint8_t { created, running, relaying, stopping, finished };
+
+  // A turn also ends once it has sent this many messages per message of its budget.
+  static constexpr unsigned sends_per_budget_unit = 4;
 
   // -- set at spawn, then read-only --------------------------------------------------------
   system_state* const sys_;
@@ -360,6 +376,7 @@ class actor_cell {
   std::atomic<std::uint32_t> refs_{1};
   std::atomic<std::uint32_t> children_count_{0};  // for introspection; the consumer writes it
   std::atomic<bool> dead_{false};
+  std::atomic<bool> overloaded_{false};  // the consumer sets it; cleared under the mute table's lock
   // -- consumer only (small fields packed beside dead_) -----------------------------------------
   // What the handler that just ran left to do; one byte so the common case tests it once.
   enum pending_bits : std::uint8_t { crashed = 1, stop_requested = 2, continue_pending = 4, stash_current = 8 };

@@ -10,6 +10,9 @@
 // max_chain, and when the handler returns (actor_cell::after_handler). Per-sender FIFO holds:
 // messages to one target leave in the order they were sent, in at most one pending chain.
 //
+// It also notes the first overloaded actor the turn sends to (mute_table.hpp), when it
+// changes target: the receiver's flag sits beside the dead flag the send has just read.
+//
 // Owned by one worker thread (thread_local), used only inside an actor's turn.
 #include "tls.hpp"
 
@@ -37,13 +40,26 @@ class outbox {
     flush();
     last_direct_ = nullptr;
   }
+  /// Messages sent in this turn so far (a turn's budget counts them too: actor_cell::run_turn).
+  [[nodiscard]] unsigned sent_this_turn() const noexcept { return sent_; }
+  /// Called by the worker after every turn: forgets the turn's send count, and returns the
+  /// first overloaded actor it sent to (mute_table.hpp), counted, or null.
+  actor_cell* end_turn() noexcept {
+    sent_ = 0;
+    actor_cell* p = pressure_;
+    if (p != nullptr) pressure_ = nullptr;
+    return p;
+  }
 
  private:
   void push_chain() noexcept;
+  [[gnu::noinline, gnu::cold]] void note_pressure(actor_cell* target) noexcept;
 
   static constexpr unsigned max_chain = 64;
   actor_cell* last_direct_ = nullptr;   // compared, never dereferenced: may be gone by now
   actor_cell* chain_target_ = nullptr;  // counted while its chain is pending
+  actor_cell* pressure_ = nullptr;      // counted until the worker takes it
+  unsigned sent_ = 0;                   // in this turn
   envelope* first_ = nullptr;
   envelope* last_ = nullptr;
   unsigned length_ = 0;

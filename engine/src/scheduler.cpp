@@ -62,6 +62,15 @@ void scheduler::schedule(actor_cell* c) noexcept {
   push_global(c);
 }
 
+void scheduler::schedule_behind(actor_cell* c) noexcept {
+  worker* w = tls_worker;
+  if (w != nullptr && &w->owner() == this) {
+    w->requeue(c);
+    return;
+  }
+  push_global(c);
+}
+
 void scheduler::push_global(actor_cell* c) noexcept {
   global_.push(c);
   notify();

@@ -60,6 +60,9 @@ class scheduler {
 
   /// Makes `c` runnable. Any thread; the caller holds `c`'s consumer role and hands it over.
   void schedule(actor_cell* c) noexcept;
+  /// Same, behind the work already queued (not in a worker's LIFO slot): for actors that were
+  /// waiting on another one (a muted sender let go), which should not jump the queue.
+  void schedule_behind(actor_cell* c) noexcept;
 
   [[nodiscard]] unsigned size() const noexcept { return static_cast<unsigned>(workers_.size()); }
   [[nodiscard]] unsigned throughput() const noexcept { return throughput_; }

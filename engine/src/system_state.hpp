@@ -2,6 +2,7 @@
 // system_state: what an actor_system owns. Cells point at it; the public actor_system is a
 // handle to it.
 #include "actor_registry.hpp"
+#include "mute_table.hpp"
 #include "scheduler.hpp"
 #include "timer_service.hpp"
 
@@ -34,6 +35,7 @@ class system_state {
   internal::scheduler scheduler;
   internal::timer_service timers;
   internal::actor_registry registry;
+  internal::mute_table mutes;
   std::atomic<phase> state{phase::running};
   std::atomic<std::uint64_t> next_actor_id{1};
   actor_system* handle = nullptr;

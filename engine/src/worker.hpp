@@ -44,6 +44,7 @@
 namespace eam::internal {
 
 class scheduler;
+enum class turn_result : std::uint8_t;  // actor_cell.hpp
 
 class worker {
  public:
@@ -91,6 +92,11 @@ class worker {
   void hand_off() noexcept;
   [[gnu::cold, gnu::noinline]] void note_backlog(const actor_cell* c) noexcept;
   void requeue(actor_cell* c) noexcept;
+  // After a turn that spent its budget: back in the queue.
+  inline void after_spent_turn(actor_cell* c) noexcept;
+  // After a turn that sent to an overloaded actor (mute_table.hpp): the same, unless it spent
+  // its budget and is muted; then drops the reference to that actor.
+  [[gnu::noinline, gnu::cold]] void after_pressed_turn(actor_cell* c, turn_result turn, actor_cell* pressed) noexcept;
   void stop_searching() noexcept;
 
   // A ping-pong pair keeps feeding the LIFO slot; after this many LIFO turns in a row the

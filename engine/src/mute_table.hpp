@@ -1,0 +1,68 @@
+#pragma once
+// mute_table: back-pressure between actors, after Pony's muting (ponyc, "backpressure").
+//
+// Why: a turn budget is fair per actor, so a receiver fed by many busy senders gets one turn
+// in (senders + 1) and its mailbox grows for as long as they send. A fan-in of 20 senders kept
+// all 20 M messages queued at once (1.2 GB), and most of its time went to the kernel
+// faulting in and zeroing the pages of envelopes that waited.
+//
+// The rule:
+//   - an actor is overloaded while its turns end with its budget spent and a backlog (more
+//     than one message left: an actor that only re-sends itself its next step is busy, not
+//     behind); it stops being so when a turn of its ends with its mailbox empty, or without a
+//     backlog, or when it ends (actor_cell::overloaded_);
+//   - an actor whose turn sent to an overloaded actor and ended with its budget spent (it has
+//     more to do, so more to send) is muted: instead of going back to a run queue it is parked
+//     here under that receiver, and the receiver puts it back in a run queue when it stops
+//     being overloaded. It keeps its consumer role while parked: messages sent to it queue up
+//     and do not schedule it;
+//   - an overloaded actor is never muted (its own backlog would only grow), nor an actor on
+//     itself.
+//
+// Deadlock freedom and progress: a muted actor was not overloaded when it was parked, and its
+// flag does not change while it waits (only its own turns change it), so nobody is ever
+// parked under a muted actor: every receiver with parked senders is overloaded, hence was put
+// back in a run queue when its turn ended (or is running). Its muted senders send it nothing
+// more, so its backlog drains, and every path on which it stops being overloaded lets them go
+// (actor_cell::let_muted_go). Like Pony's, a receiver that never catches up (fed by threads
+// outside the pool, say) keeps the actors it muted waiting.
+//
+// Cost: nothing per message. A sender reads the receiver's overloaded flag when it changes
+// target (beside the dead flag it has just read); the lock is taken only by a turn that spent
+// its budget after sending to an overloaded actor, and by a receiver that stops being
+// overloaded. One lock for the system: mutes come at most once per turn of a sender that
+// spent its budget.
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+namespace eam::detail {
+class actor_cell;
+}
+
+namespace eam::internal {
+
+using detail::actor_cell;
+
+class mute_table {
+ public:
+  mute_table() = default;
+  ~mute_table();
+  mute_table(const mute_table&) = delete;
+  mute_table& operator=(const mute_table&) = delete;
+
+  /// Parks `sender` (whose turn just ended with its budget spent; the caller holds its consumer
+  /// role) under `receiver`, unless the rule above says no. True when parked: the caller hands
+  /// the consumer role over to this table and must not schedule the sender.
+  bool mute(actor_cell* sender, actor_cell* receiver) noexcept;
+
+  /// Clears `receiver`'s overloaded flag and moves the senders parked under it to `out` (each
+  /// with its consumer role, to be scheduled by the caller). Called by the receiver's consumer.
+  void release(actor_cell* receiver, std::vector<actor_cell*>& out) noexcept;
+
+ private:
+  std::mutex lock_;
+  std::unordered_map<actor_cell*, std::vector<actor_cell*>> parked_;  // receiver -> muted senders
+};
+
+}  // namespace eam::internal
