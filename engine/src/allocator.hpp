@@ -23,6 +23,14 @@ inline void* allocate(std::size_t bytes, std::size_t align) {
   return p;
 }
 
+/// system_config::large_pages: asks the allocator for 2 MiB pages from now on, unless the
+/// environment already says what it wants.
+inline void prefer_large_pages() noexcept {
+#ifdef EAM_USE_MIMALLOC
+  if (std::getenv("MIMALLOC_LARGE_OS_PAGES") == nullptr) mi_option_enable(mi_option_large_os_pages);
+#endif
+}
+
 inline void deallocate(void* p) noexcept {
 #ifdef EAM_USE_MIMALLOC
   mi_free(p);

@@ -24,8 +24,16 @@ std::string local_node_id() {
 }
 }  // namespace
 
+namespace {
+// Before the scheduler starts its workers: their heaps then take their memory with the option on.
+const system_config& with_allocator_prepared(const system_config& cfg) noexcept {
+  if (cfg.large_pages) internal::prefer_large_pages();
+  return cfg;
+}
+}  // namespace
+
 system_state::system_state(const system_config& cfg)
-    : config(cfg),
+    : config(with_allocator_prepared(cfg)),
       scheduler(cfg.workers != 0 ? cfg.workers : std::max(1u, std::thread::hardware_concurrency()), cfg.throughput,
                 cfg.adaptive_workers) {}
 
