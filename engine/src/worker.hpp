@@ -94,8 +94,9 @@ class worker {
   void requeue(actor_cell* c) noexcept;
   // After a turn that spent its budget: back in the queue.
   inline void after_spent_turn(actor_cell* c) noexcept;
-  // After a turn that sent to an overloaded actor (mute_table.hpp): the same, unless it spent
-  // its budget and is muted; then drops the reference to that actor.
+  // After a turn that sent to an overloaded actor (mute_table.hpp): as run() does after any
+  // turn, except that a turn that spent its budget mutes the actor when the rule allows (it
+  // is then not requeued); last, drops the reference to the overloaded actor.
   [[gnu::noinline, gnu::cold]] void after_pressed_turn(actor_cell* c, turn_result turn, actor_cell* pressed) noexcept;
   void stop_searching() noexcept;
 
