@@ -48,27 +48,28 @@ void scheduler::stop() {
   for (auto& w : workers_) w->join();
 }
 
-bool scheduler::on_worker() const noexcept {
-  const worker* w = tls_worker;
-  return w != nullptr && &w->owner() == this;
+namespace {
+// The calling thread's worker when it is one of `s`'s, else null.
+inline worker* own_worker(const scheduler& s) noexcept {
+  worker* w = tls_worker;
+  return w != nullptr && &w->owner() == &s ? w : nullptr;
 }
+}  // namespace
+
+bool scheduler::on_worker() const noexcept { return own_worker(*this) != nullptr; }
 
 void scheduler::schedule(actor_cell* c) noexcept {
-  worker* w = tls_worker;
-  if (w != nullptr && &w->owner() == this) {
+  if (worker* w = own_worker(*this))
     w->schedule_local(c);
-    return;
-  }
-  push_global(c);
+  else
+    push_global(c);
 }
 
 void scheduler::schedule_behind(actor_cell* c) noexcept {
-  worker* w = tls_worker;
-  if (w != nullptr && &w->owner() == this) {
+  if (worker* w = own_worker(*this))
     w->requeue(c);
-    return;
-  }
-  push_global(c);
+  else
+    push_global(c);
 }
 
 void scheduler::push_global(actor_cell* c) noexcept {
