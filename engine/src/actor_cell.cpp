@@ -351,10 +351,11 @@ internal::turn_result actor_cell::run_turn(unsigned budget, unsigned& handled) n
       if (envelope* e = next_ordinary()) {
         handle_ordinary(e);
         if (--budget == 0 || out.sent_this_turn() >= send_budget) [[unlikely]] {
+          const std::size_t left = ordinary_left(2);
           // Spent on sends with nothing left to handle: the turn ends idle, as it would have.
-          if (budget != 0 && !ordinary_waiting()) continue;
+          if (budget != 0 && left == 0) continue;
           if (idle_watch_) [[unlikely]] note_activity(initial_budget - budget);
-          note_spent_turn();
+          note_spent_turn(left);
           handled = initial_budget - budget;
           return internal::turn_result::yield;
         }
@@ -364,7 +365,7 @@ internal::turn_result actor_cell::run_turn(unsigned budget, unsigned& handled) n
       if (envelope* e = next_ordinary()) {
         relay_one(e);
         if (--budget == 0) {
-          note_spent_turn();
+          note_spent_turn(ordinary_left(2));
           handled = initial_budget - budget;
           return internal::turn_result::yield;
         }
@@ -396,12 +397,13 @@ internal::turn_result actor_cell::run_turn(unsigned budget, unsigned& handled) n
 
 // -- back-pressure (mute_table.hpp) ----------------------------------------------------------
 
-bool actor_cell::ordinary_waiting() const noexcept { return !deferred_.empty() || queued_after_yield(1) != 0; }
+std::size_t actor_cell::ordinary_left(std::size_t limit) const noexcept {
+  // At most `limit` links walked, which the next turn reads anyway.
+  return (deferred_.empty() ? 0 : 1) + queued_after_yield(limit);
+}
 
-void actor_cell::note_spent_turn() noexcept {
-  // More than one message left: behind, not just sending itself its next step. At most two
-  // links walked, which the next turn reads anyway.
-  const std::size_t left = (deferred_.empty() ? 0 : 1) + queued_after_yield(2);
+void actor_cell::note_spent_turn(std::size_t left) noexcept {
+  // More than one message left: behind, not just sending itself its next step.
   if (left >= 2) {
     if (!overloaded_.load(std::memory_order_relaxed)) overloaded_.store(true, std::memory_order_relaxed);
   } else if (overloaded_.load(std::memory_order_relaxed)) [[unlikely]] {

@@ -331,10 +331,12 @@ class actor_cell {
   void overflowed(const envelope* e) noexcept;
   void run_continue() noexcept;
   void note_activity(unsigned handled) noexcept;
-  // Back-pressure (mute_table.hpp): a turn that spent its budget marks the actor overloaded
-  // or not; one that stops being so lets its muted senders go.
-  void note_spent_turn() noexcept;
-  [[nodiscard]] bool ordinary_waiting() const noexcept;
+  // Back-pressure (mute_table.hpp): a turn that spent its budget, with `left` ordinary
+  // messages still queued (ordinary_left(2)), marks the actor overloaded or not; one that
+  // stops being so lets its muted senders go.
+  void note_spent_turn(std::size_t left) noexcept;
+  // Ordinary messages still to handle, counted up to about `limit`.
+  [[nodiscard]] std::size_t ordinary_left(std::size_t limit) const noexcept;
   [[gnu::noinline, gnu::cold]] void let_muted_go() noexcept;
 
   // relaying: moved away (migration.hpp); hands every ordinary message to extras_->relay.

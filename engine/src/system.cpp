@@ -24,18 +24,14 @@ std::string local_node_id() {
 }
 }  // namespace
 
-namespace {
-// Before the scheduler starts its workers: their heaps then take their memory with the option on.
-const system_config& with_allocator_prepared(const system_config& cfg) noexcept {
-  if (cfg.large_pages) internal::prefer_large_pages();
-  return cfg;
-}
-}  // namespace
-
 system_state::system_state(const system_config& cfg)
-    : config(with_allocator_prepared(cfg)),
+    : config(cfg),
       scheduler(cfg.workers != 0 ? cfg.workers : std::max(1u, std::thread::hardware_concurrency()), cfg.throughput,
-                cfg.adaptive_workers) {}
+                cfg.adaptive_workers) {
+  // Before the scheduler starts its workers (actor_system's constructor): their heaps then
+  // take their memory with the option on.
+  if (cfg.large_pages) internal::prefer_large_pages();
+}
 
 actor_cell* spawn_cell(system_state& sys, actor_cell* parent, const spawn_options& opts, const actor_type& type,
                        std::size_t size, std::size_t align, void* closure, impl_constructor construct) {

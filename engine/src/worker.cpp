@@ -311,23 +311,6 @@ void worker::note_backlog(const actor_cell* c) noexcept {
     largest_backlog_.store((tag << backlog_bits) | n, std::memory_order_relaxed);
 }
 
-inline void worker::after_spent_turn(actor_cell* c) noexcept {
-  // Still the consumer: the only moment the queue can be walked. One relaxed load per yield
-  // (after `throughput` messages), none per message.
-  if (census_budget_ != 0 || sched_.census_epoch_.load(std::memory_order_relaxed) != census_epoch_) [[unlikely]]
-    note_backlog(c);
-  requeue(c);
-}
-
-void worker::after_pressed_turn(actor_cell* c, turn_result turn, actor_cell* pressed) noexcept {
-  if (turn == turn_result::yield) {
-    if (!c->try_mute_on(pressed)) after_spent_turn(c);  // muted: the receiver lets it go
-  } else if (turn == turn_result::done) {
-    c->release();  // the alive reference (actor_cell.hpp C-I1)
-  }
-  pressed->release();
-}
-
 void worker::run() noexcept {
   set_current_worker(this);
   for (;;) {
@@ -348,21 +331,24 @@ void worker::run() noexcept {
     // tuner sums it. Counted before the turn, so that it does not move during a long one.
     progress_.store(progress_.load(std::memory_order_relaxed) + 1 + handled_, std::memory_order_relaxed);
     const turn_result turn = c->run_turn(sched_.throughput_, handled_);
-    // An overloaded actor the turn sent to (mute_table.hpp): usually none.
-    if (actor_cell* const pressed = local_outbox().end_turn()) [[unlikely]] {
-      after_pressed_turn(c, turn, pressed);
-    } else {
-      switch (turn) {
-        case turn_result::idle:
-          break;
-        case turn_result::yield:
-          after_spent_turn(c);
-          break;
-        case turn_result::done:
-          c->release();  // the alive reference (actor_cell.hpp C-I1)
-          break;
-      }
+    // An overloaded actor the turn sent to (mute_table.hpp), counted: usually none.
+    actor_cell* const pressed = local_outbox().end_turn();
+    switch (turn) {
+      case turn_result::idle:
+        break;
+      case turn_result::yield:
+        // Still the consumer: the only moment the queue can be walked. One relaxed load per
+        // yield (after `throughput` messages), none per message.
+        if (census_budget_ != 0 || sched_.census_epoch_.load(std::memory_order_relaxed) != census_epoch_) [[unlikely]]
+          note_backlog(c);
+        if (pressed != nullptr && c->try_mute_on(pressed)) [[unlikely]] break;  // its receiver lets it go
+        requeue(c);
+        break;
+      case turn_result::done:
+        c->release();  // the alive reference (actor_cell.hpp C-I1)
+        break;
     }
+    if (pressed != nullptr) [[unlikely]] pressed->release();
     if (tick_ % epoch_check_interval == 0 && sched_.adaptive_) [[unlikely]] {
       // Advisory (relaxed): a look lost to the tuner's clearing costs at most one deferred probe.
       if (queue_.size() != 0 || sched_.global_.size_approx() != 0) saw_waiting_work_.store(true, std::memory_order_relaxed);

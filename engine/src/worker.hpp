@@ -44,7 +44,6 @@
 namespace eam::internal {
 
 class scheduler;
-enum class turn_result : std::uint8_t;  // actor_cell.hpp
 
 class worker {
  public:
@@ -92,12 +91,6 @@ class worker {
   void hand_off() noexcept;
   [[gnu::cold, gnu::noinline]] void note_backlog(const actor_cell* c) noexcept;
   void requeue(actor_cell* c) noexcept;
-  // After a turn that spent its budget: back in the queue.
-  inline void after_spent_turn(actor_cell* c) noexcept;
-  // After a turn that sent to an overloaded actor (mute_table.hpp): as run() does after any
-  // turn, except that a turn that spent its budget mutes the actor when the rule allows (it
-  // is then not requeued); last, drops the reference to the overloaded actor.
-  [[gnu::noinline, gnu::cold]] void after_pressed_turn(actor_cell* c, turn_result turn, actor_cell* pressed) noexcept;
   void stop_searching() noexcept;
 
   // A ping-pong pair keeps feeding the LIFO slot; after this many LIFO turns in a row the
