@@ -107,6 +107,9 @@ WORKLOADS["group-propagation"] = ("remote", "members", {"n": 2000}, ["n"])
 WORKLOADS["migration"] = ("remote", "migrations", {"n": 500}, ["n"])
 SERVICE_ROWS = {"remote-spawn", "remote-gen-stage", "registry-propagation", "group-propagation", "migration"}
 SYSTEMS = ["libeam", "caf", "erlang", "threads", "seed"]
+# Seconds of measured work each count's median rests on in the worker sweep, at most (runs are
+# added to short rows up to three times the usual number).
+SCALING_TARGET_S = 0.25
 REMOTE_SYSTEMS = ["libeam", "erlang", "caf", "zmq", "zmq-batch"]
 ALL_SYSTEMS = SYSTEMS + [s for s in REMOTE_SYSTEMS if s not in SYSTEMS]
 REMOTE_ROWS = {n for n, w in WORKLOADS.items() if w[0] == "remote"}
@@ -789,14 +792,18 @@ def print_remote_summary(remote):
 
 
 def worker_scaling(names, systems, results, args):
-    """Throughput of every local row at 1, 2, 4, ... --workers workers: the median of up to 3
-    runs per count, and at --workers the main measurement's. Rows whose throughput at some
-    count falls below that at 1 worker are listed (the engine's goal: none)."""
+    """Throughput of every local row at 1, 2, 4, ... --workers workers: the median of the runs
+    per count. Every count is measured here, --workers included, with the counts interleaved
+    run by run (1, 2, 1, 2, ...): on a machine whose speed drifts, counts measured minutes apart
+    would compare the drift. Rows of a few milliseconds get more runs (up to three times as
+    many), so that each count's median rests on about SCALING_TARGET_S of work. Rows whose
+    throughput at some count falls below that at 1 worker are listed (the engine's goal: none)."""
     counts = sorted({1, 2, 4, 8, 16, args.workers} & set(range(1, args.workers + 1)))
     local = [n for n in names if WORKLOADS[n][0] != "remote"]
-    reps = min(args.reps, 3)
+    base_reps = min(args.reps, 3)
     out = {}
-    print(f"\nworker scaling of every local row: {counts} workers, median of {reps}")
+    print(f"\nworker scaling of every local row: {counts} workers, interleaved, median of "
+          f"{base_reps} to {3 * base_reps} runs")
     for name in local:
         group, unit, defaults, scaling = spec(name)
         params = scaled(defaults, scaling, args.size)
@@ -805,25 +812,26 @@ def worker_scaling(names, systems, results, args):
             # Raw threads and the seed (one Node.js thread) have no worker count to vary.
             if not serves(system, name) or system.name in ("threads", "seed"):
                 continue
-            series = {}
-            for w in counts:
-                measured = results["workloads"].get(name, {}).get("systems", {}).get(system.name)
-                if w == args.workers and measured:
-                    series[w] = measured["throughput"]
-                    continue
-                # A run far slower than the main measurement is cut short, once: CAF's
-                # sleeping-barber on 1 worker spins in its retry storm for many minutes.
-                timeout = min(args.timeout, max(30, 50 * measured["median_s"])) if measured else args.timeout
-                rates = []
-                for _ in range(reps):
+            measured = results["workloads"].get(name, {}).get("systems", {}).get(system.name)
+            # A run far slower than the main measurement is cut short, once: CAF's
+            # sleeping-barber on 1 worker spins in its retry storm for many minutes.
+            timeout = min(args.timeout, max(30, 50 * measured["median_s"])) if measured else args.timeout
+            reps = base_reps
+            if measured and measured["median_s"] > 0:
+                reps = max(base_reps, min(3 * base_reps, math.ceil(SCALING_TARGET_S / measured["median_s"])))
+            rates = {w: [] for w in counts}
+            cut = set()
+            for _ in range(reps):
+                for w in counts:
+                    if w in cut:
+                        continue
                     result, _ = system.run(name, w, params, timeout)
                     if result.get("ok") and result["seconds"] > 0:
-                        rates.append(result["items"] / result["seconds"])
+                        rates[w].append(result["items"] / result["seconds"])
                     elif "timed out" in result.get("detail", ""):
                         print(f"  {name:<22} {system.name:<8} {w} workers: {result['detail']}", flush=True)
-                        break
-                if rates:
-                    series[w] = statistics.median(rates)
+                        cut.add(w)
+            series = {w: statistics.median(r) for w, r in rates.items() if r}
             out[name][system.name] = series
             print(f"  {name:<22} {system.name:<8} " + "  ".join(f"{w}:{fmt_rate(v)}" for w, v in series.items()),
                   flush=True)
