@@ -3,6 +3,12 @@
 // programmer would write them with the standard library. Only the workloads whose actor count
 // a thread per actor can bear: ping-pong, counting, fork-join throughput, thread ring, fan-in.
 //
+// core-round-trip is not a suite row but a probe of the machine: two threads hand one flag back
+// and forth through one cache line, the floor under any message that crosses between cores.
+// tools/suite.py runs it at the start and the end of a run and reports it beside the rows; on
+// a VM it moves with the host's placement of the virtual CPUs (220 to 600 ns on the one these
+// figures came from), and so do the rows that cross cores on every message.
+//
 // Fan-in is the exception: its row is the limit an actor runtime's fan-in is held to, a raw
 // lock-free MPSC queue (moodycamel's ConcurrentQueue, one producer token per sender) drained in
 // batches by a receiver that spins while it is empty. A mutex + deque drained in batches, the
@@ -201,5 +207,34 @@ outcome fan_in(unsigned, const params& p) {
   return checked(s, senders * n, sum, senders * n);
 }
 EAM_SUITE_WORKLOAD("fan-in", fan_in);
+
+outcome core_round_trip(unsigned, const params& p) {
+  const std::int64_t n = p["n"];
+  alignas(64) std::atomic<std::int64_t> ball{0};  // odd: the echo thread's turn; even: ours
+  std::int64_t returned = 0;
+  // Both threads spin, as the two sides of a cross-core message do; a yield now and then lets
+  // them through on a machine whose cores are taken.
+  constexpr unsigned spins_per_yield = 1u << 16;
+  const auto wait_for = [&](std::int64_t value) {
+    for (unsigned spins = 1; ball.load(std::memory_order_acquire) != value; ++spins)
+      if (spins % spins_per_yield == 0) std::this_thread::yield();
+  };
+  const double s = seconds_of([&] {
+    std::thread echo([&] {
+      for (std::int64_t i = 0; i < n; ++i) {
+        wait_for(2 * i + 1);
+        ball.store(2 * i + 2, std::memory_order_release);
+      }
+    });
+    for (std::int64_t i = 0; i < n; ++i) {
+      ball.store(2 * i + 1, std::memory_order_release);
+      wait_for(2 * i + 2);
+      ++returned;
+    }
+    echo.join();
+  });
+  return checked(s, n, returned, n);
+}
+EAM_SUITE_WORKLOAD("core-round-trip", core_round_trip);
 
 }  // namespace
