@@ -62,14 +62,19 @@ void scheduler::schedule(actor_cell* c) noexcept {
   if (worker* w = own_worker(*this))
     w->schedule_local(c);
   else
-    push_global(c);
+    push_from_outside(c);
 }
 
 void scheduler::schedule_behind(actor_cell* c) noexcept {
   if (worker* w = own_worker(*this))
     w->requeue(c);
   else
-    push_global(c);
+    push_global(c);  // behind: not the hand-off slot, which is looked at first
+}
+
+void scheduler::push_from_outside(actor_cell* c) noexcept {
+  global_.push_from_outside(c);
+  notify();
 }
 
 void scheduler::push_global(actor_cell* c) noexcept {

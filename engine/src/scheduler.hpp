@@ -83,6 +83,7 @@ class scheduler {
   friend class worker;
   void notify() noexcept;
   void push_global(actor_cell* c) noexcept;
+  void push_from_outside(actor_cell* c) noexcept;
   bool any_work_visible() const noexcept;
   /// A hint (relaxed) for the watches' back-off: every worker that may run is parked. Resting
   /// workers do not count: with one active worker parked, an idle system is idle.
