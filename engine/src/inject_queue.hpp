@@ -8,9 +8,13 @@
 // one word moving between two cores is what a request from outside costs, where moodycamel's
 // producer lookup, block and indices cost several (blocking calls from a thread ran 1.15x to
 // 1.4x as fast, the more so when the machine's cores are far apart).
+// The slot is filled only while the queue looks empty, so it never lets an actor overtake the
+// ones queued before it: a thread outside the pool that keeps waking actors (a network thread)
+// cannot starve what the workers overflowed or handed off. A race lets one actor pass a few
+// queued a moment before, no more: the slot holds one.
 // Shared:  slot_  an outside thread CASes it from null to its actor (release: the actor's
 //                 consumer role, [I1]); a worker exchanges it back to null (acquire, [I2]). A
-//                 full slot sends the next outside actor to the queue.
+//                 full slot, or a queue with actors in it, sends the outside actor to the queue.
 //
 // Under ThreadSanitizer the queue is a mutex around a deque instead: moodycamel orders its
 // slots with standalone fences, which TSan does not model, so it would report races that are
@@ -37,10 +41,11 @@ using detail::actor_cell;
 class inject_queue {
  public:
   void push(actor_cell* c) { q_.push(c); }
-  /// For a thread outside the pool: into the hand-off slot when it is free, else the queue.
+  /// For a thread outside the pool: into the hand-off slot when it is free and nothing is
+  /// queued, else the queue.
   void push_from_outside(actor_cell* c) {
     actor_cell* expected = nullptr;
-    if (slot_.load(std::memory_order_relaxed) == nullptr &&
+    if (slot_.load(std::memory_order_relaxed) == nullptr && q_.size_approx() == 0 &&
         slot_.compare_exchange_strong(expected, c, std::memory_order_release, std::memory_order_relaxed))  // [I1]
       return;
     q_.push(c);

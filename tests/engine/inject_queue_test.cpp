@@ -17,17 +17,32 @@ std::uintptr_t index_of(actor_cell* c) { return reinterpret_cast<std::uintptr_t>
 TEST_SUITE("engine.inject_queue") {
   TEST_CASE("an actor from outside the pool waits in the hand-off slot and is taken first: the next ones queue") {
     inject_queue q;
-    q.push(fake(1));               // overflow from a worker: the queue
-    q.push_from_outside(fake(2));  // the slot
-    q.push_from_outside(fake(3));  // the slot is full: the queue
+    q.push_from_outside(fake(1));  // the slot
+    q.push_from_outside(fake(2));  // the slot is full: the queue
+    q.push(fake(3));               // overflow from a worker: the queue
     CHECK(q.size_approx() == 3);
-    CHECK(q.try_pop() == fake(2));
     CHECK(q.try_pop() == fake(1));
+    CHECK(q.try_pop() == fake(2));
     CHECK(q.try_pop() == fake(3));
     CHECK(q.try_pop() == nullptr);
     CHECK(q.size_approx() == 0);
     q.push_from_outside(fake(4));  // free again
     CHECK(q.try_pop() == fake(4));
+  }
+
+  TEST_CASE("an actor from outside the pool never overtakes actors already queued: a busy outside thread starves nobody") {
+    inject_queue q;
+    q.push(fake(1));  // overflow from a worker
+    // An outside thread that wakes an actor after every pop: with the slot taken first and
+    // filled regardless of the queue, fake(1) would never come out.
+    std::uintptr_t next = 100;
+    q.push_from_outside(fake(next));
+    bool first_came_out = false;
+    for (int i = 0; i < 10 && !first_came_out; ++i) {
+      first_came_out = q.try_pop() == fake(1);
+      q.push_from_outside(fake(++next));
+    }
+    CHECK(first_came_out);
   }
 
   TEST_CASE("threads outside the pool racing for the slot lose no actor and duplicate none") {
