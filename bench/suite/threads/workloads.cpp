@@ -6,7 +6,7 @@
 // core-round-trip is not a suite row but a probe of the machine: two threads hand one flag back
 // and forth through one cache line, the floor under any message that crosses between cores.
 // tools/suite.py runs it at the start and the end of a run and reports it beside the rows; on
-// a VM it moves with the host's placement of the virtual CPUs (220 to 600 ns on the one these
+// a VM it moves with the host's placement of the virtual CPUs (130 to 610 ns on the one these
 // figures came from), and so do the rows that cross cores on every message.
 //
 // Fan-in is the exception: its row is the limit an actor runtime's fan-in is held to, a raw
