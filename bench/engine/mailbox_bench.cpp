@@ -39,6 +39,26 @@ void BM_mailbox_push_pop(benchmark::State& st) {
 }
 BENCHMARK(BM_mailbox_push_pop);
 
+// What a handler's turn does: take, then retire when the handler is done. The last envelope
+// stays linked until the next one arrives (mailbox.hpp M-I4), so two take turns; the bench's
+// envelopes live on the stack, so giving one back does nothing.
+void no_reclaim(eam::internal::mpsc_node*) noexcept {}
+
+void BM_mailbox_push_take(benchmark::State& st) {
+  eam::internal::basic_mailbox<&no_reclaim> mb(false);
+  envelope a, b;
+  envelope* next = &a;
+  for (auto _ : st) {
+    benchmark::DoNotOptimize(mb.push(next));
+    envelope* e = mb.take();
+    benchmark::DoNotOptimize(e);
+    mb.retire(e);
+    next = next == &a ? &b : &a;
+  }
+  st.SetItemsProcessed(st.iterations());
+}
+BENCHMARK(BM_mailbox_push_take);
+
 void BM_mutex_deque_push_pop(benchmark::State& st) {
   mutex_deque q;
   envelope e;

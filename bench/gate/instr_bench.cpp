@@ -161,6 +161,23 @@ void mailbox_workload(std::int64_t n) {
   region_end("mailbox_push_pop");
 }
 
+// mailbox_take: one push, one take and one retire, as a handler's turn does: the last envelope
+// stays linked until the next one arrives (mailbox.hpp M-I4), so two take turns. Per message.
+void no_reclaim(eam::internal::mpsc_node*) noexcept {}  // the envelopes live on the stack
+
+void mailbox_take_workload(std::int64_t n) {
+  eam::internal::basic_mailbox<&no_reclaim> mb(false);
+  eam::internal::envelope a, b;
+  eam::internal::envelope* next = &a;
+  region_begin();
+  for (std::int64_t i = 0; i < n; ++i) {
+    (void)mb.push(next);
+    mb.retire(mb.take());
+    next = next == &a ? &b : &a;
+  }
+  region_end("mailbox_push_take");
+}
+
 // timer: arm a call timeout and cancel it. Per arm+cancel.
 void timer_workload(std::int64_t n) {
   eam::actor_system sys({.workers = 1});
@@ -187,6 +204,7 @@ int main() {
       {"call", 5000, call_workload},
       {"spawn_stop", 5000, spawn_stop_workload},
       {"mailbox_push_pop", 20000, mailbox_workload},
+      {"mailbox_push_take", 20000, mailbox_take_workload},
       {"timer_arm_cancel", 5000, timer_workload},
   };
   std::string json = "{";

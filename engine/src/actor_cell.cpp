@@ -348,7 +348,7 @@ internal::turn_result actor_cell::run_turn(unsigned budget, unsigned& handled) n
       return internal::turn_result::done;
     }
     if (phase_ == phase::running && !awaiting()) {
-      if (envelope* e = next_ordinary()) {
+      if (envelope* e = next_to_handle()) {
         handle_ordinary(e);
         if (--budget == 0 || out.sent_this_turn() >= send_budget) [[unlikely]] {
           const std::size_t left = ordinary_left(2);
@@ -424,6 +424,22 @@ envelope* actor_cell::next_ordinary() noexcept {
   return next_ordinary_slow();
 }
 
+envelope* actor_cell::next_to_handle() noexcept {
+  // The handler never passes its envelope on, so the mailbox may keep the last one linked and
+  // spare the stub's exchange (mailbox.hpp M-I4); a stashed one is detached.
+  if (deferred_.empty() && bounded_ == nullptr) [[likely]] return mailbox_.take();
+  return next_ordinary_slow();
+}
+
+inline void actor_cell::retire(envelope* e) noexcept {
+  if (!mailbox_.holds(e)) {  // not the last one taken, or from the slow path
+    free_envelope(e);
+    return;
+  }
+  destroy_contents(e);
+  mailbox_.retire(e);
+}
+
 envelope* actor_cell::next_ordinary_slow() noexcept {
   envelope* e = deferred_.empty() ? pop_mailbox() : deferred_.pop_front();
   if (bounded_ != nullptr && e != nullptr) count_handled(e);
@@ -490,14 +506,14 @@ void actor_cell::handle_ordinary(envelope* e) noexcept {
   // Timer messages and downs are checked once, on first delivery (a stashed one comes back).
   if (e->kind == envelope_kind::timer) [[unlikely]] {
     if (!take_timer_message(e->reply.request_id)) {  // cancelled after it fired
-      free_envelope(e);
+      retire(e);
       return;
     }
     e->kind = envelope_kind::cast;
   } else if (e->type == &message_type_of<down> && (e->flags & envelope::admitted) == 0) [[unlikely]] {
     std::function<void(const down&)> on_down;
     if (!forget_watch(e->as<down>().ref.id, on_down)) {  // unwatched while the down was queued
-      free_envelope(e);
+      retire(e);
       return;
     }
     if (on_down) {  // a watch with its own handler: the behavior never sees this down
@@ -515,9 +531,10 @@ void actor_cell::handle_ordinary(envelope* e) noexcept {
   if ((pending_ & stash_current) != 0) [[unlikely]] {
     pending_ &= ~stash_current;
     e->reply = take_current_reply();  // stash() parked the call's reply address there
+    mailbox_.detach(e);               // linked through the stash from here
     more().stash.push_back(e);
   } else {
-    free_envelope(e);
+    retire(e);
   }
   after_handler();
 }
@@ -528,7 +545,7 @@ void actor_cell::run_down_handler(envelope* e, std::function<void(const down&)>&
   } catch (...) {
     record_crash(telemetry::detail::what_of(std::current_exception()));
   }
-  free_envelope(e);
+  retire(e);
   after_handler();
 }
 

@@ -19,7 +19,7 @@
 //   C-I2  A dead cell is never scheduled: a sender that claims its consumer role drains it
 //         in place (drain_dead) instead.
 //   C-I3  Every call envelope is answered exactly once: by its handler, or with an error when
-//         it is dropped (free_envelope answers what is still pending).
+//         it is dropped (free_envelope and retire answer what is still pending).
 #include "envelope_list.hpp"
 #include "mailbox.hpp"
 #include "outbox.hpp"
@@ -313,6 +313,8 @@ class actor_cell {
   void finish() noexcept;
   void run_terminate(exit_reason& reason) noexcept;
   envelope* next_ordinary() noexcept;
+  envelope* next_to_handle() noexcept;  // like next_ordinary, but the mailbox may keep the last one linked
+  [[gnu::always_inline]] inline void retire(envelope* e) noexcept;  // frees what next_to_handle gave (mailbox.hpp M-I4)
   [[gnu::noinline]] envelope* next_ordinary_slow() noexcept;  // set-aside messages, bounded mailboxes
   [[gnu::always_inline]] inline envelope* pop_mailbox() noexcept;
   [[gnu::noinline, gnu::cold]] envelope* pop_bounded() noexcept;

@@ -9,9 +9,18 @@ namespace eam::detail {
 
 void* allocate_envelope(std::size_t bytes, std::size_t align) { return internal::allocate(bytes, align); }
 
-void free_envelope(envelope* e) noexcept {
-  if (e->reply.pending()) complete_error(e->reply, error(errc::actor_not_found, "the actor exited before handling the call"));
+namespace {
+[[gnu::always_inline]] inline void destroy_contents_inline(envelope* e) noexcept {
+  if (e->reply.pending()) [[unlikely]]
+    complete_error(e->reply, error(errc::actor_not_found, "the actor exited before handling the call"));
   if (e->type->destroy != nullptr) e->type->destroy(e->payload());
+}
+}  // namespace
+
+void destroy_contents(envelope* e) noexcept { destroy_contents_inline(e); }
+
+void free_envelope(envelope* e) noexcept {
+  destroy_contents_inline(e);
   internal::deallocate(e);
 }
 

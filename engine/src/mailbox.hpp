@@ -13,7 +13,17 @@
 //                             by system senders [M5] so the consumer's [M4] CAS fails and it
 //                             looks at that queue before going idle.
 //          node->next  written once by the producer that linked the node, read by the consumer.
-// Consumer only: tail_, stub_ (re-linked by the consumer when the queue runs dry).
+// Consumer only: tail_, stub_ (re-linked by the consumer when the queue runs dry), spent_,
+//          held_retired_.
+//
+// Keeping the last node (take, retire, detach). The queue always links at least one node, so
+// handing out the last message means linking the stub behind it first: a second exchange on
+// head_ for every message that empties the queue, which is every message of a request and
+// reply. take() instead hands the last node out while it stays linked (held). The queue
+// lets go of it for free when the next message is linked behind it, or in try_mark_empty's CAS,
+// which puts the stub in its place in the RMW that gives the consumer role up anyway (Pony's
+// message queue keeps its last node linked for the same reason). pop() keeps the stub way for
+// consumers that pass envelopes on (the system queue, set-aside and relayed messages).
 // Invariants:
 //   M-I1  At most one thread holds the consumer role: the one that cleared the empty bit (by a
 //         push or try_claim) keeps it until its try_mark_empty succeeds. After that it must not
@@ -24,17 +34,23 @@
 //         its earlier pushes first in head_'s modification order).
 //   M-I3  A system message queued before try_mark_empty succeeds is seen by the consumer: its
 //         sender set system_bit after queueing it, and [M4] only succeeds on an untagged
-//         stub. An exchange may drop the bit, but only by pushing a node the consumer must pop
-//         first, and the consumer checks the system queue after every pop (actor_cell).
+//         last node. An exchange may drop the bit, but only by pushing a node the consumer
+//         must pop first, and the consumer checks the system queue after every pop (actor_cell).
+//   M-I4  A held node is tail_ and spent_, the last node linked, and the stub is not linked.
+//         Producers touch it only by [M2] into its next. Its memory goes back (Reclaim) once the
+//         consumer retired it and the queue let go of it (its next seen set, or [M4] replaced
+//         it), whichever comes later; the consumer links it nowhere else before detach().
 // Orderings (all on head_, all seq_cst RMWs, which cost the same as acq_rel on x86):
 //   [M1] push: head_ exchange. Release publishes the node's payload to the consumer ([M3]);
 //        acquire pairs with [M4] so a thread that clears the empty bit sees everything the
 //        previous consumer did before it went idle.
 //   [M2] push: prev->next store, release -> [M3].
 //   [M3] pop: next loads, acquire <- [M2]: the payload behind a link is visible.
-//   [M4] try_mark_empty: head_ CAS stub -> stub|empty (release: hand-over to the next consumer).
+//   [M4] try_mark_empty: head_ CAS last -> stub|empty, where last is the stub or a held node
+//        (release: hand-over to the next consumer).
 //   [M5] try_claim: head_ CAS loop that sets system_bit and clears empty_bit; the system
 //        queue's own push happened before it, so whoever observes the bit sees the message.
+#include "allocator.hpp"
 #include "invariant.hpp"
 
 #include <eam/engine/detail/envelope.hpp>
@@ -42,19 +58,25 @@
 #include <atomic>
 #include <cstdint>
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
+
 namespace eam::internal {
 
 using detail::envelope;
 using detail::mpsc_node;
 
-class mailbox {
+/// `Reclaim` gives back the memory of a node the consumer retired (M-I4).
+template <void (*Reclaim)(mpsc_node*) noexcept>
+class basic_mailbox {
  public:
   /// `starts_empty`: whether the first push should schedule the owner. A new actor's mailbox
   /// starts claimed (not empty) because spawn schedules it directly.
-  explicit mailbox(bool starts_empty) noexcept
+  explicit basic_mailbox(bool starts_empty) noexcept
       : head_(reinterpret_cast<std::uintptr_t>(&stub_) | (starts_empty ? empty_bit : 0)), tail_(&stub_) {}
-  mailbox(const mailbox&) = delete;
-  mailbox& operator=(const mailbox&) = delete;
+  basic_mailbox(const basic_mailbox&) = delete;
+  basic_mailbox& operator=(const basic_mailbox&) = delete;
 
   // -- any thread ------------------------------------------------------------------------
 
@@ -86,31 +108,40 @@ class mailbox {
   // -- consumer only ---------------------------------------------------------------------
 
   /// The oldest envelope, or null when none is ready (empty, or a producer is between its
-  /// exchange and its link; then try_mark_empty fails and the caller comes back).
-  envelope* pop() noexcept {
-    mpsc_node* tail = tail_;
-    mpsc_node* next = tail->next.load(std::memory_order_acquire);  // [M3]
-    if (tail == &stub_) {
-      if (next == nullptr) return nullptr;
-      tail_ = next;
-      tail = next;
-      next = next->next.load(std::memory_order_acquire);  // [M3]
+  /// exchange and its link; then try_mark_empty fails and the caller comes back). The caller
+  /// owns it outright: popping the last one links the stub behind it.
+  envelope* pop() noexcept { return next_node(false); }
+
+  /// Like pop, but the last envelope stays linked (M-I4): the caller hands it back with
+  /// retire() when done with its payload, or detach()es it before linking it elsewhere.
+  envelope* take() noexcept { return next_node(true); }
+
+  /// Whether the queue still links `e`, taken: then retire() leaves its memory to the queue.
+  [[nodiscard]] bool holds(const envelope* e) const noexcept { return e == spent_; }
+
+  /// The consumer is done with `e` (payload destroyed): its memory goes back now, or when the
+  /// queue lets go of it (M-I4). Before the consumer's next take, pop or try_mark_empty.
+  void retire(envelope* e) noexcept {
+    if (holds(e))
+      held_retired_ = true;
+    else
+      Reclaim(e);
+  }
+
+  /// Makes `e`, taken, the caller's outright so that its link may be reused: when the queue
+  /// still holds it, the stub goes behind it, as pop would have done.
+  void detach(envelope* e) noexcept {
+    if (!holds(e)) return;
+    (void)push(&stub_);  // never claims: the consumer role is ours
+    // A producer that exchanged before us links behind `e` in a moment.
+    mpsc_node* next = nullptr;
+    while ((next = e->next.load(std::memory_order_acquire)) == nullptr) {  // [M3]
+#if defined(__x86_64__) || defined(__i386__)
+      _mm_pause();
+#endif
     }
-    if (next != nullptr) {
-      EAM_ASSERT(tail != &stub_, "M-I2: the stub is relinked, never handed out as a message");
-      tail_ = next;
-      return static_cast<envelope*>(tail);
-    }
-    // `tail` is the last linked node. Unless a push is half done, put the stub behind it so
-    // `tail` can be handed out while the queue keeps a node.
-    if (tail != head_node()) return nullptr;
-    push(&stub_);
-    next = tail->next.load(std::memory_order_acquire);  // [M3]
-    if (next != nullptr) {
-      tail_ = next;
-      return static_cast<envelope*>(tail);
-    }
-    return nullptr;
+    tail_ = next;
+    spent_ = &stub_;
   }
 
   /// How many envelopes are linked behind the consumer's position, counting at most `limit`
@@ -119,7 +150,7 @@ class mailbox {
   [[nodiscard]] std::size_t count_queued(std::size_t limit) const noexcept {
     std::size_t n = 0;
     for (const mpsc_node* p = tail_; p != nullptr && n < limit; p = p->next.load(std::memory_order_acquire))  // [M3]
-      if (p != &stub_) ++n;
+      if (p != spent_ && p != &stub_) ++n;
     return n;
   }
 
@@ -127,13 +158,28 @@ class mailbox {
   /// on success (then M-I1: hands off the actor). False when a message is queued or being
   /// pushed, or a system message was flagged (the flag is cleared: look at the system queue).
   bool try_mark_empty() noexcept {
-    if (tail_ != &stub_) return false;
-    auto expected = reinterpret_cast<std::uintptr_t>(&stub_);
-    if (head_.compare_exchange_strong(expected, expected | empty_bit, std::memory_order_seq_cst,
-                                      std::memory_order_seq_cst))  // [M4]
+    mpsc_node* const last = tail_;
+    if (last != spent_) return false;  // a message not yet handed out
+    const bool held = last != &stub_;
+    if (held) {
+      EAM_ASSERT(held_retired_, "M-I4: a taken envelope is retired before the consumer role is given up");
+      // What the next consumer finds: the stub alone, as a pop would have left it.
+      stub_.next.store(nullptr, std::memory_order_relaxed);
+      tail_ = &stub_;
+      spent_ = &stub_;
+    }
+    auto expected = reinterpret_cast<std::uintptr_t>(last);
+    if (head_.compare_exchange_strong(expected, reinterpret_cast<std::uintptr_t>(&stub_) | empty_bit,
+                                      std::memory_order_seq_cst, std::memory_order_seq_cst)) {  // [M4]
+      if (held) Reclaim(last);  // head_ left it with nothing linked behind: no producer touches it again
       return true;
-    if (expected == (reinterpret_cast<std::uintptr_t>(&stub_) | system_bit))
-      (void)head_.compare_exchange_strong(expected, reinterpret_cast<std::uintptr_t>(&stub_),
+    }
+    if (held) {
+      tail_ = last;
+      spent_ = last;
+    }
+    if (expected == (reinterpret_cast<std::uintptr_t>(last) | system_bit))
+      (void)head_.compare_exchange_strong(expected, reinterpret_cast<std::uintptr_t>(last),
                                           std::memory_order_seq_cst, std::memory_order_seq_cst);
     return false;
   }
@@ -151,14 +197,56 @@ class mailbox {
     return reinterpret_cast<mpsc_node*>(head_.load(std::memory_order_acquire) & ~tag_bits);
   }
 
+  envelope* next_node(bool keep_last) noexcept {
+    mpsc_node* tail = tail_;
+    mpsc_node* next = tail->next.load(std::memory_order_acquire);  // [M3]
+    if (tail == spent_) {  // the stub, or the envelope handed out last: no message of its own
+      if (next == nullptr) return nullptr;
+      if (tail != &stub_) {  // its producer's [M2] is done: the queue lets go of it (M-I4)
+        spent_ = &stub_;
+        if (held_retired_) Reclaim(tail);
+      }
+      tail_ = next;
+      tail = next;
+      next = next->next.load(std::memory_order_acquire);  // [M3]
+    }
+    if (next != nullptr) {
+      EAM_ASSERT(tail != &stub_, "M-I2: the stub is relinked, never handed out as a message");
+      tail_ = next;
+      return static_cast<envelope*>(tail);
+    }
+    // `tail` is the last linked node, unless a push is half done.
+    if (tail != head_node()) return nullptr;
+    if (keep_last) {
+      spent_ = tail;
+      held_retired_ = false;
+      return static_cast<envelope*>(tail);
+    }
+    // Put the stub behind it so `tail` can be handed out while the queue keeps a node.
+    push(&stub_);
+    next = tail->next.load(std::memory_order_acquire);  // [M3]
+    if (next != nullptr) {
+      tail_ = next;
+      return static_cast<envelope*>(tail);
+    }
+    return nullptr;
+  }
+
   std::atomic<std::uintptr_t> head_;  // producers
   mpsc_node* tail_;                   // consumer
   mpsc_node stub_;                    // consumer (re-linked by pop)
+  mpsc_node* spent_ = &stub_;         // consumer: &stub_, or tail_ when take handed it out (M-I4)
+  bool held_retired_ = false;         // consumer: ... and the consumer retired it
 };
+
+/// Envelopes come from the engine's allocator.
+inline void reclaim_envelope(mpsc_node* n) noexcept { deallocate(n); }
+using mailbox = basic_mailbox<&reclaim_envelope>;
 
 /// The second queue of an actor, for system messages (stop, replies to an awaited call, child
 /// exits). Same structure without tag bits: scheduling goes through the main mailbox's head
-/// (flag_system_and_claim), so one word governs the consumer role.
+/// (flag_system_and_claim), so one word governs the consumer role. Only pop()ped: nothing is
+/// ever held.
 class system_queue {
  public:
   system_queue() noexcept : q_(false) {}

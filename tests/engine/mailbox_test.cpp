@@ -9,12 +9,18 @@
 
 using eam::internal::envelope;  // white-box: the engine's private mailbox (engine/src)
 using eam::internal::mailbox;
+using eam::internal::mpsc_node;
 
 namespace {
 struct numbered : envelope {
   int sender = 0;
   int seq = 0;
+  std::atomic<int> reclaimed{0};  // how often the mailbox gave its memory back
 };
+
+void count_reclaim(mpsc_node* n) noexcept { static_cast<numbered*>(n)->reclaimed.fetch_add(1); }
+// Envelopes on the stack or in arrays: the reclaimer only counts.
+using counting_mailbox = eam::internal::basic_mailbox<&count_reclaim>;
 }  // namespace
 
 TEST_SUITE("engine.mailbox") {
@@ -99,5 +105,150 @@ TEST_SUITE("engine.mailbox") {
     CHECK(received == producers * per_producer);
     CHECK(in_order);
     CHECK(wakeups.load() >= 1);
+  }
+
+  TEST_CASE("take keeps the last envelope linked and frees it once both the queue and the consumer are done") {
+    counting_mailbox mb(false);
+    numbered a, b, c;
+    CHECK_FALSE(mb.push(&a));
+    CHECK(mb.take() == &a);
+    mb.retire(&a);
+    CHECK(a.reclaimed == 0);  // still the queue's last node
+    CHECK_FALSE(mb.push(&b));
+    CHECK(mb.take() == &b);
+    CHECK(a.reclaimed == 1);  // b linked behind it: let go
+    mb.retire(&b);
+    CHECK(mb.take() == nullptr);
+    CHECK(b.reclaimed == 0);
+    CHECK(mb.try_mark_empty());  // the stub takes b's place in the same CAS
+    CHECK(b.reclaimed == 1);
+    CHECK(mb.push(&c));  // marked empty: the next push claims
+    CHECK(mb.take() == &c);
+    mb.retire(&c);
+    CHECK(mb.try_mark_empty());
+    CHECK(a.reclaimed == 1);
+    CHECK(b.reclaimed == 1);
+    CHECK(c.reclaimed == 1);
+  }
+
+  TEST_CASE("an envelope the queue let go of before it was retired is freed when retired") {
+    counting_mailbox mb(false);
+    numbered a, b, c;
+    (void)mb.push(&a);
+    (void)mb.push(&b);
+    CHECK(mb.take() == &a);  // not the last: never held
+    mb.retire(&a);
+    CHECK(a.reclaimed == 1);
+    CHECK(mb.take() == &b);  // the last: held
+    (void)mb.push(&c);       // while b is being handled
+    CHECK(mb.take() == &c);
+    CHECK(b.reclaimed == 0);  // let go, but not yet retired
+    mb.retire(&b);
+    CHECK(b.reclaimed == 1);
+    mb.retire(&c);
+    CHECK(mb.try_mark_empty());
+    CHECK(c.reclaimed == 1);
+  }
+
+  TEST_CASE("a system message flagged while the last envelope is held stops the consumer from idling once") {
+    counting_mailbox mb(false);
+    numbered a;
+    (void)mb.push(&a);
+    CHECK(mb.take() == &a);
+    mb.retire(&a);
+    CHECK_FALSE(mb.flag_system_and_claim());
+    CHECK_FALSE(mb.try_mark_empty());  // look at the system queue first
+    CHECK(a.reclaimed == 0);
+    CHECK(mb.try_mark_empty());
+    CHECK(a.reclaimed == 1);
+    CHECK(mb.flag_system_and_claim());
+  }
+
+  TEST_CASE("a held envelope counts as handed out, not as queued") {
+    counting_mailbox mb(false);
+    numbered a, b, c;
+    (void)mb.push(&a);
+    CHECK(mb.take() == &a);
+    CHECK(mb.count_queued(10) == 0);
+    (void)mb.push(&b);
+    (void)mb.push(&c);
+    CHECK(mb.count_queued(10) == 2);
+    mb.retire(&a);
+  }
+
+  TEST_CASE("a detached envelope may be linked elsewhere while its old mailbox goes on") {
+    counting_mailbox mb(false);
+    counting_mailbox other(false);
+    numbered a, b;
+    (void)mb.push(&a);
+    CHECK(mb.take() == &a);
+    mb.detach(&a);
+    (void)other.push(&a);  // rewrites a's link, as a stash does
+    (void)mb.push(&b);
+    CHECK(mb.take() == &b);
+    CHECK(mb.take() == nullptr);
+    mb.retire(&b);
+    CHECK(mb.try_mark_empty());
+    CHECK(a.reclaimed == 0);  // detached: the consumer's, never the queue's to free
+    CHECK(b.reclaimed == 1);
+    CHECK(other.pop() == &a);
+  }
+
+  TEST_CASE("take, retire and detach against concurrent producers lose nothing and free each envelope once" *
+            doctest::test_suite("concurrency")) {
+    constexpr int producers = 3;
+    constexpr int per_producer = 30000;
+    counting_mailbox mb(true);
+    std::vector<std::unique_ptr<numbered[]>> msgs;
+    for (int p = 0; p < producers; ++p) msgs.push_back(std::make_unique<numbered[]>(per_producer));
+    numbered poison;  // written into a detached envelope's link: a queue that still linked it would walk here
+    poison.sender = -1;
+    std::atomic<bool> done{false};
+    std::vector<int> next_seq(producers, 0);
+    int received = 0;
+    bool in_order = true;
+    int detached = 0;
+
+    std::thread consumer([&] {
+      for (;;) {
+        if (envelope* e = mb.take()) {
+          auto* m = static_cast<numbered*>(e);
+          in_order = in_order && m->sender >= 0 && m->seq == next_seq[m->sender];
+          if (m->sender < 0) break;
+          next_seq[m->sender] = m->seq + 1;
+          ++received;
+          if (m->seq % 7 == 0) {  // as a stash would: its link is the consumer's from here
+            mb.detach(e);
+            e->next.store(&poison, std::memory_order_relaxed);
+            ++detached;
+          }
+          mb.retire(e);
+        } else if (mb.try_mark_empty()) {
+          if (received == producers * per_producer) break;
+          while (!done.load() && mb.is_marked_empty()) std::this_thread::yield();
+          if (mb.is_marked_empty()) break;  // done, and nothing claimed it back
+        }
+      }
+    });
+    std::vector<std::thread> threads;
+    for (int p = 0; p < producers; ++p) {
+      threads.emplace_back([&, p] {
+        for (int i = 0; i < per_producer; ++i) {
+          msgs[p][i].sender = p;
+          msgs[p][i].seq = i;
+          (void)mb.push(&msgs[p][i]);
+        }
+      });
+    }
+    for (auto& t : threads) t.join();
+    done = true;
+    consumer.join();
+    CHECK(received == producers * per_producer);
+    CHECK(in_order);
+    CHECK(detached > 0);
+    int freed_once = 0;
+    for (auto& arr : msgs)
+      for (int i = 0; i < per_producer; ++i) freed_once += arr[i].reclaimed.load() == 1 ? 1 : 0;
+    CHECK(freed_once == producers * per_producer);  // the consumer ended idle: nothing is still held
   }
 }
