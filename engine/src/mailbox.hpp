@@ -57,6 +57,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <thread>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -133,12 +134,14 @@ class basic_mailbox {
   void detach(envelope* e) noexcept {
     if (!holds(e)) return;
     (void)push(&stub_);  // never claims: the consumer role is ours
-    // A producer that exchanged before us links behind `e` in a moment.
+    // A producer that exchanged before us links behind `e` in a moment, unless it was
+    // preempted in between: then let it run.
     mpsc_node* next = nullptr;
-    while ((next = e->next.load(std::memory_order_acquire)) == nullptr) {  // [M3]
+    for (unsigned spins = 1; (next = e->next.load(std::memory_order_acquire)) == nullptr; ++spins) {  // [M3]
 #if defined(__x86_64__) || defined(__i386__)
       _mm_pause();
 #endif
+      if (spins % 64 == 0) std::this_thread::yield();
     }
     tail_ = next;
     spent_ = &stub_;

@@ -164,6 +164,28 @@ TEST_SUITE("engine.mailbox") {
     CHECK(mb.flag_system_and_claim());
   }
 
+  TEST_CASE("pop after take steps over the held envelope, whether or not one arrived behind it") {
+    // As run_turn's awaiting branch, finish and drain_dead do after a handler took the last one.
+    counting_mailbox mb(false);
+    numbered a, b, c;
+    (void)mb.push(&a);
+    CHECK(mb.take() == &a);
+    mb.retire(&a);
+    CHECK(mb.pop() == nullptr);  // nothing behind it: still held
+    CHECK(a.reclaimed == 0);
+    (void)mb.push(&b);
+    CHECK(mb.pop() == &b);  // let go of a on the way; b is handed out with the stub behind it
+    CHECK(a.reclaimed == 1);
+    CHECK_FALSE(mb.holds(&b));
+    (void)mb.push(&c);
+    CHECK(mb.take() == &c);
+    mb.retire(&c);
+    CHECK(mb.pop() == nullptr);
+    CHECK(mb.try_mark_empty());
+    CHECK(c.reclaimed == 1);
+    CHECK(b.reclaimed == 0);  // popped: the caller's own, never the queue's to free
+  }
+
   TEST_CASE("a held envelope counts as handed out, not as queued") {
     counting_mailbox mb(false);
     numbered a, b, c;
@@ -198,7 +220,7 @@ TEST_SUITE("engine.mailbox") {
             doctest::test_suite("concurrency")) {
     constexpr int producers = 3;
     constexpr int per_producer = 30000;
-    counting_mailbox mb(true);
+    counting_mailbox mb(false);  // the consumer starts with the role
     std::vector<std::unique_ptr<numbered[]>> msgs;
     for (int p = 0; p < producers; ++p) msgs.push_back(std::make_unique<numbered[]>(per_producer));
     numbered poison;  // written into a detached envelope's link: a queue that still linked it would walk here

@@ -69,7 +69,9 @@ TEST_SUITE("otp.dynamic_supervisor") {
     auto a = sup->start_child(otp::child("a", {}, worker, 1)).value();
     system.stop(sup->ref());
     REQUIRE(eventually([&] { return !a.is_alive(); }));
-    CHECK(system.actor_count() == 0);
+    // The child ends first; the supervisor finishes after it hears of that end, on a worker,
+    // so it may still be counted for a moment after the child is gone.
+    CHECK(eventually([&] { return system.actor_count() == 0; }));
   }
 }
 

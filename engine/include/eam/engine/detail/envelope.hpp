@@ -87,6 +87,9 @@ struct envelope : mpsc_node {
   }
 };
 
+static_assert(sizeof(void*) != 8 || sizeof(envelope) == 40,
+              "kind and flags belong in the reply address's tail padding ([[no_unique_address]])");
+
 /// Raw storage for an envelope; mimalloc when enabled. Never returns null (aborts on OOM).
 void* allocate_envelope(std::size_t bytes, std::size_t align);
 /// Destroys the payload and frees the envelope. A call still waiting for its answer is
