@@ -432,12 +432,10 @@ envelope* actor_cell::next_to_handle() noexcept {
 }
 
 inline void actor_cell::retire(envelope* e) noexcept {
-  if (!mailbox_.holds(e)) {  // not the last one taken, or from the slow path
-    free_envelope(e);
-    return;
-  }
-  destroy_contents(e);
-  mailbox_.retire(e);
+  if (mailbox_.holds(e))
+    destroy_contents(e);  // its memory is the mailbox's to give back (mailbox.hpp M-I4)
+  else
+    free_envelope(e);  // not the last one taken, or from the slow path
 }
 
 envelope* actor_cell::next_ordinary_slow() noexcept {

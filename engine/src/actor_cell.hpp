@@ -389,6 +389,7 @@ class actor_cell {
   bool idle_watch_ = false;  // an idle timeout is set: count handled messages, note when turns end
   std::uint16_t impl_offset_ = 0;  // set at spawn, then read-only (see impl())
   bool named_ = false;             // set at spawn, then read-only: extras_->name is the spawn name
+  phase phase_ = phase::created;   // consumer only; here, in the padding before the mailbox
   // -- shared --------------------------------------------------------------------------------
   internal::mailbox mailbox_{false};
   internal::system_queue system_;
@@ -396,7 +397,6 @@ class actor_cell {
   actor_cell* sibling_prev_ = nullptr;
   actor_cell* sibling_next_ = nullptr;
   // -- consumer only -------------------------------------------------------------------------
-  phase phase_ = phase::created;
   internal::envelope_list deferred_;  // ordinary messages set aside while awaiting, and unstashed ones
   std::unique_ptr<extras> extras_;
   actor_context ctx_{this};

@@ -13,8 +13,7 @@
 //                             by system senders [M5] so the consumer's [M4] CAS fails and it
 //                             looks at that queue before going idle.
 //          node->next  written once by the producer that linked the node, read by the consumer.
-// Consumer only: tail_, stub_ (re-linked by the consumer when the queue runs dry), spent_,
-//          held_retired_.
+// Consumer only: tail_, stub_ (re-linked by the consumer when the queue runs dry), spent_.
 //
 // Keeping the last node (take, retire, detach). The queue always links at least one node, so
 // handing out the last message means linking the stub behind it first: a second exchange on
@@ -23,7 +22,9 @@
 // lets go of it for free when the next message is linked behind it, or in try_mark_empty's CAS,
 // which puts the stub in its place in the RMW that gives the consumer role up anyway (Pony's
 // message queue keeps its last node linked for the same reason). pop() keeps the stub way for
-// consumers that pass envelopes on (the system queue, set-aside and relayed messages).
+// consumers that pass envelopes on (set-aside and relayed messages); the system queue, whose
+// replies go on to coroutines, only pops and keeps no spent_ (a cell holds two queues, and
+// 8 bytes more per queue would move every idle actor into mimalloc's next size class).
 // Invariants:
 //   M-I1  At most one thread holds the consumer role: the one that cleared the empty bit (by a
 //         push or try_claim) keeps it until its try_mark_empty succeeds. After that it must not
@@ -37,9 +38,10 @@
 //         last node. An exchange may drop the bit, but only by pushing a node the consumer
 //         must pop first, and the consumer checks the system queue after every pop (actor_cell).
 //   M-I4  A held node is tail_ and spent_, the last node linked, and the stub is not linked.
-//         Producers touch it only by [M2] into its next. Its memory goes back (Reclaim) once the
-//         consumer retired it and the queue let go of it (its next seen set, or [M4] replaced
-//         it), whichever comes later; the consumer links it nowhere else before detach().
+//         Producers touch it only by [M2] into its next. The consumer retires or detaches it
+//         before its next take, pop or try_mark_empty, which may let go of it: its memory goes
+//         back (Reclaim) when its next is seen set or [M4] replaced it, and the consumer links
+//         it nowhere else before detach().
 // Orderings (all on head_, all seq_cst RMWs, which cost the same as acq_rel on x86):
 //   [M1] push: head_ exchange. Release publishes the node's payload to the consumer ([M3]);
 //        acquire pairs with [M4] so a thread that clears the empty bit sees everything the
@@ -58,6 +60,7 @@
 #include <atomic>
 #include <cstdint>
 #include <thread>
+#include <type_traits>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -68,14 +71,19 @@ namespace eam::internal {
 using detail::envelope;
 using detail::mpsc_node;
 
-/// `Reclaim` gives back the memory of a node the consumer retired (M-I4).
+/// `Reclaim` gives back the memory of a held node the consumer retired (M-I4); null for a
+/// queue that is only ever popped, which then keeps no spent_.
 template <void (*Reclaim)(mpsc_node*) noexcept>
 class basic_mailbox {
+  static constexpr bool keeps_last = Reclaim != nullptr;
+
  public:
   /// `starts_empty`: whether the first push should schedule the owner. A new actor's mailbox
   /// starts claimed (not empty) because spawn schedules it directly.
   explicit basic_mailbox(bool starts_empty) noexcept
-      : head_(reinterpret_cast<std::uintptr_t>(&stub_) | (starts_empty ? empty_bit : 0)), tail_(&stub_) {}
+      : head_(reinterpret_cast<std::uintptr_t>(&stub_) | (starts_empty ? empty_bit : 0)), tail_(&stub_) {
+    if constexpr (keeps_last) spent_ = &stub_;
+  }
   basic_mailbox(const basic_mailbox&) = delete;
   basic_mailbox& operator=(const basic_mailbox&) = delete;
 
@@ -115,23 +123,28 @@ class basic_mailbox {
 
   /// Like pop, but the last envelope stays linked (M-I4): the caller hands it back with
   /// retire() when done with its payload, or detach()es it before linking it elsewhere.
-  envelope* take() noexcept { return next_node(true); }
+  envelope* take() noexcept
+    requires keeps_last
+  {
+    return next_node(true);
+  }
 
   /// Whether the queue still links `e`, taken: then retire() leaves its memory to the queue.
-  [[nodiscard]] bool holds(const envelope* e) const noexcept { return e == spent_; }
+  [[nodiscard]] bool holds(const envelope* e) const noexcept { return e == spent(); }
 
   /// The consumer is done with `e` (payload destroyed): its memory goes back now, or when the
-  /// queue lets go of it (M-I4). Before the consumer's next take, pop or try_mark_empty.
-  void retire(envelope* e) noexcept {
-    if (holds(e))
-      held_retired_ = true;
-    else
-      Reclaim(e);
+  /// queue lets go of it (M-I4), which the consumer's next take, pop or try_mark_empty may do.
+  void retire(envelope* e) noexcept
+    requires keeps_last
+  {
+    if (!holds(e)) Reclaim(e);
   }
 
   /// Makes `e`, taken, the caller's outright so that its link may be reused: when the queue
   /// still holds it, the stub goes behind it, as pop would have done.
-  void detach(envelope* e) noexcept {
+  void detach(envelope* e) noexcept
+    requires keeps_last
+  {
     if (!holds(e)) return;
     (void)push(&stub_);  // never claims: the consumer role is ours
     // A producer that exchanged before us links behind `e` in a moment, unless it was
@@ -144,7 +157,7 @@ class basic_mailbox {
       if (spins % 64 == 0) std::this_thread::yield();
     }
     tail_ = next;
-    spent_ = &stub_;
+    set_spent(&stub_);
   }
 
   /// How many envelopes are linked behind the consumer's position, counting at most `limit`
@@ -153,7 +166,7 @@ class basic_mailbox {
   [[nodiscard]] std::size_t count_queued(std::size_t limit) const noexcept {
     std::size_t n = 0;
     for (const mpsc_node* p = tail_; p != nullptr && n < limit; p = p->next.load(std::memory_order_acquire))  // [M3]
-      if (p != spent_ && p != &stub_) ++n;
+      if (p != spent() && p != &stub_) ++n;
     return n;
   }
 
@@ -162,24 +175,23 @@ class basic_mailbox {
   /// pushed, or a system message was flagged (the flag is cleared: look at the system queue).
   bool try_mark_empty() noexcept {
     mpsc_node* const last = tail_;
-    if (last != spent_) return false;  // a message not yet handed out
+    if (last != spent()) return false;  // a message not yet handed out
     const bool held = last != &stub_;
-    if (held) {
-      EAM_ASSERT(held_retired_, "M-I4: a taken envelope is retired before the consumer role is given up");
+    if (held) {  // retired (M-I4)
       // What the next consumer finds: the stub alone, as a pop would have left it.
       stub_.next.store(nullptr, std::memory_order_relaxed);
       tail_ = &stub_;
-      spent_ = &stub_;
+      set_spent(&stub_);
     }
     auto expected = reinterpret_cast<std::uintptr_t>(last);
     if (head_.compare_exchange_strong(expected, reinterpret_cast<std::uintptr_t>(&stub_) | empty_bit,
                                       std::memory_order_seq_cst, std::memory_order_seq_cst)) {  // [M4]
-      if (held) Reclaim(last);  // head_ left it with nothing linked behind: no producer touches it again
+      if (held) reclaim(last);  // head_ left it with nothing linked behind: no producer touches it again
       return true;
     }
     if (held) {
       tail_ = last;
-      spent_ = last;
+      set_spent(last);
     }
     if (expected == (reinterpret_cast<std::uintptr_t>(last) | system_bit))
       (void)head_.compare_exchange_strong(expected, reinterpret_cast<std::uintptr_t>(last),
@@ -196,6 +208,18 @@ class basic_mailbox {
   static constexpr std::uintptr_t empty_bit = 1;
   static constexpr std::uintptr_t system_bit = 2;
   static constexpr std::uintptr_t tag_bits = empty_bit | system_bit;
+  mpsc_node* spent() const noexcept {
+    if constexpr (keeps_last)
+      return spent_;
+    else
+      return const_cast<mpsc_node*>(&stub_);
+  }
+  void set_spent(mpsc_node* n) noexcept {
+    if constexpr (keeps_last) spent_ = n;
+  }
+  static void reclaim(mpsc_node* n) noexcept {
+    if constexpr (keeps_last) Reclaim(n);
+  }
   mpsc_node* head_node() const noexcept {
     return reinterpret_cast<mpsc_node*>(head_.load(std::memory_order_acquire) & ~tag_bits);
   }
@@ -203,11 +227,11 @@ class basic_mailbox {
   envelope* next_node(bool keep_last) noexcept {
     mpsc_node* tail = tail_;
     mpsc_node* next = tail->next.load(std::memory_order_acquire);  // [M3]
-    if (tail == spent_) {  // the stub, or the envelope handed out last: no message of its own
+    if (tail == spent()) {  // the stub, or the envelope handed out last: no message of its own
       if (next == nullptr) return nullptr;
-      if (tail != &stub_) {  // its producer's [M2] is done: the queue lets go of it (M-I4)
-        spent_ = &stub_;
-        if (held_retired_) Reclaim(tail);
+      if (tail != &stub_) {  // retired, and its producer's [M2] is done: the queue lets go (M-I4)
+        set_spent(&stub_);
+        reclaim(tail);
       }
       tail_ = next;
       tail = next;
@@ -221,8 +245,7 @@ class basic_mailbox {
     // `tail` is the last linked node, unless a push is half done.
     if (tail != head_node()) return nullptr;
     if (keep_last) {
-      spent_ = tail;
-      held_retired_ = false;
+      set_spent(tail);
       return static_cast<envelope*>(tail);
     }
     // Put the stub behind it so `tail` can be handed out while the queue keeps a node.
@@ -238,8 +261,9 @@ class basic_mailbox {
   std::atomic<std::uintptr_t> head_;  // producers
   mpsc_node* tail_;                   // consumer
   mpsc_node stub_;                    // consumer (re-linked by pop)
-  mpsc_node* spent_ = &stub_;         // consumer: &stub_, or tail_ when take handed it out (M-I4)
-  bool held_retired_ = false;         // consumer: ... and the consumer retired it
+  struct none {};
+  // consumer: &stub_, or tail_ when take handed it out (M-I4)
+  [[no_unique_address]] std::conditional_t<keeps_last, mpsc_node*, none> spent_;
 };
 
 /// Envelopes come from the engine's allocator.
@@ -257,7 +281,7 @@ class system_queue {
   envelope* pop() noexcept { return q_.pop(); }
 
  private:
-  mailbox q_;
+  basic_mailbox<nullptr> q_;
 };
 
 }  // namespace eam::internal

@@ -131,19 +131,21 @@ TEST_SUITE("engine.mailbox") {
     CHECK(c.reclaimed == 1);
   }
 
-  TEST_CASE("an envelope the queue let go of before it was retired is freed when retired") {
+  TEST_CASE("only the last envelope is held: one taken with more behind it is the consumer's at once") {
     counting_mailbox mb(false);
     numbered a, b, c;
     (void)mb.push(&a);
     (void)mb.push(&b);
     CHECK(mb.take() == &a);  // not the last: never held
+    CHECK_FALSE(mb.holds(&a));
     mb.retire(&a);
     CHECK(a.reclaimed == 1);
     CHECK(mb.take() == &b);  // the last: held
-    (void)mb.push(&c);       // while b is being handled
-    CHECK(mb.take() == &c);
-    CHECK(b.reclaimed == 0);  // let go, but not yet retired
+    CHECK(mb.holds(&b));
     mb.retire(&b);
+    (void)mb.push(&c);
+    CHECK(b.reclaimed == 0);
+    CHECK(mb.take() == &c);  // c linked behind b: the queue lets go of b
     CHECK(b.reclaimed == 1);
     mb.retire(&c);
     CHECK(mb.try_mark_empty());
