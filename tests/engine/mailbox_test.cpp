@@ -21,6 +21,24 @@ struct numbered : envelope {
 void count_reclaim(mpsc_node* n) noexcept { static_cast<numbered*>(n)->reclaimed.fetch_add(1); }
 // Envelopes on the stack or in arrays: the reclaimer only counts.
 using counting_mailbox = eam::internal::basic_mailbox<&count_reclaim>;
+
+// One thread per array of `msgs`, each pushing its own messages numbered in order; counts the
+// pushes that claimed the consumer role in `wakeups`, when given.
+template <class Mailbox>
+std::vector<std::thread> start_producers(Mailbox& mb, std::vector<std::unique_ptr<numbered[]>>& msgs,
+                                         int per_producer, std::atomic<int>* wakeups) {
+  std::vector<std::thread> threads;
+  for (int p = 0; p < static_cast<int>(msgs.size()); ++p) {
+    threads.emplace_back([&mb, &msgs, per_producer, wakeups, p] {
+      for (int i = 0; i < per_producer; ++i) {
+        msgs[p][i].sender = p;
+        msgs[p][i].seq = i;
+        if (mb.push(&msgs[p][i]) && wakeups != nullptr) wakeups->fetch_add(1);
+      }
+    });
+  }
+  return threads;
+}
 }  // namespace
 
 TEST_SUITE("engine.mailbox") {
@@ -89,16 +107,7 @@ TEST_SUITE("engine.mailbox") {
         }
       }
     });
-    std::vector<std::thread> threads;
-    for (int p = 0; p < producers; ++p) {
-      threads.emplace_back([&, p] {
-        for (int i = 0; i < per_producer; ++i) {
-          msgs[p][i].sender = p;
-          msgs[p][i].seq = i;
-          if (mb.push(&msgs[p][i])) wakeups.fetch_add(1);
-        }
-      });
-    }
+    std::vector<std::thread> threads = start_producers(mb, msgs, per_producer, &wakeups);
     for (auto& t : threads) t.join();
     done = true;
     consumer.join();
@@ -254,16 +263,7 @@ TEST_SUITE("engine.mailbox") {
         }
       }
     });
-    std::vector<std::thread> threads;
-    for (int p = 0; p < producers; ++p) {
-      threads.emplace_back([&, p] {
-        for (int i = 0; i < per_producer; ++i) {
-          msgs[p][i].sender = p;
-          msgs[p][i].seq = i;
-          (void)mb.push(&msgs[p][i]);
-        }
-      });
-    }
+    std::vector<std::thread> threads = start_producers(mb, msgs, per_producer, nullptr);
     for (auto& t : threads) t.join();
     done = true;
     consumer.join();
