@@ -23,8 +23,9 @@
 // which puts the stub in its place in the RMW that gives the consumer role up anyway (Pony's
 // message queue keeps its last node linked for the same reason). pop() keeps the stub way for
 // consumers that pass envelopes on (set-aside and relayed messages); the system queue, whose
-// replies go on to coroutines, only pops and keeps no spent_ (a cell holds two queues, and
-// 8 bytes more per queue would move every idle actor into mimalloc's next size class).
+// replies go on to coroutines, only pops and keeps no spent_ (a cell holds two queues: the
+// main one's 8 bytes fit the cell's padding, a second 8 would move every idle actor into
+// mimalloc's next size class).
 // Invariants:
 //   M-I1  At most one thread holds the consumer role: the one that cleared the empty bit (by a
 //         push or try_claim) keeps it until its try_mark_empty succeeds. After that it must not
