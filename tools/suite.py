@@ -722,7 +722,7 @@ def measure(names, systems, args):
         results["workloads"][name] = entry
         print_entry(name, entry)
 
-    if args.scaling and any(WORKLOADS[n][0] != "remote" for n in names) and args.workers > 1:
+    if args.scaling and local_rows and args.workers > 1:
         results["scaling"], results["scaling_runs"] = worker_scaling(names, systems, results, args)
     if round_trip_start is not None:
         results["core_round_trip_ns"] = {"start": round_trip_start, "end": core_round_trip_ns(args)}
@@ -878,7 +878,7 @@ def print_slower(scaling, runs):
             if not below:
                 continue
             w = min(below, key=lambda k: series[k])
-            spread = (runs or {}).get(name, {}).get(sname, {})
+            spread = runs.get(name, {}).get(sname, {})
             beyond = bool(spread.get(w)) and bool(spread.get(1)) and max(spread[w]) < min(spread[1])
             slower.append(f"{name} on {sname}: {series[w] / series[1]:.2f}x at {w} workers"
                           + (", beyond the spread of the runs" if beyond else ""))
