@@ -11,7 +11,7 @@ unsigned active_worker_tuner::end_epoch(std::uint64_t work, std::int64_t ns, epo
   if (workers_ == 1 || ns <= 0 || work < min_work_per_epoch) return active_;  // nothing to judge
   const double rate = static_cast<double>(work) / static_cast<double>(ns);
   if (before_probe_ != 0) {
-    end_probe(rate);
+    look_at_probe(work, ns);
   } else {
     rate_before_probe_ = rate;
     const bool can_win = next_probe_goes_down() ? !signs.turn_spans_epoch : signs.work_waited;
@@ -28,6 +28,17 @@ void active_worker_tuner::start_probe() noexcept {
   before_probe_ = active_;
   active_ = down ? active_ / 2 : std::min(workers_, 2 * active_);
   probe_down_next_ = !down;  // the next probe tries the other way, unless this one is kept
+  probe_work_ = 0;
+  probe_ns_ = 0;
+}
+
+void active_worker_tuner::look_at_probe(std::uint64_t work, std::int64_t ns) noexcept {
+  const bool first_look = probe_ns_ == 0;
+  probe_work_ += work;
+  probe_ns_ += ns;
+  const double rate = static_cast<double>(probe_work_) / static_cast<double>(probe_ns_);
+  if (first_look && rate >= clear_loss_ratio * rate_before_probe_) return;  // not clear yet: look again
+  end_probe(rate);
 }
 
 void active_worker_tuner::end_probe(double rate) noexcept {
@@ -46,7 +57,8 @@ void active_worker_tuner::end_probe(double rate) noexcept {
     epochs_to_probe_ = room || !went_down ? 1 : first_probe_interval;
   } else {
     active_ = before_probe_;
-    probe_interval_ = std::min(2 * probe_interval_, max_probe_interval);
+    const unsigned growth = rate < clear_loss_ratio * rate_before_probe_ ? 4 : 2;
+    probe_interval_ = std::min(growth * probe_interval_, max_probe_interval);
     epochs_to_probe_ = probe_interval_;
   }
   before_probe_ = 0;

@@ -18,6 +18,12 @@
 //     for nothing is a cost to whoever embeds the engine), more workers only when they do at
 //     least keep_more_ratio of it; a probe that loses is undone, and the next one waits twice
 //     as long (up to max_probe_interval epochs), so a settled workload pays for probes rarely;
+//   - a probe is looked at halfway (probe_look_ns): one that runs at under clear_loss_ratio of
+//     the rate before has lost, and ends there, and the next one waits four times as long. A
+//     hub and its clients ran 4 to 12 times slower during a probe up to two workers, so every
+//     probe cost them most of its length; on a 60 ms run the probes and their after-effects
+//     were about 5% of it. A loss that large says the count suits the workload; a close
+//     result still gets the whole probe, as a quarter of a millisecond of a VM is noisy;
 //   - a probe up that won with no room left is checked by a probe down one epoch later: the
 //     rate it beat may have been a workload's start;
 //   - an epoch with too little work to judge (the system idle or nearly) decides nothing.
@@ -54,16 +60,20 @@ class active_worker_tuner {
   /// was running has stalled the workload, so it lost: the interval doubles instead.
   void held_back() noexcept;
   [[nodiscard]] unsigned active() const noexcept { return active_; }
-  /// How long the next epoch should last: a probe is shorter, as it may run at a loss.
-  [[nodiscard]] std::int64_t next_epoch_ns() const noexcept { return before_probe_ != 0 ? probe_epoch_ns : epoch_ns; }
+  /// How long the next epoch should last: a probe is shorter, as it may run at a loss, and is
+  /// looked at halfway.
+  [[nodiscard]] std::int64_t next_epoch_ns() const noexcept { return before_probe_ != 0 ? probe_look_ns : epoch_ns; }
 
   static constexpr std::int64_t epoch_ns = 1'000'000;
   static constexpr std::int64_t probe_epoch_ns = 500'000;
+  static constexpr std::int64_t probe_look_ns = probe_epoch_ns / 2;
 
   // Fewer workers are kept when they do at least this share of the work of more.
   static constexpr double keep_fewer_ratio = 0.95;
   // More workers are kept when they do at least this multiple of the work of fewer.
   static constexpr double keep_more_ratio = 1.10;
+  // A probe that does less than this share of the work before has lost, at its first look.
+  static constexpr double clear_loss_ratio = 0.5;
   // An epoch with less work than this (messages plus turns) is too quiet to judge.
   static constexpr std::uint64_t min_work_per_epoch = 16;
   // Steady epochs before the next probe: first this many, doubled after each probe that lost.
@@ -73,12 +83,16 @@ class active_worker_tuner {
  private:
   [[nodiscard]] bool next_probe_goes_down() const noexcept { return active_ > 1 && (probe_down_next_ || active_ == workers_); }
   void start_probe() noexcept;
+  /// One look at the running probe: ends it when the verdict is in.
+  void look_at_probe(std::uint64_t work, std::int64_t ns) noexcept;
   void end_probe(double rate) noexcept;
 
   const unsigned workers_;
   unsigned active_;
   unsigned before_probe_ = 0;      // the active count a running probe replaced; 0: no probe
   double rate_before_probe_ = 0;   // work per ns in the last steady epoch
+  std::uint64_t probe_work_ = 0;   // the running probe's work and length over its looks so far
+  std::int64_t probe_ns_ = 0;
   unsigned probe_interval_ = first_probe_interval;
   unsigned epochs_to_probe_ = 1;   // the first probe comes after one steady epoch
   bool probe_down_next_ = false;  // it starts with one worker: the first probe adds

@@ -78,8 +78,10 @@ TEST_SUITE("engine.active_workers") {
     REQUIRE(t.active() == 2);
     for (int i = 0; i < 10; ++i) t.end_epoch(active_worker_tuner::min_work_per_epoch - 1, active_worker_tuner::epoch_ns);
     CHECK(t.active() == 2);  // still probing
-    CHECK(t.next_epoch_ns() == active_worker_tuner::probe_epoch_ns);
-    t.end_epoch(5'000, active_worker_tuner::epoch_ns);  // half the rate: the probe loses
+    CHECK(t.next_epoch_ns() == active_worker_tuner::probe_look_ns);
+    t.end_epoch(6'000, active_worker_tuner::epoch_ns);  // a close result: it looks again
+    CHECK(t.active() == 2);
+    t.end_epoch(6'000, active_worker_tuner::epoch_ns);  // 0.6 of the rate over both looks: it lost
     CHECK(t.active() == 1);
     CHECK(t.next_epoch_ns() == active_worker_tuner::epoch_ns);
   }
@@ -123,7 +125,8 @@ TEST_SUITE("engine.active_workers") {
     active_worker_tuner t(2);
     t.end_epoch(1'000, active_worker_tuner::epoch_ns);  // the workload starts: little work at 1
     REQUIRE(t.active() == 2);                            // the probe up
-    t.end_epoch(3'000, active_worker_tuner::epoch_ns);  // more than at the start: kept
+    t.end_epoch(3'000, active_worker_tuner::epoch_ns);  // more than at the start: its first look
+    t.end_epoch(3'000, active_worker_tuner::epoch_ns);  // and its second: kept
     REQUIRE(t.active() == 2);
     // Steady, the workload runs 5x faster on one worker than on two.
     const auto rate = [](unsigned k) { return k == 1 ? 1.0 : 0.2; };
@@ -131,6 +134,42 @@ TEST_SUITE("engine.active_workers") {
     CHECK(t.active() == 1);
     (void)drive(t, 2, 1, rate);
     CHECK(t.active() == 1);  // and wins
+  }
+
+  TEST_CASE("a probe that runs at under half the rate before ends at its first look, and the next waits four times as long") {
+    active_worker_tuner t(2);
+    t.end_epoch(10'000, active_worker_tuner::epoch_ns);  // steady at 1: the probe up starts
+    REQUIRE(t.active() == 2);
+    CHECK(t.next_epoch_ns() == active_worker_tuner::probe_look_ns);
+    t.end_epoch(1'000, active_worker_tuner::probe_look_ns);  // 0.4 of the rate: lost at once
+    CHECK(t.active() == 1);
+    CHECK(t.next_epoch_ns() == active_worker_tuner::epoch_ns);
+    unsigned steady = 0;
+    while (t.active() == 1 && steady < 100) {
+      t.end_epoch(10'000, active_worker_tuner::epoch_ns);
+      ++steady;
+    }
+    CHECK(steady == 4 * active_worker_tuner::first_probe_interval);
+    // The next probe loses by less than half: the interval after it doubles.
+    t.end_epoch(1'500, active_worker_tuner::probe_look_ns);  // 0.6 of the rate: looked at again
+    CHECK(t.active() == 2);
+    t.end_epoch(1'500, active_worker_tuner::probe_look_ns);
+    CHECK(t.active() == 1);
+    steady = 0;
+    while (t.active() == 1 && steady < 100) {
+      t.end_epoch(10'000, active_worker_tuner::epoch_ns);
+      ++steady;
+    }
+    CHECK(steady == 8 * active_worker_tuner::first_probe_interval);
+  }
+
+  TEST_CASE("a probe is judged on its whole length, not its first look, unless that look lost clearly") {
+    active_worker_tuner t(2);
+    t.end_epoch(10'000, active_worker_tuner::epoch_ns);  // the probe up starts
+    t.end_epoch(2'000, active_worker_tuner::probe_look_ns);  // 0.8 of the rate: not clear
+    REQUIRE(t.active() == 2);
+    t.end_epoch(4'000, active_worker_tuner::probe_look_ns);  // 1.2 over both looks: kept
+    CHECK(t.active() == 2);
   }
 
   TEST_CASE("no probe down starts while an active worker runs one turn through the epoch") {
