@@ -1,13 +1,30 @@
 // The engine entry points that public templates call: envelopes, sends, replies, refs.
 #include "actor_cell.hpp"
 #include "allocator.hpp"
+#include "envelope_cache.hpp"
 #include "system_state.hpp"
 
 #include <eam/engine/any_message.hpp>
 
+namespace eam::internal {
+constinit EAM_TLS envelope_cache* tls_envelope_cache = nullptr;
+}  // namespace eam::internal
+
 namespace eam::detail {
 
-void* allocate_envelope(std::size_t bytes, std::size_t align) { return internal::allocate(bytes, align); }
+// On a worker that shares no blocks (one worker active: worker.cpp), or outside the pool, this
+// is the allocator's path with one thread-local load more, and the block is marked as made
+// outside: whoever frees it gives it back to the allocator, as before there was a cache.
+envelope_memory allocate_envelope(std::size_t bytes, std::size_t align, std::uint8_t block) {
+  using internal::envelope_cache;
+#if EAM_ENVELOPE_CACHE
+  if (block != 0)
+    if (envelope_cache* cache = internal::tls_envelope_cache; cache != nullptr) return cache->allocate(block);
+#else
+  (void)block;
+#endif
+  return {internal::allocate(bytes, align), envelope_cache::outside};
+}
 
 namespace {
 [[gnu::always_inline]] inline void destroy_contents_inline(envelope* e) noexcept {
@@ -21,7 +38,7 @@ void destroy_contents(envelope* e) noexcept { destroy_contents_inline(e); }
 
 void free_envelope(envelope* e) noexcept {
   destroy_contents_inline(e);
-  internal::deallocate(e);
+  free_envelope_memory(e);
 }
 
 send_result send(actor_cell* target, envelope* e) noexcept {

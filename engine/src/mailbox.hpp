@@ -53,7 +53,7 @@
 //        (release: hand-over to the next consumer).
 //   [M5] try_claim: head_ CAS loop that sets system_bit and clears empty_bit; the system
 //        queue's own push happened before it, so whoever observes the bit sees the message.
-#include "allocator.hpp"
+#include "envelope_cache.hpp"
 #include "invariant.hpp"
 
 #include <eam/engine/detail/envelope.hpp>
@@ -267,8 +267,8 @@ class basic_mailbox {
   [[no_unique_address]] std::conditional_t<keeps_last, mpsc_node*, none> spent_;
 };
 
-/// Envelopes come from the engine's allocator.
-inline void reclaim_envelope(mpsc_node* n) noexcept { deallocate(n); }
+/// Envelopes go back where they came from (envelope.cpp).
+inline void reclaim_envelope(mpsc_node* n) noexcept { detail::free_envelope_memory(static_cast<detail::envelope*>(n)); }
 using mailbox = basic_mailbox<&reclaim_envelope>;
 
 /// The second queue of an actor, for system messages (stop, replies to an awaited call, child

@@ -29,6 +29,7 @@
 // workers past it at their next look. active_ is advisory (relaxed): a worker that reads a
 // stale count runs or rests a little longer.
 #include "active_worker_tuner.hpp"
+#include "envelope_cache.hpp"
 #include "run_queue.hpp"
 
 #include "inject_queue.hpp"
@@ -106,6 +107,7 @@ class scheduler {
   static constexpr std::int64_t stale_epoch_ns = 100 * active_worker_tuner::epoch_ns;
 
   const unsigned throughput_;
+  envelope_pool envelope_pool_;  // before workers_: their caches give their blocks to it
   std::vector<std::unique_ptr<worker>> workers_;
   inject_queue global_;
   moodycamel::LightweightSemaphore idle_sem_;

@@ -30,6 +30,7 @@
 //        the actor the owner saw), or the owner sees a state other than idle (and settles).
 //   [L4] settle: the owner waits out busy (acquire), collects a verdict (back to idle) and
 //        drops the actor if the thief took the one it saw.
+#include "envelope_cache.hpp"
 #include "run_queue.hpp"
 
 // lightweightsemaphore.h relies on macros and includes of concurrentqueue.h.
@@ -87,6 +88,8 @@ class worker {
   bool leave_sleepers() noexcept;
   actor_cell* take_stranded() noexcept;
   void note_progress() noexcept;
+  /// Points tls_envelope_cache at this worker's cache while more than one worker is active.
+  void share_blocks_while_others_run() noexcept;
   bool rest() noexcept;
   void hand_off() noexcept;
   [[gnu::cold, gnu::noinline]] void note_backlog(const actor_cell* c) noexcept;
@@ -129,6 +132,7 @@ class worker {
   unsigned handled_ = 0;  // messages the last turn handled, counted into progress_ at the next
   std::uint64_t rng_;
   bool searching_ = false;
+  envelope_cache envelope_cache_;  // the small envelope blocks this thread frees and reuses
   // -- shared: the owner pushes and pops, thieves steal -----------------------------------
   run_queue queue_;
   std::atomic<actor_cell*> lifo_{nullptr};

@@ -74,6 +74,11 @@ struct envelope : mpsc_node {
   [[no_unique_address]] reply_address reply;
   envelope_kind kind = envelope_kind::cast;
   std::uint8_t flags = 0;
+  /// The size class of the block it lives in (envelope_block_class), and which worker took
+  /// it from the allocator (0: none, or a recycled block), for the engine's recycling of
+  /// small blocks between workers (engine/src/envelope_cache.hpp).
+  std::uint8_t block = 0;
+  std::uint8_t maker = 0;
 
   static constexpr std::size_t payload_offset(std::size_t align) noexcept {
     return (sizeof(envelope) + align - 1) & ~(align - 1);
@@ -90,8 +95,25 @@ struct envelope : mpsc_node {
 static_assert(sizeof(void*) != 8 || sizeof(envelope) == 40,
               "kind and flags belong in the reply address's tail padding ([[no_unique_address]])");
 
-/// Raw storage for an envelope; mimalloc when enabled. Never returns null (aborts on OOM).
-void* allocate_envelope(std::size_t bytes, std::size_t align);
+/// The size class of the block an envelope of `bytes` (header included) aligned to `align`
+/// takes: 1 up to 48 bytes, 2 up to 64, 0 (none) beyond or over-aligned. Small blocks are
+/// recycled between the workers (engine/src/envelope_cache.hpp).
+constexpr std::uint8_t envelope_block_class(std::size_t bytes, std::size_t align) noexcept {
+  if (align > 16) return 0;
+  return bytes <= 48 ? 1 : bytes <= 64 ? 2 : 0;
+}
+/// The bytes a block of class `block` (1 or 2) has.
+constexpr std::size_t envelope_block_bytes(std::uint8_t block) noexcept { return block == 1 ? 48 : 64; }
+
+/// Raw storage for an envelope, and the envelope::maker to record in it.
+struct envelope_memory {
+  void* memory;
+  std::uint8_t maker;
+};
+/// Raw storage for an envelope of `bytes` whose block class is `block` (then `bytes` is the
+/// class's, envelope_block_bytes); mimalloc when enabled. Throws std::bad_alloc when out of
+/// memory.
+envelope_memory allocate_envelope(std::size_t bytes, std::size_t align, std::uint8_t block);
 /// Destroys the payload and frees the envelope. A call still waiting for its answer is
 /// answered with actor_not_found first, so no caller waits for a reply that cannot come.
 void free_envelope(envelope* e) noexcept;
@@ -102,10 +124,16 @@ void destroy_contents(envelope* e) noexcept;
 template <class M, class... A>
 envelope* make_envelope(envelope_kind kind, A&&... args) {
   constexpr std::size_t offset = envelope::payload_offset(alignof(M));
-  void* mem = allocate_envelope(offset + sizeof(M), alignof(M) > alignof(envelope) ? alignof(M) : alignof(envelope));
+  constexpr std::size_t align = alignof(M) > alignof(envelope) ? alignof(M) : alignof(envelope);
+  constexpr std::uint8_t block = envelope_block_class(offset + sizeof(M), align);
+  constexpr std::size_t bytes = block != 0 ? envelope_block_bytes(block) : offset + sizeof(M);
+  const envelope_memory got = allocate_envelope(bytes, align, block);
+  void* mem = got.memory;
   auto* e = ::new (mem) envelope;
   e->type = &message_type_of<M>;
   e->kind = kind;
+  e->block = block;
+  e->maker = got.maker;
   try {
     ::new (static_cast<char*>(mem) + offset) M(std::forward<A>(args)...);
   } catch (...) {

@@ -1,0 +1,153 @@
+#pragma once
+// envelope_cache: small envelope blocks that one worker allocated and another freed, recycled
+// between the workers in batches instead of given back to the allocator one at a time.
+//
+// Why: a message sent on one worker and handled on another is freed on a thread that did not
+// allocate it. mimalloc then pushes the block onto its page's cross-thread list with a CAS on
+// a line that the owner's own frees and collections also write, and the owner later walks that
+// list block by block, one cache miss each. In fork-join-throughput on 2 workers (a driver
+// sending to 60 actors another worker runs), those two were a third of the samples, and the
+// row ran slower on 2 workers than on 1.
+//
+// Which blocks: an envelope records the worker that took its block from the allocator
+// (envelope::maker). Freed on that worker, the block goes back to the allocator, whose
+// same-thread path is as fast as any cache (a fan-in on one worker ran 25% slower when every
+// block went through these stacks: they hold fewer blocks than a burst of messages, so most
+// went through both). Freed on another worker, or recycled before, it is pushed on that
+// worker's stack here: the block is not touched. A worker allocates from its stack first; the
+// block's line is then only written (the new envelope's header), which the store buffer
+// absorbs, not read to follow a free list. A stack that fills gives its older half to the
+// system's pool under one lock; an empty one takes a batch back. The mutex orders the
+// hand-over: what one worker wrote into a block happens before another worker reuses it.
+//
+// Two classes, 48 and 64 bytes (detail::envelope_block_class): the 40-byte header with up to
+// 8 or 24 bytes of message, the common sizes. Larger envelopes go to the allocator as before.
+// Every block of a class is an allocator block of the class's size, wherever it was made, so
+// one freed outside a worker (or after its system is gone) simply goes back to the allocator.
+//
+// Bounds: a worker holds at most stack_capacity blocks per class, the pool max_pooled; what
+// does not fit goes back to the allocator. A worker's blocks go to the pool when it is
+// destroyed, and the pool's to the allocator when the system is.
+//
+// Builds with AddressSanitizer keep no cache: a recycled block would hide a use after free.
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
+#include <vector>
+
+#include "allocator.hpp"
+#include "tls.hpp"
+
+#include <eam/engine/detail/envelope.hpp>
+
+namespace eam::internal {
+
+#if defined(__SANITIZE_ADDRESS__)
+#define EAM_ENVELOPE_CACHE 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define EAM_ENVELOPE_CACHE 0
+#endif
+#endif
+#ifndef EAM_ENVELOPE_CACHE
+#define EAM_ENVELOPE_CACHE 1
+#endif
+
+/// Classes 1 and 2 (detail::envelope_block_class); 0 is "not recycled".
+inline constexpr std::size_t envelope_block_classes = 3;
+
+class envelope_pool;
+
+/// One worker's blocks, used only by its thread.
+class envelope_cache {
+ public:
+  static constexpr unsigned stack_capacity = 256;
+  static constexpr unsigned batch = stack_capacity / 2;
+
+  /// `worker_index`: the owning worker's, recorded in the blocks it takes from the allocator.
+  envelope_cache(envelope_pool& pool, unsigned worker_index) noexcept
+      : maker_(worker_index + 1 < recycled ? static_cast<std::uint8_t>(worker_index + 1) : outside), pool_(pool) {}
+  ~envelope_cache();
+  envelope_cache(const envelope_cache&) = delete;
+  envelope_cache& operator=(const envelope_cache&) = delete;
+
+  /// envelope::maker values besides worker_index + 1: from the allocator outside a worker (or
+  /// on a worker past the 254th), which always goes back to the allocator, and recycled.
+  static constexpr std::uint8_t outside = 0, recycled = 255;
+
+  /// A block of class `cls` (1 or 2): a recycled one when this worker has one, else one from
+  /// the allocator; and the maker to record in its envelope. With its stack empty, a worker
+  /// looks in the pool at once after a look that found blocks, else every pool_look_interval
+  /// allocations.
+  detail::envelope_memory allocate(unsigned cls);
+  [[nodiscard]] std::uint8_t maker() const noexcept { return maker_; }
+  /// Whether a block this worker frees, whose envelope's maker is `maker`, is kept here: one
+  /// that another worker took from the allocator, or a recycled one.
+  [[nodiscard]] bool keeps(std::uint8_t maker) const noexcept { return maker != outside && maker != maker_; }
+  /// Takes a block of class `cls` (1 or 2) that keeps() accepted. Out of line: the path of
+  /// a block freed where it was made stays a few instructions.
+  void recycle(void* block, unsigned cls) noexcept;
+
+ private:
+  static constexpr unsigned pool_look_interval = 64;
+  void* look_in_pool(unsigned cls) noexcept;
+  void spill(unsigned cls) noexcept;
+
+  // What every message reads first, together.
+  std::array<unsigned, envelope_block_classes - 1> count_{};  // [cls - 1]
+  unsigned until_pool_look_ = 1;
+  const std::uint8_t maker_;  // worker_index + 1, or outside
+  envelope_pool& pool_;
+  std::array<std::array<void*, stack_capacity>, envelope_block_classes - 1> blocks_;  // [cls - 1]
+};
+
+/// The blocks a system's workers handed over, per class. Shared; one lock.
+class envelope_pool {
+ public:
+  static constexpr std::size_t max_pooled = 32 * envelope_cache::batch;  // per class: 256 KiB of 64-byte blocks
+
+  envelope_pool();
+  ~envelope_pool();
+  envelope_pool(const envelope_pool&) = delete;
+  envelope_pool& operator=(const envelope_pool&) = delete;
+
+  /// Moves up to `n` blocks of class `cls` to `out`; returns how many.
+  unsigned take(unsigned cls, void** out, unsigned n) noexcept;
+  /// A hint (relaxed, no lock): whether take could find blocks of class `cls`. A stale
+  /// answer costs one allocation from the allocator, or one lock that finds nothing; without
+  /// it, every allocation while the pool is empty (one worker, sending faster than it frees)
+  /// took the lock, and a third of fan-in's time went to it.
+  [[nodiscard]] bool may_have(unsigned cls) const noexcept { return pooled_[cls].load(std::memory_order_relaxed) != 0; }
+  /// Keeps as many of the `n` blocks at `in` as there is room for; returns how many it kept
+  /// (the caller gives the rest to the allocator).
+  unsigned give(unsigned cls, void* const* in, unsigned n) noexcept;
+
+ private:
+  std::mutex mutex_;
+  std::array<std::vector<void*>, envelope_block_classes> blocks_;  // reserved to max_pooled
+  std::array<std::atomic<std::size_t>, envelope_block_classes> pooled_{};  // blocks_[cls].size(), written under the lock
+};
+
+/// The calling worker's cache while it shares blocks (worker.cpp); null on any other thread.
+/// (constinit: no dynamic initialisation, so no check for one on each access.)
+extern constinit EAM_TLS envelope_cache* tls_envelope_cache;
+
+}  // namespace eam::internal
+
+namespace eam::detail {
+/// Gives an envelope's memory back (its contents already destroyed): to the calling worker's
+/// cache when that keeps it, else to the allocator. Inline: on a worker that shares no blocks
+/// it is one thread-local load more than the allocator's free.
+inline void free_envelope_memory(envelope* e) noexcept {
+#if EAM_ENVELOPE_CACHE
+  if (internal::envelope_cache* cache = internal::tls_envelope_cache;
+      cache != nullptr && e->block != 0 && cache->keeps(e->maker)) [[unlikely]] {
+    cache->recycle(e, e->block);
+    return;
+  }
+#endif
+  internal::deallocate(e);
+}
+}  // namespace eam::detail

@@ -1,0 +1,149 @@
+// Small envelope blocks recycled between workers (engine/src/envelope_cache.hpp): which blocks a
+// worker keeps, the hand-over through the pool and its bound, and messages whose blocks go
+// round between two workers keeping their contents.
+#include <doctest/doctest.h>
+#include <eam/eam.hpp>
+
+#include "../support/eventually.hpp"
+#include "envelope_cache.hpp"
+
+#include <atomic>
+#include <cstdint>
+#include <set>
+#include <vector>
+
+using eam::internal::envelope_cache;
+using eam::internal::envelope_pool;
+
+namespace {
+constexpr unsigned small = 1, medium = 2;  // the classes: 48 and 64 bytes
+
+void* fresh_block(unsigned cls) {
+  return eam::internal::allocate(eam::detail::envelope_block_bytes(static_cast<std::uint8_t>(cls)), 16);
+}
+
+struct triple {  // 24 bytes: the 64-byte class
+  std::int64_t a, b, check;
+};
+struct done_sending {};
+}  // namespace
+
+TEST_SUITE("engine.envelope_cache") {
+  TEST_CASE("a worker keeps the blocks other workers made and recycled ones but never its own or ones made outside") {
+    envelope_pool pool;
+    envelope_cache first(pool, 0), second(pool, 1);
+    CHECK(first.maker() == 1);
+    CHECK(second.maker() == 2);
+    CHECK_FALSE(first.keeps(first.maker()));  // its own: back to the allocator, as fast
+    CHECK(first.keeps(second.maker()));
+    CHECK(first.keeps(envelope_cache::recycled));
+    CHECK_FALSE(first.keeps(envelope_cache::outside));
+    // Past the 254th worker, a worker's blocks are recorded as made outside.
+    CHECK(envelope_cache(pool, 254).maker() == envelope_cache::outside);
+  }
+
+  TEST_CASE("a kept block is the next one handed out and marked recycled while an empty cache hands out fresh ones marked as its own") {
+    envelope_pool pool;
+    envelope_cache cache(pool, 3);
+    const auto fresh = cache.allocate(small);
+    CHECK(fresh.maker == cache.maker());
+    void* other = fresh_block(small);
+    cache.recycle(other, small);
+    const auto again = cache.allocate(small);
+    CHECK(again.memory == other);
+    CHECK(again.maker == envelope_cache::recycled);
+    // Classes do not mix: the block handed out is of the class asked for, not the last freed.
+    cache.recycle(other, small);
+    void* big = fresh_block(medium);
+    cache.recycle(big, medium);
+    CHECK(cache.allocate(small).memory == other);
+    CHECK(cache.allocate(medium).memory == big);
+    eam::internal::deallocate(fresh.memory);
+    eam::internal::deallocate(other);
+    eam::internal::deallocate(big);
+  }
+
+  TEST_CASE("a full stack gives its older half to the pool and a worker with none takes them from there") {
+    envelope_pool pool;
+    envelope_cache freeing(pool, 0), allocating(pool, 1);
+    std::vector<void*> blocks;
+    for (unsigned i = 0; i < envelope_cache::stack_capacity + 1; ++i) blocks.push_back(fresh_block(small));
+    for (void* b : blocks) freeing.recycle(b, small);  // the last one spills the first batch
+    CHECK(pool.may_have(small));
+    CHECK_FALSE(pool.may_have(medium));
+    // The allocating worker's first look at the pool comes with its first allocation.
+    std::set<void*> got;
+    for (unsigned i = 0; i < envelope_cache::batch; ++i) {
+      const auto m = allocating.allocate(small);
+      CHECK(m.maker == envelope_cache::recycled);
+      got.insert(m.memory);
+    }
+    CHECK_FALSE(pool.may_have(small));
+    // Exactly the oldest batch, each block once.
+    CHECK(got == std::set<void*>(blocks.begin(), blocks.begin() + envelope_cache::batch));
+    for (void* b : got) eam::internal::deallocate(b);
+    // The rest stay with the freeing worker and go to the pool when it is destroyed (then to
+    // the allocator with the pool): nothing leaks (the sanitizer builds check).
+  }
+
+  TEST_CASE("the pool keeps at most max_pooled blocks per class and says how many it took") {
+    envelope_pool pool;
+    std::vector<void*> blocks(envelope_pool::max_pooled + 10);
+    for (void*& b : blocks) b = fresh_block(medium);
+    const unsigned kept = pool.give(medium, blocks.data(), static_cast<unsigned>(blocks.size()));
+    CHECK(kept == envelope_pool::max_pooled);
+    for (std::size_t i = kept; i < blocks.size(); ++i) eam::internal::deallocate(blocks[i]);
+    std::vector<void*> out(envelope_pool::max_pooled + 10);
+    CHECK(pool.take(medium, out.data(), 10) == 10);
+    CHECK(pool.take(small, out.data(), 10) == 0);
+    for (unsigned i = 0; i < 10; ++i) eam::internal::deallocate(out[i]);
+  }
+
+  TEST_CASE("messages whose blocks go round between two workers keep their contents and order") {
+    // Both workers always run. Each producer sends to its consumers in turn, with messages of
+    // both block classes, from one long handler; the consumers run on the other worker too, and
+    // free blocks the producer's worker made, which go back to it through the stacks and the
+    // pool (from a twentieth to nearly half of the messages, as the run is scheduled).
+    constexpr int producers = 2, consumers_each = 8;
+    constexpr std::int64_t per_consumer = 10'000;
+    eam::actor_system sys({.workers = 2, .adaptive_workers = false});
+    std::atomic<int> finished{0};
+    std::atomic<int> wrong{0};
+    for (int p = 0; p < producers; ++p) {
+      using consumer_ref = eam::typed_ref<void(std::int64_t), void(triple), void(done_sending)>;
+      std::vector<consumer_ref> consumers;
+      for (int c = 0; c < consumers_each; ++c)
+        consumers.push_back(sys.spawn([&finished, &wrong](eam::actor_context& ctx) {
+          auto& next = ctx.make_state<std::int64_t>(0);
+          return eam::behavior{
+              [&next, &wrong](std::int64_t v) {
+                if (v != next++) wrong.fetch_add(1);
+              },
+              [&next, &wrong](triple t) {
+                if (t.a != next || t.check != (t.a ^ t.b)) wrong.fetch_add(1);
+                ++next;
+              },
+              [&next, &finished, &wrong](done_sending) {
+                if (next != per_consumer) wrong.fetch_add(1);
+                finished.fetch_add(1);
+              },
+          };
+        }));
+      auto producer = sys.spawn([consumers](eam::actor_context&) {
+        return eam::behavior{[consumers](done_sending) {
+          for (std::int64_t i = 0; i < per_consumer; ++i)
+            for (const auto& to : consumers) {
+              if (i % 3 == 0)
+                to.cast(triple{i, i * 7919, i ^ (i * 7919)});
+              else
+                to.cast(i);
+            }
+          for (const auto& to : consumers) to.cast(done_sending{});
+        }};
+      });
+      producer.cast(done_sending{});
+    }
+    REQUIRE(eam::test::eventually([&] { return finished.load() == producers * consumers_each; }, std::chrono::seconds(60)));
+    CHECK(wrong.load() == 0);
+  }
+}
