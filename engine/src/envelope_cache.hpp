@@ -13,7 +13,9 @@
 // (envelope::maker). Freed on that worker, the block goes back to the allocator, whose
 // same-thread path is as fast as any cache (a fan-in on one worker ran 25% slower when every
 // block went through these stacks: they hold fewer blocks than a burst of messages, so most
-// went through both). Freed on another worker, or recycled before, it is pushed on that
+// went through both). Blocks taken outside the pool, or by a worker while it ran alone (the
+// cache is then off: worker.cpp), are marked `outside` and always go back to the allocator.
+// Freed on another worker, or recycled before, a block is pushed on that
 // worker's stack here: the block is not touched. A worker allocates from its stack first; the
 // block's line is then only written (the new envelope's header), which the store buffer
 // absorbs, not read to follow a free list. A stack that fills gives its older half to the

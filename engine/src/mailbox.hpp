@@ -267,7 +267,7 @@ class basic_mailbox {
   [[no_unique_address]] std::conditional_t<keeps_last, mpsc_node*, none> spent_;
 };
 
-/// Envelopes go back where they came from (envelope.cpp).
+/// Envelopes go back where they came from (envelope_cache.hpp).
 inline void reclaim_envelope(mpsc_node* n) noexcept { detail::free_envelope_memory(static_cast<detail::envelope*>(n)); }
 using mailbox = basic_mailbox<&reclaim_envelope>;
 

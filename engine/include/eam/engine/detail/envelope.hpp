@@ -74,8 +74,8 @@ struct envelope : mpsc_node {
   [[no_unique_address]] reply_address reply;
   envelope_kind kind = envelope_kind::cast;
   std::uint8_t flags = 0;
-  /// The size class of the block it lives in (envelope_block_class), and which worker took
-  /// it from the allocator (0: none, or a recycled block), for the engine's recycling of
+  /// The size class of the block it lives in (envelope_block_class), and where the block
+  /// came from (a worker's tag, made outside, or recycled), for the engine's recycling of
   /// small blocks between workers (engine/src/envelope_cache.hpp).
   std::uint8_t block = 0;
   std::uint8_t maker = 0;
