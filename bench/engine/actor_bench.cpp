@@ -1,5 +1,5 @@
-// Actor hot paths on a live system: cast throughput, ping-pong, fan-in, calls from outside and
-// inside actors, spawn + stop, the 2^20 spawn tree, and the bytes an idle actor costs.
+// Actor hot paths on a live system: cast throughput, ping-pong, fan-in, fan-out across two
+// workers, calls from outside and inside actors, spawn + stop, the 2^20 spawn tree, and the bytes an idle actor costs.
 // Workloads come from bench/workloads/eam_workloads.hpp and verify their own results.
 #include <benchmark/benchmark.h>
 
@@ -69,6 +69,18 @@ void BM_fan_in(benchmark::State& st) {
   st.SetItemsProcessed(st.iterations() * senders * per_sender);
 }
 BENCHMARK(BM_fan_in)->Args({2, 1'000'000})->ArgNames({"workers", "per_sender"})->UseRealTime()->Unit(benchmark::kMillisecond);
+
+// Two workers that always run (no adaptive count): the receivers run on the worker the driver
+// does not, so every message is allocated on one worker and freed on the other (the envelope
+// blocks recycled between workers, engine/src/envelope_cache.hpp).
+void BM_fan_out_across_workers(benchmark::State& st) {
+  constexpr int receivers = 60;
+  const std::int64_t rounds = st.range(0);
+  eam::actor_system sys({.workers = 2, .adaptive_workers = false});
+  for (auto _ : st) check(st, fan_out(sys, receivers, rounds), receivers * rounds);
+  st.SetItemsProcessed(st.iterations() * receivers * rounds);
+}
+BENCHMARK(BM_fan_out_across_workers)->Arg(20'000)->ArgName("rounds")->UseRealTime()->Unit(benchmark::kMillisecond);
 
 void BM_call_outside(benchmark::State& st) {
   constexpr std::int64_t calls = 100'000;

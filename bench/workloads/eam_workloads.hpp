@@ -5,7 +5,9 @@
 
 #include <eam/eam.hpp>
 
+#include <atomic>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 namespace eam::bench {
@@ -90,6 +92,43 @@ inline std::int64_t fan_in(actor_system& sys, int senders, std::int64_t per_send
   for (auto& r : refs) sys.stop(r);
   sys.stop(sink);
   return sum;
+}
+
+// -- fan-out: one driver, many receivers -------------------------------------------------------
+struct drive {
+  std::int64_t rounds;
+};
+
+/// A driver casts `rounds` messages to each of `receivers` actors in turn, from one handler
+/// (fork-join throughput's shape, with handlers that only count); returns the messages counted.
+/// On two workers that both run, the receivers run on the other worker: every message is
+/// allocated on one worker and freed on the other.
+inline std::int64_t fan_out(actor_system& sys, int receivers, std::int64_t rounds) {
+  done_latch done;
+  auto counted = std::make_shared<std::atomic<std::int64_t>>(0);
+  std::vector<typed_ref<void(tick)>> pool;
+  for (int r = 0; r < receivers; ++r)
+    pool.push_back(sys.spawn(
+        [](actor_context& ctx, std::int64_t expect, done_latch* d, std::shared_ptr<std::atomic<std::int64_t>> all,
+           std::int64_t total) {
+          auto& seen = ctx.make_state<std::int64_t>(0);
+          return behavior{[&seen, expect, d, all, total](tick t) {
+            if (++seen == expect && all->fetch_add(expect) + expect == total) d->set(total);
+            (void)t;
+          }};
+        },
+        rounds, &done, counted, receivers * rounds));
+  auto driver = sys.spawn([pool](actor_context&) {
+    return behavior{[pool](drive d) {
+      for (std::int64_t i = 0; i < d.rounds; ++i)
+        for (const auto& r : pool) r.cast(tick{i});
+    }};
+  });
+  driver.cast(drive{rounds});
+  const auto got = done.wait();
+  sys.stop(driver);
+  for (auto& r : pool) sys.stop(r);
+  return got;
 }
 
 // -- spawn tree: every node spawns two children down to depth 0; counts flow back up -----------
