@@ -31,6 +31,18 @@ std::vector<unsigned> drive(active_worker_tuner& t, unsigned workers, unsigned e
   return at;
 }
 
+// Steady epochs (the same work each) the tuner spends at its current count before its next
+// probe moves it, up to 100.
+unsigned steady_epochs_before_probe(active_worker_tuner& t) {
+  const unsigned at = t.active();
+  unsigned steady = 0;
+  while (t.active() == at && steady < 100) {
+    t.end_epoch(10'000, active_worker_tuner::epoch_ns);
+    ++steady;
+  }
+  return steady;
+}
+
 struct wait_for_flag {};
 struct set_flag {};
 struct ping {
@@ -113,12 +125,7 @@ TEST_SUITE("engine.active_workers") {
     REQUIRE(t.active() == 1);  // the probe down runs
     t.held_back();             // the rest watch saw it stall the work
     CHECK(t.active() == 2);
-    unsigned steady = 0;
-    while (t.active() == 2 && steady < 100) {
-      t.end_epoch(10'000, active_worker_tuner::epoch_ns);
-      ++steady;
-    }
-    CHECK(steady == 2 * active_worker_tuner::first_probe_interval);
+    CHECK(steady_epochs_before_probe(t) == 2 * active_worker_tuner::first_probe_interval);
   }
 
   TEST_CASE("a probe up that beat a starting workload is checked by a probe down after one steady epoch") {
@@ -136,7 +143,7 @@ TEST_SUITE("engine.active_workers") {
     CHECK(t.active() == 1);  // and wins
   }
 
-  TEST_CASE("a probe that runs at under half the rate before ends at its first look, and the next waits four times as long") {
+  TEST_CASE("a probe that runs at under half the rate before ends at its first look: the next waits four times as long") {
     active_worker_tuner t(2);
     t.end_epoch(10'000, active_worker_tuner::epoch_ns);  // steady at 1: the probe up starts
     REQUIRE(t.active() == 2);
@@ -144,26 +151,16 @@ TEST_SUITE("engine.active_workers") {
     t.end_epoch(1'000, active_worker_tuner::probe_look_ns);  // 0.4 of the rate: lost at once
     CHECK(t.active() == 1);
     CHECK(t.next_epoch_ns() == active_worker_tuner::epoch_ns);
-    unsigned steady = 0;
-    while (t.active() == 1 && steady < 100) {
-      t.end_epoch(10'000, active_worker_tuner::epoch_ns);
-      ++steady;
-    }
-    CHECK(steady == 4 * active_worker_tuner::first_probe_interval);
+    CHECK(steady_epochs_before_probe(t) == 4 * active_worker_tuner::first_probe_interval);
     // The next probe loses by less than half: the interval after it doubles.
     t.end_epoch(1'500, active_worker_tuner::probe_look_ns);  // 0.6 of the rate: looked at again
     CHECK(t.active() == 2);
     t.end_epoch(1'500, active_worker_tuner::probe_look_ns);
     CHECK(t.active() == 1);
-    steady = 0;
-    while (t.active() == 1 && steady < 100) {
-      t.end_epoch(10'000, active_worker_tuner::epoch_ns);
-      ++steady;
-    }
-    CHECK(steady == 8 * active_worker_tuner::first_probe_interval);
+    CHECK(steady_epochs_before_probe(t) == 8 * active_worker_tuner::first_probe_interval);
   }
 
-  TEST_CASE("a probe is judged on its whole length, not its first look, unless that look lost clearly") {
+  TEST_CASE("a probe is judged on its whole length unless its first look lost clearly") {
     active_worker_tuner t(2);
     t.end_epoch(10'000, active_worker_tuner::epoch_ns);  // the probe up starts
     t.end_epoch(2'000, active_worker_tuner::probe_look_ns);  // 0.8 of the rate: not clear
