@@ -432,10 +432,8 @@ envelope* actor_cell::next_to_handle() noexcept {
 }
 
 inline void actor_cell::retire(envelope* e) noexcept {
-  if (mailbox_.holds(e))
-    destroy_contents(e);  // its memory is the mailbox's to give back (mailbox.hpp M-I4)
-  else
-    free_envelope(e);  // not the last one taken, or from the slow path
+  destroy_contents(e);
+  mailbox_.retire(e);  // the memory now, or when the mailbox lets go of it (mailbox.hpp M-I4)
 }
 
 envelope* actor_cell::next_ordinary_slow() noexcept {

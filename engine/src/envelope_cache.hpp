@@ -44,8 +44,6 @@
 
 #include <eam/engine/detail/envelope.hpp>
 
-namespace eam::internal {
-
 #if defined(__SANITIZE_ADDRESS__)
 #define EAM_ENVELOPE_CACHE 0
 #elif defined(__has_feature)
@@ -56,6 +54,8 @@ namespace eam::internal {
 #ifndef EAM_ENVELOPE_CACHE
 #define EAM_ENVELOPE_CACHE 1
 #endif
+
+namespace eam::internal {
 
 /// Classes 1 and 2 (detail::envelope_block_class); 0 is "not recycled".
 inline constexpr std::size_t envelope_block_classes = 3;

@@ -53,6 +53,7 @@
 //        (release: hand-over to the next consumer).
 //   [M5] try_claim: head_ CAS loop that sets system_bit and clears empty_bit; the system
 //        queue's own push happened before it, so whoever observes the bit sees the message.
+#include "cpu_relax.hpp"
 #include "envelope_cache.hpp"
 #include "invariant.hpp"
 
@@ -62,10 +63,6 @@
 #include <cstdint>
 #include <thread>
 #include <type_traits>
-
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#endif
 
 namespace eam::internal {
 
@@ -152,9 +149,7 @@ class basic_mailbox {
     // preempted in between: then let it run.
     mpsc_node* next = nullptr;
     for (unsigned spins = 1; (next = e->next.load(std::memory_order_acquire)) == nullptr; ++spins) {  // [M3]
-#if defined(__x86_64__) || defined(__i386__)
-      _mm_pause();
-#endif
+      cpu_relax();
       if (spins % 64 == 0) std::this_thread::yield();
     }
     tail_ = next;

@@ -2,6 +2,8 @@
 // a microsecond or two while a worker is awake), then sleep on a futex with the deadline.
 #include <eam/engine/detail/reply.hpp>
 
+#include "cpu_relax.hpp"
+
 #include <linux/futex.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -11,9 +13,6 @@
 #include <ctime>
 #include <thread>
 
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#endif
 
 namespace eam::detail {
 
@@ -45,9 +44,7 @@ void reply_slot_base::publish() noexcept {
 bool reply_slot_base::wait_until(std::chrono::steady_clock::time_point deadline) noexcept {
   for (int i = 0; i < spin_iterations; ++i) {
     if (state_.load(std::memory_order_acquire) == ready) return true;  // [R2]
-#if defined(__x86_64__) || defined(__i386__)
-    _mm_pause();
-#endif
+    internal::cpu_relax();
     if (i % 256 == 255) std::this_thread::yield();  // on a busy machine, let the worker run
   }
   for (;;) {

@@ -2,16 +2,10 @@
 
 #include "actor_cell.hpp"
 #include "asymmetric_fence.hpp"
+#include "cpu_relax.hpp"
 #include "scheduler.hpp"
 
 #include <algorithm>
-
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#define EAM_CPU_RELAX() _mm_pause()
-#else
-#define EAM_CPU_RELAX() std::atomic_signal_fence(std::memory_order_seq_cst)
-#endif
 
 namespace eam::internal {
 
@@ -168,7 +162,7 @@ actor_cell* worker::search() noexcept {
     }
     if (actor_cell* c = take_global()) return c;
     if (sched_.stopping_.load(std::memory_order_relaxed)) return nullptr;  // a hint; stop() also signals
-    for (unsigned i = 0; i < pause_per_round; ++i) EAM_CPU_RELAX();
+    for (unsigned i = 0; i < pause_per_round; ++i) cpu_relax();
     if (round % rounds_per_yield == rounds_per_yield - 1) std::this_thread::yield();
   }
   return nullptr;
