@@ -51,25 +51,42 @@ namespace eam::internal {
 
 EAM_TLS outbox tls_outbox;
 
+[[gnu::always_inline]] inline unsigned outbox::slot_of(const actor_cell* target) noexcept { return static_cast<unsigned>(target->id() % slot_count); }
+
+// The two common paths, a message appended to its target's pending chain (a handler's sending
+// loop) and a first message pushed at once (ping-pong), end in tail calls, so that neither pays
+// for a stack frame; everything else is send_rarely.
 void outbox::send(actor_cell* target, envelope* e) noexcept {
   ++sent_;
-  if (target == chain_target_) {
-    last_->next.store(e, std::memory_order_relaxed);  // published by push_chain's [M1]/[M2]
-    last_ = e;
-    if (++length_ == max_chain) flush();
+  const unsigned index = slot_of(target);
+  slot& s = slots_[index];
+  if (s.target == target && s.length != 0) {
+    s.last->next.store(e, std::memory_order_relaxed);  // published by push's [M1]/[M2]
+    s.last = e;
+    if (++s.length == max_chain) [[unlikely]] return push(index);
     return;
   }
-  if (target->overloaded()) [[unlikely]] note_pressure(target);
-  if (target == last_direct_) {  // the second message in a row to one target: start a chain
-    flush();
+  if (s.length != 0 || (s.target == target && s.handler == handler_) || target->overloaded()) [[unlikely]]
+    return send_rarely(index, target, e);
+  s.target = target;
+  s.handler = handler_;
+  return target->push_chain(e, e);
+}
+
+void outbox::send_rarely(unsigned index, actor_cell* target, envelope* e) noexcept {
+  slot& s = slots_[index];
+  if (target->overloaded()) note_pressure(target);
+  if (s.target != target) {
+    if (s.length != 0) push(index);  // the slot's other target gets its chain now, ahead of anything later to it
+  } else if (s.handler == handler_) {  // the second message this handler sends it: start a chain
     target->add_ref();
-    chain_target_ = target;
-    first_ = last_ = e;
-    length_ = 1;
+    s.first = s.last = e;
+    s.length = 1;
+    pending_ |= std::uint64_t{1} << index;
     return;
   }
-  flush();
-  last_direct_ = target;
+  s.target = target;
+  s.handler = handler_;
   target->push_chain(e, e);
 }
 
@@ -79,12 +96,16 @@ void outbox::note_pressure(actor_cell* target) noexcept {
   pressure_ = target;
 }
 
-void outbox::push_chain() noexcept {
-  actor_cell* target = chain_target_;
-  chain_target_ = nullptr;
-  last_direct_ = target;  // later messages to it may chain again
-  target->push_chain(first_, last_);
-  target->release();
+void outbox::push(unsigned index) noexcept {
+  slot& s = slots_[index];
+  s.length = 0;  // the target stays, so later messages to it may chain again
+  pending_ &= ~(std::uint64_t{1} << index);
+  s.target->push_chain(s.first, s.last);
+  s.target->release();
+}
+
+void outbox::push_all() noexcept {
+  while (pending_ != 0) push(static_cast<unsigned>(__builtin_ctzll(pending_)));
 }
 
 }  // namespace eam::internal

@@ -1,22 +1,34 @@
 #pragma once
-// outbox: coalesces the ordinary messages one handler sends to the same actor in a row into a
-// chain pushed with one exchange (mailbox push_chain), instead of one exchange each.
+// outbox: coalesces the ordinary messages one handler sends to the same actor into chains,
+// each pushed with one exchange (mailbox push_chain), instead of one exchange each.
 //
-// Why: in a fan-in, every push is an exchange on the receiver's head cache line, which the
-// other cores' pushes and the receiver's pops keep pulling away; a chain of 64 pays that once.
-// The first message to a target still goes out at once (nothing is delayed for the common
-// one-message handler, e.g. ping-pong); only from the second message to the same target in a
-// row does a chain start, and every chain is pushed when the target changes, when it reaches
-// max_chain, and when the handler returns (actor_cell::after_handler). Per-sender FIFO holds:
-// messages to one target leave in the order they were sent, in at most one pending chain.
+// Why: every push is an exchange on the receiver's head cache line, and the push that finds the
+// receiver idle also schedules it; when another worker runs the receiver, that is a wake-up, a
+// steal and a one-message turn for every message. A chain of 64 pays that once. Fan-in pays it
+// on the receiver's line; a driver casting round robin to many actors (fork-join) pays it once
+// per message per receiver, so chains are kept for up to slot_count targets at once, not only
+// for the last one.
 //
-// It also notes the first overloaded actor the turn sends to (mute_table.hpp), when it
-// changes target: the receiver's flag sits beside the dead flag the send has just read.
+// The first message a handler sends to a target still goes out at once (nothing is delayed for
+// the common one-message handler, e.g. ping-pong); from the second message to that target in the
+// same handler a chain starts in the target's slot. A chain is pushed when it reaches
+// max_chain, when another target's message needs its slot, before a blocking send (flush), and
+// when the handler returns (actor_cell::after_handler).
+//
+// Order: a target has at most one pending chain (its slot is a function of its id), and a
+// message to it goes out directly only while it has none, so messages from one sender to one
+// receiver leave in the order they were sent. Messages a handler sends to different receivers
+// may arrive in another order than they were sent: the same guarantee as Erlang's, pairwise only.
+//
+// It also notes the first overloaded actor the turn sends to (mute_table.hpp), when a message
+// does not join a pending chain: the receiver's flag sits beside the dead flag the send has read.
 //
 // Owned by one worker thread (thread_local), used only inside an actor's turn.
 #include "tls.hpp"
 
 #include <eam/engine/detail/envelope.hpp>
+
+#include <cstdint>
 
 namespace eam::detail {
 class actor_cell;
@@ -31,20 +43,22 @@ class outbox {
  public:
   /// Sends `e` to `target` now or as part of a chain. The caller holds a reference to target.
   void send(actor_cell* target, envelope* e) noexcept;
-  /// Pushes the pending chain, if any.
+  /// Pushes every pending chain.
   void flush() noexcept {
-    if (chain_target_ != nullptr) push_chain();
+    if (pending_ != 0) push_all();
   }
-  /// Pushes the pending chain and forgets the last target: the handler is done.
+  /// Pushes every pending chain and forgets which targets this handler sent to: the handler is done.
   void end_handler() noexcept {
     flush();
-    last_direct_ = nullptr;
+    ++handler_;
   }
   /// Messages sent in this turn so far (a turn's budget counts them too: actor_cell::run_turn).
   [[nodiscard]] unsigned sent_this_turn() const noexcept { return sent_; }
-  /// Called by the worker after every turn: forgets the turn's send count, and returns the
-  /// first overloaded actor it sent to (mute_table.hpp), counted, or null.
+  /// Called by the worker after every turn: pushes what system messages' effects sent outside
+  /// a handler, forgets the turn's send count, and returns the first overloaded actor it sent
+  /// to (mute_table.hpp), counted, or null.
   actor_cell* end_turn() noexcept {
+    flush();
     sent_ = 0;
     actor_cell* p = pressure_;
     if (p != nullptr) pressure_ = nullptr;
@@ -52,17 +66,32 @@ class outbox {
   }
 
  private:
-  void push_chain() noexcept;
-  [[gnu::noinline, gnu::cold]] void note_pressure(actor_cell* target) noexcept;
-
+  // One target's place: the target this handler last sent to through it, and its chain if any.
+  struct slot {
+    actor_cell* target = nullptr;  // counted while length != 0; otherwise compared, never dereferenced
+    envelope* first = nullptr;
+    envelope* last = nullptr;
+    std::uint32_t length = 0;   // messages in the pending chain; 0: none pending
+    std::uint32_t handler = 0;  // the handler_ that last sent to target through this slot
+  };
+  static constexpr unsigned slot_count = 64;  // pending_ has a bit per slot
   static constexpr unsigned max_chain = 64;
-  actor_cell* last_direct_ = nullptr;   // compared, never dereferenced: may be gone by now
-  actor_cell* chain_target_ = nullptr;  // counted while its chain is pending
-  actor_cell* pressure_ = nullptr;      // counted until the worker takes it
-  unsigned sent_ = 0;                   // in this turn
-  envelope* first_ = nullptr;
-  envelope* last_ = nullptr;
-  unsigned length_ = 0;
+
+  /// By the target's id: ids are handed out in spawn order, so a pool of actors spawned
+  /// together (the common fan-out) gets as many distinct slots as it has members, up to
+  /// slot_count. The id sits on the cell's first cache line, which the send has just read.
+  static unsigned slot_of(const actor_cell* target) noexcept;
+
+  [[gnu::noinline]] void send_rarely(unsigned index, actor_cell* target, envelope* e) noexcept;
+  void push(unsigned index) noexcept;
+  [[gnu::noinline]] void push_all() noexcept;
+  void note_pressure(actor_cell* target) noexcept;
+
+  slot slots_[slot_count];
+  std::uint64_t pending_ = 0;   // bit i: slots_[i] holds a chain
+  std::uint32_t handler_ = 1;   // counts handlers, so that slots need no clearing between them
+  unsigned sent_ = 0;           // in this turn
+  actor_cell* pressure_ = nullptr;  // counted until the worker takes it
 };
 
 /// The outbox of the calling worker thread.

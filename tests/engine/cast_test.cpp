@@ -81,6 +81,46 @@ void run_fifo_case(unsigned workers) {
   CHECK(s.received == expected);
   CHECK(s.in_order);
 }
+
+// One handler casts round robin to more receivers than the outbox keeps chains for (64), so
+// receivers share chain slots and take them from each other; a run of 1 to 3 messages goes to
+// each receiver in turn. Every receiver must see 0, 1, 2, ... and all of them.
+void run_round_robin_case(unsigned workers) {
+  struct burst {};
+  static constexpr int receivers = 150;
+  static constexpr int rounds = 40;
+  static constexpr int bursts = 5;
+  eam::actor_system system({.workers = workers});
+  std::vector<sink_ref> pool;
+  for (int r = 0; r < receivers; ++r) pool.push_back(system.spawn(sink, 1));
+  auto sender = system.spawn([pool](eam::actor_context& ctx) {
+    auto& next = ctx.make_state<std::vector<int>>(receivers, 0);
+    return eam::behavior{[&next, pool](burst) {
+      for (int round = 0; round < rounds; ++round)
+        for (std::size_t r = 0; r < pool.size(); ++r)
+          for (std::size_t k = 0; k <= (r + static_cast<std::size_t>(round)) % 3; ++k) pool[r].cast(item{0, next[r]++});
+    }};
+  });
+  for (int b = 0; b < bursts; ++b) sender.cast(burst{});
+  long expected = 0;  // what the sender's counters reach: the runs are 1, 2 or 3 long
+  for (int round = 0; round < rounds; ++round)
+    for (int r = 0; r < receivers; ++r) expected += 1 + (r + round) % 3;
+  expected *= bursts;
+  long received = 0;
+  bool in_order = true;
+  REQUIRE(eam::test::eventually([&] {
+    received = 0;
+    in_order = true;
+    for (auto& p : pool) {
+      const summary s = p.call(report{}).get().value();
+      received += s.received;
+      in_order = in_order && s.in_order;
+    }
+    return received >= expected;
+  }));
+  CHECK(received == expected);
+  CHECK(in_order);
+}
 }  // namespace
 
 TEST_SUITE("engine.cast") {
@@ -149,6 +189,13 @@ TEST_SUITE("engine.cast") {
 }
 
 TEST_SUITE("engine.cast") {
+  TEST_CASE("a handler casting round robin to 150 actors keeps each one's messages in order, 1 worker") {
+    run_round_robin_case(1);
+  }
+  TEST_CASE("a handler casting round robin to 150 actors keeps each one's messages in order, 2 workers" *
+            doctest::test_suite("concurrency")) {
+    run_round_robin_case(2);
+  }
   TEST_CASE("a handler that alternates between targets keeps each target's messages in order") {
     // Sends to one target in a row are chained and pushed together; switching target pushes
     // the chain first. Every receiver must still see 0, 1, 2, ... from this sender.
