@@ -568,14 +568,20 @@ void actor_cell::run_down_handler(envelope* e, std::function<void(const down&)>&
 
 inline void actor_cell::dispatch(envelope* e) noexcept {
   try {
-    if (!type_->dispatch(impl(), *e)) {
-      complete_error(e->reply, error(errc::unhandled_message, std::string(e->type->name)));
-    }
+    if (!type_->dispatch(impl(), *e)) [[unlikely]] reject_unhandled(e);
   } catch (...) {
-    std::string what = telemetry::detail::what_of(std::current_exception());
-    complete_error(e->reply, error(errc::actor_crashed, what));
-    record_crash(std::move(what));
+    on_handler_exception(e);
   }
+}
+
+void actor_cell::reject_unhandled(envelope* e) noexcept {
+  complete_error(e->reply, error(errc::unhandled_message, std::string(e->type->name)));
+}
+
+void actor_cell::on_handler_exception(envelope* e) noexcept {
+  std::string what = telemetry::detail::what_of(std::current_exception());
+  complete_error(e->reply, error(errc::actor_crashed, what));
+  record_crash(std::move(what));
 }
 
 void actor_cell::observed_dispatch(envelope* e) noexcept {
@@ -603,9 +609,7 @@ void actor_cell::observed_dispatch(envelope* e) noexcept {
   }
 }
 
-void actor_cell::after_handler() noexcept {
-  internal::local_outbox().end_handler();
-  if (pending_ == 0) [[likely]] return;
+void actor_cell::act_on_pending() noexcept {
   if ((pending_ & continue_pending) != 0) {
     if ((pending_ & (crashed | stop_requested)) == 0) {
       run_continue();  // before any other message; it may ask for another continue

@@ -303,10 +303,15 @@ class actor_cell {
   void on_moved(moved& notice) noexcept;
   void handle_ordinary(envelope* e) noexcept;
   [[gnu::always_inline]] inline void dispatch(envelope* e) noexcept;  // the plain path: inlined into handle_ordinary
+  // dispatch's rare outcomes, out of line so that the plain path saves no registers for them.
+  [[gnu::noinline, gnu::cold]] void reject_unhandled(envelope* e) noexcept;
+  [[gnu::noinline, gnu::cold]] void on_handler_exception(envelope* e) noexcept;
   void observed_dispatch(envelope* e) noexcept;
   void handle_system(envelope* e) noexcept;
   void resume_await(envelope* reply) noexcept;
-  void after_handler() noexcept;
+  // Pushes what the handler sent and acts on what it asked for (continue, stop) or did (crash).
+  [[gnu::always_inline]] inline void after_handler() noexcept;
+  [[gnu::noinline]] void act_on_pending() noexcept;
   void begin_exit(exit_reason why) noexcept;
   void stop_youngest_child() noexcept;
   void on_child_exit(internal::child_exit& c) noexcept;
@@ -401,6 +406,11 @@ class actor_cell {
   std::unique_ptr<extras> extras_;
   actor_context ctx_{this};
 };
+
+inline void actor_cell::after_handler() noexcept {
+  internal::local_outbox().end_handler();
+  if (pending_ != 0) [[unlikely]] act_on_pending();
+}
 
 /// spawn_cell (detail/spawn.hpp) for a forwarding actor: the forwarder is in place before the
 /// cell is scheduled or registered, so no sender ever sees the cell without it.

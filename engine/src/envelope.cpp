@@ -27,9 +27,13 @@ envelope_memory allocate_envelope(std::size_t bytes, std::size_t align, std::uin
 }
 
 namespace {
+// Out of line, so that destroying a message that is not an unanswered call saves no registers.
+[[gnu::noinline, gnu::cold]] void fail_unanswered_call(envelope* e) noexcept {
+  complete_error(e->reply, error(errc::actor_not_found, "the actor exited before handling the call"));
+}
+
 [[gnu::always_inline]] inline void destroy_contents_inline(envelope* e) noexcept {
-  if (e->reply.pending()) [[unlikely]]
-    complete_error(e->reply, error(errc::actor_not_found, "the actor exited before handling the call"));
+  if (e->reply.pending()) [[unlikely]] fail_unanswered_call(e);
   if (e->type->destroy != nullptr) e->type->destroy(e->payload());
 }
 }  // namespace
