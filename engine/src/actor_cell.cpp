@@ -102,6 +102,7 @@ void outbox::push(unsigned index) noexcept {
   pending_ &= ~(std::uint64_t{1} << index);
   s.target->push_chain(s.first, s.last);
   s.target->release();
+  share_envelope_blocks_if_others_run();  // once per chain: a long sending turn sees the count change
 }
 
 void outbox::push_all() noexcept {

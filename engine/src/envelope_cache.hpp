@@ -136,6 +136,13 @@ class envelope_pool {
 /// (constinit: no dynamic initialisation, so no check for one on each access.)
 extern constinit EAM_TLS envelope_cache* tls_envelope_cache;
 
+/// Points tls_envelope_cache at the calling worker's cache if more than one worker is active
+/// now, else clears it; nothing on a thread outside the pool (worker.cpp). For a long turn: a
+/// worker looks at the count between turns, and a driver that sends from one handler for the
+/// whole run would otherwise hand every block it makes to the allocator after a second worker
+/// started, and the receivers would free them across threads (outbox.hpp calls it per chain).
+void share_envelope_blocks_if_others_run() noexcept;
+
 }  // namespace eam::internal
 
 namespace eam::detail {

@@ -315,6 +315,10 @@ void worker::share_blocks_while_others_run() noexcept {
   tls_envelope_cache = share ? &envelope_cache_ : nullptr;
 }
 
+void share_envelope_blocks_if_others_run() noexcept {
+  if (worker* w = current_worker()) w->share_blocks_while_others_run();
+}
+
 void worker::run() noexcept {
   set_current_worker(this);
   share_blocks_while_others_run();

@@ -77,6 +77,9 @@ class worker {
   [[gnu::always_inline]] inline actor_cell* replace_lifo(actor_cell* next) noexcept;
   [[gnu::noinline, gnu::cold]] actor_cell* settle_with_thief(actor_cell* seen) noexcept;
   [[nodiscard]] const scheduler& owner() const noexcept { return sched_; }
+  /// Points tls_envelope_cache at this worker's cache while more than one worker is active
+  /// (called by the worker itself, between turns or from a long one).
+  void share_blocks_while_others_run() noexcept;
 
  private:
   friend class scheduler;
@@ -88,8 +91,7 @@ class worker {
   bool leave_sleepers() noexcept;
   actor_cell* take_stranded() noexcept;
   void note_progress() noexcept;
-  /// Points tls_envelope_cache at this worker's cache while more than one worker is active.
-  void share_blocks_while_others_run() noexcept;
+
   bool rest() noexcept;
   void hand_off() noexcept;
   [[gnu::cold, gnu::noinline]] void note_backlog(const actor_cell* c) noexcept;

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <future>
 #include <set>
 #include <vector>
 
@@ -97,6 +98,31 @@ TEST_SUITE("engine.envelope_cache") {
     CHECK(pool.take(medium, out.data(), 10) == 10);
     CHECK(pool.take(small, out.data(), 10) == 0);
     for (unsigned i = 0; i < 10; ++i) eam::internal::deallocate(out[i]);
+  }
+
+  TEST_CASE("a long sending turn that began while one worker ran starts sharing blocks once others run") {
+    // A worker looks at the active count between turns; a driver that sends from one handler
+    // for the whole run must not keep handing its blocks to the allocator after a second worker
+    // started. The handler stands for such a turn by forgetting its cache, then sends two
+    // chains: pushing a chain looks at the count again.
+    struct run {};
+    struct tick {};
+    eam::actor_system sys({.workers = 2, .adaptive_workers = false});
+    auto sink = sys.spawn([](eam::actor_context&) { return eam::behavior{[](tick) {}}; });
+    std::promise<std::pair<bool, bool>> seen;  // (forgotten, shared again)
+    auto driver = sys.spawn([sink, &seen](eam::actor_context&) {
+      return eam::behavior{[sink, &seen](run) {
+        eam::internal::tls_envelope_cache = nullptr;
+        const bool forgotten = eam::internal::tls_envelope_cache == nullptr;
+        for (int i = 0; i < 2 * 64 + 1; ++i) sink.cast(tick{});
+        seen.set_value({forgotten, eam::internal::tls_envelope_cache != nullptr});
+      }};
+    });
+    auto answer = seen.get_future();
+    driver.cast(run{});
+    const auto [forgotten, shared_again] = answer.get();
+    CHECK(forgotten);
+    CHECK(shared_again);
   }
 
   TEST_CASE("messages whose blocks go round between two workers keep their contents and order") {
