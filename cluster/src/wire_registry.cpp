@@ -2,14 +2,10 @@
 
 #include <eam/cluster/errc.hpp>
 
-#include <array>
-#include <cstdint>
-#include <cstring>
 #include <deque>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
-#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
@@ -39,28 +35,11 @@ struct registry {
   }
 };
 
-// Always as a float64, byte for byte (pack_bin_body appends bytes as they are), not through
-// msgpack-cxx 4.1's pack_double: that writes a whole double as an integer, so -0.0 arrives as
-// 0.0, and its range check lets exactly 2^64 through to a conversion to uint64_t, which is
-// undefined behaviour. A double that came from another node may be either.
-void pack_f64(detail::wire_packer& pk, double d) {
-  std::uint64_t bits = 0;
-  std::memcpy(&bits, &d, sizeof bits);
-  std::array<char, 9> bytes{static_cast<char>(0xcb)};  // float 64, big-endian
-  for (std::size_t i = 0; i < 8; ++i) bytes[1 + i] = static_cast<char>(bits >> (56 - 8 * i));
-  pk.pack_bin_body(bytes.data(), static_cast<std::uint32_t>(bytes.size()));
-}
-
 template <class T>
 void add_builtin(registry& r, const char* name) {
   r.add(
       name, message_type_id::of<T>(),
-      [](detail::wire_packer& pk, const void* p) {
-        if constexpr (std::is_same_v<T, double>)
-          pack_f64(pk, *static_cast<const double*>(p));
-        else
-          pk.pack(*static_cast<const T*>(p));
-      },
+      [](detail::wire_packer& pk, const void* p) { pk.pack(*static_cast<const T*>(p)); },
       [](const msgpack::object& o) { return eam::message::of(o.as<T>()); });
 }
 

@@ -74,7 +74,42 @@ class frame_buffer {
   std::size_t size_ = 0;
   std::size_t capacity_ = 0;
 };
+}  // namespace detail
+}  // namespace eam::cluster
 
+// msgpack-cxx 4.1's packer writes a whole double or float as an integer, so -0.0 arrives as
+// 0.0, and its range check lets exactly 2^64 through to a conversion to uint64_t, which is
+// undefined behaviour (the frame fuzzer's UBSan found it); a value that came from another node
+// may be either. The wire's own packer writes every double as a float 64 and every float as a
+// float 32, bit for bit, in every adaptor that packs one (a user's fields included).
+namespace msgpack {
+MSGPACK_API_VERSION_NAMESPACE(v1) {
+template <>
+inline packer<eam::cluster::detail::frame_buffer>& packer<eam::cluster::detail::frame_buffer>::pack_double(double d) {
+  std::uint64_t bits = 0;
+  std::memcpy(&bits, &d, sizeof bits);
+  char bytes[9];
+  bytes[0] = static_cast<char>(0xcbu);
+  _msgpack_store64(&bytes[1], bits);
+  append_buffer(bytes, sizeof bytes);
+  return *this;
+}
+
+template <>
+inline packer<eam::cluster::detail::frame_buffer>& packer<eam::cluster::detail::frame_buffer>::pack_float(float f) {
+  std::uint32_t bits = 0;
+  std::memcpy(&bits, &f, sizeof bits);
+  char bytes[5];
+  bytes[0] = static_cast<char>(0xcau);
+  _msgpack_store32(&bytes[1], bits);
+  append_buffer(bytes, sizeof bytes);
+  return *this;
+}
+}  // MSGPACK_API_VERSION_NAMESPACE(v1)
+}  // namespace msgpack
+
+namespace eam::cluster {
+namespace detail {
 using wire_packer = msgpack::packer<frame_buffer>;
 using encode_fn = void (*)(wire_packer&, const void* payload);
 using decode_fn = eam::message (*)(const msgpack::object&);
