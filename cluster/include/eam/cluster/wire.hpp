@@ -18,6 +18,7 @@
 
 #include <msgpack.hpp>
 
+#include <array>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -74,6 +75,18 @@ class frame_buffer {
   std::size_t size_ = 0;
   std::size_t capacity_ = 0;
 };
+
+/// A msgpack float 32 or float 64, marker and big-endian bits: the value exactly as it is.
+template <class Float>
+std::array<char, 1 + sizeof(Float)> float_bytes(Float value) noexcept {
+  static_assert(std::is_same_v<Float, float> || std::is_same_v<Float, double>);
+  using bits_type = std::conditional_t<sizeof(Float) == 8, std::uint64_t, std::uint32_t>;
+  bits_type bits = 0;
+  std::memcpy(&bits, &value, sizeof bits);
+  std::array<char, 1 + sizeof(Float)> bytes{static_cast<char>(sizeof(Float) == 8 ? 0xcbU : 0xcaU)};
+  for (std::size_t i = 0; i < sizeof bits; ++i) bytes[1 + i] = static_cast<char>(bits >> (8 * (sizeof bits - 1 - i)));
+  return bytes;
+}
 }  // namespace detail
 }  // namespace eam::cluster
 
@@ -86,23 +99,15 @@ namespace msgpack {
 MSGPACK_API_VERSION_NAMESPACE(v1) {
 template <>
 inline packer<eam::cluster::detail::frame_buffer>& packer<eam::cluster::detail::frame_buffer>::pack_double(double d) {
-  std::uint64_t bits = 0;
-  std::memcpy(&bits, &d, sizeof bits);
-  char bytes[9];
-  bytes[0] = static_cast<char>(0xcbu);
-  _msgpack_store64(&bytes[1], bits);
-  append_buffer(bytes, sizeof bytes);
+  const auto bytes = eam::cluster::detail::float_bytes(d);
+  append_buffer(bytes.data(), bytes.size());
   return *this;
 }
 
 template <>
 inline packer<eam::cluster::detail::frame_buffer>& packer<eam::cluster::detail::frame_buffer>::pack_float(float f) {
-  std::uint32_t bits = 0;
-  std::memcpy(&bits, &f, sizeof bits);
-  char bytes[5];
-  bytes[0] = static_cast<char>(0xcau);
-  _msgpack_store32(&bytes[1], bits);
-  append_buffer(bytes, sizeof bytes);
+  const auto bytes = eam::cluster::detail::float_bytes(f);
+  append_buffer(bytes.data(), bytes.size());
   return *this;
 }
 }  // MSGPACK_API_VERSION_NAMESPACE(v1)
