@@ -91,7 +91,6 @@ class worker {
   bool leave_sleepers() noexcept;
   actor_cell* take_stranded() noexcept;
   void note_progress() noexcept;
-
   bool rest() noexcept;
   void hand_off() noexcept;
   [[gnu::cold, gnu::noinline]] void note_backlog(const actor_cell* c) noexcept;
