@@ -197,8 +197,9 @@ TEST_SUITE("engine.cast") {
     run_round_robin_case(2);
   }
   TEST_CASE("a handler that alternates between targets keeps each target's messages in order") {
-    // Sends to one target in a row are chained and pushed together; switching target pushes
-    // the chain first. Every receiver must still see 0, 1, 2, ... from this sender.
+    // A handler's sends to one target after its first are chained and pushed together, with a
+    // chain pending for each target at once. Every receiver must still see 0, 1, 2, ... from
+    // this sender.
     struct burst {};
     eam::actor_system system({.workers = 2});
     auto a = system.spawn(sink, 1);
