@@ -17,12 +17,12 @@ namespace eam::detail {
 // outside: whoever frees it gives it back to the allocator, as before there was a cache.
 envelope_memory allocate_envelope(std::size_t bytes, std::size_t align, std::uint8_t block) {
   using internal::envelope_cache;
+  if (block != 0) {
 #if EAM_ENVELOPE_CACHE
-  if (block != 0)
     if (envelope_cache* cache = internal::tls_envelope_cache; cache != nullptr) return cache->allocate(block);
-#else
-  (void)block;
 #endif
+    return {internal::allocate_small(bytes), envelope_cache::outside};  // a block class: 48 or 64 bytes
+  }
   return {internal::allocate(bytes, align), envelope_cache::outside};
 }
 
