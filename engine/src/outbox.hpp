@@ -79,7 +79,8 @@ class outbox {
 
   /// By the target's id: ids are handed out in spawn order, so a pool of actors spawned
   /// together (the common fan-out) gets as many distinct slots as it has members, up to
-  /// slot_count. The id sits on the cell's first cache line, which the send has just read.
+  /// slot_count. The id sits 40 bytes before the bounded-mailbox pointer the send has just
+  /// read, usually on the same cache line.
   static unsigned slot_of(const actor_cell* target) noexcept;
 
   [[gnu::noinline]] void send_rarely(unsigned index, actor_cell* target, envelope* e) noexcept;
