@@ -1,5 +1,6 @@
 // Actor hot paths on a live system: cast throughput, ping-pong, fan-in, fan-out across two
-// workers, calls from outside and inside actors, spawn + stop, the 2^20 spawn tree, and the bytes an idle actor costs.
+// workers, calls from outside and inside actors, spawn + stop, the 2^20 spawn tree, and the
+// bytes an idle actor costs.
 // Workloads come from bench/workloads/eam_workloads.hpp and verify their own results.
 #include <benchmark/benchmark.h>
 

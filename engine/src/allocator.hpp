@@ -23,8 +23,6 @@ inline void* allocate(std::size_t bytes, std::size_t align) {
   return p;
 }
 
-/// system_config::large_pages: asks the allocator for 2 MiB pages from now on, unless the
-/// environment already says what it wants.
 /// `allocate` for a few dozen bytes at the default alignment (an envelope block): mimalloc's
 /// small-object path, which skips the size-class lookup of the general one.
 inline void* allocate_small(std::size_t bytes) {
@@ -37,6 +35,8 @@ inline void* allocate_small(std::size_t bytes) {
   return p;
 }
 
+/// system_config::large_pages: asks the allocator for 2 MiB pages from now on, unless the
+/// environment already says what it wants.
 inline void prefer_large_pages() noexcept {
 #ifdef EAM_USE_MIMALLOC
   if (std::getenv("MIMALLOC_LARGE_OS_PAGES") == nullptr) mi_option_enable(mi_option_large_os_pages);

@@ -20,7 +20,7 @@ detail::envelope_memory envelope_cache::allocate(unsigned cls) {
   if (count_[i] != 0) return {blocks_[i][--count_[i]], recycled};
   if (--until_pool_look_ == 0)
     if (void* block = look_in_pool(cls)) return {block, recycled};
-  return {internal::allocate(detail::envelope_block_bytes(static_cast<std::uint8_t>(cls)), alignof(std::max_align_t)), maker_};
+  return {internal::allocate_small(detail::envelope_block_bytes(static_cast<std::uint8_t>(cls))), maker_};
 }
 
 void* envelope_cache::look_in_pool(unsigned cls) noexcept {

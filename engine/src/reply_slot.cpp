@@ -13,7 +13,6 @@
 #include <ctime>
 #include <thread>
 
-
 namespace eam::detail {
 
 namespace {

@@ -309,8 +309,9 @@ void worker::note_backlog(const actor_cell* c) noexcept {
 void worker::share_blocks_while_others_run() noexcept {
   // Alone, every block is freed where it was made, and the cache would only add its checks
   // (fan-in on one worker ran 9% slower with them). Looked at when the count may have changed
-  // (start, back from parking or resting, the tuner's epoch checks), not per turn: a stale
-  // answer costs those checks for a while, or blocks given to the allocator, not recycled.
+  // (start, back from parking or resting, the tuner's epoch checks) and once per chain a long
+  // turn pushes (outbox.hpp), not per turn: a stale answer costs those checks for a while, or
+  // blocks given to the allocator, not recycled.
   const bool share = sched_.active_.load(std::memory_order_relaxed) > 1;  // a hint
   tls_envelope_cache = share ? &envelope_cache_ : nullptr;
 }
