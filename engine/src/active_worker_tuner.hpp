@@ -11,7 +11,8 @@
 //   - it starts with one worker, and the first probe comes after one epoch: a workload that
 //     gains from more cores has them within a few milliseconds;
 //   - time is cut into epochs (epoch_ns); at the end of each the scheduler hands the tuner the
-//     work done in it (messages handled plus turns run) and its length;
+//     work done in it (messages handled, a turn that handled none counting as one:
+//     progress_at_turn_start) and its length;
 //   - now and then the tuner probes: it asks for half the active workers (or twice as many)
 //     for one shorter epoch (probe_epoch_ns), and compares its rate with the epoch's before;
 //   - fewer workers are kept when they do at least keep_fewer_ratio of the work (a core spent
@@ -48,6 +49,29 @@ struct epoch_signs {
   bool work_waited = true;
 };
 
+/// The work units a worker adds to its progress as a turn starts: one for that turn, and the
+/// messages the turn before it handled past its first. A turn thus counts as its messages, or as
+/// one when it handled none (a spawn's init, system messages only): the work done, not the
+/// number of pieces it came in. Spreading actors over workers splits their turns (a stage that
+/// keeps up with its feeder on another core runs a turn per message), and counting each turn on
+/// top of its messages made a second worker look like more work done. Counted at the start, so
+/// that progress moves as soon as a turn begins (the watches look for that).
+constexpr std::uint64_t progress_at_turn_start(unsigned handled_by_last_turn) noexcept {
+  return 1 + handled_by_last_turn - (handled_by_last_turn != 0 ? 1 : 0);
+}
+
+/// What the scheduler saw of one active worker over an epoch.
+struct worker_look {
+  bool progressed = false;  // its progress moved
+  bool parked = false;      // it sleeps in the idle protocol now
+  bool searching = false;   // it looks for work between turns now
+};
+/// Whether the worker ran one turn through the whole epoch. A search lasts microseconds and then
+/// the worker parks, unless it waits for its core meanwhile: two workers that share one core (the
+/// kernel placed them so, or the host took the other) hand it back and forth a time slice at a
+/// time, and such a worker ran no long turn.
+constexpr bool ran_one_turn_through(worker_look w) noexcept { return !w.progressed && !w.parked && !w.searching; }
+
 class active_worker_tuner {
  public:
   explicit active_worker_tuner(unsigned workers) noexcept;
@@ -74,7 +98,7 @@ class active_worker_tuner {
   static constexpr double keep_more_ratio = 1.10;
   // A probe that does less than this share of the work before has lost, at its first look.
   static constexpr double clear_loss_ratio = 0.5;
-  // An epoch with less work than this (messages plus turns) is too quiet to judge.
+  // An epoch with less work than this (progress_at_turn_start's units) is too quiet to judge.
   static constexpr std::uint64_t min_work_per_epoch = 16;
   // Steady epochs before the next probe: first this many, doubled after each probe that lost.
   static constexpr unsigned first_probe_interval = 4;

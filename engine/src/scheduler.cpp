@@ -130,15 +130,16 @@ void scheduler::tune() noexcept {
   if (now < next_epoch_ns_.load(std::memory_order_relaxed)) return;
   if (tuning_.exchange(true, std::memory_order_acquire)) return;  // another worker ends this epoch
   if (now >= next_epoch_ns_.load(std::memory_order_relaxed)) {
-    // An active worker whose progress did not move all epoch, and which is not parked, ran one
-    // turn through it (searching lasts microseconds, then it parks).
     const unsigned active = active_.load(std::memory_order_relaxed);
     std::uint64_t work = 0;
     epoch_signs signs{.turn_spans_epoch = false, .work_waited = global_.size_approx() != 0};
     for (unsigned i = 0; i < workers_.size(); ++i) {
       worker& w = *workers_[i];
       const std::uint64_t p = w.progress();
-      if (i < active && p == worker_progress_at_epoch_start_[i] && !w.parked()) signs.turn_spans_epoch = true;
+      if (i < active && ran_one_turn_through({.progressed = p != worker_progress_at_epoch_start_[i],
+                                              .parked = w.parked(),
+                                              .searching = w.searching()}))
+        signs.turn_spans_epoch = true;
       if (w.saw_waiting_work_.exchange(false, std::memory_order_relaxed)) signs.work_waited = true;
       work += p - worker_progress_at_epoch_start_[i];
       worker_progress_at_epoch_start_[i] = p;

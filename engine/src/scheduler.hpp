@@ -67,7 +67,7 @@ class scheduler {
 
   [[nodiscard]] unsigned size() const noexcept { return static_cast<unsigned>(workers_.size()); }
   [[nodiscard]] unsigned throughput() const noexcept { return throughput_; }
-  /// Total progress of the workers (turns plus messages): a change means activity (used to
+  /// Total progress of the workers (progress_at_turn_start's units): a change means activity (used to
   /// detect quiescence).
   [[nodiscard]] std::uint64_t progress() const noexcept;
   /// How many workers run now (all of them unless adaptive).

@@ -146,11 +146,11 @@ actor_cell* worker::next_local() noexcept {
 actor_cell* worker::search() noexcept {
   const auto n = static_cast<unsigned>(sched_.workers_.size());
   // Tokio's rule: at most half the workers search at once; the rest park straight away.
-  if (!searching_) {
+  if (!searching()) {
     // Advisory: a stale count lets one more worker search, or parks one a little early.
     if (2 * sched_.searching_.load(std::memory_order_relaxed) >= n && n > 1) return nullptr;
     sched_.searching_.fetch_add(1, std::memory_order_seq_cst);  // [S2]: notify's [S1] sees a searcher, who finds its work
-    searching_ = true;
+    set_searching(true);
   }
   for (unsigned round = 0; round < search_rounds; ++round) {
     const auto start = static_cast<unsigned>(next_random(rng_) % n);
@@ -169,8 +169,8 @@ actor_cell* worker::search() noexcept {
 }
 
 void worker::stop_searching() noexcept {
-  if (!searching_) return;
-  searching_ = false;
+  if (!searching()) return;
+  set_searching(false);
   // The last searcher to find work wakes another if more is queued: pushes made while we
   // searched skipped their own notify. Dekker with notify ([S1]): the seq_cst decrement comes
   // before the queue check, so either the pusher saw no searcher or we see its work.
@@ -182,7 +182,7 @@ bool worker::leave_sleepers() noexcept {
   while (s != 0) {
     if (sched_.sleepers_.compare_exchange_weak(s, s - 1, std::memory_order_seq_cst, std::memory_order_relaxed)) {  // [S2]
       sched_.searching_.fetch_add(1, std::memory_order_seq_cst);  // [S2]: counted as a searcher at once
-      searching_ = true;
+      set_searching(true);
       return true;
     }
   }
@@ -197,8 +197,8 @@ bool worker::park() noexcept {
     ~unpark_on_return() { parked.store(false, std::memory_order_relaxed); }
   } unpark{parked_};
   sched_.sleepers_.fetch_add(1, std::memory_order_seq_cst);  // [S2]
-  if (searching_) {
-    searching_ = false;
+  if (searching()) {
+    set_searching(false);
     sched_.searching_.fetch_sub(1, std::memory_order_seq_cst);  // [S2]
   }
   // [S2] then look again: either a notify saw us as a sleeper or we see its work.
@@ -228,9 +228,9 @@ bool worker::park() noexcept {
     sched_.idle_sem_.wait();   // claimed: consume the notifier's signal
     break;
   }
-  searching_ = true;  // the notifier counted us as a searcher
+  set_searching(true);  // the notifier counted us as a searcher
   if (sched_.stopping_.load(std::memory_order_relaxed)) {  // stop() signalled us: see above
-    searching_ = false;
+    set_searching(false);
     return false;
   }
   return true;
@@ -341,7 +341,7 @@ void worker::run() noexcept {
     stop_searching();
     // Advisory (one writer): shutdown's quiescence check and the watches only compare it, the
     // tuner sums it. Counted before the turn, so that it does not move during a long one.
-    progress_.store(progress_.load(std::memory_order_relaxed) + 1 + handled_, std::memory_order_relaxed);
+    progress_.store(progress_.load(std::memory_order_relaxed) + progress_at_turn_start(handled_), std::memory_order_relaxed);
     const turn_result turn = c->run_turn(sched_.throughput_, handled_);
     // An overloaded actor the turn sent to (mute_table.hpp), counted: usually none.
     actor_cell* const pressed = local_outbox().end_turn();

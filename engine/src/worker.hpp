@@ -57,7 +57,7 @@ class worker {
   void schedule_local(actor_cell* c) noexcept;
 
   // -- any thread -------------------------------------------------------------------------
-  /// Turns run plus messages handled (the latter one turn late): grows while this worker works.
+  /// The work units of the turns run (progress_at_turn_start): grows as each turn starts.
   [[nodiscard]] std::uint64_t progress() const noexcept { return progress_.load(std::memory_order_relaxed); }
   /// The longest queue this worker saw behind an actor that used its whole turn, since the
   /// last call (sampled only while the scheduler's backlog census is on).
@@ -69,6 +69,8 @@ class worker {
   }
   /// Whether this worker sleeps in the idle protocol (a hint: it may be waking).
   [[nodiscard]] bool parked() const noexcept { return parked_.load(std::memory_order_relaxed); }
+  /// Whether this worker looks for work between turns (a hint, as parked()).
+  [[nodiscard]] bool searching() const noexcept { return searching_.load(std::memory_order_relaxed); }
   [[nodiscard]] bool has_queued_work() const noexcept { return queue_.size() != 0; }
   /// Takes the actor in this worker's LIFO slot if it is still there (a thief's [L2]).
   actor_cell* steal_lifo() noexcept;
@@ -96,6 +98,7 @@ class worker {
   [[gnu::cold, gnu::noinline]] void note_backlog(const actor_cell* c) noexcept;
   void requeue(actor_cell* c) noexcept;
   void stop_searching() noexcept;
+  void set_searching(bool on) noexcept { searching_.store(on, std::memory_order_relaxed); }  // owner only
 
   // A ping-pong pair keeps feeding the LIFO slot; after this many LIFO turns in a row the
   // slot's actor goes to the back of the queue so others get their turn, when others wait in
@@ -132,7 +135,6 @@ class worker {
   std::uint32_t tick_ = 0;
   unsigned handled_ = 0;  // messages the last turn handled, counted into progress_ at the next
   std::uint64_t rng_;
-  bool searching_ = false;
   envelope_cache envelope_cache_;  // the small envelope blocks this thread frees and reuses
   // -- shared: the owner pushes and pops, thieves steal -----------------------------------
   run_queue queue_;
@@ -144,6 +146,9 @@ class worker {
   //    LIFO and rest watches ------------------------------------------------------------------
   alignas(64) std::atomic<std::uint64_t> progress_{0};
   std::atomic<bool> parked_{false};  // set for the whole of park(): the tuner tells a long turn from sleep
+  // Counted in the scheduler's searching_: the owner's state, which the tuner reads as a hint
+  // (ran_one_turn_through).
+  std::atomic<bool> searching_{false};
   // Set at a look every epoch_check_interval turns when runnable actors waited in this
   // worker's queue or the global queue; the tuner reads and clears it once per epoch.
   std::atomic<bool> saw_waiting_work_{false};

@@ -182,6 +182,35 @@ TEST_SUITE("engine.active_workers") {
     CHECK(up.active() == 2);
   }
 
+  TEST_CASE("a worker that searched through the epoch ran no long turn: it waited for its core") {
+    using eam::internal::ran_one_turn_through;
+    CHECK(ran_one_turn_through({.progressed = false, .parked = false, .searching = false}));
+    CHECK_FALSE(ran_one_turn_through({.progressed = false, .parked = false, .searching = true}));
+    CHECK_FALSE(ran_one_turn_through({.progressed = false, .parked = true, .searching = false}));
+    CHECK_FALSE(ran_one_turn_through({.progressed = true, .parked = false, .searching = false}));
+  }
+
+  TEST_CASE("the tuner's work is the messages handled, however many turns they came in") {
+    using eam::internal::progress_at_turn_start;
+    // Progress after `turns` turns that each handled `per_turn` messages, once the next turn
+    // has started (each turn's messages past its first are counted then).
+    const auto progress = [](unsigned turns, unsigned per_turn) {
+      std::uint64_t p = 0;
+      unsigned last = 0;
+      for (unsigned t = 0; t <= turns; ++t) {
+        p += progress_at_turn_start(last);
+        last = per_turn;
+      }
+      return p - 1;  // not the turn that just started
+    };
+    CHECK(progress(300, 1) == 300);   // a stage woken for every message
+    CHECK(progress(1, 300) == 300);   // the same messages in one turn
+    CHECK(progress(10, 30) == 300);
+    CHECK(progress(5, 0) == 5);       // turns that handled no message (a spawn's init) count one each
+    CHECK(progress_at_turn_start(0) == 1);  // progress moves as soon as a turn starts
+    CHECK(progress_at_turn_start(1) == 1);
+  }
+
   TEST_CASE("no probe up starts while no runnable actor waited: one runnable at a time gains nothing from a second worker") {
     active_worker_tuner t(4);
     for (unsigned e = 0; e < 50; ++e) t.end_epoch(10'000, active_worker_tuner::epoch_ns, {.work_waited = false});
