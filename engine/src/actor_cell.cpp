@@ -134,10 +134,12 @@ actor_cell::~actor_cell() {
   }
 }
 
-void actor_cell::release() noexcept {
-  const std::uint32_t before = refs_.fetch_sub(1, std::memory_order_acq_rel);
-  EAM_ASSERT(before != 0, "C-I1: every release matches a counted reference");
-  if (before != 1) return;
+void actor_cell::release() noexcept { release_many(1); }
+
+void actor_cell::release_many(std::uint32_t n) noexcept {
+  const std::uint32_t before = refs_.fetch_sub(n, std::memory_order_acq_rel);
+  EAM_ASSERT(before >= n, "C-I1: every release matches a counted reference");
+  if (before != n) return;
   EAM_ASSERT(phase_ == phase::finished || phase_ == phase::created, "C-I1: a cell is freed only after it finished (or never ran)");
   this->~actor_cell();
   internal::deallocate(this);

@@ -139,7 +139,11 @@ class actor_cell {
   /// of its queued messages.
   void deliver_stop() noexcept;
   void add_ref() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }  // a holder exists already
+  /// The references counted now (a snapshot, for tests: releases a worker holds back are in it).
+  [[nodiscard]] std::uint32_t counted_references() const noexcept { return refs_.load(std::memory_order_relaxed); }
   void release() noexcept;
+  /// Drops `n` references at once (deferred_releases.hpp).
+  void release_many(std::uint32_t n) noexcept;
   [[nodiscard]] bool is_dead() const noexcept { return dead_.load(std::memory_order_acquire); }
   [[nodiscard]] std::uint64_t id() const noexcept { return id_; }
   [[nodiscard]] system_state& system() const noexcept { return *sys_; }

@@ -1,6 +1,7 @@
 // The engine entry points that public templates call: envelopes, sends, replies, refs.
 #include "actor_cell.hpp"
 #include "allocator.hpp"
+#include "deferred_releases.hpp"
 #include "envelope_cache.hpp"
 #include "system_state.hpp"
 
@@ -92,7 +93,7 @@ void complete_error(reply_address& to, error&& err) noexcept {
       } catch (...) {
         // Out of memory: the caller's timeout answers instead; its reference is still dropped.
         to.kind = reply_kind::none;
-        static_cast<actor_cell*>(to.target)->release();
+        release_cell(static_cast<actor_cell*>(to.target));
         return;
       }
       send_reply(to, e);
@@ -118,7 +119,7 @@ void send_reply(reply_address& to, envelope* reply) noexcept {
   to.kind = reply_kind::none;
   reply->reply.request_id = to.request_id;  // kind stays none: a reply is never answered
   caller->deliver_system(reply);
-  caller->release();  // the reference the reply address held
+  release_cell(caller);  // the reference the reply address held (detail::add_ref): a worker holds it back
 }
 
 void send_reply_to_receiver(reply_address& to, envelope* reply) noexcept {
@@ -133,8 +134,15 @@ error unexpected_reply(std::string_view got, std::string_view expected) {
                "the answer is a " + std::string(got) + " where the caller expects a " + std::string(expected));
 }
 
-void add_ref(actor_cell* c) noexcept { c->add_ref(); }
-void release_cell(actor_cell* c) noexcept { c->release(); }
+// A worker thread holds the releases of refs back (deferred_releases.hpp); others give them at once.
+void add_ref(actor_cell* c) noexcept {
+  if (internal::deferred_releases* d = internal::tls_deferred_releases; d != nullptr && d->take_back(c)) return;
+  c->add_ref();
+}
+void release_cell(actor_cell* c) noexcept {
+  if (internal::deferred_releases* d = internal::tls_deferred_releases) return d->hold(c);
+  c->release();
+}
 std::uint64_t cell_id(const actor_cell* c) noexcept { return c->id(); }
 bool cell_is_dead(const actor_cell* c) noexcept { return c->is_dead(); }
 

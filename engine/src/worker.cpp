@@ -322,10 +322,12 @@ void share_envelope_blocks_if_others_run() noexcept {
 
 void worker::run() noexcept {
   set_current_worker(this);
+  tls_deferred_releases = &deferred_releases_;
   share_blocks_while_others_run();
   for (;;) {
     actor_cell* c = next_local();
     if (c == nullptr) {
+      deferred_releases_.give_back_all();  // idle: nothing is freed later than this
       if (!sched_.is_active(index_)) [[unlikely]] {
         if (!rest()) break;
         share_blocks_while_others_run();
@@ -361,15 +363,20 @@ void worker::run() noexcept {
         break;
     }
     if (pressed != nullptr) [[unlikely]] pressed->release();
-    if (tick_ % epoch_check_interval == 0 && sched_.adaptive_) [[unlikely]] {
-      // Advisory (relaxed): a look lost to the tuner's clearing costs at most one deferred probe.
-      if (queue_.size() != 0 || sched_.global_.size_approx() != 0) saw_waiting_work_.store(true, std::memory_order_relaxed);
-      sched_.tune();
-      // Past the active count: what this worker holds goes to the others, and it rests.
-      if (!sched_.is_active(index_) && !rest()) break;
-      share_blocks_while_others_run();
+    if (tick_ % epoch_check_interval == 0) [[unlikely]] {
+      deferred_releases_.give_back_all();  // a worker that never idles frees them here
+      if (sched_.adaptive_) {
+        // Advisory (relaxed): a look lost to the tuner's clearing costs at most one deferred probe.
+        if (queue_.size() != 0 || sched_.global_.size_approx() != 0) saw_waiting_work_.store(true, std::memory_order_relaxed);
+        sched_.tune();
+        // Past the active count: what this worker holds goes to the others, and it rests.
+        if (!sched_.is_active(index_) && !rest()) break;
+        share_blocks_while_others_run();
+      }
     }
   }
+  deferred_releases_.give_back_all();
+  tls_deferred_releases = nullptr;
   tls_envelope_cache = nullptr;
   set_current_worker(nullptr);
 }

@@ -30,6 +30,7 @@
 //        the actor the owner saw), or the owner sees a state other than idle (and settles).
 //   [L4] settle: the owner waits out busy (acquire), collects a verdict (back to idle) and
 //        drops the actor if the thief took the one it saw.
+#include "deferred_releases.hpp"
 #include "envelope_cache.hpp"
 #include "run_queue.hpp"
 
@@ -106,7 +107,8 @@ class worker {
   static constexpr unsigned max_lifo_streak = 16;
   // The global queue is checked first every this many turns, so it is never starved.
   static constexpr std::uint32_t global_check_interval = 61;
-  // Turns between two looks at the clock, for the scheduler's tuning epochs.
+  // Turns between two looks at the clock, for the scheduler's tuning epochs, and between two
+  // give-backs of the releases held (deferred_releases.hpp).
   static constexpr std::uint32_t epoch_check_interval = 32;
   // How often a resting worker looks for work held back behind a busy active worker.
   // About a thousand wake-ups a second, only while some active worker is awake: a fraction of
@@ -136,6 +138,7 @@ class worker {
   unsigned handled_ = 0;  // messages the last turn handled, counted into progress_ at the next
   std::uint64_t rng_;
   envelope_cache envelope_cache_;  // the small envelope blocks this thread frees and reuses
+  deferred_releases deferred_releases_;  // given back when idle and at every epoch check
   // -- shared: the owner pushes and pops, thieves steal -----------------------------------
   run_queue queue_;
   std::atomic<actor_cell*> lifo_{nullptr};

@@ -3,7 +3,8 @@
 /// accepts, so `cast` and `call` of a message the actor does not handle do not compile.
 ///
 /// A signature `R(M)` says "answers a call of M with R"; `void(M)` says "takes M as a cast".
-/// Copying a ref costs one atomic increment; sending through one costs none.
+/// Copying a ref costs one atomic increment at most (a worker thread that dropped a ref to the
+/// same actor a moment ago reuses that one); sending through one costs none.
 
 #include <eam/engine/detail/reply.hpp>
 #include <eam/engine/detail/signatures.hpp>

@@ -1,0 +1,91 @@
+#pragma once
+// deferred_releases: the references to actors that a worker thread drops (an actor_ref's
+// destructor), held back and given back to each actor in one subtraction, and taken back instead
+// of a new increment when the thread copies a ref to an actor it still holds some for.
+//
+// Why: a reference count is one atomic word in the actor's first cache line, beside the flag
+// every sender reads. Messages that carry refs (a reply-to, a teller, a destination) copy them
+// and drop them at every hop: bank-transaction's accounts made four atomic updates of the
+// teller's count per transfer, each moving the line from the core that ran the teller to the one
+// that ran the accounts and back. Held back, a worker that copies and drops the same ref in turn
+// (an actor handling a run of such messages) touches the count once per run.
+//
+// Correctness: a held release only keeps the count above the number of live references, so no
+// actor is freed early; the count reaches zero only when every reference is gone and no thread
+// holds a release back (count = live references + releases held). Taking a held release back for
+// a copy leaves both the count and that sum as they are. The subtraction that reaches zero is
+// acq_rel as before (actor_cell::release_many), so each holder's accesses happen before the free.
+// What is held is given back when another actor needs the slot, when the worker goes idle, every
+// few dozen turns (worker::epoch_check_interval) and when its thread ends: an unreferenced
+// actor's memory (its state was destroyed when it finished) is freed a little later, at most
+// slot_count actors per worker.
+//
+// Owned by one worker thread (tls_deferred_releases); other threads release at once.
+#include "tls.hpp"
+
+#include <cstdint>
+
+namespace eam::detail {
+class actor_cell;
+}
+
+namespace eam::internal {
+
+using detail::actor_cell;
+
+class deferred_releases {
+ public:
+  deferred_releases() = default;
+  deferred_releases(const deferred_releases&) = delete;
+  deferred_releases& operator=(const deferred_releases&) = delete;
+  ~deferred_releases() { give_back_all(); }
+
+  /// Takes back one release held for `c`, for a new reference the caller makes: false when none
+  /// is held (the caller increments the count).
+  bool take_back(const actor_cell* c) noexcept {
+    slot& s = slots_[slot_of(c)];
+    if (s.cell != c || s.count == 0) return false;
+    --s.count;
+    return true;
+  }
+  /// Holds back the release of one reference to `c`.
+  void hold(actor_cell* c) noexcept {
+    const unsigned i = slot_of(c);
+    slot& s = slots_[i];
+    pending_ |= std::uint64_t{1} << i;
+    if (s.cell == c || s.count == 0) {
+      s.cell = c;
+      ++s.count;
+      return;
+    }
+    evict(s, c);
+  }
+  /// Gives every held release back.
+  void give_back_all() noexcept {
+    if (pending_ != 0) give_back_pending();
+  }
+
+ private:
+  struct slot {
+    actor_cell* cell = nullptr;  // compared only while count == 0
+    std::uint32_t count = 0;     // releases held for cell
+  };
+  static constexpr unsigned slot_count = 64;  // pending_ has a bit per slot
+
+  // Cells are 192-byte blocks of one size class: consecutive ones step the index by 3, which
+  // visits every slot before it repeats. No load of the cell: the point is not to touch its line.
+  static unsigned slot_of(const actor_cell* c) noexcept {
+    return static_cast<unsigned>(reinterpret_cast<std::uintptr_t>(c) >> 6) % slot_count;
+  }
+  // Gives back what the slot holds for another cell and holds one release of `c` there instead.
+  [[gnu::noinline]] void evict(slot& s, actor_cell* c) noexcept;
+  [[gnu::noinline]] void give_back_pending() noexcept;
+
+  slot slots_[slot_count];
+  std::uint64_t pending_ = 0;  // bit i: slots_[i] may hold releases
+};
+
+/// The calling worker thread's, or null on any other thread.
+extern constinit EAM_TLS deferred_releases* tls_deferred_releases;
+
+}  // namespace eam::internal

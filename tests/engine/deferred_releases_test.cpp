@@ -1,0 +1,103 @@
+// The releases of actor refs a worker holds back (engine/src/deferred_releases.hpp): a held
+// release keeps the count up until it is given back, a copy takes one back instead of counting,
+// and a slot another actor needs gives its releases back at once; refs copied and dropped at
+// every hop between two workers leave every count where it was.
+#include <doctest/doctest.h>
+#include <eam/eam.hpp>
+
+#include "../support/eventually.hpp"
+#include "actor_cell.hpp"
+#include "deferred_releases.hpp"
+
+#include <atomic>
+#include <cstdint>
+#include <vector>
+
+using eam::detail::actor_cell;
+using eam::internal::deferred_releases;
+
+namespace {
+struct nothing {};
+struct hop {
+  eam::typed_ref<void(nothing)> hub;  // copied at every hop, as a reply-to is
+  int left;
+};
+struct next_hop {
+  eam::typed_ref<void(hop)> next;
+};
+}  // namespace
+
+TEST_SUITE("engine.deferred_releases") {
+  TEST_CASE("a held release keeps the count until it is given back, and a copy takes one back instead of counting") {
+    eam::actor_system sys({.workers = 1});
+    auto ref = sys.spawn([](eam::actor_context&) { return eam::behavior{[](nothing) {}}; });
+    actor_cell* c = ref.cell();
+    const std::uint32_t base = c->counted_references();
+    c->add_ref();
+    c->add_ref();  // two references of the test's own
+    deferred_releases held;
+    held.hold(c);
+    held.hold(c);  // both dropped, neither given back yet
+    CHECK(c->counted_references() == base + 2);
+    CHECK(held.take_back(c));  // a new reference reuses one
+    CHECK(c->counted_references() == base + 2);
+    held.give_back_all();
+    CHECK(c->counted_references() == base + 1);  // the one still held by the test
+    CHECK_FALSE(held.take_back(c));  // nothing held any more: a copy counts
+    c->release();
+    CHECK(c->counted_references() == base);
+  }
+
+  TEST_CASE("releases held for more actors than there are slots are given back as their slots are needed, none lost") {
+    eam::actor_system sys({.workers = 1});
+    std::vector<eam::actor_ref> refs;
+    std::vector<std::uint32_t> base;
+    for (int i = 0; i < 200; ++i) {
+      refs.push_back(sys.spawn([](eam::actor_context&) { return eam::behavior{[](nothing) {}}; }));
+      base.push_back(refs.back().cell()->counted_references());
+    }
+    deferred_releases held;
+    for (auto& r : refs) {
+      r.cell()->add_ref();
+      held.hold(r.cell());
+    }
+    unsigned still_held = 0;
+    for (std::size_t i = 0; i < refs.size(); ++i) {
+      const std::uint32_t now = refs[i].cell()->counted_references();
+      CHECK((now == base[i] || now == base[i] + 1));
+      still_held += now == base[i] + 1 ? 1 : 0;
+    }
+    CHECK(still_held >= 1);
+    CHECK(still_held <= 64);  // one slot each at most
+    held.give_back_all();
+    for (std::size_t i = 0; i < refs.size(); ++i) CHECK(refs[i].cell()->counted_references() == base[i]);
+  }
+
+  TEST_CASE("refs copied and dropped at every hop between two workers leave every count where it was") {
+    eam::actor_system sys({.workers = 2, .adaptive_workers = false});
+    std::atomic<int> arrived{0};
+    auto hub = sys.spawn([&arrived](eam::actor_context&) { return eam::behavior{[&arrived](nothing) { ++arrived; }}; });
+    std::vector<eam::typed_ref<void(next_hop), void(hop)>> ring;
+    for (int i = 0; i < 8; ++i)
+      ring.push_back(sys.spawn([](eam::actor_context& ctx) {
+        auto& next = ctx.make_state<eam::typed_ref<void(hop)>>();
+        return eam::behavior{
+            [&next](next_hop l) { next = l.next; },
+            [&next](hop h) {
+              if (h.left == 0)
+                h.hub.cast(nothing{});
+              else
+                next.cast(hop{h.hub, h.left - 1});  // a copy of the hub's ref, dropped at the next hop
+            },
+        };
+      }));
+    for (std::size_t i = 0; i < ring.size(); ++i) ring[i].cast(next_hop{ring[(i + 1) % ring.size()]});
+    const std::uint32_t hub_base = hub.cell()->counted_references();
+    constexpr int tokens = 64;
+    for (int t = 0; t < tokens; ++t) ring[t % ring.size()].cast(hop{hub, 2000});
+    REQUIRE(eam::test::eventually([&] { return arrived.load() == tokens; }));
+    // Every copy was dropped: once the workers are idle (they give back all they hold) the hub's
+    // count is what it was before the tokens.
+    CHECK(eam::test::eventually([&] { return hub.cell()->counted_references() == hub_base; }));
+  }
+}
