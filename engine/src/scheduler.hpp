@@ -120,6 +120,10 @@ class scheduler {
   const bool asymmetric_fences_;
   const bool adaptive_;  // set at construction: more than one worker, and asked for
   alignas(64) std::atomic<unsigned> active_{1};
+  // Actors a worker that went to rest handed to the global queue and no active worker has taken
+  // back yet (a hint, relaxed: the queue itself hands each actor to one taker). Read every turn
+  // (worker::next_local), written only when a worker rests.
+  std::atomic<std::uint32_t> handed_off_{0};
   std::atomic<std::int64_t> next_epoch_ns_{0};  // a hint: the tuning lock decides
   // -- the tuning lock, and what it guards --------------------------------------------------
   std::atomic<bool> tuning_{false};

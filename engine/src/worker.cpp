@@ -115,7 +115,23 @@ actor_cell* worker::take_global() noexcept {
   return sched_.global_.try_pop();
 }
 
+void worker::take_handed_off() noexcept {
+  std::uint32_t n = sched_.handed_off_.exchange(0, std::memory_order_relaxed);
+  while (n-- != 0) {
+    actor_cell* c = take_global();
+    if (c == nullptr) return;  // taken already (a searcher, the look every global_check_interval turns)
+    if (!queue_.push(c)) {
+      sched_.global_.push(c);  // no room: it waits its turn there
+      return;
+    }
+  }
+}
+
 actor_cell* worker::next_local() noexcept {
+  // What a resting worker handed off comes back at once, not one actor per
+  // global_check_interval turns: after a probe with more workers ends, the actors that ran on the
+  // others would wait there for hundreds of turns, and their partners with them.
+  if (sched_.handed_off_.load(std::memory_order_relaxed) != 0) [[unlikely]] take_handed_off();
   if (++tick_ % global_check_interval == 0) {
     if (actor_cell* c = take_global()) return c;
   }
@@ -263,20 +279,23 @@ bool worker::rest() noexcept {
 }
 
 void worker::hand_off() noexcept {
-  bool handed = false;
+  std::uint32_t handed = 0;
   if (lifo_filled_) {
     lifo_filled_ = false;
     if (actor_cell* c = replace_lifo(nullptr)) {  // [L3]
       sched_.global_.push(c);
-      handed = true;
+      ++handed;
     }
   }
   lifo_streak_ = 0;
   while (actor_cell* c = queue_.pop()) {
     sched_.global_.push(c);
-    handed = true;
+    ++handed;
   }
-  if (handed) sched_.notify();
+  if (handed != 0) {
+    sched_.handed_off_.fetch_add(handed, std::memory_order_relaxed);  // a hint: a taker that finds the queue empty stops
+    sched_.notify();
+  }
 }
 
 actor_cell* worker::take_stranded() noexcept {

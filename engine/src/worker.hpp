@@ -88,6 +88,7 @@ class worker {
   friend class scheduler;
   void run() noexcept;
   actor_cell* next_local() noexcept;
+  [[gnu::noinline, gnu::cold]] void take_handed_off() noexcept;
   actor_cell* take_global() noexcept;
   actor_cell* search() noexcept;
   bool park() noexcept;
