@@ -67,13 +67,14 @@ class deferred_releases {
 
  private:
   struct slot {
-    actor_cell* cell = nullptr;  // compared only while count == 0
+    actor_cell* cell = nullptr;  // referenced while count != 0; otherwise only compared
     std::uint32_t count = 0;     // releases held for cell
   };
   static constexpr unsigned slot_count = 64;  // pending_ has a bit per slot
 
-  // Cells are 192-byte blocks of one size class: consecutive ones step the index by 3, which
-  // visits every slot before it repeats. No load of the cell: the point is not to touch its line.
+  // Cells are blocks of 192 bytes or more, so the low 6 bits say nothing; 192-byte neighbours step
+  // the index by 3, which visits every slot before it repeats. No load of the cell: the point is
+  // not to touch its line.
   static unsigned slot_of(const actor_cell* c) noexcept {
     return static_cast<unsigned>(reinterpret_cast<std::uintptr_t>(c) >> 6) % slot_count;
   }
