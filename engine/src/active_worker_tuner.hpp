@@ -57,7 +57,7 @@ struct epoch_signs {
 /// top of its messages made a second worker look like more work done. Counted at the start, so
 /// that progress moves as soon as a turn begins (the watches look for that).
 constexpr std::uint64_t progress_at_turn_start(unsigned handled_by_last_turn) noexcept {
-  return 1 + handled_by_last_turn - (handled_by_last_turn != 0 ? 1 : 0);
+  return handled_by_last_turn != 0 ? handled_by_last_turn : 1;  // 1 + (handled - 1), or 1
 }
 
 /// What the scheduler saw of one active worker over an epoch.

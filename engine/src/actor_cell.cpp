@@ -134,8 +134,6 @@ actor_cell::~actor_cell() {
   }
 }
 
-void actor_cell::release() noexcept { release_many(1); }
-
 void actor_cell::release_many(std::uint32_t n) noexcept {
   const std::uint32_t before = refs_.fetch_sub(n, std::memory_order_acq_rel);
   EAM_ASSERT(before >= n, "C-I1: every release matches a counted reference");

@@ -141,7 +141,7 @@ class actor_cell {
   void add_ref() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }  // a holder exists already
   /// The references counted now (a snapshot, for tests: releases a worker holds back are in it).
   [[nodiscard]] std::uint32_t counted_references() const noexcept { return refs_.load(std::memory_order_relaxed); }
-  void release() noexcept;
+  void release() noexcept { release_many(1); }
   /// Drops `n` references at once (deferred_releases.hpp).
   void release_many(std::uint32_t n) noexcept;
   [[nodiscard]] bool is_dead() const noexcept { return dead_.load(std::memory_order_acquire); }

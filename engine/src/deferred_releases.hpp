@@ -38,7 +38,6 @@ class deferred_releases {
   deferred_releases() = default;
   deferred_releases(const deferred_releases&) = delete;
   deferred_releases& operator=(const deferred_releases&) = delete;
-  ~deferred_releases() { give_back_all(); }
 
   /// Takes back one release held for `c`, for a new reference the caller makes: false when none
   /// is held (the caller increments the count).

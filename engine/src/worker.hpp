@@ -147,7 +147,7 @@ class worker {
   unsigned handled_ = 0;  // messages the last turn handled, counted into progress_ at the next
   std::uint64_t rng_;
   envelope_cache envelope_cache_;  // the small envelope blocks this thread frees and reuses
-  deferred_releases deferred_releases_;  // given back when idle and at every epoch check
+  deferred_releases deferred_releases_;  // given back when idle, at every epoch check and at the end
   // -- shared: the owner pushes and pops, thieves steal -----------------------------------
   run_queue queue_;
   std::atomic<actor_cell*> lifo_{nullptr};
