@@ -4,11 +4,18 @@
 
 namespace eam::internal {
 
+bool long_turns_ended(std::uint64_t work, std::int64_t ns, bool parked) noexcept {
+  if (parked) return true;
+  // work / ns >= min_work_per_epoch / epoch_ns, without dividing.
+  return static_cast<double>(work) * static_cast<double>(active_worker_tuner::epoch_ns) >=
+         static_cast<double>(active_worker_tuner::min_work_per_epoch) * static_cast<double>(ns);
+}
+
 active_worker_tuner::active_worker_tuner(unsigned workers) noexcept
     : workers_(std::max(1u, workers)), active_(1) {}
 
 unsigned active_worker_tuner::end_epoch(std::uint64_t work, std::int64_t ns, epoch_signs signs) noexcept {
-  if (workers_ == 1 || ns <= 0 || work < min_work_per_epoch) return active_;  // nothing to judge
+  if (workers_ == 1 || rescuing_ || ns <= 0 || work < min_work_per_epoch) return active_;  // nothing to judge
   const double rate = static_cast<double>(work) / static_cast<double>(ns);
   if (before_probe_ != 0) {
     look_at_probe(work, ns);
@@ -64,14 +71,23 @@ void active_worker_tuner::end_probe(double rate) noexcept {
   before_probe_ = 0;
 }
 
-void active_worker_tuner::held_back() noexcept {
-  // A probe down that was running stalled the work: it lost. Otherwise the workload changed
-  // (intervals grown by probes that lost before say nothing of it): probe soon.
-  probe_interval_ = before_probe_ > active_ ? std::min(2 * probe_interval_, max_probe_interval) : first_probe_interval;
+void active_worker_tuner::rescue_started() noexcept {
+  if (rescuing_) return;  // every worker runs already
+  after_rescue_ = before_probe_ != 0 ? before_probe_ : active_;
+  if (before_probe_ != 0) {
+    // A probe down stalled the work: lost. A probe up is cut short: nothing to judge.
+    if (before_probe_ > active_) probe_interval_ = std::min(2 * probe_interval_, max_probe_interval);
+    epochs_to_probe_ = probe_interval_;
+    before_probe_ = 0;
+  }
   active_ = workers_;
-  before_probe_ = 0;
-  epochs_to_probe_ = probe_interval_;
-  probe_down_next_ = true;
+  rescuing_ = true;
+}
+
+void active_worker_tuner::rescue_over() noexcept {
+  if (!rescuing_) return;
+  active_ = after_rescue_;
+  rescuing_ = false;
 }
 
 }  // namespace eam::internal

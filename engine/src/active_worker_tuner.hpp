@@ -72,6 +72,15 @@ struct worker_look {
 /// time, and such a worker ran no long turn.
 constexpr bool ran_one_turn_through(worker_look w) noexcept { return !w.progressed && !w.parked && !w.searching; }
 
+/// Whether a rescue (active_worker_tuner::rescue_started) can end, from what the worker whose long
+/// turn it waited out did since the last look: `work` units in `ns` nanoseconds, and whether it
+/// sleeps now. Over when that worker sleeps or handles messages at least at the pace an epoch
+/// needs to be judged (short handlers again: a flush ended, a producer finished). Not over while
+/// it runs handlers of a millisecond or more one after another (each trapezoid or precise-pi
+/// worker computing its share): there a second core is a gain by far, and one turn cannot be
+/// measured by the messages an epoch counts anyway.
+bool long_turns_ended(std::uint64_t work, std::int64_t ns, bool parked) noexcept;
+
 class active_worker_tuner {
  public:
   explicit active_worker_tuner(unsigned workers) noexcept;
@@ -79,10 +88,16 @@ class active_worker_tuner {
   /// Ends an epoch in which `work` units were done in `ns` nanoseconds; returns the number of
   /// workers that should be active in the next one.
   unsigned end_epoch(std::uint64_t work, std::int64_t ns, epoch_signs signs = {}) noexcept;
-  /// An active worker held work back (a long turn, seen by a resting worker) and every worker
-  /// was made active. The next probe (down) comes after the first interval; a probe down that
-  /// was running has stalled the workload, so it lost: the interval doubles instead.
-  void held_back() noexcept;
+  /// An active worker held work back (a long turn, seen by a resting worker): every worker runs
+  /// until that turn ends (rescue_over), and no epoch is judged meanwhile, as its rate says what
+  /// the turn did, not what the count does. A probe down that was running stalled the work: it
+  /// lost, and the next waits twice as long. A probe up that was running ends without a verdict.
+  void rescue_started() noexcept;
+  /// The turn that held work back has ended: back to the count from before the rescue. A
+  /// pipeline stage's flush (thousands of sends from one handler, a few milliseconds) thus
+  /// borrows the other workers for its length only, and the count stays the tuner's to find.
+  void rescue_over() noexcept;
+  [[nodiscard]] bool rescuing() const noexcept { return rescuing_; }
   [[nodiscard]] unsigned active() const noexcept { return active_; }
   /// How long the next epoch should last: a probe is shorter, as it may run at a loss, and is
   /// looked at halfway.
@@ -120,6 +135,8 @@ class active_worker_tuner {
   unsigned probe_interval_ = first_probe_interval;
   unsigned epochs_to_probe_ = 1;   // the first probe comes after one steady epoch
   bool probe_down_next_ = false;  // it starts with one worker: the first probe adds
+  bool rescuing_ = false;
+  unsigned after_rescue_ = 1;      // the count to go back to when the rescue is over
 };
 
 }  // namespace eam::internal

@@ -124,12 +124,31 @@ std::uint64_t scheduler::progress() const noexcept {
   return sum;
 }
 
+namespace {
+std::int64_t now_ns() noexcept {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+}  // namespace
+
 void scheduler::tune() noexcept {
-  const std::int64_t now =
-      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  const std::int64_t now = now_ns();
   if (now < next_epoch_ns_.load(std::memory_order_relaxed)) return;
   if (tuning_.exchange(true, std::memory_order_acquire)) return;  // another worker ends this epoch
   if (now >= next_epoch_ns_.load(std::memory_order_relaxed)) {
+    if (rescued_ != no_worker) {
+      const worker& w = *workers_[rescued_];
+      const std::uint64_t p = w.progress();
+      if (long_turns_ended(p - rescued_progress_, now - rescue_looked_ns_, w.parked())) {
+        // The epochs the rescue spanned (judged by nobody) are not mixed into the next.
+        rescued_ = no_worker;
+        tuner_.rescue_over();
+        set_active(tuner_.active());
+        epoch_start_ns_ = 0;
+      } else {
+        rescued_progress_ = p;
+        rescue_looked_ns_ = now;
+      }
+    }
     const unsigned active = active_.load(std::memory_order_relaxed);
     std::uint64_t work = 0;
     epoch_signs signs{.turn_spans_epoch = false, .work_waited = global_.size_approx() != 0};
@@ -160,17 +179,22 @@ void scheduler::set_active(unsigned count) noexcept {
   for (unsigned i = before; i < count; ++i) workers_[i]->rest_sem_.signal();
 }
 
-void scheduler::activate_all() noexcept {
+void scheduler::rescue(unsigned stalled, std::uint64_t seen) noexcept {
   while (tuning_.exchange(true, std::memory_order_acquire)) std::this_thread::yield();  // held for a moment only
-  tuner_.held_back();
-  set_active(tuner_.active());
-  epoch_start_ns_ = 0;  // the epoch under way mixed two counts: the next starts afresh
+  if (rescued_ == no_worker) {
+    rescued_ = stalled;
+    rescued_progress_ = seen;
+    rescue_looked_ns_ = now_ns();
+    tuner_.rescue_started();
+    set_active(tuner_.active());
+    epoch_start_ns_ = 0;  // the epoch under way mixed two counts: the next starts afresh
+  }
   tuning_.store(false, std::memory_order_release);
 }
 
-bool scheduler::work_held_back(const std::vector<std::uint64_t>& seen) const noexcept {
-  // Hints (relaxed): a wrong "yes" makes every worker active for a while, a wrong "no" waits one
-  // more watch interval.
+unsigned scheduler::work_held_back(const std::vector<std::uint64_t>& seen) const noexcept {
+  // Hints (relaxed): a wrong "yes" runs every worker until that worker is seen handling short
+  // messages or asleep (about an epoch), a wrong "no" waits one more watch interval.
   const unsigned active = active_.load(std::memory_order_relaxed);
   bool all_still = true;
   for (unsigned i = 0; i < active; ++i) {
@@ -179,9 +203,11 @@ bool scheduler::work_held_back(const std::vector<std::uint64_t>& seen) const noe
       all_still = false;
       continue;
     }
-    if (w.has_queued_work() || w.lifo_.load(std::memory_order_relaxed) != nullptr) return true;
+    if (w.has_queued_work() || w.lifo_.load(std::memory_order_relaxed) != nullptr) return i;
   }
-  return all_still && global_.size_approx() != 0;
+  // Every active worker in one long turn, and work waits in the global queue behind them all:
+  // the rescue waits out the first of them.
+  return all_still && active != 0 && global_.size_approx() != 0 ? 0 : no_worker;
 }
 
 }  // namespace eam::internal

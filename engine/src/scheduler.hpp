@@ -97,10 +97,13 @@ class scheduler {
   /// Ends the tuning epoch if it is over (any worker, now and then; only when adaptive_).
   void tune() noexcept;
   void set_active(unsigned count) noexcept;
-  /// The rest watch's verdict (worker.hpp): an active worker made no progress since `seen`
-  /// while work waits behind it.
-  bool work_held_back(const std::vector<std::uint64_t>& seen) const noexcept;
-  void activate_all() noexcept;
+  static constexpr unsigned no_worker = ~0u;
+  /// The rest watch's verdict (worker.hpp): the index of an active worker that made no progress
+  /// since `seen` while work waits behind it, else no_worker.
+  unsigned work_held_back(const std::vector<std::uint64_t>& seen) const noexcept;
+  /// Makes every worker active while worker `stalled` (its progress `seen` now) runs long turns,
+  /// then goes back to the tuner's count (tune() looks, by long_turns_ended).
+  void rescue(unsigned stalled, std::uint64_t seen) noexcept;
 
   // The longest epoch the tuner judges: a longer one spanned idle time, whose low rate would
   // mislead it.
@@ -128,7 +131,10 @@ class scheduler {
   // -- the tuning lock, and what it guards --------------------------------------------------
   std::atomic<bool> tuning_{false};
   active_worker_tuner tuner_;
-  std::int64_t epoch_start_ns_ = 0;  // 0: no epoch running (start, or the workers were all activated)
+  std::int64_t epoch_start_ns_ = 0;  // 0: no epoch running (start, or a rescue began or ended)
+  unsigned rescued_ = no_worker;        // the worker whose long turns a rescue waits out
+  std::uint64_t rescued_progress_ = 0;  // its progress at the rescue's start or last look
+  std::int64_t rescue_looked_ns_ = 0;   // when that was
   std::vector<std::uint64_t> worker_progress_at_epoch_start_;  // one per worker, sized at construction
 };
 

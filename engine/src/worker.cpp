@@ -263,19 +263,21 @@ bool worker::rest() noexcept {
   hand_off();
   note_progress();
   std::int64_t interval_us = rest_watch_interval_us;
-  unsigned stalled_looks = 0;  // in a row, against the same progress (not noted again meanwhile)
   for (;;) {
     // stop() sets stopping_ and then signals every worker: a relaxed look is enough here.
     if (sched_.stopping_.load(std::memory_order_relaxed)) return false;
     if (sched_.is_active(index_)) return true;
     if (rest_sem_.wait(interval_us)) continue;  // signalled: active again, or stopping
-    if (sched_.work_held_back(seen_progress_)) {
-      if (++stalled_looks < held_back_looks) continue;
-      stalled_looks = 0;
-      sched_.activate_all();
+    // The active workers end epochs between turns, every epoch_check_interval turns: turns of
+    // a millisecond (a hundred messages of a computation) would stretch an epoch to tens of
+    // milliseconds, and a workload that gains from more workers would wait that long for the
+    // first probe. A resting worker wakes every watch interval anyway.
+    sched_.tune();
+    if (sched_.is_active(index_)) return true;
+    if (const unsigned stalled = sched_.work_held_back(seen_progress_); stalled != scheduler::no_worker) {
+      sched_.rescue(stalled, seen_progress_[stalled]);
       continue;
     }
-    stalled_looks = 0;
     // Every active worker asleep: nothing runs that could hold work back.
     interval_us = next_watch_interval(interval_us, rest_watch_interval_us, lifo_watch_idle_us, sched_.all_active_asleep());
     note_progress();

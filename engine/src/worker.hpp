@@ -6,8 +6,10 @@
 // Only the first `active` workers run (scheduler.hpp, active_worker_tuner.hpp). A worker past
 // that count hands what it holds (LIFO slot, local queue) to the global queue and rests on its
 // own semaphore, out of the idle protocol's reach, until the count grows again. While it rests
-// it watches the active workers: when one of them made no progress for two whole watch intervals
-// while work waits in its slot or queue (a long handler), it makes every worker active.
+// it watches the active workers: when one of them made no progress for a whole watch interval
+// while work waits in its slot or queue (a long handler), it rescues that work: every worker is
+// active until the worker it waited out handles short messages again or sleeps
+// (scheduler::rescue, long_turns_ended), and then the count is the tuner's again.
 //
 // The LIFO slot is not woken for (a send would pay a wake-up per message) but it is stealable:
 // a parked worker wakes every lifo_watch_interval and takes an actor that sat in another
@@ -111,18 +113,11 @@ class worker {
   // Turns between two looks at the clock, for the scheduler's tuning epochs, and between two
   // give-backs of the releases held (deferred_releases.hpp).
   static constexpr std::uint32_t epoch_check_interval = 32;
-  // How often a resting worker looks for work held back behind a busy active worker.
+  // How often a resting worker looks for work held back behind a busy active worker, and ends
+  // the tuner's epoch if it is due (scheduler::tune).
   // About a thousand wake-ups a second, only while some active worker is awake: a fraction of
-  // a percent of a core, for a stall of at most held_back_looks + 1 intervals.
+  // a percent of a core, for a stall of at most two intervals.
   static constexpr std::int64_t rest_watch_interval_us = 1'000;
-  // Looks in a row that must see the same stall before every worker is made active. A pipeline
-  // stage that sends what it held from one handler (radix-sort: tens of thousands of sends,
-  // 1 to 3 ms) holds its receiver back past one look and then ends on its own; made active at
-  // the first look, the workers split the pipeline, which ran half as fast on two cores (11.5
-  // against 22.3 M/s). A producer's turn of many milliseconds (counting) or a stalled group
-  // (sleeping-barber) is still rescued one millisecond later; at a 5 ms interval instead,
-  // sleeping-barber ran at a sixth of its rate.
-  static constexpr unsigned held_back_looks = 2;
   // How often a parked worker looks for an actor stranded in a busy worker's LIFO slot.
   static constexpr std::int64_t lifo_watch_interval_us = 10'000;
   // While every worker sleeps there is nothing to rescue: the watch backs off, doubling up to

@@ -43,6 +43,16 @@ unsigned steady_epochs_before_probe(active_worker_tuner& t) {
   return steady;
 }
 
+// From the start (one active of two), a probe up that wins: two active, and the probe down that
+// checks it due at the next steady epoch.
+void win_probe_up(active_worker_tuner& t) {
+  t.end_epoch(10'000, active_worker_tuner::epoch_ns);  // steady at 1: the probe up starts
+  REQUIRE(t.active() == 2);
+  t.end_epoch(4'000, active_worker_tuner::probe_look_ns);  // 1.6x the rate before: looked at again
+  t.end_epoch(4'000, active_worker_tuner::probe_look_ns);  // and kept
+  REQUIRE(t.active() == 2);
+}
+
 struct wait_for_flag {};
 struct set_flag {};
 struct ping {
@@ -103,29 +113,55 @@ TEST_SUITE("engine.active_workers") {
     CHECK(drive(one, 1, 100, [](unsigned) { return 1.0; })[1] == 100);
   }
 
-  TEST_CASE("work held back makes every worker active, and the next probe down comes after the usual interval") {
+  TEST_CASE("a rescue runs every worker, judges no epoch while it lasts, and then goes back to the count before it") {
     active_worker_tuner t(8);
     (void)drive(t, 8, 100, [](unsigned k) { return k == 1 ? 10.0 : 1.0; });
     REQUIRE(t.active() == 1);
-    t.held_back();
+    t.rescue_started();
+    CHECK(t.rescuing());
     CHECK(t.active() == 8);
-    // Steady at 8 for the first probe interval, then probes down and keeps what wins.
-    const auto at = drive(t, 8, active_worker_tuner::first_probe_interval, [](unsigned) { return 1.0; });
-    CHECK(at[8] == active_worker_tuner::first_probe_interval);
-    CHECK(t.active() == 4);  // the last of them started a probe down
-    (void)drive(t, 8, 20, [](unsigned k) { return k == 1 ? 10.0 : 1.0; });
-    CHECK(t.active() == 1);  // a workload that held work back once goes back to what suits it
+    // Epochs during a long turn measure the turn, not the count: none moves it.
+    const auto at = drive(t, 8, 50, [](unsigned k) { return k == 8 ? 0.1 : 10.0; });
+    CHECK(at[8] == 50);
+    t.rescue_over();
+    CHECK_FALSE(t.rescuing());
+    CHECK(t.active() == 1);  // the count the tuner found, not all of them
+    t.rescue_over();         // a second end changes nothing
+    CHECK(t.active() == 1);
   }
 
   TEST_CASE("a probe down that stalls the work behind a long turn lost: the next one waits twice as long") {
     active_worker_tuner t(2);
-    t.held_back();  // 2 active
-    for (unsigned e = 0; e < active_worker_tuner::first_probe_interval; ++e)
-      t.end_epoch(10'000, active_worker_tuner::epoch_ns);
+    win_probe_up(t);
+    t.end_epoch(10'000, active_worker_tuner::epoch_ns);
     REQUIRE(t.active() == 1);  // the probe down runs
-    t.held_back();             // the rest watch saw it stall the work
+    t.rescue_started();        // the rest watch saw it stall the work
     CHECK(t.active() == 2);
+    t.rescue_over();
+    CHECK(t.active() == 2);    // back to the count before the probe
     CHECK(steady_epochs_before_probe(t) == 2 * active_worker_tuner::first_probe_interval);
+  }
+
+  TEST_CASE("a probe up cut short by a rescue ends without a verdict") {
+    active_worker_tuner t(2);
+    t.end_epoch(10'000, active_worker_tuner::epoch_ns);
+    REQUIRE(t.active() == 2);  // the probe up runs
+    t.rescue_started();
+    t.rescue_over();
+    CHECK(t.active() == 1);
+    CHECK(steady_epochs_before_probe(t) == active_worker_tuner::first_probe_interval);
+  }
+
+  TEST_CASE("a rescue ends when the worker it waited out sleeps or handles short messages again, not between long handlers") {
+    using eam::internal::long_turns_ended;
+    constexpr std::int64_t ms = 1'000'000;
+    CHECK_FALSE(long_turns_ended(0, 5 * ms, false));   // still in the turn that held work back
+    CHECK_FALSE(long_turns_ended(2, 4 * ms, false));   // handlers of 2 ms one after another
+    CHECK_FALSE(long_turns_ended(15, 1 * ms, false));  // slower than an epoch can judge
+    CHECK(long_turns_ended(16, 1 * ms, false));        // short messages again (a flush ended)
+    CHECK(long_turns_ended(5'000, 64 * ms, false));    // looked at late, at a short-message pace
+    CHECK_FALSE(long_turns_ended(500, 64 * ms, false));
+    CHECK(long_turns_ended(0, 5 * ms, true));          // it sleeps: nothing is held back
   }
 
   TEST_CASE("a probe up that beat a starting workload is checked by a probe down after one steady epoch") {
@@ -171,9 +207,9 @@ TEST_SUITE("engine.active_workers") {
 
   TEST_CASE("no probe down starts while an active worker runs one turn through the epoch") {
     active_worker_tuner t(2);
-    t.held_back();  // 2 active, the next probe goes down
+    win_probe_up(t);  // 2 active, the probe down due
     for (unsigned e = 0; e < 50; ++e) t.end_epoch(10'000, active_worker_tuner::epoch_ns, {.turn_spans_epoch = true});
-    CHECK(t.active() == 2);  // due since the 4th epoch, held off by the long turn
+    CHECK(t.active() == 2);  // held off by the long turn
     t.end_epoch(10'000, active_worker_tuner::epoch_ns, {.turn_spans_epoch = false});
     CHECK(t.active() == 1);  // the turn ended: the probe starts at once
     // A long turn does not hold off a probe up.
@@ -219,9 +255,8 @@ TEST_SUITE("engine.active_workers") {
     CHECK(t.active() == 2);  // work waited: the probe up starts at once
     // Nothing waiting does not hold off a probe down.
     active_worker_tuner down(2);
-    down.held_back();
-    for (unsigned e = 0; e < active_worker_tuner::first_probe_interval; ++e)
-      down.end_epoch(10'000, active_worker_tuner::epoch_ns, {.work_waited = false});
+    win_probe_up(down);
+    down.end_epoch(10'000, active_worker_tuner::epoch_ns, {.work_waited = false});
     CHECK(down.active() == 1);
   }
 
@@ -248,6 +283,46 @@ TEST_SUITE("engine.active_workers") {
     setter.cast(set_flag{});
     CHECK(eam::test::eventually([&] { return finished->load(); }));
     CHECK(finished->load());
+  }
+
+  TEST_CASE("a rescue ends with the long turn: a ping-pong pair afterwards runs on one worker again") {
+    eam::actor_system system({.workers = 2});
+    auto flag = std::make_shared<std::atomic<bool>>(false);
+    auto waiter = system.spawn([flag](eam::actor_context&) {
+      return eam::behavior{[flag](wait_for_flag) {
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+        while (!flag->load() && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+      }};
+    });
+    auto setter = system.spawn([flag](eam::actor_context&) {
+      return eam::behavior{[flag](set_flag) { flag->store(true); }};
+    });
+    waiter.cast(wait_for_flag{});
+    REQUIRE(eam::test::eventually([&] { return system.health().busy_actors >= 1; }));
+    setter.cast(set_flag{});
+    // Only a rescue runs the setter while the waiter holds the one active worker.
+    REQUIRE(eam::test::eventually([&] { return flag->load(); }));
+    // One message in flight between two actors: a second worker only splits them, and unless the
+    // rescue outlived its long turn (no epoch is judged while it lasts) the count goes back to one.
+    using ping_ref = eam::typed_ref<void(ping)>;
+    auto stop = std::make_shared<std::atomic<bool>>(false);
+    auto partner = std::make_shared<ping_ref>();
+    auto bounce = [stop, partner](eam::actor_context&) {
+      return eam::behavior{[stop, partner](ping p) {
+        if (!stop->load(std::memory_order_relaxed)) partner->cast(ping{p.hops + 1});
+      }};
+    };
+    ping_ref a = system.spawn(bounce);
+    auto back = std::make_shared<ping_ref>(a);
+    ping_ref b = system.spawn([stop, back](eam::actor_context&) {
+      return eam::behavior{[stop, back](ping p) {
+        if (!stop->load(std::memory_order_relaxed)) back->cast(ping{p.hops + 1});
+      }};
+    });
+    *partner = b;
+    a.cast(ping{0});
+    CHECK(eam::test::eventually([&] { return system.health().active_workers == 1; }, std::chrono::seconds(60)));
+    stop->store(true);
   }
 
   TEST_CASE("no message is lost while workers go to rest and come back: every hop of every ring arrives") {
