@@ -6,21 +6,44 @@ namespace eam::internal {
 
 bool long_turns_ended(std::uint64_t work, std::int64_t ns, bool parked) noexcept {
   if (parked) return true;
-  // work / ns >= min_work_per_epoch / epoch_ns, without dividing.
+  // work / ns >= short_messages_per_epoch / epoch_ns, without dividing.
   return static_cast<double>(work) * static_cast<double>(active_worker_tuner::epoch_ns) >=
-         static_cast<double>(active_worker_tuner::min_work_per_epoch) * static_cast<double>(ns);
+         static_cast<double>(active_worker_tuner::short_messages_per_epoch) * static_cast<double>(ns);
 }
 
 active_worker_tuner::active_worker_tuner(unsigned workers) noexcept
     : workers_(std::max(1u, workers)), active_(1) {}
 
 unsigned active_worker_tuner::end_epoch(std::uint64_t work, std::int64_t ns, epoch_signs signs) noexcept {
-  if (workers_ == 1 || rescuing_ || ns <= 0 || work < min_work_per_epoch) return active_;  // nothing to judge
-  const double rate = static_cast<double>(work) / static_cast<double>(ns);
+  if (workers_ == 1 || rescuing_ || ns <= 0) return active_;  // nothing to judge
+  if (pending_ns_ != 0) {  // the epoch went on: one epoch from its start
+    work += pending_work_;
+    ns += pending_ns_;
+    signs.turn_spans_epoch = signs.turn_spans_epoch && pending_signs_.turn_spans_epoch;
+    signs.work_waited = signs.work_waited || pending_signs_.work_waited;
+    pending_work_ = 0;
+    pending_ns_ = 0;
+  }
+  if (ns > max_epoch_ns) return active_;  // idle time in it: nothing to judge
+  if (work < min_work_per_epoch) {        // too short to judge: it goes on
+    pending_work_ = work;
+    pending_ns_ = ns;
+    pending_signs_ = signs;
+    return active_;
+  }
   if (before_probe_ != 0) {
     look_at_probe(work, ns);
   } else {
-    rate_before_probe_ = rate;
+    baseline_work_[baseline_count_ % baseline_epochs] = work;
+    baseline_ns_[baseline_count_ % baseline_epochs] = ns;
+    ++baseline_count_;
+    std::uint64_t base_work = 0;
+    std::int64_t base_ns = 0;
+    for (unsigned i = 0; i < std::min(baseline_count_, baseline_epochs); ++i) {
+      base_work += baseline_work_[i];
+      base_ns += baseline_ns_[i];
+    }
+    rate_before_probe_ = static_cast<double>(base_work) / static_cast<double>(base_ns);
     const bool can_win = next_probe_goes_down() ? !signs.turn_spans_epoch : signs.work_waited;
     if (epochs_to_probe_ > 1)
       --epochs_to_probe_;
@@ -31,6 +54,7 @@ unsigned active_worker_tuner::end_epoch(std::uint64_t work, std::int64_t ns, epo
 }
 
 void active_worker_tuner::start_probe() noexcept {
+  baseline_count_ = 0;  // whatever the verdict, the next baseline starts afresh
   const bool down = next_probe_goes_down();
   before_probe_ = active_;
   active_ = down ? active_ / 2 : std::min(workers_, 2 * active_);
@@ -82,6 +106,9 @@ void active_worker_tuner::rescue_started() noexcept {
   }
   active_ = workers_;
   rescuing_ = true;
+  pending_work_ = 0;  // it measured the count before
+  pending_ns_ = 0;
+  baseline_count_ = 0;
 }
 
 void active_worker_tuner::rescue_over() noexcept {

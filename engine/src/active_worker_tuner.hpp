@@ -14,7 +14,10 @@
 //     work done in it (messages handled, a turn that handled none counting as one:
 //     progress_at_turn_start) and its length;
 //   - now and then the tuner probes: it asks for half the active workers (or twice as many)
-//     for one shorter epoch (probe_epoch_ns), and compares its rate with the epoch's before;
+//     for one shorter epoch (probe_epoch_ns), and compares its rate with that of the last few
+//     steady epochs before it (baseline_epochs): a workload's rate moves from epoch to epoch
+//     (quicksort's partitions, each a few dozen heavy messages), and a probe compared with one
+//     epoch alone won or lost by that epoch's luck;
 //   - fewer workers are kept when they do at least keep_fewer_ratio of the work (a core spent
 //     for nothing is a cost to whoever embeds the engine), more workers only when they do at
 //     least keep_more_ratio of it; a probe that loses is undone, and the next one waits twice
@@ -27,7 +30,11 @@
 //     result still gets the whole probe, as a quarter of a millisecond of a VM is noisy;
 //   - a probe up that won with no room left is checked by a probe down one epoch later: the
 //     rate it beat may have been a workload's start;
-//   - an epoch with too little work to judge (the system idle or nearly) decides nothing.
+//   - an epoch with too little work to judge goes on: its work and length are added to the
+//     next one's, until together they hold min_work_per_epoch units. Heavy messages (a quicksort
+//     partition, a term of precise-pi: tens of microseconds each) come a few dozen to the
+//     millisecond, and a rate counted from 16 of them is off by a quarter either way. One that
+//     stays too quiet for max_epoch_ns (the system idle or nearly) decides nothing.
 //
 // The tuner is plain state, driven by one thread at a time (the scheduler's tuning lock); it
 // does no timing of its own, so tests drive it with made-up rates.
@@ -113,8 +120,17 @@ class active_worker_tuner {
   static constexpr double keep_more_ratio = 1.10;
   // A probe that does less than this share of the work before has lost, at its first look.
   static constexpr double clear_loss_ratio = 0.5;
-  // An epoch with less work than this (progress_at_turn_start's units) is too quiet to judge.
-  static constexpr std::uint64_t min_work_per_epoch = 16;
+  // An epoch with less work than this (progress_at_turn_start's units) is too short to judge:
+  // it goes on. About 9 % of noise in the count, against the 5 % and 10 % margins above.
+  static constexpr std::uint64_t min_work_per_epoch = 128;
+  // An epoch that reaches this length without enough work decides nothing: it spanned idle time,
+  // whose low rate would mislead the tuner.
+  static constexpr std::int64_t max_epoch_ns = 100 * epoch_ns;
+  // The pace (units per epoch_ns) at which the worker a rescue waited out is handling short
+  // messages again (long_turns_ended).
+  static constexpr std::uint64_t short_messages_per_epoch = 16;
+  // A probe is compared with the rate of up to this many steady epochs before it.
+  static constexpr unsigned baseline_epochs = 4;
   // Steady epochs before the next probe: first this many, doubled after each probe that lost.
   static constexpr unsigned first_probe_interval = 4;
   static constexpr unsigned max_probe_interval = 128;
@@ -129,7 +145,7 @@ class active_worker_tuner {
   const unsigned workers_;
   unsigned active_;
   unsigned before_probe_ = 0;      // the active count a running probe replaced; 0: no probe
-  double rate_before_probe_ = 0;   // work per ns in the last steady epoch
+  double rate_before_probe_ = 0;   // work per ns over the baseline: the last steady epochs
   std::uint64_t probe_work_ = 0;   // the running probe's work and length over its looks so far
   std::int64_t probe_ns_ = 0;
   unsigned probe_interval_ = first_probe_interval;
@@ -137,6 +153,14 @@ class active_worker_tuner {
   bool probe_down_next_ = false;  // it starts with one worker: the first probe adds
   bool rescuing_ = false;
   unsigned after_rescue_ = 1;      // the count to go back to when the rescue is over
+  // An epoch that goes on (too little work so far): what it holds.
+  std::uint64_t pending_work_ = 0;
+  std::int64_t pending_ns_ = 0;
+  epoch_signs pending_signs_{};
+  // The last steady epochs at the current count, oldest overwritten first.
+  std::uint64_t baseline_work_[baseline_epochs] = {};
+  std::int64_t baseline_ns_[baseline_epochs] = {};
+  unsigned baseline_count_ = 0;
 };
 
 }  // namespace eam::internal

@@ -164,8 +164,7 @@ void scheduler::tune() noexcept {
       worker_progress_at_epoch_start_[i] = p;
     }
     const std::int64_t length = now - epoch_start_ns_;
-    if (epoch_start_ns_ != 0 && length <= stale_epoch_ns)
-      set_active(tuner_.end_epoch(work, length, signs));
+    if (epoch_start_ns_ != 0) set_active(tuner_.end_epoch(work, length, signs));
     epoch_start_ns_ = now;
     next_epoch_ns_.store(now + tuner_.next_epoch_ns(), std::memory_order_relaxed);
   }

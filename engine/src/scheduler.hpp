@@ -105,9 +105,6 @@ class scheduler {
   /// then goes back to the tuner's count (tune() looks, by long_turns_ended).
   void rescue(unsigned stalled, std::uint64_t seen) noexcept;
 
-  // The longest epoch the tuner judges: a longer one spanned idle time, whose low rate would
-  // mislead it.
-  static constexpr std::int64_t stale_epoch_ns = 100 * active_worker_tuner::epoch_ns;
 
   const unsigned throughput_;
   envelope_pool envelope_pool_;  // before workers_: their caches give their blocks to it

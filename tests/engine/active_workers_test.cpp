@@ -94,18 +94,48 @@ TEST_SUITE("engine.active_workers") {
     CHECK(at[1] > 1900);
   }
 
-  TEST_CASE("an epoch with too little work decides nothing, and a probe waits for one with enough") {
+  TEST_CASE("an epoch with too little work goes on until it has enough, and one that stays idle decides nothing") {
     active_worker_tuner t(2);
     t.end_epoch(10'000, active_worker_tuner::epoch_ns);  // steady at 1: the probe to 2 starts
     REQUIRE(t.active() == 2);
-    for (int i = 0; i < 10; ++i) t.end_epoch(active_worker_tuner::min_work_per_epoch - 1, active_worker_tuner::epoch_ns);
-    CHECK(t.active() == 2);  // still probing
+    // Looks of a few heavy messages each: a quarter of what a verdict needs.
+    constexpr std::uint64_t few = active_worker_tuner::min_work_per_epoch / 4;
+    for (int i = 0; i < 3; ++i) t.end_epoch(few, active_worker_tuner::probe_look_ns);
+    CHECK(t.active() == 2);  // nothing judged yet
     CHECK(t.next_epoch_ns() == active_worker_tuner::probe_look_ns);
-    t.end_epoch(6'000, active_worker_tuner::epoch_ns);  // a close result: it looks again
-    CHECK(t.active() == 2);
-    t.end_epoch(6'000, active_worker_tuner::epoch_ns);  // 0.6 of the rate over both looks: it lost
+    t.end_epoch(few, active_worker_tuner::probe_look_ns);  // together, one look: a clear loss
     CHECK(t.active() == 1);
     CHECK(t.next_epoch_ns() == active_worker_tuner::epoch_ns);
+
+    active_worker_tuner idle(2);
+    idle.end_epoch(10'000, active_worker_tuner::epoch_ns);
+    REQUIRE(idle.active() == 2);
+    idle.end_epoch(1, active_worker_tuner::max_epoch_ns + 1);  // the system was idle
+    CHECK(idle.active() == 2);  // still probing
+    idle.end_epoch(6'000, active_worker_tuner::epoch_ns);  // a close result: it looks again
+    CHECK(idle.active() == 2);
+    idle.end_epoch(6'000, active_worker_tuner::epoch_ns);  // 0.6 of the rate over both looks: it lost
+    CHECK(idle.active() == 1);
+  }
+
+  TEST_CASE("a probe is compared with the last few steady epochs, not with the last one alone") {
+    active_worker_tuner t(2);
+    t.end_epoch(10'000, active_worker_tuner::epoch_ns);      // the probe up starts
+    t.end_epoch(1'000, active_worker_tuner::probe_look_ns);  // and loses clearly
+    REQUIRE(t.active() == 1);
+    // Steady epochs until the next probe; the last one, which starts it, is an outlier at 3x.
+    unsigned steady = 0;
+    while (t.active() == 1 && steady < 100) {
+      t.end_epoch(steady == 4 * active_worker_tuner::first_probe_interval - 1 ? 30'000 : 10'000,
+                  active_worker_tuner::epoch_ns);
+      ++steady;
+    }
+    REQUIRE(steady == 4 * active_worker_tuner::first_probe_interval);
+    REQUIRE(t.active() == 2);
+    // 18 units per microsecond: 1.2x the last four epochs (15), 0.6x the last one (30).
+    t.end_epoch(4'500, active_worker_tuner::probe_look_ns);
+    t.end_epoch(4'500, active_worker_tuner::probe_look_ns);
+    CHECK(t.active() == 2);  // kept
   }
 
   TEST_CASE("with one worker the tuner never moves") {
