@@ -6,9 +6,9 @@ namespace eam::internal {
 
 bool long_turns_ended(std::uint64_t work, std::int64_t ns, bool parked) noexcept {
   if (parked) return true;
-  // work / ns >= short_messages_per_epoch / epoch_ns, without dividing.
+  // work / ns >= min_work_per_epoch / epoch_ns, without dividing.
   return static_cast<double>(work) * static_cast<double>(active_worker_tuner::epoch_ns) >=
-         static_cast<double>(active_worker_tuner::short_messages_per_epoch) * static_cast<double>(ns);
+         static_cast<double>(active_worker_tuner::min_work_per_epoch) * static_cast<double>(ns);
 }
 
 active_worker_tuner::active_worker_tuner(unsigned workers) noexcept

@@ -81,11 +81,13 @@ constexpr bool ran_one_turn_through(worker_look w) noexcept { return !w.progress
 
 /// Whether a rescue (active_worker_tuner::rescue_started) can end, from what the worker whose long
 /// turn it waited out did since the last look: `work` units in `ns` nanoseconds, and whether it
-/// sleeps now. Over when that worker sleeps or handles messages at least at the pace an epoch
-/// needs to be judged (short handlers again: a flush ended, a producer finished). Not over while
-/// it runs handlers of a millisecond or more one after another (each trapezoid or precise-pi
-/// worker computing its share): there a second core is a gain by far, and one turn cannot be
-/// measured by the messages an epoch counts anyway.
+/// sleeps now. Over when that worker sleeps, or handles messages at the pace an epoch needs to be
+/// judged (min_work_per_epoch per epoch_ns: a flush ended, a producer finished, and the tuner can
+/// measure the count again). Not over while its messages take longer than that, each a
+/// computation of tens of microseconds or more (quicksort's partitions, trapezoid's and
+/// precise-pi's shares): there a second core is a gain by far, and an epoch could not measure
+/// it anyway. With a pace of 16 a millisecond instead, quicksort's rescue ended at its first
+/// partitions and its 2-worker rate fell 8-17 %.
 bool long_turns_ended(std::uint64_t work, std::int64_t ns, bool parked) noexcept;
 
 class active_worker_tuner {
@@ -126,9 +128,6 @@ class active_worker_tuner {
   // An epoch that reaches this length without enough work decides nothing: it spanned idle time,
   // whose low rate would mislead the tuner.
   static constexpr std::int64_t max_epoch_ns = 100 * epoch_ns;
-  // The pace (units per epoch_ns) at which the worker a rescue waited out is handling short
-  // messages again (long_turns_ended).
-  static constexpr std::uint64_t short_messages_per_epoch = 16;
   // A probe is compared with the rate of up to this many steady epochs before it.
   static constexpr unsigned baseline_epochs = 4;
   // Steady epochs before the next probe: first this many, doubled after each probe that lost.

@@ -185,12 +185,13 @@ TEST_SUITE("engine.active_workers") {
   TEST_CASE("a rescue ends when the worker it waited out sleeps or handles short messages again, not between long handlers") {
     using eam::internal::long_turns_ended;
     constexpr std::int64_t ms = 1'000'000;
+    constexpr std::uint64_t judgeable = active_worker_tuner::min_work_per_epoch;  // per millisecond
     CHECK_FALSE(long_turns_ended(0, 5 * ms, false));   // still in the turn that held work back
     CHECK_FALSE(long_turns_ended(2, 4 * ms, false));   // handlers of 2 ms one after another
-    CHECK_FALSE(long_turns_ended(15, 1 * ms, false));  // slower than an epoch can judge
-    CHECK(long_turns_ended(16, 1 * ms, false));        // short messages again (a flush ended)
-    CHECK(long_turns_ended(5'000, 64 * ms, false));    // looked at late, at a short-message pace
-    CHECK_FALSE(long_turns_ended(500, 64 * ms, false));
+    CHECK_FALSE(long_turns_ended(judgeable - 1, 1 * ms, false));  // messages too long to judge
+    CHECK(long_turns_ended(judgeable, 1 * ms, false));            // short messages again (a flush ended)
+    CHECK(long_turns_ended(64 * judgeable, 64 * ms, false));      // looked at late, at a short-message pace
+    CHECK_FALSE(long_turns_ended(16 * judgeable, 64 * ms, false));
     CHECK(long_turns_ended(0, 5 * ms, true));          // it sleeps: nothing is held back
   }
 
