@@ -105,7 +105,6 @@ class scheduler {
   /// then goes back to the tuner's count (tune() looks, by long_turns_ended).
   void rescue(unsigned stalled, std::uint64_t seen) noexcept;
 
-
   const unsigned throughput_;
   envelope_pool envelope_pool_;  // before workers_: their caches give their blocks to it
   std::vector<std::unique_ptr<worker>> workers_;

@@ -58,6 +58,29 @@ struct set_flag {};
 struct ping {
   int hops;
 };
+
+// Casts to a waiter whose handler holds its worker until a setter has run, then to the setter;
+// returns whether the waiter saw the setter run. While the tuner runs one worker, only the rest
+// watch (a resting worker that sees no progress while work waits) can run the setter.
+bool setter_runs_behind_waiter(eam::actor_system& system) {
+  auto flag = std::make_shared<std::atomic<bool>>(false);
+  auto finished = std::make_shared<std::atomic<bool>>(false);
+  auto waiter = system.spawn([flag, finished](eam::actor_context&) {
+    return eam::behavior{[flag, finished](wait_for_flag) {
+      // Bounded: a broken watch fails the check instead of hanging the test.
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+      while (!flag->load() && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+      finished->store(flag->load());
+    }};
+  });
+  auto setter = system.spawn([flag](eam::actor_context&) {
+    return eam::behavior{[flag](set_flag) { flag->store(true); }};
+  });
+  waiter.cast(wait_for_flag{});
+  REQUIRE(eam::test::eventually([&] { return system.health().busy_actors >= 1; }));
+  setter.cast(set_flag{});
+  return eam::test::eventually([&] { return finished->load(); });
+}
 }  // namespace
 
 TEST_SUITE("engine.active_workers") {
@@ -296,61 +319,29 @@ TEST_SUITE("engine.active_workers") {
     // second actor has run: only the rest watch (a resting worker that sees no progress while
     // work waits) can run the second one.
     eam::actor_system system({.workers = 2});
-    auto flag = std::make_shared<std::atomic<bool>>(false);
-    auto finished = std::make_shared<std::atomic<bool>>(false);
-    auto waiter = system.spawn([flag, finished](eam::actor_context&) {
-      return eam::behavior{[flag, finished](wait_for_flag) {
-        // Bounded: a broken watch fails the check below instead of hanging the test.
-        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-        while (!flag->load() && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
-        finished->store(flag->load());
-      }};
-    });
-    auto setter = system.spawn([flag](eam::actor_context&) {
-      return eam::behavior{[flag](set_flag) { flag->store(true); }};
-    });
-    waiter.cast(wait_for_flag{});
-    REQUIRE(eam::test::eventually([&] { return system.health().busy_actors >= 1; }));
-    setter.cast(set_flag{});
-    CHECK(eam::test::eventually([&] { return finished->load(); }));
-    CHECK(finished->load());
+    CHECK(setter_runs_behind_waiter(system));
   }
 
   TEST_CASE("a rescue ends with the long turn: a ping-pong pair afterwards runs on one worker again") {
     eam::actor_system system({.workers = 2});
-    auto flag = std::make_shared<std::atomic<bool>>(false);
-    auto waiter = system.spawn([flag](eam::actor_context&) {
-      return eam::behavior{[flag](wait_for_flag) {
-        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-        while (!flag->load() && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
-      }};
-    });
-    auto setter = system.spawn([flag](eam::actor_context&) {
-      return eam::behavior{[flag](set_flag) { flag->store(true); }};
-    });
-    waiter.cast(wait_for_flag{});
-    REQUIRE(eam::test::eventually([&] { return system.health().busy_actors >= 1; }));
-    setter.cast(set_flag{});
-    // Only a rescue runs the setter while the waiter holds the one active worker.
-    REQUIRE(eam::test::eventually([&] { return flag->load(); }));
+    REQUIRE(setter_runs_behind_waiter(system));  // a rescue ran the setter
     // One message in flight between two actors: a second worker only splits them, and unless the
     // rescue outlived its long turn (no epoch is judged while it lasts) the count goes back to one.
     using ping_ref = eam::typed_ref<void(ping)>;
     auto stop = std::make_shared<std::atomic<bool>>(false);
-    auto partner = std::make_shared<ping_ref>();
-    auto bounce = [stop, partner](eam::actor_context&) {
-      return eam::behavior{[stop, partner](ping p) {
-        if (!stop->load(std::memory_order_relaxed)) partner->cast(ping{p.hops + 1});
-      }};
+    auto bouncer = [stop](std::shared_ptr<ping_ref> partner) {
+      return [stop, partner](eam::actor_context&) {
+        return eam::behavior{[stop, partner](ping p) {
+          if (!stop->load(std::memory_order_relaxed)) partner->cast(ping{p.hops + 1});
+        }};
+      };
     };
-    ping_ref a = system.spawn(bounce);
-    auto back = std::make_shared<ping_ref>(a);
-    ping_ref b = system.spawn([stop, back](eam::actor_context&) {
-      return eam::behavior{[stop, back](ping p) {
-        if (!stop->load(std::memory_order_relaxed)) back->cast(ping{p.hops + 1});
-      }};
-    });
-    *partner = b;
+    auto to_b = std::make_shared<ping_ref>();
+    auto to_a = std::make_shared<ping_ref>();
+    ping_ref a = system.spawn(bouncer(to_b));
+    ping_ref b = system.spawn(bouncer(to_a));
+    *to_b = b;
+    *to_a = a;
     a.cast(ping{0});
     CHECK(eam::test::eventually([&] { return system.health().active_workers == 1; }, std::chrono::seconds(60)));
     stop->store(true);
