@@ -211,9 +211,8 @@ class actor_cell {
                             std::chrono::milliseconds timeout);
   actor_context& context() noexcept { return ctx_; }
 
-  // Intrusive links of the registry shard that lists this actor (guarded by its mutex).
-  actor_cell* registry_prev = nullptr;
-  actor_cell* registry_next = nullptr;
+  // Where the registry shard that lists this actor keeps it (guarded by the shard's mutex).
+  std::uint32_t registry_slot = 0;
 
  private:
   struct await_state {

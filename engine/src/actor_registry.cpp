@@ -10,40 +10,35 @@ actor_registry::shard& actor_registry::shard_of(const actor_cell* c) noexcept {
 
 void actor_registry::add(actor_cell* c) noexcept {
   shard& s = shard_of(c);
-  {
-    std::lock_guard lock(s.mutex);
-    c->registry_prev = nullptr;
-    c->registry_next = s.head;
-    if (s.head != nullptr) s.head->registry_prev = c;
-    s.head = c;
-  }
-  live_.fetch_add(1, std::memory_order_relaxed);
+  std::lock_guard lock(s.mutex);
+  c->registry_slot = s.cells.insert(c);
+  s.live.store(s.cells.size(), std::memory_order_relaxed);  // nothing to publish: the actor has not run
 }
 
 void actor_registry::remove(actor_cell* c) noexcept {
   shard& s = shard_of(c);
-  {
-    std::lock_guard lock(s.mutex);
-    if (c->registry_prev != nullptr)
-      c->registry_prev->registry_next = c->registry_next;
-    else
-      s.head = c->registry_next;
-    if (c->registry_next != nullptr) c->registry_next->registry_prev = c->registry_prev;
-    c->registry_prev = c->registry_next = nullptr;
-  }
-  live_.fetch_sub(1, std::memory_order_release);
+  std::lock_guard lock(s.mutex);
+  s.cells.erase(c->registry_slot);
+  s.cells.compact_if_sparse([](actor_cell* moved, std::uint32_t slot) { moved->registry_slot = slot; });
+  s.live.store(s.cells.size(), std::memory_order_release);
+}
+
+std::size_t actor_registry::count() const noexcept {
+  std::size_t sum = 0;
+  for (const shard& s : shards_) sum += s.live.load(std::memory_order_acquire);
+  return sum;
 }
 
 std::vector<actor_cell*> actor_registry::roots() const {
   std::vector<actor_cell*> out;
   for (const shard& s : shards_) {
     std::lock_guard lock(s.mutex);
-    for (actor_cell* c = s.head; c != nullptr; c = c->registry_next) {
+    s.cells.for_each([&out](actor_cell* c) {
       if (c->parent() == nullptr) {
         c->add_ref();
         out.push_back(c);
       }
-    }
+    });
   }
   return out;
 }
@@ -51,8 +46,7 @@ std::vector<actor_cell*> actor_registry::roots() const {
 bool actor_registry::all_idle() const {
   for (const shard& s : shards_) {
     std::lock_guard lock(s.mutex);
-    for (actor_cell* c = s.head; c != nullptr; c = c->registry_next)
-      if (!c->is_idle()) return false;
+    if (s.cells.find_if([](const actor_cell* c) { return !c->is_idle(); }) != nullptr) return false;
   }
   return true;
 }
@@ -60,20 +54,16 @@ bool actor_registry::all_idle() const {
 void actor_registry::for_each(const std::function<void(const actor_cell&)>& f) const {
   for (const shard& s : shards_) {
     std::lock_guard lock(s.mutex);
-    for (actor_cell* c = s.head; c != nullptr; c = c->registry_next) f(*c);
+    s.cells.for_each([&f](const actor_cell* c) { f(*c); });
   }
 }
 
 actor_cell* actor_registry::find(std::uint64_t id) const {
   const shard& s = shards_[id % shard_count];
   std::lock_guard lock(s.mutex);
-  for (actor_cell* c = s.head; c != nullptr; c = c->registry_next) {
-    if (c->id() == id) {
-      c->add_ref();
-      return c;
-    }
-  }
-  return nullptr;
+  actor_cell* c = s.cells.find_if([id](const actor_cell* cell) { return cell->id() == id; });
+  if (c != nullptr) c->add_ref();
+  return c;
 }
 
 bool actor_registry::register_name(const std::string& name, actor_cell* c) {

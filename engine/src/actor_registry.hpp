@@ -2,6 +2,13 @@
 // actor_registry: every live actor (for shutdown, counting and, later, introspection) and the
 // names actors are registered under. Not on the message path: spawn and exit take a lock on
 // one of many shards; name operations take the name table's lock.
+//
+// A shard keeps its actors in a slot_table (slot_table.hpp): a spawn and an exit write the
+// shard and the actor's own cell, never another actor's. Its count sits beside its lock, not
+// in one counter for the system: with spawns on one worker and exits on another, that counter
+// was a line both wrote for every actor.
+#include "slot_table.hpp"
+
 #include <eam/engine/name_extension.hpp>
 
 #include <array>
@@ -26,9 +33,13 @@ using detail::actor_cell;
 
 class actor_registry {
  public:
+  /// Lists `c` (not listed). Growing a shard's table allocates; failing that ends the program,
+  /// as the engine's other bookkeeping does when memory runs out.
   void add(actor_cell* c) noexcept;
+  /// Unlists `c` (listed).
   void remove(actor_cell* c) noexcept;
-  [[nodiscard]] std::size_t count() const noexcept { return live_.load(std::memory_order_acquire); }
+  /// Live actors: the sum of the shards' counts, each read once (not a snapshot of all).
+  [[nodiscard]] std::size_t count() const noexcept;
   /// Counted references to every live actor without a parent.
   [[nodiscard]] std::vector<actor_cell*> roots() const;
   /// Whether every live actor is idle with an empty mailbox (a snapshot, not atomic as a whole).
@@ -53,13 +64,15 @@ class actor_registry {
  private:
   struct alignas(64) shard {
     mutable std::mutex mutex;
-    actor_cell* head = nullptr;
+    slot_table<actor_cell> cells;  // under mutex
+    // cells.size(), stored under mutex (release: what the actor did before it left the
+    // registry happens before a count() that no longer counts it), read without it (acquire).
+    std::atomic<std::size_t> live{0};
   };
   static constexpr std::size_t shard_count = 64;
   shard& shard_of(const actor_cell* c) noexcept;
 
   std::array<shard, shard_count> shards_;
-  std::atomic<std::size_t> live_{0};
 
   struct name_hash {
     using is_transparent = void;
