@@ -33,8 +33,9 @@ using detail::actor_cell;
 
 class actor_registry {
  public:
-  /// Lists `c` (not listed). Growing a shard's table allocates; failing that ends the program,
-  /// as the engine's other bookkeeping does when memory runs out.
+  /// Lists `c` (not listed). Growing a shard's table allocates (8 bytes a slot, doubling), and
+  /// a failure ends the program: by then the spawn has linked the actor into its parent and
+  /// cannot be undone.
   void add(actor_cell* c) noexcept;
   /// Unlists `c` (listed).
   void remove(actor_cell* c) noexcept;
