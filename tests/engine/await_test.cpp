@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 #include <eam/eam.hpp>
 
+#include <chrono>
 #include <string>
 #include <thread>
 #include <vector>
@@ -94,6 +95,27 @@ TEST_SUITE("engine.await") {
       }};
     });
     CHECK(waiter.call(ask{1}).get().value() == static_cast<int>(eam::errc::timeout));
+  }
+
+  TEST_CASE("an awaited call times out no earlier than its timeout") {
+    // A deadline read from a clock that lags (a coarse or cached one) fires early; on a VM the
+    // kernel's coarse clock was seen more than its stated tick behind.
+    eam::actor_system system({.workers = 2});
+    auto slow = system.spawn([](eam::actor_context&) {
+      return eam::behavior{[](ask a) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));  // answers long after the caller gave up
+        return a.n;
+      }};
+    });
+    auto waiter = system.spawn([slow](eam::actor_context&) {
+      return eam::behavior{[slow](ask a) -> eam::task<int> {
+        const auto start = std::chrono::steady_clock::now();
+        auto r = co_await slow.call(ask{a.n}, std::chrono::milliseconds(20));
+        const auto waited = std::chrono::steady_clock::now() - start;
+        co_return r.has_value() ? -1 : static_cast<int>(std::chrono::duration_cast<std::chrono::microseconds>(waited).count());
+      }};
+    });
+    CHECK(waiter.call(ask{1}).get().value() >= 20'000);
   }
 
   TEST_CASE("an awaited call to an actor that has exited resumes with actor_not_found") {
