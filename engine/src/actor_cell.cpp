@@ -1,6 +1,7 @@
 #include "actor_cell.hpp"
 
 #include "allocator.hpp"
+#include "held_call_timeouts.hpp"
 #include "invariant.hpp"
 #include "system_state.hpp"
 #include "tls.hpp"
@@ -699,17 +700,53 @@ std::uint64_t actor_cell::begin_await(std::coroutine_handle<> h, void* awaiter, 
                                       std::chrono::milliseconds timeout) {
   extras& x = more();
   const std::uint64_t id = x.next_request_id + 1;
-  // The timer first: if arming it throws, nothing is recorded and the caller still owns its request.
-  internal::timer_entry* timer = sys_->timers.arm_call_timeout(internal::clock::now() + timeout, this, id);
+  // The timeout first: if arming it throws, nothing is recorded and the caller still owns its request.
+  arm_await_timeout(id, timeout);
   x.next_request_id = id;
-  x.await = {id, h, awaiter, accept, timer};
+  x.await = {id, h, awaiter, accept};
   return id;
+}
+
+void actor_cell::arm_await_timeout(std::uint64_t request_id, std::chrono::milliseconds timeout) {
+  internal::held_call_timeouts* held = internal::tls_held_call_timeouts;
+  if (held != nullptr && timeout >= internal::held_call_timeouts::shortest_held) {
+    // The tag first: a hold that finds the array full hands the held entries over at once.
+    // Relaxed: the holder is this thread, and whoever ends the await (end_await_timeout) does so
+    // after the reply, which the call's own message orders after this store.
+    await_timeout_.store(held_tag(request_id), std::memory_order_relaxed);
+    if (held->hold(this, request_id, timeout)) return;
+  }
+  internal::timer_entry* timer = sys_->timers.arm_call_timeout(internal::clock::now() + timeout, this, request_id);
+  await_timeout_.store(reinterpret_cast<std::uintptr_t>(timer), std::memory_order_relaxed);  // as above
+}
+
+// The hand-over and the end of the await may run at once on two workers (the call's reply
+// resumes the caller wherever it is scheduled):
+//   hand-over: load the word; if it still holds the call's tag, arm a timer entry and CAS the
+//              word from the tag to the entry (release: the entry is built before anyone can
+//              cancel it). A failed CAS means the await ended meanwhile: cancel the entry.
+//   end:       exchange the word for 0 (acquire, to the CAS); an entry found there is cancelled.
+// Exactly one of them cancels an armed entry, and a tag of an older call never matches: ids do
+// not repeat within a cell. A timeout that fires before either cancels is a call_timeout for a
+// call no longer awaited, which handle_system ignores.
+void actor_cell::hand_over_timeout(std::uint64_t request_id, internal::clock::time_point deadline) {
+  std::uintptr_t expected = held_tag(request_id);
+  if (await_timeout_.load(std::memory_order_relaxed) != expected) return;  // answered (or ended) already
+  internal::timer_entry* timer = sys_->timers.arm_call_timeout(deadline, this, request_id);
+  if (!await_timeout_.compare_exchange_strong(expected, reinterpret_cast<std::uintptr_t>(timer), std::memory_order_release,
+                                              std::memory_order_relaxed))
+    sys_->timers.cancel(timer);
+}
+
+void actor_cell::end_await_timeout() noexcept {
+  const std::uintptr_t word = await_timeout_.exchange(0, std::memory_order_acquire);
+  if (word != 0 && (word & 1) == 0) sys_->timers.cancel(reinterpret_cast<internal::timer_entry*>(word));
 }
 
 void actor_cell::resume_await(envelope* reply) noexcept {
   await_state a = extras_->await;
   extras_->await = {};
-  sys_->timers.cancel(a.timer);
+  end_await_timeout();
   try {
     a.accept(a.awaiter, reply);
   } catch (...) {
@@ -770,7 +807,7 @@ void actor_cell::finish() noexcept {
   exit_reason reason = extras_ ? std::move(extras_->reason) : exit_reason{};
   if (paused()) extras_->await = {};  // a pause has no task to end
   if (awaiting()) {
-    sys_->timers.cancel(extras_->await.timer);
+    end_await_timeout();
     std::coroutine_handle<> h = extras_->await.handle;
     extras_->await = {};
     h.destroy();  // its promise answers its caller with actor_not_found

@@ -12,6 +12,8 @@
 //                  addresses, timers, and one "alive" reference dropped after finish).
 //          dead_   set once by finish before it gives up the consumer role; read by senders.
 //          mailbox_, system_  producers push, the consumer role (mailbox.hpp M-I1) pops.
+//          await_timeout_  the pending timeout of the awaited call: the consumer and the
+//                  worker holding it back (held_call_timeouts.hpp; see end_await_timeout).
 // Consumer only (the worker holding the consumer role): everything else.
 // Invariants:
 //   C-I1  A cell is freed only when refs_ reaches 0, which needs dead_ (the alive ref is
@@ -47,6 +49,7 @@ class system_state;
 }
 
 namespace eam::internal {
+class actor_registry;
 
 /// Payload of a child_exited system message. The parent still counts a reference to the child.
 struct child_exit {
@@ -210,17 +213,17 @@ class actor_cell {
   std::uint64_t begin_await(std::coroutine_handle<> h, void* awaiter, void (*accept)(void*, envelope*),
                             std::chrono::milliseconds timeout);
   actor_context& context() noexcept { return ctx_; }
-
-  // Where the registry shard that lists this actor keeps it (guarded by the shard's mutex).
-  std::uint32_t registry_slot = 0;
+  /// Arms the timeout of call `request_id` in the timer service if the call is still awaited
+  /// with its timeout held back (held_call_timeouts.hpp). Only the worker that holds it.
+  void hand_over_timeout(std::uint64_t request_id, internal::clock::time_point deadline);
 
  private:
+  friend class internal::actor_registry;  // registry_slot
   struct await_state {
     std::uint64_t request_id = 0;  // 0: not awaiting
     std::coroutine_handle<> handle;
     void* awaiter = nullptr;
     void (*accept)(void*, envelope*) = nullptr;
-    internal::timer_entry* timer = nullptr;
   };
   // Rarely used state, allocated on first use so an idle actor stays small.
   struct extras {
@@ -292,6 +295,12 @@ class actor_cell {
   bool forget_watch(std::uint64_t id, std::function<void(const down&)>& on_down) noexcept;
   void run_down_handler(envelope* e, std::function<void(const down&)>& on_down) noexcept;
   bool take_timer_message(std::uint64_t id) noexcept;
+  // The awaited call's timeout: held back by this worker, or armed at once.
+  void arm_await_timeout(std::uint64_t request_id, std::chrono::milliseconds timeout);
+  void end_await_timeout() noexcept;
+  static constexpr std::uintptr_t held_tag(std::uint64_t request_id) noexcept {
+    return static_cast<std::uintptr_t>(request_id << 1) | 1;  // odd: never a timer entry's address
+  }
   void on_idle_check(std::uint64_t id) noexcept;
   void arm_idle_check(internal::clock::time_point deadline);
   void tell_watchers_and_links(const exit_reason& why) noexcept;
@@ -398,6 +407,12 @@ class actor_cell {
   std::uint16_t impl_offset_ = 0;  // set at spawn, then read-only (see impl())
   bool named_ = false;             // set at spawn, then read-only: extras_->name is the spawn name
   phase phase_ = phase::created;   // consumer only; here, in the padding before the mailbox
+  // Where the registry shard that lists this actor keeps it (guarded by the shard's mutex).
+  std::uint32_t registry_slot = 0;
+  // -- shared --------------------------------------------------------------------------------
+  // 0: no timeout pending; held_tag(id): call id's timeout is held back by the worker that
+  // armed it; else the timer_entry armed for it. Orderings: end_await_timeout.
+  std::atomic<std::uintptr_t> await_timeout_{0};
   // -- shared --------------------------------------------------------------------------------
   internal::mailbox mailbox_{false};
   internal::system_queue system_;

@@ -48,6 +48,7 @@ worker::worker(scheduler& sched, unsigned index)
       asymmetric_fences_(sched.asymmetric_fences_),
       rng_(0x9E3779B97F4A7C15ull * (index + 1)),
       envelope_cache_(sched.envelope_pool_, index),
+      held_timeouts_(sched.asymmetric_fences_),
       rest_sem_(0, 1) {}  // a resting worker has nothing to spin for
 
 void worker::start() {
@@ -231,6 +232,7 @@ bool worker::park() noexcept {
     if (sched_.stopping_.load(std::memory_order_relaxed)) return false;
     // Past the active count (it shrank while we slept): leave, and rest instead (run()).
     const bool resting = !sched_.is_active(index_);
+    rescue_stranded_timeouts();
     actor_cell* stranded = resting ? nullptr : take_stranded();
     if (stranded == nullptr && !resting) {
       // A hint (relaxed): everyone asleep, so back off; someone awake, so watch closely.
@@ -260,6 +262,8 @@ void worker::note_progress() noexcept {
 
 bool worker::rest() noexcept {
   stop_searching();  // a notifier may have woken us as a searcher: that role passes on
+  held_timeouts_.hand_over();
+  deferred_releases_.give_back_all();
   hand_off();
   note_progress();
   std::int64_t interval_us = rest_watch_interval_us;
@@ -274,6 +278,7 @@ bool worker::rest() noexcept {
     // first probe. A resting worker wakes every watch interval anyway.
     sched_.tune();
     if (sched_.is_active(index_)) return true;
+    rescue_stranded_timeouts();
     if (const unsigned stalled = sched_.work_held_back(seen_progress_); stalled != scheduler::no_worker) {
       sched_.rescue(stalled, seen_progress_[stalled]);
       continue;
@@ -315,6 +320,18 @@ actor_cell* worker::take_stranded() noexcept {
   return nullptr;
 }
 
+void worker::rescue_stranded_timeouts() noexcept {
+  const auto& all = sched_.workers_;
+  bool rescued = false;
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    // Same turn as at the last look (or asleep, and then it holds nothing: it hands over first).
+    if (i == index_ || all[i]->progress() != seen_progress_[i]) continue;
+    all[i]->held_timeouts_.rescue();
+    rescued = true;
+  }
+  if (rescued) deferred_releases_.give_back_all();  // the references it gave back: not held while we sleep
+}
+
 void worker::note_backlog(const actor_cell* c) noexcept {
   if (const auto epoch = sched_.census_epoch_.load(std::memory_order_relaxed); epoch != census_epoch_) {
     census_epoch_ = epoch;  // a new request: a few samples, each one walk of one queue
@@ -348,10 +365,12 @@ void share_envelope_blocks_if_others_run() noexcept {
 void worker::run() noexcept {
   set_current_worker(this);
   tls_deferred_releases = &deferred_releases_;
+  tls_held_call_timeouts = &held_timeouts_;
   share_blocks_while_others_run();
   for (;;) {
     actor_cell* c = next_local();
     if (c == nullptr) {
+      held_timeouts_.hand_over();  // idle: a parked worker hands nothing over
       deferred_releases_.give_back_all();  // idle: nothing is freed later than this
       if (!sched_.is_active(index_)) [[unlikely]] {
         if (!rest()) break;
@@ -389,7 +408,8 @@ void worker::run() noexcept {
     }
     if (pressed != nullptr) [[unlikely]] pressed->release();
     if (tick_ % epoch_check_interval == 0) [[unlikely]] {
-      deferred_releases_.give_back_all();  // a worker that never idles frees them here
+      held_timeouts_.hand_over_if_due();    // a worker that never idles hands them over here
+      deferred_releases_.give_back_all();  // and frees them here
       if (sched_.adaptive_) {
         // Advisory (relaxed): a look lost to the tuner's clearing costs at most one deferred probe.
         if (queue_.size() != 0 || sched_.global_.size_approx() != 0) saw_waiting_work_.store(true, std::memory_order_relaxed);
@@ -400,6 +420,8 @@ void worker::run() noexcept {
       }
     }
   }
+  held_timeouts_.hand_over();  // before the timer service stops (actor_system's shutdown)
+  tls_held_call_timeouts = nullptr;
   deferred_releases_.give_back_all();
   tls_deferred_releases = nullptr;
   tls_envelope_cache = nullptr;

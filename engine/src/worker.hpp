@@ -14,7 +14,8 @@
 // The LIFO slot is not woken for (a send would pay a wake-up per message) but it is stealable:
 // a parked worker wakes every lifo_watch_interval and takes an actor that sat in another
 // worker's slot while that worker ran one turn the whole time (a long handler), so a runnable
-// actor never waits behind a long handler while a worker idles.
+// actor never waits behind a long handler while a worker idles. The same watch, and the rest
+// watch, hand over the call timeouts such a worker holds (held_call_timeouts.hpp).
 // Stealing is rare and taking is per message, so the owner's take is plain (no RMW) and the
 // thief pays: a Dekker handshake with asymmetric fences (asymmetric_fence.hpp) decides which of
 // the two gets an actor they both saw. Where the kernel offers no heavy fence, the owner takes
@@ -34,6 +35,7 @@
 //        drops the actor if the thief took the one it saw.
 #include "deferred_releases.hpp"
 #include "envelope_cache.hpp"
+#include "held_call_timeouts.hpp"
 #include "run_queue.hpp"
 
 // lightweightsemaphore.h relies on macros and includes of concurrentqueue.h.
@@ -96,6 +98,7 @@ class worker {
   bool park() noexcept;
   bool leave_sleepers() noexcept;
   actor_cell* take_stranded() noexcept;
+  void rescue_stranded_timeouts() noexcept;
   void note_progress() noexcept;
   bool rest() noexcept;
   void hand_off() noexcept;
@@ -143,6 +146,7 @@ class worker {
   std::uint64_t rng_;
   envelope_cache envelope_cache_;  // the small envelope blocks this thread frees and reuses
   deferred_releases deferred_releases_;  // given back when idle, at every epoch check and at the end
+  held_call_timeouts held_timeouts_;     // handed over when idle or resting, when due at an epoch check, and at the end
   // -- shared: the owner pushes and pops, thieves steal -----------------------------------
   run_queue queue_;
   std::atomic<actor_cell*> lifo_{nullptr};

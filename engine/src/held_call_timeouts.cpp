@@ -1,0 +1,92 @@
+#include "held_call_timeouts.hpp"
+
+#include "actor_cell.hpp"
+#include "asymmetric_fence.hpp"
+
+#include <algorithm>
+#include <thread>
+
+namespace eam::internal {
+
+constinit EAM_TLS held_call_timeouts* tls_held_call_timeouts = nullptr;
+
+held_call_timeouts::~held_call_timeouts() {
+  for (const entry& e : entries_) e.cell->release();
+}
+
+void held_call_timeouts::owner_enter() noexcept {
+  busy_.store(true, std::memory_order_relaxed);  // [H1]
+  if (asymmetric_fences_)
+    light_fence();
+  else
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+  if (rescuing_.load(std::memory_order_relaxed)) [[unlikely]] wait_out_rescuer();
+}
+
+void held_call_timeouts::wait_out_rescuer() noexcept {
+  do {
+    busy_.store(false, std::memory_order_release);  // [H1]: as owner_exit
+    // A rescuer hands over a few hundred entries at most: microseconds.
+    while (rescuing_.load(std::memory_order_acquire)) std::this_thread::yield();  // [H1], from [H2]'s clear
+    busy_.store(true, std::memory_order_relaxed);
+    if (asymmetric_fences_)
+      light_fence();
+    else
+      std::atomic_thread_fence(std::memory_order_seq_cst);
+  } while (rescuing_.load(std::memory_order_relaxed));
+}
+
+void held_call_timeouts::rescue() noexcept {
+  if (!holding_.load(std::memory_order_relaxed)) return;
+  bool idle = false;
+  if (!rescuing_.compare_exchange_strong(idle, true, std::memory_order_relaxed)) return;  // [H2]
+  if (asymmetric_fences_)
+    heavy_fence();
+  else
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+  if (!busy_.load(std::memory_order_acquire)) hand_over_held();  // [H2], from [H1]'s release
+  rescuing_.store(false, std::memory_order_release);
+}
+
+bool held_call_timeouts::add(std::uint16_t& at, actor_cell* cell, std::uint64_t request_id,
+                             std::chrono::milliseconds timeout) noexcept {
+  if (entries_.size() == capacity) [[unlikely]] {
+    hand_over_held();  // empties the index too
+    if (entries_.size() == capacity) return false;
+  }
+  if (entries_.empty()) {
+    held_since_.store(clock::now(), std::memory_order_relaxed);
+    holding_.store(true, std::memory_order_relaxed);
+  }
+  // Taken back from this worker's held releases when it gave one for this cell at the last
+  // hand-over (deferred_releases.hpp): an actor that calls all the time costs no atomic here.
+  detail::add_ref(cell);
+  entries_.push_back({cell, request_id, timeout});  // never reallocates: reserved, and never past capacity
+  at = static_cast<std::uint16_t>(entries_.size());
+  return true;
+}
+
+void held_call_timeouts::hand_over_as_owner() noexcept {
+  owner_enter();
+  hand_over_held();
+  owner_exit();
+}
+
+void held_call_timeouts::hand_over_held() noexcept {
+  std::fill(std::begin(index_), std::end(index_), std::uint16_t{0});
+  const clock::time_point now = clock::now();
+  std::size_t kept = 0;
+  for (const entry& e : entries_) {
+    try {
+      e.cell->hand_over_timeout(e.request_id, now + e.timeout);
+    } catch (...) {
+      entries_[kept++] = e;  // out of memory: held until the next hand-over, with its reference
+      continue;
+    }
+    detail::release_cell(e.cell);  // held by this worker, if it is one (deferred_releases.hpp)
+  }
+  entries_.resize(kept);
+  holding_.store(kept != 0, std::memory_order_relaxed);
+}
+
+}  // namespace eam::internal

@@ -1,0 +1,136 @@
+#pragma once
+// held_call_timeouts: the timeouts of calls awaited inside actors, held back by the worker that
+// armed them and given to the timer service only for calls still unanswered a moment later.
+//
+// Why: nearly every call inside an actor is answered within microseconds, yet arming its
+// timeout in the timer service (a clock read, an allocation, the service's mutex, a heap push,
+// then a cancel of three atomic updates and a free) took 40 % of calls-inside's samples on one
+// worker, and the mutex was shared by all workers. Held here, a call answered before the
+// hand-over costs a look into this worker's index and one exchange on the caller's cell: an
+// actor awaits one call at a time, so a new call of an actor already held replaces its entry,
+// and the holder keeps one reference per actor, not per call.
+//
+// The handshake with the awaiting cell is one atomic word of the cell (actor_cell::
+// await_timeout_): held_tag(id) while the call's timeout is held here, the timer entry once
+// armed, 0 when none is pending. Its orderings: actor_cell::hand_over_timeout. Request ids never
+// repeat within a cell, so a tag names one call.
+//
+// When: the owner hands everything over when it goes idle or rests, before its thread ends,
+// when the array is full, and at the epoch check (every few dozen turns) once the oldest entry
+// has been held hold_window. An owner stuck in one long handler cannot: another worker's watch
+// (worker::rescue_stranded_timeouts, every watch interval while it sleeps or rests) hands over
+// for it. The deadline is taken at the hand-over (its clock read plus the call's timeout), so
+// a held timeout never fires early; it fires late by the time it was held: up to about
+// hold_window while the worker handles short messages, up to a watch interval (10 ms) when it
+// is stuck. Timeouts shorter than shortest_held are armed at once, with the clock read at the
+// call.
+//
+// Sharing: the owner alone adds; a rescuer only hands over. They exclude each other with a
+// Dekker handshake where the owner pays no atomic read-modify-write (asymmetric_fence.hpp):
+//   [H1] owner, around each access: busy_ = true (relaxed); fence; load rescuing_. Seen
+//        set: busy_ = false (release), wait until rescuing_ is clear (acquire), retry.
+//        After the access: busy_ = false (release), publishing the entries to [H2].
+//   [H2] rescuer: rescuing_ false -> true (CAS, one rescuer at a time); heavy fence; load busy_
+//        (acquire). Seen set: clear rescuing_ and leave (the owner is not stuck). Else hand
+//        over, then clear rescuing_ (release, to the owner's wait in [H1]).
+// Either the owner sees rescuing_ or the rescuer sees busy_, so they never touch the entries at
+// once. Without heavy fences (asymmetric_fence.hpp) both sides issue full fences.
+#include "tls.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <vector>
+
+namespace eam::detail {
+class actor_cell;
+}
+
+namespace eam::internal {
+
+using detail::actor_cell;
+
+class held_call_timeouts {
+ public:
+  using clock = std::chrono::steady_clock;
+  /// Calls awaited with a shorter timeout arm it in the timer service at once.
+  static constexpr std::chrono::milliseconds shortest_held{20};
+  /// How long the oldest entry is held before the next epoch check hands everything over.
+  static constexpr std::chrono::microseconds hold_window{1'000};
+
+  /// `asymmetric_fences`: whether heavy fences are enabled (enable_asymmetric_fences).
+  explicit held_call_timeouts(bool asymmetric_fences) : asymmetric_fences_(asymmetric_fences) { entries_.reserve(capacity); }
+  held_call_timeouts(const held_call_timeouts&) = delete;
+  held_call_timeouts& operator=(const held_call_timeouts&) = delete;
+  /// Gives back the references of what is still held, without arming (the worker hands
+  /// everything over before its thread ends; only a hand-over out of memory leaves anything).
+  ~held_call_timeouts();
+
+  // -- the owner (its worker thread) --------------------------------------------------------
+  /// Holds the timeout of `cell`'s call `request_id`, whose tag the caller has stored in the
+  /// cell. False when the array stays full (the timer service is out of memory): the caller
+  /// arms the timeout itself.
+  bool hold(actor_cell* cell, std::uint64_t request_id, std::chrono::milliseconds timeout) noexcept {
+    owner_enter();
+    bool held = true;
+    std::uint16_t& at = index_[slot_of(cell)];
+    if (at != 0 && entries_[at - 1].cell == cell) {  // its earlier call has ended: this one replaces it
+      entries_[at - 1].request_id = request_id;
+      entries_[at - 1].timeout = timeout;
+    } else {
+      held = add(at, cell, request_id, timeout);
+    }
+    owner_exit();
+    return held;
+  }
+  /// Hands everything over if the oldest entry has been held hold_window (reads the clock only
+  /// while something is held).
+  void hand_over_if_due() noexcept {
+    if (holding_.load(std::memory_order_relaxed) && clock::now() - held_since_.load(std::memory_order_relaxed) >= hold_window)
+      hand_over_as_owner();
+  }
+  /// Arms the timeouts of the calls still awaited, drops the rest, and gives back the references.
+  void hand_over() noexcept {
+    if (holding_.load(std::memory_order_relaxed)) hand_over_as_owner();
+  }
+
+  // -- any other thread ---------------------------------------------------------------------
+  /// Hands over for an owner stuck in a long handler; does nothing while the owner is adding or
+  /// handing over itself (then it is not stuck).
+  void rescue() noexcept;
+
+ private:
+  struct entry {
+    actor_cell* cell;  // counted until handed over
+    std::uint64_t request_id;
+    std::chrono::milliseconds timeout;
+  };
+  static constexpr std::size_t capacity = 1024;  // entries_ never grows past it (positions fit index_)
+  static constexpr unsigned index_size = 64;
+
+  // Cells are blocks of 192 bytes or more: the low 6 bits say nothing (as deferred_releases).
+  static unsigned slot_of(const actor_cell* c) noexcept {
+    return static_cast<unsigned>(reinterpret_cast<std::uintptr_t>(c) >> 6) % index_size;
+  }
+  void owner_enter() noexcept;  // [H1]
+  void owner_exit() noexcept { busy_.store(false, std::memory_order_release); }
+  [[gnu::noinline, gnu::cold]] void wait_out_rescuer() noexcept;
+  bool add(std::uint16_t& at, actor_cell* cell, std::uint64_t request_id, std::chrono::milliseconds timeout) noexcept;
+  [[gnu::noinline]] void hand_over_as_owner() noexcept;
+  void hand_over_held() noexcept;  // by whoever excludes the other side
+
+  const bool asymmetric_fences_;
+  // -- guarded by the handshake ---------------------------------------------------------------
+  std::vector<entry> entries_;         // in arming order
+  std::uint16_t index_[index_size]{};  // position + 1 in entries_ of the last cell held per slot, or 0
+  // -- shared ----------------------------------------------------------------------------------
+  std::atomic<bool> busy_{false};       // [H1]
+  std::atomic<bool> rescuing_{false};   // [H2]
+  std::atomic<bool> holding_{false};    // a hint: entries_ is not empty
+  std::atomic<clock::time_point> held_since_{};  // when the oldest entry was added (relaxed: a hint)
+};
+
+/// The calling worker thread's, or null on any other thread.
+extern constinit EAM_TLS held_call_timeouts* tls_held_call_timeouts;
+
+}  // namespace eam::internal

@@ -1,0 +1,154 @@
+// The timeouts of calls awaited inside actors are held back by the worker that armed them and
+// handed to the timer service only for calls still unanswered (held_call_timeouts.hpp).
+#include <doctest/doctest.h>
+#include <eam/eam.hpp>
+
+#include "../support/eventually.hpp"
+
+#include <atomic>
+#include <chrono>
+
+using namespace std::chrono_literals;
+using eam::test::eventually;
+
+namespace {
+struct get {};
+struct open_all {};
+struct stashed {};
+struct begin {};
+struct spin {};
+struct ask {
+  int n;
+};
+
+// Stashes calls of get until opened: a callee that leaves its callers waiting.
+auto gate(eam::actor_context& ctx) {
+  struct state {
+    bool open = false;
+    int stashed = 0;
+  };
+  auto& st = ctx.make_state<state>();
+  return eam::behavior{
+      [&ctx, &st](get) {
+        if (!st.open && ctx.stash()) ++st.stashed;  // no reply while stashed
+        return 5;
+      },
+      [&ctx, &st](open_all) {
+        st.open = true;
+        ctx.unstash_all();
+      },
+      [&st](stashed) { return st.stashed; },
+  };
+}
+
+using getter_ref = eam::typed_ref<int(get)>;
+
+// On begin, calls the gate with `timeout` and records what came back: the answer, or the error's
+// code as a negative number.
+auto waiter(eam::actor_context&, getter_ref g, std::chrono::milliseconds timeout, std::atomic<int>* outcome) {
+  return eam::behavior{[g, timeout, outcome](begin) -> eam::task<> {
+    auto r = co_await g.call(get{}, timeout);
+    outcome->store(r.has_value() ? r.value() : -r.code().value(), std::memory_order_release);
+  }};
+}
+}  // namespace
+
+TEST_SUITE("engine.await") {
+  TEST_CASE("a held call timeout fires while the worker that holds it never goes idle") {
+    // One worker, kept busy by an actor that sends itself messages until the waiter's call has
+    // timed out: the timeout is handed over at an epoch check, never at idle. A worker that
+    // handed over only when idle would let the spinner run into its own bound first.
+    eam::actor_system system({.workers = 1});
+    std::atomic<int> outcome{0};
+    std::atomic<bool> spinner_saw_timeout{false};
+    auto g = system.spawn(gate);
+    auto w = system.spawn(waiter, getter_ref(g), 50ms, &outcome);
+    auto spinner = system.spawn([&](eam::actor_context& ctx) {
+      const auto bound = std::chrono::steady_clock::now() + 20s;
+      auto self = eam::typed_ref_cast<eam::typed_ref<void(spin)>>(ctx.self()).value();
+      return eam::behavior{[self, &outcome, &spinner_saw_timeout, bound](spin) {
+        if (outcome.load(std::memory_order_acquire) != 0) {
+          spinner_saw_timeout.store(true, std::memory_order_release);
+          return;
+        }
+        if (std::chrono::steady_clock::now() < bound) self.cast(spin{});
+      }};
+    });
+    w.cast(begin{});
+    spinner.cast(spin{});
+    REQUIRE(eventually([&] { return outcome.load() != 0; }, 30s));
+    CHECK(outcome.load() == -static_cast<int>(eam::errc::timeout));
+    CHECK(eventually([&] { return spinner_saw_timeout.load(); }));
+  }
+
+  TEST_CASE("a held call timeout fires while the worker that holds it is stuck in a long handler") {
+    // The callee runs on the caller's worker (a send schedules it there) and blocks that worker
+    // until the caller has timed out: only another worker's watch can hand the timeout over.
+    eam::actor_system system({.workers = 2});
+    std::atomic<int> outcome{0};
+    auto stuck = system.spawn([&outcome](eam::actor_context&) {
+      return eam::behavior{[&outcome](get) {
+        (void)eventually([&] { return outcome.load() != 0; }, 20s);  // the worker is stuck until then
+        return 5;
+      }};
+    });
+    auto w = system.spawn(waiter, getter_ref(stuck), 50ms, &outcome);
+    w.cast(begin{});
+    REQUIRE(eventually([&] { return outcome.load() != 0; }, 30s));
+    CHECK(outcome.load() == -static_cast<int>(eam::errc::timeout));
+  }
+
+  TEST_CASE("a call answered after its held timeout was handed over gets its answer") {
+    // The worker goes idle while the gate keeps the call: the timeout is armed in the timer
+    // service then, and the answer that comes later cancels it.
+    eam::actor_system system({.workers = 2});
+    std::atomic<int> outcome{0};
+    auto g = system.spawn(gate);
+    auto w = system.spawn(waiter, getter_ref(g), 60'000ms, &outcome);
+    w.cast(begin{});
+    REQUIRE(eventually([&] { return g.call(stashed{}).get().value() == 1; }));
+    g.cast(open_all{});
+    REQUIRE(eventually([&] { return outcome.load() != 0; }));
+    CHECK(outcome.load() == 5);
+  }
+
+  TEST_CASE("an actor stopped while its call's timeout is held ends, and its caller hears of it") {
+    eam::actor_system system({.workers = 1});
+    std::atomic<int> outcome{0};
+    auto g = system.spawn(gate);
+    auto w = system.spawn(waiter, getter_ref(g), 60'000ms, &outcome);
+    w.cast(begin{});
+    REQUIRE(eventually([&] { return g.call(stashed{}).get().value() == 1; }));
+    system.stop(w);
+    REQUIRE(eventually([&] { return system.actor_count() == 1; }));
+    CHECK(outcome.load() == 0);  // the task was destroyed, not resumed
+    g.cast(open_all{});          // answers a caller that is gone
+    CHECK(g.call(stashed{}).get().value() == 1);
+  }
+
+  TEST_CASE("many actors awaiting calls across two workers all get their answers") {
+    // Answers land on either worker while the other hands over what it holds.
+    eam::actor_system system({.workers = 2});
+    auto leaf = system.spawn([](eam::actor_context&) { return eam::behavior{[](ask a) { return a.n + 1; }}; });
+    using leaf_ref = eam::typed_ref<int(ask)>;
+    constexpr int clients = 32, calls = 500;
+    std::atomic<long> sum{0};
+    std::atomic<int> finished{0};
+    for (int c = 0; c < clients; ++c) {
+      auto client = system.spawn([&, target = leaf_ref(leaf)](eam::actor_context&) {
+        return eam::behavior{[&, target](begin) -> eam::task<> {
+          long local = 0;
+          for (int i = 0; i < calls; ++i) {
+            auto r = co_await target.call(ask{i}, 30'000ms);
+            local += r.has_value() ? r.value() : -1'000'000;
+          }
+          sum.fetch_add(local);
+          finished.fetch_add(1);
+        }};
+      });
+      client.cast(begin{});
+    }
+    REQUIRE(eventually([&] { return finished.load() == clients; }, 60s));
+    CHECK(sum.load() == static_cast<long>(clients) * calls * (calls + 1) / 2);
+  }
+}
