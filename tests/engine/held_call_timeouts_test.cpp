@@ -58,9 +58,10 @@ TEST_SUITE("engine.await") {
     // One worker, kept busy by an actor that sends itself messages until the waiter's call has
     // timed out: the timeout is handed over at an epoch check, never at idle. A worker that
     // handed over only when idle would let the spinner run into its own bound first.
-    eam::actor_system system({.workers = 1});
+    // Declared before the system: its actors use them until it is gone.
     std::atomic<int> outcome{0};
     std::atomic<bool> spinner_saw_timeout{false};
+    eam::actor_system system({.workers = 1});
     auto g = system.spawn(gate);
     auto w = system.spawn(waiter, getter_ref(g), 50ms, &outcome);
     auto spinner = system.spawn([&](eam::actor_context& ctx) {
@@ -84,8 +85,9 @@ TEST_SUITE("engine.await") {
   TEST_CASE("a held call timeout fires while the worker that holds it is stuck in a long handler") {
     // The callee runs on the caller's worker (a send schedules it there) and blocks that worker
     // until the caller has timed out: only another worker's watch can hand the timeout over.
-    eam::actor_system system({.workers = 2});
+    // Declared before the system: its actors use them until it is gone.
     std::atomic<int> outcome{0};
+    eam::actor_system system({.workers = 2});
     auto stuck = system.spawn([&outcome](eam::actor_context&) {
       return eam::behavior{[&outcome](get) {
         (void)eventually([&] { return outcome.load() != 0; }, 20s);  // the worker is stuck until then
@@ -101,8 +103,9 @@ TEST_SUITE("engine.await") {
   TEST_CASE("a call answered after its held timeout was handed over gets its answer") {
     // The worker goes idle while the gate keeps the call: the timeout is armed in the timer
     // service then, and the answer that comes later cancels it.
-    eam::actor_system system({.workers = 2});
+    // Declared before the system: its actors use them until it is gone.
     std::atomic<int> outcome{0};
+    eam::actor_system system({.workers = 2});
     auto g = system.spawn(gate);
     auto w = system.spawn(waiter, getter_ref(g), 60'000ms, &outcome);
     w.cast(begin{});
@@ -113,8 +116,9 @@ TEST_SUITE("engine.await") {
   }
 
   TEST_CASE("an actor stopped while its call's timeout is held ends, and its caller hears of it") {
-    eam::actor_system system({.workers = 1});
+    // Declared before the system: its actors use them until it is gone.
     std::atomic<int> outcome{0};
+    eam::actor_system system({.workers = 1});
     auto g = system.spawn(gate);
     auto w = system.spawn(waiter, getter_ref(g), 60'000ms, &outcome);
     w.cast(begin{});
@@ -128,12 +132,13 @@ TEST_SUITE("engine.await") {
 
   TEST_CASE("many actors awaiting calls across two workers all get their answers") {
     // Answers land on either worker while the other hands over what it holds.
+    constexpr int clients = 32, calls = 500;
+    // Declared before the system: its actors use them until it is gone.
+    std::atomic<long> sum{0};
+    std::atomic<int> finished{0};
     eam::actor_system system({.workers = 2});
     auto leaf = system.spawn([](eam::actor_context&) { return eam::behavior{[](ask a) { return a.n + 1; }}; });
     using leaf_ref = eam::typed_ref<int(ask)>;
-    constexpr int clients = 32, calls = 500;
-    std::atomic<long> sum{0};
-    std::atomic<int> finished{0};
     for (int c = 0; c < clients; ++c) {
       auto client = system.spawn([&, target = leaf_ref(leaf)](eam::actor_context&) {
         return eam::behavior{[&, target](begin) -> eam::task<> {
