@@ -97,8 +97,8 @@ void ping_pong_workload(std::int64_t messages) {
   done.wait();
 }
 
-// call: an actor awaits n sequential calls to another (request, reply, timeout arm and
-// cancel, coroutine suspend and resume). Per round trip.
+// call: an actor awaits n sequential calls to another (request, reply, the timeout held by
+// the worker and dropped at the hand-over, coroutine suspend and resume). Per round trip.
 void call_workload(std::int64_t n) {
   eam::actor_system sys({.workers = 1});
   done_latch done;
