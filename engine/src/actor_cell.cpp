@@ -711,8 +711,9 @@ void actor_cell::arm_await_timeout(std::uint64_t request_id, std::chrono::millis
   internal::held_call_timeouts* held = internal::tls_held_call_timeouts;
   if (held != nullptr && timeout >= internal::held_call_timeouts::shortest_held) {
     // The tag first: a hold that finds the array full hands the held entries over at once.
-    // Relaxed: the holder is this thread, and whoever ends the await (end_await_timeout) does so
-    // after the reply, which the call's own message orders after this store.
+    // Relaxed: the hand-over reads it on this thread, or on the timer thread after the holder's
+    // handshake ([H1]/[H2]); whoever ends the await does so after the reply, which the call's
+    // own message orders after this store.
     await_timeout_.store(held_tag(request_id), std::memory_order_relaxed);
     if (held->hold(this, request_id, timeout)) return;
   }
@@ -720,8 +721,8 @@ void actor_cell::arm_await_timeout(std::uint64_t request_id, std::chrono::millis
   await_timeout_.store(reinterpret_cast<std::uintptr_t>(timer), std::memory_order_relaxed);  // as above
 }
 
-// The hand-over and the end of the await may run at once on two workers (the call's reply
-// resumes the caller wherever it is scheduled):
+// The hand-over and the end of the await may run at once on two threads (the holding worker or
+// the timer thread hands over; the call's reply resumes the caller wherever it is scheduled):
 //   hand-over: load the word; if it still holds the call's tag, arm a timer entry and CAS the
 //              word from the tag to the entry (release: the entry is built before anyone can
 //              cancel it). A failed CAS means the await ended meanwhile: cancel the entry.

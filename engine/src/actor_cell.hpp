@@ -13,7 +13,7 @@
 //          dead_   set once by finish before it gives up the consumer role; read by senders.
 //          mailbox_, system_  producers push, the consumer role (mailbox.hpp M-I1) pops.
 //          await_timeout_  the pending timeout of the awaited call: the consumer and the
-//                  worker holding it back (held_call_timeouts.hpp; see end_await_timeout).
+//                  worker holding it back (held_call_timeouts.hpp; see hand_over_timeout).
 // Consumer only (the worker holding the consumer role): everything else.
 // Invariants:
 //   C-I1  A cell is freed only when refs_ reaches 0, which needs dead_ (the alive ref is
@@ -411,9 +411,8 @@ class actor_cell {
   std::uint32_t registry_slot = 0;
   // -- shared --------------------------------------------------------------------------------
   // 0: no timeout pending; held_tag(id): call id's timeout is held back by the worker that
-  // armed it; else the timer_entry armed for it. Orderings: end_await_timeout.
+  // armed it; else the timer_entry armed for it. Orderings: hand_over_timeout.
   std::atomic<std::uintptr_t> await_timeout_{0};
-  // -- shared --------------------------------------------------------------------------------
   internal::mailbox mailbox_{false};
   internal::system_queue system_;
   // -- the parent's consumer role: links in the parent's list of children -------------------

@@ -2,6 +2,7 @@
 
 #include "actor_cell.hpp"
 #include "asymmetric_fence.hpp"
+#include "timer_service.hpp"
 
 #include <algorithm>
 #include <thread>
@@ -20,7 +21,7 @@ void held_call_timeouts::owner_enter() noexcept {
     light_fence();
   else
     std::atomic_thread_fence(std::memory_order_seq_cst);
-  if (rescuing_.load(std::memory_order_relaxed)) [[unlikely]] wait_out_rescuer();
+  if (rescuing_.load(std::memory_order_acquire)) [[unlikely]] wait_out_rescuer();  // [H1]
 }
 
 void held_call_timeouts::wait_out_rescuer() noexcept {
@@ -33,13 +34,13 @@ void held_call_timeouts::wait_out_rescuer() noexcept {
       light_fence();
     else
       std::atomic_thread_fence(std::memory_order_seq_cst);
-  } while (rescuing_.load(std::memory_order_relaxed));
+  } while (rescuing_.load(std::memory_order_acquire));  // [H1]
 }
 
 void held_call_timeouts::rescue() noexcept {
   if (!holding_.load(std::memory_order_relaxed)) return;
   bool idle = false;
-  if (!rescuing_.compare_exchange_strong(idle, true, std::memory_order_relaxed)) return;  // [H2]
+  if (!rescuing_.compare_exchange_strong(idle, true, std::memory_order_acquire, std::memory_order_relaxed)) return;  // [H2]
   if (asymmetric_fences_)
     heavy_fence();
   else
@@ -56,7 +57,8 @@ bool held_call_timeouts::add(std::uint16_t& at, actor_cell* cell, std::uint64_t 
   }
   if (entries_.empty()) {
     held_since_.store(clock::now(), std::memory_order_relaxed);
-    holding_.store(true, std::memory_order_relaxed);
+    holding_.store(true, std::memory_order_seq_cst);  // then holding_started's load: Dekker with the timer thread
+    if (watcher_ != nullptr) watcher_->holding_started();
   }
   // Taken back from this worker's held releases when it gave one for this cell at the last
   // hand-over (deferred_releases.hpp): an actor that calls all the time costs no atomic here.

@@ -7,8 +7,9 @@
 // then a cancel of three atomic updates and a free) took 40 % of calls-inside's samples on one
 // worker, and the mutex was shared by all workers. Held here, a call answered before the
 // hand-over costs a look into this worker's index and one exchange on the caller's cell: an
-// actor awaits one call at a time, so a new call of an actor already held replaces its entry,
-// and the holder keeps one reference per actor, not per call.
+// actor awaits one call at a time, so a new call of an actor already held replaces its entry
+// (found through a small index by address; a collision only adds an entry), and the holder
+// keeps about one reference per actor, not one per call.
 //
 // The handshake with the awaiting cell is one atomic word of the cell (actor_cell::
 // await_timeout_): held_tag(id) while the call's timeout is held here, the timer entry once
@@ -17,22 +18,22 @@
 //
 // When: the owner hands everything over when it goes idle or rests, before its thread ends,
 // when the array is full, and at the epoch check (every few dozen turns) once the oldest entry
-// has been held hold_window. An owner stuck in one long handler cannot: another worker's watch
-// (worker::rescue_stranded_timeouts, every watch interval while it sleeps or rests) hands over
-// for it. The deadline is taken at the hand-over (its clock read plus the call's timeout), so
-// a held timeout never fires early; it fires late by the time it was held: up to about
-// hold_window while the worker handles short messages, up to a watch interval (10 ms) when it
-// is stuck. Timeouts shorter than shortest_held are armed at once, with the clock read at the
-// call.
+// has been held hold_window. An owner stuck in one long handler, or whose turns are long,
+// cannot: the timer thread looks every timer_service::watch_interval while anything is held,
+// and hands over for a holder that has held for a whole interval (the rescue). The deadline is
+// taken at the hand-over (its clock read plus the call's timeout), so a held timeout never
+// fires early; it fires late by the time it was held: about hold_window while the worker
+// handles short messages, at most about two watch intervals (10 ms) however busy the workers
+// are. Timeouts shorter than shortest_held are armed at once, with the clock read at the call.
 //
 // Sharing: the owner alone adds; a rescuer only hands over. They exclude each other with a
 // Dekker handshake where the owner pays no atomic read-modify-write (asymmetric_fence.hpp):
-//   [H1] owner, around each access: busy_ = true (relaxed); fence; load rescuing_. Seen
-//        set: busy_ = false (release), wait until rescuing_ is clear (acquire), retry.
+//   [H1] owner, around each access: busy_ = true (relaxed); fence; load rescuing_ (acquire).
+//        Seen set: busy_ = false (release), wait until rescuing_ is clear (acquire), retry.
 //        After the access: busy_ = false (release), publishing the entries to [H2].
-//   [H2] rescuer: rescuing_ false -> true (CAS, one rescuer at a time); heavy fence; load busy_
-//        (acquire). Seen set: clear rescuing_ and leave (the owner is not stuck). Else hand
-//        over, then clear rescuing_ (release, to the owner's wait in [H1]).
+//   [H2] rescuer: rescuing_ false -> true (CAS, acquire: after the last rescuer's hand-over);
+//        heavy fence; load busy_ (acquire). Seen set: clear rescuing_ and leave (the owner is
+//        at work, not stuck). Else hand over, then clear rescuing_ (release, to [H1]).
 // Either the owner sees rescuing_ or the rescuer sees busy_, so they never touch the entries at
 // once. Without heavy fences (asymmetric_fence.hpp) both sides issue full fences.
 #include "tls.hpp"
@@ -48,6 +49,7 @@ class actor_cell;
 
 namespace eam::internal {
 
+class timer_service;
 using detail::actor_cell;
 
 class held_call_timeouts {
@@ -95,9 +97,16 @@ class held_call_timeouts {
   }
 
   // -- any other thread ---------------------------------------------------------------------
-  /// Hands over for an owner stuck in a long handler; does nothing while the owner is adding or
-  /// handing over itself (then it is not stuck).
+  /// Hands over for an owner that has not for too long; does nothing while the owner is adding
+  /// or handing over itself (then it is at work, and hands over soon).
   void rescue() noexcept;
+  /// Hints (relaxed): whether anything is held, and whether for at least `d` at `now`.
+  [[nodiscard]] bool holding() const noexcept { return holding_.load(std::memory_order_relaxed); }
+  [[nodiscard]] bool held_for_at_least(clock::duration d, clock::time_point now) const noexcept {
+    return holding() && now - held_since_.load(std::memory_order_relaxed) >= d;
+  }
+  /// The timer service that looks at this holder (timer_service::watch), told when it starts holding.
+  void watched_by(timer_service* t) noexcept { watcher_ = t; }
 
  private:
   struct entry {
@@ -120,13 +129,14 @@ class held_call_timeouts {
   void hand_over_held() noexcept;  // by whoever excludes the other side
 
   const bool asymmetric_fences_;
+  timer_service* watcher_ = nullptr;  // set before the owner holds anything
   // -- guarded by the handshake ---------------------------------------------------------------
   std::vector<entry> entries_;         // in arming order
   std::uint16_t index_[index_size]{};  // position + 1 in entries_ of the last cell held per slot, or 0
   // -- shared ----------------------------------------------------------------------------------
   std::atomic<bool> busy_{false};       // [H1]
   std::atomic<bool> rescuing_{false};   // [H2]
-  std::atomic<bool> holding_{false};    // a hint: entries_ is not empty
+  std::atomic<bool> holding_{false};    // entries_ is not empty (set seq_cst: timer_service::looking_)
   std::atomic<clock::time_point> held_since_{};  // when the oldest entry was added (relaxed: a hint)
 };
 

@@ -37,7 +37,8 @@ scheduler::scheduler(unsigned workers, unsigned throughput, bool adaptive)
 
 scheduler::~scheduler() { stop(); }
 
-void scheduler::start() {
+void scheduler::start(timer_service& timers) {
+  timers_ = &timers;
   for (auto& w : workers_) w->start();
 }
 

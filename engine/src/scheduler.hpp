@@ -45,6 +45,7 @@
 
 namespace eam::internal {
 
+class timer_service;
 class worker;
 
 class scheduler {
@@ -55,7 +56,8 @@ class scheduler {
   scheduler(const scheduler&) = delete;
   scheduler& operator=(const scheduler&) = delete;
 
-  void start();
+  /// Starts the workers; `timers` watches the call timeouts they hold (held_call_timeouts.hpp).
+  void start(timer_service& timers);
   /// Stops and joins the workers. Call once no actor is runnable; not from a worker.
   void stop();
 
@@ -109,6 +111,7 @@ class scheduler {
   envelope_pool envelope_pool_;  // before workers_: their caches give their blocks to it
   std::vector<std::unique_ptr<worker>> workers_;
   inject_queue global_;
+  timer_service* timers_ = nullptr;  // set by start, before any worker runs
   moodycamel::LightweightSemaphore idle_sem_;
   alignas(64) std::atomic<std::uint32_t> searching_{0};
   alignas(64) std::atomic<std::uint32_t> sleepers_{0};

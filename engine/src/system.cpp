@@ -141,7 +141,7 @@ bool cell_handles_all(const actor_cell* c, const signature_id* sigs, std::size_t
 actor_system::actor_system(system_config config) : state_(std::make_unique<detail::system_state>(config)) {
   if (state_->config.node_id.empty()) state_->config.node_id = detail::local_node_id();
   state_->handle = this;
-  state_->scheduler.start();
+  state_->scheduler.start(state_->timers);
 }
 
 actor_system::~actor_system() {

@@ -1,6 +1,7 @@
 #include "timer_service.hpp"
 
 #include "actor_cell.hpp"
+#include "held_call_timeouts.hpp"
 
 #include <algorithm>
 
@@ -23,24 +24,32 @@ void timer_service::stop() {
 }
 
 timer_entry* timer_service::arm_call_timeout(clock::time_point deadline, actor_cell* target, std::uint64_t request_id) {
-  target->add_ref();
   return arm(deadline, new timer_entry(target, request_id, nullptr, clock::duration::zero()));
 }
 
 timer_entry* timer_service::arm_message(clock::time_point deadline, clock::duration period, actor_cell* target,
                                         std::uint64_t timer_id, std::unique_ptr<detail::message_factory> message) {
-  target->add_ref();
   return arm(deadline, new timer_entry(target, timer_id, std::move(message), period));
 }
 
+// Takes the target's reference only once nothing can throw: a held call timeout whose arming
+// ran out of memory is tried again later (held_call_timeouts::hand_over_held), and each failed
+// try would otherwise keep one more reference to its actor.
 timer_entry* timer_service::arm(clock::time_point deadline, timer_entry* t) {
   bool earliest = false;
   {
-    std::lock_guard lock(mutex_);
+    std::unique_lock lock(mutex_);
     if (cancelled_in_heap_.load(std::memory_order_relaxed) > 1024 &&
         2 * cancelled_in_heap_.load(std::memory_order_relaxed) > heap_.size())
       compact_locked();
-    heap_.push_back({deadline, seq_++, t});
+    try {
+      heap_.push_back({deadline, seq_++, t});
+    } catch (...) {
+      lock.unlock();
+      delete t;
+      throw;
+    }
+    t->target_->add_ref();
     std::push_heap(heap_.begin(), heap_.end(), later{});
     earliest = heap_.front().entry == t;
   }
@@ -67,16 +76,65 @@ void timer_service::compact_locked() {
   std::make_heap(heap_.begin(), heap_.end(), later{});
 }
 
+void timer_service::watch(held_call_timeouts* h) {
+  std::lock_guard lock(holders_mutex_);
+  holders_.push_back(h);
+  h->watched_by(this);
+}
+
+void timer_service::unwatch(held_call_timeouts* h) noexcept {
+  std::lock_guard lock(holders_mutex_);  // waits out a look that may be handing over for h
+  std::erase(holders_, h);
+}
+
+void timer_service::holding_started() noexcept {
+  if (looking_.load(std::memory_order_seq_cst)) return;  // Dekker with look_at_holders
+  {
+    std::lock_guard lock(mutex_);
+    if (looking_.load(std::memory_order_relaxed)) return;
+    looking_.store(true, std::memory_order_relaxed);
+    next_look_ = clock::now() + watch_interval;
+  }
+  wake_.notify_one();
+}
+
+void timer_service::look_at_holders(std::unique_lock<std::mutex>& lock) noexcept {
+  lock.unlock();  // a hand-over arms timers, under mutex_
+  {
+    std::lock_guard holders(holders_mutex_);
+    const clock::time_point now = clock::now();
+    for (held_call_timeouts* h : holders_)
+      if (h->held_for_at_least(watch_interval, now)) h->rescue();
+    const auto any_holding = [this] {
+      return std::any_of(holders_.begin(), holders_.end(), [](const held_call_timeouts* h) { return h->holding(); });
+    };
+    if (!any_holding()) {
+      // Off, then look again: a holder that started holding meanwhile either saw the looks on
+      // (and relies on them) or sees them off and turns them on itself (holding_started).
+      looking_.store(false, std::memory_order_seq_cst);
+      if (any_holding()) looking_.store(true, std::memory_order_relaxed);
+    }
+  }
+  lock.lock();
+  next_look_ = clock::now() + watch_interval;
+}
+
 void timer_service::run() {
   std::unique_lock lock(mutex_);
   while (!stopping_) {
-    if (heap_.empty()) {
-      wake_.wait(lock);
+    const clock::time_point now = clock::now();
+    const bool looking = looking_.load(std::memory_order_relaxed);
+    if (looking && now >= next_look_) {
+      look_at_holders(lock);
       continue;
     }
-    const clock::time_point next = heap_.front().deadline;  // a copy: the heap may grow while we wait
-    if (next > clock::now()) {
-      wake_.wait_until(lock, next);
+    clock::time_point wake = looking ? next_look_ : clock::time_point::max();
+    if (!heap_.empty()) wake = std::min(wake, heap_.front().deadline);  // a copy: the heap may grow while we wait
+    if (wake > now) {
+      if (wake == clock::time_point::max())
+        wake_.wait(lock);
+      else
+        wake_.wait_until(lock, wake);
       continue;
     }
     std::pop_heap(heap_.begin(), heap_.end(), later{});

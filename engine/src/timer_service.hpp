@@ -1,6 +1,10 @@
 #pragma once
 // timer_service: one thread for the whole system that fires deadlines: the timeouts of calls
-// awaited inside actors, and the actors' own timers (send_after, send_interval).
+// awaited inside actors, and the actors' own timers (send_after, send_interval). It also
+// watches the call timeouts the workers hold back (held_call_timeouts.hpp): while any worker
+// holds some, it looks every watch_interval and hands over what a worker has held for longer
+// (a worker stuck in one long handler cannot), so a held timeout is armed within about two
+// intervals however busy the workers are.
 //
 // A binary heap under one mutex, ordered by deadline then arming order (so timers due at the
 // same time fire in the order they were armed). Cancelling is O(1): a flag on the entry; the
@@ -23,6 +27,7 @@ class actor_cell;
 
 namespace eam::internal {
 
+class held_call_timeouts;
 using detail::actor_cell;
 using clock = std::chrono::steady_clock;
 
@@ -60,6 +65,14 @@ class timer_service {
                            std::uint64_t timer_id, std::unique_ptr<detail::message_factory> message);
   /// Stops the timer if it has not fired, and drops the arming site's ownership. Any thread.
   void cancel(timer_entry* t) noexcept;
+  /// Watches `h` until unwatch (a worker, for the life of its thread).
+  void watch(held_call_timeouts* h);
+  void unwatch(held_call_timeouts* h) noexcept;
+  /// Called by a holder that starts holding: makes sure the thread looks within watch_interval.
+  /// Cheap while the thread looks anyway (a load); otherwise it takes the lock and wakes it.
+  void holding_started() noexcept;
+
+  static constexpr std::chrono::milliseconds watch_interval{5};
   /// Joins the thread; pending timers are dropped without firing.
   void stop();
 
@@ -76,6 +89,7 @@ class timer_service {
   };
   timer_entry* arm(clock::time_point deadline, timer_entry* t);
   void fire(timer_entry* t) noexcept;
+  void look_at_holders(std::unique_lock<std::mutex>& lock) noexcept;
   void run();
   void drop(timer_entry* t) noexcept;
   void compact_locked();
@@ -86,6 +100,14 @@ class timer_service {
   std::uint64_t seq_ = 0;
   bool stopping_ = false;
   std::atomic<std::size_t> cancelled_in_heap_{0};
+  // The holders, and the next look at them while the looks are on. looking_ pairs
+  // with each holder's holding flag in a Dekker handshake (held_call_timeouts::add, and
+  // look_at_holders): a holder that starts holding sees the looks on, or the thread, turning
+  // them off, sees it holding.
+  std::mutex holders_mutex_;  // taken before mutex_ (a look arms timers), never after
+  std::vector<held_call_timeouts*> holders_;  // guarded by holders_mutex_
+  std::atomic<bool> looking_{false};
+  clock::time_point next_look_{};  // guarded by mutex_
   std::thread thread_;
 };
 

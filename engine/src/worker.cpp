@@ -232,7 +232,6 @@ bool worker::park() noexcept {
     if (sched_.stopping_.load(std::memory_order_relaxed)) return false;
     // Past the active count (it shrank while we slept): leave, and rest instead (run()).
     const bool resting = !sched_.is_active(index_);
-    rescue_stranded_timeouts();
     actor_cell* stranded = resting ? nullptr : take_stranded();
     if (stranded == nullptr && !resting) {
       // A hint (relaxed): everyone asleep, so back off; someone awake, so watch closely.
@@ -278,7 +277,6 @@ bool worker::rest() noexcept {
     // first probe. A resting worker wakes every watch interval anyway.
     sched_.tune();
     if (sched_.is_active(index_)) return true;
-    rescue_stranded_timeouts();
     if (const unsigned stalled = sched_.work_held_back(seen_progress_); stalled != scheduler::no_worker) {
       sched_.rescue(stalled, seen_progress_[stalled]);
       continue;
@@ -320,18 +318,6 @@ actor_cell* worker::take_stranded() noexcept {
   return nullptr;
 }
 
-void worker::rescue_stranded_timeouts() noexcept {
-  const auto& all = sched_.workers_;
-  bool rescued = false;
-  for (std::size_t i = 0; i < all.size(); ++i) {
-    // Same turn as at the last look (or asleep, and then it holds nothing: it hands over first).
-    if (i == index_ || all[i]->progress() != seen_progress_[i]) continue;
-    all[i]->held_timeouts_.rescue();
-    rescued = true;
-  }
-  if (rescued) deferred_releases_.give_back_all();  // the references it gave back: not held while we sleep
-}
-
 void worker::note_backlog(const actor_cell* c) noexcept {
   if (const auto epoch = sched_.census_epoch_.load(std::memory_order_relaxed); epoch != census_epoch_) {
     census_epoch_ = epoch;  // a new request: a few samples, each one walk of one queue
@@ -366,6 +352,7 @@ void worker::run() noexcept {
   set_current_worker(this);
   tls_deferred_releases = &deferred_releases_;
   tls_held_call_timeouts = &held_timeouts_;
+  sched_.timers_->watch(&held_timeouts_);
   share_blocks_while_others_run();
   for (;;) {
     actor_cell* c = next_local();
@@ -421,6 +408,7 @@ void worker::run() noexcept {
     }
   }
   held_timeouts_.hand_over();  // before the timer service stops (actor_system's shutdown)
+  sched_.timers_->unwatch(&held_timeouts_);
   tls_held_call_timeouts = nullptr;
   deferred_releases_.give_back_all();
   tls_deferred_releases = nullptr;

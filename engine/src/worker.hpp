@@ -14,8 +14,7 @@
 // The LIFO slot is not woken for (a send would pay a wake-up per message) but it is stealable:
 // a parked worker wakes every lifo_watch_interval and takes an actor that sat in another
 // worker's slot while that worker ran one turn the whole time (a long handler), so a runnable
-// actor never waits behind a long handler while a worker idles. The same watch, and the rest
-// watch, hand over the call timeouts such a worker holds (held_call_timeouts.hpp).
+// actor never waits behind a long handler while a worker idles.
 // Stealing is rare and taking is per message, so the owner's take is plain (no RMW) and the
 // thief pays: a Dekker handshake with asymmetric fences (asymmetric_fence.hpp) decides which of
 // the two gets an actor they both saw. Where the kernel offers no heavy fence, the owner takes
@@ -98,7 +97,6 @@ class worker {
   bool park() noexcept;
   bool leave_sleepers() noexcept;
   actor_cell* take_stranded() noexcept;
-  void rescue_stranded_timeouts() noexcept;
   void note_progress() noexcept;
   bool rest() noexcept;
   void hand_off() noexcept;

@@ -43,14 +43,45 @@ auto gate(eam::actor_context& ctx) {
 
 using getter_ref = eam::typed_ref<int(get)>;
 
-// On begin, calls the gate with `timeout` and records what came back: the answer, or the error's
-// code as a negative number.
-auto waiter(eam::actor_context&, getter_ref g, std::chrono::milliseconds timeout, std::atomic<int>* outcome) {
-  return eam::behavior{[g, timeout, outcome](begin) -> eam::task<> {
+// What a waiter saw: the answer, or the error's code as a negative number; and how long it waited.
+struct seen {
+  std::atomic<int> outcome{0};
+  std::atomic<long> waited_us{0};
+};
+
+// On begin, calls `g` with `timeout` and records what came back.
+auto waiter(eam::actor_context&, getter_ref g, std::chrono::milliseconds timeout, seen* out) {
+  return eam::behavior{[g, timeout, out](begin) -> eam::task<> {
+    const auto start = std::chrono::steady_clock::now();
     auto r = co_await g.call(get{}, timeout);
-    outcome->store(r.has_value() ? r.value() : -r.code().value(), std::memory_order_release);
+    const auto waited = std::chrono::steady_clock::now() - start;
+    out->waited_us.store(std::chrono::duration_cast<std::chrono::microseconds>(waited).count());
+    out->outcome.store(r.has_value() ? r.value() : -r.code().value(), std::memory_order_release);
   }};
 }
+
+// Blocks its worker in the handler of get until the waiter has seen an outcome (at most 20 s).
+auto stuck_until_seen(eam::actor_context&, seen* out) {
+  return eam::behavior{[out](get) {
+    (void)eventually([out] { return out->outcome.load() != 0; }, 20s);
+    return 5;
+  }};
+}
+
+// Sends itself messages until the waiter has seen an outcome (at most 20 s): keeps a worker busy.
+auto spinner(eam::actor_context& ctx, seen* out, std::atomic<bool>* saw_outcome) {
+  const auto bound = std::chrono::steady_clock::now() + 20s;
+  auto self = eam::typed_ref_cast<eam::typed_ref<void(spin)>>(ctx.self()).value();
+  return eam::behavior{[self, out, saw_outcome, bound](spin) {
+    if (out->outcome.load(std::memory_order_acquire) != 0) {
+      saw_outcome->store(true, std::memory_order_release);
+      return;
+    }
+    if (std::chrono::steady_clock::now() < bound) self.cast(spin{});
+  }};
+}
+
+constexpr int timed_out = -static_cast<int>(eam::errc::timeout);
 }  // namespace
 
 TEST_SUITE("engine.await") {
@@ -58,74 +89,73 @@ TEST_SUITE("engine.await") {
     // One worker, kept busy by an actor that sends itself messages until the waiter's call has
     // timed out: the timeout is handed over at an epoch check, never at idle. A worker that
     // handed over only when idle would let the spinner run into its own bound first.
-    // Declared before the system: its actors use them until it is gone.
-    std::atomic<int> outcome{0};
-    std::atomic<bool> spinner_saw_timeout{false};
+    seen out;  // before the system: its actors use it until the system is gone
+    std::atomic<bool> spinner_saw_outcome{false};
     eam::actor_system system({.workers = 1});
     auto g = system.spawn(gate);
-    auto w = system.spawn(waiter, getter_ref(g), 50ms, &outcome);
-    auto spinner = system.spawn([&](eam::actor_context& ctx) {
-      const auto bound = std::chrono::steady_clock::now() + 20s;
-      auto self = eam::typed_ref_cast<eam::typed_ref<void(spin)>>(ctx.self()).value();
-      return eam::behavior{[self, &outcome, &spinner_saw_timeout, bound](spin) {
-        if (outcome.load(std::memory_order_acquire) != 0) {
-          spinner_saw_timeout.store(true, std::memory_order_release);
-          return;
-        }
-        if (std::chrono::steady_clock::now() < bound) self.cast(spin{});
-      }};
-    });
+    auto w = system.spawn(waiter, getter_ref(g), 50ms, &out);
+    auto s = system.spawn(spinner, &out, &spinner_saw_outcome);
     w.cast(begin{});
-    spinner.cast(spin{});
-    REQUIRE(eventually([&] { return outcome.load() != 0; }, 30s));
-    CHECK(outcome.load() == -static_cast<int>(eam::errc::timeout));
-    CHECK(eventually([&] { return spinner_saw_timeout.load(); }));
+    s.cast(spin{});
+    REQUIRE(eventually([&] { return out.outcome.load() != 0; }, 30s));
+    CHECK(out.outcome.load() == timed_out);
+    CHECK(out.waited_us.load() >= 50'000);  // never early
+    CHECK(eventually([&] { return spinner_saw_outcome.load(); }));
   }
 
   TEST_CASE("a held call timeout fires while the worker that holds it is stuck in a long handler") {
     // The callee runs on the caller's worker (a send schedules it there) and blocks that worker
-    // until the caller has timed out: only another worker's watch can hand the timeout over.
-    // Declared before the system: its actors use them until it is gone.
-    std::atomic<int> outcome{0};
+    // until the caller has timed out: only the timer thread's look can hand the timeout over.
+    seen out;
     eam::actor_system system({.workers = 2});
-    auto stuck = system.spawn([&outcome](eam::actor_context&) {
-      return eam::behavior{[&outcome](get) {
-        (void)eventually([&] { return outcome.load() != 0; }, 20s);  // the worker is stuck until then
-        return 5;
-      }};
-    });
-    auto w = system.spawn(waiter, getter_ref(stuck), 50ms, &outcome);
+    auto callee = system.spawn(stuck_until_seen, &out);
+    auto w = system.spawn(waiter, getter_ref(callee), 50ms, &out);
     w.cast(begin{});
-    REQUIRE(eventually([&] { return outcome.load() != 0; }, 30s));
-    CHECK(outcome.load() == -static_cast<int>(eam::errc::timeout));
+    REQUIRE(eventually([&] { return out.outcome.load() != 0; }, 30s));
+    CHECK(out.outcome.load() == timed_out);
+    CHECK(out.waited_us.load() >= 50'000);
+  }
+
+  TEST_CASE("a held call timeout fires while one worker is stuck and the other never goes idle") {
+    // Nobody parks or rests: no worker's watch runs, and the timer thread alone can hand over.
+    seen out;
+    std::atomic<bool> spinner_saw_outcome{false};
+    eam::actor_system system({.workers = 2, .adaptive_workers = false});
+    auto s = system.spawn(spinner, &out, &spinner_saw_outcome);
+    s.cast(spin{});
+    auto callee = system.spawn(stuck_until_seen, &out);
+    auto w = system.spawn(waiter, getter_ref(callee), 50ms, &out);
+    w.cast(begin{});
+    REQUIRE(eventually([&] { return out.outcome.load() != 0; }, 30s));
+    CHECK(out.outcome.load() == timed_out);
+    CHECK(out.waited_us.load() >= 50'000);
+    CHECK(eventually([&] { return spinner_saw_outcome.load(); }));
   }
 
   TEST_CASE("a call answered after its held timeout was handed over gets its answer") {
     // The worker goes idle while the gate keeps the call: the timeout is armed in the timer
     // service then, and the answer that comes later cancels it.
-    // Declared before the system: its actors use them until it is gone.
-    std::atomic<int> outcome{0};
+    seen out;  // before the system: its actors use it until the system is gone
     eam::actor_system system({.workers = 2});
     auto g = system.spawn(gate);
-    auto w = system.spawn(waiter, getter_ref(g), 60'000ms, &outcome);
+    auto w = system.spawn(waiter, getter_ref(g), 60'000ms, &out);
     w.cast(begin{});
     REQUIRE(eventually([&] { return g.call(stashed{}).get().value() == 1; }));
     g.cast(open_all{});
-    REQUIRE(eventually([&] { return outcome.load() != 0; }));
-    CHECK(outcome.load() == 5);
+    REQUIRE(eventually([&] { return out.outcome.load() != 0; }));
+    CHECK(out.outcome.load() == 5);
   }
 
   TEST_CASE("an actor stopped while its call's timeout is held ends, and its caller hears of it") {
-    // Declared before the system: its actors use them until it is gone.
-    std::atomic<int> outcome{0};
+    seen out;  // before the system: its actors use it until the system is gone
     eam::actor_system system({.workers = 1});
     auto g = system.spawn(gate);
-    auto w = system.spawn(waiter, getter_ref(g), 60'000ms, &outcome);
+    auto w = system.spawn(waiter, getter_ref(g), 60'000ms, &out);
     w.cast(begin{});
     REQUIRE(eventually([&] { return g.call(stashed{}).get().value() == 1; }));
     system.stop(w);
     REQUIRE(eventually([&] { return system.actor_count() == 1; }));
-    CHECK(outcome.load() == 0);  // the task was destroyed, not resumed
+    CHECK(out.outcome.load() == 0);  // the task was destroyed, not resumed
     g.cast(open_all{});          // answers a caller that is gone
     CHECK(g.call(stashed{}).get().value() == 1);
   }

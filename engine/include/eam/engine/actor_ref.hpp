@@ -100,9 +100,9 @@ enum class cast_result : std::uint8_t { sent, full, gone };
 /// `system_shutting_down`, `mailbox_full`; `get()` on a worker thread gives
 /// `blocking_call_on_worker` at once.
 ///
-/// The timeout never fires early. Awaited inside an actor, a timeout of 20 ms or more may fire
-/// up to about a millisecond late (10 ms when the worker that armed it is stuck in one long
-/// handler): the worker holds it back and arms it only if the call is still unanswered then.
+/// The timeout never fires early. Awaited inside an actor, a timeout of 20 ms or more fires
+/// about a millisecond late, at most about 10 ms (when the worker that armed it is stuck in one
+/// long handler): the worker holds it back and arms it only if the call is still unanswered then.
 ///
 /// The request is built when the call_op is, and its destructor clears every owner it releases
 /// with a store the compiler must keep (`forget`), so that a second destruction of the same
