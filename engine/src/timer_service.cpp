@@ -32,26 +32,24 @@ timer_entry* timer_service::arm_message(clock::time_point deadline, clock::durat
   return arm(deadline, new timer_entry(target, timer_id, std::move(message), period));
 }
 
-// Takes the target's reference only once nothing can throw: a held call timeout whose arming
-// ran out of memory is tried again later (held_call_timeouts::hand_over_held), and each failed
-// try would otherwise keep one more reference to its actor.
+// A failed arm gives back what it took (the entry and the target's reference): a held call
+// timeout whose arming ran out of memory is tried again later (held_call_timeouts::hand_over_held),
+// and each failed try would otherwise keep one more reference to its actor.
 timer_entry* timer_service::arm(clock::time_point deadline, timer_entry* t) {
   bool earliest = false;
-  {
-    std::unique_lock lock(mutex_);
+  t->target_->add_ref();
+  try {
+    std::lock_guard lock(mutex_);
     if (cancelled_in_heap_.load(std::memory_order_relaxed) > 1024 &&
         2 * cancelled_in_heap_.load(std::memory_order_relaxed) > heap_.size())
       compact_locked();
-    try {
-      heap_.push_back({deadline, seq_++, t});
-    } catch (...) {
-      lock.unlock();
-      delete t;
-      throw;
-    }
-    t->target_->add_ref();
+    heap_.push_back({deadline, seq_++, t});
     std::push_heap(heap_.begin(), heap_.end(), later{});
     earliest = heap_.front().entry == t;
+  } catch (...) {
+    t->target_->release();
+    delete t;
+    throw;
   }
   if (earliest) wake_.notify_one();  // only an earlier deadline changes how long the thread sleeps
   return t;
