@@ -38,6 +38,9 @@ scheduler::scheduler(unsigned workers, unsigned throughput, bool adaptive)
 scheduler::~scheduler() { stop(); }
 
 void scheduler::start(timer_service& timers) {
+  // Watched from before their threads run until after they are joined (stop), so that a start
+  // that fails halfway leaves no holder watched past its worker.
+  for (auto& w : workers_) timers.watch(&w->held_timeouts_);
   timers_ = &timers;
   for (auto& w : workers_) w->start();
 }
@@ -47,6 +50,8 @@ void scheduler::stop() {
   idle_sem_.signal(static_cast<std::ptrdiff_t>(workers_.size()));
   for (auto& w : workers_) w->rest_sem_.signal();
   for (auto& w : workers_) w->join();
+  if (timers_ != nullptr)
+    for (auto& w : workers_) timers_->unwatch(&w->held_timeouts_);
 }
 
 namespace {

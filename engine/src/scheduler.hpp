@@ -111,7 +111,7 @@ class scheduler {
   envelope_pool envelope_pool_;  // before workers_: their caches give their blocks to it
   std::vector<std::unique_ptr<worker>> workers_;
   inject_queue global_;
-  timer_service* timers_ = nullptr;  // set by start, before any worker runs
+  timer_service* timers_ = nullptr;  // set by start, before any worker runs; watches their held call timeouts
   moodycamel::LightweightSemaphore idle_sem_;
   alignas(64) std::atomic<std::uint32_t> searching_{0};
   alignas(64) std::atomic<std::uint32_t> sleepers_{0};

@@ -32,8 +32,10 @@ class system_state {
   explicit system_state(const system_config& cfg);
 
   system_config config;
-  internal::scheduler scheduler;
+  // The timers before the scheduler: its destructor joins workers the timer service watches
+  // (scheduler::stop), so the service must outlive it.
   internal::timer_service timers;
+  internal::scheduler scheduler;
   internal::actor_registry registry;
   internal::mute_table mutes;
   std::atomic<phase> state{phase::running};

@@ -110,6 +110,7 @@ void timer_service::look_at_holders(std::unique_lock<std::mutex>& lock) noexcept
       // Off, then look again: a holder that started holding meanwhile either saw the looks on
       // (and relies on them) or sees them off and turns them on itself (holding_started).
       looking_.store(false, std::memory_order_seq_cst);
+      std::atomic_thread_fence(std::memory_order_seq_cst);  // the re-check's relaxed loads come after the store
       if (any_holding()) looking_.store(true, std::memory_order_relaxed);
     }
   }

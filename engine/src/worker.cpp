@@ -352,7 +352,6 @@ void worker::run() noexcept {
   set_current_worker(this);
   tls_deferred_releases = &deferred_releases_;
   tls_held_call_timeouts = &held_timeouts_;
-  sched_.timers_->watch(&held_timeouts_);
   share_blocks_while_others_run();
   for (;;) {
     actor_cell* c = next_local();
@@ -408,7 +407,6 @@ void worker::run() noexcept {
     }
   }
   held_timeouts_.hand_over();  // before the timer service stops (actor_system's shutdown)
-  sched_.timers_->unwatch(&held_timeouts_);
   tls_held_call_timeouts = nullptr;
   deferred_releases_.give_back_all();
   tls_deferred_releases = nullptr;
