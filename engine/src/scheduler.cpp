@@ -40,8 +40,8 @@ scheduler::~scheduler() { stop(); }
 void scheduler::start(timer_service& timers) {
   // Watched from before their threads run until after they are joined (stop), so that a start
   // that fails halfway leaves no holder watched past its worker.
+  timers_ = &timers;  // first: a watch that throws leaves the earlier ones for stop to undo
   for (auto& w : workers_) timers.watch(&w->held_timeouts_);
-  timers_ = &timers;
   for (auto& w : workers_) w->start();
 }
 
