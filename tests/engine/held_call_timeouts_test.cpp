@@ -146,7 +146,7 @@ TEST_SUITE("engine.await") {
     CHECK(out.outcome.load() == 5);
   }
 
-  TEST_CASE("an actor stopped while its call's timeout is held ends, and its caller hears of it") {
+  TEST_CASE("an actor stopped while its call's timeout is held ends and the late answer finds nobody") {
     seen out;  // before the system: its actors use it until the system is gone
     eam::actor_system system({.workers = 1});
     auto g = system.spawn(gate);
