@@ -60,8 +60,8 @@ bool held_call_timeouts::add(std::uint16_t& at, actor_cell* cell, std::uint64_t 
     holding_.store(true, std::memory_order_seq_cst);  // then holding_started's load: Dekker with the timer thread
     if (watcher_ != nullptr) watcher_->holding_started();
   }
-  // Taken back from this worker's held releases when it gave one for this cell at the last
-  // hand-over (deferred_releases.hpp): an actor that calls all the time costs no atomic here.
+  // One per entry, not per call (a new call replaces its actor's entry); taken back from this
+  // worker's held releases (deferred_releases.hpp) when it still holds one for the cell.
   detail::add_ref(cell);
   entries_.push_back({cell, request_id, timeout});  // never reallocates: reserved, and never past capacity
   at = static_cast<std::uint16_t>(entries_.size());
