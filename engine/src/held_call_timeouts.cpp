@@ -16,25 +16,17 @@ held_call_timeouts::~held_call_timeouts() {
 }
 
 void held_call_timeouts::owner_enter() noexcept {
-  busy_.store(true, std::memory_order_relaxed);  // [H1]
-  if (asymmetric_fences_)
-    light_fence();
-  else
-    std::atomic_thread_fence(std::memory_order_seq_cst);
-  if (rescuing_.load(std::memory_order_acquire)) [[unlikely]] wait_out_rescuer();  // [H1]
-}
-
-void held_call_timeouts::wait_out_rescuer() noexcept {
-  do {
-    busy_.store(false, std::memory_order_release);  // [H1]: as owner_exit
-    // A rescuer hands over a few hundred entries at most: microseconds.
-    while (rescuing_.load(std::memory_order_acquire)) std::this_thread::yield();  // [H1], from [H2]'s clear
-    busy_.store(true, std::memory_order_relaxed);
+  for (;;) {
+    busy_.store(true, std::memory_order_relaxed);  // [H1]
     if (asymmetric_fences_)
       light_fence();
     else
       std::atomic_thread_fence(std::memory_order_seq_cst);
-  } while (rescuing_.load(std::memory_order_acquire));  // [H1]
+    if (!rescuing_.load(std::memory_order_acquire)) [[likely]] return;  // [H1]
+    busy_.store(false, std::memory_order_release);  // [H1]: as owner_exit
+    // A rescuer hands over a few hundred entries at most: microseconds.
+    while (rescuing_.load(std::memory_order_acquire)) std::this_thread::yield();  // [H1], from [H2]'s clear
+  }
 }
 
 void held_call_timeouts::rescue() noexcept {

@@ -123,7 +123,6 @@ class held_call_timeouts {
   }
   void owner_enter() noexcept;  // [H1]
   void owner_exit() noexcept { busy_.store(false, std::memory_order_release); }
-  [[gnu::noinline, gnu::cold]] void wait_out_rescuer() noexcept;
   bool add(std::uint16_t& at, actor_cell* cell, std::uint64_t request_id, std::chrono::milliseconds timeout) noexcept;
   [[gnu::noinline]] void hand_over_as_owner() noexcept;
   void hand_over_held() noexcept;  // by whoever excludes the other side

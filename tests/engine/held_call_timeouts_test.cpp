@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <utility>
 
 using namespace std::chrono_literals;
 using eam::test::eventually;
@@ -82,6 +83,25 @@ auto spinner(eam::actor_context& ctx, seen* out, std::atomic<bool>* saw_outcome)
 }
 
 constexpr int timed_out = -static_cast<int>(eam::errc::timeout);
+
+// A waiter calls `callee` with a 50 ms timeout, which must fire, and no earlier than that.
+void expect_timeout_calling(eam::actor_system& system, getter_ref callee, seen& out) {
+  auto w = system.spawn(waiter, callee, 50ms, &out);
+  w.cast(begin{});
+  REQUIRE(eventually([&] { return out.outcome.load() != 0; }, 30s));
+  CHECK(out.outcome.load() == timed_out);
+  CHECK(out.waited_us.load() >= 50'000);
+}
+
+// Spawns a gate and a waiter whose call (60 s timeout) the gate keeps; returns the gate once it
+// holds the call.
+auto start_kept_call(eam::actor_system& system, seen& out) {
+  auto g = system.spawn(gate);
+  auto w = system.spawn(waiter, getter_ref(g), 60'000ms, &out);
+  w.cast(begin{});
+  REQUIRE(eventually([&] { return g.call(stashed{}).get().value() == 1; }));
+  return std::pair{g, w};
+}
 }  // namespace
 
 TEST_SUITE("engine.await") {
@@ -108,12 +128,7 @@ TEST_SUITE("engine.await") {
     // until the caller has timed out: only the timer thread's look can hand the timeout over.
     seen out;
     eam::actor_system system({.workers = 2});
-    auto callee = system.spawn(stuck_until_seen, &out);
-    auto w = system.spawn(waiter, getter_ref(callee), 50ms, &out);
-    w.cast(begin{});
-    REQUIRE(eventually([&] { return out.outcome.load() != 0; }, 30s));
-    CHECK(out.outcome.load() == timed_out);
-    CHECK(out.waited_us.load() >= 50'000);
+    expect_timeout_calling(system, getter_ref(system.spawn(stuck_until_seen, &out)), out);
   }
 
   TEST_CASE("a held call timeout fires while one worker is stuck and the other never goes idle") {
@@ -123,12 +138,7 @@ TEST_SUITE("engine.await") {
     eam::actor_system system({.workers = 2, .adaptive_workers = false});
     auto s = system.spawn(spinner, &out, &spinner_saw_outcome);
     s.cast(spin{});
-    auto callee = system.spawn(stuck_until_seen, &out);
-    auto w = system.spawn(waiter, getter_ref(callee), 50ms, &out);
-    w.cast(begin{});
-    REQUIRE(eventually([&] { return out.outcome.load() != 0; }, 30s));
-    CHECK(out.outcome.load() == timed_out);
-    CHECK(out.waited_us.load() >= 50'000);
+    expect_timeout_calling(system, getter_ref(system.spawn(stuck_until_seen, &out)), out);
     CHECK(eventually([&] { return spinner_saw_outcome.load(); }));
   }
 
@@ -137,10 +147,7 @@ TEST_SUITE("engine.await") {
     // service then, and the answer that comes later cancels it.
     seen out;  // before the system: its actors use it until the system is gone
     eam::actor_system system({.workers = 2});
-    auto g = system.spawn(gate);
-    auto w = system.spawn(waiter, getter_ref(g), 60'000ms, &out);
-    w.cast(begin{});
-    REQUIRE(eventually([&] { return g.call(stashed{}).get().value() == 1; }));
+    auto [g, w] = start_kept_call(system, out);
     g.cast(open_all{});
     REQUIRE(eventually([&] { return out.outcome.load() != 0; }));
     CHECK(out.outcome.load() == 5);
@@ -149,10 +156,7 @@ TEST_SUITE("engine.await") {
   TEST_CASE("an actor stopped while its call's timeout is held ends and the late answer finds nobody") {
     seen out;  // before the system: its actors use it until the system is gone
     eam::actor_system system({.workers = 1});
-    auto g = system.spawn(gate);
-    auto w = system.spawn(waiter, getter_ref(g), 60'000ms, &out);
-    w.cast(begin{});
-    REQUIRE(eventually([&] { return g.call(stashed{}).get().value() == 1; }));
+    auto [g, w] = start_kept_call(system, out);
     system.stop(w);
     REQUIRE(eventually([&] { return system.actor_count() == 1; }));
     CHECK(out.outcome.load() == 0);  // the task was destroyed, not resumed
