@@ -3,6 +3,7 @@
 #include "allocator.hpp"
 #include "deferred_releases.hpp"
 #include "envelope_cache.hpp"
+#include "outside_blocks.hpp"
 #include "system_state.hpp"
 
 #include <eam/engine/any_message.hpp>
@@ -13,14 +14,21 @@ constinit EAM_TLS envelope_cache* tls_envelope_cache = nullptr;
 
 namespace eam::detail {
 
-// On a worker that shares no blocks (one worker active: worker.cpp), or outside the pool, this
-// is the allocator's path with one thread-local load more, and the block is marked as made
-// outside: whoever frees it gives it back to the allocator, as before there was a cache.
+// On a worker that shares no blocks (one worker active: worker.cpp) this is the allocator's
+// path with one thread-local load and two compares more, and the block is marked as made
+// outside: whoever frees it gives it back to the allocator, as before there was a cache. A
+// thread outside the pool takes its blocks from outside_blocks.hpp.
 envelope_memory allocate_envelope(std::size_t bytes, std::size_t align, std::uint8_t block) {
   using internal::envelope_cache;
   if (block != 0) {
 #if EAM_ENVELOPE_CACHE
-    if (envelope_cache* cache = internal::tls_envelope_cache; cache != nullptr) return cache->allocate(block);
+    envelope_cache* cache = internal::tls_envelope_cache;
+    if (internal::shares_blocks(cache)) return cache->allocate(block);
+    if (cache == nullptr) {  // a thread outside the pool
+      internal::outside_blocks* mine = internal::tls_outside_blocks;
+      if (mine == nullptr) mine = internal::this_thread_outside_blocks();  // its first message
+      if (mine != nullptr) return mine->allocate(block);
+    }
 #endif
     return {internal::allocate_small(bytes), envelope_cache::outside};  // a block class: 48 or 64 bytes
   }

@@ -10,7 +10,9 @@
 // row ran slower on 2 workers than on 1.
 //
 // Which blocks: an envelope records the worker that took its block from the allocator
-// (envelope::maker). Freed on that worker, the block goes back to the allocator, whose
+// (envelope::maker), or that a thread outside the pool made it (outside_blocks.hpp: those go
+// round between the workers and such threads apart). Freed on that worker, the block goes back
+// to the allocator, whose
 // same-thread path is as fast as any cache (a fan-in on one worker ran 25% slower when every
 // block went through these stacks: they hold fewer blocks than a burst of messages, so most
 // went through both). Blocks taken outside the pool, or by a worker while it ran alone (the
@@ -70,14 +72,15 @@ class envelope_cache {
 
   /// `worker_index`: the owning worker's, recorded in the blocks it takes from the allocator.
   envelope_cache(envelope_pool& pool, unsigned worker_index) noexcept
-      : maker_(worker_index + 1 < recycled ? static_cast<std::uint8_t>(worker_index + 1) : outside), pool_(pool) {}
+      : maker_(worker_index + 1 < from_outside_thread ? static_cast<std::uint8_t>(worker_index + 1) : outside), pool_(pool) {}
   ~envelope_cache();
   envelope_cache(const envelope_cache&) = delete;
   envelope_cache& operator=(const envelope_cache&) = delete;
 
-  /// envelope::maker values besides worker_index + 1: from the allocator outside a worker (or
-  /// on a worker past the 254th), which always goes back to the allocator, and recycled.
-  static constexpr std::uint8_t outside = 0, recycled = 255;
+  /// envelope::maker values besides worker_index + 1: from the allocator on a worker alone (or
+  /// past the 253rd), which always goes back to the allocator; handed out by a thread outside
+  /// the pool (outside_blocks.hpp); recycled.
+  static constexpr std::uint8_t outside = 0, from_outside_thread = 254, recycled = 255;
 
   /// A block of class `cls` (1 or 2): a recycled one when this worker has one, else one from
   /// the allocator; and the maker to record in its envelope. With its stack empty, a worker
@@ -87,7 +90,9 @@ class envelope_cache {
   [[nodiscard]] std::uint8_t maker() const noexcept { return maker_; }
   /// Whether a block this worker frees, whose envelope's maker is `maker`, is kept here: one
   /// that another worker took from the allocator, or a recycled one.
-  [[nodiscard]] bool keeps(std::uint8_t maker) const noexcept { return maker != outside && maker != maker_; }
+  [[nodiscard]] bool keeps(std::uint8_t maker) const noexcept {
+    return maker != outside && maker != from_outside_thread && maker != maker_;
+  }
   /// Takes a block of class `cls` (1 or 2) that keeps() accepted. Out of line: the path of
   /// a block freed where it was made stays a few instructions.
   void recycle(void* block, unsigned cls) noexcept;
@@ -132,12 +137,22 @@ class envelope_pool {
   std::array<std::atomic<std::size_t>, envelope_block_classes> pooled_{};  // blocks_[cls].size(), written under the lock
 };
 
-/// The calling worker's cache while it shares blocks (worker.cpp); null on any other thread.
+/// Keeps a block a thread outside the pool made (outside_blocks.hpp) on the calling thread's
+/// stack; false on a thread that has none (it then goes to the allocator). Out of line.
+bool give_back_outside_block(void* block_of_envelope) noexcept;
+
+/// The calling worker's cache while it shares blocks (worker.cpp); worker_alone() on a worker
+/// that shares none; null on a thread outside the pool. One load tells the three apart, so a
+/// worker alone pays no second thread-local load for the blocks of threads outside the pool.
 /// (constinit: no dynamic initialisation, so no check for one on each access.)
 extern constinit EAM_TLS envelope_cache* tls_envelope_cache;
+/// tls_envelope_cache on a worker that shares no blocks: a marker, not a cache.
+inline envelope_cache* worker_alone() noexcept { return reinterpret_cast<envelope_cache*>(std::uintptr_t{1}); }
+/// Whether a tls_envelope_cache value is a cache (not null, not worker_alone()).
+inline bool shares_blocks(const envelope_cache* c) noexcept { return reinterpret_cast<std::uintptr_t>(c) > 1; }
 
 /// Points tls_envelope_cache at the calling worker's cache if more than one worker is active
-/// now, else clears it; nothing on a thread outside the pool (worker.cpp). For a long turn: a
+/// now, else at worker_alone(); nothing on a thread outside the pool (worker.cpp). For a long turn: a
 /// worker looks at the count between turns, and a driver that sends from one handler for the
 /// whole run would otherwise hand every block it makes to the allocator after a second worker
 /// started, and the receivers would free them across threads (outbox.hpp calls it per chain).
@@ -146,15 +161,21 @@ void share_envelope_blocks_if_others_run() noexcept;
 }  // namespace eam::internal
 
 namespace eam::detail {
-/// Gives an envelope's memory back (its contents already destroyed): to the calling worker's
-/// cache when that keeps it, else to the allocator. Inline: on a worker that shares no blocks
-/// it is one thread-local load more than the allocator's free.
+/// Gives an envelope's memory back (its contents already destroyed): to the calling thread's
+/// outside blocks when a thread outside the pool made it, to the calling worker's cache when
+/// that keeps it, else to the allocator. Inline: a block marked `outside` (everything a worker
+/// alone sends, and every large one) goes to the allocator after one compare; any other maker
+/// is a block of a class.
 inline void free_envelope_memory(envelope* e) noexcept {
 #if EAM_ENVELOPE_CACHE
-  if (internal::envelope_cache* cache = internal::tls_envelope_cache;
-      cache != nullptr && e->block != 0 && cache->keeps(e->maker)) [[unlikely]] {
-    cache->recycle(e, e->block);
-    return;
+  using internal::envelope_cache;
+  if (const std::uint8_t maker = e->maker; maker != envelope_cache::outside) {
+    if (maker == envelope_cache::from_outside_thread) {
+      if (internal::give_back_outside_block(e)) return;
+    } else if (envelope_cache* cache = internal::tls_envelope_cache; internal::shares_blocks(cache) && cache->keeps(maker)) {
+      cache->recycle(e, e->block);
+      return;
+    }
   }
 #endif
   internal::deallocate(e);

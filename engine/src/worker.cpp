@@ -48,6 +48,7 @@ worker::worker(scheduler& sched, unsigned index)
       asymmetric_fences_(sched.asymmetric_fences_),
       rng_(0x9E3779B97F4A7C15ull * (index + 1)),
       envelope_cache_(sched.envelope_pool_, index),
+      outside_blocks_(outside_pool()),
       held_timeouts_(sched.asymmetric_fences_),
       rest_sem_(0, 1) {}  // a resting worker has nothing to spin for
 
@@ -341,7 +342,7 @@ void worker::share_blocks_while_others_run() noexcept {
   // turn pushes (outbox.hpp), not per turn: a stale answer costs those checks for a while, or
   // blocks given to the allocator, not recycled.
   const bool share = sched_.active_.load(std::memory_order_relaxed) > 1;  // a hint
-  tls_envelope_cache = share ? &envelope_cache_ : nullptr;
+  tls_envelope_cache = share ? &envelope_cache_ : worker_alone();
 }
 
 void share_envelope_blocks_if_others_run() noexcept {
@@ -352,6 +353,7 @@ void worker::run() noexcept {
   set_current_worker(this);
   tls_deferred_releases = &deferred_releases_;
   tls_held_call_timeouts = &held_timeouts_;
+  tls_outside_blocks = &outside_blocks_;
   share_blocks_while_others_run();
   for (;;) {
     actor_cell* c = next_local();
@@ -411,6 +413,7 @@ void worker::run() noexcept {
   deferred_releases_.give_back_all();
   tls_deferred_releases = nullptr;
   tls_envelope_cache = nullptr;
+  tls_outside_blocks = nullptr;
   set_current_worker(nullptr);
 }
 

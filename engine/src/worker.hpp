@@ -34,6 +34,7 @@
 //        drops the actor if the thief took the one it saw.
 #include "deferred_releases.hpp"
 #include "envelope_cache.hpp"
+#include "outside_blocks.hpp"
 #include "held_call_timeouts.hpp"
 #include "run_queue.hpp"
 
@@ -143,6 +144,7 @@ class worker {
   unsigned handled_ = 0;  // messages the last turn handled, counted into progress_ at the next
   std::uint64_t rng_;
   envelope_cache envelope_cache_;  // the small envelope blocks this thread frees and reuses
+  outside_blocks outside_blocks_;  // the blocks of threads outside the pool this thread frees
   deferred_releases deferred_releases_;  // given back when idle, at every epoch check and at the end
   held_call_timeouts held_timeouts_;     // handed over when idle or resting, when due at an epoch check, and at the end
   // -- shared: the owner pushes and pops, thieves steal -----------------------------------

@@ -39,8 +39,10 @@ TEST_SUITE("engine.envelope_cache") {
     CHECK(first.keeps(second.maker()));
     CHECK(first.keeps(envelope_cache::recycled));
     CHECK_FALSE(first.keeps(envelope_cache::outside));
-    // Past the 254th worker, a worker's blocks are recorded as made outside.
-    CHECK(envelope_cache(pool, 254).maker() == envelope_cache::outside);
+    // Past the 253rd worker, a worker's blocks are recorded as made outside (254 stands for the
+    // threads outside the pool, outside_blocks.hpp).
+    CHECK(envelope_cache(pool, 252).maker() == 253);
+    CHECK(envelope_cache(pool, 253).maker() == envelope_cache::outside);
   }
 
   TEST_CASE("a kept block is the next one handed out and marked recycled while an empty cache hands out fresh ones marked as its own") {
@@ -112,10 +114,10 @@ TEST_SUITE("engine.envelope_cache") {
     std::promise<std::pair<bool, bool>> seen;  // (forgotten, shared again)
     auto driver = sys.spawn([sink, &seen](eam::actor_context&) {
       return eam::behavior{[sink, &seen](run) {
-        eam::internal::tls_envelope_cache = nullptr;
-        const bool forgotten = eam::internal::tls_envelope_cache == nullptr;
+        eam::internal::tls_envelope_cache = eam::internal::worker_alone();
+        const bool forgotten = !eam::internal::shares_blocks(eam::internal::tls_envelope_cache);
         for (int i = 0; i < 2 * 64 + 1; ++i) sink.cast(tick{});
-        seen.set_value({forgotten, eam::internal::tls_envelope_cache != nullptr});
+        seen.set_value({forgotten, eam::internal::shares_blocks(eam::internal::tls_envelope_cache)});
       }};
     });
     auto answer = seen.get_future();

@@ -1,0 +1,111 @@
+// The envelope blocks of threads outside the pool (engine/src/outside_blocks.hpp): marked where
+// they are made, kept by the worker that frees them, and back to the thread that sends through
+// the pool, oldest first; and calls from several threads at once, whose blocks go round while
+// both workers free them.
+#include <doctest/doctest.h>
+#include <eam/eam.hpp>
+
+#include "envelope_cache.hpp"
+#include "outside_blocks.hpp"
+
+#include <cstdint>
+#include <thread>
+#include <vector>
+
+using eam::internal::envelope_cache;
+using eam::internal::envelope_pool;
+using eam::internal::outside_blocks;
+
+namespace {
+constexpr unsigned small = 1;  // the 48-byte class
+
+struct word {  // 8 bytes: the 48-byte class
+  std::int64_t v;
+};
+struct free_all {
+  std::vector<eam::detail::envelope*>* envelopes;
+};
+struct echo {
+  std::int64_t v;
+};
+}  // namespace
+
+TEST_SUITE("engine.envelope_cache") {
+  TEST_CASE("a thread outside the pool marks its blocks and hands out the one it gave back last") {
+    envelope_pool pool;
+    outside_blocks mine(pool);
+    const auto fresh = mine.allocate(small);
+    CHECK(fresh.maker == envelope_cache::from_outside_thread);
+    mine.give_back(fresh.memory, small);
+    const auto again = mine.allocate(small);
+    CHECK(again.memory == fresh.memory);
+    CHECK(again.maker == envelope_cache::from_outside_thread);
+    eam::internal::deallocate(again.memory);
+  }
+
+  TEST_CASE("a worker keeps the blocks of threads outside the pool for them and never as its own") {
+    envelope_pool pool;
+    outside_blocks workers(pool), senders(pool);
+    CHECK_FALSE(envelope_cache(pool, 0).keeps(envelope_cache::from_outside_thread));
+    std::vector<void*> made;
+    for (unsigned i = 0; i < outside_blocks::stack_capacity + 1; ++i) made.push_back(senders.allocate(small).memory);
+    CHECK_FALSE(pool.may_have(small));
+    for (void* b : made) workers.give_back(b, small);  // the last one spills the oldest batch
+    CHECK(pool.may_have(small));
+    // The sender's stack is empty: its next blocks are that batch, the last of it first.
+    for (unsigned i = outside_blocks::batch; i-- != 0;) CHECK(senders.allocate(small).memory == made[i]);
+    for (unsigned i = 0; i < outside_blocks::batch; ++i) eam::internal::deallocate(made[i]);
+    // The rest go to the pool with the worker's stack, then to the allocator with the pool.
+  }
+
+  TEST_CASE("messages a thread outside the pool sends come back to it through the pool and not the allocator") {
+    // The envelopes are made here and freed by an actor on the worker, as a mailbox does with
+    // what it handled. Given to the allocator instead, they would come back (if at all) in the
+    // order the allocator keeps, the last freed first.
+    eam::actor_system sys({.workers = 1});
+    std::vector<eam::detail::envelope*> made;
+    for (unsigned i = 0; i < outside_blocks::stack_capacity + 1; ++i) {
+      made.push_back(eam::detail::make_envelope<word>(eam::detail::envelope_kind::cast, word{std::int64_t(i)}));
+      CHECK(made.back()->maker == envelope_cache::from_outside_thread);
+    }
+    outside_blocks* const mine = eam::internal::tls_outside_blocks;
+    REQUIRE(mine != nullptr);
+    auto freer = eam::typed_ref<bool(free_all)>(sys.spawn([mine](eam::actor_context&) {
+      return eam::behavior{[mine](free_all f) {
+        for (eam::detail::envelope* e : *f.envelopes) eam::detail::free_envelope(e);
+        return eam::internal::tls_outside_blocks != nullptr && eam::internal::tls_outside_blocks != mine;  // the worker's
+      }};
+    }));
+    std::vector<eam::detail::envelope*> to_free = made;
+    const auto freed_on_worker = freer.call(free_all{&to_free}).get();
+    REQUIRE(freed_on_worker.has_value());
+    CHECK(freed_on_worker.value());
+    std::vector<eam::detail::envelope*> again;
+    for (unsigned i = 0; i < outside_blocks::batch; ++i)
+      again.push_back(eam::detail::make_envelope<word>(eam::detail::envelope_kind::cast, word{0}));
+    for (unsigned i = 0; i < outside_blocks::batch; ++i)
+      CHECK(static_cast<void*>(again[i]) == static_cast<void*>(made[outside_blocks::batch - 1 - i]));
+    for (eam::detail::envelope* e : again) eam::detail::free_envelope(e);  // here: onto this thread's stack
+  }
+
+  TEST_CASE("calls from several threads at once get their own answers while their blocks go round") {
+    eam::actor_system sys({.workers = 2, .adaptive_workers = false});
+    std::vector<eam::typed_ref<std::int64_t(echo)>> servers;
+    for (int s = 0; s < 2; ++s)
+      servers.emplace_back(sys.spawn([](eam::actor_context&) { return eam::behavior{[](echo e) { return e.v; }}; }));
+    constexpr int threads = 4;
+    constexpr std::int64_t calls = 2000;
+    std::vector<std::int64_t> wrong(threads, 0);
+    std::vector<std::thread> callers;
+    for (int t = 0; t < threads; ++t)
+      callers.emplace_back([&, t] {
+        for (std::int64_t i = 0; i < calls; ++i) {
+          const std::int64_t v = t * calls + i;
+          auto r = servers[static_cast<std::size_t>(i % 2)].call(echo{v}).get();
+          if (!r.has_value() || r.value() != v) ++wrong[static_cast<std::size_t>(t)];
+        }
+      });
+    for (auto& c : callers) c.join();  // their blocks go to the pool as the threads end
+    for (int t = 0; t < threads; ++t) CHECK(wrong[static_cast<std::size_t>(t)] == 0);
+  }
+}
