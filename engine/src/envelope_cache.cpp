@@ -6,51 +6,23 @@
 
 namespace eam::internal {
 
-envelope_cache::~envelope_cache() {
-  for (unsigned cls = 1; cls < envelope_block_classes; ++cls) {
-    const unsigned i = cls - 1;
-    const unsigned kept = pool_.give(cls, blocks_[i].data(), count_[i]);
-    for (unsigned k = kept; k < count_[i]; ++k) internal::deallocate(blocks_[i][k]);
-    count_[i] = 0;
-  }
-}
-
 detail::envelope_memory envelope_cache::allocate(unsigned cls) {
-  const unsigned i = cls - 1;
-  if (count_[i] != 0) return {blocks_[i][--count_[i]], recycled};
+  if (!stacks_.empty(cls)) return {stacks_.pop(cls), recycled};
   if (--until_pool_look_ == 0)
     if (void* block = look_in_pool(cls)) return {block, recycled};
   return {internal::allocate_small(detail::envelope_block_bytes(static_cast<std::uint8_t>(cls))), maker_};
 }
 
 void* envelope_cache::look_in_pool(unsigned cls) noexcept {
-  const unsigned i = cls - 1;
-  if (pool_.may_have(cls)) count_[i] = pool_.take(cls, blocks_[i].data(), batch);
-  if (count_[i] == 0) {
+  if (!stacks_.take_batch(cls)) {
     until_pool_look_ = pool_look_interval;
     return nullptr;
   }
   until_pool_look_ = 1;  // blocks flow this way: look again as soon as these are used
-  return blocks_[i][--count_[i]];
+  return stacks_.pop(cls);
 }
 
-void envelope_cache::recycle(void* block, unsigned cls) noexcept {
-  const unsigned i = cls - 1;
-  if (count_[i] == stack_capacity) [[unlikely]]
-    spill(cls);
-  blocks_[i][count_[i]++] = block;
-}
-
-void envelope_cache::spill(unsigned cls) noexcept {
-  // The older half (bottom of the stack) goes: the blocks freed last are the ones still in
-  // this core's cache, and they are reused first.
-  const unsigned i = cls - 1;
-  auto& stack = blocks_[i];
-  const unsigned kept = pool_.give(cls, stack.data(), batch);
-  for (unsigned k = kept; k < batch; ++k) internal::deallocate(stack[k]);
-  std::copy(stack.begin() + batch, stack.begin() + count_[i], stack.begin());
-  count_[i] -= batch;
-}
+void envelope_cache::recycle(void* block, unsigned cls) noexcept { stacks_.push(block, cls); }
 
 envelope_pool::envelope_pool() {
   for (unsigned cls = 1; cls < envelope_block_classes; ++cls) blocks_[cls].reserve(max_pooled);

@@ -10,15 +10,14 @@
 // row ran slower on 2 workers than on 1.
 //
 // Which blocks: an envelope records the worker that took its block from the allocator
-// (envelope::maker), or that a thread outside the pool made it (outside_blocks.hpp: those go
-// round between the workers and such threads apart). Freed on that worker, the block goes back
-// to the allocator, whose
+// (envelope::maker). Freed on that worker, the block goes back to the allocator, whose
 // same-thread path is as fast as any cache (a fan-in on one worker ran 25% slower when every
 // block went through these stacks: they hold fewer blocks than a burst of messages, so most
-// went through both). Blocks taken outside the pool, or by a worker while it ran alone (the
-// cache is then off: worker.cpp), are marked `outside` and always go back to the allocator.
-// Freed on another worker, or recycled before, a block is pushed on that
-// worker's stack here: the block is not touched. A worker allocates from its stack first; the
+// went through both). Blocks taken by a worker while it ran alone (the cache is then off:
+// worker.cpp) are marked `outside` and always go back to the allocator; those a thread outside
+// the pool made are marked `from_outside_thread` and go round between the workers and such
+// threads apart (outside_blocks.hpp). Freed on another worker, or recycled before, a block is
+// pushed on that worker's stack here (block_stacks.hpp): the block is not touched. A worker allocates from its stack first; the
 // block's line is then only written (the new envelope's header), which the store buffer
 // absorbs, not read to follow a free list. A stack that fills gives its older half to the
 // system's pool under one lock; an empty one takes a batch back. The mutex orders the
@@ -42,6 +41,7 @@
 #include <vector>
 
 #include "allocator.hpp"
+#include "block_stacks.hpp"
 #include "tls.hpp"
 
 #include <eam/engine/detail/envelope.hpp>
@@ -59,21 +59,16 @@
 
 namespace eam::internal {
 
-/// Classes 1 and 2 (detail::envelope_block_class); 0 is "not recycled".
-inline constexpr std::size_t envelope_block_classes = 3;
-
-class envelope_pool;
-
 /// One worker's blocks, used only by its thread.
 class envelope_cache {
  public:
-  static constexpr unsigned stack_capacity = 256;
-  static constexpr unsigned batch = stack_capacity / 2;
+  static constexpr unsigned stack_capacity = block_stacks::capacity;
+  static constexpr unsigned batch = block_stacks::batch;
 
   /// `worker_index`: the owning worker's, recorded in the blocks it takes from the allocator.
   envelope_cache(envelope_pool& pool, unsigned worker_index) noexcept
-      : maker_(worker_index + 1 < from_outside_thread ? static_cast<std::uint8_t>(worker_index + 1) : outside), pool_(pool) {}
-  ~envelope_cache();
+      : maker_(worker_index + 1 < from_outside_thread ? static_cast<std::uint8_t>(worker_index + 1) : outside),
+        stacks_(pool) {}
   envelope_cache(const envelope_cache&) = delete;
   envelope_cache& operator=(const envelope_cache&) = delete;
 
@@ -100,20 +95,17 @@ class envelope_cache {
  private:
   static constexpr unsigned pool_look_interval = 64;
   void* look_in_pool(unsigned cls) noexcept;
-  void spill(unsigned cls) noexcept;
 
-  // What every message reads first, together.
-  std::array<unsigned, envelope_block_classes - 1> count_{};  // [cls - 1]
+  // What every message reads first, together (the stacks' counts lead stacks_).
   unsigned until_pool_look_ = 1;
   const std::uint8_t maker_;  // worker_index + 1, or outside
-  envelope_pool& pool_;
-  std::array<std::array<void*, stack_capacity>, envelope_block_classes - 1> blocks_;  // [cls - 1]
+  block_stacks stacks_;
 };
 
 /// The blocks a system's workers handed over, per class. Shared; one lock.
 class envelope_pool {
  public:
-  static constexpr std::size_t max_pooled = 32 * envelope_cache::batch;  // per class: 256 KiB of 64-byte blocks
+  static constexpr std::size_t max_pooled = 32 * block_stacks::batch;  // per class: 256 KiB of 64-byte blocks
 
   envelope_pool();
   ~envelope_pool();

@@ -2,47 +2,33 @@
 
 #include "allocator.hpp"
 
-#include <algorithm>
-
 namespace eam::internal {
 
 constinit EAM_TLS outside_blocks* tls_outside_blocks = nullptr;
-
-namespace {
-constinit EAM_TLS bool tls_outside_blocks_ended = false;
-}
 
 envelope_pool& outside_pool() noexcept {
   static envelope_pool* const pool = new envelope_pool;
   return *pool;
 }
 
-outside_blocks* this_thread_outside_blocks() {
-  if (tls_outside_blocks_ended) return nullptr;
-  thread_local outside_blocks mine(outside_pool());
-  tls_outside_blocks = &mine;
-  return &mine;
-}
+namespace {
+constinit EAM_TLS bool tls_outside_blocks_ended = false;
 
-outside_blocks::~outside_blocks() {
-  if (tls_outside_blocks == this) {  // the thread's own, at its end (a worker's is destroyed by another)
+// The thread's own: at the thread's end, nothing more is handed out or kept here.
+struct thread_outside_blocks {
+  outside_blocks blocks{outside_pool()};
+  ~thread_outside_blocks() {
     tls_outside_blocks = nullptr;
     tls_outside_blocks_ended = true;
   }
-  for (unsigned cls = 1; cls < envelope_block_classes; ++cls) {
-    const unsigned i = cls - 1;
-    const unsigned kept = pool_.give(cls, blocks_[i].data(), count_[i]);
-    for (unsigned k = kept; k < count_[i]; ++k) internal::deallocate(blocks_[i][k]);
-    count_[i] = 0;
-  }
-}
+};
+}  // namespace
 
-detail::envelope_memory outside_blocks::allocate(unsigned cls) {
-  const unsigned i = cls - 1;
-  if (count_[i] == 0 && pool_.may_have(cls)) count_[i] = pool_.take(cls, blocks_[i].data(), batch);
-  if (count_[i] != 0) return {blocks_[i][--count_[i]], envelope_cache::from_outside_thread};
-  return {internal::allocate_small(detail::envelope_block_bytes(static_cast<std::uint8_t>(cls))),
-          envelope_cache::from_outside_thread};
+outside_blocks* this_thread_outside_blocks() {
+  if (tls_outside_blocks_ended) return nullptr;
+  thread_local thread_outside_blocks mine;
+  tls_outside_blocks = &mine.blocks;
+  return &mine.blocks;
 }
 
 bool give_back_outside_block(void* block_of_envelope) noexcept {
@@ -52,22 +38,10 @@ bool give_back_outside_block(void* block_of_envelope) noexcept {
   return true;
 }
 
-void outside_blocks::give_back(void* block, unsigned cls) noexcept {
-  const unsigned i = cls - 1;
-  if (count_[i] == stack_capacity) [[unlikely]]
-    spill(cls);
-  blocks_[i][count_[i]++] = block;
-}
-
-void outside_blocks::spill(unsigned cls) noexcept {
-  // The older half goes, as in envelope_cache::spill: the blocks freed last are still in this
-  // core's cache.
-  const unsigned i = cls - 1;
-  auto& stack = blocks_[i];
-  const unsigned kept = pool_.give(cls, stack.data(), batch);
-  for (unsigned k = kept; k < batch; ++k) internal::deallocate(stack[k]);
-  std::copy(stack.begin() + batch, stack.begin() + count_[i], stack.begin());
-  count_[i] -= batch;
+detail::envelope_memory outside_blocks::allocate(unsigned cls) {
+  if (!stacks_.empty(cls) || stacks_.take_batch(cls)) return {stacks_.pop(cls), envelope_cache::from_outside_thread};
+  return {internal::allocate_small(detail::envelope_block_bytes(static_cast<std::uint8_t>(cls))),
+          envelope_cache::from_outside_thread};
 }
 
 }  // namespace eam::internal

@@ -23,37 +23,31 @@
 // takes back. A block another worker made is never marked this
 // way, so none of this touches the messages between actors.
 //
-// Bounds: a stack holds at most stack_capacity blocks per class, the pool
-// envelope_pool::max_pooled; what does not fit goes back to the allocator, and so do a
-// thread's blocks when it ends. Builds with AddressSanitizer keep no blocks (envelope_cache.hpp).
+// Bounds: a stack holds at most stack_capacity blocks per class (about 28 KiB for both classes;
+// a thread's first message takes a whole batch when the pool has one), the pool
+// envelope_pool::max_pooled; what does not fit goes back to the allocator, and a thread's
+// blocks go to the pool when it ends. Builds with AddressSanitizer keep no blocks
+// (envelope_cache.hpp).
 #include "envelope_cache.hpp"
 
-#include <array>
 
 namespace eam::internal {
 
 class outside_blocks {
  public:
-  static constexpr unsigned stack_capacity = 256;
-  static constexpr unsigned batch = stack_capacity / 2;
+  static constexpr unsigned stack_capacity = block_stacks::capacity;
+  static constexpr unsigned batch = block_stacks::batch;
 
-  explicit outside_blocks(envelope_pool& pool) noexcept : pool_(pool) {}
-  ~outside_blocks();
-  outside_blocks(const outside_blocks&) = delete;
-  outside_blocks& operator=(const outside_blocks&) = delete;
+  explicit outside_blocks(envelope_pool& pool) noexcept : stacks_(pool) {}
 
   /// A block of class `cls` (1 or 2), marked as made outside the pool: this thread's last freed
   /// one, else one of a batch from the pool, else a fresh one from the allocator.
   detail::envelope_memory allocate(unsigned cls);
   /// Keeps a block made outside the pool that this thread frees.
-  void give_back(void* block, unsigned cls) noexcept;
+  void give_back(void* block, unsigned cls) noexcept { stacks_.push(block, cls); }
 
  private:
-  void spill(unsigned cls) noexcept;
-
-  std::array<unsigned, envelope_block_classes - 1> count_{};  // [cls - 1]
-  envelope_pool& pool_;
-  std::array<std::array<void*, stack_capacity>, envelope_block_classes - 1> blocks_;  // [cls - 1]
+  block_stacks stacks_;
 };
 
 /// The pool the whole process's outside blocks go round through. Never destroyed: a system
