@@ -36,7 +36,6 @@ class block_stacks {
   }
   /// Into an empty stack, up to a batch from the pool; false when it had none.
   bool take_batch(unsigned cls) noexcept;
-  [[nodiscard]] envelope_pool& pool() const noexcept { return pool_; }
 
  private:
   void spill(unsigned cls) noexcept;

@@ -17,11 +17,12 @@
 // worker.cpp) are marked `outside` and always go back to the allocator; those a thread outside
 // the pool made are marked `from_outside_thread` and go round between the workers and such
 // threads apart (outside_blocks.hpp). Freed on another worker, or recycled before, a block is
-// pushed on that worker's stack here (block_stacks.hpp): the block is not touched. A worker allocates from its stack first; the
-// block's line is then only written (the new envelope's header), which the store buffer
-// absorbs, not read to follow a free list. A stack that fills gives its older half to the
-// system's pool under one lock; an empty one takes a batch back. The mutex orders the
-// hand-over: what one worker wrote into a block happens before another worker reuses it.
+// pushed on that worker's stack here (block_stacks.hpp): the block is not touched. A worker
+// allocates from its stack first; the block's line is then only written (the new envelope's
+// header), which the store buffer absorbs, not read to follow a free list. A stack that fills
+// gives its older half to the system's pool under one lock; an empty one takes a batch back.
+// The mutex orders the hand-over: what one worker wrote into a block happens before another
+// worker reuses it.
 //
 // Two classes, 48 and 64 bytes (detail::envelope_block_class): the 40-byte header with up to
 // 8 or 24 bytes of message, the common sizes. Larger envelopes go to the allocator as before.
@@ -144,8 +145,8 @@ inline envelope_cache* worker_alone() noexcept { return reinterpret_cast<envelop
 inline bool shares_blocks(const envelope_cache* c) noexcept { return reinterpret_cast<std::uintptr_t>(c) > 1; }
 
 /// Points tls_envelope_cache at the calling worker's cache if more than one worker is active
-/// now, else at worker_alone(); nothing on a thread outside the pool (worker.cpp). For a long turn: a
-/// worker looks at the count between turns, and a driver that sends from one handler for the
+/// now, else at worker_alone(); nothing on a thread outside the pool (worker.cpp). For a long
+/// turn: a worker looks at the count between turns, and a driver that sends from one handler for the
 /// whole run would otherwise hand every block it makes to the allocator after a second worker
 /// started, and the receivers would free them across threads (outbox.hpp calls it per chain).
 void share_envelope_blocks_if_others_run() noexcept;
@@ -164,7 +165,8 @@ inline void free_envelope_memory(envelope* e) noexcept {
   if (const std::uint8_t maker = e->maker; maker != envelope_cache::outside) {
     if (maker == envelope_cache::from_outside_thread) {
       if (internal::give_back_outside_block(e)) return;
-    } else if (envelope_cache* cache = internal::tls_envelope_cache; internal::shares_blocks(cache) && cache->keeps(maker)) {
+    } else if (envelope_cache* cache = internal::tls_envelope_cache;
+               internal::shares_blocks(cache) && cache->keeps(maker)) {
       cache->recycle(e, e->block);
       return;
     }

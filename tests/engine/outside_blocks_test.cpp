@@ -115,7 +115,8 @@ TEST_SUITE("engine.outside_blocks") {
       eam::detail::free_envelope(e);
     });
     sender.join();
-    const std::uint8_t expected_while_running = EAM_ENVELOPE_CACHE ? envelope_cache::from_outside_thread : envelope_cache::outside;
+    const std::uint8_t expected_while_running =
+        EAM_ENVELOPE_CACHE ? envelope_cache::from_outside_thread : envelope_cache::outside;
     CHECK(maker_while_running == expected_while_running);
     CHECK(maker_seen == envelope_cache::outside);
   }
