@@ -132,7 +132,7 @@ class envelope_pool {
 
 /// Keeps a block a thread outside the pool made (outside_blocks.hpp) on the calling thread's
 /// stack; false on a thread that has none (it then goes to the allocator). Out of line.
-bool give_back_outside_block(void* block_of_envelope) noexcept;
+bool give_back_outside_block(detail::envelope* e) noexcept;
 
 /// The calling worker's cache while it shares blocks (worker.cpp); worker_alone() on a worker
 /// that shares none; null on a thread outside the pool. One load tells the three apart, so a

@@ -31,10 +31,10 @@ outside_blocks* this_thread_outside_blocks() {
   return &mine.blocks;
 }
 
-bool give_back_outside_block(void* block_of_envelope) noexcept {
+bool give_back_outside_block(detail::envelope* e) noexcept {
   outside_blocks* mine = tls_outside_blocks;
   if (mine == nullptr) return false;
-  mine->give_back(block_of_envelope, static_cast<detail::envelope*>(block_of_envelope)->block);
+  mine->give_back(e, e->block);
   return true;
 }
 

@@ -34,8 +34,8 @@
 //        drops the actor if the thief took the one it saw.
 #include "deferred_releases.hpp"
 #include "envelope_cache.hpp"
-#include "outside_blocks.hpp"
 #include "held_call_timeouts.hpp"
+#include "outside_blocks.hpp"
 #include "run_queue.hpp"
 
 // lightweightsemaphore.h relies on macros and includes of concurrentqueue.h.
