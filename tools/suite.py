@@ -540,6 +540,8 @@ def main():
     parser.add_argument("--list", action="store_true", help="list workloads and systems, then exit")
     parser.add_argument("--names", action="store_true", help=argparse.SUPPRESS)  # for CMake
     parser.add_argument("--replot", action="store_true", help="print the summary and redraw the charts of --out/results.json, then exit")
+    parser.add_argument("--markdown", action="store_true",
+                        help="with --replot: print --out/results.json as the README's performance tables (Markdown) instead")
     parser.add_argument("--workloads", help="comma-separated names (default: all)")
     parser.add_argument("--groups", help="comma-separated: micro, concurrency, parallelism, caf-paper, extra, "
                                          "gen-stage, remote, membership")
@@ -567,6 +569,9 @@ def main():
     if args.replot:
         with open(os.path.join(args.out, "results.json")) as f:
             results = json.load(f)
+        if args.markdown:
+            suite_report.print_markdown(results)
+            return 0
         print_summary(results)
         suite_report.charts(results, args.out)
         return 0

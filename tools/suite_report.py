@@ -128,6 +128,82 @@ def print_summary(local):
         print(f"  n/a on {sname}: {why}: {', '.join(rows)}")
 
 
+def fmt_rate_words(x):
+    """A rate as the README's tables write it: 10.50 M, 905.67 k."""
+    if x is None:
+        return "-"
+    for unit, scale in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if x >= scale:
+            return f"{x / scale:.2f} {unit}"
+    return f"{x:.0f}"
+
+
+def print_markdown(results):
+    """The README's performance tables, in Markdown, from one run's results: the actor workloads
+    beside every peer with libeam's ratio to the best one and CPU per work unit against the
+    lowest peer's; the geometric means; the GenStage pipelines beside the seed; and each
+    system's throughput at every worker count over its own at 1. What a README regenerated
+    from one full run needs, so that no figure is copied by hand."""
+    local = {n: e for n, e in results["workloads"].items() if e["group"] not in ("remote", "membership")}
+    actors = {n: e for n, e in local.items() if e["group"] != "gen-stage"}
+    stages = {n: e for n, e in local.items() if e["group"] == "gen-stage"}
+
+    def cell(e, k):
+        s = e["systems"].get(k)
+        if s and s.get("throughput"):
+            return fmt_rate_words(s["throughput"])
+        return "n/a" if k in e.get("not_applicable", {}) else "-"
+
+    if actors:
+        print("| workload (unit) | libeam /s | " + " | ".join(f"{LABEL[p]} /s" for p in PEERS)
+              + " | vs best peer | CPU ns/unit: libeam, lowest peer |")
+        print("|---" * (len(PEERS) + 4) + "|")
+        for name, e in actors.items():
+            bp, br = best_peer(e)
+            lp, lc = lowest_peer_cpu(e)
+            mine = cpu_per_item(e, "libeam")
+            cpu = f"{fmt_cpu(mine)}, {fmt_cpu(lc)} ({LABEL[lp]})" if mine and lc else fmt_cpu(mine)
+            print(f"| {name} ({e['unit']}) | {cell(e, 'libeam')} | " + " | ".join(cell(e, p) for p in PEERS)
+                  + f" | {f'{br:.2f}× {LABEL[bp]}' if bp else '-'} | {cpu} |")
+        means = []
+        for p in PEERS:
+            rs = [ratio(e, p) for e in local.values() if ratio(e, p)]
+            if rs:
+                means.append(f"{LABEL[p]} {geomean(rs):.2f}× ({len(rs)} rows)")
+        best = [best_peer(e)[1] for e in local.values() if best_peer(e)[1]]
+        if best:
+            means.append(f"the best peer on each row {geomean(best):.2f}× ({len(best)})")
+        behind = [n for n, e in actors.items()
+                  if cpu_per_item(e, "libeam") and lowest_peer_cpu(e)[1]
+                  and cpu_per_item(e, "libeam") > lowest_peer_cpu(e)[1]]
+        print()
+        print("Geometric mean of libeam's throughput over each peer's: " + ", ".join(means) + ".")
+        print(f"libeam spends more CPU per work unit than the lowest peer on {len(behind)} of {len(actors)} rows"
+              + (": " + ", ".join(behind) if behind else "") + ".")
+    if stages:
+        print()
+        print("| pipeline | libeam events/s | seed events/s | vs seed | CPU ns/event: libeam, seed |")
+        print("|---|---|---|---|---|")
+        for name, e in stages.items():
+            r = ratio(e, "seed")
+            print(f"| {name} | {cell(e, 'libeam')} | {cell(e, 'seed')} | {f'{r:.1f}×' if r else '-'} | "
+                  f"{fmt_cpu(cpu_per_item(e, 'libeam'))}, {fmt_cpu(cpu_per_item(e, 'seed'))} |")
+    scaling = {n: per for n, per in (results.get("scaling") or {}).items() if any(per.values())}
+    if scaling:
+        systems = [s for s in ["libeam"] + PEERS + [LIMIT] if any(s in per for per in scaling.values())]
+        counts = sorted({int(w) for per in scaling.values() for series in per.values() for w in series if int(w) > 1})
+        print()
+        print("| workload | " + " | ".join(f"{LABEL[s]} {w}/1" for s in systems for w in counts) + " |")
+        print("|---" * (1 + len(systems) * len(counts)) + "|")
+        for name, per in scaling.items():
+            cells = []
+            for s in systems:
+                series = {int(w): v for w, v in (per.get(s) or {}).items()}
+                for w in counts:
+                    cells.append(f"{series[w] / series[1]:.2f}×" if series.get(1) and series.get(w) else "-")
+            print(f"| {name} | " + " | ".join(cells) + " |")
+
+
 def _gnuplot(text, out, name):
     path = os.path.join(out, f"{name}.gp")
     with open(path, "w") as f:

@@ -1,0 +1,68 @@
+"""The suite's Markdown report (suite_report.print_markdown) on made-up results: every figure it
+prints is the one the results hold, ratios and the lowest CPU included, and rows a peer cannot
+run say n/a. Run by ctest (suite.report.markdown)."""
+import contextlib
+import io
+import os
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import suite_report  # noqa: E402
+
+
+def system(throughput, cpu_ns):
+    return {"throughput": throughput, "cpu_us_per_item": cpu_ns / 1000}
+
+
+RESULTS = {
+    "workloads": {
+        "ping-pong": {"group": "micro", "unit": "round trips", "systems": {
+            "libeam": system(10e6, 100), "caf": system(1e6, 400), "erlang": system(2e6, 500),
+            "seed": system(50e3, 9000)}},
+        "trapezoid": {"group": "parallelism", "unit": "pieces", "not_applicable": {"seed": "not written"},
+                      "systems": {"libeam": system(60e6, 30), "caf": system(80e6, 25),
+                                  "erlang": system(10e6, 200)}},
+        "stage-pc-100": {"group": "gen-stage", "unit": "events", "systems": {
+            "libeam": system(400e6, 2.5), "seed": system(25e6, 40)}},
+        "remote-cast": {"group": "remote", "unit": "messages", "systems": {"libeam": system(4e6, 300)}},
+    },
+    "scaling": {"ping-pong": {"libeam": {"1": 10e6, "2": 9e6}, "caf": {"1": 1e6, "2": 0.5e6}}},
+}
+
+
+def markdown():
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        suite_report.print_markdown(RESULTS)
+    return out.getvalue().splitlines()
+
+
+class MarkdownReport(unittest.TestCase):
+    def test_a_row_holds_every_system_the_fastest_peer_and_the_one_that_spent_least(self):
+        # Erlang is the faster peer, CAF the one that spent less CPU: each column names its own.
+        self.assertIn("| ping-pong (round trips) | 10.00 M | 1.00 M | 2.00 M | 50.00 k | 5.00× Erlang | 100, 400 (CAF) |",
+                      markdown())
+
+    def test_a_peer_that_cannot_run_a_row_says_so_and_a_faster_peer_shows_below_one(self):
+        self.assertIn("| trapezoid (pieces) | 60.00 M | 80.00 M | 10.00 M | n/a | 0.75× CAF | 30, 25 (CAF) |", markdown())
+
+    def test_the_means_count_their_rows_and_name_the_rows_where_libeam_spends_more_cpu(self):
+        lines = markdown()
+        means = next(l for l in lines if l.startswith("Geometric mean"))
+        self.assertIn("CAF 2.74× (2 rows)", means)  # ping-pong 10, trapezoid 0.75: sqrt(7.5)
+        self.assertIn("seed 56.57× (2 rows)", means)  # ping-pong 200, stage-pc-100 16: sqrt(3200)
+        self.assertIn("the best peer on each row 3.91× (3)", means)  # 5, 0.75, 16
+        self.assertIn("on 1 of 2 rows: trapezoid.", lines[lines.index(means) + 1])
+
+    def test_pipelines_go_beside_the_seed_and_remote_rows_stay_out(self):
+        lines = markdown()
+        self.assertIn("| stage-pc-100 | 400.00 M | 25.00 M | 16.0× | 2.50, 40 |", lines)
+        self.assertFalse(any("remote-cast" in l for l in lines))
+
+    def test_scaling_is_each_system_over_its_own_one_worker_figure(self):
+        self.assertIn("| ping-pong | 0.90× | 0.50× |", markdown())
+
+
+if __name__ == "__main__":
+    unittest.main()
