@@ -9,7 +9,6 @@
 
 namespace eam::internal {
 
-worker* current_worker() noexcept;
 void set_current_worker(worker* w) noexcept;
 
 namespace {
@@ -133,8 +132,17 @@ actor_cell* worker::next_local() noexcept {
   // What a resting worker handed off comes back at once, not one actor per
   // global_check_interval turns: after a probe with more workers ends, the actors that ran on the
   // others would wait there for hundreds of turns, and their partners with them.
-  if (sched_.handed_off_.load(std::memory_order_relaxed) != 0) [[unlikely]] take_handed_off();
-  if (++tick_ % global_check_interval == 0) {
+  //
+  // Shared work (the global queue, what resting workers handed off) is for active workers only:
+  // a worker past the count runs what it holds until its next look at the count, then rests. A
+  // shared actor taken meanwhile could hold it running while the tuner counts it out. It
+  // happened at the start: the second worker's first look, before it rested, found the
+  // program's first message in 7 of 100 fresh systems, and a long turn there (counting's
+  // producer) kept two cores busy under a count of one for the whole run, at 1.5 times the CPU
+  // per message. An active worker's long turn is the rest watch's to see and rescue.
+  if (sched_.handed_off_.load(std::memory_order_relaxed) != 0 && sched_.is_active(index_)) [[unlikely]]
+    take_handed_off();
+  if (++tick_ % global_check_interval == 0 && sched_.is_active(index_)) {
     if (actor_cell* c = take_global()) return c;
   }
   if (lifo_filled_) {
@@ -158,7 +166,7 @@ actor_cell* worker::next_local() noexcept {
   }
   lifo_streak_ = 0;
   if (actor_cell* c = queue_.pop()) return c;
-  return take_global();
+  return sched_.is_active(index_) ? take_global() : nullptr;
 }
 
 actor_cell* worker::search() noexcept {
@@ -266,7 +274,7 @@ bool worker::rest() noexcept {
   deferred_releases_.give_back_all();
   hand_off();
   note_progress();
-  std::int64_t interval_us = rest_watch_interval_us;
+  std::int64_t interval_us = rest_first_look_us;
   for (;;) {
     // stop() sets stopping_ and then signals every worker: a relaxed look is enough here.
     if (sched_.stopping_.load(std::memory_order_relaxed)) return false;
@@ -283,7 +291,7 @@ bool worker::rest() noexcept {
       continue;
     }
     // Every active worker asleep: nothing runs that could hold work back.
-    interval_us = next_watch_interval(interval_us, rest_watch_interval_us, lifo_watch_idle_us, sched_.all_active_asleep());
+    interval_us = std::min(2 * interval_us, sched_.all_active_asleep() ? lifo_watch_idle_us : rest_watch_interval_us);
     note_progress();
   }
 }

@@ -56,6 +56,8 @@ class worker {
   worker(scheduler& sched, unsigned index);
   void start();
   void join();
+  /// Its place in the pool: workers [0, active) run (scheduler.hpp).
+  [[nodiscard]] unsigned index() const noexcept { return index_; }
 
   // -- owner thread only -----------------------------------------------------------------
   /// Makes `c` the next actor this worker runs (called while it runs the sender).
@@ -120,6 +122,13 @@ class worker {
   // About a thousand wake-ups a second, only while some active worker is awake: a fraction of
   // a percent of a core, for a stall of at most two intervals.
   static constexpr std::int64_t rest_watch_interval_us = 1'000;
+  // A worker that starts resting (at a system's start, after a probe) looks first after this,
+  // then twice as long each time up to rest_watch_interval_us: a long turn that began as it went
+  // to rest is rescued within a few hundred microseconds, not two milliseconds. A program's
+  // first message always starts on worker 0 (next_local), and sleeping-barber's factory, which
+  // sends every customer from one turn, ran on 2 workers at 0.44-0.66x its rate on 1 while the
+  // first look came after a millisecond, its room filling meanwhile.
+  static constexpr std::int64_t rest_first_look_us = 100;
   // How often a parked worker looks for an actor stranded in a busy worker's LIFO slot.
   static constexpr std::int64_t lifo_watch_interval_us = 10'000;
   // While every worker sleeps there is nothing to rescue: the watch backs off, doubling up to
@@ -170,5 +179,8 @@ class worker {
   static constexpr std::uint64_t epoch_tag_mask = (std::uint64_t{1} << (64 - backlog_bits)) - 1;
   std::atomic<std::uint64_t> largest_backlog_{0};
 };
+
+/// The worker whose thread calls, or null on a thread outside every pool.
+worker* current_worker() noexcept;
 
 }  // namespace eam::internal

@@ -6,10 +6,13 @@
 
 #include "../support/eventually.hpp"
 #include "active_worker_tuner.hpp"
+#include "scheduler.hpp"
+#include "worker.hpp"
 
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <future>
 #include <memory>
 #include <vector>
 
@@ -320,6 +323,29 @@ TEST_SUITE("engine.active_workers") {
     // work waits) can run the second one.
     eam::actor_system system({.workers = 2});
     CHECK(setter_runs_behind_waiter(system));
+  }
+
+  TEST_CASE("a worker past the count takes no work from the global queue: a fresh system's first message runs on an active worker") {
+    // A system starts with one active worker; the others start past the count and rest. Before
+    // they did, the second worker's first look at the global queue could take the program's
+    // first message, and a long turn there ran while the tuner counted one worker. A worker
+    // runs past the count now only what it took while active, until its next look at the count
+    // (every few dozen turns): never a fresh system's first message.
+    constexpr int rounds = 100;
+    int past_count = 0;
+    for (int round = 0; round < rounds; ++round) {
+      eam::actor_system system({.workers = 2});
+      std::promise<bool> ran_past_count;
+      auto first = system.spawn([&ran_past_count](eam::actor_context&) {
+        return eam::behavior{[&ran_past_count](ping) {
+          const eam::internal::worker* w = eam::internal::current_worker();
+          ran_past_count.set_value(w->index() >= w->owner().active_workers());
+        }};
+      });
+      first.cast(ping{0});
+      past_count += ran_past_count.get_future().get() ? 1 : 0;
+    }
+    CHECK(past_count == 0);
   }
 
   TEST_CASE("a rescue ends with the long turn: a ping-pong pair afterwards runs on one worker again") {
