@@ -19,12 +19,13 @@ GROUP_TITLE = {"micro": "Savina micro", "concurrency": "Savina concurrency", "pa
                "remote": "between two nodes"}
 
 
-def fmt_rate(x):
+def fmt_rate(x, sep=""):
+    """A rate with its magnitude: 10.50M, or 10.50 M with sep=" " (the README's tables)."""
     if x is None:
         return "-"
     for unit, scale in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
         if x >= scale:
-            return f"{x / scale:.2f}{unit}"
+            return f"{x / scale:.2f}{sep}{unit}"
     return f"{x:.0f}"
 
 
@@ -128,16 +129,6 @@ def print_summary(local):
         print(f"  n/a on {sname}: {why}: {', '.join(rows)}")
 
 
-def fmt_rate_words(x):
-    """A rate as the README's tables write it: 10.50 M, 905.67 k."""
-    if x is None:
-        return "-"
-    for unit, scale in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
-        if x >= scale:
-            return f"{x / scale:.2f} {unit}"
-    return f"{x:.0f}"
-
-
 def print_markdown(results):
     """The README's performance tables, in Markdown, from one run's results: the actor workloads
     beside every peer with libeam's ratio to the best one and CPU per work unit against the
@@ -151,7 +142,7 @@ def print_markdown(results):
     def cell(e, k):
         s = e["systems"].get(k)
         if s and s.get("throughput"):
-            return fmt_rate_words(s["throughput"])
+            return fmt_rate(s["throughput"], sep=" ")
         return "n/a" if k in e.get("not_applicable", {}) else "-"
 
     if actors:
