@@ -57,6 +57,12 @@ def lowest_peer_cpu(entry):
     return min(cpus, key=lambda pc: pc[1]) if cpus else (None, None)
 
 
+def spends_more_cpu(entry):
+    """Whether libeam spent more CPU per work unit on the row than the peer that spent least."""
+    mine, lowest = cpu_per_item(entry, "libeam"), lowest_peer_cpu(entry)[1]
+    return bool(mine and lowest and mine > lowest)
+
+
 def geomean(values):
     values = [v for v in values if v]
     return math.exp(sum(math.log(v) for v in values) / len(values)) if values else None
@@ -116,7 +122,7 @@ def print_summary(local):
         lp, lc = lowest_peer_cpu(e)
         mine = cpu_per_item(e, "libeam")
         vs = f"{mine / lc:.2f}x {LABEL[lp]}" if mine and lc else "-"
-        if mine and lc and mine > lc:
+        if spends_more_cpu(e):
             behind.append(name)
         print(f"{name:<22}" + "".join(f" {cell(k):>14}" for k in shown) + f" {vs:>22}")
     if behind:
@@ -164,9 +170,7 @@ def print_markdown(results):
         best = [best_peer(e)[1] for e in local.values() if best_peer(e)[1]]
         if best:
             means.append(f"the best peer on each row {geomean(best):.2f}× ({len(best)})")
-        behind = [n for n, e in actors.items()
-                  if cpu_per_item(e, "libeam") and lowest_peer_cpu(e)[1]
-                  and cpu_per_item(e, "libeam") > lowest_peer_cpu(e)[1]]
+        behind = [n for n, e in actors.items() if spends_more_cpu(e)]
         print()
         print("Geometric mean of libeam's throughput over each peer's: " + ", ".join(means) + ".")
         print(f"libeam spends more CPU per work unit than the lowest peer on {len(behind)} of {len(actors)} rows"

@@ -28,9 +28,10 @@ constexpr unsigned rounds_per_yield = 32;
 
 // The next wait of a watch (the LIFO watch while parked, the rest watch): while every worker it
 // watches sleeps there is nothing to rescue, so it doubles up to `idle`; as soon as one is
-// awake it goes back to `busy`.
+// awake it doubles up to `busy` at most, which takes a wait longer than `busy` straight back to
+// it and lets one shorter than `busy` (the rest watch's first looks) grow to it.
 std::int64_t next_watch_interval(std::int64_t current, std::int64_t busy, std::int64_t idle, bool all_asleep) noexcept {
-  return all_asleep ? std::min(2 * current, idle) : busy;
+  return std::min(2 * current, all_asleep ? idle : busy);
 }
 
 std::uint64_t next_random(std::uint64_t& s) noexcept {  // xorshift64
@@ -291,7 +292,7 @@ bool worker::rest() noexcept {
       continue;
     }
     // Every active worker asleep: nothing runs that could hold work back.
-    interval_us = std::min(2 * interval_us, sched_.all_active_asleep() ? lifo_watch_idle_us : rest_watch_interval_us);
+    interval_us = next_watch_interval(interval_us, rest_watch_interval_us, lifo_watch_idle_us, sched_.all_active_asleep());
     note_progress();
   }
 }
