@@ -206,7 +206,9 @@ TEST_SUITE("otp.supervisor") {
     }
     REQUIRE(eventually([&] { return j->snapshot().size() == 2001; }));
     REQUIRE(settled(sup, 1));
-    CHECK(system.actor_count() == 2);  // the supervisor and one live child: nothing piles up
+    // The supervisor and one live child: nothing piles up. Eventually, because a child counts
+    // as active while the helper that reports its start (start_watch.hpp) is still ending.
+    CHECK(eventually([&] { return system.actor_count() == 2; }));
   }
 
   TEST_CASE("escalation climbs a three-level tree until a level can restart") {
