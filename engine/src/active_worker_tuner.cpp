@@ -1,6 +1,7 @@
 #include "active_worker_tuner.hpp"
 
 #include <algorithm>
+#include <utility>
 
 namespace eam::internal {
 
@@ -44,6 +45,23 @@ unsigned active_worker_tuner::end_epoch(std::uint64_t work, std::int64_t ns, epo
       base_ns += baseline_ns_[i];
     }
     rate_before_probe_ = static_cast<double>(base_work) / static_cast<double>(base_ns);
+    if (confirm_back_to_ != 0) {  // a probe up won: its steady epochs must not lose
+      if (baseline_count_ < baseline_epochs) return active_;
+      const unsigned back = std::exchange(confirm_back_to_, 0u);
+      // Not the probe's margin: a gain the work count shows only faintly is the probe down's
+      // to judge, as before (fibonacci, which 2 workers run 1.46x as fast as 1: in one run the
+      // steady epochs after three won probes read 0.8x, 1.0x and 1.75x the rate each beat).
+      // What goes back here is a count that runs slower than the one before.
+      if (rate_before_probe_ < rate_confirmed_against_) {
+        active_ = back;  // lost after all, as a probe that loses
+        baseline_count_ = 0;
+        probe_interval_ = std::min(2 * probe_interval_, max_probe_interval);
+        epochs_to_probe_ = probe_interval_;
+        return active_;
+      }
+      probe_interval_ = first_probe_interval;  // a probe won after all
+      epochs_to_probe_ = 1;                    // held: the check from the other side comes now
+    }
     const bool can_win = next_probe_goes_down() ? !signs.turn_spans_epoch : signs.work_waited;
     if (epochs_to_probe_ > 1)
       --epochs_to_probe_;
@@ -68,7 +86,12 @@ void active_worker_tuner::look_at_probe(std::uint64_t work, std::int64_t ns) noe
   probe_work_ += work;
   probe_ns_ += ns;
   const double rate = static_cast<double>(probe_work_) / static_cast<double>(probe_ns_);
-  if (first_look && rate >= clear_loss_ratio * rate_before_probe_) return;  // not clear yet: look again
+  // A probe down is never ended at its first look: moving its actors over is a stall of its
+  // own (a resting worker hands them to one that may be parked and must be woken), and on a
+  // 2-vCPU VM a third of the probes down of fan-in read 1-31 % of the rate before at their
+  // first look, which lost them there and kept the extra worker four times as long.
+  const bool went_down = active_ < before_probe_;
+  if (first_look && (went_down || rate >= clear_loss_ratio * rate_before_probe_)) return;  // look again
   end_probe(rate);
 }
 
@@ -78,14 +101,20 @@ void active_worker_tuner::end_probe(double rate) noexcept {
                               : rate >= keep_more_ratio * rate_before_probe_;
   if (keep) {
     // Go on the same way at once while there is room. At the end, probe back after a while;
-    // but a probe up that won is checked from the other side after one steady epoch: the rate
-    // it beat may be that of a workload still starting (spawning its actors, filling its
-    // pipeline), and a group that runs slower spread over two cores would keep the extra
-    // workers for the whole interval (GenStage rows ran at a fifth of their rate there).
-    probe_interval_ = first_probe_interval;
+    // but a probe up that won is checked from the other side once its steady epochs have run
+    // no slower than before: the rate it beat may be that of a workload still starting (spawning its
+    // actors, filling its pipeline), and a group that runs slower spread over two cores would
+    // keep the extra workers for the whole interval (GenStage rows ran at a fifth of their
+    // rate there).
     const bool room = went_down ? active_ > 1 : active_ < workers_;
     probe_down_next_ = room ? went_down : !went_down;
     epochs_to_probe_ = room || !went_down ? 1 : first_probe_interval;
+    if (!went_down && !room) {  // the interval resets when the gain holds (end_epoch)
+      confirm_back_to_ = before_probe_;
+      rate_confirmed_against_ = rate_before_probe_;
+    } else {
+      probe_interval_ = first_probe_interval;
+    }
   } else {
     active_ = before_probe_;
     const unsigned growth = rate < clear_loss_ratio * rate_before_probe_ ? 4 : 2;

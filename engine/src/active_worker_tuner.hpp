@@ -22,14 +22,23 @@
 //     for nothing is a cost to whoever embeds the engine), more workers only when they do at
 //     least keep_more_ratio of it; a probe that loses is undone, and the next one waits twice
 //     as long (up to max_probe_interval epochs), so a settled workload pays for probes rarely;
-//   - a probe is looked at halfway (probe_look_ns): one that runs at under clear_loss_ratio of
-//     the rate before has lost, and ends there, and the next one waits four times as long. A
-//     hub and its clients ran 4 to 12 times slower during a probe up to two workers, so every
-//     probe cost them most of its length; on a 60 ms run the probes and their after-effects
-//     were about 5% of it. A loss that large says the count suits the workload; a close
-//     result still gets the whole probe, as a quarter of a millisecond of a VM is noisy;
-//   - a probe up that won with no room left is checked by a probe down one epoch later: the
-//     rate it beat may have been a workload's start;
+//   - a probe up is looked at halfway (probe_look_ns): one that runs at under clear_loss_ratio
+//     of the rate before has lost, and ends there, and the next one waits four times as long
+//     (a probe down always runs its whole length: its start stalls on its own, see
+//     look_at_probe). A hub and its clients ran 4 to 12 times slower during a probe up to two
+//     workers, so every probe cost them most of its length; on a 60 ms run the probes and
+//     their after-effects were about 5% of it. A loss that large says the count suits the
+//     workload; a close result still gets the whole probe, as a quarter of a millisecond of a
+//     VM is noisy;
+//   - a probe up that won with no room left must not run slower than the count before it over
+//     the next baseline_epochs steady epochs, or the count goes back: the first half
+//     millisecond after a worker joins
+//     can run faster than what follows (fan-in's receiver drains its backlog on one core while
+//     the muted senders run on the other, then every message crosses between them), and the
+//     probe sees only that half millisecond. A quarter to a half of the probes up of fan-in on a
+//     2-vCPU VM won that way, at 1.2-1.5x the rate before, and the count stayed at two, where
+//     the work ran at 0.5-0.7 of its rate, for tens of epochs;
+//   - then it is checked by a probe down: the rate it beat may have been a workload's start;
 //   - an epoch with too little work to judge goes on: its work and length are added to the
 //     next one's, until together they hold min_work_per_epoch units. Heavy messages (a quicksort
 //     partition, a term of precise-pi: tens of microseconds each) come a few dozen to the
@@ -151,6 +160,8 @@ class active_worker_tuner {
   unsigned epochs_to_probe_ = 1;   // the first probe comes after one steady epoch
   bool probe_down_next_ = false;  // it starts with one worker: the first probe adds
   bool rescuing_ = false;
+  unsigned confirm_back_to_ = 0;        // a probe up won and is being confirmed: the count before it
+  double rate_confirmed_against_ = 0;  // ... and the rate it beat
   unsigned after_rescue_ = 1;      // the count to go back to when the rescue is over
   // An epoch that goes on (too little work so far): what it holds.
   std::uint64_t pending_work_ = 0;
