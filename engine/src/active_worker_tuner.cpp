@@ -45,17 +45,19 @@ unsigned active_worker_tuner::end_epoch(std::uint64_t work, std::int64_t ns, epo
       base_ns += baseline_ns_[i];
     }
     rate_before_probe_ = static_cast<double>(base_work) / static_cast<double>(base_ns);
-    if (confirm_back_to_ != 0) {  // a probe up won: its steady epochs must not lose
-      if (baseline_count_ < baseline_epochs) return active_;
+    if (confirm_back_to_ != 0) {  // a probe up won: its first steady epoch must not lose
       const unsigned back = std::exchange(confirm_back_to_, 0u);
-      // Not the probe's margin: a gain the work count shows only faintly is the probe down's
-      // to judge, as before (fibonacci, which 2 workers run 1.46x as fast as 1: in one run the
-      // steady epochs after three won probes read 0.8x, 1.0x and 1.75x the rate each beat).
-      // What goes back here is a count that runs slower than the one before.
+      // Not the probe's margin: a gain the work count shows only faintly stays the probe
+      // down's to judge, as before (fibonacci's spawns: 2 workers run it 1.46x as fast as 1,
+      // and its epochs at two read 0.8-1.75x the rate at one). What goes back here is a count
+      // that runs slower than the one before.
       if (rate_before_probe_ < rate_confirmed_against_) {
-        active_ = back;  // lost after all, as a probe that loses
+        // Back, and the next probe waits the interval from before the win: a win that did not
+        // hold does not reset it (fan-in probed up every few epochs when each such win did),
+        // nor does it lengthen it (fibonacci, which such epochs misjudge, then ran on one
+        // worker for longer: 1.01x its 1-worker rate on 2 workers, against 1.16x).
+        active_ = back;
         baseline_count_ = 0;
-        probe_interval_ = std::min(2 * probe_interval_, max_probe_interval);
         epochs_to_probe_ = probe_interval_;
         return active_;
       }
@@ -101,15 +103,15 @@ void active_worker_tuner::end_probe(double rate) noexcept {
                               : rate >= keep_more_ratio * rate_before_probe_;
   if (keep) {
     // Go on the same way at once while there is room. At the end, probe back after a while;
-    // but a probe up that won is checked from the other side once its steady epochs have run
-    // no slower than before: the rate it beat may be that of a workload still starting (spawning its
-    // actors, filling its pipeline), and a group that runs slower spread over two cores would
-    // keep the extra workers for the whole interval (GenStage rows ran at a fifth of their
-    // rate there).
+    // but a probe up that won is checked from the other side once its first steady epoch has
+    // run no slower than before: the rate it beat may be that of a workload still starting
+    // (spawning its actors, filling its pipeline), and a group that runs slower spread over two
+    // cores would keep the extra workers for the whole interval (GenStage rows ran at a fifth
+    // of their rate there).
     const bool room = went_down ? active_ > 1 : active_ < workers_;
     probe_down_next_ = room ? went_down : !went_down;
     epochs_to_probe_ = room || !went_down ? 1 : first_probe_interval;
-    if (!went_down && !room) {  // the interval resets when the gain holds (end_epoch)
+    if (!went_down && !room) {  // the interval resets when the first steady epoch holds (end_epoch)
       confirm_back_to_ = before_probe_;
       rate_confirmed_against_ = rate_before_probe_;
     } else {

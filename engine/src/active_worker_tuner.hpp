@@ -30,15 +30,17 @@
 //     their after-effects were about 5% of it. A loss that large says the count suits the
 //     workload; a close result still gets the whole probe, as a quarter of a millisecond of a
 //     VM is noisy;
-//   - a probe up that won with no room left must not run slower than the count before it over
-//     the next baseline_epochs steady epochs, or the count goes back: the first half
-//     millisecond after a worker joins
-//     can run faster than what follows (fan-in's receiver drains its backlog on one core while
-//     the muted senders run on the other, then every message crosses between them), and the
-//     probe sees only that half millisecond. A quarter to a half of the probes up of fan-in on a
-//     2-vCPU VM won that way, at 1.2-1.5x the rate before, and the count stayed at two, where
-//     the work ran at 0.5-0.7 of its rate, for tens of epochs;
-//   - then it is checked by a probe down: the rate it beat may have been a workload's start;
+//   - a probe up that won with no room left goes back at once when its first steady epoch
+//     runs slower than the count before it, and the next probe waits the interval from before
+//     the win: the first half millisecond after a
+//     worker joins can run faster than what follows (fan-in's receiver drains its backlog on
+//     one core while the muted senders run on the other, then every message crosses between
+//     them), and the probe sees only that half millisecond. In traces of fan-in on a 2-vCPU VM,
+//     a quarter to a half of the probes up won that way, at 1.2-1.5x the rate before; the
+//     first steady epoch after them ran at 0.01-1.05x (median 0.45x), and the runs spent
+//     30-70 % of their time at two workers;
+//   - otherwise it is checked by a probe down at once: the rate it beat may have been a
+//     workload's start;
 //   - an epoch with too little work to judge goes on: its work and length are added to the
 //     next one's, until together they hold min_work_per_epoch units. Heavy messages (a quicksort
 //     partition, a term of precise-pi: tens of microseconds each) come a few dozen to the
@@ -160,7 +162,7 @@ class active_worker_tuner {
   unsigned epochs_to_probe_ = 1;   // the first probe comes after one steady epoch
   bool probe_down_next_ = false;  // it starts with one worker: the first probe adds
   bool rescuing_ = false;
-  unsigned confirm_back_to_ = 0;        // a probe up won and is being confirmed: the count before it
+  unsigned confirm_back_to_ = 0;       // a probe up won, until its first steady epoch: the count before it
   double rate_confirmed_against_ = 0;  // ... and the rate it beat
   unsigned after_rescue_ = 1;      // the count to go back to when the rescue is over
   // An epoch that goes on (too little work so far): what it holds.
