@@ -32,13 +32,12 @@
 //     VM is noisy;
 //   - a probe up that won with no room left goes back at once when its first steady epoch
 //     runs slower than the count before it, and the next probe waits the interval from before
-//     the win: the first half millisecond after a
-//     worker joins can run faster than what follows (fan-in's receiver drains its backlog on
-//     one core while the muted senders run on the other, then every message crosses between
-//     them), and the probe sees only that half millisecond. In traces of fan-in on a 2-vCPU VM,
-//     a quarter to a half of the probes up won that way, at 1.2-1.5x the rate before; the
-//     first steady epoch after them ran at 0.01-1.05x (median 0.45x), and the runs spent
-//     30-70 % of their time at two workers;
+//     the win: the first half millisecond after a worker joins can run faster than what
+//     follows (fan-in's receiver drains its backlog on one core while the muted senders run on
+//     the other, then every message crosses between them), and the probe sees only that half
+//     millisecond. In traces of fan-in on a 2-vCPU VM, a quarter to a half of the probes up won
+//     that way, at 1.2-1.5x the rate before; the first steady epoch after them ran at
+//     0.01-1.05x (median 0.45x), and the runs spent 30-70 % of their time at two workers;
 //   - otherwise it is checked by a probe down at once: the rate it beat may have been a
 //     workload's start;
 //   - an epoch with too little work to judge goes on: its work and length are added to the
@@ -162,8 +161,10 @@ class active_worker_tuner {
   unsigned epochs_to_probe_ = 1;   // the first probe comes after one steady epoch
   bool probe_down_next_ = false;  // it starts with one worker: the first probe adds
   bool rescuing_ = false;
-  unsigned confirm_back_to_ = 0;       // a probe up won, until its first steady epoch: the count before it
-  double rate_confirmed_against_ = 0;  // ... and the rate it beat
+  // A probe up won with no room left, until its first steady epoch: the count before it, and
+  // the rate it beat. 0: none.
+  unsigned confirm_back_to_ = 0;
+  double rate_confirmed_against_ = 0;
   unsigned after_rescue_ = 1;      // the count to go back to when the rescue is over
   // An epoch that goes on (too little work so far): what it holds.
   std::uint64_t pending_work_ = 0;
