@@ -37,7 +37,7 @@
 //     the other, then every message crosses between them), and the probe sees only that half
 //     millisecond. In traces of fan-in on a 2-vCPU VM, a quarter to a half of the probes up won
 //     that way, at 1.2-1.5x the rate before; the first steady epoch after them ran at
-//     0.01-1.05x (median 0.45x), and the runs spent 30-70 % of their time at two workers;
+//     0.01-1.05x (median 0.44x), and the runs spent 30-70 % of their time at two workers;
 //   - otherwise it is checked by a probe down at once: the rate it beat may have been a
 //     workload's start;
 //   - an epoch with too little work to judge goes on: its work and length are added to the
