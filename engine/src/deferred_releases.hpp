@@ -16,7 +16,7 @@
 // a copy leaves both the count and that sum as they are. The subtraction that reaches zero is
 // acq_rel as before (actor_cell::release_many), so each holder's accesses happen before the free.
 // What is held is given back when another actor needs the slot, when the worker goes idle, every
-// few dozen turns (worker::epoch_check_interval) and when its thread ends: an unreferenced
+// few dozen turns (worker::give_back_interval) and when its thread ends: an unreferenced
 // actor's memory (its state was destroyed when it finished) is freed a little later, at most
 // slot_count actors per worker.
 //

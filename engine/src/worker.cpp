@@ -404,10 +404,10 @@ void worker::run() noexcept {
         break;
     }
     if (pressed != nullptr) [[unlikely]] pressed->release();
-    if (tick_ % epoch_check_interval == 0) [[unlikely]] {
+    if (tick_ % give_back_interval == 0) [[unlikely]] {
       held_timeouts_.hand_over_if_due();    // a worker that never idles hands them over here
       deferred_releases_.give_back_all();  // and frees them here
-      if (sched_.adaptive_) {
+      if (sched_.adaptive_ && tick_ % epoch_check_interval == 0) {
         // Advisory (relaxed): a look lost to the tuner's clearing costs at most one deferred probe.
         if (queue_.size() != 0 || sched_.global_.size_approx() != 0) saw_waiting_work_.store(true, std::memory_order_relaxed);
         sched_.tune();
