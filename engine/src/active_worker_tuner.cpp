@@ -35,6 +35,25 @@ unsigned active_worker_tuner::end_epoch(std::uint64_t work, std::int64_t ns, epo
   if (before_probe_ != 0) {
     look_at_probe(work, ns);
   } else {
+    if (confirm_back_to_ != 0) {  // a probe up won: its first steady epoch must not lose
+      const unsigned back = std::exchange(confirm_back_to_, 0u);
+      // Not the probe's margin: a gain the work count shows only faintly stays the probe
+      // down's to judge, as before (fibonacci's spawns: 2 workers run it 1.46x as fast as 1,
+      // and its epochs at two read 0.8-1.75x the rate at one). What goes back here is a count
+      // that runs slower than the one before; rate_before_probe_ is still the rate the probe
+      // beat, as no steady epoch has ended since it started.
+      if (static_cast<double>(work) / static_cast<double>(ns) < rate_before_probe_) {
+        // Back, and the next probe waits the interval from before the win: a win that did not
+        // hold does not reset it (fan-in probed up every few epochs when each such win did),
+        // nor does it lengthen it (fibonacci, which such epochs misjudge, then ran on one
+        // worker for longer: 1.01x its 1-worker rate on 2 workers, against 1.16x).
+        active_ = back;
+        epochs_to_probe_ = probe_interval_;
+        return active_;
+      }
+      probe_interval_ = first_probe_interval;  // a probe won after all
+      epochs_to_probe_ = 1;                    // held: the check from the other side comes now
+    }
     baseline_work_[baseline_count_ % baseline_epochs] = work;
     baseline_ns_[baseline_count_ % baseline_epochs] = ns;
     ++baseline_count_;
@@ -45,25 +64,6 @@ unsigned active_worker_tuner::end_epoch(std::uint64_t work, std::int64_t ns, epo
       base_ns += baseline_ns_[i];
     }
     rate_before_probe_ = static_cast<double>(base_work) / static_cast<double>(base_ns);
-    if (confirm_back_to_ != 0) {  // a probe up won: its first steady epoch must not lose
-      const unsigned back = std::exchange(confirm_back_to_, 0u);
-      // Not the probe's margin: a gain the work count shows only faintly stays the probe
-      // down's to judge, as before (fibonacci's spawns: 2 workers run it 1.46x as fast as 1,
-      // and its epochs at two read 0.8-1.75x the rate at one). What goes back here is a count
-      // that runs slower than the one before.
-      if (rate_before_probe_ < rate_confirmed_against_) {
-        // Back, and the next probe waits the interval from before the win: a win that did not
-        // hold does not reset it (fan-in probed up every few epochs when each such win did),
-        // nor does it lengthen it (fibonacci, which such epochs misjudge, then ran on one
-        // worker for longer: 1.01x its 1-worker rate on 2 workers, against 1.16x).
-        active_ = back;
-        baseline_count_ = 0;
-        epochs_to_probe_ = probe_interval_;
-        return active_;
-      }
-      probe_interval_ = first_probe_interval;  // a probe won after all
-      epochs_to_probe_ = 1;                    // held: the check from the other side comes now
-    }
     const bool can_win = next_probe_goes_down() ? !signs.turn_spans_epoch : signs.work_waited;
     if (epochs_to_probe_ > 1)
       --epochs_to_probe_;
@@ -113,7 +113,6 @@ void active_worker_tuner::end_probe(double rate) noexcept {
     epochs_to_probe_ = room || !went_down ? 1 : first_probe_interval;
     if (!went_down && !room) {  // the interval resets when the first steady epoch holds (end_epoch)
       confirm_back_to_ = before_probe_;
-      rate_confirmed_against_ = rate_before_probe_;
     } else {
       probe_interval_ = first_probe_interval;
     }

@@ -161,10 +161,9 @@ class active_worker_tuner {
   unsigned epochs_to_probe_ = 1;   // the first probe comes after one steady epoch
   bool probe_down_next_ = false;  // it starts with one worker: the first probe adds
   bool rescuing_ = false;
-  // A probe up won with no room left, until its first steady epoch: the count before it, and
-  // the rate it beat. 0: none.
+  // A probe up won with no room left, until its first steady epoch: the count before it (the
+  // rate it beat stays in rate_before_probe_ until then). 0: none.
   unsigned confirm_back_to_ = 0;
-  double rate_confirmed_against_ = 0;
   unsigned after_rescue_ = 1;      // the count to go back to when the rescue is over
   // An epoch that goes on (too little work so far): what it holds.
   std::uint64_t pending_work_ = 0;
