@@ -187,22 +187,9 @@ node_runtime::node_runtime(node_config config) : config_(std::move(config)), log
   system_->spawn({.name = std::string(spawner_name)}, [this](actor_context&) {
     return behavior{[this](const spawn_request& r) { return spawn_here(r); }};
   });
-  watcher_ = system_->spawn([this](actor_context& ctx) {
-    // Its end is told to the peers that watch it.
-    auto watch_for_peers = [this, &ctx](const actor_ref& actor) {
-      const std::uint64_t id = actor.id();
-      ctx.watch(actor, [this, id](const down& d) { local_actor_ended(id, d.reason); });
-    };
-    return behavior{[this, watch_for_peers](watch_exported& w) {
-                      watch_for_peers(w.actor);
-                      exported_watched_.fetch_add(1, std::memory_order_relaxed);
-                    },
-                    [this, watch_for_peers](const moved& m) {
-                      // An exported actor migrated: the peers watching it tell their watchers
-                      // and links; its old self relays for a while, and they hear when that ends.
-                      local_actor_moved(m.from.id(), m.to, m.node);
-                      watch_for_peers(m.from);
-                    }};
+  exports_notifier_ = system_->spawn([this](actor_context&) {
+    return behavior{[this](const exported_ended& e) { local_actor_ended(e.id, e.reason); },
+                    [this](const exported_moved& m) { local_actor_moved(m.id, m.to, m.node); }};
   });
   relay_stopper_ = system_->spawn([](actor_context& ctx) {
     return behavior{[&ctx](stop_relay_later& r) { ctx.send_after(stop_relay{std::move(r.relay)}, r.after); },
@@ -852,7 +839,15 @@ void node_runtime::export_actor(const actor_ref& ref) {
     std::lock_guard lock(exports_lock_);
     fresh = exported_.try_emplace(ref.id(), ref).second;
   }
-  if (fresh) watcher_.cast(watch_exported{ref});  // its end is then told to the peers that watch it
+  if (!fresh) return;
+  // Watched before the ref leaves in the frame being packed, so that whatever a peer sends to
+  // end the actor finds the watch in place (a later watch would see noproc). The watch stays
+  // through a move, on the relay, whose end is then told too.
+  const std::uint64_t id = ref.id();
+  system_->watch(
+      ref, [this, id](const down& d) { exports_notifier_.cast(exported_ended{id, d.reason}); },
+      [this, id](const moved& m) { exports_notifier_.cast(exported_moved{id, m.to, m.node}); });
+  exported_watched_.fetch_add(1, std::memory_order_relaxed);
 }
 
 void node_runtime::local_actor_ended(std::uint64_t id, const exit_reason& reason) {

@@ -50,9 +50,16 @@ namespace eam::cluster::internal {
 class zap_authenticator;
 struct link;
 
-/// What the watcher actor is asked: watch this exported actor for the peers.
-struct watch_exported {
-  actor_ref actor;
+/// What the exports notifier is told (from the engine's watch of an exported actor, on the
+/// thread where that actor ends or moves): tell the peers that watch it.
+struct exported_ended {
+  std::uint64_t id;
+  exit_reason reason;
+};
+struct exported_moved {
+  std::uint64_t id;
+  actor_ref to;
+  std::string node;
 };
 
 /// What the relay stopper is asked: end a migrated actor's relay after `after`.
@@ -245,7 +252,9 @@ class node_runtime final : public ref_resolver,
   typed_ref<void(stop_relay_later), void(stop_relay)> relay_stopper_;  // ends each migrated actor's relay after its forward_for
   std::mutex spawners_lock_;
   std::unordered_map<std::string, actor_ref> spawners_;  // other nodes' spawners, by node id, once looked up
-  typed_ref<void(watch_exported)> watcher_;  // the local actor that watches exported actors for peers
+  // Tells the peers of an exported actor's end or move, off the thread where that happens (a
+  // worker during the actor's exit, which must not wait for a peer's flow control).
+  typed_ref<void(exported_ended), void(exported_moved)> exports_notifier_;
 
   // -- I/O thread only ----------------------------------------------------------------------------
   void* zmq_ = nullptr;

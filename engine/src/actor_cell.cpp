@@ -330,8 +330,11 @@ void actor_cell::reject(envelope* e) noexcept {
       auto& w = e->as<internal::watch_request>();
       add_ref();
       const watch_ref ref{w.id, w.watcher.id(), id_};
-      w.watcher.cell()->deliver_info(
-          make_envelope<down>(envelope_kind::cast, down{ref, actor_ref(this, adopt_t{}), exit_reason::noproc()}));
+      down gone{ref, actor_ref(this, adopt_t{}), exit_reason::noproc()};
+      if (w.outside)
+        w.outside->on_down(gone);
+      else
+        w.watcher.cell()->deliver_info(make_envelope<down>(envelope_kind::cast, std::move(gone)));
     } else if (e->kind == envelope_kind::link) {
       auto& l = e->as<internal::link_request>();
       add_ref();
@@ -658,7 +661,7 @@ void actor_cell::handle_system(envelope* e) noexcept {
       break;
     case envelope_kind::watch: {
       auto& w = e->as<internal::watch_request>();
-      more().watchers.push_back({std::move(w.watcher), w.id});
+      more().watchers.push_back({std::move(w.watcher), w.id, std::move(w.outside)});
       break;
     }
     case envelope_kind::unwatch: {

@@ -57,10 +57,17 @@ struct child_exit {
   exit_reason reason;
 };
 
+/// The callbacks of a watch without a watching actor (actor_system::watch).
+struct outside_watch {
+  std::function<void(const down&)> on_down;
+  std::function<void(const moved&)> on_moved;  // may be empty
+};
+
 /// Payloads of the monitor, link and exit-signal system messages.
 struct watch_request {
-  actor_ref watcher;
+  actor_ref watcher;                       // empty for a watch from outside actors
   std::uint64_t id;
+  std::unique_ptr<outside_watch> outside;  // set for a watch from outside actors
 };
 struct unwatch_request {
   const detail::actor_cell* watcher;  // compared only
@@ -240,8 +247,9 @@ class actor_cell {
     std::string name;
     // Monitors and links. Small vectors: an actor rarely has many.
     struct watcher {
-      actor_ref who;
+      actor_ref who;  // empty for a watch from outside actors
       std::uint64_t id;
+      std::unique_ptr<internal::outside_watch> outside;
     };
     std::vector<watcher> watchers;          // who watches this actor
     struct watched {

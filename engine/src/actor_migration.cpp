@@ -146,6 +146,13 @@ void actor_cell::tell_moved(const moved& where) noexcept {
   if (!extras_) return;
   try {
     for (auto& w : extras_->watchers) {
+      if (w.outside) {  // told here, and kept: its on_down hears the end of the old self
+        if (w.outside->on_moved) {
+          add_ref();
+          w.outside->on_moved(moved{actor_ref(this, adopt_t{}), where.to, where.node, watch_ref{w.id, 0, id_}, {}});
+        }
+        continue;
+      }
       add_ref();
       moved notice{actor_ref(this, adopt_t{}), where.to, where.node, watch_ref{w.id, w.who.id(), id_}, {}};
       send_migration(w.who, {internal::migration_request::step::moved_to, {}, {}, {}, std::move(notice)});
@@ -158,7 +165,7 @@ void actor_cell::tell_moved(const moved& where) noexcept {
   } catch (...) {
     // Out of memory: those not told yet hear of its end instead, when the relay stops.
   }
-  extras_->watchers.clear();
+  std::erase_if(extras_->watchers, [](const extras::watcher& w) { return !w.outside; });
   extras_->links.clear();
 }
 

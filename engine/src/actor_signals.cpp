@@ -16,7 +16,7 @@ watch_ref actor_cell::watch(const actor_ref& target, std::function<void(const do
     deliver_info(make_envelope<down>(envelope_kind::cast, down{ref, target, exit_reason::noproc()}));
   } else {
     target.cell()->deliver_system(
-        make_envelope<internal::watch_request>(envelope_kind::watch, internal::watch_request{std::move(self), id}));
+        make_envelope<internal::watch_request>(envelope_kind::watch, internal::watch_request{std::move(self), id, nullptr}));
   }
   return ref;
 }
@@ -94,7 +94,10 @@ void actor_cell::tell_watchers_and_links(const exit_reason& why) noexcept {
     for (auto& w : extras_->watchers) {
       add_ref();
       const watch_ref ref{w.id, w.who.id(), id_};
-      w.who.cell()->deliver_info(make_envelope<down>(envelope_kind::cast, down{ref, actor_ref(this, adopt_t{}), why}));
+      if (w.outside)
+        w.outside->on_down(down{ref, actor_ref(this, adopt_t{}), why});
+      else
+        w.who.cell()->deliver_info(make_envelope<down>(envelope_kind::cast, down{ref, actor_ref(this, adopt_t{}), why}));
     }
     for (auto& l : extras_->links) {
       add_ref();

@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include <atomic>
 #include <cstdio>
 #include <random>
 #include <cstdlib>
@@ -198,6 +199,21 @@ void actor_system::exit(const actor_ref& ref, exit_reason reason) {
   if (!ref) return;
   ref.cell()->deliver_system(detail::make_envelope<internal::exit_request>(
       detail::envelope_kind::exit, internal::exit_request{actor_ref{}, std::move(reason), false}));
+}
+
+void actor_system::watch(const actor_ref& ref, std::function<void(const down&)> on_down,
+                         std::function<void(const moved&)> on_moved) {
+  // Only unique among the watches from outside actors, which no watcher id tells apart:
+  // relaxed is enough for a counter nothing else is ordered by.
+  static std::atomic<std::uint64_t> last_id{0};
+  const std::uint64_t id = last_id.fetch_add(1, std::memory_order_relaxed) + 1;
+  if (!ref) {
+    on_down(down{watch_ref{id, 0, 0}, actor_ref{}, exit_reason::noproc()});
+    return;
+  }
+  auto outside = std::make_unique<internal::outside_watch>(std::move(on_down), std::move(on_moved));
+  ref.cell()->deliver_system(detail::make_envelope<internal::watch_request>(
+      detail::envelope_kind::watch, internal::watch_request{actor_ref{}, id, std::move(outside)}));
 }
 
 namespace {

@@ -82,6 +82,9 @@ auto spawn_observer(eam::actor_system& system, std::shared_ptr<observer_state> s
   });
 }
 
+// Sent to an actor that then holds its worker.
+struct hold {};
+
 // Never registered for the wire.
 struct unknown {
   int x = 0;
@@ -189,16 +192,59 @@ TEST_SUITE("cluster.remote") {
     auto doomed = a->system().spawn([](eam::actor_context&) {
       return eam::behavior{[](const end_with&) { throw std::runtime_error("local crash"); }};
     });
-    const auto watched_before = a->stats().exported_watched;
     CHECK(linker.call(link_to{doomed}).get().value());
-    // The crash must come after this node watches `doomed` for b (stats: exported_watched),
-    // or b's link hears noproc instead of the crash (cluster/README.md, "Not yet").
-    REQUIRE(eventually([&] { return a->stats().exported_watched > watched_before; }));
     doomed.cast(end_with{});
     CHECK(eventually([&] {
       const auto got = linker.call(exits_seen{}).get().value();
       return !got.empty() && got.back().find("local crash") != std::string::npos;
     }));
+  }
+
+  TEST_CASE("an actor that ends as soon as its ref has left is told to the remote linker with its reason") {
+    // This node's watch of an actor whose ref leaves must be in place before the ref leaves, not
+    // a moment later: here the actor ends the moment this node's only worker is free again, and
+    // b's link must hear the crash, not noproc.
+    child_node b = start_child();
+    auto config = config_here({b.address()});
+    config.system.workers = 1;
+    auto a = eam::cluster::start_node(config).value();
+    REQUIRE(a->wait_for_peer("b", 30s));
+    auto linker = a->whereis<linker_ref>("b", "linker").value();
+    auto doomed = a->system().spawn([](eam::actor_context&) {
+      return eam::behavior{[](const end_with&) { throw std::runtime_error("local crash"); }};
+    });
+
+    // Holds the only worker while doomed's ref leaves, then ends doomed from the same turn: the
+    // worker runs doomed next, before anything else queued meanwhile.
+    std::promise<void> holding, release;
+    auto released = release.get_future().share();
+    struct release_at_end {
+      std::promise<void>& release;
+      bool done = false;
+      ~release_at_end() {
+        if (!done) release.set_value();  // a failed check must not leave the worker held
+      }
+    } guard{release};
+    auto holder = a->system().spawn([&holding, released, doomed](eam::actor_context&) {
+      return eam::behavior{[&holding, released, doomed](hold) {
+        holding.set_value();
+        released.wait();
+        doomed.cast(end_with{});
+      }};
+    });
+    holder.cast(hold{});
+    REQUIRE(holding.get_future().wait_for(30s) == std::future_status::ready);
+    CHECK(linker.call(link_to{doomed}).get().value());  // from this thread: the worker is held
+    release.set_value();
+    guard.done = true;
+
+    std::vector<std::string> got;
+    CHECK(eventually([&] {
+      got = linker.call(exits_seen{}).get().value();
+      return !got.empty();
+    }));
+    REQUIRE(got.size() == 1);
+    CHECK(got.back().find("local crash") != std::string::npos);
   }
 
   TEST_CASE("a killed node: watchers get noconnection and pending calls fail at once") {

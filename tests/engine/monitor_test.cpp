@@ -1,10 +1,13 @@
 #include <doctest/doctest.h>
 #include <eam/eam.hpp>
+#include <eam/engine/migration.hpp>
 
 #include "../support/eventually.hpp"
 #include "../support/probe.hpp"
 
 #include <algorithm>
+#include <chrono>
+#include <future>
 #include <mutex>
 #include <stdexcept>
 #include <vector>
@@ -159,5 +162,62 @@ TEST_SUITE("engine.monitor") {
     }));
     std::lock_guard l(seen->m);
     CHECK(std::count(seen->counts.begin(), seen->counts.end(), watchers) == watchers);
+  }
+
+  // actor_system::watch: a watch without a watching actor, for a layer that tells others.
+  TEST_CASE("a watch from outside actors is in place when it returns: an end sent right after shows its reason") {
+    eam::actor_system system({.workers = 2});
+    for (int round = 0; round < 200; ++round) {
+      auto target = system.spawn(fragile);
+      std::promise<eam::down> heard;
+      auto got = heard.get_future();
+      system.watch(target, [&heard](const eam::down& d) { heard.set_value(d); });
+      target.cast(crash{});  // a later watch would see noproc
+      REQUIRE(got.wait_for(std::chrono::seconds(30)) == std::future_status::ready);
+      const eam::down d = got.get();
+      REQUIRE(d.reason.to_string() == "error: boom");
+      CHECK(d.actor == target);
+      CHECK(d.ref.watched == target.id());
+      CHECK(d.ref.watcher == 0);
+    }
+  }
+
+  TEST_CASE("a watch from outside actors on an ended or empty ref hears noproc") {
+    eam::actor_system system({.workers = 2});
+    auto target = system.spawn(fragile);
+    system.stop(target);
+    REQUIRE(eventually([&] { return !target.is_alive(); }));
+    std::promise<eam::exit_reason> heard;
+    auto got = heard.get_future();
+    system.watch(target, [&heard](const eam::down& d) { heard.set_value(d.reason); });
+    REQUIRE(got.wait_for(std::chrono::seconds(30)) == std::future_status::ready);
+    CHECK(got.get() == eam::exit_reason::noproc());
+
+    bool at_once = false;  // an empty ref has nothing to wait for
+    system.watch(eam::actor_ref{}, [&at_once](const eam::down& d) { at_once = d.reason == eam::exit_reason::noproc(); });
+    CHECK(at_once);
+  }
+
+  TEST_CASE("a move does not end a watch from outside actors: on_moved, then the old self's end reaches on_down") {
+    eam::actor_system system({.workers = 2});
+    auto target = system.spawn(fragile);
+    auto successor = system.spawn(fragile);
+    std::promise<eam::moved> moved_seen;
+    std::promise<eam::exit_reason> down_seen;
+    auto moved_got = moved_seen.get_future();
+    auto down_got = down_seen.get_future();
+    system.watch(
+        target, [&down_seen](const eam::down& d) { down_seen.set_value(d.reason); },
+        [&moved_seen](const eam::moved& m) { moved_seen.set_value(m); });
+    eam::announce_moved(target, successor, "elsewhere");
+    REQUIRE(moved_got.wait_for(std::chrono::seconds(30)) == std::future_status::ready);
+    const eam::moved m = moved_got.get();
+    CHECK(m.from == target);
+    CHECK(m.to == successor);
+    CHECK(m.node == "elsewhere");
+    CHECK(down_got.wait_for(std::chrono::milliseconds(0)) == std::future_status::timeout);
+    system.stop(target, eam::exit_reason::custom("relay_done"));
+    REQUIRE(down_got.wait_for(std::chrono::seconds(30)) == std::future_status::ready);
+    CHECK(down_got.get() == eam::exit_reason::custom("relay_done"));
   }
 }

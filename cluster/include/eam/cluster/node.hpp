@@ -95,9 +95,8 @@ struct transport_stats {
   std::uint64_t dropped_casts = 0;
   /// Times a sender waited for the send buffer of a peer (flow control).
   std::uint64_t sender_waits = 0;
-  /// This node's actors whose end is watched for peers (one per actor whose ref was sent).
-  /// The watch is set by a local actor shortly after the ref leaves: an actor that ends before
-  /// that shows its watchers on other nodes `noproc` instead of its reason.
+  /// This node's actors whose end is watched for peers (one per actor whose ref was sent; the
+  /// watch is in place before the ref leaves).
   std::uint64_t exported_watched = 0;
   std::size_t peers_connected = 0;
   /// Actors moved away from this node (migrate), migrations that failed, and messages the old

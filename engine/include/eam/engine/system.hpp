@@ -122,6 +122,17 @@ class actor_system {
   void stop(const actor_ref& ref, exit_reason reason);
   /// Sends an exit signal from outside any actor (see actor_context::exit).
   void exit(const actor_ref& ref, exit_reason reason);
+  /// Watches an actor from any thread, without a watching actor: for a layer that tells others
+  /// of an actor's end (the cluster watches every actor whose ref leaves the node). The watch
+  /// is in place when this returns, so nothing sent after it can end the actor unseen: a call
+  /// that ends it, a link's exit, a stop. `on_down` runs once, with the actor's exit reason, on
+  /// the thread where it ends (a worker, during its exit: keep it short, never block or throw);
+  /// with noproc when it has ended already, perhaps before this returns. A move (migration.hpp)
+  /// does not end this watch: `on_moved`, when given, runs in the moving actor's turn, and the
+  /// watch stays on the old self, whose end (as a relay) reaches `on_down`. It lasts until
+  /// then: there is no unwatch.
+  void watch(const actor_ref& ref, std::function<void(const down&)> on_down,
+             std::function<void(const moved&)> on_moved = {});
 
   /// Stops accepting spawns and calls, optionally lets mailboxes drain, stops every actor
   /// children-first, then joins the workers, and returns once all that is done. Called from
