@@ -145,8 +145,7 @@ class [[nodiscard]] call_op {
     e->reply = detail::reply_address(detail::reply_kind::slot, slot, 0);
     detail::send_now(target_, e);
     const bool answered = slot->wait_until(std::chrono::steady_clock::now() + timeout_);
-    result<R> r = answered ? std::move(*slot->value)
-                           : result<R>(error(errc::timeout, "no reply within the call's timeout"));
+    result<R> r = answered ? slot->take() : result<R>(error(errc::timeout, "no reply within the call's timeout"));
     slot->release();
     return r;
   }

@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <optional>
 #include <string_view>
+#include <type_traits>
+#include <variant>
 
 namespace eam::detail {
 
@@ -52,15 +54,36 @@ class reply_slot_base {
   std::atomic<std::uint32_t> refs_{2};
 };
 
+/// Cache-line aligned, with the value of a small R beside the state word and the error (80
+/// bytes) after both: the caller's reads after the wait hit the line its wait brought over. A
+/// `result<R>` held both and put its tag in the second line, one more transfer between cores
+/// on every blocking call's way back.
 template <class R>
-class reply_slot final : public reply_slot_base {
+class alignas(64) reply_slot final : public reply_slot_base {
  public:
   reply_slot() noexcept;
-  std::optional<result<R>> value;
+  template <class V>
+  void set_value(V&& v) {
+    value_.emplace(std::forward<V>(v));
+  }
+  void set_error(error&& e) { error_.emplace(std::move(e)); }
+  /// The answer, once wait_until said it is there.
+  result<R> take() {
+    if constexpr (std::is_void_v<R>) {
+      if (!error_) return {};
+    } else {
+      if (value_) return std::move(*value_);
+    }
+    return std::move(*error_);
+  }
 
-  static void set_error_of(reply_slot_base* s, error&& e) { static_cast<reply_slot*>(s)->value.emplace(std::move(e)); }
+  static void set_error_of(reply_slot_base* s, error&& e) { static_cast<reply_slot*>(s)->set_error(std::move(e)); }
   static void set_from_of(reply_slot_base* s, envelope& e);
   static void destroy_of(reply_slot_base* s) noexcept { delete static_cast<reply_slot*>(s); }
+
+ private:
+  std::optional<std::conditional_t<std::is_void_v<R>, std::monostate, R>> value_;
+  std::optional<error> error_;
 };
 
 template <class R>
@@ -93,15 +116,15 @@ void send_reply(reply_address& to, envelope* reply) noexcept;
 
 template <class R>
 void reply_slot<R>::set_from_of(reply_slot_base* s, envelope& e) {
-  auto& v = static_cast<reply_slot*>(s)->value;
+  auto* slot = static_cast<reply_slot*>(s);
   if (e.type == &message_type_of<error>)
-    v.emplace(std::move(e.as<error>()));
+    slot->set_error(std::move(e.as<error>()));
   else if constexpr (std::is_void_v<R>)
-    v.emplace(unexpected_reply(e.type->name, "nothing"));
+    slot->set_error(unexpected_reply(e.type->name, "nothing"));
   else if (e.type == &message_type_of<R>)
-    v.emplace(std::move(e.as<R>()));
+    slot->set_value(std::move(e.as<R>()));
   else
-    v.emplace(unexpected_reply(e.type->name, message_type_of<R>.name));
+    slot->set_error(unexpected_reply(e.type->name, message_type_of<R>.name));
 }
 
 /// Both answers share one rule: the address is consumed only once the answer is built, so an
@@ -116,7 +139,7 @@ void complete_call(reply_address& to, R&& value) {
     case reply_kind::slot: {
       auto* slot = static_cast<reply_slot<V>*>(to.target);
       const bool awaited = !slot->is_abandoned();
-      if (awaited) slot->value.emplace(std::forward<R>(value));  // may throw: `to` is still pending then
+      if (awaited) slot->set_value(std::forward<R>(value));  // may throw: `to` is still pending then
       to.kind = reply_kind::none;
       if (awaited) slot->publish();
       slot->release();
