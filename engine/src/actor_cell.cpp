@@ -175,7 +175,7 @@ template <bool now, bool has_slot>
     internal::local_outbox().send(this, e);
     return send_result::delivered;
   }
-  if (mailbox_.push(e)) on_claimed();
+  if (mailbox_.push(e)) on_claimed(e);
   return send_result::delivered;
 }
 
@@ -292,13 +292,13 @@ void actor_cell::deliver_system(envelope* e) noexcept {
   if (mailbox_.flag_system_and_claim()) on_claimed();
 }
 
-void actor_cell::on_claimed() noexcept {
+void actor_cell::on_claimed(const void* first_message) noexcept {
   // We hold the consumer role (mailbox.hpp M-I1). A live actor goes to a worker; a dead one is
   // drained right here, never scheduled (C-I2).
   if (dead_.load(std::memory_order_acquire))
     drain_dead();
   else
-    sys_->scheduler.schedule(this);
+    sys_->scheduler.schedule(this, first_message);
 }
 
 void actor_cell::drain_dead() noexcept {

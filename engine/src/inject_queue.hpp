@@ -12,9 +12,15 @@
 // ones queued before it: a thread outside the pool that keeps waking actors (a network thread)
 // cannot starve what the workers overflowed or handed off. A race lets one actor pass a few
 // queued a moment before, no more: the slot holds one.
+// The slot's line also carries the message that woke the actor, which the worker prefetches as
+// it takes the slot: the actor's mailbox line and that envelope then cross between the cores
+// at once, where its first look at the mailbox found the envelope one transfer later.
 // Shared:  slot_  an outside thread CASes it from null to its actor (release: the actor's
 //                 consumer role, [I1]); a worker exchanges it back to null (acquire, [I2]). A
 //                 full slot, or a queue with actors in it, sends the outside actor to the queue.
+//          slot_message_  a hint, relaxed both ways: stored before [I1], read after [I2]. Two
+//                 outside threads racing may leave one's envelope beside the other's actor,
+//                 or an envelope already handled: a prefetch of any address is harmless.
 //
 // Under ThreadSanitizer the queue is a mutex around a deque instead: moodycamel orders its
 // slots with standalone fences, which TSan does not model, so it would report races that are
@@ -43,16 +49,21 @@ class inject_queue {
   void push(actor_cell* c) { q_.push(c); }
   /// For a thread outside the pool: into the hand-off slot when it is free and nothing is
   /// queued, else the queue.
-  void push_from_outside(actor_cell* c) {
+  void push_from_outside(actor_cell* c, const void* first_message = nullptr) {
     actor_cell* expected = nullptr;
-    if (slot_.load(std::memory_order_relaxed) == nullptr && q_.size_approx() == 0 &&
-        slot_.compare_exchange_strong(expected, c, std::memory_order_release, std::memory_order_relaxed))  // [I1]
-      return;
+    if (slot_.load(std::memory_order_relaxed) == nullptr && q_.size_approx() == 0) {
+      slot_message_.store(first_message, std::memory_order_relaxed);
+      if (slot_.compare_exchange_strong(expected, c, std::memory_order_release, std::memory_order_relaxed))  // [I1]
+        return;
+    }
     q_.push(c);
   }
   actor_cell* try_pop() noexcept {
     if (slot_.load(std::memory_order_relaxed) != nullptr) {  // a hint: the exchange decides
-      if (actor_cell* c = slot_.exchange(nullptr, std::memory_order_acquire)) return c;  // [I2]
+      if (actor_cell* c = slot_.exchange(nullptr, std::memory_order_acquire)) {  // [I2]
+        if (const void* m = slot_message_.load(std::memory_order_relaxed)) __builtin_prefetch(m);
+        return c;
+      }
     }
     return q_.try_pop();
   }
@@ -102,6 +113,7 @@ class inject_queue {
   };
 #endif
   alignas(64) std::atomic<actor_cell*> slot_{nullptr};
+  std::atomic<const void*> slot_message_{nullptr};
   queue q_;
 };
 

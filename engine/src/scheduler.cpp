@@ -64,11 +64,11 @@ inline worker* own_worker(const scheduler& s) noexcept {
 
 bool scheduler::on_worker() const noexcept { return own_worker(*this) != nullptr; }
 
-void scheduler::schedule(actor_cell* c) noexcept {
+void scheduler::schedule(actor_cell* c, const void* first_message) noexcept {
   if (worker* w = own_worker(*this))
     w->schedule_local(c);
   else
-    push_from_outside(c);
+    push_from_outside(c, first_message);
 }
 
 void scheduler::schedule_behind(actor_cell* c) noexcept {
@@ -78,8 +78,8 @@ void scheduler::schedule_behind(actor_cell* c) noexcept {
     push_global(c);  // behind: not the hand-off slot, which is looked at first
 }
 
-void scheduler::push_from_outside(actor_cell* c) noexcept {
-  global_.push_from_outside(c);
+void scheduler::push_from_outside(actor_cell* c, const void* first_message) noexcept {
+  global_.push_from_outside(c, first_message);
   notify();
 }
 

@@ -62,7 +62,9 @@ class scheduler {
   void stop();
 
   /// Makes `c` runnable. Any thread; the caller holds `c`'s consumer role and hands it over.
-  void schedule(actor_cell* c) noexcept;
+  /// `first_message`, when known, is the envelope that woke it: a worker that takes `c` from
+  /// the outside hand-off slot prefetches it (inject_queue.hpp).
+  void schedule(actor_cell* c, const void* first_message = nullptr) noexcept;
   /// Same, behind the work already queued (not in a worker's LIFO slot): for actors that were
   /// waiting on another one (a muted sender let go), which should not jump the queue.
   void schedule_behind(actor_cell* c) noexcept;
@@ -86,7 +88,7 @@ class scheduler {
   friend class worker;
   void notify() noexcept;
   void push_global(actor_cell* c) noexcept;
-  void push_from_outside(actor_cell* c) noexcept;
+  void push_from_outside(actor_cell* c, const void* first_message) noexcept;
   bool any_work_visible() const noexcept;
   /// A hint (relaxed) for the watches' back-off: every worker that may run is parked. Resting
   /// workers do not count: with one active worker parked, an idle system is idle.
