@@ -162,6 +162,8 @@ class actor_cell {
   /// the actor ended (the descriptor is static), unlike impl().
   [[nodiscard]] const actor_type& type() const noexcept { return *type_; }
   [[nodiscard]] bool is_idle() const noexcept { return mailbox_.is_marked_empty(); }
+  /// Where a turn first reads what senders wrote (a prefetch hint for the hand-off slot).
+  [[nodiscard]] const void* mailbox_address() const noexcept { return &mailbox_; }
   /// Whether its turns end with a backlog (mute_table.hpp). A hint for senders (relaxed); the
   /// mute table reads it again under its lock.
   [[nodiscard]] bool overloaded() const noexcept { return overloaded_.load(std::memory_order_relaxed); }

@@ -31,7 +31,7 @@ void reply_handle::reply(message&& value) noexcept {
     case detail::reply_kind::slot: {
       auto* slot = static_cast<detail::reply_slot_base*>(to_.target);
       to_.kind = detail::reply_kind::none;
-      if (!slot->is_abandoned()) {
+      if (!slot->discard_if_abandoned()) {
         try {
           slot->ops->set_from(slot, *e);
         } catch (...) {  // the value's move threw: the caller still gets exactly one answer
@@ -39,7 +39,6 @@ void reply_handle::reply(message&& value) noexcept {
         }
         slot->publish();
       }
-      slot->release();
       detail::free_envelope(e);
       return;
     }

@@ -87,11 +87,9 @@ void complete_error(reply_address& to, error&& err) noexcept {
     case reply_kind::slot: {
       auto* slot = static_cast<reply_slot_base*>(to.target);
       to.kind = reply_kind::none;
-      if (!slot->is_abandoned()) {
-        slot->ops->set_error(slot, std::move(err));
-        slot->publish();
-      }
-      slot->release();
+      if (slot->discard_if_abandoned()) return;
+      slot->ops->set_error(slot, std::move(err));
+      slot->publish();
       return;
     }
     case reply_kind::actor: {

@@ -12,20 +12,22 @@
 // ones queued before it: a thread outside the pool that keeps waking actors (a network thread)
 // cannot starve what the workers overflowed or handed off. A race lets one actor pass a few
 // queued a moment before, no more: the slot holds one.
-// The slot's line also carries the message that woke the actor, which the worker prefetches as
-// it takes the slot: the actor's mailbox line and that envelope then cross between the cores
-// at once, where its first look at the mailbox found the envelope one transfer later.
+// The slot's line also carries where the worker will read first: the actor's mailbox, the
+// envelope that woke it, and that envelope's reply slot when a blocking caller waits on one.
+// The worker prefetches them as it takes the slot, so they cross between the cores at once,
+// behind its own searcher bookkeeping, where each look found the next line one transfer later.
 // Shared:  slot_  an outside thread CASes it from null to its actor (release: the actor's
 //                 consumer role, [I1]); a worker exchanges it back to null (acquire, [I2]). A
 //                 full slot, or a queue with actors in it, sends the outside actor to the queue.
-//          slot_message_  a hint, relaxed both ways: stored before [I1], read after [I2]. Two
-//                 outside threads racing may leave one's envelope beside the other's actor,
-//                 or an envelope already handled: a prefetch of any address is harmless.
+//          slot_lines_  hints, relaxed both ways: stored before [I1], read after [I2]. Two
+//                 outside threads racing may leave one's lines beside the other's actor, or
+//                 lines already freed: a prefetch of any address is harmless.
 //
 // Under ThreadSanitizer the queue is a mutex around a deque instead: moodycamel orders its
 // slots with standalone fences, which TSan does not model, so it would report races that are
 // not there and hide the ones in our own code. The swap changes no semantics the engine relies
 // on.
+#include <array>
 #include <atomic>
 #include <cstddef>
 
@@ -46,13 +48,16 @@ using detail::actor_cell;
 
 class inject_queue {
  public:
+  /// Addresses the worker that takes an actor from the hand-off slot reads first (null: none).
+  using first_lines = std::array<const void*, 4>;
+
   void push(actor_cell* c) { q_.push(c); }
   /// For a thread outside the pool: into the hand-off slot when it is free and nothing is
   /// queued, else the queue.
-  void push_from_outside(actor_cell* c, const void* first_message = nullptr) {
+  void push_from_outside(actor_cell* c, const first_lines& lines = {}) {
     actor_cell* expected = nullptr;
     if (slot_.load(std::memory_order_relaxed) == nullptr && q_.size_approx() == 0) {
-      slot_message_.store(first_message, std::memory_order_relaxed);
+      for (std::size_t i = 0; i < lines.size(); ++i) slot_lines_[i].store(lines[i], std::memory_order_relaxed);
       if (slot_.compare_exchange_strong(expected, c, std::memory_order_release, std::memory_order_relaxed))  // [I1]
         return;
     }
@@ -61,7 +66,8 @@ class inject_queue {
   actor_cell* try_pop() noexcept {
     if (slot_.load(std::memory_order_relaxed) != nullptr) {  // a hint: the exchange decides
       if (actor_cell* c = slot_.exchange(nullptr, std::memory_order_acquire)) {  // [I2]
-        if (const void* m = slot_message_.load(std::memory_order_relaxed)) __builtin_prefetch(m);
+        for (const auto& line : slot_lines_)
+          if (const void* p = line.load(std::memory_order_relaxed)) __builtin_prefetch(p);
         return c;
       }
     }
@@ -113,7 +119,7 @@ class inject_queue {
   };
 #endif
   alignas(64) std::atomic<actor_cell*> slot_{nullptr};
-  std::atomic<const void*> slot_message_{nullptr};
+  std::array<std::atomic<const void*>, 4> slot_lines_{};
   queue q_;
 };
 

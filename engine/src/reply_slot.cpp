@@ -44,7 +44,20 @@ void futex_wait(std::atomic<std::uint32_t>* word, std::uint32_t expected,
 
 void reply_slot_base::publish() noexcept {
   const std::uint32_t prev = state_.exchange(ready, std::memory_order_acq_rel);  // [R1]
+  if ((prev & abandoned) != 0) {
+    ops->destroy(this);  // the caller gave up after our look: the slot is ours to free
+    return;
+  }
+  // The caller may take the answer and free the slot before this wake: a private futex wake
+  // reads no memory (the kernel keys it by address), and at worst wakes another waiter that
+  // now sleeps at that address, which re-checks its word as every futex waiter must.
   if ((prev & sleeping) != 0) futex_wake(&state_);
+}
+
+bool reply_slot_base::discard_if_abandoned() noexcept {
+  if ((state_.load(std::memory_order_acquire) & abandoned) == 0) return false;  // [R3]
+  ops->destroy(this);
+  return true;
 }
 
 bool reply_slot_base::wait_until(std::chrono::steady_clock::time_point deadline) noexcept {
@@ -71,10 +84,6 @@ bool reply_slot_base::wait_until(std::chrono::steady_clock::time_point deadline)
       continue;
     futex_wait(&state_, pending | sleeping, deadline);
   }
-}
-
-void reply_slot_base::release() noexcept {
-  if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) ops->destroy(this);
 }
 
 }  // namespace eam::detail

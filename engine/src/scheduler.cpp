@@ -79,7 +79,10 @@ void scheduler::schedule_behind(actor_cell* c) noexcept {
 }
 
 void scheduler::push_from_outside(actor_cell* c, const void* first_message) noexcept {
-  global_.push_from_outside(c, first_message);
+  // Read before the push: from it on, a worker may handle and free the envelope.
+  const auto* e = static_cast<const detail::envelope*>(first_message);
+  const void* reply_slot = e != nullptr && e->reply.kind == detail::reply_kind::slot ? e->reply.target : nullptr;
+  global_.push_from_outside(c, {c, c->mailbox_address(), first_message, reply_slot});
   notify();
 }
 

@@ -144,9 +144,10 @@ class [[nodiscard]] call_op {
     detail::envelope* e = std::exchange(request_, nullptr);
     e->reply = detail::reply_address(detail::reply_kind::slot, slot, 0);
     detail::send_now(target_, e);
-    const bool answered = slot->wait_until(std::chrono::steady_clock::now() + timeout_);
-    result<R> r = answered ? slot->take() : result<R>(error(errc::timeout, "no reply within the call's timeout"));
-    slot->release();
+    if (!slot->wait_until(std::chrono::steady_clock::now() + timeout_))
+      return error(errc::timeout, "no reply within the call's timeout");  // the reply address frees the slot
+    result<R> r = slot->take();
+    delete slot;
     return r;
   }
 

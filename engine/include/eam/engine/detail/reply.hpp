@@ -15,29 +15,33 @@
 
 namespace eam::detail {
 
-/// Shared by the blocked caller and the request envelope; freed by whichever lets go last.
-///
-/// Shared:  state_  the futex word: pending -> ready (by the replier) or pending -> abandoned
-///                  (by a caller whose deadline passed); `sleeping` is or-ed in by a caller
-///                  about to block so the replier knows to wake it.
-///          refs_   two owners: the caller and the reply_address in flight.
+/// Shared by the blocked caller and the request envelope. Who frees it follows from the state
+/// word, so no reference count crosses between the cores:
+///   pending -> ready      by the replier's `publish`; from then on the caller owns the slot (it
+///                         takes the answer and deletes it), the replier touches it no more;
+///   pending -> abandoned  by a caller whose deadline passed; from then on the reply address
+///                         owns it, and its one answer (value or error) frees it instead.
+/// `sleeping` is or-ed in by a caller about to block so the replier knows to wake it.
 /// Orderings: the replier writes the value, then publishes it with a release exchange on
-///            state_ [R1]; the caller's acquire load of state_ [R2] pairs with it.
+///            state_ [R1]; the caller's acquire load of state_ [R2] pairs with it. The caller's
+///            abandoning CAS is a release that the replier's acquire look [R3] or exchange
+///            [R1] pairs with before it frees the slot.
+/// A reference count did the same with one more read-modify-write on each side, and the side
+/// that freed last (often the worker) then read the slot's second line from the other core.
 class reply_slot_base {
  public:
   static constexpr std::uint32_t pending = 0, ready = 1, abandoned = 2, sleeping = 4;
 
-  /// Replier side: makes the value or error visible and wakes the caller if it sleeps.
+  /// Replier side, once per slot, after the answer is set: makes it visible and wakes the
+  /// caller if it sleeps; frees the slot instead if the caller gave up meanwhile.
   void publish() noexcept;
-  /// Caller side: waits until `deadline`. True when the answer is there; false when the
-  /// deadline passed first (the slot is then abandoned and a late answer is discarded).
+  /// Replier side, once per slot, instead of setting an answer: true (and the slot freed) when
+  /// the caller already gave up, so the work of answering is skipped.
+  bool discard_if_abandoned() noexcept;
+  /// Caller side: waits until `deadline`. True when the answer is there (the caller then owns
+  /// the slot); false when the deadline passed first (the slot is then abandoned: the reply
+  /// address frees it, and a late answer is discarded).
   bool wait_until(std::chrono::steady_clock::time_point deadline) noexcept;
-  /// Drops one owner; the last frees the slot.
-  void release() noexcept;
-  /// Whether the caller already gave up (the replier then skips the work of answering).
-  [[nodiscard]] bool is_abandoned() const noexcept {
-    return (state_.load(std::memory_order_relaxed) & abandoned) != 0;
-  }
 
   /// What depends on the reply type R, one static table per R (one store to set up).
   struct operations {
@@ -51,7 +55,6 @@ class reply_slot_base {
 
  protected:
   std::atomic<std::uint32_t> state_{pending};
-  std::atomic<std::uint32_t> refs_{2};
 };
 
 /// Cache-line aligned, with the value of a small R beside the state word and the error (80
@@ -138,11 +141,13 @@ void complete_call(reply_address& to, R&& value) {
       return;
     case reply_kind::slot: {
       auto* slot = static_cast<reply_slot<V>*>(to.target);
-      const bool awaited = !slot->is_abandoned();
-      if (awaited) slot->set_value(std::forward<R>(value));  // may throw: `to` is still pending then
+      if (slot->discard_if_abandoned()) {
+        to.kind = reply_kind::none;
+        return;
+      }
+      slot->set_value(std::forward<R>(value));  // may throw: `to` is still pending then
       to.kind = reply_kind::none;
-      if (awaited) slot->publish();
-      slot->release();
+      slot->publish();
       return;
     }
     case reply_kind::actor: {
