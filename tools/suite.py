@@ -555,6 +555,9 @@ def main():
                         help="run each workload once at --size on every system and only check the results")
     parser.add_argument("--scaling", action=argparse.BooleanOptionalAction, default=True,
                         help="also measure every local row at 1..--workers workers (default on)")
+    parser.add_argument("--scaling-reps", type=int,
+                        help="runs per worker count in that sweep, before short rows get more (default: --reps, "
+                             "at most 3); more runs narrow the spread a row slower with more workers is judged by")
     parser.add_argument("--out", default=os.path.join(ROOT, "build", "suite"), help="output directory")
     parser.add_argument("--build", default=os.path.join(ROOT, "build", "release"), help="Release build directory")
     parser.add_argument("--timeout", type=int, default=600, help="seconds before one run is killed")
@@ -830,7 +833,7 @@ def worker_scaling(names, systems, results, args):
     throughput at some count falls below that at 1 worker are listed (the engine's goal: none)."""
     counts = sorted({1, 2, 4, 8, 16, args.workers} & set(range(1, args.workers + 1)))
     local = [n for n in names if WORKLOADS[n][0] != "remote"]
-    base_reps = min(args.reps, 3)
+    base_reps = args.scaling_reps if args.scaling_reps else min(args.reps, 3)
     out, runs = {}, {}
     print(f"\nworker scaling of every local row: {counts} workers, interleaved, median of "
           f"{base_reps} to {3 * base_reps} runs")
