@@ -12,10 +12,11 @@
 // ones queued before it: a thread outside the pool that keeps waking actors (a network thread)
 // cannot starve what the workers overflowed or handed off. A race lets one actor pass a few
 // queued a moment before, no more: the slot holds one.
-// The slot's line also carries where the worker will read first: the actor's mailbox, the
-// envelope that woke it, and that envelope's reply slot when a blocking caller waits on one.
-// The worker prefetches them as it takes the slot, so they cross between the cores at once,
-// behind its own searcher bookkeeping, where each look found the next line one transfer later.
+// The slot's line also carries where the worker will read first: the cell's first line, its
+// mailbox, the envelope that woke it, and that envelope's reply slot when a blocking caller
+// waits on one. The worker prefetches them as it takes the slot, so they cross between the
+// cores at once, behind its own searcher bookkeeping, where each look found the next line one
+// transfer later.
 // Shared:  slot_  an outside thread CASes it from null to its actor (release: the actor's
 //                 consumer role, [I1]); a worker exchanges it back to null (acquire, [I2]). A
 //                 full slot, or a queue with actors in it, sends the outside actor to the queue.

@@ -63,7 +63,8 @@ class scheduler {
 
   /// Makes `c` runnable. Any thread; the caller holds `c`'s consumer role and hands it over.
   /// `first_message`, when known, is the envelope that woke it: a worker that takes `c` from
-  /// the outside hand-off slot prefetches it, its reply slot and `c`'s mailbox (inject_queue.hpp).
+  /// the outside hand-off slot prefetches it, its reply slot, and `c`'s first line and mailbox
+  /// (inject_queue.hpp).
   void schedule(actor_cell* c, const void* first_message = nullptr) noexcept;
   /// Same, behind the work already queued (not in a worker's LIFO slot): for actors that were
   /// waiting on another one (a muted sender let go), which should not jump the queue.
