@@ -292,7 +292,7 @@ void actor_cell::deliver_system(envelope* e) noexcept {
   if (mailbox_.flag_system_and_claim()) on_claimed();
 }
 
-void actor_cell::on_claimed(const void* first_message) noexcept {
+void actor_cell::on_claimed(const envelope* first_message) noexcept {
   // We hold the consumer role (mailbox.hpp M-I1). A live actor goes to a worker; a dead one is
   // drained right here, never scheduled (C-I2).
   if (dead_.load(std::memory_order_acquire))

@@ -298,7 +298,7 @@ class actor_cell {
   static constexpr std::uint64_t paused_marker = ~std::uint64_t{0};
   [[nodiscard]] bool paused() const noexcept { return extras_ && extras_->await.request_id == paused_marker; }
 
-  void on_claimed(const void* first_message = nullptr) noexcept;
+  void on_claimed(const envelope* first_message = nullptr) noexcept;
   void drain_dead() noexcept;
   void reject(envelope* e) noexcept;
   void on_exit_signal(internal::exit_request& x) noexcept;

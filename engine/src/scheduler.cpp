@@ -64,7 +64,7 @@ inline worker* own_worker(const scheduler& s) noexcept {
 
 bool scheduler::on_worker() const noexcept { return own_worker(*this) != nullptr; }
 
-void scheduler::schedule(actor_cell* c, const void* first_message) noexcept {
+void scheduler::schedule(actor_cell* c, const detail::envelope* first_message) noexcept {
   if (worker* w = own_worker(*this))
     w->schedule_local(c);
   else
@@ -78,10 +78,11 @@ void scheduler::schedule_behind(actor_cell* c) noexcept {
     push_global(c);  // behind: not the hand-off slot, which is looked at first
 }
 
-void scheduler::push_from_outside(actor_cell* c, const void* first_message) noexcept {
+void scheduler::push_from_outside(actor_cell* c, const detail::envelope* first_message) noexcept {
   // Read before the push: from it on, a worker may handle and free the envelope.
-  const auto* e = static_cast<const detail::envelope*>(first_message);
-  const void* reply_slot = e != nullptr && e->reply.kind == detail::reply_kind::slot ? e->reply.target : nullptr;
+  const void* reply_slot = first_message != nullptr && first_message->reply.kind == detail::reply_kind::slot
+                               ? first_message->reply.target
+                               : nullptr;
   global_.push_from_outside(c, {c, c->mailbox_address(), first_message, reply_slot});
   notify();
 }

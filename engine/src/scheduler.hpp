@@ -43,6 +43,10 @@
 #include <memory>
 #include <vector>
 
+namespace eam::detail {
+struct envelope;
+}
+
 namespace eam::internal {
 
 class timer_service;
@@ -65,7 +69,7 @@ class scheduler {
   /// `first_message`, when known, is the envelope that woke it: a worker that takes `c` from
   /// the outside hand-off slot prefetches it, its reply slot, and `c`'s first line and mailbox
   /// (inject_queue.hpp).
-  void schedule(actor_cell* c, const void* first_message = nullptr) noexcept;
+  void schedule(actor_cell* c, const detail::envelope* first_message = nullptr) noexcept;
   /// Same, behind the work already queued (not in a worker's LIFO slot): for actors that were
   /// waiting on another one (a muted sender let go), which should not jump the queue.
   void schedule_behind(actor_cell* c) noexcept;
@@ -89,7 +93,7 @@ class scheduler {
   friend class worker;
   void notify() noexcept;
   void push_global(actor_cell* c) noexcept;
-  void push_from_outside(actor_cell* c, const void* first_message) noexcept;
+  void push_from_outside(actor_cell* c, const detail::envelope* first_message) noexcept;
   bool any_work_visible() const noexcept;
   /// A hint (relaxed) for the watches' back-off: every worker that may run is parked. Resting
   /// workers do not count: with one active worker parked, an idle system is idle.
