@@ -1,10 +1,12 @@
 #include "actor_cell.hpp"
 
 #include "allocator.hpp"
+#include "caller_turn_gate.hpp"
 #include "held_call_timeouts.hpp"
 #include "invariant.hpp"
 #include "system_state.hpp"
 #include "tls.hpp"
+#include "worker.hpp"
 
 #include <eam/engine/log.hpp>
 #include <eam/engine/telemetry.hpp>
@@ -152,9 +154,10 @@ actor_cell::extras& actor_cell::more() {
 // -- senders ---------------------------------------------------------------------------------
 
 // The one path of every ordinary message: a known-dead target drops it, a bound admits or
-// evicts, then it leaves through the outbox (inside a handler, unless `now`) or straight into
-// the mailbox. `now` is a constant at each call, so each sender inlines only its own path.
-template <bool now, bool has_slot>
+// evicts, then it leaves through the outbox (inside a handler) or straight into the mailbox.
+// `from_thread` (a blocking call from outside the pool) skips the outbox and may run the turn
+// its push claims right here. Constants at each call, so each sender inlines only its own path.
+template <bool from_thread, bool has_slot>
 [[gnu::always_inline]] inline send_result actor_cell::enqueue(envelope* e) noexcept {
   if (dead_.load(std::memory_order_acquire)) {
     free_envelope(e);
@@ -171,16 +174,21 @@ template <bool now, bool has_slot>
     }
     if (const send_result r = admit(e); r != send_result::delivered) return r;
   }
-  if (!now && tls_cell != nullptr) {
+  if (!from_thread && tls_cell != nullptr) {
     internal::local_outbox().send(this, e);
     return send_result::delivered;
   }
-  if (mailbox_.push(e)) on_claimed(e);
+  if (mailbox_.push(e)) {
+    if constexpr (from_thread)
+      run_claimed_on_caller(e);
+    else
+      on_claimed(e);
+  }
   return send_result::delivered;
 }
 
 send_result actor_cell::deliver(envelope* e) noexcept { return enqueue<false>(e); }
-send_result actor_cell::deliver_now(envelope* e) noexcept { return enqueue<true>(e); }
+send_result actor_cell::deliver_call_from_thread(envelope* e) noexcept { return enqueue<true>(e); }
 
 void actor_cell::deliver_info(envelope* e) noexcept {
   e->flags |= envelope::uncounted;  // never counted against a bound, never dropped by it
@@ -299,6 +307,41 @@ void actor_cell::on_claimed(const envelope* first_message) noexcept {
     drain_dead();
   else
     sys_->scheduler.schedule(this, first_message);
+}
+
+void actor_cell::run_claimed_on_caller(const envelope* call) noexcept {
+  if (dead_.load(std::memory_order_acquire)) {
+    drain_dead();
+    return;
+  }
+  // A worker's thread keeps its worker's state (held releases and timeouts, envelope cache)
+  // in its thread-locals; a turn there belongs to that worker's loop. Never the case for a
+  // blocking call, which is refused inside a handler, but cheap to rule out.
+  internal::caller_turn_gate& gate = sys_->caller_turns;
+  if (internal::current_worker() != nullptr || !gate.try_enter()) {
+    sys_->scheduler.schedule(this, call);
+    return;
+  }
+  // The turn of a worker, as worker::run gives it, on a thread that has none of a worker's
+  // thread-locals: releases happen at once, a task's call timeout is armed with the timer
+  // service, envelopes come from the thread's outside blocks. The budget handles the call and
+  // at most one message behind it, so the caller waits for little but its own answer; more
+  // goes to the pool with the actor.
+  unsigned handled = 0;
+  const internal::turn_result turn = run_turn(caller_turn_budget, handled);
+  actor_cell* const pressed = internal::local_outbox().end_turn();  // an actor here mutes no sender
+  switch (turn) {
+    case internal::turn_result::idle:
+      break;
+    case internal::turn_result::yield:
+      sys_->scheduler.schedule(this);
+      break;
+    case internal::turn_result::done:
+      release();  // the alive reference (C-I1)
+      break;
+  }
+  if (pressed != nullptr) [[unlikely]] pressed->release();
+  gate.leave();  // last: shutdown may destroy the system from here on
 }
 
 void actor_cell::drain_dead() noexcept {

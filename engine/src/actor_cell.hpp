@@ -127,8 +127,10 @@ class actor_cell {
   /// deliver, except that a full bounded mailbox hands `e` back (`refused`) instead of
   /// dropping it or failing its call (detail::offer).
   send_result offer(envelope* e) noexcept;
-  /// The same, never buffered in the outbox: for a sender about to block.
-  send_result deliver_now(envelope* e) noexcept;
+  /// A blocking call from a thread outside every pool: never buffered in an outbox, and when
+  /// its push finds the actor idle, the calling thread runs the turn itself (gate permitting:
+  /// caller_turn_gate.hpp, system_config::calls_run_on_caller).
+  send_result deliver_call_from_thread(envelope* e) noexcept;
   /// Sends an info message (down): ordinary, in order, but never dropped by a bounded mailbox.
   void deliver_info(envelope* e) noexcept;
   /// Bounds the mailbox (at spawn, before anyone else holds the cell).
@@ -300,6 +302,9 @@ class actor_cell {
 
   void on_claimed(const envelope* first_message = nullptr) noexcept;
   void drain_dead() noexcept;
+  void run_claimed_on_caller(const envelope* call) noexcept;
+  // Messages a turn run by a calling thread may handle: its call and one behind it.
+  static constexpr unsigned caller_turn_budget = 2;
   void reject(envelope* e) noexcept;
   void on_exit_signal(internal::exit_request& x) noexcept;
   bool forget_watch(std::uint64_t id, std::function<void(const down&)>& on_down) noexcept;

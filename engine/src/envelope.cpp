@@ -70,13 +70,12 @@ send_result offer(actor_cell* target, envelope* e) noexcept {
   return target->offer(e);
 }
 
-void send_now(actor_cell* target, envelope* e) noexcept {
-  if (current_cell() != nullptr) internal::local_outbox().flush();  // what the handler sent first goes first
+void send_call_from_thread(actor_cell* target, envelope* e) noexcept {
   if (target == nullptr) {
     free_envelope(e);
     return;
   }
-  (void)target->deliver_now(e);  // a refused call is answered with mailbox_full
+  (void)target->deliver_call_from_thread(e);  // a refused call is answered with mailbox_full
 }
 
 

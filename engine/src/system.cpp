@@ -28,7 +28,8 @@ std::string local_node_id() {
 system_state::system_state(const system_config& cfg)
     : config(cfg),
       scheduler(cfg.workers != 0 ? cfg.workers : std::max(1u, std::thread::hardware_concurrency()), cfg.throughput,
-                cfg.adaptive_workers) {
+                cfg.adaptive_workers),
+      caller_turns(cfg.calls_run_on_caller) {
   // Before the scheduler starts its workers (actor_system's constructor): their heaps then
   // take their memory with the option on.
   if (cfg.large_pages) internal::prefer_large_pages();
@@ -301,7 +302,8 @@ void actor_system::run_shutdown(shutdown_options options) {
   if (s.registry.count() != 0)
     std::fprintf(stderr, "eam: shutdown timed out with %zu actors still running\n", s.registry.count());
 
-  // 3. Workers and timers.
+  // 3. Callers' turns, workers and timers.
+  s.caller_turns.close();
   s.scheduler.stop();
   s.timers.stop();
   if (telemetry::any_handlers()) {

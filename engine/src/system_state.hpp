@@ -2,6 +2,7 @@
 // system_state: what an actor_system owns. Cells point at it; the public actor_system is a
 // handle to it.
 #include "actor_registry.hpp"
+#include "caller_turn_gate.hpp"
 #include "mute_table.hpp"
 #include "scheduler.hpp"
 #include "timer_service.hpp"
@@ -38,6 +39,9 @@ class system_state {
   internal::scheduler scheduler;
   internal::actor_registry registry;
   internal::mute_table mutes;
+  // Turns run by callers outside the pool (system_config::calls_run_on_caller); shutdown
+  // closes it before it stops the workers.
+  internal::caller_turn_gate caller_turns;
   std::atomic<phase> state{phase::running};
   std::atomic<std::uint64_t> next_actor_id{1};
   actor_system* handle = nullptr;

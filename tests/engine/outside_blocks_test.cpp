@@ -67,7 +67,8 @@ TEST_SUITE("engine.outside_blocks") {
     std::vector<void*> leftovers(envelope_pool::max_pooled);
     while (const unsigned n = eam::internal::outside_pool().take(small, leftovers.data(), envelope_pool::max_pooled))
       for (unsigned i = 0; i < n; ++i) eam::internal::deallocate(leftovers[i]);
-    eam::actor_system sys({.workers = 1});
+    // The freeing turn on the worker, not on the calling thread (system_config::calls_run_on_caller).
+    eam::actor_system sys({.workers = 1, .calls_run_on_caller = false});
     auto freer = eam::typed_ref<bool(free_all)>(sys.spawn([](eam::actor_context&) {
       return eam::behavior{[](free_all f) {
         for (eam::detail::envelope* e : *f.envelopes) eam::detail::free_envelope(e);

@@ -135,6 +135,9 @@ class [[nodiscard]] call_op {
 
   /// Sends the call and blocks this thread until the reply or the timeout. On a worker thread
   /// (inside a handler) it fails at once with `blocking_call_on_worker`: `co_await` instead.
+  /// A target that is idle has its turn run on this thread, which would only wait
+  /// (system_config::calls_run_on_caller): the timeout then bounds a reply the handler defers,
+  /// not the handler itself.
   result<R> get() && {
     if (detail::current_cell() != nullptr)
       return error(errc::blocking_call_on_worker,
@@ -143,7 +146,7 @@ class [[nodiscard]] call_op {
     auto* slot = new detail::reply_slot<R>;
     detail::envelope* e = std::exchange(request_, nullptr);
     e->reply = detail::reply_address(detail::reply_kind::slot, slot, 0);
-    detail::send_now(target_, e);
+    detail::send_call_from_thread(target_, e);
     if (!slot->wait_until(std::chrono::steady_clock::now() + timeout_))
       return error(errc::timeout, "no reply within the call's timeout");  // the reply address frees the slot
     result<R> r = slot->take();

@@ -51,6 +51,14 @@ struct system_config {
   /// large_os_pages; MIMALLOC_LARGE_OS_PAGES in the environment wins), never turned back off,
   /// and only in builds with EAM_USE_MIMALLOC. Costs about 2 MB of resident memory.
   bool large_pages = true;
+  /// A blocking call from a thread outside the pool (`call(...).get()`) that finds its target
+  /// idle runs the target's turn on the calling thread, which would only wait for the reply:
+  /// the message and the reply cross no core, no worker wakes, and the call costs about a
+  /// tenth of the CPU. The handler then runs on the caller's thread and stack, and the call's
+  /// timeout cannot cut it short: it bounds the wait for a reply the handler defers (a task, a
+  /// reply_handle), not a handler the caller runs itself. False: every turn runs on a worker,
+  /// for handlers that block or run long, or callers whose threads must not run actor code.
+  bool calls_run_on_caller = true;
 };
 
 struct shutdown_options {
