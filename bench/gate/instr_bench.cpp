@@ -9,13 +9,16 @@
 // Each runs once unmeasured first, so first-touch costs (allocator pages, lazy statics) stay out.
 #include "../workloads/eam_workloads.hpp"
 
+#include "actor_cell.hpp"
 #include "mailbox.hpp"
 #include "timer_service.hpp"
 
 #include <valgrind/callgrind.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -118,6 +121,22 @@ void call_workload(std::int64_t n) {
   done.wait();
 }
 
+// call_from_thread: a thread outside the pool makes n blocking calls to an idle actor, whose
+// turns it runs itself (system_config::calls_run_on_caller). Per round trip. The actor is idle
+// before the region: a call that found it still claimed would wait for a worker, and the
+// count would depend on how long the wait spun.
+void call_from_thread_workload(std::int64_t n) {
+  eam::actor_system sys({.workers = 1});
+  auto server = sys.spawn(echo_server);
+  (void)server.call(request{1}).get();
+  while (!server.cell()->is_idle()) std::this_thread::yield();
+  region_begin();
+  std::int64_t sum = 0;
+  for (std::int64_t i = 0; i < n; ++i) sum += server.call(request{1}).get().value();
+  region_end("call_from_thread");
+  if (sum != n) std::abort();
+}
+
 // spawn_stop: an actor spawns a child and stops it, n times; each child runs init and
 // terminate and reports its exit to the parent. Per child.
 struct counted_child : eam::actor<void(tick)> {
@@ -202,6 +221,7 @@ int main() {
       {"cast", 20000, cast_workload},
       {"ping_pong", 20000, ping_pong_workload},
       {"call", 5000, call_workload},
+      {"call_from_thread", 5000, call_from_thread_workload},
       {"spawn_stop", 5000, spawn_stop_workload},
       {"mailbox_push_pop", 20000, mailbox_workload},
       {"mailbox_push_take", 20000, mailbox_take_workload},

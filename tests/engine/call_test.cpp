@@ -50,7 +50,7 @@ TEST_SUITE("engine.call") {
   // worker answers, so both orders and the race between them occur; ASan and TSan check that
   // every slot is freed exactly once and never read after. The turns run on workers: a caller
   // that runs the handler itself has the answer before it looks.
-  TEST_CASE("calls that give up while their answer is being written get the answer or timeout, and lose nothing") {
+  TEST_CASE("calls that give up while their answer is being written get the answer or timeout and lose nothing") {
     eam::actor_system system({.workers = 2, .calls_run_on_caller = false});
     auto ref = system.spawn(echo_actor);
     int answered = 0, timed_out = 0;

@@ -34,7 +34,7 @@ auto reporter(eam::actor_context& ctx) {
 }  // namespace
 
 TEST_SUITE("engine.caller_turn") {
-  TEST_CASE("a blocking call to an idle actor runs its handler on the calling thread, and on a worker when turned off") {
+  TEST_CASE("a blocking call to an idle actor runs its handler on the calling thread and on a worker when turned off") {
     {
       eam::actor_system system({.workers = 2});
       auto ref = system.spawn(reporter);
@@ -140,7 +140,7 @@ TEST_SUITE("engine.caller_turn") {
 
   // Shutdown joins the workers before the system may be destroyed; a turn a caller runs is
   // waited for the same way (caller_turn_gate.hpp), however long its handler takes.
-  TEST_CASE("shutdown waits for a turn a caller runs, and the caller gets its answer") {
+  TEST_CASE("shutdown waits for a turn a caller runs and the caller gets its answer") {
     struct wait_for_shutdown {};
     std::atomic<std::size_t> ran_on{0};
     std::optional<eam::actor_system> system(std::in_place, eam::system_config{.workers = 2});
@@ -172,7 +172,7 @@ TEST_SUITE("engine.caller_turn") {
     CHECK(answer.value() == 1);
   }
 
-  TEST_CASE("the caller-turn gate lets turns in until it closes, and its close waits for every turn inside") {
+  TEST_CASE("the caller-turn gate lets turns in until it closes and its close waits for every turn inside") {
     eam::internal::caller_turn_gate gate(true);
     REQUIRE(gate.try_enter());
     std::atomic<bool> close_returned{false};
