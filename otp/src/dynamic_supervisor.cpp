@@ -83,7 +83,7 @@ struct dynamic_state {
       return error(errc::actor_crashed, "failed to start child '" + c.spec.id + "': " + e.what());
     }
     c.start_token = m.token;
-    c.start_watch = ctx.watch(spawn_start_watch(ctx, c.ref), [this](const down& d) { on_start_watch_down(d); }).id;
+    c.start_watch = watch_start(ctx, c.ref, [this](const down& d) { on_start_watch_down(d); });
     children.push_back(std::move(c));
     ctx.stash();  // answered once the child's init has run
     return stashed();

@@ -20,9 +20,8 @@ struct probe_child {};
 constexpr std::chrono::hours no_start_limit{24};
 }  // namespace
 
-actor_ref spawn_start_watch(actor_context& ctx, const actor_ref& child) {
+std::uint64_t watch_start(actor_context& ctx, const actor_ref& child, std::function<void(const down&)> on_down) {
   auto helper = ctx.spawn([](actor_context& self, actor_ref watched) {
-    eam::unchecked_typed_ref_cast<typed_ref<void(probe_child)>>(self.self()).cast(probe_child{});
     return behavior{
         [&self, watched](probe_child) -> task<void> {
           auto probe = eam::unchecked_typed_ref_cast<typed_ref<std::optional<error>(await_started)>>(watched);
@@ -40,7 +39,12 @@ actor_ref spawn_start_watch(actor_context& ctx, const actor_ref& child) {
         },
     };
   }, child);
-  return helper;
+  const std::uint64_t id = ctx.watch(helper, std::move(on_down)).id;
+  // The probe after the watch: the helper ends only on the probe's reply, a system message
+  // queued behind the watch request, and it takes its system messages in order before each
+  // ordinary one, so the watch is in place before it can end.
+  eam::unchecked_typed_ref_cast<typed_ref<void(probe_child)>>(helper).cast(probe_child{});
+  return id;
 }
 
 }  // namespace eam::otp::detail

@@ -12,6 +12,8 @@
 
 #include <eam/engine/context.hpp>
 
+#include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -27,7 +29,11 @@ inline std::string start_watch_failure(const exit_reason& helper_reason) {
   return helper_reason.to_string();  // the helper itself failed
 }
 
-/// Spawns the helper as a child of `ctx` for `child`.
-actor_ref spawn_start_watch(actor_context& ctx, const actor_ref& child);
+/// Spawns the helper as a child of `ctx` for `child`, watches it with `on_down`, and only then
+/// lets it ask: returns the watch's id. The helper's down always carries its verdict. Watched
+/// after it could already ask, a helper run at once by another worker (one spawned from a turn
+/// on a program's thread, or stolen) could end before the watch reached it, and the watch then
+/// answered noproc, which read as a failed start: the child was started again while it ran.
+std::uint64_t watch_start(actor_context& ctx, const actor_ref& child, std::function<void(const down&)> on_down);
 
 }  // namespace eam::otp::detail

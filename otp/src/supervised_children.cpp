@@ -297,8 +297,7 @@ struct supervised_children::state {
     const std::uint64_t previous = c.last_id;
     adopt(c, std::move(ref));
     c.at = phase::starting;
-    c.start_watch = ctx.watch(detail::spawn_start_watch(ctx, c.ref),
-                              [this](const down& d) { on_start_watch_down(d); }).id;
+    c.start_watch = detail::watch_start(ctx, c.ref, [this](const down& d) { on_start_watch_down(d); });
     waiting = true;
     if (restart) {
       ++c.restarts;
