@@ -310,16 +310,14 @@ void actor_cell::on_claimed(const envelope* first_message) noexcept {
 }
 
 void actor_cell::run_claimed_on_caller(const envelope* call) noexcept {
-  if (dead_.load(std::memory_order_acquire)) {
-    drain_dead();
-    return;
-  }
-  // A worker's thread keeps its worker's state (held releases and timeouts, envelope cache)
-  // in its thread-locals; a turn there belongs to that worker's loop. Never the case for a
-  // blocking call, which is refused inside a handler, but cheap to rule out.
+  // A dead actor is drained, never run (C-I2); on_claimed does that, or hands the actor to a
+  // worker when this thread may not run it. A worker's thread keeps its worker's state (held
+  // releases and timeouts, envelope cache) in its thread-locals, so a turn there belongs to that
+  // worker's loop: a blocking call is refused inside a handler, but a destructor run between
+  // turns could still make one.
   internal::caller_turn_gate& gate = sys_->caller_turns;
-  if (internal::current_worker() != nullptr || !gate.try_enter()) {
-    sys_->scheduler.schedule(this, call);
+  if (dead_.load(std::memory_order_acquire) || internal::current_worker() != nullptr || !gate.try_enter()) {
+    on_claimed(call);
     return;
   }
   // The turn of a worker, as worker::run gives it, on a thread that has none of a worker's
