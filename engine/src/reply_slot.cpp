@@ -1,8 +1,10 @@
 // The blocking side of a call from outside the pool: spin briefly (the reply usually comes in
-// a microsecond or two while a worker is awake), then sleep on a futex with the deadline.
+// a microsecond or two while a worker is awake), then sleep on a futex with the deadline; and
+// the memory of its reply slots, one kept per thread for the next call.
 #include <eam/engine/detail/reply.hpp>
 
 #include "cpu_relax.hpp"
+#include "tls.hpp"
 
 #include <linux/futex.h>
 #include <sys/syscall.h>
@@ -13,7 +15,9 @@
 #include <chrono>
 #include <climits>
 #include <ctime>
+#include <new>
 #include <thread>
+#include <utility>
 
 namespace eam::detail {
 
@@ -40,7 +44,39 @@ void futex_wait(std::atomic<std::uint32_t>* word, std::uint32_t expected,
   timespec ts{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
   syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(word), FUTEX_WAIT_PRIVATE, expected, &ts, nullptr, 0);
 }
+// The block this thread freed last, kept for its next call: one, since a thread blocks on one
+// call at a time. Trivially destructible, so that a call made from another thread_local's
+// destructor, after the keeper below is gone, still finds a valid (empty) spare.
+constinit EAM_TLS void* tls_spare_slot = nullptr;
+constinit EAM_TLS std::size_t tls_spare_slot_size = 0;
+constinit EAM_TLS bool tls_spare_slot_ended = false;
+
+constexpr std::align_val_t slot_alignment{64};
+
+// Frees the spare at the thread's end; from then on this thread keeps none.
+struct spare_slot_keeper {
+  ~spare_slot_keeper() {
+    tls_spare_slot_ended = true;
+    if (tls_spare_slot != nullptr) ::operator delete(std::exchange(tls_spare_slot, nullptr), slot_alignment);
+  }
+};
 }  // namespace
+
+void* allocate_reply_slot(std::size_t size) {
+  if (tls_spare_slot != nullptr && tls_spare_slot_size == size) return std::exchange(tls_spare_slot, nullptr);
+  return ::operator new(size, slot_alignment);
+}
+
+void free_reply_slot(void* p, std::size_t size) noexcept {
+  if (tls_spare_slot == nullptr && !tls_spare_slot_ended) {
+    thread_local spare_slot_keeper keeper;  // registered at the first block this thread keeps
+    (void)keeper;
+    tls_spare_slot = p;
+    tls_spare_slot_size = size;
+    return;
+  }
+  ::operator delete(p, slot_alignment);
+}
 
 void reply_slot_base::publish() noexcept {
   const std::uint32_t prev = state_.exchange(ready, std::memory_order_acq_rel);  // [R1]

@@ -136,8 +136,8 @@ class [[nodiscard]] call_op {
   /// Sends the call and blocks this thread until the reply or the timeout. On a worker thread
   /// (inside a handler) it fails at once with `blocking_call_on_worker`: `co_await` instead.
   /// A target that is idle has its turn run on this thread, which would only wait
-  /// (system_config::calls_run_on_caller): the timeout then bounds a reply the handler defers,
-  /// not the handler itself.
+  /// (system_config::calls_run_on_caller): the timeout, counted from when the request has been
+  /// handed over, then bounds a reply the handler defers, not the handler itself.
   result<R> get() && {
     if (detail::current_cell() != nullptr)
       return error(errc::blocking_call_on_worker,
@@ -147,7 +147,7 @@ class [[nodiscard]] call_op {
     detail::envelope* e = std::exchange(request_, nullptr);
     e->reply = detail::reply_address(detail::reply_kind::slot, slot, 0);
     detail::send_call_from_thread(target_, e);
-    if (!slot->wait_until(std::chrono::steady_clock::now() + timeout_))
+    if (!slot->wait_for(timeout_))
       return error(errc::timeout, "no reply within the call's timeout");  // the reply address frees the slot
     result<R> r = slot->take();
     delete slot;

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -38,9 +39,14 @@ class reply_slot_base {
   /// Replier side, once per slot, instead of setting an answer: true (and the slot freed) when
   /// the caller already gave up, so the work of answering is skipped.
   bool discard_if_abandoned() noexcept;
-  /// Caller side: waits until `deadline`. True when the answer is there (the caller then owns
-  /// the slot); false when the deadline passed first (the slot is then abandoned: the reply
-  /// address frees it, and a late answer is discarded).
+  /// Caller side: waits at most `timeout` from now. True when the answer is there (the caller
+  /// then owns the slot); false when the time passed first (the slot is then abandoned: the
+  /// reply address frees it, and a late answer is discarded). An answer already there (the
+  /// caller ran the turn itself) returns before the clock is read.
+  bool wait_for(std::chrono::milliseconds timeout) noexcept {
+    return state_.load(std::memory_order_acquire) == ready || wait_until(std::chrono::steady_clock::now() + timeout);  // [R2]
+  }
+  /// As wait_for, until `deadline`.
   bool wait_until(std::chrono::steady_clock::time_point deadline) noexcept;
 
   /// What depends on the reply type R, one static table per R (one store to set up).
@@ -57,6 +63,13 @@ class reply_slot_base {
   std::atomic<std::uint32_t> state_{pending};
 };
 
+/// Memory for reply slots (engine/src): 64-byte aligned, and the calling thread keeps the last
+/// one it freed for its next call, so a thread making blocking calls one after another
+/// allocates none (the allocator's aligned path and its free were a fifth of such a call's
+/// instructions). Any thread may free a block, whichever thread took it.
+void* allocate_reply_slot(std::size_t size);
+void free_reply_slot(void* p, std::size_t size) noexcept;
+
 /// Cache-line aligned, with the value of a small R beside the state word and the error (80
 /// bytes) after both: the caller's reads after the wait hit the line its wait brought over. A
 /// `result<R>` held both and put its tag in the second line, one more transfer between cores
@@ -65,12 +78,14 @@ template <class R>
 class alignas(64) reply_slot final : public reply_slot_base {
  public:
   reply_slot() noexcept;
+  static void* operator new(std::size_t size) { return allocate_reply_slot(size); }
+  static void operator delete(void* p, std::size_t size) noexcept { free_reply_slot(p, size); }
   template <class V>
   void set_value(V&& v) {
     value_.emplace(std::forward<V>(v));
   }
   void set_error(error&& e) { error_.emplace(std::move(e)); }
-  /// The answer, once wait_until said it is there.
+  /// The answer, once wait_for said it is there.
   result<R> take() {
     if constexpr (std::is_void_v<R>) {
       if (!error_) return {};
