@@ -41,22 +41,14 @@
 #include <mutex>
 #include <vector>
 
+#include "address_sanitizer.hpp"
 #include "allocator.hpp"
 #include "block_stacks.hpp"
 #include "tls.hpp"
 
 #include <eam/engine/detail/envelope.hpp>
 
-#if defined(__SANITIZE_ADDRESS__)
-#define EAM_ENVELOPE_CACHE 0
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define EAM_ENVELOPE_CACHE 0
-#endif
-#endif
-#ifndef EAM_ENVELOPE_CACHE
-#define EAM_ENVELOPE_CACHE 1
-#endif
+#define EAM_ENVELOPE_CACHE (!EAM_ADDRESS_SANITIZER)
 
 namespace eam::internal {
 

@@ -53,8 +53,6 @@ class inject_queue {
   using first_lines = std::array<const void*, 4>;
 
   void push(actor_cell* c) { q_.push(c); }
-  /// n actors at once, in this order (a worker's overflow).
-  void push_bulk(actor_cell* const* cells, std::size_t n) { q_.push_bulk(cells, n); }
   /// For a thread outside the pool: into the hand-off slot when it is free and nothing is
   /// queued, else the queue.
   void push_from_outside(actor_cell* c, const first_lines& lines = {}) {
@@ -88,10 +86,6 @@ class inject_queue {
       std::lock_guard l(m_);
       q_.push_back(c);
     }
-    void push_bulk(actor_cell* const* cells, std::size_t n) {
-      std::lock_guard l(m_);
-      q_.insert(q_.end(), cells, cells + n);
-    }
     actor_cell* try_pop() noexcept {
       std::lock_guard l(m_);
       if (q_.empty()) return nullptr;
@@ -114,10 +108,6 @@ class inject_queue {
     void push(actor_cell* c) {
       while (!q_.enqueue(c)) {
       }  // fails only when a block cannot be allocated; retry
-    }
-    void push_bulk(actor_cell* const* cells, std::size_t n) {
-      while (!q_.enqueue_bulk(cells, n)) {
-      }  // as push: all or nothing, fails only when a block cannot be allocated
     }
     actor_cell* try_pop() noexcept {
       actor_cell* c = nullptr;

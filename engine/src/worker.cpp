@@ -106,22 +106,11 @@ actor_cell* worker::steal_lifo() noexcept {
 }
 
 void worker::requeue(actor_cell* c) noexcept {
-  if (!queue_.push(c)) [[unlikely]] {
-    overflow(c);
+  if (!queue_.push(c)) {
+    sched_.push_global(c);  // overflow: notifies on its own
     return;
   }
   sched_.notify();
-}
-
-void worker::overflow(actor_cell* c) noexcept {
-  overflow_[overflowed_++] = c;
-  if (overflowed_ == overflow_.size()) flush_overflow();
-}
-
-void worker::flush_overflow() noexcept {
-  sched_.global_.push_bulk(overflow_.data(), overflowed_);
-  overflowed_ = 0;
-  sched_.notify();  // one for the batch
 }
 
 actor_cell* worker::take_global() noexcept {
@@ -415,7 +404,6 @@ void worker::run() noexcept {
         break;
     }
     if (pressed != nullptr) [[unlikely]] pressed->release();
-    if (overflowed_ != 0) [[unlikely]] flush_overflow();  // visible to the others by the turn's end
     if (tick_ % give_back_interval == 0) [[unlikely]] {
       held_timeouts_.hand_over_if_due();    // a worker that never idles hands them over here
       deferred_releases_.give_back_all();  // and frees them here

@@ -42,7 +42,6 @@
 #include <concurrentqueue/concurrentqueue.h>
 #include <concurrentqueue/lightweightsemaphore.h>
 
-#include <array>
 #include <atomic>
 #include <cstdint>
 #include <thread>
@@ -106,8 +105,6 @@ class worker {
   void hand_off() noexcept;
   [[gnu::cold, gnu::noinline]] void note_backlog(const actor_cell* c) noexcept;
   void requeue(actor_cell* c) noexcept;
-  void overflow(actor_cell* c) noexcept;
-  [[gnu::noinline]] void flush_overflow() noexcept;
   void stop_searching() noexcept;
   void set_searching(bool on) noexcept { searching_.store(on, std::memory_order_relaxed); }  // owner only
 
@@ -160,12 +157,6 @@ class worker {
   std::uint32_t census_budget_ = 0;  // samples it may still take for it
   std::uint32_t tick_ = 0;
   unsigned handled_ = 0;  // messages the last turn handled, counted into progress_ at the next
-  // Actors a full local queue had no room for, in the order they came, moved to the global
-  // queue together when 128 wait or the turn ends (flush_overflow). One at a time, a handler
-  // that makes thousands of actors runnable in one turn (fork-join-create's spawner) paid the
-  // global queue's enqueue and a notify's fence for every actor past the 256th.
-  std::array<actor_cell*, run_queue::capacity / 2> overflow_;
-  std::uint32_t overflowed_ = 0;
   std::uint64_t rng_;
   envelope_cache envelope_cache_;  // the small envelope blocks this thread frees and reuses
   outside_blocks outside_blocks_;  // the blocks of threads outside the pool this thread frees

@@ -2,6 +2,7 @@
 #include <eam/eam.hpp>
 
 #include "../support/eventually.hpp"
+#include "address_sanitizer.hpp"
 
 #include <thread>
 #include <vector>
@@ -68,37 +69,26 @@ TEST_SUITE("engine.call") {
     CHECK(ref.call(echo{7}).get().value() == 7);  // the actor answered every abandoned call too
   }
 
-  TEST_CASE("a zero-timeout call to an idle actor whose turn the caller runs gets the answer") {
-    // The answer is there when the send returns: it is taken before the clock is read.
-    eam::actor_system system({.workers = 1});
-    auto ref = system.spawn(echo_actor);
-    REQUIRE(ref.call(echo{-1}).get().value() == -1);  // its first turn may still be a worker's
-    for (int i = 0; i < 100; ++i) CHECK(ref.call(echo{i}, std::chrono::milliseconds(0)).get().value() == i);
-  }
-
-  TEST_CASE("a thread keeps the reply slot it freed last for its next call: one block and only of its size") {
-    void* first = eam::detail::allocate_reply_slot(128);
-    void* second = eam::detail::allocate_reply_slot(128);
-    CHECK(first != second);
-    eam::detail::free_reply_slot(first, 128);  // kept
-    eam::detail::free_reply_slot(second, 128);  // one is kept already: given back
-    CHECK(eam::detail::allocate_reply_slot(128) == first);
-    eam::detail::free_reply_slot(first, 128);
-    void* other_size = eam::detail::allocate_reply_slot(192);
-    CHECK(other_size != first);
-    CHECK(eam::detail::allocate_reply_slot(128) == first);
-    eam::detail::free_reply_slot(other_size, 192);
-    eam::detail::free_reply_slot(first, 128);
-    // Another thread's spare is its own: it takes a fresh block, and frees its spare at its end.
-    void* on_other_thread = nullptr;
-    std::thread([&on_other_thread] {
-      on_other_thread = eam::detail::allocate_reply_slot(128);
-      eam::detail::free_reply_slot(on_other_thread, 128);
+  TEST_CASE("a thread keeps one reply slot it freed for its next call of that size" * doctest::skip(EAM_ADDRESS_SANITIZER)) {
+    // On a thread of its own: the test thread may keep a slot from earlier calls.
+    std::thread([] {
+      using eam::detail::allocate_reply_slot;
+      using eam::detail::free_reply_slot;
+      void* a = allocate_reply_slot(128);
+      void* b = allocate_reply_slot(128);
+      CHECK(a != b);
+      free_reply_slot(a, 128);  // kept
+      free_reply_slot(b, 128);  // one is kept already: back to the allocator
+      CHECK(allocate_reply_slot(128) == a);
+      free_reply_slot(a, 128);
+      void* other_size = allocate_reply_slot(192);  // not the kept block, which stays kept
+      CHECK(other_size != a);
+      CHECK(allocate_reply_slot(128) == a);
+      free_reply_slot(other_size, 192);
+      CHECK(allocate_reply_slot(192) == other_size);
+      free_reply_slot(other_size, 192);  // kept, and freed at the thread's end (LeakSanitizer sees a leak otherwise)
+      free_reply_slot(a, 128);
     }).join();
-    CHECK(on_other_thread != other_size);
-    void* again = eam::detail::allocate_reply_slot(192);  // this thread's spare is the 192-byte block
-    CHECK(again == other_size);
-    eam::detail::free_reply_slot(again, 192);
   }
 
   TEST_CASE("a call to an actor that has exited fails with actor_not_found") {

@@ -49,6 +49,17 @@ TEST_SUITE("engine.caller_turn") {
     }
   }
 
+  TEST_CASE("a zero-timeout call whose turn the caller runs gets its answer: the slot is looked at before the clock") {
+    eam::actor_system system({.workers = 1});
+    auto ref = system.spawn(reporter);
+    REQUIRE(eam::test::eventually([&] { return ref.call(which_thread{}).get().value() == this_thread_hash(); }));
+    for (int i = 0; i < 100; ++i) {
+      auto r = ref.call(which_thread{}, std::chrono::milliseconds(0)).get();
+      REQUIRE(r.has_value());
+      CHECK(r.value() == this_thread_hash());
+    }
+  }
+
   TEST_CASE("an actor that stops in a turn its caller runs has answered and ended when the call returns") {
     eam::actor_system system({.workers = 2});
     auto ref = system.spawn(reporter);

@@ -2,7 +2,6 @@
 
 #include "inject_queue.hpp"
 
-#include <array>
 #include <atomic>
 #include <thread>
 #include <vector>
@@ -29,17 +28,6 @@ TEST_SUITE("engine.inject_queue") {
     CHECK(q.size_approx() == 0);
     q.push_from_outside(fake(4));  // free again
     CHECK(q.try_pop() == fake(4));
-  }
-
-  TEST_CASE("a batch pushed at once comes out in its order and an actor from outside queues behind it") {
-    inject_queue q;
-    const std::array<actor_cell*, 4> batch{fake(1), fake(2), fake(3), fake(4)};
-    q.push_bulk(batch.data(), batch.size());
-    CHECK(q.size_approx() == 4);
-    q.push_from_outside(fake(9));  // the queue is not empty: no slot, behind the batch
-    for (std::uintptr_t i = 1; i <= 4; ++i) CHECK(q.try_pop() == fake(i));
-    CHECK(q.try_pop() == fake(9));
-    CHECK(q.try_pop() == nullptr);
   }
 
   TEST_CASE("an actor from outside the pool never overtakes actors already queued: a busy outside thread starves nobody") {

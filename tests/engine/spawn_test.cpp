@@ -5,6 +5,7 @@
 #include <chrono>
 #include <future>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -89,8 +90,8 @@ TEST_SUITE("engine.spawn") {
   }
 
   TEST_CASE("a handler that makes thousands of actors runnable in one turn gets each handled once") {
-    // Past its local queue's 256 actors a worker gathers the overflow and moves it to the
-    // global queue 128 at a time and at the turn's end: none lost or repeated.
+    // Past its local queue's 256 actors a worker sends the rest to the global queue, where a
+    // second worker takes them while the handler still runs: none lost or repeated.
     for (unsigned workers : {1U, 2U}) {
       CAPTURE(workers);
       constexpr int children = 20'000;
@@ -121,5 +122,35 @@ TEST_SUITE("engine.spawn") {
       for (auto& h : handled) wrong += h.load() != 1;
       CHECK(wrong == 0);
     }
+  }
+
+  TEST_CASE("actors a long handler made runnable past its local queue run on another worker while it still runs") {
+    // The handler waits for its children inside its own turn: those past the local queue's 256
+    // must be where an idle worker finds them (the global queue), not held by the busy worker
+    // until the turn ends, or the wait never ends. A worker-private overflow batch failed this.
+    constexpr int children = 300;
+    eam::actor_system system({.workers = 2});
+    std::atomic<int> ran{0};
+    std::promise<bool> all_ran_during_turn;
+    auto creator = system.spawn([&](eam::actor_context& ctx) {
+      return eam::behavior{[&](int n) {
+        for (int i = 0; i < n; ++i) {
+          auto child = ctx.spawn([&](eam::actor_context& cctx) {
+            return eam::behavior{[&](int) {
+              ran.fetch_add(1);
+              cctx.stop();
+            }};
+          });
+          child.cast(i);
+        }
+        // Bounded only so that a stranded actor fails the test instead of hanging it.
+        const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+        while (ran.load() < n && std::chrono::steady_clock::now() < give_up) std::this_thread::yield();
+        all_ran_during_turn.set_value(ran.load() == n);
+      }};
+    });
+    creator.cast(children);
+    CHECK(all_ran_during_turn.get_future().get());
+    system.shutdown();
   }
 }

@@ -63,10 +63,10 @@ class reply_slot_base {
   std::atomic<std::uint32_t> state_{pending};
 };
 
-/// Memory for reply slots (engine/src): 64-byte aligned, and the calling thread keeps the last
-/// one it freed for its next call, so a thread making blocking calls one after another
-/// allocates none (the allocator's aligned path and its free were a fifth of such a call's
-/// instructions). Any thread may free a block, whichever thread took it.
+/// Memory for reply slots (engine/src): 64-byte aligned. A thread that frees one while it
+/// keeps none keeps it, and its next call of that size takes it, so a thread making blocking
+/// calls one after another allocates none (the allocator's aligned path and its free were a
+/// fifth of such a call's instructions). Any thread may free a block, whichever thread took it.
 void* allocate_reply_slot(std::size_t size);
 void free_reply_slot(void* p, std::size_t size) noexcept;
 
