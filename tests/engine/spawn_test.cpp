@@ -91,7 +91,8 @@ TEST_SUITE("engine.spawn") {
 
   TEST_CASE("a handler that makes thousands of actors runnable in one turn gets each handled once") {
     // Past its local queue's 256 actors a worker sends the rest to the global queue, where a
-    // second worker takes them while the handler still runs: none lost or repeated.
+    // second worker, if there is one, takes them while the handler still runs: none lost or
+    // repeated.
     for (unsigned workers : {1U, 2U}) {
       CAPTURE(workers);
       constexpr int children = 20'000;
