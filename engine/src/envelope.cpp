@@ -71,10 +71,6 @@ send_result offer(actor_cell* target, envelope* e) noexcept {
 }
 
 void send_call_from_thread(actor_cell* target, envelope* e) noexcept {
-  if (target == nullptr) {
-    free_envelope(e);
-    return;
-  }
   (void)target->deliver_call_from_thread(e);  // a refused call is answered with mailbox_full
 }
 

@@ -72,7 +72,6 @@ void* allocate_reply_slot(std::size_t size) {
 void free_reply_slot(void* p, std::size_t size) noexcept {
   if (!EAM_ADDRESS_SANITIZER && tls_spare_slot == nullptr && !tls_spare_slot_ended) {
     thread_local spare_slot_keeper keeper;  // registered at the first block this thread keeps
-    (void)keeper;
     tls_spare_slot = p;
     tls_spare_slot_size = size;
     return;

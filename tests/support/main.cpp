@@ -5,6 +5,7 @@
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <string>
 #include <string_view>
@@ -47,9 +48,9 @@ static std::vector<std::string> with_whole_names(int argc, char** argv) {
       if (!std::string_view(arg).starts_with(flag)) continue;
       const std::string value = arg.substr(flag.size());
       if (value.find(',') == std::string::npos || value.find('\\') != std::string::npos) continue;
-      bool registered = false;
-      for (const doctest::detail::TestCase& tc : doctest::detail::getRegisteredTests()) registered |= value == tc.m_name;
-      if (!registered) continue;
+      const auto& tests = doctest::detail::getRegisteredTests();
+      if (std::none_of(tests.begin(), tests.end(), [&](const doctest::detail::TestCase& tc) { return value == tc.m_name; }))
+        continue;
       std::string escaped(flag);
       for (const char c : value) {
         if (c == ',') escaped += '\\';
