@@ -10,21 +10,24 @@
 
 namespace eam::internal {
 constinit EAM_TLS envelope_cache* tls_envelope_cache = nullptr;
+constinit EAM_TLS alone_blocks tls_alone_blocks;
 }  // namespace eam::internal
 
 namespace eam::detail {
 
-// On a worker that shares no blocks (one worker active: worker.cpp) this is the allocator's
-// path with one thread-local load and two compares more, and the block is marked as made
-// outside: whoever frees it gives it back to the allocator, as before there was a cache. A
-// thread outside the pool takes its blocks from outside_blocks.hpp.
+// On a worker that shares no blocks (one worker active: worker.cpp) a block comes from the
+// worker's alone_blocks, else from the allocator, and is marked as made outside: a worker
+// that shares blocks gives it back to the allocator, as before there was a cache. A thread
+// outside the pool takes its blocks from outside_blocks.hpp.
 envelope_memory allocate_envelope(std::size_t bytes, std::size_t align, std::uint8_t block) {
   using internal::envelope_cache;
   if (block != 0) {
 #if EAM_ENVELOPE_CACHE
     envelope_cache* cache = internal::tls_envelope_cache;
     if (internal::shares_blocks(cache)) return cache->allocate(block);
-    if (cache == nullptr) {  // a thread outside the pool
+    if (cache == internal::worker_alone()) {
+      if (void* b = internal::tls_alone_blocks.pop(block)) return {b, envelope_cache::outside};
+    } else if (cache == nullptr) {  // a thread outside the pool
       internal::outside_blocks* mine = internal::tls_outside_blocks;
       if (mine == nullptr) mine = internal::this_thread_outside_blocks();  // its first message
       if (mine != nullptr) return mine->allocate(block);

@@ -43,6 +43,7 @@
 
 #include "address_sanitizer.hpp"
 #include "allocator.hpp"
+#include "alone_blocks.hpp"
 #include "block_stacks.hpp"
 #include "tls.hpp"
 
@@ -148,7 +149,8 @@ void share_envelope_blocks_if_others_run() noexcept;
 namespace eam::detail {
 /// Gives an envelope's memory back (its contents already destroyed): to the calling thread's
 /// outside blocks when a thread outside the pool made it, to the calling worker's cache when
-/// that keeps it, else to the allocator. Inline: a block marked `outside` (everything a worker
+/// that keeps it, to its alone_blocks when it runs alone and the block is of a class, else to
+/// the allocator. Inline: a block marked `outside` (everything a worker
 /// alone sends, and every large one) goes to the allocator after one compare; any other maker
 /// is a block of a class.
 inline void free_envelope_memory(envelope* e) noexcept {
@@ -162,6 +164,8 @@ inline void free_envelope_memory(envelope* e) noexcept {
       cache->recycle(e, e->block);
       return;
     }
+  } else if (e->block != 0 && internal::tls_envelope_cache == internal::worker_alone()) {
+    if (internal::tls_alone_blocks.push(e, e->block)) return;
   }
 #endif
   internal::deallocate(e);

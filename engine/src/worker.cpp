@@ -232,6 +232,7 @@ bool worker::park() noexcept {
   if (sched_.any_work_visible() || sched_.stopping_.load(std::memory_order_seq_cst)) {
     if (leave_sleepers()) return !sched_.stopping_.load(std::memory_order_relaxed);
   }
+  tls_alone_blocks.release();  // a worker that sleeps keeps no blocks (alone_blocks.hpp)
   // Sleep until notified; with other workers, wake every lifo_watch_interval to look for an
   // actor stranded in a busy worker's LIFO slot (see worker.hpp).
   const bool watch_lifo_slots = sched_.workers_.size() > 1;  // alone, nobody else has a slot
@@ -273,6 +274,7 @@ bool worker::rest() noexcept {
   stop_searching();  // a notifier may have woken us as a searcher: that role passes on
   held_timeouts_.hand_over();
   deferred_releases_.give_back_all();
+  tls_alone_blocks.release();
   hand_off();
   note_progress();
   std::int64_t interval_us = rest_first_look_us;
@@ -352,6 +354,7 @@ void worker::share_blocks_while_others_run() noexcept {
   // blocks given to the allocator, not recycled.
   const bool share = sched_.active_.load(std::memory_order_relaxed) > 1;  // a hint
   tls_envelope_cache = share ? &envelope_cache_ : worker_alone();
+  if (share) tls_alone_blocks.release();  // kept only while alone
 }
 
 void share_envelope_blocks_if_others_run() noexcept {
@@ -422,6 +425,7 @@ void worker::run() noexcept {
   deferred_releases_.give_back_all();
   tls_deferred_releases = nullptr;
   tls_envelope_cache = nullptr;
+  tls_alone_blocks.release();
   tls_outside_blocks = nullptr;
   set_current_worker(nullptr);
 }
