@@ -5,7 +5,7 @@
 namespace eam::internal {
 
 actor_registry::shard& actor_registry::shard_of(const actor_cell* c) noexcept {
-  return shards_[c->id() % shard_count];
+  return shards_[shard_index(c->id())];
 }
 
 void actor_registry::add(actor_cell* c) noexcept {
@@ -59,7 +59,7 @@ void actor_registry::for_each(const std::function<void(const actor_cell&)>& f) c
 }
 
 actor_cell* actor_registry::find(std::uint64_t id) const {
-  const shard& s = shards_[id % shard_count];
+  const shard& s = shards_[shard_index(id)];
   std::lock_guard lock(s.mutex);
   actor_cell* c = s.cells.find_if([id](const actor_cell* cell) { return cell->id() == id; });
   if (c != nullptr) c->add_ref();

@@ -71,6 +71,12 @@ class actor_registry {
     std::atomic<std::size_t> live{0};
   };
   static constexpr std::size_t shard_count = 64;
+  // Ids in a row share a shard, ids_per_shard_run of them: a worker hands out the ids of a
+  // block it took in a row (worker.hpp), so its spawns stay on one shard's lines for a while
+  // and its actors' exits on another's, where id % shard_count put each spawn and each exit
+  // on the next shard, lines that the other worker wrote last (fork-join-create on 2 workers).
+  static constexpr std::uint64_t ids_per_shard_run = 32;
+  static constexpr std::size_t shard_index(std::uint64_t id) noexcept { return (id / ids_per_shard_run) % shard_count; }
   shard& shard_of(const actor_cell* c) noexcept;
 
   std::array<shard, shard_count> shards_;

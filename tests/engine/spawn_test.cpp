@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <future>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -69,6 +70,49 @@ TEST_SUITE("engine.spawn") {
     CHECK(a.id() != b.id());
     CHECK(system.actor_count() == 2);
     CHECK(a.is_alive());
+  }
+
+  TEST_CASE("actors spawned by two workers at once, by a thread outside and by an actor of another system get distinct ids") {
+    // A worker hands out ids from a block it took from its system's counter; a thread outside
+    // the pool, and a worker of another system, take theirs one at a time from the counter.
+    constexpr int per_spawner = 2'000, from_outside = 500, from_other_system = 100;
+    eam::actor_system system({.workers = 2, .adaptive_workers = false});
+    auto idle = [](eam::actor_context&) { return eam::behavior{[](get) { return 0; }}; };
+    std::vector<std::uint64_t> ids;
+    for (int i = 0; i < from_outside; ++i) ids.push_back(system.spawn(idle).id());
+    std::vector<std::promise<std::vector<std::uint64_t>>> spawned(2);
+    for (auto& done : spawned) {
+      auto spawner = system.spawn([&done, idle](eam::actor_context& ctx) {
+        return eam::behavior{[&ctx, &done, idle](int n) {
+          std::vector<std::uint64_t> mine;
+          for (int i = 0; i < n; ++i) mine.push_back(ctx.spawn(idle).id());
+          done.set_value(std::move(mine));
+        }};
+      });
+      spawner.cast(per_spawner);
+    }
+    // An actor of another system spawns in its own first (its worker then holds a block of
+    // that system's ids), then into this one.
+    eam::actor_system other({.workers = 1});
+    std::promise<std::vector<std::uint64_t>> from_other;
+    auto visitor = other.spawn([&system, &from_other, idle](eam::actor_context& ctx) {
+      return eam::behavior{[&system, &from_other, &ctx, idle](int n) {
+        (void)ctx.spawn(idle);
+        std::vector<std::uint64_t> theirs;
+        for (int i = 0; i < n; ++i) theirs.push_back(system.spawn(idle).id());
+        from_other.set_value(std::move(theirs));
+      }};
+    });
+    visitor.cast(from_other_system);
+    for (auto& done : spawned)
+      for (std::uint64_t id : done.get_future().get()) ids.push_back(id);
+    for (std::uint64_t id : from_other.get_future().get()) ids.push_back(id);
+    REQUIRE(ids.size() == 2 * per_spawner + from_outside + from_other_system);
+    std::set<std::uint64_t> distinct(ids.begin(), ids.end());
+    CHECK(distinct.size() == ids.size());
+    int not_found = 0;  // the registry finds each by its id
+    for (std::uint64_t id : ids) not_found += !system.find(id).has_value();
+    CHECK(not_found == 0);
   }
 
   TEST_CASE("state made with make_state is destroyed when the actor stops") {
