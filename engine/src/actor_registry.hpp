@@ -7,6 +7,7 @@
 // shard and the actor's own cell, never another actor's. Its count sits beside its lock, not
 // in one counter for the system: with spawns on one worker and exits on another, that counter
 // was a line both wrote for every actor.
+#include "actor_ids.hpp"
 #include "slot_table.hpp"
 
 #include <eam/engine/name_extension.hpp>
@@ -71,11 +72,11 @@ class actor_registry {
     std::atomic<std::size_t> live{0};
   };
   static constexpr std::size_t shard_count = 64;
-  // Ids in a row share a shard, ids_per_shard_run of them: a worker hands out the ids of a
-  // block it took in a row (worker.hpp), so its spawns stay on one shard's lines for a while
-  // and its actors' exits on another's, where id % shard_count put each spawn and each exit
-  // on the next shard, lines that the other worker wrote last (fork-join-create on 2 workers).
-  static constexpr std::uint64_t ids_per_shard_run = 32;
+  // A block of ids shares a shard: a thread hands out a block's ids in a row (actor_ids.hpp),
+  // so a worker's spawns stay on one shard's lines for a while and its actors' exits on
+  // another's, where id % shard_count put each spawn and each exit on the next shard, lines
+  // that the other worker wrote last (fork-join-create on 2 workers).
+  static constexpr std::uint64_t ids_per_shard_run = actor_ids::block;
   static constexpr std::size_t shard_index(std::uint64_t id) noexcept { return (id / ids_per_shard_run) % shard_count; }
   shard& shard_of(const actor_cell* c) noexcept;
 

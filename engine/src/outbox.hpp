@@ -24,6 +24,7 @@
 // does not join a pending chain: the receiver's flag sits beside the dead flag the send has read.
 //
 // Owned by one worker thread (thread_local), used only inside an actor's turn.
+#include "actor_ids.hpp"
 #include "tls.hpp"
 
 #include <eam/engine/detail/envelope.hpp>
@@ -75,12 +76,14 @@ class outbox {
     std::uint32_t handler = 0;  // the handler_ that last sent to target through this slot
   };
   static constexpr unsigned slot_count = 64;  // pending_ has a bit per slot
+  static_assert(slot_count == actor_ids::block, "slot_of relies on a thread's ids in a row filling the slots");
   static constexpr unsigned max_chain = 64;
 
-  /// By the target's id: ids are handed out in spawn order, so a pool of actors spawned
-  /// together (the common fan-out) gets as many distinct slots as it has members, up to
-  /// slot_count. The id sits 40 bytes before the bounded-mailbox pointer the send has just
-  /// read, usually on the same cache line.
+  /// By the target's id: a thread hands out ids in a row from aligned blocks of
+  /// actor_ids::block, slot_count ids each, so a pool of actors one thread spawned together
+  /// (the common fan-out) gets as many distinct slots as it has members, up to slot_count.
+  /// The id sits 40 bytes before the bounded-mailbox pointer the send has just read, usually
+  /// on the same cache line.
   static unsigned slot_of(const actor_cell* target) noexcept;
 
   [[gnu::noinline]] void send_rarely(unsigned index, actor_cell* target, envelope* e) noexcept;

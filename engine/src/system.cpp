@@ -3,7 +3,6 @@
 #include "actor_cell.hpp"
 #include "allocator.hpp"
 #include "system_state.hpp"
-#include "worker.hpp"
 
 #include <eam/engine/telemetry.hpp>
 
@@ -23,14 +22,6 @@ namespace {
 std::string local_node_id() {
   std::random_device rd;
   return fmt::format("local-{:08x}", static_cast<std::uint32_t>(rd()));
-}
-
-// On one of the system's own workers, from that worker's block of ids (worker.hpp); anywhere
-// else (a thread outside the pool, an actor of another system, a caller's turn), one at a time.
-std::uint64_t new_actor_id(system_state& sys) noexcept {
-  internal::worker* w = internal::current_worker();
-  if (w != nullptr && w->serves(sys.scheduler)) return w->next_actor_id(sys.next_actor_id);
-  return sys.next_actor_id.fetch_add(1, std::memory_order_relaxed);
 }
 }  // namespace
 
@@ -63,7 +54,7 @@ actor_cell* spawn_cell_forwarding(system_state& sys, actor_cell* parent, const s
   constexpr std::size_t cell_size = (sizeof(actor_cell) + alignof(actor_cell) - 1) & ~(alignof(actor_cell) - 1);
   const std::size_t impl_offset = (cell_size + align - 1) & ~(align - 1);
   void* mem = internal::allocate(impl_offset + size, std::max(align, alignof(actor_cell)));
-  auto* cell = ::new (mem) actor_cell(sys, new_actor_id(sys), parent, type);
+  auto* cell = ::new (mem) actor_cell(sys, sys.actor_ids.next(), parent, type);
   try {
     construct(closure, static_cast<char*>(mem) + impl_offset);
     cell->set_impl_offset(static_cast<std::uint16_t>(impl_offset));

@@ -62,21 +62,6 @@ class worker {
   // -- owner thread only -----------------------------------------------------------------
   /// Makes `c` the next actor this worker runs (called while it runs the sender).
   void schedule_local(actor_cell* c) noexcept;
-  /// Whether this worker is one of `s`'s (an actor may spawn into another system).
-  [[nodiscard]] bool serves(const scheduler& s) const noexcept { return &sched_ == &s; }
-  /// Ids in a row a worker takes from its system's counter at once (next_actor_id).
-  static constexpr std::uint64_t actor_id_block = 32;
-  /// A new actor id: the next of this worker's block, which comes from `counter` (its system's)
-  /// actor_id_block ids at a time. Spawning workers then write that counter once a block, not
-  /// once an actor, and the ids a worker hands out in a row share a registry shard
-  /// (actor_registry.hpp).
-  std::uint64_t next_actor_id(std::atomic<std::uint64_t>& counter) noexcept {
-    if (next_id_ == ids_end_) [[unlikely]] {
-      next_id_ = counter.fetch_add(actor_id_block, std::memory_order_relaxed);  // only unique: no order
-      ids_end_ = next_id_ + actor_id_block;
-    }
-    return next_id_++;
-  }
 
   // -- any thread -------------------------------------------------------------------------
   /// The work units of the turns run (progress_at_turn_start): grows as each turn starts.
@@ -173,7 +158,6 @@ class worker {
   std::uint32_t tick_ = 0;
   unsigned handled_ = 0;  // messages the last turn handled, counted into progress_ at the next
   std::uint64_t rng_;
-  std::uint64_t next_id_ = 0, ids_end_ = 0;  // the actor ids left of this worker's block
   envelope_cache envelope_cache_;  // the small envelope blocks this thread frees and reuses
   outside_blocks outside_blocks_;  // the blocks of threads outside the pool this thread frees
   deferred_releases deferred_releases_;  // given back when idle, at every epoch check and at the end

@@ -66,7 +66,9 @@ TEST_SUITE("otp.consumer_supervisor") {
       return eam::behavior{[](noop) {}};
     });
     REQUIRE(sup.subscribe(jobs.ref(), {.max_demand = 5, .min_demand = 4}).has_value());
-    REQUIRE(eventually([&] { return sup.count_children().value().active == 5; }));
+    // A child counts as active once spawned, and starts (runs its spawn function) at its
+    // first turn, which may come later: wait for both.
+    REQUIRE(eventually([&] { return sup.count_children().value().active == 5 && started.load() == 5; }));
     for (int i = 0; i < 20; ++i) (void)jobs.stats();  // let anything in flight arrive
     CHECK(started.load() == 5);
     CHECK(sup.count_children().value().active == 5);
