@@ -150,9 +150,9 @@ namespace eam::detail {
 /// Gives an envelope's memory back (its contents already destroyed): to the calling thread's
 /// outside blocks when a thread outside the pool made it, to the calling worker's cache when
 /// that keeps it, to its alone_blocks when it runs alone and the block is of a class, else to
-/// the allocator. Inline: a block marked `outside` (everything a worker
-/// alone sends, and every large one) goes to the allocator after one compare; any other maker
-/// is a block of a class.
+/// the allocator. Inline: a block marked `outside` (everything a worker alone sends, and every
+/// large one) takes one compare, then the block-class and thread-local tests of the alone
+/// list; any other maker is a block of a class.
 inline void free_envelope_memory(envelope* e) noexcept {
 #if EAM_ENVELOPE_CACHE
   using internal::envelope_cache;
