@@ -8,7 +8,8 @@
 // went round the ids of every thread. A block is aligned (its first id a multiple of `block`)
 // and a thread hands its ids out in a row, block after block, so the last `block` ids a thread
 // handed out have distinct remainders modulo `block` whatever other threads spawned meanwhile:
-// a pool one actor spawns gets distinct outbox slots, and 64 ids in a row share a registry
+// a pool one actor spawns within one turn (on one thread, into one system) gets distinct outbox
+// slots, and 64 ids in a row share a registry
 // shard, so a worker that spawns what another ends writes one shard's lines for 64 spawns and
 // the other its exits into another's.
 //

@@ -14,7 +14,8 @@
 // same-thread path is as fast as any cache (a fan-in on one worker ran 25% slower when every
 // block went through these stacks: they hold fewer blocks than a burst of messages, so most
 // went through both). Blocks taken by a worker while it ran alone (the cache is then off:
-// worker.cpp) are marked `outside` and always go back to the allocator; those a thread outside
+// worker.cpp) are marked `outside`: never kept here, they go back to the allocator, or onto
+// the freeing worker's alone_blocks while it runs alone (alone_blocks.hpp); those a thread outside
 // the pool made are marked `from_outside_thread` and go round between the workers and such
 // threads apart (outside_blocks.hpp). Freed on another worker, or recycled before, a block is
 // pushed on that worker's stack here (block_stacks.hpp): the block is not touched. A worker
@@ -67,8 +68,8 @@ class envelope_cache {
   envelope_cache& operator=(const envelope_cache&) = delete;
 
   /// envelope::maker values besides worker_index + 1: from the allocator on a worker alone (or
-  /// past the 253rd), which always goes back to the allocator; handed out by a thread outside
-  /// the pool (outside_blocks.hpp); recycled.
+  /// past the 253rd), which this cache never keeps (the allocator or alone_blocks.hpp takes it
+  /// back); handed out by a thread outside the pool (outside_blocks.hpp); recycled.
   static constexpr std::uint8_t outside = 0, from_outside_thread = 254, recycled = 255;
 
   /// A block of class `cls` (1 or 2): a recycled one when this worker has one, else one from

@@ -217,6 +217,9 @@ bool worker::leave_sleepers() noexcept {
 }
 
 bool worker::park() noexcept {
+  // A worker that sleeps keeps no blocks (alone_blocks.hpp). Before it counts as a sleeper:
+  // a notifier that sees it there must not wait for up to 131,072 frees.
+  tls_alone_blocks.release();
   // A hint for the tuner (relaxed): a stale value only delays or allows one probe.
   parked_.store(true, std::memory_order_relaxed);
   struct unpark_on_return {
@@ -232,7 +235,6 @@ bool worker::park() noexcept {
   if (sched_.any_work_visible() || sched_.stopping_.load(std::memory_order_seq_cst)) {
     if (leave_sleepers()) return !sched_.stopping_.load(std::memory_order_relaxed);
   }
-  tls_alone_blocks.release();  // a worker that sleeps keeps no blocks (alone_blocks.hpp)
   // Sleep until notified; with other workers, wake every lifo_watch_interval to look for an
   // actor stranded in a busy worker's LIFO slot (see worker.hpp).
   const bool watch_lifo_slots = sched_.workers_.size() > 1;  // alone, nobody else has a slot
@@ -274,8 +276,8 @@ bool worker::rest() noexcept {
   stop_searching();  // a notifier may have woken us as a searcher: that role passes on
   held_timeouts_.hand_over();
   deferred_releases_.give_back_all();
-  tls_alone_blocks.release();
   hand_off();
+  tls_alone_blocks.release();  // after the hand-off: the actors it gives away go first
   note_progress();
   std::int64_t interval_us = rest_first_look_us;
   for (;;) {

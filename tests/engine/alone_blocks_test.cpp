@@ -11,6 +11,7 @@
 #include <atomic>
 #include <cstdint>
 #include <future>
+#include <memory>
 #include <vector>
 
 using eam::internal::alone_blocks;
@@ -98,7 +99,7 @@ TEST_SUITE("engine.alone_blocks") {
     };
     struct tick {};
     struct how_many_kept {
-      std::atomic<long>* answer;
+      std::shared_ptr<std::atomic<long>> answer;  // shared: a late answer outlives a failed wait
     };
     eam::actor_system sys({.workers = 1});
     std::atomic<long> after_burst{-1};
@@ -122,10 +123,10 @@ TEST_SUITE("engine.alone_blocks") {
     // Nothing else runs: the worker parks, and gives them back first. Asked again until then
     // (a question that comes before it parks finds them still kept).
     const bool none_kept = eam::test::eventually([&] {
-      std::atomic<long> kept{-1};
-      actor.cast(how_many_kept{&kept});
-      if (!eam::test::eventually([&] { return kept.load() != -1; })) return false;
-      return kept.load() == 0;
+      auto kept = std::make_shared<std::atomic<long>>(-1);
+      actor.cast(how_many_kept{kept});
+      if (!eam::test::eventually([&] { return kept->load() != -1; })) return false;
+      return kept->load() == 0;
     });
     CHECK(none_kept);
   }

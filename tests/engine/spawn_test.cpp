@@ -73,8 +73,8 @@ TEST_SUITE("engine.spawn") {
   }
 
   TEST_CASE("actors spawned by two workers at once, by a thread outside and by an actor of another system get distinct ids") {
-    // A worker hands out ids from a block it took from its system's counter; a thread outside
-    // the pool, and a worker of another system, take theirs one at a time from the counter.
+    // Every thread hands out ids from blocks it took from the system (actor_ids.hpp); a worker
+    // of another system holds a block of its own system's, which must not serve this one.
     constexpr int per_spawner = 2'000, from_outside = 500, from_other_system = 100;
     eam::actor_system system({.workers = 2, .adaptive_workers = false});
     auto idle = [](eam::actor_context&) { return eam::behavior{[](get) { return 0; }}; };
