@@ -154,8 +154,8 @@ send_result send(actor_cell* target, envelope* e) noexcept;
 /// strategy but drop_oldest) is not dropped: `refused` and `e` is still the caller's.
 send_result offer(actor_cell* target, envelope* e) noexcept;
 /// A blocking call's request from a thread outside every pool (never inside a handler; the
-/// caller has refused an empty target already): like send, and when the target is idle the calling thread runs its turn before returning
-/// (system_config::calls_run_on_caller).
+/// caller has refused an empty target already): like send, and when the target is idle the
+/// calling thread runs its turn before returning (system_config::calls_run_on_caller).
 void send_call_from_thread(actor_cell* target, envelope* e) noexcept;
 
 }  // namespace eam::detail
