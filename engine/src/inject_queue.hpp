@@ -33,6 +33,7 @@
 #include <cstddef>
 
 #if defined(__SANITIZE_THREAD__)
+#include <algorithm>
 #include <deque>
 #include <mutex>
 #else
@@ -53,6 +54,8 @@ class inject_queue {
   using first_lines = std::array<const void*, 4>;
 
   void push(actor_cell* c) { q_.push(c); }
+  /// `n` actors at once, in order (a worker's overflow).
+  void push_bulk(actor_cell* const* cs, std::size_t n) { q_.push_bulk(cs, n); }
   /// For a thread outside the pool: into the hand-off slot when it is free and nothing is
   /// queued, else the queue.
   void push_from_outside(actor_cell* c, const first_lines& lines = {}) {
@@ -65,20 +68,32 @@ class inject_queue {
     q_.push(c);
   }
   actor_cell* try_pop() noexcept {
-    if (slot_.load(std::memory_order_relaxed) != nullptr) {  // a hint: the exchange decides
-      if (actor_cell* c = slot_.exchange(nullptr, std::memory_order_acquire)) {  // [I2]
-        for (const auto& line : slot_lines_)
-          if (const void* p = line.load(std::memory_order_relaxed)) __builtin_prefetch(p);
-        return c;
-      }
-    }
+    if (actor_cell* c = try_pop_slot()) return c;
     return q_.try_pop();
+  }
+  /// Up to `max` actors into `out` (the hand-off slot's first); how many.
+  std::size_t try_pop_bulk(actor_cell** out, std::size_t max) noexcept {
+    if (max == 0) return 0;
+    if (actor_cell* c = try_pop_slot()) {
+      out[0] = c;
+      return 1 + q_.try_pop_bulk(out + 1, max - 1);
+    }
+    return q_.try_pop_bulk(out, max);
   }
   [[nodiscard]] std::size_t size_approx() const noexcept {
     return q_.size_approx() + (slot_.load(std::memory_order_relaxed) != nullptr ? 1 : 0);
   }
 
  private:
+  actor_cell* try_pop_slot() noexcept {
+    if (slot_.load(std::memory_order_relaxed) == nullptr) return nullptr;  // a hint: the exchange decides
+    actor_cell* c = slot_.exchange(nullptr, std::memory_order_acquire);    // [I2]
+    if (c != nullptr)
+      for (const auto& line : slot_lines_)
+        if (const void* p = line.load(std::memory_order_relaxed)) __builtin_prefetch(p);
+    return c;
+  }
+
 #if defined(__SANITIZE_THREAD__)
   class queue {
    public:
@@ -86,12 +101,23 @@ class inject_queue {
       std::lock_guard l(m_);
       q_.push_back(c);
     }
+    void push_bulk(actor_cell* const* cs, std::size_t n) {
+      std::lock_guard l(m_);
+      q_.insert(q_.end(), cs, cs + n);
+    }
     actor_cell* try_pop() noexcept {
       std::lock_guard l(m_);
       if (q_.empty()) return nullptr;
       actor_cell* c = q_.front();
       q_.pop_front();
       return c;
+    }
+    std::size_t try_pop_bulk(actor_cell** out, std::size_t max) noexcept {
+      std::lock_guard l(m_);
+      const std::size_t n = std::min(max, q_.size());
+      std::copy_n(q_.begin(), n, out);
+      q_.erase(q_.begin(), q_.begin() + static_cast<std::ptrdiff_t>(n));
+      return n;
     }
     [[nodiscard]] std::size_t size_approx() const noexcept {
       std::lock_guard l(m_);
@@ -109,10 +135,15 @@ class inject_queue {
       while (!q_.enqueue(c)) {
       }  // fails only when a block cannot be allocated; retry
     }
+    void push_bulk(actor_cell* const* cs, std::size_t n) {
+      while (!q_.enqueue_bulk(cs, n)) {
+      }  // as push
+    }
     actor_cell* try_pop() noexcept {
       actor_cell* c = nullptr;
       return q_.try_dequeue(c) ? c : nullptr;
     }
+    std::size_t try_pop_bulk(actor_cell** out, std::size_t max) noexcept { return q_.try_dequeue_bulk(out, max); }
     [[nodiscard]] std::size_t size_approx() const noexcept { return q_.size_approx(); }
 
    private:

@@ -96,6 +96,7 @@ class worker {
   actor_cell* next_local() noexcept;
   [[gnu::noinline, gnu::cold]] void take_handed_off() noexcept;
   actor_cell* take_global() noexcept;
+  actor_cell* take_global_batch() noexcept;  // into the local queue; the first to run now
   actor_cell* search() noexcept;
   bool park() noexcept;
   bool leave_sleepers() noexcept;
@@ -105,6 +106,7 @@ class worker {
   void hand_off() noexcept;
   [[gnu::cold, gnu::noinline]] void note_backlog(const actor_cell* c) noexcept;
   void requeue(actor_cell* c) noexcept;
+  [[gnu::noinline]] void spill_older_half(actor_cell* c) noexcept;  // requeue's overflow
   void stop_searching() noexcept;
   void set_searching(bool on) noexcept { searching_.store(on, std::memory_order_relaxed); }  // owner only
 
@@ -114,6 +116,8 @@ class worker {
   static constexpr unsigned max_lifo_streak = 16;
   // The global queue is checked first every this many turns, so it is never starved.
   static constexpr std::uint32_t global_check_interval = 61;
+  // The most a worker with nothing local takes from the global queue at once.
+  static constexpr std::size_t global_batch = 32;
   // Turns between two give-backs of the releases held (deferred_releases.hpp) and of the call
   // timeouts held (held_call_timeouts.hpp), for a worker that never idles.
   static constexpr std::uint32_t give_back_interval = 32;

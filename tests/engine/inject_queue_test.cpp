@@ -45,6 +45,21 @@ TEST_SUITE("engine.inject_queue") {
     CHECK(first_came_out);
   }
 
+  TEST_CASE("a batch goes in and comes out in order, behind the hand-off slot's actor, at most as many as asked") {
+    inject_queue q;
+    q.push_from_outside(fake(1));  // the slot
+    const std::vector<actor_cell*> batch{fake(2), fake(3), fake(4), fake(5)};
+    q.push_bulk(batch.data(), batch.size());
+    CHECK(q.size_approx() == 5);
+    std::vector<actor_cell*> out(8, nullptr);
+    CHECK(q.try_pop_bulk(out.data(), 3) == 3);
+    CHECK(std::vector<actor_cell*>(out.begin(), out.begin() + 3) == std::vector<actor_cell*>{fake(1), fake(2), fake(3)});
+    CHECK(q.try_pop_bulk(out.data(), 8) == 2);
+    CHECK(std::vector<actor_cell*>(out.begin(), out.begin() + 2) == std::vector<actor_cell*>{fake(4), fake(5)});
+    CHECK(q.try_pop_bulk(out.data(), 8) == 0);
+    CHECK(q.try_pop_bulk(out.data(), 0) == 0);
+  }
+
   TEST_CASE("threads outside the pool racing for the slot lose no actor and duplicate none") {
     inject_queue q;
     constexpr std::uintptr_t per_thread = 200'000;
