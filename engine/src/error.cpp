@@ -38,12 +38,20 @@ error::error(error_code code, std::string context) : code_(code), context_(std::
   if (!context_.empty()) what_ += ": " + context_;
 }
 
+static_assert(sizeof(void*) != 8 || sizeof(exit_reason) == 16,
+              "a reason moves as two words and fits the stop and exit messages into small blocks (error.hpp)");
+
+const std::string& exit_reason::no_text() noexcept {
+  static const std::string empty;
+  return empty;
+}
+
 std::string exit_reason::to_string() const {
   switch (kind_) {
     case kind::normal: return "normal";
     case kind::killed: return "killed";
-    case kind::error: return "error: " + text_;
-    case kind::custom: return text_;
+    case kind::error: return "error: " + text();
+    case kind::custom: return text();
     case kind::kill: return "kill";
     case kind::noproc: return "noproc";
     case kind::noconnection: return "noconnection";

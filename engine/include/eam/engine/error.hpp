@@ -10,6 +10,7 @@
 #include <concepts>
 #include <cstdint>
 #include <exception>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -126,11 +127,26 @@ class error : public std::exception {
 };
 
 /// Why an actor stopped: normal, killed, error (a crash, with its text) or a custom reason.
+///
+/// 16 bytes: the text, usually empty, lives behind a pointer, so that moving a reason (every
+/// actor's end moves its reason three times, into the stop, the exit and its parent's report)
+/// is two words, and the stop and exit messages fit the engine's small message blocks.
 class exit_reason {
  public:
   enum class kind : std::uint8_t { normal, killed, error, custom, kill, noproc, noconnection };
 
   exit_reason() = default;
+  exit_reason(const exit_reason& other) : kind_(other.kind_), text_(copy_of(other.text_)) {}
+  exit_reason(exit_reason&&) noexcept = default;
+  exit_reason& operator=(const exit_reason& other) {
+    if (this != &other) {
+      text_ = copy_of(other.text_);
+      kind_ = other.kind_;
+    }
+    return *this;
+  }
+  exit_reason& operator=(exit_reason&&) noexcept = default;
+  ~exit_reason() = default;
   static exit_reason normal() { return {}; }
   static exit_reason killed() { return exit_reason(kind::killed, {}); }
   static exit_reason crashed(std::string what) { return exit_reason(kind::error, std::move(what)); }
@@ -147,15 +163,22 @@ class exit_reason {
   [[nodiscard]] kind type() const noexcept { return kind_; }
   [[nodiscard]] bool is_normal() const noexcept { return kind_ == kind::normal; }
   /// The crash message or custom text; empty for normal and killed.
-  [[nodiscard]] const std::string& text() const noexcept { return text_; }
+  [[nodiscard]] const std::string& text() const noexcept { return text_ ? *text_ : no_text(); }
   /// "normal", "killed", "error: <what>" or the custom text.
   [[nodiscard]] std::string to_string() const;
-  friend bool operator==(const exit_reason&, const exit_reason&) = default;
+  friend bool operator==(const exit_reason& a, const exit_reason& b) noexcept {
+    return a.kind_ == b.kind_ && a.text() == b.text();
+  }
 
  private:
-  exit_reason(kind k, std::string text) : kind_(k), text_(std::move(text)) {}
+  exit_reason(kind k, std::string text)
+      : kind_(k), text_(text.empty() ? nullptr : std::make_unique<const std::string>(std::move(text))) {}
+  static std::unique_ptr<const std::string> copy_of(const std::unique_ptr<const std::string>& text) {
+    return text ? std::make_unique<const std::string>(*text) : nullptr;
+  }
+  static const std::string& no_text() noexcept;
   kind kind_ = kind::normal;
-  std::string text_;
+  std::unique_ptr<const std::string> text_;  // null when empty
 };
 
 }  // namespace eam
