@@ -8,6 +8,7 @@
 // in one counter for the system: with spawns on one worker and exits on another, that counter
 // was a line both wrote for every actor.
 #include "actor_ids.hpp"
+#include "short_lock.hpp"
 #include "slot_table.hpp"
 
 #include <eam/engine/name_extension.hpp>
@@ -65,7 +66,7 @@ class actor_registry {
 
  private:
   struct alignas(64) shard {
-    mutable std::mutex mutex;
+    mutable short_lock mutex;
     slot_table<actor_cell> cells;  // under mutex
     // cells.size(), stored under mutex (release: what the actor did before it left the
     // registry happens before a count() that no longer counts it), read without it (acquire).
