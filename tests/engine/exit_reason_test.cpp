@@ -39,7 +39,7 @@ TEST_SUITE("engine.exit_reason") {
     CHECK(copy.text() == "boom");
   }
 
-  TEST_CASE("a move carries the text; reasons differ by kind or by text") {
+  TEST_CASE("a move carries the text, and reasons differ by kind or by text") {
     exit_reason custom = exit_reason::custom("shutdown for upgrade");
     const exit_reason moved = std::move(custom);
     CHECK(moved.text() == "shutdown for upgrade");
