@@ -59,23 +59,6 @@ class run_queue {
     }
   }
 
-  /// When full: claims the older half of the queue for the caller, who sends it to the global
-  /// queue in one batch (Tokio's overflow: one shared push per half a queue, where one actor at
-  /// a time cost a spawning turn a global-queue push and a later pop per actor). Writes the
-  /// claimed actors, oldest first, to `out` and returns how many; 0 when a thief made room
-  /// meanwhile (the caller pushes again).
-  std::uint32_t take_older_half(actor_cell** out) noexcept {
-    std::uint32_t h = head_.load(std::memory_order_acquire);
-    for (;;) {
-      const std::uint32_t size = tail_.load(std::memory_order_relaxed) - h;  // our own writes
-      if (size < capacity) return 0;
-      const std::uint32_t n = size / 2;
-      for (std::uint32_t i = 0; i < n; ++i) out[i] = slots_[(h + i) & mask].load(std::memory_order_relaxed);
-      if (head_.compare_exchange_weak(h, h + n, std::memory_order_acq_rel, std::memory_order_acquire))  // [Q3], as a thief
-        return n;
-    }
-  }
-
   // -- any other worker -------------------------------------------------------------------
   /// Moves half of this queue (rounded up) into `dst`, which the caller owns, except the
   /// first actor, which it returns to run at once. Null when there was nothing to steal. An

@@ -116,8 +116,8 @@ class scheduler {
 
   const unsigned throughput_;
   envelope_pool envelope_pool_;  // before workers_: their caches give their blocks to it
+  inject_queue global_;          // before workers_: their tokens in it go first
   std::vector<std::unique_ptr<worker>> workers_;
-  inject_queue global_;
   timer_service* timers_ = nullptr;  // set by start, before any worker runs; watches their held call timeouts
   moodycamel::LightweightSemaphore idle_sem_;
   alignas(64) std::atomic<std::uint32_t> searching_{0};

@@ -11,7 +11,8 @@
 // Drepper's "Futexes Are Tricky": a waiter sets contended before it sleeps, so the unlock that
 // finds contended wakes one; a woken waiter takes the lock as contended, as others may sleep.
 // Orderings: the compare-exchange or exchange that takes the lock is acquire, the exchange that
-// frees it release: what a holder wrote happens before what the next holder reads.
+// frees it release (seq_cst, see unlock): what a holder wrote happens before what the next
+// holder reads.
 #include "cpu_relax.hpp"
 
 #include <atomic>
@@ -36,7 +37,10 @@ class short_lock {
     return word_.compare_exchange_strong(seen, held, std::memory_order_acquire, std::memory_order_relaxed);
   }
   void unlock() noexcept {
-    if (word_.exchange(unlocked, std::memory_order_release) == contended) [[unlikely]]
+    // seq_cst, not release: notify_one skips the wake when it reads no waiters (libstdc++ counts
+    // them), a load after this store that only sequential consistency orders against a waiter's
+    // count-then-look. The same instruction as release on x86 (xchg).
+    if (word_.exchange(unlocked, std::memory_order_seq_cst) == contended) [[unlikely]]
       word_.notify_one();
   }
 

@@ -49,6 +49,7 @@ worker::worker(scheduler& sched, unsigned index)
       asymmetric_fences_(sched.asymmetric_fences_),
       rng_(0x9E3779B97F4A7C15ull * (index + 1)),
       envelope_cache_(sched.envelope_pool_, index),
+      global_tokens_(sched.global_),
       outside_blocks_(outside_pool()),
       held_timeouts_(sched.asymmetric_fences_),
       rest_sem_(0, 1) {}  // a resting worker has nothing to spin for
@@ -107,38 +108,31 @@ actor_cell* worker::steal_lifo() noexcept {
 }
 
 void worker::requeue(actor_cell* c) noexcept {
-  if (!queue_.push(c)) [[unlikely]] {
-    spill_older_half(c);
+  if (!queue_.push(c)) {
+    push_global(c);  // overflow, one at a time in order (engine/README.md: the older ones run first)
     return;
   }
   sched_.notify();
 }
 
-void worker::spill_older_half(actor_cell* c) noexcept {
-  // A turn that spawns thousands (fork-join-create's 40,000 children) overflows the local queue
-  // once per actor: sent to the global queue one at a time, each paid moodycamel's producer
-  // lookup on the way in and a dequeue on the way out, 170 instructions of a spawn's 2,170.
-  // Half the queue at once pays them once per 128 actors. The older half goes: what stays
-  // local is what this turn made last, the likeliest to be in this core's cache.
-  std::array<actor_cell*, run_queue::capacity / 2> older;
-  const std::uint32_t n = queue_.take_older_half(older.data());
-  if (n != 0) sched_.global_.push_bulk(older.data(), n);
-  if (!queue_.push(c)) [[unlikely]] sched_.global_.push(c);  // thieves and a spill of our own never refill it: cannot happen
+void worker::push_global(actor_cell* c) noexcept {
+  sched_.global_.push(c, global_tokens_);
   sched_.notify();
 }
 
 actor_cell* worker::take_global() noexcept {
-  return sched_.global_.try_pop();
+  return sched_.global_.try_pop(global_tokens_);
 }
 
 actor_cell* worker::take_global_batch() noexcept {
-  // With nothing local, a batch rather than one actor: a global queue that holds an overflow of
-  // thousands is drained a batch per dequeue, and what others should run they steal from here.
+  // With nothing local, a batch rather than one actor: a global queue that holds a spawning
+  // turn's overflow of thousands is drained a batch per dequeue, and what others should run
+  // they steal from here.
   std::array<actor_cell*, global_batch> batch;
-  const std::size_t n = sched_.global_.try_pop_bulk(batch.data(), batch.size());
+  const std::size_t n = sched_.global_.try_pop_bulk(global_tokens_, batch.data(), batch.size());
   if (n == 0) return nullptr;
   for (std::size_t i = 1; i < n; ++i)
-    if (!queue_.push(batch[i])) [[unlikely]] sched_.global_.push(batch[i]);  // the queue was empty: cannot happen
+    if (!queue_.push(batch[i])) [[unlikely]] sched_.global_.push(batch[i], global_tokens_);  // the queue was empty: cannot happen
   if (n > 1) sched_.notify();  // work others may steal
   return batch[0];
 }
@@ -149,7 +143,7 @@ void worker::take_handed_off() noexcept {
     actor_cell* c = take_global();
     if (c == nullptr) return;  // taken already (a searcher, the look every global_check_interval turns)
     if (!queue_.push(c)) {
-      sched_.global_.push(c);  // no room: it waits its turn there
+      sched_.global_.push(c, global_tokens_);  // no room: it waits its turn there
       return;
     }
   }
@@ -210,10 +204,11 @@ actor_cell* worker::search() noexcept {
     for (unsigned i = 0; i < n; ++i) {
       const unsigned victim = (start + i) % n;
       if (victim == index_) continue;
-      if (actor_cell* c = sched_.workers_[victim]->queue_.steal_into(queue_, [this](actor_cell* spill) { sched_.push_global(spill); }))
+      if (actor_cell* c = sched_.workers_[victim]->queue_.steal_into(queue_, [this](actor_cell* spill) { push_global(spill); }))
         return c;
     }
-    if (actor_cell* c = take_global_batch()) return c;
+    // Counted out during the search (the tuner): one actor, as before, not a batch to hold.
+    if (actor_cell* c = sched_.is_active(index_) ? take_global_batch() : take_global()) return c;
     if (sched_.stopping_.load(std::memory_order_relaxed)) return nullptr;  // a hint; stop() also signals
     for (unsigned i = 0; i < pause_per_round; ++i) cpu_relax();
     if (round % rounds_per_yield == rounds_per_yield - 1) std::this_thread::yield();
@@ -332,13 +327,13 @@ void worker::hand_off() noexcept {
   if (lifo_filled_) {
     lifo_filled_ = false;
     if (actor_cell* c = replace_lifo(nullptr)) {  // [L3]
-      sched_.global_.push(c);
+      sched_.global_.push(c, global_tokens_);
       ++handed;
     }
   }
   lifo_streak_ = 0;
   while (actor_cell* c = queue_.pop()) {
-    sched_.global_.push(c);
+    sched_.global_.push(c, global_tokens_);
     ++handed;
   }
   if (handed != 0) {

@@ -35,6 +35,7 @@
 #include "deferred_releases.hpp"
 #include "envelope_cache.hpp"
 #include "held_call_timeouts.hpp"
+#include "inject_queue.hpp"
 #include "outside_blocks.hpp"
 #include "run_queue.hpp"
 
@@ -106,7 +107,7 @@ class worker {
   void hand_off() noexcept;
   [[gnu::cold, gnu::noinline]] void note_backlog(const actor_cell* c) noexcept;
   void requeue(actor_cell* c) noexcept;
-  [[gnu::noinline]] void spill_older_half(actor_cell* c) noexcept;  // requeue's overflow
+  void push_global(actor_cell* c) noexcept;  // through our producer, then a notify
   void stop_searching() noexcept;
   void set_searching(bool on) noexcept { searching_.store(on, std::memory_order_relaxed); }  // owner only
 
@@ -163,6 +164,7 @@ class worker {
   unsigned handled_ = 0;  // messages the last turn handled, counted into progress_ at the next
   std::uint64_t rng_;
   envelope_cache envelope_cache_;  // the small envelope blocks this thread frees and reuses
+  inject_queue::worker_tokens global_tokens_;  // our producer and consumer in the scheduler's global queue
   outside_blocks outside_blocks_;  // the blocks of threads outside the pool this thread frees
   deferred_releases deferred_releases_;  // given back when idle, at every epoch check and at the end
   held_call_timeouts held_timeouts_;     // handed over when idle or resting, when due at an epoch check, and at the end
