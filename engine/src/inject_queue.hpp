@@ -25,12 +25,11 @@
 //                 lines already freed: a prefetch of any address is harmless.
 //
 // A worker pushes and pops through its own tokens (worker_tokens): its pushes go to a moodycamel
-// producer of its own, without the lookup of the thread's producer that a push without a token
-// makes (about 50 of the 170 instructions an actor overflowing a spawning turn's local queue cost
-// on the way in and out), still one actor at a time and in order, so a busy worker's older
-// actors come out first; and it takes up to a batch at once when it has nothing local, through a
-// consumer token that moves on to the next producer every 256 actors, so no producer that keeps
-// its queue full starves the others.
+// producer of its own, in order, without the lookup of the thread's producer that a push without
+// a token makes; it pushes half its full local queue at once (worker::spill_older_half), and
+// takes up to a batch at once when it has nothing local, through a consumer token that moves on
+// to the next producer after each batch, so no producer that keeps its queue full starves the
+// others.
 //
 // Under ThreadSanitizer the queue is a mutex around a deque instead: moodycamel orders its
 // slots with standalone fences, which TSan does not model, so it would report races that are
@@ -70,6 +69,8 @@ class inject_queue {
   void push(actor_cell* c) { q_.push(c); }
   /// For a worker: in order behind its earlier pushes.
   void push(actor_cell* c, worker_tokens& mine);
+  /// For a worker: `n` actors at once, in order (half its full local queue).
+  void push_bulk(actor_cell* const* cs, std::size_t n, worker_tokens& mine);
   /// For a thread outside the pool: into the hand-off slot when it is free and nothing is
   /// queued, else the queue.
   void push_from_outside(actor_cell* c, const first_lines& lines = {}) {
@@ -114,6 +115,10 @@ class inject_queue {
       q_.push_back(c);
     }
     void push(actor_cell* c, producer&) { push(c); }
+    void push_bulk(actor_cell* const* cs, std::size_t n, producer&) {
+      std::lock_guard l(m_);
+      q_.insert(q_.end(), cs, cs + n);
+    }
     actor_cell* try_pop(consumer&) noexcept {
       std::lock_guard l(m_);
       if (q_.empty()) return nullptr;
@@ -149,6 +154,10 @@ class inject_queue {
     void push(actor_cell* c, producer& mine) {
       while (!q_.enqueue(mine, c)) {
       }  // as above
+    }
+    void push_bulk(actor_cell* const* cs, std::size_t n, producer& mine) {
+      while (!q_.enqueue_bulk(mine, cs, n)) {
+      }  // as above: all or none
     }
     actor_cell* try_pop(consumer& mine) noexcept {
       actor_cell* c = nullptr;
@@ -190,6 +199,10 @@ class inject_queue::worker_tokens {
 };
 
 inline void inject_queue::push(actor_cell* c, worker_tokens& mine) { q_.push(c, mine.producer_); }
+
+inline void inject_queue::push_bulk(actor_cell* const* cs, std::size_t n, worker_tokens& mine) {
+  q_.push_bulk(cs, n, mine.producer_);
+}
 
 inline actor_cell* inject_queue::try_pop(worker_tokens& mine) noexcept {
   if (actor_cell* c = try_pop_slot()) return c;

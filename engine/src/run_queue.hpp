@@ -4,7 +4,8 @@
 // Tokio's local run queue (tokio/src/runtime/scheduler/multi_thread/queue.rs), simplified:
 // thieves copy a range, then claim it with one CAS on head_.
 //
-// Shared:  head_   CAS by the owner (pop) and thieves (steal); only ever increases.
+// Shared:  head_   CAS by the owner (pop, take_older_half) and thieves (steal); only ever
+//                  increases.
 //          tail_   written by the owner only; read by thieves.
 //          slots_  written by the owner before [Q1] publishes them.
 // Invariants:
@@ -38,7 +39,7 @@ class run_queue {
   static constexpr std::uint32_t capacity = 256;
 
   // -- owner ------------------------------------------------------------------------------
-  /// False when full (the caller sends the actor to the global queue instead).
+  /// False when full (the caller spills the older half: take_older_half).
   bool push(actor_cell* c) noexcept {
     const std::uint32_t t = tail_.load(std::memory_order_relaxed);  // Q-I1: we are the only writer
     const std::uint32_t h = head_.load(std::memory_order_acquire);  // pairs with [Q3]
@@ -56,6 +57,23 @@ class run_queue {
       actor_cell* c = slots_[h & mask].load(std::memory_order_relaxed);
       if (head_.compare_exchange_weak(h, h + 1, std::memory_order_acq_rel, std::memory_order_acquire))  // [Q3]
         return c;
+    }
+  }
+
+  /// When full: claims the older half of the queue for the caller, who sends it to the global
+  /// queue in one batch (Tokio's overflow: one shared push per half a queue, where one actor at
+  /// a time cost a spawning turn a global-queue push and a later pop per actor). Writes the
+  /// claimed actors, oldest first, to `out` and returns how many; 0 when a thief made room
+  /// meanwhile (the caller pushes again).
+  std::uint32_t take_older_half(actor_cell** out) noexcept {
+    std::uint32_t h = head_.load(std::memory_order_acquire);
+    for (;;) {
+      const std::uint32_t size = tail_.load(std::memory_order_relaxed) - h;  // our own writes
+      if (size < capacity) return 0;
+      const std::uint32_t n = size / 2;
+      for (std::uint32_t i = 0; i < n; ++i) out[i] = slots_[(h + i) & mask].load(std::memory_order_relaxed);
+      if (head_.compare_exchange_weak(h, h + n, std::memory_order_acq_rel, std::memory_order_acquire))  // [Q3], as a thief
+        return n;
     }
   }
 

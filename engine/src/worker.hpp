@@ -107,6 +107,7 @@ class worker {
   void hand_off() noexcept;
   [[gnu::cold, gnu::noinline]] void note_backlog(const actor_cell* c) noexcept;
   void requeue(actor_cell* c) noexcept;
+  [[gnu::noinline]] void spill_older_half(actor_cell* c) noexcept;  // requeue's overflow
   void push_global(actor_cell* c) noexcept;  // through our producer, then a notify
   void stop_searching() noexcept;
   void set_searching(bool on) noexcept { searching_.store(on, std::memory_order_relaxed); }  // owner only
