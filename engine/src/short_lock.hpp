@@ -27,8 +27,7 @@ class short_lock {
   short_lock& operator=(const short_lock&) = delete;
 
   void lock() noexcept {
-    std::uint32_t seen = unlocked;
-    if (word_.compare_exchange_strong(seen, held, std::memory_order_acquire, std::memory_order_relaxed)) [[likely]]
+    if (try_lock()) [[likely]]
       return;
     lock_contended();
   }
@@ -53,10 +52,7 @@ class short_lock {
   [[gnu::noinline]] void lock_contended() noexcept {
     for (int i = 0; i < spins; ++i) {
       cpu_relax();
-      std::uint32_t seen = unlocked;
-      if (word_.load(std::memory_order_relaxed) == unlocked &&
-          word_.compare_exchange_weak(seen, held, std::memory_order_acquire, std::memory_order_relaxed))
-        return;
+      if (word_.load(std::memory_order_relaxed) == unlocked && try_lock()) return;
     }
     // From here on it is taken as contended: another waiter may sleep beside us.
     while (word_.exchange(contended, std::memory_order_acquire) != unlocked)
