@@ -287,12 +287,16 @@ set key outside right top vertical
             if lines:
                 plots.append(f"set title '{name}'\nplot " + ", ".join(lines))
         workers = sorted({int(w) for per in scaling.values() for series in per.values() for w in series})
+        # Counts double (1, 2, 4, 8, 16): on a log2 axis they sit evenly, where a linear one
+        # would crowd 1, 2 and 4 into the left edge.
+        axis = (f"set logscale x 2\nset xrange [{workers[0] / 1.2}:{workers[-1] * 1.2}]" if workers[-1] >= 4 else
+                f"set xrange [{workers[0] - 0.2}:{workers[-1] + 0.2}]")
         _gnuplot(f"""
 set terminal pngcairo size 1600,{330 * rows} font ',9'
 set output '{os.path.join(out, "scaling.png")}'
 set multiplot layout {rows},{cols} title 'throughput at N worker threads / throughput at 1 (each system against itself; below the dashed line: slower with more workers)'
 set xtics ({", ".join(str(w) for w in workers)})
-set xrange [{workers[0] - 0.2}:{workers[-1] + 0.2}]
+{axis}
 set xlabel 'worker threads'
 set ylabel 'speed-up'
 set yrange [0:*]
