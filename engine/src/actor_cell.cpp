@@ -127,7 +127,9 @@ void report_crash(reply_address& to, std::exception_ptr e) noexcept {
 
 actor_cell::actor_cell(system_state& sys, std::uint64_t id, actor_cell* parent, const actor_type& type) noexcept
     : sys_(&sys), id_(id), parent_(parent), type_(&type) {
-  if (parent_ != nullptr) parent_->add_ref();
+  // Through the worker's slots (deferred_releases.hpp): a parent spawning many children writes
+  // its count once per reserve, and each child's release is held back where it ends.
+  if (parent_ != nullptr) detail::add_ref(parent_);
 }
 
 actor_cell::~actor_cell() {
@@ -891,7 +893,7 @@ void actor_cell::finish() noexcept {
   if (parent_ != nullptr) {
     parent_->deliver_system(make_envelope<internal::child_exit>(envelope_kind::child_exited,
                                                                 internal::child_exit{this, std::move(reason)}));
-    parent_->release();
+    detail::release_cell(parent_);
   }
   extras_.reset();
   internal::local_outbox().end_handler();  // the downs above leave now, not after some later handler

@@ -11,7 +11,8 @@
 // (an actor handling a run of such messages) touches the count once per run.
 //
 // Correctness: a held release only keeps the count above the number of live references, so no
-// actor is freed early; the count reaches zero only when every reference is gone and no thread
+// actor is freed early (a reserved reference, counted before any copy takes it, is one more
+// such release); the count reaches zero only when every reference is gone and no thread
 // holds a release back (count = live references + releases held). Taking a held release back for
 // a copy leaves both the count and that sum as they are. The subtraction that reaches zero is
 // acq_rel as before (actor_cell::release_many), so each holder's accesses happen before the free.
@@ -47,6 +48,25 @@ class deferred_releases {
     --s.count;
     return true;
   }
+  /// After a take_back that found none: how many references the caller should count beyond its
+  /// own and leave held here. 0 the first time the slot meets `c` (it only notes `c`); when the
+  /// slot noted `c` already and holds nothing, reserve_batch: a worker that copies the same ref
+  /// again and again (a teller putting its own ref in every order, a creator giving each child
+  /// the collector's) then writes the count's line once per batch instead of once per copy,
+  /// and that line is the one the actor's senders read. What is reserved and not used is given
+  /// back as a held release is.
+  std::uint32_t reserve(actor_cell* c) noexcept {
+    const unsigned i = slot_of(c);
+    slot& s = slots_[i];
+    if (s.count != 0) return 0;  // another actor's releases are held there
+    if (s.cell != c) {
+      s.cell = c;
+      return 0;
+    }
+    s.count = reserve_batch;
+    pending_ |= std::uint64_t{1} << i;
+    return reserve_batch;
+  }
   /// Holds back the release of one reference to `c`.
   void hold(actor_cell* c) noexcept {
     const unsigned i = slot_of(c);
@@ -70,6 +90,7 @@ class deferred_releases {
     std::uint32_t count = 0;     // releases held for cell
   };
   static constexpr unsigned slot_count = 64;  // pending_ has a bit per slot
+  static constexpr std::uint32_t reserve_batch = 32;
 
   // Cells are blocks of 192 bytes or more, so the low 6 bits say nothing; 192-byte neighbours step
   // the index by 3, which visits every slot before it repeats. No load of the cell: the point is

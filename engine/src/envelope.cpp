@@ -138,10 +138,13 @@ error unexpected_reply(std::string_view got, std::string_view expected) {
                "the answer is a " + std::string(got) + " where the caller expects a " + std::string(expected));
 }
 
-// A worker thread holds the releases of refs back (deferred_releases.hpp); others give them at once.
+// A worker thread holds the releases of refs back and reserves references to a ref it keeps
+// copying (deferred_releases.hpp); others count each at once.
 void add_ref(actor_cell* c) noexcept {
-  if (internal::deferred_releases* d = internal::tls_deferred_releases; d != nullptr && d->take_back(c)) return;
-  c->add_ref();
+  internal::deferred_releases* d = internal::tls_deferred_releases;
+  if (d == nullptr) return c->add_ref();
+  if (d->take_back(c)) return;
+  c->add_refs(1 + d->reserve(c));
 }
 void release_cell(actor_cell* c) noexcept {
   if (internal::deferred_releases* d = internal::tls_deferred_releases) return d->hold(c);

@@ -48,6 +48,57 @@ TEST_SUITE("engine.deferred_releases") {
     CHECK(c->counted_references() == base);
   }
 
+  TEST_CASE("a ref copied again and again is counted once per batch: the second miss reserves, later copies take the reserve") {
+    eam::actor_system sys({.workers = 1});
+    auto ref = sys.spawn([](eam::actor_context&) { return eam::behavior{[](nothing) {}}; });
+    actor_cell* c = ref.cell();
+    const std::uint32_t base = c->counted_references();
+    deferred_releases held;
+    const auto copy = [&] {  // what detail::add_ref does on a worker
+      if (!held.take_back(c)) c->add_refs(1 + held.reserve(c));
+    };
+    copy();  // the first miss only notes the actor
+    CHECK(c->counted_references() == base + 1);
+    copy();  // the second reserves a batch beside its own
+    const std::uint32_t reserved = c->counted_references() - base - 2;
+    CHECK(reserved > 0);
+    for (std::uint32_t i = 0; i < reserved; ++i) copy();  // each takes one of the reserve
+    CHECK(c->counted_references() == base + 2 + reserved);
+    held.give_back_all();  // nothing of the reserve is left
+    CHECK(c->counted_references() == base + 2 + reserved);
+    copy();  // the slot still names the actor: a new batch at once
+    CHECK(c->counted_references() == base + 3 + 2 * reserved);
+    copy();  // taken from it
+    CHECK(c->counted_references() == base + 3 + 2 * reserved);
+    held.give_back_all();  // the unused part of it goes back
+    CHECK(c->counted_references() == base + 4 + reserved);
+    c->release_many(4 + reserved);  // the test's copies
+    CHECK(c->counted_references() == base);
+  }
+
+  TEST_CASE("a slot holding another actor's releases reserves nothing for a copy") {
+    eam::actor_system sys({.workers = 1});
+    std::vector<eam::actor_ref> refs;
+    for (int i = 0; i < 200; ++i) refs.push_back(sys.spawn([](eam::actor_context&) { return eam::behavior{[](nothing) {}}; }));
+    deferred_releases held;
+    // Two actors whose cells share a slot: 64 slots, 200 cells.
+    actor_cell* a = nullptr;
+    actor_cell* b = nullptr;
+    for (std::size_t i = 0; i < refs.size() && b == nullptr; ++i)
+      for (std::size_t j = i + 1; j < refs.size() && b == nullptr; ++j)
+        if ((reinterpret_cast<std::uintptr_t>(refs[i].cell()) >> 6) % 64 == (reinterpret_cast<std::uintptr_t>(refs[j].cell()) >> 6) % 64) {
+          a = refs[i].cell();
+          b = refs[j].cell();
+        }
+    REQUIRE(b != nullptr);
+    a->add_ref();
+    held.hold(a);  // a release of a held in the shared slot
+    CHECK_FALSE(held.take_back(b));
+    CHECK(held.reserve(b) == 0);
+    CHECK(held.reserve(b) == 0);  // still a's slot: no batch for b
+    held.give_back_all();
+  }
+
   TEST_CASE("releases held for more actors than there are slots are given back as their slots are needed, none lost") {
     eam::actor_system sys({.workers = 1});
     std::vector<eam::actor_ref> refs;
