@@ -569,23 +569,9 @@ void actor_cell::run_init() noexcept {
 
 void actor_cell::handle_ordinary(envelope* e) noexcept {
   // Timer messages and downs are checked once, on first delivery (a stashed one comes back).
-  if (e->kind == envelope_kind::timer) [[unlikely]] {
-    if (!take_timer_message(e->reply.request_id)) {  // cancelled after it fired
-      retire(e);
-      return;
-    }
-    e->kind = envelope_kind::cast;
-  } else if (e->type == &message_type_of<down> && (e->flags & envelope::admitted) == 0) [[unlikely]] {
-    std::function<void(const down&)> on_down;
-    if (!forget_watch(e->as<down>().ref.id, on_down)) {  // unwatched while the down was queued
-      retire(e);
-      return;
-    }
-    if (on_down) {  // a watch with its own handler: the behavior never sees this down
-      run_down_handler(e, on_down);
-      return;
-    }
-    e->flags |= envelope::admitted;
+  if (e->kind == envelope_kind::timer || (e->type == &message_type_of<down> && (e->flags & envelope::admitted) == 0))
+      [[unlikely]] {
+    if (!admit_timer_or_down(e)) return;
   }
   tls_envelope = e;
   if (telemetry::any_handlers()) [[unlikely]]
@@ -593,15 +579,42 @@ void actor_cell::handle_ordinary(envelope* e) noexcept {
   else
     dispatch(e);
   tls_envelope = nullptr;
-  if ((pending_ & stash_current) != 0) [[unlikely]] {
-    pending_ &= ~stash_current;
-    e->reply = take_current_reply();  // stash() parked the call's reply address there
-    mailbox_.detach(e);               // linked through the stash from here
-    more().stash.push_back(e);
-  } else {
+  if ((pending_ & stash_current) != 0) [[unlikely]]
+    stash_handled(e);
+  else
     retire(e);
-  }
   after_handler();
+}
+
+// False when the message is done with here: a timer cancelled after it fired, a down whose
+// watch is gone or that its watch's own handler took.
+bool actor_cell::admit_timer_or_down(envelope* e) noexcept {
+  if (e->kind == envelope_kind::timer) {
+    if (!take_timer_message(e->reply.request_id)) {  // cancelled after it fired
+      retire(e);
+      return false;
+    }
+    e->kind = envelope_kind::cast;
+    return true;
+  }
+  std::function<void(const down&)> on_down;
+  if (!forget_watch(e->as<down>().ref.id, on_down)) {  // unwatched while the down was queued
+    retire(e);
+    return false;
+  }
+  if (on_down) {  // a watch with its own handler: the behavior never sees this down
+    run_down_handler(e, on_down);
+    return false;
+  }
+  e->flags |= envelope::admitted;
+  return true;
+}
+
+void actor_cell::stash_handled(envelope* e) noexcept {
+  pending_ &= ~stash_current;
+  e->reply = take_current_reply();  // stash() parked the call's reply address there
+  mailbox_.detach(e);               // linked through the stash from here
+  more().stash.push_back(e);
 }
 
 void actor_cell::run_down_handler(envelope* e, std::function<void(const down&)>& on_down) noexcept {

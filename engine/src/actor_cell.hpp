@@ -330,6 +330,10 @@ class actor_cell {
   void tell_moved(const moved& where) noexcept;
   void on_moved(moved& notice) noexcept;
   void handle_ordinary(envelope* e) noexcept;
+  // handle_ordinary's rare cases, out of line so that its plain path keeps a small frame (the
+  // down's std::function) and saves no registers for them.
+  [[gnu::noinline, gnu::cold]] bool admit_timer_or_down(envelope* e) noexcept;
+  [[gnu::noinline, gnu::cold]] void stash_handled(envelope* e) noexcept;
   [[gnu::always_inline]] inline void dispatch(envelope* e) noexcept;  // the plain path: inlined into handle_ordinary
   // dispatch's rare outcomes, out of line so that the plain path saves no registers for them.
   [[gnu::noinline, gnu::cold]] void reject_unhandled(envelope* e) noexcept;
