@@ -81,7 +81,7 @@ TEST_SUITE("engine.deferred_releases") {
     std::vector<eam::actor_ref> refs;
     for (int i = 0; i < 200; ++i) refs.push_back(sys.spawn([](eam::actor_context&) { return eam::behavior{[](nothing) {}}; }));
     deferred_releases held;
-    // Two actors whose cells share a slot: 64 slots, 200 cells.
+    // Two actors whose cells share a slot: 64 slots, 200 cells (the index as slot_of computes it).
     actor_cell* a = nullptr;
     actor_cell* b = nullptr;
     for (std::size_t i = 0; i < refs.size() && b == nullptr; ++i)
