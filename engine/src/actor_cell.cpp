@@ -2,6 +2,7 @@
 
 #include "allocator.hpp"
 #include "caller_turn_gate.hpp"
+#include "envelope_contents.hpp"
 #include "held_call_timeouts.hpp"
 #include "invariant.hpp"
 #include "system_state.hpp"
@@ -501,7 +502,7 @@ envelope* actor_cell::next_to_handle() noexcept {
 }
 
 inline void actor_cell::retire(envelope* e) noexcept {
-  destroy_contents(e);
+  internal::destroy_contents_inline(e);
   mailbox_.retire(e);  // the memory now, or when the mailbox lets go of it (mailbox.hpp M-I4)
 }
 

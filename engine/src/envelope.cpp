@@ -3,6 +3,7 @@
 #include "allocator.hpp"
 #include "deferred_releases.hpp"
 #include "envelope_cache.hpp"
+#include "envelope_contents.hpp"
 #include "outside_blocks.hpp"
 #include "system_state.hpp"
 
@@ -11,6 +12,10 @@
 namespace eam::internal {
 constinit EAM_TLS envelope_cache* tls_envelope_cache = nullptr;
 constinit EAM_TLS alone_blocks tls_alone_blocks;
+
+void fail_unanswered_call(detail::envelope* e) noexcept {
+  detail::complete_error(e->reply, error(errc::actor_not_found, "the actor exited before handling the call"));
+}
 }  // namespace eam::internal
 
 namespace eam::detail {
@@ -38,22 +43,10 @@ envelope_memory allocate_envelope(std::size_t bytes, std::size_t align, std::uin
   return {internal::allocate(bytes, align), envelope_cache::outside};
 }
 
-namespace {
-// Out of line, so that destroying a message that is not an unanswered call saves no registers.
-[[gnu::noinline, gnu::cold]] void fail_unanswered_call(envelope* e) noexcept {
-  complete_error(e->reply, error(errc::actor_not_found, "the actor exited before handling the call"));
-}
-
-[[gnu::always_inline]] inline void destroy_contents_inline(envelope* e) noexcept {
-  if (e->reply.pending()) [[unlikely]] fail_unanswered_call(e);
-  if (e->type->destroy != nullptr) e->type->destroy(e->payload());
-}
-}  // namespace
-
-void destroy_contents(envelope* e) noexcept { destroy_contents_inline(e); }
+void destroy_contents(envelope* e) noexcept { internal::destroy_contents_inline(e); }
 
 void free_envelope(envelope* e) noexcept {
-  destroy_contents_inline(e);
+  internal::destroy_contents_inline(e);
   free_envelope_memory(e);
 }
 
