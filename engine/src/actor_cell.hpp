@@ -150,8 +150,8 @@ class actor_cell {
   /// Asks the actor, from outside its turn, to stop normally: a system signal, handled ahead
   /// of its queued messages.
   void deliver_stop() noexcept;
-  void add_ref() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }  // a holder exists already
-  void add_refs(std::uint32_t n) noexcept { refs_.fetch_add(n, std::memory_order_relaxed); }
+  void add_refs(std::uint32_t n) noexcept { refs_.fetch_add(n, std::memory_order_relaxed); }  // a holder exists already
+  void add_ref() noexcept { add_refs(1); }
   /// The references counted now (a snapshot, for tests: releases a worker holds back are in it).
   [[nodiscard]] std::uint32_t counted_references() const noexcept { return refs_.load(std::memory_order_relaxed); }
   void release() noexcept { release_many(1); }

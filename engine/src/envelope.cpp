@@ -43,8 +43,6 @@ envelope_memory allocate_envelope(std::size_t bytes, std::size_t align, std::uin
   return {internal::allocate(bytes, align), envelope_cache::outside};
 }
 
-void destroy_contents(envelope* e) noexcept { internal::destroy_contents_inline(e); }
-
 void free_envelope(envelope* e) noexcept {
   internal::destroy_contents_inline(e);
   free_envelope_memory(e);

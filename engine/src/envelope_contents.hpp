@@ -1,7 +1,8 @@
 #pragma once
-// The end of a message's contents, inline where every handled message passes (actor_cell::retire
-// and free_envelope): an unanswered call is failed, then the payload's destructor runs if it has
-// one. Out of line, the turn loop paid a call and a return per message for two tests.
+// The end of a message's contents, inline where every handled message passes (actor_cell::retire,
+// which leaves the memory to the mailbox, and free_envelope): an unanswered call is failed, then
+// the payload's destructor runs if it has one. Out of line, the turn loop paid a call and a
+// return per message for two tests.
 #include <eam/engine/detail/envelope.hpp>
 
 namespace eam::internal {

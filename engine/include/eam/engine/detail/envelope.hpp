@@ -118,9 +118,6 @@ envelope_memory allocate_envelope(std::size_t bytes, std::size_t align, std::uin
 /// Destroys the payload and frees the envelope. A call still waiting for its answer is
 /// answered with actor_not_found first, so no caller waits for a reply that cannot come.
 void free_envelope(envelope* e) noexcept;
-/// free_envelope but for the memory, which the caller gives back later (a mailbox that still
-/// links the envelope: engine/src/mailbox.hpp).
-void destroy_contents(envelope* e) noexcept;
 
 template <class M, class... A>
 envelope* make_envelope(envelope_kind kind, A&&... args) {
