@@ -216,7 +216,10 @@ TEST_SUITE("otp.gen_stage.hardening") {
     stage_log<int> log, other_log;
     std::atomic<bool> busy{false};
     std::atomic<int> demand_calls{0};
-    eam::actor_system system({.workers = 2});
+    // The other consumer's subscribe below is a blocking call from a thread: with turns run on the
+    // caller, that turn could also handle the batch behind the call, whose handler holds on to it
+    // for good, and the call would never return (seen once under ASan). Its turns stay on workers.
+    eam::actor_system system({.workers = 2, .calls_run_on_caller = false});
     gate consumer_gate, producer_gate, other_gate;
     // The second handle_demand (the other consumer's subscribe) keeps the producer busy.
     auto numbers = otp::producer<int>::start(
