@@ -135,10 +135,42 @@ void active_worker_tuner::rescue_started() noexcept {
     before_probe_ = 0;
   }
   active_ = workers_;
+  rescue_halved_from_ = 0;
+  rescue_looks_to_skip_ = 1;  // the workers wake and take the stranded actors
+  rescue_settled_ = false;
   rescuing_ = true;
   pending_work_ = 0;  // it measured the count before
   pending_ns_ = 0;
   baseline_count_ = 0;
+}
+
+void active_worker_tuner::rescue_look(std::uint64_t work, std::int64_t ns, bool worker_idle) noexcept {
+  if (!rescue_judging() || ns <= 0) return;
+  if (rescue_looks_to_skip_ != 0) {
+    --rescue_looks_to_skip_;
+    return;
+  }
+  const double rate = static_cast<double>(work) / static_cast<double>(ns);
+  const unsigned halved_from = std::exchange(rescue_halved_from_, 0u);
+  // work / ns < active * min_work_per_epoch / epoch_ns, without dividing. Not when a worker
+  // sleeps: then the pace is low for want of work, not for long messages.
+  const bool long_messages = !worker_idle && static_cast<double>(work) * static_cast<double>(epoch_ns) <
+                                                 static_cast<double>(active_) * static_cast<double>(min_work_per_epoch) *
+                                                     static_cast<double>(ns);
+  if (long_messages || (halved_from != 0 && rate < keep_fewer_ratio * rescue_rate_before_)) {
+    active_ = long_messages ? workers_ : halved_from;
+    rescue_settled_ = true;
+    return;
+  }
+  const unsigned floor = std::min(workers_, after_rescue_ + 1);
+  if (active_ <= floor) {
+    rescue_settled_ = true;
+    return;
+  }
+  rescue_halved_from_ = active_;
+  rescue_rate_before_ = rate;
+  active_ = std::max(floor, active_ / 2);
+  rescue_looks_to_skip_ = 1;
 }
 
 void active_worker_tuner::rescue_over() noexcept {

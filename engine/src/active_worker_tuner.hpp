@@ -108,10 +108,25 @@ class active_worker_tuner {
   /// workers that should be active in the next one.
   unsigned end_epoch(std::uint64_t work, std::int64_t ns, epoch_signs signs = {}) noexcept;
   /// An active worker held work back (a long turn, seen by a resting worker): every worker runs
-  /// until that turn ends (rescue_over), and no epoch is judged meanwhile, as its rate says what
-  /// the turn did, not what the count does. A probe down that was running stalled the work: it
-  /// lost, and the next waits twice as long. A probe up that was running ends without a verdict.
+  /// until that turn ends (rescue_over), fewer as rescue_look finds they do as much, and no
+  /// epoch is judged meanwhile, as its rate says what the turn did, not what the count does. A
+  /// probe down that was running stalled the work: it lost, and the next waits twice as long. A
+  /// probe up that was running ends without a verdict.
   void rescue_started() noexcept;
+  /// A look during a rescue whose long turn goes on: all workers did `work` units in `ns`
+  /// nanoseconds since the last look, and `worker_idle` says whether an active worker sleeps.
+  /// Every worker is the right rescue for computations (quicksort's partitions, trapezoid's
+  /// shares, apsp's blocks: 16 workers ran apsp 10x as fast as one), and a costly one for short
+  /// messages that cost more spread over many cores than one core takes to run them: on a
+  /// 16-core machine bank-transaction's teller sends every order from one turn, and its accounts
+  /// ran on 16 workers at 0.62x the rate of one, with 8 cores busy. So the rescue halves its
+  /// count while the rate holds keep_fewer_ratio of the count before (each step judged at its
+  /// second look: the first holds the stall of handing the actors over), down to one worker
+  /// more than before the rescue (the one in the long turn runs nothing else); the first
+  /// halving that loses goes back, and the count stays for the rest of the rescue. Messages long
+  /// for an epoch (each worker's pace under min_work_per_epoch an epoch, none asleep) keep every
+  /// worker: there a look holds too few of them to judge, and more cores are a gain by far.
+  void rescue_look(std::uint64_t work, std::int64_t ns, bool worker_idle) noexcept;
   /// The turn that held work back has ended: back to the count from before the rescue. A
   /// pipeline stage's flush (thousands of sends from one handler, a few milliseconds) thus
   /// borrows the other workers for its length only, and the count stays the tuner's to find.
@@ -120,7 +135,9 @@ class active_worker_tuner {
   [[nodiscard]] unsigned active() const noexcept { return active_; }
   /// How long the next epoch should last: a probe is shorter, as it may run at a loss, and is
   /// looked at halfway.
-  [[nodiscard]] std::int64_t next_epoch_ns() const noexcept { return before_probe_ != 0 ? probe_look_ns : epoch_ns; }
+  [[nodiscard]] std::int64_t next_epoch_ns() const noexcept {
+    return before_probe_ != 0 || rescue_judging() ? probe_look_ns : epoch_ns;
+  }
 
   static constexpr std::int64_t epoch_ns = 1'000'000;
   static constexpr std::int64_t probe_epoch_ns = 500'000;
@@ -145,6 +162,9 @@ class active_worker_tuner {
   static constexpr unsigned max_probe_interval = 128;
 
  private:
+  /// A rescue whose count rescue_look may still move: it looks every probe_look_ns, so that a
+  /// rescue that needs fewer workers finds them within a few looks.
+  [[nodiscard]] bool rescue_judging() const noexcept { return rescuing_ && !rescue_settled_; }
   [[nodiscard]] bool next_probe_goes_down() const noexcept { return active_ > 1 && (probe_down_next_ || active_ == workers_); }
   void start_probe() noexcept;
   /// One look at the running probe: ends it when the verdict is in.
@@ -165,6 +185,11 @@ class active_worker_tuner {
   // rate it beat stays in rate_before_probe_ until then). 0: none.
   unsigned confirm_back_to_ = 0;
   unsigned after_rescue_ = 1;      // the count to go back to when the rescue is over
+  // The count a rescue halved from, until a look judges the halving; 0: none.
+  unsigned rescue_halved_from_ = 0;
+  double rescue_rate_before_ = 0;  // the rate at that count
+  unsigned rescue_looks_to_skip_ = 0;  // looks that hold a change's stall: not judged
+  bool rescue_settled_ = false;    // the count stays until the rescue ends
   // An epoch that goes on (too little work so far): what it holds.
   std::uint64_t pending_work_ = 0;
   std::int64_t pending_ns_ = 0;

@@ -162,9 +162,11 @@ void scheduler::tune() noexcept {
     const unsigned active = active_.load(std::memory_order_relaxed);
     std::uint64_t work = 0;
     epoch_signs signs{.turn_spans_epoch = false, .work_waited = global_.size_approx() != 0};
+    bool active_worker_idle = false;
     for (unsigned i = 0; i < workers_.size(); ++i) {
       worker& w = *workers_[i];
       const std::uint64_t p = w.progress();
+      if (i < active && w.parked()) active_worker_idle = true;
       if (i < active && ran_one_turn_through({.progressed = p != worker_progress_at_epoch_start_[i],
                                               .parked = w.parked(),
                                               .searching = w.searching()}))
@@ -174,7 +176,10 @@ void scheduler::tune() noexcept {
       worker_progress_at_epoch_start_[i] = p;
     }
     const std::int64_t length = now - epoch_start_ns_;
-    if (epoch_start_ns_ != 0) set_active(tuner_.end_epoch(work, length, signs));
+    if (epoch_start_ns_ != 0) {
+      if (tuner_.rescuing()) tuner_.rescue_look(work, length, active_worker_idle);
+      set_active(tuner_.end_epoch(work, length, signs));  // a rescue's count, unchanged by it
+    }
     epoch_start_ns_ = now;
     next_epoch_ns_.store(now + tuner_.next_epoch_ns(), std::memory_order_relaxed);
   }

@@ -111,7 +111,8 @@ class scheduler {
   /// since `seen` while work waits behind it, else no_worker.
   unsigned work_held_back(const std::vector<std::uint64_t>& seen) const noexcept;
   /// Makes every worker active while worker `stalled` (its progress `seen` now) runs long turns,
-  /// then goes back to the tuner's count (tune() looks, by long_turns_ended).
+  /// fewer as active_worker_tuner::rescue_look finds they do as much, then goes back to the
+  /// tuner's count (tune() looks, by long_turns_ended).
   void rescue(unsigned stalled, std::uint64_t seen) noexcept;
 
   const unsigned throughput_;

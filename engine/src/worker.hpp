@@ -8,8 +8,9 @@
 // own semaphore, out of the idle protocol's reach, until the count grows again. While it rests
 // it watches the active workers: when one of them made no progress for a whole watch interval
 // while work waits in its slot or queue (a long handler), it rescues that work: every worker is
-// active until the worker it waited out handles short messages again or sleeps
-// (scheduler::rescue, long_turns_ended), and then the count is the tuner's again.
+// active, fewer as active_worker_tuner::rescue_look finds they do as much, until the worker it
+// waited out handles short messages again or sleeps (scheduler::rescue, long_turns_ended), and
+// then the count is the tuner's again.
 //
 // The LIFO slot is not woken for (a send would pay a wake-up per message) but it is stealable:
 // a parked worker wakes every lifo_watch_interval and takes an actor that sat in another

@@ -244,6 +244,66 @@ TEST_SUITE("engine.active_workers") {
     CHECK(t.active() == 1);
   }
 
+  TEST_CASE("a rescue of short messages halves its workers while they do as much, and goes back at the first halving that loses") {
+    constexpr std::int64_t look = active_worker_tuner::probe_look_ns;
+    active_worker_tuner t(16);
+    t.rescue_started();
+    REQUIRE(t.active() == 16);
+    CHECK(t.next_epoch_ns() == look);  // it looks often: fewer workers may do
+    t.rescue_look(1, look, false);       // the first look holds the workers' start: not judged
+    CHECK(t.active() == 16);
+    t.rescue_look(10'000, look, false);  // short messages at 16: half is tried
+    CHECK(t.active() == 8);
+    t.rescue_look(1, look, false);       // the stall of handing actors over: not judged
+    t.rescue_look(9'600, look, false);   // 8 do 96 % of what 16 did: kept, and half again
+    CHECK(t.active() == 4);
+    t.rescue_look(1, look, false);
+    t.rescue_look(9'000, look, false);   // under keep_fewer_ratio of the rate at 8: back to 8
+    CHECK(t.active() == 8);
+    CHECK(t.next_epoch_ns() == active_worker_tuner::epoch_ns);  // settled for this rescue
+    t.rescue_look(100'000, look, false);
+    t.rescue_look(1, look, false);
+    CHECK(t.active() == 8);
+    t.rescue_over();
+    CHECK(t.active() == 1);
+    // The next rescue starts from every worker again and judges afresh.
+    t.rescue_started();
+    CHECK(t.active() == 16);
+    t.rescue_look(1, look, false);
+    t.rescue_look(10'000, look, false);
+    CHECK(t.active() == 8);
+  }
+
+  TEST_CASE("a rescue keeps one worker more than before it: the one in the long turn runs nothing else") {
+    constexpr std::int64_t look = active_worker_tuner::probe_look_ns;
+    active_worker_tuner t(16);
+    t.rescue_started();
+    for (int i = 0; i < 20; ++i) t.rescue_look(10'000, look, false);  // fewer always do as much
+    CHECK(t.active() == 2);
+    t.rescue_over();
+    CHECK(t.active() == 1);
+  }
+
+  TEST_CASE("a rescue of messages too long for a look keeps every worker, and a slow pace with a worker asleep is judged by the rate") {
+    constexpr std::int64_t look = active_worker_tuner::probe_look_ns;
+    constexpr std::uint64_t judgeable = active_worker_tuner::min_work_per_epoch / 4;  // a worker's pace, per look
+    active_worker_tuner t(16);
+    t.rescue_started();
+    t.rescue_look(1, look, false);
+    t.rescue_look(16 * judgeable - 1, look, false);  // each worker's pace too slow to judge: computations
+    CHECK(t.active() == 16);
+    CHECK(t.next_epoch_ns() == active_worker_tuner::epoch_ns);  // settled
+    t.rescue_look(10'000, look, false);
+    t.rescue_look(10'000, look, false);
+    CHECK(t.active() == 16);
+
+    active_worker_tuner idle(16);
+    idle.rescue_started();
+    idle.rescue_look(1, look, true);
+    idle.rescue_look(10, look, true);  // as slow, but a worker sleeps: too little work, not long messages
+    CHECK(idle.active() == 8);         // fewer are tried
+  }
+
   TEST_CASE("a probe down that stalls the work behind a long turn lost: the next one waits twice as long") {
     active_worker_tuner t(2);
     win_probe_up(t);
