@@ -325,9 +325,9 @@ void actor_cell::run_claimed_on_caller(const envelope* call) noexcept {
   }
   // The turn of a worker, as worker::run gives it, on a thread that has none of a worker's
   // thread-locals: releases happen at once, a task's call timeout is armed with the timer
-  // service, envelopes come from the thread's outside blocks. The budget handles the call and
-  // at most one message behind it, so the caller waits for little but its own answer; more
-  // goes to the pool with the actor.
+  // service, envelopes come from the thread's outside blocks. The budget is the call alone:
+  // what waits behind it then goes to the pool with the actor, so the caller waits for its own
+  // answer only.
   unsigned handled = 0;
   const internal::turn_result turn = run_turn(caller_turn_budget, handled);
   actor_cell* const pressed = internal::local_outbox().end_turn();  // an actor here mutes no sender
@@ -421,6 +421,21 @@ internal::turn_result actor_cell::run_turn(unsigned budget, unsigned& handled) n
       if (envelope* e = next_to_handle()) {
         handle_ordinary(e);
         if (--budget == 0 || out.sent_this_turn() >= send_budget) [[unlikely]] {
+          // Spent, with nothing queued, set aside or held in a bound: the turn ends as one that
+          // ran out of messages does, not scheduled again to find nothing. A stop finishes at the
+          // loop's top (with the budget spent, nothing more is handled there); a running actor
+          // gives the consumer role back unless a message arrived this instant. A caller's turn
+          // (budget 1) thus ends with its call, and what waits behind it goes to a worker.
+          if (budget == 0 && deferred_.empty() && bounded_ == nullptr && mailbox_.count_queued(1) == 0) {
+            if (phase_ == phase::stopping) continue;
+            if (phase_ == phase::running) {
+              if (idle_watch_) [[unlikely]] note_activity(initial_budget);
+              if (overloaded_.load(std::memory_order_relaxed)) [[unlikely]] let_muted_go();
+              handled = initial_budget;
+              return mailbox_.try_mark_empty() ? internal::turn_result::idle  // M-I1: hands off now
+                                               : internal::turn_result::yield;
+            }
+          }
           const std::size_t left = ordinary_left(2);
           // Spent on sends with nothing left to handle: the turn ends idle, as it would have.
           if (budget != 0 && left == 0) continue;

@@ -304,8 +304,8 @@ class actor_cell {
   void on_claimed(const envelope* first_message = nullptr) noexcept;
   void drain_dead() noexcept;
   void run_claimed_on_caller(const envelope* call) noexcept;
-  // Messages a turn run by a calling thread may handle: its call and one behind it.
-  static constexpr unsigned caller_turn_budget = 2;
+  // Messages a turn run by a calling thread may handle: its call.
+  static constexpr unsigned caller_turn_budget = 1;
   void reject(envelope* e) noexcept;
   void on_exit_signal(internal::exit_request& x) noexcept;
   bool forget_watch(std::uint64_t id, std::function<void(const down&)>& on_down) noexcept;

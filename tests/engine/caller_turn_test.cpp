@@ -8,6 +8,7 @@
 #include "caller_turn_gate.hpp"
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -98,6 +99,43 @@ TEST_SUITE("engine.caller_turn") {
     REQUIRE(eam::test::eventually([&] { return tally->count.load(std::memory_order_acquire) == 20000; }));
     system.shutdown();
     CHECK(tally->in_order);
+  }
+
+  TEST_CASE("a caller runs its own call only: a message that arrived behind it is handled by a worker") {
+    struct query {};
+    struct behind {};
+    eam::actor_system system({.workers = 1});
+    std::atomic<std::size_t> query_ran_on{0}, behind_ran_on{0};
+    std::atomic<bool> behind_sent{false};
+    auto actor = system.spawn([&](eam::actor_context&) {
+      return eam::behavior{
+          [](which_thread) { return this_thread_hash(); },
+          [&](query) {
+            query_ran_on.store(this_thread_hash());
+            // Until another thread's message waits behind this call (bounded: a cast that never
+            // comes fails the test below rather than hanging it).
+            const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+            while (!behind_sent.load() && std::chrono::steady_clock::now() < give_up) std::this_thread::yield();
+            return 1;
+          },
+          [&](behind) { behind_ran_on.store(this_thread_hash()); },
+      };
+    });
+    // The first calls may find the actor still claimed by its init turn on a worker.
+    REQUIRE(eam::test::eventually([&] { return actor.call(which_thread{}).get().value() == this_thread_hash(); }));
+    std::thread sender([&] {
+      // While the call's handler runs: the actor is claimed, so the cast only queues behind it.
+      const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+      while (query_ran_on.load() == 0 && std::chrono::steady_clock::now() < give_up) std::this_thread::yield();
+      actor.cast(behind{});
+      behind_sent.store(true);
+    });
+    const std::size_t caller = this_thread_hash();
+    CHECK(actor.call(query{}).get().value() == 1);
+    sender.join();
+    REQUIRE(query_ran_on.load() == caller);  // the caller ran the turn, or the test shows nothing
+    REQUIRE(eam::test::eventually([&] { return behind_ran_on.load() != 0; }));
+    CHECK(behind_ran_on.load() != caller);
   }
 
   TEST_CASE("casts from another thread while a caller runs the actor's turns are each handled once and in order" *
