@@ -36,10 +36,17 @@ inline void* allocate_small(std::size_t bytes) {
 }
 
 /// system_config::large_pages: asks the allocator for 2 MiB pages from now on, unless the
-/// environment already says what it wants.
+/// environment already says what it wants. mimalloc commits a thread's first segment (32 MiB)
+/// lazily, a megabyte at a time in 4 KiB pages, whatever the page size asked for
+/// (eager_commit_delay, 1 by default), and a worker's first segment is where a short program's
+/// actors and messages live: fork-join-create's 40,000 actors took 3,200 page faults, about
+/// two thirds of its time on the project's VM. Without that delay the first segment is
+/// committed at once and takes 2 MiB pages too (260 faults, 3.8x the rate).
 inline void prefer_large_pages() noexcept {
 #ifdef EAM_USE_MIMALLOC
-  if (std::getenv("MIMALLOC_LARGE_OS_PAGES") == nullptr) mi_option_enable(mi_option_large_os_pages);
+  if (std::getenv("MIMALLOC_LARGE_OS_PAGES") != nullptr) return;
+  mi_option_enable(mi_option_large_os_pages);
+  if (std::getenv("MIMALLOC_EAGER_COMMIT_DELAY") == nullptr) mi_option_set(mi_option_eager_commit_delay, 0);
 #endif
 }
 

@@ -48,8 +48,10 @@ struct system_config {
   /// pages, "madvise" or "always"). Messages a long handler sends wait in fresh memory: a
   /// million queued envelopes fault in about 30 pages instead of about 16,000, which was most
   /// of the time of such runs on a VM. Process-wide, as the allocator's options are (mimalloc's
-  /// large_os_pages; MIMALLOC_LARGE_OS_PAGES in the environment wins), never turned back off,
-  /// and only in builds with EAM_USE_MIMALLOC. Costs about 2 MB of resident memory.
+  /// large_os_pages, and no eager_commit_delay, so that each thread's first segment has them
+  /// too; MIMALLOC_LARGE_OS_PAGES and MIMALLOC_EAGER_COMMIT_DELAY in the environment win), never
+  /// turned back off, and only in builds with EAM_USE_MIMALLOC. Costs about 2 MiB of resident
+  /// memory per thread that allocates through the engine.
   bool large_pages = true;
   /// A blocking call from a thread outside the pool (`call(...).get()`) that finds its target
   /// idle runs the target's turn on the calling thread, which would only wait for the reply:
