@@ -166,11 +166,14 @@ void scheduler::tune() noexcept {
     for (unsigned i = 0; i < workers_.size(); ++i) {
       worker& w = *workers_[i];
       const std::uint64_t p = w.progress();
-      if (i < active && w.parked()) active_worker_idle = true;
-      if (i < active && ran_one_turn_through({.progressed = p != worker_progress_at_epoch_start_[i],
-                                              .parked = w.parked(),
-                                              .searching = w.searching()}))
-        signs.turn_spans_epoch = true;
+      if (i < active) {
+        const bool parked = w.parked();
+        active_worker_idle = active_worker_idle || parked;
+        if (ran_one_turn_through({.progressed = p != worker_progress_at_epoch_start_[i],
+                                  .parked = parked,
+                                  .searching = w.searching()}))
+          signs.turn_spans_epoch = true;
+      }
       if (w.saw_waiting_work_.exchange(false, std::memory_order_relaxed)) signs.work_waited = true;
       work += p - worker_progress_at_epoch_start_[i];
       worker_progress_at_epoch_start_[i] = p;
