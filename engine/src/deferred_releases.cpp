@@ -9,12 +9,12 @@ constinit EAM_TLS deferred_releases* tls_deferred_releases = nullptr;
 // Each slot is emptied before its releases are given: giving the last one frees the cell, which
 // may drop refs of its own (a parent, a behavior that never ran) and so come back here.
 
-void deferred_releases::evict(slot& s, actor_cell* c) noexcept {
-  actor_cell* const held = s.cell;
+void deferred_releases::evict(slot& s, actor_cell* c, std::uint32_t held) noexcept {
+  actor_cell* const other = s.cell;
   const std::uint32_t n = s.count;
   s.cell = c;
-  s.count = 1;
-  held->release_many(n);
+  s.count = held;
+  other->release_many(n);
 }
 
 void deferred_releases::give_back_pending() noexcept {

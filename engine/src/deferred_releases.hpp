@@ -55,12 +55,20 @@ class deferred_releases {
   /// the collector's) then writes the count's line once per batch instead of once per copy,
   /// and that line is the one the actor's senders read. What is reserved and not used is given
   /// back as a held release is.
+  ///
+  /// A slot holding another actor's releases gives them back to note `c`: they would be given
+  /// back in one subtraction anyway, later. Left there, the release of one short-lived actor
+  /// (a child its creator dropped the ref of) would keep the slot until another one hashed
+  /// there: a creator spawning 40,000 children in one turn counted every copy of its own and
+  /// the collector's ref, each a write to a line the worker running the children also wrote.
   std::uint32_t reserve(actor_cell* c) noexcept {
     const unsigned i = slot_of(c);
     slot& s = slots_[i];
-    if (s.count != 0) return 0;  // another actor's releases are held there
     if (s.cell != c) {
-      s.cell = c;
+      if (s.count != 0)
+        evict(s, c, 0);  // notes c before the releases go: giving them may come back here
+      else
+        s.cell = c;
       return 0;
     }
     s.count = reserve_batch;
@@ -77,11 +85,22 @@ class deferred_releases {
       ++s.count;
       return;
     }
-    evict(s, c);
+    evict(s, c, 1);
   }
   /// Gives every held release back.
   void give_back_all() noexcept {
     if (pending_ != 0) give_back_pending();
+  }
+
+  static constexpr unsigned slot_count = 64;  // pending_ has a bit per slot
+
+  /// The slot of `c` (public for tests). Cells are whole cache lines, so the low 6 bits say
+  /// nothing; the next 6 are folded in from above, since neighbours of 256 bytes step the line
+  /// number by 4 and alone would use a quarter of the slots. No load of the cell: the point is
+  /// not to touch its line.
+  static unsigned slot_of(const actor_cell* c) noexcept {
+    const std::uintptr_t line = reinterpret_cast<std::uintptr_t>(c) >> 6;
+    return static_cast<unsigned>(line ^ (line >> 6)) % slot_count;
   }
 
  private:
@@ -89,17 +108,10 @@ class deferred_releases {
     actor_cell* cell = nullptr;  // referenced while count != 0; otherwise only compared
     std::uint32_t count = 0;     // releases held for cell
   };
-  static constexpr unsigned slot_count = 64;  // pending_ has a bit per slot
   static constexpr std::uint32_t reserve_batch = 32;
 
-  // Cells are blocks of 192 bytes or more, so the low 6 bits say nothing; 192-byte neighbours step
-  // the index by 3, which visits every slot before it repeats. No load of the cell: the point is
-  // not to touch its line.
-  static unsigned slot_of(const actor_cell* c) noexcept {
-    return static_cast<unsigned>(reinterpret_cast<std::uintptr_t>(c) >> 6) % slot_count;
-  }
-  // Gives back what the slot holds for another cell and holds one release of `c` there instead.
-  [[gnu::noinline]] void evict(slot& s, actor_cell* c) noexcept;
+  // Gives back what the slot holds for another cell and holds `held` releases of `c` there instead.
+  [[gnu::noinline]] void evict(slot& s, actor_cell* c, std::uint32_t held) noexcept;
   [[gnu::noinline]] void give_back_pending() noexcept;
 
   slot slots_[slot_count];

@@ -410,7 +410,6 @@ void worker::run() noexcept {
     actor_cell* c = next_local();
     if (c == nullptr) {
       held_timeouts_.hand_over();  // idle: a parked worker hands nothing over
-      deferred_releases_.give_back_all();  // idle: nothing is freed later than this
       if (!sched_.is_active(index_)) [[unlikely]] {
         if (!rest()) break;
         share_blocks_while_others_run();
@@ -418,6 +417,11 @@ void worker::run() noexcept {
       }
       c = search();
       if (c == nullptr) {
+        // Asleep, nothing is freed later than this. Not at every idle moment: a worker that
+        // steals each short actor a busy one makes (fork-join-create's children) is idle after
+        // each, and gave back its releases of their parent every time, a write to the line
+        // where the parent counts its children.
+        deferred_releases_.give_back_all();
         if (!park()) break;
         share_blocks_while_others_run();
         continue;

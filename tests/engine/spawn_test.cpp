@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <future>
 #include <set>
 #include <string>
@@ -196,6 +197,21 @@ TEST_SUITE("engine.spawn") {
     });
     creator.cast(children);
     CHECK(all_ran_during_turn.get_future().get());
+    system.shutdown();
+  }
+
+  TEST_CASE("actors spawned one after another share no cache line, whatever the size of their state") {
+    // Neighbours run on different workers (a creator's children): a shared line moves between
+    // the cores at every write of either. Blocks were 224 bytes for a child holding one ref.
+    eam::actor_system system({.workers = 1});
+    std::vector<eam::actor_ref> refs;
+    for (int i = 0; i < 16; ++i) {
+      refs.push_back(system.spawn([](eam::actor_context&) { return eam::behavior{[](get) {}}; }));
+      refs.push_back(system.spawn([held = refs.back()](eam::actor_context&) { return eam::behavior{[held](get) {}}; }));
+      refs.push_back(system.spawn([text = std::string(40, 'x')](eam::actor_context&) { return eam::behavior{[text](get) {}}; }));
+    }
+    // Every block starts on a line, so none starts inside the last line of the one before.
+    for (const auto& r : refs) CHECK(reinterpret_cast<std::uintptr_t>(r.cell()) % 64 == 0);
     system.shutdown();
   }
 }
