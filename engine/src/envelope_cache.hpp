@@ -142,7 +142,8 @@ inline bool shares_blocks(const envelope_cache* c) noexcept { return reinterpret
 /// now, else at worker_alone(); nothing on a thread outside the pool (worker.cpp). For a long
 /// turn: a worker looks at the count between turns, and a driver that sends from one handler for the
 /// whole run would otherwise hand every block it makes to the allocator after a second worker
-/// started, and the receivers would free them across threads (outbox.hpp calls it per chain).
+/// started, and the receivers would free them across threads (outbox.hpp calls it per chain;
+/// worker::requeue, every 64th actor a turn makes runnable, does the same).
 void share_envelope_blocks_if_others_run() noexcept;
 
 }  // namespace eam::internal

@@ -108,6 +108,12 @@ actor_cell* worker::steal_lifo() noexcept {
 }
 
 void worker::requeue(actor_cell* c) noexcept {
+  // A turn that makes actors runnable one after another looks at the worker count here, every
+  // 64th time: its messages, one to each, form no chains, where the outbox looks
+  // (outbox::push). A creator spawning 40,000 children in one turn went on making blocks for a
+  // worker alone after the rest watch had woken another to run them, and that worker gave each
+  // one back to the allocator across threads.
+  if (++requeues_ % requeues_per_share_look == 0) [[unlikely]] share_blocks_while_others_run();
   if (!queue_.push(c)) [[unlikely]] {
     spill_older_half(c);
     return;
@@ -388,9 +394,10 @@ void worker::note_backlog(const actor_cell* c) noexcept {
 void worker::share_blocks_while_others_run() noexcept {
   // Alone, every block is freed where it was made, and the cache would only add its checks
   // (fan-in on one worker ran 9% slower with them). Looked at when the count may have changed
-  // (start, back from parking or resting, the tuner's epoch checks) and once per chain a long
-  // turn pushes (outbox.hpp), not per turn: a stale answer costs those checks for a while, or
-  // blocks given to the allocator, not recycled.
+  // (start, back from parking or resting, the tuner's epoch checks), once per chain a long
+  // turn pushes (outbox.hpp) and every 64th actor a turn makes runnable (requeue), not per
+  // turn: a stale answer costs those checks for a while, or blocks given to the allocator
+  // across threads, not recycled.
   const bool share = sched_.active_.load(std::memory_order_relaxed) > 1;  // a hint
   tls_envelope_cache = share ? &envelope_cache_ : worker_alone();
   if (share) tls_alone_blocks.release();  // kept only while alone

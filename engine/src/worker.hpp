@@ -149,6 +149,9 @@ class worker {
   static constexpr std::int64_t lifo_watch_idle_us = 1'000'000;
   // Queues a worker walks per backlog census (health() call): the first actors that yield.
   static constexpr std::uint32_t samples_per_census = 8;
+  // Actors made runnable (requeue) between two looks at whether the envelope blocks are shared
+  // (share_blocks_while_others_run), for a long turn that makes one after another.
+  static constexpr std::uint32_t requeues_per_share_look = 64;
 
   // -- set at construction ---------------------------------------------------------------
   scheduler& sched_;
@@ -163,6 +166,7 @@ class worker {
   std::uint32_t census_epoch_ = 0;   // the last backlog census request this worker answered
   std::uint32_t census_budget_ = 0;  // samples it may still take for it
   std::uint32_t tick_ = 0;
+  std::uint32_t requeues_ = 0;  // requeue's calls, for its look at the worker count
   unsigned handled_ = 0;  // messages the last turn handled, counted into progress_ at the next
   std::uint64_t rng_;
   envelope_cache envelope_cache_;  // the small envelope blocks this thread frees and reuses

@@ -127,6 +127,32 @@ TEST_SUITE("engine.envelope_cache") {
     CHECK(shared_again);
   }
 
+  TEST_CASE("a long turn that makes actors runnable one after another starts sharing blocks once others run") {
+    // As above, but one message to each of many actors, a creator's pattern: no chain forms,
+    // so the look is where the turn queues the actors it woke. fork-join-create's creator
+    // went on marking its blocks for a worker alone for its whole turn.
+    struct run {};
+    struct tick {};
+    eam::actor_system sys({.workers = 2, .adaptive_workers = false});
+    std::promise<std::pair<bool, bool>> seen;  // (forgotten, shared again)
+    auto creator = sys.spawn([&seen](eam::actor_context& ctx) {
+      return eam::behavior{[&ctx, &seen](run) {
+        eam::internal::tls_envelope_cache = eam::internal::worker_alone();
+        const bool forgotten = !eam::internal::shares_blocks(eam::internal::tls_envelope_cache);
+        for (int i = 0; i < 2 * 64 + 1; ++i)
+          ctx.spawn([](eam::actor_context& c) {
+               return eam::behavior{[&c](tick) { c.stop(); }};
+             }).cast(tick{});
+        seen.set_value({forgotten, eam::internal::shares_blocks(eam::internal::tls_envelope_cache)});
+      }};
+    });
+    auto answer = seen.get_future();
+    creator.cast(run{});
+    const auto [forgotten, shared_again] = answer.get();
+    CHECK(forgotten);
+    CHECK(shared_again);
+  }
+
   TEST_CASE("messages whose blocks go round between two workers keep their contents and order") {
     // Both workers always run. Each producer sends to its consumers in turn, with messages of
     // both block classes, from one long handler; the consumers run on the other worker too, and
