@@ -60,7 +60,7 @@ actor_cell* spawn_cell_forwarding(system_state& sys, actor_cell* parent, const s
   // the next; 256-byte blocks cost 14 % more memory there.
   constexpr std::size_t line = 64;
   const std::size_t bytes = (impl_offset + size + line - 1) & ~(line - 1);
-  void* mem = internal::allocate(bytes, std::max({align, alignof(actor_cell), line}));
+  void* mem = align <= line ? internal::allocate_lines(bytes) : internal::allocate(bytes, align);
   auto* cell = ::new (mem) actor_cell(sys, sys.actor_ids.next(), parent, type);
   try {
     construct(closure, static_cast<char*>(mem) + impl_offset);

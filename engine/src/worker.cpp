@@ -111,8 +111,8 @@ void worker::requeue(actor_cell* c) noexcept {
   // A turn that makes actors runnable one after another looks at the worker count here, every
   // 64th time: its messages, one to each, form no chains, where the outbox looks
   // (outbox::push). A creator spawning 40,000 children in one turn went on making blocks for a
-  // worker alone after the rest watch had woken another to run them, and that worker gave each
-  // one back to the allocator across threads.
+  // worker alone after the rest watch had woken another to run them: blocks the other worker
+  // does not recycle but hands back to the allocator, and none come back to the creator's.
   if (++requeues_ % requeues_per_share_look == 0) [[unlikely]] share_blocks_while_others_run();
   if (!queue_.push(c)) [[unlikely]] {
     spill_older_half(c);
