@@ -368,17 +368,20 @@ void actor_cell::drain_dead() noexcept {
 }
 
 void actor_cell::reject(envelope* e) noexcept {
-  // A watch or link request that reaches a dead actor is answered as Erlang does: noproc.
+  // A watch or link request that reaches a dead actor is answered as Erlang does: noproc. An
+  // actor's watch is refused by a system message, not a down: when this actor was the
+  // watcher's child, the child_exited it sent is ahead of it in the same queue, and the
+  // watcher reports that reason instead (refuse_watch), as spawn-then-watch needs.
   try {
     if (e->kind == envelope_kind::watch) {
       auto& w = e->as<internal::watch_request>();
-      add_ref();
-      const watch_ref ref{w.id, w.watcher.id(), id_};
-      down gone{ref, actor_ref(this, adopt_t{}), exit_reason::noproc()};
-      if (w.outside)
-        w.outside->on_down(gone);
-      else
-        w.watcher.cell()->deliver_info(make_envelope<down>(envelope_kind::cast, std::move(gone)));
+      if (w.outside) {
+        add_ref();
+        w.outside->on_down(
+            down{watch_ref{w.id, w.watcher.id(), id_}, actor_ref(this, adopt_t{}), exit_reason::noproc()});
+      } else {
+        w.watcher.cell()->deliver_system(make_envelope<std::uint64_t>(envelope_kind::watch_refused, w.id));
+      }
     } else if (e->kind == envelope_kind::link) {
       auto& l = e->as<internal::link_request>();
       add_ref();
@@ -736,6 +739,9 @@ void actor_cell::handle_system(envelope* e) noexcept {
       more().watchers.push_back({std::move(w.watcher), w.id, std::move(w.outside)});
       break;
     }
+    case envelope_kind::watch_refused:
+      refuse_watch(e->as<std::uint64_t>());
+      break;
     case envelope_kind::unwatch: {
       auto& u = e->as<internal::unwatch_request>();
       if (extras_)
@@ -873,10 +879,22 @@ void actor_cell::on_child_exit(internal::child_exit& c) noexcept {
   child->sibling_prev_ = child->sibling_next_ = nullptr;
   children_count_.fetch_sub(1, std::memory_order_relaxed);
   if (x.stopping_child == child) x.stopping_child = nullptr;
-  child->release();  // the list's reference
   // A parent that wants to act on a child's end watches it (supervisors do): here the exit
-  // only updates the tree.
+  // updates the tree, and notes the reason in those watches, for one the child refuses.
+  if (!x.watching.empty()) [[unlikely]] note_child_end(child, c.reason);
+  child->release();  // the list's reference
   if (phase_ == phase::stopping) stop_youngest_child();
+}
+
+void actor_cell::note_child_end(const actor_cell* child, const exit_reason& reason) noexcept {
+  for (auto& w : extras_->watching) {
+    if (w.target.cell() != child) continue;
+    try {
+      w.child_end = reason;
+    } catch (...) {
+      // Out of memory: a refused watch reports noproc.
+    }
+  }
 }
 
 void actor_cell::finish() noexcept {

@@ -261,6 +261,9 @@ class actor_cell {
       std::uint64_t id;
       actor_ref target;
       std::function<void(const down&)> on_down;  // empty: the down goes to the behavior
+      // A child's exit reason, noted when its child_exited came while this watch was live: a
+      // watch refused by the ended child then reports it instead of noproc (refuse_watch).
+      std::optional<exit_reason> child_end;
     };
     std::vector<watched> watching;          // this actor's own live watches
     std::vector<actor_ref> links;
@@ -309,6 +312,7 @@ class actor_cell {
   void reject(envelope* e) noexcept;
   void on_exit_signal(internal::exit_request& x) noexcept;
   bool forget_watch(std::uint64_t id, std::function<void(const down&)>& on_down) noexcept;
+  void refuse_watch(std::uint64_t id) noexcept;
   void run_down_handler(envelope* e, std::function<void(const down&)>& on_down) noexcept;
   bool take_timer_message(std::uint64_t id) noexcept;
   // The awaited call's timeout: held back by this worker, or armed at once.
@@ -347,6 +351,7 @@ class actor_cell {
   void begin_exit(exit_reason why) noexcept;
   void stop_youngest_child() noexcept;
   void on_child_exit(internal::child_exit& c) noexcept;
+  void note_child_end(const actor_cell* child, const exit_reason& reason) noexcept;
   void finish() noexcept;
   void run_terminate(exit_reason& reason) noexcept;
   envelope* next_ordinary() noexcept;

@@ -42,6 +42,22 @@ bool actor_cell::forget_watch(std::uint64_t id, std::function<void(const down&)>
   return true;
 }
 
+void actor_cell::refuse_watch(std::uint64_t id) noexcept {
+  if (!extras_) return;
+  auto& w = extras_->watching;
+  auto it = std::find_if(w.begin(), w.end(), [&](const extras::watched& x) { return x.id == id; });
+  if (it == w.end()) return;  // unwatched meanwhile
+  // A child's end came in before this refusal (its child_exited was sent first): its reason,
+  // as a watch that reached it in time would have heard; otherwise, as in Erlang, noproc.
+  try {
+    exit_reason why = it->child_end ? std::move(*it->child_end) : exit_reason::noproc();
+    deliver_info(make_envelope<down>(envelope_kind::cast,
+                                     down{watch_ref{id, id_, it->target.id()}, it->target, std::move(why)}));
+  } catch (...) {
+    // Out of memory: this watch hears nothing, as when a dying actor cannot tell its watchers.
+  }
+}
+
 void actor_cell::link(const actor_ref& other) {
   if (!other || other.cell() == this) return;
   auto& links = more().links;

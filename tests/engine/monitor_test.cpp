@@ -6,10 +6,12 @@
 #include "../support/probe.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <future>
 #include <mutex>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -24,6 +26,7 @@ struct ping {};
 auto fragile(eam::actor_context&) {
   return eam::behavior{[](crash) { throw std::runtime_error("boom"); }, [](ping) { return 1; }};
 }
+void open_database() { throw std::runtime_error("no database"); }
 }  // namespace
 
 TEST_SUITE("engine.monitor") {
@@ -61,6 +64,70 @@ TEST_SUITE("engine.monitor") {
     p.cast(watch_this{target});
     REQUIRE(eventually([&] { return log->size() == 1; }));
     CHECK(log->snapshot()[0] == "down " + std::to_string(target.id()) + " noproc");
+  }
+
+  // Erlang's spawn_monitor in two steps, as OTP's supervisors take them: spawn a child, then
+  // watch it within the same turn. The child may run on another worker in between and end
+  // before the watch reaches it; its parent still learns why it ended (the reason its
+  // child_exited carries), not noproc, or a failed init would read as a missing actor.
+  TEST_CASE("a parent's watch on a child that ended before the watch reached it hears the child's reason") {
+    struct set_on_destroy {
+      explicit set_on_destroy(std::shared_ptr<std::atomic<bool>> f) : flag(std::move(f)) {}
+      set_on_destroy(const set_on_destroy&) = delete;
+      set_on_destroy& operator=(const set_on_destroy&) = delete;
+      ~set_on_destroy() { flag->store(true, std::memory_order_release); }
+      std::shared_ptr<std::atomic<bool>> flag;
+    };
+    struct start {};
+    std::promise<eam::exit_reason> heard;
+    auto got = heard.get_future();
+    auto child_gone = std::make_shared<std::atomic<bool>>(false);
+    eam::actor_system system({.workers = 2});
+    auto parent = system.spawn([&heard, child_gone](eam::actor_context& ctx) {
+      return eam::behavior{[&ctx, &heard, child_gone](start) {
+        auto guard = std::make_shared<set_on_destroy>(child_gone);
+        auto child = ctx.spawn([guard = std::move(guard)](eam::actor_context&) {
+          open_database();
+          return eam::behavior{[](ping) { return 1; }};
+        });
+        // Hold this turn until the child's cell has dropped its factory, which it does after
+        // telling its watchers: the other worker takes it from this one meanwhile.
+        const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+        while (!child_gone->load(std::memory_order_acquire) && std::chrono::steady_clock::now() < give_up)
+          std::this_thread::yield();
+        ctx.watch(child, [&heard](const eam::down& d) { heard.set_value(d.reason); });
+        return child_gone->load(std::memory_order_acquire);
+      }};
+    });
+    auto ran_elsewhere = parent.call(start{}).get();
+    REQUIRE(ran_elsewhere);
+    REQUIRE(ran_elsewhere.value());  // the child ended while its parent's turn went on
+    REQUIRE(got.wait_for(std::chrono::seconds(30)) == std::future_status::ready);
+    CHECK(got.get().to_string() == "error: no database");
+  }
+
+  TEST_CASE("a parent that watches a child whose end it has already heard gets noproc") {
+    struct watch_first_child {};
+    std::promise<eam::exit_reason> heard;
+    auto got = heard.get_future();
+    eam::actor_system system({.workers = 2});
+    auto parent = system.spawn([&heard](eam::actor_context& ctx) {
+      auto child = ctx.spawn([](eam::actor_context& c) {
+        c.stop();
+        return eam::behavior{[](ping) { return 1; }};
+      });
+      return eam::behavior{[&ctx, &heard, child](watch_first_child) {
+        if (!ctx.children().empty()) return false;  // its end not heard yet: ask again
+        ctx.watch(child, [&heard](const eam::down& d) { heard.set_value(d.reason); });
+        return true;
+      }};
+    });
+    REQUIRE(eventually([&] {
+      auto watched = parent.call(watch_first_child{}).get();
+      return watched && watched.value();
+    }));
+    REQUIRE(got.wait_for(std::chrono::seconds(30)) == std::future_status::ready);
+    CHECK(got.get() == eam::exit_reason::noproc());
   }
 
   TEST_CASE("several watchers each get their own down") {

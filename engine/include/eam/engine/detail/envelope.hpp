@@ -19,20 +19,21 @@ struct mpsc_node {
 };
 
 enum class envelope_kind : std::uint8_t {
-  cast,          ///< ordinary message, no reply
-  call,          ///< ordinary message whose handler's result goes to `reply`
-  reply,         ///< system: the answer to a call the receiver awaits (payload: R or eam::error)
-  call_timeout,  ///< system: the deadline of the call the receiver awaits passed
-  stop,          ///< system: exit with the eam::exit_reason in the payload
-  child_exited,  ///< system: a child finished (payload: the child's id and reason)
-  watch,         ///< system: start telling the sender when this actor ends
-  unwatch,       ///< system: stop that
-  link,          ///< system: link the sender and this actor
-  unlink,        ///< system: remove that link
-  exit,          ///< system: an exit signal (from a linked actor's end, or `exit(ref, reason)`)
-  timer,         ///< ordinary: a timer of the receiver fired (reply.request_id: the timer's id)
-  idle_check,    ///< system: the receiver's idle timeout may have passed
-  migration,     ///< system: pause, resume, relay or announce a move (migration.hpp)
+  cast,           ///< ordinary message, no reply
+  call,           ///< ordinary message whose handler's result goes to `reply`
+  reply,          ///< system: the answer to a call the receiver awaits (payload: R or eam::error)
+  call_timeout,   ///< system: the deadline of the call the receiver awaits passed
+  stop,           ///< system: exit with the eam::exit_reason in the payload
+  child_exited,   ///< system: a child finished (payload: the child's id and reason)
+  watch,          ///< system: start telling the sender when this actor ends
+  watch_refused,  ///< system: a watch it sent found the watched actor gone (payload: the watch id)
+  unwatch,        ///< system: stop that
+  link,           ///< system: link the sender and this actor
+  unlink,         ///< system: remove that link
+  exit,           ///< system: an exit signal (from a linked actor's end, or `exit(ref, reason)`)
+  timer,          ///< ordinary: a timer of the receiver fired (reply.request_id: the timer's id)
+  idle_check,     ///< system: the receiver's idle timeout may have passed
+  migration,      ///< system: pause, resume, relay or announce a move (migration.hpp)
 };
 
 enum class reply_kind : std::uint8_t {
