@@ -9,7 +9,7 @@ watch_ref actor_cell::watch(const actor_ref& target, std::function<void(const do
   extras& x = more();
   const std::uint64_t id = ++x.next_request_id;
   const watch_ref ref{id, id_, target.id()};
-  x.watching.push_back({id, target, std::move(on_down)});
+  x.watching.push_back({id, target, std::move(on_down), std::nullopt});
   add_ref();
   actor_ref self(this, adopt_t{});
   if (!target) {
