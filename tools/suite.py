@@ -110,6 +110,12 @@ SYSTEMS = ["libeam", "caf", "erlang", "threads", "seed"]
 # Seconds of measured work each count's median rests on in the worker sweep, at most (runs are
 # added to short rows up to three times the usual number).
 SCALING_TARGET_S = 0.25
+# The shortest run the worker sweep measures: a row whose libeam run in the main measurement took
+# less has its parameters scaled up for the sweep (every system the same). A run of a millisecond
+# (cigarette-smokers at Savina's size) measures thread start-up and the scheduler's first
+# decisions, not how the work scales: its 2-worker median read 0.60x one run and 1.02x the next,
+# and 0.99x [0.96-1.01] at 20x its size.
+SCALING_MIN_RUN_S = 0.05
 REMOTE_SYSTEMS = ["libeam", "erlang", "caf", "zmq", "zmq-batch"]
 ALL_SYSTEMS = SYSTEMS + [s for s in REMOTE_SYSTEMS if s not in SYSTEMS]
 REMOTE_ROWS = {n for n, w in WORKLOADS.items() if w[0] == "remote"}
@@ -824,13 +830,25 @@ def print_remote_summary(remote):
             print(f"  n/a: {name} on {sname}: {why}")
 
 
+def sweep_stretch(name, results):
+    """How much the worker sweep scales a row's parameters up: enough for libeam's fastest run in
+    the main measurement to last SCALING_MIN_RUN_S (1 when it did, or when there is none). The
+    fastest, not the median: a short row's runs can differ tenfold (cigarette-smokers: 0.8 and
+    8.5 ms), and the slow ones are what the longer runs are meant to average out."""
+    measured = results["workloads"].get(name, {}).get("systems", {}).get("libeam")
+    if not measured or not 0 < measured["min_s"] < SCALING_MIN_RUN_S:
+        return 1.0
+    return SCALING_MIN_RUN_S / measured["min_s"]
+
+
 def worker_scaling(names, systems, results, args):
     """Throughput of every local row at 1, 2, 4, ... --workers workers: the median of the runs
     per count. Every count is measured here, --workers included, with the counts interleaved
     run by run (1, 2, 1, 2, ...): on a machine whose speed drifts, counts measured minutes apart
-    would compare the drift. Rows of a few milliseconds get more runs (up to three times as
-    many), so that each count's median rests on about SCALING_TARGET_S of work. Rows whose
-    throughput at some count falls below that at 1 worker are listed (the engine's goal: none)."""
+    would compare the drift. A row whose libeam run lasted under SCALING_MIN_RUN_S runs larger
+    here (sweep_stretch), and rows still short get more runs (up to three times as many), so
+    that each count's median rests on about SCALING_TARGET_S of work. Rows whose throughput at
+    some count falls below that at 1 worker are listed (the engine's goal: none)."""
     counts = sorted({1, 2, 4, 8, 16, args.workers} & set(range(1, args.workers + 1)))
     local = [n for n in names if WORKLOADS[n][0] != "remote"]
     base_reps = args.scaling_reps if args.scaling_reps else min(args.reps, 3)
@@ -839,19 +857,24 @@ def worker_scaling(names, systems, results, args):
           f"{base_reps} to {3 * base_reps} runs")
     for name in local:
         group, unit, defaults, scaling = spec(name)
-        params = scaled(defaults, scaling, args.size)
+        stretch = sweep_stretch(name, results)
+        params = scaled(defaults, scaling, args.size * stretch)
+        if stretch != 1.0:
+            print(f"  {name:<22} runs {stretch:.1f}x larger here: " + ", ".join(f"{k} {v}" for k, v in params.items()),
+                  flush=True)
         out[name] = {}
         for system in systems:
             # Raw threads and the seed (one Node.js thread) have no worker count to vary.
             if not serves(system, name) or system.name in ("threads", "seed"):
                 continue
             measured = results["workloads"].get(name, {}).get("systems", {}).get(system.name)
+            expected_s = measured["median_s"] * stretch if measured else 0
             # A run far slower than the main measurement is cut short, once: CAF's
             # sleeping-barber on 1 worker spins in its retry storm for many minutes.
-            timeout = min(args.timeout, max(30, 50 * measured["median_s"])) if measured else args.timeout
+            timeout = min(args.timeout, max(30, 50 * expected_s)) if measured else args.timeout
             reps = base_reps
-            if measured and measured["median_s"] > 0:
-                reps = max(base_reps, min(3 * base_reps, math.ceil(SCALING_TARGET_S / measured["median_s"])))
+            if expected_s > 0:
+                reps = max(base_reps, min(3 * base_reps, math.ceil(SCALING_TARGET_S / expected_s)))
             rates = {w: [] for w in counts}
             cut = set()
             for _ in range(reps):
