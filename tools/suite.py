@@ -113,8 +113,8 @@ SCALING_TARGET_S = 0.25
 # The shortest run the worker sweep measures: a row whose libeam run in the main measurement took
 # less has its parameters scaled up for the sweep (every system the same). A run of a millisecond
 # (cigarette-smokers at Savina's size) measures thread start-up and the scheduler's first
-# decisions, not how the work scales: its 2-worker median read 0.60x one run and 1.02x the next,
-# and 0.99x [0.96-1.01] at 20x its size.
+# decisions, not how the work scales: its 2-worker median read 0.60x its 1-worker one in a full
+# run and 1.02x in an interleaved set of its own, and 0.99x [0.96-1.01] at 20x its size.
 SCALING_MIN_RUN_S = 0.05
 REMOTE_SYSTEMS = ["libeam", "erlang", "caf", "zmq", "zmq-batch"]
 ALL_SYSTEMS = SYSTEMS + [s for s in REMOTE_SYSTEMS if s not in SYSTEMS]
