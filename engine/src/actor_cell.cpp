@@ -886,17 +886,6 @@ void actor_cell::on_child_exit(internal::child_exit& c) noexcept {
   if (phase_ == phase::stopping) stop_youngest_child();
 }
 
-void actor_cell::note_child_end(const actor_cell* child, const exit_reason& reason) noexcept {
-  for (auto& w : extras_->watching) {
-    if (w.target.cell() != child) continue;
-    try {
-      w.child_end = reason;
-    } catch (...) {
-      // Out of memory: a refused watch reports noproc.
-    }
-  }
-}
-
 void actor_cell::finish() noexcept {
   exit_reason reason = extras_ ? std::move(extras_->reason) : exit_reason{};
   if (paused()) extras_->await = {};  // a pause has no task to end

@@ -311,6 +311,8 @@ class actor_cell {
   static constexpr unsigned caller_turn_budget = 1;
   void reject(envelope* e) noexcept;
   void on_exit_signal(internal::exit_request& x) noexcept;
+  extras::watched* live_watch(std::uint64_t id) noexcept;  // this actor's watch `id`, or null
+  void drop_watch(const extras::watched* w) noexcept;      // one live_watch returned
   bool forget_watch(std::uint64_t id, std::function<void(const down&)>& on_down) noexcept;
   void refuse_watch(std::uint64_t id) noexcept;
   void run_down_handler(envelope* e, std::function<void(const down&)>& on_down) noexcept;

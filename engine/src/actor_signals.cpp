@@ -21,38 +21,54 @@ watch_ref actor_cell::watch(const actor_ref& target, std::function<void(const do
   return ref;
 }
 
-void actor_cell::unwatch(watch_ref ref) {
-  if (!extras_) return;
+actor_cell::extras::watched* actor_cell::live_watch(std::uint64_t id) noexcept {
+  if (!extras_) return nullptr;
   auto& w = extras_->watching;
-  auto it = std::find_if(w.begin(), w.end(), [&](const extras::watched& x) { return x.id == ref.id; });
-  if (it == w.end()) return;
-  if (it->target)
-    it->target.cell()->deliver_system(
+  auto it = std::find_if(w.begin(), w.end(), [&](const extras::watched& x) { return x.id == id; });
+  return it == w.end() ? nullptr : &*it;
+}
+
+void actor_cell::drop_watch(const extras::watched* w) noexcept {
+  extras_->watching.erase(extras_->watching.begin() + (w - extras_->watching.data()));
+}
+
+void actor_cell::unwatch(watch_ref ref) {
+  extras::watched* w = live_watch(ref.id);
+  if (w == nullptr) return;
+  if (w->target)
+    w->target.cell()->deliver_system(
         make_envelope<internal::unwatch_request>(envelope_kind::unwatch, internal::unwatch_request{this, ref.id}));
-  w.erase(it);
+  drop_watch(w);
 }
 
 bool actor_cell::forget_watch(std::uint64_t id, std::function<void(const down&)>& on_down) noexcept {
-  if (!extras_) return false;
-  auto& w = extras_->watching;
-  auto it = std::find_if(w.begin(), w.end(), [&](const extras::watched& x) { return x.id == id; });
-  if (it == w.end()) return false;
-  on_down = std::move(it->on_down);
-  w.erase(it);
+  extras::watched* w = live_watch(id);
+  if (w == nullptr) return false;
+  on_down = std::move(w->on_down);
+  drop_watch(w);
   return true;
 }
 
+void actor_cell::note_child_end(const actor_cell* child, const exit_reason& reason) noexcept {
+  for (auto& w : extras_->watching) {
+    if (w.target.cell() != child) continue;
+    try {
+      w.child_end = reason;
+    } catch (...) {
+      // Out of memory: a refused watch reports noproc.
+    }
+  }
+}
+
 void actor_cell::refuse_watch(std::uint64_t id) noexcept {
-  if (!extras_) return;
-  auto& w = extras_->watching;
-  auto it = std::find_if(w.begin(), w.end(), [&](const extras::watched& x) { return x.id == id; });
-  if (it == w.end()) return;  // unwatched meanwhile
+  extras::watched* w = live_watch(id);
+  if (w == nullptr) return;  // unwatched meanwhile
   // A child's end came in before this refusal (its child_exited was sent first): its reason,
   // as a watch that reached it in time would have heard; otherwise, as in Erlang, noproc.
   try {
-    exit_reason why = it->child_end ? std::move(*it->child_end) : exit_reason::noproc();
-    deliver_info(make_envelope<down>(envelope_kind::cast,
-                                     down{watch_ref{id, id_, it->target.id()}, it->target, std::move(why)}));
+    exit_reason why = w->child_end ? std::move(*w->child_end) : exit_reason::noproc();
+    deliver_info(
+        make_envelope<down>(envelope_kind::cast, down{watch_ref{id, id_, w->target.id()}, w->target, std::move(why)}));
   } catch (...) {
     // Out of memory: this watch hears nothing, as when a dying actor cannot tell its watchers.
   }
