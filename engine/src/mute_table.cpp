@@ -6,8 +6,9 @@
 namespace eam::internal {
 
 bool mute_table::mute(actor_cell* sender, actor_cell* receiver) noexcept {
-  if (sender == receiver || sender->overloaded()) return false;
+  if (sender == receiver) return false;
   std::lock_guard lock(lock_);
+  if (parked_.count(sender) != 0) return false;  // others wait on it: parking it could close a cycle
   // Under the lock, the receiver's flag only goes from true to false in release(): a sender
   // parked after seeing it true is let go by that release.
   if (!receiver->overloaded()) return false;

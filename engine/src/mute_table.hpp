@@ -16,16 +16,22 @@
 //     here under that receiver, and the receiver puts it back in a run queue when it stops
 //     being overloaded. It keeps its consumer role while parked: messages sent to it queue up
 //     and do not schedule it;
-//   - an overloaded actor is never muted (its own backlog would only grow), nor an actor on
-//     itself.
+//   - an actor that others are parked under is never muted, nor an actor on itself. An actor
+//     behind on its own mailbox may be: a relay that is behind and buries its receiver would
+//     otherwise move its whole backlog into that receiver's mailbox (sleeping-barber's
+//     factory, behind on returned customers, buried the waiting room, and every one of the
+//     barber's next_please messages waited behind all the retries in flight).
 //
-// Deadlock freedom and progress: a muted actor was not overloaded when it was parked, and its
-// flag does not change while it waits (only its own turns change it), so nobody is ever
-// parked under a muted actor: every receiver with parked senders is overloaded, hence was put
-// back in a run queue when its turn ended (or is running). Its muted senders send it nothing
-// more, so its backlog drains, and every path on which it stops being overloaded lets them go
-// (actor_cell::let_muted_go). Like Pony's, a receiver that never catches up (fed by threads
-// outside the pool, say) keeps the actors it muted waiting.
+// Deadlock freedom and progress: only an actor with nobody parked under it is parked, so the
+// parked-under relation has no cycle (closing one would park an actor that a chain of parked
+// actors waits on) and every chain ends at a receiver that is not parked. That receiver is
+// overloaded (nobody is parked under an actor that is not, and only release() clears the
+// flag, letting all of them go), so its turn ended with a backlog and it is in a run queue or
+// running. Its parked senders send it nothing more; while it has them it cannot be parked
+// itself, so it runs until its backlog drains, and every path on which it stops being
+// overloaded lets them go (actor_cell::let_muted_go), each the root of its own chain now.
+// Like Pony's, a receiver that never catches up (fed by threads outside the pool, say) keeps
+// the actors it muted waiting, and those waiting on them.
 //
 // Cost: nothing per message. A sender reads the receiver's overloaded flag when it changes
 // target (beside the dead flag it has just read); the lock is taken only by a turn that spent

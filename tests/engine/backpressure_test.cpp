@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <thread>
 #include <vector>
 
 using namespace eam;
@@ -119,43 +120,94 @@ TEST_SUITE("engine.backpressure") {
     CHECK(received.load() == 30'000);
   }
 
-  TEST_CASE("two actors flooding each other both finish") {
-    for (const unsigned workers : {1u, 2u}) {
-      CAPTURE(workers);
-      std::atomic<std::int64_t> sent{0}, received{0};
-      std::atomic<int> finished{0};
-      constexpr std::int64_t steps = 200, per_step = 1000;
-      {
-        actor_system sys({.workers = workers});
-        // Each is both a stepping sender and the other's receiver.
-        auto make = [&](actor_context& ctx) {
-          auto& state = ctx.make_state<std::pair<std::int64_t, typed_ref<void(item)>>>();
-          auto self = unchecked_typed_ref_cast<typed_ref<void(go)>>(ctx.self());
-          return behavior{
-              [&state](typed_ref<void(item)> peer) { state.second = peer; },
-              [&received](item it) { received.fetch_add(it.v, std::memory_order_relaxed); },
-              [&state, &sent, &finished, self](go) {
-                for (std::int64_t i = 0; i < per_step; ++i) {
-                  sent.fetch_add(1, std::memory_order_relaxed);
-                  state.second.cast(item{1});
-                }
-                if (++state.first < steps)
-                  self.cast(go{});
-                else
-                  finished.fetch_add(1, std::memory_order_relaxed);
-              },
+  TEST_CASE("an actor behind on its own mailbox still waits for a receiver it buries") {
+    // A relay with a long backlog sends two items per item it handles, so its receiver falls
+    // behind at the rate the relay catches up. Being behind itself once exempted the relay from
+    // waiting: the receiver's backlog grew to the relay's whole output (sleeping-barber's retry
+    // storm, where the factory, behind on its returned customers, buried the waiting room and
+    // the barber's next_please waited behind every retry).
+    constexpr std::int64_t backlog = 100'000;
+    std::atomic<std::int64_t> sent{0}, received{0}, most_in_flight{0};
+    std::atomic<bool> worker_held{false}, hold{true};
+    {
+      actor_system sys({.workers = 1});
+      auto sink = sys.spawn([&](actor_context&) {
+        return behavior{[&](item it) {
+          const std::int64_t got = received.fetch_add(it.v, std::memory_order_relaxed) + it.v;
+          const std::int64_t in_flight = sent.load(std::memory_order_relaxed) - got;
+          if (in_flight > most_in_flight.load(std::memory_order_relaxed))
+            most_in_flight.store(in_flight, std::memory_order_relaxed);
+        }};
+      });
+      typed_ref<void(item)> to(sink);
+      typed_ref<void(item)> relay(sys.spawn([&, to](actor_context&) {
+        return behavior{[&, to](item) {
+          sent.fetch_add(2, std::memory_order_relaxed);
+          to.cast(item{1});
+          to.cast(item{1});
+        }};
+      }));
+      // The only worker waits while the whole backlog is queued, so that the relay's first
+      // turn finds it there and every run takes the same turns.
+      typed_ref<void(go)> blocker(sys.spawn([&](actor_context&) {
+        return behavior{[&](go) {
+          worker_held.store(true);
+          while (hold.load()) std::this_thread::yield();
+        }};
+      }));
+      blocker.cast(go{});
+      REQUIRE(test::eventually([&] { return worker_held.load(); }));
+      for (std::int64_t i = 0; i < backlog; ++i) relay.cast(item{1});
+      hold.store(false);
+      REQUIRE(test::eventually([&] { return received.load() == 2 * backlog; }, std::chrono::seconds(60)));
+    }
+    // The relay waits once the sink is behind: 299 waited at once at most. Before, the sink got
+    // one turn of 100 per 200 the relay sent, and 100,099 waited at once.
+    CHECK(most_in_flight.load() < 10'000);
+  }
+
+  TEST_CASE("actors flooding each other in a ring all finish") {
+    // Each is behind on its mailbox and buries the next one: a muted actor that others wait on
+    // must never wait on one of them in turn (mute_table.hpp).
+    for (const int ring : {2, 3}) {
+      for (const unsigned workers : {1u, 2u}) {
+        CAPTURE(ring);
+        CAPTURE(workers);
+        std::atomic<std::int64_t> sent{0}, received{0};
+        std::atomic<int> finished{0};
+        constexpr std::int64_t steps = 200, per_step = 1000;
+        {
+          actor_system sys({.workers = workers});
+          // Each is both a stepping sender and the previous one's receiver.
+          auto make = [&](actor_context& ctx) {
+            auto& state = ctx.make_state<std::pair<std::int64_t, typed_ref<void(item)>>>();
+            auto self = unchecked_typed_ref_cast<typed_ref<void(go)>>(ctx.self());
+            return behavior{
+                [&state](typed_ref<void(item)> next) { state.second = next; },
+                [&received](item it) { received.fetch_add(it.v, std::memory_order_relaxed); },
+                [&state, &sent, &finished, self](go) {
+                  for (std::int64_t i = 0; i < per_step; ++i) {
+                    sent.fetch_add(1, std::memory_order_relaxed);
+                    state.second.cast(item{1});
+                  }
+                  if (++state.first < steps)
+                    self.cast(go{});
+                  else
+                    finished.fetch_add(1, std::memory_order_relaxed);
+                },
+            };
           };
-        };
-        using peer_ref = typed_ref<void(typed_ref<void(item)>), void(item), void(go)>;
-        peer_ref a(sys.spawn(make)), b(sys.spawn(make));
-        a.cast(typed_ref<void(item)>(b));
-        b.cast(typed_ref<void(item)>(a));
-        a.cast(go{});
-        b.cast(go{});
-        CHECK(test::eventually([&] { return received.load() == 2 * steps * per_step; }, std::chrono::seconds(60)));
+          using peer_ref = typed_ref<void(typed_ref<void(item)>), void(item), void(go)>;
+          std::vector<peer_ref> peers;
+          for (int i = 0; i < ring; ++i) peers.emplace_back(sys.spawn(make));
+          for (int i = 0; i < ring; ++i) peers[i].cast(typed_ref<void(item)>(peers[(i + 1) % ring]));
+          for (auto& p : peers) p.cast(go{});
+          CHECK(test::eventually([&] { return received.load() == ring * steps * per_step; },
+                                 std::chrono::seconds(60)));
+        }
+        CHECK(finished.load() == ring);
+        CHECK(sent.load() == ring * steps * per_step);
       }
-      CHECK(finished.load() == 2);
-      CHECK(sent.load() == 2 * steps * per_step);
     }
   }
 }
