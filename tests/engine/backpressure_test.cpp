@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <thread>
 #include <vector>
 
@@ -42,6 +43,35 @@ actor_ref spawn_stepping_sender(actor_system& sys, typed_ref<void(item)> to, std
   typed_ref<void(go)>(sender).cast(go{});
   return sender;
 }
+
+// Holds a one-worker system's only worker in a turn until let_go() (or its end), so that all
+// the test queues meanwhile is there when the worker next looks: the turns that follow do not
+// depend on how fast the test's thread is. Declared after the system, so that it lets go first.
+class worker_hold {
+ public:
+  explicit worker_hold(actor_system& sys) : flags_(std::make_shared<flags>()) {
+    typed_ref<void(go)> blocker(sys.spawn([f = flags_](actor_context&) {
+      return behavior{[f](go) {
+        f->held.store(true);
+        while (!f->released.load()) std::this_thread::yield();
+      }};
+    }));
+    blocker.cast(go{});
+    const bool held = test::eventually([this] { return flags_->held.load(); });
+    if (!held) let_go();
+    REQUIRE(held);
+  }
+  worker_hold(const worker_hold&) = delete;
+  worker_hold& operator=(const worker_hold&) = delete;
+  ~worker_hold() { let_go(); }
+  void let_go() { flags_->released.store(true); }
+
+ private:
+  struct flags {
+    std::atomic<bool> held{false}, released{false};
+  };
+  std::shared_ptr<flags> flags_;
+};
 }  // namespace
 
 TEST_SUITE("engine.backpressure") {
@@ -87,10 +117,14 @@ TEST_SUITE("engine.backpressure") {
           for (int i = 0; i < 1000; ++i) to.cast(item{1});
         }};
       });
-      // Both steps queued before the producer runs: one turn could take both.
+      // Both steps queued before the producer runs: one turn could take both. Cast one after
+      // the other to a running worker, the second could arrive after that turn and be taken
+      // from the global queue ahead of the sink (the worker looks there first every few turns).
       typed_ref<void(go)> p(producer);
+      worker_hold hold(sys);
       p.cast(go{});
       p.cast(go{});
+      hold.let_go();
       REQUIRE(test::eventually([&] { return received.load() == 2000; }));
     }
     // 1,000 sends are past 4 x 100: the turn ended after the first step, and the sink ran
@@ -128,7 +162,6 @@ TEST_SUITE("engine.backpressure") {
     // the barber's next_please waited behind every retry).
     constexpr std::int64_t backlog = 100'000;
     std::atomic<std::int64_t> sent{0}, received{0}, most_in_flight{0};
-    std::atomic<bool> worker_held{false}, hold{true};
     {
       actor_system sys({.workers = 1});
       auto sink = sys.spawn([&](actor_context&) {
@@ -147,18 +180,10 @@ TEST_SUITE("engine.backpressure") {
           to.cast(item{1});
         }};
       }));
-      // The only worker waits while the whole backlog is queued, so that the relay's first
-      // turn finds it there and every run takes the same turns.
-      typed_ref<void(go)> blocker(sys.spawn([&](actor_context&) {
-        return behavior{[&](go) {
-          worker_held.store(true);
-          while (hold.load()) std::this_thread::yield();
-        }};
-      }));
-      blocker.cast(go{});
-      REQUIRE(test::eventually([&] { return worker_held.load(); }));
+      // The relay's first turn finds the whole backlog queued, so every run takes the same turns.
+      worker_hold hold(sys);
       for (std::int64_t i = 0; i < backlog; ++i) relay.cast(item{1});
-      hold.store(false);
+      hold.let_go();
       REQUIRE(test::eventually([&] { return received.load() == 2 * backlog; }, std::chrono::seconds(60)));
     }
     // The relay waits once the sink is behind: 299 waited at once at most. Before, the sink got
