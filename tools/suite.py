@@ -110,11 +110,14 @@ SYSTEMS = ["libeam", "caf", "erlang", "threads", "seed"]
 # Seconds of measured work each count's median rests on in the worker sweep, at most (runs are
 # added to short rows up to three times the usual number).
 SCALING_TARGET_S = 0.25
-# The shortest run the worker sweep measures: a row whose libeam run in the main measurement took
-# less has its parameters scaled up for the sweep (every system the same). A run of a millisecond
-# (cigarette-smokers at Savina's size) measures thread start-up and the scheduler's first
-# decisions, not how the work scales: its 2-worker median read 0.60x its 1-worker one in a full
-# run and 1.02x in an interleaved set of its own, and 0.99x [0.96-1.01] at 20x its size.
+# The shortest run the worker sweep measures: a system whose fastest run of a row in the main
+# measurement took less runs that row with its parameters scaled up in the sweep. A run of a
+# millisecond (cigarette-smokers at Savina's size) measures thread start-up and the scheduler's
+# first decisions, not how the work scales: its 2-worker median read 0.60x its 1-worker one in a
+# full run and 1.02x in an interleaved set of its own, and 0.99x [0.96-1.01] at 20x its size.
+# Each system is scaled for its own runs (the sweep compares each with its own 1-worker figure):
+# one scale for all made a peer far slower on a short row run far longer (CAF's calls-outside,
+# 4 s a run, ran 7.6x larger for libeam's 7 ms).
 SCALING_MIN_RUN_S = 0.05
 REMOTE_SYSTEMS = ["libeam", "erlang", "caf", "zmq", "zmq-batch"]
 ALL_SYSTEMS = SYSTEMS + [s for s in REMOTE_SYSTEMS if s not in SYSTEMS]
@@ -830,12 +833,13 @@ def print_remote_summary(remote):
             print(f"  n/a: {name} on {sname}: {why}")
 
 
-def sweep_stretch(name, results):
-    """How much the worker sweep scales a row's parameters up: enough for libeam's fastest run in
-    the main measurement to last SCALING_MIN_RUN_S (1 when it did, or when there is none). The
-    fastest, not the median: a short row's runs can differ tenfold (cigarette-smokers: 0.8 and
-    8.5 ms), and the slow ones are what the longer runs are meant to average out."""
-    measured = results["workloads"].get(name, {}).get("systems", {}).get("libeam")
+def sweep_stretch(name, system_name, results):
+    """How much the worker sweep scales a row's parameters up for one system: enough for its
+    fastest run in the main measurement to last SCALING_MIN_RUN_S (1 when it did, or when there
+    is none). The fastest, not the median: a short row's runs can differ tenfold
+    (cigarette-smokers: 0.8 and 8.5 ms), and the slow ones are what the longer runs are meant
+    to average out."""
+    measured = results["workloads"].get(name, {}).get("systems", {}).get(system_name)
     if not measured or not 0 < measured["min_s"] < SCALING_MIN_RUN_S:
         return 1.0
     return SCALING_MIN_RUN_S / measured["min_s"]
@@ -845,8 +849,8 @@ def worker_scaling(names, systems, results, args):
     """Throughput of every local row at 1, 2, 4, ... --workers workers: the median of the runs
     per count. Every count is measured here, --workers included, with the counts interleaved
     run by run (1, 2, 1, 2, ...): on a machine whose speed drifts, counts measured minutes apart
-    would compare the drift. A row whose libeam run lasted under SCALING_MIN_RUN_S runs larger
-    here (sweep_stretch), and rows still short get more runs (up to three times as many), so
+    would compare the drift. A system whose run of a row lasted under SCALING_MIN_RUN_S runs it
+    larger here (sweep_stretch), and rows still short get more runs (up to three times as many), so
     that each count's median rests on about SCALING_TARGET_S of work. Rows whose throughput at
     some count falls below that at 1 worker are listed (the engine's goal: none)."""
     counts = sorted({1, 2, 4, 8, 16, args.workers} & set(range(1, args.workers + 1)))
@@ -857,16 +861,16 @@ def worker_scaling(names, systems, results, args):
           f"{base_reps} to {3 * base_reps} runs")
     for name in local:
         group, unit, defaults, scaling = spec(name)
-        stretch = sweep_stretch(name, results)
-        params = scaled(defaults, scaling, args.size * stretch)
-        if stretch != 1.0:
-            print(f"  {name:<22} runs {stretch:.1f}x larger here: " + ", ".join(f"{k} {v}" for k, v in params.items()),
-                  flush=True)
         out[name] = {}
         for system in systems:
             # Raw threads and the seed (one Node.js thread) have no worker count to vary.
             if not serves(system, name) or system.name in ("threads", "seed"):
                 continue
+            stretch = sweep_stretch(name, system.name, results)
+            params = scaled(defaults, scaling, args.size * stretch)
+            if stretch != 1.0:
+                print(f"  {name:<22} {system.name:<8} runs {stretch:.1f}x larger here: "
+                      + ", ".join(f"{k} {v}" for k, v in params.items()), flush=True)
             measured = results["workloads"].get(name, {}).get("systems", {}).get(system.name)
             expected_s = measured["median_s"] * stretch if measured else 0
             # A run far slower than the main measurement is cut short, once: CAF's
