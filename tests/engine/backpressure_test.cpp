@@ -44,6 +44,20 @@ actor_ref spawn_stepping_sender(actor_system& sys, typed_ref<void(item)> to, std
   return sender;
 }
 
+// A sink that counts what it receives and the most items ever sent to it and not yet handled
+// (`sent` is counted by the senders before each cast).
+auto spawn_in_flight_sink(actor_system& sys, std::atomic<std::int64_t>& sent, std::atomic<std::int64_t>& received,
+                          std::atomic<std::int64_t>& most_in_flight) {
+  return sys.spawn([&](actor_context&) {
+    return behavior{[&](item it) {
+      const std::int64_t got = received.fetch_add(it.v, std::memory_order_relaxed) + it.v;
+      const std::int64_t in_flight = sent.load(std::memory_order_relaxed) - got;
+      if (in_flight > most_in_flight.load(std::memory_order_relaxed))
+        most_in_flight.store(in_flight, std::memory_order_relaxed);
+    }};
+  });
+}
+
 // Holds a one-worker system's only worker in a turn until let_go() (or its end), so that all
 // the test queues meanwhile is there when the worker next looks: the turns that follow do not
 // depend on how fast the test's thread is. Declared after the system, so that it lets go first.
@@ -82,14 +96,7 @@ TEST_SUITE("engine.backpressure") {
     std::atomic<int> finished{0};
     {
       actor_system sys({.workers = 1});
-      auto sink = sys.spawn([&](actor_context&) {
-        return behavior{[&](item it) {
-          const std::int64_t got = received.fetch_add(it.v, std::memory_order_relaxed) + it.v;
-          const std::int64_t in_flight = sent.load(std::memory_order_relaxed) - got;
-          if (in_flight > most_in_flight.load(std::memory_order_relaxed))
-            most_in_flight.store(in_flight, std::memory_order_relaxed);
-        }};
-      });
+      auto sink = spawn_in_flight_sink(sys, sent, received, most_in_flight);
       std::vector<actor_ref> all;
       for (int s = 0; s < senders; ++s)
         all.push_back(spawn_stepping_sender(sys, typed_ref<void(item)>(sink), steps, per_step, &sent, &finished));
@@ -164,14 +171,7 @@ TEST_SUITE("engine.backpressure") {
     std::atomic<std::int64_t> sent{0}, received{0}, most_in_flight{0};
     {
       actor_system sys({.workers = 1});
-      auto sink = sys.spawn([&](actor_context&) {
-        return behavior{[&](item it) {
-          const std::int64_t got = received.fetch_add(it.v, std::memory_order_relaxed) + it.v;
-          const std::int64_t in_flight = sent.load(std::memory_order_relaxed) - got;
-          if (in_flight > most_in_flight.load(std::memory_order_relaxed))
-            most_in_flight.store(in_flight, std::memory_order_relaxed);
-        }};
-      });
+      auto sink = spawn_in_flight_sink(sys, sent, received, most_in_flight);
       typed_ref<void(item)> to(sink);
       typed_ref<void(item)> relay(sys.spawn([&, to](actor_context&) {
         return behavior{[&, to](item) {
