@@ -512,7 +512,7 @@ envelope* actor_cell::next_ordinary() noexcept {
   return next_ordinary_slow();
 }
 
-envelope* actor_cell::next_to_handle() noexcept {
+inline envelope* actor_cell::next_to_handle() noexcept {
   // The handler never passes its envelope on, so the mailbox may keep the last one linked and
   // spare the stub's exchange (mailbox.hpp M-I4); a stashed one is detached.
   if (deferred_.empty() && bounded_ == nullptr) [[likely]] return mailbox_.take();
@@ -586,7 +586,7 @@ void actor_cell::run_init() noexcept {
   after_handler();
 }
 
-void actor_cell::handle_ordinary(envelope* e) noexcept {
+inline void actor_cell::handle_ordinary(envelope* e) noexcept {
   // Timer messages and downs are checked once, on first delivery (a stashed one comes back).
   if (e->kind == envelope_kind::timer || (e->type == &message_type_of<down> && (e->flags & envelope::admitted) == 0))
       [[unlikely]] {

@@ -335,7 +335,10 @@ class actor_cell {
   void relay_one(envelope* e) noexcept;
   void tell_moved(const moved& where) noexcept;
   void on_moved(moved& notice) noexcept;
-  void handle_ordinary(envelope* e) noexcept;
+  // handle_ordinary and next_to_handle are inlined into run_turn, their only caller: as calls,
+  // with the registers each saved and restored, they were 23 of the 249 instructions of a cast
+  // (bench/gate), and fan-in on 1 worker ran 1.19x as fast without them.
+  [[gnu::always_inline]] inline void handle_ordinary(envelope* e) noexcept;
   // handle_ordinary's rare cases, out of line so that its plain path keeps a small frame (the
   // down's std::function) and saves no registers for them.
   [[gnu::noinline, gnu::cold]] bool admit_timer_or_down(envelope* e) noexcept;
@@ -357,7 +360,8 @@ class actor_cell {
   void finish() noexcept;
   void run_terminate(exit_reason& reason) noexcept;
   envelope* next_ordinary() noexcept;
-  envelope* next_to_handle() noexcept;  // like next_ordinary, but the mailbox may keep the last one linked
+  // Like next_ordinary, but the mailbox may keep the last one linked. Inlined (handle_ordinary).
+  [[gnu::always_inline]] inline envelope* next_to_handle() noexcept;
   [[gnu::always_inline]] inline void retire(envelope* e) noexcept;  // frees what next_to_handle gave (mailbox.hpp M-I4)
   [[gnu::noinline]] envelope* next_ordinary_slow() noexcept;  // set-aside messages, bounded mailboxes
   [[gnu::always_inline]] inline envelope* pop_mailbox() noexcept;
