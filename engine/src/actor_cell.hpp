@@ -177,6 +177,11 @@ class actor_cell {
   [[nodiscard]] void* impl() const noexcept {
     return impl_offset_ == 0 ? nullptr : reinterpret_cast<char*>(const_cast<actor_cell*>(this)) + impl_offset_;
   }
+  /// impl() of an actor that runs turns, without the test: spawn constructs the impl before
+  /// anything can schedule the cell, and a cell whose impl failed to construct never runs.
+  [[nodiscard]] void* running_impl() const noexcept {
+    return reinterpret_cast<char*>(const_cast<actor_cell*>(this)) + impl_offset_;
+  }
   void set_impl_offset(std::uint16_t offset) noexcept { impl_offset_ = offset; }
 
   // -- the worker holding the consumer role ---------------------------------------------

@@ -77,6 +77,9 @@ class envelope_cache {
   /// looks in the pool at once after a look that found blocks, else every pool_look_interval
   /// allocations.
   detail::envelope_memory allocate(unsigned cls);
+  /// A recycled block of class `cls` (1 or 2) from this worker's stack, or null when it is
+  /// empty (allocate then looks further).
+  void* take_stacked(unsigned cls) noexcept { return stacks_.empty(cls) ? nullptr : stacks_.pop(cls); }
   [[nodiscard]] std::uint8_t maker() const noexcept { return maker_; }
   /// Whether a block this worker frees, whose envelope's maker is `maker`, is kept here: one
   /// that another worker took from the allocator, or a recycled one.

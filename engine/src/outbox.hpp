@@ -43,7 +43,7 @@ using detail::envelope;
 class outbox {
  public:
   /// Sends `e` to `target` now or as part of a chain. The caller holds a reference to target.
-  void send(actor_cell* target, envelope* e) noexcept;
+  [[gnu::always_inline]] inline void send(actor_cell* target, envelope* e) noexcept;
   /// Pushes every pending chain.
   void flush() noexcept {
     if (pending_ != 0) push_all();
