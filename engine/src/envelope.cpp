@@ -28,7 +28,7 @@ namespace {
   if (block != 0) {
 #if EAM_ENVELOPE_CACHE
     envelope_cache* cache = internal::tls_envelope_cache;
-    if (internal::shares_blocks(cache)) return cache->allocate(block);
+    if (internal::shares_blocks(cache)) return cache->allocate_unstacked(block);  // its stack is empty
     if (cache == nullptr) {  // a thread outside the pool
       internal::outside_blocks* mine = internal::tls_outside_blocks;
       if (mine == nullptr) mine = internal::this_thread_outside_blocks();  // its first message

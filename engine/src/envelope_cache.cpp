@@ -6,8 +6,7 @@
 
 namespace eam::internal {
 
-detail::envelope_memory envelope_cache::allocate(unsigned cls) {
-  if (!stacks_.empty(cls)) return {stacks_.pop(cls), recycled};
+detail::envelope_memory envelope_cache::allocate_unstacked(unsigned cls) {
   if (--until_pool_look_ == 0)
     if (void* block = look_in_pool(cls)) return {block, recycled};
   return {internal::allocate_small(detail::envelope_block_bytes(static_cast<std::uint8_t>(cls))), maker_};

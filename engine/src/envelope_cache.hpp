@@ -72,14 +72,19 @@ class envelope_cache {
   /// back); handed out by a thread outside the pool (outside_blocks.hpp); recycled.
   static constexpr std::uint8_t outside = 0, from_outside_thread = 254, recycled = 255;
 
-  /// A block of class `cls` (1 or 2): a recycled one when this worker has one, else one from
-  /// the allocator; and the maker to record in its envelope. With its stack empty, a worker
-  /// looks in the pool at once after a look that found blocks, else every pool_look_interval
-  /// allocations.
-  detail::envelope_memory allocate(unsigned cls);
   /// A recycled block of class `cls` (1 or 2) from this worker's stack, or null when it is
-  /// empty (allocate then looks further).
+  /// empty (allocate_unstacked then looks further). Inline: the path of most blocks.
   void* take_stacked(unsigned cls) noexcept { return stacks_.empty(cls) ? nullptr : stacks_.pop(cls); }
+  /// A block of class `cls` when take_stacked found none: one of a batch from the pool, else
+  /// one from the allocator; and the maker to record in its envelope. A worker looks in the
+  /// pool at once after a look that found blocks, else every pool_look_interval allocations.
+  detail::envelope_memory allocate_unstacked(unsigned cls);
+  /// The two in turn: a block of class `cls` and its maker. allocate_envelope calls them apart,
+  /// the first inline and the second out of line (envelope.cpp).
+  detail::envelope_memory allocate(unsigned cls) {
+    if (void* b = take_stacked(cls)) return {b, recycled};
+    return allocate_unstacked(cls);
+  }
   [[nodiscard]] std::uint8_t maker() const noexcept { return maker_; }
   /// Whether a block this worker frees, whose envelope's maker is `maker`, is kept here: one
   /// that another worker took from the allocator, or a recycled one.
