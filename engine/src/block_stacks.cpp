@@ -22,6 +22,8 @@ bool block_stacks::take_batch(unsigned cls) noexcept {
   return count_[i] != 0;
 }
 
+bool block_stacks::pool_holds(unsigned cls, std::size_t n) const noexcept { return pool_.holds(cls, n); }
+
 void block_stacks::spill(unsigned cls) noexcept {
   const unsigned i = cls - 1;
   auto& stack = blocks_[i];

@@ -1,19 +1,31 @@
 #include "envelope_cache.hpp"
 
 #include "allocator.hpp"
+#include "outbox.hpp"
 
 #include <algorithm>
 
 namespace eam::internal {
 
-detail::envelope_memory envelope_cache::allocate_unstacked(unsigned cls) {
+template <class SentThisTurn>
+detail::envelope_memory envelope_cache::unstacked(unsigned cls, SentThisTurn sent_this_turn) {
   if (--until_pool_look_ == 0)
-    if (void* block = look_in_pool(cls)) return {block, recycled};
+    if (void* block = look_in_pool(cls, sent_this_turn())) return {block, recycled};
   return {internal::allocate_small(detail::envelope_block_bytes(static_cast<std::uint8_t>(cls))), maker_};
 }
 
-void* envelope_cache::look_in_pool(unsigned cls) noexcept {
-  if (!stacks_.take_batch(cls)) {
+detail::envelope_memory envelope_cache::allocate_unstacked(unsigned cls) {
+  return unstacked(cls, [] { return local_outbox().sent_this_turn(); });
+}
+
+detail::envelope_memory envelope_cache::allocate(unsigned cls, unsigned sent_this_turn) {
+  if (void* b = take_stacked(cls)) return {b, recycled};
+  return unstacked(cls, [sent_this_turn] { return sent_this_turn; });
+}
+
+void* envelope_cache::look_in_pool(unsigned cls, unsigned sent_this_turn) noexcept {
+  const bool fresh_instead = sent_this_turn >= long_turn_sends && !stacks_.pool_holds(cls, sent_this_turn);
+  if (fresh_instead || !stacks_.take_batch(cls)) {
     until_pool_look_ = pool_look_interval;
     return nullptr;
   }
@@ -23,8 +35,10 @@ void* envelope_cache::look_in_pool(unsigned cls) noexcept {
 
 void envelope_cache::recycle(void* block, unsigned cls) noexcept { stacks_.push(block, cls); }
 
-envelope_pool::envelope_pool() {
-  for (unsigned cls = 1; cls < envelope_block_classes; ++cls) blocks_[cls].reserve(max_pooled);
+envelope_pool::envelope_pool(std::size_t bound) : bound_(bound) {
+  // What a pool outside the workers holds at most; a system's grows past it only after a long
+  // sending turn.
+  for (unsigned cls = 1; cls < envelope_block_classes; ++cls) blocks_[cls].reserve(std::min(bound, outside_bound));
 }
 
 envelope_pool::~envelope_pool() {
@@ -45,8 +59,8 @@ unsigned envelope_pool::take(unsigned cls, void** out, unsigned n) noexcept {
 unsigned envelope_pool::give(unsigned cls, void* const* in, unsigned n) noexcept {
   std::lock_guard lock(mutex_);
   auto& v = blocks_[cls];
-  const auto kept = static_cast<unsigned>(std::min<std::size_t>(n, max_pooled - v.size()));
-  v.insert(v.end(), in, in + kept);  // within the reserved capacity: no allocation
+  const auto kept = static_cast<unsigned>(std::min<std::size_t>(n, bound_ - v.size()));
+  v.insert(v.end(), in, in + kept);  // beyond the reserved capacity, an allocation under the lock now and then
   pooled_[cls].store(v.size(), std::memory_order_relaxed);
   return kept;
 }

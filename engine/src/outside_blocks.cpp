@@ -7,7 +7,7 @@ namespace eam::internal {
 constinit EAM_TLS outside_blocks* tls_outside_blocks = nullptr;
 
 envelope_pool& outside_pool() noexcept {
-  static envelope_pool* const pool = new envelope_pool;
+  static envelope_pool* const pool = new envelope_pool(envelope_pool::outside_bound);
   return *pool;
 }
 

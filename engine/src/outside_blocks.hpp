@@ -25,7 +25,7 @@
 //
 // Bounds: a stack holds at most stack_capacity blocks per class (about 28 KiB for both classes;
 // a thread's first message takes a whole batch when the pool has one), the pool
-// envelope_pool::max_pooled; what does not fit goes back to the allocator, and a thread's
+// envelope_pool::outside_bound; what does not fit goes back to the allocator, and a thread's
 // blocks go to the pool when it ends. Builds with AddressSanitizer keep no blocks
 // (envelope_cache.hpp).
 #include "envelope_cache.hpp"

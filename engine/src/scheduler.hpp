@@ -116,7 +116,7 @@ class scheduler {
   void rescue(unsigned stalled, std::uint64_t seen) noexcept;
 
   const unsigned throughput_;
-  envelope_pool envelope_pool_;  // before workers_: their caches give their blocks to it
+  envelope_pool envelope_pool_{envelope_pool::system_bound};  // before workers_: their caches give their blocks to it
   inject_queue global_;          // before workers_: their tokens in it go first
   std::vector<std::unique_ptr<worker>> workers_;
   timer_service* timers_ = nullptr;  // set by start, before any worker runs; watches their held call timeouts

@@ -31,7 +31,7 @@ struct done_sending {};
 
 TEST_SUITE("engine.envelope_cache") {
   TEST_CASE("a worker keeps the blocks other workers made and recycled ones but never its own or ones made outside") {
-    envelope_pool pool;
+    envelope_pool pool(envelope_pool::outside_bound);
     envelope_cache first(pool, 0), second(pool, 1);
     CHECK(first.maker() == 1);
     CHECK(second.maker() == 2);
@@ -46,7 +46,7 @@ TEST_SUITE("engine.envelope_cache") {
   }
 
   TEST_CASE("a kept block is the next one handed out and marked recycled while an empty cache hands out fresh ones marked as its own") {
-    envelope_pool pool;
+    envelope_pool pool(envelope_pool::outside_bound);
     envelope_cache cache(pool, 3);
     const auto fresh = cache.allocate(small);
     CHECK(fresh.maker == cache.maker());
@@ -67,7 +67,7 @@ TEST_SUITE("engine.envelope_cache") {
   }
 
   TEST_CASE("a full stack gives its older half to the pool and a worker with none takes them from there") {
-    envelope_pool pool;
+    envelope_pool pool(envelope_pool::outside_bound);
     envelope_cache freeing(pool, 0), allocating(pool, 1);
     std::vector<void*> blocks;
     for (unsigned i = 0; i < envelope_cache::stack_capacity + 1; ++i) blocks.push_back(fresh_block(small));
@@ -89,17 +89,54 @@ TEST_SUITE("engine.envelope_cache") {
     // the allocator with the pool): nothing leaks (the sanitizer builds check).
   }
 
-  TEST_CASE("the pool keeps at most max_pooled blocks per class and says how many it took") {
-    envelope_pool pool;
-    std::vector<void*> blocks(envelope_pool::max_pooled + 10);
+  TEST_CASE("the pool keeps at most its bound of blocks per class and says how many it took") {
+    constexpr std::size_t bound = 300;
+    envelope_pool pool(bound);
+    std::vector<void*> blocks(bound + 10);
     for (void*& b : blocks) b = fresh_block(medium);
+    CHECK_FALSE(pool.holds(medium, 1));
     const unsigned kept = pool.give(medium, blocks.data(), static_cast<unsigned>(blocks.size()));
-    CHECK(kept == envelope_pool::max_pooled);
+    CHECK(kept == bound);
+    CHECK(pool.holds(medium, bound));
+    CHECK_FALSE(pool.holds(medium, bound + 1));
+    CHECK_FALSE(pool.holds(small, 1));
     for (std::size_t i = kept; i < blocks.size(); ++i) eam::internal::deallocate(blocks[i]);
-    std::vector<void*> out(envelope_pool::max_pooled + 10);
+    std::vector<void*> out(bound);
     CHECK(pool.take(medium, out.data(), 10) == 10);
+    CHECK_FALSE(pool.holds(medium, bound));
     CHECK(pool.take(small, out.data(), 10) == 0);
     for (unsigned i = 0; i < 10; ++i) eam::internal::deallocate(out[i]);
+  }
+
+  TEST_CASE("a long sending turn takes fresh blocks while the pool holds fewer than it sent and the pool's after") {
+    // The pool's blocks were freed on another core in the order their receivers handled them;
+    // a driver that sends from one long turn writes fresh blocks in address order instead, and
+    // leaves those to the pool while the pool holds fewer than the turn has sent
+    // (envelope_cache.hpp).
+    envelope_pool pool(envelope_pool::system_bound);
+    envelope_cache freeing(pool, 0), driver(pool, 1);
+    std::vector<void*> freed;
+    for (unsigned i = 0; i < envelope_cache::stack_capacity + 2 * envelope_cache::batch; ++i) freed.push_back(fresh_block(small));
+    for (void* b : freed) freeing.recycle(b, small);  // spills two batches
+    REQUIRE(pool.holds(small, 2 * envelope_cache::batch));
+    std::vector<void*> taken;
+    const auto allocate = [&](unsigned sent) {
+      const auto m = driver.allocate(small, sent);
+      taken.push_back(m.memory);
+      return m.maker;
+    };
+    // The pool holds two batches, fewer than the turn has sent: fresh blocks, past several
+    // looks at the pool.
+    for (unsigned i = 0; i < 2 * envelope_cache::batch; ++i) CHECK(allocate(envelope_cache::long_turn_sends + i) == driver.maker());
+    // Once the pool holds as many as the turn has sent, the turn takes them, at the latest by
+    // its next look: a pool an earlier burst filled is reused, not left beside the new one's.
+    for (unsigned i = 0; i < envelope_cache::long_turn_sends; ++i) freeing.recycle(fresh_block(small), small);
+    REQUIRE(pool.holds(small, envelope_cache::long_turn_sends));
+    bool recycled = false;
+    for (unsigned i = 0; i < 64 && !recycled; ++i) recycled = allocate(envelope_cache::long_turn_sends) == envelope_cache::recycled;
+    CHECK(recycled);
+    for (void* b : taken) eam::internal::deallocate(b);
+    // The rest go to the pool with the caches, then to the allocator with the pool.
   }
 
   TEST_CASE("a long sending turn that began while one worker ran starts sharing blocks once others run") {

@@ -32,7 +32,7 @@ struct echo {
 
 TEST_SUITE("engine.outside_blocks") {
   TEST_CASE("a thread outside the pool marks its blocks and hands out the one it gave back last") {
-    envelope_pool pool;
+    envelope_pool pool(envelope_pool::outside_bound);
     outside_blocks mine(pool);
     const auto fresh = mine.allocate(small);
     CHECK(fresh.maker == envelope_cache::from_outside_thread);
@@ -44,7 +44,7 @@ TEST_SUITE("engine.outside_blocks") {
   }
 
   TEST_CASE("a worker keeps the blocks of threads outside the pool for them and never as its own") {
-    envelope_pool pool;
+    envelope_pool pool(envelope_pool::outside_bound);
     outside_blocks workers(pool), senders(pool);
     CHECK_FALSE(envelope_cache(pool, 0).keeps(envelope_cache::from_outside_thread));
     std::vector<void*> made;
@@ -64,8 +64,8 @@ TEST_SUITE("engine.outside_blocks") {
     // does with what it handled. Given to the allocator instead, they would come back (if at
     // all) in the order the allocator keeps, the last freed first. Earlier tests in the same
     // process may have left blocks in the pool: they are taken out first.
-    std::vector<void*> leftovers(envelope_pool::max_pooled);
-    while (const unsigned n = eam::internal::outside_pool().take(small, leftovers.data(), envelope_pool::max_pooled))
+    std::vector<void*> leftovers(envelope_pool::outside_bound);
+    while (const unsigned n = eam::internal::outside_pool().take(small, leftovers.data(), envelope_pool::outside_bound))
       for (unsigned i = 0; i < n; ++i) eam::internal::deallocate(leftovers[i]);
     // The freeing turn on the worker, not on the calling thread (system_config::calls_run_on_caller).
     eam::actor_system sys({.workers = 1, .calls_run_on_caller = false});
