@@ -37,9 +37,8 @@
 // at a scattered address, and the receivers then read their messages at scattered addresses
 // too, one miss after another down each mailbox. The allocator's fresh blocks lie in address
 // order, one receiver's every 60th (in fork-join-throughput), a stride the hardware prefetches
-// on both cores. On 2 workers that row ran 2.0x as fast taking fresh blocks and leaving the
-// freed ones in the pool (13 interleaved pairs, 2.4 M messages; 1.3x its 1-worker rate, against
-// 0.67x before). The memory this takes is what the same turn takes on one worker, where every
+// on both cores. On 2 workers that row ran 1.9x as fast this way (11 interleaved pairs at 2.4 M
+// messages: 1.3x its 1-worker rate, against 0.7x before). The memory this takes is what the same turn takes on one worker, where every
 // message it sends is queued before the first is handled: after a turn of N messages the pool
 // holds about N blocks, and a later long turn takes from the pool while it holds more blocks
 // than that turn has sent so far, so bursts of N messages one after another keep at most about
@@ -132,7 +131,7 @@ class envelope_cache {
 class envelope_pool {
  public:
   /// Per class. A system's workers' pool holds what a long sending turn's receivers freed
-  /// (see above): 192 MiB of 48-byte blocks, reached only after a turn sent 4 M messages.
+  /// (see above): 192 MiB of 48-byte blocks, reached only by turns of millions of messages.
   static constexpr std::size_t system_bound = std::size_t{1} << 22;
   /// Per class: 256 KiB of 64-byte blocks. Threads outside the pool send no long turns.
   static constexpr std::size_t outside_bound = 32 * block_stacks::batch;
