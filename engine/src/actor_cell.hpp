@@ -175,7 +175,7 @@ class actor_cell {
   // The impl (the user's part, driven through type_) lives in the same allocation, after the
   // cell: kept as an offset, which saves a pointer per actor. 0 until it is constructed.
   [[nodiscard]] void* impl() const noexcept {
-    return impl_offset_ == 0 ? nullptr : reinterpret_cast<char*>(const_cast<actor_cell*>(this)) + impl_offset_;
+    return impl_offset_ == 0 ? nullptr : running_impl();
   }
   /// impl() of an actor that runs turns, without the test: spawn constructs the impl before
   /// anything can schedule the cell, and a cell whose impl failed to construct never runs.

@@ -4,6 +4,7 @@
 #include "outbox.hpp"
 
 #include <algorithm>
+#include <new>
 
 namespace eam::internal {
 
@@ -59,8 +60,15 @@ unsigned envelope_pool::take(unsigned cls, void** out, unsigned n) noexcept {
 unsigned envelope_pool::give(unsigned cls, void* const* in, unsigned n) noexcept {
   std::lock_guard lock(mutex_);
   auto& v = blocks_[cls];
-  const auto kept = static_cast<unsigned>(std::min<std::size_t>(n, bound_ - v.size()));
-  v.insert(v.end(), in, in + kept);  // beyond the reserved capacity, an allocation under the lock now and then
+  auto kept = static_cast<unsigned>(std::min<std::size_t>(n, bound_ - v.size()));
+  if (v.size() + kept > v.capacity()) {  // a long turn's backlog: the array grows, now and then
+    try {
+      v.reserve(std::min(bound_, std::max(2 * v.capacity(), v.size() + kept)));
+    } catch (const std::bad_alloc&) {  // a free path: what does not fit goes to the allocator
+      kept = static_cast<unsigned>(v.capacity() - v.size());
+    }
+  }
+  v.insert(v.end(), in, in + kept);  // within the capacity: no allocation
   pooled_[cls].store(v.size(), std::memory_order_relaxed);
   return kept;
 }

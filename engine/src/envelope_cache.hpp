@@ -38,11 +38,12 @@
 // too, one miss after another down each mailbox. The allocator's fresh blocks lie in address
 // order, one receiver's every 60th (in fork-join-throughput), a stride the hardware prefetches
 // on both cores. On 2 workers that row ran 1.9x as fast this way (11 interleaved pairs at 2.4 M
-// messages: 1.3x its 1-worker rate, against 0.7x before). The memory this takes is what the same turn takes on one worker, where every
-// message it sends is queued before the first is handled: after a turn of N messages the pool
-// holds about N blocks, and a later long turn takes from the pool while it holds more blocks
-// than that turn has sent so far, so bursts of N messages one after another keep at most about
-// 2N (each burst reuses half of what the pool holds, and adds N).
+// messages: 1.3x its 1-worker rate, against 0.7x before). The memory this takes is what the
+// same turn takes on one worker, where every message it sends is queued before the first is
+// handled: after a turn of N messages the pool holds about N blocks, and a later long turn
+// takes from the pool while it holds more blocks than that turn has sent so far, so bursts of
+// N messages one after another keep at most about 2N (each burst reuses half of what the pool
+// holds, and adds N).
 //
 // Bounds: a worker holds at most stack_capacity blocks per class; a system's pool at most
 // envelope_pool::system_bound, reached only by a turn that sends as many (what is pooled stays
@@ -153,8 +154,9 @@ class envelope_pool {
   /// answer costs a long turn a look at the pool where a fresh block would have done, or the
   /// reverse, for a few allocations.
   [[nodiscard]] bool holds(unsigned cls, std::size_t n) const noexcept { return pooled_[cls].load(std::memory_order_relaxed) >= n; }
-  /// Keeps as many of the `n` blocks at `in` as there is room for; returns how many it kept
-  /// (the caller gives the rest to the allocator).
+  /// Keeps as many of the `n` blocks at `in` as there is room for (up to the bound, and within
+  /// the array's capacity when no larger array can be had); returns how many it kept (the
+  /// caller gives the rest to the allocator).
   unsigned give(unsigned cls, void* const* in, unsigned n) noexcept;
 
  private:
