@@ -77,4 +77,15 @@ inline void deallocate(void* p) noexcept {
 #endif
 }
 
+/// Has the allocator collect what was freed into the calling thread's pages: the blocks other
+/// threads freed there are taken in, and pages left empty are free for any size again (and
+/// for the system, as the allocator's policy decides). mimalloc does this for a thread only on
+/// that thread, as it allocates; a worker asleep allocates nothing, so the blocks another worker
+/// freed for it would hold their pages until it ran again.
+inline void collect_freed_memory() noexcept {
+#ifdef EAM_USE_MIMALLOC
+  mi_collect(true);
+#endif
+}
+
 }  // namespace eam::internal

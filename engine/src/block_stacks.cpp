@@ -16,6 +16,16 @@ block_stacks::~block_stacks() {
   }
 }
 
+unsigned block_stacks::release() noexcept {
+  unsigned released = 0;
+  for (unsigned i = 0; i < count_.size(); ++i) {
+    for (unsigned k = 0; k < count_[i]; ++k) internal::deallocate(blocks_[i][k]);
+    released += count_[i];
+    count_[i] = 0;
+  }
+  return released;
+}
+
 bool block_stacks::take_batch(unsigned cls) noexcept {
   const unsigned i = cls - 1;
   if (pool_.may_have(cls)) count_[i] = pool_.take(cls, blocks_[i].data(), batch);

@@ -36,6 +36,8 @@ class block_stacks {
   }
   /// Into an empty stack, up to a batch from the pool; false when it had none.
   bool take_batch(unsigned cls) noexcept;
+  /// Everything to the allocator; returns how many.
+  unsigned release() noexcept;
   /// Whether the pool holds `n` blocks of class `cls` or more (a hint: envelope_pool::holds).
   [[nodiscard]] bool pool_holds(unsigned cls, std::size_t n) const noexcept;
 

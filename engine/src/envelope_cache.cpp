@@ -39,7 +39,7 @@ void envelope_cache::recycle(void* block, unsigned cls) noexcept { stacks_.push(
 envelope_pool::envelope_pool(std::size_t bound) : bound_(bound) {
   // What a pool outside the workers holds at most; a system's grows past it only after a long
   // sending turn.
-  for (unsigned cls = 1; cls < envelope_block_classes; ++cls) blocks_[cls].reserve(std::min(bound, outside_bound));
+  for (unsigned cls = 1; cls < envelope_block_classes; ++cls) blocks_[cls].reserve(first_capacity());
 }
 
 envelope_pool::~envelope_pool() {
@@ -47,13 +47,31 @@ envelope_pool::~envelope_pool() {
     for (void* b : v) internal::deallocate(b);
 }
 
-unsigned envelope_pool::take(unsigned cls, void** out, unsigned n) noexcept {
-  std::lock_guard lock(mutex_);
+unsigned envelope_pool::move_out(unsigned cls, void** out, unsigned n) noexcept {
   auto& v = blocks_[cls];
   const auto got = static_cast<unsigned>(std::min<std::size_t>(n, v.size()));
   std::copy(v.end() - got, v.end(), out);
   v.resize(v.size() - got);
   pooled_[cls].store(v.size(), std::memory_order_relaxed);
+  return got;
+}
+
+unsigned envelope_pool::take(unsigned cls, void** out, unsigned n) noexcept {
+  std::lock_guard lock(mutex_);
+  return move_out(cls, out, n);
+}
+
+unsigned envelope_pool::drain(unsigned cls, void** out, unsigned n) noexcept {
+  std::lock_guard lock(mutex_);
+  const unsigned got = move_out(cls, out, n);
+  if (auto& v = blocks_[cls]; v.empty() && v.capacity() > first_capacity()) {
+    try {  // a failure to allocate the smaller array leaves the larger, as it was
+      std::vector<void*> smaller;
+      smaller.reserve(first_capacity());
+      v.swap(smaller);
+    } catch (const std::bad_alloc&) {
+    }
+  }
   return got;
 }
 

@@ -6,6 +6,7 @@
 #include "worker.hpp"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <thread>
 
@@ -126,6 +127,27 @@ std::uint64_t scheduler::sample_backlog() noexcept {
   for (auto& w : workers_) largest = std::max(largest, w->take_largest_backlog(epoch));
   census_epoch_.fetch_add(1, std::memory_order_relaxed);
   return largest;
+}
+
+bool scheduler::give_back_pooled_blocks() noexcept {
+  if (!envelope_pool_.may_have(1) && !envelope_pool_.may_have(2)) return false;  // hints
+  constexpr unsigned chunk = 1024;
+  std::array<void*, chunk> blocks;
+  unsigned given = 0;
+  bool more = false;
+  for (unsigned cls = 1; cls < envelope_block_classes; ++cls) {
+    // A worker woken meanwhile ends it: the system is busy again, and may reuse the blocks.
+    while (given < pooled_blocks_per_give_back && all_active_asleep()) {
+      const unsigned got = envelope_pool_.drain(cls, blocks.data(), chunk);
+      for (unsigned i = 0; i < got; ++i) deallocate(blocks[i]);
+      given += got;
+      if (got < chunk) break;
+    }
+    more = more || envelope_pool_.may_have(cls);
+  }
+  // Release: the frees happen before a worker's collect that sees the count (tidy_while_idle).
+  if (given != 0) pooled_give_backs_.fetch_add(1, std::memory_order_release);
+  return more;
 }
 
 std::uint64_t scheduler::progress() const noexcept {

@@ -88,6 +88,8 @@ class scheduler {
   /// whole turn (`throughput` messages) with more waiting. Nothing per message; one relaxed
   /// load per yield.
   std::uint64_t sample_backlog() noexcept;
+  /// The workers' pool of envelope blocks (envelope_cache.hpp).
+  [[nodiscard]] envelope_pool& envelope_blocks() noexcept { return envelope_pool_; }
 
  private:
   friend class worker;
@@ -103,6 +105,14 @@ class scheduler {
   [[nodiscard]] bool is_active(unsigned worker_index) const noexcept {
     return worker_index < active_.load(std::memory_order_relaxed);
   }
+  /// Gives the envelope pool's blocks back to the allocator, up to pooled_blocks_per_give_back
+  /// and while every active worker sleeps (a watch's wake-up); true when more remain.
+  bool give_back_pooled_blocks() noexcept;
+  // Freed 1,024 at a time by a worker counted asleep: a message that arrives meanwhile makes its
+  // notifier claim a sleeper, and the give-back stops at the end of that chunk (a few dozen
+  // microseconds); the worker then finds the notifier's signal. The cap bounds one watch
+  // wake-up's work (about a millisecond); the watch looks again soon while more remain.
+  static constexpr unsigned pooled_blocks_per_give_back = 64 * 1024;
   /// Ends the tuning epoch if it is over (any worker, now and then; only when adaptive_).
   void tune() noexcept;
   void set_active(unsigned count) noexcept;
@@ -125,6 +135,9 @@ class scheduler {
   alignas(64) std::atomic<std::uint32_t> sleepers_{0};
   std::atomic<bool> stopping_{false};
   std::atomic<std::uint32_t> census_epoch_{0};  // bumped by sample_backlog
+  // Bumped after each give-back of envelope blocks (give_back_pooled_blocks, a worker's stacks):
+  // every worker then collects what the allocator holds free for it (worker::tidy_while_idle).
+  std::atomic<std::uint64_t> pooled_give_backs_{0};
   // Whether the kernel offers heavy fences (asymmetric_fence.hpp): the LIFO slot's protocol
   // (worker.hpp) then spares the owner an RMW per message. Set at construction.
   const bool asymmetric_fences_;

@@ -291,8 +291,10 @@ bool worker::park() noexcept {
     actor_cell* stranded = resting ? nullptr : take_stranded();
     if (stranded == nullptr && !resting) {
       // A hint (relaxed): everyone asleep, so back off; someone awake, so watch closely.
-      watch_interval_us_ =
-          next_watch_interval(watch_interval_us_, lifo_watch_interval_us, lifo_watch_idle_us, sched_.all_active_asleep());
+      const bool all_asleep = sched_.all_active_asleep();
+      watch_interval_us_ = tidy_while_idle(all_asleep)
+                               ? lifo_watch_interval_us
+                               : next_watch_interval(watch_interval_us_, lifo_watch_interval_us, lifo_watch_idle_us, all_asleep);
       note_progress();
       continue;
     }
@@ -313,6 +315,21 @@ void worker::note_progress() noexcept {
   const auto& all = sched_.workers_;
   seen_progress_.resize(all.size());
   for (std::size_t i = 0; i < all.size(); ++i) seen_progress_[i] = all[i]->progress();
+}
+
+bool worker::tidy_while_idle(bool all_asleep) noexcept {
+  bool more = false;
+  if (all_asleep) {
+    // Blocks other workers made among them: those workers collect too.
+    if (envelope_cache_.release() != 0) sched_.pooled_give_backs_.fetch_add(1, std::memory_order_release);
+    more = sched_.give_back_pooled_blocks();
+  }
+  // Acquire: the give-back's frees (blocks this thread made among them) happen before the collect.
+  if (const std::uint64_t n = sched_.pooled_give_backs_.load(std::memory_order_acquire); n != collected_give_backs_) {
+    collected_give_backs_ = n;
+    collect_freed_memory();
+  }
+  return more;
 }
 
 bool worker::rest() noexcept {
@@ -339,7 +356,10 @@ bool worker::rest() noexcept {
       continue;
     }
     // Every active worker asleep: nothing runs that could hold work back.
-    interval_us = next_watch_interval(interval_us, rest_watch_interval_us, lifo_watch_idle_us, sched_.all_active_asleep());
+    const bool all_asleep = sched_.all_active_asleep();
+    interval_us = tidy_while_idle(all_asleep)
+                      ? rest_watch_interval_us
+                      : next_watch_interval(interval_us, rest_watch_interval_us, lifo_watch_idle_us, all_asleep);
     note_progress();
   }
 }

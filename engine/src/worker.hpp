@@ -104,6 +104,12 @@ class worker {
   bool leave_sleepers() noexcept;
   actor_cell* take_stranded() noexcept;
   void note_progress() noexcept;
+  /// At a watch's wake-up, parked or resting, `all_asleep` the look at whether every active
+  /// worker sleeps: then gives this worker's envelope blocks and the pool's back to the
+  /// allocator (scheduler::give_back_pooled_blocks); after any worker's give-back, has the
+  /// allocator collect this thread's freed memory. True when the pool has more to give back:
+  /// the watch looks again soon.
+  bool tidy_while_idle(bool all_asleep) noexcept;
   bool rest() noexcept;
   void hand_off() noexcept;
   [[gnu::cold, gnu::noinline]] void note_backlog(const actor_cell* c) noexcept;
@@ -167,6 +173,7 @@ class worker {
   std::uint32_t census_budget_ = 0;  // samples it may still take for it
   std::uint32_t tick_ = 0;
   std::uint32_t requeues_ = 0;  // requeue's calls, for its look at the worker count
+  std::uint64_t collected_give_backs_ = 0;  // the scheduler's pooled_give_backs_ at this worker's last collect
   unsigned handled_ = 0;  // messages the last turn handled, counted into progress_ at the next
   std::uint64_t rng_;
   envelope_cache envelope_cache_;  // the small envelope blocks this thread frees and reuses

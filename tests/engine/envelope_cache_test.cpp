@@ -6,6 +6,8 @@
 
 #include "../support/eventually.hpp"
 #include "envelope_cache.hpp"
+#include "scheduler.hpp"
+#include "timer_service.hpp"
 
 #include <atomic>
 #include <cstdint>
@@ -87,6 +89,36 @@ TEST_SUITE("engine.envelope_cache") {
     for (void* b : got) eam::internal::deallocate(b);
     // The rest stay with the freeing worker and go to the pool when it is destroyed (then to
     // the allocator with the pool): nothing leaks (the sanitizer builds check).
+  }
+
+  TEST_CASE("a cache released gives every block it holds to the allocator and hands out fresh ones after") {
+    // What a worker does once the system idles (worker::tidy_while_idle).
+    envelope_pool pool(envelope_pool::outside_bound);
+    envelope_cache cache(pool, 0);
+    for (unsigned i = 0; i < 5; ++i) cache.recycle(fresh_block(small), small);
+    cache.recycle(fresh_block(medium), medium);
+    CHECK(cache.release() == 6);
+    CHECK(cache.release() == 0);
+    CHECK_FALSE(pool.may_have(small));  // to the allocator, not the pool
+    const auto m = cache.allocate(small);
+    CHECK(m.maker == cache.maker());
+    eam::internal::deallocate(m.memory);
+  }
+
+  TEST_CASE("once every worker sleeps, the blocks a system's pool holds go back to the allocator") {
+    // A long sending turn leaves its receivers' blocks in the pool, up to millions
+    // (envelope_cache.hpp); an idle system keeps none of them. The blocks stand for such a turn's.
+    eam::internal::timer_service timers;
+    eam::internal::scheduler sched(2, 64, false);
+    envelope_pool& pool = sched.envelope_blocks();
+    std::vector<void*> blocks(3 * envelope_pool::outside_bound);
+    for (void*& b : blocks) b = fresh_block(small);
+    REQUIRE(pool.give(small, blocks.data(), static_cast<unsigned>(blocks.size())) == blocks.size());
+    for (void*& b : blocks) b = fresh_block(medium);
+    REQUIRE(pool.give(medium, blocks.data(), static_cast<unsigned>(blocks.size())) == blocks.size());
+    sched.start(timers);  // nothing to run: both workers park, and their watches find the pool
+    CHECK(eam::test::eventually([&] { return !pool.may_have(small) && !pool.may_have(medium); }));
+    sched.stop();
   }
 
   TEST_CASE("the pool keeps at most its bound of blocks per class and says how many it took") {
