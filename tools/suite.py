@@ -901,25 +901,16 @@ def worker_scaling(names, systems, results, args):
 
 
 def print_slower(scaling, runs):
-    """Lists the rows slower at some count than at 1 worker, with the lowest ratio of medians.
-    Those whose every run at that count was slower than every run at 1 are marked: on a shared
-    or virtual machine a few percent either way is within the spread of single runs."""
-    slower = []
-    for name, per in scaling.items():
-        for sname, series in per.items():
-            if 1 not in series:
-                continue
-            below = [w for w, v in series.items() if w > 1 and v < series[1]]
-            if not below:
-                continue
-            w = min(below, key=lambda k: series[k])
-            spread = runs.get(name, {}).get(sname, {})
-            beyond = bool(spread.get(w)) and bool(spread.get(1)) and max(spread[w]) < min(spread[1])
-            slower.append(f"{name} on {sname}: {series[w] / series[1]:.2f}x at {w} workers"
-                          + (", beyond the spread of the runs" if beyond else ""))
-    if slower:
-        print("slower with more workers than with 1 (the lowest ratio of medians to 1 worker):\n  "
-              + "\n  ".join(slower))
+    """Lists, per system, the rows that ran slower with more workers than with 1: the runs at
+    each count were measured in turn, so they pair up, and a row is listed when the 95 %
+    interval of its paired ratio lies below 1 (suite_report.scaling_verdicts). On a shared or
+    virtual machine a few percent either way is within the spread of single runs."""
+    systems = sorted({sname for per in scaling.values() for sname in per})
+    for sname in systems:
+        below, _ = suite_report.scaling_verdicts(scaling, runs, sname)
+        if below:
+            print(f"slower with more workers than with 1 on {sname} (paired interval below 1):\n  "
+                  + "\n  ".join(below))
 
 
 if __name__ == "__main__":

@@ -1,9 +1,12 @@
 """The benchmark suite's reports (tools/suite.py writes results.json, this reads it): the
 summary table with libeam's ratio to each peer and to the best one, CPU per work unit, the
-geometric mean per peer, and the charts (gnuplot: ratios.png, scaling.png)."""
+geometric mean per peer, the worker sweep's ratios with their paired intervals, and the charts
+(gnuplot: ratios.png, scaling.png)."""
 import math
 import os
+import random
 import shutil
+import statistics
 import subprocess
 
 # The actor runtimes libeam is compared with, and the limit (a thread per actor, plain queues).
@@ -66,6 +69,52 @@ def spends_more_cpu(entry):
 def geomean(values):
     values = [v for v in values if v]
     return math.exp(sum(math.log(v) for v in values) / len(values)) if values else None
+
+
+def paired_ratio(runs_at_n, runs_at_1, resamples=2000):
+    """(median, low, high): the median of the ratios of runs measured in turn (the worker sweep
+    runs the counts alternately, so run i at n workers and run i at 1 met the same state of the
+    machine), and a 95 % bootstrap interval for it (fixed seed: the same results print the same
+    interval). None unless both counts kept every run: a failed run would shift the pairs."""
+    if not runs_at_n or not runs_at_1 or len(runs_at_n) != len(runs_at_1) or min(runs_at_1) <= 0:
+        return None
+    ratios = [a / b for a, b in zip(runs_at_n, runs_at_1)]
+    rnd = random.Random(1)
+    medians = sorted(statistics.median(rnd.choices(ratios, k=len(ratios))) for _ in range(resamples))
+    return statistics.median(ratios), medians[int(0.025 * resamples)], medians[int(0.975 * resamples) - 1]
+
+
+def scaling_ratio(per, per_runs, system, workers):
+    """(ratio, low, high) of `system`'s throughput at `workers` over its own at 1 on one row of
+    the worker sweep: paired_ratio over its runs when every run at both counts is there, else
+    the ratio of the medians with no interval (low and high None). None without both counts."""
+    spread = {int(w): r for w, r in (per_runs.get(system) or {}).items()}
+    paired = paired_ratio(spread.get(workers), spread.get(1))
+    if paired:
+        return paired
+    series = {int(w): v for w, v in (per.get(system) or {}).items()}
+    if series.get(1) and series.get(workers):
+        return series[workers] / series[1], None, None
+    return None
+
+
+def scaling_verdicts(scaling, runs, system):
+    """The rows of the sweep where `system` ran slower with more workers than with 1, their
+    interval below 1 ("name at N (0.97×)", the lowest count), and the rows where it ran faster at
+    every count, each interval above 1. A row whose interval holds 1 is in neither: within the
+    noise of its runs."""
+    below, above = [], []
+    for name, per in scaling.items():
+        counts = sorted(int(w) for w in (per.get(system) or {}) if int(w) > 1)
+        ratios = {w: scaling_ratio(per, runs.get(name, {}), system, w) for w in counts}
+        ratios = {w: r for w, r in ratios.items() if r and r[1] is not None}
+        slower = [w for w, r in ratios.items() if r[2] < 1]
+        if slower:
+            w = min(slower, key=lambda k: ratios[k][0])
+            below.append(f"{name} at {w} ({ratios[w][0]:.2f}×)")
+        elif ratios and len(ratios) == len(counts) and all(r[1] > 1 for r in ratios.values()):
+            above.append(name)
+    return below, above
 
 
 def fmt_cpu(us):
@@ -190,13 +239,20 @@ def print_markdown(results):
         print()
         print("| workload | " + " | ".join(f"{LABEL[s]} {w}/1" for s in systems for w in counts) + " |")
         print("|---" * (1 + len(systems) * len(counts)) + "|")
+        runs = results.get("scaling_runs") or {}
         for name, per in scaling.items():
             cells = []
             for s in systems:
-                series = {int(w): v for w, v in (per.get(s) or {}).items()}
                 for w in counts:
-                    cells.append(f"{series[w] / series[1]:.2f}×" if series.get(1) and series.get(w) else "-")
+                    r = scaling_ratio(per, runs.get(name, {}), s, w)
+                    cells.append("-" if r is None else f"{r[0]:.2f}×" + (f" [{r[1]:.2f}–{r[2]:.2f}]" if r[1] else ""))
             print(f"| {name} | " + " | ".join(cells) + " |")
+        if runs:
+            below, above = scaling_verdicts(scaling, runs, "libeam")
+            print()
+            print("libeam's paired interval (95 %) lies below 1 on "
+                  + (f"{len(below)} of {len(scaling)} rows: " + ", ".join(below) if below else f"none of {len(scaling)} rows")
+                  + f"; above 1 at every count on {len(above)}.")
 
 
 def _gnuplot(text, out, name):

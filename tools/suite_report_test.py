@@ -1,6 +1,7 @@
 """The suite's Markdown report (suite_report.print_markdown) on made-up results: every figure it
-prints is the one the results hold, ratios and the lowest CPU included, and rows a peer cannot
-run say n/a. Run by ctest (suite.report.markdown)."""
+prints is the one the results hold, ratios and the lowest CPU included, rows a peer cannot run
+say n/a, and the worker sweep's paired ratios and intervals name a row slower on more workers
+only when its whole interval is. Run by ctest (suite.report.markdown)."""
 import contextlib
 import io
 import os
@@ -27,7 +28,14 @@ RESULTS = {
             "libeam": system(400e6, 2.5), "seed": system(25e6, 40)}},
         "remote-cast": {"group": "remote", "unit": "messages", "systems": {"libeam": system(4e6, 300)}},
     },
-    "scaling": {"ping-pong": {"libeam": {"1": 10e6, "2": 9e6}, "caf": {"1": 1e6, "2": 0.5e6}}},
+    "scaling": {"ping-pong": {"libeam": {"1": 10e6, "2": 9e6}, "caf": {"1": 1e6, "2": 0.5e6}},
+                "thread-ring": {"libeam": {"1": 10e6, "2": 9.8e6}},
+                "trapezoid": {"libeam": {"1": 10e6, "2": 19e6}}},
+    # Runs measured in turn: each run at 2 workers pairs with the run at 1 before it. ping-pong
+    # has none (its cells fall back to the ratio of medians, with no interval).
+    "scaling_runs": {"thread-ring": {"libeam": {"1": [10e6, 12e6, 8e6, 10e6, 11e6],
+                                                "2": [9.8e6, 11.7e6, 7.9e6, 9.7e6, 10.9e6]}},
+                     "trapezoid": {"libeam": {"1": [10e6, 10e6, 10e6], "2": [19e6, 20e6, 18e6]}}},
 }
 
 
@@ -62,6 +70,23 @@ class MarkdownReport(unittest.TestCase):
 
     def test_scaling_is_each_system_over_its_own_one_worker_figure(self):
         self.assertIn("| ping-pong | 0.90× | 0.50× |", markdown())
+
+    def test_paired_runs_give_the_median_ratio_and_its_interval(self):
+        # Ratios 0.98, 0.975, 0.9875, 0.97, 0.99: every one below 1, though the medians of the
+        # two counts' runs (9.8 and 10 M) are close and the runs spread from 8 to 12 M.
+        self.assertIn("| thread-ring | 0.98× [0.97–0.99] | - |", markdown())
+        self.assertIn("| trapezoid | 1.90× [1.80–2.00] | - |", markdown())
+
+    def test_a_row_slower_on_more_workers_is_named_only_when_its_whole_interval_is(self):
+        lines = markdown()
+        verdict = next(l for l in lines if l.startswith("libeam's paired interval"))
+        self.assertEqual("libeam's paired interval (95 %) lies below 1 on 1 of 3 rows: thread-ring at 2 (0.98×);"
+                         " above 1 at every count on 1.", verdict)
+
+    def test_unpaired_runs_give_no_interval(self):
+        self.assertIsNone(suite_report.paired_ratio([1, 2], [1, 2, 3]))
+        self.assertIsNone(suite_report.paired_ratio(None, [1.0]))
+        self.assertEqual((2.0, 2.0, 2.0), suite_report.paired_ratio([2.0, 4.0], [1.0, 2.0]))
 
 
 if __name__ == "__main__":
