@@ -245,7 +245,7 @@ def print_markdown(results):
             for s in systems:
                 for w in counts:
                     r = scaling_ratio(per, runs.get(name, {}), s, w)
-                    cells.append("-" if r is None else f"{r[0]:.2f}×" + (f" [{r[1]:.2f}–{r[2]:.2f}]" if r[1] else ""))
+                    cells.append("-" if r is None else f"{r[0]:.2f}×" + (f" [{r[1]:.2f}–{r[2]:.2f}]" if r[1] is not None else ""))
             print(f"| {name} | " + " | ".join(cells) + " |")
         if runs:
             below, above = scaling_verdicts(scaling, runs, "libeam")
