@@ -290,11 +290,7 @@ bool worker::park() noexcept {
     const bool resting = !sched_.is_active(index_);
     actor_cell* stranded = resting ? nullptr : take_stranded();
     if (stranded == nullptr && !resting) {
-      // A hint (relaxed): everyone asleep, so back off; someone awake, so watch closely.
-      const bool all_asleep = sched_.all_active_asleep();
-      watch_interval_us_ = tidy_while_idle(all_asleep)
-                               ? lifo_watch_interval_us
-                               : next_watch_interval(watch_interval_us_, lifo_watch_interval_us, lifo_watch_idle_us, all_asleep);
+      watch_interval_us_ = next_watch(watch_interval_us_, lifo_watch_interval_us);
       note_progress();
       continue;
     }
@@ -315,6 +311,12 @@ void worker::note_progress() noexcept {
   const auto& all = sched_.workers_;
   seen_progress_.resize(all.size());
   for (std::size_t i = 0; i < all.size(); ++i) seen_progress_[i] = all[i]->progress();
+}
+
+std::int64_t worker::next_watch(std::int64_t current, std::int64_t busy) noexcept {
+  // A hint (relaxed): everyone asleep, so back off; someone awake, so watch closely.
+  const bool all_asleep = sched_.all_active_asleep();
+  return tidy_while_idle(all_asleep) ? busy : next_watch_interval(current, busy, lifo_watch_idle_us, all_asleep);
 }
 
 bool worker::tidy_while_idle(bool all_asleep) noexcept {
@@ -356,10 +358,7 @@ bool worker::rest() noexcept {
       continue;
     }
     // Every active worker asleep: nothing runs that could hold work back.
-    const bool all_asleep = sched_.all_active_asleep();
-    interval_us = tidy_while_idle(all_asleep)
-                      ? rest_watch_interval_us
-                      : next_watch_interval(interval_us, rest_watch_interval_us, lifo_watch_idle_us, all_asleep);
+    interval_us = next_watch(interval_us, rest_watch_interval_us);
     note_progress();
   }
 }

@@ -110,6 +110,10 @@ class worker {
   /// allocator collect this thread's freed memory. True when the pool has more to give back:
   /// the watch looks again soon.
   bool tidy_while_idle(bool all_asleep) noexcept;
+  /// A watch's next wait after one of `current` microseconds (the LIFO watch's, `busy` the
+  /// lifo_watch_interval_us, or the rest watch's, rest_watch_interval_us): tidies while idle,
+  /// then `busy` while the pool has more to give back, else next_watch_interval's back-off.
+  std::int64_t next_watch(std::int64_t current, std::int64_t busy) noexcept;
   bool rest() noexcept;
   void hand_off() noexcept;
   [[gnu::cold, gnu::noinline]] void note_backlog(const actor_cell* c) noexcept;
