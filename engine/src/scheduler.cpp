@@ -162,6 +162,10 @@ std::int64_t now_ns() noexcept {
 }
 }  // namespace
 
+std::int64_t scheduler::until_epoch_end_us() const noexcept {
+  return std::max<std::int64_t>(1, (next_epoch_ns_.load(std::memory_order_relaxed) - now_ns()) / 1'000 + 1);
+}
+
 void scheduler::tune() noexcept {
   const std::int64_t now = now_ns();
   if (now < next_epoch_ns_.load(std::memory_order_relaxed)) return;
@@ -207,6 +211,7 @@ void scheduler::tune() noexcept {
     }
     epoch_start_ns_ = now;
     next_epoch_ns_.store(now + tuner_.next_epoch_ns(), std::memory_order_relaxed);
+    short_epoch_.store(tuner_.next_epoch_ns() < active_worker_tuner::epoch_ns, std::memory_order_relaxed);
   }
   tuning_.store(false, std::memory_order_release);
 }
@@ -227,6 +232,12 @@ void scheduler::rescue(unsigned stalled, std::uint64_t seen) noexcept {
     tuner_.rescue_started();
     set_active(tuner_.active());
     epoch_start_ns_ = 0;  // the epoch under way mixed two counts: the next starts afresh
+    // Its first look (tune) comes a probe's look later, not at the end of the epoch under way: a
+    // worker's first turns after the system starts can be slow enough to seem a long one (page
+    // faults, the allocator's first pages; half of ping-pong's runs were rescued so), and such a
+    // rescue then ran every worker for one to two milliseconds of a serial workload.
+    next_epoch_ns_.store(rescue_looked_ns_ + active_worker_tuner::probe_look_ns, std::memory_order_relaxed);
+    short_epoch_.store(true, std::memory_order_relaxed);
   }
   tuning_.store(false, std::memory_order_release);
 }

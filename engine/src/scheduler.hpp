@@ -22,9 +22,11 @@
 //        wakes it) or the parker sees the work. Acquire/release would not order the stores
 //        before the loads.
 // How many workers run (active_worker_tuner.hpp): workers [0, active_) run, the others rest
-// (worker.hpp). A worker that has run epoch_check_interval turns looks at the clock; the first
-// to see that the epoch (active_worker_tuner::next_epoch_ns) is over takes the tuning lock,
-// hands the tuner the progress of all workers during it, and applies the count it answers. A
+// (worker.hpp). While some worker rests, its watch wakes when the tuning epoch
+// (active_worker_tuner::next_epoch_ns) is due; while none does, a worker that has run
+// epoch_check_interval turns looks at the clock. The first to see that the epoch is over takes
+// the tuning lock, hands the tuner the progress of all workers during it, and applies the count
+// it answers. A
 // count that grows signals the resting workers it wakes; one that shrinks is seen by the
 // workers past it at their next look. active_ is advisory (relaxed): a worker that reads a
 // stale count runs or rests a little longer.
@@ -105,6 +107,13 @@ class scheduler {
   [[nodiscard]] bool is_active(unsigned worker_index) const noexcept {
     return worker_index < active_.load(std::memory_order_relaxed);
   }
+  /// Whether some worker rests: then the resting workers' watches end the tuning epochs (tune),
+  /// waking when one is due (until_epoch_end_us), and the active workers leave the clock alone.
+  [[nodiscard]] bool some_worker_rests() const noexcept {
+    return active_.load(std::memory_order_relaxed) < workers_.size();
+  }
+  /// Microseconds until the running tuning epoch is due, at least one (a hint: tune decides).
+  [[nodiscard]] std::int64_t until_epoch_end_us() const noexcept;
   /// Gives the envelope pool's blocks back to the allocator, up to pooled_blocks_per_give_back
   /// and while every active worker sleeps (a watch's wake-up); true when more remain.
   bool give_back_pooled_blocks() noexcept;
@@ -143,6 +152,12 @@ class scheduler {
   const bool asymmetric_fences_;
   const bool adaptive_;  // set at construction: more than one worker, and asked for
   alignas(64) std::atomic<unsigned> active_{1};
+  // The running epoch is short (a probe, a rescue being judged: next_epoch_ns): the active
+  // workers then look at the clock every give_back_interval turns, not every
+  // epoch_check_interval. A probe up that loses runs at a fifth of the rate before it, and a
+  // look 128 turns apart came 0.4-0.7 ms into stage-partition's probes, not 0.25. A hint
+  // (relaxed), written at each epoch's end.
+  std::atomic<bool> short_epoch_{false};
   // Actors a worker that went to rest handed to the global queue and no active worker has taken
   // back yet (a hint, relaxed: the queue itself hands each actor to one taker). Read every turn
   // (worker::next_local), written only when a worker rests.

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 
 namespace eam::internal {
 
@@ -342,24 +343,33 @@ bool worker::rest() noexcept {
   tls_alone_blocks.release();  // after the hand-off: the actors it gives away go first
   note_progress();
   std::int64_t interval_us = rest_first_look_us;
+  auto look_at = std::chrono::steady_clock::now() + std::chrono::microseconds(interval_us);
   for (;;) {
     // stop() sets stopping_ and then signals every worker: a relaxed look is enough here.
     if (sched_.stopping_.load(std::memory_order_relaxed)) return false;
     if (sched_.is_active(index_)) return true;
-    if (rest_sem_.wait(interval_us)) continue;  // signalled: active again, or stopping
-    // The active workers end epochs between turns, every epoch_check_interval turns: turns of
-    // a millisecond (a hundred messages of a computation) would stretch an epoch to tens of
-    // milliseconds, and a workload that gains from more workers would wait that long for the
-    // first probe. A resting worker wakes every watch interval anyway.
+    // The watch also wakes when the tuning epoch is due: while a worker rests, the active ones
+    // leave the clock to it (run). Its first looks for work held back keep their own pace: with
+    // a look at each epoch's end as well, counting's producer was rescued sooner after its long
+    // turn began, its counter was taken from that worker's LIFO slot (take_stranded, 10 ms on)
+    // before the turn ended, and the pair ran at 0.7x its rate, the counter's memory crossing
+    // between cores. At the full interval, about an epoch's length, every wake-up looks: one a
+    // millisecond, not two. An idle system's epochs decide nothing: only the looks wake it.
+    const auto until_look = std::chrono::duration_cast<std::chrono::microseconds>(look_at - std::chrono::steady_clock::now());
+    std::int64_t wait_us = std::max<std::int64_t>(1, until_look.count());
+    if (!sched_.all_active_asleep()) wait_us = std::min(wait_us, sched_.until_epoch_end_us());
+    if (rest_sem_.wait(wait_us)) continue;  // signalled: active again, or stopping
     sched_.tune();
     if (sched_.is_active(index_)) return true;
+    if (interval_us < rest_watch_interval_us && std::chrono::steady_clock::now() < look_at) continue;  // the epoch's end only
     if (const unsigned stalled = sched_.work_held_back(seen_progress_); stalled != scheduler::no_worker) {
       sched_.rescue(stalled, seen_progress_[stalled]);
-      continue;
+    } else {
+      // Every active worker asleep: nothing runs that could hold work back.
+      interval_us = next_watch(interval_us, rest_watch_interval_us);
+      note_progress();
     }
-    // Every active worker asleep: nothing runs that could hold work back.
-    interval_us = next_watch(interval_us, rest_watch_interval_us);
-    note_progress();
+    look_at = std::chrono::steady_clock::now() + std::chrono::microseconds(interval_us);
   }
 }
 
@@ -479,10 +489,13 @@ void worker::run() noexcept {
     if (tick_ % give_back_interval == 0) [[unlikely]] {
       held_timeouts_.hand_over_if_due();    // a worker that never idles hands them over here
       deferred_releases_.give_back_all();  // and frees them here
-      if (sched_.adaptive_ && tick_ % epoch_check_interval == 0) {
+      if (sched_.adaptive_ && (tick_ % epoch_check_interval == 0 || sched_.short_epoch_.load(std::memory_order_relaxed))) {
         // Advisory (relaxed): a look lost to the tuner's clearing costs at most one deferred probe.
         if (queue_.size() != 0 || sched_.global_.size_approx() != 0) saw_waiting_work_.store(true, std::memory_order_relaxed);
-        sched_.tune();
+        // A resting worker's watch ends the epochs on time (rest), however long the active
+        // workers' turns; the clock costs a serial workload's one active worker about 1 % of
+        // its time (ping-pong, a clock look every 3 us).
+        if (!sched_.some_worker_rests()) sched_.tune();
         // Past the active count: what this worker holds goes to the others, and it rests.
         if (!sched_.is_active(index_) && !rest()) break;
         share_blocks_while_others_run();

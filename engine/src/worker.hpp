@@ -138,10 +138,12 @@ class worker {
   // give_back_interval). The clock is a vDSO call that orders the time-stamp counter read (an
   // lfence and rdtsc on x86): looked at every 32 turns, it took 2.0 % of ping-pong's samples
   // on 2 workers, whose one active worker runs about ten million turns a second. An epoch ends
-  // at most this many turns after it is due, and while a worker rests its watch ends it anyway.
+  // at most this many turns after it is due. Only while every worker is active: otherwise the
+  // resting workers' watches end the epochs (rest), and ping-pong's one active worker on 2
+  // workers looks at the clock not at all.
   static constexpr std::uint32_t epoch_check_interval = 4 * give_back_interval;
-  // How often a resting worker looks for work held back behind a busy active worker, and ends
-  // the tuner's epoch if it is due (scheduler::tune).
+  // How often a resting worker looks for work held back behind a busy active worker. It also
+  // wakes when the tuner's epoch is due, and ends it (scheduler::tune).
   // About a thousand wake-ups a second, only while some active worker is awake: a fraction of
   // a percent of a core, for a stall of at most two intervals.
   static constexpr std::int64_t rest_watch_interval_us = 1'000;
