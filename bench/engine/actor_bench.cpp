@@ -1,6 +1,6 @@
 // Actor hot paths on a live system: cast throughput, ping-pong, fan-in, fan-out across two
-// workers, calls from outside and inside actors, spawn + stop, the 2^20 spawn tree, and the
-// bytes an idle actor costs.
+// workers, calls from outside and inside actors, spawn + stop, the 2^20 spawn tree, the bytes
+// an idle actor costs, an idle system's CPU, and a rescue after idling.
 // Workloads come from bench/workloads/eam_workloads.hpp and verify their own results.
 #include <benchmark/benchmark.h>
 
@@ -174,4 +174,33 @@ void BM_idle_cpu(benchmark::State& st) {
   st.counters["percent_of_a_core"] = percent;
 }
 BENCHMARK(BM_idle_cpu)->Iterations(1)->UseRealTime()->Unit(benchmark::kMillisecond);
+// How soon work held back behind a long handler runs when that handler starts after the system
+// idled: the waiter spins until the setter, queued behind it on the one active worker, has run,
+// which only the resting worker's rescue can arrange. An idle system's resting watch backs off
+// to a second between looks; the worker that wakes brings it back (scheduler.hpp).
+void BM_rescue_after_idle(benchmark::State& st) {
+  struct wait_for_flag {};
+  struct set_flag {};
+  for (auto _ : st) {
+    eam::actor_system sys({.workers = 2});
+    auto flag = std::make_shared<std::atomic<bool>>(false);
+    auto finished = std::make_shared<std::atomic<bool>>(false);
+    auto waiter = sys.spawn([flag, finished](eam::actor_context&) {
+      return eam::behavior{[flag, finished](wait_for_flag) {
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+        while (!flag->load() && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+        finished->store(flag->load());
+      }};
+    });
+    auto setter = sys.spawn([flag](eam::actor_context&) { return eam::behavior{[flag](set_flag) { flag->store(true); }}; });
+    std::this_thread::sleep_for(std::chrono::milliseconds(st.range(0)));
+    const auto start = std::chrono::steady_clock::now();
+    waiter.cast(wait_for_flag{});
+    setter.cast(set_flag{});
+    while (!finished->load()) std::this_thread::yield();
+    st.SetIterationTime(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    if (!flag->load()) st.SkipWithError("the setter never ran");
+  }
+}
+BENCHMARK(BM_rescue_after_idle)->Arg(1500)->ArgName("idle_ms")->Iterations(3)->UseManualTime()->Unit(benchmark::kMillisecond);
 }  // namespace

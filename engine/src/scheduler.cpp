@@ -166,6 +166,13 @@ std::int64_t scheduler::until_epoch_end_us() const noexcept {
   return std::max<std::int64_t>(1, (next_epoch_ns_.load(std::memory_order_relaxed) - now_ns()) / 1'000 + 1);
 }
 
+void scheduler::wake_backed_off_watch() noexcept {
+  if (!resting_watch_backed_off_.exchange(false, std::memory_order_relaxed)) return;  // another woke it
+  // One resting worker's watch is enough: it rescues and ends epochs for all.
+  if (const unsigned active = active_.load(std::memory_order_relaxed); active < workers_.size())
+    workers_[active]->rest_sem_.signal();
+}
+
 void scheduler::tune() noexcept {
   const std::int64_t now = now_ns();
   if (now < next_epoch_ns_.load(std::memory_order_relaxed)) return;

@@ -300,6 +300,7 @@ bool worker::park() noexcept {
     sched_.idle_sem_.wait();   // claimed: consume the notifier's signal
     break;
   }
+  sched_.wake_resting_watch();
   set_searching(true);  // the notifier counted us as a searcher
   if (sched_.stopping_.load(std::memory_order_relaxed)) {  // stop() signalled us: see above
     set_searching(false);
@@ -344,6 +345,15 @@ bool worker::rest() noexcept {
   note_progress();
   std::int64_t interval_us = rest_first_look_us;
   auto look_at = std::chrono::steady_clock::now() + std::chrono::microseconds(interval_us);
+  struct epoch_watch {  // this worker's place in scheduler::epoch_watchers_, given up on return
+    std::atomic<unsigned>& watchers;
+    bool on = false;
+    void set(bool watching) noexcept {
+      if (watching != on) watching ? watchers.fetch_add(1, std::memory_order_relaxed) : watchers.fetch_sub(1, std::memory_order_relaxed);
+      on = watching;
+    }
+    ~epoch_watch() { set(false); }
+  } watch{sched_.epoch_watchers_};
   for (;;) {
     // stop() sets stopping_ and then signals every worker: a relaxed look is enough here.
     if (sched_.stopping_.load(std::memory_order_relaxed)) return false;
@@ -354,11 +364,21 @@ bool worker::rest() noexcept {
     // turn began, its counter was taken from that worker's LIFO slot (take_stranded, 10 ms on)
     // before the turn ended, and the pair ran at 0.7x its rate, the counter's memory crossing
     // between cores. At the full interval, about an epoch's length, every wake-up looks: one a
-    // millisecond, not two. An idle system's epochs decide nothing: only the looks wake it.
+    // millisecond, not two. An idle system's epochs decide nothing: only the looks wake it, and
+    // meanwhile an active worker that wakes ends the epochs itself (epochs_watched).
     const auto until_look = std::chrono::duration_cast<std::chrono::microseconds>(look_at - std::chrono::steady_clock::now());
     std::int64_t wait_us = std::max<std::int64_t>(1, until_look.count());
-    if (!sched_.all_active_asleep()) wait_us = std::min(wait_us, sched_.until_epoch_end_us());
-    if (rest_sem_.wait(wait_us)) continue;  // signalled: active again, or stopping
+    watch.set(!sched_.all_active_asleep());
+    if (watch.on) wait_us = std::min(wait_us, sched_.until_epoch_end_us());
+    if (interval_us > rest_watch_woken_past_us) sched_.resting_watch_backed_off_.store(true, std::memory_order_relaxed);
+    if (rest_sem_.wait(wait_us)) {
+      // Signalled: active again, stopping, or woken from the back-off by a worker that woke
+      // (scheduler::wake_resting_watch): the first looks again, as at the start of a rest.
+      interval_us = rest_first_look_us;
+      note_progress();
+      look_at = std::chrono::steady_clock::now() + std::chrono::microseconds(interval_us);
+      continue;
+    }
     sched_.tune();
     if (sched_.is_active(index_)) return true;
     if (interval_us < rest_watch_interval_us && std::chrono::steady_clock::now() < look_at) continue;  // the epoch's end only
@@ -495,7 +515,7 @@ void worker::run() noexcept {
         // A resting worker's watch ends the epochs on time (rest), however long the active
         // workers' turns; the clock costs a serial workload's one active worker about 1 % of
         // its time (ping-pong, a clock look every 3 us).
-        if (!sched_.some_worker_rests()) sched_.tune();
+        if (!sched_.epochs_watched()) sched_.tune();
         // Past the active count: what this worker holds goes to the others, and it rests.
         if (!sched_.is_active(index_) && !rest()) break;
         share_blocks_while_others_run();

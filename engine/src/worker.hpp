@@ -154,6 +154,11 @@ class worker {
   // sends every customer from one turn, ran on 2 workers at 0.44-0.66x its rate on 1 while the
   // first look came after a millisecond, its room filling meanwhile.
   static constexpr std::int64_t rest_first_look_us = 100;
+  // A resting watch backed off past this (every active worker asleep for about twice as long) is
+  // woken by the first worker woken after it (scheduler::wake_resting_watch). Below it, its next
+  // look comes soon enough, and a program woken every few milliseconds does not pay a wake-up
+  // of the resting worker each time.
+  static constexpr std::int64_t rest_watch_woken_past_us = 16'000;
   // How often a parked worker looks for an actor stranded in a busy worker's LIFO slot.
   static constexpr std::int64_t lifo_watch_interval_us = 10'000;
   // While every worker sleeps there is nothing to rescue: the watch backs off, doubling up to
