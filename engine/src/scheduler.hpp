@@ -22,13 +22,12 @@
 //        wakes it) or the parker sees the work. Acquire/release would not order the stores
 //        before the loads.
 // How many workers run (active_worker_tuner.hpp): workers [0, active_) run, the others rest
-// (worker.hpp). While some worker rests, its watch wakes when the tuning epoch
-// (active_worker_tuner::next_epoch_ns) is due; while none does, a worker that has run
-// epoch_check_interval turns looks at the clock. The first to see that the epoch is over takes
-// the tuning lock, hands the tuner the progress of all workers during it, and applies the count
-// it answers. A
-// count that grows signals the resting workers it wakes; one that shrinks is seen by the
-// workers past it at their next look. active_ is advisory (relaxed): a worker that reads a
+// (worker.hpp). While some worker rests and some active worker is awake, the resting worker's
+// watch wakes when the tuning epoch (active_worker_tuner::next_epoch_ns) is due; otherwise an
+// active worker that has run epoch_check_interval turns looks at the clock. The first to see
+// that the epoch is over takes the tuning lock, hands the tuner the progress of all workers
+// during it, and applies the count it answers. A count that grows signals the resting workers
+// it wakes; one that shrinks is seen by the workers past it at their next look. active_ is advisory (relaxed): a worker that reads a
 // stale count runs or rests a little longer.
 #include "active_worker_tuner.hpp"
 #include "envelope_cache.hpp"

@@ -138,9 +138,9 @@ class worker {
   // give_back_interval). The clock is a vDSO call that orders the time-stamp counter read (an
   // lfence and rdtsc on x86): looked at every 32 turns, it took 2.0 % of ping-pong's samples
   // on 2 workers, whose one active worker runs about ten million turns a second. An epoch ends
-  // at most this many turns after it is due. Only while every worker is active: otherwise the
-  // resting workers' watches end the epochs (rest), and ping-pong's one active worker on 2
-  // workers looks at the clock not at all.
+  // at most this many turns after it is due. Only while no resting worker's watch wakes at the
+  // epochs (scheduler::epochs_watched): ping-pong's one active worker on 2 workers looks at the
+  // clock not at all.
   static constexpr std::uint32_t epoch_check_interval = 4 * give_back_interval;
   // How often a resting worker looks for work held back behind a busy active worker. It also
   // wakes when the tuner's epoch is due, and ends it (scheduler::tune).
