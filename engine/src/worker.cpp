@@ -509,16 +509,26 @@ void worker::run() noexcept {
     if (tick_ % give_back_interval == 0) [[unlikely]] {
       held_timeouts_.hand_over_if_due();    // a worker that never idles hands them over here
       deferred_releases_.give_back_all();  // and frees them here
-      if (sched_.adaptive_ && (tick_ % epoch_check_interval == 0 || sched_.short_epoch_.load(std::memory_order_relaxed))) {
-        // Advisory (relaxed): a look lost to the tuner's clearing costs at most one deferred probe.
-        if (queue_.size() != 0 || sched_.global_.size_approx() != 0) saw_waiting_work_.store(true, std::memory_order_relaxed);
-        // A resting worker's watch ends the epochs on time (rest), however long the active
-        // workers' turns; the clock costs a serial workload's one active worker about 1 % of
-        // its time (ping-pong, a clock look every 3 us).
-        if (!sched_.epochs_watched()) sched_.tune();
-        // Past the active count: what this worker holds goes to the others, and it rests.
-        if (!sched_.is_active(index_) && !rest()) break;
-        share_blocks_while_others_run();
+      if (sched_.adaptive_) {
+        const bool epoch_look = tick_ % epoch_check_interval == 0 || sched_.short_epoch_.load(std::memory_order_relaxed);
+        if (epoch_look) {
+          // Advisory (relaxed): a look lost to the tuner's clearing costs at most one deferred probe.
+          if (queue_.size() != 0 || sched_.global_.size_approx() != 0) saw_waiting_work_.store(true, std::memory_order_relaxed);
+          // A resting worker's watch ends the epochs on time (rest), however long the active
+          // workers' turns; the clock costs a serial workload's one active worker about 1 % of
+          // its time (ping-pong, a clock look every 3 us).
+          if (!sched_.epochs_watched()) sched_.tune();
+        }
+        // Past the active count: what this worker holds goes to the others, and it rests. Looked
+        // at every give_back_interval turns, not at the epoch's looks only: after a probe up
+        // ended, the second worker ran the actors it held for up to 128 more turns, 1-2 ms of
+        // stage-partition's, whose epoch after the probe then ran at a third of its rate.
+        if (!sched_.is_active(index_)) {
+          if (!rest()) break;
+          share_blocks_while_others_run();
+        } else if (epoch_look) {
+          share_blocks_while_others_run();
+        }
       }
     }
   }
