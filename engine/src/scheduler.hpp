@@ -27,8 +27,9 @@
 // active worker that has run epoch_check_interval turns looks at the clock. The first to see
 // that the epoch is over takes the tuning lock, hands the tuner the progress of all workers
 // during it, and applies the count it answers. A count that grows signals the resting workers
-// it wakes; one that shrinks is seen by the workers past it at their next look. active_ is advisory (relaxed): a worker that reads a
-// stale count runs or rests a little longer.
+// it wakes; one that shrinks is seen by the workers past it at their next look (every
+// give_back_interval turns). active_ is advisory (relaxed): a worker that reads a stale count
+// runs or rests a little longer.
 #include "active_worker_tuner.hpp"
 #include "envelope_cache.hpp"
 #include "run_queue.hpp"

@@ -344,7 +344,9 @@ bool worker::rest() noexcept {
   tls_alone_blocks.release();  // after the hand-off: the actors it gives away go first
   note_progress();
   std::int64_t interval_us = rest_first_look_us;
-  auto look_at = std::chrono::steady_clock::now() + std::chrono::microseconds(interval_us);
+  std::chrono::steady_clock::time_point look_at;
+  const auto look_after_interval = [&] { look_at = std::chrono::steady_clock::now() + std::chrono::microseconds(interval_us); };
+  look_after_interval();
   struct epoch_watch {  // this worker's place in scheduler::epoch_watchers_, given up on return
     std::atomic<unsigned>& watchers;
     bool on = false;
@@ -376,7 +378,7 @@ bool worker::rest() noexcept {
       // (scheduler::wake_resting_watch): the first looks again, as at the start of a rest.
       interval_us = rest_first_look_us;
       note_progress();
-      look_at = std::chrono::steady_clock::now() + std::chrono::microseconds(interval_us);
+      look_after_interval();
       continue;
     }
     sched_.tune();
@@ -389,7 +391,7 @@ bool worker::rest() noexcept {
       interval_us = next_watch(interval_us, rest_watch_interval_us);
       note_progress();
     }
-    look_at = std::chrono::steady_clock::now() + std::chrono::microseconds(interval_us);
+    look_after_interval();
   }
 }
 
