@@ -134,9 +134,13 @@ class active_worker_tuner {
   [[nodiscard]] bool rescuing() const noexcept { return rescuing_; }
   [[nodiscard]] unsigned active() const noexcept { return active_; }
   /// How long the next epoch should last: a probe is shorter, as it may run at a loss, and is
-  /// looked at halfway.
+  /// looked at halfway. A rescue looks as often for the end of the turn it waits out, settled
+  /// or not: once that turn ends, every look later is spent with the actors spread over the
+  /// rescue's workers. concurrent-dictionary's dictionary stalled 2-4 ms in a page fault (the
+  /// kernel zeroing a fresh 2 MiB page), and at epoch_ns the rescue went on about a
+  /// millisecond after it, its clients and the dictionary on two cores.
   [[nodiscard]] std::int64_t next_epoch_ns() const noexcept {
-    return before_probe_ != 0 || rescue_judging() ? probe_look_ns : epoch_ns;
+    return before_probe_ != 0 || rescuing_ ? probe_look_ns : epoch_ns;
   }
 
   static constexpr std::int64_t epoch_ns = 1'000'000;
@@ -162,8 +166,8 @@ class active_worker_tuner {
   static constexpr unsigned max_probe_interval = 128;
 
  private:
-  /// A rescue whose count rescue_look may still move: it looks every probe_look_ns, so that a
-  /// rescue that needs fewer workers finds them within a few looks.
+  /// A rescue whose count rescue_look may still move (its looks come every probe_look_ns, so
+  /// that a rescue that needs fewer workers finds them within a few).
   [[nodiscard]] bool rescue_judging() const noexcept { return rescuing_ && !rescue_settled_; }
   [[nodiscard]] bool next_probe_goes_down() const noexcept { return active_ > 1 && (probe_down_next_ || active_ == workers_); }
   void start_probe() noexcept;

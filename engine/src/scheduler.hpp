@@ -156,7 +156,7 @@ class scheduler {
   const bool asymmetric_fences_;
   const bool adaptive_;  // set at construction: more than one worker, and asked for
   alignas(64) std::atomic<unsigned> active_{1};
-  // The running epoch is short (a probe, a rescue being judged: next_epoch_ns): the active
+  // The running epoch is short (a probe, a rescue: next_epoch_ns): the active
   // workers then look at the clock every give_back_interval turns, not every
   // epoch_check_interval. A probe up that loses runs at a fifth of the rate before it, and a
   // look 128 turns apart came 0.4-0.7 ms into stage-partition's probes, not 0.25. A hint

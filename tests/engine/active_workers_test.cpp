@@ -260,12 +260,13 @@ TEST_SUITE("engine.active_workers") {
     t.rescue_look(1, look, false);
     t.rescue_look(9'000, look, false);   // under keep_fewer_ratio of the rate at 8: back to 8
     CHECK(t.active() == 8);
-    CHECK(t.next_epoch_ns() == active_worker_tuner::epoch_ns);  // settled for this rescue
+    CHECK(t.next_epoch_ns() == look);  // settled for this rescue, and looking for its end as often
     t.rescue_look(100'000, look, false);
     t.rescue_look(1, look, false);
     CHECK(t.active() == 8);
     t.rescue_over();
     CHECK(t.active() == 1);
+    CHECK(t.next_epoch_ns() == active_worker_tuner::epoch_ns);  // the tuner's epochs again
     // The next rescue starts from every worker again and judges afresh.
     t.rescue_started();
     CHECK(t.active() == 16);
@@ -292,7 +293,7 @@ TEST_SUITE("engine.active_workers") {
     t.rescue_look(1, look, false);
     t.rescue_look(16 * judgeable - 1, look, false);  // each worker's pace too slow to judge: computations
     CHECK(t.active() == 16);
-    CHECK(t.next_epoch_ns() == active_worker_tuner::epoch_ns);  // settled
+    CHECK(t.next_epoch_ns() == look);  // settled, and looking for the long turn's end as often
     t.rescue_look(10'000, look, false);
     t.rescue_look(10'000, look, false);
     CHECK(t.active() == 16);
