@@ -51,7 +51,10 @@ struct system_config {
   /// large_os_pages, and no eager_commit_delay, so that each thread's first segment has them
   /// too; MIMALLOC_LARGE_OS_PAGES and MIMALLOC_EAGER_COMMIT_DELAY in the environment win), never
   /// turned back off, and only in builds with EAM_USE_MIMALLOC. Costs about 2 MiB of resident
-  /// memory per thread that allocates through the engine.
+  /// memory per thread that allocates through the engine, and the kernel zeroes each fresh
+  /// 2 MiB page at its first touch in one go: the thread that touches it stalls (2-6 ms seen on
+  /// a 2-vCPU VM, where 4 KiB pages still ran fork-join-create at 0.23x and counting at 0.12x).
+  /// Turn it off where such a stall matters more than the rate.
   bool large_pages = true;
   /// A blocking call from a thread outside the pool (`call(...).get()`) that finds its target
   /// idle runs the target's turn on the calling thread, which would only wait for the reply:
