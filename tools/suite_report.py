@@ -253,6 +253,10 @@ def print_markdown(results):
             print("libeam's paired interval (95 %) lies below 1 on "
                   + (f"{len(below)} of {len(scaling)} rows: " + ", ".join(below) if below else f"none of {len(scaling)} rows")
                   + f"; above 1 at every count on {len(above)}.")
+            again = sorted(n for n, per in (results.get("scaling_screens") or {}).items() if "libeam" in per)
+            if again:
+                print(f"The cells of libeam's rows whose first set of runs had an interval off 1 are from a "
+                      f"second, fresh set ({len(again)} rows: " + ", ".join(again) + ").")
 
 
 def _gnuplot(text, out, name):
