@@ -893,7 +893,7 @@ def worker_scaling(names, systems, results, args):
             if expected_s > 0:
                 reps = max(base_reps, min(3 * base_reps, math.ceil(SCALING_TARGET_S / expected_s)))
             rates, round_s = sweep_runs(system, name, params, counts, reps, timeout)
-            if decided(rates):
+            if suite_report.interval_off_one(rates):
                 again = max(reps, min(CONFIRM_MAX_RUNS, math.ceil(CONFIRM_BUDGET_S / max(round_s, 1e-3))))
                 print(f"  {name:<22} {system.name:<8} " + "  ".join(f"{w}:{fmt_rate(statistics.median(r))}"
                                                                  for w, r in rates.items() if r)
@@ -931,14 +931,6 @@ def sweep_runs(system, name, params, counts, reps, timeout):
                 cut.add(w)
     return rates, (time.time() - started) / max(reps, 1)
 
-
-def decided(rates):
-    """Whether the paired interval at some count above 1 lies wholly on one side of 1."""
-    for w, r in rates.items():
-        paired = suite_report.paired_ratio(r, rates.get(1)) if w > 1 else None
-        if paired and (paired[1] > 1 or paired[2] < 1):
-            return True
-    return False
 
 
 def print_slower(scaling, runs):

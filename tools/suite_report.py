@@ -84,6 +84,17 @@ def paired_ratio(runs_at_n, runs_at_1, resamples=2000):
     return statistics.median(ratios), medians[int(0.025 * resamples)], medians[int(0.975 * resamples) - 1]
 
 
+def interval_off_one(rates):
+    """Whether, in one set of sweep runs ({count: [throughput of each run]}, the counts measured
+    in turn), the paired interval at some count above 1 lies wholly below or wholly above 1: the
+    rows the worker sweep measures again (tools/suite.py, CONFIRM_BUDGET_S)."""
+    for w, r in rates.items():
+        paired = paired_ratio(r, rates.get(1)) if w > 1 else None
+        if paired and (paired[1] > 1 or paired[2] < 1):
+            return True
+    return False
+
+
 def scaling_ratio(per, per_runs, system, workers):
     """(ratio, low, high) of `system`'s throughput at `workers` over its own at 1 on one row of
     the worker sweep: paired_ratio over its runs when every run at both counts is there, else
@@ -256,7 +267,7 @@ def print_markdown(results):
             again = sorted(n for n, per in (results.get("scaling_screens") or {}).items() if "libeam" in per)
             if again:
                 print(f"The cells of libeam's rows whose first set of runs had an interval off 1 are from a "
-                      f"second, fresh set ({len(again)} rows: " + ", ".join(again) + ").")
+                      f"second, fresh set ({len(again)} row{'s' if len(again) != 1 else ''}: " + ", ".join(again) + ").")
 
 
 def _gnuplot(text, out, name):

@@ -1,7 +1,8 @@
 """The suite's Markdown report (suite_report.print_markdown) on made-up results: every figure it
 prints is the one the results hold, ratios and the lowest CPU included, rows a peer cannot run
-say n/a, and the worker sweep's paired ratios and intervals name a row slower on more workers
-only when its whole interval is. Run by ctest (suite.report.markdown)."""
+say n/a, the worker sweep's paired ratios and intervals name a row slower on more workers only
+when its whole interval is, and a set of sweep runs is measured again when its interval lies
+off 1. Run by ctest (suite.report.markdown)."""
 import contextlib
 import io
 import os
@@ -36,6 +37,8 @@ RESULTS = {
     "scaling_runs": {"thread-ring": {"libeam": {"1": [10e6, 12e6, 8e6, 10e6, 11e6],
                                                 "2": [9.8e6, 11.7e6, 7.9e6, 9.7e6, 10.9e6]}},
                      "trapezoid": {"libeam": {"1": [10e6, 10e6, 10e6], "2": [19e6, 20e6, 18e6]}}},
+    # The first set of a row whose interval lay off 1: its cells above are the second set's.
+    "scaling_screens": {"trapezoid": {"libeam": {"1": [10e6, 10e6], "2": [21e6, 22e6]}}},
 }
 
 
@@ -82,6 +85,24 @@ class MarkdownReport(unittest.TestCase):
         verdict = next(l for l in lines if l.startswith("libeam's paired interval"))
         self.assertEqual("libeam's paired interval (95 %) lies below 1 on 1 of 3 rows: thread-ring at 2 (0.98×);"
                          " above 1 at every count on 1.", verdict)
+
+    def test_the_rows_measured_again_are_named_under_the_verdict(self):
+        lines = markdown()
+        verdict = next(l for l in lines if l.startswith("libeam's paired interval"))
+        self.assertEqual("The cells of libeam's rows whose first set of runs had an interval off 1 are from a "
+                         "second, fresh set (1 row: trapezoid).", lines[lines.index(verdict) + 1])
+
+    def test_a_set_is_measured_again_when_its_interval_lies_wholly_on_either_side_of_one(self):
+        below = {1: [10.0, 12.0, 8.0, 10.0, 11.0], 2: [9.8, 11.7, 7.9, 9.7, 10.9]}  # every pair below
+        above = {1: [10.0, 10.0, 10.0], 2: [19.0, 20.0, 18.0]}
+        level = {1: [10.0, 10.0, 10.0, 10.0], 2: [9.0, 11.0, 9.5, 10.5]}  # pairs on both sides
+        self.assertTrue(suite_report.interval_off_one(below))
+        self.assertTrue(suite_report.interval_off_one(above))
+        self.assertFalse(suite_report.interval_off_one(level))
+        # Any count off 1 is enough; a count whose runs do not pair decides nothing.
+        self.assertTrue(suite_report.interval_off_one({**level, 4: [19.0, 20.0, 18.0, 21.0]}))
+        self.assertFalse(suite_report.interval_off_one({1: [10.0, 10.0], 2: [20.0]}))
+        self.assertFalse(suite_report.interval_off_one({1: [], 2: []}))
 
     def test_unpaired_runs_give_no_interval(self):
         self.assertIsNone(suite_report.paired_ratio([1, 2], [1, 2, 3]))
