@@ -932,7 +932,6 @@ def sweep_runs(system, name, params, counts, reps, timeout):
     return rates, (time.time() - started) / max(reps, 1)
 
 
-
 def print_slower(scaling, runs):
     """Lists, per system, the rows that ran slower with more workers than with 1: the runs at
     each count were measured in turn, so they pair up, and a row is listed when the 95 %
