@@ -136,7 +136,7 @@ class active_worker_tuner {
   /// How long the next epoch should last: a probe is shorter, as it may run at a loss, and is
   /// looked at halfway. A rescue looks as often for the end of the turn it waits out, settled
   /// or not: once that turn ends, every look later is spent with the actors spread over the
-  /// rescue's workers. concurrent-dictionary's dictionary stalled 2-4 ms in a page fault (the
+  /// rescue's workers. concurrent-dictionary's dictionary stalled 2-6 ms in a page fault (the
   /// kernel zeroing a fresh 2 MiB page), and at epoch_ns the rescue went on about a
   /// millisecond after it, its clients and the dictionary on two cores.
   [[nodiscard]] std::int64_t next_epoch_ns() const noexcept {

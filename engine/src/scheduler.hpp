@@ -115,7 +115,7 @@ class scheduler {
   void wake_resting_watch() noexcept {
     if (resting_watch_backed_off_.load(std::memory_order_relaxed)) [[unlikely]] wake_backed_off_watch();
   }
-  void wake_backed_off_watch() noexcept;
+  void wake_backed_off_watch() noexcept;  // wake_resting_watch's rare path: signals the watch
   /// Microseconds until the running tuning epoch is due, at least one (a hint: tune decides).
   [[nodiscard]] std::int64_t until_epoch_end_us() const noexcept;
   /// Gives the envelope pool's blocks back to the allocator, up to pooled_blocks_per_give_back
@@ -156,11 +156,10 @@ class scheduler {
   const bool asymmetric_fences_;
   const bool adaptive_;  // set at construction: more than one worker, and asked for
   alignas(64) std::atomic<unsigned> active_{1};
-  // The running epoch is short (a probe, a rescue: next_epoch_ns): the active
-  // workers then look at the clock every give_back_interval turns, not every
-  // epoch_check_interval. A probe up that loses runs at a fifth of the rate before it, and a
-  // look 128 turns apart came 0.4-0.7 ms into stage-partition's probes, not 0.25. A hint
-  // (relaxed), written at each epoch's end.
+  // The running epoch is short (a probe, a rescue: next_epoch_ns): the active workers then look
+  // at the clock every give_back_interval turns, not every epoch_check_interval. A probe up that
+  // loses runs at a fifth of the rate before it, and a look 128 turns apart came 0.4-0.7 ms into
+  // stage-partition's probes, not 0.25. A hint (relaxed), written at each epoch's end.
   std::atomic<bool> short_epoch_{false};
   // Resting workers whose watch wakes when each epoch is due (worker::rest): not those backing
   // off while every active worker sleeps, whose next look may be a second away when work comes.

@@ -525,12 +525,9 @@ void worker::run() noexcept {
         // at every give_back_interval turns, not at the epoch's looks only: after a probe up
         // ended, the second worker ran the actors it held for up to 128 more turns, 1-2 ms of
         // stage-partition's, whose epoch after the probe then ran at a third of its rate.
-        if (!sched_.is_active(index_)) {
-          if (!rest()) break;
-          share_blocks_while_others_run();
-        } else if (epoch_look) {
-          share_blocks_while_others_run();
-        }
+        const bool past_count = !sched_.is_active(index_);
+        if (past_count && !rest()) break;
+        if (past_count || epoch_look) share_blocks_while_others_run();
       }
     }
   }
