@@ -233,6 +233,12 @@ class actor_cell {
   /// Arms the timeout of call `request_id` in the timer service if the call is still awaited
   /// with its timeout held back (held_call_timeouts.hpp). Only the worker that holds it.
   void hand_over_timeout(std::uint64_t request_id, internal::clock::time_point deadline);
+  /// Whether call `request_id` is still awaited with its timeout held back. For the worker that
+  /// holds it, which stored the tag itself (relaxed): any later value means the call ended,
+  /// another call replaced it, or its timeout was armed.
+  [[nodiscard]] bool awaits_held(std::uint64_t request_id) const noexcept {
+    return await_timeout_.load(std::memory_order_relaxed) == held_tag(request_id);
+  }
 
  private:
   friend class internal::actor_registry;  // registry_slot

@@ -44,8 +44,8 @@ void held_call_timeouts::rescue() noexcept {
 bool held_call_timeouts::add(std::uint16_t& at, actor_cell* cell, std::uint64_t request_id,
                              std::chrono::milliseconds timeout) noexcept {
   if (entries_.size() == capacity) [[unlikely]] {
-    hand_over_held();  // empties the index too
-    if (entries_.size() == capacity) return false;
+    look_held();  // most entries are calls answered since: dropped
+    if (entries_.size() == capacity) return false;  // all awaited: this call arms its own
   }
   if (entries_.empty()) {
     held_since_.store(clock::now(), std::memory_order_relaxed);
@@ -55,7 +55,7 @@ bool held_call_timeouts::add(std::uint16_t& at, actor_cell* cell, std::uint64_t 
   // One per entry, not per call (a new call replaces its actor's entry); taken back from this
   // worker's held releases (deferred_releases.hpp) when it still holds one for the cell.
   detail::add_ref(cell);
-  entries_.push_back({cell, request_id, timeout});  // never reallocates: reserved, and never past capacity
+  entries_.push_back({cell, request_id, timeout, false});  // never reallocates: reserved, and never past capacity
   at = static_cast<std::uint16_t>(entries_.size());
   return true;
 }
@@ -64,6 +64,51 @@ void held_call_timeouts::hand_over_as_owner() noexcept {
   owner_enter();
   hand_over_held();
   owner_exit();
+}
+
+void held_call_timeouts::look_as_owner() noexcept {
+  owner_enter();
+  look_held();
+  owner_exit();
+}
+
+void held_call_timeouts::look_held() noexcept {
+  const clock::time_point now = clock::now();
+  const bool marking = now - held_since_.load(std::memory_order_relaxed) >= hold_window;
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < entries_.size(); ++i) {
+    entry e = entries_[i];
+    // The index follows the entry it names to its new place, or forgets it. Entries only move
+    // down, so a slot written here never matches a later entry's old place.
+    std::uint16_t& slot = index_[slot_of(e.cell)];
+    const bool indexed = slot == i + 1;
+    bool keep = false;
+    switch (fate_at_look(e.cell->awaits_held(e.request_id), e.awaited_at_last_mark, marking)) {
+      case held_fate::drop:
+        break;
+      case held_fate::arm:
+        try {
+          e.cell->hand_over_timeout(e.request_id, now + e.timeout);
+        } catch (...) {
+          keep = true;  // out of memory: held until the next look, with its reference
+        }
+        break;
+      case held_fate::keep:
+        e.awaited_at_last_mark = e.awaited_at_last_mark || marking;
+        keep = true;
+        break;
+    }
+    if (keep) {
+      entries_[kept++] = e;
+      if (indexed) slot = static_cast<std::uint16_t>(kept);
+    } else {
+      if (indexed) slot = 0;
+      detail::release_cell(e.cell);  // held by this worker, if it is one (deferred_releases.hpp)
+    }
+  }
+  entries_.resize(kept);
+  if (marking && kept != 0) held_since_.store(now, std::memory_order_relaxed);
+  holding_.store(kept != 0, std::memory_order_relaxed);
 }
 
 void held_call_timeouts::hand_over_held() noexcept {

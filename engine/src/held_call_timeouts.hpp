@@ -16,15 +16,23 @@
 // armed, 0 when none is pending. Its orderings: actor_cell::hand_over_timeout. Request ids never
 // repeat within a cell, so a tag names one call.
 //
-// When: the owner hands everything over when it goes idle or rests, before its thread ends,
-// when the array is full, and at the epoch check (every few dozen turns) once the oldest entry
-// has been held hold_window. An owner stuck in one long handler, or whose turns are long,
-// cannot: the timer thread looks every timer_service::watch_interval while anything is held,
-// and hands over for a holder that has held for a whole interval (the rescue). The deadline is
-// taken at the hand-over (its clock read plus the call's timeout), so a held timeout never
-// fires early; it fires late by the time it was held: about hold_window while the worker
-// handles short messages, at most about two watch intervals (10 ms) however busy the workers
-// are. Timeouts shorter than shortest_held are armed at once, with the clock read at the call.
+// When: the owner looks at what it holds at the epoch check (every few dozen turns) once the last
+// marking look is hold_window old, and whenever it goes idle. A look drops the entries of calls
+// already answered, and marks those still awaited; it arms only a call that a marking look before
+// it found awaited, so a call is armed after waiting at least hold_window. An idle look marks only
+// once hold_window has passed since the last: a worker idles between its actors' calls, and on 2
+// workers concurrent-dictionary's went idle often enough that arming what it held at each idle
+// moment armed 380 to 7,000 timers in a run of 25-45 ms (about 370 to 480 on one worker, from the
+// epoch checks), nearly all cancelled microseconds later; looks arm 0 to 40 there now. A full array
+// is looked at too, and a call that still finds it full (a thousand calls awaited at once) arms its
+// own timeout. The owner hands everything over when it rests and before its thread ends. An owner
+// stuck in one long handler, asleep, or whose turns are long, does not look: the timer thread looks
+// every timer_service::watch_interval while anything is held, and hands over for a holder whose
+// last marking look (or first entry) is a whole interval old (the rescue). The deadline is taken at
+// the hand-over (its clock read plus the call's timeout), so a held timeout never fires early; it
+// fires late by the time it was held: one to two hold_windows while the worker handles short
+// messages, at most about two watch intervals (10 ms) however busy or idle the workers are.
+// Timeouts shorter than shortest_held are armed at once, with the clock read at the call.
 //
 // Sharing: the owner alone adds; a rescuer only hands over. They exclude each other with a
 // Dekker handshake where the owner pays no atomic read-modify-write (asymmetric_fence.hpp):
@@ -51,6 +59,15 @@ namespace eam::internal {
 
 class timer_service;
 using detail::actor_cell;
+
+/// What a look does with one held entry (held_call_timeouts::look): drop it (its call was
+/// answered), arm its timeout (a marking look found this very call awaited before), or keep it,
+/// marked at a marking look.
+enum class held_fate { drop, arm, keep };
+constexpr held_fate fate_at_look(bool still_awaited, bool awaited_at_last_mark, bool marking) noexcept {
+  if (!still_awaited) return held_fate::drop;
+  return marking && awaited_at_last_mark ? held_fate::arm : held_fate::keep;
+}
 
 class held_call_timeouts {
  public:
@@ -79,17 +96,23 @@ class held_call_timeouts {
     if (at != 0 && entries_[at - 1].cell == cell) {  // its earlier call has ended: this one replaces it
       entries_[at - 1].request_id = request_id;
       entries_[at - 1].timeout = timeout;
+      entries_[at - 1].awaited_at_last_mark = false;
     } else {
       held = add(at, cell, request_id, timeout);
     }
     owner_exit();
     return held;
   }
-  /// Hands everything over if the oldest entry has been held hold_window (reads the clock only
-  /// while something is held).
-  void hand_over_if_due() noexcept {
+  /// Looks (a marking look) if the last marking look, or the first entry since, is hold_window
+  /// old (reads the clock only while something is held).
+  void look_if_due() noexcept {
     if (holding_.load(std::memory_order_relaxed) && clock::now() - held_since_.load(std::memory_order_relaxed) >= hold_window)
-      hand_over_as_owner();
+      look_as_owner();
+  }
+  /// Drops what was answered; arms, and marks, as fate_at_look says (marking once hold_window
+  /// has passed since the last marking look). For a worker going idle.
+  void look() noexcept {
+    if (holding_.load(std::memory_order_relaxed)) look_as_owner();
   }
   /// Arms the timeouts of the calls still awaited, drops the rest, and gives back the references.
   void hand_over() noexcept {
@@ -113,9 +136,15 @@ class held_call_timeouts {
     actor_cell* cell;  // counted until handed over
     std::uint64_t request_id;
     std::chrono::milliseconds timeout;
+    bool awaited_at_last_mark;  // this call was awaited at the last marking look
   };
   static constexpr std::size_t capacity = 1024;  // entries_ never grows past it (positions fit index_)
-  static constexpr unsigned index_size = 64;
+  // Slots of the index: a worker that runs a thousand awaiting actors finds most of them there,
+  // so that their next calls replace their entries. With 64 slots, a thousand clients of one
+  // dictionary (concurrent-dictionary at clients 1000) collided in most, each call added an
+  // entry, the array filled every thousand calls, and arming what it held then armed 141,000
+  // timers for 200,000 calls (2 KiB per worker now).
+  static constexpr unsigned index_size = 1024;
 
   // Cells are blocks of 192 bytes or more: the low 6 bits say nothing (as deferred_releases).
   static unsigned slot_of(const actor_cell* c) noexcept {
@@ -125,6 +154,8 @@ class held_call_timeouts {
   void owner_exit() noexcept { busy_.store(false, std::memory_order_release); }
   bool add(std::uint16_t& at, actor_cell* cell, std::uint64_t request_id, std::chrono::milliseconds timeout) noexcept;
   [[gnu::noinline]] void hand_over_as_owner() noexcept;
+  [[gnu::noinline]] void look_as_owner() noexcept;
+  void look_held() noexcept;  // by the owner, inside the handshake
   void hand_over_held() noexcept;  // by whoever excludes the other side
 
   const bool asymmetric_fences_;
@@ -136,7 +167,9 @@ class held_call_timeouts {
   std::atomic<bool> busy_{false};       // [H1]
   std::atomic<bool> rescuing_{false};   // [H2]
   std::atomic<bool> holding_{false};    // entries_ is not empty (set seq_cst: timer_service::looking_)
-  std::atomic<clock::time_point> held_since_{};  // when the oldest entry was added (relaxed: a hint)
+  // The last marking look, or the first entry added since the holder last held nothing
+  // (relaxed: a hint).
+  std::atomic<clock::time_point> held_since_{};
 };
 
 /// The calling worker thread's, or null on any other thread.

@@ -73,6 +73,12 @@ class timer_service {
   void holding_started() noexcept;
 
   static constexpr std::chrono::milliseconds watch_interval{5};
+  /// How many times a timer was put in the heap since the service started: each arming, and
+  /// each period of a periodic one (their arming order).
+  [[nodiscard]] std::uint64_t armed() {
+    std::lock_guard lock(mutex_);
+    return seq_;
+  }
   /// Joins the thread; pending timers are dropped without firing.
   void stop();
 

@@ -467,7 +467,7 @@ void worker::run() noexcept {
   for (;;) {
     actor_cell* c = next_local();
     if (c == nullptr) {
-      held_timeouts_.hand_over();  // idle: a parked worker hands nothing over
+      held_timeouts_.look();  // idle: while it sleeps, the timer thread looks at what it holds
       if (!sched_.is_active(index_)) [[unlikely]] {
         if (!rest()) break;
         share_blocks_while_others_run();
@@ -509,7 +509,7 @@ void worker::run() noexcept {
     }
     if (pressed != nullptr) [[unlikely]] pressed->release();
     if (tick_ % give_back_interval == 0) [[unlikely]] {
-      held_timeouts_.hand_over_if_due();    // a worker that never idles hands them over here
+      held_timeouts_.look_if_due();        // a worker that never idles looks here
       deferred_releases_.give_back_all();  // and frees them here
       if (sched_.adaptive_) {
         const bool epoch_look = tick_ % epoch_check_interval == 0 || sched_.short_epoch_.load(std::memory_order_relaxed);

@@ -4,10 +4,14 @@
 #include <eam/eam.hpp>
 
 #include "../support/eventually.hpp"
+#include "actor_cell.hpp"
+#include "held_call_timeouts.hpp"
+#include "system_state.hpp"
 
 #include <atomic>
 #include <chrono>
 #include <utility>
+#include <vector>
 
 using namespace std::chrono_literals;
 using eam::test::eventually;
@@ -105,6 +109,52 @@ auto start_kept_call(eam::actor_system& system, seen& out) {
 }  // namespace
 
 TEST_SUITE("engine.await") {
+  TEST_CASE("a look arms only a call that a marking look before it found awaited") {
+    using eam::internal::fate_at_look;
+    using eam::internal::held_fate;
+    // Answered: dropped, whatever the looks saw.
+    for (bool seen : {false, true})
+      for (bool marking : {false, true}) CHECK(fate_at_look(false, seen, marking) == held_fate::drop);
+    // Awaited: armed only at a marking look, and only if the last marking look saw this call.
+    CHECK(fate_at_look(true, true, true) == held_fate::arm);
+    CHECK(fate_at_look(true, false, true) == held_fate::keep);   // a call made since: marked now
+    CHECK(fate_at_look(true, true, false) == held_fate::keep);   // an idle look within the window
+    CHECK(fate_at_look(true, false, false) == held_fate::keep);
+  }
+
+  TEST_CASE("a held call timeout fires while the worker that holds it sleeps") {
+    // The gate keeps the call and nothing else runs: the worker goes idle right after the call
+    // and parks, so neither its idle look (too soon to arm) nor an epoch check arms the
+    // timeout: the timer thread's look must hand it over.
+    seen out;  // before the system: its actors use it until the system is gone
+    eam::actor_system system({.workers = 1});
+    expect_timeout_calling(system, getter_ref(system.spawn(gate)), out);
+  }
+
+  TEST_CASE("actors awaiting calls answered at once arm almost no timers") {
+    // Each call is answered within microseconds: held back, its timeout never reaches the timer
+    // service. The bound leaves room for the timer thread's own looks at a worker that a busy
+    // machine holds up for 5 ms, each of which may arm every call awaited then (100 here): a
+    // holder that armed every call would arm all 50,000.
+    constexpr int clients = 100, calls = 500;
+    std::atomic<int> finished{0};  // before the system: its actors use it until it is gone
+    eam::actor_system system({.workers = 1});
+    auto leaf = system.spawn([](eam::actor_context&) { return eam::behavior{[](ask a) { return a.n + 1; }}; });
+    eam::internal::timer_service& timers = leaf.cell()->system().timers;
+    const std::uint64_t armed_before = timers.armed();
+    std::vector<eam::typed_ref<void(begin)>> pool;
+    for (int c = 0; c < clients; ++c)
+      pool.push_back(system.spawn([&, target = eam::typed_ref<int(ask)>(leaf)](eam::actor_context&) {
+        return eam::behavior{[&, target](begin) -> eam::task<> {
+          for (int i = 0; i < calls; ++i) (void)co_await target.call(ask{i}, 30'000ms);
+          finished.fetch_add(1);
+        }};
+      }));
+    for (auto& client : pool) client.cast(begin{});
+    REQUIRE(eventually([&] { return finished.load() == clients; }, 60s));
+    CHECK(timers.armed() - armed_before < clients * calls / 4);
+  }
+
   TEST_CASE("a held call timeout fires while the worker that holds it never goes idle") {
     // One worker, kept busy by an actor that sends itself messages until the waiter's call has
     // timed out: the timeout is handed over at an epoch check, never at idle. A worker that
