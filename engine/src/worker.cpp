@@ -338,7 +338,7 @@ bool worker::tidy_while_idle(bool all_asleep) noexcept {
 
 bool worker::rest() noexcept {
   stop_searching();  // a notifier may have woken us as a searcher: that role passes on
-  held_timeouts_.hand_over();
+  held_timeouts_.look();  // as at idle: the timer thread looks at what it holds while it rests
   deferred_releases_.give_back_all();
   hand_off();
   tls_alone_blocks.release();  // after the hand-off: the actors it gives away go first
