@@ -214,9 +214,10 @@ TEST_SUITE("migration") {
     }));
     sys.exit(old, eam::exit_reason::kill());
     REQUIRE(eventually([&] { return !sys.find(old.id()); }));
-    // Anything the end of the relay could have caused is queued before this answer.
-    (void)watcher.call(eam::test::observer_sync{}).get().value();
-    (void)linked.call(eam::test::observer_sync{}).get().value();
+    // Anything the end of the relay could have caused was sent before it ended: handled once
+    // these return.
+    eam::test::settle(watcher);
+    eam::test::settle(linked);
     for (auto* log : {watch_log.get(), link_log.get()}) {
       std::lock_guard g(log->lock);
       REQUIRE(log->moves.size() == 1);

@@ -1,7 +1,8 @@
 #pragma once
 // The migration tests' witness: an actor that watches or links to a target (trapping exits)
 // and records the eam::moved, eam::down and eam::exit_signal info messages it gets. A call of
-// `observer_sync` is answered after everything queued before it: a test's sync point.
+// `observer_sync` is answered after everything queued in its mailbox before it; `settle` waits
+// until what was sent to it before is handled as well.
 #include <eam/eam.hpp>
 
 #include <memory>
@@ -40,6 +41,14 @@ inline observer_ref observe(actor_system& system, std::shared_ptr<observed> log,
                     },
                     [](observer_sync) { return 0; }};
   });
+}
+
+/// Returns once everything sent to the observer before the call is handled. A moved, down or
+/// exit reaches it as a system signal, which its next turn turns into an info message at the
+/// back of its mailbox, behind a sync call already there: one sync can be answered first, the
+/// second comes behind the info message.
+inline void settle(const observer_ref& observer) {
+  for (int round = 0; round < 2; ++round) (void)observer.call(observer_sync{}).get().value();
 }
 
 }  // namespace eam::test
