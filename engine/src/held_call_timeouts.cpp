@@ -37,14 +37,14 @@ void held_call_timeouts::rescue() noexcept {
     heavy_fence();
   else
     std::atomic_thread_fence(std::memory_order_seq_cst);
-  if (!busy_.load(std::memory_order_acquire)) hand_over_held();  // [H2], from [H1]'s release
+  if (!busy_.load(std::memory_order_acquire)) look_held(true);  // [H2], from [H1]'s release
   rescuing_.store(false, std::memory_order_release);
 }
 
 bool held_call_timeouts::add(std::uint16_t& at, actor_cell* cell, std::uint64_t request_id,
                              std::chrono::milliseconds timeout) noexcept {
   if (entries_.size() == capacity) [[unlikely]] {
-    look_held();  // most entries are calls answered since: dropped
+    look_held(false);  // most entries are calls answered since: dropped
     if (entries_.size() == capacity) return false;  // all awaited: this call arms its own
   }
   if (entries_.empty()) {
@@ -60,19 +60,13 @@ bool held_call_timeouts::add(std::uint16_t& at, actor_cell* cell, std::uint64_t 
   return true;
 }
 
-void held_call_timeouts::hand_over_as_owner() noexcept {
+void held_call_timeouts::look_as_owner(bool hand_over_all) noexcept {
   owner_enter();
-  hand_over_held();
+  look_held(hand_over_all);
   owner_exit();
 }
 
-void held_call_timeouts::look_as_owner() noexcept {
-  owner_enter();
-  look_held();
-  owner_exit();
-}
-
-void held_call_timeouts::look_held() noexcept {
+void held_call_timeouts::look_held(bool hand_over_all) noexcept {
   const clock::time_point now = clock::now();
   const bool marking = now - held_since_.load(std::memory_order_relaxed) >= hold_window;
   std::size_t kept = 0;
@@ -83,7 +77,9 @@ void held_call_timeouts::look_held() noexcept {
     std::uint16_t& slot = index_[slot_of(e.cell)];
     const bool indexed = slot == i + 1;
     bool keep = false;
-    switch (fate_at_look(e.cell->awaits_held(e.request_id), e.awaited_at_last_mark, marking)) {
+    // Handing everything over arms whatever is still awaited, as a second marking look would.
+    switch (fate_at_look(e.cell->awaits_held(e.request_id), hand_over_all || e.awaited_at_last_mark,
+                         hand_over_all || marking)) {
       case held_fate::drop:
         break;
       case held_fate::arm:
@@ -107,24 +103,7 @@ void held_call_timeouts::look_held() noexcept {
     }
   }
   entries_.resize(kept);
-  if (marking && kept != 0) held_since_.store(now, std::memory_order_relaxed);
-  holding_.store(kept != 0, std::memory_order_relaxed);
-}
-
-void held_call_timeouts::hand_over_held() noexcept {
-  std::fill(std::begin(index_), std::end(index_), std::uint16_t{0});
-  const clock::time_point now = clock::now();
-  std::size_t kept = 0;
-  for (const entry& e : entries_) {
-    try {
-      e.cell->hand_over_timeout(e.request_id, now + e.timeout);
-    } catch (...) {
-      entries_[kept++] = e;  // out of memory: held until the next hand-over, with its reference
-      continue;
-    }
-    detail::release_cell(e.cell);  // held by this worker, if it is one (deferred_releases.hpp)
-  }
-  entries_.resize(kept);
+  if (marking && !hand_over_all && kept != 0) held_since_.store(now, std::memory_order_relaxed);
   holding_.store(kept != 0, std::memory_order_relaxed);
 }
 

@@ -109,16 +109,16 @@ class held_call_timeouts {
   /// old (reads the clock only while something is held).
   void look_if_due() noexcept {
     if (holding_.load(std::memory_order_relaxed) && clock::now() - held_since_.load(std::memory_order_relaxed) >= hold_window)
-      look_as_owner();
+      look_as_owner(false);
   }
   /// Drops what was answered; arms, and marks, as fate_at_look says (marking once hold_window
   /// has passed since the last marking look). For a worker going idle.
   void look() noexcept {
-    if (holding_.load(std::memory_order_relaxed)) look_as_owner();
+    if (holding_.load(std::memory_order_relaxed)) look_as_owner(false);
   }
   /// Arms the timeouts of the calls still awaited, drops the rest, and gives back the references.
   void hand_over() noexcept {
-    if (holding_.load(std::memory_order_relaxed)) hand_over_as_owner();
+    if (holding_.load(std::memory_order_relaxed)) look_as_owner(true);
   }
 
   // -- any other thread ---------------------------------------------------------------------
@@ -155,10 +155,10 @@ class held_call_timeouts {
   void owner_enter() noexcept;  // [H1]
   void owner_exit() noexcept { busy_.store(false, std::memory_order_release); }
   bool add(std::uint16_t& at, actor_cell* cell, std::uint64_t request_id, std::chrono::milliseconds timeout) noexcept;
-  [[gnu::noinline]] void hand_over_as_owner() noexcept;
-  [[gnu::noinline]] void look_as_owner() noexcept;
-  void look_held() noexcept;  // by the owner, inside the handshake
-  void hand_over_held() noexcept;  // by whoever excludes the other side
+  [[gnu::noinline]] void look_as_owner(bool hand_over_all) noexcept;
+  /// A look (fate_at_look), or with `hand_over_all` the hand-over of everything still awaited.
+  /// By whoever excludes the other side (the owner, or a rescuer).
+  void look_held(bool hand_over_all) noexcept;
 
   const bool asymmetric_fences_;
   timer_service* watcher_ = nullptr;  // set before the owner holds anything

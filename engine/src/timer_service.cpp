@@ -33,7 +33,7 @@ timer_entry* timer_service::arm_message(clock::time_point deadline, clock::durat
 }
 
 // A failed arm gives back what it took (the entry and the target's reference): a held call
-// timeout whose arming ran out of memory is tried again later (held_call_timeouts::hand_over_held),
+// timeout whose arming ran out of memory is tried again later (held_call_timeouts::look_held),
 // and each failed try would otherwise keep one more reference to its actor.
 timer_entry* timer_service::arm(clock::time_point deadline, timer_entry* t) {
   bool earliest = false;
