@@ -130,6 +130,20 @@ SCALING_MIN_RUN_S = 0.05
 # start-up included), at least as many as the first, at most CONFIRM_MAX_RUNS.
 CONFIRM_BUDGET_S = 5.0
 CONFIRM_MAX_RUNS = 41
+# Every measured run of a local row follows an unmeasured run of the same row, system and worker
+# count (--no-warmup: not), and each set of the worker sweep starts with one. On a VM whose
+# balloon reports free memory to the host (virtio free page reporting: a pass every few
+# seconds), memory a process freed is taken back, and the next process to touch it waits for
+# the host to back each page again: 3.5 ms per 2 MiB on the project's VM, against 0.1 ms for
+# memory the host still backs. Measured there, libeam's counting on 1 worker took 199-217 ms in
+# the run after such a pass and 23-27 ms in the runs back to back before it (the pass reported
+# the 78 MB the last run freed). Interleaved with the peers, every run of a row met a pass since
+# the same system's last: in one full run counting's libeam median read 61 ms and its worker
+# sweep 9.2 M/s on 1 worker, where runs back to back read 31 M/s. That measures how much memory
+# a system touches more than its speed, and weighs most on the fastest system's shortest rows.
+# The run just before frees the memory the measured one takes again, and a pass between the two
+# is rare (a run of tens of milliseconds against a pass every two to three seconds).
+WARMUP_DEFAULT = True
 REMOTE_SYSTEMS = ["libeam", "erlang", "caf", "zmq", "zmq-batch"]
 ALL_SYSTEMS = SYSTEMS + [s for s in REMOTE_SYSTEMS if s not in SYSTEMS]
 REMOTE_ROWS = {n for n, w in WORKLOADS.items() if w[0] == "remote"}
@@ -578,6 +592,10 @@ def main():
     parser.add_argument("--scaling-reps", type=int,
                         help="runs per worker count in that sweep, before short rows get more (default: --reps, "
                              "at most 3); more runs narrow the spread a row slower with more workers is judged by")
+    parser.add_argument("--warmup", action=argparse.BooleanOptionalAction, default=WARMUP_DEFAULT,
+                        help="run each measured local run once unmeasured just before it, and start each set of "
+                             "the worker sweep with such a run, so that runs meet memory the host still backs "
+                             "(default on; bench/README.md)")
     parser.add_argument("--out", default=os.path.join(ROOT, "build", "suite"), help="output directory")
     parser.add_argument("--build", default=os.path.join(ROOT, "build", "release"), help="Release build directory")
     parser.add_argument("--timeout", type=int, default=600, help="seconds before one run is killed")
@@ -695,6 +713,17 @@ def verify(names, systems, args):
     return 0
 
 
+def warm_run(system, name, workers, params, timeout, warmup):
+    """One measured run, after an unmeasured one of the same row, system and worker count when
+    `warmup` (WARMUP_DEFAULT): (result, peak MiB) as System.run. A warm-up that fails (a wrong
+    result, a timeout) is returned instead, so that it is reported as the measured run would be."""
+    if warmup:
+        result, peak = system.run(name, workers, params, timeout)
+        if not result.get("ok"):
+            return result, peak
+    return system.run(name, workers, params, timeout)
+
+
 def measure(names, systems, args):
     os.makedirs(args.out, exist_ok=True)
     started = time.time()
@@ -712,7 +741,8 @@ def measure(names, systems, args):
             for system in systems:
                 if not serves(system, name):
                     continue
-                result, peak = system.run(name, args.workers, params, args.timeout)
+                result, peak = warm_run(system, name, args.workers, params, args.timeout,
+                                        args.warmup and group != "remote")
                 if not result.get("ok"):
                     failures.append(f"{name} on {system.name}: {result.get('detail')}")
                     print(f"  WRONG RESULT: {name} on {system.name}: {result.get('detail')}", flush=True)
@@ -892,14 +922,15 @@ def worker_scaling(names, systems, results, args):
             reps = base_reps
             if expected_s > 0:
                 reps = max(base_reps, min(3 * base_reps, math.ceil(SCALING_TARGET_S / expected_s)))
-            rates, round_s = sweep_runs(system, name, params, counts, reps, timeout)
+            rates, round_s = sweep_runs(system, name, params, counts, reps, timeout, args.warmup)
             if suite_report.verdict_in_doubt(rates):
                 again = max(reps, min(CONFIRM_MAX_RUNS, math.ceil(CONFIRM_BUDGET_S / max(round_s, 1e-3))))
                 print(f"  {name:<22} {system.name:<8} " + "  ".join(f"{w}:{fmt_rate(statistics.median(r))}"
                                                                  for w, r in rates.items() if r)
                       + f"  (an interval off 1, near it: {again} runs again)", flush=True)
                 screens.setdefault(name, {})[system.name] = {w: r for w, r in rates.items() if r}
-                rates, _ = sweep_runs(system, name, params, [w for w in counts if rates[w]], again, timeout)
+                # Straight after the first set: the memory it freed is still backed.
+                rates, _ = sweep_runs(system, name, params, [w for w in counts if rates[w]], again, timeout, False)
             series = {w: statistics.median(r) for w, r in rates.items() if r}
             out[name][system.name] = series
             runs.setdefault(name, {})[system.name] = {w: r for w, r in rates.items() if r}
@@ -912,12 +943,16 @@ def worker_scaling(names, systems, results, args):
     return out, runs, screens
 
 
-def sweep_runs(system, name, params, counts, reps, timeout):
+def sweep_runs(system, name, params, counts, reps, timeout, warmup):
     """`reps` rounds of one row on one system, each round a run at every count in turn:
     ({count: [throughput of each run]}, the mean wall seconds of a round). A count whose run
-    timed out is left out of the rounds after it."""
+    timed out is left out of the rounds after it. With `warmup`, an unmeasured run at the
+    largest count comes first (WARMUP_DEFAULT): the runs of a set follow each other, so each
+    later one takes the memory the one before it freed, and the first takes the warm-up's."""
     rates = {w: [] for w in counts}
     cut = set()
+    if warmup:
+        system.run(name, max(counts), params, timeout)
     started = time.time()
     for _ in range(reps):
         for w in counts:
