@@ -1,6 +1,7 @@
 // Actor hot paths on a live system: cast throughput, ping-pong, fan-in, fan-out across two
 // workers, calls from outside and inside actors, spawn + stop, the 2^20 spawn tree, the bytes
-// an idle actor costs, an idle system's CPU, and a rescue after idling.
+// an idle actor costs, an idle system's CPU, a rescue after idling, and the CPU of a program
+// woken every few milliseconds.
 // Workloads come from bench/workloads/eam_workloads.hpp and verify their own results.
 #include <benchmark/benchmark.h>
 
@@ -202,5 +203,40 @@ void BM_rescue_after_idle(benchmark::State& st) {
     if (!flag->load()) st.SkipWithError("the setter never ran");
   }
 }
+// 3 and 12 ms: idle long enough for the watch to back off past its busy interval, too short for
+// a second's back-off. 50 iterations: where in its wait the watch is when the work comes decides
+// each one.
+BENCHMARK(BM_rescue_after_idle)->Arg(3)->Arg(12)->ArgName("idle_ms")->Iterations(50)->UseManualTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_rescue_after_idle)->Arg(1500)->ArgName("idle_ms")->Iterations(3)->UseManualTime()->Unit(benchmark::kMillisecond);
+// CPU of a program woken every few milliseconds (a ticker, a poller): each period an outside
+// thread casts to an actor that handles it at once, and the system goes idle again. What the
+// resting worker's watch costs such a program: it backs off while the active worker sleeps and
+// is woken by the worker that wakes once it backed off far enough (scheduler.hpp).
+void BM_periodic_wake_cpu(benchmark::State& st) {
+  eam::actor_system sys({.workers = 2});
+  auto handled = std::make_shared<std::atomic<std::int64_t>>(0);
+  auto ticker = sys.spawn([handled](eam::actor_context&) { return eam::behavior{[handled](tick) { handled->fetch_add(1); }}; });
+  const auto period = std::chrono::microseconds(st.range(0));
+  auto cpu_us = [] {
+    rusage r{};
+    getrusage(RUSAGE_SELF, &r);
+    return static_cast<double>(r.ru_utime.tv_sec + r.ru_stime.tv_sec) * 1e6 + static_cast<double>(r.ru_utime.tv_usec + r.ru_stime.tv_usec);
+  };
+  double percent = 0;
+  for (auto _ : st) {
+    const double before = cpu_us();
+    const auto start = std::chrono::steady_clock::now();
+    auto next = start;
+    for (int i = 0; i < 500; ++i) {
+      next += period;
+      std::this_thread::sleep_until(next);
+      ticker.cast(tick{});
+    }
+    const double wall_us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count();
+    percent = (cpu_us() - before) / wall_us * 100;
+  }
+  st.counters["percent_of_a_core"] = percent;
+  while (handled->load() < 500) std::this_thread::yield();  // every tick is handled (bounded: each is)
+}
+BENCHMARK(BM_periodic_wake_cpu)->Arg(1000)->Arg(3000)->Arg(10000)->ArgName("period_us")->Iterations(1)->UseRealTime()->Unit(benchmark::kMillisecond);
 }  // namespace

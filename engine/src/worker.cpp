@@ -344,6 +344,10 @@ bool worker::rest() noexcept {
   tls_alone_blocks.release();  // after the hand-off: the actors it gives away go first
   note_progress();
   std::int64_t interval_us = rest_first_look_us;
+  std::int64_t backed_off_us = 0;  // the back-off a signal broke, until the first look after it
+  // A watch backed off past this is signalled by the first worker that wakes
+  // (scheduler::wake_resting_watch).
+  std::int64_t woken_past_us = rest_watch_woken_past_us;
   std::chrono::steady_clock::time_point look_at;
   const auto look_after_interval = [&] { look_at = std::chrono::steady_clock::now() + std::chrono::microseconds(interval_us); };
   look_after_interval();
@@ -372,10 +376,11 @@ bool worker::rest() noexcept {
     std::int64_t wait_us = std::max<std::int64_t>(1, until_look.count());
     watch.set(!sched_.all_active_asleep());
     if (watch.on) wait_us = std::min(wait_us, sched_.until_epoch_end_us());
-    if (interval_us > rest_watch_woken_past_us) sched_.resting_watch_backed_off_.store(true, std::memory_order_relaxed);
+    if (interval_us > woken_past_us) sched_.resting_watch_backed_off_.store(true, std::memory_order_relaxed);
     if (rest_sem_.wait(wait_us)) {
       // Signalled: active again, stopping, or woken from the back-off by a worker that woke
       // (scheduler::wake_resting_watch): the first looks again, as at the start of a rest.
+      backed_off_us = interval_us;
       interval_us = rest_first_look_us;
       note_progress();
       look_after_interval();
@@ -386,11 +391,22 @@ bool worker::rest() noexcept {
     if (interval_us < rest_watch_interval_us && std::chrono::steady_clock::now() < look_at) continue;  // the epoch's end only
     if (const unsigned stalled = sched_.work_held_back(seen_progress_); stalled != scheduler::no_worker) {
       sched_.rescue(stalled, seen_progress_[stalled]);
+    } else if (backed_off_us != 0 && sched_.all_active_asleep()) {
+      // The wake-up that signalled us was a short one (a tick handled, a reply sent): back to the
+      // back-off it broke, no further than the signals' threshold, which doubles. Else a program
+      // woken every millisecond or few paid a signal and a look each time, or a ramp of looks
+      // from rest_first_look_us (BM_periodic_wake_cpu).
+      woken_past_us = std::min(2 * woken_past_us, rest_watch_woken_past_max_us);
+      interval_us = std::min(backed_off_us, woken_past_us);
+      note_progress();
     } else {
+      // A wake-up that brought work: the next comes to a watch that looks soon.
+      if (backed_off_us != 0) woken_past_us = rest_watch_woken_past_us;
       // Every active worker asleep: nothing runs that could hold work back.
       interval_us = next_watch(interval_us, rest_watch_interval_us);
       note_progress();
     }
+    backed_off_us = 0;  // one look decides
     look_after_interval();
   }
 }

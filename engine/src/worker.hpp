@@ -155,10 +155,17 @@ class worker {
   // first look came after a millisecond, its room filling meanwhile.
   static constexpr std::int64_t rest_first_look_us = 100;
   // A resting watch backed off past this (every active worker asleep for about twice as long) is
-  // woken by the first worker woken after it (scheduler::wake_resting_watch). Below it, its next
-  // look comes soon enough, and a program woken every few milliseconds does not pay a wake-up
-  // of the resting worker each time.
-  static constexpr std::int64_t rest_watch_woken_past_us = 16'000;
+  // woken by the first worker woken after it (scheduler::wake_resting_watch), and looks from
+  // rest_first_look_us. Past the busy interval: a long handler that began after a few
+  // milliseconds idle waited up to twice the threshold for its rescue, and at 16 ms
+  // (BM_rescue_after_idle: 1.5 ms on average after 3 ms idle, 2.8 ms after 12 ms) trapezoid's
+  // first 5-8 ms ran on one worker in three runs of eight.
+  static constexpr std::int64_t rest_watch_woken_past_us = rest_watch_interval_us;
+  // Each signal that finds the active workers asleep again at its first look (a short wake-up:
+  // a tick, a reply) doubles the threshold for the next up to this, and one that finds work
+  // brings it back. A program woken every millisecond thus pays about what it paid with no
+  // signal below 16 ms, not a signal and a look per wake-up (BM_periodic_wake_cpu).
+  static constexpr std::int64_t rest_watch_woken_past_max_us = 16'000;
   // How often a parked worker looks for an actor stranded in a busy worker's LIFO slot.
   static constexpr std::int64_t lifo_watch_interval_us = 10'000;
   // While every worker sleeps there is nothing to rescue: the watch backs off, doubling up to
