@@ -8,6 +8,7 @@
 
 #include <eam/eam.hpp>
 
+#include <utility>
 #include <vector>
 
 namespace {
@@ -46,7 +47,7 @@ outcome bank_transaction(unsigned workers, const params& p) {
       return behavior{
           [&money](transfer t) {
             money -= t.amount;
-            t.to.cast(credit{t.amount, t.teller});
+            t.to.cast(credit{t.amount, std::move(t.teller)});  // moved, as CAF's peer does: no count taken and dropped
           },
           [&money](credit c) {
             money += c.amount;
