@@ -157,8 +157,8 @@ class worker {
   // A resting watch backed off past this (every active worker asleep for about twice as long) is
   // woken by the first worker woken after it (scheduler::wake_resting_watch), and looks from
   // rest_first_look_us. Past the busy interval: a long handler that began after a few
-  // milliseconds idle waited up to twice the threshold for its rescue, and at 16 ms
-  // (BM_rescue_after_idle: 1.5 ms on average after 3 ms idle, 2.8 ms after 12 ms) trapezoid's
+  // milliseconds idle waited up to the threshold for its rescue, and at 16 ms
+  // (BM_rescue_after_idle: 1.6 ms on average after 3 ms idle, 2.5 ms after 12 ms) trapezoid's
   // first 5-8 ms ran on one worker in three runs of eight.
   static constexpr std::int64_t rest_watch_woken_past_us = rest_watch_interval_us;
   // Each signal that finds the active workers asleep again at its first look (a short wake-up:
