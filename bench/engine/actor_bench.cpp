@@ -156,21 +156,22 @@ void BM_idle_actor_bytes(benchmark::State& st) {
   st.counters["allocated_bytes_per_actor"] = allocated;
 }
 BENCHMARK(BM_idle_actor_bytes)->Iterations(1)->UseRealTime()->Unit(benchmark::kMillisecond);
+// User + system CPU of the whole process so far, in microseconds.
+double process_cpu_us() {
+  rusage r{};
+  getrusage(RUSAGE_SELF, &r);
+  return static_cast<double>(r.ru_utime.tv_sec + r.ru_stime.tv_sec) * 1e6 + static_cast<double>(r.ru_utime.tv_usec + r.ru_stime.tv_usec);
+}
 // CPU an idle system burns: two parked workers, measured over one second of wall time.
 void BM_idle_cpu(benchmark::State& st) {
   eam::actor_system sys({.workers = 2});
   auto server = sys.spawn(echo_server);
   (void)server.call(request{1}).get();  // workers have run once and gone idle
-  auto cpu_us = [] {
-    rusage r{};
-    getrusage(RUSAGE_SELF, &r);
-    return static_cast<double>(r.ru_utime.tv_sec + r.ru_stime.tv_sec) * 1e6 + static_cast<double>(r.ru_utime.tv_usec + r.ru_stime.tv_usec);
-  };
   double percent = 0;
   for (auto _ : st) {
-    const double before = cpu_us();
+    const double before = process_cpu_us();
     std::this_thread::sleep_for(std::chrono::seconds(1));
-    percent = (cpu_us() - before) / 1e6 * 100;
+    percent = (process_cpu_us() - before) / 1e6 * 100;
   }
   st.counters["percent_of_a_core"] = percent;
 }
@@ -217,14 +218,9 @@ void BM_periodic_wake_cpu(benchmark::State& st) {
   auto handled = std::make_shared<std::atomic<std::int64_t>>(0);
   auto ticker = sys.spawn([handled](eam::actor_context&) { return eam::behavior{[handled](tick) { handled->fetch_add(1); }}; });
   const auto period = std::chrono::microseconds(st.range(0));
-  auto cpu_us = [] {
-    rusage r{};
-    getrusage(RUSAGE_SELF, &r);
-    return static_cast<double>(r.ru_utime.tv_sec + r.ru_stime.tv_sec) * 1e6 + static_cast<double>(r.ru_utime.tv_usec + r.ru_stime.tv_usec);
-  };
   double percent = 0;
   for (auto _ : st) {
-    const double before = cpu_us();
+    const double before = process_cpu_us();
     const auto start = std::chrono::steady_clock::now();
     auto next = start;
     for (int i = 0; i < 500; ++i) {
@@ -233,7 +229,7 @@ void BM_periodic_wake_cpu(benchmark::State& st) {
       ticker.cast(tick{});
     }
     const double wall_us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count();
-    percent = (cpu_us() - before) / wall_us * 100;
+    percent = (process_cpu_us() - before) / wall_us * 100;
   }
   st.counters["percent_of_a_core"] = percent;
   while (handled->load() < 500) std::this_thread::yield();  // every tick is handled (bounded: each is)
