@@ -130,6 +130,11 @@ SCALING_MIN_RUN_S = 0.05
 # start-up included), at least as many as the first, at most CONFIRM_MAX_RUNS.
 CONFIRM_BUDGET_S = 5.0
 CONFIRM_MAX_RUNS = 41
+# A row whose CPU per work unit lay near the lowest peer's (suite_report.cpu_in_doubt) is measured
+# again in pairs, as many as about CPU_CONFIRM_BUDGET_S of wall time holds (CPU_CONFIRM_PAIRS
+# bounds the count), and its verdict rests on their paired interval.
+CPU_CONFIRM_BUDGET_S = 20.0
+CPU_CONFIRM_PAIRS = (9, 41)
 # Every measured run of a local row follows an unmeasured run of the same row, system and worker
 # count (--no-warmup: not), and each set of the worker sweep starts with one. On a VM whose
 # balloon reports free memory to the host (virtio free page reporting: a pass every few
@@ -584,7 +589,7 @@ def main():
     parser.add_argument("--reps", type=int, default=5, help="runs per workload and system (default 5)")
     parser.add_argument("--workers", type=int, default=os.cpu_count(), help="worker threads for every system")
     parser.add_argument("--size", type=float, default=1.0, help="scales every workload (1 = published defaults)")
-    parser.add_argument("--quick", action="store_true", help="size 0.1, one run each, no worker scaling")
+    parser.add_argument("--quick", action="store_true", help="size 0.1, one run each, no worker scaling, no CPU pairs")
     parser.add_argument("--verify", action="store_true",
                         help="run each workload once at --size on every system and only check the results")
     parser.add_argument("--scaling", action=argparse.BooleanOptionalAction, default=True,
@@ -592,6 +597,9 @@ def main():
     parser.add_argument("--scaling-reps", type=int,
                         help="runs per worker count in that sweep, before short rows get more (default: --reps, "
                              "at most 3); more runs narrow the spread a row slower with more workers is judged by")
+    parser.add_argument("--cpu-pairs", action=argparse.BooleanOptionalAction, default=True,
+                        help="measure again, in pairs with the lowest peer, the rows whose CPU per work unit lay "
+                             "near that peer's (default on; suite_report.CPU_DOUBT_FACTOR)")
     parser.add_argument("--warmup", action=argparse.BooleanOptionalAction, default=WARMUP_DEFAULT,
                         help="run each measured local run once unmeasured just before it, and start each set of "
                              "the worker sweep with such a run, so that runs meet memory the host still backs "
@@ -605,7 +613,7 @@ def main():
     args = parser.parse_args()
     os.environ["LIBEAM_SEED_DIR"] = args.seed_dir  # for System("seed") and the seed's processes
     if args.quick:
-        args.size, args.reps, args.scaling = min(args.size, 0.1), 1, False
+        args.size, args.reps, args.scaling, args.cpu_pairs = min(args.size, 0.1), 1, False, False
 
     if args.replot:
         with open(os.path.join(args.out, "results.json")) as f:
@@ -780,6 +788,8 @@ def measure(names, systems, args):
         results["workloads"][name] = entry
         print_entry(name, entry)
 
+    if args.cpu_pairs:
+        cpu_pairs(names, systems, results, args)
     if args.scaling and local_rows and args.workers > 1:
         results["scaling"], results["scaling_runs"], results["scaling_screens"] = worker_scaling(names, systems, results, args)
     if round_trip_start is not None:
@@ -794,6 +804,46 @@ def measure(names, systems, args):
         print("suite: FAILED, wrong results:\n  " + "\n  ".join(failures))
         return 1
     return 0
+
+
+def cpu_pairs(names, systems, results, args):
+    """Measures again, in pairs, the rows whose CPU per work unit lay near the lowest peer's
+    (suite_report.cpu_in_doubt): runs of libeam and of that peer in turn, after one unmeasured run of
+    each, at the main measurement's worker count and size. Each such row's entry gains
+    "cpu_pairs": {"peer": name, "libeam": [CPU microseconds per unit of each run], peer: [...]}."""
+    by_name = {s.name: s for s in systems}
+    for name in names:
+        entry = results["workloads"].get(name)
+        if not entry or entry["group"] in ("remote", "gen-stage") or "libeam" not in by_name:
+            continue
+        if not suite_report.cpu_in_doubt(entry):
+            continue
+        peer, lowest = suite_report.lowest_peer_cpu(entry)
+        mine = suite_report.cpu_per_item(entry, "libeam")
+        pair = [by_name["libeam"], by_name[peer]]
+        params, timeout = entry["params"], args.timeout
+        round_s = sum(entry["systems"][s.name]["median_s"] for s in pair)
+        count = max(CPU_CONFIRM_PAIRS[0],
+                    min(CPU_CONFIRM_PAIRS[1], math.ceil(CPU_CONFIRM_BUDGET_S / max(round_s, 1e-3))))
+        print(f"  {name:<22} CPU per unit {mine / lowest:.2f}x {peer}'s, near 1: {count} pairs again", flush=True)
+        per_unit = {s.name: [] for s in pair}
+        if args.warmup:
+            for s in pair:
+                s.run(name, args.workers, params, timeout)
+        for _ in range(count):
+            runs = [s.run(name, args.workers, params, timeout)[0] for s in pair]
+            failed = [f"{s.name}: {r.get('detail')}" for s, r in zip(pair, runs) if not r.get("ok")]
+            if failed or any(r.get("cpu_s") is None for r in runs):
+                # Left out whole, so that the other pairs stay paired.
+                print(f"  {name:<22} a pair left out: " + "; ".join(failed or ["no CPU figure"]), flush=True)
+                continue
+            for s, r in zip(pair, runs):
+                per_unit[s.name].append(r["cpu_s"] * 1e6 / r["items"])
+        entry["cpu_pairs"] = {"peer": peer, **per_unit}
+        paired = suite_report.cpu_paired(entry)
+        if paired:
+            print(f"  {name:<22} CPU per unit libeam/{peer} {paired[1]:.2f}x [{paired[2]:.2f}-{paired[3]:.2f}] "
+                  f"({len(per_unit['libeam'])} pairs)", flush=True)
 
 
 def print_entry(name, entry):

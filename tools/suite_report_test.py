@@ -1,8 +1,9 @@
 """The suite's Markdown report (suite_report.print_markdown) on made-up results: every figure it
 prints is the one the results hold, ratios and the lowest CPU included, rows a peer cannot run
 say n/a, the worker sweep's paired ratios and intervals name a row slower on more workers only
-when its whole interval is, and a set of sweep runs is measured again when its interval lies
-off 1. Run by ctest (suite.report.markdown)."""
+when its whole interval is, a set of sweep runs is measured again when its interval lies off 1,
+and a row measured again in CPU pairs spends more only when their whole interval says so. Run
+by ctest (suite.report.markdown)."""
 import contextlib
 import io
 import os
@@ -110,6 +111,35 @@ class MarkdownReport(unittest.TestCase):
         self.assertFalse(suite_report.verdict_in_doubt({**level, 4: [19.0, 20.0, 18.0, 21.0]}))
         self.assertFalse(suite_report.verdict_in_doubt({1: [10.0, 10.0], 2: [10.2]}))
         self.assertFalse(suite_report.verdict_in_doubt({1: [], 2: []}))
+
+    def test_a_row_measured_again_in_cpu_pairs_counts_as_more_only_when_its_whole_interval_lies_above_one(self):
+        def row(libeam_cpu, caf_cpu):
+            return {"group": "parallelism", "unit": "multiply-adds",
+                    "systems": {"libeam": system(1e9, 0.346), "caf": system(0.9e9, 0.328)},
+                    "cpu_pairs": {"peer": "caf", "libeam": libeam_cpu, "caf": caf_cpu}}
+        # Its main runs' medians put libeam 5 % above CAF, but its pairs lie on both sides of 1.
+        tie = row([0.36, 0.33, 0.35, 0.31, 0.34], [0.34, 0.35, 0.33, 0.33, 0.35])
+        above = row([0.36, 0.37, 0.35], [0.33, 0.34, 0.32])
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            suite_report.print_markdown({"workloads": {"recursive-matmul": tie, "trapezoid": above}})
+        lines = out.getvalue().splitlines()
+        self.assertIn("libeam spends more CPU per work unit than the lowest peer on 1 of 2 rows: trapezoid.", lines)
+        # Ratios 1.059, 0.943, 1.061, 0.939, 0.971: median 0.971; above: 1.091, 1.088, 1.094.
+        again = next(l for l in lines if l.startswith("Rows whose CPU per unit"))
+        self.assertIn("recursive-matmul 0.97× [0.94–1.06] CAF (5 pairs), trapezoid 1.09× [1.09–1.09] CAF (3 pairs).", again)
+        self.assertEqual(("caf", 1.0, 1.0, 1.0), suite_report.cpu_paired(row([2.0, 4.0], [2.0, 4.0])))
+        # Rows within 25 % of the lowest peer's CPU, on either side, are the ones measured again.
+        self.assertTrue(suite_report.cpu_in_doubt(tie))
+        self.assertTrue(suite_report.cpu_in_doubt({"systems": {"libeam": system(1, 81), "caf": system(1, 100)}}))
+        self.assertFalse(suite_report.cpu_in_doubt({"systems": {"libeam": system(1, 79), "caf": system(1, 100)}}))
+        self.assertFalse(suite_report.cpu_in_doubt({"systems": {"libeam": system(1, 126), "caf": system(1, 100),
+                                                                "erlang": system(1, 200)}}))
+        self.assertFalse(suite_report.cpu_in_doubt({"systems": {"libeam": system(1, 100)}}))
+        # Without pairs, the medians of the main runs decide; unpaired lists give no interval.
+        self.assertTrue(suite_report.spends_more_cpu({"systems": tie["systems"]}))
+        self.assertIsNone(suite_report.cpu_paired(row([0.3, 0.3], [0.3])))
+        self.assertTrue(suite_report.spends_more_cpu(row([0.3, 0.3], [0.3])))
 
     def test_unpaired_runs_give_no_interval(self):
         self.assertIsNone(suite_report.paired_ratio([1, 2], [1, 2, 3]))
