@@ -83,7 +83,8 @@ def spends_more_cpu(entry):
 
 
 def fmt_cpu_paired(entry, times="×"):
-    """"recursive-matmul 1.02× [0.97–1.06] CAF (24 pairs)" for a row measured again in pairs."""
+    """"1.02× [0.97–1.06] CAF (24 pairs)": libeam's CPU per unit over the peer's on a row measured
+    again in pairs (cpu_paired), with the interval and the number of pairs."""
     peer, med, low, high = cpu_paired(entry)
     dash = "–" if times == "×" else "-"
     return f"{med:.2f}{times} [{low:.2f}{dash}{high:.2f}] {LABEL[peer]} ({len(entry['cpu_pairs']['libeam'])} pairs)"
@@ -295,10 +296,10 @@ def print_markdown(results):
               + (": " + ", ".join(behind) if behind else "") + ".")
         again = [n for n, e in actors.items() if cpu_paired(e)]
         if again:
-            print(f"Rows whose CPU per unit lay within {(CPU_DOUBT_FACTOR - 1) * 100:.0f} % of the lowest peer's were measured "
-                  "again in pairs, libeam's "
-                  "run and that peer's in turn, and count as more only when the paired interval (95 %) lies wholly "
-                  "above 1: " + ", ".join(f"{n} {fmt_cpu_paired(actors[n])}" for n in again) + ".")
+            print(f"Rows whose CPU per unit lay within {(CPU_DOUBT_FACTOR - 1) * 100:.0f} % of the lowest peer's were "
+                  "measured again in pairs, libeam's run and that peer's in turn, and count as more only when the "
+                  "paired interval (95 %) lies wholly above 1: "
+                  + ", ".join(f"{n} {fmt_cpu_paired(actors[n])}" for n in again) + ".")
     if stages:
         print()
         print("| pipeline | libeam events/s | seed events/s | vs seed | CPU ns/event: libeam, seed |")
