@@ -812,11 +812,11 @@ def cpu_pairs(names, systems, results, args):
     each, at the main measurement's worker count and size. Each such row's entry gains
     "cpu_pairs": {"peer": name, "libeam": [CPU microseconds per unit of each run], peer: [...]}."""
     by_name = {s.name: s for s in systems}
+    if "libeam" not in by_name:
+        return
     for name in names:
         entry = results["workloads"].get(name)
-        if not entry or entry["group"] in ("remote", "gen-stage") or "libeam" not in by_name:
-            continue
-        if not suite_report.cpu_in_doubt(entry):
+        if not entry or entry["group"] in ("remote", "gen-stage") or not suite_report.cpu_in_doubt(entry):
             continue
         peer, lowest = suite_report.lowest_peer_cpu(entry)
         mine = suite_report.cpu_per_item(entry, "libeam")
