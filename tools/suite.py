@@ -17,6 +17,7 @@ ${XDG_CACHE_HOME:-~/.cache}/libeam-cpp/seed-<version>), where tools/eam bench in
 version pinned in bench/suite/seed/package.json; without it the seed is skipped with a note.
 """
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -296,15 +297,21 @@ class System:
         with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
             proc = subprocess.Popen(self.command(workload, workers, params), stdout=out, stderr=err)
             deadline = time.time() + timeout
-            while True:  # wait4 rather than wait: it reports this child's own peak memory
-                pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-                if pid:
-                    break
-                if time.time() > deadline:
+            try:
+                while True:  # wait4 rather than wait: it reports this child's own peak memory
+                    pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+                    if pid:
+                        break
+                    if time.time() > deadline:
+                        proc.kill()
+                        os.wait4(proc.pid, 0)
+                        return {"ok": False, "detail": f"timed out after {timeout} s"}, 0.0
+                    time.sleep(0.005)
+            except BaseException:  # the suite is stopped (SIGTERM, Ctrl-C): so is its run
+                with contextlib.suppress(ChildProcessError, ProcessLookupError):  # reaped already
                     proc.kill()
                     os.wait4(proc.pid, 0)
-                    return {"ok": False, "detail": f"timed out after {timeout} s"}, 0.0
-                time.sleep(0.005)
+                raise
             proc.returncode = os.waitstatus_to_exitcode(status)
             out.seek(0)
             err.seek(0)
@@ -735,7 +742,10 @@ def warm_run(system, name, workers, params, timeout, warmup):
 def measure(names, systems, args):
     os.makedirs(args.out, exist_ok=True)
     started = time.time()
-    results = {"workers": args.workers, "size": args.size, "reps": args.reps, "workloads": {}}
+    # "complete" turns true at the end: until then results.json holds the rows measured so far
+    # (save_results after each), so a run cut short (a time limit, a lent machine given back)
+    # keeps them, and --replot reads them.
+    results = {"workers": args.workers, "size": args.size, "reps": args.reps, "complete": False, "workloads": {}}
     failures = []
     print(f"libeam benchmark suite: {len(names)} workloads x {', '.join(s.name for s in systems)}; "
           f"{args.workers} workers each, size {args.size}, {args.reps} runs, interleaved")
@@ -786,6 +796,7 @@ def measure(names, systems, args):
                 if k in rs[0]:
                     entry["systems"][sname][k] = statistics.median(r[k] for r in rs)
         results["workloads"][name] = entry
+        save_results(results, args.out)
         print_entry(name, entry)
 
     if args.cpu_pairs:
@@ -795,8 +806,8 @@ def measure(names, systems, args):
     if round_trip_start is not None:
         results["core_round_trip_ns"] = {"start": round_trip_start, "end": core_round_trip_ns(args)}
     results["elapsed_s"] = time.time() - started
-    with open(os.path.join(args.out, "results.json"), "w") as f:
-        json.dump(results, f, indent=2)
+    results["complete"] = True
+    save_results(results, args.out)
     print_summary(results)
     suite_report.charts(results, args.out)
     print(f"results: {os.path.join(args.out, 'results.json')} ({results['elapsed_s']:.0f} s)")
@@ -804,6 +815,15 @@ def measure(names, systems, args):
         print("suite: FAILED, wrong results:\n  " + "\n  ".join(failures))
         return 1
     return 0
+
+
+def save_results(results, out):
+    """Writes out/results.json whole: through a file beside it and a rename, so that a run killed
+    while writing leaves the last whole version, never half of one."""
+    path = os.path.join(out, "results.json")
+    with open(path + ".part", "w") as f:
+        json.dump(results, f, indent=2)
+    os.replace(path + ".part", path)
 
 
 def cpu_pairs(names, systems, results, args):
@@ -840,6 +860,7 @@ def cpu_pairs(names, systems, results, args):
             for s, r in zip(pair, runs):
                 per_unit[s.name].append(r["cpu_s"] * 1e6 / r["items"])
         entry["cpu_pairs"] = {"peer": peer, **per_unit}
+        save_results(results, args.out)
         paired = suite_report.cpu_paired(entry)
         if paired:
             print(f"  {name:<22} CPU per unit libeam/{peer} {paired[1]:.2f}x [{paired[2]:.2f}-{paired[3]:.2f}] "
@@ -887,6 +908,10 @@ def print_summary(results):
               f"the start, {trip['end']:.0f} ns at the end")
     if remote:
         print_remote_summary(remote)
+    if results.get("complete") is False:  # files from before the key are whole runs
+        rows = len(results["workloads"])
+        print(f"\nnote: a run cut short: {rows} row{'s' if rows != 1 else ''} measured, "
+              f"{len(results.get('scaling') or {})} of them in the worker sweep")
 
 
 def print_remote_summary(remote):
@@ -986,6 +1011,8 @@ def worker_scaling(names, systems, results, args):
             runs.setdefault(name, {})[system.name] = {w: r for w, r in rates.items() if r}
             print(f"  {name:<22} {system.name:<8} " + "  ".join(f"{w}:{fmt_rate(v)}" for w, v in series.items()),
                   flush=True)
+            results["scaling"], results["scaling_runs"], results["scaling_screens"] = out, runs, screens
+            save_results(results, args.out)
     print_slower(out, runs)
     if screens:
         print("measured again, their first set's interval off 1 near it at some count: "
