@@ -1,7 +1,7 @@
 // Actor hot paths on a live system: cast throughput, ping-pong, fan-in, fan-out across two
 // workers, calls from outside and inside actors, spawn + stop, the 2^20 spawn tree, the bytes
-// an idle actor costs, an idle system's CPU, a rescue after idling, and the CPU of a program
-// woken every few milliseconds.
+// an idle actor costs, an idle system's CPU, a rescue after idling and one while busy, and the
+// CPU of a program woken every few milliseconds.
 // Workloads come from bench/workloads/eam_workloads.hpp and verify their own results.
 #include <benchmark/benchmark.h>
 
@@ -209,6 +209,47 @@ void BM_rescue_after_idle(benchmark::State& st) {
 // each one.
 BENCHMARK(BM_rescue_after_idle)->Arg(3)->Arg(12)->ArgName("idle_ms")->Iterations(50)->UseManualTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_rescue_after_idle)->Arg(1500)->ArgName("idle_ms")->Iterations(3)->UseManualTime()->Unit(benchmark::kMillisecond);
+// How soon work held back behind a long handler runs while the system is busy, on N workers: a
+// ping-pong pair keeps one worker running, so the resting watch looks every interval, and the
+// long handler starts on that worker. One resting worker keeps the watch however many rest
+// (scheduler::watches); with a watch on each, 15 on 16 workers, the first of them to look
+// rescued sooner, at the cost of each waking at every epoch and interval.
+void BM_rescue_while_busy(benchmark::State& st) {
+  struct wait_for_flag {};
+  struct set_flag {};
+  eam::actor_system sys(config_for(st));
+  done_latch never;  // the game outlasts the benchmark, which stops both players
+  auto a = sys.spawn(player, &never);
+  auto b = sys.spawn(player, &never);
+  a.cast(set_peer{b});
+  b.cast(set_peer{a});
+  a.cast(ball{std::int64_t{1} << 60});
+  for (auto _ : st) {
+    auto flag = std::make_shared<std::atomic<bool>>(false);
+    auto finished = std::make_shared<std::atomic<bool>>(false);
+    auto waiter = sys.spawn([flag, finished](eam::actor_context&) {
+      return eam::behavior{[flag, finished](wait_for_flag) {
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+        while (!flag->load() && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+        finished->store(flag->load());
+      }};
+    });
+    auto setter = sys.spawn([flag](eam::actor_context&) { return eam::behavior{[flag](set_flag) { flag->store(true); }}; });
+    // The last rescue over and the count back where the pair keeps it (one worker).
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    const auto start = std::chrono::steady_clock::now();
+    waiter.cast(wait_for_flag{});
+    setter.cast(set_flag{});
+    while (!finished->load()) std::this_thread::yield();
+    st.SetIterationTime(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    if (!flag->load()) st.SkipWithError("the setter never ran");
+    sys.stop(waiter);
+    sys.stop(setter);
+  }
+  sys.stop(a);
+  sys.stop(b);
+}
+BENCHMARK(BM_rescue_while_busy)->Arg(2)->Arg(4)->Arg(16)->ArgName("workers")->Iterations(50)->UseManualTime()->Unit(benchmark::kMillisecond);
 // CPU of a program woken every few milliseconds (a ticker, a poller): each period an outside
 // thread casts to an actor that handles it at once, and the system goes idle again. What the
 // resting worker's watch costs such a program: it backs off while the active worker sleeps and

@@ -173,10 +173,11 @@ void scheduler::wake_backed_off_watch() noexcept {
     workers_[active]->rest_sem_.signal();
 }
 
-void scheduler::tune() noexcept {
+unsigned scheduler::tune(bool caller_active) noexcept {
   const std::int64_t now = now_ns();
-  if (now < next_epoch_ns_.load(std::memory_order_relaxed)) return;
-  if (tuning_.exchange(true, std::memory_order_acquire)) return;  // another worker ends this epoch
+  if (now < next_epoch_ns_.load(std::memory_order_relaxed)) return no_worker;
+  if (tuning_.exchange(true, std::memory_order_acquire)) return no_worker;  // another worker ends this epoch
+  unsigned held_back = no_worker;
   if (now >= next_epoch_ns_.load(std::memory_order_relaxed)) {
     if (rescued_ != no_worker) {
       const worker& w = *workers_[rescued_];
@@ -207,6 +208,19 @@ void scheduler::tune() noexcept {
                                   .searching = w.searching()}))
           signs.turn_spans_epoch = true;
       }
+      // A worker in one turn through the whole epoch while actors wait in its slot or queue holds
+      // them back, and neither the rescue nor stealing moves them while every other worker is
+      // busy with its own: a rescue under way (every worker active already), or a worker past
+      // the count that took them while active and whose turn outlasted the count (the watch
+      // looks at active workers only). The caller takes them. Not for a resting caller when
+      // the worker is active and no rescue is under way: it hands what it takes to the global
+      // queue, where the worker in the long turn may be the only one to look, and its watch's
+      // rescue is what helps there. Hints (relaxed): a wrong "yes" moves actors that were about
+      // to run, a wrong "no" waits an epoch more.
+      if ((caller_active || i >= active || rescued_ != no_worker) && epoch_start_ns_ != 0 &&
+          p == worker_progress_at_epoch_start_[i] && !w.parked() &&
+          (w.has_queued_work() || w.lifo_.load(std::memory_order_relaxed) != nullptr))
+        held_back = i;
       if (w.saw_waiting_work_.exchange(false, std::memory_order_relaxed)) signs.work_waited = true;
       work += p - worker_progress_at_epoch_start_[i];
       worker_progress_at_epoch_start_[i] = p;
@@ -221,6 +235,7 @@ void scheduler::tune() noexcept {
     short_epoch_.store(tuner_.next_epoch_ns() < active_worker_tuner::epoch_ns, std::memory_order_relaxed);
   }
   tuning_.store(false, std::memory_order_release);
+  return held_back;
 }
 
 void scheduler::set_active(unsigned count) noexcept {
@@ -228,6 +243,10 @@ void scheduler::set_active(unsigned count) noexcept {
   // signal (release) to that wait (acquire) carries the new count.
   const unsigned before = active_.exchange(count, std::memory_order_relaxed);
   for (unsigned i = before; i < count; ++i) workers_[i]->rest_sem_.signal();
+  // A count that grows passes the watch (watches) to a worker that sleeps unwatching: signalled,
+  // it takes the watch up. One that shrinks passes it to a worker that goes to rest now and
+  // finds it there; the watch before it gives it up at its next look.
+  if (count > before && count < workers_.size()) workers_[count]->rest_sem_.signal();
 }
 
 void scheduler::rescue(unsigned stalled, std::uint64_t seen) noexcept {

@@ -83,6 +83,9 @@ class scheduler {
   [[nodiscard]] std::uint64_t progress() const noexcept;
   /// How many workers run now (all of them unless adaptive).
   [[nodiscard]] unsigned active_workers() const noexcept { return active_.load(std::memory_order_relaxed); }
+  /// Resting workers whose watch wakes at each epoch now (watches: one, or two for a moment
+  /// while the watch passes on), for diagnostics and tests.
+  [[nodiscard]] unsigned epoch_watchers() const noexcept { return epoch_watchers_.load(std::memory_order_relaxed); }
   /// Whether the calling thread is one of this scheduler's workers.
   [[nodiscard]] bool on_worker() const noexcept;
   /// The longest unbounded queue the workers saw since the previous call, and a request for new
@@ -107,6 +110,12 @@ class scheduler {
   [[nodiscard]] bool is_active(unsigned worker_index) const noexcept {
     return worker_index < active_.load(std::memory_order_relaxed);
   }
+  /// Whether resting worker `worker_index` keeps the rest watch (worker::rest): the first past
+  /// the count does, for all, and wake_backed_off_watch signals it. One watch rescues and ends
+  /// epochs for every resting worker; more only read the active workers' lines at every epoch.
+  [[nodiscard]] bool watches(unsigned worker_index) const noexcept {
+    return worker_index == active_.load(std::memory_order_relaxed);
+  }
   /// Whether a resting worker's watch ends the tuning epochs (tune), waking when one is due
   /// (until_epoch_end_us): then the active workers leave the clock alone.
   [[nodiscard]] bool epochs_watched() const noexcept { return epoch_watchers_.load(std::memory_order_relaxed) != 0; }
@@ -127,7 +136,9 @@ class scheduler {
   // wake-up's work (about a millisecond); the watch looks again soon while more remain.
   static constexpr unsigned pooled_blocks_per_give_back = 64 * 1024;
   /// Ends the tuning epoch if it is over (any worker, now and then; only when adaptive_).
-  void tune() noexcept;
+  /// Returns a worker that ran one turn through the whole epoch while actors wait in its slot or
+  /// queue, for the caller (active or resting) to take (worker::take_held_back); else no_worker.
+  [[nodiscard]] unsigned tune(bool caller_active) noexcept;
   void set_active(unsigned count) noexcept;
   static constexpr unsigned no_worker = ~0u;
   /// The rest watch's verdict (worker.hpp): the index of an active worker that made no progress

@@ -364,6 +364,19 @@ bool worker::rest() noexcept {
     // stop() sets stopping_ and then signals every worker: a relaxed look is enough here.
     if (sched_.stopping_.load(std::memory_order_relaxed)) return false;
     if (sched_.is_active(index_)) return true;
+    if (!sched_.watches(index_)) {
+      // Another resting worker watches for all (scheduler::watches). This one sleeps until the
+      // count reaches it, as a worker to run or as the watch (set_active signals both), or the
+      // system stops; the long bound only caps what a lost signal could cost.
+      watch.set(false);
+      (void)rest_sem_.wait(rest_unwatched_us);
+      interval_us = rest_first_look_us;  // should it watch now, it starts as a rest starts
+      backed_off_us = 0;
+      woken_past_us = rest_watch_woken_past_us;
+      note_progress();
+      look_after_interval();
+      continue;
+    }
     // The watch also wakes when the tuning epoch is due: while a worker rests, the active ones
     // leave the clock to it (run). Its first looks for work held back keep their own pace: with
     // a look at each epoch's end as well, counting's producer was rescued sooner after its long
@@ -386,11 +399,15 @@ bool worker::rest() noexcept {
       look_after_interval();
       continue;
     }
-    sched_.tune();
+    take_held_back_from(sched_.tune(false));
     if (sched_.is_active(index_)) return true;
     if (interval_us < rest_watch_interval_us && std::chrono::steady_clock::now() < look_at) continue;  // the epoch's end only
     if (const unsigned stalled = sched_.work_held_back(seen_progress_); stalled != scheduler::no_worker) {
       sched_.rescue(stalled, seen_progress_[stalled]);
+      // Every worker runs now, but one busy with its own actors steals nothing: what waited
+      // behind the long turn waited on, however long the turn (a ping-pong pair on the other
+      // worker held a call's answer back for as long as the handler ran). So it moves now.
+      take_held_back(*sched_.workers_[stalled]);
     } else if (backed_off_us != 0 && sched_.all_active_asleep()) {
       // The wake-up that signalled us was a short one (a tick handled, a reply sent): back to the
       // back-off it broke, no further than the signals' threshold, which doubles. Else a program
@@ -429,6 +446,20 @@ void worker::hand_off() noexcept {
     sched_.handed_off_.fetch_add(handed, std::memory_order_relaxed);  // a hint: a taker that finds the queue empty stops
     sched_.notify();
   }
+}
+
+void worker::take_held_back_from(unsigned held_back) noexcept {
+  if (held_back != scheduler::no_worker && held_back != index_) [[unlikely]] take_held_back(*sched_.workers_[held_back]);
+}
+
+void worker::take_held_back(worker& stalled) noexcept {
+  if (actor_cell* c = stalled.steal_lifo(); c != nullptr && !queue_.push(c)) push_global(c);
+  for (unsigned round = 0; round < take_held_back_rounds; ++round) {
+    actor_cell* c = stalled.queue_.steal_into(queue_, [this](actor_cell* spill) { push_global(spill); });
+    if (c == nullptr) break;
+    if (!queue_.push(c)) push_global(c);
+  }
+  if (!sched_.is_active(index_)) hand_off();  // for the workers that run
 }
 
 actor_cell* worker::take_stranded() noexcept {
@@ -535,7 +566,7 @@ void worker::run() noexcept {
           // A resting worker's watch ends the epochs on time (rest), however long the active
           // workers' turns; the clock costs a serial workload's one active worker about 1 % of
           // its time (ping-pong, a clock look every 3 us).
-          if (!sched_.epochs_watched()) sched_.tune();
+          if (!sched_.epochs_watched()) take_held_back_from(sched_.tune(sched_.is_active(index_)));
         }
         // Past the active count: what this worker holds goes to the others, and it rests. Looked
         // at every give_back_interval turns, not at the epoch's looks only: after a probe up

@@ -5,12 +5,15 @@
 //
 // Only the first `active` workers run (scheduler.hpp, active_worker_tuner.hpp). A worker past
 // that count hands what it holds (LIFO slot, local queue) to the global queue and rests on its
-// own semaphore, out of the idle protocol's reach, until the count grows again. While it rests
-// it watches the active workers: when one of them made no progress for a whole watch interval
-// while work waits in its slot or queue (a long handler), it rescues that work: every worker is
-// active, fewer as active_worker_tuner::rescue_look finds they do as much, until the worker it
-// waited out handles short messages again or sleeps (scheduler::rescue, long_turns_ended), and
-// then the count is the tuner's again.
+// own semaphore, out of the idle protocol's reach, until the count grows again. The first worker
+// past the count (scheduler::watches) watches the active workers while it rests, the others
+// sleep until the count reaches them: when an active worker made no progress for a whole watch
+// interval while work waits in its slot or queue (a long handler), it rescues that work: it
+// takes it (take_held_back), and every worker is active, fewer as
+// active_worker_tuner::rescue_look finds they do as much, until the worker it waited out handles
+// short messages again or sleeps (scheduler::rescue, long_turns_ended), and then the count is
+// the tuner's again. What a turn through a whole epoch holds back while a rescue is under way,
+// or on a worker past the count, the worker that ends the epoch takes (scheduler::tune).
 //
 // The LIFO slot is not woken for (a send would pay a wake-up per message) but it is stealable:
 // a parked worker wakes every lifo_watch_interval and takes an actor that sat in another
@@ -116,6 +119,12 @@ class worker {
   std::int64_t next_watch(std::int64_t current, std::int64_t busy) noexcept;
   bool rest() noexcept;
   void hand_off() noexcept;
+  /// Takes, as a thief, what waits behind `stalled`'s long turn (its LIFO slot and its queue)
+  /// into this worker's queue, or hands it to the global queue when this worker is not active:
+  /// the rest watch's rescue, and what scheduler::tune finds held back.
+  void take_held_back(worker& stalled) noexcept;
+  /// The same for the worker scheduler::tune named, if any (not this one).
+  void take_held_back_from(unsigned held_back) noexcept;
   [[gnu::cold, gnu::noinline]] void note_backlog(const actor_cell* c) noexcept;
   void requeue(actor_cell* c) noexcept;
   [[gnu::noinline]] void spill_older_half(actor_cell* c) noexcept;  // requeue's overflow
@@ -166,6 +175,13 @@ class worker {
   // brings it back. A program woken every millisecond thus pays about what it paid with no
   // signal below 16 ms, not a signal and a look per wake-up (BM_periodic_wake_cpu).
   static constexpr std::int64_t rest_watch_woken_past_max_us = 16'000;
+  // How long a resting worker that does not watch sleeps between looks at whether it should: the
+  // count's changes signal it (scheduler::set_active), so this bounds only a lost signal. Each
+  // resting worker woke at every epoch and every watch interval before: on 16 workers, 15 of
+  // them for a serial workload's one active worker, ten times the context switches of one.
+  static constexpr std::int64_t rest_unwatched_us = 1'000'000;
+  // Steals by take_held_back, each half of what is left: enough to empty a full queue.
+  static constexpr unsigned take_held_back_rounds = 32;
   // How often a parked worker looks for an actor stranded in a busy worker's LIFO slot.
   static constexpr std::int64_t lifo_watch_interval_us = 10'000;
   // While every worker sleeps there is nothing to rescue: the watch backs off, doubling up to
