@@ -176,32 +176,49 @@ void BM_idle_cpu(benchmark::State& st) {
   st.counters["percent_of_a_core"] = percent;
 }
 BENCHMARK(BM_idle_cpu)->Iterations(1)->UseRealTime()->Unit(benchmark::kMillisecond);
+struct wait_for_flag {};
+struct set_flag {};
+
+// One round of the rescue benchmarks: spawns a waiter, whose handler spins until a setter queued
+// behind it has run (bounded at 20 s), and that setter; runs `before`; casts to both and waits
+// for the waiter's end. The seconds from the casts to that end, or a negative value when the
+// setter never ran.
+template <class Before>
+double held_back_round(eam::actor_system& sys, Before&& before) {
+  auto flag = std::make_shared<std::atomic<bool>>(false);
+  auto finished = std::make_shared<std::atomic<bool>>(false);
+  auto waiter = sys.spawn([flag, finished](eam::actor_context&) {
+    return eam::behavior{[flag, finished](wait_for_flag) {
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+      while (!flag->load() && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+      finished->store(true);  // the setter ran, or the bound passed: the flag tells
+    }};
+  });
+  auto setter = sys.spawn([flag](eam::actor_context&) { return eam::behavior{[flag](set_flag) { flag->store(true); }}; });
+  before();
+  const auto start = std::chrono::steady_clock::now();
+  waiter.cast(wait_for_flag{});
+  setter.cast(set_flag{});
+  while (!finished->load()) std::this_thread::yield();
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  sys.stop(waiter);
+  sys.stop(setter);
+  return flag->load() ? seconds : -1;
+}
+
+void report_round(benchmark::State& st, double seconds) {
+  st.SetIterationTime(seconds < 0 ? 20 : seconds);
+  if (seconds < 0) st.SkipWithError("the setter never ran");
+}
+
 // How soon work held back behind a long handler runs when that handler starts after the system
 // idled: the waiter spins until the setter, queued behind it on the one active worker, has run,
 // which only the resting worker's rescue can arrange. An idle system's resting watch backs off
 // to a second between looks; the worker that wakes brings it back (scheduler.hpp).
 void BM_rescue_after_idle(benchmark::State& st) {
-  struct wait_for_flag {};
-  struct set_flag {};
   for (auto _ : st) {
     eam::actor_system sys({.workers = 2});
-    auto flag = std::make_shared<std::atomic<bool>>(false);
-    auto finished = std::make_shared<std::atomic<bool>>(false);
-    auto waiter = sys.spawn([flag, finished](eam::actor_context&) {
-      return eam::behavior{[flag, finished](wait_for_flag) {
-        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-        while (!flag->load() && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
-        finished->store(true);  // the setter ran, or the bound passed: the check below tells
-      }};
-    });
-    auto setter = sys.spawn([flag](eam::actor_context&) { return eam::behavior{[flag](set_flag) { flag->store(true); }}; });
-    std::this_thread::sleep_for(std::chrono::milliseconds(st.range(0)));
-    const auto start = std::chrono::steady_clock::now();
-    waiter.cast(wait_for_flag{});
-    setter.cast(set_flag{});
-    while (!finished->load()) std::this_thread::yield();
-    st.SetIterationTime(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-    if (!flag->load()) st.SkipWithError("the setter never ran");
+    report_round(st, held_back_round(sys, [&st] { std::this_thread::sleep_for(std::chrono::milliseconds(st.range(0))); }));
   }
 }
 // 3 and 12 ms: idle long enough for the watch to back off past its busy interval, too short for
@@ -215,8 +232,6 @@ BENCHMARK(BM_rescue_after_idle)->Arg(1500)->ArgName("idle_ms")->Iterations(3)->U
 // (scheduler::watches); with a watch on each, 15 on 16 workers, the first of them to look
 // rescued sooner, at the cost of each waking at every epoch and interval.
 void BM_rescue_while_busy(benchmark::State& st) {
-  struct wait_for_flag {};
-  struct set_flag {};
   eam::actor_system sys(config_for(st));
   done_latch never;  // the game outlasts the benchmark, which stops both players
   auto a = sys.spawn(player, &never);
@@ -225,26 +240,8 @@ void BM_rescue_while_busy(benchmark::State& st) {
   b.cast(set_peer{a});
   a.cast(ball{std::int64_t{1} << 60});
   for (auto _ : st) {
-    auto flag = std::make_shared<std::atomic<bool>>(false);
-    auto finished = std::make_shared<std::atomic<bool>>(false);
-    auto waiter = sys.spawn([flag, finished](eam::actor_context&) {
-      return eam::behavior{[flag, finished](wait_for_flag) {
-        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-        while (!flag->load() && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
-        finished->store(true);  // the setter ran, or the bound passed: the check below tells
-      }};
-    });
-    auto setter = sys.spawn([flag](eam::actor_context&) { return eam::behavior{[flag](set_flag) { flag->store(true); }}; });
     // The last rescue over and the count back where the pair keeps it (one worker).
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    const auto start = std::chrono::steady_clock::now();
-    waiter.cast(wait_for_flag{});
-    setter.cast(set_flag{});
-    while (!finished->load()) std::this_thread::yield();
-    st.SetIterationTime(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-    if (!flag->load()) st.SkipWithError("the setter never ran");
-    sys.stop(waiter);
-    sys.stop(setter);
+    report_round(st, held_back_round(sys, [] { std::this_thread::sleep_for(std::chrono::milliseconds(20)); }));
   }
   sys.stop(a);
   sys.stop(b);
