@@ -528,13 +528,18 @@ TEST_SUITE("engine.active_workers") {
     auto stop = std::make_shared<std::atomic<bool>>(false);
     start_ping_pair(system, stop);
     // Fifty looks a millisecond apart: every resting watch that wakes at the epochs turns on at
-    // its first wake-up while the pair runs, within a millisecond or two.
+    // its first wake-up while the pair runs, within a millisecond or two. At most one at every
+    // look, and exactly one at some look while two or more workers rest: under a sanitizer the
+    // count moves (probes, rescues), and while every worker runs none rests to watch.
     const auto one_watch_throughout = [&] {
+      bool seen_one_of_many = false;
       for (int look = 0; look < 50; ++look) {
-        if (sched.active_workers() != 1 || sched.epoch_watchers() != 1) return false;
+        const unsigned watchers = sched.epoch_watchers();
+        if (watchers > 1) return false;
+        seen_one_of_many = seen_one_of_many || (watchers == 1 && sched.active_workers() <= 6);
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
       }
-      return true;
+      return seen_one_of_many;
     };
     CHECK(eam::test::eventually(one_watch_throughout, std::chrono::seconds(60)));
     stop->store(true);
