@@ -405,8 +405,9 @@ bool worker::rest() noexcept {
     if (const unsigned stalled = sched_.work_held_back(seen_progress_); stalled != scheduler::no_worker) {
       sched_.rescue(stalled, seen_progress_[stalled]);
       // Every worker runs now, but one busy with its own actors steals nothing: what waited
-      // behind the long turn waited on, however long the turn (a ping-pong pair on the other
-      // worker held a call's answer back for as long as the handler ran). So it moves now.
+      // behind the long turn waited on, however long the turn (with a ping-pong pair on the other
+      // worker, the actor queued behind a waiting handler waited as long as the handler). So it
+      // moves now.
       take_held_back(*sched_.workers_[stalled]);
     } else if (backed_off_us != 0 && sched_.all_active_asleep()) {
       // The wake-up that signalled us was a short one (a tick handled, a reply sent): back to the
