@@ -14,22 +14,25 @@
 //     work done in it (messages handled, a turn that handled none counting as one:
 //     progress_at_turn_start) and its length;
 //   - now and then the tuner probes: it asks for half the active workers (or twice as many)
-//     for one shorter epoch (probe_epoch_ns), and compares its rate with that of the last few
-//     steady epochs before it (baseline_epochs): a workload's rate moves from epoch to epoch
-//     (quicksort's partitions, each a few dozen heavy messages), and a probe compared with one
-//     epoch alone won or lost by that epoch's luck;
+//     for one shorter epoch (probe_epoch_ns down, three quarters of it up), and compares its
+//     rate with that of the last few steady epochs before it (baseline_epochs): a workload's
+//     rate moves from epoch to epoch (quicksort's partitions, each a few dozen heavy
+//     messages), and a probe compared with one epoch alone won or lost by that epoch's luck;
 //   - fewer workers are kept when they do at least keep_fewer_ratio of the work (a core spent
 //     for nothing is a cost to whoever embeds the engine), more workers only when they do at
 //     least keep_more_ratio of it; a probe that loses is undone, and the next one waits twice
 //     as long (up to max_probe_interval epochs), so a settled workload pays for probes rarely;
-//   - a probe up is looked at halfway (probe_look_ns): one that runs at under clear_loss_ratio
-//     of the rate before has lost, and ends there, and the next one waits four times as long
-//     (a probe down always runs its whole length: its start stalls on its own, see
-//     look_at_probe). A hub and its clients ran 4 to 12 times slower during a probe up to two
-//     workers, so every probe cost them most of its length; on a 60 ms run the probes and
-//     their after-effects were about 5% of it. A loss that large says the count suits the
-//     workload; a close result still gets the whole probe, as a quarter of a millisecond of a
-//     VM is noisy;
+//   - a probe up is looked at first after probe_up_first_look_ns, a third of its length: one
+//     that runs at under clear_loss_ratio of the rate before has lost, and ends there, and the next
+//     one waits four times as long (a probe down always runs its whole length: its start
+//     stalls on its own, see look_at_probe). A hub and its clients ran 4 to 12 times slower
+//     during a probe up to two workers, so every probe cost them most of its length; on a
+//     60 ms run the probes and their after-effects were about 5% of it. A loss that large says
+//     the count suits the workload, and it shows within a hundred microseconds: a dictionary
+//     and its 20 callers (concurrent-dictionary) ran at a quarter to a third of their rate on
+//     two workers from the first look, and with the look at half the probe their 26 ms runs
+//     on 2 workers were 3-4 % slower than on 1, most of it in the three or four probes. A
+//     close result still gets the whole probe, as a quarter of a millisecond of a VM is noisy;
 //   - a probe up that won with no room left goes back at once when its first steady epoch
 //     runs slower than the count before it, and the next probe waits the interval from before
 //     the win: the first half millisecond after a worker joins can run faster than what
@@ -134,18 +137,21 @@ class active_worker_tuner {
   [[nodiscard]] bool rescuing() const noexcept { return rescuing_; }
   [[nodiscard]] unsigned active() const noexcept { return active_; }
   /// How long the next epoch should last: a probe is shorter, as it may run at a loss, and is
-  /// looked at halfway. A rescue looks as often for the end of the turn it waits out, settled
+  /// looked at before its end (a probe down halfway, a probe up after a third). A rescue looks as often for the end of the turn it waits out, settled
   /// or not: once that turn ends, every look later is spent with the actors spread over the
   /// rescue's workers. concurrent-dictionary's dictionary stalled 2-6 ms in a page fault (the
   /// kernel zeroing a fresh 2 MiB page), and at epoch_ns the rescue went on about a
   /// millisecond after it, its clients and the dictionary on two cores.
   [[nodiscard]] std::int64_t next_epoch_ns() const noexcept {
+    if (before_probe_ != 0 && active_ > before_probe_ && probe_ns_ == 0) return probe_up_first_look_ns;
     return before_probe_ != 0 || rescuing_ ? probe_look_ns : epoch_ns;
   }
 
   static constexpr std::int64_t epoch_ns = 1'000'000;
   static constexpr std::int64_t probe_epoch_ns = 500'000;
   static constexpr std::int64_t probe_look_ns = probe_epoch_ns / 2;
+  // A probe up's first look, for a clear loss; its second comes probe_look_ns later.
+  static constexpr std::int64_t probe_up_first_look_ns = probe_look_ns / 2;
 
   // Fewer workers are kept when they do at least this share of the work of more.
   static constexpr double keep_fewer_ratio = 0.95;

@@ -146,10 +146,10 @@ TEST_SUITE("engine.active_workers") {
     REQUIRE(t.active() == 2);
     // Looks of a few heavy messages each: a quarter of what a verdict needs.
     constexpr std::uint64_t few = active_worker_tuner::min_work_per_epoch / 4;
-    for (int i = 0; i < 3; ++i) t.end_epoch(few, active_worker_tuner::probe_look_ns);
+    for (int i = 0; i < 3; ++i) t.end_epoch(few, active_worker_tuner::probe_up_first_look_ns);
     CHECK(t.active() == 2);  // nothing judged yet
-    CHECK(t.next_epoch_ns() == active_worker_tuner::probe_look_ns);
-    t.end_epoch(few, active_worker_tuner::probe_look_ns);  // together, one look: a clear loss
+    CHECK(t.next_epoch_ns() == active_worker_tuner::probe_up_first_look_ns);
+    t.end_epoch(few, active_worker_tuner::probe_up_first_look_ns);  // together, one look: a clear loss
     CHECK(t.active() == 1);
     CHECK(t.next_epoch_ns() == active_worker_tuner::epoch_ns);
 
@@ -379,8 +379,8 @@ TEST_SUITE("engine.active_workers") {
     active_worker_tuner t(2);
     t.end_epoch(10'000, active_worker_tuner::epoch_ns);  // steady at 1: the probe up starts
     REQUIRE(t.active() == 2);
-    CHECK(t.next_epoch_ns() == active_worker_tuner::probe_look_ns);
-    t.end_epoch(1'000, active_worker_tuner::probe_look_ns);  // 0.4 of the rate: lost at once
+    CHECK(t.next_epoch_ns() == active_worker_tuner::probe_up_first_look_ns);
+    t.end_epoch(500, active_worker_tuner::probe_up_first_look_ns);  // 0.4 of the rate: lost at once
     CHECK(t.active() == 1);
     CHECK(t.next_epoch_ns() == active_worker_tuner::epoch_ns);
     CHECK(steady_epochs_before_probe(t) == 4 * active_worker_tuner::first_probe_interval);
@@ -392,13 +392,21 @@ TEST_SUITE("engine.active_workers") {
     CHECK(steady_epochs_before_probe(t) == 8 * active_worker_tuner::first_probe_interval);
   }
 
-  TEST_CASE("a probe is judged on its whole length unless its first look lost clearly") {
+  TEST_CASE("a probe is judged on its whole length unless its first look lost clearly: a probe up's after a third of it, a probe down's halfway") {
     active_worker_tuner t(2);
     t.end_epoch(10'000, active_worker_tuner::epoch_ns);  // the probe up starts
-    t.end_epoch(2'000, active_worker_tuner::probe_look_ns);  // 0.8 of the rate: not clear
+    CHECK(t.next_epoch_ns() == active_worker_tuner::probe_up_first_look_ns);
+    t.end_epoch(1'000, active_worker_tuner::probe_up_first_look_ns);  // 0.8 of the rate: not clear
     REQUIRE(t.active() == 2);
-    t.end_epoch(4'000, active_worker_tuner::probe_look_ns);  // 1.2 over both looks: kept
-    CHECK(t.active() == 2);
+    CHECK(t.next_epoch_ns() == active_worker_tuner::probe_look_ns);
+    t.end_epoch(3'500, active_worker_tuner::probe_look_ns);
+    CHECK(t.active() == 2);  // 1.2 over the whole probe: kept
+    // A probe down is looked at halfway.
+    active_worker_tuner down(2);
+    win_probe_up(down);
+    down.end_epoch(20'000, active_worker_tuner::epoch_ns);  // steady at 2: the probe down starts
+    REQUIRE(down.active() == 1);
+    CHECK(down.next_epoch_ns() == active_worker_tuner::probe_look_ns);
   }
 
   TEST_CASE("no probe down starts while an active worker runs one turn through the epoch") {
