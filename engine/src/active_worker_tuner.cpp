@@ -137,6 +137,7 @@ void active_worker_tuner::rescue_started() noexcept {
   active_ = workers_;
   rescue_halved_from_ = 0;
   rescue_looks_to_skip_ = 1;  // the workers wake and take the stranded actors
+  rescue_retry_looks_ = first_rescue_retry_looks;
   rescue_settled_ = false;
   rescuing_ = true;
   pending_work_ = 0;  // it measured the count before
@@ -157,9 +158,15 @@ void active_worker_tuner::rescue_look(std::uint64_t work, std::int64_t ns, bool 
   const bool long_messages = !worker_idle && static_cast<double>(work) * static_cast<double>(epoch_ns) <
                                                  static_cast<double>(active_) * static_cast<double>(min_work_per_epoch) *
                                                      static_cast<double>(ns);
-  if (long_messages || (halved_from != 0 && rate < keep_fewer_ratio * rescue_rate_before_)) {
-    active_ = long_messages ? workers_ : halved_from;
+  if (long_messages) {
+    active_ = workers_;
     rescue_settled_ = true;
+    return;
+  }
+  if (halved_from != 0 && rate < keep_fewer_ratio * rescue_rate_before_) {
+    active_ = halved_from;
+    rescue_looks_to_skip_ = rescue_retry_looks_;  // the first of them holds the move back
+    rescue_retry_looks_ = std::min(2 * rescue_retry_looks_, max_rescue_retry_looks);
     return;
   }
   const unsigned floor = std::min(workers_, after_rescue_ + 1);

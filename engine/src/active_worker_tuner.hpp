@@ -125,8 +125,12 @@ class active_worker_tuner {
   /// ran on 16 workers at 0.62x the rate of one, with 8 cores busy. So the rescue halves its
   /// count while the rate holds keep_fewer_ratio of the count before (each step judged at its
   /// second look: the first holds the stall of handing the actors over), down to one worker
-  /// more than before the rescue (the one in the long turn runs nothing else); the first
-  /// halving that loses goes back, and the count stays for the rest of the rescue. Messages long
+  /// more than before the rescue (the one in the long turn runs nothing else). A halving that
+  /// loses goes back, and is tried again first_rescue_retry_looks later, twice as long after
+  /// each loss: one look is a quarter of a millisecond, and on 16 workers (a 2-vCPU VM)
+  /// bank-transaction's looks read 5-9 units a microsecond at 16, 8 and 4 alike, so that the
+  /// first halving to read 5 % low, when it settled for good, kept 8 or 16 workers for the rest
+  /// of a rescue that lasted the run. Messages long
   /// for an epoch (each worker's pace under min_work_per_epoch an epoch, none asleep) keep every
   /// worker: there a look holds too few of them to judge, and more cores are a gain by far.
   void rescue_look(std::uint64_t work, std::int64_t ns, bool worker_idle) noexcept;
@@ -170,6 +174,11 @@ class active_worker_tuner {
   // Steady epochs before the next probe: first this many, doubled after each probe that lost.
   static constexpr unsigned first_probe_interval = 4;
   static constexpr unsigned max_probe_interval = 128;
+  // Rescue looks before a halving that lost is tried again: first this many, doubled after each
+  // loss up to the max (16 ms). A count that does lose then costs a look or two at the halved
+  // count every few milliseconds, and less as the wait grows.
+  static constexpr unsigned first_rescue_retry_looks = 4;
+  static constexpr unsigned max_rescue_retry_looks = 64;
 
  private:
   /// A rescue whose count rescue_look may still move (its looks come every probe_look_ns, so
@@ -198,7 +207,8 @@ class active_worker_tuner {
   // The count a rescue halved from, until a look judges the halving; 0: none.
   unsigned rescue_halved_from_ = 0;
   double rescue_rate_before_ = 0;  // the rate at that count
-  unsigned rescue_looks_to_skip_ = 0;  // looks that hold a change's stall: not judged
+  unsigned rescue_looks_to_skip_ = 0;  // looks that hold a change's stall, or wait for a retry: not judged
+  unsigned rescue_retry_looks_ = first_rescue_retry_looks;  // the wait after the next halving that loses
   bool rescue_settled_ = false;    // the count stays until the rescue ends
   // An epoch that goes on (too little work so far): what it holds.
   std::uint64_t pending_work_ = 0;

@@ -264,7 +264,7 @@ TEST_SUITE("engine.active_workers") {
     CHECK(t.active() == 1);
   }
 
-  TEST_CASE("a rescue of short messages halves its workers while they do as much, and goes back at the first halving that loses") {
+  TEST_CASE("a rescue of short messages halves its workers while they do as much, goes back when a halving loses, and tries again later") {
     constexpr std::int64_t look = active_worker_tuner::probe_look_ns;
     active_worker_tuner t(16);
     t.rescue_started();
@@ -280,10 +280,22 @@ TEST_SUITE("engine.active_workers") {
     t.rescue_look(1, look, false);
     t.rescue_look(9'000, look, false);   // under keep_fewer_ratio of the rate at 8: back to 8
     CHECK(t.active() == 8);
-    CHECK(t.next_epoch_ns() == look);  // settled for this rescue, and looking for its end as often
-    t.rescue_look(100'000, look, false);
+    CHECK(t.next_epoch_ns() == look);  // looking for the long turn's end as often
+    for (unsigned i = 0; i < active_worker_tuner::first_rescue_retry_looks; ++i) {
+      t.rescue_look(i % 2 == 0 ? 100'000 : 1, look, false);  // waiting to try again: nothing judged
+      CHECK(t.active() == 8);
+    }
+    t.rescue_look(10'000, look, false);  // half is tried again
+    CHECK(t.active() == 4);
     t.rescue_look(1, look, false);
+    t.rescue_look(9'000, look, false);  // and loses again: the next try waits twice as long
     CHECK(t.active() == 8);
+    for (unsigned i = 0; i < 2 * active_worker_tuner::first_rescue_retry_looks; ++i) {
+      t.rescue_look(10'000, look, false);
+      CHECK(t.active() == 8);
+    }
+    t.rescue_look(10'000, look, false);
+    CHECK(t.active() == 4);
     t.rescue_over();
     CHECK(t.active() == 1);
     CHECK(t.next_epoch_ns() == active_worker_tuner::epoch_ns);  // the tuner's epochs again
@@ -293,6 +305,18 @@ TEST_SUITE("engine.active_workers") {
     t.rescue_look(1, look, false);
     t.rescue_look(10'000, look, false);
     CHECK(t.active() == 8);
+  }
+
+  TEST_CASE("a rescue whose halvings lose by a look's noise still reaches the fewest workers that do as much") {
+    constexpr std::int64_t look = active_worker_tuner::probe_look_ns;
+    active_worker_tuner t(16);
+    t.rescue_started();
+    // The same work at every count, read 10 % low at every third look: a halving judged on
+    // such a look loses. Before, the first of them kept 16 or 8 workers to the rescue's end.
+    unsigned looks = 0;
+    for (; looks < 200 && t.active() > 2; ++looks) t.rescue_look(looks % 3 == 2 ? 9'000 : 10'000, look, false);
+    CHECK(t.active() == 2);
+    CHECK(looks < 60);  // within 15 ms
   }
 
   TEST_CASE("a rescue keeps one worker more than before it: the one in the long turn runs nothing else") {
