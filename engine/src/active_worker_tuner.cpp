@@ -77,6 +77,7 @@ void active_worker_tuner::start_probe() noexcept {
   baseline_count_ = 0;  // whatever the verdict, the next baseline starts afresh
   const bool down = next_probe_goes_down();
   before_probe_ = active_;
+  if (down) up_unchecked_ = false;
   active_ = down ? active_ / 2 : std::min(workers_, 2 * active_);
   probe_down_next_ = !down;  // the next probe tries the other way, unless this one is kept
   probe_work_ = 0;
@@ -116,6 +117,11 @@ void active_worker_tuner::end_probe(double rate) noexcept {
     } else {
       probe_interval_ = first_probe_interval;
     }
+    if (!went_down && room) up_unchecked_ = true;
+  } else if (!went_down && up_unchecked_) {
+    active_ = before_probe_;  // a count no probe down has checked: checked from below now
+    probe_down_next_ = true;
+    epochs_to_probe_ = 1;
   } else {
     active_ = before_probe_;
     const unsigned growth = rate < clear_loss_ratio * rate_before_probe_ ? 4 : 2;

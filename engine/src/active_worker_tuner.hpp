@@ -43,6 +43,12 @@
 //     0.01-1.05x (median 0.44x), and the runs spent 30-70 % of their time at two workers;
 //   - otherwise it is checked by a probe down at once: the rate it beat may have been a
 //     workload's start;
+//   - a probe up that won with room left is followed by another probe up; when that one loses,
+//     the count it goes back to is checked by a probe down after one steady epoch, before any
+//     wait grows: that count too may have beaten only a workload's start. On 16 workers (a
+//     2-vCPU VM), a GenStage pipeline's first probe up beat its start 5x, the probe to 4 then
+//     lost clearly, and the pipeline ran 22 ms of a 44 ms run on two workers at a quarter of
+//     its rate on one, waiting out the 16 epochs before the probe down;
 //   - an epoch with too little work to judge goes on: its work and length are added to the
 //     next one's, until together they hold min_work_per_epoch units. Heavy messages (a quicksort
 //     partition, a term of precise-pi: tens of microseconds each) come a few dozen to the
@@ -203,6 +209,9 @@ class active_worker_tuner {
   // A probe up won with no room left, until its first steady epoch: the count before it (the
   // rate it beat stays in rate_before_probe_ until then). 0: none.
   unsigned confirm_back_to_ = 0;
+  // The count was reached by a probe up that won with room left, and no probe down has started
+  // since: it has been compared with the count below it only at that probe.
+  bool up_unchecked_ = false;
   unsigned after_rescue_ = 1;      // the count to go back to when the rescue is over
   // The count a rescue halved from, until a look judges the halving; 0: none.
   unsigned rescue_halved_from_ = 0;

@@ -229,6 +229,47 @@ TEST_SUITE("engine.active_workers") {
     CHECK(t.active() == 2);  // lost: two it is
   }
 
+  TEST_CASE("a count a probe up reached by beating a workload's start is checked from below once the next probe up loses") {
+    constexpr std::int64_t first = active_worker_tuner::probe_up_first_look_ns;
+    constexpr std::int64_t look = active_worker_tuner::probe_look_ns;
+    constexpr std::int64_t epoch = active_worker_tuner::epoch_ns;
+    // Per millisecond: 100,000 units on 1 worker, 25,000 on 2, 10,000 on 4; the start 10,000.
+    active_worker_tuner t(16);
+    t.end_epoch(10'000, epoch);  // the start: the probe up starts
+    REQUIRE(t.active() == 2);
+    t.end_epoch(25'000 * first / epoch, first);
+    t.end_epoch(25'000 * look / epoch, look);  // 2.5x the start: won, with room to go on
+    REQUIRE(t.active() == 2);
+    t.end_epoch(25'000, epoch);  // steady at 2: the probe to 4 starts at once
+    REQUIRE(t.active() == 4);
+    t.end_epoch(10'000 * first / epoch, first);  // 0.4 of the rate at 2: lost at its first look
+    REQUIRE(t.active() == 2);
+    t.end_epoch(25'000, epoch);  // one steady epoch at 2, then the probe down
+    CHECK(t.active() == 1);     // before: 16 epochs at 2 first
+    t.end_epoch(100'000 * look / epoch, look);
+    t.end_epoch(100'000 * look / epoch, look);  // 4x the rate at 2: kept
+    CHECK(t.active() == 1);
+    CHECK(steady_epochs_before_probe(t) == active_worker_tuner::first_probe_interval);
+
+    // A count that a probe down has checked waits as before after a probe up that loses.
+    active_worker_tuner checked(16);
+    checked.end_epoch(10'000, epoch);
+    checked.end_epoch(25'000 * first / epoch, first);
+    checked.end_epoch(25'000 * look / epoch, look);
+    checked.end_epoch(25'000, epoch);  // the probe to 4
+    checked.end_epoch(10'000 * first / epoch, first);  // lost: the probe down comes next
+    checked.end_epoch(25'000, epoch);
+    REQUIRE(checked.active() == 1);
+    checked.end_epoch(5'000 * look / epoch, look);
+    checked.end_epoch(5'000 * look / epoch, look);  // 1 worker at a fifth of 2: lost, back to 2
+    REQUIRE(checked.active() == 2);
+    for (unsigned i = 0; i < 100 && checked.active() == 2; ++i) checked.end_epoch(25'000, epoch);
+    REQUIRE(checked.active() == 4);  // the probe up, after the interval
+    checked.end_epoch(10'000 * first / epoch, first);  // lost clearly: the wait grows
+    REQUIRE(checked.active() == 2);
+    CHECK(steady_epochs_before_probe(checked) > active_worker_tuner::first_probe_interval);
+  }
+
   TEST_CASE("a probe down is not ended at its first look: the move stalls the work for a moment") {
     active_worker_tuner t(2);
     win_probe_up(t);
