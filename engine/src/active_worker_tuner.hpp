@@ -206,12 +206,12 @@ class active_worker_tuner {
   unsigned epochs_to_probe_ = 1;   // the first probe comes after one steady epoch
   bool probe_down_next_ = false;  // it starts with one worker: the first probe adds
   bool rescuing_ = false;
-  // A probe up won with no room left, until its first steady epoch: the count before it (the
-  // rate it beat stays in rate_before_probe_ until then). 0: none.
-  unsigned confirm_back_to_ = 0;
   // The count was reached by a probe up that won with room left, and no probe down has started
   // since: it has been compared with the count below it only at that probe.
   bool up_unchecked_ = false;
+  // A probe up won with no room left, until its first steady epoch: the count before it (the
+  // rate it beat stays in rate_before_probe_ until then). 0: none.
+  unsigned confirm_back_to_ = 0;
   unsigned after_rescue_ = 1;      // the count to go back to when the rescue is over
   // The count a rescue halved from, until a look judges the halving; 0: none.
   unsigned rescue_halved_from_ = 0;
