@@ -23,8 +23,8 @@
 //     least keep_more_ratio of it; a probe that loses is undone, and the next one waits twice
 //     as long (up to max_probe_interval epochs), so a settled workload pays for probes rarely;
 //   - a probe up is looked at first after probe_up_first_look_ns, a third of its length: one
-//     that runs at under clear_loss_ratio of the rate before has lost, and ends there, and the next
-//     one waits four times as long (a probe down always runs its whole length: its start
+//     that runs at under clear_loss_ratio of the rate before has lost, and ends there, and the
+//     next one waits four times as long (a probe down always runs its whole length: its start
 //     stalls on its own, see look_at_probe). A hub and its clients ran 4 to 12 times slower
 //     during a probe up to two workers, so every probe cost them most of its length; on a
 //     60 ms run the probes and their after-effects were about 5% of it. A loss that large says
@@ -134,7 +134,7 @@ class active_worker_tuner {
   /// more than before the rescue (the one in the long turn runs nothing else). A halving that
   /// loses goes back, and is tried again first_rescue_retry_looks later, twice as long after
   /// each loss: one look is a quarter of a millisecond, and on 16 workers (a 2-vCPU VM)
-  /// bank-transaction's looks read 5-9 units a microsecond at 16, 8 and 4 alike, so that the
+  /// bank-transaction's looks read 3-10 units a microsecond at 16, 8 and 4 alike, so that the
   /// first halving to read 5 % low, when it settled for good, kept 8 or 16 workers for the rest
   /// of a rescue that lasted the run. Messages long
   /// for an epoch (each worker's pace under min_work_per_epoch an epoch, none asleep) keep every
@@ -147,11 +147,12 @@ class active_worker_tuner {
   [[nodiscard]] bool rescuing() const noexcept { return rescuing_; }
   [[nodiscard]] unsigned active() const noexcept { return active_; }
   /// How long the next epoch should last: a probe is shorter, as it may run at a loss, and is
-  /// looked at before its end (a probe down halfway, a probe up after a third). A rescue looks as often for the end of the turn it waits out, settled
-  /// or not: once that turn ends, every look later is spent with the actors spread over the
-  /// rescue's workers. concurrent-dictionary's dictionary stalled 2-6 ms in a page fault (the
-  /// kernel zeroing a fresh 2 MiB page), and at epoch_ns the rescue went on about a
-  /// millisecond after it, its clients and the dictionary on two cores.
+  /// looked at before its end (a probe down halfway, a probe up after a third). A rescue looks
+  /// as often for the end of the turn it waits out, settled or not: once that turn ends, every
+  /// look later is spent with the actors spread over the rescue's workers.
+  /// concurrent-dictionary's dictionary stalled 2-6 ms in a page fault (the kernel zeroing a
+  /// fresh 2 MiB page), and at epoch_ns the rescue went on about a millisecond after it, its
+  /// clients and the dictionary on two cores.
   [[nodiscard]] std::int64_t next_epoch_ns() const noexcept {
     if (before_probe_ != 0 && active_ > before_probe_ && probe_ns_ == 0) return probe_up_first_look_ns;
     return before_probe_ != 0 || rescuing_ ? probe_look_ns : epoch_ns;

@@ -229,7 +229,8 @@ TEST_SUITE("engine.active_workers") {
     CHECK(t.active() == 2);  // lost: two it is
   }
 
-  TEST_CASE("a count a probe up reached by beating a workload's start is checked from below once the next probe up loses") {
+  TEST_CASE(
+      "a count a probe up reached by beating a workload's start is checked from below once the next probe up loses") {
     constexpr std::int64_t first = active_worker_tuner::probe_up_first_look_ns;
     constexpr std::int64_t look = active_worker_tuner::probe_look_ns;
     constexpr std::int64_t epoch = active_worker_tuner::epoch_ns;
@@ -245,7 +246,7 @@ TEST_SUITE("engine.active_workers") {
     t.end_epoch(10'000 * first / epoch, first);  // 0.4 of the rate at 2: lost at its first look
     REQUIRE(t.active() == 2);
     t.end_epoch(25'000, epoch);  // one steady epoch at 2, then the probe down
-    CHECK(t.active() == 1);     // before: 16 epochs at 2 first
+    CHECK(t.active() == 1);      // before: 16 epochs at 2 first
     t.end_epoch(100'000 * look / epoch, look);
     t.end_epoch(100'000 * look / epoch, look);  // 4x the rate at 2: kept
     CHECK(t.active() == 1);
@@ -256,7 +257,7 @@ TEST_SUITE("engine.active_workers") {
     checked.end_epoch(10'000, epoch);
     checked.end_epoch(25'000 * first / epoch, first);
     checked.end_epoch(25'000 * look / epoch, look);
-    checked.end_epoch(25'000, epoch);  // the probe to 4
+    checked.end_epoch(25'000, epoch);                  // the probe to 4
     checked.end_epoch(10'000 * first / epoch, first);  // lost: the probe down comes next
     checked.end_epoch(25'000, epoch);
     REQUIRE(checked.active() == 1);
@@ -264,7 +265,7 @@ TEST_SUITE("engine.active_workers") {
     checked.end_epoch(5'000 * look / epoch, look);  // 1 worker at a fifth of 2: lost, back to 2
     REQUIRE(checked.active() == 2);
     for (unsigned i = 0; i < 100 && checked.active() == 2; ++i) checked.end_epoch(25'000, epoch);
-    REQUIRE(checked.active() == 4);  // the probe up, after the interval
+    REQUIRE(checked.active() == 4);                    // the probe up, after the interval
     checked.end_epoch(10'000 * first / epoch, first);  // lost clearly: the wait grows
     REQUIRE(checked.active() == 2);
     CHECK(steady_epochs_before_probe(checked) > active_worker_tuner::first_probe_interval);
@@ -305,7 +306,9 @@ TEST_SUITE("engine.active_workers") {
     CHECK(t.active() == 1);
   }
 
-  TEST_CASE("a rescue of short messages halves its workers while they do as much, goes back when a halving loses, and tries again later") {
+  TEST_CASE(
+      "a rescue of short messages halves its workers while they do as much, goes back when a halving loses, and tries "
+      "again later") {
     constexpr std::int64_t look = active_worker_tuner::probe_look_ns;
     active_worker_tuner t(16);
     t.rescue_started();
@@ -457,7 +460,9 @@ TEST_SUITE("engine.active_workers") {
     CHECK(steady_epochs_before_probe(t) == 8 * active_worker_tuner::first_probe_interval);
   }
 
-  TEST_CASE("a probe is judged on its whole length unless its first look lost clearly: a probe up's after a third of it, a probe down's halfway") {
+  TEST_CASE(
+      "a probe is judged on its whole length unless its first look lost clearly: a probe up's after a third of it, a "
+      "probe down's halfway") {
     active_worker_tuner t(2);
     t.end_epoch(10'000, active_worker_tuner::epoch_ns);  // the probe up starts
     CHECK(t.next_epoch_ns() == active_worker_tuner::probe_up_first_look_ns);
