@@ -118,15 +118,16 @@ void active_worker_tuner::end_probe(double rate) noexcept {
       probe_interval_ = first_probe_interval;
     }
     if (!went_down && room) up_unchecked_ = true;
-  } else if (!went_down && up_unchecked_) {
-    active_ = before_probe_;  // a count no probe down has checked: checked from below now
-    probe_down_next_ = true;
-    epochs_to_probe_ = 1;
   } else {
     active_ = before_probe_;
-    const unsigned growth = rate < clear_loss_ratio * rate_before_probe_ ? 4 : 2;
-    probe_interval_ = std::min(growth * probe_interval_, max_probe_interval);
-    epochs_to_probe_ = probe_interval_;
+    if (!went_down && up_unchecked_) {  // a count no probe down has checked: checked from below now
+      probe_down_next_ = true;
+      epochs_to_probe_ = 1;
+    } else {
+      const unsigned growth = rate < clear_loss_ratio * rate_before_probe_ ? 4 : 2;
+      probe_interval_ = std::min(growth * probe_interval_, max_probe_interval);
+      epochs_to_probe_ = probe_interval_;
+    }
   }
   before_probe_ = 0;
 }

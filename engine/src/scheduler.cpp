@@ -218,8 +218,7 @@ unsigned scheduler::tune(bool caller_active) noexcept {
       // rescue is what helps there. Hints (relaxed): a wrong "yes" moves actors that were about
       // to run, a wrong "no" waits an epoch more.
       if ((caller_active || i >= active || rescued_ != no_worker) && epoch_start_ns_ != 0 &&
-          p == worker_progress_at_epoch_start_[i] && !w.parked() &&
-          (w.has_queued_work() || w.lifo_.load(std::memory_order_relaxed) != nullptr))
+          p == worker_progress_at_epoch_start_[i] && !w.parked() && w.holds_waiting_actors())
         held_back = i;
       if (w.saw_waiting_work_.exchange(false, std::memory_order_relaxed)) signs.work_waited = true;
       work += p - worker_progress_at_epoch_start_[i];
@@ -279,7 +278,7 @@ unsigned scheduler::work_held_back(const std::vector<std::uint64_t>& seen) const
       all_still = false;
       continue;
     }
-    if (w.has_queued_work() || w.lifo_.load(std::memory_order_relaxed) != nullptr) return i;
+    if (w.holds_waiting_actors()) return i;
   }
   // Every active worker in one long turn, and work waits in the global queue behind them all:
   // the rescue waits out the first of them.

@@ -84,6 +84,11 @@ class worker {
   /// Whether this worker looks for work between turns (a hint, as parked()).
   [[nodiscard]] bool searching() const noexcept { return searching_.load(std::memory_order_relaxed); }
   [[nodiscard]] bool has_queued_work() const noexcept { return queue_.size() != 0; }
+  /// Whether actors wait in this worker's queue or LIFO slot, for another thread to take (a hint,
+  /// relaxed: the rest watch's and the epoch's looks at work held back behind a long turn).
+  [[nodiscard]] bool holds_waiting_actors() const noexcept {
+    return has_queued_work() || lifo_.load(std::memory_order_relaxed) != nullptr;
+  }
   /// Takes the actor in this worker's LIFO slot if it is still there (a thief's [L2]).
   actor_cell* steal_lifo() noexcept;
   /// The owner's [L3]: replaces the slot's occupant with `next` (may be null) and returns the
