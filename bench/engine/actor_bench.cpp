@@ -63,12 +63,16 @@ void BM_ping_pong(benchmark::State& st) {
 }
 BENCHMARK(BM_ping_pong)->Arg(1)->Arg(2)->ArgName("workers")->UseRealTime()->Unit(benchmark::kMillisecond);
 
-void BM_fan_in(benchmark::State& st) {
+// 20 senders casting `per_sender` messages each into one actor, on `sys`.
+void run_fan_in(benchmark::State& st, eam::actor_system& sys, std::int64_t per_sender) {
   constexpr int senders = 20;
-  const std::int64_t per_sender = st.range(1);
-  eam::actor_system sys(config_for(st));
   for (auto _ : st) check(st, fan_in(sys, senders, per_sender), senders * per_sender);
   st.SetItemsProcessed(st.iterations() * senders * per_sender);
+}
+
+void BM_fan_in(benchmark::State& st) {
+  eam::actor_system sys(config_for(st));
+  run_fan_in(st, sys, st.range(1));
 }
 BENCHMARK(BM_fan_in)->Args({2, 1'000'000})->ArgNames({"workers", "per_sender"})->UseRealTime()->Unit(benchmark::kMillisecond);
 
@@ -77,11 +81,8 @@ BENCHMARK(BM_fan_in)->Args({2, 1'000'000})->ArgNames({"workers", "per_sender"})-
 // messages are written on one core and read on the other (engine/README.md, "Back-pressure").
 // The adaptive count keeps this workload on one worker; this row tracks the spread case.
 void BM_fan_in_across_workers(benchmark::State& st) {
-  constexpr int senders = 20;
-  const std::int64_t per_sender = st.range(0);
   eam::actor_system sys({.workers = 2, .adaptive_workers = false});
-  for (auto _ : st) check(st, fan_in(sys, senders, per_sender), senders * per_sender);
-  st.SetItemsProcessed(st.iterations() * senders * per_sender);
+  run_fan_in(st, sys, st.range(0));
 }
 BENCHMARK(BM_fan_in_across_workers)->Arg(100'000)->ArgName("per_sender")->UseRealTime()->Unit(benchmark::kMillisecond);
 
