@@ -4,6 +4,7 @@
 #include "deferred_releases.hpp"
 #include "envelope_cache.hpp"
 #include "envelope_contents.hpp"
+#include "outbox.hpp"
 #include "outside_blocks.hpp"
 #include "system_state.hpp"
 
@@ -21,14 +22,24 @@ void fail_unanswered_call(detail::envelope* e) noexcept {
 namespace eam::detail {
 
 namespace {
-// allocate_envelope's paths that take a new block or a batch: out of line, so that the path of a
-// block recycled on this thread saves no registers and sets up no frame.
+#if EAM_ENVELOPE_CACHE
+// A worker's block while it shares blocks. Out of line: the turn's count is a thread-local with
+// an initializer, whose check gave every path of its caller a frame (4 instructions a cast from
+// outside the pool, bench/gate).
+[[gnu::noinline]] envelope_memory allocate_shared_block(internal::envelope_cache* cache, std::uint8_t block) {
+  return cache->allocate(block, internal::local_outbox().sent_this_turn());
+}
+#endif
+
+// allocate_envelope's paths that take a new block or a batch, or a worker's shared block: out of
+// line, so that the path of a block a worker alone recycled saves no registers and sets up no
+// frame.
 [[gnu::noinline]] envelope_memory allocate_envelope_rarely(std::size_t bytes, std::size_t align, std::uint8_t block) {
   using internal::envelope_cache;
   if (block != 0) {
 #if EAM_ENVELOPE_CACHE
     envelope_cache* cache = internal::tls_envelope_cache;
-    if (internal::shares_blocks(cache)) return cache->allocate_unstacked(block);  // its stack is empty
+    if (internal::shares_blocks(cache)) return allocate_shared_block(cache, block);
     if (cache == nullptr) {  // a thread outside the pool
       internal::outside_blocks* mine = internal::tls_outside_blocks;
       if (mine == nullptr) mine = internal::this_thread_outside_blocks();  // its first message
@@ -44,18 +55,16 @@ namespace {
 // On a worker that shares no blocks (one worker active: worker.cpp) a block comes from the
 // worker's alone_blocks, else from the allocator, and is marked as made outside: a worker
 // that shares blocks gives it back to the allocator, as before there was a cache. A worker that
-// shares blocks takes one from its envelope_cache, and a thread outside the pool from its
-// outside_blocks.hpp. The two paths of a block this thread has at hand come first.
+// shares blocks takes one from its envelope_cache (recycled for a turn's first message and a
+// long turn's; the allocator's, marked outside too, for a burst), and a thread outside the
+// pool from its outside_blocks.hpp. The path of a block a worker alone has at hand comes first.
 envelope_memory allocate_envelope(std::size_t bytes, std::size_t align, std::uint8_t block) {
 #if EAM_ENVELOPE_CACHE
   using internal::envelope_cache;
   if (block != 0) {
     envelope_cache* cache = internal::tls_envelope_cache;
-    if (cache == internal::worker_alone()) {
+    if (cache == internal::worker_alone())
       if (void* b = internal::tls_alone_blocks.pop(block)) return {b, envelope_cache::outside};
-    } else if (internal::shares_blocks(cache)) {
-      if (void* b = cache->take_stacked(block)) return {b, envelope_cache::recycled};
-    }
   }
 #endif
   return allocate_envelope_rarely(bytes, align, block);

@@ -8,24 +8,21 @@
 
 namespace eam::internal {
 
-template <class SentThisTurn>
-detail::envelope_memory envelope_cache::unstacked(unsigned cls, SentThisTurn sent_this_turn) {
+detail::envelope_memory envelope_cache::allocate_unstacked(unsigned cls, unsigned sent_this_turn) {
+  const std::size_t bytes = detail::envelope_block_bytes(static_cast<std::uint8_t>(cls));
+  if (!recycles_for(sent_this_turn)) return {internal::allocate_small(bytes), outside};
   if (--until_pool_look_ == 0)
-    if (void* block = look_in_pool(cls, sent_this_turn())) return {block, recycled};
-  return {internal::allocate_small(detail::envelope_block_bytes(static_cast<std::uint8_t>(cls))), maker_};
-}
-
-detail::envelope_memory envelope_cache::allocate_unstacked(unsigned cls) {
-  return unstacked(cls, [] { return local_outbox().sent_this_turn(); });
+    if (void* block = look_in_pool(cls, sent_this_turn)) return {block, recycled};
+  return {internal::allocate_small(bytes), maker_};
 }
 
 detail::envelope_memory envelope_cache::allocate(unsigned cls, unsigned sent_this_turn) {
-  if (void* b = take_stacked(cls)) return {b, recycled};
-  return unstacked(cls, [sent_this_turn] { return sent_this_turn; });
+  if (recycles_for(sent_this_turn) && !stacks_.empty(cls)) return {stacks_.pop(cls), recycled};
+  return allocate_unstacked(cls, sent_this_turn);
 }
 
 void* envelope_cache::look_in_pool(unsigned cls, unsigned sent_this_turn) noexcept {
-  const bool fresh_instead = sent_this_turn >= long_turn_sends && !stacks_.pool_holds(cls, sent_this_turn);
+  const bool fresh_instead = !stacks_.pool_holds(cls, sent_this_turn);
   if (fresh_instead || !stacks_.take_batch(cls)) {
     until_pool_look_ = pool_look_interval;
     return nullptr;

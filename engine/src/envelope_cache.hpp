@@ -9,21 +9,39 @@
 // sending to 60 actors another worker runs), those two were a third of the samples, and the
 // row ran slower on 2 workers than on 1.
 //
-// Which blocks: an envelope records the worker that took its block from the allocator
-// (envelope::maker). Freed on that worker, the block goes back to the allocator, whose
-// same-thread path is as fast as any cache (a fan-in on one worker ran 25% slower when every
-// block went through these stacks: they hold fewer blocks than a burst of messages, so most
-// went through both). Blocks taken by a worker while it ran alone (the cache is then off:
-// worker.cpp) are marked `outside`: never kept here, they go back to the allocator, or onto
-// the freeing worker's alone_blocks while it runs alone (alone_blocks.hpp); those a thread outside
-// the pool made are marked `from_outside_thread` and go round between the workers and such
-// threads apart (outside_blocks.hpp). Freed on another worker, or recycled before, a block is
-// pushed on that worker's stack here (block_stacks.hpp): the block is not touched. A worker
-// allocates from its stack first; the block's line is then only written (the new envelope's
-// header), which the store buffer absorbs, not read to follow a free list. A stack that fills
-// gives its older half to the system's pool under one lock; an empty one takes a batch back.
-// The mutex orders the hand-over: what one worker wrote into a block happens before another
-// worker reuses it.
+// Which blocks: a turn's first message and a long sending turn's (long_turn_sends messages or
+// more, a driver casting from one handler) take the blocks kept here; a turn's further messages
+// take theirs from the allocator, marked `outside` (see "Bursts" below). An envelope records the
+// worker that took its block from the allocator for the cache (envelope::maker). Freed on that
+// worker, the block goes back to the allocator, whose same-thread path is as fast as any cache
+// (a fan-in on one worker ran 25% slower when every block went through these stacks: they hold
+// fewer blocks than a burst of messages, so most went through both). Blocks marked `outside` (a
+// burst's, or taken by a worker while it ran alone: the cache is then off, worker.cpp) are never
+// kept here: they go back to the allocator, or onto the freeing worker's alone_blocks while it
+// runs alone (alone_blocks.hpp); those a thread outside the pool made are marked
+// `from_outside_thread` and go round between the workers and such threads apart
+// (outside_blocks.hpp). Freed on another worker, or recycled before, a block is pushed on that
+// worker's stack here (block_stacks.hpp): the block is not touched. A message that takes a kept
+// block takes it from its worker's stack first; the block's line is then only written (the new
+// envelope's header), which the store buffer absorbs, not read to follow a free list. A stack
+// that fills gives its older half to the system's pool under one lock; an empty one takes a
+// batch back when the pool holds as many blocks as the turn has sent (below). The mutex orders
+// the hand-over: what one worker wrote into a block happens before another worker reuses it.
+//
+// Bursts take the allocator's blocks. Recycled blocks come back in the order their receivers
+// freed them, and each chain boundary and each batch between the workers mixes that order
+// again; nothing puts neighbours back together. In a fan-in spread over two workers that always
+// run (20 senders, 1,000 messages a turn), the receiver met its messages in runs of 2.4
+// adjacent blocks, one in ten on the other worker's heap, each read with a miss of its own
+// (perf: most of the receiver's turn on its pop), and the row ran at a tenth of its rate on one
+// worker. The allocator gives a page's blocks out again page by page, what another thread freed
+// into it included, so a sender's chain lies in address order (runs of 68 blocks) and the
+// receiver's core prefetches it: BM_fan_in_across_workers ran 2.3x as fast (engine/README.md,
+// "Back-pressure"). A turn's first message keeps the recycled block: the one reply of a leaf
+// (skynet's million) gains nothing from order, and skynet on 2 workers ran 0.96-0.97x when
+// every message of a short turn took the allocator's block. A long turn keeps what recycling
+// is for: fork-join-throughput's driver, the bottleneck of its row, ran 0.33x when it too took
+// the allocator's blocks.
 //
 // Two classes, 48 and 64 bytes (detail::envelope_block_class): the 40-byte header with up to
 // 8 or 24 bytes of message, the common sizes. Larger envelopes go to the allocator as before.
@@ -101,19 +119,19 @@ class envelope_cache {
   /// back); handed out by a thread outside the pool (outside_blocks.hpp); recycled.
   static constexpr std::uint8_t outside = 0, from_outside_thread = 254, recycled = 255;
 
-  /// A recycled block of class `cls` (1 or 2) from this worker's stack, or null when it is
-  /// empty (allocate_unstacked then looks further). Inline: the path of most blocks.
-  void* take_stacked(unsigned cls) noexcept { return stacks_.empty(cls) ? nullptr : stacks_.pop(cls); }
-  /// A block of class `cls` when take_stacked found none: one of a batch from the pool, else
-  /// one from the allocator; and the maker to record in its envelope. A worker looks in the
-  /// pool at once after a look that found blocks, else every pool_look_interval allocations.
-  /// From long_turn_sends messages sent in the calling worker's turn on, it looks only when
-  /// the pool holds as many blocks as the turn has sent (see above).
-  detail::envelope_memory allocate_unstacked(unsigned cls);
-  /// The two in turn, for a turn that has sent `sent_this_turn` messages: a block of class `cls`
-  /// and its maker. allocate_envelope calls them apart, the first inline and the second out of
-  /// line (envelope.cpp), and the turn's count is read only when the pool is looked at.
-  detail::envelope_memory allocate(unsigned cls, unsigned sent_this_turn = 0);
+  /// Whether a turn that has sent `sent_this_turn` messages takes the blocks kept here: for its
+  /// first message, and from long_turn_sends messages on (see above).
+  [[nodiscard]] static bool recycles_for(unsigned sent_this_turn) noexcept {
+    return sent_this_turn == 0 || sent_this_turn >= long_turn_sends;
+  }
+  /// A block of class `cls` (1 or 2) for a turn that has sent `sent_this_turn` messages, and
+  /// the maker to record in its envelope: where recycles_for says no, one from the allocator,
+  /// marked outside; else a recycled block from this worker's stack, else one of a batch from
+  /// the pool, else one from the allocator. It looks in the pool at once after a look that found
+  /// blocks, else every pool_look_interval allocations, and only when the pool holds as many
+  /// blocks as the turn has sent (see above). allocate_envelope calls it on a worker that shares
+  /// blocks (envelope.cpp).
+  detail::envelope_memory allocate(unsigned cls, unsigned sent_this_turn);
   [[nodiscard]] std::uint8_t maker() const noexcept { return maker_; }
   /// Whether a block this worker frees, whose envelope's maker is `maker`, is kept here: one
   /// that another worker took from the allocator, or a recycled one.
@@ -128,9 +146,8 @@ class envelope_cache {
 
  private:
   static constexpr unsigned pool_look_interval = 64;
-  /// allocate_unstacked, with the turn's count from `sent_this_turn()`.
-  template <class SentThisTurn>
-  detail::envelope_memory unstacked(unsigned cls, SentThisTurn sent_this_turn);
+  /// allocate's block when the stack is empty, or where recycles_for says no.
+  detail::envelope_memory allocate_unstacked(unsigned cls, unsigned sent_this_turn);
   void* look_in_pool(unsigned cls, unsigned sent_this_turn) noexcept;
 
   // What every message reads first, together (the stacks' counts lead stacks_).
