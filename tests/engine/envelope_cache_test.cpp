@@ -130,6 +130,7 @@ TEST_SUITE("engine.envelope_cache") {
     const auto long_turn = cache.allocate(small, envelope_cache::long_turn_sends);
     CHECK(long_turn.memory == kept);
     CHECK(long_turn.maker == envelope_cache::recycled);
+#if EAM_ENVELOPE_CACHE  // without it (AddressSanitizer builds) allocate_envelope keeps no blocks
     // The path a message takes (allocate_envelope), on a thread whose cache is this one and
     // whose turn has sent nothing: its first message, the kept block.
     cache.recycle(kept, small);
@@ -139,6 +140,7 @@ TEST_SUITE("engine.envelope_cache") {
     eam::internal::tls_envelope_cache = was;
     CHECK(first.memory == kept);
     CHECK(first.maker == envelope_cache::recycled);
+#endif
     eam::internal::deallocate(kept);
   }
 
