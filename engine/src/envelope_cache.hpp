@@ -9,39 +9,42 @@
 // sending to 60 actors another worker runs), those two were a third of the samples, and the
 // row ran slower on 2 workers than on 1.
 //
-// Which blocks: a turn's first message and a long sending turn's (long_turn_sends messages or
-// more, a driver casting from one handler) take the blocks kept here; a turn's further messages
-// take theirs from the allocator, marked `outside` (see "Bursts" below). An envelope records the
-// worker that took its block from the allocator for the cache (envelope::maker). Freed on that
-// worker, the block goes back to the allocator, whose same-thread path is as fast as any cache
-// (a fan-in on one worker ran 25% slower when every block went through these stacks: they hold
-// fewer blocks than a burst of messages, so most went through both). Blocks marked `outside` (a
-// burst's, or taken by a worker while it ran alone: the cache is then off, worker.cpp) are never
-// kept here: they go back to the allocator, or onto the freeing worker's alone_blocks while it
-// runs alone (alone_blocks.hpp); those a thread outside the pool made are marked
-// `from_outside_thread` and go round between the workers and such threads apart
-// (outside_blocks.hpp). Freed on another worker, or recycled before, a block is pushed on that
-// worker's stack here (block_stacks.hpp): the block is not touched. A message that takes a kept
-// block takes it from its worker's stack first; the block's line is then only written (the new
-// envelope's header), which the store buffer absorbs, not read to follow a free list. A stack
-// that fills gives its older half to the system's pool under one lock; an empty one takes a
-// batch back when the pool holds as many blocks as the turn has sent (below). The mutex orders
-// the hand-over: what one worker wrote into a block happens before another worker reuses it.
+// Which blocks: a turn's first burst_start messages and a long sending turn's (long_turn_sends
+// messages or more, a driver casting from one handler) take the blocks kept here; the messages
+// between, a burst, take theirs from the allocator, marked `outside` (see "Bursts" below). An
+// envelope records the worker that took its block from the allocator for the cache
+// (envelope::maker). Freed on that worker, the block goes back to the allocator, whose
+// same-thread path is as fast as any cache (a fan-in on one worker ran 25% slower when every
+// block went through these stacks: they hold fewer blocks than a burst of messages, so most went
+// through both). Blocks marked `outside` (a burst's, or taken by a worker while it ran alone:
+// the cache is then off, worker.cpp) are never kept here: they go back to the allocator, or onto
+// the freeing worker's alone_blocks while it runs alone (alone_blocks.hpp); those a thread
+// outside the pool made are marked `from_outside_thread` and go round between the workers and
+// such threads apart (outside_blocks.hpp). Freed on another worker, or recycled before, a block
+// is pushed on that worker's stack here (block_stacks.hpp): the block is not touched. A message
+// that takes a kept block takes it from its worker's stack first; the block's line is then only
+// written (the new envelope's header), which the store buffer absorbs, not read to follow a free
+// list. A stack that fills gives its older half to the system's pool under one lock; an empty
+// one takes a batch back when the pool holds as many blocks as the turn has sent (below). The
+// mutex orders the hand-over: what one worker wrote into a block happens before another worker
+// reuses it.
 //
 // Bursts take the allocator's blocks. Recycled blocks come back in the order their receivers
-// freed them, and each chain boundary and each batch between the workers mixes that order
-// again; nothing puts neighbours back together. In a fan-in spread over two workers that always
-// run (20 senders, 1,000 messages a turn), the receiver met its messages in runs of 2.4
-// adjacent blocks, one in ten on the other worker's heap, each read with a miss of its own
-// (perf: most of the receiver's turn on its pop), and the row ran at a tenth of its rate on one
-// worker. The allocator gives a page's blocks out again page by page, what another thread freed
-// into it included, so a sender's chain lies in address order (runs of 68 blocks) and the
-// receiver's core prefetches it: BM_fan_in_across_workers ran 2.3x as fast (engine/README.md,
-// "Back-pressure"). A turn's first message keeps the recycled block: the one reply of a leaf
-// (skynet's million) gains nothing from order, and skynet on 2 workers ran 0.96-0.97x when
-// every message of a short turn took the allocator's block. A long turn keeps what recycling
-// is for: fork-join-throughput's driver, the bottleneck of its row, ran 0.33x when it too took
-// the allocator's blocks.
+// freed them, and each chain boundary and each batch between the workers mixes that order again;
+// nothing puts neighbours back together. In a fan-in spread over two workers that always run (20
+// senders, 1,000 messages a turn), the receiver met its messages in runs of 2.4 adjacent blocks,
+// one in ten on the other worker's heap, each read with a miss of its own (perf: most of the
+// receiver's turn on its pop), and the row ran at a tenth of its rate on one worker. The
+// allocator gives a page's blocks out again page by page, what another thread freed into it
+// included, so a sender's chain lies in address order (runs of 68 blocks) and the receiver's
+// core prefetches it: BM_fan_in_across_workers ran about 2x as fast (109-141 ms against 216-237,
+// 3 interleaved runs; engine/README.md, "Back-pressure"). A turn's first 16 messages keep
+// recycled blocks: a leaf's one reply or a parent's few children (skynet's ten, fibonacci's two)
+// gain nothing from order, and the allocator's frees across threads cost them. With every
+// message of a short turn on the allocator's blocks skynet ran 0.96-0.97x on 2 workers, and with
+// the burst from the second message fibonacci ran 0.89-0.91x on 16. A long turn keeps what
+// recycling is for: fork-join-throughput's driver, the bottleneck of its row, ran 0.33x when it
+// too took the allocator's blocks.
 //
 // Two classes, 48 and 64 bytes (detail::envelope_block_class): the 40-byte header with up to
 // 8 or 24 bytes of message, the common sizes. Larger envelopes go to the allocator as before.
@@ -106,6 +109,8 @@ class envelope_cache {
   static constexpr unsigned batch = block_stacks::batch;
   /// A turn that has sent this many messages is a long sending turn (see above).
   static constexpr unsigned long_turn_sends = 4096;
+  /// A turn's messages from this one on, up to a long turn, are a burst (see above).
+  static constexpr unsigned burst_start = 16;
 
   /// `worker_index`: the owning worker's, recorded in the blocks it takes from the allocator.
   envelope_cache(envelope_pool& pool, unsigned worker_index) noexcept
@@ -120,9 +125,9 @@ class envelope_cache {
   static constexpr std::uint8_t outside = 0, from_outside_thread = 254, recycled = 255;
 
   /// Whether a turn that has sent `sent_this_turn` messages takes the blocks kept here: for its
-  /// first message, and from long_turn_sends messages on (see above).
+  /// first burst_start messages, and from long_turn_sends messages on (see above).
   [[nodiscard]] static bool recycles_for(unsigned sent_this_turn) noexcept {
-    return sent_this_turn == 0 || sent_this_turn >= long_turn_sends;
+    return sent_this_turn < burst_start || sent_this_turn >= long_turn_sends;
   }
   /// A block of class `cls` (1 or 2) for a turn that has sent `sent_this_turn` messages, and
   /// the maker to record in its envelope: where recycles_for says no, one from the allocator,

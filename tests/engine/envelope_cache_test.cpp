@@ -111,16 +111,21 @@ TEST_SUITE("engine.envelope_cache") {
   }
 
   TEST_CASE(
-      "a turn's further messages up to a long turn take the allocator's blocks, marked outside, while its first takes "
-      "a kept one") {
+      "a burst's messages up to a long turn take the allocator's blocks, marked outside, while a turn's first ones "
+      "take "
+      "kept ones") {
     // Recycled blocks reach a receiver on another core in scattered order; the allocator's lie
-    // in address order (envelope_cache.hpp, "Bursts"). A turn's first message (a reply, a
-    // leaf's result) keeps the recycled path.
+    // in address order (envelope_cache.hpp, "Bursts"). A turn's first messages (a reply, a
+    // leaf's result, a parent's few children) keep the recycled path.
     envelope_pool pool(envelope_pool::outside_bound);
     envelope_cache cache(pool, 0);
     void* kept = fresh_block(small);
     cache.recycle(kept, small);
-    for (const unsigned sent : {1u, envelope_cache::long_turn_sends - 1}) {
+    const auto before_burst = cache.allocate(small, envelope_cache::burst_start - 1);
+    CHECK(before_burst.memory == kept);
+    CHECK(before_burst.maker == envelope_cache::recycled);
+    cache.recycle(kept, small);
+    for (const unsigned sent : {envelope_cache::burst_start, envelope_cache::long_turn_sends - 1}) {
       const auto further = cache.allocate(small, sent);
       CHECK(further.maker == envelope_cache::outside);
       CHECK(further.memory != kept);
