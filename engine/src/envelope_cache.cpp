@@ -8,16 +8,21 @@
 
 namespace eam::internal {
 
+namespace {
+void* allocator_block(unsigned cls) {
+  return internal::allocate_small(detail::envelope_block_bytes(static_cast<std::uint8_t>(cls)));
+}
+}  // namespace
+
 detail::envelope_memory envelope_cache::allocate_unstacked(unsigned cls, unsigned sent_this_turn) {
-  const std::size_t bytes = detail::envelope_block_bytes(static_cast<std::uint8_t>(cls));
-  if (!recycles_for(sent_this_turn)) return {internal::allocate_small(bytes), outside};
   if (--until_pool_look_ == 0)
     if (void* block = look_in_pool(cls, sent_this_turn)) return {block, recycled};
-  return {internal::allocate_small(bytes), maker_};
+  return {allocator_block(cls), maker_};
 }
 
 detail::envelope_memory envelope_cache::allocate(unsigned cls, unsigned sent_this_turn) {
-  if (recycles_for(sent_this_turn) && !stacks_.empty(cls)) return {stacks_.pop(cls), recycled};
+  if (!recycles_for(sent_this_turn)) return {allocator_block(cls), outside};
+  if (!stacks_.empty(cls)) return {stacks_.pop(cls), recycled};
   return allocate_unstacked(cls, sent_this_turn);
 }
 

@@ -151,7 +151,8 @@ class envelope_cache {
 
  private:
   static constexpr unsigned pool_look_interval = 64;
-  /// allocate's block when the stack is empty, or where recycles_for says no.
+  /// allocate's block for a turn that recycles, when its stack is empty: from the pool or the
+  /// allocator.
   detail::envelope_memory allocate_unstacked(unsigned cls, unsigned sent_this_turn);
   void* look_in_pool(unsigned cls, unsigned sent_this_turn) noexcept;
 
