@@ -549,7 +549,16 @@ void worker::run() noexcept {
         if (census_budget_ != 0 || sched_.census_epoch_.load(std::memory_order_relaxed) != census_epoch_) [[unlikely]]
           note_backlog(c);
         if (pressed != nullptr && c->try_mute_on(pressed)) [[unlikely]] break;  // its receiver lets it go
-        requeue(c);
+        // The one runnable actor here runs again next, from the slot. Pushed to the queue, it
+        // woke an idle worker, which took it only to move it to another core, and this worker
+        // parked: a fan-in's receiver, its senders waiting on it (mute_table.hpp), moved every
+        // few dozen turns (engine/README.md, "Running"). Others still get their turns: the
+        // global queue's look every global_check_interval turns, the slot's watch behind a
+        // long turn.
+        if (!lifo_filled_ && queue_.size() == 0)
+          schedule_local(c);
+        else
+          requeue(c);
         break;
       case turn_result::done:
         c->release();  // the alive reference (actor_cell.hpp C-I1)

@@ -1,7 +1,9 @@
 #pragma once
 // worker: one thread of the pool. Its loop: take a runnable actor (LIFO slot, local queue,
 // global queue, or steal half of a random victim's queue), give it one turn, repeat; when
-// nothing is found after a short spin, park on the scheduler's semaphore.
+// nothing is found after a short spin, park on the scheduler's semaphore. An actor whose turn
+// spent its budget goes to the back of the local queue, or into the empty slot when the queue
+// is empty too: nothing else here waits, and a push would only wake a worker to move it.
 //
 // Only the first `active` workers run (scheduler.hpp, active_worker_tuner.hpp). A worker past
 // that count hands what it holds (LIFO slot, local queue) to the global queue and rests on its
