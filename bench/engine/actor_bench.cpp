@@ -77,8 +77,8 @@ void BM_fan_in(benchmark::State& st) {
 BENCHMARK(BM_fan_in)->Args({2, 1'000'000})->ArgNames({"workers", "per_sender"})->UseRealTime()->Unit(benchmark::kMillisecond);
 
 // Fan-in on 2 workers that always run (no adaptive count), as a program gets whose other work
-// keeps both workers busy: the receiver and its senders move between the workers, and most
-// messages are written on one core and read on the other (engine/README.md, "Back-pressure").
+// keeps both workers busy: the senders run on both workers, and most messages are written on
+// one core and read on the other (engine/README.md, "Fan-in spread over two workers").
 // The adaptive count keeps this workload on one worker; this row tracks the spread case.
 void BM_fan_in_across_workers(benchmark::State& st) {
   eam::actor_system sys({.workers = 2, .adaptive_workers = false});
