@@ -163,21 +163,10 @@ actor_cell::extras& actor_cell::more() {
 // its push claims right here. Constants at each call, so each sender inlines only its own path.
 template <bool from_thread, bool has_slot>
 [[gnu::always_inline]] inline send_result actor_cell::enqueue(envelope* e) noexcept {
-  if (dead_.load(std::memory_order_acquire)) {
-    free_envelope(e);
-    return send_result::dropped;
-  }
-  if (!has_slot && bounded_ != nullptr) [[unlikely]] {
-    if (bounded_->forwarder != nullptr) {
-      bounded_->forwarder->forward(message(e));
-      return send_result::delivered;
-    }
-    if (evicts_oldest()) {
-      push_evicting(e);
-      return send_result::delivered;
-    }
-    if (const send_result r = admit(e); r != send_result::delivered) return r;
-  }
+  if (dead_.load(std::memory_order_acquire)) [[unlikely]]
+    return drop(e);
+  if (!has_slot && bounded_ != nullptr) [[unlikely]]
+    return enqueue_bounded<from_thread>(e);
   if (!from_thread && tls_cell != nullptr) {
     internal::local_outbox().send(this, e);
     return send_result::delivered;
@@ -189,6 +178,25 @@ template <bool from_thread, bool has_slot>
       on_claimed(e);
   }
   return send_result::delivered;
+}
+
+send_result actor_cell::drop(envelope* e) noexcept {
+  free_envelope(e);
+  return send_result::dropped;
+}
+
+template <bool from_thread>
+send_result actor_cell::enqueue_bounded(envelope* e) noexcept {
+  if (bounded_->forwarder != nullptr) {
+    bounded_->forwarder->forward(message(e));
+    return send_result::delivered;
+  }
+  if (evicts_oldest()) {
+    push_evicting(e);
+    return send_result::delivered;
+  }
+  if (const send_result r = admit(e); r != send_result::delivered) return r;
+  return enqueue<from_thread, true>(e);
 }
 
 send_result actor_cell::deliver(envelope* e) noexcept { return enqueue<false>(e); }

@@ -382,6 +382,11 @@ class actor_cell {
   // place is taken already (offer).
   template <bool now, bool has_slot = false>
   send_result enqueue(envelope* e) noexcept;
+  // enqueue's paths for a dead actor and a bounded mailbox, out of line: the common path then
+  // keeps no register across its calls and needs no frame of its own.
+  [[gnu::noinline, gnu::cold]] send_result drop(envelope* e) noexcept;
+  template <bool now>
+  [[gnu::noinline]] send_result enqueue_bounded(envelope* e) noexcept;
   void push_evicting(envelope* e) noexcept;
   void push_own_info(envelope* e) noexcept;
   [[nodiscard]] bool evicts_oldest() const noexcept {
