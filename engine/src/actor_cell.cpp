@@ -157,16 +157,9 @@ actor_cell::extras& actor_cell::more() {
 
 // -- senders ---------------------------------------------------------------------------------
 
-// The one path of every ordinary message: a known-dead target drops it, a bound admits or
-// evicts, then it leaves through the outbox (inside a handler) or straight into the mailbox.
-// `from_thread` (a blocking call from outside the pool) skips the outbox and may run the turn
-// its push claims right here. Constants at each call, so each sender inlines only its own path.
-template <bool from_thread, bool has_slot>
-[[gnu::always_inline]] inline send_result actor_cell::enqueue(envelope* e) noexcept {
-  if (dead_.load(std::memory_order_acquire)) [[unlikely]]
-    return drop(e);
-  if (!has_slot && bounded_ != nullptr) [[unlikely]]
-    return enqueue_bounded<from_thread>(e);
+// enqueue's (below) last step, once the target is alive and any bound has admitted the message.
+template <bool from_thread>
+[[gnu::always_inline]] inline send_result actor_cell::push_admitted(envelope* e) noexcept {
   if (!from_thread && tls_cell != nullptr) {
     internal::local_outbox().send(this, e);
     return send_result::delivered;
@@ -178,6 +171,19 @@ template <bool from_thread, bool has_slot>
       on_claimed(e);
   }
   return send_result::delivered;
+}
+
+// The one path of every ordinary message: a known-dead target drops it, a bound admits or
+// evicts, then it leaves through the outbox (inside a handler) or straight into the mailbox.
+// `from_thread` (a blocking call from outside the pool) skips the outbox and may run the turn
+// its push claims right here. Constants at each call, so each sender inlines only its own path.
+template <bool from_thread, bool has_slot>
+[[gnu::always_inline]] inline send_result actor_cell::enqueue(envelope* e) noexcept {
+  if (dead_.load(std::memory_order_acquire)) [[unlikely]]
+    return drop(e);
+  if (!has_slot && bounded_ != nullptr) [[unlikely]]
+    return enqueue_bounded<from_thread>(e);
+  return push_admitted<from_thread>(e);
 }
 
 send_result actor_cell::drop(envelope* e) noexcept {
@@ -196,7 +202,7 @@ send_result actor_cell::enqueue_bounded(envelope* e) noexcept {
     return send_result::delivered;
   }
   if (const send_result r = admit(e); r != send_result::delivered) return r;
-  return enqueue<from_thread, true>(e);
+  return push_admitted<from_thread>(e);
 }
 
 send_result actor_cell::deliver(envelope* e) noexcept { return enqueue<false>(e); }

@@ -387,6 +387,8 @@ class actor_cell {
   [[gnu::noinline, gnu::cold]] send_result drop(envelope* e) noexcept;
   template <bool now>
   [[gnu::noinline]] send_result enqueue_bounded(envelope* e) noexcept;
+  template <bool now>
+  send_result push_admitted(envelope* e) noexcept;  // enqueue's step into the outbox or mailbox
   void push_evicting(envelope* e) noexcept;
   void push_own_info(envelope* e) noexcept;
   [[nodiscard]] bool evicts_oldest() const noexcept {
