@@ -437,8 +437,26 @@ internal::turn_result actor_cell::run_turn(unsigned budget, unsigned& handled) n
     }
     if (phase_ == phase::running && !awaiting()) {
       if (envelope* e = next_to_handle()) {
-        handle_ordinary(e);
-        if (--budget == 0 || out.sent_this_turn() >= send_budget) [[unlikely]] {
+        // A run: while each handler leaves nothing pending, nothing is set aside or bounded and
+        // no system message waits, the checks above still hold, and the next message comes
+        // straight from the mailbox. The system queue is still looked at between any two
+        // messages (M-I3), in two loads; anything else goes round the loop again. A run that
+        // finds the mailbox empty goes straight to giving the consumer role back.
+        const bool plain = deferred_.empty() && bounded_ == nullptr;
+        bool spent = false;
+        bool ran_dry = false;
+        for (;;) {
+          const bool quiet = handle_ordinary(e);
+          spent = --budget == 0 || out.sent_this_turn() >= send_budget;
+          if (spent || !quiet || !plain || !system_.looks_empty()) [[unlikely]]
+            break;
+          e = mailbox_.take();
+          if (e == nullptr) {
+            ran_dry = true;
+            break;
+          }
+        }
+        if (spent) [[unlikely]] {
           // Spent, with nothing queued, set aside or held in a bound: the turn ends as one that
           // ran out of messages does, not scheduled again to find nothing. A stop finishes at the
           // loop's top (with the budget spent, nothing more is handled there); a running actor
@@ -462,7 +480,7 @@ internal::turn_result actor_cell::run_turn(unsigned budget, unsigned& handled) n
           handled = initial_budget - budget;
           return internal::turn_result::yield;
         }
-        continue;
+        if (!ran_dry) continue;
       }
     } else if (phase_ == phase::relaying) [[unlikely]] {
       if (envelope* e = next_ordinary()) {
@@ -601,11 +619,11 @@ void actor_cell::run_init() noexcept {
   after_handler();
 }
 
-inline void actor_cell::handle_ordinary(envelope* e) noexcept {
+inline bool actor_cell::handle_ordinary(envelope* e) noexcept {
   // Timer messages and downs are checked once, on first delivery (a stashed one comes back).
   if (e->kind == envelope_kind::timer || (e->type == &message_type_of<down> && (e->flags & envelope::admitted) == 0))
       [[unlikely]] {
-    if (!admit_timer_or_down(e)) return;
+    if (!admit_timer_or_down(e)) return false;  // a down's own handler may have left work
   }
   tls_envelope = e;
   if (telemetry::any_handlers()) [[unlikely]]
@@ -617,7 +635,7 @@ inline void actor_cell::handle_ordinary(envelope* e) noexcept {
     stash_handled(e);
   else
     retire(e);
-  after_handler();
+  return after_handler();
 }
 
 // False when the message is done with here: a timer cancelled after it fired, a down whose
@@ -800,6 +818,7 @@ std::uint64_t actor_cell::begin_await(std::coroutine_handle<> h, void* awaiter, 
   arm_await_timeout(id, timeout);
   x.next_request_id = id;
   x.await = {id, h, awaiter, accept};
+  pending_ |= turn_changed;  // arrivals are set aside from here on
   return id;
 }
 

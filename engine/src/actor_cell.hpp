@@ -349,7 +349,9 @@ class actor_cell {
   // handle_ordinary and next_to_handle are inlined into run_turn, their only caller: as calls,
   // with the registers each saved and restored, they were 23 of the 249 instructions of a cast
   // (bench/gate), and fan-in on 1 worker ran 1.19x as fast without them.
-  [[gnu::always_inline]] inline void handle_ordinary(envelope* e) noexcept;
+  // True when the turn may take the mailbox's next message at once: nothing pending was acted
+  // on and the message was not a timer or down turned away (after_handler).
+  [[gnu::always_inline]] inline bool handle_ordinary(envelope* e) noexcept;
   // handle_ordinary's rare cases, out of line so that its plain path keeps a small frame (the
   // down's std::function) and saves no registers for them.
   [[gnu::noinline, gnu::cold]] bool admit_timer_or_down(envelope* e) noexcept;
@@ -362,7 +364,8 @@ class actor_cell {
   void handle_system(envelope* e) noexcept;
   void resume_await(envelope* reply) noexcept;
   // Pushes what the handler sent and acts on what it asked for (continue, stop) or did (crash).
-  [[gnu::always_inline]] inline void after_handler() noexcept;
+  // False when it acted on anything: what the turn loop checked before the handler may differ.
+  [[gnu::always_inline]] inline bool after_handler() noexcept;
   [[gnu::noinline]] void act_on_pending() noexcept;
   void begin_exit(exit_reason why) noexcept;
   void stop_youngest_child() noexcept;
@@ -449,7 +452,15 @@ class actor_cell {
   std::atomic<bool> overloaded_{false};  // the consumer sets it; cleared under the mute table's lock
   // -- consumer only (small fields packed beside dead_) -----------------------------------------
   // What the handler that just ran left to do; one byte so the common case tests it once.
-  enum pending_bits : std::uint8_t { crashed = 1, stop_requested = 2, continue_pending = 4, stash_current = 8 };
+  // turn_changed: the handler began to await a reply or unstashed, so the turn loop's checks
+  // before its next message (run_turn) no longer hold; acting on it only clears it.
+  enum pending_bits : std::uint8_t {
+    crashed = 1,
+    stop_requested = 2,
+    continue_pending = 4,
+    stash_current = 8,
+    turn_changed = 16
+  };
   std::uint8_t pending_ = 0;
   bool trap_exit_ = false;
   bool idle_watch_ = false;  // an idle timeout is set: count handled messages, note when turns end
@@ -473,9 +484,13 @@ class actor_cell {
   actor_context ctx_{this};
 };
 
-inline void actor_cell::after_handler() noexcept {
+inline bool actor_cell::after_handler() noexcept {
   internal::local_outbox().end_handler();
-  if (pending_ != 0) [[unlikely]] act_on_pending();
+  if (pending_ == 0) [[likely]]
+    return true;
+  pending_ &= ~turn_changed;  // nothing to act on: the turn loop looks again
+  if (pending_ != 0) act_on_pending();
+  return false;
 }
 
 /// spawn_cell (detail/spawn.hpp) for a forwarding actor: the forwarder is in place before the

@@ -33,11 +33,14 @@ bool actor_cell::stash() noexcept {
 bool actor_cell::unstash() noexcept {
   if (!extras_ || extras_->stash.empty()) return false;
   deferred_.push_front(extras_->stash.pop_front());  // ahead of everything not yet handled
+  pending_ |= turn_changed;                          // the next message comes from deferred_
   return true;
 }
 
 void actor_cell::unstash_all() noexcept {
-  if (extras_) deferred_.splice_front(extras_->stash);
+  if (!extras_ || extras_->stash.empty()) return;
+  deferred_.splice_front(extras_->stash);
+  pending_ |= turn_changed;  // the next message comes from deferred_
 }
 
 void actor_cell::clear_stash() noexcept {

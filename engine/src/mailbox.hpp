@@ -166,6 +166,14 @@ class basic_mailbox {
     return n;
   }
 
+  /// Whether pop() would find nothing: no message handed out yet, none linked behind it (a push
+  /// between its exchange and its link reads as nothing, as in pop). Two loads, no write: for a
+  /// consumer that looks often and mostly finds nothing (actor_cell's run of messages).
+  [[nodiscard]] bool looks_empty() const noexcept {
+    const mpsc_node* const tail = tail_;
+    return tail == spent() && tail->next.load(std::memory_order_acquire) == nullptr;  // [M3]
+  }
+
   /// Gives up the consumer role if nothing is queued and no system message was flagged. True
   /// on success (then M-I1: hands off the actor). False when a message is queued or being
   /// pushed, or a system message was flagged (the flag is cleared: look at the system queue).
@@ -275,6 +283,7 @@ class system_queue {
   system_queue() noexcept : q_(false) {}
   void push(mpsc_node* n) noexcept { (void)q_.push(n); }
   envelope* pop() noexcept { return q_.pop(); }
+  [[nodiscard]] bool looks_empty() const noexcept { return q_.looks_empty(); }
 
  private:
   basic_mailbox<nullptr> q_;

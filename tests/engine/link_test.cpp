@@ -4,6 +4,8 @@
 #include "../support/eventually.hpp"
 #include "../support/probe.hpp"
 
+#include <atomic>
+#include <memory>
 #include <stdexcept>
 
 namespace {
@@ -22,6 +24,13 @@ struct link_with {
 };
 struct unlink_from {
   eam::actor_ref other;
+};
+struct step {
+  int index;
+};
+struct flood {
+  eam::typed_ref<void(step)> target;
+  int steps;
 };
 
 // A worker that can crash, stop normally, and link itself to others.
@@ -136,6 +145,29 @@ TEST_SUITE("engine.link") {
     REQUIRE(eventually([&] { return !b.is_alive(); }));
     CHECK(a.call(ping{}).get().value() == 1);
     CHECK(watch_a.log->size() == 0);
+  }
+
+  TEST_CASE("an exit signal an actor gets while it works through a backlog ends it before the next queued message") {
+    // One worker: the flooder's handler queues every step before the target's turn begins,
+    // and the kill the first step sends lands in the target's system queue mid-turn.
+    eam::actor_system system({.workers = 1});
+    auto handled = std::make_shared<std::atomic<int>>(0);
+    auto target = system.spawn([handled](eam::actor_context& ctx) {
+      return eam::behavior{[&ctx, handled](step s) {
+        handled->fetch_add(1);
+        if (s.index == 0) ctx.exit(ctx.self(), eam::exit_reason::kill());
+      }};
+    });
+    observed watch_target(system, target);
+    auto flooder = system.spawn([](eam::actor_context&) {
+      return eam::behavior{[](const flood& f) {
+        for (int i = 0; i < f.steps; ++i) f.target.cast(step{i});
+      }};
+    });
+    flooder.cast(flood{eam::typed_ref<void(step)>(target), 200});
+    REQUIRE(eventually([&] { return watch_target.log->size() == 1; }));
+    CHECK(watch_target.log->snapshot()[0] == "down " + std::to_string(target.id()) + " killed");
+    CHECK(handled->load() == 1);
   }
 
   TEST_CASE("linking to an actor that is already gone signals noproc") {
