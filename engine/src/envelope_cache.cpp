@@ -21,7 +21,8 @@ detail::envelope_memory envelope_cache::allocate_unstacked(unsigned cls, unsigne
 }
 
 detail::envelope_memory envelope_cache::allocate(unsigned cls, unsigned sent_this_turn) {
-  if (!recycles_for(sent_this_turn)) return {allocator_block(cls), outside};
+  if (!recycles_for(sent_this_turn))
+    return {tls_burst_slabs.allocate(cls, detail::envelope_block_bytes(static_cast<std::uint8_t>(cls))), slab};
   if (!stacks_.empty(cls)) return {stacks_.pop(cls), recycled};
   return allocate_unstacked(cls, sent_this_turn);
 }
@@ -37,6 +38,13 @@ void* envelope_cache::look_in_pool(unsigned cls, unsigned sent_this_turn) noexce
 }
 
 void envelope_cache::recycle(void* block, unsigned cls) noexcept { stacks_.push(block, cls); }
+
+void give_back_slab_block(void* block) noexcept {
+  if (tls_envelope_cache != nullptr)  // a worker: it flushes its run before it sleeps
+    tls_burst_slabs.free(block);
+  else
+    burst_slabs::give_back_now(block);
+}
 
 envelope_pool::envelope_pool(std::size_t bound) : bound_(bound) {
   // What a pool outside the workers holds at most; a system's grows past it only after a long

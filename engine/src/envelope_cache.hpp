@@ -11,12 +11,12 @@
 //
 // Which blocks: a turn's first burst_start messages and a long sending turn's (long_turn_sends
 // messages or more, a driver casting from one handler) take the blocks kept here; the messages
-// between, a burst, take theirs from the allocator, marked `outside` (see "Bursts" below). An
+// between, a burst, take theirs from slabs, marked `slab` (see "Bursts" below). An
 // envelope records the worker that took its block from the allocator for the cache
 // (envelope::maker). Freed on that worker, the block goes back to the allocator, whose
 // same-thread path is as fast as any cache (a fan-in on one worker ran 25% slower when every
 // block went through these stacks: they hold fewer blocks than a burst of messages, so most went
-// through both). Blocks marked `outside` (a burst's, or taken by a worker while it ran alone:
+// through both). Blocks marked `outside` (taken by a worker while it ran alone:
 // the cache is then off, worker.cpp) are never kept here: they go back to the allocator, or onto
 // the freeing worker's alone_blocks while it runs alone (alone_blocks.hpp); those a thread
 // outside the pool made are marked `from_outside_thread` and go round between the workers and
@@ -29,7 +29,7 @@
 // mutex orders the hand-over: what one worker wrote into a block happens before another worker
 // reuses it.
 //
-// Bursts take the allocator's blocks. Recycled blocks come back in the order their receivers
+// Bursts take blocks in address order. Recycled blocks come back in the order their receivers
 // freed them, and each chain boundary and each batch between the workers mixes that order again;
 // nothing puts neighbours back together. In a fan-in spread over two workers that always run (20
 // senders, 1,000 messages a turn), the receiver met its messages in runs of 2.4 adjacent blocks,
@@ -45,6 +45,12 @@
 // the burst from the second message fibonacci ran 0.89-0.91x on 16. A long turn keeps what
 // recycling is for: fork-join-throughput's driver, the bottleneck of its row, ran 0.33x when it
 // too took the allocator's blocks.
+//
+// A burst's blocks came from the allocator one at a time, and the receiver's core freed them
+// across threads, which then took about 40 % of the spread fan-in's samples (the allocator's
+// cross-thread frees and its collections). They now come from 4 KiB slabs, carved in address
+// order and given back a run at a time (burst_slabs.hpp): BM_fan_in_across_workers took 0.85x
+// the time [0.79-0.86] (11 interleaved runs), with the allocator out of its profile.
 //
 // Two classes, 48 and 64 bytes (detail::envelope_block_class): the 40-byte header with up to
 // 8 or 24 bytes of message, the common sizes. Larger envelopes go to the allocator as before.
@@ -94,6 +100,7 @@
 #include "allocator.hpp"
 #include "alone_blocks.hpp"
 #include "block_stacks.hpp"
+#include "burst_slabs.hpp"
 #include "tls.hpp"
 
 #include <eam/engine/detail/envelope.hpp>
@@ -114,15 +121,15 @@ class envelope_cache {
 
   /// `worker_index`: the owning worker's, recorded in the blocks it takes from the allocator.
   envelope_cache(envelope_pool& pool, unsigned worker_index) noexcept
-      : maker_(worker_index + 1 < from_outside_thread ? static_cast<std::uint8_t>(worker_index + 1) : outside),
-        stacks_(pool) {}
+      : maker_(worker_index + 1 < slab ? static_cast<std::uint8_t>(worker_index + 1) : outside), stacks_(pool) {}
   envelope_cache(const envelope_cache&) = delete;
   envelope_cache& operator=(const envelope_cache&) = delete;
 
   /// envelope::maker values besides worker_index + 1: from the allocator on a worker alone (or
-  /// past the 253rd), which this cache never keeps (the allocator or alone_blocks.hpp takes it
-  /// back); handed out by a thread outside the pool (outside_blocks.hpp); recycled.
-  static constexpr std::uint8_t outside = 0, from_outside_thread = 254, recycled = 255;
+  /// past the 252nd), which this cache never keeps (the allocator or alone_blocks.hpp takes it
+  /// back); a burst's, from a slab (burst_slabs.hpp); handed out by a thread outside the pool
+  /// (outside_blocks.hpp); recycled.
+  static constexpr std::uint8_t outside = 0, slab = 253, from_outside_thread = 254, recycled = 255;
 
   /// Whether a turn that has sent `sent_this_turn` messages takes the blocks kept here: for its
   /// first burst_start messages, and from long_turn_sends messages on (see above).
@@ -141,7 +148,7 @@ class envelope_cache {
   /// Whether a block this worker frees, whose envelope's maker is `maker`, is kept here: one
   /// that another worker took from the allocator, or a recycled one.
   [[nodiscard]] bool keeps(std::uint8_t maker) const noexcept {
-    return maker != outside && maker != from_outside_thread && maker != maker_;
+    return maker != outside && maker != slab && maker != from_outside_thread && maker != maker_;
   }
   /// Takes a block of class `cls` (1 or 2) that keeps() accepted. Out of line: the path of
   /// a block freed where it was made stays a few instructions.
@@ -211,6 +218,9 @@ class envelope_pool {
 /// Keeps a block a thread outside the pool made (outside_blocks.hpp) on the calling thread's
 /// stack; false on a thread that has none (it then goes to the allocator). Out of line.
 bool give_back_outside_block(detail::envelope* e) noexcept;
+/// Gives a burst's block back to its slab (burst_slabs.hpp): in the worker's run of frees, or
+/// at once on any other thread. Out of line, so that the other paths of a free keep no frame.
+[[gnu::noinline]] void give_back_slab_block(void* block) noexcept;
 
 /// The calling worker's cache while it shares blocks (worker.cpp); worker_alone() on a worker
 /// that shares none; null on a thread outside the pool. One load tells the three apart, so a
@@ -245,6 +255,9 @@ inline void free_envelope_memory(envelope* e) noexcept {
   if (const std::uint8_t maker = e->maker; maker != envelope_cache::outside) {
     if (maker == envelope_cache::from_outside_thread) {
       if (internal::give_back_outside_block(e)) return;
+    } else if (maker == envelope_cache::slab) {
+      internal::give_back_slab_block(e);
+      return;
     } else if (envelope_cache* cache = internal::tls_envelope_cache;
                internal::shares_blocks(cache) && cache->keeps(maker)) {
       cache->recycle(e, e->block);

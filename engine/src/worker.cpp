@@ -261,9 +261,11 @@ bool worker::leave_sleepers() noexcept {
 }
 
 bool worker::park() noexcept {
-  // A worker that sleeps keeps no blocks (alone_blocks.hpp). Before it counts as a sleeper:
-  // a notifier that sees it there must not wait for up to 131,072 frees.
+  // A worker that sleeps keeps no blocks (alone_blocks.hpp) and carves no slab (burst_slabs.hpp).
+  // Before it counts as a sleeper: a notifier that sees it there must not wait for up to 131,072
+  // frees.
   tls_alone_blocks.release();
+  tls_burst_slabs.retire();
   // A hint for the tuner (relaxed): a stale value only delays or allows one probe.
   parked_.store(true, std::memory_order_relaxed);
   struct unpark_on_return {
@@ -342,6 +344,7 @@ bool worker::rest() noexcept {
   deferred_releases_.give_back_all();
   hand_off();
   tls_alone_blocks.release();  // after the hand-off: the actors it gives away go first
+  tls_burst_slabs.retire();
   note_progress();
   std::int64_t interval_us = rest_first_look_us;
   std::int64_t backed_off_us = 0;  // the back-off a signal broke, until the first look after it
@@ -594,6 +597,7 @@ void worker::run() noexcept {
   tls_deferred_releases = nullptr;
   tls_envelope_cache = nullptr;
   tls_alone_blocks.release();
+  tls_burst_slabs.retire();
   tls_outside_blocks = nullptr;
   set_current_worker(nullptr);
 }

@@ -41,10 +41,11 @@ TEST_SUITE("engine.envelope_cache") {
     CHECK(first.keeps(second.maker()));
     CHECK(first.keeps(envelope_cache::recycled));
     CHECK_FALSE(first.keeps(envelope_cache::outside));
-    // Past the 253rd worker, a worker's blocks are recorded as made outside (254 stands for the
-    // threads outside the pool, outside_blocks.hpp).
-    CHECK(envelope_cache(pool, 252).maker() == 253);
-    CHECK(envelope_cache(pool, 253).maker() == envelope_cache::outside);
+    CHECK_FALSE(first.keeps(envelope_cache::slab));  // back to its slab (burst_slabs.hpp)
+    // Past the 252nd worker, a worker's blocks are recorded as made outside (253 stands for a
+    // burst's slab blocks, 254 for the threads outside the pool, outside_blocks.hpp).
+    CHECK(envelope_cache(pool, 251).maker() == 252);
+    CHECK(envelope_cache(pool, 252).maker() == envelope_cache::outside);
   }
 
   TEST_CASE(
@@ -111,12 +112,11 @@ TEST_SUITE("engine.envelope_cache") {
   }
 
   TEST_CASE(
-      "a burst's messages up to a long turn take the allocator's blocks, marked outside, while a turn's first ones "
-      "take "
-      "kept ones") {
-    // Recycled blocks reach a receiver on another core in scattered order; the allocator's lie
-    // in address order (envelope_cache.hpp, "Bursts"). A turn's first messages (a reply, a
-    // leaf's result, a parent's few children) keep the recycled path.
+      "a burst's messages up to a long turn take slab blocks in address order, while a turn's first ones take kept "
+      "ones") {
+    // Recycled blocks reach a receiver on another core in scattered order; a slab's lie in
+    // address order (envelope_cache.hpp, "Bursts"). A turn's first messages (a reply, a leaf's
+    // result, a parent's few children) keep the recycled path.
     envelope_pool pool(envelope_pool::outside_bound);
     envelope_cache cache(pool, 0);
     void* kept = fresh_block(small);
@@ -125,13 +125,17 @@ TEST_SUITE("engine.envelope_cache") {
     CHECK(before_burst.memory == kept);
     CHECK(before_burst.maker == envelope_cache::recycled);
     cache.recycle(kept, small);
-    for (const unsigned sent : {envelope_cache::burst_start, envelope_cache::long_turn_sends - 1}) {
-      const auto further = cache.allocate(small, sent);
-      CHECK(further.maker == envelope_cache::outside);
+    const auto burst = cache.allocate(small, envelope_cache::burst_start);
+    const auto next_in_burst = cache.allocate(small, envelope_cache::long_turn_sends - 1);
+    for (const auto& further : {burst, next_in_burst}) {
+      CHECK(further.maker == envelope_cache::slab);
       CHECK(further.memory != kept);
-      CHECK_FALSE(cache.keeps(further.maker));  // it goes back to the allocator wherever it is freed
-      eam::internal::deallocate(further.memory);
+      CHECK_FALSE(cache.keeps(further.maker));  // it goes back to its slab wherever it is freed
     }
+    CHECK(static_cast<char*>(next_in_burst.memory) - static_cast<char*>(burst.memory) == 48);
+    eam::internal::burst_slabs::give_back_now(burst.memory);
+    eam::internal::burst_slabs::give_back_now(next_in_burst.memory);
+    eam::internal::tls_burst_slabs.retire();  // this thread stops carving: the slab goes back
     const auto long_turn = cache.allocate(small, envelope_cache::long_turn_sends);
     CHECK(long_turn.memory == kept);
     CHECK(long_turn.maker == envelope_cache::recycled);
