@@ -35,7 +35,8 @@ class burst_slabs {
  public:
   static constexpr std::size_t slab_bytes = 4096;
 
-  /// A block of `bytes` (a block class's size, 48 or 64) for class `cls` (1 or 2).
+  /// A block of `bytes` (a block class's size, 48 or 64) for class `cls` (1 or 2). Both sizes
+  /// and the header are multiples of 16, the most a block class's message may ask for.
   void* allocate(unsigned cls, std::size_t bytes) {
     carving& c = carving_[cls - 1];
     if (c.end - c.next < static_cast<std::ptrdiff_t>(bytes)) [[unlikely]]

@@ -6,6 +6,7 @@
 
 #include "../support/eventually.hpp"
 #include "burst_slabs.hpp"
+#include "envelope_cache.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -114,7 +115,9 @@ TEST_SUITE("engine.burst_slabs") {
       REQUIRE(eam::test::eventually([&] { return sum->load() == senders * per_sender; }, std::chrono::seconds(60)));
     }  // the workers end: each gives back its run of frees and the slabs it carves
     CHECK(sum->load() == senders * per_sender);
+#if EAM_ENVELOPE_CACHE  // AddressSanitizer builds keep no blocks: every one comes from the allocator
     CHECK(most_slabs->load() > before);
+#endif
     CHECK(burst_slabs::live_slabs() == before);
   }
 }
