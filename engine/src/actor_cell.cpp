@@ -461,8 +461,12 @@ internal::turn_result actor_cell::run_turn(unsigned budget, unsigned& handled) n
           // ran out of messages does, not scheduled again to find nothing. A stop finishes at the
           // loop's top (with the budget spent, nothing more is handled there); a running actor
           // gives the consumer role back unless a message arrived this instant. A caller's turn
-          // (budget 1) thus ends with its call, and what waits behind it goes to a worker.
-          if (budget == 0 && deferred_.empty() && bounded_ == nullptr && mailbox_.count_queued(1) == 0) {
+          // (budget 1) thus ends with its call, and what waits behind it goes to a worker. The
+          // system queue is looked at too, after the last take (mailbox.hpp M-I3): a system
+          // message whose flag that take's push dropped would otherwise wait, unseen, for the
+          // actor's next message; with one there the turn yields, and the next turn begins with it.
+          if (budget == 0 && deferred_.empty() && bounded_ == nullptr && mailbox_.count_queued(1) == 0 &&
+              system_.looks_empty()) {
             if (phase_ == phase::stopping) continue;
             if (phase_ == phase::running) {
               if (idle_watch_) [[unlikely]] note_activity(initial_budget);

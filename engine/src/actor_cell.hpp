@@ -364,7 +364,8 @@ class actor_cell {
   void handle_system(envelope* e) noexcept;
   void resume_await(envelope* reply) noexcept;
   // Pushes what the handler sent and acts on what it asked for (continue, stop) or did (crash).
-  // False when it acted on anything: what the turn loop checked before the handler may differ.
+  // False when anything was pending (turn_changed included): what the turn loop checked before
+  // the handler may differ.
   [[gnu::always_inline]] inline bool after_handler() noexcept;
   [[gnu::noinline]] void act_on_pending() noexcept;
   void begin_exit(exit_reason why) noexcept;
@@ -453,7 +454,8 @@ class actor_cell {
   // -- consumer only (small fields packed beside dead_) -----------------------------------------
   // What the handler that just ran left to do; one byte so the common case tests it once.
   // turn_changed: the handler began to await a reply or unstashed, so the turn loop's checks
-  // before its next message (run_turn) no longer hold; acting on it only clears it.
+  // before its next message (run_turn) no longer hold; acting on it only clears it. Set outside
+  // a handler (a relay's unstash_all), it waits harmlessly for the next after_handler.
   enum pending_bits : std::uint8_t {
     crashed = 1,
     stop_requested = 2,

@@ -1,6 +1,6 @@
 #pragma once
 // burst_slabs: the envelope blocks of a burst (envelope_cache.hpp: a turn's messages from the
-// 16th to the 4,095th, on a worker that shares blocks), carved in address order from 4 KiB
+// 17th to the 4,096th, on a worker that shares blocks), carved in address order from 4 KiB
 // slabs, and given back a run at a time.
 //
 // Why: a burst's blocks came from the allocator one at a time, in address order, so that a
@@ -8,10 +8,9 @@
 // then freed on the receiver's core: mimalloc pushes a block freed by another thread onto its
 // page's cross-thread list with a compare-and-swap, and the owner walks that list block by block
 // when it collects. In fan-in spread over two workers that always run, mimalloc took about 40 %
-// of the samples (`perf record`). A slab
-// keeps the address order and pays one atomic subtraction per run of its blocks freed together
-// (a sender's chain comes from one slab, so a receiver frees up to 84 in a row), and one
-// allocation and one free per slab.
+// of the samples (`perf record`). A slab keeps the address order and pays one atomic
+// subtraction per run of its blocks freed together (a sender's chain comes from one slab, so a
+// receiver frees up to 84 in a row), and one allocation and one free per slab.
 //
 // Lifetime: a slab's `live` starts at `unretired`, far above any block count. Each run of frees
 // subtracts its length; the worker that carves the slab subtracts (unretired - carved) when it
@@ -19,10 +18,15 @@
 // frees the slab: every block carved from it has been freed and nobody carves it any more. The
 // subtractions are acq_rel, so every thread's last use of a block happens before the free.
 //
-// A worker batches its frees in one run (free_run) and flushes it at the end of each turn and
-// before it parks, rests or ends; any other thread subtracts at once (give_back_now). A slab
-// lives while any of its blocks does: a message held for long (stashed, queued behind a slow
-// actor) keeps its 4 KiB, as it keeps the allocator's page (64 KiB) today.
+// A worker counts its frees of one slab in a run (free_run_) and subtracts the run when a free
+// of another slab comes, and before it parks, rests or ends, so a busy worker holds back at
+// most one slab; any other thread subtracts at once (give_back_now). A slab is never carved
+// again, so it lives while any of its blocks does: a message held for long (stashed, set aside,
+// kept by a relay) keeps its slab's 4 KiB, up to 84 times its own size, where the allocator
+// would have reused the rest of its page.
+//
+// Memory: a slab is the allocator's 4 KiB block when that lies on a 4 KiB boundary (mimalloc's
+// do), else an aligned one (mimalloc over-allocates those to 8 KiB of address space).
 #include "tls.hpp"
 
 #include <atomic>
@@ -57,7 +61,7 @@ class burst_slabs {
     free_run_ = s;
     free_count_ = 1;
   }
-  /// Gives the run of frees under way back to its slab (end of a turn).
+  /// Gives the run of frees under way back to its slab.
   void flush() noexcept {
     if (free_run_ != nullptr) drop(free_run_, free_count_);
     free_run_ = nullptr;

@@ -56,7 +56,7 @@ namespace {
 // worker's alone_blocks, else from the allocator, and is marked as made outside: a worker
 // that shares blocks gives it back to the allocator, as before there was a cache. A worker that
 // shares blocks takes one from its envelope_cache (recycled for a turn's first messages and a
-// long turn's; the allocator's, marked outside too, for a burst), and a thread outside the
+// long turn's; a slab's, marked slab, for a burst: burst_slabs.hpp), and a thread outside the
 // pool from its outside_blocks.hpp. The path of a block a worker alone has at hand comes first.
 envelope_memory allocate_envelope(std::size_t bytes, std::size_t align, std::uint8_t block) {
 #if EAM_ENVELOPE_CACHE

@@ -54,8 +54,9 @@
 //
 // Two classes, 48 and 64 bytes (detail::envelope_block_class): the 40-byte header with up to
 // 8 or 24 bytes of message, the common sizes. Larger envelopes go to the allocator as before.
-// Every block of a class is an allocator block of the class's size, wherever it was made, so
-// one freed outside a worker (or after its system is gone) simply goes back to the allocator.
+// Every block of a class but a slab's is an allocator block of the class's size, wherever it
+// was made, so one freed outside a worker (or after its system is gone) simply goes back to the
+// allocator; a slab's goes back to its slab, from any thread (burst_slabs.hpp).
 //
 // A long sending turn (long_turn_sends messages or more, a driver casting from one handler)
 // takes fresh blocks from the allocator, not the pool's, while the pool holds fewer blocks than
@@ -137,8 +138,8 @@ class envelope_cache {
     return sent_this_turn < burst_start || sent_this_turn >= long_turn_sends;
   }
   /// A block of class `cls` (1 or 2) for a turn that has sent `sent_this_turn` messages, and
-  /// the maker to record in its envelope: where recycles_for says no, one from the allocator,
-  /// marked outside; else a recycled block from this worker's stack, else one of a batch from
+  /// the maker to record in its envelope: where recycles_for says no, one from this thread's
+  /// slab, marked slab (burst_slabs.hpp); else a recycled block from this worker's stack, else one of a batch from
   /// the pool, else one from the allocator. It looks in the pool at once after a look that found
   /// blocks, else every pool_look_interval allocations, and only when the pool holds as many
   /// blocks as the turn has sent (see above). allocate_envelope calls it on a worker that shares
@@ -244,11 +245,11 @@ void share_envelope_blocks_if_others_run() noexcept;
 
 namespace eam::detail {
 /// Gives an envelope's memory back (its contents already destroyed): to the calling thread's
-/// outside blocks when a thread outside the pool made it, to the calling worker's cache when
-/// that keeps it, to its alone_blocks when it runs alone and the block is of a class, else to
-/// the allocator. Inline: a block marked `outside` (everything a worker alone sends, and every
-/// large one) takes one compare, then the block-class and thread-local tests of the alone
-/// list; any other maker is a block of a class.
+/// outside blocks when a thread outside the pool made it, to its slab when a burst took it from
+/// one, to the calling worker's cache when that keeps it, to its alone_blocks when it runs
+/// alone and the block is of a class, else to the allocator. Inline: a block marked `outside` (everything a worker
+/// alone sends, and every large one) takes one compare, then the block-class and thread-local tests of the alone list;
+/// any other maker is a block of a class.
 inline void free_envelope_memory(envelope* e) noexcept {
 #if EAM_ENVELOPE_CACHE
   using internal::envelope_cache;

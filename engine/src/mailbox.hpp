@@ -37,7 +37,8 @@
 //   M-I3  A system message queued before try_mark_empty succeeds is seen by the consumer: its
 //         sender set system_bit after queueing it, and [M4] only succeeds on an untagged
 //         last node. An exchange may drop the bit, but only by pushing a node the consumer
-//         must pop first, and the consumer checks the system queue after every pop (actor_cell).
+//         must take first, and the consumer looks at the system queue after every message it
+//         takes, before any try_mark_empty (actor_cell::run_turn).
 //   M-I4  A held node is tail_ and spent_, the last node linked, and the stub is not linked.
 //         Producers touch it only by [M2] into its next. The consumer retires or detaches it
 //         before its next take, pop or try_mark_empty, which may let go of it: its memory goes

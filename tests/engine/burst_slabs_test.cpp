@@ -101,7 +101,7 @@ TEST_SUITE("engine.burst_slabs") {
               auto& sent = ctx.make_state<std::int64_t>(0);
               auto self = eam::unchecked_typed_ref_cast<eam::typed_ref<void(go)>>(ctx.self());
               return eam::behavior{[&sent, to, self, most_slabs](go) {
-                for (int i = 0; i < 1000; ++i, ++sent) to.cast(tick{1});  // a burst from the 16th
+                for (int i = 0; i < 1000; ++i, ++sent) to.cast(tick{1});  // a burst from the 17th
                 std::int64_t seen = most_slabs->load();
                 const std::int64_t now = burst_slabs::live_slabs();
                 while (now > seen && !most_slabs->compare_exchange_weak(seen, now)) {

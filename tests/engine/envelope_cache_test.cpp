@@ -125,6 +125,8 @@ TEST_SUITE("engine.envelope_cache") {
     CHECK(before_burst.memory == kept);
     CHECK(before_burst.maker == envelope_cache::recycled);
     cache.recycle(kept, small);
+    eam::internal::tls_burst_slabs.retire();  // this thread carves no slab so far
+    const std::int64_t slabs_before = eam::internal::burst_slabs::live_slabs();
     const auto burst = cache.allocate(small, envelope_cache::burst_start);
     const auto next_in_burst = cache.allocate(small, envelope_cache::long_turn_sends - 1);
     for (const auto& further : {burst, next_in_burst}) {
@@ -136,6 +138,7 @@ TEST_SUITE("engine.envelope_cache") {
     eam::internal::burst_slabs::give_back_now(burst.memory);
     eam::internal::burst_slabs::give_back_now(next_in_burst.memory);
     eam::internal::tls_burst_slabs.retire();  // this thread stops carving: the slab goes back
+    CHECK(eam::internal::burst_slabs::live_slabs() == slabs_before);
     const auto long_turn = cache.allocate(small, envelope_cache::long_turn_sends);
     CHECK(long_turn.memory == kept);
     CHECK(long_turn.maker == envelope_cache::recycled);

@@ -76,9 +76,9 @@ struct envelope : mpsc_node {
   envelope_kind kind = envelope_kind::cast;
   std::uint8_t flags = 0;
   /// The size class of the block it lives in (envelope_block_class), and where the block
-  /// came from (a worker's tag, from the allocator on a worker alone, made by a thread outside
-  /// the pool, or recycled), for the engine's recycling of small blocks between threads
-  /// (engine/src/envelope_cache.hpp, engine/src/outside_blocks.hpp).
+  /// came from (a worker's tag, from the allocator on a worker alone, a burst's slab, made by a
+  /// thread outside the pool, or recycled), for the engine's recycling of small blocks between
+  /// threads (engine/src/envelope_cache.hpp, burst_slabs.hpp, outside_blocks.hpp).
   std::uint8_t block = 0;
   std::uint8_t maker = 0;
 
