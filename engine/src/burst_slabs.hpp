@@ -29,6 +29,8 @@
 // do), else an aligned one (mimalloc over-allocates those to 8 KiB of address space).
 #include "tls.hpp"
 
+#include <eam/engine/detail/envelope.hpp>
+
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -39,9 +41,10 @@ class burst_slabs {
  public:
   static constexpr std::size_t slab_bytes = 4096;
 
-  /// A block of `bytes` (a block class's size, 48 or 64) for class `cls` (1 or 2). Both sizes
-  /// and the header are multiples of 16, the most a block class's message may ask for.
-  void* allocate(unsigned cls, std::size_t bytes) {
+  /// A block of class `cls` (1 or 2: 48 or 64 bytes). Both sizes and the header are multiples
+  /// of 16, the most a block class's message may ask for.
+  void* allocate(unsigned cls) {
+    const std::size_t bytes = detail::envelope_block_bytes(static_cast<std::uint8_t>(cls));
     carving& c = carving_[cls - 1];
     if (c.end - c.next < static_cast<std::ptrdiff_t>(bytes)) [[unlikely]]
       start_slab(c);

@@ -21,8 +21,7 @@ detail::envelope_memory envelope_cache::allocate_unstacked(unsigned cls, unsigne
 }
 
 detail::envelope_memory envelope_cache::allocate(unsigned cls, unsigned sent_this_turn) {
-  if (!recycles_for(sent_this_turn))
-    return {tls_burst_slabs.allocate(cls, detail::envelope_block_bytes(static_cast<std::uint8_t>(cls))), slab};
+  if (!recycles_for(sent_this_turn)) return {tls_burst_slabs.allocate(cls), slab};
   if (!stacks_.empty(cls)) return {stacks_.pop(cls), recycled};
   return allocate_unstacked(cls, sent_this_turn);
 }

@@ -139,8 +139,8 @@ class envelope_cache {
   }
   /// A block of class `cls` (1 or 2) for a turn that has sent `sent_this_turn` messages, and
   /// the maker to record in its envelope: where recycles_for says no, one from this thread's
-  /// slab, marked slab (burst_slabs.hpp); else a recycled block from this worker's stack, else one of a batch from
-  /// the pool, else one from the allocator. It looks in the pool at once after a look that found
+  /// slab, marked slab (burst_slabs.hpp); else a recycled block from this worker's stack, else
+  /// one of a batch from the pool, else one from the allocator. It looks in the pool at once after a look that found
   /// blocks, else every pool_look_interval allocations, and only when the pool holds as many
   /// blocks as the turn has sent (see above). allocate_envelope calls it on a worker that shares
   /// blocks (envelope.cpp).
@@ -247,9 +247,9 @@ namespace eam::detail {
 /// Gives an envelope's memory back (its contents already destroyed): to the calling thread's
 /// outside blocks when a thread outside the pool made it, to its slab when a burst took it from
 /// one, to the calling worker's cache when that keeps it, to its alone_blocks when it runs
-/// alone and the block is of a class, else to the allocator. Inline: a block marked `outside` (everything a worker
-/// alone sends, and every large one) takes one compare, then the block-class and thread-local tests of the alone list;
-/// any other maker is a block of a class.
+/// alone and the block is of a class, else to the allocator. Inline: a block marked `outside`
+/// (everything a worker alone sends, and every large one) takes one compare, then the
+/// block-class and thread-local tests of the alone list; any other maker is a block of a class.
 inline void free_envelope_memory(envelope* e) noexcept {
 #if EAM_ENVELOPE_CACHE
   using internal::envelope_cache;

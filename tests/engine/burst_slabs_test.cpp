@@ -18,8 +18,7 @@
 using eam::internal::burst_slabs;
 
 namespace {
-constexpr unsigned small = 1, medium = 2;  // the classes: 48 and 64 bytes
-constexpr std::size_t small_bytes = 48, medium_bytes = 64;
+constexpr unsigned small = 1, medium = 2;   // the classes: 48 and 64 bytes
 constexpr std::size_t small_per_slab = 84;  // (4096 - 64) / 48
 
 struct tick {
@@ -33,14 +32,13 @@ TEST_SUITE("engine.burst_slabs") {
     burst_slabs slabs;
     const std::int64_t before = burst_slabs::live_slabs();
     std::vector<char*> blocks;
-    for (std::size_t i = 0; i < small_per_slab; ++i)
-      blocks.push_back(static_cast<char*>(slabs.allocate(small, small_bytes)));
+    for (std::size_t i = 0; i < small_per_slab; ++i) blocks.push_back(static_cast<char*>(slabs.allocate(small)));
     for (std::size_t i = 1; i < blocks.size(); ++i) CHECK(blocks[i] - blocks[i - 1] == 48);
-    auto* other = static_cast<char*>(slabs.allocate(medium, medium_bytes));
+    auto* other = static_cast<char*>(slabs.allocate(medium));
     CHECK(burst_slabs::live_slabs() == before + 2);
     CHECK(reinterpret_cast<std::uintptr_t>(other) % 64 == 0);
     // The slab of the 48-byte class is full: the next block starts another.
-    auto* next = static_cast<char*>(slabs.allocate(small, small_bytes));
+    auto* next = static_cast<char*>(slabs.allocate(small));
     CHECK(burst_slabs::live_slabs() == before + 3);
     CHECK((reinterpret_cast<std::uintptr_t>(next) & ~std::uintptr_t{4095}) !=
           (reinterpret_cast<std::uintptr_t>(blocks.back()) & ~std::uintptr_t{4095}));
@@ -58,7 +56,7 @@ TEST_SUITE("engine.burst_slabs") {
     burst_slabs slabs;
     const std::int64_t before = burst_slabs::live_slabs();
     std::vector<void*> blocks;
-    for (int i = 0; i < 10; ++i) blocks.push_back(slabs.allocate(small, small_bytes));
+    for (int i = 0; i < 10; ++i) blocks.push_back(slabs.allocate(small));
     slabs.retire();
     CHECK(burst_slabs::live_slabs() == before + 1);
     std::thread other([&] {
@@ -72,7 +70,7 @@ TEST_SUITE("engine.burst_slabs") {
     burst_slabs slabs;
     const std::int64_t before = burst_slabs::live_slabs();
     std::vector<void*> blocks;
-    for (std::size_t i = 0; i < 2 * small_per_slab; ++i) blocks.push_back(slabs.allocate(small, small_bytes));
+    for (std::size_t i = 0; i < 2 * small_per_slab; ++i) blocks.push_back(slabs.allocate(small));
     slabs.retire();
     CHECK(burst_slabs::live_slabs() == before + 2);
     std::reverse(blocks.begin(), blocks.end());  // the second slab's run first
