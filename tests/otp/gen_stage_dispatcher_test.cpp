@@ -6,6 +6,7 @@
 #include "stage_recorder.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -142,6 +143,25 @@ TEST_SUITE("otp.gen_stage.dispatchers") {
     CHECK(amounts(logs[0].events()) == std::vector<int>{1, 4});
     CHECK(amounts(logs[1].events()) == std::vector<int>{2, 3});
     CHECK(orders.stats().value().buffered == 0);
+  }
+
+  TEST_CASE("partition: a hash naming a partition that does not exist ends the producer") {
+    // Out of range, the largest index included: nullopt is the only way to discard an event.
+    for (const std::size_t bad : {std::size_t{2}, std::numeric_limits<std::size_t>::max()}) {
+      CAPTURE(bad);
+      stage_log<int> zero;
+      eam::actor_system system({.workers = 2});
+      auto source = eam::test::silent_producer(
+          system, {.dispatcher = otp::dispatcher_kind::partition,
+                   .partitions = 2,
+                   .hash = [bad](const int& e) -> std::optional<std::size_t> { return e == 3 ? bad : 0; }});
+      REQUIRE(eam::test::recorder(system, zero).subscribe(source.ref(), {.partition = 0}).has_value());
+      source.push({0, 1, 2});
+      REQUIRE(eventually([&] { return zero.count() == 3; }));
+      source.push({4, 3, 5});
+      REQUIRE(eventually([&] { return !source.ref().is_alive(); }));
+      CHECK(zero.events() == std::vector<int>{0, 1, 2});  // the batch the throw cut short was not sent
+    }
   }
 
   TEST_CASE("partition: events of a partition without a consumer wait in its own buffer") {
