@@ -168,6 +168,95 @@ void spawn_stop_workload(std::int64_t n) {
   done.wait();
 }
 
+// watch_many, link_many, timer_many: an actor holding thousands of watches, links or timers
+// at once, as a supervisor or a pool does. Their lists were vectors erased in place, and one
+// actor watching 80,000 others took 20 s to hear their ends: these rows stay per child (per
+// timer) only while lookups and erases stay constant-time (keyed_vector.hpp).
+struct quiet_child : eam::actor<void(tick)> {
+  void handle_cast(tick) {}
+};
+constexpr std::int64_t many = 4096;
+
+// watch_many: spawns `many` children and watches each, stops them, hears every down. Per
+// child: spawn, watch, stop, child_exited, down.
+void watch_many_workload(std::int64_t n) {
+  eam::actor_system sys({.workers = 1});
+  done_latch done;
+  auto owner = sys.spawn([&done](eam::actor_context& ctx) {
+    auto& left = ctx.make_state<std::int64_t>(0);
+    return eam::behavior{[&ctx, &left](run r) {
+                           region_begin();
+                           left = r.n;
+                           std::vector<eam::actor_ref> children;
+                           children.reserve(static_cast<std::size_t>(r.n));
+                           for (std::int64_t i = 0; i < r.n; ++i) {
+                             children.push_back(ctx.spawn<quiet_child>());
+                             ctx.watch(children.back());
+                           }
+                           for (auto& c : children) ctx.stop(c);
+                         },
+                         [&left, &done](const eam::down&) {
+                           if (--left == 0) {
+                             region_end("watch_many");
+                             done.set(1);
+                           }
+                         }};
+  });
+  owner.cast(run{n});
+  done.wait();
+}
+
+// link_many: the same with links, trapping exits. Per child: spawn, link, stop, exit signal.
+void link_many_workload(std::int64_t n) {
+  eam::actor_system sys({.workers = 1});
+  done_latch done;
+  auto owner = sys.spawn([&done](eam::actor_context& ctx) {
+    ctx.set_trap_exit(true);
+    auto& left = ctx.make_state<std::int64_t>(0);
+    return eam::behavior{[&ctx, &left](run r) {
+                           region_begin();
+                           left = r.n;
+                           std::vector<eam::actor_ref> children;
+                           children.reserve(static_cast<std::size_t>(r.n));
+                           for (std::int64_t i = 0; i < r.n; ++i) {
+                             children.push_back(ctx.spawn<quiet_child>());
+                             ctx.link(children.back());
+                           }
+                           for (auto& c : children) ctx.stop(c);
+                         },
+                         [&left, &done](const eam::exit_signal&) {
+                           if (--left == 0) {
+                             region_end("link_many");
+                             done.set(1);
+                           }
+                         }};
+  });
+  owner.cast(run{n});
+  done.wait();
+}
+
+// timer_many: arms `many` timers an hour away, then cancels them oldest first. Per timer.
+void timer_many_workload(std::int64_t n) {
+  eam::actor_system sys({.workers = 1});
+  done_latch done;
+  auto owner = sys.spawn([&done](eam::actor_context& ctx) {
+    return eam::behavior{[&ctx, &done](run r) {
+                           region_begin();
+                           std::vector<eam::timer_ref> timers;
+                           timers.reserve(static_cast<std::size_t>(r.n));
+                           for (std::int64_t i = 0; i < r.n; ++i)
+                             timers.push_back(ctx.send_after(tick{1}, std::chrono::hours(1)));
+                           for (auto& t : timers)
+                             if (!ctx.cancel_timer(t)) std::abort();
+                           region_end("timer_many");
+                           done.set(1);
+                         },
+                         [](tick) {}};
+  });
+  owner.cast(run{n});
+  done.wait();
+}
+
 // mailbox: one push and one pop on an uncontended mailbox. Per push+pop.
 void mailbox_workload(std::int64_t n) {
   eam::internal::mailbox mb(false);
@@ -226,6 +315,9 @@ int main() {
       {"mailbox_push_pop", 20000, mailbox_workload},
       {"mailbox_push_take", 20000, mailbox_take_workload},
       {"timer_arm_cancel", 5000, timer_workload},
+      {"watch_many", many, watch_many_workload},
+      {"link_many", many, link_many_workload},
+      {"timer_many", many, timer_many_workload},
   };
   std::string json = "{";
   for (const workload& w : all) {

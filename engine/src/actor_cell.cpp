@@ -781,19 +781,18 @@ void actor_cell::handle_system(envelope* e) noexcept {
       break;
     case envelope_kind::unwatch: {
       auto& u = e->as<internal::unwatch_request>();
-      if (extras_)
-        std::erase_if(extras_->watchers, [&](const extras::watcher& w) { return w.id == u.id && w.who.cell() == u.watcher; });
+      if (extras_) extras_->watchers.erase(extras::watcher_key{u.watcher, u.id});
       break;
     }
     case envelope_kind::link: {
       auto& l = e->as<internal::link_request>();
       auto& links = more().links;
-      if (std::find(links.begin(), links.end(), l.other) == links.end()) links.push_back(std::move(l.other));
+      if (links.find(l.other.cell()) == nullptr) links.push_back(std::move(l.other));
       break;
     }
     case envelope_kind::unlink: {
       auto& u = e->as<internal::unlink_request>();
-      if (extras_) std::erase_if(extras_->links, [&](const actor_ref& r) { return r.cell() == u.other; });
+      if (extras_) extras_->links.erase(u.other);
       break;
     }
     case envelope_kind::exit:

@@ -23,9 +23,11 @@
 //   C-I3  Every call envelope is answered exactly once: by its handler, or with an error when
 //         it is dropped (free_envelope and retire answer what is still pending).
 #include "envelope_list.hpp"
+#include "keyed_vector.hpp"
 #include "mailbox.hpp"
 #include "outbox.hpp"
 #include "timer_service.hpp"
+#include "watch_list.hpp"
 
 #include <eam/engine/context.hpp>
 #include <eam/engine/detail/spawn.hpp>
@@ -261,30 +263,42 @@ class actor_cell {
     exit_reason reason;
     std::string crash;
     std::string name;
-    // Monitors and links. Small vectors: an actor rarely has many.
+    // Monitors, links and timers: vectors while short, indexed once long (keyed_vector.hpp):
+    // most actors hold a few, a supervisor or a pool holds one per actor it looks after.
     struct watcher {
       actor_ref who;  // empty for a watch from outside actors
       std::uint64_t id;
       std::unique_ptr<internal::outside_watch> outside;
     };
-    std::vector<watcher> watchers;          // who watches this actor
-    struct watched {
+    struct watcher_key {  // a watch id is the watcher's own count; outside ones are unique alone
+      const actor_cell* who;
       std::uint64_t id;
-      actor_ref target;
-      std::function<void(const down&)> on_down;  // empty: the down goes to the behavior
-      // A child's exit reason, noted when its child_exited came while this watch was live: a
-      // watch refused by the ended child then reports it instead of noproc (refuse_watch).
-      std::optional<exit_reason> child_end;
+      friend bool operator==(const watcher_key&, const watcher_key&) = default;
     };
-    std::vector<watched> watching;          // this actor's own live watches
-    std::vector<actor_ref> links;
+    struct watcher_key_of {
+      watcher_key operator()(const watcher& w) const noexcept { return {w.who.cell(), w.id}; }
+    };
+    struct watcher_key_hash {
+      std::size_t operator()(const watcher_key& k) const noexcept {
+        return std::hash<const void*>{}(k.who) ^ (k.id * 0x9e3779b97f4a7c15ULL);
+      }
+    };
+    internal::keyed_vector<watcher, watcher_key, watcher_key_of, watcher_key_hash> watchers;  // who watches this actor
+    internal::watch_list watching;  // this actor's own live watches
+    struct cell_of {
+      const actor_cell* operator()(const actor_ref& r) const noexcept { return r.cell(); }
+    };
+    internal::keyed_vector<actor_ref, const actor_cell*, cell_of> links;
     // Timers, and the idle timeout.
     struct armed_timer {
       std::uint64_t id;
       internal::timer_entry* entry;
       bool periodic;
     };
-    std::vector<armed_timer> timers;
+    struct timer_id_of {
+      std::uint64_t operator()(const armed_timer& t) const noexcept { return t.id; }
+    };
+    internal::keyed_vector<armed_timer, std::uint64_t, timer_id_of> timers;
     std::chrono::milliseconds idle{0};
     internal::timer_entry* idle_timer = nullptr;
     std::uint64_t idle_timer_id = 0;
@@ -322,8 +336,7 @@ class actor_cell {
   static constexpr unsigned caller_turn_budget = 1;
   void reject(envelope* e) noexcept;
   void on_exit_signal(internal::exit_request& x) noexcept;
-  extras::watched* live_watch(std::uint64_t id) noexcept;  // this actor's watch `id`, or null
-  void drop_watch(const extras::watched* w) noexcept;      // one live_watch returned
+  internal::watched* live_watch(std::uint64_t id) noexcept;  // this actor's watch `id`, or null
   bool forget_watch(std::uint64_t id, std::function<void(const down&)>& on_down) noexcept;
   void refuse_watch(std::uint64_t id) noexcept;
   void run_down_handler(envelope* e, std::function<void(const down&)>& on_down) noexcept;

@@ -7,7 +7,6 @@
 #include <eam/engine/actor.hpp>
 #include <eam/engine/telemetry.hpp>
 
-#include <algorithm>
 
 namespace eam {
 
@@ -165,7 +164,7 @@ void actor_cell::tell_moved(const moved& where) noexcept {
   } catch (...) {
     // Out of memory: those not told yet hear of its end instead, when the relay stops.
   }
-  std::erase_if(extras_->watchers, [](const extras::watcher& w) { return !w.outside; });
+  extras_->watchers.erase_if([](const extras::watcher& w) { return !w.outside; });
   extras_->links.clear();
 }
 
@@ -173,7 +172,7 @@ void actor_cell::on_moved(moved& notice) noexcept {
   if (notice.watch.id != 0) {
     std::function<void(const down&)> on_down;
     if (!forget_watch(notice.watch.id, on_down)) return;  // unwatched meanwhile
-  } else if (!extras_ || std::erase(extras_->links, notice.from) == 0) {
+  } else if (!extras_ || !extras_->links.erase(notice.from.cell())) {
     return;  // unlinked meanwhile
   }
   if (phase_ != phase::running) return;  // a relay or an ending actor has no use for it

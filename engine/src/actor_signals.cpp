@@ -1,7 +1,6 @@
 // Monitors, links and exit signals between actors (engine/README.md, section 4).
 #include "actor_cell.hpp"
 
-#include <algorithm>
 
 namespace eam::detail {
 
@@ -9,7 +8,7 @@ watch_ref actor_cell::watch(const actor_ref& target, std::function<void(const do
   extras& x = more();
   const std::uint64_t id = ++x.next_request_id;
   const watch_ref ref{id, id_, target.id()};
-  x.watching.push_back({id, target, std::move(on_down), std::nullopt});
+  x.watching.add({id, target, std::move(on_down), std::nullopt});
   add_ref();
   actor_ref self(this, adopt_t{});
   if (!target) {
@@ -21,47 +20,39 @@ watch_ref actor_cell::watch(const actor_ref& target, std::function<void(const do
   return ref;
 }
 
-actor_cell::extras::watched* actor_cell::live_watch(std::uint64_t id) noexcept {
-  if (!extras_) return nullptr;
-  auto& w = extras_->watching;
-  auto it = std::find_if(w.begin(), w.end(), [&](const extras::watched& x) { return x.id == id; });
-  return it == w.end() ? nullptr : &*it;
-}
-
-void actor_cell::drop_watch(const extras::watched* w) noexcept {
-  extras_->watching.erase(extras_->watching.begin() + (w - extras_->watching.data()));
+internal::watched* actor_cell::live_watch(std::uint64_t id) noexcept {
+  return extras_ ? extras_->watching.find(id) : nullptr;
 }
 
 void actor_cell::unwatch(watch_ref ref) {
-  extras::watched* w = live_watch(ref.id);
+  internal::watched* w = live_watch(ref.id);
   if (w == nullptr) return;
   if (w->target)
     w->target.cell()->deliver_system(
         make_envelope<internal::unwatch_request>(envelope_kind::unwatch, internal::unwatch_request{this, ref.id}));
-  drop_watch(w);
+  extras_->watching.erase(w);
 }
 
 bool actor_cell::forget_watch(std::uint64_t id, std::function<void(const down&)>& on_down) noexcept {
-  extras::watched* w = live_watch(id);
+  internal::watched* w = live_watch(id);
   if (w == nullptr) return false;
   on_down = std::move(w->on_down);
-  drop_watch(w);
+  extras_->watching.erase(w);
   return true;
 }
 
 void actor_cell::note_child_end(const actor_cell* child, const exit_reason& reason) noexcept {
-  for (auto& w : extras_->watching) {
-    if (w.target.cell() != child) continue;
+  extras_->watching.for_each_on(child, [&](internal::watched& w) {
     try {
       w.child_end = reason;
     } catch (...) {
       // Out of memory: a refused watch reports noproc.
     }
-  }
+  });
 }
 
 void actor_cell::refuse_watch(std::uint64_t id) noexcept {
-  extras::watched* w = live_watch(id);
+  internal::watched* w = live_watch(id);
   if (w == nullptr) return;  // unwatched meanwhile
   // A child's end came in before this refusal (its child_exited was sent first): its reason,
   // as a watch that reached it in time would have heard; otherwise, as in Erlang, noproc.
@@ -77,7 +68,7 @@ void actor_cell::refuse_watch(std::uint64_t id) noexcept {
 void actor_cell::link(const actor_ref& other) {
   if (!other || other.cell() == this) return;
   auto& links = more().links;
-  if (std::find(links.begin(), links.end(), other) != links.end()) return;
+  if (links.find(other.cell()) != nullptr) return;
   links.push_back(other);
   add_ref();
   other.cell()->deliver_system(
@@ -86,14 +77,14 @@ void actor_cell::link(const actor_ref& other) {
 
 void actor_cell::unlink(const actor_ref& other) {
   if (!extras_ || !other) return;
-  if (std::erase(extras_->links, other) == 0) return;
+  if (!extras_->links.erase(other.cell())) return;
   other.cell()->deliver_system(make_envelope<internal::unlink_request>(envelope_kind::unlink, internal::unlink_request{this}));
 }
 
 void actor_cell::on_exit_signal(internal::exit_request& x) noexcept {
   if (x.via_link) {
     // An unlinked actor's end does not concern us (its signal may have crossed our unlink).
-    if (!extras_ || std::erase(extras_->links, x.from) == 0) return;
+    if (!extras_ || !extras_->links.erase(x.from.cell())) return;
   }
   if (message_forwarder* f = forwarder()) {  // a forwarding actor passes every signal on
     f->forward_exit(x.from, x.reason, x.via_link);

@@ -3,7 +3,6 @@
 #include "actor_cell.hpp"
 #include "system_state.hpp"
 
-#include <algorithm>
 
 namespace eam::detail {
 
@@ -37,10 +36,10 @@ std::uint64_t actor_cell::arm_timer(std::unique_ptr<message_factory> message, st
 bool actor_cell::cancel_timer(std::uint64_t id) noexcept {
   if (!extras_) return false;
   auto& t = extras_->timers;
-  auto it = std::find_if(t.begin(), t.end(), [&](const extras::armed_timer& a) { return a.id == id; });
-  if (it == t.end()) return false;
-  sys_->timers.cancel(it->entry);
-  t.erase(it);
+  extras::armed_timer* a = t.find(id);
+  if (a == nullptr) return false;
+  sys_->timers.cancel(a->entry);
+  t.erase(a);
   return true;
 }
 
@@ -53,11 +52,11 @@ void actor_cell::cancel_all_timers() noexcept {
 bool actor_cell::take_timer_message(std::uint64_t id) noexcept {
   if (!extras_) return false;
   auto& t = extras_->timers;
-  auto it = std::find_if(t.begin(), t.end(), [&](const extras::armed_timer& a) { return a.id == id; });
-  if (it == t.end()) return false;
-  if (!it->periodic) {  // delivered: the timer is done
-    sys_->timers.cancel(it->entry);
-    t.erase(it);
+  extras::armed_timer* a = t.find(id);
+  if (a == nullptr) return false;
+  if (!a->periodic) {  // delivered: the timer is done
+    sys_->timers.cancel(a->entry);
+    t.erase(a);
   }
   return true;
 }
