@@ -11,6 +11,8 @@
 #include <algorithm>
 #include <atomic>
 #include <deque>
+#include <iterator>
+#include <list>
 #include <unordered_map>
 
 namespace eam::otp::detail {
@@ -40,23 +42,53 @@ result<actor_ref> stashed() { return error(errc::timeout, "not answered yet"); }
 // The supervisor's state. Calls that wait (start_child until the init has run, terminate_child
 // until the end) are stashed, and every event that settles one unstashes them all: each call
 // then finds its answer, or stashes itself again.
+//
+// Children are a list in start order, found through hash indexes by what each event names (a
+// watch's id, a start_child call's token, a child's actor id): a supervisor may hold a great
+// many children, and a scan per event made their starts and ends quadratic (20,000 temporary
+// children took 147 us each to start and 357 us each to end).
 struct dynamic_state {
+  using child_it = std::list<dynamic_child>::iterator;
+
   dynamic_state(actor_context& c, dynamic_supervisor_options o) : ctx(c), options(o) {}
 
   actor_context& ctx;
   dynamic_supervisor_options options;
-  std::vector<dynamic_child> children;
+  std::list<dynamic_child> children;
+  // A child's watch and the watch on its start helper: both ids of this actor's own watches, so
+  // one index tells them apart by id alone (on_child_down and on_start_watch_down compare).
+  std::unordered_map<std::uint64_t, child_it> by_watch;
+  std::unordered_map<std::uint64_t, child_it> by_token;          // children whose start_child call waits
+  std::unordered_map<std::uint64_t, child_it> by_actor;          // by actor id: the running instance of each child
   std::unordered_map<std::uint64_t, result<actor_ref>> started;  // answers for start_child, by token
   std::vector<actor_ref> terminated;                              // answers for terminate_child
 
-  std::vector<dynamic_child>::iterator find_watch(std::uint64_t id) {
-    return std::find_if(children.begin(), children.end(), [&](const dynamic_child& c) { return c.watch == id; });
+  child_it find(const std::unordered_map<std::uint64_t, child_it>& index, std::uint64_t key) {
+    const auto at = index.find(key);
+    return at == index.end() ? children.end() : at->second;
   }
 
-  // Spawns (again) and watches; throws what the spawn throws.
-  void spawn(dynamic_child& c) {
-    c.ref = c.spec.start(ctx);
-    c.watch = ctx.watch(c.ref, [this](const down& d) { on_child_down(d); }).id;
+  // Spawns (again) and watches; throws what the spawn throws, with the child as it was.
+  void spawn(child_it it) {
+    actor_ref ref = it->spec.start(ctx);
+    const std::uint64_t watch = ctx.watch(ref, [this](const down& d) { on_child_down(d); }).id;
+    by_watch.emplace(watch, it);
+    by_actor.emplace(ref.id(), it);
+    it->ref = std::move(ref);
+    it->watch = watch;
+  }
+  // Forgets the instance that ended (its watch has fired), before a restart or the removal.
+  void forget_instance(child_it it) {
+    by_watch.erase(it->watch);
+    by_actor.erase(it->ref.id());
+    it->watch = 0;
+  }
+  void remove(child_it it) {
+    if (it->watch != 0) by_watch.erase(it->watch);
+    if (it->start_watch != 0) by_watch.erase(it->start_watch);
+    if (it->start_token != 0) by_token.erase(it->start_token);
+    by_actor.erase(it->ref.id());
+    children.erase(it);
   }
 
   result<actor_ref> start_child(start_child_msg& m) {
@@ -65,26 +97,30 @@ struct dynamic_state {
       started.erase(done);
       return answer;
     }
-    const bool waiting = std::any_of(children.begin(), children.end(), [&](const dynamic_child& c) { return c.start_token == m.token; });
-    if (waiting) {
+    if (by_token.contains(m.token)) {  // its child's init is still awaited
       ctx.stash();
       return stashed();
     }
     if (options.max_children != 0 && children.size() >= options.max_children)
       return error(errc::max_children, "the dynamic supervisor runs " + std::to_string(children.size()) + " children");
-    dynamic_child c;
-    c.spec = std::move(m.spec);
-    c.limit = m.limit.value_or(restart_limit{options.max_restarts, options.period});
+    auto& added = children.emplace_back();
+    const child_it it = std::prev(children.end());
+    added.spec = std::move(m.spec);
+    added.limit = m.limit.value_or(restart_limit{options.max_restarts, options.period});
     try {
-      spawn(c);
+      spawn(it);
     } catch (const error& e) {
+      children.erase(it);
       return e;  // e.g. name_taken: the caller's mistake, not the supervisor's crash
     } catch (const std::exception& e) {
-      return error(errc::actor_crashed, "failed to start child '" + c.spec.id + "': " + e.what());
+      std::string id = std::move(it->spec.id);
+      children.erase(it);
+      return error(errc::actor_crashed, "failed to start child '" + id + "': " + e.what());
     }
-    c.start_token = m.token;
-    c.start_watch = watch_start(ctx, c.ref, [this](const down& d) { on_start_watch_down(d); });
-    children.push_back(std::move(c));
+    it->start_token = m.token;
+    by_token.emplace(m.token, it);
+    it->start_watch = watch_start(ctx, it->ref, [this](const down& d) { on_start_watch_down(d); });
+    by_watch.emplace(it->start_watch, it);
     ctx.stash();  // answered once the child's init has run
     return stashed();
   }
@@ -95,28 +131,34 @@ struct dynamic_state {
       terminated.erase(done);  // its end has come
       return true;
     }
-    auto it = std::find_if(children.begin(), children.end(), [&](const dynamic_child& c) { return c.ref == ref; });
-    if (it == children.end()) return false;
-    if (!it->terminating) {
-      it->terminating = true;
-      if (it->start_watch != 0) settle_start(*it, it->ref);  // ends its start_child wait too
-      ctx.stop(it->ref);
+    const auto at = by_actor.find(ref.id());
+    if (at == by_actor.end() || at->second->ref != ref) return false;
+    dynamic_child& c = *at->second;
+    if (!c.terminating) {
+      c.terminating = true;
+      if (c.start_watch != 0) settle_start(c, c.ref);  // ends its start_child wait too
+      ctx.stop(c.ref);
     }
     ctx.stash();  // answered after the child's down
     return false;
   }
 
   void settle_start(dynamic_child& c, result<actor_ref> answer) {
-    if (c.start_watch != 0) ctx.unwatch({c.start_watch, ctx.id(), 0});
+    if (c.start_watch != 0) {
+      ctx.unwatch({c.start_watch, ctx.id(), 0});
+      by_watch.erase(c.start_watch);
+    }
     c.start_watch = 0;
+    by_token.erase(c.start_token);
     started.emplace(std::exchange(c.start_token, 0), std::move(answer));
     ctx.unstash_all();
   }
 
   void on_start_watch_down(const down& d) {
-    auto it = std::find_if(children.begin(), children.end(), [&](const dynamic_child& c) { return c.start_watch == d.ref.id; });
-    if (it == children.end()) return;
+    const child_it it = find(by_watch, d.ref.id);
+    if (it == children.end() || it->start_watch != d.ref.id) return;
     if (d.reason.text() == start_watch_ended) {  // the child's own down says how
+      by_watch.erase(it->start_watch);
       it->start_watch = 0;
       return;
     }
@@ -127,43 +169,44 @@ struct dynamic_state {
     // A nested supervisor refused: it ends by itself; forget it now.
     settle_start(*it, error(errc::actor_crashed, "failed to start child '" + it->spec.id + "': " + start_watch_failure(d.reason)));
     ctx.unwatch({it->watch, ctx.id(), it->ref.id()});
-    children.erase(it);
+    remove(it);
   }
 
   void on_child_down(const down& d) {
-    auto it = find_watch(d.ref.id);
-    if (it == children.end()) return;
+    const child_it it = find(by_watch, d.ref.id);
+    if (it == children.end() || it->watch != d.ref.id) return;
     const bool abnormal = !d.reason.is_normal();
     if (it->start_token != 0) {
       if (abnormal) {  // its init failed: the caller's error, and it is not kept
         settle_start(*it, error(errc::actor_crashed, "failed to start child '" + it->spec.id + "': " + d.reason.to_string()));
-        children.erase(it);
+        remove(it);
         return;
       }
       settle_start(*it, it->ref);  // its init ran, then it stopped normally: a start, then an end
     }
     if (it->terminating) {
       terminated.push_back(it->ref);
-      children.erase(it);
+      remove(it);
       ctx.unstash_all();
       return;
     }
     const auto policy = it->spec.restart;
     if (policy == restart_policy::temporary || (policy == restart_policy::transient && !abnormal)) {
-      children.erase(it);
+      remove(it);
       return;
     }
     const auto now = std::chrono::steady_clock::now();
     it->recent.push_back(now);
     while (!it->recent.empty() && now - it->recent.front() > it->limit.period) it->recent.pop_front();
     if (static_cast<int>(it->recent.size()) > it->limit.max_restarts) {  // this child's limit: gone for good
-      children.erase(it);
+      remove(it);
       return;
     }
+    forget_instance(it);
     try {
-      spawn(*it);
+      spawn(it);
     } catch (const std::exception&) {  // e.g. its name was taken meanwhile: it cannot come back
-      children.erase(it);
+      remove(it);
     }
   }
 

@@ -4,8 +4,10 @@
 
 #include "../support/eventually.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace {
 using eam::test::eventually;
@@ -33,6 +35,54 @@ TEST_SUITE("otp.dynamic_supervisor") {
     CHECK_FALSE(sup.terminate_child(stranger));
     CHECK(sup.count_children().value().active == 1);
     REQUIRE(eventually([&] { return !a.is_alive(); }));
+  }
+
+  TEST_CASE("many children: each is found by its own events, in start order, across restarts") {
+    // The supervisor finds a child by the watch, call or actor an event names (hash indexes,
+    // not scans): ends, terminations and a restart among many must each reach the right child.
+    constexpr int n = 60;
+    eam::actor_system system({.workers = 2});
+    otp::dynamic_supervisor sup(system);
+    std::vector<eam::actor_ref> kids;
+    for (int i = 0; i < n; ++i) {
+      auto spec = otp::child("w" + std::to_string(i), {}, worker, i);
+      spec.restart = i % 3 == 0 ? otp::restart_policy::permanent : otp::restart_policy::temporary;
+      kids.push_back(sup.start_child(std::move(spec)).value());
+    }
+    auto listed = sup.which_children().value();
+    REQUIRE(listed.size() == n);
+    for (int i = 0; i < n; ++i) CHECK(listed[static_cast<std::size_t>(i)].id == "w" + std::to_string(i));
+    // A permanent child crashes and comes back as a new actor: terminate_child knows the new
+    // one, not the old.
+    const eam::actor_ref old = kids[30];
+    (void)eam::typed_ref_cast<worker_ref>(old).value().call(crash{}).get();
+    REQUIRE(eventually([&] {
+      auto now = sup.which_children().value();
+      return now.size() == n && now[30].ref && now[30].ref != old;
+    }));
+    const eam::actor_ref renewed = sup.which_children().value()[30].ref;
+    CHECK(eam::typed_ref_cast<worker_ref>(renewed).value().call(ping{}).get().value() == 30);
+    CHECK_FALSE(sup.terminate_child(old));
+    CHECK(sup.terminate_child(renewed));
+    // Every other child terminated through the supervisor, the rest stopped from outside.
+    for (int i = 0; i < n; i += 2)
+      if (i != 30) CHECK(sup.terminate_child(kids[static_cast<std::size_t>(i)]));
+    CHECK(sup.count_children().value().specs == n / 2);
+    for (int i = 1; i < n; i += 2) system.stop(kids[static_cast<std::size_t>(i)]);
+    // The temporary ones are gone; the permanent ones stopped normally are started again.
+    std::size_t permanent_left = 0;
+    for (int i = 1; i < n; i += 2) permanent_left += i % 3 == 0 ? 1 : 0;
+    REQUIRE(eventually([&] {
+      auto now = sup.which_children().value();
+      return now.size() == permanent_left &&
+             std::all_of(now.begin(), now.end(), [](const otp::child_info& c) { return c.ref.is_alive(); });
+    }));
+    for (const auto& c : sup.which_children().value()) {
+      const int i = std::stoi(c.id.substr(1));
+      CHECK(i % 2 == 1);
+      CHECK(i % 3 == 0);
+      CHECK(c.ref != kids[static_cast<std::size_t>(i)]);
+    }
   }
 
   TEST_CASE("max_children refuses a child over the limit") {
