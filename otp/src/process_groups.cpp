@@ -2,9 +2,11 @@
 
 #include <eam/engine/telemetry.hpp>
 
-#include <algorithm>
+#include <iterator>
+#include <list>
 #include <map>
 #include <unordered_map>
+#include <vector>
 
 namespace eam::otp::detail {
 
@@ -18,48 +20,68 @@ void emit_undelivered(std::uint64_t server_id, std::uint64_t member_id, const st
 
 groups_ref start_groups_server(actor_system& system, const spawn_options& opts) {
   return system.spawn(opts, [](actor_context& ctx) {
+    // Members are found by actor id, in their group and in what they joined, so a join, a leave
+    // and a member's end cost the same in a group of thousands as in a group of two (a scan of
+    // the group, and of every group on a member's end, made them quadratic).
+    struct group {
+      std::list<actor_ref> members;  // oldest first
+      std::unordered_map<std::uint64_t, std::list<actor_ref>::iterator> by_id;
+    };
+    using groups_map = std::map<std::string, group, std::less<>>;
     struct state {
-      std::map<std::string, std::vector<actor_ref>, std::less<>> groups;
-      // Each member is watched once, however many groups it is in.
+      groups_map groups;
+      // Each member is watched once, however many groups it is in. A group is erased only once
+      // its last member has left, so no membership holds an erased group's iterator.
       struct membership {
         watch_ref watch;
-        std::size_t groups = 0;
+        std::vector<groups_map::iterator> in;
       };
       std::unordered_map<std::uint64_t, membership> watched;
       std::uint64_t undelivered = 0;  // broadcast messages a member's mailbox refused
     };
     auto& st = ctx.make_state<state>();
     const std::uint64_t ctx_id = ctx.id();
-    auto forget = [&st, &ctx](const actor_ref& member) {
-      auto it = st.watched.find(member.id());
-      if (it != st.watched.end() && --it->second.groups == 0) {
-        ctx.unwatch(it->second.watch);
-        st.watched.erase(it);
-      }
+    // Takes the member out of one group (erased once empty).
+    auto remove_from = [&st](groups_map::iterator g, std::uint64_t member_id) {
+      const auto at = g->second.by_id.find(member_id);
+      g->second.members.erase(at->second);
+      g->second.by_id.erase(at);
+      if (g->second.members.empty()) st.groups.erase(g);
     };
     return behavior{
         [&st, &ctx](join_group&& j) {
-          auto& members = st.groups[j.group];
-          if (std::find(members.begin(), members.end(), j.member) != members.end()) return;
-          auto& m = st.watched[j.member.id()];
-          if (m.groups++ == 0) m.watch = ctx.watch(j.member);
-          members.push_back(std::move(j.member));
+          const auto g = st.groups.try_emplace(j.group).first;
+          const std::uint64_t id = j.member.id();
+          if (g->second.by_id.contains(id)) return;
+          auto& m = st.watched[id];
+          m.in.reserve(m.in.size() + 1);  // nothing below throws once the member is listed
+          g->second.by_id.reserve(g->second.by_id.size() + 1);
+          if (m.in.empty()) m.watch = ctx.watch(j.member);
+          g->second.members.push_back(std::move(j.member));
+          g->second.by_id.emplace(id, std::prev(g->second.members.end()));
+          m.in.push_back(g);
         },
-        [&st, forget](leave_group&& l) {
-          auto it = st.groups.find(l.group);
-          if (it == st.groups.end()) return;
-          if (std::erase(it->second, l.member) == 0) return;
-          if (it->second.empty()) st.groups.erase(it);
-          forget(l.member);
+        [&st, &ctx, remove_from](leave_group&& l) {
+          const auto g = st.groups.find(l.group);
+          const std::uint64_t id = l.member.id();
+          if (g == st.groups.end() || !g->second.by_id.contains(id)) return;
+          auto m = st.watched.find(id);
+          std::erase(m->second.in, g);
+          if (m->second.in.empty()) {
+            ctx.unwatch(m->second.watch);
+            st.watched.erase(m);
+          }
+          remove_from(g, id);
         },
         [&st](group_members&& g) {
           auto it = st.groups.find(g.group);
-          return it == st.groups.end() ? std::vector<actor_ref>{} : it->second;
+          if (it == st.groups.end()) return std::vector<actor_ref>{};
+          return std::vector<actor_ref>(it->second.members.begin(), it->second.members.end());
         },
         [&st, ctx_id](group_broadcast&& b) {
           auto it = st.groups.find(b.group);
           if (it == st.groups.end()) return;
-          for (const auto& member : it->second) {
+          for (const auto& member : it->second.members) {
             try {
               b.send(member);
             } catch (const error&) {
@@ -76,13 +98,12 @@ groups_ref start_groups_server(actor_system& system, const spawn_options& opts) 
           for (const auto& [name, members] : st.groups) names.push_back(name);
           return names;
         },
-        // A member that ends leaves every group.
-        [&st](down d) {
-          for (auto it = st.groups.begin(); it != st.groups.end();) {
-            std::erase(it->second, d.actor);
-            it = it->second.empty() ? st.groups.erase(it) : std::next(it);
-          }
-          st.watched.erase(d.actor.id());
+        // A member that ends leaves every group it is in.
+        [&st, remove_from](down d) {
+          const auto m = st.watched.find(d.actor.id());
+          if (m == st.watched.end()) return;
+          for (const auto g : m->second.in) remove_from(g, m->first);
+          st.watched.erase(m);
         },
     };
   });

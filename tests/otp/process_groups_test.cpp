@@ -6,6 +6,8 @@
 
 #include <atomic>
 #include <memory>
+#include <string>
+#include <vector>
 
 namespace {
 struct job {
@@ -69,5 +71,39 @@ TEST_SUITE("otp.process_groups") {
     REQUIRE(eam::test::eventually([&] { return groups.members("g").value().size() == 1; }));
     CHECK(groups.members("g").value()[0] == b);
     CHECK(groups.members("h").value().empty());
+  }
+
+  TEST_CASE("many members: joins, leaves and ends keep each group's members, oldest first") {
+    // Members are found by id, not by a scan (process_groups.cpp): with many in several groups,
+    // each leave and each end must take out exactly that member, and only where it was.
+    constexpr int n = 60;
+    eam::actor_system system({.workers = 2});
+    eam::otp::process_groups groups(system);
+    auto sum = std::make_shared<std::atomic<int>>(0);
+    std::vector<eam::actor_ref> all;
+    for (int i = 0; i < n; ++i) {
+      all.push_back(system.spawn(member, sum));
+      groups.join("all", all.back());
+      if (i % 2 == 0) groups.join("even", all.back());
+      groups.join("all", all.back());  // again: still once
+    }
+    for (int i = 0; i < n; i += 4) groups.leave("all", all[static_cast<std::size_t>(i)]);   // stays in "even"
+    for (int i = 1; i < n; i += 4) groups.leave("even", all[static_cast<std::size_t>(i)]);  // was never in it
+    (void)groups.members("all").value();                                           // the joins and leaves are in place
+    for (int i = 0; i < n; i += 3) system.stop(all[static_cast<std::size_t>(i)]);  // ends leave every group
+    auto expected = [&](auto in_group) {
+      std::vector<eam::actor_ref> out;
+      for (int i = 0; i < n; ++i)
+        if (i % 3 != 0 && in_group(i)) out.push_back(all[static_cast<std::size_t>(i)]);
+      return out;
+    };
+    const auto all_left = expected([](int i) { return i % 4 != 0; });
+    const auto even_left = expected([](int i) { return i % 2 == 0; });
+    REQUIRE(eam::test::eventually(
+        [&] { return groups.members("all").value() == all_left && groups.members("even").value() == even_left; }));
+    groups.broadcast("all", job{1});
+    REQUIRE(eam::test::eventually([&] { return sum->load() == static_cast<int>(all_left.size()); }));
+    for (const auto& m : even_left) groups.leave("even", m);
+    CHECK(groups.groups().value() == std::vector<std::string>{"all"});
   }
 }
