@@ -7,7 +7,9 @@
 // or a registry holds: one actor watching 80,000 others took 20 s to hear their ends, 260 us a
 // down, most of it erasing from the front of its list of watches. Here a short vector is still
 // searched (no index, nothing allocated beyond the vector), and past index_from records every
-// lookup and erase is constant time.
+// lookup and erase is constant time. Not earlier: a scan of a few dozen costs less than a map
+// node allocated and freed per record (indexed from 16, a consumer supervisor holding 20
+// watches ran 1.15x slower; engine/README.md, section 4).
 //
 // Order: erase moves the last record into the hole, so iteration order is not insertion order.
 // The index is only a shortcut: when building or growing it fails for want of memory it is
@@ -26,7 +28,7 @@ template <class T, class Key, class KeyOf, class Hash = std::hash<Key>>
 class keyed_vector {
  public:
   /// The length past which lookups go through the index.
-  static constexpr std::size_t index_from = 16;
+  static constexpr std::size_t index_from = 64;
 
   [[nodiscard]] T* find(const Key& key) noexcept {
     if (index_) {
