@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <unordered_map>
 
 namespace eam::otp {
 
@@ -78,6 +79,11 @@ struct supervised_children::state {
   actor_context& ctx;
   supervisor_options options;
   std::vector<child> children;  // start order; indexes are stable while anything is under way
+  // A child's watch and the watch on its start helper (ids of this actor's own watches, so one
+  // map tells them apart) to its index, so a down finds its child without a scan: a supervisor
+  // given thousands of children by start_child heard each end in time proportional to them all.
+  std::unordered_map<std::uint64_t, std::size_t> by_watch;
+  std::size_t compactions_due = 0;  // compact() calls since the children were last compacted
   std::deque<step> steps;
   bool waiting = false;               // the first step is waiting for a down
   std::deque<std::size_t> crashes;    // children whose crash is acted on once the sequence is done
@@ -91,12 +97,20 @@ struct supervised_children::state {
 
   // -- events ---------------------------------------------------------------------------------
 
+  // The child whose watch or start watch has this id, or null.
+  child* by_watch_id(std::uint64_t id) {
+    const auto at = by_watch.find(id);
+    return at == by_watch.end() ? nullptr : &children[at->second];
+  }
+  void index_watch(std::uint64_t id, const child& c) { by_watch[id] = static_cast<std::size_t>(&c - children.data()); }
+
   void on_child_down(const down& d) {
-    const auto it = std::find_if(children.begin(), children.end(), [&](const child& c) { return c.watch == d.ref.id; });
-    if (it == children.end()) return;
-    const std::size_t i = static_cast<std::size_t>(it - children.begin());
-    child& c = *it;
+    child* found = by_watch_id(d.ref.id);
+    if (found == nullptr || found->watch != d.ref.id) return;
+    const std::size_t i = static_cast<std::size_t>(found - children.data());
+    child& c = *found;
     c.ref = {};
+    by_watch.erase(c.watch);
     c.watch = 0;
     switch (c.at) {
       case phase::stopping:  // the sibling a sequence stopped (or one that ended just before)
@@ -131,13 +145,13 @@ struct supervised_children::state {
   }
 
   void on_start_watch_down(const down& d) {
-    const auto it =
-        std::find_if(children.begin(), children.end(), [&](const child& c) { return c.start_watch == d.ref.id; });
-    if (it == children.end()) return;
+    child* it = by_watch_id(d.ref.id);
+    if (it == nullptr || it->start_watch != d.ref.id) return;
+    by_watch.erase(it->start_watch);
     it->start_watch = 0;
     if (d.reason.text() == detail::start_watch_ended) return;  // the child's own down says how
     if (!d.reason.is_normal()) {
-      start_failed(static_cast<std::size_t>(it - children.begin()), detail::start_watch_failure(d.reason));
+      start_failed(static_cast<std::size_t>(it - children.data()), detail::start_watch_failure(d.reason));
       return;
     }
     it->at = phase::running;
@@ -298,6 +312,7 @@ struct supervised_children::state {
     adopt(c, std::move(ref));
     c.at = phase::starting;
     c.start_watch = detail::watch_start(ctx, c.ref, [this](const down& d) { on_start_watch_down(d); });
+    index_watch(c.start_watch, c);
     waiting = true;
     if (restart) {
       ++c.restarts;
@@ -322,6 +337,7 @@ struct supervised_children::state {
     c.ref = std::move(ref);
     c.last_id = c.ref.id();
     c.watch = ctx.watch(c.ref, [this](const down& d) { on_child_down(d); }).id;
+    index_watch(c.watch, c);
   }
 
   // A first start failed: stop every child started so far, youngest first, then report.
@@ -341,18 +357,32 @@ struct supervised_children::state {
   void drop_start_watch(child& c) {
     if (c.start_watch == 0) return;
     ctx.unwatch({c.start_watch, ctx.id(), 0});
+    by_watch.erase(c.start_watch);
     c.start_watch = 0;
   }
   void drop_watches(child& c) {
     drop_start_watch(c);
-    if (c.watch != 0) ctx.unwatch({c.watch, ctx.id(), c.ref.id()});
+    if (c.watch != 0) {
+      ctx.unwatch({c.watch, ctx.id(), c.ref.id()});
+      by_watch.erase(c.watch);
+    }
     c.watch = 0;
   }
 
-  // Erases children gone for good, once no step or crash refers to an index.
+  // Erases children gone for good, once no step or crash refers to an index. Once in as many
+  // calls as half the children, so that a run of temporary children's ends costs each a
+  // constant share: erasing at every end moved all the later children each time. Until then
+  // the ones gone wait, skipped by every walk (phase removed).
   void compact() {
     if (busy() || !crashes.empty()) return;
+    if (++compactions_due <= children.size() / 2) return;
+    compactions_due = 0;
     std::erase_if(children, [](const child& c) { return c.at == phase::removed; });
+    by_watch.clear();
+    for (const child& c : children) {
+      if (c.watch != 0) index_watch(c.watch, c);
+      if (c.start_watch != 0) index_watch(c.start_watch, c);
+    }
   }
 
   // -- reports --------------------------------------------------------------------------------

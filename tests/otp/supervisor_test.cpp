@@ -7,6 +7,7 @@
 #include "../support/journal.hpp"
 #include "../support/probe.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <map>
 #include <memory>
@@ -280,6 +281,57 @@ TEST_SUITE("otp.child_supervision") {
     REQUIRE(eventually([&] { return j->snapshot().size() == 4; }));
     CHECK(j->snapshot() == std::vector<std::string>{"x", "y", "x", "y"});
     REQUIRE(eventually([&] { return parent.call(kids{}).get().value().size() == 2; }));
+  }
+
+  TEST_CASE("an actor supervising many children: each end reaches its own child, gone ones stay out") {
+    // A down finds its child through an index, and children gone for good are erased only now
+    // and then (supervised_children.cpp): between, every report must still leave them out, and
+    // each end, restart and crash must reach the right child among many.
+    struct kids {};
+    struct start_all {};
+    constexpr int n = 60;
+    eam::actor_system system({.workers = 2});
+    auto j = std::make_shared<journal>();
+    auto parent = system.spawn([j](eam::actor_context& ctx) {
+      auto& sup = otp::supervise_children(ctx, {.max_restarts = 100});
+      return eam::behavior{[&sup, j](start_all) {
+                             for (int i = 0; i < n; ++i) {
+                               auto s = spec("c" + std::to_string(i), j);
+                               s.restart = i % 2 == 0 ? otp::restart_policy::temporary : otp::restart_policy::permanent;
+                               sup.start_child(std::move(s));
+                             }
+                           },
+                           [&sup](kids) { return sup.which_children(); }};
+    });
+    parent.cast(start_all{});
+    REQUIRE(eventually([&] { return parent.call(kids{}).get().value().size() == n; }));
+    const auto first = parent.call(kids{}).get().value();
+    // The temporary ones go (their entries wait to be erased), then the permanent ones come
+    // back, one restart after another: the erasure comes in the middle of those, and the
+    // restarts after it find their children at their new places.
+    for (std::size_t k = 0; k < first.size(); k += 2) system.stop(first[k].ref);
+    REQUIRE(eventually([&] { return parent.call(kids{}).get().value().size() == n / 2; }));
+    for (std::size_t k = 1; k < first.size(); k += 2) system.stop(first[k].ref);
+    auto settled_again = [&] {
+      const auto now = parent.call(kids{}).get().value();
+      return now.size() == n / 2 && std::all_of(now.begin(), now.end(), [&](const otp::child_info& c) {
+               return c.ref.is_alive() && std::none_of(first.begin(), first.end(),
+                                                       [&](const otp::child_info& f) { return f.ref == c.ref; });
+             });
+    };
+    REQUIRE(eventually(settled_again));
+    auto now = parent.call(kids{}).get().value();
+    for (std::size_t k = 0; k < now.size(); ++k) CHECK(now[k].id == "c" + std::to_string(2 * k + 1));  // start order
+    // A crash among them restarts that child alone (one_for_one), as itself.
+    auto victim = eam::typed_ref_cast<worker_ref>(now[7].ref).value();
+    (void)victim.call(crash{}).get();
+    REQUIRE(eventually([&] { return settled_again() && parent.call(kids{}).get().value()[7].ref != now[7].ref; }));
+    const auto after = parent.call(kids{}).get().value();
+    for (std::size_t k = 0; k < after.size(); ++k) {
+      CHECK(after[k].id == now[k].id);
+      if (k != 7) CHECK(after[k].ref == now[k].ref);
+    }
+    CHECK(eam::typed_ref_cast<worker_ref>(after[7].ref).value().call(whoami{}).get().value() == "c15");
   }
 
   TEST_CASE("a class actor supervises its children and escalates past the limit") {
