@@ -19,6 +19,7 @@
 #include <cstdlib>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 namespace {
@@ -178,26 +179,29 @@ struct quiet_child : eam::actor<void(tick)> {
 constexpr std::int64_t many = 4096;
 
 // watch_many: spawns `many` children and watches each, stops them, hears every down. Per
-// child: spawn, watch, stop, child_exited, down.
-void watch_many_workload(std::int64_t n) {
+// child: spawn, watch, stop, child_exited, down. link_many: the same with links, trapping
+// exits; per child: spawn, link, stop, exit signal.
+template <class Signal>
+void tie_many_workload(std::int64_t n, const char* region, void (*tie)(eam::actor_context&, const eam::actor_ref&)) {
   eam::actor_system sys({.workers = 1});
   done_latch done;
-  auto owner = sys.spawn([&done](eam::actor_context& ctx) {
+  auto owner = sys.spawn([&done, region, tie](eam::actor_context& ctx) {
+    if constexpr (std::is_same_v<Signal, eam::exit_signal>) ctx.set_trap_exit(true);
     auto& left = ctx.make_state<std::int64_t>(0);
-    return eam::behavior{[&ctx, &left](run r) {
+    return eam::behavior{[&ctx, &left, tie](run r) {
                            region_begin();
                            left = r.n;
                            std::vector<eam::actor_ref> children;
                            children.reserve(static_cast<std::size_t>(r.n));
                            for (std::int64_t i = 0; i < r.n; ++i) {
                              children.push_back(ctx.spawn<quiet_child>());
-                             ctx.watch(children.back());
+                             tie(ctx, children.back());
                            }
                            for (auto& c : children) ctx.stop(c);
                          },
-                         [&left, &done](const eam::down&) {
+                         [&left, &done, region](const Signal&) {
                            if (--left == 0) {
-                             region_end("watch_many");
+                             region_end(region);
                              done.set(1);
                            }
                          }};
@@ -205,34 +209,12 @@ void watch_many_workload(std::int64_t n) {
   owner.cast(run{n});
   done.wait();
 }
-
-// link_many: the same with links, trapping exits. Per child: spawn, link, stop, exit signal.
+void watch_many_workload(std::int64_t n) {
+  tie_many_workload<eam::down>(n, "watch_many", [](eam::actor_context& ctx, const eam::actor_ref& c) { ctx.watch(c); });
+}
 void link_many_workload(std::int64_t n) {
-  eam::actor_system sys({.workers = 1});
-  done_latch done;
-  auto owner = sys.spawn([&done](eam::actor_context& ctx) {
-    ctx.set_trap_exit(true);
-    auto& left = ctx.make_state<std::int64_t>(0);
-    return eam::behavior{[&ctx, &left](run r) {
-                           region_begin();
-                           left = r.n;
-                           std::vector<eam::actor_ref> children;
-                           children.reserve(static_cast<std::size_t>(r.n));
-                           for (std::int64_t i = 0; i < r.n; ++i) {
-                             children.push_back(ctx.spawn<quiet_child>());
-                             ctx.link(children.back());
-                           }
-                           for (auto& c : children) ctx.stop(c);
-                         },
-                         [&left, &done](const eam::exit_signal&) {
-                           if (--left == 0) {
-                             region_end("link_many");
-                             done.set(1);
-                           }
-                         }};
-  });
-  owner.cast(run{n});
-  done.wait();
+  tie_many_workload<eam::exit_signal>(n, "link_many",
+                                      [](eam::actor_context& ctx, const eam::actor_ref& c) { ctx.link(c); });
 }
 
 // timer_many: arms `many` timers an hour away, then cancels them oldest first. Per timer.
