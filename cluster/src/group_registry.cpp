@@ -72,7 +72,16 @@ result<void> group_registry::join(const group_key& key, const actor_ref& member)
   if (!member || !host_.export_if_local(member))
     return error(cluster_errc::not_a_local_actor, "only an actor of this node joins a group here");
   std::lock_guard guard(lock_);
-  local_[key].push_back(member);
+  auto& joins = joins_by_actor_[member.id()];
+  joins.reserve(joins.size() + 1);  // the last step below cannot throw
+  const auto group = local_.try_emplace(key).first;
+  try {
+    group->second.push_back(member);
+  } catch (...) {
+    if (group->second.empty()) local_.erase(group);
+    throw;
+  }
+  joins.push_back({group, std::prev(group->second.end())});
   // Queued under the lock: peers get the changes in the order of their versions.
   host_.broadcast_groups(encode_group_change(groups_op::join, key, member.id(), ++version_));
   return {};
@@ -82,15 +91,24 @@ result<void> group_registry::leave(const group_key& key, const actor_ref& member
   if (auto ok = check_key(key); !ok) return ok;
   std::lock_guard guard(lock_);
   {
-    const auto g = local_.find(key);
-    const auto it = g == local_.end() ? std::vector<actor_ref>::iterator{} : std::find(g->second.begin(), g->second.end(), member);
-    if (g == local_.end() || it == g->second.end())
+    const auto joins = joins_by_actor_.find(member.id());
+    const auto join = joins == joins_by_actor_.end()
+                          ? std::vector<local_join>::iterator{}
+                          : std::find_if(joins->second.begin(), joins->second.end(),
+                                         [&](const local_join& j) { return j.group->first == key; });
+    if (joins == joins_by_actor_.end() || join == joins->second.end())
       return error(cluster_errc::not_joined, "actor " + std::to_string(member.id()) + " in group \"" + key.group + "\"");
-    g->second.erase(it);
-    if (g->second.empty()) local_.erase(g);
+    drop_join(*join);
+    joins->second.erase(join);
+    if (joins->second.empty()) joins_by_actor_.erase(joins);
   }
   host_.broadcast_groups(encode_group_change(groups_op::leave, key, member.id(), ++version_));
   return {};
+}
+
+void group_registry::drop_join(const local_join& join) {
+  join.group->second.erase(join.at);
+  if (join.group->second.empty()) local_.erase(join.group);
 }
 
 std::vector<actor_ref> group_registry::members(const group_key& key) {
@@ -111,7 +129,7 @@ std::vector<actor_ref> group_registry::members(const group_key& key) {
 std::vector<actor_ref> group_registry::local_members(const group_key& key) const {
   std::lock_guard guard(lock_);
   const auto g = local_.find(key);
-  return g == local_.end() ? std::vector<actor_ref>{} : g->second;
+  return g == local_.end() ? std::vector<actor_ref>{} : std::vector<actor_ref>(g->second.begin(), g->second.end());
 }
 
 std::vector<std::string> group_registry::groups(const std::string& scope) const {
@@ -162,18 +180,13 @@ void group_registry::node_gone(const std::string& node) {
 
 void group_registry::local_actor_ended(std::uint64_t id) {
   std::lock_guard guard(lock_);
-  for (auto g = local_.begin(); g != local_.end();) {
-    auto& members = g->second;
-    for (auto it = members.begin(); it != members.end();) {
-      if (it->id() == id) {
-        host_.broadcast_groups(encode_group_change(groups_op::leave, g->first, id, ++version_));  // one per join
-        it = members.erase(it);
-      } else {
-        ++it;
-      }
-    }
-    g = members.empty() ? local_.erase(g) : std::next(g);
+  const auto joins = joins_by_actor_.find(id);
+  if (joins == joins_by_actor_.end()) return;  // never joined: most exported actors
+  for (const local_join& join : joins->second) {
+    host_.broadcast_groups(encode_group_change(groups_op::leave, join.group->first, id, ++version_));  // one per join
+    drop_join(join);
   }
+  joins_by_actor_.erase(joins);
 }
 
 }  // namespace eam::cluster::internal

@@ -12,11 +12,13 @@
 #include <eam/engine/result.hpp>
 
 #include <cstdint>
+#include <list>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <span>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace eam::cluster::internal {
@@ -67,12 +69,23 @@ class group_registry {
   };
   class visitor;
   void drop_node(const std::string& node);  // under lock_
+  struct local_join;
+  void drop_join(const local_join& join);  // under lock_: takes the join's entry out of its group
   /// Whether a change of `node` at `version` is new here (not in its last sync); records it.
   bool fresh(const std::string& node, std::uint64_t version);  // under lock_
 
   group_registry_host& host_;
   mutable std::mutex lock_;
-  std::map<group_key, std::vector<actor_ref>> local_;
+  // Local members in join order (an actor joined twice is listed twice), and each join again
+  // by the joining actor's id: a local actor's end, reported for every exported actor, looked
+  // through every group's members, and a member's leave through its group's.
+  using local_groups = std::map<group_key, std::list<actor_ref>>;
+  struct local_join {
+    local_groups::iterator group;  // erased only once empty, so no join holds an erased one
+    std::list<actor_ref>::iterator at;
+  };
+  local_groups local_;
+  std::unordered_map<std::uint64_t, std::vector<local_join>> joins_by_actor_;  // oldest first
   std::uint64_t version_ = 0;  // local changes so far: each join or leave is announced with its own
   std::map<group_key, std::map<std::string, remote_members>> remote_;  // by group, then node
   std::map<std::string, std::uint64_t> applied_;  // per peer, the version its changes reached here

@@ -152,6 +152,46 @@ TEST_SUITE("cluster.group_registry") {
     CHECK(peer.groups("pg").empty());
   }
 
+  TEST_CASE("many local members: each leave and each end takes out that member's joins alone, in order") {
+    // Joins are found by the actor's id (group_registry.hpp), not by a scan of the groups: with
+    // many members, twice-joined ones and two groups, every leave and end must reach exactly
+    // its own joins, and an end of an actor that never joined announces nothing.
+    constexpr int n = 50;
+    eam::actor_system system({.workers = 1});
+    recording_host host;
+    internal::group_registry groups(host);
+    const internal::group_key other{"pg", "other"};
+    std::vector<eam::actor_ref> actors;
+    for (int i = 0; i < n; ++i) {
+      actors.push_back(system.spawn(idle));
+      REQUIRE(groups.join(workers, actors.back()));
+      if (i % 5 == 0) REQUIRE(groups.join(workers, actors.back()));  // twice
+      if (i % 2 == 0) REQUIRE(groups.join(other, actors.back()));
+    }
+    for (int i = 0; i < n; i += 5) REQUIRE(groups.leave(workers, actors[static_cast<std::size_t>(i)]));  // one of two
+    CHECK(groups.leave(other, actors[1]).code() == cluster_errc::not_joined);
+    host.sent.clear();
+    auto stranger = system.spawn(idle);
+    groups.local_actor_ended(stranger.id());
+    CHECK(host.sent.empty());
+    std::size_t announced = 0;
+    for (int i = 0; i < n; i += 3) {
+      groups.local_actor_ended(actors[static_cast<std::size_t>(i)].id());
+      announced += 1 + (i % 2 == 0 ? 1 : 0);  // its joins left: one in workers, one in other
+    }
+    CHECK(host.sent.size() == announced);
+    // Each actor left once in workers (the twice-joined ones keep their second join), in join
+    // order; the ended ones are gone from both groups.
+    std::vector<eam::actor_ref> in_workers, in_other;
+    for (int i = 0; i < n; ++i) {
+      if (i % 3 == 0) continue;
+      in_workers.push_back(actors[static_cast<std::size_t>(i)]);
+      if (i % 2 == 0) in_other.push_back(actors[static_cast<std::size_t>(i)]);
+    }
+    CHECK(groups.local_members(workers) == in_workers);
+    CHECK(groups.local_members(other) == in_other);
+  }
+
   TEST_CASE("malformed groups messages are refused whole") {
     recording_host host;
     internal::group_registry groups(host);
