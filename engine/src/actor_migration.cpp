@@ -7,7 +7,6 @@
 #include <eam/engine/actor.hpp>
 #include <eam/engine/telemetry.hpp>
 
-
 namespace eam {
 
 namespace {

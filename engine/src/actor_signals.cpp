@@ -1,7 +1,6 @@
 // Monitors, links and exit signals between actors (engine/README.md, section 4).
 #include "actor_cell.hpp"
 
-
 namespace eam::detail {
 
 watch_ref actor_cell::watch(const actor_ref& target, std::function<void(const down&)> on_down) {

@@ -3,7 +3,6 @@
 #include "actor_cell.hpp"
 #include "system_state.hpp"
 
-
 namespace eam::detail {
 
 // -- timers and the idle timeout ---------------------------------------------------------------------
