@@ -72,8 +72,13 @@ struct dynamic_state {
   void spawn(child_it it) {
     actor_ref ref = it->spec.start(ctx);
     const std::uint64_t watch = ctx.watch(ref, [this](const down& d) { on_child_down(d); }).id;
-    by_watch.emplace(watch, it);
-    by_actor.emplace(ref.id(), it);
+    try {
+      by_watch.emplace(watch, it);
+      by_actor.emplace(ref.id(), it);
+    } catch (...) {
+      by_watch.erase(watch);  // no index may outlive a child the caller then drops
+      throw;
+    }
     it->ref = std::move(ref);
     it->watch = watch;
   }
