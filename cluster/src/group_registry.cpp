@@ -26,7 +26,7 @@ class group_registry::visitor final : public groups_visitor {
     if (!r_.fresh(node_, version)) return;
     remote_members& m = r_.remote_[std::move(key)][node_];
     m.incarnation = incarnation_;
-    m.actors.push_back(actor);
+    m.add(actor);
   }
 
   void on_leave(group_key&& key, std::uint64_t actor, std::uint64_t version) override {
@@ -36,9 +36,8 @@ class group_registry::visitor final : public groups_visitor {
     if (g == r_.remote_.end()) return;
     const auto n = g->second.find(node_);
     if (n == g->second.end()) return;
-    auto& actors = n->second.actors;
-    if (const auto it = std::find(actors.begin(), actors.end(), actor); it != actors.end()) actors.erase(it);
-    if (actors.empty()) g->second.erase(n);
+    n->second.remove_oldest(actor);
+    if (n->second.actors.empty()) g->second.erase(n);
     if (g->second.empty()) r_.remote_.erase(g);
   }
 
@@ -50,7 +49,7 @@ class group_registry::visitor final : public groups_visitor {
       if (g.actors.empty()) continue;
       remote_members& m = r_.remote_[std::move(g.key)][node_];
       m.incarnation = incarnation_;
-      m.actors = std::move(g.actors);
+      for (const std::uint64_t actor : g.actors) m.add(actor);
     }
   }
 
@@ -106,6 +105,22 @@ result<void> group_registry::leave(const group_key& key, const actor_ref& member
   return {};
 }
 
+void group_registry::remote_members::add(std::uint64_t id) {
+  auto& at = places[id];
+  at.reserve(at.size() + 1);  // the last step below cannot throw
+  actors.push_back(id);
+  at.push_back(std::prev(actors.end()));
+}
+
+bool group_registry::remote_members::remove_oldest(std::uint64_t id) {
+  const auto at = places.find(id);
+  if (at == places.end() || at->second.empty()) return false;  // empty: an add that ran out of memory
+  actors.erase(at->second.front());
+  at->second.erase(at->second.begin());
+  if (at->second.empty()) places.erase(at);
+  return true;
+}
+
 void group_registry::drop_join(const local_join& join) {
   join.group->second.erase(join.at);
   if (join.group->second.empty()) local_.erase(join.group);
@@ -113,16 +128,22 @@ void group_registry::drop_join(const local_join& join) {
 
 std::vector<actor_ref> group_registry::members(const group_key& key) {
   std::vector<actor_ref> out = local_members(key);
-  std::vector<std::pair<std::string, remote_members>> elsewhere;
+  struct node_members {
+    std::string node;
+    std::uint64_t incarnation;
+    std::vector<std::uint64_t> actors;
+  };
+  std::vector<node_members> elsewhere;
   {
     std::lock_guard guard(lock_);
     if (const auto g = remote_.find(key); g != remote_.end())
-      for (const auto& [node, m] : g->second) elsewhere.emplace_back(node, m);
+      for (const auto& [node, m] : g->second)
+        elsewhere.push_back({node, m.incarnation, std::vector<std::uint64_t>(m.actors.begin(), m.actors.end())});
   }
   // Proxies are made without the lock: making one may wait for the node's send buffer.
-  for (const auto& [node, m] : elsewhere)
+  for (const auto& m : elsewhere)
     for (const std::uint64_t id : m.actors)
-      if (actor_ref ref = host_.remote_ref(node, m.incarnation, id, {})) out.push_back(std::move(ref));
+      if (actor_ref ref = host_.remote_ref(m.node, m.incarnation, id, {})) out.push_back(std::move(ref));
   return out;
 }
 

@@ -63,9 +63,15 @@ class group_registry {
   void local_actor_ended(std::uint64_t id);
 
  private:
+  // One peer's members of one group, in join order (an actor joined twice is listed twice), and
+  // each actor's places in that list, oldest first: a peer announces every member's end as a
+  // leave, and a search of the list per leave made a mass end of its members quadratic here.
   struct remote_members {
     std::uint64_t incarnation = 0;
-    std::vector<std::uint64_t> actors;
+    std::list<std::uint64_t> actors;
+    std::unordered_map<std::uint64_t, std::vector<std::list<std::uint64_t>::iterator>> places;
+    void add(std::uint64_t id);
+    bool remove_oldest(std::uint64_t id);  // false when `id` has no join here
   };
   class visitor;
   void drop_node(const std::string& node);  // under lock_

@@ -192,6 +192,35 @@ TEST_SUITE("cluster.group_registry") {
     CHECK(groups.local_members(other) == in_other);
   }
 
+  TEST_CASE("a peer's many members: each leave takes out that actor's oldest join, in order") {
+    // A peer's members are found by id (group_registry.hpp), not by a search of its list: with
+    // many, some joined twice, each announced leave must take out exactly one join, the oldest.
+    constexpr std::uint64_t n = 40;
+    eam::actor_system system({.workers = 1});
+    recording_host host;
+    internal::group_registry groups(host);
+    std::vector<eam::actor_ref> stand_ins;
+    for (std::uint64_t id = 1; id <= n; ++id) {
+      stand_ins.push_back(system.spawn(idle));
+      host.remote_actors[id] = stand_ins.back();
+    }
+    using internal::groups_op;
+    std::uint64_t version = 0;
+    auto send = [&](groups_op op, std::uint64_t id) {
+      CHECK_FALSE(groups.on_message("b", 1, internal::encode_group_change(op, workers, id, ++version)).bad);
+    };
+    for (std::uint64_t id = 1; id <= n; ++id) send(groups_op::join, id);
+    for (std::uint64_t id = 1; id <= n; id += 4) send(groups_op::join, id);   // again, after all the others
+    for (std::uint64_t id = 1; id <= n; id += 4) send(groups_op::leave, id);  // the first join goes
+    for (std::uint64_t id = 2; id <= n; id += 4) send(groups_op::leave, id);
+    send(groups_op::leave, n + 1);  // never joined: nothing changes
+    std::vector<eam::actor_ref> expected;
+    for (std::uint64_t id = 1; id <= n; ++id)
+      if (id % 4 != 1 && id % 4 != 2) expected.push_back(stand_ins[id - 1]);
+    for (std::uint64_t id = 1; id <= n; id += 4) expected.push_back(stand_ins[id - 1]);  // their second joins
+    CHECK(groups.members(workers) == expected);
+  }
+
   TEST_CASE("malformed groups messages are refused whole") {
     recording_host host;
     internal::group_registry groups(host);
