@@ -1,7 +1,8 @@
 // Actor hot paths on a live system: cast throughput, ping-pong, fan-in (also on two workers that
 // always run), fan-out across two workers, calls from outside and inside actors, spawn + stop,
-// one actor watching many, the 2^20 spawn tree, the bytes an idle actor costs, an idle system's CPU, a rescue after
-// idling and one while busy, and the CPU of a program woken every few milliseconds.
+// one actor watching many, the 2^20 spawn tree, the bytes an idle actor costs, an idle system's
+// CPU, a rescue after idling and one while busy, and the CPU of a program woken every few
+// milliseconds.
 // Workloads come from bench/workloads/eam_workloads.hpp and verify their own results.
 #include <benchmark/benchmark.h>
 

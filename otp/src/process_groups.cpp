@@ -50,15 +50,22 @@ groups_ref start_groups_server(actor_system& system, const spawn_options& opts) 
     };
     return behavior{
         [&st, &ctx](join_group&& j) {
-          const auto g = st.groups.try_emplace(j.group).first;
           const std::uint64_t id = j.member.id();
-          if (g->second.by_id.contains(id)) return;
+          if (const auto g = st.groups.find(j.group); g != st.groups.end() && g->second.by_id.contains(id)) return;
+          // Whatever may throw (out of memory) comes before the member is listed, or is undone.
           auto& m = st.watched[id];
-          m.in.reserve(m.in.size() + 1);  // nothing below throws once the member is listed
-          g->second.by_id.reserve(g->second.by_id.size() + 1);
+          m.in.reserve(m.in.size() + 1);
           if (m.in.empty()) m.watch = ctx.watch(j.member);
-          g->second.members.push_back(std::move(j.member));
-          g->second.by_id.emplace(id, std::prev(g->second.members.end()));
+          const auto g = st.groups.try_emplace(j.group).first;
+          const auto slot = g->second.by_id.try_emplace(id).first;
+          try {
+            g->second.members.push_back(std::move(j.member));
+          } catch (...) {
+            g->second.by_id.erase(slot);
+            if (g->second.members.empty()) st.groups.erase(g);
+            throw;
+          }
+          slot->second = std::prev(g->second.members.end());
           m.in.push_back(g);
         },
         [&st, &ctx, remove_from](leave_group&& l) {
