@@ -27,7 +27,6 @@
 #include "mailbox.hpp"
 #include "outbox.hpp"
 #include "timer_service.hpp"
-#include "watch_list.hpp"
 
 #include <eam/engine/context.hpp>
 #include <eam/engine/detail/spawn.hpp>
@@ -284,7 +283,22 @@ class actor_cell {
       }
     };
     internal::keyed_vector<watcher, watcher_key, watcher_key_of, watcher_key_hash> watchers;  // who watches this actor
-    internal::watch_list watching;  // this actor's own live watches
+    struct watched {
+      std::uint64_t id;
+      actor_ref target;
+      std::function<void(const down&)> on_down;  // empty: the down goes to the behavior
+      // A child's exit reason, noted when its child_exited came while this watch was live: a
+      // watch refused by the ended child then reports it instead of noproc (refuse_watch).
+      std::optional<exit_reason> child_end;
+    };
+    struct watched_id_of {
+      std::uint64_t operator()(const watched& w) const noexcept { return w.id; }
+    };
+    struct watched_target_of {  // the group: a child's end looks up the watches on it
+      const actor_cell* operator()(const watched& w) const noexcept { return w.target.cell(); }
+    };
+    // This actor's own live watches, by id and by target.
+    internal::keyed_vector<watched, std::uint64_t, watched_id_of, std::hash<std::uint64_t>, watched_target_of> watching;
     struct cell_of {
       const actor_cell* operator()(const actor_ref& r) const noexcept { return r.cell(); }
     };
@@ -313,13 +327,14 @@ class actor_cell {
     std::size_t children_at_stop = 0;
     // init threw: terminate does not run on a half-built actor (as in OTP).
     bool init_failed = false;
+    bool moved_away = false;  // beside init_failed, not after relay: the extras stay within 512 bytes
     // A functional actor's cleanup (actor_context::on_terminate).
     std::function<void(const exit_reason&)> on_terminate;
-    // Migration (migration.hpp): how to save the state; where a relay sends what it gets; set
-    // once the actor has moved away (its terminate then does not run: it lives on elsewhere).
+    // Migration (migration.hpp): how to save the state; where a relay sends what it gets; and
+    // moved_away above, set once the actor has moved away (its terminate then does not run: it
+    // lives on elsewhere).
     std::function<envelope*()> state_saver;
     std::function<void(message&&)> relay;
-    bool moved_away = false;
   };
   extras& more();
   [[nodiscard]] bool awaiting() const noexcept { return extras_ && extras_->await.request_id != 0; }
@@ -336,7 +351,7 @@ class actor_cell {
   static constexpr unsigned caller_turn_budget = 1;
   void reject(envelope* e) noexcept;
   void on_exit_signal(internal::exit_request& x) noexcept;
-  internal::watched* live_watch(std::uint64_t id) noexcept;  // this actor's watch `id`, or null
+  extras::watched* live_watch(std::uint64_t id) noexcept;  // this actor's watch `id`, or null
   bool forget_watch(std::uint64_t id, std::function<void(const down&)>& on_down) noexcept;
   void refuse_watch(std::uint64_t id) noexcept;
   void run_down_handler(envelope* e, std::function<void(const down&)>& on_down) noexcept;

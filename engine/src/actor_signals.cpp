@@ -7,7 +7,7 @@ watch_ref actor_cell::watch(const actor_ref& target, std::function<void(const do
   extras& x = more();
   const std::uint64_t id = ++x.next_request_id;
   const watch_ref ref{id, id_, target.id()};
-  x.watching.add({id, target, std::move(on_down), std::nullopt});
+  x.watching.push_back({id, target, std::move(on_down), std::nullopt});
   add_ref();
   actor_ref self(this, adopt_t{});
   if (!target) {
@@ -19,12 +19,12 @@ watch_ref actor_cell::watch(const actor_ref& target, std::function<void(const do
   return ref;
 }
 
-internal::watched* actor_cell::live_watch(std::uint64_t id) noexcept {
+actor_cell::extras::watched* actor_cell::live_watch(std::uint64_t id) noexcept {
   return extras_ ? extras_->watching.find(id) : nullptr;
 }
 
 void actor_cell::unwatch(watch_ref ref) {
-  internal::watched* w = live_watch(ref.id);
+  extras::watched* w = live_watch(ref.id);
   if (w == nullptr) return;
   if (w->target)
     w->target.cell()->deliver_system(
@@ -33,7 +33,7 @@ void actor_cell::unwatch(watch_ref ref) {
 }
 
 bool actor_cell::forget_watch(std::uint64_t id, std::function<void(const down&)>& on_down) noexcept {
-  internal::watched* w = live_watch(id);
+  extras::watched* w = live_watch(id);
   if (w == nullptr) return false;
   on_down = std::move(w->on_down);
   extras_->watching.erase(w);
@@ -41,7 +41,7 @@ bool actor_cell::forget_watch(std::uint64_t id, std::function<void(const down&)>
 }
 
 void actor_cell::note_child_end(const actor_cell* child, const exit_reason& reason) noexcept {
-  extras_->watching.for_each_on(child, [&](internal::watched& w) {
+  extras_->watching.for_each_in_group(child, [&](extras::watched& w) {
     try {
       w.child_end = reason;
     } catch (...) {
@@ -51,7 +51,7 @@ void actor_cell::note_child_end(const actor_cell* child, const exit_reason& reas
 }
 
 void actor_cell::refuse_watch(std::uint64_t id) noexcept {
-  internal::watched* w = live_watch(id);
+  extras::watched* w = live_watch(id);
   if (w == nullptr) return;  // unwatched meanwhile
   // A child's end came in before this refusal (its child_exited was sent first): its reason,
   // as a watch that reached it in time would have heard; otherwise, as in Erlang, noproc.

@@ -1,6 +1,6 @@
 #pragma once
-// keyed_vector: records found by a unique key, kept in a vector, with a hash index that exists
-// only once the vector is long.
+// keyed_vector: records found by a unique key, and optionally by a group key several may share,
+// kept in a vector, with a hash index that exists only once the vector is long.
 //
 // Why: an actor's monitors, links and timers were plain vectors searched and erased in place,
 // which is right for the few most actors hold, and quadratic for the many a supervisor, a pool
@@ -9,7 +9,12 @@
 // searched (no index, nothing allocated beyond the vector), and past index_from records every
 // lookup and erase is constant time. Not earlier: a scan of a few dozen costs less than a map
 // node allocated and freed per record (indexed from 16, a consumer supervisor holding 20
-// watches ran 1.15x slower; engine/README.md, section 4).
+// watches ran 1.15x slower; engine/README.md, section 4). The group key is for the watches,
+// found by target at a child's end: a supervisor watches each child, so a scan of its watches
+// at every child's end was quadratic too.
+//
+// 32 bytes whatever it holds (the vector and one pointer to both indexes): an actor's extras
+// (actor_cell.hpp) hold four and stay within one 512-byte allocation.
 //
 // Order: erase moves the last record into the hole, so iteration order is not insertion order.
 // The index is only a shortcut: when building or growing it fails for want of memory it is
@@ -18,26 +23,52 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <type_traits>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
 namespace eam::internal {
 
-template <class T, class Key, class KeyOf, class Hash = std::hash<Key>>
+/// GroupOf: void, or a function object giving a record's group key (hashable by std::hash).
+template <class T, class Key, class KeyOf, class Hash = std::hash<Key>, class GroupOf = void>
 class keyed_vector {
+  static constexpr bool grouped = !std::is_void_v<GroupOf>;
+  struct no_group {
+    template <class U>
+    int operator()(const U&) const noexcept {
+      return 0;
+    }
+  };
+  using group_of = std::conditional_t<grouped, GroupOf, no_group>;
+  using group_key = std::decay_t<decltype(group_of{}(std::declval<const T&>()))>;
+  struct no_groups {};
+
  public:
   /// The length past which lookups go through the index.
   static constexpr std::size_t index_from = 64;
 
   [[nodiscard]] T* find(const Key& key) noexcept {
     if (index_) {
-      const auto it = index_->find(key);
-      return it == index_->end() ? nullptr : &items_[it->second];
+      const auto it = index_->by_key.find(key);
+      return it == index_->by_key.end() ? nullptr : &items_[it->second];
     }
     for (T& item : items_)
       if (KeyOf{}(item) == key) return &item;
     return nullptr;
+  }
+
+  /// Calls f(T&) for each record of group `group` (with a GroupOf); f must not add or erase.
+  template <class F>
+  void for_each_in_group(const group_key& group, F f) {
+    static_assert(grouped, "a keyed_vector without GroupOf has no groups");
+    if (!index_) {
+      for (T& item : items_)
+        if (group_of{}(item) == group) f(item);
+      return;
+    }
+    const auto [first, last] = index_->by_group.equal_range(group);
+    for (auto it = first; it != last; ++it) f(items_[index_->by_key.find(it->second)->second]);
   }
 
   /// Appends a record whose key is not held yet. Throws std::bad_alloc (the vector's), with
@@ -46,7 +77,7 @@ class keyed_vector {
     items_.push_back(std::move(item));
     if (index_) {
       try {
-        index_->emplace(KeyOf{}(items_.back()), items_.size() - 1);
+        add_to_index(*index_, items_.size() - 1);
       } catch (...) {
         index_.reset();  // scans from here; rebuilt by a later push
       }
@@ -59,10 +90,21 @@ class keyed_vector {
   void erase(T* item) noexcept {
     const std::size_t at = static_cast<std::size_t>(item - items_.data());
     const std::size_t last = items_.size() - 1;
-    if (index_) index_->erase(KeyOf{}(*item));
+    if (index_) {
+      const Key key = KeyOf{}(*item);
+      index_->by_key.erase(key);
+      if constexpr (grouped) {
+        const auto [first, end] = index_->by_group.equal_range(group_of{}(*item));
+        for (auto it = first; it != end; ++it)
+          if (it->second == key) {
+            index_->by_group.erase(it);
+            break;
+          }
+      }
+    }
     if (at != last) {
       *item = std::move(items_[last]);
-      if (index_) index_->find(KeyOf{}(*item))->second = at;
+      if (index_) index_->by_key.find(KeyOf{}(*item))->second = at;  // its group entry names its key
     }
     items_.pop_back();
   }
@@ -96,19 +138,37 @@ class keyed_vector {
   const T* end() const noexcept { return items_.data() + items_.size(); }
 
  private:
+  struct index {
+    std::unordered_map<Key, std::size_t, Hash> by_key;  // to the record's place
+    [[no_unique_address]] std::conditional_t<grouped, std::unordered_multimap<group_key, Key>, no_groups> by_group;
+  };
+
+  void add_to_index(index& x, std::size_t at) {
+    const Key key = KeyOf{}(items_[at]);
+    x.by_key.emplace(key, at);
+    if constexpr (grouped) {
+      try {
+        x.by_group.emplace(group_of{}(items_[at]), key);
+      } catch (...) {
+        x.by_key.erase(key);
+        throw;
+      }
+    }
+  }
+
   void build_index() noexcept {
     try {
-      auto index = std::make_unique<std::unordered_map<Key, std::size_t, Hash>>();
-      index->reserve(items_.size() * 2);
-      for (std::size_t i = 0; i < items_.size(); ++i) index->emplace(KeyOf{}(items_[i]), i);
-      index_ = std::move(index);
+      auto x = std::make_unique<index>();
+      x->by_key.reserve(items_.size() * 2);
+      for (std::size_t i = 0; i < items_.size(); ++i) add_to_index(*x, i);
+      index_ = std::move(x);
     } catch (...) {
       // Out of memory: the vector is still searched.
     }
   }
 
   std::vector<T> items_;
-  std::unique_ptr<std::unordered_map<Key, std::size_t, Hash>> index_;
+  std::unique_ptr<index> index_;
 };
 
 }  // namespace eam::internal

@@ -1,6 +1,6 @@
-// An actor's monitors, links and timers past keyed_vector::index_from (engine/src/keyed_vector.hpp,
-// watch_list.hpp): the indexed lists find, erase and iterate exactly what the short ones did,
-// and many watches, links and timers on one actor keep their semantics.
+// An actor's monitors, links and timers past keyed_vector::index_from (engine/src/keyed_vector.hpp):
+// the indexed lists find, erase, group and iterate exactly what the short ones did, and many
+// watches, links and timers on one actor keep their semantics.
 #include <doctest/doctest.h>
 #include <eam/eam.hpp>
 
@@ -27,6 +27,24 @@ struct key_of {
   std::uint64_t operator()(const record& r) const noexcept { return r.key; }
 };
 using records = eam::internal::keyed_vector<record, std::uint64_t, key_of>;
+struct group_of {
+  std::uint64_t operator()(const record& r) const noexcept { return r.key % 5; }
+};
+using grouped_records = eam::internal::keyed_vector<record, std::uint64_t, key_of, std::hash<std::uint64_t>, group_of>;
+
+// The keys of group g are exactly those held with key % 5 == g.
+void check_groups(grouped_records& v, const std::set<std::uint64_t>& keys) {
+  for (std::uint64_t g = 0; g < 5; ++g) {
+    std::set<std::uint64_t> seen, expected;
+    v.for_each_in_group(g, [&](record& r) {
+      CHECK(seen.insert(r.key).second);  // once each
+      CHECK(r.payload == std::to_string(r.key));
+    });
+    for (std::uint64_t k : keys)
+      if (k % 5 == g) expected.insert(k);
+    CHECK(seen == expected);
+  }
+}
 
 // Every key held is found with its own payload, and nothing else is.
 void check_holds(records& v, const std::set<std::uint64_t>& keys, std::uint64_t up_to) {
@@ -89,6 +107,26 @@ TEST_SUITE("engine.keyed_vector") {
     v.clear();
     CHECK_FALSE(v.indexed());
     check_holds(v, {}, total + 1);
+  }
+
+  TEST_CASE("finds a group's records, before and after the index, across erases") {
+    grouped_records v;
+    std::set<std::uint64_t> keys;
+    constexpr std::uint64_t total = 2 * grouped_records::index_from;
+    for (std::uint64_t k = 0; k < total; ++k) {
+      v.push_back({k, std::to_string(k)});
+      keys.insert(k);
+      if (k % 16 == 0 || k == grouped_records::index_from + 1) check_groups(v, keys);
+    }
+    REQUIRE(v.indexed());
+    for (std::uint64_t k = 0; k < total; k += 3) {  // each erase moves the last record into its place
+      CHECK(v.erase(k));
+      keys.erase(k);
+    }
+    check_groups(v, keys);
+    v.erase_if([](const record& r) { return r.key % 5 == 2; });
+    std::erase_if(keys, [](std::uint64_t k) { return k % 5 == 2; });
+    check_groups(v, keys);
   }
 
   TEST_CASE("an actor watching many hears exactly the downs of the watches it kept") {
