@@ -89,18 +89,10 @@ result<void> group_registry::join(const group_key& key, const actor_ref& member)
 result<void> group_registry::leave(const group_key& key, const actor_ref& member) {
   if (auto ok = check_key(key); !ok) return ok;
   std::lock_guard guard(lock_);
-  {
-    const auto joins = joins_by_actor_.find(member.id());
-    const auto join = joins == joins_by_actor_.end()
-                          ? std::vector<local_join>::iterator{}
-                          : std::find_if(joins->second.begin(), joins->second.end(),
-                                         [&](const local_join& j) { return j.group->first == key; });
-    if (joins == joins_by_actor_.end() || join == joins->second.end())
-      return error(cluster_errc::not_joined, "actor " + std::to_string(member.id()) + " in group \"" + key.group + "\"");
-    drop_join(*join);
-    joins->second.erase(join);
-    if (joins->second.empty()) joins_by_actor_.erase(joins);
-  }
+  const auto joins = joins_by_actor_.find(member.id());
+  if (joins == joins_by_actor_.end() || !drop_oldest_join(joins->second, key))
+    return error(cluster_errc::not_joined, "actor " + std::to_string(member.id()) + " in group \"" + key.group + "\"");
+  if (joins->second.empty()) joins_by_actor_.erase(joins);
   host_.broadcast_groups(encode_group_change(groups_op::leave, key, member.id(), ++version_));
   return {};
 }
@@ -118,6 +110,15 @@ bool group_registry::remote_members::remove_oldest(std::uint64_t id) {
   actors.erase(at->second.front());
   at->second.erase(at->second.begin());
   if (at->second.empty()) places.erase(at);
+  return true;
+}
+
+bool group_registry::drop_oldest_join(std::vector<local_join>& joins, const group_key& key) {
+  const auto join =
+      std::find_if(joins.begin(), joins.end(), [&](const local_join& j) { return j.group->first == key; });
+  if (join == joins.end()) return false;
+  drop_join(*join);
+  joins.erase(join);
   return true;
 }
 

@@ -77,6 +77,8 @@ class group_registry {
   void drop_node(const std::string& node);  // under lock_
   struct local_join;
   void drop_join(const local_join& join);  // under lock_: takes the join's entry out of its group
+  // Under lock_: drops the oldest of `joins` in group `key`; false when none is.
+  bool drop_oldest_join(std::vector<local_join>& joins, const group_key& key);
   /// Whether a change of `node` at `version` is new here (not in its last sync); records it.
   bool fresh(const std::string& node, std::uint64_t version);  // under lock_
 

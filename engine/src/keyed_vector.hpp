@@ -134,8 +134,6 @@ class keyed_vector {
   [[nodiscard]] bool indexed() const noexcept { return index_ != nullptr; }
   T* begin() noexcept { return items_.data(); }
   T* end() noexcept { return items_.data() + items_.size(); }
-  const T* begin() const noexcept { return items_.data(); }
-  const T* end() const noexcept { return items_.data() + items_.size(); }
 
  private:
   struct index {

@@ -83,16 +83,16 @@ struct dynamic_state {
     it->watch = watch;
   }
   // Forgets the instance that ended (its watch has fired), before a restart or the removal.
+  // Watch ids and actor ids are never 0, so a child with no instance erases nothing here.
   void forget_instance(child_it it) {
     by_watch.erase(it->watch);
     by_actor.erase(it->ref.id());
     it->watch = 0;
   }
   void remove(child_it it) {
-    if (it->watch != 0) by_watch.erase(it->watch);
+    forget_instance(it);
     if (it->start_watch != 0) by_watch.erase(it->start_watch);
     if (it->start_token != 0) by_token.erase(it->start_token);
-    by_actor.erase(it->ref.id());
     children.erase(it);
   }
 
