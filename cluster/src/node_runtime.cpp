@@ -340,6 +340,7 @@ link& node_runtime::dial(const std::string& address, bool configured, std::strin
 }
 
 void node_runtime::close_link(link& l, int linger_ms) {
+  close_gate(l);
   for (auto& m : l.stalled) zmq_msg_close(&m);
   l.stalled.clear();
   if (l.dealer != nullptr) {
@@ -356,6 +357,7 @@ void node_runtime::close_link(link& l, int linger_ms) {
 
 void node_runtime::close_sockets(bool announce_leave) {
   for (auto& l : links_) {
+    close_gate(*l);
     if (announce_leave && l->to && l->dealer != nullptr) {
       const char leave[2] = {static_cast<char>(wire_version), static_cast<char>(frame_kind::leave)};
       zmq_send(l->dealer, leave, sizeof leave, ZMQ_DONTWAIT);
@@ -393,8 +395,10 @@ void node_runtime::run_io() {
     items.push_back({nullptr, wake_fd_, ZMQ_POLLIN, 0});
     items.push_back({nullptr, udp_fd_, ZMQ_POLLIN, 0});
     if (zap_) items.push_back({zap_->socket(), 0, ZMQ_POLLIN, 0});
-    for (auto& l : links_)
+    for (auto& l : links_) {
+      const auto gate = guard(*l);
       if (!l->stalled.empty() && !l->holding) items.push_back({l->dealer, 0, ZMQ_POLLOUT, 0});
+    }
     const auto gossip_due = origin_ + swim_->next_deadline();
     const auto wake_at = std::min(next_tick, gossip_due);
     const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(wake_at - std::chrono::steady_clock::now());
@@ -524,13 +528,14 @@ void node_runtime::on_hello(const std::string& routing_id, hello&& h) {
   }
   auto p = std::make_shared<peer>(h.node, h.incarnation, h.address,
                                   peer_limits{config_.send_buffer_bytes, frame_target_bytes, config_.max_frame_bytes},
-                                  wake_fd_, sender_waits_);
+                                  wake_fd_, sender_waits_, std::make_shared<send_gate>(*this));
   by_routing_id_[routing_id] = p;
   link* out = nullptr;
   for (auto& l : links_)
     if (l->address == h.address && !l->to) out = l.get();
   if (out == nullptr) out = &dial(h.address, false);
   out->to = p;
+  open_gate_if_plain(*out);
   {
     std::lock_guard lock(peers_lock_);
     peers_[p->node] = p;
@@ -544,6 +549,10 @@ void node_runtime::on_hello(const std::string& routing_id, hello&& h) {
 // `p` by value: it may be a link's own pointer, and this closes that link.
 void node_runtime::peer_down(std::shared_ptr<peer> p, std::string_view why) {
   if (!p->is_up()) return;
+  {
+    std::lock_guard gate(p->gate().lock);
+    p->gate().open = nullptr;  // its link is closed below: no sender uses it from now on
+  }
   p->go_down();  // fails the calls in flight with transport_error
   names_->node_gone(p->node);
   groups_->node_gone(p->node);
@@ -630,7 +639,10 @@ bool node_runtime::read_monitor(link& l) {
     const bool rekeying = std::chrono::steady_clock::now() < l.rekey_grace_until;
     if (id == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {  // the listener has its new key
       l.rekey_grace_until = {};
-      l.holding = false;
+      if (l.holding) {  // written only while the gate is closed: a sender reads it (flush)
+        l.holding = false;
+        open_gate_if_plain(l);
+      }
     }
     // A connection dialled with a listener's next key fails its handshakes (and so ends) until
     // that listener is re-keyed: not a lost peer.
@@ -665,10 +677,11 @@ bool node_runtime::read_monitor(link& l) {
         link& fresh = replace_link(l, l.server_key, 0);
         fresh.rekey_grace_until = grace;
         fresh.holding = holding;
+        open_gate_if_plain(fresh);
         return false;
       }
       if (keys > 1 && !rekeying) {
-        replace_link(l, next_key, 0);
+        open_gate_if_plain(replace_link(l, next_key, 0));
         return false;
       }
     }
@@ -694,20 +707,22 @@ void node_runtime::read_router_monitor() {
   }
 }
 
-void node_runtime::flush(link& l) {
-  if (l.holding) return;
+std::size_t node_runtime::flush(link& l) {
+  if (l.holding) return 0;
+  std::size_t count = 0;
   const auto sent = [&](std::size_t size) {
     frames_out_.fetch_add(1, std::memory_order_relaxed);
     bytes_out_.fetch_add(size, std::memory_order_relaxed);
     l.last_sent = std::chrono::steady_clock::now();
+    ++count;
   };
   while (!l.stalled.empty()) {
     const std::size_t size = zmq_msg_size(&l.stalled.front());
-    if (zmq_msg_send(&l.stalled.front(), l.dealer, ZMQ_DONTWAIT) < 0) return;  // still full
+    if (zmq_msg_send(&l.stalled.front(), l.dealer, ZMQ_DONTWAIT) < 0) return count;  // still full
     l.stalled.pop_front();
     sent(size);
   }
-  if (!l.to) return;
+  if (!l.to) return count;
   std::vector<frame_buffer> frames;
   l.to->take_frames(frames);
   for (auto& f : frames) {
@@ -719,11 +734,45 @@ void node_runtime::flush(link& l) {
     else
       sent(size);
   }
+  return count;
+}
+
+std::unique_lock<std::mutex> node_runtime::guard(link& l) {
+  if (!l.to) return {};
+  return std::unique_lock(l.to->gate().lock);
+}
+
+void node_runtime::open_gate_if_plain(link& l) {
+  if (!l.to || l.holding || l.draining || l.dealer == nullptr) return;
+  std::lock_guard lock(l.to->gate().lock);
+  l.to->gate().open = &l;
+}
+
+void node_runtime::close_gate(link& l) {
+  if (!l.to) return;
+  std::lock_guard lock(l.to->gate().lock);
+  if (l.to->gate().open == &l) l.to->gate().open = nullptr;
+}
+
+bool flush_from_sender(send_gate& gate) noexcept {
+  // try_lock: a sender never waits for the I/O thread or another sender; whoever holds the
+  // gate takes this sender's frame too, or the I/O thread, woken, does.
+  std::unique_lock lock(gate.lock, std::try_to_lock);
+  if (!lock.owns_lock() || gate.open == nullptr) return false;
+  link& l = *gate.open;
+  if (!l.stalled.empty()) return false;  // the I/O thread may be polling its DEALER
+  try {
+    gate.runtime.frames_from_senders_.fetch_add(gate.runtime.flush(l), std::memory_order_relaxed);
+  } catch (...) {  // out of memory taking the frames: the I/O thread tries again
+    return false;
+  }
+  return l.stalled.empty();  // else the I/O thread polls for room
 }
 
 void node_runtime::flush_all() {
   bool drained = false;
   for (auto& l : links_) {
+    const auto gate = guard(*l);
     if (l->dealer != nullptr) flush(*l);
     drained = drained || (l->draining && l->stalled.empty());
   }
@@ -742,6 +791,7 @@ void node_runtime::heartbeat_and_expire() {
               std::chrono::duration_cast<std::chrono::milliseconds>(gap).count());
   }
   for (auto& l : links_) {
+    const auto gate = guard(*l);
     if (!l->to || !l->stalled.empty() || now - l->last_sent < config_.heartbeat_interval) continue;
     const char beat[2] = {static_cast<char>(wire_version), static_cast<char>(frame_kind::heartbeat)};
     if (zmq_send(l->dealer, beat, sizeof beat, ZMQ_DONTWAIT) == 2) l->last_sent = now;
@@ -764,8 +814,12 @@ void node_runtime::heartbeat_and_expire() {
               std::chrono::duration_cast<std::chrono::seconds>(rekey_wait).count());
     finish_rekey();
   }
-  for (auto& l : links_)
-    if (l->holding && now >= l->rekey_grace_until) l->holding = false;  // the peer never re-keyed: try anyway
+  for (auto& l : links_) {
+    if (l->holding && now >= l->rekey_grace_until) {
+      l->holding = false;  // the peer never re-keyed: try anyway
+      open_gate_if_plain(*l);
+    }
+  }
   // A member that membership holds alive but that has no connection (lost, or never made) is
   // dialled, once a second: its actors are reachable again once it answers.
   if (now - last_redial_check_ >= std::chrono::seconds(1)) {
@@ -985,6 +1039,7 @@ transport_stats node_runtime::stats() const {
   s.auth_failures = auth_failures_.load(std::memory_order_relaxed);
   s.dropped_casts = dropped_casts_.load(std::memory_order_relaxed);
   s.sender_waits = sender_waits_.load(std::memory_order_relaxed);
+  s.frames_from_senders = frames_from_senders_.load(std::memory_order_relaxed);
   s.exported_watched = exported_watched_.load(std::memory_order_relaxed);
   s.peers_connected = connected_peers().size();
   s.migrated = migrations_.load(std::memory_order_relaxed);
@@ -1082,6 +1137,7 @@ link* node_runtime::link_to(std::string_view address) {
 }
 
 void node_runtime::send_on_link(link& l, std::span<const std::byte> frame) {
+  const auto gate = guard(l);
   zmq_msg_t m;
   zmq_msg_init_size(&m, frame.size());
   std::memcpy(zmq_msg_data(&m), frame.data(), frame.size());
@@ -1653,6 +1709,7 @@ void node_runtime::on_rekey_request(const std::shared_ptr<peer>& from, std::stri
               from->node, fingerprint);
     return;
   }
+  close_gate(*l);  // draining from here on, and its successor holds: the I/O thread sends alone
   flush(*l);  // everything queued for it goes before the barrier
   send_on_link(*l, control_frame(frame_kind::rekey_barrier));
   // The old link drains what it still holds, the barrier last, on the old connection; what is
@@ -1684,6 +1741,7 @@ void node_runtime::close_drained_links() {
 link& node_runtime::replace_link(link& old, std::string server_key, int linger_ms) {
   const std::string address = old.address;
   const bool configured = old.configured;
+  close_gate(old);
   std::shared_ptr<peer> to = old.to;
   std::deque<zmq_msg_t> stalled;
   stalled.swap(old.stalled);

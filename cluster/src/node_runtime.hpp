@@ -162,8 +162,17 @@ class node_runtime final : public ref_resolver,
   /// False when the link was closed (its peer went down).
   bool read_monitor(link& l);
   void read_router_monitor();
-  void flush(link& l);
+  /// Hands the link's frames to ZeroMQ, those it refused before first; returns how many went.
+  std::size_t flush(link& l);
   void flush_all();
+  // The send gate of a link's peer (send_gate.hpp). guard: held while the I/O thread uses the
+  // link's DEALER, refused frames or send time (empty for a link no peer greeted yet). The gate
+  // opens on a plain link (greeted, not holding, not draining) and closes before the link is
+  // closed, replaced or re-keyed.
+  std::unique_lock<std::mutex> guard(link& l);
+  void open_gate_if_plain(link& l);
+  void close_gate(link& l);
+  friend bool flush_from_sender(send_gate& gate) noexcept;
   void heartbeat_and_expire();
   void on_frame(const std::string& routing_id, std::span<const std::byte> frame);
   void on_hello(const std::string& routing_id, hello&& h);
@@ -332,7 +341,8 @@ class node_runtime final : public ref_resolver,
   std::unordered_map<std::uint64_t, lookup_wait> lookups_;
 
   std::atomic<std::uint64_t> frames_out_{0}, frames_in_{0}, bytes_out_{0}, bytes_in_{0}, messages_out_{0},
-      messages_in_{0}, bad_frames_{0}, auth_failures_{0}, dropped_casts_{0}, sender_waits_{0}, exported_watched_{0};
+      messages_in_{0}, bad_frames_{0}, auth_failures_{0}, dropped_casts_{0}, sender_waits_{0}, exported_watched_{0},
+      frames_from_senders_{0};
 };
 
 }  // namespace eam::cluster::internal

@@ -12,13 +12,14 @@ thread_local bool draining_thread = false;
 void peer::this_thread_drains() noexcept { draining_thread = true; }
 
 peer::peer(std::string node_id, std::uint64_t inc, std::string addr, peer_limits limits, int wake_fd,
-           std::atomic<std::uint64_t>& sender_waits)
+           std::atomic<std::uint64_t>& sender_waits, std::shared_ptr<send_gate> gate)
     : node(std::move(node_id)),
       incarnation(inc),
       address(std::move(addr)),
       last_heard(std::chrono::steady_clock::now()),
       limits_(limits),
       wake_fd_(wake_fd),
+      gate_(std::move(gate)),
       sender_waits_(sender_waits) {
   write_header(current_, frame_kind::data);
 }

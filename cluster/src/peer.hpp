@@ -11,6 +11,7 @@
 // Order: each sender's items enter the buffer in its order under the lock, and frames leave in
 // buffer order over one ZeroMQ connection: per sender->receiver FIFO.
 #include "frame.hpp"
+#include "send_gate.hpp"
 
 #include <eam/engine/any_message.hpp>
 
@@ -18,6 +19,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -33,8 +35,9 @@ struct peer_limits {
 
 class peer {
  public:
+  /// `gate`: how a sender hands an idle peer's frames to ZeroMQ itself (send_gate.hpp).
   peer(std::string node, std::uint64_t incarnation, std::string address, peer_limits limits, int wake_fd,
-       std::atomic<std::uint64_t>& sender_waits);
+       std::atomic<std::uint64_t>& sender_waits, std::shared_ptr<send_gate> gate);
 
   const std::string node;
   const std::uint64_t incarnation;
@@ -52,7 +55,7 @@ class peer {
       pack_locked(pack);
       wake = mark_dirty();
     }
-    if (wake) notify_io();
+    if (wake) send_or_notify_io();
     return true;
   }
   /// A call: its answer channel waits here under a new request id until the answer (or the
@@ -72,9 +75,10 @@ class peer {
       calls_.emplace(request, std::move(reply));
       wake = mark_dirty();
     }
-    if (wake) notify_io();
+    if (wake) send_or_notify_io();
     return true;
   }
+  [[nodiscard]] send_gate& gate() const noexcept { return *gate_; }
   /// The answer channel of call `request`, removed (empty when unknown: answered already, or
   /// a forged id).
   reply_handle take_call(std::uint64_t request);
@@ -118,11 +122,17 @@ class peer {
     dirty_ = true;
     return was_clean;
   }
+  // The buffer was clean: this sender's frame is the first the I/O thread has not been told of.
+  // Sent from here when the gate lets it (send_gate.hpp), else the I/O thread is woken for it.
+  void send_or_notify_io() noexcept {
+    if (!flush_from_sender(*gate_)) notify_io();
+  }
   void notify_io() noexcept;
   error gone_error() const;
 
   const peer_limits limits_;
   const int wake_fd_;
+  const std::shared_ptr<send_gate> gate_;
   std::atomic<std::uint64_t>& sender_waits_;
 
   mutable std::mutex lock_;
@@ -130,7 +140,7 @@ class peer {
   frame_buffer current_;                // header written; items follow
   std::deque<frame_buffer> full_;       // closed frames waiting for the I/O thread
   std::size_t queued_bytes_ = 0;
-  bool dirty_ = false;                  // the I/O thread was told there is something to send
+  bool dirty_ = false;          // the I/O thread was told, or a sender sends it
   std::atomic<bool> up_{true};  // written under lock_; read without it by is_up
   std::uint64_t next_request_ = 0;
   std::unordered_map<std::uint64_t, reply_handle> calls_;

@@ -1,5 +1,5 @@
 #pragma once
-// The actors a test node serves, by name: counter, echo, sink, linker, factory, hanger,
+// The actors a test node serves, by name: counter, echo, sink, tally, linker, factory, hanger,
 // control, and the registrar of a node. Used by the node program and by in-process test nodes
 // alike.
 #include "test_protocol.hpp"
@@ -34,6 +34,19 @@ inline void spawn_test_actors(actor_system& system, std::atomic<bool>& quit_requ
                       state.sum += s.n;
                     },
                     [&state](get_sink) { return state; }};
+  });
+  system.spawn({.name = "tally"}, [](actor_context& ctx) {
+    struct tally {
+      sink_state totals;
+      std::map<std::uint32_t, std::uint64_t> next;  // per sender
+    };
+    auto& state = ctx.make_state<tally>();
+    return behavior{[&state](const tagged& t) {
+                      if (t.n != state.next[t.sender]++) state.totals.in_order = false;
+                      ++state.totals.count;
+                      state.totals.sum += t.n;
+                    },
+                    [&state](get_tally) { return state.totals; }};
   });
   system.spawn({.name = "linker"}, [](actor_context& ctx) {
     ctx.set_trap_exit(true);

@@ -39,6 +39,15 @@ struct sink_state {
 struct get_sink {
   MSGPACK_DEFINE();
 };
+/// A numbered cast from one of several senders, for the tally, which checks each sender's order.
+struct tagged {
+  std::uint32_t sender = 0;
+  std::uint64_t n = 0;
+  MSGPACK_DEFINE(sender, n);
+};
+struct get_tally {
+  MSGPACK_DEFINE();
+};
 /// Asks the echo actor to call `target` with echo{text} and answer with what it got.
 struct call_back {
   typed_ref<std::string(echo)> target;
@@ -121,6 +130,7 @@ struct stop_members {
 using counter_ref = typed_ref<void(add), int(get)>;
 using echo_ref = typed_ref<std::string(echo), std::string(call_back)>;
 using sink_ref = typed_ref<void(seq), sink_state(get_sink)>;
+using tally_ref = typed_ref<void(tagged), sink_state(get_tally)>;
 using linker_ref = typed_ref<bool(link_to), std::vector<std::string>(exits_seen)>;
 using mortal_ref = typed_ref<void(end_with)>;
 using factory_ref = typed_ref<mortal_ref(spawn_mortal)>;
@@ -195,6 +205,8 @@ inline void register_messages() {
   cluster::register_message<seq>("test.seq");
   cluster::register_message<sink_state>("test.sink_state");
   cluster::register_message<get_sink>("test.get_sink");
+  cluster::register_message<tagged>("test.tagged");
+  cluster::register_message<get_tally>("test.get_tally");
   cluster::register_message<call_back>("test.call_back");
   cluster::register_message<link_to>("test.link_to");
   cluster::register_message<exits_seen>("test.exits_seen");

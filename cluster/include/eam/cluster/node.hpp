@@ -84,6 +84,9 @@ struct node_config {
 /// Transport counters, cumulative since the node started.
 struct transport_stats {
   std::uint64_t frames_out = 0, frames_in = 0;
+  /// Of frames_out, those the thread that queued them handed to ZeroMQ itself: a peer's frame
+  /// queued while nothing else was, sent without waking the node's I/O thread.
+  std::uint64_t frames_from_senders = 0;
   std::uint64_t bytes_out = 0, bytes_in = 0;
   std::uint64_t messages_out = 0, messages_in = 0;
   /// Frames or items that failed to decode (truncated, oversized, unknown version, kind or
