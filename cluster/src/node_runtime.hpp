@@ -310,6 +310,11 @@ class node_runtime final : public ref_resolver,
 
   std::mutex commands_lock_;
   std::vector<std::function<void()>> commands_;
+  // Commands posted and not yet run to their end (incremented in post, before the command is
+  // queued; decremented after it ran): while any is, senders leave their frames to the I/O
+  // thread (send_gate.hpp), so that what a posted command sends (a name's or a group's change)
+  // leaves before what was queued after the post.
+  std::atomic<std::uint64_t> commands_pending_{0};
 
   // The keyring: primary first. Read by the I/O thread when it dials and signs.
   mutable std::mutex keys_lock_;
