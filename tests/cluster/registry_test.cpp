@@ -111,6 +111,26 @@ TEST_SUITE("cluster.registry") {
     CHECK(eventually([&] { return all_see(*here, {"here", "b", "d"}, "service", "c"); }));
   }
 
+  TEST_CASE("a global name taken here is known to a peer before a call sent after it arrives") {
+    // The name's announcement is sent by the I/O thread; a call on an idle link leaves from the
+    // calling thread itself (send_gate.hpp), which must not let it overtake the announcement.
+    auto here = start_test_node("here");
+    child_node b = start_member("b", *here);
+    REQUIRE(here->wait_for_peer("b", 30s));
+    const registrar_ref registrar_b = registrar_of(*here, "b");
+    std::vector<eam::actor_ref> holders;
+    int unknown = 0;
+    for (int i = 0; i < 1000; ++i) {
+      const std::string name = "ordered-" + std::to_string(i);
+      holders.push_back(here->system().spawn({.name = name, .global = true}, [](eam::actor_context&) {
+        return eam::behavior{[](whoami) { return std::string("here"); }};
+      }));
+      if (registrar_b.call(name_query{name}).get().value() != "here") ++unknown;
+    }
+    CHECK(unknown == 0);
+    for (auto& h : holders) here->system().stop(h);
+  }
+
   TEST_CASE("the names of a killed node vanish everywhere") {
     auto here = start_test_node("here");
     child_node b = start_member("b", *here), c = start_member("c", *here);
