@@ -707,24 +707,31 @@ void node_runtime::read_router_monitor() {
   }
 }
 
-std::size_t node_runtime::flush(link& l) {
-  if (l.holding) return 0;
-  std::size_t count = 0;
+node_runtime::flushed node_runtime::flush(link& l) {
+  flushed out;
+  if (l.holding) return out;
   const auto sent = [&](std::size_t size) {
     frames_out_.fetch_add(1, std::memory_order_relaxed);
     bytes_out_.fetch_add(size, std::memory_order_relaxed);
     l.last_sent = std::chrono::steady_clock::now();
-    ++count;
+    ++out.frames;
   };
   while (!l.stalled.empty()) {
     const std::size_t size = zmq_msg_size(&l.stalled.front());
-    if (zmq_msg_send(&l.stalled.front(), l.dealer, ZMQ_DONTWAIT) < 0) return count;  // still full
+    if (zmq_msg_send(&l.stalled.front(), l.dealer, ZMQ_DONTWAIT) < 0) return out;  // still full
     l.stalled.pop_front();
     sent(size);
   }
-  if (!l.to) return count;
+  if (!l.to) return out;
   std::vector<frame_buffer> frames;
   l.to->take_frames(frames);
+  // Acquire, after the take: a command posted before one of these frames was queued (its count
+  // released before the queuing, which the buffer's lock orders before the take) is seen here.
+  if (!frames.empty() && commands_pending_.load(std::memory_order_acquire) != 0) {
+    l.to->give_back_frames(frames);
+    out.held_back = true;
+    return out;
+  }
   for (auto& f : frames) {
     zmq_msg_t m;
     const std::size_t size = f.size();
@@ -734,7 +741,7 @@ std::size_t node_runtime::flush(link& l) {
     else
       sent(size);
   }
-  return count;
+  return out;
 }
 
 std::unique_lock<std::mutex> node_runtime::guard(link& l) {
@@ -759,27 +766,36 @@ bool flush_from_sender(send_gate& gate) noexcept {
   // gate takes this sender's frame too, or the I/O thread, woken, does.
   std::unique_lock lock(gate.lock, std::try_to_lock);
   if (!lock.owns_lock() || gate.open == nullptr) return false;
-  // Acquire: pairs with post's increment (a command posted before this frame was queued).
-  if (gate.runtime.commands_pending_.load(std::memory_order_acquire) != 0) return false;
   link& l = *gate.open;
   if (!l.stalled.empty()) return false;  // the I/O thread may be polling its DEALER
   // A link that sent a moment ago is streaming: its frames fill while the I/O thread wakes,
   // and sent from here each would leave alone (remote-cast at 0.7x its rate).
   if (std::chrono::steady_clock::now() - l.last_sent < send_gate::quiet_before_direct) return false;
+  node_runtime::flushed done;
   try {
-    gate.runtime.frames_from_senders_.fetch_add(gate.runtime.flush(l), std::memory_order_relaxed);
+    done = gate.runtime.flush(l);
   } catch (...) {  // out of memory taking the frames: the I/O thread tries again
     return false;
   }
-  return l.stalled.empty();  // else the I/O thread polls for room
+  gate.runtime.frames_from_senders_.fetch_add(done.frames, std::memory_order_relaxed);
+  // A command the I/O thread has to run first, or frames ZeroMQ refused (it polls for room).
+  return !done.held_back && l.stalled.empty();
 }
 
 void node_runtime::flush_all() {
   bool drained = false;
-  for (auto& l : links_) {
-    const auto gate = guard(*l);
-    if (l->dealer != nullptr) flush(*l);
-    drained = drained || (l->draining && l->stalled.empty());
+  // A flush that gave frames back waits for a command posted before them: run the commands,
+  // then flush again. Bounded: what is posted meanwhile waits for the next turn of the loop.
+  for (int round = 0; round < 4; ++round) {
+    bool held_back = false;
+    drained = false;
+    for (auto& l : links_) {
+      const auto gate = guard(*l);
+      if (l->dealer != nullptr) held_back = flush(*l).held_back || held_back;
+      drained = drained || (l->draining && l->stalled.empty());
+    }
+    if (!held_back) break;
+    run_commands();
   }
   if (drained) close_drained_links();
 }

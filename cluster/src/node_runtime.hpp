@@ -162,8 +162,14 @@ class node_runtime final : public ref_resolver,
   /// False when the link was closed (its peer went down).
   bool read_monitor(link& l);
   void read_router_monitor();
-  /// Hands the link's frames to ZeroMQ, those it refused before first; returns how many went.
-  std::size_t flush(link& l);
+  /// What flush did: frames handed to ZeroMQ, and whether it gave the peer's frames back
+  /// because a command posted before they were queued has not run yet.
+  struct flushed {
+    std::size_t frames = 0;
+    bool held_back = false;
+  };
+  /// Hands the link's frames to ZeroMQ, those it refused before first.
+  flushed flush(link& l);
   void flush_all();
   // The send gate of a link's peer (send_gate.hpp). guard: held while the I/O thread uses the
   // link's DEALER, refused frames or send time (empty for a link no peer greeted yet). The gate
@@ -311,9 +317,11 @@ class node_runtime final : public ref_resolver,
   std::mutex commands_lock_;
   std::vector<std::function<void()>> commands_;
   // Commands posted and not yet run to their end (incremented in post, before the command is
-  // queued; decremented after it ran): while any is, senders leave their frames to the I/O
-  // thread (send_gate.hpp), so that what a posted command sends (a name's or a group's change)
-  // leaves before what was queued after the post.
+  // queued; decremented after it ran). What a posted command sends (a name's or a group's
+  // change) leaves before anything queued after the post: flush takes a peer's frames, and
+  // while any command is pending gives them back instead of sending them, and flush_all runs
+  // the commands first. Before, a frame queued just after a post could leave in the flush that
+  // followed the last run of the commands, ahead of the command.
   std::atomic<std::uint64_t> commands_pending_{0};
 
   // The keyring: primary first. Read by the I/O thread when it dials and signs.

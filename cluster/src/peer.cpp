@@ -69,6 +69,16 @@ void peer::take_frames(std::vector<frame_buffer>& out) {
   room_.notify_all();
 }
 
+void peer::give_back_frames(std::vector<frame_buffer>& frames) {
+  std::lock_guard lock(lock_);
+  if (!up_) return;  // gone: go_down dropped the buffer, these go with it
+  for (auto it = frames.rbegin(); it != frames.rend(); ++it) {
+    queued_bytes_ += it->size() - 2;
+    full_.push_front(std::move(*it));
+  }
+  dirty_ = true;  // whoever gave them back wakes the I/O thread
+}
+
 void peer::go_down() {
   std::unordered_map<std::uint64_t, reply_handle> calls;
   {

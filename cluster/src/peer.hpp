@@ -89,6 +89,9 @@ class peer {
   static void this_thread_drains() noexcept;
   /// Moves the frames ready to send into `out` and wakes waiting senders.
   void take_frames(std::vector<frame_buffer>& out);
+  /// Puts frames taken by take_frames back before everything queued since, in their order (the
+  /// taker may not send them yet: node_runtime::flush). Dropped when the peer is gone.
+  void give_back_frames(std::vector<frame_buffer>& frames);
   /// The peer is gone: refuses new items, drops the buffer, fails every call in flight with
   /// transport_error, wakes waiting senders. Idempotent.
   void go_down();

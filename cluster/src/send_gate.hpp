@@ -14,13 +14,13 @@
 // with try_lock (never waiting for the I/O thread), and only while that link holds no frames
 // ZeroMQ refused: the I/O thread polls a DEALER only then, outside the lock. The I/O thread
 // takes `lock` whenever it uses an open link's DEALER, its refused frames or its send time, and
-// closes the gate before it closes, replaces or re-keys that link. Nor while a command posted
-// to the I/O thread has not yet run (node_runtime::commands_pending_): a name or a group change
-// is sent by such a command, and a message queued after it must not overtake it (a migrating
-// actor's name is freed so, before the spawn request that takes it on the target; before this
-// gate every frame went through the I/O thread, which runs its commands before it flushes).
-// A sender also leaves a link that sent within quiet_before_direct to the I/O thread: a
-// stream's frames fill while it wakes. Lock order: a gate, then
+// closes the gate before it closes, replaces or re-keys that link. Frames it took while a
+// command posted to the I/O thread has not yet run go back to the peer's buffer
+// (node_runtime::commands_pending_): such a command sends a name's or a group's change, and a
+// message queued after it must not overtake it (a migrating actor's name is freed so, before
+// the spawn request that takes it on the target). A sender also leaves a link that sent within
+// quiet_before_direct to the I/O thread: a stream's frames fill while it wakes. Lock order: a
+// gate, then
 // the peer's buffer lock (peer::take_frames); a sender takes the gate after releasing the
 // buffer's lock.
 #include <chrono>
