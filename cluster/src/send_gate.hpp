@@ -9,20 +9,18 @@
 // by any thread that holds it exclusively, and the gate's lock is that exclusion.
 //
 // The protocol (node_runtime.cpp): `open` is the peer's link while that link is plain (dialled,
-// greeted, neither holding frames for a re-keyed listener nor draining), null otherwise; both
-// are written by the I/O thread under `lock`. A sender flushes `open` only under `lock`, taken
-// with try_lock (never waiting for the I/O thread), and only while that link holds no frames
-// ZeroMQ refused: the I/O thread polls a DEALER only then, outside the lock. The I/O thread
-// takes `lock` whenever it uses an open link's DEALER, its refused frames or its send time, and
-// closes the gate before it closes, replaces or re-keys that link. Frames it took while a
-// command posted to the I/O thread has not yet run go back to the peer's buffer
-// (node_runtime::commands_pending_): such a command sends a name's or a group's change, and a
-// message queued after it must not overtake it (a migrating actor's name is freed so, before
-// the spawn request that takes it on the target). A sender also leaves a link that sent within
-// quiet_before_direct to the I/O thread: a stream's frames fill while it wakes. Lock order: a
-// gate, then
-// the peer's buffer lock (peer::take_frames); a sender takes the gate after releasing the
-// buffer's lock.
+// greeted, neither holding frames for a re-keyed listener nor draining), null otherwise; both are
+// written by the I/O thread under `lock`. A sender flushes `open` only under `lock`, taken with
+// try_lock (never waiting for the I/O thread), and only while that link holds no frames ZeroMQ
+// refused: the I/O thread polls a DEALER only then, outside the lock. The I/O thread takes `lock`
+// whenever it uses an open link's DEALER, its refused frames or its send time, and closes the
+// gate before it closes, replaces or re-keys that link. Frames taken, by either, while a command
+// posted to the I/O thread has not yet run go back to the peer's buffer (commands_pending_):
+// such a command sends a name's or a group's change, and a message queued after it must not
+// overtake it (a migrating actor's name is freed so, before the spawn request that takes it on
+// the target). A sender also leaves a link that sent within quiet_before_direct to the I/O
+// thread: a stream's frames fill while it wakes. Lock order: a gate, then the peer's buffer lock
+// (peer::take_frames); a sender takes the gate after releasing the buffer's lock.
 #include <chrono>
 #include <mutex>
 
