@@ -1,7 +1,7 @@
 #pragma once
 // peer: what every thread shares about one connected node: its outgoing frames (a bounded
-// buffer that senders fill and the I/O thread drains), the calls waiting for its answers, and
-// the proxies of its actors.
+// buffer that senders fill and the I/O thread drains, or a sender whose frame found it empty:
+// send_gate.hpp), the calls waiting for its answers, and the proxies of its actors.
 //
 // Flow control: senders encode straight into the buffer under `lock_`; one who finds
 // `queued_bytes_` at the bound waits on `room_` until the I/O thread has taken frames out (or
@@ -9,7 +9,8 @@
 // by the bound plus what ZeroMQ holds (its high-water mark of frames).
 //
 // Order: each sender's items enter the buffer in its order under the lock, and frames leave in
-// buffer order over one ZeroMQ connection: per sender->receiver FIFO.
+// buffer order over one ZeroMQ connection (whoever takes them holds the peer's send gate from
+// the take to the send): per sender->receiver FIFO.
 #include "frame.hpp"
 #include "send_gate.hpp"
 
