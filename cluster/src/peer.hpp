@@ -9,8 +9,8 @@
 // by the bound plus what ZeroMQ holds (its high-water mark of frames).
 //
 // Order: each sender's items enter the buffer in its order under the lock, and frames leave in
-// buffer order over one ZeroMQ connection (whoever takes them holds the peer's send gate from
-// the take to the send): per sender->receiver FIFO.
+// buffer order over one ZeroMQ connection (from the take to the send, the taker holds the
+// peer's send gate, or is the I/O thread while the gate is closed): per sender->receiver FIFO.
 #include "frame.hpp"
 #include "send_gate.hpp"
 
