@@ -78,6 +78,23 @@ struct arm {
 struct numbered {
   int n;
 };
+
+// `n` actors that take ticks and nothing else: the many an actor watches or links to.
+std::vector<eam::actor_ref> spawn_idle(eam::actor_system& system, int n) {
+  std::vector<eam::actor_ref> out;
+  for (int i = 0; i < n; ++i)
+    out.push_back(system.spawn([](eam::actor_context&) { return eam::behavior{[](tick) {}}; }));
+  return out;
+}
+
+// The ids of the actors at odd places, sorted: those whose watch or link is kept when every
+// other one, from the first, is dropped.
+std::vector<std::uint64_t> odd_place_ids(const std::vector<eam::actor_ref>& actors) {
+  std::vector<std::uint64_t> ids;
+  for (std::size_t i = 1; i < actors.size(); i += 2) ids.push_back(actors[i].id());
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
 }  // namespace
 
 TEST_SUITE("engine.keyed_vector") {
@@ -132,9 +149,7 @@ TEST_SUITE("engine.keyed_vector") {
   TEST_CASE("an actor watching many hears exactly the downs of the watches it kept") {
     constexpr int n = 100;  // past index_from
     eam::actor_system system({.workers = 2});
-    std::vector<eam::actor_ref> targets;
-    for (int i = 0; i < n; ++i)
-      targets.push_back(system.spawn([](eam::actor_context&) { return eam::behavior{[](tick) {}}; }));
+    const std::vector<eam::actor_ref> targets = spawn_idle(system, n);
     std::atomic<int> watching{0}, unwatched{0};
     std::mutex lock;
     std::vector<std::uint64_t> downs;  // ids of the actors whose down came
@@ -163,19 +178,14 @@ TEST_SUITE("engine.keyed_vector") {
       return downs.size() == n / 2;
     }));
     std::lock_guard g(lock);
-    std::vector<std::uint64_t> expected;
-    for (int i = 1; i < n; i += 2) expected.push_back(targets[static_cast<std::size_t>(i)].id());
     std::sort(downs.begin(), downs.end());
-    std::sort(expected.begin(), expected.end());
-    CHECK(downs == expected);
+    CHECK(downs == odd_place_ids(targets));
   }
 
   TEST_CASE("an actor linked to many hears the ends of the links it kept, once each") {
     constexpr int n = 100;
     eam::actor_system system({.workers = 2});
-    std::vector<eam::actor_ref> targets;
-    for (int i = 0; i < n; ++i)
-      targets.push_back(system.spawn([](eam::actor_context&) { return eam::behavior{[](tick) {}}; }));
+    const std::vector<eam::actor_ref> targets = spawn_idle(system, n);
     std::atomic<int> linked{0}, unlinked{0};
     std::mutex lock;
     std::vector<std::uint64_t> exits;
@@ -211,11 +221,8 @@ TEST_SUITE("engine.keyed_vector") {
     // Every kept link's end came; a stray one (an unlinked or doubled link) would come by now,
     // since the last target's exit signal is queued behind the others'.
     std::lock_guard g(lock);
-    std::vector<std::uint64_t> expected;
-    for (int i = 1; i < n; i += 2) expected.push_back(targets[static_cast<std::size_t>(i)].id());
     std::sort(exits.begin(), exits.end());
-    std::sort(expected.begin(), expected.end());
-    CHECK(exits == expected);
+    CHECK(exits == odd_place_ids(targets));
   }
 
   TEST_CASE("an actor with many timers gets exactly the ones it did not cancel") {
