@@ -57,6 +57,23 @@ BENCHMARK(fan_out<dispatcher_kind::partition>)
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 
+/// A work pool: many consumers with a small max_demand each, so that every batch is a few
+/// events and the producer's cost per subscription event shows against the consumers' count.
+void demand_pool(benchmark::State& state) {
+  const int consumers = static_cast<int>(state.range(0));
+  eam::actor_system sys;
+  for (auto _ : state)
+    check(state, eam::bench::stage_fan_out(sys, dispatcher_kind::demand, consumers, events_per_run, 10),
+          eam::bench::sum_below(events_per_run));
+  state.SetItemsProcessed(state.iterations() * events_per_run);
+}
+BENCHMARK(demand_pool)
+    ->ArgName("consumers")
+    ->RangeMultiplier(8)
+    ->Range(8, 512)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+
 void pipeline(benchmark::State& state) {
   const int hops = static_cast<int>(state.range(0));
   eam::actor_system sys;

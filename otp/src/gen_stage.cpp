@@ -5,15 +5,39 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <random>
 #include <string>
 #include <utility>
 
 namespace eam::otp::detail {
 
+namespace {
+/// Where this process's subscription tags start: a random point of the 64-bit space.
+std::uint64_t first_subscription_tag() noexcept {
+  try {
+    std::random_device device;
+    return (static_cast<std::uint64_t>(device()) << 32) ^ device();
+  } catch (...) {  // no entropy source: the clock still differs between processes
+    return static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) *
+           0x9e3779b97f4a7c15ULL;
+  }
+}
+}  // namespace
+
 std::uint64_t next_subscription_tag() noexcept {
+  // A producer tells its subscriptions apart by tag alone, and its consumers may live in other
+  // processes (nodes), each making its own tags. Counted from 1 in every process, the first
+  // consumers of two nodes had the same tag, and a producer serving both sent one of them
+  // every event. From a random start, two processes' tags meet only if their starts lie
+  // within as many tags of each other as they make; a producer refuses a tag it already
+  // serves (invalid_subscription), so even then no event goes astray. Tag 0 means "none".
   // Relaxed: only uniqueness matters, and fetch_add gives it at any ordering.
-  static std::atomic<std::uint64_t> next{1};
-  return next.fetch_add(1, std::memory_order_relaxed);
+  static std::atomic<std::uint64_t> next{first_subscription_tag()};
+  std::uint64_t tag = next.fetch_add(1, std::memory_order_relaxed);
+  if (tag == 0) [[unlikely]]
+    tag = next.fetch_add(1, std::memory_order_relaxed);
+  return tag;
 }
 
 std::optional<error> normalize(subscribe_options& options) {

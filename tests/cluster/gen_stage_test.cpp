@@ -1,7 +1,8 @@
-// GenStage across two node processes: a slow consumer here subscribes to a producer on another
+// GenStage across node processes: a slow consumer here subscribes to a producer on another
 // node; every event arrives exactly once and in order, demand crossing the wire keeps the
 // producer within max_demand of what the consumer took, and the producer's node dying ends a
-// permanent subscription with noconnection. The node program is stopped by its pid.
+// permanent subscription with noconnection. Consumers on two other nodes of one producer here
+// each get every event. The node programs are stopped by their pids.
 #include "child_node.hpp"
 #include "test_nodes.hpp"
 
@@ -9,6 +10,7 @@
 
 #include <doctest/doctest.h>
 #include <eam/otp/gen_stage/consumer.hpp>
+#include <eam/otp/gen_stage/producer.hpp>
 
 #include <mutex>
 #include <thread>
@@ -76,6 +78,43 @@ TEST_SUITE("cluster.gen_stage") {
     CHECK(seen->in_order);
     CHECK(seen->next == seen->count.load());
     MESSAGE(seen->count.load() << " events across the wire, bound checked " << checks << " times");
+  }
+
+  TEST_CASE("consumers on two other nodes of one broadcast producer each get every event once in order") {
+    // Each node program's consumer is the first subscription its process makes. Tags counted
+    // from 1 in every process gave both the same one, and the producer served one consumer
+    // twice and the other never, which stalled a broadcast at the silent one's demand.
+    auto here = start_here();
+    constexpr std::int64_t total = wanted;
+    auto source = eam::otp::producer<std::int64_t>::start(
+        here->system(), [] { return std::int64_t{0}; },
+        [](std::size_t demand, std::int64_t& next) {
+          std::vector<std::int64_t> out;
+          while (out.size() < demand && next < total) out.push_back(next++);
+          return out;
+        },
+        {.dispatcher = eam::otp::dispatcher_kind::broadcast, .demand = eam::otp::demand_mode::accumulate},
+        {.name = "fan.source"});
+    // Each is ready once its consumer has subscribed.
+    child_node b(member_args("b", *here, {"--consume", "here/fan.source"}));
+    child_node c(member_args("c", *here, {"--consume", "here/fan.source"}));
+    REQUIRE(source.stats().value().consumers == 2);
+    source.demand(eam::otp::demand_mode::forward);
+    for (const char* id : {"b", "c"}) {
+      CAPTURE(id);
+      auto consumed = here->whereis<consumed_ref>(id, "consumed").value();
+      sink_state seen;
+      CHECK(eventually(
+          [&] {
+            seen = consumed.call(get_sink{}).get().value();
+            return seen.count >= static_cast<std::uint64_t>(total);
+          },
+          60s));
+      CHECK(seen.count == static_cast<std::uint64_t>(total));
+      CHECK(seen.in_order);
+      CHECK(seen.sum == static_cast<std::uint64_t>(total * (total - 1) / 2));
+    }
+    source.stop();
   }
 
   TEST_CASE("a permanent subscription to a producer whose node dies ends the consumer") {

@@ -4,9 +4,11 @@
 //
 //   eam_test_node --id b [--port 0] [--seed host:port]... [--cookie C] [--salt S]
 //                 [--role R]... [--meta key=value]... [--workers N] [--bind ADDRESS] [--fast 1]
+//                 [--consume NODE/NAME]
 //
 // Besides the test actors it serves "members" (members_query: its view of the membership) and
-// "registrar" (the distributed registry, from this node).
+// "registrar" (the distributed registry, from this node). With --consume it subscribes a consumer
+// to that node's int64 producer before it is ready, and serves "consumed" (test_actors.hpp).
 #include "test_actors.hpp"
 
 #include <poll.h>
@@ -20,6 +22,7 @@ int main(int argc, char** argv) {
   using namespace eam::test::remote;
   eam::cluster::node_config config;
   config.system.workers = 2;
+  std::string consume;  // NODE/NAME
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i], value = argv[i + 1];
     if (flag == "--id") config.node_id = value;
@@ -33,6 +36,8 @@ int main(int argc, char** argv) {
     else if (flag == "--workers") config.system.workers = static_cast<unsigned>(std::stoul(value));
     else if (flag == "--cookie") config.cookie = value;
     else if (flag == "--salt") config.salt = value;
+    else if (flag == "--consume" && value.find('/') != std::string::npos)
+      consume = value;
     else {
       std::fprintf(stderr, "unknown option %s\n", flag.c_str());
       return 2;
@@ -58,6 +63,11 @@ int main(int argc, char** argv) {
       return lines;
     }};
   });
+  if (!consume.empty() &&
+      !start_remote_consumer(*node, consume.substr(0, consume.find('/')), consume.substr(consume.find('/') + 1))) {
+    std::fprintf(stderr, "cannot subscribe to %s\n", consume.c_str());
+    return 1;
+  }
   std::printf("READY %u\n", node->port());
   std::fflush(stdout);
   // Until quit or the end of stdin; polled so that a quit needs no input.

@@ -4,11 +4,14 @@
 // alike.
 #include "test_protocol.hpp"
 
+#include <eam/otp/gen_stage/consumer.hpp>
 #include <eam/otp/gen_stage/producer.hpp>
 
 #include <atomic>
 #include <chrono>
 #include <map>
+#include <mutex>
+#include <optional>
 #include <thread>
 
 namespace eam::test::remote {
@@ -93,6 +96,41 @@ inline void spawn_stage_actors(actor_system& system) {
   system.spawn({.name = "numbers_produced"}, [produced](actor_context&) {
     return behavior{[produced](produced_query) { return produced->load(); }};
   });
+}
+
+/// A consumer of the int64 producer `name` on node `producer_node` (max_demand 50), and
+/// "consumed", which answers get_sink with what it has received: how many events, their sum,
+/// and whether each came right after the one before (from 0). Subscribes before it returns;
+/// false when the producer could not be found or refused (tries for at most 30 s).
+inline bool start_remote_consumer(cluster::node& node, const std::string& producer_node, const std::string& name) {
+  std::optional<otp::source_ref<std::int64_t>> producer;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!producer && std::chrono::steady_clock::now() < deadline) {
+    auto found = node.whereis<otp::source_ref<std::int64_t>>(producer_node, name);
+    if (found)
+      producer = found.value();
+    else
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  if (!producer) return false;
+  auto seen = std::make_shared<sink_state>();
+  auto lock = std::make_shared<std::mutex>();
+  auto consumer = otp::consumer<std::int64_t>::start(node.system(), [seen, lock](std::vector<std::int64_t>& events) {
+    std::lock_guard g(*lock);
+    for (const std::int64_t e : events) {
+      if (static_cast<std::uint64_t>(e) != seen->count) seen->in_order = false;
+      ++seen->count;
+      seen->sum += static_cast<std::uint64_t>(e);
+    }
+  });
+  if (!consumer.subscribe(*producer, {.max_demand = 50})) return false;
+  node.system().spawn({.name = "consumed"}, [seen, lock](actor_context&) {
+    return behavior{[seen, lock](get_sink) {
+      std::lock_guard g(*lock);
+      return *seen;
+    }};
+  });
+  return true;
 }
 
 /// A class actor for remote spawn: answers echo with its greeting and the text.

@@ -152,6 +152,8 @@ using placed_counter_ref = typed_ref<std::string(whoami), void(add), int(get)>;
 using greeter_ref = typed_ref<std::string(echo)>;
 using produced_ref = typed_ref<std::uint64_t(produced_query)>;
 using holder_ref = typed_ref<std::string(whoami)>;
+/// A node program's "consumed" (--consume): what its consumer has received.
+using consumed_ref = typed_ref<sink_state(get_sink)>;
 
 /// Membership timings for tests that wait for failures and heals: a few times memberlist's
 /// LAN defaults' pace (the same protocol, shorter intervals).

@@ -257,4 +257,29 @@ TEST_SUITE("otp.gen_stage.hardening") {
     CHECK(eventually([&] { return other_log.count() == 2; }, std::chrono::seconds(5)));
     CHECK(other_log.events() == std::vector<int>{2, 3});
   }
+
+  TEST_CASE("a subscription under a tag the producer already serves is refused, by every dispatcher") {
+    // A consumer on another node makes its tags apart from ours; were two ever to meet, the
+    // second must fail to subscribe rather than have the first consumer's events.
+    eam::actor_system system({.workers = 2});
+    auto idle_consumer = [&system] {
+      return system.spawn([](eam::actor_context&) { return eam::behavior{[](otp::detail::stage_events<int>) {}}; });
+    };
+    for (const auto kind :
+         {otp::dispatcher_kind::demand, otp::dispatcher_kind::broadcast, otp::dispatcher_kind::partition}) {
+      CAPTURE(static_cast<int>(kind));
+      auto producer =
+          otp::producer<int>::start(system, [](std::size_t) { return std::vector<int>{}; },
+                                    {.dispatcher = kind, .partitions = 2, .demand = otp::demand_mode::accumulate});
+      const auto subscribe = [&](std::size_t partition) {
+        return producer.ref().call(otp::detail::stage_subscribe<int>{idle_consumer(), 42, 5, partition}).get().value();
+      };
+      CHECK_FALSE(subscribe(0).has_value());
+      const auto refused = subscribe(1);
+      REQUIRE(refused.has_value());
+      CHECK(refused->code() == eam::otp::otp_errc::invalid_subscription);
+      CHECK(producer.stats().value().consumers == 1);
+      CHECK(producer.stop());
+    }
+  }
 }

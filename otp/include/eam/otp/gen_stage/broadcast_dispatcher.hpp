@@ -13,37 +13,35 @@
 namespace eam::otp::detail {
 
 template <class T>
-class broadcast_dispatcher final : public single_buffer_dispatcher<T> {
+class broadcast_dispatcher final : public single_buffer_dispatcher<T, demand_order::smallest_first> {
+  using base = single_buffer_dispatcher<T, demand_order::smallest_first>;
+
  public:
-  using single_buffer_dispatcher<T>::single_buffer_dispatcher;
+  using base::base;
 
   std::size_t ask(std::uint64_t tag, std::size_t count) override {
-    auto it = this->find(tag);
-    if (it == this->consumers_.end()) return 0;
-    it->demand += count;
+    auto* c = this->consumers_.find(tag);
+    if (c == nullptr) return 0;
+    this->consumers_.set_demand(*c, c->demand + count);
     return forward();
   }
 
   std::size_t cancel(std::uint64_t tag) override {
-    auto it = this->find(tag);
-    if (it == this->consumers_.end()) return 0;
-    this->consumers_.erase(it);
+    auto* c = this->consumers_.find(tag);
+    if (c == nullptr) return 0;
+    this->consumers_.remove(*c);
     return forward();
   }
 
   std::size_t dispatch(std::vector<T>&& events) override {
     asked_ -= std::min(asked_, events.size());
-    single_buffer_dispatcher<T>::dispatch(std::move(events));
+    base::dispatch(std::move(events));
     return forward();  // a consumer dropped for a full mailbox may have been the slowest
   }
 
  private:
-  [[nodiscard]] std::size_t smallest_demand() const noexcept {
-    const auto& consumers = this->consumers_;
-    if (consumers.empty()) return 0;
-    std::size_t m = consumers.front().demand;
-    for (const auto& c : consumers) m = std::min(m, c.demand);
-    return m;
+  [[nodiscard]] std::size_t smallest_demand() noexcept {
+    return this->consumers_.empty() ? 0 : this->consumers_.top().demand;
   }
   /// Serves the smallest demand from the buffer, then asks the producer for the rest of it
   /// beyond what it was asked for already.
@@ -66,19 +64,19 @@ class broadcast_dispatcher final : public single_buffer_dispatcher<T> {
     const std::size_t n = std::min(smallest_demand(), events.size());
     if (n == 0) return;
     std::vector<std::uint64_t> refused;  // allocates only when a mailbox refuses
-    for (std::size_t i = 0; i + 1 < consumers.size(); ++i) {
-      std::vector<T> copy(events.begin(), events.begin() + static_cast<std::ptrdiff_t>(n));
-      if (!this->send(consumers[i].ref, consumers[i].tag, copy)) [[unlikely]]
-        refused.push_back(consumers[i].tag);
-      consumers[i].demand -= n;
-    }
-    auto& last = consumers.back();
-    if (!this->send(last.ref, last.tag, events, 0, n)) [[unlikely]]
-      refused.push_back(last.tag);
-    last.demand -= n;
+    std::size_t left = consumers.size();
+    consumers.for_each([&](auto& c) {
+      if (--left > 0) {
+        std::vector<T> copy(events.begin(), events.begin() + static_cast<std::ptrdiff_t>(n));
+        if (!this->send(c.ref, c.tag, copy)) [[unlikely]]
+          refused.push_back(c.tag);
+      } else if (!this->send(c.ref, c.tag, events, 0, n)) [[unlikely]] {
+        refused.push_back(c.tag);
+      }
+    });
+    consumers.take_from_all(n);
     this->drop_front(events, n);  // sent to every consumer still here
-    if (!refused.empty()) [[unlikely]]
-      std::erase_if(consumers, [&](const auto& c) { return std::find(refused.begin(), refused.end(), c.tag) != refused.end(); });
+    for (const std::uint64_t tag : refused) consumers.remove(*consumers.find(tag));
   }
 
   std::size_t asked_ = 0;  // asked of the producer and not yet dispatched

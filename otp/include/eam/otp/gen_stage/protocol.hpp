@@ -82,7 +82,8 @@ struct stage_subscribe_to {
 struct no_state {};
 inline no_state make_no_state() { return {}; }
 
-/// A fresh subscription tag, unique in the process.
+/// A fresh subscription tag (never 0): unique in the process, and apart from other processes'
+/// tags but for negligible odds (gen_stage.cpp), since a producer may serve several nodes.
 std::uint64_t next_subscription_tag() noexcept;
 /// Fills in the default min_demand; an `invalid_subscription` error when the bounds are wrong.
 std::optional<error> normalize(subscribe_options& options);

@@ -1,23 +1,27 @@
 #pragma once
-/// What the demand and broadcast dispatchers share: a list of consumers with their pending
-/// demand and one buffer for events none of them can take yet. Each says how events are
-/// placed on its consumers (`place`) and how demand is forwarded.
+/// What the demand and broadcast dispatchers share: their consumers with their pending demand
+/// (a consumer_set, ordered as each serves them) and one buffer for events none of them can
+/// take yet. Each says how events are placed on its consumers (`place`) and how demand is
+/// forwarded.
 
+#include <eam/otp/gen_stage/consumer_set.hpp>
 #include <eam/otp/gen_stage/dispatcher.hpp>
 #include <eam/otp/gen_stage/event_buffer.hpp>
+#include <eam/otp/otp_errc.hpp>
 
 #include <algorithm>
 
 namespace eam::otp::detail {
 
-template <class T>
+template <class T, demand_order Order>
 class single_buffer_dispatcher : public dispatcher<T> {
  public:
   single_buffer_dispatcher(std::uint64_t producer_id, const producer_options<T>& opts)
       : dispatcher<T>(producer_id), buffer_(producer_id, opts.buffer_size, opts.buffer_keep) {}
 
   std::optional<error> subscribe(std::uint64_t tag, sink_ref<T> consumer, std::optional<std::size_t>) override {
-    consumers_.push_back({tag, std::move(consumer), 0});
+    if (!consumers_.add(tag, std::move(consumer)))
+      return error(otp_errc::invalid_subscription, "subscription tag " + std::to_string(tag) + " is in use");
     return std::nullopt;
   }
   std::size_t dispatch(std::vector<T>&& events) override {
@@ -30,20 +34,11 @@ class single_buffer_dispatcher : public dispatcher<T> {
   [[nodiscard]] std::size_t dropped() const noexcept override { return buffer_.dropped(); }
 
  protected:
-  struct consumer_entry {
-    std::uint64_t tag;
-    sink_ref<T> ref;
-    std::size_t demand;
-  };
-
   /// Sends from the front of `events` what the consumers' demand allows; leaves the rest. A
   /// consumer whose mailbox refuses its batch is removed (dispatcher::send records it) and
   /// its events stay in `events` for the others.
   virtual void place(std::vector<T>& events) = 0;
 
-  typename std::vector<consumer_entry>::iterator find(std::uint64_t tag) {
-    return std::find_if(consumers_.begin(), consumers_.end(), [tag](const consumer_entry& c) { return c.tag == tag; });
-  }
   /// Meets up to `forward` new demand from the buffer first; returns the demand left over.
   std::size_t serve_from_buffer(std::size_t forward) {
     if (buffer_.empty() || forward == 0) return forward;
@@ -56,7 +51,7 @@ class single_buffer_dispatcher : public dispatcher<T> {
   }
   [[nodiscard]] bool buffer_empty() const noexcept { return buffer_.empty(); }
 
-  std::vector<consumer_entry> consumers_;
+  consumer_set<T, Order> consumers_;
 
  private:
   event_buffer<T> buffer_;
