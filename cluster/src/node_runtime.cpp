@@ -966,6 +966,11 @@ detail::wire_ref node_runtime::encode(const actor_ref& ref) {
     if (auto it = proxy_identity_.find(ref.cell()); it != proxy_identity_.end() && it->second.first == ref.id())
       return {it->second.second.home->node, it->second.second.home->incarnation, it->second.second.id};
   }
+  // Actor ids are unique per actor system, not per process. A ref of another system here (an
+  // application's own beside the node's, or a second node's) would be filed under an id that
+  // may name one of this node's actors, and what peers send it would reach that one. It cannot
+  // cross the wire: the send fails as for any value msgpack cannot represent.
+  if (&system_of(ref) != system_.get()) throw msgpack::type_error();
   export_actor(ref);
   return {config_.node_id, incarnation_, ref.id()};
 }
@@ -1211,7 +1216,9 @@ void node_runtime::broadcast_groups(std::vector<std::byte>&& body) {
   broadcast_control(frame_kind::groups, std::move(body));
 }
 
-bool node_runtime::export_if_local(const actor_ref& actor) { return encode(actor).node == config_.node_id; }
+bool node_runtime::export_if_local(const actor_ref& actor) {
+  return &system_of(actor) == system_.get() && encode(actor).node == config_.node_id;
+}
 
 void node_runtime::broadcast_control(frame_kind kind, std::vector<std::byte>&& body) {
   std::vector<std::byte> frame = control_frame(kind);

@@ -55,7 +55,15 @@ void proxy::forward_exit(const actor_ref& from, const exit_reason& reason, bool)
 
 void proxy::add_checked(const std::vector<signature>& sigs) {
   std::lock_guard lock(checked_lock_);
-  checked_.insert(checked_.end(), sigs.begin(), sigs.end());
+  merge(checked_, sigs);
+}
+
+void proxy::merge(std::vector<signature>& into, const std::vector<signature>& more) {
+  // A scan per signature: an actor handles tens of types at most, and this runs per resolve.
+  for (const signature& s : more)
+    if (std::none_of(into.begin(), into.end(),
+                     [&](const signature& t) { return t.message == s.message && t.reply == s.reply; }))
+      into.push_back(s);
 }
 
 bool proxy::handles(message_type_id message, message_type_id reply) const noexcept {

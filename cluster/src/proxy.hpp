@@ -30,7 +30,12 @@ class proxy final : public message_forwarder {
   void forward_exit(const actor_ref& from, const exit_reason& reason, bool via_link) noexcept override;
   /// Only what a typed lookup checked against the remote actor (node::whereis<Ref>).
   bool handles(message_type_id message, message_type_id reply) const noexcept override;
+  /// Adds what a later typed lookup or a resolve of a global name checked (each once).
   void add_checked(const std::vector<signature>& sigs);
+  /// Appends to `into` the signatures of `more` it lacks. A resolve of a global name held on
+  /// another node (otp::named_ref resolves one per message) hands the same list each time:
+  /// appended whole, it grew by its size per message, without bound.
+  static void merge(std::vector<signature>& into, const std::vector<signature>& more);
 
  private:
   node_runtime& runtime_;

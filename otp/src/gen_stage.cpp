@@ -106,12 +106,12 @@ subscription upstream::accepted(const actor_ref& producer, std::uint64_t tag, co
   return entries_.back().sub;
 }
 
-void upstream::refused(const actor_ref& producer, std::uint64_t tag) {
+void upstream::refused(const actor_ref& producer, std::uint64_t tag, bool answered) {
   auto& pending = rare().pending;
   auto it = std::find_if(pending.begin(), pending.end(), [tag](const auto& p) { return p.first == tag; });
   ctx_.unwatch(it->second);  // drops a down already queued for it
   pending.erase(it);
-  send_cancel(producer, tag);
+  if (!answered) send_cancel(producer, tag);
 }
 
 // Asks and cancels never throw: try_cast says `full` when a live producer's bounded mailbox

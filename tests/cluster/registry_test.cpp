@@ -3,6 +3,7 @@
 // actor or its node, reaches a node that joins later, and three nodes claiming one name at once
 // agree on one winner while the others are told. This test process runs one node; node
 // programs (child_node) run the others, each stopped by its pid.
+#include "proxy.hpp"
 #include "test_nodes.hpp"
 
 #include "../support/eventually.hpp"
@@ -46,6 +47,20 @@ bool all_see(eam::cluster::node& here, const std::vector<std::string>& ids, cons
 }  // namespace
 
 TEST_SUITE("cluster.registry") {
+  TEST_CASE("a proxy resolved again and again keeps each checked signature once") {
+    // otp::named_ref resolves a global name per message; each resolve of a name held on
+    // another node hands its proxy the name's signatures, which were appended whole each time.
+    using signature = eam::cluster::internal::proxy::signature;
+    const auto a = eam::message_type_id::of<add>(), g = eam::message_type_id::of<get>(),
+               i = eam::message_type_id::of<int>();
+    std::vector<signature> checked;
+    const std::vector<signature> announced{{a, {}}, {g, i}};
+    for (int resolve = 0; resolve < 1000; ++resolve) eam::cluster::internal::proxy::merge(checked, announced);
+    CHECK(checked.size() == 2);
+    eam::cluster::internal::proxy::merge(checked, {{g, i}, {g, {}}});  // a cast of get is another signature
+    CHECK(checked.size() == 3);
+  }
+
   TEST_CASE("a supervised actor keeps its global name across restarts on every node") {
     auto here = start_test_node("here");
     auto second = start_test_node("second", {here->address()});

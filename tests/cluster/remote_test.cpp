@@ -103,6 +103,23 @@ bool seen_eventually(observer_state& s, F pred) {
 }  // namespace
 
 TEST_SUITE("cluster.remote") {
+  TEST_CASE("an actor of another actor system in this process neither crosses the wire nor joins a group here") {
+    // Its id is its system's: the node would file it under an id that may be one of its own
+    // actors', and calls from peers to it would reach that one.
+    child_node b = start_child();
+    auto a = start_here({b.address()});
+    REQUIRE(a->wait_for_peer("b", 30s));
+    eam::actor_system app({.workers = 1});
+    auto foreign =
+        app.spawn([](eam::actor_context&) { return eam::behavior{[](const echo& e) { return "app: " + e.text; }}; });
+    auto echo_b = a->whereis<echo_ref>("b", "echo").value();
+    const auto sent = echo_b.call(call_back{foreign, "ping"}).get();
+    REQUIRE_FALSE(sent.has_value());
+    CHECK(sent.error_value().code() == eam::cluster::cluster_errc::type_not_registered);
+    CHECK(a->join_group("workers", foreign).code() == eam::cluster::cluster_errc::not_a_local_actor);
+    CHECK(echo_b.call(echo{"still here"}).get().value() == "still here");
+  }
+
   TEST_CASE("cast and call travel both ways between two processes") {
     child_node b = start_child();
     auto a = start_here({b.address()});

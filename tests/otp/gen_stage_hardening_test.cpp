@@ -282,4 +282,58 @@ TEST_SUITE("otp.gen_stage.hardening") {
       CHECK(producer.stop());
     }
   }
+
+  TEST_CASE("a consumer refused by its producer sends no cancel for the tag it was refused") {
+    // The producer holds nothing under a refused tag, or holds another consumer's subscription
+    // there (one that took the tag first): a cancel would end that one. The fake producer
+    // refuses the first subscribe and accepts the second; both come from the consumer, so a
+    // cancel sent between them would reach it between them.
+    std::mutex m;
+    std::vector<std::string> seen;
+    eam::actor_system system({.workers = 2});
+    auto producer = eam::unchecked_typed_ref_cast<otp::source_ref<int>>(system.spawn([&](eam::actor_context&) {
+      return eam::behavior{
+          [&](otp::detail::stage_subscribe<int>) -> std::optional<eam::error> {
+            std::lock_guard l(m);
+            seen.push_back("subscribe");
+            if (seen.size() == 1) return eam::error(otp::otp_errc::invalid_subscription, "refused for the test");
+            return std::nullopt;
+          },
+          [&](otp::detail::stage_cancel) {
+            std::lock_guard l(m);
+            seen.push_back("cancel");
+          },
+          [](otp::detail::stage_ask) {},
+      };
+    }));
+    auto sink = otp::consumer<int>::start(system, [](std::vector<int>&) {});
+    const auto refused = sink.subscribe(producer, {.max_demand = 10});
+    REQUIRE_FALSE(refused.has_value());
+    CHECK(refused.error_value().code() == otp::otp_errc::invalid_subscription);
+    REQUIRE(sink.subscribe(producer, {.max_demand = 10}).has_value());
+    std::lock_guard l(m);
+    CHECK(seen == std::vector<std::string>{"subscribe", "subscribe"});
+  }
+
+  TEST_CASE("tag 0 names no subscription: refused on subscribe, and an ask or cancel under it changes nothing") {
+    // A peer's message may say anything; a free partition's tag is 0, and a cancel under 0
+    // released a free partition again (its consumer count fell below the consumers there).
+    eam::actor_system system({.workers = 2});
+    auto producer = otp::producer<int>::start(
+        system, [](std::size_t demand) { return range(0, static_cast<int>(demand)); },
+        {.dispatcher = otp::dispatcher_kind::partition, .partitions = 2, .demand = otp::demand_mode::accumulate});
+    stage_log<int> log;
+    REQUIRE(eam::test::recorder(system, log).subscribe(producer.ref(), {.max_demand = 10, .partition = 0}).has_value());
+    const auto sink =
+        system.spawn([](eam::actor_context&) { return eam::behavior{[](otp::detail::stage_events<int>) {}}; });
+    const auto refused = producer.ref().call(otp::detail::stage_subscribe<int>{sink, 0, 5, 1}).get().value();
+    REQUIRE(refused.has_value());
+    CHECK(refused->code() == otp::otp_errc::invalid_subscription);
+    producer.ref().cast(otp::detail::stage_cancel{0});
+    producer.ref().cast(otp::detail::stage_ask{0, 100});
+    const auto stats = producer.stats().value();  // after the cast: the same sender, in order
+    CHECK(stats.consumers == 1);
+    CHECK(stats.held_demand == 10);  // the real consumer's first demand, nothing asked under 0
+    CHECK(producer.stop());
+  }
 }

@@ -36,7 +36,7 @@ task<result<subscription>> subscribe_upstream(actor_ref self, upstream& up, stag
       m.producer.call(stage_subscribe<T>{std::move(self), tag.value(), m.options.max_demand, m.options.partition});
   auto answer = co_await call;
   if (!answer || answer.value()) {
-    up.refused(m.producer, tag.value());
+    up.refused(m.producer, tag.value(), answer.has_value());
     co_return answer ? *answer.value() : answer.error_value();
   }
   co_return up.accepted(m.producer, tag.value(), m.options);

@@ -15,6 +15,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <unordered_map>
 #include <utility>
 
 namespace eam::otp {
@@ -118,6 +119,7 @@ class partition_dispatcher final : public dispatcher<T> {
     if (p.tag != 0) return error(otp_errc::invalid_subscription, "partition " + std::to_string(*partition) + " is taken");
     if (find(tag) != nullptr)
       return error(otp_errc::invalid_subscription, "subscription tag " + std::to_string(tag) + " is in use");
+    by_tag_.emplace(tag, *partition);
     p.tag = tag;
     p.ref = std::move(consumer);
     p.demand = 0;
@@ -250,20 +252,24 @@ class partition_dispatcher final : public dispatcher<T> {
     release(p);
   }
   void release(partition& p) {
+    by_tag_.erase(p.tag);
     p.tag = 0;
     p.ref = {};
     p.demand = 0;
     --consumers_;
   }
+  /// The partition of subscription `tag`, or null. Indexed: an ask finds its partition at
+  /// once among thousands. Tag 0 (a free partition's) is never in the index, whatever a peer
+  /// sends.
   partition* find(std::uint64_t tag) {
-    for (auto& p : partitions_)
-      if (p.tag == tag) return &p;
-    return nullptr;
+    const auto it = by_tag_.find(tag);
+    return it == by_tag_.end() ? nullptr : &partitions_[it->second];
   }
 
   std::function<std::optional<std::size_t>(const T&)> hash_;  // the user's
   std::optional<default_partitioner<T>> default_;             // or the default, called inline
   std::vector<partition> partitions_;
+  std::unordered_map<std::uint64_t, std::size_t> by_tag_;  // subscription tag -> partition index
   std::size_t consumers_ = 0;
   std::size_t asked_ = 0;  // asked of the producer and not yet answered with events
 };

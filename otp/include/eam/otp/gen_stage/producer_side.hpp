@@ -15,8 +15,8 @@
 #include <eam/otp/gen_stage/demand_dispatcher.hpp>
 #include <eam/otp/gen_stage/partition_dispatcher.hpp>
 
-#include <algorithm>
 #include <memory>
+#include <unordered_map>
 
 namespace eam::otp::detail {
 
@@ -53,9 +53,12 @@ class producer_side {
   /// A consumer subscribes: refused with the reason, or accepted with its initial demand.
   std::optional<error> subscribe(stage_subscribe<T>& m, std::size_t& demand) {
     if (!m.consumer) return error(otp_errc::invalid_subscription, "no consumer");
+    if (m.tag == 0) return error(otp_errc::invalid_subscription, "no subscription tag");  // 0 names none
     if (auto refused = dispatcher_->subscribe(m.tag, eam::unchecked_typed_ref_cast<sink_ref<T>>(m.consumer), m.partition))
       return refused;
-    consumers_.push_back({m.tag, ctx_.watch(m.consumer)});
+    const watch_ref watch = ctx_.watch(m.consumer);
+    watch_by_tag_.emplace(m.tag, watch);
+    tag_by_watch_.emplace(watch.id, m.tag);
     emit_subscribe(ctx_.id(), m.tag);
     demand = pass(settle(dispatcher_->ask(m.tag, m.initial_demand)));
     return std::nullopt;
@@ -63,19 +66,19 @@ class producer_side {
   std::size_t ask(const stage_ask& a) { return pass(settle(dispatcher_->ask(a.tag, a.count))); }
   /// The consumer cancelled.
   std::size_t cancel(const stage_cancel& c) {
-    auto it = find_tag(c.tag);
-    if (it == consumers_.end()) return 0;
-    ctx_.unwatch(it->watch);
-    consumers_.erase(it);
+    if (!forget(c.tag)) return 0;
     emit_cancel(ctx_.id(), c.tag, "cancel");
     return pass(settle(dispatcher_->cancel(c.tag)));
   }
   /// A watched actor ended: true (and the demand its going frees) when it was a consumer.
   bool on_down(const down& d, std::size_t& demand) {
-    auto it = std::find_if(consumers_.begin(), consumers_.end(), [&](const consumer& c) { return c.watch == d.ref; });
-    if (it == consumers_.end()) return false;
-    const std::uint64_t tag = it->tag;
-    consumers_.erase(it);
+    // Every watch here is this stage's own, so its id names it (the engine counts them per
+    // watcher); a consuming stage's watches on its producers are not in the index.
+    auto it = tag_by_watch_.find(d.ref.id);
+    if (it == tag_by_watch_.end()) return false;
+    const std::uint64_t tag = it->second;
+    tag_by_watch_.erase(it);
+    watch_by_tag_.erase(tag);
     emit_cancel(ctx_.id(), tag, d.reason.to_string());
     demand = pass(settle(dispatcher_->cancel(tag)));
     return true;
@@ -96,12 +99,14 @@ class producer_side {
   }
 
  private:
-  struct consumer {
-    std::uint64_t tag;
-    watch_ref watch;
-  };
-  typename std::vector<consumer>::iterator find_tag(std::uint64_t tag) {
-    return std::find_if(consumers_.begin(), consumers_.end(), [tag](const consumer& c) { return c.tag == tag; });
+  /// Stops watching the consumer of subscription `tag`; false when there is none (any more).
+  bool forget(std::uint64_t tag) {
+    auto it = watch_by_tag_.find(tag);
+    if (it == watch_by_tag_.end()) return false;
+    ctx_.unwatch(it->second);
+    tag_by_watch_.erase(it->second.id);
+    watch_by_tag_.erase(it);
+    return true;
   }
   /// Cancels the subscriptions of the consumers the dispatcher dropped for a full mailbox.
   [[gnu::always_inline]] std::size_t settle(std::size_t demand) {
@@ -111,13 +116,8 @@ class producer_side {
     return demand;
   }
   [[gnu::noinline]] void cancel_refused() {
-    for (const std::uint64_t tag : dispatcher_->take_refused()) {
-      auto it = find_tag(tag);
-      if (it == consumers_.end()) continue;
-      ctx_.unwatch(it->watch);
-      consumers_.erase(it);
-      emit_cancel(ctx_.id(), tag, "mailbox_full");
-    }
+    for (const std::uint64_t tag : dispatcher_->take_refused())
+      if (forget(tag)) emit_cancel(ctx_.id(), tag, "mailbox_full");
   }
   /// In accumulate mode demand is held, not passed on.
   std::size_t pass(std::size_t demand) {
@@ -128,7 +128,10 @@ class producer_side {
 
   actor_context& ctx_;
   std::unique_ptr<dispatcher<T>> dispatcher_;
-  std::vector<consumer> consumers_;
+  // The consumers' watches, both ways, so that a cancel or a down costs the same whatever
+  // the number of consumers.
+  std::unordered_map<std::uint64_t, watch_ref> watch_by_tag_;
+  std::unordered_map<std::uint64_t, std::uint64_t> tag_by_watch_;  // watch id -> tag
   demand_mode mode_;
   std::size_t held_ = 0;
 };

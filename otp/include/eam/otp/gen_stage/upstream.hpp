@@ -45,9 +45,12 @@ class upstream {
   result<std::uint64_t> prepare(const actor_ref& producer, subscribe_options& options);
   /// The producer accepted: the subscription exists, with max_demand outstanding.
   subscription accepted(const actor_ref& producer, std::uint64_t tag, const subscribe_options& options);
-  /// The subscribe call failed or was refused: forget it (and cancel it at the producer, in
-  /// case the call only timed out).
-  void refused(const actor_ref& producer, std::uint64_t tag);
+  /// The subscribe call failed or was refused: forget it. `answered` says the producer itself
+  /// refused, and so holds nothing under the tag. Otherwise (the call timed out, say) the
+  /// producer may yet accept it, so it is told to cancel. A cancel after a refusal would
+  /// cancel whatever the producer does hold under that tag: the subscription of a consumer on
+  /// another node whose tag it was.
+  void refused(const actor_ref& producer, std::uint64_t tag, bool answered);
 
   /// The subscription with that tag, or null (cancelled meanwhile).
   entry* find(std::uint64_t tag) noexcept {
