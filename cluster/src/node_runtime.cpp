@@ -35,9 +35,16 @@ constexpr int monitored_events = ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_SU
                                  ZMQ_EVENT_HANDSHAKE_FAILED_AUTH;
 
 std::string default_node_id() {
+  // Host and pid name the process for a reader, and a random suffix keeps the id unique where
+  // they repeat: containers on the host's network share its hostname and each may run as pid
+  // 1, and two nodes in one process share both. Two nodes under one id evicted each other on
+  // every greeting, as a restarted node.
   char host[256] = {};
   if (::gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "node");
-  return std::string(host) + "-" + std::to_string(::getpid());
+  std::random_device rd;
+  char suffix[16];
+  std::snprintf(suffix, sizeof suffix, "%08x", static_cast<unsigned>(rd()));
+  return std::string(host) + "-" + std::to_string(::getpid()) + "-" + suffix;
 }
 
 std::uint64_t random_incarnation() {

@@ -8,6 +8,7 @@
 #include "../support/eventually.hpp"
 
 #include <doctest/doctest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -206,6 +207,21 @@ TEST_SUITE("cluster.membership") {
     auto c = eam::cluster::start_node(config);
     REQUIRE_FALSE(c);
     CHECK(c.error_value().code() == eam::errc::timeout);
+  }
+
+  TEST_CASE("two nodes of one process with default ids get ids of their own and see each other") {
+    // Host and pid alone named both the same, as they do two containers on the host's network.
+    register_messages();
+    eam::cluster::node_config config;
+    config.cookie = cookie;
+    config.system.workers = 1;
+    auto a = eam::cluster::start_node(config).value();
+    config.seeds = {a->address()};
+    auto b = eam::cluster::start_node(config).value();
+    REQUIRE(a->id() != b->id());
+    CHECK(a->id().find("-" + std::to_string(::getpid()) + "-") != std::string::npos);
+    CHECK(a->wait_for_peer(b->id(), 30s));
+    CHECK(b->wait_for_peer(a->id(), 30s));
   }
 
   TEST_CASE("a node with another cookie never becomes a member") {

@@ -37,7 +37,7 @@
 namespace eam::cluster {
 
 struct node_config {
-  /// Unique in the cluster. Empty: "<host>-<pid>".
+  /// Unique in the cluster. Empty: "<host>-<pid>-<8 random hex digits>".
   std::string node_id;
   /// Where the node listens for other nodes, and the address they are told to use (empty: the
   /// bind address).
