@@ -5,7 +5,7 @@
 /// O(log n). A scan of every consumer per ask and per batch made a work pool of 512 consumers
 /// with max_demand 10 five times as slow per event as one of 8.
 ///
-/// `Order::largest_first` puts the largest demand on top (the demand dispatcher serves it),
+/// `demand_order::largest_first` puts the largest demand on top (the demand dispatcher serves it),
 /// `smallest_first` the smallest (the broadcast dispatcher's pace). Equal demands go by
 /// subscription order, the older first, as a scan of the subscriptions in order picked them.
 
