@@ -267,6 +267,11 @@ class node_runtime final : public ref_resolver,
   typed_ref<void(stop_relay_later), void(stop_relay)> relay_stopper_;  // ends each migrated actor's relay after its forward_for
   std::mutex spawners_lock_;
   std::unordered_map<std::string, actor_ref> spawners_;  // other nodes' spawners, by node id, once looked up
+  // export_named's answers by the actor's type (handling_type), with the number of wire types
+  // registered when each was made: what a type handles never changes, and the wire registry
+  // only grows, so an answer holds until a type is registered after it.
+  std::mutex exported_signatures_lock_;
+  std::unordered_map<const void*, std::pair<std::size_t, std::vector<wire_signature>>> exported_signatures_;
   // Tells the peers of an exported actor's end or move, off the thread where that happens (a
   // worker during the actor's exit, which must not wait for a peer's flow control).
   typed_ref<void(exported_ended), void(exported_moved)> exports_notifier_;

@@ -57,6 +57,13 @@ bool handles(const actor_ref& ref, message_type_id message, message_type_id repl
   return detail::cell_handles_all(ref.cell(), &sig, 1);
 }
 
+const void* handling_type(const actor_ref& ref) noexcept {
+  const detail::actor_cell* c = ref.cell();
+  // The type descriptor is static, as in cell_handles_all; a forwarder answers for itself.
+  if (c == nullptr || c->is_dead() || c->forwarder() != nullptr) return nullptr;
+  return &c->type();
+}
+
 cast_result send(const actor_ref& to, message& m) noexcept {
   detail::envelope* e = m.release();
   if (e == nullptr) return cast_result::gone;

@@ -25,6 +25,11 @@ using eam::test::eventually;
 using namespace std::chrono_literals;
 
 namespace {
+/// Registered for the wire only inside the test that uses it, after an actor handling it exists.
+struct late_note {
+  int n = 0;
+  MSGPACK_DEFINE(n);
+};
 
 #ifdef EAM_TEST_SANITIZED
 constexpr int contests = 10;
@@ -59,6 +64,28 @@ TEST_SUITE("cluster.registry") {
     CHECK(checked.size() == 2);
     eam::cluster::internal::proxy::merge(checked, {{g, i}, {g, {}}});  // a cast of get is another signature
     CHECK(checked.size() == 3);
+  }
+
+  TEST_CASE("what a global name's actor handles is announced afresh once a wire type is registered after it") {
+    // A node keeps the signatures it announces per actor type. One list made before a type was
+    // registered for the wire lacks that type, and must not serve an actor named after it.
+    auto here = start_test_node("here");
+    auto second = start_test_node("second", {here->address()});
+    REQUIRE(second->wait_for_peer("here", 30s));
+    REQUIRE(here->wait_for_peer("second", 30s));
+    const auto noter = [](eam::actor_context&) {
+      return eam::behavior{[](late_note) {}, [](whoami) { return std::string("noter"); }};
+    };
+    here->system().spawn({.name = "noter.before", .global = true}, noter);
+    REQUIRE(eventually([&] { return second->system().whereis("noter.before").has_value(); }));
+    eam::cluster::register_message<late_note>("test.late_note");
+    here->system().spawn({.name = "noter.after", .global = true}, noter);
+    REQUIRE(eventually([&] { return second->system().whereis("noter.after").has_value(); }));
+    using note_ref = eam::typed_ref<void(late_note)>;
+    CHECK(second->system().whereis<note_ref>("noter.after").has_value());
+    CHECK(second->system().whereis<holder_ref>("noter.after").has_value());
+    CHECK(second->system().whereis<holder_ref>("noter.before").has_value());
+    CHECK_FALSE(second->system().whereis<note_ref>("noter.before").has_value());  // announced before
   }
 
   TEST_CASE("a supervised actor keeps its global name across restarts on every node") {

@@ -1,6 +1,7 @@
 // The engine's public seams that the OTP and cluster layers build on (engine/README.md, 7).
 #include <doctest/doctest.h>
 #include <eam/eam.hpp>
+#include <eam/engine/any_message.hpp>
 #include <eam/engine/telemetry.hpp>
 
 #include "../support/eventually.hpp"
@@ -51,6 +52,20 @@ TEST_SUITE("engine.seams") {
     system.stop(untyped);
     REQUIRE(eventually([&] { return !untyped.is_alive(); }));
     CHECK(eam::typed_ref_cast<eam::typed_ref<int(get)>>(untyped).code() == eam::errc::actor_not_found);
+  }
+
+  TEST_CASE(
+      "handling_type names what an actor handles: one for a factory's actors, another for another's, none once dead") {
+    eam::actor_system system({.workers = 2});
+    const eam::actor_ref a = system.spawn(store), b = system.spawn(store);
+    const eam::actor_ref other = system.spawn([](eam::actor_context&) { return eam::behavior{[](put) {}}; });
+    REQUIRE(eam::handling_type(a) != nullptr);
+    CHECK(eam::handling_type(a) == eam::handling_type(b));
+    CHECK(eam::handling_type(other) != eam::handling_type(a));
+    CHECK(eam::handling_type(eam::actor_ref{}) == nullptr);
+    system.stop(b);
+    REQUIRE(eventually([&] { return !b.is_alive(); }));
+    CHECK(eam::handling_type(b) == nullptr);
   }
 
   TEST_CASE("a blocking call inside a handler fails at once with blocking_call_on_worker") {

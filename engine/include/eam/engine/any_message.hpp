@@ -146,6 +146,12 @@ class reply_receiver {
 /// Whether the live actor behind `ref` has the signature (message type, reply type; an empty
 /// reply for a cast): typed_ref_cast's check for types known only at run time.
 [[nodiscard]] bool handles(const actor_ref& ref, message_type_id message, message_type_id reply) noexcept;
+/// What the live actor behind `ref` handles is fixed by its type (a class actor's or a
+/// factory's): this names that type, the same for every actor of it, so that a layer asking
+/// handles() for many signatures (the cluster's export of a named actor) can keep the answers
+/// under it. Null for a dead ref and for a forwarding actor, whose answers are its forwarder's
+/// and may change.
+[[nodiscard]] const void* handling_type(const actor_ref& ref) noexcept;
 
 /// Sends `m` as a cast, whatever its type: `sent`; `full` when a bounded mailbox turns it away
 /// (m is still the caller's); `gone` when the actor has ended (m is dropped). An actor without
