@@ -71,8 +71,7 @@ TEST_SUITE("otp.dynamic_supervisor") {
     for (int i = 1; i < n; i += 2) system.stop(kids[static_cast<std::size_t>(i)]);
     // A stop is a message: until each has ended, the list below may still show it alive (seen
     // once under ThreadSanitizer, which then found the old ref where a new one belonged).
-    for (int i = 1; i < n; i += 2)
-      REQUIRE(eventually([&] { return !kids[static_cast<std::size_t>(i)].is_alive(); }));
+    for (int i = 1; i < n; i += 2) REQUIRE(eventually([&] { return !kids[static_cast<std::size_t>(i)].is_alive(); }));
     // The temporary ones are gone; the permanent ones stopped normally are started again.
     std::size_t permanent_left = 0;
     for (int i = 1; i < n; i += 2) permanent_left += i % 3 == 0 ? 1 : 0;
