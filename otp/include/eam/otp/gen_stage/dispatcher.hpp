@@ -5,10 +5,12 @@
 
 #include <eam/otp/gen_stage/options.hpp>
 #include <eam/otp/gen_stage/protocol.hpp>
+#include <eam/otp/otp_errc.hpp>
 
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -46,6 +48,11 @@ class dispatcher {
   std::vector<std::uint64_t> take_refused() noexcept { return std::exchange(refused_, {}); }
 
  protected:
+  /// The refusal of a subscription under a tag this dispatcher already serves (tags come from
+  /// the consumers' processes, which may be other nodes).
+  static error tag_in_use(std::uint64_t tag) {
+    return error(otp_errc::invalid_subscription, "subscription tag " + std::to_string(tag) + " is in use");
+  }
   /// Sends events[from, from + n) to one consumer: the whole vector when that is all of it,
   /// which is the common case of a batch made for one consumer. On success the sent events
   /// are moved-from (the whole vector: left empty); false when the consumer's mailbox refused

@@ -117,8 +117,7 @@ class partition_dispatcher final : public dispatcher<T> {
                                                    std::to_string(partitions_.size()) + " does not exist");
     auto& p = partitions_[*partition];
     if (p.tag != 0) return error(otp_errc::invalid_subscription, "partition " + std::to_string(*partition) + " is taken");
-    if (find(tag) != nullptr)
-      return error(otp_errc::invalid_subscription, "subscription tag " + std::to_string(tag) + " is in use");
+    if (find(tag) != nullptr) return this->tag_in_use(tag);
     by_tag_.emplace(tag, *partition);
     p.tag = tag;
     p.ref = std::move(consumer);

@@ -7,7 +7,6 @@
 #include <eam/otp/gen_stage/consumer_set.hpp>
 #include <eam/otp/gen_stage/dispatcher.hpp>
 #include <eam/otp/gen_stage/event_buffer.hpp>
-#include <eam/otp/otp_errc.hpp>
 
 #include <algorithm>
 
@@ -20,8 +19,7 @@ class single_buffer_dispatcher : public dispatcher<T> {
       : dispatcher<T>(producer_id), buffer_(producer_id, opts.buffer_size, opts.buffer_keep) {}
 
   std::optional<error> subscribe(std::uint64_t tag, sink_ref<T> consumer, std::optional<std::size_t>) override {
-    if (!consumers_.add(tag, std::move(consumer)))
-      return error(otp_errc::invalid_subscription, "subscription tag " + std::to_string(tag) + " is in use");
+    if (!consumers_.add(tag, std::move(consumer))) return this->tag_in_use(tag);
     return std::nullopt;
   }
   std::size_t dispatch(std::vector<T>&& events) override {
