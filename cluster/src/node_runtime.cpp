@@ -2,6 +2,7 @@
 
 #include "inbound.hpp"
 #include "key_derivation.hpp"
+#include "stalled_frames.hpp"
 #include "zap_authenticator.hpp"
 
 #include <eam/cluster/errc.hpp>
@@ -130,7 +131,11 @@ struct link {
   void* dealer = nullptr;
   void* monitor = nullptr;
   std::shared_ptr<peer> to;  // set once the node's hello has come
-  std::deque<zmq_msg_t> stalled;
+  stalled_frames stalled;
+  // Flushed on the next sweep without a notice from its peer (flush_all): its peer holds frames
+  // whose notice was spent, given back for a command or left when the peer moved here from
+  // another link. (A notice that comes during a hold stays unread until it lifts: needs_flush.)
+  bool flush_again = false;
   std::chrono::steady_clock::time_point last_sent;
   std::string server_key;      // fingerprint of the key the listener is expected to have
   std::string client_key;      // fingerprint of the key pair this link presents
@@ -348,8 +353,7 @@ link& node_runtime::dial(const std::string& address, bool configured, std::strin
 
 void node_runtime::close_link(link& l, int linger_ms) {
   close_gate(l);
-  for (auto& m : l.stalled) zmq_msg_close(&m);
-  l.stalled.clear();
+  l.stalled.close_all();
   if (l.dealer != nullptr) {
     zmq_socket_monitor(l.dealer, nullptr, 0);
     set_int(l.dealer, ZMQ_LINGER, linger_ms);
@@ -402,10 +406,8 @@ void node_runtime::run_io() {
     items.push_back({nullptr, wake_fd_, ZMQ_POLLIN, 0});
     items.push_back({nullptr, udp_fd_, ZMQ_POLLIN, 0});
     if (zap_) items.push_back({zap_->socket(), 0, ZMQ_POLLIN, 0});
-    for (auto& l : links_) {
-      const auto gate = guard(*l);
-      if (!l->stalled.empty() && !l->holding) items.push_back({l->dealer, 0, ZMQ_POLLOUT, 0});
-    }
+    for (auto& l : links_)
+      if (l->stalled.any() && !l->holding) items.push_back({l->dealer, 0, ZMQ_POLLOUT, 0});
     const auto gossip_due = origin_ + swim_->next_deadline();
     const auto wake_at = std::min(next_tick, gossip_due);
     const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(wake_at - std::chrono::steady_clock::now());
@@ -789,6 +791,13 @@ bool flush_from_sender(send_gate& gate) noexcept {
   return !done.held_back && l.stalled.empty();
 }
 
+bool node_runtime::needs_flush(link& l) {
+  // A holding link sends nothing: its peer's notice waits, unread, until the hold lifts.
+  if (l.holding || l.dealer == nullptr) return false;
+  if (l.flush_again || l.stalled.any()) return true;
+  return l.to && l.to->take_io_notice();
+}
+
 void node_runtime::flush_all() {
   bool drained = false;
   // A flush that gave frames back waits for a command posted before them: run the commands,
@@ -797,9 +806,12 @@ void node_runtime::flush_all() {
     bool held_back = false;
     drained = false;
     for (auto& l : links_) {
-      const auto gate = guard(*l);
-      if (l->dealer != nullptr) held_back = flush(*l).held_back || held_back;
-      drained = drained || (l->draining && l->stalled.empty());
+      if (needs_flush(*l)) {
+        const auto gate = guard(*l);
+        l->flush_again = flush(*l).held_back;
+        held_back = held_back || l->flush_again;
+      }
+      drained = drained || (l->draining && !l->stalled.any());
     }
     if (!held_back) break;
     run_commands();
@@ -1777,6 +1789,9 @@ void node_runtime::on_rekey_request(const std::shared_ptr<peer>& from, std::stri
   l->draining = true;
   link& fresh = dial(l->address, configured, std::string(fingerprint));
   fresh.to = std::move(to);
+  // What the flush above could not take (ZeroMQ full, or given back for a command) waits in the
+  // peer's buffer with its notice spent: the new link takes it once its hold lifts.
+  fresh.flush_again = true;
   fresh.rekey_grace_until = std::chrono::steady_clock::now() + 2 * rekey_wait;
   fresh.holding = true;
   close_drained_links();
@@ -1800,12 +1815,13 @@ link& node_runtime::replace_link(link& old, std::string server_key, int linger_m
   const bool configured = old.configured;
   close_gate(old);
   std::shared_ptr<peer> to = old.to;
-  std::deque<zmq_msg_t> stalled;
+  stalled_frames stalled;
   stalled.swap(old.stalled);
   close_link(old, linger_ms);
   std::erase_if(links_, [&](const std::unique_ptr<link>& l) { return l.get() == &old; });
   link& fresh = dial(address, configured, std::move(server_key));
   fresh.to = std::move(to);
+  fresh.flush_again = true;  // its peer's frames may wait for a link to take them
   fresh.stalled.swap(stalled);
   return fresh;
 }

@@ -170,6 +170,9 @@ class node_runtime final : public ref_resolver,
   };
   /// Hands the link's frames to ZeroMQ, those it refused before first.
   flushed flush(link& l);
+  /// Whether the sweep flushes `l` now: frames refused or given back, a hold just lifted, or
+  /// its peer's notice (taken here). Reads no lock: a quiet link costs one relaxed load.
+  bool needs_flush(link& l);
   void flush_all();
   // The send gate of a link's peer (send_gate.hpp). guard: held while the I/O thread uses the
   // link's DEALER, refused frames or send time (empty for a link no peer greeted yet). The gate

@@ -39,6 +39,9 @@ void peer::close_frame() {
 }
 
 void peer::notify_io() noexcept {
+  // Release, then the eventfd's write and the I/O thread's read (ordered by the kernel): the
+  // turn that this write wakes reads the notice.
+  io_notice_.store(true, std::memory_order_release);
   const std::uint64_t one = 1;
   (void)!::write(wake_fd_, &one, sizeof one);  // a full counter (never: 2^64 - 2) still wakes the loop
 }

@@ -88,6 +88,11 @@ class peer {
   /// Marks the calling thread as the one that drains the buffers: it never waits for room (it
   /// would wait for itself); what it queues (answers to lookups, monitors, errors) is small.
   static void this_thread_drains() noexcept;
+  /// Whether this peer woke the I/O thread for frames since the last call (cleared here). The
+  /// notice carries nothing: the frames are read under the buffer's lock (take_frames).
+  bool take_io_notice() noexcept {
+    return io_notice_.load(std::memory_order_relaxed) && io_notice_.exchange(false, std::memory_order_acquire);
+  }
   /// Moves the frames ready to send into `out` and wakes waiting senders.
   void take_frames(std::vector<frame_buffer>& out);
   /// Puts frames taken by take_frames back before everything queued since, in their order (the
@@ -148,6 +153,11 @@ class peer {
   std::atomic<bool> up_{true};  // written under lock_; read without it by is_up
   std::uint64_t next_request_ = 0;
   std::unordered_map<std::uint64_t, reply_handle> calls_;
+  // Set before the wake-up it announces (notify_io), so the turn of the I/O loop that the
+  // wake-up causes sees it; a link whose peer has none is passed over by the sweep. Its own
+  // line: senders write lock_'s line on every item, and the I/O thread reads this one for
+  // every peer on every turn.
+  alignas(64) std::atomic<bool> io_notice_{false};
 };
 
 }  // namespace eam::cluster::internal

@@ -34,6 +34,8 @@
 //                           handle before the move (5 us each, so that they are still queued
 //                           when the actor pauses) and cheap after it; the detail says how
 //                           many were still queued at the fewest.
+// The client's --idle-nodes K starts K more nodes in its process that join and stay idle: the
+// rows then run in a cluster of K + 2 members (start_idle_nodes).
 #include "../../workloads/done_latch.hpp"
 #include "remote_cli.hpp"
 
@@ -324,11 +326,41 @@ void time_propagation(report& r, std::int64_t n, const std::string& what, Publis
   r.detail = failure.empty() ? std::to_string(n) + " " + what + " seen on the other node" : failure;
 }
 
+/// --idle-nodes K: K more nodes in the client's process join the cluster and do nothing, so
+/// that the two measured nodes run among K + 2 members (a larger cluster's links, heartbeats
+/// and gossip). Started before the row and each waited for until it sees every other member.
+std::vector<std::unique_ptr<eam::cluster::node>> start_idle_nodes(const options& o, const std::string& seed,
+                                                                  eam::cluster::node& client) {
+  const auto count = static_cast<std::size_t>(o.number("idle-nodes", 0));
+  std::vector<std::unique_ptr<eam::cluster::node>> idle;
+  for (std::size_t i = 0; i < count; ++i) {
+    eam::cluster::node_config config;
+    config.node_id = "idle-" + std::to_string(i);
+    config.seeds = {seed};
+    config.cookie = o.workload == "remote-cast-curve" ? std::optional(o.text("cookie")) : std::nullopt;
+    config.system.workers = 1;
+    auto started = eam::cluster::start_node(std::move(config));
+    if (!started) throw std::runtime_error(std::string("start_node (idle): ") + started.error_value().what());
+    idle.push_back(std::move(started).value());
+  }
+  const auto deadline = clock_type::now() + 120s;
+  const auto all_see_all = [&] {
+    if (client.peers().size() < count + 1) return false;
+    return std::all_of(idle.begin(), idle.end(), [&](const auto& n) { return n->peers().size() >= count + 1; });
+  };
+  while (!all_see_all()) {
+    if (clock_type::now() > deadline) throw std::runtime_error("the idle nodes did not all connect within 120 s");
+    std::this_thread::sleep_for(10ms);
+  }
+  return idle;
+}
+
 int client(const options& o) {
   const std::int64_t n = o.number("n");
   const std::string address = o.host + ":" + std::to_string(o.port);
   auto node = start(o, "client", {address});
   if (!node->wait_for_peer("server", 30s)) throw std::runtime_error("no connection to the server node at " + address);
+  const auto idle = start_idle_nodes(o, address, *node);
   auto found = node->whereis<server_ref>("server", "server");
   if (!found) throw std::runtime_error(std::string("whereis server: ") + found.error_value().what());
   const server_ref srv = std::move(found).value();
@@ -492,6 +524,7 @@ int client(const options& o) {
 
   // Tell the server to finish and wait for its answer, boundedly: the result above stands.
   (void)srv.call(stop{}, 5s).get();
+  for (const auto& i : idle) i->shutdown();
   node->shutdown();
   r.print();
   return r.ok ? 0 : 1;
