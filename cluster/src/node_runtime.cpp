@@ -664,6 +664,7 @@ bool node_runtime::read_monitor(link& l) {
       auth_failures_.fetch_add(1, std::memory_order_relaxed);
       note_bad_frame(l.address, "the handshake failed: another cookie, or open mode against a secure node");
       bad_frames_.fetch_sub(1, std::memory_order_relaxed);  // counted as an auth failure, not a bad frame
+      if (!secure_) continue;  // no keys to try (open mode has an empty ring): it dials again
       // With several keys installed, the listener may have another one of them (a rotation
       // under way): the next attempt tries the next key.
       std::size_t keys;

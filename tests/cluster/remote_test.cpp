@@ -366,6 +366,20 @@ TEST_SUITE("cluster.remote") {
     }
   }
 
+  TEST_CASE("a node in open mode whose dialled handshake fails counts it and keeps running") {
+    // Its handshakes with a secure listener fail; it then looked for a next key to try in a
+    // key ring that open mode leaves empty (a crash). The node here is the one in open mode.
+    // Two listeners: each fails at least its first handshake, and the second failure is counted
+    // only once the first was handled whole (ZeroMQ may not dial again after one).
+    child_node b = start_child("b", cookie);
+    child_node c = start_child("c", cookie);
+    auto a = start_here({b.address(), c.address()}, std::nullopt);
+    REQUIRE(eventually([&] { return a->stats().auth_failures >= 2; }, 30s));
+    CHECK(a->peers().empty());
+    CHECK(a->stats().messages_in == 0);
+    CHECK(a->whereis("b", "counter").code() == eam::errc::peer_not_found);
+  }
+
   TEST_CASE("an unregistered type fails a remote call clearly and a cast is counted") {
     child_node b = start_child();
     auto a = start_here({b.address()});
