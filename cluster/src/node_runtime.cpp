@@ -15,6 +15,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <zmq.h>
@@ -112,6 +113,30 @@ void validate(const membership_config& m) {
 
 constexpr auto rekey_wait = std::chrono::seconds(5);
 
+// The soft limit of open files up to the hard one (node_config::raise_file_limit): a node holds
+// about five descriptors per peer, and libzmq aborts the process when it runs out of them in
+// some of its own threads, where this node cannot see it coming.
+void raise_file_limit(const log::logger& log) {
+  rlimit r{};
+  if (::getrlimit(RLIMIT_NOFILE, &r) != 0 || r.rlim_cur >= r.rlim_max) return;
+  const rlim_t before = r.rlim_cur;
+  r.rlim_cur = r.rlim_max;
+  if (::setrlimit(RLIMIT_NOFILE, &r) == 0)
+    log.info("raised the soft limit of open files from {} to {} (node_config::raise_file_limit)", before,
+             r.rlim_max == RLIM_INFINITY ? std::string("unlimited") : std::to_string(r.rlim_max));
+}
+
+// ZeroMQ's sockets per context: a link takes three (its DEALER, the monitor, the monitor's
+// other end), and the default of 1,023 refused links past about 340 peers. As many as the
+// process may open files (each socket holds one), within what this libzmq allows.
+int max_zmq_sockets(void* context) {
+  rlimit r{};
+  const rlim_t files = ::getrlimit(RLIMIT_NOFILE, &r) == 0 ? r.rlim_cur : 1024;
+  const int ceiling = zmq_ctx_get(context, ZMQ_SOCKET_LIMIT);
+  const rlim_t wanted = std::max<rlim_t>(files, 1023);
+  return ceiling > 0 && wanted > static_cast<rlim_t>(ceiling) ? ceiling : static_cast<int>(wanted);
+}
+
 void emit_peer_event(std::string_view event, const std::string& self, const peer& p, std::string_view why) {
   if (!telemetry::any_handlers()) return;
   try {
@@ -176,6 +201,7 @@ node_runtime::node_runtime(node_config config) : config_(std::move(config)), log
   incarnation_ = random_incarnation();
   log_ = log_.with("node", config_.node_id);
 
+  if (config_.raise_file_limit) raise_file_limit(log_);
   wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (wake_fd_ < 0) fail_config("eventfd failed");
   try {
@@ -242,6 +268,7 @@ void node_runtime::open_sockets() {
   zmq_ = zmq_ctx_new();
   if (zmq_ == nullptr) fail_config("zmq_ctx_new failed");
   zmq_ctx_set(zmq_, ZMQ_IO_THREADS, 1);
+  zmq_ctx_set(zmq_, ZMQ_MAX_SOCKETS, max_zmq_sockets(zmq_));  // before the first socket
   if (secure_) zap_ = std::make_unique<zap_authenticator>(zmq_, std::vector<zap_authenticator::curve_key>{curve_public_});
 
   router_ = zmq_socket(zmq_, ZMQ_ROUTER);
@@ -308,6 +335,19 @@ link& node_runtime::dial(const std::string& address, bool configured, std::strin
   l.configured = configured;
   l.server_key = std::move(server_key);
   l.dealer = zmq_socket(zmq_, ZMQ_DEALER);
+  if (l.dealer == nullptr) {  // kept without a socket, and dialled again a second later
+    const auto failed = dial_failures_.fetch_add(1, std::memory_order_relaxed) + 1;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - dial_failure_logged_ >= log_interval) {  // every peer fails each second: once a minute
+      dial_failure_logged_ = now;
+      log_.warn(
+          "cannot dial {}: no socket: {} ({} dials failed so far; each peer takes about five open files: "
+          "raise `ulimit -n`)",
+          address, zmq_strerror(zmq_errno()), failed);
+    }
+    links_.push_back(std::move(owned));
+    return l;
+  }
   char hex[17];
   std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(incarnation_));
   const std::string routing_id = "n" + std::string(hex) + config_.node_id;  // never starts with a zero byte
@@ -541,7 +581,7 @@ void node_runtime::on_hello(const std::string& routing_id, hello&& h) {
   by_routing_id_[routing_id] = p;
   link* out = nullptr;
   for (auto& l : links_)
-    if (l->address == h.address && !l->to) out = l.get();
+    if (l->address == h.address && !l->to && l->dealer != nullptr) out = l.get();
   if (out == nullptr) out = &dial(h.address, false);
   out->to = p;
   open_gate_if_plain(*out);
@@ -865,6 +905,19 @@ void node_runtime::heartbeat_and_expire() {
   // dialled, once a second: its actors are reachable again once it answers.
   if (now - last_redial_check_ >= std::chrono::seconds(1)) {
     last_redial_check_ = now;
+    // Dials that got no socket: a seed is dialled again here, a member by the loop below.
+    std::vector<std::pair<std::string, std::string>> seeds_again;
+    for (std::size_t i = 0; i < links_.size();) {
+      link& l = *links_[i];
+      if (l.dealer != nullptr || l.to) {
+        ++i;
+        continue;
+      }
+      if (l.configured) seeds_again.emplace_back(l.address, l.server_key);
+      close_link(l, 0);
+      links_.erase(links_.begin() + static_cast<std::ptrdiff_t>(i));
+    }
+    for (auto& [address, key] : seeds_again) dial(address, true, std::move(key));
     for (const member& m : members(false))
       if (m.id != config_.node_id && m.status == member_status::alive && !find_peer(m.id) && !link_to(m.address))
         dial(m.address, false);
@@ -1083,6 +1136,7 @@ transport_stats node_runtime::stats() const {
   s.messages_in = messages_in_.load(std::memory_order_relaxed);
   s.bad_frames = bad_frames_.load(std::memory_order_relaxed);
   s.auth_failures = auth_failures_.load(std::memory_order_relaxed);
+  s.dial_failures = dial_failures_.load(std::memory_order_relaxed);
   s.dropped_casts = dropped_casts_.load(std::memory_order_relaxed);
   s.sender_waits = sender_waits_.load(std::memory_order_relaxed);
   s.frames_from_senders = frames_from_senders_.load(std::memory_order_relaxed);

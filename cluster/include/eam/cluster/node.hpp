@@ -78,6 +78,10 @@ struct node_config {
   std::size_t max_frame_bytes = 16u << 20;
   /// How long a whereis waits for the remote node's answer.
   std::chrono::milliseconds lookup_timeout{5000};
+  /// A node holds about five file descriptors per peer, so the usual soft limit of 1,024 runs
+  /// out at about two hundred peers. When set, start_node raises the process's soft limit
+  /// (RLIMIT_NOFILE) to its hard limit, as many servers do at start, and logs it.
+  bool raise_file_limit = true;
   system_config system;
 };
 
@@ -94,6 +98,9 @@ struct transport_stats {
   std::uint64_t bad_frames = 0;
   /// Connection attempts refused by authentication (another cookie, open mode against Curve).
   std::uint64_t auth_failures = 0;
+  /// Connections this node could not open for want of a socket (the process's file
+  /// descriptor limit): each is logged, and the member is dialled again a second later.
+  std::uint64_t dial_failures = 0;
   /// Casts dropped because their type is not registered or their node was gone.
   std::uint64_t dropped_casts = 0;
   /// Times a sender waited for the send buffer of a peer (flow control).

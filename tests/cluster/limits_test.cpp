@@ -1,0 +1,96 @@
+// A node among many peers and the process's limits: a node holds about five file descriptors
+// and three ZeroMQ sockets per peer, so the usual soft limit of 1,024 descriptors and ZeroMQ's
+// default of 1,023 sockets per context ran out at a few hundred peers. These tests change the
+// test process's own soft limit and put it back.
+#include "test_actors.hpp"
+
+#include <doctest/doctest.h>
+
+#include <netinet/in.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+namespace {
+
+rlimit file_limit() {
+  rlimit r{};
+  REQUIRE(::getrlimit(RLIMIT_NOFILE, &r) == 0);
+  return r;
+}
+
+/// Puts the soft limit back as it was when the test began, also when it fails.
+struct soft_limit_restorer {
+  rlimit saved = file_limit();
+  ~soft_limit_restorer() { ::setrlimit(RLIMIT_NOFILE, &saved); }
+};
+
+eam::cluster::node_config config_here(std::vector<std::string> seeds = {}) {
+  eam::test::remote::register_messages();
+  eam::cluster::node_config config;
+  config.node_id = "limits";
+  config.seeds = std::move(seeds);
+  config.cookie = std::nullopt;
+  config.system.workers = 1;
+  return config;
+}
+
+/// `count` addresses of 127.0.0.1 where nothing listens: ports the kernel handed out and that
+/// were closed again at once (a dial there is refused, and tried again).
+std::vector<std::string> unused_addresses(std::size_t count) {
+  std::vector<int> held;
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < count; ++i) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(fd >= 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    socklen_t len = sizeof a;
+    REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0);
+    out.push_back("127.0.0.1:" + std::to_string(ntohs(a.sin_port)));
+    held.push_back(fd);  // held until all are chosen: no port twice
+  }
+  for (const int fd : held) ::close(fd);
+  return out;
+}
+
+}  // namespace
+
+TEST_SUITE("cluster.limits") {
+  TEST_CASE("a node raises the soft file descriptor limit to the hard one, unless told not to") {
+    const soft_limit_restorer restore;
+    if (restore.saved.rlim_max != RLIM_INFINITY && restore.saved.rlim_max <= 256) {
+      MESSAGE("the hard limit (" << restore.saved.rlim_max << ") leaves nothing to raise: skipped");
+      return;
+    }
+    const rlimit lowered{256, restore.saved.rlim_max};
+    REQUIRE(::setrlimit(RLIMIT_NOFILE, &lowered) == 0);
+    {
+      auto config = config_here();
+      config.raise_file_limit = false;
+      auto node = eam::cluster::start_node(config).value();
+      CHECK(file_limit().rlim_cur == 256);
+      node->shutdown();
+    }
+    auto node = eam::cluster::start_node(config_here()).value();
+    CHECK(file_limit().rlim_cur == restore.saved.rlim_max);
+    node->shutdown();
+  }
+
+  TEST_CASE("a node dials four hundred members: ZeroMQ's socket limit refuses none of the links") {
+    // Three sockets a link (the DEALER, its monitor and the monitor's other end): 1,200, past
+    // ZeroMQ's default of 1,023 per context. About 1,700 descriptors with the dials under way.
+    if (file_limit().rlim_max != RLIM_INFINITY && file_limit().rlim_max < 4096) {
+      MESSAGE("a hard file descriptor limit under 4,096 cannot hold 400 links: skipped");
+      return;
+    }
+    auto node = eam::cluster::start_node(config_here(unused_addresses(400))).value();
+    CHECK(node->stats().dial_failures == 0);  // the seeds are dialled before start_node returns
+    node->shutdown();
+  }
+}
