@@ -170,8 +170,9 @@ class node_runtime final : public ref_resolver,
   };
   /// Hands the link's frames to ZeroMQ, those it refused before first.
   flushed flush(link& l);
-  /// Whether the sweep flushes `l` now: frames refused or given back, a hold just lifted, or
-  /// its peer's notice (taken here). Reads no lock: a quiet link costs one relaxed load.
+  /// Whether the sweep flushes `l` now: frames ZeroMQ refused, frames whose notice was spent
+  /// (flush_again), or its peer's notice (taken here). Reads no lock: a quiet link costs one
+  /// relaxed load.
   bool needs_flush(link& l);
   void flush_all();
   // The send gate of a link's peer (send_gate.hpp). guard: held while the I/O thread uses the

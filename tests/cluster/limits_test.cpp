@@ -84,7 +84,7 @@ TEST_SUITE("cluster.limits") {
 
   TEST_CASE("a node dials four hundred members: ZeroMQ's socket limit refuses none of the links") {
     // Three sockets a link (the DEALER, its monitor and the monitor's other end): 1,200, past
-    // ZeroMQ's default of 1,023 per context. About 1,700 descriptors with the dials under way.
+    // ZeroMQ's default of 1,023 per context, each with a descriptor, and the dials' own.
     if (file_limit().rlim_max != RLIM_INFINITY && file_limit().rlim_max < 4096) {
       MESSAGE("a hard file descriptor limit under 4,096 cannot hold 400 links: skipped");
       return;
