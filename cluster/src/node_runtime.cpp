@@ -450,8 +450,12 @@ void node_runtime::run_io() {
       if (l->stalled.any() && !l->holding) items.push_back({l->dealer, 0, ZMQ_POLLOUT, 0});
     const auto gossip_due = origin_ + swim_->next_deadline();
     const auto wake_at = std::min(next_tick, gossip_due);
-    const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(wake_at - std::chrono::steady_clock::now());
+    // Rounded up: rounded down, the last millisecond before each deadline (the tick's, gossip's)
+    // was a poll of 0 ms, again and again, a busy loop of up to 1 ms a deadline: about 1 % of a
+    // core for an idle node. Now a deadline is met up to 1 ms late.
+    const auto wait = std::chrono::ceil<std::chrono::milliseconds>(wake_at - std::chrono::steady_clock::now());
     zmq_poll(items.data(), static_cast<int>(items.size()), std::max<long>(0, wait.count()));
+    io_turns_.fetch_add(1, std::memory_order_relaxed);
 
     if (items[1].revents & ZMQ_POLLIN) {
       std::uint64_t count;
@@ -1137,6 +1141,7 @@ transport_stats node_runtime::stats() const {
   s.bad_frames = bad_frames_.load(std::memory_order_relaxed);
   s.auth_failures = auth_failures_.load(std::memory_order_relaxed);
   s.dial_failures = dial_failures_.load(std::memory_order_relaxed);
+  s.io_turns = io_turns_.load(std::memory_order_relaxed);
   s.dropped_casts = dropped_casts_.load(std::memory_order_relaxed);
   s.sender_waits = sender_waits_.load(std::memory_order_relaxed);
   s.frames_from_senders = frames_from_senders_.load(std::memory_order_relaxed);

@@ -1,7 +1,7 @@
-// A node among many peers and the process's limits: a node holds about five file descriptors
-// and three ZeroMQ sockets per peer, so the usual soft limit of 1,024 descriptors and ZeroMQ's
-// default of 1,023 sockets per context ran out at a few hundred peers. These tests change the
-// test process's own soft limit and put it back.
+// What a node costs the process beside its traffic. Among many peers: it holds about five file
+// descriptors and three ZeroMQ sockets per peer, so the usual soft limit of 1,024 descriptors
+// and ZeroMQ's default of 1,023 sockets per context ran out at a few hundred peers (these tests
+// change the test process's own soft limit and put it back). Idle: its I/O loop's turns.
 #include "test_actors.hpp"
 
 #include <doctest/doctest.h>
@@ -11,7 +11,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -62,6 +64,25 @@ std::vector<std::string> unused_addresses(std::size_t count) {
 }  // namespace
 
 TEST_SUITE("cluster.limits") {
+  TEST_CASE("an idle node's I/O loop sleeps until its next deadline") {
+    // Its waits were rounded down to the millisecond: the last one before each deadline (ten
+    // ticks and a few gossip rounds a second) was spent in polls of 0 ms, thousands of turns a
+    // second. Waiting for its deadlines, a node with one idle peer turns a few dozen times a
+    // second; a busy machine only makes it turn less.
+    auto config = config_here();
+    config.node_id = "quiet-a";
+    auto a = eam::cluster::start_node(config).value();
+    config.node_id = "quiet-b";
+    config.seeds = {a->address()};
+    auto b = eam::cluster::start_node(config).value();
+    REQUIRE(b->wait_for_peer("quiet-a", std::chrono::seconds(30)));
+    const std::uint64_t before = a->stats().io_turns;
+    std::this_thread::sleep_for(std::chrono::seconds(1));  // the window the turns are counted in
+    CHECK(a->stats().io_turns - before < 1000);
+    b->shutdown();
+    a->shutdown();
+  }
+
   TEST_CASE("a node raises the soft file descriptor limit to the hard one, unless told not to") {
     const soft_limit_restorer restore;
     if (restore.saved.rlim_max != RLIM_INFINITY && restore.saved.rlim_max <= 256) {

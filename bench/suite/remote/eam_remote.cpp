@@ -35,7 +35,8 @@
 //                           when the actor pauses) and cheap after it; the detail says how
 //                           many were still queued at the fewest.
 // The client's --idle-nodes K starts K more nodes in its process that join and stay idle: the
-// rows then run in a cluster of K + 2 members (start_idle_nodes).
+// rows then run in a cluster of K + 2 members (start_idle_nodes). --idle-seconds S lets that
+// cluster idle S seconds before the row and prints the process's CPU time over them (stderr).
 #include "../../workloads/done_latch.hpp"
 #include "remote_cli.hpp"
 
@@ -44,6 +45,8 @@
 #include <eam/eam.hpp>
 #include <eam/otp/gen_stage/consumer.hpp>
 #include <eam/otp/gen_stage/producer.hpp>
+
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <atomic>
@@ -361,6 +364,18 @@ int client(const options& o) {
   auto node = start(o, "client", {address});
   if (!node->wait_for_peer("server", 30s)) throw std::runtime_error("no connection to the server node at " + address);
   const auto idle = start_idle_nodes(o, address, *node);
+  if (const auto hold = o.number("idle-seconds", 0); hold > 0) {  // what the idle cluster costs
+    rusage a{}, b{};
+    ::getrusage(RUSAGE_SELF, &a);
+    std::this_thread::sleep_for(std::chrono::seconds(hold));
+    ::getrusage(RUSAGE_SELF, &b);
+    const auto secs = [](const rusage& r) {
+      return r.ru_utime.tv_sec + r.ru_stime.tv_sec + (r.ru_utime.tv_usec + r.ru_stime.tv_usec) / 1e6;
+    };
+    std::fprintf(stderr, "idle: %.3f CPU seconds in %lld s for the %zu nodes of this process, %ld context switches\n",
+                 secs(b) - secs(a), static_cast<long long>(hold), idle.size() + 1,
+                 (b.ru_nvcsw + b.ru_nivcsw) - (a.ru_nvcsw + a.ru_nivcsw));
+  }
   auto found = node->whereis<server_ref>("server", "server");
   if (!found) throw std::runtime_error(std::string("whereis server: ") + found.error_value().what());
   const server_ref srv = std::move(found).value();

@@ -98,6 +98,9 @@ struct transport_stats {
   std::uint64_t bad_frames = 0;
   /// Connection attempts refused by authentication (another cookie, open mode against Curve).
   std::uint64_t auth_failures = 0;
+  /// Turns of the node's I/O loop: one per wake-up (a frame, a datagram, a sender's wake-up, a
+  /// timer of the transport or of membership). An idle node turns a few dozen times a second.
+  std::uint64_t io_turns = 0;
   /// Connections this node could not open for want of a socket (the process's file
   /// descriptor limit): each is logged, and the member is dialled again a second later.
   std::uint64_t dial_failures = 0;
