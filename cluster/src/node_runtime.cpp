@@ -910,17 +910,11 @@ void node_runtime::heartbeat_and_expire() {
   if (now - last_redial_check_ >= std::chrono::seconds(1)) {
     last_redial_check_ = now;
     // Dials that got no socket: a seed is dialled again here, a member by the loop below.
+    const auto no_socket = [](const link& l) { return l.dealer == nullptr && !l.to; };
     std::vector<std::pair<std::string, std::string>> seeds_again;
-    for (std::size_t i = 0; i < links_.size();) {
-      link& l = *links_[i];
-      if (l.dealer != nullptr || l.to) {
-        ++i;
-        continue;
-      }
-      if (l.configured) seeds_again.emplace_back(l.address, l.server_key);
-      close_link(l, 0);
-      links_.erase(links_.begin() + static_cast<std::ptrdiff_t>(i));
-    }
+    for (const auto& l : links_)
+      if (no_socket(*l) && l->configured) seeds_again.emplace_back(l->address, l->server_key);
+    close_links_where(no_socket, 0);
     for (auto& [address, key] : seeds_again) dial(address, true, std::move(key));
     for (const member& m : members(false))
       if (m.id != config_.node_id && m.status == member_status::alive && !find_peer(m.id) && !link_to(m.address))
@@ -1858,14 +1852,18 @@ void node_runtime::on_rekey_request(const std::shared_ptr<peer>& from, std::stri
 }
 
 void node_runtime::close_drained_links() {
+  // ZeroMQ still sends what it holds within the linger.
+  close_links_where([](const link& l) { return l.draining && l.stalled.empty(); },
+                    static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(rekey_wait).count()));
+}
+
+void node_runtime::close_links_where(const std::function<bool(const link&)>& which, int linger_ms) {
   for (std::size_t i = 0; i < links_.size();) {
-    link& l = *links_[i];
-    if (!l.draining || !l.stalled.empty()) {
+    if (!which(*links_[i])) {
       ++i;
       continue;
     }
-    // ZeroMQ still sends what it holds within the linger.
-    close_link(l, static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(rekey_wait).count()));
+    close_link(*links_[i], linger_ms);
     links_.erase(links_.begin() + static_cast<std::ptrdiff_t>(i));
   }
 }

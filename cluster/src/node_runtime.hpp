@@ -157,6 +157,8 @@ class node_runtime final : public ref_resolver,
   /// listener, keeping its peer and the frames it still holds (in order, after the hello).
   link& replace_link(link& old, std::string server_key, int linger_ms);
   void close_link(link& l, int linger_ms);
+  /// Closes (close_link) and forgets every link `which` picks.
+  void close_links_where(const std::function<bool(const link&)>& which, int linger_ms);
   void read_router();
   void read_link_events();
   /// False when the link was closed (its peer went down).
