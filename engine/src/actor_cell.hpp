@@ -208,6 +208,8 @@ class actor_cell {
   void set_idle_timeout(std::chrono::milliseconds idle);
   void continue_with(std::function<void()> next);
   bool stash() noexcept;
+  /// The address of the call being handled, taken: its handler's return answers nothing.
+  reply_address take_reply() noexcept;
   bool unstash() noexcept;
   void unstash_all() noexcept;
   void clear_stash() noexcept;

@@ -1,4 +1,4 @@
-// handle_continue and the stash: work an actor leaves for its own next steps.
+// handle_continue, the stash and deferred answers: work an actor leaves for its own next steps.
 #include "actor_cell.hpp"
 
 #include <eam/engine/telemetry.hpp>
@@ -28,6 +28,14 @@ bool actor_cell::stash() noexcept {
   pending_ |= stash_current;
   set_current_reply(std::move(current->reply));  // the handler's return must not answer it
   return true;
+}
+
+reply_address actor_cell::take_reply() noexcept {
+  envelope* current = current_envelope();
+  // A stashed call's address is parked until the turn ends (stash_handled): it stays the
+  // stash's, and a cast's or an answered call's address is empty already.
+  if (current == nullptr) return {};
+  return std::move(current->reply);
 }
 
 bool actor_cell::unstash() noexcept {

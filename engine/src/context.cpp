@@ -61,6 +61,7 @@ void actor_context::set_idle_timeout(std::chrono::milliseconds idle) { cell_->se
 
 void actor_context::continue_with(std::function<void()> next) { cell_->continue_with(std::move(next)); }
 bool actor_context::stash() noexcept { return cell_->stash(); }
+reply_handle actor_context::take_reply() noexcept { return reply_handle(cell_->take_reply()); }
 bool actor_context::unstash() noexcept { return cell_->unstash(); }
 void actor_context::unstash_all() noexcept { cell_->unstash_all(); }
 void actor_context::clear_stash() noexcept { cell_->clear_stash(); }

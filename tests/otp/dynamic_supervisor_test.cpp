@@ -1,10 +1,14 @@
 #include <doctest/doctest.h>
 #include <eam/eam.hpp>
+#include <eam/engine/telemetry.hpp>
 #include <eam/otp.hpp>
 
 #include "../support/eventually.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -18,6 +22,21 @@ auto worker(eam::actor_context&, int n) {
   return eam::behavior{[](crash) -> int { throw std::runtime_error("crash"); }, [n](ping) { return n; }};
 }
 using worker_ref = eam::typed_ref<int(crash), int(ping)>;
+
+struct start_then_terminate {};
+// Starts a child of `sup` and then terminates it, both awaited: many of these at once keep many
+// of the supervisor's calls waiting together.
+auto start_then_terminate_caller(eam::actor_context&, otp::detail::dynamic_ref sup, std::atomic<int>& done) {
+  return eam::behavior{[sup, &done](start_then_terminate) -> eam::task<void> {
+    auto start =
+        sup.call(otp::detail::start_child_msg{otp::child("w", {}, worker, 0), std::nullopt}, std::chrono::seconds(60));
+    auto child = co_await start;  // the call named first: see task.hpp on GCC 12
+    if (!child || !child.value()) co_return;
+    auto stop = sup.call(otp::detail::terminate_child_msg{child.value().value()}, std::chrono::seconds(60));
+    auto ended = co_await stop;
+    if (ended && ended.value()) done.fetch_add(1);
+  }};
+}
 }  // namespace
 
 TEST_SUITE("otp.dynamic_supervisor") {
@@ -35,6 +54,33 @@ TEST_SUITE("otp.dynamic_supervisor") {
     CHECK_FALSE(sup.terminate_child(stranger));
     CHECK(sup.count_children().value().active == 1);
     REQUIRE(eventually([&] { return !a.is_alive(); }));
+  }
+
+  TEST_CASE("start_child and terminate_child calls waiting together are each handled once") {
+    // They were stashed, and every child's start or end unstashed all of them to look again:
+    // n calls at once ran the handlers about n^2 / 2 times (4,000 concurrent starts took 171 us
+    // each). Counted by the supervisor's handle_call events.
+    eam::actor_system system({.workers = 2});
+    otp::dynamic_supervisor sup(system);
+    const std::string sup_id = std::to_string(sup.ref().id());
+    std::atomic<int> calls_handled{0};
+    eam::telemetry::attach(
+        "count supervisor calls", {eam::telemetry::events::handle_call_start},
+        [&](std::string_view, const eam::telemetry::measurements&, const eam::telemetry::metadata& md) {
+          for (const auto& [key, value] : md)
+            if (key == "actor_id" && value == sup_id) calls_handled.fetch_add(1);
+        });
+    constexpr int callers = 200;
+    std::atomic<int> done{0};
+    std::vector<eam::typed_ref<void(start_then_terminate)>> all;
+    for (int i = 0; i < callers; ++i)
+      all.emplace_back(system.spawn(start_then_terminate_caller, sup.ref(), std::ref(done)));
+    for (auto& c : all) c.cast(start_then_terminate{});
+    const bool all_done = eventually([&] { return done.load() == callers; });
+    eam::telemetry::detach("count supervisor calls");
+    REQUIRE(all_done);
+    CHECK(calls_handled.load() == 2 * callers);
+    CHECK(sup.count_children().value().specs == 0);
   }
 
   TEST_CASE("many children: each is found by its own events, in start order, across restarts") {

@@ -13,6 +13,7 @@
 #include <eam/engine/actor_ref.hpp>
 #include <eam/engine/detail/envelope.hpp>
 #include <eam/engine/error.hpp>
+#include <eam/engine/reply_handle.hpp>
 
 #include <cstddef>
 #include <functional>
@@ -40,8 +41,6 @@ class message_type_id {
  private:
   const detail::message_type* type_ = nullptr;
 };
-
-class reply_handle;
 
 /// One message of any type, owned (move-only). The message of a call carries the caller's
 /// answer channel until `take_reply()`; dropping it unanswered fails the call with
@@ -99,37 +98,6 @@ class message {
 
  private:
   detail::envelope* e_ = nullptr;
-};
-
-/// The answer channel of one call, answered exactly once: by `reply` or `fail`, or, when the
-/// handle is dropped unanswered, with `actor_not_found`. Any thread may answer.
-class reply_handle {
- public:
-  reply_handle() noexcept = default;
-  explicit reply_handle(detail::reply_address&& to) noexcept : to_(std::move(to)) {}
-  reply_handle(reply_handle&&) noexcept = default;
-  reply_handle& operator=(reply_handle&& o) noexcept {
-    reply_handle gone(std::move(*this));
-    to_ = std::move(o.to_);
-    return *this;
-  }
-  ~reply_handle();
-
-  /// Whether the call still waits for its answer.
-  explicit operator bool() const noexcept { return to_.pending(); }
-  /// Answers with a value of the caller's reply type.
-  template <class R>
-    requires(!std::is_same_v<std::remove_cvref_t<R>, message>)
-  void reply(R&& value) {
-    detail::complete_call(to_, std::forward<R>(value));
-  }
-  /// Answers with a value whose type is known only at run time (or an eam::error). A caller
-  /// whose ref expects another reply type gets `unexpected_reply_type` instead.
-  void reply(message&& value) noexcept;
-  void fail(error e) noexcept;
-
- private:
-  detail::reply_address to_;
 };
 
 /// Receives the answer of a call sent with `send_call`: exactly once, on whichever thread

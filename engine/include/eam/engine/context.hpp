@@ -6,6 +6,7 @@
 #include <eam/engine/detail/spawn.hpp>
 #include <eam/engine/detail/timer.hpp>
 #include <eam/engine/info.hpp>
+#include <eam/engine/reply_handle.hpp>
 
 #include <functional>
 #include <memory>
@@ -114,6 +115,13 @@ class actor_context {
   /// waiting (within its timeout). False outside a plain handler (in init, a continue or a
   /// task handler there is no message to stash).
   bool stash() noexcept;
+  /// Takes the answer channel of the call being handled, to answer it later, from this actor
+  /// or any thread (OTP's `noreply` and `gen_server:reply`): the handler's return value then
+  /// answers nothing, and the caller waits, within its timeout, for the handle's answer (a
+  /// dropped handle fails the call with `actor_not_found`). Empty for a cast, and outside a
+  /// plain handler (a task handler answers with its `co_return`). Unlike `stash`, the message
+  /// is done with: nothing is handled again, however many calls wait.
+  [[nodiscard]] reply_handle take_reply() noexcept;
   /// Puts the oldest stashed message back, ahead of the mailbox. False when the stash is empty.
   bool unstash() noexcept;
   /// Puts every stashed message back, in the order they were stashed, ahead of the mailbox.

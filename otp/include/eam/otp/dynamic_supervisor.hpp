@@ -37,9 +37,7 @@ namespace detail {
 struct start_child_msg {
   child_spec spec;
   std::optional<restart_limit> limit;  // nullopt: the supervisor's
-  std::uint64_t token = 0;             // names the call while its answer waits for the init
 };
-std::uint64_t next_start_token() noexcept;
 struct terminate_child_msg {
   actor_ref ref;
 };
@@ -62,7 +60,7 @@ class dynamic_supervisor {
   /// outside actors. `limit` replaces the supervisor's restart limit for this child.
   result<actor_ref> start_child(child_spec spec, std::optional<restart_limit> limit = std::nullopt,
                                 std::chrono::milliseconds timeout = default_call_timeout) const {
-    auto r = ref_.call(detail::start_child_msg{std::move(spec), limit, detail::next_start_token()}, timeout).get();
+    auto r = ref_.call(detail::start_child_msg{std::move(spec), limit}, timeout).get();
     if (!r) return r.error_value();
     return std::move(r.value());
   }
