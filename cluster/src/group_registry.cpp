@@ -45,7 +45,18 @@ class group_registry::visitor final : public groups_visitor {
     std::lock_guard guard(r_.lock_);
     r_.drop_node(node_);
     r_.applied_[node_] = version;
-    for (group_members_of& g : all) {
+    add_members(std::move(all));
+  }
+
+  void on_sync_more(std::uint64_t, std::vector<group_members_of>&& more) override {
+    std::lock_guard guard(r_.lock_);
+    add_members(std::move(more));
+  }
+
+ private:
+  // Under the registry's lock. A large group's members may come in several entries.
+  void add_members(std::vector<group_members_of>&& entries) {
+    for (group_members_of& g : entries) {
       if (g.actors.empty()) continue;
       remote_members& m = r_.remote_[std::move(g.key)][node_];
       m.incarnation = incarnation_;
@@ -53,7 +64,6 @@ class group_registry::visitor final : public groups_visitor {
     }
   }
 
- private:
   group_registry& r_;
   const std::string& node_;
   std::uint64_t incarnation_;
@@ -172,7 +182,7 @@ groups_decode_outcome group_registry::on_message(const std::string& node, std::u
   return decode_groups(body, v);
 }
 
-std::vector<std::byte> group_registry::own_sync() const {
+std::vector<std::vector<std::byte>> group_registry::own_sync(std::size_t max_body_bytes, std::size_t& left_out) const {
   std::vector<group_members_of> all;
   std::uint64_t version = 0;
   {
@@ -184,7 +194,7 @@ std::vector<std::byte> group_registry::own_sync() const {
       all.push_back(std::move(g));
     }
   }
-  return encode_groups_sync(version, all);
+  return encode_groups_sync_parts(version, all, max_body_bytes, left_out);
 }
 
 void group_registry::drop_node(const std::string& node) {

@@ -56,8 +56,9 @@ class group_registry {
 
   /// A groups message from peer `node` (life `incarnation`).
   groups_decode_outcome on_message(const std::string& node, std::uint64_t incarnation, std::span<const std::byte> body);
-  /// What a newly connected peer is sent: every local member.
-  [[nodiscard]] std::vector<std::byte> own_sync() const;
+  /// What a newly connected peer is sent: every local member, as the bodies of a sync's parts
+  /// (encode_groups_sync_parts; `left_out` counts groups that cannot be sent).
+  [[nodiscard]] std::vector<std::vector<std::byte>> own_sync(std::size_t max_body_bytes, std::size_t& left_out) const;
   void node_gone(const std::string& node);
   /// A local actor that peers may address ended: it leaves every group.
   void local_actor_ended(std::uint64_t id);

@@ -1,6 +1,7 @@
 #include "groups_wire.hpp"
 
 #include "msgpack_fields.hpp"
+#include "sync_parts.hpp"
 
 #include <algorithm>
 
@@ -36,7 +37,8 @@ groups_decode_outcome decode_groups(std::span<const std::byte> body, groups_visi
       case static_cast<std::uint64_t>(groups_op::leave):
         visitor.on_leave(read_key(a, 1), u64(field(a, 3)), u64(field(a, 4)));
         break;
-      case static_cast<std::uint64_t>(groups_op::sync): {
+      case static_cast<std::uint64_t>(groups_op::sync):
+      case static_cast<std::uint64_t>(groups_op::sync_more): {
         const std::uint64_t version = u64(field(a, 1));
         const msgpack::object& list = field(a, 2);
         if (list.type != msgpack::type::ARRAY) throw bad_message("a sync's groups are not an array");
@@ -52,7 +54,10 @@ groups_decode_outcome decode_groups(std::span<const std::byte> body, groups_visi
           for (std::uint32_t k = 0; k < ids.via.array.size; ++k) g.actors.push_back(u64(ids.via.array.ptr[k]));
           all.push_back(std::move(g));
         }
-        visitor.on_sync(version, std::move(all));
+        if (u64(a.ptr[0]) == static_cast<std::uint64_t>(groups_op::sync))
+          visitor.on_sync(version, std::move(all));
+        else
+          visitor.on_sync_more(version, std::move(all));
         break;
       }
       default: throw bad_message("unknown groups operation");
@@ -72,10 +77,11 @@ std::vector<std::byte> encode_group_change(groups_op op, const group_key& key, s
   });
 }
 
-std::vector<std::byte> encode_groups_sync(std::uint64_t version, const std::vector<group_members_of>& all) {
+std::vector<std::byte> encode_groups_sync(std::uint64_t version, const std::vector<group_members_of>& all,
+                                          groups_op op) {
   return pack_to_bytes([&](bytes_packer& pk) {
     pk.pack_array(3);
-    pk.pack(static_cast<std::uint8_t>(groups_op::sync));
+    pk.pack(static_cast<std::uint8_t>(op));
     pk.pack(version);
     pk.pack_array(static_cast<std::uint32_t>(all.size()));
     for (const group_members_of& g : all) {
@@ -86,6 +92,42 @@ std::vector<std::byte> encode_groups_sync(std::uint64_t version, const std::vect
       for (const std::uint64_t id : g.actors) pk.pack(id);
     }
   });
+}
+
+std::vector<std::vector<std::byte>> encode_groups_sync_parts(std::uint64_t version,
+                                                             const std::vector<group_members_of>& all,
+                                                             std::size_t max_body_bytes, std::size_t& left_out) {
+  const std::size_t budget = max_body_bytes > sync_part_overhead ? max_body_bytes - sync_part_overhead : 0;
+  // Entries of at most as many members as fit a part beside their names (9 bytes a member at
+  // most, 5 for each text's header and 5 for the list's).
+  constexpr std::size_t id_bytes = 9, entry_overhead = 16;
+  std::vector<group_members_of> entries;
+  std::vector<std::size_t> sizes;
+  left_out = 0;
+  for (const group_members_of& g : all) {
+    const std::size_t names = entry_overhead + g.key.scope.size() + g.key.group.size();
+    if (names + id_bytes > budget) {
+      ++left_out;
+      continue;
+    }
+    const std::size_t per_entry = std::min((budget - names) / id_bytes, max_sync_entries);
+    for (std::size_t first = 0; first < g.actors.size(); first += per_entry) {
+      const std::size_t last = std::min(first + per_entry, g.actors.size());
+      entries.push_back({g.key,
+                         {g.actors.begin() + static_cast<std::ptrdiff_t>(first),
+                          g.actors.begin() + static_cast<std::ptrdiff_t>(last)}});
+      sizes.push_back(names + id_bytes * (last - first));
+    }
+  }
+  std::size_t too_large = 0;  // none: each entry's size was bounded above
+  std::vector<std::vector<std::byte>> bodies;
+  for (const std::vector<std::size_t>& part : cut_into_parts(sizes, budget, max_sync_entries, too_large)) {
+    std::vector<group_members_of> slice;
+    slice.reserve(part.size());
+    for (const std::size_t i : part) slice.push_back(std::move(entries[i]));
+    bodies.push_back(encode_groups_sync(version, slice, bodies.empty() ? groups_op::sync : groups_op::sync_more));
+  }
+  return bodies;
 }
 
 }  // namespace eam::cluster::internal

@@ -42,6 +42,10 @@ class name_registry::visitor final : public names_visitor {
     for (name_announcement& a : all) apply(std::move(a));
   }
 
+  void on_sync_more(std::vector<name_announcement>&& more) override {
+    for (name_announcement& a : more) apply(std::move(a));
+  }
+
   std::vector<lost> losers;
 
  private:
@@ -163,7 +167,7 @@ names_decode_outcome name_registry::on_message(const std::string& node, std::uin
   return out;
 }
 
-std::vector<std::byte> name_registry::own_sync() const {
+std::vector<std::vector<std::byte>> name_registry::own_sync(std::size_t max_body_bytes, std::size_t& left_out) const {
   std::vector<name_announcement> mine;
   {
     std::lock_guard guard(lock_);
@@ -171,7 +175,7 @@ std::vector<std::byte> name_registry::own_sync() const {
       for (const claim& c : contenders)
         if (c.owner == self_) mine.push_back(c.announced);
   }
-  return encode_sync(mine);
+  return encode_sync_parts(mine, max_body_bytes, left_out);
 }
 
 void name_registry::node_gone(const std::string& node) {

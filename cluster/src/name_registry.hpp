@@ -61,8 +61,9 @@ class name_registry final : public name_extension {
 
   /// A registry message from peer `node` (life `incarnation`).
   names_decode_outcome on_message(const std::string& node, std::uint64_t incarnation, std::span<const std::byte> body);
-  /// The sync a newly connected peer is sent: every name this node holds.
-  [[nodiscard]] std::vector<std::byte> own_sync() const;
+  /// The sync a newly connected peer is sent: every name this node holds, as the bodies of its
+  /// parts (encode_sync_parts; `left_out` counts names that cannot be sent).
+  [[nodiscard]] std::vector<std::vector<std::byte>> own_sync(std::size_t max_body_bytes, std::size_t& left_out) const;
   /// A peer went away: its names are dropped.
   void node_gone(const std::string& node);
 

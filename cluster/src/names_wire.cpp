@@ -1,6 +1,7 @@
 #include "names_wire.hpp"
 
 #include "msgpack_fields.hpp"
+#include "sync_parts.hpp"
 
 #include <algorithm>
 
@@ -62,7 +63,8 @@ names_decode_outcome decode_names(std::span<const std::byte> body, names_visitor
       case static_cast<std::uint64_t>(names_op::del):
         visitor.on_del(std::string(name_text(field(a, 1))), u64(field(a, 2)));
         break;
-      case static_cast<std::uint64_t>(names_op::sync): {
+      case static_cast<std::uint64_t>(names_op::sync):
+      case static_cast<std::uint64_t>(names_op::sync_more): {
         const msgpack::object& list = field(a, 1);
         if (list.type != msgpack::type::ARRAY) throw bad_message("a sync's names are not an array");
         std::vector<name_announcement> all;
@@ -72,7 +74,10 @@ names_decode_outcome decode_names(std::span<const std::byte> body, names_visitor
           if (e.type != msgpack::type::ARRAY) throw bad_message("a sync entry is not an array");
           all.push_back(read_claim(e.via.array, 0));
         }
-        visitor.on_sync(std::move(all));
+        if (u64(a.ptr[0]) == static_cast<std::uint64_t>(names_op::sync))
+          visitor.on_sync(std::move(all));
+        else
+          visitor.on_sync_more(std::move(all));
         break;
       }
       default: throw bad_message("unknown registry operation");
@@ -97,16 +102,36 @@ std::vector<std::byte> encode_del(std::string_view name, std::uint64_t stamp) {
   });
 }
 
-std::vector<std::byte> encode_sync(const std::vector<name_announcement>& all) {
+std::vector<std::byte> encode_sync(const std::vector<name_announcement>& all, names_op op) {
   return pack_to_bytes([&](bytes_packer& pk) {
     pk.pack_array(2);
-    pk.pack(static_cast<std::uint8_t>(names_op::sync));
+    pk.pack(static_cast<std::uint8_t>(op));
     pk.pack_array(static_cast<std::uint32_t>(all.size()));
     for (const name_announcement& a : all) {
       pk.pack_array(4);
       pack_claim_fields(pk, a);
     }
   });
+}
+
+std::vector<std::vector<std::byte>> encode_sync_parts(const std::vector<name_announcement>& all,
+                                                      std::size_t max_body_bytes, std::size_t& left_out) {
+  std::vector<std::size_t> sizes;
+  sizes.reserve(all.size());
+  for (const name_announcement& a : all)
+    sizes.push_back(pack_to_bytes([&](bytes_packer& pk) {
+                      pk.pack_array(4);
+                      pack_claim_fields(pk, a);
+                    }).size());
+  const std::size_t budget = max_body_bytes > sync_part_overhead ? max_body_bytes - sync_part_overhead : 0;
+  std::vector<std::vector<std::byte>> bodies;
+  for (const std::vector<std::size_t>& part : cut_into_parts(sizes, budget, max_sync_names, left_out)) {
+    std::vector<name_announcement> names;
+    names.reserve(part.size());
+    for (const std::size_t i : part) names.push_back(all[i]);
+    bodies.push_back(encode_sync(names, bodies.empty() ? names_op::sync : names_op::sync_more));
+  }
+  return bodies;
 }
 
 }  // namespace eam::cluster::internal

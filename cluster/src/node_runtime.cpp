@@ -1271,16 +1271,21 @@ void node_runtime::send_to_peer(const std::shared_ptr<peer>& p, std::span<const 
 }
 
 void node_runtime::send_syncs(const std::shared_ptr<peer>& p) {
-  // A new peer learns every name and group member this node has (it sends its own the same way).
-  for (auto [kind, body] : {std::pair{frame_kind::names, names_->own_sync()},
-                            std::pair{frame_kind::groups, groups_->own_sync()}}) {
-    std::vector<std::byte> frame = control_frame(kind);
-    frame.insert(frame.end(), body.begin(), body.end());
-    if (frame.size() <= config_.max_frame_bytes)
+  // A new peer learns every name and group member this node has (it sends its own the same way),
+  // in parts that each fit a frame (sync_parts.hpp), back to back on its link.
+  const std::size_t max_body =
+      config_.max_frame_bytes - std::min(config_.max_frame_bytes, control_frame(frame_kind::names).size());
+  std::size_t names_left_out = 0, groups_left_out = 0;
+  for (auto& [kind, bodies] : {std::pair{frame_kind::names, names_->own_sync(max_body, names_left_out)},
+                               std::pair{frame_kind::groups, groups_->own_sync(max_body, groups_left_out)}})
+    for (const std::vector<std::byte>& body : bodies) {
+      std::vector<std::byte> frame = control_frame(kind);
+      frame.insert(frame.end(), body.begin(), body.end());
       send_to_peer(p, frame);
-    else
-      log_.warn("a sync of {} bytes exceeds max_frame_bytes; {} does not get it", frame.size(), p->node);
-  }
+    }
+  if (names_left_out + groups_left_out != 0)
+    log_.warn("{} names and {} groups do not fit max_frame_bytes ({}) alone; {} does not learn them", names_left_out,
+              groups_left_out, config_.max_frame_bytes, p->node);
 }
 
 void node_runtime::broadcast_names(std::vector<std::byte>&& body) { broadcast_control(frame_kind::names, std::move(body)); }

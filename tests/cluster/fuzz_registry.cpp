@@ -35,6 +35,7 @@ struct names_recorder final : names_visitor {
   void on_put(name_announcement&& a) override { again = encode_put(a); }
   void on_del(std::string&& name, std::uint64_t stamp) override { again = encode_del(name, stamp); }
   void on_sync(std::vector<name_announcement>&& all) override { again = encode_sync(all); }
+  void on_sync_more(std::vector<name_announcement>&& more) override { again = encode_sync(more, names_op::sync_more); }
 };
 
 struct groups_recorder final : groups_visitor {
@@ -47,6 +48,9 @@ struct groups_recorder final : groups_visitor {
   }
   void on_sync(std::uint64_t version, std::vector<group_members_of>&& all) override {
     again = encode_groups_sync(version, all);
+  }
+  void on_sync_more(std::uint64_t version, std::vector<group_members_of>&& more) override {
+    again = encode_groups_sync(version, more, groups_op::sync_more);
   }
 };
 
@@ -73,10 +77,12 @@ void write_seeds(const std::string& dir) {
   write_file(dir, "names_del", encode_del("counter", 0x1234'5678'0000));
   write_file(dir, "names_sync", encode_sync({a, b}));
   write_file(dir, "names_sync_empty", encode_sync({}));
+  write_file(dir, "names_sync_more", encode_sync({b}, names_op::sync_more));
   const group_key workers{"pg", "workers"};
   write_file(dir, "groups_join", encode_group_change(groups_op::join, workers, 42, 1));
   write_file(dir, "groups_leave", encode_group_change(groups_op::leave, workers, 42, 2));
   write_file(dir, "groups_sync", encode_groups_sync(7, {{workers, {1, 2, 2}}, {{"scope", "g"}, {3}}}));
+  write_file(dir, "groups_sync_more", encode_groups_sync(7, {{workers, {4}}}, groups_op::sync_more));
 }
 
 }  // namespace fuzz

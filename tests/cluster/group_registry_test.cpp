@@ -40,6 +40,15 @@ auto idle(eam::actor_context&) {
 
 const internal::group_key workers{"pg", "workers"};
 
+// A node's sync in one part (every test but the parts' own fits one frame).
+std::vector<std::byte> whole_sync(const internal::group_registry& node) {
+  std::size_t left_out = 0;
+  std::vector<std::vector<std::byte>> parts = node.own_sync(16u << 20, left_out);
+  REQUIRE(parts.size() == 1);
+  REQUIRE(left_out == 0);
+  return std::move(parts.front());
+}
+
 }  // namespace
 
 TEST_SUITE("cluster.group_registry") {
@@ -97,7 +106,7 @@ TEST_SUITE("cluster.group_registry") {
     recording_host peer_host;
     peer_host.remote_actors = {{mine.id(), mine}};
     internal::group_registry peer(peer_host);
-    CHECK_FALSE(peer.on_message("self", 1, groups.own_sync()).bad);
+    CHECK_FALSE(peer.on_message("self", 1, whole_sync(groups)).bad);
     CHECK(peer.members(other) == std::vector<eam::actor_ref>{mine});
     CHECK(peer.members(workers).empty());  // b's member is b's to announce
   }
@@ -111,7 +120,7 @@ TEST_SUITE("cluster.group_registry") {
     auto a = system.spawn(idle), b = system.spawn(idle);
     REQUIRE(node.join(workers, a));
     const std::vector<std::byte> queued_join = host.sent.back();
-    const std::vector<std::byte> sync = node.own_sync();
+    const std::vector<std::byte> sync = whole_sync(node);
     REQUIRE(node.join(workers, b));
     const std::vector<std::byte> later_join = host.sent.back();
 
@@ -124,6 +133,49 @@ TEST_SUITE("cluster.group_registry") {
     peer.node_gone("node");
     CHECK_FALSE(peer.on_message("node", 2, internal::encode_group_change(internal::groups_op::join, workers, b.id(), 1)).bad);
     CHECK(peer.members(workers) == std::vector<eam::actor_ref>{b});
+  }
+
+  TEST_CASE("a sync larger than a frame comes in parts that together replace what the node had") {
+    // One frame holds max_frame_bytes and one list max_sync_entries: a sync that needed more
+    // was sent as one frame anyway, or not at all, and the peer learnt none of it.
+    eam::actor_system system({.workers = 1});
+    recording_host host;
+    internal::group_registry node(host);
+    recording_host peer_host;
+    const internal::group_key small{"pg", "small"};
+    std::vector<eam::actor_ref> many;
+    for (int i = 0; i < 3'000; ++i) {
+      many.push_back(system.spawn(idle));
+      REQUIRE(node.join(workers, many.back()));
+      peer_host.remote_actors[many.back().id()] = many.back();
+    }
+    REQUIRE(node.join(small, many.front()));
+    const internal::group_key too_long{"pg", std::string(internal::max_group_text, 'g')};
+    REQUIRE(node.join(too_long, many.front()));
+
+    constexpr std::size_t max_body = 1024;  // about 100 members a part
+    std::size_t left_out = 0;
+    const std::vector<std::vector<std::byte>> parts = node.own_sync(max_body, left_out);
+    CHECK(parts.size() > 20);
+    CHECK(left_out == 1);  // the group whose names alone nearly fill a part
+    internal::group_registry peer(peer_host);
+    auto stale = system.spawn(idle);
+    peer_host.remote_actors[stale.id()] = stale;
+    REQUIRE_FALSE(
+        peer.on_message("node", 1, internal::encode_group_change(internal::groups_op::join, small, stale.id(), 1)).bad);
+    for (const std::vector<std::byte>& body : parts) {
+      CHECK(body.size() <= max_body);
+      CHECK_FALSE(peer.on_message("node", 1, body).bad);
+    }
+    CHECK(peer.members(workers) == many);
+    CHECK(peer.members(small) == std::vector<eam::actor_ref>{many.front()});  // the stale member is gone
+
+    // Nothing to send is still one part: it clears what the peer held.
+    internal::group_registry empty(host);
+    const std::vector<std::vector<std::byte>> none = empty.own_sync(max_body, left_out);
+    REQUIRE(none.size() == 1);
+    CHECK_FALSE(peer.on_message("node", 1, none.front()).bad);
+    CHECK(peer.members(workers).empty());
   }
 
   TEST_CASE("a local member that ends leaves every group it joined, each join announced as a leave") {

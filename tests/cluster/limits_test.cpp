@@ -4,6 +4,8 @@
 // change the test process's own soft limit and put it back). Idle: its I/O loop's turns.
 #include "test_actors.hpp"
 
+#include "../support/eventually.hpp"
+
 #include <doctest/doctest.h>
 
 #include <netinet/in.h>
@@ -79,6 +81,32 @@ TEST_SUITE("cluster.limits") {
     const std::uint64_t before = a->stats().io_turns;
     std::this_thread::sleep_for(std::chrono::seconds(1));  // the window the turns are counted in
     CHECK(a->stats().io_turns - before < 1000);
+    b->shutdown();
+    a->shutdown();
+  }
+
+  TEST_CASE("more names and group members than one frame holds all reach a node that joins later") {
+    // A connecting peer is sent every global name and group member a node has (its syncs). A
+    // sync larger than max_frame_bytes was not sent at all: the peer learnt none of them.
+    // Here a 64 KiB frame against about 120 KB of names and 90 KB of members.
+    auto config = config_here();
+    config.node_id = "holder";
+    config.max_frame_bytes = 64u << 10;
+    auto a = eam::cluster::start_node(config).value();
+    constexpr int names = 1'500, members = 10'000;
+    auto idle = [](eam::actor_context&) { return eam::behavior{[](eam::test::remote::get) { return 0; }}; };
+    for (int i = 0; i < names; ++i)
+      a->system().spawn({.name = "a-rather-long-service-name-" + std::to_string(i), .global = true}, idle);
+    for (int i = 0; i < members; ++i) REQUIRE(a->join_group("workers", a->system().spawn(idle)));
+    config.node_id = "joiner";
+    config.seeds = {a->address()};
+    auto b = eam::cluster::start_node(config).value();
+    REQUIRE(b->wait_for_peer("holder", std::chrono::seconds(30)));
+    const bool all_names = eam::test::eventually([&] { return b->registered_names().size() == names; });
+    CHECK(all_names);
+    const bool all_members = eam::test::eventually([&] { return b->group_members("workers").size() == members; });
+    CHECK(all_members);
+    CHECK(b->stats().bad_frames == 0);
     b->shutdown();
     a->shutdown();
   }

@@ -166,6 +166,62 @@ TEST_SUITE("cluster.name_registry") {
     system.set_name_extension(nullptr);
   }
 
+  TEST_CASE("a sync larger than a frame comes in parts that together replace what the node had") {
+    // One frame holds max_frame_bytes and one sync list max_sync_names: a node holding more sent
+    // a sync its peers refused whole, or none at all, and they learnt none of its names.
+    eam::actor_system system({.workers = 1});
+    recording_host host(system);
+    auto registry = std::make_shared<internal::name_registry>("self", host);
+    system.set_name_extension(registry);
+    std::vector<std::pair<std::string, std::string>> expected;
+    std::vector<eam::actor_ref> named;
+    for (int i = 0; i < 1'000; ++i) {
+      const std::string name = "service-" + std::to_string(1'000 + i);
+      named.push_back(system.spawn({.name = name, .global = true}, answering));
+      expected.emplace_back(name, "self");
+    }
+    constexpr std::size_t max_body = 2048;  // about 60 names a part
+    std::size_t left_out = 0;
+    const std::vector<std::vector<std::byte>> parts = registry->own_sync(max_body, left_out);
+    CHECK(parts.size() > 10);
+    CHECK(left_out == 0);
+
+    recording_host peer_host(system);
+    internal::name_registry peer("peer", peer_host);
+    REQUIRE_FALSE(peer.on_message("self", 1, internal::encode_put(claim("stale", 8, 42))).bad);
+    for (const std::vector<std::byte>& body : parts) {
+      CHECK(body.size() <= max_body);
+      CHECK_FALSE(peer.on_message("self", 1, body).bad);
+    }
+    CHECK(peer.names() == expected);  // sorted by name, and the stale one is gone
+    for (auto& a : named) system.stop(a);
+    system.set_name_extension(nullptr);
+  }
+
+  TEST_CASE("more names than one sync list may hold go in a second part") {
+    std::vector<internal::name_announcement> all;
+    for (std::size_t i = 0; i <= internal::max_sync_names; ++i) all.push_back(claim("n" + std::to_string(i), i + 1));
+    std::size_t left_out = 0;
+    const auto parts = internal::encode_sync_parts(all, 64u << 20, left_out);
+    REQUIRE(parts.size() == 2);
+    struct counter final : internal::names_visitor {
+      std::size_t synced = 0, more = 0;
+      void on_put(internal::name_announcement&&) override {}
+      void on_del(std::string&&, std::uint64_t) override {}
+      void on_sync(std::vector<internal::name_announcement>&& a) override { synced += a.size(); }
+      void on_sync_more(std::vector<internal::name_announcement>&& a) override { more += a.size(); }
+    } seen;
+    for (const auto& body : parts) CHECK_FALSE(internal::decode_names(body, seen).bad);
+    CHECK(seen.synced == internal::max_sync_names);
+    CHECK(seen.more == 1);
+    // One name larger than a part alone is left out, counted; the others still go.
+    all.resize(3);
+    all[1].name = std::string(internal::max_name_bytes, 'x');
+    const auto small = internal::encode_sync_parts(all, 512, left_out);
+    CHECK(left_out == 1);
+    REQUIRE(small.size() == 1);
+  }
+
   TEST_CASE("a name passing to another node survives its new claim arriving before the old claim's del") {
     // A migrated actor: the old node frees the name (del) before the new node claims it (put),
     // but a third node may hear them the other way round.
