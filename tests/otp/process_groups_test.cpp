@@ -4,6 +4,7 @@
 
 #include "../support/eventually.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <string>
@@ -34,6 +35,33 @@ TEST_SUITE("otp.process_groups") {
     CHECK(m[0] == a);
     CHECK(m[1] == b);
     CHECK(groups.members("unknown").value().empty());
+  }
+
+  TEST_CASE("an actor in many groups leaves them in any order, each leave taking it out of that group alone") {
+    // Each membership knows its place in the actor's list of groups; a leave moves the last
+    // one into the leaving one's place, which must then be found there by its own leave.
+    eam::actor_system system({.workers = 2});
+    eam::otp::process_groups groups(system);
+    auto sum = std::make_shared<std::atomic<int>>(0);
+    auto a = system.spawn(member, sum), b = system.spawn(member, sum);
+    constexpr int n = 40;
+    for (int i = 0; i < n; ++i) groups.join("g" + std::to_string(i), a);
+    groups.join("g7", b);
+    std::vector<bool> left(n, false);
+    for (const int i : {0, 39, 7, 20, 1, 38, 21, 19}) {  // first, last, middle, neighbours
+      groups.leave("g" + std::to_string(i), a);
+      left[static_cast<std::size_t>(i)] = true;
+    }
+    for (int i = 0; i < n; ++i) {
+      const auto m = groups.members("g" + std::to_string(i)).value();
+      const bool has_a = std::find(m.begin(), m.end(), a) != m.end();
+      CHECK_MESSAGE(has_a == !left[static_cast<std::size_t>(i)], "group g" << i);
+    }
+    CHECK(groups.members("g7").value() == std::vector<eam::actor_ref>{b});
+    // Its end takes it out of the groups it is still in, and out of nothing else.
+    system.stop(a);
+    CHECK(eam::test::eventually([&] { return groups.groups().value() == std::vector<std::string>{"g7"}; }));
+    CHECK(groups.members("g7").value() == std::vector<eam::actor_ref>{b});
   }
 
   TEST_CASE("leave removes a member and an empty group disappears") {
