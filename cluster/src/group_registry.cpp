@@ -81,16 +81,21 @@ result<void> group_registry::join(const group_key& key, const actor_ref& member)
   if (!member || !host_.export_if_local(member))
     return error(cluster_errc::not_a_local_actor, "only an actor of this node joins a group here");
   std::lock_guard guard(lock_);
-  auto& joins = joins_by_actor_[member.id()];
-  joins.reserve(joins.size() + 1);  // the last step below cannot throw
+  auto& by_group = joins_by_actor_[member.id()];
   const auto group = local_.try_emplace(key).first;
+  auto& joins = by_group[&group->first];
+  joins.group = group;
   try {
+    if (joins.at.size() == joins.at.capacity())
+      joins.at.reserve(2 * joins.at.size() + 1);  // push_back below cannot throw
     group->second.push_back(member);
-  } catch (...) {
+  } catch (...) {  // out of memory: nothing joined
+    if (joins.at.empty()) by_group.erase(&group->first);
     if (group->second.empty()) local_.erase(group);
+    if (by_group.empty()) joins_by_actor_.erase(member.id());
     throw;
   }
-  joins.push_back({group, std::prev(group->second.end())});
+  joins.at.push_back(std::prev(group->second.end()));
   // Queued under the lock: peers get the changes in the order of their versions.
   host_.broadcast_groups(encode_group_change(groups_op::join, key, member.id(), ++version_));
   return {};
@@ -99,10 +104,17 @@ result<void> group_registry::join(const group_key& key, const actor_ref& member)
 result<void> group_registry::leave(const group_key& key, const actor_ref& member) {
   if (auto ok = check_key(key); !ok) return ok;
   std::lock_guard guard(lock_);
-  const auto joins = joins_by_actor_.find(member.id());
-  if (joins == joins_by_actor_.end() || !drop_oldest_join(joins->second, key))
+  const auto not_joined = [&] {
     return error(cluster_errc::not_joined, "actor " + std::to_string(member.id()) + " in group \"" + key.group + "\"");
-  if (joins->second.empty()) joins_by_actor_.erase(joins);
+  };
+  const auto actor = joins_by_actor_.find(member.id());
+  const auto group = local_.find(key);
+  if (actor == joins_by_actor_.end() || group == local_.end()) return not_joined();
+  const auto joins = actor->second.find(&group->first);
+  if (joins == actor->second.end()) return not_joined();
+  drop_oldest(joins->second);
+  if (joins->second.at.empty()) actor->second.erase(joins);
+  if (actor->second.empty()) joins_by_actor_.erase(actor);
   host_.broadcast_groups(encode_group_change(groups_op::leave, key, member.id(), ++version_));
   return {};
 }
@@ -123,18 +135,10 @@ bool group_registry::remote_members::remove_oldest(std::uint64_t id) {
   return true;
 }
 
-bool group_registry::drop_oldest_join(std::vector<local_join>& joins, const group_key& key) {
-  const auto join =
-      std::find_if(joins.begin(), joins.end(), [&](const local_join& j) { return j.group->first == key; });
-  if (join == joins.end()) return false;
-  drop_join(*join);
-  joins.erase(join);
-  return true;
-}
-
-void group_registry::drop_join(const local_join& join) {
-  join.group->second.erase(join.at);
-  if (join.group->second.empty()) local_.erase(join.group);
+void group_registry::drop_oldest(joins_in_group& joins) {
+  joins.group->second.erase(joins.at.front());
+  joins.at.erase(joins.at.begin());  // an actor joins one group a few times at most
+  if (joins.group->second.empty()) local_.erase(joins.group);
 }
 
 std::vector<actor_ref> group_registry::members(const group_key& key) {
@@ -214,10 +218,11 @@ void group_registry::local_actor_ended(std::uint64_t id) {
   std::lock_guard guard(lock_);
   const auto joins = joins_by_actor_.find(id);
   if (joins == joins_by_actor_.end()) return;  // never joined: most exported actors
-  for (const local_join& join : joins->second) {
-    host_.broadcast_groups(encode_group_change(groups_op::leave, join.group->first, id, ++version_));  // one per join
-    drop_join(join);
-  }
+  for (auto& [key, in_group] : joins->second)
+    while (!in_group.at.empty()) {
+      host_.broadcast_groups(encode_group_change(groups_op::leave, *key, id, ++version_));  // one per join
+      drop_oldest(in_group);  // the last may erase the group, and `key` with it
+    }
   joins_by_actor_.erase(joins);
 }
 

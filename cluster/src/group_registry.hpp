@@ -76,25 +76,26 @@ class group_registry {
   };
   class visitor;
   void drop_node(const std::string& node);  // under lock_
-  struct local_join;
-  void drop_join(const local_join& join);  // under lock_: takes the join's entry out of its group
-  // Under lock_: drops the oldest of `joins` in group `key`; false when none is.
-  bool drop_oldest_join(std::vector<local_join>& joins, const group_key& key);
   /// Whether a change of `node` at `version` is new here (not in its last sync); records it.
   bool fresh(const std::string& node, std::uint64_t version);  // under lock_
 
   group_registry_host& host_;
   mutable std::mutex lock_;
   // Local members in join order (an actor joined twice is listed twice), and each join again
-  // by the joining actor's id: a local actor's end, reported for every exported actor, looked
-  // through every group's members, and a member's leave through its group's.
+  // by the joining actor's id and then its group: a local actor's end, reported for every
+  // exported actor, looked through every group's members, and a member's leave through its
+  // group's; an actor's leave looked through all its joins, and each join copied them (an
+  // actor in 20,000 groups: see cluster/README.md).
   using local_groups = std::map<group_key, std::list<actor_ref>>;
-  struct local_join {
+  struct joins_in_group {
     local_groups::iterator group;  // erased only once empty, so no join holds an erased one
-    std::list<actor_ref>::iterator at;
+    std::vector<std::list<actor_ref>::iterator> at;  // oldest first
   };
+  // Under lock_: takes the oldest of `joins` out of its group (erased once empty).
+  void drop_oldest(joins_in_group& joins);
   local_groups local_;
-  std::unordered_map<std::uint64_t, std::vector<local_join>> joins_by_actor_;  // oldest first
+  // By the group's key, whose address a std::map node keeps until the group is erased.
+  std::unordered_map<std::uint64_t, std::unordered_map<const group_key*, joins_in_group>> joins_by_actor_;
   std::uint64_t version_ = 0;  // local changes so far: each join or leave is announced with its own
   std::map<group_key, std::map<std::string, remote_members>> remote_;  // by group, then node
   std::map<std::string, std::uint64_t> applied_;  // per peer, the version its changes reached here

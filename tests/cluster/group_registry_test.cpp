@@ -244,6 +244,28 @@ TEST_SUITE("cluster.group_registry") {
     CHECK(groups.local_members(other) == in_other);
   }
 
+  TEST_CASE("an actor in many groups: each leave takes out its oldest join of that group alone") {
+    // Its joins are kept by group: a leave looked through all of them, and each join copied them.
+    eam::actor_system system({.workers = 1});
+    recording_host host;
+    internal::group_registry groups(host);
+    auto a = system.spawn(idle), b = system.spawn(idle);
+    constexpr int n = 40;
+    auto key = [](int i) { return internal::group_key{"pg", "g" + std::to_string(i)}; };
+    for (int i = 0; i < n; ++i) REQUIRE(groups.join(key(i), a));
+    REQUIRE(groups.join(key(7), b));
+    REQUIRE(groups.join(key(7), a));  // twice in g7, after b
+    for (const int i : {0, 39, 7, 20, 1, 7}) REQUIRE(groups.leave(key(i), a));
+    CHECK(groups.leave(key(7), a).code() == cluster_errc::not_joined);  // both its joins of g7 are gone
+    CHECK(groups.local_members(key(7)) == std::vector<eam::actor_ref>{b});
+    for (const int i : {0, 39, 20, 1}) CHECK(groups.local_members(key(i)).empty());
+    for (const int i : {2, 19, 21, 38}) CHECK(groups.local_members(key(i)) == std::vector<eam::actor_ref>{a});
+    host.sent.clear();
+    groups.local_actor_ended(a.id());
+    CHECK(host.sent.size() == n - 5);  // one leave for each join left
+    CHECK(groups.groups("pg") == std::vector<std::string>{"g7"});
+  }
+
   TEST_CASE("a peer's many members: each leave takes out that actor's oldest join, in order") {
     // A peer's members are found by id (group_registry.hpp), not by a search of its list: with
     // many, some joined twice, each announced leave must take out exactly one join, the oldest.
