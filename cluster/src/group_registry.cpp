@@ -83,19 +83,20 @@ result<void> group_registry::join(const group_key& key, const actor_ref& member)
   std::lock_guard guard(lock_);
   auto& by_group = joins_by_actor_[member.id()];
   const auto group = local_.try_emplace(key).first;
-  auto& joins = by_group[&group->first];
-  joins.group = group;
+  joins_in_group* joins = nullptr;
   try {
-    if (joins.at.size() == joins.at.capacity())
-      joins.at.reserve(2 * joins.at.size() + 1);  // push_back below cannot throw
+    joins = &by_group[&group->first];
+    joins->group = group;
+    if (joins->at.size() == joins->at.capacity())
+      joins->at.reserve(2 * joins->at.size() + 1);  // push_back below cannot throw
     group->second.push_back(member);
   } catch (...) {  // out of memory: nothing joined
-    if (joins.at.empty()) by_group.erase(&group->first);
+    if (joins != nullptr && joins->at.empty()) by_group.erase(&group->first);
     if (group->second.empty()) local_.erase(group);
     if (by_group.empty()) joins_by_actor_.erase(member.id());
     throw;
   }
-  joins.at.push_back(std::prev(group->second.end()));
+  joins->at.push_back(std::prev(group->second.end()));
   // Queued under the lock: peers get the changes in the order of their versions.
   host_.broadcast_groups(encode_group_change(groups_op::join, key, member.id(), ++version_));
   return {};

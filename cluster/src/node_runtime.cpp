@@ -1281,7 +1281,10 @@ void node_runtime::send_syncs(const std::shared_ptr<peer>& p) {
     for (const std::vector<std::byte>& body : bodies) {
       std::vector<std::byte> frame = control_frame(kind);
       frame.insert(frame.end(), body.begin(), body.end());
-      send_to_peer(p, frame);
+      if (frame.size() <= config_.max_frame_bytes)  // only a limit of a few bytes leaves a part too large
+        send_to_peer(p, frame);
+      else
+        log_.warn("a sync part of {} bytes exceeds max_frame_bytes; {} does not get it", frame.size(), p->node);
     }
   if (names_left_out + groups_left_out != 0)
     log_.warn("{} names and {} groups do not fit max_frame_bytes ({}) alone; {} does not learn them", names_left_out,

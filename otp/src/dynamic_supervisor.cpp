@@ -122,7 +122,8 @@ struct dynamic_state {
       if (c.start_watch != 0) settle_start(c, c.ref);  // ends its start_child wait too
       ctx.stop(c.ref);
     }
-    c.terminate_replies.push_back(ctx.take_reply());  // answered after the child's down
+    c.terminate_replies.emplace_back() =
+        ctx.take_reply();                             // answered after the child's down (the place first: it may throw)
     return false;                                     // never sent: the handle answers
   }
 
@@ -159,12 +160,15 @@ struct dynamic_state {
     if (it == children.end() || it->watch != d.ref.id) return;
     const bool abnormal = !d.reason.is_normal();
     if (it->init_awaited) {
-      if (abnormal && !it->terminating) {  // its init failed: the caller's error, and it is not kept
+      if (abnormal) {  // its init failed: the caller's error, and it is not kept
         settle_start(*it, error(errc::actor_crashed, "failed to start child '" + it->spec.id + "': " + d.reason.to_string()));
+        // A terminate_child can only have come after its start helper saw it end (a terminate
+        // before that settles the start with the child): it had ended by itself, not by it.
+        for (auto& r : it->terminate_replies) r.reply(false);
         remove(it);
         return;
       }
-      settle_start(*it, it->ref);  // its init ran, then it stopped (or was stopped): a start, then an end
+      settle_start(*it, it->ref);  // its init ran, then it stopped normally: a start, then an end
     }
     if (it->terminating) {
       for (auto& r : it->terminate_replies) r.reply(true);
