@@ -957,12 +957,17 @@ void actor_cell::finish() noexcept {
   // no longer counts this one; and before the impl and the extras go, since introspection
   // reads the type and the name under the registry's lock.
   sys_->registry.remove(this);
+  // Dead before anyone hears of the end, as in Erlang (is_process_alive is false once a DOWN
+  // arrives): a watcher run on another worker while this one still told the rest read its ref
+  // as alive. Senders from here on drop what they send; what is queued is freed below (C-I3).
+  // Still the consumer: the role is given up only by drain_dead.
+  dead_.store(true, std::memory_order_release);
   tell_watchers_and_links(reason);
   phase_ = phase::finished;
   type_->destroy(impl());
   if (extras_) extras_->states.clear();
   while (envelope* e = next_ordinary()) free_envelope(e);  // deferred ones (mailbox: drain_dead)
-  EAM_ASSERT(deferred_.empty(), "C-I3: every set-aside call is answered before the actor is dead");
+  EAM_ASSERT(deferred_.empty(), "C-I3: every set-aside call is answered before the consumer role is given up");
   if (parent_ != nullptr) {
     parent_->deliver_system(make_envelope<internal::child_exit>(envelope_kind::child_exited,
                                                                 internal::child_exit{this, std::move(reason)}));
@@ -970,7 +975,6 @@ void actor_cell::finish() noexcept {
   }
   extras_.reset();
   internal::local_outbox().end_handler();  // the downs above leave now, not after some later handler
-  dead_.store(true, std::memory_order_release);
   drain_dead();  // gives up the consumer role for good
 }
 

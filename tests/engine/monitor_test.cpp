@@ -231,6 +231,35 @@ TEST_SUITE("engine.monitor") {
     CHECK(std::count(seen->counts.begin(), seen->counts.end(), watchers) == watchers);
   }
 
+  TEST_CASE("a watcher that hears of an end sees the ended actor dead (is_alive false, as in Erlang after a DOWN)") {
+    // The actor counted as alive until the end of its finish, after it had told its watchers:
+    // with many watchers, the first ones ran on the other worker while it told the rest, and
+    // their refs to it still read alive.
+    constexpr std::size_t watchers = 2000;
+    // Both workers always run: the watchers woken first run beside the dying actor's worker.
+    eam::actor_system system({.workers = 2, .adaptive_workers = false});
+    auto target = system.spawn(fragile);
+    auto alive_seen = std::make_shared<std::atomic<std::size_t>>(0);
+    auto downs = std::make_shared<std::atomic<std::size_t>>(0);
+    auto checking_watcher = [target, alive_seen, downs](eam::actor_context& ctx) {
+      return eam::behavior{
+          [&ctx](watch_this w) { (void)ctx.watch(w.target); },
+          [](sync_probe) { return 0; },
+          [target, alive_seen, downs](const eam::down&) {
+            if (target.is_alive()) alive_seen->fetch_add(1);
+            downs->fetch_add(1);
+          },
+      };
+    };
+    std::vector<decltype(system.spawn(checking_watcher))> all;
+    for (std::size_t i = 0; i < watchers; ++i) all.push_back(system.spawn(checking_watcher));
+    for (auto& w : all) w.cast(watch_this{target});
+    for (auto& w : all) (void)w.call(sync_probe{}).get();  // every watch is queued at the target
+    system.stop(target);
+    REQUIRE(eventually([&] { return downs->load() == watchers; }));
+    CHECK(alive_seen->load() == 0);
+  }
+
   // actor_system::watch: a watch without a watching actor, for a layer that tells others.
   TEST_CASE("a watch from outside actors is in place when it returns: an end sent right after shows its reason") {
     eam::actor_system system({.workers = 2});
