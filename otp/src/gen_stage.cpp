@@ -103,7 +103,32 @@ subscription upstream::accepted(const actor_ref& producer, std::uint64_t tag, co
                       options.cancel,
                       options.max_demand,
                       0});
+  reindex(true);
   return entries_.back().sub;
+}
+
+upstream::entry* upstream::find_indexed(std::uint64_t tag) noexcept {
+  if (!rare_) return nullptr;
+  const auto at = rare_->by_tag.find(tag);
+  if (at == rare_->by_tag.end() || at->second >= entries_.size() || entries_[at->second].sub.tag != tag) return nullptr;
+  return &entries_[at->second];
+}
+
+void upstream::reindex(bool appended) noexcept {
+  if (!rare_) return;  // nothing was ever subscribed
+  auto& by_tag = rare_->by_tag;
+  try {
+    if (entries_.size() <= scanned_subscriptions) {
+      by_tag.clear();
+    } else if (appended && by_tag.size() + 1 == entries_.size()) {
+      by_tag.emplace(entries_.back().sub.tag, entries_.size() - 1);
+    } else {  // the threshold crossed, or one erased (the places after it moved)
+      by_tag.clear();
+      for (std::size_t i = 0; i < entries_.size(); ++i) by_tag.emplace(entries_[i].sub.tag, i);
+    }
+  } catch (...) {  // out of memory: find scans
+    by_tag.clear();
+  }
 }
 
 void upstream::refused(const actor_ref& producer, std::uint64_t tag, bool answered) {
@@ -152,11 +177,13 @@ void upstream::retry() {
 }
 
 bool upstream::cancel(std::uint64_t tag) {
-  auto it = std::find_if(entries_.begin(), entries_.end(), [tag](const entry& e) { return e.sub.tag == tag; });
-  if (it == entries_.end()) return false;
+  entry* e = find(tag);
+  if (e == nullptr) return false;
+  const auto it = entries_.begin() + (e - entries_.data());
   ctx_.unwatch(it->watch);
   const actor_ref producer = it->sub.producer;
   entries_.erase(it);
+  reindex(false);
   send_cancel(producer, tag);
   return true;
 }
@@ -170,6 +197,7 @@ bool upstream::on_down(const down& d) {
   }
   const cancel_mode mode = it->cancel;
   entries_.erase(it);
+  reindex(false);
   const bool abnormal = !d.reason.is_normal();
   if (mode == cancel_mode::permanent || (mode == cancel_mode::transient && abnormal)) ctx_.exit(ctx_.self(), d.reason);
   return true;

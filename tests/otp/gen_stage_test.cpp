@@ -282,6 +282,29 @@ TEST_SUITE("otp.gen_stage") {
     CHECK(meta(cancels.seen[0].second, "consumer_tag") == std::to_string(sub.tag));
   }
 
+  TEST_CASE("a consumer of many producers receives from each and cancels any of them alone") {
+    // Past eight subscriptions a consumer finds a batch's subscription through an index, which
+    // every cancel rebuilds (the places after the cancelled one move).
+    constexpr int producers = 20;
+    eam::actor_system system({.workers = 2});
+    stage_log<int> log;
+    auto sink = eam::test::recorder(system, log);
+    std::vector<otp::producer<int>> all;
+    std::vector<otp::subscription> subs;
+    for (int i = 0; i < producers; ++i) {
+      all.push_back(silent_producer(system));
+      subs.push_back(sink.subscribe(all.back().ref(), {.max_demand = 10}).value());
+    }
+    for (const int i : {0, 10, 19, 9}) CHECK(sink.cancel(subs[static_cast<std::size_t>(i)]));
+    CHECK_FALSE(sink.cancel(subs[10]));
+    REQUIRE(
+        eventually([&] { return all[10].stats().value().consumers == 0 && all[9].stats().value().consumers == 0; }));
+    for (int i = 0; i < producers; ++i) all[static_cast<std::size_t>(i)].push({i, i, i});
+    REQUIRE(eventually([&] { return log.count() == 3 * (producers - 4); }));
+    for (const int i : {0, 10, 19, 9}) CHECK(all[static_cast<std::size_t>(i)].stats().value().buffered == 3);
+    CHECK(sink.subscriptions().value().size() == producers - 4);
+  }
+
   TEST_CASE("cancel modes: when the producer stops, permanent consumers end, transient and temporary carry on") {
     eam::actor_system system({.workers = 2});
     one_per_cancel_mode stages(system);

