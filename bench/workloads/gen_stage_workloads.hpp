@@ -77,6 +77,24 @@ inline std::int64_t stage_fan_out(actor_system& sys, otp::dispatcher_kind kind, 
   return sum;
 }
 
+/// `producers` producers of `each` events apiece, all subscribed by one consumer: the
+/// consumer finds each batch's subscription among `producers`. Returns the sum it saw.
+inline std::int64_t stage_fan_in(actor_system& sys, int producers, std::int64_t each, std::size_t max_demand) {
+  delivery_count count(each * producers);
+  auto sink =
+      otp::consumer<std::int64_t>::start(sys, [&count](std::vector<std::int64_t>& events) { count.add(events); });
+  std::vector<otp::producer<std::int64_t>> sources;
+  for (int i = 0; i < producers; ++i) {
+    sources.push_back(sequence_producer(sys, each));
+    sink.subscribe(sources.back().ref(), {.max_demand = max_demand}).value();
+  }
+  for (auto& s : sources) s.demand(otp::demand_mode::forward);
+  const std::int64_t sum = count.done.wait();
+  for (auto& s : sources) s.stop();
+  sink.stop();
+  return sum;
+}
+
 /// producer -> `hops` producer-consumers (each adds one) -> consumer. Returns the sum seen by
 /// the consumer.
 inline std::int64_t stage_pipeline(actor_system& sys, int hops, std::int64_t total, std::size_t max_demand) {
