@@ -97,7 +97,7 @@ std::vector<std::byte> encode_groups_sync(std::uint64_t version, const std::vect
 std::vector<std::vector<std::byte>> encode_groups_sync_parts(std::uint64_t version,
                                                              const std::vector<group_members_of>& all,
                                                              std::size_t max_body_bytes, std::size_t& left_out) {
-  const std::size_t budget = max_body_bytes > sync_part_overhead ? max_body_bytes - sync_part_overhead : 0;
+  const std::size_t budget = sync_part_budget(max_body_bytes);
   // Entries of at most as many members as fit a part beside their names (9 bytes a member at
   // most, 5 for each text's header and 5 for the list's).
   constexpr std::size_t id_bytes = 9, entry_overhead = 16;

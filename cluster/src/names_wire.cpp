@@ -123,7 +123,7 @@ std::vector<std::vector<std::byte>> encode_sync_parts(const std::vector<name_ann
                       pk.pack_array(4);
                       pack_claim_fields(pk, a);
                     }).size());
-  const std::size_t budget = max_body_bytes > sync_part_overhead ? max_body_bytes - sync_part_overhead : 0;
+  const std::size_t budget = sync_part_budget(max_body_bytes);
   std::vector<std::vector<std::byte>> bodies;
   for (const std::vector<std::size_t>& part : cut_into_parts(sizes, budget, max_sync_names, left_out)) {
     std::vector<name_announcement> names;

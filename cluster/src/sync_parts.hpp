@@ -39,4 +39,9 @@ inline std::vector<std::vector<std::size_t>> cut_into_parts(std::span<const std:
 /// items.
 inline constexpr std::size_t sync_part_overhead = 32;
 
+/// The bytes of items a part of at most `max_body_bytes` holds.
+inline std::size_t sync_part_budget(std::size_t max_body_bytes) noexcept {
+  return max_body_bytes > sync_part_overhead ? max_body_bytes - sync_part_overhead : 0;
+}
+
 }  // namespace eam::cluster::internal

@@ -122,9 +122,9 @@ struct dynamic_state {
       if (c.start_watch != 0) settle_start(c, c.ref);  // ends its start_child wait too
       ctx.stop(c.ref);
     }
-    c.terminate_replies.emplace_back() =
-        ctx.take_reply();                             // answered after the child's down (the place first: it may throw)
-    return false;                                     // never sent: the handle answers
+    // Answered after the child's down. The place first: making it may throw, the take may not.
+    c.terminate_replies.emplace_back() = ctx.take_reply();
+    return false;  // never sent: the handle answers
   }
 
   void settle_start(dynamic_child& c, result<actor_ref> answer) {

@@ -78,11 +78,13 @@ groups_ref start_groups_server(actor_system& system, const spawn_options& opts) 
         },
         [&st, &ctx, remove_from](leave_group&& l) {
           const auto g = st.groups.find(l.group);
+          if (g == st.groups.end()) return;
           const std::uint64_t id = l.member.id();
-          if (g == st.groups.end() || !g->second.by_id.contains(id)) return;
+          const auto place = g->second.by_id.find(id);
+          if (place == g->second.by_id.end()) return;
           auto m = st.watched.find(id);
           std::vector<groups_map::iterator>& in = m->second.in;
-          const std::size_t index = g->second.by_id.find(id)->second.in_index;
+          const std::size_t index = place->second.in_index;
           in[index] = in.back();  // the last membership takes the leaving one's place
           in[index]->second.by_id.find(id)->second.in_index = index;
           in.pop_back();
