@@ -74,6 +74,19 @@ BENCHMARK(demand_pool)
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 
+/// One producer partitioned among many consumers, max_demand 10: each dispatch is a few events
+/// for a few of the partitions, so the producer's cost per dispatch shows against their count.
+void partition_pool(benchmark::State& state) {
+  const int partitions = static_cast<int>(state.range(0));
+  constexpr std::int64_t events = events_per_run / 8;
+  eam::actor_system sys;
+  for (auto _ : state)
+    check(state, eam::bench::stage_fan_out(sys, dispatcher_kind::partition, partitions, events, 10),
+          eam::bench::sum_below(events));
+  state.SetItemsProcessed(state.iterations() * events);
+}
+BENCHMARK(partition_pool)->ArgName("partitions")->Arg(16)->Arg(512)->UseRealTime()->Unit(benchmark::kMillisecond);
+
 /// One consumer of many producers, max_demand 10: a batch of a few events per subscription
 /// event, so the consumer's cost of finding a batch's subscription shows against their count
 /// (a scan of them before an index took over past eight: 154 ns an event at 4,096, 15 at 16).

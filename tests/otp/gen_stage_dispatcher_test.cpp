@@ -117,6 +117,49 @@ TEST_SUITE("otp.gen_stage.dispatchers") {
     }
   }
 
+  TEST_CASE("partition: dispatches of fewer events than partitions keep each partition's events in order") {
+    // 64 partitions, max_demand 3: past the first dispatch each one is a few events, which the
+    // dispatcher routes visiting only the partitions they go to, to a consumer or its buffer.
+    constexpr int partitions = 64, total = partitions * 40;
+    std::vector<stage_log<int>> logs(partitions);
+    eam::actor_system system({.workers = 2});
+    auto numbers = eam::test::counter_producer(system, total,
+                                               {.dispatcher = otp::dispatcher_kind::partition,
+                                                .partitions = partitions,
+                                                .demand = otp::demand_mode::accumulate});
+    for (std::size_t p = 0; p < partitions; ++p)
+      REQUIRE(
+          eam::test::recorder(system, logs[p]).subscribe(numbers.ref(), {.max_demand = 3, .partition = p}).has_value());
+    numbers.demand(otp::demand_mode::forward);
+    for (auto& log : logs) REQUIRE(eventually([&] { return log.count() == total / partitions; }));
+    for (int p = 0; p < partitions; ++p) {
+      std::vector<int> want;
+      for (int e = p; e < total; e += partitions) want.push_back(e);
+      CHECK(logs[static_cast<std::size_t>(p)].events() == want);
+      CHECK(logs[static_cast<std::size_t>(p)].largest_batch() <= 3);
+    }
+    CHECK(numbers.stats().value().buffered == 0);
+  }
+
+  TEST_CASE(
+      "partition: a dispatch of fewer events than partitions buffers, and reports drops, for the partitions it "
+      "reaches") {
+    stage_log<int> zero, one;
+    eam::actor_system system({.workers = 2});
+    auto source =
+        silent_producer(system, {.dispatcher = otp::dispatcher_kind::partition, .partitions = 16, .buffer_size = 2});
+    REQUIRE(eam::test::recorder(system, zero).subscribe(source.ref(), {.partition = 0}).has_value());
+    for (int e : {16, 1, 17, 33, 32}) source.push({e});  // one event a dispatch; 1, 17, 33 to partition 1
+    REQUIRE(eventually([&] { return zero.count() == 2; }));
+    const auto stats = source.stats().value();
+    CHECK(stats.buffered == 2);  // 17 and 33: the buffer keeps the newest two
+    CHECK(stats.dropped == 1);
+    REQUIRE(eam::test::recorder(system, one).subscribe(source.ref(), {.partition = 1}).has_value());
+    REQUIRE(eventually([&] { return one.count() == 2; }));
+    CHECK(one.events() == std::vector<int>{17, 33});
+    CHECK(zero.events() == std::vector<int>{16, 32});
+  }
+
   TEST_CASE("partition: a custom hash routes by key and nullopt discards") {
     struct order {
       std::string customer;
