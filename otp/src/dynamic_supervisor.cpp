@@ -12,6 +12,7 @@
 #include <iterator>
 #include <list>
 #include <unordered_map>
+#include <utility>
 
 namespace eam::otp::detail {
 
@@ -171,7 +172,11 @@ struct dynamic_state {
       settle_start(*it, it->ref);  // its init ran, then it stopped normally: a start, then an end
     }
     if (it->terminating) {
-      for (auto& r : it->terminate_replies) r.reply(true);
+      // The call that stopped it terminated it; any that came while it was ending found it
+      // already on its way out, as a later call finds it gone in OTP (the supervisor there
+      // waits the child's end out inside the first call): false, also answered at its end.
+      bool first = true;
+      for (auto& r : it->terminate_replies) r.reply(std::exchange(first, false));
       remove(it);
       return;
     }

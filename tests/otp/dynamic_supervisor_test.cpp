@@ -11,6 +11,7 @@
 #include <functional>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -22,6 +23,15 @@ auto worker(eam::actor_context&, int n) {
   return eam::behavior{[](crash) -> int { throw std::runtime_error("crash"); }, [n](ping) { return n; }};
 }
 using worker_ref = eam::typed_ref<int(crash), int(ping)>;
+
+// A child whose end waits (at most 30 s) until `go` is set, so that calls can reach the
+// supervisor while it is ending.
+auto slow_to_end(eam::actor_context& ctx, std::atomic<bool>& go) {
+  ctx.on_terminate([&go](const eam::exit_reason&) {
+    for (int i = 0; i < 30000 && !go.load(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  });
+  return eam::behavior{[](ping) { return 0; }};
+}
 
 struct start_then_terminate {};
 // Starts a child of `sup` and then terminates it, both awaited: many of these at once keep many
@@ -54,6 +64,42 @@ TEST_SUITE("otp.dynamic_supervisor") {
     CHECK_FALSE(sup.terminate_child(stranger));
     CHECK(sup.count_children().value().active == 1);
     REQUIRE(eventually([&] { return !a.is_alive(); }));
+  }
+
+  TEST_CASE("terminate_child of a child already ending: true for the call that stopped it, false for the rest") {
+    // As in OTP, where the supervisor waits the child's end out inside the first call and a
+    // later one finds it gone. Both answers come after its end.
+    eam::actor_system system({.workers = 2});
+    otp::dynamic_supervisor sup(system);
+    std::atomic<bool> go{false};
+    const auto child = sup.start_child(otp::child("slow", {}, slow_to_end, std::ref(go))).value();
+    const std::string sup_id = std::to_string(sup.ref().id());
+    std::atomic<int> calls_handled{0};
+    eam::telemetry::attach(
+        "count terminate calls", {eam::telemetry::events::handle_call_start},
+        [&](std::string_view, const eam::telemetry::measurements&, const eam::telemetry::metadata& md) {
+          for (const auto& [key, value] : md)
+            if (key == "actor_id" && value == sup_id) calls_handled.fetch_add(1);
+        });
+    std::atomic<int> answered_true{0}, answered_false{0};
+    std::vector<std::thread> callers;
+    for (int i = 0; i < 2; ++i)
+      callers.emplace_back(
+          [&] { (sup.terminate_child(child, std::chrono::seconds(60)) ? answered_true : answered_false)++; });
+    const bool both_reached = eventually([&] { return calls_handled.load() == 2; });
+    eam::telemetry::detach("count terminate calls");
+    // The supervisor handles one message at a time: this call's answer comes after both handlers.
+    const bool counted = sup.count_children().has_value();
+    const bool still_ending = child.is_alive();
+    go.store(true);
+    for (auto& t : callers) t.join();
+    REQUIRE(both_reached);
+    REQUIRE(counted);
+    CHECK(still_ending);
+    CHECK(answered_true.load() == 1);
+    CHECK(answered_false.load() == 1);
+    CHECK_FALSE(child.is_alive());
+    CHECK(sup.count_children().value().specs == 0);
   }
 
   TEST_CASE("start_child and terminate_child calls waiting together are each handled once") {

@@ -75,7 +75,8 @@ class dynamic_supervisor {
     return typed_ref_cast<Ref>(std::move(r.value()));
   }
   /// Stops a child for good and returns once it has ended (its terminate has run). False when
-  /// `ref` is not (or no longer) one of its children.
+  /// `ref` is not (or no longer) one of its children, and when another call stopped it first
+  /// (this one then also returns at its end).
   bool terminate_child(const actor_ref& ref, std::chrono::milliseconds timeout = default_call_timeout) const {
     auto r = ref_.call(detail::terminate_child_msg{ref}, timeout).get();
     return r.has_value() && r.value();
