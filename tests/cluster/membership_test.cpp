@@ -224,6 +224,34 @@ TEST_SUITE("cluster.membership") {
     CHECK(b->wait_for_peer(a->id(), 30s));
   }
 
+  TEST_CASE("a node started before its seed joins once the seed is up") {
+    // The nodes of a deployment start in any order: a seed that nobody listens on yet is
+    // dialled and asked again until it answers.
+    register_messages();
+    eam::cluster::node_config config;
+    config.cookie = cookie;
+    config.membership = fast_membership();
+    config.system.workers = 1;
+    config.node_id = "late-seed";
+    auto first = eam::cluster::start_node(config).value();
+    const std::uint16_t port = first->port();
+    const std::string address = first->address();
+    first.reset();  // the seed's address is known, and nothing listens there now
+    config.node_id = "early";
+    config.seeds = {address};
+    auto early = eam::cluster::start_node(config).value();
+    CHECK_FALSE(early->wait_for_peer("late-seed", 300ms));
+    config.node_id = "late-seed";
+    config.seeds = {};
+    config.port = port;
+    auto seed = eam::cluster::start_node(config);
+    REQUIRE(seed);  // on the port its first run freed above
+    CHECK(seed.value()->wait_for_peer("early", 60s));
+    CHECK(early->wait_for_peer("late-seed", 60s));
+    CHECK(early->wait_for_cluster({.min_members = 2, .timeout = 60s}));
+    CHECK(seed.value()->wait_for_cluster({.min_members = 2, .timeout = 60s}));
+  }
+
   TEST_CASE("a node with another cookie never becomes a member") {
     auto a = start_in_process("a", {});
     child_node good = start_member(1, a->address());
