@@ -98,7 +98,7 @@ void fan_in(benchmark::State& state) {
     check(state, eam::bench::stage_fan_in(sys, producers, each, 10), eam::bench::sum_below(each) * producers);
   state.SetItemsProcessed(state.iterations() * each * producers);
 }
-BENCHMARK(fan_in)->ArgName("producers")->Arg(16)->Arg(512)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(fan_in)->ArgName("producers")->Arg(16)->Arg(512)->Arg(4096)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 void pipeline(benchmark::State& state) {
   const int hops = static_cast<int>(state.range(0));

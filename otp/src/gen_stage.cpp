@@ -103,7 +103,7 @@ subscription upstream::accepted(const actor_ref& producer, std::uint64_t tag, co
                       options.cancel,
                       options.max_demand,
                       0});
-  reindex(true);
+  index_appended();
   return entries_.back().sub;
 }
 
@@ -114,21 +114,44 @@ upstream::entry* upstream::find_indexed(std::uint64_t tag) noexcept {
   return &entries_[at->second];
 }
 
-void upstream::reindex(bool appended) noexcept {
-  if (!rare_) return;  // nothing was ever subscribed
-  auto& by_tag = rare_->by_tag;
+void upstream::index_appended() noexcept {
+  if (entries_.size() <= scanned_subscriptions) return;  // found by the scan
+  auto& r = rare();                                      // made by prepare(), before any entry
   try {
-    if (entries_.size() <= scanned_subscriptions) {
-      by_tag.clear();
-    } else if (appended && by_tag.size() + 1 == entries_.size()) {
-      by_tag.emplace(entries_.back().sub.tag, entries_.size() - 1);
-    } else {  // the threshold crossed, or one erased (the places after it moved)
-      by_tag.clear();
-      for (std::size_t i = 0; i < entries_.size(); ++i) by_tag.emplace(entries_[i].sub.tag, i);
+    if (r.by_tag.size() + 1 == entries_.size() && r.by_watch.size() + 1 == entries_.size()) {
+      const entry& e = entries_.back();
+      r.by_tag.emplace(e.sub.tag, entries_.size() - 1);
+      r.by_watch.emplace(e.watch.id, e.sub.tag);
+    } else {  // the threshold crossed just now, or an earlier insert ran out of memory
+      r.by_tag.clear();
+      r.by_watch.clear();
+      for (std::size_t i = 0; i < entries_.size(); ++i) {
+        r.by_tag.emplace(entries_[i].sub.tag, i);
+        r.by_watch.emplace(entries_[i].watch.id, entries_[i].sub.tag);
+      }
     }
-  } catch (...) {  // out of memory: find scans
-    by_tag.clear();
+  } catch (...) {  // out of memory: find and on_down scan
+    r.by_tag.clear();
+    r.by_watch.clear();
   }
+}
+
+void upstream::remove_at(std::size_t i) noexcept {
+  const std::uint64_t tag = entries_[i].sub.tag;
+  const std::uint64_t watch = entries_[i].watch.id;
+  if (i + 1 != entries_.size()) entries_[i] = std::move(entries_.back());
+  entries_.pop_back();
+  if (!rare_) return;
+  auto& r = *rare_;
+  if (entries_.size() <= scanned_subscriptions) {
+    r.by_tag.clear();
+    r.by_watch.clear();
+    return;
+  }
+  r.by_tag.erase(tag);
+  r.by_watch.erase(watch);
+  if (i < entries_.size())
+    if (const auto moved = r.by_tag.find(entries_[i].sub.tag); moved != r.by_tag.end()) moved->second = i;
 }
 
 void upstream::refused(const actor_ref& producer, std::uint64_t tag, bool answered) {
@@ -179,25 +202,37 @@ void upstream::retry() {
 bool upstream::cancel(std::uint64_t tag) {
   entry* e = find(tag);
   if (e == nullptr) return false;
-  const auto it = entries_.begin() + (e - entries_.data());
-  ctx_.unwatch(it->watch);
-  const actor_ref producer = it->sub.producer;
-  entries_.erase(it);
-  reindex(false);
+  ctx_.unwatch(e->watch);
+  const actor_ref producer = e->sub.producer;
+  remove_at(static_cast<std::size_t>(e - entries_.data()));
   send_cancel(producer, tag);
   return true;
 }
 
+upstream::entry* upstream::find_watch(const watch_ref& watch) noexcept {
+  if (entries_.size() > scanned_subscriptions && rare_) {
+    const auto at = rare_->by_watch.find(watch.id);
+    if (at != rare_->by_watch.end()) {
+      entry* e = find_indexed(at->second);
+      if (e != nullptr && e->watch == watch) return e;
+    } else if (rare_->by_watch.size() == entries_.size() && rare_->by_tag.size() == entries_.size()) {
+      return nullptr;  // every subscription is indexed: not one of them (a consumer supervisor's worker)
+    }
+  }
+  for (auto& e : entries_)
+    if (e.watch == watch) return &e;
+  return nullptr;
+}
+
 bool upstream::on_down(const down& d) {
-  auto it = std::find_if(entries_.begin(), entries_.end(), [&](const entry& e) { return e.watch == d.ref; });
-  if (it == entries_.end()) {
+  entry* const e = find_watch(d.ref);
+  if (e == nullptr) {
     // A producer that ended while its subscribe call was in flight: the call fails and
     // refused() cleans up; the down itself is ours all the same.
     return rare_ && std::any_of(rare_->pending.begin(), rare_->pending.end(), [&](const auto& p) { return p.second == d.ref; });
   }
-  const cancel_mode mode = it->cancel;
-  entries_.erase(it);
-  reindex(false);
+  const cancel_mode mode = e->cancel;
+  remove_at(static_cast<std::size_t>(e - entries_.data()));
   const bool abnormal = !d.reason.is_normal();
   if (mode == cancel_mode::permanent || (mode == cancel_mode::transient && abnormal)) ctx_.exit(ctx_.self(), d.reason);
   return true;

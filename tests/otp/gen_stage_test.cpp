@@ -6,7 +6,9 @@
 #include "../support/eventually.hpp"
 #include "stage_recorder.hpp"
 
+#include <algorithm>
 #include <atomic>
+#include <cstdint>
 #include <future>
 #include <mutex>
 #include <numeric>
@@ -283,8 +285,8 @@ TEST_SUITE("otp.gen_stage") {
   }
 
   TEST_CASE("a consumer of many producers receives from each and cancels any of them alone") {
-    // Past eight subscriptions a consumer finds a batch's subscription through an index, which
-    // every cancel rebuilds (the places after the cancelled one move).
+    // Past eight subscriptions a consumer finds a batch's subscription through an index; a
+    // cancel moves the last subscription into the cancelled one's place.
     constexpr int producers = 20;
     eam::actor_system system({.workers = 2});
     stage_log<int> log;
@@ -303,6 +305,44 @@ TEST_SUITE("otp.gen_stage") {
     REQUIRE(eventually([&] { return log.count() == 3 * (producers - 4); }));
     for (const int i : {0, 10, 19, 9}) CHECK(all[static_cast<std::size_t>(i)].stats().value().buffered == 3);
     CHECK(sink.subscriptions().value().size() == producers - 4);
+  }
+
+  TEST_CASE("a consumer of many producers loses the subscriptions of those that end, and only those") {
+    // Past eight subscriptions a producer's end finds its subscription through an index by
+    // watch. Cancels and ends mixed, the last subscription among them.
+    constexpr int producers = 24;
+    eam::actor_system system({.workers = 2});
+    stage_log<int> log;
+    auto sink = eam::test::recorder(system, log);
+    std::vector<otp::producer<int>> all;
+    std::vector<otp::subscription> subs;
+    for (int i = 0; i < producers; ++i) {
+      all.push_back(silent_producer(system));
+      subs.push_back(sink.subscribe(all.back().ref(), {.max_demand = 10}).value());
+    }
+    const std::vector<int> ended{23, 0, 12, 13, 5}, cancelled{22, 7};
+    for (const int i : cancelled) CHECK(sink.cancel(subs[static_cast<std::size_t>(i)]));
+    for (const int i : ended) REQUIRE(all[static_cast<std::size_t>(i)].stop());
+    const auto gone = [&](int i) {
+      return std::find(ended.begin(), ended.end(), i) != ended.end() ||
+             std::find(cancelled.begin(), cancelled.end(), i) != cancelled.end();
+    };
+    std::vector<std::uint64_t> want;
+    for (int i = 0; i < producers; ++i)
+      if (!gone(i)) want.push_back(subs[static_cast<std::size_t>(i)].tag);
+    const auto tags_held = [&] {
+      std::vector<std::uint64_t> tags;
+      for (const auto& sub : sink.subscriptions().value()) tags.push_back(sub.tag);
+      std::sort(tags.begin(), tags.end());
+      return tags;
+    };
+    REQUIRE(eventually([&] { return tags_held().size() == want.size(); }));
+    std::sort(want.begin(), want.end());
+    CHECK(tags_held() == want);
+    for (int i = 0; i < producers; ++i)
+      if (!gone(i)) all[static_cast<std::size_t>(i)].push({i, i});
+    REQUIRE(eventually([&] { return log.count() == 2 * want.size(); }));
+    CHECK(sink.ref().is_alive());
   }
 
   TEST_CASE("cancel modes: when the producer stops, permanent consumers end, transient and temporary carry on") {

@@ -106,8 +106,14 @@ class upstream {
   // The index is a hint, checked at each use: a tag it lacks (it ran out of memory) or whose
   // place moved is found by the scan.
   entry* find_indexed(std::uint64_t tag) noexcept;
-  // After entries_ changed (one added at the end, or any erased): the index follows.
-  void reindex(bool appended) noexcept;
+  // The subscription whose producer `watch` watches, or null.
+  entry* find_watch(const watch_ref& watch) noexcept;
+  // After one subscription was added at the end: the index follows.
+  void index_appended() noexcept;
+  // Removes entries_[i], in O(1): the last subscription takes its place (subscriptions() are in
+  // no particular order), and the index follows. An erase moved every later subscription and
+  // the index was rebuilt: a consumer of N producers that all ended paid O(N^2).
+  void remove_at(std::size_t i) noexcept;
 
   // What only subscribing and full mailboxes need, out of line: the stage's state is allocated
   // beside the envelopes it handles, and how large it is decides which allocator pages they
@@ -116,6 +122,7 @@ class upstream {
     std::vector<std::pair<std::uint64_t, watch_ref>> pending;  // subscribe calls in flight
     std::vector<std::pair<actor_ref, std::uint64_t>> unsent_cancels;
     std::unordered_map<std::uint64_t, std::size_t> by_tag;  // a tag's place in entries_, past scanned_subscriptions
+    std::unordered_map<std::uint64_t, std::uint64_t> by_watch;  // the watch of a producer -> its tag, as by_tag
   };
   rare_state& rare() {
     if (!rare_) rare_ = std::make_unique<rare_state>();
