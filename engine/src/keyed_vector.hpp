@@ -11,7 +11,10 @@
 // node allocated and freed per record (indexed from 16, a consumer supervisor holding 20
 // watches ran 1.15x slower; engine/README.md, section 4). The group key is for the watches,
 // found by target at a child's end: a supervisor watches each child, so a scan of its watches
-// at every child's end was quadratic too.
+// at every child's end was quadratic too. A group's records form a list through their index
+// entries, so erasing one of a large group is constant time as well (a multimap of groups
+// walked the group to erase one: one actor watching one target 64,000 times, as a monitor per
+// request does, took 180 us an unwatch).
 //
 // 32 bytes whatever it holds (the vector and one pointer to both indexes): an actor's extras
 // (actor_cell.hpp) hold four and stay within one 512-byte allocation.
@@ -51,7 +54,7 @@ class keyed_vector {
   [[nodiscard]] T* find(const Key& key) noexcept {
     if (index_) {
       const auto it = index_->by_key.find(key);
-      return it == index_->by_key.end() ? nullptr : &items_[it->second];
+      return it == index_->by_key.end() ? nullptr : &items_[place_of(it->second)];
     }
     for (T& item : items_)
       if (KeyOf{}(item) == key) return &item;
@@ -67,8 +70,9 @@ class keyed_vector {
         if (group_of{}(item) == group) f(item);
       return;
     }
-    const auto [first, last] = index_->by_group.equal_range(group);
-    for (auto it = first; it != last; ++it) f(items_[index_->by_key.find(it->second)->second]);
+    const auto head = index_->by_group.find(group);
+    if (head == index_->by_group.end()) return;
+    for (const key_entry* e = head->second; e != nullptr; e = e->second.next) f(items_[e->second.at]);
   }
 
   /// Appends a record whose key is not held yet. Throws std::bad_alloc (the vector's), with
@@ -91,20 +95,17 @@ class keyed_vector {
     const std::size_t at = static_cast<std::size_t>(item - items_.data());
     const std::size_t last = items_.size() - 1;
     if (index_) {
-      const Key key = KeyOf{}(*item);
-      index_->by_key.erase(key);
       if constexpr (grouped) {
-        const auto [first, end] = index_->by_group.equal_range(group_of{}(*item));
-        for (auto it = first; it != end; ++it)
-          if (it->second == key) {
-            index_->by_group.erase(it);
-            break;
-          }
+        const auto entry = index_->by_key.find(KeyOf{}(*item));
+        unlink(*index_, *entry, group_of{}(*item));
+        index_->by_key.erase(entry);
+      } else {
+        index_->by_key.erase(KeyOf{}(*item));  // by key: one walk of its bucket, where by iterator it takes two
       }
     }
     if (at != last) {
       *item = std::move(items_[last]);
-      if (index_) index_->by_key.find(KeyOf{}(*item))->second = at;  // its group entry names its key
+      if (index_) place_of(index_->by_key.find(KeyOf{}(*item))->second) = at;  // its group list holds its entry
     }
     items_.pop_back();
   }
@@ -136,21 +137,51 @@ class keyed_vector {
   T* end() noexcept { return items_.data() + items_.size(); }
 
  private:
+  // With groups, a key's entry also links it into its group's list: entries of an
+  // unordered_map stay where they are when it rehashes, so they can point at each other.
+  struct grouped_place;
+  using place = std::conditional_t<grouped, grouped_place, std::size_t>;
+  using key_entry = std::pair<const Key, place>;
+  struct grouped_place {
+    std::size_t at;  // the record's place in items_
+    key_entry* prev;
+    key_entry* next;
+  };
+  static std::size_t& place_of(place& p) noexcept {
+    if constexpr (grouped)
+      return p.at;
+    else
+      return p;
+  }
   struct index {
-    std::unordered_map<Key, std::size_t, Hash> by_key;  // to the record's place
-    [[no_unique_address]] std::conditional_t<grouped, std::unordered_multimap<group_key, Key>, no_groups> by_group;
+    std::unordered_map<Key, place, Hash> by_key;  // to the record's place
+    // A group's first entry in by_key.
+    [[no_unique_address]] std::conditional_t<grouped, std::unordered_map<group_key, key_entry*>, no_groups> by_group;
   };
 
+  // May throw std::bad_alloc with the index half changed: the callers drop the index then.
   void add_to_index(index& x, std::size_t at) {
     const Key key = KeyOf{}(items_[at]);
-    x.by_key.emplace(key, at);
     if constexpr (grouped) {
-      try {
-        x.by_group.emplace(group_of{}(items_[at]), key);
-      } catch (...) {
-        x.by_key.erase(key);
-        throw;
-      }
+      key_entry*& head = x.by_group.try_emplace(group_of{}(items_[at]), nullptr).first->second;
+      key_entry& e = *x.by_key.emplace(key, grouped_place{at, nullptr, head}).first;
+      if (head != nullptr) head->second.prev = &e;
+      head = &e;
+    } else {
+      x.by_key.emplace(key, at);
+    }
+  }
+
+  // Takes `e` out of its group's list (and the group out of the index when it was the last).
+  static void unlink(index& x, key_entry& e, const group_key& group) noexcept {
+    grouped_place& p = e.second;
+    if (p.next != nullptr) p.next->second.prev = p.prev;
+    if (p.prev != nullptr) {
+      p.prev->second.next = p.next;
+    } else if (p.next != nullptr) {
+      x.by_group.find(group)->second = p.next;
+    } else {
+      x.by_group.erase(group);
     }
   }
 

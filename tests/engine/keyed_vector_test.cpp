@@ -182,6 +182,48 @@ TEST_SUITE("engine.keyed_vector") {
     CHECK(downs == odd_place_ids(targets));
   }
 
+  TEST_CASE("an actor watching one actor many times hears the downs of exactly the watches it kept") {
+    // One group of 150 watches past index_from: unwatches from its ends and its middle unlink
+    // each from the group's list, and the target's end walks what is left.
+    constexpr int n = 150;
+    eam::actor_system system({.workers = 2});
+    const eam::actor_ref target = spawn_idle(system, 1).front();
+    std::atomic<int> ready{0};
+    std::mutex lock;
+    std::vector<std::uint64_t> kept, downs;  // watch ids
+    auto watcher = system.spawn([&](eam::actor_context& ctx) {
+      return eam::behavior{[&, &ctx = ctx](tick) {
+                             std::vector<eam::watch_ref> refs;
+                             for (int i = 0; i < n; ++i) refs.push_back(ctx.watch(target));
+                             std::lock_guard g(lock);
+                             for (int i = 0; i < n; ++i) {
+                               if (i % 2 == 0 || i == n - 1)
+                                 ctx.unwatch(refs[static_cast<std::size_t>(i)]);
+                               else
+                                 kept.push_back(refs[static_cast<std::size_t>(i)].id);
+                             }
+                             ready = 1;
+                           },
+                           [&](const eam::down& d) {
+                             std::lock_guard g(lock);
+                             downs.push_back(d.ref.id);
+                           }};
+    });
+    watcher.cast(tick{});
+    REQUIRE(eventually([&] { return ready.load() == 1; }));
+    system.stop(target);
+    const auto downs_heard = [&] {
+      std::lock_guard g(lock);
+      return downs.size();
+    };
+    REQUIRE(eventually([&] { return downs_heard() >= n / 2 - 1; }));
+    std::lock_guard g(lock);
+    REQUIRE(kept.size() == n / 2 - 1);
+    std::sort(downs.begin(), downs.end());
+    std::sort(kept.begin(), kept.end());
+    CHECK(downs == kept);
+  }
+
   TEST_CASE("an actor linked to many hears the ends of the links it kept, once each") {
     constexpr int n = 100;
     eam::actor_system system({.workers = 2});
