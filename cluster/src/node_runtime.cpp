@@ -634,7 +634,11 @@ void node_runtime::peer_down(std::shared_ptr<peer> p, std::string_view why) {
   for (auto& [id, proxy] : gone) system_->stop(proxy.ref, exit_reason::noconnection());
   {
     std::lock_guard lock(exports_lock_);
-    for (auto& [id, peers] : watched_by_) std::erase(peers, p);
+    // An actor no other peer watches leaves the table: its end then has nobody to tell.
+    for (auto it = watched_by_.begin(); it != watched_by_.end();) {
+      std::erase(it->second, p);
+      it = it->second.empty() ? watched_by_.erase(it) : std::next(it);
+    }
   }
   {
     std::lock_guard lock(lookups_lock_);
