@@ -115,8 +115,8 @@ upstream::entry* upstream::find_indexed(std::uint64_t tag) noexcept {
 }
 
 void upstream::index_appended() noexcept {
-  if (entries_.size() <= scanned_subscriptions) return;  // found by the scan
-  auto& r = rare();                                      // made by prepare(), before any entry
+  if (entries_.size() <= scanned_subscriptions || !rare_) return;  // found by the scan
+  auto& r = *rare_;                                                // made by prepare(), before any entry
   try {
     if (r.by_tag.size() + 1 == entries_.size() && r.by_watch.size() + 1 == entries_.size()) {
       const entry& e = entries_.back();

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -32,6 +33,26 @@ auto slow_to_end(eam::actor_context& ctx, std::atomic<bool>& go) {
   });
   return eam::behavior{[](ping) { return 0; }};
 }
+
+// Counts the calls `sup` handles (its handle_call_start telemetry) while it lives.
+struct call_counter {
+  call_counter(const otp::dynamic_supervisor& sup, std::string handler_id) : handler_id_(std::move(handler_id)) {
+    eam::telemetry::attach(
+        handler_id_, {eam::telemetry::events::handle_call_start},
+        [this, sup_id = std::to_string(sup.ref().id())](std::string_view, const eam::telemetry::measurements&,
+                                                        const eam::telemetry::metadata& md) {
+          for (const auto& [key, value] : md)
+            if (key == "actor_id" && value == sup_id) handled.fetch_add(1);
+        });
+  }
+  ~call_counter() { eam::telemetry::detach(handler_id_); }
+  call_counter(const call_counter&) = delete;
+  call_counter& operator=(const call_counter&) = delete;
+  std::atomic<int> handled{0};
+
+ private:
+  std::string handler_id_;
+};
 
 struct start_then_terminate {};
 // Starts a child of `sup` and then terminates it, both awaited: many of these at once keep many
@@ -73,21 +94,14 @@ TEST_SUITE("otp.dynamic_supervisor") {
     otp::dynamic_supervisor sup(system);
     std::atomic<bool> go{false};
     const auto child = sup.start_child(otp::child("slow", {}, slow_to_end, std::ref(go))).value();
-    const std::string sup_id = std::to_string(sup.ref().id());
-    std::atomic<int> calls_handled{0};
-    eam::telemetry::attach(
-        "count terminate calls", {eam::telemetry::events::handle_call_start},
-        [&](std::string_view, const eam::telemetry::measurements&, const eam::telemetry::metadata& md) {
-          for (const auto& [key, value] : md)
-            if (key == "actor_id" && value == sup_id) calls_handled.fetch_add(1);
-        });
+    auto calls = std::make_unique<call_counter>(sup, "count terminate calls");
     std::atomic<int> answered_true{0}, answered_false{0};
     std::vector<std::thread> callers;
     for (int i = 0; i < 2; ++i)
       callers.emplace_back(
           [&] { (sup.terminate_child(child, std::chrono::seconds(60)) ? answered_true : answered_false)++; });
-    const bool both_reached = eventually([&] { return calls_handled.load() == 2; });
-    eam::telemetry::detach("count terminate calls");
+    const bool both_reached = eventually([&] { return calls->handled.load() == 2; });
+    calls.reset();
     // The supervisor handles one message at a time: this call's answer comes after both handlers.
     const bool counted = sup.count_children().has_value();
     const bool still_ending = child.is_alive();
@@ -108,14 +122,7 @@ TEST_SUITE("otp.dynamic_supervisor") {
     // each). Counted by the supervisor's handle_call events.
     eam::actor_system system({.workers = 2});
     otp::dynamic_supervisor sup(system);
-    const std::string sup_id = std::to_string(sup.ref().id());
-    std::atomic<int> calls_handled{0};
-    eam::telemetry::attach(
-        "count supervisor calls", {eam::telemetry::events::handle_call_start},
-        [&](std::string_view, const eam::telemetry::measurements&, const eam::telemetry::metadata& md) {
-          for (const auto& [key, value] : md)
-            if (key == "actor_id" && value == sup_id) calls_handled.fetch_add(1);
-        });
+    auto calls = std::make_unique<call_counter>(sup, "count supervisor calls");
     constexpr int callers = 200;
     std::atomic<int> done{0};
     std::vector<eam::typed_ref<void(start_then_terminate)>> all;
@@ -123,9 +130,10 @@ TEST_SUITE("otp.dynamic_supervisor") {
       all.emplace_back(system.spawn(start_then_terminate_caller, sup.ref(), std::ref(done)));
     for (auto& c : all) c.cast(start_then_terminate{});
     const bool all_done = eventually([&] { return done.load() == callers; });
-    eam::telemetry::detach("count supervisor calls");
+    const int handled = calls->handled.load();
+    calls.reset();
     REQUIRE(all_done);
-    CHECK(calls_handled.load() == 2 * callers);
+    CHECK(handled == 2 * callers);
     CHECK(sup.count_children().value().specs == 0);
   }
 

@@ -66,6 +66,16 @@ struct one_per_cancel_mode {
   otp::producer<int> producer;
   otp::consumer<int> permanent, transient, temporary;
 };
+// `n` silent producers, appended to `producers`, each subscribed by `sink` (max_demand 10).
+std::vector<otp::subscription> subscribe_to_new_producers(eam::actor_system& system, otp::consumer<int>& sink, int n,
+                                                          std::vector<otp::producer<int>>& producers) {
+  std::vector<otp::subscription> subs;
+  for (int i = 0; i < n; ++i) {
+    producers.push_back(silent_producer(system));
+    subs.push_back(sink.subscribe(producers.back().ref(), {.max_demand = 10}).value());
+  }
+  return subs;
+}
 }  // namespace
 
 TEST_SUITE("otp.gen_stage") {
@@ -292,11 +302,7 @@ TEST_SUITE("otp.gen_stage") {
     stage_log<int> log;
     auto sink = eam::test::recorder(system, log);
     std::vector<otp::producer<int>> all;
-    std::vector<otp::subscription> subs;
-    for (int i = 0; i < producers; ++i) {
-      all.push_back(silent_producer(system));
-      subs.push_back(sink.subscribe(all.back().ref(), {.max_demand = 10}).value());
-    }
+    const std::vector<otp::subscription> subs = subscribe_to_new_producers(system, sink, producers, all);
     for (const int i : {0, 10, 19, 9}) CHECK(sink.cancel(subs[static_cast<std::size_t>(i)]));
     CHECK_FALSE(sink.cancel(subs[10]));
     REQUIRE(
@@ -315,11 +321,7 @@ TEST_SUITE("otp.gen_stage") {
     stage_log<int> log;
     auto sink = eam::test::recorder(system, log);
     std::vector<otp::producer<int>> all;
-    std::vector<otp::subscription> subs;
-    for (int i = 0; i < producers; ++i) {
-      all.push_back(silent_producer(system));
-      subs.push_back(sink.subscribe(all.back().ref(), {.max_demand = 10}).value());
-    }
+    const std::vector<otp::subscription> subs = subscribe_to_new_producers(system, sink, producers, all);
     const std::vector<int> ended{23, 0, 12, 13, 5}, cancelled{22, 7};
     for (const int i : cancelled) CHECK(sink.cancel(subs[static_cast<std::size_t>(i)]));
     for (const int i : ended) REQUIRE(all[static_cast<std::size_t>(i)].stop());
