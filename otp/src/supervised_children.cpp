@@ -67,6 +67,7 @@ struct supervised_children::state {
     phase at = phase::stopped;
     bool remove_when_stopped = false;  // a temporary sibling stopped by a sequence
     int restarts = 0;
+    int starts_planned = 0;  // start steps of it in `steps`
   };
   struct step {
     bool stop;  // else start
@@ -94,6 +95,26 @@ struct supervised_children::state {
   std::optional<error> first_start_failure;
 
   [[nodiscard]] bool busy() const noexcept { return waiting || !steps.empty(); }
+
+  // Steps are planned, taken and dropped only through these, which keep each child's count of
+  // planned starts: a crash during a sequence asks it instead of scanning the steps (a
+  // one_for_all supervisor whose N children all crashed at once scanned about 2N steps per
+  // crash: 64,000 children took 52 us each, 512,000 did not finish in a minute).
+  void plan(step s) {
+    steps.push_back(s);
+    if (!s.stop) ++children[s.index].starts_planned;
+  }
+  step take_step() {
+    const step s = steps.front();
+    steps.pop_front();
+    if (!s.stop) --children[s.index].starts_planned;
+    return s;
+  }
+  void drop_steps() noexcept {
+    for (const step& s : steps)
+      if (!s.stop) --children[s.index].starts_planned;
+    steps.clear();
+  }
 
   // -- events ---------------------------------------------------------------------------------
 
@@ -188,8 +209,7 @@ struct supervised_children::state {
   void restart_needed(std::size_t i) {
     if (gave_up || !within_intensity()) return;
     if (busy()) {
-      const bool restarted_anyway = std::any_of(steps.begin(), steps.end(), [i](const step& s) { return !s.stop && s.index == i; });
-      if (!restarted_anyway) crashes.push_back(i);
+      if (children[i].starts_planned == 0) crashes.push_back(i);  // else the sequence starts it again anyway
       return;
     }
     act_on(i);
@@ -229,7 +249,7 @@ struct supervised_children::state {
       child& s = children[j];
       if (j == i) continue;
       if (s.at != phase::running && s.at != phase::starting) continue;
-      steps.push_back({true, j, false});
+      plan({true, j, false});
       if (s.spec.restart == restart_policy::temporary)
         s.remove_when_stopped = true;  // Erlang never restarts a temporary child
       else
@@ -237,7 +257,7 @@ struct supervised_children::state {
     }
     again.push_back(i);
     std::sort(again.begin(), again.end());
-    for (std::size_t j : again) steps.push_back({false, j, true});
+    for (std::size_t j : again) plan({false, j, true});
     advance();
   }
 
@@ -253,7 +273,7 @@ struct supervised_children::state {
     // Ending abnormally stops the children first (youngest first) and tells our own
     // supervisor, which applies its strategy in turn.
     gave_up = true;
-    steps.clear();
+    drop_steps();
     crashes.clear();
     ctx.exit(ctx.self(), exit_reason::custom("max_restarts"));
     return false;
@@ -263,8 +283,7 @@ struct supervised_children::state {
 
   void advance() {
     while (!waiting && !steps.empty() && !gave_up) {
-      const step s = steps.front();
-      steps.pop_front();
+      const step s = take_step();
       child& c = children[s.index];
       if (s.stop) {
         if (c.at == phase::running || c.at == phase::starting) {
@@ -342,11 +361,11 @@ struct supervised_children::state {
 
   // A first start failed: stop every child started so far, youngest first, then report.
   void unwind_first_start() {
-    steps.clear();
+    drop_steps();
     for (std::size_t j = children.size(); j-- > 0;) {
       if (children[j].at == phase::running || children[j].at == phase::starting) {
         children[j].remove_when_stopped = true;
-        steps.push_back({true, j, false});
+        plan({true, j, false});
       } else {
         children[j].at = phase::removed;
       }
@@ -425,7 +444,7 @@ void supervised_children::start_children(std::vector<child_spec> specs, std::fun
   st_->on_started = std::move(done);
   for (auto& spec : specs) {
     st_->children.emplace_back().spec = std::move(spec);
-    st_->steps.push_back({false, st_->children.size() - 1, false});
+    st_->plan({false, st_->children.size() - 1, false});
   }
   st_->advance();
 }
