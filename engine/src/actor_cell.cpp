@@ -220,7 +220,7 @@ void actor_cell::push_evicting(envelope* e) noexcept {
   {
     std::lock_guard lock(b.lock);
     if (counted && b.held >= b.bound) {
-      evicted = b.queue.remove_first_if([](const envelope* q) { return (q->flags & envelope::uncounted) == 0; });
+      evicted = b.queue.take_oldest_counted();
       if (evicted != nullptr) --b.held;
     }
     b.queue.push_back(e);

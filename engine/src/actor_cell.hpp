@@ -23,6 +23,7 @@
 //   C-I3  Every call envelope is answered exactly once: by its handler, or with an error when
 //         it is dropped (free_envelope and retire answer what is still pending).
 #include "envelope_list.hpp"
+#include "evicting_queue.hpp"
 #include "keyed_vector.hpp"
 #include "mailbox.hpp"
 #include "outbox.hpp"
@@ -472,7 +473,7 @@ class actor_cell {
     std::atomic<std::uint64_t> pushed{0};
     std::atomic<std::uint64_t> popped{0};
     std::mutex lock;                  // drop_oldest only, from here on
-    internal::envelope_list queue;
+    internal::evicting_queue queue;
     std::uint32_t held = 0;           // counted messages in `queue`
   };
   // -- shared --------------------------------------------------------------------------------

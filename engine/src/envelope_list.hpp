@@ -1,6 +1,7 @@
 #pragma once
 // envelope_list: a consumer-private FIFO of envelopes linked through their mailbox link (no
-// allocation): the deferred messages, the stash and a drop_oldest mailbox use it. Relaxed
+// allocation): the deferred messages, the stash and a drop_oldest mailbox (evicting_queue.hpp)
+// use it. Relaxed
 // loads and stores only: one thread owns a list at a time (the consumer, or the holder of the
 // bounded mailbox's lock).
 #include <eam/engine/detail/envelope.hpp>
@@ -41,21 +42,16 @@ class envelope_list {
     if (head_ == nullptr) tail_ = nullptr;
     return e;
   }
-  /// Unlinks and returns the first envelope for which `pred` holds, or null.
-  template <class Pred>
-  envelope* remove_first_if(Pred pred) noexcept {
-    envelope* prev = nullptr;
-    for (envelope* e = head_; e != nullptr; prev = e, e = next_of(e)) {
-      if (!pred(e)) continue;
-      envelope* after = next_of(e);
-      if (prev != nullptr)
-        prev->next.store(after, std::memory_order_relaxed);
-      else
-        head_ = after;
-      if (tail_ == e) tail_ = prev;
-      return e;
-    }
-    return nullptr;
+  [[nodiscard]] envelope* front() const noexcept { return head_; }
+  /// Unlinks the envelope after `before` (the first when `before` is null), which must exist.
+  void remove_after(envelope* before) noexcept {
+    envelope* e = before != nullptr ? next_of(before) : head_;
+    envelope* after = next_of(e);
+    if (before != nullptr)
+      before->next.store(after, std::memory_order_relaxed);
+    else
+      head_ = after;
+    if (tail_ == e) tail_ = before;
   }
   /// Calls f(e) on every envelope, which f may free, and leaves the list empty.
   template <class F>
@@ -67,11 +63,11 @@ class envelope_list {
     }
     head_ = tail_ = nullptr;
   }
-
- private:
   static envelope* next_of(const envelope* e) noexcept {
     return static_cast<envelope*>(e->next.load(std::memory_order_relaxed));
   }
+
+ private:
   envelope* head_ = nullptr;
   envelope* tail_ = nullptr;
 };
