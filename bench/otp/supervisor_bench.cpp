@@ -7,13 +7,19 @@
 // many start_child and terminate_child calls wait together. The time per child stays flat only
 // while each waiting call is answered by its own reply handle, not stashed and looked at again
 // at every other call's answer.
+// mass_crash: a one_for_all supervisor whose `children` all crash at once, until each is
+// started again. The time per child stays flat only while a crash heard during the restart
+// asks its child's count of planned starts, not a scan of the planned steps.
 #include <benchmark/benchmark.h>
 #include <eam/eam.hpp>
+#include <eam/engine/log.hpp>
 #include <eam/otp.hpp>
 
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <stdexcept>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -73,6 +79,44 @@ void concurrent_starts(benchmark::State& st) {
   st.SetItemsProcessed(st.iterations() * callers);
 }
 BENCHMARK(concurrent_starts)->ArgName("callers")->Arg(256)->Arg(4096)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+struct crash {};
+
+void mass_crash(benchmark::State& st) {
+  const auto children = static_cast<int>(st.range(0));
+  const eam::log::level log_level = eam::log::current_level();
+  eam::log::set_level(eam::log::level::none);  // a crash report per child would be most of the time
+  eam::actor_system sys({.workers = 2});
+  for (auto _ : st) {
+    std::atomic<int> started{0};
+    std::vector<eam::otp::child_spec> specs;
+    specs.reserve(static_cast<std::size_t>(children));
+    for (int i = 0; i < children; ++i)
+      specs.push_back(eam::otp::child("c" + std::to_string(i), {}, [&started](eam::actor_context&) {
+        started.fetch_add(1, std::memory_order_relaxed);
+        return eam::behavior{[](crash) { throw std::runtime_error("crash"); }};
+      }));
+    st.PauseTiming();
+    auto sup = eam::otp::start_supervisor(
+                   sys, {.strategy = eam::otp::strategy::one_for_all, .max_restarts = 2 * children}, std::move(specs))
+                   .value();
+    // Checked while all run: the first crash may have the supervisor stop the others.
+    std::vector<eam::typed_ref<void(crash)>> kids;
+    for (const auto& k : sup.which_children().value())
+      kids.push_back(eam::typed_ref_cast<eam::typed_ref<void(crash)>>(k.ref).value());
+    st.ResumeTiming();
+    for (const auto& k : kids) k.cast(crash{});
+    while (started.load(std::memory_order_relaxed) < 2 * children)
+      std::this_thread::sleep_for(std::chrono::microseconds(100));
+    (void)sup.count_children();  // the last start's init has run
+    st.PauseTiming();
+    sup.stop();
+    st.ResumeTiming();
+  }
+  eam::log::set_level(log_level);
+  st.SetItemsProcessed(st.iterations() * children);
+}
+BENCHMARK(mass_crash)->ArgName("children")->Arg(1024)->Arg(16384)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

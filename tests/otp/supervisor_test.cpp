@@ -33,11 +33,28 @@ auto worker(eam::actor_context&, std::string id) {
 }
 using worker_ref = eam::typed_ref<int(crash), std::string(whoami)>;
 
+// Silences the log while it lives: many crash reports would drown the test output.
+struct quiet_log {
+  eam::log::level saved = eam::log::current_level();
+  quiet_log() { eam::log::set_level(eam::log::level::none); }
+  ~quiet_log() { eam::log::set_level(saved); }
+  quiet_log(const quiet_log&) = delete;
+  quiet_log& operator=(const quiet_log&) = delete;
+};
+
 // A worker that crashes on a cast, so that many can be told at once.
 auto cast_crashing_worker(eam::actor_context&) {
   return eam::behavior{[](crash) { throw std::runtime_error("crash"); }, [](whoami) { return std::string(); }};
 }
 using crash_on_cast = eam::typed_ref<void(crash)>;
+
+// Tells every child of `sup` to crash, at once. The refs are checked first, while all run: the
+// first crash may have the supervisor stop the others before the last is told.
+void crash_all(const otp::supervisor& sup) {
+  std::vector<crash_on_cast> refs;
+  for (const auto& c : sup.which_children().value()) refs.push_back(eam::typed_ref_cast<crash_on_cast>(c.ref).value());
+  for (const auto& r : refs) r.cast(crash{});
+}
 
 // A spec whose start function (run by the supervisor, in its start order) is journaled.
 otp::child_spec spec(const std::string& id, std::shared_ptr<journal> j) {
@@ -101,6 +118,7 @@ TEST_SUITE("otp.supervisor") {
     // adds nothing (a count per child; a scan of the planned steps per crash was O(N^2)). A
     // later crash restarts them all again: nothing is left planned.
     constexpr int n = 40;
+    quiet_log silence;
     eam::actor_system system({.workers = 2});
     auto j = std::make_shared<journal>();
     std::vector<otp::child_spec> specs;
@@ -116,7 +134,7 @@ TEST_SUITE("otp.supervisor") {
                                      std::move(specs))
                    .value();
     REQUIRE(eventually([&] { return j->snapshot().size() == n; }));
-    for (const auto& c : sup.which_children().value()) eam::typed_ref_cast<crash_on_cast>(c.ref).value().cast(crash{});
+    crash_all(sup);
     REQUIRE(eventually([&] { return j->snapshot().size() >= 2 * n; }));
     REQUIRE(settled(sup, n));
     std::vector<std::string> twice = ids;
@@ -134,6 +152,7 @@ TEST_SUITE("otp.supervisor") {
     // so it is restarted (with those after it) once the sequence is done: a start planned by an
     // earlier sequence must not stand in for it.
     constexpr int n = 12;
+    quiet_log silence;
     eam::actor_system system({.workers = 2});
     auto j = std::make_shared<journal>();
     auto hold = std::make_shared<std::atomic<bool>>(false);
@@ -154,7 +173,7 @@ TEST_SUITE("otp.supervisor") {
                                      std::move(specs))
                    .value();
     REQUIRE(eventually([&] { return j->snapshot().size() == n; }));
-    for (const auto& c : sup.which_children().value()) eam::typed_ref_cast<crash_on_cast>(c.ref).value().cast(crash{});
+    crash_all(sup);
     REQUIRE(eventually([&] { return j->snapshot().size() >= 2 * n; }));
     REQUIRE(settled(sup, n));
     REQUIRE(j->snapshot().size() == 2 * n);
@@ -272,11 +291,7 @@ TEST_SUITE("otp.supervisor") {
   }
 
   TEST_CASE("thousands of crashes within the limit are all restarted, and memory stays bounded") {
-    struct quiet {  // 2000 crash reports would drown the test output
-      eam::log::level saved = eam::log::current_level();
-      quiet() { eam::log::set_level(eam::log::level::none); }
-      ~quiet() { eam::log::set_level(saved); }
-    } silence;
+    quiet_log silence;  // 2000 crash reports would drown the test output
     eam::actor_system system({.workers = 2});
     auto j = std::make_shared<journal>();
     auto sup = otp::start_supervisor(system, {.max_restarts = 100000, .period = std::chrono::seconds(60)},
