@@ -1,9 +1,8 @@
 #pragma once
 // envelope_list: a consumer-private FIFO of envelopes linked through their mailbox link (no
 // allocation): the deferred messages, the stash and a drop_oldest mailbox (evicting_queue.hpp)
-// use it. Relaxed
-// loads and stores only: one thread owns a list at a time (the consumer, or the holder of the
-// bounded mailbox's lock).
+// use it. Relaxed loads and stores only: one thread owns a list at a time (the consumer, or the
+// holder of the bounded mailbox's lock).
 #include <eam/engine/detail/envelope.hpp>
 
 namespace eam::internal {
