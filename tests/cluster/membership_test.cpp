@@ -232,24 +232,32 @@ TEST_SUITE("cluster.membership") {
     config.cookie = cookie;
     config.membership = fast_membership();
     config.system.workers = 1;
-    config.node_id = "late-seed";
-    auto first = eam::cluster::start_node(config).value();
-    const std::uint16_t port = first->port();
-    const std::string address = first->address();
-    first.reset();  // the seed's address is known, and nothing listens there now
-    config.node_id = "early";
-    config.seeds = {address};
-    auto early = eam::cluster::start_node(config).value();
-    CHECK_FALSE(early->wait_for_peer("late-seed", 300ms));
-    config.node_id = "late-seed";
-    config.seeds = {};
-    config.port = port;
-    auto seed = eam::cluster::start_node(config);
-    REQUIRE(seed);  // on the port its first run freed above
-    CHECK(seed.value()->wait_for_peer("early", 60s));
+    std::unique_ptr<eam::cluster::node> early, seed;
+    // The seed's port is freed and taken again: another process may take it in between, so
+    // the whole start is tried again on a new port, a few times at most.
+    for (int attempt = 0; attempt < 5 && !seed; ++attempt) {
+      config.node_id = "late-seed";
+      config.seeds = {};
+      config.port = 0;
+      auto first = eam::cluster::start_node(config).value();
+      const std::uint16_t port = first->port();
+      const std::string address = first->address();
+      first.reset();  // the seed's address is known, and nothing listens there now
+      config.node_id = "early";
+      config.seeds = {address};
+      early = eam::cluster::start_node(config).value();
+      CHECK_FALSE(early->wait_for_peer("late-seed", 300ms));
+      config.node_id = "late-seed";
+      config.seeds = {};
+      config.port = port;
+      auto started = eam::cluster::start_node(config);
+      if (started) seed = std::move(started.value());
+    }
+    REQUIRE(seed);
+    CHECK(seed->wait_for_peer("early", 60s));
     CHECK(early->wait_for_peer("late-seed", 60s));
     CHECK(early->wait_for_cluster({.min_members = 2, .timeout = 60s}));
-    CHECK(seed.value()->wait_for_cluster({.min_members = 2, .timeout = 60s}));
+    CHECK(seed->wait_for_cluster({.min_members = 2, .timeout = 60s}));
   }
 
   TEST_CASE("a node with another cookie never becomes a member") {
