@@ -34,23 +34,25 @@ auto slow_to_end(eam::actor_context& ctx, std::atomic<bool>& go) {
   return eam::behavior{[](ping) { return 0; }};
 }
 
-// Counts the calls `sup` handles (its handle_call_start telemetry) while it lives.
+// Counts the calls `sup` handles (its handle_call_start telemetry) while it lives. The count
+// is shared with the handler, which an emit that began before the detach may still run.
 struct call_counter {
   call_counter(const otp::dynamic_supervisor& sup, std::string handler_id) : handler_id_(std::move(handler_id)) {
     eam::telemetry::attach(
         handler_id_, {eam::telemetry::events::handle_call_start},
-        [this, sup_id = std::to_string(sup.ref().id())](std::string_view, const eam::telemetry::measurements&,
-                                                        const eam::telemetry::metadata& md) {
+        [count = count_, sup_id = std::to_string(sup.ref().id())](std::string_view, const eam::telemetry::measurements&,
+                                                                  const eam::telemetry::metadata& md) {
           for (const auto& [key, value] : md)
-            if (key == "actor_id" && value == sup_id) handled.fetch_add(1);
+            if (key == "actor_id" && value == sup_id) count->fetch_add(1);
         });
   }
   ~call_counter() { eam::telemetry::detach(handler_id_); }
   call_counter(const call_counter&) = delete;
   call_counter& operator=(const call_counter&) = delete;
-  std::atomic<int> handled{0};
+  [[nodiscard]] int handled() const { return count_->load(); }
 
  private:
+  std::shared_ptr<std::atomic<int>> count_ = std::make_shared<std::atomic<int>>(0);
   std::string handler_id_;
 };
 
@@ -100,7 +102,7 @@ TEST_SUITE("otp.dynamic_supervisor") {
     for (int i = 0; i < 2; ++i)
       callers.emplace_back(
           [&] { (sup.terminate_child(child, std::chrono::seconds(60)) ? answered_true : answered_false)++; });
-    const bool both_reached = eventually([&] { return calls->handled.load() == 2; });
+    const bool both_reached = eventually([&] { return calls->handled() == 2; });
     calls.reset();
     // The supervisor handles one message at a time: this call's answer comes after both handlers.
     const bool counted = sup.count_children().has_value();
@@ -130,7 +132,7 @@ TEST_SUITE("otp.dynamic_supervisor") {
       all.emplace_back(system.spawn(start_then_terminate_caller, sup.ref(), std::ref(done)));
     for (auto& c : all) c.cast(start_then_terminate{});
     const bool all_done = eventually([&] { return done.load() == callers; });
-    const int handled = calls->handled.load();
+    const int handled = calls->handled();
     calls.reset();
     REQUIRE(all_done);
     CHECK(handled == 2 * callers);
