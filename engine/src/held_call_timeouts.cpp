@@ -44,6 +44,11 @@ void held_call_timeouts::rescue() noexcept {
 bool held_call_timeouts::add(std::uint16_t& at, actor_cell* cell, std::uint64_t request_id,
                              std::chrono::milliseconds timeout) noexcept {
   if (entries_.size() == capacity) [[unlikely]] {
+    // A look since the array filled found every call in it awaited: until the next regular
+    // look (the epoch check's or an idle one's, which marks and arms them), each add would walk
+    // all of them again for nothing. With thousands of actors awaiting calls on one worker, that
+    // walk doubled the cost of a call (about 1.5 us to 3).
+    if (full_after_look_) return false;
     look_held(false);  // most entries are calls answered since: dropped
     if (entries_.size() == capacity) return false;  // all awaited: this call arms its own
   }
@@ -103,6 +108,7 @@ void held_call_timeouts::look_held(bool hand_over_all) noexcept {
     }
   }
   entries_.resize(kept);
+  full_after_look_ = kept == capacity;
   if (marking && !hand_over_all && kept != 0) held_since_.store(now, std::memory_order_relaxed);
   holding_.store(kept != 0, std::memory_order_relaxed);
 }

@@ -25,8 +25,8 @@
 // moment armed 380 to 7,000 timers in a run of 25-45 ms (about 370 to 480 on one worker, from the
 // epoch checks), nearly all cancelled microseconds later; looks arm none there now but what waited
 // a millisecond. A full array is looked at too, and a call that still finds it full (a thousand
-// calls awaited at once) arms its own timeout. A worker that rests looks as one that goes idle
-// (after a probe, the second worker armed 30-40 a run of what its actors awaited); it hands
+// calls awaited at once) arms its own timeout, as do the calls after it until the next look. A worker that rests looks
+// as one that goes idle (after a probe, the second worker armed 30-40 a run of what its actors awaited); it hands
 // everything over before its thread ends. An owner stuck in one long handler, asleep or resting, or
 // whose turns are long, does not look: the timer thread looks every timer_service::watch_interval
 // while anything is held, and hands over for a holder whose last marking look (or first entry) is a
@@ -165,6 +165,7 @@ class held_call_timeouts {
   // -- guarded by the handshake ---------------------------------------------------------------
   std::vector<entry> entries_;         // in arming order
   std::uint16_t index_[index_size]{};  // position + 1 in entries_ of the last cell held per slot, or 0
+  bool full_after_look_ = false;       // the last look left the array full: adds hold nothing until the next
   // -- shared ----------------------------------------------------------------------------------
   std::atomic<bool> busy_{false};       // [H1]
   std::atomic<bool> rescuing_{false};   // [H2]
