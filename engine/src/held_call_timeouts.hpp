@@ -25,16 +25,16 @@
 // moment armed 380 to 7,000 timers in a run of 25-45 ms (about 370 to 480 on one worker, from the
 // epoch checks), nearly all cancelled microseconds later; looks arm none there now but what waited
 // a millisecond. A full array is looked at too, and a call that still finds it full (a thousand
-// calls awaited at once) arms its own timeout, as do the calls after it until the next look. A worker that rests looks
-// as one that goes idle (after a probe, the second worker armed 30-40 a run of what its actors awaited); it hands
-// everything over before its thread ends. An owner stuck in one long handler, asleep or resting, or
-// whose turns are long, does not look: the timer thread looks every timer_service::watch_interval
-// while anything is held, and hands over for a holder whose last marking look (or first entry) is a
-// whole interval old (the rescue). The deadline is taken at the hand-over (its clock read plus the
-// call's timeout), so a held timeout never fires early; it fires late by the time it was held: one
-// to two hold_windows while the worker handles short messages, at most about two watch intervals
-// (10 ms) however busy or idle the workers are. Timeouts shorter than shortest_held are armed at
-// once, with the clock read at the call.
+// calls awaited at once) arms its own timeout, as do the calls after it until the next look. A
+// worker that rests looks as one that goes idle (after a probe, the second worker armed 30-40 a run
+// of what its actors awaited); it hands everything over before its thread ends. An owner stuck in
+// one long handler, asleep or resting, or whose turns are long, does not look: the timer thread
+// looks every timer_service::watch_interval while anything is held, and hands over for a holder
+// whose last marking look (or first entry) is a whole interval old (the rescue). The deadline is
+// taken at the hand-over (its clock read plus the call's timeout), so a held timeout never fires
+// early; it fires late by the time it was held: one to two hold_windows while the worker handles
+// short messages, at most about two watch intervals (10 ms) however busy or idle the workers are.
+// Timeouts shorter than shortest_held are armed at once, with the clock read at the call.
 //
 // Sharing: the owner alone adds; a rescuer only hands over. They exclude each other with a
 // Dekker handshake where the owner pays no atomic read-modify-write (asymmetric_fence.hpp):
