@@ -30,7 +30,8 @@ groups_decode_outcome decode_groups(std::span<const std::byte> body, groups_visi
   return decode_untrusted(body, msgpack::unpack_limit(most, 0, max_group_text, 0, 0, 6), [&](const msgpack::object& o) {
     if (o.type != msgpack::type::ARRAY || o.via.array.size == 0) throw bad_message("a message is not a non-empty array");
     const auto& a = o.via.array;
-    switch (u64(a.ptr[0])) {
+    const std::uint64_t op = u64(a.ptr[0]);
+    switch (op) {
       case static_cast<std::uint64_t>(groups_op::join):
         visitor.on_join(read_key(a, 1), u64(field(a, 3)), u64(field(a, 4)));
         break;
@@ -54,7 +55,7 @@ groups_decode_outcome decode_groups(std::span<const std::byte> body, groups_visi
           for (std::uint32_t k = 0; k < ids.via.array.size; ++k) g.actors.push_back(u64(ids.via.array.ptr[k]));
           all.push_back(std::move(g));
         }
-        if (u64(a.ptr[0]) == static_cast<std::uint64_t>(groups_op::sync))
+        if (op == static_cast<std::uint64_t>(groups_op::sync))
           visitor.on_sync(version, std::move(all));
         else
           visitor.on_sync_more(version, std::move(all));

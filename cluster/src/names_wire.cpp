@@ -58,7 +58,8 @@ names_decode_outcome decode_names(std::span<const std::byte> body, names_visitor
   return decode_untrusted(body, msgpack::unpack_limit(most, 0, max_name_bytes, 0, 0, 6), [&](const msgpack::object& o) {
     if (o.type != msgpack::type::ARRAY || o.via.array.size == 0) throw bad_message("a message is not a non-empty array");
     const auto& a = o.via.array;
-    switch (u64(a.ptr[0])) {
+    const std::uint64_t op = u64(a.ptr[0]);
+    switch (op) {
       case static_cast<std::uint64_t>(names_op::put): visitor.on_put(read_claim(a, 1)); break;
       case static_cast<std::uint64_t>(names_op::del):
         visitor.on_del(std::string(name_text(field(a, 1))), u64(field(a, 2)));
@@ -74,7 +75,7 @@ names_decode_outcome decode_names(std::span<const std::byte> body, names_visitor
           if (e.type != msgpack::type::ARRAY) throw bad_message("a sync entry is not an array");
           all.push_back(read_claim(e.via.array, 0));
         }
-        if (u64(a.ptr[0]) == static_cast<std::uint64_t>(names_op::sync))
+        if (op == static_cast<std::uint64_t>(names_op::sync))
           visitor.on_sync(std::move(all));
         else
           visitor.on_sync_more(std::move(all));
