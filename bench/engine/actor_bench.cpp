@@ -1,12 +1,13 @@
 // Actor hot paths on a live system: cast throughput, ping-pong, fan-in (also on two workers that
-// always run), fan-out across two workers, calls from outside and inside actors, spawn + stop,
-// one actor watching many, the 2^20 spawn tree, the bytes an idle actor costs, an idle system's
-// CPU, a rescue after idling and one while busy, and the CPU of a program woken every few
-// milliseconds.
-// Workloads come from bench/workloads/eam_workloads.hpp and verify their own results.
+// always run, and with a telemetry handler attached), fan-out across two workers, calls from outside and inside actors,
+// spawn + stop, one actor watching many, the 2^20 spawn tree, the bytes an idle actor costs, an idle system's CPU, a
+// rescue after idling and one while busy, and the CPU of a program woken every few milliseconds. Workloads come from
+// bench/workloads/eam_workloads.hpp and verify their own results.
 #include <benchmark/benchmark.h>
 
 #include "../workloads/eam_workloads.hpp"
+
+#include <eam/engine/telemetry.hpp>
 
 #include <fstream>
 #include <malloc.h>
@@ -86,6 +87,26 @@ void BM_fan_in_across_workers(benchmark::State& st) {
   run_fan_in(st, sys, st.range(0));
 }
 BENCHMARK(BM_fan_in_across_workers)->Arg(100'000)->ArgName("per_sender")->UseRealTime()->Unit(benchmark::kMillisecond);
+
+// Fan-in (20 senders, 100,000 messages each) on 2 workers that always run, with one telemetry
+// handler attached: to actor_spawn, which no message emits (observed:0, where messages should
+// cost what they cost with no handler), or to handle_cast.stop, which every message emits
+// (observed:1, from both workers at once).
+void BM_fan_in_with_telemetry(benchmark::State& st) {
+  namespace events = eam::telemetry::events;
+  const bool observed = st.range(0) != 0;
+  std::atomic<std::int64_t> seen{0};
+  eam::telemetry::attach(
+      "bench", {observed ? events::handle_cast_stop : events::actor_spawn},
+      [&seen](std::string_view, const auto&, const auto&) { seen.fetch_add(1, std::memory_order_relaxed); });
+  {
+    eam::actor_system sys({.workers = 2, .adaptive_workers = false});
+    run_fan_in(st, sys, 100'000);
+  }
+  eam::telemetry::detach("bench");
+  st.counters["handler_calls"] = static_cast<double>(seen.load());
+}
+BENCHMARK(BM_fan_in_with_telemetry)->Arg(0)->Arg(1)->ArgName("observed")->UseRealTime()->Unit(benchmark::kMillisecond);
 
 // Two workers that always run (no adaptive count): the receivers run on the worker the driver
 // does not, so every message is allocated on one worker and freed on the other (the envelope

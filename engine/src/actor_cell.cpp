@@ -42,6 +42,28 @@ void emit(std::string_view event, const telemetry::measurements& m, const teleme
   } catch (...) {
   }
 }
+
+// Whether anyone listens to the events of each engine path, asked only once any_handlers() is
+// true, so a handler attached to one event does not have every message build the others'
+// metadata. Out of line and cold: the paths with nothing attached keep their code as it was.
+bool dispatch_observed() noexcept {  // called from observed_dispatch, out of line already
+  namespace ev = telemetry::events;
+  static const telemetry::event_gate gate{ev::handle_call_start, ev::handle_call_stop, ev::handle_call_exception,
+                                          ev::handle_cast_start, ev::handle_cast_stop, ev::handle_cast_exception};
+  return gate.listened();
+}
+[[gnu::cold, gnu::noinline]] bool init_observed() noexcept {
+  static const telemetry::event_gate gate{telemetry::events::actor_init_stop, telemetry::events::actor_init_exception};
+  return gate.listened();
+}
+[[gnu::cold, gnu::noinline]] bool stop_observed() noexcept {
+  static const telemetry::event_gate gate{telemetry::events::actor_stop_stop};
+  return gate.listened();
+}
+[[gnu::cold, gnu::noinline]] bool overflow_observed() noexcept {
+  static const telemetry::event_gate gate{telemetry::events::mailbox_overflow};
+  return gate.listened();
+}
 }  // namespace
 
 actor_cell* current_cell() noexcept { return tls_cell; }
@@ -301,7 +323,7 @@ send_result actor_cell::offer(envelope* e) noexcept {
 }
 
 void actor_cell::overflowed(const envelope* e) noexcept {
-  if (!telemetry::any_handlers()) return;
+  if (!telemetry::any_handlers() || !overflow_observed()) return;
   try {
     emit(telemetry::events::mailbox_overflow, {},
          {{"actor_id", std::to_string(id_)}, {"node_id", sys_->config.node_id}, {"message_type", std::string(e->type->name)}});
@@ -597,7 +619,7 @@ std::size_t actor_cell::queued_after_yield(std::size_t limit) const noexcept {
 
 void actor_cell::run_init() noexcept {
   phase_ = phase::running;
-  const bool observed = telemetry::any_handlers();
+  const bool observed = telemetry::any_handlers() && init_observed();
   const double start = observed ? telemetry::detail::now_seconds() : 0;
   try {
     type_->init(impl(), ctx_);
@@ -703,6 +725,10 @@ void actor_cell::on_handler_exception(envelope* e) noexcept {
 
 void actor_cell::observed_dispatch(envelope* e) noexcept {
   namespace ev = telemetry::events;
+  if (!dispatch_observed()) {  // handlers listen to other events only
+    dispatch(e);
+    return;
+  }
   const bool is_call = e->reply.pending();  // before the handler consumes the reply address
   const bool crashed_before = (pending_ & crashed) != 0;
   telemetry::metadata md;
@@ -886,7 +912,7 @@ void actor_cell::begin_exit(exit_reason why) noexcept {
   phase_ = phase::stopping;
   // A normal exit of an actor without extras needs none: finish reads a missing reason as normal.
   if (!why.is_normal() || extras_) more().reason = std::move(why);
-  if (telemetry::any_handlers()) [[unlikely]] {
+  if (telemetry::any_handlers() && stop_observed()) [[unlikely]] {
     extras& x = more();
     x.stop_began = telemetry::detail::now_seconds();
     std::size_t n = 0;
@@ -938,7 +964,7 @@ void actor_cell::finish() noexcept {
     extras_->stash.drain([](envelope* e) { free_envelope(e); });  // stashed calls: actor_not_found
   }
   run_terminate(reason);
-  if (telemetry::any_handlers()) [[unlikely]] {
+  if (telemetry::any_handlers() && stop_observed()) [[unlikely]] {
     try {
       const double began = extras_ && extras_->stop_began != 0 ? extras_->stop_began : telemetry::detail::now_seconds();
       emit(telemetry::events::actor_stop_stop, {{"duration_ms", telemetry::detail::elapsed_ms(began)}},

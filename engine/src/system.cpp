@@ -118,14 +118,17 @@ actor_cell* spawn_cell_forwarding(system_state& sys, actor_cell* parent, const s
   }
   sys.registry.add(cell);
   if (telemetry::any_handlers()) [[unlikely]] {
-    try {
-      telemetry::execute(telemetry::events::actor_spawn, {},
-                         {{"actor_id", std::to_string(cell->id())},
-                          {"node_id", sys.config.node_id},
-                          {"actor_class", short_type_label(type.name)},
-                          {"name", opts.name},
-                          {"parent_id", parent != nullptr ? std::to_string(parent->id()) : std::string()}});
-    } catch (...) {
+    static const telemetry::event_gate spawn_events{telemetry::events::actor_spawn};
+    if (spawn_events.listened()) {
+      try {
+        telemetry::execute(telemetry::events::actor_spawn, {},
+                           {{"actor_id", std::to_string(cell->id())},
+                            {"node_id", sys.config.node_id},
+                            {"actor_class", short_type_label(type.name)},
+                            {"name", opts.name},
+                            {"parent_id", parent != nullptr ? std::to_string(parent->id()) : std::string()}});
+      } catch (...) {
+      }
     }
   }
   sys.scheduler.schedule(cell);  // the mailbox starts claimed: this is the first wake-up

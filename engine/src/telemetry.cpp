@@ -1,14 +1,21 @@
 // The handler table is copy-on-write: attach and detach build a new table under a mutex and
-// swap it in; execute takes a counted snapshot and calls handlers without holding any lock, so
-// a handler may attach or detach. detail::any_attached mirrors "the table is not empty" for the
-// hot paths' one-load gate (telemetry.hpp).
+// publish it with a new version number. An emitting thread keeps the table it last read (a
+// counted reference in a thread-local cache) and reads the version, a line written only by
+// attach and detach, to see whether it must take the new one, so an emit takes no lock and
+// writes no shared memory (a worker per core emitting per message would otherwise contend on
+// one mutex and one reference count). A table's handler lists are shared with the tables
+// built from it: attach and detach copy the map of lists and rebuild only the lists they
+// change. detail::any_attached mirrors "the table is not empty", and each event_gate "one of
+// my events has a handler", for the emitters' one-load checks (telemetry.hpp).
 #include <eam/engine/telemetry.hpp>
 
 #include <eam/engine/error.hpp>
 #include <eam/engine/log.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -16,21 +23,62 @@
 
 namespace eam::telemetry {
 
+namespace detail {
+struct gate_access {
+  static const std::vector<std::string>& events(const event_gate& g) noexcept { return g.events_; }
+  static void set(event_gate& g, bool listened) noexcept { g.listened_.store(listened, std::memory_order_relaxed); }
+};
+}  // namespace detail
+
 namespace {
 struct entry {
   std::string id;
   handler h;
 };
-using table = std::map<std::string, std::vector<entry>, std::less<>>;
+using handler_list = std::vector<std::shared_ptr<const entry>>;  // shared: a list's copy allocates once
+using table = std::map<std::string, std::shared_ptr<const handler_list>, std::less<>>;
 
 struct registry {
   std::mutex m;
-  std::shared_ptr<const table> current = std::make_shared<const table>();
+  std::shared_ptr<const table> current = std::make_shared<const table>();  // under m
+  std::map<std::string, std::vector<std::string>, std::less<>> events_of;  // handler id -> its events; under m
+  std::vector<event_gate*> gates;                                          // under m
+  // Raised after each publish, under m. Read relaxed by emitters: it only tells a thread to take
+  // the table under m, which orders the table's contents. An execute begun after a detach
+  // returned (ordered after it by whatever told that thread so) reads this publish's number or
+  // a later one by coherence, so it never calls the detached handler.
+  std::atomic<std::uint64_t> version{1};
 };
 registry& reg() {
   static registry r;
   return r;
 }
+
+// The table this thread last read. An execute whose handler attaches or detaches and then emits
+// again refreshes the cache while the outer execute still walks the old table: the old one is
+// kept in `retired` until the outermost execute ends.
+struct table_cache {
+  std::uint64_t version = 0;  // registry versions start at 1: the first read takes the table
+  std::shared_ptr<const table> held;
+  unsigned depth = 0;  // executes running on this thread
+  std::vector<std::shared_ptr<const table>> retired;
+};
+thread_local table_cache cache;
+
+const table& cached_table(table_cache& c) {
+  if (reg().version.load(std::memory_order_relaxed) != c.version) [[unlikely]] {
+    std::shared_ptr<const table> fresh;
+    {
+      std::lock_guard l(reg().m);
+      fresh = reg().current;
+      c.version = reg().version.load(std::memory_order_relaxed);
+    }
+    if (c.depth > 0 && c.held) c.retired.push_back(std::move(c.held));
+    c.held = std::move(fresh);
+  }
+  return *c.held;
+}
+
 // A handler that throws is logged once per id (a handler failing on every event would flood
 // the log), then swallowed: the emitter is an actor, which must not crash for a tool's bug.
 struct failures {
@@ -58,77 +106,99 @@ void report_failure(const std::string& id, std::string_view event, std::exceptio
   }
 }
 
-std::shared_ptr<const table> snapshot() {
-  std::lock_guard l(reg().m);
-  return reg().current;
+void set_gate(event_gate& g, const table& t) {
+  const auto& events = detail::gate_access::events(g);
+  detail::gate_access::set(
+      g, std::any_of(events.begin(), events.end(), [&](const std::string& e) { return t.contains(e); }));
 }
 void publish(std::shared_ptr<const table> t) {  // under reg().m
+  registry& r = reg();
   detail::any_attached.store(!t->empty(), std::memory_order_relaxed);
-  reg().current = std::move(t);
+  for (event_gate* g : r.gates) set_gate(*g, *t);
+  r.current = std::move(t);
+  r.version.store(r.version.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);  // one writer: under m
 }
-table without(const table& t, std::string_view id, bool& found) {
-  table out;
-  for (const auto& [event, entries] : t) {
-    std::vector<entry> kept;
-    for (const auto& e : entries) {
-      if (e.id == id)
-        found = true;
-      else
-        kept.push_back(e);
-    }
-    if (!kept.empty()) out.emplace(event, std::move(kept));
+// `t` with handler `id` taken out of `events`' lists (an emptied list leaves the table).
+table without(const table& t, std::string_view id, const std::vector<std::string>& events) {
+  table out = t;
+  for (const std::string& event : events) {
+    auto it = out.find(event);
+    if (it == out.end()) continue;
+    auto kept = std::make_shared<handler_list>();
+    for (const auto& e : *it->second)
+      if (e->id != id) kept->push_back(e);
+    if (kept->empty())
+      out.erase(it);
+    else
+      it->second = std::move(kept);
   }
   return out;
 }
 }  // namespace
 
 std::string attach(std::string id, const std::vector<std::string_view>& event_names, handler h) {
-  std::lock_guard l(reg().m);
-  bool taken = false;
-  auto next = std::make_shared<table>(without(*reg().current, id, taken));
-  if (taken) throw error(errc::handler_already_attached, id);
-  for (std::string_view name : event_names) (*next)[std::string(name)].push_back({id, h});
+  registry& r = reg();
+  std::lock_guard l(r.m);
+  if (r.events_of.contains(id)) throw error(errc::handler_already_attached, id);
+  auto next = std::make_shared<table>(*r.current);
+  const auto added = std::make_shared<const entry>(entry{id, std::move(h)});
+  std::vector<std::string> events;
+  for (std::string_view name : event_names) {
+    if (std::find(events.begin(), events.end(), name) != events.end()) continue;  // listed twice: called once
+    auto& list = (*next)[std::string(name)];
+    auto grown = list ? std::make_shared<handler_list>(*list) : std::make_shared<handler_list>();
+    grown->push_back(added);
+    list = std::move(grown);
+    events.emplace_back(name);
+  }
+  r.events_of.emplace(id, std::move(events));
   publish(std::move(next));
   return id;
 }
 
 bool detach(std::string_view id) {
-  std::lock_guard l(reg().m);
-  bool found = false;
-  auto next = std::make_shared<table>(without(*reg().current, id, found));
-  if (found) publish(std::move(next));
+  registry& r = reg();
+  std::lock_guard l(r.m);
   forget_failures(id);
-  return found;
+  auto it = r.events_of.find(id);
+  if (it == r.events_of.end()) return false;
+  publish(std::make_shared<const table>(without(*r.current, id, it->second)));
+  r.events_of.erase(it);
+  return true;
 }
 
 void execute(std::string_view event, const measurements& m, const metadata& md) {
   if (!any_handlers()) return;
-  const auto t = snapshot();
-  auto it = t->find(event);
-  if (it == t->end()) return;
-  for (const auto& e : it->second) {
+  table_cache& c = cache;
+  const table& t = cached_table(c);
+  const auto it = t.find(event);
+  if (it == t.end()) return;
+  const handler_list& handlers = *it->second;  // kept alive by `t`, held or retired
+  ++c.depth;
+  for (const auto& e : handlers) {
     try {
-      e.h(event, m, md);
+      e->h(event, m, md);
     } catch (...) {
-      report_failure(e.id, event, std::current_exception());
+      report_failure(e->id, event, std::current_exception());
     }
   }
+  if (--c.depth == 0 && !c.retired.empty()) c.retired.clear();
 }
 
 std::vector<handler_info> list_handlers() {
-  const auto t = snapshot();
-  std::map<std::string, std::vector<std::string>, std::less<>> by_id;
-  for (const auto& [event, entries] : *t)
-    for (const auto& e : entries) by_id[e.id].push_back(event);
+  std::lock_guard l(reg().m);
   std::vector<handler_info> out;
-  for (auto& [id, events] : by_id) out.push_back({id, std::move(events)});
+  for (const auto& [id, events] : reg().events_of) {
+    handler_info info{id, events};
+    std::sort(info.events.begin(), info.events.end());
+    out.push_back(std::move(info));
+  }
   return out;
 }
 
 bool has_handlers(std::string_view event) {
   if (!any_handlers()) return false;
-  const auto t = snapshot();
-  return t->find(event) != t->end();
+  return cached_table(cache).contains(event);
 }
 
 void reset() {
@@ -136,8 +206,23 @@ void reset() {
     std::lock_guard l(failed().m);
     failed().reported.clear();
   }
-  std::lock_guard l(reg().m);
+  registry& r = reg();
+  std::lock_guard l(r.m);
+  r.events_of.clear();
   publish(std::make_shared<const table>());
+}
+
+event_gate::event_gate(std::initializer_list<std::string_view> events) : events_(events.begin(), events.end()) {
+  registry& r = reg();
+  std::lock_guard l(r.m);
+  r.gates.push_back(this);
+  set_gate(*this, *r.current);
+}
+
+event_gate::~event_gate() {
+  registry& r = reg();
+  std::lock_guard l(r.m);
+  std::erase(r.gates, this);
 }
 
 namespace detail {

@@ -71,6 +71,8 @@ void emit_cancel(std::uint64_t producer_id, std::uint64_t tag, std::string_view 
 
 void emit_dispatch(std::uint64_t producer_id, std::size_t count) {
   if (!telemetry::any_handlers()) return;
+  static const telemetry::event_gate gate{stage_telemetry::dispatch};  // a dispatch is frequent: skip its metadata
+  if (!gate.listened()) return;
   emit(stage_telemetry::dispatch, {{"event_count", static_cast<double>(count)}},
        {{"producer_id", std::to_string(producer_id)}});
 }

@@ -4,10 +4,13 @@
 
 #include "../support/eventually.hpp"
 
+#include <atomic>
+#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace tel = eam::telemetry;
@@ -65,6 +68,85 @@ TEST_SUITE("engine.telemetry") {
     tel::attach("h2", {"my.event"}, [](std::string_view, const tel::measurements&, const tel::metadata&) {});
     tel::reset();
     CHECK_FALSE(tel::any_handlers());
+  }
+
+  TEST_CASE("an event_gate tells whether a handler listens to one of its events") {
+    tel::reset();
+    auto nothing = [](std::string_view, const tel::measurements&, const tel::metadata&) {};
+    const tel::event_gate gate{"gate.a", "gate.b"};
+    CHECK_FALSE(gate.listened());
+    tel::attach("other", {"gate.c"}, nothing);
+    CHECK_FALSE(gate.listened());
+    tel::attach("on_b", {"gate.c", "gate.b"}, nothing);
+    CHECK(gate.listened());
+    const tel::event_gate later{"gate.b"};  // made while listened: starts so
+    CHECK(later.listened());
+    tel::attach("on_a", {"gate.a"}, nothing);
+    CHECK(tel::detach("on_b"));
+    CHECK(gate.listened());  // gate.a still has one
+    CHECK_FALSE(later.listened());
+    CHECK(tel::has_handlers("gate.c"));
+    CHECK_FALSE(tel::has_handlers("gate.b"));
+    tel::reset();
+    CHECK_FALSE(gate.listened());
+    CHECK_FALSE(tel::has_handlers("gate.c"));
+  }
+
+  TEST_CASE("a handler detached on one thread is not called by a later emit on another") {
+    tel::reset();
+    tel::attach("stays", {"x.other"}, [](std::string_view, const tel::measurements&, const tel::metadata&) {});
+    std::atomic<int> calls{0};
+    tel::attach("counted", {"x.tick"},
+                [&](std::string_view, const tel::measurements&, const tel::metadata&) { calls.fetch_add(1); });
+    std::mutex m;
+    std::condition_variable cv;
+    int step = 0;  // 1: the emitter emitted once; 2: main detached; 3: the emitter emitted again
+    std::thread emitter([&] {
+      tel::execute("x.tick", {}, {});  // the emitter's thread now holds the table with the handler
+      std::unique_lock l(m);
+      step = 1;
+      cv.notify_all();
+      cv.wait(l, [&] { return step == 2; });
+      tel::execute("x.tick", {}, {});
+      step = 3;
+      cv.notify_all();
+    });
+    {
+      std::unique_lock l(m);
+      cv.wait(l, [&] { return step == 1; });
+      CHECK(tel::detach("counted"));
+      step = 2;
+      cv.notify_all();
+      cv.wait(l, [&] { return step == 3; });
+    }
+    emitter.join();
+    CHECK(calls.load() == 1);
+    tel::reset();
+  }
+
+  TEST_CASE("a handler may detach itself and others, attach and emit while its event is emitted") {
+    tel::reset();
+    std::vector<std::string> order;
+    tel::attach("first", {"x.nested"}, [&](std::string_view, const tel::measurements& m, const tel::metadata&) {
+      order.push_back("first" + std::to_string(static_cast<int>(m[0].second)));
+      if (m[0].second != 1.0) return;
+      CHECK(tel::detach("first"));
+      CHECK(tel::detach("third"));
+      tel::attach("fourth", {"x.nested"}, [&](std::string_view, const tel::measurements& n, const tel::metadata&) {
+        order.push_back("fourth" + std::to_string(static_cast<int>(n[0].second)));
+      });
+      tel::execute("x.nested", {{"n", 2.0}}, {});  // sees the new table: second and fourth
+    });
+    tel::attach("second", {"x.nested"}, [&](std::string_view, const tel::measurements& m, const tel::metadata&) {
+      order.push_back("second" + std::to_string(static_cast<int>(m[0].second)));
+    });
+    tel::attach("third", {"x.nested"}, [&](std::string_view, const tel::measurements& m, const tel::metadata&) {
+      order.push_back("third" + std::to_string(static_cast<int>(m[0].second)));
+    });
+    tel::execute("x.nested", {{"n", 1.0}}, {});  // walks the table it began with to its end
+    tel::execute("x.nested", {{"n", 3.0}}, {});
+    CHECK(order == std::vector<std::string>{"first1", "second2", "fourth2", "second1", "third1", "second3", "fourth3"});
+    tel::reset();
   }
 
   TEST_CASE("span emits start and stop, or exception and rethrows") {

@@ -14,6 +14,7 @@
 #include <atomic>
 #include <exception>
 #include <functional>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -54,20 +55,49 @@ struct handler_info {
 };
 /// Every attached handler, by id.
 [[nodiscard]] std::vector<handler_info> list_handlers();
-/// Removes the handler `id` from every event. False when there was none.
+/// Removes the handler `id` from every event. False when there was none. No execute begun after
+/// detach returns calls it; its copy is destroyed once no emitting thread holds the table it was
+/// in (each thread lets go of an old table at its next emit, or when it ends).
 bool detach(std::string_view id);
-/// Emits an event. A no-op when nobody listens to it.
+/// Emits an event. A no-op when nobody listens to it. Takes no lock and writes no shared memory
+/// while the handlers stay the same: each thread keeps the table it last read until attach,
+/// detach or reset publishes another, so workers emitting at once do not contend.
 void execute(std::string_view event, const measurements& m, const metadata& md);
 /// Whether a handler listens to `event`.
 [[nodiscard]] bool has_handlers(std::string_view event);
 namespace detail {
 /// True while any handler is attached (constant-initialised, so reading it needs no guard).
 extern std::atomic<bool> any_attached;
+struct gate_access;
 }  // namespace detail
 
 /// Whether any handler is attached at all: the engine's one-load gate on its hot paths. A
 /// stale read costs at most one event missed or one needless look-up, never a wrong call.
 [[nodiscard]] inline bool any_handlers() noexcept { return detail::any_attached.load(std::memory_order_relaxed); }
+
+/// Whether a handler listens to any of a few events, kept current by attach, detach and reset:
+/// one load, for an emitter that would otherwise build an event's measurements and metadata for
+/// nobody (a handler attached to one event must not slow down the paths that emit the others).
+/// Make one per emitting site, once (a function-local static), and test it before building:
+///
+///   static const eam::telemetry::event_gate misses{"app.cache.miss"};
+///   if (misses.listened()) eam::telemetry::execute("app.cache.miss", {}, {{"key", key}});
+///
+/// A stale read costs what any_handlers' does. A gate must not outlive main (keep it static).
+class event_gate {
+ public:
+  event_gate(std::initializer_list<std::string_view> events);
+  ~event_gate();
+  event_gate(const event_gate&) = delete;
+  event_gate& operator=(const event_gate&) = delete;
+
+  [[nodiscard]] bool listened() const noexcept { return listened_.load(std::memory_order_relaxed); }
+
+ private:
+  friend struct detail::gate_access;
+  std::vector<std::string> events_;
+  std::atomic<bool> listened_{false};  // written under the table's lock, read without it
+};
 /// Detaches every handler (for tests).
 void reset();
 
