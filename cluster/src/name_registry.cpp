@@ -32,6 +32,7 @@ class name_registry::visitor final : public names_visitor {
     if (it == r_.claims_.end()) return;
     std::erase_if(it->second, [&](const claim& c) { return c.owner == node_ && c.announced.stamp == stamp; });
     if (it->second.empty()) r_.claims_.erase(it);
+    r_.host_.names_changed();
   }
 
   void on_sync(std::vector<name_announcement>&& all) override {
@@ -39,6 +40,7 @@ class name_registry::visitor final : public names_visitor {
       std::lock_guard guard(r_.lock_);
       r_.drop_claims_of(node_);
     }
+    r_.host_.names_changed();
     for (name_announcement& a : all) apply(std::move(a));
   }
 
@@ -118,6 +120,7 @@ void name_registry::unregistered(const std::string& name, std::uint64_t actor_id
     contenders.erase(mine);
     if (contenders.empty()) claims_.erase(it);
   }
+  host_.names_changed();
   host_.broadcast_names(encode_del(name, stamp));
 }
 
@@ -136,6 +139,12 @@ std::optional<actor_ref> name_registry::whereis(std::string_view name) {
 }
 
 std::optional<name_registry::lost> name_registry::merge(claim incoming) {
+  std::optional<lost> l = merge_locked(std::move(incoming));
+  host_.names_changed();
+  return l;
+}
+
+std::optional<name_registry::lost> name_registry::merge_locked(claim incoming) {
   std::lock_guard guard(lock_);
   last_stamp_ = std::max(last_stamp_, incoming.announced.stamp);
   auto& contenders = claims_[incoming.announced.name];
@@ -179,8 +188,11 @@ std::vector<std::vector<std::byte>> name_registry::own_sync(std::size_t max_body
 }
 
 void name_registry::node_gone(const std::string& node) {
-  std::lock_guard guard(lock_);
-  drop_claims_of(node);
+  {
+    std::lock_guard guard(lock_);
+    drop_claims_of(node);
+  }
+  host_.names_changed();
 }
 
 std::optional<std::string> name_registry::owner_of(std::string_view name) const {

@@ -43,6 +43,9 @@ class name_registry_host {
   virtual std::vector<wire_signature> export_named(const actor_ref& actor) = 0;
   /// `actor` lost `name` to `winner`'s earlier claim (called without the registry's lock).
   virtual void name_lost(const std::string& name, const actor_ref& actor, const std::string& winner) = 0;
+  /// What whereis answers may have changed (a claim added or dropped): the system's
+  /// names_changed(), so that callers holding what they found by name look it up again.
+  virtual void names_changed() = 0;
   virtual std::int64_t wall_clock_ms() = 0;
 
  protected:
@@ -88,6 +91,7 @@ class name_registry final : public name_extension {
 
   /// Applies a claim; a local claim it beats is returned (to be told, without the lock).
   std::optional<lost> merge(claim incoming);
+  std::optional<lost> merge_locked(claim incoming);  // merge's work, under lock_
   std::uint64_t next_stamp();
   void drop_claims_of(const std::string& node);  // under lock_
 

@@ -1368,6 +1368,8 @@ std::vector<wire_signature> node_runtime::export_named(const actor_ref& actor) {
   return out;
 }
 
+void node_runtime::names_changed() { system_->names_changed(); }
+
 void node_runtime::name_lost(const std::string& name, const actor_ref& actor, const std::string& winner) {
   log_.info("registry: {} lost the name \"{}\" to node {}, which took it first", actor.id(), name, winner);
   if (const auto holder = system_->whereis(name); holder && *holder == actor) system_->unregister(name);

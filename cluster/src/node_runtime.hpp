@@ -217,6 +217,7 @@ class node_runtime final : public ref_resolver,
                          const std::vector<wire_signature>& signatures) override;
   std::vector<wire_signature> export_named(const actor_ref& actor) override;
   void name_lost(const std::string& name, const actor_ref& actor, const std::string& winner) override;
+  void names_changed() override;
   // group_registry_host (remote_ref above serves both)
   void broadcast_groups(std::vector<std::byte>&& body) override;
   bool export_if_local(const actor_ref& actor) override;

@@ -68,7 +68,9 @@ actor_cell* actor_registry::find(std::uint64_t id) const {
 
 bool actor_registry::register_name(const std::string& name, actor_cell* c) {
   std::lock_guard lock(names_mutex_);
-  return names_.try_emplace(name, c).second;
+  if (!names_.try_emplace(name, c).second) return false;
+  names_changed();
+  return true;
 }
 
 bool actor_registry::unregister_name(const std::string& name, const actor_cell* c) noexcept {
@@ -76,20 +78,14 @@ bool actor_registry::unregister_name(const std::string& name, const actor_cell* 
   auto it = names_.find(name);
   if (it == names_.end() || it->second != c) return false;
   names_.erase(it);
-  return true;
-}
-
-bool actor_registry::unregister_name(std::string_view name) noexcept {
-  std::lock_guard lock(names_mutex_);
-  auto it = names_.find(name);
-  if (it == names_.end()) return false;
-  names_.erase(it);
+  names_changed();
   return true;
 }
 
 void actor_registry::set_extension(std::shared_ptr<name_extension> extension) {
   std::lock_guard lock(names_mutex_);
   extension_ = std::move(extension);
+  names_changed();
 }
 
 std::shared_ptr<name_extension> actor_registry::extension() const {

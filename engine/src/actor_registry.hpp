@@ -54,10 +54,14 @@ class actor_registry {
   bool register_name(const std::string& name, actor_cell* c);
   /// Frees the name if `c` holds it; true when it did.
   bool unregister_name(const std::string& name, const actor_cell* c) noexcept;
-  /// Frees the name whoever holds it; true when someone did.
-  bool unregister_name(std::string_view name) noexcept;
   /// A counted reference, or null.
   [[nodiscard]] actor_cell* whereis(std::string_view name) const;
+  /// Moves whenever a name is taken or freed here, the extension changes, or names_changed()
+  /// is called (actor_system::names_version).
+  [[nodiscard]] std::uint64_t names_version() const noexcept { return names_version_.load(std::memory_order_acquire); }
+  /// After a change to what whereis answers (release: a reader of the new number that looks the
+  /// name up again finds the change).
+  void names_changed() noexcept { names_version_.fetch_add(1, std::memory_order_release); }
   /// The registry beyond this system (name_extension.hpp), or null.
   void set_extension(std::shared_ptr<name_extension> extension);
   [[nodiscard]] std::shared_ptr<name_extension> extension() const;
@@ -89,6 +93,8 @@ class actor_registry {
   mutable std::mutex names_mutex_;
   std::unordered_map<std::string, actor_cell*, name_hash, std::equal_to<>> names_;
   std::shared_ptr<name_extension> extension_;  // under names_mutex_; read on name operations only
+  // Its own line: read by every named send that finds its cached actor, written only when names change.
+  alignas(64) std::atomic<std::uint64_t> names_version_{0};
 };
 
 }  // namespace eam::internal

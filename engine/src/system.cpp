@@ -174,6 +174,10 @@ std::optional<actor_ref> actor_system::whereis(std::string_view name) const {
   return std::nullopt;
 }
 
+std::uint64_t actor_system::names_version() const noexcept { return state_->registry.names_version(); }
+
+void actor_system::names_changed() noexcept { state_->registry.names_changed(); }
+
 void actor_system::set_name_extension(std::shared_ptr<name_extension> extension) {
   state_->registry.set_extension(std::move(extension));
 }

@@ -48,6 +48,7 @@ struct recording_host final : internal::name_registry_host {
     lost.emplace_back(name, winner);
   }
   std::int64_t wall_clock_ms() override { return clock_ms; }
+  void names_changed() override { system.names_changed(); }
 };
 
 internal::name_announcement claim(std::string name, std::uint64_t stamp, std::uint64_t actor = 1) {

@@ -53,7 +53,7 @@ bool all_see(eam::cluster::node& here, const std::vector<std::string>& ids, cons
 
 TEST_SUITE("cluster.registry") {
   TEST_CASE("a proxy resolved again and again keeps each checked signature once") {
-    // otp::named_ref resolves a global name per message; each resolve of a name held on
+    // whereis resolves a global name at each call; each resolve of a name held on
     // another node hands its proxy the name's signatures, which were appended whole each time.
     using signature = eam::cluster::internal::proxy::signature;
     const auto a = eam::message_type_id::of<add>(), g = eam::message_type_id::of<get>(),
@@ -151,6 +151,9 @@ TEST_SUITE("cluster.registry") {
     CHECK_FALSE(here->system().whereis("service").has_value());
     CHECK(registrar_of(*here, "c").call(claim_name{"service"}).get().value());
     CHECK(eventually([&] { return all_see(*here, {"here", "b", "d"}, "service", "c"); }));
+    // The named_ref kept b's actor while the names stood still; the registry's changes since
+    // must have it find c's.
+    CHECK(by_name.resolve().value().call(whoami{}).get().value() == "c");
   }
 
   TEST_CASE("a global name taken here is known to a peer before a call sent after it arrives") {

@@ -8,6 +8,9 @@
 /// ignores those it does not hold), and when whereis finds no local actor. Calls come from
 /// whichever thread spawns, ends the actor or looks up, without any engine lock held: an
 /// implementation guards its own state and must not block (an actor's end runs on a worker).
+/// Whenever what its whereis answers changes (a name taken or freed elsewhere, a node gone), it
+/// calls actor_system::names_changed() after the change: callers keep what they found by name
+/// until the system's names_version() moves.
 #include <eam/engine/actor_ref.hpp>
 
 #include <cstdint>

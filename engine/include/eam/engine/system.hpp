@@ -110,6 +110,13 @@ class actor_system {
   /// Frees `name` (Erlang's unregister/1): its actor runs on without it. False when no local
   /// actor had it.
   bool unregister(std::string_view name);
+  /// A number that moves whenever what whereis answers may have changed: a local name taken or
+  /// freed, the name extension set, or names_changed() called. While it stays the same, an actor
+  /// found by name is still the one registered under it (otp::named_ref keeps what it found so,
+  /// and looks the name up again only when the number moves). Reading it costs one load.
+  [[nodiscard]] std::uint64_t names_version() const noexcept;
+  /// For a name extension: what its whereis answers changed (call it after the change).
+  void names_changed() noexcept;
   /// Extends the name registry beyond this system (name_extension.hpp); null removes it.
   /// Install it before named actors are spawned: names taken earlier are not reported to it.
   void set_name_extension(std::shared_ptr<name_extension> extension);

@@ -14,11 +14,22 @@
 ///     not sent again (it may have had effects);
 ///   - a cast finds the current instance or, when there is none at that moment, is dropped
 ///     (`cast` returns false), as a cast to a dead actor is.
+///
+/// Cost: it keeps the instance it found, with the system's names_version() of that moment, and
+/// looks the name up again only when that number has moved (a name taken or freed anywhere in
+/// the system, or in the cluster's registry). So a named cast costs a load more than a cast
+/// through a ref, where a look-up took the registry's lock, hashed the name and counted a
+/// reference on the target (the lock shared by every worker). A copy has its own cache; one
+/// object used from several threads at once looks the name up for the thread that finds its
+/// cache in use, so keep a copy per client actor.
 
 #include <eam/engine/system.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -30,14 +41,36 @@ class named_ref {
   using ref_type = typed_ref<Sigs...>;
 
   named_ref(actor_system& system, std::string name) : system_(&system), name_(std::move(name)) {}
+  named_ref(const named_ref& o) : system_(o.system_), name_(o.name_) {}
+  named_ref& operator=(const named_ref& o) {
+    if (this != &o) {
+      system_ = o.system_;
+      name_ = o.name_;
+      found_.reset();
+    }
+    return *this;
+  }
 
   /// The current instance, or registry_lookup_failed.
-  [[nodiscard]] result<ref_type> resolve() const { return system_->template whereis<ref_type>(name_); }
+  [[nodiscard]] result<ref_type> resolve() const {
+    const std::uint64_t version = system_->names_version();  // before the look-up it may cache
+    if (cache_guard guard(busy_); guard.held()) {
+      if (!found_ || found_version_ != version) return look_up(version);
+      return *found_;
+    }
+    return system_->template whereis<ref_type>(name_);
+  }
 
   /// Casts to the current instance; false (dropped) when none is registered.
   template <class A>
   bool cast(A&& msg) const {
-    auto r = resolve();
+    const std::uint64_t version = system_->names_version();
+    if (cache_guard guard(busy_); guard.held()) {
+      if ((!found_ || found_version_ != version) && !look_up(version)) return false;
+      found_->cast(std::forward<A>(msg));  // a cast never blocks: the cache is not held long
+      return true;
+    }
+    auto r = system_->template whereis<ref_type>(name_);
     if (!r) return false;
     r->cast(std::forward<A>(msg));
     return true;
@@ -75,8 +108,41 @@ class named_ref {
   [[nodiscard]] const std::string& name() const noexcept { return name_; }
 
  private:
+  // Holds the cache while a thread uses it; a thread that finds it held looks the name up
+  // itself (never waits). Acquire/release: what one holder stored in the cache, the next reads.
+  class cache_guard {
+   public:
+    explicit cache_guard(std::atomic<bool>& busy) noexcept
+        : busy_(busy), held_(!busy.exchange(true, std::memory_order_acquire)) {}
+    ~cache_guard() {
+      if (held_) busy_.store(false, std::memory_order_release);
+    }
+    cache_guard(const cache_guard&) = delete;
+    cache_guard& operator=(const cache_guard&) = delete;
+    [[nodiscard]] bool held() const noexcept { return held_; }
+
+   private:
+    std::atomic<bool>& busy_;
+    const bool held_;
+  };
+  // Under the cache: looks the name up and keeps what it finds (a miss is not kept: a cluster
+  // node coming up can make a name resolvable without a change to the names).
+  result<ref_type> look_up(std::uint64_t version) const {
+    auto r = system_->template whereis<ref_type>(name_);
+    if (r) {
+      found_ = *r;
+      found_version_ = version;
+    } else {
+      found_.reset();
+    }
+    return r;
+  }
+
   actor_system* system_;
   std::string name_;
+  mutable std::atomic<bool> busy_{false};
+  mutable std::optional<ref_type> found_;  // under busy_: the instance found at found_version_
+  mutable std::uint64_t found_version_ = 0;
 };
 
 }  // namespace eam::otp
