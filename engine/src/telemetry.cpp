@@ -19,6 +19,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <new>
 #include <set>
 
 namespace eam::telemetry {
@@ -63,20 +64,64 @@ struct table_cache {
   unsigned depth = 0;  // executes running on this thread
   std::vector<std::shared_ptr<const table>> retired;
 };
-thread_local table_cache cache;
+// The cache sits behind a trivially destructible pointer, freed by a thread-local owner at the
+// thread's end. An emit after that (a static actor_system shut down after main returns, on the
+// main thread, whose thread-locals are destroyed before its statics) finds it gone and reads
+// the table under the lock, where a thread-local cache object would be read after its end.
+thread_local table_cache* tls_cache = nullptr;
+thread_local bool tls_cache_gone = false;
+struct cache_owner {
+  bool armed = false;
+  cache_owner() = default;
+  cache_owner(const cache_owner&) = delete;
+  cache_owner& operator=(const cache_owner&) = delete;
+  ~cache_owner() {
+    delete tls_cache;
+    tls_cache = nullptr;
+    tls_cache_gone = true;
+  }
+};
+thread_local cache_owner tls_cache_owner;
+
+// This thread's cache, made at its first emit; null once the thread is ending (or when it could
+// not be allocated): the caller then reads the table under the lock.
+table_cache* this_thread_cache() noexcept {
+  if (tls_cache == nullptr) [[unlikely]] {
+    if (tls_cache_gone) return nullptr;
+    tls_cache_owner.armed = true;  // constructs the owner on this thread: its destructor runs at the thread's end
+    tls_cache = new (std::nothrow) table_cache;
+  }
+  return tls_cache;
+}
+
+std::shared_ptr<const table> locked_table() {
+  std::lock_guard l(reg().m);
+  return reg().current;
+}
 
 const table& cached_table(table_cache& c) {
   if (reg().version.load(std::memory_order_relaxed) != c.version) [[unlikely]] {
     std::shared_ptr<const table> fresh;
+    std::uint64_t version;
     {
       std::lock_guard l(reg().m);
       fresh = reg().current;
-      c.version = reg().version.load(std::memory_order_relaxed);
+      version = reg().version.load(std::memory_order_relaxed);
     }
-    if (c.depth > 0 && c.held) c.retired.push_back(std::move(c.held));
+    if (c.depth > 0 && c.held) c.retired.push_back(std::move(c.held));  // if this throws, the cache stays as it was
     c.held = std::move(fresh);
+    c.version = version;
   }
   return *c.held;
+}
+
+// With nothing attached, execute returns at once; it lets go of this thread's table then, so
+// that detached handlers (and what they captured) do not live on until the thread ends.
+void let_go_of_old_table() noexcept {
+  table_cache* c = tls_cache;
+  if (c == nullptr || !c->held || c->depth > 0) return;
+  c->held.reset();
+  c->version = 0;
 }
 
 // A handler that throws is logged once per id (a handler failing on every event would flood
@@ -167,22 +212,34 @@ bool detach(std::string_view id) {
   return true;
 }
 
-void execute(std::string_view event, const measurements& m, const metadata& md) {
-  if (!any_handlers()) return;
-  table_cache& c = cache;
-  const table& t = cached_table(c);
+namespace {
+void call_handlers(const table& t, std::string_view event, const measurements& m, const metadata& md) {
   const auto it = t.find(event);
   if (it == t.end()) return;
-  const handler_list& handlers = *it->second;  // kept alive by `t`, held or retired
-  ++c.depth;
-  for (const auto& e : handlers) {
+  for (const auto& e : *it->second) {
     try {
       e->h(event, m, md);
     } catch (...) {
       report_failure(e->id, event, std::current_exception());
     }
   }
-  if (--c.depth == 0 && !c.retired.empty()) c.retired.clear();
+}
+}  // namespace
+
+void execute(std::string_view event, const measurements& m, const metadata& md) {
+  if (!any_handlers()) {
+    let_go_of_old_table();
+    return;
+  }
+  table_cache* c = this_thread_cache();
+  if (c == nullptr) [[unlikely]] {
+    call_handlers(*locked_table(), event, m, md);
+    return;
+  }
+  const table& t = cached_table(*c);  // kept alive, held or retired, until the outermost execute ends
+  ++c->depth;
+  call_handlers(t, event, m, md);
+  if (--c->depth == 0 && !c->retired.empty()) c->retired.clear();
 }
 
 std::vector<handler_info> list_handlers() {
@@ -198,7 +255,10 @@ std::vector<handler_info> list_handlers() {
 
 bool has_handlers(std::string_view event) {
   if (!any_handlers()) return false;
-  return cached_table(cache).contains(event);
+  table_cache* c = this_thread_cache();
+  if (c == nullptr) [[unlikely]]
+    return locked_table()->contains(event);
+  return cached_table(*c).contains(event);
 }
 
 void reset() {
@@ -212,14 +272,21 @@ void reset() {
   publish(std::make_shared<const table>());
 }
 
-event_gate::event_gate(std::initializer_list<std::string_view> events) : events_(events.begin(), events.end()) {
-  registry& r = reg();
-  std::lock_guard l(r.m);
-  r.gates.push_back(this);
-  set_gate(*this, *r.current);
+event_gate::event_gate(std::initializer_list<std::string_view> events) noexcept {
+  try {
+    events_.assign(events.begin(), events.end());
+    registry& r = reg();
+    std::lock_guard l(r.m);
+    r.gates.push_back(this);
+    set_gate(*this, *r.current);
+    registered_ = true;
+  } catch (...) {  // out of memory: a gate kept out of the registry reads as listened, so no event is missed
+    listened_.store(true, std::memory_order_relaxed);
+  }
 }
 
 event_gate::~event_gate() {
+  if (!registered_) return;
   registry& r = reg();
   std::lock_guard l(r.m);
   std::erase(r.gates, this);

@@ -149,6 +149,26 @@ TEST_SUITE("cluster.name_registry") {
     system.set_name_extension(nullptr);
   }
 
+  TEST_CASE("every change to the claims moves the system's names_version") {
+    // otp::named_ref keeps the actor a name resolved to until the version moves.
+    eam::actor_system system({.workers = 1});
+    recording_host host(system);
+    internal::name_registry registry("self", host);
+    auto local = system.spawn(answering);
+    const auto moves = [&](auto&& change) {
+      const auto before = system.names_version();
+      change();
+      return system.names_version() != before;
+    };
+    CHECK(moves([&] { CHECK_FALSE(registry.on_message("other", 1, internal::encode_put(claim("a", 7, 42))).bad); }));
+    CHECK(moves([&] { CHECK_FALSE(registry.on_message("other", 1, internal::encode_del("a", 7)).bad); }));
+    CHECK(moves([&] { CHECK_FALSE(registry.on_message("other", 1, internal::encode_sync({claim("b", 8, 42)})).bad); }));
+    CHECK(moves([&] { registry.node_gone("other"); }));
+    CHECK(moves([&] { registry.registered("mine", local); }));
+    CHECK(moves([&] { registry.unregistered("mine", local.id()); }));
+    CHECK_FALSE(moves([&] { (void)registry.whereis("a"); }));
+  }
+
   TEST_CASE("an actor's end withdraws its name with the stamp it was announced with") {
     eam::actor_system system({.workers = 1});
     recording_host host(system);

@@ -124,6 +124,16 @@ TEST_SUITE("engine.telemetry") {
     tel::reset();
   }
 
+  TEST_CASE("a detached handler's captures are let go at the thread's next execute") {
+    tel::reset();
+    auto token = std::make_shared<int>(1);
+    tel::attach("holder", {"x.held"}, [token](std::string_view, const tel::measurements&, const tel::metadata&) {});
+    tel::execute("x.held", {}, {});  // this thread now holds the table with the handler's copy
+    CHECK(tel::detach("holder"));
+    tel::execute("x.held", {}, {});  // nothing attached now: the thread lets its old table go
+    CHECK(token.use_count() == 1);
+  }
+
   TEST_CASE("a handler may detach itself and others, attach and emit while its event is emitted") {
     tel::reset();
     std::vector<std::string> order;

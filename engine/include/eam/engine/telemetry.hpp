@@ -45,8 +45,9 @@ inline constexpr std::string_view system_shutdown_start = "libeam.system.shutdow
 inline constexpr std::string_view system_shutdown_stop = "libeam.system.shutdown.stop";
 }  // namespace events
 
-/// Attaches `h` under `id` to each named event. Returns the id. Throws
-/// eam::error(handler_already_attached) when `id` is attached already (detach it first).
+/// Attaches `h` under `id` to each named event (an event named twice, once). Returns the id.
+/// Throws eam::error(handler_already_attached) when `id` is attached already, to any events or
+/// none (detach it first).
 std::string attach(std::string id, const std::vector<std::string_view>& event_names, handler h);
 /// One attached handler: its id and the events it listens to.
 struct handler_info {
@@ -56,8 +57,9 @@ struct handler_info {
 /// Every attached handler, by id.
 [[nodiscard]] std::vector<handler_info> list_handlers();
 /// Removes the handler `id` from every event. False when there was none. No execute begun after
-/// detach returns calls it; its copy is destroyed once no emitting thread holds the table it was
-/// in (each thread lets go of an old table at its next emit, or when it ends).
+/// detach returns calls it. Its copy (and what it captured) is destroyed once no thread holds a
+/// table it was in: a thread that emitted keeps the table it last read until it calls execute
+/// again after the change, or ends (a worker ends with its system).
 bool detach(std::string_view id);
 /// Emits an event. A no-op when nobody listens to it. Takes no lock and writes no shared memory
 /// while the handlers stay the same: each thread keeps the table it last read until attach,
@@ -83,10 +85,13 @@ struct gate_access;
 ///   static const eam::telemetry::event_gate misses{"app.cache.miss"};
 ///   if (misses.listened()) eam::telemetry::execute("app.cache.miss", {}, {{"key", key}});
 ///
-/// A stale read costs what any_handlers' does. A gate must not outlive main (keep it static).
+/// A stale read costs what any_handlers' does. Keep a gate static, and stop every actor system
+/// before main returns: a gate is not read after its destruction. When the gate cannot be
+/// registered (out of memory), it reads as listened: its emitter builds events for nobody
+/// rather than miss one.
 class event_gate {
  public:
-  event_gate(std::initializer_list<std::string_view> events);
+  event_gate(std::initializer_list<std::string_view> events) noexcept;
   ~event_gate();
   event_gate(const event_gate&) = delete;
   event_gate& operator=(const event_gate&) = delete;
@@ -97,6 +102,7 @@ class event_gate {
   friend struct detail::gate_access;
   std::vector<std::string> events_;
   std::atomic<bool> listened_{false};  // written under the table's lock, read without it
+  bool registered_ = false;
 };
 /// Detaches every handler (for tests).
 void reset();

@@ -32,6 +32,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 
 namespace eam::otp {
 
@@ -41,11 +42,21 @@ class named_ref {
   using ref_type = typed_ref<Sigs...>;
 
   named_ref(actor_system& system, std::string name) : system_(&system), name_(std::move(name)) {}
+  // A copy or a moved-to named_ref starts with an empty cache (the cache is per object).
   named_ref(const named_ref& o) : system_(o.system_), name_(o.name_) {}
+  named_ref(named_ref&& o) noexcept : system_(o.system_), name_(std::move(o.name_)) {}
   named_ref& operator=(const named_ref& o) {
     if (this != &o) {
       system_ = o.system_;
       name_ = o.name_;
+      found_.reset();
+    }
+    return *this;
+  }
+  named_ref& operator=(named_ref&& o) noexcept {
+    if (this != &o) {
+      system_ = o.system_;
+      name_ = std::move(o.name_);
       found_.reset();
     }
     return *this;
