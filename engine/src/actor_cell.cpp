@@ -46,11 +46,20 @@ void emit(std::string_view event, const telemetry::measurements& m, const teleme
 // Whether anyone listens to the events of each engine path, asked only once any_handlers() is
 // true, so a handler attached to one event does not have every message build the others'
 // metadata. Out of line and cold: the paths with nothing attached keep their code as it was.
-bool dispatch_observed() noexcept {  // called from observed_dispatch, out of line already
+// Which of a dispatch's events anyone listens to, for a call or a cast: a metrics handler on
+// the stop events alone spares every message the start event it would build for nobody.
+struct dispatch_listeners {
+  bool start;
+  bool end;  // stop or exception
+};
+dispatch_listeners dispatch_observed(bool is_call) noexcept {  // called from observed_dispatch, out of line already
   namespace ev = telemetry::events;
-  static const telemetry::event_gate gate{ev::handle_call_start, ev::handle_call_stop, ev::handle_call_exception,
-                                          ev::handle_cast_start, ev::handle_cast_stop, ev::handle_cast_exception};
-  return gate.listened();
+  static const telemetry::event_gate call_start{ev::handle_call_start};
+  static const telemetry::event_gate call_end{ev::handle_call_stop, ev::handle_call_exception};
+  static const telemetry::event_gate cast_start{ev::handle_cast_start};
+  static const telemetry::event_gate cast_end{ev::handle_cast_stop, ev::handle_cast_exception};
+  return is_call ? dispatch_listeners{call_start.listened(), call_end.listened()}
+                 : dispatch_listeners{cast_start.listened(), cast_end.listened()};
 }
 [[gnu::cold, gnu::noinline]] bool init_observed() noexcept {
   static const telemetry::event_gate gate{telemetry::events::actor_init_stop, telemetry::events::actor_init_exception};
@@ -725,21 +734,23 @@ void actor_cell::on_handler_exception(envelope* e) noexcept {
 
 void actor_cell::observed_dispatch(envelope* e) noexcept {
   namespace ev = telemetry::events;
-  if (!dispatch_observed()) {  // handlers listen to other events only
+  const bool is_call = e->reply.pending();  // before the handler consumes the reply address
+  const dispatch_listeners heard = dispatch_observed(is_call);
+  if (!heard.start && !heard.end) {  // handlers listen to other events only
     dispatch(e);
     return;
   }
-  const bool is_call = e->reply.pending();  // before the handler consumes the reply address
   const bool crashed_before = (pending_ & crashed) != 0;
   telemetry::metadata md;
   const double start = telemetry::detail::now_seconds();
   try {  // events that cannot be built (out of memory) are skipped; the message is handled
     md.emplace_back("actor_id", std::to_string(id_));
     md.emplace_back("node_id", sys_->config.node_id);
-    emit(is_call ? ev::handle_call_start : ev::handle_cast_start, {{"system_time", start}}, md);
+    if (heard.start) emit(is_call ? ev::handle_call_start : ev::handle_cast_start, {{"system_time", start}}, md);
   } catch (...) {
   }
   dispatch(e);
+  if (!heard.end) return;
   try {
     const telemetry::measurements took{{"duration_ms", telemetry::detail::elapsed_ms(start)}};
     if (!crashed_before && (pending_ & crashed) != 0) {

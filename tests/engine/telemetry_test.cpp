@@ -194,6 +194,23 @@ TEST_SUITE("engine.telemetry") {
       if (event == ev::actor_spawn) CHECK(fields.at("name") == "watched");
   }
 
+  TEST_CASE("a handler on some of a message's events hears those and no others") {
+    namespace ev = tel::events;
+    recorder r({ev::handle_cast_start, ev::handle_call_exception});
+    eam::actor_system system({.workers = 1});
+    auto a = system.spawn(subject);
+    a.cast(note{});
+    CHECK(a.call(get{}).get().value() == 1);
+    CHECK(a.call(boom{}).get().code() == eam::errc::actor_crashed);
+    REQUIRE(eam::test::eventually([&] { return r.count(ev::handle_call_exception) == 1; }));
+    const auto seen = r.snapshot();
+    REQUIRE(seen.size() == 2);
+    CHECK(seen[0].first == ev::handle_cast_start);
+    CHECK(seen[0].second.at("system_time") == "measured");
+    CHECK(seen[1].first == ev::handle_call_exception);
+    CHECK(seen[1].second.at("error") == "bad");
+  }
+
   TEST_CASE("a crash in a handler is a handle_call.exception event with the error") {
     namespace ev = tel::events;
     recorder r({ev::handle_call_exception});
