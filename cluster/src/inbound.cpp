@@ -47,7 +47,7 @@ class inbound_call final : public reply_receiver {
 };
 }  // namespace
 
-actor_ref inbound::target(std::uint64_t id) {
+const actor_ref& inbound::target(std::uint64_t id) {
   if (id != last_target_ || !last_ref_) {
     last_ref_ = runtime_.exported(id);
     last_target_ = id;
@@ -69,7 +69,7 @@ void inbound::on_cast(std::uint64_t id, message&& m) {
 }
 
 void inbound::on_call(std::uint64_t id, std::uint64_t request, message&& m) {
-  actor_ref to = target(id);
+  const actor_ref& to = target(id);
   if (!to) {
     answer_error(request, error(errc::actor_not_found, "no such actor on node " + runtime_.id()));
     return;
@@ -119,7 +119,7 @@ void inbound::on_moved(std::uint64_t id, actor_ref&& to, std::string&& node) {
 }
 
 void inbound::on_exit(std::uint64_t id, actor_ref&& from, exit_reason&& reason) {
-  if (actor_ref to = target(id)) send_exit(from, to, std::move(reason));
+  if (const actor_ref& to = target(id)) send_exit(from, to, std::move(reason));
 }
 
 void inbound::on_lookup(std::uint64_t request, std::string&& name, std::vector<wire_signature>&& sigs) {
