@@ -45,7 +45,8 @@ void emit(std::string_view event, const telemetry::measurements& m, const teleme
 
 // Whether anyone listens to the events of each engine path, asked only once any_handlers() is
 // true, so a handler attached to one event does not have every message build the others'
-// metadata. Out of line and cold: the paths with nothing attached keep their code as it was.
+// metadata. Out of line: the paths with nothing attached keep their code as it was.
+
 // Which of a dispatch's events anyone listens to, for a call or a cast: a metrics handler on
 // the stop events alone spares every message the start event it would build for nobody.
 struct dispatch_listeners {

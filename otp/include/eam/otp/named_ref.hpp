@@ -78,7 +78,7 @@ class named_ref {
     const std::uint64_t version = system_->names_version();
     if (cache_guard guard(busy_); guard.held()) {
       if ((!found_ || found_version_ != version) && !look_up(version)) return false;
-      found_->cast(std::forward<A>(msg));  // a cast never blocks: the cache is not held long
+      found_->cast(std::forward<A>(msg));  // may wait for room (a remote actor): other threads never wait for the cache
       return true;
     }
     auto r = system_->template whereis<ref_type>(name_);
