@@ -1,5 +1,6 @@
 // Actor hot paths on a live system: cast throughput, ping-pong, fan-in (also on two workers that
-// always run, and with a telemetry handler attached), fan-out across two workers, calls from outside and inside actors,
+// always run, and with a telemetry handler attached), fan-out across two workers, calls from outside (one thread and
+// several at once) and inside actors,
 // spawn + stop, one actor watching many, the 2^20 spawn tree, the bytes an idle actor costs, an idle system's CPU, a
 // rescue after idling and one while busy, and the CPU of a program woken every few milliseconds. Workloads come from
 // bench/workloads/eam_workloads.hpp and verify their own results.
@@ -127,6 +128,25 @@ void BM_call_outside(benchmark::State& st) {
   st.SetItemsProcessed(st.iterations() * calls);
 }
 BENCHMARK(BM_call_outside)->Arg(1)->Arg(2)->ArgName("workers")->UseRealTime()->Unit(benchmark::kMillisecond);
+
+// T program threads, each making 100 k sequential blocking calls to its own actor, at once, on
+// 2 workers. Each call runs its idle target's turn on the calling thread; the turns of
+// different threads share no line (the caller-turn gate has a slot per thread, round robin).
+void BM_calls_outside_threads(benchmark::State& st) {
+  constexpr std::int64_t calls = 100'000;
+  const int threads = static_cast<int>(st.range(0));
+  eam::actor_system sys({.workers = 2});
+  for (auto _ : st) {
+    std::vector<std::int64_t> sums(static_cast<std::size_t>(threads));
+    std::vector<std::thread> ts;
+    for (int t = 0; t < threads; ++t)
+      ts.emplace_back([&sys, &sums, t] { sums[static_cast<std::size_t>(t)] = calls_outside(sys, calls); });
+    for (auto& t : ts) t.join();
+    for (const std::int64_t sum : sums) check(st, sum, calls);
+  }
+  st.SetItemsProcessed(st.iterations() * threads * calls);
+}
+BENCHMARK(BM_calls_outside_threads)->Arg(1)->Arg(2)->ArgName("threads")->UseRealTime()->Unit(benchmark::kMillisecond);
 
 void BM_call_inside(benchmark::State& st) {
   constexpr std::int64_t calls = 200'000;

@@ -365,8 +365,9 @@ void actor_cell::run_claimed_on_caller(const envelope* call) noexcept {
   // releases and timeouts, envelope cache) in its thread-locals, so a turn there belongs to that
   // worker's loop: a blocking call is refused inside a handler, but a destructor run between
   // turns could still make one.
-  internal::caller_turn_gate& gate = sys_->caller_turns;
-  if (dead_.load(std::memory_order_acquire) || internal::current_worker() != nullptr || !gate.try_enter()) {
+  std::atomic<std::uint64_t>* entered = nullptr;
+  if (dead_.load(std::memory_order_acquire) || internal::current_worker() != nullptr ||
+      (entered = sys_->caller_turns.try_enter()) == nullptr) {
     on_claimed(call);
     return;
   }
@@ -389,7 +390,7 @@ void actor_cell::run_claimed_on_caller(const envelope* call) noexcept {
       break;
   }
   if (pressed != nullptr) [[unlikely]] pressed->release();
-  gate.leave();  // last: shutdown may destroy the system from here on
+  internal::caller_turn_gate::leave(entered);  // last: shutdown may destroy the system from here on
 }
 
 void actor_cell::drain_dead() noexcept {

@@ -9,8 +9,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <thread>
 #include <vector>
@@ -223,7 +225,8 @@ TEST_SUITE("engine.caller_turn") {
 
   TEST_CASE("the caller-turn gate lets turns in until it closes and its close waits for every turn inside") {
     eam::internal::caller_turn_gate gate(true);
-    REQUIRE(gate.try_enter());
+    auto* first = gate.try_enter();
+    REQUIRE(first != nullptr);
     std::atomic<bool> close_returned{false};
     std::thread closer([&] {
       gate.close();
@@ -231,21 +234,68 @@ TEST_SUITE("engine.caller_turn") {
     });
     // A refused entry proves the close began; it cannot end while the first turn is inside.
     REQUIRE(eam::test::eventually([&] {
-      if (!gate.try_enter()) return true;
-      gate.leave();
+      auto* again = gate.try_enter();
+      if (again == nullptr) return true;
+      eam::internal::caller_turn_gate::leave(again);
       return false;
     }));
     CHECK_FALSE(close_returned.load());
-    gate.leave();
+    eam::internal::caller_turn_gate::leave(first);
     closer.join();
     CHECK(close_returned.load());
-    CHECK_FALSE(gate.try_enter());
+    CHECK(gate.try_enter() == nullptr);
+  }
+
+  TEST_CASE("the caller-turn gate's close waits for turns entered from many threads, whatever their slots") {
+    // Threads take slots round robin: more threads than slots put turns in every slot, and in
+    // some slots two. The close must wait for each.
+    eam::internal::caller_turn_gate gate(true);
+    constexpr int threads = 40;
+    std::mutex m;
+    std::condition_variable cv;
+    int inside = 0;
+    bool let_go = false;
+    std::vector<std::thread> turns;
+    for (int t = 0; t < threads; ++t)
+      turns.emplace_back([&] {
+        auto* entered = gate.try_enter();
+        std::unique_lock l(m);
+        inside += entered != nullptr ? 1 : 0;
+        cv.notify_all();
+        cv.wait(l, [&] { return let_go; });
+        l.unlock();
+        if (entered != nullptr) eam::internal::caller_turn_gate::leave(entered);
+      });
+    {
+      std::unique_lock l(m);
+      cv.wait(l, [&] { return inside == threads; });  // every thread got in: nothing closed yet
+    }
+    std::atomic<bool> close_returned{false};
+    std::thread closer([&] {
+      gate.close();
+      close_returned.store(true);
+    });
+    REQUIRE(eam::test::eventually([&] {  // the close began: a new entry is refused
+      auto* again = gate.try_enter();
+      if (again == nullptr) return true;
+      eam::internal::caller_turn_gate::leave(again);
+      return false;
+    }));
+    CHECK_FALSE(close_returned.load());
+    {
+      std::lock_guard l(m);
+      let_go = true;
+    }
+    cv.notify_all();
+    for (auto& t : turns) t.join();
+    closer.join();
+    CHECK(close_returned.load());
   }
 
   TEST_CASE("a disabled caller-turn gate lets no turn in and closes at once") {
     eam::internal::caller_turn_gate gate(false);
-    CHECK_FALSE(gate.try_enter());
+    CHECK(gate.try_enter() == nullptr);
     gate.close();
-    CHECK_FALSE(gate.try_enter());
+    CHECK(gate.try_enter() == nullptr);
   }
 }
