@@ -292,6 +292,50 @@ TEST_SUITE("engine.caller_turn") {
     CHECK(close_returned.load());
   }
 
+  TEST_CASE("the caller-turn gate's close waits for a lone turn in any slot") {
+    // New threads take the slots in turn: 16 rounds of one thread holding a turn put the lone
+    // turn in every slot once, so a close that skipped a slot would return with it inside.
+    for (int round = 0; round < 16; ++round) {
+      eam::internal::caller_turn_gate gate(true);
+      std::mutex m;
+      std::condition_variable cv;
+      bool holding = false, let_go = false;
+      std::thread holder([&] {
+        auto* entered = gate.try_enter();
+        std::unique_lock l(m);
+        holding = entered != nullptr;
+        cv.notify_all();
+        cv.wait(l, [&] { return let_go; });
+        l.unlock();
+        if (entered != nullptr) eam::internal::caller_turn_gate::leave(entered);
+      });
+      {
+        std::unique_lock l(m);
+        REQUIRE(cv.wait_for(l, std::chrono::seconds(30), [&] { return holding; }));
+      }
+      std::atomic<bool> close_returned{false};
+      std::thread closer([&] {
+        gate.close();
+        close_returned.store(true);
+      });
+      REQUIRE(eam::test::eventually([&] {  // the close began: this thread's entry is refused
+        auto* again = gate.try_enter();
+        if (again == nullptr) return true;
+        eam::internal::caller_turn_gate::leave(again);
+        return false;
+      }));
+      CHECK_FALSE(close_returned.load());
+      {
+        std::lock_guard l(m);
+        let_go = true;
+      }
+      cv.notify_all();
+      holder.join();
+      closer.join();
+      CHECK(close_returned.load());
+    }
+  }
+
   TEST_CASE("a disabled caller-turn gate lets no turn in and closes at once") {
     eam::internal::caller_turn_gate gate(false);
     CHECK(gate.try_enter() == nullptr);
