@@ -34,6 +34,15 @@ auto reporter(eam::actor_context& ctx) {
       },
   };
 }
+
+// Whether the gate refuses this thread an entry now (its close began); an entry it lets in
+// leaves at once.
+bool refuses_entry(eam::internal::caller_turn_gate& gate) {
+  auto* entered = gate.try_enter();
+  if (entered == nullptr) return true;
+  eam::internal::caller_turn_gate::leave(entered);
+  return false;
+}
 }  // namespace
 
 TEST_SUITE("engine.caller_turn") {
@@ -233,12 +242,7 @@ TEST_SUITE("engine.caller_turn") {
       close_returned.store(true);
     });
     // A refused entry proves the close began; it cannot end while the first turn is inside.
-    REQUIRE(eam::test::eventually([&] {
-      auto* again = gate.try_enter();
-      if (again == nullptr) return true;
-      eam::internal::caller_turn_gate::leave(again);
-      return false;
-    }));
+    REQUIRE(eam::test::eventually([&] { return refuses_entry(gate); }));
     CHECK_FALSE(close_returned.load());
     eam::internal::caller_turn_gate::leave(first);
     closer.join();
@@ -275,12 +279,7 @@ TEST_SUITE("engine.caller_turn") {
       gate.close();
       close_returned.store(true);
     });
-    REQUIRE(eam::test::eventually([&] {  // the close began: a new entry is refused
-      auto* again = gate.try_enter();
-      if (again == nullptr) return true;
-      eam::internal::caller_turn_gate::leave(again);
-      return false;
-    }));
+    REQUIRE(eam::test::eventually([&] { return refuses_entry(gate); }));  // the close began
     CHECK_FALSE(close_returned.load());
     {
       std::lock_guard l(m);
@@ -318,12 +317,7 @@ TEST_SUITE("engine.caller_turn") {
         gate.close();
         close_returned.store(true);
       });
-      REQUIRE(eam::test::eventually([&] {  // the close began: this thread's entry is refused
-        auto* again = gate.try_enter();
-        if (again == nullptr) return true;
-        eam::internal::caller_turn_gate::leave(again);
-        return false;
-      }));
+      REQUIRE(eam::test::eventually([&] { return refuses_entry(gate); }));  // the close began
       CHECK_FALSE(close_returned.load());
       {
         std::lock_guard l(m);
