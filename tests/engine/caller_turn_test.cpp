@@ -43,6 +43,66 @@ bool refuses_entry(eam::internal::caller_turn_gate& gate) {
   eam::internal::caller_turn_gate::leave(entered);
   return false;
 }
+
+// `count` threads, each entering the gate once and holding its turn until release().
+class held_turns {
+ public:
+  held_turns(eam::internal::caller_turn_gate& gate, int count) {
+    for (int t = 0; t < count; ++t)
+      threads_.emplace_back([this, &gate] {
+        auto* entered = gate.try_enter();
+        std::unique_lock l(m_);
+        ++tried_;
+        entered_ += entered != nullptr ? 1 : 0;
+        cv_.notify_all();
+        cv_.wait(l, [&] { return let_go_; });
+        l.unlock();
+        if (entered != nullptr) eam::internal::caller_turn_gate::leave(entered);
+      });
+    std::unique_lock l(m_);
+    cv_.wait(l, [&] { return tried_ == count; });
+  }
+  held_turns(const held_turns&) = delete;
+  held_turns& operator=(const held_turns&) = delete;
+  ~held_turns() { release(); }
+
+  int entered() {
+    std::lock_guard l(m_);
+    return entered_;
+  }
+  void release() {
+    {
+      std::lock_guard l(m_);
+      let_go_ = true;
+    }
+    cv_.notify_all();
+    for (auto& t : threads_)
+      if (t.joinable()) t.join();
+  }
+
+ private:
+  std::mutex m_;
+  std::condition_variable cv_;
+  int tried_ = 0, entered_ = 0;
+  bool let_go_ = false;
+  std::vector<std::thread> threads_;
+};
+
+// Closes the gate on another thread while `turns` hold theirs: a refused entry proves the close
+// began, and it returns only after they leave.
+void check_close_waits_for(eam::internal::caller_turn_gate& gate, held_turns& turns) {
+  std::atomic<bool> close_returned{false};
+  std::thread closer([&] {
+    gate.close();
+    close_returned.store(true);
+  });
+  CHECK(eam::test::eventually(
+      [&] { return refuses_entry(gate); }));  // the close began (CHECK: the closer is joined below)
+  CHECK_FALSE(close_returned.load());
+  turns.release();
+  closer.join();
+  CHECK(close_returned.load());
+}
 }  // namespace
 
 TEST_SUITE("engine.caller_turn") {
@@ -234,61 +294,20 @@ TEST_SUITE("engine.caller_turn") {
 
   TEST_CASE("the caller-turn gate lets turns in until it closes and its close waits for every turn inside") {
     eam::internal::caller_turn_gate gate(true);
-    auto* first = gate.try_enter();
-    REQUIRE(first != nullptr);
-    std::atomic<bool> close_returned{false};
-    std::thread closer([&] {
-      gate.close();
-      close_returned.store(true);
-    });
-    // A refused entry proves the close began; it cannot end while the first turn is inside.
-    REQUIRE(eam::test::eventually([&] { return refuses_entry(gate); }));
-    CHECK_FALSE(close_returned.load());
-    eam::internal::caller_turn_gate::leave(first);
-    closer.join();
-    CHECK(close_returned.load());
-    CHECK(gate.try_enter() == nullptr);
+    CHECK_FALSE(refuses_entry(gate));
+    held_turns turn(gate, 1);
+    REQUIRE(turn.entered() == 1);
+    check_close_waits_for(gate, turn);
+    CHECK(refuses_entry(gate));  // closed for good
   }
 
   TEST_CASE("the caller-turn gate's close waits for turns entered from many threads, whatever their slots") {
     // Threads take slots round robin: more threads than slots put turns in every slot, and in
     // some slots two. The close must wait for each.
     eam::internal::caller_turn_gate gate(true);
-    constexpr int threads = 40;
-    std::mutex m;
-    std::condition_variable cv;
-    int inside = 0;
-    bool let_go = false;
-    std::vector<std::thread> turns;
-    for (int t = 0; t < threads; ++t)
-      turns.emplace_back([&] {
-        auto* entered = gate.try_enter();
-        std::unique_lock l(m);
-        inside += entered != nullptr ? 1 : 0;
-        cv.notify_all();
-        cv.wait(l, [&] { return let_go; });
-        l.unlock();
-        if (entered != nullptr) eam::internal::caller_turn_gate::leave(entered);
-      });
-    {
-      std::unique_lock l(m);
-      cv.wait(l, [&] { return inside == threads; });  // every thread got in: nothing closed yet
-    }
-    std::atomic<bool> close_returned{false};
-    std::thread closer([&] {
-      gate.close();
-      close_returned.store(true);
-    });
-    REQUIRE(eam::test::eventually([&] { return refuses_entry(gate); }));  // the close began
-    CHECK_FALSE(close_returned.load());
-    {
-      std::lock_guard l(m);
-      let_go = true;
-    }
-    cv.notify_all();
-    for (auto& t : turns) t.join();
-    closer.join();
-    CHECK(close_returned.load());
+    held_turns turns(gate, 40);
+    REQUIRE(turns.entered() == 40);  // nothing closed yet
+    check_close_waits_for(gate, turns);
   }
 
   TEST_CASE("the caller-turn gate's close waits for a lone turn in any slot") {
@@ -296,37 +315,9 @@ TEST_SUITE("engine.caller_turn") {
     // turn in every slot once, so a close that skipped a slot would return with it inside.
     for (int round = 0; round < 16; ++round) {
       eam::internal::caller_turn_gate gate(true);
-      std::mutex m;
-      std::condition_variable cv;
-      bool holding = false, let_go = false;
-      std::thread holder([&] {
-        auto* entered = gate.try_enter();
-        std::unique_lock l(m);
-        holding = entered != nullptr;
-        cv.notify_all();
-        cv.wait(l, [&] { return let_go; });
-        l.unlock();
-        if (entered != nullptr) eam::internal::caller_turn_gate::leave(entered);
-      });
-      {
-        std::unique_lock l(m);
-        REQUIRE(cv.wait_for(l, std::chrono::seconds(30), [&] { return holding; }));
-      }
-      std::atomic<bool> close_returned{false};
-      std::thread closer([&] {
-        gate.close();
-        close_returned.store(true);
-      });
-      REQUIRE(eam::test::eventually([&] { return refuses_entry(gate); }));  // the close began
-      CHECK_FALSE(close_returned.load());
-      {
-        std::lock_guard l(m);
-        let_go = true;
-      }
-      cv.notify_all();
-      holder.join();
-      closer.join();
-      CHECK(close_returned.load());
+      held_turns turn(gate, 1);
+      REQUIRE(turn.entered() == 1);
+      check_close_waits_for(gate, turn);
     }
   }
 
