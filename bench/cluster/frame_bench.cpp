@@ -1,0 +1,96 @@
+// The cluster's frame decoder (cluster/src/frame.cpp) on its own: what the I/O thread of a
+// receiving node spends per inbound item before the item reaches its actor. One I/O thread
+// decodes everything a node receives, so this cost bounds a node's inbound rate however many
+// workers it has.
+#include "frame.hpp"
+
+#include <eam/cluster/wire.hpp>
+
+#include <benchmark/benchmark.h>
+
+#include <cstdint>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace {
+
+using namespace eam::cluster::internal;
+
+struct count {
+  std::int64_t n = 0;
+  MSGPACK_DEFINE(n);
+};
+
+const wire_type& count_type() {
+  static const wire_type& t = []() -> const wire_type& {
+    eam::cluster::register_message<count>("frame_bench.count");
+    return *find_wire_type("frame_bench.count");
+  }();
+  return t;
+}
+
+// Counts the casts and sums their payloads; any other item fails the benchmark.
+class summing_visitor final : public frame_visitor {
+ public:
+  std::uint64_t casts = 0;
+  std::int64_t sum = 0;
+
+  void on_cast(std::uint64_t target, eam::message&& m) override {
+    const count* c = m.get_if<count>();
+    if (c == nullptr) unexpected();
+    ++casts;
+    sum += static_cast<std::int64_t>(target) + c->n;
+  }
+  void on_hello(hello&&) override { unexpected(); }
+  void on_heartbeat() override { unexpected(); }
+  void on_leave() override { unexpected(); }
+  void on_call(std::uint64_t, std::uint64_t, eam::message&&) override { unexpected(); }
+  void on_reply(std::uint64_t, eam::message&&) override { unexpected(); }
+  void on_monitor(std::uint64_t) override { unexpected(); }
+  void on_down(std::uint64_t, eam::exit_reason&&) override { unexpected(); }
+  void on_moved(std::uint64_t, eam::actor_ref&&, std::string&&) override { unexpected(); }
+  void on_exit(std::uint64_t, eam::actor_ref&&, eam::exit_reason&&) override { unexpected(); }
+  void on_lookup(std::uint64_t, std::string&&, std::vector<wire_signature>&&) override { unexpected(); }
+  void on_lookup_reply(std::uint64_t, std::uint64_t, std::string&&) override { unexpected(); }
+  void on_unknown_type(item_kind, std::uint64_t, std::string_view) override { unexpected(); }
+
+ private:
+  [[noreturn]] static void unexpected() { throw std::logic_error("an item that is not a cast"); }
+};
+
+// A data frame of `items` casts, as a sender packs them: target i + 1, payload i.
+frame_buffer cast_frame(std::int64_t items) {
+  frame_buffer f;
+  write_header(f, frame_kind::data);
+  packer pk(f);
+  for (std::int64_t i = 0; i < items; ++i) {
+    const count c{i};
+    pack_cast(pk, static_cast<std::uint64_t>(i) + 1, count_type(), &c);
+  }
+  return f;
+}
+
+// Decodes one frame of N casts per iteration; items/s is the decoder's inbound rate.
+void BM_decode_casts(benchmark::State& state) {
+  const std::int64_t items = state.range(0);
+  const frame_buffer f = cast_frame(items);
+  const std::span bytes(reinterpret_cast<const std::byte*>(f.data()), f.size());
+  const std::int64_t expected = items * (items + 1) / 2 + items * (items - 1) / 2;
+  for (auto _ : state) {
+    summing_visitor v;
+    const decode_outcome out = decode_frame(bytes, v);
+    if (out.bad || out.items != static_cast<std::size_t>(items) || v.sum != expected) {
+      state.SkipWithError("the frame did not decode to its casts");
+      break;
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * items);
+}
+BENCHMARK(BM_decode_casts)->ArgName("items")->Arg(1)->Arg(64)->Arg(1024);
+
+}  // namespace
+
+BENCHMARK_MAIN();
