@@ -1,5 +1,6 @@
 // Actor hot paths on a live system: cast throughput, ping-pong, fan-in (also on two workers that
-// always run, and with a telemetry handler attached), fan-out across two workers, calls from outside (one thread and
+// always run, and with a telemetry handler attached), fan-out across two workers, timers armed and cancelled on one and
+// two workers, calls from outside (one thread and
 // several at once) and inside actors,
 // spawn + stop, one actor watching many, the 2^20 spawn tree, the bytes an idle actor costs, an idle system's CPU, a
 // rescue after idling and one while busy, and the CPU of a program woken every few milliseconds. Workloads come from
@@ -120,6 +121,41 @@ void BM_fan_out_across_workers(benchmark::State& st) {
   st.SetItemsProcessed(st.iterations() * receivers * rounds);
 }
 BENCHMARK(BM_fan_out_across_workers)->Arg(20'000)->ArgName("rounds")->UseRealTime()->Unit(benchmark::kMillisecond);
+
+// 20 actors at once, each arming 100,000 timers an hour away and cancelling each at once (a
+// request timeout that its answer beats), on W workers that always run: per arm and cancel.
+// Each actor's timers go to the timer heap its id picks (engine/src/timer_service.hpp).
+void BM_timers_across_workers(benchmark::State& st) {
+  struct arm_and_cancel {
+    std::int64_t n;
+    std::atomic<std::int64_t>* left;
+    done_latch* done;
+  };
+  struct never_fires {};
+  constexpr int actors = 20;
+  constexpr std::int64_t per_actor = 100'000;
+  eam::actor_system sys({.workers = static_cast<unsigned>(st.range(0)), .adaptive_workers = false});
+  std::vector<eam::typed_ref<void(arm_and_cancel)>> timers;
+  for (int a = 0; a < actors; ++a)
+    timers.push_back(sys.spawn([](eam::actor_context& ctx) {
+      return eam::behavior{[&ctx](arm_and_cancel r) {
+                             std::int64_t cancelled = 0;
+                             for (std::int64_t i = 0; i < r.n; ++i)
+                               cancelled +=
+                                   ctx.cancel_timer(ctx.send_after(never_fires{}, std::chrono::hours(1))) ? 1 : 0;
+                             if (r.left->fetch_sub(1) == 1) r.done->set(cancelled);
+                           },
+                           [](never_fires) {}};
+    }));
+  for (auto _ : st) {
+    std::atomic<std::int64_t> left{actors};
+    done_latch done;
+    for (auto& t : timers) t.cast(arm_and_cancel{per_actor, &left, &done});
+    check(st, done.wait(), per_actor);  // the last actor's count: every timer it armed was still armed
+  }
+  st.SetItemsProcessed(st.iterations() * actors * per_actor);
+}
+BENCHMARK(BM_timers_across_workers)->Arg(1)->Arg(2)->ArgName("workers")->UseRealTime()->Unit(benchmark::kMillisecond);
 
 void BM_call_outside(benchmark::State& st) {
   constexpr std::int64_t calls = 100'000;

@@ -13,14 +13,25 @@ timer_service::~timer_service() { stop(); }
 
 void timer_service::stop() {
   {
-    std::lock_guard lock(mutex_);
+    std::lock_guard lock(wake_mutex_);
     if (stopping_) return;
     stopping_ = true;
   }
   wake_.notify_one();
   if (thread_.joinable()) thread_.join();
-  for (slot& s : heap_) drop(s.entry);
-  heap_.clear();
+  for (shard& s : shards_) {
+    for (slot& e : s.heap) drop(e.entry);
+    s.heap.clear();
+  }
+}
+
+std::uint64_t timer_service::armed() {
+  std::uint64_t sum = 0;
+  for (shard& s : shards_) {
+    std::lock_guard lock(s.lock);
+    sum += s.seq;
+  }
+  return sum;
 }
 
 timer_entry* timer_service::arm_call_timeout(clock::time_point deadline, actor_cell* target, std::uint64_t request_id) {
@@ -36,27 +47,39 @@ timer_entry* timer_service::arm_message(clock::time_point deadline, clock::durat
 // timeout whose arming ran out of memory is tried again later (held_call_timeouts::look_held),
 // and each failed try would otherwise keep one more reference to its actor.
 timer_entry* timer_service::arm(clock::time_point deadline, timer_entry* t) {
-  bool earliest = false;
   t->target_->add_ref();
+  t->shard_ = shard_of(t->target_->id());
+  shard& s = shards_[t->shard_];
   try {
-    std::lock_guard lock(mutex_);
-    if (cancelled_in_heap_.load(std::memory_order_relaxed) > 1024 &&
-        2 * cancelled_in_heap_.load(std::memory_order_relaxed) > heap_.size())
-      compact_locked();
-    heap_.push_back({deadline, seq_++, t});
-    std::push_heap(heap_.begin(), heap_.end(), later{});
-    earliest = heap_.front().entry == t;
+    std::lock_guard lock(s.lock);
+    const std::size_t cancelled = s.cancelled.load(std::memory_order_relaxed);
+    if (cancelled > 1024 && 2 * cancelled > s.heap.size()) compact_locked(s);
+    s.heap.push_back({deadline, s.seq++, t});
+    std::push_heap(s.heap.begin(), s.heap.end(), later{});
   } catch (...) {
     t->target_->release();
     delete t;
     throw;
   }
-  if (earliest) wake_.notify_one();  // only an earlier deadline changes how long the thread sleeps
+  // [W]: after the shard's unlock. Only an earlier deadline changes how long the thread sleeps,
+  // and a pass already asked for sees this timer ([V]).
+  if (deadline.time_since_epoch().count() < next_wake_.load(std::memory_order_relaxed) &&
+      !woken_.load(std::memory_order_relaxed))
+    wake_thread();
   return t;
 }
 
+void timer_service::wake_thread() noexcept {
+  {
+    std::lock_guard lock(wake_mutex_);
+    woken_.store(true, std::memory_order_relaxed);
+  }
+  wake_.notify_one();
+}
+
 void timer_service::cancel(timer_entry* t) noexcept {
-  if (!t->cancelled_.exchange(true, std::memory_order_acq_rel)) cancelled_in_heap_.fetch_add(1, std::memory_order_relaxed);
+  if (!t->cancelled_.exchange(true, std::memory_order_acq_rel))
+    shards_[t->shard_].cancelled.fetch_add(1, std::memory_order_relaxed);
   drop(t);
 }
 
@@ -66,12 +89,12 @@ void timer_service::drop(timer_entry* t) noexcept {
   delete t;
 }
 
-void timer_service::compact_locked() {
-  auto live_end = std::partition(heap_.begin(), heap_.end(), [](const slot& s) { return !s.entry->cancelled(); });
-  for (auto it = live_end; it != heap_.end(); ++it) drop(it->entry);
-  cancelled_in_heap_.fetch_sub(static_cast<std::size_t>(heap_.end() - live_end), std::memory_order_relaxed);
-  heap_.erase(live_end, heap_.end());
-  std::make_heap(heap_.begin(), heap_.end(), later{});
+void timer_service::compact_locked(shard& s) {
+  auto live_end = std::partition(s.heap.begin(), s.heap.end(), [](const slot& e) { return !e.entry->cancelled(); });
+  for (auto it = live_end; it != s.heap.end(); ++it) drop(it->entry);
+  s.cancelled.fetch_sub(static_cast<std::size_t>(s.heap.end() - live_end), std::memory_order_relaxed);
+  s.heap.erase(live_end, s.heap.end());
+  std::make_heap(s.heap.begin(), s.heap.end(), later{});
 }
 
 void timer_service::watch(held_call_timeouts* h) {
@@ -88,16 +111,17 @@ void timer_service::unwatch(held_call_timeouts* h) noexcept {
 void timer_service::holding_started() noexcept {
   if (looking_.load(std::memory_order_seq_cst)) return;  // Dekker with look_at_holders
   {
-    std::lock_guard lock(mutex_);
+    std::lock_guard lock(wake_mutex_);
     if (looking_.load(std::memory_order_relaxed)) return;
     looking_.store(true, std::memory_order_relaxed);
     next_look_ = clock::now() + watch_interval;
+    woken_.store(true, std::memory_order_relaxed);
   }
   wake_.notify_one();
 }
 
-void timer_service::look_at_holders(std::unique_lock<std::mutex>& lock) noexcept {
-  lock.unlock();  // a hand-over arms timers, under mutex_
+void timer_service::look_at_holders(std::unique_lock<std::mutex>& wake) noexcept {
+  wake.unlock();  // a hand-over arms timers, which may wake this thread
   {
     std::lock_guard holders(holders_mutex_);
     const clock::time_point now = clock::now();
@@ -114,54 +138,97 @@ void timer_service::look_at_holders(std::unique_lock<std::mutex>& lock) noexcept
       if (any_holding()) looking_.store(true, std::memory_order_relaxed);
     }
   }
-  lock.lock();
+  wake.lock();
   next_look_ = clock::now() + watch_interval;
 }
 
-void timer_service::run() {
-  std::unique_lock lock(mutex_);
-  while (!stopping_) {
-    const clock::time_point now = clock::now();
-    const bool looking = looking_.load(std::memory_order_relaxed);
-    if (looking && now >= next_look_) {
-      look_at_holders(lock);
-      continue;
-    }
-    clock::time_point wake = looking ? next_look_ : clock::time_point::max();
-    if (!heap_.empty()) wake = std::min(wake, heap_.front().deadline);  // a copy: the heap may grow while we wait
-    if (wake > now) {
-      if (wake == clock::time_point::max())
-        wake_.wait(lock);
-      else
-        wake_.wait_until(lock, wake);
-      continue;
-    }
-    std::pop_heap(heap_.begin(), heap_.end(), later{});
-    const slot due = heap_.back();
-    heap_.pop_back();
-    timer_entry* t = due.entry;
+clock::time_point timer_service::take_due(shard& s, clock::time_point now, std::vector<due_timer>& due) noexcept {
+  std::lock_guard lock(s.lock);
+  while (!s.heap.empty() && s.heap.front().deadline <= now) {
+    std::pop_heap(s.heap.begin(), s.heap.end(), later{});
+    const slot next = s.heap.back();
+    s.heap.pop_back();
+    timer_entry* t = next.entry;
     // A one-shot is fired or cancelled, never both: whoever flips the flag first decides. A
     // periodic timer stays armed until cancelled; a message racing a cancel is dropped by the
     // actor, which forgets a timer id as soon as it cancels it.
     const bool was_cancelled = t->period_ == clock::duration::zero() ? t->cancelled_.exchange(true, std::memory_order_acq_rel)
                                                                      : t->cancelled();
     if (was_cancelled) {
-      cancelled_in_heap_.fetch_sub(1, std::memory_order_relaxed);
+      s.cancelled.fetch_sub(1, std::memory_order_relaxed);
       drop(t);
       continue;
     }
-    lock.unlock();  // never send while holding the lock: delivery may run a dead actor's drain
-    fire(t);
-    lock.lock();
+    try {
+      due.push_back({next.deadline, t});
+    } catch (...) {  // out of memory: this firing is lost, as fire's own failure loses one
+      if (t->period_ == clock::duration::zero()) {
+        drop(t);
+      } else {  // its next period; within the capacity its pop left, so this cannot throw
+        s.heap.push_back({next.deadline + t->period_, s.seq++, t});
+        std::push_heap(s.heap.begin(), s.heap.end(), later{});
+      }
+    }
+  }
+  return s.heap.empty() ? never : s.heap.front().deadline;
+}
+
+clock::time_point timer_service::fire_due(std::vector<due_timer>& due) noexcept {
+  // Stable: the entries of one shard came out in deadline then arming order.
+  std::stable_sort(due.begin(), due.end(),
+                   [](const due_timer& a, const due_timer& b) { return a.deadline < b.deadline; });
+  clock::time_point earliest = never;
+  for (const due_timer& d : due) {
+    timer_entry* t = d.entry;
+    fire(t);  // never under a lock: delivery may run a dead actor's drain
     if (t->period_ == clock::duration::zero()) {
       drop(t);
-    } else if (t->cancelled()) {
-      cancelled_in_heap_.fetch_sub(1, std::memory_order_relaxed);  // counted by cancel, never re-armed
-      drop(t);
-    } else {
-      heap_.push_back({due.deadline + t->period_, seq_++, t});
-      std::push_heap(heap_.begin(), heap_.end(), later{});
+      continue;
     }
+    shard& s = shards_[t->shard_];
+    std::lock_guard lock(s.lock);
+    if (t->cancelled()) {
+      s.cancelled.fetch_sub(1, std::memory_order_relaxed);  // counted by cancel, never re-armed
+      drop(t);
+      continue;
+    }
+    try {
+      s.heap.push_back({d.deadline + t->period_, s.seq++, t});
+      std::push_heap(s.heap.begin(), s.heap.end(), later{});
+      earliest = std::min(earliest, d.deadline + t->period_);
+    } catch (...) {  // out of memory: the timer ends (its actor still holds it, and cancels it)
+      drop(t);
+    }
+  }
+  due.clear();
+  return earliest;
+}
+
+void timer_service::run() {
+  std::vector<due_timer> due;
+  std::unique_lock wake(wake_mutex_);
+  while (!stopping_) {
+    woken_.store(false, std::memory_order_relaxed);  // [V]: before the pass
+    clock::time_point now = clock::now();
+    if (looking_.load(std::memory_order_relaxed) && now >= next_look_) {
+      look_at_holders(wake);
+      continue;
+    }
+    clock::time_point next = looking_.load(std::memory_order_relaxed) ? next_look_ : never;
+    wake.unlock();
+    // [W]: before the first shard's lock.
+    next_wake_.store(never.time_since_epoch().count(), std::memory_order_relaxed);
+    for (shard& s : shards_) next = std::min(next, take_due(s, now, due));
+    if (!due.empty()) next = std::min(next, fire_due(due));
+    wake.lock();
+    next_wake_.store(next.time_since_epoch().count(), std::memory_order_relaxed);
+    if (woken_.load(std::memory_order_relaxed) || stopping_) continue;
+    now = clock::now();
+    if (next <= now) continue;
+    if (next == never)
+      wake_.wait(wake, [this] { return woken_.load(std::memory_order_relaxed) || stopping_; });
+    else
+      wake_.wait_until(wake, next, [this] { return woken_.load(std::memory_order_relaxed) || stopping_; });
   }
 }
 

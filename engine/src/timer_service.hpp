@@ -6,12 +6,31 @@
 // (a worker stuck in one long handler cannot), so a held timeout is armed within about two
 // intervals however busy the workers are.
 //
-// A binary heap under one mutex, ordered by deadline then arming order (so timers due at the
-// same time fire in the order they were armed). Cancelling is O(1): a flag on the entry; the
-// heap drops cancelled entries lazily, and compacts when they outnumber the live ones so a
-// burst of cancelled calls cannot pile up until their deadlines.
+// The timers sit in shard_count binary heaps, each under its own lock, ordered by deadline then
+// arming order; an actor's timers all go to the shard its id picks. Workers that arm and cancel
+// the timers of different actors at once then take different locks and write different heaps:
+// with one heap under one lock they passed its lines between their cores on every arm and
+// cancel. So an actor's timers due at the same time fire in the order it armed them; the thread
+// fires what it finds due in deadline order across the shards. Cancelling is O(1): a flag on
+// the entry; a heap drops cancelled entries lazily, and compacts when they outnumber its live
+// ones so a burst of cancelled calls cannot pile up until their deadlines.
+//
+// Waking the thread. It publishes in next_wake_ when it will look next, and an arm whose
+// deadline comes before that wakes it (woken_, under wake_mutex_). While it collects what is due
+// and works out its next wake, next_wake_ reads `never`, so an arm in that window wakes it too.
+// [W] The thread stores `never` before it locks the first shard, and an arm loads next_wake_
+// after unlocking its shard. If the thread's pass read that shard before the arm's push, the
+// arm's lock came after the thread's unlock, so its load sees `never` or the thread's later
+// store (the deadline it computed without the new timer) and it wakes the thread when it must.
+// If the pass read the shard after the push, the pass saw the timer. The mutexes order all of
+// this, so next_wake_ itself is relaxed.
+// [V] An arm that would wake the thread but finds woken_ set leaves it: the pass that takes
+// that request (its clear of woken_ comes after the set the arm read) scans the arm's shard
+// after the push. Were that scan before the push, the clear, sequenced before it, would happen
+// before the arm's load through the shard's lock, and the arm would read the clear or later.
 #include <eam/engine/detail/timer.hpp>
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -47,6 +66,7 @@ class timer_entry {
   clock::duration period_;                            // zero: fires once
   std::atomic<bool> cancelled_{false};
   std::atomic<std::uint32_t> refs_{2};  // the heap and the arming site
+  std::uint32_t shard_ = 0;             // the heap it is in: its target's
 };
 
 class timer_service {
@@ -73,16 +93,19 @@ class timer_service {
   void holding_started() noexcept;
 
   static constexpr std::chrono::milliseconds watch_interval{5};
-  /// How many times a timer was put in the heap since the service started: each arming, and
-  /// each period of a periodic one (their arming order).
-  [[nodiscard]] std::uint64_t armed() {
-    std::lock_guard lock(mutex_);
-    return seq_;
+  static constexpr std::size_t shard_count = 16;
+  /// How many times a timer was put in a heap since the service started: each arming, and
+  /// each period of a periodic one.
+  [[nodiscard]] std::uint64_t armed();
+  /// The shard whose heap holds the timers of the actor with this id.
+  [[nodiscard]] static std::uint32_t shard_of(std::uint64_t actor_id) noexcept {
+    return static_cast<std::uint32_t>((actor_id * 0x9e3779b97f4a7c15ULL) >> 60);  // the top 4 bits: 16 shards
   }
   /// Joins the thread; pending timers are dropped without firing.
   void stop();
 
  private:
+  static constexpr clock::time_point never = clock::time_point::max();
   struct slot {
     clock::time_point deadline;
     std::uint64_t seq;
@@ -93,27 +116,47 @@ class timer_service {
       return a.deadline != b.deadline ? a.deadline > b.deadline : a.seq > b.seq;
     }
   };
+  struct alignas(64) shard {
+    std::mutex lock;
+    std::vector<slot> heap;                 // guarded by lock
+    std::uint64_t seq = 0;                  // guarded by lock: the arming order
+    std::atomic<std::size_t> cancelled{0};  // cancelled entries still in heap (cancel needs no lock)
+  };
+  struct due_timer {
+    clock::time_point deadline;
+    timer_entry* entry;
+  };
   timer_entry* arm(clock::time_point deadline, timer_entry* t);
+  // Moves the entries of `s` due by `now` to `due` (dropping cancelled ones); its next deadline.
+  clock::time_point take_due(shard& s, clock::time_point now, std::vector<due_timer>& due) noexcept;
+  // Fires `due` in deadline order and arms the next period of the periodic ones; the earliest
+  // deadline of those.
+  clock::time_point fire_due(std::vector<due_timer>& due) noexcept;
   void fire(timer_entry* t) noexcept;
-  void look_at_holders(std::unique_lock<std::mutex>& lock) noexcept;
+  void wake_thread() noexcept;
+  void look_at_holders(std::unique_lock<std::mutex>& wake) noexcept;
   void run();
-  void drop(timer_entry* t) noexcept;
-  void compact_locked();
+  static void drop(timer_entry* t) noexcept;
+  static void compact_locked(shard& s);
 
-  std::mutex mutex_;
+  std::array<shard, shard_count> shards_;
+  // The thread's next look at the heaps ([W] above), and whether it was asked to look again
+  // before sleeping (written under wake_mutex_, read by arms without it). Their own line: the
+  // thread writes both once a pass, and every arm reads next_wake_.
+  alignas(64) std::atomic<clock::rep> next_wake_{never.time_since_epoch().count()};
+  std::atomic<bool> woken_{false};
+  alignas(64) std::mutex wake_mutex_;
   std::condition_variable wake_;
-  std::vector<slot> heap_;
-  std::uint64_t seq_ = 0;
-  bool stopping_ = false;
-  std::atomic<std::size_t> cancelled_in_heap_{0};
+  bool stopping_ = false;  // guarded by wake_mutex_
   // The holders, and the next look at them while the looks are on. looking_ pairs
   // with each holder's holding flag in a Dekker handshake (held_call_timeouts::add, and
   // look_at_holders): a holder that starts holding sees the looks on, or the thread, turning
   // them off, sees it holding.
-  std::mutex holders_mutex_;  // taken before mutex_ (a look arms timers), never after
+  // Taken before a shard's lock (a look arms timers), never after.
+  std::mutex holders_mutex_;
   std::vector<held_call_timeouts*> holders_;  // guarded by holders_mutex_
   std::atomic<bool> looking_{false};
-  clock::time_point next_look_{};  // guarded by mutex_
+  clock::time_point next_look_{};  // guarded by wake_mutex_
   std::thread thread_;
 };
 

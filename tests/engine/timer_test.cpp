@@ -2,7 +2,9 @@
 #include <eam/eam.hpp>
 
 #include "../support/eventually.hpp"
+#include "timer_service.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -55,6 +57,19 @@ auto timed(eam::actor_context& ctx) {
       [&st](numbered n) { st.s.order.push_back(n.n); },
       [&st](report) { return st.s; },
   };
+}
+
+// One `timed` actor for each of the timer service's heaps (the heap its id picks).
+auto one_timed_actor_per_heap(eam::actor_system& system) {
+  using eam::internal::timer_service;
+  std::vector<decltype(system.spawn(timed))> actors(timer_service::shard_count);
+  for (int spawned = 0; std::any_of(actors.begin(), actors.end(), [](const auto& r) { return !r; }); ++spawned) {
+    REQUIRE(spawned < 10000);
+    auto a = system.spawn(timed);
+    auto& slot = actors[timer_service::shard_of(a.id())];
+    if (!slot) slot = a;
+  }
+  return actors;
 }
 }  // namespace
 
@@ -136,6 +151,33 @@ TEST_SUITE("engine.timer") {
     std::vector<int> expected(100);
     for (int i = 0; i < 100; ++i) expected[static_cast<std::size_t>(i)] = i;
     CHECK(got == expected);
+  }
+
+  TEST_CASE("a timer due before all that is armed fires, whichever actor's heap it is in") {
+    // The timer thread sleeps until the earliest deadline it knows: an hour, after the first
+    // actor's timer. Then one actor per heap, one at a time, arms a timer due in 5 ms: each
+    // must wake the thread, or it would sleep on for the hour. One of them shares the hour's
+    // heap, where the new timer is not the heap's only one.
+    eam::actor_system system({.workers = 2});
+    auto far = system.spawn(timed);
+    far.cast(arm_after{std::chrono::hours(1)});
+    auto near = one_timed_actor_per_heap(system);
+    for (auto& a : near) {
+      a.cast(arm_marker{5ms});
+      REQUIRE(eventually([&] { return a.call(report{}).get().value().markers == 1; }));
+    }
+    CHECK(far.call(report{}).get().value().ticks == 0);
+  }
+
+  TEST_CASE("periodic timers in every heap keep firing, and stop when cancelled") {
+    eam::actor_system system({.workers = 2});
+    auto actors = one_timed_actor_per_heap(system);
+    for (auto& a : actors) a.cast(arm_interval{2ms});
+    for (auto& a : actors) REQUIRE(eventually([&] { return a.call(report{}).get().value().ticks >= 3; }));
+    for (auto& a : actors) {
+      a.cast(cancel_last{});
+      CHECK(a.call(report{}).get().value().last_cancel);
+    }
   }
 
   TEST_CASE("timers die with their actor") {
