@@ -50,20 +50,22 @@ timer_entry* timer_service::arm(clock::time_point deadline, timer_entry* t) {
   t->target_->add_ref();
   t->shard_ = shard_of(t->target_->id());
   shard& s = shards_[t->shard_];
+  bool first = false;
   try {
     std::lock_guard lock(s.lock);
     const std::size_t cancelled = s.cancelled.load(std::memory_order_relaxed);
     if (cancelled > 1024 && 2 * cancelled > s.heap.size()) compact_locked(s);
     s.heap.push_back({deadline, s.seq++, t});
     std::push_heap(s.heap.begin(), s.heap.end(), later{});
+    first = s.heap.front().entry == t;
   } catch (...) {
     t->target_->release();
     delete t;
     throw;
   }
-  // [W]: after the shard's unlock. Only an earlier deadline changes how long the thread sleeps,
-  // and a pass already asked for sees this timer ([V]).
-  if (deadline.time_since_epoch().count() < next_wake_.load(std::memory_order_relaxed) &&
+  // [W]: after the shard's unlock. Only a heap's new first ([F]) due before the thread's next
+  // look changes how long it sleeps, and a pass already asked for sees this timer ([V]).
+  if (first && deadline.time_since_epoch().count() < next_wake_.load(std::memory_order_relaxed) &&
       !woken_.load(std::memory_order_relaxed))
     wake_thread();
   return t;
@@ -160,7 +162,7 @@ clock::time_point timer_service::take_due(shard& s, clock::time_point now, std::
       continue;
     }
     try {
-      due.push_back({next.deadline, t});
+      due.push_back({next.deadline, due.size(), t});
     } catch (...) {  // out of memory: this firing is lost, as fire's own failure loses one
       if (t->period_ == clock::duration::zero()) {
         drop(t);
@@ -173,19 +175,34 @@ clock::time_point timer_service::take_due(shard& s, clock::time_point now, std::
   return s.heap.empty() ? never : s.heap.front().deadline;
 }
 
-clock::time_point timer_service::fire_due(std::vector<due_timer>& due) noexcept {
-  // Stable: the entries of one shard came out in deadline then arming order.
-  std::stable_sort(due.begin(), due.end(),
-                   [](const due_timer& a, const due_timer& b) { return a.deadline < b.deadline; });
+clock::time_point timer_service::fire_due(std::vector<due_timer>& due, clock::time_point now) noexcept {
+  // A heap: the entries of one shard came out in deadline then arming order, and `order` keeps
+  // that among equal deadlines.
+  std::make_heap(due.begin(), due.end(), due_later{});
+  std::uint64_t next_order = due.size();
   clock::time_point earliest = never;
-  for (const due_timer& d : due) {
+  while (!due.empty()) {
+    std::pop_heap(due.begin(), due.end(), due_later{});
+    const due_timer d = due.back();
+    due.pop_back();
     timer_entry* t = d.entry;
+    shard& s = shards_[t->shard_];
+    if (t->period_ != clock::duration::zero() && t->cancelled()) {  // cancelled since it was taken
+      s.cancelled.fetch_sub(1, std::memory_order_relaxed);          // counted by cancel, never re-armed
+      drop(t);
+      continue;
+    }
     fire(t);  // never under a lock: delivery may run a dead actor's drain
     if (t->period_ == clock::duration::zero()) {
       drop(t);
       continue;
     }
-    shard& s = shards_[t->shard_];
+    const clock::time_point again = d.deadline + t->period_;
+    if (again <= now) {                         // a late thread: due already, so it keeps its place among the others
+      due.push_back({again, next_order++, t});  // within the capacity its pop left: no throw
+      std::push_heap(due.begin(), due.end(), due_later{});
+      continue;
+    }
     std::lock_guard lock(s.lock);
     if (t->cancelled()) {
       s.cancelled.fetch_sub(1, std::memory_order_relaxed);  // counted by cancel, never re-armed
@@ -193,14 +210,14 @@ clock::time_point timer_service::fire_due(std::vector<due_timer>& due) noexcept 
       continue;
     }
     try {
-      s.heap.push_back({d.deadline + t->period_, s.seq++, t});
+      s.heap.push_back({again, s.seq++, t});
       std::push_heap(s.heap.begin(), s.heap.end(), later{});
-      earliest = std::min(earliest, d.deadline + t->period_);
-    } catch (...) {  // out of memory: the timer ends (its actor still holds it, and cancels it)
+      earliest = std::min(earliest, again);
+    } catch (...) {  // out of memory: the timer ends; a cancel from its actor must not count it
+      if (t->cancelled_.exchange(true, std::memory_order_acq_rel)) s.cancelled.fetch_sub(1, std::memory_order_relaxed);
       drop(t);
     }
   }
-  due.clear();
   return earliest;
 }
 
@@ -219,7 +236,7 @@ void timer_service::run() {
     // [W]: before the first shard's lock.
     next_wake_.store(never.time_since_epoch().count(), std::memory_order_relaxed);
     for (shard& s : shards_) next = std::min(next, take_due(s, now, due));
-    if (!due.empty()) next = std::min(next, fire_due(due));
+    if (!due.empty()) next = std::min(next, fire_due(due, now));
     wake.lock();
     next_wake_.store(next.time_since_epoch().count(), std::memory_order_relaxed);
     if (woken_.load(std::memory_order_relaxed) || stopping_) continue;

@@ -15,9 +15,14 @@
 // the entry; a heap drops cancelled entries lazily, and compacts when they outnumber its live
 // ones so a burst of cancelled calls cannot pile up until their deadlines.
 //
-// Waking the thread. It publishes in next_wake_ when it will look next, and an arm whose
-// deadline comes before that wakes it (woken_, under wake_mutex_). While it collects what is due
-// and works out its next wake, next_wake_ reads `never`, so an arm in that window wakes it too.
+// Waking the thread. It publishes in next_wake_ when it will look next, and an arm whose timer
+// became its heap's first and is due before that wakes it (woken_, under wake_mutex_). While it
+// collects what is due and works out its next wake, next_wake_ reads `never`, so such an arm in
+// that window wakes it too.
+// [F] A timer that is not its heap's first needs no wake: the heap's first is due no later, and
+// the thread looks by then (it saw that timer, or was woken for it by this same rule); the pass
+// that takes the first out, fired or cancelled, finds this one behind it. A compaction that
+// drops a cancelled first leaves the thread's next look earlier than needed, never later.
 // [W] The thread stores `never` before it locks the first shard, and an arm loads next_wake_
 // after unlocking its shard. If the thread's pass read that shard before the arm's push, the
 // arm's lock came after the thread's unlock, so its load sees `never` or the thread's later
@@ -124,14 +129,21 @@ class timer_service {
   };
   struct due_timer {
     clock::time_point deadline;
+    std::uint64_t order;  // the pass's collection order, then re-arms: ties fire in this order
     timer_entry* entry;
+  };
+  struct due_later {
+    bool operator()(const due_timer& a, const due_timer& b) const noexcept {
+      return a.deadline != b.deadline ? a.deadline > b.deadline : a.order > b.order;
+    }
   };
   timer_entry* arm(clock::time_point deadline, timer_entry* t);
   // Moves the entries of `s` due by `now` to `due` (dropping cancelled ones); its next deadline.
   clock::time_point take_due(shard& s, clock::time_point now, std::vector<due_timer>& due) noexcept;
-  // Fires `due` in deadline order and arms the next period of the periodic ones; the earliest
-  // deadline of those.
-  clock::time_point fire_due(std::vector<due_timer>& due) noexcept;
+  // Fires `due` in deadline order and arms the next period of the periodic ones (in `due`
+  // itself when that is due by `now` too, so a late thread keeps the order); the earliest
+  // deadline of those it put back in their heaps.
+  clock::time_point fire_due(std::vector<due_timer>& due, clock::time_point now) noexcept;
   void fire(timer_entry* t) noexcept;
   void wake_thread() noexcept;
   void look_at_holders(std::unique_lock<std::mutex>& wake) noexcept;
