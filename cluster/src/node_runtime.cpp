@@ -591,7 +591,9 @@ void node_runtime::on_hello(const std::string& routing_id, hello&& h) {
   open_gate_if_plain(*out);
   {
     std::lock_guard lock(peers_lock_);
-    peers_[p->node] = p;
+    std::shared_ptr<peer>& slot = peers_[p->node];
+    if (slot) messages_out_of_gone_peers_ += slot->messages_out();  // an earlier life of the node
+    slot = p;
   }
   peers_changed_.notify_all();
   log_.info("node {} ({}) connected", p->node, p->address);
@@ -611,7 +613,10 @@ void node_runtime::peer_down(std::shared_ptr<peer> p, std::string_view why) {
   groups_->node_gone(p->node);
   {
     std::lock_guard lock(peers_lock_);
-    if (auto it = peers_.find(p->node); it != peers_.end() && it->second == p) peers_.erase(it);
+    if (auto it = peers_.find(p->node); it != peers_.end() && it->second == p) {
+      messages_out_of_gone_peers_ += p->messages_out();  // after go_down: nothing more is queued
+      peers_.erase(it);
+    }
   }
   peers_changed_.notify_all();
   for (auto it = by_routing_id_.begin(); it != by_routing_id_.end();) {
@@ -1134,7 +1139,11 @@ transport_stats node_runtime::stats() const {
   s.frames_in = frames_in_.load(std::memory_order_relaxed);
   s.bytes_out = bytes_out_.load(std::memory_order_relaxed);
   s.bytes_in = bytes_in_.load(std::memory_order_relaxed);
-  s.messages_out = messages_out_.load(std::memory_order_relaxed);
+  {
+    std::lock_guard lock(peers_lock_);
+    s.messages_out = messages_out_of_gone_peers_;
+    for (const auto& [node, p] : peers_) s.messages_out += p->messages_out();
+  }
   s.messages_in = messages_in_.load(std::memory_order_relaxed);
   s.bad_frames = bad_frames_.load(std::memory_order_relaxed);
   s.auth_failures = auth_failures_.load(std::memory_order_relaxed);
@@ -1179,7 +1188,10 @@ void node_runtime::shutdown() {
   std::vector<std::shared_ptr<peer>> left;
   {
     std::lock_guard lock(peers_lock_);
-    for (auto& [node, p] : peers_) left.push_back(p);
+    for (auto& [node, p] : peers_) {
+      messages_out_of_gone_peers_ += p->messages_out();
+      left.push_back(p);
+    }
     peers_.clear();
   }
   for (auto& p : left) p->go_down();

@@ -130,7 +130,6 @@ class node_runtime final : public ref_resolver,
   std::vector<std::string> list_keys() const;
 
   // -- for proxies and inbound calls (any thread) ------------------------------------------------
-  void count_message_out() noexcept { messages_out_.fetch_add(1, std::memory_order_relaxed); }
   void cast_dropped(std::string_view why);
   detail::wire_ref encode(const actor_ref& ref) override;
   actor_ref decode(const detail::wire_ref& ref) override;
@@ -343,6 +342,9 @@ class node_runtime final : public ref_resolver,
   mutable std::mutex peers_lock_;
   std::condition_variable peers_changed_;
   std::unordered_map<std::string, std::shared_ptr<peer>> peers_;
+  // What the peers no longer in peers_ counted in messages_out (guarded by peers_lock_): each
+  // peer counts its own under its buffer's lock, which its senders write anyway.
+  std::uint64_t messages_out_of_gone_peers_ = 0;
 
   mutable std::mutex exports_lock_;
   std::unordered_map<std::uint64_t, actor_ref> exported_;
@@ -367,9 +369,9 @@ class node_runtime final : public ref_resolver,
 
   // When a dial without a socket was last logged (dial: the constructor, then the I/O thread).
   std::chrono::steady_clock::time_point dial_failure_logged_{};
-  std::atomic<std::uint64_t> frames_out_{0}, frames_in_{0}, bytes_out_{0}, bytes_in_{0}, messages_out_{0},
-      messages_in_{0}, bad_frames_{0}, auth_failures_{0}, dial_failures_{0}, io_turns_{0}, dropped_casts_{0},
-      sender_waits_{0}, exported_watched_{0}, frames_from_senders_{0};
+  std::atomic<std::uint64_t> frames_out_{0}, frames_in_{0}, bytes_out_{0}, bytes_in_{0}, messages_in_{0},
+      bad_frames_{0}, auth_failures_{0}, dial_failures_{0}, io_turns_{0}, dropped_casts_{0}, sender_waits_{0},
+      exported_watched_{0}, frames_from_senders_{0};
 };
 
 }  // namespace eam::cluster::internal

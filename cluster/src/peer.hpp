@@ -46,21 +46,23 @@ class peer {
 
   /// Packs one item (`pack(packer&)`) into the outgoing buffer, waiting for room first. False
   /// when the peer is gone (nothing was queued). If `pack` throws, nothing is queued and the
-  /// exception propagates.
+  /// exception propagates. `a_message`: a cast that a local actor sends (counted in
+  /// messages_out), not one of the node's own items.
   template <class Pack>
-  bool enqueue(Pack&& pack) {
+  bool enqueue(Pack&& pack, bool a_message = false) {
     bool wake = false;
     {
       std::unique_lock lock(lock_);
       if (!wait_for_room(lock)) return false;
       pack_locked(pack);
+      if (a_message) count_message_out();
       wake = mark_dirty();
     }
     if (wake) send_or_notify_io();
     return true;
   }
-  /// A call: its answer channel waits here under a new request id until the answer (or the
-  /// peer's end). False when the peer is gone (the call is then failed with transport_error).
+  /// A call (counted in messages_out): its answer channel waits here under a new request id
+  /// until the answer (or the peer's end). False when the peer is gone (the call is then failed with transport_error).
   template <class Pack>
   bool enqueue_call(reply_handle&& reply, Pack&& pack) {
     bool wake = false;
@@ -73,6 +75,7 @@ class peer {
       }
       const std::uint64_t request = ++next_request_;
       pack_locked([&](packer& pk) { pack(pk, request); });
+      count_message_out();
       calls_.emplace(request, std::move(reply));
       wake = mark_dirty();
     }
@@ -80,6 +83,9 @@ class peer {
     return true;
   }
   [[nodiscard]] send_gate& gate() const noexcept { return *gate_; }
+  /// The casts and calls of local actors queued for this peer (not the node's own items:
+  /// lookups, monitors, answers). Any thread, without the lock.
+  [[nodiscard]] std::uint64_t messages_out() const noexcept { return messages_out_.load(std::memory_order_relaxed); }
   /// The answer channel of call `request`, removed (empty when unknown: answered already, or
   /// a forged id).
   reply_handle take_call(std::uint64_t request);
@@ -126,6 +132,11 @@ class peer {
     if (current_.size() >= limits_.frame_bytes) close_frame();
   }
   void close_frame();
+  // Under lock_, so a plain increment: every sender already writes this line, where a count
+  // for the node would be one more line that all senders write.
+  void count_message_out() noexcept {
+    messages_out_.store(messages_out_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  }
   bool mark_dirty() noexcept {
     const bool was_clean = !dirty_;
     dirty_ = true;
@@ -149,6 +160,7 @@ class peer {
   frame_buffer current_;                // header written; items follow
   std::deque<frame_buffer> full_;       // closed frames waiting for the I/O thread
   std::size_t queued_bytes_ = 0;
+  std::atomic<std::uint64_t> messages_out_{0};  // written under lock_, read without it by stats
   bool dirty_ = false;          // the I/O thread was told, or a sender sends it
   std::atomic<bool> up_{true};  // written under lock_; read without it by is_up
   std::uint64_t next_request_ = 0;

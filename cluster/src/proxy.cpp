@@ -30,11 +30,8 @@ void proxy::forward(message&& m) noexcept {
         pack_call(pk, remote_id_, request, *type, m.data());
       });
     else
-      queued = peer_->enqueue([&](packer& pk) { pack_cast(pk, remote_id_, *type, m.data()); });
-    if (queued)
-      runtime_.count_message_out();
-    else if (!call)
-      runtime_.cast_dropped("node " + peer_->node + " is gone");
+      queued = peer_->enqueue([&](packer& pk) { pack_cast(pk, remote_id_, *type, m.data()); }, true);
+    if (!queued && !call) runtime_.cast_dropped("node " + peer_->node + " is gone");
   } catch (const std::exception& e) {  // the payload could not be encoded (a field's type)
     const std::string why = std::string(m.type_name()) + " could not be encoded: " + e.what();
     if (reply)

@@ -2,6 +2,8 @@
 
 #include <eam/cluster/errc.hpp>
 
+#include <array>
+#include <cstdint>
 #include <deque>
 #include <memory>
 #include <mutex>
@@ -99,16 +101,22 @@ const error_domain& domain_named(std::string_view name) {
 
 namespace internal {
 
-// Entries never move or go, so each thread remembers the last type it looked up: a sender
-// sends the same few types again and again, and skips the shared lock then.
+// Entries never move or go, so each thread keeps the types it found, 16 places picked by the
+// type's address: a worker runs many actors, each sending its own few types, and one remembered
+// type sent it to the shared lock whenever two alternated; that lock's word is written by every
+// reader, a line that all the sending workers passed between them on every message.
 const wire_type* find_wire_type(message_type_id type) noexcept {
-  thread_local const wire_type* last = nullptr;
-  if (last != nullptr && last->type == type) return last;
+  constexpr std::size_t places = 16;
+  thread_local constinit std::array<const wire_type*, places> found{};
+  const auto key = reinterpret_cast<std::uintptr_t>(type.descriptor());
+  const wire_type*& place = found[(key * 0x9e3779b97f4a7c15ULL) >> 60];  // the top 4 bits
+  static_assert(places == 16);
+  if (place != nullptr && place->type == type) return place;
   registry& r = the_registry();
   std::shared_lock guard(r.lock);
   const auto it = r.by_type.find(type);
-  if (it == r.by_type.end()) return nullptr;
-  return last = it->second;
+  if (it == r.by_type.end()) return nullptr;  // not kept: it may be registered later
+  return place = it->second;
 }
 
 const wire_type* find_wire_type(std::string_view name) noexcept {

@@ -329,6 +329,7 @@ TEST_SUITE("cluster.remote") {
     CHECK_FALSE(counter.is_alive());
     CHECK(counter.call(get{}).get().code() == eam::errc::actor_not_found);  // a stale ref stays dead
     CHECK(a->peers().empty());
+    CHECK(a->stats().messages_out > sent_before);  // what went to b is still counted once b is gone
 
     // The survivor keeps serving, and a new incarnation of b is reachable through new refs.
     child_node b2 = start_child("b", cookie, a->address());  // on another port: it dials us
