@@ -24,10 +24,23 @@ struct count {
   MSGPACK_DEFINE(n);
 };
 
+struct other_count {
+  std::int64_t n = 0;
+  MSGPACK_DEFINE(n);
+};
+
 const wire_type& count_type() {
   static const wire_type& t = []() -> const wire_type& {
     eam::cluster::register_message<count>("frame_bench.count");
     return *find_wire_type("frame_bench.count");
+  }();
+  return t;
+}
+
+const wire_type& other_count_type() {
+  static const wire_type& t = []() -> const wire_type& {
+    eam::cluster::register_message<other_count>("frame_bench.other_count");
+    return *find_wire_type("frame_bench.other_count");
   }();
   return t;
 }
@@ -39,10 +52,14 @@ class summing_visitor final : public frame_visitor {
   std::int64_t sum = 0;
 
   void on_cast(std::uint64_t target, eam::message&& m) override {
-    const count* c = m.get_if<count>();
-    if (c == nullptr) unexpected();
     ++casts;
-    sum += static_cast<std::int64_t>(target) + c->n;
+    if (const count* c = m.get_if<count>()) {
+      sum += static_cast<std::int64_t>(target) + c->n;
+    } else if (const other_count* o = m.get_if<other_count>()) {
+      sum += static_cast<std::int64_t>(target) + o->n;
+    } else {
+      unexpected();
+    }
   }
   void on_hello(hello&&) override { unexpected(); }
   void on_heartbeat() override { unexpected(); }
@@ -61,22 +78,30 @@ class summing_visitor final : public frame_visitor {
   [[noreturn]] static void unexpected() { throw std::logic_error("an item that is not a cast"); }
 };
 
-// A data frame of `items` casts, as a sender packs them: target i + 1, payload i.
-frame_buffer cast_frame(std::int64_t items) {
+// A data frame of `items` casts, as a sender packs them: target i + 1, payload i, of one type
+// or of two in turn.
+frame_buffer cast_frame(std::int64_t items, bool two_types) {
   frame_buffer f;
   write_header(f, frame_kind::data);
   packer pk(f);
   for (std::int64_t i = 0; i < items; ++i) {
-    const count c{i};
-    pack_cast(pk, static_cast<std::uint64_t>(i) + 1, count_type(), &c);
+    const auto target = static_cast<std::uint64_t>(i) + 1;
+    if (two_types && i % 2 == 1) {
+      const other_count c{i};
+      pack_cast(pk, target, other_count_type(), &c);
+    } else {
+      const count c{i};
+      pack_cast(pk, target, count_type(), &c);
+    }
   }
   return f;
 }
 
-// Decodes one frame of N casts per iteration; items/s is the decoder's inbound rate.
-void BM_decode_casts(benchmark::State& state) {
+// Decodes one frame of N casts per iteration (of one type, or of two in turn: a receiver
+// of several senders' protocols); items/s is the decoder's inbound rate.
+void decode_casts(benchmark::State& state, bool two_types) {
   const std::int64_t items = state.range(0);
-  const frame_buffer f = cast_frame(items);
+  const frame_buffer f = cast_frame(items, two_types);
   const std::span bytes(reinterpret_cast<const std::byte*>(f.data()), f.size());
   const std::int64_t expected = items * (items + 1) / 2 + items * (items - 1) / 2;
   for (auto _ : state) {
@@ -89,7 +114,10 @@ void BM_decode_casts(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * items);
 }
+void BM_decode_casts(benchmark::State& state) { decode_casts(state, false); }
+void BM_decode_casts_of_two_types(benchmark::State& state) { decode_casts(state, true); }
 BENCHMARK(BM_decode_casts)->ArgName("items")->Arg(1)->Arg(64)->Arg(1024);
+BENCHMARK(BM_decode_casts_of_two_types)->ArgName("items")->Arg(1024);
 
 }  // namespace
 

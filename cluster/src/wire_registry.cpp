@@ -2,8 +2,10 @@
 
 #include <eam/cluster/errc.hpp>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <deque>
 #include <memory>
 #include <mutex>
@@ -101,32 +103,67 @@ const error_domain& domain_named(std::string_view name) {
 
 namespace internal {
 
-// Entries never move or go, so each thread keeps the types it found, 16 places picked by the
-// type's address: a worker runs many actors, each sending its own few types, and one remembered
-// type sent it to the shared lock whenever two alternated; that lock's word is written by every
-// reader, a line that all the sending workers passed between them on every message.
-const wire_type* find_wire_type(message_type_id type) noexcept {
-  constexpr std::size_t places = 16;
-  thread_local constinit std::array<const wire_type*, places> found{};
-  const auto key = reinterpret_cast<std::uintptr_t>(type.descriptor());
-  const wire_type*& place = found[(key * 0x9e3779b97f4a7c15ULL) >> 60];  // the top 4 bits
-  static_assert(places == 16);
-  if (place != nullptr && place->type == type) return place;
+namespace {
+
+// Entries never move or go, so each thread keeps the types it found, in 16 places picked by a
+// hash of the key. A worker runs many actors, each sending its own few types, and the I/O
+// thread decodes what every peer sends: with one remembered type, two alternating types sent
+// the thread to the registry's shared lock for each message, and every reader writes that
+// lock's word, a line that all the sending workers passed between them. Misses are not kept:
+// a type may be registered later.
+constexpr std::size_t remembered_places = 16;
+using remembered = std::array<const wire_type*, remembered_places>;
+
+template <class Matches, class Find>
+const wire_type* remembered_or_found(remembered& places, std::uint64_t hash, Matches matches, Find find) noexcept {
+  static_assert(remembered_places == 16);
+  const wire_type*& place = places[(hash * 0x9e3779b97f4a7c15ULL) >> 60];  // the product's top 4 bits
+  if (place != nullptr && matches(*place)) return place;
   registry& r = the_registry();
   std::shared_lock guard(r.lock);
-  const auto it = r.by_type.find(type);
-  if (it == r.by_type.end()) return nullptr;  // not kept: it may be registered later
-  return place = it->second;
+  const wire_type* found = find(r);
+  if (found != nullptr) place = found;
+  return found;
+}
+
+// Cheap and enough to spread a program's wire names: their length and their first and last
+// eight bytes (names often share a prefix, such as an application's).
+std::uint64_t name_hash(std::string_view name) noexcept {
+  std::uint64_t first = 0, last = 0;
+  const std::size_t n = std::min<std::size_t>(name.size(), 8);
+  if (n != 0) {  // an empty view may have no data
+    std::memcpy(&first, name.data(), n);
+    std::memcpy(&last, name.data() + name.size() - n, n);
+  }
+  return name.size() ^ first ^ (last * 31);
+}
+
+}  // namespace
+
+const wire_type* find_wire_type(message_type_id type) noexcept {
+  thread_local constinit remembered places{};
+  return remembered_or_found(
+      places, reinterpret_cast<std::uintptr_t>(type.descriptor()),
+      [type](const wire_type& t) { return t.type == type; },
+      [type](registry& r) -> const wire_type* {
+        const auto it = r.by_type.find(type);
+        return it == r.by_type.end() ? nullptr : it->second;
+      });
 }
 
 const wire_type* find_wire_type(std::string_view name) noexcept {
-  thread_local const wire_type* last = nullptr;  // the decoding thread's, as above
+  // The last one first: a frame's items are often of one type, and this skips the hash.
+  thread_local constinit const wire_type* last = nullptr;
   if (last != nullptr && last->name == name) return last;
-  registry& r = the_registry();
-  std::shared_lock guard(r.lock);
-  const auto it = r.by_name.find(name);
-  if (it == r.by_name.end()) return nullptr;
-  return last = it->second;
+  thread_local constinit remembered places{};
+  const wire_type* found = remembered_or_found(
+      places, name_hash(name), [name](const wire_type& t) { return t.name == name; },
+      [name](registry& r) -> const wire_type* {
+        const auto it = r.by_name.find(name);
+        return it == r.by_name.end() ? nullptr : it->second;
+      });
+  if (found != nullptr) last = found;
+  return found;
 }
 
 std::vector<const wire_type*> all_wire_types() {
