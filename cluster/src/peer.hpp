@@ -44,25 +44,21 @@ class peer {
   const std::uint64_t incarnation;
   const std::string address;
 
-  /// Packs one item (`pack(packer&)`) into the outgoing buffer, waiting for room first. False
-  /// when the peer is gone (nothing was queued). If `pack` throws, nothing is queued and the
-  /// exception propagates. `a_message`: a cast that a local actor sends (counted in
-  /// messages_out), not one of the node's own items.
+  /// Packs one of the node's own items (`pack(packer&)`: an answer, a monitor, a lookup) into
+  /// the outgoing buffer, waiting for room first. False when the peer is gone (nothing was
+  /// queued). If `pack` throws, nothing is queued and the exception propagates.
   template <class Pack>
-  bool enqueue(Pack&& pack, bool a_message = false) {
-    bool wake = false;
-    {
-      std::unique_lock lock(lock_);
-      if (!wait_for_room(lock)) return false;
-      pack_locked(pack);
-      if (a_message) count_message_out();
-      wake = mark_dirty();
-    }
-    if (wake) send_or_notify_io();
-    return true;
+  bool enqueue(Pack&& pack) {
+    return enqueue_item(pack, false);
+  }
+  /// The same for a cast that a local actor sends, counted in messages_out.
+  template <class Pack>
+  bool enqueue_cast(Pack&& pack) {
+    return enqueue_item(pack, true);
   }
   /// A call (counted in messages_out): its answer channel waits here under a new request id
-  /// until the answer (or the peer's end). False when the peer is gone (the call is then failed with transport_error).
+  /// until the answer (or the peer's end). False when the peer is gone (the call is then failed
+  /// with transport_error).
   template <class Pack>
   bool enqueue_call(reply_handle&& reply, Pack&& pack) {
     bool wake = false;
@@ -114,6 +110,19 @@ class peer {
 
  private:
   bool wait_for_room(std::unique_lock<std::mutex>& lock);
+  template <class Pack>
+  bool enqueue_item(Pack& pack, bool counted) {
+    bool wake = false;
+    {
+      std::unique_lock lock(lock_);
+      if (!wait_for_room(lock)) return false;
+      pack_locked(pack);
+      if (counted) count_message_out();
+      wake = mark_dirty();
+    }
+    if (wake) send_or_notify_io();
+    return true;
+  }
   template <class Pack>
   void pack_locked(Pack&& pack) {
     const std::size_t before = current_.size();

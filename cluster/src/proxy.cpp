@@ -30,7 +30,7 @@ void proxy::forward(message&& m) noexcept {
         pack_call(pk, remote_id_, request, *type, m.data());
       });
     else
-      queued = peer_->enqueue([&](packer& pk) { pack_cast(pk, remote_id_, *type, m.data()); }, true);
+      queued = peer_->enqueue_cast([&](packer& pk) { pack_cast(pk, remote_id_, *type, m.data()); });
     if (!queued && !call) runtime_.cast_dropped("node " + peer_->node + " is gone");
   } catch (const std::exception& e) {  // the payload could not be encoded (a field's type)
     const std::string why = std::string(m.type_name()) + " could not be encoded: " + e.what();
