@@ -1,5 +1,6 @@
 #include "node_runtime.hpp"
 
+#include "exported_lately.hpp"
 #include "inbound.hpp"
 #include "key_derivation.hpp"
 #include "stalled_frames.hpp"
@@ -1041,6 +1042,8 @@ void node_runtime::local_actor_moved(std::uint64_t id, const actor_ref& to, cons
 }
 
 detail::wire_ref node_runtime::encode(const actor_ref& ref) {
+  const bool ours = &system_of(ref) == system_.get();
+  if (ours && exported_lately::contains(incarnation_, ref)) return {config_.node_id, incarnation_, ref.id()};
   {
     std::lock_guard lock(proxies_lock_);
     if (auto it = proxy_identity_.find(ref.cell()); it != proxy_identity_.end() && it->second.first == ref.id())
@@ -1050,8 +1053,9 @@ detail::wire_ref node_runtime::encode(const actor_ref& ref) {
   // application's own beside the node's, or a second node's) would be filed under an id that
   // may name one of this node's actors, and what peers send it would reach that one. It cannot
   // cross the wire: the send fails as for any value msgpack cannot represent.
-  if (&system_of(ref) != system_.get()) throw msgpack::type_error();
+  if (!ours) throw msgpack::type_error();
   export_actor(ref);
+  exported_lately::add(incarnation_, ref);
   return {config_.node_id, incarnation_, ref.id()};
 }
 
