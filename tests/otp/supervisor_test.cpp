@@ -178,6 +178,10 @@ TEST_SUITE("otp.supervisor") {
     REQUIRE(eventually([&] { return j->snapshot().size() >= 2 * n; }));
     REQUIRE(settled(sup, n));
     REQUIRE(j->snapshot().size() == 2 * n);
+    // Settled counts a child once it is spawned; its init may still be to come. The last one's
+    // answer says its init ran, before the hold it would otherwise sit in with the crash behind.
+    const auto last_child = sup.which_children().value().at(n - 1).ref;
+    REQUIRE(eam::typed_ref_cast<eam::typed_ref<std::string(whoami)>>(last_child).value().call(whoami{}).get());
     hold->store(true);
     const auto first = sup.which_children().value().at(0).ref;
     eam::typed_ref_cast<crash_on_cast>(sup.which_children().value().at(n - 1).ref).value().cast(crash{});
