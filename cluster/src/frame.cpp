@@ -25,7 +25,7 @@ class item_reader {
  public:
   explicit item_reader(msgpack::zone& zone) : builder_(&refer_to_frame, nullptr, item_limits), context_(builder_) {
     builder_.set_zone(zone);
-    builder_.set_referenced(referenced_);
+    builder_.set_referenced(false);  // its constructor leaves the flag unset; nothing here reads it
   }
   item_reader(const item_reader&) = delete;
   item_reader& operator=(const item_reader&) = delete;
@@ -45,7 +45,6 @@ class item_reader {
 
  private:
   using builder = msgpack::v2::detail::create_object_visitor;
-  bool referenced_ = false;
   builder builder_;
   msgpack::detail::parse_helper<builder> context_;
 };

@@ -1192,13 +1192,14 @@ void node_runtime::shutdown() {
   std::vector<std::shared_ptr<peer>> left;
   {
     std::lock_guard lock(peers_lock_);
-    for (auto& [node, p] : peers_) {
-      messages_out_of_gone_peers_ += p->messages_out();
-      left.push_back(p);
-    }
-    peers_.clear();
+    for (auto& [node, p] : peers_) left.push_back(p);
   }
   for (auto& p : left) p->go_down();
+  {
+    std::lock_guard lock(peers_lock_);
+    for (auto& [node, p] : peers_) messages_out_of_gone_peers_ += p->messages_out();  // after go_down: all of it
+    peers_.clear();
+  }
   close_waits();
   std::lock_guard lock(lookups_lock_);
   for (auto& [id, w] : lookups_)
