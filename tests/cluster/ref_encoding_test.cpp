@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 // Internal headers of the cluster layer (eam_cluster_internal).
+#include "exported_lately.hpp"
 #include "node_runtime.hpp"
 #include "ref_resolver.hpp"
 
@@ -54,6 +55,16 @@ TEST_SUITE("cluster.refs") {
       }
       CHECK(rt.stats().exported_watched == watched_before + 2);  // each exported once, on its first encoding
     }
+    // This thread remembers what it encoded last, for this node's life only (each check right
+    // after its encoding: two actors may share one of the 16 places).
+    using eam::cluster::internal::exported_lately;
+    const std::uint64_t life = encode_on(rt, a).incarnation;
+    CHECK(exported_lately::contains(life, a));
+    CHECK_FALSE(exported_lately::contains(life + 1, a));
+    (void)encode_on(rt, b);
+    CHECK(exported_lately::contains(life, b));
+    const eam::actor_ref never_sent = idle_actor(rt.system());
+    CHECK_FALSE(exported_lately::contains(life, never_sent));
     // Once the actor has ended, encoding its ref again still names it (a peer finds it gone).
     rt.system().stop(a);
     REQUIRE(eventually([&] { return !a.is_alive(); }));
