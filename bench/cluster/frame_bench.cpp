@@ -19,28 +19,19 @@ namespace {
 
 using namespace eam::cluster::internal;
 
+// A one-field payload; Kind tells two wire types apart.
+template <int Kind>
 struct count {
   std::int64_t n = 0;
   MSGPACK_DEFINE(n);
 };
 
-struct other_count {
-  std::int64_t n = 0;
-  MSGPACK_DEFINE(n);
-};
-
+template <int Kind>
 const wire_type& count_type() {
   static const wire_type& t = []() -> const wire_type& {
-    eam::cluster::register_message<count>("frame_bench.count");
-    return *find_wire_type("frame_bench.count");
-  }();
-  return t;
-}
-
-const wire_type& other_count_type() {
-  static const wire_type& t = []() -> const wire_type& {
-    eam::cluster::register_message<other_count>("frame_bench.other_count");
-    return *find_wire_type("frame_bench.other_count");
+    const std::string name = "frame_bench.count" + std::to_string(Kind);
+    eam::cluster::register_message<count<Kind>>(name);
+    return *find_wire_type(name);
   }();
   return t;
 }
@@ -53,9 +44,9 @@ class summing_visitor final : public frame_visitor {
 
   void on_cast(std::uint64_t target, eam::message&& m) override {
     ++casts;
-    if (const count* c = m.get_if<count>()) {
+    if (const auto* c = m.get_if<count<0>>()) {
       sum += static_cast<std::int64_t>(target) + c->n;
-    } else if (const other_count* o = m.get_if<other_count>()) {
+    } else if (const auto* o = m.get_if<count<1>>()) {
       sum += static_cast<std::int64_t>(target) + o->n;
     } else {
       unexpected();
@@ -87,11 +78,11 @@ frame_buffer cast_frame(std::int64_t items, bool two_types) {
   for (std::int64_t i = 0; i < items; ++i) {
     const auto target = static_cast<std::uint64_t>(i) + 1;
     if (two_types && i % 2 == 1) {
-      const other_count c{i};
-      pack_cast(pk, target, other_count_type(), &c);
+      const count<1> c{i};
+      pack_cast(pk, target, count_type<1>(), &c);
     } else {
-      const count c{i};
-      pack_cast(pk, target, count_type(), &c);
+      const count<0> c{i};
+      pack_cast(pk, target, count_type<0>(), &c);
     }
   }
   return f;
