@@ -139,12 +139,12 @@ std::optional<actor_ref> name_registry::whereis(std::string_view name) {
 }
 
 std::optional<name_registry::lost> name_registry::merge(claim incoming) {
-  std::optional<lost> l = merge_locked(std::move(incoming));
+  std::optional<lost> l = apply_claim(std::move(incoming));
   host_.names_changed();
   return l;
 }
 
-std::optional<name_registry::lost> name_registry::merge_locked(claim incoming) {
+std::optional<name_registry::lost> name_registry::apply_claim(claim incoming) {
   std::lock_guard guard(lock_);
   last_stamp_ = std::max(last_stamp_, incoming.announced.stamp);
   auto& contenders = claims_[incoming.announced.name];

@@ -91,7 +91,7 @@ class name_registry final : public name_extension {
 
   /// Applies a claim; a local claim it beats is returned (to be told, without the lock).
   std::optional<lost> merge(claim incoming);
-  std::optional<lost> merge_locked(claim incoming);  // merge's work, under lock_
+  std::optional<lost> apply_claim(claim incoming);  // merge's work; takes lock_ itself
   std::uint64_t next_stamp();
   void drop_claims_of(const std::string& node);  // under lock_
 
