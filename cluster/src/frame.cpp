@@ -232,8 +232,8 @@ decode_outcome decode_frame(std::span<const std::byte> frame, frame_visitor& v) 
 }
 
 void write_header(frame_buffer& out, frame_kind kind) {
-  const char header[2] = {static_cast<char>(wire_version), static_cast<char>(kind)};
-  out.write(header, 2);
+  const char header[frame_header_bytes] = {static_cast<char>(wire_version), static_cast<char>(kind)};
+  out.write(header, frame_header_bytes);
 }
 
 void pack_hello(frame_buffer& out, const hello& h) {

@@ -32,6 +32,7 @@
 namespace eam::cluster::internal {
 
 inline constexpr std::uint8_t wire_version = 1;
+inline constexpr std::size_t frame_header_bytes = 2;  // version, kind
 enum class frame_kind : std::uint8_t {
   hello = 1, data = 2, heartbeat = 3, leave = 4,
   // Membership and keyring, read by the node before the data decoder (never decoded by it):

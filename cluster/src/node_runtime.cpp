@@ -179,6 +179,9 @@ struct link {
 node_runtime::node_runtime(node_config config) : config_(std::move(config)), log_("cluster") {
   if (config_.node_id.empty()) config_.node_id = default_node_id();
   if (config_.node_id.size() > 200) fail_config("a node id has at most 200 characters");
+  // A hello and a membership state must fit; a smaller limit also made the per-item check's
+  // bound (the limit less the frame's header) wrap round.
+  if (config_.max_frame_bytes < 1024) fail_config("max_frame_bytes must be at least 1024");
   if (config_.heartbeat_interval.count() <= 0 || config_.heartbeat_timeout <= config_.heartbeat_interval)
     fail_config("heartbeat_timeout must exceed a positive heartbeat_interval");
   validate(config_.membership);
@@ -952,8 +955,8 @@ void node_runtime::note_bad_frame(std::string_view from, std::string_view why) {
   log_.warn("dropped input from {}: {} (logged once a minute per sender)", shown, why);
 }
 
-void node_runtime::cast_dropped(std::string_view why) {
-  dropped_casts_.fetch_add(1, std::memory_order_relaxed);
+void node_runtime::cast_dropped(std::string_view why, std::uint32_t casts) {
+  dropped_casts_.fetch_add(casts, std::memory_order_relaxed);
   static std::atomic<std::int64_t> last_log{0};
   const std::int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
                                std::chrono::steady_clock::now().time_since_epoch()).count();
@@ -1617,6 +1620,7 @@ void node_runtime::after_membership_change() {
 }
 
 void node_runtime::post(std::function<void()> command) {
+  held_casts::release_batches();  // what this thread cast before leaves before it
   {
     std::lock_guard lock(commands_lock_);
     // Release: a sender that sees the count sees it before anything it queues after the post.

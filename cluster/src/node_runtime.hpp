@@ -130,7 +130,7 @@ class node_runtime final : public ref_resolver,
   std::vector<std::string> list_keys() const;
 
   // -- for proxies and inbound calls (any thread) ------------------------------------------------
-  void cast_dropped(std::string_view why);
+  void cast_dropped(std::string_view why, std::uint32_t casts = 1);
   detail::wire_ref encode(const actor_ref& ref) override;
   actor_ref decode(const detail::wire_ref& ref) override;
   /// A local actor that peers may address ended: tell the peers that watch it.

@@ -7,7 +7,7 @@ namespace eam::cluster::internal {
 
 namespace {
 thread_local bool draining_thread = false;
-}
+}  // namespace
 
 void peer::this_thread_drains() noexcept { draining_thread = true; }
 
@@ -30,6 +30,35 @@ bool peer::wait_for_room(std::unique_lock<std::mutex>& lock) {
     room_.wait(lock, [&] { return !up_ || queued_bytes_ < limits_.send_buffer_bytes; });
   }
   return up_;
+}
+
+bool peer::queue_encoded(const char* items, std::size_t n, std::uint32_t casts) {
+  bool wake = false;
+  {
+    std::unique_lock lock(lock_);
+    if (!wait_for_room(lock)) return false;
+    append_locked(items, n);
+    count_messages_out(casts);
+    wake = mark_dirty();
+  }
+  if (wake) send_or_notify_io();
+  return true;
+}
+
+void peer::start_frame_with_last_item(std::size_t item_start) {
+  frame_buffer next;
+  write_header(next, frame_kind::data);
+  next.write(current_.data() + item_start, current_.size() - item_start);
+  current_.truncate(item_start);
+  full_.push_back(std::move(current_));
+  current_ = std::move(next);
+}
+
+void peer::append_locked(const char* items, std::size_t n) {
+  if (current_.size() > frame_header_bytes && current_.size() + n > limits_.max_frame_bytes) close_frame();
+  current_.write(items, n);
+  queued_bytes_ += n;
+  if (current_.size() >= limits_.frame_bytes) close_frame();
 }
 
 void peer::close_frame() {
@@ -61,10 +90,10 @@ void peer::take_frames(std::vector<frame_buffer>& out) {
   {
     std::lock_guard lock(lock_);
     dirty_ = false;
-    if (current_.size() > 2) close_frame();
+    if (current_.size() > frame_header_bytes) close_frame();
     if (full_.empty()) return;
     for (auto& f : full_) {
-      queued_bytes_ -= std::min(queued_bytes_, f.size() - 2);
+      queued_bytes_ -= std::min(queued_bytes_, f.size() - frame_header_bytes);
       out.push_back(std::move(f));
     }
     full_.clear();
@@ -76,7 +105,7 @@ void peer::give_back_frames(std::vector<frame_buffer>& frames) {
   std::lock_guard lock(lock_);
   if (!up_) return;  // gone: go_down dropped the buffer, these go with it
   for (auto it = frames.rbegin(); it != frames.rend(); ++it) {
-    queued_bytes_ += it->size() - 2;
+    queued_bytes_ += it->size() - frame_header_bytes;
     full_.push_front(std::move(*it));
   }
   dirty_ = true;  // whoever gave them back wakes the I/O thread
@@ -89,7 +118,7 @@ void peer::go_down() {
     if (!up_) return;
     up_.store(false, std::memory_order_release);
     full_.clear();
-    current_.truncate(2);
+    current_.truncate(frame_header_bytes);
     queued_bytes_ = 0;
     calls.swap(calls_);
   }

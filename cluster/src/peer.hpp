@@ -3,15 +3,18 @@
 // buffer that senders fill and the I/O thread drains, or a sender whose frame found it empty:
 // send_gate.hpp), the calls waiting for its answers, and the proxies of its actors.
 //
-// Flow control: senders encode straight into the buffer under `lock_`; one who finds
+// Flow control: senders encode straight into the buffer under `lock_` (a handler's casts after
+// its first are encoded on its thread and copied in as a batch: held_casts.hpp); one who finds
 // `queued_bytes_` at the bound waits on `room_` until the I/O thread has taken frames out (or
 // the peer is gone). So a fast sender is slowed, never dropped, and a peer's memory is bounded
 // by the bound plus what ZeroMQ holds (its high-water mark of frames).
 //
-// Order: each sender's items enter the buffer in its order under the lock, and frames leave in
+// Order: each sender's items enter the buffer in its order under the lock (its held casts before
+// anything it queues later for the same node), and frames leave in
 // buffer order over one ZeroMQ connection (from the take to the send, the taker holds the
 // peer's send gate, or is the I/O thread while the gate is closed): per sender->receiver FIFO.
 #include "frame.hpp"
+#include "held_casts.hpp"
 #include "send_gate.hpp"
 
 #include <eam/engine/any_message.hpp>
@@ -34,7 +37,7 @@ struct peer_limits {
   std::size_t max_frame_bytes;  ///< what a peer accepts: a single item beyond it is refused
 };
 
-class peer {
+class peer : public std::enable_shared_from_this<peer> {
  public:
   /// `gate`: how a sender hands an idle peer's frames to ZeroMQ itself (send_gate.hpp).
   peer(std::string node, std::uint64_t incarnation, std::string address, peer_limits limits, int wake_fd,
@@ -49,18 +52,28 @@ class peer {
   /// queued). If `pack` throws, nothing is queued and the exception propagates.
   template <class Pack>
   bool enqueue(Pack&& pack) {
-    return enqueue_item(pack, false);
+    held_casts::release_for(*this);  // this thread's held casts go before it
+    return enqueue_item(pack, 0);
   }
-  /// The same for a cast that a local actor sends, counted in messages_out.
+  /// The same for a cast that a local actor sends, counted in messages_out. Inside a handler,
+  /// the handler's casts to this node after its first are held on the thread and queued
+  /// together (held_casts.hpp): true then, and a node gone by then counts them as dropped.
   template <class Pack>
   bool enqueue_cast(Pack&& pack) {
-    return enqueue_item(pack, true);
+    if (held_casts::batch* b = held_casts::batch_for(*this)) {
+      const std::size_t start = b->items.size();
+      encode(b->items, pack);
+      held_casts::added(*b, start, limits_.max_frame_bytes);
+      return true;
+    }
+    return enqueue_item(pack, 1);  // nothing is held for this node: no release first
   }
   /// A call (counted in messages_out): its answer channel waits here under a new request id
   /// until the answer (or the peer's end). False when the peer is gone (the call is then failed
   /// with transport_error).
   template <class Pack>
   bool enqueue_call(reply_handle&& reply, Pack&& pack) {
+    held_casts::release_for(*this);  // this thread's held casts go before it
     bool wake = false;
     {
       std::unique_lock lock(lock_);
@@ -70,14 +83,18 @@ class peer {
         return false;
       }
       const std::uint64_t request = ++next_request_;
-      pack_locked([&](packer& pk) { pack(pk, request); });
-      count_message_out();
+      encode_locked([&](packer& pk) { pack(pk, request); });
+      count_messages_out(1);
       calls_.emplace(request, std::move(reply));
       wake = mark_dirty();
     }
     if (wake) send_or_notify_io();
     return true;
   }
+  /// Queues `n` bytes of items encoded elsewhere (held_casts), `casts` casts counted in
+  /// messages_out, waiting for room first. False when the peer is gone (nothing was queued);
+  /// throws std::bad_alloc (nothing was queued).
+  bool queue_encoded(const char* items, std::size_t n, std::uint32_t casts);
   [[nodiscard]] send_gate& gate() const noexcept { return *gate_; }
   /// The casts and calls of local actors queued for this peer (not the node's own items:
   /// lookups, monitors, answers). Any thread, without the lock.
@@ -110,41 +127,57 @@ class peer {
 
  private:
   bool wait_for_room(std::unique_lock<std::mutex>& lock);
+  // A single item is encoded straight into the buffer under the lock: a copy from a buffer of
+  // the sender's own cost a one-cast handler more than the shorter hold saved (held_casts.hpp
+  // takes the encoding of a handler's later casts out of the lock).
   template <class Pack>
-  bool enqueue_item(Pack& pack, bool counted) {
+  bool enqueue_item(Pack& pack, std::uint32_t casts) {
     bool wake = false;
     {
       std::unique_lock lock(lock_);
       if (!wait_for_room(lock)) return false;
-      pack_locked(pack);
-      if (counted) count_message_out();
+      encode_locked(pack);
+      count_messages_out(casts);
       wake = mark_dirty();
     }
     if (wake) send_or_notify_io();
     return true;
   }
   template <class Pack>
-  void pack_locked(Pack&& pack) {
+  void encode_locked(Pack&& pack) {
     const std::size_t before = current_.size();
-    try {
-      packer pk(current_);
-      pack(pk);
-    } catch (...) {
-      current_.truncate(before);  // never a half item on the wire
-      throw;
-    }
-    if (current_.size() > limits_.max_frame_bytes) {
-      current_.truncate(before);
-      throw error(errc::transport_error, "a message larger than the largest frame a node accepts");
-    }
+    encode(current_, pack);
+    if (current_.size() > limits_.max_frame_bytes) start_frame_with_last_item(before);
     queued_bytes_ += current_.size() - before;
     if (current_.size() >= limits_.frame_bytes) close_frame();
   }
+  // Appends one item to `into`; an item that throws, or that would not fit a frame alone,
+  // leaves nothing behind (never a half item on the wire).
+  template <class Pack>
+  void encode(frame_buffer& into, Pack&& pack) const {
+    const std::size_t before = into.size();
+    try {
+      packer pk(into);
+      pack(pk);
+    } catch (...) {
+      into.truncate(before);
+      throw;
+    }
+    if (into.size() - before > limits_.max_frame_bytes - frame_header_bytes) {
+      into.truncate(before);
+      throw error(errc::transport_error, "a message larger than the largest frame a node accepts");
+    }
+  }
+  // The current frame's last item, from `item_start`, made it larger than a frame may be: the
+  // items before it go as a frame, and it starts the next.
+  void start_frame_with_last_item(std::size_t item_start);
+  // Copies encoded items in, in a frame of their own when they would not fit the current one.
+  void append_locked(const char* items, std::size_t n);
   void close_frame();
   // Under lock_, so a plain increment: every sender already writes this line, where a count
   // for the node would be one more line that all senders write.
-  void count_message_out() noexcept {
-    messages_out_.store(messages_out_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  void count_messages_out(std::uint32_t n) noexcept {
+    messages_out_.store(messages_out_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
   }
   bool mark_dirty() noexcept {
     const bool was_clean = !dirty_;

@@ -144,6 +144,25 @@ void outbox::push(unsigned index) noexcept {
 
 void outbox::push_all() noexcept {
   while (pending_ != 0) push(static_cast<unsigned>(__builtin_ctzll(pending_)));
+  if (held_count_ != 0) release_held();
+}
+
+bool outbox::hold(held_sends& h) noexcept {
+  for (std::uint64_t i = 0; i < held_count_; ++i)
+    if (held_[i] == &h) return true;
+  if (held_count_ == max_held) return false;
+  held_[held_count_++] = &h;
+  return true;
+}
+
+void outbox::release_held() noexcept {
+  // Forgotten before they run, so a release that holds again (it should not) is kept for the
+  // next flush rather than lost.
+  held_sends* now[max_held];
+  const std::uint64_t n = held_count_;
+  std::copy_n(held_, n, now);
+  held_count_ = 0;
+  for (std::uint64_t i = 0; i < n; ++i) now[i]->release();
 }
 
 }  // namespace eam::internal

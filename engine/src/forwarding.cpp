@@ -3,6 +3,7 @@
 #include <eam/engine/forwarding.hpp>
 
 #include "actor_cell.hpp"
+#include "outbox.hpp"
 #include "system_state.hpp"
 
 #include <eam/engine/system.hpp>
@@ -30,6 +31,17 @@ actor_ref spawn_forwarding_actor(actor_system& system, std::shared_ptr<message_f
       *system.state_, nullptr, opts, detail::actor_type_of<forwarding_impl>, sizeof(forwarding_impl),
       alignof(forwarding_impl), nullptr, construct, &forwarder);
   return actor_ref(cell, detail::adopt_t{});
+}
+
+bool release_when_handler_ends(held_sends& h) noexcept {
+  // The outbox is flushed wherever a turn runs (a worker's, or a caller's that runs its idle
+  // target's turn), so holding is safe exactly while this thread runs a turn.
+  if (detail::current_cell() == nullptr) return false;
+  return internal::local_outbox().hold(h);
+}
+
+std::uint32_t handler_number() noexcept {
+  return detail::current_cell() == nullptr ? 0 : internal::local_outbox().handler_number();
 }
 
 void send_exit(const actor_ref& from, const actor_ref& to, exit_reason reason) {

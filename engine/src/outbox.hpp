@@ -12,8 +12,12 @@
 // The first message a handler sends to a target still goes out at once (nothing is delayed for
 // the common one-message handler, e.g. ping-pong); from the second message to that target in the
 // same handler a chain starts in the target's slot. A chain is pushed when it reaches
-// max_chain, when another target's message needs its slot, before a blocking send (flush), and
-// when the handler returns (actor_cell::after_handler).
+// max_chain, when another target's message needs its slot, and when the handler returns
+// (actor_cell::after_handler) or the turn ends.
+//
+// A forwarder may hold sends back on this thread the same way (forwarding.hpp,
+// release_when_handler_ends: the cluster batches a handler's casts to one node); the outbox runs
+// their release where it pushes its chains, so they leave at the same points.
 //
 // Order: a target has at most one pending chain (its slot is a function of its id), and a
 // message to it goes out directly only while it has none, so messages from one sender to one
@@ -31,6 +35,9 @@
 
 #include <cstdint>
 
+namespace eam {
+class held_sends;
+}
 namespace eam::detail {
 class actor_cell;
 }
@@ -44,10 +51,15 @@ class outbox {
  public:
   /// Sends `e` to `target` now or as part of a chain. The caller holds a reference to target.
   [[gnu::always_inline]] inline void send(actor_cell* target, envelope* e) noexcept;
-  /// Pushes every pending chain.
+  /// Pushes every pending chain and releases what forwarders hold.
   void flush() noexcept {
-    if (pending_ != 0) push_all();
+    if ((pending_ | held_count_) != 0) push_all();
   }
+  /// Releases `h` at the next flush. False when max_held others wait already.
+  bool hold(held_sends& h) noexcept;
+  /// Differs between two handlers that run one after the other here (forwarding.hpp,
+  /// handler_number); a turn's end counts as a handler's.
+  [[nodiscard]] std::uint32_t handler_number() const noexcept { return handler_; }
   /// Pushes every pending chain and forgets which targets this handler sent to: the handler is done.
   void end_handler() noexcept {
     flush();
@@ -60,6 +72,7 @@ class outbox {
   /// to (mute_table.hpp), counted, or null.
   actor_cell* end_turn() noexcept {
     flush();
+    ++handler_;  // what system messages sent after the last handler is not the next actor's
     sent_ = 0;
     actor_cell* p = pressure_;
     if (p != nullptr) pressure_ = nullptr;
@@ -89,6 +102,7 @@ class outbox {
   [[gnu::noinline]] void send_rarely(unsigned index, actor_cell* target, envelope* e) noexcept;
   void push(unsigned index) noexcept;
   [[gnu::noinline]] void push_all() noexcept;
+  void release_held() noexcept;
   void note_pressure(actor_cell* target) noexcept;
 
   slot slots_[slot_count];
@@ -96,6 +110,10 @@ class outbox {
   std::uint32_t handler_ = 1;   // counts handlers, so that slots need no clearing between them
   unsigned sent_ = 0;           // in this turn
   actor_cell* pressure_ = nullptr;  // counted until the worker takes it
+  // A handler that sends to actors on more nodes than this sends to the rest at once.
+  static constexpr unsigned max_held = 4;
+  held_sends* held_[max_held] = {};
+  std::uint64_t held_count_ = 0;  // 64 bits: flush ORs it with pending_
 };
 
 /// The outbox of the calling worker thread.

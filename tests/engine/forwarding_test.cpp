@@ -7,6 +7,7 @@
 
 #include "../support/eventually.hpp"
 
+#include <array>
 #include <atomic>
 #include <future>
 #include <mutex>
@@ -247,5 +248,88 @@ TEST_SUITE("engine.forwarding") {
     CHECK(downs[0] == eam::exit_reason::noconnection());
     CHECK(downs[0].to_string() == "noconnection");
     CHECK_FALSE(proxy.is_alive());
+  }
+}
+
+namespace {
+// Counts its releases and where they ran.
+struct counting_holder final : eam::held_sends {
+  std::atomic<int> released{0};
+  std::atomic<std::thread::id> on{};
+  void release() noexcept override {
+    on.store(std::this_thread::get_id());
+    released.fetch_add(1);
+  }
+};
+struct hold_all {
+  int holders;  // how many of the four-plus-one to ask for
+};
+struct look {};
+}  // namespace
+
+TEST_SUITE("engine.forwarding") {
+  TEST_CASE(
+      "held sends are released once, on the handler's thread, when the handler returns, and never outside a turn") {
+    eam::actor_system system({.workers = 2});
+    counting_holder outside;
+    CHECK_FALSE(eam::release_when_handler_ends(outside));  // no turn runs here: nothing would release it
+    CHECK(outside.released.load() == 0);
+
+    std::array<counting_holder, 5> holders;
+    std::atomic<int> accepted{0}, seen_in_handler{-1}, seen_by_next{-1};
+    std::atomic<std::thread::id> handler_thread{};
+    auto ref = system.spawn([&](eam::actor_context& ctx) {
+      return eam::behavior{
+          [&, self = eam::unchecked_typed_ref_cast<eam::typed_ref<void(look)>>(ctx.self())](hold_all h) {
+            handler_thread.store(std::this_thread::get_id());
+            for (int i = 0; i < h.holders; ++i) {
+              accepted += eam::release_when_handler_ends(holders[i]) ? 1 : 0;
+              accepted += eam::release_when_handler_ends(holders[i]) ? 1 : 0;  // again: one release
+            }
+            seen_in_handler = holders[0].released.load();
+            self.cast(look{});  // usually handled in this same turn
+          },
+          [&](look) { seen_by_next = holders[0].released.load(); }};
+    });
+    ref.cast(hold_all{5});
+    REQUIRE(eventually([&] { return seen_by_next.load() != -1; }));
+    CHECK(seen_in_handler.load() == 0);  // not before the handler is done
+    CHECK(seen_by_next.load() == 1);     // at its end, not only at the turn's
+    CHECK(accepted.load() == 8);         // four places; the fifth holder is told to send now
+    for (int i = 0; i < 4; ++i) {
+      CHECK(holders[i].released.load() == 1);
+      CHECK(holders[i].on.load() == handler_thread.load());
+    }
+    CHECK(holders[4].released.load() == 0);
+    system.shutdown();
+  }
+
+  TEST_CASE("held sends are released when a task handler suspends in an await") {
+    eam::actor_system system({.workers = 2});
+    counting_holder holder;
+    std::atomic<int> seen_by_callee{-1};
+    auto callee = system.spawn([&](eam::actor_context&) {
+      return eam::behavior{[&](get) {
+        // The caller suspends after sending this call; its held sends go then. Bounded wait.
+        eventually([&] { return holder.released.load() == 1; });
+        seen_by_callee = holder.released.load();
+        return 1;
+      }};
+    });
+    auto typed = eam::unchecked_typed_ref_cast<eam::typed_ref<int(get)>>(callee);
+    std::atomic<int> answer{0};
+    auto caller = system.spawn([&](eam::actor_context&) {
+      return eam::behavior{[&, typed](put) -> eam::task<void> {
+        CHECK(eam::release_when_handler_ends(holder));
+        auto r = co_await typed.call(get{});
+        answer = r ? r.value() : -1;
+      }};
+    });
+    caller.cast(put{1});
+    REQUIRE(eventually([&] { return answer.load() != 0; }));
+    CHECK(answer.load() == 1);
+    CHECK(seen_by_callee.load() == 1);
+    CHECK(holder.released.load() == 1);
+    system.shutdown();
   }
 }

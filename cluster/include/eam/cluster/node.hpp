@@ -75,6 +75,8 @@ struct node_config {
   std::size_t send_buffer_bytes = 16u << 20;
   /// The largest frame accepted from a peer: larger ones are counted as bad and dropped, up
   /// to twice this size; beyond that ZeroMQ (ZMQ_MAXMSGSIZE) closes the connection itself.
+  /// At least 1,024 (invalid_config). A message that does not fit one frame is refused at the
+  /// send (a call fails with transport_error; a cast is dropped and counted).
   std::size_t max_frame_bytes = 16u << 20;
   /// How long a whereis waits for the remote node's answer.
   std::chrono::milliseconds lookup_timeout{5000};

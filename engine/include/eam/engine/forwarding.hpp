@@ -39,6 +39,34 @@ class message_forwarder {
   virtual bool handles(message_type_id message, message_type_id reply) const noexcept = 0;
 };
 
+/// What a forwarder holds back on the sending thread, for example the encoded casts that one
+/// handler sends to actors of one remote node, so they leave together.
+class held_sends {
+ public:
+  /// Sends what is held. Runs on the thread that asked for it (release_when_handler_ends), once,
+  /// where the engine pushes that handler's own pending messages: when the handler returns
+  /// (a task handler: when it suspends too) and at the end of the actor's turn. It may block to
+  /// slow the sender down, as forward may.
+  virtual void release() noexcept = 0;
+
+ protected:
+  ~held_sends() = default;
+};
+
+/// Asks the engine to run `h.release()` when the calling handler is done sending (held_sends).
+/// False on a thread that is running no actor's turn, or when the handler holds sends for
+/// several others already: nothing will run it, so send now. Asking again before the release
+/// changes nothing. `h` must outlive the release. Order: the engine promises only pairwise
+/// order, and a forwarder that holds sends keeps it by holding every later message of the same
+/// sender to the same place too (or releasing first).
+bool release_when_handler_ends(held_sends& h) noexcept;
+
+/// A number for the handler running on this thread, for a forwarder that treats a handler's
+/// first message to a place differently from its later ones: it differs between two handlers
+/// that run one after the other on the thread (it repeats only after 2^32 of them). 0 on a
+/// thread running no actor's turn, and now and then inside one.
+std::uint32_t handler_number() noexcept;
+
 /// Spawns a top-level forwarding actor (named when `name` is not empty). Throws eam::error
 /// (system_shutting_down, name_taken).
 actor_ref spawn_forwarding_actor(actor_system& system, std::shared_ptr<message_forwarder> forwarder,
