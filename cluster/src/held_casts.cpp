@@ -4,6 +4,8 @@
 #include "peer.hpp"
 #include "tls.hpp"
 
+#include <utility>
+
 namespace eam::cluster::internal {
 
 namespace {
@@ -17,11 +19,16 @@ held_casts& held_casts::make_for_this_thread() {
   return *this_thread_held;
 }
 
+held_casts::~held_casts() {
+  if (this_thread_held == this) this_thread_held = nullptr;  // a later thread-local destructor's send finds none
+}
+
 held_casts::batch* held_casts::batch_for(peer& to) {
   const std::uint32_t handler = handler_number();
   if (handler == 0) return nullptr;  // no turn runs here: nothing would release a batch
   held_casts* held = this_thread_held;
   if (held == nullptr) held = &make_for_this_thread();
+  if (held->releasing_) return nullptr;  // a cast made while batches are queued (a log sink's) goes at once
   if (handler != held->handler_) {
     // Another handler: what the last one held was released at its end (it asked the engine
     // before it held anything), so its notes go. Its first cast leaves at once.
@@ -54,7 +61,12 @@ void held_casts::added(batch& b, std::size_t item_start, std::size_t max_frame_b
     // the batch again (an item never exceeds a frame alone: peer::encode).
     const std::size_t item_bytes = b.items.size() - item_start;
     frame_buffer rest;
-    rest.write(b.items.data() + item_start, item_bytes);
+    try {
+      rest.write(b.items.data() + item_start, item_bytes);
+    } catch (...) {
+      b.items.truncate(item_start);  // not held: the sender counts it dropped
+      throw;
+    }
     b.items.truncate(item_start);
     queue(b);
     b.items.write(rest.data(), item_bytes);  // within the capacity it had
@@ -71,9 +83,20 @@ void held_casts::queue(batch& b) noexcept {
   } catch (...) {
     // Out of memory for the peer's buffer: the casts are lost, as they would be at the send.
   }
-  if (!queued) b.keep->gate().runtime.cast_dropped("node " + b.keep->node + " is gone or out of memory", b.count);
+  const std::uint32_t count = b.count;
   b.items.truncate(0);
   b.count = 0;
+  if (queued) return;
+  // The log line may reach a sink that casts: such a cast leaves at once (batch_for), never into
+  // a batch this thread is queueing.
+  held_casts& held = *this_thread_held;  // b's owner
+  const bool was_releasing = std::exchange(held.releasing_, true);
+  try {
+    b.keep->gate().runtime.cast_dropped("node " + b.keep->node + " is gone or out of memory", count);
+  } catch (...) {
+    // The count and its log line need memory too; without it they are skipped.
+  }
+  held.releasing_ = was_releasing;
 }
 
 void held_casts::queue_all() noexcept {

@@ -39,6 +39,11 @@ class held_casts final : public held_sends {
   /// one take of the lock per 64 KiB of casts already spreads its cost thin.
   static constexpr std::size_t batch_bytes = 64u << 10;
 
+  held_casts() = default;
+  held_casts(const held_casts&) = delete;
+  held_casts& operator=(const held_casts&) = delete;
+  ~held_casts();
+
   struct batch {
     const peer* to = nullptr;    // compared only; `keep` holds it while casts are held
     std::shared_ptr<peer> keep;  // set with the first held cast
@@ -77,6 +82,9 @@ class held_casts final : public held_sends {
   std::uint32_t handler_ = 0;  // eam::handler_number() of the handler batches_ belong to
   std::size_t used_ = 0;       // batches_[0, used_) are the nodes that handler sent to
   bool asked_ = false;         // the engine will call release()
+  // A drop is being counted (queue): a cast made meanwhile on this thread, by a log sink that
+  // cast_dropped reaches, leaves at once instead of joining a batch being emptied.
+  bool releasing_ = false;
 };
 
 }  // namespace eam::cluster::internal

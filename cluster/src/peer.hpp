@@ -147,8 +147,16 @@ class peer : public std::enable_shared_from_this<peer> {
   void encode_locked(Pack&& pack) {
     const std::size_t before = current_.size();
     encode(current_, pack);
-    if (current_.size() > limits_.max_frame_bytes) start_frame_with_last_item(before);
-    queued_bytes_ += current_.size() - before;
+    const std::size_t item = current_.size() - before;
+    if (current_.size() > limits_.max_frame_bytes) {
+      try {
+        start_frame_with_last_item(before);
+      } catch (...) {
+        current_.truncate(before);  // never a frame beyond the limit: the item is not queued
+        throw;
+      }
+    }
+    queued_bytes_ += item;
     if (current_.size() >= limits_.frame_bytes) close_frame();
   }
   // Appends one item to `into`; an item that throws, or that would not fit a frame alone,

@@ -410,9 +410,17 @@ TEST_SUITE("cluster.remote") {
   }
 
   TEST_CASE("flow control slows a sender to a stopped node and loses nothing") {
+    std::size_t max_frame_bytes = eam::cluster::node_config{}.max_frame_bytes;
+    SUBCASE("frames of the default size") {}
+    SUBCASE("frames of 32 KiB, so that each cast starts a frame of its own") {
+      // The buffer's byte count once lost each frame an item closed this way: the bound never
+      // held, and a sender to a stopped node filled memory without waiting.
+      max_frame_bytes = 32u << 10;
+    }
     child_node b = start_child();
     auto config = config_here({b.address()});
     config.send_buffer_bytes = 64u << 10;
+    config.max_frame_bytes = max_frame_bytes;
     // Paused, b is silent: a must not take it for dead while the buffers fill (slowly under a
     // sanitizer), so its patience is longer than any wait below.
     config.heartbeat_timeout = std::chrono::minutes(10);
