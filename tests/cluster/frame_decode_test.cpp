@@ -1,0 +1,164 @@
+// The data frame decoder (cluster/src/frame.cpp) on frames built byte by byte. Casts, calls and
+// replies in the shape a sender packs them take a path of their own (their head is read from
+// the bytes); every other encoding msgpack allows for the same item must decode as the general
+// path decodes it, limits and errors included.
+#include <doctest/doctest.h>
+
+// Internal header of the cluster layer (eam_cluster_internal).
+#include "frame.hpp"
+
+#include <eam/cluster/wire.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace {
+
+using namespace eam::cluster::internal;
+
+struct tick {
+  std::int64_t n = 0;
+  MSGPACK_DEFINE(n);
+};
+
+void register_tick() {
+  static const bool done = [] {
+    eam::cluster::register_message<tick>("frame_decode_test.tick");
+    return true;
+  }();
+  (void)done;
+}
+
+// Writes what the decoder hands over, one line an item.
+class recording_visitor final : public frame_visitor {
+ public:
+  std::vector<std::string> seen;
+
+  void on_cast(std::uint64_t target, eam::message&& m) override {
+    seen.push_back("cast " + std::to_string(target) + " " + value(m));
+  }
+  void on_call(std::uint64_t target, std::uint64_t request, eam::message&& m) override {
+    seen.push_back("call " + std::to_string(target) + " " + std::to_string(request) + " " + value(m));
+  }
+  void on_reply(std::uint64_t request, eam::message&& m) override {
+    seen.push_back("reply " + std::to_string(request) + " " + value(m));
+  }
+  void on_unknown_type(item_kind kind, std::uint64_t request, std::string_view name) override {
+    seen.push_back("unknown " + std::to_string(static_cast<int>(kind)) + " " + std::to_string(request) + " " +
+                   std::string(name));
+  }
+  void on_hello(hello&&) override { seen.emplace_back("hello"); }
+  void on_heartbeat() override { seen.emplace_back("heartbeat"); }
+  void on_leave() override { seen.emplace_back("leave"); }
+  void on_monitor(std::uint64_t target) override { seen.push_back("monitor " + std::to_string(target)); }
+  void on_down(std::uint64_t, eam::exit_reason&&) override { seen.emplace_back("down"); }
+  void on_moved(std::uint64_t, eam::actor_ref&&, std::string&&) override { seen.emplace_back("moved"); }
+  void on_exit(std::uint64_t, eam::actor_ref&&, eam::exit_reason&&) override { seen.emplace_back("exit"); }
+  void on_lookup(std::uint64_t, std::string&&, std::vector<wire_signature>&&) override { seen.emplace_back("lookup"); }
+  void on_lookup_reply(std::uint64_t, std::uint64_t, std::string&&) override { seen.emplace_back("lookup_reply"); }
+
+ private:
+  static std::string value(const eam::message& m) {
+    const tick* t = m.get_if<tick>();
+    return t != nullptr ? std::to_string(t->n) : "?";
+  }
+};
+
+// A data frame's bytes, written by hand.
+struct frame_bytes {
+  std::string bytes{static_cast<char>(wire_version), static_cast<char>(frame_kind::data)};
+
+  frame_bytes& raw(std::initializer_list<int> b) {
+    for (const int x : b) bytes.push_back(static_cast<char>(x));
+    return *this;
+  }
+  frame_bytes& text(const std::string& s) {  // as fixstr
+    raw({0xa0 | static_cast<int>(s.size())});
+    bytes += s;
+    return *this;
+  }
+  frame_bytes& tick_payload(int n) { return raw({0x91, n}); }  // [n]
+  // A payload of `levels` nested arrays, the innermost [7].
+  frame_bytes& nested_payload(int levels) {
+    for (int i = 1; i < levels; ++i) raw({0x91});
+    return raw({0x91, 7});
+  }
+};
+
+struct decoded {
+  decode_outcome outcome;
+  std::vector<std::string> seen;
+};
+
+decoded decode(const frame_bytes& f) {
+  recording_visitor v;
+  const decode_outcome out =
+      decode_frame(std::span(reinterpret_cast<const std::byte*>(f.bytes.data()), f.bytes.size()), v);
+  return {out, v.seen};
+}
+
+const std::string tick_name = "frame_decode_test.tick";
+
+}  // namespace
+
+TEST_SUITE("cluster.frame_decode") {
+  TEST_CASE("casts, calls and replies as a sender packs them, and in msgpack's other encodings of the same items") {
+    register_tick();
+    frame_bytes f;
+    f.raw({0x94, 0x00, 0x05}).text(tick_name).tick_payload(1);                                    // cast, fixints
+    f.raw({0x95, 0x01, 0xcc, 0xc8, 0xcd, 0x01, 0x00}).text(tick_name).tick_payload(2);            // call, uint8/16
+    f.raw({0x94, 0x02, 0xcf, 0, 0, 0, 1, 0, 0, 0, 0}).text(tick_name).tick_payload(3);            // reply, uint64
+    f.raw({0xdc, 0x00, 0x04, 0x00, 0xce, 0, 0, 0, 9, 0xd9, static_cast<int>(tick_name.size())});  // array16, str8
+    f.bytes += tick_name;
+    f.tick_payload(4);
+    f.raw({0x94, 0xd0, 0x00, 0x05}).text(tick_name).tick_payload(5);        // the kind as int8: the general path
+    f.raw({0x95, 0x00, 0x05}).text(tick_name).tick_payload(6).raw({0xc0});  // a cast with a fifth field
+    f.raw({0x94, 0x00, 0x05}).text("no.such.type").tick_payload(7);
+    f.raw({0x94, 0x02, 0x08}).text("no.such.type").tick_payload(8);
+    f.raw({0x92, 0x04, 0x2a});  // a monitor
+    const decoded d = decode(f);
+    CHECK_FALSE(d.outcome.bad);
+    CHECK(d.outcome.items == 9);
+    CHECK(d.seen == std::vector<std::string>{"cast 5 1", "call 200 256 2", "reply 4294967296 3", "cast 9 4", "cast 5 5",
+                                             "cast 5 6", "unknown 0 0 no.such.type", "unknown 2 8 no.such.type",
+                                             "monitor 42"});
+  }
+
+  TEST_CASE("a payload is held to the depth it has inside its item: 32 levels in all pass, 33 do not") {
+    register_tick();
+    frame_bytes deepest;  // the item's array and 31 levels of payload
+    deepest.raw({0x94, 0x00, 0x05}).text("no.such.type").nested_payload(31);
+    const decoded ok = decode(deepest);
+    CHECK_FALSE(ok.outcome.bad);
+    CHECK(ok.seen == std::vector<std::string>{"unknown 0 0 no.such.type"});
+
+    frame_bytes too_deep;
+    too_deep.raw({0x94, 0x00, 0x05}).text("no.such.type").nested_payload(32);
+    const decoded refused = decode(too_deep);
+    CHECK(refused.outcome.bad);
+    CHECK(refused.outcome.why == "undecodable msgpack: depth size overflow");
+    CHECK(refused.seen.empty());
+  }
+
+  TEST_CASE("a cast cut short in its head or in its payload, or with a payload of another shape, ends the frame") {
+    register_tick();
+    frame_bytes whole;
+    whole.raw({0x94, 0x00, 0x05}).text(tick_name).tick_payload(1);
+    for (std::size_t cut = 3; cut < whole.bytes.size(); ++cut) {
+      frame_bytes f;
+      f.raw({0x92, 0x04, 0x01});  // a monitor first: what precedes a bad item is kept
+      f.bytes += whole.bytes.substr(2, cut - 2);
+      const decoded d = decode(f);
+      CAPTURE(cut);
+      CHECK(d.outcome.bad);
+      CHECK(d.outcome.why == "undecodable msgpack: insufficient bytes");
+      CHECK(d.seen == std::vector<std::string>{"monitor 1"});
+    }
+    frame_bytes wrong_shape;
+    wrong_shape.raw({0x94, 0x00, 0x05}).text(tick_name).raw({0xa1, 'x'});  // a string where [n] belongs
+    const decoded d = decode(wrong_shape);
+    CHECK(d.outcome.bad);
+    CHECK(d.outcome.why == "a payload does not match its wire type");
+  }
+}
