@@ -1,7 +1,7 @@
 // The cluster's frame decoder (cluster/src/frame.cpp) on its own: what the I/O thread of a
 // receiving node spends per inbound item before the item reaches its actor. One I/O thread
 // decodes everything a node receives, so this cost bounds a node's inbound rate however many
-// workers it has.
+// workers it has. And the encoder: what a sending thread spends per cast on the wire format.
 #include "frame.hpp"
 
 #include <eam/cluster/wire.hpp>
@@ -105,6 +105,26 @@ void decode_casts(benchmark::State& state, bool two_types) {
   }
   state.SetItemsProcessed(state.iterations() * items);
 }
+// Encodes N casts into one frame per iteration, as a sender does into its peer's buffer (the
+// buffer keeps its memory, as a peer's frame being filled does): what a sending worker spends
+// per cast on the wire format.
+void BM_encode_casts(benchmark::State& state) {
+  const std::int64_t items = state.range(0);
+  frame_buffer f;
+  for (auto _ : state) {
+    f.truncate(0);
+    write_header(f, frame_kind::data);
+    packer pk(f);
+    for (std::int64_t i = 0; i < items; ++i) {
+      const count<0> c{i};
+      pack_cast(pk, static_cast<std::uint64_t>(i) + 1, count_type<0>(), &c);
+    }
+    benchmark::DoNotOptimize(f.data());
+  }
+  state.SetItemsProcessed(state.iterations() * items);
+}
+BENCHMARK(BM_encode_casts)->ArgName("items")->Arg(1024);
+
 void BM_decode_casts(benchmark::State& state) { decode_casts(state, false); }
 void BM_decode_casts_of_two_types(benchmark::State& state) { decode_casts(state, true); }
 BENCHMARK(BM_decode_casts)->ArgName("items")->Arg(1)->Arg(64)->Arg(1024);
