@@ -10,9 +10,9 @@
 // by the bound plus what ZeroMQ holds (its high-water mark of frames).
 //
 // Order: each sender's items enter the buffer in its order under the lock (its held casts before
-// anything it queues later for the same node), and frames leave in
-// buffer order over one ZeroMQ connection (from the take to the send, the taker holds the
-// peer's send gate, or is the I/O thread while the gate is closed): per sender->receiver FIFO.
+// anything it queues later for the same node), and frames leave in buffer order over one ZeroMQ
+// connection (from the take to the send, the taker holds the peer's send gate, or is the I/O
+// thread while the gate is closed): per sender->receiver FIFO.
 #include "frame.hpp"
 #include "held_casts.hpp"
 #include "send_gate.hpp"
