@@ -174,6 +174,9 @@ struct link {
   // Replaced for a re-keying peer: sends what it still holds (ending with the barrier), then
   // closes. Its peer is served by the new link meanwhile.
   bool draining = false;
+  // A connection of this DEALER completed its handshake since it was last greeted: the hello
+  // queued before it has left on it.
+  bool hello_delivered = false;
 };
 
 node_runtime::node_runtime(node_config config) : config_(std::move(config)), log_("cluster") {
@@ -387,12 +390,16 @@ link& node_runtime::dial(const std::string& address, bool configured, std::strin
   const std::string endpoint = "tcp://" + (specific ? from + ":0;" : std::string()) + address;
   if (zmq_connect(l.dealer, endpoint.c_str()) != 0)
     log_.warn("cannot dial {}: {}", address, zmq_strerror(zmq_errno()));
-  frame_buffer hello_frame;
-  pack_hello(hello_frame, hello{config_.node_id, incarnation_, advertised_});
-  zmq_send(l.dealer, hello_frame.data(), hello_frame.size(), ZMQ_DONTWAIT);  // queued until connected
-  l.last_sent = std::chrono::steady_clock::now();
+  send_hello(l);  // queued until connected
   links_.push_back(std::move(owned));
   return l;
+}
+
+void node_runtime::send_hello(link& l) {
+  frame_buffer hello_frame;
+  pack_hello(hello_frame, hello{config_.node_id, incarnation_, advertised_});
+  zmq_send(l.dealer, hello_frame.data(), hello_frame.size(), ZMQ_DONTWAIT);
+  l.last_sent = std::chrono::steady_clock::now();
 }
 
 void node_runtime::close_link(link& l, int linger_ms) {
@@ -704,6 +711,7 @@ bool node_runtime::read_monitor(link& l) {
     zmq_msg_close(&endpoint);
     const bool rekeying = std::chrono::steady_clock::now() < l.rekey_grace_until;
     if (id == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {  // the listener has its new key
+      l.hello_delivered = true;                 // what was queued, the hello first, leaves on this connection
       l.rekey_grace_until = {};
       if (l.holding) {  // written only while the gate is closed: a sender reads it (flush)
         l.holding = false;
@@ -715,6 +723,14 @@ bool node_runtime::read_monitor(link& l) {
     if (id == ZMQ_EVENT_DISCONNECTED && l.to && !rekeying) {
       peer_down(l.to, "connection lost");  // closes this link: stop reading it
       return false;
+    }
+    // A link whose node has not greeted back: ZeroMQ dials again by itself, and reaches
+    // whatever listens at the address then. Its hello went out on the connection that ended
+    // (to a node that was stopping, say, with a new life of it about to start there), and a
+    // node refuses every frame of a connection that has not said hello: it is said again.
+    if (id == ZMQ_EVENT_DISCONNECTED && !l.to && l.hello_delivered) {
+      l.hello_delivered = false;
+      send_hello(l);
     }
     if (id == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL || id == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL ||
         id == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {

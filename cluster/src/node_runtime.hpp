@@ -152,6 +152,8 @@ class node_runtime final : public ref_resolver,
   /// A new link; the listener is expected to have the keyring entry named `server_key` (a
   /// fingerprint; empty or unknown: the primary).
   link& dial(const std::string& address, bool configured, std::string server_key = {});
+  /// Queues this node's hello on `l`: the first frame a listener accepts from a connection.
+  void send_hello(link& l);
   /// Closes `old` and dials its address again with keyring entry `server_key` for the
   /// listener, keeping its peer and the frames it still holds (in order, after the hello).
   link& replace_link(link& old, std::string server_key, int linger_ms);
