@@ -267,45 +267,50 @@ TEST_SUITE("cluster.membership") {
     // and the new one refused every frame of a connection that never said hello: the two never
     // met. Here a bare ZeroMQ listener stands for the stopping node.
     register_messages();
-    void* context = zmq_ctx_new();
-    void* old_life = zmq_socket(context, ZMQ_ROUTER);
-    const int no_linger = 0, wait_ms = 100;
-    zmq_setsockopt(old_life, ZMQ_LINGER, &no_linger, sizeof no_linger);
-    zmq_setsockopt(old_life, ZMQ_RCVTIMEO, &wait_ms, sizeof wait_ms);
-    REQUIRE(zmq_bind(old_life, "tcp://127.0.0.1:0") == 0);
-    char endpoint[256];
-    std::size_t endpoint_size = sizeof endpoint;
-    REQUIRE(zmq_getsockopt(old_life, ZMQ_LAST_ENDPOINT, endpoint, &endpoint_size) == 0);
-    const std::string address = std::string(endpoint).substr(std::string("tcp://").size());
-    const auto port = static_cast<std::uint16_t>(std::stoi(address.substr(address.rfind(':') + 1)));
-
     eam::cluster::node_config config;
     config.cookie = std::nullopt;  // the bare listener speaks no CURVE
     config.membership = fast_membership();
     config.system.workers = 1;
-    config.node_id = "greeter";
-    config.seeds = {address};
-    auto greeter = eam::cluster::start_node(config).value();
-    bool hello_taken = false;
-    for (int i = 0; i < 300 && !hello_taken; ++i) {  // 30 s at most
-      zmq_msg_t part;
-      zmq_msg_init(&part);
-      if (zmq_msg_recv(&part, old_life, 0) >= 0 && !zmq_msg_more(&part)) {
-        const auto* bytes = static_cast<const unsigned char*>(zmq_msg_data(&part));
-        hello_taken = zmq_msg_size(&part) >= 2 && bytes[1] == 1;  // frame_kind::hello
-      }
-      zmq_msg_close(&part);
-    }
-    zmq_close(old_life);
-    zmq_ctx_term(context);
-    REQUIRE(hello_taken);
+    std::unique_ptr<eam::cluster::node> greeter, reborn;
+    // The listener's port is freed and taken again: another process may take it (or its UDP
+    // twin) in between, so the whole scene is tried again on a new port, a few times at most.
+    for (int attempt = 0; attempt < 5 && !reborn; ++attempt) {
+      void* context = zmq_ctx_new();
+      void* old_life = zmq_socket(context, ZMQ_ROUTER);
+      const int no_linger = 0, wait_ms = 100;
+      zmq_setsockopt(old_life, ZMQ_LINGER, &no_linger, sizeof no_linger);
+      zmq_setsockopt(old_life, ZMQ_RCVTIMEO, &wait_ms, sizeof wait_ms);
+      REQUIRE(zmq_bind(old_life, "tcp://127.0.0.1:0") == 0);
+      char endpoint[256];
+      std::size_t endpoint_size = sizeof endpoint;
+      REQUIRE(zmq_getsockopt(old_life, ZMQ_LAST_ENDPOINT, endpoint, &endpoint_size) == 0);
+      const std::string address = std::string(endpoint).substr(std::string("tcp://").size());
+      const auto port = static_cast<std::uint16_t>(std::stoi(address.substr(address.rfind(':') + 1)));
 
-    config.node_id = "reborn";
-    config.seeds = {};
-    config.port = port;  // freed just now; another process taking it in between fails the start
-    auto started = eam::cluster::start_node(config);
-    REQUIRE(started);
-    auto reborn = std::move(started.value());
+      config.node_id = "greeter";
+      config.seeds = {address};
+      config.port = 0;
+      greeter = eam::cluster::start_node(config).value();
+      bool hello_taken = false;
+      for (int i = 0; i < 300 && !hello_taken; ++i) {  // 30 s at most
+        zmq_msg_t part;
+        zmq_msg_init(&part);
+        if (zmq_msg_recv(&part, old_life, 0) >= 0 && !zmq_msg_more(&part)) {
+          const auto* bytes = static_cast<const unsigned char*>(zmq_msg_data(&part));
+          hello_taken = zmq_msg_size(&part) >= 2 && bytes[1] == 1;  // frame_kind::hello
+        }
+        zmq_msg_close(&part);
+      }
+      zmq_close(old_life);
+      zmq_ctx_term(context);
+      REQUIRE(hello_taken);
+
+      config.node_id = "reborn";
+      config.seeds = {};
+      config.port = port;
+      if (auto started = eam::cluster::start_node(config)) reborn = std::move(started.value());
+    }
+    REQUIRE(reborn);
     CHECK(reborn->wait_for_peer("greeter", 60s));
     CHECK(greeter->wait_for_peer("reborn", 60s));
   }
