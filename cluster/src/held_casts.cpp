@@ -2,14 +2,15 @@
 
 #include "node_runtime.hpp"
 #include "peer.hpp"
-#include "tls.hpp"
+
+#include <eam/engine/detail/tls.hpp>
 
 #include <utility>
 
 namespace eam::cluster::internal {
 
 namespace {
-EAM_CLUSTER_TLS held_casts* this_thread_held = nullptr;      // the send path's look: one load
+EAM_TLS held_casts* this_thread_held = nullptr;              // the send path's look: one load
 thread_local std::unique_ptr<held_casts> this_thread_owned;  // frees it when the thread ends
 }  // namespace
 

@@ -8,15 +8,15 @@
 // broadcast to a process group, a fan-out to remote workers, a driver's loop) now takes it twice
 // however many it sends, and encodes outside it.
 //
-// The rule follows the engine's outbox (engine/src/outbox.hpp): the first cast a handler sends
-// to a node leaves at once, so nothing is delayed for a handler that sends one, and such a
-// handler pays only a look at its number (eam::handler_number). The handler's later casts to
+// The rule follows the engine's outbox (engine/README.md, "Sending"): the first cast a handler
+// sends to a node leaves at once, so nothing is delayed for a handler that sends one, and such
+// a handler pays only a look at its number (eam::handler_number). The handler's later casts to
 // that node are held here, and the engine runs release() where it pushes the handler's own
 // chains: when the handler returns or suspends, and at the end of the turn
 // (eam::release_when_handler_ends). A batch is queued earlier once it holds batch_bytes, and
 // before anything else this thread queues for the same node (a call, an exit signal, an answer:
-// peer::enqueue_item) or posts to the node's I/O thread (node_runtime::post), so what one thread
-// sends still reaches the node's buffer in the order it was sent.
+// peer::enqueue and enqueue_call) or posts to the node's I/O thread (node_runtime::post), so
+// what one thread sends still reaches the node's buffer in the order it was sent.
 //
 // Outside an actor's turn (a plain thread, the timer thread, the I/O thread) nothing is held.
 // One per thread: a thread runs one handler at a time.

@@ -1,12 +1,12 @@
 #include "actor_cell.hpp"
 
+#include <eam/engine/detail/tls.hpp>
 #include "allocator.hpp"
 #include "caller_turn_gate.hpp"
 #include "envelope_contents.hpp"
 #include "held_call_timeouts.hpp"
 #include "invariant.hpp"
 #include "system_state.hpp"
-#include "tls.hpp"
 #include "worker.hpp"
 
 #include <eam/engine/log.hpp>

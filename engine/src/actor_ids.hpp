@@ -19,7 +19,7 @@
 // is told apart); spawning into another system takes a block there, and the rest of the old
 // one is never handed out. Ids are unique in a system, never 0, and not in spawn order across
 // threads.
-#include "tls.hpp"
+#include <eam/engine/detail/tls.hpp>
 
 #include <atomic>
 #include <cstdint>

@@ -23,9 +23,9 @@
 // block is an allocator block of its class's size, so the list's blocks are interchangeable
 // and each can go back to the allocator from this thread. Used by its thread only. Not built
 // under AddressSanitizer (envelope_cache.hpp: a reused block hides a use after free).
+#include <eam/engine/detail/tls.hpp>
 #include "allocator.hpp"
 #include "block_stacks.hpp"
-#include "tls.hpp"
 
 #include <array>
 

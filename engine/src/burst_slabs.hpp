@@ -27,7 +27,7 @@
 //
 // Memory: a slab is the allocator's 4 KiB block when that lies on a 4 KiB boundary (mimalloc's
 // do), else an aligned one (mimalloc over-allocates those to 8 KiB of address space).
-#include "tls.hpp"
+#include <eam/engine/detail/tls.hpp>
 
 #include <eam/engine/detail/envelope.hpp>
 

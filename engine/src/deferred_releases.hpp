@@ -22,7 +22,7 @@
 // slot_count actors per worker.
 //
 // Owned by one worker thread (tls_deferred_releases); other threads release at once.
-#include "tls.hpp"
+#include <eam/engine/detail/tls.hpp>
 
 #include <cstdint>
 

@@ -97,12 +97,12 @@
 #include <mutex>
 #include <vector>
 
+#include <eam/engine/detail/tls.hpp>
 #include "address_sanitizer.hpp"
 #include "allocator.hpp"
 #include "alone_blocks.hpp"
 #include "block_stacks.hpp"
 #include "burst_slabs.hpp"
-#include "tls.hpp"
 
 #include <eam/engine/detail/envelope.hpp>
 

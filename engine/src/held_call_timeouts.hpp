@@ -46,7 +46,7 @@
 //        at work, not stuck). Else hand over, then clear rescuing_ (release, to [H1]).
 // Either the owner sees rescuing_ or the rescuer sees busy_, so they never touch the entries at
 // once. Without heavy fences (asymmetric_fence.hpp) both sides issue full fences.
-#include "tls.hpp"
+#include <eam/engine/detail/tls.hpp>
 
 #include <atomic>
 #include <chrono>

@@ -28,8 +28,8 @@
 // does not join a pending chain: the receiver's flag sits beside the dead flag the send has read.
 //
 // Owned by one worker thread (thread_local), used only inside an actor's turn.
+#include <eam/engine/detail/tls.hpp>
 #include "actor_ids.hpp"
-#include "tls.hpp"
 
 #include <eam/engine/detail/envelope.hpp>
 

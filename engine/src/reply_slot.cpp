@@ -3,9 +3,9 @@
 // the memory of its reply slots, one kept per thread for the next call.
 #include <eam/engine/detail/reply.hpp>
 
+#include <eam/engine/detail/tls.hpp>
 #include "address_sanitizer.hpp"
 #include "cpu_relax.hpp"
-#include "tls.hpp"
 
 #include <linux/futex.h>
 #include <sys/syscall.h>

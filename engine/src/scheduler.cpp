@@ -1,8 +1,8 @@
 #include "scheduler.hpp"
 
+#include <eam/engine/detail/tls.hpp>
 #include "actor_cell.hpp"
 #include "asymmetric_fence.hpp"
-#include "tls.hpp"
 #include "worker.hpp"
 
 #include <algorithm>

@@ -1,7 +1,0 @@
-#pragma once
-// EAM_TLS: the engine's thread-locals (the running actor, the worker, its outbox) sit on the
-// message path. The library is built position-independent so it can go into a shared object,
-// and -fPIC makes every thread_local access a call to __tls_get_addr; initial-exec makes it one
-// load relative to the thread pointer. The cost: a shared object holding libeam must be loaded
-// at program start (linked), not dlopen'ed late into a process that has run out of static TLS.
-#define EAM_TLS thread_local __attribute__((tls_model("initial-exec")))
