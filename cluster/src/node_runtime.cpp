@@ -1162,11 +1162,18 @@ transport_stats node_runtime::stats() const {
   s.frames_in = frames_in_.load(std::memory_order_relaxed);
   s.bytes_out = bytes_out_.load(std::memory_order_relaxed);
   s.bytes_in = bytes_in_.load(std::memory_order_relaxed);
+  std::vector<std::shared_ptr<peer>> peers;
   {
     std::lock_guard lock(peers_lock_);
     s.messages_out = messages_out_of_gone_peers_;
-    for (const auto& [node, p] : peers_) s.messages_out += p->messages_out();
+    for (const auto& [node, p] : peers_) {
+      s.messages_out += p->messages_out();
+      peers.push_back(p);
+    }
   }
+  // Outside peers_lock_: a sender holds its peer's lock while it encodes, and encoding may
+  // take the node's tables.
+  for (const auto& p : peers) s.calls_waiting += p->calls_waiting();
   s.messages_in = messages_in_.load(std::memory_order_relaxed);
   s.bad_frames = bad_frames_.load(std::memory_order_relaxed);
   s.auth_failures = auth_failures_.load(std::memory_order_relaxed);

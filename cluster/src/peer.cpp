@@ -3,6 +3,9 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <new>
+
 namespace eam::cluster::internal {
 
 namespace {
@@ -84,6 +87,26 @@ reply_handle peer::take_call(std::uint64_t request) {
   reply_handle r = std::move(it->second);
   calls_.erase(it);
   return r;
+}
+
+std::size_t peer::calls_waiting() const {
+  std::lock_guard lock(lock_);
+  return calls_.size();
+}
+
+void peer::forget_abandoned_calls(std::vector<reply_handle>& forgotten) noexcept {
+  try {
+    for (auto it = calls_.begin(); it != calls_.end();) {
+      if (it->second.abandoned()) {
+        forgotten.push_back(std::move(it->second));  // a throw moves nothing
+        it = calls_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  } catch (const std::bad_alloc&) {  // the rest wait for the next look
+  }
+  look_for_abandoned_at_ = std::max(fewest_calls_looked_at, 2 * calls_.size());
 }
 
 void peer::take_frames(std::vector<frame_buffer>& out) {

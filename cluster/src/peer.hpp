@@ -69,12 +69,13 @@ class peer : public std::enable_shared_from_this<peer> {
     return enqueue_item(pack, 1);  // nothing is held for this node: no release first
   }
   /// A call (counted in messages_out): its answer channel waits here under a new request id
-  /// until the answer (or the peer's end). False when the peer is gone (the call is then failed
-  /// with transport_error).
+  /// until the answer, the peer's end, or its caller gives up (forget_abandoned_calls). False
+  /// when the peer is gone (the call is then failed with transport_error).
   template <class Pack>
   bool enqueue_call(reply_handle&& reply, Pack&& pack) {
     held_casts::release_for(*this);  // this thread's held casts go before it
     bool wake = false;
+    std::vector<reply_handle> forgotten;  // dropped after the lock: each drop sends its error
     {
       std::unique_lock lock(lock_);
       if (!wait_for_room(lock)) {
@@ -86,6 +87,8 @@ class peer : public std::enable_shared_from_this<peer> {
       encode_locked([&](packer& pk) { pack(pk, request); });
       count_messages_out(1);
       calls_.emplace(request, std::move(reply));
+      if (calls_.size() >= look_for_abandoned_at_) [[unlikely]]
+        forget_abandoned_calls(forgotten);
       wake = mark_dirty();
     }
     if (wake) send_or_notify_io();
@@ -102,6 +105,9 @@ class peer : public std::enable_shared_from_this<peer> {
   /// The answer channel of call `request`, removed (empty when unknown: answered already, or
   /// a forged id).
   reply_handle take_call(std::uint64_t request);
+  /// Calls queued for this peer and not yet answered (within twice those whose callers still
+  /// wait, or 64). Any thread.
+  [[nodiscard]] std::size_t calls_waiting() const;
 
   // -- I/O thread -------------------------------------------------------------------------------
   /// Marks the calling thread as the one that drains the buffers: it never waits for room (it
@@ -179,6 +185,13 @@ class peer : public std::enable_shared_from_this<peer> {
   // The current frame's last item, from `item_start`, made it larger than a frame may be: the
   // items before it go as a frame, and it starts the next.
   void start_frame_with_last_item(std::size_t item_start);
+  // A call whose caller has given up (its timeout passed, or it ended) would wait here until
+  // its peer answers it, maybe never (a server that keeps deferred answers), and would keep
+  // its caller's cell alive meanwhile. So once the table has doubled since the last look, the
+  // calls it holds are looked at (reply_handle::abandoned) and the abandoned ones move to
+  // `forgotten`: a look costs one read per call, twice as many calls apart as it keeps. A late
+  // answer of a forgotten call finds no entry and is dropped, as a forged id is.
+  void forget_abandoned_calls(std::vector<reply_handle>& forgotten) noexcept;
   // Copies encoded items in, in a frame of their own when they would not fit the current one.
   void append_locked(const char* items, std::size_t n);
   void close_frame();
@@ -215,6 +228,8 @@ class peer : public std::enable_shared_from_this<peer> {
   std::atomic<bool> up_{true};  // written under lock_; read without it by is_up
   std::uint64_t next_request_ = 0;
   std::unordered_map<std::uint64_t, reply_handle> calls_;
+  static constexpr std::size_t fewest_calls_looked_at = 64;
+  std::size_t look_for_abandoned_at_ = fewest_calls_looked_at;  // calls_'s size that starts the next look
   // Set before the wake-up it announces (notify_io), so the turn of the I/O loop that the
   // wake-up causes sees it; a link whose peer has none is passed over by the sweep. Its own
   // line: senders write lock_'s line on every item, and the I/O thread reads this one for

@@ -879,6 +879,7 @@ std::uint64_t actor_cell::begin_await(std::coroutine_handle<> h, void* awaiter, 
   arm_await_timeout(id, timeout);
   x.next_request_id = id;
   x.await = {id, h, awaiter, accept};
+  await_tag_.store(await_tag(id), std::memory_order_relaxed);  // before the request is sent: awaits_call
   pending_ |= turn_changed;  // arrivals are set aside from here on
   return id;
 }
@@ -915,7 +916,8 @@ void actor_cell::hand_over_timeout(std::uint64_t request_id, internal::clock::ti
     sys_->timers.cancel(timer);
 }
 
-void actor_cell::end_await_timeout() noexcept {
+void actor_cell::end_await_marks() noexcept {
+  await_tag_.store(0, std::memory_order_relaxed);
   const std::uintptr_t word = await_timeout_.exchange(0, std::memory_order_acquire);
   if (word != 0 && (word & 1) == 0) sys_->timers.cancel(reinterpret_cast<internal::timer_entry*>(word));
 }
@@ -923,7 +925,7 @@ void actor_cell::end_await_timeout() noexcept {
 void actor_cell::resume_await(envelope* reply) noexcept {
   await_state a = extras_->await;
   extras_->await = {};
-  end_await_timeout();
+  end_await_marks();
   try {
     a.accept(a.awaiter, reply);
   } catch (...) {
@@ -985,7 +987,7 @@ void actor_cell::finish() noexcept {
   exit_reason reason = extras_ ? std::move(extras_->reason) : exit_reason{};
   if (paused()) extras_->await = {};  // a pause has no task to end
   if (awaiting()) {
-    end_await_timeout();
+    end_await_marks();
     std::coroutine_handle<> h = extras_->await.handle;
     extras_->await = {};
     h.destroy();  // its promise answers its caller with actor_not_found

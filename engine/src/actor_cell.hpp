@@ -14,6 +14,7 @@
 //          mailbox_, system_  producers push, the consumer role (mailbox.hpp M-I1) pops.
 //          await_timeout_  the pending timeout of the awaited call: the consumer and the
 //                  worker holding it back (held_call_timeouts.hpp; see hand_over_timeout).
+//          await_tag_  which call is awaited, for the holders of its reply address (awaits_call).
 // Consumer only (the worker holding the consumer role): everything else.
 // Invariants:
 //   C-I1  A cell is freed only when refs_ reaches 0, which needs dead_ (the alive ref is
@@ -243,6 +244,14 @@ class actor_cell {
   [[nodiscard]] bool awaits_held(std::uint64_t request_id) const noexcept {
     return await_timeout_.load(std::memory_order_relaxed) == held_tag(request_id);
   }
+  /// Whether this actor still awaits the answer of its call `request_id`: false once that await
+  /// ended (answered, timed out, or the actor finished). Any thread that holds the call's reply
+  /// address: the address was made after the await began and reached that thread through the
+  /// call's send, so the tag read here is the one begin_await stored or a later one; a later
+  /// one rarely reads as this call's (await_tag), never the other way round.
+  [[nodiscard]] bool awaits_call(std::uint64_t request_id) const noexcept {
+    return await_tag_.load(std::memory_order_relaxed) == await_tag(request_id);
+  }
 
  private:
   friend class internal::actor_registry;  // registry_slot
@@ -361,7 +370,15 @@ class actor_cell {
   bool take_timer_message(std::uint64_t id) noexcept;
   // The awaited call's timeout: held back by this worker, or armed at once.
   void arm_await_timeout(std::uint64_t request_id, std::chrono::milliseconds timeout);
-  void end_await_timeout() noexcept;
+  // The await ends (answered, timed out, or the actor finishes): its timeout is cancelled and
+  // its tag cleared.
+  void end_await_marks() noexcept;
+  // The id's low 16 bits. A call awaited always reads as awaited; one no longer awaited may read
+  // as awaited while the actor awaits a call 65,536 later, or no call when its id ends in 16
+  // zero bits (0 then stands for both): each only keeps a forgotten handle a while longer.
+  static constexpr std::uint16_t await_tag(std::uint64_t request_id) noexcept {
+    return static_cast<std::uint16_t>(request_id);
+  }
   static constexpr std::uintptr_t held_tag(std::uint64_t request_id) noexcept {
     return static_cast<std::uintptr_t>(request_id << 1) | 1;  // odd: never a timer entry's address
   }
@@ -500,6 +517,9 @@ class actor_cell {
   std::uint16_t impl_offset_ = 0;  // set at spawn, then read-only (see impl())
   bool named_ = false;             // set at spawn, then read-only: extras_->name is the spawn name
   phase phase_ = phase::created;   // consumer only; here, in the padding before the mailbox
+  // The consumer writes it when an await begins and ends; any thread reads it (awaits_call).
+  // 16 bits, in padding: a full request id would grow every cell past its 176 bytes.
+  std::atomic<std::uint16_t> await_tag_{0};
   // Where the registry shard that lists this actor keeps it (guarded by the shard's mutex).
   std::uint32_t registry_slot = 0;
   // -- shared --------------------------------------------------------------------------------

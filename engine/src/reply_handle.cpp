@@ -2,10 +2,23 @@
 #include <eam/engine/any_message.hpp>
 #include <eam/engine/reply_handle.hpp>
 
+#include "actor_cell.hpp"
+
 namespace eam {
 
 reply_handle::~reply_handle() {
   if (to_.pending()) detail::complete_error(to_, error(errc::actor_not_found, "the call was dropped unanswered"));
+}
+
+bool reply_handle::abandoned() const noexcept {
+  switch (to_.kind) {
+    case detail::reply_kind::slot: return static_cast<const detail::reply_slot_base*>(to_.target)->caller_gave_up();
+    case detail::reply_kind::actor:
+      return !static_cast<const detail::actor_cell*>(to_.target)->awaits_call(to_.request_id);
+    case detail::reply_kind::none:
+    case detail::reply_kind::receiver: return false;
+  }
+  return false;
 }
 
 void reply_handle::fail(error e) noexcept { detail::complete_error(to_, std::move(e)); }

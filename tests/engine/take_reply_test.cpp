@@ -1,3 +1,5 @@
+#include "../support/eventually.hpp"
+
 #include <doctest/doctest.h>
 #include <eam/eam.hpp>
 
@@ -21,6 +23,7 @@ struct note {};
 struct handed_count {};
 struct cast_took_a_reply {};
 struct go {};
+struct held_states {};
 
 // Answers every fetch when a value arrives (OTP's noreply, then gen_server:reply), and counts
 // how many times its handlers ran: each call is handled once, however long it waits.
@@ -45,10 +48,15 @@ auto cache(eam::actor_context& ctx) {
       [&st](handed_count) { return st.fetches_handled; },
       [&ctx, &st](note) { st.cast_took_a_reply = static_cast<bool>(ctx.take_reply()); },
       [&st](cast_took_a_reply) { return st.cast_took_a_reply; },
+      [&st](held_states) {  // per waiting call: 'w' its caller still waits, 'g' it gave up
+        std::string states;
+        for (const auto& r : st.waiting) states += r.abandoned() ? 'g' : 'w';
+        return states;
+      },
   };
 }
 using cache_ref = eam::typed_ref<std::string(fetch), void(arrive), int(waiting_calls), int(handed_count), void(note),
-                                 bool(cast_took_a_reply)>;
+                                 bool(cast_took_a_reply), std::string(held_states)>;
 
 // Waits (bounded) until `c` holds `n` waiting calls.
 bool wait_for_waiting(const cache_ref& c, int n) {
@@ -114,6 +122,65 @@ TEST_SUITE("engine.take_reply") {
     cache_ref c(system.spawn(cache));
     c.cast(note{});
     CHECK_FALSE(c.call(cast_took_a_reply{}).get().value());
+  }
+
+  TEST_CASE(
+      "a handle tells whether its caller still waits: a thread or an actor past its timeout, or an ended actor, has "
+      "gone") {
+    eam::actor_system system({.workers = 2});
+    cache_ref c(system.spawn(cache));
+    const auto states = [&c] { return c.call(held_states{}).get().value(); };
+    std::string thread_answer;
+    std::thread waiting_thread([&] {
+      auto r = c.call(fetch{0}, 60s).get();
+      thread_answer = r ? r.value() : std::string("no answer");
+    });
+    REQUIRE(wait_for_waiting(c, 1));
+    CHECK(states() == "w");
+    REQUIRE(c.call(fetch{1}, 20ms).get().code() == eam::errc::timeout);
+    CHECK(states() == "wg");
+
+    // An actor whose first call times out (its await ends) and whose second one waits.
+    std::atomic<int> timed_out{0};
+    std::atomic<bool> second_answered{false};
+    auto twice = eam::typed_ref<void(go)>(system.spawn([c, &timed_out, &second_answered](eam::actor_context&) {
+      return eam::behavior{[c, &timed_out, &second_answered](go) -> eam::task<void> {
+        if (timed_out == 0) {
+          auto op = c.call(fetch{2}, std::chrono::milliseconds(20));  // named: see task.hpp on GCC 12
+          auto r = co_await op;
+          timed_out = !r && r.code() == eam::errc::timeout ? 1 : 2;
+        } else {
+          auto op = c.call(fetch{3}, std::chrono::milliseconds(20'000));
+          auto r = co_await op;
+          second_answered = r.has_value();
+        }
+      }};
+    }));
+    twice.cast(go{});
+    REQUIRE(eam::test::eventually([&] { return timed_out != 0; }));
+    REQUIRE(timed_out == 1);
+    CHECK(states() == "wgg");  // ended, and no other call awaited since
+    twice.cast(go{});
+    REQUIRE(wait_for_waiting(c, 4));
+    CHECK(states() == "wggw");  // the first call of the same actor stays gone
+
+    // An actor that ends while it awaits.
+    auto stopped = eam::typed_ref<void(go)>(system.spawn([c](eam::actor_context&) {
+      return eam::behavior{[c](go) -> eam::task<void> {
+        auto op = c.call(fetch{4}, std::chrono::milliseconds(20'000));
+        (void)co_await op;
+      }};
+    }));
+    stopped.cast(go{});
+    REQUIRE(wait_for_waiting(c, 5));
+    CHECK(states() == "wggww");
+    system.stop(stopped);
+    CHECK(eam::test::eventually([&] { return states() == "wggwg"; }));
+
+    c.cast(arrive{5});
+    waiting_thread.join();
+    CHECK(thread_answer == "value 5");
+    CHECK(eam::test::eventually([&] { return second_answered.load(); }));
   }
 
   TEST_CASE("a handle that outlives the caller's timeout answers nothing and harms nothing") {

@@ -41,6 +41,12 @@ class reply_handle {
 
   /// Whether the call still waits for its answer.
   explicit operator bool() const noexcept { return to_.pending(); }
+  /// Whether its caller has stopped waiting (its timeout passed, or the awaiting actor ended):
+  /// an answer would be dropped on arrival, so work done only to answer can be skipped, and a
+  /// table of deferred answers can forget it. False for an answer sent on as a message
+  /// (eam::send_call) and once answered. A caller that still waits never reads as gone; one that
+  /// gave up may rarely read as waiting for a while (the actor's call 65,536 calls later).
+  [[nodiscard]] bool abandoned() const noexcept;
   /// Answers with a value of the caller's reply type.
   template <class R>
     requires(!std::is_same_v<std::remove_cvref_t<R>, message>)

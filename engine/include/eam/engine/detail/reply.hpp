@@ -39,6 +39,11 @@ class reply_slot_base {
   /// Replier side, once per slot, instead of setting an answer: true (and the slot freed) when
   /// the caller already gave up, so the work of answering is skipped.
   bool discard_if_abandoned() noexcept;
+  /// Replier side, any time before its answer: whether the caller gave up waiting (the
+  /// acquire pairs with the abandoning CAS, as [R3]).
+  [[nodiscard]] bool caller_gave_up() const noexcept {
+    return (state_.load(std::memory_order_acquire) & abandoned) != 0;
+  }
   /// Caller side: waits at most `timeout` from now. True when the answer is there (the caller
   /// then owns the slot); false when the time passed first (the slot is then abandoned: the
   /// reply address frees it, and a late answer is discarded). An answer already there (the

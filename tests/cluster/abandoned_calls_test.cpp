@@ -1,0 +1,120 @@
+// A remote call waits in its peer's table for the answer (cluster/src/peer.hpp). A caller that
+// gives up first (its timeout passes, or it ends) must not leave its entry there for good: the
+// table forgets such calls as it grows, and keeps every call whose caller still waits. Two
+// nodes in this process over 127.0.0.1; the called actor keeps its calls unanswered until told.
+#include "test_actors.hpp"
+
+#include "../support/eventually.hpp"
+
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+using namespace eam::test::remote;
+using eam::test::eventually;
+using namespace std::chrono_literals;
+
+namespace {
+
+const std::string cookie = "a-test-cookie-of-enough-length";
+
+/// A call the keeper answers only at answer_all, with the number of calls it kept by then.
+struct keep_call {
+  MSGPACK_DEFINE();
+};
+struct answer_all {
+  MSGPACK_DEFINE();
+};
+using keeper_ref = eam::typed_ref<int(keep_call), void(answer_all)>;
+
+struct run_calls {
+  int count;
+  int timeout_ms;
+};
+
+}  // namespace
+
+TEST_SUITE("cluster.abandoned_calls") {
+  TEST_CASE("remote calls whose callers gave up are forgotten, and a call still awaited among them gets its answer") {
+    register_messages();
+    eam::cluster::register_message<keep_call>("test.keep_call");
+    eam::cluster::register_message<answer_all>("test.answer_all");
+    eam::cluster::node_config config;
+    config.cookie = cookie;
+    config.system.workers = 2;
+    config.node_id = "abandon-b";
+    auto b = eam::cluster::start_node(config).value();
+    b->system().spawn({.name = "keeper"}, [](eam::actor_context& ctx) {
+      auto& kept = ctx.make_state<std::vector<eam::reply_handle>>();
+      return eam::behavior{[&ctx, &kept](keep_call) {
+                             kept.push_back(ctx.take_reply());
+                             return 0;
+                           },
+                           [&kept](answer_all) {
+                             const int n = static_cast<int>(kept.size());
+                             for (auto& r : kept) r.reply(n);
+                             kept.clear();
+                           }};
+    });
+    config.node_id = "abandon-a";
+    config.seeds = {b->address()};
+    auto a = eam::cluster::start_node(config).value();
+    REQUIRE(a->wait_for_peer("abandon-b", 30s));
+    keeper_ref keeper = a->whereis<keeper_ref>("abandon-b", "keeper").value();
+
+    // An actor calls and waits while the others give up around it.
+    std::atomic<int> patient_answer{-1};
+    auto patient = a->system().spawn([keeper, &patient_answer](eam::actor_context&) {
+      return eam::behavior{[keeper, &patient_answer](run_calls) -> eam::task<void> {
+        auto op = keeper.call(keep_call{}, std::chrono::milliseconds(120'000));  // named: see task.hpp on GCC 12
+        auto r = co_await op;
+        patient_answer = r ? r.value() : -2;
+      }};
+    });
+    eam::message go = eam::message::of(run_calls{1, 0});
+    REQUIRE(eam::send(patient, go) == eam::cast_result::sent);
+    REQUIRE(eventually([&] { return a->stats().calls_waiting == 1; }, 30s));
+
+    // An actor whose calls each time out before it makes the next.
+    constexpr int actor_calls = 300;
+    std::atomic<int> timed_out{0};
+    auto hasty = a->system().spawn([keeper, &timed_out](eam::actor_context&) {
+      return eam::behavior{[keeper, &timed_out](run_calls c) -> eam::task<void> {
+        for (int i = 0; i < c.count; ++i) {
+          auto op = keeper.call(keep_call{}, std::chrono::milliseconds(c.timeout_ms));
+          auto r = co_await op;
+          if (!r && r.code() == eam::errc::timeout) ++timed_out;
+        }
+      }};
+    });
+    eam::message calls = eam::message::of(run_calls{actor_calls, 1});
+    REQUIRE(eam::send(hasty, calls) == eam::cast_result::sent);
+    REQUIRE(eventually([&] { return timed_out.load() == actor_calls; }, 120s));
+
+    // And a thread of the program, blocking on each.
+    constexpr int thread_calls = 100;
+    int thread_timeouts = 0;
+    for (int i = 0; i < thread_calls; ++i)
+      if (keeper.call(keep_call{}, 1ms).get().code() == eam::errc::timeout) ++thread_timeouts;
+    REQUIRE(thread_timeouts == thread_calls);
+
+    // Each call's look happens as it is queued, after every earlier caller gave up: 401 calls
+    // went out, and what is left is the patient one and those since the last look.
+    const std::size_t waiting = a->stats().calls_waiting;
+    CHECK(waiting >= 1);
+    CHECK(waiting <= 64);
+
+    // The keeper answers all 401 now: the patient actor gets its answer, the others are dropped.
+    keeper.cast(answer_all{});
+    CHECK(eventually([&] { return patient_answer.load() != -1; }, 60s));
+    CHECK(patient_answer.load() == 1 + actor_calls + thread_calls);
+    CHECK(eventually([&] { return a->stats().calls_waiting == 0; }, 60s));
+    CHECK(a->stats().bad_frames == 0);
+    a->shutdown();
+    b->shutdown();
+  }
+}
