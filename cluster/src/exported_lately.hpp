@@ -4,7 +4,7 @@
 // its exports, two node-wide locks that every sending worker took per ref encoded.
 //
 // An entry matches one node life (its incarnation, random per start), one cell and one id. Ids
-// are unique within a system and never reused, and a local actor's cell never becomes a proxy,
+// are unique in the process and never reused, and a local actor's cell never becomes a proxy,
 // so a hit is an actor of this node that it exported already. One that has ended since stays
 // here: its ref then goes out without a new export, and peers find it gone as they would once
 // the export's watch had fired (a monitor gets noproc, a send finds no actor).

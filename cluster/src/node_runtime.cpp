@@ -1061,17 +1061,22 @@ void node_runtime::local_actor_moved(std::uint64_t id, const actor_ref& to, cons
 }
 
 detail::wire_ref node_runtime::encode(const actor_ref& ref) {
-  const bool ours = &system_of(ref) == system_.get();
+  const bool ours = system_->owns(ref);
   if (ours && exported_lately::contains(incarnation_, ref)) return {config_.node_id, incarnation_, ref.id()};
   {
     std::lock_guard lock(proxies_lock_);
     if (auto it = proxy_identity_.find(ref.cell()); it != proxy_identity_.end() && it->second.first == ref.id())
       return {it->second.second.home->node, it->second.second.home->incarnation, it->second.second.id};
   }
-  // Actor ids are unique per actor system, not per process. A ref of another system here (an
-  // application's own beside the node's, or a second node's) would be filed under an id that
-  // may name one of this node's actors, and what peers send it would reach that one. It cannot
-  // cross the wire: the send fails as for any value msgpack cannot represent.
+  // An ended actor, of this node or of a system gone since (a ref kept past a node's restart in
+  // this process), leaves as one of this node's: its id, unique in the process, names no actor
+  // here, so peers find it gone (a monitor gets noproc, a send finds no actor), as they do an
+  // export that has ended since (exported_lately.hpp). Nothing to watch.
+  if (!ref.is_alive()) return {config_.node_id, incarnation_, ref.id()};
+  // A live actor of another system here (an application's own beside the node's, or a second
+  // node's) is not this node's to export: peers would reach it through a node whose system,
+  // placement and shutdown it is not part of. It cannot cross the wire: the send fails as for
+  // any value msgpack cannot represent.
   if (!ours) throw msgpack::type_error();
   export_actor(ref);
   exported_lately::add(incarnation_, ref);
@@ -1345,7 +1350,7 @@ void node_runtime::broadcast_groups(std::vector<std::byte>&& body) {
 }
 
 bool node_runtime::export_if_local(const actor_ref& actor) {
-  return &system_of(actor) == system_.get() && encode(actor).node == config_.node_id;
+  return system_->owns(actor) && encode(actor).node == config_.node_id;
 }
 
 void node_runtime::broadcast_control(frame_kind kind, std::vector<std::byte>&& body) {

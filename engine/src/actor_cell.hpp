@@ -163,6 +163,8 @@ class actor_cell {
   [[nodiscard]] bool is_dead() const noexcept { return dead_.load(std::memory_order_acquire); }
   [[nodiscard]] std::uint64_t id() const noexcept { return id_; }
   [[nodiscard]] system_state& system() const noexcept { return *sys_; }
+  /// Where its system lives or lived: compared, never read (actor_system::owns).
+  [[nodiscard]] const system_state* system_address() const noexcept { return sys_; }
   [[nodiscard]] actor_cell* parent() const noexcept { return parent_; }
   /// The actor's type: its signatures and label. Valid for the cell's whole life, even after
   /// the actor ended (the descriptor is static), unlike impl().

@@ -1,27 +1,25 @@
 #include "actor_ids.hpp"
 
+#include <atomic>
+
 namespace eam::internal {
 
 namespace {
-std::atomic<std::uint64_t> last_serial{0};
+// Relaxed: the ids need only be unique, which the increment gives. Block 0 would hold id 0.
+std::atomic<std::uint64_t> next_block{1};
 
-// The calling thread's block: the ids [next, end) of the system with this serial.
+// The calling thread's block: the ids [next, end).
 struct id_block {
-  std::uint64_t serial = 0;  // 0: none yet
   std::uint64_t next = 0, end = 0;
 };
 constinit EAM_TLS id_block tls_id_block;
 }  // namespace
 
-// Relaxed: the serial and the ids need only be unique, which the atomic increments give.
-actor_ids::actor_ids() noexcept : serial_(last_serial.fetch_add(1, std::memory_order_relaxed) + 1) {}
-
-std::uint64_t actor_ids::next() noexcept {
+std::uint64_t next_actor_id() noexcept {
   id_block& mine = tls_id_block;
-  if (mine.serial != serial_ || mine.next == mine.end) [[unlikely]] {
-    mine.serial = serial_;
-    mine.next = blocks_.fetch_add(1, std::memory_order_relaxed) * block;
-    mine.end = mine.next + block;
+  if (mine.next == mine.end) [[unlikely]] {
+    mine.next = next_block.fetch_add(1, std::memory_order_relaxed) * actor_id_block;
+    mine.end = mine.next + actor_id_block;
   }
   return mine.next++;
 }

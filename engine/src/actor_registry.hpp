@@ -81,7 +81,7 @@ class actor_registry {
   // so a worker's spawns stay on one shard's lines for a while and its actors' exits on
   // another's, where id % shard_count put each spawn and each exit on the next shard, lines
   // that the other worker wrote last (fork-join-create on 2 workers).
-  static constexpr std::size_t shard_index(std::uint64_t id) noexcept { return (id / actor_ids::block) % shard_count; }
+  static constexpr std::size_t shard_index(std::uint64_t id) noexcept { return (id / actor_id_block) % shard_count; }
   shard& shard_of(const actor_cell* c) noexcept;
 
   std::array<shard, shard_count> shards_;

@@ -89,11 +89,11 @@ class outbox {
     std::uint32_t handler = 0;  // the handler_ that last sent to target through this slot
   };
   static constexpr unsigned slot_count = 64;  // pending_ has a bit per slot
-  static_assert(slot_count == actor_ids::block, "slot_of relies on a thread's ids in a row filling the slots");
+  static_assert(slot_count == actor_id_block, "slot_of relies on a thread's ids in a row filling the slots");
   static constexpr unsigned max_chain = 64;
 
   /// By the target's id: a thread hands out ids in a row from aligned blocks of
-  /// actor_ids::block, slot_count ids each, so a pool of actors one thread spawned together
+  /// actor_id_block, slot_count ids each, so a pool of actors one thread spawned together
   /// (the common fan-out) gets as many distinct slots as it has members, up to slot_count.
   /// The id sits 40 bytes before the bounded-mailbox pointer the send has just read, usually
   /// on the same cache line.

@@ -1,6 +1,7 @@
 #include <eam/engine/system.hpp>
 
 #include "actor_cell.hpp"
+#include "actor_ids.hpp"
 #include "allocator.hpp"
 #include "system_state.hpp"
 
@@ -61,7 +62,7 @@ actor_cell* spawn_cell_forwarding(system_state& sys, actor_cell* parent, const s
   constexpr std::size_t line = 64;
   const std::size_t bytes = (impl_offset + size + line - 1) & ~(line - 1);
   void* mem = align <= line ? internal::allocate_lines(bytes) : internal::allocate(bytes, align);
-  auto* cell = ::new (mem) actor_cell(sys, sys.actor_ids.next(), parent, type);
+  auto* cell = ::new (mem) actor_cell(sys, internal::next_actor_id(), parent, type);
   try {
     construct(closure, static_cast<char*>(mem) + impl_offset);
     cell->set_impl_offset(static_cast<std::uint16_t>(impl_offset));
@@ -200,6 +201,10 @@ std::optional<actor_ref> actor_system::find(std::uint64_t id) const {
 }
 
 actor_system& system_of(const actor_ref& ref) noexcept { return *ref.cell()->system().handle; }
+
+bool actor_system::owns(const actor_ref& ref) const noexcept {
+  return ref && ref.cell()->system_address() == state_.get();
+}
 
 void actor_system::stop(const actor_ref& ref) noexcept {
   if (ref) ref.cell()->deliver_stop();

@@ -1,7 +1,6 @@
 #pragma once
 // system_state: what an actor_system owns. Cells point at it; the public actor_system is a
 // handle to it.
-#include "actor_ids.hpp"
 #include "actor_registry.hpp"
 #include "caller_turn_gate.hpp"
 #include "mute_table.hpp"
@@ -44,7 +43,6 @@ class system_state {
   // closes it before it stops the workers.
   internal::caller_turn_gate caller_turns;
   std::atomic<phase> state{phase::running};
-  internal::actor_ids actor_ids;
   actor_system* handle = nullptr;
   // Shutdown started from inside an actor runs on a thread of its own (actor_system::shutdown);
   // `stopped` is signalled when any shutdown completes.

@@ -7,6 +7,7 @@
 
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <future>
 #include <thread>
 #include <vector>
@@ -104,8 +105,7 @@ bool seen_eventually(observer_state& s, F pred) {
 
 TEST_SUITE("cluster.remote") {
   TEST_CASE("an actor of another actor system in this process neither crosses the wire nor joins a group here") {
-    // Its id is its system's: the node would file it under an id that may be one of its own
-    // actors', and calls from peers to it would reach that one.
+    // It is not the node's to export: peers would reach it through a node it is not part of.
     child_node b = start_child();
     auto a = start_here({b.address()});
     REQUIRE(a->wait_for_peer("b", 30s));
@@ -117,6 +117,38 @@ TEST_SUITE("cluster.remote") {
     REQUIRE_FALSE(sent.has_value());
     CHECK(sent.error_value().code() == eam::cluster::cluster_errc::type_not_registered);
     CHECK(a->join_group("workers", foreign).code() == eam::cluster::cluster_errc::not_a_local_actor);
+    CHECK(echo_b.call(echo{"still here"}).get().value() == "still here");
+  }
+
+  TEST_CASE("a ref kept past its node's end leaves the node started after it as an ended actor, reaching none of its") {
+    child_node b = start_child();
+    std::atomic<int> reached{0};
+    const auto misdirected = [&reached](eam::actor_context&) {
+      return eam::behavior{[&reached](const echo&) {
+        ++reached;
+        return std::string("misdirected");
+      }};
+    };
+    eam::actor_ref kept;
+    {
+      auto first = start_here({b.address()});
+      REQUIRE(first->wait_for_peer("b", 30s));
+      kept = first->system().spawn(misdirected);
+      first->shutdown();
+    }  // the node and its actor system are destroyed; the ref stays
+    REQUIRE_FALSE(kept.is_alive());
+    auto a = start_here({b.address()});
+    REQUIRE(a->wait_for_peer("b", 30s));
+    // Spawned as the first node's actor was, twice a block of ids over: ids per system would
+    // give one of these the kept ref's id.
+    for (int i = 0; i < 128; ++i) CHECK(a->system().spawn(misdirected).id() != kept.id());
+    auto echo_b = a->whereis<echo_ref>("b", "echo").value();
+    const auto answer =
+        echo_b.call(call_back{eam::unchecked_typed_ref_cast<eam::typed_ref<std::string(echo)>>(kept), "ping"}, 30s)
+            .get();
+    REQUIRE(answer.has_value());                   // the ref crossed the wire
+    CHECK(answer.value().starts_with("error: "));  // as an ended actor
+    CHECK(reached.load() == 0);
     CHECK(echo_b.call(echo{"still here"}).get().value() == "still here");
   }
 

@@ -73,7 +73,7 @@ class actor_ref {
   }
 
   explicit operator bool() const noexcept { return cell_ != nullptr; }
-  /// Unique for the life of the system; 0 for an empty ref.
+  /// Unique in the process, across its actor systems and never reused; 0 for an empty ref.
   [[nodiscard]] std::uint64_t id() const noexcept { return cell_ ? detail::cell_id(cell_) : 0; }
   /// False once the actor has exited (a hint: it may exit right after this returns true).
   [[nodiscard]] bool is_alive() const noexcept { return cell_ && !detail::cell_is_dead(cell_); }

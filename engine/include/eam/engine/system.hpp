@@ -131,7 +131,12 @@ class actor_system {
     if (!typed) return error(errc::registry_lookup_failed, std::string(name) + ": " + typed.error_value().context());
     return typed;
   }
-  /// The live actor with this id (ids are unique for the life of the system). Costs a walk of
+  /// Whether `ref` names an actor of this system. Never reads the ref's own system, so it may
+  /// be asked of a ref kept past its system's end, where system_of may not; such a ref may
+  /// read as this system's when this one took the old one's place in memory: its actor has
+  /// ended, and its id names no actor here (ids are unique in the process).
+  [[nodiscard]] bool owns(const actor_ref& ref) const noexcept;
+  /// The live actor with this id (ids are unique in the process). Costs a walk of
   /// one of the registry's 64 shards: for tools, not for every message.
   [[nodiscard]] std::optional<actor_ref> find(std::uint64_t id) const;
 
@@ -193,7 +198,8 @@ class actor_system {
 };
 
 /// The system a (non-empty) ref's actor belongs to: what a handle holding only a ref needs to
-/// stop its actor (`system_of(ref).stop(ref)`).
+/// stop its actor (`system_of(ref).stop(ref)`). That system must still exist (a ref may
+/// outlive it): actor_system::owns asks without reading it.
 [[nodiscard]] actor_system& system_of(const actor_ref& ref) noexcept;
 
 }  // namespace eam
