@@ -108,8 +108,10 @@ TEST_SUITE("engine.deferred_releases") {
 
   TEST_CASE("a creator's copies of one ref are counted once per batch while the releases of its children pass through the same slots") {
     // fork-join-create's creator: per child, a copy of a ref it keeps (the collector's) and the
-    // release of the child's ref. 640 children cover every slot ten times over, the collector's
-    // included; each child there may cost the batch, never every later copy.
+    // release of the child's ref. Children are made until ten of them have shared the
+    // collector's slot: slots follow addresses, so how many that takes depends on where the
+    // allocator puts the cells (640 did in one layout and none did in another). Each child
+    // there may cost the batch, never every later copy.
     eam::actor_system sys({.workers = 1});
     auto kept = sys.spawn([](eam::actor_context&) { return eam::behavior{[](nothing) {}}; });
     actor_cell* c = kept.cell();
@@ -117,7 +119,8 @@ TEST_SUITE("engine.deferred_releases") {
     std::vector<eam::actor_ref> children;
     unsigned counted_copies = 0;
     unsigned children_in_its_slot = 0;
-    for (int i = 0; i < 640; ++i) {
+    unsigned made = 0;
+    for (; made < 64 * 640 && children_in_its_slot < 10; ++made) {
       const std::uint32_t before = c->counted_references();
       if (!held.take_back(c)) c->add_refs(1 + held.reserve(c));
       if (c->counted_references() != before) ++counted_copies;
@@ -130,9 +133,9 @@ TEST_SUITE("engine.deferred_releases") {
     REQUIRE(children_in_its_slot > 0);  // the case this is about
     // Each child in the slot costs the batch it took and one copy after it; the rest come from
     // batches. Before, the first child there kept the slot and every copy after it counted.
-    CHECK(counted_copies <= 640 / 32 + 2 * children_in_its_slot + 2);
+    CHECK(counted_copies <= made / 32 + 2 * children_in_its_slot + 2);
     held.give_back_all();
-    c->release_many(640);  // the copies
+    c->release_many(made);  // the copies
   }
 
   TEST_CASE("releases held for more actors than there are slots are given back as their slots are needed, none lost") {
