@@ -81,6 +81,10 @@ result<void> group_registry::join(const group_key& key, const actor_ref& member)
   if (!member || !host_.export_if_local(member))
     return error(cluster_errc::not_a_local_actor, "only an actor of this node joins a group here");
   std::lock_guard guard(lock_);
+  // An actor that has ended joins nothing, as if its end had taken it out at once (Erlang's pg
+  // drops a dead pid at its DOWN). Looked at under the lock: an end after the look is reported
+  // by the export's watch through local_actor_ended, which waits for the lock and finds the join.
+  if (!member.is_alive()) return {};
   auto& by_group = joins_by_actor_[member.id()];
   const auto group = local_.try_emplace(key).first;
   joins_in_group* joins = nullptr;

@@ -919,6 +919,15 @@ void node_runtime::heartbeat_and_expire() {
               std::chrono::duration_cast<std::chrono::milliseconds>(now - p->last_heard).count());
     peer_down(p, "silent past heartbeat_timeout");
   }
+  if (now - last_quiet_calls_look_ >= config_.heartbeat_interval) {
+    last_quiet_calls_look_ = now;
+    std::vector<std::shared_ptr<peer>> peers;
+    {
+      std::lock_guard lock(peers_lock_);
+      for (const auto& [node, p] : peers_) peers.push_back(p);
+    }
+    for (const auto& p : peers) p->forget_abandoned_calls_if_quiet();  // outside peers_lock_, as in stats
+  }
   for (auto it = bad_frame_logged_.begin(); it != bad_frame_logged_.end();)
     it = now - it->second > log_interval ? bad_frame_logged_.erase(it) : std::next(it);
   if (rekey_.active && now >= rekey_.deadline) {
@@ -1068,10 +1077,11 @@ detail::wire_ref node_runtime::encode(const actor_ref& ref) {
     if (auto it = proxy_identity_.find(ref.cell()); it != proxy_identity_.end() && it->second.first == ref.id())
       return {it->second.second.home->node, it->second.second.home->incarnation, it->second.second.id};
   }
-  // An ended actor, of this node or of a system gone since (a ref kept past a node's restart in
-  // this process), leaves as one of this node's: its id, unique in the process, names no actor
-  // here, so peers find it gone (a monitor gets noproc, a send finds no actor), as they do an
-  // export that has ended since (exported_lately.hpp). Nothing to watch.
+  // An ended actor leaves as one of this node's, whichever system it was of (this node's, or
+  // one gone since: a ref kept past a node's restart in this process; or another live one's,
+  // which peers then do not match to that node's name for it): its id, unique in the process,
+  // names no actor here, so peers find it gone (a monitor gets noproc, a send finds no actor),
+  // as they do an export that has ended since (exported_lately.hpp). Nothing to watch.
   if (!ref.is_alive()) return {config_.node_id, incarnation_, ref.id()};
   // A live actor of another system here (an application's own beside the node's, or a second
   // node's) is not this node's to export: peers would reach it through a node whose system,

@@ -294,6 +294,8 @@ class node_runtime final : public ref_resolver,
   std::unordered_set<std::string> given_up_;  // routing ids of connections whose peer went down
   int next_monitor_ = 0;
   std::chrono::steady_clock::time_point last_expiry_check_ = std::chrono::steady_clock::now();
+  // When the peers' calls were last looked at for callers that gave up (peer::forget_abandoned_calls_if_quiet).
+  std::chrono::steady_clock::time_point last_quiet_calls_look_ = std::chrono::steady_clock::now();
   std::chrono::steady_clock::time_point last_redial_check_{};
   std::unordered_map<std::string, std::chrono::steady_clock::time_point> bad_frame_logged_;
   std::string bound_endpoint_;

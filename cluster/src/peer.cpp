@@ -86,12 +86,25 @@ reply_handle peer::take_call(std::uint64_t request) {
   if (it == calls_.end()) return {};
   reply_handle r = std::move(it->second);
   calls_.erase(it);
+  // Answers shrank the table to a quarter of the size that starts the next look: the next
+  // look comes at twice what it holds now, so callers that give up later are not kept until
+  // the table regrows to a peak it may never reach again.
+  if (calls_.size() * 4 < look_for_abandoned_at_)
+    look_for_abandoned_at_ = std::max(fewest_calls_looked_at, 2 * calls_.size());
   return r;
 }
 
 std::size_t peer::calls_waiting() const {
   std::lock_guard lock(lock_);
   return calls_.size();
+}
+
+void peer::forget_abandoned_calls_if_quiet() {
+  std::vector<reply_handle> forgotten;  // dropped after the lock, as in enqueue_call
+  std::lock_guard lock(lock_);
+  const bool quiet = calls_queued_ == calls_queued_at_quiet_look_;
+  calls_queued_at_quiet_look_ = calls_queued_;
+  if (quiet && !calls_.empty()) forget_abandoned_calls(forgotten);
 }
 
 void peer::forget_abandoned_calls(std::vector<reply_handle>& forgotten) noexcept {
@@ -104,7 +117,7 @@ void peer::forget_abandoned_calls(std::vector<reply_handle>& forgotten) noexcept
         ++it;
       }
     }
-  } catch (const std::bad_alloc&) {  // the rest wait for the next look
+  } catch (...) {  // out of memory for `forgotten`: the rest wait for the next look
   }
   look_for_abandoned_at_ = std::max(fewest_calls_looked_at, 2 * calls_.size());
 }

@@ -87,6 +87,7 @@ class peer : public std::enable_shared_from_this<peer> {
       encode_locked([&](packer& pk) { pack(pk, request); });
       count_messages_out(1);
       calls_.emplace(request, std::move(reply));
+      ++calls_queued_;
       if (calls_.size() >= look_for_abandoned_at_) [[unlikely]]
         forget_abandoned_calls(forgotten);
       wake = mark_dirty();
@@ -105,8 +106,7 @@ class peer : public std::enable_shared_from_this<peer> {
   /// The answer channel of call `request`, removed (empty when unknown: answered already, or
   /// a forged id).
   reply_handle take_call(std::uint64_t request);
-  /// Calls queued for this peer and not yet answered (within twice those whose callers still
-  /// wait, or 64). Any thread.
+  /// Calls queued for this peer and not yet answered. Any thread.
   [[nodiscard]] std::size_t calls_waiting() const;
 
   // -- I/O thread -------------------------------------------------------------------------------
@@ -118,6 +118,10 @@ class peer : public std::enable_shared_from_this<peer> {
   bool take_io_notice() noexcept {
     return io_notice_.load(std::memory_order_relaxed) && io_notice_.exchange(false, std::memory_order_acquire);
   }
+  /// Every heartbeat interval: looks at the calls waiting (forget_abandoned_calls) if none
+  /// was queued since the last time, so callers that gave up after the last call to this peer
+  /// are forgotten though no call comes to grow the table.
+  void forget_abandoned_calls_if_quiet();
   /// Moves the frames ready to send into `out` and wakes waiting senders.
   void take_frames(std::vector<frame_buffer>& out);
   /// Puts frames taken by take_frames back before everything queued since, in their order (the
@@ -187,10 +191,12 @@ class peer : public std::enable_shared_from_this<peer> {
   void start_frame_with_last_item(std::size_t item_start);
   // A call whose caller has given up (its timeout passed, or it ended) would wait here until
   // its peer answers it, maybe never (a server that keeps deferred answers), and would keep
-  // its caller's cell alive meanwhile. So once the table has doubled since the last look, the
-  // calls it holds are looked at (reply_handle::abandoned) and the abandoned ones move to
-  // `forgotten`: a look costs one read per call, twice as many calls apart as it keeps. A late
-  // answer of a forgotten call finds no entry and is dropped, as a forged id is.
+  // its caller's cell alive meanwhile. So the calls the table holds are looked at
+  // (reply_handle::abandoned) and the abandoned ones move to `forgotten`: by the sender of a
+  // call that doubles the table since the last look (or since answers shrank it to a quarter),
+  // a look of one read per call, as many calls apart as it keeps; and by the I/O thread when
+  // no call came for a heartbeat interval. A late answer of a forgotten call finds no entry
+  // and is dropped, as a forged id is.
   void forget_abandoned_calls(std::vector<reply_handle>& forgotten) noexcept;
   // Copies encoded items in, in a frame of their own when they would not fit the current one.
   void append_locked(const char* items, std::size_t n);
@@ -230,6 +236,8 @@ class peer : public std::enable_shared_from_this<peer> {
   std::unordered_map<std::uint64_t, reply_handle> calls_;
   static constexpr std::size_t fewest_calls_looked_at = 64;
   std::size_t look_for_abandoned_at_ = fewest_calls_looked_at;  // calls_'s size that starts the next look
+  std::uint64_t calls_queued_ = 0;                              // ever, for forget_abandoned_calls_if_quiet
+  std::uint64_t calls_queued_at_quiet_look_ = 0;
   // Set before the wake-up it announces (notify_io), so the turn of the I/O loop that the
   // wake-up causes sees it; a link whose peer has none is passed over by the sweep. Its own
   // line: senders write lock_'s line on every item, and the I/O thread reads this one for

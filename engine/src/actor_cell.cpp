@@ -16,6 +16,10 @@
 
 namespace eam::detail {
 
+// await_tag_ sits in padding (actor_cell.hpp): a cell that grew would take a line more for
+// every actor whose behavior is larger than a few bytes (spawn rounds to whole lines).
+static_assert(sizeof(void*) != 8 || sizeof(actor_cell) <= 176, "an actor cell stays within 176 bytes");
+
 namespace {
 EAM_TLS actor_cell* tls_cell = nullptr;      // the actor whose turn runs on this thread
 EAM_TLS reply_address tls_reply;             // a call's reply, on its way into a task

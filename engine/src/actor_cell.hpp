@@ -375,11 +375,13 @@ class actor_cell {
   // The await ends (answered, timed out, or the actor finishes): its timeout is cancelled and
   // its tag cleared.
   void end_await_marks() noexcept;
-  // The id's low 16 bits. A call awaited always reads as awaited; one no longer awaited may read
-  // as awaited while the actor awaits a call 65,536 later, or no call when its id ends in 16
-  // zero bits (0 then stands for both): each only keeps a forgotten handle a while longer.
+  // The id's low 16 bits, never 0 (no await): 1 for those 16 zero bits. A call awaited always
+  // reads as awaited; one no longer awaited may read as awaited while the actor awaits a call
+  // with the same tag (65,536 calls later, or the next after a 0 turned 1), which only keeps a
+  // forgotten handle until that await ends.
   static constexpr std::uint16_t await_tag(std::uint64_t request_id) noexcept {
-    return static_cast<std::uint16_t>(request_id);
+    const auto low = static_cast<std::uint16_t>(request_id);
+    return low != 0 ? low : 1;
   }
   static constexpr std::uintptr_t held_tag(std::uint64_t request_id) noexcept {
     return static_cast<std::uintptr_t>(request_id << 1) | 1;  // odd: never a timer entry's address

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 using namespace eam::test::remote;
@@ -66,11 +67,12 @@ TEST_SUITE("cluster.abandoned_calls") {
     REQUIRE(a->wait_for_peer("abandon-b", 30s));
     keeper_ref keeper = a->whereis<keeper_ref>("abandon-b", "keeper").value();
 
-    // An actor calls and waits while the others give up around it.
+    // An actor and a thread call and wait while the others give up around them: the looks must
+    // keep both (a waiting caller never reads as gone). Their timeouts outlast any wait below.
     std::atomic<int> patient_answer{-1};
     auto patient = a->system().spawn([keeper, &patient_answer](eam::actor_context&) {
       return eam::behavior{[keeper, &patient_answer](run_calls) -> eam::task<void> {
-        auto op = keeper.call(keep_call{}, std::chrono::milliseconds(120'000));  // named: see task.hpp on GCC 12
+        auto op = keeper.call(keep_call{}, std::chrono::milliseconds(1'200'000));  // named: see task.hpp on GCC 12
         auto r = co_await op;
         patient_answer = r ? r.value() : -2;
       }};
@@ -78,6 +80,12 @@ TEST_SUITE("cluster.abandoned_calls") {
     eam::message go = eam::message::of(run_calls{1, 0});
     REQUIRE(eam::send(patient, go) == eam::cast_result::sent);
     REQUIRE(eventually([&] { return a->stats().calls_waiting == 1; }, 30s));
+    int patient_thread_answer = -1;
+    std::thread patient_thread([&] {
+      auto r = keeper.call(keep_call{}, 1200s).get();
+      patient_thread_answer = r ? r.value() : -2;
+    });
+    REQUIRE(eventually([&] { return a->stats().calls_waiting == 2; }, 30s));
 
     // An actor whose calls each time out before it makes the next.
     constexpr int actor_calls = 300;
@@ -102,16 +110,21 @@ TEST_SUITE("cluster.abandoned_calls") {
       if (keeper.call(keep_call{}, 1ms).get().code() == eam::errc::timeout) ++thread_timeouts;
     REQUIRE(thread_timeouts == thread_calls);
 
-    // Each call's look happens as it is queued, after every earlier caller gave up: 401 calls
-    // went out, and what is left is the patient one and those since the last look.
+    // A look happens as a call is queued, after every earlier caller gave up: 402 calls went
+    // out, and what is left is the two patient ones and those since the last look.
     const std::size_t waiting = a->stats().calls_waiting;
-    CHECK(waiting >= 1);
+    CHECK(waiting >= 2);
     CHECK(waiting <= 64);
+    // No call goes out now: the node's I/O thread looks within a heartbeat interval or two.
+    CHECK(eventually([&] { return a->stats().calls_waiting == 2; }, 120s));
 
-    // The keeper answers all 401 now: the patient actor gets its answer, the others are dropped.
+    // The keeper answers all 402 now: the patient callers get theirs, the others are dropped.
     keeper.cast(answer_all{});
+    patient_thread.join();
+    constexpr int kept = 2 + actor_calls + thread_calls;
+    CHECK(patient_thread_answer == kept);
     CHECK(eventually([&] { return patient_answer.load() != -1; }, 60s));
-    CHECK(patient_answer.load() == 1 + actor_calls + thread_calls);
+    CHECK(patient_answer.load() == kept);
     CHECK(eventually([&] { return a->stats().calls_waiting == 0; }, 60s));
     CHECK(a->stats().bad_frames == 0);
     a->shutdown();

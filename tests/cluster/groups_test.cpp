@@ -77,6 +77,21 @@ TEST_SUITE("cluster.groups") {
     CHECK(here->leave_group("others", local).code() == eam::cluster::cluster_errc::not_joined);
     REQUIRE(here->leave_group("workers", local));
     CHECK(eventually([&] { return size_seen_by(*here, "c", "workers") == 3; }));
+
+    // An actor that has ended joins nothing, here or at the peers (a live one joined after it
+    // is the barrier: the peers apply joins in order).
+    const auto member_here = [](eam::actor_context&) {
+      return eam::behavior{[](whoami) { return std::string("here"); }};
+    };
+    auto ended = here->system().spawn(member_here);
+    here->system().stop(ended);
+    REQUIRE(eventually([&] { return !ended.is_alive(); }));
+    CHECK(here->join_group("workers", ended));
+    auto later = here->system().spawn(member_here);
+    REQUIRE(here->join_group("workers", later));
+    CHECK(here->local_group_members("workers") == std::vector<eam::actor_ref>{later});
+    CHECK(eventually([&] { return size_seen_by(*here, "c", "workers") == 4; }));
+    CHECK(member_nodes(*here, "workers") == everyone);
   }
 
   TEST_CASE("members that end or whose node dies leave everywhere and a node that joins later learns every member") {

@@ -140,15 +140,22 @@ TEST_SUITE("cluster.remote") {
     auto a = start_here({b.address()});
     REQUIRE(a->wait_for_peer("b", 30s));
     // Spawned as the first node's actor was, twice a block of ids over: ids per system would
-    // give one of these the kept ref's id.
-    for (int i = 0; i < 128; ++i) CHECK(a->system().spawn(misdirected).id() != kept.id());
+    // give one of these the kept ref's id. Each is exported (its ref crosses the wire once), so
+    // a peer could reach the one that had it.
     auto echo_b = a->whereis<echo_ref>("b", "echo").value();
+    for (int i = 0; i < 128; ++i) {
+      auto fresh = eam::unchecked_typed_ref_cast<eam::typed_ref<std::string(echo)>>(a->system().spawn(misdirected));
+      CHECK(fresh.id() != kept.id());
+      const auto reply = echo_b.call(call_back{fresh, "ping"}, 30s).get();
+      CHECK((reply.has_value() && reply.value() == "misdirected"));
+    }
+    REQUIRE(reached.load() == 128);
     const auto answer =
         echo_b.call(call_back{eam::unchecked_typed_ref_cast<eam::typed_ref<std::string(echo)>>(kept), "ping"}, 30s)
             .get();
     REQUIRE(answer.has_value());                   // the ref crossed the wire
     CHECK(answer.value().starts_with("error: "));  // as an ended actor
-    CHECK(reached.load() == 0);
+    CHECK(reached.load() == 128);
     CHECK(echo_b.call(echo{"still here"}).get().value() == "still here");
   }
 

@@ -74,8 +74,8 @@ TEST_SUITE("engine.spawn") {
   }
 
   TEST_CASE("actors spawned by two workers at once, by a thread outside and by an actor of another system get distinct ids") {
-    // Every thread hands out ids from blocks it took from the system (actor_ids.hpp); a worker
-    // of another system holds a block of its own system's, which must not serve this one.
+    // Every thread hands out ids from blocks it took from one counter for the process
+    // (actor_ids.hpp); a worker of another system serves both systems from its block.
     constexpr int per_spawner = 2'000, from_outside = 500, from_other_system = 100;
     eam::actor_system system({.workers = 2, .adaptive_workers = false});
     auto idle = [](eam::actor_context&) { return eam::behavior{[](get) { return 0; }}; };
@@ -92,8 +92,8 @@ TEST_SUITE("engine.spawn") {
       });
       spawner.cast(per_spawner);
     }
-    // An actor of another system spawns in its own first (its worker then holds a block of
-    // that system's ids), then into this one.
+    // An actor of another system spawns in its own first (its worker then holds a block it
+    // began there), then into this one.
     eam::actor_system other({.workers = 1});
     std::promise<std::vector<std::uint64_t>> from_other;
     auto visitor = other.spawn([&system, &from_other, idle](eam::actor_context& ctx) {

@@ -115,9 +115,9 @@ struct transport_stats {
   std::uint64_t exported_watched = 0;
   std::size_t peers_connected = 0;
   /// Calls of this node's actors and threads sent to connected peers and not yet answered. A
-  /// call whose caller gave up (its timeout passed, or it ended) is forgotten once its peer's
-  /// table has doubled since it was last looked at: this stays within twice the calls still
-  /// awaited, or 64 a peer, whether or not the peers ever answer.
+  /// call whose caller gave up (its timeout passed, or it ended) is forgotten, whether or not
+  /// its peer ever answers: when the peer's table has doubled since it was last looked at, and
+  /// within a heartbeat interval or two once no call goes to that peer.
   std::size_t calls_waiting = 0;
   /// Actors moved away from this node (migrate), migrations that failed, and messages the old
   /// selves of moved actors passed on to their successors.
