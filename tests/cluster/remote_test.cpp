@@ -120,7 +120,7 @@ TEST_SUITE("cluster.remote") {
     CHECK(echo_b.call(echo{"still here"}).get().value() == "still here");
   }
 
-  TEST_CASE("a ref kept past its node's end leaves the node started after it as an ended actor, reaching none of its") {
+  TEST_CASE("a ref kept past its node's end is sent by the node started after it as an ended actor, reaching none of its actors") {
     child_node b = start_child();
     std::atomic<int> reached{0};
     const auto misdirected = [&reached](eam::actor_context&) {
