@@ -4,6 +4,7 @@
 #include "actor_ids.hpp"
 #include "allocator.hpp"
 #include "system_state.hpp"
+#include "usable_cpus.hpp"
 
 #include <eam/engine/telemetry.hpp>
 
@@ -28,8 +29,7 @@ std::string local_node_id() {
 
 system_state::system_state(const system_config& cfg)
     : config(cfg),
-      scheduler(cfg.workers != 0 ? cfg.workers : std::max(1u, std::thread::hardware_concurrency()), cfg.throughput,
-                cfg.adaptive_workers),
+      scheduler(cfg.workers != 0 ? cfg.workers : internal::usable_cpus(), cfg.throughput, cfg.adaptive_workers),
       caller_turns(cfg.calls_run_on_caller) {
   // Before the scheduler starts its workers (actor_system's constructor): their heaps then
   // take their memory with the option on.

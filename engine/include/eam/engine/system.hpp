@@ -24,7 +24,8 @@ namespace eam {
 class message_forwarder;
 
 struct system_config {
-  /// Worker threads; 0 means one per hardware thread.
+  /// Worker threads; 0 means one per CPU this process may use: its affinity mask (taskset, a
+  /// CPU set), lowered to its cgroup's CPU quota rounded up (a container's CPU limit).
   unsigned workers = 0;
   /// Run fewer of the workers while fewer do more work: actors that talk in a tight group (a
   /// hub and its clients, a ring) run faster on one core than spread over two, where every
