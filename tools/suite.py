@@ -594,7 +594,9 @@ def main():
     parser.add_argument("--systems", default=",".join(ALL_SYSTEMS),
                         help="comma-separated: " + ", ".join(ALL_SYSTEMS) + " (zmq, zmq-batch: remote group only)")
     parser.add_argument("--reps", type=int, default=5, help="runs per workload and system (default 5)")
-    parser.add_argument("--workers", type=int, default=os.cpu_count(), help="worker threads for every system")
+    # The CPUs this process may run on (its affinity mask, as nproc counts them), not the
+    # machine's: pinned to 2 of 16 CPUs, every system would otherwise get 16 threads on 2 CPUs.
+    parser.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)), help="worker threads for every system")
     parser.add_argument("--size", type=float, default=1.0, help="scales every workload (1 = published defaults)")
     parser.add_argument("--quick", action="store_true", help="size 0.1, one run each, no worker scaling, no CPU pairs")
     parser.add_argument("--verify", action="store_true",
