@@ -75,15 +75,24 @@ std::optional<double> parse_number(std::string_view text) {
   return value;
 }
 
+// Quota over period, both positive numbers; nullopt otherwise.
+std::optional<double> cpus_of(std::string_view quota_text, std::string_view period_text) {
+  const auto quota = parse_number(quota_text), period = parse_number(period_text);
+  if (!quota || !period || *quota <= 0 || *period <= 0) return std::nullopt;
+  return *quota / *period;
+}
+
+void keep_lowest(std::optional<double>& lowest, std::optional<double> q) {
+  if (q && (!lowest || *q < *lowest)) lowest = q;
+}
+
 // cgroup v2: "max 100000" (none) or "<quota> <period>".
 std::optional<double> v2_quota(const std::string& directory, const auto& read) {
   const auto text = read(directory + "/cpu.max");
   if (!text) return std::nullopt;
   const auto fields = split(*text, ' ');
   if (fields.size() != 2 || fields[0] == "max") return std::nullopt;
-  const auto quota = parse_number(fields[0]), period = parse_number(fields[1]);
-  if (!quota || !period || *quota <= 0 || *period <= 0) return std::nullopt;
-  return *quota / *period;
+  return cpus_of(fields[0], fields[1]);
 }
 
 // cgroup v1: cpu.cfs_quota_us (-1: none) over cpu.cfs_period_us.
@@ -91,9 +100,7 @@ std::optional<double> v1_quota(const std::string& directory, const auto& read) {
   const auto quota_text = read(directory + "/cpu.cfs_quota_us");
   const auto period_text = read(directory + "/cpu.cfs_period_us");
   if (!quota_text || !period_text) return std::nullopt;
-  const auto quota = parse_number(*quota_text), period = parse_number(*period_text);
-  if (!quota || !period || *quota <= 0 || *period <= 0) return std::nullopt;
-  return *quota / *period;
+  return cpus_of(*quota_text, *period_text);
 }
 
 // The lowest quota from `directory` up to the mount point: a parent's limit binds its children.
@@ -101,7 +108,7 @@ template <class Quota>
 std::optional<double> lowest_up_to(const mount& m, std::string directory, const Quota& quota_at) {
   std::optional<double> lowest;
   for (int depth = 0; depth < 64; ++depth) {  // bounded: a path has at most so many levels
-    if (const auto q = quota_at(directory); q && (!lowest || *q < *lowest)) lowest = q;
+    keep_lowest(lowest, quota_at(directory));
     const auto parent_end = directory.rfind('/');
     if (directory.size() <= m.point.size() || parent_end == std::string::npos || parent_end == 0) break;
     directory.resize(parent_end);
@@ -123,9 +130,6 @@ std::optional<double> cgroup_cpu_quota(std::string_view proc_self_cgroup, std::s
                                        const std::function<std::optional<std::string>(const std::string& path)>& read) {
   const mounts found = find_mounts(mountinfo);
   std::optional<double> lowest;
-  const auto lower = [&lowest](std::optional<double> q) {
-    if (q && (!lowest || *q < *lowest)) lowest = q;
-  };
   // Lines "hierarchy-id:controllers:path"; the unified hierarchy's is "0::path".
   for (const auto line : split(proc_self_cgroup, '\n')) {
     const auto first = line.find(':');
@@ -135,10 +139,10 @@ std::optional<double> cgroup_cpu_quota(std::string_view proc_self_cgroup, std::s
     const std::string_view path = line.substr(second + 1);
     if (path.empty() || path.front() != '/') continue;
     if (id == "0" && controllers.empty() && found.v2)
-      lower(lowest_up_to(*found.v2, directory_of(*found.v2, path),
+      keep_lowest(lowest, lowest_up_to(*found.v2, directory_of(*found.v2, path),
                          [&read](const std::string& d) { return v2_quota(d, read); }));
     else if (lists(controllers, "cpu") && found.v1_cpu)
-      lower(lowest_up_to(*found.v1_cpu, directory_of(*found.v1_cpu, path),
+      keep_lowest(lowest, lowest_up_to(*found.v1_cpu, directory_of(*found.v1_cpu, path),
                          [&read](const std::string& d) { return v1_quota(d, read); }));
   }
   return lowest;
