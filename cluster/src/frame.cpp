@@ -1,7 +1,8 @@
 #include "frame.hpp"
 
+#include "object_reader.hpp"
+
 #include <exception>
-#include <optional>
 
 namespace eam::cluster::internal {
 
@@ -14,45 +15,6 @@ const msgpack::unpack_limit item_limits(/*array*/ 1u << 16, /*map*/ 1u << 16, /*
 // A payload read on its own (head_reader): one level less, as it sits inside its item's array.
 const msgpack::unpack_limit payload_limits(item_limits.array(), item_limits.map(), item_limits.str(), item_limits.bin(),
                                            item_limits.ext(), item_limits.depth() - 1);
-
-// Strings and binaries point into the frame instead of being copied: the frame outlives its
-// decoding, and payload types copy what they keep.
-bool refer_to_frame(msgpack::type::object_type, std::size_t, void*) { return true; }
-
-// Reads the items of one frame in turn with one parse context and one object builder.
-// msgpack::unpack makes both afresh for every item, and each reserves a stack of 32 entries on
-// the heap: two allocations per item on the I/O thread, about a third of an item's decoding.
-// The parse context is msgpack-cxx's own (detail::parse_helper, what unpack uses inside); the
-// limits and the errors are unpack's: a truncated item throws insufficient_bytes, bad bytes
-// throw parse_error, and the builder throws on a size or depth beyond `item_limits`.
-class item_reader {
- public:
-  item_reader(msgpack::zone& zone, const msgpack::unpack_limit& limits)
-      : builder_(&refer_to_frame, nullptr, limits), context_(builder_) {
-    builder_.set_zone(zone);
-    builder_.set_referenced(false);  // its constructor leaves the flag unset; nothing here reads it
-  }
-  item_reader(const item_reader&) = delete;
-  item_reader& operator=(const item_reader&) = delete;
-
-  // The item at `offset` (before `size`), which is moved past it. Valid until the next read or
-  // until the zone is cleared.
-  const msgpack::object& next(const char* data, std::size_t size, std::size_t& offset) {
-    context_.init();  // the builder's too
-    std::size_t end = offset;
-    switch (context_.execute(data, size, end)) {
-      case msgpack::PARSE_SUCCESS: offset = end; return builder_.data();
-      case msgpack::PARSE_CONTINUE: throw msgpack::insufficient_bytes("insufficient bytes");
-      default:  // the builder has thrown already for everything else it can return
-        throw msgpack::parse_error("parse error");
-    }
-  }
-
- private:
-  using builder = msgpack::v2::detail::create_object_visitor;
-  builder builder_;
-  msgpack::detail::parse_helper<builder> context_;
-};
 
 // The head of an item read straight from its bytes: an array's length, an unsigned integer, a
 // string, each in the encodings a packer writes (msgpack-c's for these values). False, with
@@ -169,7 +131,7 @@ message payload(std::string_view name, const msgpack::object& o) {
 // (callgrind). False, with nothing read, for any other item or encoding: visit_item then reads
 // it whole, so a frame decodes to what that path alone gives, errors included (the payload
 // reader's depth is one less, as the payload sits one level down in the item).
-bool visit_common_item(const char* data, std::size_t size, std::size_t& offset, item_reader& payloads,
+bool visit_common_item(const char* data, std::size_t size, std::size_t& offset, object_reader& payloads,
                        frame_visitor& v) {
   head_reader head(data, size, offset);
   std::uint32_t fields = 0;
@@ -189,7 +151,7 @@ bool visit_common_item(const char* data, std::size_t size, std::size_t& offset, 
     default: return false;
   }
   std::size_t end = head.offset(data);
-  const msgpack::object& body = payloads.next(data, size, end);
+  const msgpack::object body = payloads.read(data, size, end);
   offset = end;
   message m = payload(name, body);
   if (!m) {
@@ -311,13 +273,10 @@ decode_outcome decode_frame(std::span<const std::byte> frame, frame_visitor& v) 
       }
       case frame_kind::data: {
         msgpack::zone zone;  // one for the frame, emptied after each item
-        item_reader payloads(zone, payload_limits);
-        std::optional<item_reader> items;  // made for the first item of another shape
+        object_reader payloads(zone, payload_limits);
+        object_reader items(zone, item_limits);
         while (offset < size) {
-          if (!visit_common_item(data, size, offset, payloads, v)) {
-            if (!items) items.emplace(zone, item_limits);
-            visit_item(items->next(data, size, offset), v);
-          }
+          if (!visit_common_item(data, size, offset, payloads, v)) visit_item(items.read(data, size, offset), v);
           ++out.items;
           zone.clear();
         }

@@ -3,13 +3,16 @@
 // into this program (tests/CMakeLists.txt, eam_fuzz_frame), so that they are instrumented.
 //
 // Every item is looked at (type names read, payloads walked, values re-encoded and decoded
-// again), and the outcome is checked against what the visitor saw. Refs decode as empty refs
-// (no node here); encoding a live ref throws, as it does without a node.
+// again), and the outcome is checked against what the visitor saw. The bytes are also read as
+// one msgpack value, after the frame's two header bytes and from the start, by the decoder's
+// reader (object_reader.hpp) and by msgpack::unpack, which must agree (object_reader_oracle.hpp). Refs decode as empty
+// refs (no node here); encoding a live ref throws, as it does without a node.
 //
 // Seeds: EAM_FUZZ_WRITE_SEEDS=<dir> eam_fuzz_frame  writes the valid frames of
 // tests/cluster/fuzz_corpus/ (hello, heartbeat, leave, data frames with every item kind and the
 // payload types below) and exits.
 #include "frame.hpp"
+#include "object_reader_oracle.hpp"
 #include "ref_resolver.hpp"
 
 #include <eam/cluster/errc.hpp>
@@ -419,6 +422,21 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (visitor.calls != out.items) fuzz::fail("the items counted are not the items visited");
   } else if (out.items != 0 || visitor.calls != (out.bad ? 0u : 1u)) {
     fuzz::fail("a hello, heartbeat or leave was not visited exactly once");
+  }
+  // The decoder's limits, and limits that inputs this size reach.
+  static const msgpack::unpack_limit frame_limits(1u << 16, 1u << 16, 8u << 20, 8u << 20, 1u << 16, 32);
+  static const msgpack::unpack_limit tight_limits(8, 4, 16, 16, 8, 4);
+  const auto* bytes = reinterpret_cast<const char*>(data);
+  for (const std::size_t offset : {std::size_t{0}, std::size_t{2}}) {
+    if (offset > size) break;
+    for (const msgpack::unpack_limit* limits : {&frame_limits, &tight_limits}) {
+      const std::string differs = eam::cluster::test::disagreement(bytes, size, offset, *limits);
+      if (!differs.empty()) {
+        std::fprintf(stderr, "fuzz_frame: the two msgpack readers differ at offset %zu:\n%s\n", offset,
+                     differs.c_str());
+        std::abort();
+      }
+    }
   }
   return 0;
 }
