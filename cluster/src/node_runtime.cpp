@@ -50,6 +50,13 @@ std::string default_node_id() {
   return std::string(host) + "-" + std::to_string(::getpid()) + "-" + suffix;
 }
 
+// What a hello accepts as a node's name (frame.cpp): a ref naming anything else names no node
+// that could ever connect.
+bool could_be_node_id(std::string_view id) {
+  return !id.empty() && id.size() <= 200 &&
+         std::all_of(id.begin(), id.end(), [](char c) { return c > ' ' && c <= '~'; });
+}
+
 std::uint64_t random_incarnation() {
   std::random_device rd;
   std::uint64_t x = 0;
@@ -590,22 +597,35 @@ void node_runtime::on_hello(const std::string& routing_id, hello&& h) {
     }
     peer_down(known, "restarted");  // a new incarnation: the old one's refs stay dead
   }
-  auto p = std::make_shared<peer>(h.node, h.incarnation, h.address,
-                                  peer_limits{config_.send_buffer_bytes, frame_target_bytes, config_.max_frame_bytes},
-                                  wake_fd_, sender_waits_, std::make_shared<send_gate>(*this));
+  // The peer is connected in the table first, in one step with leaving the pending ones: a ref
+  // to the node decoded meanwhile (on another thread) finds it, and sends to it wait in its
+  // buffer for the link below, as they did while it was pending.
+  std::shared_ptr<peer> p, other_life;
+  {
+    std::lock_guard lock(peers_lock_);
+    if (auto it = pending_peers_.find(h.node); it != pending_peers_.end()) {
+      (it->second.p->incarnation == h.incarnation ? p : other_life) = std::move(it->second.p);
+      pending_peers_.erase(it);
+    }
+    if (p)
+      p->address = h.address;
+    else
+      p = std::make_shared<peer>(h.node, h.incarnation, h.address,
+                                 peer_limits{config_.send_buffer_bytes, frame_target_bytes, config_.max_frame_bytes},
+                                 wake_fd_, sender_waits_, std::make_shared<send_gate>(*this));
+    std::shared_ptr<peer>& slot = peers_[p->node];
+    if (slot) messages_out_of_gone_peers_ += slot->messages_out();  // an earlier life of the node
+    slot = p;
+  }
+  if (other_life) pending_peer_gone(other_life, "its node connected as another life");
   by_routing_id_[routing_id] = p;
   link* out = nullptr;
   for (auto& l : links_)
     if (l->address == h.address && !l->to && l->dealer != nullptr) out = l.get();
   if (out == nullptr) out = &dial(h.address, false);
   out->to = p;
+  out->flush_again = true;  // what was sent to it while it was pending waits in its buffer
   open_gate_if_plain(*out);
-  {
-    std::lock_guard lock(peers_lock_);
-    std::shared_ptr<peer>& slot = peers_[p->node];
-    if (slot) messages_out_of_gone_peers_ += slot->messages_out();  // an earlier life of the node
-    slot = p;
-  }
   peers_changed_.notify_all();
   log_.info("node {} ({}) connected", p->node, p->address);
   emit_peer_event("libeam.cluster.peer_connected", config_.node_id, *p, "hello");
@@ -638,16 +658,7 @@ void node_runtime::peer_down(std::shared_ptr<peer> p, std::string_view why) {
     if (given_up_.size() < 4096) given_up_.insert(it->first);
     it = by_routing_id_.erase(it);
   }
-  std::unordered_map<std::uint64_t, local_proxy> gone;
-  {
-    std::lock_guard lock(proxies_lock_);
-    if (auto it = proxies_.find(p.get()); it != proxies_.end()) {
-      gone.swap(it->second);
-      proxies_.erase(it);
-    }
-    for (auto& [id, proxy] : gone) proxy_identity_.erase(proxy.ref.cell());
-  }
-  for (auto& [id, proxy] : gone) system_->stop(proxy.ref, exit_reason::noconnection());
+  stop_proxies_of(p);
   {
     std::lock_guard lock(exports_lock_);
     // An actor no other peer watches leaves the table: its end then has nobody to tell.
@@ -685,6 +696,29 @@ void node_runtime::peer_down(std::shared_ptr<peer> p, std::string_view why) {
   }
   log_.info("node {} is gone ({})", p->node, why);
   emit_peer_event("libeam.cluster.peer_disconnected", config_.node_id, *p, why);
+}
+
+void node_runtime::stop_proxies_of(const std::shared_ptr<peer>& p) {
+  std::unordered_map<std::uint64_t, local_proxy> gone;
+  {
+    std::lock_guard lock(proxies_lock_);
+    if (auto it = proxies_.find(p.get()); it != proxies_.end()) {
+      gone.swap(it->second);
+      proxies_.erase(it);
+    }
+    for (auto& [id, proxy] : gone) proxy_identity_.erase(proxy.ref.cell());
+  }
+  for (auto& [id, proxy] : gone) system_->stop(proxy.ref, exit_reason::noconnection());
+}
+
+void node_runtime::pending_peer_gone(const std::shared_ptr<peer>& p, std::string_view why) {
+  p->go_down();  // its calls fail with transport_error; senders waiting for room go on
+  stop_proxies_of(p);
+  {
+    std::lock_guard lock(peers_lock_);
+    messages_out_of_gone_peers_ += p->messages_out();  // after go_down: all of it
+  }
+  log_.info("node {}, named by a ref, is gone before it connected ({})", p->node, why);
 }
 
 void node_runtime::read_link_events() {
@@ -919,6 +953,19 @@ void node_runtime::heartbeat_and_expire() {
               std::chrono::duration_cast<std::chrono::milliseconds>(now - p->last_heard).count());
     peer_down(p, "silent past heartbeat_timeout");
   }
+  std::vector<std::shared_ptr<peer>> never_connected;
+  {
+    std::lock_guard lock(peers_lock_);
+    for (auto it = pending_peers_.begin(); it != pending_peers_.end();) {
+      if (now < it->second.give_up_at) {
+        ++it;
+        continue;
+      }
+      never_connected.push_back(std::move(it->second.p));
+      it = pending_peers_.erase(it);
+    }
+  }
+  for (auto& p : never_connected) pending_peer_gone(p, "not connected within connect_wait");
   if (now - last_quiet_calls_look_ >= config_.heartbeat_interval) {
     last_quiet_calls_look_ = now;
     std::vector<std::shared_ptr<peer>> peers;
@@ -1095,9 +1142,25 @@ detail::wire_ref node_runtime::encode(const actor_ref& ref) {
 
 actor_ref node_runtime::decode(const detail::wire_ref& ref) {
   if (ref.node == config_.node_id) return ref.incarnation == incarnation_ ? exported(ref.actor) : actor_ref{};
-  std::shared_ptr<peer> p = find_peer(ref.node);
-  if (!p || p->incarnation != ref.incarnation) return {};  // an unknown node, or an old life of it: a dead ref
+  std::shared_ptr<peer> p = peer_for_ref(ref);
+  if (!p) return {};  // an old life of the node, or no room to wait for it: a dead ref
   return proxy_for(p, ref.actor, {});
+}
+
+std::shared_ptr<peer> node_runtime::peer_for_ref(const detail::wire_ref& ref) {
+  std::lock_guard lock(peers_lock_);
+  if (const auto it = peers_.find(ref.node); it != peers_.end())
+    return it->second->incarnation == ref.incarnation ? it->second : nullptr;
+  if (const auto it = pending_peers_.find(ref.node); it != pending_peers_.end())
+    return it->second.p->incarnation == ref.incarnation ? it->second.p : nullptr;
+  if (config_.connect_wait.count() <= 0 || pending_peers_.size() >= max_pending_peers || !could_be_node_id(ref.node) ||
+      stopping_.load(std::memory_order_acquire))
+    return nullptr;
+  auto p = std::make_shared<peer>(ref.node, ref.incarnation, std::string(),
+                                  peer_limits{config_.send_buffer_bytes, frame_target_bytes, config_.max_frame_bytes},
+                                  wake_fd_, sender_waits_, std::make_shared<send_gate>(*this));
+  pending_peers_.emplace(ref.node, pending_peer{p, std::chrono::steady_clock::now() + config_.connect_wait});
+  return p;
 }
 
 actor_ref node_runtime::proxy_for(const std::shared_ptr<peer>& p, std::uint64_t remote_id,
@@ -1199,6 +1262,10 @@ transport_stats node_runtime::stats() const {
   s.frames_from_senders = frames_from_senders_.load(std::memory_order_relaxed);
   s.exported_watched = exported_watched_.load(std::memory_order_relaxed);
   s.peers_connected = connected_peers().size();
+  {
+    std::lock_guard lock(peers_lock_);
+    s.peers_pending = pending_peers_.size();
+  }
   s.migrated = migrations_.load(std::memory_order_relaxed);
   s.migration_failures = migrations_failed_.load(std::memory_order_relaxed);
   s.relayed = relayed_->load(std::memory_order_relaxed);
@@ -1234,12 +1301,14 @@ void node_runtime::shutdown() {
   {
     std::lock_guard lock(peers_lock_);
     for (auto& [node, p] : peers_) left.push_back(p);
+    for (auto& [node, pending] : pending_peers_) left.push_back(pending.p);  // none is made from now on
   }
   for (auto& p : left) p->go_down();
   {
     std::lock_guard lock(peers_lock_);
-    for (auto& [node, p] : peers_) messages_out_of_gone_peers_ += p->messages_out();  // after go_down: all of it
+    for (auto& p : left) messages_out_of_gone_peers_ += p->messages_out();  // after go_down: all of it
     peers_.clear();
+    pending_peers_.clear();
   }
   close_waits();
   std::lock_guard lock(lookups_lock_);

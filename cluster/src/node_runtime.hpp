@@ -190,6 +190,10 @@ class node_runtime final : public ref_resolver,
   void on_frame(const std::string& routing_id, std::span<const std::byte> frame);
   void on_hello(const std::string& routing_id, hello&& h);
   void peer_down(std::shared_ptr<peer> p, std::string_view why);
+  /// A pending peer (pending_peers_) that will not connect: removed from the table already.
+  void pending_peer_gone(const std::shared_ptr<peer>& p, std::string_view why);
+  /// Ends the proxies of `p`'s actors with `noconnection` (their watchers and links hear it).
+  void stop_proxies_of(const std::shared_ptr<peer>& p);
   void note_bad_frame(std::string_view from, std::string_view why);
   void read_datagrams();
   void send_on_link(link& l, std::span<const std::byte> frame);
@@ -231,6 +235,10 @@ class node_runtime final : public ref_resolver,
 
   // shared tables
   std::shared_ptr<peer> find_peer(std::string_view node) const;
+  /// The peer that a ref from the wire names: the connected one of its node, if that is the
+  /// ref's life; else the node's pending peer (made now if there is none). Null for an old life,
+  /// a name no node could have, or when max_pending_peers are pending already: a dead ref.
+  std::shared_ptr<peer> peer_for_ref(const detail::wire_ref& ref);
   actor_ref proxy_for(const std::shared_ptr<peer>& p, std::uint64_t remote_id, std::vector<proxy::signature> sigs);
   actor_ref exported(std::uint64_t id) const;
   void export_actor(const actor_ref& ref);
@@ -346,6 +354,19 @@ class node_runtime final : public ref_resolver,
   mutable std::mutex peers_lock_;
   std::condition_variable peers_changed_;
   std::unordered_map<std::string, std::shared_ptr<peer>> peers_;
+  // Nodes not connected (yet) that a ref from the wire named: a member that joined a moment ago,
+  // whose ref came through a third node before this node dialled it. Its proxies are made on a
+  // peer that is not connected: what is sent to them waits in its buffer, in order, until its
+  // hello (on_hello takes the same peer), or until `give_up_at` (config_.connect_wait), when
+  // the peer goes down as a connected one would. Guarded by peers_lock_ (taken with peers_, so
+  // that a ref decoded while the hello arrives finds one or the other).
+  struct pending_peer {
+    std::shared_ptr<peer> p;
+    std::chrono::steady_clock::time_point give_up_at;
+  };
+  std::unordered_map<std::string, pending_peer> pending_peers_;
+  // Refs from the wire name nodes: a peer inventing names must not make one pending each.
+  static constexpr std::size_t max_pending_peers = 64;
   // What the peers no longer in peers_ counted in messages_out (guarded by peers_lock_): each
   // peer counts its own under its buffer's lock, which its senders write anyway.
   std::uint64_t messages_out_of_gone_peers_ = 0;

@@ -45,7 +45,9 @@ class peer : public std::enable_shared_from_this<peer> {
 
   const std::string node;
   const std::uint64_t incarnation;
-  const std::string address;
+  /// Empty while the peer is pending (a ref named its node before it connected); set at its
+  /// hello. Written and read on the I/O thread only.
+  std::string address;
 
   /// Packs one of the node's own items (`pack(packer&)`: an answer, a monitor, a lookup) into
   /// the outgoing buffer, waiting for room first. False when the peer is gone (nothing was

@@ -80,6 +80,12 @@ struct node_config {
   std::size_t max_frame_bytes = 16u << 20;
   /// How long a whereis waits for the remote node's answer.
   std::chrono::milliseconds lookup_timeout{5000};
+  /// A ref that arrives naming an actor of a node this node is not connected to yet (a member
+  /// that joined a moment ago, whose ref came through a third node) works: what is sent to it,
+  /// its watches and its calls wait, in order, for the connection, up to this long. A node not
+  /// connected by then is gone for them: watchers get `noconnection`, calls fail with
+  /// `transport_error`, casts are dropped. 0: such a ref arrives dead.
+  std::chrono::milliseconds connect_wait{10000};
   /// A node holds about five file descriptors per peer, so the usual soft limit of 1,024 runs
   /// out at about two hundred peers. When set, start_node raises the process's soft limit
   /// (RLIMIT_NOFILE) to its hard limit, as many servers do at start, and logs it.
@@ -114,6 +120,9 @@ struct transport_stats {
   /// watch is in place before the ref leaves).
   std::uint64_t exported_watched = 0;
   std::size_t peers_connected = 0;
+  /// Nodes not connected that refs from the wire named, waiting for their connection
+  /// (node_config::connect_wait); at most 64: a ref to a further one arrives dead.
+  std::size_t peers_pending = 0;
   /// Calls of this node's actors and threads sent to connected peers and not yet answered. A
   /// call whose caller gave up (its timeout passed, or it ended) is forgotten, whether or not
   /// its peer ever answers: when the peer's table has doubled since it was last looked at, and

@@ -1,0 +1,218 @@
+// A ref that names an actor of a node this node is not connected to yet (it came through a third
+// node) works: what is sent to it, its watch and a call wait for the connection, in order, and
+// a node that does not connect within connect_wait is gone for them (noconnection,
+// transport_error). Nodes in this process, each on its own loopback address in a network
+// namespace made for the test, where iptables keeps two of them apart for as long as the test
+// says: the "not connected yet" is then certain, not a race with gossip. The test re-runs itself
+// inside `unshare --net`.
+#include "test_actors.hpp"
+
+#include "../support/eventually.hpp"
+
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <optional>
+
+using namespace eam::test::remote;
+using eam::test::eventually;
+using namespace std::chrono_literals;
+
+namespace {
+
+const std::string cookie = "a-test-cookie-of-enough-length";
+
+/// To the relay: watch `target`, cast it `count` numbered seqs, then call it for its tally.
+struct relay_to {
+  sink_ref target;
+  std::uint64_t count = 0;
+  MSGPACK_DEFINE(target, count);
+};
+using relay_ref = eam::typed_ref<void(relay_to)>;
+
+/// What the relay saw of its target (any thread).
+struct relay_log {
+  std::mutex lock;
+  std::optional<eam::exit_reason> down;
+  std::optional<eam::result<sink_state>> answer;
+  bool got_ref = false, ref_was_alive = false;
+};
+
+void register_pending_test_messages() {
+  static const bool done = [] {
+    register_messages();
+    eam::cluster::register_message<relay_to>("pending_peers_test.relay_to");
+    return true;
+  }();
+  (void)done;
+}
+
+std::unique_ptr<eam::cluster::node> start_on(std::string id, std::string bind, std::vector<std::string> seeds,
+                                             std::chrono::milliseconds connect_wait) {
+  register_pending_test_messages();
+  eam::cluster::node_config config;
+  config.node_id = std::move(id);
+  config.bind_address = std::move(bind);
+  config.seeds = std::move(seeds);
+  config.cookie = cookie;
+  config.membership = fast_membership();
+  config.connect_wait = connect_wait;
+  config.system.workers = 1;
+  return eam::cluster::start_node(config).value();
+}
+
+void spawn_sink(eam::cluster::node& n) {
+  n.system().spawn({.name = "sink"}, [](eam::actor_context& ctx) {
+    auto& state = ctx.make_state<sink_state>();
+    return eam::behavior{[&state](const seq& s) {
+                           if (s.n != state.count) state.in_order = false;
+                           ++state.count;
+                           state.sum += s.n;
+                         },
+                         [&state](get_sink) { return state; }};
+  });
+}
+
+std::shared_ptr<relay_log> spawn_relay(eam::cluster::node& n) {
+  auto log = std::make_shared<relay_log>();
+  n.system().spawn({.name = "relay"}, [log](eam::actor_context& ctx) {
+    return eam::behavior{[log, &ctx](const relay_to& r) -> eam::task<void> {
+                           {
+                             std::lock_guard guard(log->lock);
+                             log->got_ref = true;
+                             log->ref_was_alive = r.target.is_alive();
+                           }
+                           ctx.watch(r.target);
+                           for (std::uint64_t i = 0; i < r.count; ++i) r.target.cast(seq{i, "pending"});
+                           auto answer = co_await r.target.call(get_sink{}, 120s);
+                           std::lock_guard guard(log->lock);
+                           log->answer = std::move(answer);
+                         },
+                         [log](const eam::down& d) {
+                           std::lock_guard guard(log->lock);
+                           log->down = d.reason;
+                         }};
+  });
+  return log;
+}
+
+bool shell(const std::string& command) { return std::system(command.c_str()) == 0; }
+
+// Refuses (rather than drops: a refused connect is retried at once, not after TCP's backoff)
+// everything between the two loopback addresses, both ways.
+bool keep_apart(const std::string& x, const std::string& y) {
+  return shell("iptables -A INPUT -s " + x + " -d " + y + " -j REJECT") &&
+         shell("iptables -A INPUT -s " + y + " -d " + x + " -j REJECT");
+}
+
+}  // namespace
+
+TEST_SUITE("cluster.pending_peers") {
+  TEST_CASE("a ref to a node not connected yet waits for the connection, and a node that never connects is gone") {
+    if (std::getenv("EAM_TEST_NETNS") == nullptr) {
+      if (!shell("command -v unshare >/dev/null 2>&1 && command -v iptables >/dev/null 2>&1 && "
+                 "unshare --net sh -c 'iptables -L -n' >/dev/null 2>&1")) {
+        MESSAGE("skipped: this machine refuses a network namespace with iptables (unshare --net, iptables)");
+        return;
+      }
+      const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
+      CHECK(shell("EAM_TEST_NETNS=1 unshare --net sh -c 'ip link set lo up && exec \"" + self +
+                  "\" -tc=\"a ref to a node not connected yet*\"'"));
+      return;
+    }
+    // a and e never reach c until told; b reaches everyone, and is how refs to c's actors get
+    // to them. e gives up on c after a second; a waits far longer than this test can take.
+    REQUIRE(keep_apart("127.0.0.20", "127.0.0.22"));
+    REQUIRE(keep_apart("127.0.0.24", "127.0.0.22"));
+    auto a = start_on("a", "127.0.0.20", {}, 600s);
+    auto b = start_on("b", "127.0.0.21", {a->address()}, 600s);
+    auto e = start_on("e", "127.0.0.24", {a->address()}, 1s);
+    REQUIRE(a->wait_for_peer("b", 60s));
+    REQUIRE(e->wait_for_peer("b", 60s));
+    auto c = start_on("c", "127.0.0.22", {b->address()}, 600s);
+    spawn_sink(*c);
+    REQUIRE(b->wait_for_peer("c", 60s));
+    const auto relay_a = spawn_relay(*a);
+    const auto relay_e = spawn_relay(*e);
+
+    // b hands a and e a ref to c's sink: neither is connected to c.
+    const sink_ref sink = b->whereis<sink_ref>("c", "sink").value();
+    b->whereis<relay_ref>("a", "relay").value().cast(relay_to{sink, 500});
+    b->whereis<relay_ref>("e", "relay").value().cast(relay_to{sink, 7});
+    REQUIRE(eventually(
+        [&] {
+          std::lock_guard ga(relay_a->lock), ge(relay_e->lock);
+          return relay_a->got_ref && relay_e->got_ref;
+        },
+        60s));
+    {
+      std::lock_guard guard(relay_a->lock);
+      CHECK(relay_a->ref_was_alive);  // a proxy waiting for c, not a dead ref
+    }
+    CHECK(a->stats().peers_pending == 1);
+    CHECK_FALSE(a->wait_for_peer("c", 0ms));  // kept apart
+
+    // e gives up on c after its connect_wait: its watch hears noconnection, its call fails.
+    CHECK(eventually(
+        [&] {
+          std::lock_guard guard(relay_e->lock);
+          return relay_e->down.has_value() && relay_e->answer.has_value();
+        },
+        60s));
+    {
+      std::lock_guard guard(relay_e->lock);
+      CHECK(relay_e->down == eam::exit_reason::noconnection());
+      REQUIRE(relay_e->answer.has_value());
+      REQUIRE_FALSE(relay_e->answer->has_value());
+      CHECK(relay_e->answer->error_value().code() == eam::errc::transport_error);
+    }
+    CHECK(e->stats().peers_pending == 0);
+
+    // Nothing of a's has reached c while they are apart; then they may meet.
+    const sink_ref sink_at_home = c->whereis<sink_ref>("c", "sink").value();
+    CHECK(sink_at_home.call(get_sink{}).get().value().count == 0);
+    {
+      std::lock_guard guard(relay_a->lock);
+      CHECK_FALSE(relay_a->answer.has_value());
+      CHECK_FALSE(relay_a->down.has_value());
+    }
+    REQUIRE(shell("iptables -D INPUT -s 127.0.0.20 -d 127.0.0.22 -j REJECT"));
+    REQUIRE(shell("iptables -D INPUT -s 127.0.0.22 -d 127.0.0.20 -j REJECT"));
+    REQUIRE(a->wait_for_peer("c", 60s));
+
+    // a's 500 casts arrived in order, before its call, which saw them all.
+    CHECK(eventually(
+        [&] {
+          std::lock_guard guard(relay_a->lock);
+          return relay_a->answer.has_value();
+        },
+        60s));
+    {
+      std::lock_guard guard(relay_a->lock);
+      REQUIRE(relay_a->answer.has_value());
+      REQUIRE(relay_a->answer->has_value());
+      CHECK(relay_a->answer->value().count == 500);
+      CHECK(relay_a->answer->value().in_order);
+      CHECK_FALSE(relay_a->down.has_value());
+    }
+    CHECK(a->stats().peers_pending == 0);
+
+    // The watch made while c was not connected reached c: the sink's own end is what a hears.
+    c->system().stop(sink_at_home, eam::exit_reason::custom("retired"));
+    CHECK(eventually(
+        [&] {
+          std::lock_guard guard(relay_a->lock);
+          return relay_a->down.has_value();
+        },
+        60s));
+    {
+      std::lock_guard guard(relay_a->lock);
+      CHECK(relay_a->down == eam::exit_reason::custom("retired"));
+    }
+    REQUIRE(shell("iptables -F INPUT"));
+  }
+}
