@@ -1,14 +1,15 @@
 #pragma once
 // The wire format between two nodes. A ZeroMQ message is one frame:
 //
-//   byte 0: version (1)    byte 1: kind    then, by kind:
+//   byte 0: version (2)    byte 1: kind    then, by kind:
 //   hello      one msgpack array [node id, incarnation, address]
 //   data       msgpack items one after another, each an array whose first element is its kind:
 //                [cast, target, wire name, payload]      [call, target, request, wire name, payload]
 //                [reply, request, wire name, payload]    [reply_error, request, error]
 //                [monitor, target]                       [down, actor, exit reason]
 //                [exit, target, from ref, exit reason]   [lookup, request, name, [[message, reply]...]]
-//                [lookup_reply, request, actor or 0, why]
+//                [lookup_reply, request, actor or 0, why] [moved, actor, new ref, node]
+//                [cancel, request]: the caller of the sender's call `request` gave up
 //   heartbeat  nothing       leave   nothing
 //   gossip_state  a membership state exchange      rekey_request  a key fingerprint
 //   rekey_barrier nothing                          names  a registry message (names_wire.hpp)
@@ -31,7 +32,9 @@
 
 namespace eam::cluster::internal {
 
-inline constexpr std::uint8_t wire_version = 1;
+// 2: the cancel item. A node of version 1 would refuse a frame holding one as bad and drop the
+// rest of it, so the two versions refuse each other's frames whole instead (a bad frame each).
+inline constexpr std::uint8_t wire_version = 2;
 inline constexpr std::size_t frame_header_bytes = 2;  // version, kind
 enum class frame_kind : std::uint8_t {
   hello = 1, data = 2, heartbeat = 3, leave = 4,
@@ -43,8 +46,17 @@ enum class frame_kind : std::uint8_t {
   groups = 9,         // distributed process groups (groups_wire.hpp) after the two bytes
 };
 enum class item_kind : std::uint8_t {
-  cast = 0, call = 1, reply = 2, reply_error = 3, monitor = 4, down = 5, exit = 6, lookup = 7, lookup_reply = 8,
-  moved = 9,  // a watched actor migrated: [9, id, new ref, node]
+  cast = 0,
+  call = 1,
+  reply = 2,
+  reply_error = 3,
+  monitor = 4,
+  down = 5,
+  exit = 6,
+  lookup = 7,
+  lookup_reply = 8,
+  moved = 9,    // a watched actor migrated: [9, id, new ref, node]
+  cancel = 10,  // the caller of the sender's call `request` to us gave up: [10, request]
 };
 
 struct hello {
@@ -74,6 +86,8 @@ class frame_visitor {
   virtual void on_exit(std::uint64_t target, actor_ref&& from, exit_reason&& reason) = 0;
   virtual void on_lookup(std::uint64_t request, std::string&& name, std::vector<wire_signature>&& sigs) = 0;
   virtual void on_lookup_reply(std::uint64_t request, std::uint64_t actor, std::string&& why) = 0;
+  /// The sender's caller of its call `request` (one we answer) stopped waiting.
+  virtual void on_cancel(std::uint64_t request) = 0;
   /// A cast, call or reply whose wire type is not registered here (the item is otherwise well
   /// formed, so the frame goes on): a call must be answered with an error.
   virtual void on_unknown_type(item_kind kind, std::uint64_t request, std::string_view wire_name) = 0;
@@ -109,5 +123,6 @@ void pack_moved(packer& pk, std::uint64_t actor, const actor_ref& to, std::strin
 void pack_exit(packer& pk, std::uint64_t target, const actor_ref& from, const exit_reason& reason);
 void pack_lookup(packer& pk, std::uint64_t request, std::string_view name, const std::vector<wire_signature>& sigs);
 void pack_lookup_reply(packer& pk, std::uint64_t request, std::uint64_t actor, std::string_view why);
+void pack_cancel(packer& pk, std::uint64_t request);
 
 }  // namespace eam::cluster::internal

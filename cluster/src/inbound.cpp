@@ -8,17 +8,25 @@
 #include <eam/engine/migration.hpp>
 
 #include <algorithm>
+#include <atomic>
 
 namespace eam::cluster::internal {
 
 namespace {
 // Answers a peer's call from whichever thread the local actor answers on, then deletes itself.
+// Until then the peer may say that its caller gave up (peer::caller_gave_up), which the local
+// actor's reply_handle::abandoned() reads.
 class inbound_call final : public reply_receiver {
  public:
   inbound_call(node_runtime& runtime, std::shared_ptr<peer> to, std::uint64_t request)
-      : runtime_(runtime), to_(std::move(to)), request_(request) {}
+      : runtime_(runtime), to_(std::move(to)), request_(request) {
+    to_->answering(request_, gave_up_);
+  }
+
+  [[nodiscard]] bool caller_gave_up() const noexcept override { return gave_up_.load(std::memory_order_acquire); }
 
   void on_reply(message&& m) noexcept override {
+    to_->answered(request_);  // before the delete below: the peer's table points at gave_up_
     scoped_ref_resolver resolve(runtime_);
     try {
       if (const error* e = m.get_if<error>()) {
@@ -44,6 +52,7 @@ class inbound_call final : public reply_receiver {
   node_runtime& runtime_;
   std::shared_ptr<peer> to_;
   std::uint64_t request_;
+  std::atomic<bool> gave_up_{false};
 };
 }  // namespace
 

@@ -28,6 +28,7 @@ class hello_only final : public frame_visitor {
   void on_exit(std::uint64_t, actor_ref&&, exit_reason&&) override {}
   void on_lookup(std::uint64_t, std::string&&, std::vector<wire_signature>&&) override {}
   void on_lookup_reply(std::uint64_t, std::uint64_t, std::string&&) override {}
+  void on_cancel(std::uint64_t) override {}
   void on_unknown_type(item_kind, std::uint64_t, std::string_view) override {}
 };
 
@@ -48,6 +49,7 @@ class inbound final : public frame_visitor {
   void on_exit(std::uint64_t target, actor_ref&& from, exit_reason&& reason) override;
   void on_lookup(std::uint64_t request, std::string&& name, std::vector<wire_signature>&& sigs) override;
   void on_lookup_reply(std::uint64_t request, std::uint64_t actor, std::string&& why) override;
+  void on_cancel(std::uint64_t request) override { from_->caller_gave_up(request); }
   void on_unknown_type(item_kind kind, std::uint64_t request, std::string_view wire_name) override;
 
  private:

@@ -101,25 +101,58 @@ std::size_t peer::calls_waiting() const {
 
 void peer::forget_abandoned_calls_if_quiet() {
   std::vector<reply_handle> forgotten;  // dropped after the lock, as in enqueue_call
-  std::lock_guard lock(lock_);
-  const bool quiet = calls_queued_ == calls_queued_at_quiet_look_;
-  calls_queued_at_quiet_look_ = calls_queued_;
-  if (quiet && !calls_.empty()) forget_abandoned_calls(forgotten);
+  bool wake = false;
+  {
+    std::lock_guard lock(lock_);
+    const bool quiet = calls_queued_ == calls_queued_at_quiet_look_;
+    calls_queued_at_quiet_look_ = calls_queued_;
+    if (quiet && !calls_.empty() && forget_abandoned_calls(forgotten)) wake = mark_dirty();
+  }
+  if (wake) send_or_notify_io();
 }
 
-void peer::forget_abandoned_calls(std::vector<reply_handle>& forgotten) noexcept {
+bool peer::forget_abandoned_calls(std::vector<reply_handle>& forgotten) noexcept {
+  bool cancelled = false;
   try {
     for (auto it = calls_.begin(); it != calls_.end();) {
-      if (it->second.abandoned()) {
-        forgotten.push_back(std::move(it->second));  // a throw moves nothing
-        it = calls_.erase(it);
-      } else {
+      if (!it->second.abandoned()) {
         ++it;
+        continue;
       }
+      forgotten.push_back(std::move(it->second));  // a throw moves nothing
+      const std::uint64_t request = it->first;
+      it = calls_.erase(it);
+      if (!up_) continue;
+      // Advisory: without memory for it, the callee's handle just never reads as abandoned.
+      encode_locked([request](packer& pk) { pack_cancel(pk, request); });
+      cancelled = true;
     }
-  } catch (...) {  // out of memory for `forgotten`: the rest wait for the next look
+  } catch (...) {  // out of memory for `forgotten` or a cancel: the rest wait for the next look
   }
   look_for_abandoned_at_ = std::max(fewest_calls_looked_at, 2 * calls_.size());
+  return cancelled;
+}
+
+void peer::answering(std::uint64_t request, std::atomic<bool>& gave_up) {
+  std::lock_guard lock(answering_lock_);
+  if (!up_) {  // gone already: nobody waits for the answer
+    gave_up.store(true, std::memory_order_release);
+    return;
+  }
+  answering_[request] = &gave_up;
+}
+
+void peer::answered(std::uint64_t request) noexcept {
+  std::lock_guard lock(answering_lock_);
+  answering_.erase(request);
+}
+
+void peer::caller_gave_up(std::uint64_t request) noexcept {
+  std::lock_guard lock(answering_lock_);
+  const auto it = answering_.find(request);
+  if (it == answering_.end()) return;
+  it->second->store(true, std::memory_order_release);
+  answering_.erase(it);
 }
 
 void peer::take_frames(std::vector<frame_buffer>& out) {
@@ -160,6 +193,9 @@ void peer::go_down() {
   }
   room_.notify_all();
   for (auto& [id, reply] : calls) reply.fail(gone_error());
+  std::lock_guard lock(answering_lock_);  // after up_ is false: answering registers no more
+  for (auto& [request, gave_up] : answering_) gave_up->store(true, std::memory_order_release);
+  answering_.clear();
 }
 
 // Without the lock: a caller may hold a lock that a sender packing under lock_ waits for

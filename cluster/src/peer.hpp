@@ -91,7 +91,7 @@ class peer : public std::enable_shared_from_this<peer> {
       calls_.emplace(request, std::move(reply));
       ++calls_queued_;
       if (calls_.size() >= look_for_abandoned_at_) [[unlikely]]
-        forget_abandoned_calls(forgotten);
+        (void)forget_abandoned_calls(forgotten);  // its cancels leave with this call (mark_dirty below)
       wake = mark_dirty();
     }
     if (wake) send_or_notify_io();
@@ -110,6 +110,16 @@ class peer : public std::enable_shared_from_this<peer> {
   reply_handle take_call(std::uint64_t request);
   /// Calls queued for this peer and not yet answered. Any thread.
   [[nodiscard]] std::size_t calls_waiting() const;
+
+  // -- this peer's calls that a local actor answers ---------------------------------------------
+  /// Call `request` from this peer is being answered here: `gave_up` is set once the peer says
+  /// its caller stopped waiting (a cancel item), or once the peer is gone. Any thread; until
+  /// `answered(request)`, `gave_up` must outlive the entry.
+  void answering(std::uint64_t request, std::atomic<bool>& gave_up);
+  void answered(std::uint64_t request) noexcept;
+  /// The peer's cancel item for `request` (I/O thread). An unknown request is ignored: answered
+  /// already, or a forged id.
+  void caller_gave_up(std::uint64_t request) noexcept;
 
   // -- I/O thread -------------------------------------------------------------------------------
   /// Marks the calling thread as the one that drains the buffers: it never waits for room (it
@@ -199,7 +209,10 @@ class peer : public std::enable_shared_from_this<peer> {
   // a look of one read per call, as many calls apart as it keeps; and by the I/O thread when
   // no call came for a heartbeat interval. A late answer of a forgotten call finds no entry
   // and is dropped, as a forged id is.
-  void forget_abandoned_calls(std::vector<reply_handle>& forgotten) noexcept;
+  // The peer is told of each call forgotten (a cancel item), so that its callee's
+  // reply_handle::abandoned() says so too. True when a cancel was queued (the caller wakes the
+  // I/O thread as after any item).
+  bool forget_abandoned_calls(std::vector<reply_handle>& forgotten) noexcept;
   // Copies encoded items in, in a frame of their own when they would not fit the current one.
   void append_locked(const char* items, std::size_t n);
   void close_frame();
@@ -240,6 +253,10 @@ class peer : public std::enable_shared_from_this<peer> {
   std::size_t look_for_abandoned_at_ = fewest_calls_looked_at;  // calls_'s size that starts the next look
   std::uint64_t calls_queued_ = 0;                              // ever, for forget_abandoned_calls_if_quiet
   std::uint64_t calls_queued_at_quiet_look_ = 0;
+  // This peer's calls being answered here (answering): a lock of their own, apart from the
+  // buffer's, which every sender takes.
+  std::mutex answering_lock_;
+  std::unordered_map<std::uint64_t, std::atomic<bool>*> answering_;
   // Set before the wake-up it announces (notify_io), so the turn of the I/O loop that the
   // wake-up causes sees it; a link whose peer has none is passed over by the sweep. Its own
   // line: senders write lock_'s line on every item, and the I/O thread reads this one for

@@ -15,8 +15,8 @@ bool reply_handle::abandoned() const noexcept {
     case detail::reply_kind::slot: return static_cast<const detail::reply_slot_base*>(to_.target)->caller_gave_up();
     case detail::reply_kind::actor:
       return !static_cast<const detail::actor_cell*>(to_.target)->awaits_call(to_.request_id);
-    case detail::reply_kind::none:
-    case detail::reply_kind::receiver: return false;
+    case detail::reply_kind::receiver: return static_cast<const reply_receiver*>(to_.target)->caller_gave_up();
+    case detail::reply_kind::none: return false;
   }
   return false;
 }

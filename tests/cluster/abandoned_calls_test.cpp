@@ -1,13 +1,15 @@
 // A remote call waits in its peer's table for the answer (cluster/src/peer.hpp). A caller that
 // gives up first (its timeout passes, or it ends) must not leave its entry there for good: the
-// table forgets such calls as it grows, and keeps every call whose caller still waits. Two
-// nodes in this process over 127.0.0.1; the called actor keeps its calls unanswered until told.
+// table forgets such calls as it grows, and keeps every call whose caller still waits; and the
+// called node hears of each, so that the handle its actor keeps reads abandoned. Two nodes in
+// this process over 127.0.0.1; the called actor keeps its calls unanswered until told.
 #include "test_actors.hpp"
 
 #include "../support/eventually.hpp"
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -30,7 +32,11 @@ struct keep_call {
 struct answer_all {
   MSGPACK_DEFINE();
 };
-using keeper_ref = eam::typed_ref<int(keep_call), void(answer_all)>;
+/// How many of the calls the keeper keeps read reply_handle::abandoned().
+struct count_abandoned {
+  MSGPACK_DEFINE();
+};
+using keeper_ref = eam::typed_ref<int(keep_call), void(answer_all), int(count_abandoned)>;
 
 struct run_calls {
   int count;
@@ -44,6 +50,7 @@ TEST_SUITE("cluster.abandoned_calls") {
     register_messages();
     eam::cluster::register_message<keep_call>("test.keep_call");
     eam::cluster::register_message<answer_all>("test.answer_all");
+    eam::cluster::register_message<count_abandoned>("test.count_abandoned");
     eam::cluster::node_config config;
     config.cookie = cookie;
     config.system.workers = 2;
@@ -59,6 +66,10 @@ TEST_SUITE("cluster.abandoned_calls") {
                              const int n = static_cast<int>(kept.size());
                              for (auto& r : kept) r.reply(n);
                              kept.clear();
+                           },
+                           [&kept](count_abandoned) {
+                             return static_cast<int>(
+                                 std::count_if(kept.begin(), kept.end(), [](const auto& r) { return r.abandoned(); }));
                            }};
     });
     config.node_id = "abandon-a";
@@ -117,6 +128,11 @@ TEST_SUITE("cluster.abandoned_calls") {
     CHECK(waiting <= 64);
     // No call goes out now: the node's I/O thread looks within a heartbeat interval or two.
     CHECK(eventually([&] { return a->stats().calls_waiting == 2; }, 120s));
+    // Each call forgotten there was cancelled at the keeper's node: the keeper's handles read
+    // abandoned, all but the two still awaited.
+    const keeper_ref keeper_at_home = b->whereis<keeper_ref>("abandon-b", "keeper").value();
+    const auto abandoned_at_keeper = [&] { return keeper_at_home.call(count_abandoned{}).get().value(); };
+    CHECK(eventually([&] { return abandoned_at_keeper() == actor_calls + thread_calls; }, 60s));
 
     // The keeper answers all 402 now: the patient callers get theirs, the others are dropped.
     keeper.cast(answer_all{});
@@ -127,7 +143,15 @@ TEST_SUITE("cluster.abandoned_calls") {
     CHECK(patient_answer.load() == kept);
     CHECK(eventually([&] { return a->stats().calls_waiting == 0; }, 60s));
     CHECK(a->stats().bad_frames == 0);
+    CHECK(b->stats().bad_frames == 0);
+
+    // A call whose node goes away: nobody waits for its answer any more.
+    std::thread last_caller([&] { (void)keeper.call(keep_call{}, 1200s).get(); });
+    REQUIRE(eventually([&] { return a->stats().calls_waiting == 1; }, 30s));
+    CHECK(abandoned_at_keeper() == 0);
     a->shutdown();
+    last_caller.join();
+    CHECK(eventually([&] { return abandoned_at_keeper() == 1; }, 60s));
     b->shutdown();
   }
 }

@@ -180,6 +180,10 @@ class reader final : public frame_visitor {
     touch(why);
     ++calls;
   }
+  void on_cancel(std::uint64_t request) override {
+    sum_ += request;
+    ++calls;
+  }
   void on_unknown_type(item_kind kind, std::uint64_t request, std::string_view wire_name) override {
     sum_ += static_cast<std::size_t>(kind) + request;
     touch(wire_name);
@@ -327,6 +331,7 @@ void write_seeds(const std::string& dir) {
     pk.pack(std::uint64_t{18});
     pack_wire_ref(pk, "node-b", 99, 6);
     pk.pack(std::string_view("node-b"));
+    pack_cancel(pk, 7);
     write_file(dir, "data_items", f);
   }
   {  // the payload types

@@ -106,6 +106,10 @@ class message {
 class reply_receiver {
  public:
   virtual void on_reply(message&& reply) noexcept = 0;
+  /// Whether whoever waits for this answer has stopped waiting, as far as the receiver knows:
+  /// what `reply_handle::abandoned()` reads for a call sent with send_call (the cluster's
+  /// answer to another node's call says so once that node's caller gave up). Any thread.
+  [[nodiscard]] virtual bool caller_gave_up() const noexcept { return false; }
 
  protected:
   ~reply_receiver() = default;

@@ -43,9 +43,11 @@ class reply_handle {
   explicit operator bool() const noexcept { return to_.pending(); }
   /// Whether its caller has stopped waiting (its timeout passed, or the awaiting actor ended):
   /// an answer would be dropped on arrival, so work done only to answer can be skipped, and a
-  /// table of deferred answers can forget it. False for an answer sent on as a message
-  /// (eam::send_call) and once answered. A caller that still waits never reads as gone; one that
-  /// gave up may rarely read as waiting for a while (the actor's call 65,536 calls later).
+  /// table of deferred answers can forget it. For an answer sent on as a message
+  /// (eam::send_call), what its receiver says (reply_receiver::caller_gave_up: for another
+  /// node's call, once that node found its caller gone); false once answered. A caller that
+  /// still waits never reads as gone; one that gave up may read as waiting for a while (an
+  /// actor's call 65,536 calls later; another node's caller until that node looks).
   [[nodiscard]] bool abandoned() const noexcept;
   /// Answers with a value of the caller's reply type.
   template <class R>
