@@ -126,6 +126,13 @@ msgpack::object object_reader::read(const char* data, std::size_t size, std::siz
   return out;
 }
 
+// Zone memory, left as it is: each element is written whole by `value` before anything reads
+// it, and a value that throws leaves the whole object unread.
+template <class Element>
+Element* object_reader::in_zone(std::uint32_t count) {
+  return static_cast<Element*>(zone_.allocate_align(count * sizeof(Element), MSGPACK_ZONE_ALIGNOF(Element)));
+}
+
 void object_reader::array(msgpack::object& out, std::uint32_t count, std::uint32_t level) {
   if (count > limits_.array()) throw msgpack::array_size_overflow("array size overflow");
   if (level > limits_.depth()) throw msgpack::depth_size_overflow("depth size overflow");
@@ -133,10 +140,7 @@ void object_reader::array(msgpack::object& out, std::uint32_t count, std::uint32
   out.via.array.size = count;
   out.via.array.ptr = nullptr;
   if (count == 0) return;
-  // Zone memory, left as it is: each element is written whole by `value` before anything reads
-  // it, and a value that throws leaves the whole object unread.
-  auto* items = static_cast<msgpack::object*>(
-      zone_.allocate_align(count * sizeof(msgpack::object), MSGPACK_ZONE_ALIGNOF(msgpack::object)));
+  auto* items = in_zone<msgpack::object>(count);
   out.via.array.ptr = items;
   for (std::uint32_t i = 0; i < count; ++i) value(items[i], level + 1);
 }
@@ -148,8 +152,7 @@ void object_reader::map(msgpack::object& out, std::uint32_t count, std::uint32_t
   out.via.map.size = count;
   out.via.map.ptr = nullptr;
   if (count == 0) return;
-  auto* pairs = static_cast<msgpack::object_kv*>(
-      zone_.allocate_align(count * sizeof(msgpack::object_kv), MSGPACK_ZONE_ALIGNOF(msgpack::object_kv)));
+  auto* pairs = in_zone<msgpack::object_kv>(count);
   out.via.map.ptr = pairs;
   for (std::uint32_t i = 0; i < count; ++i) {
     value(pairs[i].key, level + 1);

@@ -47,6 +47,8 @@ class object_reader {
   void other(msgpack::object& out, std::uint8_t b, std::uint32_t level);
   void array(msgpack::object& out, std::uint32_t count, std::uint32_t level);
   void map(msgpack::object& out, std::uint32_t count, std::uint32_t level);
+  template <class Element>
+  Element* in_zone(std::uint32_t count);
   // The `n` bytes of a STR, BIN or EXT from here, checked against `limit` once they are known to
   // be there.
   const char* bytes(std::size_t n, std::size_t limit, msgpack::type::object_type type);

@@ -3,6 +3,7 @@
 // another cookie kept out, wait_for_cluster, and cookie rotation without a restart. This test
 // process runs one node; node programs (child_node) run the others, each stopped by its pid.
 #include "child_node.hpp"
+#include "network_namespace.hpp"
 #include "test_actors.hpp"
 
 #include "../support/eventually.hpp"
@@ -12,8 +13,6 @@
 #include <zmq.h>
 
 #include <algorithm>
-#include <cstdlib>
-#include <filesystem>
 #include <future>
 #include <mutex>
 #include <thread>
@@ -21,6 +20,8 @@
 using namespace eam::test::remote;
 using eam::test::child_node;
 using eam::test::eventually;
+using eam::test::inside_network_namespace;
+using eam::test::shell;
 using namespace std::chrono_literals;
 
 namespace {
@@ -108,8 +109,6 @@ std::unique_ptr<eam::cluster::node> start_on(std::string id, std::string bind, s
   config.system.workers = 1;
   return eam::cluster::start_node(config).value();
 }
-
-bool shell(const std::string& command) { return std::system(command.c_str()) == 0; }
 
 std::vector<std::string> ids_of(const std::vector<eam::cluster::member>& members) {
   std::vector<std::string> ids;
@@ -392,20 +391,10 @@ TEST_SUITE("cluster.membership") {
   }
 
   // Every node has its own loopback address (127.0.0.10-13) in a network namespace made for
-  // the test, so iptables rules there cut or thin the traffic between chosen nodes and touch
-  // nothing else on the machine. The test re-runs itself inside `unshare --net`.
+  // the test (network_namespace.hpp), where iptables rules cut or thin the traffic between
+  // chosen nodes.
   TEST_CASE("partition, heal and random loss between node processes in a network namespace") {
-    if (std::getenv("EAM_TEST_NETNS") == nullptr) {
-      if (!shell("command -v unshare >/dev/null 2>&1 && command -v iptables >/dev/null 2>&1 && "
-                 "unshare --net sh -c 'iptables -L -n' >/dev/null 2>&1")) {
-        MESSAGE("skipped: this machine refuses a network namespace with iptables (unshare --net, iptables)");
-        return;
-      }
-      const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
-      CHECK(shell("EAM_TEST_NETNS=1 unshare --net sh -c 'ip link set lo up && exec \"" + self +
-                  "\" -tc=\"partition*\"'"));
-      return;
-    }
+    if (!inside_network_namespace("partition*")) return;
     auto a = start_on("a", "127.0.0.10", {});
     auto c = start_on("c", "127.0.0.12", {a->address()});
     child_node b({"--id", "b", "--cookie", cookie, "--bind", "127.0.0.11", "--seed", a->address(), "--fast", "1"});

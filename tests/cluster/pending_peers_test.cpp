@@ -2,17 +2,15 @@
 // node) works: what is sent to it, its watch and a call wait for the connection, in order, and
 // a node that does not connect within connect_wait is gone for them (noconnection,
 // transport_error). Nodes in this process, each on its own loopback address in a network
-// namespace made for the test, where iptables keeps two of them apart for as long as the test
-// says: the "not connected yet" is then certain, not a race with gossip. The test re-runs itself
-// inside `unshare --net`.
+// namespace made for the test (network_namespace.hpp), where iptables keeps two of them apart
+// for as long as the test says: the "not connected yet" is then certain, not a race with gossip.
+#include "network_namespace.hpp"
 #include "test_actors.hpp"
 
 #include "../support/eventually.hpp"
 
 #include <doctest/doctest.h>
 
-#include <cstdlib>
-#include <filesystem>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -20,6 +18,8 @@
 
 using namespace eam::test::remote;
 using eam::test::eventually;
+using eam::test::inside_network_namespace;
+using eam::test::shell;
 using namespace std::chrono_literals;
 
 namespace {
@@ -100,8 +100,6 @@ std::shared_ptr<relay_log> spawn_relay(eam::cluster::node& n) {
   return log;
 }
 
-bool shell(const std::string& command) { return std::system(command.c_str()) == 0; }
-
 // Refuses (rather than drops: a refused connect is retried at once, not after TCP's backoff)
 // everything between the two loopback addresses, both ways.
 bool keep_apart(const std::string& x, const std::string& y) {
@@ -113,17 +111,7 @@ bool keep_apart(const std::string& x, const std::string& y) {
 
 TEST_SUITE("cluster.pending_peers") {
   TEST_CASE("a ref to a node not connected yet waits for the connection, and a node that never connects is gone") {
-    if (std::getenv("EAM_TEST_NETNS") == nullptr) {
-      if (!shell("command -v unshare >/dev/null 2>&1 && command -v iptables >/dev/null 2>&1 && "
-                 "unshare --net sh -c 'iptables -L -n' >/dev/null 2>&1")) {
-        MESSAGE("skipped: this machine refuses a network namespace with iptables (unshare --net, iptables)");
-        return;
-      }
-      const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
-      CHECK(shell("EAM_TEST_NETNS=1 unshare --net sh -c 'ip link set lo up && exec \"" + self +
-                  "\" -tc=\"a ref to a node not connected yet*\"'"));
-      return;
-    }
+    if (!inside_network_namespace("a ref to a node not connected yet*")) return;
     // a and e never reach c until told; b reaches everyone, and is how refs to c's actors get
     // to them. e gives up on c after a second; a waits far longer than this test can take.
     REQUIRE(keep_apart("127.0.0.20", "127.0.0.22"));
