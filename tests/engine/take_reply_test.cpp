@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 #include <eam/eam.hpp>
+#include <eam/engine/any_message.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -57,6 +58,16 @@ auto cache(eam::actor_context& ctx) {
 }
 using cache_ref = eam::typed_ref<std::string(fetch), void(arrive), int(waiting_calls), int(handed_count), void(note),
                                  bool(cast_took_a_reply), std::string(held_states)>;
+
+// A send_call receiver that says whether its caller gave up as the test sets it (the cluster's
+// answer to another node's call says so once that node cancels it).
+class told_receiver final : public eam::reply_receiver {
+ public:
+  std::atomic<bool> gave_up{false};
+  std::atomic<bool> answered{false};
+  void on_reply(eam::message&&) noexcept override { answered = true; }
+  bool caller_gave_up() const noexcept override { return gave_up.load(); }
+};
 
 // Waits (bounded) until `c` holds `n` waiting calls.
 bool wait_for_waiting(const cache_ref& c, int n) {
@@ -181,6 +192,20 @@ TEST_SUITE("engine.take_reply") {
     waiting_thread.join();
     CHECK(thread_answer == "value 5");
     CHECK(eam::test::eventually([&] { return second_answered.load(); }));
+  }
+
+  TEST_CASE("a handle of a call sent with send_call reads what its receiver says") {
+    eam::actor_system system({.workers = 1});
+    cache_ref c(system.spawn(cache));
+    const auto states = [&c] { return c.call(held_states{}).get().value(); };
+    told_receiver receiver;
+    eam::send_call(c, eam::message::of(fetch{7}), receiver);
+    REQUIRE(wait_for_waiting(c, 1));
+    CHECK(states() == "w");
+    receiver.gave_up = true;
+    CHECK(states() == "g");
+    c.cast(arrive{7});
+    CHECK(eam::test::eventually([&] { return receiver.answered.load(); }));
   }
 
   TEST_CASE("a handle that outlives the caller's timeout answers nothing and harms nothing") {
