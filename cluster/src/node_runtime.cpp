@@ -607,9 +607,10 @@ void node_runtime::on_hello(const std::string& routing_id, hello&& h) {
       (it->second.p->incarnation == h.incarnation ? p : other_life) = std::move(it->second.p);
       pending_peers_.erase(it);
     }
-    if (p)
+    if (p) {
       p->address = h.address;
-    else
+      p->last_heard = std::chrono::steady_clock::now();  // heard first now, not when the ref came
+    } else
       p = std::make_shared<peer>(h.node, h.incarnation, h.address,
                                  peer_limits{config_.send_buffer_bytes, frame_target_bytes, config_.max_frame_bytes},
                                  wake_fd_, sender_waits_, std::make_shared<send_gate>(*this));
