@@ -52,6 +52,10 @@ class frame_buffer {
     std::memcpy(data_ + size_, bytes, n);
     size_ += n;
   }
+  /// Room for `n` bytes in all, allocated now.
+  void reserve(std::size_t n) {
+    if (n > capacity_) grow_exactly(n);
+  }
   [[nodiscard]] std::size_t size() const noexcept { return size_; }
   [[nodiscard]] const char* data() const noexcept { return data_; }
   /// Drops everything after the first `n` bytes.
@@ -66,6 +70,9 @@ class frame_buffer {
   void grow(std::size_t need) {
     std::size_t cap = capacity_ != 0 ? capacity_ * 2 : 4096;
     while (cap < need) cap *= 2;
+    grow_exactly(cap);
+  }
+  void grow_exactly(std::size_t cap) {
     void* p = std::realloc(data_, cap);
     if (p == nullptr) throw std::bad_alloc();
     data_ = static_cast<char*>(p);
