@@ -600,21 +600,27 @@ void node_runtime::on_hello(const std::string& routing_id, hello&& h) {
   // The peer is connected in the table first, in one step with leaving the pending ones: a ref
   // to the node decoded meanwhile (on another thread) finds it, and sends to it wait in its
   // buffer for the link below, as they did while it was pending.
+  // What may throw (the allocations) comes before anything changes: a pending peer never leaves
+  // its table without entering the other.
+  std::string address = h.address;
   std::shared_ptr<peer> p, other_life;
   {
     std::lock_guard lock(peers_lock_);
-    if (auto it = pending_peers_.find(h.node); it != pending_peers_.end()) {
-      (it->second.p->incarnation == h.incarnation ? p : other_life) = std::move(it->second.p);
-      pending_peers_.erase(it);
-    }
-    if (p) {
-      p->address = h.address;
-      p->last_heard = std::chrono::steady_clock::now();  // heard first now, not when the ref came
-    } else
-      p = std::make_shared<peer>(h.node, h.incarnation, h.address,
+    const auto pending = pending_peers_.find(h.node);
+    const bool adopt = pending != pending_peers_.end() && pending->second.p->incarnation == h.incarnation;
+    if (!adopt)
+      p = std::make_shared<peer>(h.node, h.incarnation, address,
                                  peer_limits{config_.send_buffer_bytes, frame_target_bytes, config_.max_frame_bytes},
                                  wake_fd_, sender_waits_, std::make_shared<send_gate>(*this));
-    std::shared_ptr<peer>& slot = peers_[p->node];
+    std::shared_ptr<peer>& slot = peers_[h.node];
+    if (pending != pending_peers_.end()) {
+      (adopt ? p : other_life) = std::move(pending->second.p);
+      pending_peers_.erase(pending);
+    }
+    if (adopt) {
+      p->address.swap(address);
+      p->last_heard = std::chrono::steady_clock::now();  // heard first now, not when the ref came
+    }
     if (slot) messages_out_of_gone_peers_ += slot->messages_out();  // an earlier life of the node
     slot = p;
   }
@@ -649,6 +655,7 @@ void node_runtime::peer_down(std::shared_ptr<peer> p, std::string_view why) {
       messages_out_of_gone_peers_ += p->messages_out();  // after go_down: nothing more is queued
       peers_.erase(it);
     }
+    note_gone_life(p->node, p->incarnation);
   }
   peers_changed_.notify_all();
   for (auto it = by_routing_id_.begin(); it != by_routing_id_.end();) {
@@ -697,6 +704,23 @@ void node_runtime::peer_down(std::shared_ptr<peer> p, std::string_view why) {
   }
   log_.info("node {} is gone ({})", p->node, why);
   emit_peer_event("libeam.cluster.peer_disconnected", config_.node_id, *p, why);
+}
+
+void node_runtime::note_gone_life(const std::string& node, std::uint64_t incarnation) noexcept {
+  try {
+    if (!gone_lives_.emplace(node, incarnation).second) return;
+    try {
+      gone_lives_order_.emplace_back(node, incarnation);
+    } catch (...) {
+      gone_lives_.erase({node, incarnation});
+      throw;
+    }
+    if (gone_lives_order_.size() > max_gone_lives) {
+      gone_lives_.erase(gone_lives_order_.front());
+      gone_lives_order_.pop_front();
+    }
+  } catch (...) {  // out of memory: a ref to that life waits connect_wait instead
+  }
 }
 
 void node_runtime::stop_proxies_of(const std::shared_ptr<peer>& p) {
@@ -967,14 +991,14 @@ void node_runtime::heartbeat_and_expire() {
     }
   }
   for (auto& p : never_connected) pending_peer_gone(p, "not connected within connect_wait");
-  if (now - last_quiet_calls_look_ >= config_.heartbeat_interval) {
-    last_quiet_calls_look_ = now;
+  if (now - last_calls_look_ >= config_.heartbeat_interval) {
+    last_calls_look_ = now;
     std::vector<std::shared_ptr<peer>> peers;
     {
       std::lock_guard lock(peers_lock_);
       for (const auto& [node, p] : peers_) peers.push_back(p);
     }
-    for (const auto& p : peers) p->forget_abandoned_calls_if_quiet();  // outside peers_lock_, as in stats
+    for (const auto& p : peers) p->forget_abandoned_calls_unless_looked();  // outside peers_lock_, as in stats
   }
   for (auto it = bad_frame_logged_.begin(); it != bad_frame_logged_.end();)
     it = now - it->second > log_interval ? bad_frame_logged_.erase(it) : std::next(it);
@@ -1155,7 +1179,7 @@ std::shared_ptr<peer> node_runtime::peer_for_ref(const detail::wire_ref& ref) {
   if (const auto it = pending_peers_.find(ref.node); it != pending_peers_.end())
     return it->second.p->incarnation == ref.incarnation ? it->second.p : nullptr;
   if (config_.connect_wait.count() <= 0 || pending_peers_.size() >= max_pending_peers || !could_be_node_id(ref.node) ||
-      stopping_.load(std::memory_order_acquire))
+      stopping_.load(std::memory_order_acquire) || gone_lives_.contains({ref.node, ref.incarnation}))
     return nullptr;
   auto p = std::make_shared<peer>(ref.node, ref.incarnation, std::string(),
                                   peer_limits{config_.send_buffer_bytes, frame_target_bytes, config_.max_frame_bytes},
@@ -1169,12 +1193,13 @@ actor_ref node_runtime::proxy_for(const std::shared_ptr<peer>& p, std::uint64_t 
   actor_ref ref;
   {
     std::lock_guard lock(proxies_lock_);
+    if (const auto known = proxies_.find(p.get()); known != proxies_.end())
+      if (auto it = known->second.find(remote_id); it != known->second.end()) {
+        it->second.forwarder->add_checked(sigs);
+        return it->second.ref;
+      }
+    if (!p->is_up()) return {};  // before the table's entry: a gone peer leaves none behind
     auto& of_node = proxies_[p.get()];
-    if (auto it = of_node.find(remote_id); it != of_node.end()) {
-      it->second.forwarder->add_checked(sigs);
-      return it->second.ref;
-    }
-    if (!p->is_up()) return {};
     auto forwarder = std::make_shared<proxy>(*this, p, remote_id, std::move(sigs));
     ref = spawn_forwarding_actor(*system_, forwarder);
     of_node.emplace(remote_id, local_proxy{ref, forwarder});
@@ -1262,9 +1287,9 @@ transport_stats node_runtime::stats() const {
   s.sender_waits = sender_waits_.load(std::memory_order_relaxed);
   s.frames_from_senders = frames_from_senders_.load(std::memory_order_relaxed);
   s.exported_watched = exported_watched_.load(std::memory_order_relaxed);
-  s.peers_connected = connected_peers().size();
   {
-    std::lock_guard lock(peers_lock_);
+    std::lock_guard lock(peers_lock_);  // both at once: a peer being taken is counted once
+    s.peers_connected = peers_.size();
     s.peers_pending = pending_peers_.size();
   }
   s.migrated = migrations_.load(std::memory_order_relaxed);
@@ -1693,6 +1718,18 @@ void node_runtime::after_membership_change() {
         // connection's end) closes the peer, so the datagram that overtook them loses nothing.
         if (std::shared_ptr<peer> p = find_peer(m.id); p && p->address == m.address && e.reason != "left")
           peer_down(p, "declared failed by membership");
+        {  // a node that left or failed before it connected: refs to it wait no longer
+          std::shared_ptr<peer> pending;
+          {
+            std::lock_guard lock(peers_lock_);
+            if (auto it = pending_peers_.find(m.id); it != pending_peers_.end()) {
+              pending = std::move(it->second.p);
+              pending_peers_.erase(it);
+              note_gone_life(pending->node, pending->incarnation);
+            }
+          }
+          if (pending) pending_peer_gone(pending, "it left the cluster before it connected");
+        }
         for (std::size_t i = 0; i < links_.size(); ++i)
           if (links_[i]->address == m.address && !links_[i]->to && !links_[i]->configured) {
             close_link(*links_[i], 0);

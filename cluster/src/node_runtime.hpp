@@ -33,12 +33,14 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <functional>
 #include <future>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -194,6 +196,8 @@ class node_runtime final : public ref_resolver,
   void pending_peer_gone(const std::shared_ptr<peer>& p, std::string_view why);
   /// Ends the proxies of `p`'s actors with `noconnection` (their watchers and links hear it).
   void stop_proxies_of(const std::shared_ptr<peer>& p);
+  /// Under peers_lock_: `node`'s life `incarnation` is gone for good (gone_lives_).
+  void note_gone_life(const std::string& node, std::uint64_t incarnation) noexcept;
   void note_bad_frame(std::string_view from, std::string_view why);
   void read_datagrams();
   void send_on_link(link& l, std::span<const std::byte> frame);
@@ -236,8 +240,10 @@ class node_runtime final : public ref_resolver,
   // shared tables
   std::shared_ptr<peer> find_peer(std::string_view node) const;
   /// The peer that a ref from the wire names: the connected one of its node, if that is the
-  /// ref's life; else the node's pending peer (made now if there is none). Null for an old life,
-  /// a name no node could have, or when max_pending_peers are pending already: a dead ref.
+  /// ref's life; else the node's pending peer (made now if there is none). Null, a dead ref, for
+  /// a life other than the connected or pending one, a life gone (gone_lives_), a name no node
+  /// could have, when max_pending_peers are pending already, when connect_wait is 0, or once
+  /// the node stops.
   std::shared_ptr<peer> peer_for_ref(const detail::wire_ref& ref);
   actor_ref proxy_for(const std::shared_ptr<peer>& p, std::uint64_t remote_id, std::vector<proxy::signature> sigs);
   actor_ref exported(std::uint64_t id) const;
@@ -302,8 +308,8 @@ class node_runtime final : public ref_resolver,
   std::unordered_set<std::string> given_up_;  // routing ids of connections whose peer went down
   int next_monitor_ = 0;
   std::chrono::steady_clock::time_point last_expiry_check_ = std::chrono::steady_clock::now();
-  // When the peers' calls were last looked at for callers that gave up (peer::forget_abandoned_calls_if_quiet).
-  std::chrono::steady_clock::time_point last_quiet_calls_look_ = std::chrono::steady_clock::now();
+  // When the peers' calls were last looked at for callers that gave up (peer::forget_abandoned_calls_unless_looked).
+  std::chrono::steady_clock::time_point last_calls_look_ = std::chrono::steady_clock::now();
   std::chrono::steady_clock::time_point last_redial_check_{};
   std::unordered_map<std::string, std::chrono::steady_clock::time_point> bad_frame_logged_;
   std::string bound_endpoint_;
@@ -367,6 +373,13 @@ class node_runtime final : public ref_resolver,
   std::unordered_map<std::string, pending_peer> pending_peers_;
   // Refs from the wire name nodes: a peer inventing names must not make one pending each.
   static constexpr std::size_t max_pending_peers = 64;
+  // The lives of nodes this node was connected to and lost, newest last (guarded by
+  // peers_lock_): a ref to one arrives dead at once, as before pending peers, instead of
+  // waiting connect_wait for a connection that cannot come (a life never returns). Bounded:
+  // the oldest are forgotten first.
+  std::set<std::pair<std::string, std::uint64_t>> gone_lives_;
+  std::deque<std::pair<std::string, std::uint64_t>> gone_lives_order_;
+  static constexpr std::size_t max_gone_lives = 4096;
   // What the peers no longer in peers_ counted in messages_out (guarded by peers_lock_): each
   // peer counts its own under its buffer's lock, which its senders write anyway.
   std::uint64_t messages_out_of_gone_peers_ = 0;

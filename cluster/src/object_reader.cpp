@@ -112,6 +112,7 @@ inline void object_reader::value(msgpack::object& out, std::uint32_t level) {
 }
 
 msgpack::object object_reader::read(const char* data, std::size_t size, std::size_t& offset) {
+  if (offset >= size) throw_insufficient_bytes();
   at_ = data + offset;
   end_ = data + size;
   msgpack::object out;

@@ -12,7 +12,9 @@
 // objects into C++ types, and every encoder.
 //
 // What it gives is what msgpack::unpack gives with the same limits and a reference function
-// that always refers: the same objects (the same types, values and references), the same offset
+// that always refers: the same objects (the same types and values, and the same references for
+// strings, binaries and extensions that are not empty; an empty one may point elsewhere, and
+// nothing reads that pointer), the same offset
 // after the value, and for bad input the same exception type and text, checked in the same order
 // (tests/cluster/object_reader_test.cpp compares the two on every kind of value and on random
 // bytes; the frame fuzzer compares them on whatever it finds). In short: a value cut short throws

@@ -65,15 +65,16 @@ void peer::append_locked(const char* items, std::size_t n) {
 }
 
 void peer::close_frame() {
-  const std::size_t closed = current_.size();
-  full_.push_back(std::move(current_));
-  current_ = frame_buffer();
   // Room at once for about what the last frame held (up to a closed frame's size, and an eighth
   // more for the item that crosses it): a streaming sender's frames, grown from 4 KiB by
-  // doubling, took seven reallocs (copies) each and ended at twice the frame size.
-  const std::size_t expected = std::min(closed, limits_.frame_bytes);
-  current_.reserve(std::max<std::size_t>(4096, expected + expected / 8));
-  write_header(current_, frame_kind::data);
+  // doubling, took seven reallocs (copies) each and ended at twice the frame size. Made before
+  // anything moves: out of memory leaves the current frame as it was.
+  const std::size_t expected = std::min(current_.size(), limits_.frame_bytes);
+  frame_buffer next;
+  next.reserve(std::max<std::size_t>(4096, expected + expected / 8));
+  write_header(next, frame_kind::data);
+  full_.push_back(std::move(current_));
+  current_ = std::move(next);
 }
 
 void peer::notify_io() noexcept {
@@ -105,19 +106,20 @@ std::size_t peer::calls_waiting() const {
   return calls_.size();
 }
 
-void peer::forget_abandoned_calls_if_quiet() {
+void peer::forget_abandoned_calls_unless_looked() {
   std::vector<reply_handle> forgotten;  // dropped after the lock, as in enqueue_call
   bool wake = false;
   {
     std::lock_guard lock(lock_);
-    const bool quiet = calls_queued_ == calls_queued_at_quiet_look_;
-    calls_queued_at_quiet_look_ = calls_queued_;
-    if (quiet && !calls_.empty() && forget_abandoned_calls(forgotten)) wake = mark_dirty();
+    const bool looked = looks_ != looks_at_last_turn_;
+    if (!looked && !calls_.empty() && forget_abandoned_calls(forgotten)) wake = mark_dirty();
+    looks_at_last_turn_ = looks_;
   }
   if (wake) send_or_notify_io();
 }
 
 bool peer::forget_abandoned_calls(std::vector<reply_handle>& forgotten) noexcept {
+  ++looks_;
   bool cancelled = false;
   try {
     for (auto it = calls_.begin(); it != calls_.end();) {
@@ -139,13 +141,16 @@ bool peer::forget_abandoned_calls(std::vector<reply_handle>& forgotten) noexcept
   return cancelled;
 }
 
-void peer::answering(std::uint64_t request, std::atomic<bool>& gave_up) {
+void peer::answering(std::uint64_t request, std::atomic<bool>& gave_up) noexcept {
   std::lock_guard lock(answering_lock_);
   if (!up_) {  // gone already: nobody waits for the answer
     gave_up.store(true, std::memory_order_release);
     return;
   }
-  answering_[request] = &gave_up;
+  try {
+    answering_[request] = &gave_up;
+  } catch (...) {  // out of memory: the call is answered as ever, its cancel just finds nothing
+  }
 }
 
 void peer::answered(std::uint64_t request) noexcept {

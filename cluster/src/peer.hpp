@@ -89,7 +89,6 @@ class peer : public std::enable_shared_from_this<peer> {
       encode_locked([&](packer& pk) { pack(pk, request); });
       count_messages_out(1);
       calls_.emplace(request, std::move(reply));
-      ++calls_queued_;
       if (calls_.size() >= look_for_abandoned_at_) [[unlikely]]
         (void)forget_abandoned_calls(forgotten);  // its cancels leave with this call (mark_dirty below)
       wake = mark_dirty();
@@ -115,7 +114,7 @@ class peer : public std::enable_shared_from_this<peer> {
   /// Call `request` from this peer is being answered here: `gave_up` is set once the peer says
   /// its caller stopped waiting (a cancel item), or once the peer is gone. Any thread; until
   /// `answered(request)`, `gave_up` must outlive the entry.
-  void answering(std::uint64_t request, std::atomic<bool>& gave_up);
+  void answering(std::uint64_t request, std::atomic<bool>& gave_up) noexcept;
   void answered(std::uint64_t request) noexcept;
   /// The peer's cancel item for `request` (I/O thread). An unknown request is ignored: answered
   /// already, or a forged id.
@@ -130,10 +129,11 @@ class peer : public std::enable_shared_from_this<peer> {
   bool take_io_notice() noexcept {
     return io_notice_.load(std::memory_order_relaxed) && io_notice_.exchange(false, std::memory_order_acquire);
   }
-  /// Every heartbeat interval: looks at the calls waiting (forget_abandoned_calls) if none
-  /// was queued since the last time, so callers that gave up after the last call to this peer
-  /// are forgotten though no call comes to grow the table.
-  void forget_abandoned_calls_if_quiet();
+  /// Every heartbeat interval: looks at the calls waiting (forget_abandoned_calls) unless a
+  /// sender looked since the last time, so callers that gave up are forgotten, and their calls
+  /// cancelled at the peer, within an interval or two however few calls come (a table that
+  /// stays below the size that starts a sender's look was never looked at under steady traffic).
+  void forget_abandoned_calls_unless_looked();
   /// Moves the frames ready to send into `out` and wakes waiting senders.
   void take_frames(std::vector<frame_buffer>& out);
   /// Puts frames taken by take_frames back before everything queued since, in their order (the
@@ -206,8 +206,8 @@ class peer : public std::enable_shared_from_this<peer> {
   // its caller's cell alive meanwhile. So the calls the table holds are looked at
   // (reply_handle::abandoned) and the abandoned ones move to `forgotten`: by the sender of a
   // call that doubles the table since the last look (or since answers shrank it to a quarter),
-  // a look of one read per call, as many calls apart as it keeps; and by the I/O thread when
-  // no call came for a heartbeat interval. A late answer of a forgotten call finds no entry
+  // a look of one read per call, as many calls apart as it keeps; and by the I/O thread once a
+  // heartbeat interval passed without a look. A late answer of a forgotten call finds no entry
   // and is dropped, as a forged id is.
   // The peer is told of each call forgotten (a cancel item), so that its callee's
   // reply_handle::abandoned() says so too. True when a cancel was queued (the caller wakes the
@@ -251,8 +251,8 @@ class peer : public std::enable_shared_from_this<peer> {
   std::unordered_map<std::uint64_t, reply_handle> calls_;
   static constexpr std::size_t fewest_calls_looked_at = 64;
   std::size_t look_for_abandoned_at_ = fewest_calls_looked_at;  // calls_'s size that starts the next look
-  std::uint64_t calls_queued_ = 0;                              // ever, for forget_abandoned_calls_if_quiet
-  std::uint64_t calls_queued_at_quiet_look_ = 0;
+  std::uint64_t looks_ = 0;                                     // forget_abandoned_calls, ever
+  std::uint64_t looks_at_last_turn_ = 0;  // looks_ when forget_abandoned_calls_unless_looked last ran
   // This peer's calls being answered here (answering): a lock of their own, apart from the
   // buffer's, which every sender takes.
   std::mutex answering_lock_;

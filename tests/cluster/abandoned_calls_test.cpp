@@ -154,4 +154,42 @@ TEST_SUITE("cluster.abandoned_calls") {
     CHECK(eventually([&] { return abandoned_at_keeper() == 1; }, 60s));
     b->shutdown();
   }
+
+  TEST_CASE("a caller that gave up is cancelled at the called node while other calls keep going there") {
+    register_messages();
+    eam::cluster::register_message<keep_call>("test.keep_call");
+    eam::cluster::register_message<answer_all>("test.answer_all");
+    eam::cluster::register_message<count_abandoned>("test.count_abandoned");
+    eam::cluster::node_config config;
+    config.cookie = cookie;
+    config.system.workers = 2;
+    config.node_id = "steady-b";
+    auto b = eam::cluster::start_node(config).value();
+    b->system().spawn({.name = "keeper"}, [](eam::actor_context& ctx) {
+      auto& kept = ctx.make_state<std::vector<eam::reply_handle>>();
+      return eam::behavior{[&ctx, &kept](keep_call) {
+                             kept.push_back(ctx.take_reply());
+                             return 0;
+                           },
+                           [&kept](answer_all) { kept.clear(); },
+                           [&kept](count_abandoned) {
+                             return static_cast<int>(
+                                 std::count_if(kept.begin(), kept.end(), [](const auto& r) { return r.abandoned(); }));
+                           }};
+    });
+    config.node_id = "steady-a";
+    config.seeds = {b->address()};
+    auto a = eam::cluster::start_node(config).value();
+    REQUIRE(a->wait_for_peer("steady-b", 30s));
+    const keeper_ref keeper = a->whereis<keeper_ref>("steady-b", "keeper").value();
+
+    // One call gives up; then this thread's calls follow one another without a pause, so a
+    // call is always queued lately and the table never grows to the size that starts a
+    // sender's look: the I/O thread's look must come all the same.
+    REQUIRE(keeper.call(keep_call{}, 1ms).get().code() == eam::errc::timeout);
+    CHECK(eventually([&] { return keeper.call(count_abandoned{}).get().value() == 1; }, 60s));
+    keeper.cast(answer_all{});
+    a->shutdown();
+    b->shutdown();
+  }
 }

@@ -6,14 +6,13 @@
 
 #include "../support/eventually.hpp"
 #include "frame.hpp"
+#include "raw_peer.hpp"
 
 #include <doctest/doctest.h>
-#include <zmq.h>
 
 #include <atomic>
 #include <cstdint>
 #include <cstdlib>
-#include <initializer_list>
 #include <random>
 #include <string>
 
@@ -21,57 +20,14 @@ using namespace eam::test::remote;
 using eam::test::eventually;
 using namespace std::chrono_literals;
 namespace wire = eam::cluster::internal;
+using eam::test::bytes;
+using eam::test::data_frame;
+using eam::test::hello_frame;
+using eam::test::raw_dealer;
 
 namespace {
 
 constexpr std::size_t max_frame_bytes = 4096;
-
-/// A ZeroMQ DEALER connected to a node's port, as another node's would be, but sending whatever
-/// it is given. Closed with LINGER 0.
-class raw_dealer {
- public:
-  explicit raw_dealer(std::uint16_t port) : context_(zmq_ctx_new()), socket_(zmq_socket(context_, ZMQ_DEALER)) {
-    const int linger = 0, send_timeout_ms = 10000;
-    zmq_setsockopt(socket_, ZMQ_LINGER, &linger, sizeof linger);
-    zmq_setsockopt(socket_, ZMQ_SNDTIMEO, &send_timeout_ms, sizeof send_timeout_ms);
-    connected_ = zmq_connect(socket_, ("tcp://127.0.0.1:" + std::to_string(port)).c_str()) == 0;
-  }
-  ~raw_dealer() {
-    zmq_close(socket_);
-    zmq_ctx_term(context_);
-  }
-  raw_dealer(const raw_dealer&) = delete;
-  raw_dealer& operator=(const raw_dealer&) = delete;
-
-  [[nodiscard]] bool connected() const noexcept { return connected_; }
-  /// One message of one part; false when it could not be queued within the send timeout.
-  bool send(const std::string& frame) {
-    return zmq_send(socket_, frame.data(), frame.size(), 0) == static_cast<int>(frame.size());
-  }
-
- private:
-  void* context_;
-  void* socket_;
-  bool connected_ = false;
-};
-
-std::string bytes(std::initializer_list<std::uint8_t> b) { return std::string(b.begin(), b.end()); }
-
-std::string hello_frame(const std::string& node) {
-  wire::frame_buffer f;
-  wire::pack_hello(f, wire::hello{node, 1, "127.0.0.1:1"});  // nobody listens there: our answers go nowhere
-  return std::string(f.data(), f.size());
-}
-
-/// A data frame: the header, then whatever `items` packs.
-template <class F>
-std::string data_frame(F items) {
-  wire::frame_buffer f;
-  wire::write_header(f, wire::frame_kind::data);
-  wire::packer pk(f);
-  items(pk);
-  return std::string(f.data(), f.size());
-}
 
 /// A well-formed cast item of a registered type (test.add to actor 1).
 std::string a_valid_cast() {

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <typeinfo>
 
 namespace eam::cluster::test {
 
@@ -81,7 +82,7 @@ inline std::string outcome_of_reader(const char* data, std::size_t size, std::si
     describe(o, data, data + size, out);
     return out;
   } catch (const msgpack::unpack_error& e) {
-    return std::string("unpack_error ") + e.what();
+    return std::string(typeid(e).name()) + " " + e.what();
   }
 }
 
@@ -94,7 +95,7 @@ inline std::string outcome_of_msgpack(const char* data, std::size_t size, std::s
     describe(h.get(), data, data + size, out);
     return out;
   } catch (const msgpack::unpack_error& e) {
-    return std::string("unpack_error ") + e.what();
+    return std::string(typeid(e).name()) + " " + e.what();
   }
 }
 

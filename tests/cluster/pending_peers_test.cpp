@@ -5,6 +5,7 @@
 // namespace made for the test (network_namespace.hpp), where iptables keeps two of them apart
 // for as long as the test says: the "not connected yet" is then certain, not a race with gossip.
 #include "network_namespace.hpp"
+#include "raw_peer.hpp"
 #include "test_actors.hpp"
 
 #include "../support/eventually.hpp"
@@ -102,6 +103,22 @@ std::shared_ptr<relay_log> spawn_relay(eam::cluster::node& n) {
 
 // Refuses (rather than drops: a refused connect is retried at once, not after TCP's backoff)
 // everything between the two loopback addresses, both ways.
+// A cast item to actor 1 of the receiving node (there is none: it is dropped) whose payload, a
+// test.link_to, holds a ref to actor `actor` of node `node`'s life `incarnation`, packed by hand:
+// no node of this process handed that ref out.
+void pack_cast_holding_ref(eam::test::wire::packer& pk, const std::string& node, std::uint64_t incarnation,
+                           std::uint64_t actor) {
+  pk.pack_array(4);
+  pk.pack(static_cast<std::uint8_t>(eam::test::wire::item_kind::cast));
+  pk.pack(std::uint64_t{1});
+  pk.pack(std::string_view("test.link_to"));
+  pk.pack_array(1);  // link_to{target}
+  pk.pack_array(3);  // the ref: node, incarnation, actor
+  pk.pack(node);
+  pk.pack(incarnation);
+  pk.pack(actor);
+}
+
 bool keep_apart(const std::string& x, const std::string& y) {
   return shell("iptables -A INPUT -s " + x + " -d " + y + " -j REJECT") &&
          shell("iptables -A INPUT -s " + y + " -d " + x + " -j REJECT");
@@ -202,5 +219,54 @@ TEST_SUITE("cluster.pending_peers") {
       CHECK(relay_a->down == eam::exit_reason::custom("retired"));
     }
     REQUIRE(shell("iptables -F INPUT"));
+  }
+
+  TEST_CASE("refs to a life that is gone, to names no node has, and beyond 64 nodes arrive dead; the rest wait") {
+    ::unsetenv("LIBEAM_COOKIE");  // open mode, whatever the environment says: the raw sockets do no handshake
+    register_pending_test_messages();
+    eam::cluster::node_config config;
+    config.node_id = "holder";
+    config.cookie = std::nullopt;
+    config.connect_wait = 3s;
+    config.heartbeat_timeout = 120s;  // the raw peers send no heartbeats
+    config.system.workers = 1;
+    auto holder = eam::cluster::start_node(config).value();
+    const auto stats = [&] { return holder->stats(); };
+
+    // A node that connected and went: its life is gone for good.
+    {
+      eam::test::raw_dealer gone(holder->port());
+      REQUIRE(gone.send(eam::test::hello_frame("gone", 7)));
+      REQUIRE(eventually([&] { return stats().peers_connected == 1; }, 60s));
+      REQUIRE(gone.send(eam::test::bytes(
+          {eam::test::wire::wire_version, static_cast<std::uint8_t>(eam::test::wire::frame_kind::leave)})));
+      REQUIRE(eventually([&] { return stats().peers_connected == 0; }, 60s));
+    }
+    eam::test::raw_dealer sender(holder->port());
+    REQUIRE(sender.send(eam::test::hello_frame("sender", 1)));
+    REQUIRE(eventually([&] { return stats().peers_connected == 1; }, 60s));
+
+    // In one frame, decoded in order: the gone life, a name no hello would accept, an unknown
+    // node. Only the last waits.
+    const auto in_before = stats().messages_in;
+    REQUIRE(sender.send(eam::test::data_frame([](auto& pk) {
+      pack_cast_holding_ref(pk, "gone", 7, 3);
+      pack_cast_holding_ref(pk, "bad name", 1, 1);
+      pack_cast_holding_ref(pk, "ghost", 5, 9);
+    })));
+    REQUIRE(eventually([&] { return stats().messages_in == in_before + 3; }, 60s));
+    CHECK(stats().peers_pending == 1);
+
+    // Another life of the gone node may still come: it waits. Then 70 more nodes: 64 at most.
+    REQUIRE(sender.send(eam::test::data_frame([](auto& pk) {
+      pack_cast_holding_ref(pk, "gone", 8, 3);
+      for (int i = 0; i < 70; ++i) pack_cast_holding_ref(pk, "n" + std::to_string(i), 1, 1);
+    })));
+    REQUIRE(eventually([&] { return stats().messages_in == in_before + 3 + 71; }, 60s));
+    CHECK(stats().peers_pending == 64);
+
+    // None of them connects: each is gone after connect_wait.
+    CHECK(eventually([&] { return stats().peers_pending == 0; }, 60s));
+    holder->shutdown();
   }
 }

@@ -126,7 +126,7 @@ struct transport_stats {
   /// Calls of this node's actors and threads sent to connected peers and not yet answered. A
   /// call whose caller gave up (its timeout passed, or it ended) is forgotten, whether or not
   /// its peer ever answers: when the peer's table has doubled since it was last looked at, and
-  /// within a heartbeat interval or two once no call goes to that peer.
+  /// within a heartbeat interval or two however few calls go to that peer.
   std::size_t calls_waiting = 0;
   /// Actors moved away from this node (migrate), migrations that failed, and messages the old
   /// selves of moved actors passed on to their successors.
