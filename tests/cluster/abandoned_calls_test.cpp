@@ -15,6 +15,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 using namespace eam::test::remote;
@@ -43,38 +44,47 @@ struct run_calls {
   int timeout_ms;
 };
 
+// Two nodes, `b` with a keeper named "keeper", `a` seeded with b (not yet connected to it).
+std::pair<std::unique_ptr<eam::cluster::node>, std::unique_ptr<eam::cluster::node>> keeper_nodes(std::string a_id,
+                                                                                                 std::string b_id) {
+  register_messages();
+  eam::cluster::register_message<keep_call>("test.keep_call");
+  eam::cluster::register_message<answer_all>("test.answer_all");
+  eam::cluster::register_message<count_abandoned>("test.count_abandoned");
+  eam::cluster::node_config config;
+  config.cookie = cookie;
+  config.system.workers = 2;
+  config.node_id = std::move(b_id);
+  auto b = eam::cluster::start_node(config).value();
+  b->system().spawn({.name = "keeper"}, [](eam::actor_context& ctx) {
+    auto& kept = ctx.make_state<std::vector<eam::reply_handle>>();
+    return eam::behavior{
+        [&ctx, &kept](keep_call) {
+          kept.push_back(ctx.take_reply());
+          return 0;
+        },
+        [&kept](answer_all) {
+          const int n = static_cast<int>(kept.size());
+          for (auto& r : kept) r.reply(n);
+          kept.clear();
+        },
+        [&kept](count_abandoned) {
+          return static_cast<int>(std::count_if(kept.begin(), kept.end(), [](const auto& r) { return r.abandoned(); }));
+        }};
+  });
+  config.node_id = std::move(a_id);
+  config.seeds = {b->address()};
+  auto a = eam::cluster::start_node(config).value();
+  return {std::move(a), std::move(b)};
+}
+
 }  // namespace
 
 TEST_SUITE("cluster.abandoned_calls") {
   TEST_CASE("remote calls whose callers gave up are forgotten, and a call still awaited among them gets its answer") {
-    register_messages();
-    eam::cluster::register_message<keep_call>("test.keep_call");
-    eam::cluster::register_message<answer_all>("test.answer_all");
-    eam::cluster::register_message<count_abandoned>("test.count_abandoned");
-    eam::cluster::node_config config;
-    config.cookie = cookie;
-    config.system.workers = 2;
-    config.node_id = "abandon-b";
-    auto b = eam::cluster::start_node(config).value();
-    b->system().spawn({.name = "keeper"}, [](eam::actor_context& ctx) {
-      auto& kept = ctx.make_state<std::vector<eam::reply_handle>>();
-      return eam::behavior{[&ctx, &kept](keep_call) {
-                             kept.push_back(ctx.take_reply());
-                             return 0;
-                           },
-                           [&kept](answer_all) {
-                             const int n = static_cast<int>(kept.size());
-                             for (auto& r : kept) r.reply(n);
-                             kept.clear();
-                           },
-                           [&kept](count_abandoned) {
-                             return static_cast<int>(
-                                 std::count_if(kept.begin(), kept.end(), [](const auto& r) { return r.abandoned(); }));
-                           }};
-    });
-    config.node_id = "abandon-a";
-    config.seeds = {b->address()};
-    auto a = eam::cluster::start_node(config).value();
+    auto nodes = keeper_nodes("abandon-a", "abandon-b");
+    auto& a = nodes.first;
+    auto& b = nodes.second;
     REQUIRE(a->wait_for_peer("abandon-b", 30s));
     keeper_ref keeper = a->whereis<keeper_ref>("abandon-b", "keeper").value();
 
@@ -156,30 +166,9 @@ TEST_SUITE("cluster.abandoned_calls") {
   }
 
   TEST_CASE("a caller that gave up is cancelled at the called node while other calls keep going there") {
-    register_messages();
-    eam::cluster::register_message<keep_call>("test.keep_call");
-    eam::cluster::register_message<answer_all>("test.answer_all");
-    eam::cluster::register_message<count_abandoned>("test.count_abandoned");
-    eam::cluster::node_config config;
-    config.cookie = cookie;
-    config.system.workers = 2;
-    config.node_id = "steady-b";
-    auto b = eam::cluster::start_node(config).value();
-    b->system().spawn({.name = "keeper"}, [](eam::actor_context& ctx) {
-      auto& kept = ctx.make_state<std::vector<eam::reply_handle>>();
-      return eam::behavior{[&ctx, &kept](keep_call) {
-                             kept.push_back(ctx.take_reply());
-                             return 0;
-                           },
-                           [&kept](answer_all) { kept.clear(); },
-                           [&kept](count_abandoned) {
-                             return static_cast<int>(
-                                 std::count_if(kept.begin(), kept.end(), [](const auto& r) { return r.abandoned(); }));
-                           }};
-    });
-    config.node_id = "steady-a";
-    config.seeds = {b->address()};
-    auto a = eam::cluster::start_node(config).value();
+    auto nodes = keeper_nodes("steady-a", "steady-b");
+    auto& a = nodes.first;
+    auto& b = nodes.second;
     REQUIRE(a->wait_for_peer("steady-b", 30s));
     const keeper_ref keeper = a->whereis<keeper_ref>("steady-b", "keeper").value();
 
