@@ -221,7 +221,7 @@ TEST_SUITE("cluster.pending_peers") {
     REQUIRE(shell("iptables -F INPUT"));
   }
 
-  TEST_CASE("refs to a life that is gone, to names no node has, and beyond 64 nodes arrive dead; the rest wait") {
+  TEST_CASE("refs to a life that is gone, to names no node has, and beyond 64 nodes arrive dead, and the rest wait") {
     ::unsetenv("LIBEAM_COOKIE");  // open mode, whatever the environment says: the raw sockets do no handshake
     register_pending_test_messages();
     eam::cluster::node_config config;
