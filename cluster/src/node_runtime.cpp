@@ -599,9 +599,9 @@ void node_runtime::on_hello(const std::string& routing_id, hello&& h) {
   }
   // The peer is connected in the table first, in one step with leaving the pending ones: a ref
   // to the node decoded meanwhile (on another thread) finds it, and sends to it wait in its
-  // buffer for the link below, as they did while it was pending.
-  // What may throw (the allocations) comes before anything changes: a pending peer never leaves
-  // its table without entering the other.
+  // buffer for the link below, as they did while it was pending. What may throw (the
+  // allocations) comes before anything changes: a pending peer never leaves its table without
+  // entering the other.
   std::string address = h.address;
   std::shared_ptr<peer> p, other_life;
   {
@@ -1168,7 +1168,7 @@ detail::wire_ref node_runtime::encode(const actor_ref& ref) {
 actor_ref node_runtime::decode(const detail::wire_ref& ref) {
   if (ref.node == config_.node_id) return ref.incarnation == incarnation_ ? exported(ref.actor) : actor_ref{};
   std::shared_ptr<peer> p = peer_for_ref(ref);
-  if (!p) return {};  // an old life of the node, or no room to wait for it: a dead ref
+  if (!p) return {};  // another life of the node, a gone one, or none to wait for: a dead ref
   return proxy_for(p, ref.actor, {});
 }
 
