@@ -227,7 +227,7 @@ TEST_SUITE("cluster.pending_peers") {
     eam::cluster::node_config config;
     config.node_id = "holder";
     config.cookie = std::nullopt;
-    config.connect_wait = 3s;
+    config.connect_wait = 15s;        // far beyond the counts' checks below, however slow the machine
     config.heartbeat_timeout = 120s;  // the raw peers send no heartbeats
     config.system.workers = 1;
     auto holder = eam::cluster::start_node(config).value();
