@@ -23,6 +23,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <limits>
 #include <random>
 
 namespace eam::cluster::internal {
@@ -738,6 +739,11 @@ void node_runtime::stop_proxies_of(const std::shared_ptr<peer>& p) {
 
 void node_runtime::pending_peer_gone(const std::shared_ptr<peer>& p, std::string_view why) {
   p->go_down();  // its calls fail with transport_error; senders waiting for room go on
+  // Nothing queued for it ever left: its casts (all it counted but its calls) are dropped.
+  const std::uint64_t casts = p->messages_out() - p->calls_ever();
+  if (casts != 0)
+    cast_dropped("node " + p->node + " did not connect within connect_wait",
+                 static_cast<std::uint32_t>(std::min<std::uint64_t>(casts, std::numeric_limits<std::uint32_t>::max())));
   stop_proxies_of(p);
   {
     std::lock_guard lock(peers_lock_);

@@ -106,6 +106,11 @@ std::size_t peer::calls_waiting() const {
   return calls_.size();
 }
 
+std::uint64_t peer::calls_ever() const {
+  std::lock_guard lock(lock_);
+  return next_request_;
+}
+
 void peer::forget_abandoned_calls_unless_looked() {
   std::vector<reply_handle> forgotten;  // dropped after the lock, as in enqueue_call
   bool wake = false;

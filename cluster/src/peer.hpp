@@ -109,6 +109,8 @@ class peer : public std::enable_shared_from_this<peer> {
   reply_handle take_call(std::uint64_t request);
   /// Calls queued for this peer and not yet answered. Any thread.
   [[nodiscard]] std::size_t calls_waiting() const;
+  /// Calls ever queued for this peer (their request ids run from 1 to this). Any thread.
+  [[nodiscard]] std::uint64_t calls_ever() const;
 
   // -- this peer's calls that a local actor answers ---------------------------------------------
   /// Call `request` from this peer is being answered here: `gave_up` is set once the peer says

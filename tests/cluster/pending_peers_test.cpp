@@ -176,6 +176,7 @@ TEST_SUITE("cluster.pending_peers") {
       CHECK(relay_e->answer->error_value().code() == eam::errc::transport_error);
     }
     CHECK(e->stats().peers_pending == 0);
+    CHECK(e->stats().dropped_casts == 7);  // its casts never left: counted as dropped
 
     // Nothing of a's has reached c while they are apart; then they may meet.
     const sink_ref sink_at_home = c->whereis<sink_ref>("c", "sink").value();
