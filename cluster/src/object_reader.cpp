@@ -49,16 +49,32 @@ inline Unsigned object_reader::big_endian() {
   return from_big_endian(v);
 }
 
-inline const char* object_reader::bytes(std::size_t n, std::size_t limit, msgpack::type::object_type type) {
+inline void object_reader::bytes(msgpack::object& out, msgpack::type::object_type type, std::uint64_t n) {
   need(n);
-  if (n > limit) [[unlikely]] {
-    if (type == msgpack::type::STR) throw msgpack::str_size_overflow("str size overflow");
-    if (type == msgpack::type::BIN) throw msgpack::bin_size_overflow("bin size overflow");
-    throw msgpack::ext_size_overflow("ext size overflow");
-  }
   const char* start = at_;
+  const auto size = static_cast<std::uint32_t>(n);
+  switch (type) {
+    case msgpack::type::STR:
+      if (n > limits_.str()) [[unlikely]]
+        throw msgpack::str_size_overflow("str size overflow");
+      out.via.str.size = size;
+      out.via.str.ptr = start;
+      break;
+    case msgpack::type::BIN:
+      if (n > limits_.bin()) [[unlikely]]
+        throw msgpack::bin_size_overflow("bin size overflow");
+      out.via.bin.size = size;
+      out.via.bin.ptr = start;
+      break;
+    default:  // EXT: its type byte, then its data; the object points at the type byte and counts the data
+      if (n > limits_.ext()) [[unlikely]]
+        throw msgpack::ext_size_overflow("ext size overflow");
+      out.via.ext.size = size - 1;
+      out.via.ext.ptr = start;
+      break;
+  }
+  out.type = type;
   at_ += n;
-  return start;
 }
 
 inline bool object_reader::scalar(msgpack::object& out, std::uint8_t b) {
@@ -72,10 +88,7 @@ inline bool object_reader::scalar(msgpack::object& out, std::uint8_t b) {
     return true;
   }
   if (b >= 0xa0 && b <= 0xbf) {
-    const std::uint32_t n = b & 0x1fu;
-    out.type = msgpack::type::STR;
-    out.via.str.ptr = bytes(n, limits_.str(), msgpack::type::STR);
-    out.via.str.size = n;
+    bytes(out, msgpack::type::STR, b & 0x1fu);
     return true;
   }
   switch (b) {
@@ -164,38 +177,23 @@ void object_reader::map(msgpack::object& out, std::uint32_t count, std::uint32_t
 void object_reader::other(msgpack::object& out, std::uint8_t b, std::uint32_t level) {
   if (b >= 0x80 && b <= 0x8f) return map(out, b & 0x0fu, level);
   if (b >= 0x90 && b <= 0x9f) return array(out, b & 0x0fu, level);
-  const auto str = [&](std::uint32_t n) {
-    out.type = msgpack::type::STR;
-    out.via.str.ptr = bytes(n, limits_.str(), msgpack::type::STR);
-    out.via.str.size = n;
-  };
-  const auto bin = [&](std::uint32_t n) {
-    out.type = msgpack::type::BIN;
-    out.via.bin.ptr = bytes(n, limits_.bin(), msgpack::type::BIN);
-    out.via.bin.size = n;
-  };
-  // An extension's bytes are its type byte and its data: the object points at the type byte
-  // and counts the data.
-  const auto ext = [&](std::uint64_t type_and_data) {
-    out.type = msgpack::type::EXT;
-    out.via.ext.ptr = bytes(type_and_data, limits_.ext(), msgpack::type::EXT);
-    out.via.ext.size = static_cast<std::uint32_t>(type_and_data - 1);
-  };
   switch (b) {
-    case 0xc4: return bin(big_endian<std::uint8_t>());
-    case 0xc5: return bin(big_endian<std::uint16_t>());
-    case 0xc6: return bin(big_endian<std::uint32_t>());
-    case 0xc7: return ext(std::uint64_t{big_endian<std::uint8_t>()} + 1);
-    case 0xc8: return ext(std::uint64_t{big_endian<std::uint16_t>()} + 1);
-    case 0xc9: return ext(std::uint64_t{big_endian<std::uint32_t>()} + 1);  // 2^32 at most: no frame is as long
+    case 0xc4: return bytes(out, msgpack::type::BIN, big_endian<std::uint8_t>());
+    case 0xc5: return bytes(out, msgpack::type::BIN, big_endian<std::uint16_t>());
+    case 0xc6: return bytes(out, msgpack::type::BIN, big_endian<std::uint32_t>());
+    case 0xc7: return bytes(out, msgpack::type::EXT, std::uint64_t{big_endian<std::uint8_t>()} + 1);
+    case 0xc8: return bytes(out, msgpack::type::EXT, std::uint64_t{big_endian<std::uint16_t>()} + 1);
+    case 0xc9:
+      return bytes(out, msgpack::type::EXT,
+                   std::uint64_t{big_endian<std::uint32_t>()} + 1);  // 2^32 at most: no frame is as long
     case 0xd4:
     case 0xd5:
     case 0xd6:
     case 0xd7:
-    case 0xd8: return ext((std::uint64_t{1} << (b - 0xd4)) + 1);
-    case 0xd9: return str(big_endian<std::uint8_t>());
-    case 0xda: return str(big_endian<std::uint16_t>());
-    case 0xdb: return str(big_endian<std::uint32_t>());
+    case 0xd8: return bytes(out, msgpack::type::EXT, (std::uint64_t{1} << (b - 0xd4)) + 1);
+    case 0xd9: return bytes(out, msgpack::type::STR, big_endian<std::uint8_t>());
+    case 0xda: return bytes(out, msgpack::type::STR, big_endian<std::uint16_t>());
+    case 0xdb: return bytes(out, msgpack::type::STR, big_endian<std::uint32_t>());
     case 0xdc: return array(out, big_endian<std::uint16_t>(), level);
     case 0xdd: return array(out, big_endian<std::uint32_t>(), level);
     case 0xde: return map(out, big_endian<std::uint16_t>(), level);

@@ -51,9 +51,9 @@ class object_reader {
   void map(msgpack::object& out, std::uint32_t count, std::uint32_t level);
   template <class Element>
   Element* in_zone(std::uint32_t count);
-  // The `n` bytes of a STR, BIN or EXT from here, checked against `limit` once they are known to
-  // be there.
-  const char* bytes(std::size_t n, std::size_t limit, msgpack::type::object_type type);
+  // `out` as the STR, BIN or EXT of the `n` bytes from here, checked against that type's limit
+  // once they are known to be there.
+  void bytes(msgpack::object& out, msgpack::type::object_type type, std::uint64_t n);
   // The next bytes as a big-endian number of this type.
   template <class Unsigned>
   Unsigned big_endian();
