@@ -170,7 +170,7 @@ void visit_item(const msgpack::object& o, frame_visitor& v) {
   if (o.type != msgpack::type::ARRAY || o.via.array.size == 0) throw bad_item("an item is not a non-empty array");
   const auto& a = o.via.array;
   const std::uint64_t kind = u64(a.ptr[0]);
-  if (kind > static_cast<std::uint64_t>(item_kind::cancel)) throw bad_item("unknown item kind");
+  if (kind > static_cast<std::uint64_t>(item_kind::demonitor)) throw bad_item("unknown item kind");
   switch (static_cast<item_kind>(kind)) {
     case item_kind::cast: {
       const std::uint64_t target = u64(field(a, 1));
@@ -231,6 +231,7 @@ void visit_item(const msgpack::object& o, frame_visitor& v) {
     case item_kind::lookup_reply:
       return v.on_lookup_reply(u64(field(a, 1)), u64(field(a, 2)), std::string(str(field(a, 3))));
     case item_kind::cancel: return v.on_cancel(u64(field(a, 1)));
+    case item_kind::demonitor: return v.on_demonitor(u64(field(a, 1)));
   }
   throw bad_item("unknown item kind");
 }
@@ -353,6 +354,12 @@ void pack_reply_error(packer& pk, std::uint64_t request, const error& e) {
 void pack_monitor(packer& pk, std::uint64_t target) {
   pk.pack_array(2);
   pk.pack(static_cast<std::uint8_t>(item_kind::monitor));
+  pk.pack(target);
+}
+
+void pack_demonitor(packer& pk, std::uint64_t target) {
+  pk.pack_array(2);
+  pk.pack(static_cast<std::uint8_t>(item_kind::demonitor));
   pk.pack(target);
 }
 

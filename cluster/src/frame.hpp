@@ -1,7 +1,7 @@
 #pragma once
 // The wire format between two nodes. A ZeroMQ message is one frame:
 //
-//   byte 0: version (2)    byte 1: kind    then, by kind:
+//   byte 0: version (3)    byte 1: kind    then, by kind:
 //   hello      one msgpack array [node id, incarnation, address]
 //   data       msgpack items one after another, each an array whose first element is its kind:
 //                [cast, target, wire name, payload]      [call, target, request, wire name, payload]
@@ -10,6 +10,7 @@
 //                [exit, target, from ref, exit reason]   [lookup, request, name, [[message, reply]...]]
 //                [lookup_reply, request, actor or 0, why] [moved, actor, new ref, node]
 //                [cancel, request]: the caller of the sender's call `request` gave up
+//                [demonitor, target]: one of the sender's monitors of `target` is no longer needed
 //   heartbeat  nothing       leave   nothing
 //   gossip_state  a membership state exchange      rekey_request  a key fingerprint
 //   rekey_barrier nothing                          names  a registry message (names_wire.hpp)
@@ -32,9 +33,10 @@
 
 namespace eam::cluster::internal {
 
-// 2: the cancel item. A node of version 1 would refuse a frame holding one as bad and drop the
-// rest of it, so the two versions refuse each other's frames whole instead (a bad frame each).
-inline constexpr std::uint8_t wire_version = 2;
+// 2: the cancel item; 3: the demonitor item. A node of an older version would refuse a frame
+// holding one as bad and drop the rest of it, so two versions refuse each other's frames whole
+// instead (a bad frame each).
+inline constexpr std::uint8_t wire_version = 3;
 inline constexpr std::size_t frame_header_bytes = 2;  // version, kind
 enum class frame_kind : std::uint8_t {
   hello = 1, data = 2, heartbeat = 3, leave = 4,
@@ -57,6 +59,7 @@ enum class item_kind : std::uint8_t {
   lookup_reply = 8,
   moved = 9,    // a watched actor migrated: [9, id, new ref, node]
   cancel = 10,  // the caller of the sender's call `request` to us gave up: [10, request]
+  demonitor = 11,  // the sender ended a proxy of `target` that monitored it: [11, target]
 };
 
 struct hello {
@@ -80,6 +83,8 @@ class frame_visitor {
   /// The answer to one of our calls: a value, or an eam::error (reply_error).
   virtual void on_reply(std::uint64_t request, message&& m) = 0;
   virtual void on_monitor(std::uint64_t target) = 0;
+  /// The sender takes back one of its monitors of `target` (a proxy of it that nothing referred to).
+  virtual void on_demonitor(std::uint64_t target) = 0;
   virtual void on_down(std::uint64_t actor, exit_reason&& reason) = 0;
   /// A monitored actor of the sender moved to `node` and lives on as `to` (migration).
   virtual void on_moved(std::uint64_t actor, actor_ref&& to, std::string&& node) = 0;
@@ -118,6 +123,7 @@ void pack_call(packer& pk, std::uint64_t target, std::uint64_t request, const wi
 void pack_reply(packer& pk, std::uint64_t request, const wire_type& t, const void* payload);
 void pack_reply_error(packer& pk, std::uint64_t request, const error& e);
 void pack_monitor(packer& pk, std::uint64_t target);
+void pack_demonitor(packer& pk, std::uint64_t target);
 void pack_down(packer& pk, std::uint64_t actor, const exit_reason& reason);
 void pack_moved(packer& pk, std::uint64_t actor, const actor_ref& to, std::string_view node);
 void pack_exit(packer& pk, std::uint64_t target, const actor_ref& from, const exit_reason& reason);

@@ -95,12 +95,22 @@ void inbound::on_monitor(std::uint64_t id) {
     std::lock_guard lock(runtime_.exports_lock_);
     if (runtime_.exported_.contains(id)) {
       auto& watchers = runtime_.watched_by_[id];
-      if (std::find(watchers.begin(), watchers.end(), from_) == watchers.end()) watchers.push_back(from_);
+      const auto mine = std::find_if(watchers.begin(), watchers.end(), [&](const auto& w) { return w.by == from_; });
+      if (mine != watchers.end())
+        ++mine->monitors;
+      else
+        watchers.push_back({from_, 1});
+      ++runtime_.peer_watches_;
       return;
     }
   }
   const exit_reason gone = exit_reason::noproc();  // ended already, or never exported
   (void)from_->enqueue([&](packer& pk) { pack_down(pk, id, gone); });
+}
+
+void inbound::on_demonitor(std::uint64_t id) {
+  std::lock_guard lock(runtime_.exports_lock_);
+  runtime_.take_back_monitor(id, from_);
 }
 
 actor_ref inbound::proxy_of(std::uint64_t id, bool forget) {
@@ -113,6 +123,7 @@ actor_ref inbound::proxy_of(std::uint64_t id, bool forget) {
   actor_ref proxy = std::move(it->second.ref);
   of_node->second.erase(it);
   runtime_.proxy_identity_.erase(proxy.cell());
+  runtime_.proxies_left(1);
   return proxy;
 }
 

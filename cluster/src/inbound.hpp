@@ -23,6 +23,7 @@ class hello_only final : public frame_visitor {
   void on_call(std::uint64_t, std::uint64_t, message&&) override {}
   void on_reply(std::uint64_t, message&&) override {}
   void on_monitor(std::uint64_t) override {}
+  void on_demonitor(std::uint64_t) override {}
   void on_down(std::uint64_t, exit_reason&&) override {}
   void on_moved(std::uint64_t, actor_ref&&, std::string&&) override {}
   void on_exit(std::uint64_t, actor_ref&&, exit_reason&&) override {}
@@ -44,6 +45,7 @@ class inbound final : public frame_visitor {
   void on_call(std::uint64_t target, std::uint64_t request, message&& m) override;
   void on_reply(std::uint64_t request, message&& m) override;
   void on_monitor(std::uint64_t target) override;
+  void on_demonitor(std::uint64_t target) override;
   void on_down(std::uint64_t actor, exit_reason&& reason) override;
   void on_moved(std::uint64_t actor, actor_ref&& to, std::string&& node) override;
   void on_exit(std::uint64_t target, actor_ref&& from, exit_reason&& reason) override;

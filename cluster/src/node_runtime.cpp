@@ -672,7 +672,11 @@ void node_runtime::peer_down(std::shared_ptr<peer> p, std::string_view why) {
     std::lock_guard lock(exports_lock_);
     // An actor no other peer watches leaves the table: its end then has nobody to tell.
     for (auto it = watched_by_.begin(); it != watched_by_.end();) {
-      std::erase(it->second, p);
+      std::erase_if(it->second, [&](const peer_watch& w) {
+        if (w.by != p) return false;
+        peer_watches_ -= w.monitors;
+        return true;
+      });
       it = it->second.empty() ? watched_by_.erase(it) : std::next(it);
     }
   }
@@ -733,6 +737,7 @@ void node_runtime::stop_proxies_of(const std::shared_ptr<peer>& p) {
       proxies_.erase(it);
     }
     for (auto& [id, proxy] : gone) proxy_identity_.erase(proxy.ref.cell());
+    proxies_left(gone.size());
   }
   for (auto& [id, proxy] : gone) system_->stop(proxy.ref, exit_reason::noconnection());
 }
@@ -1112,36 +1117,48 @@ void node_runtime::export_actor(const actor_ref& ref) {
   exported_watched_.fetch_add(1, std::memory_order_relaxed);
 }
 
+void node_runtime::take_back_monitor(std::uint64_t id, const std::shared_ptr<peer>& from) noexcept {
+  const auto it = watched_by_.find(id);
+  if (it == watched_by_.end()) return;  // ended already (its down is on the way), or a forged id
+  auto& watchers = it->second;
+  const auto mine = std::find_if(watchers.begin(), watchers.end(), [&](const peer_watch& w) { return w.by == from; });
+  if (mine == watchers.end()) return;
+  --peer_watches_;
+  if (--mine->monitors == 0) watchers.erase(mine);
+  if (watchers.empty()) watched_by_.erase(it);
+}
+
 void node_runtime::local_actor_ended(std::uint64_t id, const exit_reason& reason) {
   groups_->local_actor_ended(id);
-  std::vector<std::shared_ptr<peer>> watchers;
+  std::vector<peer_watch> watchers;
   {
     std::lock_guard lock(exports_lock_);
     exported_.erase(id);
     if (auto it = watched_by_.find(id); it != watched_by_.end()) {
       watchers = std::move(it->second);
       watched_by_.erase(it);
+      for (const peer_watch& w : watchers) peer_watches_ -= w.monitors;
     }
   }
   scoped_ref_resolver resolve(*this);
-  for (auto& p : watchers) {
+  for (auto& w : watchers) {
     try {
-      (void)p->enqueue([&](packer& pk) { pack_down(pk, id, reason); });
+      (void)w.by->enqueue([&](packer& pk) { pack_down(pk, id, reason); });
     } catch (const std::exception&) {
     }
   }
 }
 
 void node_runtime::local_actor_moved(std::uint64_t id, const actor_ref& to, const std::string& node) {
-  std::vector<std::shared_ptr<peer>> watchers;
+  std::vector<peer_watch> watchers;
   {
     std::lock_guard lock(exports_lock_);
     if (auto it = watched_by_.find(id); it != watched_by_.end()) watchers = it->second;
   }
   scoped_ref_resolver resolve(*this);
-  for (auto& p : watchers) {
+  for (auto& w : watchers) {
     try {
-      (void)p->enqueue([&](packer& pk) { pack_moved(pk, id, to, node); });
+      (void)w.by->enqueue([&](packer& pk) { pack_moved(pk, id, to, node); });
     } catch (const std::exception&) {
     }
   }
@@ -1197,6 +1214,7 @@ std::shared_ptr<peer> node_runtime::peer_for_ref(const detail::wire_ref& ref) {
 actor_ref node_runtime::proxy_for(const std::shared_ptr<peer>& p, std::uint64_t remote_id,
                                   std::vector<proxy::signature> sigs) {
   actor_ref ref;
+  std::vector<unreferenced_proxy> unreferenced;
   {
     std::lock_guard lock(proxies_lock_);
     if (const auto known = proxies_.find(p.get()); known != proxies_.end())
@@ -1210,10 +1228,67 @@ actor_ref node_runtime::proxy_for(const std::shared_ptr<peer>& p, std::uint64_t 
     ref = spawn_forwarding_actor(*system_, forwarder);
     of_node.emplace(remote_id, local_proxy{ref, forwarder});
     proxy_identity_.emplace(ref.cell(), std::pair{ref.id(), remote_actor{p, remote_id}});
+    if (++proxy_count_ >= look_at_proxies_at_) [[unlikely]] {
+      try {
+        take_unreferenced_proxies(unreferenced);
+      } catch (const std::bad_alloc&) {
+        // Out of memory for the list: what it holds is ended below; the rest waits for the next look.
+      }
+    }
   }
   // The remote node tells us when the actor ends; the proxy then ends with its reason.
   (void)p->enqueue([&](packer& pk) { pack_monitor(pk, remote_id); });
+  if (!unreferenced.empty()) end_unreferenced_proxies(unreferenced);
   return ref;
+}
+
+void node_runtime::proxies_left(std::size_t n) noexcept {
+  proxy_count_ -= n;
+  if (proxy_count_ * 4 < look_at_proxies_at_) look_at_proxies_at_ = std::max(proxies_before_a_look, proxy_count_ * 2);
+}
+
+void node_runtime::take_unreferenced_proxies(std::vector<unreferenced_proxy>& out) {
+  for (auto node = proxies_.begin(); node != proxies_.end();) {
+    auto& of_node = node->second;
+    for (auto it = of_node.begin(); it != of_node.end();) {
+      // Nothing can copy the table's ref while proxies_lock_ is held, and every other holder
+      // (a ref, a watch, a link, a timer, a message) counts, so a proxy found unreferenced stays
+      // so: it is ended, and a ref to its actor that arrives later makes a new one.
+      if (!only_reference(it->second.ref)) {
+        ++it;
+        continue;
+      }
+      const auto identity = proxy_identity_.find(it->second.ref.cell());
+      out.push_back(unreferenced_proxy{it->second.ref, identity->second.second.home, it->first});  // may throw: nothing moved yet
+      proxy_identity_.erase(identity);
+      it = of_node.erase(it);
+      --proxy_count_;
+    }
+    node = of_node.empty() ? proxies_.erase(node) : std::next(node);
+  }
+  look_at_proxies_at_ = std::max(proxies_before_a_look, proxy_count_ * 2);
+}
+
+void node_runtime::end_unreferenced_proxies(std::vector<unreferenced_proxy>& taken) noexcept {
+  // Nothing watches or links to them, so the reason reaches nobody.
+  for (const auto& u : taken) system_->stop(u.ref, exit_reason::normal());
+  // Their nodes drop one watch each (one per proxy); a few hundred items per take of a peer's lock.
+  std::sort(taken.begin(), taken.end(), [](const auto& a, const auto& b) { return a.home < b.home; });
+  constexpr std::size_t per_enqueue = 256;
+  for (std::size_t i = 0; i < taken.size();) {
+    std::size_t end = i;
+    while (end < taken.size() && end - i < per_enqueue && taken[end].home == taken[i].home) ++end;
+    try {
+      (void)taken[i].home->enqueue([&](packer& pk) {
+        for (std::size_t k = i; k < end; ++k) pack_demonitor(pk, taken[k].id);
+      });
+    } catch (const std::exception&) {
+      // Out of memory: those nodes keep a watch each until the actor ends (they tell us, and the
+      // down finds no proxy).
+    }
+    i = end;
+  }
+  taken.clear();
 }
 
 // -- whereis ---------------------------------------------------------------------------------------
@@ -1293,6 +1368,14 @@ transport_stats node_runtime::stats() const {
   s.sender_waits = sender_waits_.load(std::memory_order_relaxed);
   s.frames_from_senders = frames_from_senders_.load(std::memory_order_relaxed);
   s.exported_watched = exported_watched_.load(std::memory_order_relaxed);
+  {
+    std::lock_guard lock(exports_lock_);
+    s.peer_watches = peer_watches_;
+  }
+  {
+    std::lock_guard lock(proxies_lock_);
+    s.proxies = proxy_count_;
+  }
   {
     std::lock_guard lock(peers_lock_);  // both at once: a peer being taken is counted once
     s.peers_connected = peers_.size();

@@ -386,7 +386,18 @@ class node_runtime final : public ref_resolver,
 
   mutable std::mutex exports_lock_;
   std::unordered_map<std::uint64_t, actor_ref> exported_;
-  std::unordered_map<std::uint64_t, std::vector<std::shared_ptr<peer>>> watched_by_;
+  // The peers that watch an exported actor, each with how many of its monitors are live: a
+  // monitor adds one and a demonitor takes one away, because a peer's demonitor for a proxy it
+  // ended and its monitor for the proxy of the same actor it made next leave from different
+  // threads, in either order; the watch ends when the count does.
+  struct peer_watch {
+    std::shared_ptr<peer> by;
+    std::uint64_t monitors;
+  };
+  std::unordered_map<std::uint64_t, std::vector<peer_watch>> watched_by_;
+  std::uint64_t peer_watches_ = 0;  // the monitors counted in watched_by_
+  /// Under exports_lock_: one of `from`'s monitors of `id` ends (on_demonitor).
+  void take_back_monitor(std::uint64_t id, const std::shared_ptr<peer>& from) noexcept;
 
   mutable std::mutex proxies_lock_;
   struct remote_actor {
@@ -400,6 +411,25 @@ class node_runtime final : public ref_resolver,
   // By proxy cell; the proxy's own id guards against a cell address reused by another actor.
   std::unordered_map<const void*, std::pair<std::uint64_t, remote_actor>> proxy_identity_;
   std::unordered_map<const peer*, std::unordered_map<std::uint64_t, local_proxy>> proxies_;  // by node, remote id
+  // Proxies nothing refers to but proxies_ (eam::only_reference) are ended when the table has
+  // doubled since the last look (at least proxies_before_a_look), as a peer's calls are looked at:
+  // a node keeps at most about twice the proxies something refers to, not one per remote actor
+  // whose ref it ever received.
+  static constexpr std::size_t proxies_before_a_look = 1024;
+  std::size_t proxy_count_ = 0;                     // in proxies_
+  std::size_t look_at_proxies_at_ = proxies_before_a_look;  // proxy_count_ that starts a look
+  struct unreferenced_proxy {
+    actor_ref ref;
+    std::shared_ptr<peer> home;
+    std::uint64_t id;
+  };
+  /// Under proxies_lock_: `n` proxies left the tables (their actor or node ended). A table that
+  /// shrank to a quarter of where the next look starts brings that look nearer.
+  void proxies_left(std::size_t n) noexcept;
+  /// Under proxies_lock_: takes the proxies nothing refers to out of the tables into `out`.
+  void take_unreferenced_proxies(std::vector<unreferenced_proxy>& out);
+  /// After the lock: ends them and takes back their monitors at their nodes.
+  void end_unreferenced_proxies(std::vector<unreferenced_proxy>& taken) noexcept;
 
   std::mutex lookups_lock_;
   std::uint64_t next_lookup_ = 0;

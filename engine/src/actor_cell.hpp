@@ -64,6 +64,12 @@ struct child_exit {
 struct outside_watch {
   std::function<void(const down&)> on_down;
   std::function<void(const moved&)> on_moved;  // may be empty
+  // The watched actor, counted as an actor's watch counts it (in its `watching`), so that a
+  // count of references tells whether anything still refers to the actor (only_reference):
+  // a forwarding actor nothing counts is ended by the layer that made it, and an uncounted
+  // watch would then hear an end that never happened. The watch sits in the watched actor's
+  // own list, which its end clears, so the cycle lasts exactly as long as the watch.
+  actor_ref watched;
 };
 
 /// Payloads of the monitor, link and exit-signal system messages.
@@ -157,6 +163,12 @@ class actor_cell {
   void add_ref() noexcept { add_refs(1); }
   /// The references counted now (a snapshot, for tests: releases a worker holds back are in it).
   [[nodiscard]] std::uint32_t counted_references() const noexcept { return refs_.load(std::memory_order_relaxed); }
+  /// Whether one reference is counted beside the alive one, in a live cell (only_reference).
+  /// Acquire: pairs with the acq_rel subtraction of every release, so what the other holders did
+  /// through their refs (an exit signal queued, a send) happens before the caller acts on it.
+  [[nodiscard]] bool only_one_holder() const noexcept {
+    return refs_.load(std::memory_order_acquire) == 2 && !is_dead();
+  }
   void release() noexcept { release_many(1); }
   /// Drops `n` references at once (deferred_releases.hpp).
   void release_many(std::uint32_t n) noexcept;

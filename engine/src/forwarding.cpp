@@ -44,6 +44,11 @@ std::uint32_t handler_number() noexcept {
   return detail::current_cell() == nullptr ? 0 : internal::local_outbox().handler_number();
 }
 
+bool only_reference(const actor_ref& ref) noexcept {
+  const detail::actor_cell* c = ref.cell();
+  return c != nullptr && c->forwarder() != nullptr && c->only_one_holder();
+}
+
 void send_exit(const actor_ref& from, const actor_ref& to, exit_reason reason) {
   if (!to) return;
   to.cell()->deliver_system(detail::make_envelope<internal::exit_request>(

@@ -58,6 +58,7 @@ class recording_visitor final : public frame_visitor {
   void on_lookup(std::uint64_t, std::string&&, std::vector<wire_signature>&&) override { seen.emplace_back("lookup"); }
   void on_lookup_reply(std::uint64_t, std::uint64_t, std::string&&) override { seen.emplace_back("lookup_reply"); }
   void on_cancel(std::uint64_t request) override { seen.push_back("cancel " + std::to_string(request)); }
+  void on_demonitor(std::uint64_t target) override { seen.push_back("demonitor " + std::to_string(target)); }
 
  private:
   static std::string value(const eam::message& m) {
@@ -119,23 +120,30 @@ TEST_SUITE("cluster.frame_decode") {
     f.raw({0x94, 0x02, 0x08}).text("no.such.type").tick_payload(8);
     f.raw({0x92, 0x04, 0x2a});  // a monitor
     f.raw({0x92, 0x0a, 0xcd, 0x01, 0x00});  // a cancel of request 256
+    f.raw({0x92, 0x0b, 0x2a});              // a demonitor
     const decoded d = decode(f);
     CHECK_FALSE(d.outcome.bad);
-    CHECK(d.outcome.items == 10);
+    CHECK(d.outcome.items == 11);
     CHECK(d.seen == std::vector<std::string>{"cast 5 1", "call 200 256 2", "reply 4294967296 3", "cast 9 4", "cast 5 5",
                                              "cast 5 6", "unknown 0 0 no.such.type", "unknown 2 8 no.such.type",
-                                             "monitor 42", "cancel 256"});
+                                             "monitor 42", "cancel 256", "demonitor 42"});
   }
 
-  TEST_CASE("a cancel without its request, or an item kind past the last, ends the frame") {
+  TEST_CASE("a cancel or demonitor without its number, or an item kind past the last, ends the frame") {
     frame_bytes short_cancel;
     short_cancel.raw({0x92, 0x04, 0x01, 0x91, 0x0a});
     const decoded a = decode(short_cancel);
     CHECK(a.outcome.bad);
     CHECK(a.outcome.why == "an item has too few fields");
     CHECK(a.seen == std::vector<std::string>{"monitor 1"});
+    frame_bytes short_demonitor;
+    short_demonitor.raw({0x92, 0x0b, 0x03, 0x91, 0x0b});
+    const decoded c = decode(short_demonitor);
+    CHECK(c.outcome.bad);
+    CHECK(c.outcome.why == "an item has too few fields");
+    CHECK(c.seen == std::vector<std::string>{"demonitor 3"});
     frame_bytes unknown_kind;
-    unknown_kind.raw({0x92, 0x0b, 0x01});
+    unknown_kind.raw({0x92, 0x0c, 0x01});
     const decoded b = decode(unknown_kind);
     CHECK(b.outcome.bad);
     CHECK(b.outcome.why == "unknown item kind");

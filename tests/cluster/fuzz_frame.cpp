@@ -184,6 +184,10 @@ class reader final : public frame_visitor {
     sum_ += request;
     ++calls;
   }
+  void on_demonitor(std::uint64_t target) override {
+    sum_ += target;
+    ++calls;
+  }
   void on_unknown_type(item_kind kind, std::uint64_t request, std::string_view wire_name) override {
     sum_ += static_cast<std::size_t>(kind) + request;
     touch(wire_name);
@@ -332,6 +336,7 @@ void write_seeds(const std::string& dir) {
     pack_wire_ref(pk, "node-b", 99, 6);
     pk.pack(std::string_view("node-b"));
     pack_cancel(pk, 7);
+    pack_demonitor(pk, 19);
     write_file(dir, "data_items", f);
   }
   {  // the payload types

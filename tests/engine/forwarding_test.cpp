@@ -333,3 +333,68 @@ TEST_SUITE("engine.forwarding") {
     system.shutdown();
   }
 }
+
+namespace {
+struct drop_it {};
+}  // namespace
+
+TEST_SUITE("engine.forwarding") {
+  TEST_CASE("only_reference: every other ref, watch and link of a forwarding actor counts") {
+    eam::actor_system system({.workers = 1});
+    auto fw = std::make_shared<recording_forwarder>();
+    eam::actor_ref proxy = eam::spawn_forwarding_actor(system, fw);
+    CHECK(eam::only_reference(proxy));
+    {
+      const eam::actor_ref copy = proxy;
+      CHECK_FALSE(eam::only_reference(proxy));
+      CHECK_FALSE(eam::only_reference(copy));
+    }
+    CHECK(eam::only_reference(proxy));
+    CHECK_FALSE(eam::only_reference(eam::actor_ref{}));
+
+    // An actor that watches or links to it and then holds no ref of its own; `drop_it` has it
+    // unwatch.
+    auto holder = system.spawn([&](eam::actor_context& ctx) {
+      auto& held = ctx.make_state<std::optional<eam::watch_ref>>();
+      return eam::behavior{[&ctx, &held](watch_it w) {
+                             held = ctx.watch(w.other);
+                             return true;
+                           },
+                           [&ctx](link_it l) {
+                             ctx.link(l.other);
+                             return true;
+                           },
+                           [&ctx, &held](drop_it) {
+                             if (held) ctx.unwatch(*held);
+                             held.reset();
+                             return true;
+                           },
+                           [](const eam::down&) {}};
+    });
+    auto h = eam::unchecked_typed_ref_cast<eam::typed_ref<bool(watch_it), bool(link_it), bool(drop_it)>>(holder);
+    CHECK_FALSE(eam::only_reference(holder));  // not a forwarding actor
+    REQUIRE(h.call(watch_it{proxy}).get().value());
+    // The watch holds it; the message's copy was let go on the worker (perhaps held back).
+    CHECK_FALSE(eam::only_reference(proxy));
+    REQUIRE(h.call(drop_it{}).get().value());
+    CHECK(eventually([&] { return eam::only_reference(proxy); }));  // the worker gives held releases back when idle
+
+    // A watch from outside actors (the cluster's own kind) counts as well.
+    std::atomic<int> outside_downs{0};
+    system.watch(proxy, [&](const eam::down&) { outside_downs.fetch_add(1); });
+    CHECK_FALSE(eam::only_reference(proxy));
+    CHECK(outside_downs.load() == 0);
+    system.stop(proxy, eam::exit_reason::custom("remote end"));
+    REQUIRE(eventually([&] { return outside_downs.load() == 1; }));
+    CHECK_FALSE(eam::only_reference(proxy));  // ended
+    CHECK(eventually([&] { return proxy.cell() != nullptr && !proxy.is_alive(); }));
+
+    // A link counts until it goes (a second forwarding actor: the first has ended).
+    eam::actor_ref second = eam::spawn_forwarding_actor(system, fw);
+    REQUIRE(h.call(link_it{second}).get().value());
+    CHECK_FALSE(eam::only_reference(second));
+    system.stop(holder);
+    CHECK(eventually([&] { return eam::only_reference(second); }));  // the holder's end undid the link
+    system.shutdown();
+  }
+}

@@ -119,6 +119,12 @@ struct transport_stats {
   /// This node's actors whose end is watched for peers (one per actor whose ref was sent; the
   /// watch is in place before the ref leaves).
   std::uint64_t exported_watched = 0;
+  /// Watches peers hold on this node's actors: one per proxy a peer keeps of one of them.
+  std::uint64_t peer_watches = 0;
+  /// Remote actors this node keeps a proxy for. A proxy nothing here refers to any more (no
+  /// ref, watch, link, timer or message) is ended when this has doubled since it was last
+  /// looked at (at 1,024 first), and its node drops its watch (peer_watches there).
+  std::size_t proxies = 0;
   std::size_t peers_connected = 0;
   /// Nodes not connected that refs from the wire named, waiting for their connection
   /// (node_config::connect_wait); at most 64: a ref to a further one arrives dead.

@@ -72,6 +72,16 @@ std::uint32_t handler_number() noexcept;
 actor_ref spawn_forwarding_actor(actor_system& system, std::shared_ptr<message_forwarder> forwarder,
                                  std::string name = {});
 
+/// Whether `ref` is the only reference to its live forwarding actor: no other ref, no watch (an
+/// actor's or one from outside), link, timer or message refers to it, each of which counts one.
+/// A layer that keeps its forwarding actors in a table ends those nothing else refers to (the
+/// cluster's proxies of remote actors). The answer holds while `ref` is not copied, so ask where
+/// nothing can copy it meanwhile (under the lock of that table); actor_system::find(id) is the
+/// one way to a ref that does not copy one. A worker may hold a release back for a while
+/// (engine/README.md): the answer is then false until it gives the release back, when it goes
+/// idle at the latest. False for an empty ref, an actor that is not forwarding, or one that ended.
+bool only_reference(const actor_ref& ref) noexcept;
+
 /// Sends `to` an exit signal on behalf of `from` (for a layer that relays signals: the target
 /// sees `from` in its exit_signal), with the semantics of actor_context::exit.
 void send_exit(const actor_ref& from, const actor_ref& to, exit_reason reason);
