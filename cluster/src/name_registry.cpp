@@ -103,7 +103,15 @@ void name_registry::registered(const std::string& name, const actor_ref& ref) {
   // A claim from elsewhere may have come in since may_register: the rule decides, here too.
   std::optional<lost> l = merge(std::move(c));
   host_.broadcast_names(std::move(put));
-  if (l) host_.name_lost(l->name, l->actor, l->winner);
+  if (l) withdraw_lost(*l);  // after the put it withdraws
+}
+
+void name_registry::withdraw_lost(const lost& l) {
+  // The claim left this table in apply_claim, so the local unregister that name_lost brings
+  // finds nothing to withdraw: without this del, the peers kept the beaten claim behind the
+  // winner, and it became the owner everywhere but here once the winner withdrew.
+  host_.broadcast_names(encode_del(l.name, l.stamp));
+  host_.name_lost(l.name, l.actor, l.winner);
 }
 
 void name_registry::unregistered(const std::string& name, std::uint64_t actor_id) {
@@ -163,7 +171,7 @@ std::optional<name_registry::lost> name_registry::apply_claim(claim incoming) {
   const auto mine = std::find_if(contenders.begin() + 1, contenders.end(),
                                  [&](const claim& c) { return c.owner == self_; });
   if (mine == contenders.end()) return std::nullopt;
-  lost l{mine->announced.name, mine->local, contenders.front().owner};
+  lost l{mine->announced.name, mine->local, contenders.front().owner, mine->announced.stamp};
   contenders.erase(mine);
   return l;
 }
@@ -172,7 +180,7 @@ names_decode_outcome name_registry::on_message(const std::string& node, std::uin
                                                std::span<const std::byte> body) {
   visitor v(*this, node, incarnation);
   names_decode_outcome out = decode_names(body, v);
-  for (const lost& l : v.losers) host_.name_lost(l.name, l.actor, l.winner);
+  for (const lost& l : v.losers) withdraw_lost(l);
   return out;
 }
 

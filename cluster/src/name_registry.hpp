@@ -86,7 +86,11 @@ class name_registry final : public name_extension {
     std::string name;
     actor_ref actor;
     std::string winner;
+    std::uint64_t stamp;  // of this node's beaten claim, for its del
   };
+  /// This node's claim was beaten: withdraws it at the peers (a del, after its put) and tells
+  /// the host.
+  void withdraw_lost(const lost& l);
   class visitor;
 
   /// Applies a claim; a local claim it beats is returned (to be told, without the lock).

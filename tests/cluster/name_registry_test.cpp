@@ -100,6 +100,18 @@ TEST_SUITE("cluster.name_registry") {
     CHECK(registry->owner_of("x") == "other");
     REQUIRE(host.lost.size() == 1);
     CHECK(host.lost[0] == std::pair<std::string, std::string>("x", "other"));
+    // The beaten claim is withdrawn at the peers: a third node that heard both claims, then the
+    // winner's withdrawal, holds no claim of x (it held this node's, a ghost, before).
+    REQUIRE(host.sent.size() == 2);  // the put, then its del
+    {
+      recording_host third_host(system);
+      internal::name_registry third("third", third_host);
+      CHECK_FALSE(third.on_message("other", 1, internal::encode_put(claim("x", std::uint64_t{1'000} << 16))).bad);
+      for (const auto& body : host.sent) CHECK_FALSE(third.on_message("self", 1, body).bad);
+      CHECK(third.owner_of("x") == "other");
+      CHECK_FALSE(third.on_message("other", 1, internal::encode_del("x", std::uint64_t{1'000} << 16)).bad);
+      CHECK_FALSE(third.owner_of("x").has_value());
+    }
 
     // An earlier claim that came in while a spawn was between may_register and registered:
     // the spawn's actor is the loser (the extension is called as the spawn would).
