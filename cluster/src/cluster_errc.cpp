@@ -14,6 +14,7 @@ std::string_view cluster_code_name(int code) noexcept {
     case eam::cluster::cluster_errc::bad_spawn_arguments: return "bad_spawn_arguments";
     case eam::cluster::cluster_errc::same_node: return "same_node";
     case eam::cluster::cluster_errc::node_draining: return "node_draining";
+    case eam::cluster::cluster_errc::undecodable_payload: return "undecodable_payload";
   }
   return "unknown";
 }

@@ -1,6 +1,7 @@
 #include "frame.hpp"
 
 #include "object_reader.hpp"
+#include "skip_value.hpp"
 
 #include <exception>
 
@@ -151,10 +152,31 @@ bool visit_common_item(const char* data, std::size_t size, std::size_t& offset, 
     default: return false;
   }
   std::size_t end = head.offset(data);
-  const msgpack::object body = payloads.read(data, size, end);
+  message m;
+  std::string refused;  // why this node cannot take the payload; the frame goes on after it
+  try {
+    const msgpack::object body = payloads.read(data, size, end);
+    try {
+      m = payload(name, body);
+    } catch (const msgpack::type_error&) {
+      refused = "its payload does not have the shape of the type registered under its wire name here";
+    } catch (const std::bad_alloc&) {
+      refused = "out of memory while decoding its payload";
+    } catch (const std::exception& e) {
+      refused = std::string("its type's conversion refused the payload: ") + e.what();
+    }
+  } catch (const msgpack::size_overflow& e) {  // over a size or nesting limit, but maybe whole
+    if (!skip_msgpack_value(data, size, end)) throw;  // cut short or malformed: the frame ends
+    refused = std::string("its payload is over this node's limits (") + e.what() +
+              "; at most 65,536 entries in an array or map, 8 MiB in a string or binary, 31 levels deep)";
+  } catch (const std::bad_alloc&) {
+    if (!skip_msgpack_value(data, size, end)) throw;
+    refused = "out of memory while decoding its payload";
+  }
   offset = end;
-  message m = payload(name, body);
-  if (!m) {
+  if (!refused.empty()) {
+    v.on_undecodable_payload(static_cast<item_kind>(kind), request, name, refused);
+  } else if (!m) {
     v.on_unknown_type(static_cast<item_kind>(kind), request, name);
   } else if (kind == static_cast<std::uint64_t>(item_kind::cast)) {
     v.on_cast(target, std::move(m));

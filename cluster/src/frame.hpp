@@ -96,6 +96,11 @@ class frame_visitor {
   /// A cast, call or reply whose wire type is not registered here (the item is otherwise well
   /// formed, so the frame goes on): a call must be answered with an error.
   virtual void on_unknown_type(item_kind kind, std::uint64_t request, std::string_view wire_name) = 0;
+  /// A cast, call or reply whose payload this node cannot take (over its limits, or not in the
+  /// shape of its wire type here), though it is whole: it is refused alone and the frame goes
+  /// on, and a call must be answered with an error.
+  virtual void on_undecodable_payload(item_kind kind, std::uint64_t request, std::string_view wire_name,
+                                      std::string_view why) = 0;
 
  protected:
   ~frame_visitor() = default;

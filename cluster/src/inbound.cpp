@@ -40,7 +40,12 @@ class inbound_call final : public reply_receiver {
       }
     } catch (const std::exception& ex) {  // the answer could not be encoded: say so instead
       try {
-        const error e(cluster_errc::type_not_registered, std::string("the answer could not be encoded: ") + ex.what());
+        // Larger than any frame keeps its transport_error; a field that cannot cross the wire
+        // is the type's.
+        const auto* too_large = dynamic_cast<const error*>(&ex);
+        const error e(too_large != nullptr ? too_large->code() : error_code(cluster_errc::type_not_registered),
+                      std::string("the answer could not be encoded: ") +
+                          (too_large != nullptr ? too_large->context() : std::string(ex.what())));
         (void)to_->enqueue([&](packer& pk) { pack_reply_error(pk, request_, e); });
       } catch (...) {
       }
@@ -180,8 +185,20 @@ void inbound::on_lookup_reply(std::uint64_t request, std::uint64_t actor, std::s
 }
 
 void inbound::on_unknown_type(item_kind kind, std::uint64_t request, std::string_view wire_name) {
-  const error e(cluster_errc::type_not_registered,
-                "wire type " + std::string(wire_name) + " is not registered on node " + runtime_.id());
+  refuse(kind, request,
+         error(cluster_errc::type_not_registered,
+               "wire type " + std::string(wire_name) + " is not registered on node " + runtime_.id()));
+}
+
+void inbound::on_undecodable_payload(item_kind kind, std::uint64_t request, std::string_view wire_name,
+                                     std::string_view why) {
+  refuse(kind, request,
+         error(cluster_errc::undecodable_payload,
+               "a " + std::string(wire_name) + " from node " + from_->node + " could not be decoded on node " +
+                   runtime_.id() + ": " + std::string(why)));
+}
+
+void inbound::refuse(item_kind kind, std::uint64_t request, const error& e) {
   runtime_.note_bad_frame(from_->node, e.context());
   if (kind == item_kind::call) answer_error(request, e);
   if (kind == item_kind::reply)

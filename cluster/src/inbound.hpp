@@ -31,6 +31,7 @@ class hello_only final : public frame_visitor {
   void on_lookup_reply(std::uint64_t, std::uint64_t, std::string&&) override {}
   void on_cancel(std::uint64_t) override {}
   void on_unknown_type(item_kind, std::uint64_t, std::string_view) override {}
+  void on_undecodable_payload(item_kind, std::uint64_t, std::string_view, std::string_view) override {}
 };
 
 class inbound final : public frame_visitor {
@@ -53,6 +54,8 @@ class inbound final : public frame_visitor {
   void on_lookup_reply(std::uint64_t request, std::uint64_t actor, std::string&& why) override;
   void on_cancel(std::uint64_t request) override { from_->caller_gave_up(request); }
   void on_unknown_type(item_kind kind, std::uint64_t request, std::string_view wire_name) override;
+  void on_undecodable_payload(item_kind kind, std::uint64_t request, std::string_view wire_name,
+                              std::string_view why) override;
 
  private:
   // The exported actor `id`, or empty; valid until the next call. A reference, not a copy: a
@@ -62,6 +65,9 @@ class inbound final : public frame_visitor {
   /// The proxy of the sender's actor `id`, or empty; `forget` takes it out of the tables.
   actor_ref proxy_of(std::uint64_t id, bool forget);
   void answer_error(std::uint64_t request, const error& e);
+  /// A cast, call or reply this node cannot take: counted and logged as a bad frame; a call is
+  /// answered with `e`, a reply fails its call with it.
+  void refuse(item_kind kind, std::uint64_t request, const error& e);
 
   node_runtime& runtime_;
   std::shared_ptr<peer> from_;

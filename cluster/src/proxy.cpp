@@ -32,10 +32,14 @@ void proxy::forward(message&& m) noexcept {
     else
       queued = peer_->enqueue_cast([&](packer& pk) { pack_cast(pk, remote_id_, *type, m.data()); });
     if (!queued && !call) runtime_.cast_dropped("node " + peer_->node + " is gone");
-  } catch (const std::exception& e) {  // the payload could not be encoded (a field's type)
-    const std::string why = std::string(m.type_name()) + " could not be encoded: " + e.what();
+  } catch (const std::exception& e) {
+    // Larger than any frame (peer::encode's transport_error, which keeps its code), or a field
+    // whose type cannot cross the wire.
+    const auto* too_large = dynamic_cast<const error*>(&e);
+    const std::string why = std::string(m.type_name()) + " could not be encoded: " +
+                            (too_large != nullptr ? too_large->context() : std::string(e.what()));
     if (reply)
-      reply.fail(error(cluster_errc::type_not_registered, why));
+      reply.fail(too_large != nullptr ? error(too_large->code(), why) : error(cluster_errc::type_not_registered, why));
     else if (!call)
       runtime_.cast_dropped(why);
   }

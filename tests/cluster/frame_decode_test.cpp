@@ -34,6 +34,7 @@ void register_tick() {
 class recording_visitor final : public frame_visitor {
  public:
   std::vector<std::string> seen;
+  std::vector<std::string> reasons;  // of the undecodable payloads
 
   void on_cast(std::uint64_t target, eam::message&& m) override {
     seen.push_back("cast " + std::to_string(target) + " " + value(m));
@@ -47,6 +48,12 @@ class recording_visitor final : public frame_visitor {
   void on_unknown_type(item_kind kind, std::uint64_t request, std::string_view name) override {
     seen.push_back("unknown " + std::to_string(static_cast<int>(kind)) + " " + std::to_string(request) + " " +
                    std::string(name));
+  }
+  void on_undecodable_payload(item_kind kind, std::uint64_t request, std::string_view name,
+                              std::string_view why) override {
+    seen.push_back("undecodable " + std::to_string(static_cast<int>(kind)) + " " + std::to_string(request) + " " +
+                   std::string(name));
+    reasons.emplace_back(why);
   }
   void on_hello(hello&&) override { seen.emplace_back("hello"); }
   void on_heartbeat() override { seen.emplace_back("heartbeat"); }
@@ -91,13 +98,14 @@ struct frame_bytes {
 struct decoded {
   decode_outcome outcome;
   std::vector<std::string> seen;
+  std::vector<std::string> reasons;
 };
 
 decoded decode(const frame_bytes& f) {
   recording_visitor v;
   const decode_outcome out =
       decode_frame(std::span(reinterpret_cast<const std::byte*>(f.bytes.data()), f.bytes.size()), v);
-  return {out, v.seen};
+  return {out, v.seen, v.reasons};
 }
 
 const std::string tick_name = "frame_decode_test.tick";
@@ -149,7 +157,7 @@ TEST_SUITE("cluster.frame_decode") {
     CHECK(b.outcome.why == "unknown item kind");
   }
 
-  TEST_CASE("a payload is held to the depth it has inside its item: 32 levels in all pass, 33 do not") {
+  TEST_CASE("a payload is held to the depth it has inside its item: 32 levels in all pass, 33 are refused alone") {
     register_tick();
     frame_bytes deepest;  // the item's array and 31 levels of payload
     deepest.raw({0x94, 0x00, 0x05}).text("no.such.type").nested_payload(31);
@@ -159,13 +167,50 @@ TEST_SUITE("cluster.frame_decode") {
 
     frame_bytes too_deep;
     too_deep.raw({0x94, 0x00, 0x05}).text("no.such.type").nested_payload(32);
+    too_deep.raw({0x94, 0x00, 0x05}).text(tick_name).tick_payload(1);
     const decoded refused = decode(too_deep);
-    CHECK(refused.outcome.bad);
-    CHECK(refused.outcome.why == "undecodable msgpack: depth size overflow");
-    CHECK(refused.seen.empty());
+    CHECK_FALSE(refused.outcome.bad);
+    CHECK(refused.seen == std::vector<std::string>{"undecodable 0 0 no.such.type", "cast 5 1"});
+    REQUIRE(refused.reasons.size() == 1);
+    CHECK(refused.reasons[0].find("depth size overflow") != std::string::npos);
   }
 
-  TEST_CASE("a cast cut short in its head or in its payload, or with a payload of another shape, ends the frame") {
+  TEST_CASE("a cast, call or reply whose payload is over a limit is refused alone and the items after it arrive") {
+    register_tick();
+    frame_bytes f;
+    // A cast of 65,537 numbers (array 32): one more than an array may hold here.
+    f.raw({0x94, 0x00, 0x05}).text(tick_name).raw({0xdd, 0x00, 0x01, 0x00, 0x01});
+    f.bytes.append(65537, '\x01');
+    f.raw({0x94, 0x00, 0x05}).text(tick_name).tick_payload(1);
+    // A call with a string of 8 MiB and one byte (str 32), then a reply with a map of 65,537 pairs.
+    f.raw({0x95, 0x01, 0x06, 0x07}).text(tick_name).raw({0xdb, 0x00, 0x80, 0x00, 0x01});
+    f.bytes.append((8u << 20) + 1, 'x');
+    f.raw({0x94, 0x02, 0x08}).text(tick_name).raw({0xdf, 0x00, 0x01, 0x00, 0x01});
+    for (int i = 0; i < 65537; ++i) f.raw({0x01, 0xc0});
+    f.raw({0x94, 0x00, 0x05}).text(tick_name).tick_payload(2);
+    const decoded d = decode(f);
+    CHECK_FALSE(d.outcome.bad);
+    CHECK(d.outcome.items == 5);
+    CHECK(d.seen == std::vector<std::string>{"undecodable 0 0 " + tick_name, "cast 5 1",
+                                             "undecodable 1 7 " + tick_name, "undecodable 2 8 " + tick_name,
+                                             "cast 5 2"});
+    REQUIRE(d.reasons.size() == 3);
+    CHECK(d.reasons[0].find("array size overflow") != std::string::npos);
+    CHECK(d.reasons[1].find("str size overflow") != std::string::npos);
+    CHECK(d.reasons[2].find("map size overflow") != std::string::npos);
+
+    // An over-limit payload cut short cannot be passed over: the frame ends there.
+    frame_bytes cut;
+    cut.raw({0x92, 0x04, 0x01});
+    cut.raw({0x94, 0x00, 0x05}).text(tick_name).raw({0xdd, 0x00, 0x01, 0x00, 0x01});
+    cut.bytes.append(65536, '\x01');
+    const decoded c = decode(cut);
+    CHECK(c.outcome.bad);
+    CHECK(c.outcome.why == "undecodable msgpack: array size overflow");
+    CHECK(c.seen == std::vector<std::string>{"monitor 1"});
+  }
+
+  TEST_CASE("a cast cut short in its head or in its payload ends the frame, and one with a payload of another shape is refused alone") {
     register_tick();
     frame_bytes whole;
     whole.raw({0x94, 0x00, 0x05}).text(tick_name).tick_payload(1);
@@ -181,8 +226,11 @@ TEST_SUITE("cluster.frame_decode") {
     }
     frame_bytes wrong_shape;
     wrong_shape.raw({0x94, 0x00, 0x05}).text(tick_name).raw({0xa1, 'x'});  // a string where [n] belongs
+    wrong_shape.raw({0x94, 0x00, 0x05}).text(tick_name).tick_payload(3);
     const decoded d = decode(wrong_shape);
-    CHECK(d.outcome.bad);
-    CHECK(d.outcome.why == "a payload does not match its wire type");
+    CHECK_FALSE(d.outcome.bad);
+    CHECK(d.seen == std::vector<std::string>{"undecodable 0 0 " + tick_name, "cast 5 3"});
+    REQUIRE(d.reasons.size() == 1);
+    CHECK(d.reasons[0].find("shape") != std::string::npos);
   }
 }

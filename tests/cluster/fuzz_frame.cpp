@@ -188,6 +188,13 @@ class reader final : public frame_visitor {
     sum_ += target;
     ++calls;
   }
+  void on_undecodable_payload(item_kind kind, std::uint64_t request, std::string_view wire_name,
+                              std::string_view why) override {
+    sum_ += static_cast<std::size_t>(kind) + request;
+    touch(wire_name);
+    touch(why);
+    ++calls;
+  }
   void on_unknown_type(item_kind kind, std::uint64_t request, std::string_view wire_name) override {
     sum_ += static_cast<std::size_t>(kind) + request;
     touch(wire_name);

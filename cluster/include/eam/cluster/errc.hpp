@@ -35,6 +35,12 @@ enum class cluster_errc : std::uint8_t {
   same_node = 10,
   /// The node is draining (node::drain): it takes no spawns and no migrated actors.
   node_draining = 11,
+  /// The receiving node could not decode a message's payload: over its limits (more than
+  /// 65,536 entries in an array or map, over 8 MiB in a string or binary, nesting deeper than
+  /// 31 levels) or not in the shape of the type registered there under its wire name. The call
+  /// (or the call whose answer it was) fails with this; the context says which, and what
+  /// followed it in its frame arrives as usual.
+  undecodable_payload = 12,
 };
 
 }  // namespace eam::cluster
