@@ -596,6 +596,27 @@ void node_runtime::on_hello(const std::string& routing_id, hello&& h) {
       known->last_heard = std::chrono::steady_clock::now();
       return;
     }
+    // Another life while this one is heard from (it sends at least every heartbeat interval):
+    // two processes under one node id. Each taking the other's place made the node drop and
+    // retake them hundreds of times a second, and every ref to either die; as Erlang refuses a
+    // second node of a name, the one connected first stays. A life already gone never comes back.
+    bool gone;
+    {
+      std::lock_guard lock(peers_lock_);
+      gone = gone_lives_.contains({h.node, h.incarnation});
+    }
+    const auto silent = std::chrono::steady_clock::now() - known->last_heard;
+    if (gone || silent < 2 * config_.heartbeat_interval) {
+      note_bad_frame(routing_id, "a hello of node " + h.node + " (another life, at " + h.address +
+                                     ") while it is connected and heard from, at " + known->address +
+                                     ": refused (node ids must be unique)");
+      given_up_.insert(routing_id);  // what else it sends is dropped quietly
+      if (!gone) {
+        std::string node = h.node;  // the key apart: an assignment evaluates its right side first
+        contenders_[node] = contender{routing_id, std::move(h)};
+      }
+      return;
+    }
     peer_down(known, "restarted");  // a new incarnation: the old one's refs stay dead
   }
   // The peer is connected in the table first, in one step with leaving the pending ones: a ref
@@ -709,6 +730,24 @@ void node_runtime::peer_down(std::shared_ptr<peer> p, std::string_view why) {
   }
   log_.info("node {} is gone ({})", p->node, why);
   emit_peer_event("libeam.cluster.peer_disconnected", config_.node_id, *p, why);
+  // After the caller's turn: it may be walking the tables a hello changes.
+  if (contenders_.contains(p->node)) {
+    try {
+      post([this, node = p->node] { adopt_contender(node); });
+    } catch (const std::bad_alloc&) {
+      contenders_.erase(p->node);  // out of memory: that life connects again when it next dials
+    }
+  }
+}
+
+void node_runtime::adopt_contender(const std::string& node) {
+  const auto it = contenders_.find(node);
+  if (it == contenders_.end()) return;
+  contender c = std::move(it->second);
+  contenders_.erase(it);
+  if (find_peer(node)) return;  // another hello of the node came first
+  given_up_.erase(c.routing_id);
+  on_hello(c.routing_id, std::move(c.greeting));
 }
 
 void node_runtime::note_gone_life(const std::string& node, std::uint64_t incarnation) noexcept {

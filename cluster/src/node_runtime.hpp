@@ -306,6 +306,16 @@ class node_runtime final : public ref_resolver,
   std::vector<std::unique_ptr<link>> links_;
   std::unordered_map<std::string, std::shared_ptr<peer>> by_routing_id_;
   std::unordered_set<std::string> given_up_;  // routing ids of connections whose peer went down
+  // A hello of another life of a connected node that was heard from lately: a second process
+  // under the same node id (or a restart whose old life is not yet known to be gone). It is
+  // refused, and the latest one per node waits here: when the connected life goes down, it is
+  // taken (adopt_contender), so a restart still gets in without its hello being sent again.
+  struct contender {
+    std::string routing_id;
+    hello greeting;
+  };
+  std::unordered_map<std::string, contender> contenders_;  // by node id
+  void adopt_contender(const std::string& node);
   int next_monitor_ = 0;
   std::chrono::steady_clock::time_point last_expiry_check_ = std::chrono::steady_clock::now();
   // When the peers' calls were last looked at for callers that gave up (peer::forget_abandoned_calls_unless_looked).

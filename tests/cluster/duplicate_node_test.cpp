@@ -1,0 +1,82 @@
+// Two processes under one node id (a misconfiguration, or a restart while the old life still
+// answers): the node they both reach keeps the one connected first, as Erlang refuses a second
+// node of a name, and takes the other once the first is gone, without that one saying hello
+// again. Before, each hello took the other's place: the node dropped and retook them hundreds of
+// times a second, and every ref to either died. Three nodes in this process over 127.0.0.1, two
+// of them named alike.
+#include "test_actors.hpp"
+
+#include "../support/eventually.hpp"
+
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <string>
+
+using eam::test::eventually;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct which {  // answered with the answering node's own label
+  MSGPACK_DEFINE();
+};
+using which_ref = eam::typed_ref<std::string(which)>;
+
+std::unique_ptr<eam::cluster::node> start(const std::string& id, std::vector<std::string> seeds) {
+  static const bool registered = [] {
+    eam::cluster::register_message<which>("duplicate_node_test.which");
+    return true;
+  }();
+  (void)registered;
+  eam::cluster::node_config config;
+  config.node_id = id;
+  config.seeds = std::move(seeds);
+  config.cookie = "a-test-cookie-of-enough-length";
+  config.system.workers = 1;
+  return eam::cluster::start_node(config).value();
+}
+
+void spawn_labelled(eam::cluster::node& n, std::string label) {
+  n.system().spawn({.name = "labelled"}, [label](eam::actor_context&) {
+    return eam::behavior{[label](which) { return label; }};
+  });
+}
+
+}  // namespace
+
+TEST_SUITE("cluster.duplicate_node") {
+  TEST_CASE("a second node under a connected node's id is refused, and taken once the first is gone") {
+    auto a = start("dup-a", {});
+    auto first = start("dup-b", {a->address()});
+    spawn_labelled(*first, "first");
+    REQUIRE(a->wait_for_peer("dup-b", 30s));
+    const which_ref first_ref = a->whereis<which_ref>("dup-b", "labelled").value();
+    REQUIRE(first_ref.call(which{}, 30s).get().value() == "first");
+    std::atomic<int> first_downs{0};
+    a->system().watch(first_ref, [&](const eam::down&) { first_downs.fetch_add(1); });
+
+    // The second says hello to a: refused (counted as a bad frame), the first stays.
+    const auto bad_before = a->stats().bad_frames;
+    auto second = start("dup-b", {a->address()});
+    spawn_labelled(*second, "second");
+    REQUIRE(eventually([&] { return a->stats().bad_frames > bad_before || first_downs.load() > 0; }, 60s));
+    CHECK(first_downs.load() == 0);
+    CHECK(first_ref.call(which{}, 30s).get().value() == "first");
+    CHECK(a->stats().peers_connected == 1);
+
+    // The first leaves: a takes the second, whose hello waited.
+    first->shutdown();
+    CHECK(eventually([&] { return first_downs.load() == 1; }, 60s));
+    CHECK(eventually(
+        [&] {
+          auto r = a->whereis<which_ref>("dup-b", "labelled");
+          if (!r) return false;
+          const auto answer = r->call(which{}, 30s).get();
+          return answer && answer.value() == "second";
+        },
+        60s));
+    second->shutdown();
+    a->shutdown();
+  }
+}
