@@ -24,6 +24,7 @@ std::string_view to_string(errc code) noexcept {
     case errc::blocking_call_on_worker: return "blocking_call_on_worker";
     case errc::handler_already_attached: return "handler_already_attached";
     case errc::unexpected_reply_type: return "unexpected_reply_type";
+    case errc::calling_self: return "calling_self";
   }
   return "unknown";
 }

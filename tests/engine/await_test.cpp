@@ -118,6 +118,25 @@ TEST_SUITE("engine.await") {
     CHECK(waiter.call(ask{1}).get().value() >= 20'000);
   }
 
+  TEST_CASE("an awaited call of an actor to itself fails at once with calling_self, and the actor runs on") {
+    eam::actor_system system({.workers = 1});
+    struct call_myself {};
+    using self_ref = eam::typed_ref<int(ask), std::string(call_myself)>;
+    auto a = system.spawn([](eam::actor_context& ctx) {
+      return eam::behavior{[](ask q) { return q.n; },
+                           [&ctx](call_myself) -> eam::task<std::string> {
+                             const auto me = eam::unchecked_typed_ref_cast<self_ref>(ctx.self());
+                             // Long enough that waiting it out would fail the call's own timeout below.
+                             auto op = me.call(ask{1}, std::chrono::seconds(600));
+                             auto r = co_await op;
+                             co_return r ? std::string("answered") : std::string(r.error_value().code().name());
+                           }};
+    });
+    const auto me = eam::unchecked_typed_ref_cast<self_ref>(a);
+    CHECK(me.call(call_myself{}, std::chrono::seconds(60)).get().value() == "calling_self");
+    CHECK(me.call(ask{7}).get().value() == 7);
+  }
+
   TEST_CASE("an awaited call to an actor that has exited resumes with actor_not_found") {
     eam::actor_system system({.workers = 2});
     auto gone = system.spawn(leaf);

@@ -158,13 +158,19 @@ class [[nodiscard]] call_op {
     if (errc why = refused(); why != errc{}) set_result(error(why));
     return has_result_;
   }
-  void await_suspend(std::coroutine_handle<> h) {
+  bool await_suspend(std::coroutine_handle<> h) {
     detail::actor_cell* self = detail::current_cell();
+    if (self == target_) [[unlikely]] {
+      // The request would queue behind the handler that waits for it, until the timeout.
+      set_result(error(errc::calling_self, "an actor awaited a call to itself"));
+      return false;  // resumes at once
+    }
     const std::uint64_t id = detail::begin_await(self, h, this, &accept, timeout_);  // may throw: request_ still ours
     detail::envelope* e = std::exchange(request_, nullptr);
     detail::add_ref(self);  // held by the reply address until the answer is sent
     e->reply = detail::reply_address(detail::reply_kind::actor, self, id);
     detail::send(target_, e);
+    return true;
   }
   result<R> await_resume() {
     result<R> r = std::move(stored());

@@ -61,6 +61,9 @@ enum class errc : std::uint8_t {
   /// A call's answer has another type than the caller's ref expects (an answer built at run
   /// time, e.g. decoded from the network, that does not match the call's signature).
   unexpected_reply_type = 21,
+  /// An actor called itself: it would wait for its own answer, which its turn cannot give
+  /// while it waits (Erlang's gen_server:call fails with calling_self the same way).
+  calling_self = 22,
 };
 
 /// The stable snake_case name of a code, e.g. "actor_not_found".
