@@ -969,7 +969,9 @@ void actor_cell::stop_youngest_child() noexcept {
   actor_cell* child = extras_->last_child;
   if (extras_->stopping_child == child) return;  // already asked; waiting for its report
   extras_->stopping_child = child;
-  child->deliver_stop();
+  // shutdown, not normal: a child ended from above did not choose to end, and as in Erlang
+  // (where a supervisor's children get `shutdown`) the actors linked to it end with it.
+  child->deliver_system(make_envelope<exit_reason>(envelope_kind::stop, exit_reason::shutdown()));
 }
 
 void actor_cell::on_child_exit(internal::child_exit& c) noexcept {

@@ -56,6 +56,7 @@ std::string exit_reason::to_string() const {
     case kind::kill: return "kill";
     case kind::noproc: return "noproc";
     case kind::noconnection: return "noconnection";
+    case kind::shutdown: return "shutdown";
   }
   return "unknown";
 }

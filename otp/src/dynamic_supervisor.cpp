@@ -121,7 +121,8 @@ struct dynamic_state {
     if (!c.terminating) {
       c.terminating = true;
       if (c.start_watch != 0) settle_start(c, c.ref);  // ends its start_child wait too
-      ctx.stop(c.ref);
+      // shutdown, as OTP's supervisors: abnormal, so the actors linked to the child end too.
+      ctx.system().stop(c.ref, exit_reason::shutdown());
     }
     // Answered after the child's down. The place first: making it may throw, the take may not.
     c.terminate_replies.emplace_back() = ctx.take_reply();
@@ -181,7 +182,8 @@ struct dynamic_state {
       return;
     }
     const auto policy = it->spec.restart;
-    if (policy == restart_policy::temporary || (policy == restart_policy::transient && !abnormal)) {
+    // As in OTP, a transient child that ended with shutdown (stopped from outside) stays stopped.
+    if (policy == restart_policy::temporary || (policy == restart_policy::transient && !d.reason.is_failure())) {
       remove(it);
       return;
     }

@@ -137,9 +137,10 @@ struct supervised_children::state {
       case phase::stopping:  // the sibling a sequence stopped (or one that ended just before)
         c.at = c.remove_when_stopped ? phase::removed : phase::stopped;
         waiting = false;
-        // A stop ends a child normally: an abnormal end is a crash of its own (or of its
-        // terminate), which the restart under way absorbs but the limit counts.
-        if (!d.reason.is_normal()) {
+        // A stop ends a child with shutdown (or normally, when it ended by itself just before):
+        // another reason is a crash of its own (or of its terminate), which the restart under
+        // way absorbs but the limit counts.
+        if (d.reason.is_failure()) {
           report_crash(c, d.reason.to_string());
           if (!gave_up && !within_intensity()) return;
         }
@@ -186,15 +187,16 @@ struct supervised_children::state {
   void ended(std::size_t i, const exit_reason& reason) {
     child& c = children[i];
     c.at = phase::stopped;
-    const bool abnormal = !reason.is_normal();
-    if (abnormal) report_crash(c, reason.to_string());
+    // As in OTP, shutdown is no crash: a transient child stopped from outside stays stopped.
+    const bool crashed = reason.is_failure();
+    if (crashed) report_crash(c, reason.to_string());
     const auto policy = c.spec.restart;
     if (policy == restart_policy::temporary) {
       c.at = phase::removed;
       compact();
       return;
     }
-    if (policy == restart_policy::transient && !abnormal) return;
+    if (policy == restart_policy::transient && !crashed) return;
     restart_needed(i);
   }
 
@@ -289,7 +291,8 @@ struct supervised_children::state {
         if (c.at == phase::running || c.at == phase::starting) {
           drop_start_watch(c);
           c.at = phase::stopping;
-          ctx.stop(c.ref);
+          // shutdown, as OTP's supervisors: abnormal, so the actors linked to the child end too.
+          ctx.system().stop(c.ref, exit_reason::shutdown());
           waiting = true;
         } else if (c.remove_when_stopped) {
           c.at = phase::removed;

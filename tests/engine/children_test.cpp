@@ -4,6 +4,7 @@
 #include "../support/eventually.hpp"
 
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -77,5 +78,41 @@ TEST_SUITE("engine.children") {
     REQUIRE(eam::test::eventually([&] { return system.actor_count() == 0; }));
     std::lock_guard l(j.m);
     CHECK(j.order == std::vector<std::string>{"child"});
+  }
+
+  TEST_CASE("a child its parent's end stops ends with shutdown, and an actor linked to it ends too") {
+    struct link_to {
+      eam::actor_ref other;
+    };
+    eam::actor_system system({.workers = 2});
+    std::mutex m;
+    std::optional<eam::exit_reason> child_end, linked_end;
+    auto linked = system.spawn([](eam::actor_context&) { return eam::behavior{[](int) {}}; });
+    auto parent = system.spawn([](eam::actor_context& ctx) {
+      return eam::behavior{[&ctx](link_to l) {
+        auto child = ctx.spawn([](eam::actor_context& c, eam::actor_ref other) {
+          c.link(other);
+          return eam::behavior{[](int) {}};
+        }, l.other);
+        return eam::actor_ref(child);
+      }};
+    });
+    const eam::actor_ref child = parent.call(link_to{linked}).get().value();
+    system.watch(child, [&](const eam::down& d) {
+      std::lock_guard l(m);
+      child_end = d.reason;
+    });
+    system.watch(linked, [&](const eam::down& d) {
+      std::lock_guard l(m);
+      linked_end = d.reason;
+    });
+    system.stop(parent);
+    REQUIRE(eam::test::eventually([&] {
+      std::lock_guard l(m);
+      return child_end.has_value() && linked_end.has_value();
+    }));
+    std::lock_guard l(m);
+    CHECK(*child_end == eam::exit_reason::shutdown());
+    CHECK(*linked_end == eam::exit_reason::shutdown());  // abnormal: it takes the linked actor along
   }
 }

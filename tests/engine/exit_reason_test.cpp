@@ -52,6 +52,18 @@ TEST_SUITE("engine.exit_reason") {
     CHECK(exit_reason::of(exit_reason::kind::custom, "") == exit_reason::custom(""));  // an empty text is no text
   }
 
+  TEST_CASE("shutdown is its own kind: not normal, yet no failure") {
+    const exit_reason shutdown = exit_reason::shutdown();
+    CHECK(shutdown.type() == exit_reason::kind::shutdown);
+    CHECK(shutdown.to_string() == "shutdown");
+    CHECK_FALSE(shutdown.is_normal());
+    CHECK_FALSE(shutdown.is_failure());
+    CHECK(shutdown != exit_reason::custom("shutdown"));
+    CHECK_FALSE(exit_reason::normal().is_failure());
+    CHECK(exit_reason::crashed("boom").is_failure());
+    CHECK(exit_reason::killed().is_failure());
+  }
+
   TEST_CASE("the stop and the exit report every actor's end sends take small envelope blocks") {
     CHECK(block_class_of<exit_reason>() != 0);  // the stop
     CHECK(block_class_of<eam::internal::child_exit>() != 0);

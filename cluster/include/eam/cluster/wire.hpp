@@ -251,7 +251,8 @@ struct convert<eam::exit_reason> {
   const msgpack::object& operator()(const msgpack::object& o, eam::exit_reason& v) const {
     if (o.type != msgpack::type::ARRAY || o.via.array.size != 2) throw msgpack::type_error();
     const auto kind = o.via.array.ptr[0].as<std::uint8_t>();
-    if (kind > static_cast<std::uint8_t>(eam::exit_reason::kind::noconnection)) throw msgpack::type_error();
+    // shutdown is the last kind (error.hpp appends): a number past it is no reason this node knows.
+    if (kind > static_cast<std::uint8_t>(eam::exit_reason::kind::shutdown)) throw msgpack::type_error();
     v = eam::exit_reason::of(static_cast<eam::exit_reason::kind>(kind), o.via.array.ptr[1].as<std::string>());
     return o;
   }

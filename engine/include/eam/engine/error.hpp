@@ -129,14 +129,16 @@ class error : public std::exception {
   std::string what_;
 };
 
-/// Why an actor stopped: normal, killed, error (a crash, with its text) or a custom reason.
+/// Why an actor stopped: normal, killed, shutdown, error (a crash, with its text) or a custom
+/// reason.
 ///
 /// 16 bytes: the text, usually empty, lives behind a pointer, so that moving a reason (every
 /// actor's end moves its reason three times, into the stop, the exit and its parent's report)
 /// is two words, and the stop and exit messages fit the engine's small message blocks.
 class exit_reason {
  public:
-  enum class kind : std::uint8_t { normal, killed, error, custom, kill, noproc, noconnection };
+  // Values go on the wire where a layer serialises reasons: append, never renumber.
+  enum class kind : std::uint8_t { normal, killed, error, custom, kill, noproc, noconnection, shutdown };
 
   exit_reason() = default;
   exit_reason(const exit_reason& other) : kind_(other.kind_), text_(copy_of(other.text_)) {}
@@ -160,14 +162,21 @@ class exit_reason {
   static exit_reason noproc() { return exit_reason(kind::noproc, {}); }
   /// The actor's node went away (a remote actor's watchers and links see this, as in Erlang).
   static exit_reason noconnection() { return exit_reason(kind::noconnection, {}); }
+  /// Stopped from above: by its supervisor, or because its parent ended (Erlang's `shutdown`).
+  /// Abnormal, as in Erlang: actors linked to it end too unless they trap exits, and a
+  /// transient child is not restarted for it (supervisor.hpp).
+  static exit_reason shutdown() { return exit_reason(kind::shutdown, {}); }
   /// A reason rebuilt from its parts (a wire format); text is kept for error and custom.
   static exit_reason of(kind k, std::string text) { return exit_reason(k, std::move(text)); }
 
   [[nodiscard]] kind type() const noexcept { return kind_; }
   [[nodiscard]] bool is_normal() const noexcept { return kind_ == kind::normal; }
+  /// Neither normal nor shutdown: an end Erlang counts as a failure (a transient child is
+  /// restarted for it; a shutdown is how supervisors stop children, so it is not one).
+  [[nodiscard]] bool is_failure() const noexcept { return kind_ != kind::normal && kind_ != kind::shutdown; }
   /// The crash message or custom text; empty for normal and killed.
   [[nodiscard]] const std::string& text() const noexcept { return text_ ? *text_ : no_text(); }
-  /// "normal", "killed", "error: <what>" or the custom text.
+  /// "normal", "killed", "shutdown", "error: <what>" or the custom text.
   [[nodiscard]] std::string to_string() const;
   friend bool operator==(const exit_reason& a, const exit_reason& b) noexcept {
     return a.kind_ == b.kind_ && a.text() == b.text();

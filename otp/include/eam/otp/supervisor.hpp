@@ -32,7 +32,9 @@ namespace eam::otp {
 
 enum class strategy : std::uint8_t { one_for_one, one_for_all, rest_for_one };
 
-/// When a child that ended is restarted: always, only after an abnormal end, or never.
+/// When a child that ended is restarted: always, only after a failure (an end other than normal
+/// and shutdown, exit_reason::is_failure), or never. A supervisor stops its children with
+/// shutdown, as OTP's do: abnormal, so the actors linked to a child end with it.
 enum class restart_policy : std::uint8_t { permanent, transient, temporary };
 
 /// Erlang's child type: what `count_children` counts a child as.

@@ -118,7 +118,7 @@ class consumer_supervisor : public detail::consuming_stage<T, detail::consumer_s
               if (it == workers.end()) return;
               running r = std::move(it->second);
               workers.erase(it);
-              if (options.restart != restart_policy::temporary && !d.reason.is_normal() && restart(r)) return;
+              if (options.restart != restart_policy::temporary && d.reason.is_failure() && restart(r)) return;
               up.done(r.tag, 1);  // a slot is free
             }
           };

@@ -15,7 +15,7 @@ namespace eam::otp {
 
 /// What a consumer does when its producer goes away (ends, crashes or cannot be reached):
 ///   permanent  the consumer ends too, with the producer's reason;
-///   transient  the consumer ends only when that reason is abnormal;
+///   transient  the consumer ends only when that reason is a failure (neither normal nor shutdown);
 ///   temporary  the consumer carries on without that subscription (the default).
 /// A subscription the consumer cancels itself never ends it.
 enum class cancel_mode : std::uint8_t { permanent, transient, temporary };
