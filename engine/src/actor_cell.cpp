@@ -661,6 +661,9 @@ void actor_cell::run_init() noexcept {
     record_crash(telemetry::detail::what_of(std::current_exception()));
     more().init_failed = true;  // never throws here: record_crash allocated the extras
   }
+  // Before the continue (after_handler runs it) and the queued messages: "started" as OTP means it.
+  if (reports_init_ && (pending_ & crashed) == 0) [[unlikely]]
+    report_init();
   if (observed) [[unlikely]] {
     try {
       telemetry::metadata md{{"actor_id", std::to_string(id_)},
@@ -865,6 +868,9 @@ void actor_cell::handle_system(envelope* e) noexcept {
       break;
     case envelope_kind::migration:
       on_migration(e->as<internal::migration_request>());
+      break;
+    case envelope_kind::child_init:
+      on_child_init(e->as<internal::child_init_report>().child);
       break;
     case envelope_kind::timer:
       break;  // never sent as a system message
@@ -1080,6 +1086,33 @@ void actor_cell::add_child(actor_cell* child) noexcept {
   child->sibling_prev_ = x.last_child;
   (x.last_child != nullptr ? x.last_child->sibling_next_ : x.first_child) = child;
   x.last_child = child;
+  child->reports_init_ = x.on_child_init != nullptr;  // before the child is scheduled
+}
+
+void actor_cell::set_child_init_handler(std::function<void(const actor_ref&)> h) {
+  more().on_child_init = h ? std::make_unique<std::function<void(const actor_ref&)>>(std::move(h)) : nullptr;
+}
+
+void actor_cell::report_init() noexcept {
+  try {
+    parent_->deliver_system(make_envelope<internal::child_init_report>(envelope_kind::child_init,
+                                                                        internal::child_init_report{this}));
+  } catch (...) {
+    // Out of memory: the parent learns of the start from whatever else it watches.
+  }
+}
+
+void actor_cell::on_child_init(actor_cell* child) noexcept {
+  // A report that finds the parent stopping, or without a handler any more, is dropped.
+  if (phase_ != phase::running || !extras_ || !extras_->on_child_init) return;
+  child->add_ref();
+  const actor_ref ref(child, adopt_t{});
+  try {
+    (*extras_->on_child_init)(ref);
+  } catch (...) {
+    record_crash(telemetry::detail::what_of(std::current_exception()));
+  }
+  after_handler();
 }
 
 std::vector<actor_ref> actor_cell::children() const {

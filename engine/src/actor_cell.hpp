@@ -60,6 +60,12 @@ struct child_exit {
   exit_reason reason;
 };
 
+/// Payload of a child_init system message: the child whose init returned. The parent counts a
+/// reference to it until it handles the child's child_exited, which the child sends later.
+struct child_init_report {
+  detail::actor_cell* child;
+};
+
 /// The callbacks of a watch without a watching actor (actor_system::watch).
 struct outside_watch {
   std::function<void(const down&)> on_down;
@@ -232,6 +238,7 @@ class actor_cell {
   void record_crash(std::string what) noexcept;
   /// Links a child that holds a counted reference for this list (taken over).
   void add_child(actor_cell* child) noexcept;
+  void set_child_init_handler(std::function<void(const actor_ref&)> h);
   /// Registers the spawn name (at spawn, before the cell is published).
   void set_name(std::string name);
   void set_terminate_handler(std::function<void(const exit_reason&)> h);
@@ -350,10 +357,12 @@ class actor_cell {
     internal::envelope_list stash;
     // Telemetry: when the actor began to stop, and how many children it had then.
     double stop_began = 0;
-    std::size_t children_at_stop = 0;
+    std::uint32_t children_at_stop = 0;  // 32 bits, as children_count_: room for on_child_init below
     // init threw: terminate does not run on a half-built actor (as in OTP).
     bool init_failed = false;
     bool moved_away = false;  // beside init_failed, not after relay: the extras stay within 512 bytes
+    // actor_context::on_child_init; behind a pointer (rarely set) so the extras stay within 512 bytes.
+    std::unique_ptr<std::function<void(const actor_ref&)>> on_child_init;
     // A functional actor's cleanup (actor_context::on_terminate).
     std::function<void(const exit_reason&)> on_terminate;
     // Migration (migration.hpp): how to save the state; where a relay sends what it gets; and
@@ -435,6 +444,8 @@ class actor_cell {
   void begin_exit(exit_reason why) noexcept;
   void stop_youngest_child() noexcept;
   void on_child_exit(internal::child_exit& c) noexcept;
+  [[gnu::cold]] void report_init() noexcept;
+  [[gnu::cold]] void on_child_init(actor_cell* child) noexcept;
   void note_child_end(const actor_cell* child, const exit_reason& reason) noexcept;
   void finish() noexcept;
   void run_terminate(exit_reason& reason) noexcept;
@@ -531,7 +542,10 @@ class actor_cell {
   bool trap_exit_ = false;
   bool idle_watch_ = false;  // an idle timeout is set: count handled messages, note when turns end
   std::uint16_t impl_offset_ = 0;  // set at spawn, then read-only (see impl())
-  bool named_ = false;             // set at spawn, then read-only: extras_->name is the spawn name
+  // Both set at spawn, before the cell is published, then read-only: sharing a byte never races.
+  bool named_ : 1 = false;  // extras_->name is the spawn name
+  // The parent listens for its children's inits (on_child_init): tell it when init returns.
+  bool reports_init_ : 1 = false;
   phase phase_ = phase::created;   // consumer only; here, in the padding before the mailbox
   // The consumer writes it when an await begins and ends; any thread reads it (awaits_call).
   // 16 bits, in padding: a full request id would grow every cell past its 176 bytes.

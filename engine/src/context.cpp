@@ -59,6 +59,9 @@ bool actor_context::cancel_timer(timer_ref timer) noexcept { return cell_->cance
 void actor_context::cancel_all_timers() noexcept { cell_->cancel_all_timers(); }
 void actor_context::set_idle_timeout(std::chrono::milliseconds idle) { cell_->set_idle_timeout(idle); }
 
+void actor_context::on_child_init(std::function<void(const actor_ref&)> on_init) {
+  cell_->set_child_init_handler(std::move(on_init));
+}
 void actor_context::continue_with(std::function<void()> next) { cell_->continue_with(std::move(next)); }
 bool actor_context::stash() noexcept { return cell_->stash(); }
 reply_handle actor_context::take_reply() noexcept { return reply_handle(cell_->take_reply()); }

@@ -1,6 +1,8 @@
 // The dynamic supervisor: a functional actor driven by downs from watches with handlers of
 // their own: a child's, and the start-watch helper's (start_watch.hpp) that reports when a new
-// child's init has run. start_child answers then, terminate_child after the child's end.
+// child's init has run; and by the engine's report that a worker child's init has returned
+// (actor_context::on_child_init), which comes first, before the child's continue and queued
+// messages. start_child answers then, terminate_child after the child's end.
 #include <eam/otp/dynamic_supervisor.hpp>
 
 #include "start_watch.hpp"
@@ -139,6 +141,14 @@ struct dynamic_state {
     if (c.start_reply) c.start_reply.reply(std::move(answer));
   }
 
+  // A worker has started once its init has returned, as in OTP; a nested supervisor only once
+  // its own children have, which its start helper's answer says.
+  void on_child_init(const actor_ref& ref) {
+    const child_it it = find(by_actor, ref.id());
+    if (it == children.end() || !it->init_awaited || it->ref != ref || it->spec.type != child_type::worker) return;
+    settle_start(*it, it->ref);
+  }
+
   void on_start_watch_down(const down& d) {
     const child_it it = find(by_watch, d.ref.id);
     if (it == children.end() || it->start_watch != d.ref.id) return;
@@ -218,6 +228,7 @@ struct dynamic_state {
 dynamic_ref start_dynamic_supervisor(actor_system& system, dynamic_supervisor_options options, const spawn_options& opts) {
   return system.spawn(opts, [options](actor_context& ctx) {
     auto& st = ctx.make_state<dynamic_state>(ctx, options);
+    ctx.on_child_init([&st](const actor_ref& child) { st.on_child_init(child); });
     return behavior{
         [&st](start_child_msg&& m) { return st.start_child(m); },
         [&st](terminate_child_msg&& m) { return st.terminate_child(m.ref); },

@@ -1,6 +1,9 @@
 // The supervision machinery (supervisor.hpp). It is a state machine driven by downs, each from a
 // watch with a handler of its own: a child's, or that of the helper that reports when a child
-// has started (start_watch.hpp). A restart is a sequence of steps, run one at a time: stop a
+// has started (start_watch.hpp); and by the engine's report that a worker child's init has
+// returned (actor_context::on_child_init), which comes first: the helper's probe is answered
+// only after the child's continue and the messages queued for it, and a crash there is an
+// ordinary crash, restarted, as in OTP. A restart is a sequence of steps, run one at a time: stop a
 // sibling and wait for its down, then start a child and wait until its init has run. Every
 // down is accounted for: one the sequence waits for, one of a child the sequence will restart
 // anyway (counted against the restart limit), or a crash acted on once the sequence is done.
@@ -90,6 +93,8 @@ struct supervised_children::state {
   std::deque<std::size_t> crashes;    // children whose crash is acted on once the sequence is done
   std::deque<std::chrono::steady_clock::time_point> recent;  // restarts within the period
   bool gave_up = false;
+  // The worker child being started, whose init's return is awaited (one start at a time).
+  std::size_t init_awaited = static_cast<std::size_t>(-1);
   // start_children: the first start of a list of children.
   std::function<void(std::optional<error>)> on_started;
   std::optional<error> first_start_failure;
@@ -164,6 +169,17 @@ struct supervised_children::state {
       case phase::removed:
         return;
     }
+  }
+
+  void on_child_init(const actor_ref& ref) {
+    if (init_awaited >= children.size()) return;
+    child& c = children[init_awaited];
+    if (c.at != phase::starting || c.ref != ref) return;  // a child of the actor's own, or one stopped since
+    init_awaited = static_cast<std::size_t>(-1);
+    drop_start_watch(c);
+    c.at = phase::running;
+    waiting = false;
+    advance();
   }
 
   void on_start_watch_down(const down& d) {
@@ -335,6 +351,10 @@ struct supervised_children::state {
     c.at = phase::starting;
     c.start_watch = detail::watch_start(ctx, c.ref, [this](const down& d) { on_start_watch_down(d); });
     index_watch(c.start_watch, c);
+    // A worker has started once its init returns. A nested supervisor only once its own children
+    // have: its probe's answer says so. A child the spec spawned outside this actor's children
+    // never reports its init, and the probe's answer then says when it ran.
+    if (c.spec.type == child_type::worker) init_awaited = i;
     waiting = true;
     if (restart) {
       ++c.restarts;
@@ -431,7 +451,9 @@ struct supervised_children::state {
 };
 
 supervised_children::supervised_children(actor_context& ctx, supervisor_options options)
-    : st_(std::make_unique<state>(ctx, options)) {}
+    : st_(std::make_unique<state>(ctx, options)) {
+  ctx.on_child_init([st = st_.get()](const actor_ref& child) { st->on_child_init(child); });
+}
 supervised_children::~supervised_children() = default;
 
 actor_ref supervised_children::start_child(child_spec spec) {

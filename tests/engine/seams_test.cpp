@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <thread>
 
@@ -38,6 +39,40 @@ auto store(eam::actor_context&) {
 }  // namespace
 
 TEST_SUITE("engine.seams") {
+  TEST_CASE("on_child_init tells the parent of a child's init before the child's continue runs, and not of a failed init") {
+    struct spawn_two {};
+    eam::actor_system system({.workers = 2, .adaptive_workers = false});
+    std::atomic<bool> released{false}, continue_done{false};
+    std::atomic<std::uint64_t> reported{0};
+    std::atomic<int> reports{0};
+    auto parent = system.spawn([&](eam::actor_context& ctx) {
+      ctx.on_child_init([&](const eam::actor_ref& child) {
+        reported = child.id();
+        ++reports;
+      });
+      return eam::behavior{[&](spawn_two) {
+        ctx.spawn([](eam::actor_context&, bool fail) {
+          if (fail) throw std::runtime_error("init fails");
+          return eam::behavior{[](int) {}};
+        }, true);
+        auto held = ctx.spawn([&](eam::actor_context& c) {
+          c.continue_with([&] {
+            eventually([&] { return released.load(); }, 3s);
+            continue_done = true;
+          });
+          return eam::behavior{[](int) {}};
+        });
+        return eam::actor_ref(held).id();
+      }};
+    });
+    const std::uint64_t held = parent.call(spawn_two{}).get().value();
+    CHECK(eventually([&] { return reported.load() == held; }));
+    CHECK_FALSE(continue_done.load());  // heard while the child's continue still ran
+    released = true;
+    CHECK(eventually([&] { return continue_done.load(); }));
+    CHECK(reports.load() == 1);  // the child whose init threw reported nothing
+  }
+
   TEST_CASE("typed_ref_cast checks the actor's real signatures and the unchecked cast trusts the caller") {
     eam::actor_system system({.workers = 2});
     eam::actor_ref untyped = system.spawn(store);

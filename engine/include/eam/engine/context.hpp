@@ -106,6 +106,15 @@ class actor_context {
   /// from it ends the actor with that error. A later call replaces the handler.
   void on_terminate(std::function<void(const exit_reason&)> handler);
 
+  /// Hears, from now on, of each child this actor spawns as soon as the child's init has
+  /// returned, before the continue the child asked for and the messages queued for it:
+  /// `on_init(child)` runs on this actor as a system signal, ahead of its mailbox (also while
+  /// it awaits a reply); a throw from it crashes this actor. A child whose init throws reports
+  /// nothing: its end says why. For supervision, where a child counts as started once its init
+  /// has returned (OTP's start_child). A later call replaces the handler; an empty one stops
+  /// the reports of the children spawned afterwards.
+  void on_child_init(std::function<void(const actor_ref& child)> on_init);
+
   /// Runs `next` right after the current handler (or init) returns, before any other message:
   /// OTP's handle_continue. A throw from it crashes the actor like a handler's.
   void continue_with(std::function<void()> next);

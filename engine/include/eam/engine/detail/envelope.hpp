@@ -34,6 +34,7 @@ enum class envelope_kind : std::uint8_t {
   timer,          ///< ordinary: a timer of the receiver fired (reply.request_id: the timer's id)
   idle_check,     ///< system: the receiver's idle timeout may have passed
   migration,      ///< system: pause, resume, relay or announce a move (migration.hpp)
+  child_init,     ///< system: a child's init returned (actor_context::on_child_init)
 };
 
 enum class reply_kind : std::uint8_t {
