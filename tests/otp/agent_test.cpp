@@ -52,4 +52,17 @@ TEST_SUITE("otp.agent") {
     REQUIRE(found.has_value());
     CHECK(eam::otp::agent<int>(*found).get().value() == 7);
   }
+
+  TEST_CASE("a function that throws a non-exception value fails its own call and the agent runs on") {
+    eam::actor_system system({.workers = 1});
+    auto a = eam::otp::agent<int>::start(system, 1);
+    auto r = a.update([](int& n) {
+      n = 5;
+      throw 42;
+    });
+    CHECK(r.code() == eam::otp::otp_errc::function_threw);
+    a.cast([](int&) { throw 43; });  // logged; the agent runs on
+    CHECK(a.get().value() == 5);  // as the function left it
+    CHECK(a.update([](int& n) { ++n; }).value() == 6);
+  }
 }

@@ -51,6 +51,8 @@ class agent {
               return q.fn(state);
             } catch (const std::exception& e) {  // the caller's function failed, not the agent
               return error(otp_errc::function_threw, e.what());
+            } catch (...) {  // whatever it throws: the caller's failure all the same
+              return error(otp_errc::function_threw, "a value that is not a std::exception");
             }
           },
           [&state](detail::command<T>&& c) {
@@ -58,6 +60,8 @@ class agent {
               c.fn(state);
             } catch (const std::exception& e) {
               log::logger("eam.otp.agent").error("a cast function threw: {}", e.what());
+            } catch (...) {
+              log::logger("eam.otp.agent").error("a cast function threw a value that is not a std::exception");
             }
           },
       };
