@@ -7,6 +7,7 @@ std::string_view to_string(otp_errc code) noexcept {
     case otp_errc::invalid_subscription: return "invalid_subscription";
     case otp_errc::root_supervision_conflict: return "root_supervision_conflict";
     case otp_errc::function_threw: return "function_threw";
+    case otp_errc::duplicate_child_id: return "duplicate_child_id";
   }
   return "unknown";
 }

@@ -12,10 +12,12 @@
 #include "start_watch.hpp"
 
 #include <eam/engine/telemetry.hpp>
+#include <eam/otp/otp_errc.hpp>
 
 #include <algorithm>
 #include <deque>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace eam::otp {
 
@@ -36,6 +38,10 @@ void emit(std::string_view event, telemetry::measurements m, telemetry::metadata
 
 error start_error(const std::string& id, std::string why, error_code code = errc::actor_crashed) {
   return error(code, "failed to start child '" + id + "': " + why);
+}
+
+error duplicate_id(const std::string& id) {
+  return error(otp::otp_errc::duplicate_child_id, "the supervisor already has a child with id '" + id + "'");
 }
 
 }  // namespace
@@ -466,6 +472,16 @@ actor_ref supervised_children::start_child(child_spec spec) {
 }
 
 void supervised_children::start_children(std::vector<child_spec> specs, std::function<void(std::optional<error>)> done) {
+  // Refused whole, before any child starts, as OTP refuses a child list with a duplicate id.
+  std::unordered_set<std::string> ids;
+  for (const auto& c : st_->children)
+    if (c.at != state::phase::removed) ids.insert(c.spec.id);
+  for (const auto& spec : specs) {
+    if (!ids.insert(spec.id).second) {
+      done(duplicate_id(spec.id));
+      return;
+    }
+  }
   st_->on_started = std::move(done);
   for (auto& spec : specs) {
     st_->children.emplace_back().spec = std::move(spec);

@@ -19,6 +19,9 @@ enum class otp_errc : int {
   /// A function a caller sent to run inside a server (an agent's get or update) threw; the
   /// server runs on, its state as the function left it.
   function_threw = 20,
+  /// Two children of one supervisor with the same id (OTP's duplicate_child_name): refused
+  /// before any of them starts, or by start_child for an id the supervisor already has.
+  duplicate_child_id = 21,
 };
 
 std::string_view to_string(otp_errc code) noexcept;

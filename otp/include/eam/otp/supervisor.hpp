@@ -120,11 +120,13 @@ class supervised_children {
   supervised_children& operator=(const supervised_children&) = delete;
 
   /// Starts a child from `spec` now and supervises it; returns its ref. Throws what the spawn
-  /// throws (name_taken, system_shutting_down); nothing is recorded then.
+  /// throws (name_taken, system_shutting_down); nothing is recorded then. (Its id is not checked
+  /// against the other children's: a scan per start would make many starts quadratic.)
   actor_ref start_child(child_spec spec);
   /// Starts `specs` one at a time, each once the previous one's init has run, then calls
   /// `done(nullopt)`. When one fails to start (its init throws, or its spawn does), stops the
-  /// ones already started, youngest first and one at a time, then calls `done(why)`.
+  /// ones already started, youngest first and one at a time, then calls `done(why)`. Two specs
+  /// with one id (or one id a child already has) start none: `done(duplicate_child_id)`.
   void start_children(std::vector<child_spec> specs, std::function<void(std::optional<error>)> done);
 
   [[nodiscard]] std::vector<child_info> which_children() const;
@@ -214,7 +216,8 @@ class supervisor {
 
 /// Starts a top-level supervisor and returns once every child's init has run; when one fails
 /// to start, the ones already started are stopped and this fails with its error (the spawn's,
-/// e.g. name_taken, or actor_crashed with the init's). Blocking: from outside actors.
+/// e.g. name_taken, or actor_crashed with the init's; otp_errc::duplicate_child_id when two
+/// specs share an id, before any child starts). Blocking: from outside actors.
 result<supervisor> start_supervisor(actor_system& system, supervisor_options options, std::vector<child_spec> children,
                                     spawn_options opts = {});
 /// Starts a supervisor as a child of the running actor (a supervision tree). It returns at once;
