@@ -165,7 +165,7 @@ bool visit_common_item(const char* data, std::size_t size, std::size_t& offset, 
     } catch (const std::exception& e) {
       refused = std::string("its type's conversion refused the payload: ") + e.what();
     }
-  } catch (const msgpack::size_overflow& e) {  // over a size or nesting limit, but maybe whole
+  } catch (const msgpack::size_overflow& e) {         // over a size or nesting limit, but maybe whole
     if (!skip_msgpack_value(data, size, end)) throw;  // cut short or malformed: the frame ends
     refused = std::string("its payload is over this node's limits (") + e.what() +
               "; at most 65,536 entries in an array or map, 8 MiB in a string or binary, 31 levels deep)";

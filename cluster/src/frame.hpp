@@ -57,8 +57,8 @@ enum class item_kind : std::uint8_t {
   exit = 6,
   lookup = 7,
   lookup_reply = 8,
-  moved = 9,    // a watched actor migrated: [9, id, new ref, node]
-  cancel = 10,  // the caller of the sender's call `request` to us gave up: [10, request]
+  moved = 9,       // a watched actor migrated: [9, id, new ref, node]
+  cancel = 10,     // the caller of the sender's call `request` to us gave up: [10, request]
   demonitor = 11,  // the sender ended a proxy of `target` that monitored it: [11, target]
 };
 

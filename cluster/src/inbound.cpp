@@ -193,9 +193,9 @@ void inbound::on_unknown_type(item_kind kind, std::uint64_t request, std::string
 void inbound::on_undecodable_payload(item_kind kind, std::uint64_t request, std::string_view wire_name,
                                      std::string_view why) {
   refuse(kind, request,
-         error(cluster_errc::undecodable_payload,
-               "a " + std::string(wire_name) + " from node " + from_->node + " could not be decoded on node " +
-                   runtime_.id() + ": " + std::string(why)));
+         error(cluster_errc::undecodable_payload, "a " + std::string(wire_name) + " from node " + from_->node +
+                                                      " could not be decoded on node " + runtime_.id() + ": " +
+                                                      std::string(why)));
 }
 
 void inbound::refuse(item_kind kind, std::uint64_t request, const error& e) {

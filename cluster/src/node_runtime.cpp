@@ -1298,7 +1298,8 @@ void node_runtime::take_unreferenced_proxies(std::vector<unreferenced_proxy>& ou
         continue;
       }
       const auto identity = proxy_identity_.find(it->second.ref.cell());
-      out.push_back(unreferenced_proxy{it->second.ref, identity->second.second.home, it->first});  // may throw: nothing moved yet
+      out.push_back(
+          unreferenced_proxy{it->second.ref, identity->second.second.home, it->first});  // may throw: nothing moved yet
       proxy_identity_.erase(identity);
       it = of_node.erase(it);
       --proxy_count_;

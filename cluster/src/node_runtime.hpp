@@ -426,7 +426,7 @@ class node_runtime final : public ref_resolver,
   // a node keeps at most about twice the proxies something refers to, not one per remote actor
   // whose ref it ever received.
   static constexpr std::size_t proxies_before_a_look = 1024;
-  std::size_t proxy_count_ = 0;                     // in proxies_
+  std::size_t proxy_count_ = 0;                             // in proxies_
   std::size_t look_at_proxies_at_ = proxies_before_a_look;  // proxy_count_ that starts a look
   struct unreferenced_proxy {
     actor_ref ref;

@@ -31,29 +31,63 @@ bool skip_msgpack_value(const char* data, std::size_t size, std::size_t& offset)
       skip = b & 0x1fu;
     } else {
       switch (b) {
-        case 0xc0: case 0xc2: case 0xc3: break;                     // nil, false, true
-        case 0xc4: case 0xd9: if (!number(1, skip)) return false; break;  // bin 8, str 8
-        case 0xc5: case 0xda: if (!number(2, skip)) return false; break;  // bin 16, str 16
-        case 0xc6: case 0xdb: if (!number(4, skip)) return false; break;  // bin 32, str 32
-        case 0xc7: if (!number(1, skip)) return false; ++skip; break;     // ext 8: its type byte too
-        case 0xc8: if (!number(2, skip)) return false; ++skip; break;
-        case 0xc9: if (!number(4, skip)) return false; ++skip; break;
-        case 0xca: skip = 4; break;                                 // float 32
-        case 0xcb: skip = 8; break;                                 // float 64
-        case 0xcc: case 0xd0: skip = 1; break;                      // (u)int 8
-        case 0xcd: case 0xd1: skip = 2; break;
-        case 0xce: case 0xd2: skip = 4; break;
-        case 0xcf: case 0xd3: skip = 8; break;
-        case 0xd4: skip = 2; break;                                 // fixext 1..16, with the type byte
+        case 0xc0:  // nil, false, true
+        case 0xc2:
+        case 0xc3: break;
+        case 0xc4:  // bin 8, str 8
+        case 0xd9:
+          if (!number(1, skip)) return false;
+          break;
+        case 0xc5:  // bin 16, str 16
+        case 0xda:
+          if (!number(2, skip)) return false;
+          break;
+        case 0xc6:  // bin 32, str 32
+        case 0xdb:
+          if (!number(4, skip)) return false;
+          break;
+        case 0xc7:  // ext 8, 16, 32: the length, then a type byte and the data
+          if (!number(1, skip)) return false;
+          ++skip;
+          break;
+        case 0xc8:
+          if (!number(2, skip)) return false;
+          ++skip;
+          break;
+        case 0xc9:
+          if (!number(4, skip)) return false;
+          ++skip;
+          break;
+        case 0xca: skip = 4; break;  // float 32
+        case 0xcb: skip = 8; break;  // float 64
+        case 0xcc:                   // (u)int 8, 16, 32, 64
+        case 0xd0: skip = 1; break;
+        case 0xcd:
+        case 0xd1: skip = 2; break;
+        case 0xce:
+        case 0xd2: skip = 4; break;
+        case 0xcf:
+        case 0xd3: skip = 8; break;
+        case 0xd4: skip = 2; break;  // fixext 1, 2, 4, 8, 16, with the type byte
         case 0xd5: skip = 3; break;
         case 0xd6: skip = 5; break;
         case 0xd7: skip = 9; break;
         case 0xd8: skip = 17; break;
-        case 0xdc: if (!number(2, elements)) return false; break;   // array 16
-        case 0xdd: if (!number(4, elements)) return false; break;   // array 32
-        case 0xde: if (!number(2, elements)) return false; elements *= 2; break;  // map 16
-        case 0xdf: if (!number(4, elements)) return false; elements *= 2; break;  // map 32
-        default: return false;                                      // 0xc1, never used
+        case 0xdc:  // array 16, 32
+          if (!number(2, elements)) return false;
+          break;
+        case 0xdd:
+          if (!number(4, elements)) return false;
+          break;
+        case 0xde:  // map 16, 32: a key and a value an entry
+          if (!number(2, elements)) return false;
+          elements *= 2;
+          break;
+        case 0xdf:
+          if (!number(4, elements)) return false;
+          elements *= 2;
+          break;
+        default: return false;  // 0xc1, never used
       }
     }
     if (size - at < skip) return false;

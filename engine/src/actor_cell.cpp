@@ -869,9 +869,7 @@ void actor_cell::handle_system(envelope* e) noexcept {
     case envelope_kind::migration:
       on_migration(e->as<internal::migration_request>());
       break;
-    case envelope_kind::child_init:
-      on_child_init(e->as<internal::child_init_report>().child);
-      break;
+    case envelope_kind::child_init: on_child_init(e->as<internal::child_init_report>().child); break;
     case envelope_kind::timer:
       break;  // never sent as a system message
     case envelope_kind::cast:
@@ -1095,8 +1093,8 @@ void actor_cell::set_child_init_handler(std::function<void(const actor_ref&)> h)
 
 void actor_cell::report_init() noexcept {
   try {
-    parent_->deliver_system(make_envelope<internal::child_init_report>(envelope_kind::child_init,
-                                                                        internal::child_init_report{this}));
+    parent_->deliver_system(
+        make_envelope<internal::child_init_report>(envelope_kind::child_init, internal::child_init_report{this}));
   } catch (...) {
     // Out of memory: the parent learns of the start from whatever else it watches.
   }

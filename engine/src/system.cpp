@@ -231,7 +231,8 @@ void actor_system::watch(const actor_ref& ref, std::function<void(const down&)> 
     on_down(down{watch_ref{id, 0, 0}, actor_ref{}, exit_reason::noproc()});
     return;
   }
-  auto outside = std::make_unique<internal::outside_watch>(internal::outside_watch{std::move(on_down), std::move(on_moved), ref});
+  auto outside =
+      std::make_unique<internal::outside_watch>(internal::outside_watch{std::move(on_down), std::move(on_moved), ref});
   ref.cell()->deliver_system(detail::make_envelope<internal::watch_request>(
       detail::envelope_kind::watch, internal::watch_request{actor_ref{}, id, std::move(outside)}));
 }

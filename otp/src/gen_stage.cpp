@@ -236,7 +236,8 @@ bool upstream::on_down(const down& d) {
   const cancel_mode mode = e->cancel;
   remove_at(static_cast<std::size_t>(e - entries_.data()));
   // GenStage's transient: a producer that ended with shutdown (stopped by its supervisor) is no failure.
-  if (mode == cancel_mode::permanent || (mode == cancel_mode::transient && d.reason.is_failure())) ctx_.exit(ctx_.self(), d.reason);
+  if (mode == cancel_mode::permanent || (mode == cancel_mode::transient && d.reason.is_failure()))
+    ctx_.exit(ctx_.self(), d.reason);
   return true;
 }
 

@@ -38,9 +38,8 @@ std::unique_ptr<eam::cluster::node> start(const std::string& id, std::vector<std
 }
 
 void spawn_labelled(eam::cluster::node& n, std::string label) {
-  n.system().spawn({.name = "labelled"}, [label](eam::actor_context&) {
-    return eam::behavior{[label](which) { return label; }};
-  });
+  n.system().spawn({.name = "labelled"},
+                   [label](eam::actor_context&) { return eam::behavior{[label](which) { return label; }}; });
 }
 
 }  // namespace

@@ -191,9 +191,8 @@ TEST_SUITE("cluster.frame_decode") {
     const decoded d = decode(f);
     CHECK_FALSE(d.outcome.bad);
     CHECK(d.outcome.items == 5);
-    CHECK(d.seen == std::vector<std::string>{"undecodable 0 0 " + tick_name, "cast 5 1",
-                                             "undecodable 1 7 " + tick_name, "undecodable 2 8 " + tick_name,
-                                             "cast 5 2"});
+    CHECK(d.seen == std::vector<std::string>{"undecodable 0 0 " + tick_name, "cast 5 1", "undecodable 1 7 " + tick_name,
+                                             "undecodable 2 8 " + tick_name, "cast 5 2"});
     REQUIRE(d.reasons.size() == 3);
     CHECK(d.reasons[0].find("array size overflow") != std::string::npos);
     CHECK(d.reasons[1].find("str size overflow") != std::string::npos);
@@ -210,7 +209,9 @@ TEST_SUITE("cluster.frame_decode") {
     CHECK(c.seen == std::vector<std::string>{"monitor 1"});
   }
 
-  TEST_CASE("a cast cut short in its head or in its payload ends the frame, and one with a payload of another shape is refused alone") {
+  TEST_CASE(
+      "a cast cut short in its head or in its payload ends the frame, and one with a payload of another shape is "
+      "refused alone") {
     register_tick();
     frame_bytes whole;
     whole.raw({0x94, 0x00, 0x05}).text(tick_name).tick_payload(1);

@@ -13,6 +13,7 @@
 // payload types below) and exits.
 #include "frame.hpp"
 #include "object_reader_oracle.hpp"
+#include "skip_value.hpp"
 #include "ref_resolver.hpp"
 
 #include <eam/cluster/errc.hpp>
@@ -454,6 +455,23 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         std::abort();
       }
     }
+  }
+  // skip_msgpack_value passes over exactly the bytes msgpack reads when no limit binds (an input
+  // cannot hold more entries, or more levels, than it has bytes), and fails where it fails.
+  for (const std::size_t offset : {std::size_t{0}, std::size_t{2}}) {
+    if (offset > size) break;
+    std::size_t skipped = offset;
+    const bool whole = skip_msgpack_value(bytes, size, skipped);
+    std::size_t read = offset;
+    bool readable = true;
+    const auto n = static_cast<std::uint32_t>(size + 1);
+    try {
+      (void)msgpack::unpack(bytes, size, read, nullptr, nullptr, msgpack::unpack_limit(n, n, n, n, n, n));
+    } catch (const msgpack::unpack_error&) {
+      readable = false;
+    }
+    if (whole != readable || (whole && skipped != read) || (!whole && skipped != offset))
+      fuzz::fail("skip_msgpack_value disagrees with msgpack::unpack on where a value ends");
   }
   return 0;
 }

@@ -68,22 +68,23 @@ void register_proxy_test_messages() {
 void spawn_directory(eam::actor_system& system) {
   system.spawn({.name = "directory"}, [](eam::actor_context& ctx) {
     auto& sleepers = ctx.make_state<std::vector<eam::actor_ref>>();
-    return eam::behavior{
-        [&ctx, &sleepers](give_refs g) {
-          ref_list out;
-          for (int i = 0; i < g.count; ++i) {
-            const int index = static_cast<int>(sleepers.size());
-            sleepers.push_back(ctx.spawn([index](eam::actor_context&) { return eam::behavior{[index](ping) { return index; }}; }));
-            out.refs.push_back(sleepers.back());
-          }
-          return out;
-        },
-        [&sleepers](give_one g) { return ref_list{{sleepers.at(static_cast<std::size_t>(g.index))}}; },
-        [&sleepers](end_one e) {
-          const eam::actor_ref& s = sleepers.at(static_cast<std::size_t>(e.index));
-          eam::system_of(s).stop(s, eam::exit_reason::custom("ended " + std::to_string(e.index)));
-          return true;
-        }};
+    return eam::behavior{[&ctx, &sleepers](give_refs g) {
+                           ref_list out;
+                           for (int i = 0; i < g.count; ++i) {
+                             const int index = static_cast<int>(sleepers.size());
+                             sleepers.push_back(ctx.spawn([index](eam::actor_context&) {
+                               return eam::behavior{[index](ping) { return index; }};
+                             }));
+                             out.refs.push_back(sleepers.back());
+                           }
+                           return out;
+                         },
+                         [&sleepers](give_one g) { return ref_list{{sleepers.at(static_cast<std::size_t>(g.index))}}; },
+                         [&sleepers](end_one e) {
+                           const eam::actor_ref& s = sleepers.at(static_cast<std::size_t>(e.index));
+                           eam::system_of(s).stop(s, eam::exit_reason::custom("ended " + std::to_string(e.index)));
+                           return true;
+                         }};
   });
 }
 
@@ -108,7 +109,8 @@ struct heard {
 }  // namespace
 
 TEST_SUITE("cluster.proxy_collection") {
-  TEST_CASE("proxies nothing refers to are ended and unwatched, the rest keep working, and a ref that comes back works") {
+  TEST_CASE(
+      "proxies nothing refers to are ended and unwatched, the rest keep working, and a ref that comes back works") {
     ::unsetenv("LIBEAM_COOKIE");  // open mode, whatever the environment says: the raw socket does no handshake
     register_proxy_test_messages();
     eam::cluster::node_config config;
@@ -168,7 +170,10 @@ TEST_SUITE("cluster.proxy_collection") {
 
     // The kept ones still reach their sleepers, and hear their ends with b's reasons.
     for (int i = 0; i < 4; ++i)
-      CHECK(eam::unchecked_typed_ref_cast<sleeper_ref>(kept[static_cast<std::size_t>(i)]).call(ping{}, 60s).get().value() == i);
+      CHECK(eam::unchecked_typed_ref_cast<sleeper_ref>(kept[static_cast<std::size_t>(i)])
+                .call(ping{}, 60s)
+                .get()
+                .value() == i);
     for (int i : {4, 5, 6}) REQUIRE(directory.call(end_one{i}, 60s).get().value());
     CHECK(eventually([&] { return outside.has("ended 4"); }, 60s));
     CHECK(eventually([&] { return watcher_heard.has("ended 5"); }, 60s));

@@ -90,10 +90,12 @@ TEST_SUITE("engine.children") {
     auto linked = system.spawn([](eam::actor_context&) { return eam::behavior{[](int) {}}; });
     auto parent = system.spawn([](eam::actor_context& ctx) {
       return eam::behavior{[&ctx](link_to l) {
-        auto child = ctx.spawn([](eam::actor_context& c, eam::actor_ref other) {
-          c.link(other);
-          return eam::behavior{[](int) {}};
-        }, l.other);
+        auto child = ctx.spawn(
+            [](eam::actor_context& c, eam::actor_ref other) {
+              c.link(other);
+              return eam::behavior{[](int) {}};
+            },
+            l.other);
         return eam::actor_ref(child);
       }};
     });

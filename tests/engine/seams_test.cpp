@@ -39,7 +39,8 @@ auto store(eam::actor_context&) {
 }  // namespace
 
 TEST_SUITE("engine.seams") {
-  TEST_CASE("on_child_init tells the parent of a child's init before the child's continue runs, and not of a failed init") {
+  TEST_CASE(
+      "on_child_init tells the parent of a child's init before the child's continue runs, and not of a failed init") {
     struct spawn_two {};
     eam::actor_system system({.workers = 2, .adaptive_workers = false});
     std::atomic<bool> released{false}, continue_done{false};
@@ -51,10 +52,12 @@ TEST_SUITE("engine.seams") {
         ++reports;
       });
       return eam::behavior{[&](spawn_two) {
-        ctx.spawn([](eam::actor_context&, bool fail) {
-          if (fail) throw std::runtime_error("init fails");
-          return eam::behavior{[](int) {}};
-        }, true);
+        ctx.spawn(
+            [](eam::actor_context&, bool fail) {
+              if (fail) throw std::runtime_error("init fails");
+              return eam::behavior{[](int) {}};
+            },
+            true);
         auto held = ctx.spawn([&](eam::actor_context& c) {
           c.continue_with([&] {
             eventually([&] { return released.load(); }, 3s);

@@ -62,7 +62,7 @@ TEST_SUITE("otp.agent") {
     });
     CHECK(r.code() == eam::otp::otp_errc::function_threw);
     a.cast([](int&) { throw 43; });  // logged; the agent runs on
-    CHECK(a.get().value() == 5);  // as the function left it
+    CHECK(a.get().value() == 5);     // as the function left it
     CHECK(a.update([](int& n) { ++n; }).value() == 6);
   }
 }

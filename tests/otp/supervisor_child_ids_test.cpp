@@ -22,9 +22,10 @@ TEST_SUITE("otp.supervisor_child_ids") {
   TEST_CASE("start_supervisor refuses two specs with the same id and starts none of them") {
     eam::actor_system system({.workers = 2});
     auto starts = std::make_shared<std::atomic<int>>(0);
-    auto sup = otp::start_supervisor(system, {},
-                                     {otp::child("a", {}, counted_worker, starts), otp::child("b", {}, counted_worker, starts),
-                                      otp::child("a", {}, counted_worker, starts)});
+    auto sup =
+        otp::start_supervisor(system, {},
+                              {otp::child("a", {}, counted_worker, starts), otp::child("b", {}, counted_worker, starts),
+                               otp::child("a", {}, counted_worker, starts)});
     REQUIRE_FALSE(sup.has_value());
     CHECK(sup.code() == otp::otp_errc::duplicate_child_id);
     CHECK(sup.error_value().context().find("'a'") != std::string::npos);
@@ -37,7 +38,8 @@ TEST_SUITE("otp.supervisor_child_ids") {
     auto starts = std::make_shared<std::atomic<int>>(0);
     auto sup = otp::start_supervisor(
         system, {},
-        {otp::supervisor_child("inner", {}, {otp::child("x", {}, counted_worker, starts), otp::child("x", {}, counted_worker, starts)})});
+        {otp::supervisor_child(
+            "inner", {}, {otp::child("x", {}, counted_worker, starts), otp::child("x", {}, counted_worker, starts)})});
     REQUIRE_FALSE(sup.has_value());
     CHECK(sup.error_value().context().find("a child with id 'x'") != std::string::npos);
   }

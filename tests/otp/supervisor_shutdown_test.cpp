@@ -84,16 +84,19 @@ TEST_SUITE("otp.supervisor_shutdown") {
     quiet_log quiet;
     eam::actor_system system({.workers = 2});
     auto alive = std::make_shared<std::atomic<int>>(0);
-    auto sup = otp::start_supervisor(system, {.strategy = otp::strategy::one_for_all, .max_restarts = 10},
-                                     {otp::child("a", {}, linked_worker, alive), otp::child("b", {}, linked_worker, alive)})
-                   .value();
+    auto sup =
+        otp::start_supervisor(system, {.strategy = otp::strategy::one_for_all, .max_restarts = 10},
+                              {otp::child("a", {}, linked_worker, alive), otp::child("b", {}, linked_worker, alive)})
+            .value();
     REQUIRE(eventually([&] { return alive->load() == 2; }, settle_limit));
     const auto before = refs_of(sup.which_children().value());
     eam::unchecked_typed_ref_cast<crash_ref>(before[1]).cast(crash{});
-    REQUIRE(eventually([&] {
-      const auto now = refs_of(sup.which_children().value());
-      return now[0] && now[1] && now[0] != before[0] && now[1] != before[1];
-    }, settle_limit));
+    REQUIRE(eventually(
+        [&] {
+          const auto now = refs_of(sup.which_children().value());
+          return now[0] && now[1] && now[0] != before[0] && now[1] != before[1];
+        },
+        settle_limit));
     // The sibling stopped for the restart took its helper along, as the crashed child did.
     CHECK(eventually([&] { return alive->load() == 2; }, settle_limit));
     CHECK(sup.stop());
@@ -104,9 +107,10 @@ TEST_SUITE("otp.supervisor_shutdown") {
     quiet_log quiet;
     eam::actor_system system({.workers = 2});
     auto alive = std::make_shared<std::atomic<int>>(0);
-    auto sup = otp::start_supervisor(system, {.max_restarts = 0},
-                                     {otp::child("a", {}, linked_worker, alive), otp::child("b", {}, linked_worker, alive)})
-                   .value();
+    auto sup =
+        otp::start_supervisor(system, {.max_restarts = 0},
+                              {otp::child("a", {}, linked_worker, alive), otp::child("b", {}, linked_worker, alive)})
+            .value();
     REQUIRE(eventually([&] { return alive->load() == 2; }, settle_limit));
     eam::unchecked_typed_ref_cast<crash_ref>(sup.which_children().value()[0].ref).cast(crash{});
     REQUIRE(eventually([&] { return !sup.ref().is_alive(); }, settle_limit));
@@ -148,10 +152,12 @@ TEST_SUITE("otp.supervisor_shutdown") {
     // Once it is dead its down waits in the supervisor's mailbox, ahead of the permanent one's.
     REQUIRE(eventually([&] { return !before[0].is_alive(); }, settle_limit));
     system.stop(before[1], eam::exit_reason::shutdown());
-    REQUIRE(eventually([&] {
-      const auto now = refs_of(sup.which_children().value());
-      return now[1] && now[1] != before[1];
-    }, settle_limit));
+    REQUIRE(eventually(
+        [&] {
+          const auto now = refs_of(sup.which_children().value());
+          return now[1] && now[1] != before[1];
+        },
+        settle_limit));
     CHECK_FALSE(sup.which_children().value()[0].ref);
     CHECK(sup.count_children().value().active == 1);
   }
@@ -180,11 +186,13 @@ TEST_SUITE("otp.supervisor_shutdown") {
     system.stop(transient, eam::exit_reason::shutdown());
     REQUIRE(eventually([&] { return !transient.is_alive(); }, settle_limit));
     system.stop(permanent, eam::exit_reason::shutdown());
-    REQUIRE(eventually([&] {
-      for (const auto& c : sup.which_children().value())
-        if (c.id == "p" && c.ref && c.ref != permanent) return true;
-      return false;
-    }, settle_limit));
+    REQUIRE(eventually(
+        [&] {
+          for (const auto& c : sup.which_children().value())
+            if (c.id == "p" && c.ref && c.ref != permanent) return true;
+          return false;
+        },
+        settle_limit));
     const auto now = sup.which_children().value();
     REQUIRE(now.size() == 1);
     CHECK(now[0].id == "p");

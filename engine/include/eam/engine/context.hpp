@@ -26,7 +26,9 @@ class actor_context {
   /// The actor that spawned this one; an empty ref for a top-level actor.
   [[nodiscard]] actor_ref parent() const noexcept;
 
-  /// Spawns a child: it stops before this actor does, and this actor hears when it exits.
+  /// Spawns a child: it stops before this actor does (with reason shutdown when this actor's end
+  /// stops it). Its end is not a message here: watch or link it to hear of it (as a supervisor
+  /// does).
   template <class F, class... A>
     requires detail::actor_factory<F, A...>
   auto spawn(F&& factory, A&&... args) {
