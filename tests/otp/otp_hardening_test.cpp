@@ -6,6 +6,7 @@
 #include <eam/engine/telemetry.hpp>
 #include <eam/otp.hpp>
 
+#include "../support/quiet_log.hpp"
 #include "../support/eventually.hpp"
 #include "../support/journal.hpp"
 
@@ -76,11 +77,7 @@ auto failing_init(const std::string& why) {
   return eam::behavior{[](ping) { return 1; }};
 }
 
-struct quiet_log {  // crash reports the tests cause on purpose
-  eam::log::level saved = eam::log::current_level();
-  quiet_log() { eam::log::set_level(eam::log::level::none); }
-  ~quiet_log() { eam::log::set_level(saved); }
-};
+using eam::test::quiet_log;
 
 }  // namespace
 

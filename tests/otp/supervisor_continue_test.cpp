@@ -7,6 +7,7 @@
 #include <eam/engine/log.hpp>
 #include <eam/otp.hpp>
 
+#include "../support/quiet_log.hpp"
 #include "../support/eventually.hpp"
 
 #include <atomic>
@@ -20,13 +21,7 @@ namespace otp = eam::otp;
 
 struct ping {};
 
-struct quiet_log {
-  eam::log::level saved = eam::log::current_level();
-  quiet_log() { eam::log::set_level(eam::log::level::none); }
-  ~quiet_log() { eam::log::set_level(saved); }
-  quiet_log(const quiet_log&) = delete;
-  quiet_log& operator=(const quiet_log&) = delete;
-};
+using eam::test::quiet_log;
 
 // What a continue that waits to be released shares with the test.
 struct held_continue {
@@ -35,10 +30,11 @@ struct held_continue {
 };
 
 // Its continue holds its worker until the test releases it (bounded, so a start that waits for
-// it ends the test instead of hanging it).
+// it ends the test instead of hanging it; far beyond a start's time on a loaded machine, which
+// must not reach it).
 auto held_setup(eam::actor_context& ctx, std::shared_ptr<held_continue> held) {
   ctx.continue_with([held] {
-    eventually([&] { return held->released.load(); }, std::chrono::seconds(3));
+    eventually([&] { return held->released.load(); }, std::chrono::seconds(60));
     held->done = true;
   });
   return eam::behavior{[](ping) { return 1; }};

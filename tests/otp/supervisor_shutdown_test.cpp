@@ -6,6 +6,7 @@
 #include <eam/engine/log.hpp>
 #include <eam/otp.hpp>
 
+#include "../support/quiet_log.hpp"
 #include "../support/eventually.hpp"
 
 #include <atomic>
@@ -22,18 +23,12 @@ namespace otp = eam::otp;
 using namespace std::chrono_literals;
 
 // Long enough for any restart on a loaded machine; a wait that fails only ends the test sooner.
-constexpr std::chrono::milliseconds settle_limit{5000};
+constexpr std::chrono::milliseconds settle_limit{20000};
 
 struct crash {};
 using crash_ref = eam::typed_ref<void(crash)>;
 
-struct quiet_log {
-  eam::log::level saved = eam::log::current_level();
-  quiet_log() { eam::log::set_level(eam::log::level::none); }
-  ~quiet_log() { eam::log::set_level(saved); }
-  quiet_log(const quiet_log&) = delete;
-  quiet_log& operator=(const quiet_log&) = delete;
-};
+using eam::test::quiet_log;
 
 // A child that links itself to a helper spawned outside the supervision tree; `alive` counts the
 // helpers that have not ended.

@@ -3,6 +3,7 @@
 #include <eam/engine/log.hpp>
 #include <eam/otp.hpp>
 
+#include "../support/quiet_log.hpp"
 #include "../support/eventually.hpp"
 #include "../support/journal.hpp"
 #include "../support/probe.hpp"
@@ -33,14 +34,7 @@ auto worker(eam::actor_context&, std::string id) {
 }
 using worker_ref = eam::typed_ref<int(crash), std::string(whoami)>;
 
-// Silences the log while it lives: many crash reports would drown the test output.
-struct quiet_log {
-  eam::log::level saved = eam::log::current_level();
-  quiet_log() { eam::log::set_level(eam::log::level::none); }
-  ~quiet_log() { eam::log::set_level(saved); }
-  quiet_log(const quiet_log&) = delete;
-  quiet_log& operator=(const quiet_log&) = delete;
-};
+using eam::test::quiet_log;
 
 // A worker that crashes on a cast, so that many can be told at once.
 auto cast_crashing_worker(eam::actor_context&) {
