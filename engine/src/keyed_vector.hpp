@@ -76,8 +76,10 @@ class keyed_vector {
   }
 
   /// Appends a record whose key is not held yet. Throws std::bad_alloc (the vector's), with
-  /// nothing changed.
-  void push_back(T item) {
+  /// nothing changed. Always inlined: a case added to actor_cell::handle_system (child_init) led
+  /// GCC to call the watchers' insert out of line there, 78 instructions a watch where inlined it
+  /// was 45 (gate: watch_many 3,847.8 against 3,815.7 inlined).
+  [[gnu::always_inline]] void push_back(T item) {
     items_.push_back(std::move(item));
     if (index_) {
       try {
