@@ -89,6 +89,9 @@ struct supervised_children::state {
   actor_context& ctx;
   supervisor_options options;
   std::vector<child> children;  // start order; indexes are stable while anything is under way
+  // The ids of the children not removed, so that a start with one of them is refused without a
+  // scan of every child (a supervision given thousands by start_child).
+  std::unordered_set<std::string> live_ids;
   // A child's watch and the watch on its start helper (ids of this actor's own watches, so one
   // map tells them apart) to its index, so a down finds its child without a scan: a supervisor
   // given thousands of children by start_child heard each end in time proportional to them all.
@@ -146,7 +149,10 @@ struct supervised_children::state {
     c.watch = 0;
     switch (c.at) {
       case phase::stopping:  // the sibling a sequence stopped (or one that ended just before)
-        c.at = c.remove_when_stopped ? phase::removed : phase::stopped;
+        if (c.remove_when_stopped)
+          remove(c);
+        else
+          c.at = phase::stopped;
         waiting = false;
         // A stop ends a child with shutdown (or normally, when it ended by itself just before):
         // another reason is a crash of its own (or of its terminate), which the restart under
@@ -203,6 +209,12 @@ struct supervised_children::state {
     advance();
   }
 
+  // Gone for good: its id is free again.
+  void remove(child& c) {
+    if (c.at != phase::removed) live_ids.erase(c.spec.id);
+    c.at = phase::removed;
+  }
+
   // -- acting on an end -------------------------------------------------------------------------
 
   // A running child ended by itself.
@@ -214,7 +226,7 @@ struct supervised_children::state {
     if (crashed) report_crash(c, reason.to_string());
     const auto policy = c.spec.restart;
     if (policy == restart_policy::temporary) {
-      c.at = phase::removed;
+      remove(c);
       compact();
       return;
     }
@@ -245,7 +257,7 @@ struct supervised_children::state {
     c.ref = {};
     waiting = false;
     if (on_started) {  // the first start: give up the whole list
-      c.at = phase::removed;
+      remove(c);
       if (!first_start_failure) first_start_failure = start_error(c.spec.id, std::move(why));
       unwind_first_start();
       return;
@@ -253,7 +265,7 @@ struct supervised_children::state {
     c.at = phase::stopped;
     report_crash(c, why);
     if (c.spec.restart == restart_policy::temporary) {
-      c.at = phase::removed;
+      remove(c);
       advance();
       return;
     }
@@ -317,7 +329,7 @@ struct supervised_children::state {
           ctx.system().stop(c.ref, exit_reason::shutdown());
           waiting = true;
         } else if (c.remove_when_stopped) {
-          c.at = phase::removed;
+          remove(c);
         }
       } else if (c.at == phase::stopped) {
         start(s.index, s.restart);
@@ -373,7 +385,7 @@ struct supervised_children::state {
 
   void fail_spawn(std::size_t i, const error& e) {
     if (on_started) {
-      children[i].at = phase::removed;
+      remove(children[i]);
       if (!first_start_failure) first_start_failure = start_error(children[i].spec.id, e.context(), e.code());
       unwind_first_start();
       return;
@@ -396,7 +408,7 @@ struct supervised_children::state {
         children[j].remove_when_stopped = true;
         plan({true, j, false});
       } else {
-        children[j].at = phase::removed;
+        remove(children[j]);
       }
     }
     advance();
@@ -463,7 +475,15 @@ supervised_children::supervised_children(actor_context& ctx, supervisor_options 
 supervised_children::~supervised_children() = default;
 
 actor_ref supervised_children::start_child(child_spec spec) {
-  actor_ref ref = spec.start(st_->ctx);  // throws before anything is recorded
+  if (st_->live_ids.contains(spec.id)) throw duplicate_id(spec.id);
+  auto id = st_->live_ids.insert(spec.id).first;  // first: what throws comes before the spawn
+  actor_ref ref;
+  try {
+    ref = spec.start(st_->ctx);
+  } catch (...) {
+    st_->live_ids.erase(id);  // nothing is recorded
+    throw;
+  }
   auto& c = st_->children.emplace_back();
   c.spec = std::move(spec);
   st_->adopt(c, std::move(ref));
@@ -474,14 +494,13 @@ actor_ref supervised_children::start_child(child_spec spec) {
 void supervised_children::start_children(std::vector<child_spec> specs, std::function<void(std::optional<error>)> done) {
   // Refused whole, before any child starts, as OTP refuses a child list with a duplicate id.
   std::unordered_set<std::string> ids;
-  for (const auto& c : st_->children)
-    if (c.at != state::phase::removed) ids.insert(c.spec.id);
   for (const auto& spec : specs) {
-    if (!ids.insert(spec.id).second) {
+    if (st_->live_ids.contains(spec.id) || !ids.insert(spec.id).second) {
       done(duplicate_id(spec.id));
       return;
     }
   }
+  st_->live_ids.merge(ids);
   st_->on_started = std::move(done);
   for (auto& spec : specs) {
     st_->children.emplace_back().spec = std::move(spec);

@@ -120,8 +120,8 @@ class supervised_children {
   supervised_children& operator=(const supervised_children&) = delete;
 
   /// Starts a child from `spec` now and supervises it; returns its ref. Throws what the spawn
-  /// throws (name_taken, system_shutting_down); nothing is recorded then. (Its id is not checked
-  /// against the other children's: a scan per start would make many starts quadratic.)
+  /// throws (name_taken, system_shutting_down), and eam::error(otp_errc::duplicate_child_id)
+  /// when a child here has its id (one gone for good frees it); nothing is recorded then.
   actor_ref start_child(child_spec spec);
   /// Starts `specs` one at a time, each once the previous one's init has run, then calls
   /// `done(nullopt)`. When one fails to start (its init throws, or its spawn does), stops the
