@@ -1298,6 +1298,10 @@ void node_runtime::take_unreferenced_proxies(std::vector<unreferenced_proxy>& ou
         continue;
       }
       const auto identity = proxy_identity_.find(it->second.ref.cell());
+      if (identity == proxy_identity_.end()) {  // never: the two tables change together
+        ++it;
+        continue;
+      }
       out.push_back(
           unreferenced_proxy{it->second.ref, identity->second.second.home, it->first});  // may throw: nothing moved yet
       proxy_identity_.erase(identity);
