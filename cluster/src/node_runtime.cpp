@@ -58,7 +58,8 @@ bool could_be_node_id(std::string_view id) {
          std::all_of(id.begin(), id.end(), [](char c) { return c > ' ' && c <= '~'; });
 }
 
-std::uint64_t random_incarnation() {
+// A node's incarnation, a spawn request's token: never 0, which means none.
+std::uint64_t random_nonzero() {
   std::random_device rd;
   std::uint64_t x = 0;
   while (x == 0) x = (std::uint64_t{rd()} << 32) | rd();
@@ -213,7 +214,7 @@ node_runtime::node_runtime(node_config config) : config_(std::move(config)), log
                 "authenticated");
     });
   }
-  incarnation_ = random_incarnation();
+  incarnation_ = random_nonzero();
   log_ = log_.with("node", config_.node_id);
 
   if (config_.raise_file_limit) raise_file_limit(log_);
@@ -237,8 +238,18 @@ node_runtime::node_runtime(node_config config) : config_(std::move(config)), log
   groups_ = std::make_unique<group_registry>(static_cast<group_registry_host&>(*this));
   register_message<spawn_request>("eam.spawn_request");
   register_message<spawn_reply>("eam.spawn_reply");
-  system_->spawn({.name = std::string(spawner_name)}, [this](actor_context&) {
-    return behavior{[this](const spawn_request& r) { return spawn_here(r); }};
+  register_message<spawn_withdrawn>("eam.spawn_withdrawn");
+  system_->spawn({.name = std::string(spawner_name)}, [this](actor_context& ctx) {
+    auto& recent = ctx.make_state<recent_spawns>();
+    return behavior{[this, &recent](const spawn_request& r) {
+                      spawn_reply reply = spawn_here(r);
+                      if (r.token != 0 && reply.actor) recent.note(r.token, reply.actor);
+                      return reply;
+                    },
+                    [this, &recent](const spawn_withdrawn& w) {
+                      if (actor_ref made = recent.take(w.token))
+                        system_->stop(made, exit_reason::custom("spawn withdrawn: its caller stopped waiting"));
+                    }};
   });
   exports_notifier_ = system_->spawn([this](actor_context&) {
     return behavior{[this](const exported_ended& e) { local_actor_ended(e.id, e.reason); },
@@ -256,7 +267,7 @@ node_runtime::node_runtime(node_config config) : config_(std::move(config)), log
   self.incarnation = static_cast<std::uint64_t>(epoch_ms());
   self.roles = config_.roles;
   self.metadata = config_.metadata;
-  swim_ = std::make_unique<swim>(config_.membership, std::move(self), static_cast<swim_environment&>(*this), random_incarnation(), swim_now());
+  swim_ = std::make_unique<swim>(config_.membership, std::move(self), static_cast<swim_environment&>(*this), random_nonzero(), swim_now());
   apply_keys();
   swim_->join(config_.seeds, swim_now());
   after_membership_change();
@@ -1775,7 +1786,31 @@ result<spawn_reply> node_runtime::call_spawner(const std::string& to, spawn_requ
     std::lock_guard lock(spawners_lock_);
     spawners_.insert_or_assign(to, spawner);
   }
-  return unchecked_typed_ref_cast<spawner_ref>(std::move(spawner)).call(std::move(request), timeout).get();
+  // A request that makes an actor can be withdrawn: its caller rebuilds a migrating actor at
+  // home after a timeout, or reports the spawn failed, so a late answer must leave no actor.
+  const auto to_spawner = unchecked_typed_ref_cast<spawner_ref>(std::move(spawner));
+  if (!request.probe) request.token = random_nonzero();
+  const std::uint64_t token = request.token;
+  result<spawn_reply> reply = to_spawner.call(std::move(request), timeout).get();
+  if (!reply && reply.code() == errc::timeout && token != 0) to_spawner.cast(spawn_withdrawn{token});
+  return reply;
+}
+
+void recent_spawns::note(std::uint64_t token, actor_ref actor) {
+  if (!by_token_.insert_or_assign(token, std::move(actor)).second) return;
+  order_.push_back(token);
+  if (order_.size() > kept) {
+    by_token_.erase(order_.front());
+    order_.pop_front();
+  }
+}
+
+actor_ref recent_spawns::take(std::uint64_t token) {
+  const auto it = by_token_.find(token);
+  if (it == by_token_.end()) return {};
+  actor_ref made = std::move(it->second);
+  by_token_.erase(it);  // its place in order_ goes when it comes to the front
+  return made;
 }
 
 result<actor_ref> node_runtime::spawn_by_name(std::string_view type, const spawn_config& config,

@@ -5,8 +5,11 @@
 #include <eam/cluster/wire.hpp>
 #include <eam/engine/error.hpp>
 
+#include <cstdint>
+#include <deque>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -36,7 +39,19 @@ struct spawn_request {
   bool probe = false;
   bool restore = false;
   std::vector<char> state;
-  MSGPACK_DEFINE(type, name, global, args, probe, restore, state);
+  /// Names this request for a spawn_withdrawn that may follow it (0: none will).
+  std::uint64_t token = 0;
+  MSGPACK_DEFINE(type, name, global, args, probe, restore, state, token);
+};
+
+/// The caller of the spawn_request `token` stopped waiting (its timeout passed): an actor the
+/// request made is stopped. It leaves after the request on the same connection, so the spawner
+/// has handled the request when it handles this: a target that answered too late (paused,
+/// overloaded) does not keep a second live copy of an actor its caller rebuilt at home (a
+/// migration) or counts as not spawned (a spawn).
+struct spawn_withdrawn {
+  std::uint64_t token = 0;
+  MSGPACK_DEFINE(token);
 };
 
 struct spawn_reply {
@@ -47,6 +62,21 @@ struct spawn_reply {
   MSGPACK_DEFINE(actor, signatures, failure);
 };
 
-using spawner_ref = typed_ref<spawn_reply(spawn_request)>;
+using spawner_ref = typed_ref<spawn_reply(spawn_request), void(spawn_withdrawn)>;
+
+/// The spawner's memory of the actors its recent requests made, by token, so that a
+/// spawn_withdrawn finds its actor: the last `kept` of them (a withdraw follows its request at
+/// once, behind at most what its caller sent meanwhile).
+class recent_spawns {
+ public:
+  static constexpr std::size_t kept = 1024;
+  void note(std::uint64_t token, actor_ref actor);
+  /// The actor request `token` made, taken out; empty when it made none or was forgotten.
+  actor_ref take(std::uint64_t token);
+
+ private:
+  std::unordered_map<std::uint64_t, actor_ref> by_token_;
+  std::deque<std::uint64_t> order_;
+};
 
 }  // namespace eam::cluster::internal

@@ -163,6 +163,31 @@ TEST_SUITE("cluster.migration") {
     CHECK(here.stats().exported_watched >= 1);
   }
 
+  TEST_CASE("a migration its target answers too late leaves one live actor: the late copy there is withdrawn") {
+    connected c;
+    auto& here = *c.here;
+    const auto control = here.whereis<control_ref>("b", "control").value();
+    // A first migration to b, patient: it leaves an actor there, and this node knows b's spawner.
+    auto first = here.spawn<placed_counter_ref>("test.tally", {}, 1).value();
+    REQUIRE(here.migrate(first, "b", patient).has_value());
+    const std::uint64_t on_b = control.call(count_actors{}).get().value();
+
+    // b paused: the rebuild there outlasts the migration's timeout, and the actor runs on here.
+    auto moving = here.spawn<placed_counter_ref>("test.tally", {}, 40).value();
+    c.b.pause();
+    const auto late = here.migrate(moving, "b", {.save_timeout = 60s, .timeout = 1s, .forward_for = 1ms});
+    c.b.resume();
+    CHECK(late.code() == eam::errc::timeout);
+    CHECK(moving.call(get{}).get().value() == 40);
+
+    // b rebuilds it once it runs again, then handles the withdraw that followed the request;
+    // a further migration there, patient, comes after both.
+    auto third = here.spawn<placed_counter_ref>("test.tally", {}, 3).value();
+    REQUIRE(here.migrate(third, "b", patient).has_value());
+    // One more actor on b (the third), not two: the late copy was stopped (it lived on before).
+    CHECK(eventually([&] { return control.call(count_actors{}).get().value() == on_b + 1; }, 20s));
+  }
+
   TEST_CASE("refusals leave the actor running here: same node or no saved state or unknown type there or children or too slow") {
     connected c;
     auto& here = *c.here;

@@ -75,8 +75,9 @@ inline void spawn_test_actors(actor_system& system, std::atomic<bool>& quit_requ
       return 0;
     }};
   });
-  system.spawn({.name = "control"}, [&quit_requested](actor_context&) {
-    return behavior{[&quit_requested](quit) { quit_requested.store(true); }};
+  system.spawn({.name = "control"}, [&quit_requested](actor_context& ctx) {
+    return behavior{[&quit_requested](quit) { quit_requested.store(true); },
+                    [&ctx](count_actors) { return static_cast<std::uint64_t>(ctx.system().actor_count()); }};
   });
 }
 

@@ -79,6 +79,10 @@ struct hang {
 struct quit {
   MSGPACK_DEFINE();
 };
+/// How many actors the node's system runs (actor_system::actor_count).
+struct count_actors {
+  MSGPACK_DEFINE();
+};
 /// The node program's live members as it sees them, one "id|status|role,role|key=value,..."
 /// per member (membership_line).
 struct members_query {
@@ -135,7 +139,7 @@ using linker_ref = typed_ref<bool(link_to), std::vector<std::string>(exits_seen)
 using mortal_ref = typed_ref<void(end_with)>;
 using factory_ref = typed_ref<mortal_ref(spawn_mortal)>;
 using hanger_ref = typed_ref<int(hang)>;
-using control_ref = typed_ref<void(quit)>;
+using control_ref = typed_ref<void(quit), std::uint64_t(count_actors)>;
 using membership_ref = typed_ref<std::vector<std::string>(members_query)>;
 using registrar_ref =
     typed_ref<bool(claim_name), bool(release_name), std::string(name_query), std::vector<std::string>(holder_ends),
@@ -218,6 +222,7 @@ inline void register_messages() {
   cluster::register_message<end_with>("test.end_with");
   cluster::register_message<hang>("test.hang");
   cluster::register_message<quit>("test.quit");
+  cluster::register_message<count_actors>("test.count_actors");
   cluster::register_message<members_query>("test.members_query");
   cluster::register_message<claim_name>("test.claim_name");
   cluster::register_message<release_name>("test.release_name");
