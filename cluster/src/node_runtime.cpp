@@ -1349,7 +1349,8 @@ void node_runtime::end_unreferenced_proxies(std::vector<unreferenced_proxy>& tak
 // -- whereis ---------------------------------------------------------------------------------------
 
 result<actor_ref> node_runtime::whereis(std::string_view node, std::string_view name,
-                                        const std::vector<node::signature>& sigs) {
+                                        const std::vector<node::signature>& sigs,
+                                        std::optional<std::chrono::milliseconds> patience) {
   if (inside_actor())
     return error(errc::blocking_call_on_worker, "node::whereis blocks: call it outside actors");
   if (node == config_.node_id) {
@@ -1383,10 +1384,10 @@ result<actor_ref> node_runtime::whereis(std::string_view node, std::string_view 
     answer = w.answer.get_future();
   }
   const bool sent = p->enqueue([&](packer& pk) { pack_lookup(pk, request, name, wire); });
-  if (!sent || answer.wait_for(config_.lookup_timeout) != std::future_status::ready) {
+  if (!sent || answer.wait_for(patience.value_or(config_.lookup_timeout)) != std::future_status::ready) {
     std::lock_guard lock(lookups_lock_);
     if (lookups_.erase(request) == 1)
-      return sent ? error(errc::timeout, "no answer from " + p->node + " within lookup_timeout")
+      return sent ? error(errc::timeout, "no answer from " + p->node + (patience ? " in time" : " within lookup_timeout"))
                   : error(errc::transport_error, "node " + p->node + " is gone");
   }
   const result<std::uint64_t> id = answer.get();
@@ -1778,9 +1779,11 @@ result<spawn_reply> node_runtime::call_spawner(const std::string& to, spawn_requ
     if (const auto it = spawners_.find(to); it != spawners_.end() && it->second.is_alive())
       spawner = it->second;  // a proxy ends with its node: a dead one is looked up again
   }
+  // The caller's timeout bounds the whole call, the look-up of the spawner included.
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
   if (!spawner) {
-    result<actor_ref> found =
-        whereis(to, spawner_name, {{message_type_id::of<spawn_request>(), message_type_id::of<spawn_reply>()}});
+    result<actor_ref> found = whereis(
+        to, spawner_name, {{message_type_id::of<spawn_request>(), message_type_id::of<spawn_reply>()}}, timeout);
     if (!found) return found.error_value();
     spawner = std::move(found).value();
     std::lock_guard lock(spawners_lock_);
@@ -1791,7 +1794,8 @@ result<spawn_reply> node_runtime::call_spawner(const std::string& to, spawn_requ
   const auto to_spawner = unchecked_typed_ref_cast<spawner_ref>(std::move(spawner));
   if (!request.probe) request.token = random_nonzero();
   const std::uint64_t token = request.token;
-  result<spawn_reply> reply = to_spawner.call(std::move(request), timeout).get();
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+  result<spawn_reply> reply = to_spawner.call(std::move(request), std::max(left, std::chrono::milliseconds(1))).get();
   if (!reply && reply.code() == errc::timeout && token != 0) to_spawner.cast(spawn_withdrawn{token});
   return reply;
 }

@@ -89,7 +89,9 @@ class node_runtime final : public ref_resolver,
   bool secure() const noexcept { return secure_; }
   std::vector<std::string> connected_peers() const;
   bool wait_for_peer(std::string_view node, std::chrono::milliseconds timeout);
-  result<actor_ref> whereis(std::string_view node, std::string_view name, const std::vector<node::signature>& sigs);
+  /// Waits `patience` for the node's answer (lookup_timeout when none is given).
+  result<actor_ref> whereis(std::string_view node, std::string_view name, const std::vector<node::signature>& sigs,
+                            std::optional<std::chrono::milliseconds> patience = std::nullopt);
   transport_stats stats() const;
   void shutdown();
 

@@ -188,6 +188,18 @@ TEST_SUITE("cluster.migration") {
     CHECK(eventually([&] { return control.call(count_actors{}).get().value() == on_b + 1; }, 20s));
   }
 
+  TEST_CASE("a migration's timeout bounds the look-up of the target's spawner too") {
+    connected c;
+    auto& here = *c.here;
+    auto moving = here.spawn<placed_counter_ref>("test.tally", {}, 5).value();
+    c.b.pause();  // its spawner has not been looked up yet: the look-up itself waits
+    const auto r = here.migrate(moving, "b", {.save_timeout = 60s, .timeout = 1s, .forward_for = 1ms});
+    c.b.resume();
+    // Not lookup_timeout (5 s), by when membership could declare b failed (transport_error).
+    CHECK(r.code() == eam::errc::timeout);
+    CHECK(moving.call(get{}).get().value() == 5);
+  }
+
   TEST_CASE("refusals leave the actor running here: same node or no saved state or unknown type there or children or too slow") {
     connected c;
     auto& here = *c.here;

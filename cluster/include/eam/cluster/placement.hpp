@@ -42,7 +42,7 @@ struct spawn_config {
   /// A name for the new actor, on the node it lands on (global: see node.hpp).
   std::string name;
   bool global = false;
-  /// How long to wait for a remote node's answer.
+  /// How long to wait for a remote node's answer (the look-up of its spawner included).
   std::chrono::milliseconds timeout{5000};
 };
 
@@ -51,7 +51,8 @@ struct migrate_config {
   /// How long the actor has to save its state: it first finishes the message it is handling.
   /// Past it the migration fails with `timeout` and the actor runs on where it is.
   std::chrono::milliseconds save_timeout{5000};
-  /// How long the target node has to answer (probe, then rebuild).
+  /// How long the target node has to answer (probe, then rebuild; each call, its spawner's
+  /// look-up included).
   std::chrono::milliseconds timeout{5000};
   /// How long the old ref passes messages on to the moved actor; later ones are dropped.
   std::chrono::milliseconds forward_for{10000};
