@@ -1,6 +1,6 @@
 // Exit reasons on the wire (cluster/include/eam/cluster/wire.hpp): every kind, shutdown (the
 // last one appended) included, decodes to itself; a kind number past the last is refused.
-#include "wire_registry.hpp"
+#include "wire_round_trip.hpp"
 
 #include <doctest/doctest.h>
 #include <eam/eam.hpp>
@@ -14,16 +14,7 @@ namespace wire = eam::cluster::internal;
 
 namespace {
 std::optional<eam::exit_reason> round_trip(const eam::exit_reason& reason) {
-  const wire::wire_type* t = wire::find_wire_type("eam.exit_reason");
-  REQUIRE(t != nullptr);
-  eam::cluster::detail::frame_buffer buffer;
-  eam::cluster::detail::wire_packer pk(buffer);
-  t->encode(pk, &reason);
-  std::size_t offset = 0;
-  const msgpack::object_handle h = msgpack::unpack(buffer.data(), buffer.size(), offset);
-  const eam::message m = t->decode(h.get());
-  if (m.get_if<eam::exit_reason>() == nullptr) return std::nullopt;
-  return *m.get_if<eam::exit_reason>();
+  return eam::test::wire_round_trip("eam.exit_reason", reason);
 }
 
 // The reason [kind, text] as another node would send it, decoded here.

@@ -2,7 +2,7 @@
 // decodes to itself, bit for bit, in the builtin f64 codec and inside a user's type. A value
 // from another node may be any: msgpack-cxx 4.1's own packer turns -0.0 into 0.0 and cannot
 // take 2^64 without undefined behaviour (found by the frame fuzzer).
-#include "wire_registry.hpp"
+#include "wire_round_trip.hpp"
 
 #include <doctest/doctest.h>
 #include <eam/eam.hpp>
@@ -13,21 +13,11 @@
 #include <limits>
 #include <vector>
 
-namespace wire = eam::cluster::internal;
-
 namespace {
 double round_trip_f64(double d) {
-  const wire::wire_type* t = wire::find_wire_type("f64");
-  REQUIRE(t != nullptr);
-  eam::cluster::detail::frame_buffer buffer;
-  eam::cluster::detail::wire_packer pk(buffer);
-  t->encode(pk, &d);
-  std::size_t offset = 0;
-  const msgpack::object_handle h = msgpack::unpack(buffer.data(), buffer.size(), offset);
-  CHECK(offset == buffer.size());
-  const eam::message m = t->decode(h.get());
-  REQUIRE(m.get_if<double>() != nullptr);
-  return *m.get_if<double>();
+  const std::optional<double> back = eam::test::wire_round_trip("f64", d);
+  REQUIRE(back.has_value());
+  return *back;
 }
 
 template <class T>
