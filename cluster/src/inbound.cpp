@@ -99,13 +99,7 @@ void inbound::on_monitor(std::uint64_t id) {
   {
     std::lock_guard lock(runtime_.exports_lock_);
     if (runtime_.exported_.contains(id)) {
-      auto& watchers = runtime_.watched_by_[id];
-      const auto mine = std::find_if(watchers.begin(), watchers.end(), [&](const auto& w) { return w.by == from_; });
-      if (mine != watchers.end())
-        ++mine->monitors;
-      else
-        watchers.push_back({from_, 1});
-      ++runtime_.peer_watches_;
+      runtime_.add_monitor(id, from_);
       return;
     }
   }

@@ -1167,6 +1167,16 @@ void node_runtime::export_actor(const actor_ref& ref) {
   exported_watched_.fetch_add(1, std::memory_order_relaxed);
 }
 
+void node_runtime::add_monitor(std::uint64_t id, const std::shared_ptr<peer>& from) {
+  auto& watchers = watched_by_[id];
+  const auto mine = std::find_if(watchers.begin(), watchers.end(), [&](const peer_watch& w) { return w.by == from; });
+  if (mine != watchers.end())
+    ++mine->monitors;
+  else
+    watchers.push_back({from, 1});
+  ++peer_watches_;
+}
+
 void node_runtime::take_back_monitor(std::uint64_t id, const std::shared_ptr<peer>& from) noexcept {
   const auto it = watched_by_.find(id);
   if (it == watched_by_.end()) return;  // ended already (its down is on the way), or a forged id

@@ -408,6 +408,8 @@ class node_runtime final : public ref_resolver,
   };
   std::unordered_map<std::uint64_t, std::vector<peer_watch>> watched_by_;
   std::uint64_t peer_watches_ = 0;  // the monitors counted in watched_by_
+  /// Under exports_lock_: `from` monitors the exported actor `id` once more (on_monitor).
+  void add_monitor(std::uint64_t id, const std::shared_ptr<peer>& from);
   /// Under exports_lock_: one of `from`'s monitors of `id` ends (on_demonitor).
   void take_back_monitor(std::uint64_t id, const std::shared_ptr<peer>& from) noexcept;
 

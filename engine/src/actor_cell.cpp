@@ -968,6 +968,10 @@ void actor_cell::deliver_stop() noexcept {
   deliver_system(make_envelope<exit_reason>(envelope_kind::stop, exit_reason::normal()));
 }
 
+void actor_cell::deliver_stop(exit_reason why) noexcept {
+  deliver_system(make_envelope<exit_reason>(envelope_kind::stop, std::move(why)));
+}
+
 void actor_cell::stop_youngest_child() noexcept {
   if (!has_children()) return;
   actor_cell* child = extras_->last_child;
@@ -975,7 +979,7 @@ void actor_cell::stop_youngest_child() noexcept {
   extras_->stopping_child = child;
   // shutdown, not normal: a child ended from above did not choose to end, and as in Erlang
   // (where a supervisor's children get `shutdown`) the actors linked to it end with it.
-  child->deliver_system(make_envelope<exit_reason>(envelope_kind::stop, exit_reason::shutdown()));
+  child->deliver_stop(exit_reason::shutdown());
 }
 
 void actor_cell::on_child_exit(internal::child_exit& c) noexcept {
