@@ -186,6 +186,8 @@ struct link {
   // A connection of this DEALER completed its handshake since it was last greeted: the hello
   // queued before it has left on it.
   bool hello_delivered = false;
+  // The listener key whose refusal began this pass over the keyring (empty: none refused yet).
+  std::string first_refused_key;
 };
 
 node_runtime::node_runtime(node_config config) : config_(std::move(config)), log_("cluster") {
@@ -833,6 +835,7 @@ bool node_runtime::read_monitor(link& l) {
     if (id == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {  // the listener has its new key
       l.hello_delivered = true;                 // what was queued, the hello first, leaves on this connection
       l.rekey_grace_until = {};
+      l.first_refused_key.clear();
       if (l.holding) {  // written only while the gate is closed: a sender reads it (flush)
         l.holding = false;
         open_gate_if_plain(l);
@@ -854,12 +857,19 @@ bool node_runtime::read_monitor(link& l) {
     }
     if (id == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL || id == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL ||
         id == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
-      auth_failures_.fetch_add(1, std::memory_order_relaxed);
-      note_bad_frame(l.address, "the handshake failed: another cookie, or open mode against a secure node");
-      bad_frames_.fetch_sub(1, std::memory_order_relaxed);  // counted as an auth failure, not a bad frame
-      if (!secure_) continue;  // no keys to try (open mode has an empty ring): it dials again
-      // With several keys installed, the listener may have another one of them (a rotation
-      // under way): the next attempt tries the next key.
+      // A refusal is an auth failure once no other key is left to try: a correct rotation (a
+      // link dialled with the next key before its listener is re-keyed, a key pair removed
+      // over there, the listener on another installed key) must not read as a wrong cookie.
+      const auto refused = [&] {
+        if (rekeying) return;  // the listener is about to take the key this link expects
+        auth_failures_.fetch_add(1, std::memory_order_relaxed);
+        note_bad_frame(l.address, "the handshake failed: another cookie, or open mode against a secure node");
+        bad_frames_.fetch_sub(1, std::memory_order_relaxed);  // counted as an auth failure, not a bad frame
+      };
+      if (!secure_) {  // no keys to try (open mode has an empty ring): it dials again
+        refused();
+        continue;
+      }
       std::size_t keys;
       std::string primary, next_key;
       {
@@ -870,23 +880,34 @@ bool node_runtime::read_monitor(link& l) {
                                      [&](const cluster_keys& k) { return k.fingerprint() == l.server_key; });
         next_key = at == ring_.end() || std::next(at) == ring_.end() ? primary : std::next(at)->fingerprint();
       }
-      if (l.draining) return true;  // it carried only what was sent already: let it go
+      if (l.draining) return true;  // the re-keyed listener's old connection: it carried all it had
       // A key pair this node no longer uses (dialled before use_key) may have been removed over
       // there: the next attempt presents the primary. Otherwise, with several keys installed,
-      // the listener may have another one of them: the next attempt tries the next key.
+      // the listener may have another one of them: the next attempt tries the next key, and a
+      // pass over the whole ring that every listener key refused counts once.
       if (l.client_key != primary) {
         const auto grace = l.rekey_grace_until;
         const bool holding = l.holding;
+        std::string first_refused = l.first_refused_key;
         link& fresh = replace_link(l, l.server_key, 0);
         fresh.rekey_grace_until = grace;
         fresh.holding = holding;
+        fresh.first_refused_key = std::move(first_refused);
         open_gate_if_plain(fresh);
         return false;
       }
       if (keys > 1 && !rekeying) {
-        open_gate_if_plain(replace_link(l, next_key, 0));
+        std::string first_refused = l.first_refused_key.empty() ? l.server_key : l.first_refused_key;
+        if (next_key == first_refused) {
+          refused();
+          first_refused.clear();
+        }
+        link& fresh = replace_link(l, next_key, 0);
+        fresh.first_refused_key = std::move(first_refused);
+        open_gate_if_plain(fresh);
         return false;
       }
+      refused();
     }
   }
 }
@@ -904,6 +925,7 @@ void node_runtime::read_router_monitor() {
     zmq_msg_recv(&endpoint, router_monitor_, 0);
     const std::string from(static_cast<const char*>(zmq_msg_data(&endpoint)), zmq_msg_size(&endpoint));
     zmq_msg_close(&endpoint);
+    if (std::chrono::steady_clock::now() < listener_rekey_window_until_) continue;
     auth_failures_.fetch_add(1, std::memory_order_relaxed);  // only handshake failures are monitored here
     note_bad_frame(from, "refused a connection: its handshake failed (another cookie, or open mode)");
     bad_frames_.fetch_sub(1, std::memory_order_relaxed);
@@ -2136,6 +2158,7 @@ void node_runtime::start_rekey() {
   rekey_.done = std::move(callers);
   rekey_.active = true;
   rekey_.deadline = std::chrono::steady_clock::now() + rekey_wait;
+  listener_rekey_window_until_ = rekey_.deadline + 2 * rekey_wait;
   for (const auto& [routing_id, p] : by_routing_id_)
     if (p->is_up() && std::find(rekey_.waiting.begin(), rekey_.waiting.end(), p) == rekey_.waiting.end())
       rekey_.waiting.push_back(p);
@@ -2154,6 +2177,7 @@ void node_runtime::on_rekey_barrier(const std::shared_ptr<peer>& from) {
 
 void node_runtime::finish_rekey() {
   rekey_.active = false;
+  listener_rekey_window_until_ = std::chrono::steady_clock::now() + 2 * rekey_wait;
   rekey_.waiting.clear();
   struct answer_callers {  // whatever happens below, use_key returns
     std::vector<std::promise<void>>& done;

@@ -337,6 +337,10 @@ class node_runtime final : public ref_resolver,
     std::vector<std::shared_ptr<peer>> waiting;  // peers whose barrier has not come yet
     std::vector<std::promise<void>> done;         // use_key callers
   } rekey_;
+  // Until then the listener refuses peers' connections as part of its own re-key (a peer's new
+  // link before the rebind, its old one after, within that link's linger of rekey_wait): not
+  // counted as auth failures.
+  std::chrono::steady_clock::time_point listener_rekey_window_until_{};
   std::thread io_;
   int wake_fd_ = -1;
   std::atomic<bool> stopping_{false};
