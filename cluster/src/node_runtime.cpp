@@ -1723,6 +1723,10 @@ result<std::vector<std::string>> node_runtime::place(const spawn_config& config)
   // The others follow in turn: a draining node refuses, and the next one is asked.
   const std::size_t first = round_robin_.fetch_add(1, std::memory_order_relaxed) % candidates.size();
   std::rotate(candidates.begin(), candidates.begin() + static_cast<std::ptrdiff_t>(first), candidates.end());
+  // A member whose connection is down (killed: membership declares it failed only seconds
+  // later) or not up yet goes last, in turn among its like: asked only if the others drain.
+  std::stable_partition(candidates.begin(), candidates.end(),
+                        [&](const std::string& id) { return id == config_.node_id || find_peer(id) != nullptr; });
   if (draining()) std::erase(candidates, config_.node_id);
   if (candidates.empty()) return error(cluster_errc::node_draining, "this node drains and no other has the role");
   return candidates;

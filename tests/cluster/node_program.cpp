@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
       config.metadata[value.substr(0, value.find('='))] = value.substr(value.find('=') + 1);
     else if (flag == "--bind") config.bind_address = value;
     else if (flag == "--fast") config.membership = eam::test::remote::fast_membership();
+    else if (flag == "--suspicion-mult") config.membership.suspicion_mult = std::stoi(value);
     else if (flag == "--workers") config.system.workers = static_cast<unsigned>(std::stoul(value));
     else if (flag == "--cookie") config.cookie = value;
     else if (flag == "--salt") config.salt = value;

@@ -34,8 +34,10 @@ std::unique_ptr<eam::cluster::node> start_here() {
   return start_test_node("here");
 }
 
-std::vector<std::string> worker_args(const std::string& id, const std::string& role, const eam::cluster::node& seed) {
-  return member_args(id, seed, {"--role", role});
+std::vector<std::string> worker_args(const std::string& id, const std::string& role, const eam::cluster::node& seed,
+                                     std::vector<std::string> extra = {}) {
+  extra.insert(extra.begin(), {"--role", role});
+  return member_args(id, seed, std::move(extra));
 }
 
 }  // namespace
@@ -79,6 +81,40 @@ TEST_SUITE("cluster.placement") {
                                             std::string("hello, "));
     REQUIRE(greeter.has_value());
     CHECK(greeter.value().call(echo{"store"}).get().value() == "hello, store");
+  }
+
+  TEST_CASE("round robin passes over a killed member that membership has not declared failed yet") {
+    // Membership takes a minute to declare the killed node failed here (suspicion 60 probe
+    // intervals, on every node), while its connection ends at once. A spawn that picked it in
+    // turn failed with transport_error until then.
+    eam::cluster::node_config config;
+    config.node_id = "here";
+    config.cookie = test_cookie;
+    config.system.workers = 1;
+    config.membership.suspicion_mult = 60;
+    register_messages();
+    register_actor_types();
+    auto here = eam::cluster::start_node(config).value();
+    child_node b(worker_args("b", "worker", *here, {"--suspicion-mult", "60"}));
+    child_node c(worker_args("c", "worker", *here, {"--suspicion-mult", "60"}));
+    REQUIRE(here->wait_for_cluster({.min_members = 3, .nodes = {"b", "c"}, .timeout = 30s}));
+    for (const char* id : {"b", "c"}) REQUIRE(here->wait_for_peer(id, 30s));
+
+    c.kill_hard();
+    REQUIRE(eventually([&] {
+      const auto peers = here->peers();
+      return std::find(peers.begin(), peers.end(), "c") == peers.end();
+    }, 60s));
+    std::map<std::string, int> placed;
+    for (int i = 0; i < 6; ++i) {
+      auto ref = here->spawn<placed_counter_ref>("test.counter", {.placement = placement::round_robin, .role = "worker"}, i);
+      REQUIRE(ref.has_value());
+      ++placed[ref.value().call(whoami{}).get().value()];
+    }
+    CHECK(placed == std::map<std::string, int>{{"b", 6}});
+    // c was still a member throughout: the spawns were placed while it was one.
+    const auto members = here->members();
+    CHECK(std::any_of(members.begin(), members.end(), [](const eam::cluster::member& m) { return m.id == "c"; }));
   }
 
   TEST_CASE("local placement by default and typed refusals: no role, no type there, bad arguments, wrong ref type") {

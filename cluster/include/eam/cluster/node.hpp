@@ -134,8 +134,10 @@ struct transport_stats {
   /// its peer ever answers: when the peer's table has doubled since it was last looked at, and
   /// within a heartbeat interval or two however few calls go to that peer.
   std::size_t calls_waiting = 0;
-  /// Actors moved away from this node (migrate), migrations that failed, and messages the old
-  /// selves of moved actors passed on to their successors.
+  /// Actors moved away from this node (migrate), migrations that failed once the actor was
+  /// paused (a refusal before that, the target not connected or the actor not local, is only
+  /// the caller's error), and messages the old selves of moved actors passed on to their
+  /// successors.
   std::uint64_t migrated = 0, migration_failures = 0, relayed = 0;
 };
 
