@@ -226,7 +226,7 @@ upstream::entry* upstream::find_watch(const watch_ref& watch) noexcept {
   return nullptr;
 }
 
-bool upstream::on_down(const down& d) {
+bool upstream::on_down(const down& d, std::optional<exit_reason>& ends) {
   entry* const e = find_watch(d.ref);
   if (e == nullptr) {
     // A producer that ended while its subscribe call was in flight: the call fails and
@@ -236,8 +236,7 @@ bool upstream::on_down(const down& d) {
   const cancel_mode mode = e->cancel;
   remove_at(static_cast<std::size_t>(e - entries_.data()));
   // GenStage's transient: a producer that ended with shutdown (stopped by its supervisor) is no failure.
-  if (mode == cancel_mode::permanent || (mode == cancel_mode::transient && d.reason.is_failure()))
-    ctx_.exit(ctx_.self(), d.reason);
+  if (mode == cancel_mode::permanent || (mode == cancel_mode::transient && d.reason.is_failure())) ends = d.reason;
   return true;
 }
 

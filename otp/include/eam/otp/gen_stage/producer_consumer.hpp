@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <deque>
 #include <iterator>
+#include <optional>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -46,19 +47,25 @@ class producer_consumer : public detail::consuming_stage<In, detail::producer_co
         opts,
         [](actor_context& ctx, Init init, HandleEvents handle_events, producer_options<Out> options) {
           struct stage {
-            stage(actor_context& ctx, Init& init, HandleEvents&& h, const producer_options<Out>& o)
-                : user(init()), handle(std::move(h)), up(ctx), side(ctx, o) {}
+            stage(actor_context& c, Init& init, HandleEvents&& h, const producer_options<Out>& o)
+                : ctx(c), user(init()), handle(std::move(h)), up(c), side(c, o) {}
             struct queued {
               std::uint64_t tag;
               std::vector<In> events;
               std::size_t next = 0;  // events before it are handed over
             };
+            actor_context& ctx;
             state_type user;
             HandleEvents handle;
             detail::upstream up;
             detail::producer_side<Out> side;
             std::deque<queued> input;
             std::size_t downstream_demand = 0;
+            // A producer whose cancel mode ends this stage has ended: the stage ends once the
+            // batches it had received by then are handed on (GenStage queues the cancel behind
+            // them), with `ending`'s reason. Before, it ended at once and lost them.
+            std::size_t batches_before_end = 0;
+            std::optional<exit_reason> ending;
 
             // Hands queued input to handle_events while downstream demand lasts.
             void drain() {
@@ -76,7 +83,11 @@ class producer_consumer : public detail::consuming_stage<In, detail::producer_co
                   std::move(first, first + static_cast<std::ptrdiff_t>(n), std::back_inserter(batch));
                 }
                 q.next += n;
-                if (n == left) input.pop_front();
+                bool end_now = false;
+                if (n == left) {
+                  input.pop_front();
+                  end_now = ending && --batches_before_end == 0;
+                }
                 detail::upstream::entry* e = up.find(tag);
                 const subscription gone{{}, tag};  // its subscription was cancelled meanwhile
                 const subscription& from = e != nullptr ? e->sub : gone;
@@ -87,7 +98,20 @@ class producer_consumer : public detail::consuming_stage<In, detail::producer_co
                 // Events the partition hash discarded met no demand: pull for them again.
                 downstream_demand += side.dispatch(std::move(out));
                 if (e != nullptr) up.done(*e, n);
+                if (end_now) {
+                  ctx.exit(ctx.self(), *ending);
+                  return;
+                }
               }
+            }
+            void producer_ended(const exit_reason& reason) {
+              if (ending) return;  // the first producer's end decides
+              if (input.empty()) {
+                ctx.exit(ctx.self(), reason);
+                return;
+              }
+              ending = reason;
+              batches_before_end = input.size();
             }
             void add_demand(std::size_t demand) {
               downstream_demand += demand;
@@ -121,10 +145,13 @@ class producer_consumer : public detail::consuming_stage<In, detail::producer_co
               [&st](detail::stage_retry_sends) { st.up.retry(); },
               [&st](down d) {
                 std::size_t demand = 0;
-                if (st.side.on_down(d, demand))
+                if (st.side.on_down(d, demand)) {
                   st.add_demand(demand);
-                else
-                  st.up.on_down(d);
+                  return;
+                }
+                std::optional<exit_reason> ends;
+                st.up.on_down(d, ends);
+                if (ends) st.producer_ended(*ends);
               },
           };
         },

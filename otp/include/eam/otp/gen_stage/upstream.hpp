@@ -20,6 +20,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -86,7 +87,15 @@ class upstream {
   void retry();
   /// A watched actor ended. True when it was one of these producers: the subscription is gone,
   /// and by its cancel mode the stage ends too (with the producer's reason).
-  bool on_down(const down& d);
+  bool on_down(const down& d) {
+    std::optional<exit_reason> ends;
+    const bool mine = on_down(d, ends);
+    if (ends) ctx_.exit(ctx_.self(), *ends);
+    return mine;
+  }
+  /// The same, leaving the end to the stage: `ends` gets the reason it must end with by the
+  /// subscription's cancel mode, if any (a producer-consumer first hands on what it received).
+  bool on_down(const down& d, std::optional<exit_reason>& ends);
 
   [[nodiscard]] std::vector<subscription> subscriptions() const {
     std::vector<subscription> out;

@@ -1,0 +1,50 @@
+// GenStage semantics a pipeline ported from Elixir relies on (hexdocs.pm/gen_stage), where
+// libeam once differed: what a producer-consumer received is handed on before its producer's
+// end ends it, and the producer-consumer's buffer.
+#include <doctest/doctest.h>
+#include <eam/eam.hpp>
+#include <eam/otp.hpp>
+
+#include "../support/eventually.hpp"
+#include "stage_recorder.hpp"
+
+#include <vector>
+
+namespace {
+using eam::test::eventually;
+using eam::test::range;
+using eam::test::silent_producer;
+using eam::test::stage_log;
+namespace otp = eam::otp;
+
+// A producer-consumer that passes events on as they are.
+otp::producer_consumer<int> pass_through(eam::actor_system& system, otp::producer_options<int> options = {}) {
+  return otp::producer_consumer<int>::start(system, [](std::vector<int>& in) { return std::move(in); }, std::move(options));
+}
+}  // namespace
+
+TEST_SUITE("otp.gen_stage.semantics") {
+  TEST_CASE("a producer-consumer hands on what it received before its producer's end ends it") {
+    for (const auto& [mode, reason] : {std::pair{otp::cancel_mode::permanent, eam::exit_reason::normal()},
+                                       std::pair{otp::cancel_mode::transient, eam::exit_reason::custom("boom")}}) {
+      eam::actor_system system({.workers = 2});
+      auto source = silent_producer(system);
+      auto middle = pass_through(system);
+      REQUIRE(middle.subscribe(source.ref(), {.max_demand = 100, .cancel = mode}).has_value());
+      source.push(range(0, 50));
+      REQUIRE(source.stats().has_value());  // the push is dispatched: the middle holds the 50, nobody asks it
+      if (reason == eam::exit_reason::normal())
+        REQUIRE(source.stop());
+      else
+        system.exit(source.ref(), reason);
+      REQUIRE(eventually([&] { return !source.ref().is_alive(); }));
+      // Still here, holding them: its end waits behind them, as GenStage queues the cancel.
+      REQUIRE(middle.stats().has_value());
+      stage_log<int> log;
+      auto sink = eam::test::recorder(system, log);
+      REQUIRE(sink.subscribe(middle.ref()).has_value());
+      REQUIRE(eventually([&] { return !middle.ref().is_alive(); }));
+      CHECK(log.events() == range(0, 50));
+    }
+  }
+}
