@@ -44,6 +44,7 @@ TEST_SUITE("otp.gen_stage.semantics") {
       auto sink = eam::test::recorder(system, log);
       REQUIRE(sink.subscribe(middle.ref()).has_value());
       REQUIRE(eventually([&] { return !middle.ref().is_alive(); }));
+      CHECK(eventually([&] { return log.count() >= 50; }));
       CHECK(log.events() == range(0, 50));
     }
   }
