@@ -48,4 +48,35 @@ TEST_SUITE("otp.gen_stage.semantics") {
       CHECK(log.events() == range(0, 50));
     }
   }
+
+  TEST_CASE("a producer-consumer's buffer is unbounded by default: an expansion loses nothing") {
+    eam::actor_system system({.workers = 2});
+    for (const bool bounded : {false, true}) {
+      auto source = eam::test::counter_producer(system, 2000);
+      // Each event becomes 50: one demand of 1,000 downstream yields 50,000 events at once.
+      auto fifty_each = otp::producer_consumer<int>::start(
+          system,
+          [](std::vector<int>& in) {
+            std::vector<int> out;
+            for (int e : in)
+              for (int k = 0; k < 50; ++k) out.push_back(e * 50 + k);
+            return out;
+          },
+          bounded ? otp::producer_options<int>{.buffer_size = 1000} : otp::producer_options<int>{});
+      stage_log<int> log;
+      auto sink = eam::test::recorder(system, log);
+      REQUIRE(sink.subscribe(fifty_each.ref()).has_value());
+      REQUIRE(fifty_each.subscribe(source.ref()).has_value());
+      if (bounded) {  // a bound given still holds
+        CHECK(eventually([&] { return fifty_each.stats().value().dropped > 0; }));
+      } else {
+        REQUIRE(eventually([&] { return log.count() >= 100000; }, std::chrono::seconds(60)));
+        CHECK(log.events() == range(0, 100000));
+        CHECK(fifty_each.stats().value().dropped == 0);
+      }
+      REQUIRE(source.stop());
+      REQUIRE(fifty_each.stop());
+      REQUIRE(sink.stop());
+    }
+  }
 }

@@ -56,6 +56,7 @@ enum class demand_mode : std::uint8_t { forward, accumulate };
 enum class keep : std::uint8_t { newest, oldest };
 
 inline constexpr std::size_t unbounded_buffer = std::numeric_limits<std::size_t>::max();
+inline constexpr std::size_t default_producer_buffer = 10000;
 
 template <class T>
 struct producer_options {
@@ -69,8 +70,11 @@ struct producer_options {
   std::function<std::optional<std::size_t>(const T&)> hash;
   demand_mode demand = demand_mode::forward;
   /// Events kept while no consumer asks for them (per partition with the partition
-  /// dispatcher). `unbounded_buffer` for no limit.
-  std::size_t buffer_size = 10000;
+  /// dispatcher). `unbounded_buffer` for no limit. Unset: `default_producer_buffer` for a
+  /// producer, unbounded for a producer-consumer, as GenStage has them: a producer-consumer
+  /// emits only against its consumers' demand, so what it buffers is an expansion's surplus,
+  /// bounded by that demand times the expansion, and a bound there lost events silently.
+  std::optional<std::size_t> buffer_size;
   keep buffer_keep = keep::newest;
 };
 

@@ -106,7 +106,7 @@ class partition_dispatcher final : public dispatcher<T> {
     partitions_.reserve(opts.partitions);
     routed_in_.resize(opts.partitions);
     for (std::size_t i = 0; i < opts.partitions; ++i)
-      partitions_.push_back({0, {}, 0, event_buffer<T>(producer_id, opts.buffer_size, opts.buffer_keep), {}});
+      partitions_.push_back({0, {}, 0, event_buffer<T>(producer_id, opts.buffer_size.value_or(default_producer_buffer), opts.buffer_keep), {}});
   }
 
   std::optional<error> subscribe(std::uint64_t tag, sink_ref<T> consumer,

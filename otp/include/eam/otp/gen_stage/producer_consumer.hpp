@@ -43,6 +43,7 @@ class producer_consumer : public detail::consuming_stage<In, detail::producer_co
                                  producer_options<Out> options = {}, spawn_options opts = {}) {
     using state_type = std::invoke_result_t<Init&>;
     detail::check_options(options);
+    if (!options.buffer_size) options.buffer_size = unbounded_buffer;
     return producer_consumer(where.spawn(
         opts,
         [](actor_context& ctx, Init init, HandleEvents handle_events, producer_options<Out> options) {
