@@ -79,4 +79,25 @@ TEST_SUITE("otp.gen_stage.semantics") {
       REQUIRE(sink.stop());
     }
   }
+
+  TEST_CASE("a broadcast refuses a second subscription of the same consumer, which would get every event twice") {
+    eam::actor_system system({.workers = 2});
+    auto source = silent_producer(system, {.dispatcher = otp::dispatcher_kind::broadcast});
+    stage_log<int> log;
+    auto sink = eam::test::recorder(system, log);
+    REQUIRE(sink.subscribe(source.ref()).has_value());
+    const auto again = sink.subscribe(source.ref());
+    REQUIRE_FALSE(again.has_value());
+    CHECK(again.code() == eam::otp::otp_errc::invalid_subscription);
+    CHECK(source.stats().value().consumers == 1);
+    CHECK(sink.subscriptions().value().size() == 1);
+    // Another consumer still joins, and each gets each event once.
+    stage_log<int> other_log;
+    REQUIRE(eam::test::recorder(system, other_log).subscribe(source.ref()).has_value());
+    source.push(range(0, 3));
+    REQUIRE(eventually([&] { return log.count() >= 3 && other_log.count() >= 3; }));
+    CHECK(source.stats().has_value());  // the push was dispatched: a duplicate would have come with it
+    CHECK(log.events() == range(0, 3));
+    CHECK(other_log.events() == range(0, 3));
+  }
 }
