@@ -22,6 +22,7 @@
 #include <zmq.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 #include <limits>
 #include <random>
@@ -311,9 +312,12 @@ void node_runtime::open_sockets() {
     zmq_setsockopt(router_, ZMQ_ZAP_DOMAIN, "libeam", 6);
   }
   const std::string monitor_endpoint = "inproc://eam-router-monitor";
+  // A wrong key or open mode fails the listener's handshake as a protocol error (the Curve box
+  // does not open, the mechanisms differ), a client key ZAP refuses as an auth error. Without
+  // detail is a dialler that went away or stopped answering mid-handshake (a paused node's
+  // peers give up on it): no refusal, not counted.
   check_zmq(zmq_socket_monitor(router_, monitor_endpoint.c_str(),
-                               ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
-                                   ZMQ_EVENT_HANDSHAKE_FAILED_AUTH),
+                               ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH),
             "monitoring the listening socket");
   router_monitor_ = zmq_socket(zmq_, ZMQ_PAIR);
   set_int(router_monitor_, ZMQ_LINGER, 0);
@@ -826,7 +830,11 @@ bool node_runtime::read_monitor(link& l) {
       return true;
     }
     std::uint16_t id = 0;
-    if (zmq_msg_size(&event) >= 2) std::memcpy(&id, zmq_msg_data(&event), 2);
+    std::uint32_t value = 0;  // the event's detail: an errno, a protocol error code
+    if (zmq_msg_size(&event) >= 6) {
+      std::memcpy(&id, zmq_msg_data(&event), 2);
+      std::memcpy(&value, static_cast<const char*>(zmq_msg_data(&event)) + 2, 4);
+    }
     zmq_msg_close(&event);
     zmq_msg_init(&endpoint);
     zmq_msg_recv(&endpoint, l.monitor, 0);
@@ -854,6 +862,18 @@ bool node_runtime::read_monitor(link& l) {
     if (id == ZMQ_EVENT_DISCONNECTED && !l.to && l.hello_delivered) {
       l.hello_delivered = false;
       send_hello(l);
+    }
+    // A handshake that ended without a word from the listener and without the listener closing
+    // the connection timed out (ZeroMQ's handshake interval, 30 s): a node paused or hung, not
+    // a refusal. A listener that refuses a key closes the connection (EPIPE, ECONNRESET here).
+    if (id == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL && value != EPIPE && value != ECONNRESET) {
+      handshake_timeouts_.fetch_add(1, std::memory_order_relaxed);
+      const auto now = std::chrono::steady_clock::now();
+      if (now - handshake_timeout_logged_ >= log_interval) {
+        handshake_timeout_logged_ = now;
+        log_.warn("the handshake with {} did not complete: the node does not answer (paused or hung?)", l.address);
+      }
+      continue;
     }
     if (id == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL || id == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL ||
         id == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
@@ -1451,6 +1471,7 @@ transport_stats node_runtime::stats() const {
   s.bad_frames = bad_frames_.load(std::memory_order_relaxed);
   s.auth_failures = auth_failures_.load(std::memory_order_relaxed);
   s.dial_failures = dial_failures_.load(std::memory_order_relaxed);
+  s.handshake_timeouts = handshake_timeouts_.load(std::memory_order_relaxed);
   s.io_turns = io_turns_.load(std::memory_order_relaxed);
   s.dropped_casts = dropped_casts_.load(std::memory_order_relaxed);
   s.sender_waits = sender_waits_.load(std::memory_order_relaxed);

@@ -7,6 +7,11 @@
 
 #include <doctest/doctest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <future>
 #include <thread>
@@ -404,6 +409,28 @@ TEST_SUITE("cluster.remote") {
       CHECK(a->stats().messages_in == 0);
       CHECK(a->whereis("b", "counter").code() == eam::errc::peer_not_found);
     }
+  }
+
+  TEST_CASE("a listener that never answers the handshake is a timeout, not an auth failure") {
+    // A paused or hung node's kernel still accepts connections; its handshake then times out
+    // after ZeroMQ's interval (30 s). That was counted and logged as another cookie.
+    const int silent = ::socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(silent >= 0);
+    sockaddr_in at{};
+    at.sin_family = AF_INET;
+    at.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(silent, reinterpret_cast<sockaddr*>(&at), sizeof at) == 0);
+    REQUIRE(::listen(silent, 16) == 0);  // connections wait in its backlog, never answered
+    socklen_t size = sizeof at;
+    REQUIRE(::getsockname(silent, reinterpret_cast<sockaddr*>(&at), &size) == 0);
+    struct closer {
+      int fd;
+      ~closer() { ::close(fd); }
+    } close_at_end{silent};
+    auto a = start_here({"127.0.0.1:" + std::to_string(ntohs(at.sin_port))});
+    REQUIRE(eventually([&] { return a->stats().handshake_timeouts >= 1; }, 120s));
+    CHECK(a->stats().auth_failures == 0);
+    CHECK(a->peers().empty());
   }
 
   TEST_CASE("a node in open mode whose dialled handshake fails counts it and keeps running") {

@@ -106,6 +106,9 @@ struct transport_stats {
   std::uint64_t bad_frames = 0;
   /// Connection attempts refused by authentication (another cookie, open mode against Curve).
   std::uint64_t auth_failures = 0;
+  /// Connections this node dialled whose handshake timed out (30 s) with no word from the
+  /// listener: a node paused or hung there. Logged once a minute; no auth failure.
+  std::uint64_t handshake_timeouts = 0;
   /// Turns of the node's I/O loop: one per wake-up (a frame, a datagram, a sender's wake-up, a
   /// timer of the transport or of membership). An idle node turns a few dozen times a second.
   std::uint64_t io_turns = 0;
