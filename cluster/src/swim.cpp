@@ -626,9 +626,12 @@ void swim::push_pull(time now) {
 
 void swim::reconnect(time) {
   if (members_.size() == live_) return;  // nobody failed (nor left)
+  // Not one whose address is this node's own now (this node was started where it had run):
+  // the exchange would reach this node itself, once every interval for reconnect_timeout.
+  const std::string& own = self().address;
   std::vector<const entry*> failed;
   for (const auto& [id, e] : members_)
-    if (e.m.status == member_status::dead) failed.push_back(&e);
+    if (e.m.status == member_status::dead && e.m.address != own) failed.push_back(&e);
   if (failed.empty()) return;
   std::sort(failed.begin(), failed.end(), [](const entry* a, const entry* b) { return a->m.id < b->m.id; });
   send_state_to(failed[rng_() % failed.size()]->m.address, false, false);

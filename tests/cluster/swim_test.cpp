@@ -25,8 +25,9 @@ namespace {
 // Records what the protocol does; sends go nowhere.
 struct recording_environment final : internal::swim_environment {
   std::vector<member_event> events;
+  std::vector<std::string> states_sent_to;
   void send_datagram(const std::string&, std::vector<std::byte>&&) override {}
-  void send_state(const std::string&, std::vector<std::byte>&&) override {}
+  void send_state(const std::string& to, std::vector<std::byte>&&) override { states_sent_to.push_back(to); }
   void member_changed(const member_event& event) override { events.push_back(event); }
   std::int64_t wall_clock_ms() override { return 1'700'000'000'000; }
 };
@@ -71,6 +72,24 @@ struct lone_node {
 }  // namespace
 
 TEST_SUITE("cluster.swim") {
+  TEST_CASE("a failed member at this node's own address is not dialled for reconnects") {
+    // This node was started where a failed one had run (its port again): a state exchange
+    // with that member reached this node itself every reconnect interval.
+    lone_node node({});
+    member old_life = member_named("b");
+    old_life.address = node.protocol.self().address;
+    member other = member_named("c");
+    node.datagram("seed-address:1", {internal::encode_alive(old_life), internal::encode_alive(other)}, ms(0));
+    node.datagram("seed-address:1", {internal::encode_dead("b", 1, "seed"), internal::encode_dead("c", 1, "seed")},
+                  ms(1));
+    REQUIRE(node.status_of("b") == member_status::dead);
+    REQUIRE(node.status_of("c") == member_status::dead);
+    const ms interval = membership_config{}.reconnect_interval;
+    for (int i = 1; i <= 20; ++i) node.protocol.tick(ms(1) + interval * i);
+    CHECK(std::count(node.env.states_sent_to.begin(), node.env.states_sent_to.end(), old_life.address) == 0);
+    CHECK(std::count(node.env.states_sent_to.begin(), node.env.states_sent_to.end(), other.address) >= 20);
+  }
+
   TEST_CASE("a suspicion at the highest incarnation is refuted without wrapping to zero") {
     lone_node node({"b"});
     const std::uint64_t top = std::numeric_limits<std::uint64_t>::max();
