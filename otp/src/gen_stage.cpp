@@ -1,3 +1,4 @@
+#include <eam/engine/log.hpp>
 #include <eam/engine/telemetry.hpp>
 #include <eam/otp/otp_errc.hpp>
 #include <eam/otp/gen_stage/protocol.hpp>
@@ -6,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <random>
 #include <string>
 #include <utility>
@@ -77,7 +79,18 @@ void emit_dispatch(std::uint64_t producer_id, std::size_t count) {
        {{"producer_id", std::to_string(producer_id)}});
 }
 
-void emit_buffer_overflow(std::uint64_t producer_id, std::size_t dropped, std::size_t capacity) {
+void emit_buffer_overflow(std::uint64_t producer_id, std::size_t dropped, std::size_t capacity,
+                          std::int64_t& logged_at_s) {
+  // Logged as GenStage does, at most once a second per buffer: one overflowing on every push
+  // must not flood the log (stats().dropped and the telemetry event count every drop).
+  const std::int64_t now_s =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  if (now_s != logged_at_s) {
+    logged_at_s = now_s;
+    log::logger("eam.otp.gen_stage")
+        .warn("producer {}: its buffer of {} events is full: {} dropped (producer_options::buffer_size, buffer_keep)",
+              producer_id, capacity, dropped);
+  }
   if (!telemetry::any_handlers()) return;
   emit(stage_telemetry::buffer_overflow,
        {{"dropped_count", static_cast<double>(dropped)}, {"buffer_size", static_cast<double>(capacity)}},

@@ -8,6 +8,8 @@
 #include "../support/eventually.hpp"
 #include "stage_recorder.hpp"
 
+#include <mutex>
+#include <string>
 #include <vector>
 
 namespace {
@@ -99,5 +101,26 @@ TEST_SUITE("otp.gen_stage.semantics") {
     CHECK(source.stats().has_value());  // the push was dispatched: a duplicate would have come with it
     CHECK(log.events() == range(0, 3));
     CHECK(other_log.events() == range(0, 3));
+  }
+
+  TEST_CASE("a full buffer's drops are logged as a warning, as GenStage logs them") {
+    std::mutex m;
+    std::vector<std::string> warnings;
+    eam::log::set_sink([&](const eam::log::record& r) {
+      if (r.severity != eam::log::level::warn || r.component != "eam.otp.gen_stage") return;
+      std::lock_guard l(m);
+      warnings.emplace_back(r.message);
+    });
+    struct restore_sink {
+      ~restore_sink() { eam::log::set_sink({}); }
+    } restore;
+    eam::actor_system system({.workers = 2});
+    auto source = silent_producer(system, {.buffer_size = 5});
+    source.push(range(0, 8));  // nobody asks: 5 kept, 3 dropped
+    REQUIRE(source.stats().value().dropped == 3);
+    std::lock_guard l(m);
+    REQUIRE(warnings.size() == 1);
+    CHECK(warnings[0].find(std::to_string(source.ref().id())) != std::string::npos);
+    CHECK(warnings[0].find("3 dropped") != std::string::npos);
   }
 }

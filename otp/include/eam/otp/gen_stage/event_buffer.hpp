@@ -1,7 +1,7 @@
 #pragma once
 /// A producer's bounded buffer of events nobody has asked for yet. When full it keeps the
-/// newest or the oldest events, counts what it drops and reports each overflow through the
-/// `libeam.gen_stage.buffer_overflow` telemetry event.
+/// newest or the oldest events, counts what it drops, reports each overflow through the
+/// `libeam.gen_stage.buffer_overflow` telemetry event and logs a warning (once a second).
 
 #include <eam/otp/gen_stage/options.hpp>
 #include <eam/otp/gen_stage/protocol.hpp>
@@ -38,7 +38,7 @@ class event_buffer {
   void report_overflow() {
     if (unreported_drops_ == 0) return;
     dropped_ += unreported_drops_;
-    emit_buffer_overflow(producer_id_, unreported_drops_, capacity_);
+    emit_buffer_overflow(producer_id_, unreported_drops_, capacity_, logged_at_s_);
     unreported_drops_ = 0;
   }
   /// Removes and returns the oldest `n` events (n <= size()).
@@ -75,6 +75,7 @@ class event_buffer {
   keep keep_;
   std::size_t dropped_ = 0;
   std::size_t unreported_drops_ = 0;
+  std::int64_t logged_at_s_ = -1;  // when an overflow was last logged (emit_buffer_overflow)
   std::deque<T> events_;
 };
 

@@ -19,6 +19,8 @@
 #include <eam/otp/stop.hpp>
 #include <eam/otp/gen_stage/producer_side.hpp>
 
+#include <chrono>
+#include <cstdint>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -33,6 +35,8 @@ using producer_ref = typed_ref<std::optional<error>(stage_subscribe<T>), void(st
 /// How many times one turn of a producer calls handle_demand for demand that dispatching
 /// handed back (stage::meet).
 inline constexpr int meet_rounds_per_turn = 16;
+/// Turns of unmet demand in a row after which its timer waits its longest, 2^(steps-1) ms.
+inline constexpr std::uint8_t meet_backoff_steps = 7;
 
 template <class H, class State>
 decltype(auto) invoke_demand(H& handler, std::size_t demand, State& state) {
@@ -64,18 +68,26 @@ class producer {
             state_type user;
             HandleDemand handle;
             detail::producer_side<T> side;
+            // How many times in a row the rounds of a turn did not meet the demand (see meet).
+            std::uint8_t unmet_turns = 0;
             // Turns demand that is now the producer's to meet into events. A dispatch can
             // hand demand back (events the partition hash discarded): handle_demand is asked
             // again, a few rounds per turn; past them the rest comes back as a timer message,
-            // so a hash that discards everything cannot hold the producer in one handler.
+            // so a hash that discards everything cannot hold the producer in one handler. It
+            // comes back later each time that goes on (1, 2, ... 64 ms): a hash discarding
+            // everything kept a core busy calling handle_demand.
             void meet(std::size_t demand) {
               for (int round = 0; demand != 0; ++round) {
                 if (round == detail::meet_rounds_per_turn) {
-                  ctx.send_after(detail::stage_meet_demand{demand}, std::chrono::milliseconds(0));
+                  const auto later = unmet_turns == 0 ? std::chrono::milliseconds(0)
+                                                      : std::chrono::milliseconds(1 << (unmet_turns - 1));
+                  if (unmet_turns < detail::meet_backoff_steps) ++unmet_turns;
+                  ctx.send_after(detail::stage_meet_demand{demand}, later);
                   return;
                 }
                 demand = side.dispatch(detail::invoke_demand(handle, demand, user));
               }
+              unmet_turns = 0;
             }
           };
           auto& st = ctx.make_state<stage>(ctx, init, std::move(handle_demand), options);

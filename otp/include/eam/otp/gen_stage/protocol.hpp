@@ -92,7 +92,10 @@ std::optional<error> normalize(subscribe_options& options);
 void emit_subscribe(std::uint64_t producer_id, std::uint64_t tag);
 void emit_cancel(std::uint64_t producer_id, std::uint64_t tag, std::string_view reason);
 void emit_dispatch(std::uint64_t producer_id, std::size_t count);
-void emit_buffer_overflow(std::uint64_t producer_id, std::size_t dropped, std::size_t capacity);
+/// Also logs a warning, unless `logged_at_s` (the buffer's own, in steady-clock seconds) says
+/// this second's is written already.
+void emit_buffer_overflow(std::uint64_t producer_id, std::size_t dropped, std::size_t capacity,
+                          std::int64_t& logged_at_s);
 
 }  // namespace eam::otp::detail
 
