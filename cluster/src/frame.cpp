@@ -192,7 +192,7 @@ void visit_item(const msgpack::object& o, frame_visitor& v) {
   if (o.type != msgpack::type::ARRAY || o.via.array.size == 0) throw bad_item("an item is not a non-empty array");
   const auto& a = o.via.array;
   const std::uint64_t kind = u64(a.ptr[0]);
-  if (kind > static_cast<std::uint64_t>(item_kind::demonitor)) throw bad_item("unknown item kind");
+  if (kind > static_cast<std::uint64_t>(item_kind::link)) throw bad_item("unknown item kind");
   switch (static_cast<item_kind>(kind)) {
     case item_kind::cast: {
       const std::uint64_t target = u64(field(a, 1));
@@ -254,6 +254,13 @@ void visit_item(const msgpack::object& o, frame_visitor& v) {
       return v.on_lookup_reply(u64(field(a, 1)), u64(field(a, 2)), std::string(str(field(a, 3))));
     case item_kind::cancel: return v.on_cancel(u64(field(a, 1)));
     case item_kind::demonitor: return v.on_demonitor(u64(field(a, 1)));
+    case item_kind::link: {
+      const std::uint64_t target = u64(field(a, 1));
+      actor_ref from = field(a, 2).as<actor_ref>();
+      const std::uint64_t linked = u64(field(a, 3));
+      if (linked > 1) throw bad_item("a link item's flag is neither 0 nor 1");
+      return v.on_link(target, std::move(from), linked == 1);
+    }
   }
   throw bad_item("unknown item kind");
 }
@@ -377,6 +384,14 @@ void pack_monitor(packer& pk, std::uint64_t target) {
   pk.pack_array(2);
   pk.pack(static_cast<std::uint8_t>(item_kind::monitor));
   pk.pack(target);
+}
+
+void pack_link(packer& pk, std::uint64_t target, const actor_ref& from, bool linked) {
+  pk.pack_array(4);
+  pk.pack(static_cast<std::uint8_t>(item_kind::link));
+  pk.pack(target);
+  pk.pack(from);
+  pk.pack(static_cast<std::uint8_t>(linked ? 1 : 0));
 }
 
 void pack_demonitor(packer& pk, std::uint64_t target) {

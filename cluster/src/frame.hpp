@@ -1,7 +1,7 @@
 #pragma once
 // The wire format between two nodes. A ZeroMQ message is one frame:
 //
-//   byte 0: version (3)    byte 1: kind    then, by kind:
+//   byte 0: version (4)    byte 1: kind    then, by kind:
 //   hello      one msgpack array [node id, incarnation, address]
 //   data       msgpack items one after another, each an array whose first element is its kind:
 //                [cast, target, wire name, payload]      [call, target, request, wire name, payload]
@@ -11,6 +11,8 @@
 //                [lookup_reply, request, actor or 0, why] [moved, actor, new ref, node]
 //                [cancel, request]: the caller of the sender's call `request` gave up
 //                [demonitor, target]: one of the sender's monitors of `target` is no longer needed
+//                [link, target, from ref, 1 or 0]: `from` linked itself to (or unlinked from) the
+//                sender's proxy of `target`
 //   heartbeat  nothing       leave   nothing
 //   gossip_state  a membership state exchange      rekey_request  a key fingerprint
 //   rekey_barrier nothing                          names  a registry message (names_wire.hpp)
@@ -33,10 +35,10 @@
 
 namespace eam::cluster::internal {
 
-// 2: the cancel item; 3: the demonitor item. A node of an older version would refuse a frame
+// 2: the cancel item; 3: the demonitor item; 4: the link item. A node of an older version would refuse a frame
 // holding one as bad and drop the rest of it, so two versions refuse each other's frames whole
 // instead (a bad frame each).
-inline constexpr std::uint8_t wire_version = 3;
+inline constexpr std::uint8_t wire_version = 4;
 inline constexpr std::size_t frame_header_bytes = 2;  // version, kind
 enum class frame_kind : std::uint8_t {
   hello = 1, data = 2, heartbeat = 3, leave = 4,
@@ -60,6 +62,7 @@ enum class item_kind : std::uint8_t {
   moved = 9,       // a watched actor migrated: [9, id, new ref, node]
   cancel = 10,     // the caller of the sender's call `request` to us gave up: [10, request]
   demonitor = 11,  // the sender ended a proxy of `target` that monitored it: [11, target]
+  link = 12,       // an actor linked to (1) or unlinked from (0) a proxy of `target`: [12, target, ref, 1]
 };
 
 struct hello {
@@ -89,6 +92,10 @@ class frame_visitor {
   /// A monitored actor of the sender moved to `node` and lives on as `to` (migration).
   virtual void on_moved(std::uint64_t actor, actor_ref&& to, std::string&& node) = 0;
   virtual void on_exit(std::uint64_t target, actor_ref&& from, exit_reason&& reason) = 0;
+  /// `from`, an actor of the sender, linked itself to the sender's proxy of `target` (or took
+  /// that link back): the link is made here too, between `target` and this node's proxy of
+  /// `from`, so that either end reaches the other as a link's exit.
+  virtual void on_link(std::uint64_t target, actor_ref&& from, bool linked) = 0;
   virtual void on_lookup(std::uint64_t request, std::string&& name, std::vector<wire_signature>&& sigs) = 0;
   virtual void on_lookup_reply(std::uint64_t request, std::uint64_t actor, std::string&& why) = 0;
   /// The sender's caller of its call `request` (one we answer) stopped waiting.
@@ -132,6 +139,7 @@ void pack_demonitor(packer& pk, std::uint64_t target);
 void pack_down(packer& pk, std::uint64_t actor, const exit_reason& reason);
 void pack_moved(packer& pk, std::uint64_t actor, const actor_ref& to, std::string_view node);
 void pack_exit(packer& pk, std::uint64_t target, const actor_ref& from, const exit_reason& reason);
+void pack_link(packer& pk, std::uint64_t target, const actor_ref& from, bool linked);
 void pack_lookup(packer& pk, std::uint64_t request, std::string_view name, const std::vector<wire_signature>& sigs);
 void pack_lookup_reply(packer& pk, std::uint64_t request, std::uint64_t actor, std::string_view why);
 void pack_cancel(packer& pk, std::uint64_t request);

@@ -141,6 +141,12 @@ void inbound::on_exit(std::uint64_t id, actor_ref&& from, exit_reason&& reason) 
   if (const actor_ref& to = target(id)) send_exit(from, to, std::move(reason));
 }
 
+void inbound::on_link(std::uint64_t id, actor_ref&& from, bool linked) {
+  // `from` decodes to this node's proxy of the remote linker (a forwarding actor); anything
+  // else (a ref to one of this node's own actors) is no remote link, and the engine ignores it.
+  if (const actor_ref& to = target(id)) link_forwarding_actor(from, to, linked);
+}
+
 void inbound::on_lookup(std::uint64_t request, std::string&& name, std::vector<wire_signature>&& sigs) {
   std::string why;
   std::uint64_t id = 0;

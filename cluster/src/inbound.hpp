@@ -27,6 +27,7 @@ class hello_only final : public frame_visitor {
   void on_down(std::uint64_t, exit_reason&&) override {}
   void on_moved(std::uint64_t, actor_ref&&, std::string&&) override {}
   void on_exit(std::uint64_t, actor_ref&&, exit_reason&&) override {}
+  void on_link(std::uint64_t, actor_ref&&, bool) override {}
   void on_lookup(std::uint64_t, std::string&&, std::vector<wire_signature>&&) override {}
   void on_lookup_reply(std::uint64_t, std::uint64_t, std::string&&) override {}
   void on_cancel(std::uint64_t) override {}
@@ -50,6 +51,7 @@ class inbound final : public frame_visitor {
   void on_down(std::uint64_t actor, exit_reason&& reason) override;
   void on_moved(std::uint64_t actor, actor_ref&& to, std::string&& node) override;
   void on_exit(std::uint64_t target, actor_ref&& from, exit_reason&& reason) override;
+  void on_link(std::uint64_t target, actor_ref&& from, bool linked) override;
   void on_lookup(std::uint64_t request, std::string&& name, std::vector<wire_signature>&& sigs) override;
   void on_lookup_reply(std::uint64_t request, std::uint64_t actor, std::string&& why) override;
   void on_cancel(std::uint64_t request) override { from_->caller_gave_up(request); }

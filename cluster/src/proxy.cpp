@@ -45,12 +45,25 @@ void proxy::forward(message&& m) noexcept {
   }
 }
 
-void proxy::forward_exit(const actor_ref& from, const exit_reason& reason, bool) noexcept {
+void proxy::forward_exit(const actor_ref& from, const exit_reason& reason, bool via_link) noexcept {
+  // A linked actor's end reaches the remote actor through the link made at its node (with its
+  // proxy of this actor, which ends with it: link_changed), as a link's exit; sent here too, it
+  // came twice, and once without its link.
+  if (via_link) return;
   scoped_ref_resolver resolve(runtime_);
   try {
     (void)peer_->enqueue([&](packer& pk) { pack_exit(pk, remote_id_, from, reason); });
   } catch (const std::exception&) {
     // Only out of memory can fail here: the signal is lost as a crashed link's would be.
+  }
+}
+
+void proxy::link_changed(const actor_ref& other, bool linked) noexcept {
+  scoped_ref_resolver resolve(runtime_);
+  try {
+    (void)peer_->enqueue([&](packer& pk) { pack_link(pk, remote_id_, other, linked); });
+  } catch (const std::exception&) {
+    // Only out of memory can fail here: the link holds on this side alone, as before.
   }
 }
 

@@ -2,9 +2,11 @@
 // proxy: the local stand-in of a remote actor: the forwarder of a forwarding actor (engine
 // forwarding.hpp), so refs, monitors and links to it are ordinary. A message sent to it is
 // encoded on the sender's thread straight into its node's outgoing buffer; an exit signal sent
-// to it (or the end of an actor linked to it) goes to the remote actor as an exit signal.
-// The proxy itself ends when the remote actor does (its node's `down`) or when the node goes
-// away (`noconnection`), and its watchers and links hear it from the engine.
+// to it goes to the remote actor as an exit signal. A link to it is made at the remote actor's
+// node too (a link item), with that node's proxy of the linker, so each side hears the
+// other's end from its own proxy: the proxy itself ends when the remote actor does (its
+// node's `down`) or when the node goes away (`noconnection`), and its watchers and links hear
+// it from the engine.
 #include "peer.hpp"
 
 #include <eam/engine/forwarding.hpp>
@@ -28,6 +30,7 @@ class proxy final : public message_forwarder {
 
   void forward(message&& m) noexcept override;
   void forward_exit(const actor_ref& from, const exit_reason& reason, bool via_link) noexcept override;
+  void link_changed(const actor_ref& other, bool linked) noexcept override;
   /// Only what a typed lookup checked against the remote actor (node::whereis<Ref>).
   bool handles(message_type_id message, message_type_id reply) const noexcept override;
   /// Adds what a later typed lookup or a resolve of a global name checked (each once).

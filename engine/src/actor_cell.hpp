@@ -90,9 +90,11 @@ struct unwatch_request {
 };
 struct link_request {
   actor_ref other;
+  bool quiet = false;  // made by link_forwarding_actor: a forwarder is not told (forwarding.hpp)
 };
 struct unlink_request {
   const detail::actor_cell* other;  // compared only
+  bool quiet = false;
 };
 struct exit_request {
   actor_ref from;       // empty when sent from outside any actor

@@ -49,6 +49,24 @@ bool only_reference(const actor_ref& ref) noexcept {
   return c != nullptr && c->forwarder() != nullptr && c->only_one_holder();
 }
 
+void link_forwarding_actor(const actor_ref& forwarding, const actor_ref& other, bool link) {
+  detail::actor_cell* f = forwarding.cell();
+  if (f == nullptr || f->forwarder() == nullptr || !other || other.cell() == f) return;
+  // Each side takes its half in its own turn, as the two halves of ctx.link do.
+  using detail::envelope_kind;
+  using detail::make_envelope;
+  if (link) {
+    f->deliver_system(make_envelope<internal::link_request>(envelope_kind::link, internal::link_request{other, true}));
+    other.cell()->deliver_system(
+        make_envelope<internal::link_request>(envelope_kind::link, internal::link_request{forwarding, true}));
+  } else {
+    f->deliver_system(
+        make_envelope<internal::unlink_request>(envelope_kind::unlink, internal::unlink_request{other.cell(), true}));
+    other.cell()->deliver_system(
+        make_envelope<internal::unlink_request>(envelope_kind::unlink, internal::unlink_request{f, true}));
+  }
+}
+
 void send_exit(const actor_ref& from, const actor_ref& to, exit_reason reason) {
   if (!to) return;
   to.cell()->deliver_system(detail::make_envelope<internal::exit_request>(

@@ -66,6 +66,9 @@ class recording_visitor final : public frame_visitor {
   void on_lookup_reply(std::uint64_t, std::uint64_t, std::string&&) override { seen.emplace_back("lookup_reply"); }
   void on_cancel(std::uint64_t request) override { seen.push_back("cancel " + std::to_string(request)); }
   void on_demonitor(std::uint64_t target) override { seen.push_back("demonitor " + std::to_string(target)); }
+  void on_link(std::uint64_t target, eam::actor_ref&&, bool linked) override {
+    seen.push_back((linked ? "link " : "unlink ") + std::to_string(target));
+  }
 
  private:
   static std::string value(const eam::message& m) {
@@ -151,7 +154,7 @@ TEST_SUITE("cluster.frame_decode") {
     CHECK(c.outcome.why == "an item has too few fields");
     CHECK(c.seen == std::vector<std::string>{"demonitor 3"});
     frame_bytes unknown_kind;
-    unknown_kind.raw({0x92, 0x0c, 0x01});
+    unknown_kind.raw({0x92, 0x0d, 0x01});
     const decoded b = decode(unknown_kind);
     CHECK(b.outcome.bad);
     CHECK(b.outcome.why == "unknown item kind");

@@ -167,6 +167,11 @@ class reader final : public frame_visitor {
     touch(reason);
     ++calls;
   }
+  void on_link(std::uint64_t target, eam::actor_ref&& from, bool linked) override {
+    sum_ += target + (linked ? 1 : 0);
+    if (from) fail("a ref decoded without a node is not empty");
+    ++calls;
+  }
   void on_lookup(std::uint64_t request, std::string&& name, std::vector<wire_signature>&& sigs) override {
     sum_ += request;
     touch(name);
@@ -345,6 +350,16 @@ void write_seeds(const std::string& dir) {
     pk.pack(std::string_view("node-b"));
     pack_cancel(pk, 7);
     pack_demonitor(pk, 19);
+    pk.pack_array(4);  // a link from a ref that names a node, then its unlink
+    pk.pack(static_cast<std::uint8_t>(item_kind::link));
+    pk.pack(std::uint64_t{20});
+    pack_wire_ref(pk, "node-b", 99, 7);
+    pk.pack(std::uint8_t{1});
+    pk.pack_array(4);
+    pk.pack(static_cast<std::uint8_t>(item_kind::link));
+    pk.pack(std::uint64_t{20});
+    pack_wire_ref(pk, "node-b", 99, 7);
+    pk.pack(std::uint8_t{0});
     write_file(dir, "data_items", f);
   }
   {  // the payload types

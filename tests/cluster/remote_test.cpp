@@ -14,6 +14,8 @@
 
 #include <atomic>
 #include <future>
+#include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -290,6 +292,67 @@ TEST_SUITE("cluster.remote") {
       const auto got = linker.call(exits_seen{}).get().value();
       return !got.empty() && got.back().find("local crash") != std::string::npos;
     }));
+  }
+
+  TEST_CASE("a link made on another node to an actor here works both ways: the linker's end and its node's end") {
+    // The link was made only where the linker lives (with its proxy of the actor here): the
+    // linker's crash reached the actor here as a plain exit signal (no link in it), and the
+    // end of the linker's node reached it not at all.
+    child_node b = start_child();
+    auto a = start_here({b.address()});
+    REQUIRE(a->wait_for_peer("b", 30s));
+    auto factory = a->whereis<factory_ref>("b", "factory").value();
+    struct heard {
+      std::mutex lock;
+      std::vector<std::pair<std::string, bool>> exits;  // reason, and whether a link carried it
+    };
+    auto trapping = [&a](std::shared_ptr<heard> h) {
+      return a->system().spawn([h](eam::actor_context& ctx) {
+        ctx.set_trap_exit(true);
+        return eam::behavior{[h](const eam::exit_signal& x) {
+          std::lock_guard g(h->lock);
+          h->exits.emplace_back(x.reason.to_string(), static_cast<bool>(x.link));
+        }};
+      });
+    };
+    auto plain = [&a] { return a->system().spawn([](eam::actor_context&) { return eam::behavior{[](hold) {}}; }); };
+    const auto first_exit = [](const std::shared_ptr<heard>& h) {
+      std::optional<std::pair<std::string, bool>> got;
+      eventually([&] {
+        std::lock_guard g(h->lock);
+        if (!h->exits.empty()) got = h->exits.front();
+        return got.has_value();
+      });
+      return got;
+    };
+
+    // The remote linker crashes: a link's exit with its reason, and a plain actor dies of it.
+    auto crash_heard = std::make_shared<heard>();
+    auto crash_trapper = trapping(crash_heard);
+    auto crash_plain = plain();
+    auto mortal = factory.call(spawn_mortal{}).get().value();
+    REQUIRE(mortal.call(link_to{crash_trapper}).get().value());
+    REQUIRE(mortal.call(link_to{crash_plain}).get().value());
+    mortal.cast(end_with{eam::exit_reason::crashed("boom")});
+    const auto crash = first_exit(crash_heard);
+    REQUIRE(crash.has_value());
+    CHECK(crash->first.find("boom") != std::string::npos);
+    CHECK(crash->second);  // through the link
+    CHECK(eventually([&] { return !crash_plain.is_alive(); }));
+
+    // The linker's node is killed: noconnection through the link, and a plain actor dies of it.
+    auto node_heard = std::make_shared<heard>();
+    auto node_trapper = trapping(node_heard);
+    auto node_plain = plain();
+    auto linker = a->whereis<linker_ref>("b", "linker").value();
+    REQUIRE(linker.call(link_to{node_trapper}).get().value());
+    REQUIRE(linker.call(link_to{node_plain}).get().value());
+    b.kill_hard();
+    const auto gone = first_exit(node_heard);
+    REQUIRE(gone.has_value());
+    CHECK(gone->first == eam::exit_reason::noconnection().to_string());
+    CHECK(gone->second);
+    CHECK(eventually([&] { return !node_plain.is_alive(); }));
   }
 
   TEST_CASE("an actor that ends as soon as its ref has left is told to the remote linker with its reason") {

@@ -65,7 +65,11 @@ inline void spawn_test_actors(actor_system& system, std::atomic<bool>& quit_requ
   system.spawn({.name = "factory"}, [](actor_context& ctx) {
     return behavior{[&ctx](spawn_mortal) {
       return ctx.system().spawn([](actor_context& self) {
-        return behavior{[&self](const end_with& e) { self.exit(self.self(), e.reason); }};
+        return behavior{[&self](const end_with& e) { self.exit(self.self(), e.reason); },
+                        [&self](const link_to& l) {
+                          self.link(l.target);
+                          return true;
+                        }};
       });
     }};
   });

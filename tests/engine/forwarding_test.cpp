@@ -9,6 +9,7 @@
 
 #include <array>
 #include <atomic>
+#include <cstdint>
 #include <future>
 #include <mutex>
 #include <string>
@@ -38,6 +39,7 @@ class recording_forwarder final : public eam::message_forwarder {
   std::vector<std::string> types;
   std::vector<std::thread::id> threads;
   std::vector<std::pair<eam::exit_reason, bool>> exits;
+  std::vector<std::pair<std::uint64_t, bool>> link_changes;  // the other actor's id, linked
   bool wrong = false;
   bool keep_calls = false;
   std::vector<eam::reply_handle> kept;
@@ -58,6 +60,10 @@ class recording_forwarder final : public eam::message_forwarder {
   void forward_exit(const eam::actor_ref&, const eam::exit_reason& reason, bool via_link) noexcept override {
     std::lock_guard g(lock);
     exits.emplace_back(reason, via_link);
+  }
+  void link_changed(const eam::actor_ref& other, bool linked) noexcept override {
+    std::lock_guard g(lock);
+    link_changes.emplace_back(other.id(), linked);
   }
   bool handles(eam::message_type_id message, eam::message_type_id reply) const noexcept override {
     return message == eam::message_type_id::of<get>() && reply == eam::message_type_id::of<int>();
@@ -188,6 +194,89 @@ TEST_SUITE("engine.forwarding") {
       fw->kept.clear();  // dropped unanswered
     }
     CHECK(pending.get().code() == eam::errc::actor_not_found);
+  }
+
+  TEST_CASE("an actor's link and unlink reach the forwarder; link_forwarding_actor links both ways and tells it nothing") {
+    eam::actor_system system({.workers = 1});
+    auto fw = std::make_shared<recording_forwarder>();
+    eam::actor_ref proxy = eam::spawn_forwarding_actor(system, fw);
+    struct unlink_it {
+      eam::actor_ref other;
+    };
+    auto linker = system.spawn([](eam::actor_context& ctx) {
+      return eam::behavior{[&ctx](const link_it& l) {
+                             ctx.link(l.other);
+                             return true;
+                           },
+                           [&ctx](const unlink_it& u) {
+                             ctx.unlink(u.other);
+                             return true;
+                           }};
+    });
+    auto l = eam::unchecked_typed_ref_cast<eam::typed_ref<bool(link_it), bool(unlink_it)>>(linker);
+    REQUIRE(l.call(link_it{proxy}).get().value());
+    REQUIRE(l.call(link_it{proxy}).get().value());  // linked already: no second word
+    REQUIRE(l.call(unlink_it{proxy}).get().value());
+    REQUIRE(eventually([&] {
+      std::lock_guard g(fw->lock);
+      return fw->link_changes.size() == 2;
+    }));
+    {
+      std::lock_guard g(fw->lock);
+      CHECK(fw->link_changes == std::vector<std::pair<std::uint64_t, bool>>{{linker.id(), true}, {linker.id(), false}});
+    }
+
+    // Made for a remote linker: both ends linked, the forwarder told nothing, and the
+    // forwarding actor's end reaches the other actor as a link's exit.
+    std::mutex lock;
+    std::vector<std::pair<eam::exit_reason, bool>> heard;  // reason, through a link
+    auto trapper = system.spawn([&](eam::actor_context& ctx) {
+      ctx.set_trap_exit(true);
+      return eam::behavior{[&](const eam::exit_signal& x) {
+        std::lock_guard g(lock);
+        heard.emplace_back(x.reason, static_cast<bool>(x.link));
+      }};
+    });
+    eam::link_forwarding_actor(proxy, trapper, true);
+    eam::link_forwarding_actor(trapper, proxy, true);  // not a forwarding actor: nothing
+    system.stop(proxy, eam::exit_reason::noconnection());
+    REQUIRE(eventually([&] {
+      std::lock_guard g(lock);
+      return heard.size() == 1;
+    }));
+    {
+      std::lock_guard g(lock);
+      CHECK(heard[0].first == eam::exit_reason::noconnection());
+      CHECK(heard[0].second);
+    }
+    {
+      std::lock_guard g(fw->lock);
+      CHECK(fw->link_changes.size() == 2);
+    }
+
+    // Unlinked again, the other's end reaches the forwarder no more; a link still in place does.
+    auto fw2 = std::make_shared<recording_forwarder>();
+    eam::actor_ref proxy2 = eam::spawn_forwarding_actor(system, fw2);
+    const auto crashing = [&system] {
+      return system.spawn([](eam::actor_context&) { return eam::behavior{[](put) { throw std::runtime_error("x"); }}; });
+    };
+    auto mortal = crashing();
+    auto still = crashing();
+    eam::link_forwarding_actor(proxy2, mortal, true);
+    eam::link_forwarding_actor(proxy2, mortal, false);
+    eam::link_forwarding_actor(proxy2, still, true);
+    eam::unchecked_typed_ref_cast<eam::typed_ref<void(put)>>(mortal).cast(put{});
+    REQUIRE(eventually([&] { return !mortal.is_alive(); }));
+    eam::unchecked_typed_ref_cast<eam::typed_ref<void(put)>>(still).cast(put{});
+    REQUIRE(eventually([&] {
+      std::lock_guard g(fw2->lock);
+      return !fw2->exits.empty();
+    }));
+    CHECK(eventually([&] { return !still.is_alive(); }));
+    std::lock_guard g(fw2->lock);
+    REQUIRE(fw2->exits.size() == 1);  // still's, not mortal's
+    CHECK(fw2->exits[0].second);
+    CHECK(fw2->link_changes.empty());
   }
 
   TEST_CASE("exit signals go to the forwarder, kill too, and stop with a reason ends it and tells watchers") {

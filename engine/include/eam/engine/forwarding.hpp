@@ -34,6 +34,14 @@ class message_forwarder {
   /// too: the forwarding actor itself does not end) or the end of an actor linked to it
   /// (`via_link`). Runs in the forwarding actor's turn.
   virtual void forward_exit(const actor_ref& from, const exit_reason& reason, bool via_link) noexcept = 0;
+  /// An actor linked itself to the forwarding actor (`linked`), or took its link back
+  /// (`ctx.link` / `ctx.unlink`), so that a layer can make the link where the forwarding actor's
+  /// original lives. Runs in the forwarding actor's turn. Not called for the links made by
+  /// link_forwarding_actor, nor for a link that ends with an actor's end.
+  virtual void link_changed(const actor_ref& other, bool linked) noexcept {
+    (void)other;
+    (void)linked;
+  }
   /// Whether what stands behind handles the signature (message type, reply type; an empty reply
   /// for a cast), for `typed_ref_cast` of a ref to the forwarding actor.
   virtual bool handles(message_type_id message, message_type_id reply) const noexcept = 0;
@@ -81,6 +89,13 @@ actor_ref spawn_forwarding_actor(actor_system& system, std::shared_ptr<message_f
 /// (engine/README.md): the answer is then false until it gives the release back, when it goes
 /// idle at the latest. False for an empty ref, an actor that is not forwarding, or one that ended.
 bool only_reference(const actor_ref& ref) noexcept;
+
+/// Links `forwarding` (a forwarding actor) and `other`, or unlinks them (`link` false), as the
+/// forwarding actor's own `ctx.link(other)` would, but without telling its forwarder: for a
+/// layer whose remote side made the link (the cluster links an actor with its proxy of the
+/// remote actor that linked to it). An `other` that has ended answers as to any link: an exit
+/// signal `noproc` to the forwarding actor. Nothing happens when `forwarding` is not one.
+void link_forwarding_actor(const actor_ref& forwarding, const actor_ref& other, bool link);
 
 /// Sends `to` an exit signal on behalf of `from` (for a layer that relays signals: the target
 /// sees `from` in its exit_signal), with the semantics of actor_context::exit.
