@@ -51,8 +51,8 @@ TEST_SUITE("otp.gen_stage.dispatchers") {
   TEST_CASE("demand: each batch goes to the consumer with the highest pending demand") {
     stage_log<int> small, large;
     eam::actor_system system({.workers = 2});
-    // Accumulate mode: handle_demand is never called, so only pushed events flow.
-    auto source = silent_producer(system, {.demand = otp::demand_mode::accumulate});
+    // A silent producer: only pushed events flow.
+    auto source = silent_producer(system);
     // min_demand 0: neither asks again before its demand is used up.
     REQUIRE(
         eam::test::recorder(system, small).subscribe(source.ref(), {.max_demand = 10, .min_demand = 0}).has_value());

@@ -123,4 +123,20 @@ TEST_SUITE("otp.gen_stage.semantics") {
     CHECK(warnings[0].find(std::to_string(source.ref().id())) != std::string::npos);
     CHECK(warnings[0].find("3 dropped") != std::string::npos);
   }
+
+  TEST_CASE("accumulate mode holds the events pushed meanwhile too: a broadcast's late subscriber sees them") {
+    eam::actor_system system({.workers = 2});
+    auto source = silent_producer(
+        system, {.dispatcher = otp::dispatcher_kind::broadcast, .demand = otp::demand_mode::accumulate});
+    stage_log<int> early, late;
+    REQUIRE(eam::test::recorder(system, early).subscribe(source.ref()).has_value());
+    source.push(range(0, 3));
+    CHECK(source.stats().value().buffered == 3);  // held, not sent
+    REQUIRE(eam::test::recorder(system, late).subscribe(source.ref()).has_value());
+    source.demand(otp::demand_mode::forward);
+    REQUIRE(eventually([&] { return early.count() >= 3 && late.count() >= 3; }));
+    CHECK(early.events() == range(0, 3));
+    CHECK(late.events() == range(0, 3));
+    CHECK(source.stats().value().buffered == 0);
+  }
 }

@@ -48,7 +48,9 @@ struct subscription {
 enum class dispatcher_kind : std::uint8_t { demand, broadcast, partition };
 
 /// `forward`: demand reaches handle_demand as it comes. `accumulate`: it is held until the
-/// producer is switched to forward, so several consumers can subscribe before events flow.
+/// producer is switched to forward, and so are the events pushed meanwhile (as in GenStage),
+/// so several consumers can subscribe before events flow. A buffer filled before still serves
+/// a consumer's ask.
 enum class demand_mode : std::uint8_t { forward, accumulate };
 
 /// Which events a full buffer keeps: the newest (dropping the oldest) or the oldest (dropping
@@ -81,7 +83,7 @@ struct producer_options {
 /// What a producer reports about itself.
 struct stage_stats {
   std::size_t consumers = 0;
-  std::size_t buffered = 0;     ///< events waiting in its buffer(s)
+  std::size_t buffered = 0;     ///< events waiting in its buffer(s), and held in accumulate mode
   std::size_t dropped = 0;      ///< events its buffers dropped since it started
   std::size_t held_demand = 0;  ///< demand held back in accumulate mode
 };

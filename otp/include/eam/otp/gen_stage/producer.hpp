@@ -100,7 +100,10 @@ class producer {
               },
               [&st](detail::stage_ask a) { st.meet(st.side.ask(a)); },
               [&st](detail::stage_cancel c) { st.meet(st.side.cancel(c)); },
-              [&st](detail::stage_set_demand_mode m) { st.meet(st.side.set_mode(m.mode)); },
+              [&st](detail::stage_set_demand_mode m) {
+                for (auto& h : st.side.set_mode(m.mode))
+                  st.meet(h.events.empty() ? h.demand : st.side.dispatch(std::move(h.events)));
+              },
               [&st](detail::stage_push<T>&& p) { st.meet(st.side.dispatch(std::move(p.events))); },
               [&st](detail::stage_meet_demand m) { st.meet(m.demand); },
               [&st](detail::stage_stats_request) { return st.side.stats(); },
@@ -121,8 +124,8 @@ class producer {
 
   explicit producer(ref_type ref) : ref_(std::move(ref)) {}
 
-  /// Switches the demand mode: `forward` hands the demand held in accumulate mode to
-  /// handle_demand at once.
+  /// Switches the demand mode: `forward` hands what accumulate mode held, in its order, to
+  /// handle_demand (the demand) and the dispatcher (events pushed meanwhile) at once.
   void demand(demand_mode mode) const { ref_.cast(detail::stage_set_demand_mode{mode}); }
   /// Emits events now (as GenStage's handle_info returning events): dispatched against the
   /// consumers' pending demand, buffered beyond it.

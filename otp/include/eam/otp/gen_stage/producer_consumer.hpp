@@ -141,7 +141,10 @@ class producer_consumer : public detail::consuming_stage<In, detail::producer_co
               },
               [&st](detail::stage_ask a) { st.add_demand(st.side.ask(a)); },
               [&st](detail::stage_cancel c) { st.add_demand(st.side.cancel(c)); },
-              [&st](detail::stage_set_demand_mode m) { st.add_demand(st.side.set_mode(m.mode)); },
+              [&st](detail::stage_set_demand_mode m) {
+                for (auto& h : st.side.set_mode(m.mode))
+                  st.add_demand(h.events.empty() ? h.demand : st.side.dispatch(std::move(h.events)));
+              },
               [&st](detail::stage_stats_request) { return st.side.stats(); },
               [&st](detail::stage_retry_sends) { st.up.retry(); },
               [&st](down d) {

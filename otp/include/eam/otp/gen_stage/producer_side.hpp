@@ -1,7 +1,9 @@
 #pragma once
 /// The producing half of a stage (a producer or a producer-consumer): its consumers'
-/// subscriptions, the watches on them, its dispatcher, and demand held in accumulate mode.
-/// Each method returns the demand that is now the stage's to meet.
+/// subscriptions, the watches on them, its dispatcher, and what accumulate mode holds back:
+/// demand, and the events the stage emits meanwhile (GenStage holds both until forward, so
+/// consumers subscribing in that time all see the first events). Each method returns the
+/// demand that is now the stage's to meet.
 ///
 /// Nothing a consumer does can throw inside the stage: a consumer whose full mailbox turns a
 /// batch away (bounded, with the `error` or `drop_newest` strategy) loses its subscription
@@ -83,19 +85,33 @@ class producer_side {
     demand = pass(settle(dispatcher_->cancel(tag)));
     return true;
   }
-  /// Switches the demand mode; returns the demand held until now when it becomes forward.
-  std::size_t set_mode(demand_mode mode) {
+  /// What accumulate mode held, in the order it came: demand to meet, or events to dispatch.
+  struct held {
+    std::size_t demand = 0;
+    std::vector<T> events;
+  };
+  /// Switches the demand mode; when it becomes forward, returns what was held until now, for
+  /// the stage to meet and dispatch in that order.
+  std::vector<held> set_mode(demand_mode mode) {
     mode_ = mode;
-    if (mode == demand_mode::accumulate) return 0;
-    return std::exchange(held_, 0);
+    if (mode == demand_mode::accumulate) return {};
+    held_demand_ = 0;
+    held_events_ = 0;
+    return std::exchange(held_, {});
   }
-  /// Dispatches events; returns demand to meet again (dispatcher::dispatch).
+  /// Dispatches events (holds them in accumulate mode); returns demand to meet again
+  /// (dispatcher::dispatch).
   [[nodiscard]] std::size_t dispatch(std::vector<T>&& events) {
     if (events.empty()) return 0;
+    if (mode_ == demand_mode::accumulate) [[unlikely]] {
+      held_events_ += events.size();
+      held_.push_back({0, std::move(events)});
+      return 0;
+    }
     return pass(settle(dispatcher_->dispatch(std::move(events))));
   }
   [[nodiscard]] stage_stats stats() const {
-    return {dispatcher_->consumers(), dispatcher_->buffered(), dispatcher_->dropped(), held_};
+    return {dispatcher_->consumers(), dispatcher_->buffered() + held_events_, dispatcher_->dropped(), held_demand_};
   }
 
  private:
@@ -122,7 +138,12 @@ class producer_side {
   /// In accumulate mode demand is held, not passed on.
   std::size_t pass(std::size_t demand) {
     if (mode_ == demand_mode::forward) return demand;
-    held_ += demand;
+    if (demand == 0) return 0;
+    held_demand_ += demand;
+    if (!held_.empty() && held_.back().events.empty())
+      held_.back().demand += demand;
+    else
+      held_.push_back({demand, {}});
     return 0;
   }
 
@@ -133,7 +154,8 @@ class producer_side {
   std::unordered_map<std::uint64_t, watch_ref> watch_by_tag_;
   std::unordered_map<std::uint64_t, std::uint64_t> tag_by_watch_;  // watch id -> tag
   demand_mode mode_;
-  std::size_t held_ = 0;
+  std::vector<held> held_;
+  std::size_t held_demand_ = 0, held_events_ = 0;
 };
 
 }  // namespace eam::otp::detail
