@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <deque>
 #include <iterator>
+#include <memory>
 #include <optional>
 #include <type_traits>
 #include <utility>
@@ -49,13 +50,12 @@ class producer_consumer : public detail::consuming_stage<In, detail::producer_co
         [](actor_context& ctx, Init init, HandleEvents handle_events, producer_options<Out> options) {
           struct stage {
             stage(actor_context& c, Init& init, HandleEvents&& h, const producer_options<Out>& o)
-                : ctx(c), user(init()), handle(std::move(h)), up(c), side(c, o) {}
+                : user(init()), handle(std::move(h)), up(c), side(c, o) {}
             struct queued {
               std::uint64_t tag;
               std::vector<In> events;
               std::size_t next = 0;  // events before it are handed over
             };
-            actor_context& ctx;
             state_type user;
             HandleEvents handle;
             detail::upstream up;
@@ -64,9 +64,15 @@ class producer_consumer : public detail::consuming_stage<In, detail::producer_co
             std::size_t downstream_demand = 0;
             // A producer whose cancel mode ends this stage has ended: the stage ends once the
             // batches it had received by then are handed on (GenStage queues the cancel behind
-            // them), with `ending`'s reason. Before, it ended at once and lost them.
-            std::size_t batches_before_end = 0;
-            std::optional<exit_reason> ending;
+            // them), with that producer's reason. Before, it ended at once and lost them. Out of
+            // line: the stage's state is allocated beside the envelopes it handles, and its size
+            // decides which allocator pages they share (upstream.hpp).
+            struct pending_end {
+              actor_context& ctx;
+              exit_reason reason;
+              std::size_t batches_left;
+            };
+            std::unique_ptr<pending_end> ending;
 
             // Hands queued input to handle_events while downstream demand lasts.
             void drain() {
@@ -87,7 +93,7 @@ class producer_consumer : public detail::consuming_stage<In, detail::producer_co
                 bool end_now = false;
                 if (n == left) {
                   input.pop_front();
-                  end_now = ending && --batches_before_end == 0;
+                  end_now = ending && --ending->batches_left == 0;
                 }
                 detail::upstream::entry* e = up.find(tag);
                 const subscription gone{{}, tag};  // its subscription was cancelled meanwhile
@@ -100,19 +106,18 @@ class producer_consumer : public detail::consuming_stage<In, detail::producer_co
                 downstream_demand += side.dispatch(std::move(out));
                 if (e != nullptr) up.done(*e, n);
                 if (end_now) {
-                  ctx.exit(ctx.self(), *ending);
+                  ending->ctx.exit(ending->ctx.self(), ending->reason);
                   return;
                 }
               }
             }
-            void producer_ended(const exit_reason& reason) {
+            void producer_ended(actor_context& ctx, const exit_reason& reason) {
               if (ending) return;  // the first producer's end decides
               if (input.empty()) {
                 ctx.exit(ctx.self(), reason);
                 return;
               }
-              ending = reason;
-              batches_before_end = input.size();
+              ending = std::make_unique<pending_end>(pending_end{ctx, reason, input.size()});
             }
             void add_demand(std::size_t demand) {
               downstream_demand += demand;
@@ -147,7 +152,7 @@ class producer_consumer : public detail::consuming_stage<In, detail::producer_co
               },
               [&st](detail::stage_stats_request) { return st.side.stats(); },
               [&st](detail::stage_retry_sends) { st.up.retry(); },
-              [&st](down d) {
+              [&st, &ctx](down d) {
                 std::size_t demand = 0;
                 if (st.side.on_down(d, demand)) {
                   st.add_demand(demand);
@@ -155,7 +160,7 @@ class producer_consumer : public detail::consuming_stage<In, detail::producer_co
                 }
                 std::optional<exit_reason> ends;
                 st.up.on_down(d, ends);
-                if (ends) st.producer_ended(*ends);
+                if (ends) st.producer_ended(ctx, *ends);
               },
           };
         },
