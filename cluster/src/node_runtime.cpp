@@ -1921,6 +1921,8 @@ void node_runtime::after_membership_change() {
   changes.swap(membership_changes_);
   {
     std::lock_guard lock(members_lock_);
+    // A refutation raises this node's own incarnation, with no event: the snapshot follows.
+    if (swim_->stats().refutations != gossip_stats_.refutations) snapshot_stale_ = true;
     gossip_stats_ = swim_->stats();
     if (!changes.empty() || snapshot_stale_) members_snapshot_ = swim_->members();
   }

@@ -258,9 +258,14 @@ void swim::apply_alive(member&& m) {
     if (std::find(probe_order_.begin(), probe_order_.end(), e.m.id) == probe_order_.end())
       probe_order_.push_back(e.m.id);
     emit(member_event_kind::join, e.m);
-  } else {
-    if (before == member_status::suspect) emit(member_event_kind::alive, e.m);
+  } else if (before == member_status::suspect) {
+    emit(member_event_kind::alive, e.m);
     if (changed) emit(member_event_kind::update, e.m);
+  } else {
+    // A live member's record at a higher incarnation: new metadata or address, a refutation
+    // heard late, or a new life of the node (restarted under its id before it was declared
+    // failed). Its record changed, incarnation included, so listeners and members() hear it.
+    emit(member_event_kind::update, e.m);
   }
   queue_broadcast(e.m.id, encode_alive(e.m));
 }

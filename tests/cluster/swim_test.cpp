@@ -72,6 +72,20 @@ struct lone_node {
 }  // namespace
 
 TEST_SUITE("cluster.swim") {
+  TEST_CASE("a live member at a higher incarnation with the same address and metadata is an update") {
+    // A node restarted under its id at its address before it was declared failed (or a
+    // refutation heard late): its record changed, yet nothing was said, and members() kept the
+    // old incarnation.
+    lone_node node({"b"});
+    node.env.events.clear();
+    node.datagram("b-address:1", {internal::encode_alive(member_named("b", 7))}, ms(10));
+    REQUIRE(node.env.events.size() == 1);
+    CHECK(node.env.events[0].kind == member_event_kind::update);
+    CHECK(node.env.events[0].subject.incarnation == 7);
+    CHECK(node.protocol.find("b")->incarnation == 7);
+    node.datagram("b-address:1", {internal::encode_alive(member_named("b", 7))}, ms(20));  // old news
+    CHECK(node.env.events.size() == 1);
+  }
   TEST_CASE("a failed member at this node's own address is not dialled for reconnects") {
     // This node was started where a failed one had run (its port again): a state exchange
     // with that member reached this node itself every reconnect interval.

@@ -42,11 +42,13 @@ struct member {
 };
 
 enum class member_event_kind : std::uint8_t {
-  join,     ///< a member appeared (or came back as a new incarnation)
+  join,     ///< a member appeared, or came back after it left or was declared dead
   leave,    ///< a member left (reason "left") or was declared dead (reason "failed")
   suspect,  ///< a member is suspected: it is still a member
   alive,    ///< a suspected member refuted the suspicion
-  update,   ///< a member's metadata (or address) changed
+  /// A live member's record changed: its metadata or address, or its incarnation (a
+  /// refutation, or a new life of the node restarted under its id before it was declared dead)
+  update,
 };
 
 [[nodiscard]] std::string_view to_string(member_event_kind k) noexcept;
