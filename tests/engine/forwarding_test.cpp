@@ -196,7 +196,7 @@ TEST_SUITE("engine.forwarding") {
     CHECK(pending.get().code() == eam::errc::actor_not_found);
   }
 
-  TEST_CASE("an actor's link and unlink reach the forwarder; link_forwarding_actor links both ways and tells it nothing") {
+  TEST_CASE("an actor's link and unlink reach the forwarder - link_forwarding_actor links both ways and tells it nothing") {
     eam::actor_system system({.workers = 1});
     auto fw = std::make_shared<recording_forwarder>();
     eam::actor_ref proxy = eam::spawn_forwarding_actor(system, fw);
