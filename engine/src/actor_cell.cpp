@@ -852,24 +852,12 @@ void actor_cell::handle_system(envelope* e) noexcept {
     case envelope_kind::link: {
       auto& l = e->as<internal::link_request>();
       auto& links = more().links;
-      if (links.find(l.other.cell()) != nullptr) break;
-      if (message_forwarder* f = forwarder(); f != nullptr && !l.quiet) [[unlikely]]
-        f->link_changed(l.other, true);
-      links.push_back(std::move(l.other));
+      if (links.find(l.other.cell()) == nullptr) links.push_back(std::move(l.other));
       break;
     }
     case envelope_kind::unlink: {
       auto& u = e->as<internal::unlink_request>();
-      if (!extras_) break;
-      if (message_forwarder* f = forwarder(); f != nullptr && !u.quiet) [[unlikely]] {
-        if (const actor_ref* other = extras_->links.find(u.other)) {
-          const actor_ref was = *other;
-          extras_->links.erase(u.other);
-          f->link_changed(was, false);
-        }
-        break;
-      }
-      extras_->links.erase(u.other);
+      if (extras_) extras_->links.erase(u.other);
       break;
     }
     case envelope_kind::exit:

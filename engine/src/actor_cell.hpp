@@ -90,11 +90,9 @@ struct unwatch_request {
 };
 struct link_request {
   actor_ref other;
-  bool quiet = false;  // made by link_forwarding_actor: a forwarder is not told (forwarding.hpp)
 };
 struct unlink_request {
   const detail::actor_cell* other;  // compared only
-  bool quiet = false;
 };
 struct exit_request {
   actor_ref from;       // empty when sent from outside any actor
@@ -227,6 +225,8 @@ class actor_cell {
   void unwatch(watch_ref ref);
   void link(const actor_ref& other);
   void unlink(const actor_ref& other);
+  // A forwarding actor's forwarder hears this actor link to it or unlink (forwarding.hpp).
+  void tell_forwarder_of_link(message_forwarder& f, bool linked) noexcept;
   void set_trap_exit(bool trap) noexcept { trap_exit_ = trap; }
   std::uint64_t arm_timer(std::unique_ptr<detail::message_factory> message, std::chrono::milliseconds delay, bool periodic);
   bool cancel_timer(std::uint64_t id) noexcept;

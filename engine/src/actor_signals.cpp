@@ -64,12 +64,22 @@ void actor_cell::refuse_watch(std::uint64_t id) noexcept {
   }
 }
 
+void actor_cell::tell_forwarder_of_link(message_forwarder& f, bool linked) noexcept {
+  add_ref();
+  f.link_changed(actor_ref(this, adopt_t{}), linked);
+}
+
 void actor_cell::link(const actor_ref& other) {
   if (!other || other.cell() == this) return;
   auto& links = more().links;
   if (links.find(other.cell()) != nullptr) return;
   links.push_back(other);
   add_ref();
+  // A forwarding actor's forwarder hears of the link here, on this actor's thread, before
+  // anything this actor does later (its end included): a layer that makes the link elsewhere
+  // keeps it ahead of that end.
+  if (message_forwarder* f = other.cell()->forwarder()) [[unlikely]]
+    tell_forwarder_of_link(*f, true);
   other.cell()->deliver_system(
       make_envelope<internal::link_request>(envelope_kind::link, internal::link_request{actor_ref(this, adopt_t{})}));
 }
@@ -77,6 +87,8 @@ void actor_cell::link(const actor_ref& other) {
 void actor_cell::unlink(const actor_ref& other) {
   if (!extras_ || !other) return;
   if (!extras_->links.erase(other.cell())) return;
+  if (message_forwarder* f = other.cell()->forwarder()) [[unlikely]]
+    tell_forwarder_of_link(*f, false);
   other.cell()->deliver_system(make_envelope<internal::unlink_request>(envelope_kind::unlink, internal::unlink_request{this}));
 }
 

@@ -56,14 +56,13 @@ void link_forwarding_actor(const actor_ref& forwarding, const actor_ref& other, 
   using detail::envelope_kind;
   using detail::make_envelope;
   if (link) {
-    f->deliver_system(make_envelope<internal::link_request>(envelope_kind::link, internal::link_request{other, true}));
+    f->deliver_system(make_envelope<internal::link_request>(envelope_kind::link, internal::link_request{other}));
     other.cell()->deliver_system(
-        make_envelope<internal::link_request>(envelope_kind::link, internal::link_request{forwarding, true}));
+        make_envelope<internal::link_request>(envelope_kind::link, internal::link_request{forwarding}));
   } else {
     f->deliver_system(
-        make_envelope<internal::unlink_request>(envelope_kind::unlink, internal::unlink_request{other.cell(), true}));
-    other.cell()->deliver_system(
-        make_envelope<internal::unlink_request>(envelope_kind::unlink, internal::unlink_request{f, true}));
+        make_envelope<internal::unlink_request>(envelope_kind::unlink, internal::unlink_request{other.cell()}));
+    other.cell()->deliver_system(make_envelope<internal::unlink_request>(envelope_kind::unlink, internal::unlink_request{f}));
   }
 }
 

@@ -36,8 +36,9 @@ class message_forwarder {
   virtual void forward_exit(const actor_ref& from, const exit_reason& reason, bool via_link) noexcept = 0;
   /// An actor linked itself to the forwarding actor (`linked`), or took its link back
   /// (`ctx.link` / `ctx.unlink`), so that a layer can make the link where the forwarding actor's
-  /// original lives. Runs in the forwarding actor's turn. Not called for the links made by
-  /// link_forwarding_actor, nor for a link that ends with an actor's end.
+  /// original lives. Runs on that actor's thread during the call (as `forward` runs on the
+  /// sender's), so it comes before anything the actor does later, its end included. Not called
+  /// for the links made by link_forwarding_actor, nor for a link that ends with an actor's end.
   virtual void link_changed(const actor_ref& other, bool linked) noexcept {
     (void)other;
     (void)linked;
