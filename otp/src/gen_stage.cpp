@@ -214,13 +214,16 @@ void upstream::retry() {
     if (e.to_ask != 0 && e.max_demand - e.to_ask <= e.min_demand) ask(e);
 }
 
-bool upstream::cancel(std::uint64_t tag) {
+bool upstream::cancel(std::uint64_t tag, const std::optional<exit_reason>& reason, std::optional<exit_reason>& ends) {
   entry* e = find(tag);
   if (e == nullptr) return false;
   ctx_.unwatch(e->watch);
   const actor_ref producer = e->sub.producer;
+  const cancel_mode mode = e->cancel;
   remove_at(static_cast<std::size_t>(e - entries_.data()));
   send_cancel(producer, tag);
+  if (reason && (mode == cancel_mode::permanent || (mode == cancel_mode::transient && reason->is_failure())))
+    ends = reason;
   return true;
 }
 

@@ -139,4 +139,39 @@ TEST_SUITE("otp.gen_stage.semantics") {
     CHECK(late.events() == range(0, 3));
     CHECK(source.stats().value().buffered == 0);
   }
+
+  TEST_CASE("a consumer's cancel with a reason acts by the subscription's cancel mode, as GenStage's cancel/3") {
+    eam::actor_system system({.workers = 2});
+    struct expect {
+      otp::cancel_mode mode;
+      eam::exit_reason reason;
+      bool ends;
+    };
+    for (const expect& e : {expect{otp::cancel_mode::permanent, eam::exit_reason::normal(), true},
+                            expect{otp::cancel_mode::transient, eam::exit_reason::shutdown(), false},
+                            expect{otp::cancel_mode::transient, eam::exit_reason::custom("bad"), true},
+                            expect{otp::cancel_mode::temporary, eam::exit_reason::custom("bad"), false}}) {
+      CAPTURE(e.reason.to_string());
+      auto source = silent_producer(system);
+      stage_log<int> log;
+      auto sink = eam::test::recorder(system, log);
+      const auto sub = sink.subscribe(source.ref(), {.cancel = e.mode});
+      REQUIRE(sub.has_value());
+      CHECK(sink.cancel(sub.value(), e.reason));
+      REQUIRE(eventually([&] { return source.stats().value().consumers == 0; }));
+      if (e.ends)
+        CHECK(eventually([&] { return !sink.ref().is_alive(); }));
+      else
+        CHECK(sink.subscriptions().has_value());  // alive, answering
+      REQUIRE(source.stop());
+    }
+    // Without a reason it never ends the consumer, whatever the mode.
+    auto source = silent_producer(system);
+    stage_log<int> log;
+    auto sink = eam::test::recorder(system, log);
+    const auto sub = sink.subscribe(source.ref(), {.cancel = otp::cancel_mode::permanent});
+    REQUIRE(sub.has_value());
+    CHECK(sink.cancel(sub.value()));
+    CHECK(sink.subscriptions().has_value());
+  }
 }

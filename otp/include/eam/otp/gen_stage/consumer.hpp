@@ -50,7 +50,7 @@ class consumer : public detail::consuming_stage<T, detail::consumer_ref<T>> {
               [&st, &ctx](detail::stage_subscribe_to<T>&& m) {
                 return detail::subscribe_upstream<T>(ctx.self(), st.up, std::move(m));
               },
-              [&st](detail::stage_unsubscribe m) { return st.up.cancel(m.tag); },
+              [&st](const detail::stage_unsubscribe& m) { return st.up.cancel(m.tag, m.reason); },
               [&st](detail::stage_list_subscriptions) { return st.up.subscriptions(); },
               [&st](detail::stage_events<T>&& m) {
                 const std::size_t n = m.events.size();

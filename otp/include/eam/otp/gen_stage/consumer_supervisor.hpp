@@ -127,7 +127,7 @@ class consumer_supervisor : public detail::consuming_stage<T, detail::consumer_s
               [&st, &ctx](detail::stage_subscribe_to<T>&& m) {
                 return detail::subscribe_upstream<T>(ctx.self(), st.up, std::move(m));
               },
-              [&st](detail::stage_unsubscribe m) { return st.up.cancel(m.tag); },
+              [&st](const detail::stage_unsubscribe& m) { return st.up.cancel(m.tag, m.reason); },
               [&st](detail::stage_list_subscriptions) { return st.up.subscriptions(); },
               [&st](detail::stage_events<T>&& m) {
                 if (st.up.received(m.tag, m.events.size()) == nullptr) return;

@@ -64,7 +64,15 @@ class consuming_stage {
   /// Cancels a subscription of this stage (the stage carries on). False when it had no such
   /// subscription (any more).
   bool cancel(const subscription& sub, std::chrono::milliseconds timeout = default_call_timeout) const {
-    auto r = ref_.call(stage_unsubscribe{sub.tag}, timeout).get();
+    auto r = ref_.call(stage_unsubscribe{sub.tag, std::nullopt}, timeout).get();
+    return r && r.value();
+  }
+  /// Cancels it with a reason, which the stage acts on by the subscription's cancel mode, as
+  /// GenStage's cancel/3 does: `permanent` ends it with `reason`, `transient` only when
+  /// `reason` is a failure, `temporary` never. False when it had no such subscription.
+  bool cancel(const subscription& sub, exit_reason reason,
+              std::chrono::milliseconds timeout = default_call_timeout) const {
+    auto r = ref_.call(stage_unsubscribe{sub.tag, std::move(reason)}, timeout).get();
     return r && r.value();
   }
   /// The stage's live subscriptions, oldest first.

@@ -62,9 +62,10 @@ class producer_consumer : public detail::consuming_stage<In, detail::producer_co
             detail::producer_side<Out> side;
             std::deque<queued> input;
             std::size_t downstream_demand = 0;
-            // A producer whose cancel mode ends this stage has ended: the stage ends once the
-            // batches it had received by then are handed on (GenStage queues the cancel behind
-            // them), with that producer's reason. Before, it ended at once and lost them. Out of
+            // A subscription whose cancel mode ends this stage has gone (its producer ended, or
+            // it was cancelled with a reason): the stage ends once the batches it had received by
+            // then are handed on (GenStage queues the cancel behind them), with that reason.
+            // Before, it ended at once and lost them. Out of
             // line: the stage's state is allocated beside the envelopes it handles, and its size
             // decides which allocator pages they share (upstream.hpp).
             struct pending_end {
@@ -111,8 +112,8 @@ class producer_consumer : public detail::consuming_stage<In, detail::producer_co
                 }
               }
             }
-            void producer_ended(actor_context& ctx, const exit_reason& reason) {
-              if (ending) return;  // the first producer's end decides
+            void end_after_held(actor_context& ctx, const exit_reason& reason) {
+              if (ending) return;  // the first end decides
               if (input.empty()) {
                 ctx.exit(ctx.self(), reason);
                 return;
@@ -130,7 +131,12 @@ class producer_consumer : public detail::consuming_stage<In, detail::producer_co
               [&st, &ctx](detail::stage_subscribe_to<In>&& m) {
                 return detail::subscribe_upstream<In>(ctx.self(), st.up, std::move(m));
               },
-              [&st](detail::stage_unsubscribe m) { return st.up.cancel(m.tag); },
+              [&st, &ctx](const detail::stage_unsubscribe& m) {
+                std::optional<exit_reason> ends;
+                const bool had = st.up.cancel(m.tag, m.reason, ends);
+                if (ends) st.end_after_held(ctx, *ends);  // what it holds goes on first
+                return had;
+              },
               [&st](detail::stage_list_subscriptions) { return st.up.subscriptions(); },
               [&st](detail::stage_events<In>&& m) {
                 if (st.up.received(m.tag, m.events.size()) == nullptr || m.events.empty()) return;
@@ -160,7 +166,7 @@ class producer_consumer : public detail::consuming_stage<In, detail::producer_co
                 }
                 std::optional<exit_reason> ends;
                 st.up.on_down(d, ends);
-                if (ends) st.producer_ended(ctx, *ends);
+                if (ends) st.end_after_held(ctx, *ends);
               },
           };
         },

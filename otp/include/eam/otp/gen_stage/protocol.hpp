@@ -62,6 +62,8 @@ template <class T>
 struct stage_subscribe_to;  // defined with source_ref below
 struct stage_unsubscribe {
   std::uint64_t tag = 0;
+  /// Given: the stage acts on it by the subscription's cancel mode, as on its producer's end.
+  std::optional<exit_reason> reason;
 };
 struct stage_list_subscriptions {};
 

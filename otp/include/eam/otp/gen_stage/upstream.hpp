@@ -80,8 +80,16 @@ class upstream {
   void done(std::uint64_t tag, std::size_t n) {
     if (entry* e = find(tag)) done(*e, n);
   }
-  /// The stage cancels a subscription. False when it had none with that tag.
-  bool cancel(std::uint64_t tag);
+  /// The stage cancels a subscription. False when it had none with that tag. With a reason,
+  /// `ends` gets it when the subscription's cancel mode ends the stage (as on_down).
+  bool cancel(std::uint64_t tag, const std::optional<exit_reason>& reason, std::optional<exit_reason>& ends);
+  /// The same, ending the stage at once when its cancel mode says so.
+  bool cancel(std::uint64_t tag, const std::optional<exit_reason>& reason = std::nullopt) {
+    std::optional<exit_reason> ends;
+    const bool had = cancel(tag, reason, ends);
+    if (ends) ctx_.exit(ctx_.self(), *ends);
+    return had;
+  }
   /// Sends again the asks and cancels a full mailbox turned away (the stage's handler of
   /// `stage_retry_sends` calls it).
   void retry();
