@@ -525,7 +525,7 @@ internal::turn_result actor_cell::run_turn(unsigned budget, unsigned& handled) n
               system_.looks_empty()) {
             if (phase_ == phase::stopping) continue;
             if (phase_ == phase::running) {
-              if (idle_watch_) [[unlikely]] note_activity(initial_budget);
+              if (idle_watch_) [[unlikely]] settle_idle(initial_budget);
               if (overloaded_.load(std::memory_order_relaxed)) [[unlikely]] let_muted_go();
               handled = initial_budget;
               return mailbox_.try_mark_empty() ? internal::turn_result::idle  // M-I1: hands off now
@@ -535,7 +535,7 @@ internal::turn_result actor_cell::run_turn(unsigned budget, unsigned& handled) n
           const std::size_t left = ordinary_left(2);
           // Spent on sends with nothing left to handle: the turn ends idle, as it would have.
           if (budget != 0 && left == 0) continue;
-          if (idle_watch_) [[unlikely]] note_activity(initial_budget - budget);
+          if (idle_watch_) [[unlikely]] settle_idle(initial_budget - budget);
           note_spent_turn(left);
           handled = initial_budget - budget;
           return internal::turn_result::yield;
@@ -566,8 +566,8 @@ internal::turn_result actor_cell::run_turn(unsigned budget, unsigned& handled) n
     }
     // Nothing to do now: give the consumer role back. It fails when a message arrived, is
     // half pushed, or a system message was flagged (mailbox.hpp M-I3): go round again.
-    if (idle_watch_ && budget != initial_budget) [[unlikely]]
-      note_activity(initial_budget - budget);  // before the hand-off: after it, hands off
+    if (idle_watch_) [[unlikely]]
+      settle_idle(initial_budget - budget);  // before the hand-off: after it, hands off
     if (overloaded_.load(std::memory_order_relaxed)) [[unlikely]] let_muted_go();  // caught up
     if (mailbox_.try_mark_empty()) {  // M-I1: hands off now
       handled = initial_budget - budget;
@@ -944,6 +944,8 @@ void actor_cell::resume_await(envelope* reply) noexcept {
     return;
   }
   a.handle.resume();  // exceptions inside the task end in its promise (task.hpp)
+  // The handler ran again: the actor's idle time counts from here, not from the await's start.
+  if (idle_watch_) [[unlikely]] note_activity(1);
   after_handler();
 }
 

@@ -356,6 +356,9 @@ class actor_cell {
     std::uint64_t handled = 0;         // ordinary messages handled while the idle timeout is set
     std::uint64_t handled_at_arm = 0;  // `handled` when the idle check was armed
     internal::clock::time_point idle_since{};
+    // The idle check fired during this turn: it is settled at the turn's end (settle_idle),
+    // once the messages the turn handled are counted.
+    bool idle_check_due = false;
     // handle_continue, and the stash (oldest first, linked through the envelopes).
     std::function<void()> next_continue;
     internal::envelope_list stash;
@@ -482,6 +485,9 @@ class actor_cell {
   void overflowed(const envelope* e) noexcept;
   void run_continue() noexcept;
   void note_activity(unsigned handled) noexcept;
+  // At a turn's end, with an idle timeout set: counts the turn's `handled` messages, then
+  // settles an idle check that fired during the turn (sends the timeout, or re-arms).
+  void settle_idle(unsigned handled) noexcept;
   // Back-pressure (mute_table.hpp): a turn that spent its budget, with `left` ordinary
   // messages still queued (ordinary_left(2)), marks the actor overloaded or not; one that
   // stops being so lets its muted senders go.

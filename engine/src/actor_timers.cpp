@@ -90,8 +90,26 @@ void actor_cell::on_idle_check(std::uint64_t id) noexcept {
   extras& x = *extras_;
   sys_->timers.cancel(x.idle_timer);  // it fired; drop our hold on it
   x.idle_timer = nullptr;
+  // Settled when this turn ends (settle_idle): a handler that ran past the deadline in this
+  // very turn is counted by then. Decided here, it read a 300 ms handler as 300 ms of idling
+  // and sent the timeout the moment the handler returned.
+  x.idle_check_due = true;
+}
+
+void actor_cell::settle_idle(unsigned handled) noexcept {
+  if (handled != 0) note_activity(handled);
+  extras& x = *extras_;
+  if (!x.idle_check_due) return;
+  x.idle_check_due = false;
   const auto now = internal::clock::now();
   try {
+    // A timeout sent and not handled yet (set aside while the actor awaits a reply), or a reply
+    // awaited: not idle, and no second timeout behind the first. Before, each check read the
+    // unhandled one as activity long past, and an await of 1 s left 9 timeouts queued.
+    if (x.handled < x.handled_at_arm || awaiting()) {
+      arm_idle_check(now + x.idle);
+      return;
+    }
     if (x.handled != x.handled_at_arm) {  // activity since: count the idle time from its end
       x.handled_at_arm = x.handled;
       if (x.idle_since + x.idle > now) {

@@ -8,6 +8,8 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <mutex>
+#include <thread>
 #include <vector>
 
 using namespace std::chrono_literals;
@@ -212,6 +214,66 @@ TEST_SUITE("engine.timer") {
     });
     REQUIRE(eventually([&] { return seen->load() >= 2; }));
     CHECK(idle_ms->load() == 20);
+  }
+
+  // Lower bounds only: a slow machine delays a timeout, it never brings one forward.
+  TEST_CASE("an idle timeout counts from the end of a handler that outlasted it, not from its start") {
+    struct work {};
+    using clock = std::chrono::steady_clock;
+    eam::actor_system system({.workers = 2});
+    auto handler_end = std::make_shared<std::atomic<clock::rep>>(0);
+    auto first_timeout = std::make_shared<std::atomic<clock::rep>>(0);
+    auto a = system.spawn([handler_end, first_timeout](eam::actor_context& ctx) {
+      ctx.set_idle_timeout(50ms);
+      return eam::behavior{[handler_end](work) {
+                             std::this_thread::sleep_for(300ms);  // the idle check comes due meanwhile
+                             handler_end->store(clock::now().time_since_epoch().count());
+                           },
+                           [handler_end, first_timeout](eam::timeout) {
+                             if (handler_end->load() != 0 && first_timeout->load() == 0)
+                               first_timeout->store(clock::now().time_since_epoch().count());
+                           }};
+    });
+    eam::unchecked_typed_ref_cast<eam::typed_ref<void(work)>>(a).cast(work{});
+    REQUIRE(eventually([&] { return first_timeout->load() != 0; }));
+    // Before, the check that came due during the handler sent the timeout as it returned.
+    CHECK(clock::duration(first_timeout->load() - handler_end->load()) >= 25ms);
+  }
+
+  TEST_CASE("an actor awaiting a reply gets no idle timeouts piled up behind the await") {
+    struct slow {};
+    struct go {};
+    using clock = std::chrono::steady_clock;
+    eam::actor_system system({.workers = 2});
+    auto slowpoke = eam::unchecked_typed_ref_cast<eam::typed_ref<int(slow)>>(system.spawn([](eam::actor_context&) {
+      return eam::behavior{[](slow) {
+        std::this_thread::sleep_for(400ms);
+        return 1;
+      }};
+    }));
+    auto await_end = std::make_shared<std::atomic<clock::rep>>(0);
+    auto timeouts_after = std::make_shared<std::vector<clock::rep>>();
+    auto lock = std::make_shared<std::mutex>();
+    auto a = system.spawn([=](eam::actor_context& ctx) {
+      ctx.set_idle_timeout(50ms);
+      return eam::behavior{[=](go) -> eam::task<void> {
+                             auto answer = co_await slowpoke.call(slow{}, 30s);
+                             (void)answer;
+                             await_end->store(clock::now().time_since_epoch().count());
+                           },
+                           [=](eam::timeout) {
+                             std::lock_guard g(*lock);
+                             if (await_end->load() != 0) timeouts_after->push_back(clock::now().time_since_epoch().count());
+                           }};
+    });
+    eam::unchecked_typed_ref_cast<eam::typed_ref<void(go)>>(a).cast(go{});
+    REQUIRE(eventually([&] {
+      std::lock_guard g(*lock);
+      return !timeouts_after->empty();
+    }));
+    std::lock_guard g(*lock);
+    // Before, every check during the 400 ms await queued one more, all handled at once after it.
+    CHECK(clock::duration(timeouts_after->front() - await_end->load()) >= 25ms);
   }
 
   TEST_CASE("an idle timeout of zero turns it off") {
