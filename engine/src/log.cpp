@@ -6,6 +6,7 @@
 #include <cctype>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <mutex>
 
 namespace eam::log {
@@ -22,10 +23,16 @@ std::atomic<level>& threshold() noexcept {
   return l;
 }
 
+// Two locks: `calls` keeps sink calls one at a time (a sink need not be thread-safe), and
+// `swap` guards which sink is current, so a sink that sets another one does not wait for
+// itself. A record logged from inside the sink, on the same thread, goes to stderr: sent back
+// into the sink, it waited for the lock its own call held, for ever.
 struct sink_holder {
-  std::mutex m;
-  sink s;
+  std::mutex calls;
+  std::mutex swap;
+  std::shared_ptr<const sink> s;
 };
+thread_local bool inside_sink = false;
 sink_holder& holder() {
   static sink_holder h;
   return h;
@@ -43,8 +50,9 @@ void write_stderr(const record& r) {
 }  // namespace
 
 void set_sink(sink s) {
-  std::lock_guard l(holder().m);
-  holder().s = std::move(s);
+  auto next = s ? std::make_shared<const sink>(std::move(s)) : nullptr;
+  std::lock_guard l(holder().swap);
+  holder().s = std::move(next);
 }
 
 void set_level(level l) noexcept { threshold().store(l, std::memory_order_relaxed); }
@@ -75,11 +83,27 @@ std::string_view to_string(level l) noexcept {
 void write(level l, std::string_view component, const fields& context, std::string_view message) {
   if (l < current_level() || l == level::none) return;
   const record r{l, component, context, message, std::chrono::system_clock::now()};
-  std::lock_guard lock(holder().m);
-  if (holder().s)
-    holder().s(r);
-  else
+  if (inside_sink) {
     write_stderr(r);
+    return;
+  }
+  std::lock_guard calls(holder().calls);
+  std::shared_ptr<const sink> s;
+  {
+    std::lock_guard swap(holder().swap);
+    s = holder().s;
+  }
+  if (!s) {
+    write_stderr(r);
+    return;
+  }
+  inside_sink = true;
+  try {
+    (*s)(r);
+  } catch (...) {  // the sink's failure is not the logging caller's: the line goes to stderr
+    write_stderr(r);
+  }
+  inside_sink = false;
 }
 
 }  // namespace eam::log

@@ -6,6 +6,7 @@
 #include "system_state.hpp"
 #include "usable_cpus.hpp"
 
+#include <eam/engine/log.hpp>
 #include <eam/engine/telemetry.hpp>
 
 #include <fmt/format.h>
@@ -319,8 +320,8 @@ void actor_system::run_shutdown(shutdown_options options) {
     return wait_until(std::min(deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(50)),
                       [&] { return s.registry.count() == 0; });
   });
-  if (s.registry.count() != 0)
-    std::fprintf(stderr, "eam: shutdown timed out with %zu actors still running\n", s.registry.count());
+  if (s.registry.count() != 0)  // through the log, which a program may have redirected or silenced
+    log::logger("eam.system").warn("shutdown timed out with {} actors still running", s.registry.count());
 
   // 3. Callers' turns, workers and timers.
   s.caller_turns.close();

@@ -36,7 +36,9 @@ struct record {
 using sink = std::function<void(const record&)>;
 
 /// Replaces where records go (any thread may log concurrently; the sink is called under a
-/// lock, one record at a time). An empty sink restores the default: one line on stderr.
+/// lock, one record at a time). An empty sink restores the default: one line on stderr. A
+/// record logged from inside the sink (by it, or by anything it calls) goes to stderr; a sink
+/// may set another sink; a sink that throws has that record written to stderr instead.
 void set_sink(sink s);
 /// The lowest level written; `none` silences everything. Read from EAM_LOG_LEVEL (debug,
 /// info, warn, error, none) at start-up, info when unset.
