@@ -779,13 +779,27 @@ void actor_cell::observed_dispatch(envelope* e) noexcept {
   }
   dispatch(e);
   if (!heard.end) return;
+  observed_handler h{start, is_call, crashed_before, std::move(md)};
+  if (awaiting()) [[unlikely]] {  // a task handler that suspended: its end comes at completion
+    try {
+      extras_->observed_await = std::make_unique<observed_handler>(std::move(h));
+    } catch (...) {  // out of memory: that handler's end event is skipped
+    }
+    return;
+  }
+  emit_handler_end(h);
+}
+
+void actor_cell::emit_handler_end(const observed_handler& h) noexcept {
+  namespace ev = telemetry::events;
   try {
-    const telemetry::measurements took{{"duration_ms", telemetry::detail::elapsed_ms(start)}};
-    if (!crashed_before && (pending_ & crashed) != 0) {
+    const telemetry::measurements took{{"duration_ms", telemetry::detail::elapsed_ms(h.start)}};
+    telemetry::metadata md = h.metadata;
+    if (!h.crashed_before && (pending_ & crashed) != 0) {
       md.emplace_back("error", extras_->crash);
-      emit(is_call ? ev::handle_call_exception : ev::handle_cast_exception, took, md);
+      emit(h.is_call ? ev::handle_call_exception : ev::handle_cast_exception, took, md);
     } else {
-      emit(is_call ? ev::handle_call_stop : ev::handle_cast_stop, took, md);
+      emit(h.is_call ? ev::handle_call_stop : ev::handle_cast_stop, took, md);
     }
   } catch (...) {
   }
@@ -940,12 +954,16 @@ void actor_cell::resume_await(envelope* reply) noexcept {
     // Moving the reply out threw: the awaiting handler cannot go on.
     record_crash(telemetry::detail::what_of(std::current_exception()));
     a.handle.destroy();
+    if (extras_->observed_await) [[unlikely]]
+      emit_handler_end(*std::exchange(extras_->observed_await, nullptr));
     after_handler();
     return;
   }
   a.handle.resume();  // exceptions inside the task end in its promise (task.hpp)
   // The handler ran again: the actor's idle time counts from here, not from the await's start.
   if (idle_watch_) [[unlikely]] note_activity(1);
+  if (extras_->observed_await && !awaiting()) [[unlikely]]  // an observed task handler completed
+    emit_handler_end(*std::exchange(extras_->observed_await, nullptr));
   after_handler();
 }
 

@@ -286,6 +286,14 @@ class actor_cell {
     void* awaiter = nullptr;
     void (*accept)(void*, envelope*) = nullptr;
   };
+  // An observed handler (telemetry) that suspended in an await: its stop or exception event is
+  // emitted when it completes, with the time from its start.
+  struct observed_handler {
+    double start = 0;
+    bool is_call = false;
+    bool crashed_before = false;
+    std::vector<std::pair<std::string, std::string>> metadata;
+  };
   // Rarely used state, allocated on first use so an idle actor stays small.
   struct extras {
     // Children, oldest first: an intrusive list through the children's sibling links, each
@@ -294,6 +302,7 @@ class actor_cell {
     actor_cell* last_child = nullptr;
     std::vector<std::unique_ptr<actor_context::state_base>> states;
     await_state await;
+    std::unique_ptr<observed_handler> observed_await;
     std::uint64_t next_request_id = 0;
     actor_cell* stopping_child = nullptr;
     exit_reason reason;
@@ -441,6 +450,8 @@ class actor_cell {
   [[gnu::noinline, gnu::cold]] void reject_unhandled(envelope* e) noexcept;
   [[gnu::noinline, gnu::cold]] void on_handler_exception(envelope* e) noexcept;
   void observed_dispatch(envelope* e) noexcept;
+  // The stop or exception event of an observed handler that completed (or crashed).
+  void emit_handler_end(const observed_handler& h) noexcept;
   void handle_system(envelope* e) noexcept;
   void resume_await(envelope* reply) noexcept;
   // Pushes what the handler sent and acts on what it asked for (continue, stop) or did (crash).

@@ -5,12 +5,14 @@
 #include "../support/eventually.hpp"
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <map>
 #include <mutex>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 namespace tel = eam::telemetry;
@@ -192,6 +194,62 @@ TEST_SUITE("engine.telemetry") {
     CHECK(r.count(ev::handle_call_stop) == 1);
     for (const auto& [event, fields] : r.snapshot())
       if (event == ev::actor_spawn) CHECK(fields.at("name") == "watched");
+  }
+
+  TEST_CASE("a task handler's stop or exception event comes when it completes, with its whole duration") {
+    // It came when the handler first suspended (a 200 ms await read 0.07 ms), and a throw after
+    // the await gave no exception event.
+    namespace ev = tel::events;
+    struct slow {};
+    struct wait_then {
+      bool fail;
+    };
+    std::mutex m;
+    std::vector<std::tuple<std::string, std::string, double>> seen;  // event, actor id, duration_ms
+    tel::attach("task", {ev::handle_call_stop, ev::handle_call_exception},
+                [&](std::string_view event, const tel::measurements& ms, const tel::metadata& md) {
+                  std::string actor;
+                  for (const auto& [k, v] : md)
+                    if (k == "actor_id") actor = v;
+                  double took = -1;
+                  for (const auto& [k, v] : ms)
+                    if (k == "duration_ms") took = v;
+                  std::lock_guard l(m);
+                  seen.emplace_back(std::string(event), actor, took);
+                });
+    struct detach_at_end {
+      ~detach_at_end() { tel::reset(); }
+    } detach;
+    eam::actor_system system({.workers = 2});
+    auto slowpoke = eam::unchecked_typed_ref_cast<eam::typed_ref<int(slow)>>(system.spawn([](eam::actor_context&) {
+      return eam::behavior{[](slow) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        return 1;
+      }};
+    }));
+    auto waiter = eam::unchecked_typed_ref_cast<eam::typed_ref<int(wait_then)>>(
+        system.spawn([slowpoke](eam::actor_context&) {
+          return eam::behavior{[slowpoke](wait_then w) -> eam::task<int> {
+            auto r = co_await slowpoke.call(slow{}, std::chrono::seconds(30));
+            if (w.fail) throw std::runtime_error("after the await");
+            co_return r.value();
+          }};
+        }));
+    const std::string id = std::to_string(waiter.id());
+    const auto of_waiter = [&] {
+      std::lock_guard l(m);
+      std::vector<std::tuple<std::string, std::string, double>> mine;
+      for (const auto& s : seen)
+        if (std::get<1>(s) == id) mine.push_back(s);
+      return mine;
+    };
+    CHECK(waiter.call(wait_then{false}, std::chrono::seconds(30)).get().value() == 1);
+    REQUIRE(eam::test::eventually([&] { return of_waiter().size() == 1; }));
+    CHECK(std::get<0>(of_waiter()[0]) == ev::handle_call_stop);
+    CHECK(std::get<2>(of_waiter()[0]) >= 150.0);  // a lower bound: a slow machine only adds to it
+    CHECK(waiter.call(wait_then{true}, std::chrono::seconds(30)).get().code() == eam::errc::actor_crashed);
+    REQUIRE(eam::test::eventually([&] { return of_waiter().size() == 2; }));
+    CHECK(std::get<0>(of_waiter()[1]) == ev::handle_call_exception);
   }
 
   TEST_CASE("a handler on some of a message's events hears those and no others") {
