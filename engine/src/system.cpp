@@ -356,13 +356,25 @@ health_report actor_system::health() const {
   r.alive = p != phase::stopped;
   r.ready = p == phase::running;
   r.workers = state_->scheduler.size();
-  r.active_workers = state_->scheduler.active_workers();
+  r.active_workers = p == phase::stopped ? 0 : state_->scheduler.active_workers();
   r.actor_count = state_->registry.count();
   state_->registry.for_each([&](const detail::actor_cell& c) {
     if (!c.is_idle()) ++r.busy_actors;
     if (auto n = c.mailbox_length()) r.mailbox_backlog += *n;
   });
   r.largest_queue = state_->scheduler.sample_backlog();
+  {
+    // Two probes in a row (liveness, then readiness) read the same backlog: each health() asks
+    // for a new census, which the second one would find not taken yet and read as 0.
+    std::lock_guard lock(state_->health_mutex);
+    const auto now = std::chrono::steady_clock::now();
+    if (r.largest_queue != 0) {
+      state_->last_backlog = r.largest_queue;
+      state_->last_backlog_at = now;
+    } else if (now - state_->last_backlog_at < std::chrono::seconds(1)) {
+      r.largest_queue = state_->last_backlog;
+    }
+  }
   r.uptime_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - state_->started).count();
   if (p == phase::stopped) {
     r.status = health_status::unhealthy;

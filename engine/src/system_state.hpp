@@ -10,6 +10,7 @@
 #include <eam/engine/system.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -52,6 +53,10 @@ class system_state {
   // health(): registered components, and when the system started.
   std::mutex health_mutex;
   std::vector<std::pair<std::string, std::function<component_health()>>> health_checks;
+  // The last non-zero backlog sample and when it was taken (guarded by health_mutex): a health()
+  // right after another reads it for a second, instead of the 0 of a census not yet taken.
+  std::uint64_t last_backlog = 0;
+  std::chrono::steady_clock::time_point last_backlog_at{};
   const std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 
   [[nodiscard]] phase current_phase() const noexcept { return state.load(std::memory_order_acquire); }

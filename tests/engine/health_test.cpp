@@ -4,7 +4,9 @@
 #include "../support/eventually.hpp"
 
 #include <atomic>
+#include <chrono>
 #include <memory>
+#include <thread>
 
 namespace {
 using eam::test::eventually;
@@ -63,5 +65,30 @@ TEST_SUITE("engine.health") {
     CHECK(h.status == eam::health_status::unhealthy);
     CHECK_FALSE(h.alive);
     CHECK_FALSE(h.ready);
+    CHECK(h.active_workers == 0);  // it read the workers' last count
+  }
+
+  TEST_CASE("two health reports in a row agree on an unbounded backlog") {
+    // Each report asks for a new census; the next one, a moment later, found none taken yet and
+    // read 0: a liveness and a readiness probe in a row disagreed.
+    eam::actor_system system({.workers = 2, .health_backlog_threshold = 10});
+    auto sink = system.spawn([](eam::actor_context&) { return eam::behavior{[](item) {}}; });
+    auto seen = std::make_shared<std::atomic<bool>>(false);
+    std::atomic<bool> stop{false};
+    std::thread flood([&] {
+      for (int i = 0; i < 20'000'000 && !stop.load(std::memory_order_relaxed); ++i) sink.cast(item{});
+    });
+    struct join_at_end {
+      std::atomic<bool>& stop;
+      std::thread& t;
+      ~join_at_end() {
+        stop = true;
+        t.join();
+      }
+    } joined{stop, flood};
+    REQUIRE(eventually([&] { return system.health().largest_queue > 10; }, std::chrono::seconds(60)));
+    const auto second = system.health();
+    CHECK(second.largest_queue > 10);
+    CHECK(second.status == eam::health_status::degraded);
   }
 }

@@ -46,8 +46,10 @@ struct health_report {
   /// adaptive_workers).
   unsigned active_workers = 0;
   std::uint64_t mailbox_backlog = 0; ///< messages queued in bounded (counted) mailboxes
-  /// The longest unbounded mailbox seen since the previous health() (sampled: a queue is seen
-  /// when its actor used a whole turn with more waiting; 0 on the first call).
+  /// The longest unbounded mailbox seen lately (sampled: a queue is seen when its actor used a
+  /// whole turn with more waiting; 0 on the first call). A sample holds for a second, so
+  /// health() calls in a row agree. An actor stuck inside one handler ends no turn and is not
+  /// sampled: it shows in `busy_actors`.
   std::uint64_t largest_queue = 0;
   std::size_t busy_actors = 0;       ///< actors running or with messages queued
   double uptime_seconds = 0;         ///< since the system started
