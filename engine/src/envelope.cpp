@@ -182,6 +182,19 @@ errc refuse_call(const actor_cell* target) noexcept {
   }
 }
 
+error refused_call(errc why) {
+  switch (why) {
+    case errc::actor_not_found: return error(why, "the call has no target (an empty ref)");
+    case errc::system_shutting_down:
+      return error(why, "the system is shutting down: calls from outside its actors are refused");
+    default: return error(why);
+  }
+}
+
+error call_timed_out(std::chrono::milliseconds timeout) {
+  return error(errc::timeout, "no reply within the call's timeout of " + std::to_string(timeout.count()) + " ms");
+}
+
 std::uint64_t begin_await(actor_cell* self, std::coroutine_handle<> h, void* awaiter,
                           void (*accept)(void*, envelope*), std::chrono::milliseconds timeout) {
   return self->begin_await(h, awaiter, accept, timeout);

@@ -15,7 +15,10 @@ namespace {
 level level_from_environment() noexcept {
   const char* env = std::getenv("EAM_LOG_LEVEL");
   if (env == nullptr) return level::info;
-  return parse_level(env).value_or(level::info);
+  const std::optional<level> l = parse_level(env);
+  if (!l)  // said once, at start-up: a typo otherwise looks like a level that logs too much
+    std::fprintf(stderr, "eam: EAM_LOG_LEVEL=%.40s is not a level (debug, info, warn, error, none): info\n", env);
+  return l.value_or(level::info);
 }
 
 std::atomic<level>& threshold() noexcept {

@@ -43,7 +43,12 @@ TEST_SUITE("engine.call") {
     auto ref = system.spawn(echo_actor);
     auto r = ref.call(hold{std::chrono::milliseconds(100)}, std::chrono::milliseconds(10)).get();
     CHECK(r.code() == eam::errc::timeout);
+    CHECK(r.error_value().context() == "no reply within the call's timeout of 10 ms");  // it said no ms
     CHECK(ref.call(echo{7}).get().value() == 7);
+    system.shutdown();
+    const auto refused = ref.call(echo{8}).get();
+    CHECK(refused.code() == eam::errc::system_shutting_down);
+    CHECK(refused.error_value().context().find("shutting down") != std::string::npos);  // it was empty
   }
 
   // The reply slot has no reference count: the state word says who frees it (the caller after

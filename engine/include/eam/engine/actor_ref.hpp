@@ -38,6 +38,10 @@ bool cell_is_dead(const actor_cell* c) noexcept;
 actor_cell* current_cell() noexcept;
 /// Why a new call to `target` from this thread must fail at once (0 when it may go ahead).
 errc refuse_call(const actor_cell* target) noexcept;
+/// The error of a call refused before it was sent (refuse_call's code, or no target), and of
+/// one whose reply did not come within `timeout`: each says why, for the caller's log.
+error refused_call(errc why);
+error call_timed_out(std::chrono::milliseconds timeout);
 /// Suspends the running actor on a call: until `accept` has taken the reply (or null on
 /// timeout) it takes no ordinary message. Returns the request id to put on the call.
 std::uint64_t begin_await(actor_cell* self, std::coroutine_handle<> h, void* awaiter,
@@ -142,20 +146,20 @@ class [[nodiscard]] call_op {
     if (detail::current_cell() != nullptr)
       return error(errc::blocking_call_on_worker,
                    "call(...).get() inside a handler would stall a worker: co_await the call in a task handler");
-    if (errc why = refused(); why != errc{}) return error(why);
+    if (errc why = refused(); why != errc{}) return detail::refused_call(why);
     auto* slot = new detail::reply_slot<R>;
     detail::envelope* e = std::exchange(request_, nullptr);
     e->reply = detail::reply_address(detail::reply_kind::slot, slot, 0);
     detail::send_call_from_thread(target_, e);
     if (!slot->wait_for(timeout_))
-      return error(errc::timeout, "no reply within the call's timeout");  // the reply address frees the slot
+      return detail::call_timed_out(timeout_);  // the reply address frees the slot
     result<R> r = slot->take();
     delete slot;
     return r;
   }
 
   bool await_ready() {
-    if (errc why = refused(); why != errc{}) set_result(error(why));
+    if (errc why = refused(); why != errc{}) set_result(detail::refused_call(why));
     return has_result_;
   }
   bool await_suspend(std::coroutine_handle<> h) {
@@ -209,7 +213,7 @@ class [[nodiscard]] call_op {
   static void accept(void* self, detail::envelope* reply) {
     auto* op = static_cast<call_op*>(self);
     if (reply == nullptr)
-      op->set_result(error(errc::timeout, "no reply within the call's timeout"));
+      op->set_result(detail::call_timed_out(op->timeout_));
     else if (reply->type == &detail::message_type_of<R>) [[likely]]
       op->set_result(std::move(reply->as<R>()));
     else if (reply->type == &detail::message_type_of<error>)
