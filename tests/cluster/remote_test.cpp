@@ -306,13 +306,15 @@ TEST_SUITE("cluster.remote") {
       std::mutex lock;
       std::vector<std::pair<std::string, bool>> exits;  // reason, and whether a link carried it
     };
+    struct sync_point {};
     auto trapping = [&a](std::shared_ptr<heard> h) {
       return a->system().spawn([h](eam::actor_context& ctx) {
         ctx.set_trap_exit(true);
         return eam::behavior{[h](const eam::exit_signal& x) {
-          std::lock_guard g(h->lock);
-          h->exits.emplace_back(x.reason.to_string(), static_cast<bool>(x.link));
-        }};
+                               std::lock_guard g(h->lock);
+                               h->exits.emplace_back(x.reason.to_string(), static_cast<bool>(x.link));
+                             },
+                             [](sync_point) { return true; }};
       });
     };
     auto plain = [&a] { return a->system().spawn([](eam::actor_context&) { return eam::behavior{[](hold) {}}; }); };
@@ -339,6 +341,29 @@ TEST_SUITE("cluster.remote") {
     CHECK(crash->first.find("boom") != std::string::npos);
     CHECK(crash->second);  // through the link
     CHECK(eventually([&] { return !crash_plain.is_alive(); }));
+
+    // Unlinked again before it crashes: the actor here hears nothing; one still linked does.
+    // The unlink item leaves on the unlinker's thread before its call's answer, on the same
+    // connection: once the call returns here, this node has taken the unlink.
+    auto unlinked_heard = std::make_shared<heard>();
+    auto unlinked_trapper = trapping(unlinked_heard);
+    auto still_heard = std::make_shared<heard>();
+    auto still_trapper = trapping(still_heard);
+    auto unlinker = factory.call(spawn_mortal{}).get().value();
+    REQUIRE(unlinker.call(link_to{unlinked_trapper}).get().value());
+    REQUIRE(unlinker.call(link_to{still_trapper}).get().value());
+    REQUIRE(unlinker.call(unlink_from{unlinked_trapper}).get().value());
+    unlinker.cast(end_with{eam::exit_reason::crashed("after the unlink")});
+    REQUIRE(first_exit(still_heard).has_value());
+    // A call to the unlinked one is handled after any exit signal that reached it first.
+    REQUIRE(eam::unchecked_typed_ref_cast<eam::typed_ref<bool(sync_point)>>(unlinked_trapper)
+                .call(sync_point{})
+                .get()
+                .value());
+    {
+      std::lock_guard g(unlinked_heard->lock);
+      CHECK(unlinked_heard->exits.empty());
+    }
 
     // The linker's node is killed: noconnection through the link, and a plain actor dies of it.
     auto node_heard = std::make_shared<heard>();

@@ -69,6 +69,10 @@ inline void spawn_test_actors(actor_system& system, std::atomic<bool>& quit_requ
                         [&self](const link_to& l) {
                           self.link(l.target);
                           return true;
+                        },
+                        [&self](const unlink_from& u) {
+                          self.unlink(u.target);
+                          return true;
                         }};
       });
     }};

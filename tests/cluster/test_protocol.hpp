@@ -59,6 +59,11 @@ struct link_to {
   actor_ref target;
   MSGPACK_DEFINE(target);
 };
+/// A mortal takes back its link to `target` and answers true.
+struct unlink_from {
+  actor_ref target;
+  MSGPACK_DEFINE(target);
+};
 /// The exit reasons the linker has received, as text ("moved to <node>" for a moved).
 struct exits_seen {
   MSGPACK_DEFINE();
@@ -136,7 +141,7 @@ using echo_ref = typed_ref<std::string(echo), std::string(call_back)>;
 using sink_ref = typed_ref<void(seq), sink_state(get_sink)>;
 using tally_ref = typed_ref<void(tagged), sink_state(get_tally)>;
 using linker_ref = typed_ref<bool(link_to), std::vector<std::string>(exits_seen)>;
-using mortal_ref = typed_ref<void(end_with), bool(link_to)>;
+using mortal_ref = typed_ref<void(end_with), bool(link_to), bool(unlink_from)>;
 using factory_ref = typed_ref<mortal_ref(spawn_mortal)>;
 using hanger_ref = typed_ref<int(hang)>;
 using control_ref = typed_ref<void(quit), std::uint64_t(count_actors)>;
@@ -215,6 +220,7 @@ inline void register_messages() {
   cluster::register_message<get_tally>("test.get_tally");
   cluster::register_message<call_back>("test.call_back");
   cluster::register_message<link_to>("test.link_to");
+  cluster::register_message<unlink_from>("test.unlink_from");
   cluster::register_message<exits_seen>("test.exits_seen");
   cluster::register_message<std::vector<std::string>>("test.strings");
   cluster::register_message<spawn_mortal>("test.spawn_mortal");
