@@ -787,19 +787,18 @@ void actor_cell::observed_dispatch(envelope* e) noexcept {
     }
     return;
   }
-  emit_handler_end(h);
+  emit_handler_end(std::move(h));
 }
 
-void actor_cell::emit_handler_end(const observed_handler& h) noexcept {
+void actor_cell::emit_handler_end(observed_handler h) noexcept {
   namespace ev = telemetry::events;
   try {
     const telemetry::measurements took{{"duration_ms", telemetry::detail::elapsed_ms(h.start)}};
-    telemetry::metadata md = h.metadata;
     if (!h.crashed_before && (pending_ & crashed) != 0) {
-      md.emplace_back("error", extras_->crash);
-      emit(h.is_call ? ev::handle_call_exception : ev::handle_cast_exception, took, md);
+      h.metadata.emplace_back("error", extras_->crash);
+      emit(h.is_call ? ev::handle_call_exception : ev::handle_cast_exception, took, h.metadata);
     } else {
-      emit(h.is_call ? ev::handle_call_stop : ev::handle_cast_stop, took, md);
+      emit(h.is_call ? ev::handle_call_stop : ev::handle_cast_stop, took, h.metadata);
     }
   } catch (...) {
   }
@@ -955,7 +954,7 @@ void actor_cell::resume_await(envelope* reply) noexcept {
     record_crash(telemetry::detail::what_of(std::current_exception()));
     a.handle.destroy();
     if (extras_->observed_await) [[unlikely]]
-      emit_handler_end(*std::exchange(extras_->observed_await, nullptr));
+      emit_handler_end(std::move(*std::exchange(extras_->observed_await, nullptr)));
     after_handler();
     return;
   }
@@ -963,7 +962,7 @@ void actor_cell::resume_await(envelope* reply) noexcept {
   // The handler ran again: the actor's idle time counts from here, not from the await's start.
   if (idle_watch_) [[unlikely]] note_activity(1);
   if (extras_->observed_await && !awaiting()) [[unlikely]]  // an observed task handler completed
-    emit_handler_end(*std::exchange(extras_->observed_await, nullptr));
+    emit_handler_end(std::move(*std::exchange(extras_->observed_await, nullptr)));
   after_handler();
 }
 

@@ -451,7 +451,7 @@ class actor_cell {
   [[gnu::noinline, gnu::cold]] void on_handler_exception(envelope* e) noexcept;
   void observed_dispatch(envelope* e) noexcept;
   // The stop or exception event of an observed handler that completed (or crashed).
-  void emit_handler_end(const observed_handler& h) noexcept;
+  void emit_handler_end(observed_handler h) noexcept;
   void handle_system(envelope* e) noexcept;
   void resume_await(envelope* reply) noexcept;
   // Pushes what the handler sent and acts on what it asked for (continue, stop) or did (crash).

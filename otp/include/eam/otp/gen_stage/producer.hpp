@@ -101,8 +101,7 @@ class producer {
               [&st](detail::stage_ask a) { st.meet(st.side.ask(a)); },
               [&st](detail::stage_cancel c) { st.meet(st.side.cancel(c)); },
               [&st](detail::stage_set_demand_mode m) {
-                for (auto& h : st.side.set_mode(m.mode))
-                  st.meet(h.events.empty() ? h.demand : st.side.dispatch(std::move(h.events)));
+                for (auto& h : st.side.set_mode(m.mode)) st.meet(st.side.release(std::move(h)));
               },
               [&st](detail::stage_push<T>&& p) { st.meet(st.side.dispatch(std::move(p.events))); },
               [&st](detail::stage_meet_demand m) { st.meet(m.demand); },

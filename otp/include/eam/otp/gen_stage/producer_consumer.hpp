@@ -65,9 +65,9 @@ class producer_consumer : public detail::consuming_stage<In, detail::producer_co
             // A subscription whose cancel mode ends this stage has gone (its producer ended, or
             // it was cancelled with a reason): the stage ends once the batches it had received by
             // then are handed on (GenStage queues the cancel behind them), with that reason.
-            // Before, it ended at once and lost them. Out of
-            // line: the stage's state is allocated beside the envelopes it handles, and its size
-            // decides which allocator pages they share (upstream.hpp).
+            // Before, it ended at once and lost them. Out of line: the stage's state is allocated
+            // beside the envelopes it handles, and its size decides which allocator pages they
+            // share (upstream.hpp).
             struct pending_end {
               actor_context& ctx;
               exit_reason reason;
@@ -153,8 +153,7 @@ class producer_consumer : public detail::consuming_stage<In, detail::producer_co
               [&st](detail::stage_ask a) { st.add_demand(st.side.ask(a)); },
               [&st](detail::stage_cancel c) { st.add_demand(st.side.cancel(c)); },
               [&st](detail::stage_set_demand_mode m) {
-                for (auto& h : st.side.set_mode(m.mode))
-                  st.add_demand(h.events.empty() ? h.demand : st.side.dispatch(std::move(h.events)));
+                for (auto& h : st.side.set_mode(m.mode)) st.add_demand(st.side.release(std::move(h)));
               },
               [&st](detail::stage_stats_request) { return st.side.stats(); },
               [&st](detail::stage_retry_sends) { st.up.retry(); },

@@ -91,7 +91,7 @@ class producer_side {
     std::vector<T> events;
   };
   /// Switches the demand mode; when it becomes forward, returns what was held until now, for
-  /// the stage to meet and dispatch in that order.
+  /// the stage to release in that order.
   std::vector<held> set_mode(demand_mode mode) {
     mode_ = mode;
     if (mode == demand_mode::accumulate) return {};
@@ -99,6 +99,9 @@ class producer_side {
     held_events_ = 0;
     return std::exchange(held_, {});
   }
+  /// One thing accumulate mode held, now in forward mode: its events dispatched, or its demand;
+  /// returns the demand for the stage to meet.
+  std::size_t release(held&& h) { return h.events.empty() ? h.demand : dispatch(std::move(h.events)); }
   /// Dispatches events (holds them in accumulate mode); returns demand to meet again
   /// (dispatcher::dispatch).
   [[nodiscard]] std::size_t dispatch(std::vector<T>&& events) {
