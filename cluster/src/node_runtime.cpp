@@ -445,7 +445,11 @@ void node_runtime::close_link(link& l, int linger_ms) {
 void node_runtime::close_sockets(bool announce_leave) {
   for (auto& l : links_) {
     close_gate(*l);
-    if (announce_leave && l->to && l->dealer != nullptr) {
+    // Every connection whose hello went out says leave, greeted back or not: a peer that took
+    // the hello counts this node connected, and when its own connection here never came up
+    // (refused, unreachable, still dialling) this frame is the only end it hears before its
+    // heartbeat timeout (membership's "left" leaves the peer to its connection).
+    if (announce_leave && (l->to || l->hello_delivered) && l->dealer != nullptr) {
       const char leave[2] = {static_cast<char>(wire_version), static_cast<char>(frame_kind::leave)};
       zmq_send(l->dealer, leave, sizeof leave, ZMQ_DONTWAIT);
     }
@@ -515,6 +519,7 @@ void node_runtime::run_io() {
   rekey_.done.clear();
   swim_->leave(swim_now());  // every member hears it at once (datagrams go out synchronously)
   flush_all();  // what actors sent while the system stopped still leaves, then the leave frames
+  read_link_events();  // handshakes done since the last tick: their links carry a leave too
   close_sockets(true);
 }
 

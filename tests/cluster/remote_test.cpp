@@ -487,6 +487,27 @@ TEST_SUITE("cluster.remote") {
     CHECK(seen->downs[0] == eam::exit_reason::noconnection());
   }
 
+  TEST_CASE("a node that leaves before its peer's connection to it came up is seen gone at once") {
+    // x advertises an address nothing listens on, so a's connection to x never comes up while
+    // x's connection to a carries its hello: a counts x connected. Only x's leave on that
+    // connection can end it before a's heartbeat timeout, set past the test's wait, and
+    // membership's suspicion is slowed so that it does not declare x failed meanwhile (a
+    // leave that says "left" leaves the peer to its connection).
+    auto config = config_here({});
+    config.heartbeat_timeout = std::chrono::minutes(10);
+    config.membership.suspicion_mult = 60;
+    auto a = eam::cluster::start_node(config).value();
+    auto x_config = config_here({a->address()});
+    x_config.node_id = "x";
+    x_config.advertise_address = "127.0.0.2";
+    x_config.membership.suspicion_mult = 60;
+    auto x = eam::cluster::start_node(x_config).value();
+    REQUIRE(eventually([&] { return a->peers() == std::vector<std::string>{"x"}; }));
+    x->shutdown();
+    CHECK(eventually([&] { return a->peers().empty(); }, 30s));
+    CHECK(a->stats().peers_connected == 0);
+  }
+
   TEST_CASE("a node with another cookie or none exchanges nothing with the cluster") {
     for (const std::optional<std::string> other : {std::optional<std::string>("another-cookie-of-enough-length"),
                                                    std::optional<std::string>()}) {
