@@ -107,6 +107,8 @@ std::vector<std::string> node::which_groups(std::string_view scope) const {
 }
 std::vector<std::pair<std::string, std::string>> node::registered_names() const { return runtime_->registered_names(); }
 void node::shutdown() { runtime_->shutdown(); }
+void node::wait_for_shutdown() { runtime_->wait_for_shutdown(std::nullopt); }
+bool node::wait_for_shutdown(std::chrono::milliseconds timeout) { return runtime_->wait_for_shutdown(timeout); }
 
 result<std::unique_ptr<node>> start_node(node_config config) {
   const std::optional<cluster_condition> ready = config.ready;

@@ -262,6 +262,7 @@ node_runtime::node_runtime(node_config config) : config_(std::move(config)), log
     return behavior{[&ctx](stop_relay_later& r) { ctx.send_after(stop_relay{std::move(r.relay)}, r.after); },
                     [&ctx](stop_relay& r) { ctx.system().stop(r.relay, exit_reason::custom("moved")); }};
   });
+  control_ = std::make_unique<control_service>(*this);
   for (const std::string& address : config_.seeds) dial(address, true);
   member self;
   self.id = config_.node_id;
@@ -286,6 +287,10 @@ node_runtime::node_runtime(node_config config) : config_(std::move(config)), log
 
 node_runtime::~node_runtime() {
   shutdown();
+  {
+    std::lock_guard guard(shutdown_requests_lock_);
+    if (stopper_.joinable()) stopper_.join();
+  }
   if (wake_fd_ >= 0) ::close(wake_fd_);
 }
 
@@ -1518,6 +1523,7 @@ void node_runtime::shutdown() {
   }
   async_spawns_changed_.notify_all();
   if (async_spawner_.joinable()) async_spawner_.join();  // the one under way ends within its timeout
+  if (control_) control_->close();                         // the same
   if (system_) {
     system_->shutdown();  // actors stop; what they send on the way out still leaves
     system_->set_name_extension(nullptr);
@@ -1544,6 +1550,25 @@ void node_runtime::shutdown() {
   for (auto& [id, w] : lookups_)
     w.answer.set_value(error(cluster_errc::node_stopped, "the node shut down"));
   lookups_.clear();
+  {
+    std::lock_guard ended(shut_down_lock_);
+    shutdown_ended_ = true;
+  }
+  shut_down_changed_.notify_all();
+}
+
+void node_runtime::request_shutdown() {
+  std::lock_guard guard(shutdown_requests_lock_);
+  if (!stopper_.joinable()) stopper_ = std::thread([this] { shutdown(); });
+}
+
+bool node_runtime::wait_for_shutdown(std::optional<std::chrono::milliseconds> timeout) {
+  std::unique_lock lock(shut_down_lock_);
+  if (!timeout) {
+    shut_down_changed_.wait(lock, [this] { return shutdown_ended_; });
+    return true;
+  }
+  return shut_down_changed_.wait_for(lock, *timeout, [this] { return shutdown_ended_; });
 }
 
 // -- membership (I/O thread) -----------------------------------------------------------------------

@@ -15,6 +15,7 @@
 //     Other requests for the I/O thread (metadata, keyring) go through a command list.
 // Shared tables, each under its own lock: peers by node id; this node's actors that peers may
 // address (exported), and which peers watch each; the proxies of remote actors.
+#include "control_service.hpp"
 #include "frame.hpp"
 #include "group_registry.hpp"
 #include "key_derivation.hpp"
@@ -94,6 +95,11 @@ class node_runtime final : public ref_resolver,
                             std::optional<std::chrono::milliseconds> patience = std::nullopt);
   transport_stats stats() const;
   void shutdown();
+  /// Shuts the node down on a thread of its own (the control service's stop: a worker must not
+  /// wait for its own system's end); the destructor joins it.
+  void request_shutdown();
+  /// Waits until shutdown has ended, for at most `timeout` (none: for ever); true when it has.
+  bool wait_for_shutdown(std::optional<std::chrono::milliseconds> timeout);
 
   // membership
   std::vector<member> members(bool with_departed) const;
@@ -346,6 +352,12 @@ class node_runtime final : public ref_resolver,
   std::atomic<bool> stopping_{false};
   bool shut_down_ = false;
   std::mutex shutdown_lock_;
+  std::thread stopper_;  // request_shutdown's, started once (under shutdown_requests_lock_)
+  std::mutex shutdown_requests_lock_;
+  std::mutex shut_down_lock_;
+  std::condition_variable shut_down_changed_;
+  bool shutdown_ended_ = false;  // under shut_down_lock_: wait_for_shutdown returns
+  std::unique_ptr<control_service> control_;
 
   // -- shared -------------------------------------------------------------------------------------
   mutable std::mutex members_lock_;

@@ -1,7 +1,8 @@
 #pragma once
-// A node program (node_program.cpp) run as a child process for a test: started with pipes,
-// ready once it printed its port, and always stopped by its pid (SIGTERM, then SIGKILL after
-// a bounded wait) when the object goes, even when the test failed.
+// A node program (node_program.cpp, or another such as `eamctl start`) run as a child process
+// for a test: started with pipes, ready once it printed its port, and always stopped by its
+// pid (SIGTERM, then SIGKILL after a bounded wait) when the object goes, even when the test
+// failed.
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -10,6 +11,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -21,7 +23,13 @@ namespace eam::test {
 
 class child_node {
  public:
-  explicit child_node(std::vector<std::string> args) {
+  /// What a program prints when it is ready: the port it listens on, read from one line of its
+  /// output; nullopt for a line that is not that.
+  using ready_line = std::optional<std::uint16_t> (*)(const std::string& line);
+
+  explicit child_node(std::vector<std::string> args) : child_node(EAM_TEST_NODE_PATH, std::move(args), node_program_ready) {}
+  /// Another program, `program`, ready once `ready` reads its port from a line it printed.
+  child_node(const char* program, std::vector<std::string> args, ready_line ready) {
     int in[2], out[2];
     if (::pipe(in) != 0 || ::pipe(out) != 0) throw std::runtime_error("pipe failed");
     posix_spawn_file_actions_t actions;
@@ -30,11 +38,11 @@ class child_node {
     posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
     posix_spawn_file_actions_addclose(&actions, in[1]);
     posix_spawn_file_actions_addclose(&actions, out[0]);
-    args.insert(args.begin(), EAM_TEST_NODE_PATH);
+    args.insert(args.begin(), program);
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
-    const int rc = posix_spawn(&pid_, EAM_TEST_NODE_PATH, &actions, nullptr, argv.data(), environ);
+    const int rc = posix_spawn(&pid_, program, &actions, nullptr, argv.data(), environ);
     posix_spawn_file_actions_destroy(&actions);
     ::close(in[0]);
     ::close(out[1]);
@@ -44,7 +52,7 @@ class child_node {
       pid_ = -1;
       throw std::runtime_error("cannot start the test node");
     }
-    port_ = read_ready();
+    port_ = read_ready(ready);
   }
   child_node(const child_node&) = delete;
   child_node& operator=(const child_node&) = delete;
@@ -62,6 +70,18 @@ class child_node {
   void kill_hard() { stop(SIGKILL); }
   void pause() { ::kill(pid_, SIGSTOP); }
   void resume() { ::kill(pid_, SIGCONT); }
+  /// Whether it has exited (by itself: it is not stopped here).
+  bool exited() {
+    int status = 0;
+    if (pid_ > 0 && ::waitpid(pid_, &status, WNOHANG) == pid_) pid_ = -1;
+    return pid_ <= 0;
+  }
+  /// Asks it to stop (SIGTERM) and waits (bounded) for its exit; true when it exited by itself
+  /// with status 0.
+  bool terminate(std::chrono::seconds limit = std::chrono::seconds(30)) {
+    ::kill(pid_, SIGTERM);
+    return wait_exit(limit);
+  }
   /// Waits (bounded) for it to exit by itself; true when it did, with status 0.
   bool wait_exit(std::chrono::seconds limit = std::chrono::seconds(30)) {
     const auto deadline = std::chrono::steady_clock::now() + limit;
@@ -77,7 +97,11 @@ class child_node {
   }
 
  private:
-  std::uint16_t read_ready() {
+  static std::optional<std::uint16_t> node_program_ready(const std::string& line) {
+    if (line.rfind("READY ", 0) != 0) return std::nullopt;
+    return static_cast<std::uint16_t>(std::stoi(line.substr(6)));
+  }
+  std::uint16_t read_ready(ready_line ready) {
     std::string line;
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
     while (std::chrono::steady_clock::now() < deadline) {
@@ -89,11 +113,11 @@ class child_node {
         line += c;
         continue;
       }
-      if (line.rfind("READY ", 0) == 0) return static_cast<std::uint16_t>(std::stoi(line.substr(6)));
+      if (const auto port = ready(line)) return *port;
       line.clear();
     }
     stop(SIGKILL);
-    throw std::runtime_error("the test node did not get ready");
+    throw std::runtime_error("the child process did not get ready");
   }
   void stop(int signal) {
     if (pid_ <= 0) return;

@@ -1,6 +1,6 @@
 // A test node: starts a node from its command line, serves the test actors (test_actors.hpp),
 // prints "READY <port>" and runs until told to quit (graceful leave), until its stdin closes
-// (the test process ended), or until it is killed.
+// (the test process ended), until its control service stops it, or until it is killed.
 //
 //   eam_test_node --id b [--port 0] [--seed host:port]... [--cookie C] [--salt S]
 //                 [--role R]... [--meta key=value]... [--workers N] [--bind ADDRESS] [--fast 1]
@@ -71,9 +71,10 @@ int main(int argc, char** argv) {
   }
   std::printf("READY %u\n", node->port());
   std::fflush(stdout);
-  // Until quit or the end of stdin; polled so that a quit needs no input.
+  // Until quit, the end of stdin, or a stop through the node's control service (eamctl stop);
+  // polled so that a quit needs no input.
   for (;;) {
-    if (quit_requested.load()) break;
+    if (quit_requested.load() || node->wait_for_shutdown(std::chrono::milliseconds(0))) break;
     pollfd in{STDIN_FILENO, POLLIN, 0};
     if (::poll(&in, 1, 50) > 0) {
       char buf[64];

@@ -325,6 +325,12 @@ class node {
   /// Stops the actors, tells the peers this node leaves (they see it gone at once), closes the
   /// sockets. Idempotent; the destructor calls it.
   void shutdown();
+  /// Waits until the node has shut down: by shutdown() on another thread, or by an operator's
+  /// stop through the control service (control.hpp, `eamctl stop`). A program that serves
+  /// until it is told to stop waits here.
+  void wait_for_shutdown();
+  /// The same for at most `timeout`; true when the node has shut down.
+  bool wait_for_shutdown(std::chrono::milliseconds timeout);
 
   /// One signature as the wire sees it.
   using signature = message_signature;

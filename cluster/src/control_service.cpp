@@ -1,0 +1,190 @@
+#include "control_service.hpp"
+
+#include "node_runtime.hpp"
+
+#include <eam/cluster/control.hpp>
+#include <eam/cluster/errc.hpp>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <memory>
+#include <tuple>
+#include <utility>
+
+namespace eam::cluster {
+
+namespace control {
+void register_control_messages() {
+  register_message<info_request>("eam.control.info_request");
+  register_message<node_info>("eam.control.node_info");
+  register_message<actors_request>("eam.control.actors_request");
+  register_message<actor_list>("eam.control.actor_list");
+  register_message<drain_request>("eam.control.drain_request");
+  register_message<drain_reply>("eam.control.drain_reply");
+  register_message<migrate_request>("eam.control.migrate_request");
+  register_message<migrate_reply>("eam.control.migrate_reply");
+  register_message<migrate_all_request>("eam.control.migrate_all_request");
+  register_message<migrate_all_reply>("eam.control.migrate_all_reply");
+  register_message<stop_request>("eam.control.stop_request");
+  register_message<stop_reply>("eam.control.stop_reply");
+}
+}  // namespace control
+
+namespace internal {
+namespace {
+
+using namespace control;
+
+const char* health_name(health_status s) {
+  switch (s) {
+    case health_status::healthy: return "healthy";
+    case health_status::degraded: return "degraded";
+    case health_status::unhealthy: return "unhealthy";
+  }
+  return "unknown";
+}
+
+node_info describe(node_runtime& node) {
+  const health_report health = node.system().health();
+  const transport_stats stats = node.stats();
+  node_info info;
+  info.node_id = node.id();
+  info.address = node.address();
+  for (const member& m : node.members(false)) {
+    if (m.id != node.id()) continue;
+    info.roles = m.roles;
+    info.metadata = m.metadata;
+  }
+  info.pid = ::getpid();
+  info.health = health_name(health.status);
+  info.health_message = health.message;
+  info.draining = node.draining();
+  info.actor_count = health.actor_count;
+  info.busy_actors = health.busy_actors;
+  info.largest_queue = health.largest_queue;
+  info.mailbox_backlog = health.mailbox_backlog;
+  info.workers = health.workers;
+  info.active_workers = health.active_workers;
+  info.uptime_seconds = health.uptime_seconds;
+  info.peers = node.connected_peers();
+  std::sort(info.peers.begin(), info.peers.end());
+  info.messages_in = stats.messages_in;
+  info.messages_out = stats.messages_out;
+  info.bad_frames = stats.bad_frames;
+  info.auth_failures = stats.auth_failures;
+  info.dropped_casts = stats.dropped_casts;
+  return info;
+}
+
+actor_list list_actors(actor_system& system, std::uint32_t limit) {
+  std::vector<actor_info> all = system.actors();
+  actor_list out;
+  out.total = all.size();
+  // Busiest first: counted queues by length, then busy actors whose queue is not counted,
+  // then the idle.
+  const auto rank = [](const actor_info& a) {
+    const std::uint64_t queued = a.mailbox_length.value_or(0);
+    const int group = queued > 0 ? 0 : (!a.idle ? 1 : 2);
+    return std::make_tuple(group, ~queued, a.id);
+  };
+  std::sort(all.begin(), all.end(), [&](const actor_info& x, const actor_info& y) { return rank(x) < rank(y); });
+  if (limit != 0 && all.size() > limit) all.resize(limit);
+  out.actors.reserve(all.size());
+  for (actor_info& a : all)
+    out.actors.push_back(actor_row{a.id, std::move(a.name), std::move(a.type), a.parent_id, a.children, a.idle,
+                                   a.mailbox_length});
+  return out;
+}
+
+migrate_config migration_limits(std::uint32_t timeout_ms) {
+  migrate_config config;
+  if (timeout_ms != 0) config.save_timeout = config.timeout = std::chrono::milliseconds(timeout_ms);
+  return config;
+}
+
+}  // namespace
+
+control_service::control_service(node_runtime& node) : node_(node) {
+  register_control_messages();
+  node_.system().spawn({.name = std::string(service_name)}, [this](actor_context& ctx) {
+    return behavior{
+        [this](info_request) { return describe(node_); },
+        [this](const actors_request& r) { return list_actors(node_.system(), r.limit); },
+        [this](const drain_request& r) {
+          node_.set_draining(r.drain);
+          return drain_reply{node_.draining()};
+        },
+        [this, &ctx](migrate_request& r) -> migrate_reply {
+          auto answer = std::make_shared<reply_handle>(ctx.take_reply());
+          run_blocking([this, answer, r = std::move(r)](bool stopping) {
+            if (stopping) return answer->fail(error(cluster_errc::node_stopped, node_.id()));
+            const std::optional<actor_ref> found = node_.system().whereis(r.name);
+            if (!found) return answer->fail(error(errc::registry_lookup_failed, r.name + " on " + node_.id()));
+            result<actor_ref> moved = node_.migrate(*found, r.to, migration_limits(r.timeout_ms));
+            if (!moved) return answer->fail(moved.error_value());
+            answer->reply(migrate_reply{std::move(moved).value()});
+          });
+          return {};
+        },
+        [this, &ctx](migrate_all_request& r) -> migrate_all_reply {
+          auto answer = std::make_shared<reply_handle>(ctx.take_reply());
+          run_blocking([this, answer, r = std::move(r)](bool stopping) {
+            if (stopping) return answer->fail(error(cluster_errc::node_stopped, node_.id()));
+            if (r.drain) node_.set_draining(true);
+            const migrate_all_result done = node_.migrate_all(r.to, migration_limits(r.timeout_ms));
+            migrate_all_reply reply{done.migrated, done.failed, {}};
+            for (const error& e : done.errors) reply.errors.emplace_back(e.what());
+            answer->reply(std::move(reply));
+          });
+          return {};
+        },
+        [this, &ctx](stop_request) -> stop_reply {
+          // Answered before the node begins to stop: its shutdown flushes what was sent.
+          ctx.take_reply().reply(stop_reply{node_.id()});
+          node_.request_shutdown();
+          return {};
+        },
+    };
+  });
+}
+
+void control_service::run_blocking(std::function<void(bool)> job) {
+  {
+    std::lock_guard guard(lock_);
+    if (!closed_) {
+      jobs_.push_back(std::move(job));
+      if (!thread_.joinable())
+        thread_ = std::thread([this] {
+          std::unique_lock lock(lock_);
+          for (;;) {
+            changed_.wait(lock, [this] { return closed_ || !jobs_.empty(); });
+            if (jobs_.empty()) return;
+            std::function<void(bool)> next = std::move(jobs_.front());
+            jobs_.pop_front();
+            lock.unlock();
+            next(false);
+            lock.lock();
+          }
+        });
+      changed_.notify_one();
+      return;
+    }
+  }
+  job(true);
+}
+
+void control_service::close() {
+  std::deque<std::function<void(bool)>> left;
+  {
+    std::lock_guard guard(lock_);
+    closed_ = true;
+    left.swap(jobs_);
+  }
+  changed_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  for (auto& job : left) job(true);
+}
+
+}  // namespace internal
+}  // namespace eam::cluster

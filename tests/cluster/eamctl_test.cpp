@@ -1,0 +1,224 @@
+// eamctl, the operator's command line, as an operator runs it: every command a process of its
+// own against node processes (`eamctl start` from config files, and node programs serving
+// actors that move), and what each prints and does checked.
+#include "command_run.hpp"
+#include "test_nodes.hpp"
+
+#include "../support/eventually.hpp"
+
+#include <doctest/doctest.h>
+
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <optional>
+
+using namespace eam::test::remote;
+using eam::test::child_node;
+using eam::test::command_run;
+using eam::test::eventually;
+using namespace std::chrono_literals;
+
+namespace {
+
+// A folder of its own for the config and cookie files, removed with them.
+struct scratch_folder {
+  std::filesystem::path path;
+  scratch_folder() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "eam-eamctl-XXXXXX").string();
+    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
+    path = pattern;
+  }
+  ~scratch_folder() { std::filesystem::remove_all(path); }
+  std::string write(const std::string& name, const std::string& text) const {
+    std::ofstream(path / name) << text;
+    return (path / name).string();
+  }
+};
+
+// `eamctl start` is ready once it said "started <id> at <host>:<port>".
+std::optional<std::uint16_t> started_line(const std::string& line) {
+  if (line.rfind("started ", 0) != 0) return std::nullopt;
+  return static_cast<std::uint16_t>(std::stoi(line.substr(line.rfind(':') + 1)));
+}
+
+child_node eamctl_start(const std::string& config_path) {
+  return child_node(EAM_EAMCTL_PATH, {"start", config_path}, started_line);
+}
+
+// One eamctl command to its end (bounded), joining through `seed` with the test cookie's file.
+struct eamctl_session {
+  std::string seed;
+  std::string cookie_file;
+  std::unique_ptr<command_run> start(std::vector<std::string> args) const {
+    args.insert(args.begin(), {"--seed", seed, "--cookie-file", cookie_file, "--timeout", "20000"});
+    return std::make_unique<command_run>(EAM_EAMCTL_PATH, std::move(args));
+  }
+  std::unique_ptr<command_run> run(std::vector<std::string> args) const {
+    auto r = start(std::move(args));
+    r->wait(120s);
+    INFO("eamctl said: ", r->out(), r->err());
+    return r;
+  }
+};
+
+// The lines of `text` that begin with `prefix`.
+std::vector<std::string> lines_starting(const std::string& text, const std::string& prefix) {
+  std::vector<std::string> out;
+  std::size_t at = 0;
+  while (at < text.size()) {
+    const std::size_t end = std::min(text.find('\n', at), text.size());
+    const std::string line = text.substr(at, end - at);
+    if (line.rfind(prefix, 0) == 0) out.push_back(line);
+    at = end + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_SUITE("cluster.eamctl") {
+  TEST_CASE("nodes started from config files are listed, described, drained and stopped") {
+    scratch_folder folder;
+    const std::string cookie = folder.write("cookie", test_cookie + "\n");
+    const std::string a_config = folder.write("a.toml", R"(node_id = "a"
+roles = ["seed", "worker"]
+cookie_file = "cookie"
+[metadata]
+zone = "eu-1"
+)");
+    child_node a = eamctl_start(a_config);
+    const std::string b_config = folder.write("b.toml", "node_id = \"b\"\ncookie_file = \"cookie\"\nseeds = [\"" +
+                                                            a.address() + "\"]\n");
+    child_node b = eamctl_start(b_config);
+    const eamctl_session ctl{a.address(), cookie};
+
+    // Both are members (b joined through a): the listing comes once b has.
+    std::string listing;
+    REQUIRE(eventually([&] {
+      auto r = ctl.run({"nodes"});
+      listing = r->out();
+      return r->status() == 0 && lines_starting(listing, "b ").size() == 1;
+    }, 60s));
+    const auto a_line = lines_starting(listing, "a ");
+    REQUIRE(a_line.size() == 1);
+    CHECK(a_line[0].find("alive") != std::string::npos);
+    CHECK(a_line[0].find(a.address()) != std::string::npos);
+    CHECK(a_line[0].find("seed,worker") != std::string::npos);
+    CHECK(lines_starting(listing, "eamctl-").empty());  // its own node is not listed
+
+    auto info = ctl.run({"info", "a"});
+    CHECK(info->status() == 0);
+    CHECK(lines_starting(info->out(), "node ") == std::vector<std::string>{"node            a"});
+    CHECK(lines_starting(info->out(), "pid ") == std::vector<std::string>{"pid             " + std::to_string(a.pid())});
+    CHECK(lines_starting(info->out(), "metadata ") == std::vector<std::string>{"metadata        zone=eu-1"});
+    CHECK(lines_starting(info->out(), "draining ") == std::vector<std::string>{"draining        no"});
+
+    auto actors = ctl.run({"actors", "b"});
+    CHECK(actors->status() == 0);
+    CHECK(actors->out().find("eam.control") != std::string::npos);
+    CHECK(actors->out().find("eam.spawner") != std::string::npos);
+
+    auto drain = ctl.run({"drain", "b"});
+    CHECK(drain->status() == 0);
+    CHECK(drain->out() == "b is draining\n");
+    auto drained = ctl.run({"info", "b"});
+    CHECK(lines_starting(drained->out(), "draining ") == std::vector<std::string>{"draining        yes"});
+    CHECK(lines_starting(drained->out(), "health ") == std::vector<std::string>{"health          degraded (cluster: draining)"});
+    auto undrain = ctl.run({"undrain", "b"});
+    CHECK(undrain->out() == "b takes spawns and migrations\n");
+
+    // What cannot be done says why, with status 1; a command line that does not parse, 2.
+    auto unknown = ctl.run({"info", "zz"});
+    CHECK(unknown->status() == 1);
+    CHECK(unknown->err().find("zz is not a member") != std::string::npos);
+    auto usage = ctl.run({"migrate", "a"});
+    CHECK(usage->status() == 2);
+    CHECK(usage->err().find("migrate takes 3 arguments") != std::string::npos);
+    const std::string wrong_cookie = folder.write("wrong", "another-cookie-of-enough-length\n");
+    auto refused = eamctl_session{a.address(), wrong_cookie}.start({"--timeout", "2000", "nodes"});
+    refused->wait(120s);
+    CHECK(refused->status() == 1);
+    CHECK(refused->err().find("no member answered") != std::string::npos);
+
+    // stop: b leaves the cluster and its process ends by itself, with status 0.
+    auto stop = ctl.run({"stop", "b"});
+    CHECK(stop->status() == 0);
+    CHECK(stop->out() == "b stopped\n");
+    CHECK(b.wait_exit());
+    auto after = ctl.run({"nodes"});
+    CHECK(lines_starting(after->out(), "b ").empty());
+    // SIGTERM stops a gracefully as well.
+    CHECK(a.terminate());
+  }
+
+  TEST_CASE("migrate, evacuate and a rolling deploy move named actors between node processes and lose none") {
+    auto here = start_test_node("t");
+    scratch_folder folder;
+    const eamctl_session ctl{here->address(), folder.write("cookie", test_cookie + "\n")};
+    const auto member = [&](const std::string& id) {
+      return std::make_unique<child_node>(member_args(id, *here, {"--role", "host-" + id}));
+    };
+    auto b = member("b");
+    auto c = member("c");
+    REQUIRE(here->wait_for_peer("b", 30s));
+    REQUIRE(here->wait_for_peer("c", 30s));
+    const auto value_of = [&](const std::string& node, const std::string& name) -> std::optional<int> {
+      auto ref = here->whereis<placed_counter_ref>(node, name);
+      if (!ref) return std::nullopt;
+      auto got = ref.value().call(get{}).get();
+      return got ? std::optional<int>(got.value()) : std::nullopt;
+    };
+    for (int i = 1; i <= 3; ++i)
+      REQUIRE(here->spawn<placed_counter_ref>("test.tally",
+                                              {.placement = eam::cluster::placement::round_robin,
+                                               .role = "host-b",
+                                               .name = "t" + std::to_string(i)},
+                                              i * 10)
+                  .has_value());
+
+    auto migrate = ctl.run({"migrate", "b", "t1", "c"});
+    CHECK(migrate->status() == 0);
+    CHECK(migrate->out() == "t1 moved from b to c\n");
+    CHECK(value_of("c", "t1") == 10);
+
+    auto evacuate = ctl.run({"evacuate", "b", "c"});
+    CHECK(evacuate->status() == 0);
+    CHECK(evacuate->out() == "b: 2 actors moved to c, 0 failed\n");
+    CHECK(value_of("c", "t2") == 20);
+    CHECK(value_of("c", "t3") == 30);
+
+    // A rolling deploy of c then b, with this test as their process manager: a node that
+    // ends is started again under its id. b drains since its evacuation: undrained first, so
+    // that it takes c's actors.
+    CHECK(ctl.run({"undrain", "b"})->status() == 0);
+    auto deploy = ctl.start({"deploy", "c", "b"});
+    int restarts = 0;
+    const auto deadline = std::chrono::steady_clock::now() + 240s;
+    while (!deploy->finished() && std::chrono::steady_clock::now() < deadline) {
+      if (c->exited()) {
+        c = member("c");
+        ++restarts;
+      }
+      if (b->exited()) {
+        b = member("b");
+        ++restarts;
+      }
+      std::this_thread::sleep_for(20ms);
+    }
+    deploy->wait(1s);
+    INFO("deploy said: ", deploy->out(), deploy->err());
+    CHECK(deploy->status() == 0);
+    CHECK(restarts == 2);
+    CHECK(lines_starting(deploy->out(), "c: ") == std::vector<std::string>{"c: 3 actors moved to b, 0 failed"});
+    CHECK(lines_starting(deploy->out(), "b: ") == std::vector<std::string>{"b: 3 actors moved to c, 0 failed"});
+    CHECK(deploy->out().find("deployed 2 nodes") != std::string::npos);
+    // Each actor moved twice, its state with it, and now lives on the new life of c.
+    REQUIRE(here->wait_for_peer("c", 30s));
+    CHECK(value_of("c", "t1") == 10);
+    CHECK(value_of("c", "t2") == 20);
+    CHECK(value_of("c", "t3") == 30);
+  }
+}

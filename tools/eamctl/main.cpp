@@ -1,0 +1,68 @@
+// eamctl: the operator's command line for a libeam cluster (usage: eamctl --help).
+#include "commands.hpp"
+#include "operator_node.hpp"
+#include "options.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+
+namespace {
+
+int run(const eamctl::options& o) {
+  using namespace eamctl;
+  const auto& args = o.arguments;
+  const auto need = [&](std::size_t n) {
+    if (args.size() != n) throw usage_error{o.command + " takes " + std::to_string(n) + " argument" + (n == 1 ? "" : "s")};
+  };
+  if (o.command == "start") {
+    need(1);
+    return run_start(args[0]);
+  }
+  // Check the arguments before joining the cluster.
+  if (o.command == "nodes") need(0);
+  else if (o.command == "info" || o.command == "actors" || o.command == "drain" || o.command == "undrain" ||
+           o.command == "stop")
+    need(1);
+  else if (o.command == "migrate") need(3);
+  else if (o.command == "evacuate") need(2);
+  else if (o.command == "deploy") {
+    if (args.empty()) throw usage_error{"deploy takes the nodes to restart, in order"};
+  } else
+    throw usage_error{o.command.empty() ? "no command given" : "unknown command " + o.command};
+
+  operator_node op(o);
+  if (o.command == "nodes") return run_nodes(op);
+  if (o.command == "info") return run_info(op, args[0]);
+  if (o.command == "actors") return run_actors(op, args[0], o.limit);
+  if (o.command == "drain") return run_drain(op, args[0], true);
+  if (o.command == "undrain") return run_drain(op, args[0], false);
+  if (o.command == "migrate") return run_migrate(op, args[0], args[1], args[2]);
+  if (o.command == "evacuate") return run_evacuate(op, args[0], args[1]);
+  if (o.command == "stop") return run_stop(op, args[0]);
+  return run_deploy(op, args, o.rejoin_timeout);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // The operator reads the command's output; the node's own info lines would bury it.
+  ::setenv("EAM_LOG_LEVEL", "warn", 0);
+  try {
+    const eamctl::options o = eamctl::parse_options(argc, argv);
+    if (o.show_help) {
+      std::fputs(eamctl::usage_text, stdout);
+      return 0;
+    }
+    return run(o);
+  } catch (const eamctl::usage_error& e) {
+    std::fprintf(stderr, "eamctl: %s\n%s", e.why.c_str(), eamctl::usage_text);
+    return 2;
+  } catch (const eamctl::command_error& e) {
+    std::fprintf(stderr, "eamctl: %s\n", e.why.c_str());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "eamctl: %s\n", e.what());
+    return 1;
+  }
+}

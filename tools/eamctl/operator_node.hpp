@@ -1,0 +1,47 @@
+#pragma once
+// eamctl's own node: it joins the cluster for the length of one command, drained (nothing is
+// ever placed on it), with the role "eamctl", and leaves gracefully when the command ends.
+#include "options.hpp"
+
+#include <eam/cluster/control.hpp>
+#include <eam/cluster/node.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace eamctl {
+
+/// A command that could not be done; its text is printed and eamctl exits with 1.
+struct command_error {
+  std::string why;
+};
+
+class operator_node {
+ public:
+  /// Joins through the options' seeds and waits (the options' timeout) to hear of another
+  /// member. Throws command_error.
+  explicit operator_node(const options& o);
+  ~operator_node();
+  operator_node(const operator_node&) = delete;
+  operator_node& operator=(const operator_node&) = delete;
+
+  [[nodiscard]] eam::cluster::node& node() noexcept { return *node_; }
+  [[nodiscard]] std::chrono::milliseconds timeout() const noexcept { return timeout_; }
+  /// The members alive or suspected, eamctl's own node left out.
+  [[nodiscard]] std::vector<eam::cluster::member> members() const;
+  /// Member `id`'s record, if it is a member now.
+  [[nodiscard]] std::optional<eam::cluster::member> member_named(const std::string& id) const;
+  /// The control service of member `id`, once connected to it. Throws command_error.
+  eam::cluster::control::control_ref control_of(const std::string& id);
+
+ private:
+  std::unique_ptr<eam::cluster::node> node_;
+  std::chrono::milliseconds timeout_;
+};
+
+/// The address eamctl's node listens on: the one given, loopback for a loopback seed, else the
+/// local address the kernel would use to reach the seed.
+std::string listen_address_for(const options& o);
+
+}  // namespace eamctl

@@ -1,0 +1,77 @@
+#include "options.hpp"
+
+#include <cstdlib>
+#include <string_view>
+
+namespace eamctl {
+
+const char* const usage_text = R"(usage: eamctl [options] COMMAND [arguments]
+
+Commands:
+  start CONFIG           run a node from a TOML file (eam/cluster/config_file.hpp) until it is
+                         stopped: eamctl stop, SIGINT or SIGTERM (a graceful leave)
+  nodes                  the cluster's members: id, status, address, roles
+  info NODE              what NODE says of itself: health, actors, peers, traffic
+  actors NODE            NODE's actors with their mailboxes, busiest first (--limit)
+  drain NODE             NODE takes no more spawns or migrated actors
+  undrain NODE           NODE takes them again
+  migrate NODE NAME TO   move the actor registered as NAME on NODE to node TO
+  evacuate NODE TO       drain NODE and move all its migratable actors to TO
+  stop NODE              shut NODE down (its peers see it leave at once)
+  deploy NODE...         a rolling restart: for each NODE in turn, evacuate it to the next
+                         member, stop it, and wait until its process manager has brought it
+                         back (the same node id, a new life) before the next one
+
+Options:
+  --seed HOST:PORT       a member to join through (repeatable; default: LIBEAM_SEED)
+  --cookie-file FILE     the cluster's cookie (default: LIBEAM_COOKIE; none: open mode)
+  --salt SALT            the key derivation's salt (default libeam-v2)
+  --bind ADDRESS         where eamctl's own node listens (default: the local address that
+                         reaches the seed)
+  --timeout MS           how long to wait for a node's answer (default 10000)
+  --rejoin-timeout MS    deploy: how long to wait for a stopped node to come back (120000)
+  --limit N              actors: how many to list (default 50; 0: all)
+)";
+
+namespace {
+
+long long whole_number(std::string_view flag, const std::string& value) {
+  char* end = nullptr;
+  const long long n = std::strtoll(value.c_str(), &end, 10);
+  if (value.empty() || *end != '\0' || n < 0 || n > 0xffffffffLL)
+    throw usage_error{std::string(flag) + " takes a whole number, not " + value};
+  return n;
+}
+
+}  // namespace
+
+options parse_options(int argc, char** argv) {
+  options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "-h" || arg == "--help") {
+      o.show_help = true;
+      continue;
+    }
+    if (arg.size() > 2 && arg.substr(0, 2) == "--") {
+      if (i + 1 >= argc) throw usage_error{std::string(arg) + " needs a value"};
+      const std::string value = argv[++i];
+      if (arg == "--seed") o.seeds.push_back(value);
+      else if (arg == "--cookie-file") o.cookie_file = value;
+      else if (arg == "--salt") o.salt = value;
+      else if (arg == "--bind") o.bind_address = value;
+      else if (arg == "--timeout") o.timeout = std::chrono::milliseconds(whole_number(arg, value));
+      else if (arg == "--rejoin-timeout") o.rejoin_timeout = std::chrono::milliseconds(whole_number(arg, value));
+      else if (arg == "--limit") o.limit = static_cast<std::uint32_t>(whole_number(arg, value));
+      else throw usage_error{"unknown option " + std::string(arg)};
+      continue;
+    }
+    if (o.command.empty()) o.command = arg;
+    else o.arguments.emplace_back(arg);
+  }
+  if (o.seeds.empty())
+    if (const char* seed = std::getenv("LIBEAM_SEED"); seed != nullptr && *seed != '\0') o.seeds.emplace_back(seed);
+  return o;
+}
+
+}  // namespace eamctl
