@@ -282,6 +282,10 @@ node_runtime::node_runtime(node_config config) : config_(std::move(config)), log
       return component_health{health_status::degraded, "no peer connected"};
     return component_health{};
   });
+  // Under the lock shutdown takes first: a shutdown on another thread (the control service's
+  // stop, started by a worker) reads io_ after this write, which the thread's own start does
+  // not order (the handle is written after the thread runs).
+  std::lock_guard guard(shutdown_lock_);
   io_ = std::thread([this] { run_io(); });
 }
 

@@ -3,8 +3,9 @@
 // for a test: started with pipes, ready once it printed its port, and always stopped by its
 // pid (SIGTERM, then SIGKILL after a bounded wait) when the object goes, even when the test
 // failed.
+#include "spawn_process.hpp"
+
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <poll.h>
 #include <unistd.h>
@@ -16,8 +17,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-extern char** environ;
 
 namespace eam::test {
 
@@ -32,26 +31,16 @@ class child_node {
   child_node(const char* program, std::vector<std::string> args, ready_line ready) {
     int in[2], out[2];
     if (::pipe(in) != 0 || ::pipe(out) != 0) throw std::runtime_error("pipe failed");
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, in[0], STDIN_FILENO);
-    posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
-    posix_spawn_file_actions_addclose(&actions, in[1]);
-    posix_spawn_file_actions_addclose(&actions, out[0]);
-    args.insert(args.begin(), program);
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    const int rc = posix_spawn(&pid_, program, &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
+    try {
+      pid_ = spawn_process(program, std::move(args), {{in[0], STDIN_FILENO}, {out[1], STDOUT_FILENO}}, {in[1], out[0]});
+    } catch (...) {
+      for (int fd : {in[0], in[1], out[0], out[1]}) ::close(fd);
+      throw;
+    }
     ::close(in[0]);
     ::close(out[1]);
     stdin_ = in[1];
     stdout_ = out[0];
-    if (rc != 0) {
-      pid_ = -1;
-      throw std::runtime_error("cannot start the test node");
-    }
     port_ = read_ready(ready);
   }
   child_node(const child_node&) = delete;

@@ -2,10 +2,11 @@
 // A command run as a child process for a test (eamctl): its exit status and what it printed,
 // read once it ended. It is killed by its pid if it outlives its bound, or when the object
 // goes, even when the test failed.
+#include "spawn_process.hpp"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,8 +16,6 @@
 #include <thread>
 #include <vector>
 
-extern char** environ;
-
 namespace eam::test {
 
 class command_run {
@@ -24,24 +23,16 @@ class command_run {
   command_run(const char* program, std::vector<std::string> args) {
     int out[2], err[2];
     if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
-    posix_spawn_file_actions_adddup2(&actions, err[1], STDERR_FILENO);
-    args.insert(args.begin(), program);
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    const int rc = posix_spawn(&pid_, program, &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
+    try {
+      pid_ = spawn_process(program, std::move(args), {{out[1], STDOUT_FILENO}, {err[1], STDERR_FILENO}}, {});
+    } catch (...) {
+      for (int fd : {out[0], out[1], err[0], err[1]}) ::close(fd);
+      throw;
+    }
     ::close(out[1]);
     ::close(err[1]);
     out_fd_ = out[0];
     err_fd_ = err[0];
-    if (rc != 0) {
-      pid_ = -1;
-      throw std::runtime_error(std::string("cannot start ") + program);
-    }
   }
   command_run(const command_run&) = delete;
   command_run& operator=(const command_run&) = delete;

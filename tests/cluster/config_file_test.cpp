@@ -1,16 +1,14 @@
 // A node's configuration read from TOML (eam/cluster/config_file.hpp): every key lands in its
 // field, and what is wrong is refused with the key and its line, never read as a default.
+#include "../support/scratch_folder.hpp"
+
 #include <doctest/doctest.h>
 #include <eam/cluster/config_file.hpp>
 #include <eam/cluster/errc.hpp>
 
-#include <stdlib.h>
-#include <unistd.h>
-
-#include <filesystem>
-#include <fstream>
 #include <string>
 
+using eam::test::scratch_folder;
 using namespace std::chrono_literals;
 
 namespace {
@@ -22,18 +20,6 @@ std::string refusal(std::string_view toml) {
   CHECK(config.error_value().code() == eam::cluster::cluster_errc::invalid_config);
   return config.error_value().context();
 }
-
-// A folder of its own under the system's temporary one, removed with everything in it.
-struct scratch_folder {
-  std::filesystem::path path;
-  scratch_folder() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "eam-config-XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path = pattern;
-  }
-  ~scratch_folder() { std::filesystem::remove_all(path); }
-  void write(const std::string& name, const std::string& text) const { std::ofstream(path / name) << text; }
-};
 
 }  // namespace
 

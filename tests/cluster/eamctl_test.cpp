@@ -5,13 +5,10 @@
 #include "test_nodes.hpp"
 
 #include "../support/eventually.hpp"
+#include "../support/scratch_folder.hpp"
 
 #include <doctest/doctest.h>
 
-#include <stdlib.h>
-
-#include <filesystem>
-#include <fstream>
 #include <memory>
 #include <optional>
 
@@ -19,24 +16,10 @@ using namespace eam::test::remote;
 using eam::test::child_node;
 using eam::test::command_run;
 using eam::test::eventually;
+using eam::test::scratch_folder;
 using namespace std::chrono_literals;
 
 namespace {
-
-// A folder of its own for the config and cookie files, removed with them.
-struct scratch_folder {
-  std::filesystem::path path;
-  scratch_folder() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "eam-eamctl-XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path = pattern;
-  }
-  ~scratch_folder() { std::filesystem::remove_all(path); }
-  std::string write(const std::string& name, const std::string& text) const {
-    std::ofstream(path / name) << text;
-    return (path / name).string();
-  }
-};
 
 // `eamctl start` is ready once it said "started <id> at <host>:<port>".
 std::optional<std::uint16_t> started_line(const std::string& line) {
@@ -59,7 +42,7 @@ struct eamctl_session {
   std::unique_ptr<command_run> run(std::vector<std::string> args) const {
     auto r = start(std::move(args));
     r->wait(120s);
-    INFO("eamctl said: ", r->out(), r->err());
+    if (r->status() != 0) MESSAGE("eamctl ended with ", r->status(), ": ", r->out(), r->err());
     return r;
   }
 };
@@ -120,6 +103,11 @@ zone = "eu-1"
     CHECK(actors->status() == 0);
     CHECK(actors->out().find("eam.control") != std::string::npos);
     CHECK(actors->out().find("eam.spawner") != std::string::npos);
+
+    auto top = ctl.run({"top", "a", "--count", "2", "--interval", "50", "--limit", "3"});
+    CHECK(top->status() == 0);
+    CHECK(lines_starting(top->out(), "a  healthy").size() == 2);  // a heading per refresh
+    CHECK(lines_starting(top->out(), "3 of ").size() == 2);       // and at most 3 actors under it
 
     auto drain = ctl.run({"drain", "b"});
     CHECK(drain->status() == 0);

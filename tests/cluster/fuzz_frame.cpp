@@ -16,6 +16,7 @@
 #include "skip_value.hpp"
 #include "ref_resolver.hpp"
 
+#include <eam/cluster/control.hpp>
 #include <eam/cluster/errc.hpp>
 #include <eam/cluster/wire.hpp>
 #include <eam/engine/actor_ref.hpp>
@@ -96,6 +97,7 @@ void register_types() {
     register_message<std::vector<choice>>("fuzz.choices");
     register_message<std::vector<eam::error>>("fuzz.errors");  // built with as<>, as eam::error is
     register_message<std::optional<eam::error>>("fuzz.maybe_error");
+    control::register_control_messages();  // what an operator's requests carry
     return true;
   }();
   (void)once;
@@ -424,6 +426,31 @@ void write_seeds(const std::string& dir) {
     pk.pack(std::string_view("fuzz.unknown"));
     pk.pack_nil();
     write_file(dir, "data_payloads", f);
+  }
+  {  // the control service's requests and answers (control.hpp)
+    frame_buffer f;
+    write_header(f, frame_kind::data);
+    packer pk(f);
+    control::node_info info;
+    info.node_id = "node-b";
+    info.address = "127.0.0.1:4371";
+    info.roles = {"worker"};
+    info.metadata = {{"zone", "eu-1"}};
+    info.pid = 4242;
+    info.health = "degraded";
+    info.health_message = "cluster: draining";
+    info.peers = {"node-a"};
+    info.uptime_seconds = 12.5;
+    pack_payload_cast(pk, 30, "eam.control.node_info", info);
+    control::actor_list list{2, {{1, "counter", "counter_actor", 0, 1, false, 7}, {2, "", "lambda", 1, 0, true, std::nullopt}}};
+    pack_payload_cast(pk, 30, "eam.control.actor_list", list);
+    pack_payload_cast(pk, 30, "eam.control.actors_request", control::actors_request{50});
+    pack_payload_cast(pk, 30, "eam.control.migrate_request", control::migrate_request{"session-1", "node-c", 5000});
+    pack_payload_cast(pk, 30, "eam.control.migrate_all_request", control::migrate_all_request{"node-c", true, 5000});
+    pack_payload_cast(pk, 30, "eam.control.migrate_all_reply", control::migrate_all_reply{3, 1, {"timeout: slow"}});
+    pack_payload_cast(pk, 30, "eam.control.drain_request", control::drain_request{false});
+    pack_payload_cast(pk, 30, "eam.control.stop_request", control::stop_request{});
+    write_file(dir, "data_control", f);
   }
 }
 

@@ -5,7 +5,10 @@
 #include <fmt/core.h>
 #include <fmt/ranges.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdio>
 #include <thread>
 
 namespace eamctl {
@@ -42,6 +45,22 @@ bool wait_gone(operator_node& op, const std::string& node, std::uint64_t incarna
 // A lambda's type name carries its whole enclosing function: the column keeps its start.
 std::string shortened(const std::string& text, std::size_t most) {
   return text.size() <= most ? text : text.substr(0, most - 3) + "...";
+}
+
+void print_actors(const ctl::actor_list& list) {
+  std::size_t name_width = 4, type_width = 4;
+  constexpr std::size_t type_most = 60;
+  for (const auto& a : list.actors) {
+    name_width = std::max(name_width, a.name.size());
+    type_width = std::max(type_width, std::min(a.type.size(), type_most));
+  }
+  fmt::print("{:>8}  {:<{}}  {:<{}}  {:<5}  {:>8}  {:>8}\n", "ID", "NAME", name_width, "TYPE", type_width, "STATE",
+             "QUEUED", "PARENT");
+  for (const auto& a : list.actors)
+    fmt::print("{:>8}  {:<{}}  {:<{}}  {:<5}  {:>8}  {:>8}\n", a.id, a.name, name_width, shortened(a.type, type_most), type_width,
+               a.idle ? "idle" : "busy", a.queued ? std::to_string(*a.queued) : "-",
+               a.parent_id == 0 ? "-" : std::to_string(a.parent_id));
+  fmt::print("{} of {} actors\n", list.actors.size(), list.total);
 }
 
 }  // namespace
@@ -82,20 +101,7 @@ int run_info(operator_node& op, const std::string& node) {
 }
 
 int run_actors(operator_node& op, const std::string& node, std::uint32_t limit) {
-  const auto list = ask<ctl::actor_list>(op, node, ctl::actors_request{limit}, op.timeout());
-  std::size_t name_width = 4, type_width = 4;
-  constexpr std::size_t type_most = 60;
-  for (const auto& a : list.actors) {
-    name_width = std::max(name_width, a.name.size());
-    type_width = std::max(type_width, std::min(a.type.size(), type_most));
-  }
-  fmt::print("{:>8}  {:<{}}  {:<{}}  {:<5}  {:>8}  {:>8}\n", "ID", "NAME", name_width, "TYPE", type_width, "STATE",
-             "QUEUED", "PARENT");
-  for (const auto& a : list.actors)
-    fmt::print("{:>8}  {:<{}}  {:<{}}  {:<5}  {:>8}  {:>8}\n", a.id, a.name, name_width, shortened(a.type, type_most), type_width,
-               a.idle ? "idle" : "busy", a.queued ? std::to_string(*a.queued) : "-",
-               a.parent_id == 0 ? "-" : std::to_string(a.parent_id));
-  fmt::print("{} of {} actors\n", list.actors.size(), list.total);
+  print_actors(ask<ctl::actor_list>(op, node, ctl::actors_request{limit}, op.timeout()));
   return 0;
 }
 
@@ -126,6 +132,24 @@ int run_stop(operator_node& op, const std::string& node) {
   if (before && !wait_gone(op, node, before->incarnation, op.timeout()))
     throw command_error{node + " said it stops, but is still a member"};
   fmt::print("{} stopped\n", node);
+  return 0;
+}
+
+int run_top(operator_node& op, const std::string& node, std::uint32_t limit, std::chrono::milliseconds interval,
+            std::uint32_t count) {
+  const bool terminal = ::isatty(STDOUT_FILENO) != 0;
+  for (std::uint32_t shown = 0; count == 0 || shown < count; ++shown) {
+    if (shown != 0) std::this_thread::sleep_for(interval);
+    const auto info = ask<ctl::node_info>(op, node, ctl::info_request{}, op.timeout());
+    const auto list = ask<ctl::actor_list>(op, node, ctl::actors_request{limit}, op.timeout());
+    if (terminal) fmt::print("\033[H\033[2J");  // a screen of its own each time
+    fmt::print("{}  {}{}  up {:.0f} s  workers {}/{}  actors {} ({} busy)  queued {}  longest {}  peers {}\n",
+               info.node_id, info.health, info.health_message.empty() ? "" : " (" + info.health_message + ")",
+               info.uptime_seconds, info.active_workers, info.workers, info.actor_count, info.busy_actors,
+               info.mailbox_backlog, info.largest_queue, info.peers.size());
+    print_actors(list);
+    std::fflush(stdout);
+  }
   return 0;
 }
 

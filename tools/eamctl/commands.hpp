@@ -14,6 +14,9 @@ int run_drain(operator_node& op, const std::string& node, bool drain);
 int run_migrate(operator_node& op, const std::string& node, const std::string& name, const std::string& to);
 int run_evacuate(operator_node& op, const std::string& node, const std::string& to);
 int run_stop(operator_node& op, const std::string& node);
+/// info and actors together, again every `interval`, `count` times (0: until interrupted).
+int run_top(operator_node& op, const std::string& node, std::uint32_t limit, std::chrono::milliseconds interval,
+            std::uint32_t count);
 int run_deploy(operator_node& op, const std::vector<std::string>& nodes, std::chrono::milliseconds rejoin_timeout);
 
 /// `eamctl start CONFIG`: runs the node the file describes until it is stopped.

@@ -22,7 +22,7 @@ int run(const eamctl::options& o) {
   // Check the arguments before joining the cluster.
   if (o.command == "nodes") need(0);
   else if (o.command == "info" || o.command == "actors" || o.command == "drain" || o.command == "undrain" ||
-           o.command == "stop")
+           o.command == "stop" || o.command == "top")
     need(1);
   else if (o.command == "migrate") need(3);
   else if (o.command == "evacuate") need(2);
@@ -40,6 +40,7 @@ int run(const eamctl::options& o) {
   if (o.command == "migrate") return run_migrate(op, args[0], args[1], args[2]);
   if (o.command == "evacuate") return run_evacuate(op, args[0], args[1]);
   if (o.command == "stop") return run_stop(op, args[0]);
+  if (o.command == "top") return run_top(op, args[0], o.limit, o.interval, o.count);
   return run_deploy(op, args, o.rejoin_timeout);
 }
 

@@ -18,6 +18,7 @@ Commands:
   migrate NODE NAME TO   move the actor registered as NAME on NODE to node TO
   evacuate NODE TO       drain NODE and move all its migratable actors to TO
   stop NODE              shut NODE down (its peers see it leave at once)
+  top NODE               NODE's health and busiest actors, refreshed (--interval, --count)
   deploy NODE...         a rolling restart: for each NODE in turn, evacuate it to the next
                          member, stop it, and wait until its process manager has brought it
                          back (the same node id, a new life) before the next one
@@ -30,7 +31,9 @@ Options:
                          reaches the seed)
   --timeout MS           how long to wait for a node's answer (default 10000)
   --rejoin-timeout MS    deploy: how long to wait for a stopped node to come back (120000)
-  --limit N              actors: how many to list (default 50; 0: all)
+  --limit N              actors, top: how many to list (default 50; 0: all)
+  --interval MS          top: between two refreshes (default 1000)
+  --count N              top: refreshes before it ends (default 0: until interrupted)
 )";
 
 namespace {
@@ -63,6 +66,8 @@ options parse_options(int argc, char** argv) {
       else if (arg == "--timeout") o.timeout = std::chrono::milliseconds(whole_number(arg, value));
       else if (arg == "--rejoin-timeout") o.rejoin_timeout = std::chrono::milliseconds(whole_number(arg, value));
       else if (arg == "--limit") o.limit = static_cast<std::uint32_t>(whole_number(arg, value));
+      else if (arg == "--interval") o.interval = std::chrono::milliseconds(whole_number(arg, value));
+      else if (arg == "--count") o.count = static_cast<std::uint32_t>(whole_number(arg, value));
       else throw usage_error{"unknown option " + std::string(arg)};
       continue;
     }

@@ -18,6 +18,8 @@ struct options {
   std::chrono::milliseconds timeout{10000};
   std::chrono::milliseconds rejoin_timeout{120000};
   std::uint32_t limit = 50;
+  std::chrono::milliseconds interval{1000};  // top: between two refreshes
+  std::uint32_t count = 0;                   // top: refreshes before it ends (0: until interrupted)
   bool show_help = false;
 };
 
