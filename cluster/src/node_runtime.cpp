@@ -1555,10 +1555,10 @@ void node_runtime::shutdown() {
     w.answer.set_value(error(cluster_errc::node_stopped, "the node shut down"));
   lookups_.clear();
   {
-    std::lock_guard ended(shut_down_lock_);
+    std::lock_guard ended(shutdown_ended_lock_);
     shutdown_ended_ = true;
   }
-  shut_down_changed_.notify_all();
+  shutdown_ended_changed_.notify_all();
 }
 
 void node_runtime::request_shutdown() {
@@ -1567,12 +1567,12 @@ void node_runtime::request_shutdown() {
 }
 
 bool node_runtime::wait_for_shutdown(std::optional<std::chrono::milliseconds> timeout) {
-  std::unique_lock lock(shut_down_lock_);
+  std::unique_lock lock(shutdown_ended_lock_);
   if (!timeout) {
-    shut_down_changed_.wait(lock, [this] { return shutdown_ended_; });
+    shutdown_ended_changed_.wait(lock, [this] { return shutdown_ended_; });
     return true;
   }
-  return shut_down_changed_.wait_for(lock, *timeout, [this] { return shutdown_ended_; });
+  return shutdown_ended_changed_.wait_for(lock, *timeout, [this] { return shutdown_ended_; });
 }
 
 // -- membership (I/O thread) -----------------------------------------------------------------------

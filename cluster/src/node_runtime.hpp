@@ -354,9 +354,9 @@ class node_runtime final : public ref_resolver,
   std::mutex shutdown_lock_;
   std::thread stopper_;  // request_shutdown's, started once (under shutdown_requests_lock_)
   std::mutex shutdown_requests_lock_;
-  std::mutex shut_down_lock_;
-  std::condition_variable shut_down_changed_;
-  bool shutdown_ended_ = false;  // under shut_down_lock_: wait_for_shutdown returns
+  std::mutex shutdown_ended_lock_;
+  std::condition_variable shutdown_ended_changed_;
+  bool shutdown_ended_ = false;  // under shutdown_ended_lock_: wait_for_shutdown returns
   std::unique_ptr<control_service> control_;
 
   // -- shared -------------------------------------------------------------------------------------
