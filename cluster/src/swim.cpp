@@ -630,16 +630,25 @@ void swim::push_pull(time now) {
 }
 
 void swim::reconnect(time) {
-  if (members_.size() == live_) return;  // nobody failed (nor left)
   // Not one whose address is this node's own now (this node was started where it had run):
   // the exchange would reach this node itself, once every interval for reconnect_timeout.
   const std::string& own = self().address;
-  std::vector<const entry*> failed;
-  for (const auto& [id, e] : members_)
-    if (e.m.status == member_status::dead && e.m.address != own) failed.push_back(&e);
-  if (failed.empty()) return;
-  std::sort(failed.begin(), failed.end(), [](const entry* a, const entry* b) { return a->m.id < b->m.id; });
-  send_state_to(failed[rng_() % failed.size()]->m.address, false, false);
+  std::vector<std::string_view> candidates;
+  if (members_.size() != live_)  // somebody failed (or left)
+    for (const auto& [id, e] : members_)
+      if (e.m.status == member_status::dead && e.m.address != own) candidates.push_back(e.m.address);
+  // And a seed no live member is at: a seed that left gracefully (a departed member is not
+  // retried as a failed one) and came back with no seeds of its own waits for somebody to ask
+  // it, and the cluster stayed split in two for ever.
+  for (const std::string& seed : seeds_)
+    if (seed != own && std::none_of(others_by_id_.begin(), others_by_id_.end(), [&](const entry* e) {
+          return live(e->m.status) && e->m.address == seed;
+        }))
+      candidates.push_back(seed);
+  if (candidates.empty()) return;
+  std::sort(candidates.begin(), candidates.end());
+  candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
+  send_state_to(std::string(candidates[rng_() % candidates.size()]), false, false);
 }
 
 void swim::on_state_body(std::string_view from_address, std::span<const std::byte> body, time now) {

@@ -552,6 +552,28 @@ TEST_SUITE("cluster.membership_sim") {
     MESSAGE("wall " << wall.seconds() << " s");
   }
 
+  TEST_CASE("the seed leaves gracefully and restarts with no seeds of its own: the others ask it again") {
+    // Every other node joined through node 0, which has no seeds. A departed member is not
+    // retried as a failed one, and a node that knows other live members does not ask its seeds
+    // again: the restarted seed and the rest stayed two clusters for ever.
+    const int nodes = sanitized ? 10 : 30;
+    simulated_cluster c(seed_for(12));
+    form(c, nodes);
+    c.run_for(5s);
+    c.leave(0);
+    REQUIRE(c.run_until([&] { return c.all_see_status(0, member_status::left); }, 10s, 1ms).satisfied);
+    c.run_for(3s);
+    const vtime restarted_at = c.now();
+    c.restart(0, {});
+    // The others' reconnect asks a seed no live member is at, once every reconnect_interval.
+    const vtime bound = c.config().reconnect_interval + dissemination_allowance(c.config(), nodes) +
+                        push_pull_period(c.config(), nodes);
+    const run_result merged = c.run_until([&] { return c.all_alive_everywhere(); }, bound, 10ms);
+    CHECK_MESSAGE(merged.satisfied, "one cluster again within " << seconds(bound) << " s");
+    MESSAGE("one cluster again after " << seconds(merged.at - restarted_at) << " s");
+    CHECK(c.false_failures() == 0);
+  }
+
   TEST_CASE("metadata set on one node reaches every node as an update") {
     const wall_clock wall;
     const int nodes = sanitized ? 50 : 100;
