@@ -34,6 +34,7 @@ namespace {
 constexpr std::size_t frame_target_bytes = 256u << 10;
 constexpr int send_high_water_frames = 64;
 constexpr int leave_linger_ms = 1000;
+constexpr int handshake_linger_ms = 100;  // a link still in its handshake at the end: close_sockets
 constexpr auto log_interval = std::chrono::minutes(1);
 constexpr int monitored_events = ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
                                  ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
@@ -454,15 +455,20 @@ void node_runtime::close_link(link& l, int linger_ms) {
 void node_runtime::close_sockets(bool announce_leave) {
   for (auto& l : links_) {
     close_gate(*l);
-    // Every connection whose hello went out says leave, greeted back or not: a peer that took
-    // the hello counts this node connected, and when its own connection here never came up
+    // Every connection says leave behind its hello, greeted back or not: a peer that took the
+    // hello counts this node connected, and when its own connection here never came up
     // (refused, unreachable, still dialling) this frame is the only end it hears before its
-    // heartbeat timeout (membership's "left" leaves the peer to its connection).
-    if (announce_leave && (l->to || l->hello_delivered) && l->dealer != nullptr) {
+    // heartbeat timeout (membership's "left" leaves the peer to its connection). A hello still
+    // queued may go out during the linger, so the leave goes behind it on every link. A link
+    // whose handshake had not completed gets a short linger: on a live connection it completes
+    // within it and both frames go; to an address nothing answers the node's end must not wait
+    // the whole second for nothing (each eamctl run left one such link on the nodes it met).
+    if (announce_leave && l->dealer != nullptr) {
       const char leave[2] = {static_cast<char>(wire_version), static_cast<char>(frame_kind::leave)};
       zmq_send(l->dealer, leave, sizeof leave, ZMQ_DONTWAIT);
     }
-    close_link(*l, announce_leave ? leave_linger_ms : 0);
+    const bool greeted = l->to || l->hello_delivered;
+    close_link(*l, !announce_leave ? 0 : greeted ? leave_linger_ms : handshake_linger_ms);
   }
   links_.clear();
   if (router_monitor_ != nullptr) zmq_close(router_monitor_);

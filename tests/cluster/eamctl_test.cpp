@@ -131,6 +131,18 @@ zone = "eu-1"
     CHECK(refused->status() == 1);
     CHECK(refused->err().find("no member answered") != std::string::npos);
 
+    // Every eamctl run above left: a and b count none of them connected, only the one asking
+    // now (each run's node left before some node had dialled it back, and stayed "connected"
+    // there until the heartbeat timeout).
+    for (const char* node : {"a", "b"}) {
+      auto peers = lines_starting(ctl.run({"info", node})->out(), "peers ");
+      REQUIRE(peers.size() == 1);
+      std::size_t sessions = 0;
+      for (std::size_t at = peers[0].find("eamctl-"); at != std::string::npos; at = peers[0].find("eamctl-", at + 1))
+        ++sessions;
+      CHECK_MESSAGE(sessions == 1, node << ": " << peers[0]);
+    }
+
     // stop: b leaves the cluster and its process ends by itself, with status 0.
     auto stop = ctl.run({"stop", "b"});
     CHECK(stop->status() == 0);
