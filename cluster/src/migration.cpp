@@ -138,7 +138,10 @@ migrate_all_result node_runtime::migrate_all(const std::string& to, const migrat
       ++out.migrated;
     } else if (eligible) {  // an actor that saves no state is not part of a rolling deploy
       ++out.failed;
-      out.errors.push_back(moved_to.error_value());
+      // Named, so that an operator knows which one stayed (the code stays the migration's).
+      const error& why = moved_to.error_value();
+      std::string which = "actor " + std::to_string(info.id) + (info.name.empty() ? "" : " \"" + info.name + "\"");
+      out.errors.emplace_back(why.code(), why.context().empty() ? which : which + ": " + why.context());
     }
   }
   return out;

@@ -70,6 +70,11 @@ class command_run {
     }
   }
 
+  /// Sends it `sig` (while it runs).
+  void signal(int sig) const {
+    if (pid_ > 0) ::kill(pid_, sig);
+  }
+
   [[nodiscard]] int status() const noexcept { return status_; }
   [[nodiscard]] const std::string& out() const noexcept { return out_; }
   [[nodiscard]] const std::string& err() const noexcept { return err_; }

@@ -113,6 +113,18 @@ TEST_SUITE("cluster.control") {
     const auto nowhere = control.call(ctl::migrate_request{"t2", "b", 10000}, 30s).get();
     CHECK(nowhere.code() == eam::cluster::cluster_errc::same_node);
 
+    // Refused by a draining target: each failure names its actor, and both stay on b.
+    a->drain();
+    const auto refused = control.call(ctl::migrate_all_request{"a", true, 10000}, 60s).get().value();
+    CHECK(refused.migrated == 0);
+    CHECK(refused.failed == 2);
+    REQUIRE(refused.errors.size() == 2);
+    for (const char* name : {"\"t2\"", "\"t3\""})
+      CHECK(std::count_if(refused.errors.begin(), refused.errors.end(), [&](const std::string& why) {
+              return why.find(name) != std::string::npos && why.find("node_draining") != std::string::npos;
+            }) == 1);
+    a->undrain();
+
     const auto all = control.call(ctl::migrate_all_request{"a", true, 10000}, 60s).get().value();
     CHECK(all.migrated == 2);
     CHECK(all.failed == 0);

@@ -9,6 +9,8 @@
 
 #include <doctest/doctest.h>
 
+#include <signal.h>
+
 #include <memory>
 #include <optional>
 
@@ -131,9 +133,18 @@ zone = "eu-1"
     CHECK(refused->status() == 1);
     CHECK(refused->err().find("no member answered") != std::string::npos);
 
+    // A signal ends a session with a graceful leave (status 128 + the signal): top runs until
+    // then.
+    auto watching = ctl.start({"top", "a", "--interval", "50"});
+    REQUIRE(eventually([&] { return watching->finished() || lines_starting(watching->out(), "a  ").size() >= 1; }, 60s));
+    watching->signal(SIGTERM);
+    watching->wait(60s);
+    CHECK(watching->status() == 128 + SIGTERM);
+    CHECK(ctl.run({"deploy", "b", "b"})->status() == 2);  // a node named twice
+
     // Every eamctl run above left: a and b count none of them connected, only the one asking
     // now (each run's node left before some node had dialled it back, and stayed "connected"
-    // there until the heartbeat timeout).
+    // there until the heartbeat timeout; a signalled one was killed without a leave).
     for (const char* node : {"a", "b"}) {
       auto peers = lines_starting(ctl.run({"info", node})->out(), "peers ");
       REQUIRE(peers.size() == 1);
@@ -152,6 +163,23 @@ zone = "eu-1"
     CHECK(lines_starting(after->out(), "b ").empty());
     // SIGTERM stops a gracefully as well.
     CHECK(a.terminate());
+  }
+
+  TEST_CASE("eamctl start stops at a signal while it waits for its ready condition") {
+    scratch_folder folder;
+    folder.write("cookie", test_cookie + "\n");
+    const std::string config = folder.write("lonely.toml", R"(node_id = "lonely"
+cookie_file = "cookie"
+[ready]
+min_members = 5
+timeout_ms = 600000
+)");
+    command_run lonely(EAM_EAMCTL_PATH, {"start", config});
+    REQUIRE(eventually([&] { return lonely.finished() || lonely.out().find("waits until") != std::string::npos; }, 60s));
+    lonely.signal(SIGTERM);
+    lonely.wait(120s);
+    CHECK(lonely.status() == 0);
+    CHECK(lonely.out().find("started") == std::string::npos);
   }
 
   TEST_CASE("migrate, evacuate and a rolling deploy move named actors between node processes and lose none") {
@@ -194,7 +222,7 @@ zone = "eu-1"
     // ends is started again under its id. b drains since its evacuation: undrained first, so
     // that it takes c's actors.
     CHECK(ctl.run({"undrain", "b"})->status() == 0);
-    auto deploy = ctl.start({"deploy", "c", "b"});
+    auto deploy = ctl.start({"deploy", "--forward-wait", "0", "c", "b"});
     int restarts = 0;
     const auto deadline = std::chrono::steady_clock::now() + 240s;
     while (!deploy->finished() && std::chrono::steady_clock::now() < deadline) {

@@ -153,20 +153,29 @@ int run_top(operator_node& op, const std::string& node, std::uint32_t limit, std
   return 0;
 }
 
-int run_deploy(operator_node& op, const std::vector<std::string>& nodes, std::chrono::milliseconds rejoin_timeout) {
+int run_deploy(operator_node& op, const std::vector<std::string>& nodes, std::chrono::milliseconds rejoin_timeout,
+               std::chrono::milliseconds forward_wait) {
+  const auto takes_actors = [&](const std::string& id) {
+    return op.member_named(id) && !ask<ctl::node_info>(op, id, ctl::info_request{}, op.timeout()).draining;
+  };
   for (std::size_t i = 0; i < nodes.size(); ++i) {
     const std::string& node = nodes[i];
     const auto before = op.member_named(node);
     if (!before) throw command_error{node + " is not a member of the cluster"};
-    // Its actors go to the next node of the list that is a member now, else to any other
-    // member that is not an eamctl.
+    // Its actors go to the next node of the list that is a member now and not draining, else to
+    // any other such member.
     std::string target;
     for (std::size_t k = 1; k < nodes.size() && target.empty(); ++k)
-      if (op.member_named(nodes[(i + k) % nodes.size()])) target = nodes[(i + k) % nodes.size()];
+      if (takes_actors(nodes[(i + k) % nodes.size()])) target = nodes[(i + k) % nodes.size()];
     for (const auto& m : op.members())
-      if (target.empty() && m.id != node && !m.has_role("eamctl")) target = m.id;
-    if (target.empty()) throw command_error{"no other member to move " + node + "'s actors to"};
-    if (run_evacuate(op, node, target) != 0) throw command_error{"stopped: not every actor of " + node + " moved"};
+      if (target.empty() && m.id != node && takes_actors(m.id)) target = m.id;
+    if (target.empty()) throw command_error{"no other member takes " + node + "'s actors (all draining?)"};
+    if (run_evacuate(op, node, target) != 0)
+      throw command_error{"stopped: not every actor of " + node + " moved; it stays draining (eamctl undrain " + node +
+                          " takes spawns again)"};
+    // The moved actors' old refs pass messages on from here for the migration's forward_for
+    // (10 s): a sender that has not learnt the new ref loses what it sends once this node stops.
+    std::this_thread::sleep_for(forward_wait);
     run_stop(op, node);
     // Its process manager starts it again (the new build); a new life has a higher incarnation.
     const auto deadline = std::chrono::steady_clock::now() + rejoin_timeout;

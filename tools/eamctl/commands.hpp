@@ -17,7 +17,8 @@ int run_stop(operator_node& op, const std::string& node);
 /// info and actors together, again every `interval`, `count` times (0: until interrupted).
 int run_top(operator_node& op, const std::string& node, std::uint32_t limit, std::chrono::milliseconds interval,
             std::uint32_t count);
-int run_deploy(operator_node& op, const std::vector<std::string>& nodes, std::chrono::milliseconds rejoin_timeout);
+int run_deploy(operator_node& op, const std::vector<std::string>& nodes, std::chrono::milliseconds rejoin_timeout,
+               std::chrono::milliseconds forward_wait);
 
 /// `eamctl start CONFIG`: runs the node the file describes until it is stopped.
 int run_start(const std::string& config_path);

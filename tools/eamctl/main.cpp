@@ -3,11 +3,47 @@
 #include "operator_node.hpp"
 #include "options.hpp"
 
+#include <signal.h>
+
+#include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <thread>
 
 namespace {
+
+// SIGINT, SIGTERM and SIGHUP end a command with a graceful leave of its node, and status 128 +
+// the signal: killed outright, its peers would keep the session as a member until they found
+// its connection gone. They are blocked in every thread (the node's inherit the mask) and taken
+// by one thread of their own. `eamctl start` takes them itself instead (start_command.cpp).
+std::atomic<eam::cluster::node*> session_node{nullptr};
+
+sigset_t stop_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&set, sig);
+  return set;
+}
+
+void end_on_signal() {
+  std::thread([] {
+    const sigset_t set = stop_signals();
+    int sig = 0;
+    if (sigwait(&set, &sig) != 0) return;
+    if (eam::cluster::node* node = session_node.load()) node->shutdown();
+    std::_Exit(128 + sig);
+  }).detach();
+}
+
+// Names the session's node to the signal thread while it exists.
+struct session_guard {
+  explicit session_guard(eamctl::operator_node& op) { session_node.store(&op.node()); }
+  ~session_guard() { session_node.store(nullptr); }
+  session_guard(const session_guard&) = delete;
+  session_guard& operator=(const session_guard&) = delete;
+};
 
 int run(const eamctl::options& o) {
   using namespace eamctl;
@@ -28,10 +64,16 @@ int run(const eamctl::options& o) {
   else if (o.command == "evacuate") need(2);
   else if (o.command == "deploy") {
     if (args.empty()) throw usage_error{"deploy takes the nodes to restart, in order"};
+    std::vector<std::string> sorted = args;
+    std::sort(sorted.begin(), sorted.end());
+    if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end())
+      throw usage_error{"deploy names a node twice"};
   } else
     throw usage_error{o.command.empty() ? "no command given" : "unknown command " + o.command};
 
+  end_on_signal();
   operator_node op(o);
+  const session_guard named(op);
   if (o.command == "nodes") return run_nodes(op);
   if (o.command == "info") return run_info(op, args[0]);
   if (o.command == "actors") return run_actors(op, args[0], o.limit);
@@ -41,7 +83,7 @@ int run(const eamctl::options& o) {
   if (o.command == "evacuate") return run_evacuate(op, args[0], args[1]);
   if (o.command == "stop") return run_stop(op, args[0]);
   if (o.command == "top") return run_top(op, args[0], o.limit, o.interval, o.count);
-  return run_deploy(op, args, o.rejoin_timeout);
+  return run_deploy(op, args, o.rejoin_timeout, o.forward_wait);
 }
 
 }  // namespace
@@ -49,6 +91,8 @@ int run(const eamctl::options& o) {
 int main(int argc, char** argv) {
   // The operator reads the command's output; the node's own info lines would bury it.
   ::setenv("EAM_LOG_LEVEL", "warn", 0);
+  const sigset_t signals = stop_signals();
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   try {
     const eamctl::options o = eamctl::parse_options(argc, argv);
     if (o.show_help) {

@@ -7,6 +7,7 @@
 
 #include <fstream>
 #include <random>
+#include <thread>
 
 namespace eamctl {
 namespace {
@@ -67,7 +68,7 @@ operator_node::operator_node(const options& o) : timeout_(o.timeout) {
   config.node_id = own_node_id();
   config.bind_address = listen_address_for(o);
   config.seeds = o.seeds;
-  config.roles = {"eamctl"};
+  config.roles = {std::string(session_role)};
   config.salt = o.salt;
   config.raise_file_limit = false;
   config.system.workers = 1;
@@ -82,8 +83,15 @@ operator_node::operator_node(const options& o) : timeout_(o.timeout) {
   if (!started) throw command_error{std::string("cannot start eamctl's node: ") + started.error_value().what()};
   node_ = std::move(started).value();
   node_->drain();  // placement passes over it; spawns by name and migrations to it are refused
-  auto joined = node_->wait_for_cluster({.min_members = 2, .nodes = {}, .timeout = timeout_});
-  if (!joined) throw command_error{"no member answered through the seeds: " + std::string(joined.error_value().what())};
+  // Another eamctl session is a member too, and may be all that answered so far: wait for a
+  // node of the cluster itself.
+  const auto deadline = std::chrono::steady_clock::now() + timeout_;
+  while (members().empty()) {
+    if (std::chrono::steady_clock::now() >= deadline)
+      throw command_error{"no member answered through the seeds within " + std::to_string(timeout_.count()) +
+                          " ms (is the seed running, and is the cookie the cluster's?)"};
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
 }
 
 operator_node::~operator_node() {
@@ -93,7 +101,7 @@ operator_node::~operator_node() {
 std::vector<eam::cluster::member> operator_node::members() const {
   std::vector<eam::cluster::member> out;
   for (auto& m : node_->members())
-    if (m.id != node_->id()) out.push_back(std::move(m));
+    if (!m.has_role(session_role)) out.push_back(std::move(m));
   return out;
 }
 
@@ -104,7 +112,9 @@ std::optional<eam::cluster::member> operator_node::member_named(const std::strin
 }
 
 eam::cluster::control::control_ref operator_node::control_of(const std::string& id) {
-  if (!member_named(id)) throw command_error{id + " is not a member of the cluster (eamctl nodes lists them)"};
+  const auto target = member_named(id);
+  if (!target) throw command_error{id + " is not a member of the cluster (eamctl nodes lists them)"};
+  if (target->has_role(session_role)) throw command_error{id + " is an eamctl session, not a node of the cluster"};
   if (!node_->wait_for_peer(id, timeout_)) throw command_error{"cannot connect to " + id};
   auto found = node_->whereis<eam::cluster::control::control_ref>(id, eam::cluster::control::service_name);
   if (!found) throw command_error{"no control service on " + id + ": " + found.error_value().what()};

@@ -8,9 +8,13 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace eamctl {
+
+/// The role of eamctl's own nodes: left out of what eamctl lists, never a command's target.
+inline constexpr std::string_view session_role = "eamctl";
 
 /// A command that could not be done; its text is printed and eamctl exits with 1.
 struct command_error {
@@ -19,8 +23,8 @@ struct command_error {
 
 class operator_node {
  public:
-  /// Joins through the options' seeds and waits (the options' timeout) to hear of another
-  /// member. Throws command_error.
+  /// Joins through the options' seeds and waits (the options' timeout) to hear of a member
+  /// that is not an eamctl session. Throws command_error.
   explicit operator_node(const options& o);
   ~operator_node();
   operator_node(const operator_node&) = delete;
@@ -28,7 +32,7 @@ class operator_node {
 
   [[nodiscard]] eam::cluster::node& node() noexcept { return *node_; }
   [[nodiscard]] std::chrono::milliseconds timeout() const noexcept { return timeout_; }
-  /// The members alive or suspected, eamctl's own node left out.
+  /// The members alive or suspected, eamctl sessions (this one and others) left out.
   [[nodiscard]] std::vector<eam::cluster::member> members() const;
   /// Member `id`'s record, if it is a member now.
   [[nodiscard]] std::optional<eam::cluster::member> member_named(const std::string& id) const;

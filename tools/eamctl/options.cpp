@@ -20,8 +20,9 @@ Commands:
   stop NODE              shut NODE down (its peers see it leave at once)
   top NODE               NODE's health and busiest actors, refreshed (--interval, --count)
   deploy NODE...         a rolling restart: for each NODE in turn, evacuate it to the next
-                         member, stop it, and wait until its process manager has brought it
-                         back (the same node id, a new life) before the next one
+                         member that takes actors, wait --forward-wait, stop it, and wait until
+                         its process manager has brought it back (the same node id, a new
+                         life) before the next one
 
 Options:
   --seed HOST:PORT       a member to join through (repeatable; default: LIBEAM_SEED)
@@ -31,6 +32,8 @@ Options:
                          reaches the seed)
   --timeout MS           how long to wait for a node's answer (default 10000)
   --rejoin-timeout MS    deploy: how long to wait for a stopped node to come back (120000)
+  --forward-wait MS      deploy: how long an evacuated node keeps passing messages sent to
+                         its moved actors' old refs on before it stops (10000)
   --limit N              actors, top: how many to list (default 50; 0: all)
   --interval MS          top: between two refreshes (default 1000)
   --count N              top: refreshes before it ends (default 0: until interrupted)
@@ -65,6 +68,7 @@ options parse_options(int argc, char** argv) {
       else if (arg == "--bind") o.bind_address = value;
       else if (arg == "--timeout") o.timeout = std::chrono::milliseconds(whole_number(arg, value));
       else if (arg == "--rejoin-timeout") o.rejoin_timeout = std::chrono::milliseconds(whole_number(arg, value));
+      else if (arg == "--forward-wait") o.forward_wait = std::chrono::milliseconds(whole_number(arg, value));
       else if (arg == "--limit") o.limit = static_cast<std::uint32_t>(whole_number(arg, value));
       else if (arg == "--interval") o.interval = std::chrono::milliseconds(whole_number(arg, value));
       else if (arg == "--count") o.count = static_cast<std::uint32_t>(whole_number(arg, value));

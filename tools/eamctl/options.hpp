@@ -17,6 +17,9 @@ struct options {
   std::string bind_address;  // empty: chosen from the seed's address
   std::chrono::milliseconds timeout{10000};
   std::chrono::milliseconds rejoin_timeout{120000};
+  /// deploy: between a node's evacuation and its stop, while the moved actors' old refs still
+  /// pass messages on (migrate_config::forward_for, 10 s by default).
+  std::chrono::milliseconds forward_wait{10000};
   std::uint32_t limit = 50;
   std::chrono::milliseconds interval{1000};  // top: between two refreshes
   std::uint32_t count = 0;                   // top: refreshes before it ends (0: until interrupted)

@@ -7,36 +7,61 @@
 #include <eam/cluster/config_file.hpp>
 
 #include <fmt/core.h>
+#include <fmt/ranges.h>
 
 #include <signal.h>
 
+#include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <optional>
 
 namespace eamctl {
 
 int run_start(const std::string& config_path) {
-  auto config = eam::cluster::load_node_config(config_path);
-  if (!config) throw command_error{config.error_value().what()};
-  // SIGINT and SIGTERM are taken here, by sigtimedwait, so every thread the node starts
-  // inherits them blocked: a signal stops the node gracefully instead of killing the process.
+  auto loaded = eam::cluster::load_node_config(config_path);
+  if (!loaded) throw command_error{loaded.error_value().what()};
+  eam::cluster::node_config config = std::move(loaded).value();
+  // SIGINT, SIGTERM and SIGHUP are blocked in every thread (main does it before anything
+  // starts, and the node's threads inherit the mask) and taken here by sigtimedwait: a signal
+  // stops the node gracefully instead of killing the process.
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  auto started = eam::cluster::start_node(std::move(config).value());
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&stop_signals, sig);
+  const auto signalled = [&](long wait_ns) {
+    const timespec wait{0, wait_ns};
+    siginfo_t info;
+    return sigtimedwait(&stop_signals, &info, &wait) > 0;
+  };
+  // The ready condition is waited for here, in slices, so that a signal is heard meanwhile.
+  const std::optional<eam::cluster::cluster_condition> ready = std::move(config.ready);
+  config.ready.reset();
+  auto started = eam::cluster::start_node(std::move(config));
   if (!started) throw command_error{std::string("cannot start the node: ") + started.error_value().what()};
   auto node = std::move(started).value();
+  if (ready) {
+    fmt::print("{} at {} waits until the cluster is ready ({} members{})\n", node->id(), node->address(),
+               ready->min_members, ready->nodes.empty() ? "" : ", " + fmt::format("{}", fmt::join(ready->nodes, ", ")));
+    std::fflush(stdout);
+    const auto deadline = std::chrono::steady_clock::now() + ready->timeout;
+    for (;;) {
+      auto slice = *ready;
+      slice.timeout = std::chrono::milliseconds(200);
+      auto held = node->wait_for_cluster(slice);
+      if (held) break;
+      if (signalled(0)) return 0;  // the node leaves as it goes
+      if (std::chrono::steady_clock::now() >= deadline)
+        throw command_error{"the cluster was not ready within " + std::to_string(ready->timeout.count()) + " ms: " +
+                            held.error_value().context()};
+    }
+  }
   fmt::print("started {} at {}\n", node->id(), node->address());
   std::fflush(stdout);
-  const timespec tick{0, 200'000'000};
   for (;;) {
     // A stop through the control service (eamctl stop) ends the node on its own thread; a
     // signal ends it here. Both are looked at every tick.
     if (node->wait_for_shutdown(std::chrono::milliseconds(0))) break;
-    siginfo_t info;
-    if (sigtimedwait(&stop_signals, &info, &tick) > 0) {
+    if (signalled(200'000'000)) {
       node->shutdown();
       break;
     }
