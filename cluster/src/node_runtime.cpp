@@ -201,6 +201,16 @@ node_runtime::node_runtime(node_config config) : config_(std::move(config)), log
   if (config_.heartbeat_interval.count() <= 0 || config_.heartbeat_timeout <= config_.heartbeat_interval)
     fail_config("heartbeat_timeout must exceed a positive heartbeat_interval");
   validate(config_.membership);
+  // A seed that is not host:port was dialled as given and never answered: the node ran alone
+  // without a word.
+  for (const std::string& seed : config_.seeds) {
+    const auto [host, port] = split_host_port(seed);
+    const bool numeric = !port.empty() && port.size() <= 5 && std::all_of(port.begin(), port.end(), [](char c) {
+      return c >= '0' && c <= '9';
+    });
+    if (host.empty() || !numeric || std::stoul(port) == 0 || std::stoul(port) > 65535)
+      fail_config("seed \"" + seed + "\" is not host:port");
+  }
   std::optional<std::string> cookie = config_.cookie;
   if (!cookie)
     if (const char* env = std::getenv("LIBEAM_COOKIE"); env != nullptr && *env != '\0') cookie = env;
@@ -2079,7 +2089,8 @@ result<void> node_runtime::wait_for_cluster(const cluster_condition& condition) 
       if (m.status == member_status::alive || m.status == member_status::suspect) ++live;
     missing.clear();
     if (live < condition.min_members)
-      missing = std::to_string(live) + " of " + std::to_string(condition.min_members) + " members";
+      missing = std::to_string(condition.min_members - live) + " of " + std::to_string(condition.min_members) +
+                " members (" + std::to_string(live) + " here)";
     for (const std::string& id : condition.nodes) {
       const auto it = std::find_if(members_snapshot_.begin(), members_snapshot_.end(),
                                    [&](const member& m) { return m.id == id; });

@@ -508,6 +508,16 @@ TEST_SUITE("cluster.remote") {
     CHECK(a->stats().peers_connected == 0);
   }
 
+  TEST_CASE("a seed that is not host:port is refused at start, not dialled as given") {
+    for (const char* seed : {"not-an-address", "127.0.0.1", "127.0.0.1:", ":4370", "127.0.0.1:port", "127.0.0.1:0",
+                             "127.0.0.1:70000"}) {
+      auto started = eam::cluster::start_node(config_here({seed}));
+      REQUIRE_FALSE(started.has_value());
+      CHECK(started.error_value().code() == eam::cluster::cluster_errc::invalid_config);
+      CHECK(started.error_value().context() == "seed \"" + std::string(seed) + "\" is not host:port");
+    }
+  }
+
   TEST_CASE("a node with another cookie or none exchanges nothing with the cluster") {
     for (const std::optional<std::string> other : {std::optional<std::string>("another-cookie-of-enough-length"),
                                                    std::optional<std::string>()}) {
