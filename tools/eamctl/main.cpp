@@ -6,10 +6,10 @@
 #include <signal.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <mutex>
 #include <thread>
 
 namespace {
@@ -18,7 +18,11 @@ namespace {
 // the signal: killed outright, its peers would keep the session as a member until they found
 // its connection gone. They are blocked in every thread (the node's inherit the mask) and taken
 // by one thread of their own. `eamctl start` takes them itself instead (start_command.cpp).
-std::atomic<eam::cluster::node*> session_node{nullptr};
+
+// The session's node while it exists; under the lock, so that the node is not destroyed
+// while the signal thread stops it (that thread ends the process holding it).
+std::mutex session_lock;
+eam::cluster::node* session_node = nullptr;
 
 sigset_t stop_signals() {
   sigset_t set;
@@ -32,15 +36,22 @@ void end_on_signal() {
     const sigset_t set = stop_signals();
     int sig = 0;
     if (sigwait(&set, &sig) != 0) return;
-    if (eam::cluster::node* node = session_node.load()) node->shutdown();
+    const std::lock_guard held(session_lock);
+    if (session_node != nullptr) session_node->shutdown();
     std::_Exit(128 + sig);
   }).detach();
 }
 
 // Names the session's node to the signal thread while it exists.
 struct session_guard {
-  explicit session_guard(eamctl::operator_node& op) { session_node.store(&op.node()); }
-  ~session_guard() { session_node.store(nullptr); }
+  explicit session_guard(eamctl::operator_node& op) {
+    const std::lock_guard held(session_lock);
+    session_node = &op.node();
+  }
+  ~session_guard() {
+    const std::lock_guard held(session_lock);
+    session_node = nullptr;
+  }
   session_guard(const session_guard&) = delete;
   session_guard& operator=(const session_guard&) = delete;
 };
