@@ -1,7 +1,5 @@
 #include "commands.hpp"
 
-#include <eam/cluster/config_file.hpp>
-
 #include <fmt/core.h>
 #include <fmt/ranges.h>
 
