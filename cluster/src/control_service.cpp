@@ -12,10 +12,7 @@
 #include <tuple>
 #include <utility>
 
-namespace eam::cluster {
-
-
-namespace internal {
+namespace eam::cluster::internal {
 namespace {
 
 using namespace control;
@@ -51,8 +48,7 @@ node_info describe(node_runtime& node) {
   info.workers = health.workers;
   info.active_workers = health.active_workers;
   info.uptime_seconds = health.uptime_seconds;
-  info.peers = node.connected_peers();
-  std::sort(info.peers.begin(), info.peers.end());
+  info.peers = node.connected_peers();  // sorted
   info.messages_in = stats.messages_in;
   info.messages_out = stats.messages_out;
   info.bad_frames = stats.bad_frames;
@@ -170,5 +166,4 @@ void control_service::close() {
   for (auto& job : left) job(true);
 }
 
-}  // namespace internal
-}  // namespace eam::cluster
+}  // namespace eam::cluster::internal
