@@ -141,6 +141,11 @@ zone = "eu-1"
     watching->wait(60s);
     CHECK(watching->status() == 128 + SIGTERM);
     CHECK(ctl.run({"deploy", "b", "b"})->status() == 2);  // a node named twice
+    CHECK(ctl.run({"--timeout", "0", "nodes"})->status() == 2);
+    command_run no_seed(EAM_EAMCTL_PATH, {"nodes"});
+    no_seed.wait(60s);
+    CHECK(no_seed.status() == 2);
+    CHECK(no_seed.err().find("no seed to join through") != std::string::npos);
 
     // Every eamctl run above left: a and b count none of them connected, only the one asking
     // now (each run's node left before some node had dialled it back, and stayed "connected"

@@ -5,8 +5,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <optional>
 #include <random>
 #include <thread>
 
@@ -64,7 +66,6 @@ std::string listen_address_for(const options& o) {
 }
 
 operator_node::operator_node(const options& o) : timeout_(o.timeout) {
-  if (o.seeds.empty()) throw command_error{"no seed to join through: give --seed HOST:PORT or set LIBEAM_SEED"};
   eam::cluster::node_config config;
   config.node_id = own_node_id();
   config.bind_address = listen_address_for(o);
@@ -84,14 +85,27 @@ operator_node::operator_node(const options& o) : timeout_(o.timeout) {
   if (!started) throw command_error{std::string("cannot start eamctl's node: ") + started.error_value().what()};
   node_ = std::move(started).value();
   node_->drain();  // placement passes over it; spawns by name and migrations to it are refused
-  // Another eamctl session is a member too, and may be all that answered so far: wait for a
-  // node of the cluster itself.
-  const auto deadline = std::chrono::steady_clock::now() + timeout_;
-  while (members().empty()) {
-    if (std::chrono::steady_clock::now() >= deadline)
+  // Wait for the seed's answer: its whole view, itself included, comes in one state exchange.
+  // What came first may be less: gossip from the seed about one member, or another eamctl
+  // session (a member too). A seed that advertises another address than the one dialled (a
+  // name, a NAT) is never matched: a second after any node of the cluster answered, that does.
+  const auto now = std::chrono::steady_clock::now();
+  const auto deadline = now + timeout_;
+  std::optional<std::chrono::steady_clock::time_point> heard_at;
+  for (;;) {
+    const std::vector<eam::cluster::member> known = members();
+    const bool seed_answered = std::any_of(known.begin(), known.end(), [&](const eam::cluster::member& m) {
+      return std::find(o.seeds.begin(), o.seeds.end(), m.address) != o.seeds.end();
+    });
+    const auto t = std::chrono::steady_clock::now();
+    if (!known.empty() && !heard_at) heard_at = t;
+    if (seed_answered || (heard_at && t - *heard_at >= std::chrono::seconds(1))) break;
+    if (t >= deadline) {
+      if (heard_at) break;
       throw command_error{"no member answered through the seeds within " + std::to_string(timeout_.count()) +
                           " ms (is the seed running, and is the cookie the cluster's?)"};
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
 }
 

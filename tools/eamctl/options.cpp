@@ -80,6 +80,10 @@ options parse_options(int argc, char** argv) {
   }
   if (o.seeds.empty())
     if (const char* seed = std::getenv("LIBEAM_SEED"); seed != nullptr && *seed != '\0') o.seeds.emplace_back(seed);
+  if (o.timeout.count() == 0) throw usage_error{"--timeout takes a positive number of milliseconds"};
+  if (o.command == "top" && o.interval.count() == 0) throw usage_error{"--interval takes a positive number of milliseconds"};
+  if (!o.show_help && o.command != "start" && !o.command.empty() && o.seeds.empty())
+    throw usage_error{"no seed to join through: give --seed HOST:PORT or set LIBEAM_SEED"};
   return o;
 }
 
