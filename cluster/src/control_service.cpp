@@ -32,11 +32,12 @@ node_info describe(node_runtime& node) {
   node_info info;
   info.node_id = node.id();
   info.address = node.address();
-  for (const member& m : node.members(false)) {
-    if (m.id != node.id()) continue;
-    info.roles = m.roles;
-    info.metadata = m.metadata;
-  }
+  for (const member& m : node.members(false))
+    if (m.id == node.id()) {
+      info.roles = m.roles;
+      info.metadata = m.metadata;
+      break;
+    }
   info.pid = ::getpid();
   info.health = health_name(health.status);
   info.health_message = health.message;
@@ -96,26 +97,22 @@ control_service::control_service(node_runtime& node) : node_(node) {
           return drain_reply{node_.draining()};
         },
         [this, &ctx](migrate_request& r) -> migrate_reply {
-          auto answer = std::make_shared<reply_handle>(ctx.take_reply());
-          run_blocking([this, answer, r = std::move(r)](bool stopping) {
-            if (stopping) return answer->fail(error(cluster_errc::node_stopped, node_.id()));
+          answer_later<migrate_reply>(ctx, [this, r = std::move(r)]() -> result<migrate_reply> {
             const std::optional<actor_ref> found = node_.system().whereis(r.name);
-            if (!found) return answer->fail(error(errc::registry_lookup_failed, r.name + " on " + node_.id()));
+            if (!found) return error(errc::registry_lookup_failed, r.name + " on " + node_.id());
             result<actor_ref> moved = node_.migrate(*found, r.to, migration_limits(r.timeout_ms));
-            if (!moved) return answer->fail(moved.error_value());
-            answer->reply(migrate_reply{std::move(moved).value()});
+            if (!moved) return moved.error_value();
+            return migrate_reply{std::move(moved).value()};
           });
           return {};
         },
         [this, &ctx](migrate_all_request& r) -> migrate_all_reply {
-          auto answer = std::make_shared<reply_handle>(ctx.take_reply());
-          run_blocking([this, answer, r = std::move(r)](bool stopping) {
-            if (stopping) return answer->fail(error(cluster_errc::node_stopped, node_.id()));
+          answer_later<migrate_all_reply>(ctx, [this, r = std::move(r)]() -> result<migrate_all_reply> {
             if (r.drain) node_.set_draining(true);
             const migrate_all_result done = node_.migrate_all(r.to, migration_limits(r.timeout_ms));
             migrate_all_reply reply{done.migrated, done.failed, {}};
             for (const error& e : done.errors) reply.errors.emplace_back(e.what());
-            answer->reply(std::move(reply));
+            return reply;
           });
           return {};
         },
@@ -126,6 +123,18 @@ control_service::control_service(node_runtime& node) : node_(node) {
           return {};
         },
     };
+  });
+}
+
+template <class Reply, class Work>
+void control_service::answer_later(actor_context& ctx, Work work) {
+  auto answer = std::make_shared<reply_handle>(ctx.take_reply());
+  run_blocking([this, answer, work = std::move(work)](bool stopping) {
+    result<Reply> done = stopping ? result<Reply>(error(cluster_errc::node_stopped, node_.id())) : work();
+    if (done)
+      answer->reply(std::move(done).value());
+    else
+      answer->fail(done.error_value());
   });
 }
 

@@ -2,6 +2,8 @@
 // The node's control service (control.hpp): the "eam.control" actor, which answers what it can
 // at once, and the thread that runs the requests that block (a migration blocks for its target
 // node's answers, which no worker may do).
+#include <eam/engine/fwd.hpp>
+
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -25,6 +27,10 @@ class control_service {
   void close();
 
  private:
+  /// Takes the reply of the call `ctx` handles and answers it from the service's thread with
+  /// what `work` (result<Reply>()) returns there, or node_stopped when the node shut down first.
+  template <class Reply, class Work>
+  void answer_later(actor_context& ctx, Work work);
   /// Runs `job` on the service's thread (started on first use), after those queued before;
   /// `stopping` is true when the node shut down first and the job should only answer.
   void run_blocking(std::function<void(bool stopping)> job);

@@ -16,11 +16,14 @@ namespace {
 
 // A control call's answer, or command_error naming the node and what failed.
 template <class Reply, class Request>
-Reply ask(operator_node& op, const std::string& node, Request request, std::chrono::milliseconds timeout) {
-  ctl::control_ref control = op.control_of(node);
+Reply ask(const ctl::control_ref& control, const std::string& node, Request request, std::chrono::milliseconds timeout) {
   auto answer = control.call(std::move(request), timeout).get();
   if (!answer) throw command_error{node + ": " + answer.error_value().what()};
   return std::move(answer).value();
+}
+template <class Reply, class Request>
+Reply ask(operator_node& op, const std::string& node, Request request, std::chrono::milliseconds timeout) {
+  return ask<Reply>(op.control_of(node), node, std::move(request), timeout);
 }
 
 // A migration's own timeout, and the call's wait a little longer than it, so that the node's
@@ -136,10 +139,11 @@ int run_stop(operator_node& op, const std::string& node) {
 int run_top(operator_node& op, const std::string& node, std::uint32_t limit, std::chrono::milliseconds interval,
             std::uint32_t count) {
   const bool terminal = ::isatty(STDOUT_FILENO) != 0;
+  const ctl::control_ref control = op.control_of(node);  // looked up once, asked every refresh
   for (std::uint32_t shown = 0; count == 0 || shown < count; ++shown) {
     if (shown != 0) std::this_thread::sleep_for(interval);
-    const auto info = ask<ctl::node_info>(op, node, ctl::info_request{}, op.timeout());
-    const auto list = ask<ctl::actor_list>(op, node, ctl::actors_request{limit}, op.timeout());
+    const auto info = ask<ctl::node_info>(control, node, ctl::info_request{}, op.timeout());
+    const auto list = ask<ctl::actor_list>(control, node, ctl::actors_request{limit}, op.timeout());
     if (terminal) fmt::print("\033[H\033[2J");  // a screen of its own each time
     fmt::print("{}  {}{}  up {:.0f} s  workers {}/{}  actors {} ({} busy)  queued {}  longest {}  peers {}\n",
                info.node_id, info.health, info.health_message.empty() ? "" : " (" + info.health_message + ")",

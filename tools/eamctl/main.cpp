@@ -2,8 +2,7 @@
 #include "commands.hpp"
 #include "operator_node.hpp"
 #include "options.hpp"
-
-#include <signal.h>
+#include "stop_signals.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -24,16 +23,9 @@ namespace {
 std::mutex session_lock;
 eam::cluster::node* session_node = nullptr;
 
-sigset_t stop_signals() {
-  sigset_t set;
-  sigemptyset(&set);
-  for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&set, sig);
-  return set;
-}
-
 void end_on_signal() {
   std::thread([] {
-    const sigset_t set = stop_signals();
+    const sigset_t set = eamctl::stop_signals();
     int sig = 0;
     if (sigwait(&set, &sig) != 0) return;
     const std::lock_guard held(session_lock);
@@ -102,7 +94,7 @@ int run(const eamctl::options& o) {
 int main(int argc, char** argv) {
   // The operator reads the command's output; the node's own info lines would bury it.
   ::setenv("EAM_LOG_LEVEL", "warn", 0);
-  const sigset_t signals = stop_signals();
+  const sigset_t signals = eamctl::stop_signals();
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   try {
     const eamctl::options o = eamctl::parse_options(argc, argv);

@@ -3,13 +3,12 @@
 // names and groups, and the shape a program's own main takes (load_node_config, start_node,
 // wait_for_shutdown).
 #include "commands.hpp"
+#include "stop_signals.hpp"
 
 #include <eam/cluster/config_file.hpp>
 
 #include <fmt/core.h>
 #include <fmt/ranges.h>
-
-#include <signal.h>
 
 #include <chrono>
 #include <cstdio>
@@ -25,13 +24,11 @@ int run_start(const std::string& config_path) {
   // SIGINT, SIGTERM and SIGHUP are blocked in every thread (main does it before anything
   // starts, and the node's threads inherit the mask) and taken here by sigtimedwait: a signal
   // stops the node gracefully instead of killing the process.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&stop_signals, sig);
+  const sigset_t signals = stop_signals();
   const auto signalled = [&](long wait_ns) {
     const timespec wait{0, wait_ns};
     siginfo_t info;
-    return sigtimedwait(&stop_signals, &info, &wait) > 0;
+    return sigtimedwait(&signals, &info, &wait) > 0;
   };
   // The ready condition is waited for here, in slices, so that a signal is heard meanwhile.
   const std::optional<eam::cluster::cluster_condition> ready = std::move(config.ready);
