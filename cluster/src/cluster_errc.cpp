@@ -15,6 +15,7 @@ std::string_view cluster_code_name(int code) noexcept {
     case eam::cluster::cluster_errc::same_node: return "same_node";
     case eam::cluster::cluster_errc::node_draining: return "node_draining";
     case eam::cluster::cluster_errc::undecodable_payload: return "undecodable_payload";
+    case eam::cluster::cluster_errc::node_id_in_use: return "node_id_in_use";
   }
   return "unknown";
 }

@@ -282,6 +282,8 @@ decode_outcome decode_frame(std::span<const std::byte> frame, frame_visitor& v) 
       case frame_kind::names:
       case frame_kind::groups:
         return {0, true, "a membership or registry frame where only a hello is accepted"};
+      case frame_kind::refused:
+        return {0, true, "a refusal sent to a listener"};
       case frame_kind::heartbeat:
         if (size != 2) return {0, true, "a heartbeat with a body"};
         v.on_heartbeat();
@@ -346,6 +348,43 @@ void pack_hello(frame_buffer& out, const hello& h) {
   pk.pack(h.node);
   pk.pack(h.incarnation);
   pk.pack(h.address);
+}
+
+void pack_refusal(frame_buffer& out, const refusal& r) {
+  write_header(out, frame_kind::refused);
+  packer pk(out);
+  pk.pack_array(3);
+  pk.pack(static_cast<std::uint8_t>(r.reason));
+  pk.pack(r.by);
+  pk.pack(r.address);
+}
+
+decode_outcome decode_refusal(std::span<const std::byte> frame, refusal& out) {
+  if (frame.size() < 2) return {0, true, "a frame shorter than its header"};
+  if (static_cast<std::uint8_t>(frame[0]) != wire_version) return {0, true, "unknown wire version"};
+  if (static_cast<frame_kind>(frame[1]) != frame_kind::refused) return {0, true, "a frame other than a refusal from a listener"};
+  const auto* data = reinterpret_cast<const char*>(frame.data());
+  std::size_t offset = 2;
+  try {
+    msgpack::object_handle h = msgpack::unpack(data, frame.size(), offset, nullptr, nullptr, item_limits);
+    if (offset != frame.size()) return {0, true, "bytes after a refusal"};
+    const msgpack::object& o = h.get();
+    if (o.type != msgpack::type::ARRAY || o.via.array.size != 3) return {0, true, "a refusal is not a triple"};
+    if (u64(o.via.array.ptr[0]) != static_cast<std::uint8_t>(refusal_reason::node_id_in_use))
+      return {0, true, "a refusal of an unknown reason"};
+    refusal r{refusal_reason::node_id_in_use, std::string(str(o.via.array.ptr[1])), std::string(str(o.via.array.ptr[2]))};
+    if (!printable(r.by, 200)) return {0, true, "a refusal's node id is empty, too long or not printable"};
+    if (!printable(r.address, 255) || !looks_like_host_port(r.address))
+      return {0, true, "a refusal's address is not host:port"};
+    out = std::move(r);
+    return {};
+  } catch (const bad_item& e) {
+    return {0, true, e.what()};
+  } catch (const msgpack::unpack_error& e) {
+    return {0, true, std::string("undecodable msgpack: ") + e.what()};
+  } catch (const std::bad_alloc&) {
+    return {0, true, "out of memory while decoding"};
+  }
 }
 
 void pack_cast(packer& pk, std::uint64_t target, const wire_type& t, const void* payload) {

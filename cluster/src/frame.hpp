@@ -17,6 +17,8 @@
 //   gossip_state  a membership state exchange      rekey_request  a key fingerprint
 //   rekey_barrier nothing                          names  a registry message (names_wire.hpp)
 //   groups  a process groups message (groups_wire.hpp)
+//   refused    [reason, refusing node id, address]: a listener's answer to a hello it refused,
+//              sent back on that connection (the only frame a listener sends to a dialler)
 //
 // Everything here is untrusted input: the decoder caps sizes and depth (msgpack unpack_limit),
 // checks every shape, and stops a frame at its first bad item (what follows cannot be framed).
@@ -48,6 +50,7 @@ enum class frame_kind : std::uint8_t {
   rekey_barrier = 7,  // "nothing more from me on this connection: I reconnect with your new key"
   names = 8,          // the distributed registry (names_wire.hpp) after the two bytes
   groups = 9,         // distributed process groups (groups_wire.hpp) after the two bytes
+  refused = 10,       // a listener refused the dialler's hello (refusal below); read by diallers only
 };
 enum class item_kind : std::uint8_t {
   cast = 0,
@@ -70,6 +73,23 @@ struct hello {
   std::uint64_t incarnation = 0;
   std::string address;
 };
+
+/// Why a listener refused a hello. A node of an older version never reads what comes back on
+/// its dialled connections, so a new reason needs no new wire version.
+enum class refusal_reason : std::uint8_t {
+  /// The listener is connected to another life of the dialler's node id, heard from lately:
+  /// `address` is where that one is.
+  node_id_in_use = 1,
+};
+
+struct refusal {
+  refusal_reason reason = refusal_reason::node_id_in_use;
+  std::string by;       ///< the refusing node's id
+  std::string address;  ///< by reason: where the node id's holder is
+};
+/// A refused frame is far smaller (a node id of at most 200 bytes, an address of at most 255):
+/// a dialler's connection takes nothing larger (ZMQ_MAXMSGSIZE).
+inline constexpr std::size_t refusal_frame_max_bytes = 1024;
 
 /// A signature by wire names (reply empty for a cast).
 using wire_signature = std::pair<std::string, std::string>;
@@ -130,6 +150,10 @@ using detail::frame_buffer;
 
 void write_header(frame_buffer& out, frame_kind kind);
 void pack_hello(frame_buffer& out, const hello& h);
+void pack_refusal(frame_buffer& out, const refusal& r);
+/// Decodes a refused frame (what a dialled connection carries back). Never throws; `bad` with
+/// its reason for anything else or a malformed one.
+decode_outcome decode_refusal(std::span<const std::byte> frame, refusal& out);
 void pack_cast(packer& pk, std::uint64_t target, const wire_type& t, const void* payload);
 void pack_call(packer& pk, std::uint64_t target, std::uint64_t request, const wire_type& t, const void* payload);
 void pack_reply(packer& pk, std::uint64_t request, const wire_type& t, const void* payload);

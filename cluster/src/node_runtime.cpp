@@ -287,6 +287,8 @@ node_runtime::node_runtime(node_config config) : config_(std::move(config)), log
   swim_->join(config_.seeds, swim_now());
   after_membership_change();
   system_->add_health_check("cluster", [this] {
+    if (std::string refused = refusal_text(); !refused.empty())
+      return component_health{health_status::unhealthy, std::move(refused)};
     if (draining()) return component_health{health_status::degraded, "draining"};
     const auto connected = connected_peers().size();
     if (!config_.seeds.empty() && connected == 0)
@@ -408,6 +410,10 @@ link& node_runtime::dial(const std::string& address, bool configured, std::strin
   set_int(l.dealer, ZMQ_SNDHWM, send_high_water_frames);
   set_int(l.dealer, ZMQ_RECONNECT_IVL, 100);
   set_int(l.dealer, ZMQ_RECONNECT_IVL_MAX, 1000);
+  // A listener sends a dialler nothing but a refusal (a few hundred bytes): anything larger
+  // ends the connection in ZeroMQ itself.
+  const std::int64_t max_answer = refusal_frame_max_bytes;
+  zmq_setsockopt(l.dealer, ZMQ_MAXMSGSIZE, &max_answer, sizeof max_answer);
   if (secure_) {
     // This node's primary key pair as the client; the listener's public key is that of the
     // keyring entry this link tries (the primary first, the next one after a refusal).
@@ -448,6 +454,10 @@ void node_runtime::send_hello(link& l) {
 }
 
 void node_runtime::close_link(link& l, int linger_ms) {
+  {
+    std::lock_guard lock(refusals_lock_);
+    refusals_.erase(l.address);  // a new link to the address says hello again
+  }
   close_gate(l);
   l.stalled.close_all();
   if (l.dealer != nullptr) {
@@ -657,6 +667,7 @@ void node_runtime::on_hello(const std::string& routing_id, hello&& h) {
       note_bad_frame(routing_id, "a hello of node " + h.node + " (another life, at " + h.address +
                                      ") while it is connected and heard from, at " + known->address +
                                      ": refused (node ids must be unique)");
+      send_refusal(routing_id, refusal{refusal_reason::node_id_in_use, config_.node_id, known->address});
       given_up_.insert(routing_id);  // what else it sends is dropped quietly
       if (!gone) {
         std::string node = h.node;  // the key apart: an assignment evaluates its right side first
@@ -703,6 +714,10 @@ void node_runtime::on_hello(const std::string& routing_id, hello&& h) {
   out->flush_again = true;  // what was sent to it while it was pending waits in its buffer
   open_gate_if_plain(*out);
   peers_changed_.notify_all();
+  {
+    std::lock_guard lock(refusals_lock_);
+    std::erase_if(refusals_, [&](const auto& r) { return r.second.by == p->node; });  // it took this node
+  }
   log_.info("node {} ({}) connected", p->node, p->address);
   emit_peer_event("libeam.cluster.peer_connected", config_.node_id, *p, "hello");
   send_syncs(p);
@@ -847,8 +862,56 @@ void node_runtime::read_link_events() {
   // read_monitor may close a link (and dial it again): walk by index, never past a closed one.
   for (std::size_t i = 0; i < links_.size();) {
     link* l = links_[i].get();
+    if (!l->to && l->dealer != nullptr) read_refusals(*l);
     if (read_monitor(*l)) ++i;  // else links_[i] is another link now (or none): look at it next
   }
+}
+
+void node_runtime::read_refusals(link& l) {
+  for (int n = 0; n < 16; ++n) {  // one a hello: a handful at most
+    zmq_msg_t frame;
+    zmq_msg_init(&frame);
+    if (zmq_msg_recv(&frame, l.dealer, ZMQ_DONTWAIT) < 0) {
+      zmq_msg_close(&frame);
+      return;
+    }
+    refusal r;
+    const decode_outcome out =
+        decode_refusal({static_cast<const std::byte*>(zmq_msg_data(&frame)), zmq_msg_size(&frame)}, r);
+    zmq_msg_close(&frame);
+    if (out.bad) {
+      note_bad_frame(l.address, out.why);
+      continue;
+    }
+    {
+      std::lock_guard lock(refusals_lock_);
+      refusals_[l.address] = r;
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (now - refusal_logged_ >= log_interval) {  // each new connection is refused again: once a minute
+      refusal_logged_ = now;
+      log_.error("node id {} is in use: node {} (at {}) refused this node, being connected to another node {} at {}; "
+                 "this one stays out of the cluster until that one is gone",
+                 config_.node_id, r.by, l.address, config_.node_id, r.address);
+    }
+  }
+}
+
+void node_runtime::send_refusal(const std::string& routing_id, const refusal& r) {
+  frame_buffer frame;
+  pack_refusal(frame, r);
+  // Back on the connection the hello came on (its DEALER reads it); a connection gone since is
+  // dropped by ZeroMQ, which is all a refusal needs.
+  if (zmq_send(router_, routing_id.data(), routing_id.size(), ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0)
+    zmq_send(router_, frame.data(), frame.size(), ZMQ_DONTWAIT);
+}
+
+std::string node_runtime::refusal_text() const {
+  std::lock_guard lock(refusals_lock_);
+  if (refusals_.empty()) return {};
+  const refusal& r = refusals_.begin()->second;
+  return "node id " + config_.node_id + " is in use: node " + r.by + " refused this node, being connected to " +
+         "another node " + config_.node_id + " at " + r.address;
 }
 
 bool node_runtime::read_monitor(link& l) {
@@ -884,6 +947,10 @@ bool node_runtime::read_monitor(link& l) {
     if (id == ZMQ_EVENT_DISCONNECTED && l.to && !rekeying) {
       peer_down(l.to, "connection lost");  // closes this link: stop reading it
       return false;
+    }
+    if (id == ZMQ_EVENT_DISCONNECTED && !l.to) {
+      std::lock_guard lock(refusals_lock_);
+      refusals_.erase(l.address);  // the next connection's hello may be taken
     }
     // A link whose node has not greeted back: ZeroMQ dials again by itself, and reaches
     // whatever listens at the address then. Its hello went out on the connection that ended
@@ -2105,8 +2172,11 @@ result<void> node_runtime::wait_for_cluster(const cluster_condition& condition) 
       members_changed_.wait_for(lock, condition.timeout, [&] { return members_closed_ || holds(); });
   if (holds()) return {};
   if (done) return error(cluster_errc::node_stopped, "the node shut down while waiting for the cluster");
-  return error(errc::timeout, "wait_for_cluster: timeout " + std::to_string(condition.timeout.count()) +
-                                  " ms passed; missing " + missing);
+  std::string what = "wait_for_cluster: timeout " + std::to_string(condition.timeout.count()) +
+                     " ms passed; missing " + missing;
+  if (std::string refused = refusal_text(); !refused.empty())
+    return error(cluster_errc::node_id_in_use, what + ": " + refused);
+  return error(errc::timeout, std::move(what));
 }
 
 void node_runtime::set_metadata(std::map<std::string, std::string> metadata) {

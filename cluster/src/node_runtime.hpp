@@ -174,6 +174,13 @@ class node_runtime final : public ref_resolver,
   void read_link_events();
   /// False when the link was closed (its peer went down).
   bool read_monitor(link& l);
+  /// Reads what the listener sent back on a link whose node has not greeted back: a refusal of
+  /// this node's hello, the only frame a listener sends a dialler.
+  void read_refusals(link& l);
+  /// The listener's side: tells the connection `routing_id` why its hello was refused.
+  void send_refusal(const std::string& routing_id, const refusal& r);
+  /// What a standing refusal says, for health and wait_for_cluster (any thread); none: empty.
+  std::string refusal_text() const;
   void read_router_monitor();
   /// What flush did: frames handed to ZeroMQ, and whether it gave the peer's frames back
   /// because a command posted before they were queued has not run yet.
@@ -323,6 +330,13 @@ class node_runtime final : public ref_resolver,
     hello greeting;
   };
   std::unordered_map<std::string, contender> contenders_;  // by node id
+  // The other side of it: refusals of this node's own hello that stand, by the address of the
+  // link that got one, until that connection ends (the next one says hello again) or the
+  // refusing node greets this one (it took this node as its contender). Written on the I/O
+  // thread, read by health and wait_for_cluster.
+  mutable std::mutex refusals_lock_;
+  std::map<std::string, refusal> refusals_;
+  std::chrono::steady_clock::time_point refusal_logged_{};  // I/O thread
   void adopt_contender(const std::string& node);
   int next_monitor_ = 0;
   std::chrono::steady_clock::time_point last_expiry_check_ = std::chrono::steady_clock::now();

@@ -133,6 +133,18 @@ zone = "eu-1"
     CHECK(refused->status() == 1);
     CHECK(refused->err().find("no member answered") != std::string::npos);
 
+    // A second node under a's id, joining through b: b refuses it and tells it why, which its
+    // health says (it runs alone meanwhile; before, it said "healthy" without a word).
+    child_node dup = eamctl_start(folder.write("dup.toml", "node_id = \"a\"\ncookie_file = \"cookie\"\nseeds = [\"" +
+                                                              b.address() + "\"]\n"));
+    const std::vector<std::string> in_use = {
+        "health          unhealthy (cluster: node id a is in use: node b refused this node, being connected to "
+        "another node a at " + a.address() + ")"};
+    CHECK(eventually([&] {
+      return lines_starting(eamctl_session{dup.address(), cookie}.run({"info", "a"})->out(), "health ") == in_use;
+    }, 60s));
+    CHECK(dup.terminate());
+
     // A signal ends a session with a graceful leave (status 128 + the signal): top runs until
     // then.
     auto watching = ctl.start({"top", "a", "--interval", "50"});

@@ -237,4 +237,49 @@ TEST_SUITE("cluster.frame_decode") {
     REQUIRE(d.reasons.size() == 1);
     CHECK(d.reasons[0].find("shape") != std::string::npos);
   }
+
+  TEST_CASE("a refusal comes back as it was packed, and a listener takes none as a frame") {
+    frame_buffer packed;
+    pack_refusal(packed, refusal{refusal_reason::node_id_in_use, "node-b", "127.0.0.1:4371"});
+    const auto as_span = [](const std::string& b) {
+      return std::span(reinterpret_cast<const std::byte*>(b.data()), b.size());
+    };
+    const std::string bytes(reinterpret_cast<const char*>(packed.data()), packed.size());
+    refusal r;
+    const decode_outcome out = decode_refusal(as_span(bytes), r);
+    CHECK_FALSE(out.bad);
+    CHECK(r.by == "node-b");
+    CHECK(r.address == "127.0.0.1:4371");
+
+    frame_bytes at_listener;
+    at_listener.bytes = bytes;
+    const decoded d = decode(at_listener);
+    CHECK(d.outcome.bad);
+    CHECK(d.outcome.why == "a refusal sent to a listener");
+    CHECK(d.seen.empty());
+
+    // Each malformed one is refused with its reason, and nothing is taken from it.
+    const std::string head{static_cast<char>(wire_version), static_cast<char>(frame_kind::refused)};
+    const std::vector<std::pair<std::string, std::string>> bad = {
+        {std::string{static_cast<char>(wire_version), static_cast<char>(frame_kind::hello)} + bytes.substr(2),
+         "a frame other than a refusal from a listener"},
+        {head + "\x92\x01\xa1x", "a refusal is not a triple"},
+        {head + "\x93\x02\xa1x\xa3h:1", "a refusal of an unknown reason"},
+        {head + "\x93\x01\xa0\xa3h:1", "a refusal's node id is empty, too long or not printable"},
+        {head + "\x93\x01\xa2x\n\xa3h:1", "a refusal's node id is empty, too long or not printable"},
+        {head + "\x93\x01\xa1x\xa1h", "a refusal's address is not host:port"},
+        {head + "\x93\x01\x01\xa3h:1", "a text field is not a string"},
+        {head + "\x93\x01\xa1x\xa3h:1" + std::string(1, '\0'), "bytes after a refusal"},
+        {head + "\x93\x01\xa1x\xa3h:", "undecodable msgpack: insufficient bytes"},
+        {head, "undecodable msgpack: insufficient bytes"},
+    };
+    for (const auto& [input, why] : bad) {
+      CAPTURE(why);
+      refusal untouched{refusal_reason::node_id_in_use, "kept", "kept:1"};
+      const decode_outcome o = decode_refusal(as_span(input), untouched);
+      CHECK(o.bad);
+      CHECK(o.why == why);
+      CHECK(untouched.by == "kept");
+    }
+  }
 }

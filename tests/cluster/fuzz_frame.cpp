@@ -8,9 +8,12 @@
 // reader (object_reader.hpp) and by msgpack::unpack, which must agree (object_reader_oracle.hpp). Refs decode as empty
 // refs (no node here); encoding a live ref throws, as it does without a node.
 //
+// The same bytes go to decode_refusal (what a dialled connection carries back), which must not
+// throw either and whose refusals must encode back to what it read.
+//
 // Seeds: EAM_FUZZ_WRITE_SEEDS=<dir> eam_fuzz_frame  writes the valid frames of
-// tests/cluster/fuzz_corpus/ (hello, heartbeat, leave, data frames with every item kind and the
-// payload types below) and exits.
+// tests/cluster/fuzz_corpus/ (hello, heartbeat, leave, refused, data frames with every item kind
+// and the payload types below) and exits.
 #include "frame.hpp"
 #include "object_reader_oracle.hpp"
 #include "skip_value.hpp"
@@ -322,6 +325,11 @@ void write_seeds(const std::string& dir) {
     write_header(f, frame_kind::leave);
     write_file(dir, "leave", f);
   }
+  {
+    frame_buffer f;
+    pack_refusal(f, refusal{refusal_reason::node_id_in_use, "node-b", "127.0.0.1:4371"});
+    write_file(dir, "refused", f);
+  }
   {  // one of every item kind
     frame_buffer f;
     write_header(f, frame_kind::data);
@@ -478,6 +486,23 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::abort();
   }
   if (out.bad == out.why.empty()) fuzz::fail("a bad frame without a reason, or a reason without a bad frame");
+  refusal r;
+  decode_outcome refused;
+  try {
+    refused = decode_refusal(std::span(reinterpret_cast<const std::byte*>(data), size), r);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "fuzz_frame: decode_refusal threw: %s\n", e.what());
+    std::abort();
+  }
+  if (refused.bad == refused.why.empty()) fuzz::fail("a bad refusal without a reason, or a reason without a bad one");
+  if (!refused.bad) {
+    frame_buffer again;
+    pack_refusal(again, r);
+    refusal back;
+    if (decode_refusal(std::span(reinterpret_cast<const std::byte*>(again.data()), again.size()), back).bad ||
+        back.by != r.by || back.address != r.address || again.size() > refusal_frame_max_bytes)
+      fuzz::fail("a refusal does not encode back to what was read");
+  }
   if (size >= 2 && data[0] == wire_version && data[1] == static_cast<std::uint8_t>(frame_kind::data)) {
     if (visitor.calls != out.items) fuzz::fail("the items counted are not the items visited");
   } else if (out.items != 0 || visitor.calls != (out.bad ? 0u : 1u)) {

@@ -47,9 +47,15 @@ int run_start(const std::string& config_path) {
       auto held = node->wait_for_cluster(slice);
       if (held) break;
       if (signalled(0)) return 0;  // the node leaves as it goes
-      if (std::chrono::steady_clock::now() >= deadline)
-        throw command_error{"the cluster was not ready within " + std::to_string(ready->timeout.count()) + " ms: " +
-                            held.error_value().context()};
+      if (std::chrono::steady_clock::now() >= deadline) {
+        // What is missing, without the slice's own timeout; the code tells a cluster not there
+        // yet (timeout) from one that refuses this node (node_id_in_use).
+        const std::string& why = held.error_value().context();
+        const auto missing = why.find("missing ");
+        throw command_error{fmt::format("the cluster was not ready within {} ms ({}): {}", ready->timeout.count(),
+                                        held.error_value().code().name(),
+                                        missing == std::string::npos ? why : why.substr(missing))};
+      }
     }
   }
   fmt::print("started {} at {}\n", node->id(), node->address());

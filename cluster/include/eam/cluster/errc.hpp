@@ -41,6 +41,11 @@ enum class cluster_errc : std::uint8_t {
   /// (or the call whose answer it was) fails with this; the context says which, and what
   /// followed it in its frame arrives as usual.
   undecodable_payload = 12,
+  /// Another node of this node's id is connected to the cluster and heard from: the nodes this
+  /// one dialled refuse it (the one connected first stays, as Erlang refuses a second node of a
+  /// name) and take it once that one is gone. The context says which node refused and where
+  /// the other one is. From wait_for_cluster, whose condition then cannot hold.
+  node_id_in_use = 13,
 };
 
 }  // namespace eam::cluster
