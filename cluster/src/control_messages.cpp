@@ -17,6 +17,8 @@ void register_control_messages() {
   register_message<migrate_all_reply>("eam.control.migrate_all_reply");
   register_message<stop_request>("eam.control.stop_request");
   register_message<stop_reply>("eam.control.stop_reply");
+  register_message<members_request>("eam.control.members_request");
+  register_message<member_list>("eam.control.member_list");
 }
 
 }  // namespace eam::cluster::control

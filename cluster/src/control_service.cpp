@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <memory>
 #include <tuple>
+#include <unordered_set>
 #include <utility>
 
 namespace eam::cluster::internal {
@@ -58,9 +59,17 @@ node_info describe(node_runtime& node) {
   return info;
 }
 
-actor_list list_actors(actor_system& system, std::uint32_t limit) {
-  std::vector<actor_info> all = system.actors();
+actor_list list_actors(const node_runtime& node, std::uint32_t limit) {
+  std::vector<actor_info> all = node.system().actors();
   actor_list out;
+  // A node keeps a proxy of every remote actor it holds a ref to: thousands, which would bury
+  // its own actors.
+  const std::unordered_set<std::uint64_t> proxies = node.proxy_ids();
+  std::erase_if(all, [&](const actor_info& a) {
+    if (!proxies.contains(a.id)) return false;
+    ++out.proxies;
+    return true;
+  });
   out.total = all.size();
   // Busiest first: counted queues by length, then busy actors whose queue is not counted,
   // then the idle.
@@ -91,7 +100,14 @@ control_service::control_service(node_runtime& node) : node_(node) {
   node_.system().spawn({.name = std::string(service_name)}, [this](actor_context& ctx) {
     return behavior{
         [this](info_request) { return describe(node_); },
-        [this](const actors_request& r) { return list_actors(node_.system(), r.limit); },
+        [this](const actors_request& r) { return list_actors(node_, r.limit); },
+        [this](members_request) {
+          member_list list;
+          for (member& m : node_.members(true))
+            list.members.push_back(member_row{std::move(m.id), std::string(to_string(m.status)), std::move(m.address),
+                                              std::move(m.roles), m.incarnation});
+          return list;
+        },
         [this](const drain_request& r) {
           node_.set_draining(r.drain);
           return drain_reply{node_.draining()};

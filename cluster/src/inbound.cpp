@@ -30,13 +30,13 @@ class inbound_call final : public reply_receiver {
     scoped_ref_resolver resolve(runtime_);
     try {
       if (const error* e = m.get_if<error>()) {
-        (void)to_->enqueue([&](packer& pk) { pack_reply_error(pk, request_, *e); });
+        (void)to_->enqueue_answer([&](packer& pk) { pack_reply_error(pk, request_, *e); });
       } else if (const wire_type* t = find_wire_type(m.type())) {
-        (void)to_->enqueue([&](packer& pk) { pack_reply(pk, request_, *t, m.data()); });
+        (void)to_->enqueue_answer([&](packer& pk) { pack_reply(pk, request_, *t, m.data()); });
       } else {
         const error e(cluster_errc::type_not_registered,
                       "the answer's type " + std::string(m.type_name()) + " is not registered for the wire");
-        (void)to_->enqueue([&](packer& pk) { pack_reply_error(pk, request_, e); });
+        (void)to_->enqueue_answer([&](packer& pk) { pack_reply_error(pk, request_, e); });
       }
     } catch (const std::exception& ex) {  // the answer could not be encoded: say so instead
       try {
@@ -46,7 +46,7 @@ class inbound_call final : public reply_receiver {
         const error e(too_large != nullptr ? too_large->code() : error_code(cluster_errc::type_not_registered),
                       std::string("the answer could not be encoded: ") +
                           (too_large != nullptr ? too_large->context() : std::string(ex.what())));
-        (void)to_->enqueue([&](packer& pk) { pack_reply_error(pk, request_, e); });
+        (void)to_->enqueue_answer([&](packer& pk) { pack_reply_error(pk, request_, e); });
       } catch (...) {
       }
     }
@@ -70,7 +70,7 @@ const actor_ref& inbound::target(std::uint64_t id) {
 }
 
 void inbound::answer_error(std::uint64_t request, const error& e) {
-  (void)from_->enqueue([&](packer& pk) { pack_reply_error(pk, request, e); });
+  (void)from_->enqueue_answer([&](packer& pk) { pack_reply_error(pk, request, e); });
 }
 
 void inbound::on_hello(hello&& h) { runtime_.on_hello(routing_id_, std::move(h)); }
@@ -78,11 +78,13 @@ void inbound::on_hello(hello&& h) { runtime_.on_hello(routing_id_, std::move(h))
 void inbound::on_leave() { runtime_.peer_down(from_, "left"); }
 
 void inbound::on_cast(std::uint64_t id, message&& m) {
+  ++messages_;
   // A gone actor drops it, as a local cast to it would; a full bounded mailbox too.
   if (send(target(id), m) != cast_result::sent) runtime_.dropped_casts_.fetch_add(1, std::memory_order_relaxed);
 }
 
 void inbound::on_call(std::uint64_t id, std::uint64_t request, message&& m) {
+  ++messages_;
   const actor_ref& to = target(id);
   if (!to) {
     answer_error(request, error(errc::actor_not_found, "no such actor on node " + runtime_.id()));
@@ -92,6 +94,7 @@ void inbound::on_call(std::uint64_t id, std::uint64_t request, message&& m) {
 }
 
 void inbound::on_reply(std::uint64_t request, message&& m) {
+  ++messages_;
   if (reply_handle r = from_->take_call(request)) r.reply(std::move(m));  // an error value fails the call
 }
 
@@ -185,6 +188,7 @@ void inbound::on_lookup_reply(std::uint64_t request, std::uint64_t actor, std::s
 }
 
 void inbound::on_unknown_type(item_kind kind, std::uint64_t request, std::string_view wire_name) {
+  ++messages_;
   refuse(kind, request,
          error(cluster_errc::type_not_registered,
                "wire type " + std::string(wire_name) + " is not registered on node " + runtime_.id()));
@@ -192,6 +196,7 @@ void inbound::on_unknown_type(item_kind kind, std::uint64_t request, std::string
 
 void inbound::on_undecodable_payload(item_kind kind, std::uint64_t request, std::string_view wire_name,
                                      std::string_view why) {
+  ++messages_;
   refuse(kind, request,
          error(cluster_errc::undecodable_payload, "a " + std::string(wire_name) + " from node " + from_->node +
                                                       " could not be decoded on node " + runtime_.id() + ": " +

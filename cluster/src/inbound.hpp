@@ -40,6 +40,10 @@ class inbound final : public frame_visitor {
   inbound(node_runtime& runtime, std::shared_ptr<peer> from, const std::string& routing_id)
       : runtime_(runtime), from_(std::move(from)), routing_id_(routing_id) {}
 
+  /// The casts, calls and answers among the items visited (messages_in; the node's own items,
+  /// monitors, downs and lookups, are not counted, as the sender does not count them out).
+  [[nodiscard]] std::uint64_t messages() const noexcept { return messages_; }
+
   void on_hello(hello&& h) override;
   void on_heartbeat() override {}
   void on_leave() override;
@@ -76,6 +80,7 @@ class inbound final : public frame_visitor {
   const std::string& routing_id_;
   std::uint64_t last_target_ = 0;  // consecutive items to one actor look it up once
   actor_ref last_ref_;
+  std::uint64_t messages_ = 0;
 };
 
 }  // namespace eam::cluster::internal

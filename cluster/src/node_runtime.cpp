@@ -638,7 +638,7 @@ void node_runtime::on_frame(const std::string& routing_id, std::span<const std::
   }
   inbound visitor(*this, from, routing_id);
   const decode_outcome out = decode_frame(frame, visitor);
-  messages_in_.fetch_add(out.items, std::memory_order_relaxed);
+  messages_in_.fetch_add(visitor.messages(), std::memory_order_relaxed);
   if (out.bad) note_bad_frame(from->node, out.why);
 }
 
@@ -845,7 +845,8 @@ void node_runtime::stop_proxies_of(const std::shared_ptr<peer>& p) {
 
 void node_runtime::pending_peer_gone(const std::shared_ptr<peer>& p, std::string_view why) {
   p->go_down();  // its calls fail with transport_error; senders waiting for room go on
-  // Nothing queued for it ever left: its casts (all it counted but its calls) are dropped.
+  // Nothing queued for it ever left: its casts (all it counted but its calls: it never called
+  // this node, so it has no answers) are dropped.
   const std::uint64_t casts = p->messages_out() - p->calls_ever();
   if (casts != 0)
     cast_dropped("node " + p->node + " did not connect within connect_wait",
@@ -1439,6 +1440,14 @@ actor_ref node_runtime::proxy_for(const std::shared_ptr<peer>& p, std::uint64_t 
   (void)p->enqueue([&](packer& pk) { pack_monitor(pk, remote_id); });
   if (!unreferenced.empty()) end_unreferenced_proxies(unreferenced);
   return ref;
+}
+
+std::unordered_set<std::uint64_t> node_runtime::proxy_ids() const {
+  std::lock_guard lock(proxies_lock_);
+  std::unordered_set<std::uint64_t> ids;
+  ids.reserve(proxy_identity_.size());
+  for (const auto& [cell, identity] : proxy_identity_) ids.insert(identity.first);
+  return ids;
 }
 
 void node_runtime::proxies_left(std::size_t n) noexcept {

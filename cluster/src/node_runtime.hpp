@@ -84,6 +84,9 @@ class node_runtime final : public ref_resolver,
   ~node_runtime();
 
   actor_system& system() noexcept { return *system_; }
+  const actor_system& system() const noexcept { return *system_; }
+  /// The local ids of this node's proxies of remote actors now.
+  std::unordered_set<std::uint64_t> proxy_ids() const;
   const std::string& id() const noexcept { return config_.node_id; }
   std::uint16_t port() const noexcept { return port_; }
   std::string address() const;

@@ -57,6 +57,13 @@ class peer : public std::enable_shared_from_this<peer> {
     held_casts::release_for(*this);  // this thread's held casts go before it
     return enqueue_item(pack, 0);
   }
+  /// The same for the answer to one of the peer's calls (a value or an error), counted in
+  /// messages_out: the peer counts it in messages_in as it counted its call out.
+  template <class Pack>
+  bool enqueue_answer(Pack&& pack) {
+    held_casts::release_for(*this);  // this thread's held casts go before it
+    return enqueue_item(pack, 1);
+  }
   /// The same for a cast that a local actor sends, counted in messages_out. Inside a handler,
   /// the handler's casts to this node after its first are held on the thread and queued
   /// together (held_casts.hpp): true then, and a node gone by then counts them as dropped.
@@ -101,8 +108,8 @@ class peer : public std::enable_shared_from_this<peer> {
   /// throws std::bad_alloc (nothing was queued).
   bool queue_encoded(const char* items, std::size_t n, std::uint32_t casts);
   [[nodiscard]] send_gate& gate() const noexcept { return *gate_; }
-  /// The casts and calls of local actors queued for this peer (not the node's own items:
-  /// lookups, monitors, answers). Any thread, without the lock.
+  /// The casts, calls and answers to calls queued for this peer (not the node's own items:
+  /// lookups, monitors, downs). Any thread, without the lock.
   [[nodiscard]] std::uint64_t messages_out() const noexcept { return messages_out_.load(std::memory_order_relaxed); }
   /// The answer channel of call `request`, removed (empty when unknown: answered already, or
   /// a forged id).

@@ -70,9 +70,14 @@ TEST_SUITE("cluster.control") {
     held.cast(hold{});
     REQUIRE(entered_future.wait_for(30s) == std::future_status::ready);
     for (int i = 0; i < 3; ++i) held.cast(hold{});
+    // b holds a ref to an actor of a: its proxy there is counted apart, not listed.
+    const auto a_control = b->whereis<ctl::control_ref>("a", ctl::service_name).value();
 
     const auto all = control.call(ctl::actors_request{}).get().value();
-    CHECK(all.total == b->system().actor_count());
+    CHECK(all.proxies == 1);
+    CHECK(all.total + all.proxies == b->system().actor_count());
+    CHECK(std::none_of(all.actors.begin(), all.actors.end(),
+                       [&](const ctl::actor_row& r) { return r.id == a_control.id(); }));
     CHECK(all.actors.size() == all.total);
     REQUIRE_FALSE(all.actors.empty());
     CHECK(all.actors[0].name == "held");
@@ -138,5 +143,13 @@ TEST_SUITE("cluster.control") {
     CHECK(eventually([&] { return a->peers().empty(); }, 30s));
     // A stopped node's control service is gone with it.
     CHECK_FALSE(a->whereis<ctl::control_ref>("b", ctl::service_name).has_value());
+    // a's own lists b as departed, not dropped, with its address.
+    const auto seen = a->whereis<ctl::control_ref>("a", ctl::service_name).value().call(ctl::members_request{}).get().value();
+    REQUIRE(seen.members.size() == 2);
+    CHECK(seen.members[0].id == "a");
+    CHECK(seen.members[0].status == "alive");
+    CHECK(seen.members[1].id == "b");
+    CHECK(seen.members[1].status == "left");
+    CHECK(seen.members[1].address == b->address());
   }
 }

@@ -176,8 +176,12 @@ zone = "eu-1"
     CHECK(stop->status() == 0);
     CHECK(stop->out() == "b stopped\n");
     CHECK(b.wait_exit());
+    // The seed's view: b is listed as departed, not dropped.
     auto after = ctl.run({"nodes"});
-    CHECK(lines_starting(after->out(), "b ").empty());
+    const auto b_after = lines_starting(after->out(), "b ");
+    REQUIRE(b_after.size() == 1);
+    CHECK(b_after[0].find(" left ") != std::string::npos);
+    CHECK(lines_starting(after->out(), "eamctl-").empty());  // departed sessions neither
     // SIGTERM stops a gracefully as well.
     CHECK(a.terminate());
   }

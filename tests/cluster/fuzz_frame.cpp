@@ -450,7 +450,8 @@ void write_seeds(const std::string& dir) {
     info.peers = {"node-a"};
     info.uptime_seconds = 12.5;
     pack_payload_cast(pk, 30, "eam.control.node_info", info);
-    control::actor_list list{2, {{1, "counter", "counter_actor", 0, 1, false, 7}, {2, "", "lambda", 1, 0, true, std::nullopt}}};
+    control::actor_list list{
+        2, {{1, "counter", "counter_actor", 0, 1, false, 7}, {2, "", "lambda", 1, 0, true, std::nullopt}}, 3};
     pack_payload_cast(pk, 30, "eam.control.actor_list", list);
     pack_payload_cast(pk, 30, "eam.control.actors_request", control::actors_request{50});
     pack_payload_cast(pk, 30, "eam.control.migrate_request", control::migrate_request{"session-1", "node-c", 5000});
@@ -458,6 +459,10 @@ void write_seeds(const std::string& dir) {
     pack_payload_cast(pk, 30, "eam.control.migrate_all_reply", control::migrate_all_reply{3, 1, {"timeout: slow"}});
     pack_payload_cast(pk, 30, "eam.control.drain_request", control::drain_request{false});
     pack_payload_cast(pk, 30, "eam.control.stop_request", control::stop_request{});
+    pack_payload_cast(pk, 30, "eam.control.members_request", control::members_request{});
+    pack_payload_cast(pk, 30, "eam.control.member_list",
+                      control::member_list{{{"node-a", "alive", "127.0.0.1:4370", {"seed"}, 1700000000000},
+                                            {"node-c", "dead", "127.0.0.1:4372", {}, 1700000000001}}});
     write_file(dir, "data_control", f);
   }
 }

@@ -199,6 +199,33 @@ TEST_SUITE("cluster.remote") {
     CHECK(s.bad_frames == 0);
   }
 
+  TEST_CASE("messages in and out count the casts, calls and answers each way, and nothing else") {
+    auto a = start_here({});
+    auto b_config = config_here({a->address()});
+    b_config.node_id = "b";
+    auto b = eam::cluster::start_node(b_config).value();
+    std::atomic<bool> quit{false};
+    spawn_test_actors(b->system(), quit);
+    REQUIRE(a->wait_for_peer("b", 30s));
+    const auto counter = a->whereis<counter_ref>("b", "counter").value();
+    // One call and its answer, each counted once on each side (as each frame is read: b may
+    // still be counting the one that carried the call when a has the answer).
+    REQUIRE(counter.call(get{}).get().value() == 0);
+    CHECK(eventually([&] { return b->stats().messages_in == 1 && a->stats().messages_in == 1; }, 60s));
+    CHECK(a->stats().messages_out == 1);
+    CHECK(b->stats().messages_out == 1);
+
+    for (int i = 0; i < 5; ++i) counter.cast(add{1});
+    for (int i = 0; i < 3; ++i) REQUIRE(counter.call(get{}).get().value() == 5);
+    CHECK(eventually([&] { return b->stats().messages_in == 9 && a->stats().messages_in == 4; }, 60s));
+    CHECK(a->stats().messages_out == 9);  // 5 casts, 4 calls
+    CHECK(b->stats().messages_out == 4);  // 4 answers
+    CHECK(b->stats().messages_in == 9);
+    CHECK(a->stats().messages_in == 4);
+    b->shutdown();
+    a->shutdown();
+  }
+
   TEST_CASE("a million casts arrive in order and none is lost") {
     child_node b = start_child();
     auto a = start_here({b.address()});

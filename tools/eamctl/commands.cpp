@@ -61,13 +61,20 @@ void print_actors(const ctl::actor_list& list) {
     fmt::print("{:>8}  {:<{}}  {:<{}}  {:<5}  {:>8}  {:>8}\n", a.id, a.name, name_width, shortened(a.type, type_most), type_width,
                a.idle ? "idle" : "busy", a.queued ? std::to_string(*a.queued) : "-",
                a.parent_id == 0 ? "-" : std::to_string(a.parent_id));
-  fmt::print("{} of {} actors\n", list.actors.size(), list.total);
+  fmt::print("{} of {} actors{}\n", list.actors.size(), list.total,
+             list.proxies == 0 ? "" : fmt::format(" (and {} proxies of remote actors, not listed)", list.proxies));
 }
 
 }  // namespace
 
 int run_nodes(operator_node& op) {
-  std::vector<eam::cluster::member> members = op.members();
+  // As the seed sees the cluster, the dead and the departed included: an operator looks for
+  // the node that failed, which this session, new to the cluster, never learns of.
+  const std::string seed = op.seed_member().id;
+  std::vector<ctl::member_row> members = ask<ctl::member_list>(op, seed, ctl::members_request{}, op.timeout()).members;
+  std::erase_if(members, [](const ctl::member_row& m) {
+    return std::find(m.roles.begin(), m.roles.end(), session_role) != m.roles.end();
+  });
   std::size_t id_width = 4, address_width = 7;
   for (const auto& m : members) {
     id_width = std::max(id_width, m.id.size());
@@ -75,7 +82,7 @@ int run_nodes(operator_node& op) {
   }
   fmt::print("{:<{}}  {:<7}  {:<{}}  {}\n", "NODE", id_width, "STATUS", "ADDRESS", address_width, "ROLES");
   for (const auto& m : members)
-    fmt::print("{:<{}}  {:<7}  {:<{}}  {}\n", m.id, id_width, eam::cluster::to_string(m.status), m.address,
+    fmt::print("{:<{}}  {:<7}  {:<{}}  {}\n", m.id, id_width, m.status, m.address,
                address_width, fmt::join(m.roles, ","));
   return 0;
 }

@@ -65,7 +65,7 @@ std::string listen_address_for(const options& o) {
   return route_address_to(host);
 }
 
-operator_node::operator_node(const options& o) : timeout_(o.timeout) {
+operator_node::operator_node(const options& o) : timeout_(o.timeout), seeds_(o.seeds) {
   eam::cluster::node_config config;
   config.node_id = own_node_id();
   config.bind_address = listen_address_for(o);
@@ -118,6 +118,15 @@ std::vector<eam::cluster::member> operator_node::members() const {
   for (auto& m : node_->members())
     if (!m.has_role(session_role)) out.push_back(std::move(m));
   return out;
+}
+
+eam::cluster::member operator_node::seed_member() const {
+  std::vector<eam::cluster::member> known = members();
+  if (known.empty()) throw command_error{"no member of the cluster is left to ask"};
+  const auto at_seed = std::find_if(known.begin(), known.end(), [&](const eam::cluster::member& m) {
+    return std::find(seeds_.begin(), seeds_.end(), m.address) != seeds_.end();
+  });
+  return std::move(at_seed != known.end() ? *at_seed : known.front());
 }
 
 std::optional<eam::cluster::member> operator_node::member_named(const std::string& id) const {

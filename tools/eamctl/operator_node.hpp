@@ -34,6 +34,9 @@ class operator_node {
   [[nodiscard]] std::chrono::milliseconds timeout() const noexcept { return timeout_; }
   /// The members alive or suspected, eamctl sessions (this one and others) left out.
   [[nodiscard]] std::vector<eam::cluster::member> members() const;
+  /// The member this session joined through: the first one at a seed's address, else the
+  /// first one heard of (the constructor waited for one). Throws command_error when none is left.
+  [[nodiscard]] eam::cluster::member seed_member() const;
   /// Member `id`'s record, if it is a member now.
   [[nodiscard]] std::optional<eam::cluster::member> member_named(const std::string& id) const;
   /// The control service of member `id`, once connected to it. Throws command_error.
@@ -42,6 +45,7 @@ class operator_node {
  private:
   std::unique_ptr<eam::cluster::node> node_;
   std::chrono::milliseconds timeout_;
+  std::vector<std::string> seeds_;
 };
 
 /// The address eamctl's node listens on: the one given, loopback for a loopback seed, else the

@@ -52,6 +52,25 @@ struct node_info {
                  messages_out, bad_frames, auth_failures, dropped_casts);
 };
 
+/// Every member the node knows, the dead and the departed included (until its membership
+/// forgets them), sorted by id: the cluster as that node sees it. A node that joins later never
+/// learns of a member already dead, so an operator asks one that has been there.
+struct members_request {
+  MSGPACK_DEFINE();
+};
+struct member_row {
+  std::string id;
+  std::string status;  ///< "alive", "suspect", "dead" or "left" (eam::cluster::to_string)
+  std::string address;
+  std::vector<std::string> roles;
+  std::uint64_t incarnation = 0;
+  MSGPACK_DEFINE(id, status, address, roles, incarnation);
+};
+struct member_list {
+  std::vector<member_row> members;
+  MSGPACK_DEFINE(members);
+};
+
 /// The node's actors, busiest first: the longest counted mailboxes, then the busy unbounded
 /// ones, then the idle; by id within each. At most `limit` of them (0: all).
 struct actors_request {
@@ -73,7 +92,10 @@ struct actor_row {
 struct actor_list {
   std::uint64_t total = 0;  ///< actors on the node, of which `actors` lists up to the limit
   std::vector<actor_row> actors;
-  MSGPACK_DEFINE(total, actors);
+  /// The node's proxies of other nodes' actors (actors of the engine's too, which pass on what
+  /// is sent to them): neither listed nor in `total`.
+  std::uint64_t proxies = 0;
+  MSGPACK_DEFINE(total, actors, proxies);
 };
 
 /// node::drain (true) or node::undrain (false); the answer is the state after it.
@@ -125,7 +147,7 @@ struct stop_reply {
 
 using control_ref = typed_ref<node_info(info_request), actor_list(actors_request), drain_reply(drain_request),
                               migrate_reply(migrate_request), migrate_all_reply(migrate_all_request),
-                              stop_reply(stop_request)>;
+                              stop_reply(stop_request), member_list(members_request)>;
 
 /// Registers the messages above for the wire (start_node does it; idempotent).
 void register_control_messages();

@@ -100,6 +100,8 @@ struct transport_stats {
   /// queued while nothing else was, sent without waking the node's I/O thread.
   std::uint64_t frames_from_senders = 0;
   std::uint64_t bytes_out = 0, bytes_in = 0;
+  /// Casts, calls and answers to calls, sent to peers and received from them (not the node's
+  /// own items: monitors, downs, lookups, membership).
   std::uint64_t messages_out = 0, messages_in = 0;
   /// Frames or items that failed to decode (truncated, oversized, unknown version, kind or
   /// type, garbage): counted, logged, dropped.
