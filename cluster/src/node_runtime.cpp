@@ -190,6 +190,9 @@ struct link {
   bool hello_delivered = false;
   // The listener key whose refusal began this pass over the keyring (empty: none refused yet).
   std::string first_refused_key;
+  // A handshake of this DEALER ended by a reset since its last good one: a listener refusing
+  // the key, or a process ending mid-handshake. Only the first tells them apart (read_monitor).
+  bool reset_in_handshake = false;
 };
 
 node_runtime::node_runtime(node_config config) : config_(std::move(config)), log_("cluster") {
@@ -936,6 +939,7 @@ bool node_runtime::read_monitor(link& l) {
     const bool rekeying = std::chrono::steady_clock::now() < l.rekey_grace_until;
     if (id == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {  // the listener has its new key
       l.hello_delivered = true;                 // what was queued, the hello first, leaves on this connection
+      l.reset_in_handshake = false;
       l.rekey_grace_until = {};
       l.first_refused_key.clear();
       if (l.holding) {  // written only while the gate is closed: a sender reads it (flush)
@@ -971,6 +975,17 @@ bool node_runtime::read_monitor(link& l) {
         handshake_timeout_logged_ = now;
         log_.warn("the handshake with {} did not complete: the node does not answer (paused or hung?)", l.address);
       }
+      continue;
+    }
+    // A listener that refuses this node's key resets the connection, and so does a process
+    // that ends in the middle of the handshake (an eamctl session that leaves as this node
+    // dials it back): both read the same here. ZeroMQ dials a reset connection again by itself
+    // (100 ms later, up to 1 s): a listener still there that resets the next handshake too is
+    // refusing it, while a process gone refuses the connection itself (no handshake, no event).
+    // The first reset is let go; counting it took sessions ending for a wrong cookie.
+    if (id == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) handshake_resets_.fetch_add(1, std::memory_order_relaxed);
+    if (id == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL && !l.reset_in_handshake) {
+      l.reset_in_handshake = true;
       continue;
     }
     if (id == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL || id == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL ||
@@ -1578,6 +1593,7 @@ transport_stats node_runtime::stats() const {
   s.auth_failures = auth_failures_.load(std::memory_order_relaxed);
   s.dial_failures = dial_failures_.load(std::memory_order_relaxed);
   s.handshake_timeouts = handshake_timeouts_.load(std::memory_order_relaxed);
+  s.handshake_resets = handshake_resets_.load(std::memory_order_relaxed);
   s.io_turns = io_turns_.load(std::memory_order_relaxed);
   s.dropped_casts = dropped_casts_.load(std::memory_order_relaxed);
   s.sender_waits = sender_waits_.load(std::memory_order_relaxed);

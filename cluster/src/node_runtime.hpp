@@ -486,7 +486,7 @@ class node_runtime final : public ref_resolver,
   std::chrono::steady_clock::time_point dial_failure_logged_{};
   std::chrono::steady_clock::time_point handshake_timeout_logged_{};  // I/O thread
   std::atomic<std::uint64_t> frames_out_{0}, frames_in_{0}, bytes_out_{0}, bytes_in_{0}, messages_in_{0},
-      bad_frames_{0}, auth_failures_{0}, handshake_timeouts_{0}, dial_failures_{0}, io_turns_{0}, dropped_casts_{0}, sender_waits_{0},
+      bad_frames_{0}, auth_failures_{0}, handshake_timeouts_{0}, handshake_resets_{0}, dial_failures_{0}, io_turns_{0}, dropped_casts_{0}, sender_waits_{0},
       exported_watched_{0}, frames_from_senders_{0};
 };
 

@@ -9,6 +9,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -577,6 +578,38 @@ TEST_SUITE("cluster.remote") {
     REQUIRE(eventually([&] { return a->stats().handshake_timeouts >= 1; }, 120s));
     CHECK(a->stats().auth_failures == 0);
     CHECK(a->peers().empty());
+  }
+
+  TEST_CASE("a listener that resets one handshake and is then gone is not an auth failure") {
+    // A process that ends in the middle of the handshake (an eamctl session leaving as a node
+    // dials it back) resets it as a listener refusing the key does: that was counted and logged
+    // as another cookie. Here a listener takes the greeting, resets the connection and stops
+    // listening, so that ZeroMQ's next attempt is refused before any handshake.
+    const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(listener >= 0);
+    sockaddr_in at{};
+    at.sin_family = AF_INET;
+    at.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(listener, reinterpret_cast<sockaddr*>(&at), sizeof at) == 0);
+    REQUIRE(::listen(listener, 16) == 0);
+    socklen_t size = sizeof at;
+    REQUIRE(::getsockname(listener, reinterpret_cast<sockaddr*>(&at), &size) == 0);
+    auto a = start_here({"127.0.0.1:" + std::to_string(ntohs(at.sin_port))});
+    pollfd dialled{listener, POLLIN, 0};
+    REQUIRE(::poll(&dialled, 1, 60'000) == 1);
+    const int accepted = ::accept(listener, nullptr, nullptr);
+    ::close(listener);
+    REQUIRE(accepted >= 0);
+    const timeval patience{60, 0};
+    ::setsockopt(accepted, SOL_SOCKET, SO_RCVTIMEO, &patience, sizeof patience);
+    char greeting[10];  // ZMTP's signature, the start of ZeroMQ's greeting
+    REQUIRE(::recv(accepted, greeting, sizeof greeting, MSG_WAITALL) == static_cast<ssize_t>(sizeof greeting));
+    const linger reset{1, 0};  // closed with a reset, not a FIN
+    ::setsockopt(accepted, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+    ::close(accepted);
+    REQUIRE(eventually([&] { return a->stats().handshake_resets >= 1; }, 60s));
+    CHECK(a->stats().handshake_resets == 1);
+    CHECK(a->stats().auth_failures == 0);
   }
 
   TEST_CASE("a node in open mode whose dialled handshake fails counts it and keeps running") {

@@ -111,6 +111,10 @@ struct transport_stats {
   /// Connections this node dialled whose handshake timed out (30 s) with no word from the
   /// listener: a node paused or hung there. Logged once a minute; no auth failure.
   std::uint64_t handshake_timeouts = 0;
+  /// Handshakes of connections this node dialled that the other end reset: a listener that
+  /// refuses this node's key resets every one (auth_failures counts them from the second in a
+  /// row), a process that ended mid-handshake one.
+  std::uint64_t handshake_resets = 0;
   /// Turns of the node's I/O loop: one per wake-up (a frame, a datagram, a sender's wake-up, a
   /// timer of the transport or of membership). An idle node turns a few dozen times a second.
   std::uint64_t io_turns = 0;
