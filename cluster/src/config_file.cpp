@@ -89,6 +89,7 @@ class config_reader {
         {"reconnect_interval_ms", [&](const toml::node& x) { m.reconnect_interval = millis(x); }},
         {"reconnect_timeout_ms", [&](const toml::node& x) { m.reconnect_timeout = millis(x); }},
         {"left_retention_ms", [&](const toml::node& x) { m.left_retention = millis(x); }},
+        {"hidden", [&](const toml::node& x) { m.hidden = flag(x); }},
         {"join_retry_ms", [&](const toml::node& x) { m.join_retry = millis(x); }},
         {"datagram_budget", [&](const toml::node& x) { m.datagram_budget = number<std::size_t>(x); }},
         {"replay_window_ms", [&](const toml::node& x) { m.replay_window = millis(x); }},

@@ -34,7 +34,8 @@ swim::swim(membership_config config, member self, swim_environment& env, std::ui
   const auto jitter = [&](time t) { return time(t.count() > 0 ? static_cast<std::int64_t>(rng_() % t.count()) : 0); };
   next_probe_ = now + jitter(config_.probe_interval);
   next_gossip_ = now + jitter(config_.gossip_interval);
-  next_push_pull_ = now + config_.push_pull_interval + jitter(config_.push_pull_interval);
+  next_push_pull_ = config_.hidden ? now + config_.probe_interval
+                                   : now + config_.push_pull_interval + jitter(config_.push_pull_interval);
   next_reconnect_ = now + config_.reconnect_interval;
   next_sweep_ = now + sweep_interval;
   next_join_ = time::max();
@@ -49,16 +50,21 @@ void swim::tick(time now) {
   if (now < next_due_) return;
   next_due_ = time::max();
   now_ = now;
-  run_probe(now);
-  if (now >= next_gossip_) {
-    gossip(now);
-    next_gossip_ = now + config_.gossip_interval;
+  if (!config_.hidden) {  // a hidden node only asks (push-pull, join, reconnect)
+    run_probe(now);
+    if (now >= next_gossip_) {
+      gossip(now);
+      next_gossip_ = now + config_.gossip_interval;
+    }
   }
   if (now >= next_push_pull_) {
     push_pull(now);
     const std::size_t n = live_;
     const double scale = n <= 32 ? 1.0 : std::ceil(std::log2(static_cast<double>(n)) - std::log2(32.0)) + 1.0;
-    next_push_pull_ = now + time(static_cast<std::int64_t>(static_cast<double>(config_.push_pull_interval.count()) * scale));
+    // A hidden node hears no gossip: what it knows is what it asked for, once a probe round.
+    next_push_pull_ = now + (config_.hidden ? config_.probe_interval
+                                            : time(static_cast<std::int64_t>(
+                                                  static_cast<double>(config_.push_pull_interval.count()) * scale)));
   }
   if (now >= next_reconnect_) {
     reconnect(now);
@@ -75,8 +81,10 @@ void swim::tick(time now) {
     forget_old(now);
     next_sweep_ = now + sweep_interval;
   }
-  schedule(probe_.active ? (probe_.indirect_sent || probe_.acked ? probe_.end : probe_.indirect_at) : next_probe_);
-  schedule(next_gossip_);
+  if (!config_.hidden) {
+    schedule(probe_.active ? (probe_.indirect_sent || probe_.acked ? probe_.end : probe_.indirect_at) : next_probe_);
+    schedule(next_gossip_);
+  }
   schedule(next_push_pull_);
   schedule(next_reconnect_);
   schedule(next_join_);
@@ -382,6 +390,7 @@ void swim::leave(time now) {
   encoded_message goodbye = encode_dead(self_id_, me.incarnation, self_id_);
   queue_broadcast(self_id_, goodbye);
   probe_.active = false;
+  if (config_.hidden) return;  // nobody knew of it
   // Everyone hears it at once (a lost datagram is made up by the gossip that follows).
   for (const auto& [id, e] : members_)
     if (id != self_id_ && live(e.m.status)) send(e.m.address, {goodbye});
@@ -621,7 +630,9 @@ std::vector<const swim::entry*> swim::pick_random(std::size_t most, const std::v
 
 void swim::send_state_to(const std::string& address, bool is_reply, bool is_join) {
   ++stats_.push_pulls;
-  env_.send_state(address, encode_state(is_reply, is_join, members()));
+  // A hidden node sends an empty state: the answer is the other's whole view, and nothing of
+  // the hidden node reaches it.
+  env_.send_state(address, encode_state(is_reply, is_join, config_.hidden ? std::vector<member>{} : members()));
 }
 
 void swim::push_pull(time now) {

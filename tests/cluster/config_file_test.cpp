@@ -50,6 +50,7 @@ probe_timeout_ms = 300
 suspicion_mult = 5
 gossip_nodes = 4
 reconnect_interval_ms = 3000
+hidden = true
 [system]
 workers = 3
 adaptive_workers = false
@@ -83,6 +84,7 @@ timeout_ms = 12000
     CHECK(c.membership.suspicion_mult == 5);
     CHECK(c.membership.gossip_nodes == 4);
     CHECK(c.membership.reconnect_interval == 3000ms);
+    CHECK(c.membership.hidden);
     CHECK(c.system.workers == 3);
     CHECK_FALSE(c.system.adaptive_workers);
     CHECK(c.system.throughput == 50);

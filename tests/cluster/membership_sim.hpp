@@ -78,6 +78,7 @@ struct node_options {
   int cluster = 0;
   std::vector<std::string> roles;
   std::map<std::string, std::string> metadata;
+  bool hidden = false;  ///< membership_config::hidden
 };
 
 /// One member_event as a node observed it, compact (a 1,000-node join records a million).
@@ -441,7 +442,9 @@ class simulated_cluster {
     self.roles = n.options.roles;
     self.metadata = n.options.metadata;
     // The node's own generator: a seed drawn from the cluster's, so that it too replays.
-    n.protocol = std::make_unique<swim>(config_, std::move(self), n.env, rng_(), vtime(now_));
+    membership_config config = config_;
+    config.hidden = n.options.hidden;
+    n.protocol = std::make_unique<swim>(std::move(config), std::move(self), n.env, rng_(), vtime(now_));
     n.protocol->set_keys(n.options.keys);
     n.state = node_state::up;
     n.inbox.clear();

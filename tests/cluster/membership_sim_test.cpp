@@ -574,6 +574,48 @@ TEST_SUITE("cluster.membership_sim") {
     CHECK(c.false_failures() == 0);
   }
 
+  TEST_CASE("a hidden node learns the members and their failures, and no member ever learns of it") {
+    // An operator's tool visits the cluster: before, each visit was a member that every node
+    // saw join and leave (and that a wait_for_cluster counting members could count).
+    const int nodes = sanitized ? 10 : 30;
+    simulated_cluster c(seed_for(13));
+    form(c, nodes);
+    // In a cluster of its own for the checks (converged, all_see): no member is to see it.
+    const int hidden = c.add_node({0}, node_options{.cluster = 1, .hidden = true});
+    const auto sees = [&](int member, member_status status) {
+      const auto seen = c.status_seen(hidden, member);
+      return seen.has_value() && *seen == status;
+    };
+    // The seed's answer is its whole view.
+    REQUIRE(c.run_until([&] {
+      return std::all_of(c.member_nodes().begin(), c.member_nodes().end(),
+                         [&](int m) { return sees(m, member_status::alive); });
+    }, 5s, 1ms).satisfied);
+    // Members probe and gossip meanwhile; it asks one member every probe interval.
+    c.run_for(c.config().push_pull_interval);
+    const auto heard_of_it = [&] {
+      return c.count_events([&](const recorded_event& e) { return e.subject == hidden && e.observer != hidden; });
+    };
+    for (const int o : c.up_nodes()) CHECK(c.view(o, hidden) == nullptr);
+    CHECK(heard_of_it() == 0);
+    CHECK(c.traffic_of(hidden).datagrams_sent == 0);
+    CHECK(c.traffic_of(hidden).states_sent >= 20);  // its join and a push-pull a second
+
+    // A member fails: the hidden node hears it from the member it asks next.
+    const int victim = 5;
+    kill_and_detect(c, victim);
+    const auto bound = c.config().probe_interval + failure_bound(c, 0).suspicion_max;
+    CHECK(c.run_until([&] { return sees(victim, member_status::dead); }, bound, 10ms).satisfied);
+
+    // It leaves: nobody hears of that either.
+    c.leave(hidden);
+    c.run_for(5s);
+    CHECK(heard_of_it() == 0);
+    CHECK(c.traffic_of(hidden).datagrams_sent == 0);
+    CHECK(c.converged());
+    CHECK(c.false_failures() == 0);
+  }
+
   TEST_CASE("metadata set on one node reaches every node as an update") {
     const wall_clock wall;
     const int nodes = sanitized ? 50 : 100;

@@ -224,6 +224,38 @@ TEST_SUITE("cluster.membership") {
     CHECK(b->wait_for_peer(a->id(), 30s));
   }
 
+  TEST_CASE("a hidden node sees the members and talks to them, and no member lists it or sees it come and go") {
+    auto a = start_in_process("a", {});
+    auto b = start_in_process("b", {a->address()});
+    REQUIRE(a->wait_for_cluster({.min_members = 2}));
+    const auto a_events = record_events(*a);
+    const auto b_events = record_events(*b);
+
+    register_messages();
+    eam::cluster::node_config config;
+    config.node_id = "visitor";
+    config.seeds = {a->address()};
+    config.cookie = cookie;
+    config.membership.hidden = true;
+    config.system.workers = 1;
+    auto visitor = eam::cluster::start_node(config).value();
+    // a's answer, its whole view: a and b, and the visitor itself.
+    REQUIRE(visitor->wait_for_cluster({.min_members = 3}));
+    CHECK(ids_of(visitor->members()) == std::vector<std::string>{"a", "b", "visitor"});
+    // It dialled b on hearing of it; b greets it back, as any node.
+    REQUIRE(visitor->wait_for_peer("b", 30s));
+    REQUIRE(b->wait_for_peer("visitor", 30s));
+    CHECK(ids_of(a->members()) == std::vector<std::string>{"a", "b"});
+    CHECK(ids_of(b->members()) == std::vector<std::string>{"a", "b"});
+
+    visitor->shutdown();
+    CHECK(eventually([&] { return a->peers().size() == 1 && b->peers().size() == 1; }, 60s));
+    CHECK(ids_of(a->all_members()) == std::vector<std::string>{"a", "b"});
+    for (const auto& events : {a_events, b_events})
+      for (const auto kind : {eam::cluster::member_event_kind::join, eam::cluster::member_event_kind::leave})
+        CHECK(events->count(kind, "visitor") == 0);
+  }
+
   TEST_CASE("a node started before its seed joins once the seed is up") {
     // The nodes of a deployment start in any order: a seed that nobody listens on yet is
     // dialled and asked again until it answers.

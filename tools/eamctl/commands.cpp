@@ -32,12 +32,13 @@ std::uint32_t migration_ms(const operator_node& op) { return static_cast<std::ui
 std::chrono::milliseconds past_migration(const operator_node& op) { return op.timeout() * 2 + std::chrono::seconds(5); }
 
 // Waits until `node` is no longer a live member, or its record is of another life than
-// `incarnation`; true when it went within the timeout.
+// `incarnation`, or its connection (the session asked it) closed with its leave: the session
+// learns the rest by asking a member every second; true when it went within the timeout.
 bool wait_gone(operator_node& op, const std::string& node, std::uint64_t incarnation, std::chrono::milliseconds limit) {
   const auto deadline = std::chrono::steady_clock::now() + limit;
   do {
     const auto m = op.member_named(node);
-    if (!m || m->incarnation != incarnation) return true;
+    if (!m || m->incarnation != incarnation || !op.node().wait_for_peer(node, std::chrono::milliseconds(0))) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   } while (std::chrono::steady_clock::now() < deadline);
   return false;

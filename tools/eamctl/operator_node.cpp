@@ -71,6 +71,8 @@ operator_node::operator_node(const options& o) : timeout_(o.timeout), seeds_(o.s
   config.bind_address = listen_address_for(o);
   config.seeds = o.seeds;
   config.roles = {std::string(session_role)};
+  // A visitor, no member: nobody lists it, places actors on it or sees it come and go.
+  config.membership.hidden = true;
   config.salt = o.salt;
   config.raise_file_limit = false;
   config.system.workers = 1;
@@ -84,11 +86,9 @@ operator_node::operator_node(const options& o) : timeout_(o.timeout), seeds_(o.s
   auto started = eam::cluster::start_node(std::move(config));
   if (!started) throw command_error{std::string("cannot start eamctl's node: ") + started.error_value().what()};
   node_ = std::move(started).value();
-  node_->drain();  // placement passes over it; spawns by name and migrations to it are refused
-  // Wait for the seed's answer: its whole view, itself included, comes in one state exchange.
-  // What came first may be less: gossip from the seed about one member, or another eamctl
-  // session (a member too). A seed that advertises another address than the one dialled (a
-  // name, a NAT) is never matched: a second after any node of the cluster answered, that does.
+  // Wait for the seed's answer: its whole view, itself included, comes in one state exchange
+  // (a hidden node hears no gossip). A seed that advertises another address than the one
+  // dialled (a name, a NAT) is never matched: a second after any node answered, that does.
   const auto now = std::chrono::steady_clock::now();
   const auto deadline = now + timeout_;
   std::optional<std::chrono::steady_clock::time_point> heard_at;

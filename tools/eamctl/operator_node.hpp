@@ -1,6 +1,7 @@
 #pragma once
-// eamctl's own node: it joins the cluster for the length of one command, drained (nothing is
-// ever placed on it), with the role "eamctl", and leaves gracefully when the command ends.
+// eamctl's own node: a hidden node (membership_config::hidden) with the role "eamctl", which
+// visits the cluster for the length of one command: it learns the members from its seed and
+// connects to the nodes it asks, and no member lists it or sees it come and go.
 #include "options.hpp"
 
 #include <eam/cluster/control.hpp>
