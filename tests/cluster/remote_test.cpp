@@ -57,6 +57,33 @@ child_node start_child(std::string id = "b", std::optional<std::string> with_coo
   return child_node(args);
 }
 
+// A TCP listener on 127.0.0.1 at a port the kernel chose, which answers nothing by itself;
+// closed at the end of its scope.
+struct loopback_listener {
+  int fd = -1;
+  std::uint16_t port = 0;
+  loopback_listener() {
+    fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(fd >= 0);
+    sockaddr_in at{};
+    at.sin_family = AF_INET;
+    at.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&at), sizeof at) == 0);
+    REQUIRE(::listen(fd, 16) == 0);
+    socklen_t size = sizeof at;
+    REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&at), &size) == 0);
+    port = ntohs(at.sin_port);
+  }
+  loopback_listener(const loopback_listener&) = delete;
+  loopback_listener& operator=(const loopback_listener&) = delete;
+  ~loopback_listener() { close(); }
+  void close() {
+    if (fd >= 0) ::close(fd);
+    fd = -1;
+  }
+  [[nodiscard]] std::string address() const { return "127.0.0.1:" + std::to_string(port); }
+};
+
 // A local actor that records the downs and exit signals it gets.
 struct observer_state {
   std::mutex lock;
@@ -561,20 +588,8 @@ TEST_SUITE("cluster.remote") {
   TEST_CASE("a listener that never answers the handshake is a timeout, not an auth failure") {
     // A paused or hung node's kernel still accepts connections; its handshake then times out
     // after ZeroMQ's interval (30 s). That was counted and logged as another cookie.
-    const int silent = ::socket(AF_INET, SOCK_STREAM, 0);
-    REQUIRE(silent >= 0);
-    sockaddr_in at{};
-    at.sin_family = AF_INET;
-    at.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::bind(silent, reinterpret_cast<sockaddr*>(&at), sizeof at) == 0);
-    REQUIRE(::listen(silent, 16) == 0);  // connections wait in its backlog, never answered
-    socklen_t size = sizeof at;
-    REQUIRE(::getsockname(silent, reinterpret_cast<sockaddr*>(&at), &size) == 0);
-    struct closer {
-      int fd;
-      ~closer() { ::close(fd); }
-    } close_at_end{silent};
-    auto a = start_here({"127.0.0.1:" + std::to_string(ntohs(at.sin_port))});
+    const loopback_listener silent;  // connections wait in its backlog, never answered
+    auto a = start_here({silent.address()});
     REQUIRE(eventually([&] { return a->stats().handshake_timeouts >= 1; }, 120s));
     CHECK(a->stats().auth_failures == 0);
     CHECK(a->peers().empty());
@@ -585,20 +600,12 @@ TEST_SUITE("cluster.remote") {
     // dials it back) resets it as a listener refusing the key does: that was counted and logged
     // as another cookie. Here a listener takes the greeting, resets the connection and stops
     // listening, so that ZeroMQ's next attempt is refused before any handshake.
-    const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
-    REQUIRE(listener >= 0);
-    sockaddr_in at{};
-    at.sin_family = AF_INET;
-    at.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::bind(listener, reinterpret_cast<sockaddr*>(&at), sizeof at) == 0);
-    REQUIRE(::listen(listener, 16) == 0);
-    socklen_t size = sizeof at;
-    REQUIRE(::getsockname(listener, reinterpret_cast<sockaddr*>(&at), &size) == 0);
-    auto a = start_here({"127.0.0.1:" + std::to_string(ntohs(at.sin_port))});
-    pollfd dialled{listener, POLLIN, 0};
+    loopback_listener listener;
+    auto a = start_here({listener.address()});
+    pollfd dialled{listener.fd, POLLIN, 0};
     REQUIRE(::poll(&dialled, 1, 60'000) == 1);
-    const int accepted = ::accept(listener, nullptr, nullptr);
-    ::close(listener);
+    const int accepted = ::accept(listener.fd, nullptr, nullptr);
+    listener.close();
     REQUIRE(accepted >= 0);
     const timeval patience{60, 0};
     ::setsockopt(accepted, SOL_SOCKET, SO_RCVTIMEO, &patience, sizeof patience);
