@@ -92,8 +92,8 @@ struct actor_row {
 struct actor_list {
   std::uint64_t total = 0;  ///< actors on the node, of which `actors` lists up to the limit
   std::vector<actor_row> actors;
-  /// The node's proxies of other nodes' actors (actors of the engine's too, which pass on what
-  /// is sent to them): neither listed nor in `total`.
+  /// The node's proxies of other nodes' actors (forwarding actors, which pass on what is sent
+  /// to them): neither listed nor in `total`.
   std::uint64_t proxies = 0;
   MSGPACK_DEFINE(total, actors, proxies);
 };

@@ -96,11 +96,11 @@ struct membership_config {
   /// Signed datagrams older or newer than this (by the sender's clock) are refused; the
   /// nonces seen are remembered twice as long, so a replay inside the window is refused too.
   std::chrono::milliseconds replay_window{30000};
-  /// A hidden node (Erlang's hidden nodes) is no member: it asks its seeds for the members and
+  /// A hidden node (Erlang's hidden nodes) is no member: it asks its seeds for the members,
   /// then one member every probe_interval for its view (sending nothing of its own, and
-  /// hearing no gossip), and never probes, gossips or says goodbye. No member lists it, counts it, places actors on it or sees it
-  /// join or leave; it connects to the nodes it talks to as any node does, and they to it.
-  /// For tools that visit a cluster (eamctl).
+  /// hearing no gossip), and never probes, gossips or says goodbye. No member lists it, counts
+  /// it, places actors on it or sees it join or leave; it connects to the nodes it talks to as
+  /// any node does, and they to it. For tools that visit a cluster (eamctl).
   bool hidden = false;
 };
 
