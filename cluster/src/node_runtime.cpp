@@ -607,7 +607,17 @@ void node_runtime::on_frame(const std::string& routing_id, std::span<const std::
     const decode_outcome out = decode_frame(frame, first);
     // A connection this node gave up on (its peer declared failed, say) may still deliver what
     // was on its way: dropped quietly, until a hello starts a new life of it.
-    if (!first.got && given_up_.contains(routing_id)) return;
+    if (!first.got && given_up_.contains(routing_id)) {
+      // A refused life that leaves says so on the connection it was refused on (a node's leave
+      // goes on every link): its hello must not be taken once the life connected now goes, as
+      // a connection to a process that is no more.
+      if (frame.size() == 2 && frame[0] == std::byte{wire_version} &&
+          static_cast<frame_kind>(frame[1]) == frame_kind::leave) {
+        std::erase_if(contenders_, [&](const auto& c) { return c.second.routing_id == routing_id; });
+        contenders_waiting_.store(contenders_.size(), std::memory_order_relaxed);
+      }
+      return;
+    }
     if (first.got) given_up_.erase(routing_id);
     if (out.bad || !first.got)
       note_bad_frame(routing_id, out.bad ? out.why : "a frame before the hello");
@@ -675,6 +685,7 @@ void node_runtime::on_hello(const std::string& routing_id, hello&& h) {
       if (!gone) {
         std::string node = h.node;  // the key apart: an assignment evaluates its right side first
         contenders_[node] = contender{routing_id, std::move(h)};
+        contenders_waiting_.store(contenders_.size(), std::memory_order_relaxed);
       }
       return;
     }
@@ -801,6 +812,7 @@ void node_runtime::peer_down(std::shared_ptr<peer> p, std::string_view why) {
       post([this, node = p->node] { adopt_contender(node); });
     } catch (const std::bad_alloc&) {
       contenders_.erase(p->node);  // out of memory: that life connects again when it next dials
+      contenders_waiting_.store(contenders_.size(), std::memory_order_relaxed);
     }
   }
 }
@@ -810,6 +822,7 @@ void node_runtime::adopt_contender(const std::string& node) {
   if (it == contenders_.end()) return;
   contender c = std::move(it->second);
   contenders_.erase(it);
+  contenders_waiting_.store(contenders_.size(), std::memory_order_relaxed);
   if (find_peer(node)) return;  // another hello of the node came first
   given_up_.erase(c.routing_id);
   on_hello(c.routing_id, std::move(c.greeting));
@@ -1594,6 +1607,7 @@ transport_stats node_runtime::stats() const {
   s.dial_failures = dial_failures_.load(std::memory_order_relaxed);
   s.handshake_timeouts = handshake_timeouts_.load(std::memory_order_relaxed);
   s.handshake_resets = handshake_resets_.load(std::memory_order_relaxed);
+  s.contenders = contenders_waiting_.load(std::memory_order_relaxed);
   s.io_turns = io_turns_.load(std::memory_order_relaxed);
   s.dropped_casts = dropped_casts_.load(std::memory_order_relaxed);
   s.sender_waits = sender_waits_.load(std::memory_order_relaxed);

@@ -333,6 +333,7 @@ class node_runtime final : public ref_resolver,
     hello greeting;
   };
   std::unordered_map<std::string, contender> contenders_;  // by node id
+  std::atomic<std::size_t> contenders_waiting_{0};          // its size, for stats (any thread)
   // The other side of it: refusals of this node's own hello that stand, by the address of the
   // link that got one, until that connection ends (the next one says hello again) or the
   // refusing node greets this one (it took this node as its contender). Written on the I/O

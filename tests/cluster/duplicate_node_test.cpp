@@ -103,4 +103,21 @@ TEST_SUITE("cluster.duplicate_node") {
     second->shutdown();
     a->shutdown();
   }
+
+  TEST_CASE("a refused life that leaves is not taken when the first goes") {
+    // Its hello waited on the node that refused it; the leave it said on that connection was
+    // dropped with everything else there, so the node took that hello once the first life
+    // left: a peer connected to a process that was no more, until its heartbeat timeout.
+    auto a = start("dup-a", {});
+    auto first = start("dup-b", {a->address()});
+    REQUIRE(a->wait_for_peer("dup-b", 30s));
+    auto second = start("dup-b", {a->address()});
+    REQUIRE(eventually([&] { return a->stats().contenders == 1; }, 60s));
+    second->shutdown();
+    CHECK(eventually([&] { return a->stats().contenders == 0; }, 60s));
+    CHECK(a->stats().peers_connected == 1);  // the first
+    first->shutdown();
+    CHECK(eventually([&] { return a->stats().peers_connected == 0; }, 60s));
+    a->shutdown();
+  }
 }

@@ -273,7 +273,9 @@ TEST_SUITE("cluster.frame_decode") {
         {head + "\x93\x01\xa1x\xa3h:", "undecodable msgpack: insufficient bytes"},
         {head, "undecodable msgpack: insufficient bytes"},
     };
-    for (const auto& [input, why] : bad) {
+    for (const auto& entry : bad) {
+      const std::string& input = entry.first;
+      const std::string& why = entry.second;  // not a structured binding: clang 14 cannot capture one
       CAPTURE(why);
       refusal untouched{refusal_reason::node_id_in_use, "kept", "kept:1"};
       const decode_outcome o = decode_refusal(as_span(input), untouched);

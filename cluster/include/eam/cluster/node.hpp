@@ -138,6 +138,10 @@ struct transport_stats {
   /// Nodes not connected that refs from the wire named, waiting for their connection
   /// (node_config::connect_wait); at most 64: a ref to a further one arrives dead.
   std::size_t peers_pending = 0;
+  /// Other lives of connected node ids, refused while those are heard from, whose hellos wait
+  /// to be taken when those go (a second process under a node id, or a restart whose old life
+  /// is not yet known to be gone); one that leaves meanwhile is dropped.
+  std::size_t contenders = 0;
   /// Calls of this node's actors and threads sent to connected peers and not yet answered. A
   /// call whose caller gave up (its timeout passed, or it ended) is forgotten, whether or not
   /// its peer ever answers: when the peer's table has doubled since it was last looked at, and
