@@ -610,11 +610,18 @@ void node_runtime::on_frame(const std::string& routing_id, std::span<const std::
     if (!first.got && given_up_.contains(routing_id)) {
       // A refused life that leaves says so on the connection it was refused on (a node's leave
       // goes on every link): its hello must not be taken once the life connected now goes, as
-      // a connection to a process that is no more.
-      if (frame.size() == 2 && frame[0] == std::byte{wire_version} &&
-          static_cast<frame_kind>(frame[1]) == frame_kind::leave) {
-        std::erase_if(contenders_, [&](const auto& c) { return c.second.routing_id == routing_id; });
-        contenders_waiting_.store(contenders_.size(), std::memory_order_relaxed);
+      // a connection to a process that is no more. Its heartbeats there keep it waiting.
+      const bool leave = frame.size() == 2 && frame[0] == std::byte{wire_version} &&
+                         static_cast<frame_kind>(frame[1]) == frame_kind::leave;
+      for (auto it = contenders_.begin(); it != contenders_.end(); ++it) {
+        if (it->second.routing_id != routing_id) continue;
+        if (leave) {
+          contenders_.erase(it);
+          contenders_waiting_.store(contenders_.size(), std::memory_order_relaxed);
+        } else {
+          it->second.last_heard = std::chrono::steady_clock::now();
+        }
+        break;
       }
       return;
     }
@@ -684,7 +691,7 @@ void node_runtime::on_hello(const std::string& routing_id, hello&& h) {
       given_up_.insert(routing_id);  // what else it sends is dropped quietly
       if (!gone) {
         std::string node = h.node;  // the key apart: an assignment evaluates its right side first
-        contenders_[node] = contender{routing_id, std::move(h)};
+        contenders_[node] = contender{routing_id, std::move(h), std::chrono::steady_clock::now()};
         contenders_waiting_.store(contenders_.size(), std::memory_order_relaxed);
       }
       return;
@@ -1189,12 +1196,21 @@ void node_runtime::heartbeat_and_expire() {
   last_expiry_check_ = now;
   if (gap > config_.heartbeat_timeout / 2) {
     for (auto& [id, p] : by_routing_id_) p->last_heard = now;
+    for (auto& [node, c] : contenders_) c.last_heard = now;
     log_.warn("this node's I/O loop did not run for {} ms: its peers' silence over that time is not counted",
               std::chrono::duration_cast<std::chrono::milliseconds>(gap).count());
   }
+  std::erase_if(contenders_, [&](const auto& c) { return now - c.second.last_heard > config_.heartbeat_timeout; });
+  contenders_waiting_.store(contenders_.size(), std::memory_order_relaxed);
   for (auto& l : links_) {
     const auto gate = guard(*l);
-    if (!l->to || !l->stalled.empty() || now - l->last_sent < config_.heartbeat_interval) continue;
+    // On a connection this node's hello was refused on too: the listener keeps the hello while
+    // it hears from this node (contenders_).
+    const bool refused = !l->to && [&] {
+      std::lock_guard lock(refusals_lock_);
+      return refusals_.contains(l->address);
+    }();
+    if ((!l->to && !refused) || !l->stalled.empty() || now - l->last_sent < config_.heartbeat_interval) continue;
     const char beat[2] = {static_cast<char>(wire_version), static_cast<char>(frame_kind::heartbeat)};
     if (zmq_send(l->dealer, beat, sizeof beat, ZMQ_DONTWAIT) == 2) l->last_sent = now;
   }

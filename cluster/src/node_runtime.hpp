@@ -328,9 +328,12 @@ class node_runtime final : public ref_resolver,
   // under the same node id (or a restart whose old life is not yet known to be gone). It is
   // refused, and the latest one per node waits here: when the connected life goes down, it is
   // taken (adopt_contender), so a restart still gets in without its hello being sent again.
+  // A refused node heartbeats on the connection it was refused on: one silent past
+  // heartbeat_timeout (killed) is dropped, as one that says leave is.
   struct contender {
     std::string routing_id;
     hello greeting;
+    std::chrono::steady_clock::time_point last_heard;
   };
   std::unordered_map<std::string, contender> contenders_;  // by node id
   std::atomic<std::size_t> contenders_waiting_{0};          // its size, for stats (any thread)

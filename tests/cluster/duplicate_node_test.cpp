@@ -5,6 +5,7 @@
 // times a second, and every ref to either died. The refused one is told why: its health and its
 // wait_for_cluster name the node id in use and where; before, it ran alone and healthy without
 // a word. Three nodes in this process over 127.0.0.1, two of them named alike.
+#include "child_node.hpp"
 #include "test_actors.hpp"
 
 #include "../support/eventually.hpp"
@@ -14,6 +15,7 @@
 #include <algorithm>
 #include <atomic>
 #include <string>
+#include <thread>
 
 using eam::test::eventually;
 using namespace std::chrono_literals;
@@ -116,6 +118,33 @@ TEST_SUITE("cluster.duplicate_node") {
     second->shutdown();
     CHECK(eventually([&] { return a->stats().contenders == 0; }, 60s));
     CHECK(a->stats().peers_connected == 1);  // the first
+    first->shutdown();
+    CHECK(eventually([&] { return a->stats().peers_connected == 0; }, 60s));
+    a->shutdown();
+  }
+
+  TEST_CASE("a refused life keeps its place while it runs, and a killed one is dropped") {
+    // A refused node heartbeats on the connection it was refused on; one silent past the
+    // refusing node's heartbeat_timeout is gone (a kill says no leave). Before, a killed one
+    // waited for ever, and was taken once the first life left.
+    eam::cluster::node_config config;
+    config.node_id = "dup-a";
+    config.cookie = "a-test-cookie-of-enough-length";
+    // Every node here heartbeats every second (the default, which is also what a takes for
+    // "heard from lately" when it refuses); a gives up on silence after three.
+    config.heartbeat_timeout = 3s;
+    config.system.workers = 1;
+    auto a = eam::cluster::start_node(config).value();
+    auto first = start("dup-b", {a->address()});
+    REQUIRE(a->wait_for_peer("dup-b", 30s));
+    eam::test::child_node second({"--id", "dup-b", "--cookie", config.cookie.value(), "--seed", a->address()});
+    REQUIRE(eventually([&] { return a->stats().contenders == 1; }, 60s));
+    // Past the timeout twice over, it is still waiting: it heartbeats there (and asks its
+    // seed again every second, knowing no other member).
+    std::this_thread::sleep_for(2 * config.heartbeat_timeout);
+    CHECK(a->stats().contenders == 1);
+    second.kill_hard();
+    CHECK(eventually([&] { return a->stats().contenders == 0; }, 60s));
     first->shutdown();
     CHECK(eventually([&] { return a->stats().peers_connected == 0; }, 60s));
     a->shutdown();

@@ -587,9 +587,9 @@ TEST_SUITE("cluster.membership_sim") {
       return seen.has_value() && *seen == status;
     };
     // The seed's answer is its whole view.
+    const std::vector<int> members = c.member_nodes();
     REQUIRE(c.run_until([&] {
-      return std::all_of(c.member_nodes().begin(), c.member_nodes().end(),
-                         [&](int m) { return sees(m, member_status::alive); });
+      return std::all_of(members.begin(), members.end(), [&](int m) { return sees(m, member_status::alive); });
     }, 5s, 1ms).satisfied);
     // Members probe and gossip meanwhile; it asks one member every probe interval.
     c.run_for(c.config().push_pull_interval);
