@@ -617,7 +617,7 @@ void node_runtime::on_frame(const std::string& routing_id, std::span<const std::
         if (it->second.routing_id != routing_id) continue;
         if (leave) {
           contenders_.erase(it);
-          contenders_waiting_.store(contenders_.size(), std::memory_order_relaxed);
+          contenders_changed();
         } else {
           it->second.last_heard = std::chrono::steady_clock::now();
         }
@@ -692,7 +692,7 @@ void node_runtime::on_hello(const std::string& routing_id, hello&& h) {
       if (!gone) {
         std::string node = h.node;  // the key apart: an assignment evaluates its right side first
         contenders_[node] = contender{routing_id, std::move(h), std::chrono::steady_clock::now()};
-        contenders_waiting_.store(contenders_.size(), std::memory_order_relaxed);
+        contenders_changed();
       }
       return;
     }
@@ -819,7 +819,7 @@ void node_runtime::peer_down(std::shared_ptr<peer> p, std::string_view why) {
       post([this, node = p->node] { adopt_contender(node); });
     } catch (const std::bad_alloc&) {
       contenders_.erase(p->node);  // out of memory: that life connects again when it next dials
-      contenders_waiting_.store(contenders_.size(), std::memory_order_relaxed);
+      contenders_changed();
     }
   }
 }
@@ -829,7 +829,7 @@ void node_runtime::adopt_contender(const std::string& node) {
   if (it == contenders_.end()) return;
   contender c = std::move(it->second);
   contenders_.erase(it);
-  contenders_waiting_.store(contenders_.size(), std::memory_order_relaxed);
+  contenders_changed();
   if (find_peer(node)) return;  // another hello of the node came first
   given_up_.erase(c.routing_id);
   on_hello(c.routing_id, std::move(c.greeting));
@@ -914,9 +914,8 @@ void node_runtime::read_refusals(link& l) {
     const auto now = std::chrono::steady_clock::now();
     if (now - refusal_logged_ >= log_interval) {  // each new connection is refused again: once a minute
       refusal_logged_ = now;
-      log_.error("node id {} is in use: node {} (at {}) refused this node, being connected to another node {} at {}; "
-                 "this one stays out of the cluster until that one is gone",
-                 config_.node_id, r.by, l.address, config_.node_id, r.address);
+      log_.error("{} (refused at {}); this one stays out of the cluster until that one is gone", in_use_text(r),
+                 l.address);
     }
   }
 }
@@ -930,12 +929,14 @@ void node_runtime::send_refusal(const std::string& routing_id, const refusal& r)
     zmq_send(router_, frame.data(), frame.size(), ZMQ_DONTWAIT);
 }
 
-std::string node_runtime::refusal_text() const {
-  std::lock_guard lock(refusals_lock_);
-  if (refusals_.empty()) return {};
-  const refusal& r = refusals_.begin()->second;
+std::string node_runtime::in_use_text(const refusal& r) const {
   return "node id " + config_.node_id + " is in use: node " + r.by + " refused this node, being connected to " +
          "another node " + config_.node_id + " at " + r.address;
+}
+
+std::string node_runtime::refusal_text() const {
+  std::lock_guard lock(refusals_lock_);
+  return refusals_.empty() ? std::string() : in_use_text(refusals_.begin()->second);
 }
 
 bool node_runtime::read_monitor(link& l) {
@@ -1201,7 +1202,7 @@ void node_runtime::heartbeat_and_expire() {
               std::chrono::duration_cast<std::chrono::milliseconds>(gap).count());
   }
   std::erase_if(contenders_, [&](const auto& c) { return now - c.second.last_heard > config_.heartbeat_timeout; });
-  contenders_waiting_.store(contenders_.size(), std::memory_order_relaxed);
+  contenders_changed();
   for (auto& l : links_) {
     const auto gate = guard(*l);
     // On a connection this node's hello was refused on too: the listener keeps the hello while

@@ -184,6 +184,8 @@ class node_runtime final : public ref_resolver,
   void send_refusal(const std::string& routing_id, const refusal& r);
   /// What a standing refusal says, for health and wait_for_cluster (any thread); none: empty.
   std::string refusal_text() const;
+  /// What refusal `r` says of this node: "node id X is in use: ...".
+  std::string in_use_text(const refusal& r) const;
   void read_router_monitor();
   /// What flush did: frames handed to ZeroMQ, and whether it gave the peer's frames back
   /// because a command posted before they were queued has not run yet.
@@ -337,6 +339,8 @@ class node_runtime final : public ref_resolver,
   };
   std::unordered_map<std::string, contender> contenders_;  // by node id
   std::atomic<std::size_t> contenders_waiting_{0};          // its size, for stats (any thread)
+  /// After every change to contenders_: its size where stats reads it.
+  void contenders_changed() noexcept { contenders_waiting_.store(contenders_.size(), std::memory_order_relaxed); }
   // The other side of it: refusals of this node's own hello that stand, by the address of the
   // link that got one, until that connection ends (the next one says hello again) or the
   // refusing node greets this one (it took this node as its contender). Written on the I/O

@@ -94,9 +94,7 @@ operator_node::operator_node(const options& o) : timeout_(o.timeout), seeds_(o.s
   std::optional<std::chrono::steady_clock::time_point> heard_at;
   for (;;) {
     const std::vector<eam::cluster::member> known = members();
-    const bool seed_answered = std::any_of(known.begin(), known.end(), [&](const eam::cluster::member& m) {
-      return std::find(o.seeds.begin(), o.seeds.end(), m.address) != o.seeds.end();
-    });
+    const bool seed_answered = std::any_of(known.begin(), known.end(), [&](const auto& m) { return at_seed(m); });
     const auto t = std::chrono::steady_clock::now();
     if (!known.empty() && !heard_at) heard_at = t;
     if (seed_answered || (heard_at && t - *heard_at >= std::chrono::seconds(1))) break;
@@ -123,10 +121,12 @@ std::vector<eam::cluster::member> operator_node::members() const {
 eam::cluster::member operator_node::seed_member() const {
   std::vector<eam::cluster::member> known = members();
   if (known.empty()) throw command_error{"no member of the cluster is left to ask"};
-  const auto at_seed = std::find_if(known.begin(), known.end(), [&](const eam::cluster::member& m) {
-    return std::find(seeds_.begin(), seeds_.end(), m.address) != seeds_.end();
-  });
-  return std::move(at_seed != known.end() ? *at_seed : known.front());
+  const auto seed = std::find_if(known.begin(), known.end(), [&](const auto& m) { return at_seed(m); });
+  return std::move(seed != known.end() ? *seed : known.front());
+}
+
+bool operator_node::at_seed(const eam::cluster::member& m) const {
+  return std::find(seeds_.begin(), seeds_.end(), m.address) != seeds_.end();
 }
 
 std::optional<eam::cluster::member> operator_node::member_named(const std::string& id) const {

@@ -47,6 +47,8 @@ class operator_node {
   std::unique_ptr<eam::cluster::node> node_;
   std::chrono::milliseconds timeout_;
   std::vector<std::string> seeds_;
+  /// Whether `m` is at one of the seeds' addresses.
+  [[nodiscard]] bool at_seed(const eam::cluster::member& m) const;
 };
 
 /// The address eamctl's node listens on: the one given, loopback for a loopback seed, else the
