@@ -192,7 +192,7 @@ void visit_item(const msgpack::object& o, frame_visitor& v) {
   if (o.type != msgpack::type::ARRAY || o.via.array.size == 0) throw bad_item("an item is not a non-empty array");
   const auto& a = o.via.array;
   const std::uint64_t kind = u64(a.ptr[0]);
-  if (kind > static_cast<std::uint64_t>(item_kind::link)) throw bad_item("unknown item kind");
+  if (kind > static_cast<std::uint64_t>(item_kind::node_at)) throw bad_item("unknown item kind");
   switch (static_cast<item_kind>(kind)) {
     case item_kind::cast: {
       const std::uint64_t target = u64(field(a, 1));
@@ -260,6 +260,20 @@ void visit_item(const msgpack::object& o, frame_visitor& v) {
       const std::uint64_t linked = u64(field(a, 3));
       if (linked > 1) throw bad_item("a link item's flag is neither 0 nor 1");
       return v.on_link(target, std::move(from), linked == 1);
+    }
+    case item_kind::where: {
+      std::string node(str(field(a, 1)));
+      if (!printable(node, 200)) throw bad_item("a where item's node id is not a printable name");
+      return v.on_where(std::move(node), u64(field(a, 2)));
+    }
+    case item_kind::node_at: {
+      std::string node(str(field(a, 1)));
+      if (!printable(node, 200)) throw bad_item("a node_at item's node id is not a printable name");
+      const std::uint64_t incarnation = u64(field(a, 2));
+      std::string address(str(field(a, 3)));
+      if (!printable(address, 255) || !looks_like_host_port(address))
+        throw bad_item("a node_at item's address is not host:port");
+      return v.on_node_at(std::move(node), incarnation, std::move(address));
     }
   }
   throw bad_item("unknown item kind");
@@ -487,6 +501,21 @@ void pack_cancel(packer& pk, std::uint64_t request) {
   pk.pack_array(2);
   pk.pack(static_cast<std::uint8_t>(item_kind::cancel));
   pk.pack(request);
+}
+
+void pack_where(packer& pk, std::string_view node, std::uint64_t incarnation) {
+  pk.pack_array(3);
+  pk.pack(static_cast<std::uint8_t>(item_kind::where));
+  pk.pack(node);
+  pk.pack(incarnation);
+}
+
+void pack_node_at(packer& pk, std::string_view node, std::uint64_t incarnation, std::string_view address) {
+  pk.pack_array(4);
+  pk.pack(static_cast<std::uint8_t>(item_kind::node_at));
+  pk.pack(node);
+  pk.pack(incarnation);
+  pk.pack(address);
 }
 
 }  // namespace eam::cluster::internal

@@ -1,7 +1,7 @@
 #pragma once
 // The wire format between two nodes. A ZeroMQ message is one frame:
 //
-//   byte 0: version (4)    byte 1: kind    then, by kind:
+//   byte 0: version (5)    byte 1: kind    then, by kind:
 //   hello      one msgpack array [node id, incarnation, address]
 //   data       msgpack items one after another, each an array whose first element is its kind:
 //                [cast, target, wire name, payload]      [call, target, request, wire name, payload]
@@ -13,6 +13,9 @@
 //                [demonitor, target]: one of the sender's monitors of `target` is no longer needed
 //                [link, target, from ref, 1 or 0]: `from` linked itself to (or unlinked from) the
 //                sender's proxy of `target`
+//                [where, node id, incarnation]: a ref from the receiver named that life of a node
+//                the sender is not connected to: where does it listen?
+//                [node_at, node id, incarnation, address]: the answer, from a node connected to it
 //   heartbeat  nothing       leave   nothing
 //   gossip_state  a membership state exchange      rekey_request  a key fingerprint
 //   rekey_barrier nothing                          names  a registry message (names_wire.hpp)
@@ -37,10 +40,10 @@
 
 namespace eam::cluster::internal {
 
-// 2: the cancel item; 3: the demonitor item; 4: the link item. A node of an older version would refuse a frame
-// holding one as bad and drop the rest of it, so two versions refuse each other's frames whole
-// instead (a bad frame each).
-inline constexpr std::uint8_t wire_version = 4;
+// 2: the cancel item; 3: the demonitor item; 4: the link item; 5: the where and node_at items. A
+// node of an older version would refuse a frame holding one as bad and drop the rest of it, so
+// two versions refuse each other's frames whole instead (a bad frame each).
+inline constexpr std::uint8_t wire_version = 5;
 inline constexpr std::size_t frame_header_bytes = 2;  // version, kind
 enum class frame_kind : std::uint8_t {
   hello = 1, data = 2, heartbeat = 3, leave = 4,
@@ -66,6 +69,8 @@ enum class item_kind : std::uint8_t {
   cancel = 10,     // the caller of the sender's call `request` to us gave up: [10, request]
   demonitor = 11,  // the sender ended a proxy of `target` that monitored it: [11, target]
   link = 12,       // an actor linked to (1) or unlinked from (0) a proxy of `target`: [12, target, ref, 1]
+  where = 13,      // where does this life of a node listen? [13, node, incarnation]
+  node_at = 14,    // it listens at this address: [14, node, incarnation, "host:port"]
 };
 
 struct hello {
@@ -120,6 +125,12 @@ class frame_visitor {
   virtual void on_lookup_reply(std::uint64_t request, std::uint64_t actor, std::string&& why) = 0;
   /// The sender's caller of its call `request` (one we answer) stopped waiting.
   virtual void on_cancel(std::uint64_t request) = 0;
+  /// A ref this node sent named life `incarnation` of `node`, which the sender is not
+  /// connected to: it asks where that node listens.
+  virtual void on_where(std::string&& node, std::uint64_t incarnation) = 0;
+  /// The answer to one of this node's `where` items: that life of `node` listens at `address`
+  /// (printable host:port, checked).
+  virtual void on_node_at(std::string&& node, std::uint64_t incarnation, std::string&& address) = 0;
   /// A cast, call or reply whose wire type is not registered here (the item is otherwise well
   /// formed, so the frame goes on): a call must be answered with an error.
   virtual void on_unknown_type(item_kind kind, std::uint64_t request, std::string_view wire_name) = 0;
@@ -167,5 +178,7 @@ void pack_link(packer& pk, std::uint64_t target, const actor_ref& from, bool lin
 void pack_lookup(packer& pk, std::uint64_t request, std::string_view name, const std::vector<wire_signature>& sigs);
 void pack_lookup_reply(packer& pk, std::uint64_t request, std::uint64_t actor, std::string_view why);
 void pack_cancel(packer& pk, std::uint64_t request);
+void pack_where(packer& pk, std::string_view node, std::uint64_t incarnation);
+void pack_node_at(packer& pk, std::string_view node, std::uint64_t incarnation, std::string_view address);
 
 }  // namespace eam::cluster::internal

@@ -187,6 +187,14 @@ void inbound::on_lookup_reply(std::uint64_t request, std::uint64_t actor, std::s
   runtime_.lookups_.erase(it);
 }
 
+void inbound::on_where(std::string&& node, std::uint64_t incarnation) {
+  runtime_.answer_where(from_, node, incarnation);
+}
+
+void inbound::on_node_at(std::string&& node, std::uint64_t incarnation, std::string&& address) {
+  runtime_.on_node_at(from_, node, incarnation, address);
+}
+
 void inbound::on_unknown_type(item_kind kind, std::uint64_t request, std::string_view wire_name) {
   ++messages_;
   refuse(kind, request,

@@ -31,6 +31,8 @@ class hello_only final : public frame_visitor {
   void on_lookup(std::uint64_t, std::string&&, std::vector<wire_signature>&&) override {}
   void on_lookup_reply(std::uint64_t, std::uint64_t, std::string&&) override {}
   void on_cancel(std::uint64_t) override {}
+  void on_where(std::string&&, std::uint64_t) override {}
+  void on_node_at(std::string&&, std::uint64_t, std::string&&) override {}
   void on_unknown_type(item_kind, std::uint64_t, std::string_view) override {}
   void on_undecodable_payload(item_kind, std::uint64_t, std::string_view, std::string_view) override {}
 };
@@ -59,6 +61,8 @@ class inbound final : public frame_visitor {
   void on_lookup(std::uint64_t request, std::string&& name, std::vector<wire_signature>&& sigs) override;
   void on_lookup_reply(std::uint64_t request, std::uint64_t actor, std::string&& why) override;
   void on_cancel(std::uint64_t request) override { from_->caller_gave_up(request); }
+  void on_where(std::string&& node, std::uint64_t incarnation) override;
+  void on_node_at(std::string&& node, std::uint64_t incarnation, std::string&& address) override;
   void on_unknown_type(item_kind kind, std::uint64_t request, std::string_view wire_name) override;
   void on_undecodable_payload(item_kind kind, std::uint64_t request, std::string_view wire_name,
                               std::string_view why) override;

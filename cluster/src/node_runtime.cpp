@@ -60,6 +60,21 @@ bool could_be_node_id(std::string_view id) {
          std::all_of(id.begin(), id.end(), [](char c) { return c > ' ' && c <= '~'; });
 }
 
+// The peer whose frame the I/O thread is decoding (null on other threads and between frames): a
+// ref in it that names a node not connected yet is asked about there (peer_for_ref).
+thread_local peer* refs_from = nullptr;
+
+class decoding_from {
+ public:
+  explicit decoding_from(peer& p) noexcept : previous_(std::exchange(refs_from, &p)) {}
+  ~decoding_from() { refs_from = previous_; }
+  decoding_from(const decoding_from&) = delete;
+  decoding_from& operator=(const decoding_from&) = delete;
+
+ private:
+  peer* previous_;
+};
+
 // A node's incarnation, a spawn request's token: never 0, which means none.
 std::uint64_t random_nonzero() {
   std::random_device rd;
@@ -657,6 +672,7 @@ void node_runtime::on_frame(const std::string& routing_id, std::span<const std::
     }
   }
   inbound visitor(*this, from, routing_id);
+  const decoding_from source(*from);
   const decode_outcome out = decode_frame(frame, visitor);
   messages_in_.fetch_add(visitor.messages(), std::memory_order_relaxed);
   if (out.bad) note_bad_frame(from->node, out.why);
@@ -704,11 +720,13 @@ void node_runtime::on_hello(const std::string& routing_id, hello&& h) {
   // allocations) comes before anything changes: a pending peer never leaves its table without
   // entering the other.
   std::string address = h.address;
+  std::string dialled;  // where an answer to a where item said the node listens, if anywhere
   std::shared_ptr<peer> p, other_life;
   {
     std::lock_guard lock(peers_lock_);
     const auto pending = pending_peers_.find(h.node);
     const bool adopt = pending != pending_peers_.end() && pending->second.p->incarnation == h.incarnation;
+    if (pending != pending_peers_.end()) dialled.swap(pending->second.dialled);
     if (!adopt)
       p = std::make_shared<peer>(h.node, h.incarnation, address,
                                  peer_limits{config_.send_buffer_bytes, frame_target_bytes, config_.max_frame_bytes},
@@ -734,6 +752,7 @@ void node_runtime::on_hello(const std::string& routing_id, hello&& h) {
   out->to = p;
   out->flush_again = true;  // what was sent to it while it was pending waits in its buffer
   open_gate_if_plain(*out);
+  if (dialled != h.address) close_unanswered_dial(dialled);  // the answer named another address
   peers_changed_.notify_all();
   {
     std::lock_guard lock(refusals_lock_);
@@ -1225,6 +1244,7 @@ void node_runtime::heartbeat_and_expire() {
     peer_down(p, "silent past heartbeat_timeout");
   }
   std::vector<std::shared_ptr<peer>> never_connected;
+  std::vector<std::string> dialled;
   {
     std::lock_guard lock(peers_lock_);
     for (auto it = pending_peers_.begin(); it != pending_peers_.end();) {
@@ -1233,10 +1253,12 @@ void node_runtime::heartbeat_and_expire() {
         continue;
       }
       never_connected.push_back(std::move(it->second.p));
+      dialled.push_back(std::move(it->second.dialled));
       it = pending_peers_.erase(it);
     }
   }
   for (auto& p : never_connected) pending_peer_gone(p, "not connected within connect_wait");
+  for (const auto& address : dialled) close_unanswered_dial(address);
   if (now - last_calls_look_ >= config_.heartbeat_interval) {
     last_calls_look_ = now;
     std::vector<std::shared_ptr<peer>> peers;
@@ -1441,19 +1463,80 @@ actor_ref node_runtime::decode(const detail::wire_ref& ref) {
 }
 
 std::shared_ptr<peer> node_runtime::peer_for_ref(const detail::wire_ref& ref) {
-  std::lock_guard lock(peers_lock_);
-  if (const auto it = peers_.find(ref.node); it != peers_.end())
-    return it->second->incarnation == ref.incarnation ? it->second : nullptr;
-  if (const auto it = pending_peers_.find(ref.node); it != pending_peers_.end())
-    return it->second.p->incarnation == ref.incarnation ? it->second.p : nullptr;
-  if (config_.connect_wait.count() <= 0 || pending_peers_.size() >= max_pending_peers || !could_be_node_id(ref.node) ||
-      stopping_.load(std::memory_order_acquire) || gone_lives_.contains({ref.node, ref.incarnation}))
-    return nullptr;
-  auto p = std::make_shared<peer>(ref.node, ref.incarnation, std::string(),
-                                  peer_limits{config_.send_buffer_bytes, frame_target_bytes, config_.max_frame_bytes},
-                                  wake_fd_, sender_waits_, std::make_shared<send_gate>(*this));
-  pending_peers_.emplace(ref.node, pending_peer{p, std::chrono::steady_clock::now() + config_.connect_wait});
+  std::shared_ptr<peer> p;
+  {
+    std::lock_guard lock(peers_lock_);
+    if (const auto it = peers_.find(ref.node); it != peers_.end())
+      return it->second->incarnation == ref.incarnation ? it->second : nullptr;
+    auto it = pending_peers_.find(ref.node);
+    if (it != pending_peers_.end() && it->second.p->incarnation != ref.incarnation) return nullptr;
+    if (it == pending_peers_.end()) {
+      if (config_.connect_wait.count() <= 0 || pending_peers_.size() >= max_pending_peers ||
+          !could_be_node_id(ref.node) || stopping_.load(std::memory_order_acquire) ||
+          gone_lives_.contains({ref.node, ref.incarnation}))
+        return nullptr;
+      p = std::make_shared<peer>(ref.node, ref.incarnation, std::string(),
+                                 peer_limits{config_.send_buffer_bytes, frame_target_bytes, config_.max_frame_bytes},
+                                 wake_fd_, sender_waits_, std::make_shared<send_gate>(*this));
+      it = pending_peers_.emplace(ref.node, pending_peer{p, std::chrono::steady_clock::now() + config_.connect_wait, {}, {}})
+               .first;
+    }
+    p = it->second.p;
+    // The peer that sent the ref knows where its node listens, if it is connected to it (a
+    // hidden node, which no member dials, or a member this node has not heard of yet): asked
+    // once, and each further peer that names it too, up to a few.
+    std::vector<std::string>& asked = it->second.asked;
+    if (refs_from == nullptr || !it->second.dialled.empty() || asked.size() >= max_where_asked ||
+        std::find(asked.begin(), asked.end(), refs_from->node) != asked.end())
+      return p;
+    try {
+      asked.push_back(refs_from->node);
+    } catch (const std::bad_alloc&) {
+      return p;  // it waits for membership to report its node, as before
+    }
+  }
+  try {
+    // The I/O thread never waits for room (peer::this_thread_drains).
+    (void)refs_from->enqueue([&](packer& pk) { pack_where(pk, ref.node, ref.incarnation); });
+  } catch (const std::exception&) {
+  }
   return p;
+}
+
+void node_runtime::answer_where(const std::shared_ptr<peer>& from, const std::string& node,
+                                std::uint64_t incarnation) {
+  std::string address;
+  {
+    std::lock_guard lock(peers_lock_);
+    const auto it = peers_.find(node);
+    if (it == peers_.end() || it->second->incarnation != incarnation) return;  // not connected to it: nothing to say
+    address = it->second->address;
+  }
+  (void)from->enqueue([&](packer& pk) { pack_node_at(pk, node, incarnation, address); });
+}
+
+void node_runtime::on_node_at(const std::shared_ptr<peer>& from, const std::string& node, std::uint64_t incarnation,
+                              const std::string& address) {
+  if (address == advertised_) return;
+  {
+    std::lock_guard lock(peers_lock_);
+    const auto it = pending_peers_.find(node);
+    if (it == pending_peers_.end() || it->second.p->incarnation != incarnation || !it->second.dialled.empty())
+      return;  // connected meanwhile, gone, another life, or dialled on an earlier answer
+    const auto& asked = it->second.asked;
+    if (std::find(asked.begin(), asked.end(), from->node) == asked.end()) return;  // not asked: not trusted
+    it->second.dialled = address;
+  }
+  if (link_to(address) != nullptr) return;  // dialled already (a member there, not greeted yet)
+  log_.info("node {}, named by a ref, is dialled at {} (where node {} says it listens)", node, address, from->node);
+  dial(address, false);
+}
+
+void node_runtime::close_unanswered_dial(const std::string& address) {
+  if (address.empty()) return;
+  for (const member& m : members(false))
+    if (m.address == address && m.status != member_status::dead && m.status != member_status::left) return;
+  close_links_where([&](const link& l) { return l.address == address && !l.to && !l.configured; }, 0);
 }
 
 actor_ref node_runtime::proxy_for(const std::shared_ptr<peer>& p, std::uint64_t remote_id,

@@ -265,6 +265,16 @@ class node_runtime final : public ref_resolver,
   /// could have, when max_pending_peers are pending already, when connect_wait is 0, or once
   /// the node stops.
   std::shared_ptr<peer> peer_for_ref(const detail::wire_ref& ref);
+  /// A peer asks where life `incarnation` of `node` listens (a where item, I/O thread): answered
+  /// when this node is connected to that life.
+  void answer_where(const std::shared_ptr<peer>& from, const std::string& node, std::uint64_t incarnation);
+  /// The answer to a where item this node sent `from`: a pending peer's node is dialled there
+  /// (I/O thread). Ignored unless `from` was asked about that pending life, and after the first.
+  void on_node_at(const std::shared_ptr<peer>& from, const std::string& node, std::uint64_t incarnation,
+                  const std::string& address);
+  /// A pending peer dialled at `address` on an answer will not connect: the link, never greeted,
+  /// is closed unless membership knows a member there (I/O thread).
+  void close_unanswered_dial(const std::string& address);
   actor_ref proxy_for(const std::shared_ptr<peer>& p, std::uint64_t remote_id, std::vector<proxy::signature> sigs);
   actor_ref exported(std::uint64_t id) const;
   void export_actor(const actor_ref& ref);
@@ -422,7 +432,12 @@ class node_runtime final : public ref_resolver,
   struct pending_peer {
     std::shared_ptr<peer> p;
     std::chrono::steady_clock::time_point give_up_at;
+    // The peers whose refs named it, asked where it listens (a where item each, at most
+    // max_where_asked), and the address an answer gave, dialled (I/O thread) once.
+    std::vector<std::string> asked;
+    std::string dialled;
   };
+  static constexpr std::size_t max_where_asked = 4;
   std::unordered_map<std::string, pending_peer> pending_peers_;
   // Refs from the wire name nodes: a peer inventing names must not make one pending each.
   static constexpr std::size_t max_pending_peers = 64;

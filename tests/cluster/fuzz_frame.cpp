@@ -199,6 +199,21 @@ class reader final : public frame_visitor {
     sum_ += target;
     ++calls;
   }
+  void on_where(std::string&& node, std::uint64_t incarnation) override {
+    if (node.empty() || node.size() > 200) fail("a where item with a node id out of bounds was accepted");
+    touch(node);
+    sum_ += incarnation;
+    ++calls;
+  }
+  void on_node_at(std::string&& node, std::uint64_t incarnation, std::string&& address) override {
+    if (node.empty() || node.size() > 200) fail("a node_at item with a node id out of bounds was accepted");
+    if (address.find(':') == std::string::npos || address.size() > 255)
+      fail("a node_at item with an address that is not host:port was accepted");
+    touch(node);
+    touch(address);
+    sum_ += incarnation;
+    ++calls;
+  }
   void on_undecodable_payload(item_kind kind, std::uint64_t request, std::string_view wire_name,
                               std::string_view why) override {
     sum_ += static_cast<std::size_t>(kind) + request;
@@ -370,6 +385,8 @@ void write_seeds(const std::string& dir) {
     pk.pack(std::uint64_t{20});
     pack_wire_ref(pk, "node-b", 99, 7);
     pk.pack(std::uint8_t{0});
+    pack_where(pk, "node-b", 99);
+    pack_node_at(pk, "node-b", 99, "127.0.0.1:4371");
     write_file(dir, "data_items", f);
   }
   {  // the payload types

@@ -12,6 +12,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -117,6 +118,26 @@ void pack_cast_holding_ref(eam::test::wire::packer& pk, const std::string& node,
   pk.pack(node);
   pk.pack(incarnation);
   pk.pack(actor);
+}
+
+// Whether `frame` is a data frame holding the item `pack` packs (its bytes, anywhere in it).
+template <class Pack>
+bool data_frame_holds(const std::string& frame, Pack pack) {
+  const std::string item = eam::test::data_frame(pack).substr(eam::test::wire::frame_header_bytes);
+  return frame.size() > 2 && frame[1] == static_cast<char>(eam::test::wire::frame_kind::data) &&
+         frame.find(item) != std::string::npos;
+}
+
+bool is_hello_of(const std::string& frame, const std::string& node) {
+  return frame.size() > 2 && frame[1] == static_cast<char>(eam::test::wire::frame_kind::hello) &&
+         frame.find(node) != std::string::npos;
+}
+
+std::vector<std::string> ids_of(const std::vector<eam::cluster::member>& members) {
+  std::vector<std::string> ids;
+  for (const auto& m : members) ids.push_back(m.id);
+  std::sort(ids.begin(), ids.end());
+  return ids;
 }
 
 bool keep_apart(const std::string& x, const std::string& y) {
@@ -269,5 +290,122 @@ TEST_SUITE("cluster.pending_peers") {
     // None of them connects: each is gone after connect_wait.
     CHECK(eventually([&] { return stats().peers_pending == 0; }, 60s));
     holder->shutdown();
+  }
+
+  TEST_CASE("the peer whose ref named a node not connected yet is asked where it listens, and the answer is dialled") {
+    ::unsetenv("LIBEAM_COOKIE");  // open mode, whatever the environment says: the raw sockets do no handshake
+    register_pending_test_messages();
+    eam::cluster::node_config config;
+    config.node_id = "holder";
+    config.cookie = std::nullopt;
+    config.connect_wait = 600s;       // only an answer connects the node named
+    config.heartbeat_timeout = 120s;  // the raw peers send no heartbeats
+    config.system.workers = 1;
+    auto holder = eam::cluster::start_node(config).value();
+    namespace wire = eam::test::wire;
+
+    // The sender's listener (where the holder greets it back), the named node's, and another.
+    eam::test::raw_router sender_side, ghost_side, elsewhere;
+    REQUIRE_FALSE(sender_side.address().empty());
+    REQUIRE_FALSE(ghost_side.address().empty());
+    REQUIRE_FALSE(elsewhere.address().empty());
+    eam::test::raw_dealer sender(holder->port());
+    REQUIRE(sender.send(eam::test::hello_frame("sender", 1, sender_side.address())));
+    REQUIRE(sender_side.receive_until([](const std::string& f) { return is_hello_of(f, "holder"); }, 60s));
+
+    REQUIRE(sender.send(eam::test::data_frame([](auto& pk) { pack_cast_holding_ref(pk, "ghost", 5, 9); })));
+    REQUIRE(sender_side.receive_until(
+        [](const std::string& f) { return data_frame_holds(f, [](auto& pk) { wire::pack_where(pk, "ghost", 5); }); },
+        60s));
+    CHECK(holder->stats().peers_pending == 1);
+
+    // An answer from a peer that was not asked is not taken (the cast behind it says when it
+    // has been read), nor one about another life, nor any after the first.
+    eam::test::raw_dealer stranger(holder->port());
+    REQUIRE(stranger.send(eam::test::hello_frame("stranger", 1)));
+    REQUIRE(eventually([&] { return holder->stats().peers_connected == 2; }, 60s));
+    const auto in_before = holder->stats().messages_in;
+    REQUIRE(stranger.send(eam::test::data_frame([&](auto& pk) {
+      wire::pack_node_at(pk, "ghost", 5, elsewhere.address());
+      pack_cast_holding_ref(pk, "holder", 1, 1);  // a ref to this node's own (gone) actor: nobody is asked
+    })));
+    REQUIRE(eventually([&] { return holder->stats().messages_in == in_before + 1; }, 60s));
+    REQUIRE(sender.send(eam::test::data_frame([&](auto& pk) {
+      wire::pack_node_at(pk, "ghost", 6, elsewhere.address());
+      wire::pack_node_at(pk, "ghost", 5, ghost_side.address());
+      wire::pack_node_at(pk, "ghost", 5, elsewhere.address());
+    })));
+    REQUIRE(ghost_side.receive_until([](const std::string& f) { return is_hello_of(f, "holder"); }, 60s));
+
+    // The node answers there: the refs that waited for it have their peer.
+    eam::test::raw_dealer ghost(holder->port());
+    REQUIRE(ghost.send(eam::test::hello_frame("ghost", 5, ghost_side.address())));
+    REQUIRE(eventually([&] { return holder->stats().peers_connected == 3; }, 60s));
+    CHECK(holder->stats().peers_pending == 0);
+
+    // And the holder answers such a question itself for a node it is connected to (in order:
+    // a question about a node it does not know has no answer).
+    REQUIRE(sender.send(eam::test::data_frame([](auto& pk) {
+      wire::pack_where(pk, "nobody", 1);
+      wire::pack_where(pk, "ghost", 5);
+    })));
+    bool named_nobody = false;
+    REQUIRE(sender_side.receive_until(
+        [&](const std::string& f) {
+          named_nobody = named_nobody || f.find("nobody") != std::string::npos;
+          return data_frame_holds(f, [&](auto& pk) { wire::pack_node_at(pk, "ghost", 5, ghost_side.address()); });
+        },
+        60s));
+    CHECK_FALSE(named_nobody);
+    // Nothing dialled the other address (those answers came before everything since).
+    CHECK_FALSE(elsewhere.receive_until([](const std::string&) { return true; }, 1s));
+    holder->shutdown();
+  }
+
+  TEST_CASE("a ref to a hidden node's actor, handed on by a member it dialled, reaches it from a member it never heard of") {
+    // A hidden node dials the members it hears of, and no member dials it: b, which joined after
+    // the hidden node's one look at the members, is not connected to it, and learns where it
+    // listens from a, whose ref named it.
+    register_pending_test_messages();
+    auto a = start_on("a", "127.0.0.1", {}, 600s);
+    eam::cluster::node_config config;
+    config.node_id = "visitor";
+    config.seeds = {a->address()};
+    config.cookie = cookie;
+    config.membership = fast_membership();
+    config.membership.hidden = true;
+    config.membership.probe_interval = std::chrono::hours(1);  // it asks a once, at its start
+    config.system.workers = 1;
+    auto visitor = eam::cluster::start_node(config).value();
+    REQUIRE(visitor->wait_for_cluster({.min_members = 2}));  // a's answer: a, and itself
+    spawn_sink(*visitor);
+
+    auto b = start_on("b", "127.0.0.1", {a->address()}, 600s);
+    REQUIRE(a->wait_for_cluster({.min_members = 2}));
+    REQUIRE(b->wait_for_cluster({.min_members = 2}));
+    const auto relay_b = spawn_relay(*b);
+    CHECK_FALSE(b->wait_for_peer("visitor", 0ms));
+    CHECK(ids_of(visitor->members()) == std::vector<std::string>{"a", "visitor"});
+
+    const sink_ref sink = a->whereis<sink_ref>("visitor", "sink").value();
+    a->whereis<relay_ref>("b", "relay").value().cast(relay_to{sink, 50});
+    REQUIRE(b->wait_for_peer("visitor", 60s));
+    CHECK(eventually(
+        [&] {
+          std::lock_guard guard(relay_b->lock);
+          return relay_b->answer.has_value();
+        },
+        60s));
+    {
+      std::lock_guard guard(relay_b->lock);
+      REQUIRE(relay_b->answer.has_value());
+      REQUIRE(relay_b->answer->has_value());
+      CHECK(relay_b->answer->value().count == 50);
+      CHECK(relay_b->answer->value().in_order);
+    }
+    CHECK(b->stats().peers_pending == 0);
+    // Connected, and still no member: nobody lists it.
+    CHECK(ids_of(b->members()) == std::vector<std::string>{"a", "b"});
+    CHECK(ids_of(a->members()) == std::vector<std::string>{"a", "b"});
   }
 }
