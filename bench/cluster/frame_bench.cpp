@@ -66,6 +66,8 @@ class summing_visitor final : public frame_visitor {
   void on_cancel(std::uint64_t) override { unexpected(); }
   void on_demonitor(std::uint64_t) override { unexpected(); }
   void on_link(std::uint64_t, eam::actor_ref&&, bool) override { unexpected(); }
+  void on_where(std::string&&, std::uint64_t) override { unexpected(); }
+  void on_node_at(std::string&&, std::uint64_t, std::string&&) override { unexpected(); }
   void on_undecodable_payload(item_kind, std::uint64_t, std::string_view, std::string_view) override { unexpected(); }
   void on_unknown_type(item_kind, std::uint64_t, std::string_view) override { unexpected(); }
 

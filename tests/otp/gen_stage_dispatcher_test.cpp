@@ -221,6 +221,48 @@ TEST_SUITE("otp.gen_stage.dispatchers") {
     CHECK(zero.events() == std::vector<int>{0, 2, 4, 6, 8});
   }
 
+  TEST_CASE("partition: consumers that ask unevenly get every event of their partitions") {
+    // The events made for one partition's demand go half to the other's: an ask its buffer
+    // served was not passed on, so the producer was asked for less than the demand it left
+    // open, and with one consumer's demand above its min_demand it stopped for good (after 890
+    // of each partition's 5,000 here).
+    constexpr int total = 10000;
+    std::vector<stage_log<int>> logs(2);
+    eam::actor_system system({.workers = 2});
+    auto numbers = eam::test::counter_producer(system, total, {.dispatcher = otp::dispatcher_kind::partition, .partitions = 2});
+    const std::size_t max_demand[2] = {10, 1000};
+    for (std::size_t p = 0; p < 2; ++p)
+      REQUIRE(eam::test::recorder(system, logs[p])
+                  .subscribe(numbers.ref(), {.max_demand = max_demand[p], .partition = p})
+                  .has_value());
+    for (auto& log : logs) REQUIRE(eventually([&] { return log.count() == total / 2; }));
+    for (int p = 0; p < 2; ++p) {
+      std::vector<int> want;
+      for (int e = p; e < total; e += 2) want.push_back(e);
+      CHECK(logs[static_cast<std::size_t>(p)].events() == want);
+    }
+    CHECK(numbers.stats().value().buffered == 0);
+  }
+
+  TEST_CASE("partition: a partition without a consumer holds the producer back, drops nothing, and goes on once taken") {
+    // The events made for partition 0's demand go half to partition 1's buffer: partition 0
+    // gets part of what it asked for and waits. Were they made up for, partition 1's buffer of
+    // 1,000 would overflow while partition 0 ran through its 50,000 events.
+    constexpr int total = 100000;
+    stage_log<int> zero, one;
+    eam::actor_system system({.workers = 2});
+    auto numbers = eam::test::counter_producer(
+        system, total, {.dispatcher = otp::dispatcher_kind::partition, .partitions = 2, .buffer_size = 1000});
+    REQUIRE(eam::test::recorder(system, zero).subscribe(numbers.ref(), {.max_demand = 100, .partition = 0}).has_value());
+    REQUIRE(eventually([&] { return zero.count() > 0; }));
+    REQUIRE(eam::test::recorder(system, one).subscribe(numbers.ref(), {.max_demand = 100, .partition = 1}).has_value());
+    REQUIRE(eventually([&] { return zero.count() == total / 2 && one.count() == total / 2; }));
+    CHECK(numbers.stats().value().dropped == 0);
+    std::vector<int> odd;
+    for (int e = 1; e < total; e += 2) odd.push_back(e);
+    CHECK(one.events() == odd);
+  }
+
   TEST_CASE("partition: a missing, out-of-range or taken partition is refused") {
     stage_log<int> a, b;
     eam::actor_system system({.workers = 2});

@@ -29,7 +29,7 @@ template <class T>
 struct pack<eam::otp::detail::stage_subscribe<T>> {
   template <class Stream>
   packer<Stream>& operator()(packer<Stream>& o, const eam::otp::detail::stage_subscribe<T>& v) const {
-    o.pack_array(4);
+    o.pack_array(5);
     o.pack(v.consumer);
     o.pack(v.tag);
     o.pack(static_cast<std::uint64_t>(v.initial_demand));
@@ -37,18 +37,20 @@ struct pack<eam::otp::detail::stage_subscribe<T>> {
       o.pack(static_cast<std::uint64_t>(*v.partition));
     else
       o.pack_nil();
+    o.pack(static_cast<std::uint64_t>(v.min_demand));
     return o;
   }
 };
 template <class T>
 struct convert<eam::otp::detail::stage_subscribe<T>> {
   const msgpack::object& operator()(const msgpack::object& o, eam::otp::detail::stage_subscribe<T>& v) const {
-    if (o.type != msgpack::type::ARRAY || o.via.array.size != 4) throw msgpack::type_error();
+    if (o.type != msgpack::type::ARRAY || o.via.array.size != 5) throw msgpack::type_error();
     const msgpack::object* f = o.via.array.ptr;
     f[0].convert(v.consumer);
     f[1].convert(v.tag);
     v.initial_demand = static_cast<std::size_t>(f[2].as<std::uint64_t>());
     v.partition = f[3].is_nil() ? std::nullopt : std::optional<std::size_t>(f[3].as<std::uint64_t>());
+    v.min_demand = static_cast<std::size_t>(f[4].as<std::uint64_t>());
     return o;
   }
 };

@@ -22,13 +22,14 @@ class broadcast_dispatcher final : public single_buffer_dispatcher<T, demand_ord
 
   /// One subscription per consumer, as GenStage's broadcast has it: a second would hand the
   /// consumer every event twice.
-  std::optional<error> subscribe(std::uint64_t tag, sink_ref<T> consumer, std::optional<std::size_t> partition) override {
+  std::optional<error> subscribe(std::uint64_t tag, sink_ref<T> consumer, std::optional<std::size_t> partition,
+                                 std::size_t min_demand) override {
     bool already = false;
     this->consumers_.for_each([&](const auto& c) { already = already || c.ref.id() == consumer.id(); });
     if (already)
       return error(otp_errc::invalid_subscription,
                    "actor " + std::to_string(consumer.id()) + " is subscribed to this broadcast already");
-    return base::subscribe(tag, std::move(consumer), partition);
+    return base::subscribe(tag, std::move(consumer), partition, min_demand);
   }
 
   std::size_t ask(std::uint64_t tag, std::size_t count) override {

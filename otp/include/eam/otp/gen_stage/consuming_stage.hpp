@@ -33,7 +33,8 @@ task<result<subscription>> subscribe_upstream(actor_ref self, upstream& up, stag
   // A named call, not a temporary inside the co_await: GCC 12 destroys such a temporary twice,
   // and this one owns a reference (task.hpp).
   auto call =
-      m.producer.call(stage_subscribe<T>{std::move(self), tag.value(), m.options.max_demand, m.options.partition});
+      m.producer.call(stage_subscribe<T>{std::move(self), tag.value(), m.options.max_demand, m.options.partition,
+                                         m.options.min_demand.value_or(0)});
   auto answer = co_await call;
   if (!answer || answer.value()) {
     up.refused(m.producer, tag.value(), answer.has_value());

@@ -24,11 +24,13 @@ class dispatcher {
   dispatcher(const dispatcher&) = delete;
   dispatcher& operator=(const dispatcher&) = delete;
 
-  /// Adds a consumer with no demand yet, or says why not.
+  /// Adds a consumer with no demand yet, or says why not. It asks again only once its demand
+  /// falls to `min_demand`.
   virtual std::optional<error> subscribe(std::uint64_t tag, sink_ref<T> consumer,
-                                         std::optional<std::size_t> partition) = 0;
+                                         std::optional<std::size_t> partition, std::size_t min_demand) = 0;
   /// Adds `count` to the demand of subscription `tag`, serves it from the buffer first, and
-  /// returns the demand left for the producer to meet.
+  /// returns the demand for the producer to meet: what the buffer did not serve (the whole
+  /// ask for the partition dispatcher, whose buffers hold events made for other demand).
   virtual std::size_t ask(std::uint64_t tag, std::size_t count) = 0;
   /// Removes a consumer; returns demand that its going frees for the others (broadcast).
   virtual std::size_t cancel(std::uint64_t tag) = 0;

@@ -16,12 +16,15 @@
 namespace eam::otp::detail {
 
 /// Consumer -> producer: subscribe `consumer` under `tag`, with `initial_demand` already asked.
+/// `min_demand`: the consumer asks again only once what it waits for falls to it (the
+/// partition dispatcher reads it to tell a stage that can go on from one that cannot).
 template <class T>
 struct stage_subscribe {
   actor_ref consumer;
   std::uint64_t tag = 0;
   std::size_t initial_demand = 0;
   std::optional<std::size_t> partition;
+  std::size_t min_demand = 0;
 };
 /// Consumer -> producer: `count` more events for subscription `tag`.
 struct stage_ask {
