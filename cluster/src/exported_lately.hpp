@@ -7,7 +7,8 @@
 // are unique in the process and never reused, and a local actor's cell never becomes a proxy,
 // so a hit is an actor of this node that it exported already. One that has ended since stays
 // here: its ref then goes out without a new export, and peers find it gone as they would once
-// the export's watch had fired (a monitor gets noproc, a send finds no actor).
+// the export's watch had fired (a monitor gets its reason while the node remembers it, else
+// noproc; a send finds no actor).
 #include <eam/engine/actor_ref.hpp>
 
 #include <array>

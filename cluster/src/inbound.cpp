@@ -99,14 +99,15 @@ void inbound::on_reply(std::uint64_t request, message&& m) {
 }
 
 void inbound::on_monitor(std::uint64_t id) {
+  exit_reason gone = exit_reason::noproc();  // never exported, or ended too long ago
   {
     std::lock_guard lock(runtime_.exports_lock_);
     if (runtime_.exported_.contains(id)) {
       runtime_.add_monitor(id, from_);
       return;
     }
+    if (const exit_reason* why = runtime_.ended_export(id)) gone = *why;  // ended as its ref travelled
   }
-  const exit_reason gone = exit_reason::noproc();  // ended already, or never exported
   (void)from_->enqueue([&](packer& pk) { pack_down(pk, id, gone); });
 }
 

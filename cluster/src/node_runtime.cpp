@@ -1406,6 +1406,17 @@ void node_runtime::local_actor_ended(std::uint64_t id, const exit_reason& reason
       watched_by_.erase(it);
       for (const peer_watch& w : watchers) peer_watches_ -= w.monitors;
     }
+    try {  // in the same hold as the erase: a monitor finds one or the other
+      if (ended_exports_.try_emplace(id, reason).second) {
+        ended_exports_order_.push_back(id);
+        if (ended_exports_order_.size() > max_ended_exports) {
+          ended_exports_.erase(ended_exports_order_.front());
+          ended_exports_order_.pop_front();
+        }
+      }
+    } catch (...) {  // out of memory: a monitor of it gets noproc, as before
+      ended_exports_.erase(id);
+    }
   }
   scoped_ref_resolver resolve(*this);
   for (auto& w : watchers) {

@@ -464,6 +464,19 @@ class node_runtime final : public ref_resolver,
   };
   std::unordered_map<std::uint64_t, std::vector<peer_watch>> watched_by_;
   std::uint64_t peer_watches_ = 0;  // the monitors counted in watched_by_
+  // The reasons of the exported actors that ended lately, newest last (under exports_lock_): a
+  // peer's monitor comes when the peer makes its proxy, after the ref arrived, so an actor that
+  // ended right after its ref left (a linker ending in the handler that linked) was answered
+  // noproc, and the remote end of its link died of noproc instead of its reason. Bounded: the
+  // oldest are forgotten first, and a monitor of one of those gets noproc.
+  std::unordered_map<std::uint64_t, exit_reason> ended_exports_;
+  std::deque<std::uint64_t> ended_exports_order_;
+  static constexpr std::size_t max_ended_exports = 4096;
+  /// Under exports_lock_: why the exported actor `id` ended, if it ended lately.
+  [[nodiscard]] const exit_reason* ended_export(std::uint64_t id) const noexcept {
+    const auto it = ended_exports_.find(id);
+    return it == ended_exports_.end() ? nullptr : &it->second;
+  }
   /// Under exports_lock_: `from` monitors the exported actor `id` once more (on_monitor).
   void add_monitor(std::uint64_t id, const std::shared_ptr<peer>& from);
   /// Under exports_lock_: one of `from`'s monitors of `id` ends (on_demonitor).

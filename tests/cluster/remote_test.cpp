@@ -15,6 +15,7 @@
 
 #include <atomic>
 #include <future>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -480,6 +481,54 @@ TEST_SUITE("cluster.remote") {
     }));
     REQUIRE(got.size() == 1);
     CHECK(got.back().find("local crash") != std::string::npos);
+  }
+
+  TEST_CASE("an actor here that links to a remote actor and ends at once takes it down with its own reason") {
+    // The link item leaves before the linker's end, and b links its actor with its new proxy
+    // of the linker, whose watch (a monitor item) reaches this node after the linker has
+    // ended: it was answered noproc, and the remote actors died of noproc (18 to 20 of 20 in
+    // the trial that found it), where Erlang's link and exit signals keep their order.
+    child_node b = start_child();
+    auto a = start_here({b.address()});
+    REQUIRE(a->wait_for_peer("b", 30s));
+    auto factory = a->whereis<factory_ref>("b", "factory").value();
+    struct link_and_end {
+      eam::actor_ref target;
+      bool crash = false;
+    };
+    constexpr int count = 20;
+    std::mutex lock;
+    std::map<int, std::string> reasons;
+    std::vector<mortal_ref> mortals;
+    for (int i = 0; i < count; ++i) {
+      mortals.push_back(factory.call(spawn_mortal{}).get().value());
+      a->system().watch(mortals.back(), [&lock, &reasons, i](const eam::down& d) {
+        std::lock_guard g(lock);
+        reasons[i] = d.reason.to_string();
+      });
+    }
+    for (int i = 0; i < count; ++i) {
+      auto linker = a->system().spawn([](eam::actor_context& ctx) {
+        return eam::behavior{[&ctx](const link_and_end& l) {
+          ctx.link(l.target);
+          if (l.crash) throw std::runtime_error("linker crashed");
+          ctx.system().stop(ctx.self(), eam::exit_reason::custom("bye"));
+        }};
+      });
+      linker.cast(link_and_end{mortals[static_cast<std::size_t>(i)], i % 2 == 1});
+    }
+    REQUIRE(eventually([&] {
+      std::lock_guard g(lock);
+      return reasons.size() == count;
+    }));
+    std::lock_guard g(lock);
+    for (int i = 0; i < count; ++i) {
+      CAPTURE(i);
+      if (i % 2 == 1)
+        CHECK(reasons[i].find("linker crashed") != std::string::npos);
+      else
+        CHECK(reasons[i] == eam::exit_reason::custom("bye").to_string());
+    }
   }
 
   TEST_CASE("a killed node: watchers get noconnection and pending calls fail at once") {
