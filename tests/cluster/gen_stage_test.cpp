@@ -80,6 +80,21 @@ TEST_SUITE("cluster.gen_stage") {
     MESSAGE(seen->count.load() << " events across the wire, bound checked " << checks << " times");
   }
 
+  TEST_CASE("a selector does not cross nodes: the subscription is refused, and the consumer subscribes without one") {
+    auto here = start_here();
+    child_node b(member_args("b", *here));
+    REQUIRE(here->wait_for_peer("b", 30s));
+    auto producer = here->whereis<eam::otp::source_ref<std::int64_t>>("b", "numbers").value();
+    auto consumer = eam::otp::consumer<std::int64_t>::start(here->system(), [](std::vector<std::int64_t>&) {});
+    auto refused = consumer.subscribe(producer, {.max_demand = 10}, [](const std::int64_t& e) { return e > 0; });
+    REQUIRE_FALSE(refused.has_value());
+    CHECK(refused.error_value().code() == eam::otp::otp_errc::invalid_subscription);
+    CHECK(std::string(refused.error_value().what()).find("cannot cross nodes") != std::string::npos);
+    REQUIRE(consumer.subscriptions().value().empty());
+    CHECK(consumer.subscribe(producer, {.max_demand = 10}).has_value());
+    consumer.stop();
+  }
+
   TEST_CASE("consumers on two other nodes of one broadcast producer each get every event once in order") {
     // Each node program's consumer is the first subscription its process makes. Tags counted
     // from 1 in every process gave both the same one, and the producer served one consumer

@@ -96,6 +96,45 @@ TEST_SUITE("otp.gen_stage.dispatchers") {
     CHECK(late.events() == range(10, 20));
   }
 
+  TEST_CASE("broadcast: a consumer with a selector gets only what it accepts, in order, at the others' pace") {
+    // As GenStage's :selector: the events a consumer declines count as handled for its demand,
+    // so one that declines everything holds nobody back.
+    constexpr int total = 20000;
+    stage_log<int> all, even, none;
+    eam::actor_system system({.workers = 2});
+    auto numbers = eam::test::counter_producer(
+        system, total, {.dispatcher = otp::dispatcher_kind::broadcast, .demand = otp::demand_mode::accumulate});
+    REQUIRE(eam::test::recorder(system, all).subscribe(numbers.ref(), {.max_demand = 100}).has_value());
+    REQUIRE(eam::test::recorder(system, even)
+                .subscribe(numbers.ref(), {.max_demand = 10}, [](const int& e) { return e % 2 == 0; })
+                .has_value());
+    REQUIRE(eam::test::recorder(system, none)
+                .subscribe(numbers.ref(), {.max_demand = 10}, [](const int&) { return false; })
+                .has_value());
+    numbers.demand(otp::demand_mode::forward);
+    REQUIRE(eventually([&] { return all.count() == total && even.count() == total / 2; }));
+    CHECK(all.events() == range(0, total));
+    std::vector<int> evens;
+    for (int e = 0; e < total; e += 2) evens.push_back(e);
+    CHECK(even.events() == evens);
+    CHECK(even.largest_batch() <= 10);
+    CHECK(none.count() == 0);
+    CHECK(numbers.stats().value().buffered == 0);
+  }
+
+  TEST_CASE("a selector is refused by a producer that does not broadcast") {
+    stage_log<int> log;
+    eam::actor_system system({.workers = 2});
+    for (const auto kind : {otp::dispatcher_kind::demand, otp::dispatcher_kind::partition}) {
+      auto source = silent_producer(system, {.dispatcher = kind, .partitions = 2});
+      auto refused =
+          eam::test::recorder(system, log).subscribe(source.ref(), {.partition = 0}, [](const int&) { return true; });
+      REQUIRE_FALSE(refused.has_value());
+      CHECK(refused.error_value().code() == otp::otp_errc::invalid_subscription);
+      CHECK(source.stats().value().consumers == 0);
+    }
+  }
+
   TEST_CASE("partition: each consumer gets exactly its partition's events, in order") {
     constexpr int total = 100000;
     std::vector<stage_log<int>> logs(4);

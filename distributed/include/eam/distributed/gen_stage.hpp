@@ -17,6 +17,7 @@
 /// This header sits above both the OTP and the cluster layers (neither knows the other).
 #include <eam/cluster/wire.hpp>
 #include <eam/otp/gen_stage/protocol.hpp>
+#include <eam/otp/otp_errc.hpp>
 
 #include <optional>
 #include <string>
@@ -29,6 +30,9 @@ template <class T>
 struct pack<eam::otp::detail::stage_subscribe<T>> {
   template <class Stream>
   packer<Stream>& operator()(packer<Stream>& o, const eam::otp::detail::stage_subscribe<T>& v) const {
+    if (v.selector)
+      throw eam::error(eam::otp::otp_errc::invalid_subscription,
+                       "a selector cannot cross nodes: filter the events in the consumer");
     o.pack_array(5);
     o.pack(v.consumer);
     o.pack(v.tag);

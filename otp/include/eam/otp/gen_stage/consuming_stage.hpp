@@ -34,7 +34,7 @@ task<result<subscription>> subscribe_upstream(actor_ref self, upstream& up, stag
   // and this one owns a reference (task.hpp).
   auto call =
       m.producer.call(stage_subscribe<T>{std::move(self), tag.value(), m.options.max_demand, m.options.partition,
-                                         m.options.min_demand.value_or(0)});
+                                         m.options.min_demand.value_or(0), std::move(m.selector)});
   auto answer = co_await call;
   if (!answer || answer.value()) {
     up.refused(m.producer, tag.value(), answer.has_value());
@@ -60,7 +60,24 @@ class consuming_stage {
   /// Name it before awaiting it (`auto op = stage.subscribe_op(p); co_await op;`): see task.hpp.
   auto subscribe_op(const source_ref<T>& producer, subscribe_options options = {},
                     std::chrono::milliseconds timeout = default_call_timeout) const {
-    return ref_.call(stage_subscribe_to<T>{producer, options}, timeout);
+    return ref_.call(stage_subscribe_to<T>{producer, options, {}}, timeout);
+  }
+  /// Subscribes to a producer with the broadcast dispatcher, taking only the events `selector`
+  /// accepts, as GenStage's `:selector` does: the others count as handled for this consumer's
+  /// demand, so it keeps the pace of the others. Another dispatcher refuses it
+  /// (`invalid_subscription`), and so does a producer on another node (a function does not
+  /// cross the wire: filter in the consumer instead). The selector runs on the producer's
+  /// thread, once per event: keep it short; an exception from it ends the producer.
+  result<subscription> subscribe(const source_ref<T>& producer, subscribe_options options, event_selector<T> selector,
+                                 std::chrono::milliseconds timeout = default_call_timeout) const {
+    auto r = subscribe_op(producer, options, std::move(selector), timeout).get();
+    if (!r) return r.error_value();
+    return std::move(r.value());
+  }
+  /// The same, to co_await inside an actor.
+  auto subscribe_op(const source_ref<T>& producer, subscribe_options options, event_selector<T> selector,
+                    std::chrono::milliseconds timeout = default_call_timeout) const {
+    return ref_.call(stage_subscribe_to<T>{producer, options, std::move(selector)}, timeout);
   }
   /// Cancels a subscription of this stage (the stage carries on). False when it had no such
   /// subscription (any more).

@@ -24,10 +24,11 @@ class dispatcher {
   dispatcher(const dispatcher&) = delete;
   dispatcher& operator=(const dispatcher&) = delete;
 
-  /// Adds a consumer with no demand yet, or says why not. It asks again only once its demand
-  /// falls to `min_demand`.
-  virtual std::optional<error> subscribe(std::uint64_t tag, sink_ref<T> consumer,
-                                         std::optional<std::size_t> partition, std::size_t min_demand) = 0;
+  /// Adds `consumer` under `request.tag`, with no demand yet (its initial demand comes as an
+  /// ask), or says why not.
+  virtual std::optional<error> subscribe(sink_ref<T> consumer, const stage_subscribe<T>& request) = 0;
+  /// Whether this dispatcher applies a subscription's `selector` (the broadcast one alone).
+  [[nodiscard]] virtual bool takes_selector() const noexcept { return false; }
   /// Adds `count` to the demand of subscription `tag`, serves it from the buffer first, and
   /// returns the demand for the producer to meet: what the buffer did not serve (the whole
   /// ask for the partition dispatcher, whose buffers hold events made for other demand).

@@ -109,8 +109,9 @@ class partition_dispatcher final : public dispatcher<T> {
       partitions_.push_back({0, {}, 0, 0, event_buffer<T>(producer_id, opts.buffer_size.value_or(default_producer_buffer), opts.buffer_keep), {}});
   }
 
-  std::optional<error> subscribe(std::uint64_t tag, sink_ref<T> consumer, std::optional<std::size_t> partition,
-                                 std::size_t min_demand) override {
+  std::optional<error> subscribe(sink_ref<T> consumer, const stage_subscribe<T>& request) override {
+    const std::uint64_t tag = request.tag;
+    const std::optional<std::size_t>& partition = request.partition;
     if (!partition)
       return error(otp_errc::invalid_subscription, "a partition dispatcher needs subscribe_options::partition");
     if (*partition >= partitions_.size())
@@ -123,7 +124,7 @@ class partition_dispatcher final : public dispatcher<T> {
     p.tag = tag;
     p.ref = std::move(consumer);
     p.demand = 0;
-    p.min_demand = min_demand;
+    p.min_demand = request.min_demand;
     ++consumers_;
     return std::nullopt;
   }

@@ -56,8 +56,9 @@ class producer_side {
   std::optional<error> subscribe(stage_subscribe<T>& m, std::size_t& demand) {
     if (!m.consumer) return error(otp_errc::invalid_subscription, "no consumer");
     if (m.tag == 0) return error(otp_errc::invalid_subscription, "no subscription tag");  // 0 names none
-    if (auto refused = dispatcher_->subscribe(m.tag, eam::unchecked_typed_ref_cast<sink_ref<T>>(m.consumer), m.partition,
-                                              m.min_demand))
+    if (m.selector && !dispatcher_->takes_selector())
+      return error(otp_errc::invalid_subscription, "a selector needs a producer with the broadcast dispatcher");
+    if (auto refused = dispatcher_->subscribe(eam::unchecked_typed_ref_cast<sink_ref<T>>(m.consumer), m))
       return refused;
     const watch_ref watch = ctx_.watch(m.consumer);
     watch_by_tag_.emplace(m.tag, watch);

@@ -10,14 +10,23 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <vector>
+
+namespace eam::otp {
+/// Which events a consumer of a broadcast producer takes (GenStage's `:selector`); empty takes
+/// every event. It runs in the producer, on the producer's thread, once per event and consumer.
+template <class T>
+using event_selector = std::function<bool(const T&)>;
+}  // namespace eam::otp
 
 namespace eam::otp::detail {
 
 /// Consumer -> producer: subscribe `consumer` under `tag`, with `initial_demand` already asked.
 /// `min_demand`: the consumer asks again only once what it waits for falls to it (the
 /// partition dispatcher reads it to tell a stage that can go on from one that cannot).
+/// `selector`: the events a broadcast producer sends this consumer (local producers only).
 template <class T>
 struct stage_subscribe {
   actor_ref consumer;
@@ -25,6 +34,7 @@ struct stage_subscribe {
   std::size_t initial_demand = 0;
   std::optional<std::size_t> partition;
   std::size_t min_demand = 0;
+  event_selector<T> selector;
 };
 /// Consumer -> producer: `count` more events for subscription `tag`.
 struct stage_ask {
@@ -81,6 +91,7 @@ template <class T>
 struct stage_subscribe_to {
   source_ref<T> producer;
   subscribe_options options;
+  event_selector<T> selector;
 };
 
 /// The state of a stage started without an init.

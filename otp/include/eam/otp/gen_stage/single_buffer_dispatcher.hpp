@@ -18,9 +18,8 @@ class single_buffer_dispatcher : public dispatcher<T> {
   single_buffer_dispatcher(std::uint64_t producer_id, const producer_options<T>& opts)
       : dispatcher<T>(producer_id), buffer_(producer_id, opts.buffer_size.value_or(default_producer_buffer), opts.buffer_keep) {}
 
-  std::optional<error> subscribe(std::uint64_t tag, sink_ref<T> consumer, std::optional<std::size_t>,
-                                 std::size_t) override {
-    if (!consumers_.add(tag, std::move(consumer))) return this->tag_in_use(tag);
+  std::optional<error> subscribe(sink_ref<T> consumer, const stage_subscribe<T>& request) override {
+    if (!consumers_.add(request.tag, std::move(consumer))) return this->tag_in_use(request.tag);
     return std::nullopt;
   }
   std::size_t dispatch(std::vector<T>&& events) override {
