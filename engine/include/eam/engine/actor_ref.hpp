@@ -98,8 +98,10 @@ enum class cast_result : std::uint8_t { sent, full, gone };
 /// would stall the worker: library code that blocks checks it and refuses.
 [[nodiscard]] inline bool inside_actor() noexcept { return detail::current_cell() != nullptr; }
 
-/// A call in flight. `co_await` it inside a handler that returns `task<...>`: the worker thread
-/// runs other actors until the reply comes. Outside actors, `get()` blocks the calling thread.
+/// A call, sent when it is awaited or got (not when it is made: a cast sent between the two
+/// arrives first). `co_await` it inside a handler that returns `task<...>`: the worker thread
+/// runs other actors until the reply comes. Outside actors, `std::move(op).get()` (or
+/// `ref.call(...).get()`) blocks the calling thread.
 /// Both give `result<R>`: the reply, or `timeout`, `actor_not_found`, `actor_crashed`,
 /// `system_shutting_down`, `mailbox_full`; `get()` on a worker thread gives
 /// `blocking_call_on_worker` at once.
