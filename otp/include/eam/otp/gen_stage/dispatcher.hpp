@@ -30,8 +30,8 @@ class dispatcher {
   /// Whether this dispatcher applies a subscription's `selector` (the broadcast one alone).
   [[nodiscard]] virtual bool takes_selector() const noexcept { return false; }
   /// Adds `count` to the demand of subscription `tag`, serves it from the buffer first, and
-  /// returns the demand for the producer to meet: what the buffer did not serve (the whole
-  /// ask for the partition dispatcher, whose buffers hold events made for other demand).
+  /// returns the demand for the producer to meet: what the buffer did not serve (to which the
+  /// partition dispatcher may add demand its buffers served before: partition_dispatcher.hpp).
   virtual std::size_t ask(std::uint64_t tag, std::size_t count) = 0;
   /// Removes a consumer; returns demand that its going frees for the others (broadcast).
   virtual std::size_t cancel(std::uint64_t tag) = 0;
