@@ -1486,10 +1486,11 @@ std::shared_ptr<peer> node_runtime::peer_for_ref(const detail::wire_ref& ref) {
           !could_be_node_id(ref.node) || stopping_.load(std::memory_order_acquire) ||
           gone_lives_.contains({ref.node, ref.incarnation}))
         return nullptr;
-      p = std::make_shared<peer>(ref.node, ref.incarnation, std::string(),
-                                 peer_limits{config_.send_buffer_bytes, frame_target_bytes, config_.max_frame_bytes},
-                                 wake_fd_, sender_waits_, std::make_shared<send_gate>(*this));
-      it = pending_peers_.emplace(ref.node, pending_peer{p, std::chrono::steady_clock::now() + config_.connect_wait, {}, {}})
+      auto made = std::make_shared<peer>(ref.node, ref.incarnation, std::string(),
+                                         peer_limits{config_.send_buffer_bytes, frame_target_bytes, config_.max_frame_bytes},
+                                         wake_fd_, sender_waits_, std::make_shared<send_gate>(*this));
+      it = pending_peers_
+               .emplace(ref.node, pending_peer{std::move(made), std::chrono::steady_clock::now() + config_.connect_wait, {}, {}})
                .first;
     }
     p = it->second.p;

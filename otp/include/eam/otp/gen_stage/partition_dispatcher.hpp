@@ -195,7 +195,9 @@ class partition_dispatcher final : public dispatcher<T> {
         throw_bad_partition(*index, partitions_.size());  // out of range, not a discard
       return *index;
     });
-    return ask_again(discarded, answered) + recover();
+    const std::size_t again = std::min(discarded, answered);
+    asked_ += again;
+    return again + recover();
   }
 
   [[nodiscard]] std::size_t consumers() const noexcept override { return consumers_; }
@@ -222,13 +224,6 @@ class partition_dispatcher final : public dispatcher<T> {
 
   static constexpr std::size_t discard = static_cast<std::size_t>(-1);  // what index_of returns for nullopt
 
-  // `missed` events of a dispatch that answered `answered` of the producer's demand met no
-  // consumer's demand: the producer is asked for as many again, up to what they answered.
-  std::size_t ask_again(std::size_t missed, std::size_t answered) noexcept {
-    const std::size_t again = std::min(missed, answered);
-    asked_ += again;
-    return again;
-  }
   // The stage cannot move by itself: the producer owes nothing, and no consumer will ask
   // again (each waits for more than its min_demand, and none has events in its partition's
   // buffer, which it would be served when it asks). Then the demand the buffers served and did
