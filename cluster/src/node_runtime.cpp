@@ -721,12 +721,14 @@ void node_runtime::on_hello(const std::string& routing_id, hello&& h) {
   // entering the other.
   std::string address = h.address;
   std::string dialled;  // where an answer to a where item said the node listens, if anywhere
+  std::vector<std::weak_ptr<peer>> waiting;  // who asked this node where it listens meanwhile
   std::shared_ptr<peer> p, other_life;
   {
     std::lock_guard lock(peers_lock_);
     const auto pending = pending_peers_.find(h.node);
     const bool adopt = pending != pending_peers_.end() && pending->second.p->incarnation == h.incarnation;
     if (pending != pending_peers_.end()) dialled.swap(pending->second.dialled);
+    if (adopt) waiting.swap(pending->second.waiting);
     if (!adopt)
       p = std::make_shared<peer>(h.node, h.incarnation, address,
                                  peer_limits{config_.send_buffer_bytes, frame_target_bytes, config_.max_frame_bytes},
@@ -753,6 +755,9 @@ void node_runtime::on_hello(const std::string& routing_id, hello&& h) {
   out->flush_again = true;  // what was sent to it while it was pending waits in its buffer
   open_gate_if_plain(*out);
   if (dialled != h.address) close_unanswered_dial(dialled);  // the answer named another address
+  for (const auto& asker : waiting)
+    if (const auto to = asker.lock())  // the I/O thread never waits for room
+      (void)to->enqueue([&](packer& pk) { pack_node_at(pk, p->node, p->incarnation, p->address); });
   peers_changed_.notify_all();
   {
     std::lock_guard lock(refusals_lock_);
@@ -1520,9 +1525,24 @@ void node_runtime::answer_where(const std::shared_ptr<peer>& from, const std::st
   std::string address;
   {
     std::lock_guard lock(peers_lock_);
-    const auto it = peers_.find(node);
-    if (it == peers_.end() || it->second->incarnation != incarnation) return;  // not connected to it: nothing to say
-    address = it->second->address;
+    if (const auto it = peers_.find(node); it != peers_.end()) {
+      if (it->second->incarnation != incarnation) return;  // another life: nothing to say
+      address = it->second->address;
+    } else {
+      // Pending here too (this node handed on a ref before its own dial was greeted): the
+      // answer waits for the hello, which may never come (then nobody is told, as before).
+      const auto pending = pending_peers_.find(node);
+      if (pending == pending_peers_.end() || pending->second.p->incarnation != incarnation) return;
+      auto& waiting = pending->second.waiting;
+      const bool known = std::any_of(waiting.begin(), waiting.end(),
+                                     [&](const std::weak_ptr<peer>& w) { return w.lock() == from; });
+      if (known || waiting.size() >= max_where_waiting) return;
+      try {
+        waiting.push_back(from);
+      } catch (const std::bad_alloc&) {
+      }
+      return;
+    }
   }
   (void)from->enqueue([&](packer& pk) { pack_node_at(pk, node, incarnation, address); });
 }

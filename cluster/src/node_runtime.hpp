@@ -266,7 +266,8 @@ class node_runtime final : public ref_resolver,
   /// the node stops.
   std::shared_ptr<peer> peer_for_ref(const detail::wire_ref& ref);
   /// A peer asks where life `incarnation` of `node` listens (a where item, I/O thread): answered
-  /// when this node is connected to that life.
+  /// when this node is connected to that life, or once it connects when it is pending (a ref
+  /// this node hands on may come to a third node before this node's own dial is greeted).
   void answer_where(const std::shared_ptr<peer>& from, const std::string& node, std::uint64_t incarnation);
   /// The answer to a where item this node sent `from`: a pending peer's node is dialled there
   /// (I/O thread). Ignored unless `from` was asked about that pending life, and after the first.
@@ -436,8 +437,12 @@ class node_runtime final : public ref_resolver,
     // max_where_asked), and the address an answer gave, dialled (I/O thread) once.
     std::vector<std::string> asked;
     std::string dialled;
+    // The peers that asked this node where it listens while it was pending: told once its hello
+    // is taken (at most max_where_waiting; weak, as a peer that goes meanwhile needs no answer).
+    std::vector<std::weak_ptr<peer>> waiting;
   };
   static constexpr std::size_t max_where_asked = 4;
+  static constexpr std::size_t max_where_waiting = 16;
   std::unordered_map<std::string, pending_peer> pending_peers_;
   // Refs from the wire name nodes: a peer inventing names must not make one pending each.
   static constexpr std::size_t max_pending_peers = 64;

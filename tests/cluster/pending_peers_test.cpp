@@ -292,7 +292,7 @@ TEST_SUITE("cluster.pending_peers") {
     holder->shutdown();
   }
 
-  TEST_CASE("the peer whose ref named a node not connected yet is asked where it listens, and the answer is dialled") {
+  TEST_CASE("the peer whose ref named a node not connected yet is asked where it listens, the answer is dialled, and who asked the node meanwhile is told once it connects") {
     ::unsetenv("LIBEAM_COOKIE");  // open mode, whatever the environment says: the raw sockets do no handshake
     register_pending_test_messages();
     eam::cluster::node_config config;
@@ -304,11 +304,13 @@ TEST_SUITE("cluster.pending_peers") {
     auto holder = eam::cluster::start_node(config).value();
     namespace wire = eam::test::wire;
 
-    // The sender's listener (where the holder greets it back), the named node's, and another.
-    eam::test::raw_router sender_side, ghost_side, elsewhere;
+    // The sender's listener (where the holder greets it back), the named node's, another, and
+    // a stranger's.
+    eam::test::raw_router sender_side, ghost_side, elsewhere, stranger_side;
     REQUIRE_FALSE(sender_side.address().empty());
     REQUIRE_FALSE(ghost_side.address().empty());
     REQUIRE_FALSE(elsewhere.address().empty());
+    REQUIRE_FALSE(stranger_side.address().empty());
     eam::test::raw_dealer sender(holder->port());
     REQUIRE(sender.send(eam::test::hello_frame("sender", 1, sender_side.address())));
     REQUIRE(sender_side.receive_until([](const std::string& f) { return is_hello_of(f, "holder"); }, 60s));
@@ -320,13 +322,16 @@ TEST_SUITE("cluster.pending_peers") {
     CHECK(holder->stats().peers_pending == 1);
 
     // An answer from a peer that was not asked is not taken (the cast behind it says when it
-    // has been read), nor one about another life, nor any after the first.
+    // has been read), nor one about another life, nor any after the first. The stranger also
+    // asks where the ghost listens, as a node the holder handed a ref to the ghost would: the
+    // holder cannot say yet.
     eam::test::raw_dealer stranger(holder->port());
-    REQUIRE(stranger.send(eam::test::hello_frame("stranger", 1)));
-    REQUIRE(eventually([&] { return holder->stats().peers_connected == 2; }, 60s));
+    REQUIRE(stranger.send(eam::test::hello_frame("stranger", 1, stranger_side.address())));
+    REQUIRE(stranger_side.receive_until([](const std::string& f) { return is_hello_of(f, "holder"); }, 60s));
     const auto in_before = holder->stats().messages_in;
     REQUIRE(stranger.send(eam::test::data_frame([&](auto& pk) {
       wire::pack_node_at(pk, "ghost", 5, elsewhere.address());
+      wire::pack_where(pk, "ghost", 5);
       pack_cast_holding_ref(pk, "holder", 1, 1);  // a ref to this node's own (gone) actor: nobody is asked
     })));
     REQUIRE(eventually([&] { return holder->stats().messages_in == in_before + 1; }, 60s));
@@ -342,6 +347,13 @@ TEST_SUITE("cluster.pending_peers") {
     REQUIRE(ghost.send(eam::test::hello_frame("ghost", 5, ghost_side.address())));
     REQUIRE(eventually([&] { return holder->stats().peers_connected == 3; }, 60s));
     CHECK(holder->stats().peers_pending == 0);
+    // The stranger, which asked while the ghost was pending, is told now, with the address the
+    // ghost's own hello gave.
+    CHECK(stranger_side.receive_until(
+        [&](const std::string& f) {
+          return data_frame_holds(f, [&](auto& pk) { wire::pack_node_at(pk, "ghost", 5, ghost_side.address()); });
+        },
+        60s));
 
     // And the holder answers such a question itself for a node it is connected to (in order:
     // a question about a node it does not know has no answer).
