@@ -3,7 +3,7 @@
 // two workers, calls from outside (one thread and
 // several at once) and inside actors,
 // spawn + stop, one actor watching many, the 2^20 spawn tree, the bytes an idle actor costs, an idle system's CPU, a
-// rescue after idling and one while busy, and the CPU of a program woken every few milliseconds. Workloads come from
+// rescue after idling and one while busy, how late an awaited timeout fires when idle, and the CPU of a program woken every few milliseconds. Workloads come from
 // bench/workloads/eam_workloads.hpp and verify their own results.
 #include <benchmark/benchmark.h>
 
@@ -406,6 +406,47 @@ void BM_rescue_while_busy(benchmark::State& st) {
   sys.stop(b);
 }
 BENCHMARK(BM_rescue_while_busy)->Arg(2)->Arg(4)->Arg(16)->ArgName("workers")->Iterations(50)->UseManualTime()->Unit(benchmark::kMillisecond);
+// How late an awaited call's timeout fires on an otherwise idle system: an actor awaits a call
+// of 20 ms (the shortest timeout a worker holds back, held_call_timeouts.hpp) to an actor that
+// keeps its reply handle and never answers. The time reported is the whole wait; `late_ms` is
+// its mean past the timeout. A timeout never fires early.
+struct never_answered {};
+struct await_one {
+  std::chrono::milliseconds timeout;
+  done_latch* done;
+};
+void BM_awaited_timeout_when_idle(benchmark::State& st) {
+  eam::actor_system sys(config_for(st));
+  auto silent = sys.spawn([](eam::actor_context& ctx) {
+    auto& kept = ctx.make_state<std::vector<eam::reply_handle>>();
+    return eam::behavior{[&kept, &ctx](never_answered) {
+      kept.push_back(ctx.take_reply());
+      return 0;
+    }};
+  });
+  auto waiter = sys.spawn([silent](eam::actor_context&) {
+    return eam::behavior{[silent](await_one a) -> eam::task<void> {
+      auto answer = co_await silent.call<never_answered>(eam::within{a.timeout});
+      a.done->set(!answer && answer.code() == eam::errc::timeout ? 1 : 0);
+    }};
+  });
+  constexpr auto timeout = std::chrono::milliseconds(20);
+  double late_seconds = 0;
+  for (auto _ : st) {
+    done_latch done;
+    const auto start = std::chrono::steady_clock::now();
+    waiter.cast(await_one{timeout, &done});
+    const bool timed_out = done.wait() == 1;
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    st.SetIterationTime(seconds);
+    late_seconds += seconds - std::chrono::duration<double>(timeout).count();
+    if (!timed_out) st.SkipWithError("the call did not time out");
+  }
+  st.counters["late_ms"] = 1000 * late_seconds / static_cast<double>(st.iterations());
+  sys.stop(waiter);
+  sys.stop(silent);
+}
+BENCHMARK(BM_awaited_timeout_when_idle)->Arg(1)->Arg(2)->ArgName("workers")->Iterations(50)->UseManualTime()->Unit(benchmark::kMillisecond);
 // CPU of a program woken every few milliseconds (a ticker, a poller): each period an outside
 // thread casts to an actor that handles it at once, and the system goes idle again. What the
 // resting worker's watch costs such a program: it backs off while the active worker sleeps and

@@ -30,10 +30,13 @@
 // of what its actors awaited); it hands everything over before its thread ends. An owner stuck in
 // one long handler, asleep or resting, or whose turns are long, does not look: the timer thread
 // looks every timer_service::watch_interval while anything is held, and hands over for a holder
-// whose last marking look (or first entry) is a whole interval old (the rescue). The deadline is
-// taken at the hand-over (its clock read plus the call's timeout), so a held timeout never fires
-// early; it fires late by the time it was held: one to two hold_windows while the worker handles
-// short messages, at most about two watch intervals (10 ms) however busy or idle the workers are.
+// whose last marking look (or first entry) is a whole interval old (the rescue). A worker that
+// parks while it holds wakes when a look is due (look_due_in_us) and hands everything over:
+// left to the rescue, an awaited timeout on an idle system fired about 5 ms late. The deadline
+// is taken at the hand-over (its clock read plus the call's timeout), so a held timeout never
+// fires early; it fires late by the time it was held: one hold_window on a worker that sleeps,
+// one to two while it handles short messages, at most about two watch intervals (10 ms) behind
+// a long handler or on a resting worker.
 // Timeouts shorter than shortest_held are armed at once, with the clock read at the call.
 //
 // Sharing: the owner alone adds; a rescuer only hands over. They exclude each other with a
@@ -110,6 +113,14 @@ class held_call_timeouts {
   void look_if_due() noexcept {
     if (holding_.load(std::memory_order_relaxed) && clock::now() - held_since_.load(std::memory_order_relaxed) >= hold_window)
       look_as_owner(false);
+  }
+  /// Microseconds until look_if_due would look (0 when it would now), or -1 when nothing is
+  /// held: a worker that sleeps while holding wakes then to hand over (worker::park).
+  [[nodiscard]] std::int64_t look_due_in_us() const noexcept {
+    if (!holding_.load(std::memory_order_relaxed)) return -1;
+    const clock::duration left = held_since_.load(std::memory_order_relaxed) + hold_window - clock::now();
+    if (left <= clock::duration::zero()) return 0;
+    return std::chrono::ceil<std::chrono::microseconds>(left).count();
   }
   /// Drops what was answered; arms, and marks, as fate_at_look says (marking once hold_window
   /// has passed since the last marking look). For a worker going idle.

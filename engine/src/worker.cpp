@@ -286,7 +286,22 @@ bool worker::park() noexcept {
   const bool watch_lifo_slots = sched_.workers_.size() > 1;  // alone, nobody else has a slot
   if (watch_lifo_slots) note_progress();
   watch_interval_us_ = lifo_watch_interval_us;  // we just worked: the system was busy a moment ago
-  while (watch_lifo_slots ? !sched_.idle_sem_.wait(watch_interval_us_) : !sched_.idle_sem_.wait()) {
+  // Sleeps until notified (true) or the LIFO watch is due (false). While it holds the timeouts
+  // of calls its actors await, it also wakes when a look at them is due (held_call_timeouts.hpp)
+  // and hands them all over: a call still awaited after this worker slept through a look's
+  // window is not one answered within microseconds, which holding is for.
+  const auto sleep = [&]() noexcept -> bool {
+    for (;;) {
+      const std::int64_t look_in_us = held_timeouts_.look_due_in_us();
+      if (look_in_us < 0 && !watch_lifo_slots) return sched_.idle_sem_.wait();
+      const bool for_look = look_in_us >= 0 && (!watch_lifo_slots || look_in_us < watch_interval_us_);
+      if (sched_.idle_sem_.wait(for_look ? look_in_us : watch_interval_us_)) return true;
+      if (!for_look || sched_.stopping_.load(std::memory_order_relaxed)) return false;
+      held_timeouts_.hand_over();
+      deferred_releases_.give_back_all();  // what it let go of: asleep, nothing waits to be freed
+    }
+  };
+  while (!sleep()) {
     // stop() sets stopping_ and then signals every worker: a relaxed look is enough here.
     if (sched_.stopping_.load(std::memory_order_relaxed)) return false;
     // Past the active count (it shrank while we slept): leave, and rest instead (run()).

@@ -125,7 +125,8 @@ TEST_SUITE("engine.await") {
   TEST_CASE("a held call timeout fires while the worker that holds it sleeps") {
     // The gate keeps the call and nothing else runs: the worker goes idle right after the call
     // and parks, so neither its idle look (too soon to arm) nor an epoch check arms the
-    // timeout: the timer thread's look must hand it over.
+    // timeout: the parked worker wakes to hand it over when a look is due (or else the timer
+    // thread's look does).
     seen out;  // before the system: its actors use it until the system is gone
     eam::actor_system system({.workers = 1});
     expect_timeout_calling(system, getter_ref(system.spawn(gate)), out);
