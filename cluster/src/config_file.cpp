@@ -128,6 +128,9 @@ class config_reader {
   std::string read_cookie_file(const std::string& name, const toml::node& v) {
     const std::filesystem::path given(name);
     const std::filesystem::path path = given.is_absolute() ? given : base_ / given;
+    std::error_code not_a_file;  // a folder opens as an empty file: read as no cookie at all
+    if (std::filesystem::exists(path, not_a_file) && !std::filesystem::is_regular_file(path, not_a_file))
+      fail(v, "cookie_file " + path.string() + " is not a file");
     std::ifstream in(path);
     if (!in) fail(v, "cannot read cookie_file " + path.string());
     std::string cookie;
@@ -197,6 +200,10 @@ result<node_config> parse_node_config(std::string_view toml_text, std::string_vi
 }
 
 result<node_config> load_node_config(const std::string& path) {
+  // A folder opens as an empty file, which would read as a node of every default.
+  std::error_code not_a_file;
+  if (std::filesystem::exists(path, not_a_file) && !std::filesystem::is_regular_file(path, not_a_file))
+    return error(cluster_errc::invalid_config, path + " is not a file");
   std::ifstream in(path, std::ios::binary);
   if (!in) return error(cluster_errc::invalid_config, "cannot read " + path);
   std::ostringstream content;

@@ -124,6 +124,8 @@ control_service::control_service(node_runtime& node) : node_(node) {
         },
         [this, &ctx](migrate_all_request& r) -> migrate_all_reply {
           answer_later<migrate_all_reply>(ctx, [this, r = std::move(r)]() -> result<migrate_all_reply> {
+            // A target that cannot take them refuses the whole request, before the drain.
+            if (auto refused = node_.migration_target_refused(r.to)) return std::move(*refused);
             if (r.drain) node_.set_draining(true);
             const migrate_all_result done = node_.migrate_all(r.to, migration_limits(r.timeout_ms));
             migrate_all_reply reply{done.migrated, done.failed, {}};

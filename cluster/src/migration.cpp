@@ -126,8 +126,20 @@ result<actor_ref> node_runtime::migrate_one(const actor_ref& actor, const std::s
   return successor;
 }
 
+std::optional<error> node_runtime::migration_target_refused(const std::string& to) const {
+  if (to == config_.node_id) return error(cluster_errc::same_node, "the actors are on node " + to + " already");
+  if (!find_peer(to)) return error(errc::peer_not_found, "node " + to + " is not connected");
+  return std::nullopt;
+}
+
 migrate_all_result node_runtime::migrate_all(const std::string& to, const migrate_config& config) {
   migrate_all_result out;
+  // Each actor would fail alike, those that save no state too, which are never counted: the
+  // target is looked at once, and nothing moves or counts when it cannot take them.
+  if (auto refused = migration_target_refused(to)) {
+    out.errors.push_back(std::move(*refused));
+    return out;
+  }
   for (const actor_info& info : system_->actors()) {
     if (info.parent_id != 0) continue;  // children move with nobody: their parents refuse
     std::optional<actor_ref> actor = system_->find(info.id);

@@ -128,6 +128,9 @@ class node_runtime final : public ref_resolver,
     return migrate_one(actor, to, config, eligible);
   }
   migrate_all_result migrate_all(const std::string& to, const migrate_config& config);
+  /// Why `to` cannot take this node's actors (this node itself, or a node not connected), or
+  /// nothing: checked once before a migrate_all, which then moves nothing and counts nothing.
+  std::optional<error> migration_target_refused(const std::string& to) const;
   void set_draining(bool on) noexcept { draining_.store(on, std::memory_order_relaxed); }
   bool draining() const noexcept { return draining_.load(std::memory_order_relaxed); }
 

@@ -6,6 +6,7 @@
 #include <eam/cluster/config_file.hpp>
 #include <eam/cluster/errc.hpp>
 
+#include <filesystem>
 #include <string>
 
 using eam::test::scratch_folder;
@@ -151,5 +152,22 @@ timeout_ms = 12000
     auto no_file = eam::cluster::load_node_config((folder.path / "absent.toml").string());
     REQUIRE_FALSE(no_file.has_value());
     CHECK(no_file.error_value().code() == eam::cluster::cluster_errc::invalid_config);
+  }
+
+  TEST_CASE("a folder named as the config file or as the cookie_file is refused, not read as an empty file") {
+    // A folder opens as an empty file: it read as a node of every default (a random id, no
+    // seeds, open mode), and as a cookie_file as a cookie too short.
+    scratch_folder folder;
+    std::filesystem::create_directory(folder.path / "conf.d");
+    auto as_config = eam::cluster::load_node_config((folder.path / "conf.d").string());
+    REQUIRE_FALSE(as_config.has_value());
+    CHECK(as_config.error_value().code() == eam::cluster::cluster_errc::invalid_config);
+    CHECK(std::string(as_config.error_value().what()).find("is not a file") != std::string::npos);
+
+    folder.write("node.toml", "cookie_file = \"conf.d\"\n");
+    auto as_cookie = eam::cluster::load_node_config((folder.path / "node.toml").string());
+    REQUIRE_FALSE(as_cookie.has_value());
+    CHECK(std::string(as_cookie.error_value().what()).find("is not a file") != std::string::npos);
+    CHECK(std::string(as_cookie.error_value().what()).find("node.toml:1") != std::string::npos);
   }
 }

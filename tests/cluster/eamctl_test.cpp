@@ -13,6 +13,7 @@
 
 #include <memory>
 #include <optional>
+#include <thread>
 
 using namespace eam::test::remote;
 using eam::test::child_node;
@@ -158,6 +159,34 @@ zone = "eu-1"
     no_seed.wait(60s);
     CHECK(no_seed.status() == 2);
     CHECK(no_seed.err().find("no seed to join through") != std::string::npos);
+    for (const char* seed : {"127.0.0.1", "127.0.0.1:0", ":4370", "127.0.0.1:x"}) {
+      command_run bad_seed(EAM_EAMCTL_PATH, {"--seed", seed, "nodes"});
+      bad_seed.wait(60s);
+      CHECK_MESSAGE(bad_seed.status() == 2, seed);  // it said status 1, as if the cluster had refused
+      CHECK(bad_seed.err().find("--seed takes HOST:PORT") != std::string::npos);
+    }
+    auto too_long = ctl.run({"--timeout", "99999999999", "nodes"});
+    CHECK(too_long->status() == 2);
+    CHECK(too_long->err().find("--timeout takes at most 4294967295") != std::string::npos);
+
+    // A node cannot be evacuated to itself or to a node that is not there: refused before it
+    // drains (every actor was counted as failed, those that save no state too, and the node
+    // was left draining).
+    for (const char* to : {"b", "zz"}) {
+      auto nowhere = ctl.run({"evacuate", "b", to});
+      CHECK(nowhere->status() == 1);
+      CHECK(nowhere->out().empty());
+      CHECK(nowhere->err().find(std::string(to) == "b" ? "same_node" : "peer_not_found") != std::string::npos);
+      CHECK(lines_starting(ctl.run({"info", "b"})->out(), "draining ") ==
+            std::vector<std::string>{"draining        no"});
+    }
+    // A deploy whose list names a node that is not a member stops before the first node: b is
+    // neither evacuated nor stopped (before, b was, and only then did the deploy find zz).
+    auto misspelt = ctl.run({"deploy", "--rejoin-timeout", "1000", "b", "zz"});
+    CHECK(misspelt->status() == 1);
+    CHECK(misspelt->err().find("zz is not a member") != std::string::npos);
+    CHECK(misspelt->out().empty());
+    CHECK_FALSE(b.exited());
 
     // Every eamctl run above left: a and b count none of them connected, only the one asking
     // now (each run's node left before some node had dialled it back, and stayed "connected"
@@ -201,6 +230,65 @@ timeout_ms = 600000
     lonely.wait(120s);
     CHECK(lonely.status() == 0);
     CHECK(lonely.out().find("started") == std::string::npos);
+  }
+
+  TEST_CASE("eamctl stop ends eamctl start while it waits for its ready condition") {
+    scratch_folder folder;
+    const std::string cookie = folder.write("cookie", test_cookie + "\n");
+    child_node a = eamctl_start(folder.write("a.toml", "node_id = \"a\"\ncookie_file = \"cookie\"\n"));
+    const std::string config = folder.write("waiting.toml", "node_id = \"waiting\"\ncookie_file = \"cookie\"\n"
+                                                            "seeds = [\"" + a.address() + "\"]\n"
+                                                            "[ready]\nmin_members = 5\ntimeout_ms = 600000\n");
+    command_run waiting(EAM_EAMCTL_PATH, {"start", config});
+    REQUIRE(eventually([&] { return waiting.finished() || waiting.out().find("waits until") != std::string::npos; }, 60s));
+    const eamctl_session ctl{a.address(), cookie};
+    REQUIRE(eventually([&] { return ctl.run({"info", "waiting"})->status() == 0; }, 60s));  // a member, not ready
+    auto stop = ctl.run({"stop", "waiting"});
+    CHECK(stop->status() == 0);
+    // It ends at once with its node, as at a signal (it spun until the ready timeout, then
+    // failed with status 1).
+    waiting.wait(120s);
+    CHECK(waiting.status() == 0);
+    CHECK(waiting.out().find("stopped waiting") != std::string::npos);
+    CHECK(a.terminate());
+  }
+
+  TEST_CASE("a rolling deploy passes over a member that does not answer and moves the actors to the next") {
+    auto here = start_test_node("t");
+    here->drain();  // the test's own node takes no actors
+    scratch_folder folder;
+    const eamctl_session ctl{here->address(), folder.write("cookie", test_cookie + "\n")};
+    const auto member = [&](const std::string& id) {
+      return std::make_unique<child_node>(member_args(id, *here, {"--role", "host-" + id}));
+    };
+    // Members are looked at in the order of their ids: the paused one first.
+    auto paused = member("a-paused");
+    auto b = member("b");
+    auto c = member("c");
+    for (const char* id : {"a-paused", "b", "c"}) REQUIRE(here->wait_for_peer(id, 30s));
+    REQUIRE(here->spawn<placed_counter_ref>("test.tally",
+                                            {.placement = eam::cluster::placement::round_robin, .role = "host-b",
+                                             .name = "kept"},
+                                            7)
+                .has_value());
+    // Paused, it stays a member for seconds (until its suspicion runs out) and answers nothing.
+    paused->pause();
+    auto deploy = ctl.start({"deploy", "--timeout", "3000", "--forward-wait", "0", "b"});
+    const auto deadline = std::chrono::steady_clock::now() + 240s;
+    while (!deploy->finished() && std::chrono::steady_clock::now() < deadline) {
+      if (b->exited()) b = member("b");  // its process manager
+      std::this_thread::sleep_for(20ms);
+    }
+    deploy->wait(1s);
+    INFO("deploy said: ", deploy->out(), deploy->err());
+    CHECK(deploy->status() == 0);  // it failed with "cannot connect to a-paused"
+    CHECK(lines_starting(deploy->out(), "b: ") == std::vector<std::string>{"b: 1 actors moved to c, 0 failed"});
+    REQUIRE(here->wait_for_peer("c", 30s));
+    auto kept = here->whereis<placed_counter_ref>("c", "kept");
+    REQUIRE(kept.has_value());
+    const auto got = kept.value().call(get{}).get();
+    CHECK((got.has_value() && got.value() == 7));
+    paused->resume();
   }
 
   TEST_CASE("migrate, evacuate and a rolling deploy move named actors between node processes and lose none") {

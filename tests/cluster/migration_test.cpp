@@ -247,6 +247,17 @@ TEST_SUITE("cluster.migration") {
     tally.cast(add{2});
     auto counter = here.spawn<placed_counter_ref>("test.counter", {}, 1).value();  // does not move
 
+    // A target that cannot take them moves and counts nothing, and says why once (every
+    // actor was counted as failed, the counter that saves no state too).
+    for (const std::string to : {"here", "nobody"}) {
+      const auto nowhere = here.migrate_all(to, patient);
+      CHECK(nowhere.migrated == 0);
+      CHECK(nowhere.failed == 0);
+      REQUIRE(nowhere.errors.size() == 1);
+      CHECK(nowhere.errors[0].code() ==
+            (to == "here" ? eam::error_code(eam::cluster::cluster_errc::same_node) : eam::error_code(eam::errc::peer_not_found)));
+    }
+
     here.drain();
     CHECK(here.draining());
     const auto health = here.system().health();

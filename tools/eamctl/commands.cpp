@@ -132,7 +132,7 @@ int run_evacuate(operator_node& op, const std::string& node, const std::string& 
                                                  std::chrono::hours(1));
   fmt::print("{}: {} actors moved to {}, {} failed\n", node, reply.migrated, to, reply.failed);
   for (const auto& why : reply.errors) fmt::print("  {}\n", why);
-  return reply.failed == 0 ? 0 : 1;
+  return reply.failed == 0 && reply.errors.empty() ? 0 : 1;
 }
 
 int run_stop(operator_node& op, const std::string& node) {
@@ -165,9 +165,21 @@ int run_top(operator_node& op, const std::string& node, std::uint32_t limit, std
 
 int run_deploy(operator_node& op, const std::vector<std::string>& nodes, std::chrono::milliseconds rejoin_timeout,
                std::chrono::milliseconds forward_wait) {
+  // A candidate that does not answer (killed a moment ago, paused) is passed over, as one that
+  // drains is: the next one may take the actors.
   const auto takes_actors = [&](const std::string& id) {
-    return op.member_named(id) && !ask<ctl::node_info>(op, id, ctl::info_request{}, op.timeout()).draining;
+    if (!op.member_named(id)) return false;
+    try {
+      return !ask<ctl::node_info>(op, id, ctl::info_request{}, op.timeout()).draining;
+    } catch (const command_error& e) {
+      fmt::print(stderr, "eamctl: passing over {}: {}\n", id, e.why);
+      return false;
+    }
   };
+  // Every node named is a member before the first one stops: a misspelt last name is found
+  // before the others were restarted.
+  for (const std::string& node : nodes)
+    if (!op.member_named(node)) throw command_error{node + " is not a member of the cluster (eamctl nodes lists them)"};
   for (std::size_t i = 0; i < nodes.size(); ++i) {
     const std::string& node = nodes[i];
     const auto before = op.member_named(node);

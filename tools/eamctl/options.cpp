@@ -1,5 +1,6 @@
 #include "options.hpp"
 
+#include <cerrno>
 #include <cstdlib>
 #include <string_view>
 
@@ -43,10 +44,25 @@ namespace {
 
 long long whole_number(std::string_view flag, const std::string& value) {
   char* end = nullptr;
+  errno = 0;
   const long long n = std::strtoll(value.c_str(), &end, 10);
-  if (value.empty() || *end != '\0' || n < 0 || n > 0xffffffffLL)
-    throw usage_error{std::string(flag) + " takes a whole number, not " + value};
+  if (value.empty() || *end != '\0' || n < 0) throw usage_error{std::string(flag) + " takes a whole number, not " + value};
+  if (errno == ERANGE || n > 0xffffffffLL)
+    throw usage_error{std::string(flag) + " takes at most 4294967295, not " + value};
   return n;
+}
+
+// HOST:PORT with a host and a port of 1 to 65535 (an IPv6 host in brackets): what does not
+// parse is a command-line error, not a failure to join.
+std::string seed_address(std::string_view from, const std::string& value) {
+  const auto colon = value.rfind(':');
+  const bool parses = colon != std::string::npos && colon > 0 && colon + 1 < value.size() && [&] {
+    char* end = nullptr;
+    const long port = std::strtol(value.c_str() + colon + 1, &end, 10);
+    return *end == '\0' && port >= 1 && port <= 65535 && value[colon + 1] != '-' && value[colon + 1] != '+';
+  }();
+  if (!parses) throw usage_error{std::string(from) + " takes HOST:PORT (a port of 1 to 65535), not " + value};
+  return value;
 }
 
 }  // namespace
@@ -62,7 +78,7 @@ options parse_options(int argc, char** argv) {
     if (arg.size() > 2 && arg.substr(0, 2) == "--") {
       if (i + 1 >= argc) throw usage_error{std::string(arg) + " needs a value"};
       const std::string value = argv[++i];
-      if (arg == "--seed") o.seeds.push_back(value);
+      if (arg == "--seed") o.seeds.push_back(seed_address(arg, value));
       else if (arg == "--cookie-file") o.cookie_file = value;
       else if (arg == "--salt") o.salt = value;
       else if (arg == "--bind") o.bind_address = value;
@@ -79,7 +95,7 @@ options parse_options(int argc, char** argv) {
     else o.arguments.emplace_back(arg);
   }
   if (o.seeds.empty())
-    if (const char* seed = std::getenv("LIBEAM_SEED"); seed != nullptr && *seed != '\0') o.seeds.emplace_back(seed);
+    if (const char* seed = std::getenv("LIBEAM_SEED"); seed != nullptr && *seed != '\0') o.seeds.push_back(seed_address("LIBEAM_SEED", seed));
   if (o.timeout.count() == 0) throw usage_error{"--timeout takes a positive number of milliseconds"};
   if (o.command == "top" && o.interval.count() == 0) throw usage_error{"--interval takes a positive number of milliseconds"};
   if (!o.show_help && o.command != "start" && !o.command.empty() && o.seeds.empty())

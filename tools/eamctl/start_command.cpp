@@ -47,6 +47,12 @@ int run_start(const std::string& config_path) {
       auto held = node->wait_for_cluster(slice);
       if (held) break;
       if (signalled(0)) return 0;  // the node leaves as it goes
+      // Stopped meanwhile through its control service (eamctl stop): a stopped node's wait
+      // returns at once, and this loop spun until the ready timeout, then failed.
+      if (node->wait_for_shutdown(std::chrono::milliseconds(0))) {
+        fmt::print("stopped {}\n", node->id());
+        return 0;
+      }
       if (std::chrono::steady_clock::now() >= deadline) {
         // What is missing, without the slice's own timeout; the code tells a cluster not there
         // yet (timeout) from one that refuses this node (node_id_in_use).

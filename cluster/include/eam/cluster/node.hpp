@@ -264,7 +264,9 @@ class node {
   /// The same for the local actor registered as `name`.
   result<actor_ref> migrate(std::string_view name, std::string_view to, const migrate_config& config = {});
   /// Moves every top-level actor of a migratable registered type to `to` (a rolling deploy).
-  /// Actors that do not save their state are left alone and not counted.
+  /// Actors that do not save their state are left alone and not counted. A `to` that is this
+  /// node, or a node not connected, moves and counts nothing: `errors` holds why
+  /// (`same_node`, `peer_not_found`).
   migrate_all_result migrate_all(std::string_view to, const migrate_config& config = {});
   /// Stops taking spawns by name and migrated actors (node_draining; round-robin placement
   /// skips this node), and health() says degraded "draining". undrain() takes them again.
