@@ -1,6 +1,8 @@
 #include <eam/cluster/config_file.hpp>
 #include <eam/cluster/errc.hpp>
 
+#include "config_check.hpp"
+
 // toml++ from Debian, used header-only: its code is compiled into this one file, so a program
 // that links the cluster library needs no toml++ library beside it.
 #define TOML_HEADER_ONLY 1
@@ -53,6 +55,8 @@ class config_reader {
         {"ready", [&](const toml::node& v) { read_ready(c, v); }},
     };
     walk(root, top, "");
+    // What start_node would refuse is refused here, at the key that set it.
+    if (auto problem = internal::check_node_config(c, c.cookie)) blame(root, *problem);
     return c;
   }
 
@@ -159,7 +163,12 @@ class config_reader {
   std::vector<std::string> texts(const toml::node& v) {
     if (!v.is_array()) fail(v, "\"" + key_ + "\" must be an array of strings");
     std::vector<std::string> out;
-    for (const toml::node& item : *v.as_array()) out.push_back(text(item));
+    const std::string outer = key_;
+    for (const toml::node& item : *v.as_array()) {
+      key_ = outer + "[" + std::to_string(out.size()) + "]";  // the item that is not a string
+      out.push_back(text(item));
+    }
+    key_ = outer;
     return out;
   }
   std::map<std::string, std::string> text_map(const toml::node& v) {
@@ -170,6 +179,18 @@ class config_reader {
       out.emplace(std::string(key.str()), text(value));
     }
     return out;
+  }
+
+  // The first of the problem's fields that the file sets, at its key and line (a duration's
+  // key ends in _ms; the cookie comes from cookie or cookie_file); none set, the defaults are.
+  [[noreturn]] void blame(const toml::table& root, const internal::config_problem& problem) {
+    for (const std::string& field : problem.fields) {
+      const std::vector<std::string> keys =
+          field == "cookie" ? std::vector<std::string>{"cookie", "cookie_file"} : std::vector<std::string>{field, field + "_ms"};
+      for (const std::string& key : keys)
+        if (const toml::node* set = root.at_path(key).node()) fail(*set, "\"" + key + "\": " + problem.why);
+    }
+    throw config_error{source_ + ": " + problem.why + " (the defaults)"};
   }
 
   [[noreturn]] void fail(const toml::node& at, const std::string& why) {

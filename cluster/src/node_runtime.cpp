@@ -1,5 +1,6 @@
 #include "node_runtime.hpp"
 
+#include "config_check.hpp"
 #include "exported_lately.hpp"
 #include "inbound.hpp"
 #include "key_derivation.hpp"
@@ -125,19 +126,6 @@ std::vector<std::byte> control_frame(frame_kind kind, std::string_view text = {}
   return f;
 }
 
-void validate(const membership_config& m) {
-  if (m.probe_interval.count() <= 0 || m.probe_timeout.count() <= 0 || m.probe_timeout >= m.probe_interval)
-    fail_config("membership: probe_timeout must be positive and below probe_interval");
-  if (m.gossip_interval.count() <= 0 || m.push_pull_interval.count() <= 0 || m.reconnect_interval.count() <= 0 ||
-      m.join_retry.count() <= 0)
-    fail_config("membership: every interval must be positive");
-  if (m.indirect_checks < 0 || m.gossip_nodes < 1 || m.retransmit_mult < 1 || m.suspicion_mult < 1 ||
-      m.suspicion_max_timeout_mult < 1 || m.awareness_max_multiplier < 1)
-    fail_config("membership: counts and multipliers must be positive");
-  if (m.datagram_budget < 512 || m.datagram_budget > max_datagram_bytes)
-    fail_config("membership: datagram_budget must be within [512, 65000]");
-}
-
 constexpr auto rekey_wait = std::chrono::seconds(5);
 
 // The soft limit of open files up to the hard one (node_config::raise_file_limit): a node holds
@@ -212,28 +200,11 @@ struct link {
 
 node_runtime::node_runtime(node_config config) : config_(std::move(config)), log_("cluster") {
   if (config_.node_id.empty()) config_.node_id = default_node_id();
-  if (config_.node_id.size() > 200) fail_config("a node id has at most 200 characters");
-  // A hello and a membership state must fit; a smaller limit also made the per-item check's
-  // bound (the limit less the frame's header) wrap round.
-  if (config_.max_frame_bytes < 1024) fail_config("max_frame_bytes must be at least 1024");
-  if (config_.heartbeat_interval.count() <= 0 || config_.heartbeat_timeout <= config_.heartbeat_interval)
-    fail_config("heartbeat_timeout must exceed a positive heartbeat_interval");
-  validate(config_.membership);
-  // A seed that is not host:port was dialled as given and never answered: the node ran alone
-  // without a word.
-  for (const std::string& seed : config_.seeds) {
-    const auto [host, port] = split_host_port(seed);
-    const bool numeric = !port.empty() && port.size() <= 5 && std::all_of(port.begin(), port.end(), [](char c) {
-      return c >= '0' && c <= '9';
-    });
-    if (host.empty() || !numeric || std::stoul(port) == 0 || std::stoul(port) > 65535)
-      fail_config("seed \"" + seed + "\" is not host:port");
-  }
   std::optional<std::string> cookie = config_.cookie;
   if (!cookie)
     if (const char* env = std::getenv("LIBEAM_COOKIE"); env != nullptr && *env != '\0') cookie = env;
+  if (auto problem = check_node_config(config_, cookie)) fail_config(problem->why);
   if (cookie) {
-    if (cookie->size() < 16) fail_config("a cookie has at least 16 characters");
     const cluster_keys keys = derive_cluster_keys(*cookie, config_.salt);
     curve_public_ = keys.curve_public;
     curve_secret_ = keys.curve_secret;

@@ -118,11 +118,27 @@ timeout_ms = 12000
     CHECK(refusal("port = 70000") == "test.toml:1: \"port\" is out of range: 70000");
     CHECK(refusal("heartbeat_interval_ms = -5") == "test.toml:1: \"heartbeat_interval_ms\" is out of range: -5");
     CHECK(refusal("seeds = \"a:1\"") == "test.toml:1: \"seeds\" must be an array of strings");
-    CHECK(refusal("roles = [\"a\", 2]") == "test.toml:1: \"roles\" must be a string");
+    CHECK(refusal("roles = [\"a\", 2]") == "test.toml:1: \"roles[1]\" must be a string");
     CHECK(refusal("raise_file_limit = 1") == "test.toml:1: \"raise_file_limit\" must be true or false");
     CHECK(refusal("membership = 3") == "test.toml:1: \"membership\" must be a table");
     CHECK(refusal("[metadata]\nzone = 1\n") == "test.toml:2: \"metadata.zone\" must be a string");
     CHECK(refusal("[system]\nworkers = 1.5\n") == "test.toml:2: \"system.workers\" must be an integer");
+  }
+
+  TEST_CASE("what start_node would refuse is refused at the key and line that set it, with the values") {
+    // Before, these passed the file and failed at start, with node_config's names and no line
+    // ("membership: counts and multipliers must be positive": which one?).
+    CHECK(refusal("[membership]\nprobe_interval_ms = 500\n") ==
+          "test.toml:2: \"membership.probe_interval_ms\": membership.probe_timeout (500 ms) must be positive and "
+          "below membership.probe_interval (500 ms)");
+    CHECK(refusal("[membership]\ngossip_nodes = 0\n") ==
+          "test.toml:2: \"membership.gossip_nodes\": membership.gossip_nodes must be at least 1, not 0");
+    CHECK(refusal("heartbeat_interval_ms = 0\n") ==
+          "test.toml:1: \"heartbeat_interval_ms\": heartbeat_interval must be positive, not 0 ms");
+    CHECK(refusal("node_id = \"a\"\nmax_frame_bytes = 100\n") ==
+          "test.toml:2: \"max_frame_bytes\": max_frame_bytes must be at least 1024, not 100");
+    CHECK(refusal("seeds = [\"10.0.0.1\"]\n") == "test.toml:1: \"seeds\": seed \"10.0.0.1\" is not host:port");
+    CHECK(refusal("cookie = \"short\"\n") == "test.toml:1: \"cookie\": a cookie has at least 16 characters, not 5");
   }
 
   TEST_CASE("what is not TOML is refused with its line") {
