@@ -200,16 +200,33 @@ zone = "eu-1"
       CHECK_MESSAGE(sessions == 1, node << ": " << peers[0]);
     }
 
-    // stop: b leaves the cluster and its process ends by itself, with status 0.
+    // top whose reader goes away ends with its leave, status 0 (SIGPIPE killed it: 141).
+    const std::string piped = std::string(EAM_EAMCTL_PATH) + " --seed " + a.address() + " --cookie-file " + cookie +
+                              " top a --interval 50 | head -n 1; exit ${PIPESTATUS[0]}";
+    command_run top_to_head("/bin/bash", {"-c", piped});
+    top_to_head.wait(120s);
+    CHECK(top_to_head.status() == 0);
+    CHECK(lines_starting(top_to_head.out(), "a  healthy").size() == 1);
+
+    // stop: b leaves the cluster and its process ends by itself, with status 0. A top watching
+    // it ends then, saying so.
+    auto watching_b = ctl.start({"top", "b", "--interval", "50"});
+    REQUIRE(eventually([&] { return watching_b->finished() || lines_starting(watching_b->out(), "b  ").size() >= 1; }, 60s));
     auto stop = ctl.run({"stop", "b"});
     CHECK(stop->status() == 0);
     CHECK(stop->out() == "b stopped\n");
     CHECK(b.wait_exit());
+    watching_b->wait(120s);
+    CHECK(watching_b->status() == 1);
+    CHECK(watching_b->err().find("b is gone") != std::string::npos);  // it said the control service's actor ended
     // The seed's view: b is listed as departed, not dropped.
     auto after = ctl.run({"nodes"});
     const auto b_after = lines_starting(after->out(), "b ");
     REQUIRE(b_after.size() == 1);
     CHECK(b_after[0].find(" left ") != std::string::npos);
+    auto about_b = ctl.run({"info", "b"});
+    CHECK(about_b->status() == 1);
+    CHECK(about_b->err().find("b has left the cluster") != std::string::npos);  // "not a member", which nodes contradicted
     CHECK(lines_starting(after->out(), "eamctl-").empty());  // departed sessions neither
     // SIGTERM stops a gracefully as well.
     CHECK(a.terminate());
@@ -324,6 +341,18 @@ timeout_ms = 600000
     auto evacuate = ctl.run({"evacuate", "b", "c"});
     CHECK(evacuate->status() == 0);
     CHECK(evacuate->out() == "b: 2 actors moved to c, 0 failed\n");
+    // b holds proxies of the moved actors (its relays pass messages on to them): info counts
+    // b's actors as the listing does, without them (it counted them as actors).
+    const auto count_after = [](const std::string& line, const std::string& word) {
+      const auto at = line.find(word);
+      return at == std::string::npos ? -1L : std::stol(line.substr(at + word.size()));
+    };
+    const auto info_b = lines_starting(ctl.run({"info", "b"})->out(), "actors ");
+    const auto listed = ctl.run({"actors", "b"})->out();
+    REQUIRE(info_b.size() == 1);
+    const auto total_line = listed.substr(listed.rfind('\n', listed.size() - 2) + 1);
+    INFO("info: ", info_b[0], " listing: ", total_line);
+    CHECK(count_after(info_b[0], "actors") == count_after(total_line, " of "));
     CHECK(value_of("c", "t2") == 20);
     CHECK(value_of("c", "t3") == 30);
 

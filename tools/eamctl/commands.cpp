@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <optional>
+#include <system_error>
 #include <thread>
 
 namespace eamctl {
@@ -64,6 +66,16 @@ void print_actors(const ctl::actor_list& list) {
                a.parent_id == 0 ? "-" : std::to_string(a.parent_id));
   fmt::print("{} of {} actors{}\n", list.actors.size(), list.total,
              list.proxies == 0 ? "" : fmt::format(" (and {} proxies of remote actors, not listed)", list.proxies));
+}
+
+// One refresh of top: the node's heading and its busiest actors.
+void show_top(const ctl::node_info& info, const ctl::actor_list& list, bool terminal) {
+  if (terminal) fmt::print("\033[H\033[2J");  // a screen of its own each time
+  fmt::print("{}  {}{}  up {:.0f} s  workers {}/{}  actors {} ({} busy)  queued {}  longest {}  peers {}\n",
+             info.node_id, info.health, info.health_message.empty() ? "" : " (" + info.health_message + ")",
+             info.uptime_seconds, info.active_workers, info.workers, info.actor_count, info.busy_actors,
+             info.mailbox_backlog, info.largest_queue, info.peers.size());
+  print_actors(list);
 }
 
 }  // namespace
@@ -150,15 +162,24 @@ int run_top(operator_node& op, const std::string& node, std::uint32_t limit, std
   const ctl::control_ref control = op.control_of(node);  // looked up once, asked every refresh
   for (std::uint32_t shown = 0; count == 0 || shown < count; ++shown) {
     if (shown != 0) std::this_thread::sleep_for(interval);
-    const auto info = ask<ctl::node_info>(control, node, ctl::info_request{}, op.timeout());
-    const auto list = ask<ctl::actor_list>(control, node, ctl::actors_request{limit}, op.timeout());
-    if (terminal) fmt::print("\033[H\033[2J");  // a screen of its own each time
-    fmt::print("{}  {}{}  up {:.0f} s  workers {}/{}  actors {} ({} busy)  queued {}  longest {}  peers {}\n",
-               info.node_id, info.health, info.health_message.empty() ? "" : " (" + info.health_message + ")",
-               info.uptime_seconds, info.active_workers, info.workers, info.actor_count, info.busy_actors,
-               info.mailbox_backlog, info.largest_queue, info.peers.size());
-    print_actors(list);
-    std::fflush(stdout);
+    std::optional<ctl::node_info> info;
+    std::optional<ctl::actor_list> list;
+    try {
+      info = ask<ctl::node_info>(control, node, ctl::info_request{}, op.timeout());
+      list = ask<ctl::actor_list>(control, node, ctl::actors_request{limit}, op.timeout());
+    } catch (const command_error&) {
+      // The node stopped while watched: say so, not that its control service ended.
+      if (!op.member_named(node) || !op.node().wait_for_peer(node, std::chrono::milliseconds(0)))
+        throw command_error{node + " is gone: it left the cluster or died"};
+      throw;
+    }
+    try {
+      show_top(*info, *list, terminal);
+    } catch (const std::system_error&) {
+      return 0;  // a write failed: its reader went away (below)
+    }
+    // Its reader went away (`eamctl top n | head`): done, with the session's leave.
+    if (std::fflush(stdout) != 0 || std::ferror(stdout)) return 0;
   }
   return 0;
 }
@@ -179,7 +200,7 @@ int run_deploy(operator_node& op, const std::vector<std::string>& nodes, std::ch
   // Every node named is a member before the first one stops: a misspelt last name is found
   // before the others were restarted.
   for (const std::string& node : nodes)
-    if (!op.member_named(node)) throw command_error{node + " is not a member of the cluster (eamctl nodes lists them)"};
+    if (!op.member_named(node)) throw command_error{op.not_a_member(node)};
   for (std::size_t i = 0; i < nodes.size(); ++i) {
     const std::string& node = nodes[i];
     const auto before = op.member_named(node);

@@ -5,6 +5,7 @@
 #include "stop_signals.hpp"
 
 #include <algorithm>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -94,6 +95,9 @@ int run(const eamctl::options& o) {
 int main(int argc, char** argv) {
   // The operator reads the command's output; the node's own info lines would bury it.
   ::setenv("EAM_LOG_LEVEL", "warn", 0);
+  // A reader that goes away (`eamctl top n | head`) ends a command through a failed write,
+  // with its node's leave, not through SIGPIPE, which killed it without one (status 141).
+  ::signal(SIGPIPE, SIG_IGN);
   const sigset_t signals = eamctl::stop_signals();
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   try {

@@ -135,9 +135,25 @@ std::optional<eam::cluster::member> operator_node::member_named(const std::strin
   return std::nullopt;
 }
 
+std::string operator_node::not_a_member(const std::string& id) {
+  // eamctl nodes lists the dead and the departed too, as the seed sees them: say which this one
+  // is (this session's own view holds only the live members).
+  try {
+    const std::string seed = seed_member().id;
+    auto listed = control_of(seed).call(eam::cluster::control::members_request{}, timeout_).get();
+    if (listed)
+      for (const auto& m : listed.value().members)
+        if (m.id == id && (m.status == "left" || m.status == "dead"))
+          return id + (m.status == "left" ? " has left the cluster" : " is dead") + " (eamctl nodes lists it as " +
+                 m.status + ")";
+  } catch (const command_error&) {
+  }
+  return id + " is not a member of the cluster (eamctl nodes lists them)";
+}
+
 eam::cluster::control::control_ref operator_node::control_of(const std::string& id) {
   const auto target = member_named(id);
-  if (!target) throw command_error{id + " is not a member of the cluster (eamctl nodes lists them)"};
+  if (!target) throw command_error{not_a_member(id)};
   if (target->has_role(session_role)) throw command_error{id + " is an eamctl session, not a node of the cluster"};
   if (!node_->wait_for_peer(id, timeout_)) throw command_error{"cannot connect to " + id};
   auto found = node_->whereis<eam::cluster::control::control_ref>(id, eam::cluster::control::service_name);

@@ -38,6 +38,8 @@ class operator_node {
   /// The member this session joined through: the first one at a seed's address, else the
   /// first one heard of (the constructor waited for one). Throws command_error when none is left.
   [[nodiscard]] eam::cluster::member seed_member() const;
+  /// Why `id` is no member: it left, it died (as the seed lists it), or no node has that id.
+  std::string not_a_member(const std::string& id);
   /// Member `id`'s record, if it is a member now.
   [[nodiscard]] std::optional<eam::cluster::member> member_named(const std::string& id) const;
   /// The control service of member `id`, once connected to it. Throws command_error.

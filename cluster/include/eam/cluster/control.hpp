@@ -38,7 +38,7 @@ struct node_info {
   std::string health;  ///< "healthy", "degraded" or "unhealthy"
   std::string health_message;
   bool draining = false;
-  std::uint64_t actor_count = 0;
+  std::uint64_t actor_count = 0;  ///< the node's own actors: its proxies of remote actors not counted, as actors_request
   std::uint64_t busy_actors = 0;
   std::uint64_t largest_queue = 0;
   std::uint64_t mailbox_backlog = 0;
