@@ -84,6 +84,14 @@ actor_list list_actors(const node_runtime& node, std::uint32_t limit) {
   std::sort(all.begin(), all.end(), [&](const actor_info& x, const actor_info& y) { return rank(x) < rank(y); });
   if (limit != 0 && all.size() > limit) all.resize(limit);
   out.actors.reserve(all.size());
+  // A migrated actor's relay still carries the name it freed: listed as what it is, or the
+  // name showed on both nodes until the relay ended.
+  const std::unordered_map<std::uint64_t, std::string> relays = node.relay_labels();
+  for (actor_info& a : all)
+    if (const auto relay = relays.find(a.id); relay != relays.end()) {
+      a.name.clear();
+      a.type = relay->second;
+    }
   for (actor_info& a : all)
     out.actors.push_back(actor_row{a.id, std::move(a.name), std::move(a.type), a.parent_id, a.children, a.idle,
                                    a.mailbox_length});

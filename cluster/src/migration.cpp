@@ -116,6 +116,11 @@ result<actor_ref> node_runtime::migrate_one(const actor_ref& actor, const std::s
     }
   }
   relay->start(successor);
+  {
+    std::lock_guard lock(relays_lock_);
+    relays_[actor.id()] = "relay of " + (name.empty() ? std::string("an unnamed actor") : name) + " to " +
+                          (failure ? config_.node_id : to);
+  }
   announce_moved(actor, successor, failure ? config_.node_id : to);
   relay_stopper_.cast(stop_relay_later{actor, config.forward_for});
   if (failure) {

@@ -258,9 +258,15 @@ node_runtime::node_runtime(node_config config) : config_(std::move(config)), log
     return behavior{[this](const exported_ended& e) { local_actor_ended(e.id, e.reason); },
                     [this](const exported_moved& m) { local_actor_moved(m.id, m.to, m.node); }};
   });
-  relay_stopper_ = system_->spawn([](actor_context& ctx) {
+  relay_stopper_ = system_->spawn([this](actor_context& ctx) {
     return behavior{[&ctx](stop_relay_later& r) { ctx.send_after(stop_relay{std::move(r.relay)}, r.after); },
-                    [&ctx](stop_relay& r) { ctx.system().stop(r.relay, exit_reason::custom("moved")); }};
+                    [this, &ctx](stop_relay& r) {
+                      {
+                        std::lock_guard lock(relays_lock_);
+                        relays_.erase(r.relay.id());
+                      }
+                      ctx.system().stop(r.relay, exit_reason::custom("moved"));
+                    }};
   });
   control_ = std::make_unique<control_service>(*this);
   for (const std::string& address : config_.seeds) dial(address, true);
@@ -1571,6 +1577,11 @@ actor_ref node_runtime::proxy_for(const std::shared_ptr<peer>& p, std::uint64_t 
   (void)p->enqueue([&](packer& pk) { pack_monitor(pk, remote_id); });
   if (!unreferenced.empty()) end_unreferenced_proxies(unreferenced);
   return ref;
+}
+
+std::unordered_map<std::uint64_t, std::string> node_runtime::relay_labels() const {
+  std::lock_guard lock(relays_lock_);
+  return relays_;
 }
 
 std::unordered_set<std::uint64_t> node_runtime::proxy_ids() const {

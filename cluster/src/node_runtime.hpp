@@ -87,6 +87,9 @@ class node_runtime final : public ref_resolver,
   const actor_system& system() const noexcept { return *system_; }
   /// The local ids of this node's proxies of remote actors now.
   std::unordered_set<std::uint64_t> proxy_ids() const;
+  /// The relays of actors moved away from this node, by local id: what each is, for listings
+  /// (a relay keeps its actor's name as spawned, which it freed for its successor).
+  std::unordered_map<std::uint64_t, std::string> relay_labels() const;
   const std::string& id() const noexcept { return config_.node_id; }
   std::uint16_t port() const noexcept { return port_; }
   std::string address() const;
@@ -321,6 +324,9 @@ class node_runtime final : public ref_resolver,
   // Shared with the relays, which may outlive a migrate call (not the node: they end with it).
   std::shared_ptr<std::atomic<std::uint64_t>> relayed_ = std::make_shared<std::atomic<std::uint64_t>>(0);
   typed_ref<void(stop_relay_later), void(stop_relay)> relay_stopper_;  // ends each migrated actor's relay after its forward_for
+  // relay_labels(): set when a relay starts, dropped when the relay stopper ends it.
+  mutable std::mutex relays_lock_;
+  std::unordered_map<std::uint64_t, std::string> relays_;
   std::mutex spawners_lock_;
   std::unordered_map<std::string, actor_ref> spawners_;  // other nodes' spawners, by node id, once looked up
   // export_named's answers by the actor's type (handling_type), with the number of wire types

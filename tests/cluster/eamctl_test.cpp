@@ -13,6 +13,7 @@
 
 #include <memory>
 #include <optional>
+#include <sstream>
 #include <thread>
 
 using namespace eam::test::remote;
@@ -337,6 +338,19 @@ timeout_ms = 600000
     CHECK(migrate->status() == 0);
     CHECK(migrate->out() == "t1 moved from b to c\n");
     CHECK(value_of("c", "t1") == 10);
+    // The name is c's now: b lists its relay (until its forward_for ends it) as what it is,
+    // not under the name (t1 showed on both nodes).
+    const auto named_t1 = [](const std::string& listing) {
+      std::istringstream rows(listing);
+      std::string id, name;
+      for (std::string row; std::getline(rows, row);)
+        if (std::istringstream(row) >> id >> name && name == "t1") return true;
+      return false;
+    };
+    const std::string on_b = ctl.run({"actors", "b"})->out();
+    INFO("b: ", on_b);
+    CHECK_FALSE(named_t1(on_b));
+    CHECK(named_t1(ctl.run({"actors", "c"})->out()));
 
     auto evacuate = ctl.run({"evacuate", "b", "c"});
     CHECK(evacuate->status() == 0);
