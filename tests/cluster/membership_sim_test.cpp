@@ -307,6 +307,30 @@ TEST_SUITE("cluster.membership_sim") {
     MESSAGE("wall " << wall.seconds() << " s");
   }
 
+  TEST_CASE("two nodes paused together for less than the suspicion timeout are declared failed by nobody") {
+    // Both stopped at once and woken at once, as two processes of one host paused together
+    // (a VM's stall, a debugger): each wakes to find its own probe of the other run out.
+    simulated_cluster c(seed_for(17));
+    form(c, 10);
+    c.run_for(5s);
+    const auto [suspicion_min, suspicion_max] = c.protocol(0).suspicion_bounds();
+    (void)suspicion_max;
+    const vtime pause = suspicion_min - 1500ms;
+    int failed = 0;
+    for (int round = 0; round < 40; ++round) {
+      const vtime from = c.now();
+      c.pause(3, pause);
+      c.pause(4, pause);
+      c.run_for(pause + 10s);
+      const std::size_t f = failures_of(c, 3, from) + failures_of(c, 4, from);
+      if (f != 0) ++failed;
+      CHECK_MESSAGE(f == 0, "round " << round << ": " << f << " failure events");
+      c.run_for(std::chrono::milliseconds(137 * (round % 7)));  // where in their probe rounds the next pause comes
+    }
+    MESSAGE(failed << " of 40 rounds declared one of them failed");
+    CHECK(c.false_failures() == 0);
+  }
+
   TEST_CASE("a partition into halves makes each side declare the other failed and once healed all are alive again") {
     const wall_clock wall;
     const int nodes = sanitized ? 40 : 100;
