@@ -11,17 +11,6 @@ namespace {
 
 std::string ms(std::chrono::milliseconds d) { return std::to_string(d.count()) + " ms"; }
 
-// Whether `seed` is host:port with a port of 1 to 65535 (an IPv6 host in brackets).
-bool is_host_port(const std::string& seed) {
-  const auto colon = seed.rfind(':');
-  if (colon == std::string::npos || colon == 0) return false;
-  const std::string port = seed.substr(colon + 1);
-  if (port.empty() || port.size() > 5 || !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; }))
-    return false;
-  const unsigned long n = std::stoul(port);
-  return n >= 1 && n <= 65535;
-}
-
 std::optional<config_problem> check_membership(const membership_config& m) {
   const auto problem = [](std::vector<std::string> fields, std::string why) {
     return std::optional<config_problem>(config_problem{std::move(fields), std::move(why)});
@@ -75,10 +64,25 @@ std::optional<config_problem> check_node_config(const node_config& c, const std:
   // A seed that is not host:port was dialled as given and never answered: the node ran alone
   // without a word.
   for (const std::string& seed : c.seeds)
-    if (!is_host_port(seed)) return config_problem{{"seeds"}, "seed \"" + seed + "\" is not host:port"};
+    if (!eam::cluster::is_host_port(seed)) return config_problem{{"seeds"}, "seed \"" + seed + "\" is not host:port"};
   if (cookie && cookie->size() < 16)
     return config_problem{{"cookie"}, "a cookie has at least 16 characters, not " + std::to_string(cookie->size())};
   return std::nullopt;
 }
 
 }  // namespace eam::cluster::internal
+
+namespace eam::cluster {
+
+bool is_host_port(std::string_view address) noexcept {
+  const auto colon = address.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) return false;
+  const std::string_view port = address.substr(colon + 1);
+  if (port.empty() || port.size() > 5 || !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return false;
+  unsigned long n = 0;
+  for (const char c : port) n = n * 10 + static_cast<unsigned long>(c - '0');
+  return n >= 1 && n <= 65535;
+}
+
+}  // namespace eam::cluster

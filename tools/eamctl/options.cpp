@@ -1,5 +1,7 @@
 #include "options.hpp"
 
+#include <eam/cluster/node.hpp>
+
 #include <cerrno>
 #include <cstdlib>
 #include <string_view>
@@ -52,16 +54,11 @@ long long whole_number(std::string_view flag, const std::string& value) {
   return n;
 }
 
-// HOST:PORT with a host and a port of 1 to 65535 (an IPv6 host in brackets): what does not
-// parse is a command-line error, not a failure to join.
+// What does not parse as HOST:PORT (eam::cluster::is_host_port) is a command-line error, not
+// a failure to join.
 std::string seed_address(std::string_view from, const std::string& value) {
-  const auto colon = value.rfind(':');
-  const bool parses = colon != std::string::npos && colon > 0 && colon + 1 < value.size() && [&] {
-    char* end = nullptr;
-    const long port = std::strtol(value.c_str() + colon + 1, &end, 10);
-    return *end == '\0' && port >= 1 && port <= 65535 && value[colon + 1] != '-' && value[colon + 1] != '+';
-  }();
-  if (!parses) throw usage_error{std::string(from) + " takes HOST:PORT (a port of 1 to 65535), not " + value};
+  if (!eam::cluster::is_host_port(value))
+    throw usage_error{std::string(from) + " takes HOST:PORT (a port of 1 to 65535), not " + value};
   return value;
 }
 

@@ -364,4 +364,8 @@ class node {
 /// starts its actor system. Errors: invalid_config (address, port in use, short cookie).
 [[nodiscard]] result<std::unique_ptr<node>> start_node(node_config config);
 
+/// Whether `address` is "host:port" with a host and a port of 1 to 65535 (an IPv6 host in
+/// brackets), as a seed must be: what start_node and a tool's command line check.
+[[nodiscard]] bool is_host_port(std::string_view address) noexcept;
+
 }  // namespace eam::cluster
