@@ -3,8 +3,8 @@
 // two workers, calls from outside (one thread and
 // several at once) and inside actors,
 // spawn + stop, one actor watching many, the 2^20 spawn tree, the bytes an idle actor costs, an idle system's CPU, a
-// rescue after idling and one while busy, how late an awaited timeout fires when idle, and the CPU of a program woken every few milliseconds. Workloads come from
-// bench/workloads/eam_workloads.hpp and verify their own results.
+// rescue after idling and one while busy, how late an awaited timeout fires when idle, and the CPU of a program
+// woken every few milliseconds. Workloads come from bench/workloads/eam_workloads.hpp and verify their own results.
 #include <benchmark/benchmark.h>
 
 #include "../workloads/eam_workloads.hpp"
