@@ -305,7 +305,7 @@ class System:
                     if time.time() > deadline:
                         proc.kill()
                         os.wait4(proc.pid, 0)
-                        return {"ok": False, "detail": f"timed out after {timeout} s"}, 0.0
+                        return {"ok": False, "timed_out": True, "detail": f"timed out after {timeout} s"}, 0.0
                     time.sleep(0.005)
             except BaseException:  # the suite is stopped (SIGTERM, Ctrl-C): so is its run
                 with contextlib.suppress(ChildProcessError, ProcessLookupError):  # reaped already
@@ -324,6 +324,11 @@ class System:
         # The binaries report the CPU of their timed span; otherwise the whole process's (its
         # start and stop included).
         result.setdefault("cpu_s", usage.ru_utime + usage.ru_stime)
+        # And their own peak memory (VmHWM): wait4's counts this Python's too, about 24 MiB
+        # under every row (resident_peak).
+        reported = result.pop("peak_mib", None)
+        if isinstance(reported, (int, float)) and reported > 0:
+            peak = float(reported)
         if proc.returncode != 0:
             result["ok"] = False
         return result, peak
@@ -620,12 +625,30 @@ def main():
                         help="npm prefix holding the seed, libeam " + seed_version() + " from npm (default "
                              "$LIBEAM_SEED_DIR, else %(default)s; tools/eam bench installs it there)")
     args = parser.parse_args()
+    # What cannot measure anything is refused before anything runs (each ran, or failed later).
+    if args.markdown and not args.replot:
+        parser.error("--markdown goes with --replot (it prints a results.json already measured)")
+    if args.reps < 1:
+        parser.error("--reps takes at least 1")
+    if args.size <= 0:
+        parser.error("--size takes a positive scale (1 = published defaults)")
+    if args.workers < 1:
+        parser.error("--workers takes at least 1")
+    if args.groups:
+        known_groups = {WORKLOADS[n][0] for n in WORKLOADS} | {"membership"}
+        unknown_groups = [g for g in args.groups.split(",") if g not in known_groups]
+        if unknown_groups:
+            parser.error("unknown groups: " + ", ".join(unknown_groups) + " (one of " +
+                         ", ".join(sorted(known_groups)) + ")")
     os.environ["LIBEAM_SEED_DIR"] = args.seed_dir  # for System("seed") and the seed's processes
     if args.quick:
         args.size, args.reps, args.scaling, args.cpu_pairs = min(args.size, 0.1), 1, False, False
 
     if args.replot:
-        with open(os.path.join(args.out, "results.json")) as f:
+        results_path = os.path.join(args.out, "results.json")
+        if not os.path.exists(results_path):
+            parser.error(f"--replot: no {results_path} (run the suite with this --out first)")
+        with open(results_path) as f:
             results = json.load(f)
         if args.markdown:
             suite_report.print_markdown(results)
@@ -765,7 +788,9 @@ def measure(names, systems, args):
                                         args.warmup and group != "remote")
                 if not result.get("ok"):
                     failures.append(f"{name} on {system.name}: {result.get('detail')}")
-                    print(f"  WRONG RESULT: {name} on {system.name}: {result.get('detail')}", flush=True)
+                    # A run that was killed at --timeout measured nothing; it did not answer wrong.
+                    what = "TIMED OUT" if result.get("timed_out") else "WRONG RESULT"
+                    print(f"  {what}: {name} on {system.name}: {result.get('detail')}", flush=True)
                     continue
                 run = {"seconds": result["seconds"], "items": result["items"], "peak_mib": peak,
                        "cpu_s": result.get("cpu_s")}
@@ -814,7 +839,7 @@ def measure(names, systems, args):
     suite_report.charts(results, args.out)
     print(f"results: {os.path.join(args.out, 'results.json')} ({results['elapsed_s']:.0f} s)")
     if failures:
-        print("suite: FAILED, wrong results:\n  " + "\n  ".join(failures))
+        print("suite: FAILED, runs that timed out or answered wrong:\n  " + "\n  ".join(failures))
         return 1
     return 0
 

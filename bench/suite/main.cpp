@@ -1,12 +1,14 @@
 // The command line of every system's suite binary:
 //   <binary> --list
 //   <binary> --workload NAME --workers N [--PARAM VALUE ...]
-// A run prints one JSON line: {"workload", "seconds", "items", "ok", "detail", "cpu_s"} (cpu_s:
-// the process's CPU seconds over the timed span, every thread); it exits 1 when
-// the workload's own check fails, 2 on bad arguments.
+// A run prints one JSON line: {"workload", "seconds", "items", "ok", "detail", "cpu_s",
+// "peak_mib"} (cpu_s: the process's CPU seconds over the timed span, every thread; peak_mib: its
+// peak resident memory, VmHWM); it exits 1 when the workload's own check fails, 2 on bad
+// arguments.
 #include "workload.hpp"
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <string>
@@ -29,6 +31,19 @@ double process_cpu_seconds() noexcept {
 double& timed_cpu_seconds() noexcept {
   static double total = 0;
   return total;
+}
+
+// The process's peak resident MiB since its exec (VmHWM), or -1. Not ru_maxrss: that counts
+// the forking process's memory too (the suite's Python, about 24 MiB), a floor under every row.
+double peak_resident_mib() noexcept {
+  std::FILE* status = std::fopen("/proc/self/status", "r");
+  if (status == nullptr) return -1;
+  char line[256];
+  double mib = -1;
+  while (std::fgets(line, sizeof line, status) != nullptr)
+    if (std::strncmp(line, "VmHWM:", 6) == 0) mib = std::strtod(line + 6, nullptr) / 1024.0;
+  std::fclose(status);
+  return mib;
 }
 }  // namespace eam::suite
 
@@ -76,9 +91,9 @@ int main(int argc, char** argv) {
       return 2;
     }
     std::printf("{\"workload\": \"%s\", \"seconds\": %.6f, \"items\": %lld, \"ok\": %s, \"detail\": \"%s\", "
-                "\"cpu_s\": %.6f}\n",
+                "\"cpu_s\": %.6f, \"peak_mib\": %.2f}\n",
                 w.name, o.seconds, static_cast<long long>(o.items), o.ok ? "true" : "false", json_escape(o.detail).c_str(),
-                timed_cpu_seconds());
+                timed_cpu_seconds(), eam::suite::peak_resident_mib());
     return o.ok ? 0 : 1;
   }
   std::fprintf(stderr, "unknown workload '%s' (see --list)\n", name.c_str());

@@ -20,9 +20,21 @@ main(Args) ->
     Cpu = case get(timed_cpu_s) of undefined -> (Cpu1 - Cpu0) / 1000; C -> C end,
     Ok = Got =:= Want,
     io:format("{\"workload\": \"~s\", \"seconds\": ~.6f, \"items\": ~b, \"ok\": ~s, "
-              "\"detail\": \"result ~b, expected ~b\", \"cpu_s\": ~.3f}~n",
-              [Name, Seconds, Items, atom_to_list(Ok), Got, Want, Cpu]),
+              "\"detail\": \"result ~b, expected ~b\", \"cpu_s\": ~.3f, \"peak_mib\": ~.2f}~n",
+              [Name, Seconds, Items, atom_to_list(Ok), Got, Want, Cpu, peak_mib()]),
     halt(case Ok of true -> 0; false -> 1 end).
+
+%% The VM's peak resident MiB since its exec (VmHWM of /proc/self/status), or -1: the suite's
+%% wait4 counts the forking Python's memory too.
+peak_mib() ->
+    case file:read_file("/proc/self/status") of
+        {ok, Status} ->
+            case re:run(Status, "VmHWM:\\s+([0-9]+) kB", [{capture, all_but_first, list}]) of
+                {match, [Kb]} -> list_to_integer(Kb) / 1024;
+                nomatch -> -1.0
+            end;
+        _ -> -1.0
+    end.
 
 parse([], Name, Params) -> {Name, Params};
 parse(["--workload", Name | Rest], _, Params) -> parse(Rest, Name, Params);

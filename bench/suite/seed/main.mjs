@@ -3,7 +3,7 @@
 // (bench/suite/main.cpp):
 //   node main.mjs --list
 //   node main.mjs --workload NAME --workers N [--PARAM VALUE ...]
-// A run prints one JSON line {"workload", "seconds", "items", "ok", "detail", "cpu_s"} (cpu_s:
+// A run prints one JSON line {"workload", "seconds", "items", "ok", "detail", "cpu_s", "peak_mib"} (cpu_s:
 // the process's CPU seconds over the timed span); it exits 1 when the workload's own check
 // fails, 2 on bad arguments or an error.
 //
@@ -22,6 +22,17 @@ import { request_reply } from "./request_reply.mjs";
 const registry = { ...micro, ...request_reply, ...gen_stage, ...other };
 
 /// Named integer parameters; a missing one is an error, as in the C++ binaries.
+// The process's peak resident MiB since its exec (VmHWM), or -1: the suite's wait4 counts the
+// forking Python's memory too.
+function peak_mib() {
+  try {
+    const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync("/proc/self/status", "utf8"));
+    return hwm ? Number(hwm[1]) / 1024 : -1;
+  } catch {
+    return -1;
+  }
+}
+
 function params(values) {
   return new Proxy(values, {
     get(target, name) {
@@ -83,7 +94,8 @@ async function main(argv) {
     process.stderr.write(`${e?.stack ?? e}\n${name}: ${e?.message ?? e}\n`);
     return 2;
   }
-  const line = { workload: name, seconds: o.seconds, items: o.items, ok: o.ok, detail: o.detail, cpu_s: timed.cpu_s };
+  const line = { workload: name, seconds: o.seconds, items: o.items, ok: o.ok, detail: o.detail, cpu_s: timed.cpu_s,
+                 peak_mib: peak_mib() };
   process.stdout.write(JSON.stringify(line) + "\n");
   return o.ok ? 0 : 1;
 }
