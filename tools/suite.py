@@ -590,6 +590,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--list", action="store_true", help="list workloads and systems, then exit")
     parser.add_argument("--names", action="store_true", help=argparse.SUPPRESS)  # for CMake
+    # tools/eam bench: the arguments checked before it builds and runs the smoke.
+    parser.add_argument("--check-args", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--replot", action="store_true", help="print the summary and redraw the charts of --out/results.json, then exit")
     parser.add_argument("--markdown", action="store_true",
                         help="with --replot: print --out/results.json as the README's performance tables (Markdown) instead")
@@ -640,6 +642,14 @@ def main():
         if unknown_groups:
             parser.error("unknown groups: " + ", ".join(unknown_groups) + " (one of " +
                          ", ".join(sorted(known_groups)) + ")")
+    if args.check_args:
+        unknown = [n for n in (args.workloads or "").split(",") if n and n not in WORKLOADS]
+        if unknown:
+            parser.error("unknown workloads: " + ", ".join(unknown) + " (see --list)")
+        unknown = [s for s in args.systems.split(",") if s not in ALL_SYSTEMS]
+        if unknown:
+            parser.error(f"unknown system {unknown[0]} (one of {', '.join(ALL_SYSTEMS)})")
+        return 0
     os.environ["LIBEAM_SEED_DIR"] = args.seed_dir  # for System("seed") and the seed's processes
     if args.quick:
         args.size, args.reps, args.scaling, args.cpu_pairs = min(args.size, 0.1), 1, False, False

@@ -25,11 +25,15 @@ class Arguments(unittest.TestCase):
                 (["--size", "0"], "--size takes a positive scale"),
                 (["--size", "-1"], "--size takes a positive scale"),
                 (["--workers", "0"], "--workers takes at least 1"),
+                # tools/eam bench asks this before it builds: a misspelt name came after the build.
+                (["--check-args", "--workloads", "ping-pongg"], "unknown workloads: ping-pongg"),
+                (["--check-args", "--systems", "libeam,cafe"], "unknown system cafe"),
             ]
             for args, why in cases:
                 with self.subTest(args=args):
-                    run = subprocess.run([sys.executable, SUITE, "--workloads", "ping-pong", "--build", build, "--out",
-                                          out, *args], capture_output=True, text=True, timeout=120)
+                    base = [] if "--check-args" in args else ["--workloads", "ping-pong"]
+                    run = subprocess.run([sys.executable, SUITE, *base, "--build", build, "--out", out, *args],
+                                         capture_output=True, text=True, timeout=120)
                     self.assertEqual(run.returncode, 2, run.stdout + run.stderr)
                     self.assertIn(why, run.stderr)
                     self.assertFalse(os.path.exists(os.path.join(out, "results.json")))
