@@ -848,6 +848,9 @@ def measure(names, systems, args):
     print_summary(results)
     suite_report.charts(results, args.out)
     print(f"results: {os.path.join(args.out, 'results.json')} ({results['elapsed_s']:.0f} s)")
+    if args.quick:  # one run of a tenth of each workload: a row of a few milliseconds moves a lot
+        print("note: --quick runs each row once at a tenth of its size, to see that everything runs; its ratios "
+              "move several-fold from run to run (bench/README.md: compare full runs)")
     if failures:
         print("suite: FAILED, runs that timed out or answered wrong:\n  " + "\n  ".join(failures))
         return 1
