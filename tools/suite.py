@@ -1098,4 +1098,8 @@ def print_slower(scaling, runs):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:  # Ctrl-C: the run under way was stopped with it (System.run)
+        print("suite: interrupted; results.json keeps the rows finished before (--replot reads them)", file=sys.stderr)
+        sys.exit(130)
