@@ -600,11 +600,11 @@ def main():
                                          "gen-stage, remote, membership")
     parser.add_argument("--systems", default=",".join(ALL_SYSTEMS),
                         help="comma-separated: " + ", ".join(ALL_SYSTEMS) + " (zmq, zmq-batch: remote group only)")
-    parser.add_argument("--reps", type=int, default=5, help="runs per workload and system (default 5)")
+    parser.add_argument("--reps", type=int, help="runs per workload and system (default 5)")
     # The CPUs this process may run on (its affinity mask, as nproc counts them), not the
     # machine's: pinned to 2 of 16 CPUs, every system would otherwise get 16 threads on 2 CPUs.
     parser.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)), help="worker threads for every system")
-    parser.add_argument("--size", type=float, default=1.0, help="scales every workload (1 = published defaults)")
+    parser.add_argument("--size", type=float, help="scales every workload (default 1 = published defaults)")
     parser.add_argument("--quick", action="store_true", help="size 0.1, one run each, no worker scaling, no CPU pairs")
     parser.add_argument("--verify", action="store_true",
                         help="run each workload once at --size on every system and only check the results")
@@ -627,6 +627,10 @@ def main():
                         help="npm prefix holding the seed, libeam " + seed_version() + " from npm (default "
                              "$LIBEAM_SEED_DIR, else %(default)s; tools/eam bench installs it there)")
     args = parser.parse_args()
+    # Given or not (--quick overrides what was not given, and says what it overrides).
+    reps_given, size_given = args.reps is not None, args.size is not None
+    args.reps = 5 if args.reps is None else args.reps
+    args.size = 1.0 if args.size is None else args.size
     # What cannot measure anything is refused before anything runs (each ran, or failed later).
     if args.markdown and not args.replot:
         parser.error("--markdown goes with --replot (it prints a results.json already measured)")
@@ -652,6 +656,11 @@ def main():
         return 0
     os.environ["LIBEAM_SEED_DIR"] = args.seed_dir  # for System("seed") and the seed's processes
     if args.quick:
+        overridden = [f"--{o}" for o, given, value, quick in (("reps", reps_given, args.reps, 1),
+                                                                   ("size", size_given, args.size, min(args.size, 0.1)))
+                      if given and value != quick]
+        if overridden:
+            print(f"note: --quick runs one rep at size 0.1 at most: {', '.join(overridden)} overridden")
         args.size, args.reps, args.scaling, args.cpu_pairs = min(args.size, 0.1), 1, False, False
 
     if args.replot:
@@ -1100,6 +1109,9 @@ def print_slower(scaling, runs):
 if __name__ == "__main__":
     try:
         sys.exit(main())
+    except BrokenPipeError:  # its reader went away (suite.py --list | head): done
+        sys.stdout = None  # nothing more to flush at exit
+        sys.exit(0)
     except KeyboardInterrupt:  # Ctrl-C: the run under way was stopped with it (System.run)
         print("suite: interrupted; results.json keeps the rows finished before (--replot reads them)", file=sys.stderr)
         sys.exit(130)
