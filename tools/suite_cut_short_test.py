@@ -12,6 +12,8 @@ import tempfile
 import time
 import unittest
 
+from suite_stand_in import install_stand_in
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 SUITE = os.path.join(HERE, "suite.py")
 
@@ -51,17 +53,12 @@ def wait_for(condition, seconds=60):
 class CutShort(unittest.TestCase):
     def test_a_stopped_run_keeps_its_finished_rows_and_stops_its_child(self):
         with tempfile.TemporaryDirectory() as tmp:
-            bench = os.path.join(tmp, "build", "bench")
-            os.makedirs(bench)
-            binary = os.path.join(bench, "eam_suite")
-            with open(binary, "w") as f:
-                f.write(STAND_IN)
-            os.chmod(binary, 0o755)
+            build = install_stand_in(tmp, STAND_IN)
             out = os.path.join(tmp, "out")
-            pid_file = os.path.join(bench, "counting.pid")
+            pid_file = os.path.join(build, "bench", "counting.pid")
             suite = subprocess.Popen([sys.executable, SUITE, "--systems", "libeam", "--workloads", "ping-pong,counting",
                                       "--reps", "1", "--no-warmup", "--no-scaling", "--no-cpu-pairs", "--timeout", "120",
-                                      "--build", os.path.join(tmp, "build"), "--out", out],
+                                      "--build", build, "--out", out],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             child = None
             try:

@@ -9,6 +9,8 @@ import sys
 import tempfile
 import unittest
 
+from suite_stand_in import install_stand_in
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 SUITE = os.path.join(HERE, "suite.py")
 
@@ -25,16 +27,11 @@ print(json.dumps({"ok": True, "seconds": 0.01, "items": 1000, "cpu_s": 0.01, "pe
 class Peak(unittest.TestCase):
     def test_a_row_keeps_the_peak_its_process_reports(self):
         with tempfile.TemporaryDirectory() as tmp:
-            bench = os.path.join(tmp, "build", "bench")
-            os.makedirs(bench)
-            binary = os.path.join(bench, "eam_suite")
-            with open(binary, "w") as f:
-                f.write(STAND_IN)
-            os.chmod(binary, 0o755)
+            build = install_stand_in(tmp, STAND_IN)
             out = os.path.join(tmp, "out")
             run = subprocess.run([sys.executable, SUITE, "--systems", "libeam", "--workloads", "ping-pong", "--reps",
                                   "2", "--no-warmup", "--no-scaling", "--no-cpu-pairs", "--timeout", "120", "--build",
-                                  os.path.join(tmp, "build"), "--out", out], capture_output=True, text=True, timeout=120)
+                                  build, "--out", out], capture_output=True, text=True, timeout=120)
             self.assertEqual(run.returncode, 0, run.stderr)
             with open(os.path.join(out, "results.json")) as f:
                 row = json.load(f)["workloads"]["ping-pong"]["systems"]["libeam"]

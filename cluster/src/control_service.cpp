@@ -45,8 +45,7 @@ node_info describe(node_runtime& node) {
   info.draining = node.draining();
   // As the actors listing counts them: the proxies apart (before, info said 7 where the
   // listing said 5 and 2 proxies). Each is a live actor of the system until it is collected.
-  const std::uint64_t proxies = node.proxy_ids().size();
-  info.actor_count = health.actor_count > proxies ? health.actor_count - proxies : 0;
+  info.actor_count = health.actor_count > stats.proxies ? health.actor_count - stats.proxies : 0;
   info.busy_actors = health.busy_actors;
   info.largest_queue = health.largest_queue;
   info.mailbox_backlog = health.mailbox_backlog;

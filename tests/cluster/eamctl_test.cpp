@@ -51,6 +51,12 @@ struct eamctl_session {
   }
 };
 
+// A node program joining through `seed` as member `id`, with the role host-<id> (what placement
+// by role aims at).
+std::unique_ptr<child_node> host_member(const std::string& id, const eam::cluster::node& seed) {
+  return std::make_unique<child_node>(member_args(id, seed, {"--role", "host-" + id}));
+}
+
 // The lines of `text` that begin with `prefix`.
 std::vector<std::string> lines_starting(const std::string& text, const std::string& prefix) {
   std::vector<std::string> out;
@@ -276,9 +282,7 @@ timeout_ms = 600000
     here->drain();  // the test's own node takes no actors
     scratch_folder folder;
     const eamctl_session ctl{here->address(), folder.write("cookie", test_cookie + "\n")};
-    const auto member = [&](const std::string& id) {
-      return std::make_unique<child_node>(member_args(id, *here, {"--role", "host-" + id}));
-    };
+    const auto member = [&](const std::string& id) { return host_member(id, *here); };
     // Members are looked at in the order of their ids: the paused one first.
     auto paused = member("a-paused");
     auto b = member("b");
@@ -313,9 +317,7 @@ timeout_ms = 600000
     auto here = start_test_node("t");
     scratch_folder folder;
     const eamctl_session ctl{here->address(), folder.write("cookie", test_cookie + "\n")};
-    const auto member = [&](const std::string& id) {
-      return std::make_unique<child_node>(member_args(id, *here, {"--role", "host-" + id}));
-    };
+    const auto member = [&](const std::string& id) { return host_member(id, *here); };
     auto b = member("b");
     auto c = member("c");
     REQUIRE(here->wait_for_peer("b", 30s));
