@@ -799,6 +799,7 @@ def measure(names, systems, args):
         group, unit, defaults, scaling = spec(name)
         params = scaled(defaults, scaling, args.size)
         runs = {s.name: [] for s in systems if serves(s, name)}
+        failed = {}  # system: what went wrong, for a system none of whose runs measured anything
         for _ in range(args.reps):
             for system in systems:
                 if not serves(system, name):
@@ -810,6 +811,7 @@ def measure(names, systems, args):
                     # A run that was killed at --timeout measured nothing; it did not answer wrong.
                     what = "TIMED OUT" if result.get("timed_out") else "WRONG RESULT"
                     print(f"  {what}: {name} on {system.name}: {result.get('detail')}", flush=True)
+                    failed[system.name] = "timed out" if result.get("timed_out") else "wrong"
                     continue
                 run = {"seconds": result["seconds"], "items": result["items"], "peak_mib": peak,
                        "cpu_s": result.get("cpu_s")}
@@ -820,6 +822,8 @@ def measure(names, systems, args):
         entry = {"group": group, "unit": unit, "params": params, "systems": {}}
         if not_applicable(name, systems):
             entry["not_applicable"] = not_applicable(name, systems)
+        if any(not runs[k] for k in failed):  # the tables say so, not "-" as for a system not run
+            entry["failed"] = {k: why for k, why in failed.items() if not runs[k]}
         for sname, rs in runs.items():
             if not rs:
                 continue
@@ -930,6 +934,9 @@ def print_entry(name, entry):
         print(line, flush=True)
     for sname, why in entry.get("not_applicable", {}).items():
         print(f"  {sname:<9} n/a: {why}", flush=True)
+    for sname, why in entry.get("failed", {}).items():
+        print(f"  {sname:<9} no figure: every run {'timed out' if why == 'timed out' else 'answered wrong'}",
+              flush=True)
 
 
 def core_round_trip_ns(args):
@@ -973,14 +980,13 @@ def print_remote_summary(remote):
     def cell(e, k, f):
         if k in e["systems"]:
             return f(e["systems"][k])
-        return "n/a" if k in e.get("not_applicable", {}) else "-"
+        return suite_report.no_figure(e, k)
 
     print()
     print(f"{'remote workload':<20}" + "".join(f" {label[k] + ' /s':>12}" for k in names)
           + "".join(f" {'vs ' + label[p]:>12}" for p in peers))
     for name, e in remote.items():
-        rat = lambda p: (f"{ratio(e, p):.2f}x" if ratio(e, p) else
-                         "n/a" if p in e.get("not_applicable", {}) else "-")
+        rat = lambda p: f"{ratio(e, p):.2f}x" if ratio(e, p) else suite_report.no_figure(e, p)
         print(f"{name:<20}" + "".join(f" {cell(e, k, lambda s: fmt_rate(s['throughput'])):>12}" for k in names)
               + "".join(f" {rat(p):>12}" for p in peers))
     print(f"{'peak MiB client/server':<20}" + "".join(f" {label[k]:>12}" for k in names))

@@ -32,6 +32,14 @@ def fmt_rate(x, sep=""):
     return f"{x:.0f}"
 
 
+def no_figure(entry, system):
+    """What a table shows for a system with no figure in a row: n/a (it cannot run the row),
+    timed out or wrong (every run of it failed), - (not run)."""
+    if system in entry.get("not_applicable", {}):
+        return "n/a"
+    return entry.get("failed", {}).get(system, "-")
+
+
 def ratio(entry, peer):
     """libeam's throughput over `peer`'s on one row, or None when either is missing."""
     s = entry["systems"]
@@ -197,15 +205,13 @@ def print_summary(local):
     timed span) and peak resident MiB per system."""
     if not local:
         return
-    shown = [s for s in ["libeam"] + PEERS + [LIMIT] if any(s in e["systems"] for e in local.values())]
+    shown = [s for s in ["libeam"] + PEERS + [LIMIT]
+             if any(s in e["systems"] or s in e.get("failed", {}) for e in local.values())]
     peers = [p for p in PEERS if p in shown]
     limit = [LIMIT] if LIMIT in shown else []
 
-    def na(e, k):
-        return "n/a" if k in e.get("not_applicable", {}) else "-"
-
     def fmt_ratio(r, e, k):
-        return f"{r:.2f}x" if r else na(e, k)
+        return f"{r:.2f}x" if r else no_figure(e, k)
 
     print()
     print(f"{'workload':<22}" + "".join(f" {LABEL[s] + ' /s':>10}" for s in shown)
@@ -213,7 +219,7 @@ def print_summary(local):
     ratios = {k: [] for k in peers + limit + ["best"]}
     for name, e in local.items():
         s = e["systems"]
-        line = f"{name:<22}" + "".join(f" {fmt_rate(s[k]['throughput']) if k in s else na(e, k):>10}" for k in shown)
+        line = f"{name:<22}" + "".join(f" {fmt_rate(s[k]['throughput']) if k in s else no_figure(e, k):>10}" for k in shown)
         for k in peers + limit:
             r = ratio(e, k)
             ratios[k].append(r)
@@ -233,7 +239,7 @@ def print_summary(local):
     behind = []
     for name, e in local.items():
         s = e["systems"]
-        cell = lambda k: (f"{fmt_cpu(cpu_per_item(e, k))} {s[k]['peak_mib']:.0f}M" if k in s else na(e, k))
+        cell = lambda k: (f"{fmt_cpu(cpu_per_item(e, k))} {s[k]['peak_mib']:.0f}M" if k in s else no_figure(e, k))
         lp, lc = lowest_peer_cpu(e)
         mine = cpu_per_item(e, "libeam")
         vs = f"{mine / lc:.2f}x {LABEL[lp]}" if mine and lc else "-"
@@ -268,7 +274,7 @@ def print_markdown(results):
         s = e["systems"].get(k)
         if s and s.get("throughput"):
             return fmt_rate(s["throughput"], sep=" ")
-        return "n/a" if k in e.get("not_applicable", {}) else "-"
+        return no_figure(e, k)
 
     if actors:
         print("| workload (unit) | libeam /s | " + " | ".join(f"{LABEL[p]} /s" for p in PEERS)

@@ -59,6 +59,16 @@ class MarkdownReport(unittest.TestCase):
     def test_a_peer_that_cannot_run_a_row_says_so_and_a_faster_peer_shows_below_one(self):
         self.assertIn("| trapezoid (pieces) | 60.00 M | 80.00 M | 10.00 M | n/a | 0.75× CAF | 30, 25 (CAF) |", markdown())
 
+    def test_a_peer_whose_every_run_failed_says_how_where_one_not_run_shows_a_dash(self):
+        results = {"workloads": {"counting": {
+            "group": "micro", "unit": "messages", "failed": {"caf": "timed out", "seed": "wrong"},
+            "systems": {"libeam": system(50e6, 20), "erlang": system(5e6, 200)}}}}
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            suite_report.print_markdown(results)
+        self.assertIn("| counting (messages) | 50.00 M | timed out | 5.00 M | wrong | 10.00× Erlang | 20, 200 (Erlang) |",
+                      out.getvalue().splitlines())
+
     def test_the_means_count_their_rows_and_name_the_rows_where_libeam_spends_more_cpu(self):
         lines = markdown()
         means = next(l for l in lines if l.startswith("Geometric mean"))
