@@ -310,8 +310,9 @@ decode_outcome decode_frame(std::span<const std::byte> frame, frame_visitor& v) 
         msgpack::object_handle h = msgpack::unpack(data, size, offset, nullptr, nullptr, item_limits);
         if (offset != size) return {0, true, "bytes after a hello"};
         const msgpack::object& o = h.get();
-        if (o.type != msgpack::type::ARRAY || o.via.array.size != 3) return {0, true, "a hello is not a triple"};
-        hello hi{std::string(str(o.via.array.ptr[0])), u64(o.via.array.ptr[1]), std::string(str(o.via.array.ptr[2]))};
+        if (o.type != msgpack::type::ARRAY || o.via.array.size != 5) return {0, true, "a hello is not five fields"};
+        const msgpack::object* f = o.via.array.ptr;
+        hello hi{std::string(str(f[0])), u64(f[1]), std::string(str(f[2])), u64(f[3]), u64(f[4])};
         if (!printable(hi.node, 200)) return {0, true, "a hello's node id is empty, too long or not printable"};
         if (!printable(hi.address, 255) || !looks_like_host_port(hi.address))
           return {0, true, "a hello's address is not host:port"};
@@ -358,10 +359,12 @@ void write_header(frame_buffer& out, frame_kind kind) {
 void pack_hello(frame_buffer& out, const hello& h) {
   write_header(out, frame_kind::hello);
   packer pk(out);
-  pk.pack_array(3);
+  pk.pack_array(5);
   pk.pack(h.node);
   pk.pack(h.incarnation);
   pk.pack(h.address);
+  pk.pack(h.session);
+  pk.pack(h.ended);
 }
 
 void pack_refusal(frame_buffer& out, const refusal& r) {

@@ -40,10 +40,11 @@
 
 namespace eam::cluster::internal {
 
-// 2: the cancel item; 3: the demonitor item; 4: the link item; 5: the where and node_at items. A
-// node of an older version would refuse a frame holding one as bad and drop the rest of it, so
-// two versions refuse each other's frames whole instead (a bad frame each).
-inline constexpr std::uint8_t wire_version = 5;
+// 2: the cancel item; 3: the demonitor item; 4: the link item; 5: the where and node_at items;
+// 6: a hello's session and ended session. A node of an older version would refuse a frame
+// holding one as bad and drop the rest of it, so two versions refuse each other's frames whole
+// instead (a bad frame each).
+inline constexpr std::uint8_t wire_version = 6;
 inline constexpr std::size_t frame_header_bytes = 2;  // version, kind
 enum class frame_kind : std::uint8_t {
   hello = 1, data = 2, heartbeat = 3, leave = 4,
@@ -77,6 +78,14 @@ struct hello {
   std::string node;
   std::uint64_t incarnation = 0;
   std::string address;
+  /// The sender's session with the listener's node: a number it gave its connection to that
+  /// node when it took the listener's own hello, 0 before (said again on the link then).
+  std::uint64_t session = 0;
+  /// The sender's last session with the node at this address that it ended (the node went
+  /// down for it: silent, declared failed, its connection lost), 0 when none. A listener still
+  /// holding that session missed the end (its `leave` lost in a full pipe, or sent while the
+  /// listener was paused) and ends it too; else each side would hear only half of the other.
+  std::uint64_t ended = 0;
 };
 
 /// Why a listener refused a hello. A node of an older version never reads what comes back on

@@ -36,6 +36,11 @@ constexpr std::size_t frame_target_bytes = 256u << 10;
 constexpr int send_high_water_frames = 64;
 constexpr int leave_linger_ms = 1000;
 constexpr int handshake_linger_ms = 100;  // a link still in its handshake at the end: close_sockets
+constexpr std::size_t max_ended_sessions = 4096;
+// peer_down's reason for a session the peer said it ended (hello::ended): the peer dropped
+// that session already, so it is not told (a leave on the old connection could reach it after
+// the hello that starts the next one, and end that).
+constexpr std::string_view ended_by_peer = "it had ended this connection, and dialled again";
 constexpr auto log_interval = std::chrono::minutes(1);
 constexpr int monitored_events = ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
                                  ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
@@ -442,8 +447,11 @@ link& node_runtime::dial(const std::string& address, bool configured, std::strin
 }
 
 void node_runtime::send_hello(link& l) {
+  if (l.dealer == nullptr) return;  // a dial that got no socket: it says hello when dialled again
   frame_buffer hello_frame;
-  pack_hello(hello_frame, hello{config_.node_id, incarnation_, advertised_});
+  const auto ended = ended_sessions_.find(l.address);
+  pack_hello(hello_frame, hello{config_.node_id, incarnation_, advertised_, l.to ? l.to->session : 0,
+                                ended != ended_sessions_.end() ? ended->second : 0});
   zmq_send(l.dealer, hello_frame.data(), hello_frame.size(), ZMQ_DONTWAIT);
   l.last_sent = std::chrono::steady_clock::now();
 }
@@ -660,12 +668,21 @@ void node_runtime::on_hello(const std::string& routing_id, hello&& h) {
     note_bad_frame(routing_id, "a hello with this node's own id");
     return;
   }
-  if (std::shared_ptr<peer> known = find_peer(h.node)) {
-    if (known->incarnation == h.incarnation) {  // the same node on another connection
+  const std::shared_ptr<peer> known = find_peer(h.node);
+  if (known && known->incarnation == h.incarnation) {
+    if (h.ended == 0 || h.ended != known->remote_session) {  // the same session on another connection
       by_routing_id_[routing_id] = known;
       known->last_heard = std::chrono::steady_clock::now();
+      if (h.session != 0) known->remote_session = h.session;
       return;
     }
+    // It ended the session this node still holds, and the end never came here (its leave was
+    // refused by a full pipe, or this node was paused past its timeouts). Each side would go on
+    // hearing only half of the other: this one drops what the node sends on the connection it
+    // gave up, and it sends nothing until this one says hello again, which it never does while
+    // it holds the session. So the session ends here too, and this hello starts the next one.
+    peer_down(known, ended_by_peer);
+  } else if (known) {
     // Another life while this one is heard from (it sends at least every heartbeat interval):
     // two processes under one node id. Each taking the other's place made the node drop and
     // retake them hundreds of times a second, and every ref to either die; as Erlang refuses a
@@ -724,11 +741,16 @@ void node_runtime::on_hello(const std::string& routing_id, hello&& h) {
   }
   if (other_life) pending_peer_gone(other_life, "its node connected as another life");
   by_routing_id_[routing_id] = p;
+  p->session = ++last_session_;
+  p->remote_session = h.session;
+  ended_sessions_.erase(h.address);  // a session ended before this one is not this one
   link* out = nullptr;
   for (auto& l : links_)
     if (l->address == h.address && !l->to && l->dealer != nullptr) out = l.get();
   if (out == nullptr) out = &dial(h.address, false);
+  ended_sessions_.erase(out->address);
   out->to = p;
+  send_hello(*out);  // with the session's number, which the hello this link began with lacked
   out->flush_again = true;  // what was sent to it while it was pending waits in its buffer
   open_gate_if_plain(*out);
   if (dialled != h.address) close_unanswered_dial(dialled);  // the answer named another address
@@ -796,13 +818,16 @@ void node_runtime::peer_down(std::shared_ptr<peer> p, std::string_view why) {
       }
     }
   }
+  // The next hello to it says this session ended, in case the leave below never reaches it.
+  note_ended_session(p->address, p->session);
   for (std::size_t i = 0; i < links_.size(); ++i) {
     if (links_[i]->to != p) continue;
     const std::string address = links_[i]->address;
     const bool configured = links_[i]->configured;
+    note_ended_session(address, p->session);
     // The end is mutual, as a broken connection is: a peer we give up on (silent, restarted)
     // hears it, so that it does not go on taking us for connected.
-    const bool tell = why != "left" && why != "connection lost";
+    const bool tell = why != "left" && why != "connection lost" && why != ended_by_peer;
     if (tell) {
       const char leave[2] = {static_cast<char>(wire_version), static_cast<char>(frame_kind::leave)};
       zmq_send(links_[i]->dealer, leave, sizeof leave, ZMQ_DONTWAIT);
@@ -823,6 +848,13 @@ void node_runtime::peer_down(std::shared_ptr<peer> p, std::string_view why) {
       contenders_changed();
     }
   }
+}
+
+void node_runtime::note_ended_session(const std::string& address, std::uint64_t session) {
+  if (session == 0 || address.empty()) return;  // a pending peer's: no session was started
+  if (!ended_sessions_.contains(address) && ended_sessions_.size() >= max_ended_sessions)
+    ended_sessions_.erase(ended_sessions_.begin());  // that node's end may then need its timeouts
+  ended_sessions_[address] = session;
 }
 
 void node_runtime::adopt_contender(const std::string& node) {
@@ -1472,7 +1504,7 @@ std::shared_ptr<peer> node_runtime::peer_for_ref(const detail::wire_ref& ref) {
                                          peer_limits{config_.send_buffer_bytes, frame_target_bytes, config_.max_frame_bytes},
                                          wake_fd_, sender_waits_, std::make_shared<send_gate>(*this));
       it = pending_peers_
-               .emplace(ref.node, pending_peer{std::move(made), std::chrono::steady_clock::now() + config_.connect_wait, {}, {}})
+               .emplace(ref.node, pending_peer{std::move(made), std::chrono::steady_clock::now() + config_.connect_wait, {}, {}, {}})
                .first;
     }
     p = it->second.p;

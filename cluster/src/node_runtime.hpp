@@ -346,6 +346,12 @@ class node_runtime final : public ref_resolver,
   std::vector<std::unique_ptr<link>> links_;
   std::unordered_map<std::string, std::shared_ptr<peer>> by_routing_id_;
   std::unordered_set<std::string> given_up_;  // routing ids of connections whose peer went down
+  // Sessions: the number the next one is given (peer::session), and the last session this node
+  // ended with the node at an address, said in the next hello there (hello::ended), so that a
+  // node that missed the end ends its side too. At most max_ended_sessions addresses.
+  std::uint64_t last_session_ = 0;
+  std::map<std::string, std::uint64_t> ended_sessions_;
+  void note_ended_session(const std::string& address, std::uint64_t session);
   // A hello of another life of a connected node that was heard from lately: a second process
   // under the same node id (or a restart whose old life is not yet known to be gone). It is
   // refused, and the latest one per node waits here: when the connected life goes down, it is

@@ -155,6 +155,12 @@ class peer : public std::enable_shared_from_this<peer> {
 
   // I/O thread only: when a frame last came from this peer.
   std::chrono::steady_clock::time_point last_heard;
+  // I/O thread only: this node's number for its session with the peer (given when the peer's
+  // hello was taken, said in this node's hellos to it), and the peer's number for its session
+  // with this node, from the peer's hellos (0 until one says it). A hello whose `ended` names
+  // the peer's number says the peer ended this session while this node held on to it.
+  std::uint64_t session = 0;
+  std::uint64_t remote_session = 0;
 
  private:
   bool wait_for_room(std::unique_lock<std::mutex>& lock);

@@ -55,7 +55,10 @@ class recording_visitor final : public frame_visitor {
                    std::string(name));
     reasons.emplace_back(why);
   }
-  void on_hello(hello&&) override { seen.emplace_back("hello"); }
+  void on_hello(hello&& h) override {
+    seen.push_back("hello " + h.node + " " + std::to_string(h.incarnation) + " " + h.address + " " +
+                   std::to_string(h.session) + " " + std::to_string(h.ended));
+  }
   void on_heartbeat() override { seen.emplace_back("heartbeat"); }
   void on_leave() override { seen.emplace_back("leave"); }
   void on_monitor(std::uint64_t target) override { seen.push_back("monitor " + std::to_string(target)); }
@@ -283,6 +286,25 @@ TEST_SUITE("cluster.frame_decode") {
     CHECK(d.seen == std::vector<std::string>{"undecodable 0 0 " + tick_name, "cast 5 3"});
     REQUIRE(d.reasons.size() == 1);
     CHECK(d.reasons[0].find("shape") != std::string::npos);
+  }
+
+  TEST_CASE("a hello comes back with its session and ended session, and one without them is refused") {
+    frame_buffer packed;
+    pack_hello(packed, hello{"node-a", 7, "127.0.0.1:4370", 12, 11});
+    frame_bytes f;
+    f.bytes.assign(packed.data(), packed.size());
+    const decoded d = decode(f);
+    CHECK_FALSE(d.outcome.bad);
+    CHECK(d.seen == std::vector<std::string>{"hello node-a 7 127.0.0.1:4370 12 11"});
+
+    // The hello of wire version 5 (node, incarnation, address) under this version's header.
+    frame_bytes old;
+    old.bytes = {static_cast<char>(wire_version), static_cast<char>(frame_kind::hello)};
+    old.raw({0x93}).text("node-a").raw({0x07}).text("127.0.0.1:4370");
+    const decoded refused = decode(old);
+    CHECK(refused.outcome.bad);
+    CHECK(refused.outcome.why == "a hello is not five fields");
+    CHECK(refused.seen.empty());
   }
 
   TEST_CASE("a refusal comes back as it was packed, and a listener takes none as a frame") {

@@ -130,7 +130,7 @@ class reader final : public frame_visitor {
   void on_hello(hello&& h) override {
     touch(h.node);
     touch(h.address);
-    sum_ += h.incarnation;
+    sum_ += h.incarnation + h.session + h.ended;
     if (h.node.empty() || h.node.size() > 200) fail("a hello with a node id out of bounds was accepted");
     ++calls;
   }
@@ -327,7 +327,7 @@ void pack_wire_ref(packer& pk, std::string_view node, std::uint64_t incarnation,
 void write_seeds(const std::string& dir) {
   {
     frame_buffer f;
-    pack_hello(f, hello{"node-a", 0x1234567890abcdefULL, "127.0.0.1:4370"});
+    pack_hello(f, hello{"node-a", 0x1234567890abcdefULL, "127.0.0.1:4370", 3, 2});
     write_file(dir, "hello", f);
   }
   {

@@ -4,7 +4,7 @@
 //
 //   eam_test_node --id b [--port 0] [--seed host:port]... [--cookie C] [--salt S]
 //                 [--role R]... [--meta key=value]... [--workers N] [--bind ADDRESS] [--fast 1]
-//                 [--consume NODE/NAME]
+//                 [--consume NODE/NAME] [--heartbeat-interval MS] [--heartbeat-timeout MS]
 //
 // Besides the test actors it serves "members" (members_query: its view of the membership) and
 // "registrar" (the distributed registry, from this node). With --consume it subscribes a consumer
@@ -37,6 +37,8 @@ int main(int argc, char** argv) {
     else if (flag == "--workers") config.system.workers = static_cast<unsigned>(std::stoul(value));
     else if (flag == "--cookie") config.cookie = value;
     else if (flag == "--salt") config.salt = value;
+    else if (flag == "--heartbeat-interval") config.heartbeat_interval = std::chrono::milliseconds(std::stoi(value));
+    else if (flag == "--heartbeat-timeout") config.heartbeat_timeout = std::chrono::milliseconds(std::stoi(value));
     else if (flag == "--consume" && value.find('/') != std::string::npos)
       consume = value;
     else {

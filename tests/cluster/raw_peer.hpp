@@ -52,8 +52,11 @@ class raw_dealer {
 class raw_router {
  public:
   raw_router() : context_(zmq_ctx_new()), socket_(zmq_socket(context_, ZMQ_ROUTER)) {
-    const int linger = 0;
+    const int linger = 0, handover = 1;
     zmq_setsockopt(socket_, ZMQ_LINGER, &linger, sizeof linger);
+    // A node's dialler keeps its routing id on every connection: as on a node's listener, a new
+    // connection takes it over from the old one, or the new one would go unheard.
+    zmq_setsockopt(socket_, ZMQ_ROUTER_HANDOVER, &handover, sizeof handover);
     if (zmq_bind(socket_, "tcp://127.0.0.1:*") != 0) return;
     char endpoint[256] = {};
     std::size_t size = sizeof endpoint;
@@ -105,10 +108,12 @@ class raw_router {
 inline std::string bytes(std::initializer_list<std::uint8_t> b) { return std::string(b.begin(), b.end()); }
 
 /// By default the hello names an address nobody listens at: the node's answers go nowhere.
+/// `session` and `ended`: the hello's numbers for its session with the node (wire::hello).
 inline std::string hello_frame(const std::string& node, std::uint64_t incarnation = 1,
-                               const std::string& address = "127.0.0.1:1") {
+                               const std::string& address = "127.0.0.1:1", std::uint64_t session = 0,
+                               std::uint64_t ended = 0) {
   wire::frame_buffer f;
-  wire::pack_hello(f, wire::hello{node, incarnation, address});
+  wire::pack_hello(f, wire::hello{node, incarnation, address, session, ended});
   return std::string(f.data(), f.size());
 }
 
