@@ -57,7 +57,24 @@ class child_node {
 
   /// Kills it at once (no leave, no flush): a crashed machine as its peers see it.
   void kill_hard() { stop(SIGKILL); }
-  void pause() { ::kill(pid_, SIGSTOP); }
+  /// Stops it (SIGSTOP) and returns once it has stopped: a signal is delivered when each
+  /// thread of the child next runs in the kernel, so right after kill() one of them may still
+  /// answer a message (a migration meant to outlast a paused node finished in under a
+  /// millisecond, 1 run in 30). The kernel reports the whole group's stop to the parent.
+  void pause() {
+    ::kill(pid_, SIGSTOP);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (pid_ > 0 && std::chrono::steady_clock::now() < deadline) {
+      int status = 0;
+      const pid_t r = ::waitpid(pid_, &status, WUNTRACED | WNOHANG);
+      if (r == pid_ && WIFSTOPPED(status)) return;
+      if (r == pid_) {  // it exited meanwhile
+        pid_ = -1;
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  }
   void resume() { ::kill(pid_, SIGCONT); }
   /// Whether it has exited (by itself: it is not stopped here).
   bool exited() {
