@@ -670,7 +670,11 @@ void node_runtime::on_hello(const std::string& routing_id, hello&& h) {
   }
   const std::shared_ptr<peer> known = find_peer(h.node);
   if (known && known->incarnation == h.incarnation) {
-    if (h.ended == 0 || h.ended != known->remote_session) {  // the same session on another connection
+    // A node names the session it ended at an address only while it holds none there: the one
+    // held here is that one, or one whose number never came (its hello lost with a connection
+    // that broke as it was sent), which the node holds no more either.
+    const bool ended_here = h.ended != 0 && (h.ended == known->remote_session || known->remote_session == 0);
+    if (!ended_here) {  // the same session on another connection
       by_routing_id_[routing_id] = known;
       known->last_heard = std::chrono::steady_clock::now();
       if (h.session != 0) known->remote_session = h.session;

@@ -110,12 +110,31 @@ TEST_SUITE("cluster.sessions") {
     CHECK(anew->ended == 0);  // the session it ended was ended by f first: said on no hello
     CHECK(holder->stats().peers_connected == 1);
 
-    // A hello naming a session the holder no longer holds (an old one's, late) changes nothing.
+    // f takes that greeting and names its new session; a hello naming the old one, late, then
+    // changes nothing.
     const auto in_now = holder->stats().messages_in;
+    REQUIRE(second.send(hello_frame("f", 1, listener.address(), 8)));
     REQUIRE(second.send(hello_frame("f", 1, listener.address(), 0, 7)));
     REQUIRE(second.send(nudge_frame()));
     REQUIRE(eventually([&] { return holder->stats().messages_in == in_now + 1; }, 60s));
     CHECK_FALSE(holder_hello(listener, [](const wire::hello&) { return true; }, 1s));
+    holder->shutdown();
+  }
+
+  TEST_CASE("a node that never heard its peer's number for their session ends it when the peer names one it ended") {
+    // The peer's hello with its number went out on a connection that broke as it was sent (a
+    // stale disconnect of a node restarting at the same address): the holder never heard it.
+    auto holder = start_holder();
+    eam::test::raw_router listener;
+    REQUIRE_FALSE(listener.address().empty());
+    eam::test::raw_dealer first(holder->port());
+    REQUIRE(first.send(hello_frame("f", 1, listener.address())));
+    const auto greeted = holder_hello(listener, [](const wire::hello& h) { return h.session != 0; });
+    REQUIRE(greeted);
+    eam::test::raw_dealer second(holder->port());
+    REQUIRE(second.send(hello_frame("f", 1, listener.address(), 0, 3)));
+    const auto anew = holder_hello(listener, [&](const wire::hello& h) { return h.session != 0 && h.session != greeted->session; });
+    CHECK(anew);
     holder->shutdown();
   }
 
