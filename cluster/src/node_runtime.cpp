@@ -36,6 +36,7 @@ constexpr std::size_t frame_target_bytes = 256u << 10;
 constexpr int send_high_water_frames = 64;
 constexpr int leave_linger_ms = 1000;
 constexpr int handshake_linger_ms = 100;  // a link still in its handshake at the end: close_sockets
+constexpr int connect_timeout_ms = 5000;
 constexpr std::size_t max_ended_sessions = 4096;
 // peer_down's reason for a session the peer said it ended (hello::ended): the peer dropped
 // that session already, so it is not told (a leave on the old connection could reach it after
@@ -410,6 +411,10 @@ link& node_runtime::dial(const std::string& address, bool configured, std::strin
   set_int(l.dealer, ZMQ_SNDHWM, send_high_water_frames);
   set_int(l.dealer, ZMQ_RECONNECT_IVL, 100);
   set_int(l.dealer, ZMQ_RECONNECT_IVL_MAX, 1000);
+  // A connect whose SYNs go unanswered (a partition that drops them) is given up and made
+  // again, not left to the kernel's backoff: dialled during a partition, it otherwise waited up
+  // to 32 s more for its next SYN once the partition healed. 5 s leaves room for two lost SYNs.
+  set_int(l.dealer, ZMQ_CONNECT_TIMEOUT, connect_timeout_ms);
   // A listener sends a dialler nothing but a refusal (a few hundred bytes): anything larger
   // ends the connection in ZeroMQ itself.
   const std::int64_t max_answer = refusal_frame_max_bytes;
