@@ -809,9 +809,10 @@ def measure(names, systems, args):
                 if not result.get("ok"):
                     failures.append(f"{name} on {system.name}: {result.get('detail')}")
                     # A run that was killed at --timeout measured nothing; it did not answer wrong.
-                    what = "TIMED OUT" if result.get("timed_out") else "WRONG RESULT"
-                    print(f"  {what}: {name} on {system.name}: {result.get('detail')}", flush=True)
-                    failed[system.name] = "timed out" if result.get("timed_out") else "wrong"
+                    timed_out = bool(result.get("timed_out"))
+                    print(f"  {'TIMED OUT' if timed_out else 'WRONG RESULT'}: {name} on {system.name}: "
+                          f"{result.get('detail')}", flush=True)
+                    failed[system.name] = "timed out" if timed_out else "wrong"
                     continue
                 run = {"seconds": result["seconds"], "items": result["items"], "peak_mib": peak,
                        "cpu_s": result.get("cpu_s")}

@@ -21,7 +21,6 @@ import { request_reply } from "./request_reply.mjs";
 
 const registry = { ...micro, ...request_reply, ...gen_stage, ...other };
 
-/// Named integer parameters; a missing one is an error, as in the C++ binaries.
 // The process's peak resident MiB since its exec (VmHWM), or -1: the suite's wait4 counts the
 // forking Python's memory too.
 function peak_mib() {
@@ -33,6 +32,7 @@ function peak_mib() {
   }
 }
 
+/// Named integer parameters; a missing one is an error, as in the C++ binaries.
 function params(values) {
   return new Proxy(values, {
     get(target, name) {
